@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aurapms/aura/control"
+	"github.com/aurapms/aura/keys"
+	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/tenant"
+)
+
+// env is what every subcommand shares: the common flags and the resources
+// opened from them, closed when the command ends.
+type env struct {
+	io IO
+
+	dataDir        string
+	masterKeyFile  string
+	signingKeyFile string
+	maxOpen        int
+	idleTimeout    time.Duration
+
+	logger   *slog.Logger
+	platform *platform.DB
+	router   *tenant.Router
+	control  *control.Service
+}
+
+func newEnv(stdio IO) *env {
+	return &env{io: stdio, logger: slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+}
+
+// flagSet returns a flag set with the common flags registered; defaults come
+// from the environment.
+func (e *env) flagSet(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("aura "+name, flag.ContinueOnError)
+	fs.SetOutput(e.io.Err)
+	fs.StringVar(&e.dataDir, "data", envOr("AURA_DATA", "data"), "data directory (env AURA_DATA)")
+	fs.StringVar(&e.masterKeyFile, "master-key-file", os.Getenv("AURA_MASTER_KEY_FILE"), "master key file, outside the data directory, mode 0600 (env AURA_MASTER_KEY_FILE)")
+	fs.StringVar(&e.signingKeyFile, "signing-key-file", os.Getenv("AURA_SIGNING_KEY_FILE"), "audit signing key file (env AURA_SIGNING_KEY_FILE; default: "+keys.SigningKeyName+" beside the master key)")
+	fs.IntVar(&e.maxOpen, "max-open-tenants", 256, "most tenant files kept open at once")
+	fs.DurationVar(&e.idleTimeout, "tenant-idle-timeout", 5*time.Minute, "close a tenant file unused for this long")
+	fs.Usage = func() {
+		fmt.Fprintf(e.io.Err, "Usage: aura %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning a flag error into errUsage (already printed).
+func (e *env) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) platformPath() string { return filepath.Join(e.dataDir, "platform.db") }
+func (e *env) tenantsDir() string   { return filepath.Join(e.dataDir, "tenants") }
+
+// loadMasterKey reads the master key, refusing one kept inside the data dir.
+func (e *env) loadMasterKey() (*keys.MasterKey, error) {
+	return keys.LoadMasterKey(e.masterKeyFile, e.dataDir)
+}
+
+// loadSigningKey reads the audit signing key; when create is set and the file
+// does not exist yet, it is generated beside the master key first.
+func (e *env) loadSigningKey(create bool) (*keys.SigningKey, error) {
+	path := e.signingKeyFile
+	if path == "" {
+		path = keys.DefaultSigningKeyPath(e.masterKeyFile)
+	}
+	if _, err := os.Stat(path); create && errors.Is(err, fs.ErrNotExist) {
+		if err := keys.GenerateSigningKeyFile(path); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(e.io.Err, "aura: created the audit signing key %s; keep it with the master key and back both up outside the data directory\n", path)
+	}
+	return keys.LoadSigningKey(path, e.dataDir)
+}
+
+// open loads the keys, opens the platform DB (checking the master key before
+// anything is written), and builds the tenant router and control service.
+func (e *env) open(ctx context.Context, createSigningKey bool) error {
+	master, err := e.loadMasterKey()
+	if err != nil {
+		return err
+	}
+	signer, err := e.loadSigningKey(createSigningKey)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(e.tenantsDir(), 0o700); err != nil {
+		return fmt.Errorf("create the data directory: %w", err)
+	}
+	if e.platform, err = platform.Open(ctx, e.platformPath(), master); err != nil {
+		return err
+	}
+	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger}
+	e.router = tenant.NewRouter(tenant.Config{
+		Dir:         e.tenantsDir(),
+		Directory:   control.Directory{Platform: e.platform},
+		MaxOpen:     e.maxOpen,
+		IdleTimeout: e.idleTimeout,
+		Logger:      e.logger,
+		OnClose: func(db *tenant.DB) {
+			// Sign the head as the file closes, so every write is covered
+			// by a checkpoint kept outside the file.
+			if err := e.control.CheckpointDB(context.Background(), db); err != nil {
+				e.logger.Warn("checkpoint on close failed", "tenant", db.Slug, "err", err)
+			}
+		},
+	})
+	e.control.Router = e.router
+	return nil
+}
+
+func (e *env) close() {
+	if e.router != nil {
+		e.router.Close()
+	}
+	if e.platform != nil {
+		e.platform.Close()
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/aurapms/aura/platform"
+)
+
+func cmdTenant(ctx context.Context, e *env, args []string) error {
+	const usage = "Usage: aura tenant create SLUG --name NAME | list [--json] | suspend SLUG | resume SLUG | delete SLUG"
+	if len(args) == 0 {
+		fmt.Fprintln(e.io.Err, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return tenantCreate(ctx, e, args[1:])
+	case "list":
+		return tenantList(ctx, e, args[1:])
+	case "suspend", "resume", "delete":
+		return tenantStatus(ctx, e, args[0], args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.io.Out, usage)
+		return nil
+	}
+	fmt.Fprintf(e.io.Err, "aura tenant: unknown subcommand %q\n%s\n", args[0], usage)
+	return errUsage
+}
+
+// slugArg parses flags that may come before or after the one SLUG argument.
+func slugArg(e *env, fs *flag.FlagSet, args []string) (string, error) {
+	var slug string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		slug, args = args[0], args[1:]
+	}
+	if err := e.parse(fs, args); err != nil {
+		return "", err
+	}
+	if slug == "" && fs.NArg() == 1 {
+		slug = fs.Arg(0)
+	} else if fs.NArg() != 0 || slug == "" {
+		fs.Usage()
+		return "", errUsage
+	}
+	return slug, nil
+}
+
+func tenantCreate(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("tenant create", "tenant create SLUG --name NAME")
+	name := fs.String("name", "", "the tenant's display name (required)")
+	slug, err := slugArg(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		*name = slug
+	}
+	if err := e.open(ctx, true); err != nil {
+		return err
+	}
+	t, err := e.control.CreateTenant(ctx, slug, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.io.Out, "Created tenant %s (%s), file %s\n", t.Slug, t.ID, e.control.TenantPath(t.ID))
+	return nil
+}
+
+func tenantList(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("tenant list", "tenant list [--json]")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := e.open(ctx, false); err != nil {
+		return err
+	}
+	ts, err := e.platform.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		platform.Tenant
+		File string `json:"file"`
+	}
+	rows := make([]row, 0, len(ts))
+	for _, t := range ts {
+		r := row{Tenant: t}
+		if t.Status != platform.StatusDeleted {
+			r.File = e.control.TenantPath(t.ID)
+		}
+		rows = append(rows, r)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLUG\tNAME\tSTATUS\tID\tCREATED\tFILE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Status, r.ID, r.CreatedAt.Format("2006-01-02 15:04"), r.File)
+	}
+	return tw.Flush()
+}
+
+func tenantStatus(ctx context.Context, e *env, verb string, args []string) error {
+	fs := e.flagSet("tenant "+verb, "tenant "+verb+" SLUG")
+	slug, err := slugArg(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if err := e.open(ctx, false); err != nil {
+		return err
+	}
+	switch verb {
+	case "suspend":
+		_, err = e.control.SetStatus(ctx, slug, platform.StatusSuspended)
+	case "resume":
+		_, err = e.control.SetStatus(ctx, slug, platform.StatusActive)
+	case "delete":
+		_, err = e.control.DeleteTenant(ctx, slug)
+	}
+	if err != nil {
+		return err
+	}
+	past := map[string]string{"suspend": "Suspended", "resume": "Resumed", "delete": "Deleted (its data key is destroyed and its file removed)"}[verb]
+	fmt.Fprintf(e.io.Out, "%s tenant %s.\n", past, slug)
+	return nil
+}

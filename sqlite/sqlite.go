@@ -1,0 +1,141 @@
+// Package sqlite opens SQLite files the one way Aura uses them: PRAGMAs in the
+// DSN, a single-connection write pool that begins IMMEDIATE transactions, and
+// a small read pool on the same file. It also turns driver errors into
+// aura.Error codes in one place. It uses modernc.org/sqlite only: two SQLite
+// drivers in one process break POSIX locks, and Litestream uses this one.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Options tune a pool pair. Zero values take the defaults.
+type Options struct {
+	// ReadConns is the size of the read pool (default 4).
+	ReadConns int
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process (default 5s).
+	BusyTimeout time.Duration
+	// ReadOnly opens only a read pool, in SQLite's read-only mode.
+	ReadOnly bool
+}
+
+// DB is a write pool of one connection and a read pool on one SQLite file.
+type DB struct {
+	Path  string
+	Write *sql.DB
+	Read  *sql.DB
+}
+
+// DSN returns the data source name Aura uses for path. PRAGMAs sit in the DSN
+// so every connection of a pool gets them (Exec on a pool reaches only one).
+func DSN(path string, busy time.Duration, write bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(wal)")
+	q.Add("_pragma", "synchronous(normal)")
+	q.Add("_pragma", "foreign_keys(on)")
+	q.Add("_pragma", "trusted_schema(off)")
+	if write {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(on)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens the pools for path, creating the file when it does not exist.
+// It pings both pools so a file that is not a database fails here.
+func Open(path string, opt Options) (*DB, error) {
+	if opt.ReadConns <= 0 {
+		opt.ReadConns = 4
+	}
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = 5 * time.Second
+	}
+	db := &DB{Path: path}
+	var err error
+	if !opt.ReadOnly {
+		if db.Write, err = sql.Open("sqlite", DSN(path, opt.BusyTimeout, true)); err != nil {
+			return nil, err
+		}
+		db.Write.SetMaxOpenConns(1)
+		db.Write.SetMaxIdleConns(1)
+		db.Write.SetConnMaxLifetime(0)
+		db.Write.SetConnMaxIdleTime(0)
+		if err := db.Write.Ping(); err != nil {
+			db.Write.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	if db.Read, err = sql.Open("sqlite", DSN(path, opt.BusyTimeout, false)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.Read.SetMaxOpenConns(opt.ReadConns)
+	db.Read.SetMaxIdleConns(opt.ReadConns)
+	db.Read.SetConnMaxIdleTime(time.Minute)
+	if err := db.Read.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.Read != nil {
+		errs = append(errs, db.Read.Close())
+	}
+	if db.Write != nil {
+		errs = append(errs, db.Write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Checkpoint runs a TRUNCATE checkpoint so the main file holds every committed
+// page and the WAL is empty; used before a file is closed for good or copied.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	_, err := db.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// Translate maps a driver error to an aura.Error where it has a meaning for
+// users: constraint failures become ECONFLICT, a busy database EUNAVAILABLE.
+// Other errors are returned unchanged (and are internal).
+func Translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *msqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT:
+			msg := e.Error()
+			if strings.Contains(msg, "UNIQUE") {
+				return aura.Errorf(aura.ECONFLICT, "This already exists.")
+			}
+			return aura.Errorf(aura.ECONFLICT, "This change conflicts with existing data.")
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return aura.Errorf(aura.EUNAVAILABLE, "The database is busy; please try again.")
+		}
+	}
+	return err
+}
+
+// IsConstraint reports whether err is a SQLite constraint failure.
+func IsConstraint(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}

@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+)
+
+// Chain binds a pool pair to its audit chain and clock. Every write to an
+// Aura database goes through Chain.Update, which gives the transaction one
+// `now` and an Audit method that appends to the file's chain in the same
+// transaction.
+type Chain struct {
+	*DB
+	// ID is the chain id (the tenant id, or "platform"); the genesis hash binds it.
+	ID string
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+// Tx is one transaction with its single `now`. Writes go through Exec; a
+// transaction that writes must also call Audit (or declare why not with
+// Unaudited), so no state change escapes the log by accident.
+type Tx struct {
+	ctx       context.Context
+	tx        *sql.Tx
+	chain     *Chain
+	Now       time.Time
+	wrote     bool
+	audited   bool
+	unaudited string
+	head      *audit.Head
+	write     bool
+}
+
+// Update runs fn in a write transaction (BEGIN IMMEDIATE on the single write
+// connection) and commits when fn returns nil. Driver errors are translated
+// with Translate. It returns EINTERNAL when fn wrote without an audit row.
+func (c *Chain) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return c.run(ctx, c.Write, true, fn)
+}
+
+// View runs fn in a read transaction on the read pool; its Exec fails.
+func (c *Chain) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return c.run(ctx, c.Read, false, fn)
+}
+
+func (c *Chain) run(ctx context.Context, pool *sql.DB, write bool, fn func(tx *Tx) error) error {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	stx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return Translate(err)
+	}
+	tx := &Tx{ctx: ctx, tx: stx, chain: c, Now: now().UTC(), write: write}
+	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return Translate(err)
+	}
+	if tx.wrote && !tx.audited && tx.unaudited == "" {
+		stx.Rollback()
+		return aura.Errorf(aura.EINTERNAL, "A write transaction on %s made changes without an audit row.", c.ID)
+	}
+	if err := stx.Commit(); err != nil {
+		return Translate(err)
+	}
+	return nil
+}
+
+// Context returns the context the transaction runs under.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
+// Exec runs a statement that changes data.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if !tx.write {
+		return nil, fmt.Errorf("sqlite: Exec in a read transaction: %s", query)
+	}
+	tx.wrote = true
+	return tx.tx.ExecContext(tx.ctx, query, args...)
+}
+
+// Query runs a query.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(tx.ctx, query, args...)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(tx.ctx, query, args...)
+}
+
+// Audit appends a row to the chain in this transaction, with the actor and
+// request carried by the transaction's context.
+func (tx *Tx) Audit(e audit.Entry) error {
+	if !tx.write {
+		return fmt.Errorf("sqlite: Audit in a read transaction")
+	}
+	if tx.head == nil {
+		h, err := audit.ReadHead(tx.ctx, tx.tx, tx.chain.ID)
+		if err != nil {
+			return err
+		}
+		tx.head = &h
+	}
+	row, err := audit.AppendAt(tx.ctx, tx.tx, *tx.head, tx.Now, tx.head.Epoch, e)
+	if err != nil {
+		return err
+	}
+	tx.head = &audit.Head{Seq: row.Seq, Epoch: row.Epoch, Hash: row.Hash}
+	tx.audited = true
+	return nil
+}
+
+// AuditEpoch appends a row that starts a new epoch of the chain (after a
+// restore), chained to the current head.
+func (tx *Tx) AuditEpoch(e audit.Entry) (audit.Row, error) {
+	h, err := audit.ReadHead(tx.ctx, tx.tx, tx.chain.ID)
+	if err != nil {
+		return audit.Row{}, err
+	}
+	row, err := audit.AppendAt(tx.ctx, tx.tx, h, tx.Now, h.Epoch+1, e)
+	if err != nil {
+		return audit.Row{}, err
+	}
+	tx.head = &audit.Head{Seq: row.Seq, Epoch: row.Epoch, Hash: row.Hash}
+	tx.audited = true
+	return row, nil
+}
+
+// Unaudited lets a transaction write without an audit row, for bookkeeping
+// that is not a state change an operator cares about (a session's last-seen
+// time, a throttle counter). reason documents why at the call site.
+func (tx *Tx) Unaudited(reason string) { tx.unaudited = reason }
