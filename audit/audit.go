@@ -235,7 +235,9 @@ type Break struct {
 	Reason string // what is wrong there, in words
 }
 
-func (b *Break) Error() string { return fmt.Sprintf("audit chain broken at seq %d: %s", b.Seq, b.Reason) }
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at seq %d: %s", b.Seq, b.Reason)
+}
 
 // Result is the outcome of Verify.
 type Result struct {

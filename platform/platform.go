@@ -118,7 +118,9 @@ func (db *DB) Close() error { return db.chain.Close() }
 func (db *DB) SQL() *sqlite.DB { return db.chain.DB }
 
 // Update runs fn in a write transaction on the platform DB.
-func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error { return db.chain.Update(ctx, fn) }
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.chain.Update(ctx, fn)
+}
 
 // View runs fn in a read transaction on the platform DB.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error { return db.chain.View(ctx, fn) }
