@@ -42,6 +42,7 @@ func commands() []command {
 		{"keys", "keys generate FILE | keys rotate-master --new-key-file FILE\n\tcreate a master key, or re-wrap every tenant key under a new one", cmdKeys},
 		{"tenant", "tenant create SLUG --name NAME | list [--json] | suspend SLUG | resume SLUG | delete SLUG\n\tmanage tenants", cmdTenant},
 		{"audit", "audit verify SLUG | audit verify --platform\n\tverify a tenant's (or the platform's) audit chain", cmdAudit},
+		{"demo", "demo\n\tcreate the demo tenant when it does not exist (used by `make run`)", cmdDemo},
 	}
 }
 

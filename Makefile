@@ -1,0 +1,53 @@
+# Aura's build, run, test, lint and bench entry points.
+# Every build uses the patched toolchain named in go.mod (go1.26.11): the
+# machine's own Go is older and has known standard-library vulnerabilities.
+export GOTOOLCHAIN := auto
+export GOFLAGS := -buildvcs=false
+
+GO      ?= go
+BIN     := bin/aura
+DATA    ?= data
+DEVKEYS ?= .dev/keys
+ADDR    ?= 127.0.0.1:8080
+
+AURA_DEV := AURA_DATA=$(DATA) AURA_MASTER_KEY_FILE=$(DEVKEYS)/master.key ./$(BIN)
+
+.PHONY: all build run test test-deps lint bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/aura
+
+# make run: a development server on the embedded defaults. The first run
+# creates a development master key in .dev/keys (outside the data dir) and a
+# demo tenant; later runs reuse both.
+run: build
+	@if [ ! -f $(DEVKEYS)/master.key ]; then \
+		./$(BIN) keys generate $(DEVKEYS)/master.key && \
+		echo "Created a development master key in $(DEVKEYS)/ (outside the data dir $(DATA)/). Use a real key in production."; \
+	fi
+	@$(AURA_DEV) demo
+	$(AURA_DEV) serve --dev --addr $(ADDR)
+
+# make test: installs what the tests need (Chromium, sqlite3, peers built from
+# the Go module proxy), then runs every test of every package.
+test: test-deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+test-deps:
+	@./scripts/test-deps
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.1.4 ./...
+
+# make bench: every benchmark, with the figures the issues set targets for.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./... | tee bench.out
+
+clean:
+	rm -rf bin bench.out
