@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
@@ -109,7 +110,12 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) (platform.Tenan
 		return t, err
 	}
 	if s.Router != nil {
-		s.Router.Forget(slug)
+		// Let requests in flight finish before the file goes; after a
+		// minute remove it anyway (its key is already destroyed).
+		select {
+		case <-s.Router.Forget(slug):
+		case <-time.After(time.Minute):
+		}
 	}
 	if err := removeTenantFiles(s.TenantPath(t.ID)); err != nil {
 		return t, fmt.Errorf("tenant %s deleted and its key destroyed, but removing its file failed: %w", slug, err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ func Open(ctx context.Context, path string, master *keys.MasterKey) (*DB, error)
 	fresh := false
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		fresh = true
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create the data directory: %w", err)
+		}
 	}
 	if !fresh {
 		if err := checkMasterKey(ctx, path, master); err != nil {

@@ -248,18 +248,22 @@ func (r *Router) Open() int {
 
 // Forget retires the open handle of slug, if any, so the next Acquire asks
 // the Directory again (after a suspension, deletion or restore). In-flight
-// transactions finish first.
-func (r *Router) Forget(slug string) {
+// transactions finish first: the returned channel is closed once the file
+// is closed (at once when it was not open).
+func (r *Router) Forget(slug string) <-chan struct{} {
 	r.mu.Lock()
 	e, ok := r.entries[slug]
 	if ok && e.db != nil {
 		delete(r.entries, slug)
 	}
 	r.mu.Unlock()
-	if ok && e.db != nil {
-		e.db.retire()
-		<-e.db.closed
+	if !ok || e.db == nil {
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
+	e.db.retire()
+	return e.db.closed
 }
 
 // Revalidate asks the Directory about every open tenant and retires those
