@@ -76,10 +76,10 @@ func TestVerifyAudit(t *testing.T) {
 	})
 
 	cases := []struct {
-		name    string
-		stmts   []string
-		seq     int64
-		reason  string
+		name   string
+		stmts  []string
+		seq    int64
+		reason string
 	}{
 		{"Edited", []string{`UPDATE audit_log SET action = 'setting.removed' WHERE seq = 4`}, 4, "edited"},
 		{"EditedBeforeJSON", []string{`UPDATE audit_log SET after_json = '{"key":"k3","value":"w"}' WHERE seq = 3`}, 3, "edited"},

@@ -246,7 +246,7 @@ func readSecretFile(path, dataDir, what string, size int) ([]byte, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, aura.Errorf(aura.EINVALID, "The %s file %s is readable by group or others (mode %04o); run chmod 600 on it.", what, path, fi.Mode().Perm())
 	}
-	if dataDir != "" && inside(abs, dataDir) {
+	if dataDir != "" && Inside(abs, dataDir) {
 		return nil, aura.Errorf(aura.EINVALID, "The %s file %s is inside the data directory %s; keep keys outside it, or a copy of the data directory carries its own key.", what, path, dataDir)
 	}
 	b, err := os.ReadFile(abs)
@@ -260,9 +260,9 @@ func readSecretFile(path, dataDir, what string, size int) ([]byte, error) {
 	return raw, nil
 }
 
-// inside reports whether path lies inside dir, after resolving symbolic links
-// where the paths exist.
-func inside(path, dir string) bool {
+// Inside reports whether path lies inside dir, after resolving symbolic
+// links where the paths exist.
+func Inside(path, dir string) bool {
 	resolve := func(p string) string {
 		p, _ = filepath.Abs(p)
 		if r, err := filepath.EvalSymlinks(p); err == nil {

@@ -17,18 +17,15 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	}
 	fl := e.flagSet("audit verify", "audit verify SLUG | audit verify --platform")
 	plat := fl.Bool("platform", false, "verify the platform's own chain instead of a tenant's")
-	args = args[1:]
-	var slug string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		slug, args = args[0], args[1:]
-	}
-	if err := e.parse(fl, args); err != nil {
+	pos, err := e.parse(fl, args[1:], -1)
+	if err != nil {
 		return err
 	}
-	if slug == "" && fl.NArg() == 1 {
-		slug = fl.Arg(0)
+	var slug string
+	if len(pos) == 1 {
+		slug = pos[0]
 	}
-	if (slug == "") == !*plat || fl.NArg() > 1 {
+	if len(pos) > 1 || (slug == "") == !*plat {
 		fl.Usage()
 		return errUsage
 	}

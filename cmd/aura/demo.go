@@ -11,7 +11,7 @@ import (
 // idempotent: an existing demo tenant is left as it is.
 func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("demo", "demo")
-	if err := e.parse(fl, args); err != nil {
+	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
 	}
 	if err := e.open(ctx, true); err != nil {

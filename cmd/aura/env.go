@@ -55,15 +55,30 @@ func (e *env) flagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning a flag error into errUsage (already printed).
-func (e *env) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parse parses args, with flags allowed before, between and after the
+// positional arguments, and returns the positional arguments. A flag error
+// becomes errUsage (already printed); want is the number of positional
+// arguments the command takes (-1 for any).
+func (e *env) parse(fs *flag.FlagSet, args []string, want int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
 		}
-		return errUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	return nil
+	if want >= 0 && len(pos) != want {
+		fs.Usage()
+		return nil, errUsage
+	}
+	return pos, nil
 }
 
 func envOr(name, def string) string {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/aurapms/aura/keys"
 )
@@ -33,18 +32,13 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 // the audit signing key beside it.
 func keysGenerate(e *env, args []string) error {
 	fl := e.flagSet("keys generate FILE", "keys generate FILE")
-	if err := e.parse(fl, args); err != nil {
+	pos, err := e.parse(fl, args, 1)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() != 1 {
-		fl.Usage()
-		return errUsage
-	}
-	path := fl.Arg(0)
-	if abs, err := filepath.Abs(path); err == nil {
-		if data, err := filepath.Abs(e.dataDir); err == nil && (abs == data || len(abs) > len(data) && abs[:len(data)+1] == data+string(filepath.Separator)) {
-			return fmt.Errorf("refusing to write the master key inside the data directory %s; keep keys elsewhere", e.dataDir)
-		}
+	path := pos[0]
+	if keys.Inside(path, e.dataDir) {
+		return fmt.Errorf("refusing to write the master key inside the data directory %s; keep keys elsewhere", e.dataDir)
 	}
 	if err := keys.GenerateMasterKeyFile(path); err != nil {
 		return err
@@ -69,10 +63,10 @@ func keysGenerate(e *env, args []string) error {
 func keysRotate(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("keys rotate-master", "keys rotate-master --new-key-file FILE")
 	newFile := fl.String("new-key-file", "", "the new master key file (created when missing)")
-	if err := e.parse(fl, args); err != nil {
+	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
 	}
-	if *newFile == "" || fl.NArg() != 0 {
+	if *newFile == "" {
 		fl.Usage()
 		return errUsage
 	}

@@ -15,12 +15,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("serve", "serve [flags]")
 	addr := fl.String("addr", "127.0.0.1:8080", "address to listen on")
 	dev := fl.Bool("dev", false, "development mode: plain HTTP, loopback addresses only")
-	if err := e.parse(fl, args); err != nil {
+	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
-	}
-	if fl.NArg() != 0 {
-		fl.Usage()
-		return errUsage
 	}
 	if !*dev {
 		return fmt.Errorf("serving without TLS needs --dev (TLS comes with --tls-domain or --tls-cert/--tls-key)")

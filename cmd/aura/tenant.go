@@ -33,20 +33,11 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 
 // slugArg parses flags that may come before or after the one SLUG argument.
 func slugArg(e *env, fs *flag.FlagSet, args []string) (string, error) {
-	var slug string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		slug, args = args[0], args[1:]
-	}
-	if err := e.parse(fs, args); err != nil {
+	pos, err := e.parse(fs, args, 1)
+	if err != nil {
 		return "", err
 	}
-	if slug == "" && fs.NArg() == 1 {
-		slug = fs.Arg(0)
-	} else if fs.NArg() != 0 || slug == "" {
-		fs.Usage()
-		return "", errUsage
-	}
-	return slug, nil
+	return pos[0], nil
 }
 
 func tenantCreate(ctx context.Context, e *env, args []string) error {
@@ -73,7 +64,7 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 func tenantList(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("tenant list", "tenant list [--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := e.parse(fs, args); err != nil {
+	if _, err := e.parse(fs, args, 0); err != nil {
 		return err
 	}
 	if err := e.open(ctx, false); err != nil {
