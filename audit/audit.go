@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -255,7 +256,13 @@ func (r Result) OK() bool { return r.Break == nil }
 // each hash matches the row, that epochs never decrease, and that every given
 // checkpoint (sorted by seq) is present with its hash. It returns a Result
 // whose Break names the first bad seq; err is only for failing to read.
+//
+// A restore starts a new epoch: the restored file's chain continues from the
+// restore point with a row of epoch e+1, which is signed at once. Checkpoints
+// of earlier epochs at or beyond that row's seq describe the discarded
+// history and are superseded; all others must still match.
 func Verify(ctx context.Context, q Querier, chainID string, cps []Checkpoint) (Result, error) {
+	cps = Current(cps)
 	res := Result{Head: Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}}
 	rows, err := q.QueryContext(ctx, `SELECT `+Columns+` FROM audit_log ORDER BY seq`)
 	if err != nil {
@@ -300,6 +307,33 @@ func Verify(ctx context.Context, q Querier, chainID string, cps []Checkpoint) (R
 		res.Break = &Break{Seq: res.Head.Seq + 1, Reason: fmt.Sprintf("the chain ends at seq %d but a signed checkpoint records seq %d: the chain was truncated", res.Head.Seq, cps[ci].Seq)}
 	}
 	return res, nil
+}
+
+// Current returns the checkpoints that describe the chain's present history,
+// sorted by seq: those not superseded by a later epoch that starts (its
+// first signed checkpoint) at or before their seq.
+func Current(cps []Checkpoint) []Checkpoint {
+	start := map[int64]int64{} // epoch -> lowest signed seq
+	for _, c := range cps {
+		if s, ok := start[c.Epoch]; !ok || c.Seq < s {
+			start[c.Epoch] = c.Seq
+		}
+	}
+	var out []Checkpoint
+	for _, c := range cps {
+		superseded := false
+		for e, s := range start {
+			if e > c.Epoch && s <= c.Seq {
+				superseded = true
+				break
+			}
+		}
+		if !superseded {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
 }
 
 // firstAfter returns the first seq not covered by a matching checkpoint

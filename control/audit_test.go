@@ -183,3 +183,49 @@ func TestVerifyAudit(t *testing.T) {
 		}
 	})
 }
+
+// A restore rewinds the file to an earlier head and starts a new epoch; the
+// signed checkpoints of the discarded history must not make the chain fail,
+// while a truncation without a signed epoch still does.
+func TestVerifyAcrossEpochs(t *testing.T) {
+	ctx := context.Background()
+	env, path := chainWith(t) // rows 1..10, checkpoints at 1 and 10
+	// Rewind to seq 6 as a restore to an earlier point would.
+	tamper(t, path, `DELETE FROM audit_log WHERE seq > 6`)
+	res, err := env.Control.VerifyAudit(ctx, "hotel")
+	if err != nil || res.OK() {
+		t.Fatalf("a rewound chain without a new epoch verified: %v", err)
+	}
+	db := env.Acquire(t, "hotel")
+	// The triggers were dropped by tamper; the restore itself never needs them gone.
+	err = db.Update(ctx, func(tx *tenant.Tx) error {
+		_, err := tx.AuditEpoch(audit.Entry{Action: "tenant.restored", EntityType: "tenant", EntityID: db.ID,
+			After: map[string]any{"restored_to_seq": 6, "discarded_through_seq": 10}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Control.CheckpointDB(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting(ctx, tenant.Setting{Key: "after-restore", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Control.CheckpointDB(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	res, err = env.Control.VerifyAudit(ctx, "hotel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Fatalf("chain across a restore epoch broken: %v", res.Break)
+	}
+	if got, want := res.Head.Epoch, int64(2); got != want {
+		t.Fatalf("head epoch = %d, want %d", got, want)
+	}
+	if got, want := res.Checkpoints, 3; got != want { // seq 1 (epoch 1), 7 and 8 (epoch 2)
+		t.Fatalf("checkpoints matched = %d, want %d", got, want)
+	}
+}

@@ -101,45 +101,62 @@ func Latest(set Set) int {
 	return ms[len(ms)-1].Version
 }
 
-// Version returns the highest migration recorded in db, 0 for an empty file.
-func Version(ctx context.Context, db *sql.DB) (int, error) {
+// Applied returns the versions recorded in db's schema_migrations table
+// (none for an empty file).
+func Applied(ctx context.Context, db *sql.DB) (map[int]bool, error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
-		return 0, err
+		return nil, err
 	}
+	done := map[int]bool{}
 	if n == 0 {
-		return 0, nil
+		return done, nil
 	}
-	var v sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, err
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
 	}
-	return int(v.Int64), nil
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		done[v] = true
+	}
+	return done, rows.Err()
 }
 
-// Migrate applies every migration of set that db has not recorded yet and
-// returns the resulting version. db must be a write pool whose transactions
-// take the write lock at BEGIN (Aura's write pools do). It is idempotent, and
-// it refuses a file recorded at a version newer than this binary knows,
-// returning *ErrNewer without changing anything.
+// Migrate applies, in order, every migration of set that db has not
+// recorded yet, and returns the highest version now recorded. db must be a
+// write pool whose transactions take the write lock at BEGIN (Aura's write
+// pools do). It is idempotent, and it refuses a file that records a version
+// this binary does not know (a newer Aura wrote it), returning *ErrNewer
+// without changing anything.
 func Migrate(ctx context.Context, db *sql.DB, set Set, filename string) (int, error) {
-	cur, err := Version(ctx, db)
+	done, err := Applied(ctx, db)
 	if err != nil {
 		return 0, fmt.Errorf("read schema version of %s: %w", filename, err)
 	}
-	latest := Latest(set)
-	if cur > latest {
-		return cur, &ErrNewer{Set: set, Found: cur, Known: latest, Filename: filename}
-	}
-	if cur == latest {
-		return cur, nil
-	}
+	known := map[int]bool{}
 	for _, m := range loaded[set] {
-		if m.Version <= cur {
-			continue
+		known[m.Version] = true
+	}
+	top := 0
+	for v := range done {
+		if !known[v] && v > top {
+			top = v
 		}
-		if err := apply(ctx, db, m); err != nil {
-			return cur, fmt.Errorf("apply %s migration %04d_%s to %s: %w", set, m.Version, m.Name, filename, err)
+	}
+	if top > 0 {
+		return top, &ErrNewer{Set: set, Found: top, Known: Latest(set), Filename: filename}
+	}
+	cur := 0
+	for _, m := range loaded[set] {
+		if !done[m.Version] {
+			if err := apply(ctx, db, m); err != nil {
+				return cur, fmt.Errorf("apply %s migration %04d_%s to %s: %w", set, m.Version, m.Name, filename, err)
+			}
 		}
 		cur = m.Version
 	}
