@@ -129,6 +129,36 @@ func (ref GuestRef) validate(fe *fieldErrors, prefix string) {
 	}
 }
 
+// clone returns a deep copy, so validation can normalise it without
+// touching the caller's values (requests may share them across goroutines).
+func (in BookingInput) clone() BookingInput {
+	cp := func(ref GuestRef) GuestRef {
+		if ref.New != nil {
+			g := *ref.New
+			ref.New = &g
+		}
+		return ref
+	}
+	in.Booker = cp(in.Booker)
+	in.Reservations = append([]ReservationInput(nil), in.Reservations...)
+	for i := range in.Reservations {
+		r := &in.Reservations[i]
+		if r.Guest != nil {
+			g := cp(*r.Guest)
+			r.Guest = &g
+		}
+		r.Prices = append([]Money(nil), r.Prices...)
+		if len(r.Prices) == 0 {
+			r.Prices = nil
+		}
+	}
+	if in.Commission != nil {
+		c := *in.Commission
+		in.Commission = &c
+	}
+	return in
+}
+
 func (in *BookingInput) validate() error {
 	var fe fieldErrors
 	if in.Source == "" {
@@ -223,6 +253,7 @@ func (db *DB) requestHash(in BookingInput) []byte {
 // channel reservation code already stored or a room that is taken, and
 // ENOTFOUND for an unknown property.
 func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, error) {
+	in = in.clone()
 	if err := in.validate(); err != nil {
 		return Booking{}, err
 	}

@@ -169,6 +169,7 @@ func (db *DB) CreateGuest(ctx context.Context, in GuestInput) (Guest, error) {
 // audit row each. Nothing is written when any input is invalid: the
 // EINVALID error names the failing fields as "guests[i].field".
 func (db *DB) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, error) {
+	ins = append([]GuestInput(nil), ins...)
 	var fe fieldErrors
 	for i := range ins {
 		ins[i].normalise()
