@@ -333,20 +333,18 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		}
 	}
 	ix := db.newGuestIndexer()
-	resolve := func(ref GuestRef, field string) (string, error) {
+	resolve := func(ref GuestRef, field string) (string, *SubjectKey, error) {
 		if ref.New != nil {
-			g, err := db.createGuest(tx, ix, *ref.New)
-			return g.ID, err
+			g, k, err := db.createGuest(tx, ix, *ref.New)
+			return g.ID, k, err
 		}
-		if _, err := db.guestKey(tx, ref.ID); err != nil {
-			if aura.ErrorCode(err) == aura.ENOTFOUND {
-				return "", aura.Invalid("The booking is not valid.", aura.FieldError{Field: field + ".id", Message: "no such guest"})
-			}
-			return "", err
+		k, err := db.guestKey(tx, ref.ID)
+		if aura.ErrorCode(err) == aura.ENOTFOUND {
+			return "", nil, aura.Invalid("The booking is not valid.", aura.FieldError{Field: field + ".id", Message: "no such guest"})
 		}
-		return ref.ID, nil
+		return ref.ID, k, err
 	}
-	bookerID, err := resolve(in.Booker, "booker")
+	bookerID, key, err := resolve(in.Booker, "booker")
 	if err != nil {
 		return Booking{}, err
 	}
@@ -357,10 +355,6 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			return Booking{}, aura.Invalid("The booking is not valid.", aura.FieldError{Field: "commission.currency", Message: "must be the property's currency " + prop.Currency})
 		}
 		b.Commission.Amount = in.Commission.Amount
-	}
-	key, err := db.guestKey(tx, bookerID)
-	if err != nil {
-		return Booking{}, err
 	}
 	notes := key.Seal("bookings", "notes", b.ID, []byte(b.Notes))
 	var ota any
@@ -385,7 +379,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		field := "reservations[" + itoa(i) + "]."
 		guestID := bookerID
 		if ri.Guest != nil {
-			if guestID, err = resolve(*ri.Guest, field+"guest"); err != nil {
+			if guestID, _, err = resolve(*ri.Guest, field+"guest"); err != nil {
 				return Booking{}, err
 			}
 		}

@@ -28,14 +28,19 @@ import (
 // it holds ä, ö or ü, so "Müller" is found by "muller" and "mueller"):
 //   n: every word of the given and family name and of the email's local
 //      part, lower-cased with diacritics folded, prefixes of 2 to 12 runes;
-//   e: the lower-cased email address, prefixes of 3 to 12 runes;
-//   p: the phone's digits without leading zeros, and the same with 1, 2 or
-//      3 leading digits (a country code) dropped, prefixes of 4 to 12 digits.
+//   e: the whole lower-cased email address (one term; a partial address in a
+//      query is found through its local-part words and checked in plaintext);
+//   p: the phone's digits, prefixes of 5 to 12 digits: the international
+//      number without its leading + or 00 and, when the number was written
+//      internationally, the national number after its country code (from the
+//      ITU prefix table), so "+49 171 23" is found by "0171 23" as well.
+// About 25 to 30 terms per guest: every term is a random leaf of the index,
+// so the count is what a guest costs to write.
 
 const (
 	minNamePrefix  = 2
 	minEmailPrefix = 3
-	minPhonePrefix = 4
+	minPhonePrefix = 5
 	maxPrefix      = 12
 )
 
@@ -96,7 +101,8 @@ func (ix *guestIndexer) terms(in GuestInput) []int64 {
 		add('n', w, minNamePrefix)
 	}
 	if t.email != "" {
-		add('e', t.email, minEmailPrefix)
+		seen[ix.term('e', t.email)] = true
+		out = append(out, ix.term('e', t.email))
 	}
 	for _, p := range t.phones {
 		add('p', p, minPhonePrefix)
@@ -205,17 +211,46 @@ func phoneDigits(s string) string {
 	return strings.TrimLeft(b.String(), "0")
 }
 
-// phoneVariants returns the indexed forms of a phone number: its digits and
-// the same with a 1- to 3-digit country code dropped (leaving at least 6).
+// international reports whether a phone number is written with its country
+// code (+49 …, 0049 …).
+func international(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00")
+}
+
+// countryCodeLen returns the length of the ITU-T E.164 country code that
+// starts digits: 1 for zones 1 and 7, 2 for the two-digit codes, else 3.
+func countryCodeLen(digits string) int {
+	if digits == "" {
+		return 0
+	}
+	switch digits[0] {
+	case '1', '7':
+		return 1
+	}
+	if len(digits) < 2 {
+		return 0
+	}
+	switch digits[:2] {
+	case "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+		"51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66",
+		"81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98":
+		return 2
+	}
+	return 3
+}
+
+// phoneVariants returns the indexed forms of a phone number: its digits
+// and, for an international number, its national number.
 func phoneVariants(phone string) []string {
 	d := phoneDigits(phone)
 	if len(d) < minPhonePrefix {
 		return nil
 	}
 	out := []string{d}
-	for k := 1; k <= 3 && len(d)-k >= 6; k++ {
-		if v := strings.TrimLeft(d[k:], "0"); len(v) >= 6 {
-			out = append(out, v)
+	if international(phone) {
+		if n := countryCodeLen(d); len(d)-n >= minPhonePrefix {
+			out = append(out, strings.TrimLeft(d[n:], "0"))
 		}
 	}
 	return out
@@ -238,31 +273,38 @@ func isPhoneQuery(s string) bool {
 			return false
 		}
 	}
-	return digits >= minPhonePrefix
+	return len(phoneDigits(s)) >= minPhonePrefix && digits > 0
 }
 
 // parseGuestQuery splits a search into units. A query of phone characters
 // only is one phone unit; otherwise each whitespace-separated word is an
 // email prefix (when it holds @), phone digits (when it is a number), or one
-// or more name words.
+// or more name words. Phone digits lose their leading zeros (the 0 of a
+// national trunk prefix or the 00 of an international one).
 func parseGuestQuery(q string) []queryUnit {
 	q = strings.TrimSpace(q)
 	if isPhoneQuery(q) {
-		if d := phoneDigits(q); len(d) >= minPhonePrefix {
-			return []queryUnit{{kind: 'p', text: d}}
-		}
+		return []queryUnit{{kind: 'p', text: phoneDigits(q)}}
 	}
 	var out []queryUnit
 	for _, f := range strings.Fields(q) {
 		switch {
 		case strings.Contains(f, "@"):
-			if e := strings.ToLower(f); utf8.RuneCountInString(e) >= minEmailPrefix {
-				out = append(out, queryUnit{kind: 'e', text: e})
+			e := strings.ToLower(f)
+			if utf8.RuneCountInString(e) < minEmailPrefix {
+				continue
+			}
+			// The index holds only whole addresses; the local part's words
+			// find the candidates and the plaintext check does the rest.
+			out = append(out, queryUnit{kind: 'e', text: e})
+			local, _, _ := strings.Cut(e, "@")
+			for _, w := range splitWords(local) {
+				if w = foldWord(w, false); utf8.RuneCountInString(w) >= minNamePrefix {
+					out = append(out, queryUnit{kind: 'n', text: w})
+				}
 			}
 		case isPhoneQuery(f):
-			if d := phoneDigits(f); len(d) >= minPhonePrefix {
-				out = append(out, queryUnit{kind: 'p', text: d})
-			}
+			out = append(out, queryUnit{kind: 'p', text: phoneDigits(f)})
 		default:
 			for _, w := range splitWords(f) {
 				if w = foldWord(w, false); utf8.RuneCountInString(w) >= minNamePrefix {
@@ -272,6 +314,17 @@ func parseGuestQuery(q string) []queryUnit {
 		}
 	}
 	return out
+}
+
+// completeEmail reports whether a query word looks like a whole address
+// (something@something.tld), which the index holds as one term.
+func completeEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" {
+		return false
+	}
+	i := strings.LastIndex(domain, ".")
+	return i > 0 && len(domain)-i-1 >= 2
 }
 
 func truncateRunes(s string, n int) string {
@@ -321,8 +374,8 @@ const MaxSearchResults = 200
 // words of query (every word must match; "ann schm", "ana@ex", "0171 234").
 // It uses the blind index and unseals only the guests it finds, newest
 // first, at most limit (default 20, at most MaxSearchResults). It returns
-// EINVALID when the query has no word of at least 2 letters, 3 characters
-// of an email or 4 digits.
+// EINVALID when the query has no word of at least 2 letters, no whole
+// email address nor local part of one, and fewer than 5 digits.
 func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Guest, error) {
 	if limit <= 0 {
 		limit = 20
@@ -330,7 +383,7 @@ func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Gues
 	limit = min(limit, MaxSearchResults)
 	units := parseGuestQuery(query)
 	if len(units) == 0 {
-		return nil, aura.Invalid("Type at least 2 letters of a name, 3 characters of an email or 4 digits of a phone number.",
+		return nil, aura.Invalid("Type at least 2 letters of a name, an email address or 5 digits of a phone number.",
 			aura.FieldError{Field: "q", Message: "too short"})
 	}
 	ix := db.newGuestIndexer()
@@ -338,13 +391,24 @@ func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Gues
 	var sqlParts []string
 	var args []any
 	for _, u := range units {
-		t := ix.term(u.kind, truncateRunes(u.text, maxPrefix))
+		if u.kind == 'e' && !completeEmail(u.text) {
+			continue // matched through its words, checked in plaintext
+		}
+		var t int64
+		if u.kind == 'e' {
+			t = ix.term('e', u.text)
+		} else {
+			t = ix.term(u.kind, truncateRunes(u.text, maxPrefix))
+		}
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
 		sqlParts = append(sqlParts, `SELECT guest FROM guest_search WHERE term = ?`)
 		args = append(args, t)
+	}
+	if len(sqlParts) == 0 {
+		return nil, aura.Invalid("Type more of the email address, or a name.", aura.FieldError{Field: "q", Message: "too short"})
 	}
 	// Slack for candidates the plaintext check drops (a 64-bit hash
 	// collision, or a word longer than the indexed prefixes).

@@ -187,7 +187,7 @@ func (db *DB) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, erro
 	err := db.Update(ctx, func(tx *Tx) error {
 		ix := db.newGuestIndexer()
 		for _, in := range ins {
-			g, err := db.createGuest(tx, ix, in)
+			g, _, err := db.createGuest(tx, ix, in)
 			if err != nil {
 				return err
 			}
@@ -201,8 +201,8 @@ func (db *DB) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, erro
 	return out, nil
 }
 
-// createGuest writes a validated guest in tx.
-func (db *DB) createGuest(tx *Tx, ix *guestIndexer, in GuestInput) (Guest, error) {
+// createGuest writes a validated guest in tx and returns it with its key.
+func (db *DB) createGuest(tx *Tx, ix *guestIndexer, in GuestInput) (Guest, *SubjectKey, error) {
 	id := aura.NewID("gst")
 	k, wrapped := db.NewSubjectKey(id)
 	cols, sg := sealGuest(k, id, 1, in)
@@ -211,19 +211,19 @@ func (db *DB) createGuest(tx *Tx, ix *guestIndexer, in GuestInput) (Guest, error
 		version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		id, wrapped, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], now, now)
 	if err != nil {
-		return Guest{}, err
+		return Guest{}, nil, err
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {
-		return Guest{}, err
+		return Guest{}, nil, err
 	}
 	if err := ix.insert(tx, seq, in); err != nil {
-		return Guest{}, err
+		return Guest{}, nil, err
 	}
 	if err := tx.Audit(audit.Entry{Action: "guest.created", EntityType: "guest", EntityID: id, After: sg}); err != nil {
-		return Guest{}, err
+		return Guest{}, nil, err
 	}
-	return guestFromInput(id, in, 1, tx.Now, tx.Now), nil
+	return guestFromInput(id, in, 1, tx.Now, tx.Now), k, nil
 }
 
 func guestFromInput(id string, in GuestInput, version int, created, updated time.Time) Guest {
