@@ -409,7 +409,10 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			if !holdsStock(r.Status) {
 				return Booking{}, aura.Invalid("The booking is not valid.", aura.FieldError{Field: field + "room_id", Message: "a cancelled or no-show reservation has no room"})
 			}
+			// A new stay gets its room on every night, whatever status an
+			// import records it in (a checked-out stay keeps its history).
 			c := resCtx{r: r, prop: prop, today: today}
+			c.r.Status = ReservationConfirmed
 			if err := assignRoom(tx, &c, ri.RoomID); err != nil {
 				if e, ok := err.(*aura.Error); ok && e.Code == aura.EINVALID {
 					for j := range e.Fields {
@@ -418,6 +421,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 				}
 				return Booking{}, err
 			}
+			c.r.Status = r.Status
 			r = c.r
 		}
 		if err := writeReservation(tx, &r, true); err != nil {
