@@ -167,7 +167,8 @@ CREATE INDEX reservations_booking ON reservations (booking_id);
 CREATE INDEX reservations_guest ON reservations (guest_id);
 CREATE INDEX reservations_arrival ON reservations (property_id, arrival);
 CREATE INDEX reservations_departure ON reservations (property_id, departure);
-CREATE INDEX reservations_overbooked ON reservations (property_id) WHERE overbooked = 1;
+CREATE INDEX reservations_status ON reservations (property_id, status, arrival);
+CREATE INDEX reservations_overbooked ON reservations (property_id, arrival) WHERE overbooked = 1;
 
 -- One row per night of a reservation, with the price frozen when it was
 -- booked. holds = 1 while the night takes a room out of stock (tentative,
