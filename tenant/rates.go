@@ -299,7 +299,8 @@ type DayRate struct {
 	StopSell          bool      `json:"stop_sell"`           // the night is not for sale
 }
 
-// rateRow is a stored rate row; price < 0 means none.
+// rateRow is one day of the calendar as stored; the zero value is a day
+// never set (no price, no restrictions), and stored tells them apart.
 type rateRow struct {
 	price              sql.NullInt64
 	minStay, maxStay   int
@@ -495,7 +496,7 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 			if u.StopSell != nil {
 				nw.stopSell = *u.StopSell
 			}
-			if old.stored && old.equal(nw) || !old.stored && nw.equal(rateRow{}) {
+			if old.equal(nw) {
 				continue
 			}
 			if nw.maxStay != 0 && nw.minStay > nw.maxStay {
