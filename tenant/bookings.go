@@ -63,8 +63,9 @@ type BookingInput struct {
 	// Import records a booking taken elsewhere (a migration from another
 	// system, or the demo): the arrival may lie in the past, the initial
 	// status may be any status, and rate restrictions are not applied.
-	// Availability is enforced as for any booking.
-	Import bool `json:"import,omitempty"`
+	// Availability is enforced as for any booking. It is never read from a
+	// request body; the caller sets it deliberately.
+	Import bool `json:"-"`
 
 	// IdempotencyKey, when set, makes the creation happen at most once: a
 	// repeat with the same key and request returns the first booking. The
