@@ -225,7 +225,7 @@ func (in *BookingInput) validate() error {
 func (db *DB) requestHash(in BookingInput) []byte {
 	h := in.RequestHash
 	if len(h) == 0 {
-		b, _ := json.Marshal(in)
+		b, _ := json.Marshal([]any{in, in.Import})
 		sum := sha256.Sum256(b)
 		h = sum[:]
 	}
