@@ -1,0 +1,382 @@
+// Package demo seeds a tenant with a believable small hotel so a newcomer
+// opening Aura sees a living PMS: three room types and twelve rooms, two
+// months of rates with a few restrictions, a room out of order, a few dozen
+// guests, and reservations in every status around today, including one
+// channel booking that overbooked the house. It writes only through the
+// tenant store, so every row is validated and audited like an operator's.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// Seed fills db with the demo property, taking today as the property's
+// current date. It does nothing when the tenant already has a property, so
+// it is safe to run on every start. Errors are those of the tenant store.
+func Seed(ctx context.Context, db *tenant.DB, today date.Date) error {
+	if aura.ActorFrom(ctx).ID == "unknown" {
+		ctx = aura.WithActor(ctx, aura.SystemActor("demo"))
+	}
+	props, err := db.ListProperties(ctx)
+	if err != nil {
+		return err
+	}
+	if len(props) > 0 {
+		return nil
+	}
+	s := &seeder{ctx: ctx, db: db, today: today, rng: rand.New(rand.NewPCG(2025, 4))}
+	steps := []func() error{s.property, s.inventory, s.rates, s.guestProfiles, s.reservations}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return nil
+}
+
+type seeder struct {
+	ctx   context.Context
+	db    *tenant.DB
+	today date.Date
+	rng   *rand.Rand
+
+	prop   tenant.Property
+	types  map[string]tenant.RoomType // by code
+	rooms  map[string][]tenant.Room   // by room type code
+	plans  map[string]tenant.RatePlan // by plan code
+	people []tenant.Guest
+	taken  map[string]map[date.Date]bool // room id → nights assigned by the seeder
+	next   int                           // next guest to use
+}
+
+func (s *seeder) day(n int) date.Date { return s.today.AddDays(n) }
+
+func (s *seeder) property() error {
+	var err error
+	s.prop, err = s.db.CreateProperty(s.ctx, tenant.PropertyInput{
+		Name:     "Hotel Lindenhof",
+		Address:  tenant.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
+		TimeZone: "Europe/Berlin", Currency: "EUR", CheckInTime: "15:00", CheckOutTime: "11:00",
+		Tax: tenant.TaxSettings{
+			PricesIncludeVAT: true,
+			VATRates:         []tenant.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
+			AccommodationVAT: "accommodation",
+			CityTax:          tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
+		},
+	})
+	return err
+}
+
+func (s *seeder) inventory() error {
+	s.types, s.rooms, s.taken = map[string]tenant.RoomType{}, map[string][]tenant.Room{}, map[string]map[date.Date]bool{}
+	for i, t := range []struct {
+		code, name, desc string
+		capacity, base   int
+		rooms            []string
+		features         []string
+	}{
+		{"DBL", "Standard Double", "A quiet double room facing the courtyard, queen-size bed.", 2, 2,
+			[]string{"101", "102", "103", "201", "202", "203"}, []string{"courtyard", "shower"}},
+		{"TWN", "Superior Twin", "Two single beds and a sofa bed under the linden trees.", 3, 2,
+			[]string{"104", "204", "205", "301"}, []string{"street view", "bathtub", "sofa bed"}},
+		{"STE", "Family Suite", "Two rooms, a kitchenette and space for four.", 4, 2,
+			[]string{"302", "303"}, []string{"kitchenette", "balcony", "bathtub"}},
+	} {
+		rt, err := s.db.CreateRoomType(s.ctx, tenant.RoomTypeInput{PropertyID: s.prop.ID, Code: t.code, Name: t.name, Description: t.desc,
+			Capacity: t.capacity, BaseOccupancy: t.base, SortOrder: i})
+		if err != nil {
+			return err
+		}
+		s.types[t.code] = rt
+		for j, n := range t.rooms {
+			r, err := s.db.CreateRoom(s.ctx, tenant.RoomInput{PropertyID: s.prop.ID, RoomTypeID: rt.ID, Number: n, Floor: n[:1],
+				Features: t.features, SortOrder: j})
+			if err != nil {
+				return err
+			}
+			s.rooms[t.code] = append(s.rooms[t.code], r)
+			s.taken[r.ID] = map[date.Date]bool{}
+		}
+	}
+	// Room 303 is out of order for a bathroom renovation next week.
+	_, err := s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["STE"][1].ID, Kind: tenant.OutOfOrder,
+		Start: s.day(6), End: s.day(9), Reason: "Bathroom renovation"})
+	if err != nil {
+		return err
+	}
+	s.blockTaken(s.rooms["STE"][1].ID, s.day(6), s.day(9))
+	_, err = s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["TWN"][3].ID, Kind: tenant.OutOfService,
+		Start: s.day(2), End: s.day(3), Reason: "Window fitter"})
+	s.blockTaken(s.rooms["TWN"][3].ID, s.day(2), s.day(3))
+	return err
+}
+
+func (s *seeder) blockTaken(roomID string, from, to date.Date) {
+	for _, d := range date.Range(from, to) {
+		s.taken[roomID][d] = true
+	}
+}
+
+func (s *seeder) rates() error {
+	s.plans = map[string]tenant.RatePlan{}
+	two, zero := 2, 0
+	flex := tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
+	late := tenant.CancellationPolicy{FreeUntilDaysBefore: &zero, Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 50}}
+	nonref := tenant.CancellationPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
+	firstNight := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
+	full := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
+	for _, p := range []struct {
+		code, typ, name  string
+		extra            int64
+		cancel           tenant.CancellationPolicy
+		noShow           tenant.NoShowPolicy
+		weekday, weekend int64
+	}{
+		{"DBL-FLEX", "DBL", "Double, flexible", 0, flex, firstNight, 11900, 13900},
+		{"DBL-NREF", "DBL", "Double, non-refundable", 0, nonref, full, 10400, 12200},
+		{"TWN-FLEX", "TWN", "Twin, flexible", 2500, flex, firstNight, 13900, 15900},
+		{"STE-FLEX", "STE", "Family suite, flexible", 2000, late, firstNight, 18900, 21900},
+	} {
+		rp, err := s.db.CreateRatePlan(s.ctx, tenant.RatePlanInput{PropertyID: s.prop.ID, RoomTypeID: s.types[p.typ].ID, Code: p.code, Name: p.name,
+			ExtraPerson: tenant.Money{Amount: p.extra, Currency: "EUR"}, Cancellation: p.cancel, NoShow: p.noShow, Active: true})
+		if err != nil {
+			return err
+		}
+		s.plans[p.code] = rp
+		// A month back (for the stays already under way) and 60 days ahead.
+		from, to := s.day(-30), s.day(60)
+		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+			Weekdays: []string{"sun", "mon", "tue", "wed", "thu"}, Price: &tenant.Money{Amount: p.weekday, Currency: "EUR"}}); err != nil {
+			return err
+		}
+		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+			Weekdays: []string{"fri", "sat"}, Price: &tenant.Money{Amount: p.weekend, Currency: "EUR"}}); err != nil {
+			return err
+		}
+	}
+	// Weekends a month out need two nights; Sundays then are closed to
+	// arrival; the non-refundable double is off sale on one busy day.
+	yes := true
+	for _, code := range []string{"DBL-FLEX", "DBL-NREF", "TWN-FLEX", "STE-FLEX"} {
+		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(30), To: s.day(60),
+			Weekdays: []string{"sat"}, MinStay: &two}); err != nil {
+			return err
+		}
+		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(40), To: s.day(60),
+			Weekdays: []string{"sun"}, ClosedToArrival: &yes}); err != nil {
+			return err
+		}
+	}
+	_, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans["DBL-NREF"].ID, From: s.day(45), To: s.day(46), StopSell: &yes})
+	return err
+}
+
+var names = []struct{ given, family, country, lang, city string }{
+	{"Anna", "Schneider", "DE", "de", "Hamburg"}, {"Jonas", "Becker", "DE", "de", "Köln"}, {"Marie", "Dubois", "FR", "fr", "Lyon"},
+	{"Luca", "Rossi", "IT", "it", "Milano"}, {"Sofía", "García", "ES", "es", "Sevilla"}, {"Emma", "Johansson", "SE", "sv", "Göteborg"},
+	{"Oliver", "Smith", "GB", "en-GB", "Leeds"}, {"Olivia", "Brown", "US", "en-US", "Portland"}, {"Jan", "Kowalski", "PL", "pl", "Kraków"},
+	{"Eva", "Novák", "CZ", "cs", "Brno"}, {"Lukas", "Gruber", "AT", "de-AT", "Graz"}, {"Nora", "Meier", "CH", "de-CH", "Bern"},
+	{"Daan", "de Vries", "NL", "nl", "Utrecht"}, {"Freya", "Nielsen", "DK", "da", "Aarhus"}, {"Mikko", "Virtanen", "FI", "fi", "Tampere"},
+	{"Aiko", "Tanaka", "JP", "ja", "Osaka"}, {"Priya", "Sharma", "IN", "en-IN", "Pune"}, {"Mateo", "Fernández", "AR", "es", "Rosario"},
+	{"Chloé", "Martin", "FR", "fr", "Nantes"}, {"Jürgen", "Müller", "DE", "de", "München"}, {"Leonie", "Wagner", "DE", "de", "Leipzig"},
+	{"Tomás", "Silva", "PT", "pt", "Porto"}, {"Ingrid", "Hansen", "NO", "nb", "Bergen"}, {"Kenji", "Sato", "JP", "ja", "Kyoto"},
+	{"Fatima", "El Amrani", "MA", "fr", "Rabat"}, {"Ravi", "Patel", "GB", "en-GB", "Leicester"}, {"Zoe", "Papadopoulou", "GR", "el", "Patras"},
+	{"Felix", "Hoffmann", "DE", "de", "Dresden"}, {"Clara", "Lehmann", "DE", "de", "Potsdam"}, {"Hugo", "Lefèvre", "BE", "fr", "Liège"},
+	{"Maja", "Horvat", "HR", "hr", "Split"}, {"Noah", "Fischer", "DE", "de", "Bremen"}, {"Yara", "Haddad", "LB", "ar", "Beirut"},
+	{"Emil", "Koch", "DE", "de", "Kiel"}, {"Giulia", "Bianchi", "IT", "it", "Torino"}, {"Lars", "Andersson", "SE", "sv", "Malmö"},
+}
+
+var countryCode = map[string]string{"DE": "49", "FR": "33", "IT": "39", "ES": "34", "SE": "46", "GB": "44", "US": "1", "PL": "48", "CZ": "420",
+	"AT": "43", "CH": "41", "NL": "31", "DK": "45", "FI": "358", "JP": "81", "IN": "91", "AR": "54", "PT": "351", "NO": "47", "MA": "212",
+	"GR": "30", "BE": "32", "HR": "385", "LB": "961"}
+
+func (s *seeder) guestProfiles() error {
+	var ins []tenant.GuestInput
+	for i, p := range names {
+		local := strings.ToLower(asciiFold(p.given) + "." + strings.ReplaceAll(asciiFold(p.family), " ", ""))
+		in := tenant.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
+			Phone:       fmt.Sprintf("+%s %d %07d", countryCode[p.country], 150+s.rng.IntN(40), s.rng.IntN(10_000_000)),
+			Address:     tenant.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
+			Nationality: p.country, Language: p.lang}
+		switch i % 9 {
+		case 2:
+			in.Notes = "Prefers a quiet room away from the lift."
+		case 5:
+			in.Notes = "Vegetarian breakfast."
+		}
+		ins = append(ins, in)
+	}
+	var err error
+	s.people, err = s.db.CreateGuests(s.ctx, ins)
+	return err
+}
+
+func asciiFold(s string) string {
+	r := strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "è", "e", "í", "i", "á", "a", "ó", "o", "ñ", "n", "ç", "c")
+	return r.Replace(s)
+}
+
+func (s *seeder) guest() string {
+	g := s.people[s.next%len(s.people)]
+	s.next++
+	return g.ID
+}
+
+// freeRoom returns a room of the type with none of the nights taken, and
+// takes them.
+func (s *seeder) freeRoom(code string, from, to date.Date) string {
+	for _, r := range s.rooms[code] {
+		free := true
+		for _, d := range date.Range(from, to) {
+			if s.taken[r.ID][d] {
+				free = false
+				break
+			}
+		}
+		if free {
+			s.blockTaken(r.ID, from, to)
+			return r.ID
+		}
+	}
+	return ""
+}
+
+type stay struct {
+	typ, plan          string
+	arrival, departure int
+	adults, children   int
+	status             string
+	source, ota        string
+	commission         int64
+	assign             bool
+	notes              string
+}
+
+func (s *seeder) book(st stay) (tenant.Reservation, error) {
+	a, d := s.day(st.arrival), s.day(st.departure)
+	in := tenant.BookingInput{PropertyID: s.prop.ID, Source: st.source, OTACode: st.ota, Notes: st.notes,
+		Booker: tenant.GuestRef{ID: s.guest()}, Status: st.status,
+		Reservations: []tenant.ReservationInput{{RoomTypeID: s.types[st.typ].ID, RatePlanID: s.plans[st.plan].ID, Arrival: a, Departure: d,
+			Adults: st.adults, Children: st.children}}}
+	if st.source == "" {
+		in.Source = tenant.SourceDirect
+	}
+	if st.commission > 0 {
+		in.Commission = &tenant.Money{Amount: st.commission, Currency: "EUR"}
+	}
+	// Stays already begun or over are recorded as imported history, and so
+	// are arrivals of today and tomorrow (the caller's today may be a day off
+	// the property's clock); the rest are booked as the front desk or a
+	// channel would, through the same availability and restriction checks.
+	switch st.status {
+	case tenant.ReservationInHouse, tenant.ReservationCheckedOut, tenant.ReservationNoShow:
+		in.Import = true
+	}
+	if st.arrival < 2 && st.status != tenant.ReservationNoShow {
+		in.Import = true
+		if in.Status == "" {
+			in.Status = tenant.ReservationConfirmed
+		}
+	}
+	if st.assign {
+		if room := s.freeRoom(st.typ, a, d); room != "" {
+			in.Reservations[0].RoomID = room
+		}
+	}
+	b, err := s.db.CreateBooking(s.ctx, in)
+	if err != nil {
+		return tenant.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
+	}
+	return b.Reservations[0], nil
+}
+
+func (s *seeder) reservations() error {
+	co, ih, cf, te, ns := tenant.ReservationCheckedOut, tenant.ReservationInHouse, tenant.ReservationConfirmed, tenant.ReservationTentative, tenant.ReservationNoShow
+	stays := []stay{
+		// Recent history.
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -21, departure: -18, adults: 2, status: co, assign: true},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: -20, departure: -16, adults: 3, status: co, assign: true, source: "booking.com", ota: "4519203847", commission: 8340},
+		{typ: "STE", plan: "STE-FLEX", arrival: -17, departure: -10, adults: 2, children: 2, status: co, assign: true},
+		{typ: "DBL", plan: "DBL-NREF", arrival: -14, departure: -12, adults: 2, status: co, assign: true, source: "expedia", ota: "72810045", commission: 3650},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -9, departure: -6, adults: 1, status: co, assign: true},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: -8, departure: -4, adults: 2, status: co, assign: true},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -5, departure: -2, adults: 2, status: co, assign: true, source: "booking.com", ota: "4519877310", commission: 5400},
+		{typ: "STE", plan: "STE-FLEX", arrival: -4, departure: -1, adults: 4, status: co, assign: true},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -3, departure: -2, adults: 2, status: ns},
+		// In house now; two leave today.
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -3, departure: 0, adults: 2, status: ih, assign: true},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: -2, departure: 0, adults: 2, status: ih, assign: true, source: "booking.com", ota: "4520113982", commission: 4710},
+		{typ: "DBL", plan: "DBL-NREF", arrival: -2, departure: 2, adults: 2, status: ih, assign: true},
+		{typ: "STE", plan: "STE-FLEX", arrival: -1, departure: 4, adults: 2, children: 1, status: ih, assign: true, notes: "Cot in the room."},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: -1, departure: 1, adults: 1, status: ih, assign: true},
+		// Arriving today, one with a room already, one without.
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 0, departure: 3, adults: 2, status: cf, assign: true},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: 0, departure: 2, adults: 3, status: cf, source: "expedia", ota: "72811932", commission: 6120},
+		// The weeks ahead.
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 2, departure: 5, adults: 2, status: cf, assign: true},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: 3, departure: 7, adults: 2, status: cf, source: "booking.com", ota: "4520459921", commission: 9180},
+		{typ: "STE", plan: "STE-FLEX", arrival: 4, departure: 6, adults: 3, status: cf},
+		{typ: "DBL", plan: "DBL-NREF", arrival: 5, departure: 7, adults: 2, status: cf, source: "airbnb", ota: "HMX4Q2ZP8T", commission: 3180},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 7, departure: 9, adults: 2, status: te, notes: "Holding for a wedding party; confirm by Friday."},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: 8, departure: 12, adults: 2, children: 1, status: cf},
+		{typ: "STE", plan: "STE-FLEX", arrival: 12, departure: 16, adults: 2, children: 2, status: cf, source: "booking.com", ota: "4521004417", commission: 13140},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 14, departure: 16, adults: 2, status: te},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: 18, departure: 21, adults: 3, status: cf},
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 21, departure: 24, adults: 2, status: cf, source: "expedia", ota: "72820017", commission: 5100},
+		{typ: "STE", plan: "STE-FLEX", arrival: 25, departure: 28, adults: 4, status: cf},
+	}
+	for _, st := range stays {
+		if _, err := s.book(st); err != nil {
+			return err
+		}
+	}
+	// Two guests called to cancel.
+	for _, st := range []stay{
+		{typ: "DBL", plan: "DBL-FLEX", arrival: 9, departure: 11, adults: 2, status: cf},
+		{typ: "TWN", plan: "TWN-FLEX", arrival: 16, departure: 18, adults: 2, status: cf},
+	} {
+		r, err := s.book(st)
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.Cancel(s.ctx, r.ID, tenant.CancelInput{}); err != nil {
+			return err
+		}
+	}
+	// A busy night in ten days fills every double; then a channel sends one
+	// more, which is stored flagged as overbooked for the front desk.
+	full := s.day(10)
+	a, err := s.db.Availability(s.ctx, s.prop.ID, full, full.AddDays(1))
+	if err != nil {
+		return err
+	}
+	for _, rt := range a.RoomTypes {
+		if rt.RoomType.Code != "DBL" {
+			continue
+		}
+		for i := 0; i < rt.Nights[0].Available; i++ {
+			src, ota := "", ""
+			if i%2 == 1 {
+				src, ota = "booking.com", fmt.Sprint("45216", 10000+i)
+			}
+			if _, err := s.book(stay{typ: "DBL", plan: "DBL-FLEX", arrival: 10, departure: 11 + i%2, adults: 2, status: cf, source: src, ota: ota}); err != nil {
+				return err
+			}
+		}
+	}
+	r, err := s.book(stay{typ: "DBL", plan: "DBL-FLEX", arrival: 10, departure: 12, adults: 2, status: cf, source: "booking.com", ota: "4521799030", commission: 4170})
+	if err != nil {
+		return err
+	}
+	if !r.Overbooked {
+		return fmt.Errorf("the overbooking channel reservation %s was not flagged", r.ID)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/demo"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/tenanttest"
+)
+
+func TestSeed(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, now := range []time.Time{
+		time.Now(),
+		time.Date(2025, 3, 29, 23, 30, 0, 0, berlin), // the night the clocks go forward
+		time.Date(2025, 12, 31, 9, 0, 0, 0, berlin),  // stays across the year end
+	} {
+		t.Run(now.Format("2006-01-02"), func(t *testing.T) {
+			clock := tenanttest.NewClock(now)
+			db := tenanttest.MustOpenWith(t, tenanttest.Options{Now: clock.Now})
+			ctx := context.Background()
+			today := date.Of(now, berlin)
+			if err := demo.Seed(ctx, db, today); err != nil {
+				t.Fatal(err)
+			}
+			props, err := db.ListProperties(ctx)
+			if err != nil || len(props) != 1 {
+				t.Fatalf("properties %v (%v), want 1", props, err)
+			}
+			p := props[0]
+			types, _ := db.ListRoomTypes(ctx, p.ID)
+			rooms, _ := db.ListRooms(ctx, p.ID)
+			plans, _ := db.ListRatePlans(ctx, p.ID)
+			if len(types) != 3 || len(rooms) != 12 || len(plans) < 3 {
+				t.Fatalf("%d room types, %d rooms, %d rate plans; want 3, 12, at least 3", len(types), len(rooms), len(plans))
+			}
+			for _, rp := range plans {
+				days, err := db.Rates(ctx, rp.ID, today, today.AddDays(60))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range days {
+					if d.Price == nil {
+						t.Fatalf("%s has no price on %s", rp.Code, d.Date)
+					}
+				}
+			}
+			page, err := db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: p.ID, Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byStatus := map[string]int{}
+			overbooked, channel, guests := 0, 0, map[string]bool{}
+			for _, r := range page.Reservations {
+				byStatus[r.Status]++
+				guests[r.GuestID] = true
+				if r.Overbooked {
+					overbooked++
+				}
+				if r.Source != tenant.SourceDirect {
+					channel++
+				}
+			}
+			t.Logf("%d reservations by status %v, %d from channels, %d guests", len(page.Reservations), byStatus, channel, len(guests))
+			for _, s := range tenant.ReservationStatuses {
+				if byStatus[s] == 0 {
+					t.Errorf("no %s reservation in the demo (%v)", s, byStatus)
+				}
+			}
+			if n := len(page.Reservations); n < 30 {
+				t.Errorf("%d reservations, want a few dozen", n)
+			}
+			if overbooked != 1 {
+				t.Errorf("%d overbooked reservations, want 1", overbooked)
+			}
+			if channel < 5 {
+				t.Errorf("%d channel reservations, want several", channel)
+			}
+			if len(guests) < 25 {
+				t.Errorf("%d distinct guests, want a few dozen", len(guests))
+			}
+			inHouse, err := db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: p.ID, StayingOn: today, Statuses: []string{tenant.ReservationInHouse}})
+			if err != nil || len(inHouse.Reservations) == 0 {
+				t.Fatalf("nobody in house tonight (%v)", err)
+			}
+			tc, err := db.TapeChart(ctx, p.ID, today.AddDays(-7), today.AddDays(21))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bars := 0
+			for _, r := range tc.Rooms {
+				bars += len(r.Bars)
+			}
+			if bars < 10 {
+				t.Errorf("%d bars on the tape chart", bars)
+			}
+			if found, err := db.SearchGuests(ctx, "müller", 5); err != nil || len(found) != 1 {
+				t.Errorf("search for a demo guest: %d found (%v)", len(found), err)
+			}
+			res, err := db.VerifyAudit(ctx, nil)
+			if err != nil || !res.OK() {
+				t.Fatalf("audit: %v %v", res.Break, err)
+			}
+			// Seeding again changes nothing.
+			head, _ := db.AuditHead(ctx)
+			if err := demo.Seed(ctx, db, today); err != nil {
+				t.Fatal(err)
+			}
+			if again, _ := db.AuditHead(ctx); again.Seq != head.Seq {
+				t.Fatalf("a second Seed wrote %d audit rows", again.Seq-head.Seq)
+			}
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package tenant_test
+
+import (
+	"testing"
+
+	"github.com/aurapms/aura/tenant"
+)
+
+// TestEveryMutationAudited runs every state-changing store method once and
+// checks that each appended audit rows with the expected action, and that
+// the chain verifies at the end.
+func TestEveryMutationAudited(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	db, ctx := f.db, f.ctx
+	var (
+		prop  tenant.Property
+		rt    tenant.RoomType
+		room  tenant.Room
+		block tenant.RoomBlock
+		plan  tenant.RatePlan
+		g     tenant.Guest
+		b     tenant.Booking
+		r     tenant.Reservation
+		r2    tenant.Reservation
+		r3    tenant.Reservation
+	)
+	two := 2
+	steps := []struct {
+		action string
+		run    func() error
+	}{
+		{"property.created", func() (err error) {
+			prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR"})
+			return
+		}},
+		{"property.updated", func() (err error) {
+			prop, err = db.UpdateProperty(ctx, prop.ID, tenant.PropertyInput{Name: "Second House", TimeZone: "Europe/Vienna", Currency: "EUR", Version: prop.Version})
+			return
+		}},
+		{"room_type.created", func() (err error) {
+			rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
+			return
+		}},
+		{"room_type.updated", func() (err error) {
+			rt, err = db.UpdateRoomType(ctx, rt.ID, tenant.RoomTypeInput{Code: "SGL", Name: "Single room", Capacity: 2, BaseOccupancy: 1})
+			return
+		}},
+		{"room.created", func() (err error) {
+			room, err = db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: "201"})
+			return
+		}},
+		{"room.updated", func() (err error) {
+			room, err = db.UpdateRoom(ctx, room.ID, tenant.RoomInput{RoomTypeID: rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}})
+			return
+		}},
+		{"room.housekeeping_changed", func() (err error) {
+			room, err = db.SetHousekeeping(ctx, room.ID, tenant.HousekeepingInspected, room.Version)
+			return
+		}},
+		{"room_block.created", func() (err error) {
+			block, err = db.CreateRoomBlock(ctx, tenant.RoomBlockInput{RoomID: room.ID, Kind: tenant.OutOfOrder, Start: f.day(1), End: f.day(2)})
+			return
+		}},
+		{"room_block.deleted", func() error { return db.DeleteRoomBlock(ctx, block.ID) }},
+		{"rate_plan.created", func() (err error) {
+			plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
+			return
+		}},
+		{"rate_plan.updated", func() (err error) {
+			plan, err = db.UpdateRatePlan(ctx, plan.ID, tenant.RatePlanInput{Code: "SGL-FLEX", Name: "Single flexible", Active: true})
+			return
+		}},
+		{"rates.updated", func() error {
+			_, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: f.day(0), To: f.day(30), MinStay: &two})
+			return err
+		}},
+		{"guest.created", func() (err error) {
+			g, err = db.CreateGuest(ctx, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guest"})
+			return
+		}},
+		{"guest.created", func() error {
+			_, err := db.CreateGuests(ctx, []tenant.GuestInput{{FamilyName: "One"}, {FamilyName: "Two"}})
+			return err
+		}},
+		{"guest.updated", func() (err error) {
+			g, err = db.UpdateGuest(ctx, g.ID, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guesting"})
+			return
+		}},
+		{"reservation.created", func() (err error) {
+			in := f.booking(f.day(0), f.day(3))
+			in.Reservations = append(in.Reservations, in.Reservations[0], in.Reservations[0])
+			in.Reservations[2].Arrival, in.Reservations[2].Departure = f.day(10), f.day(12)
+			b, err = db.CreateBooking(ctx, in)
+			if err == nil {
+				r, r2, r3 = b.Reservations[0], b.Reservations[1], b.Reservations[2]
+			}
+			return
+		}},
+		{"booking.updated", func() (err error) {
+			notes := "late arrival"
+			b, err = db.UpdateBooking(ctx, b.ID, tenant.BookingUpdate{Notes: &notes})
+			return
+		}},
+		{"reservation.room_assigned", func() (err error) {
+			r, err = db.AssignRoom(ctx, r.ID, f.rooms[0].ID, r.Version)
+			return
+		}},
+		{"reservation.room_unassigned", func() (err error) {
+			r, err = db.UnassignRoom(ctx, r.ID, r.Version)
+			return
+		}},
+		{"reservation.stay_changed", func() (err error) {
+			r, err = db.ChangeStay(ctx, r.ID, tenant.StayChange{Departure: f.day(2), Version: r.Version})
+			return
+		}},
+		{"reservation.checked_in", func() (err error) {
+			r, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID, Version: r.Version})
+			return
+		}},
+		{"reservation.checked_out", func() (err error) {
+			r, err = db.CheckOut(ctx, r.ID, r.Version)
+			return
+		}},
+		{"reservation.no_show", func() (err error) {
+			r2, err = db.MarkNoShow(ctx, r2.ID, tenant.NoShowInput{})
+			return
+		}},
+		{"reservation.cancelled", func() (err error) {
+			r3, err = db.Cancel(ctx, r3.ID, tenant.CancelInput{})
+			return
+		}},
+	}
+	for _, s := range steps {
+		before := f.auditRows(t)
+		if err := s.run(); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		after := f.auditRows(t)
+		if after <= before {
+			t.Fatalf("%s wrote no audit row", s.action)
+		}
+		var action string
+		if err := db.SQL().Read.QueryRow(`SELECT action FROM audit_log WHERE seq = ?`, after).Scan(&action); err != nil {
+			t.Fatal(err)
+		}
+		// A booking writes booking.created, then one row per reservation.
+		if action != s.action {
+			t.Fatalf("last audit row of the step is %q, want %q", action, s.action)
+		}
+	}
+	var created int
+	if err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'booking.created' AND entity_id = ?`, b.ID).Scan(&created); err != nil || created != 1 {
+		t.Fatalf("booking.created rows for the booking: %d (%v)", created, err)
+	}
+	f.verifyAudit(t)
+}

@@ -1,0 +1,218 @@
+package tenant_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
+)
+
+// TestGuestDataNeverPlain writes a guest through every path that takes
+// personal data (profile, booking with notes, rectification, stay changes,
+// check-in) and then reads the raw tenant file and its WAL as an attacker
+// with the file but not the key would: no personal value appears in any byte.
+func TestGuestDataNeverPlain(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	secret := tenant.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum", Email: "quirinus.zwetschgenbaum@example.org",
+		Phone: "+49 30 98765432", Nationality: "AT", Language: "de-AT", Notes: "allergic to feathers",
+		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}
+	in := f.booking(f.day(0), f.day(2))
+	in.Booker = tenant.GuestRef{New: &secret}
+	in.Notes = "VIP Zwetschgenbaum anniversary"
+	b := must(f.db.CreateBooking(f.ctx, in))(t)
+	g := must(f.db.GetGuest(f.ctx, b.BookerID))(t)
+	if got, want := g.FamilyName, secret.FamilyName; got != want {
+		t.Fatalf("family name %q, want %q", got, want)
+	}
+	if got := must(f.db.GetBooking(f.ctx, b.ID))(t).Notes; got != in.Notes {
+		t.Fatalf("booking notes %q, want %q", got, in.Notes)
+	}
+	upd := secret
+	upd.GivenName, upd.Version = "Quirinia", g.Version
+	must(f.db.UpdateGuest(f.ctx, g.ID, upd))(t)
+	r := b.Reservations[0]
+	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Departure: f.day(3)}))(t)
+	must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(5)))(t)
+	must(f.db.SearchGuests(f.ctx, "zwetsch", 5))(t)
+
+	raw := readTenantFiles(t, f.db)
+	if !bytes.Contains(raw, []byte("Hotel Test")) {
+		t.Fatal("the raw read did not see the property name: the check would prove nothing")
+	}
+	for _, s := range []string{"Quirinus", "Quirinia", "Zwetschgenbaum", "zwetschgenbaum", "quirinus.zwetschgenbaum", "98765432",
+		"allergic", "Kastanienallee", "10435", "de-AT", "anniversary"} {
+		if bytes.Contains(raw, []byte(s)) || bytes.Contains(bytes.ToLower(raw), []byte(strings.ToLower(s))) {
+			t.Errorf("%q appears in the tenant file or its WAL", s)
+		}
+	}
+	// The guest's audit rows hold the guest's sealed values, which the
+	// guest's key (and only it) opens: erasing the key erases them there too.
+	var wrapped []byte
+	var after string
+	q := f.db.SQL().Read
+	if err := q.QueryRow(`SELECT key_wrapped FROM guests WHERE id = ?`, g.ID).Scan(&wrapped); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.QueryRow(`SELECT after_json FROM audit_log WHERE entity_id = ? AND action = 'guest.updated'`, g.ID).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	var sealed struct {
+		Sealed map[string][]byte `json:"sealed"`
+	}
+	if err := json.Unmarshal([]byte(after), &sealed); err != nil {
+		t.Fatal(err)
+	}
+	k := must(f.db.OpenSubjectKey(g.ID, wrapped))(t)
+	if got := string(must(k.Unseal("guests", "given_name", g.ID, sealed.Sealed["given_name"]))(t)); got != "Quirinia" {
+		t.Fatalf("the audit row's sealed given name opens to %q, want Quirinia", got)
+	}
+	f.verifyAudit(t)
+}
+
+func readTenantFiles(tb testing.TB, db *tenant.DB) []byte {
+	tb.Helper()
+	var all []byte
+	for _, p := range []string{db.Path, db.Path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+func TestGuestSearch(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	givens := []string{"Petra", "Klaus", "Maria", "Lukas", "Sofia", "Jonas", "Elena", "Felix", "Clara", "David"}
+	families := []string{"Weber", "Fischer", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann"}
+	var filler []tenant.GuestInput
+	for i := 0; i < 300; i++ {
+		gv, fm := givens[i%10], families[(i/10)%10]
+		filler = append(filler, tenant.GuestInput{GivenName: gv, FamilyName: fm,
+			Email: fmt.Sprintf("%s.%s%d@example.net", strings.ToLower(gv), strings.ToLower(fm), i), Phone: fmt.Sprintf("+43 660 %07d", 1000000+i)})
+	}
+	must(f.db.CreateGuests(f.ctx, filler))(t)
+	jm := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"}))(t)
+	as := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"}))(t)
+	ab := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"}))(t)
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"mül", []string{jm.ID}},
+		{"mue", []string{jm.ID}},
+		{"MUL", []string{jm.ID}},
+		{"müller jür", []string{jm.ID}},
+		{"Jurgen", []string{jm.ID}},
+		{"ann", []string{as.ID, ab.ID}},
+		{"anna schm", []string{as.ID}},
+		{"anna.schm", []string{as.ID}},
+		{"obuda", []string{ab.ID}},
+		{"j.mueller@ex", []string{jm.ID}},
+		{"annabel@example.co.uk", []string{ab.ID}},
+		{"0171 2345", []string{jm.ID}},
+		{"+49 171 234", []string{jm.ID}},
+		{"171 987", []string{as.ID}},
+		{"0049 1719876", nil},
+		{"smi", []string{ab.ID}},
+		{"ann zzz", nil},
+		{"qqq", nil},
+	} {
+		t.Run(tc.q, func(t *testing.T) {
+			before := tenant.GuestOpens()
+			gs := must(f.db.SearchGuests(f.ctx, tc.q, 20))(t)
+			var got []string
+			for _, g := range gs {
+				got = append(got, g.ID)
+			}
+			sort.Strings(got)
+			want := append([]string(nil), tc.want...)
+			sort.Strings(want)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("search %q found %v, want %v", tc.q, got, want)
+			}
+			if opened := tenant.GuestOpens() - before; opened != int64(len(gs)) {
+				t.Fatalf("search %q unsealed %d guests to return %d (out of %d)", tc.q, opened, len(gs), len(filler)+3)
+			}
+		})
+	}
+	t.Run("Limit", func(t *testing.T) {
+		before := tenant.GuestOpens()
+		gs := must(f.db.SearchGuests(f.ctx, "petra", 7))(t)
+		if got, want := len(gs), 7; got != want {
+			t.Fatalf("%d results, want %d", got, want)
+		}
+		if opened := tenant.GuestOpens() - before; opened != 7 {
+			t.Fatalf("unsealed %d guests for 7 results", opened)
+		}
+	})
+	t.Run("Rectified", func(t *testing.T) {
+		in := tenant.GuestInput{GivenName: "Anna", FamilyName: "Schneider", Email: "anna.schneider@example.com", Phone: "0171 9876543"}
+		must(f.db.UpdateGuest(f.ctx, as.ID, in))(t)
+		if gs := must(f.db.SearchGuests(f.ctx, "schmidt", 20))(t); len(gs) != 0 {
+			t.Fatalf("the old name still finds %d guests", len(gs))
+		}
+		if gs := must(f.db.SearchGuests(f.ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
+			t.Fatalf("the new name finds %v", gs)
+		}
+	})
+	t.Run("ErrTooShort", func(t *testing.T) {
+		_, err := f.db.SearchGuests(f.ctx, "a", 20)
+		wantCode(t, err, aura.EINVALID)
+	})
+}
+
+func TestGuestValidation(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	for _, tc := range []struct {
+		in    tenant.GuestInput
+		field string
+	}{
+		{tenant.GuestInput{}, "family_name"},
+		{tenant.GuestInput{FamilyName: "X", Email: "not an email"}, "email"},
+		{tenant.GuestInput{FamilyName: "X", Phone: "call me"}, "phone"},
+		{tenant.GuestInput{FamilyName: "X", Nationality: "Germany"}, "nationality"},
+		{tenant.GuestInput{FamilyName: "X", Language: "deutsch!"}, "language"},
+		{tenant.GuestInput{FamilyName: "X", Address: tenant.Address{Country: "de"}}, "address.country"},
+	} {
+		_, err := f.db.CreateGuest(f.ctx, tc.in)
+		wantCode(t, err, aura.EINVALID)
+		if !hasField(err, tc.field) {
+			t.Fatalf("%+v: fields %v do not name %s", tc.in, aura.ErrorFields(err), tc.field)
+		}
+	}
+	_, err := f.db.GetGuest(f.ctx, "gst_nope")
+	wantCode(t, err, aura.ENOTFOUND)
+	g := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{FamilyName: "Valid"}))(t)
+	_, err = f.db.UpdateGuest(f.ctx, g.ID, tenant.GuestInput{FamilyName: "Stale", Version: 7})
+	wantCode(t, err, aura.EPRECONDITION)
+}
+
+func TestGuestReservations(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	booker := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Bo", FamilyName: "Booker"}))(t)
+	in := f.booking(f.day(1), f.day(2))
+	in.Booker = tenant.GuestRef{ID: booker.ID}
+	in.Reservations = append(in.Reservations, tenant.ReservationInput{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: f.day(5), Departure: f.day(7),
+		Adults: 1, Guest: &tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Sam", FamilyName: "Stayer"}}})
+	b := must(f.db.CreateBooking(f.ctx, in))(t)
+	stayer := b.Reservations[1].GuestID
+	if got := must(f.db.GuestReservations(f.ctx, booker.ID))(t); len(got) != 2 {
+		t.Fatalf("the booker's page lists %d reservations, want 2", len(got))
+	}
+	got := must(f.db.GuestReservations(f.ctx, stayer))(t)
+	if len(got) != 1 || got[0].ID != b.Reservations[1].ID {
+		t.Fatalf("the stayer's page lists %v", got)
+	}
+	_, err := f.db.GuestReservations(context.Background(), "gst_unknown")
+	wantCode(t, err, aura.ENOTFOUND)
+}

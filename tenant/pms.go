@@ -1,0 +1,148 @@
+package tenant
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // property zones must load on a host without zoneinfo files
+	"unicode/utf8"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+)
+
+// The PMS core (properties, inventory, rates, availability, bookings,
+// reservations and guests) lives in the files named for each part. This file
+// holds what they share.
+
+// MaxRange is the longest date range (in days) one availability, rate or
+// tape-chart query may span.
+const MaxRange = 366
+
+// MaxStay is the longest stay, in nights, a reservation may have.
+const MaxStay = 365
+
+// fieldErrors collects validation failures so one EINVALID names them all.
+type fieldErrors []aura.FieldError
+
+func (f *fieldErrors) add(field, format string, args ...any) {
+	*f = append(*f, aura.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns nil when nothing failed, otherwise EINVALID with message.
+func (f fieldErrors) err(message string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return aura.Invalid(message, f...)
+}
+
+// text validates a required or optional single-line text field.
+func (f *fieldErrors) text(field, v string, min, max int) {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case !utf8.ValidString(v):
+		f.add(field, "must be valid UTF-8 text")
+	case n < min && min == 1:
+		f.add(field, "is required")
+	case n < min || n > max:
+		f.add(field, "must be %d to %d characters", min, max)
+	case strings.ContainsAny(v, "\x00\r\n"):
+		f.add(field, "must be one line")
+	}
+}
+
+var zones sync.Map // IANA name → *time.Location
+
+// loadZone returns the location of an IANA zone name, refusing "" and
+// "Local" (which would make dates depend on the server's own zone).
+func loadZone(name string) (*time.Location, error) {
+	if v, ok := zones.Load(name); ok {
+		return v.(*time.Location), nil
+	}
+	if name == "" || name == "Local" || strings.ContainsAny(name, " \\") {
+		return nil, aura.Errorf(aura.EINVALID, "%q is not an IANA time zone.", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, aura.Errorf(aura.EINVALID, "%q is not an IANA time zone such as Europe/Berlin.", name)
+	}
+	zones.Store(name, loc)
+	return loc, nil
+}
+
+// ValidTimeZone reports whether name is an IANA time zone Aura accepts.
+func ValidTimeZone(name string) bool {
+	_, err := loadZone(name)
+	return err == nil
+}
+
+// checkVersion returns EPRECONDITION when want (an If-Match version) is set
+// and differs from the stored version.
+func checkVersion(kind, id string, stored, want int) error {
+	if want != 0 && want != stored {
+		return aura.Errorf(aura.EPRECONDITION, "The %s %s was changed by someone else (version %d, you sent %d); reload it and try again.", kind, id, stored, want)
+	}
+	return nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+func parseNullTime(s sql.NullString) *time.Time {
+	if !s.Valid {
+		return nil
+	}
+	t := parseTime(s.String)
+	return &t
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("tenant: marshal: " + err.Error())
+	}
+	return string(b)
+}
+
+// notFound returns ENOTFOUND naming the kind of thing.
+func notFound(kind, id string) error {
+	return aura.Errorf(aura.ENOTFOUND, "No %s %q.", kind, id)
+}
+
+// validDateRange checks a query range [from, to).
+func validDateRange(from, to date.Date) error {
+	var fe fieldErrors
+	if from.IsZero() {
+		fe.add("from", "is required (YYYY-MM-DD)")
+	}
+	if to.IsZero() {
+		fe.add("to", "is required (YYYY-MM-DD)")
+	}
+	if len(fe) == 0 {
+		if !from.Before(to) {
+			fe.add("to", "must be after from")
+		} else if to.Sub(from) > MaxRange {
+			fe.add("to", "the range may span at most %d days", MaxRange)
+		}
+	}
+	return fe.err("The date range is not valid.")
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

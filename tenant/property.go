@@ -1,0 +1,318 @@
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/date"
+)
+
+// Property is one hotel, B&B or apartment house of a tenant. Its time zone
+// decides what "today" is for its reservations; its currency is the
+// currency of every amount booked there.
+type Property struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Address      Address     `json:"address"`
+	TimeZone     string      `json:"time_zone"`
+	Currency     string      `json:"currency"`
+	CheckInTime  string      `json:"check_in_time"`  // HH:MM local
+	CheckOutTime string      `json:"check_out_time"` // HH:MM local
+	Tax          TaxSettings `json:"tax"`
+	Version      int         `json:"version"`
+	CreatedAt    time.Time   `json:"created_at"`
+	UpdatedAt    time.Time   `json:"updated_at"`
+}
+
+// Address is a postal address. A property's address is business data and
+// stored plain; a guest's address is sealed under the guest's key.
+type Address struct {
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	PostalCode string `json:"postal_code"`
+	City       string `json:"city"`
+	Region     string `json:"region"`
+	Country    string `json:"country"` // ISO 3166-1 alpha-2
+}
+
+// TaxSettings are a property's VAT rates and city tax. Prices in the rate
+// calendar include VAT when PricesIncludeVAT is set and exclude it otherwise.
+type TaxSettings struct {
+	PricesIncludeVAT bool      `json:"prices_include_vat"`
+	VATRates         []VATRate `json:"vat_rates"`
+	// AccommodationVAT is the code of the VAT rate applied to room nights ("" for none).
+	AccommodationVAT string  `json:"accommodation_vat"`
+	CityTax          CityTax `json:"city_tax"`
+}
+
+// VATRate is one named VAT rate in basis points (700 = 7%).
+type VATRate struct {
+	Code        string `json:"code"`
+	Name        string `json:"name"`
+	BasisPoints int    `json:"basis_points"`
+}
+
+// CityTax is a tax charged per person per night (zero amount: none).
+type CityTax struct {
+	PerPersonPerNight Money `json:"per_person_per_night"`
+	Inclusive         bool  `json:"inclusive"`       // already contained in the room price
+	ChildrenExempt    bool  `json:"children_exempt"` // children do not pay it
+	MaxNights         int   `json:"max_nights"`      // charged for at most this many nights (0: every night)
+}
+
+// PropertyInput is what an operator sets on a property; CreateProperty and
+// UpdateProperty take it whole. Version, when not zero, must match the
+// stored version on update (If-Match).
+type PropertyInput struct {
+	Name         string      `json:"name"`
+	Address      Address     `json:"address"`
+	TimeZone     string      `json:"time_zone"`
+	Currency     string      `json:"currency"`
+	CheckInTime  string      `json:"check_in_time"`
+	CheckOutTime string      `json:"check_out_time"`
+	Tax          TaxSettings `json:"tax"`
+	Version      int         `json:"version,omitempty"`
+}
+
+func (in *PropertyInput) normalise() {
+	if in.CheckInTime == "" {
+		in.CheckInTime = "15:00"
+	}
+	if in.CheckOutTime == "" {
+		in.CheckOutTime = "11:00"
+	}
+	if in.Tax.VATRates == nil {
+		in.Tax.VATRates = []VATRate{}
+	}
+	if in.Tax.CityTax.PerPersonPerNight.Currency == "" {
+		in.Tax.CityTax.PerPersonPerNight.Currency = in.Currency
+	}
+}
+
+func (in PropertyInput) validate() error {
+	var fe fieldErrors
+	fe.text("name", in.Name, 1, 200)
+	fe.text("address.line1", in.Address.Line1, 0, 200)
+	fe.text("address.line2", in.Address.Line2, 0, 200)
+	fe.text("address.postal_code", in.Address.PostalCode, 0, 20)
+	fe.text("address.city", in.Address.City, 0, 100)
+	fe.text("address.region", in.Address.Region, 0, 100)
+	if c := in.Address.Country; c != "" && !isCountryCode(c) {
+		fe.add("address.country", "must be a two-letter ISO 3166 country code such as DE")
+	}
+	if !ValidTimeZone(in.TimeZone) {
+		fe.add("time_zone", "must be an IANA time zone such as Europe/Berlin")
+	}
+	if !ValidCurrency(in.Currency) {
+		fe.add("currency", "must be an ISO 4217 currency code such as EUR")
+	}
+	if !validClock(in.CheckInTime) {
+		fe.add("check_in_time", "must be a time HH:MM")
+	}
+	if !validClock(in.CheckOutTime) {
+		fe.add("check_out_time", "must be a time HH:MM")
+	}
+	codes := map[string]bool{}
+	for i, r := range in.Tax.VATRates {
+		f := "tax.vat_rates[" + itoa(i) + "]"
+		if r.Code == "" || len(r.Code) > 20 || !isCode(r.Code) {
+			fe.add(f+".code", "must be 1 to 20 letters, digits, - or _")
+		} else if codes[r.Code] {
+			fe.add(f+".code", "is used twice")
+		}
+		codes[r.Code] = true
+		fe.text(f+".name", r.Name, 0, 100)
+		if r.BasisPoints < 0 || r.BasisPoints > 10000 {
+			fe.add(f+".basis_points", "must be 0 to 10000 (100%%)")
+		}
+	}
+	if a := in.Tax.AccommodationVAT; a != "" && !codes[a] {
+		fe.add("tax.accommodation_vat", "must name one of the VAT rates")
+	}
+	ct := in.Tax.CityTax
+	if ct.PerPersonPerNight.Amount < 0 {
+		fe.add("tax.city_tax.per_person_per_night.amount", "must not be negative")
+	}
+	if ct.PerPersonPerNight.Currency != in.Currency {
+		fe.add("tax.city_tax.per_person_per_night.currency", "must be the property's currency")
+	}
+	if ct.MaxNights < 0 {
+		fe.add("tax.city_tax.max_nights", "must not be negative")
+	}
+	return fe.err("The property is not valid.")
+}
+
+// CreateProperty adds a property to the tenant. It returns EINVALID with
+// field errors for bad input.
+func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, error) {
+	in.normalise()
+	if err := in.validate(); err != nil {
+		return Property{}, err
+	}
+	var p Property
+	err := db.Update(ctx, func(tx *Tx) error {
+		p = Property{ID: aura.NewID("prp"), Name: in.Name, Address: in.Address, TimeZone: in.TimeZone, Currency: in.Currency,
+			CheckInTime: in.CheckInTime, CheckOutTime: in.CheckOutTime, Tax: in.Tax, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax), p.Version,
+			formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "property.created", EntityType: "property", EntityID: p.ID, After: p})
+	})
+	return p, err
+}
+
+// UpdateProperty replaces a property's settings. The currency cannot change
+// once the property has bookings (ECONFLICT). It returns ENOTFOUND,
+// EPRECONDITION for a stale version, or EINVALID.
+func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (Property, error) {
+	in.normalise()
+	if err := in.validate(); err != nil {
+		return Property{}, err
+	}
+	var p Property
+	err := db.Update(ctx, func(tx *Tx) error {
+		before, err := getProperty(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("property", id, before.Version, in.Version); err != nil {
+			return err
+		}
+		if in.Currency != before.Currency {
+			var n int
+			if err := tx.QueryRow(`SELECT count(*) FROM bookings WHERE property_id = ?`, id).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return aura.Errorf(aura.ECONFLICT, "The currency of %s cannot change: it already has %d bookings in %s.", before.Name, n, before.Currency)
+			}
+		}
+		p = before
+		p.Name, p.Address, p.TimeZone, p.Currency = in.Name, in.Address, in.TimeZone, in.Currency
+		p.CheckInTime, p.CheckOutTime, p.Tax = in.CheckInTime, in.CheckOutTime, in.Tax
+		p.Version++
+		p.UpdatedAt = tx.Now
+		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
+			tax = ?, version = ?, updated_at = ? WHERE id = ?`,
+			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax), p.Version,
+			formatTime(tx.Now), id); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "property.updated", EntityType: "property", EntityID: id, Before: before, After: p})
+	})
+	return p, err
+}
+
+// GetProperty returns one property, or ENOTFOUND.
+func (db *DB) GetProperty(ctx context.Context, id string) (Property, error) {
+	var p Property
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		p, err = getProperty(tx, id)
+		return err
+	})
+	return p, err
+}
+
+// ListProperties returns every property of the tenant, by name.
+func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
+	var ps []Property
+	err := db.View(ctx, func(tx *Tx) error {
+		rows, err := tx.Query(`SELECT ` + propertyColumns + ` FROM properties ORDER BY name, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanProperty(rows)
+			if err != nil {
+				return err
+			}
+			ps = append(ps, p)
+		}
+		return rows.Err()
+	})
+	return ps, err
+}
+
+// PropertyToday returns today's date in the property's time zone, the date
+// every "today" rule (check-in, no-show, arrivals lists) uses. It returns
+// ENOTFOUND for an unknown property.
+func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
+	var d date.Date
+	err := db.View(ctx, func(tx *Tx) error {
+		p, err := getProperty(tx, id)
+		if err != nil {
+			return err
+		}
+		d, err = p.today(tx.Now)
+		return err
+	})
+	return d, err
+}
+
+// Location returns the property's time zone.
+func (p Property) Location() (*time.Location, error) { return loadZone(p.TimeZone) }
+
+func (p Property) today(now time.Time) (date.Date, error) {
+	loc, err := p.Location()
+	if err != nil {
+		return date.Date{}, err
+	}
+	return date.Of(now, loc), nil
+}
+
+func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
+
+const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax, version, created_at, updated_at`
+
+func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
+	var p Property
+	var addr, tax, created, updated string
+	if err := s.Scan(&p.ID, &p.Name, &addr, &p.TimeZone, &p.Currency, &p.CheckInTime, &p.CheckOutTime, &tax, &p.Version, &created, &updated); err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal([]byte(addr), &p.Address); err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal([]byte(tax), &p.Tax); err != nil {
+		return p, err
+	}
+	p.CreatedAt, p.UpdatedAt = parseTime(created), parseTime(updated)
+	return p, nil
+}
+
+func getProperty(tx *Tx, id string) (Property, error) {
+	p, err := scanProperty(tx.QueryRow(`SELECT `+propertyColumns+` FROM properties WHERE id = ?`, id))
+	if err == sql.ErrNoRows {
+		return p, notFound("property", id)
+	}
+	return p, err
+}
+
+func validClock(s string) bool {
+	t, err := time.Parse("15:04", s)
+	return err == nil && t.Format("15:04") == s
+}
+
+func isCountryCode(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+// isCode reports whether s is a short code of letters, digits, - and _.
+func isCode(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,772 @@
+package tenant
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/date"
+)
+
+// Reservation statuses.
+const (
+	ReservationTentative  = "tentative"   // held but not guaranteed
+	ReservationConfirmed  = "confirmed"   // guaranteed, not arrived yet
+	ReservationInHouse    = "in_house"    // checked in
+	ReservationCheckedOut = "checked_out" // stayed and left
+	ReservationCancelled  = "cancelled"   // cancelled before arrival; its nights are back in stock
+	ReservationNoShow     = "no_show"     // never arrived; its nights are back in stock
+)
+
+// transitions is the one table of legal status changes. Nothing else
+// changes a reservation's status; see transition.
+var transitions = map[string][]string{
+	ReservationTentative: {ReservationConfirmed, ReservationCancelled},
+	ReservationConfirmed: {ReservationInHouse, ReservationCancelled, ReservationNoShow},
+	ReservationInHouse:   {ReservationCheckedOut},
+}
+
+// ReservationStatuses lists every status in lifecycle order.
+var ReservationStatuses = []string{ReservationTentative, ReservationConfirmed, ReservationInHouse, ReservationCheckedOut, ReservationCancelled, ReservationNoShow}
+
+// CanTransition reports whether a reservation may go from status from to status to.
+func CanTransition(from, to string) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// transition moves r to status to, or returns ECONFLICT naming both statuses.
+func transition(r *Reservation, to string) error {
+	if !CanTransition(r.Status, to) {
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; it cannot become %s.", r.ID, statusWords(r.Status), statusWords(to))
+	}
+	r.Status = to
+	return nil
+}
+
+func statusWords(s string) string { return strings.ReplaceAll(s, "_", "-") }
+
+// holdsStock reports whether a reservation in status s keeps its nights out of stock.
+func holdsStock(s string) bool {
+	return s != ReservationCancelled && s != ReservationNoShow
+}
+
+func validStatus(s string) bool {
+	for _, v := range ReservationStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Reservation is one room for one stay within a booking. Its stay is the
+// nights [Arrival, Departure) in the property's calendar; Nights holds each
+// night's price, frozen when booked, and the room assigned that night.
+type Reservation struct {
+	ID              string     `json:"id"`
+	BookingID       string     `json:"booking_id"`
+	PropertyID      string     `json:"property_id"`
+	RoomTypeID      string     `json:"room_type_id"`
+	RoomID          string     `json:"room_id,omitempty"`
+	RatePlanID      string     `json:"rate_plan_id"`
+	GuestID         string     `json:"guest_id"`
+	Source          string     `json:"source"` // the booking's source: direct or a channel
+	Arrival         date.Date  `json:"arrival"`
+	Departure       date.Date  `json:"departure"`
+	Adults          int        `json:"adults"`
+	Children        int        `json:"children"`
+	Status          string     `json:"status"`
+	Overbooked      bool       `json:"overbooked"`
+	Nights          []Night    `json:"nights"`
+	Total           Money      `json:"total"`
+	CancellationFee *Money     `json:"cancellation_fee,omitempty"`
+	NoShowFee       *Money     `json:"no_show_fee,omitempty"`
+	CheckedInAt     *time.Time `json:"checked_in_at,omitempty"`
+	CheckedOutAt    *time.Time `json:"checked_out_at,omitempty"`
+	CancelledAt     *time.Time `json:"cancelled_at,omitempty"`
+	Version         int        `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// Night is one night of a stay.
+type Night struct {
+	Date   date.Date `json:"date"`
+	Price  Money     `json:"price"`
+	RoomID string    `json:"room_id,omitempty"`
+}
+
+func (r Reservation) prices() []int64 {
+	p := make([]int64, len(r.Nights))
+	for i, n := range r.Nights {
+		p[i] = n.Price.Amount
+	}
+	return p
+}
+
+func (r *Reservation) sumTotal() {
+	var t int64
+	for _, n := range r.Nights {
+		t += n.Price.Amount
+	}
+	r.Total.Amount = t
+}
+
+const reservationSelect = `SELECT r.id, r.booking_id, r.property_id, r.room_type_id, r.room_id, r.rate_plan_id, r.guest_id, b.source,
+	r.arrival, r.departure, r.adults, r.children, r.status, r.overbooked, r.total, r.cancellation_fee, r.no_show_fee,
+	r.checked_in_at, r.checked_out_at, r.cancelled_at, r.version, r.created_at, r.updated_at, p.currency
+	FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN properties p ON p.id = r.property_id`
+
+func scanReservation(s interface{ Scan(...any) error }) (Reservation, error) {
+	var r Reservation
+	var room sql.NullString
+	var cfee, nfee sql.NullInt64
+	var in, out, canc sql.NullString
+	var created, updated string
+	if err := s.Scan(&r.ID, &r.BookingID, &r.PropertyID, &r.RoomTypeID, &room, &r.RatePlanID, &r.GuestID, &r.Source,
+		&r.Arrival, &r.Departure, &r.Adults, &r.Children, &r.Status, &r.Overbooked, &r.Total.Amount, &cfee, &nfee,
+		&in, &out, &canc, &r.Version, &created, &updated, &r.Total.Currency); err != nil {
+		return r, err
+	}
+	r.RoomID = room.String
+	if cfee.Valid {
+		r.CancellationFee = &Money{Amount: cfee.Int64, Currency: r.Total.Currency}
+	}
+	if nfee.Valid {
+		r.NoShowFee = &Money{Amount: nfee.Int64, Currency: r.Total.Currency}
+	}
+	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = parseNullTime(in), parseNullTime(out), parseNullTime(canc)
+	r.CreatedAt, r.UpdatedAt = parseTime(created), parseTime(updated)
+	return r, nil
+}
+
+func getReservation(tx *Tx, id string) (Reservation, error) {
+	r, err := scanReservation(tx.QueryRow(reservationSelect+` WHERE r.id = ?`, id))
+	if err == sql.ErrNoRows {
+		return r, notFound("reservation", id)
+	} else if err != nil {
+		return r, err
+	}
+	rs := []Reservation{r}
+	if err := loadNights(tx, rs); err != nil {
+		return r, err
+	}
+	return rs[0], nil
+}
+
+// loadNights fills the nights of rs in one query.
+func loadNights(tx *Tx, rs []Reservation) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(rs))
+	args := make([]any, len(rs))
+	for i := range rs {
+		idx[rs[i].ID] = i
+		args[i] = rs[i].ID
+		rs[i].Nights = []Night{}
+	}
+	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
+		ORDER BY reservation_id, date`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n Night
+		var room sql.NullString
+		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room); err != nil {
+			return err
+		}
+		i := idx[id]
+		n.Price.Currency = rs[i].Total.Currency
+		n.RoomID = room.String
+		rs[i].Nights = append(rs[i].Nights, n)
+	}
+	return rows.Err()
+}
+
+// writeReservation inserts or replaces a reservation row and all its nights.
+func writeReservation(tx *Tx, r *Reservation, insert bool) error {
+	r.sumTotal()
+	var room any
+	if r.RoomID != "" {
+		room = r.RoomID
+	}
+	var cfee, nfee any
+	if r.CancellationFee != nil {
+		cfee = r.CancellationFee.Amount
+	}
+	if r.NoShowFee != nil {
+		nfee = r.NoShowFee.Amount
+	}
+	ts := func(t *time.Time) any {
+		if t == nil {
+			return nil
+		}
+		return formatTime(*t)
+	}
+	if insert {
+		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure,
+			adults, children, status, overbooked, total, cancellation_fee, no_show_fee, checked_in_at, checked_out_at, cancelled_at, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.BookingID, r.PropertyID, r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children,
+			r.Status, r.Overbooked, r.Total.Amount, cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version,
+			formatTime(r.CreatedAt), formatTime(r.UpdatedAt)); err != nil {
+			return err
+		}
+	} else {
+		if _, err := tx.Exec(`UPDATE reservations SET room_type_id = ?, room_id = ?, rate_plan_id = ?, guest_id = ?, arrival = ?, departure = ?,
+			adults = ?, children = ?, status = ?, overbooked = ?, total = ?, cancellation_fee = ?, no_show_fee = ?, checked_in_at = ?,
+			checked_out_at = ?, cancelled_at = ?, version = ?, updated_at = ? WHERE id = ?`,
+			r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children, r.Status, r.Overbooked, r.Total.Amount,
+			cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version, formatTime(r.UpdatedAt), r.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM reservation_nights WHERE reservation_id = ?`, r.ID); err != nil {
+			return err
+		}
+	}
+	if len(r.Nights) == 0 {
+		return nil
+	}
+	holds := holdsStock(r.Status)
+	args := make([]any, 0, 6*len(r.Nights))
+	for _, n := range r.Nights {
+		var nroom any
+		if n.RoomID != "" {
+			nroom = n.RoomID
+		}
+		args = append(args, r.ID, n.Date, r.RoomTypeID, nroom, n.Price.Amount, holds)
+	}
+	_, err := tx.Exec(`INSERT INTO reservation_nights (reservation_id, date, room_type_id, room_id, price, holds) VALUES `+
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(r.Nights)), ", "), args...)
+	return err
+}
+
+// GetReservation returns one reservation with its nights, or ENOTFOUND.
+func (db *DB) GetReservation(ctx context.Context, id string) (Reservation, error) {
+	var r Reservation
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		r, err = getReservation(tx, id)
+		return err
+	})
+	return r, err
+}
+
+// ReservationFilter selects reservations of a property. Zero fields do not
+// filter. Date ranges are half-open: ArrivalFrom <= arrival < ArrivalTo.
+type ReservationFilter struct {
+	PropertyID    string    `json:"property_id"`
+	Statuses      []string  `json:"status"`
+	ArrivalFrom   date.Date `json:"arrival_from"`
+	ArrivalTo     date.Date `json:"arrival_to"`
+	DepartureFrom date.Date `json:"departure_from"`
+	DepartureTo   date.Date `json:"departure_to"`
+	StayingOn     date.Date `json:"staying_on"` // the reservation includes the night of this date
+	GuestID       string    `json:"guest_id"`
+	BookingID     string    `json:"booking_id"`
+	Overbooked    bool      `json:"overbooked"` // only reservations flagged overbooked
+	Limit         int       `json:"limit"`      // default 50, at most 200
+	Cursor        string    `json:"cursor"`     // from a previous page's NextCursor
+}
+
+// ReservationPage is one page of ListReservations, ordered by arrival then id.
+type ReservationPage struct {
+	Reservations []Reservation `json:"reservations"`
+	NextCursor   string        `json:"next_cursor,omitempty"`
+}
+
+// ListReservations returns the reservations matching f, a page at a time.
+// Arrivals of a day are ArrivalFrom=day, ArrivalTo=day+1; departures the
+// same with Departure*; the in-house list is Statuses=[in_house]. It
+// returns EINVALID for a bad filter or cursor.
+func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (ReservationPage, error) {
+	var fe fieldErrors
+	if f.PropertyID == "" {
+		fe.add("property_id", "is required")
+	}
+	for _, s := range f.Statuses {
+		if !validStatus(s) {
+			fe.add("status", "%q is not a reservation status", s)
+		}
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 200)
+	var curArrival date.Date
+	var curID string
+	if f.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		a, id, ok := strings.Cut(string(b), "|")
+		if err == nil && ok {
+			curArrival, err = date.Parse(a)
+			curID = id
+		}
+		if err != nil || !ok {
+			fe.add("cursor", "is not a cursor this list returned")
+		}
+	}
+	if err := fe.err("The reservation filter is not valid."); err != nil {
+		return ReservationPage{}, err
+	}
+	where := []string{"r.property_id = ?"}
+	args := []any{f.PropertyID}
+	cond := func(c string, a ...any) { where = append(where, c); args = append(args, a...) }
+	if len(f.Statuses) > 0 {
+		a := make([]any, len(f.Statuses))
+		for i, s := range f.Statuses {
+			a[i] = s
+		}
+		cond("r.status IN ("+placeholders(len(a))+")", a...)
+	}
+	if !f.ArrivalFrom.IsZero() {
+		cond("r.arrival >= ?", f.ArrivalFrom)
+	}
+	if !f.ArrivalTo.IsZero() {
+		cond("r.arrival < ?", f.ArrivalTo)
+	}
+	if !f.DepartureFrom.IsZero() {
+		cond("r.departure >= ?", f.DepartureFrom)
+	}
+	if !f.DepartureTo.IsZero() {
+		cond("r.departure < ?", f.DepartureTo)
+	}
+	if !f.StayingOn.IsZero() {
+		cond("r.arrival <= ? AND r.departure > ?", f.StayingOn, f.StayingOn)
+	}
+	if f.GuestID != "" {
+		cond("r.guest_id = ?", f.GuestID)
+	}
+	if f.BookingID != "" {
+		cond("r.booking_id = ?", f.BookingID)
+	}
+	if f.Overbooked {
+		cond("r.overbooked = 1")
+	}
+	if curID != "" {
+		cond("(r.arrival > ? OR (r.arrival = ? AND r.id > ?))", curArrival, curArrival, curID)
+	}
+	var page ReservationPage
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		page.Reservations, err = queryReservations(tx, ` WHERE `+strings.Join(where, " AND ")+` ORDER BY r.arrival, r.id LIMIT ?`, append(args, f.Limit+1)...)
+		return err
+	})
+	if err != nil {
+		return page, err
+	}
+	if len(page.Reservations) > f.Limit {
+		page.Reservations = page.Reservations[:f.Limit]
+		last := page.Reservations[f.Limit-1]
+		page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(last.Arrival.String() + "|" + last.ID))
+	}
+	if page.Reservations == nil {
+		page.Reservations = []Reservation{}
+	}
+	return page, nil
+}
+
+func queryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) {
+	rows, err := tx.Query(reservationSelect+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Reservation
+	for rows.Next() {
+		r, err := scanReservation(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, loadNights(tx, out)
+}
+
+// GuestReservations returns every reservation of a guest, as the staying
+// guest or as the booker of its booking, newest arrival first: the
+// reservations of the guest page. It returns ENOTFOUND for an unknown guest.
+func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservation, error) {
+	var out []Reservation
+	err := db.View(ctx, func(tx *Tx) error {
+		var seq int64
+		if err := tx.QueryRow(`SELECT seq FROM guests WHERE id = ?`, guestID).Scan(&seq); err == sql.ErrNoRows {
+			return notFound("guest", guestID)
+		} else if err != nil {
+			return err
+		}
+		var err error
+		out, err = queryReservations(tx, ` WHERE r.guest_id = ? OR r.booking_id IN (SELECT id FROM bookings WHERE booker_id = ?)
+			ORDER BY r.arrival DESC, r.id`, guestID, guestID)
+		return err
+	})
+	if out == nil {
+		out = []Reservation{}
+	}
+	return out, err
+}
+
+// resCtx is what an operation on one reservation loads first.
+type resCtx struct {
+	r     Reservation
+	prop  Property
+	today date.Date
+}
+
+func loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
+	var c resCtx
+	var err error
+	if c.r, err = getReservation(tx, id); err != nil {
+		return c, err
+	}
+	if err = checkVersion("reservation", id, c.r.Version, version); err != nil {
+		return c, err
+	}
+	if c.prop, err = getProperty(tx, c.r.PropertyID); err != nil {
+		return c, err
+	}
+	c.today, err = c.prop.today(tx.Now)
+	return c, err
+}
+
+// save writes the changed reservation with a new version and its audit row.
+func (c *resCtx) save(tx *Tx, action string, before Reservation, extra map[string]any) error {
+	c.r.Version++
+	c.r.UpdatedAt = tx.Now
+	if err := writeReservation(tx, &c.r, false); err != nil {
+		return err
+	}
+	var after any = c.r
+	if extra != nil {
+		extra["reservation"] = c.r
+		after = extra
+	}
+	return tx.Audit(audit.Entry{Action: action, EntityType: "reservation", EntityID: c.r.ID, Before: before, After: after})
+}
+
+// Confirm turns a tentative reservation into a confirmed one. It returns
+// ENOTFOUND, EPRECONDITION, or ECONFLICT when the reservation is not tentative.
+func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, version); err != nil {
+			return err
+		}
+		before := c.r
+		if err := transition(&c.r, ReservationConfirmed); err != nil {
+			return err
+		}
+		return c.save(tx, "reservation.confirmed", before, nil)
+	})
+	return c.r, err
+}
+
+// CheckInInput checks a guest in; RoomID assigns (or moves to) that room
+// first, and is required when no room is assigned yet.
+type CheckInInput struct {
+	RoomID  string `json:"room_id,omitempty"`
+	Version int    `json:"version,omitempty"`
+}
+
+// CheckIn moves a confirmed reservation to in-house. It is allowed from the
+// arrival date (in the property's zone) until the night before departure.
+// It returns ENOTFOUND, EPRECONDITION, EINVALID when no room is assigned or
+// given, or ECONFLICT for a reservation that is not confirmed, a check-in
+// before arrival or after the stay, or a room that is taken or blocked.
+func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+			return err
+		}
+		before := c.r
+		if err := transition(&c.r, ReservationInHouse); err != nil {
+			return err
+		}
+		if c.today.Before(c.r.Arrival) {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; check-in opens that day (today is %s at the property).", id, c.r.Arrival, c.today)
+		}
+		if !c.today.Before(c.r.Departure) {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s departed on %s; it can no longer be checked in.", id, c.r.Departure)
+		}
+		if in.RoomID != "" && in.RoomID != c.r.RoomID {
+			if err := assignRoom(tx, &c, in.RoomID); err != nil {
+				return err
+			}
+		}
+		if c.r.RoomID == "" {
+			return aura.Invalid("Assign a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
+		}
+		now := tx.Now
+		c.r.CheckedInAt = &now
+		return c.save(tx, "reservation.checked_in", before, nil)
+	})
+	return c.r, err
+}
+
+// CheckOut moves an in-house reservation to checked-out and marks its room
+// dirty. Leaving before the departure date is an early departure: the stay
+// is shortened to end today (at least one night) and the later nights go
+// back to stock. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
+// reservation is not in house.
+func (db *DB) CheckOut(ctx context.Context, id string, version int) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, version); err != nil {
+			return err
+		}
+		before := c.r
+		if err := transition(&c.r, ReservationCheckedOut); err != nil {
+			return err
+		}
+		extra := map[string]any{}
+		if c.today.Before(c.r.Departure) {
+			dep := c.today
+			if !dep.After(c.r.Arrival) {
+				dep = c.r.Arrival.AddDays(1)
+			}
+			if dep != c.r.Departure {
+				extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}
+				c.r.Departure = dep
+				c.r.Nights = c.r.Nights[:dep.Sub(c.r.Arrival)]
+			}
+		}
+		now := tx.Now
+		c.r.CheckedOutAt = &now
+		if c.r.RoomID != "" {
+			room, err := getRoom(tx, c.r.RoomID)
+			if err != nil {
+				return err
+			}
+			if room.Housekeeping != HousekeepingDirty {
+				if _, err := setHousekeeping(tx, room, HousekeepingDirty); err != nil {
+					return err
+				}
+			}
+		}
+		return c.save(tx, "reservation.checked_out", before, extra)
+	})
+	return c.r, err
+}
+
+// CancelInput cancels a reservation. WaiveFee records the policy's fee as
+// waived (zero) instead of charging it.
+type CancelInput struct {
+	WaiveFee bool `json:"waive_fee,omitempty"`
+	Version  int  `json:"version,omitempty"`
+}
+
+// Cancel cancels a tentative or confirmed reservation, returns its nights to
+// stock and stores the cancellation fee its rate plan's policy gives for
+// today's date at the property (zero for a tentative reservation or a
+// waived fee); the fee is in the returned reservation's CancellationFee. It
+// returns ENOTFOUND, EPRECONDITION, or ECONFLICT for any other status.
+func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+			return err
+		}
+		before := c.r
+		if err := transition(&c.r, ReservationCancelled); err != nil {
+			return err
+		}
+		rp, err := getRatePlan(tx, c.r.RatePlanID)
+		if err != nil {
+			return err
+		}
+		var fee int64
+		if before.Status != ReservationTentative {
+			fee = rp.Cancellation.FeeFor(c.r.Arrival, c.today, c.r.prices())
+		}
+		charged := fee
+		if in.WaiveFee {
+			charged = 0
+		}
+		c.r.CancellationFee = &Money{Amount: charged, Currency: c.prop.Currency}
+		now := tx.Now
+		c.r.CancelledAt = &now
+		c.r.RoomID = ""
+		for i := range c.r.Nights {
+			c.r.Nights[i].RoomID = ""
+		}
+		return c.save(tx, "reservation.cancelled", before, map[string]any{
+			"policy": rp.Cancellation, "policy_fee": fee, "fee_waived": in.WaiveFee, "cancelled_on": c.today})
+	})
+	return c.r, err
+}
+
+// NoShowInput marks a no-show. WaiveFee records the policy's fee as waived.
+type NoShowInput struct {
+	WaiveFee bool `json:"waive_fee,omitempty"`
+	Version  int  `json:"version,omitempty"`
+}
+
+// MarkNoShow marks a confirmed reservation whose arrival date has come as a
+// no-show, returns its nights to stock and stores the no-show fee of its
+// rate plan's policy. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT for
+// another status or a reservation that has not reached its arrival date.
+func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+			return err
+		}
+		before := c.r
+		if err := transition(&c.r, ReservationNoShow); err != nil {
+			return err
+		}
+		if c.today.Before(c.r.Arrival) {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; it cannot be a no-show before then.", id, c.r.Arrival)
+		}
+		rp, err := getRatePlan(tx, c.r.RatePlanID)
+		if err != nil {
+			return err
+		}
+		fee := rp.NoShow.Fee.compute(c.r.prices())
+		charged := fee
+		if in.WaiveFee {
+			charged = 0
+		}
+		c.r.NoShowFee = &Money{Amount: charged, Currency: c.prop.Currency}
+		c.r.RoomID = ""
+		for i := range c.r.Nights {
+			c.r.Nights[i].RoomID = ""
+		}
+		return c.save(tx, "reservation.no_show", before, map[string]any{"policy": rp.NoShow, "policy_fee": fee, "fee_waived": in.WaiveFee})
+	})
+	return c.r, err
+}
+
+// AssignRoom assigns a room to a reservation, or moves it to another room.
+// For an in-house guest the move applies from tonight; earlier nights keep
+// the room they were spent in. The room must be of the reservation's room
+// type (change the stay's room type first for an upgrade). It returns
+// ENOTFOUND, EPRECONDITION, EINVALID for a room of another type or
+// property, and ECONFLICT for a reservation that is not tentative,
+// confirmed or in house, or a room assigned to another reservation or
+// blocked on one of the nights.
+func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, version); err != nil {
+			return err
+		}
+		before := c.r
+		if roomID == c.r.RoomID {
+			return nil
+		}
+		if err := assignRoom(tx, &c, roomID); err != nil {
+			return err
+		}
+		return c.save(tx, "reservation.room_assigned", before, nil)
+	})
+	return c.r, err
+}
+
+// UnassignRoom removes the room of a tentative or confirmed reservation.
+// It returns ENOTFOUND, EPRECONDITION, or ECONFLICT for another status.
+func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, version); err != nil {
+			return err
+		}
+		if c.r.Status != ReservationTentative && c.r.Status != ReservationConfirmed {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a reservation not yet arrived can lose its room.", id, statusWords(c.r.Status))
+		}
+		if c.r.RoomID == "" {
+			return nil
+		}
+		before := c.r
+		c.r.RoomID = ""
+		for i := range c.r.Nights {
+			c.r.Nights[i].RoomID = ""
+		}
+		return c.save(tx, "reservation.room_unassigned", before, nil)
+	})
+	return c.r, err
+}
+
+// assignRoom sets roomID on c.r and on its nights (from tonight on for an
+// in-house guest) after checking type, status, other reservations and blocks.
+func assignRoom(tx *Tx, c *resCtx, roomID string) error {
+	switch c.r.Status {
+	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
+	default:
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; rooms are assigned only to tentative, confirmed or in-house reservations.", c.r.ID, statusWords(c.r.Status))
+	}
+	room, err := getRoom(tx, roomID)
+	if err != nil || room.PropertyID != c.r.PropertyID {
+		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id", Message: "no such room in this property"})
+	}
+	if room.RoomTypeID != c.r.RoomTypeID {
+		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id",
+			Message: "room " + room.Number + " is of another room type; change the reservation's room type first"})
+	}
+	from := c.r.Arrival
+	if c.r.Status == ReservationInHouse && c.today.After(from) {
+		from = c.today
+	}
+	if err := roomFree(tx, room, c.r.ID, from, c.r.Departure); err != nil {
+		return err
+	}
+	c.r.RoomID = roomID
+	for i := range c.r.Nights {
+		if !c.r.Nights[i].Date.Before(from) {
+			c.r.Nights[i].RoomID = roomID
+		}
+	}
+	return nil
+}
+
+// roomFree returns ECONFLICT when room is assigned to another reservation,
+// or blocked, on any night of [from, to).
+func roomFree(tx *Tx, room Room, exceptRes string, from, to date.Date) error {
+	if !from.Before(to) {
+		return nil
+	}
+	var other string
+	var night date.Date
+	err := tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ?
+		AND reservation_id != ? ORDER BY date LIMIT 1`, room.ID, from, to, exceptRes).Scan(&other, &night)
+	if err == nil {
+		return aura.Errorf(aura.ECONFLICT, "Room %s is already assigned to reservation %s on %s.", room.Number, other, night)
+	} else if err != sql.ErrNoRows {
+		return err
+	}
+	var kind string
+	var start, end date.Date
+	err = tx.QueryRow(`SELECT kind, start_date, end_date FROM room_blocks WHERE room_id = ? AND start_date < ? AND end_date > ? LIMIT 1`,
+		room.ID, to, from).Scan(&kind, &start, &end)
+	if err == nil {
+		return aura.Errorf(aura.ECONFLICT, "Room %s is %s from %s to %s.", room.Number, strings.ReplaceAll(kind, "_", " "), start, end)
+	} else if err != sql.ErrNoRows {
+		return err
+	}
+	return nil
+}
