@@ -8,7 +8,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/tenant"
-	"github.com/aurapms/aura/tenant/tenanttest"
+	"github.com/aurapms/aura/internal/auratest"
 )
 
 func TestSeed(t *testing.T) {
@@ -22,8 +22,8 @@ func TestSeed(t *testing.T) {
 		time.Date(2025, 12, 31, 9, 0, 0, 0, berlin),  // stays across the year end
 	} {
 		t.Run(now.Format("2006-01-02"), func(t *testing.T) {
-			clock := tenanttest.NewClock(now)
-			db := tenanttest.MustOpenWith(t, tenanttest.Options{Now: clock.Now})
+			clock := auratest.NewClock(now)
+			db := auratest.MustOpenTenant(t, auratest.Options{Now: clock.Now})
 			ctx := context.Background()
 			today := date.Of(now, berlin)
 			if err := demo.Seed(ctx, db, today); err != nil {

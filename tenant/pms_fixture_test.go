@@ -9,7 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
-	"github.com/aurapms/aura/tenant/tenanttest"
+	"github.com/aurapms/aura/internal/auratest"
 )
 
 // fixture is one property with one room type of n rooms and a flexible
@@ -18,7 +18,7 @@ import (
 type fixture struct {
 	db    *tenant.DB
 	ctx   context.Context
-	clock *tenanttest.Clock
+	clock *auratest.Clock
 	loc   *time.Location
 	prop  tenant.Property
 	rt    tenant.RoomType
@@ -35,9 +35,9 @@ func newFixture(tb testing.TB, zone string, rooms int, today string) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{ctx: tenanttest.Ctx(), loc: loc, today: date.MustParse(today)}
-	f.clock = tenanttest.NewClock(f.today.Midnight(loc).Add(12 * time.Hour))
-	f.db = tenanttest.MustOpenWith(tb, tenanttest.Options{Now: f.clock.Now})
+	f := &fixture{ctx: auratest.Ctx(), loc: loc, today: date.MustParse(today)}
+	f.clock = auratest.NewClock(f.today.Midnight(loc).Add(12 * time.Hour))
+	f.db = auratest.MustOpenTenant(tb, auratest.Options{Now: f.clock.Now})
 	f.prop = must(f.db.CreateProperty(f.ctx, tenant.PropertyInput{Name: "Hotel Test", TimeZone: zone, Currency: "EUR",
 		Tax: tenant.TaxSettings{PricesIncludeVAT: true, VATRates: []tenant.VATRate{{Code: "reduced", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "reduced"}}))(tb)
 	f.rt = must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(tb)

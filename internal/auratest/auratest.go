@@ -6,6 +6,7 @@ package auratest
 
 import (
 	"context"
+	"github.com/aurapms/aura"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -118,3 +119,41 @@ func (e *Env) Opened() []string {
 
 // TenantPath returns the file path of a tenant.
 func (e *Env) TenantPath(id string) string { return e.Control.TenantPath(id) }
+
+// Clock is a settable clock for transactions (the router's Now).
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// MustOpenTenant builds an Env, creates one tenant ("test") in it and
+// returns its open handle, released when the test ends.
+func MustOpenTenant(tb testing.TB, opt Options) *tenant.DB {
+	tb.Helper()
+	e := New(tb, opt)
+	e.CreateTenant(tb, "test")
+	return e.Acquire(tb, "test")
+}
+
+// Ctx returns a context carrying a test user as the actor, as the server
+// does for a signed-in user.
+func Ctx() context.Context {
+	return aura.WithActor(context.Background(), aura.Actor{Kind: aura.ActorUser, ID: "usr_test", Name: "test@example.com"})
+}
