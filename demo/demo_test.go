@@ -7,8 +7,8 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/demo"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/tenant"
 )
 
 func TestSeed(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/tenant"
 )
 
 // fixture is one property with one room type of n rooms and a flexible
