@@ -123,6 +123,12 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// Execer is a Querier that can also write: a transaction.
+type Execer interface {
+	Querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // ReadHead returns the newest row's position, or the genesis position (seq 0,
 // epoch 1) for an empty chain.
 func ReadHead(ctx context.Context, q Querier, chainID string) (Head, error) {
@@ -137,7 +143,7 @@ func ReadHead(ctx context.Context, q Querier, chainID string) (Head, error) {
 // Append writes one row inside tx, chained to the current head, with the
 // actor and request information carried by ctx. It must run in the same
 // transaction as the change it records, so both commit or neither does.
-func Append(ctx context.Context, tx *sql.Tx, chainID string, now time.Time, e Entry) (Row, error) {
+func Append(ctx context.Context, tx Execer, chainID string, now time.Time, e Entry) (Row, error) {
 	head, err := ReadHead(ctx, tx, chainID)
 	if err != nil {
 		return Row{}, fmt.Errorf("audit: read head: %w", err)
@@ -147,7 +153,7 @@ func Append(ctx context.Context, tx *sql.Tx, chainID string, now time.Time, e En
 
 // AppendAt writes one row after a head the caller already read in tx, in the
 // given epoch (a restore starts epoch head.Epoch+1).
-func AppendAt(ctx context.Context, tx *sql.Tx, head Head, now time.Time, epoch int64, e Entry) (Row, error) {
+func AppendAt(ctx context.Context, tx Execer, head Head, now time.Time, epoch int64, e Entry) (Row, error) {
 	actor := aura.ActorFrom(ctx)
 	req := aura.RequestFrom(ctx)
 	r := Row{

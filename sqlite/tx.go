@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -20,6 +21,68 @@ type Chain struct {
 	ID string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	stmts stmtCache
+}
+
+// stmtCache keeps prepared statements per pool, so a query that runs
+// thousands of times is parsed once per connection instead of every time.
+// Statements are prepared after a transaction ends, never inside one: the
+// write pool has a single connection, which the transaction holds.
+type stmtCache struct {
+	mu    sync.RWMutex
+	pools map[*sql.DB]map[string]*sql.Stmt
+}
+
+const maxCachedStmts = 1024
+
+func (c *stmtCache) get(pool *sql.DB, query string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.pools[pool][query]
+}
+
+// prepare prepares the queries a finished transaction ran uncached.
+func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, queries []string) {
+	for _, q := range queries {
+		c.mu.RLock()
+		_, ok := c.pools[pool][q]
+		n := len(c.pools[pool])
+		c.mu.RUnlock()
+		if ok || n >= maxCachedStmts {
+			continue
+		}
+		st, err := pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue // the query ran fine uncached; keep running it that way
+		}
+		c.mu.Lock()
+		if c.pools == nil {
+			c.pools = map[*sql.DB]map[string]*sql.Stmt{}
+		}
+		if c.pools[pool] == nil {
+			c.pools[pool] = map[string]*sql.Stmt{}
+		}
+		if _, dup := c.pools[pool][q]; dup {
+			st.Close()
+		} else {
+			c.pools[pool][q] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// Close closes every cached statement and then the pools.
+func (c *Chain) Close() error {
+	c.stmts.mu.Lock()
+	for _, m := range c.stmts.pools {
+		for _, st := range m {
+			st.Close()
+		}
+	}
+	c.stmts.pools = nil
+	c.stmts.mu.Unlock()
+	return c.DB.Close()
 }
 
 // Tx is one transaction with its single `now`. Writes go through Exec; a
@@ -35,6 +98,8 @@ type Tx struct {
 	unaudited string
 	head      *audit.Head
 	write     bool
+	pool      *sql.DB
+	uncached  []string
 }
 
 // Update runs fn in a write transaction (BEGIN IMMEDIATE on the single write
@@ -58,7 +123,12 @@ func (c *Chain) run(ctx context.Context, pool *sql.DB, write bool, fn func(tx *T
 	if err != nil {
 		return Translate(err)
 	}
-	tx := &Tx{ctx: ctx, tx: stx, chain: c, Now: now().UTC(), write: write}
+	tx := &Tx{ctx: ctx, tx: stx, chain: c, Now: now().UTC(), write: write, pool: pool}
+	defer func() {
+		if len(tx.uncached) > 0 {
+			c.stmts.prepare(ctx, pool, tx.uncached)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		stx.Rollback()
 		return Translate(err)
@@ -73,6 +143,16 @@ func (c *Chain) run(ctx context.Context, pool *sql.DB, write bool, fn func(tx *T
 	return nil
 }
 
+// stmt returns the cached statement for query bound to this transaction,
+// or nil (and notes the query for preparing after the transaction).
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if st := tx.chain.stmts.get(tx.pool, query); st != nil {
+		return tx.tx.StmtContext(tx.ctx, st)
+	}
+	tx.uncached = append(tx.uncached, query)
+	return nil
+}
+
 // Context returns the context the transaction runs under.
 func (tx *Tx) Context() context.Context { return tx.ctx }
 
@@ -82,16 +162,25 @@ func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
 		return nil, fmt.Errorf("sqlite: Exec in a read transaction: %s", query)
 	}
 	tx.wrote = true
+	if st := tx.stmt(query); st != nil {
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.tx.ExecContext(tx.ctx, query, args...)
 }
 
 // Query runs a query.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryContext(tx.ctx, query, args...)
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.tx.QueryRowContext(tx.ctx, query, args...)
 }
 
@@ -102,13 +191,13 @@ func (tx *Tx) Audit(e audit.Entry) error {
 		return fmt.Errorf("sqlite: Audit in a read transaction")
 	}
 	if tx.head == nil {
-		h, err := audit.ReadHead(tx.ctx, tx.tx, tx.chain.ID)
+		h, err := audit.ReadHead(tx.ctx, cachedTx{tx}, tx.chain.ID)
 		if err != nil {
 			return err
 		}
 		tx.head = &h
 	}
-	row, err := audit.AppendAt(tx.ctx, tx.tx, *tx.head, tx.Now, tx.head.Epoch, e)
+	row, err := audit.AppendAt(tx.ctx, cachedTx{tx}, *tx.head, tx.Now, tx.head.Epoch, e)
 	if err != nil {
 		return err
 	}
@@ -120,11 +209,11 @@ func (tx *Tx) Audit(e audit.Entry) error {
 // AuditEpoch appends a row that starts a new epoch of the chain (after a
 // restore), chained to the current head.
 func (tx *Tx) AuditEpoch(e audit.Entry) (audit.Row, error) {
-	h, err := audit.ReadHead(tx.ctx, tx.tx, tx.chain.ID)
+	h, err := audit.ReadHead(tx.ctx, cachedTx{tx}, tx.chain.ID)
 	if err != nil {
 		return audit.Row{}, err
 	}
-	row, err := audit.AppendAt(tx.ctx, tx.tx, h, tx.Now, h.Epoch+1, e)
+	row, err := audit.AppendAt(tx.ctx, cachedTx{tx}, h, tx.Now, h.Epoch+1, e)
 	if err != nil {
 		return audit.Row{}, err
 	}
@@ -137,3 +226,22 @@ func (tx *Tx) AuditEpoch(e audit.Entry) (audit.Row, error) {
 // that is not a state change an operator cares about (a session's last-seen
 // time, a throttle counter). reason documents why at the call site.
 func (tx *Tx) Unaudited(reason string) { tx.unaudited = reason }
+
+// cachedTx lets the audit package run its statements through the
+// transaction's statement cache.
+type cachedTx struct{ tx *Tx }
+
+func (c cachedTx) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
+	if st := c.tx.stmt(q); st != nil {
+		return st.ExecContext(c.tx.ctx, args...)
+	}
+	return c.tx.tx.ExecContext(c.tx.ctx, q, args...)
+}
+
+func (c cachedTx) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
+	return c.tx.QueryRow(q, args...)
+}
+
+func (c cachedTx) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.tx.Query(q, args...)
+}
