@@ -172,3 +172,41 @@ func (s *Service) VerifyAudit(ctx context.Context, slug string) (audit.Result, e
 	defer db.Release()
 	return db.VerifyAudit(ctx, cps)
 }
+
+// ForEachActiveTenant runs fn on every active tenant in turn, through the
+// router, so background jobs see tenants exactly as requests do. A failing
+// tenant is logged and skipped; the others still run. It stops early only
+// when ctx is cancelled.
+func (s *Service) ForEachActiveTenant(ctx context.Context, job string, fn func(ctx context.Context, db *tenant.DB) error) error {
+	ts, err := s.Platform.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.Status != platform.StatusActive {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		jctx := aura.WithActor(ctx, aura.SystemActor(job))
+		db, err := s.Router.Acquire(jctx, t.Slug)
+		if err != nil {
+			s.logger().Warn("background job could not open tenant", "job", job, "tenant", t.Slug, "err", err)
+			continue
+		}
+		err = fn(jctx, db)
+		db.Release()
+		if err != nil {
+			s.logger().Warn("background job failed", "job", job, "tenant", t.Slug, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
