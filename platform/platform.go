@@ -53,7 +53,7 @@ func Open(ctx context.Context, path string, master *keys.MasterKey) (*DB, error)
 		}
 	}
 	if !fresh {
-		if err := checkMasterKey(ctx, path, master); err != nil {
+		if err := CheckMasterKey(ctx, path, master); err != nil {
 			return nil, err
 		}
 	}
@@ -73,9 +73,13 @@ func Open(ctx context.Context, path string, master *keys.MasterKey) (*DB, error)
 	return db, nil
 }
 
-// checkMasterKey opens the existing file read-only and compares the key
-// check, without migrating or writing.
-func checkMasterKey(ctx context.Context, path string, master *keys.MasterKey) error {
+// CheckMasterKey opens an existing platform DB read-only and checks that
+// master is its key, without migrating or writing anything. It returns
+// EUNAUTHORIZED for a wrong key; a missing file passes.
+func CheckMasterKey(ctx context.Context, path string, master *keys.MasterKey) error {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	sdb, err := sqlite.Open(path, sqlite.Options{ReadOnly: true, ReadConns: 1})
 	if err != nil {
 		return fmt.Errorf("open platform DB %s: %w", path, err)

@@ -262,3 +262,12 @@ func TestRotateMasterCommand(t *testing.T) {
 	c.key = next
 	c.must("audit", "verify", "spin")
 }
+
+func TestServeLocksDataDir(t *testing.T) {
+	c := newCLI(t)
+	c.serve()
+	code, _, errs := c.run("serve", "--dev", "--addr", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, "another Aura server is running") {
+		t.Fatalf("second server: exit %d, %q", code, errs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
 )
 
@@ -24,6 +25,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := loopbackOnly(*addr); err != nil {
 		return err
 	}
+	// Check the key before touching the data directory at all.
+	master, err := e.loadMasterKey()
+	if err != nil {
+		return err
+	}
+	if err := platform.CheckMasterKey(ctx, e.platformPath(), master); err != nil {
+		return err
+	}
+	lock, err := lockDataDir(e.dataDir)
+	if err != nil {
+		return fmt.Errorf("%v (%s)", err, e.dataDir)
+	}
+	defer lock.release()
 	if err := e.open(ctx, true); err != nil {
 		return err
 	}

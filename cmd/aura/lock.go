@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// serveLock is an exclusive lock on <data>/aura.lock held while a server
+// runs, so two servers never share a data directory and offline commands
+// (restore) can tell whether a server is running.
+type serveLock struct{ f *os.File }
+
+// errLocked is returned when another process holds the lock.
+var errLocked = errors.New("another Aura server is running on this data directory")
+
+// lockDataDir takes the lock without waiting.
+func lockDataDir(dataDir string) (*serveLock, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dataDir, "aura.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, errLocked
+		}
+		return nil, fmt.Errorf("lock the data directory: %w", err)
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return &serveLock{f: f}, nil
+}
+
+func (l *serveLock) release() {
+	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	l.f.Close()
+}
