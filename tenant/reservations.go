@@ -560,10 +560,11 @@ type CheckOutResult struct {
 	DirtyRoomID string `json:"dirty_room_id,omitempty"`
 }
 
-// reservationBalance is the hook for folios: the open balance of a stay.
+// reservationBalance is the hook for folios: the open balance of a stay
+// (check-out warns when it is not zero, the front-desk lists show it).
 // Until folios exist nothing is ever charged or paid, so it is zero.
-func reservationBalance(_ *Tx, c *resCtx) (Money, error) {
-	return c.prop.money(0), nil
+func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
+	return p.money(0), nil
 }
 
 // CheckOut moves an in-house reservation to checked-out and marks the room
@@ -607,7 +608,7 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 		if err := markDirty(tx, roomID); err != nil {
 			return err
 		}
-		balance, err := reservationBalance(tx, &c)
+		balance, err := reservationBalance(tx, c.prop, c.r)
 		if err != nil {
 			return err
 		}
