@@ -641,7 +641,7 @@ func (db *DB) ReservationCheckIns(ctx context.Context, reservationID string) ([]
 			return err
 		}
 		var err error
-		out, err = db.queryCheckIns(tx, `WHERE c.reservation_id = ? ORDER BY c.guest_id != r.guest_id, c.created_at, c.id`, reservationID)
+		out, err = db.queryCheckIns(tx, `WHERE c.reservation_id = ? ORDER BY c.guest_id != r.guest_id, c.rowid`, reservationID)
 		return err
 	})
 	return out, err
@@ -661,7 +661,7 @@ func (db *DB) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRecor
 			return err
 		}
 		var err error
-		out, err = db.queryCheckIns(tx, `WHERE c.guest_id = ? ORDER BY r.arrival DESC, c.created_at DESC, c.id`, guestID)
+		out, err = db.queryCheckIns(tx, `WHERE c.guest_id = ? ORDER BY r.arrival DESC, c.rowid DESC`, guestID)
 		return err
 	})
 	return out, err
@@ -750,7 +750,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		}
 	}
 	prows, err := tx.Query(`SELECT id, record_id, content_type, size, created_at, purged_at, purge_reason FROM id_photos
-		WHERE record_id IN (`+placeholders(len(ids))+`) ORDER BY created_at, id`, ids...)
+		WHERE record_id IN (`+placeholders(len(ids))+`) ORDER BY rowid`, ids...)
 	if err != nil {
 		return nil, err
 	}
