@@ -347,3 +347,88 @@ func TestFrontDeskLists(t *testing.T) {
 		wantCode(t, err, aura.ENOTFOUND)
 	})
 }
+
+// TestFrontDeskMutationsAudited runs every state change of the front desk
+// once and checks that each wrote its audit row last, and that the chain
+// verifies at the end.
+func TestFrontDeskMutationsAudited(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	db, ctx := f.db, f.ctx
+	r := f.book(t, f.day(0), f.day(4))
+	f.at(f.day(0), 15, 0)
+	var rec tenant.CheckInRecord
+	var photo tenant.IDPhoto
+	steps := []struct {
+		action string
+		run    func() error
+	}{
+		{"property.updated", func() error {
+			fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
+			_, err := db.UpdateProperty(ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
+			return err
+		}},
+		{"reservation.checked_in", func() (err error) {
+			_, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID})
+			return
+		}},
+		{"checkin_record.created", func() (err error) {
+			rec, err = db.RecordCheckIn(ctx, r.ID, tenant.GuestCheckIn{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "X1", IssuingCountry: "IT"}})
+			return
+		}},
+		{"checkin_record.photo_added", func() (err error) {
+			photo, err = db.AddIDPhoto(ctx, rec.ID, photoPNG(t))
+			return
+		}},
+		{"checkin_record.updated", func() (err error) {
+			_, err = db.UpdateCheckInRecord(ctx, rec.ID, tenant.CheckInRecordUpdate{Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: "X2", IssuingCountry: "IT"}})
+			return
+		}},
+		{"checkin_record.photo_deleted", func() error { return db.DeleteIDPhoto(ctx, photo.ID) }},
+		{"reservation.room_moved", func() (err error) {
+			_, err = db.AssignRoom(ctx, r.ID, f.rooms[1].ID, 0)
+			return
+		}},
+		{"reservation.extended", func() (err error) {
+			_, err = db.ExtendStay(ctx, r.ID, tenant.StayExtension{Departure: f.day(6)})
+			return
+		}},
+		{"reservation.early_departure", func() (err error) {
+			_, err = db.DepartEarly(ctx, r.ID, tenant.EarlyDeparture{Departure: f.day(2)})
+			return
+		}},
+		{"reservation.checked_out", func() (err error) {
+			f.at(f.day(2), 10, 0)
+			_, err = db.CheckOut(ctx, r.ID, 0)
+			return
+		}},
+		{"room.housekeeping_changed", func() (err error) {
+			_, err = db.SetHousekeeping(ctx, f.rooms[1].ID, tenant.HousekeepingClean, 0)
+			return
+		}},
+		{"checkin_record.purged", func() (err error) {
+			if _, err := db.AddIDPhoto(ctx, rec.ID, photoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
+				return fmt.Errorf("a photo added after check-out: %v", err)
+			}
+			f.at(f.day(3), 11, 0)
+			_, err = db.PurgeIDPhotos(ctx)
+			return
+		}},
+		{"night_audit.closed", func() (err error) {
+			_, err = db.RunNightAudit(ctx, f.prop.ID)
+			return
+		}},
+	}
+	for _, s := range steps {
+		before := f.auditRows(t)
+		if err := s.run(); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		if f.auditRows(t) <= before {
+			t.Fatalf("%s wrote no audit row", s.action)
+		}
+		if action, _ := lastAction(t, f); action != s.action {
+			t.Fatalf("last audit row of the step is %q, want %q", action, s.action)
+		}
+	}
+	f.verifyAudit(t)
+}
