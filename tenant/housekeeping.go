@@ -149,7 +149,8 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 		}
 		overdue := map[string]bool{}
 		if day == b.Today {
-			rows, err := tx.Query(`SELECT room_id FROM reservations WHERE property_id = ? AND status = 'in_house' AND departure < ? AND room_id IS NOT NULL`,
+			rows, err := tx.Query(`SELECT room_id FROM reservations INDEXED BY reservations_status
+				WHERE property_id = ? AND status = 'in_house' AND departure < ? AND room_id IS NOT NULL`,
 				propertyID, day)
 			if err != nil {
 				return err

@@ -221,7 +221,8 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 	c := ClosedBusinessDate{PropertyID: st.prop.ID, Date: d, RollAt: st.prop.rollAt(d, st.loc), ClosedAt: tx.Now,
 		NoShows: []string{}, Cancelled: []string{}}
 	ids := func(status string) ([]string, error) {
-		rows, err := tx.Query(`SELECT id FROM reservations WHERE property_id = ? AND status = ? AND arrival <= ? ORDER BY arrival, id`,
+		rows, err := tx.Query(`SELECT id FROM reservations INDEXED BY reservations_status
+			WHERE property_id = ? AND status = ? AND arrival <= ? ORDER BY arrival, id`,
 			st.prop.ID, status, d)
 		if err != nil {
 			return nil, err
@@ -266,7 +267,8 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 		}
 		c.Cancelled = append(c.Cancelled, id)
 	}
-	if err := tx.QueryRow(`SELECT count(*) FROM reservations WHERE property_id = ? AND status = 'in_house' AND departure <= ?`,
+	if err := tx.QueryRow(`SELECT count(*) FROM reservations INDEXED BY reservations_status
+		WHERE property_id = ? AND status = 'in_house' AND departure <= ?`,
 		st.prop.ID, d).Scan(&c.Overdue); err != nil {
 		return c, err
 	}
