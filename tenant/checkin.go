@@ -294,10 +294,16 @@ func (rec CheckInRecord) audit(fields []string) checkInAudit {
 }
 
 // canRecordCheckIn returns ECONFLICT unless the reservation may take
-// check-in records: it is confirmed (registration on arrival) or in house.
-func canRecordCheckIn(r Reservation) error {
-	if r.Status != ReservationConfirmed && r.Status != ReservationInHouse {
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; check-in records are taken only for confirmed or in-house stays.", r.ID, statusWords(r.Status))
+// check-in records: it is in house, or confirmed and due today or earlier
+// (registration at the desk before the room is ready). Never earlier: the
+// retention window of a record taken before check-in runs from its
+// creation, so a record taken weeks ahead could be purged before arrival.
+func canRecordCheckIn(id, status string, arrival, today date.Date) error {
+	switch {
+	case status != ReservationConfirmed && status != ReservationInHouse:
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; check-in records are taken only for confirmed or in-house stays.", id, statusWords(status))
+	case today.Before(arrival):
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; check-in records are taken from that day (today is %s at the property).", id, arrival, today)
 	}
 	return nil
 }
@@ -389,12 +395,13 @@ func insertPhoto(tx *Tx, key *SubjectKey, recordID string, data []byte) (IDPhoto
 	return p, err
 }
 
-// RecordCheckIn adds the check-in record of one guest to a confirmed or
-// in-house reservation: a companion arriving later, or the ID of a guest
-// already checked in. It returns ENOTFOUND for an unknown reservation,
-// EINVALID for bad input (including photos that are empty, too large or not
-// JPEG, PNG or HEIC) or more guests than the party size, and ECONFLICT for
-// another status, an erased guest or a guest already recorded.
+// RecordCheckIn adds the check-in record of one guest to an in-house
+// reservation (a companion arriving later, the ID of a guest already
+// checked in) or to a confirmed one due today or earlier. It returns
+// ENOTFOUND for an unknown reservation, EINVALID for bad input (including
+// photos that are empty, too large or not JPEG, PNG or HEIC) or more guests
+// than the party size, and ECONFLICT for another status, an arrival still
+// to come, an erased guest or a guest already recorded.
 func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestCheckIn) (CheckInRecord, error) {
 	in.normalise()
 	var fe fieldErrors
@@ -408,7 +415,7 @@ func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestC
 		if err != nil {
 			return err
 		}
-		if err := canRecordCheckIn(c.r); err != nil {
+		if err := canRecordCheckIn(c.r.ID, c.r.Status, c.r.Arrival, c.today); err != nil {
 			return err
 		}
 		rec, err = db.writeCheckIn(tx, &c, db.newGuestIndexer(), in, "")
@@ -519,7 +526,8 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 }
 
 // AddIDPhoto adds an ID photo (JPEG, PNG or HEIC, at most MaxIDPhotoSize
-// bytes) to a check-in record of a confirmed or in-house stay. It returns
+// bytes) to a check-in record of an in-house stay (or a confirmed one due
+// today or earlier). It returns
 // ENOTFOUND, EINVALID for an empty, oversized or unrecognised image or a
 // record that already keeps MaxIDPhotos photos, and ECONFLICT for a stay in
 // another status or an erased guest.
@@ -542,7 +550,15 @@ func (db *DB) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDP
 			return notFound("check-in record", recordID)
 		}
 		rec := recs[0]
-		if err := canRecordCheckIn(Reservation{ID: rec.ReservationID, Status: rec.ReservationStatus}); err != nil {
+		prop, err := getProperty(tx, rec.PropertyID)
+		if err != nil {
+			return err
+		}
+		today, err := prop.today(tx.Now)
+		if err != nil {
+			return err
+		}
+		if err := canRecordCheckIn(rec.ReservationID, rec.ReservationStatus, rec.Arrival, today); err != nil {
 			return err
 		}
 		live := 0

@@ -208,9 +208,19 @@ func TestCheckInRecords(t *testing.T) {
 	})
 	t.Run("ErrStatus", func(t *testing.T) {
 		later := f.book(t, f.day(5), f.day(6))
-		must(f.db.Cancel(f.ctx, later.ID, tenant.CancelInput{}))(t)
+		// Not before the arrival day: its window would run from now.
 		_, err := f.db.RecordCheckIn(f.ctx, later.ID, tenant.GuestCheckIn{})
 		wantCode(t, err, aura.ECONFLICT)
+		must(f.db.Cancel(f.ctx, later.ID, tenant.CancelInput{}))(t)
+		f.at(f.day(5), 12, 0)
+		_, err = f.db.RecordCheckIn(f.ctx, later.ID, tenant.GuestCheckIn{})
+		wantCode(t, err, aura.ECONFLICT)
+		f.at(f.day(0), 15, 0)
+		// A confirmed stay due today registers at the desk before its room is ready.
+		due := f.book(t, f.day(0), f.day(1))
+		if rec := must(f.db.RecordCheckIn(f.ctx, due.ID, tenant.GuestCheckIn{}))(t); !rec.Primary || rec.ReservationStatus != tenant.ReservationConfirmed {
+			t.Fatalf("registration before check-in %+v", rec)
+		}
 	})
 	// Audit rows name the fields given, never their values, sealed or not.
 	var n int
