@@ -70,8 +70,9 @@ type GuestCheckIn struct {
 	BirthDate date.Date   `json:"birth_date"` // optional
 	// Photos are ID photos as uploaded from a phone camera or scanner:
 	// JPEG, PNG or HEIC, recognised by their first bytes (whatever the
-	// upload claims), each at most MaxIDPhotoSize bytes, at most MaxIDPhotos.
-	Photos [][]byte `json:"-"`
+	// upload claims), each at most MaxIDPhotoSize bytes, at most MaxIDPhotos
+	// (base64 strings in JSON; a form sends them as file parts).
+	Photos [][]byte `json:"photos,omitempty"`
 }
 
 // CheckInRecord is one guest's check-in on one reservation, unsealed. On
