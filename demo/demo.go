@@ -2,13 +2,19 @@
 // opening Aura sees a living PMS: three room types and twelve rooms, two
 // months of rates with a few restrictions, a room out of order, a few dozen
 // guests, and reservations in every status around today, including one
-// channel booking that overbooked the house. It writes only through the
-// tenant store, so every row is validated and audited like an operator's.
+// channel booking that overbooked the house; the guests in house have
+// check-in records with ID documents and a (synthetic) ID photo, and the
+// housekeeping board has work to do. It writes only through the tenant
+// store, so every row is validated and audited like an operator's.
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"math/rand/v2"
 	"strings"
 
@@ -32,7 +38,7 @@ func Seed(ctx context.Context, db *tenant.DB, today date.Date) error {
 		return nil
 	}
 	s := &seeder{ctx: ctx, db: db, today: today, rng: rand.New(rand.NewPCG(2025, 4))}
-	steps := []func() error{s.property, s.inventory, s.rates, s.guestProfiles, s.reservations}
+	steps := []func() error{s.property, s.inventory, s.rates, s.guestProfiles, s.reservations, s.frontDesk}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -54,6 +60,7 @@ type seeder struct {
 	people []tenant.Guest
 	taken  map[string]map[date.Date]bool // room id → nights assigned by the seeder
 	next   int                           // next guest to use
+	stays  []tenant.Reservation          // every reservation booked, in order
 }
 
 func (s *seeder) day(n int) date.Date { return s.today.AddDays(n) }
@@ -294,7 +301,86 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 	if err != nil {
 		return tenant.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
 	}
+	s.stays = append(s.stays, b.Reservations[0])
 	return b.Reservations[0], nil
+}
+
+// frontDesk gives the guests in house check-in records (a document for
+// each, a photo of it for the first guest of each stay, a companion where
+// two travel together) and the housekeeping board some rooms to clean.
+func (s *seeder) frontDesk() error {
+	docs := []string{tenant.DocumentPassport, tenant.DocumentIDCard, tenant.DocumentPassport, tenant.DocumentDrivingLicence}
+	companions := []tenant.GuestInput{{GivenName: "Paul", FamilyName: "Schneider", Nationality: "DE"},
+		{GivenName: "Giada", FamilyName: "Rossi", Nationality: "IT"}, {GivenName: "Tom", FamilyName: "Brown", Nationality: "US"}}
+	n := 0
+	for _, r := range s.stays {
+		if r.Status != tenant.ReservationInHouse {
+			continue
+		}
+		g, err := s.db.GetGuest(s.ctx, r.GuestID)
+		if err != nil {
+			return err
+		}
+		in := tenant.GuestCheckIn{Document: s.document(docs[n%len(docs)], g.Nationality), BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000)),
+			Photos: [][]byte{idPhoto(n)}}
+		if _, err := s.db.RecordCheckIn(s.ctx, r.ID, in); err != nil {
+			return fmt.Errorf("check-in record of %s: %w", r.ID, err)
+		}
+		if r.Adults >= 2 && n < len(companions) {
+			c := companions[n]
+			if _, err := s.db.RecordCheckIn(s.ctx, r.ID, tenant.GuestCheckIn{New: &c, Document: s.document(tenant.DocumentIDCard, c.Nationality),
+				BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000))}); err != nil {
+				return fmt.Errorf("companion of %s: %w", r.ID, err)
+			}
+		}
+		n++
+	}
+	// Yesterday's departure left the first suite dirty; a double was
+	// cleaned and inspected this morning.
+	if _, err := s.db.SetHousekeeping(s.ctx, s.rooms["STE"][0].ID, tenant.HousekeepingDirty, 0); err != nil {
+		return err
+	}
+	_, err := s.db.SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, tenant.HousekeepingInspected, 0)
+	return err
+}
+
+func (s *seeder) document(kind, country string) tenant.IDDocument {
+	if country == "" {
+		country = "DE"
+	}
+	letters := "CFGHJKLMNPRTVWXYZ"
+	num := []byte{letters[s.rng.IntN(len(letters))]}
+	for range 8 {
+		num = append(num, "0123456789"[s.rng.IntN(10)])
+	}
+	return tenant.IDDocument{Type: kind, Number: string(num), IssuingCountry: country, Expiry: s.today.AddDays(300 + s.rng.IntN(3000))}
+}
+
+// idPhoto draws a small synthetic picture of an ID card (no real person's
+// document) as a JPEG, as a phone camera would upload one.
+func idPhoto(seed int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 240, 152))
+	bg := color.RGBA{226, 232, 240, 255}
+	band := []color.RGBA{{37, 99, 235, 255}, {22, 163, 74, 255}, {190, 18, 60, 255}}[seed%3]
+	for y := 0; y < 152; y++ {
+		for x := 0; x < 240; x++ {
+			c := bg
+			switch {
+			case y < 28:
+				c = band
+			case x >= 16 && x < 80 && y >= 44 && y < 124: // the portrait
+				c = color.RGBA{148, 163, 184, 255}
+			case x >= 96 && x < 220 && (y-48)%18 < 6 && y >= 48 && y < 120: // lines of text
+				c = color.RGBA{71, 85, 105, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
+		panic("demo: encode the ID photo: " + err.Error())
+	}
+	return buf.Bytes()
 }
 
 func (s *seeder) reservations() error {

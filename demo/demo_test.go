@@ -89,6 +89,27 @@ func TestSeed(t *testing.T) {
 			if err != nil || len(inHouse.Reservations) == 0 {
 				t.Fatalf("nobody in house tonight (%v)", err)
 			}
+			records, photos := 0, 0
+			for _, r := range inHouse.Reservations {
+				recs, err := db.ReservationCheckIns(ctx, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(recs) == 0 || recs[0].Document.Number == "" {
+					t.Errorf("in-house reservation %s has no check-in record with a document", r.ID)
+				}
+				records += len(recs)
+				for _, rec := range recs {
+					photos += len(rec.Photos)
+				}
+			}
+			if records <= len(inHouse.Reservations) || photos == 0 {
+				t.Errorf("%d check-in records and %d photos for %d stays in house, want companions and photos", records, photos, len(inHouse.Reservations))
+			}
+			board, err := db.HousekeepingBoard(ctx, p.ID, today)
+			if err != nil || board.Counts.Dirty == 0 || board.Counts.Inspected == 0 {
+				t.Errorf("housekeeping board counts %+v (%v), want dirty and inspected rooms", board.Counts, err)
+			}
 			tc, err := db.TapeChart(ctx, p.ID, today.AddDays(-7), today.AddDays(21))
 			if err != nil {
 				t.Fatal(err)

@@ -118,7 +118,9 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
-			r, err = db.CheckOut(ctx, r.ID, r.Version)
+			var out tenant.CheckOutResult
+			out, err = db.CheckOut(ctx, r.ID, r.Version)
+			r = out.Reservation
 			return
 		}},
 		{"reservation.no_show", func() (err error) {

@@ -23,9 +23,39 @@ type Property struct {
 	CheckInTime  string      `json:"check_in_time"`  // HH:MM local
 	CheckOutTime string      `json:"check_out_time"` // HH:MM local
 	Tax          TaxSettings `json:"tax"`
-	Version      int         `json:"version"`
-	CreatedAt    time.Time   `json:"created_at"`
-	UpdatedAt    time.Time   `json:"updated_at"`
+	// FrontDesk holds the ID-photo retention and night-audit settings.
+	FrontDesk FrontDeskSettings `json:"front_desk"`
+	Version   int               `json:"version"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// FrontDeskSettings are a property's front-desk rules: how long ID photos
+// (and, when PurgeDocumentNumbers is set, ID document numbers) of check-in
+// records are kept, and when the business date rolls over.
+type FrontDeskSettings struct {
+	// IDPhotoRetentionDays is how many days after check-out (or after the
+	// record was taken, for a stay never checked out) the purge job deletes
+	// a record's ID photos: 0 to 3650, default 30.
+	IDPhotoRetentionDays int `json:"id_photo_retention_days"`
+	// PurgeDocumentNumbers blanks the ID document numbers too, at the same time.
+	PurgeDocumentNumbers bool `json:"purge_document_numbers"`
+	// NightAuditTime is the local time (HH:MM, before 12:00) at which the
+	// night audit closes business date D, on the calendar day after D.
+	// Default 03:00.
+	NightAuditTime string `json:"night_audit_time"`
+}
+
+// DefaultFrontDeskSettings are the settings of a property created without any.
+var DefaultFrontDeskSettings = FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}
+
+func (s FrontDeskSettings) validate(fe *fieldErrors) {
+	if s.IDPhotoRetentionDays < 0 || s.IDPhotoRetentionDays > 3650 {
+		fe.add("front_desk.id_photo_retention_days", "must be 0 to 3650 days")
+	}
+	if !validClock(s.NightAuditTime) || s.NightAuditTime >= "12:00" {
+		fe.add("front_desk.night_audit_time", "must be a time HH:MM before 12:00 (the business day closes the next morning)")
+	}
 }
 
 // Address is a postal address. A property's address is business data and
@@ -75,7 +105,9 @@ type PropertyInput struct {
 	CheckInTime  string      `json:"check_in_time"`
 	CheckOutTime string      `json:"check_out_time"`
 	Tax          TaxSettings `json:"tax"`
-	Version      int         `json:"version,omitempty"`
+	// FrontDesk, when nil, keeps the property's settings (the defaults on create).
+	FrontDesk *FrontDeskSettings `json:"front_desk,omitempty"`
+	Version   int                `json:"version,omitempty"`
 }
 
 func (in *PropertyInput) normalise() {
@@ -90,6 +122,13 @@ func (in *PropertyInput) normalise() {
 	}
 	if in.Tax.CityTax.PerPersonPerNight.Currency == "" {
 		in.Tax.CityTax.PerPersonPerNight.Currency = in.Currency
+	}
+	if in.FrontDesk != nil {
+		fd := *in.FrontDesk
+		if fd.NightAuditTime == "" {
+			fd.NightAuditTime = DefaultFrontDeskSettings.NightAuditTime
+		}
+		in.FrontDesk = &fd
 	}
 }
 
@@ -143,6 +182,9 @@ func (in PropertyInput) validate() error {
 	if ct.MaxNights < 0 {
 		fe.add("tax.city_tax.max_nights", "must not be negative")
 	}
+	if in.FrontDesk != nil {
+		in.FrontDesk.validate(&fe)
+	}
 	return fe.err("The property is not valid.")
 }
 
@@ -156,10 +198,17 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 	var p Property
 	err := db.Update(ctx, func(tx *Tx) error {
 		p = Property{ID: aura.NewID("prp"), Name: in.Name, Address: in.Address, TimeZone: in.TimeZone, Currency: in.Currency,
-			CheckInTime: in.CheckInTime, CheckOutTime: in.CheckOutTime, Tax: in.Tax, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax), p.Version,
+			CheckInTime: in.CheckInTime, CheckOutTime: in.CheckOutTime, Tax: in.Tax, FrontDesk: DefaultFrontDeskSettings,
+			Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+		if in.FrontDesk != nil {
+			p.FrontDesk = *in.FrontDesk
+		}
+		fd := p.FrontDesk
+		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
+			id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
 			formatTime(tx.Now), formatTime(tx.Now)); err != nil {
 			return err
 		}
@@ -197,11 +246,16 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		p = before
 		p.Name, p.Address, p.TimeZone, p.Currency = in.Name, in.Address, in.TimeZone, in.Currency
 		p.CheckInTime, p.CheckOutTime, p.Tax = in.CheckInTime, in.CheckOutTime, in.Tax
+		if in.FrontDesk != nil {
+			p.FrontDesk = *in.FrontDesk
+		}
 		p.Version++
 		p.UpdatedAt = tx.Now
+		fd := p.FrontDesk
 		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
-			tax = ?, version = ?, updated_at = ? WHERE id = ?`,
-			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax), p.Version,
+			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, version = ?, updated_at = ? WHERE id = ?`,
+			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
 			formatTime(tx.Now), id); err != nil {
 			return err
 		}
@@ -271,12 +325,15 @@ func (p Property) today(now time.Time) (date.Date, error) {
 
 func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
 
-const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax, version, created_at, updated_at`
+const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
+	id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at`
 
 func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	var p Property
 	var addr, tax, created, updated string
-	if err := s.Scan(&p.ID, &p.Name, &addr, &p.TimeZone, &p.Currency, &p.CheckInTime, &p.CheckOutTime, &tax, &p.Version, &created, &updated); err != nil {
+	fd := &p.FrontDesk
+	if err := s.Scan(&p.ID, &p.Name, &addr, &p.TimeZone, &p.Currency, &p.CheckInTime, &p.CheckOutTime, &tax,
+		&fd.IDPhotoRetentionDays, &fd.PurgeDocumentNumbers, &fd.NightAuditTime, &p.Version, &created, &updated); err != nil {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(addr), &p.Address); err != nil {

@@ -401,8 +401,9 @@ func queryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) 
 }
 
 // GuestReservations returns every reservation of a guest, as the staying
-// guest or as the booker of its booking, newest arrival first: the
-// reservations of the guest page. It returns ENOTFOUND for an unknown guest.
+// guest, as a companion checked in on it, or as the booker of its booking,
+// newest arrival first: the reservations of the guest page. It returns
+// ENOTFOUND for an unknown guest.
 func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservation, error) {
 	var out []Reservation
 	err := db.View(ctx, func(tx *Tx) error {
@@ -414,7 +415,8 @@ func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservat
 		}
 		var err error
 		out, err = queryReservations(tx, ` WHERE r.guest_id = ? OR r.booking_id IN (SELECT id FROM bookings WHERE booker_id = ?)
-			ORDER BY r.arrival DESC, r.id`, guestID, guestID)
+			OR r.id IN (SELECT reservation_id FROM checkin_records WHERE guest_id = ?)
+			ORDER BY r.arrival DESC, r.id`, guestID, guestID, guestID)
 		return err
 	})
 	if out == nil {
@@ -480,20 +482,32 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 }
 
 // CheckInInput checks a guest in; RoomID assigns (or moves to) that room
-// first, and is required when no room is assigned yet.
+// first, and is required when no room is assigned yet. Guests are the
+// check-in records taken at the desk (ID documents and photos of the
+// reservation's guest and companions), written in the same transaction;
+// more can be added later with RecordCheckIn.
 type CheckInInput struct {
-	RoomID  string `json:"room_id,omitempty"`
-	Version int    `json:"version,omitempty"`
+	RoomID  string         `json:"room_id,omitempty"`
+	Guests  []GuestCheckIn `json:"guests,omitempty"`
+	Version int            `json:"version,omitempty"`
 }
 
-// CheckIn moves a confirmed reservation to in-house. It is allowed from the
-// arrival date (in the property's zone) until the night before departure.
-// It returns ENOTFOUND, EPRECONDITION, EINVALID when no room is assigned or
-// given, or ECONFLICT for a reservation that is not confirmed, a check-in
-// before arrival or after the stay, or a room that is taken or blocked.
+// CheckIn moves a confirmed reservation to in-house and stores the
+// check-in records of its guests in the same transaction. It is allowed
+// from the arrival date (in the property's zone) until the night before
+// departure. It returns ENOTFOUND, EPRECONDITION, EINVALID when no room is
+// assigned or given or a guest's record is not valid (fields
+// guests[i].…; photos empty, too large or not JPEG, PNG or HEIC), or
+// ECONFLICT for a reservation that is not confirmed, a check-in before
+// arrival or after the stay, a room that is taken or blocked, or an erased
+// guest.
 func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservation, error) {
+	guests, err := validateCheckIns(in.Guests)
+	if err != nil {
+		return Reservation{}, err
+	}
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *Tx) error {
 		var err error
 		if c, err = loadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -516,6 +530,12 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		if c.r.RoomID == "" {
 			return aura.Invalid("Assign a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
 		}
+		ix := db.newGuestIndexer()
+		for i, g := range guests {
+			if _, err := db.writeCheckIn(tx, &c, ix, g, "guests["+itoa(i)+"]."); err != nil {
+				return err
+			}
+		}
 		now := tx.Now
 		c.r.CheckedInAt = &now
 		return c.save(tx, "reservation.checked_in", before, nil)
@@ -523,13 +543,39 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 	return c.r, err
 }
 
-// CheckOut moves an in-house reservation to checked-out and marks its room
-// dirty. Leaving before the departure date is an early departure: the stay
-// is shortened to end today (at least one night) and the later nights go
-// back to stock. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
+// CheckOutResult is a check-out and what the front desk must know about it.
+type CheckOutResult struct {
+	Reservation Reservation `json:"reservation"`
+	// Balance is the open balance of the stay's folio. Folios do not exist
+	// yet, so it is always zero (in the property's currency); the folio
+	// issue fills it in the same transaction (see reservationBalance).
+	Balance Money `json:"balance"`
+	// Unsettled warns that the folio is not settled (Balance is not zero).
+	// The check-out happens all the same: a guest cannot be kept in house.
+	Unsettled bool `json:"unsettled"`
+	// EarlyDeparture is set when the stay was shortened to end today.
+	EarlyDeparture bool `json:"early_departure"`
+	// DirtyRoomID is the room marked dirty for housekeeping ("" when the
+	// reservation had none).
+	DirtyRoomID string `json:"dirty_room_id,omitempty"`
+}
+
+// reservationBalance is the hook for folios: the open balance of a stay
+// (check-out warns when it is not zero, the front-desk lists show it).
+// Until folios exist nothing is ever charged or paid, so it is zero.
+func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
+	return p.money(0), nil
+}
+
+// CheckOut moves an in-house reservation to checked-out and marks the room
+// of its last night dirty. Leaving before the departure date is an early
+// departure: the stay is shortened to end today (at least one night) and
+// the later nights go back to stock. The result warns when the folio is
+// not settled. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
 // reservation is not in house.
-func (db *DB) CheckOut(ctx context.Context, id string, version int) (Reservation, error) {
+func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
 	var c resCtx
+	var res CheckOutResult
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
 		if c, err = loadResCtx(tx, id, version); err != nil {
@@ -553,20 +599,41 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (Reservation
 		}
 		now := tx.Now
 		c.r.CheckedOutAt = &now
-		if c.r.RoomID != "" {
-			room, err := getRoom(tx, c.r.RoomID)
-			if err != nil {
-				return err
-			}
-			if room.Housekeeping != HousekeepingDirty {
-				if _, err := setHousekeeping(tx, room, HousekeepingDirty); err != nil {
-					return err
-				}
-			}
+		// The room left is the one of the last night (a room moved from
+		// earlier was marked dirty when the guest moved out of it).
+		roomID := c.r.RoomID
+		if n := len(c.r.Nights); n > 0 && c.r.Nights[n-1].RoomID != "" {
+			roomID = c.r.Nights[n-1].RoomID
 		}
+		if err := markDirty(tx, roomID); err != nil {
+			return err
+		}
+		balance, err := reservationBalance(tx, c.prop, c.r)
+		if err != nil {
+			return err
+		}
+		res = CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
+		extra["balance"] = balance
 		return c.save(tx, "reservation.checked_out", before, extra)
 	})
-	return c.r, err
+	res.Reservation = c.r
+	return res, err
+}
+
+// markDirty marks a room dirty (audited) unless it is already; "" does nothing.
+func markDirty(tx *Tx, roomID string) error {
+	if roomID == "" {
+		return nil
+	}
+	room, err := getRoom(tx, roomID)
+	if err != nil {
+		return err
+	}
+	if room.Housekeeping == HousekeepingDirty {
+		return nil
+	}
+	_, err = setHousekeeping(tx, room, HousekeepingDirty)
+	return err
 }
 
 // CancelInput cancels a reservation. WaiveFee records the policy's fee as
@@ -588,33 +655,41 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 		if c, err = loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		before := c.r
-		if err := transition(&c.r, ReservationCancelled); err != nil {
-			return err
-		}
-		rp, err := getRatePlan(tx, c.r.RatePlanID)
-		if err != nil {
-			return err
-		}
-		var fee int64
-		if before.Status != ReservationTentative {
-			fee = rp.Cancellation.FeeFor(c.r.Arrival, c.today, c.r.prices())
-		}
-		charged := fee
-		if in.WaiveFee {
-			charged = 0
-		}
-		c.r.CancellationFee = &Money{Amount: charged, Currency: c.prop.Currency}
-		now := tx.Now
-		c.r.CancelledAt = &now
-		c.r.RoomID = ""
-		for i := range c.r.Nights {
-			c.r.Nights[i].RoomID = ""
-		}
-		return c.save(tx, "reservation.cancelled", before, map[string]any{
-			"policy": rp.Cancellation, "policy_fee": fee, "fee_waived": in.WaiveFee, "cancelled_on": c.today})
+		return cancel(tx, &c, in, nil)
 	})
 	return c.r, err
+}
+
+// cancel cancels c.r (see Cancel); extra adds to its audit row.
+func cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
+	before := c.r
+	if err := transition(&c.r, ReservationCancelled); err != nil {
+		return err
+	}
+	rp, err := getRatePlan(tx, c.r.RatePlanID)
+	if err != nil {
+		return err
+	}
+	var fee int64
+	if before.Status != ReservationTentative {
+		fee = rp.Cancellation.FeeFor(c.r.Arrival, c.today, c.r.prices())
+	}
+	charged := fee
+	if in.WaiveFee {
+		charged = 0
+	}
+	c.r.CancellationFee = &Money{Amount: charged, Currency: c.prop.Currency}
+	now := tx.Now
+	c.r.CancelledAt = &now
+	c.r.RoomID = ""
+	for i := range c.r.Nights {
+		c.r.Nights[i].RoomID = ""
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["policy"], extra["policy_fee"], extra["fee_waived"], extra["cancelled_on"] = rp.Cancellation, fee, in.WaiveFee, c.today
+	return c.save(tx, "reservation.cancelled", before, extra)
 }
 
 // NoShowInput marks a no-show. WaiveFee records the policy's fee as waived.
@@ -634,40 +709,52 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 		if c, err = loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		before := c.r
-		if err := transition(&c.r, ReservationNoShow); err != nil {
-			return err
-		}
-		if c.today.Before(c.r.Arrival) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; it cannot be a no-show before then.", id, c.r.Arrival)
-		}
-		rp, err := getRatePlan(tx, c.r.RatePlanID)
-		if err != nil {
-			return err
-		}
-		fee := rp.NoShow.Fee.compute(c.r.prices())
-		charged := fee
-		if in.WaiveFee {
-			charged = 0
-		}
-		c.r.NoShowFee = &Money{Amount: charged, Currency: c.prop.Currency}
-		c.r.RoomID = ""
-		for i := range c.r.Nights {
-			c.r.Nights[i].RoomID = ""
-		}
-		return c.save(tx, "reservation.no_show", before, map[string]any{"policy": rp.NoShow, "policy_fee": fee, "fee_waived": in.WaiveFee})
+		return markNoShow(tx, &c, in, nil)
 	})
 	return c.r, err
 }
 
+// markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
+func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
+	before := c.r
+	if err := transition(&c.r, ReservationNoShow); err != nil {
+		return err
+	}
+	if c.today.Before(c.r.Arrival) {
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; it cannot be a no-show before then.", c.r.ID, c.r.Arrival)
+	}
+	rp, err := getRatePlan(tx, c.r.RatePlanID)
+	if err != nil {
+		return err
+	}
+	fee := rp.NoShow.Fee.compute(c.r.prices())
+	charged := fee
+	if in.WaiveFee {
+		charged = 0
+	}
+	c.r.NoShowFee = &Money{Amount: charged, Currency: c.prop.Currency}
+	c.r.RoomID = ""
+	for i := range c.r.Nights {
+		c.r.Nights[i].RoomID = ""
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["policy"], extra["policy_fee"], extra["fee_waived"] = rp.NoShow, fee, in.WaiveFee
+	return c.save(tx, "reservation.no_show", before, extra)
+}
+
 // AssignRoom assigns a room to a reservation, or moves it to another room.
-// For an in-house guest the move applies from tonight; earlier nights keep
-// the room they were spent in. The room must be of the reservation's room
-// type (change the stay's room type first for an upgrade). It returns
+// For an in-house guest it is a room move ("reservation.room_moved"): it
+// applies from tonight (the property's today), earlier nights keep the
+// room they were spent in, the new room must be free and not blocked for
+// every remaining night (checked in this write transaction), and the room
+// left is marked dirty. The room must be of the reservation's room type
+// (change the stay's room type first for an upgrade). It returns
 // ENOTFOUND, EPRECONDITION, EINVALID for a room of another type or
 // property, and ECONFLICT for a reservation that is not tentative,
-// confirmed or in house, or a room assigned to another reservation or
-// blocked on one of the nights.
+// confirmed or in house, an in-house guest departing today, or a room
+// assigned to another reservation or blocked on one of the nights.
 func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (Reservation, error) {
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
@@ -679,10 +766,27 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 		if roomID == c.r.RoomID {
 			return nil
 		}
+		if c.r.Status != ReservationInHouse {
+			if err := assignRoom(tx, &c, roomID); err != nil {
+				return err
+			}
+			return c.save(tx, "reservation.room_assigned", before, nil)
+		}
+		if !c.today.Before(c.r.Departure) {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s departs on %s; it has no night left to spend in another room.", id, c.r.Departure)
+		}
 		if err := assignRoom(tx, &c, roomID); err != nil {
 			return err
 		}
-		return c.save(tx, "reservation.room_assigned", before, nil)
+		if err := markDirty(tx, before.RoomID); err != nil {
+			return err
+		}
+		from := c.today
+		if from.Before(c.r.Arrival) {
+			from = c.r.Arrival
+		}
+		return c.save(tx, "reservation.room_moved", before, map[string]any{
+			"move": map[string]any{"from_room_id": before.RoomID, "to_room_id": roomID, "from_night": from}})
 	})
 	return c.r, err
 }

@@ -60,7 +60,9 @@ func TestTransitions(t *testing.T) {
 					after, err = f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[room].ID, Version: r.Version})
 					room++
 				case tenant.ReservationCheckedOut:
-					after, err = f.db.CheckOut(f.ctx, r.ID, r.Version)
+					var out tenant.CheckOutResult
+					out, err = f.db.CheckOut(f.ctx, r.ID, r.Version)
+					after = out.Reservation
 				case tenant.ReservationCancelled:
 					after, err = f.db.Cancel(f.ctx, r.ID, tenant.CancelInput{Version: r.Version})
 				case tenant.ReservationNoShow:
@@ -496,7 +498,7 @@ func TestCheckInOut(t *testing.T) {
 	}
 	// An early departure returns the later nights to stock and dirties the room.
 	f.at(f.day(3), 8, 0)
-	r = must(f.db.CheckOut(f.ctx, r.ID, r.Version))(t)
+	r = must(f.db.CheckOut(f.ctx, r.ID, r.Version))(t).Reservation
 	if got, want := r.Departure, f.day(3); got != want {
 		t.Fatalf("departure after early check-out %s, want %s", got, want)
 	}

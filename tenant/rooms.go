@@ -331,7 +331,9 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 }
 
 // SetHousekeeping records a room's housekeeping state (clean, dirty or
-// inspected). It returns ENOTFOUND, EPRECONDITION or EINVALID.
+// inspected), audited with before and after; check-out and room moves set
+// the room left dirty themselves. It returns ENOTFOUND, EPRECONDITION or
+// EINVALID.
 func (db *DB) SetHousekeeping(ctx context.Context, roomID, state string, version int) (Room, error) {
 	switch state {
 	case HousekeepingClean, HousekeepingDirty, HousekeepingInspected:

@@ -25,6 +25,10 @@ type StayChange struct {
 // tentative, confirmed or in-house reservation, re-checking availability and
 // (for direct bookings, when the dates or the rate plan change) the rate
 // plan's restrictions in the same write transaction that stores the change.
+// For a guest in house only what the change adds faces restrictions: an
+// extension's added nights (stop-sell), its new departure (closed to
+// departure) and the stay's length (max stay); shortening the stay of a
+// guest who is leaving faces none.
 //
 // Prices: a change of dates only keeps the frozen price of every night the
 // stay keeps and prices added nights from the rate calendar; a change of
@@ -41,115 +45,243 @@ func (db *DB) ChangeStay(ctx context.Context, id string, ch StayChange) (Reserva
 		if c, err = loadResCtx(tx, id, ch.Version); err != nil {
 			return err
 		}
-		before := c.r
-		r := &c.r
-		switch r.Status {
-		case ReservationTentative, ReservationConfirmed, ReservationInHouse:
-		default:
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; its stay can no longer change.", id, statusWords(r.Status))
-		}
-		next := *r
-		if !ch.Arrival.IsZero() {
-			next.Arrival = ch.Arrival
-		}
-		if !ch.Departure.IsZero() {
-			next.Departure = ch.Departure
-		}
-		if ch.RoomTypeID != "" {
-			next.RoomTypeID = ch.RoomTypeID
-		}
-		if ch.RatePlanID != "" {
-			next.RatePlanID = ch.RatePlanID
-		}
-		if ch.Adults != nil {
-			next.Adults = *ch.Adults
-		}
-		if ch.Children != nil {
-			next.Children = *ch.Children
-		}
-		var fe fieldErrors
-		if !next.Arrival.Before(next.Departure) {
-			fe.add("departure", "must be after the arrival")
-		}
-		datesChanged := next.Arrival != r.Arrival || next.Departure != r.Departure
-		typeChanged := next.RoomTypeID != r.RoomTypeID
-		planChanged := next.RatePlanID != r.RatePlanID
-		partyChanged := next.Adults != r.Adults || next.Children != r.Children
-		direct := r.Source == SourceDirect
-		if r.Status == ReservationInHouse {
-			if next.Arrival != r.Arrival {
-				fe.add("arrival", "the guest has arrived; the arrival cannot change")
-			}
-			if typeChanged || planChanged {
-				fe.add("room_type_id", "the guest is in house; move the guest to another room instead")
-			}
-			if next.Departure.Before(c.today) {
-				fe.add("departure", "cannot be before today (%s) for a guest in house", c.today)
-			}
-		} else if direct && next.Arrival != r.Arrival && next.Arrival.Before(c.today) {
-			fe.add("arrival", "is in the past (today is %s at the property)", c.today)
-		}
-		if err := fe.err("The stay change is not valid."); err != nil {
+		return changeStay(tx, &c, ch, "reservation.stay_changed", nil)
+	})
+	return c.r, err
+}
+
+// EarlyDeparture brings the departure of a guest in house forward.
+// Departure zero means today (at least one night after the arrival).
+type EarlyDeparture struct {
+	Departure date.Date `json:"departure"`
+	Version   int       `json:"version,omitempty"`
+}
+
+// DepartEarly moves the departure of an in-house reservation to an earlier
+// date, today or later: the nights from the new departure on go back to
+// stock at once (the guest stays in house until CheckOut, which on the day
+// of departure needs no shortening). Kept nights keep their price and
+// room; no restriction applies (a guest cannot be kept). The audit row
+// ("reservation.early_departure") names the booked and the new departure.
+// It returns ENOTFOUND, EPRECONDITION, ECONFLICT for a reservation not in
+// house, and EINVALID for a date before today, not before the booked
+// departure, or leaving no night.
+func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		if !datesChanged && !typeChanged && !planChanged && !partyChanged && ch.Prices == nil {
-			return nil
+		if c.r.Status != ReservationInHouse {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a guest in house departs early (change the stay instead).", id, statusWords(c.r.Status))
 		}
-		req := stayRequest{prop: c.prop, direct: direct, restrictions: direct && (datesChanged || planChanged), needStock: true,
-			roomTypeID: next.RoomTypeID, ratePlanID: next.RatePlanID, arrival: next.Arrival, departure: next.Departure,
-			adults: next.Adults, children: next.Children, prices: ch.Prices}
-		if !typeChanged {
-			req.held = map[date.Date]bool{}
-			for _, n := range r.Nights {
-				req.held[n.Date] = true
+		dep := in.Departure
+		if dep.IsZero() {
+			dep = c.today
+			if !dep.After(c.r.Arrival) {
+				dep = c.r.Arrival.AddDays(1)
 			}
 		}
-		if !typeChanged && !planChanged && !partyChanged {
-			req.keep = map[date.Date]int64{}
-			for _, n := range r.Nights {
-				req.keep[n.Date] = n.Price.Amount
-			}
+		var fe fieldErrors
+		switch {
+		case dep.Before(c.today):
+			fe.add("departure", "cannot be before today (%s at the property)", c.today)
+		case !dep.After(c.r.Arrival):
+			fe.add("departure", "must leave at least one night after the arrival on %s", c.r.Arrival)
+		case !dep.Before(c.r.Departure):
+			fe.add("departure", "must be before the booked departure on %s", c.r.Departure)
 		}
-		plan, err := planStay(tx, req)
+		if err := fe.err("The early departure is not valid."); err != nil {
+			return err
+		}
+		return changeStay(tx, &c, StayChange{Departure: dep}, "reservation.early_departure",
+			map[string]any{"booked_departure": c.r.Departure, "departure": dep, "nights_released": date.Range(dep, c.r.Departure)})
+	})
+	return c.r, err
+}
+
+// StayExtension moves the departure of a stay to a later date.
+type StayExtension struct {
+	Departure date.Date `json:"departure"`
+	Version   int       `json:"version,omitempty"`
+}
+
+// ExtendStay moves the departure of a confirmed or in-house reservation to
+// a later date. The added nights are priced from the rate calendar (kept
+// nights keep their frozen price), must be available (a direct booking is
+// refused, a channel booking flagged overbooked) and, when a room is
+// assigned, find that room free and not blocked; a direct booking must
+// meet the rate plan's restrictions (see ChangeStay). All is checked in the
+// write transaction that stores the extension ("reservation.extended").
+// It returns ENOTFOUND, EPRECONDITION, EINVALID for a date not after the
+// current departure, a missing price or a broken restriction, and
+// ECONFLICT for another status, no availability, or a room taken.
+func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Reservation, error) {
+	var c resCtx
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+			return err
+		}
+		if c.r.Status != ReservationConfirmed && c.r.Status != ReservationInHouse {
+			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a confirmed or in-house stay is extended.", id, statusWords(c.r.Status))
+		}
+		if !in.Departure.After(c.r.Departure) {
+			return aura.Invalid("The extension is not valid.", aura.FieldError{Field: "departure", Message: "must be after the current departure on " + c.r.Departure.String()})
+		}
+		return changeStay(tx, &c, StayChange{Departure: in.Departure}, "reservation.extended",
+			map[string]any{"booked_departure": c.r.Departure, "departure": in.Departure, "nights_added": date.Range(c.r.Departure, in.Departure)})
+	})
+	return c.r, err
+}
+
+// changeStay applies ch to c.r (see ChangeStay) and saves it under action,
+// with extra in the audit row.
+func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[string]any) error {
+	id := c.r.ID
+	before := c.r
+	r := &c.r
+	switch r.Status {
+	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
+	default:
+		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; its stay can no longer change.", id, statusWords(r.Status))
+	}
+	next := *r
+	if !ch.Arrival.IsZero() {
+		next.Arrival = ch.Arrival
+	}
+	if !ch.Departure.IsZero() {
+		next.Departure = ch.Departure
+	}
+	if ch.RoomTypeID != "" {
+		next.RoomTypeID = ch.RoomTypeID
+	}
+	if ch.RatePlanID != "" {
+		next.RatePlanID = ch.RatePlanID
+	}
+	if ch.Adults != nil {
+		next.Adults = *ch.Adults
+	}
+	if ch.Children != nil {
+		next.Children = *ch.Children
+	}
+	var fe fieldErrors
+	if !next.Arrival.Before(next.Departure) {
+		fe.add("departure", "must be after the arrival")
+	}
+	datesChanged := next.Arrival != r.Arrival || next.Departure != r.Departure
+	typeChanged := next.RoomTypeID != r.RoomTypeID
+	planChanged := next.RatePlanID != r.RatePlanID
+	partyChanged := next.Adults != r.Adults || next.Children != r.Children
+	direct := r.Source == SourceDirect
+	if r.Status == ReservationInHouse {
+		if next.Arrival != r.Arrival {
+			fe.add("arrival", "the guest has arrived; the arrival cannot change")
+		}
+		if typeChanged || planChanged {
+			fe.add("room_type_id", "the guest is in house; move the guest to another room instead")
+		}
+		if next.Departure.Before(c.today) {
+			fe.add("departure", "cannot be before today (%s) for a guest in house", c.today)
+		}
+	} else if direct && next.Arrival != r.Arrival && next.Arrival.Before(c.today) {
+		fe.add("arrival", "is in the past (today is %s at the property)", c.today)
+	}
+	if err := fe.err("The stay change is not valid."); err != nil {
+		return err
+	}
+	if !datesChanged && !typeChanged && !planChanged && !partyChanged && ch.Prices == nil {
+		return nil
+	}
+	restrict := direct && (datesChanged || planChanged)
+	inHouse := r.Status == ReservationInHouse
+	if restrict && inHouse && next.Departure.After(r.Departure) {
+		if err := extensionRestrictions(tx, *r, next); err != nil {
+			return err
+		}
+	}
+	req := stayRequest{prop: c.prop, direct: direct, restrictions: restrict && !inHouse, needStock: true,
+		roomTypeID: next.RoomTypeID, ratePlanID: next.RatePlanID, arrival: next.Arrival, departure: next.Departure,
+		adults: next.Adults, children: next.Children, prices: ch.Prices}
+	if !typeChanged {
+		req.held = map[date.Date]bool{}
+		for _, n := range r.Nights {
+			req.held[n.Date] = true
+		}
+	}
+	if !typeChanged && !planChanged && !partyChanged {
+		req.keep = map[date.Date]int64{}
+		for _, n := range r.Nights {
+			req.keep[n.Date] = n.Price.Amount
+		}
+	}
+	plan, err := planStay(tx, req)
+	if err != nil {
+		return err
+	}
+	rooms := map[date.Date]string{}
+	for _, n := range r.Nights {
+		rooms[n.Date] = n.RoomID
+	}
+	if typeChanged {
+		next.RoomID = ""
+	} else if next.RoomID != "" {
+		room, err := getRoom(tx, next.RoomID)
 		if err != nil {
 			return err
 		}
-		rooms := map[date.Date]string{}
-		for _, n := range r.Nights {
-			rooms[n.Date] = n.RoomID
-		}
-		if typeChanged {
-			next.RoomID = ""
-		} else if next.RoomID != "" {
-			room, err := getRoom(tx, next.RoomID)
-			if err != nil {
-				return err
-			}
-			// Only nights the stay adds need the room to be free; the ones it
-			// keeps are already this reservation's.
-			for _, n := range plan.nights {
-				if _, kept := rooms[n.Date]; !kept {
-					if err := roomFree(tx, room, r.ID, n.Date, n.Date.AddDays(1)); err != nil {
-						return err
-					}
+		// Only nights the stay adds need the room to be free; the ones it
+		// keeps are already this reservation's.
+		for _, n := range plan.nights {
+			if _, kept := rooms[n.Date]; !kept {
+				if err := roomFree(tx, room, r.ID, n.Date, n.Date.AddDays(1)); err != nil {
+					return err
 				}
 			}
 		}
-		for i := range plan.nights {
-			switch {
-			case typeChanged:
-			case rooms[plan.nights[i].Date] != "":
-				plan.nights[i].RoomID = rooms[plan.nights[i].Date]
-			default:
-				plan.nights[i].RoomID = next.RoomID
-			}
+	}
+	for i := range plan.nights {
+		switch {
+		case typeChanged:
+		case rooms[plan.nights[i].Date] != "":
+			plan.nights[i].RoomID = rooms[plan.nights[i].Date]
+		default:
+			plan.nights[i].RoomID = next.RoomID
 		}
-		next.Nights = plan.nights
-		if !direct {
-			next.Overbooked = plan.overbooked
+	}
+	next.Nights = plan.nights
+	if !direct {
+		next.Overbooked = plan.overbooked
+	}
+	c.r = next
+	return c.save(tx, action, before, extra)
+}
+
+// extensionRestrictions checks what extending an in-house stay from
+// r.Departure to next.Departure adds: stop-sell on the added nights,
+// closed-to-departure on the new departure, and the max stay of the
+// arrival day over the whole stay. (A missing price is planStay's error.)
+func extensionRestrictions(tx *Tx, r, next Reservation) error {
+	rp, err := getRatePlan(tx, r.RatePlanID)
+	if err != nil {
+		return err
+	}
+	stored, err := loadRates(tx, rp.ID, r.Arrival, next.Departure.AddDays(1))
+	if err != nil {
+		return err
+	}
+	var fe fieldErrors
+	if first := stored[r.Arrival]; first.maxStay > 0 && next.Departure.Sub(next.Arrival) > first.maxStay {
+		fe.add("departure", "stays arriving on %s may last at most %d nights", r.Arrival, first.maxStay)
+	}
+	if stored[next.Departure].ctd {
+		fe.add("departure", "%s is closed to departure for %s", next.Departure, rp.Name)
+	}
+	for _, d := range date.Range(r.Departure, next.Departure) {
+		if stored[d].stopSell {
+			fe.add("departure", "%s is not for sale on %s (stop-sell)", rp.Name, d)
 		}
-		c.r = next
-		return c.save(tx, "reservation.stay_changed", before, nil)
-	})
-	return c.r, err
+	}
+	return fe.err("The stay breaks the rate plan's restrictions.")
 }

@@ -22,7 +22,9 @@ type TapeChart struct {
 	Dates      []date.Date `json:"dates"`
 }
 
-// TapeRoom is one line of the chart.
+// TapeRoom is one line of the chart. Room carries the room's housekeeping
+// condition (clean, dirty, inspected) for the chart to show; Blocks its
+// out-of-order and out-of-service periods in the range.
 type TapeRoom struct {
 	Room   Room        `json:"room"`
 	Blocks []RoomBlock `json:"blocks"`

@@ -1,0 +1,468 @@
+package tenant_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// bookIn creates a booking through the import path (past dates, any
+// status) in room (-1: none) and returns its reservation.
+func (f *fixture) bookIn(tb testing.TB, status string, arrival, departure date.Date, room int) tenant.Reservation {
+	tb.Helper()
+	in := f.booking(arrival, departure)
+	in.Import, in.Status = true, status
+	if room >= 0 {
+		in.Reservations[0].RoomID = f.rooms[room].ID
+	}
+	return must(f.db.CreateBooking(f.ctx, in))(tb).Reservations[0]
+}
+
+func nightRooms(f *fixture, r tenant.Reservation) string {
+	num := map[string]string{}
+	for _, room := range f.rooms {
+		num[room.ID] = room.Number
+	}
+	var out []string
+	for _, n := range r.Nights {
+		out = append(out, num[n.RoomID])
+	}
+	return strings.Join(out, " ")
+}
+
+func lastAction(tb testing.TB, f *fixture) (action, after string) {
+	tb.Helper()
+	if err := f.db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&action, &after); err != nil {
+		tb.Fatal(err)
+	}
+	return action, after
+}
+
+func (f *fixture) condition(tb testing.TB, room int) string {
+	tb.Helper()
+	return must(f.db.GetRoom(f.ctx, f.rooms[room].ID))(tb).Housekeeping
+}
+
+// TestRoomMove moves an in-house guest from tonight on: the nights already
+// spent keep their room, the new room must be free and unblocked for every
+// remaining night, availability does not change by a single night, and
+// the room left is dirty.
+func TestRoomMove(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 4, "2025-06-10")
+	r := f.book(t, f.day(0), f.day(5))
+	f.at(f.day(0), 15, 0)
+	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	other := f.book(t, f.day(3), f.day(5))
+	must(f.db.AssignRoom(f.ctx, other.ID, f.rooms[2].ID, 0))(t)
+	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[3].ID, Kind: tenant.OutOfService, Start: f.day(4), End: f.day(5)}))(t)
+
+	f.at(f.day(2), 10, 0)
+	before := f.available(t, f.day(-1), f.day(7))
+	t.Run("ErrRoomTaken", func(t *testing.T) {
+		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[2].ID, 0)
+		wantCode(t, err, aura.ECONFLICT)
+	})
+	t.Run("ErrRoomBlocked", func(t *testing.T) {
+		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[3].ID, 0)
+		wantCode(t, err, aura.ECONFLICT)
+	})
+	t.Run("ErrStaleVersion", func(t *testing.T) {
+		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, r.Version-1)
+		wantCode(t, err, aura.EPRECONDITION)
+	})
+	moved := must(f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, r.Version))(t)
+	if got, want := nightRooms(f, moved), "101 101 102 102 102"; got != want {
+		t.Fatalf("nights in rooms %s, want %s", got, want)
+	}
+	if action, after := lastAction(t, f); action != "reservation.room_moved" || !strings.Contains(after, `"from_night":"`+f.day(2).String()+`"`) {
+		t.Fatalf("last audit row %s %s", action, after)
+	}
+	if got, want := fmt.Sprint(f.available(t, f.day(-1), f.day(7))), fmt.Sprint(before); got != want {
+		t.Fatalf("availability after the move %s, want unchanged %s", got, want)
+	}
+	if got, want := f.condition(t, 0), tenant.HousekeepingDirty; got != want {
+		t.Fatalf("the room left is %s, want %s", got, want)
+	}
+	if got, want := f.condition(t, 1), tenant.HousekeepingClean; got != want {
+		t.Fatalf("the room moved into is %s, want %s", got, want)
+	}
+	// The tape chart draws two bars and shows the conditions.
+	tc := must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(7)))(t)
+	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
+		t.Fatalf("%d bars, want 2", got)
+	}
+	if got, want := tc.Rooms[0].Room.Housekeeping, tenant.HousekeepingDirty; got != want {
+		t.Fatalf("tape chart shows room 101 %s, want %s", got, want)
+	}
+	// Moving back the next day: room 102 keeps the night it was slept in.
+	f.at(f.day(3), 9, 0)
+	back := must(f.db.AssignRoom(f.ctx, r.ID, f.rooms[0].ID, 0))(t)
+	if got, want := nightRooms(f, back), "101 101 102 101 101"; got != want {
+		t.Fatalf("nights in rooms %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(f.available(t, f.day(-1), f.day(7))), fmt.Sprint(before); got != want {
+		t.Fatalf("availability after moving back %s, want %s", got, want)
+	}
+	t.Run("ErrDepartingToday", func(t *testing.T) {
+		f.at(f.day(5), 9, 0)
+		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, 0)
+		wantCode(t, err, aura.ECONFLICT)
+	})
+	f.verifyAudit(t)
+}
+
+// TestEarlyDeparture brings departures forward and checks the availability
+// calendar night by night: exactly the released nights come back.
+func TestEarlyDeparture(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.book(t, f.day(0), f.day(6))
+	r2 := f.book(t, f.day(0), f.day(6))
+	// A minimum stay set later never keeps a guest who is leaving.
+	six := 6
+	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(0), To: f.day(1), MinStay: &six}))(t)
+	f.at(f.day(0), 15, 0)
+	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	r2 = must(f.db.CheckIn(f.ctx, r2.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID}))(t)
+	f.at(f.day(2), 10, 0)
+	window := func() string { return fmt.Sprint(f.available(t, f.day(0), f.day(7))) }
+	if got, want := window(), "[0 0 0 0 0 0 2]"; got != want {
+		t.Fatalf("availability %s, want %s", got, want)
+	}
+	t.Run("Errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			dep  date.Date
+			code string
+		}{
+			{"BeforeToday", f.day(1), aura.EINVALID},
+			{"NotEarlier", f.day(6), aura.EINVALID},
+			{"Later", f.day(7), aura.EINVALID},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{Departure: tc.dep})
+				wantCode(t, err, tc.code)
+			})
+		}
+		t.Run("NotInHouse", func(t *testing.T) {
+			later := f.book(t, f.day(8), f.day(10))
+			_, err := f.db.DepartEarly(f.ctx, later.ID, tenant.EarlyDeparture{Departure: f.day(9)})
+			wantCode(t, err, aura.ECONFLICT)
+		})
+		t.Run("NotFound", func(t *testing.T) {
+			_, err := f.db.DepartEarly(f.ctx, "res_nope", tenant.EarlyDeparture{})
+			wantCode(t, err, aura.ENOTFOUND)
+		})
+	})
+	r = must(f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{Departure: f.day(4), Version: r.Version}))(t)
+	if got, want := window(), "[0 0 0 0 1 1 2]"; got != want {
+		t.Fatalf("availability after departing on day 4 %s, want %s", got, want)
+	}
+	if got, want := r.Total.Amount, int64(4*nightly); got != want || r.Status != tenant.ReservationInHouse {
+		t.Fatalf("total %d, status %s; want %d, in house", got, r.Status, want)
+	}
+	if action, after := lastAction(t, f); action != "reservation.early_departure" || !strings.Contains(after, `"booked_departure":"`+f.day(6).String()) {
+		t.Fatalf("last audit row %s %s", action, after)
+	}
+	// Departure today (no date given), then the check-out on that day is
+	// not an early departure any more.
+	r = must(f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{}))(t)
+	if got, want := window(), "[0 0 1 1 1 1 2]"; got != want {
+		t.Fatalf("availability after departing today %s, want %s", got, want)
+	}
+	out := must(f.db.CheckOut(f.ctx, r.ID, r.Version))(t)
+	if out.EarlyDeparture || out.Unsettled || out.Balance != (tenant.Money{Amount: 0, Currency: "EUR"}) || out.DirtyRoomID != f.rooms[0].ID {
+		t.Fatalf("check-out result %+v", out)
+	}
+	// Checking out before the departure date is an early departure too.
+	out = must(f.db.CheckOut(f.ctx, r2.ID, 0))(t)
+	if !out.EarlyDeparture || out.Reservation.Departure != f.day(2) {
+		t.Fatalf("early check-out %+v", out)
+	}
+	if got, want := window(), "[0 0 2 2 2 2 2]"; got != want {
+		t.Fatalf("availability after the early check-out %s, want %s", got, want)
+	}
+	if f.condition(t, 0) != tenant.HousekeepingDirty || f.condition(t, 1) != tenant.HousekeepingDirty {
+		t.Fatal("check-out did not mark the rooms dirty")
+	}
+	f.verifyAudit(t)
+}
+
+// TestExtendStay extends a guest in house: the added nights are priced
+// from the rate calendar and taken from stock, the room must be free, and
+// for a direct booking the restrictions of what is added apply.
+func TestExtendStay(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.book(t, f.day(0), f.day(2))
+	f.at(f.day(0), 15, 0)
+	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	// Set after the booking: prices rise, the arrival day gets a minimum
+	// stay the guest no longer needs to meet.
+	f.setPrice(t, f.plan.ID, f.day(2), f.day(30), 12000)
+	five, yes, no := 5, true, false
+	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(0), To: f.day(1), MinStay: &five}))(t)
+	f.at(f.day(1), 10, 0)
+	window := func() string { return fmt.Sprint(f.available(t, f.day(0), f.day(6))) }
+	if got, want := window(), "[1 1 2 2 2 2]"; got != want {
+		t.Fatalf("availability %s, want %s", got, want)
+	}
+	r = must(f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(4), Version: r.Version}))(t)
+	var prices []int64
+	for _, n := range r.Nights {
+		prices = append(prices, n.Price.Amount)
+	}
+	if got, want := fmt.Sprint(prices), "[10000 10000 12000 12000]"; got != want {
+		t.Fatalf("prices %s, want %s", got, want)
+	}
+	if got, want := nightRooms(f, r), "101 101 101 101"; got != want {
+		t.Fatalf("rooms %s, want %s", got, want)
+	}
+	if got, want := window(), "[1 1 1 1 2 2]"; got != want {
+		t.Fatalf("availability after extending to day 4 %s, want %s", got, want)
+	}
+	if action, _ := lastAction(t, f); action != "reservation.extended" {
+		t.Fatalf("last audit row %s", action)
+	}
+	t.Run("ErrNotLater", func(t *testing.T) {
+		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(4)})
+		wantCode(t, err, aura.EINVALID)
+	})
+	t.Run("ErrClosedToDeparture", func(t *testing.T) {
+		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(5), To: f.day(6), ClosedToDeparture: &yes}))(t)
+		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
+		wantCode(t, err, aura.EINVALID)
+		if fe := aura.ErrorFields(err); len(fe) != 1 || !strings.Contains(fe[0].Message, "closed to departure") {
+			t.Fatalf("fields %v, want closed to departure only", fe)
+		}
+		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(5), To: f.day(6), ClosedToDeparture: &no}))(t)
+	})
+	t.Run("ErrStopSell", func(t *testing.T) {
+		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(6), To: f.day(7), StopSell: &yes}))(t)
+		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(8)})
+		wantCode(t, err, aura.EINVALID)
+		if fe := aura.ErrorFields(err); len(fe) != 1 || fe[0].Field != "departure" || !strings.Contains(fe[0].Message, "stop-sell") {
+			t.Fatalf("fields %v, want the stop-sell only", fe)
+		}
+	})
+	t.Run("ErrRoomTaken", func(t *testing.T) {
+		in := f.booking(f.day(4), f.day(5))
+		in.Reservations[0].RoomID = f.rooms[0].ID
+		must(f.db.CreateBooking(f.ctx, in))(t)
+		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
+		wantCode(t, err, aura.ECONFLICT)
+	})
+	t.Run("ErrNoAvailability", func(t *testing.T) {
+		f.book(t, f.day(4), f.day(5)) // the last room of night 4
+		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
+		wantCode(t, err, aura.ECONFLICT)
+	})
+	if got, want := window(), "[1 1 1 1 0 2]"; got != want {
+		t.Fatalf("availability after the refused extensions %s, want %s", got, want)
+	}
+	f.verifyAudit(t)
+}
+
+// TestFrontDeskLists builds a day with every kind of stay and checks who
+// appears in the arrivals, in-house and departures lists.
+func TestFrontDeskLists(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 6, "2025-06-10")
+	arrA := f.book(t, f.day(0), f.day(2))
+	arrB := f.book(t, f.day(0), f.day(3))
+	cancelled := f.book(t, f.day(0), f.day(1))
+	must(f.db.Cancel(f.ctx, cancelled.ID, tenant.CancelInput{}))(t)
+	noShow := f.book(t, f.day(0), f.day(1))
+	must(f.db.MarkNoShow(f.ctx, noShow.ID, tenant.NoShowInput{}))(t)
+	stay := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(2), 2)
+	depIn := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(0), 3)
+	depOut := f.bookIn(t, tenant.ReservationInHouse, f.day(-3), f.day(0), 4)
+	overdue := f.bookIn(t, tenant.ReservationInHouse, f.day(-4), f.day(-1), 5)
+	neverCame := f.bookIn(t, tenant.ReservationConfirmed, f.day(-1), f.day(0), -1)
+	f.at(f.day(0), 10, 0)
+	must(f.db.CheckOut(f.ctx, depOut.ID, 0))(t)
+	f.at(f.day(0), 15, 0)
+	must(f.db.CheckIn(f.ctx, arrB.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID, Guests: []tenant.GuestCheckIn{{}}}))(t)
+
+	ids := func(rows []tenant.FrontDeskRow) string {
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.Reservation.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	join := func(rs ...tenant.Reservation) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	opens := tenant.GuestOpens()
+	fd := must(f.db.FrontDesk(f.ctx, f.prop.ID, date.Date{}))(t)
+	if got := tenant.GuestOpens() - opens; got != 6 {
+		t.Fatalf("the lists unsealed %d guests, want the 6 listed", got)
+	}
+	if fd.Date != f.day(0) || fd.Today != f.day(0) {
+		t.Fatalf("date %s today %s, want %s", fd.Date, fd.Today, f.day(0))
+	}
+	if got, want := ids(fd.Arrivals), join(arrA, arrB); got != want {
+		t.Fatalf("arrivals %s, want %s (not yet arrived first)", got, want)
+	}
+	if got, want := ids(fd.InHouse), join(arrB, stay, depIn, overdue); got != want {
+		t.Fatalf("in house %s, want %s (by room)", got, want)
+	}
+	if got, want := ids(fd.Departures), join(depIn, depOut); got != want {
+		t.Fatalf("departures %s, want %s (still in house first)", got, want)
+	}
+	for _, row := range fd.InHouse {
+		if got, want := row.Overdue, row.Reservation.ID == overdue.ID; got != want {
+			t.Fatalf("%s overdue %v, want %v", row.Reservation.ID, got, want)
+		}
+	}
+	b := fd.Arrivals[1]
+	if b.GuestName != "Ada Lovelace" || b.RoomNumber != "102" || b.RoomCondition != tenant.HousekeepingClean || b.CheckIns != 1 ||
+		b.Balance != (tenant.Money{Currency: "EUR"}) {
+		t.Fatalf("arrival row %+v", b)
+	}
+	if d := fd.Departures[1]; d.RoomNumber != "105" || d.RoomCondition != tenant.HousekeepingDirty {
+		t.Fatalf("checked-out departure row: room %s %s, want 105 dirty", d.RoomNumber, d.RoomCondition)
+	}
+	if fd.Arrivals[0].RoomNumber != "" {
+		t.Fatalf("an arrival without a room shows room %q", fd.Arrivals[0].RoomNumber)
+	}
+	_ = neverCame // confirmed, departing today, never arrived: in no list (the night audit makes it a no-show)
+
+	// Another date: who spent that night in the house.
+	past := must(f.db.FrontDesk(f.ctx, f.prop.ID, f.day(-3)))(t)
+	if got, want := ids(past.InHouse), join(depOut, overdue); got != want {
+		t.Fatalf("in house on day -3: %s, want %s", got, want)
+	}
+	if got, want := ids(past.Arrivals), join(depOut); got != want {
+		t.Fatalf("arrivals on day -3: %s, want %s", got, want)
+	}
+	t.Run("ErrNotFound", func(t *testing.T) {
+		_, err := f.db.FrontDesk(f.ctx, "prp_nope", date.Date{})
+		wantCode(t, err, aura.ENOTFOUND)
+	})
+}
+
+// TestFrontDeskMutationsAudited runs every state change of the front desk
+// once and checks that each wrote its audit row last, and that the chain
+// verifies at the end.
+func TestFrontDeskMutationsAudited(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	db, ctx := f.db, f.ctx
+	r := f.book(t, f.day(0), f.day(4))
+	f.at(f.day(0), 15, 0)
+	var rec tenant.CheckInRecord
+	var photo tenant.IDPhoto
+	steps := []struct {
+		action string
+		run    func() error
+	}{
+		{"property.updated", func() error {
+			fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
+			_, err := db.UpdateProperty(ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
+			return err
+		}},
+		{"reservation.checked_in", func() (err error) {
+			_, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID})
+			return
+		}},
+		{"checkin_record.created", func() (err error) {
+			rec, err = db.RecordCheckIn(ctx, r.ID, tenant.GuestCheckIn{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "X1", IssuingCountry: "IT"}})
+			return
+		}},
+		{"checkin_record.photo_added", func() (err error) {
+			photo, err = db.AddIDPhoto(ctx, rec.ID, photoPNG(t))
+			return
+		}},
+		{"checkin_record.updated", func() (err error) {
+			_, err = db.UpdateCheckInRecord(ctx, rec.ID, tenant.CheckInRecordUpdate{Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: "X2", IssuingCountry: "IT"}})
+			return
+		}},
+		{"checkin_record.photo_deleted", func() error { return db.DeleteIDPhoto(ctx, photo.ID) }},
+		{"reservation.room_moved", func() (err error) {
+			_, err = db.AssignRoom(ctx, r.ID, f.rooms[1].ID, 0)
+			return
+		}},
+		{"reservation.extended", func() (err error) {
+			_, err = db.ExtendStay(ctx, r.ID, tenant.StayExtension{Departure: f.day(6)})
+			return
+		}},
+		{"reservation.early_departure", func() (err error) {
+			_, err = db.DepartEarly(ctx, r.ID, tenant.EarlyDeparture{Departure: f.day(2)})
+			return
+		}},
+		{"reservation.checked_out", func() (err error) {
+			f.at(f.day(2), 10, 0)
+			_, err = db.CheckOut(ctx, r.ID, 0)
+			return
+		}},
+		{"room.housekeeping_changed", func() (err error) {
+			_, err = db.SetHousekeeping(ctx, f.rooms[1].ID, tenant.HousekeepingClean, 0)
+			return
+		}},
+		{"checkin_record.purged", func() (err error) {
+			if _, err := db.AddIDPhoto(ctx, rec.ID, photoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
+				return fmt.Errorf("a photo added after check-out: %v", err)
+			}
+			f.at(f.day(3), 11, 0)
+			_, err = db.PurgeIDPhotos(ctx)
+			return
+		}},
+		{"night_audit.closed", func() (err error) {
+			_, err = db.RunNightAudit(ctx, f.prop.ID)
+			return
+		}},
+	}
+	for _, s := range steps {
+		before := f.auditRows(t)
+		if err := s.run(); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		if f.auditRows(t) <= before {
+			t.Fatalf("%s wrote no audit row", s.action)
+		}
+		if action, _ := lastAction(t, f); action != s.action {
+			t.Fatalf("last audit row of the step is %q, want %q", action, s.action)
+		}
+	}
+	f.verifyAudit(t)
+}
+
+// TestFrontDeskPlans checks that the front-desk lists read only the day's
+// reservations through an index, never the whole history.
+func TestFrontDeskPlans(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	for _, tc := range []struct {
+		name, query, index string
+	}{
+		{"Arrivals", `SELECT r.id FROM reservations r WHERE r.property_id = 'p' AND r.arrival = '2025-06-10' AND r.status NOT IN ('cancelled', 'no_show')`, "reservations_arrival"},
+		{"InHouseToday", `SELECT r.id FROM reservations r WHERE r.property_id = 'p' AND r.status = 'in_house'`, "reservations_status"},
+		{"InHouseOnADate", `SELECT r.id FROM reservations r WHERE r.id IN (SELECT n.reservation_id FROM reservation_nights n INDEXED BY reservation_nights_sold
+			WHERE n.holds = 1 AND n.date = '2025-06-10' AND n.room_type_id IN (SELECT id FROM room_types WHERE property_id = 'p'))
+			AND r.status IN ('in_house', 'checked_out')`, "COVERING INDEX reservation_nights_sold"},
+		{"Departures", `SELECT r.id FROM reservations r WHERE r.property_id = 'p' AND r.departure = '2025-06-10' AND r.status IN ('in_house', 'checked_out')`, "reservations_departure"},
+	} {
+		rows, err := f.db.SQL().Read.Query(`EXPLAIN QUERY PLAN ` + tc.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, tc.index) || strings.Contains(p, "SCAN r") {
+			t.Errorf("%s: plan %q does not search %s", tc.name, p, tc.index)
+		}
+	}
+}

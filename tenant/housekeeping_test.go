@@ -1,0 +1,113 @@
+package tenant_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// TestHousekeepingBoard lays out a morning: a departure, a turnover, a
+// stay-over, an arrival, a guest moving rooms, a room out of order and an
+// overdue guest, and checks each card, then the day's work: check-out
+// dirties the room, housekeeping marks it clean, a supervisor inspects it.
+func TestHousekeepingBoard(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 8, "2025-06-10")
+	// Rooms 101..108, all of one type.
+	departing := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(0), 0) // 101
+	f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(0), 1)              // 102
+	f.bookIn(t, tenant.ReservationConfirmed, f.day(0), f.day(2), 1)             // 102
+	f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(3), 2)              // 103
+	f.bookIn(t, tenant.ReservationConfirmed, f.day(0), f.day(1), 3)             // 104
+	mover := f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(3), 4)     // 105 → 106
+	f.bookIn(t, tenant.ReservationInHouse, f.day(-3), f.day(-1), 7)             // 108
+	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[6].ID, Kind: tenant.OutOfOrder, Start: f.day(0), End: f.day(2),
+		Reason: "Leaking shower"}))(t) // 107
+	f.at(f.day(0), 9, 0)
+	must(f.db.AssignRoom(f.ctx, mover.ID, f.rooms[5].ID, 0))(t)
+
+	board := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, date.Date{}))(t)
+	if board.Date != f.day(0) || len(board.Rooms) != 8 {
+		t.Fatalf("board for %s with %d rooms", board.Date, len(board.Rooms))
+	}
+	type card struct {
+		occupancy         string
+		departed, arrived bool
+		overdue           bool
+		guests            int
+		condition         string
+	}
+	want := map[string]card{
+		"101": {occupancy: tenant.OccupancyDeparting, condition: "clean"},
+		"102": {occupancy: tenant.OccupancyTurnover, guests: 2, condition: "clean"},
+		"103": {occupancy: tenant.OccupancyOccupied, guests: 2, condition: "clean"},
+		"104": {occupancy: tenant.OccupancyArriving, guests: 2, condition: "clean"},
+		"105": {occupancy: tenant.OccupancyDeparting, departed: true, condition: "dirty"}, // the mover left it
+		"106": {occupancy: tenant.OccupancyArriving, arrived: true, guests: 2, condition: "clean"},
+		"107": {occupancy: tenant.OccupancyVacant, condition: "clean"},
+		"108": {occupancy: tenant.OccupancyDeparting, overdue: true, condition: "clean"},
+	}
+	var numbers []string
+	for _, c := range board.Rooms {
+		numbers = append(numbers, c.Number)
+		got := card{c.Occupancy, c.Departed, c.Arrived, c.Overdue, c.Guests, c.Condition}
+		if got != want[c.Number] {
+			t.Errorf("room %s: %+v, want %+v", c.Number, got, want[c.Number])
+		}
+		if got, want := c.OutOfOrder(), c.Number == "107"; got != want {
+			t.Errorf("room %s out of order %v, want %v", c.Number, got, want)
+		}
+	}
+	if got, want := strings.Join(numbers, " "), "101 102 103 104 105 106 107 108"; got != want {
+		t.Fatalf("board order %s, want %s", got, want)
+	}
+	if got, want := board.Counts, (tenant.BoardCounts{Clean: 7, Dirty: 1, OutOfOrder: 1, Departures: 4, Arrivals: 3}); got != want {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+	if b := board.Rooms[6].Block; b == nil || b.Reason != "Leaking shower" {
+		t.Fatalf("room 107's block %+v", b)
+	}
+
+	// Check-out: the room becomes dirty and the card says the guest has left.
+	f.at(f.day(0), 10, 30)
+	must(f.db.CheckOut(f.ctx, departing.ID, 0))(t)
+	c := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, date.Date{}))(t).Rooms[0]
+	if c.Condition != tenant.HousekeepingDirty || !c.Departed {
+		t.Fatalf("room 101 after check-out: %+v", c)
+	}
+	// Housekeeping cleans it, the supervisor inspects it; a stale tap is refused.
+	room := must(f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingClean, c.Version))(t)
+	_, err := f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingInspected, c.Version)
+	wantCode(t, err, aura.EPRECONDITION)
+	_, err = f.db.SetHousekeeping(f.ctx, c.RoomID, "sparkling", 0)
+	wantCode(t, err, aura.EINVALID)
+	must(f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingInspected, room.Version))(t)
+	var before, after string
+	if err := f.db.SQL().Read.QueryRow(`SELECT before_json, after_json FROM audit_log WHERE action = 'room.housekeeping_changed' AND entity_id = ?
+		ORDER BY seq DESC LIMIT 1`, c.RoomID).Scan(&before, &after); err != nil {
+		t.Fatal(err)
+	}
+	if before != `{"housekeeping":"clean"}` || after != `{"housekeeping":"inspected"}` {
+		t.Fatalf("housekeeping audit row %s → %s", before, after)
+	}
+	// The tape chart shows the same conditions.
+	tc := must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(1)))(t)
+	if got := tc.Rooms[0].Room.Housekeeping; got != tenant.HousekeepingInspected {
+		t.Fatalf("tape chart shows room 101 %s, want inspected", got)
+	}
+	// Tomorrow's board: the arrival of 104 departs, 102's guests stay over.
+	next := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, f.day(1)))(t)
+	if got := next.Rooms[3].Occupancy; got != tenant.OccupancyDeparting {
+		t.Fatalf("room 104 tomorrow %s, want departing", got)
+	}
+	if got := next.Rooms[1].Occupancy; got != tenant.OccupancyOccupied {
+		t.Fatalf("room 102 tomorrow %s, want occupied", got)
+	}
+	t.Run("ErrNotFound", func(t *testing.T) {
+		_, err := f.db.HousekeepingBoard(f.ctx, "prp_nope", date.Date{})
+		wantCode(t, err, aura.ENOTFOUND)
+	})
+	f.verifyAudit(t)
+}

@@ -1,0 +1,249 @@
+package tenant_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// sealedPhoto returns the stored (sealed) bytes of a photo, read straight
+// from the table as someone with the file would.
+func sealedPhoto(tb testing.TB, f *fixture, photoID string) []byte {
+	tb.Helper()
+	var b []byte
+	if err := f.db.SQL().Read.QueryRow(`SELECT data FROM id_photo_bytes WHERE photo_id = ?`, photoID).Scan(&b); err != nil {
+		tb.Fatalf("sealed bytes of %s: %v", photoID, err)
+	}
+	return b
+}
+
+// chunks returns a few 48-byte runs spread over b.
+func chunks(b []byte) [][]byte {
+	var out [][]byte
+	for _, at := range []int{16, len(b) / 3, len(b) / 2, len(b) - 64} {
+		out = append(out, b[at:at+48])
+	}
+	return out
+}
+
+func containsAny(raw []byte, parts [][]byte) bool {
+	for _, p := range parts {
+		if bytes.Contains(raw, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestIDPhotoRetention checks in three stays with ID photos and runs the
+// purge job as the clock passes their windows: a photo past the window is
+// deleted (and its sealed bytes are in no byte of the file or WAL after a
+// checkpoint), its purge audited once with no personal data, its document
+// number blanked where configured, a tombstone kept for the guest page;
+// a photo inside the window stays.
+func TestIDPhotoRetention(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
+	f.prop = must(f.db.UpdateProperty(f.ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: f.prop.Currency,
+		Tax: f.prop.Tax, FrontDesk: &fd, Version: f.prop.Version}))(t)
+	if got, want := f.prop.FrontDesk.NightAuditTime, "03:00"; got != want {
+		t.Fatalf("night audit time %q, want the default %q", got, want)
+	}
+	checkIn := func(r tenant.Reservation, room int, number, marker string) tenant.CheckInRecord {
+		t.Helper()
+		must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[room].ID, Guests: []tenant.GuestCheckIn{{
+			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: number, IssuingCountry: "DE"},
+			Photos:   [][]byte{photoJPEG(t, marker, 320, 240)}}}}))(t)
+		return must(f.db.ReservationCheckIns(f.ctx, r.ID))(t)[0]
+	}
+	// A: checked in today, checked out on day 2 at 10:00.
+	f.at(f.day(0), 15, 0)
+	a := checkIn(f.book(t, f.day(0), f.day(2)), 0, "A11111111", "MARKER-photo-A-c0ffee")
+	// C: a long stay checked in today and never checked out: its window
+	// runs from the check-in.
+	f.at(f.day(0), 16, 0)
+	c := checkIn(f.book(t, f.day(0), f.day(40)), 1, "C33333333", "MARKER-photo-C-decade")
+	f.at(f.day(2), 10, 0)
+	must(f.db.CheckOut(f.ctx, a.ReservationID, 0))(t)
+	// B: checked in on day 20, inside the window at every purge below.
+	f.at(f.day(20), 15, 0)
+	b := checkIn(f.book(t, f.day(20), f.day(22)), 0, "B22222222", "MARKER-photo-B-beef00")
+
+	job := context.Background() // the scheduler's context: no user behind it
+	sealedA, sealedB, sealedC := chunks(sealedPhoto(t, f, a.Photos[0].ID)), chunks(sealedPhoto(t, f, b.Photos[0].ID)), chunks(sealedPhoto(t, f, c.Photos[0].ID))
+	if err := f.db.SQL().Checkpoint(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if raw := readTenantFiles(t, f.db); !containsAny(raw, sealedA) || !containsAny(raw, sealedC) {
+		t.Fatal("the sealed photos are not found in the file before the purge: the search proves nothing")
+	}
+	next, ok := must2(f.db.NextIDPhotoPurge(f.ctx))(t)
+	if want := c.CreatedAt.Add(30 * 24 * time.Hour); !ok || !next.Equal(want) {
+		t.Fatalf("next purge %v (%v), want %v (C's check-in + 30 days)", next, ok, want)
+	}
+
+	// Day 30, 15:00: nothing is 30 days old yet (C was taken at 16:00).
+	f.at(f.day(30), 15, 0)
+	if got := must(f.db.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+		t.Fatalf("purged %+v before any window ended", got)
+	}
+	// Day 32, 09:00: C's window (from check-in) has ended, A's (from its
+	// check-out on day 2 at 10:00) not yet.
+	f.at(f.day(32), 9, 0)
+	before := f.auditRows(t)
+	got := must(f.db.PurgeIDPhotos(job))(t)
+	if want := (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(c.Photos[0].Size)}); got != want {
+		t.Fatalf("purge at day 32 09:00: %+v, want %+v", got, want)
+	}
+	// Day 32, 10:00: A's window ends.
+	f.at(f.day(32), 10, 0)
+	if got := must(f.db.PurgeIDPhotos(job))(t); got.Records != 1 || got.Photos != 1 {
+		t.Fatalf("purge at day 32 10:00: %+v, want A's one photo", got)
+	}
+	if rows := f.auditRows(t) - before; rows != 2 {
+		t.Fatalf("the purges wrote %d audit rows, want 2 (one per record)", rows)
+	}
+	// A second run finds nothing and writes nothing.
+	before = f.auditRows(t)
+	if got := must(f.db.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+		t.Fatalf("second run purged %+v", got)
+	}
+	if f.auditRows(t) != before {
+		t.Fatal("a run with nothing to purge wrote an audit row")
+	}
+
+	t.Run("Tombstones", func(t *testing.T) {
+		for _, rec := range []tenant.CheckInRecord{a, c} {
+			got := must(f.db.GuestCheckIns(f.ctx, rec.GuestID))(t)[0]
+			p := got.Photos[0]
+			if p.PurgedAt == nil || p.PurgeReason != tenant.PurgeRetention {
+				t.Fatalf("photo of %s: %+v, want a retention tombstone", rec.ID, p)
+			}
+			if got.Document.Number != "" || got.NumberPurgedAt == nil {
+				t.Fatalf("document number of %s %q purged at %v, want blanked", rec.ID, got.Document.Number, got.NumberPurgedAt)
+			}
+			if got.Document.Type != tenant.DocumentIDCard {
+				t.Fatalf("the rest of the document went too: %+v", got.Document)
+			}
+			_, _, err := f.db.IDPhotoData(f.ctx, p.ID)
+			wantCode(t, err, aura.ENOTFOUND)
+			if !strings.Contains(aura.ErrorMessage(err), p.PurgedAt.Format(time.DateOnly)) {
+				t.Fatalf("message %q does not say when the photo was purged", aura.ErrorMessage(err))
+			}
+		}
+		if want := f.clock.Now().UTC(); !must(f.db.GuestCheckIns(f.ctx, a.GuestID))(t)[0].Photos[0].PurgedAt.Equal(want) {
+			t.Fatalf("A's photo purge date is not the run's time %v", want)
+		}
+		kept := must(f.db.GuestCheckIns(f.ctx, b.GuestID))(t)[0]
+		if kept.Photos[0].PurgedAt != nil || kept.Document.Number != "B22222222" {
+			t.Fatalf("B, inside its window, lost data: %+v", kept)
+		}
+		if _, data := must2(f.db.IDPhotoData(f.ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
+			t.Fatal("B's photo does not read back")
+		}
+	})
+	t.Run("AuditRows", func(t *testing.T) {
+		rows, err := f.db.SQL().Read.Query(`SELECT entity_id, actor_id, before_json, after_json FROM audit_log WHERE action = 'checkin_record.purged' ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var ids []string
+		for rows.Next() {
+			var id, actor, before, after string
+			if err := rows.Scan(&id, &actor, &before, &after); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+			if actor != "id-photo-retention" {
+				t.Fatalf("purge actor %q", actor)
+			}
+			for _, s := range []string{"A11111111", "C33333333", "sealed"} {
+				if strings.Contains(before+after, s) {
+					t.Fatalf("purge audit row holds %q: %s", s, after)
+				}
+			}
+			if !strings.Contains(after, `"document_number_purged":true`) || !strings.Contains(after, `"purge_reason":"retention"`) {
+				t.Fatalf("purge audit row does not record what went: %s", after)
+			}
+		}
+		if got, want := strings.Join(ids, ","), c.ID+","+a.ID; got != want {
+			t.Fatalf("purge rows for %s, want %s", got, want)
+		}
+	})
+	t.Run("BytesLeftTheFile", func(t *testing.T) {
+		if err := f.db.SQL().Checkpoint(f.ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw := readTenantFiles(t, f.db)
+		if !containsAny(raw, sealedB) {
+			t.Fatal("the kept photo's sealed bytes are not found: the search proves nothing")
+		}
+		if containsAny(raw, sealedA) || containsAny(raw, sealedC) {
+			t.Fatal("sealed bytes of a purged photo are still in the tenant file")
+		}
+		for _, s := range []string{"MARKER-photo-A", "MARKER-photo-B", "MARKER-photo-C", "A11111111", "B22222222", "C33333333"} {
+			if bytes.Contains(raw, []byte(s)) {
+				t.Fatalf("%q is in the tenant file in plaintext", s)
+			}
+		}
+	})
+	f.verifyAudit(t)
+}
+
+// TestRetentionSettings checks the property's front-desk settings: their
+// defaults, validation, and that an update without them keeps them.
+func TestRetentionSettings(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	if got, want := f.prop.FrontDesk, tenant.DefaultFrontDeskSettings; got != want {
+		t.Fatalf("settings of a new property %+v, want %+v", got, want)
+	}
+	base := tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: f.prop.Currency, Tax: f.prop.Tax}
+	for _, tc := range []struct {
+		name  string
+		fd    tenant.FrontDeskSettings
+		field string
+	}{
+		{"NegativeDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: -1}, "front_desk.id_photo_retention_days"},
+		{"TooManyDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: 4000}, "front_desk.id_photo_retention_days"},
+		{"AfternoonAudit", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "14:00"}, "front_desk.night_audit_time"},
+		{"NotATime", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "3am"}, "front_desk.night_audit_time"},
+	} {
+		t.Run("Err"+tc.name, func(t *testing.T) {
+			in := base
+			in.FrontDesk = &tc.fd
+			_, err := f.db.UpdateProperty(f.ctx, f.prop.ID, in)
+			wantCode(t, err, aura.EINVALID)
+			if !hasField(err, tc.field) {
+				t.Fatalf("fields %v, want %s", aura.ErrorFields(err), tc.field)
+			}
+		})
+	}
+	in := base
+	in.FrontDesk = &tenant.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
+	p := must(f.db.UpdateProperty(f.ctx, f.prop.ID, in))(t)
+	p = must(f.db.UpdateProperty(f.ctx, f.prop.ID, base))(t)
+	if got, want := p.FrontDesk, *in.FrontDesk; got != want {
+		t.Fatalf("an update without settings changed them to %+v, want %+v", got, want)
+	}
+	if got := must(f.db.GetProperty(f.ctx, f.prop.ID))(t).FrontDesk; got != *in.FrontDesk {
+		t.Fatalf("stored settings %+v", got)
+	}
+	job := context.Background()
+	// Retention 0 keeps a photo no longer than it takes the job to run:
+	// the window of a stay not checked out runs from the check-in.
+	r := f.book(t, f.day(0), f.day(1))
+	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
+		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "P0", IssuingCountry: "FR", Expiry: date.MustParse("2030-01-01")},
+		Photos:   [][]byte{photoPNG(t)}}}}))(t)
+	if got, want := must(f.db.PurgeIDPhotos(job))(t), (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(photoPNG(t)))}); got != want {
+		t.Fatalf("purged %+v with retention 0, want %+v", got, want)
+	}
+	f.verifyAudit(t)
+}
