@@ -46,6 +46,9 @@ func DSN(path string, busy time.Duration, write bool) string {
 	q.Add("_pragma", "synchronous(normal)")
 	q.Add("_pragma", "foreign_keys(on)")
 	q.Add("_pragma", "trusted_schema(off)")
+	// Deleted rows (purged ID photos, edited sealed values) must not linger
+	// in free pages of the file.
+	q.Add("_pragma", "secure_delete(on)")
 	if write {
 		q.Set("_txlock", "immediate")
 	} else {
