@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
 )
@@ -56,6 +57,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
+	go (&control.Scheduler{Service: e.control, Jobs: tenantJobs()}).Run(ctx)
 	fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
