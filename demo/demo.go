@@ -17,11 +17,24 @@ import (
 	"image/jpeg"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 )
+
+// TimeZone is the demo property's zone.
+const TimeZone = "Europe/Berlin"
+
+// Location returns the demo property's zone, for computing its today.
+func Location() *time.Location {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		panic("demo: " + err.Error())
+	}
+	return loc
+}
 
 // Seed fills db with the demo property, taking today as the property's
 // current date. It does nothing when the tenant already has a property, so
@@ -70,7 +83,7 @@ func (s *seeder) property() error {
 	s.prop, err = s.db.CreateProperty(s.ctx, tenant.PropertyInput{
 		Name:     "Hotel Lindenhof",
 		Address:  tenant.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
-		TimeZone: "Europe/Berlin", Currency: "EUR", CheckInTime: "15:00", CheckOutTime: "11:00",
+		TimeZone: TimeZone, Currency: "EUR", CheckInTime: "15:00", CheckOutTime: "11:00",
 		Tax: tenant.TaxSettings{
 			PricesIncludeVAT: true,
 			VATRates:         []tenant.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"io/fs"
 	"net/http"
@@ -270,4 +271,27 @@ func TestServeLocksDataDir(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "another Aura server is running") {
 		t.Fatalf("second server: exit %d, %q", code, errs)
 	}
+}
+
+func TestDemoSeedsOnce(t *testing.T) {
+	c := newCLI(t)
+	if out := c.must("demo"); !strings.Contains(out, "Created the demo tenant") {
+		t.Fatalf("demo: %q", out)
+	}
+	if out := c.must("demo"); out != "" {
+		t.Fatalf("second demo run printed %q, want nothing", out)
+	}
+	var list []struct{ ID string }
+	json.Unmarshal([]byte(c.must("tenant", "list", "--json")), &list)
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(c.data, "tenants", list[0].ID+".db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var props, rooms, res int
+	raw.QueryRow(`SELECT (SELECT count(*) FROM properties), (SELECT count(*) FROM rooms), (SELECT count(*) FROM reservations)`).Scan(&props, &rooms, &res)
+	if props != 1 || rooms < 10 || res < 24 {
+		t.Fatalf("demo has %d properties, %d rooms, %d reservations", props, rooms, res)
+	}
+	c.must("audit", "verify", "demo")
 }
