@@ -241,7 +241,11 @@ func LoadConfig(path, dataDir string) (Config, error) {
 	} else if err != nil {
 		return Config{}, aura.Errorf(aura.EINVALID, "Cannot read the replication config %s: %v", path, err)
 	}
-	cfg, err := ParseConfig(b, filepath.Dir(path))
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, aura.Errorf(aura.EINVALID, "Bad replication config path %s: %v", path, err)
+	}
+	cfg, err := ParseConfig(b, base)
 	if err != nil {
 		return Config{}, aura.Errorf(aura.EINVALID, "%s: %s", path, aura.ErrorMessage(err))
 	}
