@@ -35,6 +35,7 @@ type Replicator struct {
 	cfg   Config
 	store *litestream.Store
 	log   *slog.Logger
+	lsLog *slog.Logger // Litestream's own lines, warnings and errors only
 
 	mu     sync.Mutex
 	dbs    map[string]*registration // by absolute path
@@ -81,7 +82,7 @@ func New(cfg Config) (*Replicator, error) {
 	if err := store.Open(context.Background()); err != nil {
 		return nil, aura.Errorf(aura.EINVALID, "Cannot start replication: %v", err)
 	}
-	return &Replicator{cfg: cfg, store: store, log: log, dbs: map[string]*registration{}}, nil
+	return &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}, nil
 }
 
 // Config returns the configuration the Replicator runs with (defaults filled in).
@@ -297,6 +298,72 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	return st, nil
 }
 
+// Inspect returns the replication state of the file at path and its replica
+// under prefix, decrypted with key. For a path registered in this process it
+// is Status; otherwise (`aura backup status` beside a running server) it is
+// read from Litestream's local staging directory beside the file and from
+// the replica itself: LastSync is then the time of the newest state the
+// replica holds. A replica with nothing yet gives zero replica fields. It
+// returns ErrWrongKey or ErrTampered when the newest replica file does not
+// open with key.
+func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byte) (Status, error) {
+	path, err := absPath(path)
+	if err != nil {
+		return Status{}, err
+	}
+	if st, err := r.Status(ctx, path); err == nil && st.Prefix == prefix {
+		return st, nil
+	}
+	client, err := r.openReplica(ctx, prefix, key)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Path: path, Prefix: prefix}
+	var newest *ltx.FileInfo
+	for level := 0; level <= litestream.SnapshotLevel; level++ {
+		itr, err := client.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
+		}
+		for itr.Next() {
+			info := itr.Item()
+			if newest == nil || info.MaxTXID > newest.MaxTXID {
+				newest = info
+			}
+			if level == litestream.SnapshotLevel && info.CreatedAt.After(st.LastSnapshot) {
+				st.LastSnapshot = info.CreatedAt
+			}
+		}
+		if err := itr.Close(); err != nil {
+			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
+		}
+	}
+	if newest != nil {
+		if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
+			return st, err
+		}
+		st.ReplicaTXID, st.LastSync = uint64(newest.MaxTXID), newest.CreatedAt
+	}
+	// Litestream's staging directory tells how far the file has been read.
+	ldb := litestream.NewDB(path)
+	defer ldb.Close(context.WithoutCancel(ctx))
+	_, local, err := ldb.MaxLTX()
+	if err != nil {
+		return st, fmt.Errorf("replica: local position of %s: %w", path, err)
+	}
+	st.LocalTXID = uint64(local)
+	if st.ReplicaTXID < st.LocalTXID {
+		next := ltx.TXID(st.ReplicaTXID + 1)
+		if f, err := os.Open(ldb.LTXPath(0, next, next)); err == nil {
+			if hdr, _, err := ltx.PeekHeader(f); err == nil {
+				st.Lag = time.Since(time.UnixMilli(hdr.Timestamp))
+			}
+			f.Close()
+		}
+	}
+	return st, nil
+}
+
 // Point is a state a replica can be restored to: the last transaction it
 // includes and when Litestream staged it.
 type Point struct {
@@ -339,7 +406,11 @@ func (r *Replicator) Restore(ctx context.Context, prefix string, key []byte, out
 	opt.OutputPath = outputPath
 	opt.TXID = last.MaxTXID
 	opt.IntegrityCheck = litestream.IntegrityCheckFull
-	rep := litestream.NewReplicaWithClient(nil, client)
+	// A DB that is never opened, only so Litestream logs through our logger.
+	ldb := litestream.NewDB(outputPath)
+	ldb.Logger = r.lsLog
+	rep := litestream.NewReplicaWithClient(ldb, client)
+	defer ldb.Close(context.WithoutCancel(ctx))
 	if err := rep.Restore(ctx, opt); err != nil {
 		return Point{}, fmt.Errorf("replica: restore %s into %s: %w", prefix, outputPath, err)
 	}

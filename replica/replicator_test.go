@@ -579,3 +579,59 @@ func TestRegisterInvalid(t *testing.T) {
 		t.Fatalf("String() = %q", dest.String())
 	}
 }
+
+// TestInspect reads the state of a file replicated by another Replicator
+// (another process in production: `aura backup status` beside the server).
+func TestInspect(t *testing.T) {
+	ctx := context.Background()
+	dest := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(t.TempDir(), "replica")}
+	cfg := fastConfig(dest)
+	cfg.SnapshotInterval = 300 * time.Millisecond
+	server := mustReplicator(t, cfg)
+	tool := mustReplicator(t, fastConfig(dest))
+	path := filepath.Join(t.TempDir(), "tenant.db")
+	db := mustOpenDB(t, path)
+	key := newKey()
+
+	t.Run("Empty", func(t *testing.T) {
+		st, err := tool.Inspect(ctx, path, "tenants/i", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ReplicaTXID != 0 || st.LocalTXID != 0 || !st.LastSync.IsZero() {
+			t.Fatalf("never replicated: %+v", st)
+		}
+	})
+	if err := server.Register(ctx, path, "tenants/i", key); err != nil {
+		t.Fatal(err)
+	}
+	insertGuests(t, db, "row", 10, 10)
+	if err := server.Sync(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // a snapshot or two
+	if err := server.Sync(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	want, err := server.Status(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		st, err := tool.Inspect(ctx, path, "tenants/i", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.LocalTXID != want.LocalTXID || st.ReplicaTXID != want.ReplicaTXID || st.Lag != 0 {
+			t.Fatalf("Inspect %+v, server Status %+v", st, want)
+		}
+		if st.LastSnapshot.IsZero() || st.LastSync.IsZero() || time.Since(st.LastSync) > time.Minute {
+			t.Fatalf("times %+v", st)
+		}
+	})
+	t.Run("ErrWrongKey", func(t *testing.T) {
+		if _, err := tool.Inspect(ctx, path, "tenants/i", newKey()); !errors.Is(err, replica.ErrWrongKey) {
+			t.Fatalf("err = %v, want ErrWrongKey", err)
+		}
+	})
+}
