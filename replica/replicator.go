@@ -491,7 +491,15 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	r.mu.Unlock()
-	return r.store.Close(ctx)
+	// As in Unregister: Litestream skips the final sync of a file it has
+	// not connected to yet, so sync every file explicitly first.
+	var errs []error
+	for _, db := range r.store.DBs() {
+		if _, err := r.store.SyncDB(ctx, db.Path(), true); err != nil {
+			errs = append(errs, fmt.Errorf("replica: final sync of %s: %w", db.Path(), err))
+		}
+	}
+	return errors.Join(append(errs, r.store.Close(ctx))...)
 }
 
 // client returns the plain (not yet encrypting) Litestream client of one

@@ -635,3 +635,31 @@ func TestInspect(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseSyncsFirst closes the Replicator right after writing, before
+// Litestream's monitor ever ran: the rows are in the replica.
+func TestCloseSyncsFirst(t *testing.T) {
+	ctx := context.Background()
+	dest := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(t.TempDir(), "replica")}
+	cfg := fastConfig(dest)
+	cfg.SyncInterval = time.Hour
+	r := mustReplicator(t, cfg)
+	path := filepath.Join(t.TempDir(), "platform.db")
+	db := mustOpenDB(t, path)
+	key := newKey()
+	if err := r.Register(ctx, path, "platform/k", key); err != nil {
+		t.Fatal(err)
+	}
+	insertGuests(t, db, "shutdown", 9, 10)
+	if err := r.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other := mustReplicator(t, fastConfig(dest))
+	out := filepath.Join(t.TempDir(), "restored.db")
+	if _, err := other.Restore(ctx, "platform/k", key, out, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countGuests(t, out), 9; got != want {
+		t.Fatalf("restored %d rows, want %d", got, want)
+	}
+}
