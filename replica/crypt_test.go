@@ -395,18 +395,14 @@ func TestRestoreTampered(t *testing.T) {
 	if err := r.Unregister(ctx, path); err != nil {
 		t.Fatal(err)
 	}
-	// The biggest file holds the first full snapshot; damage its middle.
-	var biggest string
-	var size int64
+	// Damage one byte in the middle of every replica file (the snapshot
+	// Unregister wrote and the per-sync files): whichever plan the restore
+	// picks reads a damaged chunk.
 	for p, b := range files(t, dest.Path) {
-		if int64(len(b)) > size {
-			biggest, size = p, int64(len(b))
+		b[len(b)/2] ^= 0x40
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
 		}
-	}
-	b, _ := os.ReadFile(biggest)
-	b[len(b)/2] ^= 0x40
-	if err := os.WriteFile(biggest, b, 0o600); err != nil {
-		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "restored.db")
 	_, err := r.Restore(ctx, "tenants/t", key, out, time.Time{})

@@ -174,9 +174,10 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 }
 
 // Unregister gives back one registration of path. When it was the last, it
-// ships every committed change to the replica first (a final sync), then
-// stops replicating the file and closes Litestream's connection to it;
-// otherwise it only syncs. An unregistered path is a no-op. A failed final
+// ships every committed change to the replica first (a final sync), writes
+// a snapshot when none was taken in the current snapshot interval (and
+// prunes what retention allows), then stops replicating the file and closes
+// Litestream's connection to it; otherwise it only syncs. An unregistered path is a no-op. A failed final
 // sync is returned, but the file is unregistered all the same.
 func (r *Replicator) Unregister(ctx context.Context, path string) error {
 	path, err := absPath(path)
@@ -208,9 +209,30 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 	if reg.refs > 0 {
 		return syncErr
 	}
+	var snapErr error
+	if syncErr == nil {
+		snapErr = r.snapshotIfDue(ctx, reg.db)
+	}
 	closeErr := r.store.UnregisterDB(ctx, path)
 	reg.db, reg.client, reg.prefix, reg.keyFP = nil, nil, "", ""
-	return errors.Join(syncErr, closeErr)
+	return errors.Join(syncErr, snapErr, closeErr)
+}
+
+// snapshotIfDue writes a snapshot of db when none was written in the
+// current snapshot interval, then applies retention. Litestream snapshots
+// and prunes only the files registered when the interval comes round, and a
+// tenant is registered only while it is open: without this, a tenant used
+// only during the day would never be snapshotted, and its replica would
+// grow without bound.
+func (r *Replicator) snapshotIfDue(ctx context.Context, db *litestream.DB) error {
+	_, err := r.store.CompactDB(ctx, db, r.store.SnapshotLevel())
+	if err != nil && !errors.Is(err, litestream.ErrNoCompaction) && !errors.Is(err, litestream.ErrCompactionTooEarly) {
+		return fmt.Errorf("replica: snapshot %s: %w", db.Path(), err)
+	}
+	if err := r.store.EnforceSnapshotRetention(ctx, db); err != nil {
+		return fmt.Errorf("replica: retention of %s: %w", db.Path(), err)
+	}
+	return nil
 }
 
 // Sync ships every change committed to path so far to the replica and waits

@@ -663,3 +663,59 @@ func TestCloseSyncsFirst(t *testing.T) {
 		t.Fatalf("restored %d rows, want %d", got, want)
 	}
 }
+
+// TestUnregisterSnapshots covers a tenant that is never open when the
+// snapshot interval comes round: it is snapshotted as it closes, once per
+// interval, and old snapshots are pruned by retention.
+func TestUnregisterSnapshots(t *testing.T) {
+	ctx := context.Background()
+	dest := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(t.TempDir(), "replica")}
+	cfg := fastConfig(dest)
+	cfg.SnapshotInterval = time.Second
+	cfg.Retention = 2 * time.Second
+	r := mustReplicator(t, cfg)
+	path := filepath.Join(t.TempDir(), "tenant.db")
+	db := mustOpenDB(t, path)
+	key := newKey()
+	session := func(name string) {
+		t.Helper()
+		if err := r.Register(ctx, path, "tenants/n", key); err != nil {
+			t.Fatal(err)
+		}
+		insertGuests(t, db, name, 3, 10)
+		if err := r.Unregister(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshots := func() []replica.Point {
+		t.Helper()
+		tl, err := r.Timeline(ctx, "tenants/n", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tl.Snapshots
+	}
+	// Start just after an interval boundary so two sessions share one interval.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	session("first")
+	if got := len(snapshots()); got != 1 {
+		t.Fatalf("after the first session: %d snapshots, want 1", got)
+	}
+	session("second") // same interval: no new snapshot
+	if got := len(snapshots()); got != 1 {
+		t.Fatalf("a second session in the same interval: %d snapshots, want 1", got)
+	}
+	time.Sleep(3 * time.Second)
+	session("third") // a new interval, and the first snapshot is past retention
+	snaps := snapshots()
+	if len(snaps) != 1 || time.Since(snaps[0].Time) > 2*time.Second {
+		t.Fatalf("after retention: snapshots %+v, want only a fresh one", snaps)
+	}
+	out := filepath.Join(t.TempDir(), "restored.db")
+	if _, err := r.Restore(ctx, "tenants/n", key, out, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countGuests(t, out), 9; got != want {
+		t.Fatalf("restored %d rows, want %d", got, want)
+	}
+}
