@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +104,92 @@ func query(t *testing.T, path, q string, dst any, args ...any) error {
 	}
 	defer db.Close()
 	return db.QueryRow(q, args...).Scan(dst)
+}
+
+// TestBackupStatus runs `aura backup status` after a server-like process
+// replicated one tenant and left another never opened.
+func TestBackupStatus(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	keyFile := filepath.Join(root, "keys", "master.key")
+	if err := keys.GenerateMasterKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(root, "data")
+	e := newEnv(IO{In: bytes.NewReader(nil), Out: io.Discard, Err: io.Discard})
+	e.dataDir, e.masterKeyFile, e.maxOpen, e.idleTimeout = dataDir, keyFile, 8, time.Minute
+	if err := e.startReplication(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.open(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.control.CreateTenant(ctx, "hotel", "Hotel"); err != nil { // opens it: replicated
+		t.Fatal(err)
+	}
+	e.close() // closes hotel (final sync) and the platform DB
+
+	run := func(args ...string) (int, string, string) {
+		var out, errw bytes.Buffer
+		code := Main(ctx, append(args, "--data", dataDir, "--master-key-file", keyFile), nil, &out, &errw)
+		return code, out.String(), errw.String()
+	}
+	// Created by the command line with no server running: not replicated yet.
+	if code, out, errOut := run("tenant", "create", "hostel", "--name", "Hostel"); code != 0 {
+		t.Fatalf("tenant create: exit %d: %s%s", code, out, errOut)
+	}
+	t.Run("OK", func(t *testing.T) {
+		code, out, errOut := run("backup", "status", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s%s", code, out, errOut)
+		}
+		var res struct {
+			Replica   string      `json:"replica"`
+			Databases []backupRow `json:"databases"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		byName := map[string]backupRow{}
+		for _, r := range res.Databases {
+			byName[r.Database] = r
+		}
+		for _, name := range []string{"platform", "hotel"} {
+			r := byName[name]
+			if r.ReplicaTXID == 0 || r.ReplicaTXID != r.LocalTXID || r.LastSync == nil || r.Error != "" {
+				t.Fatalf("%s: %+v, want replicated and in sync", name, r)
+			}
+		}
+		if r := byName["hostel"]; r.ReplicaTXID != 0 || r.LastSync != nil || r.Error != "" {
+			t.Fatalf("never-opened tenant: %+v, want no backup and no error", r)
+		}
+		if !strings.Contains(res.Replica, "data-replica") {
+			t.Fatalf("replica %q", res.Replica)
+		}
+		code, out, _ = run("backup", "status")
+		if code != 0 || !strings.Contains(out, "hotel") || !strings.Contains(out, "platform") || !strings.Contains(out, "never") {
+			t.Fatalf("exit %d, table:\n%s", code, out)
+		}
+	})
+	t.Run("ErrTampered", func(t *testing.T) {
+		// Damage every replica file of the platform DB.
+		dir := filepath.Join(replica.DefaultReplicaDir(dataDir), "platform")
+		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() {
+				b, _ := os.ReadFile(p)
+				b[len(b)-1] ^= 1
+				os.WriteFile(p, b, 0o600)
+			}
+			return nil
+		})
+		code, out, errOut := run("backup", "status")
+		if code != 1 || !strings.Contains(errOut, "1 of 3 replicas could not be read") || !strings.Contains(out, "tampered") {
+			t.Fatalf("exit %d, stdout:\n%s\nstderr: %s", code, out, errOut)
+		}
+	})
+	t.Run("ErrUsage", func(t *testing.T) {
+		if code, _, _ := run("backup", "frobnicate"); code != 2 {
+			t.Fatalf("exit %d, want 2", code)
+		}
+	})
 }
