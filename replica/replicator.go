@@ -524,6 +524,14 @@ func (r *Replicator) Close(ctx context.Context) error {
 	return errors.Join(append(errs, r.store.Close(ctx))...)
 }
 
+// StagingDir returns the directory beside a database file where Litestream
+// keeps its working copies (plaintext LTX files of recent changes) while the
+// file is replicated. Deleting a database must delete this directory too.
+func StagingDir(path string) string {
+	dir, file := filepath.Split(path)
+	return filepath.Join(dir, "."+file+litestream.MetaDirSuffix)
+}
+
 // client returns the plain (not yet encrypting) Litestream client of one
 // prefix of the destination.
 func (d Destination) client(prefix string) (litestream.ReplicaClient, error) {

@@ -243,6 +243,9 @@ func TestUnregisterSyncsFirst(t *testing.T) {
 			if _, err := r.Status(ctx, path); aura.ErrorCode(err) != aura.ENOTFOUND {
 				t.Fatalf("Status after Unregister: %v, want ENOTFOUND", err)
 			}
+			if fi, err := os.Stat(replica.StagingDir(path)); err != nil || !fi.IsDir() {
+				t.Fatalf("no Litestream staging directory at %s: %v", replica.StagingDir(path), err)
+			}
 			out := filepath.Join(t.TempDir(), "restored.db")
 			if _, err := r.Restore(ctx, "tenants/u", key, out, time.Time{}); err != nil {
 				t.Fatal(err)
