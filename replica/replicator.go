@@ -119,9 +119,10 @@ func (r *Replicator) unlock(path string, reg *registration) {
 // "tenants/tnt_…") of the destination, encrypted with key (32 bytes). The
 // file must exist. Registering a path that is already registered with the
 // same prefix and key only counts one more holder; each holder calls
-// Unregister. It returns EINVALID for a bad prefix or key, ECONFLICT when the
-// path is registered with another prefix or key, and EUNAVAILABLE after
-// Close.
+// Unregister. It returns EINVALID for a bad prefix or key, ENOTFOUND when
+// the file does not exist, ECONFLICT when the path is registered with
+// another prefix or key, and EUNAVAILABLE after Close or when the replica
+// cannot be set up.
 func (r *Replicator) Register(ctx context.Context, path, prefix string, key []byte) error {
 	path, err := absPath(path)
 	if err != nil {
@@ -177,8 +178,9 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 // ships every committed change to the replica first (a final sync), writes
 // a snapshot when none was taken in the current snapshot interval (and
 // prunes what retention allows), then stops replicating the file and closes
-// Litestream's connection to it; otherwise it only syncs. An unregistered path is a no-op. A failed final
-// sync is returned, but the file is unregistered all the same.
+// Litestream's connection to it; otherwise it only syncs. An unregistered
+// path is a no-op. A failed final sync is returned, but the file is
+// unregistered all the same.
 func (r *Replicator) Unregister(ctx context.Context, path string) error {
 	path, err := absPath(path)
 	if err != nil {
