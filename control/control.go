@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/schema"
 	"github.com/aurapms/aura/tenant"
 )
@@ -123,12 +124,17 @@ func (s *Service) DeleteTenant(ctx context.Context, slug string) (platform.Tenan
 	return t, nil
 }
 
+// removeTenantFiles removes a tenant's file, its WAL and shared memory, and
+// Litestream's staging directory beside it (which holds plaintext pages).
 func removeTenantFiles(path string) error {
 	var errs []error
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
+	}
+	if err := os.RemoveAll(replica.StagingDir(path)); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

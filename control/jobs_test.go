@@ -3,12 +3,15 @@ package control_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -41,5 +44,24 @@ func TestForEachActiveTenant(t *testing.T) {
 	sort.Strings(seen)
 	if len(seen) != 2 || seen[0] != "aa-hotel" || seen[1] != "cc-hotel" {
 		t.Fatalf("ran on %v, want the two active tenants (a failure does not stop the rest)", seen)
+	}
+}
+
+func TestDeleteTenantRemovesEverything(t *testing.T) {
+	env := auratest.New(t, auratest.Options{})
+	tn := env.CreateTenant(t, "leaving")
+	path := env.TenantPath(tn.ID)
+	staging := replica.StagingDir(path)
+	if err := os.MkdirAll(filepath.Join(staging, "ltx"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(staging, "ltx", "page"), []byte("plaintext page"), 0o600)
+	if _, err := env.Control.DeleteTenant(context.Background(), "leaving"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", staging} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("%s survived the deletion (%v)", p, err)
+		}
 	}
 }

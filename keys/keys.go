@@ -120,6 +120,7 @@ func (a *AEAD) Open(sealed, ad []byte) ([]byte, error) {
 type MasterKey struct {
 	aead *AEAD
 	id   string
+	root []byte // derivation root for DerivedKey, itself derived (never the raw key)
 }
 
 // ID returns the master key's public fingerprint.
@@ -130,8 +131,13 @@ func NewMasterKey(raw []byte) (*MasterKey, error) {
 	if len(raw) != KeySize {
 		return nil, aura.Errorf(aura.EINVALID, "A master key must be %d bytes.", KeySize)
 	}
-	return &MasterKey{aead: NewAEAD(raw), id: Fingerprint(raw)}, nil
+	return &MasterKey{aead: NewAEAD(raw), id: Fingerprint(raw), root: Derive(raw, "master-derived")}, nil
 }
+
+// DerivedKey returns a 256-bit key derived from the master key for one
+// purpose (for example "platform-replica", the key of the platform DB's
+// encrypted replica). It changes when the master key is rotated.
+func (m *MasterKey) DerivedKey(purpose string) []byte { return Derive(m.root, purpose) }
 
 // Wrap encrypts a data key, binding label (for example the tenant id) so a
 // wrapped key cannot be moved to another tenant.

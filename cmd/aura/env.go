@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -32,6 +33,10 @@ type env struct {
 	platform *platform.DB
 	router   *tenant.Router
 	control  *control.Service
+
+	// replicator, when set before open (by serve), replicates the platform
+	// DB and every tenant file while the router holds it open.
+	replicator *replica.Replicator
 }
 
 func newEnv(stdio IO) *env {
@@ -129,6 +134,15 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 	if e.platform, err = platform.Open(ctx, e.platformPath(), master); err != nil {
 		return err
 	}
+	if e.replicator != nil {
+		// The platform replica's key comes from the master key, so its
+		// prefix names the master key: after a rotation, replication
+		// starts afresh under the new key and older backups stay readable
+		// with the old one.
+		if err := e.replicator.Register(ctx, e.platformPath(), "platform/"+master.ID(), master.DerivedKey("platform-replica")); err != nil {
+			return err
+		}
+	}
 	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger}
 	e.router = tenant.NewRouter(tenant.Config{
 		Dir:         e.tenantsDir(),
@@ -136,11 +150,18 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 		MaxOpen:     e.maxOpen,
 		IdleTimeout: e.idleTimeout,
 		Logger:      e.logger,
+		OnOpen:      e.replicateTenant,
 		OnClose: func(db *tenant.DB) {
 			// Sign the head as the file closes, so every write is covered
 			// by a checkpoint kept outside the file.
 			if err := e.control.CheckpointDB(context.Background(), db); err != nil {
 				e.logger.Warn("checkpoint on close failed", "tenant", db.Slug, "err", err)
+			}
+			if e.replicator != nil {
+				// Ship the last changes before the file closes.
+				if err := e.replicator.Unregister(context.Background(), db.Path); err != nil {
+					e.logger.Warn("final replication sync failed", "tenant", db.Slug, "err", err)
+				}
 			}
 		},
 	})
@@ -148,9 +169,26 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 	return nil
 }
 
+// replicateTenant registers a tenant file with replication as the router
+// opens it, under its own prefix and with its own key. A file that cannot be
+// replicated is not served.
+func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
+	if e.replicator == nil {
+		return nil
+	}
+	return e.replicator.Register(ctx, db.Path, "tenants/"+db.ID, db.DerivedKey("replica"))
+}
+
 func (e *env) close() {
 	if e.router != nil {
 		e.router.Close()
+	}
+	if e.replicator != nil {
+		// After the router: tenant files are unregistered as they close;
+		// this ships the platform DB's last changes.
+		if err := e.replicator.Close(context.Background()); err != nil {
+			e.logger.Warn("final replication sync failed", "err", err)
+		}
 	}
 	if e.platform != nil {
 		e.platform.Close()

@@ -4,13 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/tenant"
 )
 
 // tenantJobs are the background jobs every tenant gets: the night audit
 // (business-date roll, no-shows) and the ID-photo retention purge.
-func tenantJobs() []control.Job {
+func (e *env) tenantJobs() []control.Job {
 	return []control.Job{
 		{
 			Name: "night-audit",
@@ -26,11 +27,24 @@ func tenantJobs() []control.Job {
 				res, err := db.PurgeIDPhotos(ctx)
 				if err == nil && res.Records > 0 {
 					// Move the deleted pages out of the WAL too.
-					err = db.SQL().Checkpoint(ctx)
+					err = e.checkpointFile(ctx, db)
 				}
 				return err
 			},
 			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) { return db.NextIDPhotoPurge(ctx) },
 		},
 	}
+}
+
+// checkpointFile moves every committed page of a tenant file into the main
+// file and empties its WAL: through Litestream when the file is replicated
+// (Litestream owns its checkpoints), directly otherwise.
+func (e *env) checkpointFile(ctx context.Context, db *tenant.DB) error {
+	if e.replicator != nil {
+		err := e.replicator.Checkpoint(ctx, db.Path)
+		if aura.ErrorCode(err) != aura.ENOTFOUND {
+			return err
+		}
+	}
+	return db.SQL().Checkpoint(ctx)
 }

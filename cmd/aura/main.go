@@ -38,10 +38,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve [--addr ADDR] [--dev] [--data DIR] [--master-key-file FILE]\n\tserve the web UI and API", cmdServe},
+		{"serve", "serve [--addr ADDR] [--dev] [--litestream FILE] [--data DIR] [--master-key-file FILE]\n\tserve the web UI and API, replicating every open database", cmdServe},
 		{"keys", "keys generate FILE | keys rotate-master --new-key-file FILE\n\tcreate a master key, or re-wrap every tenant key under a new one", cmdKeys},
 		{"tenant", "tenant create SLUG --name NAME | list [--json] | suspend SLUG | resume SLUG | delete SLUG\n\tmanage tenants", cmdTenant},
 		{"audit", "audit verify SLUG | audit verify --platform\n\tverify a tenant's (or the platform's) audit chain", cmdAudit},
+		{"backup", "backup status [--litestream FILE] [--json]\n\thow far each database's encrypted replica is", cmdBackup},
 		{"demo", "demo\n\tcreate the demo tenant when it does not exist (used by `make run`)", cmdDemo},
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
 )
 
@@ -17,6 +19,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("serve", "serve [flags]")
 	addr := fl.String("addr", "127.0.0.1:8080", "address to listen on")
 	dev := fl.Bool("dev", false, "development mode: plain HTTP, loopback addresses only")
+	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
 	}
@@ -39,6 +42,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%v (%s)", err, e.dataDir)
 	}
 	defer lock.release()
+	if err := e.startReplication(*litestream); err != nil {
+		return err
+	}
 	if err := e.open(ctx, true); err != nil {
 		return err
 	}
@@ -57,7 +63,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
-	go (&control.Scheduler{Service: e.control, Jobs: tenantJobs()}).Run(ctx)
+	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs()}).Run(ctx)
 	fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -132,4 +138,20 @@ func (e *env) checkpointLoop(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// startReplication reads the replication config (the local default without
+// one) and starts the replicator that env.open wires to the platform DB and
+// the tenant router.
+func (e *env) startReplication(configFile string) error {
+	cfg, err := replica.LoadConfig(configFile, e.dataDir)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = e.logger
+	if e.replicator, err = replica.New(cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, cfg.SnapshotInterval, cfg.Retention)
+	return nil
 }

@@ -1,0 +1,407 @@
+package replica
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"gopkg.in/yaml.v3"
+)
+
+// Destination types.
+const (
+	TypeFile = "file" // a directory on this machine (on-site)
+	TypeS3   = "s3"   // an S3-compatible bucket (off-site), e.g. Hetzner Object Storage
+)
+
+// Default settings. Retention depends on where the replica lives: 7 days
+// on-site (a directory), 30 days off-site (S3).
+const (
+	DefaultSyncInterval        = time.Second
+	DefaultCheckpointInterval  = time.Minute
+	DefaultSnapshotInterval    = 24 * time.Hour
+	DefaultRetentionOnSite     = 7 * 24 * time.Hour
+	DefaultRetentionOffSite    = 30 * 24 * time.Hour
+	DefaultL0Retention         = 5 * time.Minute
+	DefaultShutdownSyncTimeout = 10 * time.Second
+)
+
+// DefaultLevels are the compaction intervals of levels 1, 2, 3 (Litestream's
+// defaults): a point-in-time restore older than the L0 retention is precise
+// to the level-1 interval.
+var DefaultLevels = []time.Duration{30 * time.Second, 5 * time.Minute, time.Hour}
+
+// Destination is where replicas are written. Aura applies one destination to
+// every database it replicates, each under its own prefix (platform,
+// tenants/<tenant id>).
+type Destination struct {
+	Type string
+	// Path is the directory (file) or the key prefix inside the bucket (s3).
+	Path            string
+	Bucket          string
+	Region          string
+	Endpoint        string
+	ForcePathStyle  bool
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// String describes the destination for logs and status pages, without secrets.
+func (d Destination) String() string {
+	switch d.Type {
+	case TypeFile:
+		return "file " + d.Path
+	case TypeS3:
+		s := "s3://" + d.Bucket + "/" + strings.TrimPrefix(d.Path, "/")
+		if d.Endpoint != "" {
+			s += " at " + d.Endpoint
+		}
+		return s
+	}
+	return d.Type
+}
+
+// Config is the replication set-up: where replicas go and how often
+// changes, snapshots and compactions happen.
+type Config struct {
+	Destination Destination
+	// SyncInterval is how often committed changes are shipped to the
+	// replica; it is the precision of a point-in-time restore.
+	SyncInterval time.Duration
+	// MonitorInterval is how often Litestream reads new WAL frames
+	// (default: SyncInterval).
+	MonitorInterval time.Duration
+	// CheckpointInterval is how often Litestream checkpoints the WAL.
+	CheckpointInterval time.Duration
+	// SnapshotInterval is how often a full snapshot is written (at most
+	// 24h: snapshots are at least nightly by default).
+	SnapshotInterval time.Duration
+	// Retention is how long snapshots (and what a restore needs between
+	// them) are kept: 7 days for a directory, 30 days for S3 by default.
+	Retention time.Duration
+	// L0Retention keeps per-sync files this long after compaction; within
+	// it a restore is precise to the sync interval.
+	L0Retention time.Duration
+	// Levels are the compaction intervals of levels 1..n.
+	Levels []time.Duration
+	// ShutdownSyncTimeout bounds the retries of a final sync when a file
+	// is unregistered while the replica is unreachable.
+	ShutdownSyncTimeout time.Duration
+	// Logger receives Litestream's warnings and errors (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultReplicaDir returns the replica directory used when there is no
+// litestream.yml: beside the data directory, named after it with
+// "-replica" (./data → ./data-replica), so that a copy or loss of the data
+// directory never takes the replica with it.
+func DefaultReplicaDir(dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	return filepath.Clean(abs) + "-replica"
+}
+
+// DefaultConfig returns the configuration used without a litestream.yml: a
+// local directory replica beside dataDir with on-site retention.
+func DefaultConfig(dataDir string) Config {
+	return Config{Destination: Destination{Type: TypeFile, Path: DefaultReplicaDir(dataDir)}}.withDefaults()
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.SyncInterval, DefaultSyncInterval)
+	def(&c.MonitorInterval, c.SyncInterval)
+	def(&c.CheckpointInterval, DefaultCheckpointInterval)
+	def(&c.SnapshotInterval, DefaultSnapshotInterval)
+	if c.Destination.Type == TypeS3 {
+		def(&c.Retention, DefaultRetentionOffSite)
+	} else {
+		def(&c.Retention, DefaultRetentionOnSite)
+	}
+	def(&c.L0Retention, DefaultL0Retention)
+	def(&c.ShutdownSyncTimeout, DefaultShutdownSyncTimeout)
+	if c.Levels == nil {
+		c.Levels = append([]time.Duration(nil), DefaultLevels...)
+	}
+	return c
+}
+
+// Validate reports the first problem with c as EINVALID.
+func (c Config) Validate() error {
+	d := c.Destination
+	switch d.Type {
+	case TypeFile:
+		if d.Path == "" {
+			return aura.Errorf(aura.EINVALID, "A file replica needs a path.")
+		}
+	case TypeS3:
+		if d.Bucket == "" {
+			return aura.Errorf(aura.EINVALID, "An s3 replica needs a bucket.")
+		}
+	case "":
+		return aura.Errorf(aura.EINVALID, "The replica needs a type (file or s3) or a url.")
+	default:
+		return aura.Errorf(aura.EINVALID, "Replica type %q is not supported; use file or s3.", d.Type)
+	}
+	for name, v := range map[string]time.Duration{
+		"sync-interval": c.SyncInterval, "monitor-interval": c.MonitorInterval,
+		"checkpoint-interval": c.CheckpointInterval, "snapshot.interval": c.SnapshotInterval,
+		"snapshot.retention": c.Retention, "l0-retention": c.L0Retention, "shutdown-sync-timeout": c.ShutdownSyncTimeout,
+	} {
+		if v <= 0 {
+			return aura.Errorf(aura.EINVALID, "%s must be a positive duration, got %s.", name, v)
+		}
+	}
+	if c.Retention < c.SnapshotInterval {
+		return aura.Errorf(aura.EINVALID, "snapshot.retention (%s) is shorter than snapshot.interval (%s): there would be times with no snapshot to restore from.", c.Retention, c.SnapshotInterval)
+	}
+	for i, v := range c.Levels {
+		if v <= 0 || (i > 0 && v < c.Levels[i-1]) {
+			return aura.Errorf(aura.EINVALID, "levels[%d].interval must be positive and not shorter than the level before it.", i)
+		}
+	}
+	return nil
+}
+
+// The subset of Litestream's configuration file that Aura honours. Any other
+// key is refused, so a setting is never silently ignored.
+type fileConfig struct {
+	replicaSettings `yaml:",inline"`
+
+	Snapshot            snapshotConfig `yaml:"snapshot"`
+	Levels              []levelConfig  `yaml:"levels"`
+	L0Retention         *time.Duration `yaml:"l0-retention"`
+	ShutdownSyncTimeout *time.Duration `yaml:"shutdown-sync-timeout"`
+	DBs                 []dbConfig     `yaml:"dbs"`
+}
+
+type snapshotConfig struct {
+	Interval  *time.Duration `yaml:"interval"`
+	Retention *time.Duration `yaml:"retention"`
+}
+
+type levelConfig struct {
+	Interval time.Duration `yaml:"interval"`
+}
+
+type dbConfig struct {
+	Path               string         `yaml:"path"`
+	Dir                string         `yaml:"dir"`
+	MonitorInterval    *time.Duration `yaml:"monitor-interval"`
+	CheckpointInterval *time.Duration `yaml:"checkpoint-interval"`
+	Snapshot           snapshotConfig `yaml:"snapshot"`
+	Replica            *replicaConfig `yaml:"replica"`
+}
+
+type replicaSettings struct {
+	SyncInterval    *time.Duration `yaml:"sync-interval"`
+	AccessKeyID     string         `yaml:"access-key-id"`
+	SecretAccessKey string         `yaml:"secret-access-key"`
+	Region          string         `yaml:"region"`
+	Bucket          string         `yaml:"bucket"`
+	Endpoint        string         `yaml:"endpoint"`
+	ForcePathStyle  *bool          `yaml:"force-path-style"`
+}
+
+type replicaConfig struct {
+	replicaSettings `yaml:",inline"`
+
+	Type string `yaml:"type"`
+	Path string `yaml:"path"`
+	URL  string `yaml:"url"`
+}
+
+// LoadConfig reads a litestream.yml, expanding $VAR and ${VAR} from the
+// environment first (as Litestream does) so secrets can stay out of the
+// file. With path "" it returns DefaultConfig(dataDir). It returns
+// ENOTFOUND for a missing file and EINVALID, naming the key, for anything
+// Aura does not honour or cannot use.
+func LoadConfig(path, dataDir string) (Config, error) {
+	if path == "" {
+		return DefaultConfig(dataDir), nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, aura.Errorf(aura.ENOTFOUND, "The replication config %s does not exist.", path)
+	} else if err != nil {
+		return Config{}, aura.Errorf(aura.EINVALID, "Cannot read the replication config %s: %v", path, err)
+	}
+	base, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return Config{}, aura.Errorf(aura.EINVALID, "Bad replication config path %s: %v", path, err)
+	}
+	cfg, err := ParseConfig(b, base)
+	if err != nil {
+		return Config{}, aura.Errorf(aura.EINVALID, "%s: %s", path, aura.ErrorMessage(err))
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses the contents of a litestream.yml; relative file
+// replica paths are resolved against baseDir. See LoadConfig.
+func ParseConfig(b []byte, baseDir string) (Config, error) {
+	b = []byte(os.Expand(string(b), func(key string) string {
+		if key == "PID" {
+			return strconv.Itoa(os.Getpid())
+		}
+		return os.Getenv(key)
+	}))
+	var fc fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, aura.Errorf(aura.EINVALID, "%s (Aura honours the keys listed in the README's replication section)", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+
+	var cfg Config
+	if len(fc.DBs) != 1 || fc.DBs[0].Replica == nil {
+		return Config{}, aura.Errorf(aura.EINVALID, "dbs must hold exactly one entry with a replica: Aura applies that replica to the platform DB and every tenant, each under its own prefix.")
+	}
+	db := fc.DBs[0]
+	if db.Path != "" || db.Dir != "" {
+		return Config{}, aura.Errorf(aura.EINVALID, "dbs[0] must not name a path or dir: Aura decides which databases it replicates.")
+	}
+	rc := *db.Replica
+	rc.replicaSettings = rc.merged(fc.replicaSettings)
+	dest, err := rc.destination(baseDir)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Destination = dest
+	set := func(dst *time.Duration, vs ...*time.Duration) {
+		for _, v := range vs {
+			if v != nil {
+				*dst = *v
+				return
+			}
+		}
+	}
+	set(&cfg.SyncInterval, rc.SyncInterval)
+	set(&cfg.MonitorInterval, db.MonitorInterval)
+	set(&cfg.CheckpointInterval, db.CheckpointInterval)
+	set(&cfg.SnapshotInterval, db.Snapshot.Interval, fc.Snapshot.Interval)
+	set(&cfg.Retention, db.Snapshot.Retention, fc.Snapshot.Retention)
+	set(&cfg.L0Retention, fc.L0Retention)
+	set(&cfg.ShutdownSyncTimeout, fc.ShutdownSyncTimeout)
+	if fc.Levels != nil {
+		cfg.Levels = []time.Duration{}
+		for _, l := range fc.Levels {
+			cfg.Levels = append(cfg.Levels, l.Interval)
+		}
+	}
+	cfg = cfg.withDefaults()
+	return cfg, cfg.Validate()
+}
+
+// merged fills the settings the replica leaves empty from the global ones.
+func (rc replicaConfig) merged(g replicaSettings) replicaSettings {
+	s := rc.replicaSettings
+	str := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	str(&s.AccessKeyID, g.AccessKeyID)
+	str(&s.SecretAccessKey, g.SecretAccessKey)
+	str(&s.Region, g.Region)
+	str(&s.Bucket, g.Bucket)
+	str(&s.Endpoint, g.Endpoint)
+	if s.ForcePathStyle == nil {
+		s.ForcePathStyle = g.ForcePathStyle
+	}
+	if s.SyncInterval == nil {
+		s.SyncInterval = g.SyncInterval
+	}
+	return s
+}
+
+// destination builds the Destination of a replica entry, from its url or
+// from type and the separate keys (not both).
+func (rc replicaConfig) destination(baseDir string) (Destination, error) {
+	d := Destination{
+		Type: rc.Type, Path: rc.Path, Bucket: rc.Bucket, Region: rc.Region, Endpoint: rc.Endpoint,
+		AccessKeyID: rc.AccessKeyID, SecretAccessKey: rc.SecretAccessKey,
+	}
+	if rc.URL != "" {
+		if rc.Path != "" {
+			return d, aura.Errorf(aura.EINVALID, "replica: give either url or path, not both.")
+		}
+		u, err := url.Parse(rc.URL)
+		if err != nil {
+			return d, aura.Errorf(aura.EINVALID, "replica: bad url %q: %v", rc.URL, err)
+		}
+		if rc.Type != "" && rc.Type != u.Scheme {
+			return d, aura.Errorf(aura.EINVALID, "replica: type %q does not match the url scheme %q.", rc.Type, u.Scheme)
+		}
+		d.Type = u.Scheme
+		switch u.Scheme {
+		case TypeFile:
+			d.Path = u.Host + u.Path
+		case TypeS3:
+			if rc.Bucket != "" {
+				return d, aura.Errorf(aura.EINVALID, "replica: give either url or bucket, not both.")
+			}
+			d.Bucket, d.Path = u.Host, strings.Trim(u.Path, "/")
+			q := u.Query()
+			if v := q.Get("endpoint"); v != "" {
+				d.Endpoint = v
+			}
+			if v := q.Get("region"); v != "" {
+				d.Region = v
+			}
+			for _, k := range []string{"force-path-style", "forcePathStyle"} {
+				if v := q.Get(k); v != "" {
+					b, err := strconv.ParseBool(v)
+					if err != nil {
+						return d, aura.Errorf(aura.EINVALID, "replica: %s=%q in the url is not true or false.", k, v)
+					}
+					rc.ForcePathStyle = &b
+				}
+			}
+		default:
+			return d, aura.Errorf(aura.EINVALID, "replica: url scheme %q is not supported; use file:// or s3://.", u.Scheme)
+		}
+	}
+	if d.Type == TypeFile {
+		if d.Path == "" {
+			return d, aura.Errorf(aura.EINVALID, "replica: a file replica needs a path.")
+		}
+		if !filepath.IsAbs(d.Path) {
+			d.Path = filepath.Join(baseDir, d.Path)
+		}
+		d.Path = filepath.Clean(d.Path)
+		if d.Bucket != "" || d.Endpoint != "" || d.AccessKeyID != "" {
+			return d, aura.Errorf(aura.EINVALID, "replica: bucket, endpoint and keys apply to s3 replicas, not file.")
+		}
+	}
+	if d.Type == TypeS3 {
+		if d.Endpoint != "" && !strings.Contains(d.Endpoint, "://") {
+			d.Endpoint = "https://" + d.Endpoint
+		}
+		// Like Litestream: path-style addressing whenever a custom endpoint
+		// is given (Hetzner, MinIO, …), unless set explicitly.
+		d.ForcePathStyle = d.Endpoint != ""
+		if rc.ForcePathStyle != nil {
+			d.ForcePathStyle = *rc.ForcePathStyle
+		}
+		if (d.AccessKeyID == "") != (d.SecretAccessKey == "") {
+			return d, aura.Errorf(aura.EINVALID, "replica: give both access-key-id and secret-access-key, or neither (then AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are used).")
+		}
+	}
+	return d, nil
+}

@@ -1,0 +1,147 @@
+package replica_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/replica"
+)
+
+const repoConfig = "../litestream.yml"
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("RepositoryFile", func(t *testing.T) {
+		cfg, err := replica.LoadConfig(repoConfig, "data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, _ := filepath.Abs("..")
+		def := replica.DefaultConfig(filepath.Join(root, "data"))
+		if got, want := cfg.Destination, def.Destination; got != want {
+			t.Fatalf("destination %+v, want the default %+v", got, want)
+		}
+		if cfg.Retention != 7*24*time.Hour || cfg.SnapshotInterval != 24*time.Hour || cfg.SyncInterval != time.Second {
+			t.Fatalf("retention %s, snapshots every %s, sync every %s", cfg.Retention, cfg.SnapshotInterval, cfg.SyncInterval)
+		}
+	})
+	t.Run("HetznerExample", func(t *testing.T) {
+		// The commented-out example in litestream.yml, taken literally.
+		b, err := os.ReadFile(repoConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		start := strings.Index(text, "# snapshot:")
+		if start < 0 {
+			t.Fatal("litestream.yml has no commented-out example")
+		}
+		var lines []string
+		for _, l := range strings.Split(text[start:], "\n") {
+			lines = append(lines, strings.TrimPrefix(strings.TrimPrefix(l, "#"), " "))
+		}
+		t.Setenv("AURA_S3_ACCESS_KEY_ID", "hetzner-key-id")
+		t.Setenv("AURA_S3_SECRET_ACCESS_KEY", "hetzner-secret")
+		cfg, err := replica.ParseConfig([]byte(strings.Join(lines, "\n")), "/etc/aura")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := replica.Destination{
+			Type: replica.TypeS3, Bucket: "aura-backups", Path: "aura", Region: "fsn1",
+			Endpoint: "https://fsn1.your-objectstorage.com", ForcePathStyle: true,
+			AccessKeyID: "hetzner-key-id", SecretAccessKey: "hetzner-secret",
+		}
+		if got := cfg.Destination; got != want {
+			t.Fatalf("destination %+v, want %+v", got, want)
+		}
+		if got, want := cfg.Retention, 30*24*time.Hour; got != want {
+			t.Fatalf("retention %s, want %s", got, want)
+		}
+		if s := cfg.Destination.String(); strings.Contains(s, "hetzner-secret") || strings.Contains(s, "hetzner-key-id") {
+			t.Fatalf("String() shows a secret: %s", s)
+		}
+	})
+	t.Run("Defaults", func(t *testing.T) {
+		cfg, err := replica.LoadConfig("", "some/data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs("some/data")
+		if got, want := cfg.Destination.Path, abs+"-replica"; got != want || cfg.Destination.Type != replica.TypeFile {
+			t.Fatalf("default replica %+v, want a directory at %s", cfg.Destination, want)
+		}
+		if cfg.Retention != 7*24*time.Hour || cfg.SnapshotInterval != 24*time.Hour || cfg.SyncInterval != time.Second || cfg.L0Retention != 5*time.Minute {
+			t.Fatalf("defaults %+v", cfg)
+		}
+		s3, err := replica.ParseConfig([]byte("dbs:\n  - replica:\n      url: s3://bkt/some/path?endpoint=fsn1.your-objectstorage.com&region=fsn1\n"), "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := replica.Destination{Type: replica.TypeS3, Bucket: "bkt", Path: "some/path", Region: "fsn1", Endpoint: "https://fsn1.your-objectstorage.com", ForcePathStyle: true}
+		if s3.Destination != want || s3.Retention != 30*24*time.Hour {
+			t.Fatalf("s3 url config %+v, retention %s", s3.Destination, s3.Retention)
+		}
+	})
+	t.Run("Overrides", func(t *testing.T) {
+		t.Setenv("REPLICA_DIR", "/srv/replica")
+		cfg, err := replica.ParseConfig([]byte(`
+sync-interval: 2s
+snapshot:
+  interval: 12h
+  retention: 240h
+levels:
+  - interval: 1m
+  - interval: 10m
+l0-retention: 10m
+dbs:
+  - checkpoint-interval: 30s
+    monitor-interval: 500ms
+    snapshot:
+      retention: 336h
+    replica:
+      url: file://${REPLICA_DIR}
+`), "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Destination.Path != "/srv/replica" || cfg.SyncInterval != 2*time.Second || cfg.SnapshotInterval != 12*time.Hour ||
+			cfg.Retention != 336*time.Hour || cfg.L0Retention != 10*time.Minute || cfg.CheckpointInterval != 30*time.Second ||
+			cfg.MonitorInterval != 500*time.Millisecond || len(cfg.Levels) != 2 || cfg.Levels[1] != 10*time.Minute {
+			t.Fatalf("config %+v", cfg)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for name, yml := range map[string]string{
+			"unknown key":          "dbs:\n  - replica:\n      type: file\n      path: /r\n      age:\n        recipients: [x]\n",
+			"db path":              "dbs:\n  - path: /data/t.db\n    replica:\n      type: file\n      path: /r\n",
+			"two dbs":              "dbs:\n  - replica: {type: file, path: /a}\n  - replica: {type: file, path: /b}\n",
+			"no dbs":               "snapshot:\n  interval: 1h\n",
+			"unknown type":         "dbs:\n  - replica: {type: gcs, bucket: b}\n",
+			"url and path":         "dbs:\n  - replica: {url: 's3://b/p', path: x}\n",
+			"bucket for file":      "dbs:\n  - replica: {type: file, path: /r, bucket: b}\n",
+			"s3 without bucket":    "dbs:\n  - replica: {type: s3}\n",
+			"half credentials":     "dbs:\n  - replica: {type: s3, bucket: b, access-key-id: k}\n",
+			"retention < snap":     "snapshot: {interval: 24h, retention: 1h}\ndbs:\n  - replica: {type: file, path: /r}\n",
+			"negative sync":        "dbs:\n  - replica: {type: file, path: /r, sync-interval: -1s}\n",
+			"not a duration":       "dbs:\n  - replica: {type: file, path: /r, sync-interval: often}\n",
+			"shrinking levels":     "levels: [{interval: 1h}, {interval: 1m}]\ndbs:\n  - replica: {type: file, path: /r}\n",
+			"bad force-path-style": "dbs:\n  - replica: {url: 's3://b/p?force-path-style=maybe'}\n",
+		} {
+			if _, err := replica.ParseConfig([]byte(yml), "/"); aura.ErrorCode(err) != aura.EINVALID {
+				t.Fatalf("%s: err = %v, want EINVALID", name, err)
+			}
+		}
+		_, err := replica.ParseConfig([]byte("dbs:\n  - replica:\n      type: file\n      path: /r\n      age:\n        recipients: [x]\n"), "/")
+		if !strings.Contains(aura.ErrorMessage(err), "age") {
+			t.Fatalf("the message does not name the refused key: %v", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := replica.LoadConfig(filepath.Join(t.TempDir(), "missing.yml"), "data"); aura.ErrorCode(err) != aura.ENOTFOUND {
+			t.Fatalf("err = %v, want ENOTFOUND", err)
+		}
+	})
+}

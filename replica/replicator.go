@@ -1,0 +1,622 @@
+// Package replica streams SQLite files to encrypted replicas with an embedded
+// Litestream, and restores them. It knows file paths, replica prefixes and
+// 32-byte keys, nothing about tenants: cmd/aura registers the platform DB and
+// each tenant file as the tenant router opens it, and unregisters it (after a
+// final sync) as the router closes it.
+//
+// This file is the only one that calls Litestream's library API, which
+// upstream declares unstable; the version is pinned in go.mod.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/keys"
+	"github.com/benbjohnson/litestream"
+	"github.com/benbjohnson/litestream/file"
+	"github.com/benbjohnson/litestream/s3"
+	"github.com/superfly/ltx"
+)
+
+// Replicator owns one Litestream store and the databases registered with it.
+// Every registered file streams to its own prefix of the configured
+// destination through an encrypting Client. It is safe for concurrent use.
+type Replicator struct {
+	cfg   Config
+	store *litestream.Store
+	log   *slog.Logger
+	lsLog *slog.Logger // Litestream's own lines, warnings and errors only
+
+	mu     sync.Mutex
+	dbs    map[string]*registration // by absolute path
+	closed bool
+}
+
+// registration is one path's state. Its mutex serialises Register and
+// Unregister of that path; refs counts the holders that registered it (the
+// router may have an old and a new handle of one file open at once).
+type registration struct {
+	mu     sync.Mutex
+	users  int // goroutines holding or waiting for mu (guarded by Replicator.mu)
+	refs   int
+	prefix string
+	keyFP  string
+	db     *litestream.DB
+	client *Client
+}
+
+// New starts a Replicator for cfg (compaction, snapshot and retention run in
+// the background). Stop it with Close. It returns EINVALID for a bad config.
+func New(cfg Config) (*Replicator, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	// Litestream reports every compaction at Info; keep its warnings only.
+	lsLog := slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("system", "litestream")
+
+	levels := litestream.CompactionLevels{{Level: 0}}
+	for i, d := range cfg.Levels {
+		levels = append(levels, &litestream.CompactionLevel{Level: i + 1, Interval: d})
+	}
+	store := litestream.NewStore(nil, levels)
+	store.Logger = lsLog
+	store.SnapshotInterval = cfg.SnapshotInterval
+	store.SnapshotRetention = cfg.Retention
+	store.L0Retention = cfg.L0Retention
+	store.ShutdownSyncTimeout = cfg.ShutdownSyncTimeout
+	if err := store.Open(context.Background()); err != nil {
+		return nil, aura.Errorf(aura.EINVALID, "Cannot start replication: %v", err)
+	}
+	return &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}, nil
+}
+
+// Config returns the configuration the Replicator runs with (defaults filled in).
+func (r *Replicator) Config() Config { return r.cfg }
+
+func (r *Replicator) lock(path string) (*registration, error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, aura.Errorf(aura.EUNAVAILABLE, "Replication is shutting down.")
+	}
+	reg := r.dbs[path]
+	if reg == nil {
+		reg = &registration{}
+		r.dbs[path] = reg
+	}
+	reg.users++
+	r.mu.Unlock()
+	reg.mu.Lock()
+	return reg, nil
+}
+
+func (r *Replicator) unlock(path string, reg *registration) {
+	reg.mu.Unlock()
+	r.mu.Lock()
+	reg.users--
+	if reg.users == 0 && reg.refs == 0 && r.dbs[path] == reg {
+		delete(r.dbs, path)
+	}
+	r.mu.Unlock()
+}
+
+// Register starts replicating the SQLite file at path to prefix (for example
+// "tenants/tnt_…") of the destination, encrypted with key (32 bytes). The
+// file must exist. Registering a path that is already registered with the
+// same prefix and key only counts one more holder; each holder calls
+// Unregister. It returns EINVALID for a bad prefix or key, ENOTFOUND when
+// the file does not exist, ECONFLICT when the path is registered with
+// another prefix or key, and EUNAVAILABLE after Close or when the replica
+// cannot be set up.
+func (r *Replicator) Register(ctx context.Context, path, prefix string, key []byte) error {
+	path, err := absPath(path)
+	if err != nil {
+		return err
+	}
+	if err := validPrefix(prefix); err != nil {
+		return err
+	}
+	if len(key) != keys.KeySize {
+		return aura.Errorf(aura.EINVALID, "A replica key must be %d bytes, got %d.", keys.KeySize, len(key))
+	}
+	if _, err := os.Stat(path); err != nil {
+		return aura.Errorf(aura.ENOTFOUND, "Cannot replicate %s: %v", path, err)
+	}
+	reg, err := r.lock(path)
+	if err != nil {
+		return err
+	}
+	defer r.unlock(path, reg)
+	fp := keys.Fingerprint(key)
+	if reg.refs > 0 {
+		if reg.prefix != prefix || reg.keyFP != fp {
+			return aura.Errorf(aura.ECONFLICT, "%s is already replicated to %s with another key or prefix.", path, reg.prefix)
+		}
+		reg.refs++
+		return nil
+	}
+
+	inner, err := r.cfg.Destination.client(prefix)
+	if err != nil {
+		return err
+	}
+	client, err := NewClient(inner, key)
+	if err != nil {
+		return err
+	}
+	if err := client.Init(ctx); err != nil {
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+	}
+	db := litestream.NewDB(path)
+	db.MonitorInterval = r.cfg.MonitorInterval
+	db.CheckpointInterval = r.cfg.CheckpointInterval
+	db.Replica = litestream.NewReplicaWithClient(db, client)
+	db.Replica.SyncInterval = r.cfg.SyncInterval
+	if err := r.store.RegisterDB(db); err != nil {
+		return fmt.Errorf("replica: register %s: %w", path, err)
+	}
+	reg.refs, reg.prefix, reg.keyFP, reg.db, reg.client = 1, prefix, fp, db, client
+	return nil
+}
+
+// Unregister gives back one registration of path. When it was the last, it
+// ships every committed change to the replica first (a final sync), writes
+// a snapshot when none was taken in the current snapshot interval (and
+// prunes what retention allows), then stops replicating the file and closes
+// Litestream's connection to it; otherwise it only syncs. An unregistered
+// path is a no-op. A failed final sync is returned, but the file is
+// unregistered all the same.
+func (r *Replicator) Unregister(ctx context.Context, path string) error {
+	path, err := absPath(path)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	_, ok := r.dbs[path]
+	r.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	reg, err := r.lock(path)
+	if err != nil {
+		return err
+	}
+	defer r.unlock(path, reg)
+	if reg.refs == 0 {
+		return nil
+	}
+	reg.refs--
+	// Litestream connects to a file lazily, on its first monitor tick, and
+	// skips the final sync of a file it has not connected to yet: sync
+	// explicitly so a file closed right after it opened is replicated too.
+	_, syncErr := r.store.SyncDB(ctx, path, true)
+	if syncErr != nil {
+		syncErr = fmt.Errorf("replica: final sync of %s: %w", path, syncErr)
+	}
+	if reg.refs > 0 {
+		return syncErr
+	}
+	var snapErr error
+	if syncErr == nil {
+		snapErr = r.snapshotIfDue(ctx, reg.db)
+	}
+	closeErr := r.store.UnregisterDB(ctx, path)
+	reg.db, reg.client, reg.prefix, reg.keyFP = nil, nil, "", ""
+	return errors.Join(syncErr, snapErr, closeErr)
+}
+
+// snapshotIfDue writes a snapshot of db when none was written in the
+// current snapshot interval, then applies retention. Litestream snapshots
+// and prunes only the files registered when the interval comes round, and a
+// tenant is registered only while it is open: without this, a tenant used
+// only during the day would never be snapshotted, and its replica would
+// grow without bound.
+func (r *Replicator) snapshotIfDue(ctx context.Context, db *litestream.DB) error {
+	_, err := r.store.CompactDB(ctx, db, r.store.SnapshotLevel())
+	if err != nil && !errors.Is(err, litestream.ErrNoCompaction) && !errors.Is(err, litestream.ErrCompactionTooEarly) {
+		return fmt.Errorf("replica: snapshot %s: %w", db.Path(), err)
+	}
+	if err := r.store.EnforceSnapshotRetention(ctx, db); err != nil {
+		return fmt.Errorf("replica: retention of %s: %w", db.Path(), err)
+	}
+	return nil
+}
+
+// Sync ships every change committed to path so far to the replica and waits
+// until the replica has it. It returns ENOTFOUND for a path not registered.
+func (r *Replicator) Sync(ctx context.Context, path string) error {
+	path, err := absPath(path)
+	if err != nil {
+		return err
+	}
+	if _, err := r.store.SyncDB(ctx, path, true); err != nil {
+		if errors.Is(err, litestream.ErrDatabaseNotFound) || errors.Is(err, litestream.ErrDatabaseNotOpen) {
+			return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
+		}
+		return fmt.Errorf("replica: sync %s: %w", path, err)
+	}
+	return nil
+}
+
+// Checkpoint ships path's WAL to the replica and then checkpoints it in
+// TRUNCATE mode through Litestream, which owns checkpoints of a replicated
+// file (a TRUNCATE checkpoint from an application connection waits for
+// Litestream's read lock and fails). Afterwards the main file holds every
+// committed page and the WAL is empty. It returns ENOTFOUND for a path not
+// registered; the caller then checkpoints the file itself.
+func (r *Replicator) Checkpoint(ctx context.Context, path string) error {
+	path, err := absPath(path)
+	if err != nil {
+		return err
+	}
+	reg, err := r.lock(path)
+	if err != nil {
+		return err
+	}
+	defer r.unlock(path, reg)
+	if reg.refs == 0 || reg.db == nil {
+		return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
+	}
+	if err := r.Sync(ctx, path); err != nil {
+		return err
+	}
+	if err := reg.db.Checkpoint(ctx, litestream.CheckpointModeTruncate); err != nil {
+		return fmt.Errorf("replica: checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// Registered returns the absolute paths currently registered.
+func (r *Replicator) Registered() []string {
+	var paths []string
+	for _, db := range r.store.DBs() {
+		paths = append(paths, db.Path())
+	}
+	return paths
+}
+
+// Status is the replication state of one registered file.
+type Status struct {
+	Path   string
+	Prefix string
+	// LocalTXID is the newest transaction Litestream has staged from the
+	// WAL; ReplicaTXID the newest the replica has confirmed.
+	LocalTXID   uint64
+	ReplicaTXID uint64
+	// LastSync is when the replica last confirmed an upload (zero before
+	// the first); LastSnapshot when the newest full snapshot was taken
+	// (zero when the replica has none yet).
+	LastSync     time.Time
+	LastSnapshot time.Time
+	// Lag is the age of the oldest staged change the replica does not have
+	// yet: zero when in sync. Changes younger than the monitor interval
+	// are not yet staged and not counted.
+	Lag time.Duration
+}
+
+// Status returns the replication state of path. It returns ENOTFOUND for a
+// path not registered.
+func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
+	path, err := absPath(path)
+	if err != nil {
+		return Status{}, err
+	}
+	r.mu.Lock()
+	reg := r.dbs[path]
+	var prefix string
+	if reg != nil {
+		prefix = reg.prefix
+	}
+	r.mu.Unlock()
+	db := r.store.FindDB(path)
+	if db == nil || reg == nil {
+		return Status{}, aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
+	}
+	st := Status{Path: path, Prefix: prefix, LastSync: db.LastSuccessfulSyncAt()}
+	pos, err := db.Pos()
+	if err != nil {
+		return st, fmt.Errorf("replica: position of %s: %w", path, err)
+	}
+	st.LocalTXID = uint64(pos.TXID)
+	st.ReplicaTXID = uint64(db.Replica.Pos().TXID)
+	if snap, err := db.MaxLTXFileInfo(ctx, litestream.SnapshotLevel); err == nil && snap.MaxTXID > 0 {
+		st.LastSnapshot = snap.CreatedAt
+	}
+	if st.ReplicaTXID < st.LocalTXID {
+		next := ltx.TXID(st.ReplicaTXID + 1)
+		st.Lag = time.Since(st.LastSync)
+		if f, err := os.Open(db.LTXPath(0, next, next)); err == nil {
+			if hdr, _, err := ltx.PeekHeader(f); err == nil {
+				st.Lag = time.Since(time.UnixMilli(hdr.Timestamp))
+			}
+			f.Close()
+		}
+	}
+	return st, nil
+}
+
+// Inspect returns the replication state of the file at path and its replica
+// under prefix, decrypted with key. For a path registered in this process it
+// is Status; otherwise (`aura backup status` beside a running server) it is
+// read from Litestream's local staging directory beside the file and from
+// the replica itself: LastSync is then the time of the newest state the
+// replica holds. A replica with nothing yet gives zero replica fields. It
+// returns ErrWrongKey or ErrTampered when the newest replica file does not
+// open with key.
+func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byte) (Status, error) {
+	path, err := absPath(path)
+	if err != nil {
+		return Status{}, err
+	}
+	if st, err := r.Status(ctx, path); err == nil && st.Prefix == prefix {
+		return st, nil
+	}
+	client, err := r.openReplica(ctx, prefix, key)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Path: path, Prefix: prefix}
+	var newest *ltx.FileInfo
+	for level := 0; level <= litestream.SnapshotLevel; level++ {
+		itr, err := client.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
+		}
+		for itr.Next() {
+			info := itr.Item()
+			if newest == nil || info.MaxTXID > newest.MaxTXID {
+				newest = info
+			}
+			if level == litestream.SnapshotLevel && info.CreatedAt.After(st.LastSnapshot) {
+				st.LastSnapshot = info.CreatedAt
+			}
+		}
+		if err := itr.Close(); err != nil {
+			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
+		}
+	}
+	if newest != nil {
+		if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
+			return st, err
+		}
+		st.ReplicaTXID, st.LastSync = uint64(newest.MaxTXID), newest.CreatedAt
+	}
+	// Litestream's staging directory tells how far the file has been read.
+	ldb := litestream.NewDB(path)
+	defer ldb.Close(context.WithoutCancel(ctx))
+	_, local, err := ldb.MaxLTX()
+	if err != nil {
+		return st, fmt.Errorf("replica: local position of %s: %w", path, err)
+	}
+	st.LocalTXID = uint64(local)
+	if st.ReplicaTXID < st.LocalTXID {
+		next := ltx.TXID(st.ReplicaTXID + 1)
+		if f, err := os.Open(ldb.LTXPath(0, next, next)); err == nil {
+			if hdr, _, err := ltx.PeekHeader(f); err == nil {
+				st.Lag = time.Since(time.UnixMilli(hdr.Timestamp))
+			}
+			f.Close()
+		}
+	}
+	return st, nil
+}
+
+// Point is a state a replica can be restored to: the last transaction it
+// includes and when Litestream staged it.
+type Point struct {
+	TXID uint64
+	Time time.Time
+}
+
+// Restore writes the state of the replica under prefix, decrypted with key,
+// to outputPath: the newest state when at is zero, else the newest state
+// staged before at (point-in-time precision is the sync interval). The file
+// passes SQLite's integrity_check or is removed. It never touches a live
+// file: it refuses an existing outputPath with ECONFLICT. It returns
+// ENOTFOUND when the replica holds no state at or before at,
+// EUNAUTHORIZED (ErrWrongKey) for a wrong key and EINVALID (ErrTampered)
+// when a replica file fails authentication.
+func (r *Replicator) Restore(ctx context.Context, prefix string, key []byte, outputPath string, at time.Time) (Point, error) {
+	if _, err := os.Lstat(outputPath); err == nil {
+		return Point{}, aura.Errorf(aura.ECONFLICT, "%s already exists; restore into a new file.", outputPath)
+	}
+	client, err := r.openReplica(ctx, prefix, key)
+	if err != nil {
+		return Point{}, err
+	}
+	plan, err := litestream.CalcRestorePlan(ctx, client, 0, at, r.log)
+	if errors.Is(err, litestream.ErrTxNotAvailable) {
+		if at.IsZero() {
+			return Point{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no backup.", prefix)
+		}
+		return Point{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no state from before %s.", prefix, at.UTC().Format(time.RFC3339))
+	} else if err != nil {
+		return Point{}, fmt.Errorf("replica: plan the restore of %s: %w", prefix, err)
+	}
+	last := plan[len(plan)-1]
+	// Authenticate one file before Litestream starts: a wrong key then fails
+	// at once with a clear error instead of after Litestream's read retries.
+	if _, err := litestream.FetchLTXHeader(ctx, client, last); err != nil {
+		return Point{}, err
+	}
+	opt := litestream.NewRestoreOptions()
+	opt.OutputPath = outputPath
+	opt.TXID = last.MaxTXID
+	opt.IntegrityCheck = litestream.IntegrityCheckFull
+	// A DB that is never opened, only so Litestream logs through our logger.
+	ldb := litestream.NewDB(outputPath)
+	ldb.Logger = r.lsLog
+	rep := litestream.NewReplicaWithClient(ldb, client)
+	defer ldb.Close(context.WithoutCancel(ctx))
+	if err := rep.Restore(ctx, opt); err != nil {
+		return Point{}, fmt.Errorf("replica: restore %s into %s: %w", prefix, outputPath, err)
+	}
+	return Point{TXID: uint64(last.MaxTXID), Time: last.CreatedAt}, nil
+}
+
+// Timeline is what a replica offers to restore.
+type Timeline struct {
+	// Earliest and Latest bound the times a restore can reach.
+	Earliest time.Time
+	Latest   Point
+	// Snapshots are the full snapshots kept, oldest first.
+	Snapshots []Point
+}
+
+// Timeline lists what the replica under prefix holds, after checking that
+// key opens it. It returns ENOTFOUND for an empty replica, and ErrWrongKey
+// or ErrTampered as Restore does.
+func (r *Replicator) Timeline(ctx context.Context, prefix string, key []byte) (Timeline, error) {
+	client, err := r.openReplica(ctx, prefix, key)
+	if err != nil {
+		return Timeline{}, err
+	}
+	var tl Timeline
+	var newest *ltx.FileInfo
+	for level := 0; level <= litestream.SnapshotLevel; level++ {
+		infos, err := litestream.FindLTXFiles(ctx, client, level, true, func(*ltx.FileInfo) (bool, error) { return true, nil })
+		if err != nil {
+			return Timeline{}, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
+		}
+		for _, info := range infos {
+			if info.MinTXID == 1 && (tl.Earliest.IsZero() || info.CreatedAt.Before(tl.Earliest)) {
+				tl.Earliest = info.CreatedAt
+			}
+			if newest == nil || info.MaxTXID > newest.MaxTXID {
+				newest = info
+			}
+			if level == litestream.SnapshotLevel {
+				tl.Snapshots = append(tl.Snapshots, Point{TXID: uint64(info.MaxTXID), Time: info.CreatedAt})
+			}
+		}
+	}
+	if newest == nil {
+		return Timeline{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no backup.", prefix)
+	}
+	if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
+		return Timeline{}, err
+	}
+	tl.Latest = Point{TXID: uint64(newest.MaxTXID), Time: newest.CreatedAt}
+	return tl, nil
+}
+
+func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte) (*Client, error) {
+	if err := validPrefix(prefix); err != nil {
+		return nil, err
+	}
+	inner, err := r.cfg.Destination.client(prefix)
+	if err != nil {
+		return nil, err
+	}
+	client, err := NewClient(inner, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.Init(ctx); err != nil {
+		return nil, aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+	}
+	return client, nil
+}
+
+// Close ships the last changes of every registered file to the replica and
+// stops replicating. Register fails with EUNAVAILABLE afterwards.
+func (r *Replicator) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	// As in Unregister: Litestream skips the final sync of a file it has
+	// not connected to yet, so sync every file explicitly first.
+	var errs []error
+	for _, db := range r.store.DBs() {
+		if _, err := r.store.SyncDB(ctx, db.Path(), true); err != nil {
+			errs = append(errs, fmt.Errorf("replica: final sync of %s: %w", db.Path(), err))
+		}
+	}
+	return errors.Join(append(errs, r.store.Close(ctx))...)
+}
+
+// StagingDir returns the directory beside a database file where Litestream
+// keeps its working copies (plaintext LTX files of recent changes) while the
+// file is replicated. Deleting a database must delete this directory too.
+func StagingDir(path string) string {
+	dir, file := filepath.Split(path)
+	return filepath.Join(dir, "."+file+litestream.MetaDirSuffix)
+}
+
+// client returns the plain (not yet encrypting) Litestream client of one
+// prefix of the destination.
+func (d Destination) client(prefix string) (litestream.ReplicaClient, error) {
+	switch d.Type {
+	case TypeFile:
+		return file.NewReplicaClient(filepath.Join(d.Path, filepath.FromSlash(prefix))), nil
+	case TypeS3:
+		c := s3.NewReplicaClient()
+		c.Bucket, c.Region, c.Endpoint, c.ForcePathStyle = d.Bucket, d.Region, d.Endpoint, d.ForcePathStyle
+		c.AccessKeyID, c.SecretAccessKey = d.AccessKeyID, d.SecretAccessKey
+		c.Path = strings.Trim(path.Join(d.Path, prefix), "/")
+		return c, nil
+	}
+	return nil, aura.Errorf(aura.EINVALID, "Replica type %q is not supported; use file or s3.", d.Type)
+}
+
+func absPath(path string) (string, error) {
+	if path == "" {
+		return "", aura.Errorf(aura.EINVALID, "A database path is required.")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", aura.Errorf(aura.EINVALID, "Bad database path %s: %v", path, err)
+	}
+	return abs, nil
+}
+
+// validPrefix accepts relative slash-separated prefixes such as
+// "tenants/tnt_abc" or "platform".
+func validPrefix(prefix string) error {
+	if prefix == "" || strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") {
+		return aura.Errorf(aura.EINVALID, "Bad replica prefix %q: it must be a relative path such as tenants/ID.", prefix)
+	}
+	for _, part := range strings.Split(prefix, "/") {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "\\\x00") {
+			return aura.Errorf(aura.EINVALID, "Bad replica prefix %q: it must be a relative path such as tenants/ID.", prefix)
+		}
+	}
+	return nil
+}
+
+// minLevel drops log records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
