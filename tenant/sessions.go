@@ -114,6 +114,8 @@ func (db *DB) Login(ctx context.Context, h credential.Hasher, email, password, c
 	} else if err != nil {
 		return LoginResult{}, err
 	}
+	// From here on the audit rows name the user whose account it is.
+	ctx = aura.WithActor(ctx, u.Actor())
 	if !h.Verify(u.passwordHash, password) {
 		return LoginResult{}, db.recordLoginFailure(ctx, email, u.ID, "wrong password", errLogin)
 	}
@@ -138,6 +140,7 @@ func (db *DB) LoginCode(ctx context.Context, userID, code, replaceSecret string,
 	if u.Status != UserActive {
 		return LoginResult{}, aura.Errorf(aura.EUNAUTHORIZED, "This user can no longer sign in.")
 	}
+	ctx = aura.WithActor(ctx, u.Actor())
 	return db.finishLogin(ctx, userID, u.passwordHash, code, replaceSecret, policy)
 }
 
