@@ -50,11 +50,12 @@ func StatusOf(err error) int {
 
 // retryAfter is carried by throttle errors so the response can say when to retry.
 type retryAfter struct {
-	*aura.Error
+	err     *aura.Error
 	seconds int
 }
 
-func (e retryAfter) Unwrap() error { return e.Error }
+func (e retryAfter) Error() string { return e.err.Error() }
+func (e retryAfter) Unwrap() error { return e.err }
 
 // Problem is an RFC 9457 problem details body.
 type Problem struct {

@@ -77,6 +77,14 @@ func loadPages() (*pages, error) {
 		"join":      func(sep string, v any) string { return joinAny(sep, v) },
 		"contains":  func(list []tenant.Permission, p tenant.Permission) bool { return containsPerm(list, p) },
 		"add":       func(a, b int) int { return a + b },
+		"chosen": func(list []string, p tenant.Permission) bool {
+			for _, v := range list {
+				if v == string(p) {
+					return true
+				}
+			}
+			return false
+		},
 		"field": func(p *page, name, label, typ, auto, hint string) fieldSpec {
 			return fieldSpec{P: p, Name: name, Label: label, Type: typ, Auto: auto, Hint: hint}
 		},

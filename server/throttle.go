@@ -76,7 +76,7 @@ func (t *throttle) refuse(oldest, now time.Time, msg string) error {
 	if mins == 1 {
 		human = "1 minute"
 	}
-	return retryAfter{Error: aura.Errorf(aura.ETOOMANY, msg, human), seconds: int(wait.Seconds()) + 1}
+	return retryAfter{err: aura.Errorf(aura.ETOOMANY, msg, human), seconds: int(wait.Seconds()) + 1}
 }
 
 // fail records a failed attempt for the account and the address.
