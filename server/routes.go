@@ -330,7 +330,10 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 			return
 		}
 		t, err := s.cfg.Platform.TenantBySlug(ctx, slug)
-		if err != nil {
+		if aura.ErrorCode(err) == aura.ENOTFOUND {
+			fail(errNotFound)
+			return
+		} else if err != nil {
 			fail(err)
 			return
 		}
