@@ -20,6 +20,9 @@ type Filter struct {
 	// AtOrBefore relaxes the cursor to rows at BeforeAt with any seq, for
 	// merging several chains (see Query).
 	AtOrBefore bool
+	// BySeq orders one chain by seq alone (its true order, even if the
+	// clock went backwards); the cursor is then BeforeSeq alone.
+	BySeq bool
 	Limit      int // default 50, at most 1000
 }
 
@@ -46,7 +49,9 @@ func Query(ctx context.Context, q Querier, f Filter) ([]Row, error) {
 	if f.To != "" {
 		where, args = append(where, "at < ?"), append(args, f.To)
 	}
-	if f.BeforeAt != "" {
+	if f.BySeq && f.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.BeforeSeq)
+	} else if f.BeforeAt != "" && !f.BySeq {
 		switch {
 		case f.AtOrBefore:
 			where, args = append(where, "at <= ?"), append(args, f.BeforeAt)
@@ -64,7 +69,11 @@ func Query(ctx context.Context, q Querier, f Filter) ([]Row, error) {
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY at DESC, seq DESC LIMIT ?`
+	if f.BySeq {
+		query += ` ORDER BY seq DESC LIMIT ?`
+	} else {
+		query += ` ORDER BY at DESC, seq DESC LIMIT ?`
+	}
 	args = append(args, f.Limit)
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -231,6 +231,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return nil
 	}
 	f.Limit = auditPageSize + 1
+	f.BySeq = true
 	rows, err := c.db.AuditLog(r.Context(), f.Filter)
 	if err != nil {
 		return err
@@ -276,7 +277,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	f.BeforeAt, f.BeforeSeq = "", 0
+	f.BeforeAt, f.BeforeSeq, f.BySeq = "", 0, true
 	users, err := c.db.UserLabels(ctx)
 	if err != nil {
 		return err
@@ -296,8 +297,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) er
 		if len(rows) < f.Limit {
 			break
 		}
-		last := rows[len(rows)-1]
-		f.BeforeAt, f.BeforeSeq = last.At, last.Seq
+		f.BeforeSeq = rows[len(rows)-1].Seq
 	}
 	if err := c.db.RecordAuditExport(ctx, f.Filter, len(all)); err != nil {
 		return err

@@ -311,4 +311,3 @@ func (s *smtpSink) serve(conn net.Conn) {
 }
 
 func (s *smtpSink) addr() string { return s.ln.Addr().String() }
-

@@ -50,7 +50,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 		d.Sessions = len(ss)
 	}
 	if d.CanAudit {
-		rows, err := c.db.AuditLog(ctx, audit.Filter{Limit: 8})
+		rows, err := c.db.AuditLog(ctx, audit.Filter{Limit: 8, BySeq: true})
 		if err != nil {
 			return err
 		}
