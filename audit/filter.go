@@ -23,7 +23,7 @@ type Filter struct {
 	// BySeq orders one chain by seq alone (its true order, even if the
 	// clock went backwards); the cursor is then BeforeSeq alone.
 	BySeq bool
-	Limit      int // default 50, at most 1000
+	Limit int // default 50, at most 1000
 }
 
 // Query returns the rows of the chain in q matching f, newest first.
