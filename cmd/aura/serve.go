@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -99,22 +100,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var tlsCfg *tls.Config
-	var httpHandler http.Handler
+	var acmeManager *autocert.Manager
 	switch {
 	case useACME:
-		m, err := f.autocertManager(e.dataDir)
-		if err != nil {
+		if acmeManager, err = f.autocertManager(e.dataDir); err != nil {
 			return err
 		}
-		tlsCfg = m.TLSConfig()
-		httpHandler = m.HTTPHandler(redirectToHTTPS(f.addr))
+		tlsCfg = acmeManager.TLSConfig()
 	case useCert:
 		kp, err := newKeyPairLoader(f.tlsCert, f.tlsKey)
 		if err != nil {
 			return err
 		}
 		tlsCfg = &tls.Config{GetCertificate: kp.get}
-		httpHandler = redirectToHTTPS(f.addr)
 	}
 	if tlsCfg != nil {
 		tlsCfg.MinVersion = tls.VersionTLS12
@@ -124,7 +122,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Plain HTTP redirects to the port HTTPS actually listens on, and
+	// answers ACME http-01 challenges when certificates come by ACME.
+	var httpHandler http.Handler = redirectToHTTPS(ln.Addr().String())
+	if acmeManager != nil {
+		httpHandler = acmeManager.HTTPHandler(httpHandler)
+	}
 	hs := newHTTPServer(srv)
+	hs.ErrorLog = slog.NewLogLogger(e.logger.Handler(), slog.LevelWarn)
 	hs.TLSConfig = tlsCfg
 	servers := []*http.Server{hs}
 	errc := make(chan error, 2)
@@ -144,6 +149,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			redirect := newHTTPServer(httpHandler)
+			redirect.ErrorLog = hs.ErrorLog
 			servers = append(servers, redirect)
 			fmt.Fprintf(e.io.Out, "Plain HTTP on http://%s/ redirects to HTTPS.\n", hln.Addr())
 			go func() { errc <- redirect.Serve(hln) }()
