@@ -220,7 +220,7 @@ func (f serveFlags) autocertManager(dataDir string) (*autocert.Manager, error) {
 	m := &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
 		Cache:      autocert.DirCache(cache),
-		HostPolicy: autocert.HostWhitelist(domains...),
+		HostPolicy: hostPolicy(autocert.HostWhitelist(domains...)),
 		Email:      f.acmeEmail,
 	}
 	if f.acmeDir != autocert.DefaultACMEDirectory || f.acmeCAFile != "" {
@@ -239,6 +239,18 @@ func (f serveFlags) autocertManager(dataDir string) (*autocert.Manager, error) {
 		m.Client = client
 	}
 	return m, nil
+}
+
+// hostPolicy applies policy to a host without its port: autocert checks
+// the Host header of http-01 challenge requests as sent, which carries a
+// port when plain HTTP is not on port 80.
+func hostPolicy(policy autocert.HostPolicy) autocert.HostPolicy {
+	return func(ctx context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return policy(ctx, host)
+	}
 }
 
 // redirectToHTTPS answers plain HTTP with a permanent redirect to the same
