@@ -227,12 +227,15 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 	p := s.barePage(w, r, "Accept invitation")
 	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
 	p.Form.Set("name", r.PostForm.Get("name"))
-	if err := s.throttle.check("invite", clientIP(r)); err != nil {
+	// Invitation tokens are unguessable; the throttle only stops a flood
+	// of attempts from one address.
+	guard := "invite:" + clientIP(r)
+	if err := s.throttle.check(guard, clientIP(r)); err != nil {
 		return err
 	}
 	invited, err := c.db.InvitationUser(ctx, token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
-		s.throttle.fail("invite", clientIP(r))
+		s.throttle.fail(guard, clientIP(r))
 		p.Error = aura.ErrorMessage(err)
 		p.Data = inviteData{Broken: true}
 		s.renderPage(w, r, http.StatusNotFound, "invite", p)

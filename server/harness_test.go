@@ -43,7 +43,7 @@ const ownerPassword = "tangerine ladder violet"
 // harness is a real server (HTTPS via httptest) over a real data
 // directory: platform DB, tenant files, router with an open counter.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	plat   *platform.DB
 	router *tenant.Router
 	ctl    *control.Service
@@ -61,7 +61,7 @@ type harnessOpts struct {
 	dev  bool // plain HTTP, as with --dev
 }
 
-func newHarness(t *testing.T, opts harnessOpts) *harness {
+func newHarness(t testing.TB, opts harnessOpts) *harness {
 	t.Helper()
 	ctx := context.Background()
 	dir, keyDir := t.TempDir(), t.TempDir()
