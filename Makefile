@@ -27,7 +27,7 @@ run: build
 		./$(BIN) keys generate $(DEVKEYS)/master.key && \
 		echo "Created a development master key in $(DEVKEYS)/ (outside the data dir $(DATA)/). Use a real key in production."; \
 	fi
-	@$(AURA_DEV) demo
+	@$(AURA_DEV) demo --base-url http://$(ADDR)
 	$(AURA_DEV) serve --dev --addr $(ADDR)
 
 # make test: installs what the tests need (Chromium, sqlite3, peers built from

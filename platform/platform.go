@@ -33,8 +33,9 @@ const (
 
 // DB is the open platform index.
 type DB struct {
-	chain  *sqlite.Chain
-	master *keys.MasterKey
+	chain   *sqlite.Chain
+	master  *keys.MasterKey
+	secrets secretCache
 }
 
 // Tx is a transaction on the platform DB.
@@ -158,9 +159,9 @@ func (db *DB) VerifyAudit(ctx context.Context) (audit.Result, error) {
 // MasterKeyID returns the fingerprint of the master key in use.
 func (db *DB) MasterKeyID() string { return db.master.ID() }
 
-// RotateMaster re-wraps every tenant data key and the key check under next,
-// in one transaction, without touching tenant files. After it returns, only
-// next opens this platform DB.
+// RotateMaster re-wraps every tenant data key, every server secret (see
+// Secret) and the key check under next, in one transaction, without
+// touching tenant files. After it returns, only next opens this platform DB.
 func (db *DB) RotateMaster(ctx context.Context, next *keys.MasterKey) (int, error) {
 	if next.ID() == db.master.ID() {
 		return 0, aura.Errorf(aura.EINVALID, "The new master key is the same as the current one.")
@@ -199,12 +200,16 @@ func (db *DB) RotateMaster(ctx context.Context, next *keys.MasterKey) (int, erro
 			}
 			n++
 		}
+		secrets, err := db.rewrapSecrets(tx, next)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`UPDATE platform_meta SET value = ? WHERE key = ?`, next.Wrap([]byte(keyCheckText), keyCheckLabel), keyCheckLabel); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "platform.master_key_rotated", EntityType: "platform", EntityID: ChainID,
 			Before: map[string]string{"master_key_id": db.master.ID()},
-			After:  map[string]any{"master_key_id": next.ID(), "tenant_keys": n}})
+			After:  map[string]any{"master_key_id": next.ID(), "tenant_keys": n, "server_secrets": secrets}})
 	})
 	if err != nil {
 		return 0, err

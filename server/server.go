@@ -2,16 +2,28 @@
 // trees (tenant routes under /{tenant}/ and staff routes under /platform/),
 // the middleware every response passes through, the html/template pages and
 // the JSON API. It is the only package that knows HTTP, templates and cookies.
+//
+// One route table (routes.go) drives both trees and the isolation test:
+// adding a feature's page or API call is one row there.
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/control"
+	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/gorilla/securecookie"
+	"github.com/julienschmidt/httprouter"
 )
 
 // Config wires the server to the rest of Aura.
@@ -22,30 +34,124 @@ type Config struct {
 	Logger   *slog.Logger
 	// Dev serves plain HTTP on loopback; cookies then omit Secure.
 	Dev bool
+	// BaseURL is the absolute address users reach the server at (for
+	// invitation links in emails), e.g. https://pms.example.com.
+	BaseURL string
+	// Mail sends invitations; with no address set, the inviter is shown the
+	// link to pass on instead.
+	Mail MailConfig
+	// Sessions bounds tenant sessions (default tenant.DefaultSessionPolicy).
+	Sessions tenant.SessionPolicy
+	// StaffSessions bounds staff sessions (default platform.DefaultStaffSessionPolicy).
+	StaffSessions platform.SessionPolicy
+	// Now is the clock of throttles and cookies (default time.Now).
+	Now func() time.Time
+	// Throttle limits failed sign-ins (default DefaultThrottle).
+	Throttle ThrottlePolicy
 }
 
 // Server is the top-level HTTP handler.
 type Server struct {
-	cfg Config
+	cfg      Config
+	hasher   credential.Hasher
+	cookies  *securecookie.SecureCookie
+	tenants  *httprouter.Router
+	platform *httprouter.Router
+	routes   []Route
+	pages    *pages
+	throttle *throttle
+	cop      *http.CrossOriginProtection
+	endMu    sync.Mutex // serialises ending impersonations (two chains each)
 }
 
-// New returns a Server for cfg.
-func New(cfg Config) *Server {
+// New returns a Server for cfg: it loads the server secrets (password
+// pepper, cookie keys) from the platform DB, parses every page template
+// (failing on a missing or broken one) and builds both route trees from the
+// route table.
+func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Server{cfg: cfg}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sessions.Idle == 0 {
+		cfg.Sessions = tenant.DefaultSessionPolicy
+	}
+	if cfg.StaffSessions.Idle == 0 {
+		cfg.StaffSessions = platform.DefaultStaffSessionPolicy
+	}
+	if cfg.Throttle.AccountFailures == 0 {
+		cfg.Throttle = DefaultThrottle
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.BaseURL != "" {
+		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, aura.Errorf(aura.EINVALID, "The base URL %q must be an absolute http(s) address such as https://pms.example.com.", cfg.BaseURL)
+		}
+	}
+	ctx := context.Background()
+	secret := func(name string) []byte {
+		if b, err := cfg.Platform.Secret(ctx, name); err == nil {
+			return b
+		}
+		return nil
+	}
+	pepper, hashKey, blockKey := secret(platform.SecretPasswordPepper), secret(platform.SecretCookieHash), secret(platform.SecretCookieBlock)
+	if _, err := cfg.Platform.Secret(ctx, platform.SecretPlatformSeal); err != nil || pepper == nil || hashKey == nil || blockKey == nil {
+		return nil, aura.Errorf(aura.EINTERNAL, "The server secrets cannot be read from the platform DB: %v", err)
+	}
+	h, err := credential.NewHasher(pepper)
+	if err != nil {
+		return nil, err
+	}
+	sc := securecookie.New(hashKey, blockKey)
+	sc.SetSerializer(securecookie.JSONEncoder{})
+	sc.MaxAge(int(max(cfg.Sessions.Absolute, cfg.StaffSessions.Absolute, 24*time.Hour) / time.Second))
+	s := &Server{cfg: cfg, hasher: h, cookies: sc, throttle: newThrottle(cfg.Throttle, cfg.Now)}
+	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	s.routes = s.routeTable()
+	if err := s.buildRouters(); err != nil {
+		return nil, err
+	}
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EFORBIDDEN, "This cross-origin request was refused: a form on another site cannot act on your Aura account."))
+	}))
+	return s, nil
 }
 
-// ServeHTTP dispatches a request to the platform tree, the fixed top-level
-// paths, or the tenant tree.
+// ServeHTTP is the top of every request: request id and logging with
+// panic recovery, security headers, cross-origin protection of unsafe
+// methods, then dispatch to the fixed paths, the platform tree or the
+// tenant tree.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/healthz":
+	s.observe(w, r, func(w http.ResponseWriter, r *http.Request) {
+		s.securityHeaders(w, r)
+		s.cop.Handler(http.HandlerFunc(s.dispatch)).ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz":
 		s.healthz(w, r)
-		return
+	case p == "/.well-known/security.txt":
+		s.securityTxt(w, r)
+	case strings.HasPrefix(p, "/static/"):
+		s.static(w, r)
+	case p == "/":
+		s.home(w, r)
+	case p == "/platform":
+		http.Redirect(w, r, "/platform/", http.StatusMovedPermanently)
+	case strings.HasPrefix(p, "/platform/"):
+		s.platform.ServeHTTP(w, r)
+	default:
+		s.tenants.ServeHTTP(w, r)
 	}
-	http.NotFound(w, r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -57,4 +163,36 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"status": status, "open_tenants": s.cfg.Router.Open()})
+}
+
+// securityTxt serves /.well-known/security.txt (RFC 9116). Expires is a
+// year ahead of the current time, so a running server never serves an
+// expired file.
+func (s *Server) securityTxt(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	expires := s.cfg.Now().UTC().AddDate(1, 0, 0).Truncate(24 * time.Hour).Format(time.RFC3339)
+	body := "Contact: mailto:security@aurapms.io\n" +
+		"Expires: " + expires + "\n" +
+		"Preferred-Languages: en\n"
+	if s.cfg.BaseURL != "" {
+		body += "Canonical: " + s.cfg.BaseURL + "/.well-known/security.txt\n"
+	}
+	w.Write([]byte(body))
+}
+
+// Run ends impersonations whose time box ran out or whose staff session
+// ended, recording the end in the platform's and the tenant's chains, every
+// interval until ctx is done. cmd/aura starts it beside the HTTP server.
+func (s *Server) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.SweepImpersonations(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

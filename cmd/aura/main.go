@@ -38,12 +38,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve [--addr ADDR] [--dev] [--litestream FILE] [--data DIR] [--master-key-file FILE]\n\tserve the web UI and API, replicating every open database", cmdServe},
+		{"serve", "serve (--tls-domain D | --tls-cert F --tls-key F | --dev) [--addr ADDR] [--http-addr ADDR] [--base-url URL] [--smtp-addr H:P --smtp-from A] [--litestream FILE]\n\tserve the web UI and API (HTTPS; plain HTTP only with --dev on loopback), replicating every open database", cmdServe},
 		{"keys", "keys generate FILE | keys rotate-master --new-key-file FILE\n\tcreate a master key, or re-wrap every tenant key under a new one", cmdKeys},
-		{"tenant", "tenant create SLUG --name NAME | list [--json] | suspend SLUG | resume SLUG | delete SLUG\n\tmanage tenants", cmdTenant},
+		{"tenant", "tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG\n\tmanage tenants", cmdTenant},
+		{"token", "token create SLUG --email E --name N [--scopes S,…] [--expires 90d|YYYY-MM-DD|never]\n\tcreate an API token for a tenant user (printed once)", cmdToken},
+		{"staff", "staff create EMAIL --password-stdin | list | disable EMAIL | enable EMAIL\n\tmanage platform staff (two-factor authentication is mandatory)", cmdStaff},
 		{"audit", "audit verify SLUG | audit verify --platform\n\tverify a tenant's (or the platform's) audit chain", cmdAudit},
 		{"backup", "backup status [--litestream FILE] [--json]\n\thow far each database's encrypted replica is", cmdBackup},
-		{"demo", "demo\n\tcreate the demo tenant when it does not exist (used by `make run`)", cmdDemo},
+		{"demo", "demo [--base-url URL]\n\tcreate the demo tenant, its owner and its demo property when they do not exist, and print how to sign in (used by `make run`)", cmdDemo},
 	}
 }
 

@@ -12,103 +12,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
-
-// cli runs Main with the data dir and master key of dir and returns the
-// exit code, stdout and stderr.
-type cli struct {
-	t    *testing.T
-	dir  string
-	data string
-	key  string
-}
-
-func newCLI(t *testing.T) *cli {
-	dir := t.TempDir()
-	c := &cli{t: t, dir: dir, data: filepath.Join(dir, "data"), key: filepath.Join(dir, "keys", "master.key")}
-	if code, _, errs := c.run("keys", "generate", c.key); code != 0 {
-		t.Fatalf("keys generate: %s", errs)
-	}
-	return c
-}
-
-func (c *cli) run(args ...string) (int, string, string) {
-	c.t.Helper()
-	var out, errw bytes.Buffer
-	full := append(args, "--data", c.data, "--master-key-file", c.key)
-	if args[0] == "keys" && args[1] == "generate" {
-		full = args
-	}
-	code := Main(context.Background(), full, strings.NewReader(""), &out, &errw)
-	return code, out.String(), errw.String()
-}
-
-func (c *cli) must(args ...string) string {
-	c.t.Helper()
-	code, out, errs := c.run(args...)
-	if code != 0 {
-		c.t.Fatalf("aura %v: exit %d: %s", args, code, errs)
-	}
-	return out
-}
-
-// lockedBuffer is a bytes.Buffer safe to read while Main writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// serve starts `aura serve --dev` on a free loopback port and returns its
-// base URL; the server stops at the end of the test.
-func (c *cli) serve() string {
-	c.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errw lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--data", c.data, "--master-key-file", c.key}, strings.NewReader(""), &out, &errw)
-	}()
-	c.t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			c.t.Errorf("serve exited %d: %s", code, errw.String())
-		}
-	})
-	re := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			c.t.Fatalf("serve exited %d: %s", code, errw.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	c.t.Fatalf("serve did not start: %s", errw.String())
-	return ""
-}
 
 func TestServe(t *testing.T) {
 	c := newCLI(t)
-	c.must("tenant", "create", "demo", "--name", "Demo Hotel")
-	base := c.serve()
+	c.mustRun("", "tenant", "create", "demo", "--name", "Demo Hotel")
+	base := c.serve("--dev", "--addr", "127.0.0.1:0").https
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +37,7 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 		{"serve", "--addr", "127.0.0.1:0"},
 		{"serve", "--dev", "--addr", "0.0.0.0:0"},
 	} {
-		code, _, errs := c.run(args...)
+		code, _, errs := c.run("", args...)
 		if code == 0 || !strings.Contains(errs, "--dev") {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
 		}
@@ -150,13 +60,13 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 
 func TestWrongMasterKeyWritesNothing(t *testing.T) {
 	c := newCLI(t)
-	c.must("tenant", "create", "demo", "--name", "Demo")
+	c.mustRun("", "tenant", "create", "demo", "--name", "Demo")
 	before := snapshot(t, c.data)
-	other := filepath.Join(c.dir, "keys", "other.key")
-	c.must("keys", "generate", other)
-	c.key = other
+	other := filepath.Join(filepath.Dir(c.keyFile), "other.key")
+	c.mustRun("", "keys", "generate", other)
+	c.keyFile = other
 	for _, args := range [][]string{{"serve", "--dev", "--addr", "127.0.0.1:0"}, {"tenant", "create", "second"}, {"tenant", "list"}} {
-		code, _, errs := c.run(args...)
+		code, _, errs := c.run("", args...)
 		if code != 1 || !strings.Contains(errs, "is not the key of this data directory") {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
 		}
@@ -177,12 +87,12 @@ func TestWrongMasterKeyWritesNothing(t *testing.T) {
 
 func TestTenantCommands(t *testing.T) {
 	c := newCLI(t)
-	c.must("tenant", "create", "harbour", "--name", "Harbour Inn")
-	c.must("tenant", "create", "--name", "Hill Lodge", "hill")
+	c.mustRun("", "tenant", "create", "harbour", "--name", "Harbour Inn")
+	c.mustRun("", "tenant", "create", "--name", "Hill Lodge", "hill")
 	var list []struct {
 		Slug, Name, Status, ID, File string
 	}
-	if err := json.Unmarshal([]byte(c.must("tenant", "list", "--json")), &list); err != nil {
+	if err := json.Unmarshal([]byte(c.mustRun("", "tenant", "list", "--json")), &list); err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 2 || list[0].Slug != "harbour" || list[0].Name != "Harbour Inn" || list[1].Slug != "hill" {
@@ -194,53 +104,53 @@ func TestTenantCommands(t *testing.T) {
 	if _, err := os.Stat(list[0].File); err != nil {
 		t.Fatal(err)
 	}
-	if out := c.must("tenant", "list"); !strings.Contains(out, list[0].File) {
+	if out := c.mustRun("", "tenant", "list"); !strings.Contains(out, list[0].File) {
 		t.Fatalf("table does not show the file: %s", out)
 	}
 
 	t.Run("ErrBadSlug", func(t *testing.T) {
 		for _, slug := range []string{"Bad_Slug", "api", "x"} {
-			code, _, errs := c.run("tenant", "create", slug)
+			code, _, errs := c.run("", "tenant", "create", slug)
 			if code != 1 || errs == "" {
 				t.Fatalf("%s: exit %d %q", slug, code, errs)
 			}
 		}
 	})
 	t.Run("SuspendResume", func(t *testing.T) {
-		c.must("tenant", "suspend", "hill")
-		if out := c.must("tenant", "list"); !regexp.MustCompile(`hill\s+Hill Lodge\s+suspended`).MatchString(out) {
+		c.mustRun("", "tenant", "suspend", "hill")
+		if out := c.mustRun("", "tenant", "list"); !regexp.MustCompile(`hill\s+Hill Lodge\s+suspended`).MatchString(out) {
 			t.Fatalf("list after suspend: %s", out)
 		}
-		c.must("tenant", "resume", "hill")
+		c.mustRun("", "tenant", "resume", "hill")
 	})
 	t.Run("AuditVerify", func(t *testing.T) {
-		out := c.must("audit", "verify", "harbour")
+		out := c.mustRun("", "audit", "verify", "harbour")
 		if !strings.HasPrefix(out, "OK: tenant harbour audit chain verifies") {
 			t.Fatalf("verify: %s", out)
 		}
-		if out := c.must("audit", "verify", "--platform"); !strings.HasPrefix(out, "OK: the platform audit chain verifies") {
+		if out := c.mustRun("", "audit", "verify", "--platform"); !strings.HasPrefix(out, "OK: the platform audit chain verifies") {
 			t.Fatalf("verify --platform: %s", out)
 		}
 		// Break the chain as an attacker with sqlite3 would: the exit code
 		// is non-zero and the message names the row.
 		tamperFile(t, list[0].File, `UPDATE audit_log SET actor_id = 'mallory' WHERE seq = 1`)
-		code, _, errs := c.run("audit", "verify", "harbour")
+		code, _, errs := c.run("", "audit", "verify", "harbour")
 		if code != 3 || !strings.Contains(errs, "first bad seq 1") {
 			t.Fatalf("exit %d, stderr %q", code, errs)
 		}
 	})
 	t.Run("Delete", func(t *testing.T) {
-		c.must("tenant", "delete", "hill")
+		c.mustRun("", "tenant", "delete", "hill")
 		if _, err := os.Stat(list[1].File); !os.IsNotExist(err) {
 			t.Fatalf("file still there: %v", err)
 		}
-		code, _, _ := c.run("audit", "verify", "hill")
+		code, _, _ := c.run("", "audit", "verify", "hill")
 		if code == 0 {
 			t.Fatal("a deleted tenant verified")
 		}
 	})
 	t.Run("ErrUsage", func(t *testing.T) {
-		if code, _, _ := c.run("tenant", "frobnicate"); code != 2 {
+		if code, _, _ := c.run("", "tenant", "frobnicate"); code != 2 {
 			t.Fatalf("exit %d, want 2", code)
 		}
 		var out, errw bytes.Buffer
@@ -252,22 +162,22 @@ func TestTenantCommands(t *testing.T) {
 
 func TestRotateMasterCommand(t *testing.T) {
 	c := newCLI(t)
-	c.must("tenant", "create", "spin")
-	next := filepath.Join(c.dir, "keys", "next.key")
-	if out := c.must("keys", "rotate-master", "--new-key-file", next); !strings.Contains(out, "Re-wrapped 1 tenant keys") {
+	c.mustRun("", "tenant", "create", "spin")
+	next := filepath.Join(filepath.Dir(c.keyFile), "next.key")
+	if out := c.mustRun("", "keys", "rotate-master", "--new-key-file", next); !strings.Contains(out, "Re-wrapped 1 tenant keys") {
 		t.Fatalf("rotate: %s", out)
 	}
-	if code, _, _ := c.run("tenant", "list"); code != 1 {
+	if code, _, _ := c.run("", "tenant", "list"); code != 1 {
 		t.Fatal("the old key still opens the data dir")
 	}
-	c.key = next
-	c.must("audit", "verify", "spin")
+	c.keyFile = next
+	c.mustRun("", "audit", "verify", "spin")
 }
 
 func TestServeLocksDataDir(t *testing.T) {
 	c := newCLI(t)
-	c.serve()
-	code, _, errs := c.run("serve", "--dev", "--addr", "127.0.0.1:0")
+	c.serve("--dev", "--addr", "127.0.0.1:0")
+	code, _, errs := c.run("", "serve", "--dev", "--addr", "127.0.0.1:0")
 	if code != 1 || !strings.Contains(errs, "another Aura server is running") {
 		t.Fatalf("second server: exit %d, %q", code, errs)
 	}
@@ -275,14 +185,14 @@ func TestServeLocksDataDir(t *testing.T) {
 
 func TestDemoSeedsOnce(t *testing.T) {
 	c := newCLI(t)
-	if out := c.must("demo"); !strings.Contains(out, "Created the demo tenant") {
+	if out := c.mustRun("", "demo"); !strings.Contains(out, "Created the demo tenant") {
 		t.Fatalf("demo: %q", out)
 	}
-	if out := c.must("demo"); out != "" {
-		t.Fatalf("second demo run printed %q, want nothing", out)
+	if out := c.mustRun("", "demo"); strings.Contains(out, "Created") {
+		t.Fatalf("second demo run created something again: %q", out)
 	}
 	var list []struct{ ID string }
-	json.Unmarshal([]byte(c.must("tenant", "list", "--json")), &list)
+	json.Unmarshal([]byte(c.mustRun("", "tenant", "list", "--json")), &list)
 	raw, err := sql.Open("sqlite", "file:"+filepath.Join(c.data, "tenants", list[0].ID+".db")+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -293,5 +203,5 @@ func TestDemoSeedsOnce(t *testing.T) {
 	if props != 1 || rooms < 10 || res < 24 {
 		t.Fatalf("demo has %d properties, %d rooms, %d reservations", props, rooms, res)
 	}
-	c.must("audit", "verify", "demo")
+	c.mustRun("", "audit", "verify", "demo")
 }

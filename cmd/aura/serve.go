@@ -2,31 +2,93 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
+	"golang.org/x/crypto/acme"
+	"golang.org/x/crypto/acme/autocert"
 )
+
+// serveFlags are the flags of `aura serve`.
+type serveFlags struct {
+	addr, httpAddr        string
+	dev                   bool
+	tlsDomain             string
+	tlsCert, tlsKey       string
+	acmeEmail, acmeDir    string
+	acmeCAFile            string
+	baseURL               string
+	smtpAddr, smtpFrom    string
+	smtpUser              string
+	sessionIdle, sessionX time.Duration
+}
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("serve", "serve [flags]")
-	addr := fl.String("addr", "127.0.0.1:8080", "address to listen on")
-	dev := fl.Bool("dev", false, "development mode: plain HTTP, loopback addresses only")
+	var f serveFlags
+	fl.StringVar(&f.addr, "addr", "", "address to listen on (default 127.0.0.1:8080 with --dev, :443 with TLS)")
+	fl.StringVar(&f.httpAddr, "http-addr", "", "plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80 with TLS; \"off\" for none)")
+	fl.BoolVar(&f.dev, "dev", false, "development mode: plain HTTP, loopback addresses only, cookies without Secure")
+	fl.StringVar(&f.tlsDomain, "tls-domain", "", "obtain and renew certificates by ACME for these domains (comma-separated); the cache lives in DATA/acme")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain file (with --tls-key); re-read when it changes")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key file (with --tls-cert)")
+	fl.StringVar(&f.acmeEmail, "acme-email", os.Getenv("AURA_ACME_EMAIL"), "contact email given to the ACME certificate authority (env AURA_ACME_EMAIL)")
+	fl.StringVar(&f.acmeDir, "acme-directory", autocert.DefaultACMEDirectory, "ACME directory URL (change it only for a staging or test CA)")
+	fl.StringVar(&f.acmeCAFile, "acme-ca-file", "", "PEM roots to trust when talking to the ACME directory (for a test CA)")
+	fl.StringVar(&f.baseURL, "base-url", os.Getenv("AURA_BASE_URL"), "the address users reach Aura at, for links in emails (env AURA_BASE_URL; default from --tls-domain or --addr)")
+	fl.StringVar(&f.smtpAddr, "smtp-addr", os.Getenv("AURA_SMTP_ADDR"), "SMTP server host:port for invitation emails (env AURA_SMTP_ADDR); without it the inviter is shown the link")
+	fl.StringVar(&f.smtpFrom, "smtp-from", os.Getenv("AURA_SMTP_FROM"), "sender address of emails (env AURA_SMTP_FROM)")
+	fl.StringVar(&f.smtpUser, "smtp-user", os.Getenv("AURA_SMTP_USER"), "SMTP user (env AURA_SMTP_USER); the password is read from AURA_SMTP_PASSWORD")
+	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
+	fl.DurationVar(&f.sessionX, "session-max", 12*time.Hour, "sign a user out this long after sign-in, whatever they do")
 	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
 	}
-	if !*dev {
-		return fmt.Errorf("serving without TLS needs --dev (TLS comes with --tls-domain or --tls-cert/--tls-key)")
+	useACME, useCert := f.tlsDomain != "", f.tlsCert != "" || f.tlsKey != ""
+	switch {
+	case f.dev && (useACME || useCert):
+		return fmt.Errorf("--dev serves plain HTTP; leave out --tls-domain, --tls-cert and --tls-key")
+	case useACME && useCert:
+		return fmt.Errorf("use either --tls-domain (ACME) or --tls-cert/--tls-key, not both")
+	case useCert && (f.tlsCert == "" || f.tlsKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	case !f.dev && !useACME && !useCert:
+		return fmt.Errorf("serving needs TLS: give --tls-domain DOMAIN (certificates by ACME) or --tls-cert/--tls-key; plain HTTP only with --dev on loopback")
 	}
-	if err := loopbackOnly(*addr); err != nil {
+	if f.addr == "" {
+		f.addr = ":443"
+		if f.dev {
+			f.addr = "127.0.0.1:8080"
+		}
+	}
+	if f.httpAddr == "" && !f.dev {
+		f.httpAddr = ":80"
+	}
+	if f.dev {
+		if err := loopbackOnly(f.addr); err != nil {
+			return err
+		}
+	}
+	if f.sessionIdle <= 0 || f.sessionX <= 0 {
+		return fmt.Errorf("--session-idle and --session-max must be positive")
+	}
+	mail := server.MailConfig{Addr: f.smtpAddr, From: f.smtpFrom, User: f.smtpUser, Password: os.Getenv("AURA_SMTP_PASSWORD")}
+	if err := mail.Validate(); err != nil {
 		return err
 	}
 	// Check the key before touching the data directory at all.
@@ -48,25 +110,68 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := e.open(ctx, true); err != nil {
 		return err
 	}
-	srv := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: *dev})
-	ln, err := net.Listen("tcp", *addr)
+	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
+		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX)})
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+	var tlsCfg *tls.Config
+	var acmeManager *autocert.Manager
+	switch {
+	case useACME:
+		if acmeManager, err = f.autocertManager(e.dataDir); err != nil {
+			return err
+		}
+		tlsCfg = acmeManager.TLSConfig()
+	case useCert:
+		kp, err := newKeyPairLoader(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return err
+		}
+		tlsCfg = &tls.Config{GetCertificate: kp.get}
 	}
+	if tlsCfg != nil {
+		tlsCfg.MinVersion = tls.VersionTLS12
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	// Plain HTTP redirects to the port HTTPS actually listens on, and
+	// answers ACME http-01 challenges when certificates come by ACME.
+	var httpHandler http.Handler = redirectToHTTPS(ln.Addr().String())
+	if acmeManager != nil {
+		httpHandler = acmeManager.HTTPHandler(httpHandler)
+	}
+	hs := newHTTPServer(srv)
+	hs.ErrorLog = slog.NewLogLogger(e.logger.Handler(), slog.LevelWarn)
+	hs.TLSConfig = tlsCfg
+	servers := []*http.Server{hs}
+	errc := make(chan error, 2)
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
 	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs()}).Run(ctx)
-	fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go srv.Run(ctx, 30*time.Second)
+	if tlsCfg == nil {
+		fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
+		go func() { errc <- hs.Serve(ln) }()
+	} else {
+		fmt.Fprintf(e.io.Out, "Aura is listening on https://%s/\n", ln.Addr())
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+		if f.httpAddr != "off" {
+			hln, err := net.Listen("tcp", f.httpAddr)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			redirect := newHTTPServer(httpHandler)
+			redirect.ErrorLog = hs.ErrorLog
+			servers = append(servers, redirect)
+			fmt.Fprintf(e.io.Out, "Plain HTTP on http://%s/ redirects to HTTPS.\n", hln.Addr())
+			go func() { errc <- redirect.Serve(hln) }()
+		}
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -74,11 +179,160 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for _, s := range servers {
+		if err := s.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	e.logger.Info("stopped")
 	return nil
+}
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// baseURLOrDefault returns --base-url, or one derived from the TLS domain
+// or the listening address.
+func (f serveFlags) baseURLOrDefault() string {
+	switch {
+	case f.baseURL != "":
+		return f.baseURL
+	case f.tlsDomain != "":
+		return "https://" + strings.TrimSpace(strings.Split(f.tlsDomain, ",")[0]) + portSuffix(f.addr, "443")
+	case f.dev:
+		return "http://" + f.addr
+	}
+	return ""
+}
+
+func portSuffix(addr, def string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == def || port == "" || port == "0" {
+		return ""
+	}
+	return ":" + port
+}
+
+// autocertManager configures ACME certificates for the --tls-domain names,
+// cached in DATA/acme (mode 0700).
+func (f serveFlags) autocertManager(dataDir string) (*autocert.Manager, error) {
+	var domains []string
+	for _, d := range strings.Split(f.tlsDomain, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			domains = append(domains, d)
+		}
+	}
+	cache := filepath.Join(dataDir, "acme")
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return nil, err
+	}
+	m := &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		Cache:      autocert.DirCache(cache),
+		HostPolicy: hostPolicy(autocert.HostWhitelist(domains...)),
+		Email:      f.acmeEmail,
+	}
+	if f.acmeDir != autocert.DefaultACMEDirectory || f.acmeCAFile != "" {
+		client := &acme.Client{DirectoryURL: f.acmeDir}
+		if f.acmeCAFile != "" {
+			pem, err := os.ReadFile(f.acmeCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("read --acme-ca-file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--acme-ca-file %s holds no PEM certificate", f.acmeCAFile)
+			}
+			client.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		}
+		m.Client = client
+	}
+	return m, nil
+}
+
+// hostPolicy applies policy to a host without its port: autocert checks
+// the Host header of http-01 challenge requests as sent, which carries a
+// port when plain HTTP is not on port 80.
+func hostPolicy(policy autocert.HostPolicy) autocert.HostPolicy {
+	return func(ctx context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return policy(ctx, host)
+	}
+}
+
+// redirectToHTTPS answers plain HTTP with a permanent redirect to the same
+// host and path over HTTPS (on the TLS listener's port when it is not 443).
+func redirectToHTTPS(tlsAddr string) http.Handler {
+	suffix := portSuffix(tlsAddr, "443")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if host == "" || strings.ContainsAny(host, "/\\@") {
+			http.Error(w, "Use HTTPS.", http.StatusBadRequest)
+			return
+		}
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		http.Redirect(w, r, "https://"+host+suffix+r.URL.RequestURI(), http.StatusPermanentRedirect)
+	})
+}
+
+// keyPairLoader serves a certificate from files and re-reads them when
+// they change (a renewal by another tool), at most once a minute.
+type keyPairLoader struct {
+	certFile, keyFile string
+	mu                sync.Mutex
+	cert              *tls.Certificate
+	mod               time.Time
+	checked           time.Time
+}
+
+func newKeyPairLoader(certFile, keyFile string) (*keyPairLoader, error) {
+	l := &keyPairLoader{certFile: certFile, keyFile: keyFile}
+	if err := l.load(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *keyPairLoader) load() error {
+	c, err := tls.LoadX509KeyPair(l.certFile, l.keyFile)
+	if err != nil {
+		return fmt.Errorf("load --tls-cert %s / --tls-key %s: %w", l.certFile, l.keyFile, err)
+	}
+	fi, err := os.Stat(l.certFile)
+	if err != nil {
+		return err
+	}
+	l.cert, l.mod, l.checked = &c, fi.ModTime(), time.Now()
+	return nil
+}
+
+func (l *keyPairLoader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.checked) > time.Minute {
+		l.checked = time.Now()
+		if fi, err := os.Stat(l.certFile); err == nil && !fi.ModTime().Equal(l.mod) {
+			if err := l.load(); err != nil {
+				fmt.Fprintln(os.Stderr, "aura: keeping the previous certificate:", err)
+			}
+		}
+	}
+	return l.cert, nil
 }
 
 // loopbackOnly refuses a --dev address that is not a loopback address: plain

@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
+	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/tenant"
 )
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
-	const usage = "Usage: aura tenant create SLUG --name NAME | list [--json] | suspend SLUG | resume SLUG | delete SLUG"
+	const usage = "Usage: aura tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG"
 	if len(args) == 0 {
 		fmt.Fprintln(e.io.Err, usage)
 		return errUsage
@@ -41,8 +45,12 @@ func slugArg(e *env, fs *flag.FlagSet, args []string) (string, error) {
 }
 
 func tenantCreate(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("tenant create", "tenant create SLUG --name NAME")
+	fs := e.flagSet("tenant create", "tenant create SLUG --name NAME [--owner-email E [--owner-name N] [--owner-password-stdin]]")
 	name := fs.String("name", "", "the tenant's display name (required)")
+	ownerEmail := fs.String("owner-email", "", "create the tenant's first owner with this email")
+	ownerName := fs.String("owner-name", "", "the owner's name")
+	ownerPwStdin := fs.Bool("owner-password-stdin", false, "read the owner's password from standard input; without it an invitation link is printed")
+	baseURL := fs.String("base-url", os.Getenv("AURA_BASE_URL"), "the address users reach Aura at, for the invitation link (env AURA_BASE_URL)")
 	slug, err := slugArg(e, fs, args)
 	if err != nil {
 		return err
@@ -50,14 +58,57 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 	if *name == "" {
 		*name = slug
 	}
+	if *ownerPwStdin && *ownerEmail == "" {
+		return fmt.Errorf("--owner-password-stdin needs --owner-email")
+	}
+	var password string
+	if *ownerPwStdin {
+		if password, err = readPassword(e.io.In); err != nil {
+			return err
+		}
+		if err := credential.ValidatePassword(password, *ownerEmail); err != nil {
+			return err
+		}
+	}
+	if *ownerEmail != "" {
+		if _, err := tenant.NormalizeEmail(*ownerEmail); err != nil {
+			return err
+		}
+	}
 	if err := e.open(ctx, true); err != nil {
 		return err
 	}
+	ctx = cliActor(ctx, "tenant create")
 	t, err := e.control.CreateTenant(ctx, slug, *name)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.io.Out, "Created tenant %s (%s), file %s\n", t.Slug, t.ID, e.control.TenantPath(t.ID))
+	if *ownerEmail == "" {
+		return nil
+	}
+	db, err := e.router.Acquire(ctx, t.Slug)
+	if err != nil {
+		return err
+	}
+	defer db.Release()
+	if password != "" {
+		h, err := e.hasher(ctx)
+		if err != nil {
+			return err
+		}
+		u, err := db.CreateUser(ctx, h, tenant.NewUser{Email: *ownerEmail, Name: *ownerName, Role: tenant.RoleOwner, Password: password})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.io.Out, "Created the owner %s (%s); sign in at %s/%s/login\n", u.Email, u.ID, defaultBaseURL(*baseURL), t.Slug)
+		return nil
+	}
+	u, token, err := db.InviteUser(ctx, tenant.NewUser{Email: *ownerEmail, Name: *ownerName, Role: tenant.RoleOwner})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.io.Out, "Invited the owner %s (%s). Send them this link (it works once, for 7 days):\n%s\n", u.Email, u.ID, server.InviteURL(defaultBaseURL(*baseURL), t.Slug, token))
 	return nil
 }
 

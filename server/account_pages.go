@@ -1,0 +1,376 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/tenant"
+	"rsc.io/qr"
+)
+
+type accountData struct {
+	Required      bool
+	RecoveryLeft  int
+	Enrol         *enrolment
+	RecoveryCodes []string
+	Permissions   []tenant.Permission
+}
+
+// enrolment is a TOTP secret being set up: the QR code, the otpauth URI
+// and the secret for typing in.
+type enrolment struct {
+	URI    string
+	Secret string
+	QR     template.HTML
+}
+
+func (s *Server) accountPageFor(w http.ResponseWriter, r *http.Request, c *call) (*page, *accountData, error) {
+	if c.imp != nil {
+		return nil, nil, errStaffNoAccount
+	}
+	d := &accountData{Permissions: tenant.RolePermissions(c.user.Role)}
+	var err error
+	if d.Required, err = c.db.Require2FA(r.Context()); err != nil {
+		return nil, nil, err
+	}
+	if c.user.TOTPEnabled {
+		if d.RecoveryLeft, err = c.db.RecoveryCodesLeft(r.Context(), c.user.ID); err != nil {
+			return nil, nil, err
+		}
+	} else if secret, err := c.db.PendingTOTP(r.Context(), c.user.ID); err == nil {
+		d.Enrol = s.enrolmentFor(c, secret)
+	}
+	p := s.tenantPage(w, r, c, "Account & security", "account")
+	p.Data = d
+	return p, d, nil
+}
+
+func (s *Server) enrolmentFor(c *call, secret []byte) *enrolment {
+	uri := credential.TOTPURI("Aura "+c.tenant.Name, c.user.Email, secret)
+	enc := credential.EncodeTOTPSecret(secret)
+	var groups []string
+	for i := 0; i < len(enc); i += 4 {
+		groups = append(groups, enc[i:min(i+4, len(enc))])
+	}
+	return &enrolment{URI: uri, Secret: strings.Join(groups, " "), QR: qrSVG(uri)}
+}
+
+// qrSVG draws a QR code of text as an inline SVG (no script, no data URI).
+func qrSVG(text string) template.HTML {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return ""
+	}
+	n := code.Size
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="-4 -4 %d %d" role="img" aria-label="QR code for your authenticator app"><rect x="-4" y="-4" width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n+8, n+8, n+8, n+8)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if code.Black(x, y) {
+				fmt.Fprintf(&b, "M%d %dh1v1h-1z", x, y)
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	// The markup is built here from booleans only; nothing user-supplied.
+	return template.HTML(b.String())
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, _, err := s.accountPageFor(w, r, c)
+	if err != nil {
+		return err
+	}
+	s.renderPage(w, r, http.StatusOK, "account", p)
+	return nil
+}
+
+func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	next := r.PostForm.Get("new_password")
+	var err error
+	if next != r.PostForm.Get("new_password_again") {
+		err = aura.Invalid("The two new passwords differ.", aura.FieldError{Field: "new_password_again", Message: "does not match the new password"})
+	} else {
+		err = c.db.ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p, _, perr := s.accountPageFor(w, r, c)
+		if perr != nil {
+			return perr
+		}
+		p.withFormError(err)
+		s.renderPage(w, r, http.StatusBadRequest, "account", p)
+		return nil
+	}
+	s.setFlash(w, "ok", "Your password is changed. Your other sessions were signed out.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) twoFactorStart(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	if _, err := c.db.BeginTOTP(r.Context(), c.user.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account#two-factor", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	codes, err := c.db.ConfirmTOTP(r.Context(), c.user.ID, r.PostForm.Get("code"))
+	p, d, perr := s.accountPageFor(w, r, c)
+	if perr != nil {
+		return perr
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.withFormError(err)
+		s.renderPage(w, r, http.StatusBadRequest, "account", p)
+		return nil
+	}
+	// Turning on a second factor is a privilege change: a new session id.
+	fresh, secret, err := c.db.RotateSession(r.Context(), c.session.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.setCookie(w, cookieSession, tenantPath(c.tenant.Slug), sessionCookie{T: c.tenant.ID, S: secret}, 0); err != nil {
+		return err
+	}
+	c.session = fresh
+	c.user.TOTPEnabled = true
+	p.User.TOTPEnabled = true
+	d.Enrol, d.RecoveryCodes, d.RecoveryLeft = nil, codes, len(codes)
+	p.Flash = &flash{Kind: "ok", Message: "Two-factor authentication is on. Keep your recovery codes somewhere safe."}
+	s.renderPage(w, r, http.StatusOK, "account", p)
+	return nil
+}
+
+func (s *Server) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	if err := c.db.DisableTOTP(r.Context(), c.user.ID, r.PostForm.Get("code")); err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p, _, perr := s.accountPageFor(w, r, c)
+		if perr != nil {
+			return perr
+		}
+		p.withFormError(err)
+		s.renderPage(w, r, http.StatusBadRequest, "account", p)
+		return nil
+	}
+	s.setFlash(w, "ok", "Two-factor authentication is off.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
+	return nil
+}
+
+type sessionsData struct {
+	Sessions  []sessionView
+	CurrentID string
+}
+
+type sessionView struct {
+	tenant.Session
+	Device  string
+	Current bool
+}
+
+// deviceOf names a browser and system from a user agent, roughly.
+func deviceOf(ua string) string {
+	browser := "Browser"
+	for _, b := range []struct{ needle, name string }{{"Edg/", "Edge"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"}, {"Go-http-client", "Go client"}} {
+		if strings.Contains(ua, b.needle) {
+			browser = b.name
+			break
+		}
+	}
+	system := ""
+	for _, o := range []struct{ needle, name string }{{"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Android", "Android"}, {"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"}} {
+		if strings.Contains(ua, o.needle) {
+			system = o.name
+			break
+		}
+	}
+	if system == "" {
+		return browser
+	}
+	return browser + " on " + system
+}
+
+func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	ss, err := c.db.Sessions(r.Context(), c.user.ID)
+	if err != nil {
+		return err
+	}
+	d := sessionsData{CurrentID: c.session.ID}
+	for _, se := range ss {
+		d.Sessions = append(d.Sessions, sessionView{Session: se, Device: deviceOf(se.UserAgent), Current: se.ID == c.session.ID})
+	}
+	p := s.tenantPage(w, r, c, "Sessions", "sessions")
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "sessions", p)
+	return nil
+}
+
+func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	id := c.params.ByName("id")
+	if err := c.db.RevokeSession(r.Context(), c.user.ID, id); err != nil {
+		return err
+	}
+	if id == c.session.ID {
+		s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
+		s.setFlash(w, "ok", "You are signed out.")
+		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"login", http.StatusSeeOther)
+		return nil
+	}
+	s.setFlash(w, "ok", "That session is signed out.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"sessions", http.StatusSeeOther)
+	return nil
+}
+
+type tokensData struct {
+	Tokens   []tokenView
+	Scopes   []tenant.PermissionRow
+	CanWrite bool
+	NewToken string
+	NewName  string
+	All      bool
+	Now      time.Time
+}
+
+type tokenView struct {
+	tenant.APIToken
+	Owner  string
+	Active bool
+}
+
+func (s *Server) tokensPageData(r *http.Request, c *call) (*tokensData, error) {
+	ctx := r.Context()
+	ts, err := c.db.Tokens(ctx, c.user.ID) // staff (no user id) see every user's tokens
+	if err != nil {
+		return nil, err
+	}
+	labels, err := c.db.UserLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	d := &tokensData{CanWrite: c.can(tenant.PermTokensWrite) && c.imp == nil, All: c.imp != nil, Now: now}
+	for _, t := range ts {
+		d.Tokens = append(d.Tokens, tokenView{APIToken: t, Owner: labels[t.UserID], Active: t.Active(now)})
+	}
+	for _, row := range tenant.PermissionTable {
+		if c.can(row.Permission) {
+			d.Scopes = append(d.Scopes, row)
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.tokensPageData(r, c)
+	if err != nil {
+		return err
+	}
+	p := s.tenantPage(w, r, c, "API tokens", "tokens")
+	p.Form.Set("expires", "90")
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "tokens", p)
+	return nil
+}
+
+// expiryFromDays turns the expiry choice of a form ("30", "90", "365",
+// "never") into an instant.
+func expiryFromDays(now time.Time, v string) (time.Time, error) {
+	switch v {
+	case "never":
+		return time.Time{}, nil
+	case "7", "30", "90", "365":
+		var days int
+		fmt.Sscan(v, &days)
+		return now.AddDate(0, 0, days), nil
+	}
+	return time.Time{}, aura.Invalid("Choose when the token expires.", aura.FieldError{Field: "expires", Message: "choose an expiry"})
+}
+
+func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if c.imp != nil {
+		return errStaffNoAccount
+	}
+	var scopes []tenant.Permission
+	for _, v := range r.PostForm["scopes"] {
+		scopes = append(scopes, tenant.Permission(v))
+	}
+	expires, err := expiryFromDays(s.cfg.Now(), r.PostForm.Get("expires"))
+	var text string
+	if err == nil {
+		_, text, err = c.db.CreateToken(r.Context(), c.user.ID, r.PostForm.Get("name"), scopes, expires)
+	}
+	d, derr := s.tokensPageData(r, c)
+	if derr != nil {
+		return derr
+	}
+	p := s.tenantPage(w, r, c, "API tokens", "tokens")
+	p.Data = d
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.withFormError(err)
+		p.Form = r.PostForm
+		s.renderPage(w, r, http.StatusBadRequest, "tokens", p)
+		return nil
+	}
+	d.NewToken, d.NewName = text, r.PostForm.Get("name")
+	p.Form.Set("expires", "90")
+	s.renderPage(w, r, http.StatusOK, "tokens", p)
+	return nil
+}
+
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := c.db.RevokeToken(r.Context(), c.user.ID, c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, "ok", "The token “"+t.Name+"” is revoked; it stops working at once.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"tokens", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,322 @@
+package server
+
+import (
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+)
+
+// auditView is one audit row as the audit pages show it.
+type auditView struct {
+	Seq           int64
+	At            time.Time
+	Source        string // the tenant slug, or "platform" (platform audit page)
+	ActorKind     string
+	Actor         string
+	Impersonation string
+	Action        string
+	EntityType    string
+	EntityID      string
+	Changes       []change
+	RequestID     string
+	IP            string
+}
+
+type change struct {
+	Field  string
+	Before string
+	After  string
+}
+
+type option struct {
+	Value string
+	Label string
+}
+
+// auditFilter is a filter read from the query string of an audit page.
+type auditFilter struct {
+	audit.Filter
+	Query url.Values // the filter as given, to fill the form and build links
+}
+
+const auditPageSize = 50
+
+// parseAuditFilter reads actor, action, from, to (dates, inclusive) and a
+// cursor from q. It returns EINVALID naming a bad field.
+func parseAuditFilter(q url.Values) (auditFilter, error) {
+	f := auditFilter{Query: url.Values{}}
+	for _, k := range []string{"actor", "action", "from", "to", "source"} {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			f.Query.Set(k, v)
+		}
+	}
+	f.ActorID, f.Action = f.Query.Get("actor"), f.Query.Get("action")
+	if len(f.Action) > 100 || len(f.ActorID) > 100 {
+		return f, aura.Invalid("The filter is too long.", aura.FieldError{Field: "action", Message: "at most 100 characters"})
+	}
+	for _, k := range []string{"from", "to"} {
+		v := f.Query.Get(k)
+		if v == "" {
+			continue
+		}
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return f, aura.Invalid("Dates are written YYYY-MM-DD.", aura.FieldError{Field: k, Message: "use YYYY-MM-DD"})
+		}
+		if k == "from" {
+			f.From = d.Format(audit.TimeFormat)
+		} else {
+			f.To = d.AddDate(0, 0, 1).Format(audit.TimeFormat)
+		}
+	}
+	if c := q.Get("cursor"); c != "" {
+		at, seq, ok := strings.Cut(c, "|")
+		n, err := strconv.ParseInt(strings.SplitN(seq, "|", 2)[0], 10, 64)
+		if !ok || err != nil || len(at) != len(audit.TimeFormat) {
+			return f, aura.Invalid("The page cursor is not valid; start from the first page.", aura.FieldError{Field: "cursor", Message: "not valid"})
+		}
+		f.BeforeAt, f.BeforeSeq = at, n
+		f.Query.Set("cursor", c)
+	}
+	f.Limit = auditPageSize
+	return f, nil
+}
+
+// changesOf compares the before and after JSON of a row field by field.
+func changesOf(before, after string) []change {
+	var b, a map[string]any
+	json.Unmarshal([]byte(before), &b)
+	json.Unmarshal([]byte(after), &a)
+	keys := map[string]bool{}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range a {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []change
+	for _, k := range names {
+		bv, bok := b[k]
+		av, aok := a[k]
+		bs, as := showValue(bv, bok), showValue(av, aok)
+		if bok && aok && bs == as {
+			continue
+		}
+		out = append(out, change{Field: k, Before: bs, After: as})
+	}
+	return out
+}
+
+func showValue(v any, ok bool) string {
+	if !ok || v == nil {
+		return ""
+	}
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+		if strings.HasPrefix(s, "sealed:v1:") {
+			s = "(sealed)"
+		}
+	default:
+		b, _ := json.Marshal(x)
+		s = string(b)
+	}
+	if len(s) > 160 {
+		s = s[:157] + "…"
+	}
+	return s
+}
+
+// actorLabel names an actor for people.
+func actorLabel(kind, id, name string, users, staff map[string]string) string {
+	switch kind {
+	case aura.ActorUser:
+		if id == "anonymous" {
+			return "Not signed in"
+		}
+		if l, ok := users[id]; ok {
+			return l
+		}
+	case aura.ActorToken:
+		owner := users[name]
+		if owner == "" {
+			owner = name
+		}
+		return "API token " + id + " of " + owner
+	case aura.ActorStaff:
+		if l, ok := staff[id]; ok {
+			return "Aura staff " + l
+		}
+		return "Aura staff " + id
+	case aura.ActorSystem:
+		return "System (" + id + ")"
+	}
+	return kind + ":" + id
+}
+
+func viewOf(r audit.Row, source string, users, staff map[string]string) auditView {
+	at, _ := time.Parse(audit.TimeFormat, r.At)
+	return auditView{Seq: r.Seq, At: at, Source: source, ActorKind: r.ActorKind, Actor: actorLabel(r.ActorKind, r.ActorID, r.ActorName, users, staff),
+		Impersonation: r.Impersonation, Action: r.Action, EntityType: r.EntityType, EntityID: r.EntityID,
+		Changes: changesOf(r.Before.String, r.After.String), RequestID: r.RequestID, IP: r.IP}
+}
+
+func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([]auditView, error) {
+	users, err := c.db.UserLabels(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	staff, err := s.cfg.Platform.StaffLabels(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]auditView, len(rows))
+	for i, row := range rows {
+		out[i] = viewOf(row, c.tenant.Slug, users, staff)
+	}
+	return out, nil
+}
+
+type auditData struct {
+	Rows      []auditView
+	Actors    []option
+	Sources   []option
+	Next      string
+	First     string
+	ExportURL string
+}
+
+func cursorOf(v auditView, source string) string {
+	c := v.At.UTC().Format(audit.TimeFormat) + "|" + strconv.FormatInt(v.Seq, 10)
+	if source != "" {
+		c += "|" + source
+	}
+	return c
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.tenantPage(w, r, c, "Audit log", "audit")
+	d := &auditData{}
+	p.Data = d
+	base := tenantPath(c.tenant.Slug) + "audit"
+	d.First = base
+	users, err := c.db.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		d.Actors = append(d.Actors, option{Value: u.ID, Label: u.Label()})
+	}
+	f, err := parseAuditFilter(r.URL.Query())
+	p.Form = f.Query
+	if err != nil {
+		p.withFormError(err)
+		s.renderPage(w, r, http.StatusBadRequest, "audit", p)
+		return nil
+	}
+	f.Limit = auditPageSize + 1
+	f.BySeq = true
+	rows, err := c.db.AuditLog(r.Context(), f.Filter)
+	if err != nil {
+		return err
+	}
+	if d.Rows, err = s.tenantAuditViews(r, c, rows); err != nil {
+		return err
+	}
+	if len(d.Rows) > auditPageSize {
+		d.Rows = d.Rows[:auditPageSize]
+		q := cloneValues(f.Query)
+		q.Set("cursor", cursorOf(d.Rows[len(d.Rows)-1], ""))
+		d.Next = base + "?" + q.Encode()
+	}
+	q := cloneValues(f.Query)
+	q.Del("cursor")
+	d.ExportURL = base + "/export?" + q.Encode()
+	s.renderPage(w, r, http.StatusOK, "audit", p)
+	return nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// auditExportMax bounds one CSV export.
+const auditExportMax = 100_000
+
+// csvSafe stops a spreadsheet from running a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	f, err := parseAuditFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f.BeforeAt, f.BeforeSeq, f.BySeq = "", 0, true
+	users, err := c.db.UserLabels(ctx)
+	if err != nil {
+		return err
+	}
+	staff, err := s.cfg.Platform.StaffLabels(ctx)
+	if err != nil {
+		return err
+	}
+	var all []audit.Row
+	for len(all) < auditExportMax {
+		f.Limit = 1000
+		rows, err := c.db.AuditLog(ctx, f.Filter)
+		if err != nil {
+			return err
+		}
+		all = append(all, rows...)
+		if len(rows) < f.Limit {
+			break
+		}
+		f.BeforeSeq = rows[len(rows)-1].Seq
+	}
+	if err := c.db.RecordAuditExport(ctx, f.Filter, len(all)); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s-%s.csv"`, c.tenant.Slug, s.cfg.Now().UTC().Format("20060102-150405")))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"seq", "epoch", "at", "actor_kind", "actor_id", "actor", "impersonation", "action", "entity_type", "entity_id",
+		"before", "after", "request_id", "ip", "user_agent", "hash"})
+	for _, row := range all {
+		rec := []string{strconv.FormatInt(row.Seq, 10), strconv.FormatInt(row.Epoch, 10), row.At, row.ActorKind, row.ActorID,
+			actorLabel(row.ActorKind, row.ActorID, row.ActorName, users, staff), row.Impersonation, row.Action, row.EntityType, row.EntityID,
+			row.Before.String, row.After.String, row.RequestID, row.IP, row.UserAgent, hex.EncodeToString(row.Hash)}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}

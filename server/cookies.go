@@ -1,0 +1,87 @@
+package server
+
+import (
+	"net/http"
+)
+
+// Cookie names. Each is scoped by Path: tenant cookies to /{slug}/, the
+// staff cookie to /platform/, so a browser never sends one tree's
+// credentials to the other.
+const (
+	cookieSession = "aura_session" // a tenant session: {tenant id, session secret}
+	cookieLogin   = "aura_login"   // a sign-in waiting for its second factor: {tenant id, user id, time}
+	cookieImp     = "aura_imp"     // an impersonation: {tenant id, impersonation id, secret}
+	cookieStaff   = "aura_staff"   // a staff session: {secret}
+	cookieFlash   = "aura_flash"   // a one-time message for the next page
+)
+
+type sessionCookie struct {
+	T string `json:"t"` // tenant id
+	S string `json:"s"` // session secret
+}
+
+type loginCookie struct {
+	T  string `json:"t"`
+	U  string `json:"u"`
+	At int64  `json:"at"`
+}
+
+type impCookie struct {
+	T string `json:"t"`
+	I string `json:"i"`
+	S string `json:"s"`
+}
+
+type staffCookie struct {
+	S string `json:"s"`
+}
+
+type flash struct {
+	Kind    string `json:"k"` // "ok" or "error"
+	Message string `json:"m"`
+}
+
+// setCookie writes an encrypted, authenticated cookie (gorilla/securecookie)
+// with HttpOnly, SameSite=Lax and, except in --dev on loopback, Secure.
+// maxAge 0 makes a browser-session cookie.
+func (s *Server) setCookie(w http.ResponseWriter, name, path string, v any, maxAge int) error {
+	enc, err := s.cookies.Encode(name, v)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: enc, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: !s.cfg.Dev, SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+// readCookie decodes the named cookie into dst; it reports false when the
+// cookie is absent, forged, tampered with or too old.
+func (s *Server) readCookie(r *http.Request, name string, dst any) bool {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return false
+	}
+	return s.cookies.Decode(name, c.Value, dst) == nil
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter, name, path string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1,
+		HttpOnly: true, Secure: !s.cfg.Dev, SameSite: http.SameSiteLaxMode})
+}
+
+// setFlash leaves a message for the next page the browser shows.
+func (s *Server) setFlash(w http.ResponseWriter, kind, msg string) {
+	s.setCookie(w, cookieFlash, "/", flash{Kind: kind, Message: msg}, 60)
+}
+
+// takeFlash reads and clears the pending message, if any.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
+	var f flash
+	if !s.readCookie(r, cookieFlash, &f) {
+		return nil
+	}
+	s.clearCookie(w, cookieFlash, "/")
+	return &f
+}
+
+func tenantPath(slug string) string { return "/" + slug + "/" }

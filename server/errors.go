@@ -1,0 +1,102 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/aurapms/aura"
+)
+
+// statusByCode is the one table mapping Aura error codes to HTTP statuses.
+var statusByCode = map[string]int{
+	aura.EINVALID:        http.StatusBadRequest,
+	aura.EUNAUTHORIZED:   http.StatusUnauthorized,
+	aura.EFORBIDDEN:      http.StatusForbidden,
+	aura.ENOTFOUND:       http.StatusNotFound,
+	aura.ECONFLICT:       http.StatusConflict,
+	aura.EPRECONDITION:   http.StatusPreconditionFailed,
+	aura.ETOOLARGE:       http.StatusRequestEntityTooLarge,
+	aura.ETOOMANY:        http.StatusTooManyRequests,
+	aura.EINTERNAL:       http.StatusInternalServerError,
+	aura.ENOTIMPLEMENTED: http.StatusNotImplemented,
+	aura.EUNAVAILABLE:    http.StatusServiceUnavailable,
+}
+
+// titleByCode is the short, fixed title of each code (problem details'
+// "title" and the heading of the HTML error page).
+var titleByCode = map[string]string{
+	aura.EINVALID:        "The request is not valid",
+	aura.EUNAUTHORIZED:   "Sign-in required",
+	aura.EFORBIDDEN:      "Not allowed",
+	aura.ENOTFOUND:       "Not found",
+	aura.ECONFLICT:       "Conflict",
+	aura.EPRECONDITION:   "Changed meanwhile",
+	aura.ETOOLARGE:       "Too large",
+	aura.ETOOMANY:        "Too many attempts",
+	aura.EINTERNAL:       "Something went wrong",
+	aura.ENOTIMPLEMENTED: "Not available",
+	aura.EUNAVAILABLE:    "Temporarily unavailable",
+}
+
+// StatusOf returns the HTTP status of err by the status table.
+func StatusOf(err error) int {
+	if s, ok := statusByCode[aura.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// retryAfter is carried by throttle errors so the response can say when to retry.
+type retryAfter struct {
+	err     *aura.Error
+	seconds int
+}
+
+func (e retryAfter) Error() string { return e.err.Error() }
+func (e retryAfter) Unwrap() error { return e.err }
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type   string            `json:"type"`
+	Title  string            `json:"title"`
+	Status int               `json:"status"`
+	Detail string            `json:"detail"`
+	Errors []aura.FieldError `json:"errors,omitempty"`
+}
+
+// renderError writes err as problem+json (api) or as the HTML error page.
+// Internal errors are logged with the request id and shown only as a
+// generic message.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, api bool, err error) {
+	code := aura.ErrorCode(err)
+	status := StatusOf(err)
+	msg := aura.ErrorMessage(err)
+	if code == aura.EINTERNAL {
+		s.logger(r).Error("internal error", "err", err)
+		msg = "An internal error occurred. Quote reference " + state(r).id + " when you report it."
+	}
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(ra.seconds))
+	}
+	if status == http.StatusUnauthorized && api {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="aura"`)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if api {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(Problem{Type: "https://aurapms.io/problems/" + code, Title: titleByCode[code],
+			Status: status, Detail: msg, Errors: aura.ErrorFields(err)})
+		return
+	}
+	s.renderPage(w, r, status, "error", &page{Title: titleByCode[code], Data: errorPage{Status: status, Title: titleByCode[code], Message: msg}})
+}
+
+type errorPage struct {
+	Status  int
+	Title   string
+	Message string
+}

@@ -1,0 +1,326 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/tenant"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds every page template, each parsed with the one layout at
+// start-up, and the versions of the static files.
+type pages struct {
+	tmpl    map[string]*template.Template
+	static  map[string][]byte
+	version map[string]string
+}
+
+func (p *pages) has(name string) bool { _, ok := p.tmpl[name]; return ok }
+
+// loadPages parses templates/layout.html with each other template; it
+// fails on any template that does not parse, so a broken page stops the
+// server at start-up, not at the first click.
+func loadPages() (*pages, error) {
+	p := &pages{tmpl: map[string]*template.Template{}, static: map[string][]byte{}, version: map[string]string{}}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(name, "static/")
+		sum := sha256.Sum256(b)
+		p.static[rel], p.version[rel] = b, hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"static": func(name string) (string, error) {
+			v, ok := p.version[name]
+			if !ok {
+				return "", fmt.Errorf("no static file %q", name)
+			}
+			return "/static/" + name + "?v=" + v, nil
+		},
+		"when":      fmtWhen,
+		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"roleLabel": tenant.RoleLabel,
+		"roles":     func() []string { return tenant.Roles },
+		"perms":     func() []tenant.PermissionRow { return tenant.PermissionTable },
+		"rolePerms": tenant.RolePermissions,
+		"lower":     strings.ToLower,
+		"join":      func(sep string, v any) string { return joinAny(sep, v) },
+		"contains":  func(list []tenant.Permission, p tenant.Permission) bool { return containsPerm(list, p) },
+		"add":       func(a, b int) int { return a + b },
+		"chosen": func(list []string, p tenant.Permission) bool {
+			for _, v := range list {
+				if v == string(p) {
+					return true
+				}
+			}
+			return false
+		},
+		"field": func(p *page, name, label, typ, auto, hint string) fieldSpec {
+			return fieldSpec{P: p, Name: name, Label: label, Type: typ, Auto: auto, Hint: hint}
+		},
+		"initial": func(s string) string {
+			for _, r := range s {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("server: parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("server: parse page %s: %w", n, err)
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("server: page %s defines no \"content\" template", n)
+		}
+		p.tmpl[base] = t
+	}
+	for _, need := range []string{"error", "home"} {
+		if !p.has(need) {
+			return nil, fmt.Errorf("server: the %q page template is missing", need)
+		}
+	}
+	return p, nil
+}
+
+func joinAny(sep string, v any) string {
+	switch l := v.(type) {
+	case []tenant.Permission:
+		s := make([]string, len(l))
+		for i, p := range l {
+			s[i] = string(p)
+		}
+		return strings.Join(s, sep)
+	case []string:
+		return strings.Join(l, sep)
+	}
+	return fmt.Sprint(v)
+}
+
+func containsPerm(list []tenant.Permission, p tenant.Permission) bool {
+	for _, x := range list {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// fmtWhen shows an instant for operators: "2 May 2026, 09:05 UTC"; zero is "—".
+func fmtWhen(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+// fieldSpec describes one labelled input for the "input" template.
+type fieldSpec struct {
+	P                             *page
+	Name, Label, Type, Auto, Hint string
+}
+
+// navItem is one entry of the left navigation.
+type navItem struct {
+	Key   string
+	Label string
+	Href  string
+	Group string
+}
+
+// page is everything a page template sees.
+type page struct {
+	Title        string
+	Chrome       bool // the app layout (top bar and navigation) rather than a bare card
+	Platform     bool // the /platform staff area
+	Slug         string
+	TenantName   string
+	User         *tenant.User
+	Staff        *platform.Staff
+	Imp          *platform.Impersonation
+	StaffEmail   string
+	Nav          []navItem
+	Active       string
+	Flash        *flash
+	Error        string
+	Errors       map[string]string
+	Form         url.Values
+	IdemKey      string
+	BusinessDate string
+	RequestID    string
+	Data         any
+}
+
+// Err returns the inline error of a form field.
+func (p *page) Err(field string) string { return p.Errors[field] }
+
+// Val returns the submitted value of a form field, to fill the form again.
+func (p *page) Val(field string) string { return p.Form.Get(field) }
+
+// Who is how the top bar names the signed-in person.
+func (p *page) Who() string {
+	switch {
+	case p.Imp != nil:
+		return p.StaffEmail + " (Aura staff)"
+	case p.User != nil && p.User.Name != "":
+		return p.User.Name
+	case p.User != nil:
+		return p.User.Email
+	case p.Staff != nil:
+		return p.Staff.Email
+	}
+	return ""
+}
+
+// withFormError puts err on the page: field errors inline, the message on
+// top. Errors other than EINVALID are returned for the error page.
+func (p *page) withFormError(err error) error {
+	p.Error = aura.ErrorMessage(err)
+	p.Errors = map[string]string{}
+	for _, f := range aura.ErrorFields(err) {
+		p.Errors[f.Field] = f.Message
+	}
+	return nil
+}
+
+// tenantPage starts a page of the tenant area for the call, with the
+// navigation the caller's permissions allow.
+func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, title, active string) *page {
+	p := &page{Title: title, Chrome: true, Slug: c.tenant.Slug, TenantName: c.tenant.Name, Active: active,
+		Flash: s.takeFlash(w, r), IdemKey: credential.RandomString(22), Form: url.Values{}, Errors: map[string]string{},
+		BusinessDate: s.cfg.Now().UTC().Format("Mon 2 Jan 2006")}
+	if c.user.ID != "" {
+		u := c.user
+		p.User = &u
+	}
+	if c.imp != nil {
+		p.Imp, p.StaffEmail = c.imp, c.staff.Email
+	}
+	base := tenantPath(c.tenant.Slug)
+	p.Nav = append(p.Nav, navItem{Key: "dashboard", Label: "Dashboard", Href: base})
+	// Calendar, Reservations, Front desk, Guests, Housekeeping, Rates and
+	// Reports join here as their features land.
+	if c.can(tenant.PermUsersRead) {
+		p.Nav = append(p.Nav, navItem{Key: "users", Label: "Users", Href: base + "users", Group: "Settings"})
+	}
+	if c.can(tenant.PermTokensRead) {
+		p.Nav = append(p.Nav, navItem{Key: "tokens", Label: "API tokens", Href: base + "tokens", Group: "Settings"})
+	}
+	if c.can(tenant.PermAuditRead) {
+		p.Nav = append(p.Nav, navItem{Key: "audit", Label: "Audit log", Href: base + "audit", Group: "Settings"})
+	}
+	return p
+}
+
+// platformPage starts a page of the staff area.
+func (s *Server) platformPage(w http.ResponseWriter, r *http.Request, c *call, title, active string) *page {
+	p := &page{Title: title, Chrome: true, Platform: true, TenantName: "Aura platform", Active: active,
+		Flash: s.takeFlash(w, r), IdemKey: credential.RandomString(22), Form: url.Values{}, Errors: map[string]string{}}
+	if c.staff.ID != "" {
+		st := c.staff
+		p.Staff = &st
+	}
+	p.Nav = []navItem{{Key: "tenants", Label: "Tenants", Href: "/platform/tenants"}, {Key: "audit", Label: "Audit", Href: "/platform/audit"}}
+	return p
+}
+
+// barePage starts a page without the app chrome (sign-in, errors).
+func (s *Server) barePage(w http.ResponseWriter, r *http.Request, title string) *page {
+	return &page{Title: title, Flash: s.takeFlash(w, r), IdemKey: credential.RandomString(22), Form: url.Values{}, Errors: map[string]string{}}
+}
+
+// renderPage executes a page into a buffer and writes it with status, so
+// a template failure becomes a clean error page, never half a page.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	t, ok := s.pages.tmpl[name]
+	if !ok {
+		s.logger(r).Error("missing page template", "page", name)
+		t, status = s.pages.tmpl["error"], http.StatusInternalServerError
+		p = &page{Title: "Something went wrong", Data: errorPage{Status: status, Title: "Something went wrong", Message: "An internal error occurred."}}
+	}
+	p.RequestID = state(r).id
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		s.logger(r).Error("render page", "page", name, "err", err)
+		buf.Reset()
+		status = http.StatusInternalServerError
+		s.pages.tmpl["error"].ExecuteTemplate(&buf, "layout.html", &page{Title: "Something went wrong", RequestID: p.RequestID,
+			Data: errorPage{Status: status, Title: "Something went wrong", Message: "An internal error occurred. Quote reference " + p.RequestID + "."}})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// static serves the embedded assets; versioned URLs are cached for a year.
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	b, ok := s.pages.static[name]
+	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		s.renderError(w, r, false, errNotFound)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	if r.URL.Query().Get("v") == s.pages.version[name] {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Write(b)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.renderError(w, r, false, errNotFound)
+		return
+	}
+	s.renderPage(w, r, http.StatusOK, "home", s.barePage(w, r, "Aura"))
+}

@@ -1,0 +1,430 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/tenant"
+)
+
+func (s *Server) platformHome(w http.ResponseWriter, r *http.Request, c *call) error {
+	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) staffLoginPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	var sc staffCookie
+	if s.readCookie(r, cookieStaff, &sc) {
+		if _, _, err := s.cfg.Platform.StaffSessionBySecret(r.Context(), sc.S, s.cfg.StaffSessions); err == nil {
+			http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+			return nil
+		}
+	}
+	p := s.barePage(w, r, "Staff sign-in")
+	p.Platform = true
+	s.renderPage(w, r, http.StatusOK, "platform_login", p)
+	return nil
+}
+
+func (s *Server) staffLoginSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p := s.barePage(w, r, "Staff sign-in")
+	p.Platform = true
+	email := r.PostForm.Get("email")
+	p.Form.Set("email", email)
+	account, ip := "platform:"+strings.ToLower(strings.TrimSpace(email)), clientIP(r)
+	if err := s.throttle.check(account, ip); err != nil {
+		return s.staffLoginRefused(w, r, p, err)
+	}
+	ctx := aura.WithActor(r.Context(), aura.Actor{Kind: aura.ActorStaff, ID: "anonymous"})
+	_, se, secret, err := s.cfg.Platform.StaffLogin(ctx, s.hasher, email, r.PostForm.Get("password"), r.PostForm.Get("code"), s.cfg.StaffSessions)
+	if err != nil {
+		if aura.ErrorCode(err) == aura.EUNAUTHORIZED {
+			s.throttle.fail(account, ip)
+		}
+		return s.staffLoginRefused(w, r, p, err)
+	}
+	s.throttle.succeed(account)
+	_ = se
+	if err := s.setCookie(w, cookieStaff, "/platform/", staffCookie{S: secret}, 0); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) staffLoginRefused(w http.ResponseWriter, r *http.Request, p *page, err error) error {
+	switch aura.ErrorCode(err) {
+	case aura.EUNAUTHORIZED, aura.ETOOMANY, aura.EINVALID:
+	default:
+		return err
+	}
+	p.withFormError(err)
+	s.renderPage(w, r, StatusOf(err), "platform_login", p)
+	return nil
+}
+
+func (s *Server) staffLogout(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.staffSession.ID, OpenOnly: true})
+	if err != nil {
+		return err
+	}
+	for _, imp := range open {
+		if _, err := s.EndImpersonation(ctx, imp.ID, "staff signed out"); err != nil {
+			return err
+		}
+	}
+	if err := s.cfg.Platform.EndStaffSession(ctx, c.staffSession.ID); err != nil {
+		return err
+	}
+	s.clearCookie(w, cookieStaff, "/platform/")
+	s.setFlash(w, "ok", "You are signed out.")
+	http.Redirect(w, r, "/platform/login", http.StatusSeeOther)
+	return nil
+}
+
+type tenantsData struct {
+	Tenants        []platform.Tenant
+	Impersonations []platform.Impersonation
+	InviteLink     string
+	InviteNote     string
+	Now            time.Time
+}
+
+func (s *Server) tenantsPageData(ctx context.Context, c *call) (*tenantsData, error) {
+	ts, err := s.cfg.Platform.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &tenantsData{Now: s.cfg.Now()}
+	for _, t := range ts {
+		if t.Status != platform.StatusDeleted {
+			d.Tenants = append(d.Tenants, t)
+		}
+	}
+	open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.staffSession.ID, OpenOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, imp := range open {
+		if imp.Active(d.Now) {
+			d.Impersonations = append(d.Impersonations, imp)
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) tenantsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.tenantsPageData(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	p := s.platformPage(w, r, c, "Tenants", "tenants")
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "platform_tenants", p)
+	return nil
+}
+
+// tenantCreate creates a tenant (its file, key and first audit row) and
+// invites its first owner.
+func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	slug, name := strings.TrimSpace(r.PostForm.Get("slug")), strings.TrimSpace(r.PostForm.Get("name"))
+	ownerEmail, ownerName := r.PostForm.Get("owner_email"), r.PostForm.Get("owner_name")
+	render := func(status int, d *tenantsData, err error) error {
+		p := s.platformPage(w, r, c, "Tenants", "tenants")
+		p.Data = d
+		if err != nil {
+			p.withFormError(err)
+			p.Form = r.PostForm
+		}
+		s.renderPage(w, r, status, "platform_tenants", p)
+		return nil
+	}
+	d, err := s.tenantsPageData(ctx, c)
+	if err != nil {
+		return err
+	}
+	if _, err := tenant.NormalizeEmail(ownerEmail); err != nil {
+		return render(http.StatusBadRequest, d, aura.Invalid("Enter the owner's email address.", aura.FieldError{Field: "owner_email", Message: "enter a valid email address"}))
+	}
+	if err := s.cfg.Platform.ValidateNewTenant(ctx, slug, name); err != nil {
+		if code := aura.ErrorCode(err); code == aura.EINVALID || code == aura.ECONFLICT {
+			fields := aura.ErrorFields(err)
+			if code == aura.ECONFLICT {
+				fields = []aura.FieldError{{Field: "slug", Message: "already taken"}}
+			}
+			return render(StatusOf(err), d, &aura.Error{Code: aura.EINVALID, Message: aura.ErrorMessage(err), Fields: fields})
+		}
+		return err
+	}
+	t, err := s.cfg.Control.CreateTenant(ctx, slug, name)
+	if err != nil {
+		return err
+	}
+	db, err := s.cfg.Router.Acquire(ctx, t.Slug)
+	if err != nil {
+		return err
+	}
+	defer db.Release()
+	u, token, err := db.InviteUser(ctx, tenant.NewUser{Email: ownerEmail, Name: ownerName, Role: tenant.RoleOwner})
+	if err != nil {
+		return err
+	}
+	if d, err = s.tenantsPageData(ctx, c); err != nil {
+		return err
+	}
+	d.InviteLink, d.InviteNote = s.deliverInvite(r, t.Name, t.Slug, "Aura", u.Email, token)
+	d.InviteNote = "Tenant " + t.Slug + " is created. " + d.InviteNote
+	return render(http.StatusOK, d, nil)
+}
+
+// tenantStatus suspends or resumes a tenant. Before a suspension, open
+// impersonations of it end (recorded while its file can still be written).
+func (s *Server) tenantStatus(status string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		ctx := r.Context()
+		slug := c.params.ByName("slug")
+		t, err := s.cfg.Platform.TenantBySlug(ctx, slug)
+		if err != nil {
+			return err
+		}
+		if status == platform.StatusSuspended {
+			open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{TenantID: t.ID, OpenOnly: true})
+			if err != nil {
+				return err
+			}
+			for _, imp := range open {
+				if _, err := s.EndImpersonation(ctx, imp.ID, "tenant suspended"); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := s.cfg.Control.SetStatus(ctx, slug, status); err != nil {
+			return err
+		}
+		verb := "resumed"
+		if status == platform.StatusSuspended {
+			verb = "suspended"
+		}
+		s.setFlash(w, "ok", "Tenant "+slug+" is "+verb+".")
+		http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+		return nil
+	}
+}
+
+type impersonateData struct {
+	Tenant  platform.Tenant
+	Minutes []int
+}
+
+func (s *Server) impersonatePage(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := s.cfg.Platform.TenantBySlug(r.Context(), c.params.ByName("slug"))
+	if err != nil {
+		return err
+	}
+	p := s.platformPage(w, r, c, "Act on "+t.Name, "tenants")
+	p.Form.Set("minutes", "30")
+	p.Data = impersonateData{Tenant: t, Minutes: []int{15, 30, 60, 120, 240}}
+	s.renderPage(w, r, http.StatusOK, "platform_impersonate", p)
+	return nil
+}
+
+func (s *Server) impersonateStart(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	t, err := s.cfg.Platform.TenantBySlug(ctx, c.params.ByName("slug"))
+	if err != nil {
+		return err
+	}
+	minutes, err := strconv.Atoi(r.PostForm.Get("minutes"))
+	if err != nil {
+		minutes = 0
+	}
+	imp, secret, err := s.StartImpersonation(ctx, c.staff, c.staffSession, t.Slug, r.PostForm.Get("reason"), time.Duration(minutes)*time.Minute)
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p := s.platformPage(w, r, c, "Act on "+t.Name, "tenants")
+		p.withFormError(err)
+		p.Form = r.PostForm
+		p.Data = impersonateData{Tenant: t, Minutes: []int{15, 30, 60, 120, 240}}
+		s.renderPage(w, r, http.StatusBadRequest, "platform_impersonate", p)
+		return nil
+	}
+	if err := s.setCookie(w, cookieImp, tenantPath(t.Slug), impCookie{T: t.ID, I: imp.ID, S: secret}, 0); err != nil {
+		return err
+	}
+	http.Redirect(w, r, tenantPath(t.Slug), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) impersonationEnd(w http.ResponseWriter, r *http.Request, c *call) error {
+	imp, err := s.cfg.Platform.Impersonation(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if imp.StaffID != c.staff.ID {
+		return errNotFound
+	}
+	if _, err := s.EndImpersonation(r.Context(), imp.ID, "ended by staff"); err != nil {
+		return err
+	}
+	s.clearCookie(w, cookieImp, tenantPath(imp.TenantSlug))
+	s.setFlash(w, "ok", "The impersonation of "+imp.TenantSlug+" has ended.")
+	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+	return nil
+}
+
+// platformAuditPage shows the platform chain, one tenant's chain, or every
+// tenant's chains merged by time, with filters and a cursor.
+func (s *Server) platformAuditPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	p := s.platformPage(w, r, c, "Audit", "audit")
+	d := &auditData{First: "/platform/audit"}
+	p.Data = d
+	ts, err := s.cfg.Platform.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	d.Sources = []option{{Value: "", Label: "Platform and all tenants"}, {Value: "platform", Label: "Platform only"}}
+	var live []platform.Tenant
+	for _, t := range ts {
+		if t.Status == platform.StatusActive {
+			live = append(live, t)
+			d.Sources = append(d.Sources, option{Value: t.Slug, Label: t.Name + " (" + t.Slug + ")"})
+		}
+	}
+	staff, err := s.cfg.Platform.StaffLabels(ctx)
+	if err != nil {
+		return err
+	}
+	for id, email := range staff {
+		d.Actors = append(d.Actors, option{Value: id, Label: email})
+	}
+	sort.Slice(d.Actors, func(i, j int) bool { return d.Actors[i].Label < d.Actors[j].Label })
+	f, err := parseAuditFilter(r.URL.Query())
+	p.Form = f.Query
+	if err != nil {
+		p.withFormError(err)
+		s.renderPage(w, r, http.StatusBadRequest, "platform_audit", p)
+		return nil
+	}
+	cursorSource := ""
+	if c := f.Query.Get("cursor"); c != "" {
+		if parts := strings.SplitN(c, "|", 3); len(parts) == 3 {
+			cursorSource = parts[2]
+		}
+	}
+	source := f.Query.Get("source")
+	var sources []string
+	switch source {
+	case "":
+		sources = append(sources, "platform")
+		for _, t := range live {
+			sources = append(sources, t.Slug)
+		}
+	case "platform":
+		sources = []string{"platform"}
+	default:
+		sources = []string{source}
+	}
+	// Every source contributes its newest rows older than the cursor in
+	// (at desc, source asc, seq desc) order; the merge keeps the first page.
+	var merged []auditView
+	for _, src := range sources {
+		sf := f.Filter
+		sf.Limit = auditPageSize + 100
+		if f.BeforeAt != "" {
+			sf.AtOrBefore = true
+		}
+		views, err := s.sourceAudit(ctx, src, sf, staff)
+		if err != nil {
+			if aura.ErrorCode(err) == aura.ENOTFOUND {
+				p.withFormError(aura.Invalid("No tenant "+src+".", aura.FieldError{Field: "source", Message: "no such tenant"}))
+				s.renderPage(w, r, http.StatusBadRequest, "platform_audit", p)
+				return nil
+			}
+			return err
+		}
+		for _, v := range views {
+			if f.BeforeAt != "" && !olderThanCursor(v, f.BeforeAt, f.BeforeSeq, cursorSource) {
+				continue
+			}
+			merged = append(merged, v)
+		}
+	}
+	sort.SliceStable(merged, func(i, j int) bool { return auditBefore(merged[i], merged[j]) })
+	if len(merged) > auditPageSize {
+		merged = merged[:auditPageSize]
+		q := cloneValues(f.Query)
+		last := merged[len(merged)-1]
+		q.Set("cursor", cursorOf(last, last.Source))
+		d.Next = "/platform/audit?" + q.Encode()
+	}
+	d.Rows = merged
+	s.renderPage(w, r, http.StatusOK, "platform_audit", p)
+	return nil
+}
+
+// auditBefore orders rows newest first, then by source, then by seq.
+func auditBefore(a, b auditView) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.After(b.At)
+	}
+	if a.Source != b.Source {
+		return a.Source < b.Source
+	}
+	return a.Seq > b.Seq
+}
+
+func olderThanCursor(v auditView, at string, seq int64, source string) bool {
+	cat, _ := time.Parse(audit.TimeFormat, at)
+	return auditBefore(auditView{At: cat, Source: source, Seq: seq}, v)
+}
+
+// sourceAudit reads one chain for the platform audit page.
+func (s *Server) sourceAudit(ctx context.Context, src string, f audit.Filter, staff map[string]string) ([]auditView, error) {
+	if src == "platform" {
+		rows, err := s.cfg.Platform.AuditLog(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]auditView, len(rows))
+		for i, r := range rows {
+			out[i] = viewOf(r, "platform", nil, staff)
+		}
+		return out, nil
+	}
+	db, err := s.cfg.Router.Acquire(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Release()
+	rows, err := db.AuditLogSealed(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	// Staff see tenant users by id only: names and emails stay in the tenant.
+	out := make([]auditView, len(rows))
+	for i, r := range rows {
+		out[i] = viewOf(r, src, nil, staff)
+	}
+	return out, nil
+}

@@ -1,0 +1,509 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/tenant"
+	"github.com/julienschmidt/httprouter"
+)
+
+// Access says who may call a route.
+type Access int
+
+const (
+	// Public routes need no credentials (sign-in, accepting an invitation).
+	Public Access = iota
+	// Session routes need a tenant user's session cookie, or a staff
+	// member's impersonation of this very tenant.
+	Session
+	// Token routes are the JSON API: Authorization: Bearer only; cookies are ignored.
+	Token
+	// Staff routes need a platform staff session (/platform/ only).
+	Staff
+)
+
+func (a Access) String() string {
+	return [...]string{"public", "session", "token", "staff"}[a]
+}
+
+// Route is one row of the route table. Method and Path (httprouter syntax)
+// place it in the tenant tree (paths starting /:tenant/) or the platform
+// tree (/platform/…); Access and Perm say who may call it.
+type Route struct {
+	Method string
+	Path   string
+	Access Access
+	// Perm is the permission the caller needs (for a token, also its
+	// scope); empty means any authenticated caller.
+	Perm tenant.Permission
+	// AllowUnenrolled lets a user reach the route before they set up a
+	// second factor the tenant requires (their account page, signing out).
+	AllowUnenrolled bool
+	// Isolation is what the isolation test needs to call this route for
+	// another tenant: example values of its path parameters. Every tenant
+	// route must have one; the test fails for a route without.
+	Isolation *Isolation
+	// Page names the template the route renders, checked at start-up.
+	Page string
+
+	handle handler
+}
+
+// Isolation holds example path parameters (other than :tenant) for the
+// isolation test.
+type Isolation struct {
+	Params map[string]string
+}
+
+// iso returns an Isolation from parameter name/value pairs.
+func iso(kv ...string) *Isolation {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return &Isolation{Params: m}
+}
+
+// InTenantTree reports whether the route lives under /{tenant}/.
+func (rt Route) InTenantTree() bool { return strings.HasPrefix(rt.Path, "/:tenant/") }
+
+// API reports whether the route is part of the JSON API.
+func (rt Route) API() bool { return strings.HasPrefix(rt.Path, "/:tenant/api/") }
+
+// ExamplePath returns the route's path for tenant slug with its Isolation
+// example parameters filled in, or an error naming a parameter without an
+// example.
+func (rt Route) ExamplePath(slug string) (string, error) {
+	if rt.Isolation == nil {
+		return "", fmt.Errorf("route %s %s has no Isolation entry", rt.Method, rt.Path)
+	}
+	parts := strings.Split(rt.Path, "/")
+	for i, p := range parts {
+		switch {
+		case p == ":tenant":
+			parts[i] = slug
+		case strings.HasPrefix(p, ":") || strings.HasPrefix(p, "*"):
+			v, ok := rt.Isolation.Params[p[1:]]
+			if !ok {
+				return "", fmt.Errorf("route %s %s: Isolation has no example for %s", rt.Method, rt.Path, p)
+			}
+			parts[i] = url.PathEscape(v)
+		}
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+// handler is the shape of every route handler: it returns an error for
+// the one error renderer instead of writing one itself.
+type handler func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// call is what a handler knows about its request after authentication.
+type call struct {
+	route  *Route
+	params httprouter.Params
+
+	tenant platform.Tenant
+	db     *tenant.DB
+
+	user    tenant.User      // the signed-in user, or the API token's user
+	session tenant.Session   // the user's session (Session routes)
+	token   *tenant.APIToken // the API token (Token routes)
+
+	imp          *platform.Impersonation // set while staff impersonate this tenant
+	staff        platform.Staff          // the staff member (Staff routes, or impersonating)
+	staffSession platform.StaffSession
+}
+
+// can reports whether the caller may do p. Staff impersonating a tenant
+// act with an owner's permissions; a token with the intersection of its
+// scopes and its user's role.
+func (c *call) can(p tenant.Permission) bool {
+	switch {
+	case c.imp != nil:
+		return tenant.RoleCan(tenant.RoleOwner, p)
+	case c.token != nil:
+		return c.token.Can(c.user, p)
+	default:
+		return c.user.Can(p)
+	}
+}
+
+// actor is who the audit log records for this call.
+func (c *call) actor() aura.Actor {
+	switch {
+	case c.imp != nil:
+		return aura.Actor{Kind: aura.ActorStaff, ID: c.staff.ID, Impersonation: c.imp.ID}
+	case c.token != nil:
+		return aura.Actor{Kind: aura.ActorToken, ID: c.token.ID, Name: c.user.ID}
+	case c.user.ID != "":
+		return c.user.Actor()
+	case c.staff.ID != "":
+		return c.staff.Actor()
+	}
+	return aura.Actor{Kind: aura.ActorUser, ID: "anonymous"}
+}
+
+// Routes returns the route table.
+func (s *Server) Routes() []Route { return s.routes }
+
+// routeTable is every route of both trees. Adding a page or an API call is
+// one row here (plus its handler): the routers, the permission check and
+// the isolation test all read this table.
+func (s *Server) routeTable() []Route {
+	user, tok, sess := iso("id", "usr_aaaaaaaaaaaaaaaa"), iso("id", "tok_aaaaaaaaaaaaaaaa"), iso("id", "ses_aaaaaaaaaaaaaaaa")
+	none := iso()
+	return []Route{
+		// Tenant pages.
+		{Method: "GET", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginPage},
+		{Method: "POST", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginSubmit},
+		{Method: "POST", Path: "/:tenant/login/code", Access: Public, Isolation: none, Page: "login", handle: s.loginCodeSubmit},
+		{Method: "POST", Path: "/:tenant/logout", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.logout},
+		{Method: "POST", Path: "/:tenant/logout/everywhere", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.logoutEverywhere},
+		{Method: "GET", Path: "/:tenant/", Access: Session, Isolation: none, Page: "dashboard", handle: s.dashboard},
+		{Method: "GET", Path: "/:tenant/invite/:token", Access: Public, Isolation: iso("token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Page: "invite", handle: s.invitePage},
+		{Method: "POST", Path: "/:tenant/invite/:token", Access: Public, Isolation: iso("token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Page: "invite", handle: s.inviteSubmit},
+		{Method: "GET", Path: "/:tenant/users", Access: Session, Perm: tenant.PermUsersRead, Isolation: none, Page: "users", handle: s.usersPage},
+		{Method: "POST", Path: "/:tenant/users", Access: Session, Perm: tenant.PermUsersWrite, Isolation: none, Page: "users", handle: s.usersInvite},
+		{Method: "POST", Path: "/:tenant/users/:id/role", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userRole},
+		{Method: "POST", Path: "/:tenant/users/:id/disable", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("disable")},
+		{Method: "POST", Path: "/:tenant/users/:id/enable", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("enable")},
+		{Method: "POST", Path: "/:tenant/users/:id/remove", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("remove")},
+		{Method: "POST", Path: "/:tenant/users/:id/reinvite", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, Page: "users", handle: s.userReinvite},
+		{Method: "POST", Path: "/:tenant/settings/security", Access: Session, Perm: tenant.PermSecurityWrite, Isolation: none, handle: s.securitySettings},
+		{Method: "GET", Path: "/:tenant/sessions", Access: Session, Isolation: none, Page: "sessions", handle: s.sessionsPage},
+		{Method: "POST", Path: "/:tenant/sessions/:id/revoke", Access: Session, Isolation: sess, handle: s.sessionRevoke},
+		{Method: "GET", Path: "/:tenant/tokens", Access: Session, Perm: tenant.PermTokensRead, Isolation: none, Page: "tokens", handle: s.tokensPage},
+		{Method: "POST", Path: "/:tenant/tokens", Access: Session, Perm: tenant.PermTokensWrite, Isolation: none, Page: "tokens", handle: s.tokenCreate},
+		{Method: "POST", Path: "/:tenant/tokens/:id/revoke", Access: Session, Perm: tenant.PermTokensWrite, Isolation: tok, handle: s.tokenRevoke},
+		{Method: "GET", Path: "/:tenant/account", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.accountPage},
+		{Method: "POST", Path: "/:tenant/account/password", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.accountPassword},
+		{Method: "POST", Path: "/:tenant/account/2fa/start", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorStart},
+		{Method: "POST", Path: "/:tenant/account/2fa/confirm", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorConfirm},
+		{Method: "POST", Path: "/:tenant/account/2fa/disable", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorDisable},
+		{Method: "GET", Path: "/:tenant/audit", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
+		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, handle: s.auditExport},
+		{Method: "POST", Path: "/:tenant/impersonation/end", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.impersonationEndHere},
+
+		// The JSON API.
+		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
+		{Method: "GET", Path: "/:tenant/api/v1/users", Access: Token, Perm: tenant.PermUsersRead, Isolation: none, handle: s.apiUsers},
+		{Method: "POST", Path: "/:tenant/api/v1/users", Access: Token, Perm: tenant.PermUsersWrite, Isolation: none, handle: s.apiUserInvite},
+		{Method: "PATCH", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.apiUserUpdate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.apiUserRemove},
+		{Method: "GET", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensRead, Isolation: none, handle: s.apiTokens},
+		{Method: "POST", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensWrite, Isolation: none, handle: s.apiTokenCreate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/tokens/:id", Access: Token, Perm: tenant.PermTokensWrite, Isolation: tok, handle: s.apiTokenRevoke},
+
+		// The platform staff area.
+		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},
+		{Method: "GET", Path: "/platform/login", Access: Public, Page: "platform_login", handle: s.staffLoginPage},
+		{Method: "POST", Path: "/platform/login", Access: Public, Page: "platform_login", handle: s.staffLoginSubmit},
+		{Method: "POST", Path: "/platform/logout", Access: Staff, handle: s.staffLogout},
+		{Method: "GET", Path: "/platform/tenants", Access: Staff, Page: "platform_tenants", handle: s.tenantsPage},
+		{Method: "POST", Path: "/platform/tenants", Access: Staff, Page: "platform_tenants", handle: s.tenantCreate},
+		{Method: "POST", Path: "/platform/tenants/:slug/suspend", Access: Staff, Isolation: iso("slug", "acme"), handle: s.tenantStatus(platform.StatusSuspended)},
+		{Method: "POST", Path: "/platform/tenants/:slug/resume", Access: Staff, Isolation: iso("slug", "acme"), handle: s.tenantStatus(platform.StatusActive)},
+		{Method: "GET", Path: "/platform/tenants/:slug/impersonate", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_impersonate", handle: s.impersonatePage},
+		{Method: "POST", Path: "/platform/tenants/:slug/impersonate", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_impersonate", handle: s.impersonateStart},
+		{Method: "POST", Path: "/platform/impersonations/:id/end", Access: Staff, Isolation: iso("id", "imp_aaaaaaaaaaaaaaaa"), handle: s.impersonationEnd},
+		{Method: "GET", Path: "/platform/audit", Access: Staff, Page: "platform_audit", handle: s.platformAuditPage},
+	}
+}
+
+// buildRouters puts every route into its tree and checks the table: each
+// route is in exactly one tree, tenant routes have an Isolation entry, and
+// every page it names exists.
+func (s *Server) buildRouters() (err error) {
+	s.tenants, s.platform = httprouter.New(), httprouter.New()
+	for _, r := range []*httprouter.Router{s.tenants, s.platform} {
+		r.RedirectFixedPath = false
+		r.HandleMethodNotAllowed = true
+		r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.renderError(w, r, isAPIPath(r.URL.Path), errNotFound)
+		})
+		r.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.renderError(w, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EINVALID, "%s is not allowed here.", r.Method))
+		})
+	}
+	defer func() {
+		// httprouter panics on conflicting paths; report it as an error.
+		if v := recover(); v != nil {
+			err = fmt.Errorf("server: route table: %v", v)
+		}
+	}()
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if rt.Page != "" && !s.pages.has(rt.Page) {
+			return fmt.Errorf("server: route %s %s renders page %q, which has no template", rt.Method, rt.Path, rt.Page)
+		}
+		switch {
+		case rt.InTenantTree():
+			if rt.Isolation == nil {
+				return fmt.Errorf("server: tenant route %s %s has no Isolation entry", rt.Method, rt.Path)
+			}
+			s.tenants.Handle(rt.Method, rt.Path, s.tenantHandle(rt))
+		case strings.HasPrefix(rt.Path, "/platform/"):
+			s.platform.Handle(rt.Method, rt.Path, s.platformHandle(rt))
+		default:
+			return fmt.Errorf("server: route %s %s is in neither tree", rt.Method, rt.Path)
+		}
+	}
+	return nil
+}
+
+// errNotFound is the one answer for an unknown tenant, a tenant named by
+// another tenant's credentials, and an unknown page: they must look alike.
+var errNotFound = aura.Errorf(aura.ENOTFOUND, "There is nothing at this address.")
+
+// errSignIn asks a browser to sign in.
+var errSignIn = aura.Errorf(aura.EUNAUTHORIZED, "Sign in to continue.")
+
+// bearer returns the token of an "Authorization: Bearer …" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:]), true
+	}
+	return "", false
+}
+
+// foreign reports whether the request carries a credential that names
+// another tenant than t (or a staff session without an impersonation of t).
+// It only decodes cookies and parses tokens: it opens nothing.
+func (s *Server) foreign(r *http.Request, t platform.Tenant, tok *credential.Token) bool {
+	var sc sessionCookie
+	if s.readCookie(r, cookieSession, &sc) && sc.T != t.ID {
+		return true
+	}
+	var lc loginCookie
+	if s.readCookie(r, cookieLogin, &lc) && lc.T != t.ID {
+		return true
+	}
+	var ic impCookie
+	hasImp := s.readCookie(r, cookieImp, &ic)
+	if hasImp && ic.T != t.ID {
+		return true
+	}
+	var stc staffCookie
+	if s.readCookie(r, cookieStaff, &stc) && !hasImp {
+		return true
+	}
+	return tok != nil && tok.TenantTag != credential.TenantTag(t.ID)
+}
+
+// tenantHandle wraps a tenant route: resolve the slug in the registry,
+// refuse credentials of another tenant as if the tenant did not exist
+// (before the tenant's file is opened), open the file, authenticate,
+// enforce a required second factor and the route's permission, then run the
+// handler with the caller as the context's actor.
+func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
+	api := rt.API()
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		fail := func(err error) { s.renderError(w, r, api, err) }
+		slug := ps.ByName("tenant")
+		st := state(r)
+		st.tenant = slug
+		ctx := r.Context()
+		// An API token is checked for shape and checksum first: a typo is
+		// refused before anything is looked up.
+		var tok *credential.Token
+		if text, ok := bearer(r); ok {
+			t, err := credential.ParseToken(text)
+			if err != nil && api {
+				fail(err)
+				return
+			}
+			if err == nil {
+				tok = &t
+			}
+		}
+		if platform.ValidateSlug(slug) != nil {
+			fail(errNotFound)
+			return
+		}
+		t, err := s.cfg.Platform.TenantBySlug(ctx, slug)
+		if aura.ErrorCode(err) == aura.ENOTFOUND {
+			fail(errNotFound)
+			return
+		} else if err != nil {
+			fail(err)
+			return
+		}
+		if s.foreign(r, t, tok) {
+			fail(errNotFound)
+			return
+		}
+		if t.Status != platform.StatusActive {
+			fail(aura.Errorf(aura.EUNAVAILABLE, "This account is suspended. Contact your Aura provider."))
+			return
+		}
+		db, err := s.cfg.Router.Acquire(ctx, slug)
+		if err != nil {
+			fail(err)
+			return
+		}
+		defer db.Release()
+		c := &call{route: rt, params: ps, tenant: t, db: db}
+		switch rt.Access {
+		case Session:
+			if err := s.authSession(w, r, c); err != nil {
+				if aura.ErrorCode(err) == aura.EUNAUTHORIZED {
+					s.toSignIn(w, r, c, err)
+					return
+				}
+				fail(err)
+				return
+			}
+		case Token:
+			if tok == nil {
+				fail(aura.Errorf(aura.EUNAUTHORIZED, "This API needs an API token: send the header Authorization: Bearer aura_…"))
+				return
+			}
+			at, u, err := db.TokenByText(ctx, tok.Text)
+			if err != nil {
+				fail(err)
+				return
+			}
+			c.token, c.user = &at, u
+		}
+		if rt.Access == Session && c.imp == nil && !rt.AllowUnenrolled && !c.user.TOTPEnabled {
+			required, err := db.Require2FA(ctx)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if required {
+				s.setFlash(w, "error", "This account requires two-factor authentication. Set it up below to continue.")
+				http.Redirect(w, r, tenantPath(slug)+"account", http.StatusSeeOther)
+				return
+			}
+		}
+		if rt.Perm != "" && !c.can(rt.Perm) {
+			who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
+			if c.token != nil {
+				who = "This API token (its scopes, or its user's role)"
+			}
+			fail(aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, rt.Perm))
+			return
+		}
+		r = r.WithContext(aura.WithActor(ctx, c.actor()))
+		if err := rt.handle(w, r, c); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// authSession authenticates a Session route: an impersonation of this
+// tenant first, else the user's session cookie. A session whose user's
+// privileges changed since it began gets a new id (and cookie) now.
+func (s *Server) authSession(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	path := tenantPath(c.tenant.Slug)
+	var ic impCookie
+	if s.readCookie(r, cookieImp, &ic) {
+		imp, staff, err := s.cfg.Platform.ImpersonationBySecret(ctx, ic.I, ic.S, s.cfg.StaffSessions)
+		if err == nil && imp.TenantID == c.tenant.ID {
+			c.imp, c.staff = &imp, staff
+			return nil
+		}
+		s.clearCookie(w, cookieImp, path)
+		if aura.ErrorCode(err) == aura.EUNAUTHORIZED {
+			s.SweepImpersonations(context.WithoutCancel(ctx))
+			return errImpersonationOver
+		}
+		return err
+	}
+	var sc sessionCookie
+	if !s.readCookie(r, cookieSession, &sc) {
+		return errSignIn
+	}
+	se, u, err := c.db.SessionBySecret(ctx, sc.S, s.cfg.Sessions)
+	if err != nil {
+		s.clearCookie(w, cookieSession, path)
+		return err
+	}
+	if se.PrivilegeVersion != u.PrivilegeVersion {
+		fresh, secret, err := c.db.RotateSession(aura.WithActor(ctx, u.Actor()), se.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.setCookie(w, cookieSession, path, sessionCookie{T: c.tenant.ID, S: secret}, 0); err != nil {
+			return err
+		}
+		se = fresh
+	}
+	c.user, c.session = u, se
+	return nil
+}
+
+var errImpersonationOver = aura.Errorf(aura.EUNAUTHORIZED, "Your impersonation has ended (its time ran out or your staff session ended).")
+
+// toSignIn answers an unauthenticated browser: back to the platform for an
+// impersonation that ended, else to the tenant's sign-in page, remembering
+// where they were going.
+func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, c *call, err error) {
+	if errors.Is(err, errImpersonationOver) {
+		s.setFlash(w, "error", aura.ErrorMessage(err))
+		http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
+		return
+	}
+	target := tenantPath(c.tenant.Slug) + "login"
+	if r.Method == http.MethodGet && r.URL.Path != tenantPath(c.tenant.Slug) {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if err != errSignIn {
+		s.setFlash(w, "error", aura.ErrorMessage(err))
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// platformHandle wraps a platform route: Staff routes need a valid staff
+// session (its cookie is scoped to /platform/; tenant credentials are never
+// looked at here).
+func (s *Server) platformHandle(rt *Route) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		c := &call{route: rt, params: ps}
+		ctx := r.Context()
+		if rt.Access == Staff {
+			var sc staffCookie
+			if !s.readCookie(r, cookieStaff, &sc) {
+				http.Redirect(w, r, "/platform/login", http.StatusSeeOther)
+				return
+			}
+			se, st, err := s.cfg.Platform.StaffSessionBySecret(ctx, sc.S, s.cfg.StaffSessions)
+			if err != nil {
+				s.clearCookie(w, cookieStaff, "/platform/")
+				if aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+					s.renderError(w, r, false, err)
+					return
+				}
+				s.setFlash(w, "error", aura.ErrorMessage(err))
+				http.Redirect(w, r, "/platform/login", http.StatusSeeOther)
+				return
+			}
+			c.staff, c.staffSession = st, se
+			r = r.WithContext(aura.WithActor(ctx, st.Actor()))
+		}
+		if err := rt.handle(w, r, c); err != nil {
+			s.renderError(w, r, false, err)
+		}
+	}
+}
+
+// safeNext returns next when it is a path within the tenant, else the
+// tenant's dashboard: a sign-in link cannot redirect elsewhere.
+func safeNext(slug, next string) string {
+	home := tenantPath(slug)
+	if strings.HasPrefix(next, home) && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return home
+}

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant"
+)
+
+type dashboardData struct {
+	CanUsers  bool
+	CanAudit  bool
+	CanTokens bool
+	Active    int
+	Invited   int
+	Sessions  int
+	TwoFactor bool
+	Required  bool
+	Recent    []auditView
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	p := s.tenantPage(w, r, c, "Dashboard", "dashboard")
+	d := dashboardData{CanUsers: c.can(tenant.PermUsersRead), CanAudit: c.can(tenant.PermAuditRead), CanTokens: c.can(tenant.PermTokensRead), TwoFactor: c.user.TOTPEnabled}
+	var err error
+	if d.Required, err = c.db.Require2FA(ctx); err != nil {
+		return err
+	}
+	if d.CanUsers {
+		users, err := c.db.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			switch u.Status {
+			case tenant.UserActive:
+				d.Active++
+			case tenant.UserInvited:
+				d.Invited++
+			}
+		}
+	}
+	if c.user.ID != "" {
+		ss, err := c.db.Sessions(ctx, c.user.ID)
+		if err != nil {
+			return err
+		}
+		d.Sessions = len(ss)
+	}
+	if d.CanAudit {
+		rows, err := c.db.AuditLog(ctx, audit.Filter{Limit: 8, BySeq: true})
+		if err != nil {
+			return err
+		}
+		if d.Recent, err = s.tenantAuditViews(r, c, rows); err != nil {
+			return err
+		}
+	}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "dashboard", p)
+	return nil
+}
+
+type usersData struct {
+	Users       []tenant.User
+	MeID        string
+	CanWrite    bool
+	CanSecurity bool
+	Require2FA  bool
+	InviteLink  string
+	InviteNote  string
+	Roles       []string
+	IsOwner     bool
+}
+
+func (s *Server) usersPageData(r *http.Request, c *call) (usersData, error) {
+	users, err := c.db.Users(r.Context())
+	if err != nil {
+		return usersData{}, err
+	}
+	req, err := c.db.Require2FA(r.Context())
+	if err != nil {
+		return usersData{}, err
+	}
+	roles := tenant.Roles
+	if !c.isOwner() {
+		roles = roles[1:]
+	}
+	return usersData{Users: users, MeID: c.user.ID, CanWrite: c.can(tenant.PermUsersWrite), CanSecurity: c.can(tenant.PermSecurityWrite),
+		Require2FA: req, Roles: roles, IsOwner: c.isOwner()}, nil
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.usersPageData(r, c)
+	if err != nil {
+		return err
+	}
+	p := s.tenantPage(w, r, c, "Users", "users")
+	p.Form.Set("role", tenant.RoleFrontDesk)
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "users", p)
+	return nil
+}
+
+// isOwner reports whether the caller acts with an owner's authority (an
+// owner, an owner's token, or staff impersonating).
+func (c *call) isOwner() bool { return c.imp != nil || c.user.Role == tenant.RoleOwner }
+
+// mayChange checks the rules about who may change whom beyond the route's
+// permission: only owners grant or touch the owner role, and nobody changes
+// their own role or access (another owner or manager must).
+func (c *call) mayChange(target tenant.User, newRole string) error {
+	if c.imp == nil && target.ID == c.user.ID {
+		return aura.Errorf(aura.EFORBIDDEN, "You cannot change your own role or access; ask another owner or manager.")
+	}
+	if (target.Role == tenant.RoleOwner || newRole == tenant.RoleOwner) && !c.isOwner() {
+		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can grant the owner role or change an owner.")
+	}
+	return nil
+}
+
+func (s *Server) usersInvite(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	email, name, role := r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("role")
+	if role == tenant.RoleOwner && !c.isOwner() {
+		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can invite another owner.")
+	}
+	u, token, err := c.db.InviteUser(r.Context(), tenant.NewUser{Email: email, Name: name, Role: role})
+	d, derr := s.usersPageData(r, c)
+	if derr != nil {
+		return derr
+	}
+	p := s.tenantPage(w, r, c, "Users", "users")
+	p.Data = &d
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.withFormError(err)
+		p.Form = r.PostForm
+		s.renderPage(w, r, http.StatusBadRequest, "users", p)
+		return nil
+	}
+	d.InviteLink, d.InviteNote = s.deliverInvite(r, c.tenant.Name, c.tenant.Slug, s.inviterLabel(c), u.Email, token)
+	p.Form.Set("role", tenant.RoleFrontDesk)
+	s.renderPage(w, r, http.StatusOK, "users", p)
+	return nil
+}
+
+func (s *Server) inviterLabel(c *call) string {
+	if c.imp != nil {
+		return "Aura support"
+	}
+	if c.user.Name != "" {
+		return c.user.Name
+	}
+	return c.user.Email
+}
+
+func (s *Server) userReinvite(w http.ResponseWriter, r *http.Request, c *call) error {
+	target, err := c.db.User(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if err := c.mayChange(target, target.Role); err != nil {
+		return err
+	}
+	u, token, err := c.db.ReinviteUser(r.Context(), target.ID)
+	if err != nil {
+		return err
+	}
+	d, err := s.usersPageData(r, c)
+	if err != nil {
+		return err
+	}
+	d.InviteLink, d.InviteNote = s.deliverInvite(r, c.tenant.Name, c.tenant.Slug, s.inviterLabel(c), u.Email, token)
+	p := s.tenantPage(w, r, c, "Users", "users")
+	p.Form.Set("role", tenant.RoleFrontDesk)
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "users", p)
+	return nil
+}
+
+func (s *Server) userRole(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	target, err := c.db.User(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	role := r.PostForm.Get("role")
+	if err := c.mayChange(target, role); err != nil {
+		return err
+	}
+	u, err := c.db.SetRole(r.Context(), target.ID, role)
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, "ok", u.Label()+" is now "+tenant.RoleLabel(u.Role)+".")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"users", http.StatusSeeOther)
+	return nil
+}
+
+// userAction disables, enables or removes a user.
+func (s *Server) userAction(action string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		ctx := r.Context()
+		target, err := c.db.User(ctx, c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		if err := c.mayChange(target, target.Role); err != nil {
+			return err
+		}
+		var msg string
+		switch action {
+		case "disable":
+			_, err = c.db.DisableUser(ctx, target.ID)
+			msg = target.Label() + " is disabled and signed out everywhere."
+		case "enable":
+			_, err = c.db.EnableUser(ctx, target.ID)
+			msg = target.Label() + " is enabled again."
+		case "remove":
+			_, err = c.db.RemoveUser(ctx, target.ID)
+			msg = target.Label() + " is removed from this account."
+		}
+		if err != nil {
+			return err
+		}
+		s.setFlash(w, "ok", msg)
+		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"users", http.StatusSeeOther)
+		return nil
+	}
+}
+
+func (s *Server) securitySettings(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	on := r.PostForm.Get("require_2fa") == "on"
+	if on && c.imp == nil && !c.user.TOTPEnabled {
+		return aura.Errorf(aura.ECONFLICT, "Turn on two-factor authentication for yourself first (Account & security), then require it of everyone.")
+	}
+	if err := c.db.SetRequire2FA(r.Context(), on); err != nil {
+		return err
+	}
+	msg := "Two-factor authentication is no longer required."
+	if on {
+		msg = "Two-factor authentication is now required: users without it set it up at their next page."
+	}
+	s.setFlash(w, "ok", msg)
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"users", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,65 @@
+package tenant
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+)
+
+// auditSealedPrefix marks a sealed value inside the before/after JSON of an
+// audit row: personal data (a user's email or name) is recorded as
+// "sealed:v1:<base64>", AES-256-GCM under the tenant's sealing key, bound
+// to the audit entity and the field name.
+const auditSealedPrefix = "sealed:v1:"
+
+// AuditSeal seals one personal value for an audit row about entityID, under
+// the JSON field name field.
+func (db *DB) AuditSeal(entityID, field, value string) string {
+	return auditSealedPrefix + base64.RawStdEncoding.EncodeToString(db.Seal("audit_log", field, entityID, []byte(value)))
+}
+
+// AuditUnseal opens a value made by AuditSeal. It reports false when v is
+// not sealed or does not open (moved, tampered, or its key was destroyed).
+func (db *DB) AuditUnseal(entityID, field, v string) (string, bool) {
+	rest, ok := strings.CutPrefix(v, auditSealedPrefix)
+	if !ok {
+		return "", false
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(rest)
+	if err != nil {
+		return "", false
+	}
+	pt, err := db.Unseal("audit_log", field, entityID, raw)
+	if err != nil {
+		return "", false
+	}
+	return string(pt), true
+}
+
+// RevealAuditJSON returns the before or after JSON of an audit row about
+// entityID with every top-level sealed value opened where this tenant's key
+// opens it; values that do not open read "(sealed)". Non-object JSON is
+// returned as it is.
+func (db *DB) RevealAuditJSON(entityID, js string) string {
+	if js == "" || !strings.Contains(js, auditSealedPrefix) {
+		return js
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		return js
+	}
+	for k, v := range m {
+		if s, ok := v.(string); ok && strings.HasPrefix(s, auditSealedPrefix) {
+			if pt, ok := db.AuditUnseal(entityID, k, s); ok {
+				m[k] = pt
+			} else {
+				m[k] = "(sealed)"
+			}
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return js
+	}
+	return string(b)
+}
