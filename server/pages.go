@@ -189,6 +189,8 @@ type page struct {
 	Form         url.Values
 	IdemKey      string
 	BusinessDate string
+	Property     *tenant.Property  // the property the page is about (nil before the first is set up)
+	Properties   []tenant.Property // the tenant's properties, for the switcher
 	RequestID    string
 	Data         any
 }
@@ -237,6 +239,13 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	}
 	if c.imp != nil {
 		p.Imp, p.StaffEmail = c.imp, c.staff.Email
+	}
+	p.Property, p.Properties = s.propertyContext(w, r, c)
+	if p.Property != nil {
+		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
+			y, m, d := bd.Date.YMD()
+			p.BusinessDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
+		}
 	}
 	base := tenantPath(c.tenant.Slug)
 	p.Nav = append(p.Nav, navItem{Key: "dashboard", Label: "Dashboard", Href: base})

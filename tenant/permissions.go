@@ -54,6 +54,22 @@ const (
 	PermTokensWrite   Permission = "tokens.write"   // create and revoke one's own API tokens
 	PermAuditRead     Permission = "audit.read"     // read and export the tenant's audit log
 	PermSecurityWrite Permission = "security.write" // tenant-wide security settings (require 2FA)
+
+	// The PMS: properties, inventory and rates, reservations and guests.
+	PermPropertiesWrite   Permission = "properties.write"   // property settings, room types, rooms, out-of-order periods
+	PermRatesRead         Permission = "rates.read"         // see rate plans, the rate calendar and availability
+	PermRatesWrite        Permission = "rates.write"        // change rate plans, rates and restrictions
+	PermReservationsRead  Permission = "reservations.read"  // see bookings, reservations, the calendar and tape chart
+	PermReservationsWrite Permission = "reservations.write" // create, change, assign and cancel reservations
+	PermGuestsRead        Permission = "guests.read"        // see and search guest profiles
+	PermGuestsWrite       Permission = "guests.write"       // create and edit guest profiles
+
+	// The front desk day.
+	PermFrontDeskWrite    Permission = "frontdesk.write"    // check guests in and out, move rooms, extend, depart early
+	PermIDDocumentsRead   Permission = "iddocuments.read"   // see ID documents and photos taken at check-in
+	PermHousekeepingRead  Permission = "housekeeping.read"  // see the housekeeping board
+	PermHousekeepingWrite Permission = "housekeeping.write" // change a room's condition
+	PermNightAuditRun     Permission = "nightaudit.run"     // run the night audit by hand and see its history
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -72,6 +88,18 @@ var PermissionTable = []PermissionRow{
 	{PermTokensWrite, "Create and revoke their own API tokens", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermAuditRead, "Read and export the audit log", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermSecurityWrite, "Change security settings such as requiring two-factor authentication", []string{RoleOwner}},
+	{PermPropertiesWrite, "Change property settings, room types, rooms and out-of-order periods", []string{RoleOwner, RoleManager}},
+	{PermRatesRead, "See rate plans, rates and availability", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermRatesWrite, "Change rate plans, rates and restrictions", []string{RoleOwner, RoleManager}},
+	{PermReservationsRead, "See bookings, reservations, the calendar and the tape chart", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermReservationsWrite, "Create, change, assign and cancel reservations", []string{RoleOwner, RoleManager, RoleFrontDesk}},
+	{PermGuestsRead, "See and search guest profiles", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermGuestsWrite, "Create and edit guest profiles", []string{RoleOwner, RoleManager, RoleFrontDesk}},
+	{PermFrontDeskWrite, "Check guests in and out, move rooms, extend stays, record early departures", []string{RoleOwner, RoleManager, RoleFrontDesk}},
+	{PermIDDocumentsRead, "See ID documents and photos taken at check-in", []string{RoleOwner, RoleManager, RoleFrontDesk}},
+	{PermHousekeepingRead, "See the housekeeping board", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},
+	{PermHousekeepingWrite, "Mark rooms clean, dirty or inspected", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},
+	{PermNightAuditRun, "Run the night audit and see its history", []string{RoleOwner, RoleManager}},
 }
 
 // RoleCan reports whether role has permission p.

@@ -37,6 +37,15 @@
     });
   });
 
+  // A select marked data-autosubmit (the property switcher) submits its
+  // form on change; without JavaScript its form has a Go button.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
+      el.form.submit();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var toggle = document.querySelector(".menu-toggle");
     if (toggle) {
