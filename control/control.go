@@ -36,6 +36,10 @@ func (d Directory) TenantInfo(ctx context.Context, slug string) (tenant.Info, er
 		return tenant.Info{}, err
 	}
 	info := tenant.Info{ID: t.ID, Slug: t.Slug, Status: t.Status}
+	if t.Maintenance != "" {
+		info.Status = tenant.StatusMaintenance
+		return info, nil
+	}
 	if t.Status == platform.StatusActive {
 		if info.DataKey, err = d.Platform.DataKey(t); err != nil {
 			return tenant.Info{}, err
@@ -49,6 +53,8 @@ type Service struct {
 	Platform *platform.DB
 	Router   *tenant.Router
 	Signer   *keys.SigningKey
+	// Replicator, when set, is the replication that restores read from.
+	Replicator *replica.Replicator
 	// TenantsDir is the directory of tenant files (<data>/tenants).
 	TenantsDir string
 	Logger     *slog.Logger

@@ -244,3 +244,12 @@ func ValidateSlug(slug string) error {
 	}
 	return nil
 }
+
+// RecordRestore starts a new epoch of the platform chain after the platform
+// DB itself was restored from its replica, recording detail.
+func (db *DB) RecordRestore(ctx context.Context, detail any) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.AuditEpoch(audit.Entry{Action: "platform.restored", EntityType: "platform", EntityID: ChainID, After: detail})
+		return err
+	})
+}

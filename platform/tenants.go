@@ -27,18 +27,22 @@ type Tenant struct {
 	SchemaVersion int       `json:"schema_version"`
 	MasterKeyID   string    `json:"master_key_id"`
 	Replica       string    `json:"replica"` // JSON replica settings
-	wrapped       []byte
+	// Maintenance is the reason the tenant is out of service for a moment
+	// (a restore), or "" when it is not.
+	Maintenance string `json:"maintenance,omitempty"`
+	wrapped     []byte
 }
 
 // HasKey reports whether the tenant's data key still exists (it is destroyed on deletion).
 func (t Tenant) HasKey() bool { return t.wrapped != nil }
 
-const tenantColumns = `id, slug, name, status, created_at, updated_at, schema_version, master_key_id, replica, key_wrapped`
+const tenantColumns = `id, slug, name, status, created_at, updated_at, schema_version, master_key_id, replica, key_wrapped,
+	coalesce((SELECT reason FROM tenant_maintenance m WHERE m.tenant_id = tenants.id), '')`
 
 func scanTenant(s interface{ Scan(...any) error }) (Tenant, error) {
 	var t Tenant
 	var created, updated string
-	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.Status, &created, &updated, &t.SchemaVersion, &t.MasterKeyID, &t.Replica, &t.wrapped)
+	err := s.Scan(&t.ID, &t.Slug, &t.Name, &t.Status, &created, &updated, &t.SchemaVersion, &t.MasterKeyID, &t.Replica, &t.wrapped, &t.Maintenance)
 	if err != nil {
 		return t, err
 	}

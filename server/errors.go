@@ -80,6 +80,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, api bool, e
 	var ra retryAfter
 	if errors.As(err, &ra) {
 		w.Header().Set("Retry-After", strconv.Itoa(ra.seconds))
+	} else if code == aura.EUNAVAILABLE {
+		// A suspended tenant, or one being restored: try again shortly.
+		w.Header().Set("Retry-After", "30")
 	}
 	if status == http.StatusUnauthorized && api {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="aura"`)

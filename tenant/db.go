@@ -106,6 +106,24 @@ func open(ctx context.Context, path string, info Info, readConns int, now func()
 	return db, nil
 }
 
+// OpenFile opens a tenant file outside any router, for work on the file
+// itself while the tenant is out of service (a restore) or not served at
+// all (a restore drill's scratch copy). Pending migrations are applied. The
+// caller closes it with Close.
+func OpenFile(ctx context.Context, path string, info Info, now func() time.Time) (*DB, error) {
+	if now == nil {
+		now = time.Now
+	}
+	return open(ctx, path, info, 2, now)
+}
+
+// Close closes a handle opened with OpenFile.
+func (db *DB) Close() error {
+	db.retire()
+	<-db.closed
+	return nil
+}
+
 // Update runs fn in a write transaction on this tenant's file.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.chain.Update(ctx, fn)

@@ -16,6 +16,9 @@ const (
 	StatusActive    = "active"
 	StatusSuspended = "suspended"
 	StatusDeleted   = "deleted"
+	// StatusMaintenance is not a registry status: the Directory reports it
+	// while a tenant is briefly out of service (a restore).
+	StatusMaintenance = "maintenance"
 )
 
 // Info is what the router needs to know about a tenant to open its file.
@@ -184,6 +187,8 @@ func (r *Router) open(ctx context.Context, slug string) (*DB, error) {
 	case StatusActive:
 	case StatusSuspended:
 		return nil, aura.Errorf(aura.EUNAVAILABLE, "This account is suspended.")
+	case StatusMaintenance:
+		return nil, aura.Errorf(aura.EUNAVAILABLE, "This account is being restored from a backup; please try again in a minute.")
 	default:
 		return nil, aura.Errorf(aura.ENOTFOUND, "No such tenant.")
 	}

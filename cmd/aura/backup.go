@@ -16,7 +16,7 @@ import (
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
-	const usage = "Usage: aura backup status [--litestream FILE] [--json]"
+	const usage = "Usage: aura backup status [--litestream FILE] [--json] | aura backup verify [SLUG…] [--sample N] [--litestream FILE] [--json]"
 	if len(args) == 0 {
 		fmt.Fprintln(e.io.Err, usage)
 		return errUsage
@@ -24,6 +24,8 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 	switch args[0] {
 	case "status":
 		return backupStatus(ctx, e, args[1:])
+	case "verify":
+		return backupVerify(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.io.Out, usage)
 		return flag.ErrHelp

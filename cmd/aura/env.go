@@ -143,7 +143,7 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 			return err
 		}
 	}
-	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger}
+	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger, Replicator: e.replicator}
 	e.router = tenant.NewRouter(tenant.Config{
 		Dir:         e.tenantsDir(),
 		Directory:   control.Directory{Platform: e.platform},
@@ -176,7 +176,7 @@ func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
 	if e.replicator == nil {
 		return nil
 	}
-	return e.replicator.Register(ctx, db.Path, "tenants/"+db.ID, db.DerivedKey("replica"))
+	return e.replicator.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica"))
 }
 
 func (e *env) close() {

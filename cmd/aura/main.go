@@ -44,7 +44,8 @@ func commands() []command {
 		{"token", "token create SLUG --email E --name N [--scopes S,…] [--expires 90d|YYYY-MM-DD|never]\n\tcreate an API token for a tenant user (printed once)", cmdToken},
 		{"staff", "staff create EMAIL --password-stdin | list | disable EMAIL | enable EMAIL\n\tmanage platform staff (two-factor authentication is mandatory)", cmdStaff},
 		{"audit", "audit verify SLUG | audit verify --platform\n\tverify a tenant's (or the platform's) audit chain", cmdAudit},
-		{"backup", "backup status [--litestream FILE] [--json]\n\thow far each database's encrypted replica is", cmdBackup},
+		{"backup", "backup status [--json] | backup verify [SLUG…] [--sample N] [--json]\n\thow far each database's encrypted replica is, and the restore drill", cmdBackup},
+		{"restore", "restore SLUG (--at RFC3339 | --latest) [--dry-run] [--yes] | restore --platform (--at RFC3339 | --latest) [--dry-run] [--yes]\n\trestore one tenant (or the platform DB) to a point in time from its encrypted replica", cmdRestore},
 		{"demo", "demo [--base-url URL]\n\tcreate the demo tenant, its owner and its demo property when they do not exist, and print how to sign in (used by `make run`)", cmdDemo},
 	}
 }

@@ -152,6 +152,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
 	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs()}).Run(ctx)
+	if e.replicator != nil {
+		go e.drillLoop(ctx, 24*time.Hour)
+	}
 	go srv.Run(ctx, 30*time.Second)
 	if tlsCfg == nil {
 		fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
@@ -365,6 +368,11 @@ func (e *env) watchPlatform(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		// A restore run from the command line waits for this server to
+		// close the tenant's file.
+		if err := e.control.ReleaseMaintained(ctx); err != nil {
+			e.logger.Warn("release of a tenant under maintenance failed", "err", err)
+		}
 		v, err := e.platform.DataVersion(ctx)
 		if err != nil || v == last {
 			continue
@@ -408,4 +416,35 @@ func (e *env) startReplication(configFile string) error {
 	}
 	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, cfg.SnapshotInterval, cfg.Retention)
 	return nil
+}
+
+// drillLoop runs the restore drill of every active tenant once a day (the
+// first an hour after start, so a restart does not cost a drill), keeping
+// each result for the /platform backups page and `aura backup status`.
+func (e *env) drillLoop(ctx context.Context, every time.Duration) {
+	wait := time.Hour
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = every
+		ts, err := e.platform.Tenants(ctx)
+		if err != nil {
+			continue
+		}
+		for _, t := range ts {
+			if t.Status != platform.StatusActive || t.Maintenance != "" || ctx.Err() != nil {
+				continue
+			}
+			d, err := e.control.Drill(ctx, t)
+			switch {
+			case err != nil:
+				e.logger.Warn("restore drill could not run", "tenant", t.Slug, "err", err)
+			case !d.OK:
+				e.logger.Error("restore drill FAILED", "tenant", t.Slug, "integrity", d.Integrity, "chain", d.Chain, "detail", d.Detail)
+			}
+		}
+	}
 }

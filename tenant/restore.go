@@ -1,0 +1,247 @@
+package tenant
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/aurapms/aura/audit"
+)
+
+// RestoreInfo describes a point-in-time restore, as recorded in the first
+// row of the epoch it starts.
+type RestoreInfo struct {
+	RequestedAt         *time.Time `json:"requested_at,omitempty"` // the time asked for; nil for the latest state
+	PointTXID           uint64     `json:"point_txid"`             // the replica transaction reached
+	PointAt             time.Time  `json:"point_at"`               // when that transaction was replicated
+	RestoredSeq         int64      `json:"restored_seq"`           // the audit head of the restored file
+	DiscardedThroughSeq int64      `json:"discarded_through_seq"`  // the audit head of the file it replaced
+	DiscardedHeadHash   string     `json:"discarded_head_hash"`
+	Archive             string     `json:"archive"` // where the replaced file was kept
+}
+
+// RestoreReport says what a restore re-applied so that no access revoked
+// after the restore point came back.
+type RestoreReport struct {
+	SessionsDropped   int      `json:"sessions_dropped"`
+	UsersUpdated      []string `json:"users_updated"`
+	TokensRevoked     []string `json:"tokens_revoked"`
+	InvitationsClosed int      `json:"invitations_closed"`
+	RecoveryCodesUsed int      `json:"recovery_codes_used"`
+}
+
+// userSecurity is the part of a user row that grants or limits access.
+type userSecurity struct {
+	status, role, passwordHash string
+	emailLookup                []byte
+	totp                       []byte
+	totpLastStep               int64
+	privilegeVersion           int64
+}
+
+func (u userSecurity) same(o userSecurity) bool {
+	return u.status == o.status && u.role == o.role && u.passwordHash == o.passwordHash &&
+		bytes.Equal(u.emailLookup, o.emailLookup) && bytes.Equal(u.totp, o.totp)
+}
+
+// credentialState is the access-granting state of a tenant file.
+type credentialState struct {
+	users       map[string]userSecurity
+	tokens      map[string]sql.NullString // id -> revoked_at
+	invitations map[string]bool           // id -> still usable (unused and not revoked)
+	usedCodes   map[string]bool           // user id + code hash
+}
+
+func readCredentialState(tx *Tx) (credentialState, error) {
+	st := credentialState{users: map[string]userSecurity{}, tokens: map[string]sql.NullString{},
+		invitations: map[string]bool{}, usedCodes: map[string]bool{}}
+	rows, err := tx.Query(`SELECT id, status, role, password_hash, email_lookup, totp_sealed, totp_last_step, privilege_version FROM users`)
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var id string
+		var u userSecurity
+		if err := rows.Scan(&id, &u.status, &u.role, &u.passwordHash, &u.emailLookup, &u.totp, &u.totpLastStep, &u.privilegeVersion); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.users[id] = u
+	}
+	rows.Close()
+	if rows, err = tx.Query(`SELECT id, revoked_at FROM api_tokens`); err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var id string
+		var revoked sql.NullString
+		if err := rows.Scan(&id, &revoked); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.tokens[id] = revoked
+	}
+	rows.Close()
+	if rows, err = tx.Query(`SELECT id, used_at IS NULL AND revoked_at IS NULL FROM invitations`); err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var id string
+		var usable bool
+		if err := rows.Scan(&id, &usable); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.invitations[id] = usable
+	}
+	rows.Close()
+	if rows, err = tx.Query(`SELECT user_id, code_hash FROM recovery_codes WHERE used_at IS NOT NULL`); err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var user string
+		var hash []byte
+		if err := rows.Scan(&user, &hash); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.usedCodes[user+"\x00"+string(hash)] = true
+	}
+	rows.Close()
+	return st, rows.Err()
+}
+
+// StartRestoredEpoch is run on a freshly restored tenant file, with the file
+// it replaced (replaced, opened with OpenFile) still at hand. In one
+// transaction it appends the row that starts a new audit epoch (action
+// "tenant.restored", with info), drops every session, and re-applies every
+// revocation the replaced file holds that the restored one does not:
+// disabled or removed users, role changes, password and second-factor
+// changes, revoked API tokens, used or revoked invitations and used
+// recovery codes — so a restore never gives back access that was taken away
+// after the restore point. Each re-application is an audit row.
+func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info RestoreInfo) (RestoreReport, error) {
+	var rep RestoreReport
+	var latest credentialState
+	if err := replaced.View(ctx, func(tx *Tx) error {
+		var err error
+		latest, err = readCredentialState(tx)
+		return err
+	}); err != nil {
+		return rep, err
+	}
+	err := db.Update(ctx, func(tx *Tx) error {
+		rep = RestoreReport{UsersUpdated: []string{}, TokensRevoked: []string{}}
+		if _, err := tx.AuditEpoch(audit.Entry{Action: "tenant.restored", EntityType: "tenant", EntityID: db.ID, After: info}); err != nil {
+			return err
+		}
+		restored, err := readCredentialState(tx)
+		if err != nil {
+			return err
+		}
+		now := tx.Now.Format(time.RFC3339)
+		res, err := tx.Exec(`DELETE FROM sessions`)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		rep.SessionsDropped = int(n)
+		if err := tx.Audit(audit.Entry{Action: "session.revoked_all", EntityType: "tenant", EntityID: db.ID,
+			After: map[string]any{"reason": "restore", "sessions": n}}); err != nil {
+			return err
+		}
+		for id, was := range restored.users {
+			now2, ok := latest.users[id]
+			if !ok || now2.same(was) {
+				continue
+			}
+			step := max(now2.totpLastStep, was.totpLastStep)
+			pv := max(now2.privilegeVersion, was.privilegeVersion) + 1
+			if _, err := tx.Exec(`UPDATE users SET status = ?, role = ?, password_hash = ?, email_lookup = ?, totp_sealed = ?,
+				totp_pending_sealed = NULL, totp_last_step = ?, privilege_version = ?, updated_at = ? WHERE id = ?`,
+				now2.status, now2.role, now2.passwordHash, now2.emailLookup, now2.totp, step, pv, now, id); err != nil {
+				return err
+			}
+			after := securityView(now2)
+			after["password_changed"] = now2.passwordHash != was.passwordHash
+			if err := tx.Audit(audit.Entry{Action: "user.revocation_reapplied", EntityType: "user", EntityID: id,
+				Before: securityView(was), After: after}); err != nil {
+				return err
+			}
+			rep.UsersUpdated = append(rep.UsersUpdated, id)
+		}
+		for id, revoked := range restored.tokens {
+			if revoked.Valid {
+				continue
+			}
+			later, exists := latest.tokens[id]
+			if exists && !later.Valid {
+				continue
+			}
+			at := now
+			if later.Valid {
+				at = later.String
+			}
+			if _, err := tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, at, id); err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Entry{Action: "token.revocation_reapplied", EntityType: "token", EntityID: id,
+				After: map[string]any{"revoked_at": at}}); err != nil {
+				return err
+			}
+			rep.TokensRevoked = append(rep.TokensRevoked, id)
+		}
+		for id, usable := range restored.invitations {
+			if !usable || latest.invitations[id] {
+				continue
+			}
+			if _, err := tx.Exec(`UPDATE invitations SET revoked_at = ? WHERE id = ?`, now, id); err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Entry{Action: "invitation.revocation_reapplied", EntityType: "invitation", EntityID: id}); err != nil {
+				return err
+			}
+			rep.InvitationsClosed++
+		}
+		rows, err := tx.Query(`SELECT user_id, code_hash FROM recovery_codes WHERE used_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		type code struct {
+			user string
+			hash []byte
+		}
+		var burn []code
+		for rows.Next() {
+			var c code
+			if err := rows.Scan(&c.user, &c.hash); err != nil {
+				rows.Close()
+				return err
+			}
+			if latest.usedCodes[c.user+"\x00"+string(c.hash)] {
+				burn = append(burn, c)
+			}
+		}
+		rows.Close()
+		for _, c := range burn {
+			if _, err := tx.Exec(`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?`, now, c.user, c.hash); err != nil {
+				return err
+			}
+			rep.RecoveryCodesUsed++
+		}
+		if len(burn) > 0 {
+			return tx.Audit(audit.Entry{Action: "recovery_codes.revocation_reapplied", EntityType: "tenant", EntityID: db.ID,
+				After: map[string]any{"codes": len(burn)}})
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// securityView is how a user's access appears in the audit row of a
+// re-applied revocation: no credentials, no personal data.
+func securityView(u userSecurity) map[string]any {
+	return map[string]any{"status": u.status, "role": u.role, "two_factor": u.totp != nil,
+		"password_set": u.passwordHash != "", "privilege_version": u.privilegeVersion}
+}
