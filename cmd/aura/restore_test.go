@@ -210,6 +210,22 @@ func TestRestoreOneTenant(t *testing.T) {
 	}
 	c.mustRun("", "audit", "verify", "bravo")
 	c.mustRun("", "audit", "verify", "--platform")
+	// No byte of any replica file holds a marker written into a tenant,
+	// sealed (a user's name) or not (an API token's name), while the tenant
+	// file itself does hold the unsealed one (so the search can see it).
+	plain, sealed := "MARKER-PLAIN-9f1c2e", "MARKER-SEALED-4b7d0a"
+	if code, _ := apiCall(t, "POST", base+"/alpha/api/v1/tokens", alphaKeep, map[string]any{"name": plain, "scopes": []string{"users.read"}}); code != http.StatusCreated {
+		t.Fatalf("create token: %d", code)
+	}
+	if code, _ := apiCall(t, "POST", base+"/alpha/api/v1/users", alphaKeep, map[string]string{"email": "marker@alpha.example", "name": sealed, "role": "front_desk"}); code != http.StatusCreated {
+		t.Fatalf("invite: %d", code)
+	}
+	time.Sleep(time.Second)
+	checkNoMarkers(t, filepath.Join(filepath.Dir(cfg), "replica"), plain, sealed)
+	if !fileHas(t, filepath.Join(c.data, "tenants"), plain) {
+		t.Fatal("the control marker is not in the tenant files: the search cannot see plaintext")
+	}
+
 	// The drill of both tenants passes against the running server's
 	// replica, once the restored file has been shipped.
 	time.Sleep(time.Second)
@@ -246,4 +262,44 @@ func TestRestoreDryRun(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--at TIME or --latest") {
 		t.Fatalf("restore without a point: %d %q", code, errs)
 	}
+}
+
+// checkNoMarkers fails when any file under dir contains one of the markers.
+func checkNoMarkers(t *testing.T, dir string, markers ...string) {
+	t.Helper()
+	files := 0
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files++
+		for _, m := range markers {
+			if bytes.Contains(b, []byte(m)) {
+				t.Fatalf("replica file %s contains %q", p, m)
+			}
+		}
+		return nil
+	})
+	if files == 0 {
+		t.Fatalf("no replica files under %s", dir)
+	}
+}
+
+// fileHas reports whether any file under dir (WAL included) contains s.
+func fileHas(t *testing.T, dir, s string) bool {
+	t.Helper()
+	found := false
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(s)) {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found
 }
