@@ -20,6 +20,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 )
@@ -57,8 +58,9 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	mail server.MailConfig
-	dev  bool // plain HTTP, as with --dev
+	mail      server.MailConfig
+	dev       bool // plain HTTP, as with --dev
+	replicate bool // replicate tenant files to an encrypted replica in a temp dir, as aura serve does
 }
 
 func newHarness(t testing.TB, opts harnessOpts) *harness {
@@ -83,14 +85,30 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 	h.plat.SetClock(h.clock.Now)
 	tenants := filepath.Join(dir, "tenants")
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var rep *replica.Replicator
+	if opts.replicate {
+		if rep, err = replica.New(replica.Config{Destination: replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")},
+			SyncInterval: 100 * time.Millisecond, Logger: logger}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rep.Close(context.Background()) })
+	}
 	h.router = tenant.NewRouter(tenant.Config{Dir: tenants, Directory: control.Directory{Platform: h.plat}, Now: h.clock.Now, Logger: logger,
 		OnOpen: func(ctx context.Context, db *tenant.DB) error {
 			h.mu.Lock()
 			h.opens[db.ID]++
 			h.mu.Unlock()
+			if rep != nil {
+				return rep.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica"))
+			}
 			return nil
+		},
+		OnClose: func(db *tenant.DB) {
+			if rep != nil {
+				rep.Unregister(context.Background(), db.Path)
+			}
 		}})
-	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger}
+	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger, Replicator: rep}
 	h.srv, err = server.New(server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
 		Mail: opts.mail, Dev: opts.dev})
 	if err != nil {

@@ -77,6 +77,7 @@ func loadPages() (*pages, error) {
 		"join":      func(sep string, v any) string { return joinAny(sep, v) },
 		"contains":  func(list []tenant.Permission, p tenant.Permission) bool { return containsPerm(list, p) },
 		"add":       func(a, b int) int { return a + b },
+		"delta":     func(from, to int64) string { return fmt.Sprintf("%+d", to-from) },
 		"chosen": func(list []string, p tenant.Permission) bool {
 			for _, v := range list {
 				if v == string(p) {
@@ -271,7 +272,7 @@ func (s *Server) platformPage(w http.ResponseWriter, r *http.Request, c *call, t
 		st := c.staff
 		p.Staff = &st
 	}
-	p.Nav = []navItem{{Key: "tenants", Label: "Tenants", Href: "/platform/tenants"}, {Key: "audit", Label: "Audit", Href: "/platform/audit"}}
+	p.Nav = []navItem{{Key: "tenants", Label: "Tenants", Href: "/platform/tenants"}, {Key: "backups", Label: "Backups", Href: "/platform/backups"}, {Key: "audit", Label: "Audit", Href: "/platform/audit"}}
 	return p
 }
 

@@ -62,6 +62,7 @@ type Server struct {
 	throttle *throttle
 	cop      *http.CrossOriginProtection
 	endMu    sync.Mutex // serialises ending impersonations (two chains each)
+	plans    restorePlans
 }
 
 // New returns a Server for cfg: it loads the server secrets (password

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/keys"
-	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 )
 
@@ -44,7 +42,11 @@ type backupRow struct {
 	LastSync     *time.Time `json:"last_sync,omitempty"`
 	LastSnapshot *time.Time `json:"last_snapshot,omitempty"`
 	LagSeconds   float64    `json:"lag_seconds"`
-	Error        string     `json:"error,omitempty"`
+	// LastVerified is when the last restore drill ran, and LastVerifiedOK
+	// whether it passed (nil: never drilled).
+	LastVerified   *time.Time `json:"last_verified,omitempty"`
+	LastVerifiedOK *bool      `json:"last_verified_ok,omitempty"`
+	Error          string     `json:"error,omitempty"`
 }
 
 // backupStatus prints, for the platform DB and every tenant that still has
@@ -77,11 +79,6 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tenants, err := e.platform.Tenants(ctx)
-	if err != nil {
-		return err
-	}
-
 	inspect := func(name, status, path, prefix string, key []byte) backupRow {
 		row := backupRow{Database: name, Status: status, Prefix: prefix}
 		st, err := rep.Inspect(ctx, path, prefix, key)
@@ -102,17 +99,24 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 		return row
 	}
 	rows := []backupRow{inspect("platform", "", e.platformPath(), "platform/"+master.ID(), master.DerivedKey("platform-replica"))}
-	for _, t := range tenants {
-		if t.Status == platform.StatusDeleted || !t.HasKey() {
-			continue // its key is destroyed: its replica can never be read again
+	e.control.Replicator = rep
+	statuses, err := e.control.BackupStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range statuses {
+		row := backupRow{Database: b.Slug, Status: b.Tenant.Status, Prefix: b.Replica.Prefix, Error: b.Error,
+			LocalTXID: b.Replica.LocalTXID, ReplicaTXID: b.Replica.ReplicaTXID, LagSeconds: b.Replica.Lag.Seconds()}
+		if !b.Replica.LastSync.IsZero() {
+			row.LastSync = &b.Replica.LastSync
 		}
-		dataKey, err := e.platform.DataKey(t)
-		if err != nil {
-			rows = append(rows, backupRow{Database: t.Slug, Status: t.Status, Prefix: "tenants/" + t.ID, Error: aura.ErrorMessage(err)})
-			continue
+		if !b.Replica.LastSnapshot.IsZero() {
+			row.LastSnapshot = &b.Replica.LastSnapshot
 		}
-		// The same derivation as tenant.DB.DerivedKey("replica").
-		rows = append(rows, inspect(t.Slug, t.Status, e.control.TenantPath(t.ID), "tenants/"+t.ID, keys.Derive(dataKey, "replica")))
+		if d := b.LastDrill; d != nil {
+			row.LastVerified, row.LastVerifiedOK = &d.RanAt, &d.OK
+		}
+		rows = append(rows, row)
 	}
 
 	failed := 0
@@ -130,10 +134,14 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.io.Out, "Replica: %s\n\n", cfg.Destination)
 		tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DATABASE\tSTATUS\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tPROBLEM")
+		fmt.Fprintln(tw, "DATABASE\tSTATUS\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tLAST VERIFIED RESTORE\tPROBLEM")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.Database, orDash(r.Status), when(r.LastSync), when(r.LastSnapshot),
-				time.Duration(r.LagSeconds*float64(time.Second)).Round(time.Millisecond), r.LocalTXID, r.ReplicaTXID, orDash(r.Error))
+			verified := "never"
+			if r.LastVerified != nil {
+				verified = when(r.LastVerified) + map[bool]string{true: " ok", false: " FAILED"}[*r.LastVerifiedOK]
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Database, orDash(r.Status), when(r.LastSync), when(r.LastSnapshot),
+				time.Duration(r.LagSeconds*float64(time.Second)).Round(time.Millisecond), r.LocalTXID, r.ReplicaTXID, verified, orDash(r.Error))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
