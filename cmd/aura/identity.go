@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -54,5 +53,3 @@ func defaultBaseURL(flag string) string {
 	}
 	return "http://127.0.0.1:8080"
 }
-
-func printErrf(e *env, format string, args ...any) { fmt.Fprintf(e.io.Err, format, args...) }
