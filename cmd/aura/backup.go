@@ -57,17 +57,12 @@ type backupRow struct {
 // server. It exits non-zero when a replica cannot be read.
 func backupStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("backup status", "backup status [--litestream FILE] [--json]")
-	litestream := fs.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: DATA-replica beside the data directory)")
+	litestream := litestreamFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := e.parse(fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := replica.LoadConfig(*litestream, e.dataDir)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = e.logger
-	rep, err := replica.New(cfg)
+	rep, cfg, err := e.replicaReader(*litestream)
 	if err != nil {
 		return err
 	}
@@ -165,4 +160,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// litestreamFlag registers the --litestream flag of commands that read
+// replicas.
+func litestreamFlag(fl *flag.FlagSet) *string {
+	return fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: DATA-replica beside the data directory)")
+}
+
+// replicaReader starts a Replicator for reading replicas only (restores,
+// drills, status): it registers nothing, so a running server keeps
+// replicating the live files alone. The caller closes it.
+func (e *env) replicaReader(file string) (*replica.Replicator, replica.Config, error) {
+	cfg, err := replica.LoadConfig(file, e.dataDir)
+	if err != nil {
+		return nil, cfg, err
+	}
+	cfg.Logger = e.logger
+	rep, err := replica.New(cfg)
+	return rep, cfg, err
 }

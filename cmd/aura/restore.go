@@ -40,11 +40,12 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 	fl.BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
 	fl.BoolVar(&f.asJSON, "json", false, "print the plan and result as JSON")
 	fl.BoolVar(&f.platform, "platform", false, "restore the platform DB (only while no server runs)")
-	fl.StringVar(&f.litestream, "litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: DATA-replica beside the data directory)")
+	litestream := litestreamFlag(fl)
 	pos, err := e.parse(fl, args, -1)
 	if err != nil {
 		return err
 	}
+	f.litestream = *litestream
 	if (f.at == "") == !f.latest {
 		fmt.Fprintln(e.io.Err, "aura restore: give exactly one of --at TIME or --latest")
 		return errUsage
@@ -59,14 +60,7 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 		fl.Usage()
 		return errUsage
 	}
-	cfg, err := replica.LoadConfig(f.litestream, e.dataDir)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = e.logger
-	// A replicator of our own, used only to read: the running server (if
-	// any) keeps replicating the live files.
-	rep, err := replica.New(cfg)
+	rep, _, err := e.replicaReader(f.litestream)
 	if err != nil {
 		return err
 	}

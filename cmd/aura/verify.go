@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/replica"
 )
 
 // backupVerify is the restore drill: each tenant's latest replica (all, the
@@ -19,19 +17,14 @@ import (
 // fails.
 func backupVerify(ctx context.Context, e *env, args []string) error {
 	fl := e.flagSet("backup verify", "backup verify [SLUG…] [--sample N] [--json]")
-	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: DATA-replica beside the data directory)")
+	litestream := litestreamFlag(fl)
 	sample := fl.Int("sample", 0, "drill only this many tenants, chosen at random")
 	asJSON := fl.Bool("json", false, "print JSON")
 	slugs, err := e.parse(fl, args, -1)
 	if err != nil {
 		return err
 	}
-	cfg, err := replica.LoadConfig(*litestream, e.dataDir)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = e.logger
-	rep, err := replica.New(cfg)
+	rep, _, err := e.replicaReader(*litestream)
 	if err != nil {
 		return err
 	}
