@@ -60,3 +60,16 @@ func (db *DB) ListGuests(ctx context.Context, limit int, cursor string) (GuestPa
 	})
 	return page, err
 }
+
+// GuestNames returns the display names of the given guests ("(erased
+// guest)" for an erased one), unsealing only their name fields: what a
+// list of reservations needs. Unknown ids are left out.
+func (db *DB) GuestNames(ctx context.Context, ids []string) (map[string]string, error) {
+	var out map[string]string
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = db.guestNames(tx, ids)
+		return err
+	})
+	return out, err
+}

@@ -140,3 +140,53 @@ func TestListReservationsByGuests(t *testing.T) {
 		t.Fatalf("got %s, %s", page.Reservations[0].ID, page.Reservations[1].ID)
 	}
 }
+
+func TestFreeRooms(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2026-03-10")
+	in := f.booking(f.day(1), f.day(3))
+	in.Reservations[0].RoomID = f.rooms[0].ID
+	r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
+	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[1].ID, Kind: tenant.OutOfService, Start: f.day(2), End: f.day(5)}))(t)
+
+	t.Run("OK", func(t *testing.T) {
+		free := must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(1), f.day(3), ""))(t)
+		if got, want := roomNumbers(free), "103"; got != want {
+			t.Fatalf("free rooms %q, want %q", got, want)
+		}
+		// The reservation's own room is free for itself.
+		free = must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(1), f.day(3), r.ID))(t)
+		if got, want := roomNumbers(free), "101,103"; got != want {
+			t.Fatalf("free rooms for %s %q, want %q", r.ID, got, want)
+		}
+		// Same-day turnover: the night of the departure is free.
+		free = must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(3), f.day(4), ""))(t)
+		if got, want := roomNumbers(free), "101,103"; got != want {
+			t.Fatalf("free rooms from the departure day %q, want %q", got, want)
+		}
+	})
+
+	t.Run("ErrInvalid", func(t *testing.T) {
+		_, err := f.db.FreeRooms(f.ctx, f.rt.ID, f.day(3), f.day(3), "")
+		wantCode(t, err, aura.EINVALID)
+	})
+}
+
+func roomNumbers(rs []tenant.Room) string {
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ","
+		}
+		s += r.Number
+	}
+	return s
+}
+
+func TestGuestNames(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 1, "2026-03-10")
+	gs := must(f.db.CreateGuests(f.ctx, []tenant.GuestInput{{GivenName: "Zoë", FamilyName: "Adler"}, {FamilyName: "Berg"}}))(t)
+	got := must(f.db.GuestNames(f.ctx, []string{gs[0].ID, gs[1].ID, "gst_unknown"}))(t)
+	if got[gs[0].ID] != "Zoë Adler" || got[gs[1].ID] != "Berg" || len(got) != 2 {
+		t.Fatalf("names %v", got)
+	}
+}
