@@ -538,9 +538,13 @@ func (p *page) StatusBadge(status string, overbooked bool) template.HTML {
 
 // resTable is what the "restable" partial needs.
 type resTable struct {
-	P    *page
-	Rows []resRow
+	P       *page
+	Rows    []resRow
+	NoGuest bool
 }
 
 // ResTable returns the view of a table of reservations.
 func (p *page) ResTable(rows []resRow) resTable { return resTable{P: p, Rows: rows} }
+
+// ResTableNoGuest is ResTable without the guest column (the guest page).
+func (p *page) ResTableNoGuest(rows []resRow) resTable { return resTable{P: p, Rows: rows, NoGuest: true} }

@@ -166,7 +166,8 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 		is := strconv.Itoa(i)
 		v.Set("vat_code_"+is, rate.Code)
 		v.Set("vat_name_"+is, rate.Name)
-		v.Set("vat_percent_"+is, formatDecimal(int64(rate.BasisPoints), 2, p.style().decimal, ""))
+		pct := formatDecimal(int64(rate.BasisPoints), 2, p.style().decimal, "")
+		v.Set("vat_percent_"+is, strings.TrimSuffix(pct, p.style().decimal+"00"))
 	}
 	v.Set("accommodation_vat", pr.Tax.AccommodationVAT)
 	ct := pr.Tax.CityTax

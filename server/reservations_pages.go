@@ -34,6 +34,7 @@ type reservationsData struct {
 	Filtered   bool
 	CanWrite   bool
 	Query      string
+	Upcoming   bool // no filter given: stays departing today or later
 }
 
 // reservationRows adds guest names (only if the caller may see guests),
@@ -89,7 +90,12 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := &reservationsData{Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
+	upcoming := len(q) == 0 || len(q) == 1 && q.Get("property") != ""
+	if upcoming {
+		// By default the desk sees what is current: stays not yet over.
+		q.Set("departure_from", propertyToday(prop, s.cfg.Now()).String())
+	}
+	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
 	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
 	var fe formErrors
 	f.ArrivalFrom = fe.optDate(q, "arrival_from")
@@ -114,7 +120,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		s.renderPage(w, r, http.StatusBadRequest, "reservations", p)
 		return nil
 	}
-	d.Filtered = len(q) > 0
+	d.Filtered = !upcoming
 	if d.Query != "" {
 		switch {
 		case strings.HasPrefix(d.Query, "res_"):
@@ -571,8 +577,14 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 			from = d.Today
 		}
 		if from.Before(res.Departure) {
-			if d.FreeRooms, err = c.db.FreeRooms(ctx, res.RoomTypeID, from, res.Departure, res.ID); err != nil {
+			free, err := c.db.FreeRooms(ctx, res.RoomTypeID, from, res.Departure, res.ID)
+			if err != nil {
 				return nil, nil, err
+			}
+			for _, rm := range free {
+				if rm.ID != res.RoomID {
+					d.FreeRooms = append(d.FreeRooms, rm)
+				}
 			}
 		}
 		if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
