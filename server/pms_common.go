@@ -547,4 +547,6 @@ type resTable struct {
 func (p *page) ResTable(rows []resRow) resTable { return resTable{P: p, Rows: rows} }
 
 // ResTableNoGuest is ResTable without the guest column (the guest page).
-func (p *page) ResTableNoGuest(rows []resRow) resTable { return resTable{P: p, Rows: rows, NoGuest: true} }
+func (p *page) ResTableNoGuest(rows []resRow) resTable {
+	return resTable{P: p, Rows: rows, NoGuest: true}
+}

@@ -168,7 +168,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		next.Set("cursor", page.NextCursor)
 		d.Next = "/" + c.tenant.Slug + "/reservations?" + next.Encode()
 	}
-	if !f.Overbooked {
+	if !f.Overbooked && d.Query == "" {
 		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 20})
 		if err != nil {
 			return err
@@ -673,11 +673,11 @@ func (s *Server) reservationAction(action string) handler {
 			s.renderPage(w, r, StatusOf(err), "reservation", p)
 			return nil
 		}
-		if action == "cancel" && res.CancellationFee != nil && res.CancellationFee.Amount > 0 {
-			msg += " Cancellation fee: " + formatMoney(*res.CancellationFee, styleDot) + "."
+		if fee := res.CancellationFee; action == "cancel" && fee != nil && fee.Amount > 0 {
+			msg += " Cancellation fee: " + s.propertyMoney(r, c, res.PropertyID, *fee) + "."
 		}
-		if action == "no-show" && res.NoShowFee != nil && res.NoShowFee.Amount > 0 {
-			msg += " No-show fee: " + formatMoney(*res.NoShowFee, styleDot) + "."
+		if fee := res.NoShowFee; action == "no-show" && fee != nil && fee.Amount > 0 {
+			msg += " No-show fee: " + s.propertyMoney(r, c, res.PropertyID, *fee) + "."
 		}
 		s.setFlash(w, "ok", msg)
 		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"reservations/"+id, http.StatusSeeOther)
@@ -717,4 +717,13 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 	s.setFlash(w, "ok", "The booking is saved.")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"reservations/"+url.PathEscape(back), http.StatusSeeOther)
 	return nil
+}
+
+// propertyMoney writes an amount as the property's locale does.
+func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
+	prop, err := c.db.GetProperty(r.Context(), propertyID)
+	if err != nil {
+		return formatMoney(m, styleDot)
+	}
+	return formatMoney(m, styleOf(prop.Address.Country))
 }
