@@ -8,7 +8,8 @@
 //   (nothing is created);
 // - the guest list (data-live-search) refreshes its results as one types,
 //   by fetching this same page;
-// - the tape chart scrolls today into view.
+// - the tape chart scrolls today into view;
+// - on a phone, the reservation list's status and date filters fold away.
 (function () {
   "use strict";
 
@@ -120,6 +121,18 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-range]").forEach(setupRange);
+    // On a phone, filters not in use fold away behind a toggle.
+    document.querySelectorAll(".filter-toggle").forEach(function (btn) {
+      var box = document.getElementById(btn.getAttribute("aria-controls"));
+      if (!box || !window.matchMedia("(max-width: 820px)").matches) { return; }
+      btn.hidden = false;
+      var set = function (open) {
+        box.classList.toggle("is-folded", !open);
+        btn.setAttribute("aria-expanded", open ? "true" : "false");
+      };
+      set(btn.hasAttribute("data-keep-open"));
+      btn.addEventListener("click", function () { set(btn.getAttribute("aria-expanded") !== "true"); });
+    });
     document.querySelectorAll("form[data-live]").forEach(setupLiveForm);
     document.querySelectorAll("input[data-live-search]").forEach(setupLiveSearch);
     var today = document.getElementById("tape-today");
