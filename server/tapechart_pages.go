@@ -67,7 +67,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	today := propertyToday(prop, s.cfg.Now())
 	def := today.AddDays(-2)
-	from, days, err := rangeParams(r, def, 14, 21, 31)
+	from, days, err := rangeParams(r, def, 14, 21, maxTapeDays)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	d := &tapeData{From: from, To: to, Days: days, DayOptions: []int{14, 21, 31},
+	d := &tapeData{From: from, To: to, Days: days, DayOptions: []int{14, 21, maxTapeDays},
 		Prev:  p.Link("tapechart", "from", from.AddDays(-7).String(), "days", strconv.Itoa(days)),
 		Next:  p.Link("tapechart", "from", from.AddDays(7).String(), "days", strconv.Itoa(days)),
 		Today: p.Link("tapechart", "days", strconv.Itoa(days))}
