@@ -24,7 +24,9 @@ type OfferQuery struct {
 // the priced nights, the rooms left on the stay's fullest night, and
 // whether a direct booking would be accepted now; when it would not,
 // Problems says why (the restrictions broken, no rooms left, the party too
-// large), with the same field names CreateBooking uses.
+// large, an arrival in the past), named by the fields of a reservation as
+// CreateBooking names them (arrival, departure, adults, rate_plan_id,
+// room_type_id).
 type Offer struct {
 	RoomType  RoomType          `json:"room_type"`
 	RatePlan  RatePlan          `json:"rate_plan"`
