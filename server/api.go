@@ -25,29 +25,36 @@ const maxJSONBytes = 64 << 10
 // EINVALID with a message saying what and where; a body over the limit is
 // ETOOLARGE.
 func decodeJSON(r *http.Request, v any) error {
+	_, err := decodeJSONBody(r, v)
+	return err
+}
+
+// decodeJSONBody is decodeJSON returning the body's bytes too (for the
+// request hash of an Idempotency-Key).
+func decodeJSONBody(r *http.Request, v any) ([]byte, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return aura.Errorf(aura.EINVALID, "Send the body as JSON with the header Content-Type: application/json.")
+		return nil, aura.Errorf(aura.EINVALID, "Send the body as JSON with the header Content-Type: application/json.")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBytes+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
+			return nil, aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
 		}
-		return aura.Errorf(aura.EINVALID, "The body could not be read.")
+		return nil, aura.Errorf(aura.EINVALID, "The body could not be read.")
 	}
 	if len(body) > maxJSONBytes {
-		return aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
+		return nil, aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err, body)
+		return nil, jsonError(err, body)
 	}
 	if dec.More() {
-		return aura.Errorf(aura.EINVALID, "The body must hold one JSON object and nothing after it.")
+		return nil, aura.Errorf(aura.EINVALID, "The body must hold one JSON object and nothing after it.")
 	}
-	return nil
+	return body, nil
 }
 
 // jsonError turns a decoding error into a message a developer can act on.
@@ -178,6 +185,25 @@ func toAPIToken(t tenant.APIToken) apiToken {
 		ExpiresAt: opt(t.ExpiresAt), LastUsedAt: opt(t.LastUsedAt), Revoked: !t.RevokedAt.IsZero()}
 }
 
+// Request bodies of the identity API (named, so the OpenAPI document
+// describes the very types the handlers decode).
+type (
+	apiUserInviteBody struct {
+		Email string `json:"email"`
+		Name  string `json:"name"`
+		Role  string `json:"role"`
+	}
+	apiUserUpdateBody struct {
+		Role   *string `json:"role"`
+		Status *string `json:"status"`
+	}
+	apiTokenCreateBody struct {
+		Name      string              `json:"name"`
+		Scopes    []tenant.Permission `json:"scopes"`
+		ExpiresAt *time.Time          `json:"expires_at"`
+	}
+)
+
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
 	var effective []tenant.Permission
 	for _, row := range tenant.PermissionTable {
@@ -213,11 +239,7 @@ func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) apiUserInvite(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in struct {
-		Email string `json:"email"`
-		Name  string `json:"name"`
-		Role  string `json:"role"`
-	}
+	var in apiUserInviteBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -237,10 +259,7 @@ func (s *Server) apiUserInvite(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in struct {
-		Role   *string `json:"role"`
-		Status *string `json:"status"`
-	}
+	var in apiUserUpdateBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -313,11 +332,7 @@ func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in struct {
-		Name      string              `json:"name"`
-		Scopes    []tenant.Permission `json:"scopes"`
-		ExpiresAt *time.Time          `json:"expires_at"`
-	}
+	var in apiTokenCreateBody
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}

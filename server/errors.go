@@ -40,13 +40,32 @@ var titleByCode = map[string]string{
 	aura.EUNAVAILABLE:    "Temporarily unavailable",
 }
 
-// StatusOf returns the HTTP status of err by the status table.
+// StatusOf returns the HTTP status of err by the status table (or the
+// status an API handler chose with withStatus).
 func StatusOf(err error) int {
+	var ws statusError
+	if errors.As(err, &ws) {
+		return ws.status
+	}
 	if s, ok := statusByCode[aura.ErrorCode(err)]; ok {
 		return s
 	}
 	return http.StatusInternalServerError
 }
+
+// statusError gives an error another status than its code's, where the
+// API conventions ask for one (422 for an Idempotency-Key reused with
+// another body); the code, message and fields stay the error's own.
+type statusError struct {
+	err    error
+	status int
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
+
+// withStatus returns err answered with status.
+func withStatus(err error, status int) error { return statusError{err: err, status: status} }
 
 // retryAfter is carried by throttle errors so the response can say when to retry.
 type retryAfter struct {

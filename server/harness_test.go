@@ -201,7 +201,7 @@ func (h *harness) do(r req) (*http.Response, string) {
 	for _, c := range r.cookies {
 		hr.AddCookie(c)
 	}
-	client := h.ts.Client()
+	client := *h.ts.Client() // a copy: do may run in many goroutines at once
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(hr)
 	if err != nil {

@@ -96,7 +96,9 @@ func loadPages() (*pages, error) {
 			return "?"
 		},
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	// Files named _*.html hold shared partials ({{define}} blocks only),
+	// parsed with the layout into every page.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("server: parse layout: %w", err)
 	}
@@ -106,7 +108,7 @@ func loadPages() (*pages, error) {
 	}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" {
+		if base == "layout" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
@@ -252,6 +254,7 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	p.Nav = append(p.Nav, navItem{Key: "dashboard", Label: "Dashboard", Href: base})
 	// Calendar, Reservations, Front desk, Guests, Housekeeping, Rates and
 	// Reports join here as their features land.
+	p.Nav = append(p.Nav, pmsNav(c, base)...)
 	if c.can(tenant.PermUsersRead) {
 		p.Nav = append(p.Nav, navItem{Key: "users", Label: "Users", Href: base + "users", Group: "Settings"})
 	}
@@ -261,6 +264,7 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	if c.can(tenant.PermAuditRead) {
 		p.Nav = append(p.Nav, navItem{Key: "audit", Label: "Audit log", Href: base + "audit", Group: "Settings"})
 	}
+	p.Nav = withSettingsFirst(p.Nav, pmsSettingsNav(c, base))
 	return p
 }
 

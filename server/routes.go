@@ -160,6 +160,9 @@ func (s *Server) Routes() []Route { return s.routes }
 func (s *Server) routeTable() []Route {
 	user, tok, sess := iso("id", "usr_aaaaaaaaaaaaaaaa"), iso("id", "tok_aaaaaaaaaaaaaaaa"), iso("id", "ses_aaaaaaaaaaaaaaaa")
 	none := iso()
+	// Example ids of the PMS (issue 4).
+	prp, rmt, rom, blk := iso("id", "prp_aaaaaaaaaaaaaaaa"), iso("id", "rmt_aaaaaaaaaaaaaaaa"), iso("id", "rom_aaaaaaaaaaaaaaaa"), iso("id", "blk_aaaaaaaaaaaaaaaa")
+	rpl, bkg, res, gst := iso("id", "rpl_aaaaaaaaaaaaaaaa"), iso("id", "bkg_aaaaaaaaaaaaaaaa"), iso("id", "res_aaaaaaaaaaaaaaaa"), iso("id", "gst_aaaaaaaaaaaaaaaa")
 	return []Route{
 		// Tenant pages.
 		{Method: "GET", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginPage},
@@ -192,6 +195,43 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, handle: s.auditExport},
 		{Method: "POST", Path: "/:tenant/impersonation/end", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.impersonationEndHere},
 
+		// The PMS pages (issue 4): calendar, tape chart, reservations, guests, rates, property and rooms settings.
+		{Method: "GET", Path: "/:tenant/calendar", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "calendar", handle: s.calendarPage},
+		{Method: "GET", Path: "/:tenant/tapechart", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "tapechart", handle: s.tapeChartPage},
+		{Method: "GET", Path: "/:tenant/reservations", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "reservations", handle: s.reservationsPage},
+		{Method: "GET", Path: "/:tenant/reservations/new", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.newReservationPage},
+		{Method: "POST", Path: "/:tenant/reservations", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.reservationCreate},
+		{Method: "GET", Path: "/:tenant/reservations/:id", Access: Session, Perm: tenant.PermReservationsRead, Isolation: res, Page: "reservation", handle: s.reservationPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/confirm", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("confirm")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/cancel", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("cancel")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/no-show", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("no-show")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/assign", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("assign")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/unassign", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("unassign")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/stay", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("stay")},
+		{Method: "POST", Path: "/:tenant/bookings/:id", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: bkg, Page: "reservation", handle: s.bookingSave},
+		{Method: "GET", Path: "/:tenant/guests", Access: Session, Perm: tenant.PermGuestsRead, Isolation: none, Page: "guests", handle: s.guestsPage},
+		{Method: "POST", Path: "/:tenant/guests", Access: Session, Perm: tenant.PermGuestsWrite, Isolation: none, Page: "guests", handle: s.guestCreate},
+		{Method: "GET", Path: "/:tenant/guests/:id", Access: Session, Perm: tenant.PermGuestsRead, Isolation: gst, Page: "guest", handle: s.guestPage},
+		{Method: "POST", Path: "/:tenant/guests/:id", Access: Session, Perm: tenant.PermGuestsWrite, Isolation: gst, Page: "guest", handle: s.guestSave},
+		{Method: "GET", Path: "/:tenant/rates", Access: Session, Perm: tenant.PermRatesRead, Isolation: none, Page: "rates", handle: s.ratesPage},
+		{Method: "POST", Path: "/:tenant/rates", Access: Session, Perm: tenant.PermRatesWrite, Isolation: none, Page: "rates", handle: s.ratesUpdate},
+		{Method: "GET", Path: "/:tenant/rates/plans", Access: Session, Perm: tenant.PermRatesRead, Isolation: none, Page: "rate_plans", handle: s.ratePlansPage},
+		{Method: "POST", Path: "/:tenant/rates/plans", Access: Session, Perm: tenant.PermRatesWrite, Isolation: none, Page: "rate_plans", handle: s.ratePlanCreate},
+		{Method: "GET", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: tenant.PermRatesRead, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanPage},
+		{Method: "POST", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: tenant.PermRatesWrite, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanSave},
+		{Method: "GET", Path: "/:tenant/settings/property", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyPage},
+		{Method: "POST", Path: "/:tenant/settings/property", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertySave},
+		{Method: "POST", Path: "/:tenant/settings/properties", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyCreate},
+		{Method: "GET", Path: "/:tenant/settings/rooms", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomsPage},
+		{Method: "POST", Path: "/:tenant/settings/rooms", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomCreate},
+		{Method: "GET", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomEditPage},
+		{Method: "POST", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomSave},
+		{Method: "POST", Path: "/:tenant/settings/room-types", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomTypeCreate},
+		{Method: "GET", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeEditPage},
+		{Method: "POST", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeSave},
+		{Method: "POST", Path: "/:tenant/settings/room-blocks", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomBlockCreate},
+		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: blk, handle: s.roomBlockDelete},
+
 		// The JSON API.
 		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
 		{Method: "GET", Path: "/:tenant/api/v1/users", Access: Token, Perm: tenant.PermUsersRead, Isolation: none, handle: s.apiUsers},
@@ -201,6 +241,52 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensRead, Isolation: none, handle: s.apiTokens},
 		{Method: "POST", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensWrite, Isolation: none, handle: s.apiTokenCreate},
 		{Method: "DELETE", Path: "/:tenant/api/v1/tokens/:id", Access: Token, Perm: tenant.PermTokensWrite, Isolation: tok, handle: s.apiTokenRevoke},
+		{Method: "GET", Path: "/:tenant/api/v1/openapi.json", Access: Token, Isolation: none, handle: s.apiOpenAPI},
+
+		// The PMS API (issue 4), the twin of its pages; documented in openapi.go.
+		{Method: "GET", Path: "/:tenant/api/v1/properties", Access: Token, Isolation: none, handle: s.apiProperties},
+		{Method: "POST", Path: "/:tenant/api/v1/properties", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiPropertyCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/properties/:id", Access: Token, Isolation: prp, handle: s.apiProperty},
+		{Method: "PATCH", Path: "/:tenant/api/v1/properties/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: prp, handle: s.apiPropertyUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/room-types", Access: Token, Isolation: none, handle: s.apiRoomTypes},
+		{Method: "POST", Path: "/:tenant/api/v1/room-types", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiRoomTypeCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Isolation: rmt, handle: s.apiRoomType},
+		{Method: "PATCH", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: rmt, handle: s.apiRoomTypeUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/rooms", Access: Token, Isolation: none, handle: s.apiRooms},
+		{Method: "POST", Path: "/:tenant/api/v1/rooms", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiRoomCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Isolation: rom, handle: s.apiRoom},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: rom, handle: s.apiRoomUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/room-blocks", Access: Token, Isolation: none, handle: s.apiRoomBlocks},
+		{Method: "POST", Path: "/:tenant/api/v1/room-blocks", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiRoomBlockCreate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/room-blocks/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: blk, handle: s.apiRoomBlockDelete},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: s.apiRatePlans},
+		{Method: "POST", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: tenant.PermRatesWrite, Isolation: none, handle: s.apiRatePlanCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: tenant.PermRatesRead, Isolation: rpl, handle: s.apiRatePlan},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatePlanUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesRead, Isolation: rpl, handle: s.apiRates},
+		{Method: "PUT", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/availability", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: s.apiAvailability},
+		{Method: "GET", Path: "/:tenant/api/v1/offers", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: s.apiOffers},
+		{Method: "GET", Path: "/:tenant/api/v1/tape-chart", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiTapeChart},
+		{Method: "POST", Path: "/:tenant/api/v1/bookings", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: none, handle: s.apiBookingCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: tenant.PermReservationsRead, Isolation: bkg, handle: s.apiBooking},
+		{Method: "PATCH", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: bkg, handle: s.apiBookingUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiReservations},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: tenant.PermReservationsRead, Isolation: res, handle: s.apiReservation},
+		{Method: "PATCH", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationUpdate},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/confirm", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("confirm")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/cancel", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("cancel")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/no-show", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("no-show")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/assign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("assign")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/unassign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("unassign")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-in", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-in")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-out", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-out")},
+		{Method: "GET", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsRead, Isolation: none, handle: s.apiGuests},
+		{Method: "POST", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: none, handle: s.apiGuestCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: tenant.PermGuestsRead, Isolation: gst, handle: s.apiGuest},
+		{Method: "PATCH", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: gst, handle: s.apiGuestUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/reservations", Access: Token, Perm: tenant.PermGuestsRead, Isolation: gst, handle: s.apiGuestReservations},
 
 		// The platform staff area.
 		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},
@@ -244,24 +330,109 @@ func (s *Server) buildRouters() (err error) {
 			err = fmt.Errorf("server: route table: %v", v)
 		}
 	}()
+	served, shadowed := s.shadowRoutes()
 	for i := range s.routes {
 		rt := &s.routes[i]
 		if rt.Page != "" && !s.pages.has(rt.Page) {
 			return fmt.Errorf("server: route %s %s renders page %q, which has no template", rt.Method, rt.Path, rt.Page)
 		}
+		var h httprouter.Handle
 		switch {
 		case rt.InTenantTree():
 			if rt.Isolation == nil {
 				return fmt.Errorf("server: tenant route %s %s has no Isolation entry", rt.Method, rt.Path)
 			}
-			s.tenants.Handle(rt.Method, rt.Path, s.tenantHandle(rt))
+			h = s.tenantHandle(rt)
 		case strings.HasPrefix(rt.Path, "/platform/"):
-			s.platform.Handle(rt.Method, rt.Path, s.platformHandle(rt))
+			h = s.platformHandle(rt)
 		default:
 			return fmt.Errorf("server: route %s %s is in neither tree", rt.Method, rt.Path)
 		}
+		if shadowed[rt] {
+			continue // served through its parameter route, below
+		}
+		if sh := served[rt]; len(sh) > 0 {
+			h = withShadows(h, sh, s)
+		}
+		if rt.InTenantTree() {
+			s.tenants.Handle(rt.Method, rt.Path, h)
+		} else {
+			s.platform.Handle(rt.Method, rt.Path, h)
+		}
 	}
 	return nil
+}
+
+// shadow is a route with a literal path segment where a route of the same
+// method has a parameter (GET /:tenant/reservations/new beside GET
+// /:tenant/reservations/:id). httprouter cannot hold both, so the literal
+// route is served from the parameter route's node when the parameter
+// equals the literal; each keeps its own row (permission, page, handler,
+// isolation entry).
+type shadow struct {
+	param, value string
+	route        *Route
+}
+
+// shadowRoutes returns, for each parameter route, the literal routes it
+// serves, and the set of literal routes served that way.
+func (s *Server) shadowRoutes() (map[*Route][]shadow, map[*Route]bool) {
+	served, shadowed := map[*Route][]shadow{}, map[*Route]bool{}
+	for i := range s.routes {
+		lit := &s.routes[i]
+		for j := range s.routes {
+			par := &s.routes[j]
+			if i == j || lit.Method != par.Method || lit.InTenantTree() != par.InTenantTree() {
+				continue
+			}
+			if name, value, ok := literalFor(lit.Path, par.Path); ok {
+				served[par] = append(served[par], shadow{param: name, value: value, route: lit})
+				shadowed[lit] = true
+			}
+		}
+	}
+	return served, shadowed
+}
+
+// literalFor reports whether path lit equals path par except for one
+// segment that is a literal in lit and a parameter in par, and returns the
+// parameter's name and the literal.
+func literalFor(lit, par string) (name, value string, ok bool) {
+	a, b := strings.Split(lit, "/"), strings.Split(par, "/")
+	if len(a) != len(b) {
+		return "", "", false
+	}
+	for i := range a {
+		switch {
+		case a[i] == b[i]:
+		case !ok && strings.HasPrefix(b[i], ":") && b[i] != ":tenant" && !strings.HasPrefix(a[i], ":") && !strings.HasPrefix(a[i], "*"):
+			name, value, ok = b[i][1:], a[i], true
+		default:
+			return "", "", false
+		}
+	}
+	return name, value, ok
+}
+
+// withShadows serves the literal routes sh from a parameter route's handle h.
+func withShadows(h httprouter.Handle, sh []shadow, s *Server) httprouter.Handle {
+	handles := make([]httprouter.Handle, len(sh))
+	for i, x := range sh {
+		if x.route.InTenantTree() {
+			handles[i] = s.tenantHandle(x.route)
+		} else {
+			handles[i] = s.platformHandle(x.route)
+		}
+	}
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		for i, x := range sh {
+			if ps.ByName(x.param) == x.value {
+				handles[i](w, r, ps)
+				return
+			}
+		}
+		h(w, r, ps)
+	}
 }
 
 // errNotFound is the one answer for an unknown tenant, a tenant named by

@@ -18,6 +18,7 @@ type dashboardData struct {
 	TwoFactor bool
 	Required  bool
 	Recent    []auditView
+	PMS       *pmsDashboard // today at the current property (issue 4)
 }
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -26,6 +27,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 	d := dashboardData{CanUsers: c.can(tenant.PermUsersRead), CanAudit: c.can(tenant.PermAuditRead), CanTokens: c.can(tenant.PermTokensRead), TwoFactor: c.user.TOTPEnabled}
 	var err error
 	if d.Required, err = c.db.Require2FA(ctx); err != nil {
+		return err
+	}
+	if d.PMS, err = s.dashboardPMS(r, c, p); err != nil {
 		return err
 	}
 	if d.CanUsers {

@@ -276,6 +276,7 @@ type ReservationFilter struct {
 	DepartureTo   date.Date `json:"departure_to"`
 	StayingOn     date.Date `json:"staying_on"` // the reservation includes the night of this date
 	GuestID       string    `json:"guest_id"`
+	GuestIDs      []string  `json:"guest_ids"` // any of these guests (a guest search's results); at most 200
 	BookingID     string    `json:"booking_id"`
 	Overbooked    bool      `json:"overbooked"` // only reservations flagged overbooked
 	Limit         int       `json:"limit"`      // default 50, at most 200
@@ -301,6 +302,9 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		if !validStatus(s) {
 			fe.add("status", "%q is not a reservation status", s)
 		}
+	}
+	if len(f.GuestIDs) > 200 {
+		fe.add("guest_ids", "at most 200 guests")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -349,6 +353,13 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 	}
 	if f.GuestID != "" {
 		cond("r.guest_id = ?", f.GuestID)
+	}
+	if len(f.GuestIDs) > 0 {
+		a := make([]any, len(f.GuestIDs))
+		for i, g := range f.GuestIDs {
+			a[i] = g
+		}
+		cond("r.guest_id IN ("+placeholders(len(a))+")", a...)
 	}
 	if f.BookingID != "" {
 		cond("r.booking_id = ?", f.BookingID)

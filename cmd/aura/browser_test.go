@@ -144,6 +144,9 @@ func TestBrowser(t *testing.T) {
 	shot("nav-open-phone")
 	do(desktop)
 
+	// The PMS pages (issue 4): calendar → new reservation → reservation → tape chart → guest.
+	pmsBrowser(t, browserSteps{ctx: ctx, base: base, do: do, text: text, shot: shot, both: both, desktop: desktop, phone: phone})
+
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),
 		chromedp.SendKeys(chromedp.CSS("#f-email"), "nia@demo.example"),

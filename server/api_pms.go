@@ -1,0 +1,912 @@
+package server
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The JSON API of the PMS (issue 4): properties, room types, rooms, room
+// blocks, rate plans and their rates, availability, offers, the tape
+// chart, bookings, reservations with their transitions, and guests. Every
+// body is the tenant store's own type (its JSON tags follow API.md: opaque
+// ids, YYYY-MM-DD dates, RFC 3339 instants, money as {amount, currency});
+// versioned resources carry an ETag of their version and take If-Match.
+
+// apiData is a list without pagination beyond the request.
+type apiData[T any] struct {
+	Data []T `json:"data"`
+}
+
+// writeAPI writes v with status after normalising its instants to whole
+// seconds in UTC (what the store keeps), so a response built from a value
+// just written and one read back later are byte for byte the same.
+func writeAPI(w http.ResponseWriter, status int, v any) error {
+	pv := reflect.New(reflect.TypeOf(v)) // an addressable copy, so its fields can be set
+	pv.Elem().Set(reflect.ValueOf(v))
+	normaliseTimes(pv)
+	return writeJSON(w, status, pv.Elem().Interface())
+}
+
+// limitParam reads ?limit= (default 50, at most 200).
+func limitParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, aura.Invalid("limit is a number from 1 to 200.", aura.FieldError{Field: "limit", Message: "1 to 200"})
+	}
+	return n, nil
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+func normaliseTimes(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			normaliseTimes(v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == timeType {
+			if v.CanSet() {
+				v.Set(reflect.ValueOf(v.Interface().(time.Time).UTC().Truncate(time.Second)))
+			}
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				normaliseTimes(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			normaliseTimes(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			if e.Kind() == reflect.Interface || e.Kind() == reflect.Pointer {
+				normaliseTimes(e)
+			}
+		}
+	}
+}
+
+// setETag names a resource's version for If-Match.
+func setETag(w http.ResponseWriter, version int) {
+	w.Header().Set("ETag", `"`+strconv.Itoa(version)+`"`)
+}
+
+// versionOf returns the If-Match version, else the body's.
+func versionOf(r *http.Request, body int) (int, error) {
+	v, err := ifMatch(r)
+	if err != nil || v != 0 {
+		return v, err
+	}
+	return body, nil
+}
+
+// decodeOptional decodes a JSON body when there is one (actions take an
+// empty body too).
+func decodeOptional(r *http.Request, v any) error {
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		return nil
+	}
+	return decodeJSON(r, v)
+}
+
+// apiPropertyID returns the property a list is about: ?property_id=, or
+// the only property of the tenant.
+func apiPropertyID(r *http.Request, c *call) (string, error) {
+	if id := r.URL.Query().Get("property_id"); id != "" {
+		if _, err := c.db.GetProperty(r.Context(), id); err != nil {
+			return "", aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+		}
+		return id, nil
+	}
+	ps, err := c.db.ListProperties(r.Context())
+	if err != nil {
+		return "", err
+	}
+	if len(ps) == 1 {
+		return ps[0].ID, nil
+	}
+	return "", aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
+		aura.FieldError{Field: "property_id", Message: "is required"})
+}
+
+// queryDates reads ?from= and ?to= (to exclusive) with defaults.
+func queryDates(r *http.Request, from, to date.Date) (date.Date, date.Date, error) {
+	q := r.URL.Query()
+	f, err := queryDate(q, "from", from)
+	if err != nil {
+		return f, to, err
+	}
+	if q.Get("from") != "" && q.Get("to") == "" {
+		to = f.AddDays(to.Sub(from))
+	}
+	t, err := queryDate(q, "to", to)
+	return f, t, err
+}
+
+// page slices a whole list by ?limit= and ?cursor=.
+func pageOf[T any](r *http.Request, all []T) (apiList[T], error) {
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		return apiList[T]{}, err
+	}
+	out := apiList[T]{Data: []T{}, NextCursor: nextCursor(offset, limit, len(all))}
+	for i := offset; i < len(all) && i < offset+limit; i++ {
+		out.Data = append(out.Data, all[i])
+	}
+	return out, nil
+}
+
+// Properties.
+
+func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) error {
+	ps, err := c.db.ListProperties(r.Context())
+	if err != nil {
+		return err
+	}
+	out, err := pageOf(r, ps)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiPropertyCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.PropertyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p, err := c.db.CreateProperty(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, p.Version)
+	return writeAPI(w, http.StatusCreated, p)
+}
+
+func (s *Server) apiProperty(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, p.Version)
+	return writeAPI(w, http.StatusOK, p)
+}
+
+// apiPropertyUpdate applies a JSON merge of the fields sent onto the
+// property's current settings.
+func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	fd := cur.FrontDesk
+	in := tenant.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
+		CheckInTime: cur.CheckInTime, CheckOutTime: cur.CheckOutTime, Tax: cur.Tax, FrontDesk: &fd}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, p.Version)
+	return writeAPI(w, http.StatusOK, p)
+}
+
+// Room types.
+
+func (s *Server) apiRoomTypes(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	ts, err := c.db.ListRoomTypes(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	out, err := pageOf(r, ts)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRoomTypeCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.RoomTypeInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	rt, err := c.db.CreateRoomType(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rt.Version)
+	return writeAPI(w, http.StatusCreated, rt)
+}
+
+func (s *Server) apiRoomType(w http.ResponseWriter, r *http.Request, c *call) error {
+	rt, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, rt.Version)
+	return writeAPI(w, http.StatusOK, rt)
+}
+
+func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	in := tenant.RoomTypeInput{PropertyID: cur.PropertyID, Code: cur.Code, Name: cur.Name, Description: cur.Description,
+		Capacity: cur.Capacity, BaseOccupancy: cur.BaseOccupancy, SortOrder: cur.SortOrder}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.PropertyID != cur.PropertyID {
+		return aura.Invalid("A room type cannot move to another property.", aura.FieldError{Field: "property_id", Message: "cannot change"})
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	rt, err := c.db.UpdateRoomType(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rt.Version)
+	return writeAPI(w, http.StatusOK, rt)
+}
+
+// Rooms.
+
+func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	rooms, err := c.db.ListRooms(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	if t := r.URL.Query().Get("room_type_id"); t != "" {
+		var kept []tenant.Room
+		for _, rm := range rooms {
+			if rm.RoomTypeID == t {
+				kept = append(kept, rm)
+			}
+		}
+		rooms = kept
+	}
+	out, err := pageOf(r, rooms)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRoomCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.RoomInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	rm, err := c.db.CreateRoom(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rm.Version)
+	return writeAPI(w, http.StatusCreated, rm)
+}
+
+func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request, c *call) error {
+	rm, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, rm.Version)
+	return writeAPI(w, http.StatusOK, rm)
+}
+
+func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	in := tenant.RoomInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Number: cur.Number, Floor: cur.Floor,
+		Features: cur.Features, SortOrder: cur.SortOrder}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.PropertyID != cur.PropertyID {
+		return aura.Invalid("A room cannot move to another property.", aura.FieldError{Field: "property_id", Message: "cannot change"})
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	rm, err := c.db.UpdateRoom(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rm.Version)
+	return writeAPI(w, http.StatusOK, rm)
+}
+
+// Room blocks (out of order, out of service).
+
+func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	prop, err := c.db.GetProperty(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	today := propertyToday(prop, s.cfg.Now())
+	from, to, err := queryDates(r, today, today.AddDays(tenant.MaxRange))
+	if err != nil {
+		return err
+	}
+	bs, err := c.db.ListRoomBlocks(r.Context(), pid, from, to)
+	if err != nil {
+		return err
+	}
+	if bs == nil {
+		bs = []tenant.RoomBlock{}
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.RoomBlock]{Data: bs})
+}
+
+func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.RoomBlockInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	b, err := c.db.CreateRoomBlock(r.Context(), in)
+	if aura.ErrorCode(err) == aura.ENOTFOUND {
+		return aura.Invalid("No such room.", aura.FieldError{Field: "room_id", Message: "no such room"})
+	} else if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusCreated, b)
+}
+
+func (s *Server) apiRoomBlockDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := c.db.DeleteRoomBlock(r.Context(), c.params.ByName("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Rate plans and rates.
+
+func (s *Server) apiRatePlans(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	ps, err := c.db.ListRatePlans(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	out, err := pageOf(r, ps)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiRatePlanCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.RatePlanInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	rp, err := c.db.CreateRatePlan(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rp.Version)
+	return writeAPI(w, http.StatusCreated, rp)
+}
+
+func (s *Server) apiRatePlan(w http.ResponseWriter, r *http.Request, c *call) error {
+	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, rp.Version)
+	return writeAPI(w, http.StatusOK, rp)
+}
+
+func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	in := tenant.RatePlanInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Code: cur.Code, Name: cur.Name,
+		ExtraPerson: cur.ExtraPerson, Cancellation: cur.Cancellation, NoShow: cur.NoShow, Active: cur.Active}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.PropertyID != cur.PropertyID || in.RoomTypeID != cur.RoomTypeID {
+		return aura.Invalid("A rate plan keeps its property and room type.", aura.FieldError{Field: "room_type_id", Message: "cannot change"})
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	rp, err := c.db.UpdateRatePlan(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rp.Version)
+	return writeAPI(w, http.StatusOK, rp)
+}
+
+func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error {
+	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	prop, err := c.db.GetProperty(r.Context(), rp.PropertyID)
+	if err != nil {
+		return err
+	}
+	today := propertyToday(prop, s.cfg.Now())
+	from, to, err := queryDates(r, today, today.AddDays(30))
+	if err != nil {
+		return err
+	}
+	days, err := c.db.Rates(r.Context(), rp.ID, from, to)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.DayRate]{Data: days})
+}
+
+// apiRatesUpdate is the bulk edit: PUT and PATCH both set the fields sent
+// (nil fields are left alone) on the chosen days of [from, to).
+func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var u tenant.RateUpdate
+	if err := decodeJSON(r, &u); err != nil {
+		return err
+	}
+	id := c.params.ByName("id")
+	if u.RatePlanID != "" && u.RatePlanID != id {
+		return aura.Invalid("The body names another rate plan than the path.", aura.FieldError{Field: "rate_plan_id", Message: "differs from the path"})
+	}
+	u.RatePlanID = id
+	res, err := c.db.UpdateRates(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, res)
+}
+
+// Availability, offers and the tape chart.
+
+func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	prop, err := c.db.GetProperty(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	today := propertyToday(prop, s.cfg.Now())
+	from, to, err := queryDates(r, today, today.AddDays(30))
+	if err != nil {
+		return err
+	}
+	a, err := c.db.Availability(r.Context(), pid, from, to)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, a)
+}
+
+func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var fe formErrors
+	oq := tenant.OfferQuery{PropertyID: pid, RoomTypeID: q.Get("room_type_id")}
+	oq.Arrival = fe.date(q, "arrival")
+	oq.Departure = fe.date(q, "departure")
+	oq.Adults = fe.int(q, "adults", 1)
+	oq.Children = fe.int(q, "children", 0)
+	if err := fe.err("The stay is not valid."); err != nil {
+		return err
+	}
+	offers, err := c.db.Offers(r.Context(), oq)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.Offer]{Data: offers})
+}
+
+func (s *Server) apiTapeChart(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	prop, err := c.db.GetProperty(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	today := propertyToday(prop, s.cfg.Now())
+	from, to, err := queryDates(r, today, today.AddDays(14))
+	if err != nil {
+		return err
+	}
+	tc, err := c.db.TapeChart(r.Context(), pid, from, to)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, tc)
+}
+
+// Bookings.
+
+// apiBookingCreate creates a booking. With an Idempotency-Key header, the
+// same key and body return the first response again (201, the same bytes,
+// header Idempotent-Replayed: true) and create nothing; the same key with
+// another body is 422.
+func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.BookingInput
+	body, err := decodeJSONBody(r, &in)
+	if err != nil {
+		return err
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		sum := sha256.Sum256(body)
+		in.IdempotencyKey, in.RequestHash = key, sum[:]
+	}
+	if !c.can(tenant.PermGuestsWrite) && hasNewGuest(in) {
+		return aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+	}
+	b, err := c.db.CreateBooking(r.Context(), in)
+	if err != nil {
+		if hasField(err, "idempotency_key") && aura.ErrorCode(err) == aura.EINVALID {
+			return withStatus(err, http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	if b.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	sortReservations(b.Reservations)
+	setETag(w, b.Version)
+	w.Header().Set("Location", "/"+c.tenant.Slug+"/api/v1/bookings/"+b.ID)
+	return writeAPI(w, http.StatusCreated, b)
+}
+
+func hasNewGuest(in tenant.BookingInput) bool {
+	if in.Booker.New != nil {
+		return true
+	}
+	for _, r := range in.Reservations {
+		if r.Guest != nil && r.Guest.New != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func hasField(err error, field string) bool {
+	for _, f := range aura.ErrorFields(err) {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// sortReservations puts a booking's reservations in one order (arrival,
+// then id) whether they were just written or read back.
+func sortReservations(rs []tenant.Reservation) {
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Arrival != rs[j].Arrival {
+			return rs[i].Arrival.Before(rs[j].Arrival)
+		}
+		return rs[i].ID < rs[j].ID
+	})
+}
+
+func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := c.db.GetBooking(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	sortReservations(b.Reservations)
+	setETag(w, b.Version)
+	return writeAPI(w, http.StatusOK, b)
+}
+
+func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var u tenant.BookingUpdate
+	if err := decodeJSON(r, &u); err != nil {
+		return err
+	}
+	var err error
+	if u.Version, err = versionOf(r, u.Version); err != nil {
+		return err
+	}
+	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), u)
+	if err != nil {
+		return err
+	}
+	sortReservations(b.Reservations)
+	setETag(w, b.Version)
+	return writeAPI(w, http.StatusOK, b)
+}
+
+// Reservations.
+
+func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	var fe formErrors
+	f := tenant.ReservationFilter{PropertyID: pid, Limit: limit, Cursor: q.Get("cursor"), GuestID: q.Get("guest_id"), BookingID: q.Get("booking_id")}
+	f.ArrivalFrom = fe.optDate(q, "arrival_from")
+	f.ArrivalTo = fe.optDate(q, "arrival_to")
+	f.DepartureFrom = fe.optDate(q, "departure_from")
+	f.DepartureTo = fe.optDate(q, "departure_to")
+	f.StayingOn = fe.optDate(q, "staying_on")
+	for _, v := range q["status"] {
+		for _, st := range strings.Split(v, ",") {
+			if st = strings.TrimSpace(st); st != "" {
+				f.Statuses = append(f.Statuses, st)
+			}
+		}
+	}
+	switch q.Get("overbooked") {
+	case "", "false":
+	case "true":
+		f.Overbooked = true
+	default:
+		fe.add("overbooked", "must be true or false")
+	}
+	if err := fe.err("The filter is not valid."); err != nil {
+		return err
+	}
+	page, err := c.db.ListReservations(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := apiList[tenant.Reservation]{Data: page.Reservations}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiReservation(w http.ResponseWriter, r *http.Request, c *call) error {
+	res, err := c.db.GetReservation(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, res.Version)
+	return writeAPI(w, http.StatusOK, res)
+}
+
+// apiReservationUpdate changes the stay (dates, room type, rate plan,
+// party, prices); If-Match with a stale version is 412.
+func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var ch tenant.StayChange
+	if err := decodeJSON(r, &ch); err != nil {
+		return err
+	}
+	var err error
+	if ch.Version, err = versionOf(r, ch.Version); err != nil {
+		return err
+	}
+	res, err := c.db.ChangeStay(r.Context(), c.params.ByName("id"), ch)
+	if err != nil {
+		return err
+	}
+	setETag(w, res.Version)
+	return writeAPI(w, http.StatusOK, res)
+}
+
+// Bodies of the reservation actions.
+type (
+	apiVersionBody struct {
+		Version int `json:"version,omitempty"`
+	}
+	apiAssignBody struct {
+		RoomID  string `json:"room_id"`
+		Version int    `json:"version,omitempty"`
+	}
+)
+
+// apiReservationAction runs a transition: confirm, cancel, no-show,
+// assign, unassign, check-in or check-out.
+func (s *Server) apiReservationAction(action string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		ctx := r.Context()
+		id := c.params.ByName("id")
+		var res tenant.Reservation
+		var err error
+		version := func(body int) int {
+			if err == nil {
+				var v int
+				v, err = versionOf(r, body)
+				return v
+			}
+			return body
+		}
+		switch action {
+		case "confirm":
+			var in apiVersionBody
+			if err = decodeOptional(r, &in); err == nil {
+				if v := version(in.Version); err == nil {
+					res, err = c.db.Confirm(ctx, id, v)
+				}
+			}
+		case "cancel":
+			var in tenant.CancelInput
+			if err = decodeOptional(r, &in); err == nil {
+				if in.Version = version(in.Version); err == nil {
+					res, err = c.db.Cancel(ctx, id, in)
+				}
+			}
+		case "no-show":
+			var in tenant.NoShowInput
+			if err = decodeOptional(r, &in); err == nil {
+				if in.Version = version(in.Version); err == nil {
+					res, err = c.db.MarkNoShow(ctx, id, in)
+				}
+			}
+		case "assign":
+			var in apiAssignBody
+			if err = decodeJSON(r, &in); err == nil {
+				if v := version(in.Version); err == nil {
+					res, err = c.db.AssignRoom(ctx, id, in.RoomID, v)
+				}
+			}
+		case "unassign":
+			var in apiVersionBody
+			if err = decodeOptional(r, &in); err == nil {
+				if v := version(in.Version); err == nil {
+					res, err = c.db.UnassignRoom(ctx, id, v)
+				}
+			}
+		case "check-in":
+			var in tenant.CheckInInput
+			if err = decodeOptional(r, &in); err == nil {
+				if in.Version = version(in.Version); err == nil {
+					res, err = c.db.CheckIn(ctx, id, in)
+				}
+			}
+		case "check-out":
+			var in apiVersionBody
+			if err = decodeOptional(r, &in); err == nil {
+				if v := version(in.Version); err == nil {
+					var out tenant.CheckOutResult
+					if out, err = c.db.CheckOut(ctx, id, v); err == nil {
+						setETag(w, out.Reservation.Version)
+						return writeAPI(w, http.StatusOK, out)
+					}
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		setETag(w, res.Version)
+		return writeAPI(w, http.StatusOK, res)
+	}
+}
+
+// Guests.
+
+func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	if query := strings.TrimSpace(q.Get("q")); query != "" {
+		gs, err := c.db.SearchGuests(r.Context(), query, limit)
+		if err != nil {
+			return err
+		}
+		if gs == nil {
+			gs = []tenant.Guest{}
+		}
+		return writeAPI(w, http.StatusOK, apiList[tenant.Guest]{Data: gs})
+	}
+	page, err := c.db.ListGuests(r.Context(), limit, q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	out := apiList[tenant.Guest]{Data: page.Guests}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+func (s *Server) apiGuestCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.GuestInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := c.db.CreateGuest(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, g.Version)
+	return writeAPI(w, http.StatusCreated, g)
+}
+
+func (s *Server) apiGuest(w http.ResponseWriter, r *http.Request, c *call) error {
+	g, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	setETag(w, g.Version)
+	return writeAPI(w, http.StatusOK, g)
+}
+
+func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	cur, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	in := tenant.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,
+		Nationality: cur.Nationality, Language: cur.Language, Notes: cur.Notes}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	g, err := c.db.UpdateGuest(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, g.Version)
+	return writeAPI(w, http.StatusOK, g)
+}
+
+func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.can(tenant.PermReservationsRead) {
+		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermReservationsRead)
+	}
+	rs, err := c.db.GuestReservations(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.Reservation]{Data: rs})
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// pmsDashboard is the PMS part of the dashboard for the current property:
+// today's arrivals and departures, occupancy tonight and overbooked
+// reservations. Counting reads no guest data.
+type pmsDashboard struct {
+	Property      tenant.Property
+	Today         date.Date
+	Arrivals      int // arriving today, not cancelled or no-show
+	Arrived       int // of those, checked in
+	Departures    int // departing today, in house or checked out
+	Departed      int // of those, checked out
+	InHouse       int
+	Sold, Rooms   int // tonight
+	Occupancy     int // percent, tonight
+	Overbooked    []resRow
+	FrontDeskHref string
+	CanBook       bool
+}
+
+// dashboardPMS computes the PMS tiles, or nil when the caller may not see
+// reservations or the tenant has no property yet.
+func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard, error) {
+	if p.Property == nil || !c.can(tenant.PermReservationsRead) {
+		return nil, nil
+	}
+	ctx := r.Context()
+	prop := *p.Property
+	d := &pmsDashboard{Property: prop, Today: propertyToday(prop, s.cfg.Now()), FrontDeskHref: p.Link("frontdesk"),
+		CanBook: c.can(tenant.PermReservationsWrite)}
+	list := func(f tenant.ReservationFilter) ([]tenant.Reservation, error) {
+		f.PropertyID, f.Limit = prop.ID, 200
+		var out []tenant.Reservation
+		for {
+			page, err := c.db.ListReservations(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, page.Reservations...)
+			if page.NextCursor == "" {
+				return out, nil
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	arr, err := list(tenant.ReservationFilter{ArrivalFrom: d.Today, ArrivalTo: d.Today.AddDays(1),
+		Statuses: []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse, tenant.ReservationCheckedOut}})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range arr {
+		d.Arrivals++
+		if x.Status == tenant.ReservationInHouse || x.Status == tenant.ReservationCheckedOut {
+			d.Arrived++
+		}
+	}
+	dep, err := list(tenant.ReservationFilter{DepartureFrom: d.Today, DepartureTo: d.Today.AddDays(1),
+		Statuses: []string{tenant.ReservationInHouse, tenant.ReservationCheckedOut, tenant.ReservationConfirmed}})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range dep {
+		d.Departures++
+		if x.Status == tenant.ReservationCheckedOut {
+			d.Departed++
+		}
+	}
+	in, err := list(tenant.ReservationFilter{Statuses: []string{tenant.ReservationInHouse}})
+	if err != nil {
+		return nil, err
+	}
+	d.InHouse = len(in)
+	a, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(1))
+	if err != nil {
+		return nil, err
+	}
+	for _, rt := range a.RoomTypes {
+		n := rt.Nights[0]
+		d.Sold += n.Sold
+		d.Rooms += n.Rooms - n.OutOfOrder
+	}
+	if d.Rooms > 0 {
+		d.Occupancy = (d.Sold*100 + d.Rooms/2) / d.Rooms
+	}
+	ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 10})
+	if err != nil {
+		return nil, err
+	}
+	if d.Overbooked, err = s.reservationRows(r, c, prop, ob.Reservations); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// pmsDash is what the "pmsdash" partial needs.
+type pmsDash struct {
+	P *page
+	D *pmsDashboard
+}
+
+// PMSDash returns the view of the dashboard's PMS part.
+func (p *page) PMSDash(d *pmsDashboard) pmsDash { return pmsDash{P: p, D: d} }
+
+// ToCome is how many of today's arrivals have not checked in yet.
+func (d *pmsDashboard) ToCome() int { return d.Arrivals - d.Arrived }

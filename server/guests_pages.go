@@ -1,0 +1,194 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The guest pages: the guest list with search (a GET form; with
+// JavaScript the results refresh as one types, fetching this same page),
+// a form to add a guest, and the guest page with the profile, its edit
+// form and every reservation of the guest.
+
+type guestsData struct {
+	Guests   []tenant.Guest
+	Query    string
+	Searched bool
+	Next     string
+	CanWrite bool
+}
+
+func (s *Server) guestsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.tenantPage(w, r, c, "Guests", "guests")
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := &guestsData{Query: strings.TrimSpace(q.Get("q")), CanWrite: c.can(tenant.PermGuestsWrite)}
+	p.Form = url.Values{"q": {d.Query}}
+	status := http.StatusOK
+	if d.Query != "" {
+		d.Searched = true
+		gs, err := c.db.SearchGuests(ctx, d.Query, 50)
+		if aura.ErrorCode(err) == aura.EINVALID {
+			p.Errors["q"] = aura.ErrorMessage(err)
+		} else if err != nil {
+			return err
+		}
+		d.Guests = gs
+	} else {
+		page, err := c.db.ListGuests(ctx, 50, q.Get("cursor"))
+		if aura.ErrorCode(err) == aura.EINVALID {
+			p.withFormError(err)
+			status = http.StatusBadRequest
+		} else if err != nil {
+			return err
+		}
+		d.Guests = page.Guests
+		if page.NextCursor != "" {
+			d.Next = p.Link("guests", "cursor", page.NextCursor)
+		}
+	}
+	p.Data = d
+	s.renderPage(w, r, status, "guests", p)
+	return nil
+}
+
+// guestInput reads the guest form.
+func guestInput(v url.Values) tenant.GuestInput {
+	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	return tenant.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"), Phone: t("phone"),
+		Nationality: strings.ToUpper(t("nationality")), Language: t("language"), Notes: strings.TrimSpace(v.Get("notes")),
+		Address: tenant.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
+			City: t("address_city"), Region: t("address_region"), Country: strings.ToUpper(t("address_country"))}}
+}
+
+func guestForm(g tenant.Guest) url.Values {
+	return url.Values{"given_name": {g.GivenName}, "family_name": {g.FamilyName}, "email": {g.Email}, "phone": {g.Phone},
+		"nationality": {g.Nationality}, "language": {g.Language}, "notes": {g.Notes}, "address_line1": {g.Address.Line1},
+		"address_line2": {g.Address.Line2}, "address_postal_code": {g.Address.PostalCode}, "address_city": {g.Address.City},
+		"address_region": {g.Address.Region}, "address_country": {g.Address.Country}}
+}
+
+func guestField(f string) string {
+	if strings.HasPrefix(f, "address.") {
+		return "address_" + strings.TrimPrefix(f, "address.")
+	}
+	return f
+}
+
+func (s *Server) guestCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	g, err := c.db.CreateGuest(r.Context(), guestInput(r.PostForm))
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p := s.tenantPage(w, r, c, "Guests", "guests")
+		p.Form = r.PostForm
+		p.formFieldErrors(err, guestField)
+		p.Data = &guestsData{CanWrite: true}
+		s.renderPage(w, r, http.StatusBadRequest, "guests", p)
+		return nil
+	}
+	s.setFlash(w, "ok", g.Name()+" is added.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"guests/"+g.ID, http.StatusSeeOther)
+	return nil
+}
+
+type guestData struct {
+	G            tenant.Guest
+	Reservations []resRow
+	CanWrite     bool
+	CanBook      bool
+	CanSeeRes    bool
+	// CheckIns is left for the front desk (issue 6): the guest's check-in
+	// records, shown in the "guest_checkins" section of guest.html.
+	CheckIns any
+}
+
+func (s *Server) guestPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, d, err := s.guestData(w, r, c)
+	if err != nil {
+		return err
+	}
+	p.Form = guestForm(d.G)
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "guest", p)
+	return nil
+}
+
+func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*page, *guestData, error) {
+	ctx := r.Context()
+	g, err := c.db.GetGuest(ctx, c.params.ByName("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	p := s.tenantPage(w, r, c, g.Name(), "guests")
+	d := &guestData{G: g, CanWrite: c.can(tenant.PermGuestsWrite) && !g.Erased, CanBook: c.can(tenant.PermReservationsWrite) && !g.Erased,
+		CanSeeRes: c.can(tenant.PermReservationsRead)}
+	if d.CanSeeRes {
+		rs, err := c.db.GuestReservations(ctx, g.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		// Reservations may be at several properties: group the rows' names per property.
+		byProp := map[string][]tenant.Reservation{}
+		var order []string
+		for _, x := range rs {
+			if _, ok := byProp[x.PropertyID]; !ok {
+				order = append(order, x.PropertyID)
+			}
+			byProp[x.PropertyID] = append(byProp[x.PropertyID], x)
+		}
+		rows := map[string]resRow{}
+		for _, pid := range order {
+			prop, err := c.db.GetProperty(ctx, pid)
+			if err != nil {
+				return nil, nil, err
+			}
+			rr, err := s.reservationRows(r, c, prop, byProp[pid])
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, x := range rr {
+				rows[x.ID] = x
+			}
+		}
+		for _, x := range rs {
+			d.Reservations = append(d.Reservations, rows[x.ID])
+		}
+	}
+	return p, d, nil
+}
+
+func (s *Server) guestSave(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	in := guestInput(r.PostForm)
+	in.Version = formVersion(r.PostForm)
+	g, err := c.db.UpdateGuest(r.Context(), c.params.ByName("id"), in)
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.EPRECONDITION && code != aura.ECONFLICT {
+			return err
+		}
+		p, d, derr := s.guestData(w, r, c)
+		if derr != nil {
+			return derr
+		}
+		p.Form = r.PostForm
+		p.formFieldErrors(err, guestField)
+		p.Data = d
+		s.renderPage(w, r, StatusOf(err), "guest", p)
+		return nil
+	}
+	s.setFlash(w, "ok", "The profile of "+g.Name()+" is saved.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"guests/"+g.ID, http.StatusSeeOther)
+	return nil
+}

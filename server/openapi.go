@@ -1,0 +1,397 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The OpenAPI 3.1 document of the JSON API, served at
+// /{tenant}/api/v1/openapi.json. It is generated from the route table:
+// every API route becomes an operation (method, path, path parameters,
+// the permission it needs), and apiDocs adds what the table does not
+// know — a summary, query parameters, and the Go types of the request and
+// response bodies, whose JSON schemas are derived by reflection from the
+// very types the handlers decode and encode. A test fails when an API
+// route has no entry here or an entry names no route, so the document
+// cannot drift from the API.
+
+// apiDoc is the documentation of one API route.
+type apiDoc struct {
+	Summary      string
+	Tag          string
+	Query        []queryParam
+	Body         any  // a value of the request body's type; nil for none
+	BodyOptional bool // the body may be left out
+	Response     any  // a value of the success response's type; nil for none
+	Status       int  // the success status (200 when 0)
+	IfMatch      bool // takes If-Match with the resource's version
+	Idempotency  bool // takes Idempotency-Key
+}
+
+type queryParam struct {
+	Name, Type, Description string
+	Required                bool
+}
+
+func q(name, typ, desc string) queryParam {
+	return queryParam{Name: name, Type: typ, Description: desc}
+}
+
+var (
+	qProperty = q("property_id", "string", "The property (may be left out when the account has one).")
+	qLimit    = q("limit", "integer", "Page size, 1 to 200 (default 50).")
+	qCursor   = q("cursor", "string", "The next_cursor of the previous page.")
+	qFrom     = q("from", "date", "First date (default today at the property).")
+	qTo       = q("to", "date", "Date after the last one (exclusive).")
+)
+
+// Response shapes of the identity API that its handlers build as maps.
+type (
+	apiWhoamiDoc struct {
+		Tenant struct {
+			ID   string `json:"id"`
+			Slug string `json:"slug"`
+			Name string `json:"name"`
+		} `json:"tenant"`
+		User        apiUser             `json:"user"`
+		Token       apiToken            `json:"token"`
+		Permissions []tenant.Permission `json:"permissions"`
+	}
+	apiUserInvitedDoc struct {
+		User      apiUser `json:"user"`
+		Message   string  `json:"message"`
+		InviteURL string  `json:"invite_url,omitempty"`
+	}
+	apiTokenCreatedDoc struct {
+		Token  apiToken `json:"token"`
+		Secret string   `json:"secret"`
+	}
+)
+
+// openAPIDocument is a marker for the document's own route.
+type openAPIDocument map[string]any
+
+// apiDocs documents every API route, keyed "METHOD path" as in the route table.
+var apiDocs = map[string]apiDoc{
+	"GET /:tenant/api/v1/openapi.json": {Summary: "This OpenAPI document", Tag: "Meta", Response: openAPIDocument{}},
+
+	// Identity (issue 3).
+	"GET /:tenant/api/v1/whoami":        {Summary: "The token, its user and their effective permissions", Tag: "Identity", Response: apiWhoamiDoc{}},
+	"GET /:tenant/api/v1/users":         {Summary: "List users", Tag: "Identity", Query: []queryParam{qLimit, qCursor}, Response: apiList[apiUser]{}},
+	"POST /:tenant/api/v1/users":        {Summary: "Invite a user", Tag: "Identity", Body: apiUserInviteBody{}, Response: apiUserInvitedDoc{}, Status: 201},
+	"PATCH /:tenant/api/v1/users/:id":   {Summary: "Change a user's role or status", Tag: "Identity", Body: apiUserUpdateBody{}, Response: apiUser{}},
+	"DELETE /:tenant/api/v1/users/:id":  {Summary: "Remove a user", Tag: "Identity", Status: 204},
+	"GET /:tenant/api/v1/tokens":        {Summary: "List the caller's API tokens", Tag: "Identity", Query: []queryParam{qLimit, qCursor}, Response: apiList[apiToken]{}},
+	"POST /:tenant/api/v1/tokens":       {Summary: "Create an API token (its secret is shown once)", Tag: "Identity", Body: apiTokenCreateBody{}, Response: apiTokenCreatedDoc{}, Status: 201},
+	"DELETE /:tenant/api/v1/tokens/:id": {Summary: "Revoke an API token", Tag: "Identity", Status: 204},
+
+	// Inventory.
+	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []queryParam{qLimit, qCursor}, Response: apiList[tenant.Property]{}},
+	"POST /:tenant/api/v1/properties":        {Summary: "Add a property", Tag: "Inventory", Body: tenant.PropertyInput{}, Response: tenant.Property{}, Status: 201},
+	"GET /:tenant/api/v1/properties/:id":     {Summary: "Get a property", Tag: "Inventory", Response: tenant.Property{}},
+	"PATCH /:tenant/api/v1/properties/:id":   {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: tenant.PropertyInput{}, Response: tenant.Property{}, IfMatch: true},
+	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[tenant.RoomType]{}},
+	"POST /:tenant/api/v1/room-types":        {Summary: "Add a room type", Tag: "Inventory", Body: tenant.RoomTypeInput{}, Response: tenant.RoomType{}, Status: 201},
+	"GET /:tenant/api/v1/room-types/:id":     {Summary: "Get a room type", Tag: "Inventory", Response: tenant.RoomType{}},
+	"PATCH /:tenant/api/v1/room-types/:id":   {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: tenant.RoomTypeInput{}, Response: tenant.RoomType{}, IfMatch: true},
+	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []queryParam{qProperty, q("room_type_id", "string", "Only rooms of this type."), qLimit, qCursor}, Response: apiList[tenant.Room]{}},
+	"POST /:tenant/api/v1/rooms":             {Summary: "Add a room", Tag: "Inventory", Body: tenant.RoomInput{}, Response: tenant.Room{}, Status: 201},
+	"GET /:tenant/api/v1/rooms/:id":          {Summary: "Get a room", Tag: "Inventory", Response: tenant.Room{}},
+	"PATCH /:tenant/api/v1/rooms/:id":        {Summary: "Change a room (the fields sent)", Tag: "Inventory", Body: tenant.RoomInput{}, Response: tenant.Room{}, IfMatch: true},
+	"GET /:tenant/api/v1/room-blocks":        {Summary: "List out-of-order and out-of-service periods", Tag: "Inventory", Query: []queryParam{qProperty, qFrom, qTo}, Response: apiData[tenant.RoomBlock]{}},
+	"POST /:tenant/api/v1/room-blocks":       {Summary: "Take a room out of order or out of service for nights [start, end)", Tag: "Inventory", Body: tenant.RoomBlockInput{}, Response: tenant.RoomBlock{}, Status: 201},
+	"DELETE /:tenant/api/v1/room-blocks/:id": {Summary: "End a room block", Tag: "Inventory", Status: 204},
+
+	// Rates and availability.
+	"GET /:tenant/api/v1/rate-plans":           {Summary: "List rate plans", Tag: "Rates", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[tenant.RatePlan]{}},
+	"POST /:tenant/api/v1/rate-plans":          {Summary: "Add a rate plan", Tag: "Rates", Body: tenant.RatePlanInput{}, Response: tenant.RatePlan{}, Status: 201},
+	"GET /:tenant/api/v1/rate-plans/:id":       {Summary: "Get a rate plan", Tag: "Rates", Response: tenant.RatePlan{}},
+	"PATCH /:tenant/api/v1/rate-plans/:id":     {Summary: "Change a rate plan and its policies (the fields sent)", Tag: "Rates", Body: tenant.RatePlanInput{}, Response: tenant.RatePlan{}, IfMatch: true},
+	"GET /:tenant/api/v1/rate-plans/:id/rates": {Summary: "The rate calendar: price and restrictions per day", Tag: "Rates", Query: []queryParam{qFrom, qTo}, Response: apiData[tenant.DayRate]{}},
+	"PUT /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar over [from, to) and chosen weekdays", Tag: "Rates", Body: tenant.RateUpdate{}, Response: tenant.RateUpdateResult{}},
+	"PATCH /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar (as PUT: only the fields sent change)", Tag: "Rates", Body: tenant.RateUpdate{},
+		Response: tenant.RateUpdateResult{}},
+	"GET /:tenant/api/v1/availability": {Summary: "Rooms left per room type and night", Tag: "Rates", Query: []queryParam{qProperty, qFrom, qTo}, Response: tenant.Availability{}},
+	"GET /:tenant/api/v1/offers": {Summary: "Price a stay with every active rate plan", Tag: "Rates", Query: []queryParam{qProperty,
+		{Name: "arrival", Type: "date", Required: true, Description: "Arrival date."}, {Name: "departure", Type: "date", Required: true, Description: "Departure date (exclusive)."},
+		q("adults", "integer", "Adults (default 1)."), q("children", "integer", "Children (default 0)."), q("room_type_id", "string", "Only this room type.")},
+		Response: apiData[tenant.Offer]{}},
+	"GET /:tenant/api/v1/tape-chart": {Summary: "Rooms × nights with the stays assigned", Tag: "Reservations", Query: []queryParam{qProperty, qFrom, qTo}, Response: tenant.TapeChart{}},
+
+	// Bookings and reservations.
+	"POST /:tenant/api/v1/bookings": {Summary: "Create a booking (no double booking: 409 when a night is full)", Tag: "Reservations",
+		Body: tenant.BookingInput{}, Response: tenant.Booking{}, Status: 201, Idempotency: true},
+	"GET /:tenant/api/v1/bookings/:id":   {Summary: "Get a booking with its reservations", Tag: "Reservations", Response: tenant.Booking{}},
+	"PATCH /:tenant/api/v1/bookings/:id": {Summary: "Change a booking's channel code, commission or notes", Tag: "Reservations", Body: tenant.BookingUpdate{}, Response: tenant.Booking{}, IfMatch: true},
+	"GET /:tenant/api/v1/reservations": {Summary: "List reservations by arrival", Tag: "Reservations", Query: []queryParam{qProperty,
+		q("status", "string", "Statuses, comma-separated: tentative, confirmed, in_house, checked_out, cancelled, no_show."),
+		q("arrival_from", "date", "Arrival on or after."), q("arrival_to", "date", "Arrival before."), q("departure_from", "date", "Departure on or after."),
+		q("departure_to", "date", "Departure before."), q("staying_on", "date", "Stays including the night of this date."),
+		q("guest_id", "string", "The staying guest."), q("booking_id", "string", "The booking."), q("overbooked", "boolean", "Only overbooked reservations."),
+		qLimit, qCursor}, Response: apiList[tenant.Reservation]{}},
+	"GET /:tenant/api/v1/reservations/:id":   {Summary: "Get a reservation with its nights", Tag: "Reservations", Response: tenant.Reservation{}},
+	"PATCH /:tenant/api/v1/reservations/:id": {Summary: "Change the stay: dates, room type, rate plan, party or prices", Tag: "Reservations", Body: tenant.StayChange{}, Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/confirm": {Summary: "Confirm a tentative reservation", Tag: "Reservations", Body: apiVersionBody{}, BodyOptional: true,
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/cancel": {Summary: "Cancel (the policy's fee, or waived)", Tag: "Reservations", Body: tenant.CancelInput{}, BodyOptional: true,
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/no-show": {Summary: "Mark a no-show (the policy's fee, or waived)", Tag: "Reservations", Body: tenant.NoShowInput{}, BodyOptional: true,
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/assign": {Summary: "Assign a room, or move to another", Tag: "Reservations", Body: apiAssignBody{}, Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/unassign": {Summary: "Remove the room of a reservation not yet arrived", Tag: "Reservations", Body: apiVersionBody{}, BodyOptional: true,
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/check-in": {Summary: "Check in (with the guests' check-in records)", Tag: "Front desk", Body: tenant.CheckInInput{}, BodyOptional: true,
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/check-out": {Summary: "Check out", Tag: "Front desk", Body: apiVersionBody{}, BodyOptional: true,
+		Response: tenant.CheckOutResult{}, IfMatch: true},
+
+	// Guests.
+	"GET /:tenant/api/v1/guests": {Summary: "Search guests (q) or list them newest first", Tag: "Guests",
+		Query: []queryParam{q("q", "string", "Name words, an email or phone digits."), qLimit, qCursor}, Response: apiList[tenant.Guest]{}},
+	"POST /:tenant/api/v1/guests":                 {Summary: "Add a guest", Tag: "Guests", Body: tenant.GuestInput{}, Response: tenant.Guest{}, Status: 201},
+	"GET /:tenant/api/v1/guests/:id":              {Summary: "Get a guest's profile", Tag: "Guests", Response: tenant.Guest{}},
+	"PATCH /:tenant/api/v1/guests/:id":            {Summary: "Change a guest's profile (the fields sent)", Tag: "Guests", Body: tenant.GuestInput{}, Response: tenant.Guest{}, IfMatch: true},
+	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: apiData[tenant.Reservation]{}},
+}
+
+// apiOpenAPI serves the document; it is built once per server.
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request, c *call) error {
+	doc := s.OpenAPI()
+	doc["servers"] = []map[string]string{{"url": "/" + c.tenant.Slug + "/api/v1"}}
+	return writeJSON(w, http.StatusOK, doc)
+}
+
+var openAPIOnce struct {
+	sync.Mutex
+	doc map[string]any
+}
+
+// OpenAPI returns the OpenAPI 3.1 document of the API routes (without
+// "servers", which names the tenant). Each call returns a fresh copy.
+func (s *Server) OpenAPI() map[string]any {
+	openAPIOnce.Lock()
+	defer openAPIOnce.Unlock()
+	if openAPIOnce.doc == nil {
+		openAPIOnce.doc = buildOpenAPI(s.routes)
+	}
+	b, _ := json.Marshal(openAPIOnce.doc)
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// APIPath turns a route path into the document's: /:tenant/api/v1/x/:id → /x/{id}.
+func APIPath(route string) string {
+	p := strings.TrimPrefix(route, "/:tenant/api/v1")
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func buildOpenAPI(routes []Route) map[string]any {
+	sg := &schemaGen{schemas: map[string]any{}}
+	paths := map[string]map[string]any{}
+	problem := map[string]any{"description": "An error as RFC 9457 problem details.",
+		"content": map[string]any{"application/problem+json": map[string]any{"schema": sg.ref(reflect.TypeOf(Problem{}))}}}
+	for _, rt := range routes {
+		if !rt.API() {
+			continue
+		}
+		doc, ok := apiDocs[rt.Method+" "+rt.Path]
+		if !ok {
+			doc = apiDoc{Summary: "(undocumented)", Tag: "Undocumented"}
+		}
+		path := APIPath(rt.Path)
+		op := map[string]any{"summary": doc.Summary, "operationId": operationID(rt.Method, path), "tags": []string{doc.Tag}}
+		desc := "Needs an API token"
+		if rt.Perm != "" {
+			desc += " with the scope " + string(rt.Perm)
+		}
+		op["description"] = desc + "."
+		var params []any
+		for _, seg := range strings.Split(rt.Path, "/") {
+			if strings.HasPrefix(seg, ":") && seg != ":tenant" {
+				params = append(params, map[string]any{"name": seg[1:], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			}
+		}
+		for _, qp := range doc.Query {
+			params = append(params, map[string]any{"name": qp.Name, "in": "query", "required": qp.Required, "description": qp.Description,
+				"schema": paramSchema(qp.Type)})
+		}
+		if doc.IfMatch {
+			params = append(params, map[string]any{"name": "If-Match", "in": "header", "required": false,
+				"description": "The version the change is based on (the ETag); a stale one is 412.", "schema": map[string]any{"type": "string"}})
+		}
+		if doc.Idempotency {
+			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
+				"description": "Repeating a request with the same key and body returns the first response; the same key with another body is 422.",
+				"schema":      map[string]any{"type": "string", "maxLength": 255}})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if doc.Body != nil {
+			op["requestBody"] = map[string]any{"required": !doc.BodyOptional,
+				"content": map[string]any{"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(doc.Body))}}}
+		}
+		status := doc.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		success := map[string]any{"description": http.StatusText(status)}
+		if doc.Response != nil {
+			schema := sg.schema(reflect.TypeOf(doc.Response))
+			if _, isDoc := doc.Response.(openAPIDocument); isDoc {
+				schema = map[string]any{"type": "object", "description": "An OpenAPI 3.1 document."}
+			}
+			success["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
+		}
+		op["responses"] = map[string]any{strconv.Itoa(status): success, "default": problem}
+		if paths[path] == nil {
+			paths[path] = map[string]any{}
+		}
+		paths[path][strings.ToLower(rt.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "Aura API", "version": "1",
+			"description": "The JSON API of Aura, the twin of its pages. Ids are opaque strings, stay dates YYYY-MM-DD in the property's zone " +
+				"(departure exclusive), instants RFC 3339 UTC, money {amount, currency} in minor units. Errors are RFC 9457 problem " +
+				"details; lists take limit (at most 200) and cursor and return next_cursor."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas":         sg.schemas,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "An Aura API token: aura_…"}},
+		},
+		"security": []map[string][]string{{"bearer": {}}},
+	}
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.FieldsFunc(path, func(r rune) bool { return r == '/' || r == '-' || r == '{' || r == '}' || r == '.' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func paramSchema(typ string) map[string]any {
+	switch typ {
+	case "date":
+		return map[string]any{"type": "string", "format": "date"}
+	case "integer", "boolean":
+		return map[string]any{"type": typ}
+	}
+	return map[string]any{"type": "string"}
+}
+
+// schemaGen derives JSON schemas from Go types; named structs become
+// components referenced by $ref.
+type schemaGen struct {
+	schemas map[string]any
+}
+
+var (
+	dateType  = reflect.TypeOf(date.Date{})
+	tTimeType = reflect.TypeOf(time.Time{})
+	bytesType = reflect.TypeOf([]byte(nil))
+)
+
+func (g *schemaGen) ref(t reflect.Type) map[string]any {
+	name := componentName(t)
+	if _, ok := g.schemas[name]; !ok {
+		g.schemas[name] = map[string]any{} // a placeholder breaks cycles
+		g.schemas[name] = g.object(t)
+	}
+	return map[string]any{"$ref": "#/components/schemas/" + name}
+}
+
+func componentName(t reflect.Type) string {
+	n := t.Name()
+	n = strings.TrimPrefix(n, "api")
+	return strings.ToUpper(n[:1]) + n[1:]
+}
+
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	switch {
+	case t == dateType:
+		return map[string]any{"type": "string", "format": "date"}
+	case t == tTimeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == bytesType:
+		return map[string]any{"type": "string", "contentEncoding": "base64"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		inner := g.schema(t.Elem())
+		if typ, ok := inner["type"].(string); ok {
+			cp := map[string]any{}
+			for k, v := range inner {
+				cp[k] = v
+			}
+			cp["type"] = []string{typ, "null"}
+			return cp
+		}
+		return map[string]any{"oneOf": []any{inner, map[string]any{"type": "null"}}}
+	case reflect.Struct:
+		if t.Name() == "" || strings.Contains(t.Name(), "[") {
+			return g.object(t) // anonymous and generic wrappers are inlined
+		}
+		return g.ref(t)
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	}
+	return map[string]any{}
+}
+
+// object is the schema of a struct by its JSON encoding: fields by their
+// json names (embedded structs flattened, "-" left out). No field is
+// listed as required: the same types serve requests, where the store
+// supplies defaults, and partial updates.
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" || !f.IsExported() && !f.Anonymous {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			props[name] = g.schema(f.Type)
+		}
+	}
+	walk(t)
+	return map[string]any{"type": "object", "properties": props}
+}

@@ -1,0 +1,552 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// This file holds what the PMS pages (issue 4) share: their navigation,
+// the current property, and how money, dates and form values are shown
+// and read.
+
+// pmsNav is the PMS part of the main navigation, by permission. The front
+// desk and housekeeping items (issue 6) go between Reservations and Guests.
+func pmsNav(c *call, base string) []navItem {
+	var out []navItem
+	if c.can(tenant.PermReservationsRead) {
+		out = append(out,
+			navItem{Key: "calendar", Label: "Calendar", Href: base + "calendar"},
+			navItem{Key: "tapechart", Label: "Tape chart", Href: base + "tapechart"},
+			navItem{Key: "reservations", Label: "Reservations", Href: base + "reservations"})
+	}
+	if c.can(tenant.PermGuestsRead) {
+		out = append(out, navItem{Key: "guests", Label: "Guests", Href: base + "guests"})
+	}
+	if c.can(tenant.PermRatesRead) {
+		out = append(out, navItem{Key: "rates", Label: "Rates", Href: base + "rates"})
+	}
+	return out
+}
+
+// pmsSettingsNav is the PMS part of the Settings group.
+func pmsSettingsNav(c *call, base string) []navItem {
+	if !c.can(tenant.PermPropertiesWrite) {
+		return nil
+	}
+	return []navItem{
+		{Key: "property", Label: "Property", Href: base + "settings/property", Group: "Settings"},
+		{Key: "rooms", Label: "Rooms", Href: base + "settings/rooms", Group: "Settings"},
+	}
+}
+
+// withSettingsFirst inserts items at the start of the Settings group
+// (Property and Rooms come before Users, as operators look for them first).
+func withSettingsFirst(nav, items []navItem) []navItem {
+	for i, n := range nav {
+		if n.Group == "Settings" {
+			return append(nav[:i], append(items, nav[i:]...)...)
+		}
+	}
+	return append(nav, items...)
+}
+
+// errNoProperty is the answer of a PMS page before any property exists.
+var errNoProperty = aura.Errorf(aura.ENOTFOUND, "This account has no property yet. An owner or manager adds one under Settings › Property.")
+
+// pmsPage starts a PMS page: the tenant page with its current property
+// (from ?property=, the cookie, or the first). A tenant without a property
+// sends those who may create one to the property settings.
+func (s *Server) pmsPage(w http.ResponseWriter, r *http.Request, c *call, title, active string) (*page, tenant.Property, error) {
+	p := s.tenantPage(w, r, c, title, active)
+	if p.Property == nil {
+		return p, tenant.Property{}, errNoProperty
+	}
+	return p, *p.Property, nil
+}
+
+// noProperty answers a page of a tenant without a property.
+func (s *Server) noProperty(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.can(tenant.PermPropertiesWrite) {
+		s.setFlash(w, "ok", "Start by adding your property: its name, time zone and currency.")
+		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"settings/property?new=1", http.StatusSeeOther)
+		return nil
+	}
+	return errNoProperty
+}
+
+// today is the property's current date.
+func propertyToday(p tenant.Property, now time.Time) date.Date {
+	loc, err := p.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return date.Of(now, loc)
+}
+
+// numberStyle is how a locale writes numbers and money.
+type numberStyle struct {
+	decimal, group string
+	symbolAfter    bool // "12,50 €" rather than "€12.50"
+	spaced         bool // a space between symbol and number
+	monthFirst     bool // dates as "Mar 14" rather than "14 Mar"
+}
+
+var (
+	styleComma   = numberStyle{decimal: ",", group: ".", symbolAfter: true, spaced: true}
+	styleSpace   = numberStyle{decimal: ",", group: "\u202f", symbolAfter: true, spaced: true}
+	styleDot     = numberStyle{decimal: ".", group: ","}
+	styleSwiss   = numberStyle{decimal: ".", group: "’", spaced: true}
+	styleDutch   = numberStyle{decimal: ",", group: ".", spaced: true}
+	styleAmerica = numberStyle{decimal: ".", group: ",", monthFirst: true}
+)
+
+// styleOf returns the number style of a property's country (its address).
+func styleOf(country string) numberStyle {
+	switch country {
+	case "DE", "AT", "IT", "ES", "PT", "GR", "HR", "SI", "RO", "TR", "ID", "DK", "IS", "BA", "RS", "AR", "CL", "CO", "BR", "VN":
+		return styleComma
+	case "FR", "SE", "NO", "FI", "CZ", "SK", "PL", "HU", "RU", "UA", "BG", "LT", "LV", "EE", "LU":
+		return styleSpace
+	case "CH", "LI":
+		return styleSwiss
+	case "NL", "BE":
+		return styleDutch
+	case "US", "CA", "PH":
+		return styleAmerica
+	}
+	return styleDot
+}
+
+var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF", "SEK": "kr", "NOK": "kr",
+	"DKK": "kr", "PLN": "zł", "CZK": "Kč", "HUF": "Ft", "INR": "₹", "AUD": "A$", "CAD": "CA$", "CNY": "CN¥", "TRY": "₺", "BRL": "R$"}
+
+// style is the number style of the page's property.
+func (p *page) style() numberStyle {
+	if p.Property == nil {
+		return styleDot
+	}
+	return styleOf(p.Property.Address.Country)
+}
+
+// Money shows an amount in its currency as the property's locale writes
+// it: "1.234,50 €" in Germany, "€1,234.50" in Ireland.
+func (p *page) Money(m tenant.Money) string { return formatMoney(m, p.style()) }
+
+// MoneyPtr shows an optional amount ("—" when absent).
+func (p *page) MoneyPtr(m *tenant.Money) string {
+	if m == nil {
+		return "—"
+	}
+	return p.Money(*m)
+}
+
+// Amount shows minor units of the property's currency.
+func (p *page) Amount(minor int64) string {
+	cur := "EUR"
+	if p.Property != nil {
+		cur = p.Property.Currency
+	}
+	return p.Money(tenant.Money{Amount: minor, Currency: cur})
+}
+
+func formatMoney(m tenant.Money, st numberStyle) string {
+	num := formatDecimal(m.Amount, tenant.MinorUnits(m.Currency), st.decimal, st.group)
+	sym, ok := currencySymbols[m.Currency]
+	if !ok {
+		sym = m.Currency
+	}
+	sep := ""
+	if st.spaced || len(sym) > 2 && !strings.ContainsAny(sym, "€$£¥₹₺") {
+		sep = "\u00a0"
+	}
+	sign := ""
+	if strings.HasPrefix(num, "-") {
+		sign, num = "−", num[1:]
+	}
+	if st.symbolAfter {
+		return sign + num + sep + sym
+	}
+	return sign + sym + sep + num
+}
+
+// formatDecimal writes minor units with exp decimals, grouping thousands.
+func formatDecimal(minor int64, exp int, dec, group string) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	div := int64(1)
+	for range exp {
+		div *= 10
+	}
+	whole := strconv.FormatInt(minor/div, 10)
+	var b strings.Builder
+	for i, ch := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteRune(ch)
+	}
+	if exp > 0 {
+		b.WriteString(dec)
+		fmt.Fprintf(&b, "%0*d", exp, minor%div)
+	}
+	return sign + b.String()
+}
+
+// AmountInput writes minor units for an input field: no grouping, the
+// locale's decimal separator ("119,00").
+func (p *page) AmountInput(m tenant.Money) string {
+	return formatDecimal(m.Amount, tenant.MinorUnits(m.Currency), p.style().decimal, "")
+}
+
+// parseAmount reads an amount typed by an operator ("119", "119.5",
+// "119,50", "1.234,50", "1,234.50") into minor units of currency.
+func parseAmount(s, currency string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	for _, sym := range []string{"€", "$", "£", "¥", currency, "\u00a0", "\u202f", " ", "’", "'"} {
+		s = strings.ReplaceAll(s, sym, "")
+	}
+	if s == "" {
+		return 0, false
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	exp := tenant.MinorUnits(currency)
+	// The last separator is the decimal one when digits up to the
+	// currency's exponent follow it; any other separator groups thousands.
+	whole, frac := s, ""
+	if i := strings.LastIndexAny(s, ".,"); i >= 0 {
+		after := s[i+1:]
+		if len(after) >= 1 && len(after) <= exp && !(len(after) == 3 && strings.Count(s, string(s[i])) > 1) {
+			whole, frac = s[:i], after
+		}
+	}
+	whole = strings.NewReplacer(".", "", ",", "").Replace(whole)
+	if whole == "" {
+		whole = "0"
+	}
+	if len(whole) > 12 {
+		return 0, false
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	for len(frac) < exp {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// Day shows a date as "Fri 14 Mar 2026" ("Fri, Mar 14, 2026" in the US).
+func (p *page) Day(d date.Date) string {
+	if d.IsZero() {
+		return "—"
+	}
+	t := d.Midnight(time.UTC)
+	if p.style().monthFirst {
+		return t.Format("Mon, Jan 2, 2006")
+	}
+	return t.Format("Mon 2 Jan 2006")
+}
+
+// DayShort shows a date as "14 Mar" ("Mar 14" in the US).
+func (p *page) DayShort(d date.Date) string {
+	if d.IsZero() {
+		return "—"
+	}
+	if p.style().monthFirst {
+		return d.Midnight(time.UTC).Format("Jan 2")
+	}
+	return d.Midnight(time.UTC).Format("2 Jan")
+}
+
+// Weekday shows a date's weekday as "Fri".
+func (p *page) Weekday(d date.Date) string { return d.Midnight(time.UTC).Format("Mon") }
+
+// Stay shows a stay as "14–16 Mar 2026 · 2 nights".
+func (p *page) Stay(arrival, departure date.Date) string {
+	n := departure.Sub(arrival)
+	nights := "1 night"
+	if n != 1 {
+		nights = strconv.Itoa(n) + " nights"
+	}
+	return p.DayShort(arrival) + " – " + p.DayShort(departure) + " · " + nights
+}
+
+// When shows an instant in the property's zone: "14 Mar 2026, 09:05".
+func (p *page) When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	loc := time.UTC
+	if p.Property != nil {
+		if l, err := p.Property.Location(); err == nil {
+			loc = l
+		}
+	}
+	if p.style().monthFirst {
+		return t.In(loc).Format("Jan 2, 2006, 3:04 PM")
+	}
+	return t.In(loc).Format("2 Jan 2006, 15:04")
+}
+
+// WhenPtr is When of an optional instant.
+func (p *page) WhenPtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return p.When(*t)
+}
+
+// statusLabels are the reservation statuses in the operator's words.
+var statusLabels = map[string]string{
+	tenant.ReservationTentative: "Tentative", tenant.ReservationConfirmed: "Confirmed", tenant.ReservationInHouse: "In house",
+	tenant.ReservationCheckedOut: "Checked out", tenant.ReservationCancelled: "Cancelled", tenant.ReservationNoShow: "No-show",
+}
+
+// StatusLabel names a reservation status.
+func (p *page) StatusLabel(s string) string {
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return s
+}
+
+// SourceLabel names a booking source.
+func (p *page) SourceLabel(s string) string {
+	if s == tenant.SourceDirect {
+		return "Direct"
+	}
+	return s
+}
+
+// Link returns a tenant path with query parameters, for templates.
+func (p *page) Link(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	u := "/" + p.Slug + "/" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// queryDate reads a YYYY-MM-DD query or form value; def when empty.
+func queryDate(v url.Values, name string, def date.Date) (date.Date, error) {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" {
+		return def, nil
+	}
+	d, err := date.Parse(s)
+	if err != nil {
+		return def, aura.Invalid("The date "+name+" is not valid.", aura.FieldError{Field: name, Message: "must be a date YYYY-MM-DD"})
+	}
+	return d, nil
+}
+
+// formErrors collects the problems of a submitted form, by field.
+type formErrors []aura.FieldError
+
+func (fe *formErrors) add(field, msg string) {
+	*fe = append(*fe, aura.FieldError{Field: field, Message: msg})
+}
+
+func (fe formErrors) err(msg string) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return aura.Invalid(msg, fe...)
+}
+
+// date reads a required date field.
+func (fe *formErrors) date(v url.Values, name string) date.Date {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" {
+		fe.add(name, "is required")
+		return date.Date{}
+	}
+	d, err := date.Parse(s)
+	if err != nil {
+		fe.add(name, "must be a date YYYY-MM-DD")
+	}
+	return d
+}
+
+// optDate reads an optional date field.
+func (fe *formErrors) optDate(v url.Values, name string) date.Date {
+	if strings.TrimSpace(v.Get(name)) == "" {
+		return date.Date{}
+	}
+	return fe.date(v, name)
+}
+
+// int reads a whole-number field; def when empty.
+func (fe *formErrors) int(v url.Values, name string, def int) int {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		fe.add(name, "must be a whole number")
+	}
+	return n
+}
+
+// amount reads a money field in currency; ok false when empty.
+func (fe *formErrors) amount(v url.Values, name, currency string) (int64, bool) {
+	s := strings.TrimSpace(v.Get(name))
+	if s == "" {
+		return 0, false
+	}
+	n, ok := parseAmount(s, currency)
+	if !ok {
+		fe.add(name, "must be an amount such as 119.00")
+		return 0, false
+	}
+	if n < 0 {
+		fe.add(name, "must not be negative")
+	}
+	return n, true
+}
+
+// formFieldErrors puts a store error's fields on the page under the form's
+// field names (rename maps a store field or prefix to a form field).
+func (p *page) formFieldErrors(err error, rename func(string) string) {
+	p.Error = aura.ErrorMessage(err)
+	p.Errors = map[string]string{}
+	for _, f := range aura.ErrorFields(err) {
+		name := f.Field
+		if rename != nil {
+			name = rename(name)
+		}
+		if _, ok := p.Errors[name]; !ok {
+			p.Errors[name] = f.Message
+		} else {
+			p.Errors[name] += "; " + f.Message
+		}
+	}
+}
+
+// dayHead is one column heading of a calendar or tape chart.
+type dayHead struct {
+	Date    date.Date
+	Weekday string
+	Day     string // "14"
+	Month   string // "Mar", on the first column and the 1st of a month
+	Today   bool
+	Weekend bool
+}
+
+func dayHeads(from date.Date, days int, today date.Date) []dayHead {
+	out := make([]dayHead, days)
+	for i := range out {
+		d := from.AddDays(i)
+		t := d.Midnight(time.UTC)
+		h := dayHead{Date: d, Weekday: t.Format("Mon"), Day: strconv.Itoa(t.Day()), Today: d == today,
+			Weekend: t.Weekday() == time.Saturday || t.Weekday() == time.Sunday}
+		if i == 0 || t.Day() == 1 {
+			h.Month = t.Format("Jan")
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// rangeParams reads ?from= (default today) and ?days= (one of allowed, the
+// first by default) of a calendar-like page.
+func rangeParams(r *http.Request, today date.Date, allowed ...int) (date.Date, int, error) {
+	q := r.URL.Query()
+	from, err := queryDate(q, "from", today)
+	if err != nil {
+		return today, allowed[0], err
+	}
+	days := allowed[0]
+	if v := q.Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		ok := false
+		for _, a := range allowed {
+			ok = ok || n == a
+		}
+		if err != nil || !ok {
+			return from, days, aura.Invalid("The number of days is not one this page shows.", aura.FieldError{Field: "days", Message: "not offered"})
+		}
+		days = n
+	}
+	return from, days, nil
+}
+
+// ifMatch reads an If-Match header ("3", "\"3\"" or W/"3") as a version;
+// 0 when absent. A header that is not a version is EINVALID.
+func ifMatch(r *http.Request) (int, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return 0, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 1 {
+		return 0, aura.Invalid("If-Match must be the resource's version, as its ETag gives it (for example \"3\").",
+			aura.FieldError{Field: "If-Match", Message: "not a version"})
+	}
+	return n, nil
+}
+
+// formVersion reads the hidden version field of an edit form.
+func formVersion(v url.Values) int {
+	n, _ := strconv.Atoi(v.Get("version"))
+	return n
+}
+
+// checkInPath and checkOutPath are the front-desk pages (issue 6) the
+// reservation page links to for checking a guest in or out.
+func checkInPath(slug, id string) string  { return "/" + slug + "/reservations/" + id + "/check-in" }
+func checkOutPath(slug, id string) string { return "/" + slug + "/reservations/" + id + "/check-out" }
+
+// StatusBadge is a reservation's status as a badge in the fixed colours
+// (overbooked, when set, as a red badge beside it).
+func (p *page) StatusBadge(status string, overbooked bool) template.HTML {
+	out := `<span class="badge st-badge st-` + template.HTMLEscapeString(status) + `">` + template.HTMLEscapeString(p.StatusLabel(status)) + `</span>`
+	if overbooked {
+		out += ` <span class="badge st-badge st-overbooked">Overbooked</span>`
+	}
+	return template.HTML(out) // built from escaped fixed words
+}
+
+// resTable is what the "restable" partial needs.
+type resTable struct {
+	P       *page
+	Rows    []resRow
+	NoGuest bool
+}
+
+// ResTable returns the view of a table of reservations.
+func (p *page) ResTable(rows []resRow) resTable { return resTable{P: p, Rows: rows} }
+
+// ResTableNoGuest is ResTable without the guest column (the guest page).
+func (p *page) ResTableNoGuest(rows []resRow) resTable {
+	return resTable{P: p, Rows: rows, NoGuest: true}
+}

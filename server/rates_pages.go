@@ -1,0 +1,481 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The rates pages: the rate calendar of every plan of the current property
+// (prices and restrictions by day) with a bulk edit over a date range and
+// chosen weekdays, and the rate plans with their policies.
+
+type ratesData struct {
+	From, To   date.Date
+	Days       int
+	Dates      []dayHead
+	Prev, Next string
+	Today      string
+	Plans      []planCalendar
+	All        []tenant.RatePlan
+	DayOptions []int
+	CanWrite   bool
+}
+
+type planCalendar struct {
+	Plan     tenant.RatePlan
+	TypeName string
+	Days     []tenant.DayRate
+}
+
+type weekdayOption struct {
+	Code, Label string
+	Checked     bool
+}
+
+var weekdayCodes = []struct{ code, label string }{{"mon", "Mon"}, {"tue", "Tue"}, {"wed", "Wed"}, {"thu", "Thu"}, {"fri", "Fri"}, {"sat", "Sat"}, {"sun", "Sun"}}
+
+func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Rates", "rates")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	today := propertyToday(prop, s.cfg.Now())
+	from, days, err := rangeParams(r, today, 14, 30)
+	if err != nil {
+		return err
+	}
+	d, err := s.ratesData(r, c, p, prop, from, days)
+	if err != nil {
+		return err
+	}
+	p.Form = url.Values{"from": {from.String()}, "last": {from.AddDays(days - 1).String()}}
+	for _, pl := range d.All {
+		p.Form.Add("plans", pl.ID)
+	}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "rates", p)
+	return nil
+}
+
+func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Property, from date.Date, days int) (*ratesData, error) {
+	ctx := r.Context()
+	today := propertyToday(prop, s.cfg.Now())
+	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(tenant.PermRatesWrite),
+		DayOptions: []int{14, 30},
+		Prev:       p.Link("rates", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
+		Next:       p.Link("rates", "from", from.AddDays(days).String(), "days", strconv.Itoa(days)),
+		Today:      p.Link("rates", "days", strconv.Itoa(days))}
+	plans, err := c.db.ListRatePlans(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, t := range types {
+		names[t.ID] = t.Name
+	}
+	d.All = plans
+	for _, pl := range plans {
+		rates, err := c.db.Rates(ctx, pl.ID, d.From, d.To)
+		if err != nil {
+			return nil, err
+		}
+		d.Plans = append(d.Plans, planCalendar{Plan: pl, TypeName: names[pl.RoomTypeID], Days: rates})
+	}
+	return d, nil
+}
+
+// ratesUpdate applies the bulk edit form to each chosen plan.
+func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p, prop, err := s.pmsPage(w, r, c, "Rates", "rates")
+	if err != nil {
+		return err
+	}
+	v := r.PostForm
+	var fe formErrors
+	u := tenant.RateUpdate{Weekdays: v["weekdays"], RemovePrice: v.Get("remove_price") == "on"}
+	u.From = fe.date(v, "from")
+	last := fe.date(v, "last")
+	if !last.IsZero() {
+		u.To = last.AddDays(1)
+	}
+	if amount, ok := fe.amount(v, "price", prop.Currency); ok {
+		u.Price = &tenant.Money{Amount: amount, Currency: prop.Currency}
+	}
+	if u.Price != nil && u.RemovePrice {
+		fe.add("price", "give a price or remove it, not both")
+	}
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"min_stay", &u.MinStay}, {"max_stay", &u.MaxStay}} {
+		if strings.TrimSpace(v.Get(f.name)) != "" {
+			n := fe.int(v, f.name, 0)
+			*f.dst = &n
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  **bool
+	}{{"closed_to_arrival", &u.ClosedToArrival}, {"closed_to_departure", &u.ClosedToDeparture}, {"stop_sell", &u.StopSell}} {
+		switch v.Get(f.name) {
+		case "on":
+			yes := true
+			*f.dst = &yes
+		case "off":
+			no := false
+			*f.dst = &no
+		}
+	}
+	ids := v["plans"]
+	if len(ids) == 0 {
+		fe.add("plans", "choose at least one rate plan")
+	}
+	if u.Price == nil && !u.RemovePrice && u.MinStay == nil && u.MaxStay == nil && u.ClosedToArrival == nil && u.ClosedToDeparture == nil && u.StopSell == nil {
+		fe.add("price", "set a price or at least one restriction to change")
+	}
+	err = fe.err("The change is not valid.")
+	changed, plans := 0, 0
+	if err == nil {
+		for _, id := range ids {
+			rp, gerr := c.db.GetRatePlan(r.Context(), id)
+			if gerr != nil || rp.PropertyID != prop.ID {
+				err = aura.Invalid("The change is not valid.", aura.FieldError{Field: "plans", Message: "choose plans of this property"})
+				break
+			}
+			u.RatePlanID = id
+			res, uerr := c.db.UpdateRates(r.Context(), u)
+			if uerr != nil {
+				err = uerr
+				break
+			}
+			changed += res.Changed
+			plans++
+		}
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		from := u.From
+		if from.IsZero() {
+			from = propertyToday(prop, s.cfg.Now())
+		}
+		d, derr := s.ratesData(r, c, p, prop, from, 14)
+		if derr != nil {
+			return derr
+		}
+		p.Form = v
+		p.formFieldErrors(renameField(renameField(err, "to", "last"), "rate_plan_id", "plans"), nil)
+		if plans > 0 {
+			p.Error = "The first " + strconv.Itoa(plans) + " plan(s) were changed; then: " + p.Error
+		}
+		p.Data = d
+		s.renderPage(w, r, http.StatusBadRequest, "rates", p)
+		return nil
+	}
+	msg := "Nothing changed: the days already had these values."
+	if changed > 0 {
+		msg = strconv.Itoa(changed) + " day(s) changed across " + strconv.Itoa(plans) + " rate plan(s)."
+	}
+	s.setFlash(w, "ok", msg)
+	http.Redirect(w, r, p.Link("rates", "from", u.From.String(), "days", "30"), http.StatusSeeOther)
+	return nil
+}
+
+// WeekdayOptions are the weekday checkboxes of the bulk edit form.
+func (d *ratesData) WeekdayOptions(chosen []string) []weekdayOption {
+	out := make([]weekdayOption, len(weekdayCodes))
+	for i, w := range weekdayCodes {
+		out[i] = weekdayOption{Code: w.code, Label: w.label}
+		for _, c := range chosen {
+			out[i].Checked = out[i].Checked || c == w.code
+		}
+	}
+	return out
+}
+
+// The rate plans list, create form and edit page.
+
+type ratePlansData struct {
+	Plans    []ratePlanRow
+	Types    []tenant.RoomType
+	CanWrite bool
+	Edit     *tenant.RatePlan
+	FeeTypes []option
+}
+
+type ratePlanRow struct {
+	tenant.RatePlan
+	TypeName     string
+	Cancellation string
+	NoShow       string
+}
+
+var feeTypes = []option{{Value: tenant.FeeNone, Label: "Nothing"}, {Value: tenant.FeeFirstNight, Label: "The first night"},
+	{Value: tenant.FeeNights, Label: "A number of nights"}, {Value: tenant.FeePercent, Label: "A percentage of the stay"},
+	{Value: tenant.FeeFixed, Label: "A fixed amount"}}
+
+func (s *Server) ratePlansPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Rate plans", "rates")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	d, err := s.ratePlansData(r, c, p, prop)
+	if err != nil {
+		return err
+	}
+	p.Form = url.Values{"active": {"on"}, "cancel_free_days": {"2"}, "cancel_fee_type": {tenant.FeeFirstNight}, "noshow_fee_type": {tenant.FeeFirstNight}}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "rate_plans", p)
+	return nil
+}
+
+func (s *Server) ratePlansData(r *http.Request, c *call, p *page, prop tenant.Property) (*ratePlansData, error) {
+	plans, err := c.db.ListRatePlans(r.Context(), prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	types, err := c.db.ListRoomTypes(r.Context(), prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, t := range types {
+		names[t.ID] = t.Name
+	}
+	d := &ratePlansData{Types: types, CanWrite: c.can(tenant.PermRatesWrite), FeeTypes: feeTypes}
+	for _, pl := range plans {
+		d.Plans = append(d.Plans, ratePlanRow{RatePlan: pl, TypeName: names[pl.RoomTypeID],
+			Cancellation: p.CancellationText(pl.Cancellation), NoShow: "No-show: " + p.FeeText(pl.NoShow.Fee) + "."})
+	}
+	return d, nil
+}
+
+// FeeText says what a fee charges, in words.
+func (p *page) FeeText(f tenant.Fee) string {
+	switch f.Type {
+	case tenant.FeeFirstNight:
+		return "the first night"
+	case tenant.FeeNights:
+		if f.Nights == 1 {
+			return "the first night"
+		}
+		return "the first " + strconv.Itoa(f.Nights) + " nights"
+	case tenant.FeePercent:
+		return strconv.Itoa(f.Percent) + "% of the stay"
+	case tenant.FeeFixed:
+		if f.Amount != nil {
+			return p.Money(*f.Amount)
+		}
+	}
+	return "nothing"
+}
+
+// CancellationText says what cancelling costs under a policy, in words.
+func (p *page) CancellationText(cp tenant.CancellationPolicy) string {
+	fee := p.FeeText(cp.Fee)
+	switch {
+	case cp.FreeUntilDaysBefore == nil:
+		return "Non-refundable: cancelling costs " + fee + "."
+	case cp.Fee.Type == tenant.FeeNone:
+		return "Free cancellation."
+	case *cp.FreeUntilDaysBefore == 0:
+		return "Free cancellation until the day of arrival, then " + fee + "."
+	case *cp.FreeUntilDaysBefore == 1:
+		return "Free cancellation until 1 day before arrival, then " + fee + "."
+	}
+	return "Free cancellation until " + strconv.Itoa(*cp.FreeUntilDaysBefore) + " days before arrival, then " + fee + "."
+}
+
+func (s *Server) ratePlanCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p, prop, err := s.pmsPage(w, r, c, "Rate plans", "rates")
+	if err != nil {
+		return err
+	}
+	in, err := ratePlanInput(r.PostForm, prop.Currency)
+	in.PropertyID, in.RoomTypeID = prop.ID, r.PostForm.Get("room_type_id")
+	var rp tenant.RatePlan
+	if err == nil {
+		rp, err = c.db.CreateRatePlan(r.Context(), in)
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.ECONFLICT {
+			return err
+		}
+		d, derr := s.ratePlansData(r, c, p, prop)
+		if derr != nil {
+			return derr
+		}
+		p.Form = r.PostForm
+		p.formFieldErrors(err, ratePlanField)
+		p.Data = d
+		s.renderPage(w, r, StatusOf(err), "rate_plans", p)
+		return nil
+	}
+	s.setFlash(w, "ok", "Rate plan "+rp.Name+" is added. Set its prices in the rate calendar.")
+	http.Redirect(w, r, p.Link("rates", "days", "30"), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) ratePlanPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	p := s.tenantPage(w, r, c, rp.Name, "rates")
+	p.Form = ratePlanForm(rp, p)
+	p.Data = &ratePlansData{Edit: &rp, FeeTypes: feeTypes, CanWrite: c.can(tenant.PermRatesWrite)}
+	s.renderPage(w, r, http.StatusOK, "rate_plan", p)
+	return nil
+}
+
+func (s *Server) ratePlanSave(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id := c.params.ByName("id")
+	before, err := c.db.GetRatePlan(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	in, err := ratePlanInput(r.PostForm, before.ExtraPerson.Currency)
+	in.Version = formVersion(r.PostForm)
+	var rp tenant.RatePlan
+	if err == nil {
+		rp, err = c.db.UpdateRatePlan(r.Context(), id, in)
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.ECONFLICT && code != aura.EPRECONDITION {
+			return err
+		}
+		p := s.tenantPage(w, r, c, before.Name, "rates")
+		p.Form = r.PostForm
+		p.formFieldErrors(err, ratePlanField)
+		p.Data = &ratePlansData{Edit: &before, FeeTypes: feeTypes, CanWrite: true}
+		s.renderPage(w, r, StatusOf(err), "rate_plan", p)
+		return nil
+	}
+	s.setFlash(w, "ok", "Rate plan "+rp.Name+" is saved.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"rates/plans", http.StatusSeeOther)
+	return nil
+}
+
+// ratePlanField maps a store field to the plan form's.
+func ratePlanField(f string) string {
+	r := strings.NewReplacer("cancellation_policy.free_until_days_before", "cancel_free_days",
+		"cancellation_policy.fee.amount.currency", "cancel_fee_amount", "cancellation_policy.fee.", "cancel_fee_",
+		"no_show_policy.fee.amount.currency", "noshow_fee_amount", "no_show_policy.fee.", "noshow_fee_",
+		"extra_person.amount", "extra_person", "extra_person.currency", "extra_person")
+	return r.Replace(f)
+}
+
+func ratePlanForm(rp tenant.RatePlan, p *page) url.Values {
+	v := url.Values{"code": {rp.Code}, "name": {rp.Name}, "room_type_id": {rp.RoomTypeID}}
+	if rp.ExtraPerson.Amount > 0 {
+		v.Set("extra_person", p.AmountInput(rp.ExtraPerson))
+	}
+	if rp.Active {
+		v.Set("active", "on")
+	}
+	if d := rp.Cancellation.FreeUntilDaysBefore; d != nil {
+		v.Set("cancel_free_days", strconv.Itoa(*d))
+	}
+	fee := func(prefix string, f tenant.Fee) {
+		v.Set(prefix+"type", f.Type)
+		if f.Nights > 0 {
+			v.Set(prefix+"nights", strconv.Itoa(f.Nights))
+		}
+		if f.Percent > 0 {
+			v.Set(prefix+"percent", strconv.Itoa(f.Percent))
+		}
+		if f.Amount != nil {
+			v.Set(prefix+"amount", p.AmountInput(*f.Amount))
+		}
+	}
+	fee("cancel_fee_", rp.Cancellation.Fee)
+	fee("noshow_fee_", rp.NoShow.Fee)
+	return v
+}
+
+func ratePlanInput(v url.Values, currency string) (tenant.RatePlanInput, error) {
+	var fe formErrors
+	in := tenant.RatePlanInput{Code: strings.TrimSpace(v.Get("code")), Name: strings.TrimSpace(v.Get("name")), Active: v.Get("active") == "on"}
+	if amount, ok := fe.amount(v, "extra_person", currency); ok {
+		in.ExtraPerson = tenant.Money{Amount: amount, Currency: currency}
+	}
+	if strings.TrimSpace(v.Get("cancel_free_days")) != "" {
+		n := fe.int(v, "cancel_free_days", 0)
+		in.Cancellation.FreeUntilDaysBefore = &n
+	}
+	fee := func(prefix string) tenant.Fee {
+		f := tenant.Fee{Type: v.Get(prefix + "type")}
+		switch f.Type {
+		case tenant.FeeNights:
+			f.Nights = fe.int(v, prefix+"nights", 0)
+		case tenant.FeePercent:
+			f.Percent = fe.int(v, prefix+"percent", 0)
+		case tenant.FeeFixed:
+			amount, ok := fe.amount(v, prefix+"amount", currency)
+			if !ok {
+				fe.add(prefix+"amount", "is required for a fixed fee")
+			}
+			f.Amount = &tenant.Money{Amount: amount, Currency: currency}
+		}
+		return f
+	}
+	in.Cancellation.Fee = fee("cancel_fee_")
+	in.NoShow.Fee = fee("noshow_fee_")
+	return in, fe.err("The rate plan is not valid.")
+}
+
+// feeFields is what the "feefields" partial needs: the page, the prefix of
+// the fee's form fields and the legend of its fieldset.
+type feeFields struct {
+	P              *page
+	Prefix, Legend string
+	Types          []option
+}
+
+// FeeFields returns the view of a fee's form fields.
+func (p *page) FeeFields(prefix, legend string) feeFields {
+	return feeFields{P: p, Prefix: prefix, Legend: legend, Types: feeTypes}
+}
+
+// Chosen reports whether the form's field name holds value (checkboxes).
+func (p *page) Chosen(name, value string) bool {
+	for _, v := range p.Form[name] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
+
+type triState struct{ Name, Label, On, Off string }
+
+// TriStates are the restriction switches of the bulk edit form.
+func (p *page) TriStates() []triState {
+	return []triState{
+		{"closed_to_arrival", "Closed to arrival", "Close to arrival", "Open to arrival"},
+		{"closed_to_departure", "Closed to departure", "Close to departure", "Open to departure"},
+		{"stop_sell", "Stop-sell", "Stop selling", "Sell again"},
+	}
+}

@@ -1,0 +1,729 @@
+package server
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The reservation pages: the list with filters, the new-reservation form
+// (prices shown before booking), the reservation page with its legal
+// transitions, stay change and room assignment, and the booking's info.
+
+// resRow is a reservation in a list, with the names a list shows.
+type resRow struct {
+	tenant.Reservation
+	GuestName string
+	TypeName  string
+	RoomNo    string
+}
+
+type reservationsData struct {
+	Rows       []resRow
+	Overbooked []resRow
+	Next       string
+	Statuses   []option
+	Filtered   bool
+	CanWrite   bool
+	Query      string
+	Upcoming   bool // no filter given: stays departing today or later
+}
+
+// reservationRows adds guest names (only if the caller may see guests),
+// room type names and room numbers to reservations.
+func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property, rs []tenant.Reservation) ([]resRow, error) {
+	ctx := r.Context()
+	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	tn, rn := map[string]string{}, map[string]string{}
+	for _, t := range types {
+		tn[t.ID] = t.Name
+	}
+	for _, rm := range rooms {
+		rn[rm.ID] = rm.Number
+	}
+	names := map[string]string{}
+	if c.can(tenant.PermGuestsRead) && len(rs) > 0 {
+		ids := make([]string, 0, len(rs))
+		for _, x := range rs {
+			ids = append(ids, x.GuestID)
+		}
+		if names, err = c.db.GuestNames(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]resRow, len(rs))
+	for i, x := range rs {
+		out[i] = resRow{Reservation: x, GuestName: names[x.GuestID], TypeName: tn[x.RoomTypeID], RoomNo: rn[x.RoomID]}
+		if out[i].GuestName == "" {
+			out[i].GuestName = "Guest"
+		}
+	}
+	return out, nil
+}
+
+var statusFilterOptions = []option{{Value: "", Label: "Any status"}, {Value: "active", Label: "Not cancelled (tentative, confirmed, in house)"},
+	{Value: tenant.ReservationTentative, Label: "Tentative"}, {Value: tenant.ReservationConfirmed, Label: "Confirmed"},
+	{Value: tenant.ReservationInHouse, Label: "In house"}, {Value: tenant.ReservationCheckedOut, Label: "Checked out"},
+	{Value: tenant.ReservationCancelled, Label: "Cancelled"}, {Value: tenant.ReservationNoShow, Label: "No-show"}}
+
+var activeStatuses = []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse}
+
+func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Reservations", "reservations")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	upcoming := len(q) == 0 || len(q) == 1 && q.Get("property") != ""
+	if upcoming {
+		// By default the desk sees what is current: stays not yet over.
+		q.Set("departure_from", propertyToday(prop, s.cfg.Now()).String())
+	}
+	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
+	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
+	var fe formErrors
+	f.ArrivalFrom = fe.optDate(q, "arrival_from")
+	if last := fe.optDate(q, "arrival_until"); !last.IsZero() {
+		f.ArrivalTo = last.AddDays(1)
+	}
+	f.DepartureFrom = fe.optDate(q, "departure_from")
+	if last := fe.optDate(q, "departure_until"); !last.IsZero() {
+		f.DepartureTo = last.AddDays(1)
+	}
+	switch st := q.Get("status"); st {
+	case "":
+	case "active":
+		f.Statuses = activeStatuses
+	default:
+		f.Statuses = []string{st}
+	}
+	p.Form = q
+	if err := fe.err("The filter is not valid."); err != nil {
+		p.withFormError(err)
+		p.Data = d
+		s.renderPage(w, r, http.StatusBadRequest, "reservations", p)
+		return nil
+	}
+	d.Filtered = !upcoming
+	if d.Query != "" {
+		switch {
+		case strings.HasPrefix(d.Query, "res_"):
+			http.Redirect(w, r, p.Link("reservations/"+d.Query), http.StatusSeeOther)
+			return nil
+		case strings.HasPrefix(d.Query, "bkg_"):
+			f.BookingID = d.Query
+		case c.can(tenant.PermGuestsRead):
+			guests, err := c.db.SearchGuests(ctx, d.Query, 200)
+			if aura.ErrorCode(err) == aura.EINVALID {
+				p.formFieldErrors(err, nil)
+				p.Data = d
+				s.renderPage(w, r, http.StatusOK, "reservations", p)
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if len(guests) == 0 {
+				p.Data = d
+				s.renderPage(w, r, http.StatusOK, "reservations", p)
+				return nil
+			}
+			for _, g := range guests {
+				f.GuestIDs = append(f.GuestIDs, g.ID)
+			}
+		}
+	}
+	page, err := c.db.ListReservations(ctx, f)
+	if aura.ErrorCode(err) == aura.EINVALID {
+		p.formFieldErrors(err, nil)
+		p.Data = d
+		s.renderPage(w, r, http.StatusBadRequest, "reservations", p)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if d.Rows, err = s.reservationRows(r, c, prop, page.Reservations); err != nil {
+		return err
+	}
+	if page.NextCursor != "" {
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
+		}
+		next.Set("cursor", page.NextCursor)
+		d.Next = "/" + c.tenant.Slug + "/reservations?" + next.Encode()
+	}
+	if !f.Overbooked && d.Query == "" {
+		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 20})
+		if err != nil {
+			return err
+		}
+		if d.Overbooked, err = s.reservationRows(r, c, prop, ob.Reservations); err != nil {
+			return err
+		}
+	}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "reservations", p)
+	return nil
+}
+
+// The new-reservation form.
+
+type newReservationData struct {
+	PropertyID string
+	Types      []tenant.RoomType
+	Offers     []offerView
+	Nights     int
+	Searched   bool
+	Results    []tenant.Guest
+	Guest      *tenant.Guest
+	Sources    []option
+	CityTax    string
+	CanSearch  bool
+	OffersNote string
+}
+
+type offerView struct {
+	tenant.Offer
+	Selected bool
+}
+
+var bookingSources = []option{{Value: tenant.SourceDirect, Label: "Direct (phone, email, walk-in, website)"},
+	{Value: "booking.com", Label: "Booking.com"}, {Value: "expedia", Label: "Expedia"}, {Value: "airbnb", Label: "Airbnb"},
+	{Value: "hrs", Label: "HRS"}, {Value: "other", Label: "Other channel"}}
+
+func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "New reservation", "reservations")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	q := r.URL.Query()
+	today := propertyToday(prop, s.cfg.Now())
+	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {tenant.SourceDirect},
+		"status": {tenant.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
+	for from, to := range map[string]string{"room_type": "room_type_id", "rate_plan": "rate_plan_id", "arrival": "arrival",
+		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id"} {
+		if x := strings.TrimSpace(q.Get(from)); x != "" {
+			v.Set(to, x)
+		}
+	}
+	if v.Get("guest_id") != "" {
+		v.Set("guest_mode", "existing")
+	}
+	p.Form = v
+	return s.renderNewReservation(w, r, c, p, prop, http.StatusOK, "")
+}
+
+// renderNewReservation shows the form with p.Form's values, the offers for
+// its stay and, for intent find_guest, the guests matching guest_q.
+func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop tenant.Property, status int, intent string) error {
+	ctx := r.Context()
+	v := p.Form
+	d := &newReservationData{PropertyID: prop.ID, Sources: bookingSources, CanSearch: c.can(tenant.PermGuestsRead)}
+	var err error
+	if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+		return err
+	}
+	if v.Get("room_type_id") == "" && len(d.Types) > 0 {
+		v.Set("room_type_id", d.Types[0].ID)
+	}
+	arrival, aerr := date.Parse(v.Get("arrival"))
+	departure, derr := date.Parse(v.Get("departure"))
+	adults, _ := strconv.Atoi(v.Get("adults"))
+	children, _ := strconv.Atoi(v.Get("children"))
+	if aerr == nil && derr == nil && arrival.Before(departure) {
+		d.Nights = departure.Sub(arrival)
+		offers, err := c.db.Offers(ctx, tenant.OfferQuery{PropertyID: prop.ID, RoomTypeID: v.Get("room_type_id"), Arrival: arrival,
+			Departure: departure, Adults: max(adults, 1), Children: max(children, 0)})
+		if err != nil && aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		chosen := v.Get("rate_plan_id")
+		found := false
+		for _, o := range offers {
+			found = found || o.RatePlan.ID == chosen
+		}
+		if !found {
+			chosen = ""
+			for _, o := range offers {
+				if o.Bookable {
+					chosen = o.RatePlan.ID
+					break
+				}
+			}
+			if chosen == "" && len(offers) > 0 {
+				chosen = offers[0].RatePlan.ID
+			}
+			v.Set("rate_plan_id", chosen)
+		}
+		for _, o := range offers {
+			d.Offers = append(d.Offers, offerView{Offer: o, Selected: o.RatePlan.ID == chosen})
+		}
+		if len(offers) == 0 {
+			d.OffersNote = "This room type has no active rate plan."
+		}
+		d.CityTax = cityTaxNote(p, prop, adults, children, d.Nights)
+	} else {
+		d.OffersNote = "Choose an arrival and a departure after it to see the prices."
+	}
+	if id := v.Get("guest_id"); id != "" && v.Get("guest_mode") == "existing" && d.CanSearch {
+		if g, err := c.db.GetGuest(ctx, id); err == nil {
+			d.Guest = &g
+		}
+	}
+	if gq := strings.TrimSpace(v.Get("guest_q")); gq != "" && d.CanSearch && (intent == "find_guest" || intent == "preview") {
+		d.Searched = true
+		d.Results, err = c.db.SearchGuests(ctx, gq, 8)
+		if aura.ErrorCode(err) == aura.EINVALID {
+			p.Errors["guest_q"] = aura.ErrorMessage(err)
+			err = nil
+		} else if err != nil {
+			return err
+		}
+		if intent == "find_guest" {
+			v.Set("guest_mode", "existing")
+		}
+	}
+	p.Data = d
+	s.renderPage(w, r, status, "reservation_new", p)
+	return nil
+}
+
+// cityTaxNote says what city tax the stay owes beside its price.
+func cityTaxNote(p *page, prop tenant.Property, adults, children, nights int) string {
+	ct := prop.Tax.CityTax
+	if ct.PerPersonPerNight.Amount <= 0 {
+		return ""
+	}
+	people := adults
+	if !ct.ChildrenExempt {
+		people += children
+	}
+	n := nights
+	if ct.MaxNights > 0 && n > ct.MaxNights {
+		n = ct.MaxNights
+	}
+	total := tenant.Money{Amount: ct.PerPersonPerNight.Amount * int64(people*n), Currency: ct.PerPersonPerNight.Currency}
+	if ct.Inclusive {
+		return "City tax of " + p.Money(total) + " is included."
+	}
+	return "Plus city tax: " + p.Money(total) + " (" + p.Money(ct.PerPersonPerNight) + " per person per night)."
+}
+
+// reservationCreate handles the new-reservation form: intent "preview"
+// and "find_guest" show it again (prices, guests found); otherwise it
+// creates the booking with the form's idempotency key, so a double submit
+// creates one reservation.
+func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	prop, err := c.db.GetProperty(r.Context(), v.Get("property_id"))
+	if err != nil {
+		return aura.Errorf(aura.EINVALID, "The form names no property of this account; reload the page.")
+	}
+	p := s.tenantPage(w, r, c, "New reservation", "reservations")
+	p.Property = &prop // the form's property, whatever the switcher says now
+	p.Form = v
+	p.IdemKey = v.Get("idempotency_key")
+	if p.IdemKey == "" {
+		p.IdemKey = credential.RandomString(22)
+	}
+	intent := v.Get("intent")
+	if intent == "preview" || intent == "find_guest" {
+		return s.renderNewReservation(w, r, c, p, prop, http.StatusOK, intent)
+	}
+	in, ferr := bookingFromForm(v, prop)
+	if ferr == nil && in.Booker.New != nil && !c.can(tenant.PermGuestsWrite) {
+		return aura.Errorf(aura.EFORBIDDEN, "Your role cannot create guest profiles; choose an existing guest.")
+	}
+	var b tenant.Booking
+	if ferr == nil {
+		b, err = c.db.CreateBooking(r.Context(), in)
+	} else {
+		err = ferr
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.ECONFLICT {
+			return err
+		}
+		p.formFieldErrors(err, bookingFormField)
+		if _, reused := p.Errors["idempotency_key"]; reused {
+			// The form was submitted before with other values (Back, edit,
+			// submit): a fresh key lets the operator book it consciously.
+			p.IdemKey = credential.RandomString(22)
+			p.Error = "This form already created a reservation with other values. Check the values and submit again to create another one."
+		}
+		return s.renderNewReservation(w, r, c, p, prop, StatusOf(err), "")
+	}
+	msg := "Reservation created."
+	if b.Replayed {
+		msg = "This reservation was already created (the form was sent twice)."
+	}
+	if len(b.Reservations) > 0 && b.Reservations[0].Overbooked {
+		msg += " It overbooks the house: find it a room."
+	}
+	s.setFlash(w, "ok", msg)
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"reservations/"+b.Reservations[0].ID, http.StatusSeeOther)
+	return nil
+}
+
+// bookingFromForm reads the new-reservation form.
+func bookingFromForm(v url.Values, prop tenant.Property) (tenant.BookingInput, error) {
+	var fe formErrors
+	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id")}
+	ri.Arrival = fe.date(v, "arrival")
+	ri.Departure = fe.date(v, "departure")
+	ri.Adults = fe.int(v, "adults", 1)
+	ri.Children = fe.int(v, "children", 0)
+	in := tenant.BookingInput{PropertyID: prop.ID, Source: t("source"), OTACode: t("ota_code"), Notes: strings.TrimSpace(v.Get("notes")),
+		Status: t("status"), Reservations: []tenant.ReservationInput{ri}, IdempotencyKey: v.Get("idempotency_key")}
+	if in.Source == "other" {
+		in.Source = strings.ToLower(t("channel"))
+		if in.Source == "" {
+			fe.add("channel", "name the channel, e.g. hostelworld")
+		}
+	}
+	if t("guest_mode") == "existing" {
+		if t("guest_id") == "" {
+			fe.add("guest_id", "find and choose a guest, or create a new one")
+		}
+		in.Booker = tenant.GuestRef{ID: t("guest_id")}
+	} else {
+		in.Booker = tenant.GuestRef{New: &tenant.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"),
+			Phone: t("phone"), Nationality: strings.ToUpper(t("nationality")), Language: t("language")}}
+	}
+	// The request hash of the idempotency key: the form without the
+	// button pressed, so the same form sent twice is the same request.
+	cp := url.Values{}
+	for k, x := range v {
+		if k != "intent" {
+			cp[k] = x
+		}
+	}
+	sum := sha256.Sum256([]byte(cp.Encode()))
+	in.RequestHash = sum[:]
+	return in, fe.err("The reservation is not complete.")
+}
+
+// bookingFormField maps a CreateBooking field to the form's.
+func bookingFormField(f string) string {
+	switch {
+	case strings.HasPrefix(f, "reservations[0]."):
+		f = strings.TrimPrefix(f, "reservations[0].")
+		if f == "prices" {
+			return "rate_plan_id"
+		}
+		return f
+	case strings.HasPrefix(f, "booker.new."):
+		return strings.TrimPrefix(f, "booker.new.")
+	case strings.HasPrefix(f, "booker"):
+		return "guest_id"
+	}
+	return f
+}
+
+// The reservation page.
+
+type reservationData struct {
+	R          tenant.Reservation
+	Booking    tenant.Booking
+	GuestName  string
+	Guest      *tenant.Guest
+	BookerName string
+	RoomType   tenant.RoomType
+	RatePlan   tenant.RatePlan
+	Room       *tenant.Room
+	Nights     []nightView
+	Others     []resRow
+	FreeRooms  []tenant.Room
+	Types      []tenant.RoomType
+	Plans      []tenant.RatePlan
+	CityTax    string
+	Policy     string
+	History    []auditView
+	Today      date.Date
+
+	CanWrite, CanFrontDesk, CanGuests, CanAudit bool
+	CanConfirm, CanCancel, CanNoShow            bool
+	CanCheckIn, CanCheckOut, CanChange          bool
+	CancelFee, NoShowFee                        tenant.Money
+	CheckInHref, CheckOutHref                   string
+}
+
+type nightView struct {
+	Date   date.Date
+	Price  tenant.Money
+	RoomNo string
+}
+
+func (s *Server) reservationPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, d, err := s.reservationData(w, r, c, c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	p.Form = stayForm(d.R)
+	p.Form.Set("ota_code", d.Booking.OTACode)
+	p.Form.Set("notes", d.Booking.Notes)
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "reservation", p)
+	return nil
+}
+
+func stayForm(res tenant.Reservation) url.Values {
+	return url.Values{"arrival": {res.Arrival.String()}, "departure": {res.Departure.String()}, "room_type_id": {res.RoomTypeID},
+		"rate_plan_id": {res.RatePlanID}, "adults": {strconv.Itoa(res.Adults)}, "children": {strconv.Itoa(res.Children)},
+		"room_id": {res.RoomID}}
+}
+
+func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call, id string) (*page, *reservationData, error) {
+	ctx := r.Context()
+	res, err := c.db.GetReservation(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := s.tenantPage(w, r, c, "Reservation", "reservations")
+	p.Property = &prop // the reservation's property sets money, dates and zone
+	d := &reservationData{R: res, Today: propertyToday(prop, s.cfg.Now()),
+		CanWrite: c.can(tenant.PermReservationsWrite), CanFrontDesk: c.can(tenant.PermFrontDeskWrite),
+		CanGuests: c.can(tenant.PermGuestsRead), CanAudit: c.can(tenant.PermAuditRead)}
+	if d.Booking, err = c.db.GetBooking(ctx, res.BookingID); err != nil {
+		return nil, nil, err
+	}
+	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+		return nil, nil, err
+	}
+	if d.RatePlan, err = c.db.GetRatePlan(ctx, res.RatePlanID); err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{res.GuestID: "Guest", d.Booking.BookerID: "Booker"}
+	if d.CanGuests {
+		if names, err = c.db.GuestNames(ctx, []string{res.GuestID, d.Booking.BookerID}); err != nil {
+			return nil, nil, err
+		}
+		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
+			d.Guest = &g
+		}
+	}
+	d.GuestName, d.BookerName = names[res.GuestID], names[d.Booking.BookerID]
+	p.Title = d.GuestName + " · " + p.Stay(res.Arrival, res.Departure)
+	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	numbers := map[string]string{}
+	for i, rm := range rooms {
+		numbers[rm.ID] = rm.Number
+		if rm.ID == res.RoomID {
+			d.Room = &rooms[i]
+		}
+	}
+	for _, n := range res.Nights {
+		d.Nights = append(d.Nights, nightView{Date: n.Date, Price: n.Price, RoomNo: numbers[n.RoomID]})
+	}
+	var others []tenant.Reservation
+	for _, o := range d.Booking.Reservations {
+		if o.ID != res.ID {
+			others = append(others, o)
+		}
+	}
+	if d.Others, err = s.reservationRows(r, c, prop, others); err != nil {
+		return nil, nil, err
+	}
+	d.CityTax = cityTaxNote(p, prop, res.Adults, res.Children, len(res.Nights))
+	d.Policy = p.CancellationText(d.RatePlan.Cancellation) + " No-show: " + p.FeeText(d.RatePlan.NoShow.Fee) + "."
+	prices := make([]int64, len(res.Nights))
+	for i, n := range res.Nights {
+		prices[i] = n.Price.Amount
+	}
+	d.CancelFee = tenant.Money{Currency: prop.Currency}
+	if res.Status == tenant.ReservationConfirmed {
+		d.CancelFee.Amount = d.RatePlan.Cancellation.FeeFor(res.Arrival, d.Today, prices)
+	}
+	d.NoShowFee = tenant.Money{Amount: d.RatePlan.NoShow.Fee.For(prices), Currency: prop.Currency}
+	st := res.Status
+	d.CanConfirm = d.CanWrite && tenant.CanTransition(st, tenant.ReservationConfirmed)
+	d.CanCancel = d.CanWrite && tenant.CanTransition(st, tenant.ReservationCancelled)
+	d.CanNoShow = d.CanWrite && tenant.CanTransition(st, tenant.ReservationNoShow) && !d.Today.Before(res.Arrival)
+	d.CanCheckIn = d.CanFrontDesk && st == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
+	d.CanCheckOut = d.CanFrontDesk && st == tenant.ReservationInHouse
+	d.CanChange = d.CanWrite && (st == tenant.ReservationTentative || st == tenant.ReservationConfirmed || st == tenant.ReservationInHouse)
+	d.CheckInHref, d.CheckOutHref = checkInPath(c.tenant.Slug, res.ID), checkOutPath(c.tenant.Slug, res.ID)
+	if d.CanChange {
+		from := res.Arrival
+		if st == tenant.ReservationInHouse && d.Today.After(from) {
+			from = d.Today
+		}
+		if from.Before(res.Departure) {
+			free, err := c.db.FreeRooms(ctx, res.RoomTypeID, from, res.Departure, res.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, rm := range free {
+				if rm.ID != res.RoomID {
+					d.FreeRooms = append(d.FreeRooms, rm)
+				}
+			}
+		}
+		if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+			return nil, nil, err
+		}
+		if d.Plans, err = c.db.ListRatePlans(ctx, prop.ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	if d.CanAudit {
+		rows, err := c.db.AuditLog(ctx, audit.Filter{Entity: res.ID, Limit: 20})
+		if err != nil {
+			return nil, nil, err
+		}
+		if d.History, err = s.tenantAuditViews(r, c, rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, d, nil
+}
+
+// reservationAction runs one of the transitions of the reservation page
+// (confirm, cancel, no-show, assign, unassign, stay change) with the
+// version the page showed, then returns to the page. A form error shows
+// the page again with it.
+func (s *Server) reservationAction(action string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if err := parseForm(r); err != nil {
+			return err
+		}
+		ctx := r.Context()
+		id := c.params.ByName("id")
+		v := r.PostForm
+		version := formVersion(v)
+		var msg string
+		var err error
+		var res tenant.Reservation
+		switch action {
+		case "confirm":
+			res, err = c.db.Confirm(ctx, id, version)
+			msg = "The reservation is confirmed."
+		case "cancel":
+			res, err = c.db.Cancel(ctx, id, tenant.CancelInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
+			msg = "The reservation is cancelled; its nights are back on sale."
+		case "no-show":
+			res, err = c.db.MarkNoShow(ctx, id, tenant.NoShowInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
+			msg = "The reservation is marked as a no-show; its nights are back on sale."
+		case "assign":
+			res, err = c.db.AssignRoom(ctx, id, v.Get("room_id"), version)
+			msg = "The room is assigned."
+		case "unassign":
+			res, err = c.db.UnassignRoom(ctx, id, version)
+			msg = "The room is no longer assigned."
+		case "stay":
+			var fe formErrors
+			ch := tenant.StayChange{Version: version, RoomTypeID: v.Get("room_type_id"), RatePlanID: v.Get("rate_plan_id")}
+			ch.Arrival = fe.date(v, "arrival")
+			ch.Departure = fe.date(v, "departure")
+			adults, children := fe.int(v, "adults", 1), fe.int(v, "children", 0)
+			ch.Adults, ch.Children = &adults, &children
+			if err = fe.err("The stay change is not valid."); err == nil {
+				res, err = c.db.ChangeStay(ctx, id, ch)
+			}
+			msg = "The stay is changed."
+		}
+		if err != nil {
+			code := aura.ErrorCode(err)
+			if code != aura.EINVALID && code != aura.ECONFLICT && code != aura.EPRECONDITION {
+				return err
+			}
+			p, d, derr := s.reservationData(w, r, c, id)
+			if derr != nil {
+				return derr
+			}
+			p.Form = stayForm(d.R)
+			if action == "stay" || action == "assign" {
+				p.Form = v
+			}
+			p.Form.Set("ota_code", d.Booking.OTACode)
+			p.Form.Set("notes", d.Booking.Notes)
+			p.formFieldErrors(err, func(f string) string { return strings.TrimPrefix(f, "reservations[0].") })
+			if code == aura.EPRECONDITION {
+				p.Error += " The page now shows the current state."
+			}
+			p.Data = d
+			s.renderPage(w, r, StatusOf(err), "reservation", p)
+			return nil
+		}
+		if fee := res.CancellationFee; action == "cancel" && fee != nil && fee.Amount > 0 {
+			msg += " Cancellation fee: " + s.propertyMoney(r, c, res.PropertyID, *fee) + "."
+		}
+		if fee := res.NoShowFee; action == "no-show" && fee != nil && fee.Amount > 0 {
+			msg += " No-show fee: " + s.propertyMoney(r, c, res.PropertyID, *fee) + "."
+		}
+		s.setFlash(w, "ok", msg)
+		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"reservations/"+id, http.StatusSeeOther)
+		return nil
+	}
+}
+
+// bookingSave changes a booking's channel code and notes.
+func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	ota, notes := strings.TrimSpace(v.Get("ota_code")), strings.TrimSpace(v.Get("notes"))
+	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), tenant.BookingUpdate{OTACode: &ota, Notes: &notes, Version: formVersion(v)})
+	back := v.Get("reservation_id")
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if back == "" || code != aura.EINVALID && code != aura.ECONFLICT && code != aura.EPRECONDITION {
+			return err
+		}
+		p, d, derr := s.reservationData(w, r, c, back)
+		if derr != nil {
+			return derr
+		}
+		p.Form = stayForm(d.R)
+		p.Form.Set("ota_code", ota)
+		p.Form.Set("notes", notes)
+		p.formFieldErrors(err, nil)
+		p.Data = d
+		s.renderPage(w, r, StatusOf(err), "reservation", p)
+		return nil
+	}
+	if back == "" && len(b.Reservations) > 0 {
+		back = b.Reservations[0].ID
+	}
+	s.setFlash(w, "ok", "The booking is saved.")
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"reservations/"+url.PathEscape(back), http.StatusSeeOther)
+	return nil
+}
+
+// propertyMoney writes an amount as the property's locale does.
+func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
+	prop, err := c.db.GetProperty(r.Context(), propertyID)
+	if err != nil {
+		return formatMoney(m, styleDot)
+	}
+	return formatMoney(m, styleOf(prop.Address.Country))
+}
