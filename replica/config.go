@@ -28,6 +28,7 @@ const (
 const (
 	DefaultSyncInterval        = time.Second
 	DefaultCheckpointInterval  = time.Minute
+	DefaultCheckpointPages     = 10000
 	DefaultSnapshotInterval    = 24 * time.Hour
 	DefaultRetentionOnSite     = 7 * 24 * time.Hour
 	DefaultRetentionOffSite    = 30 * 24 * time.Hour
@@ -82,6 +83,11 @@ type Config struct {
 	MonitorInterval time.Duration
 	// CheckpointInterval is how often Litestream checkpoints the WAL.
 	CheckpointInterval time.Duration
+	// CheckpointPages is the WAL size, in pages, at which Litestream
+	// checkpoints (default 10,000, about 40 MB). Litestream holds the write
+	// lock while it checkpoints, so every checkpoint stalls writers for a
+	// moment: fewer, larger ones keep that out of the 99th percentile.
+	CheckpointPages int
 	// SnapshotInterval is how often a full snapshot is written (at most
 	// 24h: snapshots are at least nightly by default).
 	SnapshotInterval time.Duration
@@ -127,6 +133,9 @@ func (c Config) withDefaults() Config {
 	def(&c.SyncInterval, DefaultSyncInterval)
 	def(&c.MonitorInterval, c.SyncInterval)
 	def(&c.CheckpointInterval, DefaultCheckpointInterval)
+	if c.CheckpointPages <= 0 {
+		c.CheckpointPages = DefaultCheckpointPages
+	}
 	def(&c.SnapshotInterval, DefaultSnapshotInterval)
 	if c.Destination.Type == TypeS3 {
 		def(&c.Retention, DefaultRetentionOffSite)

@@ -165,6 +165,7 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 	db := litestream.NewDB(path)
 	db.MonitorInterval = r.cfg.MonitorInterval
 	db.CheckpointInterval = r.cfg.CheckpointInterval
+	db.MinCheckpointPageN = r.cfg.CheckpointPages
 	db.Replica = litestream.NewReplicaWithClient(db, client)
 	db.Replica.SyncInterval = r.cfg.SyncInterval
 	if err := r.store.RegisterDB(db); err != nil {

@@ -61,6 +61,9 @@ type harnessOpts struct {
 	mail      server.MailConfig
 	dev       bool // plain HTTP, as with --dev
 	replicate bool // replicate tenant files to an encrypted replica in a temp dir, as aura serve does
+	// syncInterval is replication's sync interval (default 100ms, so tests
+	// need not wait; aura serve's default is 1s).
+	syncInterval time.Duration
 }
 
 func newHarness(t testing.TB, opts harnessOpts) *harness {
@@ -86,9 +89,12 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 	tenants := filepath.Join(dir, "tenants")
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var rep *replica.Replicator
+	if opts.syncInterval == 0 {
+		opts.syncInterval = 100 * time.Millisecond
+	}
 	if opts.replicate {
 		if rep, err = replica.New(replica.Config{Destination: replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")},
-			SyncInterval: 100 * time.Millisecond, Logger: logger}); err != nil {
+			SyncInterval: opts.syncInterval, Logger: logger}); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { rep.Close(context.Background()) })

@@ -50,7 +50,9 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 	for _, guest := range []string{"existing", "new"} {
 		b.Run("guest="+guest, func(b *testing.B) {
 			const clients = 8
-			h := newHarness(b, harnessOpts{})
+			// Replicated, as aura serve runs: Litestream checkpoints the WAL
+			// in its own goroutine, off the request path.
+			h := newHarness(b, harnessOpts{replicate: true, syncInterval: time.Second})
 			f := newPMSBench(b, h, 400)
 			db := h.acquire("alpha")
 			regulars, err := db.CreateGuests(aura.WithActor(context.Background(), f.owner.Actor()), []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}})

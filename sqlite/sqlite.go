@@ -49,6 +49,10 @@ func DSN(path string, busy time.Duration, write bool) string {
 	// Deleted rows (purged ID photos, edited sealed values) must not linger
 	// in free pages of the file.
 	q.Add("_pragma", "secure_delete(on)")
+	// Litestream checkpoints a replicated file at 10,000 pages (see
+	// replica.DefaultCheckpointPages); ours is a backstop above it, for
+	// files nobody replicates (command-line tools, tests).
+	q.Add("_pragma", "wal_autocheckpoint(20000)")
 	if write {
 		q.Set("_txlock", "immediate")
 	} else {
