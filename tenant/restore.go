@@ -40,9 +40,52 @@ type userSecurity struct {
 	privilegeVersion           int64
 }
 
-func (u userSecurity) same(o userSecurity) bool {
-	return u.status == o.status && u.role == o.role && u.passwordHash == o.passwordHash &&
-		bytes.Equal(u.emailLookup, o.emailLookup) && bytes.Equal(u.totp, o.totp)
+// narrowed returns the restored user with every later change that takes
+// access away applied: disabled or removed, a role with fewer permissions,
+// a new password (the old one may be what leaked), a second factor set up
+// or replaced, and the newest TOTP step (no code is accepted twice).
+// Later changes that grant access (enabled again, a bigger role, an
+// accepted invitation, a second factor turned off) are not re-applied: a
+// restore after a break-in must not keep what the intruder granted.
+func narrowed(was, later userSecurity) (userSecurity, bool) {
+	next := was
+	if (later.status == "disabled" || later.status == "removed") && later.status != was.status {
+		next.status = later.status
+		if later.status == "removed" {
+			next.emailLookup = later.emailLookup
+		}
+	}
+	if later.role != was.role && fewerPermissions(later.role, was.role) {
+		next.role = later.role
+	}
+	if later.passwordHash != "" && later.passwordHash != was.passwordHash && was.passwordHash != "" {
+		next.passwordHash = later.passwordHash
+	}
+	if later.totp != nil && !bytes.Equal(later.totp, was.totp) {
+		next.totp = later.totp
+	}
+	next.totpLastStep = max(was.totpLastStep, later.totpLastStep)
+	changed := next.status != was.status || next.role != was.role || next.passwordHash != was.passwordHash ||
+		!bytes.Equal(next.totp, was.totp) || !bytes.Equal(next.emailLookup, was.emailLookup)
+	if changed {
+		// Sessions of the old privilege version get a new id.
+		next.privilegeVersion = max(was.privilegeVersion, later.privilegeVersion) + 1
+	}
+	return next, changed
+}
+
+// fewerPermissions reports whether role a can do strictly less than role b.
+func fewerPermissions(a, b string) bool {
+	pa, pb := RolePermissions(a), RolePermissions(b)
+	if len(pa) >= len(pb) {
+		return false
+	}
+	for _, p := range pa {
+		if !RoleCan(b, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // credentialState is the access-granting state of a tenant file.
@@ -117,10 +160,11 @@ func readCredentialState(tx *Tx) (credentialState, error) {
 // transaction it appends the row that starts a new audit epoch (action
 // "tenant.restored", with info), drops every session, and re-applies every
 // revocation the replaced file holds that the restored one does not:
-// disabled or removed users, role changes, password and second-factor
+// disabled or removed users, role downgrades, password and second-factor
 // changes, revoked API tokens, used or revoked invitations and used
 // recovery codes — so a restore never gives back access that was taken away
-// after the restore point. Each re-application is an audit row.
+// after the restore point (nor keeps access granted after it; see
+// narrowed). Each re-application is an audit row.
 func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info RestoreInfo) (RestoreReport, error) {
 	var rep RestoreReport
 	var latest credentialState
@@ -152,19 +196,21 @@ func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info Restore
 			return err
 		}
 		for id, was := range restored.users {
-			now2, ok := latest.users[id]
-			if !ok || now2.same(was) {
+			later, ok := latest.users[id]
+			if !ok {
 				continue
 			}
-			step := max(now2.totpLastStep, was.totpLastStep)
-			pv := max(now2.privilegeVersion, was.privilegeVersion) + 1
+			next, changed := narrowed(was, later)
+			if !changed {
+				continue
+			}
 			if _, err := tx.Exec(`UPDATE users SET status = ?, role = ?, password_hash = ?, email_lookup = ?, totp_sealed = ?,
 				totp_pending_sealed = NULL, totp_last_step = ?, privilege_version = ?, updated_at = ? WHERE id = ?`,
-				now2.status, now2.role, now2.passwordHash, now2.emailLookup, now2.totp, step, pv, now, id); err != nil {
+				next.status, next.role, next.passwordHash, next.emailLookup, next.totp, next.totpLastStep, next.privilegeVersion, now, id); err != nil {
 				return err
 			}
-			after := securityView(now2)
-			after["password_changed"] = now2.passwordHash != was.passwordHash
+			after := securityView(next)
+			after["password_changed"] = next.passwordHash != was.passwordHash
 			if err := tx.Audit(audit.Entry{Action: "user.revocation_reapplied", EntityType: "user", EntityID: id,
 				Before: securityView(was), After: after}); err != nil {
 				return err
