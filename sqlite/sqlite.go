@@ -49,10 +49,14 @@ func DSN(path string, busy time.Duration, write bool) string {
 	// Deleted rows (purged ID photos, edited sealed values) must not linger
 	// in free pages of the file.
 	q.Add("_pragma", "secure_delete(on)")
-	// Litestream checkpoints a replicated file at 10,000 pages (see
-	// replica.DefaultCheckpointPages); ours is a backstop above it, for
-	// files nobody replicates (command-line tools, tests).
-	q.Add("_pragma", "wal_autocheckpoint(20000)")
+	// Every 1,000 pages the committing connection runs a PASSIVE
+	// checkpoint: it copies frames into the file without blocking anyone.
+	// Litestream's own checkpoint of a replicated file (at 10,000 pages,
+	// replica.DefaultCheckpointPages) holds the write lock, and then finds
+	// most frames already copied, so writers wait only briefly.
+	// (Measured: booking with a new guest over HTTP, p99 57 ms with
+	// autocheckpoint at 20,000 pages, 22 ms at 1,000.)
+	q.Add("_pragma", "wal_autocheckpoint(1000)")
 	if write {
 		q.Set("_txlock", "immediate")
 	} else {
