@@ -106,9 +106,11 @@ type guestData struct {
 	CanWrite     bool
 	CanBook      bool
 	CanSeeRes    bool
-	// CheckIns is left for the front desk (issue 6): the guest's check-in
-	// records, shown in the "guest_checkins" section of guest.html.
-	CheckIns any
+	// CheckIns are the guest's check-in records with their ID documents
+	// and photos (only for those who may see ID documents), newest first.
+	CheckIns     []tenant.CheckInRecord
+	CanDocuments bool
+	CanPhotos    bool // may add and delete ID photos
 }
 
 func (s *Server) guestPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -131,6 +133,12 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 	p := s.tenantPage(w, r, c, g.Name(), "guests")
 	d := &guestData{G: g, CanWrite: c.can(tenant.PermGuestsWrite) && !g.Erased, CanBook: c.can(tenant.PermReservationsWrite) && !g.Erased,
 		CanSeeRes: c.can(tenant.PermReservationsRead)}
+	if d.CanDocuments = c.can(tenant.PermIDDocumentsRead); d.CanDocuments {
+		if d.CheckIns, err = c.db.GuestCheckIns(ctx, g.ID); err != nil {
+			return nil, nil, err
+		}
+		d.CanPhotos = c.can(tenant.PermFrontDeskWrite) && !g.Erased
+	}
 	if d.CanSeeRes {
 		rs, err := c.db.GuestReservations(ctx, g.ID)
 		if err != nil {

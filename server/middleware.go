@@ -75,8 +75,10 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w, st: st}
 	w.Header().Set("X-Request-Id", st.id)
-	// Every body is bounded; the JSON API applies a tighter limit itself.
-	r.Body = http.MaxBytesReader(sw, r.Body, maxFormBytes)
+	// Every body is bounded: here by the largest limit of any route, then
+	// by its own route's limit (Route.MaxBody), and the JSON API applies a
+	// tighter limit itself.
+	r.Body = http.MaxBytesReader(sw, r.Body, maxUploadBytes)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

@@ -251,9 +251,10 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 		}
 	}
 	base := tenantPath(c.tenant.Slug)
-	p.Nav = append(p.Nav, navItem{Key: "dashboard", Label: "Dashboard", Href: base})
-	// Calendar, Reservations, Front desk, Guests, Housekeeping, Rates and
-	// Reports join here as their features land.
+	if !housekeepingOnly(c) {
+		p.Nav = append(p.Nav, navItem{Key: "dashboard", Label: "Dashboard", Href: base})
+	}
+	// Reports join the PMS items as they land.
 	p.Nav = append(p.Nav, pmsNav(c, base)...)
 	if c.can(tenant.PermUsersRead) {
 		p.Nav = append(p.Nav, navItem{Key: "users", Label: "Users", Href: base + "users", Group: "Settings"})

@@ -18,12 +18,14 @@ import (
 // the current property, and how money, dates and form values are shown
 // and read.
 
-// pmsNav is the PMS part of the main navigation, by permission. The front
-// desk and housekeeping items (issue 6) go between Reservations and Guests.
+// pmsNav is the PMS part of the main navigation, by permission: the
+// front desk's pages first, then guests, housekeeping, rates and the night
+// audit.
 func pmsNav(c *call, base string) []navItem {
 	var out []navItem
 	if c.can(tenant.PermReservationsRead) {
 		out = append(out,
+			navItem{Key: "frontdesk", Label: "Front desk", Href: base + "frontdesk"},
 			navItem{Key: "calendar", Label: "Calendar", Href: base + "calendar"},
 			navItem{Key: "tapechart", Label: "Tape chart", Href: base + "tapechart"},
 			navItem{Key: "reservations", Label: "Reservations", Href: base + "reservations"})
@@ -31,10 +33,23 @@ func pmsNav(c *call, base string) []navItem {
 	if c.can(tenant.PermGuestsRead) {
 		out = append(out, navItem{Key: "guests", Label: "Guests", Href: base + "guests"})
 	}
+	if c.can(tenant.PermHousekeepingRead) {
+		out = append(out, navItem{Key: "housekeeping", Label: "Housekeeping", Href: base + "housekeeping"})
+	}
 	if c.can(tenant.PermRatesRead) {
 		out = append(out, navItem{Key: "rates", Label: "Rates", Href: base + "rates"})
 	}
+	if c.can(tenant.PermNightAuditRun) {
+		out = append(out, navItem{Key: "nightaudit", Label: "Night audit", Href: base + "night-audit"})
+	}
 	return out
+}
+
+// housekeepingOnly reports whether the caller's work is the housekeeping
+// board alone (the housekeeping role): their home is the board, and the
+// navigation shows nothing else.
+func housekeepingOnly(c *call) bool {
+	return c.can(tenant.PermHousekeepingRead) && !c.can(tenant.PermReservationsRead)
 }
 
 // pmsSettingsNav is the PMS part of the Settings group.

@@ -467,6 +467,12 @@ type reservationData struct {
 	CanCheckIn, CanCheckOut, CanChange          bool
 	CancelFee, NoShowFee                        tenant.Money
 	CheckInHref, CheckOutHref                   string
+	// The front desk (issue 6): the stay's check-in records, and the
+	// extension and early departure of a guest in house.
+	CheckIns       []tenant.CheckInRecord
+	CanDocuments   bool
+	CanStayInHouse bool
+	CanDepartEarly bool // an earlier departure, today or later, leaves a night
 }
 
 type nightView struct {
@@ -488,10 +494,13 @@ func (s *Server) reservationPage(w http.ResponseWriter, r *http.Request, c *call
 	return nil
 }
 
+// stayForm fills the forms of the reservation page from the reservation:
+// the stay change, the room, and a guest in house's extension (one more
+// night; the early departure's default, today, is the page's).
 func stayForm(res tenant.Reservation) url.Values {
 	return url.Values{"arrival": {res.Arrival.String()}, "departure": {res.Departure.String()}, "room_type_id": {res.RoomTypeID},
 		"rate_plan_id": {res.RatePlanID}, "adults": {strconv.Itoa(res.Adults)}, "children": {strconv.Itoa(res.Children)},
-		"room_id": {res.RoomID}}
+		"room_id": {res.RoomID}, "extend_departure": {res.Departure.AddDays(1).String()}}
 }
 
 func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call, id string) (*page, *reservationData, error) {
@@ -571,6 +580,18 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	d.CanCheckOut = d.CanFrontDesk && st == tenant.ReservationInHouse
 	d.CanChange = d.CanWrite && (st == tenant.ReservationTentative || st == tenant.ReservationConfirmed || st == tenant.ReservationInHouse)
 	d.CheckInHref, d.CheckOutHref = checkInPath(c.tenant.Slug, res.ID), checkOutPath(c.tenant.Slug, res.ID)
+	d.CanStayInHouse = d.CanFrontDesk && st == tenant.ReservationInHouse
+	if first := res.Arrival.AddDays(1); d.CanStayInHouse {
+		if first.Before(d.Today) {
+			first = d.Today
+		}
+		d.CanDepartEarly = first.Before(res.Departure)
+	}
+	if d.CanDocuments = c.can(tenant.PermIDDocumentsRead); d.CanDocuments {
+		if d.CheckIns, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
+			return nil, nil, err
+		}
+	}
 	if d.CanChange {
 		from := res.Arrival
 		if st == tenant.ReservationInHouse && d.Today.After(from) {
@@ -649,6 +670,20 @@ func (s *Server) reservationAction(action string) handler {
 				res, err = c.db.ChangeStay(ctx, id, ch)
 			}
 			msg = "The stay is changed."
+		case "extend":
+			var fe formErrors
+			in := tenant.StayExtension{Version: version, Departure: fe.date(v, "extend_departure")}
+			if err = fe.err("The extension is not valid."); err == nil {
+				res, err = c.db.ExtendStay(ctx, id, in)
+			}
+			msg = "The stay is extended."
+		case "depart-early":
+			var fe formErrors
+			in := tenant.EarlyDeparture{Version: version, Departure: fe.date(v, "early_departure")}
+			if err = fe.err("The early departure is not valid."); err == nil {
+				res, err = c.db.DepartEarly(ctx, id, in)
+			}
+			msg = "The departure is brought forward; the nights released are back on sale."
 		}
 		if err != nil {
 			code := aura.ErrorCode(err)
@@ -660,12 +695,25 @@ func (s *Server) reservationAction(action string) handler {
 				return derr
 			}
 			p.Form = stayForm(d.R)
-			if action == "stay" || action == "assign" {
+			switch action {
+			case "stay", "assign":
 				p.Form = v
+			case "extend", "depart-early":
+				p.Form.Set("extend_departure", v.Get("extend_departure"))
+				p.Form.Set("early_departure", v.Get("early_departure"))
 			}
 			p.Form.Set("ota_code", d.Booking.OTACode)
 			p.Form.Set("notes", d.Booking.Notes)
-			p.formFieldErrors(err, func(f string) string { return strings.TrimPrefix(f, "reservations[0].") })
+			p.formFieldErrors(err, func(f string) string {
+				f = strings.TrimPrefix(f, "reservations[0].")
+				switch {
+				case action == "extend" && f == "departure":
+					return "extend_departure"
+				case action == "depart-early" && f == "departure":
+					return "early_departure"
+				}
+				return f
+			})
 			if code == aura.EPRECONDITION {
 				p.Error += " The page now shows the current state."
 			}

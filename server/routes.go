@@ -53,6 +53,9 @@ type Route struct {
 	Isolation *Isolation
 	// Page names the template the route renders, checked at start-up.
 	Page string
+	// MaxBody is the largest request body the route reads, in bytes
+	// (maxFormBytes when 0). Only uploads (ID photos) raise it.
+	MaxBody int64
 
 	handle handler
 }
@@ -70,6 +73,14 @@ func iso(kv ...string) *Isolation {
 		m[kv[i]] = kv[i+1]
 	}
 	return &Isolation{Params: m}
+}
+
+// maxBody is the route's body limit.
+func (rt Route) maxBody() int64 {
+	if rt.MaxBody > 0 {
+		return rt.MaxBody
+	}
+	return maxFormBytes
 }
 
 // InTenantTree reports whether the route lives under /{tenant}/.
@@ -163,6 +174,8 @@ func (s *Server) routeTable() []Route {
 	// Example ids of the PMS (issue 4).
 	prp, rmt, rom, blk := iso("id", "prp_aaaaaaaaaaaaaaaa"), iso("id", "rmt_aaaaaaaaaaaaaaaa"), iso("id", "rom_aaaaaaaaaaaaaaaa"), iso("id", "blk_aaaaaaaaaaaaaaaa")
 	rpl, bkg, res, gst := iso("id", "rpl_aaaaaaaaaaaaaaaa"), iso("id", "bkg_aaaaaaaaaaaaaaaa"), iso("id", "res_aaaaaaaaaaaaaaaa"), iso("id", "gst_aaaaaaaaaaaaaaaa")
+	// Example ids of the front desk (issue 6).
+	cki, idp := iso("id", "cki_aaaaaaaaaaaaaaaa"), iso("id", "idp_aaaaaaaaaaaaaaaa")
 	return []Route{
 		// Tenant pages.
 		{Method: "GET", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginPage},
@@ -231,6 +244,23 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeSave},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomBlockCreate},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: blk, handle: s.roomBlockDelete},
+
+		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
+		// stay changes of a guest in house, the housekeeping board and the night audit.
+		{Method: "GET", Path: "/:tenant/frontdesk", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "frontdesk", handle: s.frontDeskPage},
+		{Method: "GET", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", handle: s.checkInPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", MaxBody: maxCheckInBytes, handle: s.checkInSubmit},
+		{Method: "GET", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutSubmit},
+		{Method: "POST", Path: "/:tenant/reservations/:id/extend", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("extend")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/depart-early", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("depart-early")},
+		{Method: "POST", Path: "/:tenant/check-ins/:id/photos", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: maxCheckInBytes, handle: s.idPhotoAdd},
+		{Method: "GET", Path: "/:tenant/id-photos/:id", Access: Session, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
+		{Method: "POST", Path: "/:tenant/id-photos/:id/delete", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: idp, handle: s.idPhotoDelete},
+		{Method: "GET", Path: "/:tenant/housekeeping", Access: Session, Perm: tenant.PermHousekeepingRead, Isolation: none, Page: "housekeeping", handle: s.housekeepingPage},
+		{Method: "POST", Path: "/:tenant/rooms/:id/housekeeping", Access: Session, Perm: tenant.PermHousekeepingWrite, Isolation: rom, Page: "housekeeping", handle: s.housekeepingSet},
+		{Method: "GET", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditPage},
+		{Method: "POST", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditRun},
 
 		// The JSON API.
 		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
@@ -483,6 +513,7 @@ func (s *Server) foreign(r *http.Request, t platform.Tenant, tok *credential.Tok
 func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 	api := rt.API()
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody())
 		fail := func(err error) { s.renderError(w, r, api, err) }
 		slug := ps.ByName("tenant")
 		st := state(r)
@@ -646,6 +677,7 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, c *call, err e
 // looked at here).
 func (s *Server) platformHandle(rt *Route) httprouter.Handle {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody())
 		c := &call{route: rt, params: ps}
 		ctx := r.Context()
 		if rt.Access == Staff {

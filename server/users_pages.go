@@ -23,6 +23,10 @@ type dashboardData struct {
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
+	if housekeepingOnly(c) {
+		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"housekeeping", http.StatusSeeOther)
+		return nil
+	}
 	p := s.tenantPage(w, r, c, "Dashboard", "dashboard")
 	d := dashboardData{CanUsers: c.can(tenant.PermUsersRead), CanAudit: c.can(tenant.PermAuditRead), CanTokens: c.can(tenant.PermTokensRead), TwoFactor: c.user.TOTPEnabled}
 	var err error

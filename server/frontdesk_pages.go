@@ -1,0 +1,691 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The front desk pages (issue 6): the day's arrivals, guests in house and
+// departures; check-in with the guests' ID documents and photos; check-out;
+// and the check-in records with their photos, shown on the guest and
+// reservation pages. The housekeeping board and the night audit are in
+// housekeeping_pages.go.
+
+// maxCheckInBytes bounds an upload of ID photos: every photo one record
+// keeps at their largest, and the form's fields. A check-in with
+// companions whose photos are larger than that adds them afterwards, one
+// record at a time, on the guest page.
+const maxCheckInBytes = tenant.MaxIDPhotos*tenant.MaxIDPhotoSize + 8<<20
+
+// maxUploadBytes is the largest body any route accepts (see Route.MaxBody).
+const maxUploadBytes = maxCheckInBytes
+
+// maxFieldBytes bounds one text field of an upload form.
+const maxFieldBytes = 64 << 10
+
+// readUpload reads a form that may carry files. Files are read into
+// memory, never into temporary files: an ID photo must not touch the disk
+// before it is sealed. It returns the text fields and, by field name, the
+// non-empty files.
+func readUpload(r *http.Request) (url.Values, map[string][][]byte, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		if err := parseForm(r); err != nil {
+			return nil, nil, err
+		}
+		return r.PostForm, nil, nil
+	}
+	tooLarge := func(err error) error {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return aura.Errorf(aura.ETOOLARGE, "The upload is larger than %d MB. Add the photos a few at a time, or take them at a lower resolution.", mbe.Limit>>20)
+		}
+		return aura.Errorf(aura.EINVALID, "The upload could not be read: %v", err)
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, aura.Errorf(aura.EINVALID, "The upload could not be read: %v", err)
+	}
+	values, files := url.Values{}, map[string][][]byte{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, nil, tooLarge(err)
+		}
+		name := part.FormName()
+		if name == "" {
+			part.Close()
+			continue
+		}
+		if part.FileName() != "" {
+			b, err := io.ReadAll(part)
+			if err != nil {
+				return nil, nil, tooLarge(err)
+			}
+			if len(b) > 0 {
+				files[name] = append(files[name], b)
+			}
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+		if err != nil {
+			return nil, nil, tooLarge(err)
+		}
+		if len(b) > maxFieldBytes {
+			return nil, nil, aura.Errorf(aura.ETOOLARGE, "The field %s is longer than %d KiB.", name, maxFieldBytes>>10)
+		}
+		values.Add(name, string(b))
+	}
+	return values, files, nil
+}
+
+// The front desk lists.
+
+type frontDeskData struct {
+	tenant.FrontDesk
+	IsToday      bool
+	Prev, Next   string
+	TodayHref    string
+	CanFrontDesk bool
+	CanGuests    bool
+}
+
+func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Front desk", "frontdesk")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	q := r.URL.Query()
+	var day date.Date
+	if v := strings.TrimSpace(q.Get("date")); v != "" {
+		if day, err = date.Parse(v); err != nil {
+			return aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
+		}
+	}
+	fd, err := c.db.FrontDesk(r.Context(), prop.ID, day)
+	if err != nil {
+		return err
+	}
+	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead)}
+	d.Prev = p.Link("frontdesk", "date", fd.Date.AddDays(-1).String())
+	d.Next = p.Link("frontdesk", "date", fd.Date.AddDays(1).String())
+	d.TodayHref = p.Link("frontdesk")
+	if !d.CanGuests {
+		// Names are personal data: only those who may see guests see them.
+		for _, list := range [][]tenant.FrontDeskRow{d.Arrivals, d.InHouse, d.Departures} {
+			for i := range list {
+				list[i].GuestName = "Guest"
+			}
+		}
+	}
+	if !d.IsToday {
+		p.Title = "Front desk · " + p.Day(fd.Date)
+	}
+	p.Form = url.Values{"date": {fd.Date.String()}}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "frontdesk", p)
+	return nil
+}
+
+// Check-in.
+
+// companionForms is how many companions the check-in form offers at most.
+const companionForms = 3
+
+// guestForm is one guest's block of the check-in form.
+type checkInGuestForm struct {
+	Prefix  string // field name prefix: g0_ (the reservation's guest), g1_, …
+	Primary bool
+	Name    string
+	Open    bool // a companion block shown open (it has values or errors)
+}
+
+type checkInData struct {
+	R            tenant.Reservation
+	GuestName    string
+	RoomType     tenant.RoomType
+	Room         *tenant.Room
+	Rooms        []tenant.Room // rooms the guest may be checked in to, ready ones first
+	Guests       []checkInGuestForm
+	Records      []tenant.CheckInRecord
+	DocTypes     []option
+	Countries    []string
+	Today        date.Date
+	CanCheckIn   bool
+	CanDocuments bool
+	Retention    int
+}
+
+var documentTypeOptions = []option{{Value: "", Label: "No document"}, {Value: tenant.DocumentPassport, Label: "Passport"},
+	{Value: tenant.DocumentIDCard, Label: "ID card"}, {Value: tenant.DocumentDrivingLicence, Label: "Driving licence"},
+	{Value: tenant.DocumentResidencePermit, Label: "Residence permit"}, {Value: tenant.DocumentOther, Label: "Other document"}}
+
+// DocumentLabel names an ID document type in the operator's words.
+func (p *page) DocumentLabel(t string) string {
+	for _, o := range documentTypeOptions {
+		if o.Value == t && t != "" {
+			return o.Label
+		}
+	}
+	return t
+}
+
+// commonCountries are suggested for the issuing country; any ISO code is accepted.
+var commonCountries = []string{"DE", "AT", "CH", "NL", "BE", "FR", "IT", "ES", "PT", "GB", "IE", "DK", "SE", "NO", "FI",
+	"PL", "CZ", "HU", "US", "CA", "AU", "JP", "CN", "IN", "BR"}
+
+func (s *Server) checkInPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, d, err := s.checkInData(w, r, c)
+	if err != nil {
+		return err
+	}
+	v := url.Values{"version": {strconv.Itoa(d.R.Version)}, "room_id": {d.R.RoomID}}
+	if d.R.RoomID == "" && len(d.Rooms) > 0 {
+		v.Set("room_id", d.Rooms[0].ID)
+	}
+	if g := p.guest; g != nil && g.Nationality != "" {
+		v.Set("g0_doc_country", g.Nationality)
+	}
+	p.Form = v
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "checkin", p.page)
+	return nil
+}
+
+// checkInPageState is the check-in page with the guest it is about.
+type checkInPageState struct {
+	*page
+	guest *tenant.Guest
+}
+
+func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (checkInPageState, *checkInData, error) {
+	ctx := r.Context()
+	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	if err != nil {
+		return checkInPageState{}, nil, err
+	}
+	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	if err != nil {
+		return checkInPageState{}, nil, err
+	}
+	p := s.tenantPage(w, r, c, "Check in", "frontdesk")
+	p.Property = &prop
+	st := checkInPageState{page: p}
+	d := &checkInData{R: res, Today: propertyToday(prop, s.cfg.Now()), DocTypes: documentTypeOptions, Countries: commonCountries,
+		CanDocuments: c.can(tenant.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
+	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
+	if c.can(tenant.PermGuestsRead) {
+		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
+			st.guest, d.GuestName = &g, g.Name()
+		}
+	}
+	p.Title = "Check in · " + d.GuestName
+	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+		return st, nil, err
+	}
+	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	if err != nil {
+		return st, nil, err
+	}
+	for i := range rooms {
+		if rooms[i].ID == res.RoomID {
+			d.Room = &rooms[i]
+		}
+	}
+	if d.CanCheckIn {
+		free, err := c.db.FreeRooms(ctx, res.RoomTypeID, d.Today, res.Departure, res.ID)
+		if err != nil {
+			return st, nil, err
+		}
+		// Ready rooms first: a guest is best given a room cleaned and inspected.
+		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
+		slices.SortStableFunc(free, func(a, b tenant.Room) int { return rank[a.Housekeeping] - rank[b.Housekeeping] })
+		d.Rooms = free
+	}
+	if d.CanDocuments {
+		if d.Records, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
+			return st, nil, err
+		}
+	}
+	primaryDone := false
+	for _, rec := range d.Records {
+		primaryDone = primaryDone || rec.Primary
+	}
+	if !primaryDone {
+		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g0_", Primary: true, Name: d.GuestName})
+	}
+	n := min(res.Adults+res.Children-1-len(d.Records), companionForms)
+	if primaryDone {
+		n++
+		n = min(n, companionForms)
+	}
+	for i := 1; i <= n; i++ {
+		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g" + strconv.Itoa(i) + "_", Name: "Companion " + strconv.Itoa(i)})
+	}
+	return st, d, nil
+}
+
+// checkInFields are the fields of one guest's block, without its prefix.
+var checkInFields = []string{"given_name", "family_name", "doc_type", "doc_number", "doc_country", "doc_expiry", "birth_date"}
+
+// checkInGuests reads the guests' blocks of the check-in form. It returns
+// the check-ins and, for each, its block's prefix; a companion block left
+// empty is skipped.
+func checkInGuests(v url.Values, files map[string][][]byte, blocks []checkInGuestForm, fe *formErrors) ([]tenant.GuestCheckIn, []string) {
+	var out []tenant.GuestCheckIn
+	var prefixes []string
+	for _, b := range blocks {
+		get := func(f string) string { return strings.TrimSpace(v.Get(b.Prefix + f)) }
+		photos := files[b.Prefix+"photos"]
+		empty := len(photos) == 0
+		for _, f := range checkInFields {
+			empty = empty && get(f) == ""
+		}
+		if !b.Primary && empty {
+			continue
+		}
+		in := tenant.GuestCheckIn{Photos: photos, Document: tenant.IDDocument{Type: get("doc_type"), Number: get("doc_number"), IssuingCountry: get("doc_country")}}
+		in.Document.Expiry = fe.optDate(v, b.Prefix+"doc_expiry")
+		in.BirthDate = fe.optDate(v, b.Prefix+"birth_date")
+		if !b.Primary {
+			in.New = &tenant.GuestInput{GivenName: get("given_name"), FamilyName: get("family_name"), Nationality: get("doc_country")}
+		}
+		out = append(out, in)
+		prefixes = append(prefixes, b.Prefix)
+	}
+	return out, prefixes
+}
+
+// checkInField maps a store field of guest i of a check-in (guests[i].…)
+// to the form's field.
+func checkInField(prefixes []string) func(string) string {
+	return func(f string) string {
+		rest, ok := strings.CutPrefix(f, "guests[")
+		if !ok {
+			return f
+		}
+		is, field, _ := strings.Cut(rest, "].")
+		i, err := strconv.Atoi(is)
+		if err != nil || i < 0 || i >= len(prefixes) {
+			return f
+		}
+		switch {
+		case field == "document.type":
+			field = "doc_type"
+		case field == "document.number":
+			field = "doc_number"
+		case field == "document.issuing_country":
+			field = "doc_country"
+		case field == "document.expiry":
+			field = "doc_expiry"
+		case strings.HasPrefix(field, "photos"):
+			field = "photos"
+		case field == "new.family_name":
+			field = "family_name"
+		case strings.HasPrefix(field, "new.") || field == "guest_id":
+			field = "given_name"
+		}
+		return prefixes[i] + field
+	}
+}
+
+func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, files, err := readUpload(r)
+	if err != nil {
+		return err
+	}
+	st, d, err := s.checkInData(w, r, c)
+	if err != nil {
+		return err
+	}
+	var fe formErrors
+	guests, prefixes := checkInGuests(v, files, d.Guests, &fe)
+	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, Version: formVersion(v)}
+	var res tenant.Reservation
+	if err = fe.err("The check-in is not valid."); err == nil {
+		res, err = c.db.CheckIn(r.Context(), d.R.ID, in)
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.ECONFLICT && code != aura.EPRECONDITION {
+			return err
+		}
+		if code == aura.EPRECONDITION {
+			// Show the reservation as it is now, with what was typed.
+			v.Set("version", strconv.Itoa(d.R.Version))
+		}
+		st.Form = v
+		st.formFieldErrors(err, checkInField(prefixes))
+		if len(files) > 0 {
+			st.Error += " Photos are not kept when the form is shown again: choose them once more."
+		}
+		for i := range d.Guests {
+			for f := range st.Errors {
+				if strings.HasPrefix(f, d.Guests[i].Prefix) {
+					d.Guests[i].Open = true
+				}
+			}
+			for _, f := range checkInFields {
+				if strings.TrimSpace(v.Get(d.Guests[i].Prefix+f)) != "" {
+					d.Guests[i].Open = true
+				}
+			}
+		}
+		st.Data = d
+		s.renderPage(w, r, StatusOf(err), "checkin", st.page)
+		return nil
+	}
+	msg := d.GuestName + " is checked in"
+	if rm := roomNumber(r, c, res.RoomID); rm != "" {
+		msg += " to room " + rm
+	}
+	msg += "."
+	if n := countPhotos(guests); n > 0 {
+		msg += " " + plural(n, "ID photo", "ID photos") + " stored, sealed; they are purged " + plural(d.Retention, "day", "days") + " after check-out."
+	}
+	s.setFlash(w, "ok", msg)
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"frontdesk", http.StatusSeeOther)
+	return nil
+}
+
+func countPhotos(gs []tenant.GuestCheckIn) int {
+	n := 0
+	for _, g := range gs {
+		n += len(g.Photos)
+	}
+	return n
+}
+
+// roomNumber returns the number of a room ("" when unknown).
+func roomNumber(r *http.Request, c *call, roomID string) string {
+	if roomID == "" {
+		return ""
+	}
+	rm, err := c.db.GetRoom(r.Context(), roomID)
+	if err != nil {
+		return ""
+	}
+	return rm.Number
+}
+
+// Check-out.
+
+type checkOutData struct {
+	R           tenant.Reservation
+	GuestName   string
+	Room        *tenant.Room
+	Today       date.Date
+	Early       bool      // leaving before the booked departure
+	Departure   date.Date // the departure a check-out today gives
+	NightsFreed int
+	Overdue     bool
+	CanCheckOut bool
+}
+
+func (s *Server) checkOutPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, d, err := s.checkOutData(w, r, c)
+	if err != nil {
+		return err
+	}
+	p.Form = url.Values{"version": {strconv.Itoa(d.R.Version)}}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "checkout", p)
+	return nil
+}
+
+func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (*page, *checkOutData, error) {
+	ctx := r.Context()
+	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := s.tenantPage(w, r, c, "Check out", "frontdesk")
+	p.Property = &prop
+	d := &checkOutData{R: res, Today: propertyToday(prop, s.cfg.Now()), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
+	if c.can(tenant.PermGuestsRead) {
+		if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
+			d.GuestName = names[res.GuestID]
+		}
+	}
+	p.Title = "Check out · " + d.GuestName
+	roomID := res.RoomID
+	if n := len(res.Nights); n > 0 && res.Nights[n-1].RoomID != "" {
+		roomID = res.Nights[n-1].RoomID
+	}
+	if roomID != "" {
+		if rm, err := c.db.GetRoom(ctx, roomID); err == nil {
+			d.Room = &rm
+		}
+	}
+	d.Departure = res.Departure
+	if d.Today.Before(res.Departure) {
+		dep := d.Today
+		if !dep.After(res.Arrival) {
+			dep = res.Arrival.AddDays(1)
+		}
+		if dep != res.Departure {
+			d.Early, d.Departure, d.NightsFreed = true, dep, res.Departure.Sub(dep)
+		}
+	}
+	d.Overdue = res.Status == tenant.ReservationInHouse && d.Today.After(res.Departure)
+	return p, d, nil
+}
+
+func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	id := c.params.ByName("id")
+	out, err := c.db.CheckOut(r.Context(), id, formVersion(r.PostForm))
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.ECONFLICT && code != aura.EPRECONDITION {
+			return err
+		}
+		p, d, derr := s.checkOutData(w, r, c)
+		if derr != nil {
+			return derr
+		}
+		p.Form = url.Values{"version": {strconv.Itoa(d.R.Version)}}
+		p.formFieldErrors(err, nil)
+		p.Data = d
+		s.renderPage(w, r, StatusOf(err), "checkout", p)
+		return nil
+	}
+	name := "The guest"
+	if c.can(tenant.PermGuestsRead) {
+		if names, err := c.db.GuestNames(r.Context(), []string{out.Reservation.GuestID}); err == nil && names[out.Reservation.GuestID] != "" {
+			name = names[out.Reservation.GuestID]
+		}
+	}
+	msg := name + " is checked out."
+	if out.EarlyDeparture {
+		msg += " The stay now ends today; the later nights are back on sale."
+	}
+	if rm := roomNumber(r, c, out.DirtyRoomID); rm != "" {
+		msg += " Room " + rm + " is marked dirty for housekeeping."
+	}
+	kind := "ok"
+	if out.Unsettled {
+		kind = "error"
+		msg += " The folio is not settled: " + s.propertyMoney(r, c, out.Reservation.PropertyID, out.Balance) + " is open."
+	}
+	s.setFlash(w, kind, msg)
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"frontdesk", http.StatusSeeOther)
+	return nil
+}
+
+// ID photos.
+
+// idPhoto serves an ID photo's bytes to those who may see ID documents:
+// never cached, never sniffed, shown inline. A purged photo is a 404 that
+// says when it was purged.
+func (s *Server) idPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
+	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", ph.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", `inline; filename="`+ph.ID+photoExtension(ph.ContentType)+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+	return nil
+}
+
+func photoExtension(contentType string) string {
+	switch contentType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/heic":
+		return ".heic"
+	case "image/heif":
+		return ".heif"
+	}
+	return ""
+}
+
+// idPhotoAdd adds photos (form field "photos") to a check-in record and
+// returns to the page it came from.
+func (s *Server) idPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, files, err := readUpload(r)
+	if err != nil {
+		return err
+	}
+	back := safeNext(c.tenant.Slug, v.Get("back"))
+	photos := files["photos"]
+	if len(photos) == 0 {
+		s.setFlash(w, "error", "Choose a photo to add: no file was sent.")
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	added := 0
+	for _, b := range photos {
+		if _, err := c.db.AddIDPhoto(r.Context(), c.params.ByName("id"), b); err != nil {
+			if code := aura.ErrorCode(err); code != aura.EINVALID && code != aura.ECONFLICT {
+				return err
+			}
+			msg := aura.ErrorMessage(err)
+			for _, f := range aura.ErrorFields(err) {
+				msg += " The photo " + f.Message + "."
+			}
+			if added > 0 {
+				msg = plural(added, "photo was", "photos were") + " added. " + msg
+			}
+			s.setFlash(w, "error", msg)
+			http.Redirect(w, r, back, http.StatusSeeOther)
+			return nil
+		}
+		added++
+	}
+	s.setFlash(w, "ok", plural(added, "ID photo is", "ID photos are")+" added, sealed under the guest's key.")
+	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
+}
+
+// idPhotoDelete deletes an ID photo's bytes (audited) and returns to the
+// page it came from.
+func (s *Server) idPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if err := c.db.DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
+		return err
+	}
+	s.setFlash(w, "ok", "The ID photo is deleted.")
+	http.Redirect(w, r, safeNext(c.tenant.Slug, r.PostForm.Get("back")), http.StatusSeeOther)
+	return nil
+}
+
+// checkInRecords is the partial "checkinrecords" of the guest and
+// reservation pages: the records, and what the viewer may do with them.
+type checkInRecords struct {
+	P        *page
+	Records  []tenant.CheckInRecord
+	CanWrite bool   // may add and delete photos
+	Back     string // the page to return to after a change
+	ByGuest  bool   // listed on the guest page (show the stay, not the name)
+}
+
+// CheckInRecords builds the "checkinrecords" partial's data.
+func (p *page) CheckInRecords(recs []tenant.CheckInRecord, canWrite bool, back string, byGuest bool) checkInRecords {
+	return checkInRecords{P: p, Records: recs, CanWrite: canWrite, Back: back, ByGuest: byGuest}
+}
+
+// MaxIDPhotos is how many photos a check-in record keeps.
+func (p *page) MaxIDPhotos() int { return tenant.MaxIDPhotos }
+
+// Size writes a byte count as "2.4 MB" or "310 KB".
+func (p *page) Size(n int) string {
+	if n >= 1<<20 {
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	}
+	return strconv.Itoa((n+1023)>>10) + " KB"
+}
+
+// fdList is what the "fdlist" partial needs: one list of the front desk.
+type fdList struct {
+	P    *page
+	D    *frontDeskData
+	Kind string // "arrivals", "in_house" or "departures"
+	Rows []tenant.FrontDeskRow
+}
+
+// FDList builds the "fdlist" partial's data.
+func (p *page) FDList(d *frontDeskData, kind string) fdList {
+	l := fdList{P: p, D: d, Kind: kind}
+	switch kind {
+	case "arrivals":
+		l.Rows = d.Arrivals
+	case "in_house":
+		l.Rows = d.InHouse
+	case "departures":
+		l.Rows = d.Departures
+	}
+	return l
+}
+
+// Pending counts the arrivals not yet checked in and the departures not
+// yet checked out.
+func (d *frontDeskData) Pending(kind string) int {
+	n := 0
+	switch kind {
+	case "arrivals":
+		for _, r := range d.Arrivals {
+			if r.Reservation.Status == tenant.ReservationConfirmed || r.Reservation.Status == tenant.ReservationTentative {
+				n++
+			}
+		}
+	case "departures":
+		for _, r := range d.Departures {
+			if r.Reservation.Status == tenant.ReservationInHouse {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,212 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The housekeeping board (sized for a phone: housekeeping staff carry it
+// from room to room) and the night audit page.
+
+type housekeepingData struct {
+	tenant.HousekeepingBoard
+	Show      string // "" (every room), "todo" (dirty rooms) or "ready"
+	Rooms     []tenant.BoardRoom
+	IsToday   bool
+	CanWrite  bool
+	Prev      string
+	Next      string
+	TodayHref string
+	Back      string // the board's own address, to return to after a change
+}
+
+// housekeepingConditions are the conditions a room can be given, in the
+// order of the board's buttons.
+var housekeepingConditions = []option{{Value: tenant.HousekeepingClean, Label: "Clean"},
+	{Value: tenant.HousekeepingInspected, Label: "Inspected"}, {Value: tenant.HousekeepingDirty, Label: "Dirty"}}
+
+// Conditions lists the housekeeping conditions for the board's buttons.
+func (d *housekeepingData) Conditions() []option { return housekeepingConditions }
+
+// OccupancyLabel says in words who leaves or comes to a room on the board's date.
+func (p *page) OccupancyLabel(b tenant.BoardRoom) string {
+	switch b.Occupancy {
+	case tenant.OccupancyVacant:
+		return "Vacant"
+	case tenant.OccupancyArriving:
+		if b.Arrived {
+			return "Arrived"
+		}
+		return "Arrival today"
+	case tenant.OccupancyDeparting:
+		if b.Departed {
+			return "Departed"
+		}
+		return "Departure today"
+	case tenant.OccupancyTurnover:
+		if b.Departed {
+			return "Departed · arrival today"
+		}
+		return "Departure and arrival"
+	case tenant.OccupancyOccupied:
+		if b.Overdue {
+			return "Overdue departure"
+		}
+		return "Stay-over"
+	}
+	return b.Occupancy
+}
+
+func (s *Server) housekeepingPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Housekeeping", "housekeeping")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	q := r.URL.Query()
+	var day date.Date
+	if v := strings.TrimSpace(q.Get("date")); v != "" {
+		if day, err = date.Parse(v); err != nil {
+			return aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
+		}
+	}
+	b, err := c.db.HousekeepingBoard(r.Context(), prop.ID, day)
+	if err != nil {
+		return err
+	}
+	d := &housekeepingData{HousekeepingBoard: b, Show: q.Get("show"), IsToday: b.Date == b.Today, CanWrite: c.can(tenant.PermHousekeepingWrite)}
+	for _, rm := range b.Rooms {
+		switch d.Show {
+		case "todo":
+			if rm.Condition != tenant.HousekeepingDirty {
+				continue
+			}
+		case "ready":
+			if rm.Condition == tenant.HousekeepingDirty || rm.OutOfOrder() {
+				continue
+			}
+		default:
+			d.Show = ""
+		}
+		d.Rooms = append(d.Rooms, rm)
+	}
+	dateArg := func(x date.Date) []string {
+		if x == b.Today {
+			return nil
+		}
+		return []string{"date", x.String()}
+	}
+	link := func(x date.Date, show string) string {
+		kv := dateArg(x)
+		if show != "" {
+			kv = append(kv, "show", show)
+		}
+		return p.Link("housekeeping", kv...)
+	}
+	d.Prev, d.Next, d.TodayHref = link(b.Date.AddDays(-1), d.Show), link(b.Date.AddDays(1), d.Show), link(b.Today, d.Show)
+	d.Back = link(b.Date, d.Show)
+	if !d.IsToday {
+		p.Title = "Housekeeping · " + p.Day(b.Date)
+	}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "housekeeping", p)
+	return nil
+}
+
+// ShowLink is the board's address with another filter.
+func (d *housekeepingData) ShowLink(p *page, show string) string {
+	kv := []string{}
+	if !d.IsToday {
+		kv = append(kv, "date", d.Date.String())
+	}
+	if show != "" {
+		kv = append(kv, "show", show)
+	}
+	return p.Link("housekeeping", kv...)
+}
+
+// housekeepingSet gives a room a condition with the version the board
+// showed, then returns to the board at that room.
+func (s *Server) housekeepingSet(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	back := safeNext(c.tenant.Slug, v.Get("back"))
+	if !strings.HasPrefix(back, tenantPath(c.tenant.Slug)+"housekeeping") {
+		back = tenantPath(c.tenant.Slug) + "housekeeping"
+	}
+	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), v.Get("condition"), formVersion(v))
+	switch code := aura.ErrorCode(err); {
+	case err == nil:
+		s.setFlash(w, "ok", "Room "+rm.Number+" is "+rm.Housekeeping+".")
+		http.Redirect(w, r, back+"#room-"+url.PathEscape(rm.ID), http.StatusSeeOther)
+	case code == aura.EPRECONDITION:
+		s.setFlash(w, "error", "Someone changed this room a moment ago. The board now shows its current condition; tap again if it still needs changing.")
+		http.Redirect(w, r, back+"#room-"+url.PathEscape(c.params.ByName("id")), http.StatusSeeOther)
+	default:
+		return err
+	}
+	return nil
+}
+
+// The night audit page.
+
+type nightAuditData struct {
+	Day     tenant.BusinessDay
+	History []tenant.ClosedBusinessDate
+	Time    string
+}
+
+func (s *Server) nightAuditPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, prop, err := s.pmsPage(w, r, c, "Night audit", "nightaudit")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	d := &nightAuditData{Time: prop.FrontDesk.NightAuditTime}
+	if d.Day, err = c.db.BusinessDate(r.Context(), prop.ID); err != nil {
+		return err
+	}
+	if d.History, err = c.db.NightAuditHistory(r.Context(), prop.ID, 30); err != nil {
+		return err
+	}
+	p.Data = d
+	s.renderPage(w, r, http.StatusOK, "nightaudit", p)
+	return nil
+}
+
+// nightAuditRun runs the night audit of the current property now: it
+// closes every business date whose hour has passed (nothing when none is
+// due), as the scheduler would.
+func (s *Server) nightAuditRun(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	p, prop, err := s.pmsPage(w, r, c, "Night audit", "nightaudit")
+	if err != nil {
+		return s.noProperty(w, r, c)
+	}
+	res, err := c.db.RunNightAudit(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	var msg string
+	if len(res.Closed) == 0 {
+		msg = "Nothing was due: the business date " + p.Day(res.BusinessDate) + " closes at " + prop.FrontDesk.NightAuditTime + " tomorrow morning."
+	} else {
+		noShows, cancelled := 0, 0
+		for _, cl := range res.Closed {
+			noShows += len(cl.NoShows)
+			cancelled += len(cl.Cancelled)
+		}
+		msg = "The night audit closed " + plural(len(res.Closed), "business date", "business dates") + ": " +
+			plural(noShows, "no-show", "no-shows") + ", " + plural(cancelled, "tentative hold", "tentative holds") + " released. The business date is now " + p.Day(res.BusinessDate) + "."
+	}
+	s.setFlash(w, "ok", msg)
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"night-audit", http.StatusSeeOther)
+	return nil
+}
