@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -176,6 +177,9 @@ type req struct {
 	json    string
 	cookies []*http.Cookie
 	header  map[string]string
+	// raw is a body sent as is, with contentType (a multipart upload).
+	raw         []byte
+	contentType string
 }
 
 // do sends r without following redirects and returns the response with its body read.
@@ -187,6 +191,8 @@ func (h *harness) do(r req) (*http.Response, string) {
 		body = strings.NewReader(r.form.Encode())
 	case r.json != "":
 		body = strings.NewReader(r.json)
+	case r.raw != nil:
+		body = bytes.NewReader(r.raw)
 	}
 	if r.method == "" {
 		r.method = "GET"
@@ -200,6 +206,9 @@ func (h *harness) do(r req) (*http.Response, string) {
 	}
 	if r.json != "" {
 		hr.Header.Set("Content-Type", "application/json")
+	}
+	if r.contentType != "" {
+		hr.Header.Set("Content-Type", r.contentType)
 	}
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
