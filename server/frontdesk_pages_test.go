@@ -112,6 +112,27 @@ func TestFrontDeskDayPages(t *testing.T) {
 	res := decode[tenant.Booking](t, body).Reservations[0]
 	id := res.ID
 
+	t.Run("Settings", func(t *testing.T) {
+		v := url.Values{"property_id": {f.prop.ID}, "version": {fmt.Sprint(f.prop.Version)}, "name": {"Hotel Am See"}, "time_zone": {"Europe/Berlin"},
+			"currency": {"EUR"}, "check_in_time": {"15:00"}, "check_out_time": {"11:00"}, "address_country": {"DE"},
+			"night_audit_time": {"13:00"}, "id_photo_retention_days": {"-1"}}
+		resp, body := f.page("POST", "/settings/property", v)
+		if resp.StatusCode != http.StatusBadRequest || !regexp.MustCompile(`(?s)f-night_audit_time.*before 12:00`).MatchString(body) ||
+			!regexp.MustCompile(`(?s)f-id_photo_retention_days.*0 to 3650 days`).MatchString(body) {
+			t.Fatalf("bad front desk settings: %d\n%s", resp.StatusCode, body)
+		}
+		v.Set("night_audit_time", "02:30")
+		v.Set("id_photo_retention_days", "20")
+		v.Set("purge_document_numbers", "on")
+		if resp, _ := f.page("POST", "/settings/property", v); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d", resp.StatusCode)
+		}
+		_, body = f.api("GET", "/properties/"+f.prop.ID, "")
+		if p := decode[tenant.Property](t, body); p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 20, PurgeDocumentNumbers: true, NightAuditTime: "02:30"}) {
+			t.Fatalf("front desk settings %+v", p.FrontDesk)
+		}
+	})
+
 	resp, body = f.page("GET", "/frontdesk", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Tilda Tester") || !strings.Contains(body, "/alpha/reservations/"+id+"/check-in") {
 		t.Fatalf("front desk: %d, arrival with its check-in link missing\n%s", resp.StatusCode, body)
@@ -241,8 +262,8 @@ func TestFrontDeskDayPages(t *testing.T) {
 	})
 
 	t.Run("PurgeVisible", func(t *testing.T) {
-		// The default window is 30 days after check-out.
-		h.clock.Advance(31 * 24 * time.Hour)
+		// The window is 20 days after check-out, document numbers included.
+		h.clock.Advance(21 * 24 * time.Hour)
 		f.signIn()
 		db := h.acquire("alpha")
 		purged, err := db.PurgeIDPhotos(context.Background())
@@ -256,7 +277,8 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("purged photo: %d\n%s", resp.StatusCode, body)
 		}
 		_, body = f.page("GET", "/guests/"+res.GuestID, nil)
-		if strings.Count(body, "Photo purged") != 2 || !strings.Contains(body, "the retention window passed") || photoLink.MatchString(body) {
+		if strings.Count(body, "Photo purged") != 2 || !strings.Contains(body, "the retention window passed") || photoLink.MatchString(body) ||
+			strings.Contains(body, "C01X00T47") || !strings.Contains(body, `class="purged"`) {
 			t.Fatalf("guest page after the purge\n%s", body)
 		}
 	})

@@ -44,7 +44,8 @@ func (s *Server) propertyPage(w http.ResponseWriter, r *http.Request, c *call) e
 		d.New = true
 		p.Title = "Add a property"
 		p.Form = url.Values{"time_zone": {"Europe/Berlin"}, "currency": {"EUR"}, "check_in_time": {"15:00"}, "check_out_time": {"11:00"},
-			"prices_include_vat": {"on"}}
+			"prices_include_vat": {"on"}, "night_audit_time": {tenant.DefaultFrontDeskSettings.NightAuditTime},
+			"id_photo_retention_days": {strconv.Itoa(tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays)}}
 	} else {
 		d.ID, d.Version = p.Property.ID, p.Property.Version
 		p.Form = propertyForm(*p.Property, p)
@@ -138,6 +139,8 @@ func propertyField(f string) string {
 		return "city_tax"
 	case strings.HasPrefix(f, "tax."):
 		return strings.TrimPrefix(f, "tax.")
+	case strings.HasPrefix(f, "front_desk."):
+		return strings.TrimPrefix(f, "front_desk.")
 	}
 	return f
 }
@@ -183,6 +186,12 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 	if ct.MaxNights > 0 {
 		v.Set("city_tax_max_nights", strconv.Itoa(ct.MaxNights))
 	}
+	fd := pr.FrontDesk
+	v.Set("night_audit_time", fd.NightAuditTime)
+	v.Set("id_photo_retention_days", strconv.Itoa(fd.IDPhotoRetentionDays))
+	if fd.PurgeDocumentNumbers {
+		v.Set("purge_document_numbers", "on")
+	}
 	return v
 }
 
@@ -218,6 +227,12 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 	in.Tax.CityTax.Inclusive = v.Get("city_tax_inclusive") == "on"
 	in.Tax.CityTax.ChildrenExempt = v.Get("city_tax_children_exempt") == "on"
 	in.Tax.CityTax.MaxNights = fe.int(v, "city_tax_max_nights", 0)
+	fd := tenant.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
+		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays)}
+	if fd.NightAuditTime == "" {
+		fd.NightAuditTime = tenant.DefaultFrontDeskSettings.NightAuditTime
+	}
+	in.FrontDesk = &fd
 	return in, fe.err("The property is not valid.")
 }
 
