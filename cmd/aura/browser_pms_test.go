@@ -23,15 +23,9 @@ type browserSteps struct {
 	desktop, phone chromedp.Action[chromedp.Void]
 }
 
-// pmsBrowser walks the PMS (issue 4) as the signed-in demo owner: it
-// opens the calendar, clicks a free night, creates the reservation for a
-// new guest from the prefilled form, assigns it a room, finds its bar on
-// the tape chart, opens the guest page and finds the guest by typing in
-// the guest search; it saves screenshots of each page at 1440×900 and
-// 390×844.
-func pmsBrowser(t *testing.T, b browserSteps) {
-	t.Helper()
-	eval := func(js string) string {
+// eval returns a function evaluating JavaScript to a string in the page.
+func (b browserSteps) eval(t *testing.T) func(js string) string {
+	return func(js string) string {
 		t.Helper()
 		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
 		if err != nil {
@@ -39,8 +33,12 @@ func pmsBrowser(t *testing.T, b browserSteps) {
 		}
 		return v
 	}
-	// submit clicks a button that submits a form and waits for the page that comes back.
-	submit := func(sel string) {
+}
+
+// submit returns a function that clicks a button submitting a form and
+// waits for the page that comes back, which must be a 200.
+func (b browserSteps) submit(t *testing.T) func(sel string) {
+	return func(sel string) {
 		t.Helper()
 		tctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 		defer cancel()
@@ -52,7 +50,11 @@ func pmsBrowser(t *testing.T, b browserSteps) {
 			t.Fatalf("submit %s: status %d", sel, resp.Status)
 		}
 	}
-	loc := func() string {
+}
+
+// loc returns a function reporting the page's address.
+func (b browserSteps) loc(t *testing.T) func() string {
+	return func() string {
 		t.Helper()
 		v, err := chromedp.Run(b.ctx, chromedp.Location())
 		if err != nil {
@@ -60,6 +62,17 @@ func pmsBrowser(t *testing.T, b browserSteps) {
 		}
 		return v
 	}
+}
+
+// pmsBrowser walks the PMS (issue 4) as the signed-in demo owner: it
+// opens the calendar, clicks a free night, creates the reservation for a
+// new guest from the prefilled form, assigns it a room, finds its bar on
+// the tape chart, opens the guest page and finds the guest by typing in
+// the guest search; it saves screenshots of each page at 1440×900 and
+// 390×844.
+func pmsBrowser(t *testing.T, b browserSteps) {
+	t.Helper()
+	eval, submit, loc := b.eval(t), b.submit(t), b.loc(t)
 
 	// The calendar: a free night of the first room type, three days ahead.
 	b.both("calendar", "/demo/calendar")

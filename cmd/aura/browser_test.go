@@ -145,7 +145,10 @@ func TestBrowser(t *testing.T) {
 	do(desktop)
 
 	// The PMS pages (issue 4): calendar → new reservation → reservation → tape chart → guest.
-	pmsBrowser(t, browserSteps{ctx: ctx, base: base, do: do, text: text, shot: shot, both: both, desktop: desktop, phone: phone})
+	steps := browserSteps{ctx: ctx, base: base, do: do, text: text, shot: shot, both: both, desktop: desktop, phone: phone}
+	pmsBrowser(t, steps)
+	// The front desk day (issue 6): arrivals → check-in with an ID photo → room move → check-out → housekeeping board.
+	frontDeskBrowser(t, steps)
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),
