@@ -472,7 +472,8 @@ type reservationData struct {
 	CheckIns       []tenant.CheckInRecord
 	CanDocuments   bool
 	CanStayInHouse bool
-	CanDepartEarly bool // an earlier departure, today or later, leaves a night
+	CanDepartEarly bool      // an earlier departure, today or later, leaves a night
+	EarlyDeparture date.Date // the earliest departure a guest in house may take: today, or the day after arrival
 }
 
 type nightView struct {
@@ -585,7 +586,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		if first.Before(d.Today) {
 			first = d.Today
 		}
-		d.CanDepartEarly = first.Before(res.Departure)
+		d.CanDepartEarly, d.EarlyDeparture = first.Before(res.Departure), first
 	}
 	if d.CanDocuments = c.can(tenant.PermIDDocumentsRead); d.CanDocuments {
 		if d.CheckIns, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
