@@ -299,6 +299,10 @@ func checkInGuests(v url.Values, files map[string][][]byte, blocks []checkInGues
 		in := tenant.GuestCheckIn{Photos: photos, Document: tenant.IDDocument{Type: get("doc_type"), Number: get("doc_number"), IssuingCountry: get("doc_country")}}
 		in.Document.Expiry = fe.optDate(v, b.Prefix+"doc_expiry")
 		in.BirthDate = fe.optDate(v, b.Prefix+"birth_date")
+		if d := in.Document; d.Type == "" && d.Number == "" && d.Expiry.IsZero() {
+			// The country alone (prefilled from the nationality) is no document.
+			in.Document = tenant.IDDocument{}
+		}
 		if !b.Primary {
 			in.New = &tenant.GuestInput{GivenName: get("given_name"), FamilyName: get("family_name"), Nationality: get("doc_country")}
 		}

@@ -329,6 +329,12 @@ func TestCheckInUploadTooLarge(t *testing.T) {
 	if r := f.reservation(t, id); r.Status != tenant.ReservationConfirmed {
 		t.Fatalf("after a refused upload the reservation is %s", r.Status)
 	}
+	// Without a document: the issuing country prefilled from the guest's
+	// nationality does not make one.
+	resp, body = f.uploadPage("/reservations/"+id+"/check-in", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}, "g0_doc_country": {"DE"}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).Status != tenant.ReservationInHouse {
+		t.Fatalf("check-in without a document: %d\n%s", resp.StatusCode, body)
+	}
 	// A form too large for a route without uploads is refused at 1 MiB.
 	resp, _ = f.page("POST", "/reservations/"+id+"/stay", url.Values{"notes": {strings.Repeat("x", 2<<20)}})
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
