@@ -93,6 +93,20 @@ func readUpload(r *http.Request) (url.Values, map[string][][]byte, error) {
 
 // The front desk lists.
 
+// queryDay reads the optional ?date= of a day page (zero: the property's
+// today), or returns EINVALID.
+func queryDay(r *http.Request) (date.Date, error) {
+	v := strings.TrimSpace(r.URL.Query().Get("date"))
+	if v == "" {
+		return date.Date{}, nil
+	}
+	d, err := date.Parse(v)
+	if err != nil {
+		return date.Date{}, aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
+	}
+	return d, nil
+}
+
 type frontDeskData struct {
 	tenant.FrontDesk
 	IsToday      bool
@@ -107,12 +121,9 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	q := r.URL.Query()
-	var day date.Date
-	if v := strings.TrimSpace(q.Get("date")); v != "" {
-		if day, err = date.Parse(v); err != nil {
-			return aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
-		}
+	day, err := queryDay(r)
+	if err != nil {
+		return err
 	}
 	fd, err := c.db.FrontDesk(r.Context(), prop.ID, day)
 	if err != nil {

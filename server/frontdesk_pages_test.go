@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -18,30 +14,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
 )
-
-// testImage returns a small real image: a JPEG or a PNG.
-func testImage(t testing.TB, format string) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 24, 16))
-	for x := range 24 {
-		for y := range 16 {
-			img.Set(x, y, color.RGBA{uint8(x * 10), uint8(y * 15), 120, 255})
-		}
-	}
-	var b bytes.Buffer
-	var err error
-	if format == "png" {
-		err = png.Encode(&b, img)
-	} else {
-		err = jpeg.Encode(&b, img, nil)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // upload is a multipart form: its fields and its files by field name.
 func upload(t testing.TB, fields url.Values, files map[string][][]byte) ([]byte, string) {
@@ -158,7 +133,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		}
 	})
 
-	jpg := testImage(t, "jpeg")
+	jpg := auratest.JPEG(t, 24, 16)
 	resp, body = f.uploadPage("/reservations/"+id+"/check-in", form, map[string][][]byte{"g0_photos": {jpg}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/frontdesk" {
 		t.Fatalf("check-in: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
@@ -181,7 +156,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("photo: %d %v (%d bytes)", resp.StatusCode, resp.Header, len(body))
 		}
 		// A second photo added afterwards, from the guest page.
-		resp, _ = f.uploadPage("/check-ins/"+mustRecord(t, f, res.GuestID)+"/photos", url.Values{"back": {"/alpha/guests/" + res.GuestID}}, map[string][][]byte{"photos": {testImage(t, "png")}})
+		resp, _ = f.uploadPage("/check-ins/"+mustRecord(t, f, res.GuestID)+"/photos", url.Values{"back": {"/alpha/guests/" + res.GuestID}}, map[string][][]byte{"photos": {auratest.PNG(t, 24, 16)}})
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/guests/"+res.GuestID {
 			t.Fatalf("add photo: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
@@ -321,7 +296,7 @@ func TestCheckInUploadTooLarge(t *testing.T) {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
 	id := decode[tenant.Booking](t, body).Reservations[0].ID
-	big := append(testImage(t, "jpeg"), make([]byte, 49<<20)...)
+	big := append(auratest.JPEG(t, 24, 16), make([]byte, 49<<20)...)
 	resp, body = f.uploadPage("/reservations/"+id+"/check-in", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}}, map[string][][]byte{"g0_photos": {big}})
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
 		t.Fatalf("huge upload: %d\n%.500s", resp.StatusCode, body)

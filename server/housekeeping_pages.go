@@ -67,13 +67,11 @@ func (s *Server) housekeepingPage(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	q := r.URL.Query()
-	var day date.Date
-	if v := strings.TrimSpace(q.Get("date")); v != "" {
-		if day, err = date.Parse(v); err != nil {
-			return aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
-		}
+	day, err := queryDay(r)
+	if err != nil {
+		return err
 	}
+	q := r.URL.Query()
 	b, err := c.db.HousekeepingBoard(r.Context(), prop.ID, day)
 	if err != nil {
 		return err

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/aurapms/aura/internal/auratest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -23,7 +20,7 @@ import (
 func frontDeskBrowser(t *testing.T, b browserSteps) {
 	eval, submit, loc := b.eval(t), b.submit(t), b.loc(t)
 	photo := filepath.Join(t.TempDir(), "IMG_0042.jpg")
-	if err := os.WriteFile(photo, testJPEG(t), 0o644); err != nil {
+	if err := os.WriteFile(photo, auratest.JPEG(t, 32, 20), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -109,20 +106,4 @@ func frontDeskBrowser(t *testing.T, b browserSteps) {
 	b.do(b.desktop)
 	b.both("housekeeping", "/demo/housekeeping")
 	b.both("night-audit", "/demo/night-audit")
-}
-
-// testJPEG returns a real 32×20 JPEG, as small as a test needs.
-func testJPEG(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 32, 20))
-	for x := range 32 {
-		for y := range 20 {
-			img.Set(x, y, color.RGBA{uint8(x * 8), uint8(y * 12), 160, 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, nil); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
