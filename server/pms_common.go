@@ -18,17 +18,17 @@ import (
 // the current property, and how money, dates and form values are shown
 // and read.
 
-// pmsNav is the PMS part of the main navigation, by permission: the
-// front desk's pages first, then guests, housekeeping, rates and the night
-// audit.
+// pmsNav is the PMS part of the main navigation, by permission, in the
+// order of the UI brief: calendar, tape chart, reservations, front desk,
+// guests, housekeeping, rates, then the night audit.
 func pmsNav(c *call, base string) []navItem {
 	var out []navItem
 	if c.can(tenant.PermReservationsRead) {
 		out = append(out,
-			navItem{Key: "frontdesk", Label: "Front desk", Href: base + "frontdesk"},
 			navItem{Key: "calendar", Label: "Calendar", Href: base + "calendar"},
 			navItem{Key: "tapechart", Label: "Tape chart", Href: base + "tapechart"},
-			navItem{Key: "reservations", Label: "Reservations", Href: base + "reservations"})
+			navItem{Key: "reservations", Label: "Reservations", Href: base + "reservations"},
+			navItem{Key: "frontdesk", Label: "Front desk", Href: base + "frontdesk"})
 	}
 	if c.can(tenant.PermGuestsRead) {
 		out = append(out, navItem{Key: "guests", Label: "Guests", Href: base + "guests"})
