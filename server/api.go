@@ -32,19 +32,26 @@ func decodeJSON(r *http.Request, v any) error {
 // decodeJSONBody is decodeJSON returning the body's bytes too (for the
 // request hash of an Idempotency-Key).
 func decodeJSONBody(r *http.Request, v any) ([]byte, error) {
+	return decodeJSONLimit(r, v, maxJSONBytes)
+}
+
+// decodeJSONLimit is decodeJSONBody with a body limit of its own (a JSON
+// body carrying ID photos as base64 is larger than maxJSONBytes allows).
+func decodeJSONLimit(r *http.Request, v any, limit int64) ([]byte, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return nil, aura.Errorf(aura.EINVALID, "Send the body as JSON with the header Content-Type: application/json.")
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBytes+1))
+	tooLarge := aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", limit>>10)
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
+			return nil, tooLarge
 		}
 		return nil, aura.Errorf(aura.EINVALID, "The body could not be read.")
 	}
-	if len(body) > maxJSONBytes {
-		return nil, aura.Errorf(aura.ETOOLARGE, "The body is larger than the %d KiB limit.", maxJSONBytes>>10)
+	if int64(len(body)) > limit {
+		return nil, tooLarge
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

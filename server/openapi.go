@@ -34,6 +34,10 @@ type apiDoc struct {
 	Status       int  // the success status (200 when 0)
 	IfMatch      bool // takes If-Match with the resource's version
 	Idempotency  bool // takes Idempotency-Key
+	// BodyMedia and ResponseMedia are the media types of a body that is
+	// raw bytes (an ID photo) instead of JSON.
+	BodyMedia     []string
+	ResponseMedia []string
 }
 
 type queryParam struct {
@@ -51,6 +55,7 @@ var (
 	qCursor   = q("cursor", "string", "The next_cursor of the previous page.")
 	qFrom     = q("from", "date", "First date (default today at the property).")
 	qTo       = q("to", "date", "Date after the last one (exclusive).")
+	qDay      = q("date", "date", "The date (default today at the property).")
 )
 
 // Response shapes of the identity API that its handlers build as maps.
@@ -160,6 +165,37 @@ var apiDocs = map[string]apiDoc{
 	"GET /:tenant/api/v1/guests/:id":              {Summary: "Get a guest's profile", Tag: "Guests", Response: tenant.Guest{}},
 	"PATCH /:tenant/api/v1/guests/:id":            {Summary: "Change a guest's profile (the fields sent)", Tag: "Guests", Body: tenant.GuestInput{}, Response: tenant.Guest{}, IfMatch: true},
 	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: apiData[tenant.Reservation]{}},
+
+	// The front desk (issue 6).
+	"GET /:tenant/api/v1/front-desk": {Summary: "The front desk's day: arrivals, guests in house and departures", Tag: "Front desk",
+		Query: []queryParam{qProperty, qDay}, Response: tenant.FrontDesk{}},
+	"GET /:tenant/api/v1/reservations/:id/check-ins": {Summary: "The check-in records of a reservation (ID documents and photos)", Tag: "Front desk",
+		Response: apiData[tenant.CheckInRecord]{}},
+	"POST /:tenant/api/v1/reservations/:id/check-ins": {Summary: "Add one guest's check-in record (photos as base64) to a stay in house or due today",
+		Tag: "Front desk", Body: tenant.GuestCheckIn{}, Response: tenant.CheckInRecord{}, Status: 201},
+	"GET /:tenant/api/v1/guests/:id/check-ins": {Summary: "Every check-in record of a guest, with purged photos and numbers marked", Tag: "Front desk",
+		Response: apiData[tenant.CheckInRecord]{}},
+	"PATCH /:tenant/api/v1/check-ins/:id": {Summary: "Rectify a check-in record's document and date of birth (the fields sent)", Tag: "Front desk",
+		Body: tenant.CheckInRecordUpdate{}, Response: tenant.CheckInRecord{}, IfMatch: true},
+	"POST /:tenant/api/v1/check-ins/:id/photos": {Summary: "Add an ID photo: the body is the image (JPEG, PNG or HEIC, at most 10 MiB)", Tag: "Front desk",
+		BodyMedia: idPhotoTypes, Response: tenant.IDPhoto{}, Status: 201},
+	"GET /:tenant/api/v1/id-photos/:id": {Summary: "An ID photo's bytes (never cached); 410 once purged", Tag: "Front desk",
+		ResponseMedia: idPhotoTypes},
+	"DELETE /:tenant/api/v1/id-photos/:id": {Summary: "Delete an ID photo's bytes now (its description stays, marked purged)", Tag: "Front desk", Status: 204},
+	"POST /:tenant/api/v1/reservations/:id/extend": {Summary: "Extend a stay to a later departure", Tag: "Front desk", Body: tenant.StayExtension{},
+		Response: tenant.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/depart-early": {Summary: "Bring a guest's departure forward (default today); the nights go back on sale",
+		Tag: "Front desk", Body: tenant.EarlyDeparture{}, BodyOptional: true, Response: tenant.Reservation{}, IfMatch: true},
+	"GET /:tenant/api/v1/housekeeping": {Summary: "The housekeeping board: every room's condition and occupancy on a date", Tag: "Housekeeping",
+		Query: []queryParam{qProperty, qDay}, Response: tenant.HousekeepingBoard{}},
+	"PUT /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition: clean, dirty or inspected", Tag: "Housekeeping",
+		Body: apiHousekeepingBody{}, Response: tenant.Room{}, IfMatch: true},
+	"POST /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition (as PUT)", Tag: "Housekeeping",
+		Body: apiHousekeepingBody{}, Response: tenant.Room{}, IfMatch: true},
+	"GET /:tenant/api/v1/night-audit": {Summary: "The business day and the business dates closed", Tag: "Night audit",
+		Query: []queryParam{qProperty, q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: apiNightAudit{}},
+	"POST /:tenant/api/v1/night-audit/run": {Summary: "Run the night audit now: close every business date due (none twice)", Tag: "Night audit",
+		Query: []queryParam{qProperty}, Response: tenant.NightAuditResult{}},
 }
 
 // apiOpenAPI serves the document; it is built once per server.
@@ -242,6 +278,9 @@ func buildOpenAPI(routes []Route) map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
+		if doc.BodyMedia != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": rawContent(doc.BodyMedia)}
+		}
 		if doc.Body != nil {
 			op["requestBody"] = map[string]any{"required": !doc.BodyOptional,
 				"content": map[string]any{"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(doc.Body))}}}
@@ -257,6 +296,9 @@ func buildOpenAPI(routes []Route) map[string]any {
 				schema = map[string]any{"type": "object", "description": "An OpenAPI 3.1 document."}
 			}
 			success["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
+		}
+		if doc.ResponseMedia != nil {
+			success["content"] = rawContent(doc.ResponseMedia)
 		}
 		op["responses"] = map[string]any{strconv.Itoa(status): success, "default": problem}
 		if paths[path] == nil {
@@ -277,6 +319,15 @@ func buildOpenAPI(routes []Route) map[string]any {
 		},
 		"security": []map[string][]string{{"bearer": {}}},
 	}
+}
+
+// rawContent describes a body of raw bytes in each of the media types.
+func rawContent(types []string) map[string]any {
+	out := map[string]any{}
+	for _, mt := range types {
+		out[mt] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": mt}}
+	}
+	return out
 }
 
 func operationID(method, path string) string {

@@ -318,6 +318,23 @@ func (s *Server) routeTable() []Route {
 		{Method: "PATCH", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: gst, handle: s.apiGuestUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/reservations", Access: Token, Perm: tenant.PermGuestsRead, Isolation: gst, handle: s.apiGuestReservations},
 
+		// The front desk API (issue 6).
+		{Method: "GET", Path: "/:tenant/api/v1/front-desk", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiFrontDesk},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: res, handle: s.apiReservationCheckIns},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiRecordCheckIn},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: gst, handle: s.apiGuestCheckIns},
+		{Method: "PATCH", Path: "/:tenant/api/v1/check-ins/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, handle: s.apiCheckInUpdate},
+		{Method: "POST", Path: "/:tenant/api/v1/check-ins/:id/photos", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: tenant.MaxIDPhotoSize, handle: s.apiIDPhotoAdd},
+		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.apiIDPhoto},
+		{Method: "DELETE", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: idp, handle: s.apiIDPhotoDelete},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/extend", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiExtendStay},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/depart-early", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiDepartEarly},
+		{Method: "GET", Path: "/:tenant/api/v1/housekeeping", Access: Token, Perm: tenant.PermHousekeepingRead, Isolation: none, handle: s.apiHousekeepingBoard},
+		{Method: "PUT", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
+		{Method: "POST", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
+		{Method: "GET", Path: "/:tenant/api/v1/night-audit", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditState},
+		{Method: "POST", Path: "/:tenant/api/v1/night-audit/run", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditRun},
+
 		// The platform staff area.
 		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},
 		{Method: "GET", Path: "/platform/login", Access: Public, Page: "platform_login", handle: s.staffLoginPage},

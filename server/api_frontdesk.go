@@ -1,0 +1,332 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The front desk API (issue 6), the twin of the front desk pages: the
+// day's arrivals, guests in house and departures; check-in records with
+// their ID documents and photos; extension and early departure of a stay;
+// the housekeeping board and a room's condition; the night audit. Bodies
+// are the tenant store's own types, as in api_pms.go; an ID photo travels
+// as raw image bytes in both directions.
+
+// maxCheckInJSONBytes bounds a JSON body that carries ID photos as base64:
+// the same limit as a check-in upload from the pages (Route.MaxBody of
+// these routes). A photo too large for it is sent afterwards, on its own,
+// to POST /check-ins/{id}/photos.
+const maxCheckInJSONBytes = maxCheckInBytes
+
+// idPhotoTypes are the media types an uploaded ID photo may claim. What is
+// stored is what its first bytes are (tenant.IDPhotoContentType).
+var idPhotoTypes = []string{"image/jpeg", "image/png", "image/heic", "image/heif"}
+
+// apiFrontDesk returns the front desk's day at a property (?property_id=):
+// arrivals, guests in house and departures on ?date= (default: the
+// property's today). Without guests.read the guests' names are replaced by
+// "Guest", as on the page.
+func (s *Server) apiFrontDesk(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	day, err := queryDay(r)
+	if err != nil {
+		return err
+	}
+	fd, err := c.db.FrontDesk(r.Context(), pid, day)
+	if err != nil {
+		return err
+	}
+	if !c.can(tenant.PermGuestsRead) {
+		for _, list := range [][]tenant.FrontDeskRow{fd.Arrivals, fd.InHouse, fd.Departures} {
+			for i := range list {
+				list[i].GuestName = "Guest"
+			}
+		}
+	}
+	return writeAPI(w, http.StatusOK, fd)
+}
+
+// Check-in records and ID photos.
+
+// apiReservationCheckIns lists the check-in records of a reservation, the
+// primary guest's first, each with its ID document and photos.
+func (s *Server) apiReservationCheckIns(w http.ResponseWriter, r *http.Request, c *call) error {
+	recs, err := c.db.ReservationCheckIns(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
+}
+
+// apiRecordCheckIn adds the check-in record of one guest (the
+// reservation's own, an existing companion by guest_id, or a new one) to
+// a reservation in house or due today; photos travel as base64 strings.
+// It answers 201 with the record.
+func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.GuestCheckIn
+	if _, err := decodeJSONLimit(r, &in, maxCheckInJSONBytes); err != nil {
+		return err
+	}
+	if in.New != nil && !c.can(tenant.PermGuestsWrite) {
+		return aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+	}
+	rec, err := c.db.RecordCheckIn(r.Context(), c.params.ByName("id"), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rec.Version)
+	return writeAPI(w, http.StatusCreated, rec)
+}
+
+// apiGuestCheckIns lists every check-in record of a guest, newest stay
+// first; purged photos keep their description with purged_at and
+// purge_reason, a purged document number shows number_purged_at.
+func (s *Server) apiGuestCheckIns(w http.ResponseWriter, r *http.Request, c *call) error {
+	recs, err := c.db.GuestCheckIns(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
+}
+
+// apiCheckInUpdate rectifies a check-in record: the fields sent of the
+// document and the date of birth replace the stored ones (If-Match, or
+// the body's version). As the answer shows the whole record, the caller
+// needs iddocuments.read too.
+func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.can(tenant.PermIDDocumentsRead) {
+		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermIDDocumentsRead)
+	}
+	cur, err := c.db.GetCheckInRecord(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	in := tenant.CheckInRecordUpdate{Document: cur.Document, BirthDate: cur.BirthDate}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	rec, err := c.db.UpdateCheckInRecord(r.Context(), cur.ID, in)
+	if err != nil {
+		return err
+	}
+	setETag(w, rec.Version)
+	return writeAPI(w, http.StatusOK, rec)
+}
+
+// apiIDPhotoAdd adds one ID photo to a check-in record. The body is the
+// image itself (Content-Type image/jpeg, image/png, image/heic or
+// image/heif), at most tenant.MaxIDPhotoSize bytes (413 beyond); it is
+// recognised by its first bytes, and anything but a JPEG, PNG or HEIC
+// image is a 400. It answers 201 with the photo's description.
+func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) error {
+	notImage := func(msg string) error {
+		return aura.Invalid(msg, aura.FieldError{Field: "photo", Message: "must be a JPEG, PNG or HEIC image"})
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !slices.Contains(idPhotoTypes, mt) {
+		return notImage("Send the photo's bytes as the body with the header Content-Type: " + strings.Join(idPhotoTypes, ", ") + ".")
+	}
+	tooLarge := aura.Errorf(aura.ETOOLARGE, "The photo is larger than %d MiB; take it at a lower resolution.", tenant.MaxIDPhotoSize>>20)
+	if r.ContentLength > tenant.MaxIDPhotoSize {
+		return tooLarge
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge
+		}
+		return aura.Errorf(aura.EINVALID, "The photo could not be read.")
+	}
+	if len(data) > 0 && tenant.IDPhotoContentType(data) == "" {
+		return notImage("The body is not a JPEG, PNG or HEIC image (whatever its Content-Type says).")
+	}
+	p, err := c.db.AddIDPhoto(r.Context(), c.params.ByName("id"), data)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusCreated, p)
+}
+
+// apiIDPhoto answers an ID photo's bytes with its stored content type,
+// never cached, never sniffed, shown inline. A photo whose bytes were
+// purged (retention or deletion) is 410 Gone, its problem saying when.
+func (s *Server) apiIDPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
+	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		if ph.PurgedAt != nil && aura.ErrorCode(err) == aura.ENOTFOUND {
+			return withStatus(err, http.StatusGone)
+		}
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", ph.ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", `inline; filename="`+ph.ID+photoExtension(ph.ContentType)+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+	return nil
+}
+
+// apiIDPhotoDelete deletes an ID photo's bytes now (audited); its
+// description stays on the record as purged, with the reason "deleted".
+// Deleting a photo already purged changes nothing; both answer 204.
+func (s *Server) apiIDPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := c.db.DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Stay changes of a guest in house.
+
+// apiExtendStay moves the departure of a confirmed or in-house
+// reservation later (If-Match, or the body's version).
+func (s *Server) apiExtendStay(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.StayExtension
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	var err error
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	res, err := c.db.ExtendStay(r.Context(), c.params.ByName("id"), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, res.Version)
+	return writeAPI(w, http.StatusOK, res)
+}
+
+// apiDepartEarly brings the departure of a guest in house forward (no
+// departure: today); the nights given up go back on sale at once.
+func (s *Server) apiDepartEarly(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in tenant.EarlyDeparture
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	var err error
+	if in.Version, err = versionOf(r, in.Version); err != nil {
+		return err
+	}
+	res, err := c.db.DepartEarly(r.Context(), c.params.ByName("id"), in)
+	if err != nil {
+		return err
+	}
+	setETag(w, res.Version)
+	return writeAPI(w, http.StatusOK, res)
+}
+
+// Housekeeping.
+
+// apiHousekeepingBoard returns the housekeeping board of a property
+// (?property_id=) on ?date= (default: the property's today): every room
+// with its condition and who leaves or arrives. It names no guest.
+func (s *Server) apiHousekeepingBoard(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	day, err := queryDay(r)
+	if err != nil {
+		return err
+	}
+	b, err := c.db.HousekeepingBoard(r.Context(), pid, day)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, b)
+}
+
+// apiHousekeepingBody is the body of a room's condition change.
+type apiHousekeepingBody struct {
+	Housekeeping string `json:"housekeeping"` // clean, dirty or inspected
+	Version      int    `json:"version,omitempty"`
+}
+
+// apiHousekeepingSet sets a room's housekeeping condition (If-Match, or
+// the body's version) and answers the room.
+func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in apiHousekeepingBody
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	v, err := versionOf(r, in.Version)
+	if err != nil {
+		return err
+	}
+	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), v)
+	if err != nil {
+		return err
+	}
+	setETag(w, rm.Version)
+	return writeAPI(w, http.StatusOK, rm)
+}
+
+// The night audit.
+
+// apiNightAudit is the night audit of a property: its business day and
+// the dates closed, newest first.
+type apiNightAudit struct {
+	BusinessDay tenant.BusinessDay          `json:"business_day"`
+	History     []tenant.ClosedBusinessDate `json:"history"`
+}
+
+// apiNightAuditState returns a property's business day (the date open,
+// when it rolls, whether the audit is behind) and the last business dates
+// closed (?limit=, 1 to 366, default 30).
+func (s *Server) apiNightAuditState(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	limit := 30
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > tenant.MaxRange {
+			return aura.Invalid("limit is a number from 1 to "+strconv.Itoa(tenant.MaxRange)+".",
+				aura.FieldError{Field: "limit", Message: "1 to " + strconv.Itoa(tenant.MaxRange)})
+		}
+	}
+	var out apiNightAudit
+	if out.BusinessDay, err = c.db.BusinessDate(r.Context(), pid); err != nil {
+		return err
+	}
+	if out.History, err = c.db.NightAuditHistory(r.Context(), pid, limit); err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+// apiNightAuditRun runs the night audit of a property now: it closes every
+// business date whose roll time has passed (no-shows, tentative holds
+// released) and none twice, so a second run closes nothing new.
+func (s *Server) apiNightAuditRun(w http.ResponseWriter, r *http.Request, c *call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	res, err := c.db.RunNightAudit(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, res)
+}
