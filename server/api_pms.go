@@ -802,8 +802,13 @@ func (s *Server) apiReservationAction(action string) handler {
 				}
 			}
 		case "check-in":
+			// The guests' photos travel as base64: the body may be as large
+			// as a check-in upload from the pages.
 			var in tenant.CheckInInput
-			if err = decodeOptional(r, &in); err == nil {
+			if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
+			}
+			if err == nil {
 				if in.Version = version(in.Version); err == nil {
 					res, err = c.db.CheckIn(ctx, id, in)
 				}

@@ -86,6 +86,20 @@ func TestFrontDeskAPI(t *testing.T) {
 		if fd := decode[tenant.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 0 || fd.Date != f.today.AddDays(3) {
 			t.Fatalf("front desk in three days: %d %s", resp.StatusCode, body)
 		}
+		// A token that may not see guests sees no names.
+		db := h.acquire("alpha")
+		_, narrow, err := db.CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "arrivals screen",
+			[]tenant.Permission{tenant.PermReservationsRead}, time.Time{})
+		db.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		screen := *f
+		screen.token = narrow
+		resp, body = screen.api("GET", "/front-desk", "")
+		if fd := decode[tenant.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 1 || fd.Arrivals[0].GuestName != "Guest" || strings.Contains(body, "Tilda") {
+			t.Fatalf("front desk without guests.read: %d %s", resp.StatusCode, body)
+		}
 		resp, body = f.api("GET", "/front-desk?date=tomorrow", "")
 		if resp.StatusCode != http.StatusBadRequest || problemFields(t, body)["date"] == "" {
 			t.Fatalf("a date that is no date: %d %s", resp.StatusCode, body)
@@ -450,5 +464,37 @@ func TestNightAuditAPI(t *testing.T) {
 	}
 	if resp, body := f.api("POST", "/night-audit/run?property_id=prp_nosuchproperty0", ""); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("an unknown property: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestCheckInAPIBodyLimit: a check-in over JSON carries photos as base64
+// beyond the plain JSON limit of 64 KiB, up to the upload limit of the
+// check-in pages; a larger body is 413 and checks nobody in.
+func TestCheckInAPIBodyLimit(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1)
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Tilda", f.today, f.today.AddDays(1)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	in := func(photo []byte) string {
+		return mustJSON(t, tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
+			Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
+	}
+	jpg := auratest.JPEG(t, 24, 16)
+	huge := append(bytes.Clone(jpg), make([]byte, 40<<20)...) // 53 MiB as base64
+	resp, body = f.api("POST", "/reservations/"+id+"/check-in", in(huge))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || f.reservation(t, id).Status != tenant.ReservationConfirmed {
+		t.Fatalf("a 53 MiB check-in: %d %.300s", resp.StatusCode, body)
+	}
+	photo := append(bytes.Clone(jpg), make([]byte, 2<<20)...) // a phone camera's 2 MiB
+	resp, body = f.api("POST", "/reservations/"+id+"/check-in", in(photo))
+	if resp.StatusCode != 200 || decode[tenant.Reservation](t, body).Status != tenant.ReservationInHouse {
+		t.Fatalf("a check-in with a 2 MiB photo: %d %.300s", resp.StatusCode, body)
+	}
+	_, body = f.api("GET", "/reservations/"+id+"/check-ins", "")
+	if recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data; len(recs) != 1 || len(recs[0].Photos) != 1 || recs[0].Photos[0].Size != len(photo) {
+		t.Fatalf("the record: %s", body)
 	}
 }

@@ -310,7 +310,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/no-show", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("no-show")},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/assign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("assign")},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/unassign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("unassign")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-in", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-in")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-in", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiReservationAction("check-in")},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-out", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-out")},
 		{Method: "GET", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsRead, Isolation: none, handle: s.apiGuests},
 		{Method: "POST", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: none, handle: s.apiGuestCreate},
