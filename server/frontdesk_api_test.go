@@ -246,6 +246,23 @@ func TestFrontDeskAPI(t *testing.T) {
 		if resp.StatusCode != http.StatusPreconditionFailed {
 			t.Fatalf("stale rectification: %d %s", resp.StatusCode, body)
 		}
+		// A token that checks guests in but may not see ID documents
+		// cannot read a record through its rectification, nor add guests.
+		db := h.acquire("alpha")
+		_, narrow, err := db.CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "kiosk",
+			[]tenant.Permission{tenant.PermFrontDeskWrite}, time.Time{})
+		db.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kiosk := *f
+		kiosk.token = narrow
+		if resp, body := kiosk.api("PATCH", "/check-ins/"+rec.ID, `{"birth_date": "1980-03-01"}`); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("rectify without iddocuments.read: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := kiosk.api("POST", "/reservations/"+id+"/check-ins", `{"new": {"given_name": "Nobody", "family_name": "Else"}}`); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("a new companion without guests.write: %d %s", resp.StatusCode, body)
+		}
 		resp, body = f.api("PATCH", "/check-ins/"+rec.ID, `{"document": {"type": "library_card"}}`)
 		if resp.StatusCode != http.StatusBadRequest || problemFields(t, body)["document.type"] == "" {
 			t.Fatalf("bad document type: %d %s", resp.StatusCode, body)
