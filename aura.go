@@ -19,6 +19,7 @@ const (
 	EINTERNAL       = "internal"        // a bug or an unexpected failure; the message is never shown to users
 	EINVALID        = "invalid"         // the input is malformed or breaks a validation rule
 	ENOTFOUND       = "not_found"       // the thing does not exist, or the caller may not know it exists
+	EGONE           = "gone"            // the thing existed and was deleted for good (a purged ID photo); the message says when
 	EUNAUTHORIZED   = "unauthorized"    // no valid credentials were presented
 	EFORBIDDEN      = "forbidden"       // valid credentials without the needed permission
 	ETOOMANY        = "too_many"        // a throttle engaged; try again later

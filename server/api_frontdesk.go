@@ -168,10 +168,7 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) apiIDPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
 	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))
 	if err != nil {
-		if ph.PurgedAt != nil && aura.ErrorCode(err) == aura.ENOTFOUND {
-			return withStatus(err, http.StatusGone)
-		}
-		return err
+		return err // EGONE (410) once purged, saying when
 	}
 	h := w.Header()
 	h.Set("Content-Type", ph.ContentType)

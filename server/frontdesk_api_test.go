@@ -198,7 +198,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("delete: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/id-photos/"+pngID, "")
-		if p := decode[server.Problem](t, body); resp.StatusCode != http.StatusGone || p.Status != http.StatusGone || !strings.Contains(p.Detail, "was purged on") {
+		if p := decode[server.Problem](t, body); resp.StatusCode != http.StatusGone || p.Status != http.StatusGone || !strings.Contains(p.Detail, "was purged on") || p.Title != "Gone" {
 			t.Fatalf("a deleted photo: %d %s", resp.StatusCode, body)
 		}
 		if resp, _ := f.api("DELETE", "/id-photos/"+pngID, ""); resp.StatusCode != http.StatusNoContent {

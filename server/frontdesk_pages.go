@@ -549,7 +549,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 // ID photos.
 
 // idPhoto serves an ID photo's bytes to those who may see ID documents:
-// never cached, never sniffed, shown inline. A purged photo is a 404 that
+// never cached, never sniffed, shown inline. A purged photo is a 410 that
 // says when it was purged.
 func (s *Server) idPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
 	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))

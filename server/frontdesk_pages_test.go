@@ -248,7 +248,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("purge: %+v %v; audit rows %d %v", purged, err, len(rows), aerr)
 		}
 		resp, body := f.page("GET", "/id-photos/"+photoID, nil)
-		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "was purged on") {
+		if resp.StatusCode != http.StatusGone || !strings.Contains(body, "was purged on") {
 			t.Fatalf("purged photo: %d\n%s", resp.StatusCode, body)
 		}
 		_, body = f.page("GET", "/guests/"+res.GuestID, nil)

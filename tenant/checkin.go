@@ -615,8 +615,9 @@ func (db *DB) DeleteIDPhoto(ctx context.Context, photoID string) error {
 }
 
 // IDPhotoData returns an ID photo's description and its bytes, unsealed.
-// It returns ENOTFOUND for an unknown photo or one whose bytes were purged
-// (the message says when), and ECONFLICT for a photo of an erased guest.
+// It returns ENOTFOUND for an unknown photo, EGONE for one whose bytes were
+// purged (the message says when), and ECONFLICT for a photo of an erased
+// guest.
 func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte, error) {
 	var p IDPhoto
 	var data []byte
@@ -633,7 +634,7 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 		}
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = parseTime(created), parseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
-			return aura.Errorf(aura.ENOTFOUND, "ID photo %s was purged on %s.", photoID, p.PurgedAt.Format(time.DateOnly))
+			return aura.Errorf(aura.EGONE, "ID photo %s was purged on %s.", photoID, p.PurgedAt.Format(time.DateOnly))
 		}
 		var sealed []byte
 		if err := tx.QueryRow(`SELECT data FROM id_photo_bytes WHERE photo_id = ?`, photoID).Scan(&sealed); err != nil {

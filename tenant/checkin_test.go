@@ -187,7 +187,7 @@ func TestCheckInRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = f.db.IDPhotoData(f.ctx, companion.Photos[0].ID)
-		wantCode(t, err, aura.ENOTFOUND)
+		wantCode(t, err, aura.EGONE)
 		got := must(f.db.GuestCheckIns(f.ctx, companion.GuestID))(t)[0].Photos[0]
 		if got.PurgedAt == nil || got.PurgeReason != tenant.PurgeDeleted {
 			t.Fatalf("deleted photo's tombstone %+v", got)

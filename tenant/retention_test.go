@@ -132,7 +132,7 @@ func TestIDPhotoRetention(t *testing.T) {
 				t.Fatalf("the rest of the document went too: %+v", got.Document)
 			}
 			_, _, err := f.db.IDPhotoData(f.ctx, p.ID)
-			wantCode(t, err, aura.ENOTFOUND)
+			wantCode(t, err, aura.EGONE)
 			if !strings.Contains(aura.ErrorMessage(err), p.PurgedAt.Format(time.DateOnly)) {
 				t.Fatalf("message %q does not say when the photo was purged", aura.ErrorMessage(err))
 			}
