@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -807,6 +808,9 @@ func (s *Server) apiReservationAction(action string) handler {
 			var in tenant.CheckInInput
 			if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
+			}
+			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
+				err = errNewCompanion
 			}
 			if err == nil {
 				if in.Version = version(in.Version); err == nil {

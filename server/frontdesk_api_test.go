@@ -263,6 +263,9 @@ func TestFrontDeskAPI(t *testing.T) {
 		if resp, body := kiosk.api("POST", "/reservations/"+id+"/check-ins", `{"new": {"given_name": "Nobody", "family_name": "Else"}}`); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("a new companion without guests.write: %d %s", resp.StatusCode, body)
 		}
+		if resp, body := kiosk.api("POST", "/reservations/"+id+"/check-in", `{"guests": [{}, {"new": {"given_name": "Nobody", "family_name": "Else"}}]}`); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "guests.write") {
+			t.Fatalf("a check-in creating a companion without guests.write: %d %s", resp.StatusCode, body)
+		}
 		resp, body = f.api("PATCH", "/check-ins/"+rec.ID, `{"document": {"type": "library_card"}}`)
 		if resp.StatusCode != http.StatusBadRequest || problemFields(t, body)["document.type"] == "" {
 			t.Fatalf("bad document type: %d %s", resp.StatusCode, body)

@@ -153,7 +153,7 @@ var apiDocs = map[string]apiDoc{
 	"POST /:tenant/api/v1/reservations/:id/assign": {Summary: "Assign a room, or move to another", Tag: "Reservations", Body: apiAssignBody{}, Response: tenant.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/unassign": {Summary: "Remove the room of a reservation not yet arrived", Tag: "Reservations", Body: apiVersionBody{}, BodyOptional: true,
 		Response: tenant.Reservation{}, IfMatch: true},
-	"POST /:tenant/api/v1/reservations/:id/check-in": {Summary: "Check in (with the guests' check-in records)", Tag: "Front desk", Body: tenant.CheckInInput{}, BodyOptional: true,
+	"POST /:tenant/api/v1/reservations/:id/check-in": {Summary: "Check in (with the guests' check-in records; a new companion needs guests.write too)", Tag: "Front desk", Body: tenant.CheckInInput{}, BodyOptional: true,
 		Response: tenant.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/check-out": {Summary: "Check out", Tag: "Front desk", Body: apiVersionBody{}, BodyOptional: true,
 		Response: tenant.CheckOutResult{}, IfMatch: true},
