@@ -367,6 +367,11 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	var fe formErrors
 	guests, prefixes := checkInGuests(v, files, d.Guests, &fe)
+	for i, g := range guests {
+		if g.New != nil && !c.can(tenant.PermGuestsWrite) {
+			fe.add(prefixes[i]+"given_name", "your role cannot add guest profiles; leave the companion out")
+		}
+	}
 	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, Version: formVersion(v)}
 	var res tenant.Reservation
 	if err = fe.err("The check-in is not valid."); err == nil {
