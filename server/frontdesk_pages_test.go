@@ -134,12 +134,19 @@ func TestFrontDeskDayPages(t *testing.T) {
 	})
 
 	jpg := auratest.JPEG(t, 24, 16)
+	// The second adult is a companion not on file yet: a new guest profile.
+	for k, v := range map[string]string{"g1_given_name": "Theo", "g1_family_name": "Tester", "g1_doc_type": "id_card", "g1_doc_number": "T22000129", "g1_doc_country": "AT"} {
+		form.Set(k, v)
+	}
 	resp, body = f.uploadPage("/reservations/"+id+"/check-in", form, map[string][][]byte{"g0_photos": {jpg}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/frontdesk" {
 		t.Fatalf("check-in: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 	if r := f.reservation(t, id); r.Status != tenant.ReservationInHouse || r.RoomID != f.rooms[0].ID {
 		t.Fatalf("after check-in: %s room %s", r.Status, r.RoomID)
+	}
+	if _, body := f.page("GET", "/reservations/"+id, nil); !regexp.MustCompile(`(?s)Theo Tester.*Companion.*T22000129`).MatchString(body) {
+		t.Fatalf("the reservation page lacks the companion's check-in record\n%s", body)
 	}
 
 	var photoID string
@@ -244,7 +251,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		purged, err := db.PurgeIDPhotos(context.Background())
 		rows, aerr := db.AuditLog(context.Background(), audit.Filter{Action: "checkin_record.purged"})
 		db.Release()
-		if err != nil || aerr != nil || purged.Photos != 2 || len(rows) != 1 {
+		if err != nil || aerr != nil || purged.Photos != 2 || purged.Records != 2 || purged.Numbers != 2 || len(rows) != 2 {
 			t.Fatalf("purge: %+v %v; audit rows %d %v", purged, err, len(rows), aerr)
 		}
 		resp, body := f.page("GET", "/id-photos/"+photoID, nil)
