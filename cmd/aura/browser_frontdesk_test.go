@@ -72,6 +72,13 @@ func frontDeskBrowser(t *testing.T, b browserSteps) {
 		t.Fatalf("after the move the room is %q, want %s", got, moveTo)
 	}
 	b.both("reservation-in-house", "/demo/reservations/"+resID)
+	// The guest page lists the check-in record with its photo.
+	b.do(chromedp.Click(chromedp.CSS(".res-head h1 a")), chromedp.WaitVisible(chromedp.CSS("#check-ins .ci-record")))
+	if recs := b.text("#check-ins"); !strings.Contains(recs, "C4R7X92KL") || !strings.Contains(recs, "Add a photo") {
+		t.Fatalf("the guest page's check-ins:\n%s", recs)
+	}
+	b.do(chromedp.ScrollIntoView(chromedp.CSS("#check-ins")))
+	b.shot("guest-checkins-desktop")
 
 	// Check out from the reservation page.
 	b.do(chromedp.Navigate(b.base+"/demo/reservations/"+resID), chromedp.WaitVisible(chromedp.CSS(".res-head")),
