@@ -168,26 +168,6 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeAPI(w, http.StatusCreated, p)
 }
 
-// apiIDPhoto answers an ID photo's bytes with its stored content type,
-// never cached, never sniffed, shown inline. A photo whose bytes were
-// purged (retention or deletion) is 410 Gone, its problem saying when.
-func (s *Server) apiIDPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
-	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err // EGONE (410) once purged, saying when
-	}
-	h := w.Header()
-	h.Set("Content-Type", ph.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Disposition", `inline; filename="`+ph.ID+photoExtension(ph.ContentType)+`"`)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
-	return nil
-}
-
 // apiIDPhotoDelete deletes an ID photo's bytes now (audited); its
 // description stays on the record as purged, with the reason "deleted".
 // Deleting a photo already purged changes nothing; both answer 204.

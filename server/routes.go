@@ -325,7 +325,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: gst, handle: s.apiGuestCheckIns},
 		{Method: "PATCH", Path: "/:tenant/api/v1/check-ins/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, handle: s.apiCheckInUpdate},
 		{Method: "POST", Path: "/:tenant/api/v1/check-ins/:id/photos", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: tenant.MaxIDPhotoSize, handle: s.apiIDPhotoAdd},
-		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.apiIDPhoto},
+		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
 		{Method: "DELETE", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: idp, handle: s.apiIDPhotoDelete},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/extend", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiExtendStay},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/depart-early", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiDepartEarly},

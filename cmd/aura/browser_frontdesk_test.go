@@ -61,6 +61,11 @@ func frontDeskBrowser(t *testing.T, b browserSteps) {
 	if recs := b.text("#check-ins"); !strings.Contains(recs, "C4R7X92KL") || !strings.Contains(recs, "Passport") {
 		t.Fatalf("the reservation's check-in records:\n%s", recs)
 	}
+	// Opened on its own (the thumbnail's link), the photo shows under its own strict CSP.
+	photoHref := eval(`document.querySelector("#check-ins a.ci-thumb").getAttribute("href")`)
+	b.do(chromedp.Navigate(b.base+photoHref),
+		chromedp.Poll[chromedp.Void](`document.images.length === 1 && document.images[0].complete && document.images[0].naturalWidth === 32`))
+	b.do(chromedp.Navigate(b.base+"/demo/reservations/"+resID), chromedp.WaitVisible(chromedp.CSS("#check-ins")))
 
 	// Move the guest to another free room (from tonight on).
 	moveTo := eval(`(() => { const s = document.querySelector('form[action$="/assign"] select'); return s ? s.selectedOptions[0].textContent.split(" ")[0] : ""; })()`)
