@@ -179,46 +179,6 @@ func (s *Server) apiIDPhotoDelete(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// Stay changes of a guest in house.
-
-// apiExtendStay moves the departure of a confirmed or in-house
-// reservation later (If-Match, or the body's version).
-func (s *Server) apiExtendStay(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.StayExtension
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	var err error
-	if in.Version, err = versionOf(r, in.Version); err != nil {
-		return err
-	}
-	res, err := c.db.ExtendStay(r.Context(), c.params.ByName("id"), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
-}
-
-// apiDepartEarly brings the departure of a guest in house forward (no
-// departure: today); the nights given up go back on sale at once.
-func (s *Server) apiDepartEarly(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.EarlyDeparture
-	if err := decodeOptional(r, &in); err != nil {
-		return err
-	}
-	var err error
-	if in.Version, err = versionOf(r, in.Version); err != nil {
-		return err
-	}
-	res, err := c.db.DepartEarly(r.Context(), c.params.ByName("id"), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
-}
-
 // Housekeeping.
 
 // apiHousekeepingBoard returns the housekeeping board of a property

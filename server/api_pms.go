@@ -750,8 +750,9 @@ type (
 	}
 )
 
-// apiReservationAction runs a transition: confirm, cancel, no-show,
-// assign, unassign, check-in or check-out.
+// apiReservationAction runs a transition or a stay change of the front
+// desk: confirm, cancel, no-show, assign (the move of a guest in house),
+// unassign, check-in, extend, depart-early or check-out.
 func (s *Server) apiReservationAction(action string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		ctx := r.Context()
@@ -815,6 +816,21 @@ func (s *Server) apiReservationAction(action string) handler {
 			if err == nil {
 				if in.Version = version(in.Version); err == nil {
 					res, err = c.db.CheckIn(ctx, id, in)
+				}
+			}
+		case "extend":
+			var in tenant.StayExtension
+			if err = decodeJSON(r, &in); err == nil {
+				if in.Version = version(in.Version); err == nil {
+					res, err = c.db.ExtendStay(ctx, id, in)
+				}
+			}
+		case "depart-early":
+			// No departure: today (the first date a guest in house may leave).
+			var in tenant.EarlyDeparture
+			if err = decodeOptional(r, &in); err == nil {
+				if in.Version = version(in.Version); err == nil {
+					res, err = c.db.DepartEarly(ctx, id, in)
 				}
 			}
 		case "check-out":
