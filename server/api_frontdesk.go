@@ -48,11 +48,7 @@ func (s *Server) apiFrontDesk(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	if !c.can(tenant.PermGuestsRead) {
-		for _, list := range [][]tenant.FrontDeskRow{fd.Arrivals, fd.InHouse, fd.Departures} {
-			for i := range list {
-				list[i].GuestName = "Guest"
-			}
-		}
+		hideGuestNames(&fd)
 	}
 	return writeAPI(w, http.StatusOK, fd)
 }

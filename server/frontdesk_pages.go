@@ -134,12 +134,7 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	d.Next = p.Link("frontdesk", "date", fd.Date.AddDays(1).String())
 	d.TodayHref = p.Link("frontdesk")
 	if !d.CanGuests {
-		// Names are personal data: only those who may see guests see them.
-		for _, list := range [][]tenant.FrontDeskRow{d.Arrivals, d.InHouse, d.Departures} {
-			for i := range list {
-				list[i].GuestName = "Guest"
-			}
-		}
+		hideGuestNames(&d.FrontDesk)
 	}
 	if !d.IsToday {
 		p.Title = "Front desk · " + p.Day(fd.Date)
@@ -148,6 +143,16 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "frontdesk", p)
 	return nil
+}
+
+// hideGuestNames replaces the names of the front desk's lists by "Guest":
+// names are personal data, shown only to those who may see guests.
+func hideGuestNames(fd *tenant.FrontDesk) {
+	for _, list := range [][]tenant.FrontDeskRow{fd.Arrivals, fd.InHouse, fd.Departures} {
+		for i := range list {
+			list[i].GuestName = "Guest"
+		}
+	}
 }
 
 // Check-in.
