@@ -90,6 +90,18 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
+// accountFormError shows the account page again with an EINVALID error of
+// one of its forms, inline (400).
+func (s *Server) accountFormError(w http.ResponseWriter, r *http.Request, c *call, err error) error {
+	p, _, perr := s.accountPageFor(w, r, c)
+	if perr != nil {
+		return perr
+	}
+	p.withFormError(err)
+	s.renderPage(w, r, http.StatusBadRequest, "account", p)
+	return nil
+}
+
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := parseForm(r); err != nil {
 		return err
@@ -108,13 +120,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p, _, perr := s.accountPageFor(w, r, c)
-		if perr != nil {
-			return perr
-		}
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "account", p)
-		return nil
+		return s.accountFormError(w, r, c, err)
 	}
 	s.setFlash(w, "ok", "Your password is changed. Your other sessions were signed out.")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
@@ -140,17 +146,15 @@ func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *cal
 		return errStaffNoAccount
 	}
 	codes, err := c.db.ConfirmTOTP(r.Context(), c.user.ID, r.PostForm.Get("code"))
-	p, d, perr := s.accountPageFor(w, r, c)
-	if perr != nil {
-		return perr
-	}
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "account", p)
-		return nil
+		return s.accountFormError(w, r, c, err)
+	}
+	p, d, err := s.accountPageFor(w, r, c)
+	if err != nil {
+		return err
 	}
 	// Turning on a second factor is a privilege change: a new session id.
 	fresh, secret, err := c.db.RotateSession(r.Context(), c.session.ID)
@@ -180,13 +184,7 @@ func (s *Server) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *cal
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p, _, perr := s.accountPageFor(w, r, c)
-		if perr != nil {
-			return perr
-		}
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "account", p)
-		return nil
+		return s.accountFormError(w, r, c, err)
 	}
 	s.setFlash(w, "ok", "Two-factor authentication is off.")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
