@@ -24,7 +24,9 @@ type accountData struct {
 // enrolment is a TOTP secret being set up: the QR code, the otpauth URI
 // and the secret for typing in.
 type enrolment struct {
-	URI    string
+	// URI is the otpauth:// link; html/template refuses that scheme in an
+	// href unless told it is safe (it is ours: fixed scheme, escaped parts).
+	URI    template.URL
 	Secret string
 	QR     template.HTML
 }
@@ -57,7 +59,7 @@ func (s *Server) enrolmentFor(c *call, secret []byte) *enrolment {
 	for i := 0; i < len(enc); i += 4 {
 		groups = append(groups, enc[i:min(i+4, len(enc))])
 	}
-	return &enrolment{URI: uri, Secret: strings.Join(groups, " "), QR: qrSVG(uri)}
+	return &enrolment{URI: template.URL(uri), Secret: strings.Join(groups, " "), QR: qrSVG(uri)}
 }
 
 // qrSVG draws a QR code of text as an inline SVG (no script, no data URI).

@@ -50,6 +50,9 @@ func TestAccountForms(t *testing.T) {
 		t.Fatalf("2FA start: %d", resp.StatusCode)
 	}
 	_, body = h.do(req{path: "/alpha/account", cookies: []*http.Cookie{session}})
+	if !strings.Contains(body, `href="otpauth://totp/`) {
+		t.Fatalf("the account page's link to open the key on this phone is not an otpauth link\n%s", body)
+	}
 	m := regexp.MustCompile(`class="mono secret-key">([A-Z2-7 ]+)<`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no secret key on the account page after starting 2FA\n%s", body)
