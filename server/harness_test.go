@@ -224,6 +224,11 @@ func (h *harness) do(r req) (*http.Response, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if bytes.Contains(b, []byte("ZgotmplZ")) {
+		// html/template's mark of a value it refused in a URL or CSS: a
+		// broken link or style on the page, whatever the test checks.
+		h.t.Errorf("%s %s: the page holds ZgotmplZ (a value html/template refused)", r.method, r.path)
+	}
 	return resp, string(b)
 }
 
