@@ -96,6 +96,9 @@ func TestBrowser(t *testing.T) {
 	both := func(name, path string) {
 		t.Helper()
 		do(desktop, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+		if bad, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.outerHTML.includes("ZgotmplZ")`)); err != nil || bad {
+			t.Errorf("%s: the page holds ZgotmplZ (a value html/template refused): %v", path, err)
+		}
 		shot(name + "-desktop")
 		do(phone, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
 		shot(name + "-phone")
