@@ -27,10 +27,8 @@ func (db *DB) StartMaintenance(ctx context.Context, slug, action, reason string,
 	var t Tenant
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		t, err = scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE slug = ? AND status <> 'deleted'`, slug))
-		if err == sql.ErrNoRows {
-			return aura.Errorf(aura.ENOTFOUND, "No tenant %q.", slug)
-		} else if err != nil {
+		t, err = liveTenant(tx, slug)
+		if err != nil {
 			return err
 		}
 		if t.Maintenance != "" {

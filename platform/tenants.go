@@ -99,6 +99,16 @@ func tenantByID(tx *Tx, id string) (Tenant, error) {
 	return t, err
 }
 
+// liveTenant returns the live (not deleted) tenant with slug, or
+// ENOTFOUND naming the slug.
+func liveTenant(tx *Tx, slug string) (Tenant, error) {
+	t, err := scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE slug = ? AND status <> 'deleted'`, slug))
+	if err == sql.ErrNoRows {
+		return t, aura.Errorf(aura.ENOTFOUND, "No tenant %q.", slug)
+	}
+	return t, err
+}
+
 // TenantBySlug returns the live (not deleted) tenant with slug, or ENOTFOUND.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
 	var t Tenant
@@ -167,10 +177,8 @@ func (db *DB) SetStatus(ctx context.Context, slug, status string) (Tenant, error
 	}
 	var t Tenant
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE slug = ? AND status <> 'deleted'`, slug))
-		if err == sql.ErrNoRows {
-			return aura.Errorf(aura.ENOTFOUND, "No tenant %q.", slug)
-		} else if err != nil {
+		before, err := liveTenant(tx, slug)
+		if err != nil {
 			return err
 		}
 		if before.Status == status {
@@ -199,10 +207,8 @@ func (db *DB) SetStatus(ctx context.Context, slug, status string) (Tenant, error
 func (db *DB) DeleteTenant(ctx context.Context, slug string) (Tenant, error) {
 	var t Tenant
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE slug = ? AND status <> 'deleted'`, slug))
-		if err == sql.ErrNoRows {
-			return aura.Errorf(aura.ENOTFOUND, "No tenant %q.", slug)
-		} else if err != nil {
+		before, err := liveTenant(tx, slug)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE tenants SET status = 'deleted', key_wrapped = NULL, updated_at = ? WHERE id = ?`, tx.Now.Format(time.RFC3339), before.ID); err != nil {
