@@ -160,7 +160,7 @@ func hideGuestNames(fd *tenant.FrontDesk) {
 // companionForms is how many companions the check-in form offers at most.
 const companionForms = 3
 
-// guestForm is one guest's block of the check-in form.
+// checkInGuestForm is one guest's block of the check-in form.
 type checkInGuestForm struct {
 	Prefix  string // field name prefix: g0_ (the reservation's guest), g1_, …
 	Primary bool
@@ -275,19 +275,15 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (c
 			return st, nil, err
 		}
 	}
-	primaryDone := false
-	for _, rec := range d.Records {
-		primaryDone = primaryDone || rec.Primary
-	}
-	if !primaryDone {
+	// A block for the reservation's guest unless recorded already, and one
+	// per companion of the party not recorded yet (at most companionForms).
+	companionsDone := len(d.Records)
+	if !slices.ContainsFunc(d.Records, func(rec tenant.CheckInRecord) bool { return rec.Primary }) {
 		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g0_", Primary: true, Name: d.GuestName})
+	} else {
+		companionsDone--
 	}
-	n := min(res.Adults+res.Children-1-len(d.Records), companionForms)
-	if primaryDone {
-		n++
-		n = min(n, companionForms)
-	}
-	for i := 1; i <= n; i++ {
+	for i := 1; i <= min(res.Adults+res.Children-1-companionsDone, companionForms); i++ {
 		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g" + strconv.Itoa(i) + "_", Name: "Companion " + strconv.Itoa(i)})
 	}
 	return st, d, nil
