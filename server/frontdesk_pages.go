@@ -171,6 +171,7 @@ type checkInGuestForm struct {
 type checkInData struct {
 	R            tenant.Reservation
 	GuestName    string
+	Nationality  string // the guest's, to prefill the document's issuing country
 	RoomType     tenant.RoomType
 	Room         *tenant.Room
 	Rooms        []tenant.Room // rooms the guest may be checked in to, ready ones first
@@ -211,49 +212,42 @@ func (s *Server) checkInPage(w http.ResponseWriter, r *http.Request, c *call) er
 	if d.R.RoomID == "" && len(d.Rooms) > 0 {
 		v.Set("room_id", d.Rooms[0].ID)
 	}
-	if g := p.guest; g != nil && g.Nationality != "" {
-		v.Set("g0_doc_country", g.Nationality)
+	if d.Nationality != "" {
+		v.Set("g0_doc_country", d.Nationality)
 	}
 	p.Form = v
 	p.Data = d
-	s.renderPage(w, r, http.StatusOK, "checkin", p.page)
+	s.renderPage(w, r, http.StatusOK, "checkin", p)
 	return nil
 }
 
-// checkInPageState is the check-in page with the guest it is about.
-type checkInPageState struct {
-	*page
-	guest *tenant.Guest
-}
-
-func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (checkInPageState, *checkInData, error) {
+func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*page, *checkInData, error) {
 	ctx := r.Context()
 	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
-		return checkInPageState{}, nil, err
+		return nil, nil, err
 	}
 	prop, err := c.db.GetProperty(ctx, res.PropertyID)
 	if err != nil {
-		return checkInPageState{}, nil, err
+		return nil, nil, err
 	}
 	p := s.tenantPage(w, r, c, "Check in", "frontdesk")
 	p.Property = &prop
-	st := checkInPageState{page: p}
 	d := &checkInData{R: res, Today: propertyToday(prop, s.cfg.Now()), DocTypes: documentTypeOptions, Countries: commonCountries,
 		CanDocuments: c.can(tenant.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
 	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
 	if c.can(tenant.PermGuestsRead) {
 		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
-			st.guest, d.GuestName = &g, g.Name()
+			d.GuestName, d.Nationality = g.Name(), g.Nationality
 		}
 	}
 	p.Title = "Check in · " + d.GuestName
 	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
-		return st, nil, err
+		return nil, nil, err
 	}
 	rooms, err := c.db.ListRooms(ctx, prop.ID)
 	if err != nil {
-		return st, nil, err
+		return nil, nil, err
 	}
 	for i := range rooms {
 		if rooms[i].ID == res.RoomID {
@@ -263,7 +257,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (c
 	if d.CanCheckIn {
 		free, err := c.db.FreeRooms(ctx, res.RoomTypeID, d.Today, res.Departure, res.ID)
 		if err != nil {
-			return st, nil, err
+			return nil, nil, err
 		}
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
 		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
@@ -272,7 +266,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (c
 	}
 	if d.CanDocuments {
 		if d.Records, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
-			return st, nil, err
+			return nil, nil, err
 		}
 	}
 	// A block for the reservation's guest unless recorded already, and one
@@ -286,7 +280,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (c
 	for i := 1; i <= min(res.Adults+res.Children-1-companionsDone, companionForms); i++ {
 		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g" + strconv.Itoa(i) + "_", Name: "Companion " + strconv.Itoa(i)})
 	}
-	return st, d, nil
+	return p, d, nil
 }
 
 // checkInFields are the fields of one guest's block, without its prefix.
@@ -362,7 +356,7 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	st, d, err := s.checkInData(w, r, c)
+	p, d, err := s.checkInData(w, r, c)
 	if err != nil {
 		return err
 	}
@@ -387,13 +381,13 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 			// Show the reservation as it is now, with what was typed.
 			v.Set("version", strconv.Itoa(d.R.Version))
 		}
-		st.Form = v
-		st.formFieldErrors(err, checkInField(prefixes))
+		p.Form = v
+		p.formFieldErrors(err, checkInField(prefixes))
 		if len(files) > 0 {
-			st.Error += " Photos are not kept when the form is shown again: choose them once more."
+			p.Error += " Photos are not kept when the form is shown again: choose them once more."
 		}
 		for i := range d.Guests {
-			for f := range st.Errors {
+			for f := range p.Errors {
 				if strings.HasPrefix(f, d.Guests[i].Prefix) {
 					d.Guests[i].Open = true
 				}
@@ -404,8 +398,8 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 				}
 			}
 		}
-		st.Data = d
-		s.renderPage(w, r, StatusOf(err), "checkin", st.page)
+		p.Data = d
+		s.renderPage(w, r, StatusOf(err), "checkin", p)
 		return nil
 	}
 	msg := d.GuestName + " is checked in"

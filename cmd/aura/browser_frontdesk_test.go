@@ -41,6 +41,9 @@ func frontDeskBrowser(t *testing.T, b browserSteps) {
 	if head := b.text("h1"); !strings.Contains(head, guest) {
 		t.Fatalf("the check-in page is about %q, the row was %q", head, guest)
 	}
+	if got := eval(`document.querySelector("#f-g0_doc_country").value`); len(got) != 2 {
+		t.Fatalf("the issuing country is not prefilled from the guest's nationality: %q", got)
+	}
 	eval(`document.querySelector("#f-g0_doc_type").value = "passport"; document.querySelector("#f-g0_doc_country").value = ""; ""`)
 	b.do(chromedp.SendKeys(chromedp.CSS("#f-g0_doc_number"), "C4R7X92KL"),
 		chromedp.SendKeys(chromedp.CSS("#f-g0_doc_country"), "NL"),
