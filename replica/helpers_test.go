@@ -268,3 +268,14 @@ func countGuests(tb testing.TB, path string) int {
 	}
 	return n
 }
+
+// restoredGuests restores the latest state of the replica under prefix to a
+// temporary file and returns how many guests it holds.
+func restoredGuests(t *testing.T, r *replica.Replicator, prefix string, key []byte) int {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "restored.db")
+	if _, err := r.Restore(context.Background(), prefix, key, out, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return countGuests(t, out)
+}

@@ -246,11 +246,7 @@ func TestUnregisterSyncsFirst(t *testing.T) {
 			if fi, err := os.Stat(replica.StagingDir(path)); err != nil || !fi.IsDir() {
 				t.Fatalf("no Litestream staging directory at %s: %v", replica.StagingDir(path), err)
 			}
-			out := filepath.Join(t.TempDir(), "restored.db")
-			if _, err := r.Restore(ctx, "tenants/u", key, out, time.Time{}); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := countGuests(t, out), 42; got != want {
+			if got, want := restoredGuests(t, r, "tenants/u", key), 42; got != want {
 				t.Fatalf("restored %d rows, want %d", got, want)
 			}
 		})
@@ -293,11 +289,7 @@ func TestRegisterTwice(t *testing.T) {
 	if err := r.Sync(ctx, path); aura.ErrorCode(err) != aura.ENOTFOUND {
 		t.Fatalf("Sync after the last Unregister: %v, want ENOTFOUND", err)
 	}
-	out := filepath.Join(t.TempDir(), "restored.db")
-	if _, err := r.Restore(ctx, "tenants/x", key, out, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := countGuests(t, out), 7; got != want {
+	if got, want := restoredGuests(t, r, "tenants/x", key), 7; got != want {
 		t.Fatalf("restored %d rows, want %d", got, want)
 	}
 }
@@ -658,11 +650,7 @@ func TestCloseSyncsFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := mustReplicator(t, fastConfig(dest))
-	out := filepath.Join(t.TempDir(), "restored.db")
-	if _, err := other.Restore(ctx, "platform/k", key, out, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := countGuests(t, out), 9; got != want {
+	if got, want := restoredGuests(t, other, "platform/k", key), 9; got != want {
 		t.Fatalf("restored %d rows, want %d", got, want)
 	}
 }
@@ -714,11 +702,7 @@ func TestUnregisterSnapshots(t *testing.T) {
 	if len(snaps) != 1 || time.Since(snaps[0].Time) > 2*time.Second {
 		t.Fatalf("after retention: snapshots %+v, want only a fresh one", snaps)
 	}
-	out := filepath.Join(t.TempDir(), "restored.db")
-	if _, err := r.Restore(ctx, "tenants/n", key, out, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := countGuests(t, out), 9; got != want {
+	if got, want := restoredGuests(t, r, "tenants/n", key), 9; got != want {
 		t.Fatalf("restored %d rows, want %d", got, want)
 	}
 }
