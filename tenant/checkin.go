@@ -530,18 +530,39 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 // bytes) to a check-in record of an in-house stay (or a confirmed one due
 // today or earlier). It returns
 // ENOTFOUND, EINVALID for an empty, oversized or unrecognised image or a
-// record that already keeps MaxIDPhotos photos, and ECONFLICT for a stay in
-// another status or an erased guest.
+// record that already keeps MaxIDPhotos photos (field "photo"), and
+// ECONFLICT for a stay in another status or an erased guest.
 func (db *DB) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDPhoto, error) {
-	var fe fieldErrors
-	validatePhotos(&fe, "", [][]byte{data}, 0)
-	for i := range fe {
-		fe[i].Field = "photo"
-	}
-	if err := fe.err("The photo is not valid."); err != nil {
+	ps, err := db.addIDPhotos(ctx, recordID, [][]byte{data}, "The photo is not valid.", func(string) string { return "photo" })
+	if err != nil {
 		return IDPhoto{}, err
 	}
-	var p IDPhoto
+	return ps[0], nil
+}
+
+// AddIDPhotos adds several ID photos to a check-in record in one
+// transaction, as AddIDPhoto adds one: all of them or, when one is not
+// valid or they would not fit, none (fields "photos[i]" and "photos"). One
+// audit row names the record's photos before and after.
+func (db *DB) AddIDPhotos(ctx context.Context, recordID string, photos [][]byte) ([]IDPhoto, error) {
+	return db.addIDPhotos(ctx, recordID, photos, "The photos are not valid.", func(f string) string { return f })
+}
+
+// addIDPhotos is AddIDPhoto and AddIDPhotos: message heads an EINVALID and
+// field renames its fields.
+func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte, message string, field func(string) string) ([]IDPhoto, error) {
+	var fe fieldErrors
+	if len(photos) == 0 {
+		fe.add("photos", "choose at least one photo")
+	}
+	validatePhotos(&fe, "", photos, 0)
+	for i := range fe {
+		fe[i].Field = field(fe[i].Field)
+	}
+	if err := fe.err(message); err != nil {
+		return nil, err
+	}
+	var added []IDPhoto
 	err := db.Update(ctx, func(tx *Tx) error {
 		recs, err := db.queryCheckIns(tx, `WHERE c.id = ?`, recordID)
 		if err != nil {
@@ -568,22 +589,33 @@ func (db *DB) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDP
 				live++
 			}
 		}
-		if live >= MaxIDPhotos {
-			return aura.Invalid("The photo is not valid.", aura.FieldError{Field: "photo", Message: "the record already keeps " + itoa(MaxIDPhotos) + " photos"})
+		switch {
+		case live >= MaxIDPhotos:
+			return aura.Invalid(message, aura.FieldError{Field: field("photos"), Message: "the record already keeps " + itoa(MaxIDPhotos) + " photos"})
+		case live+len(photos) > MaxIDPhotos:
+			return aura.Invalid(message, aura.FieldError{Field: field("photos"),
+				Message: "the record keeps " + itoa(live) + " photos; " + itoa(MaxIDPhotos-live) + " more fit"})
 		}
 		key, err := db.guestKey(tx, rec.GuestID)
 		if err != nil {
 			return err
 		}
-		if p, err = insertPhoto(tx, key, rec.ID, data); err != nil {
-			return err
-		}
 		before := rec.audit(nil)
-		rec.Photos = append(rec.Photos, p)
+		for _, data := range photos {
+			p, err := insertPhoto(tx, key, rec.ID, data)
+			if err != nil {
+				return err
+			}
+			added = append(added, p)
+			rec.Photos = append(rec.Photos, p)
+		}
 		return tx.Audit(audit.Entry{Action: "checkin_record.photo_added", EntityType: "checkin_record", EntityID: rec.ID,
 			Before: map[string]any{"photos": before.Photos}, After: map[string]any{"photos": rec.audit(nil).Photos}})
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // DeleteIDPhoto deletes the bytes of an ID photo now (a wrong or

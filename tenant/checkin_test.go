@@ -173,6 +173,28 @@ func TestCheckInRecords(t *testing.T) {
 			t.Fatalf("a record without a document: %+v", child)
 		}
 	})
+	t.Run("AddPhotosAllOrNothing", func(t *testing.T) {
+		count := func() int { return len(must(f.db.ReservationCheckIns(f.ctx, r.ID))(t)[0].Photos) }
+		before := count()
+		_, err := f.db.AddIDPhotos(f.ctx, primary.ID, [][]byte{front, []byte("%PDF-1.7")})
+		wantCode(t, err, aura.EINVALID)
+		if fs := aura.ErrorFields(err); len(fs) != 1 || fs[0].Field != "photos[1]" {
+			t.Fatalf("fields %+v", fs)
+		}
+		full := make([][]byte, tenant.MaxIDPhotos)
+		for i := range full {
+			full[i] = front
+		}
+		_, err = f.db.AddIDPhotos(f.ctx, primary.ID, full)
+		wantCode(t, err, aura.EINVALID)
+		if got := count(); got != before {
+			t.Fatalf("refused uploads added photos: %d, then %d", before, got)
+		}
+		added := must(f.db.AddIDPhotos(f.ctx, primary.ID, [][]byte{front, front}))(t)
+		if got := count(); len(added) != 2 || got != before+2 {
+			t.Fatalf("two photos added: %d returned, %d on the record (was %d)", len(added), got, before)
+		}
+	})
 	t.Run("AddAndDeletePhotos", func(t *testing.T) {
 		_, err := f.db.AddIDPhoto(f.ctx, companion.ID, []byte("%PDF-1.7"))
 		wantCode(t, err, aura.EINVALID)
