@@ -585,8 +585,8 @@ func photoExtension(contentType string) string {
 	return ""
 }
 
-// idPhotoAdd adds photos (form field "photos") to a check-in record and
-// returns to the page it came from.
+// idPhotoAdd adds photos (form field "photos") to a check-in record, all
+// of them or none, and returns to the page it came from.
 func (s *Server) idPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) error {
 	v, files, err := readUpload(r)
 	if err != nil {
@@ -599,26 +599,25 @@ func (s *Server) idPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) err
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return nil
 	}
-	added := 0
-	for _, b := range photos {
-		if _, err := c.db.AddIDPhoto(r.Context(), c.params.ByName("id"), b); err != nil {
-			if code := aura.ErrorCode(err); code != aura.EINVALID && code != aura.ECONFLICT {
-				return err
-			}
-			msg := aura.ErrorMessage(err)
-			for _, f := range aura.ErrorFields(err) {
-				msg += " The photo " + f.Message + "."
-			}
-			if added > 0 {
-				msg = plural(added, "photo was", "photos were") + " added. " + msg
-			}
-			s.setFlash(w, "error", msg)
-			http.Redirect(w, r, back, http.StatusSeeOther)
-			return nil
+	added, err := c.db.AddIDPhotos(r.Context(), c.params.ByName("id"), photos)
+	if err != nil {
+		if code := aura.ErrorCode(err); code != aura.EINVALID && code != aura.ECONFLICT {
+			return err
 		}
-		added++
+		msg := aura.ErrorMessage(err)
+		for _, f := range aura.ErrorFields(err) {
+			if i, ok := strings.CutPrefix(f.Field, "photos["); ok {
+				n, _ := strconv.Atoi(strings.TrimSuffix(i, "]"))
+				msg += " Photo " + strconv.Itoa(n+1) + " " + f.Message + "."
+			} else {
+				msg += " " + strings.ToUpper(f.Message[:1]) + f.Message[1:] + "."
+			}
+		}
+		s.setFlash(w, "error", msg+" No photo was added.")
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
 	}
-	s.setFlash(w, "ok", plural(added, "ID photo is", "ID photos are")+" added, sealed under the guest's key.")
+	s.setFlash(w, "ok", plural(len(added), "ID photo is", "ID photos are")+" added, sealed under the guest's key.")
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

@@ -167,8 +167,22 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/guests/"+res.GuestID {
 			t.Fatalf("add photo: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if _, body := f.page("GET", "/guests/"+res.GuestID, nil); len(photoLink.FindAllString(body, -1)) < 4 {
+		_, body = f.page("GET", "/guests/"+res.GuestID, nil)
+		links := len(photoLink.FindAllString(body, -1))
+		if links < 4 {
 			t.Fatalf("the added photo is not on the guest page\n%s", body)
+		}
+		// A good photo beside a bad one: neither is added, the flash says which.
+		resp, _ = f.uploadPage("/check-ins/"+mustRecord(t, f, res.GuestID)+"/photos", url.Values{"back": {"/alpha/guests/" + res.GuestID}},
+			map[string][][]byte{"photos": {auratest.JPEG(t, 8, 8), []byte("not an image")}})
+		flash := cookieNamed(resp, "aura_flash")
+		if flash == nil {
+			t.Fatal("a mixed upload set no message")
+		}
+		_, body = f.h.do(req{path: "/alpha/guests/" + res.GuestID, cookies: []*http.Cookie{f.session, flash}})
+		if resp.StatusCode != http.StatusSeeOther || len(photoLink.FindAllString(body, -1)) != links ||
+			!strings.Contains(body, "Photo 2 must be a JPEG, PNG or HEIC image. No photo was added.") {
+			t.Fatalf("a mixed upload: %d, %d photo links (were %d)\n%s", resp.StatusCode, len(photoLink.FindAllString(body, -1)), links, body)
 		}
 	})
 
