@@ -586,7 +586,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 		in.IdempotencyKey, in.RequestHash = key, sum[:]
 	}
 	if !c.can(tenant.PermGuestsWrite) && hasNewGuest(in) {
-		return errNoNewGuests
+		return aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
 	}
 	b, err := c.db.CreateBooking(r.Context(), in)
 	if err != nil {
@@ -603,10 +603,6 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 	w.Header().Set("Location", "/"+c.tenant.Slug+"/api/v1/bookings/"+b.ID)
 	return writeAPI(w, http.StatusCreated, b)
 }
-
-// errNoNewGuests refuses a booking or check-in that creates a guest profile
-// (a new booker, guest or companion) to a token without guests.write.
-var errNoNewGuests = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
 
 func hasNewGuest(in tenant.BookingInput) bool {
 	if in.Booker.New != nil {
@@ -815,7 +811,7 @@ func (s *Server) apiReservationAction(action string) handler {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
 			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
-				err = errNoNewGuests
+				err = errNewCompanion
 			}
 			if err == nil {
 				if in.Version = version(in.Version); err == nil {
