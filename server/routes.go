@@ -147,21 +147,6 @@ func (c *call) can(p tenant.Permission) bool {
 	}
 }
 
-// require returns nil when the caller may do p, else EFORBIDDEN naming
-// the permission and what lacks it (the role, or the API token). A route
-// needs its Perm; a handler requires more where a request needs more (a
-// new companion, data the answer shows).
-func (c *call) require(p tenant.Permission) error {
-	if c.can(p) {
-		return nil
-	}
-	who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
-	if c.token != nil {
-		who = "This API token (its scopes, or its user's role)"
-	}
-	return aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, p)
-}
-
 // actor is who the audit log records for this call.
 func (c *call) actor() aura.Actor {
 	switch {
@@ -625,11 +610,13 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				return
 			}
 		}
-		if rt.Perm != "" {
-			if err := c.require(rt.Perm); err != nil {
-				fail(err)
-				return
+		if rt.Perm != "" && !c.can(rt.Perm) {
+			who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
+			if c.token != nil {
+				who = "This API token (its scopes, or its user's role)"
 			}
+			fail(aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, rt.Perm))
+			return
 		}
 		r = r.WithContext(aura.WithActor(ctx, c.actor()))
 		if err := rt.handle(w, r, c); err != nil {
