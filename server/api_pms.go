@@ -107,24 +107,40 @@ func decodeOptional(r *http.Request, v any) error {
 	return decodeJSON(r, v)
 }
 
-// apiPropertyID returns the property a list is about: ?property_id=, or
-// the only property of the tenant.
+// apiPropertyID returns the id of the property a list is about (see
+// apiPropertyOf).
 func apiPropertyID(r *http.Request, c *call) (string, error) {
+	p, err := apiPropertyOf(r, c)
+	return p.ID, err
+}
+
+// apiPropertyOf returns the property a list is about: ?property_id=, or
+// the only property of the tenant. Handlers that need the property itself
+// (its today) take it from here rather than reading it a second time.
+func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
 	if id := r.URL.Query().Get("property_id"); id != "" {
-		if _, err := c.db.GetProperty(r.Context(), id); err != nil {
-			return "", aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+		p, err := c.db.GetProperty(r.Context(), id)
+		if err != nil {
+			return tenant.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
-		return id, nil
+		return p, nil
 	}
 	ps, err := c.db.ListProperties(r.Context())
 	if err != nil {
-		return "", err
+		return tenant.Property{}, err
 	}
 	if len(ps) == 1 {
-		return ps[0].ID, nil
+		return ps[0], nil
 	}
-	return "", aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
+	return tenant.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
 		aura.FieldError{Field: "property_id", Message: "is required"})
+}
+
+// propertyDates reads ?from= and ?to= (to exclusive) of a view of
+// property p; by default the days from its today on.
+func (s *Server) propertyDates(r *http.Request, p tenant.Property, days int) (date.Date, date.Date, error) {
+	today := propertyToday(p, s.cfg.Now())
+	return queryDates(r, today, today.AddDays(days))
 }
 
 // queryDates reads ?from= and ?to= (to exclusive) with defaults.
@@ -354,20 +370,15 @@ func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 // Room blocks (out of order, out of service).
 
 func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, tenant.MaxRange)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(tenant.MaxRange))
-	if err != nil {
-		return err
-	}
-	bs, err := c.db.ListRoomBlocks(r.Context(), pid, from, to)
+	bs, err := c.db.ListRoomBlocks(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -472,8 +483,7 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(30))
+	from, to, err := s.propertyDates(r, prop, 30)
 	if err != nil {
 		return err
 	}
@@ -506,20 +516,15 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 // Availability, offers and the tape chart.
 
 func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, 30)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(30))
-	if err != nil {
-		return err
-	}
-	a, err := c.db.Availability(r.Context(), pid, from, to)
+	a, err := c.db.Availability(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -549,20 +554,15 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiTapeChart(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, 14)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(14))
-	if err != nil {
-		return err
-	}
-	tc, err := c.db.TapeChart(r.Context(), pid, from, to)
+	tc, err := c.db.TapeChart(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
