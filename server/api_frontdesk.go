@@ -87,8 +87,7 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	setETag(w, rec.Version)
-	return writeAPI(w, http.StatusCreated, rec)
+	return writeVersioned(w, http.StatusCreated, rec, rec.Version)
 }
 
 // apiGuestCheckIns lists every check-in record of a guest, newest stay
@@ -125,8 +124,7 @@ func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	setETag(w, rec.Version)
-	return writeAPI(w, http.StatusOK, rec)
+	return writeVersioned(w, http.StatusOK, rec, rec.Version)
 }
 
 // apiIDPhotoAdd adds one ID photo to a check-in record. The body is the
@@ -217,8 +215,7 @@ func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
+	return writeVersioned(w, http.StatusOK, rm, rm.Version)
 }
 
 // The night audit.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"reflect"
@@ -170,6 +171,77 @@ func pageOf[T any](r *http.Request, all []T) (apiList[T], error) {
 	return out, nil
 }
 
+// The shapes most routes of the API share, as handlers built from the
+// store method they run (a method expression such as
+// (*tenant.DB).GetRoomType, called on the request's store) and, for a
+// versioned resource, the function that reads its version for the ETag.
+// The route table names the handler and the method, so each route's
+// behaviour reads from its own line.
+
+// writeVersioned writes v with status and version as its ETag.
+func writeVersioned(w http.ResponseWriter, status int, v any, version int) error {
+	setETag(w, version)
+	return writeAPI(w, status, v)
+}
+
+// apiGet answers GET of one resource, the path's :id, with its version as
+// the ETag.
+func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), version func(T) int) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		v, err := get(c.db, r.Context(), c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		return writeVersioned(w, http.StatusOK, v, version(v))
+	}
+}
+
+// apiCreate answers POST of a new resource: the JSON body is the store's
+// input, and the answer is 201 with the resource and its version as the
+// ETag.
+func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		var in In
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		v, err := create(c.db, r.Context(), in)
+		if err != nil {
+			return err
+		}
+		return writeVersioned(w, http.StatusCreated, v, version(v))
+	}
+}
+
+// apiPropertyList answers GET of a list of one property's resources (the
+// property of ?property_id=, or the only one), a page of it by ?limit= and
+// ?cursor=.
+func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		pid, err := apiPropertyID(r, c)
+		if err != nil {
+			return err
+		}
+		all, err := list(c.db, r.Context(), pid)
+		if err != nil {
+			return err
+		}
+		out, err := pageOf(r, all)
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, out)
+	}
+}
+
+// The versions of the resources, for their ETags.
+func propertyVersion(p tenant.Property) int         { return p.Version }
+func roomTypeVersion(t tenant.RoomType) int         { return t.Version }
+func roomVersion(rm tenant.Room) int                { return rm.Version }
+func ratePlanVersion(p tenant.RatePlan) int         { return p.Version }
+func reservationVersion(res tenant.Reservation) int { return res.Version }
+func guestVersion(g tenant.Guest) int               { return g.Version }
+
 // Properties.
 
 func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -182,28 +254,6 @@ func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	return writeAPI(w, http.StatusOK, out)
-}
-
-func (s *Server) apiPropertyCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.PropertyInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	p, err := c.db.CreateProperty(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusCreated, p)
-}
-
-func (s *Server) apiProperty(w http.ResponseWriter, r *http.Request, c *call) error {
-	p, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusOK, p)
 }
 
 // apiPropertyUpdate applies a JSON merge of the fields sent onto the
@@ -226,49 +276,10 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusOK, p)
+	return writeVersioned(w, http.StatusOK, p, p.Version)
 }
 
 // Room types.
-
-func (s *Server) apiRoomTypes(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
-	if err != nil {
-		return err
-	}
-	ts, err := c.db.ListRoomTypes(r.Context(), pid)
-	if err != nil {
-		return err
-	}
-	out, err := pageOf(r, ts)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, out)
-}
-
-func (s *Server) apiRoomTypeCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomTypeInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rt, err := c.db.CreateRoomType(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusCreated, rt)
-}
-
-func (s *Server) apiRoomType(w http.ResponseWriter, r *http.Request, c *call) error {
-	rt, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusOK, rt)
-}
 
 func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
@@ -290,8 +301,7 @@ func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusOK, rt)
+	return writeVersioned(w, http.StatusOK, rt, rt.Version)
 }
 
 // Rooms.
@@ -321,28 +331,6 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiRoomCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rm, err := c.db.CreateRoom(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusCreated, rm)
-}
-
-func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request, c *call) error {
-	rm, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
-}
-
 func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -363,8 +351,7 @@ func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
+	return writeVersioned(w, http.StatusOK, rm, rm.Version)
 }
 
 // Room blocks (out of order, out of service).
@@ -412,44 +399,6 @@ func (s *Server) apiRoomBlockDelete(w http.ResponseWriter, r *http.Request, c *c
 
 // Rate plans and rates.
 
-func (s *Server) apiRatePlans(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
-	if err != nil {
-		return err
-	}
-	ps, err := c.db.ListRatePlans(r.Context(), pid)
-	if err != nil {
-		return err
-	}
-	out, err := pageOf(r, ps)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, out)
-}
-
-func (s *Server) apiRatePlanCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RatePlanInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rp, err := c.db.CreateRatePlan(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusCreated, rp)
-}
-
-func (s *Server) apiRatePlan(w http.ResponseWriter, r *http.Request, c *call) error {
-	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusOK, rp)
-}
-
 func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -470,8 +419,7 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusOK, rp)
+	return writeVersioned(w, http.StatusOK, rp, rp.Version)
 }
 
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -642,8 +590,7 @@ func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	sortReservations(b.Reservations)
-	setETag(w, b.Version)
-	return writeAPI(w, http.StatusOK, b)
+	return writeVersioned(w, http.StatusOK, b, b.Version)
 }
 
 func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -660,8 +607,7 @@ func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	sortReservations(b.Reservations)
-	setETag(w, b.Version)
-	return writeAPI(w, http.StatusOK, b)
+	return writeVersioned(w, http.StatusOK, b, b.Version)
 }
 
 // Reservations.
@@ -711,15 +657,6 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiReservation(w http.ResponseWriter, r *http.Request, c *call) error {
-	res, err := c.db.GetReservation(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
-}
-
 // apiReservationUpdate changes the stay (dates, room type, rate plan,
 // party, prices); If-Match with a stale version is 412.
 func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -735,8 +672,7 @@ func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
+	return writeVersioned(w, http.StatusOK, res, res.Version)
 }
 
 // Bodies of the reservation actions.
@@ -839,8 +775,7 @@ func (s *Server) apiReservationAction(action string) handler {
 				if v := version(in.Version); err == nil {
 					var out tenant.CheckOutResult
 					if out, err = c.db.CheckOut(ctx, id, v); err == nil {
-						setETag(w, out.Reservation.Version)
-						return writeAPI(w, http.StatusOK, out)
+						return writeVersioned(w, http.StatusOK, out, out.Reservation.Version)
 					}
 				}
 			}
@@ -848,8 +783,7 @@ func (s *Server) apiReservationAction(action string) handler {
 		if err != nil {
 			return err
 		}
-		setETag(w, res.Version)
-		return writeAPI(w, http.StatusOK, res)
+		return writeVersioned(w, http.StatusOK, res, res.Version)
 	}
 }
 
@@ -882,28 +816,6 @@ func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) erro
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiGuestCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.GuestInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	g, err := c.db.CreateGuest(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusCreated, g)
-}
-
-func (s *Server) apiGuest(w http.ResponseWriter, r *http.Request, c *call) error {
-	g, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusOK, g)
-}
-
 func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -921,8 +833,7 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusOK, g)
+	return writeVersioned(w, http.StatusOK, g, g.Version)
 }
 
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
