@@ -114,10 +114,7 @@ func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	in := tenant.CheckInRecordUpdate{Document: cur.Document, BirthDate: cur.BirthDate}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	rec, err := c.db.UpdateCheckInRecord(r.Context(), cur.ID, in)
@@ -204,14 +201,10 @@ type apiHousekeepingBody struct {
 // the body's version) and answers the room.
 func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in apiHousekeepingBody
-	if err := decodeJSON(r, &in); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	v, err := versionOf(r, in.Version)
-	if err != nil {
-		return err
-	}
-	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), v)
+	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
 	if err != nil {
 		return err
 	}

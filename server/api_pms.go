@@ -99,10 +99,30 @@ func versionOf(r *http.Request, body int) (int, error) {
 	return body, nil
 }
 
+// decodeVersioned decodes the body into in with decode (decodeJSON, or
+// decodeOptional where the body may be left out), then sets *version, the
+// body's version field, to the If-Match version when the header is sent.
+func decodeVersioned(r *http.Request, decode func(*http.Request, any) error, in any, version *int) error {
+	if err := decode(r, in); err != nil {
+		return err
+	}
+	v, err := versionOf(r, *version)
+	if err != nil {
+		return err
+	}
+	*version = v
+	return nil
+}
+
+// hasBody reports whether the request sends a body.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength != 0 || len(r.TransferEncoding) > 0
+}
+
 // decodeOptional decodes a JSON body when there is one (actions take an
 // empty body too).
 func decodeOptional(r *http.Request, v any) error {
-	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+	if !hasBody(r) {
 		return nil
 	}
 	return decodeJSON(r, v)
@@ -266,10 +286,7 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	fd := cur.FrontDesk
 	in := tenant.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
 		CheckInTime: cur.CheckInTime, CheckOutTime: cur.CheckOutTime, Tax: cur.Tax, FrontDesk: &fd}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
@@ -595,11 +612,7 @@ func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) err
 
 func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	var u tenant.BookingUpdate
-	if err := decodeJSON(r, &u); err != nil {
-		return err
-	}
-	var err error
-	if u.Version, err = versionOf(r, u.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &u, &u.Version); err != nil {
 		return err
 	}
 	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), u)
@@ -661,11 +674,7 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 // party, prices); If-Match with a stale version is 412.
 func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	var ch tenant.StayChange
-	if err := decodeJSON(r, &ch); err != nil {
-		return err
-	}
-	var err error
-	if ch.Version, err = versionOf(r, ch.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &ch, &ch.Version); err != nil {
 		return err
 	}
 	res, err := c.db.ChangeStay(r.Context(), c.params.ByName("id"), ch)
@@ -688,97 +697,77 @@ type (
 
 // apiReservationAction runs a transition or a stay change of the front
 // desk: confirm, cancel, no-show, assign (the move of a guest in house),
-// unassign, check-in, extend, depart-early or check-out.
+// unassign, check-in, extend, depart-early or check-out. Each decodes its
+// body, takes the version from If-Match or the body, and answers with the
+// version as the ETag.
 func (s *Server) apiReservationAction(action string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		ctx := r.Context()
-		id := c.params.ByName("id")
+		ctx, id := r.Context(), c.params.ByName("id")
 		var res tenant.Reservation
 		var err error
-		version := func(body int) int {
-			if err == nil {
-				var v int
-				v, err = versionOf(r, body)
-				return v
-			}
-			return body
-		}
 		switch action {
 		case "confirm":
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.Confirm(ctx, id, v)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.Confirm(ctx, id, in.Version)
 			}
 		case "cancel":
 			var in tenant.CancelInput
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.Cancel(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.Cancel(ctx, id, in)
 			}
 		case "no-show":
 			var in tenant.NoShowInput
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.MarkNoShow(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.MarkNoShow(ctx, id, in)
 			}
 		case "assign":
 			var in apiAssignBody
-			if err = decodeJSON(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.AssignRoom(ctx, id, in.RoomID, v)
-				}
+			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
+				res, err = c.db.AssignRoom(ctx, id, in.RoomID, in.Version)
 			}
 		case "unassign":
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.UnassignRoom(ctx, id, v)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.UnassignRoom(ctx, id, in.Version)
 			}
 		case "check-in":
 			// The guests' photos travel as base64: the body may be as large
 			// as a check-in upload from the pages.
 			var in tenant.CheckInInput
-			if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+			if hasBody(r) {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
 			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
 				err = errNewCompanion
 			}
 			if err == nil {
-				if in.Version = version(in.Version); err == nil {
+				if in.Version, err = versionOf(r, in.Version); err == nil {
 					res, err = c.db.CheckIn(ctx, id, in)
 				}
 			}
 		case "extend":
 			var in tenant.StayExtension
-			if err = decodeJSON(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.ExtendStay(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
+				res, err = c.db.ExtendStay(ctx, id, in)
 			}
 		case "depart-early":
 			// No departure: today (the first date a guest in house may leave).
 			var in tenant.EarlyDeparture
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.DepartEarly(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.DepartEarly(ctx, id, in)
 			}
 		case "check-out":
+			// The answer is the reservation with its open balance.
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					var out tenant.CheckOutResult
-					if out, err = c.db.CheckOut(ctx, id, v); err == nil {
-						return writeVersioned(w, http.StatusOK, out, out.Reservation.Version)
-					}
-				}
+			if err := decodeVersioned(r, decodeOptional, &in, &in.Version); err != nil {
+				return err
 			}
+			out, err := c.db.CheckOut(ctx, id, in.Version)
+			if err != nil {
+				return err
+			}
+			return writeVersioned(w, http.StatusOK, out, out.Reservation.Version)
 		}
 		if err != nil {
 			return err
@@ -823,10 +812,7 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	in := tenant.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,
 		Nationality: cur.Nationality, Language: cur.Language, Notes: cur.Notes}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	g, err := c.db.UpdateGuest(r.Context(), cur.ID, in)
