@@ -112,15 +112,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
-// page reads ?limit= (default 50, at most 200) and the opaque ?cursor=.
+// limitParam reads ?limit=, a number from 1 to max; def when absent.
+func limitParam(r *http.Request, def, max int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		m := strconv.Itoa(max)
+		return 0, aura.Invalid("limit is a number from 1 to "+m+".", aura.FieldError{Field: "limit", Message: "1 to " + m})
+	}
+	return n, nil
+}
+
+// pageLimit reads the ?limit= of a page of a list (default 50, at most
+// 200).
+func pageLimit(r *http.Request) (int, error) { return limitParam(r, 50, 200) }
+
+// pageParams reads ?limit= (see pageLimit) and the opaque ?cursor=.
 func pageParams(r *http.Request) (limit, offset int, err error) {
-	limit = 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return 0, 0, aura.Invalid("limit is a number from 1 to 200.", aura.FieldError{Field: "limit", Message: "1 to 200"})
-		}
-		limit = n
+	if limit, err = pageLimit(r); err != nil {
+		return 0, 0, err
 	}
 	if v := r.URL.Query().Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)

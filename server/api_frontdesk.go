@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aurapms/aura"
@@ -228,12 +227,9 @@ func (s *Server) apiNightAuditState(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	limit := 30
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > tenant.MaxRange {
-			return aura.Invalid("limit is a number from 1 to "+strconv.Itoa(tenant.MaxRange)+".",
-				aura.FieldError{Field: "limit", Message: "1 to " + strconv.Itoa(tenant.MaxRange)})
-		}
+	limit, err := limitParam(r, 30, tenant.MaxRange)
+	if err != nil {
+		return err
 	}
 	var out apiNightAudit
 	if out.BusinessDay, err = c.db.BusinessDate(r.Context(), pid); err != nil {

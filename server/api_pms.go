@@ -38,19 +38,6 @@ func writeAPI(w http.ResponseWriter, status int, v any) error {
 	return writeJSON(w, status, pv.Elem().Interface())
 }
 
-// limitParam reads ?limit= (default 50, at most 200).
-func limitParam(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return 50, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 200 {
-		return 0, aura.Invalid("limit is a number from 1 to 200.", aura.FieldError{Field: "limit", Message: "1 to 200"})
-	}
-	return n, nil
-}
-
 var timeType = reflect.TypeOf(time.Time{})
 
 func normaliseTimes(v reflect.Value) {
@@ -178,7 +165,7 @@ func queryDates(r *http.Request, from, to date.Date) (date.Date, date.Date, erro
 	return f, t, err
 }
 
-// page slices a whole list by ?limit= and ?cursor=.
+// pageOf slices a whole list by ?limit= and ?cursor=.
 func pageOf[T any](r *http.Request, all []T) (apiList[T], error) {
 	limit, offset, err := pageParams(r)
 	if err != nil {
@@ -631,7 +618,7 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := limitParam(r)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
 	}
@@ -780,7 +767,7 @@ func (s *Server) apiReservationAction(action string) handler {
 
 func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	limit, err := limitParam(r)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
 	}
