@@ -64,9 +64,9 @@ func (s *Server) apiReservationCheckIns(w http.ResponseWriter, r *http.Request, 
 	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
 }
 
-// errNewCompanion refuses a check-in that creates a guest profile (a new
-// companion) to a caller without guests.write.
-var errNewCompanion = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+// errNewGuest refuses a booking or a check-in that creates a guest profile
+// (a new booker, guest or companion) to a caller without guests.write.
+var errNewGuest = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
 
 // apiRecordCheckIn adds the check-in record of one guest (the
 // reservation's own, an existing companion by guest_id, or a new one) to
@@ -80,7 +80,7 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	if in.New != nil && !c.can(tenant.PermGuestsWrite) {
-		return errNewCompanion
+		return errNewGuest
 	}
 	rec, err := c.db.RecordCheckIn(r.Context(), c.params.ByName("id"), in)
 	if err != nil {

@@ -538,7 +538,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 		in.IdempotencyKey, in.RequestHash = key, sum[:]
 	}
 	if !c.can(tenant.PermGuestsWrite) && hasNewGuest(in) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+		return errNewGuest
 	}
 	b, err := c.db.CreateBooking(r.Context(), in)
 	if err != nil {
@@ -726,7 +726,7 @@ func (s *Server) apiReservationAction(action string) handler {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
 			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
-				err = errNewCompanion
+				err = errNewGuest
 			}
 			if err == nil {
 				if in.Version, err = versionOf(r, in.Version); err == nil {
