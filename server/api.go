@@ -224,6 +224,16 @@ type (
 	}
 )
 
+// needPermission refuses an API call without p in the words of the
+// route's own permission check (tenantHandle), for a handler that needs a
+// permission besides its route's.
+func (c *call) needPermission(p tenant.Permission) error {
+	if c.can(p) {
+		return nil
+	}
+	return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", p)
+}
+
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
 	var effective []tenant.Permission
 	for _, row := range tenant.PermissionTable {

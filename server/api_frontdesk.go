@@ -105,8 +105,8 @@ func (s *Server) apiGuestCheckIns(w http.ResponseWriter, r *http.Request, c *cal
 // the body's version). As the answer shows the whole record, the caller
 // needs iddocuments.read too.
 func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.can(tenant.PermIDDocumentsRead) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermIDDocumentsRead)
+	if err := c.needPermission(tenant.PermIDDocumentsRead); err != nil {
+		return err
 	}
 	cur, err := c.db.GetCheckInRecord(r.Context(), c.params.ByName("id"))
 	if err != nil {

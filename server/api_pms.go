@@ -810,8 +810,8 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.can(tenant.PermReservationsRead) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermReservationsRead)
+	if err := c.needPermission(tenant.PermReservationsRead); err != nil {
+		return err
 	}
 	rs, err := c.db.GuestReservations(r.Context(), c.params.ByName("id"))
 	if err != nil {
