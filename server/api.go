@@ -253,17 +253,13 @@ func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, offset, err := pageParams(r)
-	if err != nil {
-		return err
-	}
 	users, err := c.db.Users(r.Context())
 	if err != nil {
 		return err
 	}
-	out := apiList[apiUser]{Data: []apiUser{}, NextCursor: nextCursor(offset, limit, len(users))}
-	for i := offset; i < len(users) && i < offset+limit; i++ {
-		out.Data = append(out.Data, toAPIUser(users[i]))
+	out, err := pageAs(r, users, toAPIUser)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -346,17 +342,13 @@ func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, offset, err := pageParams(r)
-	if err != nil {
-		return err
-	}
 	ts, err := c.db.Tokens(r.Context(), c.user.ID)
 	if err != nil {
 		return err
 	}
-	out := apiList[apiToken]{Data: []apiToken{}, NextCursor: nextCursor(offset, limit, len(ts))}
-	for i := offset; i < len(ts) && i < offset+limit; i++ {
-		out.Data = append(out.Data, toAPIToken(ts[i]))
+	out, err := pageAs(r, ts, toAPIToken)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -167,13 +167,19 @@ func queryDates(r *http.Request, from, to date.Date) (date.Date, date.Date, erro
 
 // pageOf slices a whole list by ?limit= and ?cursor=.
 func pageOf[T any](r *http.Request, all []T) (apiList[T], error) {
+	return pageAs(r, all, func(v T) T { return v })
+}
+
+// pageAs is pageOf of a list whose items the API shows as another type:
+// as turns each item of the page into what the API shows.
+func pageAs[T, U any](r *http.Request, all []T, as func(T) U) (apiList[U], error) {
 	limit, offset, err := pageParams(r)
 	if err != nil {
-		return apiList[T]{}, err
+		return apiList[U]{}, err
 	}
-	out := apiList[T]{Data: []T{}, NextCursor: nextCursor(offset, limit, len(all))}
+	out := apiList[U]{Data: []U{}, NextCursor: nextCursor(offset, limit, len(all))}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
-		out.Data = append(out.Data, all[i])
+		out.Data = append(out.Data, as(all[i]))
 	}
 	return out, nil
 }
