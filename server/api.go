@@ -112,15 +112,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return enc.Encode(v)
 }
 
-// page reads ?limit= (default 50, at most 200) and the opaque ?cursor=.
+// limitParam reads ?limit=, a number from 1 to max; def when absent.
+func limitParam(r *http.Request, def, max int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		m := strconv.Itoa(max)
+		return 0, aura.Invalid("limit is a number from 1 to "+m+".", aura.FieldError{Field: "limit", Message: "1 to " + m})
+	}
+	return n, nil
+}
+
+// pageLimit reads the ?limit= of a page of a list (default 50, at most
+// 200).
+func pageLimit(r *http.Request) (int, error) { return limitParam(r, 50, 200) }
+
+// pageParams reads ?limit= (see pageLimit) and the opaque ?cursor=.
 func pageParams(r *http.Request) (limit, offset int, err error) {
-	limit = 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return 0, 0, aura.Invalid("limit is a number from 1 to 200.", aura.FieldError{Field: "limit", Message: "1 to 200"})
-		}
-		limit = n
+	if limit, err = pageLimit(r); err != nil {
+		return 0, 0, err
 	}
 	if v := r.URL.Query().Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
@@ -211,6 +224,16 @@ type (
 	}
 )
 
+// needPermission refuses an API call without p in the words of the
+// route's own permission check (tenantHandle), for a handler that needs a
+// permission besides its route's.
+func (c *call) needPermission(p tenant.Permission) error {
+	if c.can(p) {
+		return nil
+	}
+	return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", p)
+}
+
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
 	var effective []tenant.Permission
 	for _, row := range tenant.PermissionTable {
@@ -230,17 +253,13 @@ func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, offset, err := pageParams(r)
-	if err != nil {
-		return err
-	}
 	users, err := c.db.Users(r.Context())
 	if err != nil {
 		return err
 	}
-	out := apiList[apiUser]{Data: []apiUser{}, NextCursor: nextCursor(offset, limit, len(users))}
-	for i := offset; i < len(users) && i < offset+limit; i++ {
-		out.Data = append(out.Data, toAPIUser(users[i]))
+	out, err := pageAs(r, users, toAPIUser)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -323,17 +342,13 @@ func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, offset, err := pageParams(r)
-	if err != nil {
-		return err
-	}
 	ts, err := c.db.Tokens(r.Context(), c.user.ID)
 	if err != nil {
 		return err
 	}
-	out := apiList[apiToken]{Data: []apiToken{}, NextCursor: nextCursor(offset, limit, len(ts))}
-	for i := offset; i < len(ts) && i < offset+limit; i++ {
-		out.Data = append(out.Data, toAPIToken(ts[i]))
+	out, err := pageAs(r, ts, toAPIToken)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aurapms/aura"
@@ -65,9 +64,9 @@ func (s *Server) apiReservationCheckIns(w http.ResponseWriter, r *http.Request, 
 	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
 }
 
-// errNewCompanion refuses a check-in that creates a guest profile (a new
-// companion) to a caller without guests.write.
-var errNewCompanion = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+// errNewGuest refuses a booking or a check-in that creates a guest profile
+// (a new booker, guest or companion) to a caller without guests.write.
+var errNewGuest = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
 
 // apiRecordCheckIn adds the check-in record of one guest (the
 // reservation's own, an existing companion by guest_id, or a new one) to
@@ -81,14 +80,13 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	if in.New != nil && !c.can(tenant.PermGuestsWrite) {
-		return errNewCompanion
+		return errNewGuest
 	}
 	rec, err := c.db.RecordCheckIn(r.Context(), c.params.ByName("id"), in)
 	if err != nil {
 		return err
 	}
-	setETag(w, rec.Version)
-	return writeAPI(w, http.StatusCreated, rec)
+	return writeVersioned(w, http.StatusCreated, rec, rec.Version)
 }
 
 // apiGuestCheckIns lists every check-in record of a guest, newest stay
@@ -107,26 +105,22 @@ func (s *Server) apiGuestCheckIns(w http.ResponseWriter, r *http.Request, c *cal
 // the body's version). As the answer shows the whole record, the caller
 // needs iddocuments.read too.
 func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.can(tenant.PermIDDocumentsRead) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermIDDocumentsRead)
+	if err := c.needPermission(tenant.PermIDDocumentsRead); err != nil {
+		return err
 	}
 	cur, err := c.db.GetCheckInRecord(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
 	in := tenant.CheckInRecordUpdate{Document: cur.Document, BirthDate: cur.BirthDate}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	rec, err := c.db.UpdateCheckInRecord(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
-	setETag(w, rec.Version)
-	return writeAPI(w, http.StatusOK, rec)
+	return writeVersioned(w, http.StatusOK, rec, rec.Version)
 }
 
 // apiIDPhotoAdd adds one ID photo to a check-in record. The body is the
@@ -206,19 +200,14 @@ type apiHousekeepingBody struct {
 // the body's version) and answers the room.
 func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in apiHousekeepingBody
-	if err := decodeJSON(r, &in); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	v, err := versionOf(r, in.Version)
+	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
 	if err != nil {
 		return err
 	}
-	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), v)
-	if err != nil {
-		return err
-	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
+	return writeVersioned(w, http.StatusOK, rm, rm.Version)
 }
 
 // The night audit.
@@ -238,12 +227,9 @@ func (s *Server) apiNightAuditState(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	limit := 30
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > tenant.MaxRange {
-			return aura.Invalid("limit is a number from 1 to "+strconv.Itoa(tenant.MaxRange)+".",
-				aura.FieldError{Field: "limit", Message: "1 to " + strconv.Itoa(tenant.MaxRange)})
-		}
+	limit, err := limitParam(r, 30, tenant.MaxRange)
+	if err != nil {
+		return err
 	}
 	var out apiNightAudit
 	if out.BusinessDay, err = c.db.BusinessDate(r.Context(), pid); err != nil {

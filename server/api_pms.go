@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"reflect"
@@ -35,19 +36,6 @@ func writeAPI(w http.ResponseWriter, status int, v any) error {
 	pv.Elem().Set(reflect.ValueOf(v))
 	normaliseTimes(pv)
 	return writeJSON(w, status, pv.Elem().Interface())
-}
-
-// limitParam reads ?limit= (default 50, at most 200).
-func limitParam(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return 50, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 200 {
-		return 0, aura.Invalid("limit is a number from 1 to 200.", aura.FieldError{Field: "limit", Message: "1 to 200"})
-	}
-	return n, nil
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -98,33 +86,69 @@ func versionOf(r *http.Request, body int) (int, error) {
 	return body, nil
 }
 
+// decodeVersioned decodes the body into in with decode (decodeJSON, or
+// decodeOptional where the body may be left out), then sets *version, the
+// body's version field, to the If-Match version when the header is sent.
+func decodeVersioned(r *http.Request, decode func(*http.Request, any) error, in any, version *int) error {
+	if err := decode(r, in); err != nil {
+		return err
+	}
+	v, err := versionOf(r, *version)
+	if err != nil {
+		return err
+	}
+	*version = v
+	return nil
+}
+
+// hasBody reports whether the request sends a body.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength != 0 || len(r.TransferEncoding) > 0
+}
+
 // decodeOptional decodes a JSON body when there is one (actions take an
 // empty body too).
 func decodeOptional(r *http.Request, v any) error {
-	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+	if !hasBody(r) {
 		return nil
 	}
 	return decodeJSON(r, v)
 }
 
-// apiPropertyID returns the property a list is about: ?property_id=, or
-// the only property of the tenant.
+// apiPropertyID returns the id of the property a list is about (see
+// apiPropertyOf).
 func apiPropertyID(r *http.Request, c *call) (string, error) {
+	p, err := apiPropertyOf(r, c)
+	return p.ID, err
+}
+
+// apiPropertyOf returns the property a list is about: ?property_id=, or
+// the only property of the tenant. Handlers that need the property itself
+// (its today) take it from here rather than reading it a second time.
+func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
 	if id := r.URL.Query().Get("property_id"); id != "" {
-		if _, err := c.db.GetProperty(r.Context(), id); err != nil {
-			return "", aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+		p, err := c.db.GetProperty(r.Context(), id)
+		if err != nil {
+			return tenant.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
-		return id, nil
+		return p, nil
 	}
 	ps, err := c.db.ListProperties(r.Context())
 	if err != nil {
-		return "", err
+		return tenant.Property{}, err
 	}
 	if len(ps) == 1 {
-		return ps[0].ID, nil
+		return ps[0], nil
 	}
-	return "", aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
+	return tenant.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
 		aura.FieldError{Field: "property_id", Message: "is required"})
+}
+
+// propertyDates reads ?from= and ?to= (to exclusive) of a view of
+// property p; by default the days from its today on.
+func (s *Server) propertyDates(r *http.Request, p tenant.Property, days int) (date.Date, date.Date, error) {
+	today := propertyToday(p, s.cfg.Now())
+	return queryDates(r, today, today.AddDays(days))
 }
 
 // queryDates reads ?from= and ?to= (to exclusive) with defaults.
@@ -141,18 +165,95 @@ func queryDates(r *http.Request, from, to date.Date) (date.Date, date.Date, erro
 	return f, t, err
 }
 
-// page slices a whole list by ?limit= and ?cursor=.
+// pageOf slices a whole list by ?limit= and ?cursor=.
 func pageOf[T any](r *http.Request, all []T) (apiList[T], error) {
+	return pageAs(r, all, func(v T) T { return v })
+}
+
+// pageAs is pageOf of a list whose items the API shows as another type:
+// as turns each item of the page into what the API shows.
+func pageAs[T, U any](r *http.Request, all []T, as func(T) U) (apiList[U], error) {
 	limit, offset, err := pageParams(r)
 	if err != nil {
-		return apiList[T]{}, err
+		return apiList[U]{}, err
 	}
-	out := apiList[T]{Data: []T{}, NextCursor: nextCursor(offset, limit, len(all))}
+	out := apiList[U]{Data: []U{}, NextCursor: nextCursor(offset, limit, len(all))}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
-		out.Data = append(out.Data, all[i])
+		out.Data = append(out.Data, as(all[i]))
 	}
 	return out, nil
 }
+
+// The shapes most routes of the API share, as handlers built from the
+// store method they run (a method expression such as
+// (*tenant.DB).GetRoomType, called on the request's store) and, for a
+// versioned resource, the function that reads its version for the ETag.
+// The route table names the handler and the method, so each route's
+// behaviour reads from its own line.
+
+// writeVersioned writes v with status and version as its ETag.
+func writeVersioned(w http.ResponseWriter, status int, v any, version int) error {
+	setETag(w, version)
+	return writeAPI(w, status, v)
+}
+
+// apiGet answers GET of one resource, the path's :id, with its version as
+// the ETag.
+func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), version func(T) int) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		v, err := get(c.db, r.Context(), c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		return writeVersioned(w, http.StatusOK, v, version(v))
+	}
+}
+
+// apiCreate answers POST of a new resource: the JSON body is the store's
+// input, and the answer is 201 with the resource and its version as the
+// ETag.
+func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		var in In
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		v, err := create(c.db, r.Context(), in)
+		if err != nil {
+			return err
+		}
+		return writeVersioned(w, http.StatusCreated, v, version(v))
+	}
+}
+
+// apiPropertyList answers GET of a list of one property's resources (the
+// property of ?property_id=, or the only one), a page of it by ?limit= and
+// ?cursor=.
+func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		pid, err := apiPropertyID(r, c)
+		if err != nil {
+			return err
+		}
+		all, err := list(c.db, r.Context(), pid)
+		if err != nil {
+			return err
+		}
+		out, err := pageOf(r, all)
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, out)
+	}
+}
+
+// The versions of the resources, for their ETags.
+func propertyVersion(p tenant.Property) int         { return p.Version }
+func roomTypeVersion(t tenant.RoomType) int         { return t.Version }
+func roomVersion(rm tenant.Room) int                { return rm.Version }
+func ratePlanVersion(p tenant.RatePlan) int         { return p.Version }
+func reservationVersion(res tenant.Reservation) int { return res.Version }
+func guestVersion(g tenant.Guest) int               { return g.Version }
 
 // Properties.
 
@@ -168,28 +269,6 @@ func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiPropertyCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.PropertyInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	p, err := c.db.CreateProperty(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusCreated, p)
-}
-
-func (s *Server) apiProperty(w http.ResponseWriter, r *http.Request, c *call) error {
-	p, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusOK, p)
-}
-
 // apiPropertyUpdate applies a JSON merge of the fields sent onto the
 // property's current settings.
 func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -200,59 +279,17 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	fd := cur.FrontDesk
 	in := tenant.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
 		CheckInTime: cur.CheckInTime, CheckOutTime: cur.CheckOutTime, Tax: cur.Tax, FrontDesk: &fd}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
-	setETag(w, p.Version)
-	return writeAPI(w, http.StatusOK, p)
+	return writeVersioned(w, http.StatusOK, p, p.Version)
 }
 
 // Room types.
-
-func (s *Server) apiRoomTypes(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
-	if err != nil {
-		return err
-	}
-	ts, err := c.db.ListRoomTypes(r.Context(), pid)
-	if err != nil {
-		return err
-	}
-	out, err := pageOf(r, ts)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, out)
-}
-
-func (s *Server) apiRoomTypeCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomTypeInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rt, err := c.db.CreateRoomType(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusCreated, rt)
-}
-
-func (s *Server) apiRoomType(w http.ResponseWriter, r *http.Request, c *call) error {
-	rt, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusOK, rt)
-}
 
 func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
@@ -274,8 +311,7 @@ func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	setETag(w, rt.Version)
-	return writeAPI(w, http.StatusOK, rt)
+	return writeVersioned(w, http.StatusOK, rt, rt.Version)
 }
 
 // Rooms.
@@ -305,28 +341,6 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiRoomCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rm, err := c.db.CreateRoom(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusCreated, rm)
-}
-
-func (s *Server) apiRoom(w http.ResponseWriter, r *http.Request, c *call) error {
-	rm, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
-}
-
 func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -347,27 +361,21 @@ func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	setETag(w, rm.Version)
-	return writeAPI(w, http.StatusOK, rm)
+	return writeVersioned(w, http.StatusOK, rm, rm.Version)
 }
 
 // Room blocks (out of order, out of service).
 
 func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, tenant.MaxRange)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(tenant.MaxRange))
-	if err != nil {
-		return err
-	}
-	bs, err := c.db.ListRoomBlocks(r.Context(), pid, from, to)
+	bs, err := c.db.ListRoomBlocks(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -401,44 +409,6 @@ func (s *Server) apiRoomBlockDelete(w http.ResponseWriter, r *http.Request, c *c
 
 // Rate plans and rates.
 
-func (s *Server) apiRatePlans(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
-	if err != nil {
-		return err
-	}
-	ps, err := c.db.ListRatePlans(r.Context(), pid)
-	if err != nil {
-		return err
-	}
-	out, err := pageOf(r, ps)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, out)
-}
-
-func (s *Server) apiRatePlanCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RatePlanInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	rp, err := c.db.CreateRatePlan(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusCreated, rp)
-}
-
-func (s *Server) apiRatePlan(w http.ResponseWriter, r *http.Request, c *call) error {
-	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusOK, rp)
-}
-
 func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -459,8 +429,7 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	setETag(w, rp.Version)
-	return writeAPI(w, http.StatusOK, rp)
+	return writeVersioned(w, http.StatusOK, rp, rp.Version)
 }
 
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -472,8 +441,7 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(30))
+	from, to, err := s.propertyDates(r, prop, 30)
 	if err != nil {
 		return err
 	}
@@ -506,20 +474,15 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 // Availability, offers and the tape chart.
 
 func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, 30)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(30))
-	if err != nil {
-		return err
-	}
-	a, err := c.db.Availability(r.Context(), pid, from, to)
+	a, err := c.db.Availability(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -549,20 +512,15 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiTapeChart(w http.ResponseWriter, r *http.Request, c *call) error {
-	pid, err := apiPropertyID(r, c)
+	prop, err := apiPropertyOf(r, c)
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), pid)
+	from, to, err := s.propertyDates(r, prop, 14)
 	if err != nil {
 		return err
 	}
-	today := propertyToday(prop, s.cfg.Now())
-	from, to, err := queryDates(r, today, today.AddDays(14))
-	if err != nil {
-		return err
-	}
-	tc, err := c.db.TapeChart(r.Context(), pid, from, to)
+	tc, err := c.db.TapeChart(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -586,7 +544,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 		in.IdempotencyKey, in.RequestHash = key, sum[:]
 	}
 	if !c.can(tenant.PermGuestsWrite) && hasNewGuest(in) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
+		return errNewGuest
 	}
 	b, err := c.db.CreateBooking(r.Context(), in)
 	if err != nil {
@@ -642,17 +600,12 @@ func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	sortReservations(b.Reservations)
-	setETag(w, b.Version)
-	return writeAPI(w, http.StatusOK, b)
+	return writeVersioned(w, http.StatusOK, b, b.Version)
 }
 
 func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	var u tenant.BookingUpdate
-	if err := decodeJSON(r, &u); err != nil {
-		return err
-	}
-	var err error
-	if u.Version, err = versionOf(r, u.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &u, &u.Version); err != nil {
 		return err
 	}
 	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), u)
@@ -660,8 +613,7 @@ func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	sortReservations(b.Reservations)
-	setETag(w, b.Version)
-	return writeAPI(w, http.StatusOK, b)
+	return writeVersioned(w, http.StatusOK, b, b.Version)
 }
 
 // Reservations.
@@ -672,7 +624,7 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := limitParam(r)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
 	}
@@ -711,32 +663,18 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiReservation(w http.ResponseWriter, r *http.Request, c *call) error {
-	res, err := c.db.GetReservation(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
-}
-
 // apiReservationUpdate changes the stay (dates, room type, rate plan,
 // party, prices); If-Match with a stale version is 412.
 func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	var ch tenant.StayChange
-	if err := decodeJSON(r, &ch); err != nil {
-		return err
-	}
-	var err error
-	if ch.Version, err = versionOf(r, ch.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &ch, &ch.Version); err != nil {
 		return err
 	}
 	res, err := c.db.ChangeStay(r.Context(), c.params.ByName("id"), ch)
 	if err != nil {
 		return err
 	}
-	setETag(w, res.Version)
-	return writeAPI(w, http.StatusOK, res)
+	return writeVersioned(w, http.StatusOK, res, res.Version)
 }
 
 // Bodies of the reservation actions.
@@ -752,104 +690,82 @@ type (
 
 // apiReservationAction runs a transition or a stay change of the front
 // desk: confirm, cancel, no-show, assign (the move of a guest in house),
-// unassign, check-in, extend, depart-early or check-out.
+// unassign, check-in, extend, depart-early or check-out. Each decodes its
+// body, takes the version from If-Match or the body, and answers with the
+// version as the ETag.
 func (s *Server) apiReservationAction(action string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		ctx := r.Context()
-		id := c.params.ByName("id")
+		ctx, id := r.Context(), c.params.ByName("id")
 		var res tenant.Reservation
 		var err error
-		version := func(body int) int {
-			if err == nil {
-				var v int
-				v, err = versionOf(r, body)
-				return v
-			}
-			return body
-		}
 		switch action {
 		case "confirm":
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.Confirm(ctx, id, v)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.Confirm(ctx, id, in.Version)
 			}
 		case "cancel":
 			var in tenant.CancelInput
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.Cancel(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.Cancel(ctx, id, in)
 			}
 		case "no-show":
 			var in tenant.NoShowInput
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.MarkNoShow(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.MarkNoShow(ctx, id, in)
 			}
 		case "assign":
 			var in apiAssignBody
-			if err = decodeJSON(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.AssignRoom(ctx, id, in.RoomID, v)
-				}
+			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
+				res, err = c.db.AssignRoom(ctx, id, in.RoomID, in.Version)
 			}
 		case "unassign":
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					res, err = c.db.UnassignRoom(ctx, id, v)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.UnassignRoom(ctx, id, in.Version)
 			}
 		case "check-in":
 			// The guests' photos travel as base64: the body may be as large
 			// as a check-in upload from the pages.
 			var in tenant.CheckInInput
-			if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+			if hasBody(r) {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
 			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
-				err = errNewCompanion
+				err = errNewGuest
 			}
 			if err == nil {
-				if in.Version = version(in.Version); err == nil {
+				if in.Version, err = versionOf(r, in.Version); err == nil {
 					res, err = c.db.CheckIn(ctx, id, in)
 				}
 			}
 		case "extend":
 			var in tenant.StayExtension
-			if err = decodeJSON(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.ExtendStay(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
+				res, err = c.db.ExtendStay(ctx, id, in)
 			}
 		case "depart-early":
 			// No departure: today (the first date a guest in house may leave).
 			var in tenant.EarlyDeparture
-			if err = decodeOptional(r, &in); err == nil {
-				if in.Version = version(in.Version); err == nil {
-					res, err = c.db.DepartEarly(ctx, id, in)
-				}
+			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
+				res, err = c.db.DepartEarly(ctx, id, in)
 			}
 		case "check-out":
+			// The answer is the reservation with its open balance.
 			var in apiVersionBody
-			if err = decodeOptional(r, &in); err == nil {
-				if v := version(in.Version); err == nil {
-					var out tenant.CheckOutResult
-					if out, err = c.db.CheckOut(ctx, id, v); err == nil {
-						setETag(w, out.Reservation.Version)
-						return writeAPI(w, http.StatusOK, out)
-					}
-				}
+			if err := decodeVersioned(r, decodeOptional, &in, &in.Version); err != nil {
+				return err
 			}
+			out, err := c.db.CheckOut(ctx, id, in.Version)
+			if err != nil {
+				return err
+			}
+			return writeVersioned(w, http.StatusOK, out, out.Reservation.Version)
 		}
 		if err != nil {
 			return err
 		}
-		setETag(w, res.Version)
-		return writeAPI(w, http.StatusOK, res)
+		return writeVersioned(w, http.StatusOK, res, res.Version)
 	}
 }
 
@@ -857,7 +773,7 @@ func (s *Server) apiReservationAction(action string) handler {
 
 func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
-	limit, err := limitParam(r)
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
 	}
@@ -882,28 +798,6 @@ func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) erro
 	return writeAPI(w, http.StatusOK, out)
 }
 
-func (s *Server) apiGuestCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.GuestInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	g, err := c.db.CreateGuest(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusCreated, g)
-}
-
-func (s *Server) apiGuest(w http.ResponseWriter, r *http.Request, c *call) error {
-	g, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusOK, g)
-}
-
 func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
 	cur, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
 	if err != nil {
@@ -911,23 +805,19 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	in := tenant.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,
 		Nationality: cur.Nationality, Language: cur.Language, Notes: cur.Notes}
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if in.Version, err = versionOf(r, in.Version); err != nil {
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
 	g, err := c.db.UpdateGuest(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
-	setETag(w, g.Version)
-	return writeAPI(w, http.StatusOK, g)
+	return writeVersioned(w, http.StatusOK, g, g.Version)
 }
 
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.can(tenant.PermReservationsRead) {
-		return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", tenant.PermReservationsRead)
+	if err := c.needPermission(tenant.PermReservationsRead); err != nil {
+		return err
 	}
 	rs, err := c.db.GuestReservations(r.Context(), c.params.ByName("id"))
 	if err != nil {
