@@ -224,14 +224,19 @@ type (
 	}
 )
 
-// needPermission refuses an API call without p in the words of the
-// route's own permission check (tenantHandle), for a handler that needs a
-// permission besides its route's.
+// needPermission returns nil when the caller may do p, else EFORBIDDEN
+// naming the permission and what lacks it (the user's role, or the API
+// token). The route check (tenantHandle) uses it for the route's Perm, and
+// a handler for a permission a request needs besides its route's.
 func (c *call) needPermission(p tenant.Permission) error {
 	if c.can(p) {
 		return nil
 	}
-	return aura.Errorf(aura.EFORBIDDEN, "This API token (its scopes, or its user's role) does not allow this: it needs the permission %s.", p)
+	who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
+	if c.token != nil {
+		who = "This API token (its scopes, or its user's role)"
+	}
+	return aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, p)
 }
 
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -610,13 +610,11 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				return
 			}
 		}
-		if rt.Perm != "" && !c.can(rt.Perm) {
-			who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
-			if c.token != nil {
-				who = "This API token (its scopes, or its user's role)"
+		if rt.Perm != "" {
+			if err := c.needPermission(rt.Perm); err != nil {
+				fail(err)
+				return
 			}
-			fail(aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, rt.Perm))
-			return
 		}
 		r = r.WithContext(aura.WithActor(ctx, c.actor()))
 		if err := rt.handle(w, r, c); err != nil {
