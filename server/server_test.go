@@ -345,6 +345,42 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("limit=999: %d", r.StatusCode)
 		}
 	})
+	t.Run("ChangeAndRemoveUser", func(t *testing.T) {
+		r, body := h.do(req{method: "POST", path: "/alpha/api/v1/users", header: bearer(full), json: `{"email":"ole@example.com","name":"Ole","role":"front_desk"}`})
+		var invited struct{ User struct{ ID string } }
+		if json.Unmarshal([]byte(body), &invited); r.StatusCode != 201 || invited.User.ID == "" {
+			t.Fatalf("invite: %d %s", r.StatusCode, body)
+		}
+		u := struct{ ID, Role, Status string }{ID: invited.User.ID}
+		path := "/alpha/api/v1/users/" + u.ID
+		r, body = h.do(req{method: "PATCH", path: path, header: bearer(full), json: `{"role":"manager"}`})
+		if json.Unmarshal([]byte(body), &u); r.StatusCode != 200 || u.Role != "manager" {
+			t.Fatalf("role change: %d %s", r.StatusCode, body)
+		}
+		r, body = h.do(req{method: "PATCH", path: path, header: bearer(full), json: `{"status":"disabled"}`})
+		if json.Unmarshal([]byte(body), &u); r.StatusCode != 200 || u.Status != "disabled" {
+			t.Fatalf("disable: %d %s", r.StatusCode, body)
+		}
+		db := h.acquire("alpha")
+		rows, err := db.AuditLog(context.Background(), audit.Filter{Entity: u.ID})
+		db.Release()
+		actions := map[string]bool{}
+		for _, row := range rows {
+			actions[row.Action] = row.ActorKind == "token"
+		}
+		if err != nil || !actions["user.role_changed"] || !actions["user.disabled"] {
+			t.Fatalf("audit rows of the changes (action → by the token): %v %v", actions, err)
+		}
+		if r, body := h.do(req{method: "DELETE", path: path, header: bearer(full)}); r.StatusCode != 204 {
+			t.Fatalf("remove: %d %s", r.StatusCode, body)
+		}
+		// A removed user is gone from the API, whatever is asked of them.
+		for _, tc := range []struct{ method, body string }{{"DELETE", ""}, {"PATCH", `{}`}, {"PATCH", `{"role":"owner"}`}} {
+			if r, body := h.do(req{method: tc.method, path: path, header: bearer(full), json: tc.body}); r.StatusCode != 404 {
+				t.Errorf("%s %s of a removed user: %d %s", tc.method, tc.body, r.StatusCode, body)
+			}
+		}
+	})
 }
 
 func TestInviteByEmail(t *testing.T) {
