@@ -295,7 +295,7 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	ctx := r.Context()
-	target, err := c.db.User(ctx, c.params.ByName("id"))
+	target, err := apiTargetUser(r, c)
 	if err != nil {
 		return err
 	}
@@ -328,13 +328,21 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeJSON(w, http.StatusOK, toAPIUser(u))
 }
 
+// apiTargetUser returns the user the path names. A removed user is kept
+// only so that audit rows still name them: to the API they are gone
+// (ENOTFOUND), for a change as for a removal.
+func apiTargetUser(r *http.Request, c *call) (tenant.User, error) {
+	u, err := c.db.User(r.Context(), c.params.ByName("id"))
+	if err == nil && u.Status == tenant.UserRemoved {
+		return tenant.User{}, aura.Errorf(aura.ENOTFOUND, "No such user.")
+	}
+	return u, err
+}
+
 func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) error {
-	target, err := c.db.User(r.Context(), c.params.ByName("id"))
+	target, err := apiTargetUser(r, c)
 	if err != nil {
 		return err
-	}
-	if target.Status == tenant.UserRemoved {
-		return aura.Errorf(aura.ENOTFOUND, "No such user.")
 	}
 	if err := c.mayChange(target, target.Role); err != nil {
 		return err
