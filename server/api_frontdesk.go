@@ -158,17 +158,6 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 	return writeAPI(w, http.StatusCreated, p)
 }
 
-// apiIDPhotoDelete deletes an ID photo's bytes now (audited); its
-// description stays on the record as purged, with the reason "deleted".
-// Deleting a photo already purged changes nothing; both answer 204.
-func (s *Server) apiIDPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.db.DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // Housekeeping.
 
 // apiHousekeepingBoard returns the housekeeping board of a property

@@ -247,6 +247,18 @@ func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T,
 	}
 }
 
+// apiDelete answers DELETE of one resource, the path's :id, with 204 and
+// no body once the store has deleted it.
+func apiDelete(del func(*tenant.DB, context.Context, string) error) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if err := del(c.db, r.Context(), c.params.ByName("id")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
 // The versions of the resources, for their ETags.
 func propertyVersion(p tenant.Property) int         { return p.Version }
 func roomTypeVersion(t tenant.RoomType) int         { return t.Version }
@@ -397,14 +409,6 @@ func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	return writeAPI(w, http.StatusCreated, b)
-}
-
-func (s *Server) apiRoomBlockDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.db.DeleteRoomBlock(r.Context(), c.params.ByName("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // Rate plans and rates.
