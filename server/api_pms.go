@@ -247,6 +247,19 @@ func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T,
 	}
 }
 
+// apiDataOf answers GET of a list that belongs to the path's :id (a
+// reservation's check-in records, a guest's reservations): the whole list,
+// in the store's order, as {"data": [...]}.
+func apiDataOf[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		all, err := list(c.db, r.Context(), c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, apiData[T]{Data: all})
+	}
+}
+
 // apiDelete answers DELETE of one resource, the path's :id, with 204 and
 // no body once the store has deleted it.
 func apiDelete(del func(*tenant.DB, context.Context, string) error) handler {
@@ -819,13 +832,11 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	return writeVersioned(w, http.StatusOK, g, g.Version)
 }
 
+// apiGuestReservations lists a guest's reservations; as they are
+// reservations, the caller needs reservations.read too.
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := c.needPermission(tenant.PermReservationsRead); err != nil {
 		return err
 	}
-	rs, err := c.db.GuestReservations(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.Reservation]{Data: rs})
+	return apiDataOf((*tenant.DB).GuestReservations)(w, r, c)
 }

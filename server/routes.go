@@ -320,9 +320,9 @@ func (s *Server) routeTable() []Route {
 
 		// The front desk API (issue 6).
 		{Method: "GET", Path: "/:tenant/api/v1/front-desk", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiFrontDesk},
-		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: res, handle: s.apiReservationCheckIns},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: res, handle: apiDataOf((*tenant.DB).ReservationCheckIns)},
 		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiRecordCheckIn},
-		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: gst, handle: s.apiGuestCheckIns},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: gst, handle: apiDataOf((*tenant.DB).GuestCheckIns)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/check-ins/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, handle: s.apiCheckInUpdate},
 		{Method: "POST", Path: "/:tenant/api/v1/check-ins/:id/photos", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: tenant.MaxIDPhotoSize, handle: s.apiIDPhotoAdd},
 		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
