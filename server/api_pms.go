@@ -247,6 +247,27 @@ func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T,
 	}
 }
 
+// apiPropertyRange answers GET of a view of one property (the property of
+// ?property_id=, or the only one) over the nights [?from=, ?to=), by
+// default the days nights from the property's today.
+func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.Context, string, date.Date, date.Date) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		prop, err := apiPropertyOf(r, c)
+		if err != nil {
+			return err
+		}
+		from, to, err := s.propertyDates(r, prop, days)
+		if err != nil {
+			return err
+		}
+		v, err := view(c.db, r.Context(), prop.ID, from, to)
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, v)
+	}
+}
+
 // apiDataOf answers GET of a list that belongs to the path's :id (a
 // reservation's check-in records, a guest's reservations): the whole list,
 // in the store's order, as {"data": [...]}.
@@ -488,23 +509,7 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	return writeAPI(w, http.StatusOK, res)
 }
 
-// Availability, offers and the tape chart.
-
-func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	from, to, err := s.propertyDates(r, prop, 30)
-	if err != nil {
-		return err
-	}
-	a, err := c.db.Availability(r.Context(), prop.ID, from, to)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, a)
-}
+// Offers.
 
 func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) error {
 	pid, err := apiPropertyID(r, c)
@@ -526,22 +531,6 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	return writeAPI(w, http.StatusOK, apiData[tenant.Offer]{Data: offers})
-}
-
-func (s *Server) apiTapeChart(w http.ResponseWriter, r *http.Request, c *call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	from, to, err := s.propertyDates(r, prop, 14)
-	if err != nil {
-		return err
-	}
-	tc, err := c.db.TapeChart(r.Context(), prop.ID, from, to)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, tc)
 }
 
 // Bookings.
