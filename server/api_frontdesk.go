@@ -54,16 +54,6 @@ func (s *Server) apiFrontDesk(w http.ResponseWriter, r *http.Request, c *call) e
 
 // Check-in records and ID photos.
 
-// apiReservationCheckIns lists the check-in records of a reservation, the
-// primary guest's first, each with its ID document and photos.
-func (s *Server) apiReservationCheckIns(w http.ResponseWriter, r *http.Request, c *call) error {
-	recs, err := c.db.ReservationCheckIns(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
-}
-
 // errNewGuest refuses a booking or a check-in that creates a guest profile
 // (a new booker, guest or companion) to a caller without guests.write.
 var errNewGuest = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create guest profiles (it needs the scope guests.write); name existing guests by id.")
@@ -87,17 +77,6 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	return writeVersioned(w, http.StatusCreated, rec, rec.Version)
-}
-
-// apiGuestCheckIns lists every check-in record of a guest, newest stay
-// first; purged photos keep their description with purged_at and
-// purge_reason, a purged document number shows number_purged_at.
-func (s *Server) apiGuestCheckIns(w http.ResponseWriter, r *http.Request, c *call) error {
-	recs, err := c.db.GuestCheckIns(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.CheckInRecord]{Data: recs})
 }
 
 // apiCheckInUpdate rectifies a check-in record: the fields sent of the
@@ -156,17 +135,6 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	return writeAPI(w, http.StatusCreated, p)
-}
-
-// apiIDPhotoDelete deletes an ID photo's bytes now (audited); its
-// description stays on the record as purged, with the reason "deleted".
-// Deleting a photo already purged changes nothing; both answer 204.
-func (s *Server) apiIDPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.db.DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // Housekeeping.

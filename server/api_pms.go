@@ -247,6 +247,52 @@ func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T,
 	}
 }
 
+// apiPropertyRange answers GET of a view of one property (the property of
+// ?property_id=, or the only one) over the nights [?from=, ?to=), by
+// default the days nights from the property's today.
+func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.Context, string, date.Date, date.Date) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		prop, err := apiPropertyOf(r, c)
+		if err != nil {
+			return err
+		}
+		from, to, err := s.propertyDates(r, prop, days)
+		if err != nil {
+			return err
+		}
+		v, err := view(c.db, r.Context(), prop.ID, from, to)
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, v)
+	}
+}
+
+// apiDataOf answers GET of a list that belongs to the path's :id (a
+// reservation's check-in records, a guest's reservations): the whole list,
+// in the store's order, as {"data": [...]}.
+func apiDataOf[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		all, err := list(c.db, r.Context(), c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, apiData[T]{Data: all})
+	}
+}
+
+// apiDelete answers DELETE of one resource, the path's :id, with 204 and
+// no body once the store has deleted it.
+func apiDelete(del func(*tenant.DB, context.Context, string) error) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if err := del(c.db, r.Context(), c.params.ByName("id")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
 // The versions of the resources, for their ETags.
 func propertyVersion(p tenant.Property) int         { return p.Version }
 func roomTypeVersion(t tenant.RoomType) int         { return t.Version }
@@ -399,14 +445,6 @@ func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *c
 	return writeAPI(w, http.StatusCreated, b)
 }
 
-func (s *Server) apiRoomBlockDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.db.DeleteRoomBlock(r.Context(), c.params.ByName("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // Rate plans and rates.
 
 func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -471,23 +509,7 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	return writeAPI(w, http.StatusOK, res)
 }
 
-// Availability, offers and the tape chart.
-
-func (s *Server) apiAvailability(w http.ResponseWriter, r *http.Request, c *call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	from, to, err := s.propertyDates(r, prop, 30)
-	if err != nil {
-		return err
-	}
-	a, err := c.db.Availability(r.Context(), prop.ID, from, to)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, a)
-}
+// Offers.
 
 func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) error {
 	pid, err := apiPropertyID(r, c)
@@ -509,22 +531,6 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	return writeAPI(w, http.StatusOK, apiData[tenant.Offer]{Data: offers})
-}
-
-func (s *Server) apiTapeChart(w http.ResponseWriter, r *http.Request, c *call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	from, to, err := s.propertyDates(r, prop, 14)
-	if err != nil {
-		return err
-	}
-	tc, err := c.db.TapeChart(r.Context(), prop.ID, from, to)
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, tc)
 }
 
 // Bookings.
@@ -815,13 +821,11 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 	return writeVersioned(w, http.StatusOK, g, g.Version)
 }
 
+// apiGuestReservations lists a guest's reservations; as they are
+// reservations, the caller needs reservations.read too.
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := c.needPermission(tenant.PermReservationsRead); err != nil {
 		return err
 	}
-	rs, err := c.db.GuestReservations(r.Context(), c.params.ByName("id"))
-	if err != nil {
-		return err
-	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.Reservation]{Data: rs})
+	return apiDataOf((*tenant.DB).GuestReservations)(w, r, c)
 }
