@@ -406,6 +406,7 @@ func (e *env) checkpointLoop(ctx context.Context, every time.Duration) {
 // one) and starts the replicator that env.open wires to the platform DB and
 // the tenant router.
 func (e *env) startReplication(configFile string) error {
+	e.litestreamFile = configFile
 	cfg, err := replica.LoadConfig(configFile, e.dataDir)
 	if err != nil {
 		return err
