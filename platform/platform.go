@@ -166,7 +166,6 @@ func (db *DB) AuditHead(ctx context.Context) (audit.Head, error) {
 // walk part of it (audit.VerifySince).
 func (db *DB) AuditRows() audit.Querier { return db.chain.Read }
 
-
 // MasterKeyID returns the fingerprint of the master key in use.
 func (db *DB) MasterKeyID() string { return db.master.ID() }
 
