@@ -142,6 +142,9 @@ func (s *Service) appendSigned(ctx context.Context, cps ...audit.Checkpoint) err
 		return err
 	}
 	s.putWitnesses(ctx, cps[len(cps)-1])
+	if err := s.Platform.NoteAuditSigned(ctx, cps[0].Chain); err != nil {
+		s.logger().Warn("could not record the audit check", "chain", cps[0].Chain, "err", err)
+	}
 	return nil
 }
 

@@ -227,6 +227,21 @@ func (db *DB) MarkAuditOK(ctx context.Context, chain, why string) error {
 	return db.setAuditState(ctx, chain, AuditOK, 0, why, "audit.chain_ok")
 }
 
+// NoteAuditSigned records that a chain's head was just signed, which the
+// signer does only after the rows since its last checkpoint verified: a
+// chain never checked becomes ok, an ok chain gets a new check time, and a
+// broken one stays broken (only a restore or a full verification clears
+// that).
+func (db *DB) NoteAuditSigned(ctx context.Context, chain string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		tx.Unaudited("the time of a check, not a change of state")
+		now := tx.Now.Format(time.RFC3339)
+		_, err := tx.Exec(`INSERT INTO audit_status (chain_id, state, reason, changed_at, checked_at) VALUES (?, 'ok', 'signed', ?, ?)
+			ON CONFLICT (chain_id) DO UPDATE SET checked_at = excluded.checked_at WHERE audit_status.state = 'ok'`, chain, now, now)
+		return err
+	})
+}
+
 func (db *DB) setAuditState(ctx context.Context, chain, state string, seq int64, reason, action string) error {
 	return db.Update(ctx, func(tx *Tx) error {
 		now := tx.Now.Format(time.RFC3339)
