@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -40,6 +39,9 @@ type Witness struct {
 	mu     sync.Mutex
 	client *s3.Client
 }
+
+// s3Timeout bounds one witness request to S3.
+const s3Timeout = 30 * time.Second
 
 // NewWitness returns the witness of a destination.
 func NewWitness(dest Destination) *Witness { return &Witness{dest: dest} }
@@ -77,6 +79,8 @@ func (w *Witness) Put(ctx context.Context, cp audit.Checkpoint) error {
 		if err != nil {
 			return err
 		}
+		ctx, cancel := context.WithTimeout(ctx, s3Timeout)
+		defer cancel()
 		_, err = c.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(w.dest.Bucket), Key: aws.String(path.Join(w.dest.Path, w.key(cp.Chain))),
 			Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
@@ -106,6 +110,8 @@ func (w *Witness) Newest(ctx context.Context, chain string) (*audit.Checkpoint, 
 		if err != nil {
 			return nil, err
 		}
+		ctx, cancel := context.WithTimeout(ctx, s3Timeout)
+		defer cancel()
 		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(w.dest.Bucket), Key: aws.String(path.Join(w.dest.Path, w.key(chain)))})
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) {
@@ -141,10 +147,9 @@ func (w *Witness) s3(ctx context.Context) (*s3.Client, error) {
 	if region == "" {
 		region = "us-east-1"
 	}
-	opts := []func(*config.LoadOptions) error{
-		config.WithRegion(region),
-		config.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-	}
+	// The SDK's own HTTP client, unlike a plain *http.Client, takes a
+	// custom CA bundle (AWS_CA_BUNDLE); each call carries a timeout.
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
 	if d.AccessKeyID != "" && d.SecretAccessKey != "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(d.AccessKeyID, d.SecretAccessKey, "")))
 	}
