@@ -204,12 +204,25 @@ func TestRestoreOneTenant(t *testing.T) {
 	if code, _ := apiCall(t, "GET", base+"/alpha/api/v1/whoami", alphaRevoke, nil); code != http.StatusUnauthorized {
 		t.Errorf("the token revoked after T works again after the restore: %d", code)
 	}
-	// A's audit chain verifies across the new epoch; so does the platform's.
-	if out := c.mustRun("", "audit", "verify", "alpha"); !strings.Contains(out, "epoch 2") {
+	// A's audit chain verifies across the new epoch, against the witness
+	// in the replica store too; so does the platform's.
+	if out := c.mustRun("", "audit", "verify", "alpha", "--litestream", cfg); !strings.Contains(out, "epoch 2") || !strings.Contains(out, "agrees with the witness in the replica store") {
 		t.Errorf("verify alpha: %s", out)
 	}
-	c.mustRun("", "audit", "verify", "bravo")
-	c.mustRun("", "audit", "verify", "--platform")
+	c.mustRun("", "audit", "verify", "bravo", "--litestream", cfg)
+	c.mustRun("", "audit", "verify", "--platform", "--litestream", cfg)
+	// The epoch was started by a signed restore checkpoint that names the
+	// head it discarded.
+	var alphaID string
+	var discarded, baseEpoch int64
+	query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'alpha'`, &alphaID)
+	err = query(t, filepath.Join(c.data, "platform.db"), `SELECT discarded_seq FROM checkpoint_log WHERE chain_id = ? AND kind = 'restore' AND epoch = 2`, &discarded, alphaID)
+	if err == nil {
+		err = query(t, filepath.Join(c.data, "platform.db"), `SELECT base_epoch FROM checkpoint_log WHERE chain_id = ? AND kind = 'restore' AND epoch = 2`, &baseEpoch, alphaID)
+	}
+	if err != nil || discarded == 0 || baseEpoch != 1 {
+		t.Errorf("restore checkpoint: discarded seq %d, base epoch %d, %v", discarded, baseEpoch, err)
+	}
 	// No byte of any replica file holds a marker written into a tenant,
 	// sealed (a user's name) or not (an API token's name), while the tenant
 	// file itself does hold the unsealed one (so the search can see it).
@@ -231,6 +244,17 @@ func TestRestoreOneTenant(t *testing.T) {
 	time.Sleep(time.Second)
 	if out := c.mustRun("", "backup", "verify", "--litestream", cfg); strings.Count(out, " ok ") < 2 {
 		t.Errorf("backup verify:\n%s", out)
+	}
+
+	// Restoring again to T, a point before the first restore, goes back to
+	// the first line of history: a new epoch (3, never 2 again), and the
+	// chain verifies.
+	out = c.mustRun("", "restore", "alpha", "--at", at.Format(time.RFC3339Nano), "--yes", "--litestream", cfg)
+	if !strings.Contains(out, "audit epoch 3") {
+		t.Fatalf("second restore:\n%s", out)
+	}
+	if out := c.mustRun("", "audit", "verify", "alpha", "--litestream", cfg); !strings.Contains(out, "epoch 3") {
+		t.Errorf("verify alpha after the second restore: %s", out)
 	}
 }
 
