@@ -22,9 +22,11 @@ func newSigner(seed byte) *signer {
 	return &signer{priv: ed25519.NewKeyFromSeed(s), id: string([]byte{'k', seed + '0'})}
 }
 
-func (s *signer) ID() string                  { return s.id }
-func (s *signer) Sign(msg []byte) []byte      { return ed25519.Sign(s.priv, msg) }
-func (s *signer) Verify(msg, sig []byte) bool { return ed25519.Verify(s.priv.Public().(ed25519.PublicKey), msg, sig) }
+func (s *signer) ID() string             { return s.id }
+func (s *signer) Sign(msg []byte) []byte { return ed25519.Sign(s.priv, msg) }
+func (s *signer) Verify(msg, sig []byte) bool {
+	return ed25519.Verify(s.priv.Public().(ed25519.PublicKey), msg, sig)
+}
 
 func hashOf(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
