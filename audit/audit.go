@@ -18,7 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -228,14 +228,6 @@ func Scan(s interface{ Scan(...any) error }) (Row, error) {
 	return r, err
 }
 
-// Checkpoint is a chain position that was signed outside the chain's file.
-// Verification requires the chain to still contain it.
-type Checkpoint struct {
-	Epoch int64
-	Seq   int64
-	Hash  []byte
-}
-
 // Break describes the first place a chain fails verification.
 type Break struct {
 	Seq    int64  // the first bad seq
@@ -251,95 +243,218 @@ type Result struct {
 	Rows        int64 // rows read
 	Head        Head  // the last row that verified
 	Checkpoints int   // checkpoints that matched
-	Break       *Break
+	// Witnessed names the witnesses whose newest checkpoint the log holds.
+	Witnessed []string
+	Break     *Break
 }
 
 // OK reports whether the chain verified.
 func (r Result) OK() bool { return r.Break == nil }
 
-// Verify walks the whole chain in seq order and checks that seqs are
-// contiguous from 1, that each row's prev_hash is its predecessor's hash, that
-// each hash matches the row, that epochs never decrease, and that every given
-// checkpoint (sorted by seq) is present with its hash. It returns a Result
-// whose Break names the first bad seq; err is only for failing to read.
-//
-// A restore starts a new epoch: the restored file's chain continues from the
-// restore point with a row of epoch e+1, which is signed at once. Checkpoints
-// of earlier epochs at or beyond that row's seq describe the discarded
-// history and are superseded; all others must still match.
-func Verify(ctx context.Context, q Querier, chainID string, cps []Checkpoint) (Result, error) {
-	cps = Current(cps)
-	res := Result{Head: Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}}
-	rows, err := q.QueryContext(ctx, `SELECT `+Columns+` FROM audit_log ORDER BY seq`)
-	if err != nil {
-		return res, err
-	}
-	defer rows.Close()
-	ci := 0
-	for rows.Next() {
-		r, err := Scan(rows)
-		if err != nil {
-			return res, err
+// Verify walks the whole live chain in seq order and checks that seqs are
+// contiguous from 1, that each row's prev_hash is its predecessor's hash,
+// that each hash matches the row, that epochs never decrease and change
+// only at a row a signed restore checkpoint names, and that every current
+// checkpoint of the log (see Current) is present with its hash, the newest
+// included (a shorter chain was truncated). The log must have passed
+// CheckLog. It returns a Result whose Break names the first bad seq; err is
+// only for failing to read.
+func Verify(ctx context.Context, q Querier, chainID string, log []Checkpoint) (Result, error) {
+	cps := Current(log)
+	restores := map[int64]Checkpoint{}
+	for _, c := range cps {
+		if c.Kind == KindRestore {
+			restores[c.Seq] = c
 		}
+	}
+	res := Result{Head: Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}}
+	ci := 0
+	err := walk(ctx, q, func(r *Row) bool {
 		res.Rows++
-		want := res.Head.Seq + 1
-		switch {
-		case r.Seq != want:
-			res.Break = &Break{Seq: want, Reason: fmt.Sprintf("row %d is missing (the next row present is %d): rows were deleted", want, r.Seq)}
-		case !bytes.Equal(r.PrevHash, res.Head.Hash):
-			res.Break = &Break{Seq: r.Seq, Reason: "its prev_hash does not match the row before it: rows were reordered, inserted or removed"}
-		case !bytes.Equal(r.ComputeHash(), r.Hash):
-			res.Break = &Break{Seq: r.Seq, Reason: "its contents do not match its hash: the row was edited"}
-		case r.Epoch < res.Head.Epoch:
-			res.Break = &Break{Seq: r.Seq, Reason: "its epoch goes backwards"}
+		if res.Break = checkRow(r, res.Head); res.Break == nil && r.Epoch > res.Head.Epoch {
+			// An epoch starts only at a signed restore record. History
+			// before the first current checkpoint is vouched for by that
+			// checkpoint's hash, which was signed only after it verified.
+			rc, ok := restores[r.Seq]
+			vouched := len(cps) > 0 && r.Seq < cps[0].Seq
+			if !vouched && (!ok || rc.Epoch != r.Epoch) {
+				res.Break = &Break{Seq: r.Seq, Reason: fmt.Sprintf("it starts epoch %d without a signed restore record: only a restore may start an epoch", r.Epoch)}
+			}
 		}
 		if res.Break != nil {
-			return res, nil
+			return false
 		}
 		res.Head = Head{Seq: r.Seq, Epoch: r.Epoch, Hash: r.Hash}
 		for ci < len(cps) && cps[ci].Seq == r.Seq {
-			if !bytes.Equal(cps[ci].Hash, r.Hash) {
-				res.Break = &Break{Seq: firstAfter(cps, ci), Reason: fmt.Sprintf("the chain no longer matches the signed checkpoint at seq %d: rows up to it were rewritten", r.Seq)}
-				return res, nil
+			if !bytes.Equal(cps[ci].Hash, r.Hash) || cps[ci].Epoch != r.Epoch {
+				res.Break = &Break{Seq: firstAfter(cps, ci), Reason: fmt.Sprintf("the chain no longer matches the signed checkpoint %s: rows up to it were rewritten", cps[ci].String())}
+				return false
 			}
 			res.Checkpoints++
 			ci++
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return true
+	})
+	if err != nil || res.Break != nil {
 		return res, err
 	}
 	if ci < len(cps) {
-		res.Break = &Break{Seq: res.Head.Seq + 1, Reason: fmt.Sprintf("the chain ends at seq %d but a signed checkpoint records seq %d: the chain was truncated", res.Head.Seq, cps[ci].Seq)}
+		res.Break = &Break{Seq: res.Head.Seq + 1, Reason: fmt.Sprintf("the chain ends at seq %d but the signed checkpoint %s records seq %d: the chain was truncated", res.Head.Seq, cps[ci].String(), cps[ci].Seq)}
 	}
 	return res, nil
 }
 
-// Current returns the checkpoints that describe the chain's present history,
-// sorted by seq: those not superseded by a later epoch that starts (its
-// first signed checkpoint) at or before their seq.
-func Current(cps []Checkpoint) []Checkpoint {
-	start := map[int64]int64{} // epoch -> lowest signed seq
-	for _, c := range cps {
-		if s, ok := start[c.Epoch]; !ok || c.Seq < s {
-			start[c.Epoch] = c.Seq
+// VerifyCopy verifies a chain restored from a replica: an earlier state of
+// the live chain, possibly of a line of history a later restore replaced.
+// Rows must chain and hash correctly; every checkpoint of the log that
+// signs one of its positions (the same epoch and seq) must match it; and
+// every epoch it starts must be named by a signed restore checkpoint, or be
+// vouched for by a matching checkpoint further on (signed only after the
+// history before it verified). Checkpoints of later history are not
+// required. The log must have passed CheckLog.
+func VerifyCopy(ctx context.Context, q Querier, chainID string, log []Checkpoint) (Result, error) {
+	type pos struct{ epoch, seq int64 }
+	signed := map[pos][]Checkpoint{}
+	restores := map[pos]bool{}
+	for _, c := range log {
+		p := pos{c.Epoch, c.Seq}
+		signed[p] = append(signed[p], c)
+		if c.Kind == KindRestore {
+			restores[p] = true
 		}
 	}
-	var out []Checkpoint
-	for _, c := range cps {
-		superseded := false
-		for e, s := range start {
-			if e > c.Epoch && s <= c.Seq {
-				superseded = true
-				break
+	res := Result{Head: Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}}
+	var unvouched []int64 // seqs of epoch starts without a restore record
+	matched := int64(0)   // the highest seq a checkpoint matched
+	err := walk(ctx, q, func(r *Row) bool {
+		res.Rows++
+		if res.Break = checkRow(r, res.Head); res.Break != nil {
+			return false
+		}
+		if r.Epoch > res.Head.Epoch && !restores[pos{r.Epoch, r.Seq}] {
+			unvouched = append(unvouched, r.Seq)
+		}
+		for _, c := range signed[pos{r.Epoch, r.Seq}] {
+			if !bytes.Equal(c.Hash, r.Hash) {
+				res.Break = &Break{Seq: r.Seq, Reason: fmt.Sprintf("it does not match the signed checkpoint %s: the copy holds rewritten history", c.String())}
+				return false
 			}
+			res.Checkpoints++
+			matched = r.Seq
 		}
-		if !superseded {
-			out = append(out, c)
+		res.Head = Head{Seq: r.Seq, Epoch: r.Epoch, Hash: r.Hash}
+		return true
+	})
+	if err != nil || res.Break != nil {
+		return res, err
+	}
+	for _, seq := range unvouched {
+		if seq > matched {
+			res.Break = &Break{Seq: seq, Reason: "it starts an epoch that no signed restore record or later checkpoint vouches for"}
+			break
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	return out
+	return res, nil
+}
+
+// walk calls fn with every row of the chain in seq order until fn returns
+// false.
+func walk(ctx context.Context, q Querier, fn func(r *Row) bool) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+Columns+` FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := Scan(rows)
+		if err != nil {
+			return err
+		}
+		if !fn(&r) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// checkRow checks one row against the head before it: the next seq, linked
+// to it, hashed correctly, in an epoch no earlier.
+func checkRow(r *Row, head Head) *Break {
+	want := head.Seq + 1
+	switch {
+	case r.Seq != want:
+		return &Break{Seq: want, Reason: fmt.Sprintf("row %d is missing (the next row present is %d): rows were deleted", want, r.Seq)}
+	case !bytes.Equal(r.PrevHash, head.Hash):
+		return &Break{Seq: r.Seq, Reason: "its prev_hash does not match the row before it: rows were reordered, inserted or removed"}
+	case !bytes.Equal(r.ComputeHash(), r.Hash):
+		return &Break{Seq: r.Seq, Reason: "its contents do not match its hash: the row was edited"}
+	case r.Epoch < head.Epoch:
+		return &Break{Seq: r.Seq, Reason: "its epoch goes backwards"}
+	}
+	return nil
+}
+
+// VerifySince checks the rows from the checkpoint from (nil: from the
+// chain's start) to the head: the row at from's seq still has the signed
+// hash, every later row follows it (contiguous, linked, hashed correctly)
+// in the same epoch, and the chain does not end before from. This is what
+// must hold before a head may be signed onto from. It returns the head
+// reached, or a Break; err is only for failing to read.
+func VerifySince(ctx context.Context, q Querier, chainID string, from *Checkpoint) (Head, *Break, error) {
+	head := Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}
+	if from != nil {
+		r, err := Scan(q.QueryRowContext(ctx, `SELECT `+Columns+` FROM audit_log WHERE seq = ?`, from.Seq))
+		switch {
+		case err == sql.ErrNoRows:
+			return head, &Break{Seq: from.Seq, Reason: fmt.Sprintf("row %d, which the signed checkpoint %s records, is missing: the chain was truncated", from.Seq, from.String())}, nil
+		case err != nil:
+			return head, nil, err
+		case !bytes.Equal(r.Hash, from.Hash) || r.Epoch != from.Epoch || !bytes.Equal(r.ComputeHash(), r.Hash):
+			return head, &Break{Seq: from.Seq, Reason: fmt.Sprintf("row %d no longer matches the signed checkpoint %s: the chain was rewritten", from.Seq, from.String())}, nil
+		}
+		head = from.Head()
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+Columns+` FROM audit_log WHERE seq > ? ORDER BY seq`, head.Seq)
+	if err != nil {
+		return head, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := Scan(rows)
+		if err != nil {
+			return head, nil, err
+		}
+		if b := checkRow(&r, head); b != nil {
+			return head, b, nil
+		}
+		if r.Epoch != head.Epoch {
+			return head, &Break{Seq: r.Seq, Reason: fmt.Sprintf("it starts epoch %d without a signed restore record: only a restore may start an epoch", r.Epoch)}, nil
+		}
+		head = Head{Seq: r.Seq, Epoch: r.Epoch, Hash: r.Hash}
+	}
+	return head, nil, rows.Err()
+}
+
+// VerifyBootstrap checks a whole chain whose checkpoint log is about to be
+// started (a chain signed before logs existed): rows chain and hash
+// correctly from the genesis, and an epoch changes only at a row recording
+// a restore (one of the given actions, which is how restores were recorded
+// before restore checkpoints existed). It returns the head, or a Break.
+func VerifyBootstrap(ctx context.Context, q Querier, chainID string, restoreActions ...string) (Head, *Break, error) {
+	head := Head{Seq: 0, Epoch: 1, Hash: Genesis(chainID)}
+	var brk *Break
+	err := walk(ctx, q, func(r *Row) bool {
+		if brk = checkRow(r, head); brk != nil {
+			return false
+		}
+		if r.Epoch > head.Epoch && !slices.Contains(restoreActions, r.Action) {
+			brk = &Break{Seq: r.Seq, Reason: fmt.Sprintf("it starts epoch %d but records no restore (%s)", r.Epoch, r.Action)}
+			return false
+		}
+		head = Head{Seq: r.Seq, Epoch: r.Epoch, Hash: r.Hash}
+		return true
+	})
+	return head, brk, err
 }
 
 // firstAfter returns the first seq not covered by a matching checkpoint
@@ -350,9 +465,4 @@ func firstAfter(cps []Checkpoint, i int) int64 {
 		return 1
 	}
 	return cps[i-1].Seq + 1
-}
-
-// SignedMessage is the exact byte string signed for a checkpoint of chainID.
-func SignedMessage(chainID string, cp Checkpoint, signedAt string) []byte {
-	return fmt.Appendf(nil, "aura-checkpoint-v1\x00%s\x00%d\x00%d\x00%s\x00%s", chainID, cp.Epoch, cp.Seq, hex.EncodeToString(cp.Hash), signedAt)
 }

@@ -58,6 +58,11 @@ type Service struct {
 	// TenantsDir is the directory of tenant files (<data>/tenants).
 	TenantsDir string
 	Logger     *slog.Logger
+	// Witnesses keep the newest checkpoint of every chain outside the
+	// data directory (the replica store, an append-only file).
+	Witnesses []audit.Witness
+
+	signing signing
 }
 
 // TenantPath returns the path of a tenant's file.
@@ -95,8 +100,10 @@ func (s *Service) CreateTenant(ctx context.Context, slug, name string) (platform
 // once its in-flight requests finish.
 func (s *Service) SetStatus(ctx context.Context, slug, status string) (platform.Tenant, error) {
 	if status == platform.StatusSuspended {
-		// Sign the head before the file closes, so the last writes are covered.
-		if err := s.Checkpoint(ctx, slug); err != nil && aura.ErrorCode(err) != aura.EUNAVAILABLE {
+		// Sign the head before the file closes, so the last writes are
+		// covered. A broken chain is not signed, but does not stop the
+		// suspension.
+		if err := s.Checkpoint(ctx, slug); err != nil && aura.ErrorCode(err) != aura.EUNAVAILABLE && !IsBroken(err) {
 			return platform.Tenant{}, err
 		}
 	}
@@ -143,46 +150,6 @@ func removeTenantFiles(path string) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// Checkpoint signs the current head of a tenant's audit chain and stores it
-// in the platform DB.
-func (s *Service) Checkpoint(ctx context.Context, slug string) error {
-	db, err := s.Router.Acquire(ctx, slug)
-	if err != nil {
-		return err
-	}
-	defer db.Release()
-	return s.CheckpointDB(ctx, db)
-}
-
-// CheckpointDB signs the head of an already acquired tenant.
-func (s *Service) CheckpointDB(ctx context.Context, db *tenant.DB) error {
-	head, err := db.AuditHead(ctx)
-	if err != nil {
-		return err
-	}
-	return s.Platform.SaveCheckpoint(ctx, db.ID, head, s.Signer)
-}
-
-// VerifyAudit verifies a tenant's whole audit chain against every signed
-// checkpoint of it. A chain that fails to verify is reported in the Result's
-// Break; err is for failures to read.
-func (s *Service) VerifyAudit(ctx context.Context, slug string) (audit.Result, error) {
-	t, err := s.Platform.TenantBySlug(ctx, slug)
-	if err != nil {
-		return audit.Result{}, err
-	}
-	cps, err := s.Platform.Checkpoints(ctx, t.ID, s.Signer)
-	if err != nil {
-		return audit.Result{}, err
-	}
-	db, err := s.Router.Acquire(ctx, slug)
-	if err != nil {
-		return audit.Result{}, err
-	}
-	defer db.Release()
-	return db.VerifyAudit(ctx, cps)
 }
 
 // ForEachActiveTenant runs fn on every active tenant in turn, through the

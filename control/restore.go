@@ -146,17 +146,15 @@ func (s *Service) restoreChecked(ctx context.Context, t platform.Tenant, key []b
 	if cp.head, err = db.AuditHead(ctx); err != nil {
 		return fail(err)
 	}
-	cps, err := s.Platform.Checkpoints(ctx, t.ID, s.Signer)
+	log, err := s.Platform.CheckpointLog(ctx, t.ID)
 	if err != nil {
 		return fail(err)
 	}
-	var within []audit.Checkpoint
-	for _, c := range audit.Current(cps) {
-		if c.Seq <= cp.head.Seq {
-			within = append(within, c)
-		}
+	if b := audit.CheckLog(t.ID, log, s.Signer); b != nil {
+		cp.chain = b.Error()
+		return cp, nil
 	}
-	res, err := db.VerifyAudit(ctx, within)
+	res, err := audit.VerifyCopy(ctx, db.AuditRows(), t.ID, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -344,24 +342,25 @@ func (s *Service) finishRestore(ctx context.Context, plan *RestorePlan, info ten
 		return nil, err
 	}
 	defer replaced.Close()
+	epoch, err := s.nextEpoch(ctx, info.ID, plan.RestoredHead)
+	if err != nil {
+		return nil, err
+	}
 	rep, err := restored.StartRestoredEpoch(ctx, replaced, tenant.RestoreInfo{
 		RequestedAt: plan.RequestedAt, PointTXID: plan.Point.TXID, PointAt: plan.Point.Time,
 		RestoredSeq: plan.RestoredHead.Seq, DiscardedThroughSeq: plan.LiveHead.Seq,
-		DiscardedHeadHash: hex.EncodeToString(plan.LiveHead.Hash), Archive: archive,
+		DiscardedHeadHash: hex.EncodeToString(plan.LiveHead.Hash), Archive: archive, Epoch: epoch,
 	})
 	if err != nil {
 		return nil, err
 	}
-	head, err := restored.AuditHead(ctx)
-	if err != nil {
+	// Signed inside the restore, before the tenant serves again: the
+	// restore checkpoint is the only thing that lets an epoch start, and
+	// it names the head this restore discards.
+	if err := s.signRestore(ctx, tenantChain(restored), rep.First, plan.RestoredHead, plan.LiveHead); err != nil {
 		return nil, err
 	}
-	// Signed at once: the new epoch's first checkpoint is what supersedes
-	// the discarded history's checkpoints.
-	if err := s.Platform.SaveCheckpoint(ctx, info.ID, head, s.Signer); err != nil {
-		return nil, err
-	}
-	return &RestoreResult{Plan: plan, Archive: archive, Epoch: head.Epoch, Report: rep}, nil
+	return &RestoreResult{Plan: plan, Archive: archive, Epoch: epoch, Report: rep}, nil
 }
 
 // waitReleased waits until the serving process has closed the tenant's file.

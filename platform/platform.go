@@ -151,10 +151,20 @@ func (db *DB) DataVersion(ctx context.Context) (int64, error) {
 	return v, err
 }
 
-// VerifyAudit verifies the platform's own audit chain.
-func (db *DB) VerifyAudit(ctx context.Context) (audit.Result, error) {
-	return audit.Verify(ctx, db.chain.Read, ChainID, nil)
+// VerifyAudit verifies the platform's own audit chain against its
+// checkpoint log (checked with audit.CheckLog by the caller).
+func (db *DB) VerifyAudit(ctx context.Context, log []audit.Checkpoint) (audit.Result, error) {
+	return audit.Verify(ctx, db.chain.Read, ChainID, log)
 }
+
+// AuditHead returns the position of the newest row of the platform's chain.
+func (db *DB) AuditHead(ctx context.Context) (audit.Head, error) {
+	return audit.ReadHead(ctx, db.chain.Read, ChainID)
+}
+
+// AuditRows returns read access to the platform's chain, for checks that
+// walk part of it (audit.VerifySince).
+func (db *DB) AuditRows() audit.Querier { return db.chain.Read }
 
 // MasterKeyID returns the fingerprint of the master key in use.
 func (db *DB) MasterKeyID() string { return db.master.ID() }
@@ -245,11 +255,16 @@ func ValidateSlug(slug string) error {
 	return nil
 }
 
-// RecordRestore starts a new epoch of the platform chain after the platform
-// DB itself was restored from its replica, recording detail.
-func (db *DB) RecordRestore(ctx context.Context, detail any) error {
-	return db.Update(ctx, func(tx *Tx) error {
-		_, err := tx.AuditEpoch(audit.Entry{Action: "platform.restored", EntityType: "platform", EntityID: ChainID, After: detail})
+// RecordRestore starts epoch (which must be after every epoch the chain and
+// its checkpoints have seen) of the platform chain after the platform DB
+// itself was restored from its replica, recording detail, and returns the
+// epoch's first row.
+func (db *DB) RecordRestore(ctx context.Context, epoch int64, detail any) (audit.Row, error) {
+	var row audit.Row
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		row, err = tx.AuditEpoch(epoch, audit.Entry{Action: "platform.restored", EntityType: "platform", EntityID: ChainID, After: detail})
 		return err
 	})
+	return row, err
 }

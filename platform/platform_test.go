@@ -48,7 +48,7 @@ func TestCreateTenant(t *testing.T) {
 		}
 	})
 	t.Run("PlatformChain", func(t *testing.T) {
-		res, err := env.Platform.VerifyAudit(ctx)
+		res, err := env.Platform.VerifyAudit(ctx, nil)
 		if err != nil || !res.OK() {
 			t.Fatalf("platform chain: %v %v", res.Break, err)
 		}

@@ -120,7 +120,7 @@ func TestRotationKeepsPasswords(t *testing.T) {
 	if _, _, _, err := reopened.StaffLogin(ctx, h2, "sam@aura.example", pw, credential.TOTPCode(totp, clk.Now()), platform.DefaultStaffSessionPolicy); err != nil {
 		t.Fatalf("the staff password does not verify after rotation: %v", err)
 	}
-	res, _ := reopened.VerifyAudit(ctx)
+	res, _ := reopened.VerifyAudit(ctx, nil)
 	if !res.OK() {
 		t.Fatalf("platform chain broken: %+v", res.Break)
 	}

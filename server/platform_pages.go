@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
@@ -94,7 +95,11 @@ func (s *Server) staffLogout(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 type tenantsData struct {
-	Tenants        []platform.Tenant
+	Tenants []platform.Tenant
+	// Audit is each chain's audit status by chain id (tenant id, or
+	// platform.ChainID for the platform's own).
+	Audit          map[string]platform.AuditStatus
+	PlatformAudit  platform.AuditStatus
 	Impersonations []platform.Impersonation
 	InviteLink     string
 	InviteNote     string
@@ -107,6 +112,10 @@ func (s *Server) tenantsPageData(ctx context.Context, c *call) (*tenantsData, er
 		return nil, err
 	}
 	d := &tenantsData{Now: s.cfg.Now()}
+	if d.Audit, err = s.cfg.Platform.AuditStatuses(ctx); err != nil {
+		return nil, err
+	}
+	d.PlatformAudit = d.Audit[platform.ChainID]
 	for _, t := range ts {
 		if t.Status != platform.StatusDeleted {
 			d.Tenants = append(d.Tenants, t)
@@ -427,4 +436,57 @@ func (s *Server) sourceAudit(ctx context.Context, src string, f audit.Filter, st
 		out[i] = viewOf(r, src, nil, staff)
 	}
 	return out, nil
+}
+
+// platformHealth answers /platform/healthz for signed-in staff: the health
+// of the platform DB and, per tenant, its status, whether its file is open
+// and the state of its audit chain (a broken one with the first bad seq and
+// the reason). The public /healthz says only whether the server works.
+func (s *Server) platformHealth(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	ts, err := s.cfg.Platform.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	audits, err := s.cfg.Platform.AuditStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	open := map[string]bool{}
+	for _, slug := range s.cfg.Router.OpenSlugs() {
+		open[slug] = true
+	}
+	type tenantHealth struct {
+		Slug   string               `json:"slug"`
+		ID     string               `json:"id"`
+		Status string               `json:"status"`
+		Open   bool                 `json:"open"`
+		Audit  platform.AuditStatus `json:"audit"`
+	}
+	out := struct {
+		Status        string               `json:"status"`
+		PlatformAudit platform.AuditStatus `json:"platform_audit"`
+		AuditBroken   int                  `json:"audit_broken"`
+		Tenants       []tenantHealth       `json:"tenants"`
+	}{Status: "ok", PlatformAudit: audits[platform.ChainID], Tenants: []tenantHealth{}}
+	if out.PlatformAudit.Broken() {
+		out.AuditBroken++
+	}
+	for _, t := range ts {
+		if t.Status == platform.StatusDeleted {
+			continue
+		}
+		a := audits[t.ID]
+		a.Chain = t.ID
+		if a.Broken() {
+			out.AuditBroken++
+		}
+		out.Tenants = append(out.Tenants, tenantHealth{Slug: t.Slug, ID: t.ID, Status: t.Status, Open: open[t.Slug], Audit: a})
+	}
+	if out.AuditBroken > 0 {
+		out.Status = "audit chain broken"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(out)
 }

@@ -348,6 +348,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/platform/tenants/:slug/impersonate", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_impersonate", handle: s.impersonateStart},
 		{Method: "POST", Path: "/platform/impersonations/:id/end", Access: Staff, Isolation: iso("id", "imp_aaaaaaaaaaaaaaaa"), handle: s.impersonationEnd},
 		{Method: "GET", Path: "/platform/audit", Access: Staff, Page: "platform_audit", handle: s.platformAuditPage},
+		{Method: "GET", Path: "/platform/healthz", Access: Staff, handle: s.platformHealth},
 		{Method: "GET", Path: "/platform/backups", Access: Staff, Page: "platform_backups", handle: s.backupsPage},
 		{Method: "POST", Path: "/platform/tenants/:slug/drill", Access: Staff, Isolation: iso("slug", "acme"), handle: s.drillNow},
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePage},

@@ -526,7 +526,7 @@ func TestImpersonation(t *testing.T) {
 	if res, err := h.ctl.VerifyAudit(ctx, "alpha"); err != nil || !res.OK() {
 		t.Fatalf("tenant chain: %+v %v", res.Break, err)
 	}
-	if res, err := h.plat.VerifyAudit(ctx); err != nil || !res.OK() {
+	if res, err := h.ctl.VerifyPlatformAudit(ctx); err != nil || !res.OK() {
 		t.Fatalf("platform chain: %+v %v", res.Break, err)
 	}
 	t.Run("Timeout", func(t *testing.T) {

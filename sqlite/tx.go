@@ -206,14 +206,19 @@ func (tx *Tx) Audit(e audit.Entry) error {
 	return nil
 }
 
-// AuditEpoch appends a row that starts a new epoch of the chain (after a
-// restore), chained to the current head.
-func (tx *Tx) AuditEpoch(e audit.Entry) (audit.Row, error) {
+// AuditEpoch appends a row that starts the given epoch of the chain (after
+// a restore), chained to the current head. The epoch must be after the
+// head's; the restore that calls it picks one after every epoch the chain's
+// checkpoint log has seen too, so epoch numbers never repeat.
+func (tx *Tx) AuditEpoch(epoch int64, e audit.Entry) (audit.Row, error) {
 	h, err := audit.ReadHead(tx.ctx, cachedTx{tx}, tx.chain.ID)
 	if err != nil {
 		return audit.Row{}, err
 	}
-	row, err := audit.AppendAt(tx.ctx, cachedTx{tx}, h, tx.Now, h.Epoch+1, e)
+	if epoch <= h.Epoch {
+		return audit.Row{}, aura.Errorf(aura.EINTERNAL, "A new audit epoch %d of %s must follow epoch %d.", epoch, tx.chain.ID, h.Epoch)
+	}
+	row, err := audit.AppendAt(tx.ctx, cachedTx{tx}, h, tx.Now, epoch, e)
 	if err != nil {
 		return audit.Row{}, err
 	}

@@ -181,10 +181,14 @@ func (db *DB) AuditHead(ctx context.Context) (audit.Head, error) {
 	return audit.ReadHead(ctx, db.chain.Read, db.ID)
 }
 
-// VerifyAudit verifies the tenant's whole audit chain against the given
-// signed checkpoints.
-func (db *DB) VerifyAudit(ctx context.Context, cps []audit.Checkpoint) (audit.Result, error) {
-	return audit.Verify(ctx, db.chain.Read, db.ID, cps)
+// VerifyAudit verifies the tenant's whole audit chain against its
+// checkpoint log (checked with audit.CheckLog by the caller).
+func (db *DB) VerifyAudit(ctx context.Context, log []audit.Checkpoint) (audit.Result, error) {
+	return audit.Verify(ctx, db.chain.Read, db.ID, log)
 }
+
+// AuditRows returns read access to the tenant's chain, for checks that walk
+// part of it (audit.VerifySince).
+func (db *DB) AuditRows() audit.Querier { return db.chain.Read }
 
 func (db *DB) String() string { return fmt.Sprintf("tenant %s (%s)", db.Slug, db.ID) }

@@ -19,6 +19,7 @@ type RestoreInfo struct {
 	DiscardedThroughSeq int64      `json:"discarded_through_seq"`  // the audit head of the file it replaced
 	DiscardedHeadHash   string     `json:"discarded_head_hash"`
 	Archive             string     `json:"archive"` // where the replaced file was kept
+	Epoch               int64      `json:"epoch"`   // the audit epoch the restore starts
 }
 
 // RestoreReport says what a restore re-applied so that no access revoked
@@ -29,6 +30,8 @@ type RestoreReport struct {
 	TokensRevoked     []string `json:"tokens_revoked"`
 	InvitationsClosed int      `json:"invitations_closed"`
 	RecoveryCodesUsed int      `json:"recovery_codes_used"`
+	// First is the row that starts the new epoch, which the restore signs.
+	First audit.Row `json:"-"`
 }
 
 // userSecurity is the part of a user row that grants or limits access.
@@ -177,9 +180,11 @@ func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info Restore
 	}
 	err := db.Update(ctx, func(tx *Tx) error {
 		rep = RestoreReport{UsersUpdated: []string{}, TokensRevoked: []string{}}
-		if _, err := tx.AuditEpoch(audit.Entry{Action: "tenant.restored", EntityType: "tenant", EntityID: db.ID, After: info}); err != nil {
+		first, err := tx.AuditEpoch(info.Epoch, audit.Entry{Action: "tenant.restored", EntityType: "tenant", EntityID: db.ID, After: info})
+		if err != nil {
 			return err
 		}
+		rep.First = first
 		restored, err := readCredentialState(tx)
 		if err != nil {
 			return err

@@ -172,6 +172,7 @@ func litestreamFlag(fl *flag.FlagSet) *string {
 // drills, status): it registers nothing, so a running server keeps
 // replicating the live files alone. The caller closes it.
 func (e *env) replicaReader(file string) (*replica.Replicator, replica.Config, error) {
+	e.litestreamFile = file
 	cfg, err := replica.LoadConfig(file, e.dataDir)
 	if err != nil {
 		return nil, cfg, err

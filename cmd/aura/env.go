@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
@@ -28,6 +30,11 @@ type env struct {
 	signingKeyFile string
 	maxOpen        int
 	idleTimeout    time.Duration
+	witnessFile    string
+	// litestreamFile is the replication config (env AURA_LITESTREAM;
+	// commands with a --litestream flag set it): its destination also
+	// holds the audit witness.
+	litestreamFile string
 
 	logger   *slog.Logger
 	platform *platform.DB
@@ -37,6 +44,10 @@ type env struct {
 	// replicator, when set before open (by serve), replicates the platform
 	// DB and every tenant file while the router holds it open.
 	replicator *replica.Replicator
+
+	// platformHead is the platform chain's head when it was opened: a
+	// command that moved it signs the new head as it ends.
+	platformHead audit.Head
 }
 
 func newEnv(stdio IO) *env {
@@ -53,6 +64,8 @@ func (e *env) flagSet(name, usage string) *flag.FlagSet {
 	fs.StringVar(&e.signingKeyFile, "signing-key-file", os.Getenv("AURA_SIGNING_KEY_FILE"), "audit signing key file (env AURA_SIGNING_KEY_FILE; default: "+keys.SigningKeyName+" beside the master key)")
 	fs.IntVar(&e.maxOpen, "max-open-tenants", 256, "most tenant files kept open at once")
 	fs.DurationVar(&e.idleTimeout, "tenant-idle-timeout", 5*time.Minute, "close a tenant file unused for this long")
+	fs.StringVar(&e.witnessFile, "audit-witness", os.Getenv("AURA_AUDIT_WITNESS"), "also keep the newest audit checkpoint of every chain in this append-only file, on another disk (env AURA_AUDIT_WITNESS)")
+	e.litestreamFile = os.Getenv("AURA_LITESTREAM")
 	fs.Usage = func() {
 		fmt.Fprintf(e.io.Err, "Usage: aura %s\n\nFlags:\n", usage)
 		fs.PrintDefaults()
@@ -143,7 +156,15 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 			return err
 		}
 	}
-	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger, Replicator: e.replicator}
+	witnesses, err := e.witnesses()
+	if err != nil {
+		return err
+	}
+	if e.platformHead, err = e.platform.AuditHead(ctx); err != nil {
+		return err
+	}
+	e.control = &control.Service{Platform: e.platform, Signer: signer, TenantsDir: e.tenantsDir(), Logger: e.logger,
+		Replicator: e.replicator, Witnesses: witnesses}
 	e.router = tenant.NewRouter(tenant.Config{
 		Dir:         e.tenantsDir(),
 		Directory:   control.Directory{Platform: e.platform},
@@ -153,8 +174,9 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 		OnOpen:      e.replicateTenant,
 		OnClose: func(db *tenant.DB) {
 			// Sign the head as the file closes, so every write is covered
-			// by a checkpoint kept outside the file.
-			if err := e.control.CheckpointDB(context.Background(), db); err != nil {
+			// by a checkpoint kept outside the file. A chain that does not
+			// verify is not signed (and was logged and marked broken).
+			if err := e.control.SignTenant(context.Background(), db); err != nil && !control.IsBroken(err) {
 				e.logger.Warn("checkpoint on close failed", "tenant", db.Slug, "err", err)
 			}
 			if e.replicator != nil {
@@ -170,18 +192,60 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 }
 
 // replicateTenant registers a tenant file with replication as the router
-// opens it, under its own prefix and with its own key. A file that cannot be
-// replicated is not served.
+// opens it, under its own prefix and with its own key (a file that cannot be
+// replicated is not served), and signs its head, so that rows written
+// into the file while it was closed are checked at once: a chain that does
+// not verify is marked broken, and the tenant keeps serving.
 func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
-	if e.replicator == nil {
-		return nil
+	if e.replicator != nil {
+		if err := e.replicator.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica")); err != nil {
+			return err
+		}
 	}
-	return e.replicator.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica"))
+	if err := e.control.SignTenant(ctx, db); err != nil && !control.IsBroken(err) {
+		e.logger.Warn("checkpoint on open failed", "tenant", db.Slug, "err", err)
+	}
+	return nil
+}
+
+// witnesses returns where the newest audit checkpoints are kept outside the
+// data directory: the replica destination (from the replication config,
+// the local default without one) and the --audit-witness file.
+func (e *env) witnesses() ([]audit.Witness, error) {
+	cfg, err := replica.LoadConfig(e.litestreamFile, e.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	ws := []audit.Witness{replica.NewWitness(cfg.Destination)}
+	if e.witnessFile != "" {
+		abs, err := filepath.Abs(e.witnessFile)
+		if err != nil {
+			return nil, err
+		}
+		data, err := filepath.Abs(e.dataDir)
+		if err != nil {
+			return nil, err
+		}
+		if rel, err := filepath.Rel(data, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("the audit witness file %s lies inside the data directory %s; a witness must be out of reach of whoever can write the data files: put it on another disk", e.witnessFile, e.dataDir)
+		}
+		ws = append(ws, audit.NewFileWitness(abs))
+	}
+	return ws, nil
 }
 
 func (e *env) close() {
 	if e.router != nil {
 		e.router.Close()
+	}
+	if e.control != nil && e.platform != nil {
+		// A command that wrote to the platform chain signs its new head
+		// (after the router, whose closing signs tenants).
+		if head, err := e.platform.AuditHead(context.Background()); err == nil && head.Seq != e.platformHead.Seq {
+			if err := e.control.SignPlatform(context.Background()); err != nil && !control.IsBroken(err) {
+				e.logger.Warn("signing the platform audit chain failed", "err", err)
+			}
+		}
 	}
 	if e.replicator != nil {
 		// After the router: tenant files are unregistered as they close;

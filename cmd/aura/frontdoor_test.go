@@ -90,6 +90,9 @@ type served struct {
 	http  string // the redirecting plain-HTTP address
 	out   *syncBuffer
 	errs  *syncBuffer
+	// stop shuts the server down and waits for it (as on SIGTERM: open
+	// files close, checkpoints are signed); it is safe to call twice.
+	stop func()
 }
 
 // serve starts `aura serve` with extra flags and waits until it listens.
@@ -100,14 +103,18 @@ func (c *cli) serve(extra ...string) *served {
 	done := make(chan int, 1)
 	args := c.args(append([]string{"serve"}, extra...)...)
 	go func() { done <- Main(ctx, args, strings.NewReader(""), s.out, s.errs) }()
-	c.t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			c.t.Error("aura serve did not stop")
-		}
-	})
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				c.t.Error("aura serve did not stop")
+			}
+		})
+	}
+	c.t.Cleanup(s.stop)
 	re := regexp.MustCompile(`listening on (https?://[0-9.:]+)/`)
 	reHTTP := regexp.MustCompile(`Plain HTTP on (http://[0-9.:]+)/`)
 	deadline := time.Now().Add(30 * time.Second)

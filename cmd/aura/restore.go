@@ -46,6 +46,7 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f.litestream = *litestream
+	e.litestreamFile = f.litestream
 	if (f.at == "") == !f.latest {
 		fmt.Fprintln(e.io.Err, "aura restore: give exactly one of --at TIME or --latest")
 		return errUsage
@@ -188,11 +189,15 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 	if err != nil {
 		return err
 	}
-	res, err := audit.Verify(ctx, sdb.Read, platform.ChainID, nil)
+	// The restored chain is checked on its own (from its genesis, epochs
+	// only at recorded restores); its checkpoint log is older than the
+	// live one, and the restore continues the log from the witnesses.
+	head, brk, err := audit.VerifyBootstrap(ctx, sdb.Read, platform.ChainID, "platform.restored", "tenant.restored")
 	sdb.Close()
 	if err != nil {
 		return err
 	}
+	res := audit.Result{Rows: head.Seq, Head: head, Break: brk}
 	chain := "ok"
 	if !res.OK() {
 		chain = res.Break.Error()
@@ -214,6 +219,12 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 		return err
 	}
 	archive := filepath.Join(archiveDir, "platform-"+time.Now().UTC().Format("20060102T150405Z")+".db")
+	// The head being discarded, named in the restore's signed record.
+	var discarded audit.Head
+	if ldb, err := sqlite.Open(live, sqlite.Options{ReadOnly: true, ReadConns: 1}); err == nil {
+		discarded, _ = audit.ReadHead(ctx, ldb.Read, platform.ChainID)
+		ldb.Close()
+	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Rename(live+suffix, archive+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -225,10 +236,13 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 	if err := e.open(ctx, false); err != nil {
 		return err
 	}
-	if err := e.platform.RecordRestore(aura.WithActor(ctx, aura.SystemActor("cli:restore")), map[string]any{
-		"point_txid": point.TXID, "point_at": point.Time, "archive": archive}); err != nil {
+	epoch, err := e.control.ResumeAfterPlatformRestore(aura.WithActor(ctx, aura.SystemActor("cli:restore")), discarded, map[string]any{
+		"point_txid": point.TXID, "point_at": point.Time, "archive": archive})
+	if err != nil {
 		return err
 	}
+	e.platformHead, _ = e.platform.AuditHead(ctx)
+	fmt.Fprintf(e.io.Out, "The platform audit chain continues in epoch %d; the checkpoint logs continue from the witnesses.\n", epoch)
 	fmt.Fprintf(e.io.Out, "Restored the platform DB. The replaced file is kept at %s.\n", archive)
 	ts, err := e.platform.Tenants(ctx)
 	if err != nil {

@@ -204,12 +204,25 @@ func TestRestoreOneTenant(t *testing.T) {
 	if code, _ := apiCall(t, "GET", base+"/alpha/api/v1/whoami", alphaRevoke, nil); code != http.StatusUnauthorized {
 		t.Errorf("the token revoked after T works again after the restore: %d", code)
 	}
-	// A's audit chain verifies across the new epoch; so does the platform's.
-	if out := c.mustRun("", "audit", "verify", "alpha"); !strings.Contains(out, "epoch 2") {
+	// A's audit chain verifies across the new epoch, against the witness
+	// in the replica store too; so does the platform's.
+	if out := c.mustRun("", "audit", "verify", "alpha", "--litestream", cfg); !strings.Contains(out, "epoch 2") || !strings.Contains(out, "agrees with the witness in the replica store") {
 		t.Errorf("verify alpha: %s", out)
 	}
-	c.mustRun("", "audit", "verify", "bravo")
-	c.mustRun("", "audit", "verify", "--platform")
+	c.mustRun("", "audit", "verify", "bravo", "--litestream", cfg)
+	c.mustRun("", "audit", "verify", "--platform", "--litestream", cfg)
+	// The epoch was started by a signed restore checkpoint that names the
+	// head it discarded.
+	var alphaID string
+	var discarded, baseEpoch int64
+	query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'alpha'`, &alphaID)
+	err = query(t, filepath.Join(c.data, "platform.db"), `SELECT discarded_seq FROM checkpoint_log WHERE chain_id = ? AND kind = 'restore' AND epoch = 2`, &discarded, alphaID)
+	if err == nil {
+		err = query(t, filepath.Join(c.data, "platform.db"), `SELECT base_epoch FROM checkpoint_log WHERE chain_id = ? AND kind = 'restore' AND epoch = 2`, &baseEpoch, alphaID)
+	}
+	if err != nil || discarded == 0 || baseEpoch != 1 {
+		t.Errorf("restore checkpoint: discarded seq %d, base epoch %d, %v", discarded, baseEpoch, err)
+	}
 	// No byte of any replica file holds a marker written into a tenant,
 	// sealed (a user's name) or not (an API token's name), while the tenant
 	// file itself does hold the unsealed one (so the search can see it).
@@ -231,6 +244,17 @@ func TestRestoreOneTenant(t *testing.T) {
 	time.Sleep(time.Second)
 	if out := c.mustRun("", "backup", "verify", "--litestream", cfg); strings.Count(out, " ok ") < 2 {
 		t.Errorf("backup verify:\n%s", out)
+	}
+
+	// Restoring again to T, a point before the first restore, goes back to
+	// the first line of history: a new epoch (3, never 2 again), and the
+	// chain verifies.
+	out = c.mustRun("", "restore", "alpha", "--at", at.Format(time.RFC3339Nano), "--yes", "--litestream", cfg)
+	if !strings.Contains(out, "audit epoch 3") {
+		t.Fatalf("second restore:\n%s", out)
+	}
+	if out := c.mustRun("", "audit", "verify", "alpha", "--litestream", cfg); !strings.Contains(out, "epoch 3") {
+		t.Errorf("verify alpha after the second restore: %s", out)
 	}
 }
 
@@ -302,4 +326,57 @@ func fileHas(t *testing.T, dir, s string) bool {
 		return nil
 	})
 	return found
+}
+
+// TestRestorePlatformContinuesTheLogs restores the platform DB to a point
+// before the newest checkpoints of every chain were signed: the restored DB's
+// checkpoint logs are older than the witnesses, and the restore continues
+// them from there, so that every chain verifies afterwards and the server
+// signs on.
+func TestRestorePlatformContinuesTheLogs(t *testing.T) {
+	c := newCLI(t)
+	cfg := fastReplication(t)
+	c.mustRun("correct horse battery staple\n", "tenant", "create", "alpha", "--name", "Alpha", "--owner-email", "owner@alpha.example", "--owner-password-stdin")
+	tok := strings.TrimSpace(c.mustRun("", "token", "create", "alpha", "--email", "owner@alpha.example", "--name", "ops", "--scopes", "users.read,users.write"))
+	srv := c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", cfg)
+	invite(t, srv.https, "alpha", tok, "before@alpha.example")
+	time.Sleep(600 * time.Millisecond)
+	at := time.Now().UTC()
+	time.Sleep(600 * time.Millisecond)
+	// After T: alpha's chain moves on and is signed (closing its file
+	// signs it); the platform chain moves on (a new tenant) and is signed.
+	invite(t, srv.https, "alpha", tok, "after@alpha.example")
+	t.Setenv("AURA_LITESTREAM", cfg) // commands without --litestream read it here
+	c.mustRun("", "tenant", "create", "bravo", "--name", "Bravo")
+	time.Sleep(600 * time.Millisecond)
+	srv.stop()
+
+	out := c.mustRun("", "restore", "--platform", "--at", at.Format(time.RFC3339Nano), "--yes", "--litestream", cfg)
+	if !strings.Contains(out, "continues in epoch 2") {
+		t.Fatalf("restore --platform:\n%s", out)
+	}
+	// The restored logs were behind the witnesses, so they continue from
+	// them: alpha's with a resume checkpoint, the platform's with the
+	// restore checkpoint of its new epoch.
+	var resumes, restores int
+	query(t, filepath.Join(c.data, "platform.db"), `SELECT count(*) FROM checkpoint_log WHERE kind = 'resume'`, &resumes)
+	query(t, filepath.Join(c.data, "platform.db"), `SELECT count(*) FROM checkpoint_log WHERE kind = 'restore' AND chain_id = 'platform'`, &restores)
+	if resumes != 1 || restores != 1 {
+		t.Errorf("resume checkpoints %d, platform restore checkpoints %d; want 1 and 1", resumes, restores)
+	}
+	for _, args := range [][]string{{"--platform"}, {"alpha"}} {
+		if out := c.mustRun("", append([]string{"audit", "verify", "--litestream", cfg}, args...)...); !strings.Contains(out, "agrees with") {
+			t.Errorf("verify %v after the platform restore: %s", args, out)
+		}
+	}
+	srv = c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", cfg)
+	if !invite(t, srv.https, "alpha", tok, "later@alpha.example") {
+		t.Fatal("alpha does not work after the platform restore")
+	}
+	srv.stop()
+	if out := c.mustRun("", "tenant", "list"); strings.Contains(out, "BROKEN") {
+		t.Errorf("a chain is broken after a legitimate platform restore:\n%s", out)
+	}
+	c.mustRun("", "audit", "verify", "alpha", "--litestream", cfg)
+	c.mustRun("", "audit", "verify", "--platform", "--litestream", cfg)
 }

@@ -149,6 +149,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	hs.TLSConfig = tlsCfg
 	servers := []*http.Server{hs}
 	errc := make(chan error, 2)
+	// Sign the platform chain now: rows written into the platform DB
+	// while no server ran are checked at once.
+	if err := e.control.SignPlatform(ctx); err != nil && !control.IsBroken(err) {
+		e.logger.Warn("platform checkpoint failed", "err", err)
+	}
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
 	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs()}).Run(ctx)
@@ -395,9 +400,12 @@ func (e *env) checkpointLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		for _, slug := range e.router.OpenSlugs() {
-			if err := e.control.Checkpoint(ctx, slug); err != nil {
+			if err := e.control.Checkpoint(ctx, slug); err != nil && !control.IsBroken(err) {
 				e.logger.Warn("checkpoint failed", "tenant", slug, "err", err)
 			}
+		}
+		if err := e.control.SignPlatform(ctx); err != nil && !control.IsBroken(err) {
+			e.logger.Warn("platform checkpoint failed", "err", err)
 		}
 	}
 }
@@ -406,6 +414,7 @@ func (e *env) checkpointLoop(ctx context.Context, every time.Duration) {
 // one) and starts the replicator that env.open wires to the platform DB and
 // the tenant router.
 func (e *env) startReplication(configFile string) error {
+	e.litestreamFile = configFile
 	cfg, err := replica.LoadConfig(configFile, e.dataDir)
 	if err != nil {
 		return err
@@ -434,9 +443,21 @@ func (e *env) drillLoop(ctx context.Context, every time.Duration) {
 		if err != nil {
 			continue
 		}
+		// The live chains are verified in full once a day too: the signer
+		// checks only the rows since each chain's newest checkpoint.
+		if res, err := e.control.VerifyPlatformAudit(ctx); err != nil {
+			e.logger.Warn("platform audit verification could not run", "err", err)
+		} else if !res.OK() {
+			e.logger.Error("platform audit chain BROKEN", "first_bad_seq", res.Break.Seq, "reason", res.Break.Reason)
+		}
 		for _, t := range ts {
 			if t.Status != platform.StatusActive || t.Maintenance != "" || ctx.Err() != nil {
 				continue
+			}
+			if res, err := e.control.VerifyAudit(ctx, t.Slug); err != nil {
+				e.logger.Warn("audit verification could not run", "tenant", t.Slug, "err", err)
+			} else if !res.OK() {
+				e.logger.Error("audit chain BROKEN", "tenant", t.Slug, "first_bad_seq", res.Break.Seq, "reason", res.Break.Reason)
 			}
 			d, err := e.control.Drill(ctx, t)
 			switch {

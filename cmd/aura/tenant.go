@@ -125,9 +125,14 @@ func tenantList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	audits, err := e.platform.AuditStatuses(ctx)
+	if err != nil {
+		return err
+	}
 	type row struct {
 		platform.Tenant
-		File string `json:"file"`
+		File  string                `json:"file"`
+		Audit *platform.AuditStatus `json:"audit,omitempty"`
 	}
 	rows := make([]row, 0, len(ts))
 	for _, t := range ts {
@@ -135,7 +140,13 @@ func tenantList(ctx context.Context, e *env, args []string) error {
 		if t.Status != platform.StatusDeleted {
 			r.File = e.control.TenantPath(t.ID)
 		}
+		if a, ok := audits[t.ID]; ok {
+			r.Audit = &a
+		}
 		rows = append(rows, r)
+	}
+	if a, ok := audits[platform.ChainID]; ok && a.Broken() {
+		fmt.Fprintf(e.io.Err, "aura: the platform's audit chain is broken at seq %d: %s\n", a.FirstBadSeq, a.Reason)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.io.Out)
@@ -143,9 +154,16 @@ func tenantList(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(rows)
 	}
 	tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLUG\tNAME\tSTATUS\tID\tCREATED\tFILE")
+	fmt.Fprintln(tw, "SLUG\tNAME\tSTATUS\tAUDIT\tID\tCREATED\tFILE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Status, r.ID, r.CreatedAt.Format("2006-01-02 15:04"), r.File)
+		state := "-"
+		if r.Audit != nil {
+			state = r.Audit.State
+			if r.Audit.Broken() {
+				state = fmt.Sprintf("BROKEN at seq %d", r.Audit.FirstBadSeq)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Status, state, r.ID, r.CreatedAt.Format("2006-01-02 15:04"), r.File)
 	}
 	return tw.Flush()
 }

@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -28,6 +30,10 @@ type Env struct {
 	Platform  *platform.DB
 	Router    *tenant.Router
 	Control   *control.Service
+	// ReplicaDir is a replica destination outside DataDir whose audit
+	// witness the control service writes (no replication runs into it).
+	ReplicaDir string
+	Witness    *replica.Witness
 
 	mu     sync.Mutex
 	opened []string // tenant ids whose files the router opened, in order
@@ -64,7 +70,9 @@ func New(tb testing.TB, opt Options) *Env {
 		tb.Fatal(err)
 	}
 	tenants := filepath.Join(e.DataDir, "tenants")
-	e.Control = &control.Service{Platform: e.Platform, Signer: e.Signer, TenantsDir: tenants}
+	e.ReplicaDir = filepath.Join(dir, "replica")
+	e.Witness = replica.NewWitness(replica.Destination{Type: replica.TypeFile, Path: e.ReplicaDir})
+	e.Control = &control.Service{Platform: e.Platform, Signer: e.Signer, TenantsDir: tenants, Witnesses: []audit.Witness{e.Witness}}
 	e.Router = tenant.NewRouter(tenant.Config{
 		Dir:         tenants,
 		Directory:   control.Directory{Platform: e.Platform},
