@@ -592,11 +592,38 @@ func TestTenantAuditPage(t *testing.T) {
 	if r.StatusCode != 200 || !strings.Contains(body2, "tenant.created") {
 		t.Fatalf("older page: %d", r.StatusCode)
 	}
-	r, csv := h.do(req{path: "/alpha/audit/export?action=user.", cookies: []*http.Cookie{c}})
+	exported := func() int {
+		db := h.acquire("alpha")
+		defer db.Release()
+		rows, err := db.AuditLog(context.Background(), audit.Filter{Action: "audit.exported"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	// The page's export is a form posting the filter, not a link.
+	_, body = h.do(req{path: "/alpha/audit?action=user.", cookies: []*http.Cookie{c}})
+	if !strings.Contains(body, `<form method="post" action="/alpha/audit/export"><input type="hidden" name="action" value="user.">`) {
+		t.Fatal("the audit page has no export form carrying the filter")
+	}
+	t.Run("ExportIsPost", func(t *testing.T) {
+		// A GET (an old bookmark, a prefetch) shows the page and writes nothing.
+		r, body := h.do(req{path: "/alpha/audit/export?action=user.", cookies: []*http.Cookie{c}})
+		if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "Audit log") {
+			t.Fatalf("GET export: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+		}
+		if n := exported(); n != 0 {
+			t.Fatalf("a GET of the export wrote %d audit.exported rows", n)
+		}
+	})
+	r, csv := h.do(req{method: "POST", path: "/alpha/audit/export", form: url.Values{"action": {"user."}}, cookies: []*http.Cookie{c}})
 	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") || !strings.Contains(csv, "user.created") || strings.Contains(csv, "tenant.created") {
 		t.Fatalf("export: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
 	}
 	if !strings.Contains(csv, owner.Email) {
 		t.Fatal("the export does not show the unsealed email")
+	}
+	if n := exported(); n != 1 {
+		t.Fatalf("%d audit.exported rows after one export, want 1", n)
 	}
 }
