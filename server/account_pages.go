@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -308,7 +309,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	p := s.tenantPage(w, r, c, "API tokens", "tokens")
-	p.Form.Set("expires", "90")
+	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
@@ -360,7 +361,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 		return nil
 	}
 	d.NewToken, d.NewName = text, r.PostForm.Get("name")
-	p.Form.Set("expires", "90")
+	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
 }
