@@ -149,7 +149,7 @@ func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, err
 		return APIToken{}, User{}, err
 	}
 	if tok.TenantTag != credential.TenantTag(db.ID) {
-		return APIToken{}, User{}, aura.Errorf(aura.ENOTFOUND, "No such tenant.")
+		return APIToken{}, User{}, aura.Errorf(aura.ENOTFOUND, "This API token belongs to another tenant, not %q.", db.Slug)
 	}
 	var t APIToken
 	var u User
