@@ -98,29 +98,6 @@ func TestSessionExpiry(t *testing.T) {
 	})
 }
 
-func TestThrottle(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
-	_, owner := h.mustTenant("alpha")
-	for i := 0; i < server.DefaultThrottle.AccountFailures; i++ {
-		r, _ := h.do(req{method: "POST", path: "/alpha/login", form: url.Values{"email": {owner.Email}, "password": {"wrong password " + strings.Repeat("x", i)}}})
-		if r.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("attempt %d: %d", i+1, r.StatusCode)
-		}
-	}
-	r, body := h.do(req{method: "POST", path: "/alpha/login", form: url.Values{"email": {owner.Email}, "password": {ownerPassword}}})
-	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed sign-in attempts for this account") {
-		t.Fatalf("the right password after 5 failures: %d %q", r.StatusCode, r.Header.Get("Retry-After"))
-	}
-	h.clock.Advance(server.DefaultThrottle.Window + time.Second)
-	h.login("alpha", owner.Email, ownerPassword)
-	db := h.acquire("alpha")
-	defer db.Release()
-	rows, _ := db.AuditLog(context.Background(), audit.Filter{Action: "user.login_failed"})
-	if len(rows) != 5 {
-		t.Fatalf("%d failed sign-ins audited, want 5", len(rows))
-	}
-}
-
 func TestMistypedTokenChecksum(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	alpha, owner := h.mustTenant("alpha")

@@ -151,8 +151,12 @@ func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
 	if _, err := f.db.SQL().Write.Exec(`VACUUM INTO ?`, copyPath); err != nil {
 		t.Fatal(err)
 	}
+	first, err := f.db.Login(ctx, f.hasher, "two@acme.example", "first two password", "", "", tenant.DefaultSessionPolicy)
+	if err != nil || !first.NeedCode {
+		t.Fatalf("password step: %+v %v", first, err)
+	}
 	code := credential.TOTPCode(secret, f.clock.Now())
-	if _, err := f.db.LoginCode(ctx, u.ID, code, "", tenant.DefaultSessionPolicy); err != nil {
+	if _, err := f.db.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err != nil {
 		t.Fatal(err)
 	}
 	earlier, err := tenant.OpenFile(context.Background(), copyPath, tenant.Info{ID: f.db.ID, Slug: f.db.Slug, Status: tenant.StatusActive, DataKey: dataKey(t, f)}, f.clock.Now)
@@ -163,7 +167,7 @@ func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
 	if _, err := earlier.StartRestoredEpoch(ctx, f.db, tenant.RestoreInfo{RestoredSeq: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := earlier.LoginCode(ctx, u.ID, code, "", tenant.DefaultSessionPolicy); err == nil {
+	if _, err := earlier.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err == nil {
 		t.Fatal("a code used after the restore point works again after the restore")
 	}
 }
