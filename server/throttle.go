@@ -67,6 +67,7 @@ type throttle struct {
 	logger   *slog.Logger
 	mu       sync.Mutex
 	inflight map[string]int
+	gen      uint64 // counts attempts recorded in the platform DB (see begin)
 }
 
 func newThrottle(p ThrottlePolicy, now func() time.Time, store *platform.DB, logger *slog.Logger) *throttle {
@@ -136,13 +137,41 @@ const (
 // AccountFailures times itself, is held only to its own count: the
 // account's and the network's failures are other people's.
 func (t *throttle) begin(ctx context.Context, g guard) (*attempt, error) {
-	known, err := t.store.LoginFailures(ctx, g.keys()...)
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		t.mu.Lock()
+		gen := t.gen
+		locked := try >= 3 // under a storm of failures, read with the lock held
+		if !locked {
+			t.mu.Unlock()
+		}
+		known, err := t.store.LoginFailures(ctx, g.keys()...)
+		if !locked {
+			t.mu.Lock()
+		}
+		if err != nil {
+			t.mu.Unlock()
+			return nil, err
+		}
+		// An attempt recorded between the read and the lock: read again,
+		// or an attempt that read the count before it could pass.
+		if t.gen != gen {
+			t.mu.Unlock()
+			continue
+		}
+		a, err := t.admit(g, known)
+		t.mu.Unlock()
+		return a, err
 	}
+}
+
+// admit decides on an attempt with t.mu held.
+func (t *throttle) admit(g guard, known map[string]platform.LoginFailures) (*attempt, error) {
 	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	for k, f := range known {
+		if now.Sub(f.Last) >= t.policy.Forget {
+			known[k] = platform.LoginFailures{Last: f.Last} // forgotten, still there to delete
+		}
+	}
 	a := &attempt{t: t, g: g, known: known}
 	if g.device != "" && known[g.device].Count < t.policy.AccountFailures {
 		a.trusted = true
@@ -173,9 +202,6 @@ func (t *throttle) begin(ctx context.Context, g guard) (*attempt, error) {
 // gate refuses an attempt under key while its wait runs, or while as many
 // attempts are being checked as it has free failures left (at least one).
 func (t *throttle) gate(key string, f platform.LoginFailures, free int, now time.Time, msg string) error {
-	if f.Count > 0 && now.Sub(f.Last) >= t.policy.Forget {
-		f = platform.LoginFailures{}
-	}
 	if t.inflight[key] >= max(1, free-f.Count) {
 		return retryAfter{err: aura.Errorf(aura.ETOOMANY, msgInFlight), seconds: 1}
 	}
@@ -206,6 +232,7 @@ func (a *attempt) release() {
 	a.once.Do(func() {
 		a.t.mu.Lock()
 		defer a.t.mu.Unlock()
+		a.t.gen++
 		for _, k := range a.charged {
 			if a.t.inflight[k]--; a.t.inflight[k] <= 0 {
 				delete(a.t.inflight, k)

@@ -24,11 +24,15 @@ func (h *harness) signIn(slug, email, password string, cookies ...*http.Cookie) 
 	return h.do(req{method: "POST", path: "/" + slug + "/login", form: url.Values{"email": {email}, "password": {password}}, cookies: cookies})
 }
 
-// waitOut advances the clock past the default throttle's wait after n
-// failures of an account.
-func waitOut(h *harness, n int) {
-	if free := server.DefaultThrottle.AccountFailures; n >= free {
-		h.clock.Advance(time.Duration(1<<(n-free)) * time.Second)
+// small is a throttle with 2 free failures per account, so tests need few
+// bcrypt checks (each costs a quarter second, far more under -race).
+var small = server.ThrottlePolicy{AccountFailures: 2}
+
+// waitOut advances the clock past the wait of policy p (its Delay, 1s by
+// default) after n failures of an account.
+func waitOut(h *harness, p server.ThrottlePolicy, n int) {
+	if n >= p.AccountFailures {
+		h.clock.Advance(max(p.Delay, time.Second) << (n - p.AccountFailures))
 	}
 }
 
@@ -43,7 +47,7 @@ func TestThrottle(t *testing.T) {
 			t.Fatalf("attempt %d: %d", i+1, r.StatusCode)
 		}
 	}
-	for _, wait := range []int{1, 2, 4, 8} {
+	for _, wait := range []int{1, 2, 4} {
 		r, body := h.signIn("alpha", owner.Email, ownerPassword)
 		if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != fmt.Sprint(wait) || !strings.Contains(body, "Too many failed sign-in attempts for this account") {
 			t.Fatalf("the right password during a %ds wait: %d, Retry-After %q", wait, r.StatusCode, r.Header.Get("Retry-After"))
@@ -54,15 +58,15 @@ func TestThrottle(t *testing.T) {
 		}
 	}
 	// No hard block: once the wait is over the right password signs in.
-	h.clock.Advance(16 * time.Second)
+	h.clock.Advance(8 * time.Second)
 	if r, body := h.signIn("alpha", owner.Email, ownerPassword); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the right password after the wait: %d %s", r.StatusCode, body)
 	}
 	db := h.acquire("alpha")
 	defer db.Release()
 	rows, _ := db.AuditLog(context.Background(), audit.Filter{Action: "user.login_failed"})
-	if len(rows) != 9 {
-		t.Fatalf("%d failed sign-ins audited, want 9 (refused attempts are not checked)", len(rows))
+	if len(rows) != 8 {
+		t.Fatalf("%d failed sign-ins audited, want 8 (refused attempts are not checked)", len(rows))
 	}
 }
 
@@ -70,7 +74,9 @@ func TestThrottle(t *testing.T) {
 // account, a browser the user signed in from before signs in at once; a
 // device that fails on its own loses that standing.
 func TestThrottleCannotLockOut(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	// Waits of a minute and more: three failures outlast a TOTP step.
+	policy := server.ThrottlePolicy{AccountFailures: 2, Delay: time.Minute}
+	h := newHarness(t, harnessOpts{throttle: policy})
 	_, owner := h.mustTenant("alpha")
 	r, _ := h.signIn("alpha", owner.Email, ownerPassword)
 	device := cookieNamed(r, "aura_device")
@@ -78,8 +84,8 @@ func TestThrottleCannotLockOut(t *testing.T) {
 		t.Fatalf("sign-in: %d, device cookie %v", r.StatusCode, device)
 	}
 	// An attacker fails again and again, waiting out each delay.
-	for i := 0; i < 12; i++ {
-		waitOut(h, i)
+	for i := 0; i < 3; i++ {
+		waitOut(h, policy, i)
 		if r, _ := h.signIn("alpha", owner.Email, "guess number "+fmt.Sprint(i)); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d", i, r.StatusCode)
 		}
@@ -87,14 +93,12 @@ func TestThrottleCannotLockOut(t *testing.T) {
 	if r, _ := h.signIn("alpha", owner.Email, ownerPassword); r.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("a browser never signed in here: %d, want 429", r.StatusCode)
 	}
-	for i := 0; i < 3; i++ {
-		if r, body := h.signIn("alpha", owner.Email, ownerPassword, device); r.StatusCode != http.StatusSeeOther {
-			t.Fatalf("the user's own browser during the attack: %d %s", r.StatusCode, body)
-		}
+	if r, body := h.signIn("alpha", owner.Email, ownerPassword, device); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the user's own browser during the attack: %d %s", r.StatusCode, body)
 	}
 	// The device's own failures count: after the free ones it is slowed
 	// like any other browser.
-	for i := 0; i < server.DefaultThrottle.AccountFailures; i++ {
+	for i := 0; i < policy.AccountFailures; i++ {
 		if r, _ := h.signIn("alpha", owner.Email, "typo "+fmt.Sprint(i), device); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("a typo on the device: %d", r.StatusCode)
 		}
@@ -116,8 +120,10 @@ func TestThrottleCannotLockOut(t *testing.T) {
 		if r.StatusCode != http.StatusSeeOther || device == nil || device.Path != "/platform/" {
 			t.Fatalf("staff sign-in: %d, device cookie %v", r.StatusCode, device)
 		}
-		for i := 0; i < 12; i++ {
-			waitOut(h, i) // in all more than a TOTP step
+		// Three failures: the wait before the third is a new TOTP step,
+		// and the next wait (two minutes) has not run out.
+		for i := 0; i < 3; i++ {
+			waitOut(h, policy, i)
 			if r := staffIn("guess " + fmt.Sprint(i)); r.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("staff guess %d: %d", i, r.StatusCode)
 			}
@@ -134,10 +140,10 @@ func TestThrottleCannotLockOut(t *testing.T) {
 // TestThrottleSurvivesRestart: the counts live in the platform DB, so a
 // restarted server still makes the next attempt wait.
 func TestThrottleSurvivesRestart(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	h := newHarness(t, harnessOpts{throttle: small})
 	_, owner := h.mustTenant("alpha")
-	for i := 0; i < server.DefaultThrottle.AccountFailures+3; i++ {
-		waitOut(h, i)
+	for i := 0; i < small.AccountFailures+3; i++ {
+		waitOut(h, small, i)
 		if r, _ := h.signIn("alpha", owner.Email, "wrong password "+fmt.Sprint(i)); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i, r.StatusCode)
 		}
@@ -145,7 +151,7 @@ func TestThrottleSurvivesRestart(t *testing.T) {
 	h.restart()
 	r, _ := h.signIn("alpha", owner.Email, ownerPassword)
 	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "8" {
-		t.Fatalf("after a restart: %d, Retry-After %q (want 429, 8)", r.StatusCode, r.Header.Get("Retry-After"))
+		t.Fatalf("after a restart: %d, Retry-After %q (want 429, 8: five failures, two free)", r.StatusCode, r.Header.Get("Retry-After"))
 	}
 }
 
@@ -183,7 +189,8 @@ func TestThrottleIPv6Per64(t *testing.T) {
 // TestThrottleParallelAttempts: a burst of simultaneous guesses gets no
 // more checks than the free failures of the account.
 func TestThrottleParallelAttempts(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	policy := server.ThrottlePolicy{AccountFailures: 3}
+	h := newHarness(t, harnessOpts{throttle: policy})
 	_, owner := h.mustTenant("alpha")
 	var mu sync.Mutex
 	statuses := map[int]int{}
@@ -199,8 +206,8 @@ func TestThrottleParallelAttempts(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if statuses[http.StatusUnauthorized] != server.DefaultThrottle.AccountFailures || statuses[http.StatusTooManyRequests] != 20-server.DefaultThrottle.AccountFailures {
-		t.Fatalf("statuses %v: want %d checked (401) and the rest refused (429)", statuses, server.DefaultThrottle.AccountFailures)
+	if statuses[http.StatusUnauthorized] != policy.AccountFailures || statuses[http.StatusTooManyRequests] != 20-policy.AccountFailures {
+		t.Fatalf("statuses %v: want %d checked (401) and the rest refused (429)", statuses, policy.AccountFailures)
 	}
 }
 
@@ -245,7 +252,7 @@ func TestThrottleWritesOnlyOnFailure(t *testing.T) {
 // page and the code that turns two-factor off are guessed against the same
 // counts as the sign-in form, so a stolen session gains nothing.
 func TestInSessionChecksShareThrottle(t *testing.T) {
-	h := newHarness(t, harnessOpts{})
+	h := newHarness(t, harnessOpts{throttle: small})
 	ctx := context.Background()
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
@@ -267,14 +274,14 @@ func TestInSessionChecksShareThrottle(t *testing.T) {
 			return h.do(req{method: "POST", path: "/alpha/account/password", cookies: []*http.Cookie{session},
 				form: url.Values{"current_password": {current}, "new_password": {"a new and long password"}, "new_password_again": {"a new and long password"}}})
 		}
-		for i := 0; i < server.DefaultThrottle.AccountFailures; i++ {
+		for i := 0; i < small.AccountFailures; i++ {
 			if r, _ := change("guess " + fmt.Sprint(i)); r.StatusCode != http.StatusBadRequest {
 				t.Fatalf("guess %d: %d", i, r.StatusCode)
 			}
 		}
 		r, body := change(ownerPassword)
 		if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many failed") {
-			t.Fatalf("the right password after 5 wrong ones in the session: %d", r.StatusCode)
+			t.Fatalf("the right password after the free wrong ones in the session: %d", r.StatusCode)
 		}
 		// The same account's sign-in form waits too: one count.
 		if r, _ := h.signIn("alpha", owner.Email, ownerPassword); r.StatusCode != http.StatusTooManyRequests {
@@ -290,14 +297,14 @@ func TestInSessionChecksShareThrottle(t *testing.T) {
 			t.Fatalf("two-factor sign-in: %d", r.StatusCode)
 		}
 		h.clock.Advance(time.Minute)
-		for i := 0; i < server.DefaultThrottle.AccountFailures; i++ {
+		for i := 0; i < small.AccountFailures; i++ {
 			if r, _ := h.do(req{method: "POST", path: "/alpha/account/2fa/disable", cookies: []*http.Cookie{session}, form: url.Values{"code": {fmt.Sprintf("%06d", i)}}}); r.StatusCode != http.StatusBadRequest {
 				t.Fatalf("code guess %d: %d", i, r.StatusCode)
 			}
 		}
 		r, _ = h.do(req{method: "POST", path: "/alpha/account/2fa/disable", cookies: []*http.Cookie{session}, form: url.Values{"code": {credential.TOTPCode(secret, h.clock.Now())}}})
 		if r.StatusCode != http.StatusTooManyRequests {
-			t.Fatalf("the right code after 5 wrong ones in the session: %d", r.StatusCode)
+			t.Fatalf("the right code after the free wrong ones in the session: %d", r.StatusCode)
 		}
 		if r, _ := h.signIn("alpha", two.Email, ownerPassword); r.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("sign-in after the in-session code guesses: %d, want 429", r.StatusCode)
