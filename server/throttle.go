@@ -47,11 +47,11 @@ func (p ThrottlePolicy) delay(n, free int) time.Duration {
 	if n < free {
 		return 0
 	}
-	d := p.Delay << min(n-free, 30)
-	if d <= 0 || d > p.MaxDelay {
-		return p.MaxDelay
+	d := p.Delay
+	for i := free; i < n && d < p.MaxDelay; i++ {
+		d *= 2
 	}
-	return d
+	return min(d, p.MaxDelay)
 }
 
 // throttle keeps its counts in the platform DB (platform.LoginFailures),
@@ -67,7 +67,7 @@ type throttle struct {
 	logger   *slog.Logger
 	mu       sync.Mutex
 	inflight map[string]int
-	gen      uint64 // counts attempts recorded in the platform DB (see begin)
+	gen      uint64 // bumped as each attempt ends, after its record if any (see begin)
 }
 
 func newThrottle(p ThrottlePolicy, now func() time.Time, store *platform.DB, logger *slog.Logger) *throttle {
