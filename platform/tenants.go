@@ -94,7 +94,7 @@ func (db *DB) CreateTenant(ctx context.Context, id, slug, name string, dataKey [
 func tenantByID(tx *Tx, id string) (Tenant, error) {
 	t, err := scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return t, aura.Errorf(aura.ENOTFOUND, "No such tenant.")
+		return t, aura.Errorf(aura.ENOTFOUND, "No tenant with id %q.", id)
 	}
 	return t, err
 }
@@ -109,15 +109,13 @@ func liveTenant(tx *Tx, slug string) (Tenant, error) {
 	return t, err
 }
 
-// TenantBySlug returns the live (not deleted) tenant with slug, or ENOTFOUND.
+// TenantBySlug returns the live (not deleted) tenant with slug, or
+// ENOTFOUND naming the slug.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
 	var t Tenant
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		t, err = scanTenant(tx.QueryRow(`SELECT `+tenantColumns+` FROM tenants WHERE slug = ? AND status <> 'deleted'`, slug))
-		if err == sql.ErrNoRows {
-			return aura.Errorf(aura.ENOTFOUND, "No such tenant.")
-		}
+		t, err = liveTenant(tx, slug)
 		return err
 	})
 	return t, err

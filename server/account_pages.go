@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,15 +94,22 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
-// accountFormError shows the account page again with an EINVALID error of
-// one of its forms, inline (400).
+// accountFormError shows the account page again with the error of one of
+// its forms, inline: 400 for EINVALID, 429 with Retry-After when the
+// throttle makes the check wait.
 func (s *Server) accountFormError(w http.ResponseWriter, r *http.Request, c *call, err error) error {
 	p, _, perr := s.accountPageFor(w, r, c)
 	if perr != nil {
 		return perr
 	}
 	p.withFormError(err)
-	s.renderPage(w, r, http.StatusBadRequest, "account", p)
+	status := http.StatusBadRequest
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", itoa(ra.seconds))
+	}
+	s.renderPage(w, r, status, "account", p)
 	return nil
 }
 
@@ -112,18 +121,27 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call
 		return errStaffNoAccount
 	}
 	next := r.PostForm.Get("new_password")
-	var err error
 	if next != r.PostForm.Get("new_password_again") {
-		err = aura.Invalid("The two new passwords differ.", aura.FieldError{Field: "new_password_again", Message: "does not match the new password"})
-	} else {
-		err = c.db.ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
+		return s.accountFormError(w, r, c, aura.Invalid("The two new passwords differ.", aura.FieldError{Field: "new_password_again", Message: "does not match the new password"}))
 	}
+	// The current password is guessed here as on the sign-in page, so a
+	// stolen session cannot try passwords faster than a stranger could.
+	att, err := s.throttle.begin(r.Context(), s.guardFor(r, tenantAccount(c.tenant.ID, c.user.Email)))
+	if err != nil {
+		return s.accountFormError(w, r, c, err)
+	}
+	defer att.release()
+	err = c.db.ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
+		if hasField(err, "current_password") {
+			att.fail(r.Context())
+		}
 		return s.accountFormError(w, r, c, err)
 	}
+	att.succeed(r.Context())
 	s.setFlash(w, "ok", "Your password is changed. Your other sessions were signed out.")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
 	return nil
@@ -182,12 +200,20 @@ func (s *Server) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *cal
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
+	// The code is checked against the sign-in throttle (see accountPassword).
+	att, err := s.throttle.begin(r.Context(), s.guardFor(r, tenantAccount(c.tenant.ID, c.user.Email)))
+	if err != nil {
+		return s.accountFormError(w, r, c, err)
+	}
+	defer att.release()
 	if err := c.db.DisableTOTP(r.Context(), c.user.ID, r.PostForm.Get("code")); err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
+		att.fail(r.Context())
 		return s.accountFormError(w, r, c, err)
 	}
+	att.succeed(r.Context())
 	s.setFlash(w, "ok", "Two-factor authentication is off.")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
 	return nil
@@ -308,7 +334,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	p := s.tenantPage(w, r, c, "API tokens", "tokens")
-	p.Form.Set("expires", "90")
+	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
@@ -360,7 +386,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 		return nil
 	}
 	d.NewToken, d.NewName = text, r.PostForm.Get("name")
-	p.Form.Set("expires", "90")
+	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
 }

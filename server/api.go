@@ -217,10 +217,14 @@ type (
 		Role   *string `json:"role"`
 		Status *string `json:"status"`
 	}
+	// apiTokenCreateBody: without expires_at the token expires after
+	// tenant.DefaultTokenDays, as on the page and the command line;
+	// never_expires asks for a token without an expiry.
 	apiTokenCreateBody struct {
-		Name      string              `json:"name"`
-		Scopes    []tenant.Permission `json:"scopes"`
-		ExpiresAt *time.Time          `json:"expires_at"`
+		Name         string              `json:"name"`
+		Scopes       []tenant.Permission `json:"scopes"`
+		ExpiresAt    *time.Time          `json:"expires_at"`
+		NeverExpires bool                `json:"never_expires"`
 	}
 )
 
@@ -378,8 +382,13 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call)
 		}
 	}
 	var exp time.Time
-	if in.ExpiresAt != nil {
+	switch {
+	case in.ExpiresAt != nil && in.NeverExpires:
+		return aura.Invalid("Give expires_at or never_expires, not both.", aura.FieldError{Field: "never_expires", Message: "not with expires_at"})
+	case in.ExpiresAt != nil:
 		exp = *in.ExpiresAt
+	case !in.NeverExpires:
+		exp = tenant.DefaultTokenExpiry(s.cfg.Now())
 	}
 	t, text, err := c.db.CreateToken(r.Context(), c.user.ID, in.Name, in.Scopes, exp)
 	if err != nil {

@@ -194,13 +194,18 @@ func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([
 }
 
 type auditData struct {
-	Rows      []auditView
-	Actors    []option
-	Sources   []option
-	Next      string
-	First     string
-	ExportURL string
+	Rows    []auditView
+	Actors  []option
+	Sources []option
+	Next    string
+	First   string
+	// Export is the filter the export form posts (hidden fields): an
+	// export writes an audit row, so it is a POST, never a link.
+	Export []hiddenField
 }
+
+// hiddenField is a name and value a form carries unseen.
+type hiddenField struct{ Name, Value string }
 
 func cursorOf(v auditView, source string) string {
 	c := v.At.UTC().Format(audit.TimeFormat) + "|" + strconv.FormatInt(v.Seq, 10)
@@ -245,9 +250,11 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		q.Set("cursor", cursorOf(d.Rows[len(d.Rows)-1], ""))
 		d.Next = base + "?" + q.Encode()
 	}
-	q := cloneValues(f.Query)
-	q.Del("cursor")
-	d.ExportURL = base + "/export?" + q.Encode()
+	for _, k := range []string{"actor", "action", "from", "to"} {
+		if v := f.Query.Get(k); v != "" {
+			d.Export = append(d.Export, hiddenField{Name: k, Value: v})
+		}
+	}
 	s.renderPage(w, r, http.StatusOK, "audit", p)
 	return nil
 }
@@ -271,9 +278,14 @@ func csvSafe(s string) string {
 	return s
 }
 
+// auditExport answers the export form (a POST: it writes an audit row,
+// audit.exported) with the CSV of the rows its filter selects.
 func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	f, err := parseAuditFilter(r.URL.Query())
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	f, err := parseAuditFilter(r.PostForm)
 	if err != nil {
 		return err
 	}

@@ -49,10 +49,6 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-func throttleAccount(tenantID, who string) string {
-	return tenantID + ":" + strings.ToLower(strings.TrimSpace(who))
-}
-
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := parseForm(r); err != nil {
 		return err
@@ -75,28 +71,33 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, c *call) er
 		s.renderPage(w, r, http.StatusBadRequest, "login", p)
 		return nil
 	}
-	account, ip := throttleAccount(c.tenant.ID, email), clientIP(r)
-	if err := s.throttle.check(account, ip); err != nil {
+	account := tenantAccount(c.tenant.ID, email)
+	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	if err != nil {
 		return s.loginRefused(w, r, p, err)
 	}
+	defer att.release()
 	var old sessionCookie
 	s.readCookie(r, cookieSession, &old)
 	res, err := c.db.Login(r.Context(), s.hasher, email, password, code, old.S, s.cfg.Sessions)
 	if err != nil {
 		if c := aura.ErrorCode(err); c == aura.EUNAUTHORIZED || c == aura.EINVALID {
-			s.throttle.fail(account, ip)
+			att.fail(r.Context())
 		}
 		return s.loginRefused(w, r, p, err)
 	}
 	if res.NeedCode {
-		if err := s.setCookie(w, cookieLogin, tenantPath(c.tenant.Slug)+"login", loginCookie{T: c.tenant.ID, U: res.User.ID, At: s.cfg.Now().Unix()}, int(loginTimeout/time.Second)); err != nil {
+		// The password was right; the code step is an attempt of its own.
+		lc := loginCookie{T: c.tenant.ID, U: res.User.ID, E: strings.ToLower(strings.TrimSpace(email)), P: res.PasswordStamp, At: s.cfg.Now().Unix()}
+		if err := s.setCookie(w, cookieLogin, tenantPath(c.tenant.Slug)+"login", lc, int(loginTimeout/time.Second)); err != nil {
 			return err
 		}
 		p.Data = loginData{Step: "code", Next: next}
 		s.renderPage(w, r, http.StatusOK, "login", p)
 		return nil
 	}
-	s.throttle.succeed(account)
+	att.succeed(r.Context())
+	s.rememberDevice(w, r, tenantPath(c.tenant.Slug), account)
 	return s.signedIn(w, r, c, res, next)
 }
 
@@ -142,21 +143,31 @@ func (s *Server) loginCodeSubmit(w http.ResponseWriter, r *http.Request, c *call
 		return nil
 	}
 	p.Data = loginData{Step: "code", Next: next}
-	account, ip := throttleAccount(c.tenant.ID, "user:"+lc.U), clientIP(r)
-	if err := s.throttle.check(account, ip); err != nil {
+	account := tenantAccount(c.tenant.ID, lc.E)
+	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	if err != nil {
 		return s.loginRefused(w, r, p, err)
 	}
+	defer att.release()
 	var old sessionCookie
 	s.readCookie(r, cookieSession, &old)
-	res, err := c.db.LoginCode(r.Context(), lc.U, r.PostForm.Get("code"), old.S, s.cfg.Sessions)
-	if err != nil {
-		if aura.ErrorCode(err) == aura.EINVALID {
-			s.throttle.fail(account, ip)
-			err = &aura.Error{Code: aura.EUNAUTHORIZED, Message: aura.ErrorMessage(err), Fields: aura.ErrorFields(err)}
-		}
+	res, err := c.db.LoginCode(r.Context(), lc.U, lc.P, r.PostForm.Get("code"), old.S, s.cfg.Sessions)
+	switch aura.ErrorCode(err) {
+	case "":
+	case aura.EINVALID:
+		att.fail(r.Context())
+		return s.loginRefused(w, r, p, &aura.Error{Code: aura.EUNAUTHORIZED, Message: aura.ErrorMessage(err), Fields: aura.ErrorFields(err)})
+	case aura.EUNAUTHORIZED:
+		// The password was changed since the first step, or the user can
+		// no longer sign in: the first step is void; start again.
+		s.clearCookie(w, cookieLogin, tenantPath(c.tenant.Slug)+"login")
+		p.Data = loginData{Step: "password", Next: next}
 		return s.loginRefused(w, r, p, err)
+	default:
+		return err
 	}
-	s.throttle.succeed(account)
+	att.succeed(r.Context())
+	s.rememberDevice(w, r, tenantPath(c.tenant.Slug), account)
 	return s.signedIn(w, r, c, res, next)
 }
 
@@ -228,14 +239,15 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
 	p.Form.Set("name", r.PostForm.Get("name"))
 	// Invitation tokens are unguessable; the throttle only stops a flood
-	// of attempts from one address.
-	guard := "invite:" + clientIP(r)
-	if err := s.throttle.check(guard, clientIP(r)); err != nil {
+	// of attempts from one network.
+	att, err := s.throttle.begin(ctx, s.guardFor(r, ""))
+	if err != nil {
 		return err
 	}
+	defer att.release()
 	invited, err := c.db.InvitationUser(ctx, token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
-		s.throttle.fail(guard, clientIP(r))
+		att.fail(ctx)
 		p.Error = aura.ErrorMessage(err)
 		p.Data = inviteData{Broken: true}
 		s.renderPage(w, r, http.StatusNotFound, "invite", p)

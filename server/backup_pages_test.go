@@ -93,3 +93,15 @@ func between(s, from, to string) string {
 	}
 	return s
 }
+
+// A platform action on a slug that names no tenant says which slug.
+func TestPlatformNoSuchTenantNamesSlug(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	staff, _ := h.mustStaff("ops@aura.example")
+	for _, path := range []string{"/platform/tenants/nosuch/impersonate", "/platform/tenants/nosuch/drill", "/platform/tenants/nosuch/suspend"} {
+		r, body := h.do(req{method: "POST", path: path, cookies: []*http.Cookie{staff}, form: url.Values{"reason": {"Ticket 7: checking a tenant"}, "minutes": {"30"}}})
+		if r.StatusCode != http.StatusNotFound || !strings.Contains(body, "nosuch") {
+			t.Errorf("POST %s: %d, the answer does not name the slug", path, r.StatusCode)
+		}
+	}
+}

@@ -9,10 +9,11 @@ import (
 // credentials to the other.
 const (
 	cookieSession = "aura_session" // a tenant session: {tenant id, session secret}
-	cookieLogin   = "aura_login"   // a sign-in waiting for its second factor: {tenant id, user id, time}
+	cookieLogin   = "aura_login"   // a sign-in waiting for its second factor: {tenant id, user id, email, password stamp, time}
 	cookieImp     = "aura_imp"     // an impersonation: {tenant id, impersonation id, secret}
 	cookieStaff   = "aura_staff"   // a staff session: {secret}
 	cookieFlash   = "aura_flash"   // a one-time message for the next page
+	cookieDevice  = "aura_device"  // a browser that signed in before: {device id, account fingerprints}; see throttle.go
 )
 
 type sessionCookie struct {
@@ -20,9 +21,15 @@ type sessionCookie struct {
 	S string `json:"s"` // session secret
 }
 
+// loginCookie is the first step of a two-factor sign-in: the password was
+// right. P binds it to the password hash it was checked against (the
+// stamp tenant.Login returned), so a password changed before the code step
+// ends it; E is the email as typed, the throttle's account key.
 type loginCookie struct {
 	T  string `json:"t"`
 	U  string `json:"u"`
+	E  string `json:"e"`
+	P  string `json:"p"`
 	At int64  `json:"at"`
 }
 

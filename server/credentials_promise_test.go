@@ -17,7 +17,8 @@ import (
 // TestEveryCookieFlags: every cookie Aura sets, not only the tenant
 // session, carries HttpOnly, Secure and SameSite=Lax, and every response
 // that sets one carries HSTS. It walks each flow that sets a cookie: sign-in
-// (aura_session), the password step of a two-factor sign-in (aura_login),
+// (aura_session, and aura_device, the browser the account signed in from),
+// the password step of a two-factor sign-in (aura_login),
 // staff sign-in (aura_staff), the start of an impersonation (aura_imp), a
 // change that leaves a message (aura_flash) and sign-out (the cleared
 // session), and fails if one of those cookies was never seen.
@@ -91,7 +92,7 @@ func TestEveryCookieFlags(t *testing.T) {
 	r, _ = h.do(req{method: "POST", path: "/alpha/logout", cookies: []*http.Cookie{session}})
 	check("sign-out", r)
 
-	for _, name := range []string{"aura_session", "aura_login", "aura_staff", "aura_imp", "aura_flash"} {
+	for _, name := range []string{"aura_session", "aura_login", "aura_staff", "aura_imp", "aura_flash", "aura_device"} {
 		if seen[name] == 0 {
 			t.Errorf("no flow set %s: the test checked nothing for it (seen %v)", name, seen)
 		}

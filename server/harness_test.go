@@ -53,6 +53,8 @@ type harness struct {
 	ts     *httptest.Server
 	clock  *clock
 	hasher credential.Hasher
+	cfg    server.Config
+	dev    bool
 
 	mu    sync.Mutex
 	opens map[string]int // tenant id → files opened
@@ -65,6 +67,8 @@ type harnessOpts struct {
 	// syncInterval is replication's sync interval (default 100ms, so tests
 	// need not wait; aura serve's default is 1s).
 	syncInterval time.Duration
+	// throttle is the sign-in throttle (zero fields: the defaults).
+	throttle server.ThrottlePolicy
 }
 
 func newHarness(t testing.TB, opts harnessOpts) *harness {
@@ -116,16 +120,10 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 			}
 		}})
 	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger, Replicator: rep}
-	h.srv, err = server.New(server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
-		Mail: opts.mail, Dev: opts.dev})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.dev {
-		h.ts = httptest.NewServer(h.srv)
-	} else {
-		h.ts = httptest.NewTLSServer(h.srv)
-	}
+	h.cfg = server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
+		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle}
+	h.dev = opts.dev
+	h.start()
 	pepper, _ := h.plat.Secret(ctx, platform.SecretPasswordPepper)
 	h.hasher, _ = credential.NewHasher(pepper)
 	t.Cleanup(func() {
@@ -134,6 +132,28 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 		h.plat.Close()
 	})
 	return h
+}
+
+// start builds the server and its test listener.
+func (h *harness) start() {
+	h.t.Helper()
+	var err error
+	if h.srv, err = server.New(h.cfg); err != nil {
+		h.t.Fatal(err)
+	}
+	if h.dev {
+		h.ts = httptest.NewServer(h.srv)
+	} else {
+		h.ts = httptest.NewTLSServer(h.srv)
+	}
+}
+
+// restart replaces the server with a new one over the same data, as a
+// process restart does: nothing held in the old server's memory survives.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.ts.Close()
+	h.start()
 }
 
 // opened returns how many times the tenant's file was opened.

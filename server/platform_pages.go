@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -42,20 +43,22 @@ func (s *Server) staffLoginSubmit(w http.ResponseWriter, r *http.Request, c *cal
 	p.Platform = true
 	email := r.PostForm.Get("email")
 	p.Form.Set("email", email)
-	account, ip := "platform:"+strings.ToLower(strings.TrimSpace(email)), clientIP(r)
-	if err := s.throttle.check(account, ip); err != nil {
+	account := staffAccount(email)
+	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	if err != nil {
 		return s.staffLoginRefused(w, r, p, err)
 	}
+	defer att.release()
 	ctx := aura.WithActor(r.Context(), aura.Actor{Kind: aura.ActorStaff, ID: "anonymous"})
-	_, se, secret, err := s.cfg.Platform.StaffLogin(ctx, s.hasher, email, r.PostForm.Get("password"), r.PostForm.Get("code"), s.cfg.StaffSessions)
+	_, _, secret, err := s.cfg.Platform.StaffLogin(ctx, s.hasher, email, r.PostForm.Get("password"), r.PostForm.Get("code"), s.cfg.StaffSessions)
 	if err != nil {
 		if aura.ErrorCode(err) == aura.EUNAUTHORIZED {
-			s.throttle.fail(account, ip)
+			att.fail(r.Context())
 		}
 		return s.staffLoginRefused(w, r, p, err)
 	}
-	s.throttle.succeed(account)
-	_ = se
+	att.succeed(r.Context())
+	s.rememberDevice(w, r, "/platform/", account)
 	if err := s.setCookie(w, cookieStaff, "/platform/", staffCookie{S: secret}, 0); err != nil {
 		return err
 	}
@@ -70,6 +73,10 @@ func (s *Server) staffLoginRefused(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	p.withFormError(err)
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", itoa(ra.seconds))
+	}
 	s.renderPage(w, r, StatusOf(err), "platform_login", p)
 	return nil
 }

@@ -205,7 +205,10 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/account/2fa/confirm", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorConfirm},
 		{Method: "POST", Path: "/:tenant/account/2fa/disable", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorDisable},
 		{Method: "GET", Path: "/:tenant/audit", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
-		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, handle: s.auditExport},
+		// The export writes an audit row, so it is a POST; a GET (an old
+		// bookmark) shows the page with the same filter and writes nothing.
+		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
+		{Method: "POST", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, handle: s.auditExport},
 		{Method: "POST", Path: "/:tenant/impersonation/end", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.impersonationEndHere},
 
 		// The PMS pages (issue 4): calendar, tape chart, reservations, guests, rates, property and rooms settings.

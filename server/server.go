@@ -46,7 +46,8 @@ type Config struct {
 	StaffSessions platform.SessionPolicy
 	// Now is the clock of throttles and cookies (default time.Now).
 	Now func() time.Time
-	// Throttle limits failed sign-ins (default DefaultThrottle).
+	// Throttle slows down failed sign-ins and in-session checks of a
+	// password or code (DefaultThrottle for each field left zero).
 	Throttle ThrottlePolicy
 }
 
@@ -60,6 +61,7 @@ type Server struct {
 	routes   []Route
 	pages    *pages
 	throttle *throttle
+	devices  *securecookie.SecureCookie // device cookies (throttle.go), with their own lifetime
 	cop      *http.CrossOriginProtection
 	endMu    sync.Mutex // serialises ending impersonations (two chains each)
 	plans    restorePlans
@@ -82,8 +84,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StaffSessions.Idle == 0 {
 		cfg.StaffSessions = platform.DefaultStaffSessionPolicy
 	}
-	if cfg.Throttle.AccountFailures == 0 {
-		cfg.Throttle = DefaultThrottle
+	for _, f := range []struct{ v, def *int }{{&cfg.Throttle.AccountFailures, &DefaultThrottle.AccountFailures}, {&cfg.Throttle.IPFailures, &DefaultThrottle.IPFailures}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	for _, f := range []struct{ v, def *time.Duration }{{&cfg.Throttle.Delay, &DefaultThrottle.Delay}, {&cfg.Throttle.MaxDelay, &DefaultThrottle.MaxDelay}, {&cfg.Throttle.Forget, &DefaultThrottle.Forget}} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.BaseURL != "" {
@@ -99,7 +108,10 @@ func New(cfg Config) (*Server, error) {
 		return nil
 	}
 	pepper, hashKey, blockKey := secret(platform.SecretPasswordPepper), secret(platform.SecretCookieHash), secret(platform.SecretCookieBlock)
-	if _, err := cfg.Platform.Secret(ctx, platform.SecretPlatformSeal); err != nil || pepper == nil || hashKey == nil || blockKey == nil {
+	// The platform seal and the throttle's key are read once here, so a
+	// broken key fails at start-up, not at the first sign-in.
+	throttleKey := secret(platform.SecretLoginThrottle)
+	if _, err := cfg.Platform.Secret(ctx, platform.SecretPlatformSeal); err != nil || pepper == nil || hashKey == nil || blockKey == nil || throttleKey == nil {
 		return nil, aura.Errorf(aura.EINTERNAL, "The server secrets cannot be read from the platform DB: %v", err)
 	}
 	h, err := credential.NewHasher(pepper)
@@ -109,7 +121,8 @@ func New(cfg Config) (*Server, error) {
 	sc := securecookie.New(hashKey, blockKey)
 	sc.SetSerializer(securecookie.JSONEncoder{})
 	sc.MaxAge(int(max(cfg.Sessions.Absolute, cfg.StaffSessions.Absolute, 24*time.Hour) / time.Second))
-	s := &Server{cfg: cfg, hasher: h, cookies: sc, throttle: newThrottle(cfg.Throttle, cfg.Now)}
+	s := &Server{cfg: cfg, hasher: h, cookies: sc, devices: newDeviceCodec(hashKey, blockKey),
+		throttle: newThrottle(cfg.Throttle, cfg.Now, cfg.Platform, cfg.Logger)}
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}

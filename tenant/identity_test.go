@@ -393,20 +393,22 @@ func TestTOTP(t *testing.T) {
 			t.Fatal("the TOTP secret is in the file in plaintext")
 		}
 	})
+	var stamp string
 	t.Run("NeedCode", func(t *testing.T) {
 		res, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
-		if err != nil || !res.NeedCode || res.Secret != "" {
+		if err != nil || !res.NeedCode || res.Secret != "" || res.PasswordStamp == "" {
 			t.Fatalf("res = %+v, %v", res, err)
 		}
+		stamp = res.PasswordStamp
 	})
 	t.Run("ErrReplay", func(t *testing.T) {
 		// The code used to confirm enrolment is spent; a minute later a new one works once.
-		if _, err := f.db.LoginCode(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := f.db.LoginCode(ctx, u.ID, stamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("the enrolment code was accepted again: %v", err)
 		}
 		f.clock.Advance(time.Minute)
 		code := credential.TOTPCode(secret, f.clock.Now())
-		if _, err := f.db.LoginCode(ctx, u.ID, code, "", policy); err != nil {
+		if _, err := f.db.LoginCode(ctx, u.ID, stamp, code, "", policy); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, code, "", policy); aura.ErrorCode(err) != aura.EINVALID {
@@ -418,10 +420,10 @@ func TestTOTP(t *testing.T) {
 		}
 	})
 	t.Run("RecoveryCodeOnce", func(t *testing.T) {
-		if _, err := f.db.LoginCode(ctx, u.ID, strings.ToUpper(codes[0]), "", policy); err != nil {
+		if _, err := f.db.LoginCode(ctx, u.ID, stamp, strings.ToUpper(codes[0]), "", policy); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.LoginCode(ctx, u.ID, codes[0], "", policy); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := f.db.LoginCode(ctx, u.ID, stamp, codes[0], "", policy); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("a used recovery code worked again: %v", err)
 		}
 		if n, _ := f.db.RecoveryCodesLeft(ctx, u.ID); n != 9 {
@@ -435,6 +437,19 @@ func TestTOTP(t *testing.T) {
 		f.clock.Advance(time.Minute)
 		if err := f.db.DisableTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); aura.ErrorCode(err) != aura.ECONFLICT {
 			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("ErrPasswordChangedBetweenSteps", func(t *testing.T) {
+		first, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
+		if err != nil || !first.NeedCode {
+			t.Fatalf("%+v %v", first, err)
+		}
+		if err := f.db.ChangePassword(ctx, f.hasher, u.ID, pw, "a changed pass phrase", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Minute)
+		if _, err := f.db.LoginCode(ctx, u.ID, first.PasswordStamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+			t.Fatalf("the code step of a sign-in begun with the old password: %v", err)
 		}
 	})
 }

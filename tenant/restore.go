@@ -29,7 +29,13 @@ type RestoreReport struct {
 	UsersUpdated      []string `json:"users_updated"`
 	TokensRevoked     []string `json:"tokens_revoked"`
 	InvitationsClosed int      `json:"invitations_closed"`
-	RecoveryCodesUsed int      `json:"recovery_codes_used"`
+	// Recovery codes: marked used, deleted (two-factor turned off, or
+	// re-enrolled with new codes, after the restore point) and taken over
+	// from the replaced file (the codes of a second factor set up or
+	// re-enrolled after the restore point, which wins).
+	RecoveryCodesUsed    int `json:"recovery_codes_used"`
+	RecoveryCodesRemoved int `json:"recovery_codes_removed"`
+	RecoveryCodesAdded   int `json:"recovery_codes_added"`
 	// First is the row that starts the new epoch, which the restore signs.
 	First audit.Row `json:"-"`
 }
@@ -45,11 +51,28 @@ type userSecurity struct {
 
 // narrowed returns the restored user with every later change that takes
 // access away applied: disabled or removed, a role with fewer permissions,
-// a new password (the old one may be what leaked), a second factor set up
-// or replaced, and the newest TOTP step (no code is accepted twice).
-// Later changes that grant access (enabled again, a bigger role, an
-// accepted invitation, a second factor turned off) are not re-applied: a
-// restore after a break-in must not keep what the intruder granted.
+// a new password (the newer hash wins: the old one may be what leaked), a
+// second factor set up or replaced (the newer secret wins, for the same
+// reason), and the newest TOTP step (no code is accepted twice). Later
+// changes that grant access (enabled again, a bigger role, an accepted
+// invitation) are not re-applied: a restore after a break-in must not keep
+// what the intruder granted.
+//
+// A second factor turned off after the restore point, and not set up
+// again, stays ON with the restored secret: turning it off lowered the bar
+// to sign in, which is a grant (an intruder holding a session could have
+// done it), while the restored secret alone, asked for on top of the
+// password, re-opens nothing that the later state closed — whoever can
+// sign in after the restore could sign in before it. The recovery codes go
+// with the later state in every case (see StartRestoredEpoch): codes
+// deleted after the restore point (two-factor turned off, or re-enrolled
+// with new codes) never come back, so such a user signs in with the
+// authenticator app that still holds the restored secret, or an owner
+// removes and re-invites them.
+//
+// What a restore cannot undo: an intruder who changed both the password
+// and the second factor holds the newer secrets, which win. A taken-over
+// account is disabled or removed, not restored.
 func narrowed(was, later userSecurity) (userSecurity, bool) {
 	next := was
 	if (later.status == "disabled" || later.status == "removed") && later.status != was.status {
@@ -94,14 +117,14 @@ func fewerPermissions(a, b string) bool {
 // credentialState is the access-granting state of a tenant file.
 type credentialState struct {
 	users       map[string]userSecurity
-	tokens      map[string]sql.NullString // id -> revoked_at
-	invitations map[string]bool           // id -> still usable (unused and not revoked)
-	usedCodes   map[string]bool           // user id + code hash
+	tokens      map[string]sql.NullString            // id -> revoked_at
+	invitations map[string]bool                      // id -> still usable (unused and not revoked)
+	codes       map[string]map[string]sql.NullString // user id -> code hash -> used_at
 }
 
 func readCredentialState(tx *Tx) (credentialState, error) {
 	st := credentialState{users: map[string]userSecurity{}, tokens: map[string]sql.NullString{},
-		invitations: map[string]bool{}, usedCodes: map[string]bool{}}
+		invitations: map[string]bool{}, codes: map[string]map[string]sql.NullString{}}
 	rows, err := tx.Query(`SELECT id, status, role, password_hash, email_lookup, totp_sealed, totp_last_step, privilege_version FROM users`)
 	if err != nil {
 		return st, err
@@ -142,17 +165,21 @@ func readCredentialState(tx *Tx) (credentialState, error) {
 		st.invitations[id] = usable
 	}
 	rows.Close()
-	if rows, err = tx.Query(`SELECT user_id, code_hash FROM recovery_codes WHERE used_at IS NOT NULL`); err != nil {
+	if rows, err = tx.Query(`SELECT user_id, code_hash, used_at FROM recovery_codes`); err != nil {
 		return st, err
 	}
 	for rows.Next() {
 		var user string
 		var hash []byte
-		if err := rows.Scan(&user, &hash); err != nil {
+		var used sql.NullString
+		if err := rows.Scan(&user, &hash, &used); err != nil {
 			rows.Close()
 			return st, err
 		}
-		st.usedCodes[user+"\x00"+string(hash)] = true
+		if st.codes[user] == nil {
+			st.codes[user] = map[string]sql.NullString{}
+		}
+		st.codes[user][string(hash)] = used
 	}
 	rows.Close()
 	return st, rows.Err()
@@ -164,10 +191,13 @@ func readCredentialState(tx *Tx) (credentialState, error) {
 // "tenant.restored", with info), drops every session, and re-applies every
 // revocation the replaced file holds that the restored one does not:
 // disabled or removed users, role downgrades, password and second-factor
-// changes, revoked API tokens, used or revoked invitations and used
-// recovery codes — so a restore never gives back access that was taken away
-// after the restore point (nor keeps access granted after it; see
-// narrowed). Each re-application is an audit row.
+// changes, revoked API tokens, used or revoked invitations — so a restore
+// never gives back access that was taken away after the restore point (nor
+// keeps access granted after it; see narrowed). Each user's recovery codes
+// become those of the replaced file: codes used or deleted after the
+// restore point (two-factor turned off or re-enrolled) stay unusable, and
+// the codes of a second factor set up or re-enrolled after it come with
+// its secret. Each re-application is an audit row.
 func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info RestoreInfo) (RestoreReport, error) {
 	var rep RestoreReport
 	var latest credentialState
@@ -207,6 +237,12 @@ func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info Restore
 			}
 			next, changed := narrowed(was, later)
 			if !changed {
+				if next.totpLastStep != was.totpLastStep {
+					// A code used after the restore point is not accepted again.
+					if _, err := tx.Exec(`UPDATE users SET totp_last_step = ? WHERE id = ?`, next.totpLastStep, id); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE users SET status = ?, role = ?, password_hash = ?, email_lookup = ?, totp_sealed = ?,
@@ -255,39 +291,60 @@ func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info Restore
 			}
 			rep.InvitationsClosed++
 		}
-		rows, err := tx.Query(`SELECT user_id, code_hash FROM recovery_codes WHERE used_at IS NULL`)
-		if err != nil {
-			return err
-		}
-		type code struct {
-			user string
-			hash []byte
-		}
-		var burn []code
-		for rows.Next() {
-			var c code
-			if err := rows.Scan(&c.user, &c.hash); err != nil {
-				rows.Close()
+		for id := range restored.users {
+			if _, ok := latest.users[id]; !ok {
+				continue
+			}
+			if err := reapplyRecoveryCodes(tx, id, restored.codes[id], latest.codes[id], now, &rep); err != nil {
 				return err
 			}
-			if latest.usedCodes[c.user+"\x00"+string(c.hash)] {
-				burn = append(burn, c)
-			}
-		}
-		rows.Close()
-		for _, c := range burn {
-			if _, err := tx.Exec(`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?`, now, c.user, c.hash); err != nil {
-				return err
-			}
-			rep.RecoveryCodesUsed++
-		}
-		if len(burn) > 0 {
-			return tx.Audit(audit.Entry{Action: "recovery_codes.revocation_reapplied", EntityType: "tenant", EntityID: db.ID,
-				After: map[string]any{"codes": len(burn)}})
 		}
 		return nil
 	})
 	return rep, err
+}
+
+// reapplyRecoveryCodes makes a user's recovery codes in the restored file
+// (was) those of the replaced file (later): a code the later file does not
+// hold was deleted after the restore point and goes; a code it marks used
+// is marked used; a code only it holds belongs to a second factor set up or
+// re-enrolled after the restore point, whose secret wins (narrowed), and is
+// added. A code used in the restored file stays used. One audit row per
+// user whose codes changed, with counts only.
+func reapplyRecoveryCodes(tx *Tx, userID string, was, later map[string]sql.NullString, now string, rep *RestoreReport) error {
+	var removed, used, added int
+	for hash, wasUsed := range was {
+		laterUsed, kept := later[hash]
+		switch {
+		case !kept:
+			if _, err := tx.Exec(`DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?`, userID, []byte(hash)); err != nil {
+				return err
+			}
+			removed++
+		case laterUsed.Valid && !wasUsed.Valid:
+			if _, err := tx.Exec(`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?`, laterUsed.String, userID, []byte(hash)); err != nil {
+				return err
+			}
+			used++
+		}
+	}
+	for hash, laterUsed := range later {
+		if _, ok := was[hash]; ok {
+			continue
+		}
+		if _, err := tx.Exec(`INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (?, ?, ?)`, userID, []byte(hash), laterUsed); err != nil {
+			return err
+		}
+		added++
+	}
+	if removed+used+added == 0 {
+		return nil
+	}
+	rep.RecoveryCodesRemoved += removed
+	rep.RecoveryCodesUsed += used
+	rep.RecoveryCodesAdded += added
+	return tx.Audit(audit.Entry{Action: "recovery_codes.revocation_reapplied", EntityType: "user", EntityID: userID,
+		After: map[string]any{"removed": removed, "marked_used": used, "added": added}})
 }
 
 // securityView is how a user's access appears in the audit row of a

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/tenant"
@@ -133,4 +134,43 @@ func dataKey(t *testing.T, f *identity) []byte {
 		t.Fatal("bad key")
 	}
 	return k
+}
+
+// A TOTP code accepted after the restore point is not accepted again by the
+// restored file, even when nothing else about the user changed.
+func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
+	f := mustTenant(t)
+	ctx := auratest.Ctx()
+	u := f.mustUser(t, "two@acme.example", tenant.RoleFrontDesk, "first two password")
+	secret, err := f.db.BeginTOTP(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Minute)
+	copyPath := filepath.Join(t.TempDir(), "earlier.db")
+	if _, err := f.db.SQL().Write.Exec(`VACUUM INTO ?`, copyPath); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.db.Login(ctx, f.hasher, "two@acme.example", "first two password", "", "", tenant.DefaultSessionPolicy)
+	if err != nil || !first.NeedCode {
+		t.Fatalf("password step: %+v %v", first, err)
+	}
+	code := credential.TOTPCode(secret, f.clock.Now())
+	if _, err := f.db.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := tenant.OpenFile(context.Background(), copyPath, tenant.Info{ID: f.db.ID, Slug: f.db.Slug, Status: tenant.StatusActive, DataKey: dataKey(t, f)}, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer earlier.Close()
+	if _, err := earlier.StartRestoredEpoch(ctx, f.db, tenant.RestoreInfo{RestoredSeq: 1, Epoch: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := earlier.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err == nil {
+		t.Fatal("a code used after the restore point works again after the restore")
+	}
 }

@@ -2,7 +2,10 @@ package tenant
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 
@@ -93,7 +96,20 @@ type LoginResult struct {
 	NeedCode bool
 	Session  Session
 	Secret   string
+	// PasswordStamp, with NeedCode, names the password hash the password
+	// was checked against; the second step (LoginCode) gives it back, so a
+	// password changed in between ends the sign-in.
+	PasswordStamp string
 }
+
+// passwordStamp is a fingerprint of a password hash (not of the password):
+// equal stamps mean the password was not changed in between.
+func passwordStamp(hash string) string {
+	sum := sha256.Sum256([]byte("aura password stamp\x00" + hash))
+	return hex.EncodeToString(sum[:16])
+}
+
+var errPasswordChanged = aura.Errorf(aura.EUNAUTHORIZED, "The password of this account was changed since you entered it. Sign in again with the new password.")
 
 // Login checks an email and password and, when the user has no second
 // factor or code is given and correct, starts a new session (a new id and
@@ -124,21 +140,26 @@ func (db *DB) Login(ctx context.Context, h credential.Hasher, email, password, c
 			aura.Errorf(aura.EUNAUTHORIZED, "This user is %s. Ask an owner or manager of the account to enable it.", u.Status))
 	}
 	if u.TOTPEnabled && code == "" {
-		return LoginResult{User: u, NeedCode: true}, nil
+		return LoginResult{User: u, NeedCode: true, PasswordStamp: passwordStamp(u.passwordHash)}, nil
 	}
 	return db.finishLogin(ctx, u.ID, u.passwordHash, code, replaceSecret, policy)
 }
 
 // LoginCode completes a sign-in whose password was already checked (the
-// second step of a two-factor sign-in) with a TOTP or recovery code. It
-// returns EUNAUTHORIZED for a wrong or replayed code.
-func (db *DB) LoginCode(ctx context.Context, userID, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
+// second step of a two-factor sign-in) with a TOTP or recovery code;
+// stamp is the first step's PasswordStamp. It returns EINVALID for a wrong
+// or replayed code, and EUNAUTHORIZED when the user can no longer sign in
+// or the password was changed since the first step.
+func (db *DB) LoginCode(ctx context.Context, userID, stamp, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
 	u, err := db.User(ctx, userID)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	if u.Status != UserActive {
 		return LoginResult{}, aura.Errorf(aura.EUNAUTHORIZED, "This user can no longer sign in.")
+	}
+	if subtle.ConstantTimeCompare([]byte(passwordStamp(u.passwordHash)), []byte(stamp)) != 1 {
+		return LoginResult{}, errPasswordChanged
 	}
 	ctx = aura.WithActor(ctx, u.Actor())
 	return db.finishLogin(ctx, userID, u.passwordHash, code, replaceSecret, policy)
@@ -155,8 +176,11 @@ func (db *DB) finishLogin(ctx context.Context, userID, passwordHash, code, repla
 		if err != nil {
 			return err
 		}
-		if u.Status != UserActive || u.passwordHash != passwordHash {
+		if u.Status != UserActive {
 			return aura.Errorf(aura.EUNAUTHORIZED, "This user can no longer sign in.")
+		}
+		if u.passwordHash != passwordHash {
+			return errPasswordChanged
 		}
 		method := "password"
 		if u.TOTPEnabled {

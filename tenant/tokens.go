@@ -13,6 +13,13 @@ import (
 	"github.com/aurapms/aura/credential"
 )
 
+// DefaultTokenDays is how long a new API token lasts when its creator
+// does not choose: the web page, the command line and the API all use it.
+const DefaultTokenDays = 90
+
+// DefaultTokenExpiry returns when a token created at now expires by default.
+func DefaultTokenExpiry(now time.Time) time.Time { return now.AddDate(0, 0, DefaultTokenDays) }
+
 // tokenLastUsedResolution is how often a token's last-used time is written.
 const tokenLastUsedResolution = time.Minute
 
@@ -142,7 +149,7 @@ func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, err
 		return APIToken{}, User{}, err
 	}
 	if tok.TenantTag != credential.TenantTag(db.ID) {
-		return APIToken{}, User{}, aura.Errorf(aura.ENOTFOUND, "No such tenant.")
+		return APIToken{}, User{}, aura.Errorf(aura.ENOTFOUND, "This API token belongs to another tenant, not %q.", db.Slug)
 	}
 	var t APIToken
 	var u User

@@ -560,8 +560,9 @@ func (db *DB) RemoveUser(ctx context.Context, id string) (User, error) {
 
 // ChangePassword sets a new password after checking the current one, and
 // ends the user's other sessions (keepSessionID stays signed in). It
-// returns EUNAUTHORIZED for a wrong current password and EINVALID for a new
-// password that breaks the rules.
+// returns EINVALID on the field current_password for a wrong current
+// password (the server counts those against the sign-in throttle), and
+// EINVALID on the new password's field for one that breaks the rules.
 func (db *DB) ChangePassword(ctx context.Context, h credential.Hasher, userID, current, next, keepSessionID string) error {
 	u, err := db.User(ctx, userID)
 	if err != nil {

@@ -175,6 +175,15 @@ func testCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
+func mustKeyPair(t *testing.T, certFile, keyFile string) tls.Certificate {
+	t.Helper()
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func httpsClient(pool *x509.CertPool) *http.Client {
 	return &http.Client{
 		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
@@ -220,6 +229,37 @@ func TestServeTLS(t *testing.T) {
 			if err := handshake(v, v); err == nil {
 				t.Fatalf("Aura accepted a %s handshake", tls.VersionName(v))
 			}
+		}
+	})
+	t.Run("ErrCBC", func(t *testing.T) {
+		cbc := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256}
+		// Control: this client's CBC-only offer works against Go's defaults.
+		ctl := httptest.NewUnstartedServer(http.NotFoundHandler())
+		ctl.TLS = &tls.Config{Certificates: []tls.Certificate{mustKeyPair(t, certFile, keyFile)}}
+		ctl.StartTLS()
+		defer ctl.Close()
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(ctl.URL, "https://"), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MaxVersion: tls.VersionTLS12, CipherSuites: cbc})
+		if err != nil {
+			t.Fatalf("control handshake with CBC suites failed: %v", err)
+		}
+		conn.Close()
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", host, &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12, CipherSuites: cbc})
+		if err == nil {
+			conn.Close()
+			t.Fatal("Aura accepted a TLS 1.2 handshake offering only CBC suites")
+		}
+	})
+	t.Run("HTTP2", func(t *testing.T) {
+		// Serving on our own TLS listener still offers HTTP/2 by ALPN.
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", host, &tls.Config{RootCAs: pool, NextProtos: []string{"h2", "http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		if p := conn.ConnectionState().NegotiatedProtocol; p != "h2" {
+			t.Fatalf("ALPN agreed %q, want h2", p)
 		}
 	})
 	t.Run("HSTS", func(t *testing.T) {

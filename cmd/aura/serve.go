@@ -130,8 +130,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		tlsCfg = &tls.Config{GetCertificate: kp.get}
 	}
+	var tickets *ticketKeys
 	if tlsCfg != nil {
-		tlsCfg.MinVersion = tls.VersionTLS12
+		hardenTLS(tlsCfg)
+		tickets = newTicketKeys(tlsCfg)
 	}
 
 	ln, err := net.Listen("tcp", f.addr)
@@ -161,12 +163,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		go e.drillLoop(ctx, 24*time.Hour)
 	}
 	go srv.Run(ctx, 30*time.Second)
+	if tickets != nil {
+		go tickets.run(ctx, ticketKeyRotation)
+	}
 	if tlsCfg == nil {
 		fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
 		go func() { errc <- hs.Serve(ln) }()
 	} else {
 		fmt.Fprintf(e.io.Out, "Aura is listening on https://%s/\n", ln.Addr())
-		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+		// Serve on a TLS listener of tlsCfg itself (ServeTLS would clone it,
+		// and the rotated ticket keys would never reach the clone).
+		go func() { errc <- hs.Serve(tls.NewListener(ln, tlsCfg)) }()
 		if f.httpAddr != "off" {
 			hln, err := net.Listen("tcp", f.httpAddr)
 			if err != nil {

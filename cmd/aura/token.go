@@ -24,7 +24,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 	email := fs.String("email", "", "the user the token acts for (required)")
 	name := fs.String("name", "", "what uses the token, e.g. \"Channel manager\" (required)")
 	scopes := fs.String("scopes", "", "permissions the token may use, comma-separated (e.g. users.read,tokens.read); none allows whoami only")
-	expires := fs.String("expires", "90d", "when the token stops working: a number of days (90d), a date (YYYY-MM-DD, UTC midnight) or never")
+	expires := fs.String("expires", fmt.Sprintf("%dd", tenant.DefaultTokenDays), "when the token stops working: a number of days (90d), a date (YYYY-MM-DD, UTC midnight) or never")
 	slug, err := slugArg(e, fs, args[1:])
 	if err != nil {
 		return err
