@@ -33,8 +33,8 @@ func TestSplit(t *testing.T) {
 	}{
 		{"gross 107.00 at 7%", 10700, 700, true, ledger.Amounts{Net: 10000, Tax: 700, Gross: 10700}},
 		{"gross 107.00 at 5%", 10700, 500, true, ledger.Amounts{Net: 10190, Tax: 510, Gross: 10700}}, // 509.52 → 510
-		{"gross 30.00 at 19%", 3000, 1900, true, ledger.Amounts{Net: 2521, Tax: 479, Gross: 3000}},  // 478.99 → 479
-		{"net 7.50 at 7%", 750, 700, false, ledger.Amounts{Net: 750, Tax: 53, Gross: 803}},          // 52.5 → 53, half away from zero
+		{"gross 30.00 at 19%", 3000, 1900, true, ledger.Amounts{Net: 2521, Tax: 479, Gross: 3000}},   // 478.99 → 479
+		{"net 7.50 at 7%", 750, 700, false, ledger.Amounts{Net: 750, Tax: 53, Gross: 803}},           // 52.5 → 53, half away from zero
 		{"net 200.00 at 10%", 20000, 1000, false, ledger.Amounts{Net: 20000, Tax: 2000, Gross: 22000}},
 		{"zero rate", 1234, 0, true, ledger.Amounts{Net: 1234, Tax: 0, Gross: 1234}},
 	}
@@ -72,7 +72,7 @@ func berlin() *ledger.Config {
 		PropertyID: "prp_berlin", Currency: "EUR", PricesIncludeTax: true,
 		AccommodationTaxCode: "DE-7", AccommodationCategory: "ACC",
 		TaxCodes: map[string]ledger.TaxCode{
-			"DE-7": {Code: "DE-7", Category: "S", Rates: []ledger.Rate{{ValidFrom: d("2010-01-01"), BasisPoints: 700}, {ValidFrom: d("2020-07-01"), BasisPoints: 500}, {ValidFrom: d("2021-01-01"), BasisPoints: 700}}},
+			"DE-7":  {Code: "DE-7", Category: "S", Rates: []ledger.Rate{{ValidFrom: d("2010-01-01"), BasisPoints: 700}, {ValidFrom: d("2020-07-01"), BasisPoints: 500}, {ValidFrom: d("2021-01-01"), BasisPoints: 700}}},
 			"DE-19": {Code: "DE-19", Category: "S", Rates: []ledger.Rate{{ValidFrom: d("2007-01-01"), BasisPoints: 1900}, {ValidFrom: d("2020-07-01"), BasisPoints: 1600}, {ValidFrom: d("2021-01-01"), BasisPoints: 1900}}},
 			"NV":    {Code: "NV", Category: "E", ExemptionReason: "City tax, not subject to VAT", Rates: []ledger.Rate{{ValidFrom: d("2000-01-01")}}},
 		},
