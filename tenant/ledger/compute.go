@@ -33,6 +33,7 @@ type TaxCode struct {
 	Category        string `json:"category"`
 	ExemptionReason string `json:"exemption_reason,omitempty"`
 	Rates           []Rate `json:"rates"`
+	Version         int    `json:"version,omitempty"`
 }
 
 // RateOn returns the code's rate in force on d and whether one is.
