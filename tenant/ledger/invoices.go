@@ -303,12 +303,13 @@ type InvoiceInput struct {
 // document, in ONE transaction: it takes the next gapless number of the
 // property's invoice series for the issue date's year, freezes the lines
 // (grouped by VAT rate), the seller's legal data and the recipient (sealed
-// under the financial-records key), counts the folio's payments not yet
-// counted by another invoice as prepaid, hashes the document and writes
+// under the financial-records key), counts the folio's payments that no
+// earlier invoice took (allocate) as prepaid, hashes the document and writes
 // "invoice.issued" with the hash to the audit chain. Issued, it never
 // changes: corrections are credit notes.
 //
-// Errors: EINVALID naming the fields; ENOTFOUND for an unknown folio;
+// Errors: EINVALID naming the fields (an issue date more than a day from
+// the server's date is one); ENOTFOUND for an unknown folio;
 // ECONFLICT when a payment of the folio is still pending, a line's service
 // date is after the issue date (not yet delivered), nothing is left to
 // invoice, the ledger settings lack the legal data an invoice needs, or
@@ -350,7 +351,7 @@ func (s *Store) IssueInvoice(ctx context.Context, in InvoiceInput) (Document, er
 		for i, l := range lines {
 			dls[i] = documentLine(i+1, l, 1, cfg)
 		}
-		prepaid, err := s.unclaimedPayments(tx, f.ID)
+		_, _, prepaid, err := s.allocate(tx, f.ID)
 		if err != nil {
 			return err
 		}
@@ -377,8 +378,8 @@ func documentLine(no int, l Line, sign int64, cfg *Config) DocumentLine {
 		ExemptionReason: cfg.TaxCodes[l.TaxCode].ExemptionReason, Category: l.Category, Account: l.Account}
 }
 
-// validIssueDate checks an issue date against the server's clock: a
-// property's today is at most a day away from the UTC date.
+// validIssueDate checks that an issue date is given; checkIssueDate checks
+// it against the clock and the series inside the transaction.
 func (s *Store) validIssueDate(fe *fieldErrors, d date.Date) {
 	if d.IsZero() {
 		fe.add("issue_date", "is required (YYYY-MM-DD)")
@@ -485,19 +486,49 @@ func (s *Store) documentedLines(tx *tenant.Tx, folioID string) (map[string]bool,
 	return out, rows.Err()
 }
 
-// unclaimedPayments returns the folio's payments less refunds that no live
-// invoice has counted as prepaid yet.
-func (s *Store) unclaimedPayments(tx *tenant.Tx, folioID string) (int64, error) {
-	var paid, claimed int64
+// allocate allots the folio's payments (less refunds) that no invoice
+// counted as prepaid to its live invoices, oldest first, each up to what it
+// still owes (due less partial credits). It returns what each invoice got,
+// what each still owes, and what is left over for the next invoice.
+func (s *Store) allocate(tx *tenant.Tx, folioID string) (paid, owes map[string]int64, left int64, err error) {
+	var payments, prepaid int64
 	if err := tx.QueryRow(`SELECT coalesce(sum(CASE kind WHEN 'payment' THEN gross ELSE -gross END), 0) FROM ledger_lines
-		WHERE folio_id = ? AND kind IN ('payment', 'refund')`, folioID).Scan(&paid); err != nil {
-		return 0, err
+		WHERE folio_id = ? AND kind IN ('payment', 'refund')`, folioID).Scan(&payments); err != nil {
+		return nil, nil, 0, err
 	}
-	if err := tx.QueryRow(`SELECT coalesce(sum(prepaid), 0) FROM ledger_documents d WHERE folio_id = ? AND kind = 'invoice'
-		AND NOT EXISTS (SELECT 1 FROM ledger_documents c WHERE c.corrects = d.id AND c.cancels = 1)`, folioID).Scan(&claimed); err != nil {
-		return 0, err
+	rows, err := tx.Query(`SELECT d.id, d.prepaid, d.due, (SELECT coalesce(sum(c.gross), 0) FROM ledger_documents c WHERE c.corrects = d.id)
+		FROM ledger_documents d WHERE d.folio_id = ? AND d.kind = 'invoice'
+		AND NOT EXISTS (SELECT 1 FROM ledger_documents c WHERE c.corrects = d.id AND c.cancels = 1) ORDER BY d.rowid`, folioID)
+	if err != nil {
+		return nil, nil, 0, err
 	}
-	return paid - claimed, nil
+	defer rows.Close()
+	type inv struct {
+		id   string
+		owed int64
+	}
+	var invs []inv
+	for rows.Next() {
+		var i inv
+		var pre, due, credited int64
+		if err := rows.Scan(&i.id, &pre, &due, &credited); err != nil {
+			return nil, nil, 0, err
+		}
+		prepaid += pre
+		i.owed = due - credited
+		invs = append(invs, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, 0, err
+	}
+	left = payments - prepaid
+	paid, owes = map[string]int64{}, map[string]int64{}
+	for _, i := range invs {
+		pay := min(max(left, 0), max(i.owed, 0))
+		left -= pay
+		paid[i.id], owes[i.id] = pay, i.owed-pay
+	}
+	return paid, owes, left, nil
 }
 
 // nextNumber advances the counter of a property's series for a year inside
@@ -854,9 +885,8 @@ func (s *Store) decode(tx *tenant.Tx, r docRow) (Document, error) {
 }
 
 // derive sets an invoice's status: cancelled by a full credit note, or
-// paid, partially paid or open by what is left of its due amount after
-// its partial credit notes and the folio's payments that no invoice counted
-// as prepaid, which are allotted to the folio's live invoices oldest first.
+// paid, partially paid or open by what is left of its due amount after its
+// partial credit notes and the folio's later payments (allocate).
 func (s *Store) derive(tx *tenant.Tx, doc *Document) error {
 	if doc.Kind != KindInvoice {
 		doc.Status = CreditNoteIssued
@@ -871,35 +901,12 @@ func (s *Store) derive(tx *tenant.Tx, doc *Document) error {
 		doc.Status, doc.Open = InvoiceCancelled, 0
 		return nil
 	}
-	unclaimed, err := s.unclaimedPayments(tx, doc.FolioID)
+	paidTo, owes, _, err := s.allocate(tx, doc.FolioID)
 	if err != nil {
 		return err
 	}
-	rows, err := tx.Query(`SELECT d.id, d.due, (SELECT coalesce(sum(c.gross), 0) FROM ledger_documents c WHERE c.corrects = d.id)
-		FROM ledger_documents d WHERE d.folio_id = ? AND d.kind = 'invoice'
-		AND NOT EXISTS (SELECT 1 FROM ledger_documents c WHERE c.corrects = d.id AND c.cancels = 1) ORDER BY d.rowid`, doc.FolioID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var paid int64
-	for rows.Next() {
-		var id string
-		var due, credited int64
-		if err := rows.Scan(&id, &due, &credited); err != nil {
-			return err
-		}
-		owed := due - credited
-		pay := min(max(unclaimed, 0), max(owed, 0))
-		unclaimed -= pay
-		if id == doc.ID {
-			doc.Open, paid = owed-pay, pay
-			break
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	paid := paidTo[doc.ID]
+	doc.Open = owes[doc.ID]
 	switch {
 	case doc.Open <= 0:
 		doc.Status, doc.Open = InvoicePaid, 0
