@@ -64,7 +64,9 @@ type ciiDateString struct {
 	Value  string `xml:",chardata"`
 }
 
-func cdate(d date.Date) ciiDate { return ciiDate{ciiDateString{"102", strings.ReplaceAll(d.String(), "-", "")}} }
+func cdate(d date.Date) ciiDate {
+	return ciiDate{ciiDateString{"102", strings.ReplaceAll(d.String(), "-", "")}}
+}
 
 type ciiNote struct {
 	Content     string `xml:"ram:Content"`
