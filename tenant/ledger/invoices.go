@@ -343,13 +343,13 @@ func (s *Store) IssueInvoice(ctx context.Context, in InvoiceInput) (Document, er
 		if err != nil {
 			return err
 		}
-		cfg, err := s.config(tx, f.PropertyID)
+		reasons, err := exemptionReasons(tx, f.PropertyID)
 		if err != nil {
 			return err
 		}
 		dls := make([]DocumentLine, len(lines))
 		for i, l := range lines {
-			dls[i] = documentLine(i+1, l, 1, cfg)
+			dls[i] = documentLine(i+1, l, 1, reasons)
 		}
 		_, _, prepaid, err := s.allocate(tx, f.ID)
 		if err != nil {
@@ -363,7 +363,7 @@ func (s *Store) IssueInvoice(ctx context.Context, in InvoiceInput) (Document, er
 
 // documentLine freezes a folio line as a document line; sign is −1 to
 // reverse it (a credit note's re-debit of an allowance).
-func documentLine(no int, l Line, sign int64, cfg *Config) DocumentLine {
+func documentLine(no int, l Line, sign int64, reasons map[string]string) DocumentLine {
 	s := l.Sign() * sign
 	q := l.Quantity
 	if s < 0 {
@@ -375,7 +375,26 @@ func documentLine(no int, l Line, sign int64, cfg *Config) DocumentLine {
 	}
 	return DocumentLine{No: no, FolioLineID: l.ID, Kind: l.Kind, ServiceDate: l.ServiceDate, Description: l.Description,
 		Quantity: q, UnitPrice: l.UnitPrice, Amounts: a, TaxCode: l.TaxCode, TaxCategory: l.TaxCategory, TaxRate: l.TaxRate,
-		ExemptionReason: cfg.TaxCodes[l.TaxCode].ExemptionReason, Category: l.Category, Account: l.Account}
+		ExemptionReason: reasons[l.TaxCode], Category: l.Category, Account: l.Account}
+}
+
+// exemptionReasons returns the exemption reason of each tax code of a
+// property that has one (printed per rate on the document).
+func exemptionReasons(tx *tenant.Tx, propertyID string) (map[string]string, error) {
+	rows, err := tx.Query(`SELECT code, exemption_reason FROM ledger_tax_codes WHERE property_id = ? AND exemption_reason != ''`, propertyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var code, reason string
+		if err := rows.Scan(&code, &reason); err != nil {
+			return nil, err
+		}
+		out[code] = reason
+	}
+	return out, rows.Err()
 }
 
 // validIssueDate checks that an issue date is given; checkIssueDate checks
@@ -392,12 +411,18 @@ func (s *Store) checkIssueDate(tx *tenant.Tx, propertyID, series string, d date.
 		return aura.Invalid("The document is not valid.", aura.FieldError{Field: "issue_date",
 			Message: "must be today's date where the property is (a document is dated when it is issued)"})
 	}
-	var last sql.NullString
-	if err := tx.QueryRow(`SELECT max(issue_date) FROM ledger_documents WHERE property_id = ? AND series = ?`, propertyID, series).Scan(&last); err != nil {
+	// The series' last document, through its numbering index.
+	var last string
+	err := tx.QueryRow(`SELECT issue_date FROM ledger_documents WHERE property_id = ? AND series = ? ORDER BY year DESC, seq DESC LIMIT 1`,
+		propertyID, series).Scan(&last)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	if last.Valid && last.String > d.String() {
-		return aura.Errorf(aura.ECONFLICT, "The series %s already has a document dated %s; numbers and dates must run in the same order.", series, last.String)
+	if last > d.String() {
+		return aura.Errorf(aura.ECONFLICT, "The series %s already has a document dated %s; numbers and dates must run in the same order.", series, last)
 	}
 	return nil
 }
@@ -755,6 +780,10 @@ func (s *Store) IssueCreditNote(ctx context.Context, in CreditNoteInput) (Docume
 			if err != nil {
 				return err
 			}
+			reasons, err := exemptionReasons(tx, f.PropertyID)
+			if err != nil {
+				return err
+			}
 			for i, cl := range in.Lines {
 				field := "lines[" + itoa(i) + "]"
 				if cl.Line < 1 || cl.Line > len(inv.Lines) {
@@ -791,7 +820,7 @@ func (s *Store) IssueCreditNote(ctx context.Context, in CreditNoteInput) (Docume
 				if al.Net > left.Net || al.Tax > left.Tax || al.Gross > left.Gross {
 					return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".amount", Message: "is more than what is left of the line"})
 				}
-				dl := documentLine(len(lines)+1, al, -1, cfg) // an allowance, credited: positive on the credit note
+				dl := documentLine(len(lines)+1, al, -1, reasons) // an allowance, credited: positive on the credit note
 				dl.CorrectsLine = il.No
 				lines = append(lines, dl)
 			}
