@@ -1,11 +1,11 @@
 package ledger_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
@@ -138,6 +138,34 @@ func TestPostNight(t *testing.T) {
 			t.Fatalf("a default folio was opened beside the named one: %+v", fs)
 		}
 	})
+}
+
+// TestPostNightAcrossVATChange posts a stay across Germany's reduction of
+// 1 July 2020 through the store and invoices it: each night freezes the
+// rate of its own date and the invoice shows one breakdown row per rate.
+func TestPostNightAcrossVATChange(t *testing.T) {
+	f := newFixture(t)
+	lines := f.stay(t, "res_2020", "2020-06-29", "2020-07-02", 10700, ledger.Party{Adults: 1})
+	var rates []int
+	for _, l := range lines {
+		if l.Item == "room" {
+			rates = append(rates, l.TaxRate)
+		}
+	}
+	if fmt.Sprint(rates) != "[700 700 500]" {
+		t.Fatalf("room rates = %v", rates)
+	}
+	inv := must(f.s.IssueInvoice(f.ctx, ledger.InvoiceInput{FolioID: f.guestFolio(t, "res_2020").ID, IssueDate: f.today(), Recipient: guest}))(t)
+	checkReconciles(t, inv)
+	// 2 × 107.00 at 7% (net 100.00, tax 7.00); 107.00 at 5% (net 101.90, tax 5.10); city tax 5% of each net.
+	var got []string
+	for _, tt := range inv.Taxes {
+		got = append(got, fmt.Sprintf("%s %d: %d/%d/%d", tt.Category, tt.Rate, tt.Net, tt.Tax, tt.Gross))
+	}
+	want := []string{"E 0: 1510/0/1510", "S 700: 20000/1400/21400", "S 500: 10190/510/10700"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("breakdown = %v, want %v", got, want)
+	}
 }
 
 func TestAllowance(t *testing.T) {
@@ -363,4 +391,3 @@ func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 	}
 }
 
-var _ = date.Date{}
