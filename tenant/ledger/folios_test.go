@@ -390,4 +390,3 @@ func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 		return a, b
 	}
 }
-
