@@ -59,7 +59,9 @@ type Folio struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// Line is one immutable folio line.
+// Line is one immutable folio line. Its description (and reason) is stored
+// plain and can never be changed or erased, so it is no place for a
+// guest's name or other personal data: name the thing sold.
 type Line struct {
 	ID           string    `json:"id"`
 	FolioID      string    `json:"folio_id"`

@@ -81,7 +81,8 @@ type Payment struct {
 // the provider's id: for Stripe only a Stripe object id (pm_, pi_, seti_,
 // cus_, re_, ch_ followed by letters and digits), never card data; for
 // other methods a reference such as a terminal receipt or a transfer's
-// purpose. With an IdempotencyKey a repeat records nothing; RequestHash,
+// purpose; Note is stored plain (no personal data). With an IdempotencyKey
+// a repeat records nothing; RequestHash,
 // when given (a hash of the HTTP body), identifies the request, otherwise
 // a hash of the input does.
 type PaymentInput struct {
