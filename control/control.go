@@ -21,6 +21,7 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/schema"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/ledger"
 )
 
 // Directory resolves tenant slugs through the platform registry for the
@@ -166,8 +167,11 @@ func (s *Service) CheckpointDB(ctx context.Context, db *tenant.DB) error {
 }
 
 // VerifyAudit verifies a tenant's whole audit chain against every signed
-// checkpoint of it. A chain that fails to verify is reported in the Result's
-// Break; err is for failures to read.
+// checkpoint of it and then every issued invoice and credit note against
+// the hash its audit row recorded (ledger.VerifyDocuments). A chain or a
+// document that fails to verify is reported in the Result's Break (for a
+// document: the seq of the row that recorded its issue, and its number);
+// err is for failures to read.
 func (s *Service) VerifyAudit(ctx context.Context, slug string) (audit.Result, error) {
 	t, err := s.Platform.TenantBySlug(ctx, slug)
 	if err != nil {
@@ -182,7 +186,19 @@ func (s *Service) VerifyAudit(ctx context.Context, slug string) (audit.Result, e
 		return audit.Result{}, err
 	}
 	defer db.Release()
-	return db.VerifyAudit(ctx, cps)
+	res, err := db.VerifyAudit(ctx, cps)
+	if err != nil || !res.OK() {
+		return res, err
+	}
+	docs, err := ledger.New(db).VerifyDocuments(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !docs.OK() {
+		p := docs.Problems[0]
+		res.Break = &audit.Break{Seq: p.AuditSeq, Reason: fmt.Sprintf("issued document %s (%d of %d documents fail)", p, len(docs.Problems), docs.Documents)}
+	}
+	return res, nil
 }
 
 // ForEachActiveTenant runs fn on every active tenant in turn, through the

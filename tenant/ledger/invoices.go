@@ -1074,11 +1074,13 @@ func (s *Store) ListInvoices(ctx context.Context, f DocumentFilter) ([]Document,
 	return out, err
 }
 
-// DocumentProblem names an issued document that fails verification.
+// DocumentProblem names an issued document that fails verification, and
+// the seq of the audit row that recorded its issue (0 when there is none).
 type DocumentProblem struct {
-	ID      string `json:"id"`
-	Number  string `json:"number"`
-	Problem string `json:"problem"`
+	ID       string `json:"id"`
+	Number   string `json:"number"`
+	Problem  string `json:"problem"`
+	AuditSeq int64  `json:"audit_seq,omitempty"`
 }
 
 func (p DocumentProblem) String() string { return p.Number + " (" + p.ID + "): " + p.Problem }
@@ -1104,14 +1106,16 @@ func (s *Store) VerifyDocuments(ctx context.Context) (DocumentsCheck, error) {
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
 		recorded := map[string]string{} // document id → hash recorded in the audit chain
 		numbers := map[string]string{}
-		rows, err := tx.Query(`SELECT entity_id, after_json FROM audit_log WHERE entity_type IN ('invoice', 'credit_note') AND action IN ('invoice.issued', 'credit_note.issued')`)
+		seqs := map[string]int64{}
+		rows, err := tx.Query(`SELECT seq, entity_id, after_json FROM audit_log WHERE entity_type IN ('invoice', 'credit_note') AND action IN ('invoice.issued', 'credit_note.issued')`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var id string
+			var seq int64
 			var after sql.NullString
-			if err := rows.Scan(&id, &after); err != nil {
+			if err := rows.Scan(&seq, &id, &after); err != nil {
 				rows.Close()
 				return err
 			}
@@ -1120,7 +1124,7 @@ func (s *Store) VerifyDocuments(ctx context.Context) (DocumentsCheck, error) {
 				Hash   string `json:"hash"`
 			}
 			_ = json.Unmarshal([]byte(after.String), &a)
-			recorded[id], numbers[id] = a.Hash, a.Number
+			recorded[id], numbers[id], seqs[id] = a.Hash, a.Number, seq
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -1154,7 +1158,7 @@ func (s *Store) VerifyDocuments(ctx context.Context) (DocumentsCheck, error) {
 			}
 			c.Documents++
 			bad := func(format string, args ...any) {
-				c.Problems = append(c.Problems, DocumentProblem{ID: r.ID, Number: r.Number, Problem: fmt.Sprintf(format, args...)})
+				c.Problems = append(c.Problems, DocumentProblem{ID: r.ID, Number: r.Number, Problem: fmt.Sprintf(format, args...), AuditSeq: seqs[r.ID]})
 			}
 			sum := hex.EncodeToString(r.canonicalHash())
 			rec, ok := recorded[r.ID]
@@ -1197,7 +1201,7 @@ func (s *Store) VerifyDocuments(ctx context.Context) (DocumentsCheck, error) {
 			return err
 		}
 		for id := range recorded {
-			c.Problems = append(c.Problems, DocumentProblem{ID: id, Number: numbers[id], Problem: "the audit chain records its issue but the document is gone"})
+			c.Problems = append(c.Problems, DocumentProblem{ID: id, Number: numbers[id], Problem: "the audit chain records its issue but the document is gone", AuditSeq: seqs[id]})
 		}
 		sort.Slice(c.Problems, func(i, j int) bool { return c.Problems[i].Number < c.Problems[j].Number })
 		return nil
