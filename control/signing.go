@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/ledger"
 )
 
 // This file signs and verifies audit chains. The rules (docs/ARCHITECTURE.md,
@@ -473,9 +474,26 @@ func (s *Service) VerifyAudit(ctx context.Context, slug string) (audit.Result, e
 	return s.VerifyTenant(ctx, db)
 }
 
-// VerifyTenant verifies an acquired tenant's chain (see VerifyAudit).
+// VerifyTenant verifies an acquired tenant's chain (see VerifyAudit) and,
+// once it verifies, every issued invoice and credit note against the hash
+// its audit row recorded (ledger.VerifyDocuments): a tampered document is
+// the Break, at the seq of the row that recorded its issue, named by its
+// number. The outcome is recorded as the tenant's audit status.
 func (s *Service) VerifyTenant(ctx context.Context, db *tenant.DB) (audit.Result, error) {
-	return s.verify(ctx, tenantChain(db))
+	res, err := s.verify(ctx, tenantChain(db))
+	if err != nil || !res.OK() {
+		return res, err
+	}
+	docs, err := ledger.New(db).VerifyDocuments(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !docs.OK() {
+		p := docs.Problems[0]
+		res.Break = &audit.Break{Seq: p.AuditSeq, Reason: fmt.Sprintf("issued document %s (%d of %d documents fail)", p, len(docs.Problems), docs.Documents)}
+		err = s.Platform.MarkAuditBroken(aura.WithActor(context.WithoutCancel(ctx), aura.SystemActor("audit-verify")), db.ID, res.Break)
+	}
+	return res, err
 }
 
 // VerifyPlatformAudit verifies the platform's own chain (see verify).
