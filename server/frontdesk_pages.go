@@ -174,7 +174,13 @@ type checkInData struct {
 	Nationality  string // the guest's, to prefill the document's issuing country
 	RoomType     tenant.RoomType
 	Room         *tenant.Room
-	Rooms        []tenant.Room // rooms the guest may be checked in to, ready ones first
+	Rooms        []roomChoice // rooms the guest may be checked in to, ready ones first
+	// NoneReady says why no room is pre-selected: each room of the type
+	// that is not free and clean, and why ("" when one is pre-selected).
+	NoneReady []string
+	// Occupant is the party still in the assigned room (departing today
+	// or overdue), whom the form offers to check out in the same step.
+	Occupant *tenant.RoomOccupant
 	Guests       []checkInGuestForm
 	Records      []tenant.CheckInRecord
 	DocTypes     []option
@@ -188,6 +194,42 @@ type checkInData struct {
 var documentTypeOptions = []option{{Value: "", Label: "No document"}, {Value: tenant.DocumentPassport, Label: "Passport"},
 	{Value: tenant.DocumentIDCard, Label: "ID card"}, {Value: tenant.DocumentDrivingLicence, Label: "Driving licence"},
 	{Value: tenant.DocumentResidencePermit, Label: "Residence permit"}, {Value: tenant.DocumentOther, Label: "Other document"}}
+
+// roomChoice is a room the check-in form offers, with its state in words.
+type roomChoice struct {
+	tenant.RoomOption
+	Why      string // "dirty", "occupied by …", "" when free and clean
+	Assigned bool
+}
+
+// roomWhy says in words why a room is not free and clean for a stay
+// ("" when it is). Guest names appear only with names set (guests.read).
+func roomWhy(p *page, o tenant.RoomOption, names bool, today date.Date) string {
+	who := func(s *tenant.RoomOccupant) string {
+		if names && s.GuestName != "" {
+			return s.GuestName
+		}
+		return "another guest"
+	}
+	switch {
+	case o.Occupant != nil:
+		leaving := "until " + p.Day(o.Occupant.Departure)
+		switch {
+		case o.Occupant.Departure == today:
+			leaving = "departing today, not checked out yet"
+		case o.Occupant.Departure.Before(today):
+			leaving = "overdue since " + p.Day(o.Occupant.Departure)
+		}
+		return "is occupied by " + who(o.Occupant) + " (" + leaving + ")"
+	case o.TakenBy != nil:
+		return "is given to " + who(o.TakenBy) + " from " + p.Day(o.TakenBy.Night)
+	case o.Block != nil:
+		return "is " + strings.ReplaceAll(o.Block.Kind, "_", " ") + " until " + p.Day(o.Block.End)
+	case !o.Ready:
+		return "is " + o.Room.Housekeeping
+	}
+	return ""
+}
 
 // DocumentLabel names an ID document type in the operator's words.
 func (p *page) DocumentLabel(t string) string {
@@ -208,9 +250,13 @@ func (s *Server) checkInPage(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	v := url.Values{"version": {strconv.Itoa(d.R.Version)}, "room_id": {d.R.RoomID}}
-	if d.R.RoomID == "" && len(d.Rooms) > 0 {
-		v.Set("room_id", d.Rooms[0].ID)
+	v := url.Values{"version": {strconv.Itoa(d.R.Version)}}
+	// Pre-select only a room that is free and clean: the one assigned when
+	// it is, else the first such room; none (and why) otherwise.
+	for _, rc := range d.Rooms {
+		if rc.Free && rc.Ready && (rc.Room.ID == d.R.RoomID || v.Get("room_id") == "") {
+			v.Set("room_id", rc.Room.ID)
+		}
 	}
 	if d.Nationality != "" {
 		v.Set("g0_doc_country", d.Nationality)
@@ -255,14 +301,35 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 	}
 	if d.CanCheckIn {
-		free, err := c.db.FreeRooms(ctx, res.RoomTypeID, d.Today, res.Departure, res.ID)
+		opts, err := c.db.RoomOptions(ctx, res.ID)
 		if err != nil {
 			return nil, nil, err
 		}
+		names := c.can(tenant.PermGuestsRead)
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
 		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
-		slices.SortStableFunc(free, func(a, b tenant.Room) int { return rank[a.Housekeeping] - rank[b.Housekeeping] })
-		d.Rooms = free
+		slices.SortStableFunc(opts, func(a, b tenant.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
+		for _, o := range opts {
+			why := roomWhy(p, o, names, d.Today)
+			if o.Free || o.Room.ID == res.RoomID {
+				d.Rooms = append(d.Rooms, roomChoice{RoomOption: o, Why: why, Assigned: o.Room.ID == res.RoomID})
+			}
+			if !o.Free || !o.Ready {
+				d.NoneReady = append(d.NoneReady, "room "+o.Room.Number+" "+why)
+			}
+			if o.Room.ID == res.RoomID && o.Occupant != nil && o.TakenBy == nil && o.Block == nil && !o.Occupant.Departure.After(d.Today) {
+				occ := *o.Occupant
+				if !names {
+					occ.GuestName = "the guest"
+				}
+				d.Occupant = &occ
+			}
+		}
+		for _, rc := range d.Rooms {
+			if rc.Free && rc.Ready {
+				d.NoneReady = nil
+			}
+		}
 	}
 	if d.CanDocuments {
 		if d.Records, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
@@ -367,7 +434,7 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 			fe.add(prefixes[i]+"given_name", "your role cannot add guest profiles; leave the companion out")
 		}
 	}
-	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, Version: formVersion(v)}
+	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, CheckOutOccupant: v.Get("check_out_occupant"), Version: formVersion(v)}
 	var res tenant.Reservation
 	if err = fe.err("The check-in is not valid."); err == nil {
 		res, err = c.db.CheckIn(r.Context(), d.R.ID, in)

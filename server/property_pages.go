@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -169,8 +170,8 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 		is := strconv.Itoa(i)
 		v.Set("vat_code_"+is, rate.Code)
 		v.Set("vat_name_"+is, rate.Name)
-		pct := formatDecimal(int64(rate.BasisPoints), 2, p.style().decimal, "")
-		v.Set("vat_percent_"+is, strings.TrimSuffix(pct, p.style().decimal+"00"))
+		pct := locale.Decimal(int64(rate.BasisPoints), 2, p.style().Decimal, "")
+		v.Set("vat_percent_"+is, strings.TrimSuffix(pct, p.style().Decimal+"00"))
 	}
 	v.Set("accommodation_vat", pr.Tax.AccommodationVAT)
 	ct := pr.Tax.CityTax

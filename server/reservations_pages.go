@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -772,7 +773,7 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
 	prop, err := c.db.GetProperty(r.Context(), propertyID)
 	if err != nil {
-		return formatMoney(m, styleDot)
+		return formatMoney(m, locale.Of(""))
 	}
-	return formatMoney(m, styleOf(prop.Address.Country))
+	return formatMoney(m, locale.Of(prop.Address.Country))
 }

@@ -412,7 +412,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			}
 			// A new stay gets its room on every night, whatever status an
 			// import records it in (a checked-out stay keeps its history).
-			c := resCtx{r: r, prop: prop, today: today}
+			c := resCtx{db: db, r: r, prop: prop, today: today}
 			c.r.Status = ReservationConfirmed
 			if err := assignRoom(tx, &c, ri.RoomID); err != nil {
 				if e, ok := err.(*aura.Error); ok && e.Code == aura.EINVALID {

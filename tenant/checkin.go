@@ -412,7 +412,7 @@ func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestC
 	}
 	var rec CheckInRecord
 	err := db.Update(ctx, func(tx *Tx) error {
-		c, err := loadResCtx(tx, reservationID, 0)
+		c, err := db.loadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
 		}

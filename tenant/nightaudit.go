@@ -198,7 +198,7 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 			if err != nil || !st.due(tx.Now) {
 				return err
 			}
-			c, err := closeBusinessDate(tx, st)
+			c, err := db.closeBusinessDate(tx, st)
 			closed = &c
 			return err
 		})
@@ -216,7 +216,7 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 }
 
 // closeBusinessDate closes st.next (its roll time has passed).
-func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
+func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 	d := st.next
 	c := ClosedBusinessDate{PropertyID: st.prop.ID, Date: d, RollAt: st.prop.rollAt(d, st.loc), ClosedAt: tx.Now,
 		NoShows: []string{}, Cancelled: []string{}}
@@ -244,7 +244,7 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 		return c, err
 	}
 	for _, id := range confirmed {
-		rc, err := loadResCtx(tx, id, 0)
+		rc, err := db.loadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
@@ -258,7 +258,7 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 		return c, err
 	}
 	for _, id := range tentative {
-		rc, err := loadResCtx(tx, id, 0)
+		rc, err := db.loadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}

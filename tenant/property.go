@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
 )
 
 // Property is one hotel, B&B or apartment house of a tenant. Its time zone
@@ -324,6 +325,23 @@ func (p Property) today(now time.Time) (date.Date, error) {
 }
 
 func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
+
+// style is the locale of the property's country: messages for people
+// write dates and money the way the property's pages do.
+func (p Property) style() locale.Style { return locale.Of(p.Address.Country) }
+
+// day writes a date for people ("Fri 14 Mar 2026").
+func (p Property) day(d date.Date) string { return p.style().Day(d) }
+
+// stay writes a stay for people ("14 Mar – Mon 16 Mar 2026").
+func (p Property) stay(arrival, departure date.Date) string {
+	return p.style().DayShort(arrival) + " – " + p.style().Day(departure)
+}
+
+// amount writes minor units of the property's currency for people.
+func (p Property) amount(minor int64) string {
+	return p.style().Money(minor, p.Currency, MinorUnits(p.Currency))
+}
 
 const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
 	id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at`

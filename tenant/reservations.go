@@ -438,13 +438,14 @@ func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservat
 
 // resCtx is what an operation on one reservation loads first.
 type resCtx struct {
+	db    *DB
 	r     Reservation
 	prop  Property
 	today date.Date
 }
 
-func loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
-	var c resCtx
+func (db *DB) loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
+	c := resCtx{db: db}
 	var err error
 	if c.r, err = getReservation(tx, id); err != nil {
 		return c, err
@@ -480,7 +481,7 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
@@ -498,9 +499,14 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 // reservation's guest and companions), written in the same transaction;
 // more can be added later with RecordCheckIn.
 type CheckInInput struct {
-	RoomID  string         `json:"room_id,omitempty"`
-	Guests  []GuestCheckIn `json:"guests,omitempty"`
-	Version int            `json:"version,omitempty"`
+	RoomID string         `json:"room_id,omitempty"`
+	Guests []GuestCheckIn `json:"guests,omitempty"`
+	// CheckOutOccupant is the reservation of a party still in house in
+	// the room (departing today or overdue) whom the operator confirms
+	// has left: it is checked out in the same transaction, before this
+	// check-in takes the room. Without it such a room refuses the check-in.
+	CheckOutOccupant string `json:"check_out_occupant,omitempty"`
+	Version          int    `json:"version,omitempty"`
 }
 
 // CheckIn moves a confirmed reservation to in-house and stores the
@@ -520,7 +526,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 	var c resCtx
 	err = db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		before := c.r
@@ -533,13 +539,32 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		if !c.today.Before(c.r.Departure) {
 			return aura.Errorf(aura.ECONFLICT, "Reservation %s departed on %s; it can no longer be checked in.", id, c.r.Departure)
 		}
-		if in.RoomID != "" && in.RoomID != c.r.RoomID {
-			if err := assignRoom(tx, &c, in.RoomID); err != nil {
+		room := in.RoomID
+		if room == "" {
+			room = c.r.RoomID
+		}
+		if in.CheckOutOccupant != "" {
+			if err := db.checkOutOccupant(tx, c, room, in.CheckOutOccupant); err != nil {
+				return err
+			}
+		}
+		if room != c.r.RoomID {
+			if err := assignRoom(tx, &c, room); err != nil {
+				return err
+			}
+		} else if room != "" {
+			// Assigned earlier: the nights are this stay's, but the
+			// party before may still be in the room.
+			rm, err := getRoom(tx, room)
+			if err != nil {
+				return err
+			}
+			if err := c.roomAvailable(tx, rm, c.assignFrom(), c.r.Departure); err != nil {
 				return err
 			}
 		}
 		if c.r.RoomID == "" {
-			return aura.Invalid("Assign a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
+			return aura.Invalid("Choose a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
 		}
 		ix := db.newGuestIndexer()
 		for i, g := range guests {
@@ -589,46 +614,80 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 	var res CheckOutResult
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
-		before := c.r
-		if err := transition(&c.r, ReservationCheckedOut); err != nil {
-			return err
-		}
-		extra := map[string]any{}
-		if c.today.Before(c.r.Departure) {
-			dep := c.today
-			if !dep.After(c.r.Arrival) {
-				dep = c.r.Arrival.AddDays(1)
-			}
-			if dep != c.r.Departure {
-				extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}
-				c.r.Departure = dep
-				c.r.Nights = c.r.Nights[:dep.Sub(c.r.Arrival)]
-			}
-		}
-		now := tx.Now
-		c.r.CheckedOutAt = &now
-		// The room left is the one of the last night (a room moved from
-		// earlier was marked dirty when the guest moved out of it).
-		roomID := c.r.RoomID
-		if n := len(c.r.Nights); n > 0 && c.r.Nights[n-1].RoomID != "" {
-			roomID = c.r.Nights[n-1].RoomID
-		}
-		if err := markDirty(tx, roomID); err != nil {
-			return err
-		}
-		balance, err := reservationBalance(tx, c.prop, c.r)
-		if err != nil {
-			return err
-		}
-		res = CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
-		extra["balance"] = balance
-		return c.save(tx, "reservation.checked_out", before, extra)
+		res, err = checkOut(tx, &c, nil)
+		return err
 	})
 	res.Reservation = c.r
 	return res, err
+}
+
+// checkOut checks c.r out (see CheckOut); extra adds to its audit row.
+func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
+	before := c.r
+	if err := transition(&c.r, ReservationCheckedOut); err != nil {
+		return CheckOutResult{}, err
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	if c.today.Before(c.r.Departure) {
+		dep := c.today
+		if !dep.After(c.r.Arrival) {
+			dep = c.r.Arrival.AddDays(1)
+		}
+		if dep != c.r.Departure {
+			extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}
+			c.r.Departure = dep
+			c.r.Nights = c.r.Nights[:dep.Sub(c.r.Arrival)]
+		}
+	}
+	now := tx.Now
+	c.r.CheckedOutAt = &now
+	// The room left is the one of the last night (a room moved from
+	// earlier was marked dirty when the guest moved out of it).
+	roomID := c.r.RoomID
+	if n := len(c.r.Nights); n > 0 && c.r.Nights[n-1].RoomID != "" {
+		roomID = c.r.Nights[n-1].RoomID
+	}
+	if err := markDirty(tx, roomID); err != nil {
+		return CheckOutResult{}, err
+	}
+	balance, err := reservationBalance(tx, c.prop, c.r)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	res := CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
+	extra["balance"] = balance
+	if err := c.save(tx, "reservation.checked_out", before, extra); err != nil {
+		return CheckOutResult{}, err
+	}
+	res.Reservation = c.r
+	return res, nil
+}
+
+// checkOutOccupant checks out, inside c's check-in, the party in house in
+// roomID that the operator confirmed has left. It returns EINVALID (field
+// check_out_occupant) when that reservation is not in house in that room.
+func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) error {
+	bad := aura.Invalid("The guest to check out is not the one in the room.",
+		aura.FieldError{Field: "check_out_occupant", Message: "is not in house in the room chosen"})
+	if occupantID == c.r.ID || roomID == "" {
+		return bad
+	}
+	oc, err := db.loadResCtx(tx, occupantID, 0)
+	if aura.ErrorCode(err) == aura.ENOTFOUND {
+		return bad
+	} else if err != nil {
+		return err
+	}
+	if oc.r.Status != ReservationInHouse || oc.r.RoomID != roomID || oc.r.PropertyID != c.r.PropertyID {
+		return bad
+	}
+	_, err = checkOut(tx, &oc, map[string]any{"confirmed_at_check_in_of": c.r.ID})
+	return err
 }
 
 // markDirty marks a room dirty (audited) unless it is already; "" does nothing.
@@ -663,7 +722,7 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		return cancel(tx, &c, in, nil)
@@ -717,7 +776,7 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		return markNoShow(tx, &c, in, nil)
@@ -770,7 +829,7 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
@@ -808,7 +867,7 @@ func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reserva
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationTentative && c.r.Status != ReservationConfirmed {
@@ -843,11 +902,8 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id",
 			Message: "room " + room.Number + " is of another room type; change the reservation's room type first"})
 	}
-	from := c.r.Arrival
-	if c.r.Status == ReservationInHouse && c.today.After(from) {
-		from = c.today
-	}
-	if err := roomFree(tx, room, c.r.ID, from, c.r.Departure); err != nil {
+	from := c.assignFrom()
+	if err := c.roomAvailable(tx, room, from, c.r.Departure); err != nil {
 		return err
 	}
 	c.r.RoomID = roomID
@@ -855,33 +911,6 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 		if !c.r.Nights[i].Date.Before(from) {
 			c.r.Nights[i].RoomID = roomID
 		}
-	}
-	return nil
-}
-
-// roomFree returns ECONFLICT when room is assigned to another reservation,
-// or blocked, on any night of [from, to).
-func roomFree(tx *Tx, room Room, exceptRes string, from, to date.Date) error {
-	if !from.Before(to) {
-		return nil
-	}
-	var other string
-	var night date.Date
-	err := tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ?
-		AND reservation_id != ? ORDER BY date LIMIT 1`, room.ID, from, to, exceptRes).Scan(&other, &night)
-	if err == nil {
-		return aura.Errorf(aura.ECONFLICT, "Room %s is already assigned to reservation %s on %s.", room.Number, other, night)
-	} else if err != sql.ErrNoRows {
-		return err
-	}
-	var kind string
-	var start, end date.Date
-	err = tx.QueryRow(`SELECT kind, start_date, end_date FROM room_blocks WHERE room_id = ? AND start_date < ? AND end_date > ? LIMIT 1`,
-		room.ID, to, from).Scan(&kind, &start, &end)
-	if err == nil {
-		return aura.Errorf(aura.ECONFLICT, "Room %s is %s from %s to %s.", room.Number, strings.ReplaceAll(kind, "_", " "), start, end)
-	} else if err != sql.ErrNoRows {
-		return err
 	}
 	return nil
 }

@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// store runs fn on the fixture's tenant as its owner.
+func (f *pmsFixture) store(t *testing.T, fn func(ctx context.Context, db *tenant.DB)) {
+	t.Helper()
+	db := f.h.acquire(f.t.Slug)
+	defer db.Release()
+	fn(aura.WithActor(context.Background(), f.owner.Actor()), db)
+}
+
+// importStay books a stay for a named guest, imported in a status with a
+// room (-1: none), through the store.
+func (f *pmsFixture) importStay(t *testing.T, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+	t.Helper()
+	var r tenant.Reservation
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		in := tenant.BookingInput{PropertyID: f.prop.ID, Source: tenant.SourceDirect, Import: true, Status: status,
+			Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: given, FamilyName: family}},
+			Reservations: []tenant.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: arrival, Departure: departure, Adults: 1}}}
+		if room >= 0 {
+			in.Reservations[0].RoomID = f.rooms[room].ID
+		}
+		b, err := db.CreateBooking(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = b.Reservations[0]
+	})
+	return r
+}
+
+func (f *pmsFixture) setCondition(t *testing.T, room int, condition string) {
+	t.Helper()
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		rm, err := db.GetRoom(ctx, f.rooms[room].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetHousekeeping(ctx, rm.ID, condition, rm.Version); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+var selectedRoom = regexp.MustCompile(`<option value="(rom_[a-z0-9]+)" selected>`)
+
+// TestCheckInFormRooms checks the check-in form's room: it pre-selects
+// only a room that is free and clean (not the assigned room while the
+// guest before is still in it, not a dirty one), says why when none is,
+// shows the store's refusal at the room field in words, and checks the
+// guest before out in the same step when the operator confirms they left.
+func TestCheckInFormRooms(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 3).signIn()
+	leaving := f.importStay(t, "Robert", "Schumann", tenant.ReservationInHouse, f.today.AddDays(-2), f.today, 0)
+	arriving := f.importStay(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
+	f.setCondition(t, 1, tenant.HousekeepingDirty)
+	path := "/reservations/" + arriving.ID + "/check-in"
+
+	t.Run("OK/PreselectsFreeAndClean", func(t *testing.T) {
+		resp, body := f.page("GET", path, nil)
+		m := selectedRoom.FindStringSubmatch(body)
+		if resp.StatusCode != 200 || m == nil || m[1] != f.rooms[2].ID {
+			t.Fatalf("check-in form: %d, selected %v, want room 103\n%s", resp.StatusCode, m, body)
+		}
+		for _, want := range []string{"101 · floor 1 · is occupied by Robert Schumann (departing today, not checked out yet) (assigned)",
+			"Robert Schumann has left: check them out now", `value="` + leaving.ID + `"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the form does not show %q", want)
+			}
+		}
+	})
+
+	t.Run("OK/SaysWhyNoneIsChosen", func(t *testing.T) {
+		f.setCondition(t, 2, tenant.HousekeepingDirty)
+		defer f.setCondition(t, 2, tenant.HousekeepingClean)
+		_, body := f.page("GET", path, nil)
+		if m := selectedRoom.FindStringSubmatch(body); m != nil {
+			t.Fatalf("a room is pre-selected though none is free and clean: %v", m)
+		}
+		for _, want := range []string{"No room of this type is both free and clean", "room 101 is occupied by Robert Schumann",
+			"room 102 is dirty", "room 103 is dirty", `<option value="">Choose a room</option>`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the form does not say %q", want)
+			}
+		}
+	})
+
+	t.Run("ErrOccupiedShownAtTheRoom", func(t *testing.T) {
+		resp, body := f.uploadPage(path, url.Values{"version": {strconv.Itoa(arriving.Version)}, "room_id": {f.rooms[0].ID}}, nil)
+		if resp.StatusCode != http.StatusConflict ||
+			!regexp.MustCompile(`(?s)f-room_id.*field-error">is occupied by Robert Schumann; free: 102, 103`).MatchString(body) ||
+			!strings.Contains(body, "Room 101 is occupied: Robert Schumann is in house there (departing today) and has not checked out.") {
+			t.Fatalf("check-in into the occupied room: %d\n%s", resp.StatusCode, body)
+		}
+		if strings.Contains(body, "res_") && regexp.MustCompile(`class="[^"]*(banner|field-error)[^"]*">[^<]*res_`).MatchString(body) {
+			t.Fatal("the refusal names an internal id")
+		}
+		if r := f.reservation(t, arriving.ID); r.Status != tenant.ReservationConfirmed {
+			t.Fatalf("refused check-in left the arrival %s", r.Status)
+		}
+	})
+
+	t.Run("OK/CheckOutConfirmedInTheSameStep", func(t *testing.T) {
+		resp, body := f.uploadPage(path, url.Values{"version": {strconv.Itoa(arriving.Version)}, "room_id": {f.rooms[0].ID},
+			"check_out_occupant": {leaving.ID}}, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("check-in with the check-out confirmed: %d\n%s", resp.StatusCode, body)
+		}
+		if r := f.reservation(t, leaving.ID); r.Status != tenant.ReservationCheckedOut {
+			t.Fatalf("the guest before is %s", r.Status)
+		}
+		if r := f.reservation(t, arriving.ID); r.Status != tenant.ReservationInHouse || r.RoomID != f.rooms[0].ID {
+			t.Fatalf("the arrival is %s in %s", r.Status, r.RoomID)
+		}
+	})
+}

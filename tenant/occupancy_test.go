@@ -1,0 +1,190 @@
+package tenant_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// bookGuest books one reservation for a guest of the given name, imported
+// in status with room (-1: none).
+func (f *fixture) bookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+	tb.Helper()
+	in := f.booking(arrival, departure)
+	in.Booker.New = &tenant.GuestInput{GivenName: given, FamilyName: family}
+	in.Import, in.Status = true, status
+	if room >= 0 {
+		in.Reservations[0].RoomID = f.rooms[room].ID
+	}
+	return must(f.db.CreateBooking(f.ctx, in))(tb).Reservations[0]
+}
+
+func (f *fixture) status(tb testing.TB, id string) string {
+	tb.Helper()
+	return must(f.db.GetReservation(f.ctx, id))(tb).Status
+}
+
+// wantRefusal checks an ECONFLICT that names things as staff know them.
+func wantRefusal(tb testing.TB, err error, words ...string) {
+	tb.Helper()
+	wantCode(tb, err, aura.ECONFLICT)
+	msg := aura.ErrorMessage(err)
+	for _, w := range words {
+		if !strings.Contains(msg, w) {
+			tb.Errorf("refusal %q does not say %q", msg, w)
+		}
+	}
+	if strings.Contains(msg, "res_") || strings.Contains(msg, "gst_") || strings.Contains(msg, "rom_") {
+		tb.Errorf("refusal %q names an internal id", msg)
+	}
+	if fs := aura.ErrorFields(err); len(fs) != 1 || fs[0].Field != "room_id" {
+		tb.Errorf("refusal fields %+v, want room_id", fs)
+	}
+}
+
+// TestOneRoomOneParty checks the occupancy rule: two check-ins into one
+// room, in either order and at once, let exactly one party in; a guest
+// departing today (or overdue) who has not checked out keeps the room
+// until check-out, or until a check-in confirms their check-out in the
+// same step; a room move is refused the same way; planning a same-day
+// turnover stays legal.
+func TestOneRoomOneParty(t *testing.T) {
+	t.Run("OK/EitherOrder", func(t *testing.T) {
+		for _, first := range []int{0, 1} {
+			f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+			rs := []tenant.Reservation{
+				f.bookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.day(0), f.day(2), -1),
+				f.bookGuest(t, "Fanny", "Hensel", tenant.ReservationConfirmed, f.day(0), f.day(3), -1),
+			}
+			names := []string{"Clara Schumann", "Fanny Hensel"}
+			room := f.rooms[1].ID
+			must(f.db.CheckIn(f.ctx, rs[first].ID, tenant.CheckInInput{RoomID: room}))(t)
+			_, err := f.db.CheckIn(f.ctx, rs[1-first].ID, tenant.CheckInInput{RoomID: room})
+			wantRefusal(t, err, "Room 102", names[first], "Free rooms of this type: 101, 103")
+			if got := f.status(t, rs[1-first].ID); got != tenant.ReservationConfirmed {
+				t.Fatalf("the refused party is %s", got)
+			}
+			f.verifyAudit(t)
+		}
+	})
+
+	t.Run("OK/AtOnce", func(t *testing.T) {
+		const n = 8
+		f := newFixture(t, "Europe/Berlin", n+1, "2025-06-10")
+		var rs []tenant.Reservation
+		for i := range n {
+			rs = append(rs, f.bookGuest(t, "Guest", string(rune('A'+i)), tenant.ReservationConfirmed, f.day(0), f.day(1+i%3), -1))
+		}
+		room := f.rooms[0].ID
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = f.db.CheckIn(f.ctx, rs[i].ID, tenant.CheckInInput{RoomID: room})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			if err == nil {
+				won++
+				continue
+			}
+			wantRefusal(t, err, "Room 101", "Free rooms of this type: 102")
+			if got := f.status(t, rs[i].ID); got != tenant.ReservationConfirmed {
+				t.Fatalf("a refused party is %s", got)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d check-ins into one room succeeded, want exactly 1: %v", won, errs)
+		}
+		fd := must(f.db.FrontDesk(f.ctx, f.prop.ID, date.Date{}))(t)
+		inRoom := 0
+		for _, r := range fd.InHouse {
+			if r.RoomID == room {
+				inRoom++
+			}
+		}
+		if inRoom != 1 {
+			t.Fatalf("%d parties in house in room 101", inRoom)
+		}
+		f.verifyAudit(t)
+	})
+
+	t.Run("ErrDepartingGuestNotCheckedOut", func(t *testing.T) {
+		f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+		leaving := f.bookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.day(-2), f.day(0), 0)
+		// Planning the turnover is legal: the arrival may be given room 101.
+		arriving := f.bookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.day(0), f.day(2), 0)
+		f.at(f.day(0), 9, 0)
+		_, err := f.db.CheckIn(f.ctx, arriving.ID, tenant.CheckInInput{})
+		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "departing today", "Check Robert Schumann out first", "102, 103")
+		free := must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(0), f.day(2), arriving.ID))(t)
+		for _, r := range free {
+			if r.ID == f.rooms[0].ID {
+				t.Fatal("FreeRooms offers room 101 while its guest is still there")
+			}
+		}
+		opts := must(f.db.RoomOptions(f.ctx, arriving.ID))(t)
+		if o := opts[0]; o.Free || o.Occupant == nil || o.Occupant.GuestName != "Robert Schumann" || o.Occupant.Departure != f.day(0) {
+			t.Fatalf("room 101's option %+v", o)
+		}
+		// Once checked out, the room takes the arrival.
+		must(f.db.CheckOut(f.ctx, leaving.ID, 0))(t)
+		r := must(f.db.CheckIn(f.ctx, arriving.ID, tenant.CheckInInput{}))(t)
+		if r.Status != tenant.ReservationInHouse || r.RoomID != f.rooms[0].ID {
+			t.Fatalf("after the check-out: %s in %s", r.Status, r.RoomID)
+		}
+	})
+
+	t.Run("OK/EarlyCheckOutConfirmedInTheSameStep", func(t *testing.T) {
+		f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+		leaving := f.bookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.day(-2), f.day(0), 0)
+		other := f.bookGuest(t, "Clara", "Wieck", tenant.ReservationInHouse, f.day(-1), f.day(0), 1)
+		arriving := f.bookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.day(0), f.day(2), -1)
+		f.at(f.day(0), 9, 0)
+		rows := f.auditRows(t)
+		// Naming a guest who is not in the room chosen writes nothing.
+		_, err := f.db.CheckIn(f.ctx, arriving.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID, CheckOutOccupant: other.ID})
+		wantCode(t, err, aura.EINVALID)
+		if f.auditRows(t) != rows || f.status(t, other.ID) != tenant.ReservationInHouse || f.status(t, leaving.ID) != tenant.ReservationInHouse {
+			t.Fatal("a refused check-in changed something")
+		}
+		must(f.db.CheckIn(f.ctx, arriving.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID, CheckOutOccupant: leaving.ID}))(t)
+		if got := f.status(t, leaving.ID); got != tenant.ReservationCheckedOut {
+			t.Fatalf("the guest leaving is %s", got)
+		}
+		if f.status(t, arriving.ID) != tenant.ReservationInHouse {
+			t.Fatal("the arrival is not in house")
+		}
+		f.verifyAudit(t)
+	})
+
+	t.Run("ErrOverdueGuest", func(t *testing.T) {
+		f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+		f.bookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.day(-3), f.day(-1), 0)
+		arriving := f.bookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.day(0), f.day(2), -1)
+		_, err := f.db.CheckIn(f.ctx, arriving.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID})
+		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "past the departure", "102")
+	})
+
+	t.Run("ErrRoomMove", func(t *testing.T) {
+		f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+		f.bookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.day(-2), f.day(0), 0)
+		mover := f.bookGuest(t, "Clara", "Wieck", tenant.ReservationInHouse, f.day(-1), f.day(3), 1)
+		_, err := f.db.AssignRoom(f.ctx, mover.ID, f.rooms[0].ID, 0)
+		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "103")
+		if r := must(f.db.GetReservation(f.ctx, mover.ID))(t); r.RoomID != f.rooms[1].ID {
+			t.Fatal("the refused move moved the guest")
+		}
+	})
+}
