@@ -146,8 +146,8 @@ func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
 
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
-func (s *Server) propertyDates(r *http.Request, p tenant.Property, days int) (date.Date, date.Date, error) {
-	today := propertyToday(p, s.cfg.Now())
+func (s *Server) propertyDates(r *http.Request, c *call, p tenant.Property, days int) (date.Date, date.Date, error) {
+	today := s.today(r, c, p)
 	return queryDates(r, today, today.AddDays(days))
 }
 
@@ -256,7 +256,7 @@ func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.
 		if err != nil {
 			return err
 		}
-		from, to, err := s.propertyDates(r, prop, days)
+		from, to, err := s.propertyDates(r, c, prop, days)
 		if err != nil {
 			return err
 		}
@@ -417,7 +417,7 @@ func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	from, to, err := s.propertyDates(r, prop, tenant.MaxRange)
+	from, to, err := s.propertyDates(r, c, prop, tenant.MaxRange)
 	if err != nil {
 		return err
 	}
@@ -479,7 +479,7 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	from, to, err := s.propertyDates(r, prop, 30)
+	from, to, err := s.propertyDates(r, c, prop, 30)
 	if err != nil {
 		return err
 	}

@@ -279,7 +279,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 	}
 	p := s.tenantPage(w, r, c, "Check in", "frontdesk")
 	p.Property = &prop
-	d := &checkInData{R: res, Today: propertyToday(prop, s.cfg.Now()), DocTypes: documentTypeOptions, Countries: commonCountries,
+	d := &checkInData{R: res, Today: s.today(r, c, prop), DocTypes: documentTypeOptions, Countries: commonCountries,
 		CanDocuments: c.can(tenant.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
 	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
 	if c.can(tenant.PermGuestsRead) {
@@ -539,7 +539,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	}
 	p := s.tenantPage(w, r, c, "Check out", "frontdesk")
 	p.Property = &prop
-	d := &checkOutData{R: res, Today: propertyToday(prop, s.cfg.Now()), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
+	d := &checkOutData{R: res, Today: s.today(r, c, prop), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
 	if c.can(tenant.PermGuestsRead) {
 		if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 			d.GuestName = names[res.GuestID]

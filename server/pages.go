@@ -191,7 +191,8 @@ type page struct {
 	Errors       map[string]string
 	Form         url.Values
 	IdemKey      string
-	BusinessDate string
+	BusinessDate string // the business date of the page's property, in words
+	CalendarDate string // the calendar date there, when it differs from the business date
 	Property     *tenant.Property  // the property the page is about (nil before the first is set up)
 	Properties   []tenant.Property // the tenant's properties, for the switcher
 	RequestID    string
@@ -246,8 +247,10 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	p.Property, p.Properties = s.propertyContext(w, r, c)
 	if p.Property != nil {
 		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
-			y, m, d := bd.Date.YMD()
-			p.BusinessDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
+			p.BusinessDate = p.Day(bd.Date)
+			if bd.CalendarDate != bd.Date {
+				p.CalendarDate = p.Day(bd.CalendarDate)
+			}
 		}
 	}
 	base := tenantPath(c.tenant.Slug)

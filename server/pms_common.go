@@ -98,13 +98,21 @@ func (s *Server) noProperty(w http.ResponseWriter, r *http.Request, c *call) err
 	return errNoProperty
 }
 
-// today is the property's current date.
-func propertyToday(p tenant.Property, now time.Time) date.Date {
-	loc, err := p.Location()
+// today is the business date of property p (tenant.DB.PropertyToday),
+// the one "today" of every page and list: after midnight and until the
+// night audit closes it, still the day before the calendar's.
+func (s *Server) today(r *http.Request, c *call, p tenant.Property) date.Date {
+	d, err := c.db.PropertyToday(r.Context(), p.ID)
 	if err != nil {
-		loc = time.UTC
+		// The property was just read; should the read fail, the clock's
+		// date in its zone is the best answer a page can give.
+		loc, lerr := p.Location()
+		if lerr != nil {
+			loc = time.UTC
+		}
+		return date.Of(s.cfg.Now(), loc)
 	}
-	return date.Of(now, loc)
+	return d
 }
 
 // style is the number and date style of the page's property.

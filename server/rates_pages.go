@@ -45,7 +45,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	from, days, err := rangeParams(r, today, 14, 30)
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 
 func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Property, from date.Date, days int) (*ratesData, error) {
 	ctx := r.Context()
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(tenant.PermRatesWrite),
 		DayOptions: []int{14, 30},
 		Prev:       p.Link("rates", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
@@ -171,7 +171,7 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		from := u.From
 		if from.IsZero() {
-			from = propertyToday(prop, s.cfg.Now())
+			from = s.today(r, c, prop)
 		}
 		d, derr := s.ratesData(r, c, p, prop, from, 14)
 		if derr != nil {

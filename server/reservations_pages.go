@@ -94,7 +94,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 	upcoming := len(q) == 0 || len(q) == 1 && q.Get("property") != ""
 	if upcoming {
 		// By default the desk sees what is current: stays not yet over.
-		q.Set("departure_from", propertyToday(prop, s.cfg.Now()).String())
+		q.Set("departure_from", s.today(r, c, prop).String())
 	}
 	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
 	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
@@ -214,7 +214,7 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 		return s.noProperty(w, r, c)
 	}
 	q := r.URL.Query()
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {tenant.SourceDirect},
 		"status": {tenant.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
 	for from, to := range map[string]string{"room_type": "room_type_id", "rate_plan": "rate_plan_id", "arrival": "arrival",
@@ -517,7 +517,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	}
 	p := s.tenantPage(w, r, c, "Reservation", "reservations")
 	p.Property = &prop // the reservation's property sets money, dates and zone
-	d := &reservationData{R: res, Today: propertyToday(prop, s.cfg.Now()),
+	d := &reservationData{R: res, Today: s.today(r, c, prop),
 		CanWrite: c.can(tenant.PermReservationsWrite), CanFrontDesk: c.can(tenant.PermFrontDeskWrite),
 		CanGuests: c.can(tenant.PermGuestsRead), CanAudit: c.can(tenant.PermAuditRead)}
 	if d.Booking, err = c.db.GetBooking(ctx, res.BookingID); err != nil {

@@ -65,7 +65,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	def := today.AddDays(-2)
 	from, days, err := rangeParams(r, def, 14, 21, maxTapeDays)
 	if err != nil {

@@ -319,7 +319,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	today, err := prop.today(tx.Now)
+	today, err := prop.today(tx)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -398,11 +398,15 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			GuestID: guestID, Source: b.Source, Arrival: ri.Arrival, Departure: ri.Departure, Adults: ri.Adults, Children: ri.Children,
 			Status: in.Status, Overbooked: plan.overbooked, Nights: plan.nights, Total: prop.money(0), Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		now := tx.Now
+		// An imported stay's check-in and check-out happened at the
+		// property's usual hours of its dates (never later than now), not
+		// when the history was loaded.
+		in, out := prop.at(r.Arrival, prop.CheckInTime, now), prop.at(r.Departure, prop.CheckOutTime, now)
 		switch r.Status {
 		case ReservationInHouse:
-			r.CheckedInAt = &now
+			r.CheckedInAt = &in
 		case ReservationCheckedOut:
-			r.CheckedInAt, r.CheckedOutAt = &now, &now
+			r.CheckedInAt, r.CheckedOutAt = &in, &out
 		case ReservationCancelled:
 			r.CancelledAt = &now
 		}
@@ -424,6 +428,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			}
 			c.r.Status = r.Status
 			r = c.r
+			r.Overbooked = r.Overbooked && !r.roomEveryNight()
 		}
 		if err := writeReservation(tx, &r, true); err != nil {
 			return Booking{}, err

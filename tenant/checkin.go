@@ -465,7 +465,7 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx.Now)
+		today, err := p.today(tx)
 		if err != nil {
 			return err
 		}
@@ -576,7 +576,7 @@ func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte,
 		if err != nil {
 			return err
 		}
-		today, err := prop.today(tx.Now)
+		today, err := prop.today(tx)
 		if err != nil {
 			return err
 		}

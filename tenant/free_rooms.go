@@ -28,7 +28,7 @@ func (db *DB) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Da
 		if c.prop, err = getProperty(tx, rt.PropertyID); err != nil {
 			return err
 		}
-		if c.today, err = c.prop.today(tx.Now); err != nil {
+		if c.today, err = c.prop.today(tx); err != nil {
 			return err
 		}
 		opts, err := c.roomOptions(tx, from, to)

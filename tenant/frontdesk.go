@@ -60,7 +60,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 		if err != nil {
 			return err
 		}
-		if fd.Today, err = p.today(tx.Now); err != nil {
+		if fd.Today, err = p.today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {

@@ -82,7 +82,7 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 		if err != nil {
 			return err
 		}
-		if b.Today, err = p.today(tx.Now); err != nil {
+		if b.Today, err = p.today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {

@@ -188,3 +188,33 @@ func TestOneRoomOneParty(t *testing.T) {
 		}
 	})
 }
+
+// TestOverbookingResolved checks that an overbooked channel stay given a
+// room on every night is no longer flagged overbooked (audited as
+// resolved), while the room type's shortage stays visible in the
+// availability for the stays still without a room.
+func TestOverbookingResolved(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	f.book(t, f.day(1), f.day(4))
+	f.book(t, f.day(1), f.day(4))
+	in := f.booking(f.day(2), f.day(3))
+	in.Source, in.OTACode = "booking.com", "4712"
+	r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
+	if !r.Overbooked {
+		t.Fatal("the channel stay into a full house is not overbooked")
+	}
+	r = must(f.db.AssignRoom(f.ctx, r.ID, f.rooms[0].ID, r.Version))(t)
+	if r.Overbooked {
+		t.Fatal("an overbooked stay with a room every night is still flagged overbooked")
+	}
+	if page := must(f.db.ListReservations(f.ctx, tenant.ReservationFilter{PropertyID: f.prop.ID, Overbooked: true}))(t); len(page.Reservations) != 0 {
+		t.Fatalf("still listed overbooked: %v", page.Reservations)
+	}
+	if action, after := lastAction(t, f); action != "reservation.room_assigned" || !strings.Contains(after, `"overbooking_resolved":true`) {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	if got := f.available(t, f.day(2), f.day(3)); got[0] != -1 {
+		t.Fatalf("availability %v: the shortage moved to the stays without a room and must stay visible", got)
+	}
+	f.verifyAudit(t)
+}

@@ -75,7 +75,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx.Now)
+		today, err := p.today(tx)
 		if err != nil {
 			return err
 		}

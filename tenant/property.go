@@ -297,9 +297,12 @@ func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
 	return ps, err
 }
 
-// PropertyToday returns today's date in the property's time zone, the date
-// every "today" rule (check-in, no-show, arrivals lists) uses. It returns
-// ENOTFOUND for an unknown property.
+// PropertyToday returns the property's business date, the one "today"
+// every rule and list uses (check-in, no-show, the front desk's lists,
+// housekeeping, cancellation deadlines): the calendar date in the
+// property's zone, except that a date stays open until the night audit
+// closes it (after midnight until the roll, and while the audit is late).
+// It returns ENOTFOUND for an unknown property.
 func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 	var d date.Date
 	err := db.View(ctx, func(tx *Tx) error {
@@ -307,7 +310,7 @@ func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 		if err != nil {
 			return err
 		}
-		d, err = p.today(tx.Now)
+		d, err = p.today(tx)
 		return err
 	})
 	return d, err
@@ -316,15 +319,51 @@ func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 // Location returns the property's time zone.
 func (p Property) Location() (*time.Location, error) { return loadZone(p.TimeZone) }
 
-func (p Property) today(now time.Time) (date.Date, error) {
+// today is the property's business date at tx.Now: the date the clock
+// gives (businessDateAt: the calendar date, or the day before until the
+// night audit's roll time), held back to the day after the last date the
+// night audit closed when the audit is late — a date is today until it is
+// closed. Before the first audit the clock decides.
+func (p Property) today(tx *Tx) (date.Date, error) {
 	loc, err := p.Location()
 	if err != nil {
 		return date.Date{}, err
 	}
-	return date.Of(now, loc), nil
+	d := p.businessDateAt(tx.Now, loc)
+	var last date.Date
+	err = tx.QueryRow(`SELECT business_date FROM business_dates WHERE property_id = ? ORDER BY business_date DESC LIMIT 1`, p.ID).Scan(&last)
+	switch {
+	case err == sql.ErrNoRows:
+		return d, nil
+	case err != nil:
+		return d, err
+	}
+	if open := last.AddDays(1); open.Before(d) {
+		return open, nil
+	}
+	return d, nil
 }
 
 func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
+
+// at returns the instant of local time hh:mm (clock) on date d at the
+// property, or not, when that is later.
+func (p Property) at(d date.Date, clock string, not time.Time) time.Time {
+	loc, err := p.Location()
+	if err != nil {
+		return not
+	}
+	t, err := time.Parse("15:04", clock)
+	if err != nil {
+		return not
+	}
+	y, m, dd := d.YMD()
+	at := time.Date(y, m, dd, t.Hour(), t.Minute(), 0, 0, loc)
+	if at.After(not) {
+		return not
+	}
+	return at
+}
 
 // style is the locale of the property's country: messages for people
 // write dates and money the way the property's pages do.

@@ -105,6 +105,32 @@ type Night struct {
 	RoomID string    `json:"room_id,omitempty"`
 }
 
+// roomEveryNight reports whether every night of r has a room: such a stay
+// is not overbooked, whatever the count of its room type says (the room
+// is there for it; a shortage left falls on stays still without a room).
+func (r Reservation) roomEveryNight() bool {
+	for _, n := range r.Nights {
+		if n.RoomID == "" {
+			return false
+		}
+	}
+	return len(r.Nights) > 0
+}
+
+// resolveOverbooking clears the overbooked flag of a stay that now has a
+// room every night, and says so in its audit row's extra.
+func (c *resCtx) resolveOverbooking(extra map[string]any) map[string]any {
+	if !c.r.Overbooked || !c.r.roomEveryNight() {
+		return extra
+	}
+	c.r.Overbooked = false
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["overbooking_resolved"] = true
+	return extra
+}
+
 func (r Reservation) prices() []int64 {
 	p := make([]int64, len(r.Nights))
 	for i, n := range r.Nights {
@@ -456,7 +482,7 @@ func (db *DB) loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
 	if c.prop, err = getProperty(tx, c.r.PropertyID); err != nil {
 		return c, err
 	}
-	c.today, err = c.prop.today(tx.Now)
+	c.today, err = c.prop.today(tx)
 	return c, err
 }
 
@@ -574,7 +600,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		}
 		now := tx.Now
 		c.r.CheckedInAt = &now
-		return c.save(tx, "reservation.checked_in", before, nil)
+		return c.save(tx, "reservation.checked_in", before, c.resolveOverbooking(nil))
 	})
 	return c.r, err
 }
@@ -819,8 +845,11 @@ func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 // applies from tonight (the property's today), earlier nights keep the
 // room they were spent in, the new room must be free and not blocked for
 // every remaining night (checked in this write transaction), and the room
-// left is marked dirty. The room must be of the reservation's room type
-// (change the stay's room type first for an upgrade). It returns
+// left is marked dirty; a party still in house in the new room (departing
+// today or overdue) refuses the move until checked out. An overbooked
+// stay that now has a room every night is no longer overbooked (the audit
+// row says "overbooking_resolved"). The room must be of the reservation's
+// room type (change the stay's room type first for an upgrade). It returns
 // ENOTFOUND, EPRECONDITION, EINVALID for a room of another type or
 // property, and ECONFLICT for a reservation that is not tentative,
 // confirmed or in house, an in-house guest departing today, or a room
@@ -840,7 +869,7 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 			if err := assignRoom(tx, &c, roomID); err != nil {
 				return err
 			}
-			return c.save(tx, "reservation.room_assigned", before, nil)
+			return c.save(tx, "reservation.room_assigned", before, c.resolveOverbooking(nil))
 		}
 		if !c.today.Before(c.r.Departure) {
 			return aura.Errorf(aura.ECONFLICT, "Reservation %s departs on %s; it has no night left to spend in another room.", id, c.r.Departure)
@@ -855,8 +884,8 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 		if from.Before(c.r.Arrival) {
 			from = c.r.Arrival
 		}
-		return c.save(tx, "reservation.room_moved", before, map[string]any{
-			"move": map[string]any{"from_room_id": before.RoomID, "to_room_id": roomID, "from_night": from}})
+		return c.save(tx, "reservation.room_moved", before, c.resolveOverbooking(map[string]any{
+			"move": map[string]any{"from_room_id": before.RoomID, "to_room_id": roomID, "from_night": from}}))
 	})
 	return c.r, err
 }

@@ -305,7 +305,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 			if err != nil {
 				return err
 			}
-			today, err := p.today(tx.Now)
+			today, err := p.today(tx)
 			if err != nil {
 				return err
 			}

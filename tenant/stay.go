@@ -252,7 +252,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	}
 	next.Nights = plan.nights
 	if !direct {
-		next.Overbooked = plan.overbooked
+		next.Overbooked = plan.overbooked && !next.roomEveryNight()
 	}
 	c.r = next
 	return c.save(tx, action, before, extra)

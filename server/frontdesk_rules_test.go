@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
@@ -128,4 +129,79 @@ func TestCheckInFormRooms(t *testing.T) {
 			t.Fatalf("the arrival is %s in %s", r.Status, r.RoomID)
 		}
 	})
+}
+
+// TestOneBusinessDatePages checks that after midnight, before the night
+// audit closes the day, every page's "today" is the business date: the
+// top bar shows it once with the calendar date beside it, and the
+// dashboard, the front desk and the housekeeping board list that day's
+// arrivals, not the calendar day's.
+func TestOneBusinessDatePages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 3)
+	loc, _ := time.LoadLocation("Europe/Berlin")
+	// The next 01:30 in Berlin: the calendar has turned, the business date not.
+	now := h.clock.Now().In(loc)
+	target := time.Date(now.Year(), now.Month(), now.Day(), 1, 30, 0, 0, loc)
+	for !target.After(now) {
+		target = target.AddDate(0, 0, 1)
+	}
+	calendar := date.Of(target, loc)
+	business := calendar.AddDays(-1)
+	f.importStay(t, "Business", "Day", tenant.ReservationConfirmed, business, business.AddDays(2), 0)
+	f.importStay(t, "Calendar", "Day", tenant.ReservationConfirmed, calendar, calendar.AddDays(2), 1)
+	h.clock.Advance(target.Sub(h.clock.Now()))
+	f.signIn()
+	words := func(d date.Date) string { return d.Midnight(time.UTC).Format("Mon 2 Jan 2006") }
+
+	_, body := f.page("GET", "/", nil)
+	if !strings.Contains(body, "<strong>"+words(business)+"</strong> <span class=\"calendar-date\">(calendar "+words(calendar)) {
+		t.Fatalf("the top bar does not show business date %s with calendar %s\n%s", business, calendar, body)
+	}
+	if !regexp.MustCompile(`Arrivals today</span><span class="tile-value">1<`).MatchString(body) || !strings.Contains(body, "Hotel Am See · "+words(business)) {
+		t.Fatalf("the dashboard's today is not the business date\n%s", body)
+	}
+	_, body = f.page("GET", "/frontdesk", nil)
+	if !strings.Contains(body, "Business Day") || strings.Contains(body, "Calendar Day") {
+		t.Fatalf("the front desk lists the calendar day's arrivals\n%s", body)
+	}
+	_, body = f.page("GET", "/housekeeping", nil)
+	if !strings.Contains(body, words(business)) {
+		t.Fatalf("the housekeeping board is not of the business date\n%s", body)
+	}
+}
+
+// TestOverbookingResolvedPages checks that once an overbooked stay has a
+// room, its page and the dashboard stop calling it overbooked, and the
+// dashboard still shows the room type sold beyond its rooms.
+func TestOverbookingResolvedPages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	f.importStay(t, "Direct", "Guest", tenant.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), -1)
+	resp, body := f.api("POST", "/bookings", `{"property_id": "`+f.prop.ID+`", "source": "booking.com", "ota_code": "OB-1",
+		"booker": {"new": {"given_name": "Otto", "family_name": "Channel"}},
+		"reservations": [{"room_type_id": "`+f.rt.ID+`", "rate_plan_id": "`+f.plan.ID+`", "arrival": "`+f.today.AddDays(1).String()+`", "departure": "`+f.today.AddDays(2).String()+`", "adults": 1}]}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("channel booking: %d %s", resp.StatusCode, body)
+	}
+	ob := decode[tenant.Booking](t, body).Reservations[0]
+	if !ob.Overbooked {
+		t.Fatal("not overbooked")
+	}
+	_, body = f.page("GET", "/", nil)
+	if !strings.Contains(body, "Overbooked: 1 reservation needs a room") || !strings.Contains(body, "Sold beyond the rooms") {
+		t.Fatalf("the dashboard does not show the overbooking\n%s", body)
+	}
+	resp, body = f.page("POST", "/reservations/"+ob.ID+"/assign", url.Values{"version": {strconv.Itoa(ob.Version)}, "room_id": {f.rooms[0].ID}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d\n%s", resp.StatusCode, body)
+	}
+	_, body = f.page("GET", "/reservations/"+ob.ID, nil)
+	if strings.Contains(body, "Overbooked") {
+		t.Fatalf("the reservation page still says overbooked next to its room\n%s", body)
+	}
+	_, body = f.page("GET", "/", nil)
+	if strings.Contains(body, "Overbooked:") || !strings.Contains(body, "<strong>Double</strong>: 1 room short") {
+		t.Fatalf("the dashboard disagrees with the reservation\n%s", body)
+	}
 }
