@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -104,7 +105,7 @@ func TestCheckInFormRooms(t *testing.T) {
 	t.Run("ErrOccupiedShownAtTheRoom", func(t *testing.T) {
 		resp, body := f.uploadPage(path, url.Values{"version": {strconv.Itoa(arriving.Version)}, "room_id": {f.rooms[0].ID}}, nil)
 		if resp.StatusCode != http.StatusConflict ||
-			!regexp.MustCompile(`(?s)f-room_id.*field-error">is occupied by Robert Schumann; free: 102, 103`).MatchString(body) ||
+			!regexp.MustCompile(`(?s)f-room_id.*field-error">Room is occupied by Robert Schumann; free: 102, 103`).MatchString(body) ||
 			!strings.Contains(body, "Room 101 is occupied: Robert Schumann is in house there (departing today) and has not checked out.") {
 			t.Fatalf("check-in into the occupied room: %d\n%s", resp.StatusCode, body)
 		}
@@ -203,5 +204,30 @@ func TestOverbookingResolvedPages(t *testing.T) {
 	_, body = f.page("GET", "/", nil)
 	if strings.Contains(body, "Overbooked:") || !strings.Contains(body, "<strong>Double</strong>: 1 room short") {
 		t.Fatalf("the dashboard disagrees with the reservation\n%s", body)
+	}
+}
+
+// TestFormErrorsForPeople checks that a refused form says what to fix: the
+// banner lists each problem as a sentence naming its field, and the field
+// that has no input of its own (the rate) shows a message that names it,
+// never a bare "is required".
+func TestFormErrorsForPeople(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	v := url.Values{"property_id": {f.prop.ID}, "room_type_id": {f.rt.ID}, "arrival": {f.today.AddDays(3).String()},
+		"departure": {f.today.AddDays(2).String()}, "adults": {"2"}, "children": {"0"}, "guest_mode": {"new"},
+		"given_name": {"Ida"}, "family_name": {"Pfeiffer"}, "source": {"direct"}, "status": {"confirmed"},
+		"intent": {"create"}, "idempotency_key": {"form-errors"}}
+	resp, body := f.page("POST", "/reservations", v)
+	body = html.UnescapeString(body)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad form: %d\n%s", resp.StatusCode, body)
+	}
+	banner := regexp.MustCompile(`(?s)class="alert alert-error" role="alert">([^<]*)<`).FindStringSubmatch(body)
+	if banner == nil || !strings.Contains(banner[1], "Rate plan is required") || !strings.Contains(banner[1], "Departure must be after the arrival") {
+		t.Fatalf("the banner does not say what to fix: %v", banner)
+	}
+	if strings.Contains(body, `field-error">is required`) || !strings.Contains(body, `field-error">Rate plan is required`) {
+		t.Fatalf("a field error without its field's name\n%s", body)
 	}
 }

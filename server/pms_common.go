@@ -358,21 +358,64 @@ func (fe *formErrors) amount(v url.Values, name, currency string) (int64, bool) 
 }
 
 // formFieldErrors puts a store error's fields on the page under the form's
-// field names (rename maps a store field or prefix to a form field).
+// field names (rename maps a store field or prefix to a form field). Each
+// message becomes a sentence naming its field ("Departure must be after
+// the arrival"), so it reads right next to its input and wherever a form
+// shows it apart; for invalid input the banner lists them too, so it says
+// what to fix.
 func (p *page) formFieldErrors(err error, rename func(string) string) {
 	p.Error = aura.ErrorMessage(err)
 	p.Errors = map[string]string{}
+	var fix []string
 	for _, f := range aura.ErrorFields(err) {
 		name := f.Field
 		if rename != nil {
 			name = rename(name)
 		}
+		msg := fieldSentence(f.Field, f.Message)
+		fix = append(fix, msg)
 		if _, ok := p.Errors[name]; !ok {
-			p.Errors[name] = f.Message
+			p.Errors[name] = msg
 		} else {
-			p.Errors[name] += "; " + f.Message
+			p.Errors[name] += "; " + msg
 		}
 	}
+	if len(fix) > 0 && aura.ErrorCode(err) == aura.EINVALID {
+		p.Error = strings.TrimSuffix(p.Error, ".") + " " + strings.Join(fix, "; ") + "."
+		p.Error = strings.Replace(p.Error, ". ", ": ", 1)
+	}
+}
+
+// fieldLabel names a store field for people: "reservations[0].rate_plan_id"
+// is "Rate plan", "guests[1].document.number" "Document number".
+func fieldLabel(field string) string {
+	if i := strings.LastIndex(field, "]."); i >= 0 {
+		field = field[i+2:]
+	}
+	for _, pre := range []string{"front_desk.", "booker.new.", "new.", "tax.", "address."} {
+		field = strings.TrimPrefix(field, pre)
+	}
+	field = strings.TrimSuffix(field, "_id")
+	field = strings.NewReplacer(".", " ", "_", " ").Replace(field)
+	if field == "" {
+		return "This field"
+	}
+	return strings.ToUpper(field[:1]) + field[1:]
+}
+
+// fieldSentence makes a field's message a sentence: a bare predicate
+// ("is required", "must be …") gets the field's label before it, anything
+// else a capital letter.
+func fieldSentence(field, msg string) string {
+	for _, verb := range []string{"is ", "are ", "must ", "cannot ", "may ", "needs ", "has ", "names ", "a ", "an ", "at most ", "no such ", "not "} {
+		if strings.HasPrefix(msg, verb) {
+			return fieldLabel(field) + " " + msg
+		}
+	}
+	if msg == "" {
+		return fieldLabel(field) + " is not valid"
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
 // dayHead is one column heading of a calendar or tape chart.

@@ -163,7 +163,7 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 			created++
 		case http.StatusConflict:
 			p := decode[server.Problem](t, bodies[i])
-			if want := "No Double is available for the night of " + arrival.String(); !strings.Contains(p.Detail, want) {
+			if want := "No Double is available for the night of " + arrival.Midnight(time.UTC).Format("Mon 2 Jan 2006"); !strings.Contains(p.Detail, want) {
 				t.Fatalf("409 detail %q, want it to contain %q", p.Detail, want)
 			}
 		default:

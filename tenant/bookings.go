@@ -328,7 +328,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		var other string
 		err := tx.QueryRow(`SELECT id FROM bookings WHERE property_id = ? AND source = ? AND ota_code = ?`, prop.ID, in.Source, in.OTACode).Scan(&other)
 		if err == nil {
-			return Booking{}, aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored as %s.", in.Source, in.OTACode, other)
+			return Booking{}, aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored.", in.Source, in.OTACode)
 		} else if err != sql.ErrNoRows {
 			return Booking{}, err
 		}
@@ -495,7 +495,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 	if n < 1 || n > MaxStay {
 		return stayPlan{}, invalid("departure", "a stay lasts 1 to "+itoa(MaxStay)+" nights")
 	}
-	priced, err := priceStay(tx, rp, rt, req.arrival, req.departure, req.adults+req.children)
+	priced, err := priceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
 	if err != nil {
 		return stayPlan{}, err
 	}
@@ -523,7 +523,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 			p = req.keep[d]
 		default:
 			if p = priced.prices[i]; p < 0 {
-				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+d.String()+"; send the nightly prices")
+				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+req.prop.day(d)+"; send the nightly prices")
 			}
 		}
 		plan.nights[i] = Night{Date: d, Price: req.prop.money(p)}
@@ -539,7 +539,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 	for i, c := range counts[rt.ID] {
 		d := req.arrival.AddDays(i)
 		if !req.held[d] && c.Available() < 1 {
-			short = append(short, d.String())
+			short = append(short, req.prop.day(d))
 		}
 	}
 	if len(short) > 0 {
@@ -653,7 +653,7 @@ func (db *DB) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Bo
 				err := tx.QueryRow(`SELECT id FROM bookings WHERE property_id = ? AND source = ? AND ota_code = ? AND id != ?`,
 					b.PropertyID, b.Source, *u.OTACode, id).Scan(&other)
 				if err == nil {
-					return aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored as %s.", b.Source, *u.OTACode, other)
+					return aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored.", b.Source, *u.OTACode)
 				} else if err != sql.ErrNoRows {
 					return err
 				}

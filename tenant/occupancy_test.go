@@ -218,3 +218,44 @@ func TestOverbookingResolved(t *testing.T) {
 	}
 	f.verifyAudit(t)
 }
+
+// TestRefusalsInWords checks that refusals name things as staff know them:
+// the guest and their stay, the room number, dates as the property's
+// country writes them; never an internal id or an ISO date.
+func TestRefusalsInWords(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	later := f.bookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.day(1), f.day(3), 0)
+	inHouse := f.bookGuest(t, "Fanny", "Hensel", tenant.ReservationInHouse, f.day(-1), f.day(2), 1)
+	clean := func(t *testing.T, err error, words ...string) {
+		t.Helper()
+		if err == nil {
+			t.Fatal("no refusal")
+		}
+		msg := aura.ErrorMessage(err)
+		for _, fe := range aura.ErrorFields(err) {
+			msg += " " + fe.Message
+		}
+		for _, w := range words {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%q does not say %q", msg, w)
+			}
+		}
+		for _, bad := range []string{"res_", "rom_", "gst_", "bkg_", "2025-"} {
+			if strings.Contains(msg, bad) {
+				t.Errorf("%q contains %q", msg, bad)
+			}
+		}
+	}
+	_, err := f.db.CheckIn(f.ctx, later.ID, tenant.CheckInInput{})
+	clean(t, err, "Clara Schumann’s stay (11 Jun – Fri 13 Jun 2025) arrives on Wed 11 Jun 2025", "the business date is Tue 10 Jun 2025")
+	_, err = f.db.Cancel(f.ctx, inHouse.ID, tenant.CancelInput{})
+	clean(t, err, "Fanny Hensel’s stay", "is in house; it cannot be cancelled")
+	_, err = f.db.MarkNoShow(f.ctx, later.ID, tenant.NoShowInput{})
+	clean(t, err, "cannot be a no-show before then")
+	_, err = f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[0].ID, Kind: tenant.OutOfService, Start: f.day(2), End: f.day(4)})
+	clean(t, err, "Room 101 is given to Clara Schumann’s stay", "Thu 12 Jun 2025")
+	_, err = f.db.DepartEarly(f.ctx, inHouse.ID, tenant.EarlyDeparture{Departure: f.day(3)})
+	clean(t, err, "must be before the booked departure on Thu 12 Jun 2025")
+	_, err = f.db.Confirm(f.ctx, later.ID, later.Version+5)
+	clean(t, err, "This reservation was changed by someone else")
+}

@@ -43,16 +43,59 @@ func CanTransition(from, to string) bool {
 	return false
 }
 
-// transition moves r to status to, or returns ECONFLICT naming both statuses.
-func transition(r *Reservation, to string) error {
-	if !CanTransition(r.Status, to) {
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; it cannot become %s.", r.ID, statusWords(r.Status), statusWords(to))
+// transition moves c.r to status to, or returns ECONFLICT naming the
+// stay and both statuses in words.
+func (c *resCtx) transition(tx *Tx, to string) error {
+	if !CanTransition(c.r.Status, to) {
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; it cannot %s.", c.named(tx), statusWords(c.r.Status), becomeWords[to])
 	}
-	r.Status = to
+	c.r.Status = to
 	return nil
 }
 
-func statusWords(s string) string { return strings.ReplaceAll(s, "_", "-") }
+// becomeWords says what reaching a status is, for refusals.
+var becomeWords = map[string]string{
+	ReservationTentative: "be held tentatively", ReservationConfirmed: "be confirmed", ReservationInHouse: "be checked in",
+	ReservationCheckedOut: "be checked out", ReservationCancelled: "be cancelled", ReservationNoShow: "be marked a no-show",
+}
+
+// statusWords names a status for people ("in house", "no-show").
+func statusWords(s string) string {
+	switch s {
+	case ReservationInHouse:
+		return "in house"
+	case ReservationCheckedOut:
+		return "checked out"
+	case ReservationNoShow:
+		return "a no-show"
+	}
+	return s
+}
+
+// stayName names reservation id for people (see named); "another stay"
+// when it cannot be read.
+func (db *DB) stayName(tx *Tx, id string) string {
+	c, err := db.loadResCtx(tx, id, 0)
+	if err != nil {
+		return "another stay"
+	}
+	return c.named(tx)
+}
+
+// named names c.r for people: "Anna Muster's stay (14 Mar – Mon 16 Mar
+// 2026)". Only that guest's name is unsealed, and only for a message.
+func (c *resCtx) named(tx *Tx) string {
+	name := ""
+	if c.db != nil {
+		if names, err := c.db.guestNames(tx, []string{c.r.GuestID}); err == nil {
+			name = names[c.r.GuestID]
+		}
+	}
+	if name == "" {
+		return "The stay " + c.prop.stay(c.r.Arrival, c.r.Departure)
+	}
+	return name + "’s stay (" + c.prop.stay(c.r.Arrival, c.r.Departure) + ")"
+}
 
 // holdsStock reports whether a reservation in status s keeps its nights out of stock.
 func holdsStock(s string) bool {
@@ -511,7 +554,7 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 			return err
 		}
 		before := c.r
-		if err := transition(&c.r, ReservationConfirmed); err != nil {
+		if err := c.transition(tx, ReservationConfirmed); err != nil {
 			return err
 		}
 		return c.save(tx, "reservation.confirmed", before, nil)
@@ -556,14 +599,14 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 			return err
 		}
 		before := c.r
-		if err := transition(&c.r, ReservationInHouse); err != nil {
+		if err := c.transition(tx, ReservationInHouse); err != nil {
 			return err
 		}
 		if c.today.Before(c.r.Arrival) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; check-in opens that day (today is %s at the property).", id, c.r.Arrival, c.today)
+			return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in opens that day (the business date is %s).", c.named(tx), c.prop.day(c.r.Arrival), c.prop.day(c.today))
 		}
 		if !c.today.Before(c.r.Departure) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s departed on %s; it can no longer be checked in.", id, c.r.Departure)
+			return aura.Errorf(aura.ECONFLICT, "%s ended on %s; it can no longer be checked in.", c.named(tx), c.prop.day(c.r.Departure))
 		}
 		room := in.RoomID
 		if room == "" {
@@ -653,7 +696,7 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 // checkOut checks c.r out (see CheckOut); extra adds to its audit row.
 func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
 	before := c.r
-	if err := transition(&c.r, ReservationCheckedOut); err != nil {
+	if err := c.transition(tx, ReservationCheckedOut); err != nil {
 		return CheckOutResult{}, err
 	}
 	if extra == nil {
@@ -759,7 +802,7 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 // cancel cancels c.r (see Cancel); extra adds to its audit row.
 func cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	before := c.r
-	if err := transition(&c.r, ReservationCancelled); err != nil {
+	if err := c.transition(tx, ReservationCancelled); err != nil {
 		return err
 	}
 	rp, err := getRatePlan(tx, c.r.RatePlanID)
@@ -813,11 +856,11 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 // markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
 func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 	before := c.r
-	if err := transition(&c.r, ReservationNoShow); err != nil {
+	if err := c.transition(tx, ReservationNoShow); err != nil {
 		return err
 	}
 	if c.today.Before(c.r.Arrival) {
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; it cannot be a no-show before then.", c.r.ID, c.r.Arrival)
+		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; it cannot be a no-show before then.", c.named(tx), c.prop.day(c.r.Arrival))
 	}
 	rp, err := getRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
@@ -872,7 +915,7 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 			return c.save(tx, "reservation.room_assigned", before, c.resolveOverbooking(nil))
 		}
 		if !c.today.Before(c.r.Departure) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s departs on %s; it has no night left to spend in another room.", id, c.r.Departure)
+			return aura.Errorf(aura.ECONFLICT, "%s ends today; there is no night left to spend in another room.", c.named(tx))
 		}
 		if err := assignRoom(tx, &c, roomID); err != nil {
 			return err
@@ -900,7 +943,7 @@ func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reserva
 			return err
 		}
 		if c.r.Status != ReservationTentative && c.r.Status != ReservationConfirmed {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a reservation not yet arrived can lose its room.", id, statusWords(c.r.Status))
+			return aura.Errorf(aura.ECONFLICT, "%s is %s; only a stay not yet arrived can lose its room.", c.named(tx), statusWords(c.r.Status))
 		}
 		if c.r.RoomID == "" {
 			return nil
@@ -921,7 +964,7 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 	switch c.r.Status {
 	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
 	default:
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; rooms are assigned only to tentative, confirmed or in-house reservations.", c.r.ID, statusWords(c.r.Status))
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; rooms are assigned only to tentative, confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
 	}
 	room, err := getRoom(tx, roomID)
 	if err != nil || room.PropertyID != c.r.PropertyID {
