@@ -215,6 +215,7 @@ func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), ver
 func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		var in In
+		createDefaults(&in)
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
@@ -223,6 +224,17 @@ func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error
 			return err
 		}
 		return writeVersioned(w, http.StatusCreated, v, version(v))
+	}
+}
+
+// createDefaults fills what a create body may leave out and the store would
+// otherwise read as zero: a property's front_desk object, sent in part
+// (say only night_audit_time), starts from the documented defaults, as a
+// PATCH starts from the current values.
+func createDefaults(in any) {
+	if p, ok := in.(*tenant.PropertyInput); ok {
+		fd := tenant.DefaultFrontDeskSettings
+		p.FrontDesk = &fd
 	}
 }
 
@@ -331,6 +343,12 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
+	}
+	if p.FrontDesk.IDPhotoRetentionDays != cur.FrontDesk.IDPhotoRetentionDays || p.FrontDesk.PurgeDocumentNumbers != cur.FrontDesk.PurgeDocumentNumbers {
+		// A changed retention window applies at once, not at the job's next hour.
+		if _, err := s.purgeIDPhotos(r.Context(), c); err != nil {
+			return err
+		}
 	}
 	return writeVersioned(w, http.StatusOK, p, p.Version)
 }

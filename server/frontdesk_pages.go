@@ -510,6 +510,7 @@ type checkOutData struct {
 	Room        *tenant.Room
 	Today       date.Date
 	Early       bool      // leaving before the booked departure
+	DayUse      bool      // leaving on the arrival day
 	Departure   date.Date // the departure a check-out today gives
 	NightsFreed int
 	Overdue     bool
@@ -559,9 +560,11 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	if d.Today.Before(res.Departure) {
 		dep := d.Today
 		if !dep.After(res.Arrival) {
+			// A day use: the first night is kept (its price) but goes back on sale too.
 			dep = res.Arrival.AddDays(1)
+			d.DayUse = true
 		}
-		if dep != res.Departure {
+		if dep != res.Departure || d.DayUse {
 			d.Early, d.Departure, d.NightsFreed = true, dep, res.Departure.Sub(dep)
 		}
 	}

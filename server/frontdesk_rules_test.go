@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -230,4 +234,102 @@ func TestFormErrorsForPeople(t *testing.T) {
 	if strings.Contains(body, `field-error">is required`) || !strings.Contains(body, `field-error">Rate plan is required`) {
 		t.Fatalf("a field error without its field's name\n%s", body)
 	}
+}
+
+// TestAPIFindings covers what trying the API found: a partial front_desk
+// object on a new property keeps the documented defaults; an impossible
+// date is a bad value named by its field, not bad JSON; the night audit
+// before its first run gives the business date every list uses and a
+// last_closed of null, which the OpenAPI document allows; the ID-photo
+// purge runs on demand, and a changed retention window applies at once.
+func TestAPIFindings(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+
+	t.Run("OK/PartialFrontDeskKeepsDefaults", func(t *testing.T) {
+		resp, body := f.api("POST", "/properties", `{"name": "Annex", "time_zone": "Europe/Berlin", "currency": "EUR", "front_desk": {"night_audit_time": "02:00"}}`)
+		p := decode[tenant.Property](t, body)
+		if resp.StatusCode != 201 || p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "02:00"}) {
+			t.Fatalf("create with a partial front_desk: %d %+v", resp.StatusCode, p.FrontDesk)
+		}
+	})
+
+	t.Run("ErrImpossibleDate", func(t *testing.T) {
+		body := strings.Replace(f.bookingJSON("Ida", f.today.AddDays(5), f.today.AddDays(7)), `"arrival": "`+f.today.AddDays(5).String()+`"`, `"arrival": "2027-02-30"`, 1)
+		resp, out := f.api("POST", "/bookings", body)
+		p := decode[server.Problem](t, out)
+		if resp.StatusCode/100 != 4 || strings.Contains(p.Detail, "not valid JSON") || !strings.Contains(p.Detail, `"arrival" is not a calendar date: "2027-02-30"`) {
+			t.Fatalf("impossible date: %d %s", resp.StatusCode, out)
+		}
+	})
+
+	t.Run("OK/NightAuditBeforeTheFirstRun", func(t *testing.T) {
+		resp, body := f.api("GET", "/night-audit?property_id="+f.prop.ID, "")
+		raw := decode[map[string]json.RawMessage](t, body)
+		if day := decode[map[string]any](t, string(raw["business_day"])); resp.StatusCode != 200 || day["last_closed"] != nil || !strings.Contains(string(raw["business_day"]), `"last_closed"`) {
+			t.Fatalf("night audit before the first run: %d %s", resp.StatusCode, body)
+		}
+		st := decode[struct {
+			BusinessDay tenant.BusinessDay `json:"business_day"`
+		}](t, body)
+		if st.BusinessDay.Date != f.today {
+			t.Fatalf("business date %s before the first run, want %s (the lists' today)", st.BusinessDay.Date, f.today)
+		}
+		_, doc := f.api("GET", "/openapi.json", "")
+		var oa struct {
+			Components struct {
+				Schemas map[string]struct {
+					Properties map[string]struct {
+						Type any `json:"type"`
+					} `json:"properties"`
+				} `json:"schemas"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal([]byte(doc), &oa); err != nil {
+			t.Fatal(err)
+		}
+		if typ := fmt.Sprint(oa.Components.Schemas["BusinessDay"].Properties["last_closed"].Type); typ != "[string null]" {
+			t.Fatalf("the OpenAPI document gives last_closed the type %s, which does not allow null", typ)
+		}
+	})
+
+	t.Run("OK/PurgeOnDemand", func(t *testing.T) {
+		r := f.importStay(t, "Photo", "Guest", tenant.ReservationConfirmed, f.today, f.today.AddDays(1), 1)
+		var photo string
+		f.store(t, func(ctx context.Context, db *tenant.DB) {
+			if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{Guests: []tenant.GuestCheckIn{{Photos: [][]byte{auratest.JPEG(t, 8, 8)}}}}); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := db.ReservationCheckIns(ctx, r.ID)
+			if err != nil || len(recs) != 1 || len(recs[0].Photos) != 1 {
+				t.Fatalf("records %+v %v", recs, err)
+			}
+			photo = recs[0].Photos[0].ID
+		})
+		resp, body := f.api("POST", "/id-photos/purge", "")
+		if resp.StatusCode != 200 || decode[tenant.PurgeResult](t, body).Records != 0 {
+			t.Fatalf("purge with nothing due: %d %s", resp.StatusCode, body)
+		}
+		if resp, _ := f.api("GET", "/id-photos/"+photo, ""); resp.StatusCode != 200 {
+			t.Fatalf("the photo within its window: %d", resp.StatusCode)
+		}
+		// Shrinking the window to 0 days purges at once, not at the job's next hour.
+		prop := decode[tenant.Property](t, func() string { _, b := f.api("GET", "/properties/"+f.prop.ID, ""); return b }())
+		resp, body = f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"id_photo_retention_days": 0}}`, "If-Match", strconv.Itoa(prop.Version))
+		if resp.StatusCode != 200 {
+			t.Fatalf("patch: %d %s", resp.StatusCode, body)
+		}
+		if resp, _ := f.api("GET", "/id-photos/"+photo, ""); resp.StatusCode != http.StatusGone {
+			t.Fatalf("after the window shrank: %d, want 410", resp.StatusCode)
+		}
+		// The page's button runs it too (nothing left now) and says so.
+		resp, _ = f.page("POST", "/settings/property/purge-id-photos", url.Values{})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/settings/property" {
+			t.Fatalf("purge from the page: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		_, body = f.h.do(req{path: "/alpha/settings/property", cookies: []*http.Cookie{f.session, cookieNamed(resp, "aura_flash")}})
+		if !strings.Contains(body, "Nothing was due") || !strings.Contains(body, "Purge due ID photos now") {
+			t.Fatalf("the settings page after a purge\n%s", body)
+		}
+	})
 }

@@ -80,7 +80,18 @@ func (s *Server) propertySave(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return s.propertyFormError(w, r, c, err, &propertyData{ID: id, Version: in.Version})
 	}
-	s.setFlash(w, "ok", "The settings of "+saved.Name+" are saved.")
+	msg := "The settings of " + saved.Name + " are saved."
+	if saved.FrontDesk.IDPhotoRetentionDays != cur.FrontDesk.IDPhotoRetentionDays || saved.FrontDesk.PurgeDocumentNumbers != cur.FrontDesk.PurgeDocumentNumbers {
+		// A changed retention window applies at once, not at the job's next hour.
+		res, err := s.purgeIDPhotos(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		if res.Records > 0 {
+			msg += " " + purgeWords(res)
+		}
+	}
+	s.setFlash(w, "ok", msg)
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"settings/property?property="+url.QueryEscape(saved.ID), http.StatusSeeOther)
 	return nil
 }

@@ -261,6 +261,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/rooms/:id/housekeeping", Access: Session, Perm: tenant.PermHousekeepingWrite, Isolation: rom, Page: "housekeeping", handle: s.housekeepingSet},
 		{Method: "GET", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditPage},
 		{Method: "POST", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditRun},
+		{Method: "POST", Path: "/:tenant/settings/property/purge-id-photos", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.purgeIDPhotosPage},
 
 		// The JSON API.
 		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
@@ -334,6 +335,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
 		{Method: "GET", Path: "/:tenant/api/v1/night-audit", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditState},
 		{Method: "POST", Path: "/:tenant/api/v1/night-audit/run", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditRun},
+		{Method: "POST", Path: "/:tenant/api/v1/id-photos/purge", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiPurgeIDPhotos},
 
 		// The platform staff area.
 		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},

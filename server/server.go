@@ -48,6 +48,11 @@ type Config struct {
 	Now func() time.Time
 	// Throttle limits failed sign-ins (default DefaultThrottle).
 	Throttle ThrottlePolicy
+	// AfterPurge runs after an ID-photo purge run on demand (a page, the
+	// API, a changed retention window) removed something: cmd/aura moves
+	// the zeroed pages out of the WAL, as the scheduled job does. Nil
+	// leaves that to the next checkpoint.
+	AfterPurge func(ctx context.Context, db *tenant.DB) error
 }
 
 // Server is the top-level HTTP handler.

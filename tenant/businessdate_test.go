@@ -1,6 +1,8 @@
 package tenant_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aurapms/aura"
@@ -79,4 +81,43 @@ func TestOneBusinessDate(t *testing.T) {
 		must(f.db.RunNightAudit(job, f.prop.ID))(t)
 		check(t, f.day(2), f.day(2))
 	})
+}
+
+// TestDayUse checks a guest who arrives and checks out on the same day: the
+// stay keeps its night's price but the night goes back to stock; the guest
+// is among that day's departures (not the next day's), and the housekeeping
+// board shows the room left and dirty, not "arriving".
+func TestDayUse(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	r := f.bookGuest(t, "Day", "Tripper", tenant.ReservationConfirmed, f.day(0), f.day(2), 0)
+	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{}))(t)
+	f.at(f.day(0), 17, 0)
+	out := must(f.db.CheckOut(f.ctx, r.ID, 0))(t)
+	if got := out.Reservation; got.Departure != f.day(1) || len(got.Nights) != 1 || !got.Nights[0].Released || got.Total.Amount != nightly {
+		t.Fatalf("day use stored as %s–%s, nights %+v, total %d", got.Arrival, got.Departure, got.Nights, got.Total.Amount)
+	}
+	if got := f.available(t, f.day(0), f.day(2)); fmt.Sprint(got) != "[1 1]" {
+		t.Fatalf("availability after the day use %v, want the night back in stock", got)
+	}
+	ids := func(rows []tenant.FrontDeskRow) []string {
+		var out []string
+		for _, x := range rows {
+			out = append(out, x.Reservation.ID)
+		}
+		return out
+	}
+	today := must(f.db.FrontDesk(f.ctx, f.prop.ID, f.day(0)))(t)
+	if got := ids(today.Departures); len(got) != 1 || got[0] != r.ID {
+		t.Fatalf("today's departures %v, want the day use", got)
+	}
+	if got := ids(must(f.db.FrontDesk(f.ctx, f.prop.ID, f.day(1)))(t).Departures); len(got) != 0 {
+		t.Fatalf("tomorrow's departures %v, want none", got)
+	}
+	card := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, f.day(0)))(t).Rooms[0]
+	if card.Occupancy != tenant.OccupancyDeparting || !card.Departed || card.Condition != tenant.HousekeepingDirty {
+		t.Fatalf("the board's card after a day use: %+v", card)
+	}
+	if action, after := lastAction(t, f); action != "reservation.checked_out" || !strings.Contains(after, `"day_use":true`) {
+		t.Fatalf("audit %s %s", action, after)
+	}
 }

@@ -146,6 +146,9 @@ type Night struct {
 	Date   date.Date `json:"date"`
 	Price  Money     `json:"price"`
 	RoomID string    `json:"room_id,omitempty"`
+	// Released marks a night kept for its price but back in stock: the
+	// night of a guest who checked out on the arrival day (a day use).
+	Released bool `json:"released,omitempty"`
 }
 
 // roomEveryNight reports whether every night of r has a room: such a stay
@@ -244,7 +247,7 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		args[i] = rs[i].ID
 		rs[i].Nights = []Night{}
 	}
-	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
+	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
 		ORDER BY reservation_id, date`, args...)
 	if err != nil {
 		return err
@@ -254,10 +257,12 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		var id string
 		var n Night
 		var room sql.NullString
-		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room); err != nil {
+		var holds bool
+		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room, &holds); err != nil {
 			return err
 		}
 		i := idx[id]
+		n.Released = !holds && holdsStock(rs[i].Status)
 		n.Price.Currency = rs[i].Total.Currency
 		n.RoomID = room.String
 		rs[i].Nights = append(rs[i].Nights, n)
@@ -316,7 +321,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 		if n.RoomID != "" {
 			nroom = n.RoomID
 		}
-		args = append(args, r.ID, n.Date, r.RoomTypeID, nroom, n.Price.Amount, holds)
+		args = append(args, r.ID, n.Date, r.RoomTypeID, nroom, n.Price.Amount, holds && !n.Released)
 	}
 	_, err := tx.Exec(`INSERT INTO reservation_nights (reservation_id, date, room_type_id, room_id, price, holds) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(r.Nights)), ", "), args...)
@@ -675,7 +680,9 @@ func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
 // CheckOut moves an in-house reservation to checked-out and marks the room
 // of its last night dirty. Leaving before the departure date is an early
 // departure: the stay is shortened to end today (at least one night) and
-// the later nights go back to stock. The result warns when the folio is
+// the later nights go back to stock; leaving on the arrival day is a day
+// use: the one night is kept (its price) but released to stock, and the
+// front desk lists the guest among that day's departures. The result warns when the folio is
 // not settled. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
 // reservation is not in house.
 func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
@@ -705,7 +712,12 @@ func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
 	if c.today.Before(c.r.Departure) {
 		dep := c.today
 		if !dep.After(c.r.Arrival) {
+			// Leaving on the arrival day: a day use. The stay keeps its
+			// one night (and price) but the night goes back to stock, and
+			// the guest is among today's departures.
 			dep = c.r.Arrival.AddDays(1)
+			c.r.Nights[0].Released = true
+			extra["day_use"] = true
 		}
 		if dep != c.r.Departure {
 			extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}

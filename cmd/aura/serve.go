@@ -111,7 +111,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
-		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX)})
+		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile})
 	if err != nil {
 		return err
 	}
