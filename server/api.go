@@ -9,8 +9,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 

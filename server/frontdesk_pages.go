@@ -169,18 +169,18 @@ type checkInGuestForm struct {
 }
 
 type checkInData struct {
-	R            tenant.Reservation
-	GuestName    string
-	Nationality  string // the guest's, to prefill the document's issuing country
-	RoomType     tenant.RoomType
-	Room         *tenant.Room
-	Rooms        []roomChoice // rooms the guest may be checked in to, ready ones first
+	R           tenant.Reservation
+	GuestName   string
+	Nationality string // the guest's, to prefill the document's issuing country
+	RoomType    tenant.RoomType
+	Room        *tenant.Room
+	Rooms       []roomChoice // rooms the guest may be checked in to, ready ones first
 	// NoneReady says why no room is pre-selected: each room of the type
 	// that is not free and clean, and why ("" when one is pre-selected).
 	NoneReady []string
 	// Occupant is the party still in the assigned room (departing today
 	// or overdue), whom the form offers to check out in the same step.
-	Occupant *tenant.RoomOccupant
+	Occupant     *tenant.RoomOccupant
 	Guests       []checkInGuestForm
 	Records      []tenant.CheckInRecord
 	DocTypes     []option

@@ -191,8 +191,8 @@ type page struct {
 	Errors       map[string]string
 	Form         url.Values
 	IdemKey      string
-	BusinessDate string // the business date of the page's property, in words
-	CalendarDate string // the calendar date there, when it differs from the business date
+	BusinessDate string            // the business date of the page's property, in words
+	CalendarDate string            // the calendar date there, when it differs from the business date
 	Property     *tenant.Property  // the property the page is about (nil before the first is set up)
 	Properties   []tenant.Property // the tenant's properties, for the switcher
 	RequestID    string
