@@ -333,3 +333,43 @@ func TestAPIFindings(t *testing.T) {
 		}
 	})
 }
+
+// TestErrorPagesKeepTheMenu checks that a signed-in user who reaches an
+// unknown page or record gets the 404 inside the top bar and menu (the way
+// on), while a visitor without a session gets the bare card; and that the
+// top bar names the place once: the property, not the account beside it.
+func TestErrorPagesKeepTheMenu(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	for _, path := range []string{"/no-such-page", "/reservations/res_nosuchreservation", "/guests/gst_nosuchguest"} {
+		resp, body := f.page("GET", path, nil)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `class="sidenav"`) || !strings.Contains(body, `href="/alpha/frontdesk"`) ||
+			!strings.Contains(body, "Back to the dashboard") {
+			t.Fatalf("%s: %d, the 404 lost the menu\n%s", path, resp.StatusCode, body)
+		}
+	}
+	resp, body := h.do(req{path: "/alpha/no-such-page"})
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(body, `class="sidenav"`) {
+		t.Fatalf("anonymous 404: %d\n%s", resp.StatusCode, body)
+	}
+	_, body = f.page("GET", "/", nil)
+	top := regexp.MustCompile(`(?s)<header class="topbar">.*?</header>`).FindString(body)
+	if !strings.Contains(top, `<span class="property-name">Hotel Am See</span>`) || strings.Contains(top, `class="brand-name"`) {
+		t.Fatalf("the top bar does not name the property once:\n%s", top)
+	}
+}
+
+// TestTimesInThePropertyZone checks that the tenant's pages show instants
+// in the property's zone, not UTC: the sessions and tokens lists.
+func TestTimesInThePropertyZone(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	loc, _ := time.LoadLocation("Europe/Berlin")
+	local := h.clock.Now().In(loc).Format("2 Jan 2006, 15:04")
+	for _, path := range []string{"/sessions", "/tokens"} {
+		_, body := f.page("GET", path, nil)
+		if strings.Contains(body, " UTC") || !strings.Contains(body, local) {
+			t.Fatalf("%s does not show %s (Berlin time)\n%s", path, local, body)
+		}
+	}
+}

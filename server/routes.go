@@ -366,9 +366,7 @@ func (s *Server) buildRouters() (err error) {
 	for _, r := range []*httprouter.Router{s.tenants, s.platform} {
 		r.RedirectFixedPath = false
 		r.HandleMethodNotAllowed = true
-		r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.renderError(w, r, isAPIPath(r.URL.Path), errNotFound)
-		})
+		r.NotFound = http.HandlerFunc(s.notFound)
 		r.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EINVALID, "%s is not allowed here.", r.Method))
 		})
@@ -482,6 +480,23 @@ func withShadows(h httprouter.Handle, sh []shadow, s *Server) httprouter.Handle 
 		}
 		h(w, r, ps)
 	}
+}
+
+// notFoundPage answers an unknown page of a tenant for a signed-in user:
+// the 404 inside the tenant's top bar and menu.
+var notFoundPage = &Route{Method: "GET", Access: Session, handle: func(http.ResponseWriter, *http.Request, *call) error { return errNotFound }}
+
+// notFound answers a path no route matches. Under a tenant, with that
+// tenant's session cookie, it goes through the tenant's checks like any
+// page (so the 404 keeps the menu, and a foreign cookie still gets the
+// unknown tenant's answer); otherwise it is the bare 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	slug, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if _, err := r.Cookie(cookieSession); err == nil && !isAPIPath(r.URL.Path) && slug != "" && slug != "platform" {
+		s.tenantHandle(notFoundPage)(w, r, httprouter.Params{{Key: "tenant", Value: slug}})
+		return
+	}
+	s.renderError(w, r, isAPIPath(r.URL.Path), errNotFound)
 }
 
 // errNotFound is the one answer for an unknown tenant, a tenant named by
@@ -611,6 +626,10 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				http.Redirect(w, r, tenantPath(slug)+"account", http.StatusSeeOther)
 				return
 			}
+		}
+		if rt.Access == Session {
+			// Signed in: errors from here on keep the top bar and menu.
+			fail = func(err error) { s.renderErrorIn(w, r, false, s.tenantPage(w, r, c, "", ""), err) }
 		}
 		if rt.Perm != "" {
 			if err := c.needPermission(rt.Perm); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -63,5 +64,46 @@ func TestTenantJobCommands(t *testing.T) {
 	c.mustRun("", "audit", "verify", "demo")
 	if code, _, errs := c.run("", "tenant", "purge-id-photos", "nosuch"); code == 0 || !strings.Contains(errs, "No such tenant") {
 		t.Fatalf("unknown tenant: exit %d %q", code, errs)
+	}
+}
+
+// TestServeConsoleForPeople checks what aura serve prints: durations in
+// words, not Go's "24h0m0s", and no line per request at the default level
+// (AURA_LOG_LEVEL=debug brings them back, for a developer).
+func TestServeConsoleForPeople(t *testing.T) {
+	for _, level := range []string{"", "debug"} {
+		t.Run("level="+level, func(t *testing.T) {
+			t.Setenv("AURA_LOG_LEVEL", level)
+			c := newCLI(t)
+			c.mustRun("", "tenant", "create", "demo", "--name", "Demo Hotel")
+			s := c.serve("--dev", "--addr", "127.0.0.1:0")
+			for range 3 {
+				resp, err := http.Get(s.https + "/healthz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			out := s.out.String()
+			if regexp.MustCompile(`\d+h\d+m\d+s`).MatchString(out) || !strings.Contains(out, "snapshots every 24 hours, kept 7 days") {
+				t.Fatalf("start-up output:\n%s", out)
+			}
+			lines := strings.Count(s.errs.String(), "msg=request")
+			if level == "" && lines != 0 || level == "debug" && lines < 3 {
+				t.Fatalf("%d request lines at level %q:\n%s", lines, level, s.errs.String())
+			}
+		})
+	}
+}
+
+func TestDurationWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		24 * time.Hour: "24 hours", 168 * time.Hour: "7 days", 720 * time.Hour: "30 days", time.Hour: "1 hour",
+		90 * time.Second: "1 minute and 30 seconds", 36*time.Hour + 30*time.Minute: "1 day, 12 hours and 30 minutes",
+		5 * time.Minute: "5 minutes", time.Millisecond: "less than a second",
+	} {
+		if got := duration(d); got != want {
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -414,7 +414,7 @@ func (e *env) startReplication(configFile string) error {
 	if e.replicator, err = replica.New(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, cfg.SnapshotInterval, cfg.Retention)
+	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
 	return nil
 }
 
