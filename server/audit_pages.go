@@ -195,6 +195,7 @@ func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([
 
 type auditData struct {
 	Rows      []auditView
+	History   []historyItem // the rows of the page, told for people
 	Actors    []option
 	Sources   []option
 	Next      string
@@ -237,6 +238,9 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	if d.Rows, err = s.tenantAuditViews(r, c, rows); err != nil {
+		return err
+	}
+	if d.History, err = s.history(r, c, p, rows[:min(len(rows), auditPageSize)]); err != nil {
 		return err
 	}
 	if len(d.Rows) > auditPageSize {

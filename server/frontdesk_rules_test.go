@@ -202,11 +202,11 @@ func TestOverbookingResolvedPages(t *testing.T) {
 		t.Fatalf("assign: %d\n%s", resp.StatusCode, body)
 	}
 	_, body = f.page("GET", "/reservations/"+ob.ID, nil)
-	if strings.Contains(body, "Overbooked") {
+	if strings.Contains(body, "alert-over") || strings.Contains(body, "st-overbooked") {
 		t.Fatalf("the reservation page still says overbooked next to its room\n%s", body)
 	}
 	_, body = f.page("GET", "/", nil)
-	if strings.Contains(body, "Overbooked:") || !strings.Contains(body, "<strong>Double</strong>: 1 room short") {
+	if strings.Contains(body, `id="dash-ob"`) || !strings.Contains(body, "<strong>Double</strong>: 1 room short") {
 		t.Fatalf("the dashboard disagrees with the reservation\n%s", body)
 	}
 }
@@ -372,4 +372,79 @@ func TestTimesInThePropertyZone(t *testing.T) {
 			t.Fatalf("%s does not show %s (Berlin time)\n%s", path, local, body)
 		}
 	}
+}
+
+// visibleText is what a person reads on a page: the body without tags,
+// scripts, styles and the raw audit entries (closed <details class="raw">).
+func visibleText(body string) string {
+	body = regexp.MustCompile(`(?s)<details class="raw">.*?</details>`).ReplaceAllString(body, " ")
+	body = regexp.MustCompile(`(?s)<(script|style|head)[^>]*>.*?</(script|style|head)>`).ReplaceAllString(body, " ")
+	body = regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(body, " ")
+	return strings.Join(strings.Fields(html.UnescapeString(body)), " ")
+}
+
+// developerData finds what a person should never have to read: internal
+// ids, ISO timestamps and dates, sealed values.
+var developerData = regexp.MustCompile(`\b[a-z]{3}_[a-z0-9]{16}\b|\d{4}-\d\d-\d\dT\d\d:\d\d|\b\d{4}-\d\d-\d\d\b|sealed:v1:|[A-Za-z0-9+/]{40,}={0,2}`)
+
+// TestHumanHistory checks the history panels and the audit page: each row
+// says what happened to which stay or guest, by whom and when, the fields
+// that changed by their labels (rooms by number, dates and money as the
+// property writes them, the guest's sealed profile opened), no id, ISO
+// time or ciphertext outside the raw entry, which stays one click away.
+func TestHumanHistory(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 3).signIn()
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Hanna", f.today, f.today.AddDays(2)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	res := decode[tenant.Booking](t, body).Reservations[0]
+	f.page("POST", "/reservations/"+res.ID+"/assign", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}})
+	if resp, body := f.uploadPage("/reservations/"+res.ID+"/check-in", url.Values{"version": {"2"}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("check-in: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := f.page("POST", "/reservations/"+res.ID+"/assign", url.Values{"version": {"3"}, "room_id": {f.rooms[2].ID}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %d", resp.StatusCode)
+	}
+	g := decode[tenant.Guest](t, func() string { _, b := f.api("GET", "/guests/"+res.GuestID, ""); return b }())
+	if resp, body := f.api("PATCH", "/guests/"+g.ID, `{"email": "hanna@example.org"}`, "If-Match", strconv.Itoa(g.Version)); resp.StatusCode != 200 {
+		t.Fatalf("guest update: %d %s", resp.StatusCode, body)
+	}
+
+	check := func(t *testing.T, path string, want ...string) string {
+		t.Helper()
+		_, body := f.page("GET", path, nil)
+		i := strings.Index(body, `<ol class="history">`)
+		if i < 0 {
+			t.Fatalf("%s has no history\n%s", path, body)
+		}
+		hist := body[i : i+strings.Index(body[i:], "</ol>")]
+		text := visibleText(hist)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the history does not say %q:\n%s", path, w, text)
+			}
+		}
+		if m := developerData.FindString(text); m != "" {
+			t.Errorf("%s: the history shows %q to people:\n%s", path, m, text)
+		}
+		if !strings.Contains(hist, `<details class="raw"><summary>Raw entry</summary>`) || !strings.Contains(hist, "reservation.checked_in") && path != "/guests/"+g.ID {
+			t.Errorf("%s: the raw entry is not one click away", path)
+		}
+		return text
+	}
+	t.Run("OK/Reservation", func(t *testing.T) {
+		check(t, "/reservations/"+res.ID, "Checked in · Hanna Tester’s stay", "Moved to another room", "Room: 101 → 103", "Room assigned",
+			"Room: 101", "Booked", "Total: 200,00 €", "Source: Direct", "API token of Owner of alpha")
+	})
+	t.Run("OK/Guest", func(t *testing.T) {
+		check(t, "/guests/"+g.ID, "Guest profile changed · Guest Hanna Tester", "Email: hanna@example.org", "Guest profile created", "Given name: Hanna")
+	})
+	t.Run("OK/AuditPage", func(t *testing.T) {
+		check(t, "/audit", "Moved to another room · Hanna Tester’s stay", "Guest profile changed")
+	})
+	t.Run("OK/Dashboard", func(t *testing.T) {
+		check(t, "/", "Guest profile changed")
+	})
 }

@@ -460,7 +460,7 @@ type reservationData struct {
 	Plans      []tenant.RatePlan
 	CityTax    string
 	Policy     string
-	History    []auditView
+	History    []historyItem
 	Today      date.Date
 
 	CanWrite, CanFrontDesk, CanGuests, CanAudit bool
@@ -622,7 +622,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		if err != nil {
 			return nil, nil, err
 		}
-		if d.History, err = s.tenantAuditViews(r, c, rows); err != nil {
+		if d.History, err = s.history(r, c, p, rows); err != nil {
 			return nil, nil, err
 		}
 	}
