@@ -395,6 +395,9 @@ func fieldLabel(field string) string {
 	for _, pre := range []string{"front_desk.", "booker.new.", "new.", "tax.", "address."} {
 		field = strings.TrimPrefix(field, pre)
 	}
+	if l, ok := formLabels[field]; ok {
+		return l
+	}
 	field = strings.TrimSuffix(field, "_id")
 	field = strings.NewReplacer(".", " ", "_", " ").Replace(field)
 	if field == "" {
@@ -402,6 +405,10 @@ func fieldLabel(field string) string {
 	}
 	return strings.ToUpper(field[:1]) + field[1:]
 }
+
+// formLabels name the form fields whose names say little on their own.
+var formLabels = map[string]string{"first": "First day", "last": "Last day", "plans": "Rate plans", "room_id": "Room",
+	"guest_id": "Guest", "check_out_occupant": "The guest to check out"}
 
 // fieldSentence makes a field's message a sentence: a bare predicate
 // ("is required", "must be …") gets the field's label before it, anything

@@ -255,8 +255,16 @@ func TestPMSListsAndSettings(t *testing.T) {
 
 	t.Run("Rates", func(t *testing.T) {
 		from := f.today.AddDays(20)
-		resp, body := f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "from": {from.String()}, "last": {from.AddDays(6).String()},
-			"weekdays": {"sat"}, "price": {"1.234,50"}, "closed_to_arrival": {"on"}})
+		form := url.Values{"plans": {f.plan.ID}, "first": {from.String()}, "last": {from.AddDays(6).String()},
+			"weekdays": {"sat"}, "price": {"1.234,50"}, "closed_to_arrival": {"on"}}
+		// First a summary to confirm; nothing is written yet.
+		resp, body := f.page("POST", "/rates", form)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "1 day chosen, 1 will change") ||
+			!strings.Contains(html.UnescapeString(body), "<strong>Price</strong>: 100,00 € (1 day) → <strong>1.234,50 €</strong>") {
+			t.Fatalf("bulk edit summary: %d %s", resp.StatusCode, body)
+		}
+		form.Set("intent", "apply")
+		resp, body = f.page("POST", "/rates", form)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("bulk edit: %d %s", resp.StatusCode, body)
 		}
@@ -275,7 +283,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 		if sat != 1 {
 			t.Fatalf("%d Saturdays", sat)
 		}
-		resp, body = f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "from": {from.String()}, "last": {from.String()}, "price": {"twelve"}})
+		resp, body = f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "first": {from.String()}, "last": {from.String()}, "price": {"twelve"}})
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "must be an amount") {
 			t.Fatalf("a price that is not an amount: %d", resp.StatusCode)
 		}

@@ -152,6 +152,8 @@ func TestBrowser(t *testing.T) {
 	pmsBrowser(t, steps)
 	// The front desk day (issue 6): arrivals → check-in with an ID photo → room move → check-out → housekeeping board.
 	frontDeskBrowser(t, steps)
+	// Rates bulk edit (issue 11): one plan by default, a summary to confirm.
+	ratesBrowser(t, steps)
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),
@@ -184,9 +186,9 @@ func TestBrowser(t *testing.T) {
 
 	// The audit log shows the sign-in and the invitation.
 	both("audit", "/demo/audit")
-	do(chromedp.Navigate(base+"/demo/audit"), chromedp.WaitVisible(chromedp.CSS(".audit-table")))
-	auditText := text(".audit-table")
-	for _, want := range []string{"user.invited", "user.logged_in", "nia@demo.example", "Dana Demo"} {
+	do(chromedp.Navigate(base+"/demo/audit"), chromedp.WaitVisible(chromedp.CSS(".history")))
+	auditText := text(".history")
+	for _, want := range []string{"User invited", "Signed in", "nia@demo.example", "Dana Demo"} {
 		if !strings.Contains(auditText, want) {
 			t.Fatalf("the audit page lacks %q:\n%s", want, auditText)
 		}
