@@ -97,7 +97,7 @@ var fieldLabels = map[string]string{
 	"stop_sell": "Stop-sell", "remove_price": "Price removed", "id_photo_retention_days": "Keep ID photos (days)",
 	"night_audit_time": "Night audit at", "purge_document_numbers": "Purge document numbers", "given_name": "Given name",
 	"family_name": "Family name", "no_shows": "No-shows", "cancelled": "Holds released", "overdue": "Guests overdue",
-	"confirmed_at_check_in_of": "Checked out at a check-in", "balance": "Balance", "source": "Source", "status": "Status",
+	"confirmed_at_check_in_of": "Checked out at a check-in", "from": "From", "to": "Until (not included)", "balance": "Balance", "source": "Source", "status": "Status",
 }
 
 // skipFields are bookkeeping, shown only in the raw view.

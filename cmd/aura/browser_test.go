@@ -154,6 +154,9 @@ func TestBrowser(t *testing.T) {
 	frontDeskBrowser(t, steps)
 	// Rates bulk edit (issue 11): one plan by default, a summary to confirm.
 	ratesBrowser(t, steps)
+	// Every page of the demo at 1440 and 390 px (issue 11): no sideways
+	// scrolling, no ids, ISO times or ciphertext in what a person reads.
+	t.Run("Crawl", func(t *testing.T) { crawlBrowser(t, steps, "/demo/") })
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),
@@ -221,6 +224,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#new-tenant")))
 	both("platform-tenants", "/platform/tenants")
+	t.Run("CrawlPlatform", func(t *testing.T) { crawlBrowser(t, steps, "/platform/tenants", "/platform/audit", "/platform/backups") })
 	both("platform-impersonate", "/platform/tenants/demo/impersonate")
 	do(chromedp.Navigate(base+"/platform/tenants/demo/impersonate"),
 		chromedp.SendKeys(chromedp.CSS("#f-reason"), "Ticket 12: owner cannot find the audit export"),
