@@ -448,3 +448,43 @@ func TestHumanHistory(t *testing.T) {
 		check(t, "/", "Guest profile changed")
 	})
 }
+
+// TestTapeChartWithoutJS checks what the tape chart offers without
+// JavaScript: each free night of a room is a link to the booking form for
+// that room and night, a taken night is not, and the form books the room
+// chosen; the bars carry what the chart's script needs to move them.
+func TestTapeChartWithoutJS(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	taken := f.importStay(t, "Taken", "Room", tenant.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), 0)
+	_, body := f.page("GET", "/tapechart", nil)
+	body = html.UnescapeString(body)
+	night := f.today.AddDays(1).String()
+	freeCell := regexp.MustCompile(`<a class="tape-cell free[^"]*" href="(/alpha/reservations/new\?[^"]*)" data-date="` + night + `" aria-label="Book room 102 for the night of`)
+	m := freeCell.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("room 102's free night %s is no booking link\n%s", night, body)
+	}
+	if regexp.MustCompile(`href="[^"]*room=` + f.rooms[0].ID + `[^"]*arrival=` + night).MatchString(body) {
+		t.Fatal("room 101's taken night links to booking it")
+	}
+	if !strings.Contains(body, `data-res="`+taken.ID+`" data-version="1"`) {
+		t.Fatal("the bar does not carry its reservation and version")
+	}
+	u, _ := url.Parse(m[1])
+	if u.Query().Get("room") != f.rooms[1].ID || u.Query().Get("departure") != f.today.AddDays(2).String() {
+		t.Fatalf("the link books %s", m[1])
+	}
+	_, form := f.page("GET", strings.TrimPrefix(m[1], "/alpha"), nil)
+	if !strings.Contains(form, `<input type="hidden" name="room_id" value="`+f.rooms[1].ID+`">`) {
+		t.Fatalf("the booking form does not carry the room\n%s", form)
+	}
+	v := url.Values{"property_id": {f.prop.ID}, "room_type_id": {f.rt.ID}, "rate_plan_id": {f.plan.ID}, "room_id": {f.rooms[1].ID},
+		"arrival": {night}, "departure": {f.today.AddDays(2).String()}, "adults": {"1"}, "children": {"0"}, "guest_mode": {"new"},
+		"given_name": {"Nia"}, "family_name": {"Chart"}, "source": {"direct"}, "status": {"confirmed"}, "intent": {"create"}, "idempotency_key": {"chart-1"}}
+	resp, _ := f.page("POST", "/reservations", v)
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/alpha/reservations/")
+	if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).RoomID != f.rooms[1].ID {
+		t.Fatalf("booking room 102 from the chart: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -204,6 +204,10 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 	if fd.PurgeDocumentNumbers {
 		v.Set("purge_document_numbers", "on")
 	}
+	if fd.AutoAssignRooms {
+		v.Set("auto_assign_rooms", "on")
+	}
+	v.Set("registration_card", fd.RegistrationCard)
 	return v
 }
 
@@ -240,13 +244,22 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 	in.Tax.CityTax.ChildrenExempt = v.Get("city_tax_children_exempt") == "on"
 	in.Tax.CityTax.MaxNights = fe.int(v, "city_tax_max_nights", 0)
 	fd := tenant.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
-		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays)}
+		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays),
+		AutoAssignRooms: v.Get("auto_assign_rooms") == "on", RegistrationCard: t("registration_card")}
 	if fd.NightAuditTime == "" {
 		fd.NightAuditTime = tenant.DefaultFrontDeskSettings.NightAuditTime
 	}
 	in.FrontDesk = &fd
 	return in, fe.err("The property is not valid.")
 }
+
+// registrationCardOptions are the layouts of the registration card, in words.
+var registrationCardOptions = []option{{Value: "", Label: "The property's country (default)"}, {Value: "generic", Label: "Generic"},
+	{Value: "de", Label: "Germany (Meldeschein)"}, {Value: "at", Label: "Austria (Gästeblatt)"}, {Value: "ch", Label: "Switzerland (Meldeschein)"},
+	{Value: "it", Label: "Italy (schedina alloggiati)"}, {Value: "es", Label: "Spain (parte de viajeros)"}, {Value: "fr", Label: "France (fiche individuelle)"}}
+
+// RegistrationCardOptions are the choices of the registration card's layout.
+func (p *page) RegistrationCardOptions() []option { return registrationCardOptions }
 
 // vatCodes lists the VAT codes typed in the form, for the accommodation VAT choice.
 func vatCodes(v url.Values) []string {

@@ -197,6 +197,7 @@ type newReservationData struct {
 	CityTax    string
 	CanSearch  bool
 	OffersNote string
+	Room       *tenant.Room // the room chosen on the tape chart (room_id), if any
 }
 
 type offerView struct {
@@ -218,7 +219,7 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {tenant.SourceDirect},
 		"status": {tenant.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
 	for from, to := range map[string]string{"room_type": "room_type_id", "rate_plan": "rate_plan_id", "arrival": "arrival",
-		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id"} {
+		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id", "room": "room_id"} {
 		if x := strings.TrimSpace(q.Get(from)); x != "" {
 			v.Set(to, x)
 		}
@@ -281,6 +282,15 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 		d.CityTax = cityTaxNote(p, prop, adults, children, d.Nights)
 	} else {
 		d.OffersNote = "Choose an arrival and a departure after it to see the prices."
+	}
+	if id := v.Get("room_id"); id != "" {
+		// A room chosen on the tape chart: booked with the stay, if it is
+		// of the room type (the store checks it is free in its transaction).
+		if rm, err := c.db.GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
+			d.Room = &rm
+		} else {
+			v.Del("room_id")
+		}
 	}
 	if id := v.Get("guest_id"); id != "" && v.Get("guest_mode") == "existing" && d.CanSearch {
 		if g, err := c.db.GetGuest(ctx, id); err == nil {
@@ -390,7 +400,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 func bookingFromForm(v url.Values, prop tenant.Property) (tenant.BookingInput, error) {
 	var fe formErrors
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id")}
+	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id"), RoomID: t("room_id")}
 	ri.Arrival = fe.date(v, "arrival")
 	ri.Departure = fe.date(v, "departure")
 	ri.Adults = fe.int(v, "adults", 1)

@@ -401,16 +401,36 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		// An imported stay's check-in and check-out happened at the
 		// property's usual hours of its dates (never later than now), not
 		// when the history was loaded.
-		in, out := prop.at(r.Arrival, prop.CheckInTime, now), prop.at(r.Departure, prop.CheckOutTime, now)
+		checkedIn, checkedOut := prop.at(r.Arrival, prop.CheckInTime, now), prop.at(r.Departure, prop.CheckOutTime, now)
 		switch r.Status {
 		case ReservationInHouse:
-			r.CheckedInAt = &in
+			r.CheckedInAt = &checkedIn
 		case ReservationCheckedOut:
-			r.CheckedInAt, r.CheckedOutAt = &in, &out
+			r.CheckedInAt, r.CheckedOutAt = &checkedIn, &checkedOut
 		case ReservationCancelled:
 			r.CancelledAt = &now
 		}
-		if ri.RoomID != "" {
+		roomID := ri.RoomID
+		if roomID == "" && prop.FrontDesk.AutoAssignRooms && !in.Import && holdsStock(r.Status) && !plan.overbooked {
+			// The property gives each new stay a free room at once: a ready
+			// one first (inspected, then clean), then by sort order.
+			c := resCtx{db: db, r: r, prop: prop, today: today}
+			opts, err := c.roomOptions(tx, r.Arrival, r.Departure)
+			if err != nil {
+				return Booking{}, err
+			}
+			rank := map[string]int{HousekeepingInspected: 0, HousekeepingClean: 1, HousekeepingDirty: 2}
+			best := -1
+			for i, o := range opts {
+				if o.Free && (best < 0 || rank[o.Room.Housekeeping] < rank[opts[best].Room.Housekeeping]) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				roomID = opts[best].Room.ID
+			}
+		}
+		if roomID != "" {
 			if !holdsStock(r.Status) {
 				return Booking{}, aura.Invalid("The booking is not valid.", aura.FieldError{Field: field + "room_id", Message: "a cancelled or no-show reservation has no room"})
 			}
@@ -418,7 +438,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			// import records it in (a checked-out stay keeps its history).
 			c := resCtx{db: db, r: r, prop: prop, today: today}
 			c.r.Status = ReservationConfirmed
-			if err := assignRoom(tx, &c, ri.RoomID); err != nil {
+			if err := assignRoom(tx, &c, roomID); err != nil {
 				if e, ok := err.(*aura.Error); ok && e.Code == aura.EINVALID {
 					for j := range e.Fields {
 						e.Fields[j].Field = field + e.Fields[j].Field

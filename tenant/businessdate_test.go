@@ -121,3 +121,44 @@ func TestDayUse(t *testing.T) {
 		t.Fatalf("audit %s %s", action, after)
 	}
 }
+
+// TestAutoAssignRooms checks the property setting that gives each new
+// booking a free room at once (a ready room first), never an occupied or
+// blocked one, and nothing when it is off or the stay overbooks.
+func TestAutoAssignRooms(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	if r := f.book(t, f.day(1), f.day(3)); r.RoomID != "" {
+		t.Fatalf("a room assigned with the setting off: %s", r.RoomID)
+	}
+	fd := f.prop.FrontDesk
+	fd.AutoAssignRooms = true
+	p := f.prop
+	f.prop = must(f.db.UpdateProperty(f.ctx, p.ID, tenant.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
+		CheckInTime: p.CheckInTime, CheckOutTime: p.CheckOutTime, Tax: p.Tax, FrontDesk: &fd, Version: p.Version}))(t)
+	// Room 101 is dirty, 102 blocked: the clean 103 is given.
+	rm := f.rooms[0]
+	must(f.db.SetHousekeeping(f.ctx, rm.ID, tenant.HousekeepingDirty, rm.Version))(t)
+	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[1].ID, Kind: tenant.OutOfService, Start: f.day(4), End: f.day(6), Reason: "Paint"}))(t)
+	r := f.book(t, f.day(4), f.day(6))
+	if r.RoomID != f.rooms[2].ID || nightRooms(f, r) != "103 103" {
+		t.Fatalf("auto-assigned %q (nights %s), want the clean, unblocked 103", r.RoomID, nightRooms(f, r))
+	}
+	// Only the dirty 101 is free for these nights: it is given.
+	if r := f.book(t, f.day(4), f.day(5)); r.RoomID != f.rooms[0].ID {
+		t.Fatalf("second booking got %q, want 101", r.RoomID)
+	}
+}
+
+// TestImportedStayTimes checks that an imported stay's check-in and
+// check-out are those of its dates at the property's usual hours, not the
+// moment the history was loaded.
+func TestImportedStayTimes(t *testing.T) {
+	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.bookGuest(t, "Old", "Guest", tenant.ReservationCheckedOut, f.day(-6), f.day(-4), 0)
+	if got := r.CheckedInAt.In(f.loc).Format("2006-01-02 15:04"); got != f.day(-6).String()+" 15:00" {
+		t.Fatalf("imported check-in at %s", got)
+	}
+	if got := r.CheckedOutAt.In(f.loc).Format("2006-01-02 15:04"); got != f.day(-4).String()+" 11:00" {
+		t.Fatalf("imported check-out at %s", got)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -45,7 +47,21 @@ type FrontDeskSettings struct {
 	// night audit closes business date D, on the calendar day after D.
 	// Default 03:00.
 	NightAuditTime string `json:"night_audit_time"`
+	// AutoAssignRooms gives each new reservation a free room of its type
+	// when it is booked (a clean one first), if one is free every night.
+	// Default off: rooms are then assigned by hand or at check-in.
+	AutoAssignRooms bool `json:"auto_assign_rooms"`
+	// RegistrationCard is the layout of the printed registration card:
+	// one of RegistrationCardLayouts; "" (the default) takes the layout of
+	// the property's country, or the generic one.
+	RegistrationCard string `json:"registration_card"`
 }
+
+// RegistrationCardLayouts are the layouts of the printed registration
+// card: "generic", and those the law of a country asks for (the Meldeschein
+// of Germany, Austria and Switzerland, the schedina of Italy, the parte de
+// viajeros of Spain, the fiche individuelle of France).
+var RegistrationCardLayouts = []string{"generic", "de", "at", "ch", "it", "es", "fr"}
 
 // DefaultFrontDeskSettings are the settings of a property created without any.
 var DefaultFrontDeskSettings = FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}
@@ -56,6 +72,9 @@ func (s FrontDeskSettings) validate(fe *fieldErrors) {
 	}
 	if !validClock(s.NightAuditTime) || s.NightAuditTime >= "12:00" {
 		fe.add("front_desk.night_audit_time", "must be a time HH:MM before 12:00 (the business day closes the next morning)")
+	}
+	if s.RegistrationCard != "" && !slices.Contains(RegistrationCardLayouts, s.RegistrationCard) {
+		fe.add("front_desk.registration_card", "must be empty (the country's layout) or one of %s", strings.Join(RegistrationCardLayouts, ", "))
 	}
 }
 
@@ -206,10 +225,10 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 		}
 		fd := p.FrontDesk
 		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
-			id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
-			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			formatTime(tx.Now), formatTime(tx.Now)); err != nil {
 			return err
 		}
@@ -254,9 +273,10 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		p.UpdatedAt = tx.Now
 		fd := p.FrontDesk
 		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
-			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, version = ?, updated_at = ? WHERE id = ?`,
+			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, auto_assign_rooms = ?, registration_card = ?,
+			version = ?, updated_at = ? WHERE id = ?`,
 			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
-			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			formatTime(tx.Now), id); err != nil {
 			return err
 		}
@@ -383,14 +403,14 @@ func (p Property) amount(minor int64) string {
 }
 
 const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
-	id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at`
+	id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at`
 
 func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	var p Property
 	var addr, tax, created, updated string
 	fd := &p.FrontDesk
 	if err := s.Scan(&p.ID, &p.Name, &addr, &p.TimeZone, &p.Currency, &p.CheckInTime, &p.CheckOutTime, &tax,
-		&fd.IDPhotoRetentionDays, &fd.PurgeDocumentNumbers, &fd.NightAuditTime, &p.Version, &created, &updated); err != nil {
+		&fd.IDPhotoRetentionDays, &fd.PurgeDocumentNumbers, &fd.NightAuditTime, &fd.AutoAssignRooms, &fd.RegistrationCard, &p.Version, &created, &updated); err != nil {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(addr), &p.Address); err != nil {

@@ -1,0 +1,7 @@
+-- The front desk without surprises (issue 11): per-property settings for
+-- assigning a free room to each new booking automatically, and for the
+-- layout of the printed registration card ('' = the one of the property's
+-- country; see tenant.RegistrationCardLayouts).
+ALTER TABLE properties ADD COLUMN auto_assign_rooms INTEGER NOT NULL DEFAULT 0
+	CHECK (auto_assign_rooms IN (0, 1));
+ALTER TABLE properties ADD COLUMN registration_card TEXT NOT NULL DEFAULT '';
