@@ -114,6 +114,7 @@ type frontDeskData struct {
 	TodayHref    string
 	CanFrontDesk bool
 	CanGuests    bool
+	CanDocuments bool // may print the police list (ID documents)
 }
 
 func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -129,7 +130,8 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead)}
+	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead),
+		CanDocuments: c.can(tenant.PermIDDocumentsRead)}
 	d.Prev = p.Link("frontdesk", "date", fd.Date.AddDays(-1).String())
 	d.Next = p.Link("frontdesk", "date", fd.Date.AddDays(1).String())
 	d.TodayHref = p.Link("frontdesk")

@@ -488,3 +488,63 @@ func TestTapeChartWithoutJS(t *testing.T) {
 		t.Fatalf("booking room 102 from the chart: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestPrintPages checks the printed documents over HTTP: the registration
+// card in the layout of the property's country (Germany: the Meldeschein
+// with its legal basis, bilingual labels, the ID document and a signature
+// line) or the one the settings name; the day's lists; a list that does
+// not exist is a 400 naming the choices; the police list needs the right
+// to see ID documents.
+func TestPrintPages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	r := f.importStay(t, "Paul", "Print", tenant.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{Guests: []tenant.GuestCheckIn{{Document: tenant.IDDocument{Type: tenant.DocumentPassport,
+			Number: "P4711X", IssuingCountry: "FR"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, body := f.page("GET", "/reservations/"+r.ID+"/registration-card", nil)
+	body = html.UnescapeString(body)
+	for _, want := range []string{"Meldeschein / Registration form", "§ 30 Bundesmeldegesetz", "Familienname / Family name", "Print", "P4711X",
+		"Unterschrift des Gastes / Signature of the guest", `class="print-main"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the registration card does not show %q", want)
+		}
+	}
+	if strings.Contains(body, `class="sidenav"`) {
+		t.Error("the registration card carries the menu")
+	}
+	// The settings choose another country's layout.
+	_, pj := f.api("GET", "/properties/"+f.prop.ID, "")
+	prop := decode[tenant.Property](t, pj)
+	if resp, b := f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"registration_card": "it"}}`, "If-Match", strconv.Itoa(prop.Version)); resp.StatusCode != 200 {
+		t.Fatalf("patch: %d %s", resp.StatusCode, b)
+	}
+	if _, body := f.page("GET", "/reservations/"+r.ID+"/registration-card", nil); !strings.Contains(html.UnescapeString(body), "Scheda di notifica") {
+		t.Error("the Italian layout chosen in the settings is not used")
+	}
+	if resp, b := f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"registration_card": "xx"}}`, "If-Match", strconv.Itoa(prop.Version+1)); resp.StatusCode/100 != 4 || !strings.Contains(b, "registration_card") {
+		t.Fatalf("an unknown layout: %d %s", resp.StatusCode, b)
+	}
+	for list, want := range map[string]string{"arrivals": "Paul Print", "departures": "No departures on this day.", "police": "Passport P4711X"} {
+		resp, body := f.page("GET", "/frontdesk/print?list="+list, nil)
+		if resp.StatusCode != 200 || !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("the printed %s list: %d, does not show %q", list, resp.StatusCode, want)
+		}
+	}
+	if resp, body := f.page("GET", "/frontdesk/print?list=everything", nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "arrivals, departures or police") {
+		t.Fatalf("an unknown list: %d", resp.StatusCode)
+	}
+	// An accountant sees guests but not ID documents: no police list.
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		if _, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "acc@alpha.example", Name: "Acc", Role: tenant.RoleAccountant, Password: ownerPassword}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	acc := h.login("alpha", "acc@alpha.example", ownerPassword)
+	if resp, _ := h.do(req{path: "/alpha/frontdesk/print?list=police", cookies: []*http.Cookie{acc}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the police list for a role without ID documents: %d", resp.StatusCode)
+	}
+}

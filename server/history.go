@@ -554,6 +554,11 @@ func addressWords(js string) string {
 	if json.Unmarshal([]byte(js), &a) != nil {
 		return js
 	}
+	return addressLine(a)
+}
+
+// addressLine writes an address on one line.
+func addressLine(a tenant.Address) string {
 	var parts []string
 	for _, p := range []string{a.Line1, a.Line2, strings.TrimSpace(a.PostalCode + " " + a.City), a.Region, a.Country} {
 		if p != "" {

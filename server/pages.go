@@ -177,6 +177,7 @@ type navItem struct {
 type page struct {
 	Title        string
 	Chrome       bool // the app layout (top bar and navigation) rather than a bare card
+	Print        bool // a document for paper (registration card, printed lists): no chrome
 	Platform     bool // the /platform staff area
 	Slug         string
 	TenantName   string

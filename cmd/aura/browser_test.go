@@ -156,6 +156,8 @@ func TestBrowser(t *testing.T) {
 	ratesBrowser(t, steps)
 	// The interactive tape chart (issue 11): book, move and extend by drag and by keyboard.
 	tapeChartBrowser(t, steps)
+	// Print (issue 11): the registration card and the day's lists to PDF.
+	printBrowser(t, steps)
 	// Every page of the demo at 1440 and 390 px (issue 11): no sideways
 	// scrolling, no ids, ISO times or ciphertext in what a person reads.
 	t.Run("Crawl", func(t *testing.T) { crawlBrowser(t, steps, "/demo/") })

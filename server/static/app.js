@@ -60,6 +60,11 @@
         });
       });
     });
+    // A document's Print button (the browser's own Print works without it).
+    document.querySelectorAll("[data-print]").forEach(function (btn) {
+      btn.hidden = false;
+      btn.addEventListener("click", function () { window.print(); });
+    });
     var toggle = document.querySelector(".menu-toggle");
     if (toggle) {
       toggle.hidden = false;
