@@ -548,3 +548,31 @@ func TestPrintPages(t *testing.T) {
 		t.Fatalf("the police list for a role without ID documents: %d", resp.StatusCode)
 	}
 }
+
+// TestGlobalSearchPage checks the top bar's search: every page of a user
+// who may see reservations has it; a guest name, a booking code and a room
+// number each find what staff look for; an empty search says what to type.
+func TestGlobalSearchPage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	r := f.importStay(t, "Selma", "Lagerlöf", tenant.ReservationInHouse, f.today.AddDays(-1), f.today.AddDays(2), 1)
+	resp, body := f.api("POST", "/bookings", `{"property_id": "`+f.prop.ID+`", "source": "expedia", "ota_code": "EXP-99812",
+		"booker": {"new": {"given_name": "Karen", "family_name": "Blixen"}},
+		"reservations": [{"room_type_id": "`+f.rt.ID+`", "rate_plan_id": "`+f.plan.ID+`", "arrival": "`+f.today.AddDays(5).String()+`", "departure": "`+f.today.AddDays(6).String()+`", "adults": 1}]}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	_, body = f.page("GET", "/", nil)
+	if !strings.Contains(body, `<form class="top-search" method="get" action="/alpha/search" role="search">`) {
+		t.Fatal("the top bar has no search")
+	}
+	for q, want := range map[string]string{"lagerl": "/alpha/guests/" + r.GuestID, "exp-99812": "Karen Blixen", "102": "in house: <a href=\"/alpha/reservations/" + r.ID + "\">Selma Lagerlöf</a>"} {
+		resp, body := f.page("GET", "/search?q="+url.QueryEscape(q), nil)
+		if resp.StatusCode != 200 || !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("search %q: %d, does not show %q", q, resp.StatusCode, want)
+		}
+	}
+	if resp, body := f.page("GET", "/search?q=%20", nil); resp.StatusCode != 200 || !strings.Contains(body, `id="f-search-q"`) {
+		t.Fatalf("an empty search: %d", resp.StatusCode)
+	}
+}

@@ -178,6 +178,7 @@ type page struct {
 	Title        string
 	Chrome       bool // the app layout (top bar and navigation) rather than a bare card
 	Print        bool // a document for paper (registration card, printed lists): no chrome
+	CanSearch    bool // the top bar's search (reservations.read)
 	Platform     bool // the /platform staff area
 	Slug         string
 	TenantName   string
@@ -246,6 +247,7 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 		p.Imp, p.StaffEmail = c.imp, c.staff.Email
 	}
 	p.Property, p.Properties = s.propertyContext(w, r, c)
+	p.CanSearch = c.can(tenant.PermReservationsRead)
 	if p.Property != nil {
 		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
 			p.BusinessDate = p.Day(bd.Date)

@@ -248,6 +248,7 @@ func (s *Server) routeTable() []Route {
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
 		// stay changes of a guest in house, the housekeeping board and the night audit.
 		{Method: "GET", Path: "/:tenant/frontdesk", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "frontdesk", handle: s.frontDeskPage},
+		{Method: "GET", Path: "/:tenant/search", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "search", handle: s.searchPage},
 		{Method: "GET", Path: "/:tenant/frontdesk/print", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "fdprint", handle: s.frontDeskPrint},
 		{Method: "GET", Path: "/:tenant/reservations/:id/registration-card", Access: Session, Perm: tenant.PermGuestsRead, Isolation: res, Page: "regcard", handle: s.registrationCard},
 		{Method: "GET", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", handle: s.checkInPage},
