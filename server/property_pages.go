@@ -245,7 +245,7 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 	in.Tax.CityTax.MaxNights = fe.int(v, "city_tax_max_nights", 0)
 	fd := tenant.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
 		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays),
-		AutoAssignRooms: v.Get("auto_assign_rooms") == "on", RegistrationCard: t("registration_card")}
+		AutoAssignRooms:      v.Get("auto_assign_rooms") == "on", RegistrationCard: t("registration_card")}
 	if fd.NightAuditTime == "" {
 		fd.NightAuditTime = tenant.DefaultFrontDeskSettings.NightAuditTime
 	}

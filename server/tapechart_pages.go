@@ -71,8 +71,8 @@ type tapeItem struct {
 	ResID, Arrival, Departure string
 	Version, Adults, Children int
 	Movable                   bool // not checked out: may change room or departure
-	half0      int  // half-column where it starts, for lanes
-	half1      int
+	half0                     int  // half-column where it starts, for lanes
+	half1                     int
 }
 
 func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -84,7 +84,9 @@ func tapeChartBrowser(t *testing.T, b browserSteps) {
 		steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x1, y1, pressed, chromedp.ClickCount(1)))
 		b.do(steps...)
 	}
-	cell := func(room, d string) string { return `.tape-row[data-room="` + room + `"] a.tape-cell.free[data-date="` + d + `"]` }
+	cell := func(room, d string) string {
+		return `.tape-row[data-room="` + room + `"] a.tape-cell.free[data-date="` + d + `"]`
+	}
 	waitStatus := func(want string) string {
 		t.Helper()
 		var got string

@@ -228,7 +228,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#new-tenant")))
 	both("platform-tenants", "/platform/tenants")
-	t.Run("CrawlPlatform", func(t *testing.T) { crawlBrowser(t, steps, "/platform/tenants", "/platform/audit", "/platform/backups") })
+	t.Run("CrawlPlatform", func(t *testing.T) {
+		crawlBrowser(t, steps, "/platform/tenants", "/platform/audit", "/platform/backups")
+	})
 	both("platform-impersonate", "/platform/tenants/demo/impersonate")
 	do(chromedp.Navigate(base+"/platform/tenants/demo/impersonate"),
 		chromedp.SendKeys(chromedp.CSS("#f-reason"), "Ticket 12: owner cannot find the audit export"),
