@@ -77,8 +77,12 @@ func BenchmarkGlobalSearch100k(b *testing.B) {
 	}
 	// A history of channel bookings with their codes.
 	for i := 0; i < 2000; i++ {
-		in := f.booking(f.day(-300+i%600), f.day(-299+i%600))
-		in.Import, in.Status = true, tenant.ReservationCheckedOut
+		d := -25 + i%400
+		in := f.booking(f.day(d), f.day(d+1))
+		in.Import, in.Status = true, tenant.ReservationConfirmed
+		if d < 0 {
+			in.Status = tenant.ReservationCheckedOut
+		}
 		in.Source, in.OTACode = "booking.com", fmt.Sprint("BDC-", 100000+i)
 		must(f.db.CreateBooking(f.ctx, in))(b)
 	}
