@@ -26,10 +26,6 @@ type regLayout struct {
 	IDForeignersOnly   bool
 }
 
-// regFields are the fields of a card, in print order.
-var regFields = []string{"arrival", "departure", "room", "family_name", "given_name", "birth_date", "nationality", "address",
-	"document_type", "document_number", "document_country", "document_expiry", "companions", "signature"}
-
 var englishLabels = map[string]string{
 	"arrival": "Arrival", "departure": "Departure (expected)", "room": "Room", "family_name": "Family name", "given_name": "Given names",
 	"birth_date": "Date of birth", "nationality": "Nationality", "address": "Home address", "document_type": "ID document",
