@@ -397,7 +397,6 @@ func (p Property) stay(arrival, departure date.Date) string {
 	return p.style().DayShort(arrival) + " – " + p.style().Day(departure)
 }
 
-
 const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
 	id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at`
 
