@@ -122,6 +122,8 @@ var (
 	isoDay     = regexp.MustCompile(`^\d{4}-\d\d-\d\d$`)
 	isoInstant = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d`)
 	anID       = regexp.MustCompile(`^[a-z]{3}_[a-z0-9]{8,}$`)
+	guestRef   = regexp.MustCompile(`"(?:guest_id|booker_id)":"(gst_[a-z0-9]+)"`) // the guests a row names
+	stayGuest  = regexp.MustCompile(`"guest_id":"(gst_[a-z0-9]+)"`)             // a reservation row's guest
 )
 
 // history tells rows for people on page p (whose property gives the zone,
@@ -179,11 +181,11 @@ func (s *Server) history(r *http.Request, c *call, p *page, rows []audit.Row) ([
 	}
 	for _, row := range rows {
 		for _, js := range []string{row.Before.String, row.After.String} {
-			for _, m := range regexp.MustCompile(`"(?:guest_id|booker_id)":"(gst_[a-z0-9]+)"`).FindAllStringSubmatch(js, -1) {
+			for _, m := range guestRef.FindAllStringSubmatch(js, -1) {
 				addGuest(m[1])
 			}
 			if row.EntityType == "reservation" {
-				if m := regexp.MustCompile(`"guest_id":"(gst_[a-z0-9]+)"`).FindStringSubmatch(js); m != nil {
+				if m := stayGuest.FindStringSubmatch(js); m != nil {
 					h.resGuest[row.EntityID] = m[1]
 				}
 			}

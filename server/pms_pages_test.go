@@ -203,7 +203,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 	t.Run("TapeChart", func(t *testing.T) {
 		_, page := f.page("GET", "/tapechart?from="+f.today.String(), nil)
 		// The stay's night is day 2: from the middle of column 2 (line 2+2·2+1) to the middle of column 3.
-		want := regexp.MustCompile(`<a class="bar st-confirmed is-over gs-7 ge-9" href="/alpha/reservations/` + over.ID + `"`)
+		want := regexp.MustCompile(`<a class="bar st-confirmed is-over movable gs-7 ge-9" href="/alpha/reservations/` + over.ID + `"`)
 		if !want.MatchString(page) || !strings.Contains(page, "Frida Kahlo") || !strings.Contains(page, "1 overbooked reservation") {
 			t.Fatal("the tape chart does not draw the stays")
 		}
