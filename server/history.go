@@ -123,7 +123,7 @@ var (
 	isoInstant = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d`)
 	anID       = regexp.MustCompile(`^[a-z]{3}_[a-z0-9]{8,}$`)
 	guestRef   = regexp.MustCompile(`"(?:guest_id|booker_id)":"(gst_[a-z0-9]+)"`) // the guests a row names
-	stayGuest  = regexp.MustCompile(`"guest_id":"(gst_[a-z0-9]+)"`)             // a reservation row's guest
+	stayGuest  = regexp.MustCompile(`"guest_id":"(gst_[a-z0-9]+)"`)               // a reservation row's guest
 )
 
 // history tells rows for people on page p (whose property gives the zone,
