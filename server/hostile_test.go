@@ -253,6 +253,25 @@ func (e *hostileEnv) send(t testing.TB, rt server.Route, method, target, content
 	return answer{status: resp.StatusCode, body: string(b)}
 }
 
+// sendAnonymous posts a form with no credentials at all, as a signed-out
+// browser does.
+func (e *hostileEnv) sendAnonymous(t testing.TB, target string, body []byte) answer {
+	hr, err := http.NewRequest("POST", e.f.h.ts.URL+target, bytes.NewReader(body))
+	if err != nil {
+		return answer{body: err.Error()}
+	}
+	hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	client := *e.f.h.ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(hr)
+	if err != nil {
+		t.Fatalf("POST %s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(b)}
+}
+
 // failures collects the 500s of a sweep, one line per route and input.
 type failures struct {
 	mu    sync.Mutex
