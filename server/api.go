@@ -9,12 +9,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -65,13 +65,22 @@ func decodeJSONLimit(r *http.Request, v any, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// badDate matches the error of a date.Date that is not a calendar date.
-var badDate = regexp.MustCompile(`^"([^"]*)" is not a (?:valid date|date in the form YYYY-MM-DD)`)
-
 // jsonError turns a decoding error into a message a developer can act on.
 func jsonError(err error, body []byte) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	if field, pe, ok := date.FromJSONError(err); ok {
+		if field == "" {
+			return aura.Errorf(aura.EINVALID, "The body must be a JSON object.")
+		}
+		// A date that is not a day of the calendar (2027-02-30) or out of
+		// range is a bad value, not bad JSON: name the field and the value.
+		in := pe.Input
+		if len(in) > 40 {
+			in = in[:40] + "…"
+		}
+		return aura.Invalid(fmt.Sprintf("The field %q %s: %q.", field, pe.Message, in), aura.FieldError{Field: field, Message: pe.Message})
+	}
 	switch {
 	case errors.As(err, &syn):
 		return aura.Errorf(aura.EINVALID, "The body is not valid JSON: %s (at byte %d).", syn.Error(), syn.Offset)
@@ -86,16 +95,6 @@ func jsonError(err error, body []byte) error {
 		return aura.Errorf(aura.EINVALID, "The body is empty; send a JSON object.")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return aura.Errorf(aura.EINVALID, "The body is not valid JSON: it ends too early.")
-	case badDate.MatchString(err.Error()):
-		// A date that is not a calendar date (2027-02-30) is a bad value,
-		// not bad JSON: name the field it was sent in.
-		value := badDate.FindStringSubmatch(err.Error())[1]
-		field := "date"
-		if m := regexp.MustCompile(`"([A-Za-z0-9_]+)"\s*:\s*"` + regexp.QuoteMeta(value) + `"`).FindSubmatch(body); m != nil {
-			field = string(m[1])
-		}
-		return aura.Invalid(fmt.Sprintf("The field %q is not a calendar date: %q (dates are YYYY-MM-DD).", field, value),
-			aura.FieldError{Field: field, Message: "is not a calendar date"})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return aura.Invalid(fmt.Sprintf("Unknown field %q.", name), aura.FieldError{Field: name, Message: "unknown field"})

@@ -102,7 +102,8 @@ func queryDay(r *http.Request) (date.Date, error) {
 	}
 	d, err := date.Parse(v)
 	if err != nil {
-		return date.Date{}, aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
+		msg := dateMessage(err)
+		return date.Date{}, aura.Invalid("The date "+msg+".", aura.FieldError{Field: "date", Message: msg})
 	}
 	return d, nil
 }

@@ -258,7 +258,7 @@ func TestAPIFindings(t *testing.T) {
 		body := strings.Replace(f.bookingJSON("Ida", f.today.AddDays(5), f.today.AddDays(7)), `"arrival": "`+f.today.AddDays(5).String()+`"`, `"arrival": "2027-02-30"`, 1)
 		resp, out := f.api("POST", "/bookings", body)
 		p := decode[server.Problem](t, out)
-		if resp.StatusCode/100 != 4 || strings.Contains(p.Detail, "not valid JSON") || !strings.Contains(p.Detail, `"arrival" is not a calendar date: "2027-02-30"`) {
+		if resp.StatusCode/100 != 4 || strings.Contains(p.Detail, "not valid JSON") || !strings.Contains(p.Detail, `"reservations.arrival" is not a day of the calendar: "2027-02-30"`) {
 			t.Fatalf("impossible date: %d %s", resp.StatusCode, out)
 		}
 	})

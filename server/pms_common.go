@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -286,9 +287,20 @@ func queryDate(v url.Values, name string, def date.Date) (date.Date, error) {
 	}
 	d, err := date.Parse(s)
 	if err != nil {
-		return def, aura.Invalid("The date "+name+" is not valid.", aura.FieldError{Field: name, Message: "must be a date YYYY-MM-DD"})
+		msg := dateMessage(err)
+		return def, aura.Invalid("The date "+name+" "+msg+".", aura.FieldError{Field: name, Message: msg})
 	}
 	return d, nil
+}
+
+// dateMessage is what is wrong with a date date.Parse refused, in words
+// that follow the field's name.
+func dateMessage(err error) string {
+	var pe *date.ParseError
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return "must be a date YYYY-MM-DD"
 }
 
 // formErrors collects the problems of a submitted form, by field.
@@ -314,7 +326,7 @@ func (fe *formErrors) date(v url.Values, name string) date.Date {
 	}
 	d, err := date.Parse(s)
 	if err != nil {
-		fe.add(name, "must be a date YYYY-MM-DD")
+		fe.add(name, dateMessage(err))
 	}
 	return d
 }

@@ -38,7 +38,7 @@ type pmsFixture struct {
 	today   date.Date
 }
 
-func newPMS(t *testing.T, h *harness, slug string, rooms int) *pmsFixture {
+func newPMS(t testing.TB, h *harness, slug string, rooms int) *pmsFixture {
 	t.Helper()
 	f := &pmsFixture{h: h}
 	f.t, f.owner = h.mustTenant(slug)
@@ -107,7 +107,7 @@ func (f *pmsFixture) bookingJSON(given string, arrival, departure date.Date) str
 		f.prop.ID, given, f.rt.ID, f.plan.ID, arrival, departure)
 }
 
-func decode[T any](t *testing.T, body string) T {
+func decode[T any](t testing.TB, body string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(body), &v); err != nil {

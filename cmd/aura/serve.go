@@ -99,6 +99,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := platform.CheckMasterKey(ctx, e.platformPath(), master); err != nil {
 		return err
 	}
+	if err := checkDataDirMode(e.dataDir); err != nil {
+		return err
+	}
 	lock, err := lockDataDir(e.dataDir)
 	if err != nil {
 		return fmt.Errorf("%v (%s)", err, e.dataDir)
