@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 
 // Staff restore one tenant from /platform behind a confirmation step, and
 // the backups page shows its drill.
+// goDuration matches a table cell holding a time.Duration as Go prints it.
+var goDuration = regexp.MustCompile(`>[0-9.]+(ns|µs|ms|s|m[0-9.]+s)</td>`)
+
 func TestPlatformRestore(t *testing.T) {
 	h := newHarness(t, harnessOpts{replicate: true})
 	staff, _ := h.mustStaff("ops@aura.example")
@@ -30,6 +34,10 @@ func TestPlatformRestore(t *testing.T) {
 	r, body := h.do(req{path: "/platform/backups", cookies: as})
 	if r.StatusCode != http.StatusOK || !strings.Contains(body, "/alpha/") || !strings.Contains(body, "Drill now") {
 		t.Fatalf("backups page: %d", r.StatusCode)
+	}
+	// The lag is told in words, never as Go's "0s" or "1.2ms".
+	if goDuration.MatchString(body) || !strings.Contains(body, "Up to date") && !strings.Contains(body, " behind<") {
+		t.Fatalf("the replication lag is not in words: %s", goDuration.FindString(body))
 	}
 	r, _ = h.do(req{method: "POST", path: "/platform/tenants/alpha/drill", cookies: as, form: url.Values{}})
 	if r.StatusCode != http.StatusSeeOther {

@@ -67,6 +67,7 @@ func loadPages() (*pages, error) {
 			return "/static/" + name + "?v=" + v, nil
 		},
 		"when":      fmtWhen,
+		"lag":       lagWords,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"roleLabel": tenant.RoleLabel,

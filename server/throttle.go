@@ -211,6 +211,17 @@ func (t *throttle) gate(key string, f platform.LoginFailures, free int, now time
 	return nil
 }
 
+// lagWords tells a replica's lag for people: under a second is "Up to
+// date", more is the time behind in seconds or minutes.
+func lagWords(d time.Duration) string {
+	if d < time.Second {
+		return "Up to date"
+	}
+	return humanWait(d) + " behind"
+}
+
+// humanWait tells a duration in whole seconds under a minute, else in
+// minutes, rounded up.
 func humanWait(d time.Duration) string {
 	if d < time.Minute {
 		s := int((d + time.Second - 1) / time.Second)
