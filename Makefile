@@ -12,7 +12,7 @@ ADDR    ?= 127.0.0.1:8080
 
 AURA_DEV := AURA_DATA=$(DATA) AURA_MASTER_KEY_FILE=$(DEVKEYS)/master.key ./$(BIN)
 
-.PHONY: all build run test test-deps lint bench clean
+.PHONY: all build run test test-deps fuzz lint bench clean
 
 all: build
 
@@ -31,10 +31,26 @@ run: build
 	$(AURA_DEV) serve --dev --addr $(ADDR)
 
 # make test: installs what the tests need (Chromium, sqlite3, peers built from
-# the Go module proxy), then runs every test of every package.
-test: test-deps
+# the Go module proxy), fuzzes briefly, then runs every test of every package
+# (which runs each fuzz target's seed corpus too).
+test: test-deps fuzz
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 80m ./...
+
+# make fuzz: each fuzz target for FUZZTIME (one target per run: -fuzz takes
+# one). A failing input is written to the package's testdata/fuzz/ and fails
+# the run; commit it with the fix as its regression seed. Inputs found
+# interesting are minimized for at most 100 runs, so a large one (a replica
+# file) cannot stretch the step.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := date:FuzzParse date:FuzzUnmarshalJSON tenant:FuzzSearchGuests server:FuzzAPIBody server:FuzzLoginForm \
+	cmd/aura:FuzzRestoreAt replica:FuzzReplicaFile
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in ./$$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./$$pkg/ || exit 1; \
+	done
 
 test-deps:
 	@./scripts/test-deps

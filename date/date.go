@@ -4,17 +4,40 @@
 // server in another zone or a UTC timestamp can never move a night. Dates
 // are computed with integer arithmetic on day numbers; time.Time is used
 // only to find out which date an instant falls on in a given zone.
+//
+// Dates read from outside (Parse, UnmarshalText, UnmarshalJSON) must lie in
+// the supported range, years MinYear to MaxYear: wide enough for every birth
+// date, stay and document expiry a hotel sees, and far enough inside the
+// arithmetic range (years 1 to 9999, where New and AddDays panic) that no
+// sum of a supported date and a span the store allows can leave it.
 package date
 
 import (
 	"database/sql/driver"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"time"
 )
 
-// Date is one calendar date (proleptic Gregorian, years 1 to 9999). The zero
-// value is "no date": IsZero reports it, String renders it as "" and JSON as
-// null. Dates compare with ==, Before, After and Compare.
+// MinYear and MaxYear bound the supported range: Parse accepts the dates
+// from Min (1900-01-01) to Max (2199-12-31) and refuses others.
+const (
+	MinYear = 1900
+	MaxYear = 2199
+)
+
+// Min and Max are the first and last dates Parse accepts.
+var (
+	Min = New(MinYear, time.January, 1)
+	Max = New(MaxYear, time.December, 31)
+)
+
+// Date is one calendar date (proleptic Gregorian; arithmetic works in years
+// 1 to 9999, input is read in years MinYear to MaxYear). The zero value is
+// "no date": IsZero reports it, String renders it as "" and JSON as null.
+// Dates compare with ==, Before, After and Compare.
 type Date struct {
 	n int32 // days since 0000-12-31, so 0001-01-01 is 1 and 0 is no date
 }
@@ -88,11 +111,45 @@ func New(y int, m time.Month, d int) Date {
 	return Date{n: int32(n)}
 }
 
-// Parse reads a date in the form YYYY-MM-DD, refusing anything else
-// (including impossible dates such as 2025-02-30).
+// ParseError is the error of Parse and of decoding a Date: Input is the
+// text given and Message what is wrong with it, in words that follow a field
+// name ("must be a date in the form YYYY-MM-DD", "is not a day of the
+// calendar", "must be from 1900-01-01 to 2199-12-31").
+type ParseError struct {
+	Input   string
+	Message string
+}
+
+// Error returns the input (shortened when long) and the message.
+func (e *ParseError) Error() string {
+	in := e.Input
+	if len(in) > 40 {
+		in = in[:40] + "…"
+	}
+	return fmt.Sprintf("%q %s", in, e.Message)
+}
+
+// Messages of ParseError.
+const (
+	msgForm     = "must be a date in the form YYYY-MM-DD"
+	msgCalendar = "is not a day of the calendar"
+)
+
+// rangeMessage is the ParseError message of a date outside the supported range.
+var rangeMessage = fmt.Sprintf("must be from %04d-01-01 to %04d-12-31", MinYear, MaxYear)
+
+// Parse reads a date in the form YYYY-MM-DD in the supported range (Min to
+// Max). Anything else is a *ParseError: another form, an impossible date
+// such as 2025-02-30, or a date such as 0001-01-01 or 9999-12-31 outside the
+// range.
 func Parse(s string) (Date, error) {
+	return parse(s, MinYear, MaxYear)
+}
+
+// parse reads YYYY-MM-DD with years from minYear to maxYear.
+func parse(s string, minYear, maxYear int) (Date, error) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return Date{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+		return Date{}, &ParseError{Input: s, Message: msgForm}
 	}
 	num := func(b string) (int, bool) {
 		v := 0
@@ -107,8 +164,14 @@ func Parse(s string) (Date, error) {
 	y, ok1 := num(s[0:4])
 	m, ok2 := num(s[5:7])
 	d, ok3 := num(s[8:10])
-	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
-		return Date{}, fmt.Errorf("%q is not a valid date", s)
+	if !ok1 || !ok2 || !ok3 {
+		return Date{}, &ParseError{Input: s, Message: msgForm}
+	}
+	if y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return Date{}, &ParseError{Input: s, Message: msgCalendar}
+	}
+	if y < minYear || y > maxYear {
+		return Date{}, &ParseError{Input: s, Message: rangeMessage}
 	}
 	return New(y, time.Month(m), d), nil
 }
@@ -214,7 +277,7 @@ func (d Date) Midnight(loc *time.Location) time.Time {
 // MarshalText renders d as YYYY-MM-DD ("" for the zero date).
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText reads YYYY-MM-DD; "" gives the zero date.
+// UnmarshalText reads YYYY-MM-DD as Parse does; "" gives the zero date.
 func (d *Date) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
 		*d = Date{}
@@ -236,17 +299,52 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.String() + `"`), nil
 }
 
-// UnmarshalJSON reads "YYYY-MM-DD" or null.
+// dateType is the reflect.Type of Date, which FromJSONError looks for.
+var dateType = reflect.TypeFor[Date]()
+
+// UnmarshalJSON reads "YYYY-MM-DD" as Parse does, or null. A bad date is
+// reported as a *json.UnmarshalTypeError carrying the JSON value, because
+// that is the one error encoding/json annotates with the field's path;
+// FromJSONError turns it back into the field and the ParseError.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" {
 		*d = Date{}
 		return nil
 	}
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return fmt.Errorf("%s is not a date string in the form YYYY-MM-DD", s)
+	v, err := fromJSON(b)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: s, Type: dateType}
 	}
-	return d.UnmarshalText([]byte(s[1 : len(s)-1]))
+	*d = v
+	return nil
+}
+
+// fromJSON reads a JSON string holding a date (or "", the zero date).
+func fromJSON(b []byte) (Date, error) {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Date{}, &ParseError{Input: string(b), Message: msgForm}
+	}
+	var d Date
+	err := d.UnmarshalText([]byte(s))
+	return d, err
+}
+
+// FromJSONError reports whether err, returned by encoding/json, is a Date
+// that failed to decode, and returns the path of the field (dotted, as
+// encoding/json gives it: "reservations.arrival"; empty at the top level)
+// and what is wrong with the value.
+func FromJSONError(err error) (field string, pe *ParseError, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Type != dateType {
+		return "", nil, false
+	}
+	_, perr := fromJSON([]byte(te.Value))
+	if !errors.As(perr, &pe) {
+		pe = &ParseError{Input: te.Value, Message: msgForm}
+	}
+	return te.Field, pe, true
 }
 
 // Value stores d as TEXT YYYY-MM-DD (NULL for the zero date), which sorts
@@ -258,18 +356,32 @@ func (d Date) Value() (driver.Value, error) {
 	return d.String(), nil
 }
 
-// Scan reads a date stored by Value.
+// Scan reads a date stored by Value. It accepts the whole arithmetic range
+// (years 1 to 9999), not only the supported one: what a database holds is
+// always read back.
 func (d *Date) Scan(src any) error {
+	var s string
 	switch v := src.(type) {
 	case nil:
 		*d = Date{}
 		return nil
 	case string:
-		return d.UnmarshalText([]byte(v))
+		s = v
 	case []byte:
-		return d.UnmarshalText(v)
+		s = string(v)
+	default:
+		return fmt.Errorf("date: cannot scan %T", src)
 	}
-	return fmt.Errorf("date: cannot scan %T", src)
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	v, err := parse(s, 1, 9999)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
 }
 
 // Range returns the dates of the half-open range [from, to): the nights of a

@@ -2,6 +2,7 @@ package date_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,13 +11,31 @@ import (
 
 func TestParse(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
-		for _, s := range []string{"2025-01-01", "2024-02-29", "0001-01-01", "9999-12-31", "2025-12-31"} {
+		for _, s := range []string{"2025-01-01", "2024-02-29", "1900-01-01", "2199-12-31", "2025-12-31"} {
 			d, err := date.Parse(s)
 			if err != nil {
 				t.Fatalf("Parse(%q): %v", s, err)
 			}
 			if got, want := d.String(), s; got != want {
 				t.Fatalf("round trip: got %q, want %q", got, want)
+			}
+		}
+	})
+	t.Run("ErrRange", func(t *testing.T) {
+		for _, s := range []string{"0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01"} {
+			_, err := date.Parse(s)
+			var pe *date.ParseError
+			if !errors.As(err, &pe) || pe.Message != "must be from 1900-01-01 to 2199-12-31" {
+				t.Fatalf("Parse(%q) = %v, want the supported range named", s, err)
+			}
+		}
+	})
+	t.Run("ErrCalendar", func(t *testing.T) {
+		for _, s := range []string{"2027-02-30", "2023-02-29", "2025-04-31", "2025-13-01", "0000-01-01"} {
+			_, err := date.Parse(s)
+			var pe *date.ParseError
+			if !errors.As(err, &pe) || pe.Message != "is not a day of the calendar" {
+				t.Fatalf("Parse(%q) = %v, want an impossible date", s, err)
 			}
 		}
 	})
@@ -123,6 +142,62 @@ func TestJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"a":20240201}`), &v); err == nil {
 		t.Fatal("a number was accepted as a date")
+	}
+}
+
+// TestFromJSONError: a bad date in a body is reported with the field's path
+// and what is wrong with it, for nested fields too.
+func TestFromJSONError(t *testing.T) {
+	type stay struct {
+		Arrival date.Date `json:"arrival"`
+	}
+	type body struct {
+		Name  string     `json:"name"`
+		Stays []stay     `json:"stays"`
+		Birth *date.Date `json:"birth"`
+	}
+	for _, c := range []struct {
+		name, body, field, msg string
+	}{
+		{"ErrCalendar", `{"stays": [{"arrival": "2027-02-30"}]}`, "stays.arrival", "is not a day of the calendar"},
+		{"ErrRange", `{"birth": "0001-01-01"}`, "birth", "must be from 1900-01-01 to 2199-12-31"},
+		{"ErrRangeHigh", `{"name": "x", "stays": [{"arrival": "9999-12-31"}]}`, "stays.arrival", "must be from 1900-01-01 to 2199-12-31"},
+		{"ErrForm", `{"birth": "14.03.2026"}`, "birth", "must be a date in the form YYYY-MM-DD"},
+		{"ErrNumber", `{"birth": 20260314}`, "birth", "must be a date in the form YYYY-MM-DD"},
+		{"ErrEscaped", `{"birth": "2026\u002d02\u002d30"}`, "birth", "is not a day of the calendar"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var v body
+			err := json.Unmarshal([]byte(c.body), &v)
+			field, pe, ok := date.FromJSONError(err)
+			if !ok {
+				t.Fatalf("FromJSONError(%v) did not recognise a date", err)
+			}
+			if field != c.field || pe.Message != c.msg {
+				t.Fatalf("got field %q message %q, want %q %q", field, pe.Message, c.field, c.msg)
+			}
+		})
+	}
+	t.Run("OK", func(t *testing.T) {
+		var v body
+		if err := json.Unmarshal([]byte(`{"stays": [{"arrival": "2026-03-14"}], "birth": null}`), &v); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := date.FromJSONError(json.Unmarshal([]byte(`{"name": 5}`), &v)); ok {
+			t.Fatal("a string field's type error was taken for a date")
+		}
+	})
+}
+
+// TestScanWholeRange: a stored date outside the supported input range is
+// still read back (the range guards input, not what a file already holds).
+func TestScanWholeRange(t *testing.T) {
+	var d date.Date
+	if err := d.Scan("0001-01-01"); err != nil || d != date.New(1, 1, 1) {
+		t.Fatalf("Scan: %v %v", d, err)
+	}
+	if err := d.Scan([]byte("2024-02-30")); err == nil {
+		t.Fatal("Scan accepted an impossible date")
 	}
 }
 

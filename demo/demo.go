@@ -36,10 +36,12 @@ func Location() *time.Location {
 	return loc
 }
 
-// Seed fills db with the demo property, taking today as the property's
-// current date. It does nothing when the tenant already has a property, so
-// it is safe to run on every start. Errors are those of the tenant store.
-func Seed(ctx context.Context, db *tenant.DB, today date.Date) error {
+// Seed fills db with the demo property, its stays laid out around the
+// property's business date (tenant.DB.PropertyToday: after midnight and
+// before the night audit, still yesterday). It does nothing when the
+// tenant already has a property, so it is safe to run on every start.
+// Errors are those of the tenant store.
+func Seed(ctx context.Context, db *tenant.DB) error {
 	if aura.ActorFrom(ctx).ID == "unknown" {
 		ctx = aura.WithActor(ctx, aura.SystemActor("demo"))
 	}
@@ -50,8 +52,8 @@ func Seed(ctx context.Context, db *tenant.DB, today date.Date) error {
 	if len(props) > 0 {
 		return nil
 	}
-	s := &seeder{ctx: ctx, db: db, today: today, rng: rand.New(rand.NewPCG(2025, 4))}
-	steps := []func() error{s.property, s.inventory, s.rates, s.guestProfiles, s.reservations, s.frontDesk}
+	s := &seeder{ctx: ctx, db: db, rng: rand.New(rand.NewPCG(2025, 4))}
+	steps := []func() error{s.property, s.businessDate, s.inventory, s.rates, s.guestProfiles, s.reservations, s.frontDesk}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -91,6 +93,12 @@ func (s *seeder) property() error {
 			CityTax:          tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
 		},
 	})
+	return err
+}
+
+func (s *seeder) businessDate() error {
+	var err error
+	s.today, err = s.db.PropertyToday(s.ctx, s.prop.ID)
 	return err
 }
 

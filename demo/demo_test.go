@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
@@ -25,8 +24,7 @@ func TestSeed(t *testing.T) {
 			clock := auratest.NewClock(now)
 			db := auratest.MustOpenTenant(t, auratest.Options{Now: clock.Now})
 			ctx := context.Background()
-			today := date.Of(now, berlin)
-			if err := demo.Seed(ctx, db, today); err != nil {
+			if err := demo.Seed(ctx, db); err != nil {
 				t.Fatal(err)
 			}
 			props, err := db.ListProperties(ctx)
@@ -34,6 +32,10 @@ func TestSeed(t *testing.T) {
 				t.Fatalf("properties %v (%v), want 1", props, err)
 			}
 			p := props[0]
+			today, err := db.PropertyToday(ctx, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			types, _ := db.ListRoomTypes(ctx, p.ID)
 			rooms, _ := db.ListRooms(ctx, p.ID)
 			plans, _ := db.ListRatePlans(ctx, p.ID)
@@ -130,7 +132,7 @@ func TestSeed(t *testing.T) {
 			}
 			// Seeding again changes nothing.
 			head, _ := db.AuditHead(ctx)
-			if err := demo.Seed(ctx, db, today); err != nil {
+			if err := demo.Seed(ctx, db); err != nil {
 				t.Fatal(err)
 			}
 			if again, _ := db.AuditHead(ctx); again.Seq != head.Seq {

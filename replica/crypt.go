@@ -364,6 +364,31 @@ func (c *Client) OpenLTXFile(ctx context.Context, level int, minTXID, maxTXID lt
 	if size > 0 {
 		o.remaining = size
 	}
+	if first > 0 {
+		// A range that starts past the end of the file reads nothing, but
+		// only once the chunk before it authenticates as the final one: a
+		// file truncated before the range reads the same way.
+		o.endsBefore = func() error {
+			rc, err := c.inner.OpenLTXFile(ctx, level, minTXID, maxTXID, chunkStart-sealedChunk, sealedChunk+1)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			b, err := io.ReadAll(io.LimitReader(rc, sealedChunk+1))
+			if err != nil {
+				return err
+			}
+			ad := bytes.Clone(o.ad)
+			setChunk(ad, uint64(first-1), true)
+			if int64(len(b)) > sealedChunk {
+				return fmt.Errorf("%s: chunk %d appeared while it was read: %w", name, first, ErrTampered)
+			}
+			if pt, err := aead.Open(b, ad); err != nil || len(pt) == 0 {
+				return fmt.Errorf("%s: ends before chunk %d, but chunk %d does not authenticate as the final chunk (truncated): %w", name, first, first-1, ErrTampered)
+			}
+			return nil
+		}
+	}
 	if offset < ltx.HeaderSize {
 		o.header = header[offset:]
 	} else {
@@ -426,9 +451,12 @@ type opener struct {
 	skip      int    // plaintext bytes to drop from the first chunk
 	plain     []byte // opened, not yet returned
 	remaining int64  // bytes still to return, -1 for all
-	opened    bool   // at least one chunk authenticated
-	eof       bool
-	err       error
+	// endsBefore checks that the file ends before the first chunk of the
+	// range (its previous chunk authenticates as the final one).
+	endsBefore func() error
+	opened     bool // at least one chunk authenticated
+	eof        bool
+	err        error
 }
 
 func (o *opener) Read(p []byte) (int, error) {
@@ -482,7 +510,11 @@ func (o *opener) openNext() error {
 	size := min(o.have, int(sealedChunk))
 	if final && size == 0 {
 		if o.index == o.first && o.index > 0 {
-			// The range starts past the end of the file.
+			// The range starts past the end of the file, if the file
+			// really ends there.
+			if err := o.endsBefore(); err != nil {
+				return err
+			}
 			o.opened, o.eof = true, true
 			return nil
 		}

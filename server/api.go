@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -68,6 +69,18 @@ func decodeJSONLimit(r *http.Request, v any, limit int64) ([]byte, error) {
 func jsonError(err error, body []byte) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	if field, pe, ok := date.FromJSONError(err); ok {
+		if field == "" {
+			return aura.Errorf(aura.EINVALID, "The body must be a JSON object.")
+		}
+		// A date that is not a day of the calendar (2027-02-30) or out of
+		// range is a bad value, not bad JSON: name the field and the value.
+		in := pe.Input
+		if len(in) > 40 {
+			in = in[:40] + "…"
+		}
+		return aura.Invalid(fmt.Sprintf("The field %q %s: %q.", field, pe.Message, in), aura.FieldError{Field: field, Message: pe.Message})
+	}
 	switch {
 	case errors.As(err, &syn):
 		return aura.Errorf(aura.EINVALID, "The body is not valid JSON: %s (at byte %d).", syn.Error(), syn.Offset)

@@ -146,8 +146,8 @@ func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
 
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
-func (s *Server) propertyDates(r *http.Request, p tenant.Property, days int) (date.Date, date.Date, error) {
-	today := propertyToday(p, s.cfg.Now())
+func (s *Server) propertyDates(r *http.Request, c *call, p tenant.Property, days int) (date.Date, date.Date, error) {
+	today := s.today(r, c, p)
 	return queryDates(r, today, today.AddDays(days))
 }
 
@@ -215,6 +215,7 @@ func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), ver
 func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		var in In
+		createDefaults(&in)
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
@@ -223,6 +224,17 @@ func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error
 			return err
 		}
 		return writeVersioned(w, http.StatusCreated, v, version(v))
+	}
+}
+
+// createDefaults fills what a create body may leave out and the store would
+// otherwise read as zero: a property's front_desk object, sent in part
+// (say only night_audit_time), starts from the documented defaults, as a
+// PATCH starts from the current values.
+func createDefaults(in any) {
+	if p, ok := in.(*tenant.PropertyInput); ok {
+		fd := tenant.DefaultFrontDeskSettings
+		p.FrontDesk = &fd
 	}
 }
 
@@ -256,7 +268,7 @@ func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.
 		if err != nil {
 			return err
 		}
-		from, to, err := s.propertyDates(r, prop, days)
+		from, to, err := s.propertyDates(r, c, prop, days)
 		if err != nil {
 			return err
 		}
@@ -331,6 +343,12 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
+	}
+	if p.FrontDesk.IDPhotoRetentionDays != cur.FrontDesk.IDPhotoRetentionDays || p.FrontDesk.PurgeDocumentNumbers != cur.FrontDesk.PurgeDocumentNumbers {
+		// A changed retention window applies at once, not at the job's next hour.
+		if _, err := s.purgeIDPhotos(r.Context(), c); err != nil {
+			return err
+		}
 	}
 	return writeVersioned(w, http.StatusOK, p, p.Version)
 }
@@ -417,7 +435,7 @@ func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	from, to, err := s.propertyDates(r, prop, tenant.MaxRange)
+	from, to, err := s.propertyDates(r, c, prop, tenant.MaxRange)
 	if err != nil {
 		return err
 	}
@@ -479,7 +497,7 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	from, to, err := s.propertyDates(r, prop, 30)
+	from, to, err := s.propertyDates(r, c, prop, 30)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type auditView struct {
 	Source        string // the tenant slug, or "platform" (platform audit page)
 	ActorKind     string
 	Actor         string
+	ActorRaw      bool // the actor is shown by id (no name known here), as code
 	Impersonation string
 	Action        string
 	EntityType    string
@@ -172,7 +173,9 @@ func actorLabel(kind, id, name string, users, staff map[string]string) string {
 
 func viewOf(r audit.Row, source string, users, staff map[string]string) auditView {
 	at, _ := time.Parse(audit.TimeFormat, r.At)
-	return auditView{Seq: r.Seq, At: at, Source: source, ActorKind: r.ActorKind, Actor: actorLabel(r.ActorKind, r.ActorID, r.ActorName, users, staff),
+	_, known := users[r.ActorID]
+	raw := r.ActorKind == aura.ActorUser && !known && r.ActorID != "anonymous" || r.ActorKind == aura.ActorToken
+	return auditView{Seq: r.Seq, At: at, Source: source, ActorKind: r.ActorKind, Actor: actorLabel(r.ActorKind, r.ActorID, r.ActorName, users, staff), ActorRaw: raw,
 		Impersonation: r.Impersonation, Action: r.Action, EntityType: r.EntityType, EntityID: r.EntityID,
 		Changes: changesOf(r.Before.String, r.After.String), RequestID: r.RequestID, IP: r.IP}
 }
@@ -195,6 +198,7 @@ func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([
 
 type auditData struct {
 	Rows    []auditView
+	History []historyItem // the rows of the page, told for people
 	Actors  []option
 	Sources []option
 	Next    string
@@ -242,6 +246,9 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	if d.Rows, err = s.tenantAuditViews(r, c, rows); err != nil {
+		return err
+	}
+	if d.History, err = s.history(r, c, p, rows[:min(len(rows), auditPageSize)]); err != nil {
 		return err
 	}
 	if len(d.Rows) > auditPageSize {

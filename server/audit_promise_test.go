@@ -90,7 +90,7 @@ func TestAuditNamedActions(t *testing.T) {
 			do: func(ua string) *http.Response {
 				from, to := f.today.AddDays(30), f.today.AddDays(32)
 				r, body := h.do(req{method: "POST", path: "/alpha/rates", cookies: []*http.Cookie{session}, header: uaHeader(ua),
-					form: url.Values{"plans": {f.plan.ID}, "from": {from.String()}, "last": {to.String()}, "price": {"123.45"}}})
+					form: url.Values{"plans": {f.plan.ID}, "first": {from.String()}, "last": {to.String()}, "price": {"123.45"}, "intent": {"apply"}}})
 				if r.StatusCode >= 400 {
 					t.Fatalf("rate change page: %d %s", r.StatusCode, body)
 				}

@@ -65,7 +65,7 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 		return s.noProperty(w, r, c)
 	}
 	ctx := r.Context()
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	from, days, err := rangeParams(r, today, 14, 30)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type pmsDashboard struct {
 	Sold, Rooms   int // tonight
 	Occupancy     int // percent, tonight
 	Overbooked    []resRow
+	Oversold      []oversold // room types sold beyond their rooms in the next days
 	FrontDeskHref string
 	CanBook       bool
 }
@@ -33,7 +34,7 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 	}
 	ctx := r.Context()
 	prop := *p.Property
-	d := &pmsDashboard{Property: prop, Today: propertyToday(prop, s.cfg.Now()), FrontDeskHref: p.Link("frontdesk"),
+	d := &pmsDashboard{Property: prop, Today: s.today(r, c, prop), FrontDeskHref: p.Link("frontdesk"),
 		CanBook: c.can(tenant.PermReservationsWrite)}
 	list := func(f tenant.ReservationFilter) ([]tenant.Reservation, error) {
 		f.PropertyID, f.Limit = prop.ID, 200
@@ -89,6 +90,25 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 	if d.Rooms > 0 {
 		d.Occupancy = (d.Sold*100 + d.Rooms/2) / d.Rooms
 	}
+	// A stay flagged overbooked loses the flag once it has a room every
+	// night; the shortage may remain for stays still without a room, so
+	// the dashboard also shows the nights a room type is sold beyond its rooms.
+	ahead, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(oversoldDays))
+	if err != nil {
+		return nil, err
+	}
+	for _, rt := range ahead.RoomTypes {
+		for _, n := range rt.Nights {
+			if n.Available >= 0 {
+				continue
+			}
+			if k := len(d.Oversold) - 1; k >= 0 && d.Oversold[k].RoomType == rt.RoomType.Name && d.Oversold[k].To == n.Date && d.Oversold[k].Short == -n.Available {
+				d.Oversold[k].To = n.Date.AddDays(1)
+				continue
+			}
+			d.Oversold = append(d.Oversold, oversold{RoomType: rt.RoomType.Name, From: n.Date, To: n.Date.AddDays(1), Short: -n.Available})
+		}
+	}
 	ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 10})
 	if err != nil {
 		return nil, err
@@ -97,6 +117,17 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 		return nil, err
 	}
 	return d, nil
+}
+
+// oversoldDays is how far ahead the dashboard looks for oversold nights.
+const oversoldDays = 30
+
+// oversold is a run of nights [From, To) on which a room type is sold
+// Short rooms beyond what it has.
+type oversold struct {
+	RoomType string
+	From, To date.Date
+	Short    int
 }
 
 // pmsDash is what the "pmsdash" partial needs.

@@ -91,6 +91,13 @@ type Problem struct {
 // Internal errors are logged with the request id and shown only as a
 // generic message.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, api bool, err error) {
+	s.renderErrorIn(w, r, api, nil, err)
+}
+
+// renderErrorIn is renderError on page p, when the caller is known: the
+// error page then keeps the tenant's top bar and menu, so a 404 or 403
+// still shows the way on. A nil p gives the bare error card.
+func (s *Server) renderErrorIn(w http.ResponseWriter, r *http.Request, api bool, p *page, err error) {
 	code := aura.ErrorCode(err)
 	status := StatusOf(err)
 	msg := aura.ErrorMessage(err)
@@ -116,11 +123,19 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, api bool, e
 			Status: status, Detail: msg, Errors: aura.ErrorFields(err)})
 		return
 	}
-	s.renderPage(w, r, status, "error", &page{Title: titleByCode[code], Data: errorPage{Status: status, Title: titleByCode[code], Message: msg}})
+	if p == nil {
+		p = &page{}
+	}
+	p.Title, p.Error, p.Data = titleByCode[code], "", errorPage{Status: status, Title: titleByCode[code], Message: msg, Home: "/"}
+	if p.Chrome {
+		p.Data = errorPage{Status: status, Title: titleByCode[code], Message: msg, Home: tenantPath(p.Slug)}
+	}
+	s.renderPage(w, r, status, "error", p)
 }
 
 type errorPage struct {
 	Status  int
 	Title   string
 	Message string
+	Home    string // where "back" leads: the tenant's dashboard inside it
 }

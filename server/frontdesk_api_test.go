@@ -476,7 +476,7 @@ func TestNightAuditAPI(t *testing.T) {
 		total += len(c.NoShows)
 	}
 	if resp.StatusCode != 200 || len(st.History) != len(first.Closed) || total != 1 || st.BusinessDay.Date != first.BusinessDate ||
-		st.BusinessDay.LastClosed != first.Closed[len(first.Closed)-1].Date || st.BusinessDay.Behind != 0 {
+		st.BusinessDay.LastClosed == nil || *st.BusinessDay.LastClosed != first.Closed[len(first.Closed)-1].Date || st.BusinessDay.Behind != 0 {
 		t.Fatalf("night audit after two runs: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := f.api("GET", "/night-audit?limit=0", ""); resp.StatusCode != http.StatusBadRequest {

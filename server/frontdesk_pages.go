@@ -102,7 +102,8 @@ func queryDay(r *http.Request) (date.Date, error) {
 	}
 	d, err := date.Parse(v)
 	if err != nil {
-		return date.Date{}, aura.Invalid("The date is not valid.", aura.FieldError{Field: "date", Message: "must be a date such as 2026-03-14"})
+		msg := dateMessage(err)
+		return date.Date{}, aura.Invalid("The date "+msg+".", aura.FieldError{Field: "date", Message: msg})
 	}
 	return d, nil
 }
@@ -114,6 +115,7 @@ type frontDeskData struct {
 	TodayHref    string
 	CanFrontDesk bool
 	CanGuests    bool
+	CanDocuments bool // may print the police list (ID documents)
 }
 
 func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -129,7 +131,8 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead)}
+	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead),
+		CanDocuments: c.can(tenant.PermIDDocumentsRead)}
 	d.Prev = p.Link("frontdesk", "date", fd.Date.AddDays(-1).String())
 	d.Next = p.Link("frontdesk", "date", fd.Date.AddDays(1).String())
 	d.TodayHref = p.Link("frontdesk")
@@ -169,12 +172,18 @@ type checkInGuestForm struct {
 }
 
 type checkInData struct {
-	R            tenant.Reservation
-	GuestName    string
-	Nationality  string // the guest's, to prefill the document's issuing country
-	RoomType     tenant.RoomType
-	Room         *tenant.Room
-	Rooms        []tenant.Room // rooms the guest may be checked in to, ready ones first
+	R           tenant.Reservation
+	GuestName   string
+	Nationality string // the guest's, to prefill the document's issuing country
+	RoomType    tenant.RoomType
+	Room        *tenant.Room
+	Rooms       []roomChoice // rooms the guest may be checked in to, ready ones first
+	// NoneReady says why no room is pre-selected: each room of the type
+	// that is not free and clean, and why ("" when one is pre-selected).
+	NoneReady []string
+	// Occupant is the party still in the assigned room (departing today
+	// or overdue), whom the form offers to check out in the same step.
+	Occupant     *tenant.RoomOccupant
 	Guests       []checkInGuestForm
 	Records      []tenant.CheckInRecord
 	DocTypes     []option
@@ -188,6 +197,42 @@ type checkInData struct {
 var documentTypeOptions = []option{{Value: "", Label: "No document"}, {Value: tenant.DocumentPassport, Label: "Passport"},
 	{Value: tenant.DocumentIDCard, Label: "ID card"}, {Value: tenant.DocumentDrivingLicence, Label: "Driving licence"},
 	{Value: tenant.DocumentResidencePermit, Label: "Residence permit"}, {Value: tenant.DocumentOther, Label: "Other document"}}
+
+// roomChoice is a room the check-in form offers, with its state in words.
+type roomChoice struct {
+	tenant.RoomOption
+	Why      string // "dirty", "occupied by …", "" when free and clean
+	Assigned bool
+}
+
+// roomWhy says in words why a room is not free and clean for a stay
+// ("" when it is). Guest names appear only with names set (guests.read).
+func roomWhy(p *page, o tenant.RoomOption, names bool, today date.Date) string {
+	who := func(s *tenant.RoomOccupant) string {
+		if names && s.GuestName != "" {
+			return s.GuestName
+		}
+		return "another guest"
+	}
+	switch {
+	case o.Occupant != nil:
+		leaving := "until " + p.Day(o.Occupant.Departure)
+		switch {
+		case o.Occupant.Departure == today:
+			leaving = "departing today, not checked out yet"
+		case o.Occupant.Departure.Before(today):
+			leaving = "overdue since " + p.Day(o.Occupant.Departure)
+		}
+		return "is occupied by " + who(o.Occupant) + " (" + leaving + ")"
+	case o.TakenBy != nil:
+		return "is given to " + who(o.TakenBy) + " from " + p.Day(o.TakenBy.Night)
+	case o.Block != nil:
+		return "is " + strings.ReplaceAll(o.Block.Kind, "_", " ") + " until " + p.Day(o.Block.End)
+	case !o.Ready:
+		return "is " + o.Room.Housekeeping
+	}
+	return ""
+}
 
 // DocumentLabel names an ID document type in the operator's words.
 func (p *page) DocumentLabel(t string) string {
@@ -208,9 +253,13 @@ func (s *Server) checkInPage(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	v := url.Values{"version": {strconv.Itoa(d.R.Version)}, "room_id": {d.R.RoomID}}
-	if d.R.RoomID == "" && len(d.Rooms) > 0 {
-		v.Set("room_id", d.Rooms[0].ID)
+	v := url.Values{"version": {strconv.Itoa(d.R.Version)}}
+	// Pre-select only a room that is free and clean: the one assigned when
+	// it is, else the first such room; none (and why) otherwise.
+	for _, rc := range d.Rooms {
+		if rc.Free && rc.Ready && (rc.Room.ID == d.R.RoomID || v.Get("room_id") == "") {
+			v.Set("room_id", rc.Room.ID)
+		}
 	}
 	if d.Nationality != "" {
 		v.Set("g0_doc_country", d.Nationality)
@@ -233,7 +282,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 	}
 	p := s.tenantPage(w, r, c, "Check in", "frontdesk")
 	p.Property = &prop
-	d := &checkInData{R: res, Today: propertyToday(prop, s.cfg.Now()), DocTypes: documentTypeOptions, Countries: commonCountries,
+	d := &checkInData{R: res, Today: s.today(r, c, prop), DocTypes: documentTypeOptions, Countries: commonCountries,
 		CanDocuments: c.can(tenant.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
 	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
 	if c.can(tenant.PermGuestsRead) {
@@ -255,14 +304,35 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 	}
 	if d.CanCheckIn {
-		free, err := c.db.FreeRooms(ctx, res.RoomTypeID, d.Today, res.Departure, res.ID)
+		opts, err := c.db.RoomOptions(ctx, res.ID)
 		if err != nil {
 			return nil, nil, err
 		}
+		names := c.can(tenant.PermGuestsRead)
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
 		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
-		slices.SortStableFunc(free, func(a, b tenant.Room) int { return rank[a.Housekeeping] - rank[b.Housekeeping] })
-		d.Rooms = free
+		slices.SortStableFunc(opts, func(a, b tenant.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
+		for _, o := range opts {
+			why := roomWhy(p, o, names, d.Today)
+			if o.Free || o.Room.ID == res.RoomID {
+				d.Rooms = append(d.Rooms, roomChoice{RoomOption: o, Why: why, Assigned: o.Room.ID == res.RoomID})
+			}
+			if !o.Free || !o.Ready {
+				d.NoneReady = append(d.NoneReady, "room "+o.Room.Number+" "+why)
+			}
+			if o.Room.ID == res.RoomID && o.Occupant != nil && o.TakenBy == nil && o.Block == nil && !o.Occupant.Departure.After(d.Today) {
+				occ := *o.Occupant
+				if !names {
+					occ.GuestName = "the guest"
+				}
+				d.Occupant = &occ
+			}
+		}
+		for _, rc := range d.Rooms {
+			if rc.Free && rc.Ready {
+				d.NoneReady = nil
+			}
+		}
 	}
 	if d.CanDocuments {
 		if d.Records, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
@@ -367,7 +437,7 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 			fe.add(prefixes[i]+"given_name", "your role cannot add guest profiles; leave the companion out")
 		}
 	}
-	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, Version: formVersion(v)}
+	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, CheckOutOccupant: v.Get("check_out_occupant"), Version: formVersion(v)}
 	var res tenant.Reservation
 	if err = fe.err("The check-in is not valid."); err == nil {
 		res, err = c.db.CheckIn(r.Context(), d.R.ID, in)
@@ -443,6 +513,7 @@ type checkOutData struct {
 	Room        *tenant.Room
 	Today       date.Date
 	Early       bool      // leaving before the booked departure
+	DayUse      bool      // leaving on the arrival day
 	Departure   date.Date // the departure a check-out today gives
 	NightsFreed int
 	Overdue     bool
@@ -472,7 +543,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	}
 	p := s.tenantPage(w, r, c, "Check out", "frontdesk")
 	p.Property = &prop
-	d := &checkOutData{R: res, Today: propertyToday(prop, s.cfg.Now()), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
+	d := &checkOutData{R: res, Today: s.today(r, c, prop), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
 	if c.can(tenant.PermGuestsRead) {
 		if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 			d.GuestName = names[res.GuestID]
@@ -492,9 +563,11 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	if d.Today.Before(res.Departure) {
 		dep := d.Today
 		if !dep.After(res.Arrival) {
+			// A day use: the first night is kept (its price) but goes back on sale too.
 			dep = res.Arrival.AddDays(1)
+			d.DayUse = true
 		}
-		if dep != res.Departure {
+		if dep != res.Departure || d.DayUse {
 			d.Early, d.Departure, d.NightsFreed = true, dep, res.Departure.Sub(dep)
 		}
 	}

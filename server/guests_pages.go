@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -111,6 +112,8 @@ type guestData struct {
 	CheckIns     []tenant.CheckInRecord
 	CanDocuments bool
 	CanPhotos    bool // may add and delete ID photos
+	// History is the guest's profile history, told for people (audit.read).
+	History []historyItem
 }
 
 func (s *Server) guestPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -169,6 +172,15 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 		}
 		for _, x := range rs {
 			d.Reservations = append(d.Reservations, rows[x.ID])
+		}
+	}
+	if c.can(tenant.PermAuditRead) {
+		rows, err := c.db.AuditLog(ctx, audit.Filter{Entity: d.G.ID, Limit: 20})
+		if err != nil {
+			return nil, nil, err
+		}
+		if d.History, err = s.history(r, c, p, rows); err != nil {
+			return nil, nil, err
 		}
 	}
 	return p, d, nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -207,4 +208,50 @@ func (s *Server) nightAuditRun(w http.ResponseWriter, r *http.Request, c *call) 
 	s.setFlash(w, "ok", msg)
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"night-audit", http.StatusSeeOther)
 	return nil
+}
+
+// purgeIDPhotos runs the ID-photo retention purge of the tenant now, as
+// the caller (the audit rows name them), then AfterPurge when it removed
+// something.
+func (s *Server) purgeIDPhotos(ctx context.Context, c *call) (tenant.PurgeResult, error) {
+	res, err := c.db.PurgeIDPhotos(ctx)
+	if err == nil && res.Records > 0 && s.cfg.AfterPurge != nil {
+		err = s.cfg.AfterPurge(ctx, c.db)
+	}
+	return res, err
+}
+
+// purgeWords says what a purge did, for a flash.
+func purgeWords(res tenant.PurgeResult) string {
+	if res.Records == 0 {
+		return "Nothing was due: no ID photo or document number is past its property's retention window."
+	}
+	msg := plural(res.Photos, "ID photo", "ID photos") + " purged"
+	if res.Numbers > 0 {
+		msg += " and " + plural(res.Numbers, "document number", "document numbers") + " blanked"
+	}
+	return msg + ", from " + plural(res.Records, "check-in record", "check-in records") + " past the retention window."
+}
+
+// purgeIDPhotosPage runs the purge from the property settings page.
+func (s *Server) purgeIDPhotosPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	res, err := s.purgeIDPhotos(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, "ok", purgeWords(res))
+	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"settings/property", http.StatusSeeOther)
+	return nil
+}
+
+// apiPurgeIDPhotos runs the purge now and answers what it did.
+func (s *Server) apiPurgeIDPhotos(w http.ResponseWriter, r *http.Request, c *call) error {
+	res, err := s.purgeIDPhotos(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, res)
 }

@@ -89,7 +89,13 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 				s.renderError(sw, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EINTERNAL, "panic"))
 			}
 		}
-		s.logger(r).Info("request", "method", r.Method, "path", redactPath(r.URL.Path), "status", st.status,
+		// One line per request at debug level: a busy desk would otherwise
+		// flood the console. Server errors stand out at error level.
+		level := slog.LevelDebug
+		if st.status >= 500 {
+			level = slog.LevelError
+		}
+		s.logger(r).Log(r.Context(), level, "request", "method", r.Method, "path", redactPath(r.URL.Path), "status", st.status,
 			"duration_ms", time.Since(st.start).Milliseconds(), "ip", clientIP(r))
 	}()
 	next(sw, r)

@@ -196,6 +196,8 @@ var apiDocs = map[string]apiDoc{
 		Query: []queryParam{qProperty, q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: apiNightAudit{}},
 	"POST /:tenant/api/v1/night-audit/run": {Summary: "Run the night audit now: close every business date due (none twice)", Tag: "Night audit",
 		Query: []queryParam{qProperty}, Response: tenant.NightAuditResult{}},
+	"POST /:tenant/api/v1/id-photos/purge": {Summary: "Run the ID-photo retention purge now: every photo (and, where set, document number) past its property's window", Tag: "Front desk",
+		Response: tenant.PurgeResult{}},
 }
 
 // apiOpenAPI serves the document; it is built once per server.

@@ -177,6 +177,8 @@ type navItem struct {
 type page struct {
 	Title        string
 	Chrome       bool // the app layout (top bar and navigation) rather than a bare card
+	Print        bool // a document for paper (registration card, printed lists): no chrome
+	CanSearch    bool // the top bar's search (reservations.read)
 	Platform     bool // the /platform staff area
 	Slug         string
 	TenantName   string
@@ -191,7 +193,8 @@ type page struct {
 	Errors       map[string]string
 	Form         url.Values
 	IdemKey      string
-	BusinessDate string
+	BusinessDate string            // the business date of the page's property, in words
+	CalendarDate string            // the calendar date there, when it differs from the business date
 	Property     *tenant.Property  // the property the page is about (nil before the first is set up)
 	Properties   []tenant.Property // the tenant's properties, for the switcher
 	RequestID    string
@@ -244,10 +247,13 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 		p.Imp, p.StaffEmail = c.imp, c.staff.Email
 	}
 	p.Property, p.Properties = s.propertyContext(w, r, c)
+	p.CanSearch = c.can(tenant.PermReservationsRead)
 	if p.Property != nil {
 		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
-			y, m, d := bd.Date.YMD()
-			p.BusinessDate = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
+			p.BusinessDate = p.Day(bd.Date)
+			if bd.CalendarDate != bd.Date {
+				p.CalendarDate = p.Day(bd.CalendarDate)
+			}
 		}
 	}
 	base := tenantPath(c.tenant.Slug)

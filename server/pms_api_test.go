@@ -69,7 +69,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 		}
 		resp, body = f.api("POST", "/reservations/"+id+"/confirm", "")
 		p := decode[server.Problem](t, body)
-		if resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "is confirmed; it cannot become confirmed") {
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "is confirmed; it cannot be confirmed") {
 			t.Fatalf("confirm twice: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("POST", "/reservations/"+id+"/check-out", "")

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"fmt"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -98,58 +99,29 @@ func (s *Server) noProperty(w http.ResponseWriter, r *http.Request, c *call) err
 	return errNoProperty
 }
 
-// today is the property's current date.
-func propertyToday(p tenant.Property, now time.Time) date.Date {
-	loc, err := p.Location()
+// today is the business date of property p (tenant.DB.PropertyToday),
+// the one "today" of every page and list: after midnight and until the
+// night audit closes it, still the day before the calendar's.
+func (s *Server) today(r *http.Request, c *call, p tenant.Property) date.Date {
+	d, err := c.db.PropertyToday(r.Context(), p.ID)
 	if err != nil {
-		loc = time.UTC
+		// The property was just read; should the read fail, the clock's
+		// date in its zone is the best answer a page can give.
+		loc, lerr := p.Location()
+		if lerr != nil {
+			loc = time.UTC
+		}
+		return date.Of(s.cfg.Now(), loc)
 	}
-	return date.Of(now, loc)
+	return d
 }
 
-// numberStyle is how a locale writes numbers and money.
-type numberStyle struct {
-	decimal, group string
-	symbolAfter    bool // "12,50 €" rather than "€12.50"
-	spaced         bool // a space between symbol and number
-	monthFirst     bool // dates as "Mar 14" rather than "14 Mar"
-}
-
-var (
-	styleComma   = numberStyle{decimal: ",", group: ".", symbolAfter: true, spaced: true}
-	styleSpace   = numberStyle{decimal: ",", group: "\u202f", symbolAfter: true, spaced: true}
-	styleDot     = numberStyle{decimal: ".", group: ","}
-	styleSwiss   = numberStyle{decimal: ".", group: "’", spaced: true}
-	styleDutch   = numberStyle{decimal: ",", group: ".", spaced: true}
-	styleAmerica = numberStyle{decimal: ".", group: ",", monthFirst: true}
-)
-
-// styleOf returns the number style of a property's country (its address).
-func styleOf(country string) numberStyle {
-	switch country {
-	case "DE", "AT", "IT", "ES", "PT", "GR", "HR", "SI", "RO", "TR", "ID", "DK", "IS", "BA", "RS", "AR", "CL", "CO", "BR", "VN":
-		return styleComma
-	case "FR", "SE", "NO", "FI", "CZ", "SK", "PL", "HU", "RU", "UA", "BG", "LT", "LV", "EE", "LU":
-		return styleSpace
-	case "CH", "LI":
-		return styleSwiss
-	case "NL", "BE":
-		return styleDutch
-	case "US", "CA", "PH":
-		return styleAmerica
-	}
-	return styleDot
-}
-
-var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF", "SEK": "kr", "NOK": "kr",
-	"DKK": "kr", "PLN": "zł", "CZK": "Kč", "HUF": "Ft", "INR": "₹", "AUD": "A$", "CAD": "CA$", "CNY": "CN¥", "TRY": "₺", "BRL": "R$"}
-
-// style is the number style of the page's property.
-func (p *page) style() numberStyle {
+// style is the number and date style of the page's property.
+func (p *page) style() locale.Style {
 	if p.Property == nil {
-		return styleDot
+		return locale.Of("")
 	}
-	return styleOf(p.Property.Address.Country)
+	return locale.Of(p.Property.Address.Country)
 }
 
 // Money shows an amount in its currency as the property's locale writes
@@ -173,55 +145,14 @@ func (p *page) Amount(minor int64) string {
 	return p.Money(tenant.Money{Amount: minor, Currency: cur})
 }
 
-func formatMoney(m tenant.Money, st numberStyle) string {
-	num := formatDecimal(m.Amount, tenant.MinorUnits(m.Currency), st.decimal, st.group)
-	sym, ok := currencySymbols[m.Currency]
-	if !ok {
-		sym = m.Currency
-	}
-	sep := ""
-	if st.spaced || len(sym) > 2 && !strings.ContainsAny(sym, "€$£¥₹₺") {
-		sep = "\u00a0"
-	}
-	sign := ""
-	if strings.HasPrefix(num, "-") {
-		sign, num = "−", num[1:]
-	}
-	if st.symbolAfter {
-		return sign + num + sep + sym
-	}
-	return sign + sym + sep + num
-}
-
-// formatDecimal writes minor units with exp decimals, grouping thousands.
-func formatDecimal(minor int64, exp int, dec, group string) string {
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
-	}
-	div := int64(1)
-	for range exp {
-		div *= 10
-	}
-	whole := strconv.FormatInt(minor/div, 10)
-	var b strings.Builder
-	for i, ch := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteString(group)
-		}
-		b.WriteRune(ch)
-	}
-	if exp > 0 {
-		b.WriteString(dec)
-		fmt.Fprintf(&b, "%0*d", exp, minor%div)
-	}
-	return sign + b.String()
+func formatMoney(m tenant.Money, st locale.Style) string {
+	return st.Money(m.Amount, m.Currency, tenant.MinorUnits(m.Currency))
 }
 
 // AmountInput writes minor units for an input field: no grouping, the
 // locale's decimal separator ("119,00").
 func (p *page) AmountInput(m tenant.Money) string {
-	return formatDecimal(m.Amount, tenant.MinorUnits(m.Currency), p.style().decimal, "")
+	return locale.Decimal(m.Amount, tenant.MinorUnits(m.Currency), p.style().Decimal, "")
 }
 
 // parseAmount reads an amount typed by an operator ("119", "119.5",
@@ -272,27 +203,10 @@ func parseAmount(s, currency string) (int64, bool) {
 }
 
 // Day shows a date as "Fri 14 Mar 2026" ("Fri, Mar 14, 2026" in the US).
-func (p *page) Day(d date.Date) string {
-	if d.IsZero() {
-		return "—"
-	}
-	t := d.Midnight(time.UTC)
-	if p.style().monthFirst {
-		return t.Format("Mon, Jan 2, 2006")
-	}
-	return t.Format("Mon 2 Jan 2006")
-}
+func (p *page) Day(d date.Date) string { return p.style().Day(d) }
 
 // DayShort shows a date as "14 Mar" ("Mar 14" in the US).
-func (p *page) DayShort(d date.Date) string {
-	if d.IsZero() {
-		return "—"
-	}
-	if p.style().monthFirst {
-		return d.Midnight(time.UTC).Format("Jan 2")
-	}
-	return d.Midnight(time.UTC).Format("2 Jan")
-}
+func (p *page) DayShort(d date.Date) string { return p.style().DayShort(d) }
 
 // Weekday shows a date's weekday as "Fri".
 func (p *page) Weekday(d date.Date) string { return d.Midnight(time.UTC).Format("Mon") }
@@ -308,20 +222,16 @@ func (p *page) Stay(arrival, departure date.Date) string {
 }
 
 // When shows an instant in the property's zone: "14 Mar 2026, 09:05".
-func (p *page) When(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	loc := time.UTC
+func (p *page) When(t time.Time) string { return p.style().When(t, p.zone()) }
+
+// zone is the page property's time zone (UTC without a property).
+func (p *page) zone() *time.Location {
 	if p.Property != nil {
 		if l, err := p.Property.Location(); err == nil {
-			loc = l
+			return l
 		}
 	}
-	if p.style().monthFirst {
-		return t.In(loc).Format("Jan 2, 2006, 3:04 PM")
-	}
-	return t.In(loc).Format("2 Jan 2006, 15:04")
+	return time.UTC
 }
 
 // WhenPtr is When of an optional instant.
@@ -377,9 +287,20 @@ func queryDate(v url.Values, name string, def date.Date) (date.Date, error) {
 	}
 	d, err := date.Parse(s)
 	if err != nil {
-		return def, aura.Invalid("The date "+name+" is not valid.", aura.FieldError{Field: name, Message: "must be a date YYYY-MM-DD"})
+		msg := dateMessage(err)
+		return def, aura.Invalid("The date "+name+" "+msg+".", aura.FieldError{Field: name, Message: msg})
 	}
 	return d, nil
+}
+
+// dateMessage is what is wrong with a date date.Parse refused, in words
+// that follow the field's name.
+func dateMessage(err error) string {
+	var pe *date.ParseError
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return "must be a date YYYY-MM-DD"
 }
 
 // formErrors collects the problems of a submitted form, by field.
@@ -405,7 +326,7 @@ func (fe *formErrors) date(v url.Values, name string) date.Date {
 	}
 	d, err := date.Parse(s)
 	if err != nil {
-		fe.add(name, "must be a date YYYY-MM-DD")
+		fe.add(name, dateMessage(err))
 	}
 	return d
 }
@@ -449,21 +370,71 @@ func (fe *formErrors) amount(v url.Values, name, currency string) (int64, bool) 
 }
 
 // formFieldErrors puts a store error's fields on the page under the form's
-// field names (rename maps a store field or prefix to a form field).
+// field names (rename maps a store field or prefix to a form field). Each
+// message becomes a sentence naming its field ("Departure must be after
+// the arrival"), so it reads right next to its input and wherever a form
+// shows it apart; for invalid input the banner lists them too, so it says
+// what to fix.
 func (p *page) formFieldErrors(err error, rename func(string) string) {
 	p.Error = aura.ErrorMessage(err)
 	p.Errors = map[string]string{}
+	var fix []string
 	for _, f := range aura.ErrorFields(err) {
 		name := f.Field
 		if rename != nil {
 			name = rename(name)
 		}
+		msg := fieldSentence(f.Field, f.Message)
+		fix = append(fix, msg)
 		if _, ok := p.Errors[name]; !ok {
-			p.Errors[name] = f.Message
+			p.Errors[name] = msg
 		} else {
-			p.Errors[name] += "; " + f.Message
+			p.Errors[name] += "; " + msg
 		}
 	}
+	if len(fix) > 0 && aura.ErrorCode(err) == aura.EINVALID {
+		p.Error = strings.TrimSuffix(p.Error, ".") + " " + strings.Join(fix, "; ") + "."
+		p.Error = strings.Replace(p.Error, ". ", ": ", 1)
+	}
+}
+
+// fieldLabel names a store field for people: "reservations[0].rate_plan_id"
+// is "Rate plan", "guests[1].document.number" "Document number".
+func fieldLabel(field string) string {
+	if i := strings.LastIndex(field, "]."); i >= 0 {
+		field = field[i+2:]
+	}
+	for _, pre := range []string{"front_desk.", "booker.new.", "new.", "tax.", "address."} {
+		field = strings.TrimPrefix(field, pre)
+	}
+	if l, ok := formLabels[field]; ok {
+		return l
+	}
+	field = strings.TrimSuffix(field, "_id")
+	field = strings.NewReplacer(".", " ", "_", " ").Replace(field)
+	if field == "" {
+		return "This field"
+	}
+	return strings.ToUpper(field[:1]) + field[1:]
+}
+
+// formLabels name the form fields whose names say little on their own.
+var formLabels = map[string]string{"first": "First day", "last": "Last day", "plans": "Rate plans", "room_id": "Room",
+	"guest_id": "Guest", "check_out_occupant": "The guest to check out"}
+
+// fieldSentence makes a field's message a sentence: a bare predicate
+// ("is required", "must be …") gets the field's label before it, anything
+// else a capital letter.
+func fieldSentence(field, msg string) string {
+	for _, verb := range []string{"is ", "are ", "must ", "cannot ", "may ", "needs ", "has ", "names ", "a ", "an ", "at most ", "no such ", "not "} {
+		if strings.HasPrefix(msg, verb) {
+			return fieldLabel(field) + " " + msg
+		}
+	}
+	if msg == "" {
+		return fieldLabel(field) + " is not valid"
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
 }
 
 // dayHead is one column heading of a calendar or tape chart.

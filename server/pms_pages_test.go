@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura/tenant"
 )
@@ -97,7 +98,7 @@ func TestNewReservationPage(t *testing.T) {
 		}
 		other.Set("idempotency_key", "third-form")
 		resp, body := f.page("POST", "/reservations", other)
-		if resp.StatusCode != http.StatusConflict || !strings.Contains(html.UnescapeString(body), "No Double is available for the night of "+arrival.String()) {
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(html.UnescapeString(body), "No Double is available for the night of "+arrival.Midnight(time.UTC).Format("Mon 2 Jan 2006")) {
 			t.Fatalf("third room of two: %d", resp.StatusCode)
 		}
 	})
@@ -202,7 +203,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 	t.Run("TapeChart", func(t *testing.T) {
 		_, page := f.page("GET", "/tapechart?from="+f.today.String(), nil)
 		// The stay's night is day 2: from the middle of column 2 (line 2+2·2+1) to the middle of column 3.
-		want := regexp.MustCompile(`<a class="bar st-confirmed is-over gs-7 ge-9" href="/alpha/reservations/` + over.ID + `"`)
+		want := regexp.MustCompile(`<a class="bar st-confirmed is-over movable gs-7 ge-9" href="/alpha/reservations/` + over.ID + `"`)
 		if !want.MatchString(page) || !strings.Contains(page, "Frida Kahlo") || !strings.Contains(page, "1 overbooked reservation") {
 			t.Fatal("the tape chart does not draw the stays")
 		}
@@ -254,8 +255,16 @@ func TestPMSListsAndSettings(t *testing.T) {
 
 	t.Run("Rates", func(t *testing.T) {
 		from := f.today.AddDays(20)
-		resp, body := f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "from": {from.String()}, "last": {from.AddDays(6).String()},
-			"weekdays": {"sat"}, "price": {"1.234,50"}, "closed_to_arrival": {"on"}})
+		form := url.Values{"plans": {f.plan.ID}, "first": {from.String()}, "last": {from.AddDays(6).String()},
+			"weekdays": {"sat"}, "price": {"1.234,50"}, "closed_to_arrival": {"on"}}
+		// First a summary to confirm; nothing is written yet.
+		resp, body := f.page("POST", "/rates", form)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "1 day chosen, 1 will change") ||
+			!strings.Contains(html.UnescapeString(body), "<strong>Price</strong>: 100,00 € (1 day) → <strong>1.234,50 €</strong>") {
+			t.Fatalf("bulk edit summary: %d %s", resp.StatusCode, body)
+		}
+		form.Set("intent", "apply")
+		resp, body = f.page("POST", "/rates", form)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("bulk edit: %d %s", resp.StatusCode, body)
 		}
@@ -274,7 +283,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 		if sat != 1 {
 			t.Fatalf("%d Saturdays", sat)
 		}
-		resp, body = f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "from": {from.String()}, "last": {from.String()}, "price": {"twelve"}})
+		resp, body = f.page("POST", "/rates", url.Values{"plans": {f.plan.ID}, "first": {from.String()}, "last": {from.String()}, "price": {"twelve"}})
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "must be an amount") {
 			t.Fatalf("a price that is not an amount: %d", resp.StatusCode)
 		}

@@ -38,7 +38,7 @@ type pmsFixture struct {
 	today   date.Date
 }
 
-func newPMS(t *testing.T, h *harness, slug string, rooms int) *pmsFixture {
+func newPMS(t testing.TB, h *harness, slug string, rooms int) *pmsFixture {
 	t.Helper()
 	f := &pmsFixture{h: h}
 	f.t, f.owner = h.mustTenant(slug)
@@ -66,8 +66,10 @@ func newPMS(t *testing.T, h *harness, slug string, rooms int) *pmsFixture {
 		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}, Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	loc, _ := time.LoadLocation("Europe/Berlin")
-	f.today = date.Of(h.clock.Now(), loc)
+	// The business date: before the night audit's roll, still yesterday.
+	if f.today, err = db.PropertyToday(ctx, f.prop.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.today.AddDays(-10), To: f.today.AddDays(400),
 		Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
@@ -105,7 +107,7 @@ func (f *pmsFixture) bookingJSON(given string, arrival, departure date.Date) str
 		f.prop.ID, given, f.rt.ID, f.plan.ID, arrival, departure)
 }
 
-func decode[T any](t *testing.T, body string) T {
+func decode[T any](t testing.TB, body string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(body), &v); err != nil {
@@ -161,7 +163,7 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 			created++
 		case http.StatusConflict:
 			p := decode[server.Problem](t, bodies[i])
-			if want := "No Double is available for the night of " + arrival.String(); !strings.Contains(p.Detail, want) {
+			if want := "No Double is available for the night of " + arrival.Midnight(time.UTC).Format("Mon 2 Jan 2006"); !strings.Contains(p.Detail, want) {
 				t.Fatalf("409 detail %q, want it to contain %q", p.Detail, want)
 			}
 		default:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -79,7 +80,18 @@ func (s *Server) propertySave(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return s.propertyFormError(w, r, c, err, &propertyData{ID: id, Version: in.Version})
 	}
-	s.setFlash(w, "ok", "The settings of "+saved.Name+" are saved.")
+	msg := "The settings of " + saved.Name + " are saved."
+	if saved.FrontDesk.IDPhotoRetentionDays != cur.FrontDesk.IDPhotoRetentionDays || saved.FrontDesk.PurgeDocumentNumbers != cur.FrontDesk.PurgeDocumentNumbers {
+		// A changed retention window applies at once, not at the job's next hour.
+		res, err := s.purgeIDPhotos(r.Context(), c)
+		if err != nil {
+			return err
+		}
+		if res.Records > 0 {
+			msg += " " + purgeWords(res)
+		}
+	}
+	s.setFlash(w, "ok", msg)
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"settings/property?property="+url.QueryEscape(saved.ID), http.StatusSeeOther)
 	return nil
 }
@@ -169,8 +181,8 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 		is := strconv.Itoa(i)
 		v.Set("vat_code_"+is, rate.Code)
 		v.Set("vat_name_"+is, rate.Name)
-		pct := formatDecimal(int64(rate.BasisPoints), 2, p.style().decimal, "")
-		v.Set("vat_percent_"+is, strings.TrimSuffix(pct, p.style().decimal+"00"))
+		pct := locale.Decimal(int64(rate.BasisPoints), 2, p.style().Decimal, "")
+		v.Set("vat_percent_"+is, strings.TrimSuffix(pct, p.style().Decimal+"00"))
 	}
 	v.Set("accommodation_vat", pr.Tax.AccommodationVAT)
 	ct := pr.Tax.CityTax
@@ -192,6 +204,10 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 	if fd.PurgeDocumentNumbers {
 		v.Set("purge_document_numbers", "on")
 	}
+	if fd.AutoAssignRooms {
+		v.Set("auto_assign_rooms", "on")
+	}
+	v.Set("registration_card", fd.RegistrationCard)
 	return v
 }
 
@@ -228,13 +244,22 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 	in.Tax.CityTax.ChildrenExempt = v.Get("city_tax_children_exempt") == "on"
 	in.Tax.CityTax.MaxNights = fe.int(v, "city_tax_max_nights", 0)
 	fd := tenant.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
-		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays)}
+		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays),
+		AutoAssignRooms:      v.Get("auto_assign_rooms") == "on", RegistrationCard: t("registration_card")}
 	if fd.NightAuditTime == "" {
 		fd.NightAuditTime = tenant.DefaultFrontDeskSettings.NightAuditTime
 	}
 	in.FrontDesk = &fd
 	return in, fe.err("The property is not valid.")
 }
+
+// registrationCardOptions are the layouts of the registration card, in words.
+var registrationCardOptions = []option{{Value: "", Label: "The property's country (default)"}, {Value: "generic", Label: "Generic"},
+	{Value: "de", Label: "Germany (Meldeschein)"}, {Value: "at", Label: "Austria (Gästeblatt)"}, {Value: "ch", Label: "Switzerland (Meldeschein)"},
+	{Value: "it", Label: "Italy (schedina alloggiati)"}, {Value: "es", Label: "Spain (parte de viajeros)"}, {Value: "fr", Label: "France (fiche individuelle)"}}
+
+// RegistrationCardOptions are the choices of the registration card's layout.
+func (p *page) RegistrationCardOptions() []option { return registrationCardOptions }
 
 // vatCodes lists the VAT codes typed in the form, for the accommodation VAT choice.
 func vatCodes(v url.Values) []string {

@@ -25,6 +25,23 @@ type ratesData struct {
 	All        []tenant.RatePlan
 	DayOptions []int
 	CanWrite   bool
+	Viewing    string        // the plan the page was opened on (?plan=)
+	Summary    []bulkSummary // the change to confirm, before it is applied
+}
+
+// bulkSummary is what a bulk edit will do to one plan: the days chosen,
+// how many change, and each field's values now → the new value.
+type bulkSummary struct {
+	Plan    string
+	Days    int
+	Changed int
+	Fields  []bulkField
+}
+
+type bulkField struct {
+	Label string
+	Now   string // "100,00 € (10 days), no price (4 days)"
+	New   string
 }
 
 type planCalendar struct {
@@ -45,7 +62,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	from, days, err := rangeParams(r, today, 14, 30)
 	if err != nil {
 		return err
@@ -54,9 +71,16 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	p.Form = url.Values{"from": {from.String()}, "last": {from.AddDays(days - 1).String()}}
+	// The bulk edit starts on the plan being viewed (?plan=, the "Change"
+	// link of a plan's row), or the only plan; never on every plan, so one
+	// price cannot overwrite them all by default.
+	p.Form = url.Values{"first": {from.String()}, "last": {from.AddDays(days - 1).String()}}
+	want := r.URL.Query().Get("plan")
 	for _, pl := range d.All {
-		p.Form.Add("plans", pl.ID)
+		if pl.ID == want || len(d.All) == 1 {
+			p.Form.Add("plans", pl.ID)
+			d.Viewing = pl.ID
+		}
 	}
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "rates", p)
@@ -65,7 +89,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 
 func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Property, from date.Date, days int) (*ratesData, error) {
 	ctx := r.Context()
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(tenant.PermRatesWrite),
 		DayOptions: []int{14, 30},
 		Prev:       p.Link("rates", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
@@ -106,7 +130,7 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 	v := r.PostForm
 	var fe formErrors
 	u := tenant.RateUpdate{Weekdays: v["weekdays"], RemovePrice: v.Get("remove_price") == "on"}
-	u.From = fe.date(v, "from")
+	u.From = fe.date(v, "first")
 	last := fe.date(v, "last")
 	if !last.IsZero() {
 		u.To = last.AddDays(1)
@@ -147,6 +171,20 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 		fe.add("price", "set a price or at least one restriction to change")
 	}
 	err = fe.err("The change is not valid.")
+	if err == nil && v.Get("intent") != "apply" {
+		// First the summary to confirm; nothing is written.
+		from := u.From
+		d, derr := s.ratesData(r, c, p, prop, from, 14)
+		if derr != nil {
+			return derr
+		}
+		if d.Summary, err = s.bulkSummary(r, c, prop, ids, u); err == nil {
+			p.Form = v
+			p.Data = d
+			s.renderPage(w, r, http.StatusOK, "rates", p)
+			return nil
+		}
+	}
 	changed, plans := 0, 0
 	if err == nil {
 		for _, id := range ids {
@@ -171,14 +209,14 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		from := u.From
 		if from.IsZero() {
-			from = propertyToday(prop, s.cfg.Now())
+			from = s.today(r, c, prop)
 		}
 		d, derr := s.ratesData(r, c, p, prop, from, 14)
 		if derr != nil {
 			return derr
 		}
 		p.Form = v
-		p.formFieldErrors(renameField(renameField(err, "to", "last"), "rate_plan_id", "plans"), nil)
+		p.formFieldErrors(renameField(renameField(renameField(err, "to", "last"), "from", "first"), "rate_plan_id", "plans"), nil)
 		if plans > 0 {
 			p.Error = "The first " + strconv.Itoa(plans) + " plan(s) were changed; then: " + p.Error
 		}
@@ -193,6 +231,125 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 	s.setFlash(w, "ok", msg)
 	http.Redirect(w, r, p.Link("rates", "from", u.From.String(), "days", "30"), http.StatusSeeOther)
 	return nil
+}
+
+// bulkSummary reads what a bulk edit would change on each plan: the days
+// of [u.From, u.To) on the chosen weekdays, their values now grouped, and
+// how many would change. It writes nothing. Errors: EINVALID for a plan of
+// another property.
+func (s *Server) bulkSummary(r *http.Request, c *call, prop tenant.Property, ids []string, u tenant.RateUpdate) ([]bulkSummary, error) {
+	p := &page{Property: &prop}
+	onDay := map[string]bool{}
+	for _, w := range u.Weekdays {
+		onDay[w] = true
+	}
+	yesNo := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	stay := func(n int) string {
+		if n == 0 {
+			return "none"
+		}
+		return plural(n, "night", "nights")
+	}
+	type field struct {
+		label string
+		set   bool
+		now   func(tenant.DayRate) string
+		new   string
+	}
+	var out []bulkSummary
+	for _, id := range ids {
+		rp, err := c.db.GetRatePlan(r.Context(), id)
+		if err != nil || rp.PropertyID != prop.ID {
+			return nil, aura.Invalid("The change is not valid.", aura.FieldError{Field: "plans", Message: "choose plans of this property"})
+		}
+		var days []tenant.DayRate
+		for from := u.From; from.Before(u.To); from = from.AddDays(tenant.MaxRange) {
+			to := from.AddDays(tenant.MaxRange)
+			if to.After(u.To) {
+				to = u.To
+			}
+			part, err := c.db.Rates(r.Context(), id, from, to)
+			if err != nil {
+				return nil, err
+			}
+			days = append(days, part...)
+		}
+		price := ""
+		if u.Price != nil {
+			price = p.Money(*u.Price)
+		} else if u.RemovePrice {
+			price = "no price"
+		}
+		intOf := func(x *int) string {
+			if x == nil {
+				return ""
+			}
+			return stay(*x)
+		}
+		boolOf := func(x *bool) string {
+			if x == nil {
+				return ""
+			}
+			return yesNo(*x)
+		}
+		fields := []field{
+			{"Price", price != "", func(d tenant.DayRate) string {
+				if d.Price == nil {
+					return "no price"
+				}
+				return p.Money(*d.Price)
+			}, price},
+			{"Min stay", u.MinStay != nil, func(d tenant.DayRate) string { return stay(d.MinStay) }, intOf(u.MinStay)},
+			{"Max stay", u.MaxStay != nil, func(d tenant.DayRate) string { return stay(d.MaxStay) }, intOf(u.MaxStay)},
+			{"Closed to arrival", u.ClosedToArrival != nil, func(d tenant.DayRate) string { return yesNo(d.ClosedToArrival) }, boolOf(u.ClosedToArrival)},
+			{"Closed to departure", u.ClosedToDeparture != nil, func(d tenant.DayRate) string { return yesNo(d.ClosedToDeparture) }, boolOf(u.ClosedToDeparture)},
+			{"Stop-sell", u.StopSell != nil, func(d tenant.DayRate) string { return yesNo(d.StopSell) }, boolOf(u.StopSell)},
+		}
+		sum := bulkSummary{Plan: rp.Name}
+		counts := make([]map[string]int, len(fields))
+		order := make([][]string, len(fields))
+		for _, d := range days {
+			if len(onDay) > 0 && !onDay[strings.ToLower(d.Date.Weekday().String()[:3])] {
+				continue
+			}
+			sum.Days++
+			changes := false
+			for i, f := range fields {
+				if !f.set {
+					continue
+				}
+				now := f.now(d)
+				if counts[i] == nil {
+					counts[i] = map[string]int{}
+				}
+				if counts[i][now] == 0 {
+					order[i] = append(order[i], now)
+				}
+				counts[i][now]++
+				changes = changes || now != f.new
+			}
+			if changes {
+				sum.Changed++
+			}
+		}
+		for i, f := range fields {
+			if !f.set {
+				continue
+			}
+			var parts []string
+			for _, v := range order[i] {
+				parts = append(parts, v+" ("+plural(counts[i][v], "day", "days")+")")
+			}
+			sum.Fields = append(sum.Fields, bulkField{Label: f.label, Now: strings.Join(parts, ", "), New: f.new})
+		}
+		out = append(out, sum)
+	}
+	return out, nil
 }
 
 // WeekdayOptions are the weekday checkboxes of the bulk edit form.
@@ -457,6 +614,12 @@ type feeFields struct {
 // FeeFields returns the view of a fee's form fields.
 func (p *page) FeeFields(prefix, legend string) feeFields {
 	return feeFields{P: p, Prefix: prefix, Legend: legend, Types: feeTypes}
+}
+
+// DateVal reads a date field of the form (the zero date when it is not one).
+func (p *page) DateVal(name string) date.Date {
+	d, _ := date.Parse(p.Form.Get(name))
+	return d
 }
 
 // Chosen reports whether the form's field name holds value (checkboxes).

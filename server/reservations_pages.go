@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -93,7 +94,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 	upcoming := len(q) == 0 || len(q) == 1 && q.Get("property") != ""
 	if upcoming {
 		// By default the desk sees what is current: stays not yet over.
-		q.Set("departure_from", propertyToday(prop, s.cfg.Now()).String())
+		q.Set("departure_from", s.today(r, c, prop).String())
 	}
 	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
 	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
@@ -196,6 +197,7 @@ type newReservationData struct {
 	CityTax    string
 	CanSearch  bool
 	OffersNote string
+	Room       *tenant.Room // the room chosen on the tape chart (room_id), if any
 }
 
 type offerView struct {
@@ -213,11 +215,11 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 		return s.noProperty(w, r, c)
 	}
 	q := r.URL.Query()
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {tenant.SourceDirect},
 		"status": {tenant.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
 	for from, to := range map[string]string{"room_type": "room_type_id", "rate_plan": "rate_plan_id", "arrival": "arrival",
-		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id"} {
+		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id", "room": "room_id"} {
 		if x := strings.TrimSpace(q.Get(from)); x != "" {
 			v.Set(to, x)
 		}
@@ -280,6 +282,15 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 		d.CityTax = cityTaxNote(p, prop, adults, children, d.Nights)
 	} else {
 		d.OffersNote = "Choose an arrival and a departure after it to see the prices."
+	}
+	if id := v.Get("room_id"); id != "" {
+		// A room chosen on the tape chart: booked with the stay, if it is
+		// of the room type (the store checks it is free in its transaction).
+		if rm, err := c.db.GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
+			d.Room = &rm
+		} else {
+			v.Del("room_id")
+		}
 	}
 	if id := v.Get("guest_id"); id != "" && v.Get("guest_mode") == "existing" && d.CanSearch {
 		if g, err := c.db.GetGuest(ctx, id); err == nil {
@@ -389,7 +400,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 func bookingFromForm(v url.Values, prop tenant.Property) (tenant.BookingInput, error) {
 	var fe formErrors
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id")}
+	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id"), RoomID: t("room_id")}
 	ri.Arrival = fe.date(v, "arrival")
 	ri.Departure = fe.date(v, "departure")
 	ri.Adults = fe.int(v, "adults", 1)
@@ -459,7 +470,7 @@ type reservationData struct {
 	Plans      []tenant.RatePlan
 	CityTax    string
 	Policy     string
-	History    []auditView
+	History    []historyItem
 	Today      date.Date
 
 	CanWrite, CanFrontDesk, CanGuests, CanAudit bool
@@ -516,7 +527,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	}
 	p := s.tenantPage(w, r, c, "Reservation", "reservations")
 	p.Property = &prop // the reservation's property sets money, dates and zone
-	d := &reservationData{R: res, Today: propertyToday(prop, s.cfg.Now()),
+	d := &reservationData{R: res, Today: s.today(r, c, prop),
 		CanWrite: c.can(tenant.PermReservationsWrite), CanFrontDesk: c.can(tenant.PermFrontDeskWrite),
 		CanGuests: c.can(tenant.PermGuestsRead), CanAudit: c.can(tenant.PermAuditRead)}
 	if d.Booking, err = c.db.GetBooking(ctx, res.BookingID); err != nil {
@@ -621,7 +632,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		if err != nil {
 			return nil, nil, err
 		}
-		if d.History, err = s.tenantAuditViews(r, c, rows); err != nil {
+		if d.History, err = s.history(r, c, p, rows); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -772,7 +783,7 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
 	prop, err := c.db.GetProperty(r.Context(), propertyID)
 	if err != nil {
-		return formatMoney(m, styleDot)
+		return formatMoney(m, locale.Of(""))
 	}
-	return formatMoney(m, styleOf(prop.Address.Country))
+	return formatMoney(m, locale.Of(prop.Address.Country))
 }

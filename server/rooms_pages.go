@@ -58,7 +58,7 @@ func (s *Server) roomsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 
 func (s *Server) roomsData(r *http.Request, c *call, prop tenant.Property) (*roomsData, error) {
 	ctx := r.Context()
-	d := &roomsData{Today: propertyToday(prop, s.cfg.Now())}
+	d := &roomsData{Today: s.today(r, c, prop)}
 	types, err := c.db.ListRoomTypes(ctx, prop.ID)
 	if err != nil {
 		return nil, err

@@ -251,6 +251,9 @@ func (s *Server) routeTable() []Route {
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
 		// stay changes of a guest in house, the housekeeping board and the night audit.
 		{Method: "GET", Path: "/:tenant/frontdesk", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "frontdesk", handle: s.frontDeskPage},
+		{Method: "GET", Path: "/:tenant/search", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "search", handle: s.searchPage},
+		{Method: "GET", Path: "/:tenant/frontdesk/print", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "fdprint", handle: s.frontDeskPrint},
+		{Method: "GET", Path: "/:tenant/reservations/:id/registration-card", Access: Session, Perm: tenant.PermGuestsRead, Isolation: res, Page: "regcard", handle: s.registrationCard},
 		{Method: "GET", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", handle: s.checkInPage},
 		{Method: "POST", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", MaxBody: maxCheckInBytes, handle: s.checkInSubmit},
 		{Method: "GET", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutPage},
@@ -264,6 +267,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/rooms/:id/housekeeping", Access: Session, Perm: tenant.PermHousekeepingWrite, Isolation: rom, Page: "housekeeping", handle: s.housekeepingSet},
 		{Method: "GET", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditPage},
 		{Method: "POST", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditRun},
+		{Method: "POST", Path: "/:tenant/settings/property/purge-id-photos", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.purgeIDPhotosPage},
 
 		// The JSON API.
 		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
@@ -337,6 +341,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "POST", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
 		{Method: "GET", Path: "/:tenant/api/v1/night-audit", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditState},
 		{Method: "POST", Path: "/:tenant/api/v1/night-audit/run", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditRun},
+		{Method: "POST", Path: "/:tenant/api/v1/id-photos/purge", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiPurgeIDPhotos},
 
 		// The platform staff area.
 		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},
@@ -368,9 +373,7 @@ func (s *Server) buildRouters() (err error) {
 	for _, r := range []*httprouter.Router{s.tenants, s.platform} {
 		r.RedirectFixedPath = false
 		r.HandleMethodNotAllowed = true
-		r.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.renderError(w, r, isAPIPath(r.URL.Path), errNotFound)
-		})
+		r.NotFound = http.HandlerFunc(s.notFound)
 		r.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.renderError(w, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EINVALID, "%s is not allowed here.", r.Method))
 		})
@@ -484,6 +487,23 @@ func withShadows(h httprouter.Handle, sh []shadow, s *Server) httprouter.Handle 
 		}
 		h(w, r, ps)
 	}
+}
+
+// notFoundPage answers an unknown page of a tenant for a signed-in user:
+// the 404 inside the tenant's top bar and menu.
+var notFoundPage = &Route{Method: "GET", Access: Session, handle: func(http.ResponseWriter, *http.Request, *call) error { return errNotFound }}
+
+// notFound answers a path no route matches. Under a tenant, with that
+// tenant's session cookie, it goes through the tenant's checks like any
+// page (so the 404 keeps the menu, and a foreign cookie still gets the
+// unknown tenant's answer); otherwise it is the bare 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	slug, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if _, err := r.Cookie(cookieSession); err == nil && !isAPIPath(r.URL.Path) && slug != "" && slug != "platform" {
+		s.tenantHandle(notFoundPage)(w, r, httprouter.Params{{Key: "tenant", Value: slug}})
+		return
+	}
+	s.renderError(w, r, isAPIPath(r.URL.Path), errNotFound)
 }
 
 // errNotFound is the one answer for an unknown tenant, a tenant named by
@@ -613,6 +633,10 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				http.Redirect(w, r, tenantPath(slug)+"account", http.StatusSeeOther)
 				return
 			}
+		}
+		if rt.Access == Session {
+			// Signed in: errors from here on keep the top bar and menu.
+			fail = func(err error) { s.renderErrorIn(w, r, false, s.tenantPage(w, r, c, "", ""), err) }
 		}
 		if rt.Perm != "" {
 			if err := c.needPermission(rt.Perm); err != nil {

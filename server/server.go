@@ -49,6 +49,11 @@ type Config struct {
 	// Throttle slows down failed sign-ins and in-session checks of a
 	// password or code (DefaultThrottle for each field left zero).
 	Throttle ThrottlePolicy
+	// AfterPurge runs after an ID-photo purge run on demand (a page, the
+	// API, a changed retention window) removed something: cmd/aura moves
+	// the zeroed pages out of the WAL, as the scheduled job does. Nil
+	// leaves that to the next checkpoint.
+	AfterPurge func(ctx context.Context, db *tenant.DB) error
 }
 
 // Server is the top-level HTTP handler.

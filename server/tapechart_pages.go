@@ -43,6 +43,17 @@ type tapeGroup struct {
 type tapeRow struct {
 	Room  tenant.Room
 	Items []tapeItem
+	Cells []tapeCell // one per day: a free night links to booking it
+}
+
+// tapeCell is the night of one day in one room. A free night is a link
+// to the booking form for that room and night (with JavaScript, nights
+// dragged across book the whole range).
+type tapeCell struct {
+	tapeDay
+	Free  bool
+	Href  string
+	Label string // "Book room 101 for the night of Sun 6 Dec"
 }
 
 // tapeItem is a bar (a reservation in a room) or a block.
@@ -56,8 +67,12 @@ type tapeItem struct {
 	Overbooked bool
 	OpenStart  bool // continues from before the chart
 	OpenEnd    bool // continues after the chart
-	half0      int  // half-column where it starts, for lanes
-	half1      int
+	// What the chart's script needs to move or resize a stay.
+	ResID, Arrival, Departure string
+	Version, Adults, Children int
+	Movable                   bool // not checked out: may change room or departure
+	half0                     int  // half-column where it starts, for lanes
+	half1                     int
 }
 
 func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -65,7 +80,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	today := propertyToday(prop, s.cfg.Now())
+	today := s.today(r, c, prop)
 	def := today.AddDays(-2)
 	from, days, err := rangeParams(r, def, 14, 21, maxTapeDays)
 	if err != nil {
@@ -100,8 +115,11 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		it.Start, it.End = it.half0+2, it.half1+2
 	}
+	canMove := c.can(tenant.PermReservationsWrite)
 	bar := func(b tenant.TapeBar) tapeItem {
-		it := tapeItem{Kind: b.Status, Label: b.GuestName, Href: p.Link("reservations/" + b.ReservationID), Overbooked: b.Overbooked}
+		it := tapeItem{Kind: b.Status, Label: b.GuestName, Href: p.Link("reservations/" + b.ReservationID), Overbooked: b.Overbooked,
+			ResID: b.ReservationID, Arrival: b.Arrival.String(), Departure: b.Departure.String(), Version: b.Version, Adults: b.Adults, Children: b.Children,
+			Movable: canMove && (b.Status == tenant.ReservationTentative || b.Status == tenant.ReservationConfirmed || b.Status == tenant.ReservationInHouse)}
 		party := strconv.Itoa(b.Adults) + " adult"
 		if b.Adults != 1 {
 			party += "s"
@@ -141,8 +159,26 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 			place(&it, start, end, b.Start)
 			row.Items = append(row.Items, it)
 		}
+		taken := map[date.Date]bool{}
 		for _, b := range tr.Bars {
 			row.Items = append(row.Items, bar(b))
+			for _, n := range date.Range(b.Start, b.End) {
+				taken[n] = true
+			}
+		}
+		for _, b := range tr.Blocks {
+			for _, n := range date.Range(b.Start, b.End) {
+				taken[n] = true
+			}
+		}
+		for _, day := range d.Dates {
+			cell := tapeCell{tapeDay: day, Free: !taken[day.Date] && canMove && !day.Date.Before(today)}
+			if cell.Free {
+				cell.Href = p.Link("reservations/new", "room_type", tr.Room.RoomTypeID, "room", tr.Room.ID, "arrival", day.Date.String(),
+					"departure", day.Date.AddDays(1).String(), "property", prop.ID)
+				cell.Label = "Book room " + tr.Room.Number + " for the night of " + p.Day(day.Date)
+			}
+			row.Cells = append(row.Cells, cell)
 		}
 		if i, ok := byType[tr.Room.RoomTypeID]; ok {
 			d.Groups[i].Rooms = append(d.Groups[i].Rooms, row)

@@ -17,7 +17,7 @@ type dashboardData struct {
 	Sessions  int
 	TwoFactor bool
 	Required  bool
-	Recent    []auditView
+	Recent    []historyItem
 	PMS       *pmsDashboard // today at the current property (issue 4)
 }
 
@@ -62,7 +62,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 		if err != nil {
 			return err
 		}
-		if d.Recent, err = s.tenantAuditViews(r, c, rows); err != nil {
+		if d.Recent, err = s.history(r, c, p, rows); err != nil {
 			return err
 		}
 	}

@@ -105,6 +105,7 @@ type Tx struct {
 // Update runs fn in a write transaction (BEGIN IMMEDIATE on the single write
 // connection) and commits when fn returns nil. Driver errors are translated
 // with Translate. It returns EINTERNAL when fn wrote without an audit row.
+// When fn panics the transaction is rolled back and the panic goes on.
 func (c *Chain) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return c.run(ctx, c.Write, true, fn)
 }
@@ -129,6 +130,12 @@ func (c *Chain) run(ctx context.Context, pool *sql.DB, write bool, fn func(tx *T
 			c.stmts.prepare(ctx, pool, tx.uncached)
 		}
 	}()
+	// A panicking fn (or one calling runtime.Goexit) must not leave the
+	// transaction open: the write pool has one connection, and every later
+	// write of the file would wait for it forever. The deferred Rollback
+	// runs while the panic goes on, unchanged, to the recover middleware;
+	// after a Commit or Rollback it does nothing.
+	defer stx.Rollback()
 	if err := fn(tx); err != nil {
 		stx.Rollback()
 		return Translate(err)

@@ -1,6 +1,8 @@
 package tenant
 
 import (
+	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -62,4 +64,41 @@ func (db *DB) RevealAuditJSON(entityID, js string) string {
 		return js
 	}
 	return string(b)
+}
+
+// OpenGuestSealed opens values sealed under guest guestID's own key, as
+// guest audit rows ("sealed": column → bytes, table "guests", row the
+// guest) and booking rows (notes under the booker, table "bookings", row
+// the booking) record them. Erased reports a guest whose key was
+// destroyed: nothing opens. A value that does not open is left out. It is
+// for people who may read guests (the history pages ask first). It
+// returns ENOTFOUND for an unknown guest; other errors are internal.
+func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string, sealed map[string][]byte) (map[string]string, bool, error) {
+	out := map[string]string{}
+	erased := false
+	err := db.View(ctx, func(tx *Tx) error {
+		var wrapped []byte
+		err := tx.QueryRow(`SELECT key_wrapped FROM guests WHERE id = ?`, guestID).Scan(&wrapped)
+		if err == sql.ErrNoRows {
+			return notFound("guest", guestID)
+		} else if err != nil {
+			return err
+		}
+		if wrapped == nil {
+			erased = true
+			return nil
+		}
+		guestOpens.Add(1)
+		k, err := db.OpenSubjectKey(guestID, wrapped)
+		if err != nil {
+			return err
+		}
+		for col, v := range sealed {
+			if pt, err := k.Unseal(table, col, rowID, v); err == nil {
+				out[col] = string(pt)
+			}
+		}
+		return nil
+	})
+	return out, erased, err
 }

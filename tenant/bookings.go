@@ -319,7 +319,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	today, err := prop.today(tx.Now)
+	today, err := prop.today(tx)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -328,7 +328,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		var other string
 		err := tx.QueryRow(`SELECT id FROM bookings WHERE property_id = ? AND source = ? AND ota_code = ?`, prop.ID, in.Source, in.OTACode).Scan(&other)
 		if err == nil {
-			return Booking{}, aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored as %s.", in.Source, in.OTACode, other)
+			return Booking{}, aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored.", in.Source, in.OTACode)
 		} else if err != sql.ErrNoRows {
 			return Booking{}, err
 		}
@@ -398,23 +398,47 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			GuestID: guestID, Source: b.Source, Arrival: ri.Arrival, Departure: ri.Departure, Adults: ri.Adults, Children: ri.Children,
 			Status: in.Status, Overbooked: plan.overbooked, Nights: plan.nights, Total: prop.money(0), Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		now := tx.Now
+		// An imported stay's check-in and check-out happened at the
+		// property's usual hours of its dates (never later than now), not
+		// when the history was loaded.
+		checkedIn, checkedOut := prop.at(r.Arrival, prop.CheckInTime, now), prop.at(r.Departure, prop.CheckOutTime, now)
 		switch r.Status {
 		case ReservationInHouse:
-			r.CheckedInAt = &now
+			r.CheckedInAt = &checkedIn
 		case ReservationCheckedOut:
-			r.CheckedInAt, r.CheckedOutAt = &now, &now
+			r.CheckedInAt, r.CheckedOutAt = &checkedIn, &checkedOut
 		case ReservationCancelled:
 			r.CancelledAt = &now
 		}
-		if ri.RoomID != "" {
+		roomID := ri.RoomID
+		if roomID == "" && prop.FrontDesk.AutoAssignRooms && !in.Import && holdsStock(r.Status) && !plan.overbooked {
+			// The property gives each new stay a free room at once: a ready
+			// one first (inspected, then clean), then by sort order.
+			c := resCtx{db: db, r: r, prop: prop, today: today}
+			opts, err := c.roomOptions(tx, r.Arrival, r.Departure)
+			if err != nil {
+				return Booking{}, err
+			}
+			rank := map[string]int{HousekeepingInspected: 0, HousekeepingClean: 1, HousekeepingDirty: 2}
+			best := -1
+			for i, o := range opts {
+				if o.Free && (best < 0 || rank[o.Room.Housekeeping] < rank[opts[best].Room.Housekeeping]) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				roomID = opts[best].Room.ID
+			}
+		}
+		if roomID != "" {
 			if !holdsStock(r.Status) {
 				return Booking{}, aura.Invalid("The booking is not valid.", aura.FieldError{Field: field + "room_id", Message: "a cancelled or no-show reservation has no room"})
 			}
 			// A new stay gets its room on every night, whatever status an
 			// import records it in (a checked-out stay keeps its history).
-			c := resCtx{r: r, prop: prop, today: today}
+			c := resCtx{db: db, r: r, prop: prop, today: today}
 			c.r.Status = ReservationConfirmed
-			if err := assignRoom(tx, &c, ri.RoomID); err != nil {
+			if err := assignRoom(tx, &c, roomID); err != nil {
 				if e, ok := err.(*aura.Error); ok && e.Code == aura.EINVALID {
 					for j := range e.Fields {
 						e.Fields[j].Field = field + e.Fields[j].Field
@@ -424,6 +448,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			}
 			c.r.Status = r.Status
 			r = c.r
+			r.Overbooked = r.Overbooked && !r.roomEveryNight()
 		}
 		if err := writeReservation(tx, &r, true); err != nil {
 			return Booking{}, err
@@ -490,7 +515,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 	if n < 1 || n > MaxStay {
 		return stayPlan{}, invalid("departure", "a stay lasts 1 to "+itoa(MaxStay)+" nights")
 	}
-	priced, err := priceStay(tx, rp, rt, req.arrival, req.departure, req.adults+req.children)
+	priced, err := priceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
 	if err != nil {
 		return stayPlan{}, err
 	}
@@ -518,7 +543,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 			p = req.keep[d]
 		default:
 			if p = priced.prices[i]; p < 0 {
-				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+d.String()+"; send the nightly prices")
+				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+req.prop.day(d)+"; send the nightly prices")
 			}
 		}
 		plan.nights[i] = Night{Date: d, Price: req.prop.money(p)}
@@ -534,7 +559,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 	for i, c := range counts[rt.ID] {
 		d := req.arrival.AddDays(i)
 		if !req.held[d] && c.Available() < 1 {
-			short = append(short, d.String())
+			short = append(short, req.prop.day(d))
 		}
 	}
 	if len(short) > 0 {
@@ -648,7 +673,7 @@ func (db *DB) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Bo
 				err := tx.QueryRow(`SELECT id FROM bookings WHERE property_id = ? AND source = ? AND ota_code = ? AND id != ?`,
 					b.PropertyID, b.Source, *u.OTACode, id).Scan(&other)
 				if err == nil {
-					return aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored as %s.", b.Source, *u.OTACode, other)
+					return aura.Errorf(aura.ECONFLICT, "The %s booking %s is already stored.", b.Source, *u.OTACode)
 				} else if err != sql.ErrNoRows {
 					return err
 				}

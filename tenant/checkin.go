@@ -299,12 +299,12 @@ func (rec CheckInRecord) audit(fields []string) checkInAudit {
 // (registration at the desk before the room is ready). Never earlier: the
 // retention window of a record taken before check-in runs from its
 // creation, so a record taken weeks ahead could be purged before arrival.
-func canRecordCheckIn(id, status string, arrival, today date.Date) error {
+func (c *resCtx) canRecordCheckIn(tx *Tx) error {
 	switch {
-	case status != ReservationConfirmed && status != ReservationInHouse:
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; check-in records are taken only for confirmed or in-house stays.", id, statusWords(status))
-	case today.Before(arrival):
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; check-in records are taken from that day (today is %s at the property).", id, arrival, today)
+	case c.r.Status != ReservationConfirmed && c.r.Status != ReservationInHouse:
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; check-in records are taken only for confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
+	case c.today.Before(c.r.Arrival):
+		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in records are taken from that day (the business date is %s).", c.named(tx), c.prop.day(c.r.Arrival), c.prop.day(c.today))
 	}
 	return nil
 }
@@ -345,7 +345,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 	var existing string
 	err := tx.QueryRow(`SELECT id FROM checkin_records WHERE reservation_id = ? AND guest_id = ?`, c.r.ID, guestID).Scan(&existing)
 	if err == nil {
-		return CheckInRecord{}, aura.Errorf(aura.ECONFLICT, "%s already has check-in record %s on reservation %s; update that record instead.", name, existing, c.r.ID)
+		return CheckInRecord{}, aura.Errorf(aura.ECONFLICT, "%s is already registered on %s; update that check-in record instead.", name, c.named(tx))
 	} else if err != sql.ErrNoRows {
 		return CheckInRecord{}, err
 	}
@@ -412,11 +412,11 @@ func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestC
 	}
 	var rec CheckInRecord
 	err := db.Update(ctx, func(tx *Tx) error {
-		c, err := loadResCtx(tx, reservationID, 0)
+		c, err := db.loadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
 		}
-		if err := canRecordCheckIn(c.r.ID, c.r.Status, c.r.Arrival, c.today); err != nil {
+		if err := c.canRecordCheckIn(tx); err != nil {
 			return err
 		}
 		rec, err = db.writeCheckIn(tx, &c, db.newGuestIndexer(), in, "")
@@ -459,13 +459,13 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 			return err
 		}
 		if before.Erased {
-			return aura.Errorf(aura.ECONFLICT, "Guest %s was erased; the check-in record cannot be changed.", before.GuestID)
+			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the check-in record cannot be changed.")
 		}
 		p, err := getProperty(tx, before.PropertyID)
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx.Now)
+		today, err := p.today(tx)
 		if err != nil {
 			return err
 		}
@@ -572,15 +572,11 @@ func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte,
 			return notFound("check-in record", recordID)
 		}
 		rec := recs[0]
-		prop, err := getProperty(tx, rec.PropertyID)
+		rc, err := db.loadResCtx(tx, rec.ReservationID, 0)
 		if err != nil {
 			return err
 		}
-		today, err := prop.today(tx.Now)
-		if err != nil {
-			return err
-		}
-		if err := canRecordCheckIn(rec.ReservationID, rec.ReservationStatus, rec.Arrival, today); err != nil {
+		if err := rc.canRecordCheckIn(tx); err != nil {
 			return err
 		}
 		live := 0
@@ -654,11 +650,11 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 	var p IDPhoto
 	var data []byte
 	err := db.View(ctx, func(tx *Tx) error {
-		var guestID, created string
+		var guestID, created, propID string
 		var purged, reason sql.NullString
-		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id
-			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id WHERE p.id = ?`, photoID).
-			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID)
+		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id
+			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id JOIN reservations r ON r.id = c.reservation_id WHERE p.id = ?`, photoID).
+			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID)
 		if err == sql.ErrNoRows {
 			return notFound("ID photo", photoID)
 		} else if err != nil {
@@ -666,7 +662,17 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 		}
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = parseTime(created), parseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
-			return aura.Errorf(aura.EGONE, "ID photo %s was purged on %s.", photoID, p.PurgedAt.Format(time.DateOnly))
+			day := p.PurgedAt.Format(time.DateOnly)
+			if prop, err := getProperty(tx, propID); err == nil {
+				if loc, err := prop.Location(); err == nil {
+					day = prop.day(date.Of(*p.PurgedAt, loc))
+				}
+			}
+			why := "its retention window ended"
+			if p.PurgeReason == PurgeDeleted {
+				why = "deleted by staff"
+			}
+			return aura.Errorf(aura.EGONE, "This ID photo was purged on %s (%s); its image is gone.", day, why)
 		}
 		var sealed []byte
 		if err := tx.QueryRow(`SELECT data FROM id_photo_bytes WHERE photo_id = ?`, photoID).Scan(&sealed); err != nil {

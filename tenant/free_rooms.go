@@ -8,32 +8,39 @@ import (
 
 // FreeRooms returns the rooms of a room type that could take a stay over
 // the nights [from, to): no night assigned to another reservation (than
-// exceptReservation) and no out-of-order or out-of-service block, by sort
-// order and number. It is what a room assignment offers; AssignRoom checks
-// again in its own write transaction. It returns EINVALID for a bad range.
+// exceptReservation), no out-of-order or out-of-service block, and, when
+// the nights include the property's today, nobody else in house in the
+// room (a guest departing today or overdue is still there until checked
+// out), by sort order and number. It is what a room assignment offers;
+// AssignRoom checks again in its own write transaction. It returns
+// EINVALID for a bad range and ENOTFOUND for an unknown room type.
 func (db *DB) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Date, exceptReservation string) ([]Room, error) {
 	if err := validDateRange(from, to); err != nil {
 		return nil, err
 	}
 	out := []Room{}
 	err := db.View(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(`SELECT `+roomColumns+` FROM rooms r WHERE r.room_type_id = ?
-			AND NOT EXISTS (SELECT 1 FROM reservation_nights n WHERE n.room_id = r.id AND n.holds = 1 AND n.date >= ? AND n.date < ?
-				AND n.reservation_id != ?)
-			AND NOT EXISTS (SELECT 1 FROM room_blocks b WHERE b.room_id = r.id AND b.start_date < ? AND b.end_date > ?)
-			ORDER BY r.sort_order, r.number, r.id`, roomTypeID, from, to, exceptReservation, to, from)
+		rt, err := getRoomType(tx, roomTypeID)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRoom(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
+		c := resCtx{db: db, r: Reservation{ID: exceptReservation, RoomTypeID: rt.ID, PropertyID: rt.PropertyID}}
+		if c.prop, err = getProperty(tx, rt.PropertyID); err != nil {
+			return err
 		}
-		return rows.Err()
+		if c.today, err = c.prop.today(tx); err != nil {
+			return err
+		}
+		opts, err := c.roomOptions(tx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, o := range opts {
+			if o.Free {
+				out = append(out, o.Room)
+			}
+		}
+		return nil
 	})
 	return out, err
 }

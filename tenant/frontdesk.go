@@ -60,7 +60,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 		if err != nil {
 			return err
 		}
-		if fd.Today, err = p.today(tx.Now); err != nil {
+		if fd.Today, err = p.today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {
@@ -82,7 +82,13 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 		if err != nil {
 			return err
 		}
-		departures, err := queryReservations(tx, ` WHERE r.property_id = ? AND r.departure = ? AND r.status IN ('in_house', 'checked_out')`, propertyID, day)
+		// A day use (checked out on its arrival day, its night released)
+		// departs on its arrival day.
+		departures, err := queryReservations(tx, ` WHERE r.id IN (SELECT d.id FROM reservations d INDEXED BY reservations_departure
+				WHERE d.property_id = ? AND d.departure = ? AND d.status IN ('in_house', 'checked_out')
+				AND NOT (d.status = 'checked_out' AND EXISTS (SELECT 1 FROM reservation_nights n WHERE n.reservation_id = d.id AND n.holds = 0))
+			UNION SELECT a.id FROM reservations a INDEXED BY reservations_arrival WHERE a.property_id = ? AND a.arrival = ? AND a.status = 'checked_out'
+				AND EXISTS (SELECT 1 FROM reservation_nights n WHERE n.reservation_id = a.id AND n.holds = 0))`, propertyID, day, propertyID, day)
 		if err != nil {
 			return err
 		}

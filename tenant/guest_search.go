@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash"
 	"strings"
 	"unicode"
@@ -370,21 +371,47 @@ func (t guestTokens) matches(units []queryUnit) bool {
 // MaxSearchResults is the most guests one search returns.
 const MaxSearchResults = 200
 
+// MaxSearchTerms is the most words (name words, email and phone parts) one
+// search may have, and MaxSearchTermLen the most characters of one: every
+// term is one SELECT of an INTERSECT, which SQLite limits (500 in a
+// compound statement), and no indexed prefix is longer than 12 characters,
+// so a longer query finds nothing more.
+const (
+	MaxSearchTerms   = 10
+	MaxSearchTermLen = 64
+)
+
 // SearchGuests finds guests whose name words, email or phone start with the
 // words of query (every word must match; "ann schm", "ana@ex", "0171 234").
 // It uses the blind index and unseals only the guests it finds, newest
 // first, at most limit (default 20, at most MaxSearchResults). It returns
 // EINVALID when the query has no word of at least 2 letters, no whole
-// email address nor local part of one, and fewer than 5 digits.
+// email address nor local part of one, and fewer than 5 digits, and when
+// it has more than MaxSearchTerms words or a word longer than
+// MaxSearchTermLen characters.
 func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Guest, error) {
 	if limit <= 0 {
 		limit = 20
 	}
 	limit = min(limit, MaxSearchResults)
+	tooMany := aura.Invalid(fmt.Sprintf("Search for at most %d words at a time.", MaxSearchTerms),
+		aura.FieldError{Field: "q", Message: fmt.Sprintf("at most %d words", MaxSearchTerms)})
+	if len(query) > MaxSearchTerms*(MaxSearchTermLen+1)*4 {
+		return nil, tooMany // parsing it would cost more than it can find
+	}
 	units := parseGuestQuery(query)
 	if len(units) == 0 {
 		return nil, aura.Invalid("Type at least 2 letters of a name, an email address or 5 digits of a phone number.",
 			aura.FieldError{Field: "q", Message: "too short"})
+	}
+	if len(units) > MaxSearchTerms {
+		return nil, tooMany
+	}
+	for _, u := range units {
+		if utf8.RuneCountInString(u.text) > MaxSearchTermLen {
+			return nil, aura.Invalid(fmt.Sprintf("A search word may have at most %d characters.", MaxSearchTermLen),
+				aura.FieldError{Field: "q", Message: fmt.Sprintf("words of at most %d characters", MaxSearchTermLen)})
+		}
 	}
 	ix := db.newGuestIndexer()
 	seen := map[int64]bool{}

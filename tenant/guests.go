@@ -253,7 +253,7 @@ func (db *DB) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest,
 			return err
 		}
 		if st.guest.Erased {
-			return aura.Errorf(aura.ECONFLICT, "Guest %s was erased; the profile cannot be changed.", id)
+			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the profile cannot be changed.")
 		}
 		if err := checkVersion("guest", id, st.guest.Version, in.Version); err != nil {
 			return err
@@ -406,7 +406,7 @@ func (db *DB) guestKey(tx *Tx, id string) (*SubjectKey, error) {
 		return nil, err
 	}
 	if wrapped == nil {
-		return nil, aura.Errorf(aura.ECONFLICT, "Guest %s was erased.", id)
+		return nil, aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased.")
 	}
 	return db.OpenSubjectKey(id, wrapped)
 }

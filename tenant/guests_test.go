@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -168,6 +169,35 @@ func TestGuestSearch(t *testing.T) {
 	t.Run("ErrTooShort", func(t *testing.T) {
 		_, err := f.db.SearchGuests(f.ctx, "a", 20)
 		wantCode(t, err, aura.EINVALID)
+	})
+	t.Run("ManyTerms", func(t *testing.T) {
+		// The cap exactly: ten words, each one term of the INTERSECT.
+		q := "anna schm an sc ann schmi anna. schmid annabel sm"
+		if _, err := f.db.SearchGuests(f.ctx, q, 20); err != nil {
+			t.Fatalf("%d words: %v", len(strings.Fields(q)), err)
+		}
+	})
+	t.Run("ErrTooManyTerms", func(t *testing.T) {
+		// Beyond the cap, and far beyond what SQLite takes in one compound
+		// SELECT: a clear EINVALID on q, not an error from inside SQLite.
+		for _, n := range []int{tenant.MaxSearchTerms + 1, 501, 5000} {
+			words := make([]string, n)
+			for i := range words {
+				words[i] = fmt.Sprintf("w%04d", i)
+			}
+			_, err := f.db.SearchGuests(f.ctx, strings.Join(words, " "), 20)
+			var e *aura.Error
+			if !errors.As(err, &e) || e.Code != aura.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "q" {
+				t.Fatalf("%d words: %v, want EINVALID on q", n, err)
+			}
+		}
+	})
+	t.Run("ErrTermTooLong", func(t *testing.T) {
+		_, err := f.db.SearchGuests(f.ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen+1), 20)
+		wantCode(t, err, aura.EINVALID)
+		if _, err := f.db.SearchGuests(f.ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen), 20); err != nil {
+			t.Fatalf("a word of %d characters: %v", tenant.MaxSearchTermLen, err)
+		}
 	})
 }
 

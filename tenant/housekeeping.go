@@ -82,7 +82,7 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 		if err != nil {
 			return err
 		}
-		if b.Today, err = p.today(tx.Now); err != nil {
+		if b.Today, err = p.today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {
@@ -168,6 +168,27 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 				return err
 			}
 		}
+		// Day uses: guests who arrived and checked out on the day; their
+		// night is back in stock, but the room was lived in and is left.
+		dayUse := map[string]bool{}
+		rows, err := tx.Query(`SELECT r.room_id FROM reservations r INDEXED BY reservations_arrival
+			WHERE r.property_id = ? AND r.arrival = ? AND r.status = 'checked_out' AND r.room_id IS NOT NULL
+			AND EXISTS (SELECT 1 FROM reservation_nights n WHERE n.reservation_id = r.id AND n.holds = 0)`, propertyID, day)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var room string
+			if err := rows.Scan(&room); err != nil {
+				rows.Close()
+				return err
+			}
+			dayUse[room] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, r := range rooms {
 			card := BoardRoom{RoomID: r.ID, Number: r.Number, Floor: r.Floor, RoomTypeID: r.RoomTypeID, RoomTypeName: typeNames[r.RoomTypeID],
 				Condition: r.Housekeeping, Version: r.Version, UpdatedAt: r.UpdatedAt, Block: blockOf[r.ID], Occupancy: OccupancyVacant}
@@ -191,6 +212,15 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 				card.Guests = t.guests
 				if !hadLast || l.res != t.res {
 					card.Arrived = t.status == ReservationInHouse || t.status == ReservationCheckedOut
+				}
+			}
+			if dayUse[r.ID] {
+				card.Departed = true
+				switch card.Occupancy {
+				case OccupancyVacant:
+					card.Occupancy = OccupancyDeparting
+				case OccupancyArriving:
+					card.Occupancy = OccupancyTurnover
 				}
 			}
 			if overdue[r.ID] {

@@ -43,17 +43,23 @@ const firstRunLookBack = 31
 // BusinessDay is the business date of a property as the top bar shows it.
 type BusinessDay struct {
 	PropertyID string `json:"property_id"`
-	// Date is the business date open now: the day after the last one the
-	// night audit closed (before the first run: the date the clock gives).
+	// Date is the business date open now, the "today" of every rule and
+	// list (PropertyToday): the date the clock gives (the calendar date,
+	// or the day before until the roll time), held back to the day after
+	// the last date closed while the night audit is late.
 	Date date.Date `json:"date"`
-	// LastClosed is the last business date the night audit closed (zero
-	// before the first run) and LastClosedAt when it did.
-	LastClosed   date.Date  `json:"last_closed"`
-	LastClosedAt *time.Time `json:"last_closed_at,omitempty"`
+	// CalendarDate is the calendar date in the property's zone now; it
+	// differs from Date after midnight until the night audit closes Date.
+	CalendarDate date.Date `json:"calendar_date"`
+	// LastClosed is the last business date the night audit closed and
+	// LastClosedAt when it did (both null before the first run).
+	LastClosed   *date.Date `json:"last_closed"`
+	LastClosedAt *time.Time `json:"last_closed_at"`
 	// NextRollAt is when Date is due to close.
 	NextRollAt time.Time `json:"next_roll_at"`
 	// Behind counts the business dates due to close that are not closed
-	// yet: more than zero means the night audit is late (the server was down).
+	// yet: more than zero means the night audit is late (the server was
+	// down, or the audit has not run since the roll time).
 	Behind int `json:"behind"`
 }
 
@@ -152,14 +158,19 @@ func (db *DB) BusinessDate(ctx context.Context, propertyID string) (BusinessDay,
 		if err != nil {
 			return err
 		}
-		bd = BusinessDay{PropertyID: propertyID, LastClosed: st.last, LastClosedAt: st.lastClosedAt}
-		if st.last.IsZero() {
-			bd.Date = st.prop.businessDateAt(tx.Now, st.loc)
-		} else {
-			bd.Date = st.next
-			if clock := st.prop.businessDateAt(tx.Now, st.loc); clock.After(st.next) {
-				bd.Behind = clock.Sub(st.next)
-			}
+		bd = BusinessDay{PropertyID: propertyID, LastClosedAt: st.lastClosedAt, CalendarDate: date.Of(tx.Now, st.loc)}
+		if !st.last.IsZero() {
+			last := st.last
+			bd.LastClosed = &last
+		}
+		if bd.Date, err = st.prop.today(tx); err != nil {
+			return err
+		}
+		// Due and not closed: every date from the next one to close up to
+		// the one the clock has opened (before the first run, from the
+		// date the first run will start at).
+		if clock := st.prop.businessDateAt(tx.Now, st.loc); clock.After(st.next) {
+			bd.Behind = clock.Sub(st.next)
 		}
 		bd.NextRollAt = st.prop.rollAt(bd.Date, st.loc)
 		return nil
@@ -198,7 +209,7 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 			if err != nil || !st.due(tx.Now) {
 				return err
 			}
-			c, err := closeBusinessDate(tx, st)
+			c, err := db.closeBusinessDate(tx, st)
 			closed = &c
 			return err
 		})
@@ -216,7 +227,7 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 }
 
 // closeBusinessDate closes st.next (its roll time has passed).
-func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
+func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 	d := st.next
 	c := ClosedBusinessDate{PropertyID: st.prop.ID, Date: d, RollAt: st.prop.rollAt(d, st.loc), ClosedAt: tx.Now,
 		NoShows: []string{}, Cancelled: []string{}}
@@ -244,7 +255,7 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 		return c, err
 	}
 	for _, id := range confirmed {
-		rc, err := loadResCtx(tx, id, 0)
+		rc, err := db.loadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
@@ -258,7 +269,7 @@ func closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
 		return c, err
 	}
 	for _, id := range tentative {
-		rc, err := loadResCtx(tx, id, 0)
+		rc, err := db.loadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}

@@ -48,7 +48,7 @@ func TestNightAudit(t *testing.T) {
 
 	bd := must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
 	roll := time.Date(2025, 6, 11, 3, 0, 0, 0, f.loc)
-	if bd.Date != f.day(0) || !bd.LastClosed.IsZero() || !bd.NextRollAt.Equal(roll) || bd.Behind != 0 {
+	if bd.Date != f.day(0) || bd.LastClosed != nil || !bd.NextRollAt.Equal(roll) || bd.Behind != 0 {
 		t.Fatalf("business day before the first roll %+v, want %s rolling at %v", bd, f.day(0), roll)
 	}
 	if next, ok := must2(f.db.NextNightAudit(job))(t); !ok || !next.Equal(roll) {
@@ -151,7 +151,7 @@ func TestNightAudit(t *testing.T) {
 		// The server was down from day 2 until day 6, 05:00: four roll hours passed.
 		f.at(f.day(6), 5, 0)
 		bd := must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
-		if bd.Date != f.day(2) || bd.Behind != 4 || bd.LastClosed != f.day(1) {
+		if bd.Date != f.day(2) || bd.Behind != 4 || bd.LastClosed == nil || *bd.LastClosed != f.day(1) || bd.CalendarDate != f.day(6) {
 			t.Fatalf("business day while behind %+v, want day 2 open and 4 behind", bd)
 		}
 		res := must(f.db.RunNightAudit(job, f.prop.ID))(t)
@@ -176,7 +176,7 @@ func TestNightAudit(t *testing.T) {
 			t.Fatalf("overdue %d, %d; want 0, 1", res.Closed[0].Overdue, res.Closed[1].Overdue)
 		}
 		bd = must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
-		if bd.Date != f.day(6) || bd.Behind != 0 || bd.LastClosed != f.day(5) || bd.LastClosedAt == nil {
+		if bd.Date != f.day(6) || bd.Behind != 0 || bd.LastClosed == nil || *bd.LastClosed != f.day(5) || bd.LastClosedAt == nil {
 			t.Fatalf("business day after catching up %+v", bd)
 		}
 		hist := must(f.db.NightAuditHistory(f.ctx, f.prop.ID, 0))(t)

@@ -75,7 +75,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx.Now)
+		today, err := p.today(tx)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		}
 		for _, rp := range plans {
 			rt := byID[rp.RoomTypeID]
-			priced, err := priceStay(tx, rp, rt, q.Arrival, q.Departure, q.Adults+q.Children)
+			priced, err := priceStay(tx, p, rp, rt, q.Arrival, q.Departure, q.Adults+q.Children)
 			if err != nil {
 				return err
 			}

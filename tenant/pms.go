@@ -85,7 +85,7 @@ func ValidTimeZone(name string) bool {
 // and differs from the stored version.
 func checkVersion(kind, id string, stored, want int) error {
 	if want != 0 && want != stored {
-		return aura.Errorf(aura.EPRECONDITION, "The %s %s was changed by someone else (version %d, you sent %d); reload it and try again.", kind, id, stored, want)
+		return aura.Errorf(aura.EPRECONDITION, "This %s was changed by someone else while you were looking at it (now version %d, yours %d); reload it and try again.", kind, stored, want)
 	}
 	return nil
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
 )
 
 // Property is one hotel, B&B or apartment house of a tenant. Its time zone
@@ -44,7 +47,21 @@ type FrontDeskSettings struct {
 	// night audit closes business date D, on the calendar day after D.
 	// Default 03:00.
 	NightAuditTime string `json:"night_audit_time"`
+	// AutoAssignRooms gives each new reservation a free room of its type
+	// when it is booked (a clean one first), if one is free every night.
+	// Default off: rooms are then assigned by hand or at check-in.
+	AutoAssignRooms bool `json:"auto_assign_rooms"`
+	// RegistrationCard is the layout of the printed registration card:
+	// one of RegistrationCardLayouts; "" (the default) takes the layout of
+	// the property's country, or the generic one.
+	RegistrationCard string `json:"registration_card"`
 }
+
+// RegistrationCardLayouts are the layouts of the printed registration
+// card: "generic", and those the law of a country asks for (the Meldeschein
+// of Germany, Austria and Switzerland, the schedina of Italy, the parte de
+// viajeros of Spain, the fiche individuelle of France).
+var RegistrationCardLayouts = []string{"generic", "de", "at", "ch", "it", "es", "fr"}
 
 // DefaultFrontDeskSettings are the settings of a property created without any.
 var DefaultFrontDeskSettings = FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}
@@ -55,6 +72,9 @@ func (s FrontDeskSettings) validate(fe *fieldErrors) {
 	}
 	if !validClock(s.NightAuditTime) || s.NightAuditTime >= "12:00" {
 		fe.add("front_desk.night_audit_time", "must be a time HH:MM before 12:00 (the business day closes the next morning)")
+	}
+	if s.RegistrationCard != "" && !slices.Contains(RegistrationCardLayouts, s.RegistrationCard) {
+		fe.add("front_desk.registration_card", "must be empty (the country's layout) or one of %s", strings.Join(RegistrationCardLayouts, ", "))
 	}
 }
 
@@ -205,10 +225,10 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 		}
 		fd := p.FrontDesk
 		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
-			id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
-			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			formatTime(tx.Now), formatTime(tx.Now)); err != nil {
 			return err
 		}
@@ -253,9 +273,10 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		p.UpdatedAt = tx.Now
 		fd := p.FrontDesk
 		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
-			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, version = ?, updated_at = ? WHERE id = ?`,
+			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, auto_assign_rooms = ?, registration_card = ?,
+			version = ?, updated_at = ? WHERE id = ?`,
 			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
-			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, p.Version,
+			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			formatTime(tx.Now), id); err != nil {
 			return err
 		}
@@ -296,9 +317,12 @@ func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
 	return ps, err
 }
 
-// PropertyToday returns today's date in the property's time zone, the date
-// every "today" rule (check-in, no-show, arrivals lists) uses. It returns
-// ENOTFOUND for an unknown property.
+// PropertyToday returns the property's business date, the one "today"
+// every rule and list uses (check-in, no-show, the front desk's lists,
+// housekeeping, cancellation deadlines): the calendar date in the
+// property's zone, except that a date stays open until the night audit
+// closes it (after midnight until the roll, and while the audit is late).
+// It returns ENOTFOUND for an unknown property.
 func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 	var d date.Date
 	err := db.View(ctx, func(tx *Tx) error {
@@ -306,7 +330,7 @@ func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 		if err != nil {
 			return err
 		}
-		d, err = p.today(tx.Now)
+		d, err = p.today(tx)
 		return err
 	})
 	return d, err
@@ -315,25 +339,73 @@ func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 // Location returns the property's time zone.
 func (p Property) Location() (*time.Location, error) { return loadZone(p.TimeZone) }
 
-func (p Property) today(now time.Time) (date.Date, error) {
+// today is the property's business date at tx.Now: the date the clock
+// gives (businessDateAt: the calendar date, or the day before until the
+// night audit's roll time), held back to the day after the last date the
+// night audit closed when the audit is late — a date is today until it is
+// closed. Before the first audit the clock decides.
+func (p Property) today(tx *Tx) (date.Date, error) {
 	loc, err := p.Location()
 	if err != nil {
 		return date.Date{}, err
 	}
-	return date.Of(now, loc), nil
+	d := p.businessDateAt(tx.Now, loc)
+	var last date.Date
+	err = tx.QueryRow(`SELECT business_date FROM business_dates WHERE property_id = ? ORDER BY business_date DESC LIMIT 1`, p.ID).Scan(&last)
+	switch {
+	case err == sql.ErrNoRows:
+		return d, nil
+	case err != nil:
+		return d, err
+	}
+	if open := last.AddDays(1); open.Before(d) {
+		return open, nil
+	}
+	return d, nil
 }
 
 func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
 
+// at returns the instant of local time hh:mm (clock) on date d at the
+// property, or not, when that is later.
+func (p Property) at(d date.Date, clock string, not time.Time) time.Time {
+	loc, err := p.Location()
+	if err != nil {
+		return not
+	}
+	t, err := time.Parse("15:04", clock)
+	if err != nil {
+		return not
+	}
+	y, m, dd := d.YMD()
+	at := time.Date(y, m, dd, t.Hour(), t.Minute(), 0, 0, loc)
+	if at.After(not) {
+		return not
+	}
+	return at
+}
+
+// style is the locale of the property's country: messages for people
+// write dates and money the way the property's pages do.
+func (p Property) style() locale.Style { return locale.Of(p.Address.Country) }
+
+// day writes a date for people ("Fri 14 Mar 2026").
+func (p Property) day(d date.Date) string { return p.style().Day(d) }
+
+// stay writes a stay for people ("14 Mar – Mon 16 Mar 2026").
+func (p Property) stay(arrival, departure date.Date) string {
+	return p.style().DayShort(arrival) + " – " + p.style().Day(departure)
+}
+
 const propertyColumns = `id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
-	id_photo_retention_days, purge_document_numbers, night_audit_time, version, created_at, updated_at`
+	id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at`
 
 func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	var p Property
 	var addr, tax, created, updated string
 	fd := &p.FrontDesk
 	if err := s.Scan(&p.ID, &p.Name, &addr, &p.TimeZone, &p.Currency, &p.CheckInTime, &p.CheckOutTime, &tax,
-		&fd.IDPhotoRetentionDays, &fd.PurgeDocumentNumbers, &fd.NightAuditTime, &p.Version, &created, &updated); err != nil {
+		&fd.IDPhotoRetentionDays, &fd.PurgeDocumentNumbers, &fd.NightAuditTime, &fd.AutoAssignRooms, &fd.RegistrationCard, &p.Version, &created, &updated); err != nil {
 		return p, err
 	}
 	if err := json.Unmarshal([]byte(addr), &p.Address); err != nil {

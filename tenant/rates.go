@@ -538,7 +538,7 @@ type pricedStay struct {
 // closed-to-arrival on the arrival day, closed-to-departure on the
 // departure day, stop-sell or a missing price on any night). A missing
 // price leaves that night at -1.
-func priceStay(tx *Tx, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
+func priceStay(tx *Tx, p Property, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
 	stored, err := loadRates(tx, rp.ID, arrival, departure.AddDays(1))
 	if err != nil {
 		return pricedStay{}, err
@@ -548,24 +548,24 @@ func priceStay(tx *Tx, rp RatePlan, rt RoomType, arrival, departure date.Date, g
 	nights := departure.Sub(arrival)
 	first := stored[arrival]
 	if first.cta {
-		ps.problems.add("arrival", "%s is closed to arrival for %s", arrival, rp.Name)
+		ps.problems.add("arrival", "%s is closed to arrival for %s", p.day(arrival), rp.Name)
 	}
 	if first.minStay > 0 && nights < first.minStay {
-		ps.problems.add("departure", "stays arriving on %s need at least %d nights", arrival, first.minStay)
+		ps.problems.add("departure", "stays arriving on %s need at least %d nights", p.day(arrival), first.minStay)
 	}
 	if first.maxStay > 0 && nights > first.maxStay {
-		ps.problems.add("departure", "stays arriving on %s may last at most %d nights", arrival, first.maxStay)
+		ps.problems.add("departure", "stays arriving on %s may last at most %d nights", p.day(arrival), first.maxStay)
 	}
 	if stored[departure].ctd {
-		ps.problems.add("departure", "%s is closed to departure for %s", departure, rp.Name)
+		ps.problems.add("departure", "%s is closed to departure for %s", p.day(departure), rp.Name)
 	}
 	for _, d := range date.Range(arrival, departure) {
 		r := stored[d]
 		if r.stopSell {
-			ps.problems.add("rate_plan_id", "%s is not for sale on %s (stop-sell)", rp.Name, d)
+			ps.problems.add("rate_plan_id", "%s is not for sale on %s (stop-sell)", rp.Name, p.day(d))
 		}
 		if !r.price.Valid {
-			ps.problems.add("rate_plan_id", "%s has no price for %s", rp.Name, d)
+			ps.problems.add("rate_plan_id", "%s has no price for %s", rp.Name, p.day(d))
 			ps.prices = append(ps.prices, -1)
 			continue
 		}

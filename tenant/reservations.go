@@ -43,16 +43,59 @@ func CanTransition(from, to string) bool {
 	return false
 }
 
-// transition moves r to status to, or returns ECONFLICT naming both statuses.
-func transition(r *Reservation, to string) error {
-	if !CanTransition(r.Status, to) {
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; it cannot become %s.", r.ID, statusWords(r.Status), statusWords(to))
+// transition moves c.r to status to, or returns ECONFLICT naming the
+// stay and both statuses in words.
+func (c *resCtx) transition(tx *Tx, to string) error {
+	if !CanTransition(c.r.Status, to) {
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; it cannot %s.", c.named(tx), statusWords(c.r.Status), becomeWords[to])
 	}
-	r.Status = to
+	c.r.Status = to
 	return nil
 }
 
-func statusWords(s string) string { return strings.ReplaceAll(s, "_", "-") }
+// becomeWords says what reaching a status is, for refusals.
+var becomeWords = map[string]string{
+	ReservationTentative: "be held tentatively", ReservationConfirmed: "be confirmed", ReservationInHouse: "be checked in",
+	ReservationCheckedOut: "be checked out", ReservationCancelled: "be cancelled", ReservationNoShow: "be marked a no-show",
+}
+
+// statusWords names a status for people ("in house", "no-show").
+func statusWords(s string) string {
+	switch s {
+	case ReservationInHouse:
+		return "in house"
+	case ReservationCheckedOut:
+		return "checked out"
+	case ReservationNoShow:
+		return "a no-show"
+	}
+	return s
+}
+
+// stayName names reservation id for people (see named); "another stay"
+// when it cannot be read.
+func (db *DB) stayName(tx *Tx, id string) string {
+	c, err := db.loadResCtx(tx, id, 0)
+	if err != nil {
+		return "another stay"
+	}
+	return c.named(tx)
+}
+
+// named names c.r for people: "Anna Muster's stay (14 Mar – Mon 16 Mar
+// 2026)". Only that guest's name is unsealed, and only for a message.
+func (c *resCtx) named(tx *Tx) string {
+	name := ""
+	if c.db != nil {
+		if names, err := c.db.guestNames(tx, []string{c.r.GuestID}); err == nil {
+			name = names[c.r.GuestID]
+		}
+	}
+	if name == "" {
+		return "The stay " + c.prop.stay(c.r.Arrival, c.r.Departure)
+	}
+	return name + "’s stay (" + c.prop.stay(c.r.Arrival, c.r.Departure) + ")"
+}
 
 // holdsStock reports whether a reservation in status s keeps its nights out of stock.
 func holdsStock(s string) bool {
@@ -103,6 +146,35 @@ type Night struct {
 	Date   date.Date `json:"date"`
 	Price  Money     `json:"price"`
 	RoomID string    `json:"room_id,omitempty"`
+	// Released marks a night kept for its price but back in stock: the
+	// night of a guest who checked out on the arrival day (a day use).
+	Released bool `json:"released,omitempty"`
+}
+
+// roomEveryNight reports whether every night of r has a room: such a stay
+// is not overbooked, whatever the count of its room type says (the room
+// is there for it; a shortage left falls on stays still without a room).
+func (r Reservation) roomEveryNight() bool {
+	for _, n := range r.Nights {
+		if n.RoomID == "" {
+			return false
+		}
+	}
+	return len(r.Nights) > 0
+}
+
+// resolveOverbooking clears the overbooked flag of a stay that now has a
+// room every night, and says so in its audit row's extra.
+func (c *resCtx) resolveOverbooking(extra map[string]any) map[string]any {
+	if !c.r.Overbooked || !c.r.roomEveryNight() {
+		return extra
+	}
+	c.r.Overbooked = false
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["overbooking_resolved"] = true
+	return extra
 }
 
 func (r Reservation) prices() []int64 {
@@ -175,7 +247,7 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		args[i] = rs[i].ID
 		rs[i].Nights = []Night{}
 	}
-	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
+	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
 		ORDER BY reservation_id, date`, args...)
 	if err != nil {
 		return err
@@ -185,10 +257,12 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		var id string
 		var n Night
 		var room sql.NullString
-		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room); err != nil {
+		var holds bool
+		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room, &holds); err != nil {
 			return err
 		}
 		i := idx[id]
+		n.Released = !holds && holdsStock(rs[i].Status)
 		n.Price.Currency = rs[i].Total.Currency
 		n.RoomID = room.String
 		rs[i].Nights = append(rs[i].Nights, n)
@@ -247,7 +321,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 		if n.RoomID != "" {
 			nroom = n.RoomID
 		}
-		args = append(args, r.ID, n.Date, r.RoomTypeID, nroom, n.Price.Amount, holds)
+		args = append(args, r.ID, n.Date, r.RoomTypeID, nroom, n.Price.Amount, holds && !n.Released)
 	}
 	_, err := tx.Exec(`INSERT INTO reservation_nights (reservation_id, date, room_type_id, room_id, price, holds) VALUES `+
 		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", len(r.Nights)), ", "), args...)
@@ -438,13 +512,14 @@ func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservat
 
 // resCtx is what an operation on one reservation loads first.
 type resCtx struct {
+	db    *DB
 	r     Reservation
 	prop  Property
 	today date.Date
 }
 
-func loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
-	var c resCtx
+func (db *DB) loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
+	c := resCtx{db: db}
 	var err error
 	if c.r, err = getReservation(tx, id); err != nil {
 		return c, err
@@ -455,7 +530,7 @@ func loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
 	if c.prop, err = getProperty(tx, c.r.PropertyID); err != nil {
 		return c, err
 	}
-	c.today, err = c.prop.today(tx.Now)
+	c.today, err = c.prop.today(tx)
 	return c, err
 }
 
@@ -480,11 +555,11 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
-		if err := transition(&c.r, ReservationConfirmed); err != nil {
+		if err := c.transition(tx, ReservationConfirmed); err != nil {
 			return err
 		}
 		return c.save(tx, "reservation.confirmed", before, nil)
@@ -498,9 +573,14 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 // reservation's guest and companions), written in the same transaction;
 // more can be added later with RecordCheckIn.
 type CheckInInput struct {
-	RoomID  string         `json:"room_id,omitempty"`
-	Guests  []GuestCheckIn `json:"guests,omitempty"`
-	Version int            `json:"version,omitempty"`
+	RoomID string         `json:"room_id,omitempty"`
+	Guests []GuestCheckIn `json:"guests,omitempty"`
+	// CheckOutOccupant is the reservation of a party still in house in
+	// the room (departing today or overdue) whom the operator confirms
+	// has left: it is checked out in the same transaction, before this
+	// check-in takes the room. Without it such a room refuses the check-in.
+	CheckOutOccupant string `json:"check_out_occupant,omitempty"`
+	Version          int    `json:"version,omitempty"`
 }
 
 // CheckIn moves a confirmed reservation to in-house and stores the
@@ -520,26 +600,45 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 	var c resCtx
 	err = db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		before := c.r
-		if err := transition(&c.r, ReservationInHouse); err != nil {
+		if err := c.transition(tx, ReservationInHouse); err != nil {
 			return err
 		}
 		if c.today.Before(c.r.Arrival) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; check-in opens that day (today is %s at the property).", id, c.r.Arrival, c.today)
+			return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in opens that day (the business date is %s).", c.named(tx), c.prop.day(c.r.Arrival), c.prop.day(c.today))
 		}
 		if !c.today.Before(c.r.Departure) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s departed on %s; it can no longer be checked in.", id, c.r.Departure)
+			return aura.Errorf(aura.ECONFLICT, "%s ended on %s; it can no longer be checked in.", c.named(tx), c.prop.day(c.r.Departure))
 		}
-		if in.RoomID != "" && in.RoomID != c.r.RoomID {
-			if err := assignRoom(tx, &c, in.RoomID); err != nil {
+		room := in.RoomID
+		if room == "" {
+			room = c.r.RoomID
+		}
+		if in.CheckOutOccupant != "" {
+			if err := db.checkOutOccupant(tx, c, room, in.CheckOutOccupant); err != nil {
+				return err
+			}
+		}
+		if room != c.r.RoomID {
+			if err := assignRoom(tx, &c, room); err != nil {
+				return err
+			}
+		} else if room != "" {
+			// Assigned earlier: the nights are this stay's, but the
+			// party before may still be in the room.
+			rm, err := getRoom(tx, room)
+			if err != nil {
+				return err
+			}
+			if err := c.roomAvailable(tx, rm, c.assignFrom(), c.r.Departure); err != nil {
 				return err
 			}
 		}
 		if c.r.RoomID == "" {
-			return aura.Invalid("Assign a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
+			return aura.Invalid("Choose a room before checking in.", aura.FieldError{Field: "room_id", Message: "is required: no room is assigned"})
 		}
 		ix := db.newGuestIndexer()
 		for i, g := range guests {
@@ -549,7 +648,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		}
 		now := tx.Now
 		c.r.CheckedInAt = &now
-		return c.save(tx, "reservation.checked_in", before, nil)
+		return c.save(tx, "reservation.checked_in", before, c.resolveOverbooking(nil))
 	})
 	return c.r, err
 }
@@ -581,7 +680,9 @@ func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
 // CheckOut moves an in-house reservation to checked-out and marks the room
 // of its last night dirty. Leaving before the departure date is an early
 // departure: the stay is shortened to end today (at least one night) and
-// the later nights go back to stock. The result warns when the folio is
+// the later nights go back to stock; leaving on the arrival day is a day
+// use: the one night is kept (its price) but released to stock, and the
+// front desk lists the guest among that day's departures. The result warns when the folio is
 // not settled. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
 // reservation is not in house.
 func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
@@ -589,46 +690,85 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 	var res CheckOutResult
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
-		before := c.r
-		if err := transition(&c.r, ReservationCheckedOut); err != nil {
-			return err
-		}
-		extra := map[string]any{}
-		if c.today.Before(c.r.Departure) {
-			dep := c.today
-			if !dep.After(c.r.Arrival) {
-				dep = c.r.Arrival.AddDays(1)
-			}
-			if dep != c.r.Departure {
-				extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}
-				c.r.Departure = dep
-				c.r.Nights = c.r.Nights[:dep.Sub(c.r.Arrival)]
-			}
-		}
-		now := tx.Now
-		c.r.CheckedOutAt = &now
-		// The room left is the one of the last night (a room moved from
-		// earlier was marked dirty when the guest moved out of it).
-		roomID := c.r.RoomID
-		if n := len(c.r.Nights); n > 0 && c.r.Nights[n-1].RoomID != "" {
-			roomID = c.r.Nights[n-1].RoomID
-		}
-		if err := markDirty(tx, roomID); err != nil {
-			return err
-		}
-		balance, err := reservationBalance(tx, c.prop, c.r)
-		if err != nil {
-			return err
-		}
-		res = CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
-		extra["balance"] = balance
-		return c.save(tx, "reservation.checked_out", before, extra)
+		res, err = checkOut(tx, &c, nil)
+		return err
 	})
 	res.Reservation = c.r
 	return res, err
+}
+
+// checkOut checks c.r out (see CheckOut); extra adds to its audit row.
+func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
+	before := c.r
+	if err := c.transition(tx, ReservationCheckedOut); err != nil {
+		return CheckOutResult{}, err
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	if c.today.Before(c.r.Departure) {
+		dep := c.today
+		if !dep.After(c.r.Arrival) {
+			// Leaving on the arrival day: a day use. The stay keeps its
+			// one night (and price) but the night goes back to stock, and
+			// the guest is among today's departures.
+			dep = c.r.Arrival.AddDays(1)
+			c.r.Nights[0].Released = true
+			extra["day_use"] = true
+		}
+		if dep != c.r.Departure {
+			extra["early_departure"] = map[string]any{"booked_departure": c.r.Departure, "departure": dep}
+			c.r.Departure = dep
+			c.r.Nights = c.r.Nights[:dep.Sub(c.r.Arrival)]
+		}
+	}
+	now := tx.Now
+	c.r.CheckedOutAt = &now
+	// The room left is the one of the last night (a room moved from
+	// earlier was marked dirty when the guest moved out of it).
+	roomID := c.r.RoomID
+	if n := len(c.r.Nights); n > 0 && c.r.Nights[n-1].RoomID != "" {
+		roomID = c.r.Nights[n-1].RoomID
+	}
+	if err := markDirty(tx, roomID); err != nil {
+		return CheckOutResult{}, err
+	}
+	balance, err := reservationBalance(tx, c.prop, c.r)
+	if err != nil {
+		return CheckOutResult{}, err
+	}
+	res := CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
+	extra["balance"] = balance
+	if err := c.save(tx, "reservation.checked_out", before, extra); err != nil {
+		return CheckOutResult{}, err
+	}
+	res.Reservation = c.r
+	return res, nil
+}
+
+// checkOutOccupant checks out, inside c's check-in, the party in house in
+// roomID that the operator confirmed has left. It returns EINVALID (field
+// check_out_occupant) when that reservation is not in house in that room.
+func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) error {
+	bad := aura.Invalid("The guest to check out is not the one in the room.",
+		aura.FieldError{Field: "check_out_occupant", Message: "is not in house in the room chosen"})
+	if occupantID == c.r.ID || roomID == "" {
+		return bad
+	}
+	oc, err := db.loadResCtx(tx, occupantID, 0)
+	if aura.ErrorCode(err) == aura.ENOTFOUND {
+		return bad
+	} else if err != nil {
+		return err
+	}
+	if oc.r.Status != ReservationInHouse || oc.r.RoomID != roomID || oc.r.PropertyID != c.r.PropertyID {
+		return bad
+	}
+	_, err = checkOut(tx, &oc, map[string]any{"confirmed_at_check_in_of": c.r.ID})
+	return err
 }
 
 // markDirty marks a room dirty (audited) unless it is already; "" does nothing.
@@ -663,7 +803,7 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		return cancel(tx, &c, in, nil)
@@ -674,7 +814,7 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 // cancel cancels c.r (see Cancel); extra adds to its audit row.
 func cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	before := c.r
-	if err := transition(&c.r, ReservationCancelled); err != nil {
+	if err := c.transition(tx, ReservationCancelled); err != nil {
 		return err
 	}
 	rp, err := getRatePlan(tx, c.r.RatePlanID)
@@ -717,7 +857,7 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		return markNoShow(tx, &c, in, nil)
@@ -728,11 +868,11 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 // markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
 func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 	before := c.r
-	if err := transition(&c.r, ReservationNoShow); err != nil {
+	if err := c.transition(tx, ReservationNoShow); err != nil {
 		return err
 	}
 	if c.today.Before(c.r.Arrival) {
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s arrives on %s; it cannot be a no-show before then.", c.r.ID, c.r.Arrival)
+		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; it cannot be a no-show before then.", c.named(tx), c.prop.day(c.r.Arrival))
 	}
 	rp, err := getRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
@@ -760,8 +900,11 @@ func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 // applies from tonight (the property's today), earlier nights keep the
 // room they were spent in, the new room must be free and not blocked for
 // every remaining night (checked in this write transaction), and the room
-// left is marked dirty. The room must be of the reservation's room type
-// (change the stay's room type first for an upgrade). It returns
+// left is marked dirty; a party still in house in the new room (departing
+// today or overdue) refuses the move until checked out. An overbooked
+// stay that now has a room every night is no longer overbooked (the audit
+// row says "overbooking_resolved"). The room must be of the reservation's
+// room type (change the stay's room type first for an upgrade). It returns
 // ENOTFOUND, EPRECONDITION, EINVALID for a room of another type or
 // property, and ECONFLICT for a reservation that is not tentative,
 // confirmed or in house, an in-house guest departing today, or a room
@@ -770,7 +913,7 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
@@ -781,10 +924,10 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 			if err := assignRoom(tx, &c, roomID); err != nil {
 				return err
 			}
-			return c.save(tx, "reservation.room_assigned", before, nil)
+			return c.save(tx, "reservation.room_assigned", before, c.resolveOverbooking(nil))
 		}
 		if !c.today.Before(c.r.Departure) {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s departs on %s; it has no night left to spend in another room.", id, c.r.Departure)
+			return aura.Errorf(aura.ECONFLICT, "%s ends today; there is no night left to spend in another room.", c.named(tx))
 		}
 		if err := assignRoom(tx, &c, roomID); err != nil {
 			return err
@@ -796,8 +939,8 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 		if from.Before(c.r.Arrival) {
 			from = c.r.Arrival
 		}
-		return c.save(tx, "reservation.room_moved", before, map[string]any{
-			"move": map[string]any{"from_room_id": before.RoomID, "to_room_id": roomID, "from_night": from}})
+		return c.save(tx, "reservation.room_moved", before, c.resolveOverbooking(map[string]any{
+			"move": map[string]any{"from_room_id": before.RoomID, "to_room_id": roomID, "from_night": from}}))
 	})
 	return c.r, err
 }
@@ -808,11 +951,11 @@ func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reserva
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationTentative && c.r.Status != ReservationConfirmed {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a reservation not yet arrived can lose its room.", id, statusWords(c.r.Status))
+			return aura.Errorf(aura.ECONFLICT, "%s is %s; only a stay not yet arrived can lose its room.", c.named(tx), statusWords(c.r.Status))
 		}
 		if c.r.RoomID == "" {
 			return nil
@@ -833,7 +976,7 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 	switch c.r.Status {
 	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
 	default:
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; rooms are assigned only to tentative, confirmed or in-house reservations.", c.r.ID, statusWords(c.r.Status))
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; rooms are assigned only to tentative, confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
 	}
 	room, err := getRoom(tx, roomID)
 	if err != nil || room.PropertyID != c.r.PropertyID {
@@ -843,11 +986,8 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id",
 			Message: "room " + room.Number + " is of another room type; change the reservation's room type first"})
 	}
-	from := c.r.Arrival
-	if c.r.Status == ReservationInHouse && c.today.After(from) {
-		from = c.today
-	}
-	if err := roomFree(tx, room, c.r.ID, from, c.r.Departure); err != nil {
+	from := c.assignFrom()
+	if err := c.roomAvailable(tx, room, from, c.r.Departure); err != nil {
 		return err
 	}
 	c.r.RoomID = roomID
@@ -855,33 +995,6 @@ func assignRoom(tx *Tx, c *resCtx, roomID string) error {
 		if !c.r.Nights[i].Date.Before(from) {
 			c.r.Nights[i].RoomID = roomID
 		}
-	}
-	return nil
-}
-
-// roomFree returns ECONFLICT when room is assigned to another reservation,
-// or blocked, on any night of [from, to).
-func roomFree(tx *Tx, room Room, exceptRes string, from, to date.Date) error {
-	if !from.Before(to) {
-		return nil
-	}
-	var other string
-	var night date.Date
-	err := tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ?
-		AND reservation_id != ? ORDER BY date LIMIT 1`, room.ID, from, to, exceptRes).Scan(&other, &night)
-	if err == nil {
-		return aura.Errorf(aura.ECONFLICT, "Room %s is already assigned to reservation %s on %s.", room.Number, other, night)
-	} else if err != sql.ErrNoRows {
-		return err
-	}
-	var kind string
-	var start, end date.Date
-	err = tx.QueryRow(`SELECT kind, start_date, end_date FROM room_blocks WHERE room_id = ? AND start_date < ? AND end_date > ? LIMIT 1`,
-		room.ID, to, from).Scan(&kind, &start, &end)
-	if err == nil {
-		return aura.Errorf(aura.ECONFLICT, "Room %s is %s from %s to %s.", room.Number, strings.ReplaceAll(kind, "_", " "), start, end)
-	} else if err != sql.ErrNoRows {
-		return err
 	}
 	return nil
 }

@@ -224,16 +224,19 @@ func TestIdempotency(t *testing.T) {
 }
 
 // TestDST books stays across both daylight-saving changes of Berlin and New
-// York and checks that nights, prices and "today" follow the wall calendar.
+// York and checks that nights, prices and "today" follow the wall calendar:
+// today is the business date, which rolls at the night audit's local time
+// (03:00), not at UTC midnight nor at local midnight.
 func TestDST(t *testing.T) {
 	for _, tc := range []struct {
 		zone                 string
 		spring, fall         string // the days the clocks change
 		beforeMidnightUTC    string // 23:59 local the evening before the spring change day
 		afterMidnightSpringU string // 00:30 local on the spring change day
+		afterRollSpringU     string // 03:30 local (summer time) on the spring change day
 	}{
-		{"Europe/Berlin", "2025-03-30", "2025-10-26", "2025-03-29T22:59:00Z", "2025-03-29T23:30:00Z"},
-		{"America/New_York", "2025-03-09", "2025-11-02", "2025-03-09T04:59:00Z", "2025-03-09T05:30:00Z"},
+		{"Europe/Berlin", "2025-03-30", "2025-10-26", "2025-03-29T22:59:00Z", "2025-03-29T23:30:00Z", "2025-03-30T01:30:00Z"},
+		{"America/New_York", "2025-03-09", "2025-11-02", "2025-03-09T04:59:00Z", "2025-03-09T05:30:00Z", "2025-03-09T07:30:00Z"},
 	} {
 		t.Run(tc.zone, func(t *testing.T) {
 			f := newFixture(t, tc.zone, 2, "2025-03-01")
@@ -260,7 +263,7 @@ func TestDST(t *testing.T) {
 					t.Fatalf("stored stay %s–%s, want %s–%s", stored.Arrival, stored.Departure, r.Arrival, r.Departure)
 				}
 			}
-			// "Today" at the property flips at local midnight, not UTC midnight.
+			// "Today" at the property flips at the local roll time, not at UTC midnight.
 			arrival := spring
 			r := f.book(t, arrival, arrival.AddDays(1))
 			f.clock.Set(mustTime(t, tc.beforeMidnightUTC))
@@ -270,8 +273,12 @@ func TestDST(t *testing.T) {
 			_, err := f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID})
 			wantCode(t, err, aura.ECONFLICT)
 			f.clock.Set(mustTime(t, tc.afterMidnightSpringU))
+			if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), arrival.AddDays(-1); got != want {
+				t.Fatalf("today at %s (after midnight, before the roll) is %s, want %s", tc.afterMidnightSpringU, got, want)
+			}
+			f.clock.Set(mustTime(t, tc.afterRollSpringU))
 			if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), arrival; got != want {
-				t.Fatalf("today at %s is %s, want %s", tc.afterMidnightSpringU, got, want)
+				t.Fatalf("today at %s is %s, want %s", tc.afterRollSpringU, got, want)
 			}
 			must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID}))(t)
 			f.verifyAudit(t)

@@ -133,7 +133,7 @@ func TestIDPhotoRetention(t *testing.T) {
 			}
 			_, _, err := f.db.IDPhotoData(f.ctx, p.ID)
 			wantCode(t, err, aura.EGONE)
-			if !strings.Contains(aura.ErrorMessage(err), p.PurgedAt.Format(time.DateOnly)) {
+			if !strings.Contains(aura.ErrorMessage(err), "purged on "+p.PurgedAt.In(f.loc).Format("Mon 2 Jan 2006")) {
 				t.Fatalf("message %q does not say when the photo was purged", aura.ErrorMessage(err))
 			}
 		}

@@ -305,14 +305,14 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 			if err != nil {
 				return err
 			}
-			today, err := p.today(tx.Now)
+			today, err := p.today(tx)
 			if err != nil {
 				return err
 			}
 			var resID string
 			err = tx.QueryRow(`SELECT reservation_id FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? LIMIT 1`, id, today).Scan(&resID)
 			if err == nil {
-				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: reservation %s is assigned to it. Move that reservation first.", before.Number, resID)
+				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: %s is assigned to it. Move that stay first.", before.Number, db.stayName(tx, resID))
 			} else if err != sql.ErrNoRows {
 				return err
 			}
@@ -502,11 +502,15 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		if err != nil {
 			return err
 		}
+		prop, err := getProperty(tx, room.PropertyID)
+		if err != nil {
+			return err
+		}
 		var other RoomBlock
 		err = tx.QueryRow(`SELECT id, start_date, end_date FROM room_blocks WHERE room_id = ? AND start_date < ? AND end_date > ? LIMIT 1`,
 			in.RoomID, in.End, in.Start).Scan(&other.ID, &other.Start, &other.End)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is already blocked from %s to %s.", room.Number, other.Start, other.End)
+			return aura.Errorf(aura.ECONFLICT, "Room %s is already blocked from %s to %s.", room.Number, prop.day(other.Start), prop.day(other.End))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -515,7 +519,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		err = tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ? ORDER BY date LIMIT 1`,
 			in.RoomID, in.Start, in.End).Scan(&resID, &night)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is assigned to reservation %s on %s; move that reservation before blocking the room.", room.Number, resID, night)
+			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, db.stayName(tx, resID), prop.day(night))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -526,7 +530,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 			}
 			for i, c := range counts[room.RoomTypeID] {
 				if c.Available() < 1 {
-					return aura.Errorf(aura.ECONFLICT, "Room %s cannot go out of order on %s: every other room of its type is sold that night.", room.Number, in.Start.AddDays(i))
+					return aura.Errorf(aura.ECONFLICT, "Room %s cannot go out of order on %s: every other room of its type is sold that night.", room.Number, prop.day(in.Start.AddDays(i)))
 				}
 			}
 		}

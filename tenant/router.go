@@ -70,6 +70,10 @@ type Router struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// beforeRegister, set by tests only (export_test.go), runs after an open
+	// and its re-check, before the handle is registered.
+	beforeRegister func(slug string)
 }
 
 // entry is one tenant in the router: either opening (ready not yet closed)
@@ -156,12 +160,29 @@ func (r *Router) acquireSlow(ctx context.Context, slug string) (*DB, error) {
 	// Open outside the lock: other tenants keep being served meanwhile. The
 	// open does not use the caller's context, so one impatient client cannot
 	// fail the open for everyone waiting on it.
-	db, err := r.open(context.WithoutCancel(ctx), slug)
+	octx := context.WithoutCancel(ctx)
+	db, err := r.open(octx, slug)
+	if err == nil {
+		// A suspension, deletion or restore may have changed the registry
+		// while the file was opening; its Forget found no handle to retire
+		// and waits for this entry to be ready. Ask again now, so a handle
+		// opened under the old status is never registered: a status change
+		// committed before this read fails the open here, one committed
+		// after it is followed by a Forget that retires the registered handle.
+		if err = r.recheck(octx, slug, db); err != nil {
+			db.retire() // nobody holds it: OnClose runs and the file closes now
+		}
+	}
+	if r.beforeRegister != nil {
+		r.beforeRegister(slug)
+	}
 
 	r.mu.Lock()
 	if err != nil {
 		e.err = err
-		delete(r.entries, slug)
+		if r.entries[slug] == e {
+			delete(r.entries, slug)
+		}
 		r.mu.Unlock()
 		close(e.ready)
 		return nil, err
@@ -178,19 +199,44 @@ func (r *Router) acquireSlow(ctx context.Context, slug string) (*DB, error) {
 	return db, nil
 }
 
+// statusError is nil for an active tenant, EUNAVAILABLE for a suspended
+// one or one under maintenance, ENOTFOUND otherwise.
+func statusError(info Info) error {
+	switch info.Status {
+	case StatusActive:
+		return nil
+	case StatusSuspended:
+		return aura.Errorf(aura.EUNAVAILABLE, "This account is suspended.")
+	case StatusMaintenance:
+		return aura.Errorf(aura.EUNAVAILABLE, "This account is being restored from a backup; please try again in a minute.")
+	}
+	return aura.Errorf(aura.ENOTFOUND, "No such tenant.")
+}
+
+// recheck asks the Directory about slug again after its file db was opened:
+// nil when the tenant is still active under the same id, its status error
+// otherwise (EUNAVAILABLE when the slug now names another tenant).
+func (r *Router) recheck(ctx context.Context, slug string, db *DB) error {
+	info, err := r.cfg.Directory.TenantInfo(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if err := statusError(info); err != nil {
+		return err
+	}
+	if info.ID != db.ID {
+		return aura.Errorf(aura.EUNAVAILABLE, "This account changed while it was opening; please try again.")
+	}
+	return nil
+}
+
 func (r *Router) open(ctx context.Context, slug string) (*DB, error) {
 	info, err := r.cfg.Directory.TenantInfo(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	switch info.Status {
-	case StatusActive:
-	case StatusSuspended:
-		return nil, aura.Errorf(aura.EUNAVAILABLE, "This account is suspended.")
-	case StatusMaintenance:
-		return nil, aura.Errorf(aura.EUNAVAILABLE, "This account is being restored from a backup; please try again in a minute.")
-	default:
-		return nil, aura.Errorf(aura.ENOTFOUND, "No such tenant.")
+	if err := statusError(info); err != nil {
+		return nil, err
 	}
 	db, err := open(ctx, r.Path(info.ID), info, r.cfg.ReadConns, r.cfg.Now)
 	if err != nil {
@@ -254,7 +300,11 @@ func (r *Router) Open() int {
 // Forget retires the open handle of slug, if any, so the next Acquire asks
 // the Directory again (after a suspension, deletion or restore). In-flight
 // transactions finish first: the returned channel is closed once the file
-// is closed (at once when it was not open).
+// is closed (at once when it was not open). When the file is being opened,
+// the channel closes once that open is over and its handle, if the open
+// registered one, is closed too: the opener asks the Directory again before
+// registering, so an open racing with a status change never leaves a
+// handle behind.
 func (r *Router) Forget(slug string) <-chan struct{} {
 	r.mu.Lock()
 	e, ok := r.entries[slug]
@@ -262,9 +312,17 @@ func (r *Router) Forget(slug string) <-chan struct{} {
 		delete(r.entries, slug)
 	}
 	r.mu.Unlock()
-	if !ok || e.db == nil {
-		done := make(chan struct{})
+	done := make(chan struct{})
+	switch {
+	case !ok:
 		close(done)
+		return done
+	case e.db == nil:
+		go func() {
+			<-e.ready
+			<-r.Forget(slug)
+			close(done)
+		}()
 		return done
 	}
 	e.db.retire()
@@ -277,12 +335,29 @@ func (r *Router) Forget(slug string) <-chan struct{} {
 func (r *Router) Revalidate(ctx context.Context) {
 	r.mu.RLock()
 	var open []*DB
+	var opening []*entry
 	for _, e := range r.entries {
 		if e.db != nil {
 			open = append(open, e.db)
+		} else {
+			opening = append(opening, e)
 		}
 	}
 	r.mu.RUnlock()
+	// A file being opened may have been checked before the registry
+	// changed: wait for it and check its handle like the others.
+	for _, e := range opening {
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return
+		}
+		r.mu.RLock()
+		if e.db != nil {
+			open = append(open, e.db)
+		}
+		r.mu.RUnlock()
+	}
 	for _, db := range open {
 		info, err := r.cfg.Directory.TenantInfo(ctx, db.Slug)
 		if err == nil && info.Status == StatusActive && info.ID == db.ID {

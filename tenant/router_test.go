@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,4 +292,142 @@ func TestUpdateRequiresAudit(t *testing.T) {
 	if after.Seq != head.Seq {
 		t.Fatalf("audit head moved from %d to %d on a rolled-back transaction", head.Seq, after.Seq)
 	}
+}
+
+// within waits for ch, failing the test after 30 seconds.
+func within(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not happen within 30s", what)
+	}
+}
+
+// TestRouterStatusRace forces a suspension, deletion or restore into a
+// cold open of the same tenant: the open that began under the old status
+// is refused, or, when the change came after its re-check, retired by the
+// change's Forget, and no handle stays registered.
+func TestRouterStatusRace(t *testing.T) {
+	ctx := context.Background()
+	changes := []struct {
+		name   string
+		code   string
+		change func(env *auratest.Env) error
+	}{
+		{"ErrSuspended", aura.EUNAVAILABLE, func(env *auratest.Env) error {
+			_, err := env.Platform.SetStatus(ctx, "racy", platform.StatusSuspended)
+			return err
+		}},
+		{"ErrDeleted", aura.ENOTFOUND, func(env *auratest.Env) error {
+			_, err := env.Platform.DeleteTenant(ctx, "racy")
+			return err
+		}},
+		{"ErrRestoring", aura.EUNAVAILABLE, func(env *auratest.Env) error {
+			_, err := env.Platform.StartMaintenance(ctx, "racy", "tenant.restore_started", "restore", nil)
+			return err
+		}},
+	}
+	// A Directory that blocks inside the open (after the first status
+	// check, with the file open) until the test has changed the status and
+	// called Forget, as control does.
+	for _, c := range changes {
+		t.Run(c.name, func(t *testing.T) {
+			opening, release := make(chan *tenant.DB, 1), make(chan struct{})
+			var armed atomic.Bool
+			var once sync.Once
+			env := auratest.New(t, auratest.Options{OnOpen: func(ctx context.Context, db *tenant.DB) error {
+				if db.Slug == "racy" && armed.Load() {
+					once.Do(func() {
+						opening <- db
+						<-release
+					})
+				}
+				return nil
+			}})
+			// Creating the tenant opened it: close it, so the next Acquire opens it cold.
+			env.CreateTenant(t, "racy")
+			within(t, env.Router.Forget("racy"), "closing the new tenant")
+			armed.Store(true)
+			type result struct {
+				db  *tenant.DB
+				err error
+			}
+			got := make(chan result, 1)
+			go func() {
+				db, err := env.Router.Acquire(ctx, "racy")
+				got <- result{db, err}
+			}()
+			opened := <-opening
+			if err := c.change(env); err != nil {
+				t.Fatal(err)
+			}
+			forgotten := env.Router.Forget("racy")
+			close(release)
+			r := <-got
+			if r.err == nil {
+				r.db.Release()
+				t.Fatalf("Acquire returned a handle opened before the tenant was %s", c.name)
+			}
+			if aura.ErrorCode(r.err) != c.code {
+				t.Fatalf("err = %v, want %s", r.err, c.code)
+			}
+			within(t, forgotten, "Forget")
+			within(t, opened.Closed(), "closing the handle opened under the old status")
+			if n := env.Router.Open(); n != 0 {
+				t.Fatalf("%d handles registered after the race, want 0 (%v)", n, env.Router.OpenSlugs())
+			}
+			if _, err := env.Router.Acquire(ctx, "racy"); aura.ErrorCode(err) != c.code {
+				t.Fatalf("a later Acquire: %v, want %s", err, c.code)
+			}
+		})
+	}
+	// The change lands after the open's re-check but before its handle is
+	// registered: Forget waits for the registration and retires the handle.
+	t.Run("ErrSuspendedBeforeRegister", func(t *testing.T) {
+		env := auratest.New(t, auratest.Options{})
+		env.CreateTenant(t, "racy")
+		within(t, env.Router.Forget("racy"), "closing the new tenant")
+		checked, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		tenant.SetBeforeRegister(env.Router, func(slug string) {
+			once.Do(func() {
+				close(checked)
+				<-release
+			})
+		})
+		type result struct {
+			db  *tenant.DB
+			err error
+		}
+		got := make(chan result, 1)
+		go func() {
+			db, err := env.Router.Acquire(ctx, "racy")
+			got <- result{db, err}
+		}()
+		<-checked
+		if _, err := env.Platform.SetStatus(ctx, "racy", platform.StatusSuspended); err != nil {
+			t.Fatal(err)
+		}
+		forgotten := env.Router.Forget("racy")
+		close(release)
+		r := <-got
+		if r.err != nil {
+			t.Fatalf("the open checked before the suspension failed: %v", r.err)
+		}
+		// Like any request in flight when a tenant is suspended, it finishes
+		// its work; then the handle closes and nothing stays registered.
+		if _, err := r.db.AuditHead(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.db.Release()
+		within(t, forgotten, "Forget")
+		within(t, r.db.Closed(), "closing the retired handle")
+		if n := env.Router.Open(); n != 0 {
+			t.Fatalf("%d handles registered after the race, want 0 (%v)", n, env.Router.OpenSlugs())
+		}
+		if _, err := env.Router.Acquire(ctx, "racy"); aura.ErrorCode(err) != aura.EUNAVAILABLE {
+			t.Fatalf("a later Acquire: %v, want EUNAVAILABLE", err)
+		}
+	})
 }

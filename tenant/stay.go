@@ -42,7 +42,7 @@ func (db *DB) ChangeStay(ctx context.Context, id string, ch StayChange) (Reserva
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, ch.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, ch.Version); err != nil {
 			return err
 		}
 		return changeStay(tx, &c, ch, "reservation.stay_changed", nil)
@@ -70,11 +70,11 @@ func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Re
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationInHouse {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a guest in house departs early (change the stay instead).", id, statusWords(c.r.Status))
+			return aura.Errorf(aura.ECONFLICT, "%s is %s; only a guest in house departs early (change the stay instead).", c.named(tx), statusWords(c.r.Status))
 		}
 		dep := in.Departure
 		if dep.IsZero() {
@@ -86,11 +86,11 @@ func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Re
 		var fe fieldErrors
 		switch {
 		case dep.Before(c.today):
-			fe.add("departure", "cannot be before today (%s at the property)", c.today)
+			fe.add("departure", "cannot be before today (%s)", c.prop.day(c.today))
 		case !dep.After(c.r.Arrival):
-			fe.add("departure", "must leave at least one night after the arrival on %s", c.r.Arrival)
+			fe.add("departure", "must leave at least one night after the arrival on %s", c.prop.day(c.r.Arrival))
 		case !dep.Before(c.r.Departure):
-			fe.add("departure", "must be before the booked departure on %s", c.r.Departure)
+			fe.add("departure", "must be before the booked departure on %s", c.prop.day(c.r.Departure))
 		}
 		if err := fe.err("The early departure is not valid."); err != nil {
 			return err
@@ -121,14 +121,14 @@ func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Rese
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationConfirmed && c.r.Status != ReservationInHouse {
-			return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; only a confirmed or in-house stay is extended.", id, statusWords(c.r.Status))
+			return aura.Errorf(aura.ECONFLICT, "%s is %s; only a confirmed or in-house stay is extended.", c.named(tx), statusWords(c.r.Status))
 		}
 		if !in.Departure.After(c.r.Departure) {
-			return aura.Invalid("The extension is not valid.", aura.FieldError{Field: "departure", Message: "must be after the current departure on " + c.r.Departure.String()})
+			return aura.Invalid("The extension is not valid.", aura.FieldError{Field: "departure", Message: "must be after the current departure on " + c.prop.day(c.r.Departure)})
 		}
 		return changeStay(tx, &c, StayChange{Departure: in.Departure}, "reservation.extended",
 			map[string]any{"booked_departure": c.r.Departure, "departure": in.Departure, "nights_added": date.Range(c.r.Departure, in.Departure)})
@@ -139,13 +139,12 @@ func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Rese
 // changeStay applies ch to c.r (see ChangeStay) and saves it under action,
 // with extra in the audit row.
 func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[string]any) error {
-	id := c.r.ID
 	before := c.r
 	r := &c.r
 	switch r.Status {
 	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
 	default:
-		return aura.Errorf(aura.ECONFLICT, "Reservation %s is %s; its stay can no longer change.", id, statusWords(r.Status))
+		return aura.Errorf(aura.ECONFLICT, "%s is %s; it can no longer change.", c.named(tx), statusWords(r.Status))
 	}
 	next := *r
 	if !ch.Arrival.IsZero() {
@@ -183,10 +182,10 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 			fe.add("room_type_id", "the guest is in house; move the guest to another room instead")
 		}
 		if next.Departure.Before(c.today) {
-			fe.add("departure", "cannot be before today (%s) for a guest in house", c.today)
+			fe.add("departure", "cannot be before today (%s) for a guest in house", c.prop.day(c.today))
 		}
 	} else if direct && next.Arrival != r.Arrival && next.Arrival.Before(c.today) {
-		fe.add("arrival", "is in the past (today is %s at the property)", c.today)
+		fe.add("arrival", "is in the past (today is %s)", c.prop.day(c.today))
 	}
 	if err := fe.err("The stay change is not valid."); err != nil {
 		return err
@@ -197,7 +196,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	restrict := direct && (datesChanged || planChanged)
 	inHouse := r.Status == ReservationInHouse
 	if restrict && inHouse && next.Departure.After(r.Departure) {
-		if err := extensionRestrictions(tx, *r, next); err != nil {
+		if err := extensionRestrictions(tx, c.prop, *r, next); err != nil {
 			return err
 		}
 	}
@@ -235,7 +234,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 		// keeps are already this reservation's.
 		for _, n := range plan.nights {
 			if _, kept := rooms[n.Date]; !kept {
-				if err := roomFree(tx, room, r.ID, n.Date, n.Date.AddDays(1)); err != nil {
+				if err := c.roomAvailable(tx, room, n.Date, n.Date.AddDays(1)); err != nil {
 					return err
 				}
 			}
@@ -252,7 +251,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	}
 	next.Nights = plan.nights
 	if !direct {
-		next.Overbooked = plan.overbooked
+		next.Overbooked = plan.overbooked && !next.roomEveryNight()
 	}
 	c.r = next
 	return c.save(tx, action, before, extra)
@@ -262,7 +261,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 // r.Departure to next.Departure adds: stop-sell on the added nights,
 // closed-to-departure on the new departure, and the max stay of the
 // arrival day over the whole stay. (A missing price is planStay's error.)
-func extensionRestrictions(tx *Tx, r, next Reservation) error {
+func extensionRestrictions(tx *Tx, p Property, r, next Reservation) error {
 	rp, err := getRatePlan(tx, r.RatePlanID)
 	if err != nil {
 		return err
@@ -273,14 +272,14 @@ func extensionRestrictions(tx *Tx, r, next Reservation) error {
 	}
 	var fe fieldErrors
 	if first := stored[r.Arrival]; first.maxStay > 0 && next.Departure.Sub(next.Arrival) > first.maxStay {
-		fe.add("departure", "stays arriving on %s may last at most %d nights", r.Arrival, first.maxStay)
+		fe.add("departure", "stays arriving on %s may last at most %d nights", p.day(r.Arrival), first.maxStay)
 	}
 	if stored[next.Departure].ctd {
-		fe.add("departure", "%s is closed to departure for %s", next.Departure, rp.Name)
+		fe.add("departure", "%s is closed to departure for %s", p.day(next.Departure), rp.Name)
 	}
 	for _, d := range date.Range(r.Departure, next.Departure) {
 		if stored[d].stopSell {
-			fe.add("departure", "%s is not for sale on %s (stop-sell)", rp.Name, d)
+			fe.add("departure", "%s is not for sale on %s (stop-sell)", rp.Name, p.day(d))
 		}
 	}
 	return fe.err("The stay breaks the rate plan's restrictions.")

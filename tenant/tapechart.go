@@ -49,6 +49,8 @@ type TapeBar struct {
 	Overbooked    bool      `json:"overbooked"`
 	Adults        int       `json:"adults"`
 	Children      int       `json:"children"`
+	// Version is the reservation's, for moving or changing it from the chart.
+	Version int `json:"version"`
 }
 
 // TapeChart returns the tape chart of a property for the nights [from, to)
@@ -177,7 +179,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 			r := res[n.res]
 			bar = &TapeBar{ReservationID: r.ID, BookingID: r.BookingID, RoomTypeID: r.RoomTypeID, GuestID: r.GuestID, GuestName: names[r.GuestID],
 				Start: n.d, End: n.d.AddDays(1), Arrival: r.Arrival, Departure: r.Departure, Status: r.Status, Source: r.Source,
-				Overbooked: r.Overbooked, Adults: r.Adults, Children: r.Children}
+				Overbooked: r.Overbooked, Adults: r.Adults, Children: r.Children, Version: r.Version}
 			barRoom = n.room
 		}
 		flush()

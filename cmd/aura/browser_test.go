@@ -152,6 +152,15 @@ func TestBrowser(t *testing.T) {
 	pmsBrowser(t, steps)
 	// The front desk day (issue 6): arrivals → check-in with an ID photo → room move → check-out → housekeeping board.
 	frontDeskBrowser(t, steps)
+	// Rates bulk edit (issue 11): one plan by default, a summary to confirm.
+	ratesBrowser(t, steps)
+	// The interactive tape chart (issue 11): book, move and extend by drag and by keyboard.
+	tapeChartBrowser(t, steps)
+	// Print (issue 11): the registration card and the day's lists to PDF.
+	printBrowser(t, steps)
+	// Every page of the demo at 1440 and 390 px (issue 11): no sideways
+	// scrolling, no ids, ISO times or ciphertext in what a person reads.
+	t.Run("Crawl", func(t *testing.T) { crawlBrowser(t, steps, "/demo/") })
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),
@@ -184,9 +193,9 @@ func TestBrowser(t *testing.T) {
 
 	// The audit log shows the sign-in and the invitation.
 	both("audit", "/demo/audit")
-	do(chromedp.Navigate(base+"/demo/audit"), chromedp.WaitVisible(chromedp.CSS(".audit-table")))
-	auditText := text(".audit-table")
-	for _, want := range []string{"user.invited", "user.logged_in", "nia@demo.example", "Dana Demo"} {
+	do(chromedp.Navigate(base+"/demo/audit"), chromedp.WaitVisible(chromedp.CSS(".history")))
+	auditText := text(".history")
+	for _, want := range []string{"User invited", "Signed in", "nia@demo.example", "Dana Demo"} {
 		if !strings.Contains(auditText, want) {
 			t.Fatalf("the audit page lacks %q:\n%s", want, auditText)
 		}
@@ -219,6 +228,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#new-tenant")))
 	both("platform-tenants", "/platform/tenants")
+	t.Run("CrawlPlatform", func(t *testing.T) {
+		crawlBrowser(t, steps, "/platform/tenants", "/platform/audit", "/platform/backups")
+	})
 	both("platform-impersonate", "/platform/tenants/demo/impersonate")
 	do(chromedp.Navigate(base+"/platform/tenants/demo/impersonate"),
 		chromedp.SendKeys(chromedp.CSS("#f-reason"), "Ticket 12: owner cannot find the audit export"),

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/tenant"
 )
@@ -66,7 +64,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.io.Out, "Created the demo owner %s.\n", DemoEmail)
 	}
 	// Seed does nothing when the demo property exists already.
-	if err := demo.Seed(ctx, db, date.Of(time.Now(), demo.Location())); err != nil {
+	if err := demo.Seed(ctx, db); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.io.Out, "Sign in at %s/%s/login as %s with the password %s (a development-only password; change it on the Account page).\n",

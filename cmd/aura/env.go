@@ -51,7 +51,15 @@ type env struct {
 }
 
 func newEnv(stdio IO) *env {
-	return &env{io: stdio, logger: slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	// AURA_LOG_LEVEL=debug adds a line per HTTP request; the default,
+	// info, keeps the console to what an operator acts on.
+	level := slog.LevelInfo
+	if v := os.Getenv("AURA_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			level = slog.LevelInfo
+		}
+	}
+	return &env{io: stdio, logger: slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level}))}
 }
 
 // flagSet returns a flag set with the common flags registered; defaults come

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -40,4 +41,25 @@ func lockDataDir(dataDir string) (*serveLock, error) {
 func (l *serveLock) release() {
 	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	l.f.Close()
+}
+
+// checkDataDirMode refuses a data directory that group or others may read,
+// write or enter: it holds every tenant's file and WAL and Litestream's
+// plaintext staging. A directory that does not exist yet is fine; Aura
+// creates it 0700.
+func checkDataDirMode(dir string) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("the data directory %s is not a directory", dir)
+	}
+	if m := fi.Mode().Perm(); m&0o077 != 0 {
+		return fmt.Errorf("the data directory %s is open to group or others (mode %04o); run `chmod 700 %s` and start again", dir, m, dir)
+	}
+	return nil
 }

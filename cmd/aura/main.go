@@ -53,7 +53,11 @@ func commands() []command {
 // Main runs the aura command with args (without the program name) and
 // returns the process exit code: 0 on success, 1 on an error (printed as one
 // line on stderr), 2 on a usage error.
+//
+// Every file and directory the command creates is private to its user
+// (umask 077), so the data directory never holds a file others can read.
 func Main(ctx context.Context, args []string, in io.Reader, out, errw io.Writer) int {
+	restrictUmask()
 	stdio := IO{In: in, Out: out, Err: errw}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(out)

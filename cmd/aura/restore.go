@@ -53,8 +53,8 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 	}
 	var at time.Time
 	if f.at != "" {
-		if at, err = time.Parse(time.RFC3339, f.at); err != nil {
-			return fmt.Errorf("--at %q is not an RFC 3339 time such as 2026-11-28T09:30:00Z", f.at)
+		if at, err = parseRestoreAt(f.at); err != nil {
+			return err
 		}
 	}
 	if f.platform != (len(pos) == 0) || len(pos) > 1 {
@@ -70,6 +70,20 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 		return restorePlatform(ctx, e, rep, at, f)
 	}
 	return restoreTenant(ctx, e, rep, pos[0], at, f)
+}
+
+// parseRestoreAt reads the instant of --at: RFC 3339 (2026-11-28T09:30:00Z,
+// with an offset or fractions of a second), from 1970 to 9999 in UTC, the
+// instants a replica's timestamps can name.
+func parseRestoreAt(s string) (time.Time, error) {
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is not an RFC 3339 time such as 2026-11-28T09:30:00Z", s)
+	}
+	if y := at.UTC().Year(); y < 1970 || y > 9999 {
+		return time.Time{}, fmt.Errorf("--at %q is outside the times a replica can hold (1970 to 9999 UTC)", s)
+	}
+	return at, nil
 }
 
 func restoreTenant(ctx context.Context, e *env, rep *replica.Replicator, slug string, at time.Time, f restoreFlags) error {

@@ -99,6 +99,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := platform.CheckMasterKey(ctx, e.platformPath(), master); err != nil {
 		return err
 	}
+	if err := checkDataDirMode(e.dataDir); err != nil {
+		return err
+	}
 	lock, err := lockDataDir(e.dataDir)
 	if err != nil {
 		return fmt.Errorf("%v (%s)", err, e.dataDir)
@@ -111,7 +114,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
-		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX)})
+		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile})
 	if err != nil {
 		return err
 	}
@@ -430,7 +433,7 @@ func (e *env) startReplication(configFile string) error {
 	if e.replicator, err = replica.New(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, cfg.SnapshotInterval, cfg.Retention)
+	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
 	return nil
 }
 

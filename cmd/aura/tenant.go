@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/aurapms/aura/credential"
@@ -15,7 +17,7 @@ import (
 )
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
-	const usage = "Usage: aura tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG"
+	const usage = "Usage: aura tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG | night-audit SLUG | purge-id-photos SLUG"
 	if len(args) == 0 {
 		fmt.Fprintln(e.io.Err, usage)
 		return errUsage
@@ -27,6 +29,8 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		return tenantList(ctx, e, args[1:])
 	case "suspend", "resume", "delete":
 		return tenantStatus(ctx, e, args[0], args[1:])
+	case "night-audit", "purge-id-photos":
+		return tenantJob(ctx, e, args[0], args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.io.Out, usage)
 		return nil
@@ -190,5 +194,65 @@ func tenantStatus(ctx context.Context, e *env, verb string, args []string) error
 	}
 	past := map[string]string{"suspend": "Suspended", "resume": "Resumed", "delete": "Deleted (its data key is destroyed and its file removed)"}[verb]
 	fmt.Fprintf(e.io.Out, "%s tenant %s.\n", past, slug)
+	return nil
+}
+
+// tenantJob runs one of a tenant's jobs now, as the scheduler would: the
+// night audit of every property (each business date due, none twice) or
+// the ID-photo retention purge, then a WAL checkpoint when no server is
+// running (a running server's replication owns the file's checkpoints).
+// The audit rows name the command-line actor.
+func tenantJob(ctx context.Context, e *env, job string, args []string) error {
+	fs := e.flagSet("tenant "+job, "tenant "+job+" SLUG")
+	slug, err := slugArg(e, fs, args)
+	if err != nil {
+		return err
+	}
+	lock, err := lockDataDir(e.dataDir)
+	serverRunning := errors.Is(err, errLocked)
+	if err != nil && !serverRunning {
+		return err
+	}
+	if lock != nil {
+		defer lock.release()
+	}
+	if err := e.open(ctx, false); err != nil {
+		return err
+	}
+	ctx = cliActor(ctx, "tenant "+job)
+	db, err := e.router.Acquire(ctx, slug)
+	if err != nil {
+		return err
+	}
+	defer db.Release()
+	if job == "night-audit" {
+		results, err := db.RunNightAudits(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			var closed []string
+			for _, c := range r.Closed {
+				closed = append(closed, fmt.Sprintf("%s (%d no-shows, %d holds released)", c.Date, len(c.NoShows), len(c.Cancelled)))
+			}
+			if len(closed) == 0 {
+				fmt.Fprintf(e.io.Out, "Property %s: nothing was due; the business date is %s.\n", r.PropertyID, r.BusinessDate)
+				continue
+			}
+			fmt.Fprintf(e.io.Out, "Property %s: closed %s; the business date is now %s.\n", r.PropertyID, strings.Join(closed, ", "), r.BusinessDate)
+		}
+		return nil
+	}
+	res, err := db.PurgeIDPhotos(ctx)
+	if err != nil {
+		return err
+	}
+	if res.Records > 0 && !serverRunning {
+		if err := db.SQL().Checkpoint(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.io.Out, "Purged %d ID photos (%d bytes) and blanked %d document numbers, from %d check-in records past their property's retention window.\n",
+		res.Photos, res.Bytes, res.Numbers, res.Records)
 	return nil
 }

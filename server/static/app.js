@@ -47,6 +47,24 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    // On a phone a table's rows become cards (app.css); each cell is
+    // labelled with its column's heading. Without JavaScript the cards
+    // show the same cells, unlabelled.
+    document.querySelectorAll("table.table").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      if (!heads.length) { return; }
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          var h = heads[i] && heads[i].textContent.trim();
+          if (h && cell.colSpan === 1 && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", h); }
+        });
+      });
+    });
+    // A document's Print button (the browser's own Print works without it).
+    document.querySelectorAll("[data-print]").forEach(function (btn) {
+      btn.hidden = false;
+      btn.addEventListener("click", function () { window.print(); });
+    });
     var toggle = document.querySelector(".menu-toggle");
     if (toggle) {
       toggle.hidden = false;

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
+)
+
+// The global search of the top bar: a guest by name, email or phone, a
+// stay by its booking code, a room by number (tenant.DB.Search), on one
+// page. Guests and names only for those who may read guests.
+
+type searchData struct {
+	Results tenant.SearchResults
+	Done    bool // a query was run
+	Guests  bool // the caller may read guests
+}
+
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, c *call) error {
+	p := s.tenantPage(w, r, c, "Search", "")
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	d := &searchData{Guests: c.can(tenant.PermGuestsRead)}
+	p.Form.Set("q", q)
+	p.Data = d
+	if q == "" {
+		s.renderPage(w, r, http.StatusOK, "search", p)
+		return nil
+	}
+	res, err := c.db.Search(r.Context(), tenant.SearchInput{Query: q, Guests: d.Guests, Limit: 20})
+	if aura.ErrorCode(err) == aura.EINVALID {
+		p.formFieldErrors(err, nil)
+		s.renderPage(w, r, http.StatusBadRequest, "search", p)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	d.Results, d.Done = res, true
+	p.Title = "Search · " + q
+	s.renderPage(w, r, http.StatusOK, "search", p)
+	return nil
+}
