@@ -2,7 +2,7 @@
 // scripts/test-deps) for tests, on 127.0.0.1, behind a counting reverse
 // proxy that records every request reaching it (method, path, idempotency
 // key, form body) and can lose an answer on purpose (the request reaches
-// stripe-mock, the client gets no response: an unknown outcome). A test
+// stripe-mock, the client gets a broken answer: an unknown outcome). A test
 // whose machine lacks stripe-mock fails and says to run `make test-deps`;
 // it never skips.
 package stripemock
@@ -191,12 +191,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, proxy *httputil.R
 		proxy.ServeHTTP(w, r)
 		return
 	}
-	// Let stripe-mock perform the request, then drop the connection
-	// without an answer: the client cannot know what happened.
+	// Let stripe-mock perform the request, then break the answer off after
+	// its first bytes: the client cannot know what happened. (A connection
+	// closed before any byte would not do: Go's transport silently resends
+	// a POST carrying an Idempotency-Key on a reused connection.)
 	rec := httptest.NewRecorder()
 	proxy.ServeHTTP(rec, r)
 	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
+		if conn, buf, err := hj.Hijack(); err == nil {
+			buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"id\":")
+			buf.Flush()
 			conn.Close()
 			return
 		}
@@ -258,7 +262,8 @@ func (s *Server) Count(method, pathPrefix string) int {
 }
 
 // LoseAnswers makes the proxy pass the next n requests to stripe-mock and
-// then close the connection without answering.
+// then break the answer off (a truncated response, then the connection
+// closed).
 func (s *Server) LoseAnswers(n int) {
 	s.mu.Lock()
 	s.lose = n

@@ -35,7 +35,8 @@ var mock, paid, held *stripemock.Server
 // heldUntil is the capture_before the held server's charges carry.
 var heldUntil = time.Date(2030, 1, 8, 12, 0, 0, 0, time.UTC)
 
-// paidAmount is what the paid server reports as received.
+// paidAmount is what the paid and held servers report as the amount of
+// every PaymentIntent they answer (received, or held).
 const paidAmount = 4500
 
 func TestMain(m *testing.M) {
@@ -53,11 +54,14 @@ func TestMain(m *testing.M) {
 	}
 	a := start(stripemock.Options{})
 	b := start(stripemock.Options{Fixtures: map[string]map[string]any{
-		"payment_intent": {"status": "succeeded", "amount_received": paidAmount, "last_payment_error": nil},
+		"payment_intent": {"status": "succeeded", "amount": paidAmount, "amount_received": paidAmount, "currency": "eur", "last_payment_error": nil},
 	}})
+	// The held intent names the bundled charge, so that expanding
+	// latest_charge brings its capture_before, as Stripe's does.
 	c := start(stripemock.Options{Fixtures: map[string]map[string]any{
-		"payment_intent": {"status": "requires_capture", "capture_method": "manual", "amount_capturable": 20000, "last_payment_error": nil},
-		"charge": {"payment_method_details": map[string]any{"type": "card",
+		"payment_intent": {"status": "requires_capture", "capture_method": "manual", "amount": paidAmount, "amount_capturable": paidAmount,
+			"currency": "eur", "last_payment_error": nil, "latest_charge": "ch_1PgafuB7WZ01zgkWXYmPNZs8"},
+		"charge": {"currency": "eur", "payment_method_details": map[string]any{"type": "card",
 			"card": map[string]any{"brand": "visa", "last4": "4242", "capture_before": heldUntil.Unix()}}},
 		"refund": {"status": "pending"},
 	}})
@@ -213,11 +217,12 @@ func sign(tb testing.TB, ev map[string]any, secret string, t time.Time) ([]byte,
 	return sp.Payload, sp.Header
 }
 
-// deliver signs ev with the tenant's secret now and hands it to HandleWebhook.
+// deliver signs ev with the tenant's secret at the fixture's now and
+// hands it to HandleWebhook, received at that now.
 func (f *fixture) deliver(tb testing.TB, ev map[string]any) error {
 	tb.Helper()
-	body, header := sign(tb, ev, whsec, time.Now())
-	return payments.HandleWebhook(f.ctx, f.db, body, header)
+	body, header := sign(tb, ev, whsec, f.clock.Now())
+	return payments.HandleWebhook(f.ctx, f.db, body, header, f.clock.Now())
 }
 
 // intent is a PaymentIntent object of one of our payments, as a webhook
@@ -276,4 +281,31 @@ func (f *fixture) stateCounts(tb testing.TB) string {
 		parts = append(parts, fmt.Sprint(f.count(tb, q)))
 	}
 	return strings.Join(parts, "/")
+}
+
+// with returns a store on the fixture's tenant file whose Stripe calls go
+// to srv: the same tenant talking to a Stripe that answers differently.
+func (f *fixture) with(srv *stripemock.Server) *payments.Store {
+	return payments.New(f.db, payments.Options{Backend: srv.Backend(f.log)})
+}
+
+// lines counts the folio lines of kind posted for a ledger payment or refund.
+func (f *fixture) lines(tb testing.TB, ledgerID, kind string) int {
+	tb.Helper()
+	return f.count(tb, `SELECT count(*) FROM ledger_lines WHERE payment_id = ? AND kind = ?`, ledgerID, kind)
+}
+
+// wantKeys fails unless every request in reqs carries the idempotency key
+// Aura derives from the attempt and step, and there are n of them.
+func wantKeys(tb testing.TB, reqs []stripemock.Request, n int, attemptID, step string) {
+	tb.Helper()
+	if len(reqs) != n {
+		tb.Fatalf("%d requests reached Stripe, want %d: %+v", len(reqs), n, reqs)
+	}
+	want := "aura-" + attemptID + "-" + step
+	for _, r := range reqs {
+		if r.IdempotencyKey != want {
+			tb.Fatalf("%s %s sent Idempotency-Key %q, want %q", r.Method, r.Path, r.IdempotencyKey, want)
+		}
+	}
 }

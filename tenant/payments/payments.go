@@ -212,11 +212,6 @@ func (s *Store) ChargeCard(ctx context.Context, in ChargeInput) (Payment, error)
 		fe.add("card_id", "is required")
 	}
 	s.validPayment(&fe, "-", in.Amount, in.Capture, in.Note, in.BusinessDate, in.IdempotencyKey)
-	if !in.BusinessDate.IsZero() {
-		if limit := latestToday(time.Now()); in.BusinessDate.After(limit) {
-			fe.add("business_date", "must not be after %s (today anywhere on Earth)", limit)
-		}
-	}
 	if err := fe.err("The charge is not valid."); err != nil {
 		return Payment{}, err
 	}
@@ -226,6 +221,12 @@ func (s *Store) ChargeCard(ctx context.Context, in ChargeInput) (Payment, error)
 	}
 	hash := s.requestHash(in.RequestHash, in)
 	a, err := s.begin(ctx, ActionChargeCard, in.IdempotencyKey, hash, 0, func(tx *tenant.Tx, attemptID string) (string, error) {
+		// The transaction's clock, so the date checks here and in
+		// checkVirtual read the same now.
+		if limit := latestToday(tx.Now); in.BusinessDate.After(limit) {
+			return "", aura.Invalid("The charge is not valid.", aura.FieldError{Field: "business_date",
+				Message: "must not be after " + limit.String() + " (today anywhere on Earth)"})
+		}
 		card, err := s.card(tx, in.CardID)
 		if err != nil {
 			return "", err

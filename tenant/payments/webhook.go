@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -43,10 +45,12 @@ var reEvent = regexp.MustCompile(`^evt_[A-Za-z0-9]{1,250}$`)
 
 // HandleWebhook verifies and applies one Stripe webhook delivery to a
 // tenant: payload is the raw request body and signatureHeader its
-// Stripe-Signature header. The signature is checked with the tenant's
-// webhook signing secret over the raw body (webhook.ConstructEventWithOptions,
-// 300 s tolerance); an event naming another Stripe account, or of the
-// other mode (test or live), is refused. Each event id is processed once
+// Stripe-Signature header, now the time of receipt (time.Now() in the
+// server; a test's clock in tests). The signature is checked with the
+// tenant's webhook signing secret over the raw body, byte for byte as
+// received (webhook.ConstructEventWithOptions), then its signed timestamp
+// must be within WebhookTolerance (300 s) of now; an event naming another
+// Stripe account, or of the other mode (test or live), is refused. Each event id is processed once
 // (table stripe_events, with an audit row "stripe.event_processed"): a
 // replayed or re-delivered event changes nothing. Applied events move
 // payment state through the ledger's transitions: payment_intent.*
@@ -64,7 +68,7 @@ var reEvent = regexp.MustCompile(`^evt_[A-Za-z0-9]{1,250}$`)
 // secret configured, a missing, malformed or forged signature, a stale
 // one, another account or mode, a malformed event; any other error (the
 // file could not be written) should be a 500, so Stripe delivers again.
-func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signatureHeader string, opts ...WebhookOption) error {
+func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signatureHeader string, now time.Time, opts ...WebhookOption) error {
 	var cfg webhookConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -81,8 +85,10 @@ func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signature
 	} else if err != nil {
 		return err
 	}
+	// The signature first (over the raw body, any timestamp), then the
+	// timestamp against now: only a signed timestamp means anything.
 	ev, err := webhook.ConstructEventWithOptions(payload, signatureHeader, st.webhookSecret,
-		webhook.ConstructEventOptions{Tolerance: WebhookTolerance, IgnoreAPIVersionMismatch: true})
+		webhook.ConstructEventOptions{IgnoreTolerance: true, IgnoreAPIVersionMismatch: true})
 	switch {
 	case errors.Is(err, webhook.ErrNotSigned):
 		return aura.Errorf(aura.EINVALID, "The request has no Stripe-Signature header.")
@@ -90,10 +96,16 @@ func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signature
 		return aura.Errorf(aura.EINVALID, "The Stripe-Signature header is malformed.")
 	case errors.Is(err, webhook.ErrNoValidSignature):
 		return aura.Errorf(aura.EINVALID, "The Stripe-Signature does not match the body with this tenant's webhook signing secret.")
-	case errors.Is(err, webhook.ErrTooOld):
-		return aura.Errorf(aura.EINVALID, "The webhook's signature is older than %d seconds; a replayed delivery is refused.", int(WebhookTolerance/time.Second))
 	case err != nil:
 		return aura.Errorf(aura.EINVALID, "The webhook body is not a Stripe event.")
+	}
+	signed, ok := signedAt(signatureHeader)
+	if !ok {
+		return aura.Errorf(aura.EINVALID, "The Stripe-Signature header has no timestamp.")
+	}
+	if age := now.Sub(signed); age > WebhookTolerance || age < -WebhookTolerance {
+		return aura.Errorf(aura.EINVALID, "The webhook's signature was made at %s, more than %d seconds from now; a replayed (or misdated) delivery is refused.",
+			signed.UTC().Format(time.RFC3339), int(WebhookTolerance/time.Second))
 	}
 	switch {
 	case !reEvent.MatchString(ev.ID) || ev.Data == nil || len(ev.Data.Raw) == 0:
@@ -138,6 +150,20 @@ func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signature
 		return tx.Audit(audit.Entry{Action: "stripe.event_processed", EntityType: "stripe_event", EntityID: ev.ID,
 			After: map[string]string{"type": string(ev.Type), "outcome": outcome, "subject": subject}})
 	})
+}
+
+// signedAt returns the timestamp ("t=") of a Stripe-Signature header.
+func signedAt(header string) (time.Time, bool) {
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(part, "t="); ok {
+			sec, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.Unix(sec, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 func mode(live bool) string {
