@@ -213,6 +213,11 @@ func sign(tb testing.TB, ev map[string]any, secret string, t time.Time) ([]byte,
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return signRaw(body, secret, t)
+}
+
+// signRaw signs body as it is.
+func signRaw(body []byte, secret string, t time.Time) ([]byte, string) {
 	sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: t})
 	return sp.Payload, sp.Header
 }
