@@ -8,18 +8,19 @@ import (
 // FindCardNumbers returns every run of 13 to 19 ASCII digits in b that
 // passes the Luhn check — what a payment card number (PAN) looks like —
 // with single spaces or dashes allowed between digits, as people write
-// them ("4242 4242 4242 4242"). A run counts only as a whole token: one
-// that touches a letter or another digit on either side is part of
-// something else (a hex hash, a base32 id, a longer number such as an
-// IBAN's), which keeps the scan of a whole SQLite file free of false
-// alarms. Tests use it on tenant files, WALs, replicas, audit rows and
-// logs: a card number Aura stored would be found however it got there.
+// them ("4242 4242 4242 4242"). Letters around a run do not hide it: in a
+// SQLite record the columns' bytes are contiguous, so a number stored in a
+// note sits right after the previous column's text (an id such as
+// "fol_ab12…"). A run of more than 19 digits is something else (an IBAN's
+// digits, a nanosecond counter) and is not reported; this is the one blind
+// spot: a number glued to other digits. Tests use it on tenant files, WALs,
+// replicas, audit rows and logs: a card number Aura stored would be found
+// however it got there.
 func FindCardNumbers(b []byte) []string {
 	var found []string
 	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
-	isAlnum := func(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 	for i := 0; i < len(b); i++ {
-		if !isDigit(b[i]) || (i > 0 && isAlnum(b[i-1])) {
+		if !isDigit(b[i]) {
 			continue
 		}
 		var digits []byte
@@ -36,7 +37,7 @@ func FindCardNumbers(b []byte) []string {
 			}
 			break
 		}
-		if (j == len(b) || !isAlnum(b[j])) && len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
+		if len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
 			found = append(found, string(digits))
 		}
 		i = j
