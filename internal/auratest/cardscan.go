@@ -13,7 +13,9 @@ import (
 // note sits right after the previous column's text (an id such as
 // "fol_ab12…"). A run of more than 19 digits is something else (an IBAN's
 // digits, a nanosecond counter) and is not reported; this is the one blind
-// spot: a number glued to other digits. Tests use it on tenant files, WALs,
+// spot: a number glued to other digits. A run starting with 0 is not a
+// card number either (no card network's numbers begin with 0; Litestream's
+// zero-padded transaction ids do). Tests use it on tenant files, WALs,
 // replicas, audit rows and logs: a card number Aura stored would be found
 // however it got there.
 func FindCardNumbers(b []byte) []string {
@@ -37,7 +39,7 @@ func FindCardNumbers(b []byte) []string {
 			}
 			break
 		}
-		if len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
+		if len(digits) >= 13 && len(digits) <= 19 && digits[0] != '0' && luhn(digits) {
 			found = append(found, string(digits))
 		}
 		i = j

@@ -81,7 +81,7 @@ func (s *Store) SaveCard(ctx context.Context, in SaveCardInput) (Card, error) {
 	if in.FolioID == "" {
 		fe.add("folio_id", "is required")
 	}
-	if in.PaymentMethodID != "" && !rePaymentMethod.MatchString(in.PaymentMethodID) {
+	if in.PaymentMethodID != "" && !isID(rePaymentMethod, in.PaymentMethodID) {
 		fe.add("payment_method_id", "must be a Stripe PaymentMethod id (pm_…) from Stripe Elements, never card data")
 	}
 	fe.idempotencyKey(in.IdempotencyKey)
@@ -315,10 +315,10 @@ func (s *Store) AddVirtualCard(ctx context.Context, in VirtualCardInput) (Card, 
 	if in.FolioID == "" {
 		fe.add("folio_id", "is required")
 	}
-	if !rePaymentMethod.MatchString(in.PaymentMethodID) {
+	if !isID(rePaymentMethod, in.PaymentMethodID) {
 		fe.add("payment_method_id", "must be a Stripe PaymentMethod id (pm_…) from the channel manager, never card data")
 	}
-	if in.CustomerID != "" && !reCustomer.MatchString(in.CustomerID) {
+	if in.CustomerID != "" && !isID(reCustomer, in.CustomerID) {
 		fe.add("customer_id", "must be a Stripe customer id (cus_…)")
 	}
 	if in.ActivationDate.IsZero() {
@@ -327,7 +327,7 @@ func (s *Store) AddVirtualCard(ctx context.Context, in VirtualCardInput) (Card, 
 	if in.MaxAmount <= 0 || in.MaxAmount > ledger.MaxAmount {
 		fe.add("max_amount", "must be 1 to %d minor units", int64(ledger.MaxAmount))
 	}
-	if !reSource.MatchString(in.Source) {
+	if !isID(reSource, in.Source) {
 		fe.add("source", "must name the channel: 1 to 50 letters, digits, '.', '_' or '-'")
 	}
 	if err := fe.err("The virtual card is not valid."); err != nil {

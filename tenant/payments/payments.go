@@ -141,7 +141,7 @@ func (s *Store) TakePayment(ctx context.Context, in PaymentInput) (Payment, erro
 	if in.Purpose != PurposePayment && in.Purpose != PurposeDeposit {
 		fe.add("purpose", "must be payment or deposit (fees are charged to a stored card with ChargeCard)")
 	}
-	if in.PaymentMethodID != "" && !rePaymentMethod.MatchString(in.PaymentMethodID) {
+	if in.PaymentMethodID != "" && !isID(rePaymentMethod, in.PaymentMethodID) {
 		fe.add("payment_method_id", "must be a Stripe PaymentMethod id (pm_…) from Stripe Elements, never card data")
 	}
 	s.validPayment(&fe, in.FolioID, in.Amount, in.Capture, in.Note, in.BusinessDate, in.IdempotencyKey)

@@ -91,6 +91,7 @@ func TestTakePayment(t *testing.T) {
 		{"ErrNoKey", "idempotency_key", payments.PaymentInput{FolioID: f.folio.ID, Amount: 100, BusinessDate: f.today}},
 		{"ErrCardNumberInNote", "note", payments.PaymentInput{FolioID: f.folio.ID, Amount: 100, Note: "card 4242 4242 4242 4242", BusinessDate: f.today, IdempotencyKey: key()}},
 		{"ErrCardNumberAsMethod", "payment_method_id", payments.PaymentInput{FolioID: f.folio.ID, Amount: 100, PaymentMethodID: "4242424242424242", BusinessDate: f.today, IdempotencyKey: key()}},
+		{"ErrCardNumberInMethod", "payment_method_id", payments.PaymentInput{FolioID: f.folio.ID, Amount: 100, PaymentMethodID: "pm_4242424242424242x", BusinessDate: f.today, IdempotencyKey: key()}},
 		{"ErrNoDate", "business_date", payments.PaymentInput{FolioID: f.folio.ID, Amount: 100, IdempotencyKey: key()}},
 	}
 	for _, c := range bad {
@@ -523,6 +524,9 @@ func TestVirtualCard(t *testing.T) {
 		_, err := f.s.AddVirtualCard(f.ctx, payments.VirtualCardInput{FolioID: f.folio.ID, PaymentMethodID: "4111111111111111",
 			ActivationDate: activation, MaxAmount: 100, Source: "booking.com"})
 		wantField(t, err, "payment_method_id")
+		_, err = f.s.AddVirtualCard(f.ctx, payments.VirtualCardInput{FolioID: f.folio.ID, PaymentMethodID: "pm_1AuraOther",
+			ActivationDate: activation, MaxAmount: 100, Source: "4111111111111111"})
+		wantField(t, err, "source")
 	})
 }
 

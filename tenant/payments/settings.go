@@ -63,10 +63,10 @@ func (s *Store) Configure(ctx context.Context, in SettingsInput) (Settings, erro
 	in.AccountID, in.PublishableKey = strings.TrimSpace(in.AccountID), strings.TrimSpace(in.PublishableKey)
 	in.SecretKey, in.WebhookSecret = strings.TrimSpace(in.SecretKey), strings.TrimSpace(in.WebhookSecret)
 	var fe fieldErrors
-	if !reAccount.MatchString(in.AccountID) {
+	if !isID(reAccount, in.AccountID) {
 		fe.add("account_id", "must be a Stripe account id (acct_…)")
 	}
-	if !rePublishable.MatchString(in.PublishableKey) {
+	if !isID(rePublishable, in.PublishableKey) {
 		fe.add("publishable_key", "must be a publishable key (pk_test_… or pk_live_…)")
 	}
 	if in.SecretKey != "" && !reSecret.MatchString(in.SecretKey) {

@@ -89,11 +89,18 @@ var (
 	reCode          = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 )
 
-// keep returns id when it matches re, otherwise "": whatever Stripe (or a
-// webhook payload) sends, only a well-formed id of the expected kind is
-// stored.
+// isID reports whether id is a well-formed id of the kind re matches that
+// holds nothing like a card number: letters and digits allow an "id" such
+// as pm_4242424242424242, which no Stripe id is and Aura must not store.
+func isID(re *regexp.Regexp, id string) bool {
+	return re.MatchString(id) && !ledger.ContainsCardNumber(id)
+}
+
+// keep returns id when it is an id of the kind re matches (isID), otherwise
+// "": whatever Stripe (or a webhook payload) sends, only a well-formed id
+// of the expected kind is stored.
 func keep(re *regexp.Regexp, id string) string {
-	if re.MatchString(id) {
+	if isID(re, id) {
 		return id
 	}
 	return ""

@@ -108,7 +108,7 @@ func HandleWebhook(ctx context.Context, db *tenant.DB, payload []byte, signature
 			signed.UTC().Format(time.RFC3339), int(WebhookTolerance/time.Second))
 	}
 	switch {
-	case !reEvent.MatchString(ev.ID) || ev.Data == nil || len(ev.Data.Raw) == 0:
+	case !isID(reEvent, ev.ID) || ev.Data == nil || len(ev.Data.Raw) == 0:
 		return aura.Errorf(aura.EINVALID, "The webhook body is not a Stripe event (no event id or object).")
 	case ev.Account != "" && ev.Account != st.AccountID:
 		return aura.Errorf(aura.EINVALID, "The event is for another Stripe account (%s), not this tenant's.", keep(reAccount, ev.Account))
