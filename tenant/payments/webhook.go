@@ -50,9 +50,10 @@ var reEvent = regexp.MustCompile(`^evt_[A-Za-z0-9]{1,250}$`)
 // tenant's webhook signing secret over the raw body, byte for byte as
 // received (webhook.ConstructEventWithOptions), then its signed timestamp
 // must be within WebhookTolerance (300 s) of now; an event naming another
-// Stripe account, or of the other mode (test or live), is refused. Each event id is processed once
-// (table stripe_events, with an audit row "stripe.event_processed"): a
-// replayed or re-delivered event changes nothing. Applied events move
+// Stripe account, or of the other mode (test or live), is refused. Each
+// event id is processed once (table stripe_events, with an audit row
+// "stripe.event_processed"): a replayed or re-delivered event changes
+// nothing. Applied events move
 // payment state through the ledger's transitions: payment_intent.*
 // (processing, succeeded, payment_failed, canceled, amount_capturable_updated,
 // requires_action), setup_intent.* (succeeded, setup_failed, canceled),
@@ -64,6 +65,12 @@ var reEvent = regexp.MustCompile(`^evt_[A-Za-z0-9]{1,250}$`)
 // Aura did not create for this tenant, are acknowledged and ignored. An
 // event the ledger refuses (a refund above what is left) is acknowledged
 // with that outcome in its audit row: Stripe retrying it would not help.
+//
+// The route /{tenant}/stripe/webhook calls it with the tenant's handle,
+// the body read raw (never re-encoded: the signature is over its bytes;
+// with a size limit of the route's own) and time.Now(), and answers 200
+// for nil, 400 with the message for EINVALID, 500 otherwise.
+//
 // Errors: EINVALID with a message for what should be a 400 — no signing
 // secret configured, a missing, malformed or forged signature, a stale
 // one, another account or mode, a malformed event; any other error (the
