@@ -259,20 +259,6 @@ func (f *fixture) ledgerPayment(tb testing.TB, p payments.Payment) ledger.Paymen
 	return must(f.led.Payment(f.ctx, p.LedgerPaymentID))(tb)
 }
 
-// succeeded takes a payment and has Stripe report it succeeded by webhook.
-func (f *fixture) succeeded(tb testing.TB, amount int64) payments.Payment {
-	tb.Helper()
-	p := must(f.s.TakePayment(f.ctx, payments.PaymentInput{FolioID: f.folio.ID, Amount: amount, BusinessDate: f.today, IdempotencyKey: key()}))(tb)
-	if err := f.deliver(tb, event("payment_intent.succeeded", intent(p, "succeeded", nil))); err != nil {
-		tb.Fatal(err)
-	}
-	p = must(f.s.Payment(f.ctx, p.ID))(tb)
-	if p.Status != payments.StatusSucceeded {
-		tb.Fatalf("payment %s after the webhook: %s", p.ID, p.Status)
-	}
-	return p
-}
-
 // stateCounts is a fingerprint of everything a webhook could change.
 func (f *fixture) stateCounts(tb testing.TB) string {
 	tb.Helper()

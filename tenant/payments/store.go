@@ -62,14 +62,6 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// nullTime stores a zero time as NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return formatTime(t)
-}
-
 func nullString(s string) any {
 	if s == "" {
 		return nil
