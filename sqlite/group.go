@@ -45,10 +45,10 @@ type group struct {
 	tx *sql.Tx
 	// opened is when the leader's own request ended and others could join.
 	opened time.Time
-	n     int   // requests that ran in it
-	kept  int   // requests whose work it holds
-	err   error // set when it can no longer commit; then every kept request fails with it
-	done  chan struct{}
+	n      int   // requests that ran in it
+	kept   int   // requests whose work it holds
+	err    error // set when it can no longer commit; then every kept request fails with it
+	done   chan struct{}
 	// uncached are the queries its requests ran unprepared, prepared
 	// once the connection is free again.
 	uncached []string
