@@ -143,6 +143,8 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 	default:
 		if err := stx.Commit(); err != nil {
 			g.err = Translate(err)
+		} else if c.ckpt != nil {
+			c.ckpt.committed()
 		}
 	}
 	w.groups.Add(1)

@@ -382,3 +382,37 @@ func TestGroupCrash(t *testing.T) {
 	}
 	verifyChain(t, c, "before-0", "before-1", "before-2")
 }
+
+// TestBackgroundCheckpoint writes a few megabytes through Update and finds
+// them copied from the WAL into the file without any explicit checkpoint:
+// commits no longer checkpoint, the file's background checkpointer does.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ck.db")
+	c := newChain(t, path)
+	defer c.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fi.Size()
+	pad := strings.Repeat("x", 8000)
+	for i := range 400 {
+		if err := c.Update(context.Background(), insert(fmt.Sprint(i, pad))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() >= before+3<<20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file grew from %d to %d bytes: the WAL was not checkpointed", before, fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
