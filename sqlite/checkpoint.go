@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type checkpointer struct {
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 }
 
 func startCheckpointer(path string, busy time.Duration) (*checkpointer, error) {
@@ -65,8 +67,12 @@ func (c *checkpointer) loop() {
 	}
 }
 
-func (c *checkpointer) close() error {
-	close(c.stop)
-	<-c.done
-	return c.pool.Close()
+// close stops the checkpointer; closing twice (a DB closed twice) is a no-op.
+func (c *checkpointer) close() (err error) {
+	c.once.Do(func() {
+		close(c.stop)
+		<-c.done
+		err = c.pool.Close()
+	})
+	return err
 }
