@@ -109,7 +109,7 @@ func verifyChain(t testing.TB, c *sqlite.Chain, want ...string) {
 // group runs lead as the first request of a group and the others while it
 // waits, so all of them share its transaction: lead's request does not end
 // until the others wait for the writer. It returns each request's error.
-func group(t *testing.T, c *sqlite.Chain, lead func(tx *sqlite.Tx) error, others ...func(tx *sqlite.Tx) error) (leadErr error, errs []error) {
+func group(t *testing.T, c *sqlite.Chain, lead func(tx *sqlite.Tx) error, others ...func(tx *sqlite.Tx) error) (errs []error, leadErr error) {
 	t.Helper()
 	ctx := context.Background()
 	g0, r0 := sqlite.Groups(c)
@@ -145,14 +145,14 @@ func group(t *testing.T, c *sqlite.Chain, lead func(tx *sqlite.Tx) error, others
 	if g1-g0 != 1 || r1-r0 != int64(1+len(others)) {
 		t.Fatalf("%d requests ran in %d groups, want all %d in one", r1-r0, g1-g0, 1+len(others))
 	}
-	return leadErr, errs
+	return errs, leadErr
 }
 
 func TestGroupCommit(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		c := newChain(t, filepath.Join(t.TempDir(), "g.db"))
 		defer c.Close()
-		leadErr, errs := group(t, c, insert("lead"), insert("a"), insert("b"), insert("c"))
+		errs, leadErr := group(t, c, insert("lead"), insert("a"), insert("b"), insert("c"))
 		if leadErr != nil || errors.Join(errs...) != nil {
 			t.Fatalf("errors: %v %v", leadErr, errs)
 		}
@@ -193,7 +193,7 @@ func TestGroupCommit(t *testing.T) {
 			_, err := tx.Exec(`INSERT INTO t (k) VALUES ('unaudited')`)
 			return err
 		}
-		leadErr, errs := group(t, c, insert("lead"), insert("a"), fail, dup, boom, unaudited, insert("z"))
+		errs, leadErr := group(t, c, insert("lead"), insert("a"), fail, dup, boom, unaudited, insert("z"))
 		if leadErr != nil || errs[0] != nil || errs[5] != nil {
 			t.Fatalf("the good requests failed: %v %v %v", leadErr, errs[0], errs[5])
 		}
@@ -225,7 +225,7 @@ func TestGroupCommit(t *testing.T) {
 		c := newChain(t, filepath.Join(t.TempDir(), "g.db"))
 		defer c.Close()
 		refused := errors.New("refused")
-		leadErr, errs := group(t, c, func(tx *sqlite.Tx) error {
+		errs, leadErr := group(t, c, func(tx *sqlite.Tx) error {
 			insert("lead")(tx)
 			return refused
 		}, insert("a"), insert("b"))
