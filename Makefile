@@ -12,7 +12,7 @@ ADDR    ?= 127.0.0.1:8080
 
 AURA_DEV := AURA_DATA=$(DATA) AURA_MASTER_KEY_FILE=$(DEVKEYS)/master.key ./$(BIN)
 
-.PHONY: all build run test test-deps fuzz lint bench clean
+.PHONY: all build run test test-deps fuzz lint bench bench-deps bench-http clean
 
 all: build
 
@@ -64,6 +64,16 @@ lint:
 # make bench: every benchmark, with the figures the issues set targets for.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./... | tee bench.out
+
+bench-deps:
+	@./scripts/bench-deps
+
+# make bench-http: Aura served as a self-hoster runs it (replication on),
+# driven by wrk at 8 and 32 connections: booking create, view, list 50.
+# PB_SRC=DIR (a PocketBase checkout outside this repository) adds PocketBase
+# to the same run and prints the ratios. See scripts/bench-http for settings.
+bench-http: bench-deps
+	@./scripts/bench-http
 
 clean:
 	rm -rf bin bench.out

@@ -35,6 +35,8 @@ type DB struct {
 	Path  string
 	Write *sql.DB
 	Read  *sql.DB
+
+	ckpt *checkpointer
 }
 
 // DSN returns the data source name Aura uses for path. PRAGMAs sit in the DSN
@@ -49,14 +51,18 @@ func DSN(path string, busy time.Duration, write bool) string {
 	// Deleted rows (purged ID photos, edited sealed values) must not linger
 	// in free pages of the file.
 	q.Add("_pragma", "secure_delete(on)")
-	// Every 1,000 pages the committing connection runs a PASSIVE
-	// checkpoint: it copies frames into the file without blocking anyone.
-	// Litestream's own checkpoint of a replicated file (at 10,000 pages,
-	// replica.DefaultCheckpointPages) holds the write lock, and then finds
-	// most frames already copied, so writers wait only briefly.
-	// (Measured: booking with a new guest over HTTP, p99 57 ms with
-	// autocheckpoint at 20,000 pages, 22 ms at 1,000.)
-	q.Add("_pragma", "wal_autocheckpoint(1000)")
+	// Statement journals and the savepoints of group commit (see Update)
+	// stay in memory: on disk every page a request first touched was
+	// written to a temporary file before the same page went to the WAL.
+	q.Add("_pragma", "temp_store(memory)")
+	// No connection checkpoints as it commits: that copied 1,000 pages
+	// into the file (and synced it) inside whichever write request
+	// crossed the mark, which is what the p99 of a write was made of.
+	// A background checkpointer per file (see checkpointer) runs the
+	// same PASSIVE checkpoint beside the writer instead. Litestream's own
+	// checkpoint of a replicated file (at replica.DefaultCheckpointPages)
+	// holds the write lock, and then finds the frames already copied.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if write {
 		q.Set("_txlock", "immediate")
 	} else {
@@ -88,6 +94,10 @@ func Open(path string, opt Options) (*DB, error) {
 			db.Write.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
+		if db.ckpt, err = startCheckpointer(path, opt.BusyTimeout); err != nil {
+			db.Write.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	if db.Read, err = sql.Open("sqlite", DSN(path, opt.BusyTimeout, false)); err != nil {
 		db.Close()
@@ -106,6 +116,9 @@ func Open(path string, opt Options) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.Read != nil {
 		errs = append(errs, db.Read.Close())
 	}

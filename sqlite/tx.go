@@ -21,8 +21,12 @@ type Chain struct {
 	ID string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// GroupWait bounds how long a group of write requests admits more
+	// after its first one ran (default DefaultGroupWait; see Update).
+	GroupWait time.Duration
 
 	stmts stmtCache
+	w     writer
 }
 
 // stmtCache keeps prepared statements per pool, so a query that runs
@@ -102,52 +106,49 @@ type Tx struct {
 	uncached  []string
 }
 
-// Update runs fn in a write transaction (BEGIN IMMEDIATE on the single write
-// connection) and commits when fn returns nil. Driver errors are translated
-// with Translate. It returns EINTERNAL when fn wrote without an audit row.
-// When fn panics the transaction is rolled back and the panic goes on.
+// Update runs fn as one write request and returns once its work is
+// committed (or its error). Driver errors are translated with Translate. It
+// returns EINTERNAL when fn wrote without an audit row, and the commit's
+// error when the request's group could not be committed. When fn panics its
+// work is rolled back and the panic goes on.
+//
+// Update commits in groups (see writer in group.go): requests that wait for
+// the file's single write connection run one after another in the same
+// BEGIN IMMEDIATE transaction, each inside its own SAVEPOINT, and share one
+// COMMIT. A request that fails rolls back only its savepoint and gets its
+// own error; every caller is answered only after the COMMIT. Each request
+// has its own `now` and appends to the audit chain in the order it ran.
+// Statements run under ctx's values but not its cancellation: an interrupt
+// would roll back the whole shared transaction, so a request whose context
+// ends while it waits is dropped before it runs, never in the middle.
 func (c *Chain) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return c.run(ctx, c.Write, true, fn)
+	return c.w.update(ctx, c, fn)
 }
 
 // View runs fn in a read transaction on the read pool; its Exec fails.
 func (c *Chain) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return c.run(ctx, c.Read, false, fn)
-}
-
-func (c *Chain) run(ctx context.Context, pool *sql.DB, write bool, fn func(tx *Tx) error) error {
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	stx, err := pool.BeginTx(ctx, nil)
+	stx, err := c.Read.BeginTx(ctx, nil)
 	if err != nil {
 		return Translate(err)
 	}
-	tx := &Tx{ctx: ctx, tx: stx, chain: c, Now: now().UTC(), write: write, pool: pool}
+	tx := &Tx{ctx: ctx, tx: stx, chain: c, Now: c.now(), pool: c.Read}
 	defer func() {
 		if len(tx.uncached) > 0 {
-			c.stmts.prepare(ctx, pool, tx.uncached)
+			c.stmts.prepare(ctx, c.Read, tx.uncached)
 		}
 	}()
-	// A panicking fn (or one calling runtime.Goexit) must not leave the
-	// transaction open: the write pool has one connection, and every later
-	// write of the file would wait for it forever. The deferred Rollback
-	// runs while the panic goes on, unchanged, to the recover middleware;
-	// after a Commit or Rollback it does nothing.
 	defer stx.Rollback()
 	if err := fn(tx); err != nil {
-		stx.Rollback()
 		return Translate(err)
 	}
-	if tx.wrote && !tx.audited && tx.unaudited == "" {
-		stx.Rollback()
-		return aura.Errorf(aura.EINTERNAL, "A write transaction on %s made changes without an audit row.", c.ID)
+	return Translate(stx.Commit())
+}
+
+func (c *Chain) now() time.Time {
+	if c.Now != nil {
+		return c.Now().UTC()
 	}
-	if err := stx.Commit(); err != nil {
-		return Translate(err)
-	}
-	return nil
+	return time.Now().UTC()
 }
 
 // stmt returns the cached statement for query bound to this transaction,

@@ -1,0 +1,221 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aurapms/aura"
+)
+
+// Group commit bounds: a group takes at most MaxGroup requests, and admits
+// new ones only until DefaultGroupWait (Chain.GroupWait) after its leader's
+// own request ran, so waiting for a group to fill adds at most about that
+// much (plus the last request admitted) to a request's latency.
+const (
+	MaxGroup         = 64
+	DefaultGroupWait = 2 * time.Millisecond
+)
+
+// writer is a file's single writer. Each request runs in its caller's
+// goroutine (so a panic reaches the caller's recover, as with a plain
+// transaction) while holding mu; the request that finds no open group is
+// the group's leader: it begins the transaction, runs its own request,
+// then lets the requests already waiting for mu run theirs in the same
+// transaction, and commits. Nothing is acknowledged before the COMMIT.
+type writer struct {
+	once sync.Once
+	mu   sync.Mutex
+	// turn is signalled each time a request gives mu back, so a leader
+	// waiting for its group to fill looks again.
+	turn *sync.Cond
+	// waiting counts requests blocked on mu: the leader keeps the group
+	// open only while someone is there to join it.
+	waiting atomic.Int64
+	cur     *group
+
+	// Counters for tests and benchmarks.
+	groups, requests atomic.Int64
+}
+
+// group is one transaction shared by up to MaxGroup requests.
+type group struct {
+	tx *sql.Tx
+	// opened is when the leader's own request ended and others could join.
+	opened time.Time
+	n      int   // requests that ran in it
+	kept   int   // requests whose work it holds
+	err    error // set when it can no longer commit; then every kept request fails with it
+	done   chan struct{}
+	// uncached are the queries its requests ran unprepared, prepared
+	// once the connection is free again.
+	uncached []string
+}
+
+// open reports whether g still admits requests.
+func (g *group) open(wait time.Duration) bool {
+	return g.err == nil && g.n < MaxGroup && time.Since(g.opened) < wait
+}
+
+func (c *Chain) groupWait() time.Duration {
+	if c.GroupWait > 0 {
+		return c.GroupWait
+	}
+	return DefaultGroupWait
+}
+
+// lock takes mu, counted as waiting meanwhile.
+func (w *writer) lock() {
+	w.once.Do(func() { w.turn = sync.NewCond(&w.mu) })
+	w.waiting.Add(1)
+	w.mu.Lock()
+	w.waiting.Add(-1)
+}
+
+// unlock gives mu back and wakes a leader waiting for its group to fill.
+func (w *writer) unlock() {
+	w.turn.Signal()
+	w.mu.Unlock()
+}
+
+func (w *writer) update(ctx context.Context, c *Chain, fn func(tx *Tx) error) error {
+	w.lock()
+	for {
+		if err := ctx.Err(); err != nil {
+			w.unlock()
+			return err
+		}
+		g := w.cur
+		if g == nil {
+			return w.lead(ctx, c, fn)
+		}
+		if g.open(c.groupWait()) {
+			return w.follow(ctx, c, g, fn)
+		}
+		// The group is full or past its wait: it commits as soon as its
+		// leader has mu again. Start the next one after it.
+		w.unlock()
+		<-g.done
+		w.lock()
+	}
+}
+
+// lead begins a group, runs fn in it, lets waiting requests join, and
+// commits. It is called with mu held and returns with it released.
+func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err error) {
+	// The transaction outlives this request's context: other requests'
+	// work joins it, so its cancellation must not roll it back.
+	stx, err := c.Write.BeginTx(context.Background(), nil)
+	if err != nil {
+		w.unlock()
+		return Translate(err)
+	}
+	g := &group{tx: stx, done: make(chan struct{})}
+	w.cur = g
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// fn panicked (or called runtime.Goexit). Nobody has joined
+		// yet (they run only after the leader's own request), so the
+		// whole transaction goes; the panic goes on to the caller.
+		stx.Rollback()
+		g.err = aura.Errorf(aura.EINTERNAL, "A write transaction on %s was abandoned.", c.ID)
+		w.cur = nil
+		close(g.done)
+		w.unlock()
+	}()
+	own := w.run(ctx, c, g, fn)
+	g.opened = time.Now()
+	// Let the requests already waiting run theirs in this transaction.
+	for g.open(c.groupWait()) && w.waiting.Load() > 0 {
+		w.turn.Wait()
+	}
+	w.cur = nil
+	switch {
+	case g.err != nil:
+		stx.Rollback()
+	case g.kept == 0:
+		stx.Rollback() // nothing to keep: skip the COMMIT's write
+	default:
+		if err := stx.Commit(); err != nil {
+			g.err = Translate(err)
+		} else if c.ckpt != nil {
+			c.ckpt.committed()
+		}
+	}
+	w.groups.Add(1)
+	w.requests.Add(int64(g.n))
+	finished = true
+	close(g.done)
+	if len(g.uncached) > 0 {
+		c.stmts.prepare(context.Background(), c.Write, g.uncached)
+	}
+	w.unlock()
+	if own != nil {
+		return own
+	}
+	return g.err
+}
+
+// follow runs fn in the open group g and waits for its commit. It is
+// called with mu held and returns with it released, also when fn panics.
+func (w *writer) follow(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) error) error {
+	own := func() error {
+		defer w.unlock()
+		return w.run(ctx, c, g, fn)
+	}()
+	if own != nil {
+		return own // its savepoint is rolled back: it waits for nobody
+	}
+	<-g.done
+	return g.err
+}
+
+// savepoint names the one savepoint open at a time in a group.
+const savepoint = "aura_request"
+
+// run runs one request inside its own savepoint of g's transaction: kept
+// when fn succeeds, rolled back when fn fails, panics or wrote without an
+// audit row.
+func (w *writer) run(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) error) (err error) {
+	g.n++
+	if _, err := g.tx.Exec("SAVEPOINT " + savepoint); err != nil {
+		g.err = Translate(err)
+		return g.err
+	}
+	tx := &Tx{ctx: context.WithoutCancel(ctx), tx: g.tx, chain: c, Now: c.now(), write: true, pool: c.Write}
+	kept := false
+	defer func() {
+		g.uncached = append(g.uncached, tx.uncached...)
+		if kept {
+			return
+		}
+		// ROLLBACK TO fails only when SQLite already rolled back the
+		// whole transaction (an I/O error, a full disk): then the work
+		// of the requests before this one is gone too, and none of
+		// them may be acknowledged.
+		if _, rerr := g.tx.Exec("ROLLBACK TO " + savepoint); rerr != nil {
+			g.err = aura.Errorf(aura.EUNAVAILABLE, "The database could not save this change; please try again.")
+			return
+		}
+		if _, rerr := g.tx.Exec("RELEASE " + savepoint); rerr != nil {
+			g.err = aura.Errorf(aura.EUNAVAILABLE, "The database could not save this change; please try again.")
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return Translate(err)
+	}
+	if tx.wrote && !tx.audited && tx.unaudited == "" {
+		return aura.Errorf(aura.EINTERNAL, "A write transaction on %s made changes without an audit row.", c.ID)
+	}
+	if _, err := g.tx.Exec("RELEASE " + savepoint); err != nil {
+		return Translate(err) // the deferred ROLLBACK TO decides whether the group survives
+	}
+	kept = true
+	g.kept++
+	return nil
+}
