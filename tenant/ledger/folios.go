@@ -559,63 +559,73 @@ func (s *Store) PostNight(ctx context.Context, in NightBatch) (NightResult, erro
 	}
 	var res NightResult
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		cfg, err := s.config(tx, in.PropertyID)
-		if err != nil {
-			return err
-		}
-		st, err := s.settings(tx, in.PropertyID)
-		if err != nil {
-			return err
-		}
-		folios := map[string]Folio{}
-		for i, n := range in.Nights {
-			drafts, err := cfg.NightLines(n.Night)
-			if err != nil {
-				return aura.Invalid(aura.ErrorMessage(err), aura.FieldError{Field: "nights[" + itoa(i) + "]", Message: aura.ErrorMessage(err)})
-			}
-			ref := Ref{Kind: RefReservation, ID: n.Reservation}
-			var f Folio
-			if n.FolioID != "" {
-				if f, err = s.folio(tx, n.FolioID); err != nil {
-					return err
-				}
-				if f.PropertyID != in.PropertyID {
-					return aura.Errorf(aura.ECONFLICT, "The folio %s belongs to another property.", f.ID)
-				}
-			} else if f, err = s.defaultFolio(tx, st, FolioGuest, ref); err != nil {
-				return err
-			}
-			folios[f.ID] = f
-			posted, err := s.postedItems(tx, ref, n.Date)
-			if err != nil {
-				return err
-			}
-			var lines []Line
-			for _, d := range drafts {
-				if posted[d.Item] {
-					res.Skipped = append(res.Skipped, Skipped{Reservation: n.Reservation, Night: n.Date, Item: d.Item})
-					continue
-				}
-				l := lineFromDraft(f, d, in.BusinessDate, ref, n.Date)
-				if err := s.insertLine(tx, &l); err != nil {
-					return err
-				}
-				lines = append(lines, l)
-			}
-			if len(lines) == 0 {
-				continue
-			}
-			res.Posted = append(res.Posted, lines...)
-			if err := tx.Audit(audit.Entry{Action: "folio.night_posted", EntityType: "folio", EntityID: f.ID, After: map[string]any{
-				"reservation": n.Reservation, "night": n.Date, "business_date": in.BusinessDate, "lines": auditLines(lines),
-			}}); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		res, err = s.PostNightTx(tx, in)
+		return err
 	})
 	if err != nil {
 		return NightResult{}, err
+	}
+	return res, nil
+}
+
+// PostNightTx is PostNight inside the caller's transaction: the night
+// audit closes a business date and posts its nights in one transaction, so
+// a date is closed with its charges or not at all. It does not validate
+// the batch's shape (PostNight does); an error leaves the caller's
+// transaction to be rolled back.
+func (s *Store) PostNightTx(tx *tenant.Tx, in NightBatch) (NightResult, error) {
+	var res NightResult
+	cfg, err := s.config(tx, in.PropertyID)
+	if err != nil {
+		return res, err
+	}
+	st, err := s.settings(tx, in.PropertyID)
+	if err != nil {
+		return res, err
+	}
+	for i, n := range in.Nights {
+		drafts, err := cfg.NightLines(n.Night)
+		if err != nil {
+			return res, aura.Invalid(aura.ErrorMessage(err), aura.FieldError{Field: "nights[" + itoa(i) + "]", Message: aura.ErrorMessage(err)})
+		}
+		ref := Ref{Kind: RefReservation, ID: n.Reservation}
+		var f Folio
+		if n.FolioID != "" {
+			if f, err = s.folio(tx, n.FolioID); err != nil {
+				return res, err
+			}
+			if f.PropertyID != in.PropertyID {
+				return res, aura.Errorf(aura.ECONFLICT, "The folio %s belongs to another property.", f.ID)
+			}
+		} else if f, err = s.defaultFolio(tx, st, FolioGuest, ref); err != nil {
+			return res, err
+		}
+		posted, err := s.postedItems(tx, ref, n.Date)
+		if err != nil {
+			return res, err
+		}
+		var lines []Line
+		for _, d := range drafts {
+			if posted[d.Item] {
+				res.Skipped = append(res.Skipped, Skipped{Reservation: n.Reservation, Night: n.Date, Item: d.Item})
+				continue
+			}
+			l := lineFromDraft(f, d, in.BusinessDate, ref, n.Date)
+			if err := s.insertLine(tx, &l); err != nil {
+				return res, err
+			}
+			lines = append(lines, l)
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		res.Posted = append(res.Posted, lines...)
+		if err := tx.Audit(audit.Entry{Action: "folio.night_posted", EntityType: "folio", EntityID: f.ID, After: map[string]any{
+			"reservation": n.Reservation, "night": n.Date, "business_date": in.BusinessDate, "lines": auditLines(lines),
+		}}); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
