@@ -207,7 +207,7 @@ func TestNightAuditPosts(t *testing.T) {
 func TestFeesPost(t *testing.T) {
 	f := newFixture(t, "2026-03-01")
 	d := date.MustParse("2026-03-01")
-	late := f.book(t, d.AddDays(1), d.AddDays(3), 2, 0)  // cancelled the day before: first night
+	late := f.book(t, d.AddDays(1), d.AddDays(3), 2, 0)   // cancelled the day before: first night
 	waived := f.book(t, d.AddDays(1), d.AddDays(2), 1, 0) // cancelled with the fee waived
 	noShow := f.book(t, d, d.AddDays(2), 2, 0)            // never arrives: 100% of the stay
 	must(f.db.Cancel(f.ctx, late.ID, tenant.CancelInput{}))(t)
