@@ -455,6 +455,7 @@ func bookingFormField(f string) string {
 // The reservation page.
 
 type reservationData struct {
+	Money      *reservationMoney // the folios (folio_pages.go)
 	R          tenant.Reservation
 	Booking    tenant.Booking
 	GuestName  string
@@ -626,6 +627,9 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		if d.Plans, err = c.db.ListRatePlans(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
+	}
+	if d.Money, err = s.reservationFolios(ctx, c, p, res); err != nil {
+		return nil, nil, err
 	}
 	if d.CanAudit {
 		rows, err := c.db.AuditLog(ctx, audit.Filter{Entity: res.ID, Limit: 20})
