@@ -238,7 +238,12 @@ func (s *Server) folioForm(action string) handler {
 			p := s.folioPageOf(w, r, c, d)
 			p.Form = v
 			p.IdemKey = credential.RandomString(22)
-			p.formFieldErrors(err, func(f string) string { return action + "." + formField(action, f) })
+			p.formFieldErrors(err, func(f string) string {
+				if strings.HasPrefix(f, action+".") {
+					return f
+				}
+				return action + "." + formField(action, f)
+			})
 			s.renderPage(w, r, StatusOf(err), "folio", p)
 			return nil
 		}
