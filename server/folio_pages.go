@@ -726,3 +726,14 @@ func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res te
 	}
 	return m, nil
 }
+
+// stayBalance is the open balance of a reservation's folios.
+func stayBalance(ctx context.Context, db *tenant.DB, resID string) (int64, error) {
+	var bal int64
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		var err error
+		bal, err = ledger.New(db).RefBalanceTx(tx, ledger.Ref{Kind: ledger.RefReservation, ID: resID})
+		return err
+	})
+	return bal, err
+}
