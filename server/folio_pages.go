@@ -141,9 +141,16 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 			}
 		}
 	}
+	// The house folio, when the property has one (a page view opens nothing).
 	if v.Folio.Kind != ledger.FolioHouse && d.CanPost {
-		if house, err := l.HouseFolio(ctx, d.Prop.ID); err == nil {
-			d.Others = append(d.Others, house)
+		fs, err := l.Folios(ctx, ledger.Ref{})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			if f.Kind == ledger.FolioHouse && f.PropertyID == d.Prop.ID && f.Default {
+				d.Others = append(d.Others, f)
+			}
 		}
 	}
 	return d, nil

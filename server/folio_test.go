@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,7 +20,7 @@ import (
 // moneySetup configures the fixture's ledger over the API (the first call
 // derives it from the property), with DE-7 for room nights and the legal
 // data an invoice needs, and books a guest in house today.
-func moneySetup(t *testing.T, f *pmsFixture) (res tenant.Reservation, folio ledger.Folio) {
+func moneySetup(t testing.TB, f *pmsFixture) (res tenant.Reservation, folio ledger.Folio) {
 	t.Helper()
 	must := func(method, path, body string, want int, hdr ...string) string {
 		t.Helper()
@@ -36,7 +37,8 @@ func moneySetup(t *testing.T, f *pmsFixture) (res tenant.Reservation, folio ledg
 	st := lv.Settings
 	st.AccommodationTaxCode, st.AccommodationCategory, st.PricesIncludeTax = "DE-7", "ACC", true
 	st.Legal = ledger.Legal{Company: "See GmbH", VATID: "DE123456789", Address: ledger.Address{Line1: "Seestraße 1", PostalCode: "14467", City: "Potsdam", Country: "DE"}}
-	b := must("PUT", "/ledger/settings", mustJSON(t, st), 200, "If-Match", fmt.Sprintf(`"%d"`, st.Version))
+	sb, _ := json.Marshal(st)
+	b := must("PUT", "/ledger/settings", string(sb), 200, "If-Match", fmt.Sprintf(`"%d"`, st.Version))
 	if got := decode[ledger.Settings](t, b); got.Legal.VATID != "DE123456789" {
 		t.Fatalf("settings %s", b)
 	}
@@ -250,7 +252,7 @@ func TestFolioPage(t *testing.T) {
 	}
 }
 
-func mustOK(t *testing.T, f *pmsFixture, method, path string) string {
+func mustOK(t testing.TB, f *pmsFixture, method, path string) string {
 	t.Helper()
 	resp, b := f.api(method, path, "")
 	if resp.StatusCode != http.StatusOK {
@@ -259,11 +261,41 @@ func mustOK(t *testing.T, f *pmsFixture, method, path string) string {
 	return b
 }
 
-func mustCreated(t *testing.T, f *pmsFixture, path, body string) string {
+func mustCreated(t testing.TB, f *pmsFixture, path, body string) string {
 	t.Helper()
 	resp, b := f.api("POST", path, body)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
 	}
 	return b
+}
+
+// BenchmarkFolioPage renders the folio page of a stay with 60 lines (the
+// night audit's rooms and city tax, extras, payments) over HTTPS with a
+// session (target: median under 5 ms).
+func BenchmarkFolioPage(b *testing.B) {
+	h := newHarness(b, harnessOpts{})
+	f := newPMS(b, h, "folio", 3).signIn()
+	_, folio := moneySetup(b, f)
+	for i := 0; i < 60; i++ {
+		body := fmt.Sprintf(`{"description": "Night %d", "unit_price": %d, "tax_code": "DE-7", "category": "ACC"}`, i, 9000+i)
+		if i%10 == 9 {
+			mustCreated(b, f, "/folios/"+folio.ID+"/payments", `{"method": "cash", "amount": 5000}`)
+			continue
+		}
+		mustCreated(b, f, "/folios/"+folio.ID+"/charges", body)
+	}
+	if v := decode[ledger.FolioView](b, mustOK(b, f, "GET", "/folios/"+folio.ID)); len(v.Lines) != 60 {
+		b.Fatalf("%d lines", len(v.Lines))
+	}
+	var ds []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		resp, body := f.page("GET", "/folios/"+folio.ID, nil)
+		ds = append(ds, time.Since(t0))
+		if resp.StatusCode != 200 || !strings.Contains(body, "Night 58") {
+			b.Fatalf("folio page: %d", resp.StatusCode)
+		}
+	}
+	reportLatencies(b, ds, "folio-page")
 }
