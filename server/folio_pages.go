@@ -744,3 +744,30 @@ func stayBalance(ctx context.Context, db *tenant.DB, resID string) (int64, error
 	})
 	return bal, err
 }
+
+// ledgerCityTaxNote is the city tax of a stay as the night audit will post
+// it (Config.NightLines over its nights), once the property's ledger is
+// configured; ok is false before, when the older property setting is shown.
+func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop tenant.Property, res tenant.Reservation) (string, bool) {
+	cfg, err := ledger.New(c.db).Config(ctx, prop.ID)
+	if err != nil {
+		return "", false
+	}
+	var total int64
+	for i, n := range res.Nights {
+		lines, err := cfg.NightLines(ledger.Night{Date: n.Date, Price: n.Price.Amount, NightsBefore: i,
+			Party: ledger.Party{Adults: res.Adults, ChildAges: make([]int, res.Children)}})
+		if err != nil {
+			return "", false
+		}
+		for _, l := range lines {
+			if l.Item == ledger.ItemCityTax {
+				total += l.Gross
+			}
+		}
+	}
+	if total == 0 {
+		return "", true
+	}
+	return "Plus city tax: " + p.Amount(total) + ".", true
+}

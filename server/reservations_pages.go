@@ -575,6 +575,9 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		return nil, nil, err
 	}
 	d.CityTax = cityTaxNote(p, prop, res.Adults, res.Children, len(res.Nights))
+	if note, ok := ledgerCityTaxNote(ctx, c, p, prop, res); ok {
+		d.CityTax = note // the ledger's rules, once it is configured
+	}
 	d.Policy = p.CancellationText(d.RatePlan.Cancellation) + " No-show: " + p.FeeText(d.RatePlan.NoShow.Fee) + "."
 	prices := make([]int64, len(res.Nights))
 	for i, n := range res.Nights {
