@@ -775,12 +775,13 @@ func (s *Server) apiReservationAction(action string) handler {
 				res, err = c.db.DepartEarly(ctx, id, in)
 			}
 		case "check-out":
-			// The answer is the reservation with its open balance.
-			var in apiVersionBody
+			// The answer is the reservation with its open balance; an open
+			// balance is refused unless left on the city ledger with a reason.
+			var in tenant.CheckOutInput
 			if err := decodeVersioned(r, decodeOptional, &in, &in.Version); err != nil {
 				return err
 			}
-			out, err := c.db.CheckOut(ctx, id, in.Version)
+			out, err := c.db.CheckOutWith(ctx, id, in)
 			if err != nil {
 				return err
 			}

@@ -518,6 +518,7 @@ type checkOutData struct {
 	NightsFreed int
 	Overdue     bool
 	CanCheckOut bool
+	Balance     int64 // the open balance of the stay's folios
 }
 
 func (s *Server) checkOutPage(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -572,6 +573,9 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 		}
 	}
 	d.Overdue = res.Status == tenant.ReservationInHouse && d.Today.After(res.Departure)
+	if d.Balance, err = stayBalance(ctx, c.db, res.ID); err != nil {
+		return nil, nil, err
+	}
 	return p, d, nil
 }
 
@@ -580,17 +584,18 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	id := c.params.ByName("id")
-	out, err := c.db.CheckOut(r.Context(), id, formVersion(r.PostForm))
+	out, err := c.db.CheckOutWith(r.Context(), id, tenant.CheckOutInput{Version: formVersion(r.PostForm),
+		CityLedger: r.PostForm.Get("city_ledger") == "on", Reason: r.PostForm.Get("reason")})
 	if err != nil {
 		code := aura.ErrorCode(err)
-		if code != aura.ECONFLICT && code != aura.EPRECONDITION {
+		if code != aura.ECONFLICT && code != aura.EPRECONDITION && code != aura.EINVALID {
 			return err
 		}
 		p, d, derr := s.checkOutData(w, r, c)
 		if derr != nil {
 			return derr
 		}
-		p.Form = url.Values{"version": {strconv.Itoa(d.R.Version)}}
+		p.Form = url.Values{"version": {strconv.Itoa(d.R.Version)}, "reason": {r.PostForm.Get("reason")}, "city_ledger": {r.PostForm.Get("city_ledger")}}
 		p.formFieldErrors(err, nil)
 		p.Data = d
 		s.renderPage(w, r, StatusOf(err), "checkout", p)
@@ -611,8 +616,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	kind := "ok"
 	if out.Unsettled {
-		kind = "error"
-		msg += " The folio is not settled: " + s.propertyMoney(r, c, out.Reservation.PropertyID, out.Balance) + " is open."
+		msg += " " + s.propertyMoney(r, c, out.Reservation.PropertyID, out.CityLedger) + " is left on the city ledger."
 	}
 	s.setFlash(w, kind, msg)
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"frontdesk", http.StatusSeeOther)

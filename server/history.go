@@ -104,6 +104,7 @@ var fieldLabels = map[string]string{
 var skipFields = map[string]bool{
 	"id": true, "version": true, "created_at": true, "updated_at": true, "nights": true, "property_id": true, "booking_id": true,
 	"reservation_id": true, "policy": true, "from_room_id": true, "to_room_id": true, "runs": true, "roll_at": true, "closed_at": true, "currency": true, "request_hash": true,
+	"hash": true, // an issued document's hash: for aura audit verify, in the raw view
 }
 
 // historyCtx resolves what audit rows name for one page.

@@ -155,7 +155,7 @@ var apiDocs = map[string]apiDoc{
 		Response: tenant.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/check-in": {Summary: "Check in (with the guests' check-in records; a new companion needs guests.write too)", Tag: "Front desk", Body: tenant.CheckInInput{}, BodyOptional: true,
 		Response: tenant.Reservation{}, IfMatch: true},
-	"POST /:tenant/api/v1/reservations/:id/check-out": {Summary: "Check out", Tag: "Front desk", Body: apiVersionBody{}, BodyOptional: true,
+	"POST /:tenant/api/v1/reservations/:id/check-out": {Summary: "Check out (an open balance is refused unless left on the city ledger with a reason)", Tag: "Front desk", Body: tenant.CheckOutInput{}, BodyOptional: true,
 		Response: tenant.CheckOutResult{}, IfMatch: true},
 
 	// Guests.

@@ -99,6 +99,9 @@ func loadPages() (*pages, error) {
 	}
 	// Files named _*.html hold shared partials ({{define}} blocks only),
 	// parsed with the layout into every page.
+	for k, f := range moneyFuncs {
+		funcs[k] = f
+	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("server: parse layout: %w", err)

@@ -40,6 +40,10 @@ func pmsNav(c *call, base string) []navItem {
 	if c.can(tenant.PermRatesRead) {
 		out = append(out, navItem{Key: "rates", Label: "Rates", Href: base + "rates"})
 	}
+	if c.can(tenant.PermFoliosRead) {
+		out = append(out, navItem{Key: "invoices", Label: "Invoices", Href: base + "invoices"},
+			navItem{Key: "cashier", Label: "Cashier", Href: base + "cashier"})
+	}
 	if c.can(tenant.PermNightAuditRun) {
 		out = append(out, navItem{Key: "nightaudit", Label: "Night audit", Href: base + "night-audit"})
 	}
@@ -55,13 +59,15 @@ func housekeepingOnly(c *call) bool {
 
 // pmsSettingsNav is the PMS part of the Settings group.
 func pmsSettingsNav(c *call, base string) []navItem {
-	if !c.can(tenant.PermPropertiesWrite) {
-		return nil
+	var out []navItem
+	if c.can(tenant.PermPropertiesWrite) {
+		out = append(out, navItem{Key: "property", Label: "Property", Href: base + "settings/property", Group: "Settings"},
+			navItem{Key: "rooms", Label: "Rooms", Href: base + "settings/rooms", Group: "Settings"})
 	}
-	return []navItem{
-		{Key: "property", Label: "Property", Href: base + "settings/property", Group: "Settings"},
-		{Key: "rooms", Label: "Rooms", Href: base + "settings/rooms", Group: "Settings"},
+	if c.can(tenant.PermLedgerWrite) {
+		out = append(out, navItem{Key: "ledger", Label: "Ledger", Href: base + "settings/ledger", Group: "Settings"})
 	}
+	return out
 }
 
 // withSettingsFirst inserts items at the start of the Settings group

@@ -455,6 +455,7 @@ func bookingFormField(f string) string {
 // The reservation page.
 
 type reservationData struct {
+	Money      *reservationMoney // the folios (folio_pages.go)
 	R          tenant.Reservation
 	Booking    tenant.Booking
 	GuestName  string
@@ -574,6 +575,9 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		return nil, nil, err
 	}
 	d.CityTax = cityTaxNote(p, prop, res.Adults, res.Children, len(res.Nights))
+	if note, ok := ledgerCityTaxNote(ctx, c, p, prop, res); ok {
+		d.CityTax = note // the ledger's rules, once it is configured
+	}
 	d.Policy = p.CancellationText(d.RatePlan.Cancellation) + " No-show: " + p.FeeText(d.RatePlan.NoShow.Fee) + "."
 	prices := make([]int64, len(res.Nights))
 	for i, n := range res.Nights {
@@ -626,6 +630,9 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		if d.Plans, err = c.db.ListRatePlans(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
+	}
+	if d.Money, err = s.reservationFolios(ctx, c, p, res); err != nil {
+		return nil, nil, err
 	}
 	if d.CanAudit {
 		rows, err := c.db.AuditLog(ctx, audit.Filter{Entity: res.ID, Limit: 20})

@@ -176,7 +176,7 @@ func (s *Server) routeTable() []Route {
 	rpl, bkg, res, gst := iso("id", "rpl_aaaaaaaaaaaaaaaa"), iso("id", "bkg_aaaaaaaaaaaaaaaa"), iso("id", "res_aaaaaaaaaaaaaaaa"), iso("id", "gst_aaaaaaaaaaaaaaaa")
 	// Example ids of the front desk (issue 6).
 	cki, idp := iso("id", "cki_aaaaaaaaaaaaaaaa"), iso("id", "idp_aaaaaaaaaaaaaaaa")
-	return []Route{
+	return append([]Route{
 		// Tenant pages.
 		{Method: "GET", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginPage},
 		{Method: "POST", Path: "/:tenant/login", Access: Public, Isolation: none, Page: "login", handle: s.loginSubmit},
@@ -362,7 +362,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restoreApply},
-	}
+	}, s.moneyRoutes()...) // money: folio_api.go
 }
 
 // buildRouters puts every route into its tree and checks the table: each

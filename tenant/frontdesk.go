@@ -191,7 +191,7 @@ func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRo
 		return nil, err
 	}
 	for i, r := range rs {
-		bal, err := reservationBalance(tx, p, r)
+		bal, err := reservationBalance(tx, db, p, r)
 		if err != nil {
 			return nil, err
 		}

@@ -72,6 +72,7 @@ type ClosedBusinessDate struct {
 	NoShows    []string  `json:"no_shows"`  // reservations marked no-show
 	Cancelled  []string  `json:"cancelled"` // tentative reservations cancelled
 	Overdue    int       `json:"overdue"`   // guests in house past their departure at closing
+	Posted     int       `json:"posted"`    // nights posted to the folios (see Poster)
 }
 
 // NightAuditResult is what one run of the night audit did at a property.
@@ -281,6 +282,9 @@ func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, erro
 	if err := tx.QueryRow(`SELECT count(*) FROM reservations INDEXED BY reservations_status
 		WHERE property_id = ? AND status = 'in_house' AND departure <= ?`,
 		st.prop.ID, d).Scan(&c.Overdue); err != nil {
+		return c, err
+	}
+	if c.Posted, err = db.postNights(tx, st.prop, d); err != nil {
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)

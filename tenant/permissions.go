@@ -70,6 +70,13 @@ const (
 	PermHousekeepingRead  Permission = "housekeeping.read"  // see the housekeeping board
 	PermHousekeepingWrite Permission = "housekeeping.write" // change a room's condition
 	PermNightAuditRun     Permission = "nightaudit.run"     // run the night audit by hand and see its history
+	// Money: folios, payments, invoices (tenant/ledger).
+	PermFoliosRead    Permission = "folios.read"     // see folios, balances, payments, invoices and the cashier's day
+	PermFoliosWrite   Permission = "folios.write"    // post charges and products, allowances, move lines between folios
+	PermPaymentsWrite Permission = "payments.write"  // record payments and refunds
+	PermInvoicesIssue Permission = "invoices.issue"  // issue invoices
+	PermCreditNotes   Permission = "invoices.credit" // issue credit notes (corrections of issued invoices)
+	PermLedgerWrite   Permission = "ledger.write"    // ledger settings: legal data, tax codes, categories, city tax, products
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -100,6 +107,12 @@ var PermissionTable = []PermissionRow{
 	{PermHousekeepingRead, "See the housekeeping board", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},
 	{PermHousekeepingWrite, "Mark rooms clean, dirty or inspected", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},
 	{PermNightAuditRun, "Run the night audit and see its history", []string{RoleOwner, RoleManager}},
+	{PermFoliosRead, "See folios, balances, payments, invoices and the cashier's day", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermFoliosWrite, "Post charges, products and allowances, move lines between folios", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermPaymentsWrite, "Record payments and refunds", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermInvoicesIssue, "Issue invoices", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
+	{PermCreditNotes, "Issue credit notes that correct issued invoices", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermLedgerWrite, "Change the ledger settings: legal data, tax codes, categories, city tax, products", []string{RoleOwner, RoleManager, RoleAccountant}},
 }
 
 // RoleCan reports whether role has permission p.

@@ -366,6 +366,11 @@ func (p Property) today(tx *Tx) (date.Date, error) {
 
 func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
 
+// amount writes an amount of the property's currency as its country does.
+func (p Property) amount(minor int64) string {
+	return p.style().Money(minor, p.Currency, MinorUnits(p.Currency))
+}
+
 // at returns the instant of local time hh:mm (clock) on date d at the
 // property, or not, when that is later.
 func (p Property) at(d date.Date, clock string, not time.Time) time.Time {

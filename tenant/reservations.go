@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 
@@ -656,13 +657,15 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 // CheckOutResult is a check-out and what the front desk must know about it.
 type CheckOutResult struct {
 	Reservation Reservation `json:"reservation"`
-	// Balance is the open balance of the stay's folio. Folios do not exist
-	// yet, so it is always zero (in the property's currency); the folio
-	// issue fills it in the same transaction (see reservationBalance).
+	// Balance is the open balance of the stay's folios before the
+	// check-out (see CheckOutInput: a check-out with an open balance is
+	// refused unless it is left on the city ledger).
 	Balance Money `json:"balance"`
-	// Unsettled warns that the folio is not settled (Balance is not zero).
-	// The check-out happens all the same: a guest cannot be kept in house.
+	// Unsettled is set when Balance was not zero and was left on the city
+	// ledger (CityLedger) as a receivable.
 	Unsettled bool `json:"unsettled"`
+	// CityLedger is the amount left on the city ledger (zero when none).
+	CityLedger Money `json:"city_ledger"`
 	// EarlyDeparture is set when the stay was shortened to end today.
 	EarlyDeparture bool `json:"early_departure"`
 	// DirtyRoomID is the room marked dirty for housekeeping ("" when the
@@ -670,11 +673,25 @@ type CheckOutResult struct {
 	DirtyRoomID string `json:"dirty_room_id,omitempty"`
 }
 
-// reservationBalance is the hook for folios: the open balance of a stay
-// (check-out warns when it is not zero, the front-desk lists show it).
-// Until folios exist nothing is ever charged or paid, so it is zero.
-func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
-	return p.money(0), nil
+// reservationBalance is the open balance of a stay's folios (check-out
+// refuses while it is not zero, the front-desk lists show it), asked of
+// the registered Poster; zero without one.
+func reservationBalance(tx *Tx, db *DB, p Property, r Reservation) (Money, error) {
+	ps := currentPoster()
+	if ps == nil {
+		return p.money(0), nil
+	}
+	b, err := ps.Balance(tx, db, p, r.ID)
+	return p.money(b), err
+}
+
+// CheckOutInput is a check-out: the reservation's version (If-Match) and,
+// when the folio has an open balance the guest does not pay now,
+// CityLedger with a Reason to leave it as a receivable on the city ledger.
+type CheckOutInput struct {
+	Version    int    `json:"version,omitempty"`
+	CityLedger bool   `json:"city_ledger,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 }
 
 // CheckOut moves an in-house reservation to checked-out and marks the room
@@ -684,16 +701,29 @@ func reservationBalance(_ *Tx, p Property, _ Reservation) (Money, error) {
 // use: the one night is kept (its price) but released to stock, and the
 // front desk lists the guest among that day's departures. The result warns when the folio is
 // not settled. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
-// reservation is not in house.
+// reservation is not in house or its folios have an open balance (see
+// CheckOutWith).
 func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
+	return db.CheckOutWith(ctx, id, CheckOutInput{Version: version})
+}
+
+// CheckOutWith is CheckOut with the choice of leaving an open balance on
+// the city ledger: while the stay's folios have a balance other than zero
+// the check-out is refused (ECONFLICT naming the amount, field
+// city_ledger), unless in.CityLedger is set with a reason, which settles
+// what the guest owes with a "city_ledger" payment (a receivable, audited
+// with the reason) in the check-out's transaction. A credit (the property
+// owes the guest) must be refunded first. Errors: those of CheckOut,
+// EINVALID for a missing reason.
+func (db *DB) CheckOutWith(ctx context.Context, id string, in CheckOutInput) (CheckOutResult, error) {
 	var c resCtx
 	var res CheckOutResult
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, version); err != nil {
+		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		res, err = checkOut(tx, &c, nil)
+		res, err = checkOut(tx, &c, nil, in)
 		return err
 	})
 	res.Reservation = c.r
@@ -701,7 +731,7 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 }
 
 // checkOut checks c.r out (see CheckOut); extra adds to its audit row.
-func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
+func checkOut(tx *Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckOutResult, error) {
 	before := c.r
 	if err := c.transition(tx, ReservationCheckedOut); err != nil {
 		return CheckOutResult{}, err
@@ -736,12 +766,30 @@ func checkOut(tx *Tx, c *resCtx, extra map[string]any) (CheckOutResult, error) {
 	if err := markDirty(tx, roomID); err != nil {
 		return CheckOutResult{}, err
 	}
-	balance, err := reservationBalance(tx, c.prop, c.r)
+	balance, err := reservationBalance(tx, c.db, c.prop, c.r)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	res := CheckOutResult{Balance: balance, Unsettled: balance.Amount != 0, EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
+	res := CheckOutResult{Balance: balance, CityLedger: c.prop.money(0), EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
 	extra["balance"] = balance
+	switch {
+	case balance.Amount < 0:
+		return CheckOutResult{}, &aura.Error{Code: aura.ECONFLICT, Message: fmt.Sprintf("%s has a credit of %s on the folio: refund it before the check-out.",
+			c.named(tx), c.prop.amount(-balance.Amount)), Fields: []aura.FieldError{{Field: "balance", Message: "refund the credit first"}}}
+	case balance.Amount > 0 && !in.CityLedger:
+		return CheckOutResult{}, &aura.Error{Code: aura.ECONFLICT, Message: fmt.Sprintf("%s has an open balance of %s: take the payment, or leave it on the city ledger with a reason.",
+			c.named(tx), c.prop.amount(balance.Amount)), Fields: []aura.FieldError{{Field: "city_ledger", Message: "the folio has an open balance"}}}
+	case balance.Amount > 0:
+		if reason := strings.TrimSpace(in.Reason); reason == "" || len(reason) > 500 {
+			return CheckOutResult{}, aura.Invalid("Say why the balance is left on the city ledger.",
+				aura.FieldError{Field: "reason", Message: "is required (at most 500 characters)"})
+		}
+		if err := currentPoster().LeaveOnCityLedger(tx, c.db, c.prop, c.r.ID, strings.TrimSpace(in.Reason), c.today); err != nil {
+			return CheckOutResult{}, err
+		}
+		res.Unsettled, res.CityLedger = true, balance
+		extra["city_ledger"] = map[string]any{"amount": balance, "reason": strings.TrimSpace(in.Reason)}
+	}
 	if err := c.save(tx, "reservation.checked_out", before, extra); err != nil {
 		return CheckOutResult{}, err
 	}
@@ -767,7 +815,7 @@ func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) erro
 	if oc.r.Status != ReservationInHouse || oc.r.RoomID != roomID || oc.r.PropertyID != c.r.PropertyID {
 		return bad
 	}
-	_, err = checkOut(tx, &oc, map[string]any{"confirmed_at_check_in_of": c.r.ID})
+	_, err = checkOut(tx, &oc, map[string]any{"confirmed_at_check_in_of": c.r.ID}, CheckOutInput{})
 	return err
 }
 
@@ -840,7 +888,10 @@ func cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 		extra = map[string]any{}
 	}
 	extra["policy"], extra["policy_fee"], extra["fee_waived"], extra["cancelled_on"] = rp.Cancellation, fee, in.WaiveFee, c.today
-	return c.save(tx, "reservation.cancelled", before, extra)
+	if err := c.save(tx, "reservation.cancelled", before, extra); err != nil {
+		return err
+	}
+	return c.postFee(tx, "cancellation", charged)
 }
 
 // NoShowInput marks a no-show. WaiveFee records the policy's fee as waived.
@@ -892,7 +943,10 @@ func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 		extra = map[string]any{}
 	}
 	extra["policy"], extra["policy_fee"], extra["fee_waived"] = rp.NoShow, fee, in.WaiveFee
-	return c.save(tx, "reservation.no_show", before, extra)
+	if err := c.save(tx, "reservation.no_show", before, extra); err != nil {
+		return err
+	}
+	return c.postFee(tx, "no_show", charged)
 }
 
 // AssignRoom assigns a room to a reservation, or moves it to another room.

@@ -52,7 +52,7 @@ var developerText = regexp.MustCompile(`\b(?:res|gst|rom|rmt|rpl|bkg|prp|usr|cki
 
 // crawlSkip are links not to follow: downloads, the photos' bytes, state
 // changes behind GET links (none should exist), other areas.
-var crawlSkip = regexp.MustCompile(`/export|/id-photos/|/logout|\.csv|/invite/|/impersonation/`)
+var crawlSkip = regexp.MustCompile(`/export|/id-photos/|/logout|\.csv|/invite/|/impersonation/|/(pdf|xml)$`) // downloads, not pages
 
 // idSegment stands for any id in a path, so one page template counts once.
 var idSegment = regexp.MustCompile(`/[a-z]{3}_[A-Za-z0-9]+`)

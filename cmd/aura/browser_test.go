@@ -152,6 +152,7 @@ func TestBrowser(t *testing.T) {
 	pmsBrowser(t, steps)
 	// The front desk day (issue 6): arrivals → check-in with an ID photo → room move → check-out → housekeeping board.
 	frontDeskBrowser(t, steps)
+	folioBrowser(t, steps)
 	// Rates bulk edit (issue 11): one plan by default, a summary to confirm.
 	ratesBrowser(t, steps)
 	// The interactive tape chart (issue 11): book, move and extend by drag and by keyboard.

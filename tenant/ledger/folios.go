@@ -86,6 +86,8 @@ type Line struct {
 	PaymentID   string     `json:"payment_id,omitempty"`
 	Reason      string     `json:"reason,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
+	// Replayed marks a line returned again for a repeated Idempotency-Key.
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // Sign returns +1 for a line that adds to what is owed (charge, transfer
@@ -559,63 +561,73 @@ func (s *Store) PostNight(ctx context.Context, in NightBatch) (NightResult, erro
 	}
 	var res NightResult
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		cfg, err := s.config(tx, in.PropertyID)
-		if err != nil {
-			return err
-		}
-		st, err := s.settings(tx, in.PropertyID)
-		if err != nil {
-			return err
-		}
-		folios := map[string]Folio{}
-		for i, n := range in.Nights {
-			drafts, err := cfg.NightLines(n.Night)
-			if err != nil {
-				return aura.Invalid(aura.ErrorMessage(err), aura.FieldError{Field: "nights[" + itoa(i) + "]", Message: aura.ErrorMessage(err)})
-			}
-			ref := Ref{Kind: RefReservation, ID: n.Reservation}
-			var f Folio
-			if n.FolioID != "" {
-				if f, err = s.folio(tx, n.FolioID); err != nil {
-					return err
-				}
-				if f.PropertyID != in.PropertyID {
-					return aura.Errorf(aura.ECONFLICT, "The folio %s belongs to another property.", f.ID)
-				}
-			} else if f, err = s.defaultFolio(tx, st, FolioGuest, ref); err != nil {
-				return err
-			}
-			folios[f.ID] = f
-			posted, err := s.postedItems(tx, ref, n.Date)
-			if err != nil {
-				return err
-			}
-			var lines []Line
-			for _, d := range drafts {
-				if posted[d.Item] {
-					res.Skipped = append(res.Skipped, Skipped{Reservation: n.Reservation, Night: n.Date, Item: d.Item})
-					continue
-				}
-				l := lineFromDraft(f, d, in.BusinessDate, ref, n.Date)
-				if err := s.insertLine(tx, &l); err != nil {
-					return err
-				}
-				lines = append(lines, l)
-			}
-			if len(lines) == 0 {
-				continue
-			}
-			res.Posted = append(res.Posted, lines...)
-			if err := tx.Audit(audit.Entry{Action: "folio.night_posted", EntityType: "folio", EntityID: f.ID, After: map[string]any{
-				"reservation": n.Reservation, "night": n.Date, "business_date": in.BusinessDate, "lines": auditLines(lines),
-			}}); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		res, err = s.PostNightTx(tx, in)
+		return err
 	})
 	if err != nil {
 		return NightResult{}, err
+	}
+	return res, nil
+}
+
+// PostNightTx is PostNight inside the caller's transaction: the night
+// audit closes a business date and posts its nights in one transaction, so
+// a date is closed with its charges or not at all. It does not validate
+// the batch's shape (PostNight does); an error leaves the caller's
+// transaction to be rolled back.
+func (s *Store) PostNightTx(tx *tenant.Tx, in NightBatch) (NightResult, error) {
+	var res NightResult
+	cfg, err := s.config(tx, in.PropertyID)
+	if err != nil {
+		return res, err
+	}
+	st, err := s.settings(tx, in.PropertyID)
+	if err != nil {
+		return res, err
+	}
+	for i, n := range in.Nights {
+		drafts, err := cfg.NightLines(n.Night)
+		if err != nil {
+			return res, aura.Invalid(aura.ErrorMessage(err), aura.FieldError{Field: "nights[" + itoa(i) + "]", Message: aura.ErrorMessage(err)})
+		}
+		ref := Ref{Kind: RefReservation, ID: n.Reservation}
+		var f Folio
+		if n.FolioID != "" {
+			if f, err = s.folio(tx, n.FolioID); err != nil {
+				return res, err
+			}
+			if f.PropertyID != in.PropertyID {
+				return res, aura.Errorf(aura.ECONFLICT, "The folio %s belongs to another property.", f.ID)
+			}
+		} else if f, err = s.defaultFolio(tx, st, FolioGuest, ref); err != nil {
+			return res, err
+		}
+		posted, err := s.postedItems(tx, ref, n.Date)
+		if err != nil {
+			return res, err
+		}
+		var lines []Line
+		for _, d := range drafts {
+			if posted[d.Item] {
+				res.Skipped = append(res.Skipped, Skipped{Reservation: n.Reservation, Night: n.Date, Item: d.Item})
+				continue
+			}
+			l := lineFromDraft(f, d, in.BusinessDate, ref, n.Date)
+			if err := s.insertLine(tx, &l); err != nil {
+				return res, err
+			}
+			lines = append(lines, l)
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		res.Posted = append(res.Posted, lines...)
+		if err := tx.Audit(audit.Entry{Action: "folio.night_posted", EntityType: "folio", EntityID: f.ID, After: map[string]any{
+			"reservation": n.Reservation, "night": n.Date, "business_date": in.BusinessDate, "lines": auditLines(lines),
+		}}); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
@@ -655,6 +667,11 @@ type ChargeInput struct {
 	Ref          Ref       `json:"ref"`
 	Night        date.Date `json:"night"`
 	Reason       string    `json:"reason,omitempty"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 func validPosting(fe *fieldErrors, folioID string, service, business date.Date) {
@@ -686,21 +703,34 @@ func (s *Store) PostCharge(ctx context.Context, in ChargeInput) (Line, error) {
 		return Line{}, err
 	}
 	var l Line
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		f, cfg, err := s.folioConfig(tx, in.FolioID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeCharge, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				l, err = s.line(tx, id)
+				l.Replayed = true
+			}
 			return err
 		}
-		d, err := cfg.Charge(in.ServiceDate, in.Description, in.Quantity, in.UnitPrice, in.TaxCode, in.Category, cfg.PricesIncludeTax)
-		if err != nil {
+		if err := func() error {
+			f, cfg, err := s.folioConfig(tx, in.FolioID)
+			if err != nil {
+				return err
+			}
+			d, err := cfg.Charge(in.ServiceDate, in.Description, in.Quantity, in.UnitPrice, in.TaxCode, in.Category, cfg.PricesIncludeTax)
+			if err != nil {
+				return err
+			}
+			l = lineFromDraft(f, d, in.BusinessDate, in.Ref, in.Night)
+			l.Reason = in.Reason
+			if err := s.insertLine(tx, &l); err != nil {
+				return err
+			}
+			return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
+		}(); err != nil {
 			return err
 		}
-		l = lineFromDraft(f, d, in.BusinessDate, in.Ref, in.Night)
-		l.Reason = in.Reason
-		if err := s.insertLine(tx, &l); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
+		return s.remember(tx, scopeCharge, in.IdempotencyKey, hash, l.ID)
 	})
 	return l, err
 }
@@ -716,6 +746,11 @@ type ProductPosting struct {
 	ServiceDate  date.Date `json:"service_date"`
 	BusinessDate date.Date `json:"business_date"`
 	Ref          Ref       `json:"ref"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 // PostProduct posts a product from the property's catalogue at its current
@@ -731,21 +766,34 @@ func (s *Store) PostProduct(ctx context.Context, in ProductPosting) (Line, error
 		return Line{}, err
 	}
 	var l Line
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		f, cfg, err := s.folioConfig(tx, in.FolioID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeProduct, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				l, err = s.line(tx, id)
+				l.Replayed = true
+			}
 			return err
 		}
-		d, err := cfg.ProductLine(in.Product, in.Quantity, in.ServiceDate, in.Party)
-		if err != nil {
+		if err := func() error {
+			f, cfg, err := s.folioConfig(tx, in.FolioID)
+			if err != nil {
+				return err
+			}
+			d, err := cfg.ProductLine(in.Product, in.Quantity, in.ServiceDate, in.Party)
+			if err != nil {
+				return err
+			}
+			l = lineFromDraft(f, d, in.BusinessDate, in.Ref, date.Date{})
+			l.Item = "" // a product posted by hand may be posted again the same day
+			if err := s.insertLine(tx, &l); err != nil {
+				return err
+			}
+			return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
+		}(); err != nil {
 			return err
 		}
-		l = lineFromDraft(f, d, in.BusinessDate, in.Ref, date.Date{})
-		l.Item = "" // a product posted by hand may be posted again the same day
-		if err := s.insertLine(tx, &l); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
+		return s.remember(tx, scopeProduct, in.IdempotencyKey, hash, l.ID)
 	})
 	return l, err
 }
@@ -836,6 +884,11 @@ type AllowanceInput struct {
 	Amount       int64     `json:"amount"`
 	BusinessDate date.Date `json:"business_date"`
 	Reason       string    `json:"reason"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 // PostAllowance posts an allowance against a charge (or a charge moved in
@@ -861,24 +914,37 @@ func (s *Store) PostAllowance(ctx context.Context, in AllowanceInput) (Line, err
 		return Line{}, err
 	}
 	var l Line
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		c, err := s.chargeState(tx, in.LineID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeAllowance, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				l, err = s.line(tx, id)
+				l.Replayed = true
+			}
 			return err
 		}
-		if err := c.open(); err != nil {
+		if err := func() error {
+			c, err := s.chargeState(tx, in.LineID)
+			if err != nil {
+				return err
+			}
+			if err := c.open(); err != nil {
+				return err
+			}
+			f, cfg, err := s.folioConfig(tx, c.line.FolioID)
+			if err != nil {
+				return err
+			}
+			l, err = s.allowance(tx, f, c, in.Amount, cfg.PricesIncludeTax, in.BusinessDate, in.Reason)
+			if err != nil {
+				return err
+			}
+			return tx.Audit(audit.Entry{Action: "folio.allowance_posted", EntityType: "folio", EntityID: f.ID,
+				Before: map[string]any{"charge": c.line.ID, "remaining": c.remaining()}, After: auditLines([]Line{l})[0]})
+		}(); err != nil {
 			return err
 		}
-		f, cfg, err := s.folioConfig(tx, c.line.FolioID)
-		if err != nil {
-			return err
-		}
-		l, err = s.allowance(tx, f, c, in.Amount, cfg.PricesIncludeTax, in.BusinessDate, in.Reason)
-		if err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "folio.allowance_posted", EntityType: "folio", EntityID: f.ID,
-			Before: map[string]any{"charge": c.line.ID, "remaining": c.remaining()}, After: auditLines([]Line{l})[0]})
+		return s.remember(tx, scopeAllowance, in.IdempotencyKey, hash, l.ID)
 	})
 	return l, err
 }
@@ -921,6 +987,11 @@ type TransferInput struct {
 	ToFolioID    string    `json:"to_folio_id"`
 	BusinessDate date.Date `json:"business_date"`
 	Reason       string    `json:"reason"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 // TransferLine moves what remains of a charge (the charge less its
@@ -946,56 +1017,71 @@ func (s *Store) TransferLine(ctx context.Context, in TransferInput) (out, moved 
 	if err := fe.err("The transfer is not valid."); err != nil {
 		return Line{}, Line{}, err
 	}
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err = s.db.Update(ctx, func(tx *tenant.Tx) error {
-		c, err := s.chargeState(tx, in.LineID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeTransfer, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				if moved, err = s.line(tx, id); err == nil {
+					out, err = s.line(tx, moved.Corrects)
+				}
+				moved.Replayed = true
+			}
 			return err
 		}
-		if err := c.open(); err != nil {
+		if err := func() error {
+			c, err := s.chargeState(tx, in.LineID)
+			if err != nil {
+				return err
+			}
+			if err := c.open(); err != nil {
+				return err
+			}
+			from, err := s.folio(tx, c.line.FolioID)
+			if err != nil {
+				return err
+			}
+			to, err := s.folio(tx, in.ToFolioID)
+			if err != nil {
+				return err
+			}
+			if to.ID == from.ID || to.PropertyID != from.PropertyID || to.Currency != from.Currency {
+				return aura.Errorf(aura.ECONFLICT, "A charge can move only to another folio of the same property.")
+			}
+			rem := c.remaining()
+			if rem.Gross == 0 {
+				return aura.Errorf(aura.ECONFLICT, "Nothing remains of the charge %s to move.", c.line.ID)
+			}
+			st, err := s.settings(tx, from.PropertyID)
+			if err != nil {
+				return err
+			}
+			unit := rem.Net // what remains, on the property's pricing basis
+			if st.PricesIncludeTax {
+				unit = rem.Gross
+			}
+			out = c.line
+			out.FolioID, out.Kind, out.BusinessDate, out.Amounts, out.Corrects, out.Reason = from.ID, LineTransferOut, in.BusinessDate, rem, c.line.ID, in.Reason
+			out.Quantity, out.UnitPrice, out.Item, out.PaymentID = 1, unit, "", ""
+			out.Description = "Moved to folio " + to.ID + ": " + c.line.Description
+			if err := s.insertLine(tx, &out); err != nil {
+				return err
+			}
+			moved = c.line
+			moved.FolioID, moved.Kind, moved.BusinessDate, moved.Amounts, moved.Corrects, moved.Reason = to.ID, LineTransferIn, in.BusinessDate, rem, out.ID, in.Reason
+			moved.Item, moved.PaymentID = "", ""
+			if rem != c.line.Amounts {
+				moved.Quantity, moved.UnitPrice = 1, unit
+			}
+			if err := s.insertLine(tx, &moved); err != nil {
+				return err
+			}
+			return tx.Audit(audit.Entry{Action: "folio.line_transferred", EntityType: "folio", EntityID: from.ID,
+				Before: map[string]any{"charge": c.line.ID, "folio": from.ID, "remaining": rem},
+				After:  map[string]any{"folio": to.ID, "lines": auditLines([]Line{out, moved})}})
+		}(); err != nil {
 			return err
 		}
-		from, err := s.folio(tx, c.line.FolioID)
-		if err != nil {
-			return err
-		}
-		to, err := s.folio(tx, in.ToFolioID)
-		if err != nil {
-			return err
-		}
-		if to.ID == from.ID || to.PropertyID != from.PropertyID || to.Currency != from.Currency {
-			return aura.Errorf(aura.ECONFLICT, "A charge can move only to another folio of the same property.")
-		}
-		rem := c.remaining()
-		if rem.Gross == 0 {
-			return aura.Errorf(aura.ECONFLICT, "Nothing remains of the charge %s to move.", c.line.ID)
-		}
-		st, err := s.settings(tx, from.PropertyID)
-		if err != nil {
-			return err
-		}
-		unit := rem.Net // what remains, on the property's pricing basis
-		if st.PricesIncludeTax {
-			unit = rem.Gross
-		}
-		out = c.line
-		out.FolioID, out.Kind, out.BusinessDate, out.Amounts, out.Corrects, out.Reason = from.ID, LineTransferOut, in.BusinessDate, rem, c.line.ID, in.Reason
-		out.Quantity, out.UnitPrice, out.Item, out.PaymentID = 1, unit, "", ""
-		out.Description = "Moved to folio " + to.ID + ": " + c.line.Description
-		if err := s.insertLine(tx, &out); err != nil {
-			return err
-		}
-		moved = c.line
-		moved.FolioID, moved.Kind, moved.BusinessDate, moved.Amounts, moved.Corrects, moved.Reason = to.ID, LineTransferIn, in.BusinessDate, rem, out.ID, in.Reason
-		moved.Item, moved.PaymentID = "", ""
-		if rem != c.line.Amounts {
-			moved.Quantity, moved.UnitPrice = 1, unit
-		}
-		if err := s.insertLine(tx, &moved); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "folio.line_transferred", EntityType: "folio", EntityID: from.ID,
-			Before: map[string]any{"charge": c.line.ID, "folio": from.ID, "remaining": rem},
-			After:  map[string]any{"folio": to.ID, "lines": auditLines([]Line{out, moved})}})
+		return s.remember(tx, scopeTransfer, in.IdempotencyKey, hash, moved.ID)
 	})
 	return out, moved, err
 }

@@ -138,6 +138,8 @@ type Document struct {
 	Status   string `json:"status"`
 	Credited int64  `json:"credited,omitempty"` // gross of partial credit notes (invoices)
 	Open     int64  `json:"open"`               // what is still to be paid (invoices)
+	// Replayed marks a document returned again for a repeated Idempotency-Key.
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // documentBody is the frozen part of a document not held in its own
@@ -297,6 +299,11 @@ type InvoiceInput struct {
 	IssueDate date.Date `json:"issue_date"`
 	Recipient Recipient `json:"recipient"`
 	Note      string    `json:"note,omitempty"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 // IssueInvoice issues an invoice of every line of a folio not yet on a live
@@ -327,36 +334,49 @@ func (s *Store) IssueInvoice(ctx context.Context, in InvoiceInput) (Document, er
 		return Document{}, err
 	}
 	var doc Document
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		f, err := s.folio(tx, in.FolioID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeInvoice, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				doc, err = s.document(tx, id)
+				doc.Replayed = true
+			}
 			return err
 		}
-		st, err := s.issuer(tx, f.PropertyID)
-		if err != nil {
+		if err := func() error {
+			f, err := s.folio(tx, in.FolioID)
+			if err != nil {
+				return err
+			}
+			st, err := s.issuer(tx, f.PropertyID)
+			if err != nil {
+				return err
+			}
+			if err := s.checkIssueDate(tx, f.PropertyID, st.InvoiceSeries, in.IssueDate); err != nil {
+				return err
+			}
+			lines, err := s.invoiceable(tx, f, in.IssueDate)
+			if err != nil {
+				return err
+			}
+			reasons, err := exemptionReasons(tx, f.PropertyID)
+			if err != nil {
+				return err
+			}
+			dls := make([]DocumentLine, len(lines))
+			for i, l := range lines {
+				dls[i] = documentLine(i+1, l, 1, reasons)
+			}
+			_, _, prepaid, err := s.allocate(tx, f.ID)
+			if err != nil {
+				return err
+			}
+			doc = Document{Kind: KindInvoice, FolioID: f.ID, IssueDate: in.IssueDate, Note: in.Note}
+			return s.issue(tx, &doc, f, st, in.Recipient, dls, prepaid)
+		}(); err != nil {
 			return err
 		}
-		if err := s.checkIssueDate(tx, f.PropertyID, st.InvoiceSeries, in.IssueDate); err != nil {
-			return err
-		}
-		lines, err := s.invoiceable(tx, f, in.IssueDate)
-		if err != nil {
-			return err
-		}
-		reasons, err := exemptionReasons(tx, f.PropertyID)
-		if err != nil {
-			return err
-		}
-		dls := make([]DocumentLine, len(lines))
-		for i, l := range lines {
-			dls[i] = documentLine(i+1, l, 1, reasons)
-		}
-		_, _, prepaid, err := s.allocate(tx, f.ID)
-		if err != nil {
-			return err
-		}
-		doc = Document{Kind: KindInvoice, FolioID: f.ID, IssueDate: in.IssueDate, Note: in.Note}
-		return s.issue(tx, &doc, f, st, in.Recipient, dls, prepaid)
+		return s.remember(tx, scopeInvoice, in.IdempotencyKey, hash, doc.ID)
 	})
 	return doc, err
 }
@@ -685,6 +705,11 @@ type CreditNoteInput struct {
 	BusinessDate date.Date    `json:"business_date"`
 	Lines        []CreditLine `json:"lines,omitempty"`
 	Reason       string       `json:"reason"`
+	// IdempotencyKey (the API's Idempotency-Key) makes a retry return the
+	// first result instead of posting again; RequestHash identifies the
+	// request (a hash of the body; the input's JSON when empty).
+	IdempotencyKey string `json:"-"`
+	RequestHash    []byte `json:"-"`
 }
 
 // IssueCreditNote issues a credit note referencing an invoice, numbered in
@@ -723,114 +748,127 @@ func (s *Store) IssueCreditNote(ctx context.Context, in CreditNoteInput) (Docume
 		return Document{}, err
 	}
 	var doc Document
+	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		inv, err := s.document(tx, in.InvoiceID)
-		if err != nil {
+		if id, err := s.replayed(tx, scopeCreditNote, in.IdempotencyKey, hash); err != nil || id != "" {
+			if err == nil {
+				doc, err = s.document(tx, id)
+				doc.Replayed = true
+			}
 			return err
 		}
-		if inv.Kind != KindInvoice {
-			return aura.Errorf(aura.ECONFLICT, "%s is a credit note; a credit note corrects an invoice.", inv.Number)
-		}
-		if inv.Status == InvoiceCancelled {
-			return aura.Errorf(aura.ECONFLICT, "The invoice %s is already cancelled.", inv.Number)
-		}
-		if inv.Recipient == nil {
-			return aura.Errorf(aura.ECONFLICT, "The invoice %s is past its retention date; its recipient is erased.", inv.Number)
-		}
-		f, err := s.folio(tx, inv.FolioID)
-		if err != nil {
-			return err
-		}
-		st, err := s.issuer(tx, f.PropertyID)
-		if err != nil {
-			return err
-		}
-		if err := s.checkIssueDate(tx, f.PropertyID, st.CreditNoteSeries, in.IssueDate); err != nil {
-			return err
-		}
-		credited, err := s.creditedLines(tx, inv.ID)
-		if err != nil {
-			return err
-		}
-		var lines []DocumentLine
-		if len(in.Lines) == 0 {
-			for _, il := range inv.Lines {
-				left := il.Amounts.Sub(credited[il.No])
-				if left == (Amounts{}) {
-					continue
-				}
-				cl := il
-				cl.No, cl.CorrectsLine, cl.Amounts = len(lines)+1, il.No, left
-				if left != il.Amounts { // what is left after partial credits, as one unit
-					cl.Quantity, cl.UnitPrice = 1, left.Net
-					if inv.PricesIncludeTax {
-						cl.UnitPrice = left.Gross
+		if err := func() error {
+			inv, err := s.document(tx, in.InvoiceID)
+			if err != nil {
+				return err
+			}
+			if inv.Kind != KindInvoice {
+				return aura.Errorf(aura.ECONFLICT, "%s is a credit note; a credit note corrects an invoice.", inv.Number)
+			}
+			if inv.Status == InvoiceCancelled {
+				return aura.Errorf(aura.ECONFLICT, "The invoice %s is already cancelled.", inv.Number)
+			}
+			if inv.Recipient == nil {
+				return aura.Errorf(aura.ECONFLICT, "The invoice %s is past its retention date; its recipient is erased.", inv.Number)
+			}
+			f, err := s.folio(tx, inv.FolioID)
+			if err != nil {
+				return err
+			}
+			st, err := s.issuer(tx, f.PropertyID)
+			if err != nil {
+				return err
+			}
+			if err := s.checkIssueDate(tx, f.PropertyID, st.CreditNoteSeries, in.IssueDate); err != nil {
+				return err
+			}
+			credited, err := s.creditedLines(tx, inv.ID)
+			if err != nil {
+				return err
+			}
+			var lines []DocumentLine
+			if len(in.Lines) == 0 {
+				for _, il := range inv.Lines {
+					left := il.Amounts.Sub(credited[il.No])
+					if left == (Amounts{}) {
+						continue
 					}
-					if cl.UnitPrice < 0 {
-						cl.Quantity, cl.UnitPrice = -1, -cl.UnitPrice
+					cl := il
+					cl.No, cl.CorrectsLine, cl.Amounts = len(lines)+1, il.No, left
+					if left != il.Amounts { // what is left after partial credits, as one unit
+						cl.Quantity, cl.UnitPrice = 1, left.Net
+						if inv.PricesIncludeTax {
+							cl.UnitPrice = left.Gross
+						}
+						if cl.UnitPrice < 0 {
+							cl.Quantity, cl.UnitPrice = -1, -cl.UnitPrice
+						}
 					}
+					lines = append(lines, cl)
 				}
-				lines = append(lines, cl)
+				if len(lines) == 0 {
+					lines = nil
+				}
+			} else {
+				cfg, err := s.config(tx, f.PropertyID)
+				if err != nil {
+					return err
+				}
+				reasons, err := exemptionReasons(tx, f.PropertyID)
+				if err != nil {
+					return err
+				}
+				for i, cl := range in.Lines {
+					field := "lines[" + itoa(i) + "]"
+					if cl.Line < 1 || cl.Line > len(inv.Lines) {
+						return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".line", Message: fmt.Sprintf("the invoice has lines 1 to %d", len(inv.Lines))})
+					}
+					il := inv.Lines[cl.Line-1]
+					if il.Gross <= 0 || (il.Kind != LineCharge && il.Kind != LineTransferIn) {
+						return aura.Errorf(aura.ECONFLICT, "Line %d of %s is not a charge; only charges can be credited in part.", il.No, inv.Number)
+					}
+					left := il.Amounts.Sub(credited[il.No])
+					if left.Gross <= 0 {
+						return aura.Errorf(aura.ECONFLICT, "Line %d of %s is already credited in full.", il.No, inv.Number)
+					}
+					basis := left.Net
+					if cfg.PricesIncludeTax {
+						basis = left.Gross
+					}
+					amount := cl.Amount
+					if amount == 0 {
+						amount = basis
+					}
+					if amount > basis {
+						return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".amount",
+							Message: "must be at most " + FormatAmount(basis, f.Currency) + " (what is left of the line)"})
+					}
+					c, err := s.chargeState(tx, il.FolioLineID)
+					if err != nil {
+						return err
+					}
+					al, err := s.allowance(tx, f, c, amount, cfg.PricesIncludeTax, in.BusinessDate, "Credit note against "+inv.Number+": "+in.Reason)
+					if err != nil {
+						return err
+					}
+					if al.Net > left.Net || al.Tax > left.Tax || al.Gross > left.Gross {
+						return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".amount", Message: "is more than what is left of the line"})
+					}
+					dl := documentLine(len(lines)+1, al, -1, reasons) // an allowance, credited: positive on the credit note
+					dl.CorrectsLine = il.No
+					lines = append(lines, dl)
+				}
 			}
 			if len(lines) == 0 {
-				lines = nil
+				return aura.Errorf(aura.ECONFLICT, "Nothing is left to credit on %s.", inv.Number)
 			}
-		} else {
-			cfg, err := s.config(tx, f.PropertyID)
-			if err != nil {
-				return err
-			}
-			reasons, err := exemptionReasons(tx, f.PropertyID)
-			if err != nil {
-				return err
-			}
-			for i, cl := range in.Lines {
-				field := "lines[" + itoa(i) + "]"
-				if cl.Line < 1 || cl.Line > len(inv.Lines) {
-					return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".line", Message: fmt.Sprintf("the invoice has lines 1 to %d", len(inv.Lines))})
-				}
-				il := inv.Lines[cl.Line-1]
-				if il.Gross <= 0 || (il.Kind != LineCharge && il.Kind != LineTransferIn) {
-					return aura.Errorf(aura.ECONFLICT, "Line %d of %s is not a charge; only charges can be credited in part.", il.No, inv.Number)
-				}
-				left := il.Amounts.Sub(credited[il.No])
-				if left.Gross <= 0 {
-					return aura.Errorf(aura.ECONFLICT, "Line %d of %s is already credited in full.", il.No, inv.Number)
-				}
-				basis := left.Net
-				if cfg.PricesIncludeTax {
-					basis = left.Gross
-				}
-				amount := cl.Amount
-				if amount == 0 {
-					amount = basis
-				}
-				if amount > basis {
-					return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".amount",
-						Message: "must be at most " + FormatAmount(basis, f.Currency) + " (what is left of the line)"})
-				}
-				c, err := s.chargeState(tx, il.FolioLineID)
-				if err != nil {
-					return err
-				}
-				al, err := s.allowance(tx, f, c, amount, cfg.PricesIncludeTax, in.BusinessDate, "Credit note against "+inv.Number+": "+in.Reason)
-				if err != nil {
-					return err
-				}
-				if al.Net > left.Net || al.Tax > left.Tax || al.Gross > left.Gross {
-					return aura.Invalid("The credit note is not valid.", aura.FieldError{Field: field + ".amount", Message: "is more than what is left of the line"})
-				}
-				dl := documentLine(len(lines)+1, al, -1, reasons) // an allowance, credited: positive on the credit note
-				dl.CorrectsLine = il.No
-				lines = append(lines, dl)
-			}
+			doc = Document{Kind: KindCreditNote, FolioID: f.ID, IssueDate: in.IssueDate, Note: in.Reason, Corrects: inv.ID,
+				CorrectsNumber: inv.Number, CorrectsIssueDate: inv.IssueDate, Cancels: len(in.Lines) == 0}
+			return s.issue(tx, &doc, f, st, *inv.Recipient, lines, 0)
+		}(); err != nil {
+			return err
 		}
-		if len(lines) == 0 {
-			return aura.Errorf(aura.ECONFLICT, "Nothing is left to credit on %s.", inv.Number)
-		}
-		doc = Document{Kind: KindCreditNote, FolioID: f.ID, IssueDate: in.IssueDate, Note: in.Reason, Corrects: inv.ID,
-			CorrectsNumber: inv.Number, CorrectsIssueDate: inv.IssueDate, Cancels: len(in.Lines) == 0}
-		return s.issue(tx, &doc, f, st, *inv.Recipient, lines, 0)
+		return s.remember(tx, scopeCreditNote, in.IdempotencyKey, hash, doc.ID)
 	})
 	return doc, err
 }

@@ -198,9 +198,58 @@ func (s *Store) requestHash(given []byte, in any) []byte {
 
 // Idempotency scopes in the shared idempotency_keys table.
 const (
-	scopePayment = "ledger.payment"
-	scopeRefund  = "ledger.refund"
+	scopePayment    = "ledger.payment"
+	scopeRefund     = "ledger.refund"
+	scopeCharge     = "ledger.charge"
+	scopeProduct    = "ledger.product"
+	scopeAllowance  = "ledger.allowance"
+	scopeTransfer   = "ledger.transfer"
+	scopeInvoice    = "ledger.invoice"
+	scopeCreditNote = "ledger.credit_note"
 )
+
+// idemHash is requestHash for a call with a key, nil without one.
+func (s *Store) idemHash(key string, given []byte, in any) []byte {
+	if key == "" {
+		return nil
+	}
+	return s.requestHash(given, in)
+}
+
+// replayed returns the id of what a used key created (the same request), ""
+// for a new or empty key, and EINVALID on idempotency_key for the same key
+// with another request.
+func (s *Store) replayed(tx *tenant.Tx, scope, key string, hash []byte) (string, error) {
+	if key == "" {
+		return "", nil
+	}
+	if !validIdempotencyKey(key) {
+		return "", aura.Invalid("The Idempotency-Key is not valid.", aura.FieldError{Field: "idempotency_key", Message: "must be 1 to 255 printable ASCII characters"})
+	}
+	var stored []byte
+	var id string
+	err := tx.QueryRow(`SELECT request_hash, result_id FROM idempotency_keys WHERE scope = ? AND key = ?`, scope, key).Scan(&stored, &id)
+	switch {
+	case err == sql.ErrNoRows:
+		return "", nil
+	case err != nil:
+		return "", err
+	case !bytes.Equal(stored, hash):
+		return "", aura.Invalid("This Idempotency-Key was already used for a different request.",
+			aura.FieldError{Field: "idempotency_key", Message: "was used for a different request"})
+	}
+	return id, nil
+}
+
+// remember stores a key with what it created, in the creating transaction.
+func (s *Store) remember(tx *tenant.Tx, scope, key string, hash []byte, id string) error {
+	if key == "" {
+		return nil
+	}
+	_, err := tx.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+		scope, key, hash, id, tx.Now.UTC().Format(time.RFC3339))
+	return err
+}
 
 // idempotent runs create unless the key was used: the same key and request
 // return the first record (Replayed set, nothing written); the same key

@@ -206,51 +206,55 @@ func (s *Store) Configure(ctx context.Context, in Settings) (Settings, error) {
 	}
 	var out Settings
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		before, err := s.settings(tx, in.PropertyID)
-		exists := err == nil
-		if err != nil && aura.ErrorCode(err) != aura.ENOTFOUND {
-			return err
-		}
-		if exists {
-			if err := checkVersion("ledger settings of", in.PropertyID, before.Version, in.Version); err != nil {
-				return err
-			}
-			if before.Currency != in.Currency {
-				var n int
-				if err := tx.QueryRow(`SELECT count(*) FROM ledger_folios WHERE property_id = ?`, in.PropertyID).Scan(&n); err != nil {
-					return err
-				}
-				if n > 0 {
-					return aura.Errorf(aura.ECONFLICT, "The currency of property %s cannot change: it has folios in %s.", in.PropertyID, before.Currency)
-				}
-			}
-		}
-		out = in
-		out.UpdatedAt = tx.Now
-		acc := mustJSON(accommodation{TaxCode: in.AccommodationTaxCode, Category: in.AccommodationCategory})
-		if exists {
-			out.Version = before.Version + 1
-			_, err = tx.Exec(`UPDATE ledger_settings SET currency = ?, prices_include_tax = ?, accommodation = ?, legal = ?,
-				invoice_series = ?, credit_note_series = ?, version = ?, updated_at = ? WHERE property_id = ?`,
-				out.Currency, out.PricesIncludeTax, acc, mustJSON(out.Legal), out.InvoiceSeries, out.CreditNoteSeries,
-				out.Version, formatTime(tx.Now), out.PropertyID)
-		} else {
-			out.Version = 1
-			_, err = tx.Exec(`INSERT INTO ledger_settings (property_id, currency, prices_include_tax, accommodation, legal,
-				invoice_series, credit_note_series, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				out.PropertyID, out.Currency, out.PricesIncludeTax, acc, mustJSON(out.Legal), out.InvoiceSeries,
-				out.CreditNoteSeries, out.Version, formatTime(tx.Now), formatTime(tx.Now))
-		}
-		if err != nil {
-			return err
-		}
-		e := audit.Entry{Action: "ledger.configured", EntityType: "property", EntityID: out.PropertyID, After: out}
-		if exists {
-			e.Before = before
-		}
-		return tx.Audit(e)
+		return s.configureTx(tx, in, &out)
 	})
 	return out, err
+}
+
+func (s *Store) configureTx(tx *tenant.Tx, in Settings, out *Settings) error {
+	before, err := s.settings(tx, in.PropertyID)
+	exists := err == nil
+	if err != nil && aura.ErrorCode(err) != aura.ENOTFOUND {
+		return err
+	}
+	if exists {
+		if err := checkVersion("ledger settings of", in.PropertyID, before.Version, in.Version); err != nil {
+			return err
+		}
+		if before.Currency != in.Currency {
+			var n int
+			if err := tx.QueryRow(`SELECT count(*) FROM ledger_folios WHERE property_id = ?`, in.PropertyID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return aura.Errorf(aura.ECONFLICT, "The currency of property %s cannot change: it has folios in %s.", in.PropertyID, before.Currency)
+			}
+		}
+	}
+	*out = in
+	out.UpdatedAt = tx.Now
+	acc := mustJSON(accommodation{TaxCode: in.AccommodationTaxCode, Category: in.AccommodationCategory})
+	if exists {
+		out.Version = before.Version + 1
+		_, err = tx.Exec(`UPDATE ledger_settings SET currency = ?, prices_include_tax = ?, accommodation = ?, legal = ?,
+			invoice_series = ?, credit_note_series = ?, version = ?, updated_at = ? WHERE property_id = ?`,
+			out.Currency, out.PricesIncludeTax, acc, mustJSON(out.Legal), out.InvoiceSeries, out.CreditNoteSeries,
+			out.Version, formatTime(tx.Now), out.PropertyID)
+	} else {
+		out.Version = 1
+		_, err = tx.Exec(`INSERT INTO ledger_settings (property_id, currency, prices_include_tax, accommodation, legal,
+			invoice_series, credit_note_series, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			out.PropertyID, out.Currency, out.PricesIncludeTax, acc, mustJSON(out.Legal), out.InvoiceSeries,
+			out.CreditNoteSeries, out.Version, formatTime(tx.Now), formatTime(tx.Now))
+	}
+	if err != nil {
+		return err
+	}
+	e := audit.Entry{Action: "ledger.configured", EntityType: "property", EntityID: out.PropertyID, After: out}
+	if exists {
+		e.Before = before
+	}
+	return tx.Audit(e)
 }
 
 // Settings returns a property's ledger settings, or ENOTFOUND when the
@@ -343,37 +347,41 @@ func (s *Store) SetTaxCode(ctx context.Context, propertyID string, in TaxCode) (
 		return TaxCode{}, err
 	}
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		var before TaxCode
-		var rates string
-		err := tx.QueryRow(`SELECT name, category, exemption_reason, rates, version FROM ledger_tax_codes WHERE property_id = ? AND code = ?`,
-			propertyID, in.Code).Scan(&before.Name, &before.Category, &before.ExemptionReason, &rates, &before.Version)
-		exists := err == nil
-		if err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		if exists {
-			before.Code = in.Code
-			if err := json.Unmarshal([]byte(rates), &before.Rates); err != nil {
-				return err
-			}
-			if err := checkVersion("tax code", in.Code, before.Version, in.Version); err != nil {
-				return err
-			}
-		}
-		in.Version = before.Version + 1
-		if _, err := tx.Exec(`INSERT INTO ledger_tax_codes (property_id, code, name, category, exemption_reason, rates, version, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (property_id, code) DO UPDATE SET name = excluded.name, category = excluded.category,
-			exemption_reason = excluded.exemption_reason, rates = excluded.rates, version = excluded.version, updated_at = excluded.updated_at`,
-			propertyID, in.Code, in.Name, in.Category, in.ExemptionReason, mustJSON(in.Rates), in.Version, formatTime(tx.Now)); err != nil {
-			return err
-		}
-		e := audit.Entry{Action: "ledger.tax_code_set", EntityType: "property", EntityID: propertyID, After: in}
-		if exists {
-			e.Before = before
-		}
-		return tx.Audit(e)
+		return s.setTaxCodeTx(tx, propertyID, &in)
 	})
 	return in, err
+}
+
+func (s *Store) setTaxCodeTx(tx *tenant.Tx, propertyID string, in *TaxCode) error {
+	var before TaxCode
+	var rates string
+	err := tx.QueryRow(`SELECT name, category, exemption_reason, rates, version FROM ledger_tax_codes WHERE property_id = ? AND code = ?`,
+		propertyID, in.Code).Scan(&before.Name, &before.Category, &before.ExemptionReason, &rates, &before.Version)
+	exists := err == nil
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if exists {
+		before.Code = in.Code
+		if err := json.Unmarshal([]byte(rates), &before.Rates); err != nil {
+			return err
+		}
+		if err := checkVersion("tax code", in.Code, before.Version, in.Version); err != nil {
+			return err
+		}
+	}
+	in.Version = before.Version + 1
+	if _, err := tx.Exec(`INSERT INTO ledger_tax_codes (property_id, code, name, category, exemption_reason, rates, version, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (property_id, code) DO UPDATE SET name = excluded.name, category = excluded.category,
+		exemption_reason = excluded.exemption_reason, rates = excluded.rates, version = excluded.version, updated_at = excluded.updated_at`,
+		propertyID, in.Code, in.Name, in.Category, in.ExemptionReason, mustJSON(in.Rates), in.Version, formatTime(tx.Now)); err != nil {
+		return err
+	}
+	e := audit.Entry{Action: "ledger.tax_code_set", EntityType: "property", EntityID: propertyID, After: in}
+	if exists {
+		e.Before = before
+	}
+	return tx.Audit(e)
 }
 
 // SetCategory creates or replaces an accounting category of a property
@@ -389,32 +397,36 @@ func (s *Store) SetCategory(ctx context.Context, propertyID string, in Category,
 		return Category{}, err
 	}
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		var before Category
-		var stored int
-		err := tx.QueryRow(`SELECT name, account, version FROM ledger_categories WHERE property_id = ? AND code = ?`, propertyID, in.Code).
-			Scan(&before.Name, &before.Account, &stored)
-		exists := err == nil
-		if err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		if exists {
-			before.Code = in.Code
-			if err := checkVersion("category", in.Code, stored, version); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(`INSERT INTO ledger_categories (property_id, code, name, account, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (property_id, code) DO UPDATE SET name = excluded.name, account = excluded.account, version = excluded.version,
-			updated_at = excluded.updated_at`, propertyID, in.Code, in.Name, in.Account, stored+1, formatTime(tx.Now)); err != nil {
-			return err
-		}
-		e := audit.Entry{Action: "ledger.category_set", EntityType: "property", EntityID: propertyID, After: in}
-		if exists {
-			e.Before = before
-		}
-		return tx.Audit(e)
+		return s.setCategoryTx(tx, propertyID, in, version)
 	})
 	return in, err
+}
+
+func (s *Store) setCategoryTx(tx *tenant.Tx, propertyID string, in Category, version int) error {
+	var before Category
+	var stored int
+	err := tx.QueryRow(`SELECT name, account, version FROM ledger_categories WHERE property_id = ? AND code = ?`, propertyID, in.Code).
+		Scan(&before.Name, &before.Account, &stored)
+	exists := err == nil
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if exists {
+		before.Code = in.Code
+		if err := checkVersion("category", in.Code, stored, version); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO ledger_categories (property_id, code, name, account, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (property_id, code) DO UPDATE SET name = excluded.name, account = excluded.account, version = excluded.version,
+		updated_at = excluded.updated_at`, propertyID, in.Code, in.Name, in.Account, stored+1, formatTime(tx.Now)); err != nil {
+		return err
+	}
+	e := audit.Entry{Action: "ledger.category_set", EntityType: "property", EntityID: propertyID, After: in}
+	if exists {
+		e.Before = before
+	}
+	return tx.Audit(e)
 }
 
 func (r CityTaxRule) validate(fe *fieldErrors, p string, prev *CityTaxRule) {
@@ -482,44 +494,48 @@ func (s *Store) SetCityTax(ctx context.Context, propertyID string, versions []Ci
 		return nil, err
 	}
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		var before []CityTaxRule
-		var raw string
-		var stored int
-		err := tx.QueryRow(`SELECT versions, version FROM ledger_city_tax WHERE property_id = ?`, propertyID).Scan(&raw, &stored)
-		if err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		if err == nil {
-			if err := json.Unmarshal([]byte(raw), &before); err != nil {
-				return err
-			}
-			if err := checkVersion("city tax of", propertyID, stored, version); err != nil {
-				return err
-			}
-		}
-		var fe fieldErrors
-		for i, v := range versions {
-			if v.Kind == CityTaxNone {
-				continue
-			}
-			if !rowExists(tx, `SELECT 1 FROM ledger_tax_codes WHERE property_id = ? AND code = ?`, propertyID, v.TaxCode) {
-				fe.add("versions["+itoa(i)+"].tax_code", "no tax code %q", v.TaxCode)
-			}
-			if !rowExists(tx, `SELECT 1 FROM ledger_categories WHERE property_id = ? AND code = ?`, propertyID, v.Category) {
-				fe.add("versions["+itoa(i)+"].category", "no accounting category %q", v.Category)
-			}
-		}
-		if err := fe.err("The city tax is not valid."); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO ledger_city_tax (property_id, versions, version, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (property_id) DO UPDATE SET versions = excluded.versions, version = excluded.version, updated_at = excluded.updated_at`,
-			propertyID, mustJSON(versions), stored+1, formatTime(tx.Now)); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "ledger.city_tax_set", EntityType: "property", EntityID: propertyID, Before: before, After: versions})
+		return s.setCityTaxTx(tx, propertyID, versions, version)
 	})
 	return versions, err
+}
+
+func (s *Store) setCityTaxTx(tx *tenant.Tx, propertyID string, versions []CityTaxRule, version int) error {
+	var before []CityTaxRule
+	var raw string
+	var stored int
+	err := tx.QueryRow(`SELECT versions, version FROM ledger_city_tax WHERE property_id = ?`, propertyID).Scan(&raw, &stored)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if err == nil {
+		if err := json.Unmarshal([]byte(raw), &before); err != nil {
+			return err
+		}
+		if err := checkVersion("city tax of", propertyID, stored, version); err != nil {
+			return err
+		}
+	}
+	var fe fieldErrors
+	for i, v := range versions {
+		if v.Kind == CityTaxNone {
+			continue
+		}
+		if !rowExists(tx, `SELECT 1 FROM ledger_tax_codes WHERE property_id = ? AND code = ?`, propertyID, v.TaxCode) {
+			fe.add("versions["+itoa(i)+"].tax_code", "no tax code %q", v.TaxCode)
+		}
+		if !rowExists(tx, `SELECT 1 FROM ledger_categories WHERE property_id = ? AND code = ?`, propertyID, v.Category) {
+			fe.add("versions["+itoa(i)+"].category", "no accounting category %q", v.Category)
+		}
+	}
+	if err := fe.err("The city tax is not valid."); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO ledger_city_tax (property_id, versions, version, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (property_id) DO UPDATE SET versions = excluded.versions, version = excluded.version, updated_at = excluded.updated_at`,
+		propertyID, mustJSON(versions), stored+1, formatTime(tx.Now)); err != nil {
+		return err
+	}
+	return tx.Audit(audit.Entry{Action: "ledger.city_tax_set", EntityType: "property", EntityID: propertyID, Before: before, After: versions})
 }
 
 // SetProduct creates or replaces a product of a property (If-Match with

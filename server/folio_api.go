@@ -1,0 +1,753 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/pmsledger"
+)
+
+// The money API (issue 13): folios, postings, payments, invoices and the
+// ledger settings, each the twin of a page. Bodies are the ledger's own
+// input types; the folio, payment or invoice of the path wins over one in
+// the body, and a business or service date left out is the property's
+// business date. Every action takes Idempotency-Key: a retry with the
+// same body returns the first result (Idempotent-Replayed: true), the
+// same key with another body is 422.
+
+// moneyRoutes are the rows of the money pages and API in the route table.
+func (s *Server) moneyRoutes() []Route {
+	none, res := iso(), iso("id", "res_aaaaaaaaaaaaaaaa")
+	fol, pay, inv := iso("id", "fol_aaaaaaaaaaaaaaaa"), iso("id", "pay_aaaaaaaaaaaaaaaa"), iso("id", "inv_aaaaaaaaaaaaaaaa")
+	code := iso("code", "DE-7")
+	return []Route{
+		// Pages.
+		{Method: "GET", Path: "/:tenant/folios/:id", Access: Session, Perm: tenant.PermFoliosRead, Isolation: fol, Page: "folio", handle: s.folioPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/folios", Access: Session, Perm: tenant.PermFoliosWrite, Isolation: res, Page: "folio", handle: s.folioOpen},
+		{Method: "POST", Path: "/:tenant/folios/:id/charges", Access: Session, Perm: tenant.PermFoliosWrite, Isolation: fol, Page: "folio", handle: s.folioForm("charge")},
+		{Method: "POST", Path: "/:tenant/folios/:id/products", Access: Session, Perm: tenant.PermFoliosWrite, Isolation: fol, Page: "folio", handle: s.folioForm("product")},
+		{Method: "POST", Path: "/:tenant/folios/:id/allowances", Access: Session, Perm: tenant.PermFoliosWrite, Isolation: fol, Page: "folio", handle: s.folioForm("allowance")},
+		{Method: "POST", Path: "/:tenant/folios/:id/transfers", Access: Session, Perm: tenant.PermFoliosWrite, Isolation: fol, Page: "folio", handle: s.folioForm("transfer")},
+		{Method: "POST", Path: "/:tenant/folios/:id/payments", Access: Session, Perm: tenant.PermPaymentsWrite, Isolation: fol, Page: "folio", handle: s.folioForm("payment")},
+		{Method: "POST", Path: "/:tenant/folios/:id/refunds", Access: Session, Perm: tenant.PermPaymentsWrite, Isolation: fol, Page: "folio", handle: s.folioForm("refund")},
+		{Method: "POST", Path: "/:tenant/folios/:id/invoices", Access: Session, Perm: tenant.PermInvoicesIssue, Isolation: fol, Page: "folio", handle: s.folioForm("invoice")},
+		{Method: "GET", Path: "/:tenant/invoices", Access: Session, Perm: tenant.PermFoliosRead, Isolation: none, Page: "invoices", handle: s.invoicesPage},
+		{Method: "GET", Path: "/:tenant/invoices/:id", Access: Session, Perm: tenant.PermFoliosRead, Isolation: inv, Page: "invoice", handle: s.invoicePage},
+		{Method: "GET", Path: "/:tenant/invoices/:id/pdf", Access: Session, Perm: tenant.PermFoliosRead, Isolation: inv, handle: s.invoiceFile("pdf")},
+		{Method: "GET", Path: "/:tenant/invoices/:id/xml", Access: Session, Perm: tenant.PermFoliosRead, Isolation: inv, handle: s.invoiceFile("xml")},
+		{Method: "POST", Path: "/:tenant/invoices/:id/credit-notes", Access: Session, Perm: tenant.PermCreditNotes, Isolation: inv, Page: "invoice", handle: s.creditNoteSubmit},
+		{Method: "GET", Path: "/:tenant/cashier", Access: Session, Perm: tenant.PermFoliosRead, Isolation: none, Page: "cashier", handle: s.cashierPage},
+		{Method: "GET", Path: "/:tenant/settings/ledger", Access: Session, Perm: tenant.PermLedgerWrite, Isolation: none, Page: "ledger_settings", handle: s.ledgerSettingsPage},
+		{Method: "POST", Path: "/:tenant/settings/ledger", Access: Session, Perm: tenant.PermLedgerWrite, Isolation: none, Page: "ledger_settings", handle: s.ledgerSettingsSave},
+
+		// API.
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/folios", Access: Token, Perm: tenant.PermFoliosRead, Isolation: res, handle: s.apiReservationFolios},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/folios", Access: Token, Perm: tenant.PermFoliosWrite, Isolation: res, handle: s.apiFolioOpen},
+		{Method: "GET", Path: "/:tenant/api/v1/folios/:id", Access: Token, Perm: tenant.PermFoliosRead, Isolation: fol, handle: s.apiFolio},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/charges", Access: Token, Perm: tenant.PermFoliosWrite, Isolation: fol, handle: s.apiFolioAction("charge")},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/products", Access: Token, Perm: tenant.PermFoliosWrite, Isolation: fol, handle: s.apiFolioAction("product")},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/allowances", Access: Token, Perm: tenant.PermFoliosWrite, Isolation: fol, handle: s.apiFolioAction("allowance")},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/transfers", Access: Token, Perm: tenant.PermFoliosWrite, Isolation: fol, handle: s.apiFolioAction("transfer")},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/payments", Access: Token, Perm: tenant.PermPaymentsWrite, Isolation: fol, handle: s.apiFolioAction("payment")},
+		{Method: "POST", Path: "/:tenant/api/v1/payments/:id/refunds", Access: Token, Perm: tenant.PermPaymentsWrite, Isolation: pay, handle: s.apiRefund},
+		{Method: "POST", Path: "/:tenant/api/v1/folios/:id/invoices", Access: Token, Perm: tenant.PermInvoicesIssue, Isolation: fol, handle: s.apiFolioAction("invoice")},
+		{Method: "POST", Path: "/:tenant/api/v1/invoices/:id/credit-notes", Access: Token, Perm: tenant.PermCreditNotes, Isolation: inv, handle: s.apiCreditNote},
+		{Method: "GET", Path: "/:tenant/api/v1/invoices", Access: Token, Perm: tenant.PermFoliosRead, Isolation: none, handle: s.apiInvoices},
+		{Method: "GET", Path: "/:tenant/api/v1/invoices/:id", Access: Token, Perm: tenant.PermFoliosRead, Isolation: inv, handle: s.apiInvoice},
+		{Method: "GET", Path: "/:tenant/api/v1/invoices/:id/pdf", Access: Token, Perm: tenant.PermFoliosRead, Isolation: inv, handle: s.invoiceFile("pdf")},
+		{Method: "GET", Path: "/:tenant/api/v1/invoices/:id/xml", Access: Token, Perm: tenant.PermFoliosRead, Isolation: inv, handle: s.invoiceFile("xml")},
+		{Method: "GET", Path: "/:tenant/api/v1/payments", Access: Token, Perm: tenant.PermFoliosRead, Isolation: none, handle: s.apiPayments},
+		{Method: "GET", Path: "/:tenant/api/v1/ledger", Access: Token, Perm: tenant.PermFoliosRead, Isolation: none, handle: s.apiLedger},
+		{Method: "PUT", Path: "/:tenant/api/v1/ledger/settings", Access: Token, Perm: tenant.PermLedgerWrite, Isolation: none, handle: s.apiLedgerSettings},
+		{Method: "PUT", Path: "/:tenant/api/v1/ledger/tax-codes/:code", Access: Token, Perm: tenant.PermLedgerWrite, Isolation: code, handle: s.apiLedgerSet("tax-code")},
+		{Method: "PUT", Path: "/:tenant/api/v1/ledger/categories/:code", Access: Token, Perm: tenant.PermLedgerWrite, Isolation: code, handle: s.apiLedgerSet("category")},
+		{Method: "PUT", Path: "/:tenant/api/v1/ledger/products/:code", Access: Token, Perm: tenant.PermLedgerWrite, Isolation: code, handle: s.apiLedgerSet("product")},
+		{Method: "PUT", Path: "/:tenant/api/v1/ledger/city-tax", Access: Token, Perm: tenant.PermLedgerWrite, Isolation: none, handle: s.apiLedgerSet("city-tax")},
+	}
+}
+
+// ensureLedger configures a property's ledger from its older tax settings
+// when it is not configured yet (pmsledger.Ensure), so every money page
+// and call works on a property set up before the ledger existed.
+func ensureLedger(ctx context.Context, db *tenant.DB, p tenant.Property) error {
+	var configured bool
+	if err := db.View(ctx, func(tx *tenant.Tx) error {
+		var err error
+		configured, err = ledger.New(db).Configured(tx, p.ID)
+		return err
+	}); err != nil || configured {
+		return err
+	}
+	return db.Update(ctx, func(tx *tenant.Tx) error {
+		_, err := pmsledger.Ensure(tx, db, p)
+		return err
+	})
+}
+
+// folioContext is a folio with its property and the property's business date.
+type folioContext struct {
+	folio ledger.Folio
+	prop  tenant.Property
+	today date.Date
+}
+
+func (s *Server) folioContext(ctx context.Context, c *call, folioID string) (folioContext, error) {
+	v, err := ledger.New(c.db).Folio(ctx, folioID)
+	if err != nil {
+		return folioContext{}, err
+	}
+	prop, err := c.db.GetProperty(ctx, v.Folio.PropertyID)
+	if err != nil {
+		return folioContext{}, err
+	}
+	today, err := c.db.PropertyToday(ctx, prop.ID)
+	return folioContext{folio: v.Folio, prop: prop, today: today}, err
+}
+
+// idempotency reads the API's Idempotency-Key and the hash of the body.
+func idempotency(r *http.Request, body []byte) (string, []byte) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return "", nil
+	}
+	sum := sha256.Sum256(body)
+	return key, sum[:]
+}
+
+// answerIdempotent writes a created result, marking a replay, and turns a
+// key reused for another body into 422.
+func answerIdempotent(w http.ResponseWriter, v any, replayed bool, err error) error {
+	if err != nil {
+		if hasField(err, "idempotency_key") && aura.ErrorCode(err) == aura.EINVALID {
+			return withStatus(err, http.StatusUnprocessableEntity)
+		}
+		return err
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	return writeAPI(w, http.StatusCreated, v)
+}
+
+func orDay(d, def date.Date) date.Date {
+	if d.IsZero() {
+		return def
+	}
+	return d
+}
+
+// folioAction runs one action on a folio with a decoded input: the shared
+// core of the API and the pages, so both post the same way.
+func (s *Server) folioAction(ctx context.Context, c *call, fc folioContext, action string, decode func(any) error, key string, hash []byte) (any, bool, error) {
+	l := ledger.New(c.db)
+	id := fc.folio.ID
+	switch action {
+	case "charge":
+		var in ledger.ChargeInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		in.ServiceDate = orDay(in.ServiceDate, in.BusinessDate)
+		if in.Ref.ID == "" && fc.folio.Ref.ID != "" {
+			in.Ref = fc.folio.Ref
+		}
+		out, err := l.PostCharge(ctx, in)
+		return out, out.Replayed, err
+	case "product":
+		var in ledger.ProductPosting
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		in.ServiceDate = orDay(in.ServiceDate, in.BusinessDate)
+		if in.Ref.ID == "" && fc.folio.Ref.ID != "" {
+			in.Ref = fc.folio.Ref
+		}
+		out, err := l.PostProduct(ctx, in)
+		return out, out.Replayed, err
+	case "allowance":
+		var in ledger.AllowanceInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		if err := lineOf(ctx, l, in.LineID, id); err != nil {
+			return nil, false, err
+		}
+		in.IdempotencyKey, in.RequestHash = key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		out, err := l.PostAllowance(ctx, in)
+		return out, out.Replayed, err
+	case "transfer":
+		var in ledger.TransferInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		if err := lineOf(ctx, l, in.LineID, id); err != nil {
+			return nil, false, err
+		}
+		in.IdempotencyKey, in.RequestHash = key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		_, moved, err := l.TransferLine(ctx, in)
+		return moved, moved.Replayed, err
+	case "payment":
+		var in ledger.PaymentInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		if in.Method == ledger.MethodStripe {
+			return nil, false, aura.Invalid("Card payments through Stripe are taken with Stripe, not recorded by hand.",
+				aura.FieldError{Field: "method", Message: "must be cash, card_terminal, bank_transfer or city_ledger"})
+		}
+		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		out, err := l.RecordPayment(ctx, in)
+		return out, out.Replayed, err
+	case "refund":
+		var in ledger.RefundInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		p, err := l.Payment(ctx, in.PaymentID)
+		if err != nil || p.FolioID != id {
+			return nil, false, aura.Invalid("The refund is not valid.", aura.FieldError{Field: "payment_id", Message: "is not a payment of this folio"})
+		}
+		in.IdempotencyKey, in.RequestHash = key, hash
+		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		out, err := l.RecordRefund(ctx, in)
+		return out, out.Replayed, err
+	case "invoice":
+		var in ledger.InvoiceInput
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
+		in.IssueDate = orDay(in.IssueDate, fc.today)
+		out, err := l.IssueInvoice(ctx, in)
+		return out, out.Replayed, err
+	}
+	return nil, false, aura.Errorf(aura.ENOTFOUND, "No such folio action.")
+}
+
+// lineOf checks that a line belongs to the folio of the path.
+func lineOf(ctx context.Context, l *ledger.Store, lineID, folioID string) error {
+	v, err := l.Folio(ctx, folioID)
+	if err != nil {
+		return err
+	}
+	for _, ln := range v.Lines {
+		if ln.ID == lineID {
+			return nil
+		}
+	}
+	return aura.Invalid("The line is not on this folio.", aura.FieldError{Field: "line_id", Message: "is not a line of this folio"})
+}
+
+func (s *Server) apiFolioAction(action string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		ctx := r.Context()
+		raw, err := readJSONRaw(r)
+		if err != nil {
+			return err
+		}
+		fc, err := s.folioContext(ctx, c, c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		key, hash := idempotency(r, raw)
+		out, replayed, err := s.folioAction(ctx, c, fc, action, func(v any) error { return decodeRaw(raw, v) }, key, hash)
+		return answerIdempotent(w, out, replayed, err)
+	}
+}
+
+// apiFolioView is a folio with its lines, balance and payments and the
+// invoices issued from it.
+type apiFolioView struct {
+	ledger.FolioView
+	Invoices []ledger.Document `json:"invoices"`
+}
+
+func (s *Server) folioView(ctx context.Context, c *call, id string) (apiFolioView, error) {
+	l := ledger.New(c.db)
+	v, err := l.Folio(ctx, id)
+	if err != nil {
+		return apiFolioView{}, err
+	}
+	docs, err := l.ListInvoices(ctx, ledger.DocumentFilter{PropertyID: v.Folio.PropertyID, FolioID: id, Limit: 200})
+	if docs == nil {
+		docs = []ledger.Document{}
+	}
+	return apiFolioView{FolioView: v, Invoices: docs}, err
+}
+
+func (s *Server) apiFolio(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, err := s.folioView(r.Context(), c, c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, v)
+}
+
+func (s *Server) apiReservationFolios(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	fs, err := ledger.New(c.db).Folios(ctx, ledger.Ref{Kind: ledger.RefReservation, ID: res.ID})
+	if err != nil {
+		return err
+	}
+	out := apiData[apiFolioView]{Data: []apiFolioView{}}
+	for _, f := range fs {
+		v, err := s.folioView(ctx, c, f.ID)
+		if err != nil {
+			return err
+		}
+		out.Data = append(out.Data, v)
+	}
+	return writeAPI(w, http.StatusOK, out)
+}
+
+// FolioOpenInput opens a folio of a reservation: without a label its
+// default guest folio (where the night audit posts), with one a further
+// guest folio (say "Company": the company pays the room).
+type FolioOpenInput struct {
+	Label string `json:"label,omitempty"`
+}
+
+// openFolio opens a reservation's default folio, or another one when a
+// label is given.
+func (s *Server) openFolio(ctx context.Context, c *call, resID, label string) (ledger.Folio, error) {
+	res, err := c.db.GetReservation(ctx, resID)
+	if err != nil {
+		return ledger.Folio{}, err
+	}
+	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	if err != nil {
+		return ledger.Folio{}, err
+	}
+	if err := ensureLedger(ctx, c.db, prop); err != nil {
+		return ledger.Folio{}, err
+	}
+	l := ledger.New(c.db)
+	def, err := l.GuestFolio(ctx, prop.ID, res.ID)
+	if err != nil || strings.TrimSpace(label) == "" {
+		return def, err
+	}
+	return l.OpenFolio(ctx, ledger.FolioInput{PropertyID: prop.ID, Kind: ledger.FolioGuest, Ref: def.Ref, Label: strings.TrimSpace(label)})
+}
+
+func (s *Server) apiFolioOpen(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in FolioOpenInput
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	f, err := s.openFolio(r.Context(), c, c.params.ByName("id"), in.Label)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusCreated, f)
+}
+
+func (s *Server) apiRefund(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	raw, err := readJSONRaw(r)
+	if err != nil {
+		return err
+	}
+	p, err := ledger.New(c.db).Payment(ctx, c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	fc, err := s.folioContext(ctx, c, p.FolioID)
+	if err != nil {
+		return err
+	}
+	key, hash := idempotency(r, raw)
+	out, replayed, err := s.folioAction(ctx, c, fc, "refund", func(v any) error {
+		if err := decodeRaw(raw, v); err != nil {
+			return err
+		}
+		v.(*ledger.RefundInput).PaymentID = p.ID
+		return nil
+	}, key, hash)
+	return answerIdempotent(w, out, replayed, err)
+}
+
+func (s *Server) apiCreditNote(w http.ResponseWriter, r *http.Request, c *call) error {
+	ctx := r.Context()
+	raw, err := readJSONRaw(r)
+	if err != nil {
+		return err
+	}
+	var in ledger.CreditNoteInput
+	if err := decodeRaw(raw, &in); err != nil {
+		return err
+	}
+	doc, err := s.issueCreditNote(ctx, c, c.params.ByName("id"), in, r.Header.Get("Idempotency-Key"), raw)
+	return answerIdempotent(w, doc, doc.Replayed, err)
+}
+
+// issueCreditNote issues a credit note of the invoice of the path, the
+// issue and business dates defaulting to the property's business date.
+func (s *Server) issueCreditNote(ctx context.Context, c *call, invoiceID string, in ledger.CreditNoteInput, key string, body []byte) (ledger.Document, error) {
+	l := ledger.New(c.db)
+	inv, err := l.Document(ctx, invoiceID)
+	if err != nil {
+		return ledger.Document{}, err
+	}
+	today, err := c.db.PropertyToday(ctx, inv.PropertyID)
+	if err != nil {
+		return ledger.Document{}, err
+	}
+	in.InvoiceID = inv.ID
+	in.IssueDate = orDay(in.IssueDate, today)
+	if len(in.Lines) > 0 {
+		in.BusinessDate = orDay(in.BusinessDate, today)
+	}
+	if key != "" {
+		sum := sha256.Sum256(body)
+		in.IdempotencyKey, in.RequestHash = key, sum[:]
+	}
+	return l.IssueCreditNote(ctx, in)
+}
+
+func (s *Server) apiInvoices(w http.ResponseWriter, r *http.Request, c *call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	f, err := invoiceFilter(r.URL.Query(), prop.ID)
+	if err != nil {
+		return err
+	}
+	docs, err := ledger.New(c.db).ListInvoices(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if docs == nil {
+		docs = []ledger.Document{}
+	}
+	var next *string
+	if len(docs) == f.Limit && f.Limit > 0 {
+		n := docs[len(docs)-1].ID
+		next = &n
+	}
+	return writeAPI(w, http.StatusOK, apiList[ledger.Document]{Data: docs, NextCursor: next})
+}
+
+// invoiceFilter reads the invoices list's query: kind, status, number
+// (the search), from, to, limit and cursor.
+func invoiceFilter(q url.Values, propertyID string) (ledger.DocumentFilter, error) {
+	f := ledger.DocumentFilter{PropertyID: propertyID, Kind: q.Get("kind"), Status: q.Get("status"),
+		Number: strings.TrimSpace(q.Get("number")), Before: q.Get("cursor"), Limit: 50}
+	var err error
+	if f.From, err = queryDate(q, "from", date.Date{}); err != nil {
+		return f, err
+	}
+	if f.To, err = queryDate(q, "to", date.Date{}); err != nil {
+		return f, err
+	}
+	if v := q.Get("limit"); v != "" {
+		var fe formErrors
+		f.Limit = fe.int(q, "limit", 50)
+		if err := fe.err("The limit is not valid."); err != nil {
+			return f, err
+		}
+		if f.Limit < 1 || f.Limit > 200 {
+			return f, aura.Invalid("The limit is not valid.", aura.FieldError{Field: "limit", Message: "must be 1 to 200"})
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) apiInvoice(w http.ResponseWriter, r *http.Request, c *call) error {
+	doc, err := ledger.New(c.db).Document(r.Context(), c.params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, doc)
+}
+
+// invoiceFile serves an issued document's PDF or EN 16931 XML as a download.
+func (s *Server) invoiceFile(kind string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		doc, err := ledger.New(c.db).Document(r.Context(), c.params.ByName("id"))
+		if err != nil {
+			return err
+		}
+		var b []byte
+		ct := "application/pdf"
+		if kind == "xml" {
+			b, err = ledger.InvoiceXML(doc)
+			ct = "application/xml"
+		} else {
+			b, err = ledger.InvoicePDF(doc)
+		}
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+doc.Number+`.`+kind+`"`)
+		w.Header().Set("Cache-Control", "private, no-store")
+		_, err = w.Write(b)
+		return err
+	}
+}
+
+func (s *Server) apiPayments(w http.ResponseWriter, r *http.Request, c *call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	today, err := c.db.PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	d, err := queryDate(r.URL.Query(), "date", today)
+	if err != nil {
+		return err
+	}
+	ps, err := ledger.New(c.db).Payments(r.Context(), ledger.PaymentFilter{PropertyID: prop.ID, BusinessDate: d})
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []ledger.Payment{}
+	}
+	return writeAPI(w, http.StatusOK, apiData[ledger.Payment]{Data: ps})
+}
+
+// LedgerView is a property's ledger configuration as the API shows it.
+type LedgerView struct {
+	Settings ledger.Settings `json:"settings"`
+	Config   *ledger.Config  `json:"config"`
+}
+
+func (s *Server) apiLedger(w http.ResponseWriter, r *http.Request, c *call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	l := ledger.New(c.db)
+	st, err := l.Settings(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	cfg, err := l.Config(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	setETag(w, st.Version)
+	return writeAPI(w, http.StatusOK, LedgerView{Settings: st, Config: cfg})
+}
+
+func (s *Server) apiLedgerSettings(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in ledger.Settings
+	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
+		return err
+	}
+	if in.PropertyID == "" {
+		pid, err := apiPropertyID(r, c)
+		if err != nil {
+			return err
+		}
+		in.PropertyID = pid
+	}
+	st, err := s.configureLedger(r.Context(), c, in)
+	if err != nil {
+		return err
+	}
+	return writeVersioned(w, http.StatusOK, st, st.Version)
+}
+
+// configureLedger saves a property's ledger settings. A property whose
+// ledger is not configured gets the configuration derived from its tax
+// settings first (its tax codes, categories and city tax), which the
+// settings then replace; its version is then 1.
+func (s *Server) configureLedger(ctx context.Context, c *call, in ledger.Settings) (ledger.Settings, error) {
+	prop, err := c.db.GetProperty(ctx, in.PropertyID)
+	if err != nil {
+		return ledger.Settings{}, err
+	}
+	if err := ensureLedger(ctx, c.db, prop); err != nil {
+		return ledger.Settings{}, err
+	}
+	if in.Version == 0 {
+		in.Version = 1
+	}
+	return ledger.New(c.db).Configure(ctx, in)
+}
+
+// CityTaxInput replaces every dated version of a property's city tax.
+type CityTaxInput struct {
+	PropertyID string               `json:"property_id,omitempty"`
+	Versions   []ledger.CityTaxRule `json:"versions"`
+	Version    int                  `json:"version,omitempty"`
+}
+
+// CategoryInput sets an accounting category.
+type CategoryInput struct {
+	PropertyID string `json:"property_id,omitempty"`
+	ledger.Category
+	Version int `json:"version,omitempty"`
+}
+
+// TaxCodeInput sets a tax code with its dated rates.
+type TaxCodeInput struct {
+	PropertyID string `json:"property_id,omitempty"`
+	ledger.TaxCode
+}
+
+// ProductInput sets a product of the catalogue.
+type ProductInput struct {
+	PropertyID string `json:"property_id,omitempty"`
+	ledger.Product
+}
+
+func (s *Server) apiLedgerSet(what string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		ctx := r.Context()
+		var pid string
+		var in any
+		switch what {
+		case "tax-code":
+			in = &TaxCodeInput{}
+		case "category":
+			in = &CategoryInput{}
+		case "product":
+			in = &ProductInput{}
+		default:
+			in = &CityTaxInput{}
+		}
+		if err := decodeJSON(r, in); err != nil {
+			return err
+		}
+		switch v := in.(type) {
+		case *TaxCodeInput:
+			pid = v.PropertyID
+		case *CategoryInput:
+			pid = v.PropertyID
+		case *ProductInput:
+			pid = v.PropertyID
+		case *CityTaxInput:
+			pid = v.PropertyID
+		}
+		if pid == "" {
+			var err error
+			if pid, err = apiPropertyID(r, c); err != nil {
+				return err
+			}
+		}
+		prop, err := c.db.GetProperty(ctx, pid)
+		if err != nil {
+			return err
+		}
+		if err := ensureLedger(ctx, c.db, prop); err != nil {
+			return err
+		}
+		l, code := ledger.New(c.db), c.params.ByName("code")
+		var out any
+		switch v := in.(type) {
+		case *TaxCodeInput:
+			v.Code = code
+			out, err = l.SetTaxCode(ctx, pid, v.TaxCode)
+		case *CategoryInput:
+			v.Code = code
+			out, err = l.SetCategory(ctx, pid, v.Category, v.Version)
+		case *ProductInput:
+			v.Code = code
+			out, err = l.SetProduct(ctx, pid, v.Product)
+		case *CityTaxInput:
+			var vs []ledger.CityTaxRule
+			vs, err = l.SetCityTax(ctx, pid, v.Versions, v.Version)
+			out = apiData[ledger.CityTaxRule]{Data: vs}
+		}
+		if err != nil {
+			return err
+		}
+		return writeAPI(w, http.StatusOK, out)
+	}
+}
+
+// readJSONRaw reads a JSON body as decodeJSON does (content type, size,
+// one value), keeping its bytes for the request hash and a later decode.
+func readJSONRaw(r *http.Request) ([]byte, error) {
+	var raw json.RawMessage
+	return decodeJSONBody(r, &raw)
+}
+
+// decodeRaw decodes a body read by readJSONRaw into v, as strictly as
+// decodeJSON (unknown fields refused, messages naming the problem).
+func decodeRaw(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, raw)
+	}
+	return nil
+}
+
+// moneyAPIDocs documents the money API in the OpenAPI document.
+var moneyAPIDocs = map[string]apiDoc{
+	"GET /:tenant/api/v1/reservations/:id/folios": {Summary: "A reservation's folios with lines, balance, payments and invoices", Tag: "Money",
+		Response: apiData[apiFolioView]{}},
+	"POST /:tenant/api/v1/reservations/:id/folios": {Summary: "Open a reservation's guest folio (no label) or a further folio (a label, e.g. Company)", Tag: "Money",
+		Body: FolioOpenInput{}, BodyOptional: true, Response: ledger.Folio{}, Status: 201},
+	"GET /:tenant/api/v1/folios/:id": {Summary: "A folio with its lines, balance, payments and invoices", Tag: "Money", Response: apiFolioView{}},
+	"POST /:tenant/api/v1/folios/:id/charges": {Summary: "Post a charge (the folio's reservation by default; dates default to the business date)", Tag: "Money",
+		Body: ledger.ChargeInput{}, Response: ledger.Line{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/folios/:id/products": {Summary: "Post a product of the catalogue", Tag: "Money",
+		Body: ledger.ProductPosting{}, Response: ledger.Line{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/folios/:id/allowances": {Summary: "Reduce a charge of the folio (at most to zero)", Tag: "Money",
+		Body: ledger.AllowanceInput{}, Response: ledger.Line{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/folios/:id/transfers": {Summary: "Move what remains of a charge to another folio (both sides recorded); answers the line arrived", Tag: "Money",
+		Body: ledger.TransferInput{}, Response: ledger.Line{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/folios/:id/payments": {Summary: "Record a payment by hand (cash, card terminal, bank transfer, city ledger)", Tag: "Money",
+		Body: ledger.PaymentInput{}, Response: ledger.Payment{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/payments/:id/refunds": {Summary: "Refund a payment, at most what is left of it", Tag: "Money",
+		Body: ledger.RefundInput{}, Response: ledger.Payment{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/folios/:id/invoices": {Summary: "Issue an invoice of every posted line not yet invoiced (gapless number; never changed afterwards)", Tag: "Money",
+		Body: ledger.InvoiceInput{}, Response: ledger.Document{}, Status: 201, Idempotency: true},
+	"POST /:tenant/api/v1/invoices/:id/credit-notes": {Summary: "Correct an invoice with a credit note, in full or for chosen lines", Tag: "Money",
+		Body: ledger.CreditNoteInput{}, Response: ledger.Document{}, Status: 201, Idempotency: true},
+	"GET /:tenant/api/v1/invoices": {Summary: "Invoices and credit notes, newest first", Tag: "Money",
+		Query: []queryParam{qProperty, q("kind", "string", "invoice or credit_note"), q("status", "string", "open, partially_paid, paid or cancelled"),
+			q("number", "string", "The document number, or its start"), q("from", "date", "Issued on or after"), q("to", "date", "Issued on or before"), qLimit, qCursor},
+		Response: apiList[ledger.Document]{}},
+	"GET /:tenant/api/v1/invoices/:id":     {Summary: "An issued invoice or credit note", Tag: "Money", Response: ledger.Document{}},
+	"GET /:tenant/api/v1/invoices/:id/pdf": {Summary: "The document as PDF (A4)", Tag: "Money", ResponseMedia: []string{"application/pdf"}},
+	"GET /:tenant/api/v1/invoices/:id/xml": {Summary: "The document as an EN 16931 CII e-invoice", Tag: "Money", ResponseMedia: []string{"application/xml"}},
+	"GET /:tenant/api/v1/payments": {Summary: "The payments and refunds of a business date (the cashier's day)", Tag: "Money",
+		Query: []queryParam{qProperty, qDay}, Response: apiData[ledger.Payment]{}},
+	"GET /:tenant/api/v1/ledger": {Summary: "A property's ledger settings and tax configuration", Tag: "Money",
+		Query: []queryParam{qProperty}, Response: LedgerView{}},
+	"PUT /:tenant/api/v1/ledger/settings": {Summary: "Set the ledger settings (legal data, numbering, pricing basis); the first call derives the configuration from the property's tax settings", Tag: "Money",
+		Query: []queryParam{qProperty}, Body: ledger.Settings{}, Response: ledger.Settings{}, IfMatch: true},
+	"PUT /:tenant/api/v1/ledger/tax-codes/:code": {Summary: "Create or replace a tax code with its dated rates", Tag: "Money",
+		Query: []queryParam{qProperty}, Body: TaxCodeInput{}, Response: ledger.TaxCode{}},
+	"PUT /:tenant/api/v1/ledger/categories/:code": {Summary: "Create or replace an accounting category", Tag: "Money",
+		Query: []queryParam{qProperty}, Body: CategoryInput{}, Response: ledger.Category{}},
+	"PUT /:tenant/api/v1/ledger/products/:code": {Summary: "Create or replace a product of the catalogue", Tag: "Money",
+		Query: []queryParam{qProperty}, Body: ProductInput{}, Response: ledger.Product{}},
+	"PUT /:tenant/api/v1/ledger/city-tax": {Summary: "Replace every dated version of the city tax", Tag: "Money",
+		Query: []queryParam{qProperty}, Body: CityTaxInput{}, Response: apiData[ledger.CityTaxRule]{}},
+}
+
+func init() {
+	for k, v := range moneyAPIDocs {
+		apiDocs[k] = v
+	}
+}
