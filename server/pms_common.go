@@ -67,6 +67,9 @@ func pmsSettingsNav(c *call, base string) []navItem {
 	if c.can(tenant.PermLedgerWrite) {
 		out = append(out, navItem{Key: "ledger", Label: "Ledger", Href: base + "settings/ledger", Group: "Settings"})
 	}
+	if c.can(tenant.PermStripeWrite) {
+		out = append(out, navItem{Key: "stripe", Label: "Stripe", Href: base + "settings/stripe", Group: "Settings"})
+	}
 	return out
 }
 
