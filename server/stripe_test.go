@@ -385,7 +385,7 @@ func TestStripeHTTP(t *testing.T) {
 		}
 		resp, body = f.api("GET", folioPath+"/stripe", "")
 		v := decode[struct{ Cards []payments.Card }](t, body)
-		if len(v.Cards) != 1 || v.Cards[0].Status != payments.CardActive {
+		if resp.StatusCode != 200 || len(v.Cards) != 1 || v.Cards[0].Status != payments.CardActive {
 			t.Fatalf("cards after the webhook: %s", body)
 		}
 		// The no-show fee, charged off-session, twice submitted: once.
@@ -449,6 +449,9 @@ func TestStripeHTTP(t *testing.T) {
 		e.use(e.held)
 		resp, body = f.api("POST", folioPath+"/stripe/payments", `{"amount": 4500, "capture": "manual", "payment_method_id": "pm_1AuraHeldCard"}`, "Idempotency-Key", e.key())
 		h2 := decode[payments.Payment](t, body)
+		if resp.StatusCode != 201 || h2.Status != payments.StatusRequiresCapture {
+			t.Fatalf("second hold: %d %s", resp.StatusCode, body)
+		}
 		mark := e.held.Mark()
 		resp, body = f.api("POST", "/stripe/payments/"+h2.ID+"/cancel", ``, "Idempotency-Key", e.key())
 		if resp.StatusCode != 201 || len(e.held.Since(mark, "POST", "/v1/payment_intents/"+h2.IntentID+"/cancel")) != 1 {
