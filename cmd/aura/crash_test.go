@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -22,7 +24,11 @@ func TestServeChild(t *testing.T) {
 	if args == "" {
 		return // not the child: nothing to do (see TestCrash)
 	}
-	os.Exit(Main(context.Background(), strings.Split(args, "\x1f"), nil, os.Stdout, os.Stderr))
+	// As main does: SIGTERM and SIGINT stop the server gracefully
+	// (TestSystemdNotify), SIGKILL is SIGKILL (TestCrash).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, strings.Split(args, "\x1f"), nil, os.Stdout, os.Stderr))
 }
 
 // TestCrash kills the server with SIGKILL during a stream of writes. After

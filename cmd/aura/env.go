@@ -35,6 +35,9 @@ type env struct {
 	// commands with a --litestream flag set it): its destination also
 	// holds the audit witness.
 	litestreamFile string
+	// litestreamSum is the SHA-256 of the replication config as serve
+	// started with it (a SIGHUP reports a change as needing a restart).
+	litestreamSum [32]byte
 
 	logger   *slog.Logger
 	platform *platform.DB
@@ -68,7 +71,7 @@ func (e *env) flagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("aura "+name, flag.ContinueOnError)
 	fs.SetOutput(e.io.Err)
 	fs.StringVar(&e.dataDir, "data", envOr("AURA_DATA", "data"), "data directory (env AURA_DATA)")
-	fs.StringVar(&e.masterKeyFile, "master-key-file", os.Getenv("AURA_MASTER_KEY_FILE"), "master key file, outside the data directory, mode 0600 (env AURA_MASTER_KEY_FILE)")
+	fs.StringVar(&e.masterKeyFile, "master-key-file", defaultMasterKeyFile(), "master key file, outside the data directory, mode 0600 (env AURA_MASTER_KEY_FILE; under systemd, default: master.key of $CREDENTIALS_DIRECTORY, from the unit's LoadCredential=)")
 	fs.StringVar(&e.signingKeyFile, "signing-key-file", os.Getenv("AURA_SIGNING_KEY_FILE"), "audit signing key file (env AURA_SIGNING_KEY_FILE; default: "+keys.SigningKeyName+" beside the master key)")
 	fs.IntVar(&e.maxOpen, "max-open-tenants", 256, "most tenant files kept open at once")
 	fs.DurationVar(&e.idleTimeout, "tenant-idle-timeout", 5*time.Minute, "close a tenant file unused for this long")
@@ -105,6 +108,27 @@ func (e *env) parse(fs *flag.FlagSet, args []string, want int) ([]string, error)
 		return nil, errUsage
 	}
 	return pos, nil
+}
+
+// defaultMasterKeyFile is AURA_MASTER_KEY_FILE or, under systemd with
+// LoadCredential=master.key:…, the credential's copy: systemd reads the key
+// from wherever it is kept (another volume) and hands it to this service
+// alone, in a private in-memory directory.
+func defaultMasterKeyFile() string {
+	if v := os.Getenv("AURA_MASTER_KEY_FILE"); v != "" {
+		return v
+	}
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" {
+		if p := filepath.Join(dir, "master.key"); fileExists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func envOr(name, def string) string {

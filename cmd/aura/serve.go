@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -10,12 +11,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aurapms/aura/control"
+	"github.com/aurapms/aura/internal/sdnotify"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
@@ -35,6 +39,7 @@ type serveFlags struct {
 	smtpAddr, smtpFrom    string
 	smtpUser              string
 	sessionIdle, sessionX time.Duration
+	shutdownTimeout       time.Duration
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -55,6 +60,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.StringVar(&f.smtpUser, "smtp-user", os.Getenv("AURA_SMTP_USER"), "SMTP user (env AURA_SMTP_USER); the password is read from AURA_SMTP_PASSWORD")
 	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
 	fl.DurationVar(&f.sessionX, "session-max", 12*time.Hour, "sign a user out this long after sign-in, whatever they do")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight before closing connections (the files then close: transactions finish, checkpoints are signed, the last changes are replicated)")
 	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
@@ -83,6 +89,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		if err := loopbackOnly(f.addr); err != nil {
 			return err
 		}
+	}
+	if f.shutdownTimeout <= 0 {
+		return fmt.Errorf("--shutdown-timeout must be positive")
 	}
 	if f.sessionIdle <= 0 || f.sessionX <= 0 {
 		return fmt.Errorf("--session-idle and --session-max must be positive")
@@ -120,6 +129,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	var tlsCfg *tls.Config
 	var acmeManager *autocert.Manager
+	var certs *keyPairLoader
 	switch {
 	case useACME:
 		if acmeManager, err = f.autocertManager(e.dataDir); err != nil {
@@ -127,11 +137,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		tlsCfg = acmeManager.TLSConfig()
 	case useCert:
-		kp, err := newKeyPairLoader(f.tlsCert, f.tlsKey)
-		if err != nil {
+		if certs, err = newKeyPairLoader(f.tlsCert, f.tlsKey); err != nil {
 			return err
 		}
-		tlsCfg = &tls.Config{GetCertificate: kp.get}
+		tlsCfg = &tls.Config{GetCertificate: certs.get}
 	}
 	var tickets *ticketKeys
 	if tlsCfg != nil {
@@ -190,20 +199,89 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			go func() { errc <- redirect.Serve(hln) }()
 		}
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	// systemd (Type=notify) learns the server is up only now, with the
+	// listeners accepting, and from then on expects the watchdog's pings.
+	if _, err := sdnotify.Notify(sdnotify.Ready + "\nSTATUS=serving on " + ln.Addr().String()); err != nil {
+		e.logger.Warn("systemd notification failed", "err", err)
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	if every, ok := sdnotify.WatchdogInterval(); ok {
+		go e.watchdog(ctx, every/2)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case err := <-errc:
+			return err
+		case <-hup:
+			e.reload(certs)
+		case <-ctx.Done():
+			done = true
+		}
+	}
+	// Stopping: tell systemd, drain the requests in flight for at most
+	// --shutdown-timeout, then return, and Main closes the files (each
+	// tenant's checkpoint signed and its last changes replicated, then the
+	// platform DB's).
+	sdnotify.Notify(sdnotify.Stopping)
+	start := time.Now()
+	shutdown, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
+			e.logger.Warn("requests still running at the end of --shutdown-timeout were cut off", "timeout", f.shutdownTimeout, "err", err)
+			s.Close()
 		}
 	}
-	e.logger.Info("stopped")
+	e.logger.Info("stopped serving; closing the files", "drain", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// watchdog pings systemd's watchdog every interval while the platform DB
+// answers, so a server that hangs is restarted (WatchdogSec in the unit).
+func (e *env) watchdog(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		check, cancel := context.WithTimeout(ctx, every)
+		_, err := e.platform.DataVersion(check)
+		cancel()
+		if err == nil {
+			sdnotify.Notify(sdnotify.Watchdog)
+		} else if ctx.Err() == nil {
+			e.logger.Warn("watchdog ping withheld: the platform database does not answer", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reload answers SIGHUP (systemctl reload): the certificate files of
+// --tls-cert/--tls-key are read again at once (ACME certificates renew by
+// themselves). The replication config is read only at start: a changed
+// file is reported as needing a restart.
+func (e *env) reload(certs *keyPairLoader) {
+	sdnotify.Notify(sdnotify.Reloading)
+	defer sdnotify.Notify(sdnotify.Ready)
+	if certs != nil {
+		if err := certs.reload(); err != nil {
+			e.logger.Error("SIGHUP: keeping the previous certificate", "err", err)
+		} else {
+			e.logger.Info("SIGHUP: certificate reloaded", "file", certs.certFile)
+		}
+	}
+	if e.litestreamFile != "" {
+		switch b, err := os.ReadFile(e.litestreamFile); {
+		case err != nil:
+			e.logger.Error("SIGHUP: the replication config cannot be read; replication goes on as started", "file", e.litestreamFile, "err", err)
+		case sha256.Sum256(b) != e.litestreamSum:
+			e.logger.Warn("SIGHUP: the replication config changed; replication goes on as started and the change takes effect only after a restart (systemctl restart aura)", "file", e.litestreamFile)
+		}
+	}
 }
 
 func newHTTPServer(h http.Handler) *http.Server {
@@ -339,6 +417,19 @@ func (l *keyPairLoader) load() error {
 	return nil
 }
 
+// reload reads the files now, keeping the previous certificate when they
+// do not load.
+func (l *keyPairLoader) reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cert, mod := l.cert, l.mod
+	if err := l.load(); err != nil {
+		l.cert, l.mod = cert, mod
+		return err
+	}
+	return nil
+}
+
 func (l *keyPairLoader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -425,6 +516,13 @@ func (e *env) checkpointLoop(ctx context.Context, every time.Duration) {
 // the tenant router.
 func (e *env) startReplication(configFile string) error {
 	e.litestreamFile = configFile
+	if configFile != "" {
+		b, err := os.ReadFile(configFile)
+		if err != nil {
+			return fmt.Errorf("read the replication config: %w", err)
+		}
+		e.litestreamSum = sha256.Sum256(b)
+	}
 	cfg, err := replica.LoadConfig(configFile, e.dataDir)
 	if err != nil {
 		return err
