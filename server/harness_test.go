@@ -24,6 +24,7 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/stripe/stripe-go/v85"
 )
 
@@ -171,7 +172,7 @@ func (h *harness) opened(id string) int {
 }
 
 // mustTenant creates a tenant with an owner (email owner@SLUG.example).
-func (h *harness) mustTenant(slug string) (platform.Tenant, tenant.User) {
+func (h *harness) mustTenant(slug string) (platform.Tenant, identity.User) {
 	h.t.Helper()
 	ctx := context.Background()
 	t, err := h.ctl.CreateTenant(ctx, slug, strings.ToUpper(slug[:1])+slug[1:]+" Rooms")
@@ -180,7 +181,7 @@ func (h *harness) mustTenant(slug string) (platform.Tenant, tenant.User) {
 	}
 	db := h.acquire(slug)
 	defer db.Release()
-	u, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "owner@" + slug + ".example", Name: "Owner of " + slug, Role: tenant.RoleOwner, Password: ownerPassword})
+	u, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "owner@" + slug + ".example", Name: "Owner of " + slug, Role: identity.RoleOwner, Password: ownerPassword})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
 	"github.com/julienschmidt/httprouter"
 	"github.com/stripe/stripe-go/v85"
@@ -42,7 +43,7 @@ type Config struct {
 	// link to pass on instead.
 	Mail MailConfig
 	// Sessions bounds tenant sessions (default tenant.DefaultSessionPolicy).
-	Sessions tenant.SessionPolicy
+	Sessions identity.SessionPolicy
 	// StaffSessions bounds staff sessions (default platform.DefaultStaffSessionPolicy).
 	StaffSessions platform.SessionPolicy
 	// Now is the clock of throttles and cookies (default time.Now).
@@ -88,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sessions.Idle == 0 {
-		cfg.Sessions = tenant.DefaultSessionPolicy
+		cfg.Sessions = identity.DefaultSessionPolicy
 	}
 	if cfg.StaffSessions.Idle == 0 {
 		cfg.StaffSessions = platform.DefaultStaffSessionPolicy

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/payments"
 )
 
@@ -27,7 +27,7 @@ import (
 func (s *Server) stripeFolioRoutes() []Route {
 	fol, stp, crd := iso("id", "fol_aaaaaaaaaaaaaaaa"), iso("id", "stp_aaaaaaaaaaaaaaaa"), iso("id", "crd_aaaaaaaaaaaaaaaa")
 	none := iso()
-	pw, fr := tenant.PermPaymentsWrite, tenant.PermFoliosRead
+	pw, fr := identity.PermPaymentsWrite, identity.PermFoliosRead
 	return []Route{
 		// Pages: forms of the folio page.
 		{Method: "POST", Path: "/:tenant/folios/:id/stripe/payments", Access: Session, Perm: pw, Isolation: fol, Page: "folio", handle: s.stripeForm("payment")},
@@ -331,7 +331,7 @@ type stripeMount struct {
 // withStripe adds the Stripe part to a folio page being rendered, and the
 // Stripe CSP, when the tenant has Stripe set up and the caller may see it.
 func (s *Server) withStripe(w http.ResponseWriter, r *http.Request, c *call, d *folioData) error {
-	if !c.can(tenant.PermFoliosRead) {
+	if !c.can(identity.PermFoliosRead) {
 		return nil
 	}
 	st, err := s.payments(c).Settings(r.Context())

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/payments"
 )
 
@@ -37,10 +37,10 @@ func (s *Server) stripeRoutes() []Route {
 		// Stripe's deliveries: no session or token, the signature is the
 		// credential (checked with the tenant's webhook signing secret).
 		{Method: "POST", Path: "/:tenant/stripe/webhook", Access: Public, Isolation: none, MaxBody: maxWebhookBytes, handle: s.stripeWebhook},
-		{Method: "GET", Path: "/:tenant/settings/stripe", Access: Session, Perm: tenant.PermStripeWrite, Isolation: none, Page: "stripe_settings", handle: s.stripeSettingsPage},
-		{Method: "POST", Path: "/:tenant/settings/stripe", Access: Session, Perm: tenant.PermStripeWrite, Isolation: none, Page: "stripe_settings", handle: s.stripeSettingsSave},
-		{Method: "GET", Path: "/:tenant/api/v1/stripe/settings", Access: Token, Perm: tenant.PermStripeWrite, Isolation: none, handle: s.apiStripeSettings},
-		{Method: "PUT", Path: "/:tenant/api/v1/stripe/settings", Access: Token, Perm: tenant.PermStripeWrite, Isolation: none, handle: s.apiStripeSettingsPut},
+		{Method: "GET", Path: "/:tenant/settings/stripe", Access: Session, Perm: identity.PermStripeWrite, Isolation: none, Page: "stripe_settings", handle: s.stripeSettingsPage},
+		{Method: "POST", Path: "/:tenant/settings/stripe", Access: Session, Perm: identity.PermStripeWrite, Isolation: none, Page: "stripe_settings", handle: s.stripeSettingsSave},
+		{Method: "GET", Path: "/:tenant/api/v1/stripe/settings", Access: Token, Perm: identity.PermStripeWrite, Isolation: none, handle: s.apiStripeSettings},
+		{Method: "PUT", Path: "/:tenant/api/v1/stripe/settings", Access: Token, Perm: identity.PermStripeWrite, Isolation: none, handle: s.apiStripeSettingsPut},
 	}, s.stripeFolioRoutes()...)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aurapms/aura/internal/stripemock"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/payments"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
@@ -219,12 +220,12 @@ func TestStripeHTTP(t *testing.T) {
 		// Front desk and accountant may not touch the keys.
 		db := e.h.acquire(f.t.Slug)
 		ctx := aura.WithActor(context.Background(), f.owner.Actor())
-		for _, role := range []string{tenant.RoleFrontDesk, tenant.RoleAccountant} {
-			u, err := db.CreateUser(ctx, e.h.hasher, tenant.NewUser{Email: role + "@spree.example", Name: role, Role: role, Password: ownerPassword})
+		for _, role := range []string{identity.RoleFrontDesk, identity.RoleAccountant} {
+			u, err := identity.New(db).CreateUser(ctx, e.h.hasher, identity.NewUser{Email: role + "@spree.example", Name: role, Role: role, Password: ownerPassword})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, tok, err := db.CreateToken(ctx, u.ID, role, tenant.RolePermissions(role), time.Time{})
+			_, tok, err := identity.New(db).CreateToken(ctx, u.ID, role, identity.RolePermissions(role), time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
