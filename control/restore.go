@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/sqlite"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // TenantReplicaPrefix is where a tenant's encrypted replica lives in the
@@ -243,10 +244,10 @@ type RestoreOptions struct {
 
 // RestoreResult is what ApplyRestore did.
 type RestoreResult struct {
-	Plan    *RestorePlan         `json:"plan"`
-	Archive string               `json:"archive"` // where the replaced file was kept
-	Epoch   int64                `json:"epoch"`   // the audit epoch the restore started
-	Report  tenant.RestoreReport `json:"report"`
+	Plan    *RestorePlan           `json:"plan"`
+	Archive string                 `json:"archive"` // where the replaced file was kept
+	Epoch   int64                  `json:"epoch"`   // the audit epoch the restore started
+	Report  identity.RestoreReport `json:"report"`
 }
 
 // ApplyRestore swaps a checked plan in. It takes only this tenant out of
@@ -346,7 +347,7 @@ func (s *Service) finishRestore(ctx context.Context, plan *RestorePlan, info ten
 	if err != nil {
 		return nil, err
 	}
-	rep, err := restored.StartRestoredEpoch(ctx, replaced, tenant.RestoreInfo{
+	rep, err := identity.New(restored).StartRestoredEpoch(ctx, replaced, identity.RestoreInfo{
 		RequestedAt: plan.RequestedAt, PointTXID: plan.Point.TXID, PointAt: plan.Point.Time,
 		RestoredSeq: plan.RestoredHead.Seq, DiscardedThroughSeq: plan.LiveHead.Seq,
 		DiscardedHeadHash: hex.EncodeToString(plan.LiveHead.Hash), Archive: archive, Epoch: epoch,

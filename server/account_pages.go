@@ -11,7 +11,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"rsc.io/qr"
 )
 
@@ -20,7 +20,7 @@ type accountData struct {
 	RecoveryLeft  int
 	Enrol         *enrolment
 	RecoveryCodes []string
-	Permissions   []tenant.Permission
+	Permissions   []identity.Permission
 }
 
 // enrolment is a TOTP secret being set up: the QR code, the otpauth URI
@@ -37,16 +37,16 @@ func (s *Server) accountPageFor(w http.ResponseWriter, r *http.Request, c *call)
 	if c.imp != nil {
 		return nil, nil, errStaffNoAccount
 	}
-	d := &accountData{Permissions: tenant.RolePermissions(c.user.Role)}
+	d := &accountData{Permissions: identity.RolePermissions(c.user.Role)}
 	var err error
-	if d.Required, err = c.db.Require2FA(r.Context()); err != nil {
+	if d.Required, err = identity.New(c.db).Require2FA(r.Context()); err != nil {
 		return nil, nil, err
 	}
 	if c.user.TOTPEnabled {
-		if d.RecoveryLeft, err = c.db.RecoveryCodesLeft(r.Context(), c.user.ID); err != nil {
+		if d.RecoveryLeft, err = identity.New(c.db).RecoveryCodesLeft(r.Context(), c.user.ID); err != nil {
 			return nil, nil, err
 		}
-	} else if secret, err := c.db.PendingTOTP(r.Context(), c.user.ID); err == nil {
+	} else if secret, err := identity.New(c.db).PendingTOTP(r.Context(), c.user.ID); err == nil {
 		d.Enrol = s.enrolmentFor(c, secret)
 	}
 	p := s.tenantPage(w, r, c, "Account & security", "account")
@@ -131,7 +131,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call
 		return s.accountFormError(w, r, c, err)
 	}
 	defer att.release()
-	err = c.db.ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
+	err = identity.New(c.db).ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -151,7 +151,7 @@ func (s *Server) twoFactorStart(w http.ResponseWriter, r *http.Request, c *call)
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
-	if _, err := c.db.BeginTOTP(r.Context(), c.user.ID); err != nil {
+	if _, err := identity.New(c.db).BeginTOTP(r.Context(), c.user.ID); err != nil {
 		return err
 	}
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account#two-factor", http.StatusSeeOther)
@@ -165,7 +165,7 @@ func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *cal
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
-	codes, err := c.db.ConfirmTOTP(r.Context(), c.user.ID, r.PostForm.Get("code"))
+	codes, err := identity.New(c.db).ConfirmTOTP(r.Context(), c.user.ID, r.PostForm.Get("code"))
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -177,7 +177,7 @@ func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	// Turning on a second factor is a privilege change: a new session id.
-	fresh, secret, err := c.db.RotateSession(r.Context(), c.session.ID)
+	fresh, secret, err := identity.New(c.db).RotateSession(r.Context(), c.session.ID)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (s *Server) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *cal
 		return s.accountFormError(w, r, c, err)
 	}
 	defer att.release()
-	if err := c.db.DisableTOTP(r.Context(), c.user.ID, r.PostForm.Get("code")); err != nil {
+	if err := identity.New(c.db).DisableTOTP(r.Context(), c.user.ID, r.PostForm.Get("code")); err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
@@ -225,7 +225,7 @@ type sessionsData struct {
 }
 
 type sessionView struct {
-	tenant.Session
+	identity.Session
 	Device  string
 	Current bool
 }
@@ -256,7 +256,7 @@ func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, c *call) e
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
-	ss, err := c.db.Sessions(r.Context(), c.user.ID)
+	ss, err := identity.New(c.db).Sessions(r.Context(), c.user.ID)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request, c *call) 
 		return errStaffNoAccount
 	}
 	id := c.params.ByName("id")
-	if err := c.db.RevokeSession(r.Context(), c.user.ID, id); err != nil {
+	if err := identity.New(c.db).RevokeSession(r.Context(), c.user.ID, id); err != nil {
 		return err
 	}
 	if id == c.session.ID {
@@ -291,7 +291,7 @@ func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request, c *call) 
 
 type tokensData struct {
 	Tokens   []tokenView
-	Scopes   []tenant.PermissionRow
+	Scopes   []identity.PermissionRow
 	CanWrite bool
 	NewToken string
 	NewName  string
@@ -300,27 +300,27 @@ type tokensData struct {
 }
 
 type tokenView struct {
-	tenant.APIToken
+	identity.APIToken
 	Owner  string
 	Active bool
 }
 
 func (s *Server) tokensPageData(r *http.Request, c *call) (*tokensData, error) {
 	ctx := r.Context()
-	ts, err := c.db.Tokens(ctx, c.user.ID) // staff (no user id) see every user's tokens
+	ts, err := identity.New(c.db).Tokens(ctx, c.user.ID) // staff (no user id) see every user's tokens
 	if err != nil {
 		return nil, err
 	}
-	labels, err := c.db.UserLabels(ctx)
+	labels, err := identity.New(c.db).UserLabels(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
-	d := &tokensData{CanWrite: c.can(tenant.PermTokensWrite) && c.imp == nil, All: c.imp != nil, Now: now}
+	d := &tokensData{CanWrite: c.can(identity.PermTokensWrite) && c.imp == nil, All: c.imp != nil, Now: now}
 	for _, t := range ts {
 		d.Tokens = append(d.Tokens, tokenView{APIToken: t, Owner: labels[t.UserID], Active: t.Active(now)})
 	}
-	for _, row := range tenant.PermissionTable {
+	for _, row := range identity.PermissionTable {
 		if c.can(row.Permission) {
 			d.Scopes = append(d.Scopes, row)
 		}
@@ -334,7 +334,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) err
 		return err
 	}
 	p := s.tenantPage(w, r, c, "API tokens", "tokens")
-	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
+	p.Form.Set("expires", strconv.Itoa(identity.DefaultTokenDays))
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
@@ -361,14 +361,14 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
-	var scopes []tenant.Permission
+	var scopes []identity.Permission
 	for _, v := range r.PostForm["scopes"] {
-		scopes = append(scopes, tenant.Permission(v))
+		scopes = append(scopes, identity.Permission(v))
 	}
 	expires, err := expiryFromDays(s.cfg.Now(), r.PostForm.Get("expires"))
 	var text string
 	if err == nil {
-		_, text, err = c.db.CreateToken(r.Context(), c.user.ID, r.PostForm.Get("name"), scopes, expires)
+		_, text, err = identity.New(c.db).CreateToken(r.Context(), c.user.ID, r.PostForm.Get("name"), scopes, expires)
 	}
 	d, derr := s.tokensPageData(r, c)
 	if derr != nil {
@@ -386,13 +386,13 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) er
 		return nil
 	}
 	d.NewToken, d.NewName = text, r.PostForm.Get("name")
-	p.Form.Set("expires", strconv.Itoa(tenant.DefaultTokenDays))
+	p.Form.Set("expires", strconv.Itoa(identity.DefaultTokenDays))
 	s.renderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
 }
 
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, err := c.db.RevokeToken(r.Context(), c.user.ID, c.params.ByName("id"))
+	t, err := identity.New(c.db).RevokeToken(r.Context(), c.user.ID, c.params.ByName("id"))
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // maxJSONBytes bounds a JSON API request body.
@@ -183,7 +183,7 @@ type apiUser struct {
 	LastLoginAt *time.Time `json:"last_login_at"`
 }
 
-func toAPIUser(u tenant.User) apiUser {
+func toAPIUser(u identity.User) apiUser {
 	a := apiUser{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Status: u.Status, TwoFactor: u.TOTPEnabled, CreatedAt: u.CreatedAt}
 	if !u.LastLoginAt.IsZero() {
 		t := u.LastLoginAt
@@ -193,17 +193,17 @@ func toAPIUser(u tenant.User) apiUser {
 }
 
 type apiToken struct {
-	ID         string              `json:"id"`
-	UserID     string              `json:"user_id"`
-	Name       string              `json:"name"`
-	Scopes     []tenant.Permission `json:"scopes"`
-	CreatedAt  time.Time           `json:"created_at"`
-	ExpiresAt  *time.Time          `json:"expires_at"`
-	LastUsedAt *time.Time          `json:"last_used_at"`
-	Revoked    bool                `json:"revoked"`
+	ID         string                `json:"id"`
+	UserID     string                `json:"user_id"`
+	Name       string                `json:"name"`
+	Scopes     []identity.Permission `json:"scopes"`
+	CreatedAt  time.Time             `json:"created_at"`
+	ExpiresAt  *time.Time            `json:"expires_at"`
+	LastUsedAt *time.Time            `json:"last_used_at"`
+	Revoked    bool                  `json:"revoked"`
 }
 
-func toAPIToken(t tenant.APIToken) apiToken {
+func toAPIToken(t identity.APIToken) apiToken {
 	opt := func(x time.Time) *time.Time {
 		if x.IsZero() {
 			return nil
@@ -212,7 +212,7 @@ func toAPIToken(t tenant.APIToken) apiToken {
 	}
 	scopes := t.Scopes
 	if scopes == nil {
-		scopes = []tenant.Permission{}
+		scopes = []identity.Permission{}
 	}
 	return apiToken{ID: t.ID, UserID: t.UserID, Name: t.Name, Scopes: scopes, CreatedAt: t.CreatedAt,
 		ExpiresAt: opt(t.ExpiresAt), LastUsedAt: opt(t.LastUsedAt), Revoked: !t.RevokedAt.IsZero()}
@@ -234,10 +234,10 @@ type (
 	// tenant.DefaultTokenDays, as on the page and the command line;
 	// never_expires asks for a token without an expiry.
 	apiTokenCreateBody struct {
-		Name         string              `json:"name"`
-		Scopes       []tenant.Permission `json:"scopes"`
-		ExpiresAt    *time.Time          `json:"expires_at"`
-		NeverExpires bool                `json:"never_expires"`
+		Name         string                `json:"name"`
+		Scopes       []identity.Permission `json:"scopes"`
+		ExpiresAt    *time.Time            `json:"expires_at"`
+		NeverExpires bool                  `json:"never_expires"`
 	}
 )
 
@@ -245,11 +245,11 @@ type (
 // naming the permission and what lacks it (the user's role, or the API
 // token). The route check (tenantHandle) uses it for the route's Perm, and
 // a handler for a permission a request needs besides its route's.
-func (c *call) needPermission(p tenant.Permission) error {
+func (c *call) needPermission(p identity.Permission) error {
 	if c.can(p) {
 		return nil
 	}
-	who := "Your role (" + tenant.RoleLabel(c.user.Role) + ")"
+	who := "Your role (" + identity.RoleLabel(c.user.Role) + ")"
 	if c.token != nil {
 		who = "This API token (its scopes, or its user's role)"
 	}
@@ -257,14 +257,14 @@ func (c *call) needPermission(p tenant.Permission) error {
 }
 
 func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
-	var effective []tenant.Permission
-	for _, row := range tenant.PermissionTable {
+	var effective []identity.Permission
+	for _, row := range identity.PermissionTable {
 		if c.can(row.Permission) {
 			effective = append(effective, row.Permission)
 		}
 	}
 	if effective == nil {
-		effective = []tenant.Permission{}
+		effective = []identity.Permission{}
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"tenant":      map[string]string{"id": c.tenant.ID, "slug": c.tenant.Slug, "name": c.tenant.Name},
@@ -275,7 +275,7 @@ func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	users, err := c.db.Users(r.Context())
+	users, err := identity.New(c.db).Users(r.Context())
 	if err != nil {
 		return err
 	}
@@ -291,10 +291,10 @@ func (s *Server) apiUserInvite(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Role == tenant.RoleOwner && !c.isOwner() {
+	if in.Role == identity.RoleOwner && !c.isOwner() {
 		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can invite another owner.")
 	}
-	u, token, err := c.db.InviteUser(r.Context(), tenant.NewUser{Email: in.Email, Name: in.Name, Role: in.Role})
+	u, token, err := identity.New(c.db).InviteUser(r.Context(), identity.NewUser{Email: in.Email, Name: in.Name, Role: in.Role})
 	if err != nil {
 		return err
 	}
@@ -325,16 +325,16 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	u := target
 	if in.Role != nil {
-		if u, err = c.db.SetRole(ctx, target.ID, *in.Role); err != nil {
+		if u, err = identity.New(c.db).SetRole(ctx, target.ID, *in.Role); err != nil {
 			return err
 		}
 	}
 	if in.Status != nil && *in.Status != u.Status {
 		switch *in.Status {
-		case tenant.UserDisabled:
-			u, err = c.db.DisableUser(ctx, target.ID)
-		case tenant.UserActive:
-			u, err = c.db.EnableUser(ctx, target.ID)
+		case identity.UserDisabled:
+			u, err = identity.New(c.db).DisableUser(ctx, target.ID)
+		case identity.UserActive:
+			u, err = identity.New(c.db).EnableUser(ctx, target.ID)
 		default:
 			err = aura.Invalid("status is active or disabled.", aura.FieldError{Field: "status", Message: "active or disabled"})
 		}
@@ -348,10 +348,10 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 // apiTargetUser returns the user the path names. A removed user is kept
 // only so that audit rows still name them: to the API they are gone
 // (ENOTFOUND), for a change as for a removal.
-func apiTargetUser(r *http.Request, c *call) (tenant.User, error) {
-	u, err := c.db.User(r.Context(), c.params.ByName("id"))
-	if err == nil && u.Status == tenant.UserRemoved {
-		return tenant.User{}, aura.Errorf(aura.ENOTFOUND, "No such user.")
+func apiTargetUser(r *http.Request, c *call) (identity.User, error) {
+	u, err := identity.New(c.db).User(r.Context(), c.params.ByName("id"))
+	if err == nil && u.Status == identity.UserRemoved {
+		return identity.User{}, aura.Errorf(aura.ENOTFOUND, "No such user.")
 	}
 	return u, err
 }
@@ -364,7 +364,7 @@ func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := c.mayChange(target, target.Role); err != nil {
 		return err
 	}
-	if _, err := c.db.RemoveUser(r.Context(), target.ID); err != nil {
+	if _, err := identity.New(c.db).RemoveUser(r.Context(), target.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -372,7 +372,7 @@ func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) 
 }
 
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, c *call) error {
-	ts, err := c.db.Tokens(r.Context(), c.user.ID)
+	ts, err := identity.New(c.db).Tokens(r.Context(), c.user.ID)
 	if err != nil {
 		return err
 	}
@@ -401,9 +401,9 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call)
 	case in.ExpiresAt != nil:
 		exp = *in.ExpiresAt
 	case !in.NeverExpires:
-		exp = tenant.DefaultTokenExpiry(s.cfg.Now())
+		exp = identity.DefaultTokenExpiry(s.cfg.Now())
 	}
-	t, text, err := c.db.CreateToken(r.Context(), c.user.ID, in.Name, in.Scopes, exp)
+	t, text, err := identity.New(c.db).CreateToken(r.Context(), c.user.ID, in.Name, in.Scopes, exp)
 	if err != nil {
 		return err
 	}
@@ -411,7 +411,7 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := c.db.RevokeToken(r.Context(), c.user.ID, c.params.ByName("id")); err != nil {
+	if _, err := identity.New(c.db).RevokeToken(r.Context(), c.user.ID, c.params.ByName("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The front desk API (issue 6), the twin of the front desk pages: the
@@ -46,7 +47,7 @@ func (s *Server) apiFrontDesk(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	if !c.can(tenant.PermGuestsRead) {
+	if !c.can(identity.PermGuestsRead) {
 		hideGuestNames(&fd)
 	}
 	return writeAPI(w, http.StatusOK, fd)
@@ -69,7 +70,7 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := decodeJSONLimit(r, &in, maxCheckInJSONBytes); err != nil {
 		return err
 	}
-	if in.New != nil && !c.can(tenant.PermGuestsWrite) {
+	if in.New != nil && !c.can(identity.PermGuestsWrite) {
 		return errNewGuest
 	}
 	rec, err := c.db.RecordCheckIn(r.Context(), c.params.ByName("id"), in)
@@ -84,7 +85,7 @@ func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *cal
 // the body's version). As the answer shows the whole record, the caller
 // needs iddocuments.read too.
 func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.needPermission(tenant.PermIDDocumentsRead); err != nil {
+	if err := c.needPermission(identity.PermIDDocumentsRead); err != nil {
 		return err
 	}
 	cur, err := c.db.GetCheckInRecord(r.Context(), c.params.ByName("id"))

@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The JSON API of the PMS (issue 4): properties, room types, rooms, room
@@ -567,7 +568,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 		sum := sha256.Sum256(body)
 		in.IdempotencyKey, in.RequestHash = key, sum[:]
 	}
-	if !c.can(tenant.PermGuestsWrite) && hasNewGuest(in) {
+	if !c.can(identity.PermGuestsWrite) && hasNewGuest(in) {
 		return errNewGuest
 	}
 	b, err := c.db.CreateBooking(r.Context(), in)
@@ -755,7 +756,7 @@ func (s *Server) apiReservationAction(action string) handler {
 			if hasBody(r) {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
-			if err == nil && !c.can(tenant.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
+			if err == nil && !c.can(identity.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
 				err = errNewGuest
 			}
 			if err == nil {
@@ -843,7 +844,7 @@ func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call)
 // apiGuestReservations lists a guest's reservations; as they are
 // reservations, the caller needs reservations.read too.
 func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.needPermission(tenant.PermReservationsRead); err != nil {
+	if err := c.needPermission(identity.PermReservationsRead); err != nil {
 		return err
 	}
 	return apiDataOf((*tenant.DB).GuestReservations)(w, r, c)

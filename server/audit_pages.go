@@ -14,6 +14,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // auditView is one audit row as the audit pages show it.
@@ -181,7 +182,7 @@ func viewOf(r audit.Row, source string, users, staff map[string]string) auditVie
 }
 
 func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([]auditView, error) {
-	users, err := c.db.UserLabels(r.Context())
+	users, err := identity.New(c.db).UserLabels(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +226,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	p.Data = d
 	base := tenantPath(c.tenant.Slug) + "audit"
 	d.First = base
-	users, err := c.db.Users(r.Context())
+	users, err := identity.New(c.db).Users(r.Context())
 	if err != nil {
 		return err
 	}
@@ -297,7 +298,7 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	f.BeforeAt, f.BeforeSeq, f.BySeq = "", 0, true
-	users, err := c.db.UserLabels(ctx)
+	users, err := identity.New(c.db).UserLabels(ctx)
 	if err != nil {
 		return err
 	}

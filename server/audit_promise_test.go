@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // TestAuditNamedActions drives, over HTTP, each state-changing action the
@@ -28,7 +29,7 @@ func TestAuditNamedActions(t *testing.T) {
 	tokenID := func() string {
 		db := h.acquire("alpha")
 		defer db.Release()
-		toks, err := db.Tokens(ctx, f.owner.ID)
+		toks, err := identity.New(db).Tokens(ctx, f.owner.ID)
 		if err != nil || len(toks) != 1 {
 			t.Fatalf("tokens: %d %v", len(toks), err)
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // TestImpersonationRecorded: starting and ending an impersonation each
@@ -104,10 +104,10 @@ func TestTenantAuditViewOwnLogOnly(t *testing.T) {
 	ctx := context.Background()
 	_, alphaOwner := h.mustTenant("alpha")
 	_, bravoOwner := h.mustTenant("bravo")
-	tokenIn := func(slug string, owner tenant.User) string {
+	tokenIn := func(slug string, owner identity.User) string {
 		db := h.acquire(slug)
 		defer db.Release()
-		tok, _, err := db.CreateToken(aura.WithActor(ctx, owner.Actor()), owner.ID, slug+" integration", nil, time.Time{})
+		tok, _, err := identity.New(db).CreateToken(aura.WithActor(ctx, owner.Actor()), owner.ID, slug+" integration", nil, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestTenantAuditViewOwnLogOnly(t *testing.T) {
 	}
 
 	db := h.acquire("alpha")
-	_, err := db.CreateUser(aura.WithActor(ctx, alphaOwner.Actor()), h.hasher, tenant.NewUser{Email: "desk@alpha.example", Name: "Desk", Role: tenant.RoleFrontDesk, Password: ownerPassword})
+	_, err := identity.New(db).CreateUser(aura.WithActor(ctx, alphaOwner.Actor()), h.hasher, identity.NewUser{Email: "desk@alpha.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // loginTimeout is how long the second step of a two-factor sign-in waits.
@@ -37,7 +37,7 @@ const maxFormBytes = 1 << 20
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	var sc sessionCookie
 	if s.readCookie(r, cookieSession, &sc) {
-		if _, _, err := c.db.SessionBySecret(r.Context(), sc.S, s.cfg.Sessions); err == nil {
+		if _, _, err := identity.New(c.db).SessionBySecret(r.Context(), sc.S, s.cfg.Sessions); err == nil {
 			http.Redirect(w, r, safeNext(c.tenant.Slug, r.URL.Query().Get("next")), http.StatusSeeOther)
 			return nil
 		}
@@ -79,7 +79,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, c *call) er
 	defer att.release()
 	var old sessionCookie
 	s.readCookie(r, cookieSession, &old)
-	res, err := c.db.Login(r.Context(), s.hasher, email, password, code, old.S, s.cfg.Sessions)
+	res, err := identity.New(c.db).Login(r.Context(), s.hasher, email, password, code, old.S, s.cfg.Sessions)
 	if err != nil {
 		if c := aura.ErrorCode(err); c == aura.EUNAUTHORIZED || c == aura.EINVALID {
 			att.fail(r.Context())
@@ -119,7 +119,7 @@ func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, p *page, e
 }
 
 // signedIn sets the new session's cookie (scoped to the tenant) and goes on.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, c *call, res tenant.LoginResult, next string) error {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, c *call, res identity.LoginResult, next string) error {
 	path := tenantPath(c.tenant.Slug)
 	if err := s.setCookie(w, cookieSession, path, sessionCookie{T: c.tenant.ID, S: res.Secret}, 0); err != nil {
 		return err
@@ -151,7 +151,7 @@ func (s *Server) loginCodeSubmit(w http.ResponseWriter, r *http.Request, c *call
 	defer att.release()
 	var old sessionCookie
 	s.readCookie(r, cookieSession, &old)
-	res, err := c.db.LoginCode(r.Context(), lc.U, lc.P, r.PostForm.Get("code"), old.S, s.cfg.Sessions)
+	res, err := identity.New(c.db).LoginCode(r.Context(), lc.U, lc.P, r.PostForm.Get("code"), old.S, s.cfg.Sessions)
 	switch aura.ErrorCode(err) {
 	case "":
 	case aura.EINVALID:
@@ -175,7 +175,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
 	if c.imp != nil {
 		return s.impersonationEndHere(w, r, c)
 	}
-	if err := c.db.Logout(r.Context(), c.session.ID); err != nil {
+	if err := identity.New(c.db).Logout(r.Context(), c.session.ID); err != nil {
 		return err
 	}
 	s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
@@ -188,11 +188,11 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, c *cal
 	if c.imp != nil {
 		return errStaffNoAccount
 	}
-	n, err := c.db.RevokeOtherSessions(r.Context(), c.user.ID, c.session.ID)
+	n, err := identity.New(c.db).RevokeOtherSessions(r.Context(), c.user.ID, c.session.ID)
 	if err != nil {
 		return err
 	}
-	if err := c.db.Logout(r.Context(), c.session.ID); err != nil {
+	if err := identity.New(c.db).Logout(r.Context(), c.session.ID); err != nil {
 		return err
 	}
 	s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
@@ -214,7 +214,7 @@ func (s *Server) invitePage(w http.ResponseWriter, r *http.Request, c *call) err
 	token := c.params.ByName("token")
 	p := s.barePage(w, r, "Accept invitation")
 	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
-	u, err := c.db.InvitationUser(r.Context(), token)
+	u, err := identity.New(c.db).InvitationUser(r.Context(), token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		p.Error = aura.ErrorMessage(err)
 		p.Data = inviteData{Broken: true}
@@ -245,7 +245,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	defer att.release()
-	invited, err := c.db.InvitationUser(ctx, token)
+	invited, err := identity.New(c.db).InvitationUser(ctx, token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		att.fail(ctx)
 		p.Error = aura.ErrorMessage(err)
@@ -262,7 +262,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 		s.renderPage(w, r, http.StatusBadRequest, "invite", p)
 		return nil
 	}
-	u, err := c.db.AcceptInvitation(ctx, s.hasher, token, r.PostForm.Get("name"), password)
+	u, err := identity.New(c.db).AcceptInvitation(ctx, s.hasher, token, r.PostForm.Get("name"), password)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -271,7 +271,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 		s.renderPage(w, r, http.StatusBadRequest, "invite", p)
 		return nil
 	}
-	res, err := c.db.Login(ctx, s.hasher, u.Email, password, "", "", s.cfg.Sessions)
+	res, err := identity.New(c.db).Login(ctx, s.hasher, u.Email, password, "", "", s.cfg.Sessions)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // Staff restore one tenant from /platform behind a confirmation step, and
@@ -23,7 +24,7 @@ func TestPlatformRestore(t *testing.T) {
 	_, owner := h.mustTenant("alpha")
 	h.mustTenant("bravo")
 	db := h.acquire("alpha")
-	_, secret, err := db.CreateToken(context.Background(), owner.ID, "integration", nil, time.Time{})
+	_, secret, err := identity.New(db).CreateToken(context.Background(), owner.ID, "integration", nil, time.Time{})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)

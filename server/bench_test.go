@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // BenchmarkAuthenticatedRequest measures one signed-in request end to end
@@ -18,7 +18,7 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	_, owner := h.mustTenant("alpha")
 	cookie := h.login("alpha", owner.Email, ownerPassword)
 	db := h.acquire("alpha")
-	_, token, err := db.CreateToken(context.Background(), owner.ID, "bench", []tenant.Permission{tenant.PermUsersRead}, time.Time{})
+	_, token, err := identity.New(db).CreateToken(context.Background(), owner.ID, "bench", []identity.Permission{identity.PermUsersRead}, time.Time{})
 	db.Release()
 	if err != nil {
 		b.Fatal(err)

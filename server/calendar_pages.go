@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The availability calendar: room types × 14 or 30 days, each cell the
@@ -72,7 +73,7 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	to := from.AddDays(days)
 	d := &calendarData{From: from, To: to, Days: days, DayOptions: []int{14, 30}, Dates: dayHeads(from, days, today),
-		CanBook: c.can(tenant.PermReservationsWrite),
+		CanBook: c.can(identity.PermReservationsWrite),
 		Prev:    p.Link("calendar", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
 		Next:    p.Link("calendar", "from", to.String(), "days", strconv.Itoa(days)),
 		Today:   p.Link("calendar", "days", strconv.Itoa(days))}
@@ -119,7 +120,7 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	if c.can(tenant.PermReservationsRead) {
+	if c.can(identity.PermReservationsRead) {
 		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true,
 			Statuses: []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse}, Limit: 200})
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -27,12 +27,12 @@ func TestEveryCookieFlags(t *testing.T) {
 	ctx := context.Background()
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	two, err := db.CreateUser(aura.WithActor(ctx, owner.Actor()), h.hasher, tenant.NewUser{Email: "two@alpha.example", Name: "Two", Role: tenant.RoleManager, Password: ownerPassword})
+	two, err := identity.New(db).CreateUser(aura.WithActor(ctx, owner.Actor()), h.hasher, identity.NewUser{Email: "two@alpha.example", Name: "Two", Role: identity.RoleManager, Password: ownerPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := db.BeginTOTP(ctx, two.ID)
-	if _, err := db.ConfirmTOTP(ctx, two.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
+	secret, _ := identity.New(db).BeginTOTP(ctx, two.ID)
+	if _, err := identity.New(db).ConfirmTOTP(ctx, two.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()
@@ -140,7 +140,7 @@ func TestStoredPasswordHashesCost12(t *testing.T) {
 
 	t.Run("InvitationAccepted", func(t *testing.T) {
 		db := h.acquire("alpha")
-		u, token, err := db.InviteUser(aura.WithActor(ctx, owner.Actor()), tenant.NewUser{Email: "nia@example.com", Name: "Nia", Role: tenant.RoleFrontDesk})
+		u, token, err := identity.New(db).InviteUser(aura.WithActor(ctx, owner.Actor()), identity.NewUser{Email: "nia@example.com", Name: "Nia", Role: identity.RoleFrontDesk})
 		db.Release()
 		if err != nil {
 			t.Fatal(err)

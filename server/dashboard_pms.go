@@ -5,6 +5,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // pmsDashboard is the PMS part of the dashboard for the current property:
@@ -29,13 +30,13 @@ type pmsDashboard struct {
 // dashboardPMS computes the PMS tiles, or nil when the caller may not see
 // reservations or the tenant has no property yet.
 func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard, error) {
-	if p.Property == nil || !c.can(tenant.PermReservationsRead) {
+	if p.Property == nil || !c.can(identity.PermReservationsRead) {
 		return nil, nil
 	}
 	ctx := r.Context()
 	prop := *p.Property
 	d := &pmsDashboard{Property: prop, Today: s.today(r, c, prop), FrontDeskHref: p.Link("frontdesk"),
-		CanBook: c.can(tenant.PermReservationsWrite)}
+		CanBook: c.can(identity.PermReservationsWrite)}
 	list := func(f tenant.ReservationFilter) ([]tenant.Reservation, error) {
 		f.PropertyID, f.Limit = prop.ID, 200
 		var out []tenant.Reservation

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
@@ -42,6 +43,7 @@ type folioData struct {
 	CanInvoice bool
 	Back       string // where a form returns after a success
 	Methods    []string
+	Stripe     *stripeFolio // the folio page's Stripe part (stripe_folio.go); nil without Stripe
 }
 
 // Methods of a payment recorded by hand (Stripe's are Stripe's).
@@ -82,8 +84,8 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 		return nil, err
 	}
 	l := ledger.New(c.db)
-	d := &folioData{V: v, CanPost: c.can(tenant.PermFoliosWrite), CanPay: c.can(tenant.PermPaymentsWrite),
-		CanInvoice: c.can(tenant.PermInvoicesIssue), Methods: handMethods}
+	d := &folioData{V: v, CanPost: c.can(identity.PermFoliosWrite), CanPay: c.can(identity.PermPaymentsWrite),
+		CanInvoice: c.can(identity.PermInvoicesIssue), Methods: handMethods}
 	if d.Prop, err = c.db.GetProperty(ctx, v.Folio.PropertyID); err != nil {
 		return nil, err
 	}
@@ -94,7 +96,7 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 		if res, err := c.db.GetReservation(ctx, v.Folio.Ref.ID); err == nil {
 			d.Res = &res
 			d.GuestName = "Guest"
-			if c.can(tenant.PermGuestsRead) {
+			if c.can(identity.PermGuestsRead) {
 				if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 					d.GuestName = names[res.GuestID]
 				}
@@ -160,6 +162,9 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 func (s *Server) folioPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	d, err := s.folioData(r.Context(), c, c.params.ByName("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.withStripe(w, r, c, d); err != nil {
 		return err
 	}
 	p := s.folioPageOf(w, r, c, d)
@@ -400,7 +405,7 @@ func (s *Server) invoiceData(w http.ResponseWriter, r *http.Request, c *call) (*
 		p.Title = "Credit note " + doc.Number
 	}
 	p.Property = &prop
-	d := &invoiceData{Doc: doc, Prop: prop, CanCredit: c.can(tenant.PermCreditNotes) && doc.Kind == "invoice" && doc.Status != "cancelled",
+	d := &invoiceData{Doc: doc, Prop: prop, CanCredit: c.can(identity.PermCreditNotes) && doc.Kind == "invoice" && doc.Status != "cancelled",
 		Today: s.today(r, c, prop)}
 	p.Data = d
 	return p, d, nil
@@ -715,10 +720,10 @@ var moneyFuncs = map[string]any{
 // reservationFolios builds the reservation page's folios section (nil
 // without folios.read).
 func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res tenant.Reservation) (*reservationMoney, error) {
-	if !c.can(tenant.PermFoliosRead) {
+	if !c.can(identity.PermFoliosRead) {
 		return nil, nil
 	}
-	m := &reservationMoney{P: p, ResID: res.ID, CanOpen: c.can(tenant.PermFoliosWrite)}
+	m := &reservationMoney{P: p, ResID: res.ID, CanOpen: c.can(identity.PermFoliosWrite)}
 	fs, err := ledger.New(c.db).Folios(ctx, ledger.Ref{Kind: ledger.RefReservation, ID: res.ID})
 	if err != nil {
 		return nil, err

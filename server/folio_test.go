@@ -14,6 +14,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
@@ -126,9 +127,9 @@ func TestMoneyAPI(t *testing.T) {
 		fd := *f
 		f.store(t, func(ctx context.Context, db *tenant.DB) {
 			ctx = aura.WithActor(ctx, f.owner.Actor())
-			u, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "fritz@money.example", Name: "Fritz", Role: tenant.RoleFrontDesk, Password: ownerPassword})
+			u, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "fritz@money.example", Name: "Fritz", Role: identity.RoleFrontDesk, Password: ownerPassword})
 			if err == nil {
-				_, fd.token, err = db.CreateToken(ctx, u.ID, "desk", tenant.RolePermissions(tenant.RoleFrontDesk), time.Time{})
+				_, fd.token, err = identity.New(db).CreateToken(ctx, u.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // apiRaw sends a raw body (an ID photo) with the fixture's token.
@@ -88,8 +89,8 @@ func TestFrontDeskAPI(t *testing.T) {
 		}
 		// A token that may not see guests sees no names.
 		db := h.acquire("alpha")
-		_, narrow, err := db.CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "arrivals screen",
-			[]tenant.Permission{tenant.PermReservationsRead}, time.Time{})
+		_, narrow, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "arrivals screen",
+			[]identity.Permission{identity.PermReservationsRead}, time.Time{})
 		db.Release()
 		if err != nil {
 			t.Fatal(err)
@@ -249,8 +250,8 @@ func TestFrontDeskAPI(t *testing.T) {
 		// A token that checks guests in but may not see ID documents
 		// cannot read a record through its rectification, nor add guests.
 		db := h.acquire("alpha")
-		_, narrow, err := db.CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "kiosk",
-			[]tenant.Permission{tenant.PermFrontDeskWrite}, time.Time{})
+		_, narrow, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), f.owner.Actor()), f.owner.ID, "kiosk",
+			[]identity.Permission{identity.PermFrontDeskWrite}, time.Time{})
 		db.Release()
 		if err != nil {
 			t.Fatal(err)
@@ -322,10 +323,10 @@ func TestFrontDeskAPI(t *testing.T) {
 	t.Run("HousekeepingToken", func(t *testing.T) {
 		ctx := aura.WithActor(context.Background(), f.owner.Actor())
 		db := h.acquire("alpha")
-		u, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: tenant.RoleHousekeeping, Password: ownerPassword})
+		u, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: identity.RoleHousekeeping, Password: ownerPassword})
 		var token string
 		if err == nil {
-			_, token, err = db.CreateToken(ctx, u.ID, "housekeeping tablet", tenant.RolePermissions(tenant.RoleHousekeeping), time.Time{})
+			_, token, err = identity.New(db).CreateToken(ctx, u.ID, "housekeeping tablet", identity.RolePermissions(identity.RoleHousekeeping), time.Time{})
 		}
 		db.Release()
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The front desk pages (issue 6): the day's arrivals, guests in house and
@@ -131,8 +132,8 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(tenant.PermFrontDeskWrite), CanGuests: c.can(tenant.PermGuestsRead),
-		CanDocuments: c.can(tenant.PermIDDocumentsRead)}
+	d := &frontDeskData{FrontDesk: fd, IsToday: fd.Date == fd.Today, CanFrontDesk: c.can(identity.PermFrontDeskWrite), CanGuests: c.can(identity.PermGuestsRead),
+		CanDocuments: c.can(identity.PermIDDocumentsRead)}
 	d.Prev = p.Link("frontdesk", "date", fd.Date.AddDays(-1).String())
 	d.Next = p.Link("frontdesk", "date", fd.Date.AddDays(1).String())
 	d.TodayHref = p.Link("frontdesk")
@@ -283,9 +284,9 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 	p := s.tenantPage(w, r, c, "Check in", "frontdesk")
 	p.Property = &prop
 	d := &checkInData{R: res, Today: s.today(r, c, prop), DocTypes: documentTypeOptions, Countries: commonCountries,
-		CanDocuments: c.can(tenant.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
+		CanDocuments: c.can(identity.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
 	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
-	if c.can(tenant.PermGuestsRead) {
+	if c.can(identity.PermGuestsRead) {
 		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
 			d.GuestName, d.Nationality = g.Name(), g.Nationality
 		}
@@ -308,7 +309,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		if err != nil {
 			return nil, nil, err
 		}
-		names := c.can(tenant.PermGuestsRead)
+		names := c.can(identity.PermGuestsRead)
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
 		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
 		slices.SortStableFunc(opts, func(a, b tenant.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
@@ -433,7 +434,7 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 	var fe formErrors
 	guests, prefixes := checkInGuests(v, files, d.Guests, &fe)
 	for i, g := range guests {
-		if g.New != nil && !c.can(tenant.PermGuestsWrite) {
+		if g.New != nil && !c.can(identity.PermGuestsWrite) {
 			fe.add(prefixes[i]+"given_name", "your role cannot add guest profiles; leave the companion out")
 		}
 	}
@@ -545,7 +546,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	p := s.tenantPage(w, r, c, "Check out", "frontdesk")
 	p.Property = &prop
 	d := &checkOutData{R: res, Today: s.today(r, c, prop), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
-	if c.can(tenant.PermGuestsRead) {
+	if c.can(identity.PermGuestsRead) {
 		if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 			d.GuestName = names[res.GuestID]
 		}
@@ -602,7 +603,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 		return nil
 	}
 	name := "The guest"
-	if c.can(tenant.PermGuestsRead) {
+	if c.can(identity.PermGuestsRead) {
 		if names, err := c.db.GuestNames(r.Context(), []string{out.Reservation.GuestID}); err == nil && names[out.Reservation.GuestID] != "" {
 			name = names[out.Reservation.GuestID]
 		}

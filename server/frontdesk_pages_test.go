@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // upload is a multipart form: its fields and its files by field name.
@@ -346,7 +347,7 @@ func TestHousekeepingRoleBoard(t *testing.T) {
 	f := newPMS(t, h, "alpha", 2)
 	db := h.acquire("alpha")
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	if _, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: tenant.RoleHousekeeping, Password: ownerPassword}); err != nil {
+	if _, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: identity.RoleHousekeeping, Password: ownerPassword}); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()

@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // store runs fn on the fixture's tenant as its owner.
@@ -539,7 +540,7 @@ func TestPrintPages(t *testing.T) {
 	}
 	// An accountant sees guests but not ID documents: no police list.
 	f.store(t, func(ctx context.Context, db *tenant.DB) {
-		if _, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "acc@alpha.example", Name: "Acc", Role: tenant.RoleAccountant, Password: ownerPassword}); err != nil {
+		if _, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "acc@alpha.example", Name: "Acc", Role: identity.RoleAccountant, Password: ownerPassword}); err != nil {
 			t.Fatal(err)
 		}
 	})

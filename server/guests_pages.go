@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The guest pages: the guest list with search (a GET form; with
@@ -27,7 +28,7 @@ func (s *Server) guestsPage(w http.ResponseWriter, r *http.Request, c *call) err
 	p := s.tenantPage(w, r, c, "Guests", "guests")
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := &guestsData{Query: strings.TrimSpace(q.Get("q")), CanWrite: c.can(tenant.PermGuestsWrite)}
+	d := &guestsData{Query: strings.TrimSpace(q.Get("q")), CanWrite: c.can(identity.PermGuestsWrite)}
 	p.Form = url.Values{"q": {d.Query}}
 	status := http.StatusOK
 	if d.Query != "" {
@@ -134,13 +135,13 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 		return nil, nil, err
 	}
 	p := s.tenantPage(w, r, c, g.Name(), "guests")
-	d := &guestData{G: g, CanWrite: c.can(tenant.PermGuestsWrite) && !g.Erased, CanBook: c.can(tenant.PermReservationsWrite) && !g.Erased,
-		CanSeeRes: c.can(tenant.PermReservationsRead)}
-	if d.CanDocuments = c.can(tenant.PermIDDocumentsRead); d.CanDocuments {
+	d := &guestData{G: g, CanWrite: c.can(identity.PermGuestsWrite) && !g.Erased, CanBook: c.can(identity.PermReservationsWrite) && !g.Erased,
+		CanSeeRes: c.can(identity.PermReservationsRead)}
+	if d.CanDocuments = c.can(identity.PermIDDocumentsRead); d.CanDocuments {
 		if d.CheckIns, err = c.db.GuestCheckIns(ctx, g.ID); err != nil {
 			return nil, nil, err
 		}
-		d.CanPhotos = c.can(tenant.PermFrontDeskWrite) && !g.Erased
+		d.CanPhotos = c.can(identity.PermFrontDeskWrite) && !g.Erased
 	}
 	if d.CanSeeRes {
 		rs, err := c.db.GuestReservations(ctx, g.ID)
@@ -174,7 +175,7 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 			d.Reservations = append(d.Reservations, rows[x.ID])
 		}
 	}
-	if c.can(tenant.PermAuditRead) {
+	if c.can(identity.PermAuditRead) {
 		rows, err := c.db.AuditLog(ctx, audit.Filter{Entity: d.G.ID, Limit: 20})
 		if err != nil {
 			return nil, nil, err

@@ -24,6 +24,8 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/stripe/stripe-go/v85"
 )
 
 // clock is the settable clock shared by the platform DB, the tenant router
@@ -69,6 +71,9 @@ type harnessOpts struct {
 	syncInterval time.Duration
 	// throttle is the sign-in throttle (zero fields: the defaults).
 	throttle server.ThrottlePolicy
+	// stripe is the Stripe backend (stripe-mock); nil is offlineStripe, so
+	// no test reaches Stripe's own API.
+	stripe stripe.Backend
 }
 
 func newHarness(t testing.TB, opts harnessOpts) *harness {
@@ -119,9 +124,12 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 				rep.Unregister(context.Background(), db.Path)
 			}
 		}})
+	if opts.stripe == nil {
+		opts.stripe = offlineStripe(t)
+	}
 	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger, Replicator: rep}
 	h.cfg = server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
-		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle}
+		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle, Stripe: opts.stripe}
 	h.dev = opts.dev
 	h.start()
 	pepper, _ := h.plat.Secret(ctx, platform.SecretPasswordPepper)
@@ -164,7 +172,7 @@ func (h *harness) opened(id string) int {
 }
 
 // mustTenant creates a tenant with an owner (email owner@SLUG.example).
-func (h *harness) mustTenant(slug string) (platform.Tenant, tenant.User) {
+func (h *harness) mustTenant(slug string) (platform.Tenant, identity.User) {
 	h.t.Helper()
 	ctx := context.Background()
 	t, err := h.ctl.CreateTenant(ctx, slug, strings.ToUpper(slug[:1])+slug[1:]+" Rooms")
@@ -173,7 +181,7 @@ func (h *harness) mustTenant(slug string) (platform.Tenant, tenant.User) {
 	}
 	db := h.acquire(slug)
 	defer db.Release()
-	u, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "owner@" + slug + ".example", Name: "Owner of " + slug, Role: tenant.RoleOwner, Password: ownerPassword})
+	u, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "owner@" + slug + ".example", Name: "Owner of " + slug, Role: identity.RoleOwner, Password: ownerPassword})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -369,3 +377,17 @@ func (s *smtpSink) serve(conn net.Conn) {
 }
 
 func (s *smtpSink) addr() string { return s.ln.Addr().String() }
+
+// offlineStripe is a Stripe backend for tests that do not use Stripe: a
+// local server that refuses every call as Stripe refuses a bad request, so
+// a tenant that sets up Stripe keys in a sweep never reaches the network.
+func offlineStripe(t testing.TB) stripe.Backend {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "This test server is not Stripe."}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{URL: stripe.String(srv.URL), MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}})
+}

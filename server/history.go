@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // History for people: audit rows told in the words of the front desk.
@@ -131,10 +132,10 @@ var (
 // the currency and the date style).
 func (s *Server) history(r *http.Request, c *call, p *page, rows []audit.Row) ([]historyItem, error) {
 	ctx := r.Context()
-	h := &historyCtx{p: p, canGuests: c.can(tenant.PermGuestsRead), rooms: map[string]string{}, names: map[string]string{},
+	h := &historyCtx{p: p, canGuests: c.can(identity.PermGuestsRead), rooms: map[string]string{}, names: map[string]string{},
 		guests: map[string]string{}, resGuest: map[string]string{}}
 	var err error
-	if h.users, err = c.db.UserLabels(ctx); err != nil {
+	if h.users, err = identity.New(c.db).UserLabels(ctx); err != nil {
 		return nil, err
 	}
 	for id, l := range h.users {

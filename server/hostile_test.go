@@ -21,6 +21,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"golang.org/x/net/html"
 )
 
@@ -89,26 +90,26 @@ func newHostileEnv(t testing.TB, rooms int) *hostileEnv {
 	// A second user with a session of their own, and a second token.
 	db := h.acquire(f.t.Slug)
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	second, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "second@hostile.example", Name: "Second", Role: tenant.RoleFrontDesk, Password: ownerPassword})
+	second, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "second@hostile.example", Name: "Second", Role: identity.RoleFrontDesk, Password: ownerPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := db.CreateToken(ctx, f.owner.ID, "second", []tenant.Permission{tenant.PermReservationsRead}, time.Time{})
+	tok, _, err := identity.New(db).CreateToken(ctx, f.owner.ID, "second", []identity.Permission{identity.PermReservationsRead}, time.Time{})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.login(f.t.Slug, second.Email, ownerPassword)
 	db = h.acquire(f.t.Slug)
-	sessions, err := db.Sessions(ctx, second.ID)
+	sessions, err := identity.New(db).Sessions(ctx, second.ID)
 	db.Release()
 	if err != nil || len(sessions) != 1 {
 		t.Fatalf("second user's sessions: %v %v", sessions, err)
 	}
 	e.ids["usr"], e.ids["tok"], e.ids["ses"] = second.ID, tok.ID, sessions[0].ID
 	db = h.acquire(f.t.Slug)
-	ownSessions, err1 := db.Sessions(ctx, f.owner.ID)
-	ownTokens, err2 := db.Tokens(ctx, f.owner.ID)
+	ownSessions, err1 := identity.New(db).Sessions(ctx, f.owner.ID)
+	ownTokens, err2 := identity.New(db).Tokens(ctx, f.owner.ID)
 	db.Release()
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
@@ -373,9 +374,9 @@ func (e *hostileEnv) apiBodies() map[string]any {
 	plan := tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "NEW", Name: "New plan", ExtraPerson: *money,
 		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
 		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: "percent", Percent: 50}}, Active: true}
-	return e.withMoneyBodies(map[string]any{
-		"POST /:tenant/api/v1/users":           map[string]any{"email": "new@hostile.example", "name": "New", "role": tenant.RoleFrontDesk},
-		"PATCH /:tenant/api/v1/users/:id":      map[string]any{"role": tenant.RoleHousekeeping, "status": "active"},
+	return e.withStripeBodies(e.withMoneyBodies(map[string]any{
+		"POST /:tenant/api/v1/users":           map[string]any{"email": "new@hostile.example", "name": "New", "role": identity.RoleFrontDesk},
+		"PATCH /:tenant/api/v1/users/:id":      map[string]any{"role": identity.RoleHousekeeping, "status": "active"},
 		"POST /:tenant/api/v1/tokens":          map[string]any{"name": "new", "scopes": []string{"reservations.read"}, "expires_at": time.Now().Add(48 * time.Hour).UTC()},
 		"POST /:tenant/api/v1/properties":      tenant.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR", Address: tenant.Address{City: "Wien", Country: "AT"}, CheckInTime: "15:00", CheckOutTime: "11:00", Tax: tenant.TaxSettings{VATRates: []tenant.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red", CityTax: tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 250, Currency: "EUR"}, MaxNights: 7}}, FrontDesk: &tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}},
 		"PATCH /:tenant/api/v1/properties/:id": map[string]any{"name": "Hotel Am See", "front_desk": map[string]any{"id_photo_retention_days": 30, "night_audit_time": "03:00"}, "tax": map[string]any{"city_tax": map[string]any{"per_person_per_night": map[string]any{"amount": 100, "currency": "EUR"}, "max_nights": 3}}},
@@ -409,7 +410,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/reservations/:id/depart-early": tenant.EarlyDeparture{Departure: d.AddDays(1)},
 		"PUT /:tenant/api/v1/rooms/:id/housekeeping":         map[string]any{"housekeeping": "clean"},
 		"POST /:tenant/api/v1/rooms/:id/housekeeping":        map[string]any{"housekeeping": "inspected"},
-	})
+	}))
 }
 
 // mutations returns body with each of its values (and each value's

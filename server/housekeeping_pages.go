@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The housekeeping board (sized for a phone: housekeeping staff carry it
@@ -77,7 +78,7 @@ func (s *Server) housekeepingPage(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	d := &housekeepingData{HousekeepingBoard: b, Show: q.Get("show"), IsToday: b.Date == b.Today, CanWrite: c.can(tenant.PermHousekeepingWrite)}
+	d := &housekeepingData{HousekeepingBoard: b, Show: q.Get("show"), IsToday: b.Date == b.Today, CanWrite: c.can(identity.PermHousekeepingWrite)}
 	for _, rm := range b.Rooms {
 		switch d.Show {
 		case "todo":

@@ -7,11 +7,11 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
-func tenantImpersonation(imp platform.Impersonation, staffEmail string) tenant.Impersonation {
-	return tenant.Impersonation{ID: imp.ID, StaffID: imp.StaffID, StaffEmail: staffEmail, Reason: imp.Reason,
+func tenantImpersonation(imp platform.Impersonation, staffEmail string) identity.Impersonation {
+	return identity.Impersonation{ID: imp.ID, StaffID: imp.StaffID, StaffEmail: staffEmail, Reason: imp.Reason,
 		StartedAt: imp.StartedAt, ExpiresAt: imp.ExpiresAt, EndedAt: imp.EndedAt, EndReason: imp.EndReason}
 }
 
@@ -33,7 +33,7 @@ func (s *Server) StartImpersonation(ctx context.Context, staff platform.Staff, s
 			return err
 		}
 		defer db.Release()
-		return db.RecordImpersonation(ctx, "impersonation.started", tenantImpersonation(imp, staff.Email))
+		return identity.New(db).RecordImpersonation(ctx, "impersonation.started", tenantImpersonation(imp, staff.Email))
 	}()
 	if err != nil {
 		s.cfg.Platform.EndImpersonation(ctx, imp.ID, "the tenant's audit log could not record the start")
@@ -61,7 +61,7 @@ func (s *Server) EndImpersonation(ctx context.Context, id, reason string) (platf
 		return imp, err
 	}
 	defer db.Release()
-	if err := db.RecordImpersonation(ctx, "impersonation.ended", tenantImpersonation(imp, staff.Email)); err != nil {
+	if err := identity.New(db).RecordImpersonation(ctx, "impersonation.ended", tenantImpersonation(imp, staff.Email)); err != nil {
 		s.cfg.Logger.Error("the end of an impersonation could not be written to the tenant's audit log", "tenant", imp.TenantSlug, "impersonation", id, "err", err)
 		return imp, err
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // TestIsolation walks the route table: for every tenant route, a request
@@ -25,7 +25,7 @@ func TestIsolation(t *testing.T) {
 	bravo, _ := h.mustTenant("bravo")
 	session := h.login("alpha", owner.Email, ownerPassword)
 	db := h.acquire("alpha")
-	_, token, err := db.CreateToken(ctx, owner.ID, "isolation", []tenant.Permission{tenant.PermUsersRead, tenant.PermUsersWrite, tenant.PermTokensRead, tenant.PermTokensWrite}, time.Time{})
+	_, token, err := identity.New(db).CreateToken(ctx, owner.ID, "isolation", []identity.Permission{identity.PermUsersRead, identity.PermUsersWrite, identity.PermTokensRead, identity.PermTokensWrite}, time.Time{})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The OpenAPI 3.1 document of the JSON API, served at
@@ -66,9 +67,9 @@ type (
 			Slug string `json:"slug"`
 			Name string `json:"name"`
 		} `json:"tenant"`
-		User        apiUser             `json:"user"`
-		Token       apiToken            `json:"token"`
-		Permissions []tenant.Permission `json:"permissions"`
+		User        apiUser               `json:"user"`
+		Token       apiToken              `json:"token"`
+		Permissions []identity.Permission `json:"permissions"`
 	}
 	apiUserInvitedDoc struct {
 		User      apiUser `json:"user"`

@@ -19,6 +19,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 //go:embed templates/*.html
@@ -70,16 +71,16 @@ func loadPages() (*pages, error) {
 		"lag":       lagWords,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"roleLabel": tenant.RoleLabel,
-		"roles":     func() []string { return tenant.Roles },
-		"perms":     func() []tenant.PermissionRow { return tenant.PermissionTable },
-		"rolePerms": tenant.RolePermissions,
+		"roleLabel": identity.RoleLabel,
+		"roles":     func() []string { return identity.Roles },
+		"perms":     func() []identity.PermissionRow { return identity.PermissionTable },
+		"rolePerms": identity.RolePermissions,
 		"lower":     strings.ToLower,
 		"join":      func(sep string, v any) string { return joinAny(sep, v) },
-		"contains":  func(list []tenant.Permission, p tenant.Permission) bool { return containsPerm(list, p) },
+		"contains":  func(list []identity.Permission, p identity.Permission) bool { return containsPerm(list, p) },
 		"add":       func(a, b int) int { return a + b },
 		"delta":     func(from, to int64) string { return fmt.Sprintf("%+d", to-from) },
-		"chosen": func(list []string, p tenant.Permission) bool {
+		"chosen": func(list []string, p identity.Permission) bool {
 			for _, v := range list {
 				if v == string(p) {
 					return true
@@ -134,7 +135,7 @@ func loadPages() (*pages, error) {
 
 func joinAny(sep string, v any) string {
 	switch l := v.(type) {
-	case []tenant.Permission:
+	case []identity.Permission:
 		s := make([]string, len(l))
 		for i, p := range l {
 			s[i] = string(p)
@@ -146,7 +147,7 @@ func joinAny(sep string, v any) string {
 	return fmt.Sprint(v)
 }
 
-func containsPerm(list []tenant.Permission, p tenant.Permission) bool {
+func containsPerm(list []identity.Permission, p identity.Permission) bool {
 	for _, x := range list {
 		if x == p {
 			return true
@@ -186,7 +187,7 @@ type page struct {
 	Platform     bool // the /platform staff area
 	Slug         string
 	TenantName   string
-	User         *tenant.User
+	User         *identity.User
 	Staff        *platform.Staff
 	Imp          *platform.Impersonation
 	StaffEmail   string
@@ -251,7 +252,7 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 		p.Imp, p.StaffEmail = c.imp, c.staff.Email
 	}
 	p.Property, p.Properties = s.propertyContext(w, r, c)
-	p.CanSearch = c.can(tenant.PermReservationsRead)
+	p.CanSearch = c.can(identity.PermReservationsRead)
 	if p.Property != nil {
 		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
 			p.BusinessDate = p.Day(bd.Date)
@@ -266,13 +267,13 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	}
 	// Reports join the PMS items as they land.
 	p.Nav = append(p.Nav, pmsNav(c, base)...)
-	if c.can(tenant.PermUsersRead) {
+	if c.can(identity.PermUsersRead) {
 		p.Nav = append(p.Nav, navItem{Key: "users", Label: "Users", Href: base + "users", Group: "Settings"})
 	}
-	if c.can(tenant.PermTokensRead) {
+	if c.can(identity.PermTokensRead) {
 		p.Nav = append(p.Nav, navItem{Key: "tokens", Label: "API tokens", Href: base + "tokens", Group: "Settings"})
 	}
-	if c.can(tenant.PermAuditRead) {
+	if c.can(identity.PermAuditRead) {
 		p.Nav = append(p.Nav, navItem{Key: "audit", Label: "Audit log", Href: base + "audit", Group: "Settings"})
 	}
 	p.Nav = withSettingsFirst(p.Nav, pmsSettingsNav(c, base))

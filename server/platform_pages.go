@@ -13,7 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 func (s *Server) platformHome(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -174,7 +174,7 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	if _, err := tenant.NormalizeEmail(ownerEmail); err != nil {
+	if _, err := identity.NormalizeEmail(ownerEmail); err != nil {
 		return render(http.StatusBadRequest, d, aura.Invalid("Enter the owner's email address.", aura.FieldError{Field: "owner_email", Message: "enter a valid email address"}))
 	}
 	if err := s.cfg.Platform.ValidateNewTenant(ctx, slug, name); err != nil {
@@ -196,7 +196,7 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	defer db.Release()
-	u, token, err := db.InviteUser(ctx, tenant.NewUser{Email: ownerEmail, Name: ownerName, Role: tenant.RoleOwner})
+	u, token, err := identity.New(db).InviteUser(ctx, identity.NewUser{Email: ownerEmail, Name: ownerName, Role: identity.RoleOwner})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // reportLatencies reports the median and 99th percentile of durations.
@@ -160,7 +161,7 @@ func newPMSBench(b *testing.B, h *harness, rooms int) *pmsFixture {
 		_, err = db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(2 * tenant.MaxRange), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}})
 		must(err)
 	}
-	_, f.token, err = db.CreateToken(ctx, f.owner.ID, "bench", tenant.RolePermissions(tenant.RoleOwner), time.Time{})
+	_, f.token, err = identity.New(db).CreateToken(ctx, f.owner.ID, "bench", identity.RolePermissions(identity.RoleOwner), time.Time{})
 	must(err)
 	return f
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // This file holds what the PMS pages (issue 4) share: their navigation,
@@ -24,27 +25,27 @@ import (
 // guests, housekeeping, rates, then the night audit.
 func pmsNav(c *call, base string) []navItem {
 	var out []navItem
-	if c.can(tenant.PermReservationsRead) {
+	if c.can(identity.PermReservationsRead) {
 		out = append(out,
 			navItem{Key: "calendar", Label: "Calendar", Href: base + "calendar"},
 			navItem{Key: "tapechart", Label: "Tape chart", Href: base + "tapechart"},
 			navItem{Key: "reservations", Label: "Reservations", Href: base + "reservations"},
 			navItem{Key: "frontdesk", Label: "Front desk", Href: base + "frontdesk"})
 	}
-	if c.can(tenant.PermGuestsRead) {
+	if c.can(identity.PermGuestsRead) {
 		out = append(out, navItem{Key: "guests", Label: "Guests", Href: base + "guests"})
 	}
-	if c.can(tenant.PermHousekeepingRead) {
+	if c.can(identity.PermHousekeepingRead) {
 		out = append(out, navItem{Key: "housekeeping", Label: "Housekeeping", Href: base + "housekeeping"})
 	}
-	if c.can(tenant.PermRatesRead) {
+	if c.can(identity.PermRatesRead) {
 		out = append(out, navItem{Key: "rates", Label: "Rates", Href: base + "rates"})
 	}
-	if c.can(tenant.PermFoliosRead) {
+	if c.can(identity.PermFoliosRead) {
 		out = append(out, navItem{Key: "invoices", Label: "Invoices", Href: base + "invoices"},
 			navItem{Key: "cashier", Label: "Cashier", Href: base + "cashier"})
 	}
-	if c.can(tenant.PermNightAuditRun) {
+	if c.can(identity.PermNightAuditRun) {
 		out = append(out, navItem{Key: "nightaudit", Label: "Night audit", Href: base + "night-audit"})
 	}
 	return out
@@ -54,18 +55,21 @@ func pmsNav(c *call, base string) []navItem {
 // board alone (the housekeeping role): their home is the board, and the
 // navigation shows nothing else.
 func housekeepingOnly(c *call) bool {
-	return c.can(tenant.PermHousekeepingRead) && !c.can(tenant.PermReservationsRead)
+	return c.can(identity.PermHousekeepingRead) && !c.can(identity.PermReservationsRead)
 }
 
 // pmsSettingsNav is the PMS part of the Settings group.
 func pmsSettingsNav(c *call, base string) []navItem {
 	var out []navItem
-	if c.can(tenant.PermPropertiesWrite) {
+	if c.can(identity.PermPropertiesWrite) {
 		out = append(out, navItem{Key: "property", Label: "Property", Href: base + "settings/property", Group: "Settings"},
 			navItem{Key: "rooms", Label: "Rooms", Href: base + "settings/rooms", Group: "Settings"})
 	}
-	if c.can(tenant.PermLedgerWrite) {
+	if c.can(identity.PermLedgerWrite) {
 		out = append(out, navItem{Key: "ledger", Label: "Ledger", Href: base + "settings/ledger", Group: "Settings"})
+	}
+	if c.can(identity.PermStripeWrite) {
+		out = append(out, navItem{Key: "stripe", Label: "Stripe", Href: base + "settings/stripe", Group: "Settings"})
 	}
 	return out
 }
@@ -97,7 +101,7 @@ func (s *Server) pmsPage(w http.ResponseWriter, r *http.Request, c *call, title,
 
 // noProperty answers a page of a tenant without a property.
 func (s *Server) noProperty(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.can(tenant.PermPropertiesWrite) {
+	if c.can(identity.PermPropertiesWrite) {
 		s.setFlash(w, "ok", "Start by adding your property: its name, time zone and currency.")
 		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"settings/property?new=1", http.StatusSeeOther)
 		return nil

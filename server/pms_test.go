@@ -19,6 +19,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // pmsFixture is a tenant with one property (Europe/Berlin, EUR, Germany),
@@ -28,7 +29,7 @@ import (
 type pmsFixture struct {
 	h       *harness
 	t       platform.Tenant
-	owner   tenant.User
+	owner   identity.User
 	session *http.Cookie
 	token   string
 	prop    tenant.Property
@@ -74,7 +75,7 @@ func newPMS(t testing.TB, h *harness, slug string, rooms int) *pmsFixture {
 		Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, f.token, err = db.CreateToken(ctx, f.owner.ID, "pms test", tenant.RolePermissions(tenant.RoleOwner), time.Time{}); err != nil {
+	if _, f.token, err = identity.New(db).CreateToken(ctx, f.owner.ID, "pms test", identity.RolePermissions(identity.RoleOwner), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -419,11 +420,11 @@ func TestHousekeepingCannotSeeGuests(t *testing.T) {
 	f := newPMS(t, h, "alpha", 2)
 	db := h.acquire("alpha")
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	hk, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: tenant.RoleHousekeeping, Password: ownerPassword})
+	hk, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "hanna@alpha.example", Name: "Hanna", Role: identity.RoleHousekeeping, Password: ownerPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, hkToken, err := db.CreateToken(aura.WithActor(context.Background(), hk.Actor()), hk.ID, "board", []tenant.Permission{tenant.PermHousekeepingRead}, time.Time{})
+	_, hkToken, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), hk.Actor()), hk.ID, "board", []identity.Permission{identity.PermHousekeepingRead}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

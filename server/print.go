@@ -7,6 +7,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // Printed documents: the registration card of a stay (the form each guest
@@ -133,7 +134,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	p := s.printPage(w, r, c, prop, "Registration card · "+g.Name())
-	d := &regCardData{Layout: layoutFor(prop), R: res, Party: res.Adults + res.Children, ShowIDs: c.can(tenant.PermIDDocumentsRead),
+	d := &regCardData{Layout: layoutFor(prop), R: res, Party: res.Adults + res.Children, ShowIDs: c.can(identity.PermIDDocumentsRead),
 		Back: tenantPath(c.tenant.Slug) + "reservations/" + res.ID, PrintedOn: s.today(r, c, prop)}
 	if res.RoomID != "" {
 		if rm, err := c.db.GetRoom(ctx, res.RoomID); err == nil {
@@ -203,14 +204,14 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	if titles[list] == "" {
 		return aura.Invalid("Choose a list to print: arrivals, departures or police.", aura.FieldError{Field: "list", Message: "must be arrivals, departures or police"})
 	}
-	if list == "police" && !c.can(tenant.PermIDDocumentsRead) {
+	if list == "police" && !c.can(identity.PermIDDocumentsRead) {
 		return aura.Errorf(aura.EFORBIDDEN, "Your role does not show ID documents, so it cannot print the police list.")
 	}
 	fd, err := c.db.FrontDesk(r.Context(), prop.ID, day)
 	if err != nil {
 		return err
 	}
-	d := &fdPrintData{List: list, Title: titles[list], Day: fd.Date, Names: c.can(tenant.PermGuestsRead), IDs: c.can(tenant.PermIDDocumentsRead),
+	d := &fdPrintData{List: list, Title: titles[list], Day: fd.Date, Names: c.can(identity.PermGuestsRead), IDs: c.can(identity.PermIDDocumentsRead),
 		Back: tenantPath(c.tenant.Slug) + "frontdesk?date=" + fd.Date.String(), Property: prop}
 	if !d.Names {
 		hideGuestNames(&fd)

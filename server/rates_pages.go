@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The rates pages: the rate calendar of every plan of the current property
@@ -90,7 +91,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Property, from date.Date, days int) (*ratesData, error) {
 	ctx := r.Context()
 	today := s.today(r, c, prop)
-	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(tenant.PermRatesWrite),
+	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(identity.PermRatesWrite),
 		DayOptions: []int{14, 30},
 		Prev:       p.Link("rates", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
 		Next:       p.Link("rates", "from", from.AddDays(days).String(), "days", strconv.Itoa(days)),
@@ -413,7 +414,7 @@ func (s *Server) ratePlansData(r *http.Request, c *call, p *page, prop tenant.Pr
 	for _, t := range types {
 		names[t.ID] = t.Name
 	}
-	d := &ratePlansData{Types: types, CanWrite: c.can(tenant.PermRatesWrite), FeeTypes: feeTypes}
+	d := &ratePlansData{Types: types, CanWrite: c.can(identity.PermRatesWrite), FeeTypes: feeTypes}
 	for _, pl := range plans {
 		d.Plans = append(d.Plans, ratePlanRow{RatePlan: pl, TypeName: names[pl.RoomTypeID],
 			Cancellation: p.CancellationText(pl.Cancellation), NoShow: "No-show: " + p.FeeText(pl.NoShow.Fee) + "."})
@@ -498,7 +499,7 @@ func (s *Server) ratePlanPage(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	p := s.tenantPage(w, r, c, rp.Name, "rates")
 	p.Form = ratePlanForm(rp, p)
-	p.Data = &ratePlansData{Edit: &rp, FeeTypes: feeTypes, CanWrite: c.can(tenant.PermRatesWrite)}
+	p.Data = &ratePlansData{Edit: &rp, FeeTypes: feeTypes, CanWrite: c.can(identity.PermRatesWrite)}
 	s.renderPage(w, r, http.StatusOK, "rate_plan", p)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The reservation pages: the list with filters, the new-reservation form
@@ -58,7 +59,7 @@ func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property,
 		rn[rm.ID] = rm.Number
 	}
 	names := map[string]string{}
-	if c.can(tenant.PermGuestsRead) && len(rs) > 0 {
+	if c.can(identity.PermGuestsRead) && len(rs) > 0 {
 		ids := make([]string, 0, len(rs))
 		for _, x := range rs {
 			ids = append(ids, x.GuestID)
@@ -96,7 +97,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		// By default the desk sees what is current: stays not yet over.
 		q.Set("departure_from", s.today(r, c, prop).String())
 	}
-	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(tenant.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
+	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(identity.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
 	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
 	var fe formErrors
 	f.ArrivalFrom = fe.optDate(q, "arrival_from")
@@ -129,7 +130,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 			return nil
 		case strings.HasPrefix(d.Query, "bkg_"):
 			f.BookingID = d.Query
-		case c.can(tenant.PermGuestsRead):
+		case c.can(identity.PermGuestsRead):
 			guests, err := c.db.SearchGuests(ctx, d.Query, 200)
 			if aura.ErrorCode(err) == aura.EINVALID {
 				p.formFieldErrors(err, nil)
@@ -236,7 +237,7 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop tenant.Property, status int, intent string) error {
 	ctx := r.Context()
 	v := p.Form
-	d := &newReservationData{PropertyID: prop.ID, Sources: bookingSources, CanSearch: c.can(tenant.PermGuestsRead)}
+	d := &newReservationData{PropertyID: prop.ID, Sources: bookingSources, CanSearch: c.can(identity.PermGuestsRead)}
 	var err error
 	if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
 		return err
@@ -361,7 +362,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 		return s.renderNewReservation(w, r, c, p, prop, http.StatusOK, intent)
 	}
 	in, ferr := bookingFromForm(v, prop)
-	if ferr == nil && in.Booker.New != nil && !c.can(tenant.PermGuestsWrite) {
+	if ferr == nil && in.Booker.New != nil && !c.can(identity.PermGuestsWrite) {
 		return aura.Errorf(aura.EFORBIDDEN, "Your role cannot create guest profiles; choose an existing guest.")
 	}
 	var b tenant.Booking
@@ -529,8 +530,8 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	p := s.tenantPage(w, r, c, "Reservation", "reservations")
 	p.Property = &prop // the reservation's property sets money, dates and zone
 	d := &reservationData{R: res, Today: s.today(r, c, prop),
-		CanWrite: c.can(tenant.PermReservationsWrite), CanFrontDesk: c.can(tenant.PermFrontDeskWrite),
-		CanGuests: c.can(tenant.PermGuestsRead), CanAudit: c.can(tenant.PermAuditRead)}
+		CanWrite: c.can(identity.PermReservationsWrite), CanFrontDesk: c.can(identity.PermFrontDeskWrite),
+		CanGuests: c.can(identity.PermGuestsRead), CanAudit: c.can(identity.PermAuditRead)}
 	if d.Booking, err = c.db.GetBooking(ctx, res.BookingID); err != nil {
 		return nil, nil, err
 	}
@@ -603,7 +604,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		}
 		d.CanDepartEarly, d.EarlyDeparture = first.Before(res.Departure), first
 	}
-	if d.CanDocuments = c.can(tenant.PermIDDocumentsRead); d.CanDocuments {
+	if d.CanDocuments = c.can(identity.PermIDDocumentsRead); d.CanDocuments {
 		if d.CheckIns, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
 			return nil, nil, err
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // A real point-in-time restore (replica → side file → swap → new epoch)
@@ -23,20 +23,20 @@ func TestRestoreKeepsRevokedSecretsRevoked(t *testing.T) {
 	ctx := context.Background()
 	h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	mk := func(email string) tenant.User {
-		u, err := db.CreateUser(ctx, h.hasher, tenant.NewUser{Email: email, Name: email, Role: tenant.RoleFrontDesk, Password: ownerPassword})
+	mk := func(email string) identity.User {
+		u, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: email, Name: email, Role: identity.RoleFrontDesk, Password: ownerPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return u
 	}
 	// enrol turns two-factor on and returns the secret and recovery codes.
-	enrol := func(u tenant.User) ([]byte, []string) {
-		secret, err := db.BeginTOTP(ctx, u.ID)
+	enrol := func(u identity.User) ([]byte, []string) {
+		secret, err := identity.New(db).BeginTOTP(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		codes, err := db.ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, h.clock.Now()))
+		codes, err := identity.New(db).ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, h.clock.Now()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,15 +47,15 @@ func TestRestoreKeepsRevokedSecretsRevoked(t *testing.T) {
 	offSecret, offCodes := enrol(off)
 	oldSecret, oldCodes := enrol(reenrol)
 	_, usedCodes := enrol(used)
-	_, replacedLink, err := db.InviteUser(ctx, tenant.NewUser{Email: "replaced@alpha.example", Role: tenant.RoleFrontDesk})
+	_, replacedLink, err := identity.New(db).InviteUser(ctx, identity.NewUser{Email: "replaced@alpha.example", Role: identity.RoleFrontDesk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	replacedUser, err := db.InvitationUser(ctx, replacedLink)
+	replacedUser, err := identity.New(db).InvitationUser(ctx, replacedLink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, acceptedLink, err := db.InviteUser(ctx, tenant.NewUser{Email: "accepted@alpha.example", Role: tenant.RoleFrontDesk})
+	_, acceptedLink, err := identity.New(db).InviteUser(ctx, identity.NewUser{Email: "accepted@alpha.example", Role: identity.RoleFrontDesk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,24 +68,24 @@ func TestRestoreKeepsRevokedSecretsRevoked(t *testing.T) {
 
 	// After the restore point.
 	db = h.acquire("alpha")
-	if err := db.DisableTOTP(ctx, off.ID, credential.TOTPCode(offSecret, h.clock.Now())); err != nil {
+	if err := identity.New(db).DisableTOTP(ctx, off.ID, credential.TOTPCode(offSecret, h.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Advance(time.Minute)
-	if err := db.DisableTOTP(ctx, reenrol.ID, oldCodes[0]); err != nil {
+	if err := identity.New(db).DisableTOTP(ctx, reenrol.ID, oldCodes[0]); err != nil {
 		t.Fatal(err)
 	}
 	newSecret, newCodes := enrol(reenrol)
 	const newPassword = "a brand new pass phrase"
-	if err := db.ChangePassword(ctx, h.hasher, pw.ID, ownerPassword, newPassword, ""); err != nil {
+	if err := identity.New(db).ChangePassword(ctx, h.hasher, pw.ID, ownerPassword, newPassword, ""); err != nil {
 		t.Fatal(err)
 	}
 	lateSecret, lateCodes := enrol(late)
-	_, reinvitedLink, err := db.ReinviteUser(ctx, replacedUser.ID)
+	_, reinvitedLink, err := identity.New(db).ReinviteUser(ctx, replacedUser.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.AcceptInvitation(ctx, h.hasher, acceptedLink, "Accepted", "accepted pass phrase 1"); err != nil {
+	if _, err := identity.New(db).AcceptInvitation(ctx, h.hasher, acceptedLink, "Accepted", "accepted pass phrase 1"); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()

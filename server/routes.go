@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -43,7 +44,7 @@ type Route struct {
 	Access Access
 	// Perm is the permission the caller needs (for a token, also its
 	// scope); empty means any authenticated caller.
-	Perm tenant.Permission
+	Perm identity.Permission
 	// AllowUnenrolled lets a user reach the route before they set up a
 	// second factor the tenant requires (their account page, signing out).
 	AllowUnenrolled bool
@@ -124,9 +125,9 @@ type call struct {
 	tenant platform.Tenant
 	db     *tenant.DB
 
-	user    tenant.User      // the signed-in user, or the API token's user
-	session tenant.Session   // the user's session (Session routes)
-	token   *tenant.APIToken // the API token (Token routes)
+	user    identity.User      // the signed-in user, or the API token's user
+	session identity.Session   // the user's session (Session routes)
+	token   *identity.APIToken // the API token (Token routes)
 
 	imp          *platform.Impersonation // set while staff impersonate this tenant
 	staff        platform.Staff          // the staff member (Staff routes, or impersonating)
@@ -136,10 +137,10 @@ type call struct {
 // can reports whether the caller may do p. Staff impersonating a tenant
 // act with an owner's permissions; a token with the intersection of its
 // scopes and its user's role.
-func (c *call) can(p tenant.Permission) bool {
+func (c *call) can(p identity.Permission) bool {
 	switch {
 	case c.imp != nil:
-		return tenant.RoleCan(tenant.RoleOwner, p)
+		return identity.RoleCan(identity.RoleOwner, p)
 	case c.token != nil:
 		return c.token.Can(c.user, p)
 	default:
@@ -186,162 +187,162 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/:tenant/", Access: Session, Isolation: none, Page: "dashboard", handle: s.dashboard},
 		{Method: "GET", Path: "/:tenant/invite/:token", Access: Public, Isolation: iso("token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Page: "invite", handle: s.invitePage},
 		{Method: "POST", Path: "/:tenant/invite/:token", Access: Public, Isolation: iso("token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), Page: "invite", handle: s.inviteSubmit},
-		{Method: "GET", Path: "/:tenant/users", Access: Session, Perm: tenant.PermUsersRead, Isolation: none, Page: "users", handle: s.usersPage},
-		{Method: "POST", Path: "/:tenant/users", Access: Session, Perm: tenant.PermUsersWrite, Isolation: none, Page: "users", handle: s.usersInvite},
-		{Method: "POST", Path: "/:tenant/users/:id/role", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userRole},
-		{Method: "POST", Path: "/:tenant/users/:id/disable", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("disable")},
-		{Method: "POST", Path: "/:tenant/users/:id/enable", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("enable")},
-		{Method: "POST", Path: "/:tenant/users/:id/remove", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.userAction("remove")},
-		{Method: "POST", Path: "/:tenant/users/:id/reinvite", Access: Session, Perm: tenant.PermUsersWrite, Isolation: user, Page: "users", handle: s.userReinvite},
-		{Method: "POST", Path: "/:tenant/settings/security", Access: Session, Perm: tenant.PermSecurityWrite, Isolation: none, handle: s.securitySettings},
+		{Method: "GET", Path: "/:tenant/users", Access: Session, Perm: identity.PermUsersRead, Isolation: none, Page: "users", handle: s.usersPage},
+		{Method: "POST", Path: "/:tenant/users", Access: Session, Perm: identity.PermUsersWrite, Isolation: none, Page: "users", handle: s.usersInvite},
+		{Method: "POST", Path: "/:tenant/users/:id/role", Access: Session, Perm: identity.PermUsersWrite, Isolation: user, handle: s.userRole},
+		{Method: "POST", Path: "/:tenant/users/:id/disable", Access: Session, Perm: identity.PermUsersWrite, Isolation: user, handle: s.userAction("disable")},
+		{Method: "POST", Path: "/:tenant/users/:id/enable", Access: Session, Perm: identity.PermUsersWrite, Isolation: user, handle: s.userAction("enable")},
+		{Method: "POST", Path: "/:tenant/users/:id/remove", Access: Session, Perm: identity.PermUsersWrite, Isolation: user, handle: s.userAction("remove")},
+		{Method: "POST", Path: "/:tenant/users/:id/reinvite", Access: Session, Perm: identity.PermUsersWrite, Isolation: user, Page: "users", handle: s.userReinvite},
+		{Method: "POST", Path: "/:tenant/settings/security", Access: Session, Perm: identity.PermSecurityWrite, Isolation: none, handle: s.securitySettings},
 		{Method: "GET", Path: "/:tenant/sessions", Access: Session, Isolation: none, Page: "sessions", handle: s.sessionsPage},
 		{Method: "POST", Path: "/:tenant/sessions/:id/revoke", Access: Session, Isolation: sess, handle: s.sessionRevoke},
-		{Method: "GET", Path: "/:tenant/tokens", Access: Session, Perm: tenant.PermTokensRead, Isolation: none, Page: "tokens", handle: s.tokensPage},
-		{Method: "POST", Path: "/:tenant/tokens", Access: Session, Perm: tenant.PermTokensWrite, Isolation: none, Page: "tokens", handle: s.tokenCreate},
-		{Method: "POST", Path: "/:tenant/tokens/:id/revoke", Access: Session, Perm: tenant.PermTokensWrite, Isolation: tok, handle: s.tokenRevoke},
+		{Method: "GET", Path: "/:tenant/tokens", Access: Session, Perm: identity.PermTokensRead, Isolation: none, Page: "tokens", handle: s.tokensPage},
+		{Method: "POST", Path: "/:tenant/tokens", Access: Session, Perm: identity.PermTokensWrite, Isolation: none, Page: "tokens", handle: s.tokenCreate},
+		{Method: "POST", Path: "/:tenant/tokens/:id/revoke", Access: Session, Perm: identity.PermTokensWrite, Isolation: tok, handle: s.tokenRevoke},
 		{Method: "GET", Path: "/:tenant/account", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.accountPage},
 		{Method: "POST", Path: "/:tenant/account/password", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.accountPassword},
 		{Method: "POST", Path: "/:tenant/account/2fa/start", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorStart},
 		{Method: "POST", Path: "/:tenant/account/2fa/confirm", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorConfirm},
 		{Method: "POST", Path: "/:tenant/account/2fa/disable", Access: Session, AllowUnenrolled: true, Isolation: none, Page: "account", handle: s.twoFactorDisable},
-		{Method: "GET", Path: "/:tenant/audit", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
+		{Method: "GET", Path: "/:tenant/audit", Access: Session, Perm: identity.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
 		// The export writes an audit row, so it is a POST; a GET (an old
 		// bookmark) shows the page with the same filter and writes nothing.
-		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
-		{Method: "POST", Path: "/:tenant/audit/export", Access: Session, Perm: tenant.PermAuditRead, Isolation: none, handle: s.auditExport},
+		{Method: "GET", Path: "/:tenant/audit/export", Access: Session, Perm: identity.PermAuditRead, Isolation: none, Page: "audit", handle: s.auditPage},
+		{Method: "POST", Path: "/:tenant/audit/export", Access: Session, Perm: identity.PermAuditRead, Isolation: none, handle: s.auditExport},
 		{Method: "POST", Path: "/:tenant/impersonation/end", Access: Session, AllowUnenrolled: true, Isolation: none, handle: s.impersonationEndHere},
 
 		// The PMS pages (issue 4): calendar, tape chart, reservations, guests, rates, property and rooms settings.
-		{Method: "GET", Path: "/:tenant/calendar", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "calendar", handle: s.calendarPage},
-		{Method: "GET", Path: "/:tenant/tapechart", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "tapechart", handle: s.tapeChartPage},
-		{Method: "GET", Path: "/:tenant/reservations", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "reservations", handle: s.reservationsPage},
-		{Method: "GET", Path: "/:tenant/reservations/new", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.newReservationPage},
-		{Method: "POST", Path: "/:tenant/reservations", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.reservationCreate},
-		{Method: "GET", Path: "/:tenant/reservations/:id", Access: Session, Perm: tenant.PermReservationsRead, Isolation: res, Page: "reservation", handle: s.reservationPage},
-		{Method: "POST", Path: "/:tenant/reservations/:id/confirm", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("confirm")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/cancel", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("cancel")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/no-show", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("no-show")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/assign", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("assign")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/unassign", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("unassign")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/stay", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("stay")},
-		{Method: "POST", Path: "/:tenant/bookings/:id", Access: Session, Perm: tenant.PermReservationsWrite, Isolation: bkg, Page: "reservation", handle: s.bookingSave},
-		{Method: "GET", Path: "/:tenant/guests", Access: Session, Perm: tenant.PermGuestsRead, Isolation: none, Page: "guests", handle: s.guestsPage},
-		{Method: "POST", Path: "/:tenant/guests", Access: Session, Perm: tenant.PermGuestsWrite, Isolation: none, Page: "guests", handle: s.guestCreate},
-		{Method: "GET", Path: "/:tenant/guests/:id", Access: Session, Perm: tenant.PermGuestsRead, Isolation: gst, Page: "guest", handle: s.guestPage},
-		{Method: "POST", Path: "/:tenant/guests/:id", Access: Session, Perm: tenant.PermGuestsWrite, Isolation: gst, Page: "guest", handle: s.guestSave},
-		{Method: "GET", Path: "/:tenant/rates", Access: Session, Perm: tenant.PermRatesRead, Isolation: none, Page: "rates", handle: s.ratesPage},
-		{Method: "POST", Path: "/:tenant/rates", Access: Session, Perm: tenant.PermRatesWrite, Isolation: none, Page: "rates", handle: s.ratesUpdate},
-		{Method: "GET", Path: "/:tenant/rates/plans", Access: Session, Perm: tenant.PermRatesRead, Isolation: none, Page: "rate_plans", handle: s.ratePlansPage},
-		{Method: "POST", Path: "/:tenant/rates/plans", Access: Session, Perm: tenant.PermRatesWrite, Isolation: none, Page: "rate_plans", handle: s.ratePlanCreate},
-		{Method: "GET", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: tenant.PermRatesRead, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanPage},
-		{Method: "POST", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: tenant.PermRatesWrite, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanSave},
-		{Method: "GET", Path: "/:tenant/settings/property", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyPage},
-		{Method: "POST", Path: "/:tenant/settings/property", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertySave},
-		{Method: "POST", Path: "/:tenant/settings/properties", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyCreate},
-		{Method: "GET", Path: "/:tenant/settings/rooms", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomsPage},
-		{Method: "POST", Path: "/:tenant/settings/rooms", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomCreate},
-		{Method: "GET", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomEditPage},
-		{Method: "POST", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomSave},
-		{Method: "POST", Path: "/:tenant/settings/room-types", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomTypeCreate},
-		{Method: "GET", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeEditPage},
-		{Method: "POST", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeSave},
-		{Method: "POST", Path: "/:tenant/settings/room-blocks", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomBlockCreate},
-		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: blk, handle: s.roomBlockDelete},
+		{Method: "GET", Path: "/:tenant/calendar", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "calendar", handle: s.calendarPage},
+		{Method: "GET", Path: "/:tenant/tapechart", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "tapechart", handle: s.tapeChartPage},
+		{Method: "GET", Path: "/:tenant/reservations", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "reservations", handle: s.reservationsPage},
+		{Method: "GET", Path: "/:tenant/reservations/new", Access: Session, Perm: identity.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.newReservationPage},
+		{Method: "POST", Path: "/:tenant/reservations", Access: Session, Perm: identity.PermReservationsWrite, Isolation: none, Page: "reservation_new", handle: s.reservationCreate},
+		{Method: "GET", Path: "/:tenant/reservations/:id", Access: Session, Perm: identity.PermReservationsRead, Isolation: res, Page: "reservation", handle: s.reservationPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/confirm", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("confirm")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/cancel", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("cancel")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/no-show", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("no-show")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/assign", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("assign")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/unassign", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("unassign")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/stay", Access: Session, Perm: identity.PermReservationsWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("stay")},
+		{Method: "POST", Path: "/:tenant/bookings/:id", Access: Session, Perm: identity.PermReservationsWrite, Isolation: bkg, Page: "reservation", handle: s.bookingSave},
+		{Method: "GET", Path: "/:tenant/guests", Access: Session, Perm: identity.PermGuestsRead, Isolation: none, Page: "guests", handle: s.guestsPage},
+		{Method: "POST", Path: "/:tenant/guests", Access: Session, Perm: identity.PermGuestsWrite, Isolation: none, Page: "guests", handle: s.guestCreate},
+		{Method: "GET", Path: "/:tenant/guests/:id", Access: Session, Perm: identity.PermGuestsRead, Isolation: gst, Page: "guest", handle: s.guestPage},
+		{Method: "POST", Path: "/:tenant/guests/:id", Access: Session, Perm: identity.PermGuestsWrite, Isolation: gst, Page: "guest", handle: s.guestSave},
+		{Method: "GET", Path: "/:tenant/rates", Access: Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rates", handle: s.ratesPage},
+		{Method: "POST", Path: "/:tenant/rates", Access: Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rates", handle: s.ratesUpdate},
+		{Method: "GET", Path: "/:tenant/rates/plans", Access: Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rate_plans", handle: s.ratePlansPage},
+		{Method: "POST", Path: "/:tenant/rates/plans", Access: Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rate_plans", handle: s.ratePlanCreate},
+		{Method: "GET", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: identity.PermRatesRead, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanPage},
+		{Method: "POST", Path: "/:tenant/rates/plans/:id", Access: Session, Perm: identity.PermRatesWrite, Isolation: rpl, Page: "rate_plan", handle: s.ratePlanSave},
+		{Method: "GET", Path: "/:tenant/settings/property", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyPage},
+		{Method: "POST", Path: "/:tenant/settings/property", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertySave},
+		{Method: "POST", Path: "/:tenant/settings/properties", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "property", handle: s.propertyCreate},
+		{Method: "GET", Path: "/:tenant/settings/rooms", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomsPage},
+		{Method: "POST", Path: "/:tenant/settings/rooms", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomCreate},
+		{Method: "GET", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomEditPage},
+		{Method: "POST", Path: "/:tenant/settings/rooms/:id", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: rom, Page: "room_edit", handle: s.roomSave},
+		{Method: "POST", Path: "/:tenant/settings/room-types", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomTypeCreate},
+		{Method: "GET", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeEditPage},
+		{Method: "POST", Path: "/:tenant/settings/room-types/:id", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", handle: s.roomTypeSave},
+		{Method: "POST", Path: "/:tenant/settings/room-blocks", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "rooms", handle: s.roomBlockCreate},
+		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: blk, handle: s.roomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
 		// stay changes of a guest in house, the housekeeping board and the night audit.
-		{Method: "GET", Path: "/:tenant/frontdesk", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "frontdesk", handle: s.frontDeskPage},
-		{Method: "GET", Path: "/:tenant/search", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "search", handle: s.searchPage},
-		{Method: "GET", Path: "/:tenant/frontdesk/print", Access: Session, Perm: tenant.PermReservationsRead, Isolation: none, Page: "fdprint", handle: s.frontDeskPrint},
-		{Method: "GET", Path: "/:tenant/reservations/:id/registration-card", Access: Session, Perm: tenant.PermGuestsRead, Isolation: res, Page: "regcard", handle: s.registrationCard},
-		{Method: "GET", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", handle: s.checkInPage},
-		{Method: "POST", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkin", MaxBody: maxCheckInBytes, handle: s.checkInSubmit},
-		{Method: "GET", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutPage},
-		{Method: "POST", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutSubmit},
-		{Method: "POST", Path: "/:tenant/reservations/:id/extend", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("extend")},
-		{Method: "POST", Path: "/:tenant/reservations/:id/depart-early", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("depart-early")},
-		{Method: "POST", Path: "/:tenant/check-ins/:id/photos", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: maxCheckInBytes, handle: s.idPhotoAdd},
-		{Method: "GET", Path: "/:tenant/id-photos/:id", Access: Session, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
-		{Method: "POST", Path: "/:tenant/id-photos/:id/delete", Access: Session, Perm: tenant.PermFrontDeskWrite, Isolation: idp, handle: s.idPhotoDelete},
-		{Method: "GET", Path: "/:tenant/housekeeping", Access: Session, Perm: tenant.PermHousekeepingRead, Isolation: none, Page: "housekeeping", handle: s.housekeepingPage},
-		{Method: "POST", Path: "/:tenant/rooms/:id/housekeeping", Access: Session, Perm: tenant.PermHousekeepingWrite, Isolation: rom, Page: "housekeeping", handle: s.housekeepingSet},
-		{Method: "GET", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditPage},
-		{Method: "POST", Path: "/:tenant/night-audit", Access: Session, Perm: tenant.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditRun},
-		{Method: "POST", Path: "/:tenant/settings/property/purge-id-photos", Access: Session, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.purgeIDPhotosPage},
+		{Method: "GET", Path: "/:tenant/frontdesk", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "frontdesk", handle: s.frontDeskPage},
+		{Method: "GET", Path: "/:tenant/search", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "search", handle: s.searchPage},
+		{Method: "GET", Path: "/:tenant/frontdesk/print", Access: Session, Perm: identity.PermReservationsRead, Isolation: none, Page: "fdprint", handle: s.frontDeskPrint},
+		{Method: "GET", Path: "/:tenant/reservations/:id/registration-card", Access: Session, Perm: identity.PermGuestsRead, Isolation: res, Page: "regcard", handle: s.registrationCard},
+		{Method: "GET", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "checkin", handle: s.checkInPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/check-in", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "checkin", MaxBody: maxCheckInBytes, handle: s.checkInSubmit},
+		{Method: "GET", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutPage},
+		{Method: "POST", Path: "/:tenant/reservations/:id/check-out", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "checkout", handle: s.checkOutSubmit},
+		{Method: "POST", Path: "/:tenant/reservations/:id/extend", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("extend")},
+		{Method: "POST", Path: "/:tenant/reservations/:id/depart-early", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: res, Page: "reservation", handle: s.reservationAction("depart-early")},
+		{Method: "POST", Path: "/:tenant/check-ins/:id/photos", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: cki, MaxBody: maxCheckInBytes, handle: s.idPhotoAdd},
+		{Method: "GET", Path: "/:tenant/id-photos/:id", Access: Session, Perm: identity.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
+		{Method: "POST", Path: "/:tenant/id-photos/:id/delete", Access: Session, Perm: identity.PermFrontDeskWrite, Isolation: idp, handle: s.idPhotoDelete},
+		{Method: "GET", Path: "/:tenant/housekeeping", Access: Session, Perm: identity.PermHousekeepingRead, Isolation: none, Page: "housekeeping", handle: s.housekeepingPage},
+		{Method: "POST", Path: "/:tenant/rooms/:id/housekeeping", Access: Session, Perm: identity.PermHousekeepingWrite, Isolation: rom, Page: "housekeeping", handle: s.housekeepingSet},
+		{Method: "GET", Path: "/:tenant/night-audit", Access: Session, Perm: identity.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditPage},
+		{Method: "POST", Path: "/:tenant/night-audit", Access: Session, Perm: identity.PermNightAuditRun, Isolation: none, Page: "nightaudit", handle: s.nightAuditRun},
+		{Method: "POST", Path: "/:tenant/settings/property/purge-id-photos", Access: Session, Perm: identity.PermPropertiesWrite, Isolation: none, handle: s.purgeIDPhotosPage},
 
 		// The JSON API.
 		{Method: "GET", Path: "/:tenant/api/v1/whoami", Access: Token, Isolation: none, handle: s.apiWhoami},
-		{Method: "GET", Path: "/:tenant/api/v1/users", Access: Token, Perm: tenant.PermUsersRead, Isolation: none, handle: s.apiUsers},
-		{Method: "POST", Path: "/:tenant/api/v1/users", Access: Token, Perm: tenant.PermUsersWrite, Isolation: none, handle: s.apiUserInvite},
-		{Method: "PATCH", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.apiUserUpdate},
-		{Method: "DELETE", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: tenant.PermUsersWrite, Isolation: user, handle: s.apiUserRemove},
-		{Method: "GET", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensRead, Isolation: none, handle: s.apiTokens},
-		{Method: "POST", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: tenant.PermTokensWrite, Isolation: none, handle: s.apiTokenCreate},
-		{Method: "DELETE", Path: "/:tenant/api/v1/tokens/:id", Access: Token, Perm: tenant.PermTokensWrite, Isolation: tok, handle: s.apiTokenRevoke},
+		{Method: "GET", Path: "/:tenant/api/v1/users", Access: Token, Perm: identity.PermUsersRead, Isolation: none, handle: s.apiUsers},
+		{Method: "POST", Path: "/:tenant/api/v1/users", Access: Token, Perm: identity.PermUsersWrite, Isolation: none, handle: s.apiUserInvite},
+		{Method: "PATCH", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: identity.PermUsersWrite, Isolation: user, handle: s.apiUserUpdate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/users/:id", Access: Token, Perm: identity.PermUsersWrite, Isolation: user, handle: s.apiUserRemove},
+		{Method: "GET", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: identity.PermTokensRead, Isolation: none, handle: s.apiTokens},
+		{Method: "POST", Path: "/:tenant/api/v1/tokens", Access: Token, Perm: identity.PermTokensWrite, Isolation: none, handle: s.apiTokenCreate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/tokens/:id", Access: Token, Perm: identity.PermTokensWrite, Isolation: tok, handle: s.apiTokenRevoke},
 		{Method: "GET", Path: "/:tenant/api/v1/openapi.json", Access: Token, Isolation: none, handle: s.apiOpenAPI},
 
 		// The PMS API (issue 4), the twin of its pages; documented in openapi.go.
 		{Method: "GET", Path: "/:tenant/api/v1/properties", Access: Token, Isolation: none, handle: s.apiProperties},
-		{Method: "POST", Path: "/:tenant/api/v1/properties", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateProperty, propertyVersion)},
+		{Method: "POST", Path: "/:tenant/api/v1/properties", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateProperty, propertyVersion)},
 		{Method: "GET", Path: "/:tenant/api/v1/properties/:id", Access: Token, Isolation: prp, handle: apiGet((*tenant.DB).GetProperty, propertyVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/properties/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: prp, handle: s.apiPropertyUpdate},
+		{Method: "PATCH", Path: "/:tenant/api/v1/properties/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: prp, handle: s.apiPropertyUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/room-types", Access: Token, Isolation: none, handle: apiPropertyList((*tenant.DB).ListRoomTypes)},
-		{Method: "POST", Path: "/:tenant/api/v1/room-types", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRoomType, roomTypeVersion)},
+		{Method: "POST", Path: "/:tenant/api/v1/room-types", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRoomType, roomTypeVersion)},
 		{Method: "GET", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Isolation: rmt, handle: apiGet((*tenant.DB).GetRoomType, roomTypeVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: rmt, handle: s.apiRoomTypeUpdate},
+		{Method: "PATCH", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: rmt, handle: s.apiRoomTypeUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/rooms", Access: Token, Isolation: none, handle: s.apiRooms},
-		{Method: "POST", Path: "/:tenant/api/v1/rooms", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRoom, roomVersion)},
+		{Method: "POST", Path: "/:tenant/api/v1/rooms", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRoom, roomVersion)},
 		{Method: "GET", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Isolation: rom, handle: apiGet((*tenant.DB).GetRoom, roomVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: rom, handle: s.apiRoomUpdate},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: rom, handle: s.apiRoomUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/room-blocks", Access: Token, Isolation: none, handle: s.apiRoomBlocks},
-		{Method: "POST", Path: "/:tenant/api/v1/room-blocks", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiRoomBlockCreate},
-		{Method: "DELETE", Path: "/:tenant/api/v1/room-blocks/:id", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: blk, handle: apiDelete((*tenant.DB).DeleteRoomBlock)},
-		{Method: "GET", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: apiPropertyList((*tenant.DB).ListRatePlans)},
-		{Method: "POST", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: tenant.PermRatesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRatePlan, ratePlanVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: tenant.PermRatesRead, Isolation: rpl, handle: apiGet((*tenant.DB).GetRatePlan, ratePlanVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatePlanUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesRead, Isolation: rpl, handle: s.apiRates},
-		{Method: "PUT", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
-		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: tenant.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/availability", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: apiPropertyRange(s, 30, (*tenant.DB).Availability)},
-		{Method: "GET", Path: "/:tenant/api/v1/offers", Access: Token, Perm: tenant.PermRatesRead, Isolation: none, handle: s.apiOffers},
-		{Method: "GET", Path: "/:tenant/api/v1/tape-chart", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: apiPropertyRange(s, 14, (*tenant.DB).TapeChart)},
-		{Method: "POST", Path: "/:tenant/api/v1/bookings", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: none, handle: s.apiBookingCreate},
-		{Method: "GET", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: tenant.PermReservationsRead, Isolation: bkg, handle: s.apiBooking},
-		{Method: "PATCH", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: bkg, handle: s.apiBookingUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/reservations", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiReservations},
-		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: tenant.PermReservationsRead, Isolation: res, handle: apiGet((*tenant.DB).GetReservation, reservationVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationUpdate},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/confirm", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("confirm")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/cancel", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("cancel")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/no-show", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("no-show")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/assign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("assign")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/unassign", Access: Token, Perm: tenant.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("unassign")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-in", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiReservationAction("check-in")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-out", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-out")},
-		{Method: "GET", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsRead, Isolation: none, handle: s.apiGuests},
-		{Method: "POST", Path: "/:tenant/api/v1/guests", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateGuest, guestVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: tenant.PermGuestsRead, Isolation: gst, handle: apiGet((*tenant.DB).GetGuest, guestVersion)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: tenant.PermGuestsWrite, Isolation: gst, handle: s.apiGuestUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/reservations", Access: Token, Perm: tenant.PermGuestsRead, Isolation: gst, handle: s.apiGuestReservations},
+		{Method: "POST", Path: "/:tenant/api/v1/room-blocks", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: s.apiRoomBlockCreate},
+		{Method: "DELETE", Path: "/:tenant/api/v1/room-blocks/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: blk, handle: apiDelete((*tenant.DB).DeleteRoomBlock)},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyList((*tenant.DB).ListRatePlans)},
+		{Method: "POST", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateRatePlan, ratePlanVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: identity.PermRatesRead, Isolation: rpl, handle: apiGet((*tenant.DB).GetRatePlan, ratePlanVersion)},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatePlanUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesRead, Isolation: rpl, handle: s.apiRates},
+		{Method: "PUT", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
+		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/availability", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyRange(s, 30, (*tenant.DB).Availability)},
+		{Method: "GET", Path: "/:tenant/api/v1/offers", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: s.apiOffers},
+		{Method: "GET", Path: "/:tenant/api/v1/tape-chart", Access: Token, Perm: identity.PermReservationsRead, Isolation: none, handle: apiPropertyRange(s, 14, (*tenant.DB).TapeChart)},
+		{Method: "POST", Path: "/:tenant/api/v1/bookings", Access: Token, Perm: identity.PermReservationsWrite, Isolation: none, handle: s.apiBookingCreate},
+		{Method: "GET", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: identity.PermReservationsRead, Isolation: bkg, handle: s.apiBooking},
+		{Method: "PATCH", Path: "/:tenant/api/v1/bookings/:id", Access: Token, Perm: identity.PermReservationsWrite, Isolation: bkg, handle: s.apiBookingUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations", Access: Token, Perm: identity.PermReservationsRead, Isolation: none, handle: s.apiReservations},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: identity.PermReservationsRead, Isolation: res, handle: apiGet((*tenant.DB).GetReservation, reservationVersion)},
+		{Method: "PATCH", Path: "/:tenant/api/v1/reservations/:id", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationUpdate},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/confirm", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("confirm")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/cancel", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("cancel")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/no-show", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("no-show")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/assign", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("assign")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/unassign", Access: Token, Perm: identity.PermReservationsWrite, Isolation: res, handle: s.apiReservationAction("unassign")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-in", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiReservationAction("check-in")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-out", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("check-out")},
+		{Method: "GET", Path: "/:tenant/api/v1/guests", Access: Token, Perm: identity.PermGuestsRead, Isolation: none, handle: s.apiGuests},
+		{Method: "POST", Path: "/:tenant/api/v1/guests", Access: Token, Perm: identity.PermGuestsWrite, Isolation: none, handle: apiCreate((*tenant.DB).CreateGuest, guestVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: identity.PermGuestsRead, Isolation: gst, handle: apiGet((*tenant.DB).GetGuest, guestVersion)},
+		{Method: "PATCH", Path: "/:tenant/api/v1/guests/:id", Access: Token, Perm: identity.PermGuestsWrite, Isolation: gst, handle: s.apiGuestUpdate},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/reservations", Access: Token, Perm: identity.PermGuestsRead, Isolation: gst, handle: s.apiGuestReservations},
 
 		// The front desk API (issue 6).
-		{Method: "GET", Path: "/:tenant/api/v1/front-desk", Access: Token, Perm: tenant.PermReservationsRead, Isolation: none, handle: s.apiFrontDesk},
-		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: res, handle: apiDataOf((*tenant.DB).ReservationCheckIns)},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiRecordCheckIn},
-		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: gst, handle: apiDataOf((*tenant.DB).GuestCheckIns)},
-		{Method: "PATCH", Path: "/:tenant/api/v1/check-ins/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, handle: s.apiCheckInUpdate},
-		{Method: "POST", Path: "/:tenant/api/v1/check-ins/:id/photos", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: cki, MaxBody: tenant.MaxIDPhotoSize, handle: s.apiIDPhotoAdd},
-		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
-		{Method: "DELETE", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: idp, handle: apiDelete((*tenant.DB).DeleteIDPhoto)},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/extend", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("extend")},
-		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/depart-early", Access: Token, Perm: tenant.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("depart-early")},
-		{Method: "GET", Path: "/:tenant/api/v1/housekeeping", Access: Token, Perm: tenant.PermHousekeepingRead, Isolation: none, handle: s.apiHousekeepingBoard},
-		{Method: "PUT", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
-		{Method: "POST", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: tenant.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
-		{Method: "GET", Path: "/:tenant/api/v1/night-audit", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditState},
-		{Method: "POST", Path: "/:tenant/api/v1/night-audit/run", Access: Token, Perm: tenant.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditRun},
-		{Method: "POST", Path: "/:tenant/api/v1/id-photos/purge", Access: Token, Perm: tenant.PermPropertiesWrite, Isolation: none, handle: s.apiPurgeIDPhotos},
+		{Method: "GET", Path: "/:tenant/api/v1/front-desk", Access: Token, Perm: identity.PermReservationsRead, Isolation: none, handle: s.apiFrontDesk},
+		{Method: "GET", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: identity.PermIDDocumentsRead, Isolation: res, handle: apiDataOf((*tenant.DB).ReservationCheckIns)},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/check-ins", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: res, MaxBody: maxCheckInJSONBytes, handle: s.apiRecordCheckIn},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/check-ins", Access: Token, Perm: identity.PermIDDocumentsRead, Isolation: gst, handle: apiDataOf((*tenant.DB).GuestCheckIns)},
+		{Method: "PATCH", Path: "/:tenant/api/v1/check-ins/:id", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: cki, handle: s.apiCheckInUpdate},
+		{Method: "POST", Path: "/:tenant/api/v1/check-ins/:id/photos", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: cki, MaxBody: tenant.MaxIDPhotoSize, handle: s.apiIDPhotoAdd},
+		{Method: "GET", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: identity.PermIDDocumentsRead, Isolation: idp, handle: s.idPhoto},
+		{Method: "DELETE", Path: "/:tenant/api/v1/id-photos/:id", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: idp, handle: apiDelete((*tenant.DB).DeleteIDPhoto)},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/extend", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("extend")},
+		{Method: "POST", Path: "/:tenant/api/v1/reservations/:id/depart-early", Access: Token, Perm: identity.PermFrontDeskWrite, Isolation: res, handle: s.apiReservationAction("depart-early")},
+		{Method: "GET", Path: "/:tenant/api/v1/housekeeping", Access: Token, Perm: identity.PermHousekeepingRead, Isolation: none, handle: s.apiHousekeepingBoard},
+		{Method: "PUT", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: identity.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
+		{Method: "POST", Path: "/:tenant/api/v1/rooms/:id/housekeeping", Access: Token, Perm: identity.PermHousekeepingWrite, Isolation: rom, handle: s.apiHousekeepingSet},
+		{Method: "GET", Path: "/:tenant/api/v1/night-audit", Access: Token, Perm: identity.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditState},
+		{Method: "POST", Path: "/:tenant/api/v1/night-audit/run", Access: Token, Perm: identity.PermNightAuditRun, Isolation: none, handle: s.apiNightAuditRun},
+		{Method: "POST", Path: "/:tenant/api/v1/id-photos/purge", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: s.apiPurgeIDPhotos},
 
 		// The platform staff area.
 		{Method: "GET", Path: "/platform/", Access: Staff, handle: s.platformHome},
@@ -362,7 +363,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restoreApply},
-	}, s.moneyRoutes()...) // money: folio_api.go
+	}, append(s.moneyRoutes(), s.stripeRoutes()...)...) // money: folio_api.go, Stripe: stripe_routes.go
 }
 
 // buildRouters puts every route into its tree and checks the table: each
@@ -624,7 +625,7 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				fail(aura.Errorf(aura.EUNAUTHORIZED, "This API needs an API token: send the header Authorization: Bearer aura_…"))
 				return
 			}
-			at, u, err := db.TokenByText(ctx, tok.Text)
+			at, u, err := identity.New(db).TokenByText(ctx, tok.Text)
 			if err != nil {
 				fail(err)
 				return
@@ -632,7 +633,7 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 			c.token, c.user = &at, u
 		}
 		if rt.Access == Session && c.imp == nil && !rt.AllowUnenrolled && !c.user.TOTPEnabled {
-			required, err := db.Require2FA(ctx)
+			required, err := identity.New(db).Require2FA(ctx)
 			if err != nil {
 				fail(err)
 				return
@@ -684,13 +685,13 @@ func (s *Server) authSession(w http.ResponseWriter, r *http.Request, c *call) er
 	if !s.readCookie(r, cookieSession, &sc) {
 		return errSignIn
 	}
-	se, u, err := c.db.SessionBySecret(ctx, sc.S, s.cfg.Sessions)
+	se, u, err := identity.New(c.db).SessionBySecret(ctx, sc.S, s.cfg.Sessions)
 	if err != nil {
 		s.clearCookie(w, cookieSession, path)
 		return err
 	}
 	if se.PrivilegeVersion != u.PrivilegeVersion {
-		fresh, secret, err := c.db.RotateSession(aura.WithActor(ctx, u.Actor()), se.ID)
+		fresh, secret, err := identity.New(c.db).RotateSession(aura.WithActor(ctx, u.Actor()), se.ID)
 		if err != nil {
 			return err
 		}

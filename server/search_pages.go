@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The global search of the top bar: a guest by name, email or phone, a
@@ -21,7 +22,7 @@ type searchData struct {
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	p := s.tenantPage(w, r, c, "Search", "")
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	d := &searchData{Guests: c.can(tenant.PermGuestsRead)}
+	d := &searchData{Guests: c.can(identity.PermGuestsRead)}
 	p.Form.Set("q", q)
 	p.Data = d
 	if q == "" {

@@ -22,8 +22,10 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
 	"github.com/julienschmidt/httprouter"
+	"github.com/stripe/stripe-go/v85"
 )
 
 // Config wires the server to the rest of Aura.
@@ -41,7 +43,7 @@ type Config struct {
 	// link to pass on instead.
 	Mail MailConfig
 	// Sessions bounds tenant sessions (default tenant.DefaultSessionPolicy).
-	Sessions tenant.SessionPolicy
+	Sessions identity.SessionPolicy
 	// StaffSessions bounds staff sessions (default platform.DefaultStaffSessionPolicy).
 	StaffSessions platform.SessionPolicy
 	// Now is the clock of throttles and cookies (default time.Now).
@@ -54,6 +56,9 @@ type Config struct {
 	// the zeroed pages out of the WAL, as the scheduled job does. Nil
 	// leaves that to the next checkpoint.
 	AfterPurge func(ctx context.Context, db *tenant.DB) error
+	// Stripe is the Stripe API backend of every tenant's payments; nil is
+	// Stripe's own API. Tests point it at stripe-mock.
+	Stripe stripe.Backend
 	// Observer, when set, is told of every request and sign-in failure
 	// (package metrics implements it).
 	Observer Observer
@@ -100,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sessions.Idle == 0 {
-		cfg.Sessions = tenant.DefaultSessionPolicy
+		cfg.Sessions = identity.DefaultSessionPolicy
 	}
 	if cfg.StaffSessions.Idle == 0 {
 		cfg.StaffSessions = platform.DefaultStaffSessionPolicy

@@ -14,7 +14,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 func TestSessionCookie(t *testing.T) {
@@ -52,7 +52,7 @@ func TestSessionCookie(t *testing.T) {
 		}
 		db := h.acquire("alpha")
 		defer db.Release()
-		ss, _ := db.Sessions(context.Background(), owner.ID)
+		ss, _ := identity.New(db).Sessions(context.Background(), owner.ID)
 		if len(ss) != 1 {
 			t.Fatalf("%d session rows, want 1", len(ss))
 		}
@@ -102,7 +102,7 @@ func TestMistypedTokenChecksum(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	alpha, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	_, token, err := db.CreateToken(context.Background(), owner.ID, "integration", nil, time.Time{})
+	_, token, err := identity.New(db).CreateToken(context.Background(), owner.ID, "integration", nil, time.Time{})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -198,8 +198,8 @@ func TestAPI(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	_, full, _ := db.CreateToken(context.Background(), owner.ID, "full", []tenant.Permission{tenant.PermUsersRead, tenant.PermUsersWrite, tenant.PermTokensRead, tenant.PermTokensWrite}, time.Time{})
-	_, narrow, _ := db.CreateToken(context.Background(), owner.ID, "narrow", []tenant.Permission{tenant.PermUsersRead}, time.Time{})
+	_, full, _ := identity.New(db).CreateToken(context.Background(), owner.ID, "full", []identity.Permission{identity.PermUsersRead, identity.PermUsersWrite, identity.PermTokensRead, identity.PermTokensWrite}, time.Time{})
+	_, narrow, _ := identity.New(db).CreateToken(context.Background(), owner.ID, "narrow", []identity.Permission{identity.PermUsersRead}, time.Time{})
 	db.Release()
 	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 	problem := func(t *testing.T, body string) server.Problem {
@@ -402,8 +402,8 @@ func TestTwoFactorLogin(t *testing.T) {
 	_, owner := h.mustTenant("alpha")
 	ctx := context.Background()
 	db := h.acquire("alpha")
-	secret, _ := db.BeginTOTP(ctx, owner.ID)
-	if _, err := db.ConfirmTOTP(ctx, owner.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
+	secret, _ := identity.New(db).BeginTOTP(ctx, owner.ID)
+	if _, err := identity.New(db).ConfirmTOTP(ctx, owner.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()
@@ -431,7 +431,7 @@ func TestRequire2FA(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	db.SetRequire2FA(context.Background(), true)
+	identity.New(db).SetRequire2FA(context.Background(), true)
 	db.Release()
 	c := h.login("alpha", owner.Email, ownerPassword)
 	r, _ := h.do(req{path: "/alpha/users", cookies: []*http.Cookie{c}})
@@ -552,7 +552,7 @@ func TestTenantAuditPage(t *testing.T) {
 	c := h.login("alpha", owner.Email, ownerPassword)
 	db := h.acquire("alpha")
 	for i := 0; i < 60; i++ {
-		if _, _, err := db.CreateToken(context.Background(), owner.ID, "token "+strings.Repeat("i", i%5+1), nil, time.Time{}); err != nil {
+		if _, _, err := identity.New(db).CreateToken(context.Background(), owner.ID, "token "+strings.Repeat("i", i%5+1), nil, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

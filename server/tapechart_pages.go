@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The tape chart: rooms as rows, days as columns, reservations as bars
@@ -115,7 +116,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		it.Start, it.End = it.half0+2, it.half1+2
 	}
-	canMove := c.can(tenant.PermReservationsWrite)
+	canMove := c.can(identity.PermReservationsWrite)
 	bar := func(b tenant.TapeBar) tapeItem {
 		it := tapeItem{Kind: b.Status, Label: b.GuestName, Href: p.Link("reservations/" + b.ReservationID), Overbooked: b.Overbooked,
 			ResID: b.ReservationID, Arrival: b.Arrival.String(), Departure: b.Departure.String(), Version: b.Version, Adults: b.Adults, Children: b.Children,

@@ -15,7 +15,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // signIn posts the sign-in form of slug with cookies and returns the answer.
@@ -256,12 +256,12 @@ func TestInSessionChecksShareThrottle(t *testing.T) {
 	ctx := context.Background()
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	two, err := db.CreateUser(aura.WithActor(ctx, owner.Actor()), h.hasher, tenant.NewUser{Email: "two@alpha.example", Name: "Two", Role: tenant.RoleManager, Password: ownerPassword})
+	two, err := identity.New(db).CreateUser(aura.WithActor(ctx, owner.Actor()), h.hasher, identity.NewUser{Email: "two@alpha.example", Name: "Two", Role: identity.RoleManager, Password: ownerPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := db.BeginTOTP(ctx, two.ID)
-	if _, err := db.ConfirmTOTP(ctx, two.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
+	secret, _ := identity.New(db).BeginTOTP(ctx, two.ID)
+	if _, err := identity.New(db).ConfirmTOTP(ctx, two.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()
@@ -319,8 +319,8 @@ func TestLoginCookieBoundToPassword(t *testing.T) {
 	ctx := context.Background()
 	_, owner := h.mustTenant("alpha")
 	db := h.acquire("alpha")
-	secret, _ := db.BeginTOTP(ctx, owner.ID)
-	if _, err := db.ConfirmTOTP(ctx, owner.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
+	secret, _ := identity.New(db).BeginTOTP(ctx, owner.ID)
+	if _, err := identity.New(db).ConfirmTOTP(ctx, owner.ID, credential.TOTPCode(secret, h.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	db.Release()
@@ -332,7 +332,7 @@ func TestLoginCookieBoundToPassword(t *testing.T) {
 	}
 	// Elsewhere (the owner, or whoever holds their session) changes the password.
 	db = h.acquire("alpha")
-	err := db.ChangePassword(ctx, h.hasher, owner.ID, ownerPassword, "the password after the change", "")
+	err := identity.New(db).ChangePassword(ctx, h.hasher, owner.ID, ownerPassword, "the password after the change", "")
 	db.Release()
 	if err != nil {
 		t.Fatal(err)

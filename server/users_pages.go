@@ -5,7 +5,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 type dashboardData struct {
@@ -28,30 +28,30 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 		return nil
 	}
 	p := s.tenantPage(w, r, c, "Dashboard", "dashboard")
-	d := dashboardData{CanUsers: c.can(tenant.PermUsersRead), CanAudit: c.can(tenant.PermAuditRead), CanTokens: c.can(tenant.PermTokensRead), TwoFactor: c.user.TOTPEnabled}
+	d := dashboardData{CanUsers: c.can(identity.PermUsersRead), CanAudit: c.can(identity.PermAuditRead), CanTokens: c.can(identity.PermTokensRead), TwoFactor: c.user.TOTPEnabled}
 	var err error
-	if d.Required, err = c.db.Require2FA(ctx); err != nil {
+	if d.Required, err = identity.New(c.db).Require2FA(ctx); err != nil {
 		return err
 	}
 	if d.PMS, err = s.dashboardPMS(r, c, p); err != nil {
 		return err
 	}
 	if d.CanUsers {
-		users, err := c.db.Users(ctx)
+		users, err := identity.New(c.db).Users(ctx)
 		if err != nil {
 			return err
 		}
 		for _, u := range users {
 			switch u.Status {
-			case tenant.UserActive:
+			case identity.UserActive:
 				d.Active++
-			case tenant.UserInvited:
+			case identity.UserInvited:
 				d.Invited++
 			}
 		}
 	}
 	if c.user.ID != "" {
-		ss, err := c.db.Sessions(ctx, c.user.ID)
+		ss, err := identity.New(c.db).Sessions(ctx, c.user.ID)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 type usersData struct {
-	Users       []tenant.User
+	Users       []identity.User
 	MeID        string
 	CanWrite    bool
 	CanSecurity bool
@@ -84,19 +84,19 @@ type usersData struct {
 }
 
 func (s *Server) usersPageData(r *http.Request, c *call) (usersData, error) {
-	users, err := c.db.Users(r.Context())
+	users, err := identity.New(c.db).Users(r.Context())
 	if err != nil {
 		return usersData{}, err
 	}
-	req, err := c.db.Require2FA(r.Context())
+	req, err := identity.New(c.db).Require2FA(r.Context())
 	if err != nil {
 		return usersData{}, err
 	}
-	roles := tenant.Roles
+	roles := identity.Roles
 	if !c.isOwner() {
 		roles = roles[1:]
 	}
-	return usersData{Users: users, MeID: c.user.ID, CanWrite: c.can(tenant.PermUsersWrite), CanSecurity: c.can(tenant.PermSecurityWrite),
+	return usersData{Users: users, MeID: c.user.ID, CanWrite: c.can(identity.PermUsersWrite), CanSecurity: c.can(identity.PermSecurityWrite),
 		Require2FA: req, Roles: roles, IsOwner: c.isOwner()}, nil
 }
 
@@ -106,7 +106,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	p := s.tenantPage(w, r, c, "Users", "users")
-	p.Form.Set("role", tenant.RoleFrontDesk)
+	p.Form.Set("role", identity.RoleFrontDesk)
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "users", p)
 	return nil
@@ -114,16 +114,16 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, c *call) erro
 
 // isOwner reports whether the caller acts with an owner's authority (an
 // owner, an owner's token, or staff impersonating).
-func (c *call) isOwner() bool { return c.imp != nil || c.user.Role == tenant.RoleOwner }
+func (c *call) isOwner() bool { return c.imp != nil || c.user.Role == identity.RoleOwner }
 
 // mayChange checks the rules about who may change whom beyond the route's
 // permission: only owners grant or touch the owner role, and nobody changes
 // their own role or access (another owner or manager must).
-func (c *call) mayChange(target tenant.User, newRole string) error {
+func (c *call) mayChange(target identity.User, newRole string) error {
 	if c.imp == nil && target.ID == c.user.ID {
 		return aura.Errorf(aura.EFORBIDDEN, "You cannot change your own role or access; ask another owner or manager.")
 	}
-	if (target.Role == tenant.RoleOwner || newRole == tenant.RoleOwner) && !c.isOwner() {
+	if (target.Role == identity.RoleOwner || newRole == identity.RoleOwner) && !c.isOwner() {
 		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can grant the owner role or change an owner.")
 	}
 	return nil
@@ -134,10 +134,10 @@ func (s *Server) usersInvite(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	email, name, role := r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("role")
-	if role == tenant.RoleOwner && !c.isOwner() {
+	if role == identity.RoleOwner && !c.isOwner() {
 		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can invite another owner.")
 	}
-	u, token, err := c.db.InviteUser(r.Context(), tenant.NewUser{Email: email, Name: name, Role: role})
+	u, token, err := identity.New(c.db).InviteUser(r.Context(), identity.NewUser{Email: email, Name: name, Role: role})
 	d, derr := s.usersPageData(r, c)
 	if derr != nil {
 		return derr
@@ -154,7 +154,7 @@ func (s *Server) usersInvite(w http.ResponseWriter, r *http.Request, c *call) er
 		return nil
 	}
 	d.InviteLink, d.InviteNote = s.deliverInvite(r, c.tenant.Name, c.tenant.Slug, s.inviterLabel(c), u.Email, token)
-	p.Form.Set("role", tenant.RoleFrontDesk)
+	p.Form.Set("role", identity.RoleFrontDesk)
 	s.renderPage(w, r, http.StatusOK, "users", p)
 	return nil
 }
@@ -170,14 +170,14 @@ func (s *Server) inviterLabel(c *call) string {
 }
 
 func (s *Server) userReinvite(w http.ResponseWriter, r *http.Request, c *call) error {
-	target, err := c.db.User(r.Context(), c.params.ByName("id"))
+	target, err := identity.New(c.db).User(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
 	if err := c.mayChange(target, target.Role); err != nil {
 		return err
 	}
-	u, token, err := c.db.ReinviteUser(r.Context(), target.ID)
+	u, token, err := identity.New(c.db).ReinviteUser(r.Context(), target.ID)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Server) userReinvite(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	d.InviteLink, d.InviteNote = s.deliverInvite(r, c.tenant.Name, c.tenant.Slug, s.inviterLabel(c), u.Email, token)
 	p := s.tenantPage(w, r, c, "Users", "users")
-	p.Form.Set("role", tenant.RoleFrontDesk)
+	p.Form.Set("role", identity.RoleFrontDesk)
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "users", p)
 	return nil
@@ -197,7 +197,7 @@ func (s *Server) userRole(w http.ResponseWriter, r *http.Request, c *call) error
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	target, err := c.db.User(r.Context(), c.params.ByName("id"))
+	target, err := identity.New(c.db).User(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -205,11 +205,11 @@ func (s *Server) userRole(w http.ResponseWriter, r *http.Request, c *call) error
 	if err := c.mayChange(target, role); err != nil {
 		return err
 	}
-	u, err := c.db.SetRole(r.Context(), target.ID, role)
+	u, err := identity.New(c.db).SetRole(r.Context(), target.ID, role)
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, "ok", u.Label()+" is now "+tenant.RoleLabel(u.Role)+".")
+	s.setFlash(w, "ok", u.Label()+" is now "+identity.RoleLabel(u.Role)+".")
 	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"users", http.StatusSeeOther)
 	return nil
 }
@@ -218,7 +218,7 @@ func (s *Server) userRole(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) userAction(action string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		ctx := r.Context()
-		target, err := c.db.User(ctx, c.params.ByName("id"))
+		target, err := identity.New(c.db).User(ctx, c.params.ByName("id"))
 		if err != nil {
 			return err
 		}
@@ -228,13 +228,13 @@ func (s *Server) userAction(action string) handler {
 		var msg string
 		switch action {
 		case "disable":
-			_, err = c.db.DisableUser(ctx, target.ID)
+			_, err = identity.New(c.db).DisableUser(ctx, target.ID)
 			msg = target.Label() + " is disabled and signed out everywhere."
 		case "enable":
-			_, err = c.db.EnableUser(ctx, target.ID)
+			_, err = identity.New(c.db).EnableUser(ctx, target.ID)
 			msg = target.Label() + " is enabled again."
 		case "remove":
-			_, err = c.db.RemoveUser(ctx, target.ID)
+			_, err = identity.New(c.db).RemoveUser(ctx, target.ID)
 			msg = target.Label() + " is removed from this account."
 		}
 		if err != nil {
@@ -254,7 +254,7 @@ func (s *Server) securitySettings(w http.ResponseWriter, r *http.Request, c *cal
 	if on && c.imp == nil && !c.user.TOTPEnabled {
 		return aura.Errorf(aura.ECONFLICT, "Turn on two-factor authentication for yourself first (Account & security), then require it of everyone.")
 	}
-	if err := c.db.SetRequire2FA(r.Context(), on); err != nil {
+	if err := identity.New(c.db).SetRequire2FA(r.Context(), on); err != nil {
 		return err
 	}
 	msg := "Two-factor authentication is no longer required."

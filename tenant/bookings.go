@@ -290,7 +290,7 @@ func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, erro
 		}
 		if in.IdempotencyKey != "" {
 			if _, err := tx.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-				idempotencyScopeBooking, in.IdempotencyKey, hash, b.ID, formatTime(tx.Now)); err != nil {
+				idempotencyScopeBooking, in.IdempotencyKey, hash, b.ID, FormatTime(tx.Now)); err != nil {
 				return err
 			}
 		}
@@ -364,7 +364,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 	}
 	if _, err := tx.Exec(`INSERT INTO bookings (id, property_id, booker_id, source, ota_code, commission, notes, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, b.ID, b.PropertyID, b.BookerID, b.Source, ota, b.Commission.Amount, notes,
-		formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+		FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 		return Booking{}, err
 	}
 	if err := tx.Audit(audit.Entry{Action: "booking.created", EntityType: "booking", EntityID: b.ID, After: bookingAudit{
@@ -605,7 +605,7 @@ func (db *DB) getBooking(tx *Tx, id string) (Booking, error) {
 		return b, err
 	}
 	b.OTACode = ota.String
-	b.CreatedAt, b.UpdatedAt = parseTime(created), parseTime(updated)
+	b.CreatedAt, b.UpdatedAt = ParseTime(created), ParseTime(updated)
 	if key, err := db.guestKey(tx, b.BookerID); err == nil {
 		pt, err := key.Unseal("bookings", "notes", b.ID, notes)
 		if err != nil {
@@ -698,7 +698,7 @@ func (db *DB) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Bo
 			ota = b.OTACode
 		}
 		if _, err := tx.Exec(`UPDATE bookings SET ota_code = ?, commission = ?, notes = ?, version = ?, updated_at = ? WHERE id = ?`,
-			ota, b.Commission.Amount, notes, b.Version, formatTime(tx.Now), id); err != nil {
+			ota, b.Commission.Amount, notes, b.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		view := func(x Booking, n []byte) bookingAudit {

@@ -368,7 +368,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 	if in.Document.Number != "" {
 		number = key.Seal("checkin_records", "document_number", rec.ID, []byte(in.Document.Number))
 	}
-	now := formatTime(tx.Now)
+	now := FormatTime(tx.Now)
 	if _, err := tx.Exec(`INSERT INTO checkin_records (id, reservation_id, guest_id, document, document_number, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 1, ?, ?)`, rec.ID, rec.ReservationID, rec.GuestID, details, number, now, now); err != nil {
 		return CheckInRecord{}, err
@@ -389,7 +389,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 func insertPhoto(tx *Tx, key *SubjectKey, recordID string, data []byte) (IDPhoto, error) {
 	p := IDPhoto{ID: aura.NewID("idp"), RecordID: recordID, ContentType: IDPhotoContentType(data), Size: len(data), CreatedAt: tx.Now}
 	if _, err := tx.Exec(`INSERT INTO id_photos (id, record_id, content_type, size, created_at) VALUES (?, ?, ?, ?, ?)`,
-		p.ID, recordID, p.ContentType, p.Size, formatTime(tx.Now)); err != nil {
+		p.ID, recordID, p.ContentType, p.Size, FormatTime(tx.Now)); err != nil {
 		return p, err
 	}
 	_, err := tx.Exec(`INSERT INTO id_photo_bytes (photo_id, data) VALUES (?, ?)`, p.ID, key.Seal("id_photo_bytes", "data", p.ID, data))
@@ -489,14 +489,14 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		}
 		var purged any
 		if rec.NumberPurgedAt != nil {
-			purged = formatTime(*rec.NumberPurgedAt)
+			purged = FormatTime(*rec.NumberPurgedAt)
 		}
 		// The old sealed values must not linger in the page's free space.
 		if err := secureDelete(tx); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE checkin_records SET document = ?, document_number = ?, number_purged_at = ?, version = ?, updated_at = ?
-			WHERE id = ?`, details, number, purged, rec.Version, formatTime(tx.Now), rec.ID); err != nil {
+			WHERE id = ?`, details, number, purged, rec.Version, FormatTime(tx.Now), rec.ID); err != nil {
 			return err
 		}
 		var changed []string
@@ -638,7 +638,7 @@ func (db *DB) DeleteIDPhoto(ctx context.Context, photoID string) error {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "checkin_record.photo_deleted", EntityType: "checkin_record", EntityID: recordID,
-			Before: map[string]any{"photo": photoID}, After: map[string]any{"photo": photoID, "purged_at": formatTime(tx.Now), "purge_reason": PurgeDeleted}})
+			Before: map[string]any{"photo": photoID}, After: map[string]any{"photo": photoID, "purged_at": FormatTime(tx.Now), "purge_reason": PurgeDeleted}})
 	})
 }
 
@@ -660,7 +660,7 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 		} else if err != nil {
 			return err
 		}
-		p.CreatedAt, p.PurgedAt, p.PurgeReason = parseTime(created), parseNullTime(purged), reason.String
+		p.CreatedAt, p.PurgedAt, p.PurgeReason = ParseTime(created), parseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
 			day := p.PurgedAt.Format(time.DateOnly)
 			if prop, err := getProperty(tx, propID); err == nil {
@@ -749,7 +749,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		}
 		rec.Primary = rec.GuestID == resGuest
 		rec.NumberPurgedAt = parseNullTime(purged)
-		rec.CreatedAt, rec.UpdatedAt = parseTime(created), parseTime(updated)
+		rec.CreatedAt, rec.UpdatedAt = ParseTime(created), ParseTime(updated)
 		rec.Photos = []IDPhoto{}
 		out = append(out, rec)
 		sealed = append(sealed, s)
@@ -818,7 +818,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		if err := prows.Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason); err != nil {
 			return nil, err
 		}
-		p.CreatedAt, p.PurgedAt, p.PurgeReason = parseTime(created), parseNullTime(purged), reason.String
+		p.CreatedAt, p.PurgedAt, p.PurgeReason = ParseTime(created), parseNullTime(purged), reason.String
 		out[idx[p.RecordID]].Photos = append(out[idx[p.RecordID]].Photos, p)
 	}
 	return out, prows.Err()

@@ -206,7 +206,7 @@ func (db *DB) createGuest(tx *Tx, ix *guestIndexer, in GuestInput) (Guest, *Subj
 	id := aura.NewID("gst")
 	k, wrapped := db.NewSubjectKey(id)
 	cols, sg := sealGuest(k, id, 1, in)
-	now := formatTime(tx.Now)
+	now := FormatTime(tx.Now)
 	res, err := tx.Exec(`INSERT INTO guests (id, key_wrapped, given_name, family_name, email, phone, address, nationality, language, notes,
 		version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		id, wrapped, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], now, now)
@@ -262,7 +262,7 @@ func (db *DB) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest,
 		cols, after := sealGuest(st.key, id, version, in)
 		if _, err := tx.Exec(`UPDATE guests SET given_name = ?, family_name = ?, email = ?, phone = ?, address = ?, nationality = ?, language = ?,
 			notes = ?, version = ?, updated_at = ? WHERE seq = ?`, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7],
-			version, formatTime(tx.Now), st.seq); err != nil {
+			version, FormatTime(tx.Now), st.seq); err != nil {
 			return err
 		}
 		ix := db.newGuestIndexer()
@@ -322,7 +322,7 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 		&g.Version, &created, &updated); err != nil {
 		return st, err
 	}
-	g.CreatedAt, g.UpdatedAt = parseTime(created), parseTime(updated)
+	g.CreatedAt, g.UpdatedAt = ParseTime(created), ParseTime(updated)
 	st.sealed = sealedGuest{ID: g.ID, Version: g.Version, Sealed: map[string][]byte{}}
 	if wrapped == nil {
 		g.Erased = true

@@ -132,7 +132,7 @@ func loadAuditState(tx *Tx, propertyID string) (auditState, error) {
 		propertyID).Scan(&st.last, &closedAt)
 	switch {
 	case err == nil:
-		t := parseTime(closedAt)
+		t := ParseTime(closedAt)
 		st.lastClosedAt = &t
 		st.next = st.last.AddDays(1)
 	case err == sql.ErrNoRows:
@@ -288,7 +288,7 @@ func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, erro
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, st.prop.ID, d, formatTime(c.RollAt), formatTime(tx.Now), mustJSON(c.NoShows), mustJSON(c.Cancelled),
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, st.prop.ID, d, FormatTime(c.RollAt), FormatTime(tx.Now), mustJSON(c.NoShows), mustJSON(c.Cancelled),
 		c.Overdue); err != nil {
 		return c, err
 	}
@@ -384,7 +384,7 @@ func (db *DB) NightAuditHistory(ctx context.Context, propertyID string, limit in
 			if err := rows.Scan(&c.Date, &roll, &closed, &noShows, &cancelled, &c.Overdue); err != nil {
 				return err
 			}
-			c.RollAt, c.ClosedAt = parseTime(roll), parseTime(closed)
+			c.RollAt, c.ClosedAt = ParseTime(roll), ParseTime(closed)
 			if err := json.Unmarshal([]byte(noShows), &c.NoShows); err != nil {
 				return err
 			}

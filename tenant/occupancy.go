@@ -167,7 +167,7 @@ func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
 				rows.Close()
 				return nil, err
 			}
-			b.CreatedAt = parseTime(created)
+			b.CreatedAt = ParseTime(created)
 			if opt := &out[idx[b.RoomID]]; opt.Block == nil {
 				opt.Block = &b
 			}

@@ -90,9 +90,9 @@ func checkVersion(kind, id string, stored, want int) error {
 	return nil
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func parseTime(s string) time.Time {
+func ParseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
 }
@@ -101,7 +101,7 @@ func parseNullTime(s sql.NullString) *time.Time {
 	if !s.Valid {
 		return nil
 	}
-	t := parseTime(s.String)
+	t := ParseTime(s.String)
 	return &t
 }
 

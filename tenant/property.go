@@ -229,7 +229,7 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
-			formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+			FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "property.created", EntityType: "property", EntityID: p.ID, After: p})
@@ -277,7 +277,7 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 			version = ?, updated_at = ? WHERE id = ?`,
 			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
-			formatTime(tx.Now), id); err != nil {
+			FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "property.updated", EntityType: "property", EntityID: id, Before: before, After: p})
@@ -419,7 +419,7 @@ func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	if err := json.Unmarshal([]byte(tax), &p.Tax); err != nil {
 		return p, err
 	}
-	p.CreatedAt, p.UpdatedAt = parseTime(created), parseTime(updated)
+	p.CreatedAt, p.UpdatedAt = ParseTime(created), ParseTime(updated)
 	return p, nil
 }
 

@@ -186,7 +186,7 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 		if _, err := tx.Exec(`INSERT INTO rate_plans (id, property_id, room_type_id, code, name, extra_person, cancellation_policy, no_show_policy,
 			active, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			rp.ID, rp.PropertyID, rp.RoomTypeID, rp.Code, rp.Name, rp.ExtraPerson.Amount, mustJSON(rp.Cancellation), mustJSON(rp.NoShow),
-			rp.Active, rp.Version, formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+			rp.Active, rp.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "rate_plan.created", EntityType: "rate_plan", EntityID: rp.ID, After: rp})
@@ -220,7 +220,7 @@ func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (
 		rp.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rate_plans SET code = ?, name = ?, extra_person = ?, cancellation_policy = ?, no_show_policy = ?, active = ?,
 			version = ?, updated_at = ? WHERE id = ?`, rp.Code, rp.Name, rp.ExtraPerson.Amount, mustJSON(rp.Cancellation), mustJSON(rp.NoShow),
-			rp.Active, rp.Version, formatTime(tx.Now), id); err != nil {
+			rp.Active, rp.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "rate_plan.updated", EntityType: "rate_plan", EntityID: id, Before: before, After: rp})
@@ -271,7 +271,7 @@ func scanRatePlan(s interface{ Scan(...any) error }) (RatePlan, error) {
 		&rp.Active, &rp.Version, &created, &updated, &rp.ExtraPerson.Currency); err != nil {
 		return rp, err
 	}
-	rp.CreatedAt, rp.UpdatedAt = parseTime(created), parseTime(updated)
+	rp.CreatedAt, rp.UpdatedAt = ParseTime(created), ParseTime(updated)
 	if err := json.Unmarshal([]byte(cp), &rp.Cancellation); err != nil {
 		return rp, err
 	}

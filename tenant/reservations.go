@@ -218,7 +218,7 @@ func scanReservation(s interface{ Scan(...any) error }) (Reservation, error) {
 		r.NoShowFee = &Money{Amount: nfee.Int64, Currency: r.Total.Currency}
 	}
 	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = parseNullTime(in), parseNullTime(out), parseNullTime(canc)
-	r.CreatedAt, r.UpdatedAt = parseTime(created), parseTime(updated)
+	r.CreatedAt, r.UpdatedAt = ParseTime(created), ParseTime(updated)
 	return r, nil
 }
 
@@ -289,7 +289,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 		if t == nil {
 			return nil
 		}
-		return formatTime(*t)
+		return FormatTime(*t)
 	}
 	if insert {
 		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure,
@@ -297,7 +297,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.BookingID, r.PropertyID, r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children,
 			r.Status, r.Overbooked, r.Total.Amount, cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version,
-			formatTime(r.CreatedAt), formatTime(r.UpdatedAt)); err != nil {
+			FormatTime(r.CreatedAt), FormatTime(r.UpdatedAt)); err != nil {
 			return err
 		}
 	} else {
@@ -305,7 +305,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 			adults = ?, children = ?, status = ?, overbooked = ?, total = ?, cancellation_fee = ?, no_show_fee = ?, checked_in_at = ?,
 			checked_out_at = ?, cancelled_at = ?, version = ?, updated_at = ? WHERE id = ?`,
 			r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children, r.Status, r.Overbooked, r.Total.Amount,
-			cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version, formatTime(r.UpdatedAt), r.ID); err != nil {
+			cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version, FormatTime(r.UpdatedAt), r.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM reservation_nights WHERE reservation_id = ?`, r.ID); err != nil {

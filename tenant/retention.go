@@ -71,7 +71,7 @@ func purgePhotos(tx *Tx, ids []string, reason string) error {
 		return err
 	}
 	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+placeholders(len(ids))+`)`,
-		append([]any{formatTime(tx.Now), reason}, args...)...)
+		append([]any{FormatTime(tx.Now), reason}, args...)...)
 	return err
 }
 
@@ -83,7 +83,7 @@ type retentionPolicy struct {
 }
 
 func (p retentionPolicy) cutoff(now time.Time) string {
-	return formatTime(now.Add(-time.Duration(p.days) * 24 * time.Hour))
+	return FormatTime(now.Add(-time.Duration(p.days) * 24 * time.Hour))
 }
 
 func retentionPolicies(tx *Tx) ([]retentionPolicy, error) {
@@ -254,7 +254,7 @@ func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
 	if blank {
 		version++
 		if _, err := tx.Exec(`UPDATE checkin_records SET document_number = NULL, number_purged_at = ?, version = ?, updated_at = ? WHERE id = ?`,
-			formatTime(tx.Now), version, formatTime(tx.Now), recordID); err != nil {
+			FormatTime(tx.Now), version, FormatTime(tx.Now), recordID); err != nil {
 			return err
 		}
 		res.Numbers++
@@ -300,7 +300,7 @@ func (db *DB) NextIDPhotoPurge(ctx context.Context) (next time.Time, ok bool, er
 			if !start.Valid {
 				return nil
 			}
-			at := parseTime(start.String).Add(time.Duration(p.days) * 24 * time.Hour)
+			at := ParseTime(start.String).Add(time.Duration(p.days) * 24 * time.Hour)
 			if !ok || at.Before(next) {
 				next, ok = at, true
 			}

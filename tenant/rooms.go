@@ -76,7 +76,7 @@ func (db *DB) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, e
 			Capacity: in.Capacity, BaseOccupancy: in.BaseOccupancy, SortOrder: in.SortOrder, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO room_types (id, property_id, code, name, description, capacity, base_occupancy, sort_order, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rt.ID, rt.PropertyID, rt.Code, rt.Name, rt.Description, rt.Capacity, rt.BaseOccupancy,
-			rt.SortOrder, rt.Version, formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+			rt.SortOrder, rt.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_type.created", EntityType: "room_type", EntityID: rt.ID, After: rt})
@@ -119,7 +119,7 @@ func (db *DB) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (
 		rt.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE room_types SET code = ?, name = ?, description = ?, capacity = ?, base_occupancy = ?, sort_order = ?,
 			version = ?, updated_at = ? WHERE id = ?`, rt.Code, rt.Name, rt.Description, rt.Capacity, rt.BaseOccupancy, rt.SortOrder,
-			rt.Version, formatTime(tx.Now), id); err != nil {
+			rt.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_type.updated", EntityType: "room_type", EntityID: id, Before: before, After: rt})
@@ -155,7 +155,7 @@ func scanRoomType(s interface{ Scan(...any) error }) (RoomType, error) {
 	var rt RoomType
 	var created, updated string
 	err := s.Scan(&rt.ID, &rt.PropertyID, &rt.Code, &rt.Name, &rt.Description, &rt.Capacity, &rt.BaseOccupancy, &rt.SortOrder, &rt.Version, &created, &updated)
-	rt.CreatedAt, rt.UpdatedAt = parseTime(created), parseTime(updated)
+	rt.CreatedAt, rt.UpdatedAt = ParseTime(created), ParseTime(updated)
 	return rt, err
 }
 
@@ -268,7 +268,7 @@ func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 			Features: in.Features, Housekeeping: HousekeepingClean, SortOrder: in.SortOrder, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO rooms (id, property_id, room_type_id, number, floor, features, housekeeping, sort_order, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PropertyID, r.RoomTypeID, r.Number, r.Floor, mustJSON(r.Features), r.Housekeeping,
-			r.SortOrder, r.Version, formatTime(tx.Now), formatTime(tx.Now)); err != nil {
+			r.SortOrder, r.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room.created", EntityType: "room", EntityID: r.ID, After: r})
@@ -322,7 +322,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 		r.Version++
 		r.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rooms SET room_type_id = ?, number = ?, floor = ?, features = ?, sort_order = ?, version = ?, updated_at = ? WHERE id = ?`,
-			r.RoomTypeID, r.Number, r.Floor, mustJSON(r.Features), r.SortOrder, r.Version, formatTime(tx.Now), id); err != nil {
+			r.RoomTypeID, r.Number, r.Floor, mustJSON(r.Features), r.SortOrder, r.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room.updated", EntityType: "room", EntityID: id, Before: before, After: r})
@@ -360,7 +360,7 @@ func setHousekeeping(tx *Tx, before Room, state string) (Room, error) {
 	r.Housekeeping = state
 	r.Version++
 	r.UpdatedAt = tx.Now
-	if _, err := tx.Exec(`UPDATE rooms SET housekeeping = ?, version = ?, updated_at = ? WHERE id = ?`, state, r.Version, formatTime(tx.Now), r.ID); err != nil {
+	if _, err := tx.Exec(`UPDATE rooms SET housekeeping = ?, version = ?, updated_at = ? WHERE id = ?`, state, r.Version, FormatTime(tx.Now), r.ID); err != nil {
 		return r, err
 	}
 	return r, tx.Audit(audit.Entry{Action: "room.housekeeping_changed", EntityType: "room", EntityID: r.ID,
@@ -397,7 +397,7 @@ func scanRoom(s interface{ Scan(...any) error }) (Room, error) {
 	if err := s.Scan(&r.ID, &r.PropertyID, &r.RoomTypeID, &r.Number, &r.Floor, &features, &r.Housekeeping, &r.SortOrder, &r.Version, &created, &updated); err != nil {
 		return r, err
 	}
-	r.CreatedAt, r.UpdatedAt = parseTime(created), parseTime(updated)
+	r.CreatedAt, r.UpdatedAt = ParseTime(created), ParseTime(updated)
 	return r, json.Unmarshal([]byte(features), &r.Features)
 }
 
@@ -536,7 +536,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		}
 		b = RoomBlock{ID: aura.NewID("blk"), RoomID: in.RoomID, Kind: in.Kind, Start: in.Start, End: in.End, Reason: in.Reason, CreatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO room_blocks (id, room_id, kind, start_date, end_date, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			b.ID, b.RoomID, b.Kind, b.Start, b.End, b.Reason, formatTime(tx.Now)); err != nil {
+			b.ID, b.RoomID, b.Kind, b.Start, b.End, b.Reason, FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_block.created", EntityType: "room_block", EntityID: b.ID, After: b})
@@ -557,7 +557,7 @@ func (db *DB) DeleteRoomBlock(ctx context.Context, id string) error {
 		} else if err != nil {
 			return err
 		}
-		b.CreatedAt = parseTime(created)
+		b.CreatedAt = ParseTime(created)
 		if _, err := tx.Exec(`DELETE FROM room_blocks WHERE id = ?`, id); err != nil {
 			return err
 		}
@@ -595,7 +595,7 @@ func listRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock,
 		if err := rows.Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created); err != nil {
 			return nil, err
 		}
-		b.CreatedAt = parseTime(created)
+		b.CreatedAt = ParseTime(created)
 		out = append(out, b)
 	}
 	return out, rows.Err()

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/demo"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // The demo tenant's owner, for `make run`. The password is public: the demo
@@ -45,7 +45,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Release()
-	users, err := db.Users(ctx)
+	users, err := identity.New(db).Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := db.CreateUser(ctx, h, tenant.NewUser{Email: DemoEmail, Name: "Dana Demo", Role: tenant.RoleOwner, Password: DemoPassword}); err != nil {
+		if _, err := identity.New(db).CreateUser(ctx, h, identity.NewUser{Email: DemoEmail, Name: "Dana Demo", Role: identity.RoleOwner, Password: DemoPassword}); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.io.Out, "Created the demo owner %s.\n", DemoEmail)

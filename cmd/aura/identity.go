@@ -10,11 +10,11 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
-func sessionPolicy(idle, max time.Duration) tenant.SessionPolicy {
-	return tenant.SessionPolicy{Idle: idle, Absolute: max}
+func sessionPolicy(idle, max time.Duration) identity.SessionPolicy {
+	return identity.SessionPolicy{Idle: idle, Absolute: max}
 }
 
 // hasher returns the password hasher with the server's pepper.

@@ -13,7 +13,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
@@ -75,7 +75,7 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *ownerEmail != "" {
-		if _, err := tenant.NormalizeEmail(*ownerEmail); err != nil {
+		if _, err := identity.NormalizeEmail(*ownerEmail); err != nil {
 			return err
 		}
 	}
@@ -101,14 +101,14 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		u, err := db.CreateUser(ctx, h, tenant.NewUser{Email: *ownerEmail, Name: *ownerName, Role: tenant.RoleOwner, Password: password})
+		u, err := identity.New(db).CreateUser(ctx, h, identity.NewUser{Email: *ownerEmail, Name: *ownerName, Role: identity.RoleOwner, Password: password})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.io.Out, "Created the owner %s (%s); sign in at %s/%s/login\n", u.Email, u.ID, defaultBaseURL(*baseURL), t.Slug)
 		return nil
 	}
-	u, token, err := db.InviteUser(ctx, tenant.NewUser{Email: *ownerEmail, Name: *ownerName, Role: tenant.RoleOwner})
+	u, token, err := identity.New(db).InviteUser(ctx, identity.NewUser{Email: *ownerEmail, Name: *ownerName, Role: identity.RoleOwner})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 func cmdToken(ctx context.Context, e *env, args []string) error {
@@ -24,7 +24,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 	email := fs.String("email", "", "the user the token acts for (required)")
 	name := fs.String("name", "", "what uses the token, e.g. \"Channel manager\" (required)")
 	scopes := fs.String("scopes", "", "permissions the token may use, comma-separated (e.g. users.read,tokens.read); none allows whoami only")
-	expires := fs.String("expires", fmt.Sprintf("%dd", tenant.DefaultTokenDays), "when the token stops working: a number of days (90d), a date (YYYY-MM-DD, UTC midnight) or never")
+	expires := fs.String("expires", fmt.Sprintf("%dd", identity.DefaultTokenDays), "when the token stops working: a number of days (90d), a date (YYYY-MM-DD, UTC midnight) or never")
 	slug, err := slugArg(e, fs, args[1:])
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	perms, err := tenant.ParseScopes(*scopes)
+	perms, err := identity.ParseScopes(*scopes)
 	if err != nil {
 		return err
 	}
@@ -50,24 +50,24 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Release()
-	users, err := db.Users(ctx)
+	users, err := identity.New(db).Users(ctx)
 	if err != nil {
 		return err
 	}
-	normalized, err := tenant.NormalizeEmail(*email)
+	normalized, err := identity.NormalizeEmail(*email)
 	if err != nil {
 		return err
 	}
 	var userID string
 	for _, u := range users {
-		if u.Email == normalized && u.Status == tenant.UserActive {
+		if u.Email == normalized && u.Status == identity.UserActive {
 			userID = u.ID
 		}
 	}
 	if userID == "" {
 		return aura.Errorf(aura.ENOTFOUND, "Tenant %s has no active user %s.", slug, normalized)
 	}
-	t, text, err := db.CreateToken(ctx, userID, *name, perms, exp)
+	t, text, err := identity.New(db).CreateToken(ctx, userID, *name, perms, exp)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func joinPerms(ps []tenant.Permission) string {
+func joinPerms(ps []identity.Permission) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = string(p)

@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Impersonation is what the tenant's own chain records of a platform staff
@@ -26,7 +27,7 @@ type Impersonation struct {
 // ("impersonation.ended") of a staff impersonation to the tenant's chain,
 // with the staff member as the actor, so the tenant's own log shows who
 // acted on its data, why and when. It returns EINVALID for another action.
-func (db *DB) RecordImpersonation(ctx context.Context, action string, imp Impersonation) error {
+func (db Store) RecordImpersonation(ctx context.Context, action string, imp Impersonation) error {
 	if action != "impersonation.started" && action != "impersonation.ended" {
 		return aura.Errorf(aura.EINVALID, "Unknown impersonation event %q.", action)
 	}
@@ -37,14 +38,14 @@ func (db *DB) RecordImpersonation(ctx context.Context, action string, imp Impers
 		"staff_email": db.AuditSeal(imp.ID, "staff_email", imp.StaffEmail),
 		"tenant_id":   db.ID,
 		"reason":      imp.Reason,
-		"started_at":  formatTime(imp.StartedAt),
-		"expires_at":  formatTime(imp.ExpiresAt),
+		"started_at":  tenant.FormatTime(imp.StartedAt),
+		"expires_at":  tenant.FormatTime(imp.ExpiresAt),
 	}
 	if action == "impersonation.ended" {
-		after["ended_at"] = formatTime(imp.EndedAt)
+		after["ended_at"] = tenant.FormatTime(imp.EndedAt)
 		after["end_reason"] = imp.EndReason
 	}
-	return db.Update(ctx, func(tx *Tx) error {
+	return db.Update(ctx, func(tx *tenant.Tx) error {
 		return tx.Audit(audit.Entry{Action: action, EntityType: "impersonation", EntityID: imp.ID, After: after})
 	})
 }

@@ -1,16 +1,17 @@
-package tenant_test
+package identity_test
 
 import (
 	"context"
-	"github.com/aurapms/aura/audit"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 )
 
 // StartRestoredEpoch on an earlier copy of a tenant re-applies every
@@ -18,19 +19,19 @@ import (
 func TestStartRestoredEpoch(t *testing.T) {
 	f := mustTenant(t)
 	ctx := auratest.Ctx()
-	owner := f.mustUser(t, "owner@acme.example", tenant.RoleOwner, "first owner password")
-	clerk := f.mustUser(t, "clerk@acme.example", tenant.RoleFrontDesk, "first clerk password")
-	chef := f.mustUser(t, "chef@acme.example", tenant.RoleManager, "first chef password")
-	climber := f.mustUser(t, "climber@acme.example", tenant.RoleFrontDesk, "first climber password")
-	keep, _, err := f.db.CreateToken(ctx, owner.ID, "keep", nil, time.Time{})
+	owner := f.mustUser(t, "owner@acme.example", identity.RoleOwner, "first owner password")
+	clerk := f.mustUser(t, "clerk@acme.example", identity.RoleFrontDesk, "first clerk password")
+	chef := f.mustUser(t, "chef@acme.example", identity.RoleManager, "first chef password")
+	climber := f.mustUser(t, "climber@acme.example", identity.RoleFrontDesk, "first climber password")
+	keep, _, err := identity.New(f.db).CreateToken(ctx, owner.ID, "keep", nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	revoke, _, err := f.db.CreateToken(ctx, owner.ID, "revoke", nil, time.Time{})
+	revoke, _, err := identity.New(f.db).CreateToken(ctx, owner.ID, "revoke", nil, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, link, err := f.db.InviteUser(ctx, tenant.NewUser{Email: "new@acme.example", Role: tenant.RoleFrontDesk})
+	_, link, err := identity.New(f.db).InviteUser(ctx, identity.NewUser{Email: "new@acme.example", Role: identity.RoleFrontDesk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,21 +42,21 @@ func TestStartRestoredEpoch(t *testing.T) {
 	}
 	// After the restore point: a user disabled, a password changed, a token
 	// revoked, an invitation accepted.
-	if _, err := f.db.DisableUser(ctx, clerk.ID); err != nil {
+	if _, err := identity.New(f.db).DisableUser(ctx, clerk.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.db.ChangePassword(ctx, f.hasher, chef.ID, "first chef password", "second chef password", ""); err != nil {
+	if err := identity.New(f.db).ChangePassword(ctx, f.hasher, chef.ID, "first chef password", "second chef password", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.RevokeToken(ctx, owner.ID, revoke.ID); err != nil {
+	if _, err := identity.New(f.db).RevokeToken(ctx, owner.ID, revoke.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.AcceptInvitation(ctx, f.hasher, link, "New", "a fresh new password"); err != nil {
+	if _, err := identity.New(f.db).AcceptInvitation(ctx, f.hasher, link, "New", "a fresh new password"); err != nil {
 		t.Fatal(err)
 	}
 	// And a grant after the restore point, which a restore must not keep
 	// (it may be what an intruder did).
-	if _, err := f.db.SetRole(ctx, climber.ID, tenant.RoleOwner); err != nil {
+	if _, err := identity.New(f.db).SetRole(ctx, climber.ID, identity.RoleOwner); err != nil {
 		t.Fatal(err)
 	}
 
@@ -64,7 +65,7 @@ func TestStartRestoredEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer earlier.Close()
-	rep, err := earlier.StartRestoredEpoch(ctx, f.db, tenant.RestoreInfo{RestoredSeq: 1, Epoch: 2})
+	rep, err := identity.New(earlier).StartRestoredEpoch(ctx, f.db, identity.RestoreInfo{RestoredSeq: 1, Epoch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestStartRestoredEpoch(t *testing.T) {
 	}
 	var role string
 	earlier.SQL().Read.QueryRow(`SELECT role FROM users WHERE id = ?`, climber.ID).Scan(&role)
-	if role != tenant.RoleFrontDesk {
+	if role != identity.RoleFrontDesk {
 		t.Errorf("a promotion made after the restore point was re-applied: role %q", role)
 	}
 	var status, hash string
@@ -120,7 +121,7 @@ func TestStartRestoredEpoch(t *testing.T) {
 }
 
 // dataKey returns the tenant's data key from the platform registry.
-func dataKey(t *testing.T, f *identity) []byte {
+func dataKey(t *testing.T, f *fixture) []byte {
 	t.Helper()
 	tn, err := f.env.Platform.TenantBySlug(context.Background(), f.db.Slug)
 	if err != nil {
@@ -141,12 +142,12 @@ func dataKey(t *testing.T, f *identity) []byte {
 func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
 	f := mustTenant(t)
 	ctx := auratest.Ctx()
-	u := f.mustUser(t, "two@acme.example", tenant.RoleFrontDesk, "first two password")
-	secret, err := f.db.BeginTOTP(ctx, u.ID)
+	u := f.mustUser(t, "two@acme.example", identity.RoleFrontDesk, "first two password")
+	secret, err := identity.New(f.db).BeginTOTP(ctx, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); err != nil {
+	if _, err := identity.New(f.db).ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Minute)
@@ -154,12 +155,12 @@ func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
 	if _, err := f.db.SQL().Write.Exec(`VACUUM INTO ?`, copyPath); err != nil {
 		t.Fatal(err)
 	}
-	first, err := f.db.Login(ctx, f.hasher, "two@acme.example", "first two password", "", "", tenant.DefaultSessionPolicy)
+	first, err := identity.New(f.db).Login(ctx, f.hasher, "two@acme.example", "first two password", "", "", identity.DefaultSessionPolicy)
 	if err != nil || !first.NeedCode {
 		t.Fatalf("password step: %+v %v", first, err)
 	}
 	code := credential.TOTPCode(secret, f.clock.Now())
-	if _, err := f.db.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err != nil {
+	if _, err := identity.New(f.db).LoginCode(ctx, u.ID, first.PasswordStamp, code, "", identity.DefaultSessionPolicy); err != nil {
 		t.Fatal(err)
 	}
 	earlier, err := tenant.OpenFile(context.Background(), copyPath, tenant.Info{ID: f.db.ID, Slug: f.db.Slug, Status: tenant.StatusActive, DataKey: dataKey(t, f)}, f.clock.Now)
@@ -167,10 +168,10 @@ func TestStartRestoredEpochKeepsTOTPStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer earlier.Close()
-	if _, err := earlier.StartRestoredEpoch(ctx, f.db, tenant.RestoreInfo{RestoredSeq: 1, Epoch: 2}); err != nil {
+	if _, err := identity.New(earlier).StartRestoredEpoch(ctx, f.db, identity.RestoreInfo{RestoredSeq: 1, Epoch: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := earlier.LoginCode(ctx, u.ID, first.PasswordStamp, code, "", tenant.DefaultSessionPolicy); err == nil {
+	if _, err := identity.New(earlier).LoginCode(ctx, u.ID, first.PasswordStamp, code, "", identity.DefaultSessionPolicy); err == nil {
 		t.Fatal("a code used after the restore point works again after the restore")
 	}
 }

@@ -1,4 +1,4 @@
-package tenant_test
+package identity_test
 
 import (
 	"bytes"
@@ -16,12 +16,13 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/identity"
 	"golang.org/x/crypto/bcrypt"
 )
 
-// identity is one real tenant ("acme") in a real environment, with the
+// fixture is one real tenant ("acme") in a real environment, with the
 // password hasher the server would use.
-type identity struct {
+type fixture struct {
 	env    *auratest.Env
 	db     *tenant.DB
 	router *tenant.Router
@@ -31,7 +32,7 @@ type identity struct {
 
 // mustTenant creates a tenant "acme" and returns its open handle;
 // everything closes when the test ends.
-func mustTenant(tb testing.TB) *identity {
+func mustTenant(tb testing.TB) *fixture {
 	tb.Helper()
 	clk := auratest.NewClock(time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC))
 	env := auratest.New(tb, auratest.Options{Now: clk.Now})
@@ -45,12 +46,12 @@ func mustTenant(tb testing.TB) *identity {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &identity{env: env, db: db, router: env.Router, clock: clk, hasher: h}
+	return &fixture{env: env, db: db, router: env.Router, clock: clk, hasher: h}
 }
 
-func (f *identity) mustUser(tb testing.TB, email, role, password string) tenant.User {
+func (f *fixture) mustUser(tb testing.TB, email, role, password string) identity.User {
 	tb.Helper()
-	u, err := f.db.CreateUser(context.Background(), f.hasher, tenant.NewUser{Email: email, Name: "Test " + role, Role: role, Password: password})
+	u, err := identity.New(f.db).CreateUser(context.Background(), f.hasher, identity.NewUser{Email: email, Name: "Test " + role, Role: role, Password: password})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func (f *identity) mustUser(tb testing.TB, email, role, password string) tenant.
 }
 
 // rawFile returns the bytes of the tenant file and its WAL.
-func (f *identity) rawFile(tb testing.TB) []byte {
+func (f *fixture) rawFile(tb testing.TB) []byte {
 	tb.Helper()
 	var all []byte
 	for _, p := range []string{f.db.Path, f.db.Path + "-wal"} {
@@ -85,12 +86,12 @@ const pw = "tangerine ladder violet"
 func TestCreateUser(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	u := f.mustUser(t, "Ana@Example.com", tenant.RoleOwner, pw)
+	u := f.mustUser(t, "Ana@Example.com", identity.RoleOwner, pw)
 	t.Run("OK", func(t *testing.T) {
 		if got, want := u.Email, "ana@example.com"; got != want {
 			t.Fatalf("email = %q, want %q", got, want)
 		}
-		if u.Status != tenant.UserActive || u.Role != tenant.RoleOwner {
+		if u.Status != identity.UserActive || u.Role != identity.RoleOwner {
 			t.Fatalf("user = %+v", u)
 		}
 	})
@@ -125,19 +126,19 @@ func TestCreateUser(t *testing.T) {
 		}
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
-		_, err := f.db.CreateUser(ctx, f.hasher, tenant.NewUser{Email: "ana@example.com", Role: tenant.RoleManager, Password: pw})
+		_, err := identity.New(f.db).CreateUser(ctx, f.hasher, identity.NewUser{Email: "ana@example.com", Role: identity.RoleManager, Password: pw})
 		if got, want := aura.ErrorCode(err), aura.ECONFLICT; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		for _, nu := range []tenant.NewUser{
-			{Email: "not-an-email", Role: tenant.RoleOwner, Password: pw},
+		for _, nu := range []identity.NewUser{
+			{Email: "not-an-email", Role: identity.RoleOwner, Password: pw},
 			{Email: "b@example.com", Role: "emperor", Password: pw},
-			{Email: "b@example.com", Role: tenant.RoleOwner, Password: "short"},
-			{Email: "b@example.com", Role: tenant.RoleOwner, Password: "password1234"},
+			{Email: "b@example.com", Role: identity.RoleOwner, Password: "short"},
+			{Email: "b@example.com", Role: identity.RoleOwner, Password: "password1234"},
 		} {
-			if _, err := f.db.CreateUser(ctx, f.hasher, nu); aura.ErrorCode(err) != aura.EINVALID {
+			if _, err := identity.New(f.db).CreateUser(ctx, f.hasher, nu); aura.ErrorCode(err) != aura.EINVALID {
 				t.Fatalf("%+v: err = %v", nu, err)
 			}
 		}
@@ -147,39 +148,39 @@ func TestCreateUser(t *testing.T) {
 func TestLogin(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	policy := tenant.DefaultSessionPolicy
-	u := f.mustUser(t, "ana@example.com", tenant.RoleOwner, pw)
+	policy := identity.DefaultSessionPolicy
+	u := f.mustUser(t, "ana@example.com", identity.RoleOwner, pw)
 	t.Run("OK", func(t *testing.T) {
-		res, err := f.db.Login(ctx, f.hasher, "ANA@example.com ", pw, "", "", policy)
+		res, err := identity.New(f.db).Login(ctx, f.hasher, "ANA@example.com ", pw, "", "", policy)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.NeedCode || res.Secret == "" || res.Session.UserID != u.ID {
 			t.Fatalf("res = %+v", res)
 		}
-		se, got, err := f.db.SessionBySecret(ctx, res.Secret, policy)
+		se, got, err := identity.New(f.db).SessionBySecret(ctx, res.Secret, policy)
 		if err != nil || got.ID != u.ID || se.ID != res.Session.ID {
 			t.Fatalf("session lookup: %v %+v", err, se)
 		}
 	})
 	t.Run("NewIDOnLogin", func(t *testing.T) {
-		first, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
+		first, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", first.Secret, policy)
+		second, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, "", first.Secret, policy)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if first.Session.ID == second.Session.ID || first.Secret == second.Secret {
 			t.Fatal("signing in again kept the session id")
 		}
-		if _, _, err := f.db.SessionBySecret(ctx, first.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, _, err := identity.New(f.db).SessionBySecret(ctx, first.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("the replaced session still works: %v", err)
 		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
-		_, err := f.db.Login(ctx, f.hasher, "ana@example.com", "tangerine ladder violeT", "", "", policy)
+		_, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", "tangerine ladder violeT", "", "", policy)
 		if got, want := aura.ErrorCode(err), aura.EUNAUTHORIZED; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
@@ -194,7 +195,7 @@ func TestLogin(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnknownEmail", func(t *testing.T) {
-		_, err := f.db.Login(ctx, f.hasher, "nobody@example.com", pw, "", "", policy)
+		_, err := identity.New(f.db).Login(ctx, f.hasher, "nobody@example.com", pw, "", "", policy)
 		if got, want := aura.ErrorMessage(err), "The email or password is incorrect."; got != want {
 			t.Fatalf("message = %q, want %q", got, want)
 		}
@@ -202,11 +203,11 @@ func TestLogin(t *testing.T) {
 	t.Run("Past72Bytes", func(t *testing.T) {
 		long := strings.Repeat("abcdefghij", 9) + "0123456789" // 100 bytes
 		other := long[:99] + "X"
-		f.mustUser(t, "long@example.com", tenant.RoleFrontDesk, long)
-		if _, err := f.db.Login(ctx, f.hasher, "long@example.com", other, "", "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		f.mustUser(t, "long@example.com", identity.RoleFrontDesk, long)
+		if _, err := identity.New(f.db).Login(ctx, f.hasher, "long@example.com", other, "", "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("a password differing after byte 72 signed in: %v", err)
 		}
-		if _, err := f.db.Login(ctx, f.hasher, "long@example.com", long, "", "", policy); err != nil {
+		if _, err := identity.New(f.db).Login(ctx, f.hasher, "long@example.com", long, "", "", policy); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -215,10 +216,10 @@ func TestLogin(t *testing.T) {
 func TestSessionExpiry(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	policy := tenant.SessionPolicy{Idle: 30 * time.Minute, Absolute: 2 * time.Hour}
-	f.mustUser(t, "ana@example.com", tenant.RoleOwner, pw)
+	policy := identity.SessionPolicy{Idle: 30 * time.Minute, Absolute: 2 * time.Hour}
+	f.mustUser(t, "ana@example.com", identity.RoleOwner, pw)
 	login := func() string {
-		res, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
+		res, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,16 +228,16 @@ func TestSessionExpiry(t *testing.T) {
 	t.Run("Idle", func(t *testing.T) {
 		s := login()
 		f.clock.Advance(29 * time.Minute)
-		if _, _, err := f.db.SessionBySecret(ctx, s, policy); err != nil {
+		if _, _, err := identity.New(f.db).SessionBySecret(ctx, s, policy); err != nil {
 			t.Fatalf("active session refused: %v", err)
 		}
 		// The use above moved last-seen forward: 29 more minutes is fine.
 		f.clock.Advance(29 * time.Minute)
-		if _, _, err := f.db.SessionBySecret(ctx, s, policy); err != nil {
+		if _, _, err := identity.New(f.db).SessionBySecret(ctx, s, policy); err != nil {
 			t.Fatalf("active session refused: %v", err)
 		}
 		f.clock.Advance(31 * time.Minute)
-		if _, _, err := f.db.SessionBySecret(ctx, s, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, _, err := identity.New(f.db).SessionBySecret(ctx, s, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("idle session accepted: %v", err)
 		}
 	})
@@ -244,12 +245,12 @@ func TestSessionExpiry(t *testing.T) {
 		s := login()
 		for i := 0; i < 4; i++ {
 			f.clock.Advance(25 * time.Minute)
-			if _, _, err := f.db.SessionBySecret(ctx, s, policy); err != nil {
+			if _, _, err := identity.New(f.db).SessionBySecret(ctx, s, policy); err != nil {
 				t.Fatalf("after %d minutes: %v", 25*(i+1), err)
 			}
 		}
 		f.clock.Advance(25 * time.Minute) // 125 minutes after sign-in, never idle
-		if _, _, err := f.db.SessionBySecret(ctx, s, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, _, err := identity.New(f.db).SessionBySecret(ctx, s, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("session past its absolute timeout accepted: %v", err)
 		}
 	})
@@ -258,14 +259,14 @@ func TestSessionExpiry(t *testing.T) {
 func TestDisableEndsSessions(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	policy := tenant.DefaultSessionPolicy
-	f.mustUser(t, "owner@example.com", tenant.RoleOwner, pw)
-	u := f.mustUser(t, "desk@example.com", tenant.RoleFrontDesk, pw)
-	res, err := f.db.Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy)
+	policy := identity.DefaultSessionPolicy
+	f.mustUser(t, "owner@example.com", identity.RoleOwner, pw)
+	u := f.mustUser(t, "desk@example.com", identity.RoleFrontDesk, pw)
+	res, err := identity.New(f.db).Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.DisableUser(ctx, u.ID); err != nil {
+	if _, err := identity.New(f.db).DisableUser(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -273,10 +274,10 @@ func TestDisableEndsSessions(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d sessions remain after disabling", n)
 	}
-	if _, _, err := f.db.SessionBySecret(ctx, res.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+	if _, _, err := identity.New(f.db).SessionBySecret(ctx, res.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 		t.Fatalf("session of a disabled user works: %v", err)
 	}
-	if _, err := f.db.Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+	if _, err := identity.New(f.db).Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 		t.Fatalf("a disabled user signed in: %v", err)
 	}
 	rows := auditActions(t, f.db, audit.Filter{Action: "user.disabled"})
@@ -288,11 +289,11 @@ func TestDisableEndsSessions(t *testing.T) {
 func TestLastOwner(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	owner := f.mustUser(t, "owner@example.com", tenant.RoleOwner, pw)
+	owner := f.mustUser(t, "owner@example.com", identity.RoleOwner, pw)
 	for name, fn := range map[string]func() error{
-		"Demote":  func() error { _, err := f.db.SetRole(ctx, owner.ID, tenant.RoleManager); return err },
-		"Disable": func() error { _, err := f.db.DisableUser(ctx, owner.ID); return err },
-		"Remove":  func() error { _, err := f.db.RemoveUser(ctx, owner.ID); return err },
+		"Demote":  func() error { _, err := identity.New(f.db).SetRole(ctx, owner.ID, identity.RoleManager); return err },
+		"Disable": func() error { _, err := identity.New(f.db).DisableUser(ctx, owner.ID); return err },
+		"Remove":  func() error { _, err := identity.New(f.db).RemoveUser(ctx, owner.ID); return err },
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got, want := aura.ErrorCode(fn()), aura.ECONFLICT; got != want {
@@ -305,8 +306,8 @@ func TestLastOwner(t *testing.T) {
 func TestInvitation(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	f.mustUser(t, "owner@example.com", tenant.RoleOwner, pw)
-	u, token, err := f.db.InviteUser(ctx, tenant.NewUser{Email: "new@example.com", Name: "Nia", Role: tenant.RoleFrontDesk})
+	f.mustUser(t, "owner@example.com", identity.RoleOwner, pw)
+	u, token, err := identity.New(f.db).InviteUser(ctx, identity.NewUser{Email: "new@example.com", Name: "Nia", Role: identity.RoleFrontDesk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,50 +321,50 @@ func TestInvitation(t *testing.T) {
 		}
 	})
 	t.Run("ErrPasswordRules", func(t *testing.T) {
-		if _, err := f.db.AcceptInvitation(ctx, f.hasher, token, "Nia", "password1234"); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := identity.New(f.db).AcceptInvitation(ctx, f.hasher, token, "Nia", "password1234"); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
-		got, err := f.db.AcceptInvitation(ctx, f.hasher, token, "Nia Lund", pw)
+		got, err := identity.New(f.db).AcceptInvitation(ctx, f.hasher, token, "Nia Lund", pw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != tenant.UserActive || got.Name != "Nia Lund" {
+		if got.Status != identity.UserActive || got.Name != "Nia Lund" {
 			t.Fatalf("user = %+v", got)
 		}
-		if _, err := f.db.Login(ctx, f.hasher, "new@example.com", pw, "", "", tenant.DefaultSessionPolicy); err != nil {
+		if _, err := identity.New(f.db).Login(ctx, f.hasher, "new@example.com", pw, "", "", identity.DefaultSessionPolicy); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("ErrSingleUse", func(t *testing.T) {
-		if _, err := f.db.AcceptInvitation(ctx, f.hasher, token, "Eve", "another long password"); aura.ErrorCode(err) != aura.ENOTFOUND {
+		if _, err := identity.New(f.db).AcceptInvitation(ctx, f.hasher, token, "Eve", "another long password"); aura.ErrorCode(err) != aura.ENOTFOUND {
 			t.Fatalf("a used invitation worked again: %v", err)
 		}
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
-		_, tok, err := f.db.InviteUser(ctx, tenant.NewUser{Email: "late@example.com", Role: tenant.RoleHousekeeping})
+		_, tok, err := identity.New(f.db).InviteUser(ctx, identity.NewUser{Email: "late@example.com", Role: identity.RoleHousekeeping})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.clock.Advance(tenant.InvitationTTL + time.Minute)
-		if _, err := f.db.InvitationUser(ctx, tok); aura.ErrorCode(err) != aura.ENOTFOUND {
+		f.clock.Advance(identity.InvitationTTL + time.Minute)
+		if _, err := identity.New(f.db).InvitationUser(ctx, tok); aura.ErrorCode(err) != aura.ENOTFOUND {
 			t.Fatalf("an expired invitation worked: %v", err)
 		}
 	})
 	t.Run("ReinviteRevokesOld", func(t *testing.T) {
-		_, old, err := f.db.InviteUser(ctx, tenant.NewUser{Email: "twice@example.com", Role: tenant.RoleHousekeeping})
+		_, old, err := identity.New(f.db).InviteUser(ctx, identity.NewUser{Email: "twice@example.com", Role: identity.RoleHousekeeping})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, fresh, err := f.db.InviteUser(ctx, tenant.NewUser{Email: "twice@example.com", Role: tenant.RoleAccountant})
+		_, fresh, err := identity.New(f.db).InviteUser(ctx, identity.NewUser{Email: "twice@example.com", Role: identity.RoleAccountant})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.InvitationUser(ctx, old); aura.ErrorCode(err) != aura.ENOTFOUND {
+		if _, err := identity.New(f.db).InvitationUser(ctx, old); aura.ErrorCode(err) != aura.ENOTFOUND {
 			t.Fatalf("the old link still works: %v", err)
 		}
-		if got, err := f.db.InvitationUser(ctx, fresh); err != nil || got.Role != tenant.RoleAccountant {
+		if got, err := identity.New(f.db).InvitationUser(ctx, fresh); err != nil || got.Role != identity.RoleAccountant {
 			t.Fatalf("fresh link: %+v %v", got, err)
 		}
 	})
@@ -372,18 +373,18 @@ func TestInvitation(t *testing.T) {
 func TestTOTP(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	policy := tenant.DefaultSessionPolicy
-	u := f.mustUser(t, "ana@example.com", tenant.RoleOwner, pw)
-	secret, err := f.db.BeginTOTP(ctx, u.ID)
+	policy := identity.DefaultSessionPolicy
+	u := f.mustUser(t, "ana@example.com", identity.RoleOwner, pw)
+	secret, err := identity.New(f.db).BeginTOTP(ctx, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("ErrWrongCode", func(t *testing.T) {
-		if _, err := f.db.ConfirmTOTP(ctx, u.ID, "000000"); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := identity.New(f.db).ConfirmTOTP(ctx, u.ID, "000000"); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
 	})
-	codes, err := f.db.ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now()))
+	codes, err := identity.New(f.db).ConfirmTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +396,7 @@ func TestTOTP(t *testing.T) {
 	})
 	var stamp string
 	t.Run("NeedCode", func(t *testing.T) {
-		res, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
+		res, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
 		if err != nil || !res.NeedCode || res.Secret != "" || res.PasswordStamp == "" {
 			t.Fatalf("res = %+v, %v", res, err)
 		}
@@ -403,15 +404,15 @@ func TestTOTP(t *testing.T) {
 	})
 	t.Run("ErrReplay", func(t *testing.T) {
 		// The code used to confirm enrolment is spent; a minute later a new one works once.
-		if _, err := f.db.LoginCode(ctx, u.ID, stamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := identity.New(f.db).LoginCode(ctx, u.ID, stamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("the enrolment code was accepted again: %v", err)
 		}
 		f.clock.Advance(time.Minute)
 		code := credential.TOTPCode(secret, f.clock.Now())
-		if _, err := f.db.LoginCode(ctx, u.ID, stamp, code, "", policy); err != nil {
+		if _, err := identity.New(f.db).LoginCode(ctx, u.ID, stamp, code, "", policy); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, code, "", policy); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, code, "", policy); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("a replayed code was accepted: %v", err)
 		}
 		rows := auditActions(t, f.db, audit.Filter{Action: "user.login_failed"})
@@ -420,35 +421,35 @@ func TestTOTP(t *testing.T) {
 		}
 	})
 	t.Run("RecoveryCodeOnce", func(t *testing.T) {
-		if _, err := f.db.LoginCode(ctx, u.ID, stamp, strings.ToUpper(codes[0]), "", policy); err != nil {
+		if _, err := identity.New(f.db).LoginCode(ctx, u.ID, stamp, strings.ToUpper(codes[0]), "", policy); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.LoginCode(ctx, u.ID, stamp, codes[0], "", policy); aura.ErrorCode(err) != aura.EINVALID {
+		if _, err := identity.New(f.db).LoginCode(ctx, u.ID, stamp, codes[0], "", policy); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("a used recovery code worked again: %v", err)
 		}
-		if n, _ := f.db.RecoveryCodesLeft(ctx, u.ID); n != 9 {
+		if n, _ := identity.New(f.db).RecoveryCodesLeft(ctx, u.ID); n != 9 {
 			t.Fatalf("%d codes left, want 9", n)
 		}
 	})
 	t.Run("ErrRequiredCannotDisable", func(t *testing.T) {
-		if err := f.db.SetRequire2FA(ctx, true); err != nil {
+		if err := identity.New(f.db).SetRequire2FA(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(time.Minute)
-		if err := f.db.DisableTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); aura.ErrorCode(err) != aura.ECONFLICT {
+		if err := identity.New(f.db).DisableTOTP(ctx, u.ID, credential.TOTPCode(secret, f.clock.Now())); aura.ErrorCode(err) != aura.ECONFLICT {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrPasswordChangedBetweenSteps", func(t *testing.T) {
-		first, err := f.db.Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
+		first, err := identity.New(f.db).Login(ctx, f.hasher, "ana@example.com", pw, "", "", policy)
 		if err != nil || !first.NeedCode {
 			t.Fatalf("%+v %v", first, err)
 		}
-		if err := f.db.ChangePassword(ctx, f.hasher, u.ID, pw, "a changed pass phrase", ""); err != nil {
+		if err := identity.New(f.db).ChangePassword(ctx, f.hasher, u.ID, pw, "a changed pass phrase", ""); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(time.Minute)
-		if _, err := f.db.LoginCode(ctx, u.ID, first.PasswordStamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, err := identity.New(f.db).LoginCode(ctx, u.ID, first.PasswordStamp, credential.TOTPCode(secret, f.clock.Now()), "", policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("the code step of a sign-in begun with the old password: %v", err)
 		}
 	})
@@ -457,17 +458,17 @@ func TestTOTP(t *testing.T) {
 func TestTokens(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	u := f.mustUser(t, "ana@example.com", tenant.RoleOwner, pw)
-	tok, text, err := f.db.CreateToken(ctx, u.ID, "Channel manager", []tenant.Permission{tenant.PermUsersRead}, time.Time{})
+	u := f.mustUser(t, "ana@example.com", identity.RoleOwner, pw)
+	tok, text, err := identity.New(f.db).CreateToken(ctx, u.ID, "Channel manager", []identity.Permission{identity.PermUsersRead}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("OK", func(t *testing.T) {
-		got, user, err := f.db.TokenByText(ctx, text)
+		got, user, err := identity.New(f.db).TokenByText(ctx, text)
 		if err != nil || got.ID != tok.ID || user.ID != u.ID {
 			t.Fatalf("%+v %v", got, err)
 		}
-		if !got.Can(user, tenant.PermUsersRead) || got.Can(user, tenant.PermUsersWrite) {
+		if !got.Can(user, identity.PermUsersRead) || got.Can(user, identity.PermUsersWrite) {
 			t.Fatal("scopes are not applied")
 		}
 	})
@@ -495,43 +496,43 @@ func TestTokens(t *testing.T) {
 		}
 		first := lastUsed()
 		f.clock.Advance(20 * time.Second)
-		f.db.TokenByText(ctx, text)
+		identity.New(f.db).TokenByText(ctx, text)
 		if got := lastUsed(); got != first {
 			t.Fatalf("last_used_at moved after 20 s: %s -> %s", first, got)
 		}
 		f.clock.Advance(50 * time.Second)
-		f.db.TokenByText(ctx, text)
+		identity.New(f.db).TokenByText(ctx, text)
 		if got := lastUsed(); got == first {
 			t.Fatal("last_used_at did not move after 70 s")
 		}
 	})
 	t.Run("ErrOtherTenant", func(t *testing.T) {
 		other := credential.NewToken("tnt_aaaaaaaaaaaaaaaa")
-		if _, _, err := f.db.TokenByText(ctx, other.Text); aura.ErrorCode(err) != aura.ENOTFOUND {
+		if _, _, err := identity.New(f.db).TokenByText(ctx, other.Text); aura.ErrorCode(err) != aura.ENOTFOUND {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrScopeBeyondRole", func(t *testing.T) {
-		desk := f.mustUser(t, "desk@example.com", tenant.RoleFrontDesk, pw)
-		if _, _, err := f.db.CreateToken(ctx, desk.ID, "x", []tenant.Permission{tenant.PermUsersWrite}, time.Time{}); aura.ErrorCode(err) != aura.EINVALID {
+		desk := f.mustUser(t, "desk@example.com", identity.RoleFrontDesk, pw)
+		if _, _, err := identity.New(f.db).CreateToken(ctx, desk.ID, "x", []identity.Permission{identity.PermUsersWrite}, time.Time{}); aura.ErrorCode(err) != aura.EINVALID {
 			t.Fatalf("err = %v", err)
 		}
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
-		_, short, err := f.db.CreateToken(ctx, u.ID, "short", nil, f.clock.Now().Add(time.Hour))
+		_, short, err := identity.New(f.db).CreateToken(ctx, u.ID, "short", nil, f.clock.Now().Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(61 * time.Minute)
-		if _, _, err := f.db.TokenByText(ctx, short); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, _, err := identity.New(f.db).TokenByText(ctx, short); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("an expired token worked: %v", err)
 		}
 	})
 	t.Run("ErrRevoked", func(t *testing.T) {
-		if _, err := f.db.RevokeToken(ctx, u.ID, tok.ID); err != nil {
+		if _, err := identity.New(f.db).RevokeToken(ctx, u.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.db.TokenByText(ctx, text); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+		if _, _, err := identity.New(f.db).TokenByText(ctx, text); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 			t.Fatalf("a revoked token worked: %v", err)
 		}
 		rows := auditActions(t, f.db, audit.Filter{Action: "token."})
@@ -544,35 +545,35 @@ func TestTokens(t *testing.T) {
 func TestRoleChangeRotatesSessions(t *testing.T) {
 	f := mustTenant(t)
 	ctx := context.Background()
-	policy := tenant.DefaultSessionPolicy
-	f.mustUser(t, "owner@example.com", tenant.RoleOwner, pw)
-	u := f.mustUser(t, "desk@example.com", tenant.RoleFrontDesk, pw)
-	res, err := f.db.Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy)
+	policy := identity.DefaultSessionPolicy
+	f.mustUser(t, "owner@example.com", identity.RoleOwner, pw)
+	u := f.mustUser(t, "desk@example.com", identity.RoleFrontDesk, pw)
+	res, err := identity.New(f.db).Login(ctx, f.hasher, "desk@example.com", pw, "", "", policy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed, err := f.db.SetRole(ctx, u.ID, tenant.RoleManager)
+	changed, err := identity.New(f.db).SetRole(ctx, u.ID, identity.RoleManager)
 	if err != nil {
 		t.Fatal(err)
 	}
-	se, _, err := f.db.SessionBySecret(ctx, res.Secret, policy)
+	se, _, err := identity.New(f.db).SessionBySecret(ctx, res.Secret, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if se.PrivilegeVersion == changed.PrivilegeVersion {
 		t.Fatal("the session does not show that privileges changed")
 	}
-	fresh, secret, err := f.db.RotateSession(ctx, se.ID)
+	fresh, secret, err := identity.New(f.db).RotateSession(ctx, se.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fresh.ID == se.ID || fresh.PrivilegeVersion != changed.PrivilegeVersion || !fresh.CreatedAt.Equal(se.CreatedAt) {
 		t.Fatalf("rotated = %+v, old = %+v", fresh, se)
 	}
-	if _, _, err := f.db.SessionBySecret(ctx, res.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
+	if _, _, err := identity.New(f.db).SessionBySecret(ctx, res.Secret, policy); aura.ErrorCode(err) != aura.EUNAUTHORIZED {
 		t.Fatal("the old session id still works")
 	}
-	if _, _, err := f.db.SessionBySecret(ctx, secret, policy); err != nil {
+	if _, _, err := identity.New(f.db).SessionBySecret(ctx, secret, policy); err != nil {
 		t.Fatal(err)
 	}
 }

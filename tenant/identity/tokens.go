@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/tenant"
 )
 
 // DefaultTokenDays is how long a new API token lasts when its creator
@@ -61,15 +62,15 @@ func scanToken(s interface{ Scan(...any) error }) (APIToken, error) {
 	for _, f := range strings.Fields(scopes) {
 		t.Scopes = append(t.Scopes, Permission(f))
 	}
-	t.CreatedAt = parseTime(created)
+	t.CreatedAt = tenant.ParseTime(created)
 	if expires.Valid {
-		t.ExpiresAt = parseTime(expires.String)
+		t.ExpiresAt = tenant.ParseTime(expires.String)
 	}
 	if used.Valid {
-		t.LastUsedAt = parseTime(used.String)
+		t.LastUsedAt = tenant.ParseTime(used.String)
 	}
 	if revoked.Valid {
-		t.RevokedAt = parseTime(revoked.String)
+		t.RevokedAt = tenant.ParseTime(revoked.String)
 	}
 	return t, nil
 }
@@ -77,10 +78,10 @@ func scanToken(s interface{ Scan(...any) error }) (APIToken, error) {
 func tokenAudit(t APIToken) map[string]any {
 	m := map[string]any{"id": t.ID, "user_id": t.UserID, "name": t.Name, "scopes": t.Scopes}
 	if !t.ExpiresAt.IsZero() {
-		m["expires_at"] = formatTime(t.ExpiresAt)
+		m["expires_at"] = tenant.FormatTime(t.ExpiresAt)
 	}
 	if !t.RevokedAt.IsZero() {
-		m["revoked_at"] = formatTime(t.RevokedAt)
+		m["revoked_at"] = tenant.FormatTime(t.RevokedAt)
 	}
 	return m
 }
@@ -90,7 +91,7 @@ func tokenAudit(t APIToken) map[string]any {
 // once and never stored. It returns EINVALID for a bad name, an expiry in
 // the past, or a scope the user's role does not have, and ENOTFOUND for an
 // unknown or inactive user.
-func (db *DB) CreateToken(ctx context.Context, userID, name string, scopes []Permission, expires time.Time) (APIToken, string, error) {
+func (db Store) CreateToken(ctx context.Context, userID, name string, scopes []Permission, expires time.Time) (APIToken, string, error) {
 	name = strings.TrimSpace(name)
 	if n := utf8.RuneCountInString(name); n < 1 || n > 100 || strings.ContainsAny(name, "\r\n\x00") {
 		return APIToken{}, "", aura.Invalid("Give the token a name of 1 to 100 characters, saying what uses it.", aura.FieldError{Field: "name", Message: "1 to 100 characters"})
@@ -100,7 +101,7 @@ func (db *DB) CreateToken(ctx context.Context, userID, name string, scopes []Per
 	scopes = slices.Compact(scopes)
 	var t APIToken
 	var text string
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		u, err := db.userByID(tx, userID)
 		if err != nil {
 			return err
@@ -125,10 +126,10 @@ func (db *DB) CreateToken(ctx context.Context, userID, name string, scopes []Per
 		var exp any
 		if !expires.IsZero() {
 			t.ExpiresAt = expires.UTC().Truncate(time.Second)
-			exp = formatTime(t.ExpiresAt)
+			exp = tenant.FormatTime(t.ExpiresAt)
 		}
 		if _, err := tx.Exec(`INSERT INTO api_tokens (id, token_hash, user_id, name, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, tok.Hash, userID, name, joinScopes(scopes), formatTime(t.CreatedAt), exp); err != nil {
+			t.ID, tok.Hash, userID, name, joinScopes(scopes), tenant.FormatTime(t.CreatedAt), exp); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "token.created", EntityType: "token", EntityID: t.ID, After: tokenAudit(t)})
@@ -143,7 +144,7 @@ var errToken = aura.Errorf(aura.EUNAUTHORIZED, "The API token is not valid: it w
 // otherwise), then its hash is looked up. A revoked, expired or unknown
 // token, or one whose user is not active, is EUNAUTHORIZED. The last-used
 // time is written at most once a minute, as unaudited bookkeeping.
-func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, error) {
+func (db Store) TokenByText(ctx context.Context, text string) (APIToken, User, error) {
 	tok, err := credential.ParseToken(text)
 	if err != nil {
 		return APIToken{}, User{}, err
@@ -154,7 +155,7 @@ func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, err
 	var t APIToken
 	var u User
 	var touch bool
-	err = db.View(ctx, func(tx *Tx) error {
+	err = db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		t, err = scanToken(tx.QueryRow(`SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = ?`, tok.Hash))
 		if err == sql.ErrNoRows {
@@ -178,10 +179,10 @@ func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, err
 		return APIToken{}, User{}, err
 	}
 	if touch {
-		err = db.Update(ctx, func(tx *Tx) error {
+		err = db.Update(ctx, func(tx *tenant.Tx) error {
 			tx.Unaudited("a token's last-used time, written at most once a minute")
 			t.LastUsedAt = tx.Now.Truncate(time.Second)
-			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, formatTime(t.LastUsedAt), t.ID)
+			_, err := tx.Exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, tenant.FormatTime(t.LastUsedAt), t.ID)
 			return err
 		})
 	}
@@ -190,9 +191,9 @@ func (db *DB) TokenByText(ctx context.Context, text string) (APIToken, User, err
 
 // Tokens returns the API tokens of a user (all users' when userID is ""),
 // newest first, revoked ones included.
-func (db *DB) Tokens(ctx context.Context, userID string) ([]APIToken, error) {
+func (db Store) Tokens(ctx context.Context, userID string) ([]APIToken, error) {
 	var ts []APIToken
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT `+tokenColumns+` FROM api_tokens WHERE ? = '' OR user_id = ? ORDER BY created_at DESC, id`, userID, userID)
 		if err != nil {
 			return err
@@ -213,9 +214,9 @@ func (db *DB) Tokens(ctx context.Context, userID string) ([]APIToken, error) {
 // RevokeToken revokes a token of the user (of any user when userID is "").
 // It returns ENOTFOUND for an unknown token or one of another user, and
 // ECONFLICT for a token already revoked.
-func (db *DB) RevokeToken(ctx context.Context, userID, tokenID string) (APIToken, error) {
+func (db Store) RevokeToken(ctx context.Context, userID, tokenID string) (APIToken, error) {
 	var t APIToken
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := scanToken(tx.QueryRow(`SELECT `+tokenColumns+` FROM api_tokens WHERE id = ? AND (? = '' OR user_id = ?)`, tokenID, userID, userID))
 		if err == sql.ErrNoRows {
 			return aura.Errorf(aura.ENOTFOUND, "No such token.")
@@ -225,7 +226,7 @@ func (db *DB) RevokeToken(ctx context.Context, userID, tokenID string) (APIToken
 		if !before.RevokedAt.IsZero() {
 			return aura.Errorf(aura.ECONFLICT, "The token %q is already revoked.", before.Name)
 		}
-		if _, err := tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, formatTime(tx.Now), tokenID); err != nil {
+		if _, err := tx.Exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, tenant.FormatTime(tx.Now), tokenID); err != nil {
 			return err
 		}
 		t = before

@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant"
 )
 
 // RestoreInfo describes a point-in-time restore, as recorded in the first
@@ -122,7 +123,7 @@ type credentialState struct {
 	codes       map[string]map[string]sql.NullString // user id -> code hash -> used_at
 }
 
-func readCredentialState(tx *Tx) (credentialState, error) {
+func readCredentialState(tx *tenant.Tx) (credentialState, error) {
 	st := credentialState{users: map[string]userSecurity{}, tokens: map[string]sql.NullString{},
 		invitations: map[string]bool{}, codes: map[string]map[string]sql.NullString{}}
 	rows, err := tx.Query(`SELECT id, status, role, password_hash, email_lookup, totp_sealed, totp_last_step, privilege_version FROM users`)
@@ -198,17 +199,17 @@ func readCredentialState(tx *Tx) (credentialState, error) {
 // restore point (two-factor turned off or re-enrolled) stay unusable, and
 // the codes of a second factor set up or re-enrolled after it come with
 // its secret. Each re-application is an audit row.
-func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info RestoreInfo) (RestoreReport, error) {
+func (db Store) StartRestoredEpoch(ctx context.Context, replaced *tenant.DB, info RestoreInfo) (RestoreReport, error) {
 	var rep RestoreReport
 	var latest credentialState
-	if err := replaced.View(ctx, func(tx *Tx) error {
+	if err := replaced.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		latest, err = readCredentialState(tx)
 		return err
 	}); err != nil {
 		return rep, err
 	}
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		rep = RestoreReport{UsersUpdated: []string{}, TokensRevoked: []string{}}
 		first, err := tx.AuditEpoch(info.Epoch, audit.Entry{Action: "tenant.restored", EntityType: "tenant", EntityID: db.ID, After: info})
 		if err != nil {
@@ -311,7 +312,7 @@ func (db *DB) StartRestoredEpoch(ctx context.Context, replaced *DB, info Restore
 // re-enrolled after the restore point, whose secret wins (narrowed), and is
 // added. A code used in the restored file stays used. One audit row per
 // user whose codes changed, with counts only.
-func reapplyRecoveryCodes(tx *Tx, userID string, was, later map[string]sql.NullString, now string, rep *RestoreReport) error {
+func reapplyRecoveryCodes(tx *tenant.Tx, userID string, was, later map[string]sql.NullString, now string, rep *RestoreReport) error {
 	var removed, used, added int
 	for hash, wasUsed := range was {
 		laterUsed, kept := later[hash]

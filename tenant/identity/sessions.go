@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/tenant"
 )
 
 // SessionPolicy bounds how long a session lives: Idle since its last
@@ -47,14 +48,14 @@ type sessionClient struct {
 
 const sessionColumns = `id, user_id, privilege_version, created_at, last_seen_at, client_sealed`
 
-func (db *DB) scanSession(s interface{ Scan(...any) error }) (Session, error) {
+func (db Store) scanSession(s interface{ Scan(...any) error }) (Session, error) {
 	var se Session
 	var created, seen string
 	var client []byte
 	if err := s.Scan(&se.ID, &se.UserID, &se.PrivilegeVersion, &created, &seen, &client); err != nil {
 		return se, err
 	}
-	se.CreatedAt, se.LastSeenAt = parseTime(created), parseTime(seen)
+	se.CreatedAt, se.LastSeenAt = tenant.ParseTime(created), tenant.ParseTime(seen)
 	if pt, err := db.Unseal("sessions", "client", se.ID, client); err == nil {
 		var c sessionClient
 		if json.Unmarshal(pt, &c) == nil {
@@ -67,7 +68,7 @@ func (db *DB) scanSession(s interface{ Scan(...any) error }) (Session, error) {
 // insertSession creates a session row for u and returns it with its secret.
 // createdAt is the sign-in time (kept across a rotation so the absolute
 // timeout still counts from sign-in).
-func (db *DB) insertSession(tx *Tx, u User, createdAt time.Time) (Session, string, error) {
+func (db Store) insertSession(tx *tenant.Tx, u User, createdAt time.Time) (Session, string, error) {
 	req := aura.RequestFrom(tx.Context())
 	se := Session{ID: aura.NewID("ses"), UserID: u.ID, PrivilegeVersion: u.PrivilegeVersion,
 		CreatedAt: createdAt.UTC().Truncate(time.Second), LastSeenAt: tx.Now.Truncate(time.Second), IP: req.IP, UserAgent: req.UserAgent}
@@ -78,12 +79,12 @@ func (db *DB) insertSession(tx *Tx, u User, createdAt time.Time) (Session, strin
 	secret := credential.RandomString(43)
 	_, err := tx.Exec(`INSERT INTO sessions (id, secret_hash, user_id, privilege_version, created_at, last_seen_at, client_sealed)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, se.ID, credential.HashSecret(secret), u.ID, u.PrivilegeVersion,
-		formatTime(se.CreatedAt), formatTime(se.LastSeenAt), db.Seal("sessions", "client", se.ID, client))
+		tenant.FormatTime(se.CreatedAt), tenant.FormatTime(se.LastSeenAt), db.Seal("sessions", "client", se.ID, client))
 	return se, secret, err
 }
 
 func sessionAudit(se Session) map[string]any {
-	return map[string]any{"id": se.ID, "user_id": se.UserID, "created_at": formatTime(se.CreatedAt)}
+	return map[string]any{"id": se.ID, "user_id": se.UserID, "created_at": tenant.FormatTime(se.CreatedAt)}
 }
 
 var errLogin = aura.Errorf(aura.EUNAUTHORIZED, "The email or password is incorrect.")
@@ -117,9 +118,9 @@ var errPasswordChanged = aura.Errorf(aura.EUNAUTHORIZED, "The password of this a
 // bcrypt comparison runs outside any transaction so a sign-in never holds
 // the tenant's write lock. Failed attempts are recorded in the audit log
 // (never the password) and return EUNAUTHORIZED.
-func (db *DB) Login(ctx context.Context, h credential.Hasher, email, password, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
+func (db Store) Login(ctx context.Context, h credential.Hasher, email, password, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
 	var u User
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		u, err = db.userByEmail(tx, email)
 		return err
@@ -150,7 +151,7 @@ func (db *DB) Login(ctx context.Context, h credential.Hasher, email, password, c
 // stamp is the first step's PasswordStamp. It returns EINVALID for a wrong
 // or replayed code, and EUNAUTHORIZED when the user can no longer sign in
 // or the password was changed since the first step.
-func (db *DB) LoginCode(ctx context.Context, userID, stamp, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
+func (db Store) LoginCode(ctx context.Context, userID, stamp, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
 	u, err := db.User(ctx, userID)
 	if err != nil {
 		return LoginResult{}, err
@@ -168,10 +169,10 @@ func (db *DB) LoginCode(ctx context.Context, userID, stamp, code, replaceSecret 
 // finishLogin checks the second factor (when the user has one) and starts
 // the session, in one transaction. passwordHash is the hash the password
 // was checked against: a password changed in between fails the sign-in.
-func (db *DB) finishLogin(ctx context.Context, userID, passwordHash, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
+func (db Store) finishLogin(ctx context.Context, userID, passwordHash, code, replaceSecret string, policy SessionPolicy) (LoginResult, error) {
 	var res LoginResult
 	var fail error
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		u, err := db.userByID(tx, userID)
 		if err != nil {
 			return err
@@ -198,14 +199,14 @@ func (db *DB) finishLogin(ctx context.Context, userID, passwordHash, code, repla
 		}
 		// Expired sessions of this user go as they sign in again.
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND (created_at < ? OR last_seen_at < ?)`, u.ID,
-			formatTime(tx.Now.Add(-policy.Absolute)), formatTime(tx.Now.Add(-policy.Idle))); err != nil {
+			tenant.FormatTime(tx.Now.Add(-policy.Absolute)), tenant.FormatTime(tx.Now.Add(-policy.Idle))); err != nil {
 			return err
 		}
 		se, secret, err := db.insertSession(tx, u, tx.Now)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE users SET last_login_at = ? WHERE id = ?`, formatTime(tx.Now), u.ID); err != nil {
+		if _, err := tx.Exec(`UPDATE users SET last_login_at = ? WHERE id = ?`, tenant.FormatTime(tx.Now), u.ID); err != nil {
 			return err
 		}
 		res = LoginResult{User: u, Session: se, Secret: secret}
@@ -224,12 +225,12 @@ func (db *DB) finishLogin(ctx context.Context, userID, passwordHash, code, repla
 
 // recordLoginFailure writes a failed sign-in to the audit log (the email
 // sealed, never the password) and returns ret.
-func (db *DB) recordLoginFailure(ctx context.Context, email, userID, reason string, ret error) error {
+func (db Store) recordLoginFailure(ctx context.Context, email, userID, reason string, ret error) error {
 	entity := userID
 	if entity == "" {
 		entity = "unknown"
 	}
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		return tx.Audit(audit.Entry{Action: "user.login_failed", EntityType: "user", EntityID: entity,
 			After: map[string]any{"email": db.AuditSeal(entity, "email", email), "reason": reason}})
 	})
@@ -245,11 +246,11 @@ var errSession = aura.Errorf(aura.EUNAUTHORIZED, "Your session has ended. Sign i
 // user. A session past its idle or absolute timeout, or whose user is no
 // longer active, is EUNAUTHORIZED. The last-seen time is written at most
 // once a minute, as unaudited bookkeeping.
-func (db *DB) SessionBySecret(ctx context.Context, secret string, policy SessionPolicy) (Session, User, error) {
+func (db Store) SessionBySecret(ctx context.Context, secret string, policy SessionPolicy) (Session, User, error) {
 	var se Session
 	var u User
 	var touch bool
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		se, err = db.scanSession(tx.QueryRow(`SELECT `+sessionColumns+` FROM sessions WHERE secret_hash = ?`, credential.HashSecret(secret)))
 		if err == sql.ErrNoRows {
@@ -273,10 +274,10 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, policy Session
 		return Session{}, User{}, err
 	}
 	if touch {
-		err = db.Update(ctx, func(tx *Tx) error {
+		err = db.Update(ctx, func(tx *tenant.Tx) error {
 			tx.Unaudited("a session's last-seen time, written at most once a minute for the idle timeout")
 			se.LastSeenAt = tx.Now.Truncate(time.Second)
-			_, err := tx.Exec(`UPDATE sessions SET last_seen_at = ? WHERE id = ?`, formatTime(se.LastSeenAt), se.ID)
+			_, err := tx.Exec(`UPDATE sessions SET last_seen_at = ? WHERE id = ?`, tenant.FormatTime(se.LastSeenAt), se.ID)
 			return err
 		})
 	}
@@ -287,10 +288,10 @@ func (db *DB) SessionBySecret(ctx context.Context, secret string, policy Session
 // the same user, keeping its sign-in time; used when the user's privileges
 // changed since the session began. It returns the new session and secret,
 // or ENOTFOUND when the session is gone.
-func (db *DB) RotateSession(ctx context.Context, sessionID string) (Session, string, error) {
+func (db Store) RotateSession(ctx context.Context, sessionID string) (Session, string, error) {
 	var se Session
 	var secret string
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		old, err := db.scanSession(tx.QueryRow(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sessionID))
 		if err == sql.ErrNoRows {
 			return aura.Errorf(aura.ENOTFOUND, "No such session.")
@@ -314,9 +315,9 @@ func (db *DB) RotateSession(ctx context.Context, sessionID string) (Session, str
 }
 
 // Sessions returns the user's sessions, newest first.
-func (db *DB) Sessions(ctx context.Context, userID string) ([]Session, error) {
+func (db Store) Sessions(ctx context.Context, userID string) ([]Session, error) {
 	var ss []Session
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, id`, userID)
 		if err != nil {
 			return err
@@ -336,8 +337,8 @@ func (db *DB) Sessions(ctx context.Context, userID string) ([]Session, error) {
 
 // RevokeSession ends one of the user's sessions. It returns ENOTFOUND when
 // the user has no such session.
-func (db *DB) RevokeSession(ctx context.Context, userID, sessionID string) error {
-	return db.Update(ctx, func(tx *Tx) error {
+func (db Store) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	return db.Update(ctx, func(tx *tenant.Tx) error {
 		se, err := db.scanSession(tx.QueryRow(`SELECT `+sessionColumns+` FROM sessions WHERE id = ? AND user_id = ?`, sessionID, userID))
 		if err == sql.ErrNoRows {
 			return aura.Errorf(aura.ENOTFOUND, "No such session.")
@@ -353,9 +354,9 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID string) error
 
 // RevokeOtherSessions ends every session of the user except keepID ("log
 // out everywhere else") and returns how many ended.
-func (db *DB) RevokeOtherSessions(ctx context.Context, userID, keepID string) (int, error) {
+func (db Store) RevokeOtherSessions(ctx context.Context, userID, keepID string) (int, error) {
 	var n int64
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		res, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepID)
 		if err != nil {
 			return err
@@ -369,8 +370,8 @@ func (db *DB) RevokeOtherSessions(ctx context.Context, userID, keepID string) (i
 
 // Logout ends the session with sessionID. Ending a session that is already
 // gone is not an error.
-func (db *DB) Logout(ctx context.Context, sessionID string) error {
-	return db.Update(ctx, func(tx *Tx) error {
+func (db Store) Logout(ctx context.Context, sessionID string) error {
+	return db.Update(ctx, func(tx *tenant.Tx) error {
 		se, err := db.scanSession(tx.QueryRow(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sessionID))
 		if err == sql.ErrNoRows {
 			return nil

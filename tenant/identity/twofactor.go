@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/tenant"
 )
 
 // SettingRequire2FA is the tenant setting by which an owner requires
@@ -18,10 +19,10 @@ var errCode = aura.Invalid("The code is not correct, or it was already used. Ent
 // checkSecondFactor checks a TOTP code (recording its step, so it can never
 // be used again) or an unused recovery code (marking it used). It returns
 // how the user authenticated ("totp" or "recovery_code") or EINVALID.
-func (db *DB) checkSecondFactor(tx *Tx, u User, code string) (string, error) {
+func (db Store) checkSecondFactor(tx *tenant.Tx, u User, code string) (string, error) {
 	if credential.LooksLikeRecoveryCode(code) {
 		res, err := tx.Exec(`UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`,
-			formatTime(tx.Now), u.ID, credential.HashRecoveryCode(code))
+			tenant.FormatTime(tx.Now), u.ID, credential.HashRecoveryCode(code))
 		if err != nil {
 			return "", err
 		}
@@ -46,7 +47,7 @@ func (db *DB) checkSecondFactor(tx *Tx, u User, code string) (string, error) {
 
 // Require2FA reports whether the tenant requires two-factor authentication
 // of every user.
-func (db *DB) Require2FA(ctx context.Context) (bool, error) {
+func (db Store) Require2FA(ctx context.Context) (bool, error) {
 	s, err := db.GetSetting(ctx, SettingRequire2FA)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		return false, nil
@@ -58,25 +59,25 @@ func (db *DB) Require2FA(ctx context.Context) (bool, error) {
 
 // SetRequire2FA turns the two-factor requirement on or off (audited as a
 // setting change).
-func (db *DB) SetRequire2FA(ctx context.Context, on bool) error {
+func (db Store) SetRequire2FA(ctx context.Context, on bool) error {
 	v := "false"
 	if on {
 		v = "true"
 	}
-	return db.SetSetting(ctx, Setting{Key: SettingRequire2FA, Value: []byte(v)})
+	return db.SetSetting(ctx, tenant.Setting{Key: SettingRequire2FA, Value: []byte(v)})
 }
 
 // BeginTOTP starts enrolling a TOTP second factor: it creates a secret,
 // keeps it sealed as pending, and returns it for the authenticator app. It
 // returns ECONFLICT when the user already has two-factor authentication.
-func (db *DB) BeginTOTP(ctx context.Context, userID string) ([]byte, error) {
+func (db Store) BeginTOTP(ctx context.Context, userID string) ([]byte, error) {
 	secret := credential.NewTOTPSecret()
-	_, err := db.changeUser(ctx, userID, "user.2fa_setup_started", func(tx *Tx, before User) error {
+	_, err := db.changeUser(ctx, userID, "user.2fa_setup_started", func(tx *tenant.Tx, before User) error {
 		if before.TOTPEnabled {
 			return aura.Errorf(aura.ECONFLICT, "Two-factor authentication is already on.")
 		}
 		_, err := tx.Exec(`UPDATE users SET totp_pending_sealed = ?, updated_at = ? WHERE id = ?`,
-			db.Seal("users", "totp_pending", userID, secret), formatTime(tx.Now), userID)
+			db.Seal("users", "totp_pending", userID, secret), tenant.FormatTime(tx.Now), userID)
 		return err
 	})
 	if err != nil {
@@ -86,7 +87,7 @@ func (db *DB) BeginTOTP(ctx context.Context, userID string) ([]byte, error) {
 }
 
 // PendingTOTP returns the secret being enrolled, or ENOTFOUND when none is.
-func (db *DB) PendingTOTP(ctx context.Context, userID string) ([]byte, error) {
+func (db Store) PendingTOTP(ctx context.Context, userID string) ([]byte, error) {
 	u, err := db.User(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -102,9 +103,9 @@ func (db *DB) PendingTOTP(ctx context.Context, userID string) ([]byte, error) {
 // and fresh recovery codes are returned once (only their hashes are kept).
 // It returns EINVALID for a wrong code and ENOTFOUND without a pending
 // enrolment.
-func (db *DB) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
+func (db Store) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
 	codes := credential.NewRecoveryCodes(credential.RecoveryCodeCount)
-	_, err := db.changeUser(ctx, userID, "user.2fa_enabled", func(tx *Tx, before User) error {
+	_, err := db.changeUser(ctx, userID, "user.2fa_enabled", func(tx *tenant.Tx, before User) error {
 		if before.totpPending == nil {
 			return aura.Errorf(aura.ENOTFOUND, "No two-factor set-up is in progress; start again.")
 		}
@@ -118,7 +119,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, e
 		}
 		if _, err := tx.Exec(`UPDATE users SET totp_sealed = ?, totp_pending_sealed = NULL, totp_last_step = ?,
 			privilege_version = privilege_version + 1, updated_at = ? WHERE id = ?`,
-			db.Seal("users", "totp", userID, secret), step, formatTime(tx.Now), userID); err != nil {
+			db.Seal("users", "totp", userID, secret), step, tenant.FormatTime(tx.Now), userID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
@@ -141,7 +142,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, e
 // code, and deletes the recovery codes. It returns EINVALID for a wrong
 // code, ECONFLICT when the tenant requires two-factor authentication or the
 // user has none.
-func (db *DB) DisableTOTP(ctx context.Context, userID, code string) error {
+func (db Store) DisableTOTP(ctx context.Context, userID, code string) error {
 	required, err := db.Require2FA(ctx)
 	if err != nil {
 		return err
@@ -150,7 +151,7 @@ func (db *DB) DisableTOTP(ctx context.Context, userID, code string) error {
 		return aura.Errorf(aura.ECONFLICT, "This account requires two-factor authentication for every user, so it cannot be turned off.")
 	}
 	var fail error
-	_, err = db.changeUser(ctx, userID, "user.2fa_disabled", func(tx *Tx, before User) error {
+	_, err = db.changeUser(ctx, userID, "user.2fa_disabled", func(tx *tenant.Tx, before User) error {
 		if !before.TOTPEnabled {
 			return aura.Errorf(aura.ECONFLICT, "Two-factor authentication is not on.")
 		}
@@ -161,7 +162,7 @@ func (db *DB) DisableTOTP(ctx context.Context, userID, code string) error {
 		if _, err := tx.Exec(`DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE users SET totp_sealed = NULL, updated_at = ? WHERE id = ?`, formatTime(tx.Now), userID)
+		_, err := tx.Exec(`UPDATE users SET totp_sealed = NULL, updated_at = ? WHERE id = ?`, tenant.FormatTime(tx.Now), userID)
 		return err
 	})
 	if fail != nil {
@@ -171,9 +172,9 @@ func (db *DB) DisableTOTP(ctx context.Context, userID, code string) error {
 }
 
 // RecoveryCodesLeft returns how many unused recovery codes the user has.
-func (db *DB) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
+func (db Store) RecoveryCodesLeft(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		err := tx.QueryRow(`SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&n)
 		if err == sql.ErrNoRows {
 			return nil

@@ -1,4 +1,4 @@
-package tenant
+package identity
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/tenant"
 )
 
 // User statuses.
@@ -95,7 +96,7 @@ func validateName(name string) (string, error) {
 
 // emailLookup returns the keyed hash by which a user is found from the
 // email they type; the email itself is only stored sealed.
-func (db *DB) emailLookup(email string) []byte {
+func (db Store) emailLookup(email string) []byte {
 	m := hmac.New(sha256.New, db.DerivedKey("user-email-lookup"))
 	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
 	return m.Sum(nil)
@@ -104,7 +105,7 @@ func (db *DB) emailLookup(email string) []byte {
 const userColumns = `id, email_sealed, name_sealed, role, status, password_hash, totp_sealed, totp_pending_sealed,
 	totp_last_step, privilege_version, created_at, updated_at, last_login_at`
 
-func (db *DB) scanUser(s interface{ Scan(...any) error }) (User, error) {
+func (db Store) scanUser(s interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var email, name []byte
 	var created, updated string
@@ -123,15 +124,15 @@ func (db *DB) scanUser(s interface{ Scan(...any) error }) (User, error) {
 	}
 	u.Email, u.Name = string(e), string(n)
 	u.TOTPEnabled = u.totpSealed != nil
-	u.CreatedAt = parseTime(created)
-	u.UpdatedAt = parseTime(updated)
+	u.CreatedAt = tenant.ParseTime(created)
+	u.UpdatedAt = tenant.ParseTime(updated)
 	if last.Valid {
-		u.LastLoginAt = parseTime(last.String)
+		u.LastLoginAt = tenant.ParseTime(last.String)
 	}
 	return u, nil
 }
 
-func (db *DB) userByID(tx *Tx, id string) (User, error) {
+func (db Store) userByID(tx *tenant.Tx, id string) (User, error) {
 	u, err := db.scanUser(tx.QueryRow(`SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return u, aura.Errorf(aura.ENOTFOUND, "No such user.")
@@ -139,7 +140,7 @@ func (db *DB) userByID(tx *Tx, id string) (User, error) {
 	return u, err
 }
 
-func (db *DB) userByEmail(tx *Tx, email string) (User, error) {
+func (db Store) userByEmail(tx *tenant.Tx, email string) (User, error) {
 	u, err := db.scanUser(tx.QueryRow(`SELECT `+userColumns+` FROM users WHERE email_lookup = ?`, db.emailLookup(email)))
 	if err == sql.ErrNoRows {
 		return u, aura.Errorf(aura.ENOTFOUND, "No such user.")
@@ -148,7 +149,7 @@ func (db *DB) userByEmail(tx *Tx, email string) (User, error) {
 }
 
 // userAudit is how a user appears in audit rows: personal fields sealed.
-func (db *DB) userAudit(u User) map[string]any {
+func (db Store) userAudit(u User) map[string]any {
 	return map[string]any{
 		"id":         u.ID,
 		"email":      db.AuditSeal(u.ID, "email", u.Email),
@@ -160,9 +161,9 @@ func (db *DB) userAudit(u User) map[string]any {
 }
 
 // User returns the user with id (removed users included), or ENOTFOUND.
-func (db *DB) User(ctx context.Context, id string) (User, error) {
+func (db Store) User(ctx context.Context, id string) (User, error) {
 	var u User
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		u, err = db.userByID(tx, id)
 		return err
@@ -171,9 +172,9 @@ func (db *DB) User(ctx context.Context, id string) (User, error) {
 }
 
 // Users returns the tenant's users that are not removed, by creation time.
-func (db *DB) Users(ctx context.Context) ([]User, error) {
+func (db Store) Users(ctx context.Context) ([]User, error) {
 	var us []User
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT ` + userColumns + ` FROM users WHERE status <> 'removed' ORDER BY created_at, id`)
 		if err != nil {
 			return err
@@ -193,9 +194,9 @@ func (db *DB) Users(ctx context.Context) ([]User, error) {
 
 // UserLabels returns "Name <email>" of every user ever created (removed ones
 // too), by id, for showing who did what in the audit log.
-func (db *DB) UserLabels(ctx context.Context) (map[string]string, error) {
+func (db Store) UserLabels(ctx context.Context) (map[string]string, error) {
 	m := map[string]string{}
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT ` + userColumns + ` FROM users`)
 		if err != nil {
 			return err
@@ -216,7 +217,7 @@ func (db *DB) UserLabels(ctx context.Context) (map[string]string, error) {
 // CreateUser creates an active user with a password (the first owner, made
 // from the command line). It returns EINVALID for a bad email, name, role
 // or password and ECONFLICT when the email already has a user.
-func (db *DB) CreateUser(ctx context.Context, h credential.Hasher, nu NewUser) (User, error) {
+func (db Store) CreateUser(ctx context.Context, h credential.Hasher, nu NewUser) (User, error) {
 	email, err := NormalizeEmail(nu.Email)
 	if err != nil {
 		return User{}, err
@@ -236,12 +237,12 @@ func (db *DB) CreateUser(ctx context.Context, h credential.Hasher, nu NewUser) (
 		return User{}, err
 	}
 	var u User
-	err = db.Update(ctx, func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *tenant.Tx) error {
 		if _, err := db.userByEmail(tx, email); err == nil {
 			return aura.Errorf(aura.ECONFLICT, "%s already has a user in this account.", email)
 		}
 		id := aura.NewID("usr")
-		now := formatTime(tx.Now)
+		now := tenant.FormatTime(tx.Now)
 		if _, err := tx.Exec(`INSERT INTO users (id, email_lookup, email_sealed, name_sealed, role, status, password_hash, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)`, id, db.emailLookup(email), db.Seal("users", "email", id, []byte(email)),
 			db.Seal("users", "name", id, []byte(name)), nu.Role, hash, now, now); err != nil {
@@ -262,7 +263,7 @@ func (db *DB) CreateUser(ctx context.Context, h credential.Hasher, nu NewUser) (
 // already invited issues a new link and revokes the old one. It returns
 // EINVALID for a bad email, name or role and ECONFLICT when the address
 // already belongs to an active or disabled user.
-func (db *DB) InviteUser(ctx context.Context, nu NewUser) (User, string, error) {
+func (db Store) InviteUser(ctx context.Context, nu NewUser) (User, string, error) {
 	email, err := NormalizeEmail(nu.Email)
 	if err != nil {
 		return User{}, "", err
@@ -276,7 +277,7 @@ func (db *DB) InviteUser(ctx context.Context, nu NewUser) (User, string, error) 
 	}
 	var u User
 	var token string
-	err = db.Update(ctx, func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *tenant.Tx) error {
 		existing, err := db.userByEmail(tx, email)
 		switch {
 		case err == nil && existing.Status != UserInvited:
@@ -284,7 +285,7 @@ func (db *DB) InviteUser(ctx context.Context, nu NewUser) (User, string, error) 
 		case err == nil:
 			before := db.userAudit(existing)
 			if _, err := tx.Exec(`UPDATE users SET role = ?, name_sealed = ?, updated_at = ? WHERE id = ?`,
-				nu.Role, db.Seal("users", "name", existing.ID, []byte(name)), formatTime(tx.Now), existing.ID); err != nil {
+				nu.Role, db.Seal("users", "name", existing.ID, []byte(name)), tenant.FormatTime(tx.Now), existing.ID); err != nil {
 				return err
 			}
 			if u, err = db.userByID(tx, existing.ID); err != nil {
@@ -298,7 +299,7 @@ func (db *DB) InviteUser(ctx context.Context, nu NewUser) (User, string, error) 
 			return err
 		}
 		id := aura.NewID("usr")
-		now := formatTime(tx.Now)
+		now := tenant.FormatTime(tx.Now)
 		if _, err := tx.Exec(`INSERT INTO users (id, email_lookup, email_sealed, name_sealed, role, status, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'invited', ?, ?)`, id, db.emailLookup(email), db.Seal("users", "email", id, []byte(email)),
 			db.Seal("users", "name", id, []byte(name)), nu.Role, now, now); err != nil {
@@ -318,10 +319,10 @@ func (db *DB) InviteUser(ctx context.Context, nu NewUser) (User, string, error) 
 // ReinviteUser issues a new invitation link for a user who has not accepted
 // theirs yet, revoking the old one. It returns ENOTFOUND for an unknown user
 // and ECONFLICT for a user who is not in the invited state.
-func (db *DB) ReinviteUser(ctx context.Context, id string) (User, string, error) {
+func (db Store) ReinviteUser(ctx context.Context, id string) (User, string, error) {
 	var u User
 	var token string
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if u, err = db.userByID(tx, id); err != nil {
 			return err
@@ -339,19 +340,19 @@ func (db *DB) ReinviteUser(ctx context.Context, id string) (User, string, error)
 
 // newInvitation revokes the user's open invitations and creates a new one,
 // returning its token.
-func (db *DB) newInvitation(tx *Tx, userID string) (string, error) {
-	if _, err := tx.Exec(`UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, formatTime(tx.Now), userID); err != nil {
+func (db Store) newInvitation(tx *tenant.Tx, userID string) (string, error) {
+	if _, err := tx.Exec(`UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, tenant.FormatTime(tx.Now), userID); err != nil {
 		return "", err
 	}
 	token := credential.RandomString(32)
 	_, err := tx.Exec(`INSERT INTO invitations (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		aura.NewID("inv"), credential.HashSecret(token), userID, formatTime(tx.Now), formatTime(tx.Now.Add(InvitationTTL)))
+		aura.NewID("inv"), credential.HashSecret(token), userID, tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now.Add(InvitationTTL)))
 	return token, err
 }
 
 var errInvitation = aura.Errorf(aura.ENOTFOUND, "This invitation link is not valid: it was already used, replaced by a newer one, or it has expired. Ask for a new invitation.")
 
-func (db *DB) invitation(tx *Tx, token string) (string, User, error) {
+func (db Store) invitation(tx *tenant.Tx, token string) (string, User, error) {
 	var invID, userID, expires string
 	err := tx.QueryRow(`SELECT id, user_id, expires_at FROM invitations WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL`,
 		credential.HashSecret(token)).Scan(&invID, &userID, &expires)
@@ -360,7 +361,7 @@ func (db *DB) invitation(tx *Tx, token string) (string, User, error) {
 	} else if err != nil {
 		return "", User{}, err
 	}
-	if !tx.Now.Before(parseTime(expires)) {
+	if !tx.Now.Before(tenant.ParseTime(expires)) {
 		return "", User{}, errInvitation
 	}
 	u, err := db.userByID(tx, userID)
@@ -375,9 +376,9 @@ func (db *DB) invitation(tx *Tx, token string) (string, User, error) {
 
 // InvitationUser returns the user an invitation token invites, or ENOTFOUND
 // when the token is unknown, used, revoked or expired.
-func (db *DB) InvitationUser(ctx context.Context, token string) (User, error) {
+func (db Store) InvitationUser(ctx context.Context, token string) (User, error) {
 	var u User
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		_, u, err = db.invitation(tx, token)
 		return err
@@ -388,7 +389,7 @@ func (db *DB) InvitationUser(ctx context.Context, token string) (User, error) {
 // AcceptInvitation sets the invited user's name and password and activates
 // them; the invitation can never be used again. It returns ENOTFOUND for an
 // invalid token and EINVALID for a bad name or password.
-func (db *DB) AcceptInvitation(ctx context.Context, h credential.Hasher, token, name, password string) (User, error) {
+func (db Store) AcceptInvitation(ctx context.Context, h credential.Hasher, token, name, password string) (User, error) {
 	invited, err := db.InvitationUser(ctx, token)
 	if err != nil {
 		return User{}, err
@@ -404,7 +405,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, h credential.Hasher, token, 
 		return User{}, err
 	}
 	var u User
-	err = db.Update(aura.WithActor(ctx, invited.Actor()), func(tx *Tx) error {
+	err = db.Update(aura.WithActor(ctx, invited.Actor()), func(tx *tenant.Tx) error {
 		invID, before, err := db.invitation(tx, token)
 		if err != nil {
 			return err
@@ -412,11 +413,11 @@ func (db *DB) AcceptInvitation(ctx context.Context, h credential.Hasher, token, 
 		if name == "" {
 			name = before.Name
 		}
-		if _, err := tx.Exec(`UPDATE invitations SET used_at = ? WHERE id = ?`, formatTime(tx.Now), invID); err != nil {
+		if _, err := tx.Exec(`UPDATE invitations SET used_at = ? WHERE id = ?`, tenant.FormatTime(tx.Now), invID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE users SET status = 'active', password_hash = ?, name_sealed = ?, updated_at = ? WHERE id = ?`,
-			hash, db.Seal("users", "name", before.ID, []byte(name)), formatTime(tx.Now), before.ID); err != nil {
+			hash, db.Seal("users", "name", before.ID, []byte(name)), tenant.FormatTime(tx.Now), before.ID); err != nil {
 			return err
 		}
 		if u, err = db.userByID(tx, before.ID); err != nil {
@@ -428,7 +429,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, h credential.Hasher, token, 
 }
 
 // activeOwnersExcept counts active owners other than id.
-func activeOwnersExcept(tx *Tx, id string) (int, error) {
+func activeOwnersExcept(tx *tenant.Tx, id string) (int, error) {
 	var n int
 	err := tx.QueryRow(`SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active' AND id <> ?`, id).Scan(&n)
 	return n, err
@@ -438,9 +439,9 @@ var errLastOwner = aura.Errorf(aura.ECONFLICT, "An account needs at least one ac
 
 // changeUser runs one change to a user in a transaction: fn gets the user
 // before the change and performs it; the audit row records before and after.
-func (db *DB) changeUser(ctx context.Context, id, action string, fn func(tx *Tx, before User) error) (User, error) {
+func (db Store) changeUser(ctx context.Context, id, action string, fn func(tx *tenant.Tx, before User) error) (User, error) {
 	var u User
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := db.userByID(tx, id)
 		if err != nil {
 			return err
@@ -463,11 +464,11 @@ func (db *DB) changeUser(ctx context.Context, id, action string, fn func(tx *Tx,
 // request, because their privileges changed. It returns ENOTFOUND for an
 // unknown user, EINVALID for an unknown role and ECONFLICT when it would
 // leave the account without an active owner.
-func (db *DB) SetRole(ctx context.Context, id, role string) (User, error) {
+func (db Store) SetRole(ctx context.Context, id, role string) (User, error) {
 	if !ValidRole(role) {
 		return User{}, aura.Invalid("Choose a role.", aura.FieldError{Field: "role", Message: "choose one of the roles"})
 	}
-	return db.changeUser(ctx, id, "user.role_changed", func(tx *Tx, before User) error {
+	return db.changeUser(ctx, id, "user.role_changed", func(tx *tenant.Tx, before User) error {
 		if before.Role == role {
 			return nil
 		}
@@ -478,7 +479,7 @@ func (db *DB) SetRole(ctx context.Context, id, role string) (User, error) {
 				return errLastOwner
 			}
 		}
-		_, err := tx.Exec(`UPDATE users SET role = ?, privilege_version = privilege_version + 1, updated_at = ? WHERE id = ?`, role, formatTime(tx.Now), id)
+		_, err := tx.Exec(`UPDATE users SET role = ?, privilege_version = privilege_version + 1, updated_at = ? WHERE id = ?`, role, tenant.FormatTime(tx.Now), id)
 		return err
 	})
 }
@@ -486,8 +487,8 @@ func (db *DB) SetRole(ctx context.Context, id, role string) (User, error) {
 // DisableUser stops a user from signing in and ends every session they
 // have; their API tokens stop working while they are disabled. It returns
 // ENOTFOUND for an unknown user and ECONFLICT for the last active owner.
-func (db *DB) DisableUser(ctx context.Context, id string) (User, error) {
-	return db.changeUser(ctx, id, "user.disabled", func(tx *Tx, before User) error {
+func (db Store) DisableUser(ctx context.Context, id string) (User, error) {
+	return db.changeUser(ctx, id, "user.disabled", func(tx *tenant.Tx, before User) error {
 		if before.Role == RoleOwner && before.Status == UserActive {
 			if n, err := activeOwnersExcept(tx, id); err != nil {
 				return err
@@ -498,10 +499,10 @@ func (db *DB) DisableUser(ctx context.Context, id string) (User, error) {
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, formatTime(tx.Now), id); err != nil {
+		if _, err := tx.Exec(`UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE users SET status = 'disabled', updated_at = ? WHERE id = ?`, formatTime(tx.Now), id)
+		_, err := tx.Exec(`UPDATE users SET status = 'disabled', updated_at = ? WHERE id = ?`, tenant.FormatTime(tx.Now), id)
 		return err
 	})
 }
@@ -509,8 +510,8 @@ func (db *DB) DisableUser(ctx context.Context, id string) (User, error) {
 // EnableUser lets a disabled user sign in again. A user who never accepted
 // their invitation goes back to invited (and needs a new link). It returns
 // ENOTFOUND for an unknown user and ECONFLICT for a user who is not disabled.
-func (db *DB) EnableUser(ctx context.Context, id string) (User, error) {
-	return db.changeUser(ctx, id, "user.enabled", func(tx *Tx, before User) error {
+func (db Store) EnableUser(ctx context.Context, id string) (User, error) {
+	return db.changeUser(ctx, id, "user.enabled", func(tx *tenant.Tx, before User) error {
 		if before.Status != UserDisabled {
 			return aura.Errorf(aura.ECONFLICT, "%s is not disabled.", before.Email)
 		}
@@ -518,7 +519,7 @@ func (db *DB) EnableUser(ctx context.Context, id string) (User, error) {
 		if before.passwordHash == "" {
 			status = UserInvited
 		}
-		_, err := tx.Exec(`UPDATE users SET status = ?, privilege_version = privilege_version + 1, updated_at = ? WHERE id = ?`, status, formatTime(tx.Now), id)
+		_, err := tx.Exec(`UPDATE users SET status = ?, privilege_version = privilege_version + 1, updated_at = ? WHERE id = ?`, status, tenant.FormatTime(tx.Now), id)
 		return err
 	})
 }
@@ -528,8 +529,8 @@ func (db *DB) EnableUser(ctx context.Context, id string) (User, error) {
 // invitation. The row stays (sealed) so audit rows still name who acted. It
 // returns ENOTFOUND for an unknown user and ECONFLICT for the last active
 // owner.
-func (db *DB) RemoveUser(ctx context.Context, id string) (User, error) {
-	return db.changeUser(ctx, id, "user.removed", func(tx *Tx, before User) error {
+func (db Store) RemoveUser(ctx context.Context, id string) (User, error) {
+	return db.changeUser(ctx, id, "user.removed", func(tx *tenant.Tx, before User) error {
 		if before.Role == RoleOwner && before.Status == UserActive {
 			if n, err := activeOwnersExcept(tx, id); err != nil {
 				return err
@@ -537,7 +538,7 @@ func (db *DB) RemoveUser(ctx context.Context, id string) (User, error) {
 				return errLastOwner
 			}
 		}
-		now := formatTime(tx.Now)
+		now := tenant.FormatTime(tx.Now)
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE user_id = ?`,
 			`DELETE FROM recovery_codes WHERE user_id = ?`,
@@ -563,7 +564,7 @@ func (db *DB) RemoveUser(ctx context.Context, id string) (User, error) {
 // returns EINVALID on the field current_password for a wrong current
 // password (the server counts those against the sign-in throttle), and
 // EINVALID on the new password's field for one that breaks the rules.
-func (db *DB) ChangePassword(ctx context.Context, h credential.Hasher, userID, current, next, keepSessionID string) error {
+func (db Store) ChangePassword(ctx context.Context, h credential.Hasher, userID, current, next, keepSessionID string) error {
 	u, err := db.User(ctx, userID)
 	if err != nil {
 		return err
@@ -578,11 +579,11 @@ func (db *DB) ChangePassword(ctx context.Context, h credential.Hasher, userID, c
 	if err != nil {
 		return err
 	}
-	_, err = db.changeUser(ctx, userID, "user.password_changed", func(tx *Tx, before User) error {
+	_, err = db.changeUser(ctx, userID, "user.password_changed", func(tx *tenant.Tx, before User) error {
 		if _, err := tx.Exec(`DELETE FROM sessions WHERE user_id = ? AND id <> ?`, userID, keepSessionID); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, formatTime(tx.Now), userID)
+		_, err := tx.Exec(`UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, tenant.FormatTime(tx.Now), userID)
 		return err
 	})
 	return err
