@@ -18,7 +18,10 @@ func (e *env) tenantJobs() []control.Job {
 		{
 			Name: "night-audit",
 			Run: func(ctx context.Context, db *tenant.DB) error {
-				_, err := db.RunNightAudits(ctx)
+				res, err := db.RunNightAudits(ctx)
+				if ferr := e.chargeNoShowFees(ctx, db, res); err == nil {
+					err = ferr // no-show fees to a stored card: stripe_jobs.go
+				}
 				return err
 			},
 			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) { return db.NextNightAudit(ctx) },
@@ -51,6 +54,7 @@ func (e *env) tenantJobs() []control.Job {
 				return date.Today(time.UTC).AddDays(1).Midnight(time.UTC), true, nil
 			},
 		},
+		e.stripeReconcileJob(),
 	}
 }
 
