@@ -833,3 +833,21 @@ func sortedKeys(m map[string]bool) []string {
 	slices.Sort(out)
 	return out
 }
+
+// purgePhotos deletes the bytes of the given photos and marks their
+// tombstones; the caller has turned secureDelete on and writes the audit row.
+func purgePhotos(tx *Tx, ids []string, reason string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+placeholders(len(ids))+`)`,
+		append([]any{FormatTime(tx.Now), reason}, args...)...)
+	return err
+}

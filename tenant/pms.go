@@ -146,3 +146,14 @@ func placeholders(n int) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// secureDelete turns SQLite's secure_delete on for the transaction's
+// connection (the file's single write connection): content deleted from
+// now on, in freed cells and freed pages, is overwritten with zeros instead
+// of staying readable in the file. It stays on for that connection; it
+// costs a page write per freed page, which only deletes of personal data
+// should pay often.
+func secureDelete(tx *Tx) error {
+	_, err := tx.Exec(`PRAGMA secure_delete = ON`)
+	return err
+}

@@ -450,3 +450,30 @@ func isCode(s string) bool {
 	}
 	return s != ""
 }
+
+// rollClock returns the hour and minute of a property's night audit.
+func (p Property) rollClock() (int, int) {
+	t, err := time.Parse("15:04", p.FrontDesk.NightAuditTime)
+	if err != nil {
+		t, _ = time.Parse("15:04", DefaultFrontDeskSettings.NightAuditTime)
+	}
+	return t.Hour(), t.Minute()
+}
+
+// rollAt returns when business date d closes at the property.
+func (p Property) rollAt(d date.Date, loc *time.Location) time.Time {
+	h, m := p.rollClock()
+	y, mo, dd := d.AddDays(1).YMD()
+	return time.Date(y, mo, dd, h, m, 0, 0, loc)
+}
+
+// businessDateAt returns the business date the clock gives at t: the
+// calendar date in the property's zone, or the day before it until the
+// roll time.
+func (p Property) businessDateAt(t time.Time, loc *time.Location) date.Date {
+	d := date.Of(t, loc)
+	if t.Before(p.rollAt(d.AddDays(-1), loc)) {
+		return d.AddDays(-1)
+	}
+	return d
+}

@@ -46,35 +46,6 @@ func jobContext(ctx context.Context, name string) context.Context {
 	return ctx
 }
 
-// secureDelete turns SQLite's secure_delete on for the transaction's
-// connection (the file's single write connection): content deleted from
-// now on, in freed cells and freed pages, is overwritten with zeros instead
-// of staying readable in the file. It stays on for that connection; it
-// costs a page write per freed page, which only deletes of personal data
-// should pay often.
-func secureDelete(tx *Tx) error {
-	_, err := tx.Exec(`PRAGMA secure_delete = ON`)
-	return err
-}
-
-// purgePhotos deletes the bytes of the given photos and marks their
-// tombstones; the caller has turned secureDelete on and writes the audit row.
-func purgePhotos(tx *Tx, ids []string, reason string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
-		return err
-	}
-	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+placeholders(len(ids))+`)`,
-		append([]any{FormatTime(tx.Now), reason}, args...)...)
-	return err
-}
-
 // retentionPolicy is one property's retention settings.
 type retentionPolicy struct {
 	propertyID string
