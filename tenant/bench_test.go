@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,11 +37,6 @@ func BenchmarkColdOpen(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(median(times).Microseconds())/1000, "ms-median")
-}
-
-func median(d []time.Duration) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
 }
 
 // BenchmarkWarmLookup measures Acquire+Release of an open tenant. Target:

@@ -2,12 +2,6 @@ package tenant_test
 
 import (
 	"bytes"
-	"encoding/binary"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"image/png"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -15,44 +9,6 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 )
-
-// photoJPEG returns a real JPEG of w×h noise (so it does not compress to
-// nothing and spans many database pages) with marker written into a JPEG
-// comment segment, as a camera writes its metadata.
-func photoJPEG(tb testing.TB, marker string, w, h int) []byte {
-	tb.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(uint64(len(marker)), uint64(w*h)))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-		tb.Fatal(err)
-	}
-	b := buf.Bytes()
-	// SOI, then a COM segment carrying the marker, then the rest.
-	com := []byte{0xFF, 0xFE, 0, 0}
-	binary.BigEndian.PutUint16(com[2:], uint16(len(marker)+2))
-	out := append(append(append([]byte{}, b[:2]...), com...), marker...)
-	out = append(out, b[2:]...)
-	if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
-		tb.Fatalf("the test JPEG does not decode: %v", err)
-	}
-	return out
-}
-
-func photoPNG(tb testing.TB) []byte {
-	tb.Helper()
-	img := image.NewGray(image.Rect(0, 0, 8, 8))
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // photoHEIC returns the first bytes of an HEIC file as an iPhone writes it
 // (an ftyp box with the heic brand) followed by filler.

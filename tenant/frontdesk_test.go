@@ -34,14 +34,6 @@ func nightRooms(f *fixture, r tenant.Reservation) string {
 	return strings.Join(out, " ")
 }
 
-func lastAction(tb testing.TB, f *fixture) (action, after string) {
-	tb.Helper()
-	if err := f.db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&action, &after); err != nil {
-		tb.Fatal(err)
-	}
-	return action, after
-}
-
 func (f *fixture) condition(tb testing.TB, room int) string {
 	tb.Helper()
 	return must(f.db.GetRoom(f.ctx, f.rooms[room].ID))(tb).Housekeeping

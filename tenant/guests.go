@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/mail"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -289,10 +288,6 @@ func (db *DB) GetGuest(ctx context.Context, id string) (Guest, error) {
 	return g, err
 }
 
-// guestOpens counts guests unsealed since start, so a test can prove that a
-// search opens only the guests it matched.
-var guestOpens atomic.Int64
-
 // storedGuest is a guest row read and unsealed.
 type storedGuest struct {
 	seq    int64
@@ -328,7 +323,7 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 		g.Erased = true
 		return st, nil
 	}
-	guestOpens.Add(1)
+	countGuestOpen()
 	k, err := db.OpenSubjectKey(g.ID, wrapped)
 	if err != nil {
 		return st, err
@@ -377,7 +372,7 @@ func (db *DB) guestNames(tx *Tx, ids []string) (map[string]string, error) {
 			out[id] = Guest{Erased: true}.Name()
 			continue
 		}
-		guestOpens.Add(1)
+		countGuestOpen()
 		k, err := db.OpenSubjectKey(id, wrapped)
 		if err != nil {
 			return nil, err

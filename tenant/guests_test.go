@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -76,19 +75,6 @@ func TestGuestDataNeverPlain(t *testing.T) {
 		t.Fatalf("the audit row's sealed given name opens to %q, want Quirinia", got)
 	}
 	f.verifyAudit(t)
-}
-
-func readTenantFiles(tb testing.TB, db *tenant.DB) []byte {
-	tb.Helper()
-	var all []byte
-	for _, p := range []string{db.Path, db.Path + "-wal"} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		all = append(all, b...)
-	}
-	return all
 }
 
 func TestGuestSearch(t *testing.T) {

@@ -10,19 +10,6 @@ import (
 	"github.com/aurapms/aura/tenant"
 )
 
-// bookGuest books one reservation for a guest of the given name, imported
-// in status with room (-1: none).
-func (f *fixture) bookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
-	tb.Helper()
-	in := f.booking(arrival, departure)
-	in.Booker.New = &tenant.GuestInput{GivenName: given, FamilyName: family}
-	in.Import, in.Status = true, status
-	if room >= 0 {
-		in.Reservations[0].RoomID = f.rooms[room].ID
-	}
-	return must(f.db.CreateBooking(f.ctx, in))(tb).Reservations[0]
-}
-
 func (f *fixture) status(tb testing.TB, id string) string {
 	tb.Helper()
 	return must(f.db.GetReservation(f.ctx, id))(tb).Status

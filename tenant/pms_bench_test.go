@@ -3,7 +3,6 @@ package tenant_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,62 +11,6 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
 )
-
-// reportLatencies reports the median and 99th percentile of per-operation
-// durations.
-func reportLatencies(b *testing.B, ds []time.Duration, unit time.Duration, name string) {
-	if len(ds) == 0 {
-		return
-	}
-	slices.Sort(ds)
-	b.ReportMetric(float64(ds[len(ds)/2])/float64(unit), "median-"+name)
-	b.ReportMetric(float64(ds[len(ds)*99/100])/float64(unit), "p99-"+name)
-}
-
-// benchProperty adds two more room types (three in all, 60 rooms) with
-// rates to the fixture, and fills two years of history plus a year ahead to
-// about 75% occupancy with 1–5 night stays.
-func benchProperty(b *testing.B) (*fixture, int) {
-	f := newFixture(b, "Europe/Berlin", 30, "2025-06-10")
-	types := []tenant.RoomType{f.rt}
-	plans := []tenant.RatePlan{f.plan}
-	for i, n := range []int{20, 10} {
-		rt := must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
-		for j := 0; j < n; j++ {
-			must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
-		}
-		p := must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
-		types, plans = append(types, rt), append(plans, p)
-	}
-	from, to := f.day(-730), f.day(365)
-	for _, p := range plans {
-		f.setPrice(b, p.ID, from, to.AddDays(10), 9000)
-	}
-	rooms := []int{30, 20, 10}
-	rng := rand.New(rand.NewPCG(1, 2))
-	made := 0
-	for ti, rt := range types {
-		// Walk each room's calendar, leaving a gap now and then.
-		for range rooms[ti] {
-			d := from.AddDays(rng.IntN(3))
-			for d.Before(to) {
-				n := 1 + rng.IntN(5)
-				in := f.booking(d, d.AddDays(n))
-				in.Reservations[0].RoomTypeID, in.Reservations[0].RatePlanID = rt.ID, plans[ti].ID
-				if d.Before(f.today) {
-					in.Import, in.Status = true, tenant.ReservationCheckedOut
-				}
-				if _, err := f.db.CreateBooking(f.ctx, in); err == nil {
-					made++
-				} else if aura.ErrorCode(err) != aura.ECONFLICT {
-					b.Fatal(err)
-				}
-				d = d.AddDays(n + rng.IntN(2)*rng.IntN(3))
-			}
-		}
-	}
-	return f, made
-}
 
 // BenchmarkAvailability30Days measures the availability calendar of 30
 // nights × 3 room types on a property with three years of reservations.
@@ -157,15 +100,6 @@ var guestGiven = strings.Fields(`Anna Ben Clara David Elena Felix Greta Hannah I
 
 var familyStart = strings.Fields(`Ber Kra Mül Sch Wei Hof Lan Fri Kle Zim Bau Wag Ste Ric Neu Kop Har Dor Els Gut Ros Mar Lin Vog Bra Hub Kai Lor Sei Fuc`)
 var familyEnd = strings.Fields(`mann er ler berg stein hoff bach feld ner rich dorf hardt lein ke mayer`)
-
-func benchGuest(rng *rand.Rand, i int) tenant.GuestInput {
-	given := guestGiven[rng.IntN(len(guestGiven))]
-	family := familyStart[rng.IntN(len(familyStart))] + familyEnd[rng.IntN(len(familyEnd))]
-	return tenant.GuestInput{GivenName: given, FamilyName: family,
-		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
-		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
-		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
-}
 
 // BenchmarkGuestSearch100k measures searching 100,000 guests by name
 // prefix, two name words, email prefix and phone digits (20 results at most).

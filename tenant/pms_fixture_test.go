@@ -1,8 +1,19 @@
 package tenant_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +161,146 @@ func hasField(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+func lastAction(tb testing.TB, f *fixture) (action, after string) {
+	tb.Helper()
+	if err := f.db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&action, &after); err != nil {
+		tb.Fatal(err)
+	}
+	return action, after
+}
+
+// photoJPEG returns a real JPEG of w×h noise (so it does not compress to
+// nothing and spans many database pages) with marker written into a JPEG
+// comment segment, as a camera writes its metadata.
+func photoJPEG(tb testing.TB, marker string, w, h int) []byte {
+	tb.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(uint64(len(marker)), uint64(w*h)))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		tb.Fatal(err)
+	}
+	b := buf.Bytes()
+	// SOI, then a COM segment carrying the marker, then the rest.
+	com := []byte{0xFF, 0xFE, 0, 0}
+	binary.BigEndian.PutUint16(com[2:], uint16(len(marker)+2))
+	out := append(append(append([]byte{}, b[:2]...), com...), marker...)
+	out = append(out, b[2:]...)
+	if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
+		tb.Fatalf("the test JPEG does not decode: %v", err)
+	}
+	return out
+}
+
+func photoPNG(tb testing.TB) []byte {
+	tb.Helper()
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func readTenantFiles(tb testing.TB, db *tenant.DB) []byte {
+	tb.Helper()
+	var all []byte
+	for _, p := range []string{db.Path, db.Path + "-wal"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// bookGuest books one reservation for a guest of the given name, imported
+// in status with room (-1: none).
+func (f *fixture) bookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+	tb.Helper()
+	in := f.booking(arrival, departure)
+	in.Booker.New = &tenant.GuestInput{GivenName: given, FamilyName: family}
+	in.Import, in.Status = true, status
+	if room >= 0 {
+		in.Reservations[0].RoomID = f.rooms[room].ID
+	}
+	return must(f.db.CreateBooking(f.ctx, in))(tb).Reservations[0]
+}
+
+// reportLatencies reports the median and 99th percentile of per-operation
+// durations.
+func reportLatencies(b *testing.B, ds []time.Duration, unit time.Duration, name string) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2])/float64(unit), "median-"+name)
+	b.ReportMetric(float64(ds[len(ds)*99/100])/float64(unit), "p99-"+name)
+}
+
+// benchProperty adds two more room types (three in all, 60 rooms) with
+// rates to the fixture, and fills two years of history plus a year ahead to
+// about 75% occupancy with 1–5 night stays.
+func benchProperty(b *testing.B) (*fixture, int) {
+	f := newFixture(b, "Europe/Berlin", 30, "2025-06-10")
+	types := []tenant.RoomType{f.rt}
+	plans := []tenant.RatePlan{f.plan}
+	for i, n := range []int{20, 10} {
+		rt := must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
+		for j := 0; j < n; j++ {
+			must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
+		}
+		p := must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
+		types, plans = append(types, rt), append(plans, p)
+	}
+	from, to := f.day(-730), f.day(365)
+	for _, p := range plans {
+		f.setPrice(b, p.ID, from, to.AddDays(10), 9000)
+	}
+	rooms := []int{30, 20, 10}
+	rng := rand.New(rand.NewPCG(1, 2))
+	made := 0
+	for ti, rt := range types {
+		// Walk each room's calendar, leaving a gap now and then.
+		for range rooms[ti] {
+			d := from.AddDays(rng.IntN(3))
+			for d.Before(to) {
+				n := 1 + rng.IntN(5)
+				in := f.booking(d, d.AddDays(n))
+				in.Reservations[0].RoomTypeID, in.Reservations[0].RatePlanID = rt.ID, plans[ti].ID
+				if d.Before(f.today) {
+					in.Import, in.Status = true, tenant.ReservationCheckedOut
+				}
+				if _, err := f.db.CreateBooking(f.ctx, in); err == nil {
+					made++
+				} else if aura.ErrorCode(err) != aura.ECONFLICT {
+					b.Fatal(err)
+				}
+				d = d.AddDays(n + rng.IntN(2)*rng.IntN(3))
+			}
+		}
+	}
+	return f, made
+}
+
+func benchGuest(rng *rand.Rand, i int) tenant.GuestInput {
+	given := guestGiven[rng.IntN(len(guestGiven))]
+	family := familyStart[rng.IntN(len(familyStart))] + familyEnd[rng.IntN(len(familyEnd))]
+	return tenant.GuestInput{GivenName: given, FamilyName: family,
+		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
+		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
+		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
+}
+
+func median(d []time.Duration) time.Duration {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
 }
