@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -36,7 +37,7 @@ func BenchmarkColdOpen(b *testing.B) {
 		<-env.Router.Forget("cold")
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(median(times).Microseconds())/1000, "ms-median")
+	b.ReportMetric(float64(pmstest.Median(times).Microseconds())/1000, "ms-median")
 }
 
 // BenchmarkWarmLookup measures Acquire+Release of an open tenant. Target:

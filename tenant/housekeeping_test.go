@@ -6,6 +6,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -14,22 +15,22 @@ import (
 // overdue guest, and checks each card, then the day's work: check-out
 // dirties the room, housekeeping marks it clean, a supervisor inspects it.
 func TestHousekeepingBoard(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 8, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 8, "2025-06-10")
 	// Rooms 101..108, all of one type.
-	departing := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(0), 0) // 101
-	f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(0), 1)              // 102
-	f.bookIn(t, tenant.ReservationConfirmed, f.day(0), f.day(2), 1)             // 102
-	f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(3), 2)              // 103
-	f.bookIn(t, tenant.ReservationConfirmed, f.day(0), f.day(1), 3)             // 104
-	mover := f.bookIn(t, tenant.ReservationInHouse, f.day(-1), f.day(3), 4)     // 105 → 106
-	f.bookIn(t, tenant.ReservationInHouse, f.day(-3), f.day(-1), 7)             // 108
-	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[6].ID, Kind: tenant.OutOfOrder, Start: f.day(0), End: f.day(2),
+	departing := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(0), 0) // 101
+	f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(0), 1)              // 102
+	f.BookIn(t, tenant.ReservationConfirmed, f.Day(0), f.Day(2), 1)             // 102
+	f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(3), 2)              // 103
+	f.BookIn(t, tenant.ReservationConfirmed, f.Day(0), f.Day(1), 3)             // 104
+	mover := f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(3), 4)     // 105 → 106
+	f.BookIn(t, tenant.ReservationInHouse, f.Day(-3), f.Day(-1), 7)             // 108
+	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[6].ID, Kind: tenant.OutOfOrder, Start: f.Day(0), End: f.Day(2),
 		Reason: "Leaking shower"}))(t) // 107
-	f.at(f.day(0), 9, 0)
-	must(f.db.AssignRoom(f.ctx, mover.ID, f.rooms[5].ID, 0))(t)
+	f.At(f.Day(0), 9, 0)
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, mover.ID, f.Rooms[5].ID, 0))(t)
 
-	board := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, date.Date{}))(t)
-	if board.Date != f.day(0) || len(board.Rooms) != 8 {
+	board := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
+	if board.Date != f.Day(0) || len(board.Rooms) != 8 {
 		t.Fatalf("board for %s with %d rooms", board.Date, len(board.Rooms))
 	}
 	type card struct {
@@ -71,21 +72,21 @@ func TestHousekeepingBoard(t *testing.T) {
 	}
 
 	// Check-out: the room becomes dirty and the card says the guest has left.
-	f.at(f.day(0), 10, 30)
-	must(f.db.CheckOut(f.ctx, departing.ID, 0))(t)
-	c := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, date.Date{}))(t).Rooms[0]
+	f.At(f.Day(0), 10, 30)
+	pmstest.Must(f.DB.CheckOut(f.Ctx, departing.ID, 0))(t)
+	c := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t).Rooms[0]
 	if c.Condition != tenant.HousekeepingDirty || !c.Departed {
 		t.Fatalf("room 101 after check-out: %+v", c)
 	}
 	// Housekeeping cleans it, the supervisor inspects it; a stale tap is refused.
-	room := must(f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingClean, c.Version))(t)
-	_, err := f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingInspected, c.Version)
-	wantCode(t, err, aura.EPRECONDITION)
-	_, err = f.db.SetHousekeeping(f.ctx, c.RoomID, "sparkling", 0)
-	wantCode(t, err, aura.EINVALID)
-	must(f.db.SetHousekeeping(f.ctx, c.RoomID, tenant.HousekeepingInspected, room.Version))(t)
+	room := pmstest.Must(f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingClean, c.Version))(t)
+	_, err := f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingInspected, c.Version)
+	pmstest.WantCode(t, err, aura.EPRECONDITION)
+	_, err = f.DB.SetHousekeeping(f.Ctx, c.RoomID, "sparkling", 0)
+	pmstest.WantCode(t, err, aura.EINVALID)
+	pmstest.Must(f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingInspected, room.Version))(t)
 	var before, after string
-	if err := f.db.SQL().Read.QueryRow(`SELECT before_json, after_json FROM audit_log WHERE action = 'room.housekeeping_changed' AND entity_id = ?
+	if err := f.DB.SQL().Read.QueryRow(`SELECT before_json, after_json FROM audit_log WHERE action = 'room.housekeeping_changed' AND entity_id = ?
 		ORDER BY seq DESC LIMIT 1`, c.RoomID).Scan(&before, &after); err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +94,12 @@ func TestHousekeepingBoard(t *testing.T) {
 		t.Fatalf("housekeeping audit row %s → %s", before, after)
 	}
 	// The tape chart shows the same conditions.
-	tc := must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(1)))(t)
+	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(1)))(t)
 	if got := tc.Rooms[0].Room.Housekeeping; got != tenant.HousekeepingInspected {
 		t.Fatalf("tape chart shows room 101 %s, want inspected", got)
 	}
 	// Tomorrow's board: the arrival of 104 departs, 102's guests stay over.
-	next := must(f.db.HousekeepingBoard(f.ctx, f.prop.ID, f.day(1)))(t)
+	next := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(1)))(t)
 	if got := next.Rooms[3].Occupancy; got != tenant.OccupancyDeparting {
 		t.Fatalf("room 104 tomorrow %s, want departing", got)
 	}
@@ -106,8 +107,8 @@ func TestHousekeepingBoard(t *testing.T) {
 		t.Fatalf("room 102 tomorrow %s, want occupied", got)
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.db.HousekeepingBoard(f.ctx, "prp_nope", date.Date{})
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.HousekeepingBoard(f.Ctx, "prp_nope", date.Date{})
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }

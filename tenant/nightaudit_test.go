@@ -10,13 +10,14 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
-func auditCount(tb testing.TB, f *fixture, action, entity string) int {
+func auditCount(tb testing.TB, f *pmstest.Fixture, action, entity string) int {
 	tb.Helper()
 	var n int
-	if err := f.db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = ? AND (? = '' OR entity_id = ?)`, action, entity, entity).Scan(&n); err != nil {
+	if err := f.DB.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = ? AND (? = '' OR entity_id = ?)`, action, entity, entity).Scan(&n); err != nil {
 		tb.Fatal(err)
 	}
 	return n
@@ -34,83 +35,83 @@ func closedDates(res tenant.NightAuditResult) string {
 // tentative holds at the roll hour, nothing before it, nothing twice, and
 // catching up after the server was down for days.
 func TestNightAudit(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 6, "2025-06-10") // the property is created at noon on day 0
+	f := pmstest.NewFixture(t, "Europe/Berlin", 6, "2025-06-10") // the property is created at noon on day 0
 	job := context.Background()
-	noShow := f.book(t, f.day(0), f.day(2))
-	tentIn := f.booking(f.day(0), f.day(1))
+	noShow := f.Book(t, f.Day(0), f.Day(2))
+	tentIn := f.Booking(f.Day(0), f.Day(1))
 	tentIn.Status = tenant.ReservationTentative
-	tentative := must(f.db.CreateBooking(f.ctx, tentIn))(t).Reservations[0]
-	arrived := f.book(t, f.day(0), f.day(3))
-	tomorrow := f.book(t, f.day(1), f.day(2))
-	later := f.book(t, f.day(3), f.day(4))
-	f.at(f.day(0), 18, 0)
-	must(f.db.CheckIn(f.ctx, arrived.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	tentative := pmstest.Must(f.DB.CreateBooking(f.Ctx, tentIn))(t).Reservations[0]
+	arrived := f.Book(t, f.Day(0), f.Day(3))
+	tomorrow := f.Book(t, f.Day(1), f.Day(2))
+	later := f.Book(t, f.Day(3), f.Day(4))
+	f.At(f.Day(0), 18, 0)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, arrived.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 
-	bd := must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
-	roll := time.Date(2025, 6, 11, 3, 0, 0, 0, f.loc)
-	if bd.Date != f.day(0) || bd.LastClosed != nil || !bd.NextRollAt.Equal(roll) || bd.Behind != 0 {
-		t.Fatalf("business day before the first roll %+v, want %s rolling at %v", bd, f.day(0), roll)
+	bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+	roll := time.Date(2025, 6, 11, 3, 0, 0, 0, f.Loc)
+	if bd.Date != f.Day(0) || bd.LastClosed != nil || !bd.NextRollAt.Equal(roll) || bd.Behind != 0 {
+		t.Fatalf("business day before the first roll %+v, want %s rolling at %v", bd, f.Day(0), roll)
 	}
-	if next, ok := must2(f.db.NextNightAudit(job))(t); !ok || !next.Equal(roll) {
+	if next, ok := must2(f.DB.NextNightAudit(job))(t); !ok || !next.Equal(roll) {
 		t.Fatalf("next night audit %v (%v), want %v", next, ok, roll)
 	}
 	// After midnight but before the roll hour, day 0 is still open: a late
 	// arrival checks in, and nothing becomes a no-show.
-	f.at(f.day(1), 2, 59)
-	if got := must(f.db.RunNightAudit(job, f.prop.ID))(t); len(got.Closed) != 0 || got.BusinessDate != f.day(0) {
+	f.At(f.Day(1), 2, 59)
+	if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 || got.BusinessDate != f.Day(0) {
 		t.Fatalf("a run before the roll hour closed %+v", got)
 	}
-	if got := must(f.db.BusinessDate(f.ctx, f.prop.ID))(t).Date; got != f.day(0) {
-		t.Fatalf("business date at 02:59 %s, want %s", got, f.day(0))
+	if got := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t).Date; got != f.Day(0) {
+		t.Fatalf("business date at 02:59 %s, want %s", got, f.Day(0))
 	}
 
-	f.at(f.day(1), 3, 0)
-	before := f.available(t, f.day(0), f.day(2))
-	res := must(f.db.RunNightAudit(job, f.prop.ID))(t)
-	if got, want := closedDates(res), f.day(0).String(); got != want {
+	f.At(f.Day(1), 3, 0)
+	before := f.Available(t, f.Day(0), f.Day(2))
+	res := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t)
+	if got, want := closedDates(res), f.Day(0).String(); got != want {
 		t.Fatalf("closed %q, want %q", got, want)
 	}
 	c := res.Closed[0]
 	if got, want := fmt.Sprint(c.NoShows, c.Cancelled), fmt.Sprint([]string{noShow.ID}, []string{tentative.ID}); got != want {
 		t.Fatalf("no-shows and cancellations %s, want %s", got, want)
 	}
-	if !c.RollAt.Equal(roll) || res.BusinessDate != f.day(1) {
+	if !c.RollAt.Equal(roll) || res.BusinessDate != f.Day(1) {
 		t.Fatalf("roll at %v, business date %s", c.RollAt, res.BusinessDate)
 	}
-	ns := must(f.db.GetReservation(f.ctx, noShow.ID))(t)
-	if ns.Status != tenant.ReservationNoShow || ns.NoShowFee == nil || ns.NoShowFee.Amount != 2*nightly {
-		t.Fatalf("no-show %s with fee %v, want the 100%% policy fee %d", ns.Status, ns.NoShowFee, 2*nightly)
+	ns := pmstest.Must(f.DB.GetReservation(f.Ctx, noShow.ID))(t)
+	if ns.Status != tenant.ReservationNoShow || ns.NoShowFee == nil || ns.NoShowFee.Amount != 2*pmstest.Nightly {
+		t.Fatalf("no-show %s with fee %v, want the 100%% policy fee %d", ns.Status, ns.NoShowFee, 2*pmstest.Nightly)
 	}
-	tn := must(f.db.GetReservation(f.ctx, tentative.ID))(t)
+	tn := pmstest.Must(f.DB.GetReservation(f.Ctx, tentative.ID))(t)
 	if tn.Status != tenant.ReservationCancelled || tn.CancellationFee.Amount != 0 {
 		t.Fatalf("tentative hold %s with fee %v, want cancelled free", tn.Status, tn.CancellationFee)
 	}
 	for _, id := range []string{arrived.ID, tomorrow.ID, later.ID} {
-		if got := must(f.db.GetReservation(f.ctx, id))(t).Status; got == tenant.ReservationNoShow || got == tenant.ReservationCancelled {
+		if got := pmstest.Must(f.DB.GetReservation(f.Ctx, id))(t).Status; got == tenant.ReservationNoShow || got == tenant.ReservationCancelled {
 			t.Fatalf("%s became %s", id, got)
 		}
 	}
 	// Their nights are back in stock: night 0 had 3 held (no-show, tentative,
 	// arrived), night 1 two (no-show, arrived) plus tomorrow's.
-	after := f.available(t, f.day(0), f.day(2))
+	after := f.Available(t, f.Day(0), f.Day(2))
 	if got, want := fmt.Sprint(after), fmt.Sprint([]int{before[0] + 2, before[1] + 1}); got != want {
 		t.Fatalf("availability after the audit %s, want %s (before %v)", got, want, before)
 	}
 	var actor, extra string
-	if err := f.db.SQL().Read.QueryRow(`SELECT actor_id, after_json FROM audit_log WHERE action = 'reservation.no_show' AND entity_id = ?`, noShow.ID).
+	if err := f.DB.SQL().Read.QueryRow(`SELECT actor_id, after_json FROM audit_log WHERE action = 'reservation.no_show' AND entity_id = ?`, noShow.ID).
 		Scan(&actor, &extra); err != nil {
 		t.Fatal(err)
 	}
-	if actor != "night-audit" || !strings.Contains(extra, `"business_date":"`+f.day(0).String()) {
+	if actor != "night-audit" || !strings.Contains(extra, `"business_date":"`+f.Day(0).String()) {
 		t.Fatalf("no-show audit row by %q: %s", actor, extra)
 	}
 
 	t.Run("Idempotent", func(t *testing.T) {
-		head := f.auditRows(t)
-		if got := must(f.db.RunNightAudit(job, f.prop.ID))(t); len(got.Closed) != 0 {
+		head := f.AuditRows(t)
+		if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
 			t.Fatalf("a second run closed %s", closedDates(got))
 		}
-		if f.auditRows(t) != head {
+		if f.AuditRows(t) != head {
 			t.Fatal("a second run wrote audit rows")
 		}
 		if got := auditCount(t, f, "reservation.no_show", noShow.ID); got != 1 {
@@ -118,7 +119,7 @@ func TestNightAudit(t *testing.T) {
 		}
 	})
 	t.Run("ConcurrentRuns", func(t *testing.T) {
-		f.at(f.day(2), 3, 0)
+		f.At(f.Day(2), 3, 0)
 		var wg sync.WaitGroup
 		results := make([]tenant.NightAuditResult, 8)
 		errs := make([]error, 8)
@@ -126,7 +127,7 @@ func TestNightAudit(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = f.db.RunNightAudit(job, f.prop.ID)
+				results[i], errs[i] = f.DB.RunNightAudit(job, f.Prop.ID)
 			}()
 		}
 		wg.Wait()
@@ -143,19 +144,19 @@ func TestNightAudit(t *testing.T) {
 		if got := auditCount(t, f, "reservation.no_show", tomorrow.ID); got != 1 {
 			t.Fatalf("%d no-show rows for %s, want 1", got, tomorrow.ID)
 		}
-		if got := auditCount(t, f, "night_audit.closed", f.prop.ID); got != 2 {
+		if got := auditCount(t, f, "night_audit.closed", f.Prop.ID); got != 2 {
 			t.Fatalf("%d night_audit.closed rows, want 2", got)
 		}
 	})
 	t.Run("CatchUpAfterDowntime", func(t *testing.T) {
 		// The server was down from day 2 until day 6, 05:00: four roll hours passed.
-		f.at(f.day(6), 5, 0)
-		bd := must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
-		if bd.Date != f.day(2) || bd.Behind != 4 || bd.LastClosed == nil || *bd.LastClosed != f.day(1) || bd.CalendarDate != f.day(6) {
+		f.At(f.Day(6), 5, 0)
+		bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		if bd.Date != f.Day(2) || bd.Behind != 4 || bd.LastClosed == nil || *bd.LastClosed != f.Day(1) || bd.CalendarDate != f.Day(6) {
 			t.Fatalf("business day while behind %+v, want day 2 open and 4 behind", bd)
 		}
-		res := must(f.db.RunNightAudit(job, f.prop.ID))(t)
-		want := []string{f.day(2).String(), f.day(3).String(), f.day(4).String(), f.day(5).String()}
+		res := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t)
+		want := []string{f.Day(2).String(), f.Day(3).String(), f.Day(4).String(), f.Day(5).String()}
 		if got := closedDates(res); got != strings.Join(want, " ") {
 			t.Fatalf("caught up %q, want %q", got, strings.Join(want, " "))
 		}
@@ -164,10 +165,10 @@ func TestNightAudit(t *testing.T) {
 			t.Fatalf("no-shows of day 3 %s, want [%s]", got, later.ID)
 		}
 		var extra string
-		if err := f.db.SQL().Read.QueryRow(`SELECT after_json FROM audit_log WHERE action = 'reservation.no_show' AND entity_id = ?`, later.ID).Scan(&extra); err != nil {
+		if err := f.DB.SQL().Read.QueryRow(`SELECT after_json FROM audit_log WHERE action = 'reservation.no_show' AND entity_id = ?`, later.ID).Scan(&extra); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(extra, `"business_date":"`+f.day(3).String()) {
+		if !strings.Contains(extra, `"business_date":"`+f.Day(3).String()) {
 			t.Fatalf("the catch-up no-show is not dated day 3: %s", extra)
 		}
 		// The guest who arrived on day 0 for 3 nights was due out on day 3
@@ -175,52 +176,52 @@ func TestNightAudit(t *testing.T) {
 		if res.Closed[0].Overdue != 0 || res.Closed[1].Overdue != 1 {
 			t.Fatalf("overdue %d, %d; want 0, 1", res.Closed[0].Overdue, res.Closed[1].Overdue)
 		}
-		bd = must(f.db.BusinessDate(f.ctx, f.prop.ID))(t)
-		if bd.Date != f.day(6) || bd.Behind != 0 || bd.LastClosed == nil || *bd.LastClosed != f.day(5) || bd.LastClosedAt == nil {
+		bd = pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		if bd.Date != f.Day(6) || bd.Behind != 0 || bd.LastClosed == nil || *bd.LastClosed != f.Day(5) || bd.LastClosedAt == nil {
 			t.Fatalf("business day after catching up %+v", bd)
 		}
-		hist := must(f.db.NightAuditHistory(f.ctx, f.prop.ID, 0))(t)
-		if len(hist) != 6 || hist[0].Date != f.day(5) || hist[5].Date != f.day(0) || fmt.Sprint(hist[2].NoShows) != fmt.Sprint([]string{later.ID}) {
+		hist := pmstest.Must(f.DB.NightAuditHistory(f.Ctx, f.Prop.ID, 0))(t)
+		if len(hist) != 6 || hist[0].Date != f.Day(5) || hist[5].Date != f.Day(0) || fmt.Sprint(hist[2].NoShows) != fmt.Sprint([]string{later.ID}) {
 			t.Fatalf("history %+v", hist)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.db.RunNightAudit(job, "prp_nope")
-		wantCode(t, err, aura.ENOTFOUND)
-		_, err = f.db.BusinessDate(f.ctx, "prp_nope")
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.RunNightAudit(job, "prp_nope")
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
+		_, err = f.DB.BusinessDate(f.Ctx, "prp_nope")
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestNightAuditSettings checks the roll hour setting, a first run long
 // after the property was created, and RunNightAudits over every property.
 func TestNightAuditSettings(t *testing.T) {
-	f := newFixture(t, "America/New_York", 2, "2025-03-08")
+	f := pmstest.NewFixture(t, "America/New_York", 2, "2025-03-08")
 	job := context.Background()
 	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "05:30"}
-	f.prop = must(f.db.UpdateProperty(f.ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: f.prop.Currency,
-		Tax: f.prop.Tax, FrontDesk: &fd, Version: f.prop.Version}))(t)
-	second := must(f.db.CreateProperty(f.ctx, tenant.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
-	r := f.book(t, f.day(0), f.day(1))
+	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
+	second := pmstest.Must(f.DB.CreateProperty(f.Ctx, tenant.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
+	r := f.Book(t, f.Day(0), f.Day(1))
 	// 03:00 is no longer the roll time; 05:30 is, across the night the
 	// clocks go forward (2025-03-09 in New York).
-	f.at(f.day(1), 5, 29)
-	if got := must(f.db.RunNightAudit(job, f.prop.ID))(t); len(got.Closed) != 0 {
+	f.At(f.Day(1), 5, 29)
+	if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
 		t.Fatalf("closed %s before 05:30", closedDates(got))
 	}
-	f.at(f.day(1), 5, 30)
-	all := must(f.db.RunNightAudits(job))(t)
+	f.At(f.Day(1), 5, 30)
+	all := pmstest.Must(f.DB.RunNightAudits(job))(t)
 	if len(all) != 2 {
 		t.Fatalf("%d results, want one per property", len(all))
 	}
 	for _, res := range all {
 		switch res.PropertyID {
-		case f.prop.ID:
-			if closedDates(res) != f.day(0).String() || fmt.Sprint(res.Closed[0].NoShows) != fmt.Sprint([]string{r.ID}) {
+		case f.Prop.ID:
+			if closedDates(res) != f.Day(0).String() || fmt.Sprint(res.Closed[0].NoShows) != fmt.Sprint([]string{r.ID}) {
 				t.Fatalf("New York closed %+v", res)
 			}
-			if want := time.Date(2025, 3, 9, 5, 30, 0, 0, f.loc); !res.Closed[0].RollAt.Equal(want) {
+			if want := time.Date(2025, 3, 9, 5, 30, 0, 0, f.Loc); !res.Closed[0].RollAt.Equal(want) {
 				t.Fatalf("roll at %v, want %v", res.Closed[0].RollAt, want)
 			}
 		case second.ID:
@@ -234,12 +235,12 @@ func TestNightAuditSettings(t *testing.T) {
 		}
 	}
 	// A first run a year after the property was created goes back 31 days at most.
-	g := newFixture(t, "Europe/Berlin", 1, "2024-01-10")
-	g.at(date.MustParse("2025-01-10"), 12, 0)
-	res := must(g.db.RunNightAudit(job, g.prop.ID))(t)
+	g := pmstest.NewFixture(t, "Europe/Berlin", 1, "2024-01-10")
+	g.At(date.MustParse("2025-01-10"), 12, 0)
+	res := pmstest.Must(g.DB.RunNightAudit(job, g.Prop.ID))(t)
 	if got := len(res.Closed); got != 31 || res.Closed[0].Date != date.MustParse("2024-12-10") {
 		t.Fatalf("first run closed %d dates from %s, want 31 from 2024-12-10", got, res.Closed[0].Date)
 	}
-	f.verifyAudit(t)
-	g.verifyAudit(t)
+	f.VerifyAudit(t)
+	g.VerifyAudit(t)
 }
