@@ -336,7 +336,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 			return CheckInRecord{}, err
 		}
 		key = k
-		names, err := db.guestNames(tx, []string{guestID})
+		names, err := db.guestNamesTx(tx, []string{guestID})
 		if err != nil {
 			return CheckInRecord{}, err
 		}
@@ -765,7 +765,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 	for _, rec := range out {
 		guests[rec.GuestID] = true
 	}
-	names, err := db.guestNames(tx, sortedKeys(guests))
+	names, err := db.guestNamesTx(tx, sortedKeys(guests))
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,7 @@ func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRo
 		guests[r.GuestID] = true
 		ids[r.ID] = true
 	}
-	names, err := db.guestNames(tx, sortedKeys(guests))
+	names, err := db.guestNamesTx(tx, sortedKeys(guests))
 	if err != nil {
 		return nil, err
 	}

@@ -346,9 +346,9 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 	return st, nil
 }
 
-// guestNames returns the display names of the given guests, unsealing only
+// guestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
-func (db *DB) guestNames(tx *Tx, ids []string) (map[string]string, error) {
+func (db *DB) guestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil

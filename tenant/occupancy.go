@@ -195,7 +195,7 @@ func (c *resCtx) nameStays(tx *Tx, opts []RoomOption) error {
 			}
 		}
 	}
-	names, err := c.db.guestNames(tx, guests)
+	names, err := c.db.guestNamesTx(tx, guests)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func (db *DB) stayName(tx *Tx, id string) string {
 func (c *resCtx) named(tx *Tx) string {
 	name := ""
 	if c.db != nil {
-		if names, err := c.db.guestNames(tx, []string{c.r.GuestID}); err == nil {
+		if names, err := c.db.guestNamesTx(tx, []string{c.r.GuestID}); err == nil {
 			name = names[c.r.GuestID]
 		}
 	}

@@ -134,7 +134,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			}
 			names := map[string]string{}
 			if in.Guests {
-				if names, err = db.guestNames(tx, guests); err != nil {
+				if names, err = db.guestNamesTx(tx, guests); err != nil {
 					return err
 				}
 			}
@@ -169,7 +169,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 				return err
 			}
 			if occ != nil && in.Guests {
-				names, err := db.guestNames(tx, []string{occ.GuestID})
+				names, err := db.guestNamesTx(tx, []string{occ.GuestID})
 				if err != nil {
 					return err
 				}

@@ -152,7 +152,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 		for g := range guestSet {
 			guests = append(guests, g)
 		}
-		names, err := db.guestNames(tx, guests)
+		names, err := db.guestNamesTx(tx, guests)
 		if err != nil {
 			return err
 		}
