@@ -98,7 +98,7 @@ func TestCheckInRecords(t *testing.T) {
 	if got, want := strings.Join(types, " "), "image/jpeg image/png image/heic"; got != want {
 		t.Fatalf("photo types %s, want %s", got, want)
 	}
-	p, data := must2(f.DB.IDPhotoData(f.Ctx, primary.Photos[0].ID))(t)
+	p, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, primary.Photos[0].ID))(t)
 	if !bytes.Equal(data, front) || p.Size != len(front) {
 		t.Fatal("the photo read back differs from the one uploaded")
 	}
@@ -281,15 +281,5 @@ func TestCheckInDataNeverPlain(t *testing.T) {
 		if chunk := photo[len(photo)/2 : len(photo)/2+32]; bytes.Contains(raw, chunk) {
 			t.Errorf("%s: bytes of the photo appear in the tenant file", phase)
 		}
-	}
-}
-
-func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
-	return func(tb testing.TB) (A, B) {
-		tb.Helper()
-		if err != nil {
-			tb.Fatalf("unexpected error: %v", err)
-		}
-		return a, b
 	}
 }

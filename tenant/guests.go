@@ -132,7 +132,7 @@ var guestColumns = []string{"given_name", "family_name", "email", "phone", "addr
 
 func (in GuestInput) plain() [][]byte {
 	return [][]byte{[]byte(in.GivenName), []byte(in.FamilyName), []byte(in.Email), []byte(in.Phone),
-		[]byte(mustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
+		[]byte(MustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
 }
 
 // sealedGuest is how a guest row looks in audit rows: only sealed values
@@ -348,7 +348,7 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 
 // guestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
-func (db *DB) guestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
+func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil
@@ -357,7 +357,7 @@ func (db *DB) guestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // wantRefusal checks an ECONFLICT that names things as staff know them.
@@ -90,7 +91,7 @@ func TestOneRoomOneParty(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("%d check-ins into one room succeeded, want exactly 1: %v", won, errs)
 		}
-		fd := pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
+		fd := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
 		inRoom := 0
 		for _, r := range fd.InHouse {
 			if r.RoomID == room {

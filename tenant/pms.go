@@ -105,7 +105,7 @@ func parseNullTime(s sql.NullString) *time.Time {
 	return &t
 }
 
-func mustJSON(v any) string {
+func MustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("tenant: marshal: " + err.Error())
@@ -138,7 +138,7 @@ func validDateRange(from, to date.Date) error {
 }
 
 // placeholders returns "?, ?, ?" for n arguments.
-func placeholders(n int) string {
+func Placeholders(n int) string {
 	if n <= 0 {
 		return ""
 	}
@@ -153,7 +153,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // of staying readable in the file. It stays on for that connection; it
 // costs a page write per freed page, which only deletes of personal data
 // should pay often.
-func secureDelete(tx *Tx) error {
+func SecureDelete(tx *Tx) error {
 	_, err := tx.Exec(`PRAGMA secure_delete = ON`)
 	return err
 }

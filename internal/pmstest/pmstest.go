@@ -338,3 +338,14 @@ func (f *Fixture) Status(tb testing.TB, id string) string {
 	tb.Helper()
 	return Must(f.DB.GetReservation(f.Ctx, id))(tb).Status
 }
+
+// Must2 is Must for a call that returns two values and an error.
+func Must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
+	return func(tb testing.TB) (A, B) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatalf("unexpected error: %v", err)
+		}
+		return a, b
+	}
+}

@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // sealedPhoto returns the stored (sealed) bytes of a photo, read straight
@@ -84,27 +85,27 @@ func TestIDPhotoRetention(t *testing.T) {
 	if raw := pmstest.ReadTenantFiles(t, f.DB); !containsAny(raw, sealedA) || !containsAny(raw, sealedC) {
 		t.Fatal("the sealed photos are not found in the file before the purge: the search proves nothing")
 	}
-	next, ok := must2(f.DB.NextIDPhotoPurge(f.Ctx))(t)
+	next, ok := pmstest.Must2(frontdesk.New(f.DB).NextIDPhotoPurge(f.Ctx))(t)
 	if want := c.CreatedAt.Add(30 * 24 * time.Hour); !ok || !next.Equal(want) {
 		t.Fatalf("next purge %v (%v), want %v (C's check-in + 30 days)", next, ok, want)
 	}
 
 	// Day 30, 15:00: nothing is 30 days old yet (C was taken at 16:00).
 	f.At(f.Day(30), 15, 0)
-	if got := pmstest.Must(f.DB.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got != (frontdesk.PurgeResult{}) {
 		t.Fatalf("purged %+v before any window ended", got)
 	}
 	// Day 32, 09:00: C's window (from check-in) has ended, A's (from its
 	// check-out on day 2 at 10:00) not yet.
 	f.At(f.Day(32), 9, 0)
 	before := f.AuditRows(t)
-	got := pmstest.Must(f.DB.PurgeIDPhotos(job))(t)
-	if want := (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(c.Photos[0].Size)}); got != want {
+	got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t)
+	if want := (frontdesk.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(c.Photos[0].Size)}); got != want {
 		t.Fatalf("purge at day 32 09:00: %+v, want %+v", got, want)
 	}
 	// Day 32, 10:00: A's window ends.
 	f.At(f.Day(32), 10, 0)
-	if got := pmstest.Must(f.DB.PurgeIDPhotos(job))(t); got.Records != 1 || got.Photos != 1 {
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got.Records != 1 || got.Photos != 1 {
 		t.Fatalf("purge at day 32 10:00: %+v, want A's one photo", got)
 	}
 	if rows := f.AuditRows(t) - before; rows != 2 {
@@ -112,7 +113,7 @@ func TestIDPhotoRetention(t *testing.T) {
 	}
 	// A second run finds nothing and writes nothing.
 	before = f.AuditRows(t)
-	if got := pmstest.Must(f.DB.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got != (frontdesk.PurgeResult{}) {
 		t.Fatalf("second run purged %+v", got)
 	}
 	if f.AuditRows(t) != before {
@@ -145,7 +146,7 @@ func TestIDPhotoRetention(t *testing.T) {
 		if kept.Photos[0].PurgedAt != nil || kept.Document.Number != "B22222222" {
 			t.Fatalf("B, inside its window, lost data: %+v", kept)
 		}
-		if _, data := must2(f.DB.IDPhotoData(f.Ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
+		if _, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
 			t.Fatal("B's photo does not read back")
 		}
 	})
@@ -243,7 +244,7 @@ func TestRetentionSettings(t *testing.T) {
 	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{{
 		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "P0", IssuingCountry: "FR", Expiry: date.MustParse("2030-01-01")},
 		Photos:   [][]byte{pmstest.PhotoPNG(t)}}}}))(t)
-	if got, want := pmstest.Must(f.DB.PurgeIDPhotos(job))(t), (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(pmstest.PhotoPNG(t)))}); got != want {
+	if got, want := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t), (frontdesk.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(pmstest.PhotoPNG(t)))}); got != want {
 		t.Fatalf("purged %+v with retention 0, want %+v", got, want)
 	}
 	f.VerifyAudit(t)

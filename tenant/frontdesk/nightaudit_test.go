@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 func auditCount(tb testing.TB, f *pmstest.Fixture, action, entity string) int {
@@ -23,7 +24,7 @@ func auditCount(tb testing.TB, f *pmstest.Fixture, action, entity string) int {
 	return n
 }
 
-func closedDates(res tenant.NightAuditResult) string {
+func closedDates(res frontdesk.NightAuditResult) string {
 	var out []string
 	for _, c := range res.Closed {
 		out = append(out, c.Date.String())
@@ -47,27 +48,27 @@ func TestNightAudit(t *testing.T) {
 	f.At(f.Day(0), 18, 0)
 	pmstest.Must(f.DB.CheckIn(f.Ctx, arrived.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 
-	bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+	bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 	roll := time.Date(2025, 6, 11, 3, 0, 0, 0, f.Loc)
 	if bd.Date != f.Day(0) || bd.LastClosed != nil || !bd.NextRollAt.Equal(roll) || bd.Behind != 0 {
 		t.Fatalf("business day before the first roll %+v, want %s rolling at %v", bd, f.Day(0), roll)
 	}
-	if next, ok := must2(f.DB.NextNightAudit(job))(t); !ok || !next.Equal(roll) {
+	if next, ok := pmstest.Must2(frontdesk.New(f.DB).NextNightAudit(job))(t); !ok || !next.Equal(roll) {
 		t.Fatalf("next night audit %v (%v), want %v", next, ok, roll)
 	}
 	// After midnight but before the roll hour, day 0 is still open: a late
 	// arrival checks in, and nothing becomes a no-show.
 	f.At(f.Day(1), 2, 59)
-	if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 || got.BusinessDate != f.Day(0) {
+	if got := pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 || got.BusinessDate != f.Day(0) {
 		t.Fatalf("a run before the roll hour closed %+v", got)
 	}
-	if got := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t).Date; got != f.Day(0) {
+	if got := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t).Date; got != f.Day(0) {
 		t.Fatalf("business date at 02:59 %s, want %s", got, f.Day(0))
 	}
 
 	f.At(f.Day(1), 3, 0)
 	before := f.Available(t, f.Day(0), f.Day(2))
-	res := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t)
+	res := pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t)
 	if got, want := closedDates(res), f.Day(0).String(); got != want {
 		t.Fatalf("closed %q, want %q", got, want)
 	}
@@ -108,7 +109,7 @@ func TestNightAudit(t *testing.T) {
 
 	t.Run("Idempotent", func(t *testing.T) {
 		head := f.AuditRows(t)
-		if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
+		if got := pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
 			t.Fatalf("a second run closed %s", closedDates(got))
 		}
 		if f.AuditRows(t) != head {
@@ -121,13 +122,13 @@ func TestNightAudit(t *testing.T) {
 	t.Run("ConcurrentRuns", func(t *testing.T) {
 		f.At(f.Day(2), 3, 0)
 		var wg sync.WaitGroup
-		results := make([]tenant.NightAuditResult, 8)
+		results := make([]frontdesk.NightAuditResult, 8)
 		errs := make([]error, 8)
 		for i := range results {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = f.DB.RunNightAudit(job, f.Prop.ID)
+				results[i], errs[i] = frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID)
 			}()
 		}
 		wg.Wait()
@@ -151,11 +152,11 @@ func TestNightAudit(t *testing.T) {
 	t.Run("CatchUpAfterDowntime", func(t *testing.T) {
 		// The server was down from day 2 until day 6, 05:00: four roll hours passed.
 		f.At(f.Day(6), 5, 0)
-		bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 		if bd.Date != f.Day(2) || bd.Behind != 4 || bd.LastClosed == nil || *bd.LastClosed != f.Day(1) || bd.CalendarDate != f.Day(6) {
 			t.Fatalf("business day while behind %+v, want day 2 open and 4 behind", bd)
 		}
-		res := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t)
+		res := pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t)
 		want := []string{f.Day(2).String(), f.Day(3).String(), f.Day(4).String(), f.Day(5).String()}
 		if got := closedDates(res); got != strings.Join(want, " ") {
 			t.Fatalf("caught up %q, want %q", got, strings.Join(want, " "))
@@ -176,19 +177,19 @@ func TestNightAudit(t *testing.T) {
 		if res.Closed[0].Overdue != 0 || res.Closed[1].Overdue != 1 {
 			t.Fatalf("overdue %d, %d; want 0, 1", res.Closed[0].Overdue, res.Closed[1].Overdue)
 		}
-		bd = pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		bd = pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 		if bd.Date != f.Day(6) || bd.Behind != 0 || bd.LastClosed == nil || *bd.LastClosed != f.Day(5) || bd.LastClosedAt == nil {
 			t.Fatalf("business day after catching up %+v", bd)
 		}
-		hist := pmstest.Must(f.DB.NightAuditHistory(f.Ctx, f.Prop.ID, 0))(t)
+		hist := pmstest.Must(frontdesk.New(f.DB).NightAuditHistory(f.Ctx, f.Prop.ID, 0))(t)
 		if len(hist) != 6 || hist[0].Date != f.Day(5) || hist[5].Date != f.Day(0) || fmt.Sprint(hist[2].NoShows) != fmt.Sprint([]string{later.ID}) {
 			t.Fatalf("history %+v", hist)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.DB.RunNightAudit(job, "prp_nope")
+		_, err := frontdesk.New(f.DB).RunNightAudit(job, "prp_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
-		_, err = f.DB.BusinessDate(f.Ctx, "prp_nope")
+		_, err = frontdesk.New(f.DB).BusinessDate(f.Ctx, "prp_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	f.VerifyAudit(t)
@@ -207,11 +208,11 @@ func TestNightAuditSettings(t *testing.T) {
 	// 03:00 is no longer the roll time; 05:30 is, across the night the
 	// clocks go forward (2025-03-09 in New York).
 	f.At(f.Day(1), 5, 29)
-	if got := pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
+	if got := pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t); len(got.Closed) != 0 {
 		t.Fatalf("closed %s before 05:30", closedDates(got))
 	}
 	f.At(f.Day(1), 5, 30)
-	all := pmstest.Must(f.DB.RunNightAudits(job))(t)
+	all := pmstest.Must(frontdesk.New(f.DB).RunNightAudits(job))(t)
 	if len(all) != 2 {
 		t.Fatalf("%d results, want one per property", len(all))
 	}
@@ -237,7 +238,7 @@ func TestNightAuditSettings(t *testing.T) {
 	// A first run a year after the property was created goes back 31 days at most.
 	g := pmstest.NewFixture(t, "Europe/Berlin", 1, "2024-01-10")
 	g.At(date.MustParse("2025-01-10"), 12, 0)
-	res := pmstest.Must(g.DB.RunNightAudit(job, g.Prop.ID))(t)
+	res := pmstest.Must(frontdesk.New(g.DB).RunNightAudit(job, g.Prop.ID))(t)
 	if got := len(res.Closed); got != 31 || res.Closed[0].Date != date.MustParse("2024-12-10") {
 		t.Fatalf("first run closed %d dates from %s, want 31 from 2024-12-10", got, res.Closed[0].Date)
 	}

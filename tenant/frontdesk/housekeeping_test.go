@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // TestHousekeepingBoard lays out a morning: a departure, a turnover, a
@@ -29,7 +30,7 @@ func TestHousekeepingBoard(t *testing.T) {
 	f.At(f.Day(0), 9, 0)
 	pmstest.Must(f.DB.AssignRoom(f.Ctx, mover.ID, f.Rooms[5].ID, 0))(t)
 
-	board := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
+	board := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
 	if board.Date != f.Day(0) || len(board.Rooms) != 8 {
 		t.Fatalf("board for %s with %d rooms", board.Date, len(board.Rooms))
 	}
@@ -41,14 +42,14 @@ func TestHousekeepingBoard(t *testing.T) {
 		condition         string
 	}
 	want := map[string]card{
-		"101": {occupancy: tenant.OccupancyDeparting, condition: "clean"},
-		"102": {occupancy: tenant.OccupancyTurnover, guests: 2, condition: "clean"},
-		"103": {occupancy: tenant.OccupancyOccupied, guests: 2, condition: "clean"},
-		"104": {occupancy: tenant.OccupancyArriving, guests: 2, condition: "clean"},
-		"105": {occupancy: tenant.OccupancyDeparting, departed: true, condition: "dirty"}, // the mover left it
-		"106": {occupancy: tenant.OccupancyArriving, arrived: true, guests: 2, condition: "clean"},
-		"107": {occupancy: tenant.OccupancyVacant, condition: "clean"},
-		"108": {occupancy: tenant.OccupancyDeparting, overdue: true, condition: "clean"},
+		"101": {occupancy: frontdesk.OccupancyDeparting, condition: "clean"},
+		"102": {occupancy: frontdesk.OccupancyTurnover, guests: 2, condition: "clean"},
+		"103": {occupancy: frontdesk.OccupancyOccupied, guests: 2, condition: "clean"},
+		"104": {occupancy: frontdesk.OccupancyArriving, guests: 2, condition: "clean"},
+		"105": {occupancy: frontdesk.OccupancyDeparting, departed: true, condition: "dirty"}, // the mover left it
+		"106": {occupancy: frontdesk.OccupancyArriving, arrived: true, guests: 2, condition: "clean"},
+		"107": {occupancy: frontdesk.OccupancyVacant, condition: "clean"},
+		"108": {occupancy: frontdesk.OccupancyDeparting, overdue: true, condition: "clean"},
 	}
 	var numbers []string
 	for _, c := range board.Rooms {
@@ -64,7 +65,7 @@ func TestHousekeepingBoard(t *testing.T) {
 	if got, want := strings.Join(numbers, " "), "101 102 103 104 105 106 107 108"; got != want {
 		t.Fatalf("board order %s, want %s", got, want)
 	}
-	if got, want := board.Counts, (tenant.BoardCounts{Clean: 7, Dirty: 1, OutOfOrder: 1, Departures: 4, Arrivals: 3}); got != want {
+	if got, want := board.Counts, (frontdesk.BoardCounts{Clean: 7, Dirty: 1, OutOfOrder: 1, Departures: 4, Arrivals: 3}); got != want {
 		t.Fatalf("counts %+v, want %+v", got, want)
 	}
 	if b := board.Rooms[6].Block; b == nil || b.Reason != "Leaking shower" {
@@ -74,7 +75,7 @@ func TestHousekeepingBoard(t *testing.T) {
 	// Check-out: the room becomes dirty and the card says the guest has left.
 	f.At(f.Day(0), 10, 30)
 	pmstest.Must(f.DB.CheckOut(f.Ctx, departing.ID, 0))(t)
-	c := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t).Rooms[0]
+	c := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t).Rooms[0]
 	if c.Condition != tenant.HousekeepingDirty || !c.Departed {
 		t.Fatalf("room 101 after check-out: %+v", c)
 	}
@@ -99,15 +100,15 @@ func TestHousekeepingBoard(t *testing.T) {
 		t.Fatalf("tape chart shows room 101 %s, want inspected", got)
 	}
 	// Tomorrow's board: the arrival of 104 departs, 102's guests stay over.
-	next := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(1)))(t)
-	if got := next.Rooms[3].Occupancy; got != tenant.OccupancyDeparting {
+	next := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(1)))(t)
+	if got := next.Rooms[3].Occupancy; got != frontdesk.OccupancyDeparting {
 		t.Fatalf("room 104 tomorrow %s, want departing", got)
 	}
-	if got := next.Rooms[1].Occupancy; got != tenant.OccupancyOccupied {
+	if got := next.Rooms[1].Occupancy; got != frontdesk.OccupancyOccupied {
 		t.Fatalf("room 102 tomorrow %s, want occupied", got)
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.DB.HousekeepingBoard(f.Ctx, "prp_nope", date.Date{})
+		_, err := frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, "prp_nope", date.Date{})
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	f.VerifyAudit(t)

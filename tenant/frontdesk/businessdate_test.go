@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // TestOneBusinessDate checks that every "today" of the front desk is the
@@ -27,11 +28,11 @@ func TestOneBusinessDate(t *testing.T) {
 		if got := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t); got != want {
 			t.Fatalf("PropertyToday %s, want %s", got, want)
 		}
-		bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 		if bd.Date != want || bd.CalendarDate != calendar {
 			t.Fatalf("business day %s (calendar %s), want %s (calendar %s)", bd.Date, bd.CalendarDate, want, calendar)
 		}
-		fd := pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
+		fd := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
 		if fd.Date != want || fd.Today != want {
 			t.Fatalf("front desk of %s (today %s), want %s", fd.Date, fd.Today, want)
 		}
@@ -42,7 +43,7 @@ func TestOneBusinessDate(t *testing.T) {
 		if arrivals[tonight.ID] != (want == f.Day(0)) || arrivals[tomorrow.ID] != (want == f.Day(1)) {
 			t.Fatalf("arrivals of %s: %v", want, arrivals)
 		}
-		board := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
+		board := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
 		if board.Date != want || board.Today != want {
 			t.Fatalf("board of %s (today %s), want %s", board.Date, board.Today, want)
 		}
@@ -60,7 +61,7 @@ func TestOneBusinessDate(t *testing.T) {
 
 	t.Run("OK/AfterTheRollTheAuditCloses", func(t *testing.T) {
 		f.At(f.Day(1), 4, 0)
-		pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t) // closes day 0: tonight's guest is a no-show
+		pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t) // closes day 0: tonight's guest is a no-show
 		check(t, f.Day(1), f.Day(1))
 		if got := f.Status(t, tonight.ID); got != tenant.ReservationNoShow {
 			t.Fatalf("day 0's arrival is %s after its close", got)
@@ -75,11 +76,11 @@ func TestOneBusinessDate(t *testing.T) {
 		if r.Status != tenant.ReservationInHouse {
 			t.Fatalf("check-in on the open date: %s", r.Status)
 		}
-		bd := pmstest.Must(f.DB.BusinessDate(f.Ctx, f.Prop.ID))(t)
+		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 		if bd.Behind != 1 || bd.LastClosed == nil || *bd.LastClosed != f.Day(0) {
 			t.Fatalf("late audit: %+v", bd)
 		}
-		pmstest.Must(f.DB.RunNightAudit(job, f.Prop.ID))(t)
+		pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t)
 		check(t, f.Day(2), f.Day(2))
 	})
 }
@@ -100,22 +101,22 @@ func TestDayUse(t *testing.T) {
 	if got := f.Available(t, f.Day(0), f.Day(2)); fmt.Sprint(got) != "[1 1]" {
 		t.Fatalf("availability after the day use %v, want the night back in stock", got)
 	}
-	ids := func(rows []tenant.FrontDeskRow) []string {
+	ids := func(rows []frontdesk.FrontDeskRow) []string {
 		var out []string
 		for _, x := range rows {
 			out = append(out, x.Reservation.ID)
 		}
 		return out
 	}
-	today := pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, f.Day(0)))(t)
+	today := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, f.Day(0)))(t)
 	if got := ids(today.Departures); len(got) != 1 || got[0] != r.ID {
 		t.Fatalf("today's departures %v, want the day use", got)
 	}
-	if got := ids(pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, f.Day(1)))(t).Departures); len(got) != 0 {
+	if got := ids(pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, f.Day(1)))(t).Departures); len(got) != 0 {
 		t.Fatalf("tomorrow's departures %v, want none", got)
 	}
-	card := pmstest.Must(f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(0)))(t).Rooms[0]
-	if card.Occupancy != tenant.OccupancyDeparting || !card.Departed || card.Condition != tenant.HousekeepingDirty {
+	card := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(0)))(t).Rooms[0]
+	if card.Occupancy != frontdesk.OccupancyDeparting || !card.Departed || card.Condition != tenant.HousekeepingDirty {
 		t.Fatalf("the board's card after a day use: %+v", card)
 	}
 	if action, after := pmstest.LastAction(t, f); action != "reservation.checked_out" || !strings.Contains(after, `"day_use":true`) {

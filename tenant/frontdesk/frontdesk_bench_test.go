@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // BenchmarkFrontDesk measures the front-desk lists (arrivals, in house,
@@ -28,13 +29,13 @@ func BenchmarkFrontDesk(b *testing.B) {
 				}
 				t0 := time.Now()
 				if page == "lists" {
-					fd, err := f.DB.FrontDesk(f.Ctx, f.Prop.ID, day)
+					fd, err := frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, day)
 					if err != nil {
 						b.Fatal(err)
 					}
 					rows += len(fd.Arrivals) + len(fd.InHouse) + len(fd.Departures)
 				} else {
-					hb, err := f.DB.HousekeepingBoard(f.Ctx, f.Prop.ID, day)
+					hb, err := frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, day)
 					if err != nil || len(hb.Rooms) != 60 {
 						b.Fatalf("board: %d rooms, %v", len(hb.Rooms), err)
 					}
@@ -73,7 +74,7 @@ func BenchmarkCheckInWithPhoto(b *testing.B) {
 	pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/check-in")
 	f.At(f.Day(40), 12, 0)
 	t0 := time.Now()
-	res, err := f.DB.PurgeIDPhotos(context.Background())
+	res, err := frontdesk.New(f.DB).PurgeIDPhotos(context.Background())
 	if err != nil || res.Photos != n {
 		b.Fatalf("purged %+v of %d (%v)", res, n, err)
 	}

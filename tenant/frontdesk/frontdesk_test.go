@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 func nightRooms(f *pmstest.Fixture, r tenant.Reservation) string {
@@ -261,7 +262,7 @@ func TestFrontDeskLists(t *testing.T) {
 	f.At(f.Day(0), 15, 0)
 	pmstest.Must(f.DB.CheckIn(f.Ctx, arrB.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Guests: []tenant.GuestCheckIn{{}}}))(t)
 
-	ids := func(rows []tenant.FrontDeskRow) string {
+	ids := func(rows []frontdesk.FrontDeskRow) string {
 		var out []string
 		for _, r := range rows {
 			out = append(out, r.Reservation.ID)
@@ -276,7 +277,7 @@ func TestFrontDeskLists(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	opens := tenant.GuestOpens()
-	fd := pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
+	fd := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
 	if got := tenant.GuestOpens() - opens; got != 6 {
 		t.Fatalf("the lists unsealed %d guests, want the 6 listed", got)
 	}
@@ -311,7 +312,7 @@ func TestFrontDeskLists(t *testing.T) {
 	_ = neverCame // confirmed, departing today, never arrived: in no list (the night audit makes it a no-show)
 
 	// Another date: who spent that night in the house.
-	past := pmstest.Must(f.DB.FrontDesk(f.Ctx, f.Prop.ID, f.Day(-3)))(t)
+	past := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, f.Day(-3)))(t)
 	if got, want := ids(past.InHouse), join(depOut, overdue); got != want {
 		t.Fatalf("in house on day -3: %s, want %s", got, want)
 	}
@@ -319,7 +320,7 @@ func TestFrontDeskLists(t *testing.T) {
 		t.Fatalf("arrivals on day -3: %s, want %s", got, want)
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.DB.FrontDesk(f.Ctx, "prp_nope", date.Date{})
+		_, err := frontdesk.New(f.DB).FrontDesk(f.Ctx, "prp_nope", date.Date{})
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 }
@@ -386,11 +387,11 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 				return fmt.Errorf("a photo added after check-out: %v", err)
 			}
 			f.At(f.Day(3), 11, 0)
-			_, err = db.PurgeIDPhotos(ctx)
+			_, err = frontdesk.New(db).PurgeIDPhotos(ctx)
 			return
 		}},
 		{"night_audit.closed", func() (err error) {
-			_, err = db.RunNightAudit(ctx, f.Prop.ID)
+			_, err = frontdesk.New(db).RunNightAudit(ctx, f.Prop.ID)
 			return
 		}},
 	}
