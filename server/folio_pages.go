@@ -43,6 +43,7 @@ type folioData struct {
 	CanInvoice bool
 	Back       string // where a form returns after a success
 	Methods    []string
+	Stripe     *stripeFolio // the folio page's Stripe part (stripe_folio.go); nil without Stripe
 }
 
 // Methods of a payment recorded by hand (Stripe's are Stripe's).
@@ -161,6 +162,9 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 func (s *Server) folioPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	d, err := s.folioData(r.Context(), c, c.params.ByName("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.withStripe(w, r, c, d); err != nil {
 		return err
 	}
 	p := s.folioPageOf(w, r, c, d)

@@ -25,6 +25,7 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/stripe/stripe-go/v85"
 )
 
 // clock is the settable clock shared by the platform DB, the tenant router
@@ -70,6 +71,9 @@ type harnessOpts struct {
 	syncInterval time.Duration
 	// throttle is the sign-in throttle (zero fields: the defaults).
 	throttle server.ThrottlePolicy
+	// stripe is the Stripe backend (stripe-mock); nil is offlineStripe, so
+	// no test reaches Stripe's own API.
+	stripe stripe.Backend
 }
 
 func newHarness(t testing.TB, opts harnessOpts) *harness {
@@ -120,9 +124,12 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 				rep.Unregister(context.Background(), db.Path)
 			}
 		}})
+	if opts.stripe == nil {
+		opts.stripe = offlineStripe(t)
+	}
 	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger, Replicator: rep}
 	h.cfg = server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
-		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle}
+		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle, Stripe: opts.stripe}
 	h.dev = opts.dev
 	h.start()
 	pepper, _ := h.plat.Secret(ctx, platform.SecretPasswordPepper)
@@ -370,3 +377,17 @@ func (s *smtpSink) serve(conn net.Conn) {
 }
 
 func (s *smtpSink) addr() string { return s.ln.Addr().String() }
+
+// offlineStripe is a Stripe backend for tests that do not use Stripe: a
+// local server that refuses every call as Stripe refuses a bad request, so
+// a tenant that sets up Stripe keys in a sweep never reaches the network.
+func offlineStripe(t testing.TB) stripe.Backend {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "This test server is not Stripe."}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{URL: stripe.String(srv.URL), MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}})
+}

@@ -374,7 +374,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 	plan := tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "NEW", Name: "New plan", ExtraPerson: *money,
 		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
 		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: "percent", Percent: 50}}, Active: true}
-	return e.withMoneyBodies(map[string]any{
+	return e.withStripeBodies(e.withMoneyBodies(map[string]any{
 		"POST /:tenant/api/v1/users":           map[string]any{"email": "new@hostile.example", "name": "New", "role": identity.RoleFrontDesk},
 		"PATCH /:tenant/api/v1/users/:id":      map[string]any{"role": identity.RoleHousekeeping, "status": "active"},
 		"POST /:tenant/api/v1/tokens":          map[string]any{"name": "new", "scopes": []string{"reservations.read"}, "expires_at": time.Now().Add(48 * time.Hour).UTC()},
@@ -410,7 +410,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/reservations/:id/depart-early": tenant.EarlyDeparture{Departure: d.AddDays(1)},
 		"PUT /:tenant/api/v1/rooms/:id/housekeeping":         map[string]any{"housekeeping": "clean"},
 		"POST /:tenant/api/v1/rooms/:id/housekeeping":        map[string]any{"housekeeping": "inspected"},
-	})
+	}))
 }
 
 // mutations returns body with each of its values (and each value's

@@ -68,6 +68,9 @@ func pmsSettingsNav(c *call, base string) []navItem {
 	if c.can(identity.PermLedgerWrite) {
 		out = append(out, navItem{Key: "ledger", Label: "Ledger", Href: base + "settings/ledger", Group: "Settings"})
 	}
+	if c.can(identity.PermStripeWrite) {
+		out = append(out, navItem{Key: "stripe", Label: "Stripe", Href: base + "settings/stripe", Group: "Settings"})
+	}
 	return out
 }
 

@@ -363,7 +363,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restoreApply},
-	}, s.moneyRoutes()...) // money: folio_api.go
+	}, append(s.moneyRoutes(), s.stripeRoutes()...)...) // money: folio_api.go, Stripe: stripe_routes.go
 }
 
 // buildRouters puts every route into its tree and checks the table: each

@@ -25,6 +25,7 @@ import (
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
 	"github.com/julienschmidt/httprouter"
+	"github.com/stripe/stripe-go/v85"
 )
 
 // Config wires the server to the rest of Aura.
@@ -55,6 +56,9 @@ type Config struct {
 	// the zeroed pages out of the WAL, as the scheduled job does. Nil
 	// leaves that to the next checkpoint.
 	AfterPurge func(ctx context.Context, db *tenant.DB) error
+	// Stripe is the Stripe API backend of every tenant's payments; nil is
+	// Stripe's own API. Tests point it at stripe-mock.
+	Stripe stripe.Backend
 }
 
 // Server is the top-level HTTP handler.

@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/tenant"
+	"github.com/stripe/stripe-go/v85"
 )
 
 // env is what every subcommand shares: the common flags and the resources
@@ -47,6 +48,10 @@ type env struct {
 	// replicator, when set before open (by serve), replicates the platform
 	// DB and every tenant file while the router holds it open.
 	replicator *replica.Replicator
+
+	// stripe is the Stripe API backend of the background jobs; nil is
+	// Stripe's own API (tests set stripe-mock).
+	stripe stripe.Backend
 
 	// platformHead is the platform chain's head when it was opened: a
 	// command that moved it signs the new head as it ends.

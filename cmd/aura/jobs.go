@@ -19,7 +19,10 @@ func (e *env) tenantJobs() []control.Job {
 		{
 			Name: "night-audit",
 			Run: func(ctx context.Context, db *tenant.DB) error {
-				_, err := frontdesk.New(db).RunNightAudits(ctx)
+				res, err := frontdesk.New(db).RunNightAudits(ctx)
+				if ferr := e.chargeNoShowFees(ctx, db, res); err == nil {
+					err = ferr // no-show fees to a stored card: stripe_jobs.go
+				}
 				return err
 			},
 			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
@@ -56,6 +59,7 @@ func (e *env) tenantJobs() []control.Job {
 				return date.Today(time.UTC).AddDays(1).Midnight(time.UTC), true, nil
 			},
 		},
+		e.stripeReconcileJob(),
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -17,6 +16,7 @@ const module = "github.com/aurapms/aura"
 
 // moduleGraph lists the module's packages and their module imports as
 // `go list -deps -json` reports them, with extra go list flags.
+// (go test puts its own go first on PATH.)
 func moduleGraph(t *testing.T, flags ...string) []Package {
 	t.Helper()
 	root, err := filepath.Abs("../..")
@@ -24,7 +24,7 @@ func moduleGraph(t *testing.T, flags ...string) []Package {
 		t.Fatal(err)
 	}
 	args := append([]string{"list", "-e", "-deps", "-json"}, flags...)
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append(args, "./...")...)
+	cmd := exec.Command("go", append(args, "./...")...)
 	cmd.Dir = root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

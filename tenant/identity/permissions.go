@@ -77,6 +77,7 @@ const (
 	PermInvoicesIssue Permission = "invoices.issue"  // issue invoices
 	PermCreditNotes   Permission = "invoices.credit" // issue credit notes (corrections of issued invoices)
 	PermLedgerWrite   Permission = "ledger.write"    // ledger settings: legal data, tax codes, categories, city tax, products
+	PermStripeWrite   Permission = "stripe.write"    // the Stripe account's keys and webhook signing secret
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -113,6 +114,7 @@ var PermissionTable = []PermissionRow{
 	{PermInvoicesIssue, "Issue invoices", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
 	{PermCreditNotes, "Issue credit notes that correct issued invoices", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermLedgerWrite, "Change the ledger settings: legal data, tax codes, categories, city tax, products", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermStripeWrite, "Set up the Stripe account: its keys and webhook signing secret", []string{RoleOwner, RoleManager}},
 }
 
 // RoleCan reports whether role has permission p.
