@@ -73,6 +73,11 @@ func statusWords(s string) string {
 	return s
 }
 
+// init names stays in the messages of the room store (see NameStay).
+func init() {
+	NameStay = func(tx *Tx, db *DB, id string) string { return db.stayName(tx, id) }
+}
+
 // stayName names reservation id for people (see named); "another stay"
 // when it cannot be read.
 func (db *DB) stayName(tx *Tx, id string) string {

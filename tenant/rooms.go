@@ -312,7 +312,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 			var resID string
 			err = tx.QueryRow(`SELECT reservation_id FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? LIMIT 1`, id, today).Scan(&resID)
 			if err == nil {
-				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: %s is assigned to it. Move that stay first.", before.Number, db.stayName(tx, resID))
+				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: %s is assigned to it. Move that stay first.", before.Number, NameStay(tx, db, resID))
 			} else if err != sql.ErrNoRows {
 				return err
 			}
@@ -519,7 +519,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		err = tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ? ORDER BY date LIMIT 1`,
 			in.RoomID, in.Start, in.End).Scan(&resID, &night)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, db.stayName(tx, resID), prop.day(night))
+			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, NameStay(tx, db, resID), prop.day(night))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -600,3 +600,9 @@ func ListRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock,
 	}
 	return out, rows.Err()
 }
+
+// NameStay names a reservation for people in a message ("Anna Muster's
+// stay (14 Mar – 16 Mar 2026)"). Reservations sit above rooms, so their
+// package sets it when it is linked in; until then a message says
+// "another stay".
+var NameStay = func(tx *Tx, db *DB, reservationID string) string { return "another stay" }
