@@ -22,6 +22,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TimeZone is the demo property's zone.
@@ -72,10 +73,10 @@ type seeder struct {
 	types  map[string]tenant.RoomType // by code
 	rooms  map[string][]tenant.Room   // by room type code
 	plans  map[string]tenant.RatePlan // by plan code
-	people []tenant.Guest
+	people []stays.Guest
 	taken  map[string]map[date.Date]bool // room id → nights assigned by the seeder
 	next   int                           // next guest to use
-	stays  []tenant.Reservation          // every reservation booked, in order
+	booked []stays.Reservation           // every reservation booked, in order
 }
 
 func (s *seeder) day(n int) date.Date { return s.today.AddDays(n) }
@@ -226,10 +227,10 @@ var countryCode = map[string]string{"DE": "49", "FR": "33", "IT": "39", "ES": "3
 	"GR": "30", "BE": "32", "HR": "385", "LB": "961"}
 
 func (s *seeder) guestProfiles() error {
-	var ins []tenant.GuestInput
+	var ins []stays.GuestInput
 	for i, p := range names {
 		local := strings.ToLower(asciiFold(p.given) + "." + strings.ReplaceAll(asciiFold(p.family), " ", ""))
-		in := tenant.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
+		in := stays.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
 			Phone:       fmt.Sprintf("+%s %d %07d", countryCode[p.country], 150+s.rng.IntN(40), s.rng.IntN(10_000_000)),
 			Address:     tenant.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
 			Nationality: p.country, Language: p.lang}
@@ -242,7 +243,7 @@ func (s *seeder) guestProfiles() error {
 		ins = append(ins, in)
 	}
 	var err error
-	s.people, err = s.db.CreateGuests(s.ctx, ins)
+	s.people, err = stays.New(s.db).CreateGuests(s.ctx, ins)
 	return err
 }
 
@@ -287,14 +288,14 @@ type stay struct {
 	notes              string
 }
 
-func (s *seeder) book(st stay) (tenant.Reservation, error) {
+func (s *seeder) book(st stay) (stays.Reservation, error) {
 	a, d := s.day(st.arrival), s.day(st.departure)
-	in := tenant.BookingInput{PropertyID: s.prop.ID, Source: st.source, OTACode: st.ota, Notes: st.notes,
-		Booker: tenant.GuestRef{ID: s.guest()}, Status: st.status,
-		Reservations: []tenant.ReservationInput{{RoomTypeID: s.types[st.typ].ID, RatePlanID: s.plans[st.plan].ID, Arrival: a, Departure: d,
+	in := stays.BookingInput{PropertyID: s.prop.ID, Source: st.source, OTACode: st.ota, Notes: st.notes,
+		Booker: stays.GuestRef{ID: s.guest()}, Status: st.status,
+		Reservations: []stays.ReservationInput{{RoomTypeID: s.types[st.typ].ID, RatePlanID: s.plans[st.plan].ID, Arrival: a, Departure: d,
 			Adults: st.adults, Children: st.children}}}
 	if st.source == "" {
-		in.Source = tenant.SourceDirect
+		in.Source = stays.SourceDirect
 	}
 	if st.commission > 0 {
 		in.Commission = &tenant.Money{Amount: st.commission, Currency: "EUR"}
@@ -304,13 +305,13 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 	// the property's clock); the rest are booked as the front desk or a
 	// channel would, through the same availability and restriction checks.
 	switch st.status {
-	case tenant.ReservationInHouse, tenant.ReservationCheckedOut, tenant.ReservationNoShow:
+	case stays.ReservationInHouse, stays.ReservationCheckedOut, stays.ReservationNoShow:
 		in.Import = true
 	}
-	if st.arrival < 2 && st.status != tenant.ReservationNoShow {
+	if st.arrival < 2 && st.status != stays.ReservationNoShow {
 		in.Import = true
 		if in.Status == "" {
-			in.Status = tenant.ReservationConfirmed
+			in.Status = stays.ReservationConfirmed
 		}
 	}
 	if st.assign {
@@ -318,11 +319,11 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 			in.Reservations[0].RoomID = room
 		}
 	}
-	b, err := s.db.CreateBooking(s.ctx, in)
+	b, err := stays.New(s.db).CreateBooking(s.ctx, in)
 	if err != nil {
-		return tenant.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
+		return stays.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
 	}
-	s.stays = append(s.stays, b.Reservations[0])
+	s.booked = append(s.booked, b.Reservations[0])
 	return b.Reservations[0], nil
 }
 
@@ -330,26 +331,26 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 // each, a photo of it for the first guest of each stay, a companion where
 // two travel together) and the housekeeping board some rooms to clean.
 func (s *seeder) frontDesk() error {
-	docs := []string{tenant.DocumentPassport, tenant.DocumentIDCard, tenant.DocumentPassport, tenant.DocumentDrivingLicence}
-	companions := []tenant.GuestInput{{GivenName: "Paul", FamilyName: "Schneider", Nationality: "DE"},
+	docs := []string{stays.DocumentPassport, stays.DocumentIDCard, stays.DocumentPassport, stays.DocumentDrivingLicence}
+	companions := []stays.GuestInput{{GivenName: "Paul", FamilyName: "Schneider", Nationality: "DE"},
 		{GivenName: "Giada", FamilyName: "Rossi", Nationality: "IT"}, {GivenName: "Tom", FamilyName: "Brown", Nationality: "US"}}
 	n := 0
-	for _, r := range s.stays {
-		if r.Status != tenant.ReservationInHouse {
+	for _, r := range s.booked {
+		if r.Status != stays.ReservationInHouse {
 			continue
 		}
-		g, err := s.db.GetGuest(s.ctx, r.GuestID)
+		g, err := stays.New(s.db).GetGuest(s.ctx, r.GuestID)
 		if err != nil {
 			return err
 		}
-		in := tenant.GuestCheckIn{Document: s.document(docs[n%len(docs)], g.Nationality), BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000)),
+		in := stays.GuestCheckIn{Document: s.document(docs[n%len(docs)], g.Nationality), BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000)),
 			Photos: [][]byte{idPhoto(n)}}
-		if _, err := s.db.RecordCheckIn(s.ctx, r.ID, in); err != nil {
+		if _, err := stays.New(s.db).RecordCheckIn(s.ctx, r.ID, in); err != nil {
 			return fmt.Errorf("check-in record of %s: %w", r.ID, err)
 		}
 		if r.Adults >= 2 && n < len(companions) {
 			c := companions[n]
-			if _, err := s.db.RecordCheckIn(s.ctx, r.ID, tenant.GuestCheckIn{New: &c, Document: s.document(tenant.DocumentIDCard, c.Nationality),
+			if _, err := stays.New(s.db).RecordCheckIn(s.ctx, r.ID, stays.GuestCheckIn{New: &c, Document: s.document(stays.DocumentIDCard, c.Nationality),
 				BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000))}); err != nil {
 				return fmt.Errorf("companion of %s: %w", r.ID, err)
 			}
@@ -365,7 +366,7 @@ func (s *seeder) frontDesk() error {
 	return err
 }
 
-func (s *seeder) document(kind, country string) tenant.IDDocument {
+func (s *seeder) document(kind, country string) stays.IDDocument {
 	if country == "" {
 		country = "DE"
 	}
@@ -374,7 +375,7 @@ func (s *seeder) document(kind, country string) tenant.IDDocument {
 	for range 8 {
 		num = append(num, "0123456789"[s.rng.IntN(10)])
 	}
-	return tenant.IDDocument{Type: kind, Number: string(num), IssuingCountry: country, Expiry: s.today.AddDays(300 + s.rng.IntN(3000))}
+	return stays.IDDocument{Type: kind, Number: string(num), IssuingCountry: country, Expiry: s.today.AddDays(300 + s.rng.IntN(3000))}
 }
 
 // idPhoto draws a small synthetic picture of an ID card (no real person's
@@ -405,8 +406,8 @@ func idPhoto(seed int) []byte {
 }
 
 func (s *seeder) reservations() error {
-	co, ih, cf, te, ns := tenant.ReservationCheckedOut, tenant.ReservationInHouse, tenant.ReservationConfirmed, tenant.ReservationTentative, tenant.ReservationNoShow
-	stays := []stay{
+	co, ih, cf, te, ns := stays.ReservationCheckedOut, stays.ReservationInHouse, stays.ReservationConfirmed, stays.ReservationTentative, stays.ReservationNoShow
+	planned := []stay{
 		// Recent history.
 		{typ: "DBL", plan: "DBL-FLEX", arrival: -21, departure: -18, adults: 2, status: co, assign: true},
 		{typ: "TWN", plan: "TWN-FLEX", arrival: -20, departure: -16, adults: 3, status: co, assign: true, source: "booking.com", ota: "4519203847", commission: 8340},
@@ -439,7 +440,7 @@ func (s *seeder) reservations() error {
 		{typ: "DBL", plan: "DBL-FLEX", arrival: 21, departure: 24, adults: 2, status: cf, source: "expedia", ota: "72820017", commission: 5100},
 		{typ: "STE", plan: "STE-FLEX", arrival: 25, departure: 28, adults: 4, status: cf},
 	}
-	for _, st := range stays {
+	for _, st := range planned {
 		if _, err := s.book(st); err != nil {
 			return err
 		}
@@ -453,7 +454,7 @@ func (s *seeder) reservations() error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.Cancel(s.ctx, r.ID, tenant.CancelInput{}); err != nil {
+		if _, err := stays.New(s.db).Cancel(s.ctx, r.ID, stays.CancelInput{}); err != nil {
 			return err
 		}
 	}

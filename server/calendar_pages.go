@@ -7,6 +7,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The availability calendar: room types × 14 or 30 days, each cell the
@@ -121,8 +122,8 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 		d.Rows = append(d.Rows, row)
 	}
 	if c.can(identity.PermReservationsRead) {
-		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true,
-			Statuses: []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse}, Limit: 200})
+		ob, err := stays.New(c.db).ListReservations(ctx, stays.ReservationFilter{PropertyID: prop.ID, Overbooked: true,
+			Statuses: []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse}, Limit: 200})
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The money API (issue 13): folios, postings, payments, invoices and the
@@ -302,7 +303,7 @@ func (s *Server) apiFolio(w http.ResponseWriter, r *http.Request, c *call) error
 
 func (s *Server) apiReservationFolios(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -331,7 +332,7 @@ type FolioOpenInput struct {
 // openFolio opens a reservation's default folio, or another one when a
 // label is given.
 func (s *Server) openFolio(ctx context.Context, c *call, resID, label string) (ledger.Folio, error) {
-	res, err := c.db.GetReservation(ctx, resID)
+	res, err := stays.New(c.db).GetReservation(ctx, resID)
 	if err != nil {
 		return ledger.Folio{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The folio pages (issue 13): a folio with its lines, balance and every
@@ -30,7 +31,7 @@ type folioData struct {
 	V          apiFolioView
 	Prop       tenant.Property
 	Today      date.Date
-	Res        *tenant.Reservation
+	Res        *stays.Reservation
 	GuestName  string
 	Others     []ledger.Folio // where a line can move
 	TaxCodes   []ledger.TaxCode
@@ -93,11 +94,11 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 		return nil, err
 	}
 	if v.Folio.Ref.Kind == ledger.RefReservation {
-		if res, err := c.db.GetReservation(ctx, v.Folio.Ref.ID); err == nil {
+		if res, err := stays.New(c.db).GetReservation(ctx, v.Folio.Ref.ID); err == nil {
 			d.Res = &res
 			d.GuestName = "Guest"
 			if c.can(identity.PermGuestsRead) {
-				if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
+				if names, err := stays.New(c.db).GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 					d.GuestName = names[res.GuestID]
 				}
 			}
@@ -719,7 +720,7 @@ var moneyFuncs = map[string]any{
 
 // reservationFolios builds the reservation page's folios section (nil
 // without folios.read).
-func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res tenant.Reservation) (*reservationMoney, error) {
+func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res stays.Reservation) (*reservationMoney, error) {
 	if !c.can(identity.PermFoliosRead) {
 		return nil, nil
 	}
@@ -753,7 +754,7 @@ func stayBalance(ctx context.Context, db *tenant.DB, resID string) (int64, error
 // ledgerCityTaxNote is the city tax of a stay as the night audit will post
 // it (Config.NightLines over its nights), once the property's ledger is
 // configured; ok is false before, when the older property setting is shown.
-func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop tenant.Property, res tenant.Reservation) (string, bool) {
+func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop tenant.Property, res stays.Reservation) (string, bool) {
 	cfg, err := ledger.New(c.db).Config(ctx, prop.ID)
 	if err != nil {
 		return "", false

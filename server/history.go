@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // History for people: audit rows told in the words of the front desk.
@@ -197,7 +198,7 @@ func (s *Server) history(r *http.Request, c *call, p *page, rows []audit.Row) ([
 		}
 	}
 	if h.canGuests && len(guestIDs) > 0 {
-		if h.guests, err = c.db.GuestNames(ctx, guestIDs); err != nil {
+		if h.guests, err = stays.New(c.db).GuestNames(ctx, guestIDs); err != nil {
 			return nil, err
 		}
 	}

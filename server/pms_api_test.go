@@ -8,6 +8,7 @@ import (
 
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // testReservationAPI walks a reservation through the API: the ETag and
@@ -19,7 +20,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	b := decode[tenant.Booking](t, body)
+	b := decode[stays.Booking](t, body)
 	id := b.Reservations[0].ID
 	if got := resp.Header.Get("Location"); got != "/alpha/api/v1/bookings/"+b.ID {
 		t.Fatalf("Location %q", got)
@@ -27,8 +28,8 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 
 	t.Run("GetWithETag", func(t *testing.T) {
 		resp, body := f.api("GET", "/reservations/"+id, "")
-		r := decode[tenant.Reservation](t, body)
-		if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` || r.Status != tenant.ReservationTentative || r.Total.Amount != 20000 {
+		r := decode[stays.Reservation](t, body)
+		if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` || r.Status != stays.ReservationTentative || r.Total.Amount != 20000 {
 			t.Fatalf("%d ETag %q: %s", resp.StatusCode, resp.Header.Get("ETag"), body)
 		}
 		if !strings.Contains(body, `"arrival": "`+f.today.AddDays(60).String()+`"`) || !strings.Contains(body, `"total": {
@@ -41,7 +42,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 
 	t.Run("PatchStay", func(t *testing.T) {
 		resp, body := f.api("PATCH", "/reservations/"+id, `{"departure": "`+f.today.AddDays(63).String()+`", "adults": 3}`, "If-Match", `"1"`)
-		r := decode[tenant.Reservation](t, body)
+		r := decode[stays.Reservation](t, body)
 		if resp.StatusCode != 200 || len(r.Nights) != 3 || r.Adults != 3 || resp.Header.Get("ETag") != `"2"` {
 			t.Fatalf("%d: %s", resp.StatusCode, body)
 		}
@@ -82,8 +83,8 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 		}
 		// Sixty days ahead the flexible plan is still free to cancel.
 		resp, body = f.api("POST", "/reservations/"+id+"/cancel", `{"waive_fee": false}`)
-		r := decode[tenant.Reservation](t, body)
-		if resp.StatusCode != 200 || r.Status != tenant.ReservationCancelled || r.CancellationFee == nil || r.CancellationFee.Amount != 0 || r.RoomID != "" {
+		r := decode[stays.Reservation](t, body)
+		if resp.StatusCode != 200 || r.Status != stays.ReservationCancelled || r.CancellationFee == nil || r.CancellationFee.Amount != 0 || r.RoomID != "" {
 			t.Fatalf("cancel: %d %s", resp.StatusCode, body)
 		}
 		resp, _ = f.api("POST", "/reservations/"+id+"/no-show", "")
@@ -139,7 +140,7 @@ func testReservationListAPI(t *testing.T, f *pmsFixture) {
 		}
 	}
 	type page struct {
-		Data       []tenant.Reservation
+		Data       []stays.Reservation
 		NextCursor *string `json:"next_cursor"`
 	}
 	var seen []string

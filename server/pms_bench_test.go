@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // reportLatencies reports the median and 99th percentile of durations.
@@ -56,7 +57,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			h := newHarness(b, harnessOpts{replicate: true, syncInterval: time.Second})
 			f := newPMSBench(b, h, 400)
 			db := h.acquire("alpha")
-			regulars, err := db.CreateGuests(aura.WithActor(context.Background(), f.owner.Actor()), []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}})
+			regulars, err := stays.New(db).CreateGuests(aura.WithActor(context.Background(), f.owner.Actor()), []stays.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}})
 			db.Release()
 			if err != nil {
 				b.Fatal(err)
@@ -194,21 +195,21 @@ func BenchmarkAvailabilityHTTP(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	made := 0
-	guest, err := db.CreateGuest(ctx, tenant.GuestInput{FamilyName: "History"})
+	guest, err := stays.New(db).CreateGuest(ctx, stays.GuestInput{FamilyName: "History"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < 12000; i++ {
 		ti := rng.IntN(3)
 		d := f.today.AddDays(rng.IntN(730) - 365)
-		in := tenant.BookingInput{PropertyID: f.prop.ID, Booker: tenant.GuestRef{ID: guest.ID}, Import: true, Status: tenant.ReservationConfirmed,
-			Reservations: []tenant.ReservationInput{{RoomTypeID: types[ti].ID, RatePlanID: plans[ti].ID, Arrival: d, Departure: d.AddDays(1 + rng.IntN(4)),
+		in := stays.BookingInput{PropertyID: f.prop.ID, Booker: stays.GuestRef{ID: guest.ID}, Import: true, Status: stays.ReservationConfirmed,
+			Reservations: []stays.ReservationInput{{RoomTypeID: types[ti].ID, RatePlanID: plans[ti].ID, Arrival: d, Departure: d.AddDays(1 + rng.IntN(4)),
 				Adults: 2, Prices: nil}}}
 		n := in.Reservations[0].Departure.Sub(d)
 		for range n {
 			in.Reservations[0].Prices = append(in.Reservations[0].Prices, tenant.Money{Amount: 9000, Currency: "EUR"})
 		}
-		if _, err := db.CreateBooking(ctx, in); err == nil {
+		if _, err := stays.New(db).CreateBooking(ctx, in); err == nil {
 			made++
 		} else if aura.ErrorCode(err) != aura.ECONFLICT {
 			b.Fatal(err)
@@ -252,13 +253,13 @@ func BenchmarkGuestSearchHTTP(b *testing.B) {
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
-		ins := make([]tenant.GuestInput, batch)
+		ins := make([]stays.GuestInput, batch)
 		for j := range ins {
 			g, fam := given[rng.IntN(len(given))], start[rng.IntN(len(start))]+end[rng.IntN(len(end))]
-			ins[j] = tenant.GuestInput{GivenName: g, FamilyName: fam, Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(g), strings.ToLower(fam), i+j),
+			ins[j] = stays.GuestInput{GivenName: g, FamilyName: fam, Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(g), strings.ToLower(fam), i+j),
 				Phone: fmt.Sprintf("+49 %d %07d", 150+rng.IntN(30), rng.IntN(10_000_000))}
 		}
-		if _, err := db.CreateGuests(ctx, ins); err != nil {
+		if _, err := stays.New(db).CreateGuests(ctx, ins); err != nil {
 			b.Fatal(err)
 		}
 	}

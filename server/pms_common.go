@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // This file holds what the PMS pages (issue 4) share: their navigation,
@@ -254,8 +255,8 @@ func (p *page) WhenPtr(t *time.Time) string {
 
 // statusLabels are the reservation statuses in the operator's words.
 var statusLabels = map[string]string{
-	tenant.ReservationTentative: "Tentative", tenant.ReservationConfirmed: "Confirmed", tenant.ReservationInHouse: "In house",
-	tenant.ReservationCheckedOut: "Checked out", tenant.ReservationCancelled: "Cancelled", tenant.ReservationNoShow: "No-show",
+	stays.ReservationTentative: "Tentative", stays.ReservationConfirmed: "Confirmed", stays.ReservationInHouse: "In house",
+	stays.ReservationCheckedOut: "Checked out", stays.ReservationCancelled: "Cancelled", stays.ReservationNoShow: "No-show",
 }
 
 // StatusLabel names a reservation status.
@@ -268,7 +269,7 @@ func (p *page) StatusLabel(s string) string {
 
 // SourceLabel names a booking source.
 func (p *page) SourceLabel(s string) string {
-	if s == tenant.SourceDirect {
+	if s == stays.SourceDirect {
 		return "Direct"
 	}
 	return s

@@ -20,6 +20,7 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // pmsFixture is a tenant with one property (Europe/Berlin, EUR, Germany),
@@ -175,7 +176,7 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 		t.Fatalf("%d bookings created for the last room, want exactly 1 (statuses %v)", created, statuses)
 	}
 	resp, body := f.api("GET", "/reservations?arrival_from="+arrival.String()+"&arrival_to="+departure.String(), "")
-	if list := decode[struct{ Data []tenant.Reservation }](t, body); resp.StatusCode != 200 || len(list.Data) != 3 {
+	if list := decode[struct{ Data []stays.Reservation }](t, body); resp.StatusCode != 200 || len(list.Data) != 3 {
 		t.Fatalf("reservations after the race: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/availability?from="+arrival.String()+"&to="+departure.String(), "")
@@ -210,7 +211,7 @@ func testBookingIdempotencyHTTP(t *testing.T, f *pmsFixture) {
 		t.Fatalf("Idempotent-Replayed = %q on the first response", got)
 	}
 	_, list := f.api("GET", "/reservations?arrival_from="+f.today.AddDays(30).String()+"&arrival_to="+f.today.AddDays(31).String(), "")
-	if got := len(decode[struct{ Data []tenant.Reservation }](t, list).Data); got != 1 {
+	if got := len(decode[struct{ Data []stays.Reservation }](t, list).Data); got != 1 {
 		t.Fatalf("%d reservations after a replay, want 1", got)
 	}
 
@@ -243,7 +244,7 @@ func testGuestNameNotOnDisk(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("create guest: %d %s", resp.StatusCode, body)
 	}
-	g := decode[tenant.Guest](t, body)
+	g := decode[stays.Guest](t, body)
 	resp, body = f.api("POST", "/bookings", strings.Replace(f.bookingJSON("Wilhelmina", f.today.AddDays(40), f.today.AddDays(41)), `"Tester"`, `"Zwetschgenbaum"`, 1))
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
@@ -428,7 +429,7 @@ func TestHousekeepingCannotSeeGuests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := db.CreateGuest(ctx, tenant.GuestInput{GivenName: "Gina", FamilyName: "Gast"})
+	g, err := stays.New(db).CreateGuest(ctx, stays.GuestInput{GivenName: "Gina", FamilyName: "Gast"})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +438,7 @@ func TestHousekeepingCannotSeeGuests(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	resID := decode[tenant.Booking](t, body).Reservations[0].ID
+	resID := decode[stays.Booking](t, body).Reservations[0].ID
 	session := h.login("alpha", "hanna@alpha.example", ownerPassword)
 	for _, path := range []string{"/alpha/reservations", "/alpha/reservations/" + resID, "/alpha/reservations/new", "/alpha/guests",
 		"/alpha/guests/" + g.ID, "/alpha/calendar", "/alpha/tapechart", "/alpha/rates", "/alpha/settings/property"} {

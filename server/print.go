@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Printed documents: the registration card of a stay (the form each guest
@@ -100,7 +101,7 @@ type regGuest struct {
 	BirthDate             date.Date
 	Nationality           string
 	Address               string
-	Document              tenant.IDDocument
+	Document              stays.IDDocument
 	HasDocument           bool
 	Foreign               bool
 	Primary               bool
@@ -108,7 +109,7 @@ type regGuest struct {
 
 type regCardData struct {
 	Layout    regLayout
-	R         tenant.Reservation
+	R         stays.Reservation
 	Room      string
 	Guest     regGuest
 	Others    []regGuest
@@ -122,7 +123,7 @@ type regCardData struct {
 // registrationCard shows the registration card of a stay, for print.
 func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	g, err := c.db.GetGuest(ctx, res.GuestID)
+	g, err := stays.New(c.db).GetGuest(ctx, res.GuestID)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	d.Guest = regGuest{FamilyName: g.FamilyName, GivenName: g.GivenName, Nationality: g.Nationality, Address: addressLine(g.Address),
 		Foreign: foreign(g.Nationality), Primary: true}
 	if d.ShowIDs {
-		recs, err := c.db.ReservationCheckIns(ctx, res.ID)
+		recs, err := stays.New(c.db).ReservationCheckIns(ctx, res.ID)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 				continue
 			}
 			o := regGuest{Document: rec.Document, HasDocument: rec.Document.Type != "", BirthDate: rec.BirthDate}
-			if cg, err := c.db.GetGuest(ctx, rec.GuestID); err == nil {
+			if cg, err := stays.New(c.db).GetGuest(ctx, rec.GuestID); err == nil {
 				o.FamilyName, o.GivenName, o.Nationality = cg.FamilyName, cg.GivenName, cg.Nationality
 				o.Foreign = foreign(cg.Nationality)
 			}
@@ -174,7 +175,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 // fdPrintRow is one line of a printed front-desk list.
 type fdPrintRow struct {
 	Row     frontdesk.FrontDeskRow
-	Records []tenant.CheckInRecord // the guests' check-in records (police list)
+	Records []stays.CheckInRecord // the guests' check-in records (police list)
 }
 
 type fdPrintData struct {
@@ -228,7 +229,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 		seen := map[string]bool{}
 		for _, x := range append(append([]frontdesk.FrontDeskRow{}, fd.InHouse...), fd.Arrivals...) {
 			st := x.Reservation.Status
-			if seen[x.Reservation.ID] || st != tenant.ReservationInHouse && st != tenant.ReservationCheckedOut || !x.Reservation.Departure.After(fd.Date) {
+			if seen[x.Reservation.ID] || st != stays.ReservationInHouse && st != stays.ReservationCheckedOut || !x.Reservation.Departure.After(fd.Date) {
 				continue
 			}
 			seen[x.Reservation.ID] = true
@@ -238,7 +239,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	for _, x := range rows {
 		pr := fdPrintRow{Row: x}
 		if list == "police" {
-			if pr.Records, err = c.db.ReservationCheckIns(r.Context(), x.Reservation.ID); err != nil {
+			if pr.Records, err = stays.New(c.db).ReservationCheckIns(r.Context(), x.Reservation.ID); err != nil {
 				return err
 			}
 		}

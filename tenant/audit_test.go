@@ -5,6 +5,7 @@ import (
 
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestEveryMutationAudited runs every state-changing store method once and
@@ -19,11 +20,11 @@ func TestEveryMutationAudited(t *testing.T) {
 		room  tenant.Room
 		block tenant.RoomBlock
 		plan  tenant.RatePlan
-		g     tenant.Guest
-		b     tenant.Booking
-		r     tenant.Reservation
-		r2    tenant.Reservation
-		r3    tenant.Reservation
+		g     stays.Guest
+		b     stays.Booking
+		r     stays.Reservation
+		r2    stays.Reservation
+		r3    stays.Reservation
 	)
 	two := 2
 	steps := []struct {
@@ -76,22 +77,22 @@ func TestEveryMutationAudited(t *testing.T) {
 			return err
 		}},
 		{"guest.created", func() (err error) {
-			g, err = db.CreateGuest(ctx, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guest"})
+			g, err = stays.New(db).CreateGuest(ctx, stays.GuestInput{GivenName: "Gail", FamilyName: "Guest"})
 			return
 		}},
 		{"guest.created", func() error {
-			_, err := db.CreateGuests(ctx, []tenant.GuestInput{{FamilyName: "One"}, {FamilyName: "Two"}})
+			_, err := stays.New(db).CreateGuests(ctx, []stays.GuestInput{{FamilyName: "One"}, {FamilyName: "Two"}})
 			return err
 		}},
 		{"guest.updated", func() (err error) {
-			g, err = db.UpdateGuest(ctx, g.ID, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guesting"})
+			g, err = stays.New(db).UpdateGuest(ctx, g.ID, stays.GuestInput{GivenName: "Gail", FamilyName: "Guesting"})
 			return
 		}},
 		{"reservation.created", func() (err error) {
 			in := f.Booking(f.Day(0), f.Day(3))
 			in.Reservations = append(in.Reservations, in.Reservations[0], in.Reservations[0])
 			in.Reservations[2].Arrival, in.Reservations[2].Departure = f.Day(10), f.Day(12)
-			b, err = db.CreateBooking(ctx, in)
+			b, err = stays.New(db).CreateBooking(ctx, in)
 			if err == nil {
 				r, r2, r3 = b.Reservations[0], b.Reservations[1], b.Reservations[2]
 			}
@@ -99,37 +100,37 @@ func TestEveryMutationAudited(t *testing.T) {
 		}},
 		{"booking.updated", func() (err error) {
 			notes := "late arrival"
-			b, err = db.UpdateBooking(ctx, b.ID, tenant.BookingUpdate{Notes: &notes})
+			b, err = stays.New(db).UpdateBooking(ctx, b.ID, stays.BookingUpdate{Notes: &notes})
 			return
 		}},
 		{"reservation.room_assigned", func() (err error) {
-			r, err = db.AssignRoom(ctx, r.ID, f.Rooms[0].ID, r.Version)
+			r, err = stays.New(db).AssignRoom(ctx, r.ID, f.Rooms[0].ID, r.Version)
 			return
 		}},
 		{"reservation.room_unassigned", func() (err error) {
-			r, err = db.UnassignRoom(ctx, r.ID, r.Version)
+			r, err = stays.New(db).UnassignRoom(ctx, r.ID, r.Version)
 			return
 		}},
 		{"reservation.stay_changed", func() (err error) {
-			r, err = db.ChangeStay(ctx, r.ID, tenant.StayChange{Departure: f.Day(2), Version: r.Version})
+			r, err = stays.New(db).ChangeStay(ctx, r.ID, stays.StayChange{Departure: f.Day(2), Version: r.Version})
 			return
 		}},
 		{"reservation.checked_in", func() (err error) {
-			r, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Version: r.Version})
+			r, err = stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID, Version: r.Version})
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
-			var out tenant.CheckOutResult
-			out, err = db.CheckOut(ctx, r.ID, r.Version)
+			var out stays.CheckOutResult
+			out, err = stays.New(db).CheckOut(ctx, r.ID, r.Version)
 			r = out.Reservation
 			return
 		}},
 		{"reservation.no_show", func() (err error) {
-			r2, err = db.MarkNoShow(ctx, r2.ID, tenant.NoShowInput{})
+			r2, err = stays.New(db).MarkNoShow(ctx, r2.ID, stays.NoShowInput{})
 			return
 		}},
 		{"reservation.cancelled", func() (err error) {
-			r3, err = db.Cancel(ctx, r3.ID, tenant.CancelInput{})
+			r3, err = stays.New(db).Cancel(ctx, r3.ID, stays.CancelInput{})
 			return
 		}},
 	}

@@ -50,7 +50,7 @@ func (c nightCount) Available() int { return c.rooms - c.outOfOrder - c.sold }
 // nights [from, to), at most MaxRange days, for every room type. It returns
 // ENOTFOUND for an unknown property and EINVALID for a bad range.
 func (db *DB) Availability(ctx context.Context, propertyID string, from, to date.Date) (Availability, error) {
-	if err := validDateRange(from, to); err != nil {
+	if err := ValidDateRange(from, to); err != nil {
 		return Availability{}, err
 	}
 	a := Availability{PropertyID: propertyID, From: from, To: to, RoomTypes: []RoomTypeAvailability{}}
@@ -66,7 +66,7 @@ func (db *DB) Availability(ctx context.Context, propertyID string, from, to date
 		for i, t := range types {
 			ids[i] = t.ID
 		}
-		counts, err := availabilityOf(tx, ids, from, to)
+		counts, err := AvailabilityOf(tx, ids, from, to)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (db *DB) Availability(ctx context.Context, propertyID string, from, to date
 // sold count reads only the partial covering index reservation_nights_sold
 // (room_type_id, date WHERE holds = 1), so its cost grows with the nights in
 // the range, never with the size of the reservation history.
-func availabilityOf(tx *Tx, typeIDs []string, from, to date.Date) (map[string][]nightCount, error) {
+func AvailabilityOf(tx *Tx, typeIDs []string, from, to date.Date) (map[string][]nightCount, error) {
 	n := to.Sub(from)
 	out := make(map[string][]nightCount, len(typeIDs))
 	if len(typeIDs) == 0 || n <= 0 {

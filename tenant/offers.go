@@ -49,24 +49,24 @@ type OfferNight struct {
 // again in its own write transaction. It returns ENOTFOUND for an unknown
 // property and EINVALID for bad dates or party.
 func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
-	var fe fieldErrors
+	var fe FieldErrors
 	if q.Arrival.IsZero() {
-		fe.add("arrival", "is required (YYYY-MM-DD)")
+		fe.Add("arrival", "is required (YYYY-MM-DD)")
 	}
 	if q.Departure.IsZero() {
-		fe.add("departure", "is required (YYYY-MM-DD)")
+		fe.Add("departure", "is required (YYYY-MM-DD)")
 	} else if !q.Arrival.IsZero() && !q.Arrival.Before(q.Departure) {
-		fe.add("departure", "must be after the arrival")
+		fe.Add("departure", "must be after the arrival")
 	} else if !q.Arrival.IsZero() && q.Departure.Sub(q.Arrival) > MaxStay {
-		fe.add("departure", "a stay may last at most %d nights", MaxStay)
+		fe.Add("departure", "a stay may last at most %d nights", MaxStay)
 	}
 	if q.Adults < 1 {
-		fe.add("adults", "must be at least 1")
+		fe.Add("adults", "must be at least 1")
 	}
 	if q.Children < 0 {
-		fe.add("children", "must not be negative")
+		fe.Add("children", "must not be negative")
 	}
-	if err := fe.err("The stay is not valid."); err != nil {
+	if err := fe.Err("The stay is not valid."); err != nil {
 		return nil, err
 	}
 	out := []Offer{}
@@ -94,7 +94,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		if q.RoomTypeID != "" && len(ids) == 0 {
 			return aura.Invalid("The stay is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
 		}
-		counts, err := availabilityOf(tx, ids, q.Arrival, q.Departure)
+		counts, err := AvailabilityOf(tx, ids, q.Arrival, q.Departure)
 		if err != nil {
 			return err
 		}
@@ -120,15 +120,15 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		}
 		for _, rp := range plans {
 			rt := byID[rp.RoomTypeID]
-			priced, err := priceStay(tx, p, rp, rt, q.Arrival, q.Departure, q.Adults+q.Children)
+			priced, err := PriceStay(tx, p, rp, rt, q.Arrival, q.Departure, q.Adults+q.Children)
 			if err != nil {
 				return err
 			}
-			o := Offer{RoomType: rt, RatePlan: rp, Nights: make([]OfferNight, 0, len(priced.prices)), Total: p.money(0),
-				Problems: []aura.FieldError(priced.problems)}
+			o := Offer{RoomType: rt, RatePlan: rp, Nights: make([]OfferNight, 0, len(priced.Prices)), Total: p.Money(0),
+				Problems: []aura.FieldError(priced.Problems)}
 			for i, d := range date.Range(q.Arrival, q.Departure) {
 				n := OfferNight{Date: d}
-				if pr := priced.prices[i]; pr >= 0 {
+				if pr := priced.Prices[i]; pr >= 0 {
 					n.Price = &Money{Amount: pr, Currency: p.Currency}
 					o.Total.Amount += pr
 				}
@@ -140,7 +140,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 				}
 			}
 			if q.Adults+q.Children > rt.Capacity {
-				o.Problems = append(o.Problems, aura.FieldError{Field: "adults", Message: "a " + rt.Name + " takes at most " + itoa(rt.Capacity) + " guests"})
+				o.Problems = append(o.Problems, aura.FieldError{Field: "adults", Message: "a " + rt.Name + " takes at most " + Itoa(rt.Capacity) + " guests"})
 			}
 			if q.Arrival.Before(today) {
 				o.Problems = append(o.Problems, aura.FieldError{Field: "arrival", Message: "is in the past (today is " + today.String() + " at the property)"})
@@ -162,4 +162,4 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 // For returns what the fee charges for a stay whose frozen nightly prices
 // (minor units) are nights: the one computation cancellations and no-shows
 // use, so a page can show the fee before the operator confirms.
-func (f Fee) For(nights []int64) int64 { return f.compute(nights) }
+func (f Fee) For(nights []int64) int64 { return f.Compute(nights) }

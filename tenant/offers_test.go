@@ -6,6 +6,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 func TestOffers(t *testing.T) {
@@ -33,7 +34,7 @@ func TestOffers(t *testing.T) {
 	t.Run("AgreesWithCreateBooking", func(t *testing.T) {
 		in := f.Booking(f.Day(1), f.Day(4))
 		in.Reservations[0].Adults = 3
-		r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+		r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
 		offers := pmstest.Must(f.DB.Offers(f.Ctx, q))(t)
 		if got, want := offers[0].Total.Amount, r.Total.Amount; got != want {
 			t.Fatalf("offer total %d, booked total %d", got, want)
@@ -59,7 +60,7 @@ func TestOffers(t *testing.T) {
 			t.Fatalf("problems %+v: want arrival (closed) and departure (min stay)", o.Problems)
 		}
 		// The store refuses the same stay with the same fields.
-		_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(10), f.Day(12)))
+		_, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(f.Day(10), f.Day(12)))
 		if !pmstest.HasField(err, "reservations[0].arrival") || !pmstest.HasField(err, "reservations[0].departure") {
 			t.Fatalf("CreateBooking: %v", err)
 		}
@@ -90,19 +91,19 @@ func TestOffers(t *testing.T) {
 
 func TestListGuests(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-10")
-	var ins []tenant.GuestInput
+	var ins []stays.GuestInput
 	for _, n := range []string{"Ada", "Bea", "Cem", "Dora", "Emil"} {
-		ins = append(ins, tenant.GuestInput{GivenName: n, FamilyName: "Test"})
+		ins = append(ins, stays.GuestInput{GivenName: n, FamilyName: "Test"})
 	}
-	pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(t)
+	pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, ins))(t)
 
 	t.Run("OK", func(t *testing.T) {
-		p1 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, ""))(t)
+		p1 := pmstest.Must(stays.New(f.DB).ListGuests(f.Ctx, 2, ""))(t)
 		if got, want := names(p1.Guests), "Emil Test,Dora Test"; got != want {
 			t.Fatalf("first page %q, want %q", got, want)
 		}
-		p2 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, p1.NextCursor))(t)
-		p3 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, p2.NextCursor))(t)
+		p2 := pmstest.Must(stays.New(f.DB).ListGuests(f.Ctx, 2, p1.NextCursor))(t)
+		p3 := pmstest.Must(stays.New(f.DB).ListGuests(f.Ctx, 2, p2.NextCursor))(t)
 		if got, want := names(p2.Guests)+"|"+names(p3.Guests), "Cem Test,Bea Test|Ada Test"; got != want {
 			t.Fatalf("later pages %q, want %q", got, want)
 		}
@@ -112,12 +113,12 @@ func TestListGuests(t *testing.T) {
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.DB.ListGuests(f.Ctx, 2, "not a cursor!")
+		_, err := stays.New(f.DB).ListGuests(f.Ctx, 2, "not a cursor!")
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 }
 
-func names(gs []tenant.Guest) string {
+func names(gs []stays.Guest) string {
 	s := ""
 	for i, g := range gs {
 		if i > 0 {
@@ -133,7 +134,7 @@ func TestListReservationsByGuests(t *testing.T) {
 	a := f.Book(t, f.Day(1), f.Day(2))
 	b := f.Book(t, f.Day(2), f.Day(3))
 	f.Book(t, f.Day(3), f.Day(4))
-	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, GuestIDs: []string{a.GuestID, b.GuestID}}))(t)
+	page := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, GuestIDs: []string{a.GuestID, b.GuestID}}))(t)
 	if got, want := len(page.Reservations), 2; got != want {
 		t.Fatalf("%d reservations, want %d", got, want)
 	}
@@ -146,28 +147,28 @@ func TestFreeRooms(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2026-03-10")
 	in := f.Booking(f.Day(1), f.Day(3))
 	in.Reservations[0].RoomID = f.Rooms[0].ID
-	r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+	r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
 	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(5)}))(t)
 
 	t.Run("OK", func(t *testing.T) {
-		free := pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), ""))(t)
+		free := pmstest.Must(stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), ""))(t)
 		if got, want := roomNumbers(free), "103"; got != want {
 			t.Fatalf("free rooms %q, want %q", got, want)
 		}
 		// The reservation's own room is free for itself.
-		free = pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), r.ID))(t)
+		free = pmstest.Must(stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), r.ID))(t)
 		if got, want := roomNumbers(free), "101,103"; got != want {
 			t.Fatalf("free rooms for %s %q, want %q", r.ID, got, want)
 		}
 		// Same-day turnover: the night of the departure is free.
-		free = pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(4), ""))(t)
+		free = pmstest.Must(stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(4), ""))(t)
 		if got, want := roomNumbers(free), "101,103"; got != want {
 			t.Fatalf("free rooms from the departure day %q, want %q", got, want)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(3), "")
+		_, err := stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(3), "")
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 }
@@ -185,8 +186,8 @@ func roomNumbers(rs []tenant.Room) string {
 
 func TestGuestNames(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-10")
-	gs := pmstest.Must(f.DB.CreateGuests(f.Ctx, []tenant.GuestInput{{GivenName: "Zoë", FamilyName: "Adler"}, {FamilyName: "Berg"}}))(t)
-	got := pmstest.Must(f.DB.GuestNames(f.Ctx, []string{gs[0].ID, gs[1].ID, "gst_unknown"}))(t)
+	gs := pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, []stays.GuestInput{{GivenName: "Zoë", FamilyName: "Adler"}, {FamilyName: "Berg"}}))(t)
+	got := pmstest.Must(stays.New(f.DB).GuestNames(f.Ctx, []string{gs[0].ID, gs[1].ID, "gst_unknown"}))(t)
 	if got[gs[0].ID] != "Zoë Adler" || got[gs[1].ID] != "Berg" || len(got) != 2 {
 		t.Fatalf("names %v", got)
 	}

@@ -66,15 +66,15 @@ var RegistrationCardLayouts = []string{"generic", "de", "at", "ch", "it", "es", 
 // DefaultFrontDeskSettings are the settings of a property created without any.
 var DefaultFrontDeskSettings = FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}
 
-func (s FrontDeskSettings) validate(fe *fieldErrors) {
+func (s FrontDeskSettings) validate(fe *FieldErrors) {
 	if s.IDPhotoRetentionDays < 0 || s.IDPhotoRetentionDays > 3650 {
-		fe.add("front_desk.id_photo_retention_days", "must be 0 to 3650 days")
+		fe.Add("front_desk.id_photo_retention_days", "must be 0 to 3650 days")
 	}
 	if !validClock(s.NightAuditTime) || s.NightAuditTime >= "12:00" {
-		fe.add("front_desk.night_audit_time", "must be a time HH:MM before 12:00 (the business day closes the next morning)")
+		fe.Add("front_desk.night_audit_time", "must be a time HH:MM before 12:00 (the business day closes the next morning)")
 	}
 	if s.RegistrationCard != "" && !slices.Contains(RegistrationCardLayouts, s.RegistrationCard) {
-		fe.add("front_desk.registration_card", "must be empty (the country's layout) or one of %s", strings.Join(RegistrationCardLayouts, ", "))
+		fe.Add("front_desk.registration_card", "must be empty (the country's layout) or one of %s", strings.Join(RegistrationCardLayouts, ", "))
 	}
 }
 
@@ -153,59 +153,59 @@ func (in *PropertyInput) normalise() {
 }
 
 func (in PropertyInput) validate() error {
-	var fe fieldErrors
-	fe.text("name", in.Name, 1, 200)
-	fe.text("address.line1", in.Address.Line1, 0, 200)
-	fe.text("address.line2", in.Address.Line2, 0, 200)
-	fe.text("address.postal_code", in.Address.PostalCode, 0, 20)
-	fe.text("address.city", in.Address.City, 0, 100)
-	fe.text("address.region", in.Address.Region, 0, 100)
-	if c := in.Address.Country; c != "" && !isCountryCode(c) {
-		fe.add("address.country", "must be a two-letter ISO 3166 country code such as DE")
+	var fe FieldErrors
+	fe.Text("name", in.Name, 1, 200)
+	fe.Text("address.line1", in.Address.Line1, 0, 200)
+	fe.Text("address.line2", in.Address.Line2, 0, 200)
+	fe.Text("address.postal_code", in.Address.PostalCode, 0, 20)
+	fe.Text("address.city", in.Address.City, 0, 100)
+	fe.Text("address.region", in.Address.Region, 0, 100)
+	if c := in.Address.Country; c != "" && !IsCountryCode(c) {
+		fe.Add("address.country", "must be a two-letter ISO 3166 country code such as DE")
 	}
 	if !ValidTimeZone(in.TimeZone) {
-		fe.add("time_zone", "must be an IANA time zone such as Europe/Berlin")
+		fe.Add("time_zone", "must be an IANA time zone such as Europe/Berlin")
 	}
 	if !ValidCurrency(in.Currency) {
-		fe.add("currency", "must be an ISO 4217 currency code such as EUR")
+		fe.Add("currency", "must be an ISO 4217 currency code such as EUR")
 	}
 	if !validClock(in.CheckInTime) {
-		fe.add("check_in_time", "must be a time HH:MM")
+		fe.Add("check_in_time", "must be a time HH:MM")
 	}
 	if !validClock(in.CheckOutTime) {
-		fe.add("check_out_time", "must be a time HH:MM")
+		fe.Add("check_out_time", "must be a time HH:MM")
 	}
 	codes := map[string]bool{}
 	for i, r := range in.Tax.VATRates {
-		f := "tax.vat_rates[" + itoa(i) + "]"
+		f := "tax.vat_rates[" + Itoa(i) + "]"
 		if r.Code == "" || len(r.Code) > 20 || !isCode(r.Code) {
-			fe.add(f+".code", "must be 1 to 20 letters, digits, - or _")
+			fe.Add(f+".code", "must be 1 to 20 letters, digits, - or _")
 		} else if codes[r.Code] {
-			fe.add(f+".code", "is used twice")
+			fe.Add(f+".code", "is used twice")
 		}
 		codes[r.Code] = true
-		fe.text(f+".name", r.Name, 0, 100)
+		fe.Text(f+".name", r.Name, 0, 100)
 		if r.BasisPoints < 0 || r.BasisPoints > 10000 {
-			fe.add(f+".basis_points", "must be 0 to 10000 (100%%)")
+			fe.Add(f+".basis_points", "must be 0 to 10000 (100%%)")
 		}
 	}
 	if a := in.Tax.AccommodationVAT; a != "" && !codes[a] {
-		fe.add("tax.accommodation_vat", "must name one of the VAT rates")
+		fe.Add("tax.accommodation_vat", "must name one of the VAT rates")
 	}
 	ct := in.Tax.CityTax
 	if ct.PerPersonPerNight.Amount < 0 {
-		fe.add("tax.city_tax.per_person_per_night.amount", "must not be negative")
+		fe.Add("tax.city_tax.per_person_per_night.amount", "must not be negative")
 	}
 	if ct.PerPersonPerNight.Currency != in.Currency {
-		fe.add("tax.city_tax.per_person_per_night.currency", "must be the property's currency")
+		fe.Add("tax.city_tax.per_person_per_night.currency", "must be the property's currency")
 	}
 	if ct.MaxNights < 0 {
-		fe.add("tax.city_tax.max_nights", "must not be negative")
+		fe.Add("tax.city_tax.max_nights", "must not be negative")
 	}
 	if in.FrontDesk != nil {
 		in.FrontDesk.validate(&fe)
 	}
-	return fe.err("The property is not valid.")
+	return fe.Err("The property is not valid.")
 }
 
 // CreateProperty adds a property to the tenant. It returns EINVALID with
@@ -251,7 +251,7 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("property", id, before.Version, in.Version); err != nil {
+		if err := CheckVersion("property", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if in.Currency != before.Currency {
@@ -364,16 +364,16 @@ func (p Property) Today(tx *Tx) (date.Date, error) {
 	return d, nil
 }
 
-func (p Property) money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
+func (p Property) Money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
 
 // amount writes an amount of the property's currency as its country does.
-func (p Property) amount(minor int64) string {
+func (p Property) Amount(minor int64) string {
 	return p.style().Money(minor, p.Currency, MinorUnits(p.Currency))
 }
 
 // at returns the instant of local time hh:mm (clock) on date d at the
 // property, or not, when that is later.
-func (p Property) at(d date.Date, clock string, not time.Time) time.Time {
+func (p Property) At(d date.Date, clock string, not time.Time) time.Time {
 	loc, err := p.Location()
 	if err != nil {
 		return not
@@ -395,10 +395,10 @@ func (p Property) at(d date.Date, clock string, not time.Time) time.Time {
 func (p Property) style() locale.Style { return locale.Of(p.Address.Country) }
 
 // day writes a date for people ("Fri 14 Mar 2026").
-func (p Property) day(d date.Date) string { return p.style().Day(d) }
+func (p Property) Day(d date.Date) string { return p.style().Day(d) }
 
 // stay writes a stay for people ("14 Mar – Mon 16 Mar 2026").
-func (p Property) stay(arrival, departure date.Date) string {
+func (p Property) Stay(arrival, departure date.Date) string {
 	return p.style().DayShort(arrival) + " – " + p.style().Day(departure)
 }
 
@@ -426,7 +426,7 @@ func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 func GetProperty(tx *Tx, id string) (Property, error) {
 	p, err := scanProperty(tx.QueryRow(`SELECT `+propertyColumns+` FROM properties WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return p, notFound("property", id)
+		return p, NotFound("property", id)
 	}
 	return p, err
 }
@@ -436,7 +436,7 @@ func validClock(s string) bool {
 	return err == nil && t.Format("15:04") == s
 }
 
-func isCountryCode(s string) bool {
+func IsCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
 

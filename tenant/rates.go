@@ -31,7 +31,7 @@ type Fee struct {
 }
 
 // compute returns the fee for a stay whose frozen nightly prices are nights.
-func (f Fee) compute(nights []int64) int64 {
+func (f Fee) Compute(nights []int64) int64 {
 	var total int64
 	for _, p := range nights {
 		total += p
@@ -56,25 +56,25 @@ func (f Fee) compute(nights []int64) int64 {
 	return min(fee, total)
 }
 
-func (f Fee) validate(fe *fieldErrors, field, currency string) {
+func (f Fee) validate(fe *FieldErrors, field, currency string) {
 	switch f.Type {
 	case FeeNone, FeeFirstNight:
 	case FeeNights:
 		if f.Nights < 1 || f.Nights > MaxStay {
-			fe.add(field+".nights", "must be 1 to %d", MaxStay)
+			fe.Add(field+".nights", "must be 1 to %d", MaxStay)
 		}
 	case FeePercent:
 		if f.Percent < 1 || f.Percent > 100 {
-			fe.add(field+".percent", "must be 1 to 100")
+			fe.Add(field+".percent", "must be 1 to 100")
 		}
 	case FeeFixed:
 		if f.Amount == nil || f.Amount.Amount < 0 {
-			fe.add(field+".amount", "must be an amount of at least 0")
+			fe.Add(field+".amount", "must be an amount of at least 0")
 		} else if f.Amount.Currency != currency {
-			fe.add(field+".amount.currency", "must be the property's currency %s", currency)
+			fe.Add(field+".amount.currency", "must be the property's currency %s", currency)
 		}
 	default:
-		fe.add(field+".type", "must be none, first_night, nights, percent or fixed")
+		fe.Add(field+".type", "must be none, first_night, nights, percent or fixed")
 	}
 }
 
@@ -94,7 +94,7 @@ func (p CancellationPolicy) FeeFor(arrival, today date.Date, nights []int64) int
 	if p.FreeUntilDaysBefore != nil && !today.After(arrival.AddDays(-*p.FreeUntilDaysBefore)) {
 		return 0
 	}
-	return p.Fee.compute(nights)
+	return p.Fee.Compute(nights)
 }
 
 // NoShowPolicy says what a guest who never arrives is charged.
@@ -135,22 +135,22 @@ type RatePlanInput struct {
 }
 
 func (in *RatePlanInput) validate(currency string) error {
-	var fe fieldErrors
+	var fe FieldErrors
 	if len(in.Code) > 20 || !isCode(in.Code) {
-		fe.add("code", "must be 1 to 20 letters, digits, - or _")
+		fe.Add("code", "must be 1 to 20 letters, digits, - or _")
 	}
-	fe.text("name", in.Name, 1, 100)
+	fe.Text("name", in.Name, 1, 100)
 	if in.ExtraPerson.Currency == "" {
 		in.ExtraPerson.Currency = currency
 	}
 	if in.ExtraPerson.Amount < 0 {
-		fe.add("extra_person.amount", "must not be negative")
+		fe.Add("extra_person.amount", "must not be negative")
 	}
 	if in.ExtraPerson.Currency != currency {
-		fe.add("extra_person.currency", "must be the property's currency %s", currency)
+		fe.Add("extra_person.currency", "must be the property's currency %s", currency)
 	}
 	if d := in.Cancellation.FreeUntilDaysBefore; d != nil && (*d < 0 || *d > 365) {
-		fe.add("cancellation_policy.free_until_days_before", "must be 0 to 365, or null for a non-refundable rate")
+		fe.Add("cancellation_policy.free_until_days_before", "must be 0 to 365, or null for a non-refundable rate")
 	}
 	if in.Cancellation.Fee.Type == "" {
 		in.Cancellation.Fee.Type = FeeNone
@@ -160,7 +160,7 @@ func (in *RatePlanInput) validate(currency string) error {
 	}
 	in.Cancellation.Fee.validate(&fe, "cancellation_policy.fee", currency)
 	in.NoShow.Fee.validate(&fe, "no_show_policy.fee", currency)
-	return fe.err("The rate plan is not valid.")
+	return fe.Err("The rate plan is not valid.")
 }
 
 // CreateRatePlan adds a rate plan for one room type. It returns EINVALID for
@@ -172,7 +172,7 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 		if err != nil {
 			return aura.Invalid("The rate plan is not valid.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
-		if rt, err := getRoomType(tx, in.RoomTypeID); err != nil || rt.PropertyID != p.ID {
+		if rt, err := GetRoomType(tx, in.RoomTypeID); err != nil || rt.PropertyID != p.ID {
 			return aura.Invalid("The rate plan is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
 		}
 		if err := in.validate(p.Currency); err != nil {
@@ -201,11 +201,11 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (RatePlan, error) {
 	var rp RatePlan
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := getRatePlan(tx, id)
+		before, err := GetRatePlan(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("rate plan", id, before.Version, in.Version); err != nil {
+		if err := CheckVersion("rate plan", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := in.validate(before.ExtraPerson.Currency); err != nil {
@@ -233,7 +233,7 @@ func (db *DB) GetRatePlan(ctx context.Context, id string) (RatePlan, error) {
 	var rp RatePlan
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		rp, err = getRatePlan(tx, id)
+		rp, err = GetRatePlan(tx, id)
 		return err
 	})
 	return rp, err
@@ -278,10 +278,10 @@ func scanRatePlan(s interface{ Scan(...any) error }) (RatePlan, error) {
 	return rp, json.Unmarshal([]byte(ns), &rp.NoShow)
 }
 
-func getRatePlan(tx *Tx, id string) (RatePlan, error) {
+func GetRatePlan(tx *Tx, id string) (RatePlan, error) {
 	rp, err := scanRatePlan(tx.QueryRow(`SELECT `+ratePlanColumns+` FROM rate_plans rp WHERE rp.id = ?`, id))
 	if err == sql.ErrNoRows {
-		return rp, notFound("rate plan", id)
+		return rp, NotFound("rate plan", id)
 	}
 	return rp, err
 }
@@ -303,14 +303,14 @@ type DayRate struct {
 // never set (no price, no restrictions), and stored tells them apart.
 type rateRow struct {
 	price              sql.NullInt64
-	minStay, maxStay   int
-	cta, ctd, stopSell bool
+	minStay, MaxStay   int
+	cta, Ctd, StopSell bool
 	stored             bool
 }
 
 func (r rateRow) summary() map[string]any {
-	m := map[string]any{"price": nil, "min_stay": r.minStay, "max_stay": r.maxStay,
-		"closed_to_arrival": r.cta, "closed_to_departure": r.ctd, "stop_sell": r.stopSell}
+	m := map[string]any{"price": nil, "min_stay": r.minStay, "max_stay": r.MaxStay,
+		"closed_to_arrival": r.cta, "closed_to_departure": r.Ctd, "stop_sell": r.StopSell}
 	if r.price.Valid {
 		m["price"] = r.price.Int64
 	}
@@ -318,11 +318,11 @@ func (r rateRow) summary() map[string]any {
 }
 
 func (r rateRow) equal(o rateRow) bool {
-	return r.price == o.price && r.minStay == o.minStay && r.maxStay == o.maxStay && r.cta == o.cta && r.ctd == o.ctd && r.stopSell == o.stopSell
+	return r.price == o.price && r.minStay == o.minStay && r.MaxStay == o.MaxStay && r.cta == o.cta && r.Ctd == o.Ctd && r.StopSell == o.StopSell
 }
 
 // loadRates returns the stored rows of a plan for the days [from, to).
-func loadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow, error) {
+func LoadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow, error) {
 	rows, err := tx.Query(`SELECT date, price, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell
 		FROM rates WHERE rate_plan_id = ? AND date >= ? AND date < ?`, planID, from, to)
 	if err != nil {
@@ -333,7 +333,7 @@ func loadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow
 	for rows.Next() {
 		var d date.Date
 		r := rateRow{stored: true}
-		if err := rows.Scan(&d, &r.price, &r.minStay, &r.maxStay, &r.cta, &r.ctd, &r.stopSell); err != nil {
+		if err := rows.Scan(&d, &r.price, &r.minStay, &r.MaxStay, &r.cta, &r.Ctd, &r.StopSell); err != nil {
 			return nil, err
 		}
 		out[d] = r
@@ -345,23 +345,23 @@ func loadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow
 // per day (days never set have no price and no restrictions). It returns
 // ENOTFOUND for an unknown plan and EINVALID for a bad range.
 func (db *DB) Rates(ctx context.Context, ratePlanID string, from, to date.Date) ([]DayRate, error) {
-	if err := validDateRange(from, to); err != nil {
+	if err := ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
 	var out []DayRate
 	err := db.View(ctx, func(tx *Tx) error {
-		rp, err := getRatePlan(tx, ratePlanID)
+		rp, err := GetRatePlan(tx, ratePlanID)
 		if err != nil {
 			return err
 		}
-		stored, err := loadRates(tx, ratePlanID, from, to)
+		stored, err := LoadRates(tx, ratePlanID, from, to)
 		if err != nil {
 			return err
 		}
 		out = make([]DayRate, 0, to.Sub(from))
 		for _, d := range date.Range(from, to) {
 			r := stored[d]
-			dr := DayRate{Date: d, MinStay: r.minStay, MaxStay: r.maxStay, ClosedToArrival: r.cta, ClosedToDeparture: r.ctd, StopSell: r.stopSell}
+			dr := DayRate{Date: d, MinStay: r.minStay, MaxStay: r.MaxStay, ClosedToArrival: r.cta, ClosedToDeparture: r.Ctd, StopSell: r.StopSell}
 			if r.price.Valid {
 				dr.Price = &Money{Amount: r.price.Int64, Currency: rp.ExtraPerson.Currency}
 			}
@@ -408,56 +408,56 @@ var weekdayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monda
 // changes nothing writes nothing. It returns ENOTFOUND for an unknown plan
 // and EINVALID for a bad edit.
 func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, error) {
-	var fe fieldErrors
+	var fe FieldErrors
 	if u.From.IsZero() {
-		fe.add("from", "is required")
+		fe.Add("from", "is required")
 	}
 	if u.To.IsZero() {
-		fe.add("to", "is required")
+		fe.Add("to", "is required")
 	} else if !u.From.IsZero() && !u.From.Before(u.To) {
-		fe.add("to", "must be after from")
+		fe.Add("to", "must be after from")
 	} else if !u.From.IsZero() && u.To.Sub(u.From) > 2*MaxRange {
-		fe.add("to", "a bulk edit may span at most %d days", 2*MaxRange)
+		fe.Add("to", "a bulk edit may span at most %d days", 2*MaxRange)
 	}
 	days := map[time.Weekday]bool{}
 	for _, w := range u.Weekdays {
 		wd, ok := weekdayNames[strings.ToLower(w)]
 		if !ok {
-			fe.add("weekdays", "%q is not one of mon, tue, wed, thu, fri, sat, sun", w)
+			fe.Add("weekdays", "%q is not one of mon, tue, wed, thu, fri, sat, sun", w)
 		}
 		days[wd] = true
 	}
 	if u.Price != nil && u.Price.Amount < 0 {
-		fe.add("price.amount", "must not be negative")
+		fe.Add("price.amount", "must not be negative")
 	}
 	if u.Price != nil && u.RemovePrice {
-		fe.add("remove_price", "cannot be combined with a price")
+		fe.Add("remove_price", "cannot be combined with a price")
 	}
 	if u.MinStay != nil && (*u.MinStay < 0 || *u.MinStay > MaxStay) {
-		fe.add("min_stay", "must be 0 (none) to %d", MaxStay)
+		fe.Add("min_stay", "must be 0 (none) to %d", MaxStay)
 	}
 	if u.MaxStay != nil && (*u.MaxStay < 0 || *u.MaxStay > MaxStay) {
-		fe.add("max_stay", "must be 0 (none) to %d", MaxStay)
+		fe.Add("max_stay", "must be 0 (none) to %d", MaxStay)
 	}
 	if u.MinStay != nil && u.MaxStay != nil && *u.MaxStay != 0 && *u.MinStay > *u.MaxStay {
-		fe.add("max_stay", "must not be below min_stay")
+		fe.Add("max_stay", "must not be below min_stay")
 	}
 	if u.Price == nil && !u.RemovePrice && u.MinStay == nil && u.MaxStay == nil && u.ClosedToArrival == nil && u.ClosedToDeparture == nil && u.StopSell == nil {
-		fe.add("price", "set at least one of price, remove_price, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell")
+		fe.Add("price", "set at least one of price, remove_price, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell")
 	}
-	if err := fe.err("The rate update is not valid."); err != nil {
+	if err := fe.Err("The rate update is not valid."); err != nil {
 		return RateUpdateResult{}, err
 	}
 	var res RateUpdateResult
 	err := db.Update(ctx, func(tx *Tx) error {
-		rp, err := getRatePlan(tx, u.RatePlanID)
+		rp, err := GetRatePlan(tx, u.RatePlanID)
 		if err != nil {
 			return err
 		}
 		if u.Price != nil && u.Price.Currency != "" && u.Price.Currency != rp.ExtraPerson.Currency {
 			return aura.Invalid("The rate update is not valid.", aura.FieldError{Field: "price.currency", Message: "must be the property's currency " + rp.ExtraPerson.Currency})
 		}
-		stored, err := loadRates(tx, rp.ID, u.From, u.To)
+		stored, err := LoadRates(tx, rp.ID, u.From, u.To)
 		if err != nil {
 			return err
 		}
@@ -485,21 +485,21 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 				nw.minStay = *u.MinStay
 			}
 			if u.MaxStay != nil {
-				nw.maxStay = *u.MaxStay
+				nw.MaxStay = *u.MaxStay
 			}
 			if u.ClosedToArrival != nil {
 				nw.cta = *u.ClosedToArrival
 			}
 			if u.ClosedToDeparture != nil {
-				nw.ctd = *u.ClosedToDeparture
+				nw.Ctd = *u.ClosedToDeparture
 			}
 			if u.StopSell != nil {
-				nw.stopSell = *u.StopSell
+				nw.StopSell = *u.StopSell
 			}
 			if old.equal(nw) {
 				continue
 			}
-			if nw.maxStay != 0 && nw.minStay > nw.maxStay {
+			if nw.MaxStay != 0 && nw.minStay > nw.MaxStay {
 				return aura.Invalid("The rate update is not valid.", aura.FieldError{Field: "min_stay",
 					Message: "on " + d.String() + " the minimum stay would exceed the maximum stay"})
 			}
@@ -508,7 +508,7 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (rate_plan_id, date) DO UPDATE SET price = excluded.price, min_stay = excluded.min_stay, max_stay = excluded.max_stay,
 				closed_to_arrival = excluded.closed_to_arrival, closed_to_departure = excluded.closed_to_departure, stop_sell = excluded.stop_sell`,
-				rp.ID, d, nw.price, nw.minStay, nw.maxStay, nw.cta, nw.ctd, nw.stopSell); err != nil {
+				rp.ID, d, nw.price, nw.minStay, nw.MaxStay, nw.cta, nw.Ctd, nw.StopSell); err != nil {
 				return err
 			}
 			if n := len(runs); n > 0 && runs[n-1].To == d && runs[n-1].row.equal(old) {
@@ -529,8 +529,8 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 
 // pricedStay is a stay priced and checked against a rate plan's calendar.
 type pricedStay struct {
-	prices   []int64 // per night, including extra persons
-	problems fieldErrors
+	Prices   []int64 // per night, including extra persons
+	Problems FieldErrors
 }
 
 // priceStay prices the nights [arrival, departure) of a plan for a party
@@ -538,8 +538,8 @@ type pricedStay struct {
 // closed-to-arrival on the arrival day, closed-to-departure on the
 // departure day, stop-sell or a missing price on any night). A missing
 // price leaves that night at -1.
-func priceStay(tx *Tx, p Property, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
-	stored, err := loadRates(tx, rp.ID, arrival, departure.AddDays(1))
+func PriceStay(tx *Tx, p Property, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
+	stored, err := LoadRates(tx, rp.ID, arrival, departure.AddDays(1))
 	if err != nil {
 		return pricedStay{}, err
 	}
@@ -548,28 +548,28 @@ func priceStay(tx *Tx, p Property, rp RatePlan, rt RoomType, arrival, departure 
 	nights := departure.Sub(arrival)
 	first := stored[arrival]
 	if first.cta {
-		ps.problems.add("arrival", "%s is closed to arrival for %s", p.day(arrival), rp.Name)
+		ps.Problems.Add("arrival", "%s is closed to arrival for %s", p.Day(arrival), rp.Name)
 	}
 	if first.minStay > 0 && nights < first.minStay {
-		ps.problems.add("departure", "stays arriving on %s need at least %d nights", p.day(arrival), first.minStay)
+		ps.Problems.Add("departure", "stays arriving on %s need at least %d nights", p.Day(arrival), first.minStay)
 	}
-	if first.maxStay > 0 && nights > first.maxStay {
-		ps.problems.add("departure", "stays arriving on %s may last at most %d nights", p.day(arrival), first.maxStay)
+	if first.MaxStay > 0 && nights > first.MaxStay {
+		ps.Problems.Add("departure", "stays arriving on %s may last at most %d nights", p.Day(arrival), first.MaxStay)
 	}
-	if stored[departure].ctd {
-		ps.problems.add("departure", "%s is closed to departure for %s", p.day(departure), rp.Name)
+	if stored[departure].Ctd {
+		ps.Problems.Add("departure", "%s is closed to departure for %s", p.Day(departure), rp.Name)
 	}
 	for _, d := range date.Range(arrival, departure) {
 		r := stored[d]
-		if r.stopSell {
-			ps.problems.add("rate_plan_id", "%s is not for sale on %s (stop-sell)", rp.Name, p.day(d))
+		if r.StopSell {
+			ps.Problems.Add("rate_plan_id", "%s is not for sale on %s (stop-sell)", rp.Name, p.Day(d))
 		}
 		if !r.price.Valid {
-			ps.problems.add("rate_plan_id", "%s has no price for %s", rp.Name, p.day(d))
-			ps.prices = append(ps.prices, -1)
+			ps.Problems.Add("rate_plan_id", "%s has no price for %s", rp.Name, p.Day(d))
+			ps.Prices = append(ps.Prices, -1)
 			continue
 		}
-		ps.prices = append(ps.prices, r.price.Int64+extra)
+		ps.Prices = append(ps.Prices, r.price.Int64+extra)
 	}
 	return ps, nil
 }

@@ -41,21 +41,21 @@ type RoomTypeInput struct {
 }
 
 func (in RoomTypeInput) validate() error {
-	var fe fieldErrors
+	var fe FieldErrors
 	if len(in.Code) > 20 || !isCode(in.Code) {
-		fe.add("code", "must be 1 to 20 letters, digits, - or _")
+		fe.Add("code", "must be 1 to 20 letters, digits, - or _")
 	}
-	fe.text("name", in.Name, 1, 100)
+	fe.Text("name", in.Name, 1, 100)
 	if len(in.Description) > 2000 {
-		fe.add("description", "must be at most 2000 characters")
+		fe.Add("description", "must be at most 2000 characters")
 	}
 	if in.Capacity < 1 || in.Capacity > 50 {
-		fe.add("capacity", "must be 1 to 50")
+		fe.Add("capacity", "must be 1 to 50")
 	}
 	if in.BaseOccupancy < 1 || in.BaseOccupancy > in.Capacity {
-		fe.add("base_occupancy", "must be 1 to the capacity")
+		fe.Add("base_occupancy", "must be 1 to the capacity")
 	}
-	return fe.err("The room type is not valid.")
+	return fe.Err("The room type is not valid.")
 }
 
 // CreateRoomType adds a room type to a property. It returns EINVALID for bad
@@ -93,11 +93,11 @@ func (db *DB) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (
 	}
 	var rt RoomType
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := getRoomType(tx, id)
+		before, err := GetRoomType(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("room type", id, before.Version, in.Version); err != nil {
+		if err := CheckVersion("room type", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := codeFree(tx, "room_types", before.PropertyID, in.Code, id); err != nil {
@@ -132,7 +132,7 @@ func (db *DB) GetRoomType(ctx context.Context, id string) (RoomType, error) {
 	var rt RoomType
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		rt, err = getRoomType(tx, id)
+		rt, err = GetRoomType(tx, id)
 		return err
 	})
 	return rt, err
@@ -159,10 +159,10 @@ func scanRoomType(s interface{ Scan(...any) error }) (RoomType, error) {
 	return rt, err
 }
 
-func getRoomType(tx *Tx, id string) (RoomType, error) {
+func GetRoomType(tx *Tx, id string) (RoomType, error) {
 	rt, err := scanRoomType(tx.QueryRow(`SELECT `+roomTypeColumns+` FROM room_types WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return rt, notFound("room type", id)
+		return rt, NotFound("room type", id)
 	}
 	return rt, err
 }
@@ -231,22 +231,22 @@ type RoomInput struct {
 }
 
 func (in *RoomInput) validate() error {
-	var fe fieldErrors
-	fe.text("number", in.Number, 1, 20)
-	fe.text("floor", in.Floor, 0, 20)
+	var fe FieldErrors
+	fe.Text("number", in.Number, 1, 20)
+	fe.Text("floor", in.Floor, 0, 20)
 	if in.Features == nil {
 		in.Features = []string{}
 	}
 	if len(in.Features) > 50 {
-		fe.add("features", "at most 50 features")
+		fe.Add("features", "at most 50 features")
 	}
 	for i, f := range in.Features {
-		fe.text("features["+itoa(i)+"]", f, 1, 50)
+		fe.Text("features["+Itoa(i)+"]", f, 1, 50)
 	}
 	if in.RoomTypeID == "" {
-		fe.add("room_type_id", "is required")
+		fe.Add("room_type_id", "is required")
 	}
-	return fe.err("The room is not valid.")
+	return fe.Err("The room is not valid.")
 }
 
 // CreateRoom adds a room. It returns EINVALID for bad input or a room type
@@ -257,7 +257,7 @@ func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 	}
 	var r Room
 	err := db.Update(ctx, func(tx *Tx) error {
-		rt, err := getRoomType(tx, in.RoomTypeID)
+		rt, err := GetRoomType(tx, in.RoomTypeID)
 		if err != nil || rt.PropertyID != in.PropertyID {
 			return aura.Invalid("The room is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
 		}
@@ -286,18 +286,18 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 	}
 	var r Room
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := getRoom(tx, id)
+		before, err := GetRoom(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("room", id, before.Version, in.Version); err != nil {
+		if err := CheckVersion("room", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := roomNumberFree(tx, before.PropertyID, in.Number, id); err != nil {
 			return err
 		}
 		if in.RoomTypeID != before.RoomTypeID {
-			rt, err := getRoomType(tx, in.RoomTypeID)
+			rt, err := GetRoomType(tx, in.RoomTypeID)
 			if err != nil || rt.PropertyID != before.PropertyID {
 				return aura.Invalid("The room is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
 			}
@@ -342,20 +342,20 @@ func (db *DB) SetHousekeeping(ctx context.Context, roomID, state string, version
 	}
 	var r Room
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := getRoom(tx, roomID)
+		before, err := GetRoom(tx, roomID)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("room", roomID, before.Version, version); err != nil {
+		if err := CheckVersion("room", roomID, before.Version, version); err != nil {
 			return err
 		}
-		r, err = setHousekeeping(tx, before, state)
+		r, err = SetHousekeeping(tx, before, state)
 		return err
 	})
 	return r, err
 }
 
-func setHousekeeping(tx *Tx, before Room, state string) (Room, error) {
+func SetHousekeeping(tx *Tx, before Room, state string) (Room, error) {
 	r := before
 	r.Housekeeping = state
 	r.Version++
@@ -372,7 +372,7 @@ func (db *DB) GetRoom(ctx context.Context, id string) (Room, error) {
 	var r Room
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		r, err = getRoom(tx, id)
+		r, err = GetRoom(tx, id)
 		return err
 	})
 	return r, err
@@ -389,9 +389,9 @@ func (db *DB) ListRooms(ctx context.Context, propertyID string) ([]Room, error) 
 	return out, err
 }
 
-const roomColumns = `r.id, r.property_id, r.room_type_id, r.number, r.floor, r.features, r.housekeeping, r.sort_order, r.version, r.created_at, r.updated_at`
+const RoomColumns = `r.id, r.property_id, r.room_type_id, r.number, r.floor, r.features, r.housekeeping, r.sort_order, r.version, r.created_at, r.updated_at`
 
-func scanRoom(s interface{ Scan(...any) error }) (Room, error) {
+func ScanRoom(s interface{ Scan(...any) error }) (Room, error) {
 	var r Room
 	var features, created, updated string
 	if err := s.Scan(&r.ID, &r.PropertyID, &r.RoomTypeID, &r.Number, &r.Floor, &features, &r.Housekeeping, &r.SortOrder, &r.Version, &created, &updated); err != nil {
@@ -401,16 +401,16 @@ func scanRoom(s interface{ Scan(...any) error }) (Room, error) {
 	return r, json.Unmarshal([]byte(features), &r.Features)
 }
 
-func getRoom(tx *Tx, id string) (Room, error) {
-	r, err := scanRoom(tx.QueryRow(`SELECT `+roomColumns+` FROM rooms r WHERE r.id = ?`, id))
+func GetRoom(tx *Tx, id string) (Room, error) {
+	r, err := ScanRoom(tx.QueryRow(`SELECT `+RoomColumns+` FROM rooms r WHERE r.id = ?`, id))
 	if err == sql.ErrNoRows {
-		return r, notFound("room", id)
+		return r, NotFound("room", id)
 	}
 	return r, err
 }
 
 func ListRooms(tx *Tx, propertyID string) ([]Room, error) {
-	rows, err := tx.Query(`SELECT `+roomColumns+` FROM rooms r JOIN room_types t ON t.id = r.room_type_id
+	rows, err := tx.Query(`SELECT `+RoomColumns+` FROM rooms r JOIN room_types t ON t.id = r.room_type_id
 		WHERE r.property_id = ? ORDER BY t.sort_order, t.name, r.sort_order, r.number`, propertyID)
 	if err != nil {
 		return nil, err
@@ -418,7 +418,7 @@ func ListRooms(tx *Tx, propertyID string) ([]Room, error) {
 	defer rows.Close()
 	var out []Room
 	for rows.Next() {
-		r, err := scanRoom(rows)
+		r, err := ScanRoom(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -478,27 +478,27 @@ type RoomBlockInput struct {
 // rooms than reservations on some night. It returns EINVALID for bad input
 // and ENOTFOUND for an unknown room.
 func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock, error) {
-	var fe fieldErrors
+	var fe FieldErrors
 	if in.Kind != OutOfOrder && in.Kind != OutOfService {
-		fe.add("kind", "must be out_of_order or out_of_service")
+		fe.Add("kind", "must be out_of_order or out_of_service")
 	}
 	if in.Start.IsZero() {
-		fe.add("start", "is required")
+		fe.Add("start", "is required")
 	}
 	if in.End.IsZero() {
-		fe.add("end", "is required")
+		fe.Add("end", "is required")
 	} else if !in.Start.IsZero() && !in.Start.Before(in.End) {
-		fe.add("end", "must be after start")
+		fe.Add("end", "must be after start")
 	} else if !in.Start.IsZero() && in.End.Sub(in.Start) > 5*MaxRange {
-		fe.add("end", "a block may last at most %d days", 5*MaxRange)
+		fe.Add("end", "a block may last at most %d days", 5*MaxRange)
 	}
-	fe.text("reason", in.Reason, 0, 500)
-	if err := fe.err("The room block is not valid."); err != nil {
+	fe.Text("reason", in.Reason, 0, 500)
+	if err := fe.Err("The room block is not valid."); err != nil {
 		return RoomBlock{}, err
 	}
 	var b RoomBlock
 	err := db.Update(ctx, func(tx *Tx) error {
-		room, err := getRoom(tx, in.RoomID)
+		room, err := GetRoom(tx, in.RoomID)
 		if err != nil {
 			return err
 		}
@@ -510,7 +510,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		err = tx.QueryRow(`SELECT id, start_date, end_date FROM room_blocks WHERE room_id = ? AND start_date < ? AND end_date > ? LIMIT 1`,
 			in.RoomID, in.End, in.Start).Scan(&other.ID, &other.Start, &other.End)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is already blocked from %s to %s.", room.Number, prop.day(other.Start), prop.day(other.End))
+			return aura.Errorf(aura.ECONFLICT, "Room %s is already blocked from %s to %s.", room.Number, prop.Day(other.Start), prop.Day(other.End))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -519,18 +519,18 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		err = tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ? ORDER BY date LIMIT 1`,
 			in.RoomID, in.Start, in.End).Scan(&resID, &night)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, NameStay(tx, db, resID), prop.day(night))
+			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, NameStay(tx, db, resID), prop.Day(night))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
 		if in.Kind == OutOfOrder {
-			counts, err := availabilityOf(tx, []string{room.RoomTypeID}, in.Start, in.End)
+			counts, err := AvailabilityOf(tx, []string{room.RoomTypeID}, in.Start, in.End)
 			if err != nil {
 				return err
 			}
 			for i, c := range counts[room.RoomTypeID] {
 				if c.Available() < 1 {
-					return aura.Errorf(aura.ECONFLICT, "Room %s cannot go out of order on %s: every other room of its type is sold that night.", room.Number, prop.day(in.Start.AddDays(i)))
+					return aura.Errorf(aura.ECONFLICT, "Room %s cannot go out of order on %s: every other room of its type is sold that night.", room.Number, prop.Day(in.Start.AddDays(i)))
 				}
 			}
 		}
@@ -553,7 +553,7 @@ func (db *DB) DeleteRoomBlock(ctx context.Context, id string) error {
 		err := tx.QueryRow(`SELECT id, room_id, kind, start_date, end_date, reason, created_at FROM room_blocks WHERE id = ?`, id).
 			Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created)
 		if err == sql.ErrNoRows {
-			return notFound("room block", id)
+			return NotFound("room block", id)
 		} else if err != nil {
 			return err
 		}
@@ -568,7 +568,7 @@ func (db *DB) DeleteRoomBlock(ctx context.Context, id string) error {
 // ListRoomBlocks returns the blocks of a property's rooms that overlap
 // [from, to), by room and start.
 func (db *DB) ListRoomBlocks(ctx context.Context, propertyID string, from, to date.Date) ([]RoomBlock, error) {
-	if err := validDateRange(from, to); err != nil {
+	if err := ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
 	var out []RoomBlock

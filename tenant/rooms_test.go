@@ -6,6 +6,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 func TestInventoryRules(t *testing.T) {
@@ -34,7 +35,7 @@ func TestInventoryRules(t *testing.T) {
 	})
 	suite := pmstest.Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
 	r := f.Book(t, f.Day(1), f.Day(3))
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
 	t.Run("ErrRetypeAssignedRoom", func(t *testing.T) {
 		_, err := f.DB.UpdateRoom(f.Ctx, f.Rooms[0].ID, tenant.RoomInput{RoomTypeID: suite.ID, Number: "101"})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
@@ -52,19 +53,19 @@ func TestInventoryRules(t *testing.T) {
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.DB.GetReservation(f.Ctx, "res_nope")
+		_, err := stays.New(f.DB).GetReservation(f.Ctx, "res_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 		_, err = f.DB.GetRoom(f.Ctx, "rom_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 		_, err = f.DB.Availability(f.Ctx, "prp_nope", f.Day(0), f.Day(1))
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
-		_, err = f.DB.CheckIn(f.Ctx, "res_nope", tenant.CheckInInput{})
+		_, err = stays.New(f.DB).CheckIn(f.Ctx, "res_nope", stays.CheckInInput{})
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrRange", func(t *testing.T) {
 		_, err := f.DB.Availability(f.Ctx, f.Prop.ID, f.Day(3), f.Day(3))
 		pmstest.WantCode(t, err, aura.EINVALID)
-		_, err = f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(tenant.MaxRange+1))
+		_, err = stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(tenant.MaxRange+1))
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	f.VerifyAudit(t)
@@ -82,7 +83,7 @@ func TestListReservationsPages(t *testing.T) {
 		if pages > 5 {
 			t.Fatal("the cursor never ends")
 		}
-		p := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Limit: 3, Cursor: cursor}))(t)
+		p := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, Limit: 3, Cursor: cursor}))(t)
 		for _, r := range p.Reservations {
 			got = append(got, r.ID)
 		}
@@ -99,12 +100,12 @@ func TestListReservationsPages(t *testing.T) {
 			t.Fatalf("order %v, want %v (by arrival)", got, want)
 		}
 	}
-	arrivals := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, ArrivalFrom: f.Day(2), ArrivalTo: f.Day(3)}))(t)
+	arrivals := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, ArrivalFrom: f.Day(2), ArrivalTo: f.Day(3)}))(t)
 	if len(arrivals.Reservations) != 1 || arrivals.Reservations[0].ID != want[2] {
 		t.Fatalf("arrivals of day 2: %v", arrivals.Reservations)
 	}
-	_, err := f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Cursor: "garbage!"})
+	_, err := stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, Cursor: "garbage!"})
 	pmstest.WantCode(t, err, aura.EINVALID)
-	_, err = f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Statuses: []string{"checked_in"}})
+	_, err = stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, Statuses: []string{"checked_in"}})
 	pmstest.WantCode(t, err, aura.EINVALID)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestIDPhotoRetentionJob: the jobs aura serve schedules purge ID photos on
@@ -52,19 +53,19 @@ func TestIDPhotoRetentionJob(t *testing.T) {
 		if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 			t.Fatal(err)
 		}
-		b, err := db.CreateBooking(ctx, tenant.BookingInput{PropertyID: prop.ID, Source: tenant.SourceDirect,
-			Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Ida", FamilyName: fmt.Sprint("Guest", days)}},
-			Reservations: []tenant.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
+		b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,
+			Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Ida", FamilyName: fmt.Sprint("Guest", days)}},
+			Reservations: []stays.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := b.Reservations[0]
-		if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: room.ID, Guests: []tenant.GuestCheckIn{{
-			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: fmt.Sprint("L0000", days), IssuingCountry: "DE"},
+		if _, err := stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{RoomID: room.ID, Guests: []stays.GuestCheckIn{{
+			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: fmt.Sprint("L0000", days), IssuingCountry: "DE"},
 			Photos:   [][]byte{auratest.JPEG(t, 16, 16)}}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.CheckOut(ctx, r.ID, 0); err != nil {
+		if _, err := stays.New(db).CheckOut(ctx, r.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		return r.ID
@@ -72,7 +73,7 @@ func TestIDPhotoRetentionJob(t *testing.T) {
 	keeps30, keeps60 := record(30), record(60)
 	purged := func(resID string) (photo, number bool) {
 		t.Helper()
-		recs, err := db.ReservationCheckIns(ctx, resID)
+		recs, err := stays.New(db).ReservationCheckIns(ctx, resID)
 		if err != nil || len(recs) != 1 || len(recs[0].Photos) != 1 {
 			t.Fatalf("check-in records of %s: %+v %v", resID, recs, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/payments"
 	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/stays"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
 )
@@ -60,9 +61,9 @@ func TestNoShowFeeJob(t *testing.T) {
 	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 4500, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.CreateBooking(ctx, tenant.BookingInput{PropertyID: prop.ID, Source: tenant.SourceDirect,
-		Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Nils", FamilyName: "Noshow"}},
-		Reservations: []tenant.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
+	b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,
+		Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Nils", FamilyName: "Noshow"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +105,8 @@ func TestNoShowFeeJob(t *testing.T) {
 	mark := paid.Mark()
 	clock.Advance(24 * time.Hour) // past the night audit of the arrival day
 	run()
-	r, err := db.GetReservation(ctx, res.ID)
-	if err != nil || r.Status != tenant.ReservationNoShow {
+	r, err := stays.New(db).GetReservation(ctx, res.ID)
+	if err != nil || r.Status != stays.ReservationNoShow {
 		t.Fatalf("reservation after the night audit: %+v %v", r.Status, err)
 	}
 	ps, err := st.FolioPayments(ctx, folio.ID)

@@ -26,6 +26,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Fixture is one property with one room type of n rooms and a flexible
@@ -90,15 +91,15 @@ func (f *Fixture) Day(n int) date.Date { return f.Today.AddDays(n) }
 
 // Booking returns a direct booking input for one reservation of the
 // Fixture's room type with a new guest.
-func (f *Fixture) Booking(arrival, departure date.Date) tenant.BookingInput {
-	return tenant.BookingInput{PropertyID: f.Prop.ID, Source: tenant.SourceDirect,
-		Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com"}},
-		Reservations: []tenant.ReservationInput{{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: arrival, Departure: departure, Adults: 2}}}
+func (f *Fixture) Booking(arrival, departure date.Date) stays.BookingInput {
+	return stays.BookingInput{PropertyID: f.Prop.ID, Source: stays.SourceDirect,
+		Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: arrival, Departure: departure, Adults: 2}}}
 }
 
-func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) tenant.Reservation {
+func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) stays.Reservation {
 	tb.Helper()
-	b, err := f.DB.CreateBooking(f.Ctx, f.Booking(arrival, departure))
+	b, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(arrival, departure))
 	if err != nil {
 		tb.Fatalf("book %s–%s: %v", arrival, departure, err)
 	}
@@ -229,15 +230,15 @@ func ReadTenantFiles(tb testing.TB, db *tenant.DB) []byte {
 
 // BookGuest books one reservation for a guest of the given name, imported
 // in status with room (-1: none).
-func (f *Fixture) BookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+func (f *Fixture) BookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) stays.Reservation {
 	tb.Helper()
 	in := f.Booking(arrival, departure)
-	in.Booker.New = &tenant.GuestInput{GivenName: given, FamilyName: family}
+	in.Booker.New = &stays.GuestInput{GivenName: given, FamilyName: family}
 	in.Import, in.Status = true, status
 	if room >= 0 {
 		in.Reservations[0].RoomID = f.Rooms[room].ID
 	}
-	return Must(f.DB.CreateBooking(f.Ctx, in))(tb).Reservations[0]
+	return Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(tb).Reservations[0]
 }
 
 // ReportLatencies reports the median and 99th percentile of per-operation
@@ -282,9 +283,9 @@ func BenchProperty(b *testing.B) (*Fixture, int) {
 				in := f.Booking(d, d.AddDays(n))
 				in.Reservations[0].RoomTypeID, in.Reservations[0].RatePlanID = rt.ID, plans[ti].ID
 				if d.Before(f.Today) {
-					in.Import, in.Status = true, tenant.ReservationCheckedOut
+					in.Import, in.Status = true, stays.ReservationCheckedOut
 				}
-				if _, err := f.DB.CreateBooking(f.Ctx, in); err == nil {
+				if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err == nil {
 					made++
 				} else if aura.ErrorCode(err) != aura.ECONFLICT {
 					b.Fatal(err)
@@ -296,10 +297,10 @@ func BenchProperty(b *testing.B) (*Fixture, int) {
 	return f, made
 }
 
-func BenchGuest(rng *rand.Rand, i int) tenant.GuestInput {
+func BenchGuest(rng *rand.Rand, i int) stays.GuestInput {
 	given := guestGiven[rng.IntN(len(guestGiven))]
 	family := familyStart[rng.IntN(len(familyStart))] + familyEnd[rng.IntN(len(familyEnd))]
-	return tenant.GuestInput{GivenName: given, FamilyName: family,
+	return stays.GuestInput{GivenName: given, FamilyName: family,
 		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
 		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
 		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
@@ -319,14 +320,14 @@ var familyEnd = strings.Fields(`mann er ler berg stein hoff bach feld ner rich d
 
 // BookIn creates a booking through the import path (past dates, any
 // status) in room (-1: none) and returns its reservation.
-func (f *Fixture) BookIn(tb testing.TB, status string, arrival, departure date.Date, room int) tenant.Reservation {
+func (f *Fixture) BookIn(tb testing.TB, status string, arrival, departure date.Date, room int) stays.Reservation {
 	tb.Helper()
 	in := f.Booking(arrival, departure)
 	in.Import, in.Status = true, status
 	if room >= 0 {
 		in.Reservations[0].RoomID = f.Rooms[room].ID
 	}
-	return Must(f.DB.CreateBooking(f.Ctx, in))(tb).Reservations[0]
+	return Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(tb).Reservations[0]
 }
 
 func (f *Fixture) Condition(tb testing.TB, room int) string {
@@ -336,7 +337,7 @@ func (f *Fixture) Condition(tb testing.TB, room int) string {
 
 func (f *Fixture) Status(tb testing.TB, id string) string {
 	tb.Helper()
-	return Must(f.DB.GetReservation(f.Ctx, id))(tb).Status
+	return Must(stays.New(f.DB).GetReservation(f.Ctx, id))(tb).Status
 }
 
 // Must2 is Must for a call that returns two values and an error.

@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestOneBusinessDate checks that every "today" of the front desk is the
@@ -20,8 +21,8 @@ import (
 func TestOneBusinessDate(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 4, "2025-06-10")
 	job := f.Ctx
-	tonight := f.BookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.Day(0), f.Day(2), 0)
-	tomorrow := f.BookGuest(t, "Fanny", "Hensel", tenant.ReservationConfirmed, f.Day(1), f.Day(3), 1)
+	tonight := f.BookGuest(t, "Clara", "Schumann", stays.ReservationConfirmed, f.Day(0), f.Day(2), 0)
+	tomorrow := f.BookGuest(t, "Fanny", "Hensel", stays.ReservationConfirmed, f.Day(1), f.Day(3), 1)
 
 	check := func(t *testing.T, want, calendar date.Date) {
 		t.Helper()
@@ -53,9 +54,9 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(1), 1, 30)
 		check(t, f.Day(0), f.Day(1))
 		// Tomorrow's guest cannot check in yet, nor be marked a no-show.
-		_, err := f.DB.CheckIn(f.Ctx, tomorrow.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, tomorrow.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		_, err = f.DB.MarkNoShow(f.Ctx, tomorrow.ID, tenant.NoShowInput{})
+		_, err = stays.New(f.DB).MarkNoShow(f.Ctx, tomorrow.ID, stays.NoShowInput{})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 
@@ -63,7 +64,7 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(1), 4, 0)
 		pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t) // closes day 0: tonight's guest is a no-show
 		check(t, f.Day(1), f.Day(1))
-		if got := f.Status(t, tonight.ID); got != tenant.ReservationNoShow {
+		if got := f.Status(t, tonight.ID); got != stays.ReservationNoShow {
 			t.Fatalf("day 0's arrival is %s after its close", got)
 		}
 	})
@@ -72,8 +73,8 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(2), 9, 0) // the roll of day 1 passed, the audit has not run
 		check(t, f.Day(1), f.Day(2))
 		// Day 1's guest still checks in on day 1, the open date.
-		r := pmstest.Must(f.DB.CheckIn(f.Ctx, tomorrow.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
-		if r.Status != tenant.ReservationInHouse {
+		r := pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, tomorrow.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+		if r.Status != stays.ReservationInHouse {
 			t.Fatalf("check-in on the open date: %s", r.Status)
 		}
 		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
@@ -91,10 +92,10 @@ func TestOneBusinessDate(t *testing.T) {
 // board shows the room left and dirty, not "arriving".
 func TestDayUse(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	r := f.BookGuest(t, "Day", "Tripper", tenant.ReservationConfirmed, f.Day(0), f.Day(2), 0)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{}))(t)
+	r := f.BookGuest(t, "Day", "Tripper", stays.ReservationConfirmed, f.Day(0), f.Day(2), 0)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{}))(t)
 	f.At(f.Day(0), 17, 0)
-	out := pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, 0))(t)
+	out := pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, r.ID, 0))(t)
 	if got := out.Reservation; got.Departure != f.Day(1) || len(got.Nights) != 1 || !got.Nights[0].Released || got.Total.Amount != pmstest.Nightly {
 		t.Fatalf("day use stored as %s–%s, nights %+v, total %d", got.Arrival, got.Departure, got.Nights, got.Total.Amount)
 	}
@@ -156,7 +157,7 @@ func TestAutoAssignRooms(t *testing.T) {
 // moment the history was loaded.
 func TestImportedStayTimes(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	r := f.BookGuest(t, "Old", "Guest", tenant.ReservationCheckedOut, f.Day(-6), f.Day(-4), 0)
+	r := f.BookGuest(t, "Old", "Guest", stays.ReservationCheckedOut, f.Day(-6), f.Day(-4), 0)
 	if got := r.CheckedInAt.In(f.Loc).Format("2006-01-02 15:04"); got != f.Day(-6).String()+" 15:00" {
 		t.Fatalf("imported check-in at %s", got)
 	}

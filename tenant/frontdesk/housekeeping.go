@@ -8,6 +8,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Occupancy of a room on the housekeeping board, for one date.
@@ -207,12 +208,12 @@ func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day da
 			}
 			if hadLast && (!hasTonight || l.res != t.res) {
 				moved := resTonight[l.res] != "" && resTonight[l.res] != r.ID
-				card.Departed = l.status == tenant.ReservationCheckedOut || moved
+				card.Departed = l.status == stays.ReservationCheckedOut || moved
 			}
 			if hasTonight {
 				card.Guests = t.guests
 				if !hadLast || l.res != t.res {
-					card.Arrived = t.status == tenant.ReservationInHouse || t.status == tenant.ReservationCheckedOut
+					card.Arrived = t.status == stays.ReservationInHouse || t.status == stays.ReservationCheckedOut
 				}
 			}
 			if dayUse[r.ID] {

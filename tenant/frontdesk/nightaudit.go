@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The night audit.
@@ -225,30 +226,30 @@ func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessD
 		return out, rows.Err()
 	}
 	why := map[string]any{"night_audit": map[string]any{"business_date": d}}
-	confirmed, err := ids(tenant.ReservationConfirmed)
+	confirmed, err := ids(stays.ReservationConfirmed)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range confirmed {
-		rc, err := db.LoadResCtx(tx, id, 0)
+		rc, err := stays.New(db.DB).LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := tenant.MarkNoShow(tx, &rc, tenant.NoShowInput{}, copyMap(why)); err != nil {
+		if err := stays.MarkNoShow(tx, &rc, stays.NoShowInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.NoShows = append(c.NoShows, id)
 	}
-	tentative, err := ids(tenant.ReservationTentative)
+	tentative, err := ids(stays.ReservationTentative)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range tentative {
-		rc, err := db.LoadResCtx(tx, id, 0)
+		rc, err := stays.New(db.DB).LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := tenant.Cancel(tx, &rc, tenant.CancelInput{}, copyMap(why)); err != nil {
+		if err := stays.Cancel(tx, &rc, stays.CancelInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.Cancelled = append(c.Cancelled, id)
@@ -258,7 +259,7 @@ func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessD
 		st.prop.ID, d).Scan(&c.Overdue); err != nil {
 		return c, err
 	}
-	if c.Posted, err = db.PostNights(tx, st.prop, d); err != nil {
+	if c.Posted, err = stays.New(db.DB).PostNights(tx, st.prop, d); err != nil {
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)

@@ -18,9 +18,10 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
-func init() { tenant.RegisterPoster(poster{}) }
+func init() { stays.RegisterPoster(poster{}) }
 
 // Default accounting categories of a derived configuration (SKR03-style
 // revenue accounts; the operator changes them in the ledger settings).
@@ -108,7 +109,7 @@ type poster struct{}
 // PostNights posts a business date's nights. The PMS records children
 // without their ages, so each child counts as younger than any exemption
 // age of a per-person city tax.
-func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, d date.Date, nights []tenant.StayNight) error {
+func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, d date.Date, nights []stays.StayNight) error {
 	if _, err := Ensure(tx, db, p); err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, d date
 	return err
 }
 
-func (poster) PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, f tenant.FeeCharge) error {
+func (poster) PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, f stays.FeeCharge) error {
 	if _, err := Ensure(tx, db, p); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Reservation statuses.
@@ -46,7 +47,7 @@ func CanTransition(from, to string) bool {
 
 // transition moves c.r to status to, or returns ECONFLICT naming the
 // stay and both statuses in words.
-func (c *resCtx) transition(tx *Tx, to string) error {
+func (c *resCtx) transition(tx *tenant.Tx, to string) error {
 	if !CanTransition(c.r.Status, to) {
 		return aura.Errorf(aura.ECONFLICT, "%s is %s; it cannot %s.", c.named(tx), statusWords(c.r.Status), becomeWords[to])
 	}
@@ -75,12 +76,12 @@ func statusWords(s string) string {
 
 // init names stays in the messages of the room store (see NameStay).
 func init() {
-	NameStay = func(tx *Tx, db *DB, id string) string { return db.stayName(tx, id) }
+	tenant.NameStay = func(tx *tenant.Tx, db *tenant.DB, id string) string { return New(db).stayName(tx, id) }
 }
 
 // stayName names reservation id for people (see named); "another stay"
 // when it cannot be read.
-func (db *DB) stayName(tx *Tx, id string) string {
+func (db Store) stayName(tx *tenant.Tx, id string) string {
 	c, err := db.LoadResCtx(tx, id, 0)
 	if err != nil {
 		return "another stay"
@@ -90,17 +91,17 @@ func (db *DB) stayName(tx *Tx, id string) string {
 
 // named names c.r for people: "Anna Muster's stay (14 Mar – Mon 16 Mar
 // 2026)". Only that guest's name is unsealed, and only for a message.
-func (c *resCtx) named(tx *Tx) string {
+func (c *resCtx) named(tx *tenant.Tx) string {
 	name := ""
 	if c.db != nil {
-		if names, err := c.db.GuestNamesTx(tx, []string{c.r.GuestID}); err == nil {
+		if names, err := New(c.db).GuestNamesTx(tx, []string{c.r.GuestID}); err == nil {
 			name = names[c.r.GuestID]
 		}
 	}
 	if name == "" {
-		return "The stay " + c.prop.stay(c.r.Arrival, c.r.Departure)
+		return "The stay " + c.prop.Stay(c.r.Arrival, c.r.Departure)
 	}
-	return name + "’s stay (" + c.prop.stay(c.r.Arrival, c.r.Departure) + ")"
+	return name + "’s stay (" + c.prop.Stay(c.r.Arrival, c.r.Departure) + ")"
 }
 
 // holdsStock reports whether a reservation in status s keeps its nights out of stock.
@@ -121,37 +122,37 @@ func validStatus(s string) bool {
 // nights [Arrival, Departure) in the property's calendar; Nights holds each
 // night's price, frozen when booked, and the room assigned that night.
 type Reservation struct {
-	ID              string     `json:"id"`
-	BookingID       string     `json:"booking_id"`
-	PropertyID      string     `json:"property_id"`
-	RoomTypeID      string     `json:"room_type_id"`
-	RoomID          string     `json:"room_id,omitempty"`
-	RatePlanID      string     `json:"rate_plan_id"`
-	GuestID         string     `json:"guest_id"`
-	Source          string     `json:"source"` // the booking's source: direct or a channel
-	Arrival         date.Date  `json:"arrival"`
-	Departure       date.Date  `json:"departure"`
-	Adults          int        `json:"adults"`
-	Children        int        `json:"children"`
-	Status          string     `json:"status"`
-	Overbooked      bool       `json:"overbooked"`
-	Nights          []Night    `json:"nights"`
-	Total           Money      `json:"total"`
-	CancellationFee *Money     `json:"cancellation_fee,omitempty"`
-	NoShowFee       *Money     `json:"no_show_fee,omitempty"`
-	CheckedInAt     *time.Time `json:"checked_in_at,omitempty"`
-	CheckedOutAt    *time.Time `json:"checked_out_at,omitempty"`
-	CancelledAt     *time.Time `json:"cancelled_at,omitempty"`
-	Version         int        `json:"version"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
+	ID              string        `json:"id"`
+	BookingID       string        `json:"booking_id"`
+	PropertyID      string        `json:"property_id"`
+	RoomTypeID      string        `json:"room_type_id"`
+	RoomID          string        `json:"room_id,omitempty"`
+	RatePlanID      string        `json:"rate_plan_id"`
+	GuestID         string        `json:"guest_id"`
+	Source          string        `json:"source"` // the booking's source: direct or a channel
+	Arrival         date.Date     `json:"arrival"`
+	Departure       date.Date     `json:"departure"`
+	Adults          int           `json:"adults"`
+	Children        int           `json:"children"`
+	Status          string        `json:"status"`
+	Overbooked      bool          `json:"overbooked"`
+	Nights          []Night       `json:"nights"`
+	Total           tenant.Money  `json:"total"`
+	CancellationFee *tenant.Money `json:"cancellation_fee,omitempty"`
+	NoShowFee       *tenant.Money `json:"no_show_fee,omitempty"`
+	CheckedInAt     *time.Time    `json:"checked_in_at,omitempty"`
+	CheckedOutAt    *time.Time    `json:"checked_out_at,omitempty"`
+	CancelledAt     *time.Time    `json:"cancelled_at,omitempty"`
+	Version         int           `json:"version"`
+	CreatedAt       time.Time     `json:"created_at"`
+	UpdatedAt       time.Time     `json:"updated_at"`
 }
 
 // Night is one night of a stay.
 type Night struct {
-	Date   date.Date `json:"date"`
-	Price  Money     `json:"price"`
-	RoomID string    `json:"room_id,omitempty"`
+	Date   date.Date    `json:"date"`
+	Price  tenant.Money `json:"price"`
+	RoomID string       `json:"room_id,omitempty"`
 	// Released marks a night kept for its price but back in stock: the
 	// night of a guest who checked out on the arrival day (a day use).
 	Released bool `json:"released,omitempty"`
@@ -217,20 +218,20 @@ func scanReservation(s interface{ Scan(...any) error }) (Reservation, error) {
 	}
 	r.RoomID = room.String
 	if cfee.Valid {
-		r.CancellationFee = &Money{Amount: cfee.Int64, Currency: r.Total.Currency}
+		r.CancellationFee = &tenant.Money{Amount: cfee.Int64, Currency: r.Total.Currency}
 	}
 	if nfee.Valid {
-		r.NoShowFee = &Money{Amount: nfee.Int64, Currency: r.Total.Currency}
+		r.NoShowFee = &tenant.Money{Amount: nfee.Int64, Currency: r.Total.Currency}
 	}
-	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = parseNullTime(in), parseNullTime(out), parseNullTime(canc)
-	r.CreatedAt, r.UpdatedAt = ParseTime(created), ParseTime(updated)
+	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = tenant.ParseNullTime(in), tenant.ParseNullTime(out), tenant.ParseNullTime(canc)
+	r.CreatedAt, r.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	return r, nil
 }
 
-func getReservation(tx *Tx, id string) (Reservation, error) {
+func getReservation(tx *tenant.Tx, id string) (Reservation, error) {
 	r, err := scanReservation(tx.QueryRow(reservationSelect+` WHERE r.id = ?`, id))
 	if err == sql.ErrNoRows {
-		return r, notFound("reservation", id)
+		return r, tenant.NotFound("reservation", id)
 	} else if err != nil {
 		return r, err
 	}
@@ -242,7 +243,7 @@ func getReservation(tx *Tx, id string) (Reservation, error) {
 }
 
 // loadNights fills the nights of rs in one query.
-func loadNights(tx *Tx, rs []Reservation) error {
+func loadNights(tx *tenant.Tx, rs []Reservation) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -253,7 +254,7 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		args[i] = rs[i].ID
 		rs[i].Nights = []Night{}
 	}
-	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+Placeholders(len(rs))+`)
+	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+tenant.Placeholders(len(rs))+`)
 		ORDER BY reservation_id, date`, args...)
 	if err != nil {
 		return err
@@ -277,7 +278,7 @@ func loadNights(tx *Tx, rs []Reservation) error {
 }
 
 // writeReservation inserts or replaces a reservation row and all its nights.
-func writeReservation(tx *Tx, r *Reservation, insert bool) error {
+func writeReservation(tx *tenant.Tx, r *Reservation, insert bool) error {
 	r.sumTotal()
 	var room any
 	if r.RoomID != "" {
@@ -294,7 +295,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 		if t == nil {
 			return nil
 		}
-		return FormatTime(*t)
+		return tenant.FormatTime(*t)
 	}
 	if insert {
 		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure,
@@ -302,7 +303,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.BookingID, r.PropertyID, r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children,
 			r.Status, r.Overbooked, r.Total.Amount, cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version,
-			FormatTime(r.CreatedAt), FormatTime(r.UpdatedAt)); err != nil {
+			tenant.FormatTime(r.CreatedAt), tenant.FormatTime(r.UpdatedAt)); err != nil {
 			return err
 		}
 	} else {
@@ -310,7 +311,7 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 			adults = ?, children = ?, status = ?, overbooked = ?, total = ?, cancellation_fee = ?, no_show_fee = ?, checked_in_at = ?,
 			checked_out_at = ?, cancelled_at = ?, version = ?, updated_at = ? WHERE id = ?`,
 			r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children, r.Status, r.Overbooked, r.Total.Amount,
-			cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version, FormatTime(r.UpdatedAt), r.ID); err != nil {
+			cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version, tenant.FormatTime(r.UpdatedAt), r.ID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`DELETE FROM reservation_nights WHERE reservation_id = ?`, r.ID); err != nil {
@@ -335,9 +336,9 @@ func writeReservation(tx *Tx, r *Reservation, insert bool) error {
 }
 
 // GetReservation returns one reservation with its nights, or ENOTFOUND.
-func (db *DB) GetReservation(ctx context.Context, id string) (Reservation, error) {
+func (db Store) GetReservation(ctx context.Context, id string) (Reservation, error) {
 	var r Reservation
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		r, err = getReservation(tx, id)
 		return err
@@ -373,18 +374,18 @@ type ReservationPage struct {
 // Arrivals of a day are ArrivalFrom=day, ArrivalTo=day+1; departures the
 // same with Departure*; the in-house list is Statuses=[in_house]. It
 // returns EINVALID for a bad filter or cursor.
-func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (ReservationPage, error) {
-	var fe fieldErrors
+func (db Store) ListReservations(ctx context.Context, f ReservationFilter) (ReservationPage, error) {
+	var fe tenant.FieldErrors
 	if f.PropertyID == "" {
-		fe.add("property_id", "is required")
+		fe.Add("property_id", "is required")
 	}
 	for _, s := range f.Statuses {
 		if !validStatus(s) {
-			fe.add("status", "%q is not a reservation status", s)
+			fe.Add("status", "%q is not a reservation status", s)
 		}
 	}
 	if len(f.GuestIDs) > 200 {
-		fe.add("guest_ids", "at most 200 guests")
+		fe.Add("guest_ids", "at most 200 guests")
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -400,10 +401,10 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 			curID = id
 		}
 		if err != nil || !ok {
-			fe.add("cursor", "is not a cursor this list returned")
+			fe.Add("cursor", "is not a cursor this list returned")
 		}
 	}
-	if err := fe.err("The reservation filter is not valid."); err != nil {
+	if err := fe.Err("The reservation filter is not valid."); err != nil {
 		return ReservationPage{}, err
 	}
 	where := []string{"r.property_id = ?"}
@@ -414,7 +415,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		for i, s := range f.Statuses {
 			a[i] = s
 		}
-		cond("r.status IN ("+Placeholders(len(a))+")", a...)
+		cond("r.status IN ("+tenant.Placeholders(len(a))+")", a...)
 	}
 	if !f.ArrivalFrom.IsZero() {
 		cond("r.arrival >= ?", f.ArrivalFrom)
@@ -439,7 +440,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		for i, g := range f.GuestIDs {
 			a[i] = g
 		}
-		cond("r.guest_id IN ("+Placeholders(len(a))+")", a...)
+		cond("r.guest_id IN ("+tenant.Placeholders(len(a))+")", a...)
 	}
 	if f.BookingID != "" {
 		cond("r.booking_id = ?", f.BookingID)
@@ -451,7 +452,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		cond("(r.arrival > ? OR (r.arrival = ? AND r.id > ?))", curArrival, curArrival, curID)
 	}
 	var page ReservationPage
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		page.Reservations, err = QueryReservations(tx, ` WHERE `+strings.Join(where, " AND ")+` ORDER BY r.arrival, r.id LIMIT ?`, append(args, f.Limit+1)...)
 		return err
@@ -470,7 +471,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 	return page, nil
 }
 
-func QueryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) {
+func QueryReservations(tx *tenant.Tx, tail string, args ...any) ([]Reservation, error) {
 	rows, err := tx.Query(reservationSelect+tail, args...)
 	if err != nil {
 		return nil, err
@@ -495,12 +496,12 @@ func QueryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) 
 // guest, as a companion checked in on it, or as the booker of its booking,
 // newest arrival first: the reservations of the guest page. It returns
 // ENOTFOUND for an unknown guest.
-func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservation, error) {
+func (db Store) GuestReservations(ctx context.Context, guestID string) ([]Reservation, error) {
 	var out []Reservation
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(`SELECT seq FROM guests WHERE id = ?`, guestID).Scan(&seq); err == sql.ErrNoRows {
-			return notFound("guest", guestID)
+			return tenant.NotFound("guest", guestID)
 		} else if err != nil {
 			return err
 		}
@@ -518,22 +519,22 @@ func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservat
 
 // resCtx is what an operation on one reservation loads first.
 type resCtx struct {
-	db    *DB
+	db    *tenant.DB
 	r     Reservation
-	prop  Property
+	prop  tenant.Property
 	today date.Date
 }
 
-func (db *DB) LoadResCtx(tx *Tx, id string, version int) (resCtx, error) {
-	c := resCtx{db: db}
+func (db Store) LoadResCtx(tx *tenant.Tx, id string, version int) (resCtx, error) {
+	c := resCtx{db: db.DB}
 	var err error
 	if c.r, err = getReservation(tx, id); err != nil {
 		return c, err
 	}
-	if err = checkVersion("reservation", id, c.r.Version, version); err != nil {
+	if err = tenant.CheckVersion("reservation", id, c.r.Version, version); err != nil {
 		return c, err
 	}
-	if c.prop, err = GetProperty(tx, c.r.PropertyID); err != nil {
+	if c.prop, err = tenant.GetProperty(tx, c.r.PropertyID); err != nil {
 		return c, err
 	}
 	c.today, err = c.prop.Today(tx)
@@ -541,7 +542,7 @@ func (db *DB) LoadResCtx(tx *Tx, id string, version int) (resCtx, error) {
 }
 
 // save writes the changed reservation with a new version and its audit row.
-func (c *resCtx) save(tx *Tx, action string, before Reservation, extra map[string]any) error {
+func (c *resCtx) save(tx *tenant.Tx, action string, before Reservation, extra map[string]any) error {
 	c.r.Version++
 	c.r.UpdatedAt = tx.Now
 	if err := writeReservation(tx, &c.r, false); err != nil {
@@ -557,9 +558,9 @@ func (c *resCtx) save(tx *Tx, action string, before Reservation, extra map[strin
 
 // Confirm turns a tentative reservation into a confirmed one. It returns
 // ENOTFOUND, EPRECONDITION, or ECONFLICT when the reservation is not tentative.
-func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation, error) {
+func (db Store) Confirm(ctx context.Context, id string, version int) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
@@ -598,13 +599,13 @@ type CheckInInput struct {
 // ECONFLICT for a reservation that is not confirmed, a check-in before
 // arrival or after the stay, a room that is taken or blocked, or an erased
 // guest.
-func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservation, error) {
+func (db Store) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservation, error) {
 	guests, err := validateCheckIns(in.Guests)
 	if err != nil {
 		return Reservation{}, err
 	}
 	var c resCtx
-	err = db.Update(ctx, func(tx *Tx) error {
+	err = db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -614,10 +615,10 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 			return err
 		}
 		if c.today.Before(c.r.Arrival) {
-			return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in opens that day (the business date is %s).", c.named(tx), c.prop.day(c.r.Arrival), c.prop.day(c.today))
+			return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in opens that day (the business date is %s).", c.named(tx), c.prop.Day(c.r.Arrival), c.prop.Day(c.today))
 		}
 		if !c.today.Before(c.r.Departure) {
-			return aura.Errorf(aura.ECONFLICT, "%s ended on %s; it can no longer be checked in.", c.named(tx), c.prop.day(c.r.Departure))
+			return aura.Errorf(aura.ECONFLICT, "%s ended on %s; it can no longer be checked in.", c.named(tx), c.prop.Day(c.r.Departure))
 		}
 		room := in.RoomID
 		if room == "" {
@@ -635,7 +636,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		} else if room != "" {
 			// Assigned earlier: the nights are this stay's, but the
 			// party before may still be in the room.
-			rm, err := getRoom(tx, room)
+			rm, err := tenant.GetRoom(tx, room)
 			if err != nil {
 				return err
 			}
@@ -648,7 +649,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 		}
 		ix := db.newGuestIndexer()
 		for i, g := range guests {
-			if _, err := db.writeCheckIn(tx, &c, ix, g, "guests["+itoa(i)+"]."); err != nil {
+			if _, err := db.writeCheckIn(tx, &c, ix, g, "guests["+tenant.Itoa(i)+"]."); err != nil {
 				return err
 			}
 		}
@@ -665,12 +666,12 @@ type CheckOutResult struct {
 	// Balance is the open balance of the stay's folios before the
 	// check-out (see CheckOutInput: a check-out with an open balance is
 	// refused unless it is left on the city ledger).
-	Balance Money `json:"balance"`
+	Balance tenant.Money `json:"balance"`
 	// Unsettled is set when Balance was not zero and was left on the city
 	// ledger (CityLedger) as a receivable.
 	Unsettled bool `json:"unsettled"`
 	// CityLedger is the amount left on the city ledger (zero when none).
-	CityLedger Money `json:"city_ledger"`
+	CityLedger tenant.Money `json:"city_ledger"`
 	// EarlyDeparture is set when the stay was shortened to end today.
 	EarlyDeparture bool `json:"early_departure"`
 	// DirtyRoomID is the room marked dirty for housekeeping ("" when the
@@ -681,13 +682,13 @@ type CheckOutResult struct {
 // reservationBalance is the open balance of a stay's folios (check-out
 // refuses while it is not zero, the front-desk lists show it), asked of
 // the registered Poster; zero without one.
-func ReservationBalance(tx *Tx, db *DB, p Property, r Reservation) (Money, error) {
+func ReservationBalance(tx *tenant.Tx, db *tenant.DB, p tenant.Property, r Reservation) (tenant.Money, error) {
 	ps := currentPoster()
 	if ps == nil {
-		return p.money(0), nil
+		return p.Money(0), nil
 	}
 	b, err := ps.Balance(tx, db, p, r.ID)
-	return p.money(b), err
+	return p.Money(b), err
 }
 
 // CheckOutInput is a check-out: the reservation's version (If-Match) and,
@@ -708,7 +709,7 @@ type CheckOutInput struct {
 // not settled. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT when the
 // reservation is not in house or its folios have an open balance (see
 // CheckOutWith).
-func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
+func (db Store) CheckOut(ctx context.Context, id string, version int) (CheckOutResult, error) {
 	return db.CheckOutWith(ctx, id, CheckOutInput{Version: version})
 }
 
@@ -720,10 +721,10 @@ func (db *DB) CheckOut(ctx context.Context, id string, version int) (CheckOutRes
 // with the reason) in the check-out's transaction. A credit (the property
 // owes the guest) must be refunded first. Errors: those of CheckOut,
 // EINVALID for a missing reason.
-func (db *DB) CheckOutWith(ctx context.Context, id string, in CheckOutInput) (CheckOutResult, error) {
+func (db Store) CheckOutWith(ctx context.Context, id string, in CheckOutInput) (CheckOutResult, error) {
 	var c resCtx
 	var res CheckOutResult
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -736,7 +737,7 @@ func (db *DB) CheckOutWith(ctx context.Context, id string, in CheckOutInput) (Ch
 }
 
 // checkOut checks c.r out (see CheckOut); extra adds to its audit row.
-func checkOut(tx *Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckOutResult, error) {
+func checkOut(tx *tenant.Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckOutResult, error) {
 	before := c.r
 	if err := c.transition(tx, ReservationCheckedOut); err != nil {
 		return CheckOutResult{}, err
@@ -775,15 +776,15 @@ func checkOut(tx *Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckO
 	if err != nil {
 		return CheckOutResult{}, err
 	}
-	res := CheckOutResult{Balance: balance, CityLedger: c.prop.money(0), EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
+	res := CheckOutResult{Balance: balance, CityLedger: c.prop.Money(0), EarlyDeparture: extra["early_departure"] != nil, DirtyRoomID: roomID}
 	extra["balance"] = balance
 	switch {
 	case balance.Amount < 0:
 		return CheckOutResult{}, &aura.Error{Code: aura.ECONFLICT, Message: fmt.Sprintf("%s has a credit of %s on the folio: refund it before the check-out.",
-			c.named(tx), c.prop.amount(-balance.Amount)), Fields: []aura.FieldError{{Field: "balance", Message: "refund the credit first"}}}
+			c.named(tx), c.prop.Amount(-balance.Amount)), Fields: []aura.FieldError{{Field: "balance", Message: "refund the credit first"}}}
 	case balance.Amount > 0 && !in.CityLedger:
 		return CheckOutResult{}, &aura.Error{Code: aura.ECONFLICT, Message: fmt.Sprintf("%s has an open balance of %s: take the payment, or leave it on the city ledger with a reason.",
-			c.named(tx), c.prop.amount(balance.Amount)), Fields: []aura.FieldError{{Field: "city_ledger", Message: "the folio has an open balance"}}}
+			c.named(tx), c.prop.Amount(balance.Amount)), Fields: []aura.FieldError{{Field: "city_ledger", Message: "the folio has an open balance"}}}
 	case balance.Amount > 0:
 		if reason := strings.TrimSpace(in.Reason); reason == "" || len(reason) > 500 {
 			return CheckOutResult{}, aura.Invalid("Say why the balance is left on the city ledger.",
@@ -805,7 +806,7 @@ func checkOut(tx *Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckO
 // checkOutOccupant checks out, inside c's check-in, the party in house in
 // roomID that the operator confirmed has left. It returns EINVALID (field
 // check_out_occupant) when that reservation is not in house in that room.
-func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) error {
+func (db Store) checkOutOccupant(tx *tenant.Tx, c resCtx, roomID, occupantID string) error {
 	bad := aura.Invalid("The guest to check out is not the one in the room.",
 		aura.FieldError{Field: "check_out_occupant", Message: "is not in house in the room chosen"})
 	if occupantID == c.r.ID || roomID == "" {
@@ -825,18 +826,18 @@ func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) erro
 }
 
 // markDirty marks a room dirty (audited) unless it is already; "" does nothing.
-func markDirty(tx *Tx, roomID string) error {
+func markDirty(tx *tenant.Tx, roomID string) error {
 	if roomID == "" {
 		return nil
 	}
-	room, err := getRoom(tx, roomID)
+	room, err := tenant.GetRoom(tx, roomID)
 	if err != nil {
 		return err
 	}
-	if room.Housekeeping == HousekeepingDirty {
+	if room.Housekeeping == tenant.HousekeepingDirty {
 		return nil
 	}
-	_, err = setHousekeeping(tx, room, HousekeepingDirty)
+	_, err = tenant.SetHousekeeping(tx, room, tenant.HousekeepingDirty)
 	return err
 }
 
@@ -852,9 +853,9 @@ type CancelInput struct {
 // today's date at the property (zero for a tentative reservation or a
 // waived fee); the fee is in the returned reservation's CancellationFee. It
 // returns ENOTFOUND, EPRECONDITION, or ECONFLICT for any other status.
-func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservation, error) {
+func (db Store) Cancel(ctx context.Context, id string, in CancelInput) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -865,12 +866,12 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 }
 
 // cancel cancels c.r (see Cancel); extra adds to its audit row.
-func Cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
+func Cancel(tx *tenant.Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationCancelled); err != nil {
 		return err
 	}
-	rp, err := getRatePlan(tx, c.r.RatePlanID)
+	rp, err := tenant.GetRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
 		return err
 	}
@@ -882,7 +883,7 @@ func Cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	if in.WaiveFee {
 		charged = 0
 	}
-	c.r.CancellationFee = &Money{Amount: charged, Currency: c.prop.Currency}
+	c.r.CancellationFee = &tenant.Money{Amount: charged, Currency: c.prop.Currency}
 	now := tx.Now
 	c.r.CancelledAt = &now
 	c.r.RoomID = ""
@@ -909,9 +910,9 @@ type NoShowInput struct {
 // no-show, returns its nights to stock and stores the no-show fee of its
 // rate plan's policy. It returns ENOTFOUND, EPRECONDITION, or ECONFLICT for
 // another status or a reservation that has not reached its arrival date.
-func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reservation, error) {
+func (db Store) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -922,24 +923,24 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 }
 
 // markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
-func MarkNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
+func MarkNoShow(tx *tenant.Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationNoShow); err != nil {
 		return err
 	}
 	if c.today.Before(c.r.Arrival) {
-		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; it cannot be a no-show before then.", c.named(tx), c.prop.day(c.r.Arrival))
+		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; it cannot be a no-show before then.", c.named(tx), c.prop.Day(c.r.Arrival))
 	}
-	rp, err := getRatePlan(tx, c.r.RatePlanID)
+	rp, err := tenant.GetRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
 		return err
 	}
-	fee := rp.NoShow.Fee.compute(c.r.prices())
+	fee := rp.NoShow.Fee.Compute(c.r.prices())
 	charged := fee
 	if in.WaiveFee {
 		charged = 0
 	}
-	c.r.NoShowFee = &Money{Amount: charged, Currency: c.prop.Currency}
+	c.r.NoShowFee = &tenant.Money{Amount: charged, Currency: c.prop.Currency}
 	c.r.RoomID = ""
 	for i := range c.r.Nights {
 		c.r.Nights[i].RoomID = ""
@@ -968,9 +969,9 @@ func MarkNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 // property, and ECONFLICT for a reservation that is not tentative,
 // confirmed or in house, an in-house guest departing today, or a room
 // assigned to another reservation or blocked on one of the nights.
-func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (Reservation, error) {
+func (db Store) AssignRoom(ctx context.Context, id, roomID string, version int) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
@@ -1006,9 +1007,9 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 
 // UnassignRoom removes the room of a tentative or confirmed reservation.
 // It returns ENOTFOUND, EPRECONDITION, or ECONFLICT for another status.
-func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reservation, error) {
+func (db Store) UnassignRoom(ctx context.Context, id string, version int) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
@@ -1031,13 +1032,13 @@ func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reserva
 
 // assignRoom sets roomID on c.r and on its nights (from tonight on for an
 // in-house guest) after checking type, status, other reservations and blocks.
-func assignRoom(tx *Tx, c *resCtx, roomID string) error {
+func assignRoom(tx *tenant.Tx, c *resCtx, roomID string) error {
 	switch c.r.Status {
 	case ReservationTentative, ReservationConfirmed, ReservationInHouse:
 	default:
 		return aura.Errorf(aura.ECONFLICT, "%s is %s; rooms are assigned only to tentative, confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
 	}
-	room, err := getRoom(tx, roomID)
+	room, err := tenant.GetRoom(tx, roomID)
 	if err != nil || room.PropertyID != c.r.PropertyID {
 		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id", Message: "no such room in this property"})
 	}

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Guest is a guest profile. Every personal field is stored sealed under the
@@ -18,19 +19,19 @@ import (
 // unsealed view. An erased guest (its key destroyed) has Erased set and no
 // personal data.
 type Guest struct {
-	ID          string    `json:"id"`
-	GivenName   string    `json:"given_name"`
-	FamilyName  string    `json:"family_name"`
-	Email       string    `json:"email"`
-	Phone       string    `json:"phone"`
-	Address     Address   `json:"address"`
-	Nationality string    `json:"nationality"` // ISO 3166-1 alpha-2
-	Language    string    `json:"language"`    // BCP 47, e.g. de or en-GB
-	Notes       string    `json:"notes"`
-	Erased      bool      `json:"erased,omitempty"`
-	Version     int       `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string         `json:"id"`
+	GivenName   string         `json:"given_name"`
+	FamilyName  string         `json:"family_name"`
+	Email       string         `json:"email"`
+	Phone       string         `json:"phone"`
+	Address     tenant.Address `json:"address"`
+	Nationality string         `json:"nationality"` // ISO 3166-1 alpha-2
+	Language    string         `json:"language"`    // BCP 47, e.g. de or en-GB
+	Notes       string         `json:"notes"`
+	Erased      bool           `json:"erased,omitempty"`
+	Version     int            `json:"version"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
 }
 
 // Name returns the guest's full name as shown in lists.
@@ -44,15 +45,15 @@ func (g Guest) Name() string {
 // GuestInput creates or replaces a guest profile. Version, when not zero,
 // must match on update.
 type GuestInput struct {
-	GivenName   string  `json:"given_name"`
-	FamilyName  string  `json:"family_name"`
-	Email       string  `json:"email"`
-	Phone       string  `json:"phone"`
-	Address     Address `json:"address"`
-	Nationality string  `json:"nationality"`
-	Language    string  `json:"language"`
-	Notes       string  `json:"notes"`
-	Version     int     `json:"version,omitempty"`
+	GivenName   string         `json:"given_name"`
+	FamilyName  string         `json:"family_name"`
+	Email       string         `json:"email"`
+	Phone       string         `json:"phone"`
+	Address     tenant.Address `json:"address"`
+	Nationality string         `json:"nationality"`
+	Language    string         `json:"language"`
+	Notes       string         `json:"notes"`
+	Version     int            `json:"version,omitempty"`
 }
 
 func (in *GuestInput) normalise() {
@@ -65,15 +66,15 @@ func (in *GuestInput) normalise() {
 }
 
 // validate checks a guest; prefix names the fields ("booker." in a booking).
-func (in GuestInput) validate(fe *fieldErrors, prefix string) {
+func (in GuestInput) validate(fe *tenant.FieldErrors, prefix string) {
 	if in.GivenName == "" && in.FamilyName == "" {
-		fe.add(prefix+"family_name", "a guest needs a given name or a family name")
+		fe.Add(prefix+"family_name", "a guest needs a given name or a family name")
 	}
-	fe.text(prefix+"given_name", in.GivenName, 0, 100)
-	fe.text(prefix+"family_name", in.FamilyName, 0, 100)
+	fe.Text(prefix+"given_name", in.GivenName, 0, 100)
+	fe.Text(prefix+"family_name", in.FamilyName, 0, 100)
 	if in.Email != "" {
 		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
-			fe.add(prefix+"email", "must be an email address such as ana@example.com")
+			fe.Add(prefix+"email", "must be an email address such as ana@example.com")
 		}
 	}
 	if in.Phone != "" {
@@ -88,25 +89,25 @@ func (in GuestInput) validate(fe *fieldErrors, prefix string) {
 			}
 		}
 		if digits < 4 || digits > 20 || len(in.Phone) > 40 {
-			fe.add(prefix+"phone", "must be a phone number of 4 to 20 digits")
+			fe.Add(prefix+"phone", "must be a phone number of 4 to 20 digits")
 		}
 	}
-	fe.text(prefix+"address.line1", in.Address.Line1, 0, 200)
-	fe.text(prefix+"address.line2", in.Address.Line2, 0, 200)
-	fe.text(prefix+"address.postal_code", in.Address.PostalCode, 0, 20)
-	fe.text(prefix+"address.city", in.Address.City, 0, 100)
-	fe.text(prefix+"address.region", in.Address.Region, 0, 100)
-	if c := in.Address.Country; c != "" && !isCountryCode(c) {
-		fe.add(prefix+"address.country", "must be a two-letter ISO 3166 country code such as DE")
+	fe.Text(prefix+"address.line1", in.Address.Line1, 0, 200)
+	fe.Text(prefix+"address.line2", in.Address.Line2, 0, 200)
+	fe.Text(prefix+"address.postal_code", in.Address.PostalCode, 0, 20)
+	fe.Text(prefix+"address.city", in.Address.City, 0, 100)
+	fe.Text(prefix+"address.region", in.Address.Region, 0, 100)
+	if c := in.Address.Country; c != "" && !tenant.IsCountryCode(c) {
+		fe.Add(prefix+"address.country", "must be a two-letter ISO 3166 country code such as DE")
 	}
-	if in.Nationality != "" && !isCountryCode(in.Nationality) {
-		fe.add(prefix+"nationality", "must be a two-letter ISO 3166 country code such as DE")
+	if in.Nationality != "" && !tenant.IsCountryCode(in.Nationality) {
+		fe.Add(prefix+"nationality", "must be a two-letter ISO 3166 country code such as DE")
 	}
 	if in.Language != "" && !isLanguageTag(in.Language) {
-		fe.add(prefix+"language", "must be a language tag such as de or en-GB")
+		fe.Add(prefix+"language", "must be a language tag such as de or en-GB")
 	}
 	if len(in.Notes) > 4000 {
-		fe.add(prefix+"notes", "must be at most 4000 characters")
+		fe.Add(prefix+"notes", "must be at most 4000 characters")
 	}
 }
 
@@ -132,7 +133,7 @@ var guestColumns = []string{"given_name", "family_name", "email", "phone", "addr
 
 func (in GuestInput) plain() [][]byte {
 	return [][]byte{[]byte(in.GivenName), []byte(in.FamilyName), []byte(in.Email), []byte(in.Phone),
-		[]byte(MustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
+		[]byte(tenant.MustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
 }
 
 // sealedGuest is how a guest row looks in audit rows: only sealed values
@@ -143,7 +144,7 @@ type sealedGuest struct {
 	Sealed  map[string][]byte `json:"sealed"`
 }
 
-func sealGuest(k *SubjectKey, id string, version int, in GuestInput) ([][]byte, sealedGuest) {
+func sealGuest(k *tenant.SubjectKey, id string, version int, in GuestInput) ([][]byte, sealedGuest) {
 	pt := in.plain()
 	out := make([][]byte, len(pt))
 	sg := sealedGuest{ID: id, Version: version, Sealed: map[string][]byte{}}
@@ -156,7 +157,7 @@ func sealGuest(k *SubjectKey, id string, version int, in GuestInput) ([][]byte, 
 
 // CreateGuest adds a guest profile, sealing every personal field under a new
 // per-guest key and indexing its search terms. It returns EINVALID for bad input.
-func (db *DB) CreateGuest(ctx context.Context, in GuestInput) (Guest, error) {
+func (db Store) CreateGuest(ctx context.Context, in GuestInput) (Guest, error) {
 	gs, err := db.CreateGuests(ctx, []GuestInput{in})
 	if err != nil {
 		return Guest{}, err
@@ -167,23 +168,23 @@ func (db *DB) CreateGuest(ctx context.Context, in GuestInput) (Guest, error) {
 // CreateGuests adds many guest profiles in one transaction (an import), one
 // audit row each. Nothing is written when any input is invalid: the
 // EINVALID error names the failing fields as "guests[i].field".
-func (db *DB) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, error) {
+func (db Store) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, error) {
 	ins = append([]GuestInput(nil), ins...)
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	for i := range ins {
 		ins[i].normalise()
-		ins[i].validate(&fe, "guests["+itoa(i)+"].")
+		ins[i].validate(&fe, "guests["+tenant.Itoa(i)+"].")
 	}
 	if len(ins) == 1 {
 		for i := range fe {
 			fe[i].Field = strings.TrimPrefix(fe[i].Field, "guests[0].")
 		}
 	}
-	if err := fe.err("The guest is not valid."); err != nil {
+	if err := fe.Err("The guest is not valid."); err != nil {
 		return nil, err
 	}
 	out := make([]Guest, 0, len(ins))
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		ix := db.newGuestIndexer()
 		for _, in := range ins {
 			g, _, err := db.createGuest(tx, ix, in)
@@ -201,11 +202,11 @@ func (db *DB) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, erro
 }
 
 // createGuest writes a validated guest in tx and returns it with its key.
-func (db *DB) createGuest(tx *Tx, ix *guestIndexer, in GuestInput) (Guest, *SubjectKey, error) {
+func (db Store) createGuest(tx *tenant.Tx, ix *guestIndexer, in GuestInput) (Guest, *tenant.SubjectKey, error) {
 	id := aura.NewID("gst")
 	k, wrapped := db.NewSubjectKey(id)
 	cols, sg := sealGuest(k, id, 1, in)
-	now := FormatTime(tx.Now)
+	now := tenant.FormatTime(tx.Now)
 	res, err := tx.Exec(`INSERT INTO guests (id, key_wrapped, given_name, family_name, email, phone, address, nationality, language, notes,
 		version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		id, wrapped, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], now, now)
@@ -238,15 +239,15 @@ func (g Guest) input() GuestInput {
 // UpdateGuest replaces a guest's profile (rectification), re-sealing it
 // under the guest's key and replacing its search terms. It returns
 // ENOTFOUND, EPRECONDITION, EINVALID, or ECONFLICT for an erased guest.
-func (db *DB) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest, error) {
+func (db Store) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest, error) {
 	in.normalise()
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	in.validate(&fe, "")
-	if err := fe.err("The guest is not valid."); err != nil {
+	if err := fe.Err("The guest is not valid."); err != nil {
 		return Guest{}, err
 	}
 	var g Guest
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		st, err := db.loadGuest(tx, id)
 		if err != nil {
 			return err
@@ -254,14 +255,14 @@ func (db *DB) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest,
 		if st.guest.Erased {
 			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the profile cannot be changed.")
 		}
-		if err := checkVersion("guest", id, st.guest.Version, in.Version); err != nil {
+		if err := tenant.CheckVersion("guest", id, st.guest.Version, in.Version); err != nil {
 			return err
 		}
 		version := st.guest.Version + 1
 		cols, after := sealGuest(st.key, id, version, in)
 		if _, err := tx.Exec(`UPDATE guests SET given_name = ?, family_name = ?, email = ?, phone = ?, address = ?, nationality = ?, language = ?,
 			notes = ?, version = ?, updated_at = ? WHERE seq = ?`, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7],
-			version, FormatTime(tx.Now), st.seq); err != nil {
+			version, tenant.FormatTime(tx.Now), st.seq); err != nil {
 			return err
 		}
 		ix := db.newGuestIndexer()
@@ -278,9 +279,9 @@ func (db *DB) UpdateGuest(ctx context.Context, id string, in GuestInput) (Guest,
 }
 
 // GetGuest returns a guest's unsealed profile, or ENOTFOUND.
-func (db *DB) GetGuest(ctx context.Context, id string) (Guest, error) {
+func (db Store) GetGuest(ctx context.Context, id string) (Guest, error) {
 	var g Guest
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		st, err := db.loadGuest(tx, id)
 		g = st.guest
 		return err
@@ -291,23 +292,23 @@ func (db *DB) GetGuest(ctx context.Context, id string) (Guest, error) {
 // storedGuest is a guest row read and unsealed.
 type storedGuest struct {
 	seq    int64
-	key    *SubjectKey
+	key    *tenant.SubjectKey
 	guest  Guest
 	sealed sealedGuest
 }
 
 const guestSelect = `SELECT seq, id, key_wrapped, given_name, family_name, email, phone, address, nationality, language, notes, version, created_at, updated_at FROM guests`
 
-func (db *DB) loadGuest(tx *Tx, id string) (storedGuest, error) {
+func (db Store) loadGuest(tx *tenant.Tx, id string) (storedGuest, error) {
 	st, err := db.scanGuest(tx.QueryRow(guestSelect+` WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return st, notFound("guest", id)
+		return st, tenant.NotFound("guest", id)
 	}
 	return st, err
 }
 
 // scanGuest reads one row of guestSelect and unseals it.
-func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) {
+func (db Store) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) {
 	var st storedGuest
 	var wrapped []byte
 	cols := make([][]byte, len(guestColumns))
@@ -317,13 +318,13 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 		&g.Version, &created, &updated); err != nil {
 		return st, err
 	}
-	g.CreatedAt, g.UpdatedAt = ParseTime(created), ParseTime(updated)
+	g.CreatedAt, g.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	st.sealed = sealedGuest{ID: g.ID, Version: g.Version, Sealed: map[string][]byte{}}
 	if wrapped == nil {
 		g.Erased = true
 		return st, nil
 	}
-	countGuestOpen()
+	tenant.CountGuestOpen()
 	k, err := db.OpenSubjectKey(g.ID, wrapped)
 	if err != nil {
 		return st, err
@@ -348,7 +349,7 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 
 // guestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
-func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
+func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil
@@ -357,7 +358,7 @@ func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+Placeholders(len(ids))+`)`, args...)
+	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+tenant.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +373,7 @@ func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 			out[id] = Guest{Erased: true}.Name()
 			continue
 		}
-		countGuestOpen()
+		tenant.CountGuestOpen()
 		k, err := db.OpenSubjectKey(id, wrapped)
 		if err != nil {
 			return nil, err
@@ -392,11 +393,11 @@ func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 
 // guestKey opens the key of a guest for sealing related data (a booking's
 // notes under its booker). It returns ECONFLICT for an erased guest.
-func (db *DB) guestKey(tx *Tx, id string) (*SubjectKey, error) {
+func (db Store) guestKey(tx *tenant.Tx, id string) (*tenant.SubjectKey, error) {
 	var wrapped []byte
 	err := tx.QueryRow(`SELECT key_wrapped FROM guests WHERE id = ?`, id).Scan(&wrapped)
 	if err == sql.ErrNoRows {
-		return nil, notFound("guest", id)
+		return nil, tenant.NotFound("guest", id)
 	} else if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestGlobalSearch checks each part of the top bar's search: guests by name,
@@ -18,15 +18,15 @@ import (
 func TestGlobalSearch(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
 	in := f.Booking(f.Day(2), f.Day(4))
-	in.Booker.New = &tenant.GuestInput{GivenName: "Grace", FamilyName: "Hopper", Email: "grace.hopper@example.com", Phone: "+1 212 555 0199"}
+	in.Booker.New = &stays.GuestInput{GivenName: "Grace", FamilyName: "Hopper", Email: "grace.hopper@example.com", Phone: "+1 212 555 0199"}
 	in.Source, in.OTACode = "booking.com", "BDC-4711-XY"
-	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+	b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 	r := b.Reservations[0]
-	f.BookGuest(t, "Ada", "Lovelace", tenant.ReservationInHouse, f.Day(-1), f.Day(2), 1)
+	f.BookGuest(t, "Ada", "Lovelace", stays.ReservationInHouse, f.Day(-1), f.Day(2), 1)
 
-	search := func(q string, guests bool) tenant.SearchResults {
+	search := func(q string, guests bool) stays.SearchResults {
 		t.Helper()
-		return pmstest.Must(f.DB.Search(f.Ctx, tenant.SearchInput{Query: q, Guests: guests}))(t)
+		return pmstest.Must(stays.New(f.DB).Search(f.Ctx, stays.SearchInput{Query: q, Guests: guests}))(t)
 	}
 	for _, q := range []string{"hopper", "Grace Hop", "grace.hopper@example.com", "+1 212 555 0199"} {
 		if res := search(q, true); len(res.Guests) != 1 || res.Guests[0].FamilyName != "Hopper" {
@@ -57,7 +57,7 @@ func TestGlobalSearch(t *testing.T) {
 	if res := search("nobody-here", true); len(res.Guests)+len(res.Stays)+len(res.Rooms) != 0 {
 		t.Fatalf("found %+v", res)
 	}
-	_, err := f.DB.Search(f.Ctx, tenant.SearchInput{Query: "  "})
+	_, err := stays.New(f.DB).Search(f.Ctx, stays.SearchInput{Query: "  "})
 	pmstest.WantCode(t, err, aura.EINVALID)
 }
 
@@ -70,22 +70,22 @@ func BenchmarkGlobalSearch100k(b *testing.B) {
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
-		ins := make([]tenant.GuestInput, batch)
+		ins := make([]stays.GuestInput, batch)
 		for j := range ins {
 			ins[j] = pmstest.BenchGuest(rng, i+j)
 		}
-		pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(b)
+		pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, ins))(b)
 	}
 	// A history of channel bookings with their codes.
 	for i := 0; i < 2000; i++ {
 		d := -25 + i%400
 		in := f.Booking(f.Day(d), f.Day(d+1))
-		in.Import, in.Status = true, tenant.ReservationConfirmed
+		in.Import, in.Status = true, stays.ReservationConfirmed
 		if d < 0 {
-			in.Status = tenant.ReservationCheckedOut
+			in.Status = stays.ReservationCheckedOut
 		}
 		in.Source, in.OTACode = "booking.com", fmt.Sprint("BDC-", 100000+i)
-		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(b)
+		pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(b)
 	}
 	b.Logf("loaded %d guests and 2000 bookings in %s", total, time.Since(t0).Round(time.Second))
 	queries := []string{"mül", "Anna Berg", "clara.hof", "jonas.weiler12@", "+49 160", "bdc-101234", "BDC-100007", "117", "142", "Søren"}
@@ -95,7 +95,7 @@ func BenchmarkGlobalSearch100k(b *testing.B) {
 		q := queries[i%len(queries)]
 		i++
 		t1 := time.Now()
-		res, err := f.DB.Search(f.Ctx, tenant.SearchInput{Query: q, Guests: true, Limit: 10})
+		res, err := stays.New(f.DB).Search(f.Ctx, stays.SearchInput{Query: q, Guests: true, Limit: 10})
 		ds = append(ds, time.Since(t1))
 		if err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // TapeChart is the rooms × days grid of a property: for each room, its
@@ -13,22 +14,22 @@ import (
 // the reservations of each room type not assigned to a room yet.
 // Cancelled and no-show reservations hold no nights and are not drawn.
 type TapeChart struct {
-	PropertyID string      `json:"property_id"`
-	From       date.Date   `json:"from"`
-	To         date.Date   `json:"to"` // exclusive
-	Rooms      []TapeRoom  `json:"rooms"`
-	Unassigned []TapeBar   `json:"unassigned"`
-	RoomTypes  []RoomType  `json:"room_types"`
-	Dates      []date.Date `json:"dates"`
+	PropertyID string            `json:"property_id"`
+	From       date.Date         `json:"from"`
+	To         date.Date         `json:"to"` // exclusive
+	Rooms      []TapeRoom        `json:"rooms"`
+	Unassigned []TapeBar         `json:"unassigned"`
+	RoomTypes  []tenant.RoomType `json:"room_types"`
+	Dates      []date.Date       `json:"dates"`
 }
 
 // TapeRoom is one line of the chart. Room carries the room's housekeeping
 // condition (clean, dirty, inspected) for the chart to show; Blocks its
 // out-of-order and out-of-service periods in the range.
 type TapeRoom struct {
-	Room   Room        `json:"room"`
-	Blocks []RoomBlock `json:"blocks"`
-	Bars   []TapeBar   `json:"bars"`
+	Room   tenant.Room        `json:"room"`
+	Blocks []tenant.RoomBlock `json:"blocks"`
+	Bars   []TapeBar          `json:"bars"`
 }
 
 // TapeBar is a reservation drawn over the nights [Start, End) it spends in
@@ -57,31 +58,31 @@ type TapeBar struct {
 // (at most MaxRange days). Only the guests drawn are unsealed, for their
 // names. It returns ENOTFOUND for an unknown property and EINVALID for a
 // bad range.
-func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Date) (TapeChart, error) {
-	if err := validDateRange(from, to); err != nil {
+func (db Store) TapeChart(ctx context.Context, propertyID string, from, to date.Date) (TapeChart, error) {
+	if err := tenant.ValidDateRange(from, to); err != nil {
 		return TapeChart{}, err
 	}
 	tc := TapeChart{PropertyID: propertyID, From: from, To: to, Rooms: []TapeRoom{}, Unassigned: []TapeBar{}, Dates: date.Range(from, to)}
-	err := db.View(ctx, func(tx *Tx) error {
-		if _, err := GetProperty(tx, propertyID); err != nil {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		if _, err := tenant.GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		var err error
-		if tc.RoomTypes, err = ListRoomTypes(tx, propertyID); err != nil {
+		if tc.RoomTypes, err = tenant.ListRoomTypes(tx, propertyID); err != nil {
 			return err
 		}
-		rooms, err := ListRooms(tx, propertyID)
+		rooms, err := tenant.ListRooms(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		blocks, err := ListRoomBlocks(tx, propertyID, from, to)
+		blocks, err := tenant.ListRoomBlocks(tx, propertyID, from, to)
 		if err != nil {
 			return err
 		}
 		byRoom := map[string]int{}
 		for i, r := range rooms {
 			byRoom[r.ID] = i
-			tc.Rooms = append(tc.Rooms, TapeRoom{Room: r, Blocks: []RoomBlock{}, Bars: []TapeBar{}})
+			tc.Rooms = append(tc.Rooms, TapeRoom{Room: r, Blocks: []tenant.RoomBlock{}, Bars: []TapeBar{}})
 		}
 		for _, b := range blocks {
 			tc.Rooms[byRoom[b.RoomID]].Blocks = append(tc.Rooms[byRoom[b.RoomID]].Blocks, b)
@@ -95,7 +96,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 			args = append(args, t.ID)
 		}
 		rows, err := tx.Query(`SELECT reservation_id, date, room_id FROM reservation_nights
-			WHERE holds = 1 AND room_type_id IN (`+Placeholders(len(tc.RoomTypes))+`) AND date >= ? AND date < ?
+			WHERE holds = 1 AND room_type_id IN (`+tenant.Placeholders(len(tc.RoomTypes))+`) AND date >= ? AND date < ?
 			ORDER BY reservation_id, date`, append(args, from, to)...)
 		if err != nil {
 			return err
@@ -131,7 +132,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 		}
 		res := map[string]Reservation{}
 		guestSet := map[string]bool{}
-		rrows, err := tx.Query(reservationSelect+` WHERE r.id IN (`+Placeholders(len(ids))+`)`, ids...)
+		rrows, err := tx.Query(reservationSelect+` WHERE r.id IN (`+tenant.Placeholders(len(ids))+`)`, ids...)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"strings"
@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // wantRefusal checks an ECONFLICT that names things as staff know them.
@@ -40,16 +41,16 @@ func TestOneRoomOneParty(t *testing.T) {
 	t.Run("OK/EitherOrder", func(t *testing.T) {
 		for _, first := range []int{0, 1} {
 			f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-			rs := []tenant.Reservation{
-				f.BookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.Day(0), f.Day(2), -1),
-				f.BookGuest(t, "Fanny", "Hensel", tenant.ReservationConfirmed, f.Day(0), f.Day(3), -1),
+			rs := []stays.Reservation{
+				f.BookGuest(t, "Clara", "Schumann", stays.ReservationConfirmed, f.Day(0), f.Day(2), -1),
+				f.BookGuest(t, "Fanny", "Hensel", stays.ReservationConfirmed, f.Day(0), f.Day(3), -1),
 			}
 			names := []string{"Clara Schumann", "Fanny Hensel"}
 			room := f.Rooms[1].ID
-			pmstest.Must(f.DB.CheckIn(f.Ctx, rs[first].ID, tenant.CheckInInput{RoomID: room}))(t)
-			_, err := f.DB.CheckIn(f.Ctx, rs[1-first].ID, tenant.CheckInInput{RoomID: room})
+			pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, rs[first].ID, stays.CheckInInput{RoomID: room}))(t)
+			_, err := stays.New(f.DB).CheckIn(f.Ctx, rs[1-first].ID, stays.CheckInInput{RoomID: room})
 			wantRefusal(t, err, "Room 102", names[first], "Free rooms of this type: 101, 103")
-			if got := f.Status(t, rs[1-first].ID); got != tenant.ReservationConfirmed {
+			if got := f.Status(t, rs[1-first].ID); got != stays.ReservationConfirmed {
 				t.Fatalf("the refused party is %s", got)
 			}
 			f.VerifyAudit(t)
@@ -59,9 +60,9 @@ func TestOneRoomOneParty(t *testing.T) {
 	t.Run("OK/AtOnce", func(t *testing.T) {
 		const n = 8
 		f := pmstest.NewFixture(t, "Europe/Berlin", n+1, "2025-06-10")
-		var rs []tenant.Reservation
+		var rs []stays.Reservation
 		for i := range n {
-			rs = append(rs, f.BookGuest(t, "Guest", string(rune('A'+i)), tenant.ReservationConfirmed, f.Day(0), f.Day(1+i%3), -1))
+			rs = append(rs, f.BookGuest(t, "Guest", string(rune('A'+i)), stays.ReservationConfirmed, f.Day(0), f.Day(1+i%3), -1))
 		}
 		room := f.Rooms[0].ID
 		errs := make([]error, n)
@@ -72,7 +73,7 @@ func TestOneRoomOneParty(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[i] = f.DB.CheckIn(f.Ctx, rs[i].ID, tenant.CheckInInput{RoomID: room})
+				_, errs[i] = stays.New(f.DB).CheckIn(f.Ctx, rs[i].ID, stays.CheckInInput{RoomID: room})
 			}()
 		}
 		close(start)
@@ -84,7 +85,7 @@ func TestOneRoomOneParty(t *testing.T) {
 				continue
 			}
 			wantRefusal(t, err, "Room 101", "Free rooms of this type: 102")
-			if got := f.Status(t, rs[i].ID); got != tenant.ReservationConfirmed {
+			if got := f.Status(t, rs[i].ID); got != stays.ReservationConfirmed {
 				t.Fatalf("a refused party is %s", got)
 			}
 		}
@@ -106,48 +107,48 @@ func TestOneRoomOneParty(t *testing.T) {
 
 	t.Run("ErrDepartingGuestNotCheckedOut", func(t *testing.T) {
 		f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-		leaving := f.BookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.Day(-2), f.Day(0), 0)
+		leaving := f.BookGuest(t, "Robert", "Schumann", stays.ReservationInHouse, f.Day(-2), f.Day(0), 0)
 		// Planning the turnover is legal: the arrival may be given room 101.
-		arriving := f.BookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.Day(0), f.Day(2), 0)
+		arriving := f.BookGuest(t, "Johannes", "Brahms", stays.ReservationConfirmed, f.Day(0), f.Day(2), 0)
 		f.At(f.Day(0), 9, 0)
-		_, err := f.DB.CheckIn(f.Ctx, arriving.ID, tenant.CheckInInput{})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, arriving.ID, stays.CheckInInput{})
 		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "departing today", "Check Robert Schumann out first", "102, 103")
-		free := pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(0), f.Day(2), arriving.ID))(t)
+		free := pmstest.Must(stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(0), f.Day(2), arriving.ID))(t)
 		for _, r := range free {
 			if r.ID == f.Rooms[0].ID {
 				t.Fatal("FreeRooms offers room 101 while its guest is still there")
 			}
 		}
-		opts := pmstest.Must(f.DB.RoomOptions(f.Ctx, arriving.ID))(t)
+		opts := pmstest.Must(stays.New(f.DB).RoomOptions(f.Ctx, arriving.ID))(t)
 		if o := opts[0]; o.Free || o.Occupant == nil || o.Occupant.GuestName != "Robert Schumann" || o.Occupant.Departure != f.Day(0) {
 			t.Fatalf("room 101's option %+v", o)
 		}
 		// Once checked out, the room takes the arrival.
-		pmstest.Must(f.DB.CheckOut(f.Ctx, leaving.ID, 0))(t)
-		r := pmstest.Must(f.DB.CheckIn(f.Ctx, arriving.ID, tenant.CheckInInput{}))(t)
-		if r.Status != tenant.ReservationInHouse || r.RoomID != f.Rooms[0].ID {
+		pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, leaving.ID, 0))(t)
+		r := pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, arriving.ID, stays.CheckInInput{}))(t)
+		if r.Status != stays.ReservationInHouse || r.RoomID != f.Rooms[0].ID {
 			t.Fatalf("after the check-out: %s in %s", r.Status, r.RoomID)
 		}
 	})
 
 	t.Run("OK/EarlyCheckOutConfirmedInTheSameStep", func(t *testing.T) {
 		f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-		leaving := f.BookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.Day(-2), f.Day(0), 0)
-		other := f.BookGuest(t, "Clara", "Wieck", tenant.ReservationInHouse, f.Day(-1), f.Day(0), 1)
-		arriving := f.BookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.Day(0), f.Day(2), -1)
+		leaving := f.BookGuest(t, "Robert", "Schumann", stays.ReservationInHouse, f.Day(-2), f.Day(0), 0)
+		other := f.BookGuest(t, "Clara", "Wieck", stays.ReservationInHouse, f.Day(-1), f.Day(0), 1)
+		arriving := f.BookGuest(t, "Johannes", "Brahms", stays.ReservationConfirmed, f.Day(0), f.Day(2), -1)
 		f.At(f.Day(0), 9, 0)
 		rows := f.AuditRows(t)
 		// Naming a guest who is not in the room chosen writes nothing.
-		_, err := f.DB.CheckIn(f.Ctx, arriving.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, CheckOutOccupant: other.ID})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, arriving.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID, CheckOutOccupant: other.ID})
 		pmstest.WantCode(t, err, aura.EINVALID)
-		if f.AuditRows(t) != rows || f.Status(t, other.ID) != tenant.ReservationInHouse || f.Status(t, leaving.ID) != tenant.ReservationInHouse {
+		if f.AuditRows(t) != rows || f.Status(t, other.ID) != stays.ReservationInHouse || f.Status(t, leaving.ID) != stays.ReservationInHouse {
 			t.Fatal("a refused check-in changed something")
 		}
-		pmstest.Must(f.DB.CheckIn(f.Ctx, arriving.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, CheckOutOccupant: leaving.ID}))(t)
-		if got := f.Status(t, leaving.ID); got != tenant.ReservationCheckedOut {
+		pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, arriving.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID, CheckOutOccupant: leaving.ID}))(t)
+		if got := f.Status(t, leaving.ID); got != stays.ReservationCheckedOut {
 			t.Fatalf("the guest leaving is %s", got)
 		}
-		if f.Status(t, arriving.ID) != tenant.ReservationInHouse {
+		if f.Status(t, arriving.ID) != stays.ReservationInHouse {
 			t.Fatal("the arrival is not in house")
 		}
 		f.VerifyAudit(t)
@@ -155,19 +156,19 @@ func TestOneRoomOneParty(t *testing.T) {
 
 	t.Run("ErrOverdueGuest", func(t *testing.T) {
 		f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
-		f.BookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.Day(-3), f.Day(-1), 0)
-		arriving := f.BookGuest(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.Day(0), f.Day(2), -1)
-		_, err := f.DB.CheckIn(f.Ctx, arriving.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID})
+		f.BookGuest(t, "Robert", "Schumann", stays.ReservationInHouse, f.Day(-3), f.Day(-1), 0)
+		arriving := f.BookGuest(t, "Johannes", "Brahms", stays.ReservationConfirmed, f.Day(0), f.Day(2), -1)
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, arriving.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID})
 		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "past the departure", "102")
 	})
 
 	t.Run("ErrRoomMove", func(t *testing.T) {
 		f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-		f.BookGuest(t, "Robert", "Schumann", tenant.ReservationInHouse, f.Day(-2), f.Day(0), 0)
-		mover := f.BookGuest(t, "Clara", "Wieck", tenant.ReservationInHouse, f.Day(-1), f.Day(3), 1)
-		_, err := f.DB.AssignRoom(f.Ctx, mover.ID, f.Rooms[0].ID, 0)
+		f.BookGuest(t, "Robert", "Schumann", stays.ReservationInHouse, f.Day(-2), f.Day(0), 0)
+		mover := f.BookGuest(t, "Clara", "Wieck", stays.ReservationInHouse, f.Day(-1), f.Day(3), 1)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, mover.ID, f.Rooms[0].ID, 0)
 		wantRefusal(t, err, "Room 101 is occupied", "Robert Schumann", "103")
-		if r := pmstest.Must(f.DB.GetReservation(f.Ctx, mover.ID))(t); r.RoomID != f.Rooms[1].ID {
+		if r := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, mover.ID))(t); r.RoomID != f.Rooms[1].ID {
 			t.Fatal("the refused move moved the guest")
 		}
 	})
@@ -183,15 +184,15 @@ func TestOverbookingResolved(t *testing.T) {
 	f.Book(t, f.Day(1), f.Day(4))
 	in := f.Booking(f.Day(2), f.Day(3))
 	in.Source, in.OTACode = "booking.com", "4712"
-	r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+	r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
 	if !r.Overbooked {
 		t.Fatal("the channel stay into a full house is not overbooked")
 	}
-	r = pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, r.Version))(t)
+	r = pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, r.Version))(t)
 	if r.Overbooked {
 		t.Fatal("an overbooked stay with a room every night is still flagged overbooked")
 	}
-	if page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Overbooked: true}))(t); len(page.Reservations) != 0 {
+	if page := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, Overbooked: true}))(t); len(page.Reservations) != 0 {
 		t.Fatalf("still listed overbooked: %v", page.Reservations)
 	}
 	if action, after := pmstest.LastAction(t, f); action != "reservation.room_assigned" || !strings.Contains(after, `"overbooking_resolved":true`) {
@@ -208,8 +209,8 @@ func TestOverbookingResolved(t *testing.T) {
 // country writes them; never an internal id or an ISO date.
 func TestRefusalsInWords(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	later := f.BookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.Day(1), f.Day(3), 0)
-	inHouse := f.BookGuest(t, "Fanny", "Hensel", tenant.ReservationInHouse, f.Day(-1), f.Day(2), 1)
+	later := f.BookGuest(t, "Clara", "Schumann", stays.ReservationConfirmed, f.Day(1), f.Day(3), 0)
+	inHouse := f.BookGuest(t, "Fanny", "Hensel", stays.ReservationInHouse, f.Day(-1), f.Day(2), 1)
 	clean := func(t *testing.T, err error, words ...string) {
 		t.Helper()
 		if err == nil {
@@ -230,16 +231,16 @@ func TestRefusalsInWords(t *testing.T) {
 			}
 		}
 	}
-	_, err := f.DB.CheckIn(f.Ctx, later.ID, tenant.CheckInInput{})
+	_, err := stays.New(f.DB).CheckIn(f.Ctx, later.ID, stays.CheckInInput{})
 	clean(t, err, "Clara Schumann’s stay (11 Jun – Fri 13 Jun 2025) arrives on Wed 11 Jun 2025", "the business date is Tue 10 Jun 2025")
-	_, err = f.DB.Cancel(f.Ctx, inHouse.ID, tenant.CancelInput{})
+	_, err = stays.New(f.DB).Cancel(f.Ctx, inHouse.ID, stays.CancelInput{})
 	clean(t, err, "Fanny Hensel’s stay", "is in house; it cannot be cancelled")
-	_, err = f.DB.MarkNoShow(f.Ctx, later.ID, tenant.NoShowInput{})
+	_, err = stays.New(f.DB).MarkNoShow(f.Ctx, later.ID, stays.NoShowInput{})
 	clean(t, err, "cannot be a no-show before then")
 	_, err = f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(4)})
 	clean(t, err, "Room 101 is given to Clara Schumann’s stay", "Thu 12 Jun 2025")
-	_, err = f.DB.DepartEarly(f.Ctx, inHouse.ID, tenant.EarlyDeparture{Departure: f.Day(3)})
+	_, err = stays.New(f.DB).DepartEarly(f.Ctx, inHouse.ID, stays.EarlyDeparture{Departure: f.Day(3)})
 	clean(t, err, "must be before the booked departure on Thu 12 Jun 2025")
-	_, err = f.DB.Confirm(f.Ctx, later.ID, later.Version+5)
+	_, err = stays.New(f.DB).Confirm(f.Ctx, later.ID, later.Version+5)
 	clean(t, err, "This reservation was changed by someone else")
 }

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestGuestDataNeverPlain writes a guest through every path that takes
@@ -21,28 +22,28 @@ import (
 // with the file but not the key would: no personal value appears in any byte.
 func TestGuestDataNeverPlain(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	secret := tenant.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum", Email: "quirinus.zwetschgenbaum@example.org",
+	secret := stays.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum", Email: "quirinus.zwetschgenbaum@example.org",
 		Phone: "+49 30 98765432", Nationality: "AT", Language: "de-AT", Notes: "allergic to feathers",
 		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}
 	in := f.Booking(f.Day(0), f.Day(2))
-	in.Booker = tenant.GuestRef{New: &secret}
+	in.Booker = stays.GuestRef{New: &secret}
 	in.Notes = "VIP Zwetschgenbaum anniversary"
-	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
-	g := pmstest.Must(f.DB.GetGuest(f.Ctx, b.BookerID))(t)
+	b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
+	g := pmstest.Must(stays.New(f.DB).GetGuest(f.Ctx, b.BookerID))(t)
 	if got, want := g.FamilyName, secret.FamilyName; got != want {
 		t.Fatalf("family name %q, want %q", got, want)
 	}
-	if got := pmstest.Must(f.DB.GetBooking(f.Ctx, b.ID))(t).Notes; got != in.Notes {
+	if got := pmstest.Must(stays.New(f.DB).GetBooking(f.Ctx, b.ID))(t).Notes; got != in.Notes {
 		t.Fatalf("booking notes %q, want %q", got, in.Notes)
 	}
 	upd := secret
 	upd.GivenName, upd.Version = "Quirinia", g.Version
-	pmstest.Must(f.DB.UpdateGuest(f.Ctx, g.ID, upd))(t)
+	pmstest.Must(stays.New(f.DB).UpdateGuest(f.Ctx, g.ID, upd))(t)
 	r := b.Reservations[0]
-	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
-	pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(3)}))(t)
-	pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(5)))(t)
-	pmstest.Must(f.DB.SearchGuests(f.Ctx, "zwetsch", 5))(t)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	pmstest.Must(stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Departure: f.Day(3)}))(t)
+	pmstest.Must(stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(5)))(t)
+	pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, "zwetsch", 5))(t)
 
 	raw := pmstest.ReadTenantFiles(t, f.DB)
 	if !bytes.Contains(raw, []byte("Hotel Test")) {
@@ -82,16 +83,16 @@ func TestGuestSearch(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	givens := []string{"Petra", "Klaus", "Maria", "Lukas", "Sofia", "Jonas", "Elena", "Felix", "Clara", "David"}
 	families := []string{"Weber", "Fischer", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann"}
-	var filler []tenant.GuestInput
+	var filler []stays.GuestInput
 	for i := 0; i < 300; i++ {
 		gv, fm := givens[i%10], families[(i/10)%10]
-		filler = append(filler, tenant.GuestInput{GivenName: gv, FamilyName: fm,
+		filler = append(filler, stays.GuestInput{GivenName: gv, FamilyName: fm,
 			Email: fmt.Sprintf("%s.%s%d@example.net", strings.ToLower(gv), strings.ToLower(fm), i), Phone: fmt.Sprintf("+43 660 %07d", 1000000+i)})
 	}
-	pmstest.Must(f.DB.CreateGuests(f.Ctx, filler))(t)
-	jm := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"}))(t)
-	as := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"}))(t)
-	ab := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"}))(t)
+	pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, filler))(t)
+	jm := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"}))(t)
+	as := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"}))(t)
+	ab := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"}))(t)
 	for _, tc := range []struct {
 		q    string
 		want []string
@@ -117,7 +118,7 @@ func TestGuestSearch(t *testing.T) {
 	} {
 		t.Run(tc.q, func(t *testing.T) {
 			before := tenant.GuestOpens()
-			gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, tc.q, 20))(t)
+			gs := pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, tc.q, 20))(t)
 			var got []string
 			for _, g := range gs {
 				got = append(got, g.ID)
@@ -135,7 +136,7 @@ func TestGuestSearch(t *testing.T) {
 	}
 	t.Run("Limit", func(t *testing.T) {
 		before := tenant.GuestOpens()
-		gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "petra", 7))(t)
+		gs := pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, "petra", 7))(t)
 		if got, want := len(gs), 7; got != want {
 			t.Fatalf("%d results, want %d", got, want)
 		}
@@ -144,35 +145,35 @@ func TestGuestSearch(t *testing.T) {
 		}
 	})
 	t.Run("Rectified", func(t *testing.T) {
-		in := tenant.GuestInput{GivenName: "Anna", FamilyName: "Schneider", Email: "anna.schneider@example.com", Phone: "0171 9876543"}
-		pmstest.Must(f.DB.UpdateGuest(f.Ctx, as.ID, in))(t)
-		if gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "schmidt", 20))(t); len(gs) != 0 {
+		in := stays.GuestInput{GivenName: "Anna", FamilyName: "Schneider", Email: "anna.schneider@example.com", Phone: "0171 9876543"}
+		pmstest.Must(stays.New(f.DB).UpdateGuest(f.Ctx, as.ID, in))(t)
+		if gs := pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, "schmidt", 20))(t); len(gs) != 0 {
 			t.Fatalf("the old name still finds %d guests", len(gs))
 		}
-		if gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
+		if gs := pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
 			t.Fatalf("the new name finds %v", gs)
 		}
 	})
 	t.Run("ErrTooShort", func(t *testing.T) {
-		_, err := f.DB.SearchGuests(f.Ctx, "a", 20)
+		_, err := stays.New(f.DB).SearchGuests(f.Ctx, "a", 20)
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ManyTerms", func(t *testing.T) {
 		// The cap exactly: ten words, each one term of the INTERSECT.
 		q := "anna schm an sc ann schmi anna. schmid annabel sm"
-		if _, err := f.DB.SearchGuests(f.Ctx, q, 20); err != nil {
+		if _, err := stays.New(f.DB).SearchGuests(f.Ctx, q, 20); err != nil {
 			t.Fatalf("%d words: %v", len(strings.Fields(q)), err)
 		}
 	})
 	t.Run("ErrTooManyTerms", func(t *testing.T) {
 		// Beyond the cap, and far beyond what SQLite takes in one compound
 		// SELECT: a clear EINVALID on q, not an error from inside SQLite.
-		for _, n := range []int{tenant.MaxSearchTerms + 1, 501, 5000} {
+		for _, n := range []int{stays.MaxSearchTerms + 1, 501, 5000} {
 			words := make([]string, n)
 			for i := range words {
 				words[i] = fmt.Sprintf("w%04d", i)
 			}
-			_, err := f.DB.SearchGuests(f.Ctx, strings.Join(words, " "), 20)
+			_, err := stays.New(f.DB).SearchGuests(f.Ctx, strings.Join(words, " "), 20)
 			var e *aura.Error
 			if !errors.As(err, &e) || e.Code != aura.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "q" {
 				t.Fatalf("%d words: %v, want EINVALID on q", n, err)
@@ -180,10 +181,10 @@ func TestGuestSearch(t *testing.T) {
 		}
 	})
 	t.Run("ErrTermTooLong", func(t *testing.T) {
-		_, err := f.DB.SearchGuests(f.Ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen+1), 20)
+		_, err := stays.New(f.DB).SearchGuests(f.Ctx, "anna "+strings.Repeat("x", stays.MaxSearchTermLen+1), 20)
 		pmstest.WantCode(t, err, aura.EINVALID)
-		if _, err := f.DB.SearchGuests(f.Ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen), 20); err != nil {
-			t.Fatalf("a word of %d characters: %v", tenant.MaxSearchTermLen, err)
+		if _, err := stays.New(f.DB).SearchGuests(f.Ctx, "anna "+strings.Repeat("x", stays.MaxSearchTermLen), 20); err != nil {
+			t.Fatalf("a word of %d characters: %v", stays.MaxSearchTermLen, err)
 		}
 	})
 }
@@ -191,45 +192,45 @@ func TestGuestSearch(t *testing.T) {
 func TestGuestValidation(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	for _, tc := range []struct {
-		in    tenant.GuestInput
+		in    stays.GuestInput
 		field string
 	}{
-		{tenant.GuestInput{}, "family_name"},
-		{tenant.GuestInput{FamilyName: "X", Email: "not an email"}, "email"},
-		{tenant.GuestInput{FamilyName: "X", Phone: "call me"}, "phone"},
-		{tenant.GuestInput{FamilyName: "X", Nationality: "Germany"}, "nationality"},
-		{tenant.GuestInput{FamilyName: "X", Language: "deutsch!"}, "language"},
-		{tenant.GuestInput{FamilyName: "X", Address: tenant.Address{Country: "de"}}, "address.country"},
+		{stays.GuestInput{}, "family_name"},
+		{stays.GuestInput{FamilyName: "X", Email: "not an email"}, "email"},
+		{stays.GuestInput{FamilyName: "X", Phone: "call me"}, "phone"},
+		{stays.GuestInput{FamilyName: "X", Nationality: "Germany"}, "nationality"},
+		{stays.GuestInput{FamilyName: "X", Language: "deutsch!"}, "language"},
+		{stays.GuestInput{FamilyName: "X", Address: tenant.Address{Country: "de"}}, "address.country"},
 	} {
-		_, err := f.DB.CreateGuest(f.Ctx, tc.in)
+		_, err := stays.New(f.DB).CreateGuest(f.Ctx, tc.in)
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if !pmstest.HasField(err, tc.field) {
 			t.Fatalf("%+v: fields %v do not name %s", tc.in, aura.ErrorFields(err), tc.field)
 		}
 	}
-	_, err := f.DB.GetGuest(f.Ctx, "gst_nope")
+	_, err := stays.New(f.DB).GetGuest(f.Ctx, "gst_nope")
 	pmstest.WantCode(t, err, aura.ENOTFOUND)
-	g := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{FamilyName: "Valid"}))(t)
-	_, err = f.DB.UpdateGuest(f.Ctx, g.ID, tenant.GuestInput{FamilyName: "Stale", Version: 7})
+	g := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{FamilyName: "Valid"}))(t)
+	_, err = stays.New(f.DB).UpdateGuest(f.Ctx, g.ID, stays.GuestInput{FamilyName: "Stale", Version: 7})
 	pmstest.WantCode(t, err, aura.EPRECONDITION)
 }
 
 func TestGuestReservations(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	booker := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Bo", FamilyName: "Booker"}))(t)
+	booker := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Bo", FamilyName: "Booker"}))(t)
 	in := f.Booking(f.Day(1), f.Day(2))
-	in.Booker = tenant.GuestRef{ID: booker.ID}
-	in.Reservations = append(in.Reservations, tenant.ReservationInput{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: f.Day(5), Departure: f.Day(7),
-		Adults: 1, Guest: &tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Sam", FamilyName: "Stayer"}}})
-	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+	in.Booker = stays.GuestRef{ID: booker.ID}
+	in.Reservations = append(in.Reservations, stays.ReservationInput{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: f.Day(5), Departure: f.Day(7),
+		Adults: 1, Guest: &stays.GuestRef{New: &stays.GuestInput{GivenName: "Sam", FamilyName: "Stayer"}}})
+	b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 	stayer := b.Reservations[1].GuestID
-	if got := pmstest.Must(f.DB.GuestReservations(f.Ctx, booker.ID))(t); len(got) != 2 {
+	if got := pmstest.Must(stays.New(f.DB).GuestReservations(f.Ctx, booker.ID))(t); len(got) != 2 {
 		t.Fatalf("the booker's page lists %d reservations, want 2", len(got))
 	}
-	got := pmstest.Must(f.DB.GuestReservations(f.Ctx, stayer))(t)
+	got := pmstest.Must(stays.New(f.DB).GuestReservations(f.Ctx, stayer))(t)
 	if len(got) != 1 || got[0].ID != b.Reservations[1].ID {
 		t.Fatalf("the stayer's page lists %v", got)
 	}
-	_, err := f.DB.GuestReservations(context.Background(), "gst_unknown")
+	_, err := stays.New(f.DB).GuestReservations(context.Background(), "gst_unknown")
 	pmstest.WantCode(t, err, aura.ENOTFOUND)
 }

@@ -1,8 +1,10 @@
-package tenant
+package stays
 
 import (
 	"context"
 	"strconv"
+
+	"github.com/aurapms/aura/tenant"
 )
 
 // GuestPage is one page of ListGuests, newest guest first.
@@ -17,7 +19,7 @@ type GuestPage struct {
 // so a page costs its own size whatever the number of guests. Erased
 // guests are listed without personal data. It returns EINVALID for a
 // cursor this list did not return.
-func (db *DB) ListGuests(ctx context.Context, limit int, cursor string) (GuestPage, error) {
+func (db Store) ListGuests(ctx context.Context, limit int, cursor string) (GuestPage, error) {
 	if limit <= 0 {
 		limit = 50
 	}
@@ -26,14 +28,14 @@ func (db *DB) ListGuests(ctx context.Context, limit int, cursor string) (GuestPa
 	if cursor != "" {
 		n, err := strconv.ParseInt(cursor, 36, 64)
 		if err != nil || n <= 0 {
-			var fe fieldErrors
-			fe.add("cursor", "is not a cursor this list returned")
-			return GuestPage{}, fe.err("The guest list request is not valid.")
+			var fe tenant.FieldErrors
+			fe.Add("cursor", "is not a cursor this list returned")
+			return GuestPage{}, fe.Err("The guest list request is not valid.")
 		}
 		before = n
 	}
 	page := GuestPage{Guests: []Guest{}}
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		q, args := guestSelect+` ORDER BY seq DESC LIMIT ?`, []any{limit + 1}
 		if before > 0 {
 			q, args = guestSelect+` WHERE seq < ? ORDER BY seq DESC LIMIT ?`, []any{before, limit + 1}
@@ -64,9 +66,9 @@ func (db *DB) ListGuests(ctx context.Context, limit int, cursor string) (GuestPa
 // GuestNames returns the display names of the given guests ("(erased
 // guest)" for an erased one), unsealing only their name fields: what a
 // list of reservations needs. Unknown ids are left out.
-func (db *DB) GuestNames(ctx context.Context, ids []string) (map[string]string, error) {
+func (db Store) GuestNames(ctx context.Context, ids []string) (map[string]string, error) {
 	var out map[string]string
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		out, err = db.GuestNamesTx(tx, ids)
 		return err

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Room occupancy: who is in a room now, and which rooms could take a stay.
@@ -42,12 +43,12 @@ type RoomOccupant struct {
 // Occupant, TakenBy or Block says why. Ready is its housekeeping condition
 // being clean or inspected.
 type RoomOption struct {
-	Room     Room          `json:"room"`
-	Free     bool          `json:"free"`
-	Ready    bool          `json:"ready"`
-	Occupant *RoomOccupant `json:"occupant,omitempty"`
-	TakenBy  *RoomOccupant `json:"taken_by,omitempty"`
-	Block    *RoomBlock    `json:"block,omitempty"`
+	Room     tenant.Room       `json:"room"`
+	Free     bool              `json:"free"`
+	Ready    bool              `json:"ready"`
+	Occupant *RoomOccupant     `json:"occupant,omitempty"`
+	TakenBy  *RoomOccupant     `json:"taken_by,omitempty"`
+	Block    *tenant.RoomBlock `json:"block,omitempty"`
 }
 
 // assignFrom is the first night a room assignment of c.r covers: the
@@ -68,9 +69,9 @@ func (c *resCtx) includesTonight(from, to date.Date) bool {
 // it can take the stay and, when not, why, in the order of the rooms
 // (sort order, number). Guest names are unsealed only for the stays named.
 // It returns ENOTFOUND for an unknown reservation.
-func (db *DB) RoomOptions(ctx context.Context, reservationID string) ([]RoomOption, error) {
+func (db Store) RoomOptions(ctx context.Context, reservationID string) ([]RoomOption, error) {
 	var out []RoomOption
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		c, err := db.LoadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
@@ -84,21 +85,21 @@ func (db *DB) RoomOptions(ctx context.Context, reservationID string) ([]RoomOpti
 }
 
 // roomOptions returns the rooms of c.r's type for the nights [from, to).
-func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
-	rows, err := tx.Query(`SELECT `+roomColumns+` FROM rooms r WHERE r.room_type_id = ? ORDER BY r.sort_order, r.number, r.id`, c.r.RoomTypeID)
+func (c *resCtx) roomOptions(tx *tenant.Tx, from, to date.Date) ([]RoomOption, error) {
+	rows, err := tx.Query(`SELECT `+tenant.RoomColumns+` FROM rooms r WHERE r.room_type_id = ? ORDER BY r.sort_order, r.number, r.id`, c.r.RoomTypeID)
 	if err != nil {
 		return nil, err
 	}
 	var out []RoomOption
 	idx := map[string]int{}
 	for rows.Next() {
-		rm, err := scanRoom(rows)
+		rm, err := tenant.ScanRoom(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
 		idx[rm.ID] = len(out)
-		out = append(out, RoomOption{Room: rm, Ready: rm.Housekeeping == HousekeepingClean || rm.Housekeeping == HousekeepingInspected})
+		out = append(out, RoomOption{Room: rm, Ready: rm.Housekeeping == tenant.HousekeepingClean || rm.Housekeeping == tenant.HousekeepingInspected})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(out) == 0 {
@@ -108,7 +109,7 @@ func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
 	for i, o := range out {
 		ids[i] = o.Room.ID
 	}
-	in := Placeholders(len(ids))
+	in := tenant.Placeholders(len(ids))
 	if c.includesTonight(from, to) {
 		rows, err := tx.Query(`SELECT id, guest_id, arrival, departure, room_id FROM reservations INDEXED BY reservations_status
 			WHERE property_id = ? AND status = 'in_house' AND id != ? AND room_id IN (`+in+`) ORDER BY departure`,
@@ -161,13 +162,13 @@ func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
 			return nil, err
 		}
 		for rows.Next() {
-			var b RoomBlock
+			var b tenant.RoomBlock
 			var created string
 			if err := rows.Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			b.CreatedAt = ParseTime(created)
+			b.CreatedAt = tenant.ParseTime(created)
 			if opt := &out[idx[b.RoomID]]; opt.Block == nil {
 				opt.Block = &b
 			}
@@ -186,7 +187,7 @@ func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
 
 // nameStays fills in the guest names of the stays opts name, unsealing
 // only those guests.
-func (c *resCtx) nameStays(tx *Tx, opts []RoomOption) error {
+func (c *resCtx) nameStays(tx *tenant.Tx, opts []RoomOption) error {
 	var guests []string
 	for _, o := range opts {
 		for _, s := range []*RoomOccupant{o.Occupant, o.TakenBy} {
@@ -195,7 +196,7 @@ func (c *resCtx) nameStays(tx *Tx, opts []RoomOption) error {
 			}
 		}
 	}
-	names, err := c.db.GuestNamesTx(tx, guests)
+	names, err := New(c.db).GuestNamesTx(tx, guests)
 	if err != nil {
 		return err
 	}
@@ -215,7 +216,7 @@ func (c *resCtx) nameStays(tx *Tx, opts []RoomOption) error {
 // move) — a party in house there. The
 // refusal names the guest in the way and their departure, and offers the
 // free rooms of the type (field room_id, so a form shows it at the room).
-func (c *resCtx) roomAvailable(tx *Tx, room Room, from, to date.Date) error {
+func (c *resCtx) roomAvailable(tx *tenant.Tx, room tenant.Room, from, to date.Date) error {
 	if !from.Before(to) {
 		return nil
 	}
@@ -245,12 +246,12 @@ func (c *resCtx) roomAvailable(tx *Tx, room Room, from, to date.Date) error {
 		return nil // a plan: the party leaving tonight frees the room before this stay moves in
 	case me.Occupant != nil:
 		o := me.Occupant
-		leaving := "due to leave on " + p.day(o.Departure)
+		leaving := "due to leave on " + p.Day(o.Departure)
 		switch {
 		case o.Departure == c.today:
 			leaving = "departing today"
 		case o.Departure.Before(c.today):
-			leaving = "past the departure on " + p.day(o.Departure)
+			leaving = "past the departure on " + p.Day(o.Departure)
 		}
 		why = "Room " + room.Number + " is occupied: " + o.GuestName + " is in house there (" + leaving + ") and has not checked out."
 		if !o.Departure.After(c.today) {
@@ -259,13 +260,13 @@ func (c *resCtx) roomAvailable(tx *Tx, room Room, from, to date.Date) error {
 		field = "is occupied by " + o.GuestName
 	case me.TakenBy != nil:
 		o := me.TakenBy
-		why = "Room " + room.Number + " is already given to " + o.GuestName + " (" + p.stay(o.Arrival, o.Departure) + ") on the night of " + p.day(o.Night) + "."
-		field = "is given to " + o.GuestName + " on " + p.day(o.Night)
+		why = "Room " + room.Number + " is already given to " + o.GuestName + " (" + p.Stay(o.Arrival, o.Departure) + ") on the night of " + p.Day(o.Night) + "."
+		field = "is given to " + o.GuestName + " on " + p.Day(o.Night)
 	default:
 		b := me.Block
 		kind := strings.ReplaceAll(b.Kind, "_", " ")
-		why = "Room " + room.Number + " is " + kind + " from " + p.day(b.Start) + " to " + p.day(b.End) + "."
-		field = "is " + kind + " until " + p.day(b.End)
+		why = "Room " + room.Number + " is " + kind + " from " + p.Day(b.Start) + " to " + p.Day(b.End) + "."
+		field = "is " + kind + " until " + p.Day(b.End)
 	}
 	if len(free) > 0 {
 		why += " Free rooms of this type: " + strings.Join(free, ", ") + "."
@@ -278,7 +279,7 @@ func (c *resCtx) roomAvailable(tx *Tx, room Room, from, to date.Date) error {
 
 // occupantOf returns the party in house in a room now other than
 // exceptRes (nil when none).
-func occupantOf(tx *Tx, propertyID, roomID, exceptRes string) (*RoomOccupant, error) {
+func occupantOf(tx *tenant.Tx, propertyID, roomID, exceptRes string) (*RoomOccupant, error) {
 	var o RoomOccupant
 	err := tx.QueryRow(`SELECT id, guest_id, arrival, departure FROM reservations INDEXED BY reservations_status
 		WHERE property_id = ? AND status = 'in_house' AND room_id = ? AND id != ? ORDER BY departure LIMIT 1`,

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Check-in records: who stays, with which ID document, and photos of it.
@@ -150,42 +151,42 @@ func (d *IDDocument) normalise() {
 	d.IssuingCountry = strings.ToUpper(strings.TrimSpace(d.IssuingCountry))
 }
 
-func (d IDDocument) validate(fe *fieldErrors, prefix string) {
+func (d IDDocument) validate(fe *tenant.FieldErrors, prefix string) {
 	if !d.given() {
 		return
 	}
 	if !validDocumentType(d.Type) {
-		fe.add(prefix+"type", "must be one of %s", strings.Join(DocumentTypes, ", "))
+		fe.Add(prefix+"type", "must be one of %s", strings.Join(DocumentTypes, ", "))
 	}
 	if d.Number == "" {
-		fe.add(prefix+"number", "is required for a document")
+		fe.Add(prefix+"number", "is required for a document")
 	} else {
-		fe.text(prefix+"number", d.Number, 1, 40)
+		fe.Text(prefix+"number", d.Number, 1, 40)
 	}
-	if !isCountryCode(d.IssuingCountry) {
-		fe.add(prefix+"issuing_country", "must be a two-letter ISO 3166 country code such as DE")
+	if !tenant.IsCountryCode(d.IssuingCountry) {
+		fe.Add(prefix+"issuing_country", "must be a two-letter ISO 3166 country code such as DE")
 	}
 	if !d.Expiry.IsZero() {
 		if y, _, _ := d.Expiry.YMD(); y < 1950 || y > 2200 {
-			fe.add(prefix+"expiry", "is not a plausible expiry date")
+			fe.Add(prefix+"expiry", "is not a plausible expiry date")
 		}
 	}
 }
 
 // validatePhotos checks uploaded photos by size and magic bytes.
-func validatePhotos(fe *fieldErrors, prefix string, photos [][]byte, already int) {
+func validatePhotos(fe *tenant.FieldErrors, prefix string, photos [][]byte, already int) {
 	if already+len(photos) > MaxIDPhotos {
-		fe.add(prefix+"photos", "a check-in record keeps at most %d photos", MaxIDPhotos)
+		fe.Add(prefix+"photos", "a check-in record keeps at most %d photos", MaxIDPhotos)
 	}
 	for i, p := range photos {
-		f := prefix + "photos[" + itoa(i) + "]"
+		f := prefix + "photos[" + tenant.Itoa(i) + "]"
 		switch {
 		case len(p) == 0:
-			fe.add(f, "is empty")
+			fe.Add(f, "is empty")
 		case len(p) > MaxIDPhotoSize:
-			fe.add(f, "is larger than %d MB", MaxIDPhotoSize>>20)
+			fe.Add(f, "is larger than %d MB", MaxIDPhotoSize>>20)
 		case IDPhotoContentType(p) == "":
-			fe.add(f, "must be a JPEG, PNG or HEIC image")
+			fe.Add(f, "must be a JPEG, PNG or HEIC image")
 		}
 	}
 }
@@ -200,9 +201,9 @@ func (in *GuestCheckIn) normalise() {
 	}
 }
 
-func (in GuestCheckIn) validate(fe *fieldErrors, prefix string) {
+func (in GuestCheckIn) validate(fe *tenant.FieldErrors, prefix string) {
 	if in.GuestID != "" && in.New != nil {
-		fe.add(prefix+"guest_id", "give either an existing guest id or a new guest, not both")
+		fe.Add(prefix+"guest_id", "give either an existing guest id or a new guest, not both")
 	}
 	if in.New != nil {
 		in.New.validate(fe, prefix+"new.")
@@ -210,7 +211,7 @@ func (in GuestCheckIn) validate(fe *fieldErrors, prefix string) {
 	in.Document.validate(fe, prefix+"document.")
 	if !in.BirthDate.IsZero() {
 		if y, _, _ := in.BirthDate.YMD(); y < 1900 {
-			fe.add(prefix+"birth_date", "is not a plausible date of birth")
+			fe.Add(prefix+"birth_date", "is not a plausible date of birth")
 		}
 	}
 	validatePhotos(fe, prefix, in.Photos, 0)
@@ -220,20 +221,20 @@ func (in GuestCheckIn) validate(fe *fieldErrors, prefix string) {
 // validates them; fields are named guests[i].….
 func validateCheckIns(ins []GuestCheckIn) ([]GuestCheckIn, error) {
 	out := append([]GuestCheckIn(nil), ins...)
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	seen := map[string]bool{}
 	for i := range out {
 		out[i].normalise()
-		p := "guests[" + itoa(i) + "]."
+		p := "guests[" + tenant.Itoa(i) + "]."
 		out[i].validate(&fe, p)
 		if id := out[i].GuestID; id != "" || out[i].New == nil {
 			if seen[id] {
-				fe.add(p+"guest_id", "names a guest already checked in above")
+				fe.Add(p+"guest_id", "names a guest already checked in above")
 			}
 			seen[id] = true
 		}
 	}
-	return out, fe.err("The check-in is not valid.")
+	return out, fe.Err("The check-in is not valid.")
 }
 
 // sealedDetails is the JSON sealed in checkin_records.document.
@@ -299,24 +300,24 @@ func (rec CheckInRecord) audit(fields []string) checkInAudit {
 // (registration at the desk before the room is ready). Never earlier: the
 // retention window of a record taken before check-in runs from its
 // creation, so a record taken weeks ahead could be purged before arrival.
-func (c *resCtx) canRecordCheckIn(tx *Tx) error {
+func (c *resCtx) canRecordCheckIn(tx *tenant.Tx) error {
 	switch {
 	case c.r.Status != ReservationConfirmed && c.r.Status != ReservationInHouse:
 		return aura.Errorf(aura.ECONFLICT, "%s is %s; check-in records are taken only for confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
 	case c.today.Before(c.r.Arrival):
-		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in records are taken from that day (the business date is %s).", c.named(tx), c.prop.day(c.r.Arrival), c.prop.day(c.today))
+		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; check-in records are taken from that day (the business date is %s).", c.named(tx), c.prop.Day(c.r.Arrival), c.prop.Day(c.today))
 	}
 	return nil
 }
 
 // writeCheckIn stores one guest's check-in record on c.r with its photos
 // and audit row (and the new guest's profile, for a new companion).
-func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn, prefix string) (CheckInRecord, error) {
+func (db Store) writeCheckIn(tx *tenant.Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn, prefix string) (CheckInRecord, error) {
 	invalid := func(field, msg string) error {
 		return aura.Invalid("The check-in is not valid.", aura.FieldError{Field: prefix + field, Message: msg})
 	}
 	guestID := in.GuestID
-	var key *SubjectKey
+	var key *tenant.SubjectKey
 	var name string
 	switch {
 	case in.New != nil:
@@ -354,7 +355,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 		return CheckInRecord{}, err
 	}
 	if party := c.r.Adults + c.r.Children; n >= party {
-		return CheckInRecord{}, invalid("guest_id", "the reservation is for "+itoa(party)+" guests and all are checked in; change its party size first")
+		return CheckInRecord{}, invalid("guest_id", "the reservation is for "+tenant.Itoa(party)+" guests and all are checked in; change its party size first")
 	}
 	if in.BirthDate.After(c.today) {
 		return CheckInRecord{}, invalid("birth_date", "is in the future")
@@ -362,13 +363,13 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 	rec := CheckInRecord{ID: aura.NewID("cki"), ReservationID: c.r.ID, PropertyID: c.r.PropertyID, GuestID: guestID, GuestName: name,
 		Primary: guestID == c.r.GuestID, Arrival: c.r.Arrival, Departure: c.r.Departure, ReservationStatus: c.r.Status,
 		Document: in.Document, BirthDate: in.BirthDate, Photos: []IDPhoto{}, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-	details := key.Seal("checkin_records", "document", rec.ID, []byte(MustJSON(sealedDetails{Type: in.Document.Type,
+	details := key.Seal("checkin_records", "document", rec.ID, []byte(tenant.MustJSON(sealedDetails{Type: in.Document.Type,
 		IssuingCountry: in.Document.IssuingCountry, Expiry: in.Document.Expiry, BirthDate: in.BirthDate})))
 	var number any
 	if in.Document.Number != "" {
 		number = key.Seal("checkin_records", "document_number", rec.ID, []byte(in.Document.Number))
 	}
-	now := FormatTime(tx.Now)
+	now := tenant.FormatTime(tx.Now)
 	if _, err := tx.Exec(`INSERT INTO checkin_records (id, reservation_id, guest_id, document, document_number, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 1, ?, ?)`, rec.ID, rec.ReservationID, rec.GuestID, details, number, now, now); err != nil {
 		return CheckInRecord{}, err
@@ -386,10 +387,10 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 }
 
 // insertPhoto stores one validated photo's description and sealed bytes.
-func insertPhoto(tx *Tx, key *SubjectKey, recordID string, data []byte) (IDPhoto, error) {
+func insertPhoto(tx *tenant.Tx, key *tenant.SubjectKey, recordID string, data []byte) (IDPhoto, error) {
 	p := IDPhoto{ID: aura.NewID("idp"), RecordID: recordID, ContentType: IDPhotoContentType(data), Size: len(data), CreatedAt: tx.Now}
 	if _, err := tx.Exec(`INSERT INTO id_photos (id, record_id, content_type, size, created_at) VALUES (?, ?, ?, ?, ?)`,
-		p.ID, recordID, p.ContentType, p.Size, FormatTime(tx.Now)); err != nil {
+		p.ID, recordID, p.ContentType, p.Size, tenant.FormatTime(tx.Now)); err != nil {
 		return p, err
 	}
 	_, err := tx.Exec(`INSERT INTO id_photo_bytes (photo_id, data) VALUES (?, ?)`, p.ID, key.Seal("id_photo_bytes", "data", p.ID, data))
@@ -403,15 +404,15 @@ func insertPhoto(tx *Tx, key *SubjectKey, recordID string, data []byte) (IDPhoto
 // photos that are empty, too large or not JPEG, PNG or HEIC) or more guests
 // than the party size, and ECONFLICT for another status, an arrival still
 // to come, an erased guest or a guest already recorded.
-func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestCheckIn) (CheckInRecord, error) {
+func (db Store) RecordCheckIn(ctx context.Context, reservationID string, in GuestCheckIn) (CheckInRecord, error) {
 	in.normalise()
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	in.validate(&fe, "")
-	if err := fe.err("The check-in is not valid."); err != nil {
+	if err := fe.Err("The check-in is not valid."); err != nil {
 		return CheckInRecord{}, err
 	}
 	var rec CheckInRecord
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		c, err := db.LoadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
@@ -438,30 +439,30 @@ type CheckInRecordUpdate struct {
 // record (rectification), re-sealing them under the guest's key. A number
 // given again after the purge job blanked it is stored again. It returns
 // ENOTFOUND, EPRECONDITION, EINVALID, or ECONFLICT for an erased guest.
-func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckInRecordUpdate) (CheckInRecord, error) {
+func (db Store) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckInRecordUpdate) (CheckInRecord, error) {
 	u.Document.normalise()
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	u.Document.validate(&fe, "document.")
-	if err := fe.err("The check-in record is not valid."); err != nil {
+	if err := fe.Err("The check-in record is not valid."); err != nil {
 		return CheckInRecord{}, err
 	}
 	var rec CheckInRecord
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		recs, err := db.queryCheckIns(tx, `WHERE c.id = ?`, recordID)
 		if err != nil {
 			return err
 		}
 		if len(recs) == 0 {
-			return notFound("check-in record", recordID)
+			return tenant.NotFound("check-in record", recordID)
 		}
 		before := recs[0]
-		if err := checkVersion("check-in record", recordID, before.Version, u.Version); err != nil {
+		if err := tenant.CheckVersion("check-in record", recordID, before.Version, u.Version); err != nil {
 			return err
 		}
 		if before.Erased {
 			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the check-in record cannot be changed.")
 		}
-		p, err := GetProperty(tx, before.PropertyID)
+		p, err := tenant.GetProperty(tx, before.PropertyID)
 		if err != nil {
 			return err
 		}
@@ -480,7 +481,7 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		rec.Document, rec.BirthDate = u.Document, u.BirthDate
 		rec.Version++
 		rec.UpdatedAt = tx.Now
-		details := key.Seal("checkin_records", "document", rec.ID, []byte(MustJSON(sealedDetails{Type: u.Document.Type,
+		details := key.Seal("checkin_records", "document", rec.ID, []byte(tenant.MustJSON(sealedDetails{Type: u.Document.Type,
 			IssuingCountry: u.Document.IssuingCountry, Expiry: u.Document.Expiry, BirthDate: u.BirthDate})))
 		var number any
 		if u.Document.Number != "" {
@@ -489,14 +490,14 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		}
 		var purged any
 		if rec.NumberPurgedAt != nil {
-			purged = FormatTime(*rec.NumberPurgedAt)
+			purged = tenant.FormatTime(*rec.NumberPurgedAt)
 		}
 		// The old sealed values must not linger in the page's free space.
-		if err := SecureDelete(tx); err != nil {
+		if err := tenant.SecureDelete(tx); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE checkin_records SET document = ?, document_number = ?, number_purged_at = ?, version = ?, updated_at = ?
-			WHERE id = ?`, details, number, purged, rec.Version, FormatTime(tx.Now), rec.ID); err != nil {
+			WHERE id = ?`, details, number, purged, rec.Version, tenant.FormatTime(tx.Now), rec.ID); err != nil {
 			return err
 		}
 		var changed []string
@@ -532,7 +533,7 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 // ENOTFOUND, EINVALID for an empty, oversized or unrecognised image or a
 // record that already keeps MaxIDPhotos photos (field "photo"), and
 // ECONFLICT for a stay in another status or an erased guest.
-func (db *DB) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDPhoto, error) {
+func (db Store) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDPhoto, error) {
 	ps, err := db.addIDPhotos(ctx, recordID, [][]byte{data}, "The photo is not valid.", func(string) string { return "photo" })
 	if err != nil {
 		return IDPhoto{}, err
@@ -544,32 +545,32 @@ func (db *DB) AddIDPhoto(ctx context.Context, recordID string, data []byte) (IDP
 // transaction, as AddIDPhoto adds one: all of them or, when one is not
 // valid or they would not fit, none (fields "photos[i]" and "photos"). One
 // audit row names the record's photos before and after.
-func (db *DB) AddIDPhotos(ctx context.Context, recordID string, photos [][]byte) ([]IDPhoto, error) {
+func (db Store) AddIDPhotos(ctx context.Context, recordID string, photos [][]byte) ([]IDPhoto, error) {
 	return db.addIDPhotos(ctx, recordID, photos, "The photos are not valid.", func(f string) string { return f })
 }
 
 // addIDPhotos is AddIDPhoto and AddIDPhotos: message heads an EINVALID and
 // field renames its fields.
-func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte, message string, field func(string) string) ([]IDPhoto, error) {
-	var fe fieldErrors
+func (db Store) addIDPhotos(ctx context.Context, recordID string, photos [][]byte, message string, field func(string) string) ([]IDPhoto, error) {
+	var fe tenant.FieldErrors
 	if len(photos) == 0 {
-		fe.add("photos", "choose at least one photo")
+		fe.Add("photos", "choose at least one photo")
 	}
 	validatePhotos(&fe, "", photos, 0)
 	for i := range fe {
 		fe[i].Field = field(fe[i].Field)
 	}
-	if err := fe.err(message); err != nil {
+	if err := fe.Err(message); err != nil {
 		return nil, err
 	}
 	var added []IDPhoto
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		recs, err := db.queryCheckIns(tx, `WHERE c.id = ?`, recordID)
 		if err != nil {
 			return err
 		}
 		if len(recs) == 0 {
-			return notFound("check-in record", recordID)
+			return tenant.NotFound("check-in record", recordID)
 		}
 		rec := recs[0]
 		rc, err := db.LoadResCtx(tx, rec.ReservationID, 0)
@@ -587,10 +588,10 @@ func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte,
 		}
 		switch {
 		case live >= MaxIDPhotos:
-			return aura.Invalid(message, aura.FieldError{Field: field("photos"), Message: "the record already keeps " + itoa(MaxIDPhotos) + " photos"})
+			return aura.Invalid(message, aura.FieldError{Field: field("photos"), Message: "the record already keeps " + tenant.Itoa(MaxIDPhotos) + " photos"})
 		case live+len(photos) > MaxIDPhotos:
 			return aura.Invalid(message, aura.FieldError{Field: field("photos"),
-				Message: "the record keeps " + itoa(live) + " photos; " + itoa(MaxIDPhotos-live) + " more fit"})
+				Message: "the record keeps " + tenant.Itoa(live) + " photos; " + tenant.Itoa(MaxIDPhotos-live) + " more fit"})
 		}
 		key, err := db.guestKey(tx, rec.GuestID)
 		if err != nil {
@@ -618,27 +619,27 @@ func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte,
 // unreadable picture), keeping its description as a tombstone with the
 // reason "deleted". Deleting a photo already purged does nothing. It
 // returns ENOTFOUND for an unknown photo.
-func (db *DB) DeleteIDPhoto(ctx context.Context, photoID string) error {
-	return db.Update(ctx, func(tx *Tx) error {
+func (db Store) DeleteIDPhoto(ctx context.Context, photoID string) error {
+	return db.Update(ctx, func(tx *tenant.Tx) error {
 		var recordID string
 		var purged sql.NullString
 		err := tx.QueryRow(`SELECT record_id, purged_at FROM id_photos WHERE id = ?`, photoID).Scan(&recordID, &purged)
 		if err == sql.ErrNoRows {
-			return notFound("ID photo", photoID)
+			return tenant.NotFound("ID photo", photoID)
 		} else if err != nil {
 			return err
 		}
 		if purged.Valid {
 			return nil
 		}
-		if err := SecureDelete(tx); err != nil {
+		if err := tenant.SecureDelete(tx); err != nil {
 			return err
 		}
 		if err := PurgePhotos(tx, []string{photoID}, PurgeDeleted); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "checkin_record.photo_deleted", EntityType: "checkin_record", EntityID: recordID,
-			Before: map[string]any{"photo": photoID}, After: map[string]any{"photo": photoID, "purged_at": FormatTime(tx.Now), "purge_reason": PurgeDeleted}})
+			Before: map[string]any{"photo": photoID}, After: map[string]any{"photo": photoID, "purged_at": tenant.FormatTime(tx.Now), "purge_reason": PurgeDeleted}})
 	})
 }
 
@@ -646,26 +647,26 @@ func (db *DB) DeleteIDPhoto(ctx context.Context, photoID string) error {
 // It returns ENOTFOUND for an unknown photo, EGONE for one whose bytes were
 // purged (the message says when), and ECONFLICT for a photo of an erased
 // guest.
-func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte, error) {
+func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte, error) {
 	var p IDPhoto
 	var data []byte
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var guestID, created, propID string
 		var purged, reason sql.NullString
 		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id
 			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id JOIN reservations r ON r.id = c.reservation_id WHERE p.id = ?`, photoID).
 			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID)
 		if err == sql.ErrNoRows {
-			return notFound("ID photo", photoID)
+			return tenant.NotFound("ID photo", photoID)
 		} else if err != nil {
 			return err
 		}
-		p.CreatedAt, p.PurgedAt, p.PurgeReason = ParseTime(created), parseNullTime(purged), reason.String
+		p.CreatedAt, p.PurgedAt, p.PurgeReason = tenant.ParseTime(created), tenant.ParseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
 			day := p.PurgedAt.Format(time.DateOnly)
-			if prop, err := GetProperty(tx, propID); err == nil {
+			if prop, err := tenant.GetProperty(tx, propID); err == nil {
 				if loc, err := prop.Location(); err == nil {
-					day = prop.day(date.Of(*p.PurgedAt, loc))
+					day = prop.Day(date.Of(*p.PurgedAt, loc))
 				}
 			}
 			why := "its retention window ended"
@@ -690,9 +691,9 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 
 // ReservationCheckIns returns the check-in records of a reservation, the
 // primary guest first. It returns ENOTFOUND for an unknown reservation.
-func (db *DB) ReservationCheckIns(ctx context.Context, reservationID string) ([]CheckInRecord, error) {
+func (db Store) ReservationCheckIns(ctx context.Context, reservationID string) ([]CheckInRecord, error) {
 	var out []CheckInRecord
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		if _, err := getReservation(tx, reservationID); err != nil {
 			return err
 		}
@@ -707,12 +708,12 @@ func (db *DB) ReservationCheckIns(ctx context.Context, reservationID string) ([]
 // first, each with its photos and, for purged ones, when they were purged:
 // the check-in section of the guest page. It returns ENOTFOUND for an
 // unknown guest.
-func (db *DB) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRecord, error) {
+func (db Store) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRecord, error) {
 	var out []CheckInRecord
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(`SELECT seq FROM guests WHERE id = ?`, guestID).Scan(&seq); err == sql.ErrNoRows {
-			return notFound("guest", guestID)
+			return tenant.NotFound("guest", guestID)
 		} else if err != nil {
 			return err
 		}
@@ -725,7 +726,7 @@ func (db *DB) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRecor
 
 // queryCheckIns reads check-in records (tail: a WHERE and ORDER BY over
 // c = checkin_records, r = reservations) with their photos, unsealed.
-func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, error) {
+func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckInRecord, error) {
 	rows, err := tx.Query(`SELECT c.id, c.reservation_id, r.property_id, c.guest_id, r.guest_id, r.arrival, r.departure, r.status,
 		c.document, c.document_number, c.number_purged_at, c.version, c.created_at, c.updated_at, g.key_wrapped
 		FROM checkin_records c JOIN reservations r ON r.id = c.reservation_id JOIN guests g ON g.id = c.guest_id `+tail, args...)
@@ -748,8 +749,8 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 			return nil, err
 		}
 		rec.Primary = rec.GuestID == resGuest
-		rec.NumberPurgedAt = parseNullTime(purged)
-		rec.CreatedAt, rec.UpdatedAt = ParseTime(created), ParseTime(updated)
+		rec.NumberPurgedAt = tenant.ParseNullTime(purged)
+		rec.CreatedAt, rec.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 		rec.Photos = []IDPhoto{}
 		out = append(out, rec)
 		sealed = append(sealed, s)
@@ -769,7 +770,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 	if err != nil {
 		return nil, err
 	}
-	subjectKeys := map[string]*SubjectKey{}
+	subjectKeys := map[string]*tenant.SubjectKey{}
 	idx := map[string]int{}
 	ids := make([]any, len(out))
 	for i := range out {
@@ -806,7 +807,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		}
 	}
 	prows, err := tx.Query(`SELECT id, record_id, content_type, size, created_at, purged_at, purge_reason FROM id_photos
-		WHERE record_id IN (`+Placeholders(len(ids))+`) ORDER BY rowid`, ids...)
+		WHERE record_id IN (`+tenant.Placeholders(len(ids))+`) ORDER BY rowid`, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -818,7 +819,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		if err := prows.Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason); err != nil {
 			return nil, err
 		}
-		p.CreatedAt, p.PurgedAt, p.PurgeReason = ParseTime(created), parseNullTime(purged), reason.String
+		p.CreatedAt, p.PurgedAt, p.PurgeReason = tenant.ParseTime(created), tenant.ParseNullTime(purged), reason.String
 		out[idx[p.RecordID]].Photos = append(out[idx[p.RecordID]].Photos, p)
 	}
 	return out, prows.Err()
@@ -836,7 +837,7 @@ func SortedKeys(m map[string]bool) []string {
 
 // purgePhotos deletes the bytes of the given photos and marks their
 // tombstones; the caller has turned secureDelete on and writes the audit row.
-func PurgePhotos(tx *Tx, ids []string, reason string) error {
+func PurgePhotos(tx *tenant.Tx, ids []string, reason string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -844,10 +845,10 @@ func PurgePhotos(tx *Tx, ids []string, reason string) error {
 	for i, id := range ids {
 		args[i] = id
 	}
-	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+Placeholders(len(ids))+`)`, args...); err != nil {
+	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+tenant.Placeholders(len(ids))+`)`, args...); err != nil {
 		return err
 	}
-	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+Placeholders(len(ids))+`)`,
-		append([]any{FormatTime(tx.Now), reason}, args...)...)
+	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+tenant.Placeholders(len(ids))+`)`,
+		append([]any{tenant.FormatTime(tx.Now), reason}, args...)...)
 	return err
 }

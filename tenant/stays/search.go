@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
 )
 
 // SearchInput is a query of the global search (the top bar's): what was
@@ -39,7 +40,7 @@ type SearchStay struct {
 
 // SearchRoom is a room the search found.
 type SearchRoom struct {
-	Room     Room          `json:"room"`
+	Room     tenant.Room   `json:"room"`
 	Property string        `json:"property"` // the property's name
 	Occupant *RoomOccupant `json:"occupant,omitempty"`
 }
@@ -51,14 +52,14 @@ type SearchRoom struct {
 // fast on a large history. A query too short for the guest index simply
 // finds no guests. It returns EINVALID for an empty query; other errors
 // are internal.
-func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error) {
+func (db Store) Search(ctx context.Context, in SearchInput) (SearchResults, error) {
 	q := strings.TrimSpace(in.Query)
 	res := SearchResults{Query: q, Guests: []Guest{}, Stays: []SearchStay{}, Rooms: []SearchRoom{}}
 	if q == "" {
-		return res, fieldErrors{{Field: "q", Message: "type a name, email, phone, booking code or room number"}}.err("The search is empty.")
+		return res, tenant.FieldErrors{{Field: "q", Message: "type a name, email, phone, booking code or room number"}}.Err("The search is empty.")
 	}
 	if len(q) > 200 {
-		return res, fieldErrors{{Field: "q", Message: "at most 200 characters"}}.err("The search is too long.")
+		return res, tenant.FieldErrors{{Field: "q", Message: "at most 200 characters"}}.Err("The search is too long.")
 	}
 	if in.Limit <= 0 {
 		in.Limit = 10
@@ -74,7 +75,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			return res, err
 		}
 	}
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		// Reservations by booking code: a channel's code as typed, or an id.
 		var ids []string
 		codes := map[string]string{}
@@ -124,7 +125,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			for i, id := range ids {
 				args[i] = id
 			}
-			rs, err := QueryReservations(tx, ` WHERE r.id IN (`+Placeholders(len(ids))+`) ORDER BY r.arrival DESC`, args...)
+			rs, err := QueryReservations(tx, ` WHERE r.id IN (`+tenant.Placeholders(len(ids))+`) ORDER BY r.arrival DESC`, args...)
 			if err != nil {
 				return err
 			}
@@ -143,7 +144,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			}
 		}
 		// Rooms by number, in every property, with who is in them.
-		rooms, err := tx.Query(`SELECT `+roomColumns+`, p.name FROM rooms r JOIN properties p ON p.id = r.property_id
+		rooms, err := tx.Query(`SELECT `+tenant.RoomColumns+`, p.name FROM rooms r JOIN properties p ON p.id = r.property_id
 			WHERE r.number = ? COLLATE NOCASE ORDER BY p.name, r.number`, q)
 		if err != nil {
 			return err
@@ -151,7 +152,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 		var found []SearchRoom
 		for rooms.Next() {
 			var sr SearchRoom
-			rm, err := scanRoom(scanPlus{rooms, &sr.Property})
+			rm, err := tenant.ScanRoom(scanPlus{rooms, &sr.Property})
 			if err != nil {
 				rooms.Close()
 				return err

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // BenchmarkAvailability30Days measures the availability calendar of 30
@@ -46,7 +46,7 @@ func BenchmarkCreateBooking(b *testing.B) {
 			f := pmstest.NewFixture(b, "Europe/Berlin", 500, "2025-06-10")
 			var existing []string
 			if tc.guest == "existing" {
-				for _, g := range pmstest.Must(f.DB.CreateGuests(f.Ctx, []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}}))(b) {
+				for _, g := range pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, []stays.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}}))(b) {
 					existing = append(existing, g.ID)
 				}
 			}
@@ -67,11 +67,11 @@ func BenchmarkCreateBooking(b *testing.B) {
 						in := f.Booking(d, d.AddDays(1+rng.IntN(2)))
 						in.Booker.New.FamilyName = fmt.Sprint("Bench", rng.IntN(1_000_000))
 						if existing != nil {
-							in.Booker = tenant.GuestRef{ID: existing[rng.IntN(len(existing))]}
+							in.Booker = stays.GuestRef{ID: existing[rng.IntN(len(existing))]}
 						}
 						in.IdempotencyKey = aura.NewID("idem")
 						t0 := time.Now()
-						_, err := f.DB.CreateBooking(f.Ctx, in)
+						_, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 						local = append(local, time.Since(t0))
 						if err != nil {
 							b.Error(err)
@@ -102,11 +102,11 @@ func BenchmarkGuestSearch100k(b *testing.B) {
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
-		ins := make([]tenant.GuestInput, batch)
+		ins := make([]stays.GuestInput, batch)
 		for j := range ins {
 			ins[j] = pmstest.BenchGuest(rng, i+j)
 		}
-		pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(b)
+		pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, ins))(b)
 	}
 	b.Logf("loaded %d guests in %s", total, time.Since(t0).Round(time.Second))
 	queries := []string{"mül", "kra", "Anna Berg", "sofia sch", "clara.hof", "jonas.weiler12@", "+49 160", "+43 155", "Søren", "Łukasz mar"}
@@ -116,7 +116,7 @@ func BenchmarkGuestSearch100k(b *testing.B) {
 		q := queries[i%len(queries)]
 		i++
 		t1 := time.Now()
-		gs, err := f.DB.SearchGuests(f.Ctx, q, 20)
+		gs, err := stays.New(f.DB).SearchGuests(f.Ctx, q, 20)
 		ds = append(ds, time.Since(t1))
 		if err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // BenchmarkBookingPages reports the WAL frames (pages) a booking for an
@@ -20,7 +20,7 @@ func BenchmarkBookingPages(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run("clients="+string(rune('0'+clients)), func(b *testing.B) {
 			f := pmstest.NewFixture(b, "Europe/Berlin", 40, "2025-06-10")
-			guest := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{FamilyName: "Regular"}))(b)
+			guest := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{FamilyName: "Regular"}))(b)
 			pin, err := f.DB.SQL().Read.BeginTx(context.Background(), nil)
 			if err != nil {
 				b.Fatal(err)
@@ -52,10 +52,10 @@ func BenchmarkBookingPages(b *testing.B) {
 					rng := rand.New(rand.NewPCG(uint64(g), 7))
 					for range next {
 						in := f.Booking(f.Day(1), f.Day(2))
-						in.Booker = tenant.GuestRef{ID: guest.ID}
+						in.Booker = stays.GuestRef{ID: guest.ID}
 						a := f.Day(1 + rng.IntN(380))
 						in.Reservations[0].Arrival, in.Reservations[0].Departure = a, a.AddDays(1+rng.IntN(2))
-						if _, err := f.DB.CreateBooking(f.Ctx, in); err != nil && pmstest.Code(err) != "ECONFLICT" {
+						if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err != nil && pmstest.Code(err) != "ECONFLICT" {
 							b.Error(err)
 						}
 					}

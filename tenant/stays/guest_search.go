@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Guest search uses a blind index. For every guest, the normalised tokens
@@ -50,7 +51,7 @@ type guestIndexer struct {
 	mac hash.Hash
 }
 
-func (db *DB) newGuestIndexer() *guestIndexer {
+func (db Store) newGuestIndexer() *guestIndexer {
 	return &guestIndexer{mac: hmac.New(sha256.New, db.DerivedKey("guest-search"))}
 }
 
@@ -112,7 +113,7 @@ func (ix *guestIndexer) terms(in GuestInput) []int64 {
 }
 
 // insert stores a guest's terms.
-func (ix *guestIndexer) insert(tx *Tx, seq int64, in GuestInput) error {
+func (ix *guestIndexer) insert(tx *tenant.Tx, seq int64, in GuestInput) error {
 	terms := ix.terms(in)
 	if len(terms) == 0 {
 		return nil
@@ -126,7 +127,7 @@ func (ix *guestIndexer) insert(tx *Tx, seq int64, in GuestInput) error {
 }
 
 // replace swaps a guest's terms for those of in.
-func (ix *guestIndexer) replace(tx *Tx, seq int64, in GuestInput) error {
+func (ix *guestIndexer) replace(tx *tenant.Tx, seq int64, in GuestInput) error {
 	if err := deleteGuestTerms(tx, seq); err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func (ix *guestIndexer) replace(tx *Tx, seq int64, in GuestInput) error {
 
 // deleteGuestTerms removes every search term of a guest (on change, and on
 // erasure, when the guest's key is destroyed too).
-func deleteGuestTerms(tx *Tx, seq int64) error {
+func deleteGuestTerms(tx *tenant.Tx, seq int64) error {
 	_, err := tx.Exec(`DELETE FROM guest_search WHERE guest = ?`, seq)
 	return err
 }
@@ -389,7 +390,7 @@ const (
 // email address nor local part of one, and fewer than 5 digits, and when
 // it has more than MaxSearchTerms words or a word longer than
 // MaxSearchTermLen characters.
-func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Guest, error) {
+func (db Store) SearchGuests(ctx context.Context, query string, limit int) ([]Guest, error) {
 	if limit <= 0 {
 		limit = 20
 	}
@@ -441,7 +442,7 @@ func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Gues
 	// collision, or a word longer than the indexed prefixes).
 	candidates := limit*2 + 10
 	var out []Guest
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(strings.Join(sqlParts, " INTERSECT ")+` ORDER BY 1 DESC LIMIT ?`, append(args, candidates)...)
 		if err != nil {
 			return err
@@ -459,7 +460,7 @@ func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Gues
 		if err := rows.Err(); err != nil || len(seqs) == 0 {
 			return err
 		}
-		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+Placeholders(len(seqs))+`) ORDER BY seq DESC`, seqs...)
+		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+tenant.Placeholders(len(seqs))+`) ORDER BY seq DESC`, seqs...)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // photoHEIC returns the first bytes of an HEIC file as an iPhone writes it
@@ -24,37 +24,37 @@ func TestCheckInRecords(t *testing.T) {
 	back := pmstest.PhotoPNG(t)
 	heic := photoHEIC()
 	f.At(f.Day(0), 15, 0)
-	in := tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{
-		{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: " C01X00T47 ", IssuingCountry: "de", Expiry: date.MustParse("2031-04-30")},
+	in := stays.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []stays.GuestCheckIn{
+		{Document: stays.IDDocument{Type: stays.DocumentPassport, Number: " C01X00T47 ", IssuingCountry: "de", Expiry: date.MustParse("2031-04-30")},
 			BirthDate: date.MustParse("1985-12-10"), Photos: [][]byte{front, back}},
-		{New: &tenant.GuestInput{GivenName: "Charles", FamilyName: "Babbage"},
-			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: "L01X00T47", IssuingCountry: "GB"}, Photos: [][]byte{heic}},
+		{New: &stays.GuestInput{GivenName: "Charles", FamilyName: "Babbage"},
+			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: "L01X00T47", IssuingCountry: "GB"}, Photos: [][]byte{heic}},
 	}}
 
 	t.Run("ErrInvalid", func(t *testing.T) {
 		before := f.AuditRows(t)
 		for _, tc := range []struct {
 			name  string
-			edit  func(g *tenant.GuestCheckIn)
+			edit  func(g *stays.GuestCheckIn)
 			field string
 		}{
-			{"WrongMagicBytes", func(g *tenant.GuestCheckIn) { g.Photos = [][]byte{[]byte("GIF89a not an ID photo")} }, "guests[0].photos[0]"},
-			{"Empty", func(g *tenant.GuestCheckIn) { g.Photos = [][]byte{front, {}} }, "guests[0].photos[1]"},
-			{"TooLarge", func(g *tenant.GuestCheckIn) {
-				g.Photos = [][]byte{append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, tenant.MaxIDPhotoSize)...)}
+			{"WrongMagicBytes", func(g *stays.GuestCheckIn) { g.Photos = [][]byte{[]byte("GIF89a not an ID photo")} }, "guests[0].photos[0]"},
+			{"Empty", func(g *stays.GuestCheckIn) { g.Photos = [][]byte{front, {}} }, "guests[0].photos[1]"},
+			{"TooLarge", func(g *stays.GuestCheckIn) {
+				g.Photos = [][]byte{append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, make([]byte, stays.MaxIDPhotoSize)...)}
 			}, "guests[0].photos[0]"},
-			{"TooMany", func(g *tenant.GuestCheckIn) { g.Photos = [][]byte{front, front, front, front, front} }, "guests[0].photos"},
-			{"NoNumber", func(g *tenant.GuestCheckIn) { g.Document.Number = "" }, "guests[0].document.number"},
-			{"BadType", func(g *tenant.GuestCheckIn) { g.Document.Type = "library_card" }, "guests[0].document.type"},
-			{"BadCountry", func(g *tenant.GuestCheckIn) { g.Document.IssuingCountry = "Germany" }, "guests[0].document.issuing_country"},
-			{"BirthInFuture", func(g *tenant.GuestCheckIn) { g.BirthDate = f.Day(1) }, "guests[0].birth_date"},
-			{"UnknownGuest", func(g *tenant.GuestCheckIn) { g.GuestID = "gst_nope" }, "guests[0].guest_id"},
+			{"TooMany", func(g *stays.GuestCheckIn) { g.Photos = [][]byte{front, front, front, front, front} }, "guests[0].photos"},
+			{"NoNumber", func(g *stays.GuestCheckIn) { g.Document.Number = "" }, "guests[0].document.number"},
+			{"BadType", func(g *stays.GuestCheckIn) { g.Document.Type = "library_card" }, "guests[0].document.type"},
+			{"BadCountry", func(g *stays.GuestCheckIn) { g.Document.IssuingCountry = "Germany" }, "guests[0].document.issuing_country"},
+			{"BirthInFuture", func(g *stays.GuestCheckIn) { g.BirthDate = f.Day(1) }, "guests[0].birth_date"},
+			{"UnknownGuest", func(g *stays.GuestCheckIn) { g.GuestID = "gst_nope" }, "guests[0].guest_id"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				bad := in
-				bad.Guests = append([]tenant.GuestCheckIn(nil), in.Guests...)
+				bad.Guests = append([]stays.GuestCheckIn(nil), in.Guests...)
 				tc.edit(&bad.Guests[0])
-				_, err := f.DB.CheckIn(f.Ctx, r.ID, bad)
+				_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, bad)
 				pmstest.WantCode(t, err, aura.EINVALID)
 				if !pmstest.HasField(err, tc.field) {
 					t.Fatalf("error fields %v, want %s", aura.ErrorFields(err), tc.field)
@@ -62,7 +62,7 @@ func TestCheckInRecords(t *testing.T) {
 			})
 		}
 		// Nothing was half-written: the reservation is still to arrive.
-		if got := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t).Status; got != tenant.ReservationConfirmed {
+		if got := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, r.ID))(t).Status; got != stays.ReservationConfirmed {
 			t.Fatalf("status %s after refused check-ins, want confirmed", got)
 		}
 		if after := f.AuditRows(t); after != before {
@@ -70,11 +70,11 @@ func TestCheckInRecords(t *testing.T) {
 		}
 	})
 
-	checkedIn := pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, in))(t)
-	if got, want := checkedIn.Status, tenant.ReservationInHouse; got != want {
+	checkedIn := pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, in))(t)
+	if got, want := checkedIn.Status, stays.ReservationInHouse; got != want {
 		t.Fatalf("status %s, want %s", got, want)
 	}
-	recs := pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)
+	recs := pmstest.Must(stays.New(f.DB).ReservationCheckIns(f.Ctx, r.ID))(t)
 	if got, want := len(recs), 2; got != want {
 		t.Fatalf("%d check-in records, want %d", got, want)
 	}
@@ -82,7 +82,7 @@ func TestCheckInRecords(t *testing.T) {
 	if !primary.Primary || primary.GuestID != r.GuestID || companion.Primary {
 		t.Fatalf("primary first: got %+v, %+v", primary.Primary, companion.Primary)
 	}
-	if got, want := primary.Document, (tenant.IDDocument{Type: "passport", Number: "C01X00T47", IssuingCountry: "DE", Expiry: date.MustParse("2031-04-30")}); got != want {
+	if got, want := primary.Document, (stays.IDDocument{Type: "passport", Number: "C01X00T47", IssuingCountry: "DE", Expiry: date.MustParse("2031-04-30")}); got != want {
 		t.Fatalf("document %+v, want %+v", got, want)
 	}
 	if got, want := primary.BirthDate, date.MustParse("1985-12-10"); got != want {
@@ -98,106 +98,106 @@ func TestCheckInRecords(t *testing.T) {
 	if got, want := strings.Join(types, " "), "image/jpeg image/png image/heic"; got != want {
 		t.Fatalf("photo types %s, want %s", got, want)
 	}
-	p, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, primary.Photos[0].ID))(t)
+	p, data := pmstest.Must2(stays.New(f.DB).IDPhotoData(f.Ctx, primary.Photos[0].ID))(t)
 	if !bytes.Equal(data, front) || p.Size != len(front) {
 		t.Fatal("the photo read back differs from the one uploaded")
 	}
 
 	t.Run("GuestPage", func(t *testing.T) {
-		got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, companion.GuestID))(t)
+		got := pmstest.Must(stays.New(f.DB).GuestCheckIns(f.Ctx, companion.GuestID))(t)
 		if len(got) != 1 || got[0].ID != companion.ID || got[0].Document.Number != "L01X00T47" || got[0].ReservationID != r.ID {
 			t.Fatalf("guest page records %+v", got)
 		}
-		res := pmstest.Must(f.DB.GuestReservations(f.Ctx, companion.GuestID))(t)
+		res := pmstest.Must(stays.New(f.DB).GuestReservations(f.Ctx, companion.GuestID))(t)
 		if len(res) != 1 || res[0].ID != r.ID {
 			t.Fatalf("the companion's reservations %v, want [%s]", res, r.ID)
 		}
-		_, err := f.DB.GuestCheckIns(f.Ctx, "gst_nope")
+		_, err := stays.New(f.DB).GuestCheckIns(f.Ctx, "gst_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrPartyFull", func(t *testing.T) {
-		_, err := f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{FamilyName: "Third"}})
+		_, err := stays.New(f.DB).RecordCheckIn(f.Ctx, r.ID, stays.GuestCheckIn{New: &stays.GuestInput{FamilyName: "Third"}})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ErrAlreadyRecorded", func(t *testing.T) {
 		three := 3
-		pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
-		_, err := f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{GuestID: r.GuestID})
+		pmstest.Must(stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Adults: &three}))(t)
+		_, err := stays.New(f.DB).RecordCheckIn(f.Ctx, r.ID, stays.GuestCheckIn{GuestID: r.GuestID})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		child := pmstest.Must(f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "King"},
+		child := pmstest.Must(stays.New(f.DB).RecordCheckIn(f.Ctx, r.ID, stays.GuestCheckIn{New: &stays.GuestInput{GivenName: "Ada", FamilyName: "King"},
 			BirthDate: f.Day(-3000)}))(t)
 		if child.Document.Type != "" || len(child.Photos) != 0 {
 			t.Fatalf("a record without a document: %+v", child)
 		}
 	})
 	t.Run("AddPhotosAllOrNothing", func(t *testing.T) {
-		count := func() int { return len(pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)[0].Photos) }
+		count := func() int { return len(pmstest.Must(stays.New(f.DB).ReservationCheckIns(f.Ctx, r.ID))(t)[0].Photos) }
 		before := count()
-		_, err := f.DB.AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, []byte("%PDF-1.7")})
+		_, err := stays.New(f.DB).AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, []byte("%PDF-1.7")})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if fs := aura.ErrorFields(err); len(fs) != 1 || fs[0].Field != "photos[1]" {
 			t.Fatalf("fields %+v", fs)
 		}
-		full := make([][]byte, tenant.MaxIDPhotos)
+		full := make([][]byte, stays.MaxIDPhotos)
 		for i := range full {
 			full[i] = front
 		}
-		_, err = f.DB.AddIDPhotos(f.Ctx, primary.ID, full)
+		_, err = stays.New(f.DB).AddIDPhotos(f.Ctx, primary.ID, full)
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if got := count(); got != before {
 			t.Fatalf("refused uploads added photos: %d, then %d", before, got)
 		}
-		added := pmstest.Must(f.DB.AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, front}))(t)
+		added := pmstest.Must(stays.New(f.DB).AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, front}))(t)
 		if got := count(); len(added) != 2 || got != before+2 {
 			t.Fatalf("two photos added: %d returned, %d on the record (was %d)", len(added), got, before)
 		}
 	})
 	t.Run("AddAndDeletePhotos", func(t *testing.T) {
-		_, err := f.DB.AddIDPhoto(f.Ctx, companion.ID, []byte("%PDF-1.7"))
+		_, err := stays.New(f.DB).AddIDPhoto(f.Ctx, companion.ID, []byte("%PDF-1.7"))
 		pmstest.WantCode(t, err, aura.EINVALID)
-		for i := 0; i < tenant.MaxIDPhotos-1; i++ {
-			pmstest.Must(f.DB.AddIDPhoto(f.Ctx, companion.ID, front))(t)
+		for i := 0; i < stays.MaxIDPhotos-1; i++ {
+			pmstest.Must(stays.New(f.DB).AddIDPhoto(f.Ctx, companion.ID, front))(t)
 		}
-		_, err = f.DB.AddIDPhoto(f.Ctx, companion.ID, front)
+		_, err = stays.New(f.DB).AddIDPhoto(f.Ctx, companion.ID, front)
 		pmstest.WantCode(t, err, aura.EINVALID)
-		_, err = f.DB.AddIDPhoto(f.Ctx, "cki_nope", front)
+		_, err = stays.New(f.DB).AddIDPhoto(f.Ctx, "cki_nope", front)
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
-		if err := f.DB.DeleteIDPhoto(f.Ctx, companion.Photos[0].ID); err != nil {
+		if err := stays.New(f.DB).DeleteIDPhoto(f.Ctx, companion.Photos[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = f.DB.IDPhotoData(f.Ctx, companion.Photos[0].ID)
+		_, _, err = stays.New(f.DB).IDPhotoData(f.Ctx, companion.Photos[0].ID)
 		pmstest.WantCode(t, err, aura.EGONE)
-		got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, companion.GuestID))(t)[0].Photos[0]
-		if got.PurgedAt == nil || got.PurgeReason != tenant.PurgeDeleted {
+		got := pmstest.Must(stays.New(f.DB).GuestCheckIns(f.Ctx, companion.GuestID))(t)[0].Photos[0]
+		if got.PurgedAt == nil || got.PurgeReason != stays.PurgeDeleted {
 			t.Fatalf("deleted photo's tombstone %+v", got)
 		}
-		pmstest.WantCode(t, f.DB.DeleteIDPhoto(f.Ctx, "idp_nope"), aura.ENOTFOUND)
+		pmstest.WantCode(t, stays.New(f.DB).DeleteIDPhoto(f.Ctx, "idp_nope"), aura.ENOTFOUND)
 	})
 	t.Run("Rectify", func(t *testing.T) {
-		upd := tenant.CheckInRecordUpdate{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T48", IssuingCountry: "DE"},
+		upd := stays.CheckInRecordUpdate{Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T48", IssuingCountry: "DE"},
 			BirthDate: primary.BirthDate, Version: primary.Version}
-		got := pmstest.Must(f.DB.UpdateCheckInRecord(f.Ctx, primary.ID, upd))(t)
+		got := pmstest.Must(stays.New(f.DB).UpdateCheckInRecord(f.Ctx, primary.ID, upd))(t)
 		if got.Document.Number != "C01X00T48" || got.Version != primary.Version+1 {
 			t.Fatalf("rectified record %+v", got)
 		}
-		_, err := f.DB.UpdateCheckInRecord(f.Ctx, primary.ID, upd)
+		_, err := stays.New(f.DB).UpdateCheckInRecord(f.Ctx, primary.ID, upd)
 		pmstest.WantCode(t, err, aura.EPRECONDITION)
-		_, err = f.DB.UpdateCheckInRecord(f.Ctx, "cki_nope", upd)
+		_, err = stays.New(f.DB).UpdateCheckInRecord(f.Ctx, "cki_nope", upd)
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrStatus", func(t *testing.T) {
 		later := f.Book(t, f.Day(5), f.Day(6))
 		// Not before the arrival day: its window would run from now.
-		_, err := f.DB.RecordCheckIn(f.Ctx, later.ID, tenant.GuestCheckIn{})
+		_, err := stays.New(f.DB).RecordCheckIn(f.Ctx, later.ID, stays.GuestCheckIn{})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		pmstest.Must(f.DB.Cancel(f.Ctx, later.ID, tenant.CancelInput{}))(t)
+		pmstest.Must(stays.New(f.DB).Cancel(f.Ctx, later.ID, stays.CancelInput{}))(t)
 		f.At(f.Day(5), 12, 0)
-		_, err = f.DB.RecordCheckIn(f.Ctx, later.ID, tenant.GuestCheckIn{})
+		_, err = stays.New(f.DB).RecordCheckIn(f.Ctx, later.ID, stays.GuestCheckIn{})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 		f.At(f.Day(0), 15, 0)
 		// A confirmed stay due today registers at the desk before its room is ready.
 		due := f.Book(t, f.Day(0), f.Day(1))
-		if rec := pmstest.Must(f.DB.RecordCheckIn(f.Ctx, due.ID, tenant.GuestCheckIn{}))(t); !rec.Primary || rec.ReservationStatus != tenant.ReservationConfirmed {
+		if rec := pmstest.Must(stays.New(f.DB).RecordCheckIn(f.Ctx, due.ID, stays.GuestCheckIn{}))(t); !rec.Primary || rec.ReservationStatus != stays.ReservationConfirmed {
 			t.Fatalf("registration before check-in %+v", rec)
 		}
 	})
@@ -244,7 +244,7 @@ func TestIDPhotoContentType(t *testing.T) {
 		{"Empty", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tenant.IDPhotoContentType(tc.b); got != tc.want {
+			if got := stays.IDPhotoContentType(tc.b); got != tc.want {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -259,8 +259,8 @@ func TestCheckInDataNeverPlain(t *testing.T) {
 	r := f.Book(t, f.Day(0), f.Day(2))
 	marker := "MARKER-id-photo-4b1f77"
 	photo := pmstest.PhotoJPEG(t, marker, 32, 32)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{{
-		Document:  tenant.IDDocument{Type: tenant.DocumentPassport, Number: "ZX9Q81K3P", IssuingCountry: "AT", Expiry: date.MustParse("2033-01-17")},
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		Document:  stays.IDDocument{Type: stays.DocumentPassport, Number: "ZX9Q81K3P", IssuingCountry: "AT", Expiry: date.MustParse("2033-01-17")},
 		BirthDate: date.MustParse("1971-02-13"), Photos: [][]byte{photo}}}}))(t)
 	for _, phase := range []string{"WAL", "checkpointed"} {
 		if phase == "checkpointed" {

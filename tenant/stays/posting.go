@@ -1,9 +1,10 @@
-package tenant
+package stays
 
 import (
 	"sync"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Money the PMS books goes to the ledger (tenant/ledger), which imports
@@ -40,13 +41,13 @@ type FeeCharge struct {
 type Poster interface {
 	// PostNights posts the room, city tax and extras of each night of a
 	// business date, at most once per reservation, night and item.
-	PostNights(tx *Tx, db *DB, p Property, businessDate date.Date, nights []StayNight) error
+	PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, businessDate date.Date, nights []StayNight) error
 	// PostFee posts a cancellation or no-show fee, at most once per reservation and kind.
-	PostFee(tx *Tx, db *DB, p Property, fee FeeCharge) error
+	PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, fee FeeCharge) error
 	// Balance is the open balance of a reservation's folios (charges less payments).
-	Balance(tx *Tx, db *DB, p Property, reservationID string) (int64, error)
+	Balance(tx *tenant.Tx, db *tenant.DB, p tenant.Property, reservationID string) (int64, error)
 	// LeaveOnCityLedger settles a reservation's open balance as a receivable, with a reason.
-	LeaveOnCityLedger(tx *Tx, db *DB, p Property, reservationID, reason string, businessDate date.Date) error
+	LeaveOnCityLedger(tx *tenant.Tx, db *tenant.DB, p tenant.Property, reservationID, reason string, businessDate date.Date) error
 }
 
 var (
@@ -71,7 +72,7 @@ func currentPoster() Poster {
 // stayNights returns every reservation of a property that spends night d
 // at the property and has checked in: in house, or already checked out
 // when the audit catches up on a date after the guest left.
-func stayNights(tx *Tx, propertyID string, d date.Date) ([]StayNight, error) {
+func stayNights(tx *tenant.Tx, propertyID string, d date.Date) ([]StayNight, error) {
 	rows, err := tx.Query(`SELECT r.id, n.price, r.adults, r.children,
 			(SELECT count(*) FROM reservation_nights b WHERE b.reservation_id = r.id AND b.date < n.date)
 		FROM reservations r INDEXED BY reservations_status
@@ -94,7 +95,7 @@ func stayNights(tx *Tx, propertyID string, d date.Date) ([]StayNight, error) {
 }
 
 // postNights posts the nights of business date d (closeBusinessDate).
-func (db *DB) PostNights(tx *Tx, p Property, d date.Date) (int, error) {
+func (db Store) PostNights(tx *tenant.Tx, p tenant.Property, d date.Date) (int, error) {
 	ps := currentPoster()
 	if ps == nil {
 		return 0, nil
@@ -103,11 +104,11 @@ func (db *DB) PostNights(tx *Tx, p Property, d date.Date) (int, error) {
 	if err != nil || len(nights) == 0 {
 		return 0, err
 	}
-	return len(nights), ps.PostNights(tx, db, p, d, nights)
+	return len(nights), ps.PostNights(tx, db.DB, p, d, nights)
 }
 
 // postFee books a charged cancellation or no-show fee.
-func (c *resCtx) postFee(tx *Tx, kind string, amount int64) error {
+func (c *resCtx) postFee(tx *tenant.Tx, kind string, amount int64) error {
 	ps := currentPoster()
 	if ps == nil || amount <= 0 {
 		return nil

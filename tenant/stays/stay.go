@@ -1,24 +1,25 @@
-package tenant
+package stays
 
 import (
 	"context"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // StayChange edits a reservation's stay. Zero or nil fields keep their
 // current value. Prices, when set, replaces every nightly price of the new
 // stay (one per night), as a channel's modification sends them.
 type StayChange struct {
-	Arrival    date.Date `json:"arrival"`
-	Departure  date.Date `json:"departure"`
-	RoomTypeID string    `json:"room_type_id,omitempty"`
-	RatePlanID string    `json:"rate_plan_id,omitempty"`
-	Adults     *int      `json:"adults,omitempty"`
-	Children   *int      `json:"children,omitempty"`
-	Prices     []Money   `json:"prices,omitempty"`
-	Version    int       `json:"version,omitempty"`
+	Arrival    date.Date      `json:"arrival"`
+	Departure  date.Date      `json:"departure"`
+	RoomTypeID string         `json:"room_type_id,omitempty"`
+	RatePlanID string         `json:"rate_plan_id,omitempty"`
+	Adults     *int           `json:"adults,omitempty"`
+	Children   *int           `json:"children,omitempty"`
+	Prices     []tenant.Money `json:"prices,omitempty"`
+	Version    int            `json:"version,omitempty"`
 }
 
 // ChangeStay edits the dates, room type, rate plan or party size of a
@@ -38,9 +39,9 @@ type StayChange struct {
 // with ECONFLICT; a channel booking is stored flagged overbooked (and the
 // flag is cleared when the change makes room). Errors: ENOTFOUND,
 // EPRECONDITION, EINVALID, ECONFLICT (status, availability, room taken).
-func (db *DB) ChangeStay(ctx context.Context, id string, ch StayChange) (Reservation, error) {
+func (db Store) ChangeStay(ctx context.Context, id string, ch StayChange) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, ch.Version); err != nil {
 			return err
@@ -66,9 +67,9 @@ type EarlyDeparture struct {
 // It returns ENOTFOUND, EPRECONDITION, ECONFLICT for a reservation not in
 // house, and EINVALID for a date before today, not before the booked
 // departure, or leaving no night.
-func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Reservation, error) {
+func (db Store) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -83,16 +84,16 @@ func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Re
 				dep = c.r.Arrival.AddDays(1)
 			}
 		}
-		var fe fieldErrors
+		var fe tenant.FieldErrors
 		switch {
 		case dep.Before(c.today):
-			fe.add("departure", "cannot be before today (%s)", c.prop.day(c.today))
+			fe.Add("departure", "cannot be before today (%s)", c.prop.Day(c.today))
 		case !dep.After(c.r.Arrival):
-			fe.add("departure", "must leave at least one night after the arrival on %s", c.prop.day(c.r.Arrival))
+			fe.Add("departure", "must leave at least one night after the arrival on %s", c.prop.Day(c.r.Arrival))
 		case !dep.Before(c.r.Departure):
-			fe.add("departure", "must be before the booked departure on %s", c.prop.day(c.r.Departure))
+			fe.Add("departure", "must be before the booked departure on %s", c.prop.Day(c.r.Departure))
 		}
-		if err := fe.err("The early departure is not valid."); err != nil {
+		if err := fe.Err("The early departure is not valid."); err != nil {
 			return err
 		}
 		return changeStay(tx, &c, StayChange{Departure: dep}, "reservation.early_departure",
@@ -117,9 +118,9 @@ type StayExtension struct {
 // It returns ENOTFOUND, EPRECONDITION, EINVALID for a date not after the
 // current departure, a missing price or a broken restriction, and
 // ECONFLICT for another status, no availability, or a room taken.
-func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Reservation, error) {
+func (db Store) ExtendStay(ctx context.Context, id string, in StayExtension) (Reservation, error) {
 	var c resCtx
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		var err error
 		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
@@ -128,7 +129,7 @@ func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Rese
 			return aura.Errorf(aura.ECONFLICT, "%s is %s; only a confirmed or in-house stay is extended.", c.named(tx), statusWords(c.r.Status))
 		}
 		if !in.Departure.After(c.r.Departure) {
-			return aura.Invalid("The extension is not valid.", aura.FieldError{Field: "departure", Message: "must be after the current departure on " + c.prop.day(c.r.Departure)})
+			return aura.Invalid("The extension is not valid.", aura.FieldError{Field: "departure", Message: "must be after the current departure on " + c.prop.Day(c.r.Departure)})
 		}
 		return changeStay(tx, &c, StayChange{Departure: in.Departure}, "reservation.extended",
 			map[string]any{"booked_departure": c.r.Departure, "departure": in.Departure, "nights_added": date.Range(c.r.Departure, in.Departure)})
@@ -138,7 +139,7 @@ func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Rese
 
 // changeStay applies ch to c.r (see ChangeStay) and saves it under action,
 // with extra in the audit row.
-func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[string]any) error {
+func changeStay(tx *tenant.Tx, c *resCtx, ch StayChange, action string, extra map[string]any) error {
 	before := c.r
 	r := &c.r
 	switch r.Status {
@@ -165,9 +166,9 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	if ch.Children != nil {
 		next.Children = *ch.Children
 	}
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	if !next.Arrival.Before(next.Departure) {
-		fe.add("departure", "must be after the arrival")
+		fe.Add("departure", "must be after the arrival")
 	}
 	datesChanged := next.Arrival != r.Arrival || next.Departure != r.Departure
 	typeChanged := next.RoomTypeID != r.RoomTypeID
@@ -176,18 +177,18 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	direct := r.Source == SourceDirect
 	if r.Status == ReservationInHouse {
 		if next.Arrival != r.Arrival {
-			fe.add("arrival", "the guest has arrived; the arrival cannot change")
+			fe.Add("arrival", "the guest has arrived; the arrival cannot change")
 		}
 		if typeChanged || planChanged {
-			fe.add("room_type_id", "the guest is in house; move the guest to another room instead")
+			fe.Add("room_type_id", "the guest is in house; move the guest to another room instead")
 		}
 		if next.Departure.Before(c.today) {
-			fe.add("departure", "cannot be before today (%s) for a guest in house", c.prop.day(c.today))
+			fe.Add("departure", "cannot be before today (%s) for a guest in house", c.prop.Day(c.today))
 		}
 	} else if direct && next.Arrival != r.Arrival && next.Arrival.Before(c.today) {
-		fe.add("arrival", "is in the past (today is %s)", c.prop.day(c.today))
+		fe.Add("arrival", "is in the past (today is %s)", c.prop.Day(c.today))
 	}
-	if err := fe.err("The stay change is not valid."); err != nil {
+	if err := fe.Err("The stay change is not valid."); err != nil {
 		return err
 	}
 	if !datesChanged && !typeChanged && !planChanged && !partyChanged && ch.Prices == nil {
@@ -226,7 +227,7 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 	if typeChanged {
 		next.RoomID = ""
 	} else if next.RoomID != "" {
-		room, err := getRoom(tx, next.RoomID)
+		room, err := tenant.GetRoom(tx, next.RoomID)
 		if err != nil {
 			return err
 		}
@@ -261,26 +262,26 @@ func changeStay(tx *Tx, c *resCtx, ch StayChange, action string, extra map[strin
 // r.Departure to next.Departure adds: stop-sell on the added nights,
 // closed-to-departure on the new departure, and the max stay of the
 // arrival day over the whole stay. (A missing price is planStay's error.)
-func extensionRestrictions(tx *Tx, p Property, r, next Reservation) error {
-	rp, err := getRatePlan(tx, r.RatePlanID)
+func extensionRestrictions(tx *tenant.Tx, p tenant.Property, r, next Reservation) error {
+	rp, err := tenant.GetRatePlan(tx, r.RatePlanID)
 	if err != nil {
 		return err
 	}
-	stored, err := loadRates(tx, rp.ID, r.Arrival, next.Departure.AddDays(1))
+	stored, err := tenant.LoadRates(tx, rp.ID, r.Arrival, next.Departure.AddDays(1))
 	if err != nil {
 		return err
 	}
-	var fe fieldErrors
-	if first := stored[r.Arrival]; first.maxStay > 0 && next.Departure.Sub(next.Arrival) > first.maxStay {
-		fe.add("departure", "stays arriving on %s may last at most %d nights", p.day(r.Arrival), first.maxStay)
+	var fe tenant.FieldErrors
+	if first := stored[r.Arrival]; first.MaxStay > 0 && next.Departure.Sub(next.Arrival) > first.MaxStay {
+		fe.Add("departure", "stays arriving on %s may last at most %d nights", p.Day(r.Arrival), first.MaxStay)
 	}
-	if stored[next.Departure].ctd {
-		fe.add("departure", "%s is closed to departure for %s", p.day(next.Departure), rp.Name)
+	if stored[next.Departure].Ctd {
+		fe.Add("departure", "%s is closed to departure for %s", p.Day(next.Departure), rp.Name)
 	}
 	for _, d := range date.Range(r.Departure, next.Departure) {
-		if stored[d].stopSell {
-			fe.add("departure", "%s is not for sale on %s (stop-sell)", rp.Name, p.day(d))
+		if stored[d].StopSell {
+			fe.Add("departure", "%s is not for sale on %s (stop-sell)", rp.Name, p.Day(d))
 		}
 	}
-	return fe.err("The stay breaks the rate plan's restrictions.")
+	return fe.Err("The stay breaks the rate plan's restrictions.")
 }

@@ -1,4 +1,4 @@
-package tenant
+package stays
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // SourceDirect is the source of a booking taken by the property itself (its
@@ -28,7 +29,7 @@ type Booking struct {
 	BookerID     string        `json:"booker_id"`
 	Source       string        `json:"source"`
 	OTACode      string        `json:"ota_code,omitempty"`
-	Commission   Money         `json:"commission"`
+	Commission   tenant.Money  `json:"commission"`
 	Notes        string        `json:"notes"`
 	Version      int           `json:"version"`
 	CreatedAt    time.Time     `json:"created_at"`
@@ -51,11 +52,11 @@ type BookingInput struct {
 	PropertyID string `json:"property_id"`
 	// Source is "direct" (the default) or a channel code such as
 	// "booking.com" (lower-case letters, digits, '.', '-', '_').
-	Source     string   `json:"source"`
-	OTACode    string   `json:"ota_code,omitempty"`
-	Commission *Money   `json:"commission,omitempty"`
-	Notes      string   `json:"notes,omitempty"`
-	Booker     GuestRef `json:"booker"`
+	Source     string        `json:"source"`
+	OTACode    string        `json:"ota_code,omitempty"`
+	Commission *tenant.Money `json:"commission,omitempty"`
+	Notes      string        `json:"notes,omitempty"`
+	Booker     GuestRef      `json:"booker"`
 	// Status is the initial status: confirmed (default) or tentative; an
 	// import may give any status.
 	Status       string             `json:"status,omitempty"`
@@ -87,7 +88,7 @@ type ReservationInput struct {
 	Guest      *GuestRef `json:"guest,omitempty"` // nil: the booker stays
 	// Prices, when set, are the nightly prices (one per night), for example
 	// as a channel sold them; otherwise the rate calendar prices the stay.
-	Prices []Money `json:"prices,omitempty"`
+	Prices []tenant.Money `json:"prices,omitempty"`
 }
 
 // idempotencyScope names what a key in idempotency_keys created.
@@ -118,12 +119,12 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-func (ref GuestRef) validate(fe *fieldErrors, prefix string) {
+func (ref GuestRef) validate(fe *tenant.FieldErrors, prefix string) {
 	switch {
 	case ref.ID != "" && ref.New != nil:
-		fe.add(prefix, "give either an existing guest id or a new guest, not both")
+		fe.Add(prefix, "give either an existing guest id or a new guest, not both")
 	case ref.ID == "" && ref.New == nil:
-		fe.add(prefix, "is required: an existing guest id or a new guest")
+		fe.Add(prefix, "is required: an existing guest id or a new guest")
 	case ref.New != nil:
 		ref.New.normalise()
 		ref.New.validate(fe, prefix+".new.")
@@ -148,7 +149,7 @@ func (in BookingInput) clone() BookingInput {
 			g := cp(*r.Guest)
 			r.Guest = &g
 		}
-		r.Prices = append([]Money(nil), r.Prices...)
+		r.Prices = append([]tenant.Money(nil), r.Prices...)
 		if len(r.Prices) == 0 {
 			r.Prices = nil
 		}
@@ -161,68 +162,68 @@ func (in BookingInput) clone() BookingInput {
 }
 
 func (in *BookingInput) validate() error {
-	var fe fieldErrors
+	var fe tenant.FieldErrors
 	if in.Source == "" {
 		in.Source = SourceDirect
 	}
 	if !validSource(in.Source) {
-		fe.add("source", "must be direct or a channel code of lower-case letters, digits, '.', '-' or '_'")
+		fe.Add("source", "must be direct or a channel code of lower-case letters, digits, '.', '-' or '_'")
 	}
 	if in.Status == "" {
 		in.Status = ReservationConfirmed
 	}
 	if in.Import && !validStatus(in.Status) || !in.Import && in.Status != ReservationConfirmed && in.Status != ReservationTentative {
-		fe.add("status", "must be confirmed or tentative")
+		fe.Add("status", "must be confirmed or tentative")
 	}
-	fe.text("ota_code", in.OTACode, 0, 100)
+	fe.Text("ota_code", in.OTACode, 0, 100)
 	if in.Commission != nil && in.Commission.Amount < 0 {
-		fe.add("commission.amount", "must not be negative")
+		fe.Add("commission.amount", "must not be negative")
 	}
 	if len(in.Notes) > 4000 {
-		fe.add("notes", "must be at most 4000 characters")
+		fe.Add("notes", "must be at most 4000 characters")
 	}
 	in.Booker.validate(&fe, "booker")
 	if len(in.Reservations) == 0 || len(in.Reservations) > 50 {
-		fe.add("reservations", "a booking holds 1 to 50 reservations")
+		fe.Add("reservations", "a booking holds 1 to 50 reservations")
 	}
 	for i, r := range in.Reservations {
-		p := "reservations[" + itoa(i) + "]."
+		p := "reservations[" + tenant.Itoa(i) + "]."
 		if r.RoomTypeID == "" {
-			fe.add(p+"room_type_id", "is required")
+			fe.Add(p+"room_type_id", "is required")
 		}
 		if r.RatePlanID == "" {
-			fe.add(p+"rate_plan_id", "is required")
+			fe.Add(p+"rate_plan_id", "is required")
 		}
 		if r.Arrival.IsZero() {
-			fe.add(p+"arrival", "is required (YYYY-MM-DD)")
+			fe.Add(p+"arrival", "is required (YYYY-MM-DD)")
 		}
 		if r.Departure.IsZero() {
-			fe.add(p+"departure", "is required (YYYY-MM-DD)")
+			fe.Add(p+"departure", "is required (YYYY-MM-DD)")
 		} else if !r.Arrival.IsZero() && !r.Arrival.Before(r.Departure) {
-			fe.add(p+"departure", "must be after the arrival")
-		} else if !r.Arrival.IsZero() && r.Departure.Sub(r.Arrival) > MaxStay {
-			fe.add(p+"departure", "a stay may last at most %d nights", MaxStay)
+			fe.Add(p+"departure", "must be after the arrival")
+		} else if !r.Arrival.IsZero() && r.Departure.Sub(r.Arrival) > tenant.MaxStay {
+			fe.Add(p+"departure", "a stay may last at most %d nights", tenant.MaxStay)
 		}
 		if r.Adults < 1 {
-			fe.add(p+"adults", "must be at least 1")
+			fe.Add(p+"adults", "must be at least 1")
 		}
 		if r.Children < 0 {
-			fe.add(p+"children", "must not be negative")
+			fe.Add(p+"children", "must not be negative")
 		}
 		if r.Guest != nil {
 			r.Guest.validate(&fe, p+"guest")
 		}
 	}
 	if in.IdempotencyKey != "" && !validIdempotencyKey(in.IdempotencyKey) {
-		fe.add("idempotency_key", "must be 1 to 255 visible ASCII characters")
+		fe.Add("idempotency_key", "must be 1 to 255 visible ASCII characters")
 	}
-	return fe.err("The booking is not valid.")
+	return fe.Err("The booking is not valid.")
 }
 
 // requestHash identifies a creation request for its idempotency key. It is
 // stored only as an HMAC under a tenant-derived key, because the request
 // holds personal data.
-func (db *DB) requestHash(in BookingInput) []byte {
+func (db Store) requestHash(in BookingInput) []byte {
 	h := in.RequestHash
 	if len(h) == 0 {
 		b, _ := json.Marshal([]any{in, in.Import})
@@ -253,7 +254,7 @@ func (db *DB) requestHash(in BookingInput) []byte {
 // Other errors: EINVALID for bad input or references, ECONFLICT for a
 // channel reservation code already stored or a room that is taken, and
 // ENOTFOUND for an unknown property.
-func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, error) {
+func (db Store) CreateBooking(ctx context.Context, in BookingInput) (Booking, error) {
 	in = in.clone()
 	if err := in.validate(); err != nil {
 		return Booking{}, err
@@ -263,7 +264,7 @@ func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, erro
 		hash = db.requestHash(in)
 	}
 	var b Booking
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		if in.IdempotencyKey != "" {
 			var stored []byte
 			var id string
@@ -290,7 +291,7 @@ func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, erro
 		}
 		if in.IdempotencyKey != "" {
 			if _, err := tx.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, result_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-				idempotencyScopeBooking, in.IdempotencyKey, hash, b.ID, FormatTime(tx.Now)); err != nil {
+				idempotencyScopeBooking, in.IdempotencyKey, hash, b.ID, tenant.FormatTime(tx.Now)); err != nil {
 				return err
 			}
 		}
@@ -304,18 +305,18 @@ func (db *DB) CreateBooking(ctx context.Context, in BookingInput) (Booking, erro
 
 // bookingAudit is how a booking appears in audit rows: notes only sealed.
 type bookingAudit struct {
-	ID          string `json:"id"`
-	PropertyID  string `json:"property_id"`
-	BookerID    string `json:"booker_id"`
-	Source      string `json:"source"`
-	OTACode     string `json:"ota_code,omitempty"`
-	Commission  Money  `json:"commission"`
-	NotesSealed []byte `json:"notes_sealed"`
-	Version     int    `json:"version"`
+	ID          string       `json:"id"`
+	PropertyID  string       `json:"property_id"`
+	BookerID    string       `json:"booker_id"`
+	Source      string       `json:"source"`
+	OTACode     string       `json:"ota_code,omitempty"`
+	Commission  tenant.Money `json:"commission"`
+	NotesSealed []byte       `json:"notes_sealed"`
+	Version     int          `json:"version"`
 }
 
-func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
-	prop, err := GetProperty(tx, in.PropertyID)
+func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
+	prop, err := tenant.GetProperty(tx, in.PropertyID)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -334,7 +335,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		}
 	}
 	ix := db.newGuestIndexer()
-	resolve := func(ref GuestRef, field string) (string, *SubjectKey, error) {
+	resolve := func(ref GuestRef, field string) (string, *tenant.SubjectKey, error) {
 		if ref.New != nil {
 			g, k, err := db.createGuest(tx, ix, *ref.New)
 			return g.ID, k, err
@@ -350,7 +351,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		return Booking{}, err
 	}
 	b := Booking{ID: aura.NewID("bkg"), PropertyID: prop.ID, BookerID: bookerID, Source: in.Source, OTACode: in.OTACode,
-		Commission: prop.money(0), Notes: in.Notes, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now, Reservations: []Reservation{}}
+		Commission: prop.Money(0), Notes: in.Notes, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now, Reservations: []Reservation{}}
 	if in.Commission != nil {
 		if in.Commission.Currency != "" && in.Commission.Currency != prop.Currency {
 			return Booking{}, aura.Invalid("The booking is not valid.", aura.FieldError{Field: "commission.currency", Message: "must be the property's currency " + prop.Currency})
@@ -364,7 +365,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 	}
 	if _, err := tx.Exec(`INSERT INTO bookings (id, property_id, booker_id, source, ota_code, commission, notes, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, b.ID, b.PropertyID, b.BookerID, b.Source, ota, b.Commission.Amount, notes,
-		FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
+		tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now)); err != nil {
 		return Booking{}, err
 	}
 	if err := tx.Audit(audit.Entry{Action: "booking.created", EntityType: "booking", EntityID: b.ID, After: bookingAudit{
@@ -377,7 +378,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		action = "reservation.imported"
 	}
 	for i, ri := range in.Reservations {
-		field := "reservations[" + itoa(i) + "]."
+		field := "reservations[" + tenant.Itoa(i) + "]."
 		guestID := bookerID
 		if ri.Guest != nil {
 			if guestID, _, err = resolve(*ri.Guest, field+"guest"); err != nil {
@@ -396,12 +397,12 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		}
 		r := Reservation{ID: aura.NewID("res"), BookingID: b.ID, PropertyID: prop.ID, RoomTypeID: ri.RoomTypeID, RatePlanID: ri.RatePlanID,
 			GuestID: guestID, Source: b.Source, Arrival: ri.Arrival, Departure: ri.Departure, Adults: ri.Adults, Children: ri.Children,
-			Status: in.Status, Overbooked: plan.overbooked, Nights: plan.nights, Total: prop.money(0), Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
+			Status: in.Status, Overbooked: plan.overbooked, Nights: plan.nights, Total: prop.Money(0), Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		now := tx.Now
 		// An imported stay's check-in and check-out happened at the
 		// property's usual hours of its dates (never later than now), not
 		// when the history was loaded.
-		checkedIn, checkedOut := prop.at(r.Arrival, prop.CheckInTime, now), prop.at(r.Departure, prop.CheckOutTime, now)
+		checkedIn, checkedOut := prop.At(r.Arrival, prop.CheckInTime, now), prop.At(r.Departure, prop.CheckOutTime, now)
 		switch r.Status {
 		case ReservationInHouse:
 			r.CheckedInAt = &checkedIn
@@ -414,12 +415,12 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 		if roomID == "" && prop.FrontDesk.AutoAssignRooms && !in.Import && holdsStock(r.Status) && !plan.overbooked {
 			// The property gives each new stay a free room at once: a ready
 			// one first (inspected, then clean), then by sort order.
-			c := resCtx{db: db, r: r, prop: prop, today: today}
+			c := resCtx{db: db.DB, r: r, prop: prop, today: today}
 			opts, err := c.roomOptions(tx, r.Arrival, r.Departure)
 			if err != nil {
 				return Booking{}, err
 			}
-			rank := map[string]int{HousekeepingInspected: 0, HousekeepingClean: 1, HousekeepingDirty: 2}
+			rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
 			best := -1
 			for i, o := range opts {
 				if o.Free && (best < 0 || rank[o.Room.Housekeeping] < rank[opts[best].Room.Housekeeping]) {
@@ -436,7 +437,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 			}
 			// A new stay gets its room on every night, whatever status an
 			// import records it in (a checked-out stay keeps its history).
-			c := resCtx{db: db, r: r, prop: prop, today: today}
+			c := resCtx{db: db.DB, r: r, prop: prop, today: today}
 			c.r.Status = ReservationConfirmed
 			if err := assignRoom(tx, &c, roomID); err != nil {
 				if e, ok := err.(*aura.Error); ok && e.Code == aura.EINVALID {
@@ -463,7 +464,7 @@ func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
 
 // stayRequest is a stay to price and check, for a new reservation or a change.
 type stayRequest struct {
-	prop                   Property
+	prop                   tenant.Property
 	field                  string // prefix of field names in errors
 	direct                 bool   // refuse overbooking (a channel's is flagged)
 	restrictions           bool   // apply the rate plan's restrictions
@@ -471,7 +472,7 @@ type stayRequest struct {
 	roomTypeID, ratePlanID string
 	arrival, departure     date.Date
 	adults, children       int
-	prices                 []Money             // explicit nightly prices
+	prices                 []tenant.Money      // explicit nightly prices
 	keep                   map[date.Date]int64 // frozen prices kept by a stay change
 	held                   map[date.Date]bool  // nights already held (a stay change keeping its room type)
 }
@@ -484,15 +485,15 @@ type stayPlan struct {
 // planStay checks a stay against the room type, the rate plan and the
 // stock, and prices its nights. It runs inside the write transaction that
 // then writes the stay, which is what makes the availability check hold.
-func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
+func planStay(tx *tenant.Tx, req stayRequest) (stayPlan, error) {
 	invalid := func(field, msg string) error {
 		return aura.Invalid("The reservation is not valid.", aura.FieldError{Field: req.field + field, Message: msg})
 	}
-	rt, err := getRoomType(tx, req.roomTypeID)
+	rt, err := tenant.GetRoomType(tx, req.roomTypeID)
 	if err != nil || rt.PropertyID != req.prop.ID {
 		return stayPlan{}, invalid("room_type_id", "no such room type in this property")
 	}
-	rp, err := getRatePlan(tx, req.ratePlanID)
+	rp, err := tenant.GetRatePlan(tx, req.ratePlanID)
 	if err != nil || rp.PropertyID != req.prop.ID {
 		return stayPlan{}, invalid("rate_plan_id", "no such rate plan in this property")
 	}
@@ -509,24 +510,24 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 		return stayPlan{}, invalid("children", "must not be negative")
 	}
 	if req.adults+req.children > rt.Capacity {
-		return stayPlan{}, invalid("adults", "a "+rt.Name+" takes at most "+itoa(rt.Capacity)+" guests")
+		return stayPlan{}, invalid("adults", "a "+rt.Name+" takes at most "+tenant.Itoa(rt.Capacity)+" guests")
 	}
 	n := req.departure.Sub(req.arrival)
-	if n < 1 || n > MaxStay {
-		return stayPlan{}, invalid("departure", "a stay lasts 1 to "+itoa(MaxStay)+" nights")
+	if n < 1 || n > tenant.MaxStay {
+		return stayPlan{}, invalid("departure", "a stay lasts 1 to "+tenant.Itoa(tenant.MaxStay)+" nights")
 	}
-	priced, err := priceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
+	priced, err := tenant.PriceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
 	if err != nil {
 		return stayPlan{}, err
 	}
-	if req.restrictions && len(priced.problems) > 0 {
-		for i := range priced.problems {
-			priced.problems[i].Field = req.field + priced.problems[i].Field
+	if req.restrictions && len(priced.Problems) > 0 {
+		for i := range priced.Problems {
+			priced.Problems[i].Field = req.field + priced.Problems[i].Field
 		}
-		return stayPlan{}, priced.problems.err("The stay breaks the rate plan's restrictions.")
+		return stayPlan{}, priced.Problems.Err("The stay breaks the rate plan's restrictions.")
 	}
 	if req.prices != nil && len(req.prices) != n {
-		return stayPlan{}, invalid("prices", "give one price per night ("+itoa(n)+")")
+		return stayPlan{}, invalid("prices", "give one price per night ("+tenant.Itoa(n)+")")
 	}
 	plan := stayPlan{nights: make([]Night, n)}
 	for i, d := range date.Range(req.arrival, req.departure) {
@@ -542,16 +543,16 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 		case req.keep != nil && hasKey(req.keep, d):
 			p = req.keep[d]
 		default:
-			if p = priced.prices[i]; p < 0 {
-				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+req.prop.day(d)+"; send the nightly prices")
+			if p = priced.Prices[i]; p < 0 {
+				return stayPlan{}, invalid("prices", rp.Name+" has no price for "+req.prop.Day(d)+"; send the nightly prices")
 			}
 		}
-		plan.nights[i] = Night{Date: d, Price: req.prop.money(p)}
+		plan.nights[i] = Night{Date: d, Price: req.prop.Money(p)}
 	}
 	if !req.needStock {
 		return plan, nil
 	}
-	counts, err := availabilityOf(tx, []string{rt.ID}, req.arrival, req.departure)
+	counts, err := tenant.AvailabilityOf(tx, []string{rt.ID}, req.arrival, req.departure)
 	if err != nil {
 		return stayPlan{}, err
 	}
@@ -559,7 +560,7 @@ func planStay(tx *Tx, req stayRequest) (stayPlan, error) {
 	for i, c := range counts[rt.ID] {
 		d := req.arrival.AddDays(i)
 		if !req.held[d] && c.Available() < 1 {
-			short = append(short, req.prop.day(d))
+			short = append(short, req.prop.Day(d))
 		}
 	}
 	if len(short) > 0 {
@@ -581,9 +582,9 @@ func hasKey[K comparable, V any](m map[K]V, k K) bool {
 
 // GetBooking returns a booking with its notes unsealed and its
 // reservations, or ENOTFOUND.
-func (db *DB) GetBooking(ctx context.Context, id string) (Booking, error) {
+func (db Store) GetBooking(ctx context.Context, id string) (Booking, error) {
 	var b Booking
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		b, err = db.getBooking(tx, id)
 		return err
@@ -591,7 +592,7 @@ func (db *DB) GetBooking(ctx context.Context, id string) (Booking, error) {
 	return b, err
 }
 
-func (db *DB) getBooking(tx *Tx, id string) (Booking, error) {
+func (db Store) getBooking(tx *tenant.Tx, id string) (Booking, error) {
 	var b Booking
 	var ota sql.NullString
 	var notes []byte
@@ -600,12 +601,12 @@ func (db *DB) getBooking(tx *Tx, id string) (Booking, error) {
 		p.currency FROM bookings b JOIN properties p ON p.id = b.property_id WHERE b.id = ?`, id).
 		Scan(&b.ID, &b.PropertyID, &b.BookerID, &b.Source, &ota, &b.Commission.Amount, &notes, &b.Version, &created, &updated, &b.Commission.Currency)
 	if err == sql.ErrNoRows {
-		return b, notFound("booking", id)
+		return b, tenant.NotFound("booking", id)
 	} else if err != nil {
 		return b, err
 	}
 	b.OTACode = ota.String
-	b.CreatedAt, b.UpdatedAt = ParseTime(created), ParseTime(updated)
+	b.CreatedAt, b.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	if key, err := db.guestKey(tx, b.BookerID); err == nil {
 		pt, err := key.Unseal("bookings", "notes", b.ID, notes)
 		if err != nil {
@@ -626,36 +627,36 @@ func (db *DB) getBooking(tx *Tx, id string) (Booking, error) {
 
 // BookingUpdate changes a booking's own fields; nil fields stay as they are.
 type BookingUpdate struct {
-	OTACode    *string `json:"ota_code,omitempty"`
-	Commission *Money  `json:"commission,omitempty"`
-	Notes      *string `json:"notes,omitempty"`
-	Version    int     `json:"version,omitempty"`
+	OTACode    *string       `json:"ota_code,omitempty"`
+	Commission *tenant.Money `json:"commission,omitempty"`
+	Notes      *string       `json:"notes,omitempty"`
+	Version    int           `json:"version,omitempty"`
 }
 
 // UpdateBooking changes a booking's channel code, commission or notes. It
 // returns ENOTFOUND, EPRECONDITION, EINVALID, or ECONFLICT for a channel
 // code already stored or a booker who was erased.
-func (db *DB) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Booking, error) {
-	var fe fieldErrors
+func (db Store) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Booking, error) {
+	var fe tenant.FieldErrors
 	if u.OTACode != nil {
-		fe.text("ota_code", *u.OTACode, 0, 100)
+		fe.Text("ota_code", *u.OTACode, 0, 100)
 	}
 	if u.Commission != nil && u.Commission.Amount < 0 {
-		fe.add("commission.amount", "must not be negative")
+		fe.Add("commission.amount", "must not be negative")
 	}
 	if u.Notes != nil && len(*u.Notes) > 4000 {
-		fe.add("notes", "must be at most 4000 characters")
+		fe.Add("notes", "must be at most 4000 characters")
 	}
-	if err := fe.err("The booking is not valid."); err != nil {
+	if err := fe.Err("The booking is not valid."); err != nil {
 		return Booking{}, err
 	}
 	var b Booking
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := db.getBooking(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion("booking", id, before.Version, u.Version); err != nil {
+		if err := tenant.CheckVersion("booking", id, before.Version, u.Version); err != nil {
 			return err
 		}
 		key, err := db.guestKey(tx, before.BookerID)
@@ -698,7 +699,7 @@ func (db *DB) UpdateBooking(ctx context.Context, id string, u BookingUpdate) (Bo
 			ota = b.OTACode
 		}
 		if _, err := tx.Exec(`UPDATE bookings SET ota_code = ?, commission = ?, notes = ?, version = ?, updated_at = ? WHERE id = ?`,
-			ota, b.Commission.Amount, notes, b.Version, FormatTime(tx.Now), id); err != nil {
+			ota, b.Commission.Amount, notes, b.Version, tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		view := func(x Booking, n []byte) bookingAudit {

@@ -1,9 +1,10 @@
-package tenant
+package stays
 
 import (
 	"context"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // FreeRooms returns the rooms of a room type that could take a stay over
@@ -14,18 +15,18 @@ import (
 // out), by sort order and number. It is what a room assignment offers;
 // AssignRoom checks again in its own write transaction. It returns
 // EINVALID for a bad range and ENOTFOUND for an unknown room type.
-func (db *DB) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Date, exceptReservation string) ([]Room, error) {
-	if err := validDateRange(from, to); err != nil {
+func (db Store) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Date, exceptReservation string) ([]tenant.Room, error) {
+	if err := tenant.ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
-	out := []Room{}
-	err := db.View(ctx, func(tx *Tx) error {
-		rt, err := getRoomType(tx, roomTypeID)
+	out := []tenant.Room{}
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		rt, err := tenant.GetRoomType(tx, roomTypeID)
 		if err != nil {
 			return err
 		}
-		c := resCtx{db: db, r: Reservation{ID: exceptReservation, RoomTypeID: rt.ID, PropertyID: rt.PropertyID}}
-		if c.prop, err = GetProperty(tx, rt.PropertyID); err != nil {
+		c := resCtx{db: db.DB, r: Reservation{ID: exceptReservation, RoomTypeID: rt.ID, PropertyID: rt.PropertyID}}
+		if c.prop, err = tenant.GetProperty(tx, rt.PropertyID); err != nil {
 			return err
 		}
 		if c.today, err = c.prop.Today(tx); err != nil {

@@ -1,4 +1,4 @@
-package tenant_test
+package stays_test
 
 import (
 	"fmt"
@@ -10,17 +10,18 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // legal is the status machine as the product defines it, written out
 // independently of the code's table.
 var legal = map[[2]string]bool{
-	{tenant.ReservationTentative, tenant.ReservationConfirmed}: true,
-	{tenant.ReservationTentative, tenant.ReservationCancelled}: true,
-	{tenant.ReservationConfirmed, tenant.ReservationInHouse}:   true,
-	{tenant.ReservationConfirmed, tenant.ReservationCancelled}: true,
-	{tenant.ReservationConfirmed, tenant.ReservationNoShow}:    true,
-	{tenant.ReservationInHouse, tenant.ReservationCheckedOut}:  true,
+	{stays.ReservationTentative, stays.ReservationConfirmed}: true,
+	{stays.ReservationTentative, stays.ReservationCancelled}: true,
+	{stays.ReservationConfirmed, stays.ReservationInHouse}:   true,
+	{stays.ReservationConfirmed, stays.ReservationCancelled}: true,
+	{stays.ReservationConfirmed, stays.ReservationNoShow}:    true,
+	{stays.ReservationInHouse, stays.ReservationCheckedOut}:  true,
 }
 
 // TestTransitions drives every (from, to) pair of statuses through the real
@@ -30,44 +31,44 @@ var legal = map[[2]string]bool{
 func TestTransitions(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 40, "2025-06-10")
 	room := 0
-	for _, from := range tenant.ReservationStatuses {
-		for _, to := range tenant.ReservationStatuses {
+	for _, from := range stays.ReservationStatuses {
+		for _, to := range stays.ReservationStatuses {
 			want := legal[[2]string{from, to}]
-			if got := tenant.CanTransition(from, to); got != want {
+			if got := stays.CanTransition(from, to); got != want {
 				t.Fatalf("CanTransition(%s, %s) = %v, want %v", from, to, got, want)
 			}
-			if to == tenant.ReservationTentative {
+			if to == stays.ReservationTentative {
 				continue
 			}
 			t.Run(from+"→"+to, func(t *testing.T) {
 				in := f.Booking(f.Today, f.Day(2))
 				in.Import = true
 				in.Status = from
-				if from == tenant.ReservationInHouse {
+				if from == stays.ReservationInHouse {
 					in.Reservations[0].RoomID = f.Rooms[room].ID
 					room++
 				}
-				r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+				r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
 				if got, want := r.Status, from; got != want {
 					t.Fatalf("created in status %s, want %s", got, want)
 				}
 				before := f.AuditRows(t)
 				var err error
-				var after tenant.Reservation
+				var after stays.Reservation
 				switch to {
-				case tenant.ReservationConfirmed:
-					after, err = f.DB.Confirm(f.Ctx, r.ID, r.Version)
-				case tenant.ReservationInHouse:
-					after, err = f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[room].ID, Version: r.Version})
+				case stays.ReservationConfirmed:
+					after, err = stays.New(f.DB).Confirm(f.Ctx, r.ID, r.Version)
+				case stays.ReservationInHouse:
+					after, err = stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[room].ID, Version: r.Version})
 					room++
-				case tenant.ReservationCheckedOut:
-					var out tenant.CheckOutResult
-					out, err = f.DB.CheckOut(f.Ctx, r.ID, r.Version)
+				case stays.ReservationCheckedOut:
+					var out stays.CheckOutResult
+					out, err = stays.New(f.DB).CheckOut(f.Ctx, r.ID, r.Version)
 					after = out.Reservation
-				case tenant.ReservationCancelled:
-					after, err = f.DB.Cancel(f.Ctx, r.ID, tenant.CancelInput{Version: r.Version})
-				case tenant.ReservationNoShow:
-					after, err = f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{Version: r.Version})
+				case stays.ReservationCancelled:
+					after, err = stays.New(f.DB).Cancel(f.Ctx, r.ID, stays.CancelInput{Version: r.Version})
+				case stays.ReservationNoShow:
+					after, err = stays.New(f.DB).MarkNoShow(f.Ctx, r.ID, stays.NoShowInput{Version: r.Version})
 				}
 				if want {
 					if err != nil {
@@ -88,7 +89,7 @@ func TestTransitions(t *testing.T) {
 				if got := f.AuditRows(t); got != before {
 					t.Fatalf("a refused transition wrote %d audit rows", got-before)
 				}
-				stored := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t)
+				stored := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, r.ID))(t)
 				if stored.Status != from || stored.Version != r.Version {
 					t.Fatalf("a refused transition changed the reservation: %s v%d", stored.Status, stored.Version)
 				}
@@ -116,7 +117,7 @@ func TestRaceForLastRoom(t *testing.T) {
 			<-start
 			in := f.Booking(f.Day(6), f.Day(9))
 			in.Booker.New.GivenName = fmt.Sprint("Racer", i)
-			_, errs[i] = f.DB.CreateBooking(f.Ctx, in)
+			_, errs[i] = stays.New(f.DB).CreateBooking(f.Ctx, in)
 		}()
 	}
 	close(start)
@@ -140,7 +141,7 @@ func TestRaceForLastRoom(t *testing.T) {
 	if got, want := fmt.Sprint(f.Available(t, f.Day(5), f.Day(9))), "[1 0 0 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID}))(t)
+	page := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID}))(t)
 	if got, want := len(page.Reservations), 3; got != want {
 		t.Fatalf("%d reservations stored, want %d", got, want)
 	}
@@ -152,9 +153,9 @@ func TestIdempotency(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		in := f.Booking(f.Day(1), f.Day(3))
 		in.IdempotencyKey = "key-1"
-		first := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		first := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 		rows := f.AuditRows(t)
-		second := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		second := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 		if got, want := second.ID, first.ID; got != want {
 			t.Fatalf("repeat returned booking %s, want %s", got, want)
 		}
@@ -167,7 +168,7 @@ func TestIdempotency(t *testing.T) {
 		if got := f.AuditRows(t); got != rows {
 			t.Fatalf("the repeat wrote %d audit rows", got-rows)
 		}
-		page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, ArrivalFrom: f.Day(1), ArrivalTo: f.Day(2)}))(t)
+		page := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, ArrivalFrom: f.Day(1), ArrivalTo: f.Day(2)}))(t)
 		if got, want := len(page.Reservations), 1; got != want {
 			t.Fatalf("%d reservations, want %d", got, want)
 		}
@@ -181,7 +182,7 @@ func TestIdempotency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				b, err := f.DB.CreateBooking(f.Ctx, in)
+				b, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 				if err != nil {
 					t.Error(err)
 					return
@@ -202,9 +203,9 @@ func TestIdempotency(t *testing.T) {
 	t.Run("ErrOtherRequest", func(t *testing.T) {
 		in := f.Booking(f.Day(20), f.Day(22))
 		in.IdempotencyKey = "key-2"
-		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 		in.Reservations[0].Departure = f.Day(23)
-		_, err := f.DB.CreateBooking(f.Ctx, in)
+		_, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if !pmstest.HasField(err, "idempotency_key") {
 			t.Fatalf("error %v does not name idempotency_key", aura.ErrorFields(err))
@@ -213,12 +214,12 @@ func TestIdempotency(t *testing.T) {
 	t.Run("CallerHash", func(t *testing.T) {
 		in := f.Booking(f.Day(30), f.Day(31))
 		in.IdempotencyKey, in.RequestHash = "key-3", []byte("body-hash-A")
-		first := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
-		if got := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t); got.ID != first.ID {
+		first := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
+		if got := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t); got.ID != first.ID {
 			t.Fatalf("same caller hash gave booking %s, want %s", got.ID, first.ID)
 		}
 		in.RequestHash = []byte("body-hash-B")
-		_, err := f.DB.CreateBooking(f.Ctx, in)
+		_, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	f.VerifyAudit(t)
@@ -259,7 +260,7 @@ func TestDST(t *testing.T) {
 				if want := "[2 1 1 1 2]"; fmt.Sprint(got) != want {
 					t.Fatalf("availability around %s: %v, want %s", change, got, want)
 				}
-				stored := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t)
+				stored := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, r.ID))(t)
 				if stored.Arrival != r.Arrival || stored.Departure != r.Departure {
 					t.Fatalf("stored stay %s–%s, want %s–%s", stored.Arrival, stored.Departure, r.Arrival, r.Departure)
 				}
@@ -271,7 +272,7 @@ func TestDST(t *testing.T) {
 			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.beforeMidnightUTC, got, want)
 			}
-			_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID})
+			_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID})
 			pmstest.WantCode(t, err, aura.ECONFLICT)
 			f.Clock.Set(mustTime(t, tc.afterMidnightSpringU))
 			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
@@ -281,7 +282,7 @@ func TestDST(t *testing.T) {
 			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival; got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.afterRollSpringU, got, want)
 			}
-			pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+			pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
 			f.VerifyAudit(t)
 		})
 	}
@@ -291,20 +292,20 @@ func TestSameDayTurnover(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	a := f.Book(t, f.Day(1), f.Day(3))
 	b := f.Book(t, f.Day(3), f.Day(5))
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0))(t)
 	if got, want := fmt.Sprint(f.Available(t, f.Day(0), f.Day(6))), "[1 0 0 0 0 1]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(4)))
+	_, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(4)))
 	pmstest.WantCode(t, err, aura.ECONFLICT)
 	// The departing guest checks out on the day the next one checks in.
 	f.At(f.Day(1), 15, 0)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, a.ID, tenant.CheckInInput{}))(t)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, a.ID, stays.CheckInInput{}))(t)
 	f.At(f.Day(3), 10, 0)
-	pmstest.Must(f.DB.CheckOut(f.Ctx, a.ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, a.ID, 0))(t)
 	f.At(f.Day(3), 15, 0)
-	in := pmstest.Must(f.DB.CheckIn(f.Ctx, b.ID, tenant.CheckInInput{}))(t)
+	in := pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, b.ID, stays.CheckInInput{}))(t)
 	if got, want := in.RoomID, f.Rooms[0].ID; got != want {
 		t.Fatalf("room %s, want %s", got, want)
 	}
@@ -339,7 +340,7 @@ func TestRestrictions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := f.Booking(f.Day(tc.arrival), f.Day(tc.departure))
-			_, err := f.DB.CreateBooking(f.Ctx, in)
+			_, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -353,7 +354,7 @@ func TestRestrictions(t *testing.T) {
 			// A channel's booking carries the channel's own view of restrictions: stored.
 			if tc.name != "NoPrice" {
 				in.Source, in.OTACode = "booking.com", "BDC-"+tc.name
-				if _, err := f.DB.CreateBooking(f.Ctx, in); err != nil {
+				if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err != nil {
 					t.Fatalf("channel booking refused: %v", err)
 				}
 			}
@@ -362,16 +363,16 @@ func TestRestrictions(t *testing.T) {
 	t.Run("ChannelPricesWithoutRate", func(t *testing.T) {
 		in := f.Booking(f.Day(399), f.Day(402))
 		in.Source = "expedia"
-		_, err := f.DB.CreateBooking(f.Ctx, in)
+		_, err := stays.New(f.DB).CreateBooking(f.Ctx, in)
 		pmstest.WantCode(t, err, aura.EINVALID)
 		in.Reservations[0].Prices = []tenant.Money{{Amount: 9000}, {Amount: 9000}, {Amount: 9500}}
-		b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 		if got, want := b.Reservations[0].Total.Amount, int64(27500); got != want {
 			t.Fatalf("total %d, want %d", got, want)
 		}
 	})
 	t.Run("PastArrival", func(t *testing.T) {
-		_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(-1), f.Day(2)))
+		_, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(f.Day(-1), f.Day(2)))
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	f.VerifyAudit(t)
@@ -380,12 +381,12 @@ func TestRestrictions(t *testing.T) {
 func TestChannelOverbooking(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	f.Book(t, f.Day(1), f.Day(4))
-	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
+	_, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
 	pmstest.WantCode(t, err, aura.ECONFLICT)
 	in := f.Booking(f.Day(2), f.Day(5))
 	in.Source, in.OTACode = "booking.com", "4711"
 	in.Commission = &tenant.Money{Amount: 4500, Currency: "EUR"}
-	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+	b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 	r := b.Reservations[0]
 	if !r.Overbooked {
 		t.Fatal("the channel reservation into a full house is not flagged overbooked")
@@ -393,15 +394,15 @@ func TestChannelOverbooking(t *testing.T) {
 	if got, want := fmt.Sprint(f.Available(t, f.Day(1), f.Day(5))), "[0 -1 -1 0]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Overbooked: true}))(t)
+	page := pmstest.Must(stays.New(f.DB).ListReservations(f.Ctx, stays.ReservationFilter{PropertyID: f.Prop.ID, Overbooked: true}))(t)
 	if len(page.Reservations) != 1 || page.Reservations[0].ID != r.ID {
 		t.Fatalf("overbooked list %v, want only %s", page.Reservations, r.ID)
 	}
 	// The same channel booking delivered twice is not stored twice.
-	_, err = f.DB.CreateBooking(f.Ctx, in)
+	_, err = stays.New(f.DB).CreateBooking(f.Ctx, in)
 	pmstest.WantCode(t, err, aura.ECONFLICT)
 	// Moving the channel stay to free nights clears the flag.
-	moved := pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Arrival: f.Day(4), Departure: f.Day(7)}))(t)
+	moved := pmstest.Must(stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Arrival: f.Day(4), Departure: f.Day(7)}))(t)
 	if moved.Overbooked {
 		t.Fatal("the flag stayed after the stay moved to free nights")
 	}
@@ -421,11 +422,11 @@ func TestOutOfOrder(t *testing.T) {
 		t.Fatalf("available/ooo/oos %v, want %s", got, want)
 	}
 	f.Book(t, f.Day(2), f.Day(3))
-	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
+	_, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
 	pmstest.WantCode(t, err, aura.ECONFLICT)
 	t.Run("ErrAssignBlocked", func(t *testing.T) {
 		r := f.Book(t, f.Day(3), f.Day(4))
-		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrBlockIntoFullHouse", func(t *testing.T) {
@@ -447,25 +448,25 @@ func TestRoomAssignment(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	a := f.Book(t, f.Day(0), f.Day(4))
 	b := f.Book(t, f.Day(2), f.Day(6))
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
-	_, err := f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
+	_, err := stays.New(f.DB).AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0)
 	pmstest.WantCode(t, err, aura.ECONFLICT)
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[1].ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, b.ID, f.Rooms[1].ID, 0))(t)
 	t.Run("ErrStaleVersion", func(t *testing.T) {
-		_, err := f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, a.Version)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, a.Version)
 		pmstest.WantCode(t, err, aura.EPRECONDITION)
 	})
 	t.Run("ErrOtherType", func(t *testing.T) {
 		suite := pmstest.Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
 		s := pmstest.Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: suite.ID, Number: "301"}))(t)
-		_, err := f.DB.AssignRoom(f.Ctx, a.ID, s.ID, 0)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, a.ID, s.ID, 0)
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	// An in-house move keeps the nights already spent in the first room.
-	pmstest.Must(f.DB.CheckIn(f.Ctx, a.ID, tenant.CheckInInput{}))(t)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, a.ID, stays.CheckInInput{}))(t)
 	f.At(f.Day(1), 9, 0)
-	b = pmstest.Must(f.DB.UnassignRoom(f.Ctx, b.ID, 0))(t)
-	moved := pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, 0))(t)
+	b = pmstest.Must(stays.New(f.DB).UnassignRoom(f.Ctx, b.ID, 0))(t)
+	moved := pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, 0))(t)
 	var rooms []string
 	for _, n := range moved.Nights {
 		rooms = append(rooms, n.RoomID)
@@ -475,7 +476,7 @@ func TestRoomAssignment(t *testing.T) {
 		t.Fatalf("nights in rooms %v, want %v", rooms, want)
 	}
 	// The tape chart draws the move as two bars.
-	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
+	tc := pmstest.Must(stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
 	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
 		t.Fatalf("%d bars in rooms, want 2", got)
 	}
@@ -492,21 +493,21 @@ func TestCheckInOut(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	r := f.Book(t, f.Day(1), f.Day(5))
 	t.Run("ErrBeforeArrival", func(t *testing.T) {
-		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	f.At(f.Day(1), 14, 0)
 	t.Run("ErrNoRoom", func(t *testing.T) {
-		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	if r.CheckedInAt == nil {
 		t.Fatal("no check-in time")
 	}
 	// An early departure returns the later nights to stock and dirties the room.
 	f.At(f.Day(3), 8, 0)
-	r = pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, r.Version))(t).Reservation
+	r = pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, r.ID, r.Version))(t).Reservation
 	if got, want := r.Departure, f.Day(3); got != want {
 		t.Fatalf("departure after early check-out %s, want %s", got, want)
 	}
@@ -558,31 +559,31 @@ func TestCancelFees(t *testing.T) {
 			in := f.Booking(f.Day(tc.arrivalIn), f.Day(tc.arrivalIn+3))
 			in.Reservations[0].RatePlanID = p.ID
 			if tc.tentative {
-				in.Status = tenant.ReservationTentative
+				in.Status = stays.ReservationTentative
 			}
-			r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
-			c := pmstest.Must(f.DB.Cancel(f.Ctx, r.ID, tenant.CancelInput{WaiveFee: tc.waive}))(t)
+			r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
+			c := pmstest.Must(stays.New(f.DB).Cancel(f.Ctx, r.ID, stays.CancelInput{WaiveFee: tc.waive}))(t)
 			if c.CancellationFee == nil {
 				t.Fatal("no fee stored")
 			}
 			if got := c.CancellationFee.Amount; got != tc.want {
 				t.Fatalf("fee %d, want %d", got, tc.want)
 			}
-			if got := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t).CancellationFee.Amount; got != tc.want {
+			if got := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, r.ID))(t).CancellationFee.Amount; got != tc.want {
 				t.Fatalf("stored fee %d, want %d", got, tc.want)
 			}
 		})
 	}
 	t.Run("NoShow", func(t *testing.T) {
 		r := f.Book(t, f.Day(0), f.Day(2))
-		ns := pmstest.Must(f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{}))(t)
+		ns := pmstest.Must(stays.New(f.DB).MarkNoShow(f.Ctx, r.ID, stays.NoShowInput{}))(t)
 		if got, want := ns.NoShowFee.Amount, int64(2*pmstest.Nightly); got != want { // the fixture's plan: 100% no-show fee
 			t.Fatalf("no-show fee %d, want %d", got, want)
 		}
 	})
 	t.Run("ErrNoShowBeforeArrival", func(t *testing.T) {
 		r := f.Book(t, f.Day(3), f.Day(4))
-		_, err := f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{})
+		_, err := stays.New(f.DB).MarkNoShow(f.Ctx, r.ID, stays.NoShowInput{})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	// Cancelled nights are back in stock.
@@ -597,7 +598,7 @@ func TestChangeStay(t *testing.T) {
 	r := f.Book(t, f.Day(1), f.Day(3))
 	// Prices rise after booking; kept nights keep their frozen price.
 	f.SetPrice(t, f.Plan.ID, f.Day(0), f.Day(30), 15000)
-	r = pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(4), Version: r.Version}))(t)
+	r = pmstest.Must(stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Departure: f.Day(4), Version: r.Version}))(t)
 	var prices []int64
 	for _, n := range r.Nights {
 		prices = append(prices, n.Price.Amount)
@@ -607,23 +608,23 @@ func TestChangeStay(t *testing.T) {
 	}
 	t.Run("ErrNoAvailability", func(t *testing.T) {
 		f.Book(t, f.Day(4), f.Day(6))
-		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(5)})
+		_, err := stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Departure: f.Day(5)})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrRestriction", func(t *testing.T) {
 		five := 5
 		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
-		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Arrival: f.Day(0)})
+		_, err := stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Arrival: f.Day(0)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("PartyReprices", func(t *testing.T) {
 		three := 3
-		r2 := pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
+		r2 := pmstest.Must(stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Adults: &three}))(t)
 		if got, want := r2.Total.Amount, int64(3*(15000+2500)); got != want {
 			t.Fatalf("total %d, want %d", got, want)
 		}
 		four := 4
-		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &four})
+		_, err := stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Adults: &four})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	f.VerifyAudit(t)
