@@ -22,6 +22,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -46,7 +47,7 @@ func Seed(ctx context.Context, db *tenant.DB) error {
 	if aura.ActorFrom(ctx).ID == "unknown" {
 		ctx = aura.WithActor(ctx, aura.SystemActor("demo"))
 	}
-	props, err := db.ListProperties(ctx)
+	props, err := inventory.New(db).ListProperties(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,10 +70,10 @@ type seeder struct {
 	today date.Date
 	rng   *rand.Rand
 
-	prop   tenant.Property
-	types  map[string]tenant.RoomType // by code
-	rooms  map[string][]tenant.Room   // by room type code
-	plans  map[string]tenant.RatePlan // by plan code
+	prop   inventory.Property
+	types  map[string]inventory.RoomType // by code
+	rooms  map[string][]inventory.Room   // by room type code
+	plans  map[string]inventory.RatePlan // by plan code
 	people []stays.Guest
 	taken  map[string]map[date.Date]bool // room id → nights assigned by the seeder
 	next   int                           // next guest to use
@@ -83,15 +84,15 @@ func (s *seeder) day(n int) date.Date { return s.today.AddDays(n) }
 
 func (s *seeder) property() error {
 	var err error
-	s.prop, err = s.db.CreateProperty(s.ctx, tenant.PropertyInput{
+	s.prop, err = inventory.New(s.db).CreateProperty(s.ctx, inventory.PropertyInput{
 		Name:     "Hotel Lindenhof",
-		Address:  tenant.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
+		Address:  inventory.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
 		TimeZone: TimeZone, Currency: "EUR", CheckInTime: "15:00", CheckOutTime: "11:00",
-		Tax: tenant.TaxSettings{
+		Tax: inventory.TaxSettings{
 			PricesIncludeVAT: true,
-			VATRates:         []tenant.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
+			VATRates:         []inventory.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
 			AccommodationVAT: "accommodation",
-			CityTax:          tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
+			CityTax:          inventory.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
 		},
 	})
 	return err
@@ -99,12 +100,12 @@ func (s *seeder) property() error {
 
 func (s *seeder) businessDate() error {
 	var err error
-	s.today, err = s.db.PropertyToday(s.ctx, s.prop.ID)
+	s.today, err = inventory.New(s.db).PropertyToday(s.ctx, s.prop.ID)
 	return err
 }
 
 func (s *seeder) inventory() error {
-	s.types, s.rooms, s.taken = map[string]tenant.RoomType{}, map[string][]tenant.Room{}, map[string]map[date.Date]bool{}
+	s.types, s.rooms, s.taken = map[string]inventory.RoomType{}, map[string][]inventory.Room{}, map[string]map[date.Date]bool{}
 	for i, t := range []struct {
 		code, name, desc string
 		capacity, base   int
@@ -118,14 +119,14 @@ func (s *seeder) inventory() error {
 		{"STE", "Family Suite", "Two rooms, a kitchenette and space for four.", 4, 2,
 			[]string{"302", "303"}, []string{"kitchenette", "balcony", "bathtub"}},
 	} {
-		rt, err := s.db.CreateRoomType(s.ctx, tenant.RoomTypeInput{PropertyID: s.prop.ID, Code: t.code, Name: t.name, Description: t.desc,
+		rt, err := inventory.New(s.db).CreateRoomType(s.ctx, inventory.RoomTypeInput{PropertyID: s.prop.ID, Code: t.code, Name: t.name, Description: t.desc,
 			Capacity: t.capacity, BaseOccupancy: t.base, SortOrder: i})
 		if err != nil {
 			return err
 		}
 		s.types[t.code] = rt
 		for j, n := range t.rooms {
-			r, err := s.db.CreateRoom(s.ctx, tenant.RoomInput{PropertyID: s.prop.ID, RoomTypeID: rt.ID, Number: n, Floor: n[:1],
+			r, err := inventory.New(s.db).CreateRoom(s.ctx, inventory.RoomInput{PropertyID: s.prop.ID, RoomTypeID: rt.ID, Number: n, Floor: n[:1],
 				Features: t.features, SortOrder: j})
 			if err != nil {
 				return err
@@ -135,13 +136,13 @@ func (s *seeder) inventory() error {
 		}
 	}
 	// Room 303 is out of order for a bathroom renovation next week.
-	_, err := s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["STE"][1].ID, Kind: tenant.OutOfOrder,
+	_, err := inventory.New(s.db).CreateRoomBlock(s.ctx, inventory.RoomBlockInput{RoomID: s.rooms["STE"][1].ID, Kind: inventory.OutOfOrder,
 		Start: s.day(6), End: s.day(9), Reason: "Bathroom renovation"})
 	if err != nil {
 		return err
 	}
 	s.blockTaken(s.rooms["STE"][1].ID, s.day(6), s.day(9))
-	_, err = s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["TWN"][3].ID, Kind: tenant.OutOfService,
+	_, err = inventory.New(s.db).CreateRoomBlock(s.ctx, inventory.RoomBlockInput{RoomID: s.rooms["TWN"][3].ID, Kind: inventory.OutOfService,
 		Start: s.day(2), End: s.day(3), Reason: "Window fitter"})
 	s.blockTaken(s.rooms["TWN"][3].ID, s.day(2), s.day(3))
 	return err
@@ -154,18 +155,18 @@ func (s *seeder) blockTaken(roomID string, from, to date.Date) {
 }
 
 func (s *seeder) rates() error {
-	s.plans = map[string]tenant.RatePlan{}
+	s.plans = map[string]inventory.RatePlan{}
 	two, zero := 2, 0
-	flex := tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
-	late := tenant.CancellationPolicy{FreeUntilDaysBefore: &zero, Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 50}}
-	nonref := tenant.CancellationPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
-	firstNight := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
-	full := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
+	flex := inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}}
+	late := inventory.CancellationPolicy{FreeUntilDaysBefore: &zero, Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 50}}
+	nonref := inventory.CancellationPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}
+	firstNight := inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeeFirstNight}}
+	full := inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}
 	for _, p := range []struct {
 		code, typ, name  string
 		extra            int64
-		cancel           tenant.CancellationPolicy
-		noShow           tenant.NoShowPolicy
+		cancel           inventory.CancellationPolicy
+		noShow           inventory.NoShowPolicy
 		weekday, weekend int64
 	}{
 		{"DBL-FLEX", "DBL", "Double, flexible", 0, flex, firstNight, 11900, 13900},
@@ -173,7 +174,7 @@ func (s *seeder) rates() error {
 		{"TWN-FLEX", "TWN", "Twin, flexible", 2500, flex, firstNight, 13900, 15900},
 		{"STE-FLEX", "STE", "Family suite, flexible", 2000, late, firstNight, 18900, 21900},
 	} {
-		rp, err := s.db.CreateRatePlan(s.ctx, tenant.RatePlanInput{PropertyID: s.prop.ID, RoomTypeID: s.types[p.typ].ID, Code: p.code, Name: p.name,
+		rp, err := inventory.New(s.db).CreateRatePlan(s.ctx, inventory.RatePlanInput{PropertyID: s.prop.ID, RoomTypeID: s.types[p.typ].ID, Code: p.code, Name: p.name,
 			ExtraPerson: tenant.Money{Amount: p.extra, Currency: "EUR"}, Cancellation: p.cancel, NoShow: p.noShow, Active: true})
 		if err != nil {
 			return err
@@ -181,11 +182,11 @@ func (s *seeder) rates() error {
 		s.plans[p.code] = rp
 		// A month back (for the stays already under way) and 60 days ahead.
 		from, to := s.day(-30), s.day(60)
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
 			Weekdays: []string{"sun", "mon", "tue", "wed", "thu"}, Price: &tenant.Money{Amount: p.weekday, Currency: "EUR"}}); err != nil {
 			return err
 		}
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
 			Weekdays: []string{"fri", "sat"}, Price: &tenant.Money{Amount: p.weekend, Currency: "EUR"}}); err != nil {
 			return err
 		}
@@ -194,16 +195,16 @@ func (s *seeder) rates() error {
 	// arrival; the non-refundable double is off sale on one busy day.
 	yes := true
 	for _, code := range []string{"DBL-FLEX", "DBL-NREF", "TWN-FLEX", "STE-FLEX"} {
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(30), To: s.day(60),
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(30), To: s.day(60),
 			Weekdays: []string{"sat"}, MinStay: &two}); err != nil {
 			return err
 		}
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(40), To: s.day(60),
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(40), To: s.day(60),
 			Weekdays: []string{"sun"}, ClosedToArrival: &yes}); err != nil {
 			return err
 		}
 	}
-	_, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans["DBL-NREF"].ID, From: s.day(45), To: s.day(46), StopSell: &yes})
+	_, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans["DBL-NREF"].ID, From: s.day(45), To: s.day(46), StopSell: &yes})
 	return err
 }
 
@@ -232,7 +233,7 @@ func (s *seeder) guestProfiles() error {
 		local := strings.ToLower(asciiFold(p.given) + "." + strings.ReplaceAll(asciiFold(p.family), " ", ""))
 		in := stays.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
 			Phone:       fmt.Sprintf("+%s %d %07d", countryCode[p.country], 150+s.rng.IntN(40), s.rng.IntN(10_000_000)),
-			Address:     tenant.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
+			Address:     inventory.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
 			Nationality: p.country, Language: p.lang}
 		switch i % 9 {
 		case 2:
@@ -359,10 +360,10 @@ func (s *seeder) frontDesk() error {
 	}
 	// Yesterday's departure left the first suite dirty; a double was
 	// cleaned and inspected this morning.
-	if _, err := s.db.SetHousekeeping(s.ctx, s.rooms["STE"][0].ID, tenant.HousekeepingDirty, 0); err != nil {
+	if _, err := inventory.New(s.db).SetHousekeeping(s.ctx, s.rooms["STE"][0].ID, inventory.HousekeepingDirty, 0); err != nil {
 		return err
 	}
-	_, err := s.db.SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, tenant.HousekeepingInspected, 0)
+	_, err := inventory.New(s.db).SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, inventory.HousekeepingInspected, 0)
 	return err
 }
 
@@ -461,7 +462,7 @@ func (s *seeder) reservations() error {
 	// A busy night in ten days fills every double; then a channel sends one
 	// more, which is stored flagged as overbooked for the front desk.
 	full := s.day(10)
-	a, err := s.db.Availability(s.ctx, s.prop.ID, full, full.AddDays(1))
+	a, err := inventory.New(s.db).Availability(s.ctx, s.prop.ID, full, full.AddDays(1))
 	if err != nil {
 		return err
 	}

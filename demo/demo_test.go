@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -28,23 +29,23 @@ func TestSeed(t *testing.T) {
 			if err := demo.Seed(ctx, db); err != nil {
 				t.Fatal(err)
 			}
-			props, err := db.ListProperties(ctx)
+			props, err := inventory.New(db).ListProperties(ctx)
 			if err != nil || len(props) != 1 {
 				t.Fatalf("properties %v (%v), want 1", props, err)
 			}
 			p := props[0]
-			today, err := db.PropertyToday(ctx, p.ID)
+			today, err := inventory.New(db).PropertyToday(ctx, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			types, _ := db.ListRoomTypes(ctx, p.ID)
-			rooms, _ := db.ListRooms(ctx, p.ID)
-			plans, _ := db.ListRatePlans(ctx, p.ID)
+			types, _ := inventory.New(db).ListRoomTypes(ctx, p.ID)
+			rooms, _ := inventory.New(db).ListRooms(ctx, p.ID)
+			plans, _ := inventory.New(db).ListRatePlans(ctx, p.ID)
 			if len(types) != 3 || len(rooms) != 12 || len(plans) < 3 {
 				t.Fatalf("%d room types, %d rooms, %d rate plans; want 3, 12, at least 3", len(types), len(rooms), len(plans))
 			}
 			for _, rp := range plans {
-				days, err := db.Rates(ctx, rp.ID, today, today.AddDays(60))
+				days, err := inventory.New(db).Rates(ctx, rp.ID, today, today.AddDays(60))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -174,7 +175,7 @@ func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *c
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
+	rm, err := inventory.New(c.db).SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -127,28 +128,28 @@ func apiPropertyID(r *http.Request, c *call) (string, error) {
 // apiPropertyOf returns the property a list is about: ?property_id=, or
 // the only property of the tenant. Handlers that need the property itself
 // (its today) take it from here rather than reading it a second time.
-func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
+func apiPropertyOf(r *http.Request, c *call) (inventory.Property, error) {
 	if id := r.URL.Query().Get("property_id"); id != "" {
-		p, err := c.db.GetProperty(r.Context(), id)
+		p, err := inventory.New(c.db).GetProperty(r.Context(), id)
 		if err != nil {
-			return tenant.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+			return inventory.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
 		return p, nil
 	}
-	ps, err := c.db.ListProperties(r.Context())
+	ps, err := inventory.New(c.db).ListProperties(r.Context())
 	if err != nil {
-		return tenant.Property{}, err
+		return inventory.Property{}, err
 	}
 	if len(ps) == 1 {
 		return ps[0], nil
 	}
-	return tenant.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
+	return inventory.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
 		aura.FieldError{Field: "property_id", Message: "is required"})
 }
 
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
-func (s *Server) propertyDates(r *http.Request, c *call, p tenant.Property, days int) (date.Date, date.Date, error) {
+func (s *Server) propertyDates(r *http.Request, c *call, p inventory.Property, days int) (date.Date, date.Date, error) {
 	today := s.today(r, c, p)
 	return queryDates(r, today, today.AddDays(days))
 }
@@ -240,8 +241,8 @@ func apiCreate[S store, In, T any](create func(S, context.Context, In) (T, error
 // (say only night_audit_time), starts from the documented defaults, as a
 // PATCH starts from the current values.
 func createDefaults(in any) {
-	if p, ok := in.(*tenant.PropertyInput); ok {
-		fd := tenant.DefaultFrontDeskSettings
+	if p, ok := in.(*inventory.PropertyInput); ok {
+		fd := inventory.DefaultFrontDeskSettings
 		p.FrontDesk = &fd
 	}
 }
@@ -314,17 +315,17 @@ func apiDelete[S store](del func(S, context.Context, string) error) handler {
 }
 
 // The versions of the resources, for their ETags.
-func propertyVersion(p tenant.Property) int        { return p.Version }
-func roomTypeVersion(t tenant.RoomType) int        { return t.Version }
-func roomVersion(rm tenant.Room) int               { return rm.Version }
-func ratePlanVersion(p tenant.RatePlan) int        { return p.Version }
+func propertyVersion(p inventory.Property) int     { return p.Version }
+func roomTypeVersion(t inventory.RoomType) int     { return t.Version }
+func roomVersion(rm inventory.Room) int            { return rm.Version }
+func ratePlanVersion(p inventory.RatePlan) int     { return p.Version }
 func reservationVersion(res stays.Reservation) int { return res.Version }
 func guestVersion(g stays.Guest) int               { return g.Version }
 
 // Properties.
 
 func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) error {
-	ps, err := c.db.ListProperties(r.Context())
+	ps, err := inventory.New(c.db).ListProperties(r.Context())
 	if err != nil {
 		return err
 	}
@@ -338,17 +339,17 @@ func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) 
 // apiPropertyUpdate applies a JSON merge of the fields sent onto the
 // property's current settings.
 func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetProperty(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
 	fd := cur.FrontDesk
-	in := tenant.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
+	in := inventory.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
 		CheckInTime: cur.CheckInTime, CheckOutTime: cur.CheckOutTime, Tax: cur.Tax, FrontDesk: &fd}
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
+	p, err := inventory.New(c.db).UpdateProperty(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -364,11 +365,11 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 // Room types.
 
 func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRoomType(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RoomTypeInput{PropertyID: cur.PropertyID, Code: cur.Code, Name: cur.Name, Description: cur.Description,
+	in := inventory.RoomTypeInput{PropertyID: cur.PropertyID, Code: cur.Code, Name: cur.Name, Description: cur.Description,
 		Capacity: cur.Capacity, BaseOccupancy: cur.BaseOccupancy, SortOrder: cur.SortOrder}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -379,7 +380,7 @@ func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rt, err := c.db.UpdateRoomType(r.Context(), cur.ID, in)
+	rt, err := inventory.New(c.db).UpdateRoomType(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -393,12 +394,12 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	rooms, err := c.db.ListRooms(r.Context(), pid)
+	rooms, err := inventory.New(c.db).ListRooms(r.Context(), pid)
 	if err != nil {
 		return err
 	}
 	if t := r.URL.Query().Get("room_type_id"); t != "" {
-		var kept []tenant.Room
+		var kept []inventory.Room
 		for _, rm := range rooms {
 			if rm.RoomTypeID == t {
 				kept = append(kept, rm)
@@ -414,11 +415,11 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRoom(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RoomInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Number: cur.Number, Floor: cur.Floor,
+	in := inventory.RoomInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Number: cur.Number, Floor: cur.Floor,
 		Features: cur.Features, SortOrder: cur.SortOrder}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -429,7 +430,7 @@ func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rm, err := c.db.UpdateRoom(r.Context(), cur.ID, in)
+	rm, err := inventory.New(c.db).UpdateRoom(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -447,22 +448,22 @@ func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	bs, err := c.db.ListRoomBlocks(r.Context(), prop.ID, from, to)
+	bs, err := inventory.New(c.db).ListRoomBlocks(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
 	if bs == nil {
-		bs = []tenant.RoomBlock{}
+		bs = []inventory.RoomBlock{}
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.RoomBlock]{Data: bs})
+	return writeAPI(w, http.StatusOK, apiData[inventory.RoomBlock]{Data: bs})
 }
 
 func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomBlockInput
+	var in inventory.RoomBlockInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	b, err := c.db.CreateRoomBlock(r.Context(), in)
+	b, err := inventory.New(c.db).CreateRoomBlock(r.Context(), in)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		return aura.Invalid("No such room.", aura.FieldError{Field: "room_id", Message: "no such room"})
 	} else if err != nil {
@@ -474,11 +475,11 @@ func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *c
 // Rate plans and rates.
 
 func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RatePlanInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Code: cur.Code, Name: cur.Name,
+	in := inventory.RatePlanInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Code: cur.Code, Name: cur.Name,
 		ExtraPerson: cur.ExtraPerson, Cancellation: cur.Cancellation, NoShow: cur.NoShow, Active: cur.Active}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -489,7 +490,7 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rp, err := c.db.UpdateRatePlan(r.Context(), cur.ID, in)
+	rp, err := inventory.New(c.db).UpdateRatePlan(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -497,11 +498,11 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error {
-	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	rp, err := inventory.New(c.db).GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), rp.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), rp.PropertyID)
 	if err != nil {
 		return err
 	}
@@ -509,17 +510,17 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	days, err := c.db.Rates(r.Context(), rp.ID, from, to)
+	days, err := inventory.New(c.db).Rates(r.Context(), rp.ID, from, to)
 	if err != nil {
 		return err
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.DayRate]{Data: days})
+	return writeAPI(w, http.StatusOK, apiData[inventory.DayRate]{Data: days})
 }
 
 // apiRatesUpdate is the bulk edit: PUT and PATCH both set the fields sent
 // (nil fields are left alone) on the chosen days of [from, to).
 func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var u tenant.RateUpdate
+	var u inventory.RateUpdate
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
@@ -528,7 +529,7 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 		return aura.Invalid("The body names another rate plan than the path.", aura.FieldError{Field: "rate_plan_id", Message: "differs from the path"})
 	}
 	u.RatePlanID = id
-	res, err := c.db.UpdateRates(r.Context(), u)
+	res, err := inventory.New(c.db).UpdateRates(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -544,7 +545,7 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	q := r.URL.Query()
 	var fe formErrors
-	oq := tenant.OfferQuery{PropertyID: pid, RoomTypeID: q.Get("room_type_id")}
+	oq := inventory.OfferQuery{PropertyID: pid, RoomTypeID: q.Get("room_type_id")}
 	oq.Arrival = fe.date(q, "arrival")
 	oq.Departure = fe.date(q, "departure")
 	oq.Adults = fe.int(q, "adults", 1)
@@ -552,11 +553,11 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := fe.err("The stay is not valid."); err != nil {
 		return err
 	}
-	offers, err := c.db.Offers(r.Context(), oq)
+	offers, err := inventory.New(c.db).Offers(r.Context(), oq)
 	if err != nil {
 		return err
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.Offer]{Data: offers})
+	return writeAPI(w, http.StatusOK, apiData[inventory.Offer]{Data: offers})
 }
 
 // Bookings.
@@ -855,91 +856,4 @@ func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	return apiDataOf(stays.Store.GuestReservations)(w, r, c)
-}
-
-// apiGetDB is apiGet for a store still on *tenant.DB.
-func apiGetDB[T any](get func(*tenant.DB, context.Context, string) (T, error), version func(T) int) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		v, err := get(c.db, r.Context(), c.params.ByName("id"))
-		if err != nil {
-			return err
-		}
-		return writeVersioned(w, http.StatusOK, v, version(v))
-	}
-}
-
-// apiCreateDB is apiCreate for a store still on *tenant.DB.
-func apiCreateDB[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		var in In
-		createDefaults(&in)
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		v, err := create(c.db, r.Context(), in)
-		if err != nil {
-			return err
-		}
-		return writeVersioned(w, http.StatusCreated, v, version(v))
-	}
-}
-
-// apiPropertyListDB is apiPropertyList for a store still on *tenant.DB.
-func apiPropertyListDB[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		pid, err := apiPropertyID(r, c)
-		if err != nil {
-			return err
-		}
-		all, err := list(c.db, r.Context(), pid)
-		if err != nil {
-			return err
-		}
-		out, err := pageOf(r, all)
-		if err != nil {
-			return err
-		}
-		return writeAPI(w, http.StatusOK, out)
-	}
-}
-
-// apiPropertyRangeDB is apiPropertyRange for a store still on *tenant.DB.
-func apiPropertyRangeDB[T any](s *Server, days int, view func(*tenant.DB, context.Context, string, date.Date, date.Date) (T, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		prop, err := apiPropertyOf(r, c)
-		if err != nil {
-			return err
-		}
-		from, to, err := s.propertyDates(r, c, prop, days)
-		if err != nil {
-			return err
-		}
-		v, err := view(c.db, r.Context(), prop.ID, from, to)
-		if err != nil {
-			return err
-		}
-		return writeAPI(w, http.StatusOK, v)
-	}
-}
-
-// apiDataOfDB is apiDataOf for a store still on *tenant.DB.
-func apiDataOfDB[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		all, err := list(c.db, r.Context(), c.params.ByName("id"))
-		if err != nil {
-			return err
-		}
-		return writeAPI(w, http.StatusOK, apiData[T]{Data: all})
-	}
-}
-
-// apiDeleteDB is apiDelete for a store still on *tenant.DB.
-func apiDeleteDB(del func(*tenant.DB, context.Context, string) error) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		if err := del(c.db, r.Context(), c.params.ByName("id")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
 }

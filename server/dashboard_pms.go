@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -13,7 +13,7 @@ import (
 // today's arrivals and departures, occupancy tonight and overbooked
 // reservations. Counting reads no guest data.
 type pmsDashboard struct {
-	Property      tenant.Property
+	Property      inventory.Property
 	Today         date.Date
 	Arrivals      int // arriving today, not cancelled or no-show
 	Arrived       int // of those, checked in
@@ -80,7 +80,7 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 		return nil, err
 	}
 	d.InHouse = len(in)
-	a, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(1))
+	a, err := inventory.New(c.db).Availability(ctx, prop.ID, d.Today, d.Today.AddDays(1))
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 	// A stay flagged overbooked loses the flag once it has a room every
 	// night; the shortage may remain for stays still without a room, so
 	// the dashboard also shows the nights a room type is sold beyond its rooms.
-	ahead, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(oversoldDays))
+	ahead, err := inventory.New(c.db).Availability(ctx, prop.ID, d.Today, d.Today.AddDays(oversoldDays))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
@@ -29,7 +30,7 @@ import (
 // folioData is one folio as a page shows it.
 type folioData struct {
 	V          apiFolioView
-	Prop       tenant.Property
+	Prop       inventory.Property
 	Today      date.Date
 	Res        *stays.Reservation
 	GuestName  string
@@ -87,10 +88,10 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 	l := ledger.New(c.db)
 	d := &folioData{V: v, CanPost: c.can(identity.PermFoliosWrite), CanPay: c.can(identity.PermPaymentsWrite),
 		CanInvoice: c.can(identity.PermInvoicesIssue), Methods: handMethods}
-	if d.Prop, err = c.db.GetProperty(ctx, v.Folio.PropertyID); err != nil {
+	if d.Prop, err = inventory.New(c.db).GetProperty(ctx, v.Folio.PropertyID); err != nil {
 		return nil, err
 	}
-	if d.Today, err = c.db.PropertyToday(ctx, d.Prop.ID); err != nil {
+	if d.Today, err = inventory.New(c.db).PropertyToday(ctx, d.Prop.ID); err != nil {
 		return nil, err
 	}
 	if v.Folio.Ref.Kind == ledger.RefReservation {
@@ -387,7 +388,7 @@ func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, c *call) e
 // invoiceData is one issued document.
 type invoiceData struct {
 	Doc       ledger.Document
-	Prop      tenant.Property
+	Prop      inventory.Property
 	CanCredit bool
 	Today     date.Date
 }
@@ -397,7 +398,7 @@ func (s *Server) invoiceData(w http.ResponseWriter, r *http.Request, c *call) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(r.Context(), doc.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), doc.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -522,7 +523,7 @@ type ledgerSettingsData struct {
 	Products   []ledger.Product
 }
 
-func (s *Server) ledgerSettingsData(ctx context.Context, c *call, prop tenant.Property) (*ledgerSettingsData, error) {
+func (s *Server) ledgerSettingsData(ctx context.Context, c *call, prop inventory.Property) (*ledgerSettingsData, error) {
 	if err := ensureLedger(ctx, c.db, prop); err != nil {
 		return nil, err
 	}
@@ -754,7 +755,7 @@ func stayBalance(ctx context.Context, db *tenant.DB, resID string) (int64, error
 // ledgerCityTaxNote is the city tax of a stay as the night audit will post
 // it (Config.NightLines over its nights), once the property's ledger is
 // configured; ok is false before, when the older property setting is shown.
-func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop tenant.Property, res stays.Reservation) (string, bool) {
+func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop inventory.Property, res stays.Reservation) (string, bool) {
 	cfg, err := ledger.New(c.db).Config(ctx, prop.ID)
 	if err != nil {
 		return "", false

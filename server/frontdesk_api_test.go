@@ -15,9 +15,9 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -55,7 +55,7 @@ func nightsSold(t *testing.T, f *pmsFixture, from, to date.Date) map[date.Date]i
 		t.Fatalf("availability: %d %s", resp.StatusCode, body)
 	}
 	out := map[date.Date]int{}
-	for _, n := range decode[tenant.Availability](t, body).RoomTypes[0].Nights {
+	for _, n := range decode[inventory.Availability](t, body).RoomTypes[0].Nights {
 		out[n.Date] = n.Sold
 	}
 	return out
@@ -353,7 +353,7 @@ func TestFrontDeskAPI(t *testing.T) {
 				card = b
 			}
 		}
-		if card.Condition != tenant.HousekeepingDirty {
+		if card.Condition != inventory.HousekeepingDirty {
 			t.Fatalf("the room checked out of: %+v", card)
 		}
 		resp, body = hk.api("PUT", "/rooms/"+card.RoomID+"/housekeeping", `{"housekeeping": "sparkling"}`, "If-Match", fmt.Sprintf(`"%d"`, card.Version))
@@ -361,16 +361,16 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("an unknown condition: %d %s", resp.StatusCode, body)
 		}
 		resp, body = hk.api("PUT", "/rooms/"+card.RoomID+"/housekeeping", `{"housekeeping": "clean"}`, "If-Match", fmt.Sprintf(`"%d"`, card.Version))
-		rm := decode[tenant.Room](t, body)
-		if resp.StatusCode != 200 || rm.Housekeeping != tenant.HousekeepingClean || rm.Version != card.Version+1 {
+		rm := decode[inventory.Room](t, body)
+		if resp.StatusCode != 200 || rm.Housekeeping != inventory.HousekeepingClean || rm.Version != card.Version+1 {
 			t.Fatalf("mark clean: %d %s", resp.StatusCode, body)
 		}
 		resp, _ = hk.api("POST", "/rooms/"+card.RoomID+"/housekeeping", fmt.Sprintf(`{"housekeeping": "dirty", "version": %d}`, card.Version))
-		if resp.StatusCode != http.StatusPreconditionFailed || f.room(t, card.RoomID).Housekeeping != tenant.HousekeepingClean {
+		if resp.StatusCode != http.StatusPreconditionFailed || f.room(t, card.RoomID).Housekeeping != inventory.HousekeepingClean {
 			t.Fatalf("a stale tap: %d", resp.StatusCode)
 		}
 		resp, body = hk.api("POST", "/rooms/"+card.RoomID+"/housekeeping", fmt.Sprintf(`{"housekeeping": "inspected", "version": %d}`, rm.Version))
-		if resp.StatusCode != 200 || decode[tenant.Room](t, body).Housekeeping != tenant.HousekeepingInspected {
+		if resp.StatusCode != 200 || decode[inventory.Room](t, body).Housekeeping != inventory.HousekeepingInspected {
 			t.Fatalf("mark inspected (POST): %d %s", resp.StatusCode, body)
 		}
 		db = h.acquire("alpha")

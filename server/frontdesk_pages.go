@@ -12,9 +12,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -178,8 +178,8 @@ type checkInData struct {
 	R           stays.Reservation
 	GuestName   string
 	Nationality string // the guest's, to prefill the document's issuing country
-	RoomType    tenant.RoomType
-	Room        *tenant.Room
+	RoomType    inventory.RoomType
+	Room        *inventory.Room
 	Rooms       []roomChoice // rooms the guest may be checked in to, ready ones first
 	// NoneReady says why no room is pre-selected: each room of the type
 	// that is not free and clean, and why ("" when one is pre-selected).
@@ -279,7 +279,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -294,10 +294,10 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 	}
 	p.Title = "Check in · " + d.GuestName
-	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+	if d.RoomType, err = inventory.New(c.db).GetRoomType(ctx, res.RoomTypeID); err != nil {
 		return nil, nil, err
 	}
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -313,7 +313,7 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 		names := c.can(identity.PermGuestsRead)
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
-		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
+		rank := map[string]int{inventory.HousekeepingInspected: 0, inventory.HousekeepingClean: 1, inventory.HousekeepingDirty: 2}
 		slices.SortStableFunc(opts, func(a, b stays.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
 		for _, o := range opts {
 			why := roomWhy(p, o, names, d.Today)
@@ -501,7 +501,7 @@ func roomNumber(r *http.Request, c *call, roomID string) string {
 	if roomID == "" {
 		return ""
 	}
-	rm, err := c.db.GetRoom(r.Context(), roomID)
+	rm, err := inventory.New(c.db).GetRoom(r.Context(), roomID)
 	if err != nil {
 		return ""
 	}
@@ -513,7 +513,7 @@ func roomNumber(r *http.Request, c *call, roomID string) string {
 type checkOutData struct {
 	R           stays.Reservation
 	GuestName   string
-	Room        *tenant.Room
+	Room        *inventory.Room
 	Today       date.Date
 	Early       bool      // leaving before the booked departure
 	DayUse      bool      // leaving on the arrival day
@@ -541,7 +541,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -559,7 +559,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 		roomID = res.Nights[n-1].RoomID
 	}
 	if roomID != "" {
-		if rm, err := c.db.GetRoom(ctx, roomID); err == nil {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, roomID); err == nil {
 			d.Room = &rm
 		}
 	}

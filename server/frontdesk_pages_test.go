@@ -15,9 +15,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -63,13 +63,13 @@ func (f *pmsFixture) reservation(t *testing.T, id string) stays.Reservation {
 	return decode[stays.Reservation](t, body)
 }
 
-func (f *pmsFixture) room(t *testing.T, id string) tenant.Room {
+func (f *pmsFixture) room(t *testing.T, id string) inventory.Room {
 	t.Helper()
 	resp, body := f.api("GET", "/rooms/"+id, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("get room: %d %s", resp.StatusCode, body)
 	}
-	return decode[tenant.Room](t, body)
+	return decode[inventory.Room](t, body)
 }
 
 var photoLink = regexp.MustCompile(`/alpha/id-photos/(idp_[a-z0-9]+)`)
@@ -106,7 +106,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("save: %d", resp.StatusCode)
 		}
 		_, body = f.api("GET", "/properties/"+f.prop.ID, "")
-		if p := decode[tenant.Property](t, body); p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 20, PurgeDocumentNumbers: true, NightAuditTime: "02:30"}) {
+		if p := decode[inventory.Property](t, body); p.FrontDesk != (inventory.FrontDeskSettings{IDPhotoRetentionDays: 20, PurgeDocumentNumbers: true, NightAuditTime: "02:30"}) {
 			t.Fatalf("front desk settings %+v", p.FrontDesk)
 		}
 	})
@@ -198,7 +198,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("move: %d", resp.StatusCode)
 		}
-		if got := f.room(t, f.rooms[0].ID).Housekeeping; got != tenant.HousekeepingDirty {
+		if got := f.room(t, f.rooms[0].ID).Housekeeping; got != inventory.HousekeepingDirty {
 			t.Fatalf("the room moved out of is %s, want dirty", got)
 		}
 		r := f.reservation(t, id)
@@ -234,7 +234,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("check-out: %d", resp.StatusCode)
 		}
 		rm := f.room(t, f.rooms[1].ID)
-		if rm.Housekeeping != tenant.HousekeepingDirty {
+		if rm.Housekeeping != inventory.HousekeepingDirty {
 			t.Fatalf("room left is %s, want dirty", rm.Housekeeping)
 		}
 		resp, body = f.page("GET", "/housekeeping", nil)
@@ -246,12 +246,12 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/housekeeping?show=todo#room-"+rm.ID {
 			t.Fatalf("mark clean: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if got := f.room(t, rm.ID).Housekeeping; got != tenant.HousekeepingClean {
+		if got := f.room(t, rm.ID).Housekeeping; got != inventory.HousekeepingClean {
 			t.Fatalf("room is %s after marking clean", got)
 		}
 		// The stale version of a second tap changes nothing.
 		f.page("POST", "/rooms/"+rm.ID+"/housekeeping", url.Values{"condition": {"dirty"}, "version": {fmt.Sprint(rm.Version)}})
-		if got := f.room(t, rm.ID).Housekeeping; got != tenant.HousekeepingClean {
+		if got := f.room(t, rm.ID).Housekeeping; got != inventory.HousekeepingClean {
 			t.Fatalf("a stale tap made the room %s", got)
 		}
 		resp, _ = f.page("POST", "/rooms/"+rm.ID+"/housekeeping", url.Values{"condition": {"sparkling"}, "version": {fmt.Sprint(rm.Version + 1)}})
@@ -377,7 +377,7 @@ func TestHousekeepingRoleBoard(t *testing.T) {
 	}
 	resp, _ = h.do(req{method: "POST", path: "/alpha/rooms/" + f.rooms[0].ID + "/housekeeping", cookies: []*http.Cookie{session},
 		form: url.Values{"condition": {"dirty"}, "version": {fmt.Sprint(f.rooms[0].Version)}}})
-	if resp.StatusCode != http.StatusSeeOther || f.room(t, f.rooms[0].ID).Housekeeping != tenant.HousekeepingDirty {
+	if resp.StatusCode != http.StatusSeeOther || f.room(t, f.rooms[0].ID).Housekeeping != inventory.HousekeepingDirty {
 		t.Fatalf("housekeeping marks a room dirty: %d", resp.StatusCode)
 	}
 }

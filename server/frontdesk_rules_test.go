@@ -20,6 +20,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -55,11 +56,11 @@ func (f *pmsFixture) importStay(t *testing.T, given, family, status string, arri
 func (f *pmsFixture) setCondition(t *testing.T, room int, condition string) {
 	t.Helper()
 	f.store(t, func(ctx context.Context, db *tenant.DB) {
-		rm, err := db.GetRoom(ctx, f.rooms[room].ID)
+		rm, err := inventory.New(db).GetRoom(ctx, f.rooms[room].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SetHousekeeping(ctx, rm.ID, condition, rm.Version); err != nil {
+		if _, err := inventory.New(db).SetHousekeeping(ctx, rm.ID, condition, rm.Version); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -77,7 +78,7 @@ func TestCheckInFormRooms(t *testing.T) {
 	f := newPMS(t, h, "alpha", 3).signIn()
 	leaving := f.importStay(t, "Robert", "Schumann", stays.ReservationInHouse, f.today.AddDays(-2), f.today, 0)
 	arriving := f.importStay(t, "Johannes", "Brahms", stays.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
-	f.setCondition(t, 1, tenant.HousekeepingDirty)
+	f.setCondition(t, 1, inventory.HousekeepingDirty)
 	path := "/reservations/" + arriving.ID + "/check-in"
 
 	t.Run("OK/PreselectsFreeAndClean", func(t *testing.T) {
@@ -95,8 +96,8 @@ func TestCheckInFormRooms(t *testing.T) {
 	})
 
 	t.Run("OK/SaysWhyNoneIsChosen", func(t *testing.T) {
-		f.setCondition(t, 2, tenant.HousekeepingDirty)
-		defer f.setCondition(t, 2, tenant.HousekeepingClean)
+		f.setCondition(t, 2, inventory.HousekeepingDirty)
+		defer f.setCondition(t, 2, inventory.HousekeepingClean)
 		_, body := f.page("GET", path, nil)
 		if m := selectedRoom.FindStringSubmatch(body); m != nil {
 			t.Fatalf("a room is pre-selected though none is free and clean: %v", m)
@@ -251,8 +252,8 @@ func TestAPIFindings(t *testing.T) {
 
 	t.Run("OK/PartialFrontDeskKeepsDefaults", func(t *testing.T) {
 		resp, body := f.api("POST", "/properties", `{"name": "Annex", "time_zone": "Europe/Berlin", "currency": "EUR", "front_desk": {"night_audit_time": "02:00"}}`)
-		p := decode[tenant.Property](t, body)
-		if resp.StatusCode != 201 || p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "02:00"}) {
+		p := decode[inventory.Property](t, body)
+		if resp.StatusCode != 201 || p.FrontDesk != (inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "02:00"}) {
 			t.Fatalf("create with a partial front_desk: %d %+v", resp.StatusCode, p.FrontDesk)
 		}
 	})
@@ -317,7 +318,7 @@ func TestAPIFindings(t *testing.T) {
 			t.Fatalf("the photo within its window: %d", resp.StatusCode)
 		}
 		// Shrinking the window to 0 days purges at once, not at the job's next hour.
-		prop := decode[tenant.Property](t, func() string { _, b := f.api("GET", "/properties/"+f.prop.ID, ""); return b }())
+		prop := decode[inventory.Property](t, func() string { _, b := f.api("GET", "/properties/"+f.prop.ID, ""); return b }())
 		resp, body = f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"id_photo_retention_days": 0}}`, "If-Match", strconv.Itoa(prop.Version))
 		if resp.StatusCode != 200 {
 			t.Fatalf("patch: %d %s", resp.StatusCode, body)
@@ -521,7 +522,7 @@ func TestPrintPages(t *testing.T) {
 	}
 	// The settings choose another country's layout.
 	_, pj := f.api("GET", "/properties/"+f.prop.ID, "")
-	prop := decode[tenant.Property](t, pj)
+	prop := decode[inventory.Property](t, pj)
 	if resp, b := f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"registration_card": "it"}}`, "If-Match", strconv.Itoa(prop.Version)); resp.StatusCode != 200 {
 		t.Fatalf("patch: %d %s", resp.StatusCode, b)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -64,7 +64,7 @@ func guestInput(v url.Values) stays.GuestInput {
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	return stays.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"), Phone: t("phone"),
 		Nationality: strings.ToUpper(t("nationality")), Language: t("language"), Notes: strings.TrimSpace(v.Get("notes")),
-		Address: tenant.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
+		Address: inventory.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
 			City: t("address_city"), Region: t("address_region"), Country: strings.ToUpper(t("address_country"))}}
 }
 
@@ -160,7 +160,7 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 		}
 		rows := map[string]resRow{}
 		for _, pid := range order {
-			prop, err := c.db.GetProperty(ctx, pid)
+			prop, err := inventory.New(c.db).GetProperty(ctx, pid)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -102,36 +102,36 @@ var apiDocs = map[string]apiDoc{
 	"DELETE /:tenant/api/v1/tokens/:id": {Summary: "Revoke an API token", Tag: "Identity", Status: 204},
 
 	// Inventory.
-	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []queryParam{qLimit, qCursor}, Response: apiList[tenant.Property]{}},
-	"POST /:tenant/api/v1/properties":        {Summary: "Add a property", Tag: "Inventory", Body: tenant.PropertyInput{}, Response: tenant.Property{}, Status: 201},
-	"GET /:tenant/api/v1/properties/:id":     {Summary: "Get a property", Tag: "Inventory", Response: tenant.Property{}},
-	"PATCH /:tenant/api/v1/properties/:id":   {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: tenant.PropertyInput{}, Response: tenant.Property{}, IfMatch: true},
-	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[tenant.RoomType]{}},
-	"POST /:tenant/api/v1/room-types":        {Summary: "Add a room type", Tag: "Inventory", Body: tenant.RoomTypeInput{}, Response: tenant.RoomType{}, Status: 201},
-	"GET /:tenant/api/v1/room-types/:id":     {Summary: "Get a room type", Tag: "Inventory", Response: tenant.RoomType{}},
-	"PATCH /:tenant/api/v1/room-types/:id":   {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: tenant.RoomTypeInput{}, Response: tenant.RoomType{}, IfMatch: true},
-	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []queryParam{qProperty, q("room_type_id", "string", "Only rooms of this type."), qLimit, qCursor}, Response: apiList[tenant.Room]{}},
-	"POST /:tenant/api/v1/rooms":             {Summary: "Add a room", Tag: "Inventory", Body: tenant.RoomInput{}, Response: tenant.Room{}, Status: 201},
-	"GET /:tenant/api/v1/rooms/:id":          {Summary: "Get a room", Tag: "Inventory", Response: tenant.Room{}},
-	"PATCH /:tenant/api/v1/rooms/:id":        {Summary: "Change a room (the fields sent)", Tag: "Inventory", Body: tenant.RoomInput{}, Response: tenant.Room{}, IfMatch: true},
-	"GET /:tenant/api/v1/room-blocks":        {Summary: "List out-of-order and out-of-service periods", Tag: "Inventory", Query: []queryParam{qProperty, qFrom, qTo}, Response: apiData[tenant.RoomBlock]{}},
-	"POST /:tenant/api/v1/room-blocks":       {Summary: "Take a room out of order or out of service for nights [start, end)", Tag: "Inventory", Body: tenant.RoomBlockInput{}, Response: tenant.RoomBlock{}, Status: 201},
+	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []queryParam{qLimit, qCursor}, Response: apiList[inventory.Property]{}},
+	"POST /:tenant/api/v1/properties":        {Summary: "Add a property", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, Status: 201},
+	"GET /:tenant/api/v1/properties/:id":     {Summary: "Get a property", Tag: "Inventory", Response: inventory.Property{}},
+	"PATCH /:tenant/api/v1/properties/:id":   {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, IfMatch: true},
+	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[inventory.RoomType]{}},
+	"POST /:tenant/api/v1/room-types":        {Summary: "Add a room type", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, Status: 201},
+	"GET /:tenant/api/v1/room-types/:id":     {Summary: "Get a room type", Tag: "Inventory", Response: inventory.RoomType{}},
+	"PATCH /:tenant/api/v1/room-types/:id":   {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, IfMatch: true},
+	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []queryParam{qProperty, q("room_type_id", "string", "Only rooms of this type."), qLimit, qCursor}, Response: apiList[inventory.Room]{}},
+	"POST /:tenant/api/v1/rooms":             {Summary: "Add a room", Tag: "Inventory", Body: inventory.RoomInput{}, Response: inventory.Room{}, Status: 201},
+	"GET /:tenant/api/v1/rooms/:id":          {Summary: "Get a room", Tag: "Inventory", Response: inventory.Room{}},
+	"PATCH /:tenant/api/v1/rooms/:id":        {Summary: "Change a room (the fields sent)", Tag: "Inventory", Body: inventory.RoomInput{}, Response: inventory.Room{}, IfMatch: true},
+	"GET /:tenant/api/v1/room-blocks":        {Summary: "List out-of-order and out-of-service periods", Tag: "Inventory", Query: []queryParam{qProperty, qFrom, qTo}, Response: apiData[inventory.RoomBlock]{}},
+	"POST /:tenant/api/v1/room-blocks":       {Summary: "Take a room out of order or out of service for nights [start, end)", Tag: "Inventory", Body: inventory.RoomBlockInput{}, Response: inventory.RoomBlock{}, Status: 201},
 	"DELETE /:tenant/api/v1/room-blocks/:id": {Summary: "End a room block", Tag: "Inventory", Status: 204},
 
 	// Rates and availability.
-	"GET /:tenant/api/v1/rate-plans":           {Summary: "List rate plans", Tag: "Rates", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[tenant.RatePlan]{}},
-	"POST /:tenant/api/v1/rate-plans":          {Summary: "Add a rate plan", Tag: "Rates", Body: tenant.RatePlanInput{}, Response: tenant.RatePlan{}, Status: 201},
-	"GET /:tenant/api/v1/rate-plans/:id":       {Summary: "Get a rate plan", Tag: "Rates", Response: tenant.RatePlan{}},
-	"PATCH /:tenant/api/v1/rate-plans/:id":     {Summary: "Change a rate plan and its policies (the fields sent)", Tag: "Rates", Body: tenant.RatePlanInput{}, Response: tenant.RatePlan{}, IfMatch: true},
-	"GET /:tenant/api/v1/rate-plans/:id/rates": {Summary: "The rate calendar: price and restrictions per day", Tag: "Rates", Query: []queryParam{qFrom, qTo}, Response: apiData[tenant.DayRate]{}},
-	"PUT /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar over [from, to) and chosen weekdays", Tag: "Rates", Body: tenant.RateUpdate{}, Response: tenant.RateUpdateResult{}},
-	"PATCH /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar (as PUT: only the fields sent change)", Tag: "Rates", Body: tenant.RateUpdate{},
-		Response: tenant.RateUpdateResult{}},
-	"GET /:tenant/api/v1/availability": {Summary: "Rooms left per room type and night", Tag: "Rates", Query: []queryParam{qProperty, qFrom, qTo}, Response: tenant.Availability{}},
+	"GET /:tenant/api/v1/rate-plans":           {Summary: "List rate plans", Tag: "Rates", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[inventory.RatePlan]{}},
+	"POST /:tenant/api/v1/rate-plans":          {Summary: "Add a rate plan", Tag: "Rates", Body: inventory.RatePlanInput{}, Response: inventory.RatePlan{}, Status: 201},
+	"GET /:tenant/api/v1/rate-plans/:id":       {Summary: "Get a rate plan", Tag: "Rates", Response: inventory.RatePlan{}},
+	"PATCH /:tenant/api/v1/rate-plans/:id":     {Summary: "Change a rate plan and its policies (the fields sent)", Tag: "Rates", Body: inventory.RatePlanInput{}, Response: inventory.RatePlan{}, IfMatch: true},
+	"GET /:tenant/api/v1/rate-plans/:id/rates": {Summary: "The rate calendar: price and restrictions per day", Tag: "Rates", Query: []queryParam{qFrom, qTo}, Response: apiData[inventory.DayRate]{}},
+	"PUT /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar over [from, to) and chosen weekdays", Tag: "Rates", Body: inventory.RateUpdate{}, Response: inventory.RateUpdateResult{}},
+	"PATCH /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar (as PUT: only the fields sent change)", Tag: "Rates", Body: inventory.RateUpdate{},
+		Response: inventory.RateUpdateResult{}},
+	"GET /:tenant/api/v1/availability": {Summary: "Rooms left per room type and night", Tag: "Rates", Query: []queryParam{qProperty, qFrom, qTo}, Response: inventory.Availability{}},
 	"GET /:tenant/api/v1/offers": {Summary: "Price a stay with every active rate plan", Tag: "Rates", Query: []queryParam{qProperty,
 		{Name: "arrival", Type: "date", Required: true, Description: "Arrival date."}, {Name: "departure", Type: "date", Required: true, Description: "Departure date (exclusive)."},
 		q("adults", "integer", "Adults (default 1)."), q("children", "integer", "Children (default 0)."), q("room_type_id", "string", "Only this room type.")},
-		Response: apiData[tenant.Offer]{}},
+		Response: apiData[inventory.Offer]{}},
 	"GET /:tenant/api/v1/tape-chart": {Summary: "Rooms × nights with the stays assigned", Tag: "Reservations", Query: []queryParam{qProperty, qFrom, qTo}, Response: stays.TapeChart{}},
 
 	// Bookings and reservations.
@@ -192,9 +192,9 @@ var apiDocs = map[string]apiDoc{
 	"GET /:tenant/api/v1/housekeeping": {Summary: "The housekeeping board: every room's condition and occupancy on a date", Tag: "Housekeeping",
 		Query: []queryParam{qProperty, qDay}, Response: frontdesk.HousekeepingBoard{}},
 	"PUT /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition: clean, dirty or inspected", Tag: "Housekeeping",
-		Body: apiHousekeepingBody{}, Response: tenant.Room{}, IfMatch: true},
+		Body: apiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
 	"POST /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition (as PUT)", Tag: "Housekeeping",
-		Body: apiHousekeepingBody{}, Response: tenant.Room{}, IfMatch: true},
+		Body: apiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
 	"GET /:tenant/api/v1/night-audit": {Summary: "The business day and the business dates closed", Tag: "Night audit",
 		Query: []queryParam{qProperty, q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: apiNightAudit{}},
 	"POST /:tenant/api/v1/night-audit/run": {Summary: "Run the night audit now: close every business date due (none twice)", Tag: "Night audit",

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -181,29 +181,29 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("room type: %d %s", resp.StatusCode, body)
 	}
-	rt := decode[tenant.RoomType](t, body)
+	rt := decode[inventory.RoomType](t, body)
 	resp, body = f.api("PATCH", "/room-types/"+rt.ID, `{"name": "Junior Suite"}`, "If-Match", `"1"`)
-	if got := decode[tenant.RoomType](t, body); resp.StatusCode != 200 || got.Name != "Junior Suite" || got.Capacity != 4 || got.Code != "STE" {
+	if got := decode[inventory.RoomType](t, body); resp.StatusCode != 200 || got.Name != "Junior Suite" || got.Capacity != 4 || got.Code != "STE" {
 		t.Fatalf("patch room type: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("POST", "/rooms", fmt.Sprintf(`{"property_id": %q, "room_type_id": %q, "number": "501", "floor": "5", "features": ["balcony"]}`, f.prop.ID, rt.ID))
 	if resp.StatusCode != 201 {
 		t.Fatalf("room: %d %s", resp.StatusCode, body)
 	}
-	room := decode[tenant.Room](t, body)
+	room := decode[inventory.Room](t, body)
 	resp, body = f.api("POST", "/rate-plans", fmt.Sprintf(`{"property_id": %q, "room_type_id": %q, "code": "STE-FLEX", "name": "Suite flexible", "active": true}`, f.prop.ID, rt.ID))
 	if resp.StatusCode != 201 {
 		t.Fatalf("rate plan: %d %s", resp.StatusCode, body)
 	}
-	rp := decode[tenant.RatePlan](t, body)
+	rp := decode[inventory.RatePlan](t, body)
 	from, to := f.today.AddDays(1), f.today.AddDays(8)
 	resp, body = f.api("PUT", "/rate-plans/"+rp.ID+"/rates", fmt.Sprintf(`{"from": %q, "to": %q, "weekdays": ["fri", "sat"], "price": {"amount": 25000, "currency": "EUR"}, "min_stay": 2}`, from, to))
-	res := decode[tenant.RateUpdateResult](t, body)
+	res := decode[inventory.RateUpdateResult](t, body)
 	if resp.StatusCode != 200 || res.Days != 2 || res.Changed != 2 {
 		t.Fatalf("bulk edit: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/rate-plans/"+rp.ID+"/rates?from="+from.String()+"&to="+to.String(), "")
-	days := decode[struct{ Data []tenant.DayRate }](t, body).Data
+	days := decode[struct{ Data []inventory.DayRate }](t, body).Data
 	priced := 0
 	for _, d := range days {
 		if d.Price != nil {
@@ -220,9 +220,9 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("block: %d %s", resp.StatusCode, body)
 	}
-	blk := decode[tenant.RoomBlock](t, body)
+	blk := decode[inventory.RoomBlock](t, body)
 	_, body = f.api("GET", "/availability?from="+from.String()+"&to="+from.AddDays(3).String(), "")
-	a := decode[tenant.Availability](t, body)
+	a := decode[inventory.Availability](t, body)
 	var suite []int
 	for _, row := range a.RoomTypes {
 		if row.RoomType.ID == rt.ID {
@@ -242,7 +242,7 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 		t.Fatalf("offers: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("PATCH", "/properties/"+f.prop.ID, `{"check_in_time": "14:00"}`)
-	if p := decode[tenant.Property](t, body); resp.StatusCode != 200 || p.CheckInTime != "14:00" || p.Name != "Hotel Am See" || p.TimeZone != "Europe/Berlin" {
+	if p := decode[inventory.Property](t, body); resp.StatusCode != 200 || p.CheckInTime != "14:00" || p.Name != "Hotel Am See" || p.TimeZone != "Europe/Berlin" {
 		t.Fatalf("patch property: %d %s", resp.StatusCode, body)
 	}
 }

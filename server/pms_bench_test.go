@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -145,21 +146,21 @@ func newPMSBench(b *testing.B, h *harness, rooms int) *pmsFixture {
 		}
 	}
 	var err error
-	f.prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Bench Hotel", TimeZone: "Europe/Berlin", Currency: "EUR"})
+	f.prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Bench Hotel", TimeZone: "Europe/Berlin", Currency: "EUR"})
 	must(err)
-	f.rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2})
+	f.rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2})
 	must(err)
 	for i := 0; i < rooms; i++ {
-		r, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(1000 + i)})
+		r, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(1000 + i)})
 		must(err)
 		f.rooms = append(f.rooms, r)
 	}
-	f.plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
+	f.plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
 	must(err)
-	f.today, err = db.PropertyToday(ctx, f.prop.ID)
+	f.today, err = inventory.New(db).PropertyToday(ctx, f.prop.ID)
 	must(err)
 	for from := f.today.AddDays(-400); from.Before(f.today.AddDays(740)); from = from.AddDays(2 * tenant.MaxRange) {
-		_, err = db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(2 * tenant.MaxRange), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}})
+		_, err = inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(2 * tenant.MaxRange), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}})
 		must(err)
 	}
 	_, f.token, err = identity.New(db).CreateToken(ctx, f.owner.ID, "bench", identity.RolePermissions(identity.RoleOwner), time.Time{})
@@ -175,19 +176,19 @@ func BenchmarkAvailabilityHTTP(b *testing.B) {
 	f := newPMSBench(b, h, 30)
 	db := h.acquire("alpha")
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	types := []tenant.RoomType{f.rt}
-	plans := []tenant.RatePlan{f.plan}
+	types := []inventory.RoomType{f.rt}
+	plans := []inventory.RatePlan{f.plan}
 	for i := 0; i < 2; i++ {
-		rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2})
+		rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for j := 0; j < 15; j++ {
-			if _, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 7+i, j)}); err != nil {
+			if _, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 7+i, j)}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		p, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true})
+		p, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true})
 		if err != nil {
 			b.Fatal(err)
 		}

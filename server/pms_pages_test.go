@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -271,7 +271,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 		}
 		_, body = f.api("GET", "/rate-plans/"+f.plan.ID+"/rates?from="+from.String()+"&to="+from.AddDays(7).String(), "")
 		sat := 0
-		for _, d := range decode[struct{ Data []tenant.DayRate }](t, body).Data {
+		for _, d := range decode[struct{ Data []inventory.DayRate }](t, body).Data {
 			if d.Date.Weekday().String() == "Saturday" {
 				sat++
 				if d.Price.Amount != 123450 || !d.ClosedToArrival {
@@ -302,7 +302,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 			t.Fatalf("save: %d", resp.StatusCode)
 		}
 		_, body = f.api("GET", "/properties/"+f.prop.ID, "")
-		if p := decode[tenant.Property](t, body); p.Tax.CityTax.PerPersonPerNight.Amount != 250 {
+		if p := decode[inventory.Property](t, body); p.Tax.CityTax.PerPersonPerNight.Amount != 250 {
 			t.Fatalf("city tax %+v", p.Tax.CityTax)
 		}
 		resp, _ = f.page("POST", "/settings/properties", url.Values{"name": {"Zweites Haus"}, "time_zone": {"Europe/Vienna"}, "currency": {"EUR"},

@@ -20,6 +20,7 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -33,10 +34,10 @@ type pmsFixture struct {
 	owner   identity.User
 	session *http.Cookie
 	token   string
-	prop    tenant.Property
-	rt      tenant.RoomType
-	rooms   []tenant.Room
-	plan    tenant.RatePlan
+	prop    inventory.Property
+	rt      inventory.RoomType
+	rooms   []inventory.Room
+	plan    inventory.RatePlan
 	today   date.Date
 }
 
@@ -48,31 +49,31 @@ func newPMS(t testing.TB, h *harness, slug string, rooms int) *pmsFixture {
 	defer db.Release()
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
 	var err error
-	f.prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Hotel Am See", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Address: tenant.Address{Line1: "Seestraße 1", City: "Potsdam", Country: "DE"}})
+	f.prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Hotel Am See", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Address: inventory.Address{Line1: "Seestraße 1", City: "Potsdam", Country: "DE"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}); err != nil {
+	if f.rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < rooms; i++ {
-		r, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"})
+		r, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.rooms = append(f.rooms, r)
 	}
 	two := 2
-	if f.plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}, Active: true}); err != nil {
+	if f.plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}}, Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The business date: before the night audit's roll, still yesterday.
-	if f.today, err = db.PropertyToday(ctx, f.prop.ID); err != nil {
+	if f.today, err = inventory.New(db).PropertyToday(ctx, f.prop.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.today.AddDays(-10), To: f.today.AddDays(400),
+	if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: f.today.AddDays(-10), To: f.today.AddDays(400),
 		Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 		t.Fatalf("reservations after the race: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/availability?from="+arrival.String()+"&to="+departure.String(), "")
-	a := decode[tenant.Availability](t, body)
+	a := decode[inventory.Availability](t, body)
 	for _, night := range a.RoomTypes[0].Nights {
 		if night.Available != 0 || night.Sold != 3 {
 			t.Fatalf("night %s: %+v, want sold 3, available 0", night.Date, night)
@@ -376,8 +377,8 @@ func TestPropertySwitcher(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 1).signIn() // "Hotel Am See"
 	db := h.acquire("alpha")
-	other, err := db.CreateProperty(aura.WithActor(context.Background(), f.owner.Actor()), tenant.PropertyInput{Name: "Alpenhof Zell", TimeZone: "Europe/Vienna",
-		Currency: "EUR", Address: tenant.Address{Country: "AT"}})
+	other, err := inventory.New(db).CreateProperty(aura.WithActor(context.Background(), f.owner.Actor()), inventory.PropertyInput{Name: "Alpenhof Zell", TimeZone: "Europe/Vienna",
+		Currency: "EUR", Address: inventory.Address{Country: "AT"}})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)

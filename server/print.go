@@ -6,9 +6,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -73,7 +73,7 @@ var regLayouts = map[string]regLayout{
 
 // layoutFor picks the property's layout: its setting, else its country's,
 // else the generic one.
-func layoutFor(p tenant.Property) regLayout {
+func layoutFor(p inventory.Property) regLayout {
 	code := p.FrontDesk.RegistrationCard
 	if code == "" {
 		code = strings.ToLower(p.Address.Country)
@@ -127,7 +127,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	d := &regCardData{Layout: layoutFor(prop), R: res, Party: res.Adults + res.Children, ShowIDs: c.can(identity.PermIDDocumentsRead),
 		Back: tenantPath(c.tenant.Slug) + "reservations/" + res.ID, PrintedOn: s.today(r, c, prop)}
 	if res.RoomID != "" {
-		if rm, err := c.db.GetRoom(ctx, res.RoomID); err == nil {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, res.RoomID); err == nil {
 			d.Room = rm.Number
 		}
 	}
@@ -186,7 +186,7 @@ type fdPrintData struct {
 	Names    bool // names shown (guests.read)
 	IDs      bool // ID documents shown (iddocuments.read)
 	Back     string
-	Property tenant.Property
+	Property inventory.Property
 }
 
 // frontDeskPrint shows one of the day's lists for print: ?list=arrivals,
@@ -253,7 +253,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 
 // printPage starts a page printed on paper: the property's, without the
 // menu (the print stylesheet hides the rest of the chrome on any page).
-func (s *Server) printPage(w http.ResponseWriter, r *http.Request, c *call, prop tenant.Property, title string) *page {
+func (s *Server) printPage(w http.ResponseWriter, r *http.Request, c *call, prop inventory.Property, title string) *page {
 	p := s.tenantPage(w, r, c, title, "")
 	p.Property = &prop
 	p.Chrome, p.Print = false, true

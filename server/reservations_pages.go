@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -42,13 +43,13 @@ type reservationsData struct {
 
 // reservationRows adds guest names (only if the caller may see guests),
 // room type names and room numbers to reservations.
-func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property, rs []stays.Reservation) ([]resRow, error) {
+func (s *Server) reservationRows(r *http.Request, c *call, prop inventory.Property, rs []stays.Reservation) ([]resRow, error) {
 	ctx := r.Context()
-	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	types, err := inventory.New(c.db).ListRoomTypes(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 
 type newReservationData struct {
 	PropertyID string
-	Types      []tenant.RoomType
+	Types      []inventory.RoomType
 	Offers     []offerView
 	Nights     int
 	Searched   bool
@@ -199,11 +200,11 @@ type newReservationData struct {
 	CityTax    string
 	CanSearch  bool
 	OffersNote string
-	Room       *tenant.Room // the room chosen on the tape chart (room_id), if any
+	Room       *inventory.Room // the room chosen on the tape chart (room_id), if any
 }
 
 type offerView struct {
-	tenant.Offer
+	inventory.Offer
 	Selected bool
 }
 
@@ -235,12 +236,12 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 
 // renderNewReservation shows the form with p.Form's values, the offers for
 // its stay and, for intent find_guest, the guests matching guest_q.
-func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop tenant.Property, status int, intent string) error {
+func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop inventory.Property, status int, intent string) error {
 	ctx := r.Context()
 	v := p.Form
 	d := &newReservationData{PropertyID: prop.ID, Sources: bookingSources, CanSearch: c.can(identity.PermGuestsRead)}
 	var err error
-	if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+	if d.Types, err = inventory.New(c.db).ListRoomTypes(ctx, prop.ID); err != nil {
 		return err
 	}
 	if v.Get("room_type_id") == "" && len(d.Types) > 0 {
@@ -252,7 +253,7 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 	children, _ := strconv.Atoi(v.Get("children"))
 	if aerr == nil && derr == nil && arrival.Before(departure) {
 		d.Nights = departure.Sub(arrival)
-		offers, err := c.db.Offers(ctx, tenant.OfferQuery{PropertyID: prop.ID, RoomTypeID: v.Get("room_type_id"), Arrival: arrival,
+		offers, err := inventory.New(c.db).Offers(ctx, inventory.OfferQuery{PropertyID: prop.ID, RoomTypeID: v.Get("room_type_id"), Arrival: arrival,
 			Departure: departure, Adults: max(adults, 1), Children: max(children, 0)})
 		if err != nil && aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -288,7 +289,7 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 	if id := v.Get("room_id"); id != "" {
 		// A room chosen on the tape chart: booked with the stay, if it is
 		// of the room type (the store checks it is free in its transaction).
-		if rm, err := c.db.GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
 			d.Room = &rm
 		} else {
 			v.Del("room_id")
@@ -318,7 +319,7 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 }
 
 // cityTaxNote says what city tax the stay owes beside its price.
-func cityTaxNote(p *page, prop tenant.Property, adults, children, nights int) string {
+func cityTaxNote(p *page, prop inventory.Property, adults, children, nights int) string {
 	ct := prop.Tax.CityTax
 	if ct.PerPersonPerNight.Amount <= 0 {
 		return ""
@@ -347,7 +348,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	v := r.PostForm
-	prop, err := c.db.GetProperty(r.Context(), v.Get("property_id"))
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), v.Get("property_id"))
 	if err != nil {
 		return aura.Errorf(aura.EINVALID, "The form names no property of this account; reload the page.")
 	}
@@ -399,7 +400,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 // bookingFromForm reads the new-reservation form.
-func bookingFromForm(v url.Values, prop tenant.Property) (stays.BookingInput, error) {
+func bookingFromForm(v url.Values, prop inventory.Property) (stays.BookingInput, error) {
 	var fe formErrors
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	ri := stays.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id"), RoomID: t("room_id")}
@@ -463,14 +464,14 @@ type reservationData struct {
 	GuestName  string
 	Guest      *stays.Guest
 	BookerName string
-	RoomType   tenant.RoomType
-	RatePlan   tenant.RatePlan
-	Room       *tenant.Room
+	RoomType   inventory.RoomType
+	RatePlan   inventory.RatePlan
+	Room       *inventory.Room
 	Nights     []nightView
 	Others     []resRow
-	FreeRooms  []tenant.Room
-	Types      []tenant.RoomType
-	Plans      []tenant.RatePlan
+	FreeRooms  []inventory.Room
+	Types      []inventory.RoomType
+	Plans      []inventory.RatePlan
 	CityTax    string
 	Policy     string
 	History    []historyItem
@@ -524,7 +525,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -536,10 +537,10 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	if d.Booking, err = stays.New(c.db).GetBooking(ctx, res.BookingID); err != nil {
 		return nil, nil, err
 	}
-	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+	if d.RoomType, err = inventory.New(c.db).GetRoomType(ctx, res.RoomTypeID); err != nil {
 		return nil, nil, err
 	}
-	if d.RatePlan, err = c.db.GetRatePlan(ctx, res.RatePlanID); err != nil {
+	if d.RatePlan, err = inventory.New(c.db).GetRatePlan(ctx, res.RatePlanID); err != nil {
 		return nil, nil, err
 	}
 	names := map[string]string{res.GuestID: "Guest", d.Booking.BookerID: "Booker"}
@@ -553,7 +554,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	}
 	d.GuestName, d.BookerName = names[res.GuestID], names[d.Booking.BookerID]
 	p.Title = d.GuestName + " · " + p.Stay(res.Arrival, res.Departure)
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -626,10 +627,10 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 				}
 			}
 		}
-		if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+		if d.Types, err = inventory.New(c.db).ListRoomTypes(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
-		if d.Plans, err = c.db.ListRatePlans(ctx, prop.ID); err != nil {
+		if d.Plans, err = inventory.New(c.db).ListRatePlans(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -790,7 +791,7 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 
 // propertyMoney writes an amount as the property's locale does.
 func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
-	prop, err := c.db.GetProperty(r.Context(), propertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), propertyID)
 	if err != nil {
 		return formatMoney(m, locale.Of(""))
 	}

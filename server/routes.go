@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 	"github.com/julienschmidt/httprouter"
 )
@@ -284,28 +285,28 @@ func (s *Server) routeTable() []Route {
 
 		// The PMS API (issue 4), the twin of its pages; documented in openapi.go.
 		{Method: "GET", Path: "/:tenant/api/v1/properties", Access: Token, Isolation: none, handle: s.apiProperties},
-		{Method: "POST", Path: "/:tenant/api/v1/properties", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreateDB((*tenant.DB).CreateProperty, propertyVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/properties/:id", Access: Token, Isolation: prp, handle: apiGetDB((*tenant.DB).GetProperty, propertyVersion)},
+		{Method: "POST", Path: "/:tenant/api/v1/properties", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate(inventory.Store.CreateProperty, propertyVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/properties/:id", Access: Token, Isolation: prp, handle: apiGet(inventory.Store.GetProperty, propertyVersion)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/properties/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: prp, handle: s.apiPropertyUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/room-types", Access: Token, Isolation: none, handle: apiPropertyListDB((*tenant.DB).ListRoomTypes)},
-		{Method: "POST", Path: "/:tenant/api/v1/room-types", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreateDB((*tenant.DB).CreateRoomType, roomTypeVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Isolation: rmt, handle: apiGetDB((*tenant.DB).GetRoomType, roomTypeVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/room-types", Access: Token, Isolation: none, handle: apiPropertyList(inventory.Store.ListRoomTypes)},
+		{Method: "POST", Path: "/:tenant/api/v1/room-types", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate(inventory.Store.CreateRoomType, roomTypeVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Isolation: rmt, handle: apiGet(inventory.Store.GetRoomType, roomTypeVersion)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/room-types/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: rmt, handle: s.apiRoomTypeUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/rooms", Access: Token, Isolation: none, handle: s.apiRooms},
-		{Method: "POST", Path: "/:tenant/api/v1/rooms", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreateDB((*tenant.DB).CreateRoom, roomVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Isolation: rom, handle: apiGetDB((*tenant.DB).GetRoom, roomVersion)},
+		{Method: "POST", Path: "/:tenant/api/v1/rooms", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: apiCreate(inventory.Store.CreateRoom, roomVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Isolation: rom, handle: apiGet(inventory.Store.GetRoom, roomVersion)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/rooms/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: rom, handle: s.apiRoomUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/room-blocks", Access: Token, Isolation: none, handle: s.apiRoomBlocks},
 		{Method: "POST", Path: "/:tenant/api/v1/room-blocks", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: none, handle: s.apiRoomBlockCreate},
-		{Method: "DELETE", Path: "/:tenant/api/v1/room-blocks/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: blk, handle: apiDeleteDB((*tenant.DB).DeleteRoomBlock)},
-		{Method: "GET", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyListDB((*tenant.DB).ListRatePlans)},
-		{Method: "POST", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesWrite, Isolation: none, handle: apiCreateDB((*tenant.DB).CreateRatePlan, ratePlanVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: identity.PermRatesRead, Isolation: rpl, handle: apiGetDB((*tenant.DB).GetRatePlan, ratePlanVersion)},
+		{Method: "DELETE", Path: "/:tenant/api/v1/room-blocks/:id", Access: Token, Perm: identity.PermPropertiesWrite, Isolation: blk, handle: apiDelete(inventory.Store.DeleteRoomBlock)},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyList(inventory.Store.ListRatePlans)},
+		{Method: "POST", Path: "/:tenant/api/v1/rate-plans", Access: Token, Perm: identity.PermRatesWrite, Isolation: none, handle: apiCreate(inventory.Store.CreateRatePlan, ratePlanVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: identity.PermRatesRead, Isolation: rpl, handle: apiGet(inventory.Store.GetRatePlan, ratePlanVersion)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatePlanUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesRead, Isolation: rpl, handle: s.apiRates},
 		{Method: "PUT", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
 		{Method: "PATCH", Path: "/:tenant/api/v1/rate-plans/:id/rates", Access: Token, Perm: identity.PermRatesWrite, Isolation: rpl, handle: s.apiRatesUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/availability", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyRangeDB(s, 30, (*tenant.DB).Availability)},
+		{Method: "GET", Path: "/:tenant/api/v1/availability", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: apiPropertyRange(s, 30, inventory.Store.Availability)},
 		{Method: "GET", Path: "/:tenant/api/v1/offers", Access: Token, Perm: identity.PermRatesRead, Isolation: none, handle: s.apiOffers},
 		{Method: "GET", Path: "/:tenant/api/v1/tape-chart", Access: Token, Perm: identity.PermReservationsRead, Isolation: none, handle: apiPropertyRange(s, 14, stays.Store.TapeChart)},
 		{Method: "POST", Path: "/:tenant/api/v1/bookings", Access: Token, Perm: identity.PermReservationsWrite, Isolation: none, handle: s.apiBookingCreate},

@@ -5,8 +5,8 @@ import (
 	"strconv"
 
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -37,13 +37,13 @@ type tapeDay struct {
 }
 
 type tapeGroup struct {
-	RoomType   tenant.RoomType
+	RoomType   inventory.RoomType
 	Rooms      []tapeRow
 	Unassigned [][]tapeItem // lanes of bars not in a room yet
 }
 
 type tapeRow struct {
-	Room  tenant.Room
+	Room  inventory.Room
 	Items []tapeItem
 	Cells []tapeCell // one per day: a free night links to booking it
 }
@@ -152,7 +152,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 				start = from
 			}
 			it := tapeItem{Block: true, Kind: b.Kind, Label: "Out of order", Title: "Out of order: " + b.Reason}
-			if b.Kind == tenant.OutOfService {
+			if b.Kind == inventory.OutOfService {
 				it.Label, it.Title = "Out of service", "Out of service: "+b.Reason
 			}
 			if end.After(to) {

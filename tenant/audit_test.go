@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -15,11 +15,11 @@ func TestEveryMutationAudited(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	db, ctx := f.DB, f.Ctx
 	var (
-		prop  tenant.Property
-		rt    tenant.RoomType
-		room  tenant.Room
-		block tenant.RoomBlock
-		plan  tenant.RatePlan
+		prop  inventory.Property
+		rt    inventory.RoomType
+		room  inventory.Room
+		block inventory.RoomBlock
+		plan  inventory.RatePlan
 		g     stays.Guest
 		b     stays.Booking
 		r     stays.Reservation
@@ -32,48 +32,48 @@ func TestEveryMutationAudited(t *testing.T) {
 		run    func() error
 	}{
 		{"property.created", func() (err error) {
-			prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR"})
+			prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR"})
 			return
 		}},
 		{"property.updated", func() (err error) {
-			prop, err = db.UpdateProperty(ctx, prop.ID, tenant.PropertyInput{Name: "Second House", TimeZone: "Europe/Vienna", Currency: "EUR", Version: prop.Version})
+			prop, err = inventory.New(db).UpdateProperty(ctx, prop.ID, inventory.PropertyInput{Name: "Second House", TimeZone: "Europe/Vienna", Currency: "EUR", Version: prop.Version})
 			return
 		}},
 		{"room_type.created", func() (err error) {
-			rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
+			rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
 			return
 		}},
 		{"room_type.updated", func() (err error) {
-			rt, err = db.UpdateRoomType(ctx, rt.ID, tenant.RoomTypeInput{Code: "SGL", Name: "Single room", Capacity: 2, BaseOccupancy: 1})
+			rt, err = inventory.New(db).UpdateRoomType(ctx, rt.ID, inventory.RoomTypeInput{Code: "SGL", Name: "Single room", Capacity: 2, BaseOccupancy: 1})
 			return
 		}},
 		{"room.created", func() (err error) {
-			room, err = db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: "201"})
+			room, err = inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: "201"})
 			return
 		}},
 		{"room.updated", func() (err error) {
-			room, err = db.UpdateRoom(ctx, room.ID, tenant.RoomInput{RoomTypeID: rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}})
+			room, err = inventory.New(db).UpdateRoom(ctx, room.ID, inventory.RoomInput{RoomTypeID: rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}})
 			return
 		}},
 		{"room.housekeeping_changed", func() (err error) {
-			room, err = db.SetHousekeeping(ctx, room.ID, tenant.HousekeepingInspected, room.Version)
+			room, err = inventory.New(db).SetHousekeeping(ctx, room.ID, inventory.HousekeepingInspected, room.Version)
 			return
 		}},
 		{"room_block.created", func() (err error) {
-			block, err = db.CreateRoomBlock(ctx, tenant.RoomBlockInput{RoomID: room.ID, Kind: tenant.OutOfOrder, Start: f.Day(1), End: f.Day(2)})
+			block, err = inventory.New(db).CreateRoomBlock(ctx, inventory.RoomBlockInput{RoomID: room.ID, Kind: inventory.OutOfOrder, Start: f.Day(1), End: f.Day(2)})
 			return
 		}},
-		{"room_block.deleted", func() error { return db.DeleteRoomBlock(ctx, block.ID) }},
+		{"room_block.deleted", func() error { return inventory.New(db).DeleteRoomBlock(ctx, block.ID) }},
 		{"rate_plan.created", func() (err error) {
-			plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
+			plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
 			return
 		}},
 		{"rate_plan.updated", func() (err error) {
-			plan, err = db.UpdateRatePlan(ctx, plan.ID, tenant.RatePlanInput{Code: "SGL-FLEX", Name: "Single flexible", Active: true})
+			plan, err = inventory.New(db).UpdateRatePlan(ctx, plan.ID, inventory.RatePlanInput{Code: "SGL-FLEX", Name: "Single flexible", Active: true})
 			return
 		}},
 		{"rates.updated", func() error {
-			_, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: f.Day(0), To: f.Day(30), MinStay: &two})
+			_, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: f.Day(0), To: f.Day(30), MinStay: &two})
 			return err
 		}},
 		{"guest.created", func() (err error) {

@@ -108,7 +108,7 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 // search opens only the guests it matched.
 var guestOpens atomic.Int64
 
-// countGuestOpen counts one guest unsealed (see GuestOpens).
+// CountGuestOpen counts one guest unsealed (see GuestOpens).
 func CountGuestOpen() { guestOpens.Add(1) }
 
 // GuestOpens returns how many guests were unsealed since the process

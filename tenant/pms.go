@@ -26,14 +26,14 @@ const MaxRange = 366
 // MaxStay is the longest stay, in nights, a reservation may have.
 const MaxStay = 365
 
-// fieldErrors collects validation failures so one EINVALID names them all.
+// FieldErrors collects validation failures so one EINVALID names them all.
 type FieldErrors []aura.FieldError
 
 func (f *FieldErrors) Add(field, format string, args ...any) {
 	*f = append(*f, aura.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// err returns nil when nothing failed, otherwise EINVALID with message.
+// Err returns nil when nothing failed, otherwise EINVALID with message.
 func (f FieldErrors) Err(message string) error {
 	if len(f) == 0 {
 		return nil
@@ -41,7 +41,7 @@ func (f FieldErrors) Err(message string) error {
 	return aura.Invalid(message, f...)
 }
 
-// text validates a required or optional single-line text field.
+// Text validates a required or optional single-line text field.
 func (f *FieldErrors) Text(field, v string, min, max int) {
 	n := utf8.RuneCountInString(v)
 	switch {
@@ -58,9 +58,9 @@ func (f *FieldErrors) Text(field, v string, min, max int) {
 
 var zones sync.Map // IANA name → *time.Location
 
-// loadZone returns the location of an IANA zone name, refusing "" and
+// LoadZone returns the location of an IANA zone name, refusing "" and
 // "Local" (which would make dates depend on the server's own zone).
-func loadZone(name string) (*time.Location, error) {
+func LoadZone(name string) (*time.Location, error) {
 	if v, ok := zones.Load(name); ok {
 		return v.(*time.Location), nil
 	}
@@ -77,11 +77,11 @@ func loadZone(name string) (*time.Location, error) {
 
 // ValidTimeZone reports whether name is an IANA time zone Aura accepts.
 func ValidTimeZone(name string) bool {
-	_, err := loadZone(name)
+	_, err := LoadZone(name)
 	return err == nil
 }
 
-// checkVersion returns EPRECONDITION when want (an If-Match version) is set
+// CheckVersion returns EPRECONDITION when want (an If-Match version) is set
 // and differs from the stored version.
 func CheckVersion(kind, id string, stored, want int) error {
 	if want != 0 && want != stored {
@@ -113,12 +113,12 @@ func MustJSON(v any) string {
 	return string(b)
 }
 
-// notFound returns ENOTFOUND naming the kind of thing.
+// NotFound returns ENOTFOUND naming the kind of thing.
 func NotFound(kind, id string) error {
 	return aura.Errorf(aura.ENOTFOUND, "No %s %q.", kind, id)
 }
 
-// validDateRange checks a query range [from, to).
+// ValidDateRange checks a query range [from, to).
 func ValidDateRange(from, to date.Date) error {
 	var fe FieldErrors
 	if from.IsZero() {
@@ -137,7 +137,7 @@ func ValidDateRange(from, to date.Date) error {
 	return fe.Err("The date range is not valid.")
 }
 
-// placeholders returns "?, ?, ?" for n arguments.
+// Placeholders returns "?, ?, ?" for n arguments.
 func Placeholders(n int) string {
 	if n <= 0 {
 		return ""
@@ -147,7 +147,7 @@ func Placeholders(n int) string {
 
 func Itoa(i int) string { return strconv.Itoa(i) }
 
-// secureDelete turns SQLite's secure_delete on for the transaction's
+// SecureDelete turns SQLite's secure_delete on for the transaction's
 // connection (the file's single write connection): content deleted from
 // now on, in freed cells and freed pages, is overwritten with zeros instead
 // of staying readable in the file. It stays on for that connection; it

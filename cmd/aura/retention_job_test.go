@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -33,24 +34,24 @@ func TestIDPhotoRetentionJob(t *testing.T) {
 
 	record := func(days int) string {
 		t.Helper()
-		fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: days, PurgeDocumentNumbers: true}
-		prop, err := db.CreateProperty(ctx, tenant.PropertyInput{Name: fmt.Sprintf("Keeps %d days", days), TimeZone: "Europe/Berlin", Currency: "EUR", FrontDesk: &fd})
+		fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: days, PurgeDocumentNumbers: true}
+		prop, err := inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: fmt.Sprintf("Keeps %d days", days), TimeZone: "Europe/Berlin", Currency: "EUR", FrontDesk: &fd})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
+		rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		room, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"})
+		room, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
+		plan, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
+		if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,

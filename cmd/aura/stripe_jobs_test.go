@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/internal/stripemock"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/payments"
 	"github.com/aurapms/aura/tenant/pmsledger"
@@ -41,24 +42,24 @@ func TestNoShowFeeJob(t *testing.T) {
 	ctx := auratest.Ctx()
 	today := date.Of(clock.Now(), loc)
 
-	prop, err := db.CreateProperty(ctx, tenant.PropertyInput{Name: "Lakeside", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, VATRates: []tenant.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red"}})
+	prop, err := inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Lakeside", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, VATRates: []inventory.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
+	rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"}); err != nil {
+	if _, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true,
-		NoShow: tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}})
+	plan, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true,
+		NoShow: inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeeFirstNight}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 4500, Currency: "EUR"}}); err != nil {
+	if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 4500, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,

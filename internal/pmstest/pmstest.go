@@ -26,6 +26,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -37,10 +38,10 @@ type Fixture struct {
 	Ctx   context.Context
 	Clock *auratest.Clock
 	Loc   *time.Location
-	Prop  tenant.Property
-	RT    tenant.RoomType
-	Rooms []tenant.Room
-	Plan  tenant.RatePlan
+	Prop  inventory.Property
+	RT    inventory.RoomType
+	Rooms []inventory.Room
+	Plan  inventory.RatePlan
 	Today date.Date
 }
 
@@ -55,17 +56,17 @@ func NewFixture(tb testing.TB, zone string, rooms int, today string) *Fixture {
 	f := &Fixture{Ctx: auratest.Ctx(), Loc: loc, Today: date.MustParse(today)}
 	f.Clock = auratest.NewClock(f.Today.Midnight(loc).Add(12 * time.Hour))
 	f.DB = auratest.MustOpenTenant(tb, auratest.Options{Now: f.Clock.Now})
-	f.Prop = Must(f.DB.CreateProperty(f.Ctx, tenant.PropertyInput{Name: "Hotel Test", TimeZone: zone, Currency: "EUR",
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, VATRates: []tenant.VATRate{{Code: "reduced", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "reduced"}}))(tb)
-	f.RT = Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(tb)
+	f.Prop = Must(inventory.New(f.DB).CreateProperty(f.Ctx, inventory.PropertyInput{Name: "Hotel Test", TimeZone: zone, Currency: "EUR",
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, VATRates: []inventory.VATRate{{Code: "reduced", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "reduced"}}))(tb)
+	f.RT = Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(tb)
 	for i := 0; i < rooms; i++ {
-		f.Rooms = append(f.Rooms, Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(tb))
+		f.Rooms = append(f.Rooms, Must(inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(tb))
 	}
 	two := 2
-	f.Plan = Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: "FLEX", Name: "Flexible",
+	f.Plan = Must(inventory.New(f.DB).CreateRatePlan(f.Ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: "FLEX", Name: "Flexible",
 		ExtraPerson:  tenant.Money{Amount: 2500},
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
-		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}, Active: true}))(tb)
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}},
+		NoShow:       inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}, Active: true}))(tb)
 	f.SetPrice(tb, f.Plan.ID, f.Today.AddDays(-30), f.Today.AddDays(400), Nightly)
 	return f
 }
@@ -77,7 +78,7 @@ func (f *Fixture) SetPrice(tb testing.TB, planID string, from, to date.Date, amo
 		if end.After(to) {
 			end = to
 		}
-		Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: planID, From: d, To: end, Price: &tenant.Money{Amount: amount, Currency: "EUR"}}))(tb)
+		Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: planID, From: d, To: end, Price: &tenant.Money{Amount: amount, Currency: "EUR"}}))(tb)
 	}
 }
 
@@ -108,7 +109,7 @@ func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) stays.Reserv
 
 func (f *Fixture) Available(tb testing.TB, from, to date.Date) []int {
 	tb.Helper()
-	a, err := f.DB.Availability(f.Ctx, f.Prop.ID, from, to)
+	a, err := inventory.New(f.DB).Availability(f.Ctx, f.Prop.ID, from, to)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -257,14 +258,14 @@ func ReportLatencies(b *testing.B, ds []time.Duration, unit time.Duration, name 
 // about 75% occupancy with 1–5 night stays.
 func BenchProperty(b *testing.B) (*Fixture, int) {
 	f := NewFixture(b, "Europe/Berlin", 30, "2025-06-10")
-	types := []tenant.RoomType{f.RT}
-	plans := []tenant.RatePlan{f.Plan}
+	types := []inventory.RoomType{f.RT}
+	plans := []inventory.RatePlan{f.Plan}
 	for i, n := range []int{20, 10} {
-		rt := Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
+		rt := Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
 		for j := 0; j < n; j++ {
-			Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
+			Must(inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
 		}
-		p := Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
+		p := Must(inventory.New(f.DB).CreateRatePlan(f.Ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
 		types, plans = append(types, rt), append(plans, p)
 	}
 	from, to := f.Day(-730), f.Day(365)
@@ -303,7 +304,7 @@ func BenchGuest(rng *rand.Rand, i int) stays.GuestInput {
 	return stays.GuestInput{GivenName: given, FamilyName: family,
 		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
 		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
-		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
+		Address: inventory.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
 }
 
 func Median(d []time.Duration) time.Duration {
@@ -332,7 +333,7 @@ func (f *Fixture) BookIn(tb testing.TB, status string, arrival, departure date.D
 
 func (f *Fixture) Condition(tb testing.TB, room int) string {
 	tb.Helper()
-	return Must(f.DB.GetRoom(f.Ctx, f.Rooms[room].ID))(tb).Housekeeping
+	return Must(inventory.New(f.DB).GetRoom(f.Ctx, f.Rooms[room].ID))(tb).Housekeeping
 }
 
 func (f *Fixture) Status(tb testing.TB, id string) string {

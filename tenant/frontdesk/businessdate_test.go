@@ -8,8 +8,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -26,7 +26,7 @@ func TestOneBusinessDate(t *testing.T) {
 
 	check := func(t *testing.T, want, calendar date.Date) {
 		t.Helper()
-		if got := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t); got != want {
+		if got := pmstest.Must(inventory.New(f.DB).PropertyToday(f.Ctx, f.Prop.ID))(t); got != want {
 			t.Fatalf("PropertyToday %s, want %s", got, want)
 		}
 		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
@@ -117,7 +117,7 @@ func TestDayUse(t *testing.T) {
 		t.Fatalf("tomorrow's departures %v, want none", got)
 	}
 	card := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(0)))(t).Rooms[0]
-	if card.Occupancy != frontdesk.OccupancyDeparting || !card.Departed || card.Condition != tenant.HousekeepingDirty {
+	if card.Occupancy != frontdesk.OccupancyDeparting || !card.Departed || card.Condition != inventory.HousekeepingDirty {
 		t.Fatalf("the board's card after a day use: %+v", card)
 	}
 	if action, after := pmstest.LastAction(t, f); action != "reservation.checked_out" || !strings.Contains(after, `"day_use":true`) {
@@ -136,12 +136,12 @@ func TestAutoAssignRooms(t *testing.T) {
 	fd := f.Prop.FrontDesk
 	fd.AutoAssignRooms = true
 	p := f.Prop
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, p.ID, tenant.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, p.ID, inventory.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
 		CheckInTime: p.CheckInTime, CheckOutTime: p.CheckOutTime, Tax: p.Tax, FrontDesk: &fd, Version: p.Version}))(t)
 	// Room 101 is dirty, 102 blocked: the clean 103 is given.
 	rm := f.Rooms[0]
-	pmstest.Must(f.DB.SetHousekeeping(f.Ctx, rm.ID, tenant.HousekeepingDirty, rm.Version))(t)
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(4), End: f.Day(6), Reason: "Paint"}))(t)
+	pmstest.Must(inventory.New(f.DB).SetHousekeeping(f.Ctx, rm.ID, inventory.HousekeepingDirty, rm.Version))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: inventory.OutOfService, Start: f.Day(4), End: f.Day(6), Reason: "Paint"}))(t)
 	r := f.Book(t, f.Day(4), f.Day(6))
 	if r.RoomID != f.Rooms[2].ID || nightRooms(f, r) != "103 103" {
 		t.Fatalf("auto-assigned %q (nights %s), want the clean, unblocked 103", r.RoomID, nightRooms(f, r))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -58,7 +59,7 @@ type FrontDeskRow struct {
 func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date) (FrontDesk, error) {
 	fd := FrontDesk{PropertyID: propertyID, Arrivals: []FrontDeskRow{}, InHouse: []FrontDeskRow{}, Departures: []FrontDeskRow{}}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		p, err := tenant.GetProperty(tx, propertyID)
+		p, err := inventory.GetProperty(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 
 // frontDeskRows makes rows of rs: names of exactly these guests, check-in
 // counts and balances.
-func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []stays.Reservation) ([]FrontDeskRow, error) {
+func (db Store) frontDeskRows(tx *tenant.Tx, p inventory.Property, rs []stays.Reservation) ([]FrontDeskRow, error) {
 	rows := make([]FrontDeskRow, len(rs))
 	if len(rs) == 0 {
 		return rows, nil
@@ -204,11 +205,11 @@ func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []stays.Reser
 
 // fillRooms sets the number and condition of each row's room.
 func fillRooms(tx *tenant.Tx, propertyID string, rows []FrontDeskRow) error {
-	rooms, err := tenant.ListRooms(tx, propertyID)
+	rooms, err := inventory.ListRooms(tx, propertyID)
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]tenant.Room, len(rooms))
+	byID := make(map[string]inventory.Room, len(rooms))
 	for _, r := range rooms {
 		byID[r.ID] = r
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -36,7 +37,7 @@ func TestRoomMove(t *testing.T) {
 	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	other := f.Book(t, f.Day(3), f.Day(5))
 	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, other.ID, f.Rooms[2].ID, 0))(t)
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[3].ID, Kind: tenant.OutOfService, Start: f.Day(4), End: f.Day(5)}))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[3].ID, Kind: inventory.OutOfService, Start: f.Day(4), End: f.Day(5)}))(t)
 
 	f.At(f.Day(2), 10, 0)
 	before := f.Available(t, f.Day(-1), f.Day(7))
@@ -62,10 +63,10 @@ func TestRoomMove(t *testing.T) {
 	if got, want := fmt.Sprint(f.Available(t, f.Day(-1), f.Day(7))), fmt.Sprint(before); got != want {
 		t.Fatalf("availability after the move %s, want unchanged %s", got, want)
 	}
-	if got, want := f.Condition(t, 0), tenant.HousekeepingDirty; got != want {
+	if got, want := f.Condition(t, 0), inventory.HousekeepingDirty; got != want {
 		t.Fatalf("the room left is %s, want %s", got, want)
 	}
-	if got, want := f.Condition(t, 1), tenant.HousekeepingClean; got != want {
+	if got, want := f.Condition(t, 1), inventory.HousekeepingClean; got != want {
 		t.Fatalf("the room moved into is %s, want %s", got, want)
 	}
 	// The tape chart draws two bars and shows the conditions.
@@ -73,7 +74,7 @@ func TestRoomMove(t *testing.T) {
 	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
 		t.Fatalf("%d bars, want 2", got)
 	}
-	if got, want := tc.Rooms[0].Room.Housekeeping, tenant.HousekeepingDirty; got != want {
+	if got, want := tc.Rooms[0].Room.Housekeeping, inventory.HousekeepingDirty; got != want {
 		t.Fatalf("tape chart shows room 101 %s, want %s", got, want)
 	}
 	// Moving back the next day: room 102 keeps the night it was slept in.
@@ -101,7 +102,7 @@ func TestEarlyDeparture(t *testing.T) {
 	r2 := f.Book(t, f.Day(0), f.Day(6))
 	// A minimum stay set later never keeps a guest who is leaving.
 	six := 6
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &six}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &six}))(t)
 	f.At(f.Day(0), 15, 0)
 	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	r2 = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r2.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
@@ -163,7 +164,7 @@ func TestEarlyDeparture(t *testing.T) {
 	if got, want := window(), "[0 0 2 2 2 2 2]"; got != want {
 		t.Fatalf("availability after the early check-out %s, want %s", got, want)
 	}
-	if f.Condition(t, 0) != tenant.HousekeepingDirty || f.Condition(t, 1) != tenant.HousekeepingDirty {
+	if f.Condition(t, 0) != inventory.HousekeepingDirty || f.Condition(t, 1) != inventory.HousekeepingDirty {
 		t.Fatal("check-out did not mark the rooms dirty")
 	}
 	f.VerifyAudit(t)
@@ -181,7 +182,7 @@ func TestExtendStay(t *testing.T) {
 	// stay the guest no longer needs to meet.
 	f.SetPrice(t, f.Plan.ID, f.Day(2), f.Day(30), 12000)
 	five, yes, no := 5, true, false
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
 	f.At(f.Day(1), 10, 0)
 	window := func() string { return fmt.Sprint(f.Available(t, f.Day(0), f.Day(6))) }
 	if got, want := window(), "[1 1 2 2 2 2]"; got != want {
@@ -209,16 +210,16 @@ func TestExtendStay(t *testing.T) {
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ErrClosedToDeparture", func(t *testing.T) {
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &yes}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &yes}))(t)
 		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(5)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || !strings.Contains(fe[0].Message, "closed to departure") {
 			t.Fatalf("fields %v, want closed to departure only", fe)
 		}
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &no}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &no}))(t)
 	})
 	t.Run("ErrStopSell", func(t *testing.T) {
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(6), To: f.Day(7), StopSell: &yes}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(6), To: f.Day(7), StopSell: &yes}))(t)
 		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(8)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || fe[0].Field != "departure" || !strings.Contains(fe[0].Message, "stop-sell") {
@@ -300,11 +301,11 @@ func TestFrontDeskLists(t *testing.T) {
 		}
 	}
 	b := fd.Arrivals[1]
-	if b.GuestName != "Ada Lovelace" || b.RoomNumber != "102" || b.RoomCondition != tenant.HousekeepingClean || b.CheckIns != 1 ||
+	if b.GuestName != "Ada Lovelace" || b.RoomNumber != "102" || b.RoomCondition != inventory.HousekeepingClean || b.CheckIns != 1 ||
 		b.Balance != (tenant.Money{Currency: "EUR"}) {
 		t.Fatalf("arrival row %+v", b)
 	}
-	if d := fd.Departures[1]; d.RoomNumber != "105" || d.RoomCondition != tenant.HousekeepingDirty {
+	if d := fd.Departures[1]; d.RoomNumber != "105" || d.RoomCondition != inventory.HousekeepingDirty {
 		t.Fatalf("checked-out departure row: room %s %s, want 105 dirty", d.RoomNumber, d.RoomCondition)
 	}
 	if fd.Arrivals[0].RoomNumber != "" {
@@ -341,8 +342,8 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 		run    func() error
 	}{
 		{"property.updated", func() error {
-			fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
-			_, err := db.UpdateProperty(ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
+			fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
+			_, err := inventory.New(db).UpdateProperty(ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
 			return err
 		}},
 		{"reservation.checked_in", func() (err error) {
@@ -380,7 +381,7 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 			return
 		}},
 		{"room.housekeeping_changed", func() (err error) {
-			_, err = db.SetHousekeeping(ctx, f.Rooms[1].ID, tenant.HousekeepingClean, 0)
+			_, err = inventory.New(db).SetHousekeeping(ctx, f.Rooms[1].ID, inventory.HousekeepingClean, 0)
 			return
 		}},
 		{"checkin_record.purged", func() (err error) {

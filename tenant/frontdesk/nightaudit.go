@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -86,7 +87,7 @@ type NightAuditResult struct {
 
 // auditState is where the night audit of a property stands.
 type auditState struct {
-	prop         tenant.Property
+	prop         inventory.Property
 	loc          *time.Location
 	last         date.Date // zero before the first run
 	lastClosedAt *time.Time
@@ -96,7 +97,7 @@ type auditState struct {
 func loadAuditState(tx *tenant.Tx, propertyID string) (auditState, error) {
 	var st auditState
 	var err error
-	if st.prop, err = tenant.GetProperty(tx, propertyID); err != nil {
+	if st.prop, err = inventory.GetProperty(tx, propertyID); err != nil {
 		return st, err
 	}
 	if st.loc, err = st.prop.Location(); err != nil {
@@ -282,7 +283,7 @@ func copyMap(m map[string]any) map[string]any {
 // RunNightAudits runs the night audit of every property of the tenant and
 // returns what it did at each. It stops at the first error (internal).
 func (db Store) RunNightAudits(ctx context.Context) ([]NightAuditResult, error) {
-	props, err := db.ListProperties(ctx)
+	props, err := inventory.New(db.DB).ListProperties(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +345,7 @@ func (db Store) NightAuditHistory(ctx context.Context, propertyID string, limit 
 	limit = min(limit, tenant.MaxRange)
 	out := []ClosedBusinessDate{}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		if _, err := tenant.GetProperty(tx, propertyID); err != nil {
+		if _, err := inventory.GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(`SELECT business_date, roll_at, closed_at, no_shows, cancelled, overdue FROM business_dates

@@ -11,8 +11,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -201,10 +201,10 @@ func TestNightAudit(t *testing.T) {
 func TestNightAuditSettings(t *testing.T) {
 	f := pmstest.NewFixture(t, "America/New_York", 2, "2025-03-08")
 	job := context.Background()
-	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "05:30"}
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+	fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "05:30"}
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
 		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
-	second := pmstest.Must(f.DB.CreateProperty(f.Ctx, tenant.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
+	second := pmstest.Must(inventory.New(f.DB).CreateProperty(f.Ctx, inventory.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
 	r := f.Book(t, f.Day(0), f.Day(1))
 	// 03:00 is no longer the roll time; 05:30 is, across the night the
 	// clocks go forward (2025-03-09 in New York).

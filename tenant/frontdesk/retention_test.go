@@ -10,8 +10,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -52,8 +52,8 @@ func containsAny(raw []byte, parts [][]byte) bool {
 // a photo inside the window stays.
 func TestIDPhotoRetention(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+	fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
 		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
 	if got, want := f.Prop.FrontDesk.NightAuditTime, "03:00"; got != want {
 		t.Fatalf("night audit time %q, want the default %q", got, want)
@@ -204,24 +204,24 @@ func TestIDPhotoRetention(t *testing.T) {
 // defaults, validation, and that an update without them keeps them.
 func TestRetentionSettings(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	if got, want := f.Prop.FrontDesk, tenant.DefaultFrontDeskSettings; got != want {
+	if got, want := f.Prop.FrontDesk, inventory.DefaultFrontDeskSettings; got != want {
 		t.Fatalf("settings of a new property %+v, want %+v", got, want)
 	}
-	base := tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency, Tax: f.Prop.Tax}
+	base := inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency, Tax: f.Prop.Tax}
 	for _, tc := range []struct {
 		name  string
-		fd    tenant.FrontDeskSettings
+		fd    inventory.FrontDeskSettings
 		field string
 	}{
-		{"NegativeDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: -1}, "front_desk.id_photo_retention_days"},
-		{"TooManyDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: 4000}, "front_desk.id_photo_retention_days"},
-		{"AfternoonAudit", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "14:00"}, "front_desk.night_audit_time"},
-		{"NotATime", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "3am"}, "front_desk.night_audit_time"},
+		{"NegativeDays", inventory.FrontDeskSettings{IDPhotoRetentionDays: -1}, "front_desk.id_photo_retention_days"},
+		{"TooManyDays", inventory.FrontDeskSettings{IDPhotoRetentionDays: 4000}, "front_desk.id_photo_retention_days"},
+		{"AfternoonAudit", inventory.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "14:00"}, "front_desk.night_audit_time"},
+		{"NotATime", inventory.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "3am"}, "front_desk.night_audit_time"},
 	} {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			in := base
 			in.FrontDesk = &tc.fd
-			_, err := f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in)
+			_, err := inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, in)
 			pmstest.WantCode(t, err, aura.EINVALID)
 			if !pmstest.HasField(err, tc.field) {
 				t.Fatalf("fields %v, want %s", aura.ErrorFields(err), tc.field)
@@ -229,13 +229,13 @@ func TestRetentionSettings(t *testing.T) {
 		})
 	}
 	in := base
-	in.FrontDesk = &tenant.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
-	p := pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in))(t)
-	p = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, base))(t)
+	in.FrontDesk = &inventory.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
+	p := pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, in))(t)
+	p = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, base))(t)
 	if got, want := p.FrontDesk, *in.FrontDesk; got != want {
 		t.Fatalf("an update without settings changed them to %+v, want %+v", got, want)
 	}
-	if got := pmstest.Must(f.DB.GetProperty(f.Ctx, f.Prop.ID))(t).FrontDesk; got != *in.FrontDesk {
+	if got := pmstest.Must(inventory.New(f.DB).GetProperty(f.Ctx, f.Prop.ID))(t).FrontDesk; got != *in.FrontDesk {
 		t.Fatalf("stored settings %+v", got)
 	}
 	job := context.Background()

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
@@ -444,7 +444,7 @@ func TestVerifyDocumentsCatchesTampering(t *testing.T) {
 func TestGuestErasureLeavesInvoiceReadable(t *testing.T) {
 	f := newFixture(t)
 	g := must(stays.New(f.db).CreateGuest(f.ctx, stays.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum",
-		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}))(t)
+		Address: inventory.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}))(t)
 	fol := invoicedStay(t, f, "res_g")
 	rcpt := ledger.Recipient{Name: g.Name(), Address: ledger.Address{Line1: g.Address.Line1, PostalCode: g.Address.PostalCode, City: g.Address.City, Country: g.Address.Country}}
 	inv := must(f.s.IssueInvoice(f.ctx, ledger.InvoiceInput{FolioID: fol.ID, IssueDate: f.today(), Recipient: rcpt}))(t)

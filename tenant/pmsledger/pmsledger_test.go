@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/pmsledger"
 	"github.com/aurapms/aura/tenant/stays"
@@ -27,10 +28,10 @@ type fixture struct {
 	ctx   context.Context
 	clock *auratest.Clock
 	loc   *time.Location
-	prop  tenant.Property
-	rt    tenant.RoomType
-	rooms []tenant.Room
-	plan  tenant.RatePlan
+	prop  inventory.Property
+	rt    inventory.RoomType
+	rooms []inventory.Room
+	plan  inventory.RatePlan
 }
 
 func must[T any](v T, err error) func(testing.TB) T {
@@ -50,20 +51,20 @@ func newFixture(t *testing.T, today string) *fixture {
 	f := &fixture{ctx: auratest.Ctx(), loc: loc, clock: auratest.NewClock(d.Midnight(loc).Add(12 * time.Hour))}
 	f.db = auratest.MustOpenTenant(t, auratest.Options{Now: f.clock.Now})
 	f.led = ledger.New(f.db)
-	f.prop = must(f.db.CreateProperty(f.ctx, tenant.PropertyInput{Name: "Hotel Spree", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Address: tenant.Address{Line1: "Spreeweg 1", PostalCode: "10557", City: "Berlin", Country: "DE"},
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, AccommodationVAT: "reduced",
-			VATRates: []tenant.VATRate{{Code: "reduced", Name: "Reduced 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
-			CityTax:  tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true}}}))(t)
-	f.rt = must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(t)
+	f.prop = must(inventory.New(f.db).CreateProperty(f.ctx, inventory.PropertyInput{Name: "Hotel Spree", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Address: inventory.Address{Line1: "Spreeweg 1", PostalCode: "10557", City: "Berlin", Country: "DE"},
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, AccommodationVAT: "reduced",
+			VATRates: []inventory.VATRate{{Code: "reduced", Name: "Reduced 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
+			CityTax:  inventory.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true}}}))(t)
+	f.rt = must(inventory.New(f.db).CreateRoomType(f.ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(t)
 	for i := 0; i < 3; i++ {
-		f.rooms = append(f.rooms, must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(t))
+		f.rooms = append(f.rooms, must(inventory.New(f.db).CreateRoom(f.ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(t))
 	}
 	two := 2
-	f.plan = must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
-		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}, Active: true}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: d, To: d.AddDays(60), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}))(t)
+	f.plan = must(inventory.New(f.db).CreateRatePlan(f.ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}},
+		NoShow:       inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}, Active: true}))(t)
+	must(inventory.New(f.db).UpdateRates(f.ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: d, To: d.AddDays(60), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}))(t)
 	return f
 }
 

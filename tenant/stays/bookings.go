@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // SourceDirect is the source of a booking taken by the property itself (its
@@ -316,7 +317,7 @@ type bookingAudit struct {
 }
 
 func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
-	prop, err := tenant.GetProperty(tx, in.PropertyID)
+	prop, err := inventory.GetProperty(tx, in.PropertyID)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -420,7 +421,7 @@ func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
 			if err != nil {
 				return Booking{}, err
 			}
-			rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
+			rank := map[string]int{inventory.HousekeepingInspected: 0, inventory.HousekeepingClean: 1, inventory.HousekeepingDirty: 2}
 			best := -1
 			for i, o := range opts {
 				if o.Free && (best < 0 || rank[o.Room.Housekeeping] < rank[opts[best].Room.Housekeeping]) {
@@ -464,7 +465,7 @@ func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
 
 // stayRequest is a stay to price and check, for a new reservation or a change.
 type stayRequest struct {
-	prop                   tenant.Property
+	prop                   inventory.Property
 	field                  string // prefix of field names in errors
 	direct                 bool   // refuse overbooking (a channel's is flagged)
 	restrictions           bool   // apply the rate plan's restrictions
@@ -489,11 +490,11 @@ func planStay(tx *tenant.Tx, req stayRequest) (stayPlan, error) {
 	invalid := func(field, msg string) error {
 		return aura.Invalid("The reservation is not valid.", aura.FieldError{Field: req.field + field, Message: msg})
 	}
-	rt, err := tenant.GetRoomType(tx, req.roomTypeID)
+	rt, err := inventory.GetRoomType(tx, req.roomTypeID)
 	if err != nil || rt.PropertyID != req.prop.ID {
 		return stayPlan{}, invalid("room_type_id", "no such room type in this property")
 	}
-	rp, err := tenant.GetRatePlan(tx, req.ratePlanID)
+	rp, err := inventory.GetRatePlan(tx, req.ratePlanID)
 	if err != nil || rp.PropertyID != req.prop.ID {
 		return stayPlan{}, invalid("rate_plan_id", "no such rate plan in this property")
 	}
@@ -516,7 +517,7 @@ func planStay(tx *tenant.Tx, req stayRequest) (stayPlan, error) {
 	if n < 1 || n > tenant.MaxStay {
 		return stayPlan{}, invalid("departure", "a stay lasts 1 to "+tenant.Itoa(tenant.MaxStay)+" nights")
 	}
-	priced, err := tenant.PriceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
+	priced, err := inventory.PriceStay(tx, req.prop, rp, rt, req.arrival, req.departure, req.adults+req.children)
 	if err != nil {
 		return stayPlan{}, err
 	}
@@ -552,7 +553,7 @@ func planStay(tx *tenant.Tx, req stayRequest) (stayPlan, error) {
 	if !req.needStock {
 		return plan, nil
 	}
-	counts, err := tenant.AvailabilityOf(tx, []string{rt.ID}, req.arrival, req.departure)
+	counts, err := inventory.AvailabilityOf(tx, []string{rt.ID}, req.arrival, req.departure)
 	if err != nil {
 		return stayPlan{}, err
 	}

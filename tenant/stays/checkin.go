@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Check-in records: who stays, with which ID document, and photos of it.
@@ -163,7 +164,7 @@ func (d IDDocument) validate(fe *tenant.FieldErrors, prefix string) {
 	} else {
 		fe.Text(prefix+"number", d.Number, 1, 40)
 	}
-	if !tenant.IsCountryCode(d.IssuingCountry) {
+	if !inventory.IsCountryCode(d.IssuingCountry) {
 		fe.Add(prefix+"issuing_country", "must be a two-letter ISO 3166 country code such as DE")
 	}
 	if !d.Expiry.IsZero() {
@@ -462,7 +463,7 @@ func (db Store) UpdateCheckInRecord(ctx context.Context, recordID string, u Chec
 		if before.Erased {
 			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the check-in record cannot be changed.")
 		}
-		p, err := tenant.GetProperty(tx, before.PropertyID)
+		p, err := inventory.GetProperty(tx, before.PropertyID)
 		if err != nil {
 			return err
 		}
@@ -664,7 +665,7 @@ func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byt
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = tenant.ParseTime(created), tenant.ParseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
 			day := p.PurgedAt.Format(time.DateOnly)
-			if prop, err := tenant.GetProperty(tx, propID); err == nil {
+			if prop, err := inventory.GetProperty(tx, propID); err == nil {
 				if loc, err := prop.Location(); err == nil {
 					day = prop.Day(date.Of(*p.PurgedAt, loc))
 				}
@@ -825,7 +826,7 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 	return out, prows.Err()
 }
 
-// sortedKeys returns the keys of a set, sorted.
+// SortedKeys returns the keys of a set, sorted.
 func SortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -835,7 +836,7 @@ func SortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// purgePhotos deletes the bytes of the given photos and marks their
+// PurgePhotos deletes the bytes of the given photos and marks their
 // tombstones; the caller has turned secureDelete on and writes the audit row.
 func PurgePhotos(tx *tenant.Tx, ids []string, reason string) error {
 	if len(ids) == 0 {

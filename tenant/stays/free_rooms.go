@@ -5,6 +5,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // FreeRooms returns the rooms of a room type that could take a stay over
@@ -15,18 +16,18 @@ import (
 // out), by sort order and number. It is what a room assignment offers;
 // AssignRoom checks again in its own write transaction. It returns
 // EINVALID for a bad range and ENOTFOUND for an unknown room type.
-func (db Store) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Date, exceptReservation string) ([]tenant.Room, error) {
+func (db Store) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Date, exceptReservation string) ([]inventory.Room, error) {
 	if err := tenant.ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
-	out := []tenant.Room{}
+	out := []inventory.Room{}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		rt, err := tenant.GetRoomType(tx, roomTypeID)
+		rt, err := inventory.GetRoomType(tx, roomTypeID)
 		if err != nil {
 			return err
 		}
 		c := resCtx{db: db.DB, r: Reservation{ID: exceptReservation, RoomTypeID: rt.ID, PropertyID: rt.PropertyID}}
-		if c.prop, err = tenant.GetProperty(tx, rt.PropertyID); err != nil {
+		if c.prop, err = inventory.GetProperty(tx, rt.PropertyID); err != nil {
 			return err
 		}
 		if c.today, err = c.prop.Today(tx); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Guest is a guest profile. Every personal field is stored sealed under the
@@ -19,19 +20,19 @@ import (
 // unsealed view. An erased guest (its key destroyed) has Erased set and no
 // personal data.
 type Guest struct {
-	ID          string         `json:"id"`
-	GivenName   string         `json:"given_name"`
-	FamilyName  string         `json:"family_name"`
-	Email       string         `json:"email"`
-	Phone       string         `json:"phone"`
-	Address     tenant.Address `json:"address"`
-	Nationality string         `json:"nationality"` // ISO 3166-1 alpha-2
-	Language    string         `json:"language"`    // BCP 47, e.g. de or en-GB
-	Notes       string         `json:"notes"`
-	Erased      bool           `json:"erased,omitempty"`
-	Version     int            `json:"version"`
-	CreatedAt   time.Time      `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+	ID          string            `json:"id"`
+	GivenName   string            `json:"given_name"`
+	FamilyName  string            `json:"family_name"`
+	Email       string            `json:"email"`
+	Phone       string            `json:"phone"`
+	Address     inventory.Address `json:"address"`
+	Nationality string            `json:"nationality"` // ISO 3166-1 alpha-2
+	Language    string            `json:"language"`    // BCP 47, e.g. de or en-GB
+	Notes       string            `json:"notes"`
+	Erased      bool              `json:"erased,omitempty"`
+	Version     int               `json:"version"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 // Name returns the guest's full name as shown in lists.
@@ -45,15 +46,15 @@ func (g Guest) Name() string {
 // GuestInput creates or replaces a guest profile. Version, when not zero,
 // must match on update.
 type GuestInput struct {
-	GivenName   string         `json:"given_name"`
-	FamilyName  string         `json:"family_name"`
-	Email       string         `json:"email"`
-	Phone       string         `json:"phone"`
-	Address     tenant.Address `json:"address"`
-	Nationality string         `json:"nationality"`
-	Language    string         `json:"language"`
-	Notes       string         `json:"notes"`
-	Version     int            `json:"version,omitempty"`
+	GivenName   string            `json:"given_name"`
+	FamilyName  string            `json:"family_name"`
+	Email       string            `json:"email"`
+	Phone       string            `json:"phone"`
+	Address     inventory.Address `json:"address"`
+	Nationality string            `json:"nationality"`
+	Language    string            `json:"language"`
+	Notes       string            `json:"notes"`
+	Version     int               `json:"version,omitempty"`
 }
 
 func (in *GuestInput) normalise() {
@@ -97,10 +98,10 @@ func (in GuestInput) validate(fe *tenant.FieldErrors, prefix string) {
 	fe.Text(prefix+"address.postal_code", in.Address.PostalCode, 0, 20)
 	fe.Text(prefix+"address.city", in.Address.City, 0, 100)
 	fe.Text(prefix+"address.region", in.Address.Region, 0, 100)
-	if c := in.Address.Country; c != "" && !tenant.IsCountryCode(c) {
+	if c := in.Address.Country; c != "" && !inventory.IsCountryCode(c) {
 		fe.Add(prefix+"address.country", "must be a two-letter ISO 3166 country code such as DE")
 	}
-	if in.Nationality != "" && !tenant.IsCountryCode(in.Nationality) {
+	if in.Nationality != "" && !inventory.IsCountryCode(in.Nationality) {
 		fe.Add(prefix+"nationality", "must be a two-letter ISO 3166 country code such as DE")
 	}
 	if in.Language != "" && !isLanguageTag(in.Language) {
@@ -347,7 +348,7 @@ func (db Store) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error
 	return st, nil
 }
 
-// guestNamesTx returns the display names of the given guests, unsealing only
+// GuestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
 func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -24,7 +25,7 @@ func TestGuestDataNeverPlain(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
 	secret := stays.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum", Email: "quirinus.zwetschgenbaum@example.org",
 		Phone: "+49 30 98765432", Nationality: "AT", Language: "de-AT", Notes: "allergic to feathers",
-		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}
+		Address: inventory.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}
 	in := f.Booking(f.Day(0), f.Day(2))
 	in.Booker = stays.GuestRef{New: &secret}
 	in.Notes = "VIP Zwetschgenbaum anniversary"
@@ -200,7 +201,7 @@ func TestGuestValidation(t *testing.T) {
 		{stays.GuestInput{FamilyName: "X", Phone: "call me"}, "phone"},
 		{stays.GuestInput{FamilyName: "X", Nationality: "Germany"}, "nationality"},
 		{stays.GuestInput{FamilyName: "X", Language: "deutsch!"}, "language"},
-		{stays.GuestInput{FamilyName: "X", Address: tenant.Address{Country: "de"}}, "address.country"},
+		{stays.GuestInput{FamilyName: "X", Address: inventory.Address{Country: "de"}}, "address.country"},
 	} {
 		_, err := stays.New(f.DB).CreateGuest(f.Ctx, tc.in)
 		pmstest.WantCode(t, err, aura.EINVALID)

@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Room occupancy: who is in a room now, and which rooms could take a stay.
@@ -43,12 +44,12 @@ type RoomOccupant struct {
 // Occupant, TakenBy or Block says why. Ready is its housekeeping condition
 // being clean or inspected.
 type RoomOption struct {
-	Room     tenant.Room       `json:"room"`
-	Free     bool              `json:"free"`
-	Ready    bool              `json:"ready"`
-	Occupant *RoomOccupant     `json:"occupant,omitempty"`
-	TakenBy  *RoomOccupant     `json:"taken_by,omitempty"`
-	Block    *tenant.RoomBlock `json:"block,omitempty"`
+	Room     inventory.Room       `json:"room"`
+	Free     bool                 `json:"free"`
+	Ready    bool                 `json:"ready"`
+	Occupant *RoomOccupant        `json:"occupant,omitempty"`
+	TakenBy  *RoomOccupant        `json:"taken_by,omitempty"`
+	Block    *inventory.RoomBlock `json:"block,omitempty"`
 }
 
 // assignFrom is the first night a room assignment of c.r covers: the
@@ -86,20 +87,20 @@ func (db Store) RoomOptions(ctx context.Context, reservationID string) ([]RoomOp
 
 // roomOptions returns the rooms of c.r's type for the nights [from, to).
 func (c *resCtx) roomOptions(tx *tenant.Tx, from, to date.Date) ([]RoomOption, error) {
-	rows, err := tx.Query(`SELECT `+tenant.RoomColumns+` FROM rooms r WHERE r.room_type_id = ? ORDER BY r.sort_order, r.number, r.id`, c.r.RoomTypeID)
+	rows, err := tx.Query(`SELECT `+inventory.RoomColumns+` FROM rooms r WHERE r.room_type_id = ? ORDER BY r.sort_order, r.number, r.id`, c.r.RoomTypeID)
 	if err != nil {
 		return nil, err
 	}
 	var out []RoomOption
 	idx := map[string]int{}
 	for rows.Next() {
-		rm, err := tenant.ScanRoom(rows)
+		rm, err := inventory.ScanRoom(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
 		idx[rm.ID] = len(out)
-		out = append(out, RoomOption{Room: rm, Ready: rm.Housekeeping == tenant.HousekeepingClean || rm.Housekeeping == tenant.HousekeepingInspected})
+		out = append(out, RoomOption{Room: rm, Ready: rm.Housekeeping == inventory.HousekeepingClean || rm.Housekeeping == inventory.HousekeepingInspected})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(out) == 0 {
@@ -162,7 +163,7 @@ func (c *resCtx) roomOptions(tx *tenant.Tx, from, to date.Date) ([]RoomOption, e
 			return nil, err
 		}
 		for rows.Next() {
-			var b tenant.RoomBlock
+			var b inventory.RoomBlock
 			var created string
 			if err := rows.Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created); err != nil {
 				rows.Close()
@@ -216,7 +217,7 @@ func (c *resCtx) nameStays(tx *tenant.Tx, opts []RoomOption) error {
 // move) — a party in house there. The
 // refusal names the guest in the way and their departure, and offers the
 // free rooms of the type (field room_id, so a form shows it at the room).
-func (c *resCtx) roomAvailable(tx *tenant.Tx, room tenant.Room, from, to date.Date) error {
+func (c *resCtx) roomAvailable(tx *tenant.Tx, room inventory.Room, from, to date.Date) error {
 	if !from.Before(to) {
 		return nil
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -237,7 +237,7 @@ func TestRefusalsInWords(t *testing.T) {
 	clean(t, err, "Fanny Hensel’s stay", "is in house; it cannot be cancelled")
 	_, err = stays.New(f.DB).MarkNoShow(f.Ctx, later.ID, stays.NoShowInput{})
 	clean(t, err, "cannot be a no-show before then")
-	_, err = f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(4)})
+	_, err = inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: inventory.OutOfService, Start: f.Day(2), End: f.Day(4)})
 	clean(t, err, "Room 101 is given to Clara Schumann’s stay", "Thu 12 Jun 2025")
 	_, err = stays.New(f.DB).DepartEarly(f.Ctx, inHouse.ID, stays.EarlyDeparture{Departure: f.Day(3)})
 	clean(t, err, "must be before the booked departure on Thu 12 Jun 2025")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkAvailability30Days(b *testing.B) {
 	for b.Loop() {
 		from := f.Day(rand.IntN(60) - 30)
 		t0 := time.Now()
-		a, err := f.DB.Availability(f.Ctx, f.Prop.ID, from, from.AddDays(30))
+		a, err := inventory.New(f.DB).Availability(f.Ctx, f.Prop.ID, from, from.AddDays(30))
 		ds = append(ds, time.Since(t0))
 		if err != nil || len(a.RoomTypes) != 3 || len(a.RoomTypes[0].Nights) != 30 {
 			b.Fatalf("availability: %v", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Money the PMS books goes to the ledger (tenant/ledger), which imports
@@ -41,13 +42,13 @@ type FeeCharge struct {
 type Poster interface {
 	// PostNights posts the room, city tax and extras of each night of a
 	// business date, at most once per reservation, night and item.
-	PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, businessDate date.Date, nights []StayNight) error
+	PostNights(tx *tenant.Tx, db *tenant.DB, p inventory.Property, businessDate date.Date, nights []StayNight) error
 	// PostFee posts a cancellation or no-show fee, at most once per reservation and kind.
-	PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, fee FeeCharge) error
+	PostFee(tx *tenant.Tx, db *tenant.DB, p inventory.Property, fee FeeCharge) error
 	// Balance is the open balance of a reservation's folios (charges less payments).
-	Balance(tx *tenant.Tx, db *tenant.DB, p tenant.Property, reservationID string) (int64, error)
+	Balance(tx *tenant.Tx, db *tenant.DB, p inventory.Property, reservationID string) (int64, error)
 	// LeaveOnCityLedger settles a reservation's open balance as a receivable, with a reason.
-	LeaveOnCityLedger(tx *tenant.Tx, db *tenant.DB, p tenant.Property, reservationID, reason string, businessDate date.Date) error
+	LeaveOnCityLedger(tx *tenant.Tx, db *tenant.DB, p inventory.Property, reservationID, reason string, businessDate date.Date) error
 }
 
 var (
@@ -94,8 +95,8 @@ func stayNights(tx *tenant.Tx, propertyID string, d date.Date) ([]StayNight, err
 	return out, rows.Err()
 }
 
-// postNights posts the nights of business date d (closeBusinessDate).
-func (db Store) PostNights(tx *tenant.Tx, p tenant.Property, d date.Date) (int, error) {
+// PostNights posts the nights of business date d (closeBusinessDate).
+func (db Store) PostNights(tx *tenant.Tx, p inventory.Property, d date.Date) (int, error) {
 	ps := currentPoster()
 	if ps == nil {
 		return 0, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Reservation statuses.
@@ -76,7 +77,7 @@ func statusWords(s string) string {
 
 // init names stays in the messages of the room store (see NameStay).
 func init() {
-	tenant.NameStay = func(tx *tenant.Tx, db *tenant.DB, id string) string { return New(db).stayName(tx, id) }
+	inventory.NameStay = func(tx *tenant.Tx, db *tenant.DB, id string) string { return New(db).stayName(tx, id) }
 }
 
 // stayName names reservation id for people (see named); "another stay"
@@ -521,7 +522,7 @@ func (db Store) GuestReservations(ctx context.Context, guestID string) ([]Reserv
 type resCtx struct {
 	db    *tenant.DB
 	r     Reservation
-	prop  tenant.Property
+	prop  inventory.Property
 	today date.Date
 }
 
@@ -534,7 +535,7 @@ func (db Store) LoadResCtx(tx *tenant.Tx, id string, version int) (resCtx, error
 	if err = tenant.CheckVersion("reservation", id, c.r.Version, version); err != nil {
 		return c, err
 	}
-	if c.prop, err = tenant.GetProperty(tx, c.r.PropertyID); err != nil {
+	if c.prop, err = inventory.GetProperty(tx, c.r.PropertyID); err != nil {
 		return c, err
 	}
 	c.today, err = c.prop.Today(tx)
@@ -636,7 +637,7 @@ func (db Store) CheckIn(ctx context.Context, id string, in CheckInInput) (Reserv
 		} else if room != "" {
 			// Assigned earlier: the nights are this stay's, but the
 			// party before may still be in the room.
-			rm, err := tenant.GetRoom(tx, room)
+			rm, err := inventory.GetRoom(tx, room)
 			if err != nil {
 				return err
 			}
@@ -679,10 +680,10 @@ type CheckOutResult struct {
 	DirtyRoomID string `json:"dirty_room_id,omitempty"`
 }
 
-// reservationBalance is the open balance of a stay's folios (check-out
+// ReservationBalance is the open balance of a stay's folios (check-out
 // refuses while it is not zero, the front-desk lists show it), asked of
 // the registered Poster; zero without one.
-func ReservationBalance(tx *tenant.Tx, db *tenant.DB, p tenant.Property, r Reservation) (tenant.Money, error) {
+func ReservationBalance(tx *tenant.Tx, db *tenant.DB, p inventory.Property, r Reservation) (tenant.Money, error) {
 	ps := currentPoster()
 	if ps == nil {
 		return p.Money(0), nil
@@ -830,14 +831,14 @@ func markDirty(tx *tenant.Tx, roomID string) error {
 	if roomID == "" {
 		return nil
 	}
-	room, err := tenant.GetRoom(tx, roomID)
+	room, err := inventory.GetRoom(tx, roomID)
 	if err != nil {
 		return err
 	}
-	if room.Housekeeping == tenant.HousekeepingDirty {
+	if room.Housekeeping == inventory.HousekeepingDirty {
 		return nil
 	}
-	_, err = tenant.SetHousekeeping(tx, room, tenant.HousekeepingDirty)
+	_, err = inventory.SetHousekeeping(tx, room, inventory.HousekeepingDirty)
 	return err
 }
 
@@ -865,13 +866,13 @@ func (db Store) Cancel(ctx context.Context, id string, in CancelInput) (Reservat
 	return c.r, err
 }
 
-// cancel cancels c.r (see Cancel); extra adds to its audit row.
+// Cancel cancels c.r (see Cancel); extra adds to its audit row.
 func Cancel(tx *tenant.Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationCancelled); err != nil {
 		return err
 	}
-	rp, err := tenant.GetRatePlan(tx, c.r.RatePlanID)
+	rp, err := inventory.GetRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
 		return err
 	}
@@ -922,7 +923,7 @@ func (db Store) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Rese
 	return c.r, err
 }
 
-// markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
+// MarkNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
 func MarkNoShow(tx *tenant.Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationNoShow); err != nil {
@@ -931,7 +932,7 @@ func MarkNoShow(tx *tenant.Tx, c *resCtx, in NoShowInput, extra map[string]any) 
 	if c.today.Before(c.r.Arrival) {
 		return aura.Errorf(aura.ECONFLICT, "%s arrives on %s; it cannot be a no-show before then.", c.named(tx), c.prop.Day(c.r.Arrival))
 	}
-	rp, err := tenant.GetRatePlan(tx, c.r.RatePlanID)
+	rp, err := inventory.GetRatePlan(tx, c.r.RatePlanID)
 	if err != nil {
 		return err
 	}
@@ -1038,7 +1039,7 @@ func assignRoom(tx *tenant.Tx, c *resCtx, roomID string) error {
 	default:
 		return aura.Errorf(aura.ECONFLICT, "%s is %s; rooms are assigned only to tentative, confirmed or in-house stays.", c.named(tx), statusWords(c.r.Status))
 	}
-	room, err := tenant.GetRoom(tx, roomID)
+	room, err := inventory.GetRoom(tx, roomID)
 	if err != nil || room.PropertyID != c.r.PropertyID {
 		return aura.Invalid("The room cannot be assigned.", aura.FieldError{Field: "room_id", Message: "no such room in this property"})
 	}

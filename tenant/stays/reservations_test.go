@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -269,17 +270,17 @@ func TestDST(t *testing.T) {
 			arrival := spring
 			r := f.Book(t, arrival, arrival.AddDays(1))
 			f.Clock.Set(mustTime(t, tc.beforeMidnightUTC))
-			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
+			if got, want := pmstest.Must(inventory.New(f.DB).PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.beforeMidnightUTC, got, want)
 			}
 			_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID})
 			pmstest.WantCode(t, err, aura.ECONFLICT)
 			f.Clock.Set(mustTime(t, tc.afterMidnightSpringU))
-			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
+			if got, want := pmstest.Must(inventory.New(f.DB).PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
 				t.Fatalf("today at %s (after midnight, before the roll) is %s, want %s", tc.afterMidnightSpringU, got, want)
 			}
 			f.Clock.Set(mustTime(t, tc.afterRollSpringU))
-			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival; got != want {
+			if got, want := pmstest.Must(inventory.New(f.DB).PropertyToday(f.Ctx, f.Prop.ID))(t), arrival; got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.afterRollSpringU, got, want)
 			}
 			pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
@@ -315,11 +316,11 @@ func TestSameDayTurnover(t *testing.T) {
 func TestRestrictions(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 5, "2025-06-10")
 	three, four, yes := 3, 4, true
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three}))(t)
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(20), To: f.Day(21), MaxStay: &four}))(t)
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(30), To: f.Day(31), ClosedToArrival: &yes}))(t)
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(40), To: f.Day(41), ClosedToDeparture: &yes}))(t)
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(50), To: f.Day(51), StopSell: &yes}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(20), To: f.Day(21), MaxStay: &four}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(30), To: f.Day(31), ClosedToArrival: &yes}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(40), To: f.Day(41), ClosedToDeparture: &yes}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(50), To: f.Day(51), StopSell: &yes}))(t)
 	for _, tc := range []struct {
 		name               string
 		arrival, departure int
@@ -411,9 +412,9 @@ func TestChannelOverbooking(t *testing.T) {
 
 func TestOutOfOrder(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	ooo := pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfOrder, Start: f.Day(2), End: f.Day(4), Reason: "boiler"}))(t)
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(3)}))(t)
-	a := pmstest.Must(f.DB.Availability(f.Ctx, f.Prop.ID, f.Day(1), f.Day(5)))(t)
+	ooo := pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: inventory.OutOfOrder, Start: f.Day(2), End: f.Day(4), Reason: "boiler"}))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: inventory.OutOfService, Start: f.Day(2), End: f.Day(3)}))(t)
+	a := pmstest.Must(inventory.New(f.DB).Availability(f.Ctx, f.Prop.ID, f.Day(1), f.Day(5)))(t)
 	var got []string
 	for _, n := range a.RoomTypes[0].Nights {
 		got = append(got, fmt.Sprintf("%d/%d/%d", n.Available, n.OutOfOrder, n.OutOfService))
@@ -430,14 +431,14 @@ func TestOutOfOrder(t *testing.T) {
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrBlockIntoFullHouse", func(t *testing.T) {
-		_, err := f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfOrder, Start: f.Day(3), End: f.Day(4)})
+		_, err := inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: inventory.OutOfOrder, Start: f.Day(3), End: f.Day(4)})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrOverlap", func(t *testing.T) {
-		_, err := f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfService, Start: f.Day(3), End: f.Day(9)})
+		_, err := inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: inventory.OutOfService, Start: f.Day(3), End: f.Day(9)})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
-	pmstest.Must(0, f.DB.DeleteRoomBlock(f.Ctx, ooo.ID))(t)
+	pmstest.Must(0, inventory.New(f.DB).DeleteRoomBlock(f.Ctx, ooo.ID))(t)
 	if got, want := fmt.Sprint(f.Available(t, f.Day(2), f.Day(4))), "[1 1]"; got != want {
 		t.Fatalf("availability after the block ended %s, want %s", got, want)
 	}
@@ -457,8 +458,8 @@ func TestRoomAssignment(t *testing.T) {
 		pmstest.WantCode(t, err, aura.EPRECONDITION)
 	})
 	t.Run("ErrOtherType", func(t *testing.T) {
-		suite := pmstest.Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
-		s := pmstest.Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: suite.ID, Number: "301"}))(t)
+		suite := pmstest.Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
+		s := pmstest.Must(inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: suite.ID, Number: "301"}))(t)
 		_, err := stays.New(f.DB).AssignRoom(f.Ctx, a.ID, s.ID, 0)
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
@@ -517,7 +518,7 @@ func TestCheckInOut(t *testing.T) {
 	if got, want := fmt.Sprint(f.Available(t, f.Day(1), f.Day(5))), "[1 1 2 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	if got, want := pmstest.Must(f.DB.GetRoom(f.Ctx, f.Rooms[0].ID))(t).Housekeeping, tenant.HousekeepingDirty; got != want {
+	if got, want := pmstest.Must(inventory.New(f.DB).GetRoom(f.Ctx, f.Rooms[0].ID))(t).Housekeeping, inventory.HousekeepingDirty; got != want {
 		t.Fatalf("housekeeping %s, want %s", got, want)
 	}
 	f.VerifyAudit(t)
@@ -527,32 +528,32 @@ func TestCancelFees(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 10, "2025-06-10")
 	seven := 7
 	n := 0
-	plan := func(t *testing.T, free *int, fee tenant.Fee) tenant.RatePlan {
+	plan := func(t *testing.T, free *int, fee inventory.Fee) inventory.RatePlan {
 		n++
 		code := fmt.Sprint("P", n)
-		p := pmstest.Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: code, Name: code,
-			Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: free, Fee: fee}, NoShow: tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}, Active: true}))(t)
+		p := pmstest.Must(inventory.New(f.DB).CreateRatePlan(f.Ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: code, Name: code,
+			Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: free, Fee: fee}, NoShow: inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeeFirstNight}}, Active: true}))(t)
 		f.SetPrice(t, p.ID, f.Today, f.Day(60), 12345)
 		return p
 	}
 	for _, tc := range []struct {
 		name      string
 		free      *int
-		fee       tenant.Fee
+		fee       inventory.Fee
 		arrivalIn int // days from today
 		tentative bool
 		waive     bool
 		want      int64
 	}{
-		{"FreeBeforeDeadline", &seven, tenant.Fee{Type: tenant.FeeFirstNight}, 8, false, false, 0},
-		{"FreeOnDeadlineDay", &seven, tenant.Fee{Type: tenant.FeeFirstNight}, 7, false, false, 0},
-		{"FirstNightAfterDeadline", &seven, tenant.Fee{Type: tenant.FeeFirstNight}, 6, false, false, 12345},
-		{"TwoNights", &seven, tenant.Fee{Type: tenant.FeeNights, Nights: 2}, 1, false, false, 24690},
-		{"PercentRoundsHalfUp", &seven, tenant.Fee{Type: tenant.FeePercent, Percent: 50}, 1, false, false, 18518}, // 50% of 37035 = 18517.5
-		{"FixedCappedAtTotal", &seven, tenant.Fee{Type: tenant.FeeFixed, Amount: &tenant.Money{Amount: 99999, Currency: "EUR"}}, 1, false, false, 37035},
-		{"NonRefundable", nil, tenant.Fee{Type: tenant.FeePercent, Percent: 100}, 50, false, false, 37035},
-		{"TentativeIsFree", nil, tenant.Fee{Type: tenant.FeePercent, Percent: 100}, 50, true, false, 0},
-		{"Waived", nil, tenant.Fee{Type: tenant.FeePercent, Percent: 100}, 50, false, true, 0},
+		{"FreeBeforeDeadline", &seven, inventory.Fee{Type: inventory.FeeFirstNight}, 8, false, false, 0},
+		{"FreeOnDeadlineDay", &seven, inventory.Fee{Type: inventory.FeeFirstNight}, 7, false, false, 0},
+		{"FirstNightAfterDeadline", &seven, inventory.Fee{Type: inventory.FeeFirstNight}, 6, false, false, 12345},
+		{"TwoNights", &seven, inventory.Fee{Type: inventory.FeeNights, Nights: 2}, 1, false, false, 24690},
+		{"PercentRoundsHalfUp", &seven, inventory.Fee{Type: inventory.FeePercent, Percent: 50}, 1, false, false, 18518}, // 50% of 37035 = 18517.5
+		{"FixedCappedAtTotal", &seven, inventory.Fee{Type: inventory.FeeFixed, Amount: &tenant.Money{Amount: 99999, Currency: "EUR"}}, 1, false, false, 37035},
+		{"NonRefundable", nil, inventory.Fee{Type: inventory.FeePercent, Percent: 100}, 50, false, false, 37035},
+		{"TentativeIsFree", nil, inventory.Fee{Type: inventory.FeePercent, Percent: 100}, 50, true, false, 0},
+		{"Waived", nil, inventory.Fee{Type: inventory.FeePercent, Percent: 100}, 50, false, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := plan(t, tc.free, tc.fee)
@@ -613,7 +614,7 @@ func TestChangeStay(t *testing.T) {
 	})
 	t.Run("ErrRestriction", func(t *testing.T) {
 		five := 5
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
 		_, err := stays.New(f.DB).ChangeStay(f.Ctx, r.ID, stays.StayChange{Arrival: f.Day(0)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})

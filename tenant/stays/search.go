@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // SearchInput is a query of the global search (the top bar's): what was
@@ -40,9 +41,9 @@ type SearchStay struct {
 
 // SearchRoom is a room the search found.
 type SearchRoom struct {
-	Room     tenant.Room   `json:"room"`
-	Property string        `json:"property"` // the property's name
-	Occupant *RoomOccupant `json:"occupant,omitempty"`
+	Room     inventory.Room `json:"room"`
+	Property string         `json:"property"` // the property's name
+	Occupant *RoomOccupant  `json:"occupant,omitempty"`
 }
 
 // Search is the global search of the top bar: guests by name, email or
@@ -144,7 +145,7 @@ func (db Store) Search(ctx context.Context, in SearchInput) (SearchResults, erro
 			}
 		}
 		// Rooms by number, in every property, with who is in them.
-		rooms, err := tx.Query(`SELECT `+tenant.RoomColumns+`, p.name FROM rooms r JOIN properties p ON p.id = r.property_id
+		rooms, err := tx.Query(`SELECT `+inventory.RoomColumns+`, p.name FROM rooms r JOIN properties p ON p.id = r.property_id
 			WHERE r.number = ? COLLATE NOCASE ORDER BY p.name, r.number`, q)
 		if err != nil {
 			return err
@@ -152,7 +153,7 @@ func (db Store) Search(ctx context.Context, in SearchInput) (SearchResults, erro
 		var found []SearchRoom
 		for rooms.Next() {
 			var sr SearchRoom
-			rm, err := tenant.ScanRoom(scanPlus{rooms, &sr.Property})
+			rm, err := inventory.ScanRoom(scanPlus{rooms, &sr.Property})
 			if err != nil {
 				rooms.Close()
 				return err

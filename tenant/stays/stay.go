@@ -6,6 +6,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // StayChange edits a reservation's stay. Zero or nil fields keep their
@@ -227,7 +228,7 @@ func changeStay(tx *tenant.Tx, c *resCtx, ch StayChange, action string, extra ma
 	if typeChanged {
 		next.RoomID = ""
 	} else if next.RoomID != "" {
-		room, err := tenant.GetRoom(tx, next.RoomID)
+		room, err := inventory.GetRoom(tx, next.RoomID)
 		if err != nil {
 			return err
 		}
@@ -262,12 +263,12 @@ func changeStay(tx *tenant.Tx, c *resCtx, ch StayChange, action string, extra ma
 // r.Departure to next.Departure adds: stop-sell on the added nights,
 // closed-to-departure on the new departure, and the max stay of the
 // arrival day over the whole stay. (A missing price is planStay's error.)
-func extensionRestrictions(tx *tenant.Tx, p tenant.Property, r, next Reservation) error {
-	rp, err := tenant.GetRatePlan(tx, r.RatePlanID)
+func extensionRestrictions(tx *tenant.Tx, p inventory.Property, r, next Reservation) error {
+	rp, err := inventory.GetRatePlan(tx, r.RatePlanID)
 	if err != nil {
 		return err
 	}
-	stored, err := tenant.LoadRates(tx, rp.ID, r.Arrival, next.Departure.AddDays(1))
+	stored, err := inventory.LoadRates(tx, rp.ID, r.Arrival, next.Departure.AddDays(1))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // TapeChart is the rooms × days grid of a property: for each room, its
@@ -14,22 +15,22 @@ import (
 // the reservations of each room type not assigned to a room yet.
 // Cancelled and no-show reservations hold no nights and are not drawn.
 type TapeChart struct {
-	PropertyID string            `json:"property_id"`
-	From       date.Date         `json:"from"`
-	To         date.Date         `json:"to"` // exclusive
-	Rooms      []TapeRoom        `json:"rooms"`
-	Unassigned []TapeBar         `json:"unassigned"`
-	RoomTypes  []tenant.RoomType `json:"room_types"`
-	Dates      []date.Date       `json:"dates"`
+	PropertyID string               `json:"property_id"`
+	From       date.Date            `json:"from"`
+	To         date.Date            `json:"to"` // exclusive
+	Rooms      []TapeRoom           `json:"rooms"`
+	Unassigned []TapeBar            `json:"unassigned"`
+	RoomTypes  []inventory.RoomType `json:"room_types"`
+	Dates      []date.Date          `json:"dates"`
 }
 
 // TapeRoom is one line of the chart. Room carries the room's housekeeping
 // condition (clean, dirty, inspected) for the chart to show; Blocks its
 // out-of-order and out-of-service periods in the range.
 type TapeRoom struct {
-	Room   tenant.Room        `json:"room"`
-	Blocks []tenant.RoomBlock `json:"blocks"`
-	Bars   []TapeBar          `json:"bars"`
+	Room   inventory.Room        `json:"room"`
+	Blocks []inventory.RoomBlock `json:"blocks"`
+	Bars   []TapeBar             `json:"bars"`
 }
 
 // TapeBar is a reservation drawn over the nights [Start, End) it spends in
@@ -64,25 +65,25 @@ func (db Store) TapeChart(ctx context.Context, propertyID string, from, to date.
 	}
 	tc := TapeChart{PropertyID: propertyID, From: from, To: to, Rooms: []TapeRoom{}, Unassigned: []TapeBar{}, Dates: date.Range(from, to)}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		if _, err := tenant.GetProperty(tx, propertyID); err != nil {
+		if _, err := inventory.GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		var err error
-		if tc.RoomTypes, err = tenant.ListRoomTypes(tx, propertyID); err != nil {
+		if tc.RoomTypes, err = inventory.ListRoomTypes(tx, propertyID); err != nil {
 			return err
 		}
-		rooms, err := tenant.ListRooms(tx, propertyID)
+		rooms, err := inventory.ListRooms(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		blocks, err := tenant.ListRoomBlocks(tx, propertyID, from, to)
+		blocks, err := inventory.ListRoomBlocks(tx, propertyID, from, to)
 		if err != nil {
 			return err
 		}
 		byRoom := map[string]int{}
 		for i, r := range rooms {
 			byRoom[r.ID] = i
-			tc.Rooms = append(tc.Rooms, TapeRoom{Room: r, Blocks: []tenant.RoomBlock{}, Bars: []TapeBar{}})
+			tc.Rooms = append(tc.Rooms, TapeRoom{Room: r, Blocks: []inventory.RoomBlock{}, Bars: []TapeBar{}})
 		}
 		for _, b := range blocks {
 			tc.Rooms[byRoom[b.RoomID]].Blocks = append(tc.Rooms[byRoom[b.RoomID]].Blocks, b)

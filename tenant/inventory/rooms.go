@@ -1,4 +1,4 @@
-package tenant
+package inventory
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // RoomType is a category of rooms sold as one product (a double room, a
@@ -41,7 +42,7 @@ type RoomTypeInput struct {
 }
 
 func (in RoomTypeInput) validate() error {
-	var fe FieldErrors
+	var fe tenant.FieldErrors
 	if len(in.Code) > 20 || !isCode(in.Code) {
 		fe.Add("code", "must be 1 to 20 letters, digits, - or _")
 	}
@@ -60,12 +61,12 @@ func (in RoomTypeInput) validate() error {
 
 // CreateRoomType adds a room type to a property. It returns EINVALID for bad
 // input or an unknown property, and ECONFLICT for a code already used there.
-func (db *DB) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, error) {
+func (db Store) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, error) {
 	if err := in.validate(); err != nil {
 		return RoomType{}, err
 	}
 	var rt RoomType
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		if _, err := GetProperty(tx, in.PropertyID); err != nil {
 			return aura.Invalid("The room type is not valid.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
@@ -76,7 +77,7 @@ func (db *DB) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, e
 			Capacity: in.Capacity, BaseOccupancy: in.BaseOccupancy, SortOrder: in.SortOrder, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO room_types (id, property_id, code, name, description, capacity, base_occupancy, sort_order, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, rt.ID, rt.PropertyID, rt.Code, rt.Name, rt.Description, rt.Capacity, rt.BaseOccupancy,
-			rt.SortOrder, rt.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
+			rt.SortOrder, rt.Version, tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_type.created", EntityType: "room_type", EntityID: rt.ID, After: rt})
@@ -87,17 +88,17 @@ func (db *DB) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, e
 // UpdateRoomType replaces a room type's settings (not its property). Its
 // capacity cannot drop below the party size of a reservation still to come
 // or in house (ECONFLICT). It returns ENOTFOUND, EPRECONDITION or EINVALID.
-func (db *DB) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (RoomType, error) {
+func (db Store) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (RoomType, error) {
 	if err := in.validate(); err != nil {
 		return RoomType{}, err
 	}
 	var rt RoomType
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := GetRoomType(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := CheckVersion("room type", id, before.Version, in.Version); err != nil {
+		if err := tenant.CheckVersion("room type", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := codeFree(tx, "room_types", before.PropertyID, in.Code, id); err != nil {
@@ -119,7 +120,7 @@ func (db *DB) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (
 		rt.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE room_types SET code = ?, name = ?, description = ?, capacity = ?, base_occupancy = ?, sort_order = ?,
 			version = ?, updated_at = ? WHERE id = ?`, rt.Code, rt.Name, rt.Description, rt.Capacity, rt.BaseOccupancy, rt.SortOrder,
-			rt.Version, FormatTime(tx.Now), id); err != nil {
+			rt.Version, tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_type.updated", EntityType: "room_type", EntityID: id, Before: before, After: rt})
@@ -128,9 +129,9 @@ func (db *DB) UpdateRoomType(ctx context.Context, id string, in RoomTypeInput) (
 }
 
 // GetRoomType returns one room type, or ENOTFOUND.
-func (db *DB) GetRoomType(ctx context.Context, id string) (RoomType, error) {
+func (db Store) GetRoomType(ctx context.Context, id string) (RoomType, error) {
 	var rt RoomType
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		rt, err = GetRoomType(tx, id)
 		return err
@@ -139,9 +140,9 @@ func (db *DB) GetRoomType(ctx context.Context, id string) (RoomType, error) {
 }
 
 // ListRoomTypes returns a property's room types in their sort order.
-func (db *DB) ListRoomTypes(ctx context.Context, propertyID string) ([]RoomType, error) {
+func (db Store) ListRoomTypes(ctx context.Context, propertyID string) ([]RoomType, error) {
 	var out []RoomType
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		out, err = ListRoomTypes(tx, propertyID)
 		return err
@@ -155,19 +156,19 @@ func scanRoomType(s interface{ Scan(...any) error }) (RoomType, error) {
 	var rt RoomType
 	var created, updated string
 	err := s.Scan(&rt.ID, &rt.PropertyID, &rt.Code, &rt.Name, &rt.Description, &rt.Capacity, &rt.BaseOccupancy, &rt.SortOrder, &rt.Version, &created, &updated)
-	rt.CreatedAt, rt.UpdatedAt = ParseTime(created), ParseTime(updated)
+	rt.CreatedAt, rt.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	return rt, err
 }
 
-func GetRoomType(tx *Tx, id string) (RoomType, error) {
+func GetRoomType(tx *tenant.Tx, id string) (RoomType, error) {
 	rt, err := scanRoomType(tx.QueryRow(`SELECT `+roomTypeColumns+` FROM room_types WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return rt, NotFound("room type", id)
+		return rt, tenant.NotFound("room type", id)
 	}
 	return rt, err
 }
 
-func ListRoomTypes(tx *Tx, propertyID string) ([]RoomType, error) {
+func ListRoomTypes(tx *tenant.Tx, propertyID string) ([]RoomType, error) {
 	rows, err := tx.Query(`SELECT `+roomTypeColumns+` FROM room_types WHERE property_id = ? ORDER BY sort_order, name, id`, propertyID)
 	if err != nil {
 		return nil, err
@@ -185,7 +186,7 @@ func ListRoomTypes(tx *Tx, propertyID string) ([]RoomType, error) {
 }
 
 // codeFree returns ECONFLICT when another row of table in the property uses code.
-func codeFree(tx *Tx, table, propertyID, code, exceptID string) error {
+func codeFree(tx *tenant.Tx, table, propertyID, code, exceptID string) error {
 	var other string
 	err := tx.QueryRow(`SELECT id FROM `+table+` WHERE property_id = ? AND code = ? AND id != ?`, propertyID, code, exceptID).Scan(&other)
 	if err == sql.ErrNoRows {
@@ -231,7 +232,7 @@ type RoomInput struct {
 }
 
 func (in *RoomInput) validate() error {
-	var fe FieldErrors
+	var fe tenant.FieldErrors
 	fe.Text("number", in.Number, 1, 20)
 	fe.Text("floor", in.Floor, 0, 20)
 	if in.Features == nil {
@@ -241,7 +242,7 @@ func (in *RoomInput) validate() error {
 		fe.Add("features", "at most 50 features")
 	}
 	for i, f := range in.Features {
-		fe.Text("features["+Itoa(i)+"]", f, 1, 50)
+		fe.Text("features["+tenant.Itoa(i)+"]", f, 1, 50)
 	}
 	if in.RoomTypeID == "" {
 		fe.Add("room_type_id", "is required")
@@ -251,12 +252,12 @@ func (in *RoomInput) validate() error {
 
 // CreateRoom adds a room. It returns EINVALID for bad input or a room type
 // of another property, and ECONFLICT for a number already used.
-func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
+func (db Store) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 	if err := in.validate(); err != nil {
 		return Room{}, err
 	}
 	var r Room
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		rt, err := GetRoomType(tx, in.RoomTypeID)
 		if err != nil || rt.PropertyID != in.PropertyID {
 			return aura.Invalid("The room is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
@@ -267,8 +268,8 @@ func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 		r = Room{ID: aura.NewID("rom"), PropertyID: in.PropertyID, RoomTypeID: in.RoomTypeID, Number: in.Number, Floor: in.Floor,
 			Features: in.Features, Housekeeping: HousekeepingClean, SortOrder: in.SortOrder, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO rooms (id, property_id, room_type_id, number, floor, features, housekeeping, sort_order, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PropertyID, r.RoomTypeID, r.Number, r.Floor, MustJSON(r.Features), r.Housekeeping,
-			r.SortOrder, r.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PropertyID, r.RoomTypeID, r.Number, r.Floor, tenant.MustJSON(r.Features), r.Housekeeping,
+			r.SortOrder, r.Version, tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room.created", EntityType: "room", EntityID: r.ID, After: r})
@@ -280,17 +281,17 @@ func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 // Its room type cannot change while reservations of the old type are
 // assigned to it for tonight or later (ECONFLICT). It returns ENOTFOUND,
 // EPRECONDITION or EINVALID.
-func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, error) {
+func (db Store) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, error) {
 	if err := in.validate(); err != nil {
 		return Room{}, err
 	}
 	var r Room
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := GetRoom(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := CheckVersion("room", id, before.Version, in.Version); err != nil {
+		if err := tenant.CheckVersion("room", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := roomNumberFree(tx, before.PropertyID, in.Number, id); err != nil {
@@ -312,7 +313,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 			var resID string
 			err = tx.QueryRow(`SELECT reservation_id FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? LIMIT 1`, id, today).Scan(&resID)
 			if err == nil {
-				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: %s is assigned to it. Move that stay first.", before.Number, NameStay(tx, db, resID))
+				return aura.Errorf(aura.ECONFLICT, "Room %s cannot change its room type: %s is assigned to it. Move that stay first.", before.Number, NameStay(tx, db.DB, resID))
 			} else if err != sql.ErrNoRows {
 				return err
 			}
@@ -322,7 +323,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 		r.Version++
 		r.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rooms SET room_type_id = ?, number = ?, floor = ?, features = ?, sort_order = ?, version = ?, updated_at = ? WHERE id = ?`,
-			r.RoomTypeID, r.Number, r.Floor, MustJSON(r.Features), r.SortOrder, r.Version, FormatTime(tx.Now), id); err != nil {
+			r.RoomTypeID, r.Number, r.Floor, tenant.MustJSON(r.Features), r.SortOrder, r.Version, tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room.updated", EntityType: "room", EntityID: id, Before: before, After: r})
@@ -334,19 +335,19 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 // inspected), audited with before and after; check-out and room moves set
 // the room left dirty themselves. It returns ENOTFOUND, EPRECONDITION or
 // EINVALID.
-func (db *DB) SetHousekeeping(ctx context.Context, roomID, state string, version int) (Room, error) {
+func (db Store) SetHousekeeping(ctx context.Context, roomID, state string, version int) (Room, error) {
 	switch state {
 	case HousekeepingClean, HousekeepingDirty, HousekeepingInspected:
 	default:
 		return Room{}, aura.Invalid("The housekeeping state is not valid.", aura.FieldError{Field: "housekeeping", Message: "must be clean, dirty or inspected"})
 	}
 	var r Room
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := GetRoom(tx, roomID)
 		if err != nil {
 			return err
 		}
-		if err := CheckVersion("room", roomID, before.Version, version); err != nil {
+		if err := tenant.CheckVersion("room", roomID, before.Version, version); err != nil {
 			return err
 		}
 		r, err = SetHousekeeping(tx, before, state)
@@ -355,12 +356,12 @@ func (db *DB) SetHousekeeping(ctx context.Context, roomID, state string, version
 	return r, err
 }
 
-func SetHousekeeping(tx *Tx, before Room, state string) (Room, error) {
+func SetHousekeeping(tx *tenant.Tx, before Room, state string) (Room, error) {
 	r := before
 	r.Housekeeping = state
 	r.Version++
 	r.UpdatedAt = tx.Now
-	if _, err := tx.Exec(`UPDATE rooms SET housekeeping = ?, version = ?, updated_at = ? WHERE id = ?`, state, r.Version, FormatTime(tx.Now), r.ID); err != nil {
+	if _, err := tx.Exec(`UPDATE rooms SET housekeeping = ?, version = ?, updated_at = ? WHERE id = ?`, state, r.Version, tenant.FormatTime(tx.Now), r.ID); err != nil {
 		return r, err
 	}
 	return r, tx.Audit(audit.Entry{Action: "room.housekeeping_changed", EntityType: "room", EntityID: r.ID,
@@ -368,9 +369,9 @@ func SetHousekeeping(tx *Tx, before Room, state string) (Room, error) {
 }
 
 // GetRoom returns one room, or ENOTFOUND.
-func (db *DB) GetRoom(ctx context.Context, id string) (Room, error) {
+func (db Store) GetRoom(ctx context.Context, id string) (Room, error) {
 	var r Room
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		r, err = GetRoom(tx, id)
 		return err
@@ -379,9 +380,9 @@ func (db *DB) GetRoom(ctx context.Context, id string) (Room, error) {
 }
 
 // ListRooms returns a property's rooms in room-type order, then their own order and number.
-func (db *DB) ListRooms(ctx context.Context, propertyID string) ([]Room, error) {
+func (db Store) ListRooms(ctx context.Context, propertyID string) ([]Room, error) {
 	var out []Room
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		out, err = ListRooms(tx, propertyID)
 		return err
@@ -397,19 +398,19 @@ func ScanRoom(s interface{ Scan(...any) error }) (Room, error) {
 	if err := s.Scan(&r.ID, &r.PropertyID, &r.RoomTypeID, &r.Number, &r.Floor, &features, &r.Housekeeping, &r.SortOrder, &r.Version, &created, &updated); err != nil {
 		return r, err
 	}
-	r.CreatedAt, r.UpdatedAt = ParseTime(created), ParseTime(updated)
+	r.CreatedAt, r.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	return r, json.Unmarshal([]byte(features), &r.Features)
 }
 
-func GetRoom(tx *Tx, id string) (Room, error) {
+func GetRoom(tx *tenant.Tx, id string) (Room, error) {
 	r, err := ScanRoom(tx.QueryRow(`SELECT `+RoomColumns+` FROM rooms r WHERE r.id = ?`, id))
 	if err == sql.ErrNoRows {
-		return r, NotFound("room", id)
+		return r, tenant.NotFound("room", id)
 	}
 	return r, err
 }
 
-func ListRooms(tx *Tx, propertyID string) ([]Room, error) {
+func ListRooms(tx *tenant.Tx, propertyID string) ([]Room, error) {
 	rows, err := tx.Query(`SELECT `+RoomColumns+` FROM rooms r JOIN room_types t ON t.id = r.room_type_id
 		WHERE r.property_id = ? ORDER BY t.sort_order, t.name, r.sort_order, r.number`, propertyID)
 	if err != nil {
@@ -427,7 +428,7 @@ func ListRooms(tx *Tx, propertyID string) ([]Room, error) {
 	return out, rows.Err()
 }
 
-func roomNumberFree(tx *Tx, propertyID, number, exceptID string) error {
+func roomNumberFree(tx *tenant.Tx, propertyID, number, exceptID string) error {
 	var other string
 	err := tx.QueryRow(`SELECT id FROM rooms WHERE property_id = ? AND number = ? AND id != ?`, propertyID, number, exceptID).Scan(&other)
 	if err == sql.ErrNoRows {
@@ -477,8 +478,8 @@ type RoomBlockInput struct {
 // or when taking it out of order would leave its room type with fewer
 // rooms than reservations on some night. It returns EINVALID for bad input
 // and ENOTFOUND for an unknown room.
-func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock, error) {
-	var fe FieldErrors
+func (db Store) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock, error) {
+	var fe tenant.FieldErrors
 	if in.Kind != OutOfOrder && in.Kind != OutOfService {
 		fe.Add("kind", "must be out_of_order or out_of_service")
 	}
@@ -489,15 +490,15 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		fe.Add("end", "is required")
 	} else if !in.Start.IsZero() && !in.Start.Before(in.End) {
 		fe.Add("end", "must be after start")
-	} else if !in.Start.IsZero() && in.End.Sub(in.Start) > 5*MaxRange {
-		fe.Add("end", "a block may last at most %d days", 5*MaxRange)
+	} else if !in.Start.IsZero() && in.End.Sub(in.Start) > 5*tenant.MaxRange {
+		fe.Add("end", "a block may last at most %d days", 5*tenant.MaxRange)
 	}
 	fe.Text("reason", in.Reason, 0, 500)
 	if err := fe.Err("The room block is not valid."); err != nil {
 		return RoomBlock{}, err
 	}
 	var b RoomBlock
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		room, err := GetRoom(tx, in.RoomID)
 		if err != nil {
 			return err
@@ -519,7 +520,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		err = tx.QueryRow(`SELECT reservation_id, date FROM reservation_nights WHERE room_id = ? AND holds = 1 AND date >= ? AND date < ? ORDER BY date LIMIT 1`,
 			in.RoomID, in.Start, in.End).Scan(&resID, &night)
 		if err == nil {
-			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, NameStay(tx, db, resID), prop.Day(night))
+			return aura.Errorf(aura.ECONFLICT, "Room %s is given to %s on the night of %s; move that stay before blocking the room.", room.Number, NameStay(tx, db.DB, resID), prop.Day(night))
 		} else if err != sql.ErrNoRows {
 			return err
 		}
@@ -536,7 +537,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		}
 		b = RoomBlock{ID: aura.NewID("blk"), RoomID: in.RoomID, Kind: in.Kind, Start: in.Start, End: in.End, Reason: in.Reason, CreatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO room_blocks (id, room_id, kind, start_date, end_date, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			b.ID, b.RoomID, b.Kind, b.Start, b.End, b.Reason, FormatTime(tx.Now)); err != nil {
+			b.ID, b.RoomID, b.Kind, b.Start, b.End, b.Reason, tenant.FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room_block.created", EntityType: "room_block", EntityID: b.ID, After: b})
@@ -546,18 +547,18 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 
 // DeleteRoomBlock ends a block by removing it, returning the room to
 // stock. It returns ENOTFOUND for an unknown block.
-func (db *DB) DeleteRoomBlock(ctx context.Context, id string) error {
-	return db.Update(ctx, func(tx *Tx) error {
+func (db Store) DeleteRoomBlock(ctx context.Context, id string) error {
+	return db.Update(ctx, func(tx *tenant.Tx) error {
 		var b RoomBlock
 		var created string
 		err := tx.QueryRow(`SELECT id, room_id, kind, start_date, end_date, reason, created_at FROM room_blocks WHERE id = ?`, id).
 			Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created)
 		if err == sql.ErrNoRows {
-			return NotFound("room block", id)
+			return tenant.NotFound("room block", id)
 		} else if err != nil {
 			return err
 		}
-		b.CreatedAt = ParseTime(created)
+		b.CreatedAt = tenant.ParseTime(created)
 		if _, err := tx.Exec(`DELETE FROM room_blocks WHERE id = ?`, id); err != nil {
 			return err
 		}
@@ -567,12 +568,12 @@ func (db *DB) DeleteRoomBlock(ctx context.Context, id string) error {
 
 // ListRoomBlocks returns the blocks of a property's rooms that overlap
 // [from, to), by room and start.
-func (db *DB) ListRoomBlocks(ctx context.Context, propertyID string, from, to date.Date) ([]RoomBlock, error) {
-	if err := ValidDateRange(from, to); err != nil {
+func (db Store) ListRoomBlocks(ctx context.Context, propertyID string, from, to date.Date) ([]RoomBlock, error) {
+	if err := tenant.ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
 	var out []RoomBlock
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		out, err = ListRoomBlocks(tx, propertyID, from, to)
 		return err
@@ -580,7 +581,7 @@ func (db *DB) ListRoomBlocks(ctx context.Context, propertyID string, from, to da
 	return out, err
 }
 
-func ListRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock, error) {
+func ListRoomBlocks(tx *tenant.Tx, propertyID string, from, to date.Date) ([]RoomBlock, error) {
 	rows, err := tx.Query(`SELECT b.id, b.room_id, b.kind, b.start_date, b.end_date, b.reason, b.created_at
 		FROM room_blocks b JOIN rooms r ON r.id = b.room_id
 		WHERE r.property_id = ? AND b.start_date < ? AND b.end_date > ? ORDER BY r.number, b.start_date`, propertyID, to, from)
@@ -595,7 +596,7 @@ func ListRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock,
 		if err := rows.Scan(&b.ID, &b.RoomID, &b.Kind, &b.Start, &b.End, &b.Reason, &created); err != nil {
 			return nil, err
 		}
-		b.CreatedAt = ParseTime(created)
+		b.CreatedAt = tenant.ParseTime(created)
 		out = append(out, b)
 	}
 	return out, rows.Err()
@@ -605,4 +606,4 @@ func ListRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock,
 // stay (14 Mar – 16 Mar 2026)"). Reservations sit above rooms, so their
 // package sets it when it is linked in; until then a message says
 // "another stay".
-var NameStay = func(tx *Tx, db *DB, reservationID string) string { return "another stay" }
+var NameStay = func(tx *tenant.Tx, db *tenant.DB, reservationID string) string { return "another stay" }

@@ -1,20 +1,20 @@
-package tenant_test
+package inventory_test
 
 import (
 	"testing"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
 func TestOffers(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2026-03-10")
-	q := tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(1), Departure: f.Day(4), Adults: 3}
+	q := inventory.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(1), Departure: f.Day(4), Adults: 3}
 
 	t.Run("OK", func(t *testing.T) {
-		offers := pmstest.Must(f.DB.Offers(f.Ctx, q))(t)
+		offers := pmstest.Must(inventory.New(f.DB).Offers(f.Ctx, q))(t)
 		if got, want := len(offers), 1; got != want {
 			t.Fatalf("got %d offers, want %d", got, want)
 		}
@@ -35,7 +35,7 @@ func TestOffers(t *testing.T) {
 		in := f.Booking(f.Day(1), f.Day(4))
 		in.Reservations[0].Adults = 3
 		r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
-		offers := pmstest.Must(f.DB.Offers(f.Ctx, q))(t)
+		offers := pmstest.Must(inventory.New(f.DB).Offers(f.Ctx, q))(t)
 		if got, want := offers[0].Total.Amount, r.Total.Amount; got != want {
 			t.Fatalf("offer total %d, booked total %d", got, want)
 		}
@@ -46,8 +46,8 @@ func TestOffers(t *testing.T) {
 
 	t.Run("Restrictions", func(t *testing.T) {
 		three, yes := 3, true
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three, ClosedToArrival: &yes}))(t)
-		offers := pmstest.Must(f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(10), Departure: f.Day(12), Adults: 1}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three, ClosedToArrival: &yes}))(t)
+		offers := pmstest.Must(inventory.New(f.DB).Offers(f.Ctx, inventory.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(10), Departure: f.Day(12), Adults: 1}))(t)
 		o := offers[0]
 		if o.Bookable {
 			t.Fatal("an offer breaking min stay and closed-to-arrival is bookable")
@@ -69,14 +69,14 @@ func TestOffers(t *testing.T) {
 	t.Run("SoldOut", func(t *testing.T) {
 		f.Book(t, f.Day(20), f.Day(22))
 		f.Book(t, f.Day(21), f.Day(23))
-		o := pmstest.Must(f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(19), Departure: f.Day(22), Adults: 1}))(t)[0]
+		o := pmstest.Must(inventory.New(f.DB).Offers(f.Ctx, inventory.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(19), Departure: f.Day(22), Adults: 1}))(t)[0]
 		if o.Bookable || o.Available != 0 {
 			t.Fatalf("offer over a sold-out night: %+v", o)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(3), Departure: f.Day(3), Adults: 0})
+		_, err := inventory.New(f.DB).Offers(f.Ctx, inventory.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(3), Departure: f.Day(3), Adults: 0})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if !pmstest.HasField(err, "departure") || !pmstest.HasField(err, "adults") {
 			t.Fatalf("fields of %v", err)
@@ -84,7 +84,7 @@ func TestOffers(t *testing.T) {
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: "prp_nope", Arrival: f.Day(3), Departure: f.Day(4), Adults: 1})
+		_, err := inventory.New(f.DB).Offers(f.Ctx, inventory.OfferQuery{PropertyID: "prp_nope", Arrival: f.Day(3), Departure: f.Day(4), Adults: 1})
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 }
@@ -148,7 +148,7 @@ func TestFreeRooms(t *testing.T) {
 	in := f.Booking(f.Day(1), f.Day(3))
 	in.Reservations[0].RoomID = f.Rooms[0].ID
 	r := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t).Reservations[0]
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(5)}))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: inventory.OutOfService, Start: f.Day(2), End: f.Day(5)}))(t)
 
 	t.Run("OK", func(t *testing.T) {
 		free := pmstest.Must(stays.New(f.DB).FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), ""))(t)
@@ -173,7 +173,7 @@ func TestFreeRooms(t *testing.T) {
 	})
 }
 
-func roomNumbers(rs []tenant.Room) string {
+func roomNumbers(rs []inventory.Room) string {
 	s := ""
 	for i, r := range rs {
 		if i > 0 {

@@ -1,4 +1,4 @@
-package tenant
+package inventory
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/locale"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Property is one hotel, B&B or apartment house of a tenant. Its time zone
@@ -66,7 +67,7 @@ var RegistrationCardLayouts = []string{"generic", "de", "at", "ch", "it", "es", 
 // DefaultFrontDeskSettings are the settings of a property created without any.
 var DefaultFrontDeskSettings = FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}
 
-func (s FrontDeskSettings) validate(fe *FieldErrors) {
+func (s FrontDeskSettings) validate(fe *tenant.FieldErrors) {
 	if s.IDPhotoRetentionDays < 0 || s.IDPhotoRetentionDays > 3650 {
 		fe.Add("front_desk.id_photo_retention_days", "must be 0 to 3650 days")
 	}
@@ -108,10 +109,10 @@ type VATRate struct {
 
 // CityTax is a tax charged per person per night (zero amount: none).
 type CityTax struct {
-	PerPersonPerNight Money `json:"per_person_per_night"`
-	Inclusive         bool  `json:"inclusive"`       // already contained in the room price
-	ChildrenExempt    bool  `json:"children_exempt"` // children do not pay it
-	MaxNights         int   `json:"max_nights"`      // charged for at most this many nights (0: every night)
+	PerPersonPerNight tenant.Money `json:"per_person_per_night"`
+	Inclusive         bool         `json:"inclusive"`       // already contained in the room price
+	ChildrenExempt    bool         `json:"children_exempt"` // children do not pay it
+	MaxNights         int          `json:"max_nights"`      // charged for at most this many nights (0: every night)
 }
 
 // PropertyInput is what an operator sets on a property; CreateProperty and
@@ -153,7 +154,7 @@ func (in *PropertyInput) normalise() {
 }
 
 func (in PropertyInput) validate() error {
-	var fe FieldErrors
+	var fe tenant.FieldErrors
 	fe.Text("name", in.Name, 1, 200)
 	fe.Text("address.line1", in.Address.Line1, 0, 200)
 	fe.Text("address.line2", in.Address.Line2, 0, 200)
@@ -163,10 +164,10 @@ func (in PropertyInput) validate() error {
 	if c := in.Address.Country; c != "" && !IsCountryCode(c) {
 		fe.Add("address.country", "must be a two-letter ISO 3166 country code such as DE")
 	}
-	if !ValidTimeZone(in.TimeZone) {
+	if !tenant.ValidTimeZone(in.TimeZone) {
 		fe.Add("time_zone", "must be an IANA time zone such as Europe/Berlin")
 	}
-	if !ValidCurrency(in.Currency) {
+	if !tenant.ValidCurrency(in.Currency) {
 		fe.Add("currency", "must be an ISO 4217 currency code such as EUR")
 	}
 	if !validClock(in.CheckInTime) {
@@ -177,7 +178,7 @@ func (in PropertyInput) validate() error {
 	}
 	codes := map[string]bool{}
 	for i, r := range in.Tax.VATRates {
-		f := "tax.vat_rates[" + Itoa(i) + "]"
+		f := "tax.vat_rates[" + tenant.Itoa(i) + "]"
 		if r.Code == "" || len(r.Code) > 20 || !isCode(r.Code) {
 			fe.Add(f+".code", "must be 1 to 20 letters, digits, - or _")
 		} else if codes[r.Code] {
@@ -210,13 +211,13 @@ func (in PropertyInput) validate() error {
 
 // CreateProperty adds a property to the tenant. It returns EINVALID with
 // field errors for bad input.
-func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, error) {
+func (db Store) CreateProperty(ctx context.Context, in PropertyInput) (Property, error) {
 	in.normalise()
 	if err := in.validate(); err != nil {
 		return Property{}, err
 	}
 	var p Property
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		p = Property{ID: aura.NewID("prp"), Name: in.Name, Address: in.Address, TimeZone: in.TimeZone, Currency: in.Currency,
 			CheckInTime: in.CheckInTime, CheckOutTime: in.CheckOutTime, Tax: in.Tax, FrontDesk: DefaultFrontDeskSettings,
 			Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
@@ -227,9 +228,9 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
 			id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, MustJSON(p.Tax),
+			p.ID, p.Name, tenant.MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, tenant.MustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
-			FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
+			tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "property.created", EntityType: "property", EntityID: p.ID, After: p})
@@ -240,18 +241,18 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 // UpdateProperty replaces a property's settings. The currency cannot change
 // once the property has bookings (ECONFLICT). It returns ENOTFOUND,
 // EPRECONDITION for a stale version, or EINVALID.
-func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (Property, error) {
+func (db Store) UpdateProperty(ctx context.Context, id string, in PropertyInput) (Property, error) {
 	in.normalise()
 	if err := in.validate(); err != nil {
 		return Property{}, err
 	}
 	var p Property
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := GetProperty(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := CheckVersion("property", id, before.Version, in.Version); err != nil {
+		if err := tenant.CheckVersion("property", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if in.Currency != before.Currency {
@@ -275,9 +276,9 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
 			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, auto_assign_rooms = ?, registration_card = ?,
 			version = ?, updated_at = ? WHERE id = ?`,
-			p.Name, MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, MustJSON(p.Tax),
+			p.Name, tenant.MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, tenant.MustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
-			FormatTime(tx.Now), id); err != nil {
+			tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "property.updated", EntityType: "property", EntityID: id, Before: before, After: p})
@@ -286,9 +287,9 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 }
 
 // GetProperty returns one property, or ENOTFOUND.
-func (db *DB) GetProperty(ctx context.Context, id string) (Property, error) {
+func (db Store) GetProperty(ctx context.Context, id string) (Property, error) {
 	var p Property
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		p, err = GetProperty(tx, id)
 		return err
@@ -297,9 +298,9 @@ func (db *DB) GetProperty(ctx context.Context, id string) (Property, error) {
 }
 
 // ListProperties returns every property of the tenant, by name.
-func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
+func (db Store) ListProperties(ctx context.Context) ([]Property, error) {
 	var ps []Property
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT ` + propertyColumns + ` FROM properties ORDER BY name, id`)
 		if err != nil {
 			return err
@@ -323,9 +324,9 @@ func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
 // property's zone, except that a date stays open until the night audit
 // closes it (after midnight until the roll, and while the audit is late).
 // It returns ENOTFOUND for an unknown property.
-func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
+func (db Store) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 	var d date.Date
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		p, err := GetProperty(tx, id)
 		if err != nil {
 			return err
@@ -337,14 +338,14 @@ func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 }
 
 // Location returns the property's time zone.
-func (p Property) Location() (*time.Location, error) { return loadZone(p.TimeZone) }
+func (p Property) Location() (*time.Location, error) { return tenant.LoadZone(p.TimeZone) }
 
-// today is the property's business date at tx.Now: the date the clock
+// Today is the property's business date at tx.Now: the date the clock
 // gives (businessDateAt: the calendar date, or the day before until the
 // night audit's roll time), held back to the day after the last date the
 // night audit closed when the audit is late — a date is today until it is
 // closed. Before the first audit the clock decides.
-func (p Property) Today(tx *Tx) (date.Date, error) {
+func (p Property) Today(tx *tenant.Tx) (date.Date, error) {
 	loc, err := p.Location()
 	if err != nil {
 		return date.Date{}, err
@@ -364,14 +365,16 @@ func (p Property) Today(tx *Tx) (date.Date, error) {
 	return d, nil
 }
 
-func (p Property) Money(amount int64) Money { return Money{Amount: amount, Currency: p.Currency} }
-
-// amount writes an amount of the property's currency as its country does.
-func (p Property) Amount(minor int64) string {
-	return p.style().Money(minor, p.Currency, MinorUnits(p.Currency))
+func (p Property) Money(amount int64) tenant.Money {
+	return tenant.Money{Amount: amount, Currency: p.Currency}
 }
 
-// at returns the instant of local time hh:mm (clock) on date d at the
+// Amount writes an amount of the property's currency as its country does.
+func (p Property) Amount(minor int64) string {
+	return p.style().Money(minor, p.Currency, tenant.MinorUnits(p.Currency))
+}
+
+// At returns the instant of local time hh:mm (clock) on date d at the
 // property, or not, when that is later.
 func (p Property) At(d date.Date, clock string, not time.Time) time.Time {
 	loc, err := p.Location()
@@ -394,10 +397,10 @@ func (p Property) At(d date.Date, clock string, not time.Time) time.Time {
 // write dates and money the way the property's pages do.
 func (p Property) style() locale.Style { return locale.Of(p.Address.Country) }
 
-// day writes a date for people ("Fri 14 Mar 2026").
+// Day writes a date for people ("Fri 14 Mar 2026").
 func (p Property) Day(d date.Date) string { return p.style().Day(d) }
 
-// stay writes a stay for people ("14 Mar – Mon 16 Mar 2026").
+// Stay writes a stay for people ("14 Mar – Mon 16 Mar 2026").
 func (p Property) Stay(arrival, departure date.Date) string {
 	return p.style().DayShort(arrival) + " – " + p.style().Day(departure)
 }
@@ -419,14 +422,14 @@ func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	if err := json.Unmarshal([]byte(tax), &p.Tax); err != nil {
 		return p, err
 	}
-	p.CreatedAt, p.UpdatedAt = ParseTime(created), ParseTime(updated)
+	p.CreatedAt, p.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	return p, nil
 }
 
-func GetProperty(tx *Tx, id string) (Property, error) {
+func GetProperty(tx *tenant.Tx, id string) (Property, error) {
 	p, err := scanProperty(tx.QueryRow(`SELECT `+propertyColumns+` FROM properties WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
-		return p, NotFound("property", id)
+		return p, tenant.NotFound("property", id)
 	}
 	return p, err
 }
@@ -460,14 +463,14 @@ func (p Property) rollClock() (int, int) {
 	return t.Hour(), t.Minute()
 }
 
-// rollAt returns when business date d closes at the property.
+// RollAt returns when business date d closes at the property.
 func (p Property) RollAt(d date.Date, loc *time.Location) time.Time {
 	h, m := p.rollClock()
 	y, mo, dd := d.AddDays(1).YMD()
 	return time.Date(y, mo, dd, h, m, 0, 0, loc)
 }
 
-// businessDateAt returns the business date the clock gives at t: the
+// BusinessDateAt returns the business date the clock gives at t: the
 // calendar date in the property's zone, or the day before it until the
 // roll time.
 func (p Property) BusinessDateAt(t time.Time, loc *time.Location) date.Date {

@@ -1,4 +1,4 @@
-package tenant_test
+package inventory_test
 
 import (
 	"testing"
@@ -6,40 +6,41 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
 func TestInventoryRules(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	t.Run("ErrDuplicateCode", func(t *testing.T) {
-		_, err := f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Again", Capacity: 2, BaseOccupancy: 1})
+		_, err := inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Again", Capacity: 2, BaseOccupancy: 1})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 		if !pmstest.HasField(err, "code") {
 			t.Fatalf("fields %v", aura.ErrorFields(err))
 		}
 	})
 	t.Run("ErrDuplicateNumber", func(t *testing.T) {
-		_, err := f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: "101"})
+		_, err := inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: "101"})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "X Y", Name: "", Capacity: 2, BaseOccupancy: 3})
+		_, err := inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "X Y", Name: "", Capacity: 2, BaseOccupancy: 3})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		for _, field := range []string{"code", "name", "base_occupancy"} {
 			if !pmstest.HasField(err, field) {
 				t.Fatalf("fields %v do not name %s", aura.ErrorFields(err), field)
 			}
 		}
-		_, err = f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: "rmt_nope", Number: "999"})
+		_, err = inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: "rmt_nope", Number: "999"})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	suite := pmstest.Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
+	suite := pmstest.Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
 	r := f.Book(t, f.Day(1), f.Day(3))
 	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
 	t.Run("ErrRetypeAssignedRoom", func(t *testing.T) {
-		_, err := f.DB.UpdateRoom(f.Ctx, f.Rooms[0].ID, tenant.RoomInput{RoomTypeID: suite.ID, Number: "101"})
+		_, err := inventory.New(f.DB).UpdateRoom(f.Ctx, f.Rooms[0].ID, inventory.RoomInput{RoomTypeID: suite.ID, Number: "101"})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		moved := pmstest.Must(f.DB.UpdateRoom(f.Ctx, f.Rooms[1].ID, tenant.RoomInput{RoomTypeID: suite.ID, Number: "102"}))(t)
+		moved := pmstest.Must(inventory.New(f.DB).UpdateRoom(f.Ctx, f.Rooms[1].ID, inventory.RoomInput{RoomTypeID: suite.ID, Number: "102"}))(t)
 		if moved.RoomTypeID != suite.ID {
 			t.Fatal("a free room did not change its type")
 		}
@@ -49,21 +50,21 @@ func TestInventoryRules(t *testing.T) {
 		}
 	})
 	t.Run("ErrCapacityBelowParty", func(t *testing.T) {
-		_, err := f.DB.UpdateRoomType(f.Ctx, f.RT.ID, tenant.RoomTypeInput{Code: "DBL", Name: "Double", Capacity: 1, BaseOccupancy: 1})
+		_, err := inventory.New(f.DB).UpdateRoomType(f.Ctx, f.RT.ID, inventory.RoomTypeInput{Code: "DBL", Name: "Double", Capacity: 1, BaseOccupancy: 1})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := stays.New(f.DB).GetReservation(f.Ctx, "res_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
-		_, err = f.DB.GetRoom(f.Ctx, "rom_nope")
+		_, err = inventory.New(f.DB).GetRoom(f.Ctx, "rom_nope")
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
-		_, err = f.DB.Availability(f.Ctx, "prp_nope", f.Day(0), f.Day(1))
+		_, err = inventory.New(f.DB).Availability(f.Ctx, "prp_nope", f.Day(0), f.Day(1))
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 		_, err = stays.New(f.DB).CheckIn(f.Ctx, "res_nope", stays.CheckInInput{})
 		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrRange", func(t *testing.T) {
-		_, err := f.DB.Availability(f.Ctx, f.Prop.ID, f.Day(3), f.Day(3))
+		_, err := inventory.New(f.DB).Availability(f.Ctx, f.Prop.ID, f.Day(3), f.Day(3))
 		pmstest.WantCode(t, err, aura.EINVALID)
 		_, err = stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(tenant.MaxRange+1))
 		pmstest.WantCode(t, err, aura.EINVALID)

@@ -1,4 +1,4 @@
-package tenant
+package inventory
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Fee types of a cancellation or no-show policy.
@@ -24,13 +25,13 @@ const (
 // Fee is what a policy charges once it applies. Every fee is capped at the
 // total of the stay.
 type Fee struct {
-	Type    string `json:"type"`
-	Nights  int    `json:"nights,omitempty"`
-	Percent int    `json:"percent,omitempty"`
-	Amount  *Money `json:"amount,omitempty"`
+	Type    string        `json:"type"`
+	Nights  int           `json:"nights,omitempty"`
+	Percent int           `json:"percent,omitempty"`
+	Amount  *tenant.Money `json:"amount,omitempty"`
 }
 
-// compute returns the fee for a stay whose frozen nightly prices are nights.
+// Compute returns the fee for a stay whose frozen nightly prices are nights.
 func (f Fee) Compute(nights []int64) int64 {
 	var total int64
 	for _, p := range nights {
@@ -47,7 +48,7 @@ func (f Fee) Compute(nights []int64) int64 {
 			fee += nights[i]
 		}
 	case FeePercent:
-		fee = percentOf(total, f.Percent)
+		fee = tenant.PercentOf(total, f.Percent)
 	case FeeFixed:
 		if f.Amount != nil {
 			fee = f.Amount.Amount
@@ -56,12 +57,12 @@ func (f Fee) Compute(nights []int64) int64 {
 	return min(fee, total)
 }
 
-func (f Fee) validate(fe *FieldErrors, field, currency string) {
+func (f Fee) validate(fe *tenant.FieldErrors, field, currency string) {
 	switch f.Type {
 	case FeeNone, FeeFirstNight:
 	case FeeNights:
-		if f.Nights < 1 || f.Nights > MaxStay {
-			fe.Add(field+".nights", "must be 1 to %d", MaxStay)
+		if f.Nights < 1 || f.Nights > tenant.MaxStay {
+			fe.Add(field+".nights", "must be 1 to %d", tenant.MaxStay)
 		}
 	case FeePercent:
 		if f.Percent < 1 || f.Percent > 100 {
@@ -111,7 +112,7 @@ type RatePlan struct {
 	RoomTypeID   string             `json:"room_type_id"`
 	Code         string             `json:"code"`
 	Name         string             `json:"name"`
-	ExtraPerson  Money              `json:"extra_person"` // per night for each guest above the room type's base occupancy
+	ExtraPerson  tenant.Money       `json:"extra_person"` // per night for each guest above the room type's base occupancy
 	Cancellation CancellationPolicy `json:"cancellation_policy"`
 	NoShow       NoShowPolicy       `json:"no_show_policy"`
 	Active       bool               `json:"active"`
@@ -127,7 +128,7 @@ type RatePlanInput struct {
 	RoomTypeID   string             `json:"room_type_id"`
 	Code         string             `json:"code"`
 	Name         string             `json:"name"`
-	ExtraPerson  Money              `json:"extra_person"`
+	ExtraPerson  tenant.Money       `json:"extra_person"`
 	Cancellation CancellationPolicy `json:"cancellation_policy"`
 	NoShow       NoShowPolicy       `json:"no_show_policy"`
 	Active       bool               `json:"active"`
@@ -135,7 +136,7 @@ type RatePlanInput struct {
 }
 
 func (in *RatePlanInput) validate(currency string) error {
-	var fe FieldErrors
+	var fe tenant.FieldErrors
 	if len(in.Code) > 20 || !isCode(in.Code) {
 		fe.Add("code", "must be 1 to 20 letters, digits, - or _")
 	}
@@ -165,9 +166,9 @@ func (in *RatePlanInput) validate(currency string) error {
 
 // CreateRatePlan adds a rate plan for one room type. It returns EINVALID for
 // bad input or a room type of another property, ECONFLICT for a code in use.
-func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, error) {
+func (db Store) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, error) {
 	var rp RatePlan
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		p, err := GetProperty(tx, in.PropertyID)
 		if err != nil {
 			return aura.Invalid("The rate plan is not valid.", aura.FieldError{Field: "property_id", Message: "no such property"})
@@ -185,8 +186,8 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 			Cancellation: in.Cancellation, NoShow: in.NoShow, Active: in.Active, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO rate_plans (id, property_id, room_type_id, code, name, extra_person, cancellation_policy, no_show_policy,
 			active, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rp.ID, rp.PropertyID, rp.RoomTypeID, rp.Code, rp.Name, rp.ExtraPerson.Amount, MustJSON(rp.Cancellation), MustJSON(rp.NoShow),
-			rp.Active, rp.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
+			rp.ID, rp.PropertyID, rp.RoomTypeID, rp.Code, rp.Name, rp.ExtraPerson.Amount, tenant.MustJSON(rp.Cancellation), tenant.MustJSON(rp.NoShow),
+			rp.Active, rp.Version, tenant.FormatTime(tx.Now), tenant.FormatTime(tx.Now)); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "rate_plan.created", EntityType: "rate_plan", EntityID: rp.ID, After: rp})
@@ -198,14 +199,14 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 // policies and active flag. Reservations already booked keep their frozen
 // prices; their fees follow the plan's policy at the time of cancelling.
 // It returns ENOTFOUND, EPRECONDITION, EINVALID or ECONFLICT.
-func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (RatePlan, error) {
+func (db Store) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (RatePlan, error) {
 	var rp RatePlan
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		before, err := GetRatePlan(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := CheckVersion("rate plan", id, before.Version, in.Version); err != nil {
+		if err := tenant.CheckVersion("rate plan", id, before.Version, in.Version); err != nil {
 			return err
 		}
 		if err := in.validate(before.ExtraPerson.Currency); err != nil {
@@ -219,8 +220,8 @@ func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (
 		rp.Version++
 		rp.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rate_plans SET code = ?, name = ?, extra_person = ?, cancellation_policy = ?, no_show_policy = ?, active = ?,
-			version = ?, updated_at = ? WHERE id = ?`, rp.Code, rp.Name, rp.ExtraPerson.Amount, MustJSON(rp.Cancellation), MustJSON(rp.NoShow),
-			rp.Active, rp.Version, FormatTime(tx.Now), id); err != nil {
+			version = ?, updated_at = ? WHERE id = ?`, rp.Code, rp.Name, rp.ExtraPerson.Amount, tenant.MustJSON(rp.Cancellation), tenant.MustJSON(rp.NoShow),
+			rp.Active, rp.Version, tenant.FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "rate_plan.updated", EntityType: "rate_plan", EntityID: id, Before: before, After: rp})
@@ -229,9 +230,9 @@ func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (
 }
 
 // GetRatePlan returns one rate plan, or ENOTFOUND.
-func (db *DB) GetRatePlan(ctx context.Context, id string) (RatePlan, error) {
+func (db Store) GetRatePlan(ctx context.Context, id string) (RatePlan, error) {
 	var rp RatePlan
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
 		rp, err = GetRatePlan(tx, id)
 		return err
@@ -240,9 +241,9 @@ func (db *DB) GetRatePlan(ctx context.Context, id string) (RatePlan, error) {
 }
 
 // ListRatePlans returns a property's rate plans by room type order, then code.
-func (db *DB) ListRatePlans(ctx context.Context, propertyID string) ([]RatePlan, error) {
+func (db Store) ListRatePlans(ctx context.Context, propertyID string) ([]RatePlan, error) {
 	var out []RatePlan
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT `+ratePlanColumns+` FROM rate_plans rp JOIN room_types t ON t.id = rp.room_type_id
 			WHERE rp.property_id = ? ORDER BY t.sort_order, t.name, rp.code`, propertyID)
 		if err != nil {
@@ -271,17 +272,17 @@ func scanRatePlan(s interface{ Scan(...any) error }) (RatePlan, error) {
 		&rp.Active, &rp.Version, &created, &updated, &rp.ExtraPerson.Currency); err != nil {
 		return rp, err
 	}
-	rp.CreatedAt, rp.UpdatedAt = ParseTime(created), ParseTime(updated)
+	rp.CreatedAt, rp.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	if err := json.Unmarshal([]byte(cp), &rp.Cancellation); err != nil {
 		return rp, err
 	}
 	return rp, json.Unmarshal([]byte(ns), &rp.NoShow)
 }
 
-func GetRatePlan(tx *Tx, id string) (RatePlan, error) {
+func GetRatePlan(tx *tenant.Tx, id string) (RatePlan, error) {
 	rp, err := scanRatePlan(tx.QueryRow(`SELECT `+ratePlanColumns+` FROM rate_plans rp WHERE rp.id = ?`, id))
 	if err == sql.ErrNoRows {
-		return rp, NotFound("rate plan", id)
+		return rp, tenant.NotFound("rate plan", id)
 	}
 	return rp, err
 }
@@ -290,13 +291,13 @@ func GetRatePlan(tx *Tx, id string) (RatePlan, error) {
 // starting that day (nil: no rate, not bookable directly) and the
 // restrictions of that day.
 type DayRate struct {
-	Date              date.Date `json:"date"`
-	Price             *Money    `json:"price"`
-	MinStay           int       `json:"min_stay"`            // for stays arriving this day; 0: none
-	MaxStay           int       `json:"max_stay"`            // for stays arriving this day; 0: none
-	ClosedToArrival   bool      `json:"closed_to_arrival"`   // no stay may arrive this day
-	ClosedToDeparture bool      `json:"closed_to_departure"` // no stay may depart this day
-	StopSell          bool      `json:"stop_sell"`           // the night is not for sale
+	Date              date.Date     `json:"date"`
+	Price             *tenant.Money `json:"price"`
+	MinStay           int           `json:"min_stay"`            // for stays arriving this day; 0: none
+	MaxStay           int           `json:"max_stay"`            // for stays arriving this day; 0: none
+	ClosedToArrival   bool          `json:"closed_to_arrival"`   // no stay may arrive this day
+	ClosedToDeparture bool          `json:"closed_to_departure"` // no stay may depart this day
+	StopSell          bool          `json:"stop_sell"`           // the night is not for sale
 }
 
 // rateRow is one day of the calendar as stored; the zero value is a day
@@ -321,8 +322,8 @@ func (r rateRow) equal(o rateRow) bool {
 	return r.price == o.price && r.minStay == o.minStay && r.MaxStay == o.MaxStay && r.cta == o.cta && r.Ctd == o.Ctd && r.StopSell == o.StopSell
 }
 
-// loadRates returns the stored rows of a plan for the days [from, to).
-func LoadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow, error) {
+// LoadRates returns the stored rows of a plan for the days [from, to).
+func LoadRates(tx *tenant.Tx, planID string, from, to date.Date) (map[date.Date]rateRow, error) {
 	rows, err := tx.Query(`SELECT date, price, min_stay, max_stay, closed_to_arrival, closed_to_departure, stop_sell
 		FROM rates WHERE rate_plan_id = ? AND date >= ? AND date < ?`, planID, from, to)
 	if err != nil {
@@ -344,12 +345,12 @@ func LoadRates(tx *Tx, planID string, from, to date.Date) (map[date.Date]rateRow
 // Rates returns a rate plan's calendar for the days [from, to), one entry
 // per day (days never set have no price and no restrictions). It returns
 // ENOTFOUND for an unknown plan and EINVALID for a bad range.
-func (db *DB) Rates(ctx context.Context, ratePlanID string, from, to date.Date) ([]DayRate, error) {
-	if err := ValidDateRange(from, to); err != nil {
+func (db Store) Rates(ctx context.Context, ratePlanID string, from, to date.Date) ([]DayRate, error) {
+	if err := tenant.ValidDateRange(from, to); err != nil {
 		return nil, err
 	}
 	var out []DayRate
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		rp, err := GetRatePlan(tx, ratePlanID)
 		if err != nil {
 			return err
@@ -363,7 +364,7 @@ func (db *DB) Rates(ctx context.Context, ratePlanID string, from, to date.Date) 
 			r := stored[d]
 			dr := DayRate{Date: d, MinStay: r.minStay, MaxStay: r.MaxStay, ClosedToArrival: r.cta, ClosedToDeparture: r.Ctd, StopSell: r.StopSell}
 			if r.price.Valid {
-				dr.Price = &Money{Amount: r.price.Int64, Currency: rp.ExtraPerson.Currency}
+				dr.Price = &tenant.Money{Amount: r.price.Int64, Currency: rp.ExtraPerson.Currency}
 			}
 			out = append(out, dr)
 		}
@@ -377,17 +378,17 @@ func (db *DB) Rates(ctx context.Context, ratePlanID string, from, to date.Date) 
 // that is set replaces the stored value; nil fields are left alone.
 // RemovePrice clears the price (the days become unbookable directly).
 type RateUpdate struct {
-	RatePlanID        string    `json:"rate_plan_id"`
-	From              date.Date `json:"from"`
-	To                date.Date `json:"to"`       // exclusive
-	Weekdays          []string  `json:"weekdays"` // "mon" … "sun"
-	Price             *Money    `json:"price,omitempty"`
-	RemovePrice       bool      `json:"remove_price,omitempty"`
-	MinStay           *int      `json:"min_stay,omitempty"`
-	MaxStay           *int      `json:"max_stay,omitempty"`
-	ClosedToArrival   *bool     `json:"closed_to_arrival,omitempty"`
-	ClosedToDeparture *bool     `json:"closed_to_departure,omitempty"`
-	StopSell          *bool     `json:"stop_sell,omitempty"`
+	RatePlanID        string        `json:"rate_plan_id"`
+	From              date.Date     `json:"from"`
+	To                date.Date     `json:"to"`       // exclusive
+	Weekdays          []string      `json:"weekdays"` // "mon" … "sun"
+	Price             *tenant.Money `json:"price,omitempty"`
+	RemovePrice       bool          `json:"remove_price,omitempty"`
+	MinStay           *int          `json:"min_stay,omitempty"`
+	MaxStay           *int          `json:"max_stay,omitempty"`
+	ClosedToArrival   *bool         `json:"closed_to_arrival,omitempty"`
+	ClosedToDeparture *bool         `json:"closed_to_departure,omitempty"`
+	StopSell          *bool         `json:"stop_sell,omitempty"`
 }
 
 // RateUpdateResult says how many days a bulk edit selected and changed.
@@ -407,8 +408,8 @@ var weekdayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monda
 // rows, and the runs keep every previous value recoverable. An edit that
 // changes nothing writes nothing. It returns ENOTFOUND for an unknown plan
 // and EINVALID for a bad edit.
-func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, error) {
-	var fe FieldErrors
+func (db Store) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, error) {
+	var fe tenant.FieldErrors
 	if u.From.IsZero() {
 		fe.Add("from", "is required")
 	}
@@ -416,8 +417,8 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 		fe.Add("to", "is required")
 	} else if !u.From.IsZero() && !u.From.Before(u.To) {
 		fe.Add("to", "must be after from")
-	} else if !u.From.IsZero() && u.To.Sub(u.From) > 2*MaxRange {
-		fe.Add("to", "a bulk edit may span at most %d days", 2*MaxRange)
+	} else if !u.From.IsZero() && u.To.Sub(u.From) > 2*tenant.MaxRange {
+		fe.Add("to", "a bulk edit may span at most %d days", 2*tenant.MaxRange)
 	}
 	days := map[time.Weekday]bool{}
 	for _, w := range u.Weekdays {
@@ -433,11 +434,11 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 	if u.Price != nil && u.RemovePrice {
 		fe.Add("remove_price", "cannot be combined with a price")
 	}
-	if u.MinStay != nil && (*u.MinStay < 0 || *u.MinStay > MaxStay) {
-		fe.Add("min_stay", "must be 0 (none) to %d", MaxStay)
+	if u.MinStay != nil && (*u.MinStay < 0 || *u.MinStay > tenant.MaxStay) {
+		fe.Add("min_stay", "must be 0 (none) to %d", tenant.MaxStay)
 	}
-	if u.MaxStay != nil && (*u.MaxStay < 0 || *u.MaxStay > MaxStay) {
-		fe.Add("max_stay", "must be 0 (none) to %d", MaxStay)
+	if u.MaxStay != nil && (*u.MaxStay < 0 || *u.MaxStay > tenant.MaxStay) {
+		fe.Add("max_stay", "must be 0 (none) to %d", tenant.MaxStay)
 	}
 	if u.MinStay != nil && u.MaxStay != nil && *u.MaxStay != 0 && *u.MinStay > *u.MaxStay {
 		fe.Add("max_stay", "must not be below min_stay")
@@ -449,7 +450,7 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 		return RateUpdateResult{}, err
 	}
 	var res RateUpdateResult
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
 		rp, err := GetRatePlan(tx, u.RatePlanID)
 		if err != nil {
 			return err
@@ -530,15 +531,15 @@ func (db *DB) UpdateRates(ctx context.Context, u RateUpdate) (RateUpdateResult, 
 // pricedStay is a stay priced and checked against a rate plan's calendar.
 type pricedStay struct {
 	Prices   []int64 // per night, including extra persons
-	Problems FieldErrors
+	Problems tenant.FieldErrors
 }
 
-// priceStay prices the nights [arrival, departure) of a plan for a party
+// PriceStay prices the nights [arrival, departure) of a plan for a party
 // and lists the restrictions the stay breaks (min/max stay and
 // closed-to-arrival on the arrival day, closed-to-departure on the
 // departure day, stop-sell or a missing price on any night). A missing
 // price leaves that night at -1.
-func PriceStay(tx *Tx, p Property, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
+func PriceStay(tx *tenant.Tx, p Property, rp RatePlan, rt RoomType, arrival, departure date.Date, guests int) (pricedStay, error) {
 	stored, err := LoadRates(tx, rp.ID, arrival, departure.AddDays(1))
 	if err != nil {
 		return pricedStay{}, err

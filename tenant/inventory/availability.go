@@ -1,9 +1,10 @@
-package tenant
+package inventory
 
 import (
 	"context"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Availability is the availability calendar of a property: per room type
@@ -49,12 +50,12 @@ func (c nightCount) Available() int { return c.rooms - c.outOfOrder - c.sold }
 // Availability returns the availability calendar of a property for the
 // nights [from, to), at most MaxRange days, for every room type. It returns
 // ENOTFOUND for an unknown property and EINVALID for a bad range.
-func (db *DB) Availability(ctx context.Context, propertyID string, from, to date.Date) (Availability, error) {
-	if err := ValidDateRange(from, to); err != nil {
+func (db Store) Availability(ctx context.Context, propertyID string, from, to date.Date) (Availability, error) {
+	if err := tenant.ValidDateRange(from, to); err != nil {
 		return Availability{}, err
 	}
 	a := Availability{PropertyID: propertyID, From: from, To: to, RoomTypes: []RoomTypeAvailability{}}
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		if _, err := GetProperty(tx, propertyID); err != nil {
 			return err
 		}
@@ -83,12 +84,12 @@ func (db *DB) Availability(ctx context.Context, propertyID string, from, to date
 	return a, err
 }
 
-// availabilityOf counts the stock of each room type for each night of
+// AvailabilityOf counts the stock of each room type for each night of
 // [from, to): three small queries whatever the number of reservations. The
 // sold count reads only the partial covering index reservation_nights_sold
 // (room_type_id, date WHERE holds = 1), so its cost grows with the nights in
 // the range, never with the size of the reservation history.
-func AvailabilityOf(tx *Tx, typeIDs []string, from, to date.Date) (map[string][]nightCount, error) {
+func AvailabilityOf(tx *tenant.Tx, typeIDs []string, from, to date.Date) (map[string][]nightCount, error) {
 	n := to.Sub(from)
 	out := make(map[string][]nightCount, len(typeIDs))
 	if len(typeIDs) == 0 || n <= 0 {
@@ -99,7 +100,7 @@ func AvailabilityOf(tx *Tx, typeIDs []string, from, to date.Date) (map[string][]
 		out[id] = make([]nightCount, n)
 		args = append(args, id)
 	}
-	in := Placeholders(len(typeIDs))
+	in := tenant.Placeholders(len(typeIDs))
 
 	rows, err := tx.Query(`SELECT room_type_id, count(*) FROM rooms WHERE room_type_id IN (`+in+`) GROUP BY room_type_id`, args...)
 	if err != nil {

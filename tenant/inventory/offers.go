@@ -1,10 +1,11 @@
-package tenant
+package inventory
 
 import (
 	"context"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // OfferQuery asks what a stay would cost: the nights [Arrival, Departure)
@@ -31,7 +32,7 @@ type Offer struct {
 	RoomType  RoomType          `json:"room_type"`
 	RatePlan  RatePlan          `json:"rate_plan"`
 	Nights    []OfferNight      `json:"nights"`
-	Total     Money             `json:"total"`
+	Total     tenant.Money      `json:"total"`
 	Available int               `json:"available"`
 	Bookable  bool              `json:"bookable"`
 	Problems  []aura.FieldError `json:"problems"`
@@ -39,8 +40,8 @@ type Offer struct {
 
 // OfferNight is one night of an offer.
 type OfferNight struct {
-	Date  date.Date `json:"date"`
-	Price *Money    `json:"price"`
+	Date  date.Date     `json:"date"`
+	Price *tenant.Money `json:"price"`
 }
 
 // Offers prices a stay with every active rate plan of the property (of
@@ -48,8 +49,8 @@ type OfferNight struct {
 // only: nothing is held, so a booking made afterwards checks everything
 // again in its own write transaction. It returns ENOTFOUND for an unknown
 // property and EINVALID for bad dates or party.
-func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
-	var fe FieldErrors
+func (db Store) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
+	var fe tenant.FieldErrors
 	if q.Arrival.IsZero() {
 		fe.Add("arrival", "is required (YYYY-MM-DD)")
 	}
@@ -57,8 +58,8 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		fe.Add("departure", "is required (YYYY-MM-DD)")
 	} else if !q.Arrival.IsZero() && !q.Arrival.Before(q.Departure) {
 		fe.Add("departure", "must be after the arrival")
-	} else if !q.Arrival.IsZero() && q.Departure.Sub(q.Arrival) > MaxStay {
-		fe.Add("departure", "a stay may last at most %d nights", MaxStay)
+	} else if !q.Arrival.IsZero() && q.Departure.Sub(q.Arrival) > tenant.MaxStay {
+		fe.Add("departure", "a stay may last at most %d nights", tenant.MaxStay)
 	}
 	if q.Adults < 1 {
 		fe.Add("adults", "must be at least 1")
@@ -70,7 +71,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 		return nil, err
 	}
 	out := []Offer{}
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		p, err := GetProperty(tx, q.PropertyID)
 		if err != nil {
 			return err
@@ -129,7 +130,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 			for i, d := range date.Range(q.Arrival, q.Departure) {
 				n := OfferNight{Date: d}
 				if pr := priced.Prices[i]; pr >= 0 {
-					n.Price = &Money{Amount: pr, Currency: p.Currency}
+					n.Price = &tenant.Money{Amount: pr, Currency: p.Currency}
 					o.Total.Amount += pr
 				}
 				o.Nights = append(o.Nights, n)
@@ -140,7 +141,7 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 				}
 			}
 			if q.Adults+q.Children > rt.Capacity {
-				o.Problems = append(o.Problems, aura.FieldError{Field: "adults", Message: "a " + rt.Name + " takes at most " + Itoa(rt.Capacity) + " guests"})
+				o.Problems = append(o.Problems, aura.FieldError{Field: "adults", Message: "a " + rt.Name + " takes at most " + tenant.Itoa(rt.Capacity) + " guests"})
 			}
 			if q.Arrival.Before(today) {
 				o.Problems = append(o.Problems, aura.FieldError{Field: "arrival", Message: "is in the past (today is " + today.String() + " at the property)"})
