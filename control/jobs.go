@@ -32,6 +32,9 @@ type Scheduler struct {
 	MaxWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Observe, when set, hears of every job run: its name, how long it
+	// took and its error (nil when it succeeded), for metrics.
+	Observe func(job string, took time.Duration, err error)
 
 	mu  sync.Mutex
 	due map[string]time.Time // job + "/" + tenant id -> next run
@@ -108,8 +111,13 @@ func (s *Scheduler) runTenant(ctx context.Context, slug string, now func() time.
 		if seen && d.After(now()) {
 			continue
 		}
-		if err := j.Run(ctx, db); err != nil {
+		start := time.Now()
+		err := j.Run(ctx, db)
+		if err != nil {
 			s.Service.logger().Warn("scheduler: job failed", "job", j.Name, "tenant", slug, "err", err)
+		}
+		if s.Observe != nil {
+			s.Observe(j.Name, time.Since(start), err)
 		}
 		next := now().Add(maxWait)
 		if j.Next != nil {

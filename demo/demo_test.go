@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 func TestSeed(t *testing.T) {
@@ -108,7 +109,7 @@ func TestSeed(t *testing.T) {
 			if records <= len(inHouse.Reservations) || photos == 0 {
 				t.Errorf("%d check-in records and %d photos for %d stays in house, want companions and photos", records, photos, len(inHouse.Reservations))
 			}
-			board, err := db.HousekeepingBoard(ctx, p.ID, today)
+			board, err := frontdesk.New(db).HousekeepingBoard(ctx, p.ID, today)
 			if err != nil || board.Counts.Dirty == 0 || board.Counts.Inspected == 0 {
 				t.Errorf("housekeeping board counts %+v (%v), want dirty and inspected rooms", board.Counts, err)
 			}

@@ -120,6 +120,22 @@ func (db *DB) ensureKeyCheck(ctx context.Context) error {
 	})
 }
 
+// CheckWritable takes the platform DB's write lock and lets it go at once
+// (BEGIN IMMEDIATE, ROLLBACK): it fails when the file cannot be written or
+// the lock is not had within the busy timeout. /readyz calls it.
+func (db *DB) CheckWritable(ctx context.Context) error {
+	conn, err := db.chain.Write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("the platform DB is not writable: %w", err)
+	}
+	_, err = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	return err
+}
+
 // Close closes the platform DB.
 func (db *DB) Close() error { return db.chain.Close() }
 
@@ -234,7 +250,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$`)
 // reserved are words a tenant slug may not be, because they name (or may one
 // day name) top-level routes or would mislead users.
 var reserved = map[string]bool{
-	"platform": true, "static": true, "api": true, "login": true, "logout": true, "healthz": true,
+	"platform": true, "static": true, "api": true, "login": true, "logout": true, "healthz": true, "readyz": true,
 	"admin": true, "assets": true, "well-known": true, "www": true, "app": true, "auth": true,
 	"account": true, "accounts": true, "signup": true, "register": true, "settings": true,
 	"help": true, "support": true, "status": true, "docs": true, "robots-txt": true,

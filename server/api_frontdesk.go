@@ -10,6 +10,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) apiFrontDesk(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	fd, err := c.db.FrontDesk(r.Context(), pid, day)
+	fd, err := frontdesk.New(c.db).FrontDesk(r.Context(), pid, day)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func (s *Server) apiHousekeepingBoard(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	b, err := c.db.HousekeepingBoard(r.Context(), pid, day)
+	b, err := frontdesk.New(c.db).HousekeepingBoard(r.Context(), pid, day)
 	if err != nil {
 		return err
 	}
@@ -184,8 +185,8 @@ func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *c
 // apiNightAudit is the night audit of a property: its business day and
 // the dates closed, newest first.
 type apiNightAudit struct {
-	BusinessDay tenant.BusinessDay          `json:"business_day"`
-	History     []tenant.ClosedBusinessDate `json:"history"`
+	BusinessDay frontdesk.BusinessDay          `json:"business_day"`
+	History     []frontdesk.ClosedBusinessDate `json:"history"`
 }
 
 // apiNightAuditState returns a property's business day (the date open,
@@ -201,10 +202,10 @@ func (s *Server) apiNightAuditState(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	var out apiNightAudit
-	if out.BusinessDay, err = c.db.BusinessDate(r.Context(), pid); err != nil {
+	if out.BusinessDay, err = frontdesk.New(c.db).BusinessDate(r.Context(), pid); err != nil {
 		return err
 	}
-	if out.History, err = c.db.NightAuditHistory(r.Context(), pid, limit); err != nil {
+	if out.History, err = frontdesk.New(c.db).NightAuditHistory(r.Context(), pid, limit); err != nil {
 		return err
 	}
 	return writeAPI(w, http.StatusOK, out)
@@ -218,7 +219,7 @@ func (s *Server) apiNightAuditRun(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	res, err := c.db.RunNightAudit(r.Context(), pid)
+	res, err := frontdesk.New(c.db).RunNightAudit(r.Context(), pid)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 )
@@ -158,7 +159,7 @@ func TestMoneyAPI(t *testing.T) {
 		if resp.StatusCode != 409 || !strings.Contains(b, "city_ledger") {
 			t.Fatalf("check-out with a balance: %d %s", resp.StatusCode, b)
 		}
-		fdRows := decode[tenant.FrontDesk](t, mustOK(t, f, "GET", "/front-desk"))
+		fdRows := decode[frontdesk.FrontDesk](t, mustOK(t, f, "GET", "/front-desk"))
 		found := false
 		for _, r := range fdRows.InHouse {
 			if r.Reservation.ID == res.ID && r.Balance.Amount == 3000 {

@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -78,13 +79,13 @@ func TestFrontDeskAPI(t *testing.T) {
 
 	t.Run("FrontDeskDay", func(t *testing.T) {
 		resp, body := f.api("GET", "/front-desk", "")
-		fd := decode[tenant.FrontDesk](t, body)
+		fd := decode[frontdesk.FrontDesk](t, body)
 		if resp.StatusCode != 200 || fd.Date != f.today || len(fd.Arrivals) != 1 || fd.Arrivals[0].Reservation.ID != id ||
 			fd.Arrivals[0].GuestName != "Tilda Tester" || len(fd.InHouse) != 0 {
 			t.Fatalf("front desk: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/front-desk?date="+f.today.AddDays(3).String()+"&property_id="+f.prop.ID, "")
-		if fd := decode[tenant.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 0 || fd.Date != f.today.AddDays(3) {
+		if fd := decode[frontdesk.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 0 || fd.Date != f.today.AddDays(3) {
 			t.Fatalf("front desk in three days: %d %s", resp.StatusCode, body)
 		}
 		// A token that may not see guests sees no names.
@@ -98,7 +99,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		screen := *f
 		screen.token = narrow
 		resp, body = screen.api("GET", "/front-desk", "")
-		if fd := decode[tenant.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 1 || fd.Arrivals[0].GuestName != "Guest" || strings.Contains(body, "Tilda") {
+		if fd := decode[frontdesk.FrontDesk](t, body); resp.StatusCode != 200 || len(fd.Arrivals) != 1 || fd.Arrivals[0].GuestName != "Guest" || strings.Contains(body, "Tilda") {
 			t.Fatalf("front desk without guests.read: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/front-desk?date=tomorrow", "")
@@ -341,11 +342,11 @@ func TestFrontDeskAPI(t *testing.T) {
 			}
 		}
 		resp, body := hk.api("GET", "/housekeeping", "")
-		board := decode[tenant.HousekeepingBoard](t, body)
+		board := decode[frontdesk.HousekeepingBoard](t, body)
 		if resp.StatusCode != 200 || len(board.Rooms) != 3 || strings.Contains(body, "Tilda") || strings.Contains(body, "Tester") {
 			t.Fatalf("board: %d %s", resp.StatusCode, body)
 		}
-		var card tenant.BoardRoom
+		var card frontdesk.BoardRoom
 		for _, b := range board.Rooms {
 			if b.RoomID == f.rooms[0].ID {
 				card = b
@@ -397,7 +398,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		// A day and a bit after check-out the window has passed.
 		h.clock.Advance(25 * time.Hour)
 		db := h.acquire("alpha")
-		purged, err := db.PurgeIDPhotos(context.Background())
+		purged, err := frontdesk.New(db).PurgeIDPhotos(context.Background())
 		rows, aerr := db.AuditLog(context.Background(), audit.Filter{Action: "checkin_record.purged"})
 		db.Release()
 		if err != nil || aerr != nil || purged.Photos != 3 || len(rows) != 2 {
@@ -436,8 +437,8 @@ func TestNightAuditAPI(t *testing.T) {
 	}
 	id := decode[tenant.Booking](t, body).Reservations[0].ID
 	type state struct {
-		BusinessDay tenant.BusinessDay          `json:"business_day"`
-		History     []tenant.ClosedBusinessDate `json:"history"`
+		BusinessDay frontdesk.BusinessDay          `json:"business_day"`
+		History     []frontdesk.ClosedBusinessDate `json:"history"`
 	}
 	resp, body = f.api("GET", "/night-audit", "")
 	st := decode[state](t, body)
@@ -450,7 +451,7 @@ func TestNightAuditAPI(t *testing.T) {
 	// Two days later: the arrival date has closed without the guest.
 	h.clock.Advance(48 * time.Hour)
 	resp, body = f.api("POST", "/night-audit/run", "")
-	first := decode[tenant.NightAuditResult](t, body)
+	first := decode[frontdesk.NightAuditResult](t, body)
 	noShows := 0
 	for _, c := range first.Closed {
 		for _, r := range c.NoShows {
@@ -466,7 +467,7 @@ func TestNightAuditAPI(t *testing.T) {
 		t.Fatalf("after the audit the reservation is %s", r.Status)
 	}
 	resp, body = f.api("POST", "/night-audit/run?property_id="+f.prop.ID, "")
-	second := decode[tenant.NightAuditResult](t, body)
+	second := decode[frontdesk.NightAuditResult](t, body)
 	if resp.StatusCode != 200 || len(second.Closed) != 0 || second.BusinessDate != first.BusinessDate {
 		t.Fatalf("second run: %d %s", resp.StatusCode, body)
 	}

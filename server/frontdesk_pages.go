@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -110,7 +111,7 @@ func queryDay(r *http.Request) (date.Date, error) {
 }
 
 type frontDeskData struct {
-	tenant.FrontDesk
+	frontdesk.FrontDesk
 	IsToday      bool
 	Prev, Next   string
 	TodayHref    string
@@ -128,7 +129,7 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	fd, err := c.db.FrontDesk(r.Context(), prop.ID, day)
+	fd, err := frontdesk.New(c.db).FrontDesk(r.Context(), prop.ID, day)
 	if err != nil {
 		return err
 	}
@@ -151,8 +152,8 @@ func (s *Server) frontDeskPage(w http.ResponseWriter, r *http.Request, c *call) 
 
 // hideGuestNames replaces the names of the front desk's lists by "Guest":
 // names are personal data, shown only to those who may see guests.
-func hideGuestNames(fd *tenant.FrontDesk) {
-	for _, list := range [][]tenant.FrontDeskRow{fd.Arrivals, fd.InHouse, fd.Departures} {
+func hideGuestNames(fd *frontdesk.FrontDesk) {
+	for _, list := range [][]frontdesk.FrontDeskRow{fd.Arrivals, fd.InHouse, fd.Departures} {
 		for i := range list {
 			list[i].GuestName = "Guest"
 		}
@@ -745,7 +746,7 @@ type fdList struct {
 	P    *page
 	D    *frontDeskData
 	Kind string // "arrivals", "in_house" or "departures"
-	Rows []tenant.FrontDeskRow
+	Rows []frontdesk.FrontDeskRow
 }
 
 // FDList builds the "fdlist" partial's data.

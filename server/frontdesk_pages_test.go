@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -263,7 +264,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		h.clock.Advance(21 * 24 * time.Hour)
 		f.signIn()
 		db := h.acquire("alpha")
-		purged, err := db.PurgeIDPhotos(context.Background())
+		purged, err := frontdesk.New(db).PurgeIDPhotos(context.Background())
 		rows, aerr := db.AuditLog(context.Background(), audit.Filter{Action: "checkin_record.purged"})
 		db.Release()
 		if err != nil || aerr != nil || purged.Photos != 2 || purged.Records != 2 || purged.Numbers != 2 || len(rows) != 2 {

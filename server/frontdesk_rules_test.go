@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -271,7 +272,7 @@ func TestAPIFindings(t *testing.T) {
 			t.Fatalf("night audit before the first run: %d %s", resp.StatusCode, body)
 		}
 		st := decode[struct {
-			BusinessDay tenant.BusinessDay `json:"business_day"`
+			BusinessDay frontdesk.BusinessDay `json:"business_day"`
 		}](t, body)
 		if st.BusinessDay.Date != f.today {
 			t.Fatalf("business date %s before the first run, want %s (the lists' today)", st.BusinessDay.Date, f.today)
@@ -308,7 +309,7 @@ func TestAPIFindings(t *testing.T) {
 			photo = recs[0].Photos[0].ID
 		})
 		resp, body := f.api("POST", "/id-photos/purge", "")
-		if resp.StatusCode != 200 || decode[tenant.PurgeResult](t, body).Records != 0 {
+		if resp.StatusCode != 200 || decode[frontdesk.PurgeResult](t, body).Records != 0 {
 			t.Fatalf("purge with nothing due: %d %s", resp.StatusCode, body)
 		}
 		if resp, _ := f.api("GET", "/id-photos/"+photo, ""); resp.StatusCode != 200 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -16,9 +17,9 @@ import (
 // from room to room) and the night audit page.
 
 type housekeepingData struct {
-	tenant.HousekeepingBoard
+	frontdesk.HousekeepingBoard
 	Show      string // "" (every room), "todo" (dirty rooms) or "ready"
-	Rooms     []tenant.BoardRoom
+	Rooms     []frontdesk.BoardRoom
 	IsToday   bool
 	CanWrite  bool
 	Prev      string
@@ -36,26 +37,26 @@ var housekeepingConditions = []option{{Value: tenant.HousekeepingClean, Label: "
 func (d *housekeepingData) Conditions() []option { return housekeepingConditions }
 
 // OccupancyLabel says in words who leaves or comes to a room on the board's date.
-func (p *page) OccupancyLabel(b tenant.BoardRoom) string {
+func (p *page) OccupancyLabel(b frontdesk.BoardRoom) string {
 	switch b.Occupancy {
-	case tenant.OccupancyVacant:
+	case frontdesk.OccupancyVacant:
 		return "Vacant"
-	case tenant.OccupancyArriving:
+	case frontdesk.OccupancyArriving:
 		if b.Arrived {
 			return "Arrived"
 		}
 		return "Arrival today"
-	case tenant.OccupancyDeparting:
+	case frontdesk.OccupancyDeparting:
 		if b.Departed {
 			return "Departed"
 		}
 		return "Departure today"
-	case tenant.OccupancyTurnover:
+	case frontdesk.OccupancyTurnover:
 		if b.Departed {
 			return "Departed · arrival today"
 		}
 		return "Departure and arrival"
-	case tenant.OccupancyOccupied:
+	case frontdesk.OccupancyOccupied:
 		if b.Overdue {
 			return "Overdue departure"
 		}
@@ -74,7 +75,7 @@ func (s *Server) housekeepingPage(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	q := r.URL.Query()
-	b, err := c.db.HousekeepingBoard(r.Context(), prop.ID, day)
+	b, err := frontdesk.New(c.db).HousekeepingBoard(r.Context(), prop.ID, day)
 	if err != nil {
 		return err
 	}
@@ -157,8 +158,8 @@ func (s *Server) housekeepingSet(w http.ResponseWriter, r *http.Request, c *call
 // The night audit page.
 
 type nightAuditData struct {
-	Day     tenant.BusinessDay
-	History []tenant.ClosedBusinessDate
+	Day     frontdesk.BusinessDay
+	History []frontdesk.ClosedBusinessDate
 	Time    string
 }
 
@@ -168,10 +169,10 @@ func (s *Server) nightAuditPage(w http.ResponseWriter, r *http.Request, c *call)
 		return s.noProperty(w, r, c)
 	}
 	d := &nightAuditData{Time: prop.FrontDesk.NightAuditTime}
-	if d.Day, err = c.db.BusinessDate(r.Context(), prop.ID); err != nil {
+	if d.Day, err = frontdesk.New(c.db).BusinessDate(r.Context(), prop.ID); err != nil {
 		return err
 	}
-	if d.History, err = c.db.NightAuditHistory(r.Context(), prop.ID, 30); err != nil {
+	if d.History, err = frontdesk.New(c.db).NightAuditHistory(r.Context(), prop.ID, 30); err != nil {
 		return err
 	}
 	p.Data = d
@@ -190,7 +191,7 @@ func (s *Server) nightAuditRun(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return s.noProperty(w, r, c)
 	}
-	res, err := c.db.RunNightAudit(r.Context(), prop.ID)
+	res, err := frontdesk.New(c.db).RunNightAudit(r.Context(), prop.ID)
 	if err != nil {
 		return err
 	}
@@ -214,8 +215,8 @@ func (s *Server) nightAuditRun(w http.ResponseWriter, r *http.Request, c *call) 
 // purgeIDPhotos runs the ID-photo retention purge of the tenant now, as
 // the caller (the audit rows name them), then AfterPurge when it removed
 // something.
-func (s *Server) purgeIDPhotos(ctx context.Context, c *call) (tenant.PurgeResult, error) {
-	res, err := c.db.PurgeIDPhotos(ctx)
+func (s *Server) purgeIDPhotos(ctx context.Context, c *call) (frontdesk.PurgeResult, error) {
+	res, err := frontdesk.New(c.db).PurgeIDPhotos(ctx)
 	if err == nil && res.Records > 0 && s.cfg.AfterPurge != nil {
 		err = s.cfg.AfterPurge(ctx, c.db)
 	}
@@ -223,7 +224,7 @@ func (s *Server) purgeIDPhotos(ctx context.Context, c *call) (tenant.PurgeResult
 }
 
 // purgeWords says what a purge did, for a flash.
-func purgeWords(res tenant.PurgeResult) string {
+func purgeWords(res frontdesk.PurgeResult) string {
 	if res.Records == 0 {
 		return "Nothing was due: no ID photo or document number is past its property's retention window."
 	}

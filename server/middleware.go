@@ -21,6 +21,9 @@ type reqState struct {
 	tenant string
 	status int
 	start  time.Time
+	// route is the pattern that served the request ("/:tenant/users"),
+	// the metrics label; empty when none matched.
+	route string
 }
 
 type stateKey struct{}
@@ -95,8 +98,16 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 		if st.status >= 500 {
 			level = slog.LevelError
 		}
+		took := time.Since(st.start)
 		s.logger(r).Log(r.Context(), level, "request", "method", r.Method, "path", redactPath(r.URL.Path), "status", st.status,
-			"duration_ms", time.Since(st.start).Milliseconds(), "ip", clientIP(r))
+			"duration_ms", took.Milliseconds(), "ip", clientIP(r))
+		if s.cfg.Observer != nil {
+			route := st.route
+			if route == "" {
+				route = "unmatched"
+			}
+			s.cfg.Observer.Request(route, r.Method, st.status, took)
+		}
 	}()
 	next(sw, r)
 }

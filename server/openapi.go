@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -169,7 +170,7 @@ var apiDocs = map[string]apiDoc{
 
 	// The front desk (issue 6).
 	"GET /:tenant/api/v1/front-desk": {Summary: "The front desk's day: arrivals, guests in house and departures", Tag: "Front desk",
-		Query: []queryParam{qProperty, qDay}, Response: tenant.FrontDesk{}},
+		Query: []queryParam{qProperty, qDay}, Response: frontdesk.FrontDesk{}},
 	"GET /:tenant/api/v1/reservations/:id/check-ins": {Summary: "The check-in records of a reservation (ID documents and photos)", Tag: "Front desk",
 		Response: apiData[tenant.CheckInRecord]{}},
 	"POST /:tenant/api/v1/reservations/:id/check-ins": {Summary: "Add one guest's check-in record (photos as base64; a new companion needs guests.write) to a stay in house or due today",
@@ -188,7 +189,7 @@ var apiDocs = map[string]apiDoc{
 	"POST /:tenant/api/v1/reservations/:id/depart-early": {Summary: "Bring a guest's departure forward (default today); the nights go back on sale",
 		Tag: "Front desk", Body: tenant.EarlyDeparture{}, BodyOptional: true, Response: tenant.Reservation{}, IfMatch: true},
 	"GET /:tenant/api/v1/housekeeping": {Summary: "The housekeeping board: every room's condition and occupancy on a date", Tag: "Housekeeping",
-		Query: []queryParam{qProperty, qDay}, Response: tenant.HousekeepingBoard{}},
+		Query: []queryParam{qProperty, qDay}, Response: frontdesk.HousekeepingBoard{}},
 	"PUT /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition: clean, dirty or inspected", Tag: "Housekeeping",
 		Body: apiHousekeepingBody{}, Response: tenant.Room{}, IfMatch: true},
 	"POST /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition (as PUT)", Tag: "Housekeeping",
@@ -196,9 +197,9 @@ var apiDocs = map[string]apiDoc{
 	"GET /:tenant/api/v1/night-audit": {Summary: "The business day and the business dates closed", Tag: "Night audit",
 		Query: []queryParam{qProperty, q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: apiNightAudit{}},
 	"POST /:tenant/api/v1/night-audit/run": {Summary: "Run the night audit now: close every business date due (none twice)", Tag: "Night audit",
-		Query: []queryParam{qProperty}, Response: tenant.NightAuditResult{}},
+		Query: []queryParam{qProperty}, Response: frontdesk.NightAuditResult{}},
 	"POST /:tenant/api/v1/id-photos/purge": {Summary: "Run the ID-photo retention purge now: every photo (and, where set, document number) past its property's window", Tag: "Front desk",
-		Response: tenant.PurgeResult{}},
+		Response: frontdesk.PurgeResult{}},
 }
 
 // apiOpenAPI serves the document; it is built once per server.

@@ -19,6 +19,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -254,7 +255,7 @@ func (s *Server) tenantPage(w http.ResponseWriter, r *http.Request, c *call, tit
 	p.Property, p.Properties = s.propertyContext(w, r, c)
 	p.CanSearch = c.can(identity.PermReservationsRead)
 	if p.Property != nil {
-		if bd, err := c.db.BusinessDate(r.Context(), p.Property.ID); err == nil {
+		if bd, err := frontdesk.New(c.db).BusinessDate(r.Context(), p.Property.ID); err == nil {
 			p.BusinessDate = p.Day(bd.Date)
 			if bd.CalendarDate != bd.Date {
 				p.CalendarDate = p.Day(bd.CalendarDate)

@@ -7,6 +7,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -172,7 +173,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 
 // fdPrintRow is one line of a printed front-desk list.
 type fdPrintRow struct {
-	Row     tenant.FrontDeskRow
+	Row     frontdesk.FrontDeskRow
 	Records []tenant.CheckInRecord // the guests' check-in records (police list)
 }
 
@@ -207,7 +208,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	if list == "police" && !c.can(identity.PermIDDocumentsRead) {
 		return aura.Errorf(aura.EFORBIDDEN, "Your role does not show ID documents, so it cannot print the police list.")
 	}
-	fd, err := c.db.FrontDesk(r.Context(), prop.ID, day)
+	fd, err := frontdesk.New(c.db).FrontDesk(r.Context(), prop.ID, day)
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	if !d.Names {
 		hideGuestNames(&fd)
 	}
-	var rows []tenant.FrontDeskRow
+	var rows []frontdesk.FrontDeskRow
 	switch list {
 	case "arrivals":
 		rows = fd.Arrivals
@@ -225,7 +226,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	case "police":
 		// Everyone who spends the night: in house, and arrivals already in.
 		seen := map[string]bool{}
-		for _, x := range append(append([]tenant.FrontDeskRow{}, fd.InHouse...), fd.Arrivals...) {
+		for _, x := range append(append([]frontdesk.FrontDeskRow{}, fd.InHouse...), fd.Arrivals...) {
 			st := x.Reservation.Status
 			if seen[x.Reservation.ID] || st != tenant.ReservationInHouse && st != tenant.ReservationCheckedOut || !x.Reservation.Departure.After(fd.Date) {
 				continue

@@ -409,6 +409,7 @@ func (s *Server) buildRouters() (err error) {
 		if sh := served[rt]; len(sh) > 0 {
 			h = withShadows(h, sh, s)
 		}
+		h = named(rt.Path, h)
 		if rt.InTenantTree() {
 			s.tenants.Handle(rt.Method, rt.Path, h)
 		} else {
@@ -416,6 +417,14 @@ func (s *Server) buildRouters() (err error) {
 		}
 	}
 	return nil
+}
+
+// named records the route pattern that serves the request, for metrics.
+func named(pattern string, h httprouter.Handle) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+		state(r).route = pattern
+		h(w, r, ps)
+	}
 }
 
 // shadow is a route with a literal path segment where a route of the same
@@ -474,9 +483,9 @@ func withShadows(h httprouter.Handle, sh []shadow, s *Server) httprouter.Handle 
 	handles := make([]httprouter.Handle, len(sh))
 	for i, x := range sh {
 		if x.route.InTenantTree() {
-			handles[i] = s.tenantHandle(x.route)
+			handles[i] = named(x.route.Path, s.tenantHandle(x.route))
 		} else {
-			handles[i] = s.platformHandle(x.route)
+			handles[i] = named(x.route.Path, s.platformHandle(x.route))
 		}
 	}
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {

@@ -59,6 +59,22 @@ type Config struct {
 	// Stripe is the Stripe API backend of every tenant's payments; nil is
 	// Stripe's own API. Tests point it at stripe-mock.
 	Stripe stripe.Backend
+	// Observer, when set, is told of every request and sign-in failure
+	// (package metrics implements it).
+	Observer Observer
+	// Ready answers /readyz: nil when the server can take traffic (the
+	// master key opens the platform DB, the DB is writable, replication
+	// runs), else the name of the failing check. Nil Ready: /readyz
+	// checks the platform DB only.
+	Ready func(ctx context.Context) (failed string, err error)
+}
+
+// Observer receives what the server counts for monitoring. Route is the
+// route pattern, never the path (no slug, no id).
+type Observer interface {
+	Request(route, method string, status int, took time.Duration)
+	LoginFailed()
+	LoginThrottled()
 }
 
 // Server is the top-level HTTP handler.
@@ -133,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	sc.MaxAge(int(max(cfg.Sessions.Absolute, cfg.StaffSessions.Absolute, 24*time.Hour) / time.Second))
 	s := &Server{cfg: cfg, hasher: h, cookies: sc, devices: newDeviceCodec(hashKey, blockKey),
 		throttle: newThrottle(cfg.Throttle, cfg.Now, cfg.Platform, cfg.Logger)}
+	s.throttle.observer = cfg.Observer
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
@@ -162,12 +179,18 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/healthz":
+		state(r).route = p
 		s.healthz(w, r)
+	case p == "/readyz":
+		state(r).route = p
+		s.readyz(w, r)
 	case p == "/.well-known/security.txt":
 		s.securityTxt(w, r)
 	case strings.HasPrefix(p, "/static/"):
+		state(r).route = "/static/"
 		s.static(w, r)
 	case p == "/":
+		state(r).route = p
 		s.home(w, r)
 	case p == "/platform":
 		http.Redirect(w, r, "/platform/", http.StatusMovedPermanently)
@@ -187,6 +210,27 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"status": status, "open_tenants": s.cfg.Router.Open()})
+}
+
+// readyz answers load balancers and the unit's checks: 200 when the server
+// can take traffic, 503 naming the failed check otherwise (the reason is
+// logged, not shown).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	failed, err := "", error(nil)
+	if s.cfg.Ready != nil {
+		failed, err = s.cfg.Ready(r.Context())
+	} else if _, err = s.cfg.Platform.DataVersion(r.Context()); err != nil {
+		failed = "platform_db"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		s.logger(r).Warn("not ready", "check", failed, "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]any{"status": "not ready", "failed": failed})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"status": "ready"})
 }
 
 // securityTxt serves /.well-known/security.txt (RFC 9116). Expires is a

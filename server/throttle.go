@@ -67,7 +67,8 @@ type throttle struct {
 	logger   *slog.Logger
 	mu       sync.Mutex
 	inflight map[string]int
-	gen      uint64 // bumped as each attempt ends, after its record if any (see begin)
+	gen      uint64   // bumped as each attempt ends, after its record if any (see begin)
+	observer Observer // counts failures and refusals for metrics (nil: none)
 }
 
 func newThrottle(p ThrottlePolicy, now func() time.Time, store *platform.DB, logger *slog.Logger) *throttle {
@@ -160,6 +161,9 @@ func (t *throttle) begin(ctx context.Context, g guard) (*attempt, error) {
 		}
 		a, err := t.admit(g, known)
 		t.mu.Unlock()
+		if err != nil && t.observer != nil {
+			t.observer.LoginThrottled()
+		}
 		return a, err
 	}
 }
@@ -256,6 +260,9 @@ func (a *attempt) release() {
 func (a *attempt) fail(ctx context.Context) {
 	if err := a.t.store.RecordLoginFailure(context.WithoutCancel(ctx), a.t.policy.Forget, a.g.keys()...); err != nil {
 		a.t.logger.Error("recording a failed sign-in for the throttle", "err", err)
+	}
+	if a.t.observer != nil {
+		a.t.observer.LoginFailed()
 	}
 	a.release()
 }

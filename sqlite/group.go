@@ -54,6 +54,21 @@ type group struct {
 	uncached []string
 }
 
+// commitObserver, when set (ObserveCommits), hears of every group commit.
+var commitObserver atomic.Pointer[func(time.Duration, int)]
+
+// ObserveCommits sets f to be called after every write transaction that
+// committed, with its duration (from BEGIN to the end of COMMIT) and the
+// number of requests it carried (the group-commit batch size); nil stops
+// it. It is meant for metrics and applies to every file of the process.
+func ObserveCommits(f func(d time.Duration, requests int)) {
+	if f == nil {
+		commitObserver.Store(nil)
+		return
+	}
+	commitObserver.Store(&f)
+}
+
 // open reports whether g still admits requests.
 func (g *group) open(wait time.Duration) bool {
 	return g.err == nil && g.n < MaxGroup && time.Since(g.opened) < wait
@@ -107,6 +122,7 @@ func (w *writer) update(ctx context.Context, c *Chain, fn func(tx *Tx) error) er
 func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err error) {
 	// The transaction outlives this request's context: other requests'
 	// work joins it, so its cancellation must not roll it back.
+	began := time.Now()
 	stx, err := c.Write.BeginTx(context.Background(), nil)
 	if err != nil {
 		w.unlock()
@@ -143,8 +159,13 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 	default:
 		if err := stx.Commit(); err != nil {
 			g.err = Translate(err)
-		} else if c.ckpt != nil {
-			c.ckpt.committed()
+		} else {
+			if c.ckpt != nil {
+				c.ckpt.committed()
+			}
+			if f := commitObserver.Load(); f != nil {
+				(*f)(time.Since(began), g.n)
+			}
 		}
 	}
 	w.groups.Add(1)

@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"testing"
 
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -10,8 +11,8 @@ import (
 // checks that each appended audit rows with the expected action, and that
 // the chain verifies at the end.
 func TestEveryMutationAudited(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	db, ctx := f.db, f.ctx
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	db, ctx := f.DB, f.Ctx
 	var (
 		prop  tenant.Property
 		rt    tenant.RoomType
@@ -38,7 +39,7 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"room_type.created", func() (err error) {
-			rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
+			rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
 			return
 		}},
 		{"room_type.updated", func() (err error) {
@@ -46,7 +47,7 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"room.created", func() (err error) {
-			room, err = db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: "201"})
+			room, err = db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: "201"})
 			return
 		}},
 		{"room.updated", func() (err error) {
@@ -58,12 +59,12 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"room_block.created", func() (err error) {
-			block, err = db.CreateRoomBlock(ctx, tenant.RoomBlockInput{RoomID: room.ID, Kind: tenant.OutOfOrder, Start: f.day(1), End: f.day(2)})
+			block, err = db.CreateRoomBlock(ctx, tenant.RoomBlockInput{RoomID: room.ID, Kind: tenant.OutOfOrder, Start: f.Day(1), End: f.Day(2)})
 			return
 		}},
 		{"room_block.deleted", func() error { return db.DeleteRoomBlock(ctx, block.ID) }},
 		{"rate_plan.created", func() (err error) {
-			plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
+			plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
 			return
 		}},
 		{"rate_plan.updated", func() (err error) {
@@ -71,7 +72,7 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"rates.updated", func() error {
-			_, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: f.day(0), To: f.day(30), MinStay: &two})
+			_, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: f.Day(0), To: f.Day(30), MinStay: &two})
 			return err
 		}},
 		{"guest.created", func() (err error) {
@@ -87,9 +88,9 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"reservation.created", func() (err error) {
-			in := f.booking(f.day(0), f.day(3))
+			in := f.Booking(f.Day(0), f.Day(3))
 			in.Reservations = append(in.Reservations, in.Reservations[0], in.Reservations[0])
-			in.Reservations[2].Arrival, in.Reservations[2].Departure = f.day(10), f.day(12)
+			in.Reservations[2].Arrival, in.Reservations[2].Departure = f.Day(10), f.Day(12)
 			b, err = db.CreateBooking(ctx, in)
 			if err == nil {
 				r, r2, r3 = b.Reservations[0], b.Reservations[1], b.Reservations[2]
@@ -102,7 +103,7 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"reservation.room_assigned", func() (err error) {
-			r, err = db.AssignRoom(ctx, r.ID, f.rooms[0].ID, r.Version)
+			r, err = db.AssignRoom(ctx, r.ID, f.Rooms[0].ID, r.Version)
 			return
 		}},
 		{"reservation.room_unassigned", func() (err error) {
@@ -110,11 +111,11 @@ func TestEveryMutationAudited(t *testing.T) {
 			return
 		}},
 		{"reservation.stay_changed", func() (err error) {
-			r, err = db.ChangeStay(ctx, r.ID, tenant.StayChange{Departure: f.day(2), Version: r.Version})
+			r, err = db.ChangeStay(ctx, r.ID, tenant.StayChange{Departure: f.Day(2), Version: r.Version})
 			return
 		}},
 		{"reservation.checked_in", func() (err error) {
-			r, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID, Version: r.Version})
+			r, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Version: r.Version})
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
@@ -133,11 +134,11 @@ func TestEveryMutationAudited(t *testing.T) {
 		}},
 	}
 	for _, s := range steps {
-		before := f.auditRows(t)
+		before := f.AuditRows(t)
 		if err := s.run(); err != nil {
 			t.Fatalf("%s: %v", s.action, err)
 		}
-		after := f.auditRows(t)
+		after := f.AuditRows(t)
 		if after <= before {
 			t.Fatalf("%s wrote no audit row", s.action)
 		}
@@ -154,5 +155,5 @@ func TestEveryMutationAudited(t *testing.T) {
 	if err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'booking.created' AND entity_id = ?`, b.ID).Scan(&created); err != nil || created != 1 {
 		t.Fatalf("booking.created rows for the booking: %d (%v)", created, err)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 )
 
 // auditSealedPrefix marks a sealed value inside the before/after JSON of an
@@ -88,7 +89,7 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 			erased = true
 			return nil
 		}
-		guestOpens.Add(1)
+		countGuestOpen()
 		k, err := db.OpenSubjectKey(guestID, wrapped)
 		if err != nil {
 			return err
@@ -102,3 +103,14 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 	})
 	return out, erased, err
 }
+
+// guestOpens counts guests unsealed since start, so a test can prove that a
+// search opens only the guests it matched.
+var guestOpens atomic.Int64
+
+// countGuestOpen counts one guest unsealed (see GuestOpens).
+func countGuestOpen() { guestOpens.Add(1) }
+
+// GuestOpens returns how many guests were unsealed since the process
+// started, so tests can prove a search opens only the guests it returns.
+func GuestOpens() int64 { return guestOpens.Load() }

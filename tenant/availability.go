@@ -55,10 +55,10 @@ func (db *DB) Availability(ctx context.Context, propertyID string, from, to date
 	}
 	a := Availability{PropertyID: propertyID, From: from, To: to, RoomTypes: []RoomTypeAvailability{}}
 	err := db.View(ctx, func(tx *Tx) error {
-		if _, err := getProperty(tx, propertyID); err != nil {
+		if _, err := GetProperty(tx, propertyID); err != nil {
 			return err
 		}
-		types, err := listRoomTypes(tx, propertyID)
+		types, err := ListRoomTypes(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func availabilityOf(tx *Tx, typeIDs []string, from, to date.Date) (map[string][]
 		out[id] = make([]nightCount, n)
 		args = append(args, id)
 	}
-	in := placeholders(len(typeIDs))
+	in := Placeholders(len(typeIDs))
 
 	rows, err := tx.Query(`SELECT room_type_id, count(*) FROM rooms WHERE room_type_id IN (`+in+`) GROUP BY room_type_id`, args...)
 	if err != nil {

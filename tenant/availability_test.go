@@ -3,13 +3,15 @@ package tenant_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/aurapms/aura/internal/pmstest"
 )
 
 // TestListPlans checks that the everyday lists of the front desk are index
 // searches, not scans of the reservation history.
 func TestListPlans(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	f.book(t, f.day(1), f.day(3))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	f.Book(t, f.Day(1), f.Day(3))
 	for _, tc := range []struct {
 		name, where string
 		index       string
@@ -19,7 +21,7 @@ func TestListPlans(t *testing.T) {
 		{"Departures", "r.property_id = 'p' AND r.departure >= '2025-06-10' AND r.departure < '2025-06-11'", "reservations_departure"},
 		{"Overbooked", "r.property_id = 'p' AND r.overbooked = 1", "reservations_overbooked"},
 	} {
-		rows, err := f.db.SQL().Read.Query(`EXPLAIN QUERY PLAN SELECT r.id FROM reservations r WHERE ` + tc.where + ` ORDER BY r.arrival, r.id`)
+		rows, err := f.DB.SQL().Read.Query(`EXPLAIN QUERY PLAN SELECT r.id FROM reservations r WHERE ` + tc.where + ` ORDER BY r.arrival, r.id`)
 		if err != nil {
 			t.Fatal(err)
 		}

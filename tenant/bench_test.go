@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -37,12 +37,7 @@ func BenchmarkColdOpen(b *testing.B) {
 		<-env.Router.Forget("cold")
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(median(times).Microseconds())/1000, "ms-median")
-}
-
-func median(d []time.Duration) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
+	b.ReportMetric(float64(pmstest.Median(times).Microseconds())/1000, "ms-median")
 }
 
 // BenchmarkWarmLookup measures Acquire+Release of an open tenant. Target:

@@ -315,11 +315,11 @@ type bookingAudit struct {
 }
 
 func (db *DB) createBooking(tx *Tx, in BookingInput) (Booking, error) {
-	prop, err := getProperty(tx, in.PropertyID)
+	prop, err := GetProperty(tx, in.PropertyID)
 	if err != nil {
 		return Booking{}, err
 	}
-	today, err := prop.today(tx)
+	today, err := prop.Today(tx)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -615,7 +615,7 @@ func (db *DB) getBooking(tx *Tx, id string) (Booking, error) {
 	} else if aura.ErrorCode(err) != aura.ECONFLICT { // an erased booker leaves no notes
 		return b, err
 	}
-	if b.Reservations, err = queryReservations(tx, ` WHERE r.booking_id = ? ORDER BY r.arrival, r.id`, id); err != nil {
+	if b.Reservations, err = QueryReservations(tx, ` WHERE r.booking_id = ? ORDER BY r.arrival, r.id`, id); err != nil {
 		return b, err
 	}
 	if b.Reservations == nil {

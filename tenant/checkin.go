@@ -252,12 +252,12 @@ type checkInAudit struct {
 	ReservationID  string       `json:"reservation_id"`
 	GuestID        string       `json:"guest_id"`
 	Provided       []string     `json:"provided"`
-	Photos         []photoAudit `json:"photos"`
+	Photos         []PhotoAudit `json:"photos"`
 	NumberPurgedAt *time.Time   `json:"number_purged_at,omitempty"`
 	Version        int          `json:"version"`
 }
 
-type photoAudit struct {
+type PhotoAudit struct {
 	ID          string     `json:"id"`
 	ContentType string     `json:"content_type"`
 	Size        int        `json:"size"`
@@ -287,9 +287,9 @@ func provided(d IDDocument, birth date.Date) []string {
 
 func (rec CheckInRecord) audit(fields []string) checkInAudit {
 	a := checkInAudit{ID: rec.ID, ReservationID: rec.ReservationID, GuestID: rec.GuestID, Provided: fields,
-		Photos: []photoAudit{}, NumberPurgedAt: rec.NumberPurgedAt, Version: rec.Version}
+		Photos: []PhotoAudit{}, NumberPurgedAt: rec.NumberPurgedAt, Version: rec.Version}
 	for _, p := range rec.Photos {
-		a.Photos = append(a.Photos, photoAudit{ID: p.ID, ContentType: p.ContentType, Size: p.Size, PurgedAt: p.PurgedAt, PurgeReason: p.PurgeReason})
+		a.Photos = append(a.Photos, PhotoAudit{ID: p.ID, ContentType: p.ContentType, Size: p.Size, PurgedAt: p.PurgedAt, PurgeReason: p.PurgeReason})
 	}
 	return a
 }
@@ -336,7 +336,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 			return CheckInRecord{}, err
 		}
 		key = k
-		names, err := db.guestNames(tx, []string{guestID})
+		names, err := db.GuestNamesTx(tx, []string{guestID})
 		if err != nil {
 			return CheckInRecord{}, err
 		}
@@ -362,7 +362,7 @@ func (db *DB) writeCheckIn(tx *Tx, c *resCtx, ix *guestIndexer, in GuestCheckIn,
 	rec := CheckInRecord{ID: aura.NewID("cki"), ReservationID: c.r.ID, PropertyID: c.r.PropertyID, GuestID: guestID, GuestName: name,
 		Primary: guestID == c.r.GuestID, Arrival: c.r.Arrival, Departure: c.r.Departure, ReservationStatus: c.r.Status,
 		Document: in.Document, BirthDate: in.BirthDate, Photos: []IDPhoto{}, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
-	details := key.Seal("checkin_records", "document", rec.ID, []byte(mustJSON(sealedDetails{Type: in.Document.Type,
+	details := key.Seal("checkin_records", "document", rec.ID, []byte(MustJSON(sealedDetails{Type: in.Document.Type,
 		IssuingCountry: in.Document.IssuingCountry, Expiry: in.Document.Expiry, BirthDate: in.BirthDate})))
 	var number any
 	if in.Document.Number != "" {
@@ -412,7 +412,7 @@ func (db *DB) RecordCheckIn(ctx context.Context, reservationID string, in GuestC
 	}
 	var rec CheckInRecord
 	err := db.Update(ctx, func(tx *Tx) error {
-		c, err := db.loadResCtx(tx, reservationID, 0)
+		c, err := db.LoadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
 		}
@@ -461,11 +461,11 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		if before.Erased {
 			return aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased; the check-in record cannot be changed.")
 		}
-		p, err := getProperty(tx, before.PropertyID)
+		p, err := GetProperty(tx, before.PropertyID)
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx)
+		today, err := p.Today(tx)
 		if err != nil {
 			return err
 		}
@@ -480,7 +480,7 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 		rec.Document, rec.BirthDate = u.Document, u.BirthDate
 		rec.Version++
 		rec.UpdatedAt = tx.Now
-		details := key.Seal("checkin_records", "document", rec.ID, []byte(mustJSON(sealedDetails{Type: u.Document.Type,
+		details := key.Seal("checkin_records", "document", rec.ID, []byte(MustJSON(sealedDetails{Type: u.Document.Type,
 			IssuingCountry: u.Document.IssuingCountry, Expiry: u.Document.Expiry, BirthDate: u.BirthDate})))
 		var number any
 		if u.Document.Number != "" {
@@ -492,7 +492,7 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 			purged = FormatTime(*rec.NumberPurgedAt)
 		}
 		// The old sealed values must not linger in the page's free space.
-		if err := secureDelete(tx); err != nil {
+		if err := SecureDelete(tx); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE checkin_records SET document = ?, document_number = ?, number_purged_at = ?, version = ?, updated_at = ?
@@ -519,9 +519,9 @@ func (db *DB) UpdateCheckInRecord(ctx context.Context, recordID string, u CheckI
 			}
 		}
 		slices.Sort(changed)
-		after := rec.audit(sortedKeys(now))
+		after := rec.audit(SortedKeys(now))
 		return tx.Audit(audit.Entry{Action: "checkin_record.updated", EntityType: "checkin_record", EntityID: rec.ID,
-			Before: before.audit(sortedKeys(was)), After: map[string]any{"record": after, "changed": changed}})
+			Before: before.audit(SortedKeys(was)), After: map[string]any{"record": after, "changed": changed}})
 	})
 	return rec, err
 }
@@ -572,7 +572,7 @@ func (db *DB) addIDPhotos(ctx context.Context, recordID string, photos [][]byte,
 			return notFound("check-in record", recordID)
 		}
 		rec := recs[0]
-		rc, err := db.loadResCtx(tx, rec.ReservationID, 0)
+		rc, err := db.LoadResCtx(tx, rec.ReservationID, 0)
 		if err != nil {
 			return err
 		}
@@ -631,10 +631,10 @@ func (db *DB) DeleteIDPhoto(ctx context.Context, photoID string) error {
 		if purged.Valid {
 			return nil
 		}
-		if err := secureDelete(tx); err != nil {
+		if err := SecureDelete(tx); err != nil {
 			return err
 		}
-		if err := purgePhotos(tx, []string{photoID}, PurgeDeleted); err != nil {
+		if err := PurgePhotos(tx, []string{photoID}, PurgeDeleted); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "checkin_record.photo_deleted", EntityType: "checkin_record", EntityID: recordID,
@@ -663,7 +663,7 @@ func (db *DB) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte,
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = ParseTime(created), parseNullTime(purged), reason.String
 		if p.PurgedAt != nil {
 			day := p.PurgedAt.Format(time.DateOnly)
-			if prop, err := getProperty(tx, propID); err == nil {
+			if prop, err := GetProperty(tx, propID); err == nil {
 				if loc, err := prop.Location(); err == nil {
 					day = prop.day(date.Of(*p.PurgedAt, loc))
 				}
@@ -765,7 +765,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 	for _, rec := range out {
 		guests[rec.GuestID] = true
 	}
-	names, err := db.guestNames(tx, sortedKeys(guests))
+	names, err := db.GuestNamesTx(tx, SortedKeys(guests))
 	if err != nil {
 		return nil, err
 	}
@@ -806,7 +806,7 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 		}
 	}
 	prows, err := tx.Query(`SELECT id, record_id, content_type, size, created_at, purged_at, purge_reason FROM id_photos
-		WHERE record_id IN (`+placeholders(len(ids))+`) ORDER BY rowid`, ids...)
+		WHERE record_id IN (`+Placeholders(len(ids))+`) ORDER BY rowid`, ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -825,11 +825,29 @@ func (db *DB) queryCheckIns(tx *Tx, tail string, args ...any) ([]CheckInRecord, 
 }
 
 // sortedKeys returns the keys of a set, sorted.
-func sortedKeys(m map[string]bool) []string {
+func SortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// purgePhotos deletes the bytes of the given photos and marks their
+// tombstones; the caller has turned secureDelete on and writes the audit row.
+func PurgePhotos(tx *Tx, ids []string, reason string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+Placeholders(len(ids))+`)`, args...); err != nil {
+		return err
+	}
+	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+Placeholders(len(ids))+`)`,
+		append([]any{FormatTime(tx.Now), reason}, args...)...)
+	return err
 }

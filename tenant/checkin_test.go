@@ -2,57 +2,14 @@ package tenant_test
 
 import (
 	"bytes"
-	"encoding/binary"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"image/png"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
-
-// photoJPEG returns a real JPEG of w×h noise (so it does not compress to
-// nothing and spans many database pages) with marker written into a JPEG
-// comment segment, as a camera writes its metadata.
-func photoJPEG(tb testing.TB, marker string, w, h int) []byte {
-	tb.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(uint64(len(marker)), uint64(w*h)))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			img.Set(x, y, color.RGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
-		tb.Fatal(err)
-	}
-	b := buf.Bytes()
-	// SOI, then a COM segment carrying the marker, then the rest.
-	com := []byte{0xFF, 0xFE, 0, 0}
-	binary.BigEndian.PutUint16(com[2:], uint16(len(marker)+2))
-	out := append(append(append([]byte{}, b[:2]...), com...), marker...)
-	out = append(out, b[2:]...)
-	if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
-		tb.Fatalf("the test JPEG does not decode: %v", err)
-	}
-	return out
-}
-
-func photoPNG(tb testing.TB) []byte {
-	tb.Helper()
-	img := image.NewGray(image.Rect(0, 0, 8, 8))
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // photoHEIC returns the first bytes of an HEIC file as an iPhone writes it
 // (an ftyp box with the heic brand) followed by filler.
@@ -61,13 +18,13 @@ func photoHEIC() []byte {
 }
 
 func TestCheckInRecords(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	r := f.book(t, f.day(0), f.day(3))
-	front := photoJPEG(t, "MARKER-front-9d2e", 64, 48)
-	back := photoPNG(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	r := f.Book(t, f.Day(0), f.Day(3))
+	front := pmstest.PhotoJPEG(t, "MARKER-front-9d2e", 64, 48)
+	back := pmstest.PhotoPNG(t)
 	heic := photoHEIC()
-	f.at(f.day(0), 15, 0)
-	in := tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{
+	f.At(f.Day(0), 15, 0)
+	in := tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{
 		{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: " C01X00T47 ", IssuingCountry: "de", Expiry: date.MustParse("2031-04-30")},
 			BirthDate: date.MustParse("1985-12-10"), Photos: [][]byte{front, back}},
 		{New: &tenant.GuestInput{GivenName: "Charles", FamilyName: "Babbage"},
@@ -75,7 +32,7 @@ func TestCheckInRecords(t *testing.T) {
 	}}
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		before := f.auditRows(t)
+		before := f.AuditRows(t)
 		for _, tc := range []struct {
 			name  string
 			edit  func(g *tenant.GuestCheckIn)
@@ -90,34 +47,34 @@ func TestCheckInRecords(t *testing.T) {
 			{"NoNumber", func(g *tenant.GuestCheckIn) { g.Document.Number = "" }, "guests[0].document.number"},
 			{"BadType", func(g *tenant.GuestCheckIn) { g.Document.Type = "library_card" }, "guests[0].document.type"},
 			{"BadCountry", func(g *tenant.GuestCheckIn) { g.Document.IssuingCountry = "Germany" }, "guests[0].document.issuing_country"},
-			{"BirthInFuture", func(g *tenant.GuestCheckIn) { g.BirthDate = f.day(1) }, "guests[0].birth_date"},
+			{"BirthInFuture", func(g *tenant.GuestCheckIn) { g.BirthDate = f.Day(1) }, "guests[0].birth_date"},
 			{"UnknownGuest", func(g *tenant.GuestCheckIn) { g.GuestID = "gst_nope" }, "guests[0].guest_id"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				bad := in
 				bad.Guests = append([]tenant.GuestCheckIn(nil), in.Guests...)
 				tc.edit(&bad.Guests[0])
-				_, err := f.db.CheckIn(f.ctx, r.ID, bad)
-				wantCode(t, err, aura.EINVALID)
-				if !hasField(err, tc.field) {
+				_, err := f.DB.CheckIn(f.Ctx, r.ID, bad)
+				pmstest.WantCode(t, err, aura.EINVALID)
+				if !pmstest.HasField(err, tc.field) {
 					t.Fatalf("error fields %v, want %s", aura.ErrorFields(err), tc.field)
 				}
 			})
 		}
 		// Nothing was half-written: the reservation is still to arrive.
-		if got := must(f.db.GetReservation(f.ctx, r.ID))(t).Status; got != tenant.ReservationConfirmed {
+		if got := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t).Status; got != tenant.ReservationConfirmed {
 			t.Fatalf("status %s after refused check-ins, want confirmed", got)
 		}
-		if after := f.auditRows(t); after != before {
+		if after := f.AuditRows(t); after != before {
 			t.Fatalf("refused check-ins wrote %d audit rows", after-before)
 		}
 	})
 
-	checkedIn := must(f.db.CheckIn(f.ctx, r.ID, in))(t)
+	checkedIn := pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, in))(t)
 	if got, want := checkedIn.Status, tenant.ReservationInHouse; got != want {
 		t.Fatalf("status %s, want %s", got, want)
 	}
-	recs := must(f.db.ReservationCheckIns(f.ctx, r.ID))(t)
+	recs := pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)
 	if got, want := len(recs), 2; got != want {
 		t.Fatalf("%d check-in records, want %d", got, want)
 	}
@@ -141,43 +98,43 @@ func TestCheckInRecords(t *testing.T) {
 	if got, want := strings.Join(types, " "), "image/jpeg image/png image/heic"; got != want {
 		t.Fatalf("photo types %s, want %s", got, want)
 	}
-	p, data := must2(f.db.IDPhotoData(f.ctx, primary.Photos[0].ID))(t)
+	p, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, primary.Photos[0].ID))(t)
 	if !bytes.Equal(data, front) || p.Size != len(front) {
 		t.Fatal("the photo read back differs from the one uploaded")
 	}
 
 	t.Run("GuestPage", func(t *testing.T) {
-		got := must(f.db.GuestCheckIns(f.ctx, companion.GuestID))(t)
+		got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, companion.GuestID))(t)
 		if len(got) != 1 || got[0].ID != companion.ID || got[0].Document.Number != "L01X00T47" || got[0].ReservationID != r.ID {
 			t.Fatalf("guest page records %+v", got)
 		}
-		res := must(f.db.GuestReservations(f.ctx, companion.GuestID))(t)
+		res := pmstest.Must(f.DB.GuestReservations(f.Ctx, companion.GuestID))(t)
 		if len(res) != 1 || res[0].ID != r.ID {
 			t.Fatalf("the companion's reservations %v, want [%s]", res, r.ID)
 		}
-		_, err := f.db.GuestCheckIns(f.ctx, "gst_nope")
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.GuestCheckIns(f.Ctx, "gst_nope")
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrPartyFull", func(t *testing.T) {
-		_, err := f.db.RecordCheckIn(f.ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{FamilyName: "Third"}})
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{FamilyName: "Third"}})
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ErrAlreadyRecorded", func(t *testing.T) {
 		three := 3
-		must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
-		_, err := f.db.RecordCheckIn(f.ctx, r.ID, tenant.GuestCheckIn{GuestID: r.GuestID})
-		wantCode(t, err, aura.ECONFLICT)
-		child := must(f.db.RecordCheckIn(f.ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "King"},
-			BirthDate: f.day(-3000)}))(t)
+		pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
+		_, err := f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{GuestID: r.GuestID})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
+		child := pmstest.Must(f.DB.RecordCheckIn(f.Ctx, r.ID, tenant.GuestCheckIn{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "King"},
+			BirthDate: f.Day(-3000)}))(t)
 		if child.Document.Type != "" || len(child.Photos) != 0 {
 			t.Fatalf("a record without a document: %+v", child)
 		}
 	})
 	t.Run("AddPhotosAllOrNothing", func(t *testing.T) {
-		count := func() int { return len(must(f.db.ReservationCheckIns(f.ctx, r.ID))(t)[0].Photos) }
+		count := func() int { return len(pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)[0].Photos) }
 		before := count()
-		_, err := f.db.AddIDPhotos(f.ctx, primary.ID, [][]byte{front, []byte("%PDF-1.7")})
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, []byte("%PDF-1.7")})
+		pmstest.WantCode(t, err, aura.EINVALID)
 		if fs := aura.ErrorFields(err); len(fs) != 1 || fs[0].Field != "photos[1]" {
 			t.Fatalf("fields %+v", fs)
 		}
@@ -185,71 +142,71 @@ func TestCheckInRecords(t *testing.T) {
 		for i := range full {
 			full[i] = front
 		}
-		_, err = f.db.AddIDPhotos(f.ctx, primary.ID, full)
-		wantCode(t, err, aura.EINVALID)
+		_, err = f.DB.AddIDPhotos(f.Ctx, primary.ID, full)
+		pmstest.WantCode(t, err, aura.EINVALID)
 		if got := count(); got != before {
 			t.Fatalf("refused uploads added photos: %d, then %d", before, got)
 		}
-		added := must(f.db.AddIDPhotos(f.ctx, primary.ID, [][]byte{front, front}))(t)
+		added := pmstest.Must(f.DB.AddIDPhotos(f.Ctx, primary.ID, [][]byte{front, front}))(t)
 		if got := count(); len(added) != 2 || got != before+2 {
 			t.Fatalf("two photos added: %d returned, %d on the record (was %d)", len(added), got, before)
 		}
 	})
 	t.Run("AddAndDeletePhotos", func(t *testing.T) {
-		_, err := f.db.AddIDPhoto(f.ctx, companion.ID, []byte("%PDF-1.7"))
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.AddIDPhoto(f.Ctx, companion.ID, []byte("%PDF-1.7"))
+		pmstest.WantCode(t, err, aura.EINVALID)
 		for i := 0; i < tenant.MaxIDPhotos-1; i++ {
-			must(f.db.AddIDPhoto(f.ctx, companion.ID, front))(t)
+			pmstest.Must(f.DB.AddIDPhoto(f.Ctx, companion.ID, front))(t)
 		}
-		_, err = f.db.AddIDPhoto(f.ctx, companion.ID, front)
-		wantCode(t, err, aura.EINVALID)
-		_, err = f.db.AddIDPhoto(f.ctx, "cki_nope", front)
-		wantCode(t, err, aura.ENOTFOUND)
-		if err := f.db.DeleteIDPhoto(f.ctx, companion.Photos[0].ID); err != nil {
+		_, err = f.DB.AddIDPhoto(f.Ctx, companion.ID, front)
+		pmstest.WantCode(t, err, aura.EINVALID)
+		_, err = f.DB.AddIDPhoto(f.Ctx, "cki_nope", front)
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
+		if err := f.DB.DeleteIDPhoto(f.Ctx, companion.Photos[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = f.db.IDPhotoData(f.ctx, companion.Photos[0].ID)
-		wantCode(t, err, aura.EGONE)
-		got := must(f.db.GuestCheckIns(f.ctx, companion.GuestID))(t)[0].Photos[0]
+		_, _, err = f.DB.IDPhotoData(f.Ctx, companion.Photos[0].ID)
+		pmstest.WantCode(t, err, aura.EGONE)
+		got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, companion.GuestID))(t)[0].Photos[0]
 		if got.PurgedAt == nil || got.PurgeReason != tenant.PurgeDeleted {
 			t.Fatalf("deleted photo's tombstone %+v", got)
 		}
-		wantCode(t, f.db.DeleteIDPhoto(f.ctx, "idp_nope"), aura.ENOTFOUND)
+		pmstest.WantCode(t, f.DB.DeleteIDPhoto(f.Ctx, "idp_nope"), aura.ENOTFOUND)
 	})
 	t.Run("Rectify", func(t *testing.T) {
 		upd := tenant.CheckInRecordUpdate{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T48", IssuingCountry: "DE"},
 			BirthDate: primary.BirthDate, Version: primary.Version}
-		got := must(f.db.UpdateCheckInRecord(f.ctx, primary.ID, upd))(t)
+		got := pmstest.Must(f.DB.UpdateCheckInRecord(f.Ctx, primary.ID, upd))(t)
 		if got.Document.Number != "C01X00T48" || got.Version != primary.Version+1 {
 			t.Fatalf("rectified record %+v", got)
 		}
-		_, err := f.db.UpdateCheckInRecord(f.ctx, primary.ID, upd)
-		wantCode(t, err, aura.EPRECONDITION)
-		_, err = f.db.UpdateCheckInRecord(f.ctx, "cki_nope", upd)
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.UpdateCheckInRecord(f.Ctx, primary.ID, upd)
+		pmstest.WantCode(t, err, aura.EPRECONDITION)
+		_, err = f.DB.UpdateCheckInRecord(f.Ctx, "cki_nope", upd)
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 	t.Run("ErrStatus", func(t *testing.T) {
-		later := f.book(t, f.day(5), f.day(6))
+		later := f.Book(t, f.Day(5), f.Day(6))
 		// Not before the arrival day: its window would run from now.
-		_, err := f.db.RecordCheckIn(f.ctx, later.ID, tenant.GuestCheckIn{})
-		wantCode(t, err, aura.ECONFLICT)
-		must(f.db.Cancel(f.ctx, later.ID, tenant.CancelInput{}))(t)
-		f.at(f.day(5), 12, 0)
-		_, err = f.db.RecordCheckIn(f.ctx, later.ID, tenant.GuestCheckIn{})
-		wantCode(t, err, aura.ECONFLICT)
-		f.at(f.day(0), 15, 0)
+		_, err := f.DB.RecordCheckIn(f.Ctx, later.ID, tenant.GuestCheckIn{})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
+		pmstest.Must(f.DB.Cancel(f.Ctx, later.ID, tenant.CancelInput{}))(t)
+		f.At(f.Day(5), 12, 0)
+		_, err = f.DB.RecordCheckIn(f.Ctx, later.ID, tenant.GuestCheckIn{})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
+		f.At(f.Day(0), 15, 0)
 		// A confirmed stay due today registers at the desk before its room is ready.
-		due := f.book(t, f.day(0), f.day(1))
-		if rec := must(f.db.RecordCheckIn(f.ctx, due.ID, tenant.GuestCheckIn{}))(t); !rec.Primary || rec.ReservationStatus != tenant.ReservationConfirmed {
+		due := f.Book(t, f.Day(0), f.Day(1))
+		if rec := pmstest.Must(f.DB.RecordCheckIn(f.Ctx, due.ID, tenant.GuestCheckIn{}))(t); !rec.Primary || rec.ReservationStatus != tenant.ReservationConfirmed {
 			t.Fatalf("registration before check-in %+v", rec)
 		}
 	})
 	// Audit rows name the fields given, never their values, sealed or not.
 	var n int
-	if err := f.db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE entity_type = 'checkin_record'`).Scan(&n); err != nil || n < 5 {
+	if err := f.DB.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE entity_type = 'checkin_record'`).Scan(&n); err != nil || n < 5 {
 		t.Fatalf("%d check-in audit rows (%v)", n, err)
 	}
-	rows, err := f.db.SQL().Read.Query(`SELECT entity_type, coalesce(before_json, '') || coalesce(after_json, '') FROM audit_log`)
+	rows, err := f.DB.SQL().Read.Query(`SELECT entity_type, coalesce(before_json, '') || coalesce(after_json, '') FROM audit_log`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +225,7 @@ func TestCheckInRecords(t *testing.T) {
 		}
 	}
 	rows.Close()
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestIDPhotoContentType(t *testing.T) {
@@ -277,8 +234,8 @@ func TestIDPhotoContentType(t *testing.T) {
 		b    []byte
 		want string
 	}{
-		{"JPEG", photoJPEG(t, "x", 4, 4), "image/jpeg"},
-		{"PNG", photoPNG(t), "image/png"},
+		{"JPEG", pmstest.PhotoJPEG(t, "x", 4, 4), "image/jpeg"},
+		{"PNG", pmstest.PhotoPNG(t), "image/png"},
 		{"HEIC", photoHEIC(), "image/heic"},
 		{"HEIF", []byte("\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00"), "image/heif"},
 		{"MP4", []byte("\x00\x00\x00\x18ftypisom\x00\x00\x00\x00"), ""},
@@ -298,20 +255,20 @@ func TestIDPhotoContentType(t *testing.T) {
 // check-in with a document and a photo: no document number, date of birth
 // or byte of the image's text appears, before or after a checkpoint.
 func TestCheckInDataNeverPlain(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	r := f.book(t, f.day(0), f.day(2))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	r := f.Book(t, f.Day(0), f.Day(2))
 	marker := "MARKER-id-photo-4b1f77"
-	photo := photoJPEG(t, marker, 32, 32)
-	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
+	photo := pmstest.PhotoJPEG(t, marker, 32, 32)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{{
 		Document:  tenant.IDDocument{Type: tenant.DocumentPassport, Number: "ZX9Q81K3P", IssuingCountry: "AT", Expiry: date.MustParse("2033-01-17")},
 		BirthDate: date.MustParse("1971-02-13"), Photos: [][]byte{photo}}}}))(t)
 	for _, phase := range []string{"WAL", "checkpointed"} {
 		if phase == "checkpointed" {
-			if err := f.db.SQL().Checkpoint(f.ctx); err != nil {
+			if err := f.DB.SQL().Checkpoint(f.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		raw := readTenantFiles(t, f.db)
+		raw := pmstest.ReadTenantFiles(t, f.DB)
 		if !bytes.Contains(raw, []byte("Hotel Test")) {
 			t.Fatalf("%s: the raw read misses the property name: it proves nothing", phase)
 		}
@@ -324,15 +281,5 @@ func TestCheckInDataNeverPlain(t *testing.T) {
 		if chunk := photo[len(photo)/2 : len(photo)/2+32]; bytes.Contains(raw, chunk) {
 			t.Errorf("%s: bytes of the photo appear in the tenant file", phase)
 		}
-	}
-}
-
-func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
-	return func(tb testing.TB) (A, B) {
-		tb.Helper()
-		if err != nil {
-			tb.Fatalf("unexpected error: %v", err)
-		}
-		return a, b
 	}
 }

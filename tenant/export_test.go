@@ -1,9 +1,5 @@
 package tenant
 
-// GuestOpens returns how many guests were unsealed since the process
-// started, so tests can prove a search opens only the guests it returns.
-func GuestOpens() int64 { return guestOpens.Load() }
-
 // SetBeforeRegister makes r call f after each open of a tenant file and its
 // re-check of the tenant's status, before the handle is registered, so a
 // test can force a status change into that window.

@@ -25,10 +25,10 @@ func (db *DB) FreeRooms(ctx context.Context, roomTypeID string, from, to date.Da
 			return err
 		}
 		c := resCtx{db: db, r: Reservation{ID: exceptReservation, RoomTypeID: rt.ID, PropertyID: rt.PropertyID}}
-		if c.prop, err = getProperty(tx, rt.PropertyID); err != nil {
+		if c.prop, err = GetProperty(tx, rt.PropertyID); err != nil {
 			return err
 		}
-		if c.today, err = c.prop.today(tx); err != nil {
+		if c.today, err = c.prop.Today(tx); err != nil {
 			return err
 		}
 		opts, err := c.roomOptions(tx, from, to)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -15,21 +16,21 @@ import (
 // returns matches the query (no guest outside the result is unsealed, so a
 // result is one the plaintext check kept).
 func FuzzSearchGuests(f *testing.F) {
-	fx := newFixture(f, "Europe/Berlin", 1, "2025-06-10")
+	fx := pmstest.NewFixture(f, "Europe/Berlin", 1, "2025-06-10")
 	for _, in := range []tenant.GuestInput{
 		{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"},
 		{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"},
 		{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"},
 		{GivenName: "李", FamilyName: "小龙", Email: "li@example.cn", Phone: "+86 10 1234 5678"},
 	} {
-		must(fx.db.CreateGuest(fx.ctx, in))(f)
+		pmstest.Must(fx.DB.CreateGuest(fx.Ctx, in))(f)
 	}
 	for _, q := range []string{"mül", "anna schm", "j.mueller@ex", "+49 171 234", "0171 2345", "a", "", "小龙", "annabel@example.co.uk",
 		strings.Repeat("w ", 600), strings.Repeat("x", 70), "\x00\xff", "@", "+", "00", "((((((((", "ann ann ann ann ann ann ann ann ann ann ann"} {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		gs, err := fx.db.SearchGuests(fx.ctx, q, 20)
+		gs, err := fx.DB.SearchGuests(fx.Ctx, q, 20)
 		if err != nil {
 			var e *aura.Error
 			if !errors.As(err, &e) || e.Code != aura.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "q" || e.Message == "" {

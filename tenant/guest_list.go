@@ -68,7 +68,7 @@ func (db *DB) GuestNames(ctx context.Context, ids []string) (map[string]string, 
 	var out map[string]string
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		out, err = db.guestNames(tx, ids)
+		out, err = db.GuestNamesTx(tx, ids)
 		return err
 	})
 	return out, err

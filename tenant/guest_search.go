@@ -459,7 +459,7 @@ func (db *DB) SearchGuests(ctx context.Context, query string, limit int) ([]Gues
 		if err := rows.Err(); err != nil || len(seqs) == 0 {
 			return err
 		}
-		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+placeholders(len(seqs))+`) ORDER BY seq DESC`, seqs...)
+		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+Placeholders(len(seqs))+`) ORDER BY seq DESC`, seqs...)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/mail"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -133,7 +132,7 @@ var guestColumns = []string{"given_name", "family_name", "email", "phone", "addr
 
 func (in GuestInput) plain() [][]byte {
 	return [][]byte{[]byte(in.GivenName), []byte(in.FamilyName), []byte(in.Email), []byte(in.Phone),
-		[]byte(mustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
+		[]byte(MustJSON(in.Address)), []byte(in.Nationality), []byte(in.Language), []byte(in.Notes)}
 }
 
 // sealedGuest is how a guest row looks in audit rows: only sealed values
@@ -289,10 +288,6 @@ func (db *DB) GetGuest(ctx context.Context, id string) (Guest, error) {
 	return g, err
 }
 
-// guestOpens counts guests unsealed since start, so a test can prove that a
-// search opens only the guests it matched.
-var guestOpens atomic.Int64
-
 // storedGuest is a guest row read and unsealed.
 type storedGuest struct {
 	seq    int64
@@ -328,7 +323,7 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 		g.Erased = true
 		return st, nil
 	}
-	guestOpens.Add(1)
+	countGuestOpen()
 	k, err := db.OpenSubjectKey(g.ID, wrapped)
 	if err != nil {
 		return st, err
@@ -351,9 +346,9 @@ func (db *DB) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error) 
 	return st, nil
 }
 
-// guestNames returns the display names of the given guests, unsealing only
+// guestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
-func (db *DB) guestNames(tx *Tx, ids []string) (map[string]string, error) {
+func (db *DB) GuestNamesTx(tx *Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil
@@ -362,7 +357,7 @@ func (db *DB) guestNames(tx *Tx, ids []string) (map[string]string, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +372,7 @@ func (db *DB) guestNames(tx *Tx, ids []string) (map[string]string, error) {
 			out[id] = Guest{Erased: true}.Name()
 			continue
 		}
-		guestOpens.Add(1)
+		countGuestOpen()
 		k, err := db.OpenSubjectKey(id, wrapped)
 		if err != nil {
 			return nil, err

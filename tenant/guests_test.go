@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -20,31 +20,31 @@ import (
 // check-in) and then reads the raw tenant file and its WAL as an attacker
 // with the file but not the key would: no personal value appears in any byte.
 func TestGuestDataNeverPlain(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
 	secret := tenant.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum", Email: "quirinus.zwetschgenbaum@example.org",
 		Phone: "+49 30 98765432", Nationality: "AT", Language: "de-AT", Notes: "allergic to feathers",
 		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}
-	in := f.booking(f.day(0), f.day(2))
+	in := f.Booking(f.Day(0), f.Day(2))
 	in.Booker = tenant.GuestRef{New: &secret}
 	in.Notes = "VIP Zwetschgenbaum anniversary"
-	b := must(f.db.CreateBooking(f.ctx, in))(t)
-	g := must(f.db.GetGuest(f.ctx, b.BookerID))(t)
+	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+	g := pmstest.Must(f.DB.GetGuest(f.Ctx, b.BookerID))(t)
 	if got, want := g.FamilyName, secret.FamilyName; got != want {
 		t.Fatalf("family name %q, want %q", got, want)
 	}
-	if got := must(f.db.GetBooking(f.ctx, b.ID))(t).Notes; got != in.Notes {
+	if got := pmstest.Must(f.DB.GetBooking(f.Ctx, b.ID))(t).Notes; got != in.Notes {
 		t.Fatalf("booking notes %q, want %q", got, in.Notes)
 	}
 	upd := secret
 	upd.GivenName, upd.Version = "Quirinia", g.Version
-	must(f.db.UpdateGuest(f.ctx, g.ID, upd))(t)
+	pmstest.Must(f.DB.UpdateGuest(f.Ctx, g.ID, upd))(t)
 	r := b.Reservations[0]
-	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
-	must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Departure: f.day(3)}))(t)
-	must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(5)))(t)
-	must(f.db.SearchGuests(f.ctx, "zwetsch", 5))(t)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(3)}))(t)
+	pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(5)))(t)
+	pmstest.Must(f.DB.SearchGuests(f.Ctx, "zwetsch", 5))(t)
 
-	raw := readTenantFiles(t, f.db)
+	raw := pmstest.ReadTenantFiles(t, f.DB)
 	if !bytes.Contains(raw, []byte("Hotel Test")) {
 		t.Fatal("the raw read did not see the property name: the check would prove nothing")
 	}
@@ -58,7 +58,7 @@ func TestGuestDataNeverPlain(t *testing.T) {
 	// guest's key (and only it) opens: erasing the key erases them there too.
 	var wrapped []byte
 	var after string
-	q := f.db.SQL().Read
+	q := f.DB.SQL().Read
 	if err := q.QueryRow(`SELECT key_wrapped FROM guests WHERE id = ?`, g.ID).Scan(&wrapped); err != nil {
 		t.Fatal(err)
 	}
@@ -71,28 +71,15 @@ func TestGuestDataNeverPlain(t *testing.T) {
 	if err := json.Unmarshal([]byte(after), &sealed); err != nil {
 		t.Fatal(err)
 	}
-	k := must(f.db.OpenSubjectKey(g.ID, wrapped))(t)
-	if got := string(must(k.Unseal("guests", "given_name", g.ID, sealed.Sealed["given_name"]))(t)); got != "Quirinia" {
+	k := pmstest.Must(f.DB.OpenSubjectKey(g.ID, wrapped))(t)
+	if got := string(pmstest.Must(k.Unseal("guests", "given_name", g.ID, sealed.Sealed["given_name"]))(t)); got != "Quirinia" {
 		t.Fatalf("the audit row's sealed given name opens to %q, want Quirinia", got)
 	}
-	f.verifyAudit(t)
-}
-
-func readTenantFiles(tb testing.TB, db *tenant.DB) []byte {
-	tb.Helper()
-	var all []byte
-	for _, p := range []string{db.Path, db.Path + "-wal"} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		all = append(all, b...)
-	}
-	return all
+	f.VerifyAudit(t)
 }
 
 func TestGuestSearch(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	givens := []string{"Petra", "Klaus", "Maria", "Lukas", "Sofia", "Jonas", "Elena", "Felix", "Clara", "David"}
 	families := []string{"Weber", "Fischer", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Neumann"}
 	var filler []tenant.GuestInput
@@ -101,10 +88,10 @@ func TestGuestSearch(t *testing.T) {
 		filler = append(filler, tenant.GuestInput{GivenName: gv, FamilyName: fm,
 			Email: fmt.Sprintf("%s.%s%d@example.net", strings.ToLower(gv), strings.ToLower(fm), i), Phone: fmt.Sprintf("+43 660 %07d", 1000000+i)})
 	}
-	must(f.db.CreateGuests(f.ctx, filler))(t)
-	jm := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"}))(t)
-	as := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"}))(t)
-	ab := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"}))(t)
+	pmstest.Must(f.DB.CreateGuests(f.Ctx, filler))(t)
+	jm := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Jürgen", FamilyName: "Müller", Email: "j.mueller@example.de", Phone: "+49 171 2345678"}))(t)
+	as := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Anna", FamilyName: "Schmidt", Email: "anna.schmidt@example.com", Phone: "0171 9876543"}))(t)
+	ab := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Annabel", FamilyName: "Smith-Óbuda", Email: "annabel@example.co.uk"}))(t)
 	for _, tc := range []struct {
 		q    string
 		want []string
@@ -130,7 +117,7 @@ func TestGuestSearch(t *testing.T) {
 	} {
 		t.Run(tc.q, func(t *testing.T) {
 			before := tenant.GuestOpens()
-			gs := must(f.db.SearchGuests(f.ctx, tc.q, 20))(t)
+			gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, tc.q, 20))(t)
 			var got []string
 			for _, g := range gs {
 				got = append(got, g.ID)
@@ -148,7 +135,7 @@ func TestGuestSearch(t *testing.T) {
 	}
 	t.Run("Limit", func(t *testing.T) {
 		before := tenant.GuestOpens()
-		gs := must(f.db.SearchGuests(f.ctx, "petra", 7))(t)
+		gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "petra", 7))(t)
 		if got, want := len(gs), 7; got != want {
 			t.Fatalf("%d results, want %d", got, want)
 		}
@@ -158,22 +145,22 @@ func TestGuestSearch(t *testing.T) {
 	})
 	t.Run("Rectified", func(t *testing.T) {
 		in := tenant.GuestInput{GivenName: "Anna", FamilyName: "Schneider", Email: "anna.schneider@example.com", Phone: "0171 9876543"}
-		must(f.db.UpdateGuest(f.ctx, as.ID, in))(t)
-		if gs := must(f.db.SearchGuests(f.ctx, "schmidt", 20))(t); len(gs) != 0 {
+		pmstest.Must(f.DB.UpdateGuest(f.Ctx, as.ID, in))(t)
+		if gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "schmidt", 20))(t); len(gs) != 0 {
 			t.Fatalf("the old name still finds %d guests", len(gs))
 		}
-		if gs := must(f.db.SearchGuests(f.ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
+		if gs := pmstest.Must(f.DB.SearchGuests(f.Ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
 			t.Fatalf("the new name finds %v", gs)
 		}
 	})
 	t.Run("ErrTooShort", func(t *testing.T) {
-		_, err := f.db.SearchGuests(f.ctx, "a", 20)
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.SearchGuests(f.Ctx, "a", 20)
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ManyTerms", func(t *testing.T) {
 		// The cap exactly: ten words, each one term of the INTERSECT.
 		q := "anna schm an sc ann schmi anna. schmid annabel sm"
-		if _, err := f.db.SearchGuests(f.ctx, q, 20); err != nil {
+		if _, err := f.DB.SearchGuests(f.Ctx, q, 20); err != nil {
 			t.Fatalf("%d words: %v", len(strings.Fields(q)), err)
 		}
 	})
@@ -185,7 +172,7 @@ func TestGuestSearch(t *testing.T) {
 			for i := range words {
 				words[i] = fmt.Sprintf("w%04d", i)
 			}
-			_, err := f.db.SearchGuests(f.ctx, strings.Join(words, " "), 20)
+			_, err := f.DB.SearchGuests(f.Ctx, strings.Join(words, " "), 20)
 			var e *aura.Error
 			if !errors.As(err, &e) || e.Code != aura.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "q" {
 				t.Fatalf("%d words: %v, want EINVALID on q", n, err)
@@ -193,16 +180,16 @@ func TestGuestSearch(t *testing.T) {
 		}
 	})
 	t.Run("ErrTermTooLong", func(t *testing.T) {
-		_, err := f.db.SearchGuests(f.ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen+1), 20)
-		wantCode(t, err, aura.EINVALID)
-		if _, err := f.db.SearchGuests(f.ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen), 20); err != nil {
+		_, err := f.DB.SearchGuests(f.Ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen+1), 20)
+		pmstest.WantCode(t, err, aura.EINVALID)
+		if _, err := f.DB.SearchGuests(f.Ctx, "anna "+strings.Repeat("x", tenant.MaxSearchTermLen), 20); err != nil {
 			t.Fatalf("a word of %d characters: %v", tenant.MaxSearchTermLen, err)
 		}
 	})
 }
 
 func TestGuestValidation(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
 	for _, tc := range []struct {
 		in    tenant.GuestInput
 		field string
@@ -214,35 +201,35 @@ func TestGuestValidation(t *testing.T) {
 		{tenant.GuestInput{FamilyName: "X", Language: "deutsch!"}, "language"},
 		{tenant.GuestInput{FamilyName: "X", Address: tenant.Address{Country: "de"}}, "address.country"},
 	} {
-		_, err := f.db.CreateGuest(f.ctx, tc.in)
-		wantCode(t, err, aura.EINVALID)
-		if !hasField(err, tc.field) {
+		_, err := f.DB.CreateGuest(f.Ctx, tc.in)
+		pmstest.WantCode(t, err, aura.EINVALID)
+		if !pmstest.HasField(err, tc.field) {
 			t.Fatalf("%+v: fields %v do not name %s", tc.in, aura.ErrorFields(err), tc.field)
 		}
 	}
-	_, err := f.db.GetGuest(f.ctx, "gst_nope")
-	wantCode(t, err, aura.ENOTFOUND)
-	g := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{FamilyName: "Valid"}))(t)
-	_, err = f.db.UpdateGuest(f.ctx, g.ID, tenant.GuestInput{FamilyName: "Stale", Version: 7})
-	wantCode(t, err, aura.EPRECONDITION)
+	_, err := f.DB.GetGuest(f.Ctx, "gst_nope")
+	pmstest.WantCode(t, err, aura.ENOTFOUND)
+	g := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{FamilyName: "Valid"}))(t)
+	_, err = f.DB.UpdateGuest(f.Ctx, g.ID, tenant.GuestInput{FamilyName: "Stale", Version: 7})
+	pmstest.WantCode(t, err, aura.EPRECONDITION)
 }
 
 func TestGuestReservations(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	booker := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Bo", FamilyName: "Booker"}))(t)
-	in := f.booking(f.day(1), f.day(2))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	booker := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{GivenName: "Bo", FamilyName: "Booker"}))(t)
+	in := f.Booking(f.Day(1), f.Day(2))
 	in.Booker = tenant.GuestRef{ID: booker.ID}
-	in.Reservations = append(in.Reservations, tenant.ReservationInput{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: f.day(5), Departure: f.day(7),
+	in.Reservations = append(in.Reservations, tenant.ReservationInput{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: f.Day(5), Departure: f.Day(7),
 		Adults: 1, Guest: &tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Sam", FamilyName: "Stayer"}}})
-	b := must(f.db.CreateBooking(f.ctx, in))(t)
+	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
 	stayer := b.Reservations[1].GuestID
-	if got := must(f.db.GuestReservations(f.ctx, booker.ID))(t); len(got) != 2 {
+	if got := pmstest.Must(f.DB.GuestReservations(f.Ctx, booker.ID))(t); len(got) != 2 {
 		t.Fatalf("the booker's page lists %d reservations, want 2", len(got))
 	}
-	got := must(f.db.GuestReservations(f.ctx, stayer))(t)
+	got := pmstest.Must(f.DB.GuestReservations(f.Ctx, stayer))(t)
 	if len(got) != 1 || got[0].ID != b.Reservations[1].ID {
 		t.Fatalf("the stayer's page lists %v", got)
 	}
-	_, err := f.db.GuestReservations(context.Background(), "gst_unknown")
-	wantCode(t, err, aura.ENOTFOUND)
+	_, err := f.DB.GuestReservations(context.Background(), "gst_unknown")
+	pmstest.WantCode(t, err, aura.ENOTFOUND)
 }

@@ -71,7 +71,7 @@ func (c *resCtx) includesTonight(from, to date.Date) bool {
 func (db *DB) RoomOptions(ctx context.Context, reservationID string) ([]RoomOption, error) {
 	var out []RoomOption
 	err := db.View(ctx, func(tx *Tx) error {
-		c, err := db.loadResCtx(tx, reservationID, 0)
+		c, err := db.LoadResCtx(tx, reservationID, 0)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (c *resCtx) roomOptions(tx *Tx, from, to date.Date) ([]RoomOption, error) {
 	for i, o := range out {
 		ids[i] = o.Room.ID
 	}
-	in := placeholders(len(ids))
+	in := Placeholders(len(ids))
 	if c.includesTonight(from, to) {
 		rows, err := tx.Query(`SELECT id, guest_id, arrival, departure, room_id FROM reservations INDEXED BY reservations_status
 			WHERE property_id = ? AND status = 'in_house' AND id != ? AND room_id IN (`+in+`) ORDER BY departure`,
@@ -195,7 +195,7 @@ func (c *resCtx) nameStays(tx *Tx, opts []RoomOption) error {
 			}
 		}
 	}
-	names, err := c.db.guestNames(tx, guests)
+	names, err := c.db.GuestNamesTx(tx, guests)
 	if err != nil {
 		return err
 	}

@@ -71,15 +71,15 @@ func (db *DB) Offers(ctx context.Context, q OfferQuery) ([]Offer, error) {
 	}
 	out := []Offer{}
 	err := db.View(ctx, func(tx *Tx) error {
-		p, err := getProperty(tx, q.PropertyID)
+		p, err := GetProperty(tx, q.PropertyID)
 		if err != nil {
 			return err
 		}
-		today, err := p.today(tx)
+		today, err := p.Today(tx)
 		if err != nil {
 			return err
 		}
-		types, err := listRoomTypes(tx, p.ID)
+		types, err := ListRoomTypes(tx, p.ID)
 		if err != nil {
 			return err
 		}

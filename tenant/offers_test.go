@@ -4,21 +4,22 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
 func TestOffers(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2026-03-10")
-	q := tenant.OfferQuery{PropertyID: f.prop.ID, Arrival: f.day(1), Departure: f.day(4), Adults: 3}
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2026-03-10")
+	q := tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(1), Departure: f.Day(4), Adults: 3}
 
 	t.Run("OK", func(t *testing.T) {
-		offers := must(f.db.Offers(f.ctx, q))(t)
+		offers := pmstest.Must(f.DB.Offers(f.Ctx, q))(t)
 		if got, want := len(offers), 1; got != want {
 			t.Fatalf("got %d offers, want %d", got, want)
 		}
 		o := offers[0]
 		// Three nights of 100.00 plus one extra person at 25.00 each night.
-		if got, want := o.Total.Amount, int64(3*(nightly+2500)); got != want {
+		if got, want := o.Total.Amount, int64(3*(pmstest.Nightly+2500)); got != want {
 			t.Fatalf("total %d, want %d", got, want)
 		}
 		if got, want := len(o.Nights), 3; got != want {
@@ -30,10 +31,10 @@ func TestOffers(t *testing.T) {
 	})
 
 	t.Run("AgreesWithCreateBooking", func(t *testing.T) {
-		in := f.booking(f.day(1), f.day(4))
+		in := f.Booking(f.Day(1), f.Day(4))
 		in.Reservations[0].Adults = 3
-		r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
-		offers := must(f.db.Offers(f.ctx, q))(t)
+		r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+		offers := pmstest.Must(f.DB.Offers(f.Ctx, q))(t)
 		if got, want := offers[0].Total.Amount, r.Total.Amount; got != want {
 			t.Fatalf("offer total %d, booked total %d", got, want)
 		}
@@ -44,8 +45,8 @@ func TestOffers(t *testing.T) {
 
 	t.Run("Restrictions", func(t *testing.T) {
 		three, yes := 3, true
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(10), To: f.day(11), MinStay: &three, ClosedToArrival: &yes}))(t)
-		offers := must(f.db.Offers(f.ctx, tenant.OfferQuery{PropertyID: f.prop.ID, Arrival: f.day(10), Departure: f.day(12), Adults: 1}))(t)
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three, ClosedToArrival: &yes}))(t)
+		offers := pmstest.Must(f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(10), Departure: f.Day(12), Adults: 1}))(t)
 		o := offers[0]
 		if o.Bookable {
 			t.Fatal("an offer breaking min stay and closed-to-arrival is bookable")
@@ -58,50 +59,50 @@ func TestOffers(t *testing.T) {
 			t.Fatalf("problems %+v: want arrival (closed) and departure (min stay)", o.Problems)
 		}
 		// The store refuses the same stay with the same fields.
-		_, err := f.db.CreateBooking(f.ctx, f.booking(f.day(10), f.day(12)))
-		if !hasField(err, "reservations[0].arrival") || !hasField(err, "reservations[0].departure") {
+		_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(10), f.Day(12)))
+		if !pmstest.HasField(err, "reservations[0].arrival") || !pmstest.HasField(err, "reservations[0].departure") {
 			t.Fatalf("CreateBooking: %v", err)
 		}
 	})
 
 	t.Run("SoldOut", func(t *testing.T) {
-		f.book(t, f.day(20), f.day(22))
-		f.book(t, f.day(21), f.day(23))
-		o := must(f.db.Offers(f.ctx, tenant.OfferQuery{PropertyID: f.prop.ID, Arrival: f.day(19), Departure: f.day(22), Adults: 1}))(t)[0]
+		f.Book(t, f.Day(20), f.Day(22))
+		f.Book(t, f.Day(21), f.Day(23))
+		o := pmstest.Must(f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(19), Departure: f.Day(22), Adults: 1}))(t)[0]
 		if o.Bookable || o.Available != 0 {
 			t.Fatalf("offer over a sold-out night: %+v", o)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.db.Offers(f.ctx, tenant.OfferQuery{PropertyID: f.prop.ID, Arrival: f.day(3), Departure: f.day(3), Adults: 0})
-		wantCode(t, err, aura.EINVALID)
-		if !hasField(err, "departure") || !hasField(err, "adults") {
+		_, err := f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: f.Prop.ID, Arrival: f.Day(3), Departure: f.Day(3), Adults: 0})
+		pmstest.WantCode(t, err, aura.EINVALID)
+		if !pmstest.HasField(err, "departure") || !pmstest.HasField(err, "adults") {
 			t.Fatalf("fields of %v", err)
 		}
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.db.Offers(f.ctx, tenant.OfferQuery{PropertyID: "prp_nope", Arrival: f.day(3), Departure: f.day(4), Adults: 1})
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.Offers(f.Ctx, tenant.OfferQuery{PropertyID: "prp_nope", Arrival: f.Day(3), Departure: f.Day(4), Adults: 1})
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 }
 
 func TestListGuests(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2026-03-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-10")
 	var ins []tenant.GuestInput
 	for _, n := range []string{"Ada", "Bea", "Cem", "Dora", "Emil"} {
 		ins = append(ins, tenant.GuestInput{GivenName: n, FamilyName: "Test"})
 	}
-	must(f.db.CreateGuests(f.ctx, ins))(t)
+	pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(t)
 
 	t.Run("OK", func(t *testing.T) {
-		p1 := must(f.db.ListGuests(f.ctx, 2, ""))(t)
+		p1 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, ""))(t)
 		if got, want := names(p1.Guests), "Emil Test,Dora Test"; got != want {
 			t.Fatalf("first page %q, want %q", got, want)
 		}
-		p2 := must(f.db.ListGuests(f.ctx, 2, p1.NextCursor))(t)
-		p3 := must(f.db.ListGuests(f.ctx, 2, p2.NextCursor))(t)
+		p2 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, p1.NextCursor))(t)
+		p3 := pmstest.Must(f.DB.ListGuests(f.Ctx, 2, p2.NextCursor))(t)
 		if got, want := names(p2.Guests)+"|"+names(p3.Guests), "Cem Test,Bea Test|Ada Test"; got != want {
 			t.Fatalf("later pages %q, want %q", got, want)
 		}
@@ -111,8 +112,8 @@ func TestListGuests(t *testing.T) {
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.db.ListGuests(f.ctx, 2, "not a cursor!")
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.ListGuests(f.Ctx, 2, "not a cursor!")
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 }
 
@@ -128,11 +129,11 @@ func names(gs []tenant.Guest) string {
 }
 
 func TestListReservationsByGuests(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2026-03-10")
-	a := f.book(t, f.day(1), f.day(2))
-	b := f.book(t, f.day(2), f.day(3))
-	f.book(t, f.day(3), f.day(4))
-	page := must(f.db.ListReservations(f.ctx, tenant.ReservationFilter{PropertyID: f.prop.ID, GuestIDs: []string{a.GuestID, b.GuestID}}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2026-03-10")
+	a := f.Book(t, f.Day(1), f.Day(2))
+	b := f.Book(t, f.Day(2), f.Day(3))
+	f.Book(t, f.Day(3), f.Day(4))
+	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, GuestIDs: []string{a.GuestID, b.GuestID}}))(t)
 	if got, want := len(page.Reservations), 2; got != want {
 		t.Fatalf("%d reservations, want %d", got, want)
 	}
@@ -142,32 +143,32 @@ func TestListReservationsByGuests(t *testing.T) {
 }
 
 func TestFreeRooms(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2026-03-10")
-	in := f.booking(f.day(1), f.day(3))
-	in.Reservations[0].RoomID = f.rooms[0].ID
-	r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
-	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[1].ID, Kind: tenant.OutOfService, Start: f.day(2), End: f.day(5)}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2026-03-10")
+	in := f.Booking(f.Day(1), f.Day(3))
+	in.Reservations[0].RoomID = f.Rooms[0].ID
+	r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(5)}))(t)
 
 	t.Run("OK", func(t *testing.T) {
-		free := must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(1), f.day(3), ""))(t)
+		free := pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), ""))(t)
 		if got, want := roomNumbers(free), "103"; got != want {
 			t.Fatalf("free rooms %q, want %q", got, want)
 		}
 		// The reservation's own room is free for itself.
-		free = must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(1), f.day(3), r.ID))(t)
+		free = pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(1), f.Day(3), r.ID))(t)
 		if got, want := roomNumbers(free), "101,103"; got != want {
 			t.Fatalf("free rooms for %s %q, want %q", r.ID, got, want)
 		}
 		// Same-day turnover: the night of the departure is free.
-		free = must(f.db.FreeRooms(f.ctx, f.rt.ID, f.day(3), f.day(4), ""))(t)
+		free = pmstest.Must(f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(4), ""))(t)
 		if got, want := roomNumbers(free), "101,103"; got != want {
 			t.Fatalf("free rooms from the departure day %q, want %q", got, want)
 		}
 	})
 
 	t.Run("ErrInvalid", func(t *testing.T) {
-		_, err := f.db.FreeRooms(f.ctx, f.rt.ID, f.day(3), f.day(3), "")
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.FreeRooms(f.Ctx, f.RT.ID, f.Day(3), f.Day(3), "")
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 }
 
@@ -183,9 +184,9 @@ func roomNumbers(rs []tenant.Room) string {
 }
 
 func TestGuestNames(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2026-03-10")
-	gs := must(f.db.CreateGuests(f.ctx, []tenant.GuestInput{{GivenName: "Zoë", FamilyName: "Adler"}, {FamilyName: "Berg"}}))(t)
-	got := must(f.db.GuestNames(f.ctx, []string{gs[0].ID, gs[1].ID, "gst_unknown"}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-10")
+	gs := pmstest.Must(f.DB.CreateGuests(f.Ctx, []tenant.GuestInput{{GivenName: "Zoë", FamilyName: "Adler"}, {FamilyName: "Berg"}}))(t)
+	got := pmstest.Must(f.DB.GuestNames(f.Ctx, []string{gs[0].ID, gs[1].ID, "gst_unknown"}))(t)
 	if got[gs[0].ID] != "Zoë Adler" || got[gs[1].ID] != "Berg" || len(got) != 2 {
 		t.Fatalf("names %v", got)
 	}

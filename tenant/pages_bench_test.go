@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -18,9 +19,9 @@ import (
 func BenchmarkBookingPages(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run("clients="+string(rune('0'+clients)), func(b *testing.B) {
-			f := newFixture(b, "Europe/Berlin", 40, "2025-06-10")
-			guest := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{FamilyName: "Regular"}))(b)
-			pin, err := f.db.SQL().Read.BeginTx(context.Background(), nil)
+			f := pmstest.NewFixture(b, "Europe/Berlin", 40, "2025-06-10")
+			guest := pmstest.Must(f.DB.CreateGuest(f.Ctx, tenant.GuestInput{FamilyName: "Regular"}))(b)
+			pin, err := f.DB.SQL().Read.BeginTx(context.Background(), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -30,14 +31,14 @@ func BenchmarkBookingPages(b *testing.B) {
 				b.Fatal(err)
 			}
 			walSize := func() int64 {
-				fi, err := os.Stat(f.db.Path + "-wal")
+				fi, err := os.Stat(f.DB.Path + "-wal")
 				if err != nil {
 					b.Fatal(err)
 				}
 				return fi.Size()
 			}
 			var pageSize int64
-			if err := f.db.SQL().Read.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+			if err := f.DB.SQL().Read.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
 				b.Fatal(err)
 			}
 			before := walSize()
@@ -50,11 +51,11 @@ func BenchmarkBookingPages(b *testing.B) {
 					defer wg.Done()
 					rng := rand.New(rand.NewPCG(uint64(g), 7))
 					for range next {
-						in := f.booking(f.day(1), f.day(2))
+						in := f.Booking(f.Day(1), f.Day(2))
 						in.Booker = tenant.GuestRef{ID: guest.ID}
-						a := f.day(1 + rng.IntN(380))
+						a := f.Day(1 + rng.IntN(380))
 						in.Reservations[0].Arrival, in.Reservations[0].Departure = a, a.AddDays(1+rng.IntN(2))
-						if _, err := f.db.CreateBooking(f.ctx, in); err != nil && code(err) != "ECONFLICT" {
+						if _, err := f.DB.CreateBooking(f.Ctx, in); err != nil && pmstest.Code(err) != "ECONFLICT" {
 							b.Error(err)
 						}
 					}

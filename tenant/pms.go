@@ -105,7 +105,7 @@ func parseNullTime(s sql.NullString) *time.Time {
 	return &t
 }
 
-func mustJSON(v any) string {
+func MustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic("tenant: marshal: " + err.Error())
@@ -138,7 +138,7 @@ func validDateRange(from, to date.Date) error {
 }
 
 // placeholders returns "?, ?, ?" for n arguments.
-func placeholders(n int) string {
+func Placeholders(n int) string {
 	if n <= 0 {
 		return ""
 	}
@@ -146,3 +146,14 @@ func placeholders(n int) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// secureDelete turns SQLite's secure_delete on for the transaction's
+// connection (the file's single write connection): content deleted from
+// now on, in freed cells and freed pages, is overwritten with zeros instead
+// of staying readable in the file. It stays on for that connection; it
+// costs a page write per freed page, which only deletes of personal data
+// should pay often.
+func SecureDelete(tx *Tx) error {
+	_, err := tx.Exec(`PRAGMA secure_delete = ON`)
+	return err
+}

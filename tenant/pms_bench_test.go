@@ -3,87 +3,30 @@ package tenant_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
-
-// reportLatencies reports the median and 99th percentile of per-operation
-// durations.
-func reportLatencies(b *testing.B, ds []time.Duration, unit time.Duration, name string) {
-	if len(ds) == 0 {
-		return
-	}
-	slices.Sort(ds)
-	b.ReportMetric(float64(ds[len(ds)/2])/float64(unit), "median-"+name)
-	b.ReportMetric(float64(ds[len(ds)*99/100])/float64(unit), "p99-"+name)
-}
-
-// benchProperty adds two more room types (three in all, 60 rooms) with
-// rates to the fixture, and fills two years of history plus a year ahead to
-// about 75% occupancy with 1–5 night stays.
-func benchProperty(b *testing.B) (*fixture, int) {
-	f := newFixture(b, "Europe/Berlin", 30, "2025-06-10")
-	types := []tenant.RoomType{f.rt}
-	plans := []tenant.RatePlan{f.plan}
-	for i, n := range []int{20, 10} {
-		rt := must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
-		for j := 0; j < n; j++ {
-			must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
-		}
-		p := must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
-		types, plans = append(types, rt), append(plans, p)
-	}
-	from, to := f.day(-730), f.day(365)
-	for _, p := range plans {
-		f.setPrice(b, p.ID, from, to.AddDays(10), 9000)
-	}
-	rooms := []int{30, 20, 10}
-	rng := rand.New(rand.NewPCG(1, 2))
-	made := 0
-	for ti, rt := range types {
-		// Walk each room's calendar, leaving a gap now and then.
-		for range rooms[ti] {
-			d := from.AddDays(rng.IntN(3))
-			for d.Before(to) {
-				n := 1 + rng.IntN(5)
-				in := f.booking(d, d.AddDays(n))
-				in.Reservations[0].RoomTypeID, in.Reservations[0].RatePlanID = rt.ID, plans[ti].ID
-				if d.Before(f.today) {
-					in.Import, in.Status = true, tenant.ReservationCheckedOut
-				}
-				if _, err := f.db.CreateBooking(f.ctx, in); err == nil {
-					made++
-				} else if aura.ErrorCode(err) != aura.ECONFLICT {
-					b.Fatal(err)
-				}
-				d = d.AddDays(n + rng.IntN(2)*rng.IntN(3))
-			}
-		}
-	}
-	return f, made
-}
 
 // BenchmarkAvailability30Days measures the availability calendar of 30
 // nights × 3 room types on a property with three years of reservations.
 func BenchmarkAvailability30Days(b *testing.B) {
-	f, made := benchProperty(b)
+	f, made := pmstest.BenchProperty(b)
 	var ds []time.Duration
 	for b.Loop() {
-		from := f.day(rand.IntN(60) - 30)
+		from := f.Day(rand.IntN(60) - 30)
 		t0 := time.Now()
-		a, err := f.db.Availability(f.ctx, f.prop.ID, from, from.AddDays(30))
+		a, err := f.DB.Availability(f.Ctx, f.Prop.ID, from, from.AddDays(30))
 		ds = append(ds, time.Since(t0))
 		if err != nil || len(a.RoomTypes) != 3 || len(a.RoomTypes[0].Nights) != 30 {
 			b.Fatalf("availability: %v", err)
 		}
 	}
-	reportLatencies(b, ds, time.Microsecond, "µs/query")
+	pmstest.ReportLatencies(b, ds, time.Microsecond, "µs/query")
 	b.ReportMetric(float64(made), "reservations")
 }
 
@@ -100,10 +43,10 @@ func BenchmarkCreateBooking(b *testing.B) {
 	}{{"new", 1}, {"new", 8}, {"existing", 1}, {"existing", 8}} {
 		b.Run(fmt.Sprintf("guest=%s/goroutines=%d", tc.guest, tc.par), func(b *testing.B) {
 			par := tc.par
-			f := newFixture(b, "Europe/Berlin", 500, "2025-06-10")
+			f := pmstest.NewFixture(b, "Europe/Berlin", 500, "2025-06-10")
 			var existing []string
 			if tc.guest == "existing" {
-				for _, g := range must(f.db.CreateGuests(f.ctx, []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}}))(b) {
+				for _, g := range pmstest.Must(f.DB.CreateGuests(f.Ctx, []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}}))(b) {
 					existing = append(existing, g.ID)
 				}
 			}
@@ -120,15 +63,15 @@ func BenchmarkCreateBooking(b *testing.B) {
 					rng := rand.New(rand.NewPCG(uint64(g), 7))
 					var local []time.Duration
 					for range next {
-						d := f.day(rng.IntN(365))
-						in := f.booking(d, d.AddDays(1+rng.IntN(2)))
+						d := f.Day(rng.IntN(365))
+						in := f.Booking(d, d.AddDays(1+rng.IntN(2)))
 						in.Booker.New.FamilyName = fmt.Sprint("Bench", rng.IntN(1_000_000))
 						if existing != nil {
 							in.Booker = tenant.GuestRef{ID: existing[rng.IntN(len(existing))]}
 						}
 						in.IdempotencyKey = aura.NewID("idem")
 						t0 := time.Now()
-						_, err := f.db.CreateBooking(f.ctx, in)
+						_, err := f.DB.CreateBooking(f.Ctx, in)
 						local = append(local, time.Since(t0))
 						if err != nil {
 							b.Error(err)
@@ -146,40 +89,24 @@ func BenchmarkCreateBooking(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "bookings/s")
-			reportLatencies(b, ds, time.Millisecond, "ms/booking")
+			pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/booking")
 		})
 	}
-}
-
-var guestGiven = strings.Fields(`Anna Ben Clara David Elena Felix Greta Hannah Ida Jonas Karl Lena Mia Noah Olga Paul Quentin Rosa
-	Sofia Tom Ursula Viktor Wanda Xaver Yara Zoe Jürgen Agnès Søren Łukasz Chloé Mateo Aiko Kenji Priya Ravi Fatima Omar Leila Yusuf
-	Ingrid Lars Astrid Nils Emma Louis Camille Hugo Giulia Marco Lucia Pablo Carmen Diego Maja Ole Fenja Till Nora Emil`)
-
-var familyStart = strings.Fields(`Ber Kra Mül Sch Wei Hof Lan Fri Kle Zim Bau Wag Ste Ric Neu Kop Har Dor Els Gut Ros Mar Lin Vog Bra Hub Kai Lor Sei Fuc`)
-var familyEnd = strings.Fields(`mann er ler berg stein hoff bach feld ner rich dorf hardt lein ke mayer`)
-
-func benchGuest(rng *rand.Rand, i int) tenant.GuestInput {
-	given := guestGiven[rng.IntN(len(guestGiven))]
-	family := familyStart[rng.IntN(len(familyStart))] + familyEnd[rng.IntN(len(familyEnd))]
-	return tenant.GuestInput{GivenName: given, FamilyName: family,
-		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
-		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
-		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
 }
 
 // BenchmarkGuestSearch100k measures searching 100,000 guests by name
 // prefix, two name words, email prefix and phone digits (20 results at most).
 func BenchmarkGuestSearch100k(b *testing.B) {
-	f := newFixture(b, "Europe/Berlin", 1, "2025-06-10")
+	f := pmstest.NewFixture(b, "Europe/Berlin", 1, "2025-06-10")
 	rng := rand.New(rand.NewPCG(3, 4))
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
 		ins := make([]tenant.GuestInput, batch)
 		for j := range ins {
-			ins[j] = benchGuest(rng, i+j)
+			ins[j] = pmstest.BenchGuest(rng, i+j)
 		}
-		must(f.db.CreateGuests(f.ctx, ins))(b)
+		pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(b)
 	}
 	b.Logf("loaded %d guests in %s", total, time.Since(t0).Round(time.Second))
 	queries := []string{"mül", "kra", "Anna Berg", "sofia sch", "clara.hof", "jonas.weiler12@", "+49 160", "+43 155", "Søren", "Łukasz mar"}
@@ -189,7 +116,7 @@ func BenchmarkGuestSearch100k(b *testing.B) {
 		q := queries[i%len(queries)]
 		i++
 		t1 := time.Now()
-		gs, err := f.db.SearchGuests(f.ctx, q, 20)
+		gs, err := f.DB.SearchGuests(f.Ctx, q, 20)
 		ds = append(ds, time.Since(t1))
 		if err != nil {
 			b.Fatal(err)
@@ -197,9 +124,9 @@ func BenchmarkGuestSearch100k(b *testing.B) {
 		found += len(gs)
 	}
 	b.ReportMetric(float64(found)/float64(i), "results/query")
-	reportLatencies(b, ds, time.Millisecond, "ms/query")
+	pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/query")
 	var rows int
-	if err := f.db.SQL().Read.QueryRow(`SELECT count(*) FROM guest_search`).Scan(&rows); err == nil {
+	if err := f.DB.SQL().Read.QueryRow(`SELECT count(*) FROM guest_search`).Scan(&rows); err == nil {
 		b.ReportMetric(float64(rows)/total, "terms/guest")
 	}
 }

@@ -94,7 +94,7 @@ func stayNights(tx *Tx, propertyID string, d date.Date) ([]StayNight, error) {
 }
 
 // postNights posts the nights of business date d (closeBusinessDate).
-func (db *DB) postNights(tx *Tx, p Property, d date.Date) (int, error) {
+func (db *DB) PostNights(tx *Tx, p Property, d date.Date) (int, error) {
 	ps := currentPoster()
 	if ps == nil {
 		return 0, nil

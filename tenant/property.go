@@ -227,7 +227,7 @@ func (db *DB) CreateProperty(ctx context.Context, in PropertyInput) (Property, e
 		if _, err := tx.Exec(`INSERT INTO properties (id, name, address, time_zone, currency, check_in_time, check_out_time, tax,
 			id_photo_retention_days, purge_document_numbers, night_audit_time, auto_assign_rooms, registration_card, version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
+			p.ID, p.Name, MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, MustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
@@ -247,7 +247,7 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 	}
 	var p Property
 	err := db.Update(ctx, func(tx *Tx) error {
-		before, err := getProperty(tx, id)
+		before, err := GetProperty(tx, id)
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (db *DB) UpdateProperty(ctx context.Context, id string, in PropertyInput) (
 		if _, err := tx.Exec(`UPDATE properties SET name = ?, address = ?, time_zone = ?, currency = ?, check_in_time = ?, check_out_time = ?,
 			tax = ?, id_photo_retention_days = ?, purge_document_numbers = ?, night_audit_time = ?, auto_assign_rooms = ?, registration_card = ?,
 			version = ?, updated_at = ? WHERE id = ?`,
-			p.Name, mustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, mustJSON(p.Tax),
+			p.Name, MustJSON(p.Address), p.TimeZone, p.Currency, p.CheckInTime, p.CheckOutTime, MustJSON(p.Tax),
 			fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers, fd.NightAuditTime, fd.AutoAssignRooms, fd.RegistrationCard, p.Version,
 			FormatTime(tx.Now), id); err != nil {
 			return err
@@ -290,7 +290,7 @@ func (db *DB) GetProperty(ctx context.Context, id string) (Property, error) {
 	var p Property
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		p, err = getProperty(tx, id)
+		p, err = GetProperty(tx, id)
 		return err
 	})
 	return p, err
@@ -326,11 +326,11 @@ func (db *DB) ListProperties(ctx context.Context) ([]Property, error) {
 func (db *DB) PropertyToday(ctx context.Context, id string) (date.Date, error) {
 	var d date.Date
 	err := db.View(ctx, func(tx *Tx) error {
-		p, err := getProperty(tx, id)
+		p, err := GetProperty(tx, id)
 		if err != nil {
 			return err
 		}
-		d, err = p.today(tx)
+		d, err = p.Today(tx)
 		return err
 	})
 	return d, err
@@ -344,12 +344,12 @@ func (p Property) Location() (*time.Location, error) { return loadZone(p.TimeZon
 // night audit's roll time), held back to the day after the last date the
 // night audit closed when the audit is late — a date is today until it is
 // closed. Before the first audit the clock decides.
-func (p Property) today(tx *Tx) (date.Date, error) {
+func (p Property) Today(tx *Tx) (date.Date, error) {
 	loc, err := p.Location()
 	if err != nil {
 		return date.Date{}, err
 	}
-	d := p.businessDateAt(tx.Now, loc)
+	d := p.BusinessDateAt(tx.Now, loc)
 	var last date.Date
 	err = tx.QueryRow(`SELECT business_date FROM business_dates WHERE property_id = ? ORDER BY business_date DESC LIMIT 1`, p.ID).Scan(&last)
 	switch {
@@ -423,7 +423,7 @@ func scanProperty(s interface{ Scan(...any) error }) (Property, error) {
 	return p, nil
 }
 
-func getProperty(tx *Tx, id string) (Property, error) {
+func GetProperty(tx *Tx, id string) (Property, error) {
 	p, err := scanProperty(tx.QueryRow(`SELECT `+propertyColumns+` FROM properties WHERE id = ?`, id))
 	if err == sql.ErrNoRows {
 		return p, notFound("property", id)
@@ -449,4 +449,31 @@ func isCode(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// rollClock returns the hour and minute of a property's night audit.
+func (p Property) rollClock() (int, int) {
+	t, err := time.Parse("15:04", p.FrontDesk.NightAuditTime)
+	if err != nil {
+		t, _ = time.Parse("15:04", DefaultFrontDeskSettings.NightAuditTime)
+	}
+	return t.Hour(), t.Minute()
+}
+
+// rollAt returns when business date d closes at the property.
+func (p Property) RollAt(d date.Date, loc *time.Location) time.Time {
+	h, m := p.rollClock()
+	y, mo, dd := d.AddDays(1).YMD()
+	return time.Date(y, mo, dd, h, m, 0, 0, loc)
+}
+
+// businessDateAt returns the business date the clock gives at t: the
+// calendar date in the property's zone, or the day before it until the
+// roll time.
+func (p Property) BusinessDateAt(t time.Time, loc *time.Location) date.Date {
+	d := date.Of(t, loc)
+	if t.Before(p.RollAt(d.AddDays(-1), loc)) {
+		return d.AddDays(-1)
+	}
+	return d
 }

@@ -168,7 +168,7 @@ func (in *RatePlanInput) validate(currency string) error {
 func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, error) {
 	var rp RatePlan
 	err := db.Update(ctx, func(tx *Tx) error {
-		p, err := getProperty(tx, in.PropertyID)
+		p, err := GetProperty(tx, in.PropertyID)
 		if err != nil {
 			return aura.Invalid("The rate plan is not valid.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
@@ -185,7 +185,7 @@ func (db *DB) CreateRatePlan(ctx context.Context, in RatePlanInput) (RatePlan, e
 			Cancellation: in.Cancellation, NoShow: in.NoShow, Active: in.Active, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO rate_plans (id, property_id, room_type_id, code, name, extra_person, cancellation_policy, no_show_policy,
 			active, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rp.ID, rp.PropertyID, rp.RoomTypeID, rp.Code, rp.Name, rp.ExtraPerson.Amount, mustJSON(rp.Cancellation), mustJSON(rp.NoShow),
+			rp.ID, rp.PropertyID, rp.RoomTypeID, rp.Code, rp.Name, rp.ExtraPerson.Amount, MustJSON(rp.Cancellation), MustJSON(rp.NoShow),
 			rp.Active, rp.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (db *DB) UpdateRatePlan(ctx context.Context, id string, in RatePlanInput) (
 		rp.Version++
 		rp.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rate_plans SET code = ?, name = ?, extra_person = ?, cancellation_policy = ?, no_show_policy = ?, active = ?,
-			version = ?, updated_at = ? WHERE id = ?`, rp.Code, rp.Name, rp.ExtraPerson.Amount, mustJSON(rp.Cancellation), mustJSON(rp.NoShow),
+			version = ?, updated_at = ? WHERE id = ?`, rp.Code, rp.Name, rp.ExtraPerson.Amount, MustJSON(rp.Cancellation), MustJSON(rp.NoShow),
 			rp.Active, rp.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -14,16 +15,16 @@ import (
 // that the edit wrote ONE audit row whose before holds every previous value,
 // and that repeating it changes and audits nothing.
 func TestBulkRateEdit(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")                   // a Tuesday
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")           // a Tuesday
 	from, to := date.MustParse("2025-06-16"), date.MustParse("2025-07-14") // Mondays, four weeks
-	rows := f.auditRows(t)
+	rows := f.AuditRows(t)
 	two := 2
-	res := must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: to, Weekdays: []string{"fri", "sat"},
+	res := pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: from, To: to, Weekdays: []string{"fri", "sat"},
 		Price: &tenant.Money{Amount: 15000, Currency: "EUR"}, MinStay: &two}))(t)
 	if got, want := res, (tenant.RateUpdateResult{Days: 8, Changed: 8}); got != want {
 		t.Fatalf("result %+v, want %+v", got, want)
 	}
-	if got, want := f.auditRows(t), rows+1; got != want {
+	if got, want := f.AuditRows(t), rows+1; got != want {
 		t.Fatalf("audit rows %d, want %d (one for the whole edit)", got, want)
 	}
 	var before struct {
@@ -34,7 +35,7 @@ func TestBulkRateEdit(t *testing.T) {
 		} `json:"runs"`
 	}
 	var raw string
-	if err := f.db.SQL().Read.QueryRow(`SELECT before_json FROM audit_log WHERE action = 'rates.updated' ORDER BY seq DESC LIMIT 1`).Scan(&raw); err != nil {
+	if err := f.DB.SQL().Read.QueryRow(`SELECT before_json FROM audit_log WHERE action = 'rates.updated' ORDER BY seq DESC LIMIT 1`).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal([]byte(raw), &before); err != nil {
@@ -43,13 +44,13 @@ func TestBulkRateEdit(t *testing.T) {
 	if got, want := len(before.Runs), 4; got != want { // each Fri–Sat pair is one run of equal previous values
 		t.Fatalf("%d runs in the audit row, want %d: %s", got, want, raw)
 	}
-	if got, want := before.Runs[0].Was["price"], float64(nightly); got != want {
+	if got, want := before.Runs[0].Was["price"], float64(pmstest.Nightly); got != want {
 		t.Fatalf("previous price %v, want %v", got, want)
 	}
-	days := must(f.db.Rates(f.ctx, f.plan.ID, from, to))(t)
+	days := pmstest.Must(f.DB.Rates(f.Ctx, f.Plan.ID, from, to))(t)
 	for _, d := range days {
 		weekend := d.Date.Weekday() == time.Friday || d.Date.Weekday() == time.Saturday
-		want := int64(nightly)
+		want := int64(pmstest.Nightly)
 		if weekend {
 			want = 15000
 		}
@@ -60,38 +61,38 @@ func TestBulkRateEdit(t *testing.T) {
 			t.Fatalf("%s: min stay %d", d.Date, d.MinStay)
 		}
 	}
-	again := must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: to, Weekdays: []string{"fri", "sat"},
+	again := pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: from, To: to, Weekdays: []string{"fri", "sat"},
 		Price: &tenant.Money{Amount: 15000, Currency: "EUR"}, MinStay: &two}))(t)
-	if again.Changed != 0 || f.auditRows(t) != rows+1 {
-		t.Fatalf("repeating the edit changed %d days and wrote %d audit rows", again.Changed, f.auditRows(t)-rows-1)
+	if again.Changed != 0 || f.AuditRows(t) != rows+1 {
+		t.Fatalf("repeating the edit changed %d days and wrote %d audit rows", again.Changed, f.AuditRows(t)-rows-1)
 	}
 	t.Run("RemovePrice", func(t *testing.T) {
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(1), RemovePrice: true}))(t)
-		if d := must(f.db.Rates(f.ctx, f.plan.ID, from, from.AddDays(1)))(t); d[0].Price != nil {
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: from, To: from.AddDays(1), RemovePrice: true}))(t)
+		if d := pmstest.Must(f.DB.Rates(f.Ctx, f.Plan.ID, from, from.AddDays(1)))(t); d[0].Price != nil {
 			t.Fatalf("price %v after removing it", d[0].Price)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		five, three := 5, 3
 		for _, u := range []tenant.RateUpdate{
-			{RatePlanID: f.plan.ID, From: from, To: to, Weekdays: []string{"funday"}, MinStay: &two},
-			{RatePlanID: f.plan.ID, From: to, To: from, MinStay: &two},
-			{RatePlanID: f.plan.ID, From: from, To: to},
-			{RatePlanID: f.plan.ID, From: from, To: to, MinStay: &five, MaxStay: &three},
-			{RatePlanID: f.plan.ID, From: from, To: to, Price: &tenant.Money{Amount: -1}},
-			{RatePlanID: f.plan.ID, From: from, To: to, Price: &tenant.Money{Amount: 1, Currency: "USD"}},
+			{RatePlanID: f.Plan.ID, From: from, To: to, Weekdays: []string{"funday"}, MinStay: &two},
+			{RatePlanID: f.Plan.ID, From: to, To: from, MinStay: &two},
+			{RatePlanID: f.Plan.ID, From: from, To: to},
+			{RatePlanID: f.Plan.ID, From: from, To: to, MinStay: &five, MaxStay: &three},
+			{RatePlanID: f.Plan.ID, From: from, To: to, Price: &tenant.Money{Amount: -1}},
+			{RatePlanID: f.Plan.ID, From: from, To: to, Price: &tenant.Money{Amount: 1, Currency: "USD"}},
 		} {
-			_, err := f.db.UpdateRates(f.ctx, u)
-			wantCode(t, err, aura.EINVALID)
+			_, err := f.DB.UpdateRates(f.Ctx, u)
+			pmstest.WantCode(t, err, aura.EINVALID)
 		}
-		_, err := f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: "rpl_nope", From: from, To: to, MinStay: &two})
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: "rpl_nope", From: from, To: to, MinStay: &two})
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestPropertyValidation(t *testing.T) {
-	f := newFixture(t, "America/New_York", 1, "2025-06-10")
+	f := pmstest.NewFixture(t, "America/New_York", 1, "2025-06-10")
 	for _, tc := range []struct {
 		in    tenant.PropertyInput
 		field string
@@ -104,21 +105,21 @@ func TestPropertyValidation(t *testing.T) {
 		{tenant.PropertyInput{Name: "X", TimeZone: "Europe/Berlin", Currency: "EUR", CheckInTime: "25:00"}, "check_in_time"},
 		{tenant.PropertyInput{Name: "X", TimeZone: "Europe/Berlin", Currency: "EUR", Tax: tenant.TaxSettings{AccommodationVAT: "std"}}, "tax.accommodation_vat"},
 	} {
-		_, err := f.db.CreateProperty(f.ctx, tc.in)
-		wantCode(t, err, aura.EINVALID)
-		if !hasField(err, tc.field) {
+		_, err := f.DB.CreateProperty(f.Ctx, tc.in)
+		pmstest.WantCode(t, err, aura.EINVALID)
+		if !pmstest.HasField(err, tc.field) {
 			t.Fatalf("%+v: fields %v do not name %s", tc.in, aura.ErrorFields(err), tc.field)
 		}
 	}
 	// Today follows the property's zone: noon in New York on the fixture day.
-	if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), f.today; got != want {
+	if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), f.Today; got != want {
 		t.Fatalf("today %s, want %s", got, want)
 	}
-	f.book(t, f.day(1), f.day(2))
-	in := tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: "USD", Tax: f.prop.Tax}
-	_, err := f.db.UpdateProperty(f.ctx, f.prop.ID, in)
-	wantCode(t, err, aura.EINVALID) // the city tax currency no longer matches
+	f.Book(t, f.Day(1), f.Day(2))
+	in := tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "USD", Tax: f.Prop.Tax}
+	_, err := f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in)
+	pmstest.WantCode(t, err, aura.EINVALID) // the city tax currency no longer matches
 	in.Tax.CityTax.PerPersonPerNight.Currency = "USD"
-	_, err = f.db.UpdateProperty(f.ctx, f.prop.ID, in)
-	wantCode(t, err, aura.ECONFLICT) // bookings exist in EUR
+	_, err = f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in)
+	pmstest.WantCode(t, err, aura.ECONFLICT) // bookings exist in EUR
 }

@@ -76,7 +76,7 @@ func statusWords(s string) string {
 // stayName names reservation id for people (see named); "another stay"
 // when it cannot be read.
 func (db *DB) stayName(tx *Tx, id string) string {
-	c, err := db.loadResCtx(tx, id, 0)
+	c, err := db.LoadResCtx(tx, id, 0)
 	if err != nil {
 		return "another stay"
 	}
@@ -88,7 +88,7 @@ func (db *DB) stayName(tx *Tx, id string) string {
 func (c *resCtx) named(tx *Tx) string {
 	name := ""
 	if c.db != nil {
-		if names, err := c.db.guestNames(tx, []string{c.r.GuestID}); err == nil {
+		if names, err := c.db.GuestNamesTx(tx, []string{c.r.GuestID}); err == nil {
 			name = names[c.r.GuestID]
 		}
 	}
@@ -248,7 +248,7 @@ func loadNights(tx *Tx, rs []Reservation) error {
 		args[i] = rs[i].ID
 		rs[i].Nights = []Night{}
 	}
-	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+placeholders(len(rs))+`)
+	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+Placeholders(len(rs))+`)
 		ORDER BY reservation_id, date`, args...)
 	if err != nil {
 		return err
@@ -409,7 +409,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		for i, s := range f.Statuses {
 			a[i] = s
 		}
-		cond("r.status IN ("+placeholders(len(a))+")", a...)
+		cond("r.status IN ("+Placeholders(len(a))+")", a...)
 	}
 	if !f.ArrivalFrom.IsZero() {
 		cond("r.arrival >= ?", f.ArrivalFrom)
@@ -434,7 +434,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 		for i, g := range f.GuestIDs {
 			a[i] = g
 		}
-		cond("r.guest_id IN ("+placeholders(len(a))+")", a...)
+		cond("r.guest_id IN ("+Placeholders(len(a))+")", a...)
 	}
 	if f.BookingID != "" {
 		cond("r.booking_id = ?", f.BookingID)
@@ -448,7 +448,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 	var page ReservationPage
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		page.Reservations, err = queryReservations(tx, ` WHERE `+strings.Join(where, " AND ")+` ORDER BY r.arrival, r.id LIMIT ?`, append(args, f.Limit+1)...)
+		page.Reservations, err = QueryReservations(tx, ` WHERE `+strings.Join(where, " AND ")+` ORDER BY r.arrival, r.id LIMIT ?`, append(args, f.Limit+1)...)
 		return err
 	})
 	if err != nil {
@@ -465,7 +465,7 @@ func (db *DB) ListReservations(ctx context.Context, f ReservationFilter) (Reserv
 	return page, nil
 }
 
-func queryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) {
+func QueryReservations(tx *Tx, tail string, args ...any) ([]Reservation, error) {
 	rows, err := tx.Query(reservationSelect+tail, args...)
 	if err != nil {
 		return nil, err
@@ -500,7 +500,7 @@ func (db *DB) GuestReservations(ctx context.Context, guestID string) ([]Reservat
 			return err
 		}
 		var err error
-		out, err = queryReservations(tx, ` WHERE r.guest_id = ? OR r.booking_id IN (SELECT id FROM bookings WHERE booker_id = ?)
+		out, err = QueryReservations(tx, ` WHERE r.guest_id = ? OR r.booking_id IN (SELECT id FROM bookings WHERE booker_id = ?)
 			OR r.id IN (SELECT reservation_id FROM checkin_records WHERE guest_id = ?)
 			ORDER BY r.arrival DESC, r.id`, guestID, guestID, guestID)
 		return err
@@ -519,7 +519,7 @@ type resCtx struct {
 	today date.Date
 }
 
-func (db *DB) loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
+func (db *DB) LoadResCtx(tx *Tx, id string, version int) (resCtx, error) {
 	c := resCtx{db: db}
 	var err error
 	if c.r, err = getReservation(tx, id); err != nil {
@@ -528,10 +528,10 @@ func (db *DB) loadResCtx(tx *Tx, id string, version int) (resCtx, error) {
 	if err = checkVersion("reservation", id, c.r.Version, version); err != nil {
 		return c, err
 	}
-	if c.prop, err = getProperty(tx, c.r.PropertyID); err != nil {
+	if c.prop, err = GetProperty(tx, c.r.PropertyID); err != nil {
 		return c, err
 	}
-	c.today, err = c.prop.today(tx)
+	c.today, err = c.prop.Today(tx)
 	return c, err
 }
 
@@ -556,7 +556,7 @@ func (db *DB) Confirm(ctx context.Context, id string, version int) (Reservation,
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
@@ -601,7 +601,7 @@ func (db *DB) CheckIn(ctx context.Context, id string, in CheckInInput) (Reservat
 	var c resCtx
 	err = db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		before := c.r
@@ -676,7 +676,7 @@ type CheckOutResult struct {
 // reservationBalance is the open balance of a stay's folios (check-out
 // refuses while it is not zero, the front-desk lists show it), asked of
 // the registered Poster; zero without one.
-func reservationBalance(tx *Tx, db *DB, p Property, r Reservation) (Money, error) {
+func ReservationBalance(tx *Tx, db *DB, p Property, r Reservation) (Money, error) {
 	ps := currentPoster()
 	if ps == nil {
 		return p.money(0), nil
@@ -720,7 +720,7 @@ func (db *DB) CheckOutWith(ctx context.Context, id string, in CheckOutInput) (Ch
 	var res CheckOutResult
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		res, err = checkOut(tx, &c, nil, in)
@@ -766,7 +766,7 @@ func checkOut(tx *Tx, c *resCtx, extra map[string]any, in CheckOutInput) (CheckO
 	if err := markDirty(tx, roomID); err != nil {
 		return CheckOutResult{}, err
 	}
-	balance, err := reservationBalance(tx, c.db, c.prop, c.r)
+	balance, err := ReservationBalance(tx, c.db, c.prop, c.r)
 	if err != nil {
 		return CheckOutResult{}, err
 	}
@@ -806,7 +806,7 @@ func (db *DB) checkOutOccupant(tx *Tx, c resCtx, roomID, occupantID string) erro
 	if occupantID == c.r.ID || roomID == "" {
 		return bad
 	}
-	oc, err := db.loadResCtx(tx, occupantID, 0)
+	oc, err := db.LoadResCtx(tx, occupantID, 0)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		return bad
 	} else if err != nil {
@@ -851,16 +851,16 @@ func (db *DB) Cancel(ctx context.Context, id string, in CancelInput) (Reservatio
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		return cancel(tx, &c, in, nil)
+		return Cancel(tx, &c, in, nil)
 	})
 	return c.r, err
 }
 
 // cancel cancels c.r (see Cancel); extra adds to its audit row.
-func cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
+func Cancel(tx *Tx, c *resCtx, in CancelInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationCancelled); err != nil {
 		return err
@@ -908,16 +908,16 @@ func (db *DB) MarkNoShow(ctx context.Context, id string, in NoShowInput) (Reserv
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
-		return markNoShow(tx, &c, in, nil)
+		return MarkNoShow(tx, &c, in, nil)
 	})
 	return c.r, err
 }
 
 // markNoShow marks c.r a no-show (see MarkNoShow); extra adds to its audit row.
-func markNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
+func MarkNoShow(tx *Tx, c *resCtx, in NoShowInput, extra map[string]any) error {
 	before := c.r
 	if err := c.transition(tx, ReservationNoShow); err != nil {
 		return err
@@ -967,7 +967,7 @@ func (db *DB) AssignRoom(ctx context.Context, id, roomID string, version int) (R
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		before := c.r
@@ -1005,7 +1005,7 @@ func (db *DB) UnassignRoom(ctx context.Context, id string, version int) (Reserva
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationTentative && c.r.Status != ReservationConfirmed {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -27,7 +28,7 @@ var legal = map[[2]string]bool{
 // checks it succeeds exactly when the pair is legal. No operation leads back
 // to tentative; that column is checked against CanTransition alone.
 func TestTransitions(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 40, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 40, "2025-06-10")
 	room := 0
 	for _, from := range tenant.ReservationStatuses {
 		for _, to := range tenant.ReservationStatuses {
@@ -39,34 +40,34 @@ func TestTransitions(t *testing.T) {
 				continue
 			}
 			t.Run(from+"→"+to, func(t *testing.T) {
-				in := f.booking(f.today, f.day(2))
+				in := f.Booking(f.Today, f.Day(2))
 				in.Import = true
 				in.Status = from
 				if from == tenant.ReservationInHouse {
-					in.Reservations[0].RoomID = f.rooms[room].ID
+					in.Reservations[0].RoomID = f.Rooms[room].ID
 					room++
 				}
-				r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
+				r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
 				if got, want := r.Status, from; got != want {
 					t.Fatalf("created in status %s, want %s", got, want)
 				}
-				before := f.auditRows(t)
+				before := f.AuditRows(t)
 				var err error
 				var after tenant.Reservation
 				switch to {
 				case tenant.ReservationConfirmed:
-					after, err = f.db.Confirm(f.ctx, r.ID, r.Version)
+					after, err = f.DB.Confirm(f.Ctx, r.ID, r.Version)
 				case tenant.ReservationInHouse:
-					after, err = f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[room].ID, Version: r.Version})
+					after, err = f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[room].ID, Version: r.Version})
 					room++
 				case tenant.ReservationCheckedOut:
 					var out tenant.CheckOutResult
-					out, err = f.db.CheckOut(f.ctx, r.ID, r.Version)
+					out, err = f.DB.CheckOut(f.Ctx, r.ID, r.Version)
 					after = out.Reservation
 				case tenant.ReservationCancelled:
-					after, err = f.db.Cancel(f.ctx, r.ID, tenant.CancelInput{Version: r.Version})
+					after, err = f.DB.Cancel(f.Ctx, r.ID, tenant.CancelInput{Version: r.Version})
 				case tenant.ReservationNoShow:
-					after, err = f.db.MarkNoShow(f.ctx, r.ID, tenant.NoShowInput{Version: r.Version})
+					after, err = f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{Version: r.Version})
 				}
 				if want {
 					if err != nil {
@@ -78,32 +79,32 @@ func TestTransitions(t *testing.T) {
 					if got, want := after.Version, r.Version+1; got != want {
 						t.Fatalf("version %d, want %d", got, want)
 					}
-					if f.auditRows(t) <= before {
+					if f.AuditRows(t) <= before {
 						t.Fatal("the transition wrote no audit row")
 					}
 					return
 				}
-				wantCode(t, err, aura.ECONFLICT)
-				if got := f.auditRows(t); got != before {
+				pmstest.WantCode(t, err, aura.ECONFLICT)
+				if got := f.AuditRows(t); got != before {
 					t.Fatalf("a refused transition wrote %d audit rows", got-before)
 				}
-				stored := must(f.db.GetReservation(f.ctx, r.ID))(t)
+				stored := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t)
 				if stored.Status != from || stored.Version != r.Version {
 					t.Fatalf("a refused transition changed the reservation: %s v%d", stored.Status, stored.Version)
 				}
 			})
 		}
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestRaceForLastRoom has 50 goroutines book the last free room for the same
 // nights at once: exactly one wins, the rest get ECONFLICT, and the room is
 // sold exactly once.
 func TestRaceForLastRoom(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	f.book(t, f.day(5), f.day(8))
-	f.book(t, f.day(5), f.day(8))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	f.Book(t, f.Day(5), f.Day(8))
+	f.Book(t, f.Day(5), f.Day(8))
 	const n = 50
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -113,16 +114,16 @@ func TestRaceForLastRoom(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			in := f.booking(f.day(6), f.day(9))
+			in := f.Booking(f.Day(6), f.Day(9))
 			in.Booker.New.GivenName = fmt.Sprint("Racer", i)
-			_, errs[i] = f.db.CreateBooking(f.ctx, in)
+			_, errs[i] = f.DB.CreateBooking(f.Ctx, in)
 		}()
 	}
 	close(start)
 	wg.Wait()
 	won := 0
 	for _, err := range errs {
-		switch code(err) {
+		switch pmstest.Code(err) {
 		case "":
 			won++
 		case aura.ECONFLICT:
@@ -136,24 +137,24 @@ func TestRaceForLastRoom(t *testing.T) {
 	if won != 1 {
 		t.Fatalf("%d requests got the last room, want exactly 1", won)
 	}
-	if got, want := fmt.Sprint(f.available(t, f.day(5), f.day(9))), "[1 0 0 2]"; got != want {
+	if got, want := fmt.Sprint(f.Available(t, f.Day(5), f.Day(9))), "[1 0 0 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	page := must(f.db.ListReservations(f.ctx, tenant.ReservationFilter{PropertyID: f.prop.ID}))(t)
+	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID}))(t)
 	if got, want := len(page.Reservations), 3; got != want {
 		t.Fatalf("%d reservations stored, want %d", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestIdempotency(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 5, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 5, "2025-06-10")
 	t.Run("OK", func(t *testing.T) {
-		in := f.booking(f.day(1), f.day(3))
+		in := f.Booking(f.Day(1), f.Day(3))
 		in.IdempotencyKey = "key-1"
-		first := must(f.db.CreateBooking(f.ctx, in))(t)
-		rows := f.auditRows(t)
-		second := must(f.db.CreateBooking(f.ctx, in))(t)
+		first := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		rows := f.AuditRows(t)
+		second := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
 		if got, want := second.ID, first.ID; got != want {
 			t.Fatalf("repeat returned booking %s, want %s", got, want)
 		}
@@ -163,16 +164,16 @@ func TestIdempotency(t *testing.T) {
 		if !second.Replayed || first.Replayed {
 			t.Fatalf("Replayed: first %v, second %v", first.Replayed, second.Replayed)
 		}
-		if got := f.auditRows(t); got != rows {
+		if got := f.AuditRows(t); got != rows {
 			t.Fatalf("the repeat wrote %d audit rows", got-rows)
 		}
-		page := must(f.db.ListReservations(f.ctx, tenant.ReservationFilter{PropertyID: f.prop.ID, ArrivalFrom: f.day(1), ArrivalTo: f.day(2)}))(t)
+		page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, ArrivalFrom: f.Day(1), ArrivalTo: f.Day(2)}))(t)
 		if got, want := len(page.Reservations), 1; got != want {
 			t.Fatalf("%d reservations, want %d", got, want)
 		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {
-		in := f.booking(f.day(10), f.day(12))
+		in := f.Booking(f.Day(10), f.Day(12))
 		in.IdempotencyKey = "double-click"
 		var wg sync.WaitGroup
 		ids := make([]string, 8)
@@ -180,7 +181,7 @@ func TestIdempotency(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				b, err := f.db.CreateBooking(f.ctx, in)
+				b, err := f.DB.CreateBooking(f.Ctx, in)
 				if err != nil {
 					t.Error(err)
 					return
@@ -194,33 +195,33 @@ func TestIdempotency(t *testing.T) {
 				t.Fatalf("double submits created different bookings: %v", ids)
 			}
 		}
-		if got, want := f.available(t, f.day(10), f.day(11))[0], 4; got != want {
+		if got, want := f.Available(t, f.Day(10), f.Day(11))[0], 4; got != want {
 			t.Fatalf("available %d, want %d (one room taken)", got, want)
 		}
 	})
 	t.Run("ErrOtherRequest", func(t *testing.T) {
-		in := f.booking(f.day(20), f.day(22))
+		in := f.Booking(f.Day(20), f.Day(22))
 		in.IdempotencyKey = "key-2"
-		must(f.db.CreateBooking(f.ctx, in))(t)
-		in.Reservations[0].Departure = f.day(23)
-		_, err := f.db.CreateBooking(f.ctx, in)
-		wantCode(t, err, aura.EINVALID)
-		if !hasField(err, "idempotency_key") {
+		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		in.Reservations[0].Departure = f.Day(23)
+		_, err := f.DB.CreateBooking(f.Ctx, in)
+		pmstest.WantCode(t, err, aura.EINVALID)
+		if !pmstest.HasField(err, "idempotency_key") {
 			t.Fatalf("error %v does not name idempotency_key", aura.ErrorFields(err))
 		}
 	})
 	t.Run("CallerHash", func(t *testing.T) {
-		in := f.booking(f.day(30), f.day(31))
+		in := f.Booking(f.Day(30), f.Day(31))
 		in.IdempotencyKey, in.RequestHash = "key-3", []byte("body-hash-A")
-		first := must(f.db.CreateBooking(f.ctx, in))(t)
-		if got := must(f.db.CreateBooking(f.ctx, in))(t); got.ID != first.ID {
+		first := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		if got := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t); got.ID != first.ID {
 			t.Fatalf("same caller hash gave booking %s, want %s", got.ID, first.ID)
 		}
 		in.RequestHash = []byte("body-hash-B")
-		_, err := f.db.CreateBooking(f.ctx, in)
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.CreateBooking(f.Ctx, in)
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestDST books stays across both daylight-saving changes of Berlin and New
@@ -239,10 +240,10 @@ func TestDST(t *testing.T) {
 		{"America/New_York", "2025-03-09", "2025-11-02", "2025-03-09T04:59:00Z", "2025-03-09T05:30:00Z", "2025-03-09T07:30:00Z"},
 	} {
 		t.Run(tc.zone, func(t *testing.T) {
-			f := newFixture(t, tc.zone, 2, "2025-03-01")
+			f := pmstest.NewFixture(t, tc.zone, 2, "2025-03-01")
 			spring, fall := date.MustParse(tc.spring), date.MustParse(tc.fall)
 			for _, change := range []date.Date{spring, fall} {
-				r := f.book(t, change.AddDays(-1), change.AddDays(2))
+				r := f.Book(t, change.AddDays(-1), change.AddDays(2))
 				if got, want := len(r.Nights), 3; got != want {
 					t.Fatalf("stay across %s has %d nights, want %d", change, got, want)
 				}
@@ -251,73 +252,73 @@ func TestDST(t *testing.T) {
 						t.Fatalf("night %d is %s, want %s", i, got, want)
 					}
 				}
-				if got, want := r.Total.Amount, int64(3*nightly); got != want {
+				if got, want := r.Total.Amount, int64(3*pmstest.Nightly); got != want {
 					t.Fatalf("total %d, want %d", got, want)
 				}
-				got := f.available(t, change.AddDays(-2), change.AddDays(3))
+				got := f.Available(t, change.AddDays(-2), change.AddDays(3))
 				if want := "[2 1 1 1 2]"; fmt.Sprint(got) != want {
 					t.Fatalf("availability around %s: %v, want %s", change, got, want)
 				}
-				stored := must(f.db.GetReservation(f.ctx, r.ID))(t)
+				stored := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t)
 				if stored.Arrival != r.Arrival || stored.Departure != r.Departure {
 					t.Fatalf("stored stay %s–%s, want %s–%s", stored.Arrival, stored.Departure, r.Arrival, r.Departure)
 				}
 			}
 			// "Today" at the property flips at the local roll time, not at UTC midnight.
 			arrival := spring
-			r := f.book(t, arrival, arrival.AddDays(1))
-			f.clock.Set(mustTime(t, tc.beforeMidnightUTC))
-			if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), arrival.AddDays(-1); got != want {
+			r := f.Book(t, arrival, arrival.AddDays(1))
+			f.Clock.Set(mustTime(t, tc.beforeMidnightUTC))
+			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.beforeMidnightUTC, got, want)
 			}
-			_, err := f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID})
-			wantCode(t, err, aura.ECONFLICT)
-			f.clock.Set(mustTime(t, tc.afterMidnightSpringU))
-			if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), arrival.AddDays(-1); got != want {
+			_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID})
+			pmstest.WantCode(t, err, aura.ECONFLICT)
+			f.Clock.Set(mustTime(t, tc.afterMidnightSpringU))
+			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival.AddDays(-1); got != want {
 				t.Fatalf("today at %s (after midnight, before the roll) is %s, want %s", tc.afterMidnightSpringU, got, want)
 			}
-			f.clock.Set(mustTime(t, tc.afterRollSpringU))
-			if got, want := must(f.db.PropertyToday(f.ctx, f.prop.ID))(t), arrival; got != want {
+			f.Clock.Set(mustTime(t, tc.afterRollSpringU))
+			if got, want := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t), arrival; got != want {
 				t.Fatalf("today at %s is %s, want %s", tc.afterRollSpringU, got, want)
 			}
-			must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID}))(t)
-			f.verifyAudit(t)
+			pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+			f.VerifyAudit(t)
 		})
 	}
 }
 
 func TestSameDayTurnover(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	a := f.book(t, f.day(1), f.day(3))
-	b := f.book(t, f.day(3), f.day(5))
-	must(f.db.AssignRoom(f.ctx, a.ID, f.rooms[0].ID, 0))(t)
-	must(f.db.AssignRoom(f.ctx, b.ID, f.rooms[0].ID, 0))(t)
-	if got, want := fmt.Sprint(f.available(t, f.day(0), f.day(6))), "[1 0 0 0 0 1]"; got != want {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	a := f.Book(t, f.Day(1), f.Day(3))
+	b := f.Book(t, f.Day(3), f.Day(5))
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0))(t)
+	if got, want := fmt.Sprint(f.Available(t, f.Day(0), f.Day(6))), "[1 0 0 0 0 1]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	_, err := f.db.CreateBooking(f.ctx, f.booking(f.day(2), f.day(4)))
-	wantCode(t, err, aura.ECONFLICT)
+	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(4)))
+	pmstest.WantCode(t, err, aura.ECONFLICT)
 	// The departing guest checks out on the day the next one checks in.
-	f.at(f.day(1), 15, 0)
-	must(f.db.CheckIn(f.ctx, a.ID, tenant.CheckInInput{}))(t)
-	f.at(f.day(3), 10, 0)
-	must(f.db.CheckOut(f.ctx, a.ID, 0))(t)
-	f.at(f.day(3), 15, 0)
-	in := must(f.db.CheckIn(f.ctx, b.ID, tenant.CheckInInput{}))(t)
-	if got, want := in.RoomID, f.rooms[0].ID; got != want {
+	f.At(f.Day(1), 15, 0)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, a.ID, tenant.CheckInInput{}))(t)
+	f.At(f.Day(3), 10, 0)
+	pmstest.Must(f.DB.CheckOut(f.Ctx, a.ID, 0))(t)
+	f.At(f.Day(3), 15, 0)
+	in := pmstest.Must(f.DB.CheckIn(f.Ctx, b.ID, tenant.CheckInInput{}))(t)
+	if got, want := in.RoomID, f.Rooms[0].ID; got != want {
 		t.Fatalf("room %s, want %s", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestRestrictions(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 5, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 5, "2025-06-10")
 	three, four, yes := 3, 4, true
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(10), To: f.day(11), MinStay: &three}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(20), To: f.day(21), MaxStay: &four}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(30), To: f.day(31), ClosedToArrival: &yes}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(40), To: f.day(41), ClosedToDeparture: &yes}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(50), To: f.day(51), StopSell: &yes}))(t)
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(10), To: f.Day(11), MinStay: &three}))(t)
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(20), To: f.Day(21), MaxStay: &four}))(t)
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(30), To: f.Day(31), ClosedToArrival: &yes}))(t)
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(40), To: f.Day(41), ClosedToDeparture: &yes}))(t)
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(50), To: f.Day(51), StopSell: &yes}))(t)
 	for _, tc := range []struct {
 		name               string
 		arrival, departure int
@@ -337,81 +338,81 @@ func TestRestrictions(t *testing.T) {
 		{"NoPrice", 399, 402, "reservations[0].rate_plan_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := f.booking(f.day(tc.arrival), f.day(tc.departure))
-			_, err := f.db.CreateBooking(f.ctx, in)
+			in := f.Booking(f.Day(tc.arrival), f.Day(tc.departure))
+			_, err := f.DB.CreateBooking(f.Ctx, in)
 			if tc.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
 				return
 			}
-			wantCode(t, err, aura.EINVALID)
-			if !hasField(err, tc.field) {
+			pmstest.WantCode(t, err, aura.EINVALID)
+			if !pmstest.HasField(err, tc.field) {
 				t.Fatalf("error fields %v do not name %s", aura.ErrorFields(err), tc.field)
 			}
 			// A channel's booking carries the channel's own view of restrictions: stored.
 			if tc.name != "NoPrice" {
 				in.Source, in.OTACode = "booking.com", "BDC-"+tc.name
-				if _, err := f.db.CreateBooking(f.ctx, in); err != nil {
+				if _, err := f.DB.CreateBooking(f.Ctx, in); err != nil {
 					t.Fatalf("channel booking refused: %v", err)
 				}
 			}
 		})
 	}
 	t.Run("ChannelPricesWithoutRate", func(t *testing.T) {
-		in := f.booking(f.day(399), f.day(402))
+		in := f.Booking(f.Day(399), f.Day(402))
 		in.Source = "expedia"
-		_, err := f.db.CreateBooking(f.ctx, in)
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.CreateBooking(f.Ctx, in)
+		pmstest.WantCode(t, err, aura.EINVALID)
 		in.Reservations[0].Prices = []tenant.Money{{Amount: 9000}, {Amount: 9000}, {Amount: 9500}}
-		b := must(f.db.CreateBooking(f.ctx, in))(t)
+		b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
 		if got, want := b.Reservations[0].Total.Amount, int64(27500); got != want {
 			t.Fatalf("total %d, want %d", got, want)
 		}
 	})
 	t.Run("PastArrival", func(t *testing.T) {
-		_, err := f.db.CreateBooking(f.ctx, f.booking(f.day(-1), f.day(2)))
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(-1), f.Day(2)))
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestChannelOverbooking(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	f.book(t, f.day(1), f.day(4))
-	_, err := f.db.CreateBooking(f.ctx, f.booking(f.day(2), f.day(3)))
-	wantCode(t, err, aura.ECONFLICT)
-	in := f.booking(f.day(2), f.day(5))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	f.Book(t, f.Day(1), f.Day(4))
+	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
+	pmstest.WantCode(t, err, aura.ECONFLICT)
+	in := f.Booking(f.Day(2), f.Day(5))
 	in.Source, in.OTACode = "booking.com", "4711"
 	in.Commission = &tenant.Money{Amount: 4500, Currency: "EUR"}
-	b := must(f.db.CreateBooking(f.ctx, in))(t)
+	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
 	r := b.Reservations[0]
 	if !r.Overbooked {
 		t.Fatal("the channel reservation into a full house is not flagged overbooked")
 	}
-	if got, want := fmt.Sprint(f.available(t, f.day(1), f.day(5))), "[0 -1 -1 0]"; got != want {
+	if got, want := fmt.Sprint(f.Available(t, f.Day(1), f.Day(5))), "[0 -1 -1 0]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	page := must(f.db.ListReservations(f.ctx, tenant.ReservationFilter{PropertyID: f.prop.ID, Overbooked: true}))(t)
+	page := pmstest.Must(f.DB.ListReservations(f.Ctx, tenant.ReservationFilter{PropertyID: f.Prop.ID, Overbooked: true}))(t)
 	if len(page.Reservations) != 1 || page.Reservations[0].ID != r.ID {
 		t.Fatalf("overbooked list %v, want only %s", page.Reservations, r.ID)
 	}
 	// The same channel booking delivered twice is not stored twice.
-	_, err = f.db.CreateBooking(f.ctx, in)
-	wantCode(t, err, aura.ECONFLICT)
+	_, err = f.DB.CreateBooking(f.Ctx, in)
+	pmstest.WantCode(t, err, aura.ECONFLICT)
 	// Moving the channel stay to free nights clears the flag.
-	moved := must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Arrival: f.day(4), Departure: f.day(7)}))(t)
+	moved := pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Arrival: f.Day(4), Departure: f.Day(7)}))(t)
 	if moved.Overbooked {
 		t.Fatal("the flag stayed after the stay moved to free nights")
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestOutOfOrder(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	ooo := must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[0].ID, Kind: tenant.OutOfOrder, Start: f.day(2), End: f.day(4), Reason: "boiler"}))(t)
-	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[1].ID, Kind: tenant.OutOfService, Start: f.day(2), End: f.day(3)}))(t)
-	a := must(f.db.Availability(f.ctx, f.prop.ID, f.day(1), f.day(5)))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	ooo := pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfOrder, Start: f.Day(2), End: f.Day(4), Reason: "boiler"}))(t)
+	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(2), End: f.Day(3)}))(t)
+	a := pmstest.Must(f.DB.Availability(f.Ctx, f.Prop.ID, f.Day(1), f.Day(5)))(t)
 	var got []string
 	for _, n := range a.RoomTypes[0].Nights {
 		got = append(got, fmt.Sprintf("%d/%d/%d", n.Available, n.OutOfOrder, n.OutOfService))
@@ -419,62 +420,62 @@ func TestOutOfOrder(t *testing.T) {
 	if want := "[2/0/0 1/1/1 1/1/0 2/0/0]"; fmt.Sprint(got) != want {
 		t.Fatalf("available/ooo/oos %v, want %s", got, want)
 	}
-	f.book(t, f.day(2), f.day(3))
-	_, err := f.db.CreateBooking(f.ctx, f.booking(f.day(2), f.day(3)))
-	wantCode(t, err, aura.ECONFLICT)
+	f.Book(t, f.Day(2), f.Day(3))
+	_, err := f.DB.CreateBooking(f.Ctx, f.Booking(f.Day(2), f.Day(3)))
+	pmstest.WantCode(t, err, aura.ECONFLICT)
 	t.Run("ErrAssignBlocked", func(t *testing.T) {
-		r := f.book(t, f.day(3), f.day(4))
-		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[0].ID, 0)
-		wantCode(t, err, aura.ECONFLICT)
+		r := f.Book(t, f.Day(3), f.Day(4))
+		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0)
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrBlockIntoFullHouse", func(t *testing.T) {
-		_, err := f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[1].ID, Kind: tenant.OutOfOrder, Start: f.day(3), End: f.day(4)})
-		wantCode(t, err, aura.ECONFLICT)
+		_, err := f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfOrder, Start: f.Day(3), End: f.Day(4)})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrOverlap", func(t *testing.T) {
-		_, err := f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[0].ID, Kind: tenant.OutOfService, Start: f.day(3), End: f.day(9)})
-		wantCode(t, err, aura.ECONFLICT)
+		_, err := f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[0].ID, Kind: tenant.OutOfService, Start: f.Day(3), End: f.Day(9)})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
-	must(0, f.db.DeleteRoomBlock(f.ctx, ooo.ID))(t)
-	if got, want := fmt.Sprint(f.available(t, f.day(2), f.day(4))), "[1 1]"; got != want {
+	pmstest.Must(0, f.DB.DeleteRoomBlock(f.Ctx, ooo.ID))(t)
+	if got, want := fmt.Sprint(f.Available(t, f.Day(2), f.Day(4))), "[1 1]"; got != want {
 		t.Fatalf("availability after the block ended %s, want %s", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestRoomAssignment(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	a := f.book(t, f.day(0), f.day(4))
-	b := f.book(t, f.day(2), f.day(6))
-	must(f.db.AssignRoom(f.ctx, a.ID, f.rooms[0].ID, 0))(t)
-	_, err := f.db.AssignRoom(f.ctx, b.ID, f.rooms[0].ID, 0)
-	wantCode(t, err, aura.ECONFLICT)
-	must(f.db.AssignRoom(f.ctx, b.ID, f.rooms[1].ID, 0))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	a := f.Book(t, f.Day(0), f.Day(4))
+	b := f.Book(t, f.Day(2), f.Day(6))
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[0].ID, 0))(t)
+	_, err := f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[0].ID, 0)
+	pmstest.WantCode(t, err, aura.ECONFLICT)
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, b.ID, f.Rooms[1].ID, 0))(t)
 	t.Run("ErrStaleVersion", func(t *testing.T) {
-		_, err := f.db.AssignRoom(f.ctx, a.ID, f.rooms[1].ID, a.Version)
-		wantCode(t, err, aura.EPRECONDITION)
+		_, err := f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, a.Version)
+		pmstest.WantCode(t, err, aura.EPRECONDITION)
 	})
 	t.Run("ErrOtherType", func(t *testing.T) {
-		suite := must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
-		s := must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: suite.ID, Number: "301"}))(t)
-		_, err := f.db.AssignRoom(f.ctx, a.ID, s.ID, 0)
-		wantCode(t, err, aura.EINVALID)
+		suite := pmstest.Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2}))(t)
+		s := pmstest.Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: suite.ID, Number: "301"}))(t)
+		_, err := f.DB.AssignRoom(f.Ctx, a.ID, s.ID, 0)
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	// An in-house move keeps the nights already spent in the first room.
-	must(f.db.CheckIn(f.ctx, a.ID, tenant.CheckInInput{}))(t)
-	f.at(f.day(1), 9, 0)
-	b = must(f.db.UnassignRoom(f.ctx, b.ID, 0))(t)
-	moved := must(f.db.AssignRoom(f.ctx, a.ID, f.rooms[1].ID, 0))(t)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, a.ID, tenant.CheckInInput{}))(t)
+	f.At(f.Day(1), 9, 0)
+	b = pmstest.Must(f.DB.UnassignRoom(f.Ctx, b.ID, 0))(t)
+	moved := pmstest.Must(f.DB.AssignRoom(f.Ctx, a.ID, f.Rooms[1].ID, 0))(t)
 	var rooms []string
 	for _, n := range moved.Nights {
 		rooms = append(rooms, n.RoomID)
 	}
-	want := []string{f.rooms[0].ID, f.rooms[1].ID, f.rooms[1].ID, f.rooms[1].ID}
+	want := []string{f.Rooms[0].ID, f.Rooms[1].ID, f.Rooms[1].ID, f.Rooms[1].ID}
 	if fmt.Sprint(rooms) != fmt.Sprint(want) {
 		t.Fatalf("nights in rooms %v, want %v", rooms, want)
 	}
 	// The tape chart draws the move as two bars.
-	tc := must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(7)))(t)
+	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
 	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
 		t.Fatalf("%d bars in rooms, want 2", got)
 	}
@@ -484,53 +485,53 @@ func TestRoomAssignment(t *testing.T) {
 	if got, want := tc.Rooms[0].Bars[0].GuestName, "Ada Lovelace"; got != want {
 		t.Fatalf("guest name on the tape chart %q, want %q", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestCheckInOut(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	r := f.book(t, f.day(1), f.day(5))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.Book(t, f.Day(1), f.Day(5))
 	t.Run("ErrBeforeArrival", func(t *testing.T) {
-		_, err := f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID})
-		wantCode(t, err, aura.ECONFLICT)
+		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
-	f.at(f.day(1), 14, 0)
+	f.At(f.Day(1), 14, 0)
 	t.Run("ErrNoRoom", func(t *testing.T) {
-		_, err := f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{})
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{})
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	if r.CheckedInAt == nil {
 		t.Fatal("no check-in time")
 	}
 	// An early departure returns the later nights to stock and dirties the room.
-	f.at(f.day(3), 8, 0)
-	r = must(f.db.CheckOut(f.ctx, r.ID, r.Version))(t).Reservation
-	if got, want := r.Departure, f.day(3); got != want {
+	f.At(f.Day(3), 8, 0)
+	r = pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, r.Version))(t).Reservation
+	if got, want := r.Departure, f.Day(3); got != want {
 		t.Fatalf("departure after early check-out %s, want %s", got, want)
 	}
-	if got, want := r.Total.Amount, int64(2*nightly); got != want {
+	if got, want := r.Total.Amount, int64(2*pmstest.Nightly); got != want {
 		t.Fatalf("total %d, want %d", got, want)
 	}
-	if got, want := fmt.Sprint(f.available(t, f.day(1), f.day(5))), "[1 1 2 2]"; got != want {
+	if got, want := fmt.Sprint(f.Available(t, f.Day(1), f.Day(5))), "[1 1 2 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	if got, want := must(f.db.GetRoom(f.ctx, f.rooms[0].ID))(t).Housekeeping, tenant.HousekeepingDirty; got != want {
+	if got, want := pmstest.Must(f.DB.GetRoom(f.Ctx, f.Rooms[0].ID))(t).Housekeeping, tenant.HousekeepingDirty; got != want {
 		t.Fatalf("housekeeping %s, want %s", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestCancelFees(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 10, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 10, "2025-06-10")
 	seven := 7
 	n := 0
 	plan := func(t *testing.T, free *int, fee tenant.Fee) tenant.RatePlan {
 		n++
 		code := fmt.Sprint("P", n)
-		p := must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: code, Name: code,
+		p := pmstest.Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: code, Name: code,
 			Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: free, Fee: fee}, NoShow: tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}, Active: true}))(t)
-		f.setPrice(t, p.ID, f.today, f.day(60), 12345)
+		f.SetPrice(t, p.ID, f.Today, f.Day(60), 12345)
 		return p
 	}
 	for _, tc := range []struct {
@@ -554,49 +555,49 @@ func TestCancelFees(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := plan(t, tc.free, tc.fee)
-			in := f.booking(f.day(tc.arrivalIn), f.day(tc.arrivalIn+3))
+			in := f.Booking(f.Day(tc.arrivalIn), f.Day(tc.arrivalIn+3))
 			in.Reservations[0].RatePlanID = p.ID
 			if tc.tentative {
 				in.Status = tenant.ReservationTentative
 			}
-			r := must(f.db.CreateBooking(f.ctx, in))(t).Reservations[0]
-			c := must(f.db.Cancel(f.ctx, r.ID, tenant.CancelInput{WaiveFee: tc.waive}))(t)
+			r := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t).Reservations[0]
+			c := pmstest.Must(f.DB.Cancel(f.Ctx, r.ID, tenant.CancelInput{WaiveFee: tc.waive}))(t)
 			if c.CancellationFee == nil {
 				t.Fatal("no fee stored")
 			}
 			if got := c.CancellationFee.Amount; got != tc.want {
 				t.Fatalf("fee %d, want %d", got, tc.want)
 			}
-			if got := must(f.db.GetReservation(f.ctx, r.ID))(t).CancellationFee.Amount; got != tc.want {
+			if got := pmstest.Must(f.DB.GetReservation(f.Ctx, r.ID))(t).CancellationFee.Amount; got != tc.want {
 				t.Fatalf("stored fee %d, want %d", got, tc.want)
 			}
 		})
 	}
 	t.Run("NoShow", func(t *testing.T) {
-		r := f.book(t, f.day(0), f.day(2))
-		ns := must(f.db.MarkNoShow(f.ctx, r.ID, tenant.NoShowInput{}))(t)
-		if got, want := ns.NoShowFee.Amount, int64(2*nightly); got != want { // the fixture's plan: 100% no-show fee
+		r := f.Book(t, f.Day(0), f.Day(2))
+		ns := pmstest.Must(f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{}))(t)
+		if got, want := ns.NoShowFee.Amount, int64(2*pmstest.Nightly); got != want { // the fixture's plan: 100% no-show fee
 			t.Fatalf("no-show fee %d, want %d", got, want)
 		}
 	})
 	t.Run("ErrNoShowBeforeArrival", func(t *testing.T) {
-		r := f.book(t, f.day(3), f.day(4))
-		_, err := f.db.MarkNoShow(f.ctx, r.ID, tenant.NoShowInput{})
-		wantCode(t, err, aura.ECONFLICT)
+		r := f.Book(t, f.Day(3), f.Day(4))
+		_, err := f.DB.MarkNoShow(f.Ctx, r.ID, tenant.NoShowInput{})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	// Cancelled nights are back in stock.
-	if got := f.available(t, f.day(1), f.day(2))[0]; got != 10 {
+	if got := f.Available(t, f.Day(1), f.Day(2))[0]; got != 10 {
 		t.Fatalf("available %d after cancelling everything there, want 10", got)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func TestChangeStay(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	r := f.book(t, f.day(1), f.day(3))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	r := f.Book(t, f.Day(1), f.Day(3))
 	// Prices rise after booking; kept nights keep their frozen price.
-	f.setPrice(t, f.plan.ID, f.day(0), f.day(30), 15000)
-	r = must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Departure: f.day(4), Version: r.Version}))(t)
+	f.SetPrice(t, f.Plan.ID, f.Day(0), f.Day(30), 15000)
+	r = pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(4), Version: r.Version}))(t)
 	var prices []int64
 	for _, n := range r.Nights {
 		prices = append(prices, n.Price.Amount)
@@ -605,27 +606,27 @@ func TestChangeStay(t *testing.T) {
 		t.Fatalf("prices %s, want %s", got, want)
 	}
 	t.Run("ErrNoAvailability", func(t *testing.T) {
-		f.book(t, f.day(4), f.day(6))
-		_, err := f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Departure: f.day(5)})
-		wantCode(t, err, aura.ECONFLICT)
+		f.Book(t, f.Day(4), f.Day(6))
+		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Departure: f.Day(5)})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrRestriction", func(t *testing.T) {
 		five := 5
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(0), To: f.day(1), MinStay: &five}))(t)
-		_, err := f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Arrival: f.day(0)})
-		wantCode(t, err, aura.EINVALID)
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
+		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Arrival: f.Day(0)})
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("PartyReprices", func(t *testing.T) {
 		three := 3
-		r2 := must(f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
+		r2 := pmstest.Must(f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &three}))(t)
 		if got, want := r2.Total.Amount, int64(3*(15000+2500)); got != want {
 			t.Fatalf("total %d, want %d", got, want)
 		}
 		four := 4
-		_, err := f.db.ChangeStay(f.ctx, r.ID, tenant.StayChange{Adults: &four})
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.ChangeStay(f.Ctx, r.ID, tenant.StayChange{Adults: &four})
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 func mustTime(tb testing.TB, s string) time.Time {

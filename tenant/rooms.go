@@ -66,7 +66,7 @@ func (db *DB) CreateRoomType(ctx context.Context, in RoomTypeInput) (RoomType, e
 	}
 	var rt RoomType
 	err := db.Update(ctx, func(tx *Tx) error {
-		if _, err := getProperty(tx, in.PropertyID); err != nil {
+		if _, err := GetProperty(tx, in.PropertyID); err != nil {
 			return aura.Invalid("The room type is not valid.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
 		if err := codeFree(tx, "room_types", in.PropertyID, in.Code, ""); err != nil {
@@ -143,7 +143,7 @@ func (db *DB) ListRoomTypes(ctx context.Context, propertyID string) ([]RoomType,
 	var out []RoomType
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		out, err = listRoomTypes(tx, propertyID)
+		out, err = ListRoomTypes(tx, propertyID)
 		return err
 	})
 	return out, err
@@ -167,7 +167,7 @@ func getRoomType(tx *Tx, id string) (RoomType, error) {
 	return rt, err
 }
 
-func listRoomTypes(tx *Tx, propertyID string) ([]RoomType, error) {
+func ListRoomTypes(tx *Tx, propertyID string) ([]RoomType, error) {
 	rows, err := tx.Query(`SELECT `+roomTypeColumns+` FROM room_types WHERE property_id = ? ORDER BY sort_order, name, id`, propertyID)
 	if err != nil {
 		return nil, err
@@ -267,7 +267,7 @@ func (db *DB) CreateRoom(ctx context.Context, in RoomInput) (Room, error) {
 		r = Room{ID: aura.NewID("rom"), PropertyID: in.PropertyID, RoomTypeID: in.RoomTypeID, Number: in.Number, Floor: in.Floor,
 			Features: in.Features, Housekeeping: HousekeepingClean, SortOrder: in.SortOrder, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		if _, err := tx.Exec(`INSERT INTO rooms (id, property_id, room_type_id, number, floor, features, housekeeping, sort_order, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PropertyID, r.RoomTypeID, r.Number, r.Floor, mustJSON(r.Features), r.Housekeeping,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.PropertyID, r.RoomTypeID, r.Number, r.Floor, MustJSON(r.Features), r.Housekeeping,
 			r.SortOrder, r.Version, FormatTime(tx.Now), FormatTime(tx.Now)); err != nil {
 			return err
 		}
@@ -301,11 +301,11 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 			if err != nil || rt.PropertyID != before.PropertyID {
 				return aura.Invalid("The room is not valid.", aura.FieldError{Field: "room_type_id", Message: "no such room type in this property"})
 			}
-			p, err := getProperty(tx, before.PropertyID)
+			p, err := GetProperty(tx, before.PropertyID)
 			if err != nil {
 				return err
 			}
-			today, err := p.today(tx)
+			today, err := p.Today(tx)
 			if err != nil {
 				return err
 			}
@@ -322,7 +322,7 @@ func (db *DB) UpdateRoom(ctx context.Context, id string, in RoomInput) (Room, er
 		r.Version++
 		r.UpdatedAt = tx.Now
 		if _, err := tx.Exec(`UPDATE rooms SET room_type_id = ?, number = ?, floor = ?, features = ?, sort_order = ?, version = ?, updated_at = ? WHERE id = ?`,
-			r.RoomTypeID, r.Number, r.Floor, mustJSON(r.Features), r.SortOrder, r.Version, FormatTime(tx.Now), id); err != nil {
+			r.RoomTypeID, r.Number, r.Floor, MustJSON(r.Features), r.SortOrder, r.Version, FormatTime(tx.Now), id); err != nil {
 			return err
 		}
 		return tx.Audit(audit.Entry{Action: "room.updated", EntityType: "room", EntityID: id, Before: before, After: r})
@@ -383,7 +383,7 @@ func (db *DB) ListRooms(ctx context.Context, propertyID string) ([]Room, error) 
 	var out []Room
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		out, err = listRooms(tx, propertyID)
+		out, err = ListRooms(tx, propertyID)
 		return err
 	})
 	return out, err
@@ -409,7 +409,7 @@ func getRoom(tx *Tx, id string) (Room, error) {
 	return r, err
 }
 
-func listRooms(tx *Tx, propertyID string) ([]Room, error) {
+func ListRooms(tx *Tx, propertyID string) ([]Room, error) {
 	rows, err := tx.Query(`SELECT `+roomColumns+` FROM rooms r JOIN room_types t ON t.id = r.room_type_id
 		WHERE r.property_id = ? ORDER BY t.sort_order, t.name, r.sort_order, r.number`, propertyID)
 	if err != nil {
@@ -502,7 +502,7 @@ func (db *DB) CreateRoomBlock(ctx context.Context, in RoomBlockInput) (RoomBlock
 		if err != nil {
 			return err
 		}
-		prop, err := getProperty(tx, room.PropertyID)
+		prop, err := GetProperty(tx, room.PropertyID)
 		if err != nil {
 			return err
 		}
@@ -574,13 +574,13 @@ func (db *DB) ListRoomBlocks(ctx context.Context, propertyID string, from, to da
 	var out []RoomBlock
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		out, err = listRoomBlocks(tx, propertyID, from, to)
+		out, err = ListRoomBlocks(tx, propertyID, from, to)
 		return err
 	})
 	return out, err
 }
 
-func listRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock, error) {
+func ListRoomBlocks(tx *Tx, propertyID string, from, to date.Date) ([]RoomBlock, error) {
 	rows, err := tx.Query(`SELECT b.id, b.room_id, b.kind, b.start_date, b.end_date, b.reason, b.created_at
 		FROM room_blocks b JOIN rooms r ON r.id = b.room_id
 		WHERE r.property_id = ? AND b.start_date < ? AND b.end_date > ? ORDER BY r.number, b.start_date`, propertyID, to, from)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -70,6 +71,10 @@ type Router struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	// opens, evictions and idleCloses count files opened, retired for
+	// room beyond MaxOpen, and closed after IdleTimeout (Stats).
+	opens, evictions, idleCloses atomic.Int64
 
 	// beforeRegister, set by tests only (export_test.go), runs after an open
 	// and its re-check, before the handle is registered.
@@ -250,6 +255,7 @@ func (r *Router) open(ctx context.Context, slug string) (*DB, error) {
 			return nil, err
 		}
 	}
+	r.opens.Add(1)
 	return db, nil
 }
 
@@ -276,6 +282,7 @@ func (r *Router) overflowLocked() []*DB {
 		}
 		victims = append(victims, r.entries[victim].db)
 		delete(r.entries, victim)
+		r.evictions.Add(1)
 	}
 	return victims
 }
@@ -288,6 +295,19 @@ func (r *Router) openCountLocked() int {
 		}
 	}
 	return n
+}
+
+// Stats are the router's counters since it started, for metrics.
+type Stats struct {
+	Open       int   // tenant files open now
+	Opens      int64 // files opened
+	Evictions  int64 // files retired to stay within MaxOpen
+	IdleCloses int64 // files closed after IdleTimeout without use
+}
+
+// Stats returns the router's counters.
+func (r *Router) Stats() Stats {
+	return Stats{Open: r.Open(), Opens: r.opens.Load(), Evictions: r.evictions.Load(), IdleCloses: r.idleCloses.Load()}
 }
 
 // Open returns the number of tenant files currently open.
@@ -407,6 +427,7 @@ func (r *Router) closeIdle(cutoff time.Time) {
 		if e.db != nil && e.db.refs.Load() == 0 && e.db.lastUsed.Load() < cutoff.UnixNano() {
 			victims = append(victims, e.db)
 			delete(r.entries, slug)
+			r.idleCloses.Add(1)
 		}
 	}
 	r.mu.Unlock()

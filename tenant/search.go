@@ -124,7 +124,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			for i, id := range ids {
 				args[i] = id
 			}
-			rs, err := queryReservations(tx, ` WHERE r.id IN (`+placeholders(len(ids))+`) ORDER BY r.arrival DESC`, args...)
+			rs, err := QueryReservations(tx, ` WHERE r.id IN (`+Placeholders(len(ids))+`) ORDER BY r.arrival DESC`, args...)
 			if err != nil {
 				return err
 			}
@@ -134,7 +134,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 			}
 			names := map[string]string{}
 			if in.Guests {
-				if names, err = db.guestNames(tx, guests); err != nil {
+				if names, err = db.GuestNamesTx(tx, guests); err != nil {
 					return err
 				}
 			}
@@ -169,7 +169,7 @@ func (db *DB) Search(ctx context.Context, in SearchInput) (SearchResults, error)
 				return err
 			}
 			if occ != nil && in.Guests {
-				names, err := db.guestNames(tx, []string{occ.GuestID})
+				names, err := db.GuestNamesTx(tx, []string{occ.GuestID})
 				if err != nil {
 					return err
 				}

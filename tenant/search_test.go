@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 )
 
@@ -15,17 +16,17 @@ import (
 // reservation or booking id; a room by number with the party in it; and
 // no guest data for a caller who may not read guests.
 func TestGlobalSearch(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	in := f.booking(f.day(2), f.day(4))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	in := f.Booking(f.Day(2), f.Day(4))
 	in.Booker.New = &tenant.GuestInput{GivenName: "Grace", FamilyName: "Hopper", Email: "grace.hopper@example.com", Phone: "+1 212 555 0199"}
 	in.Source, in.OTACode = "booking.com", "BDC-4711-XY"
-	b := must(f.db.CreateBooking(f.ctx, in))(t)
+	b := pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
 	r := b.Reservations[0]
-	f.bookGuest(t, "Ada", "Lovelace", tenant.ReservationInHouse, f.day(-1), f.day(2), 1)
+	f.BookGuest(t, "Ada", "Lovelace", tenant.ReservationInHouse, f.Day(-1), f.Day(2), 1)
 
 	search := func(q string, guests bool) tenant.SearchResults {
 		t.Helper()
-		return must(f.db.Search(f.ctx, tenant.SearchInput{Query: q, Guests: guests}))(t)
+		return pmstest.Must(f.DB.Search(f.Ctx, tenant.SearchInput{Query: q, Guests: guests}))(t)
 	}
 	for _, q := range []string{"hopper", "Grace Hop", "grace.hopper@example.com", "+1 212 555 0199"} {
 		if res := search(q, true); len(res.Guests) != 1 || res.Guests[0].FamilyName != "Hopper" {
@@ -56,35 +57,35 @@ func TestGlobalSearch(t *testing.T) {
 	if res := search("nobody-here", true); len(res.Guests)+len(res.Stays)+len(res.Rooms) != 0 {
 		t.Fatalf("found %+v", res)
 	}
-	_, err := f.db.Search(f.ctx, tenant.SearchInput{Query: "  "})
-	wantCode(t, err, aura.EINVALID)
+	_, err := f.DB.Search(f.Ctx, tenant.SearchInput{Query: "  "})
+	pmstest.WantCode(t, err, aura.EINVALID)
 }
 
 // BenchmarkGlobalSearch100k measures the top bar's search over 100,000
 // guests with a booking history: names, emails, phones, booking codes and
 // room numbers as a front desk types them. Target: under 50 ms a query.
 func BenchmarkGlobalSearch100k(b *testing.B) {
-	f := newFixture(b, "Europe/Berlin", 60, "2025-06-10")
+	f := pmstest.NewFixture(b, "Europe/Berlin", 60, "2025-06-10")
 	rng := rand.New(rand.NewPCG(3, 4))
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
 		ins := make([]tenant.GuestInput, batch)
 		for j := range ins {
-			ins[j] = benchGuest(rng, i+j)
+			ins[j] = pmstest.BenchGuest(rng, i+j)
 		}
-		must(f.db.CreateGuests(f.ctx, ins))(b)
+		pmstest.Must(f.DB.CreateGuests(f.Ctx, ins))(b)
 	}
 	// A history of channel bookings with their codes.
 	for i := 0; i < 2000; i++ {
 		d := -25 + i%400
-		in := f.booking(f.day(d), f.day(d+1))
+		in := f.Booking(f.Day(d), f.Day(d+1))
 		in.Import, in.Status = true, tenant.ReservationConfirmed
 		if d < 0 {
 			in.Status = tenant.ReservationCheckedOut
 		}
 		in.Source, in.OTACode = "booking.com", fmt.Sprint("BDC-", 100000+i)
-		must(f.db.CreateBooking(f.ctx, in))(b)
+		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(b)
 	}
 	b.Logf("loaded %d guests and 2000 bookings in %s", total, time.Since(t0).Round(time.Second))
 	queries := []string{"mül", "Anna Berg", "clara.hof", "jonas.weiler12@", "+49 160", "bdc-101234", "BDC-100007", "117", "142", "Søren"}
@@ -94,7 +95,7 @@ func BenchmarkGlobalSearch100k(b *testing.B) {
 		q := queries[i%len(queries)]
 		i++
 		t1 := time.Now()
-		res, err := f.db.Search(f.ctx, tenant.SearchInput{Query: q, Guests: true, Limit: 10})
+		res, err := f.DB.Search(f.Ctx, tenant.SearchInput{Query: q, Guests: true, Limit: 10})
 		ds = append(ds, time.Since(t1))
 		if err != nil {
 			b.Fatal(err)
@@ -102,5 +103,5 @@ func BenchmarkGlobalSearch100k(b *testing.B) {
 		found += len(res.Guests) + len(res.Stays) + len(res.Rooms)
 	}
 	b.ReportMetric(float64(found)/float64(i), "results/query")
-	reportLatencies(b, ds, time.Millisecond, "ms/query")
+	pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/query")
 }

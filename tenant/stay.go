@@ -42,7 +42,7 @@ func (db *DB) ChangeStay(ctx context.Context, id string, ch StayChange) (Reserva
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, ch.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, ch.Version); err != nil {
 			return err
 		}
 		return changeStay(tx, &c, ch, "reservation.stay_changed", nil)
@@ -70,7 +70,7 @@ func (db *DB) DepartEarly(ctx context.Context, id string, in EarlyDeparture) (Re
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationInHouse {
@@ -121,7 +121,7 @@ func (db *DB) ExtendStay(ctx context.Context, id string, in StayExtension) (Rese
 	var c resCtx
 	err := db.Update(ctx, func(tx *Tx) error {
 		var err error
-		if c, err = db.loadResCtx(tx, id, in.Version); err != nil {
+		if c, err = db.LoadResCtx(tx, id, in.Version); err != nil {
 			return err
 		}
 		if c.r.Status != ReservationConfirmed && c.r.Status != ReservationInHouse {

@@ -63,18 +63,18 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 	}
 	tc := TapeChart{PropertyID: propertyID, From: from, To: to, Rooms: []TapeRoom{}, Unassigned: []TapeBar{}, Dates: date.Range(from, to)}
 	err := db.View(ctx, func(tx *Tx) error {
-		if _, err := getProperty(tx, propertyID); err != nil {
+		if _, err := GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		var err error
-		if tc.RoomTypes, err = listRoomTypes(tx, propertyID); err != nil {
+		if tc.RoomTypes, err = ListRoomTypes(tx, propertyID); err != nil {
 			return err
 		}
-		rooms, err := listRooms(tx, propertyID)
+		rooms, err := ListRooms(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		blocks, err := listRoomBlocks(tx, propertyID, from, to)
+		blocks, err := ListRoomBlocks(tx, propertyID, from, to)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 			args = append(args, t.ID)
 		}
 		rows, err := tx.Query(`SELECT reservation_id, date, room_id FROM reservation_nights
-			WHERE holds = 1 AND room_type_id IN (`+placeholders(len(tc.RoomTypes))+`) AND date >= ? AND date < ?
+			WHERE holds = 1 AND room_type_id IN (`+Placeholders(len(tc.RoomTypes))+`) AND date >= ? AND date < ?
 			ORDER BY reservation_id, date`, append(args, from, to)...)
 		if err != nil {
 			return err
@@ -131,7 +131,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 		}
 		res := map[string]Reservation{}
 		guestSet := map[string]bool{}
-		rrows, err := tx.Query(reservationSelect+` WHERE r.id IN (`+placeholders(len(ids))+`)`, ids...)
+		rrows, err := tx.Query(reservationSelect+` WHERE r.id IN (`+Placeholders(len(ids))+`)`, ids...)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (db *DB) TapeChart(ctx context.Context, propertyID string, from, to date.Da
 		for g := range guestSet {
 			guests = append(guests, g)
 		}
-		names, err := db.guestNames(tx, guests)
+		names, err := db.GuestNamesTx(tx, guests)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
@@ -18,25 +19,29 @@ func (e *env) tenantJobs() []control.Job {
 		{
 			Name: "night-audit",
 			Run: func(ctx context.Context, db *tenant.DB) error {
-				res, err := db.RunNightAudits(ctx)
+				res, err := frontdesk.New(db).RunNightAudits(ctx)
 				if ferr := e.chargeNoShowFees(ctx, db, res); err == nil {
 					err = ferr // no-show fees to a stored card: stripe_jobs.go
 				}
 				return err
 			},
-			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) { return db.NextNightAudit(ctx) },
+			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
+				return frontdesk.New(db).NextNightAudit(ctx)
+			},
 		},
 		{
 			Name: "id-photo-retention",
 			Run: func(ctx context.Context, db *tenant.DB) error {
-				res, err := db.PurgeIDPhotos(ctx)
+				res, err := frontdesk.New(db).PurgeIDPhotos(ctx)
 				if err == nil && res.Records > 0 {
 					// Move the deleted pages out of the WAL too.
 					err = e.checkpointFile(ctx, db)
 				}
 				return err
 			},
-			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) { return db.NextIDPhotoPurge(ctx) },
+			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
+				return frontdesk.New(db).NextIDPhotoPurge(ctx)
+			},
 		},
 		{
 			// Invoices are kept 8 years; past its retention date a

@@ -20,9 +20,11 @@ import (
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/internal/sdnotify"
+	"github.com/aurapms/aura/metrics"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/sqlite"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 )
@@ -40,6 +42,7 @@ type serveFlags struct {
 	smtpUser              string
 	sessionIdle, sessionX time.Duration
 	shutdownTimeout       time.Duration
+	metricsAddr           string
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -61,6 +64,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
 	fl.DurationVar(&f.sessionX, "session-max", 12*time.Hour, "sign a user out this long after sign-in, whatever they do")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight before closing connections (the files then close: transactions finish, checkpoints are signed, the last changes are replicated)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", envOr("AURA_METRICS_ADDR", "127.0.0.1:9464"), "private address of /metrics (Prometheus) and /debug/pprof/, never the public port (env AURA_METRICS_ADDR; \"off\" for none)")
 	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
@@ -89,6 +93,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		if err := loopbackOnly(f.addr); err != nil {
 			return err
 		}
+	}
+	if err := checkMetricsAddr(f.metricsAddr, f.addr); err != nil {
+		return err
 	}
 	if f.shutdownTimeout <= 0 {
 		return fmt.Errorf("--shutdown-timeout must be positive")
@@ -122,8 +129,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := e.open(ctx, true); err != nil {
 		return err
 	}
+	met := metrics.New(e.metricsSnapshot)
+	sqlite.ObserveCommits(met.Commit)
+	defer sqlite.ObserveCommits(nil)
 	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
-		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile})
+		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile,
+		Observer: met, Ready: e.ready(master)})
 	if err != nil {
 		return err
 	}
@@ -170,7 +181,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go e.watchPlatform(ctx)
 	go e.checkpointLoop(ctx, 5*time.Minute)
-	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs()}).Run(ctx)
+	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs(), Observe: met.JobRun}).Run(ctx)
 	if e.replicator != nil {
 		go e.drillLoop(ctx, 24*time.Hour)
 	}
@@ -198,6 +209,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.io.Out, "Plain HTTP on http://%s/ redirects to HTTPS.\n", hln.Addr())
 			go func() { errc <- redirect.Serve(hln) }()
 		}
+	}
+	if f.metricsAddr != "off" {
+		mln, err := e.metricsListener(f.metricsAddr, ln.Addr().String())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ms := newHTTPServer(met.Handler())
+		ms.WriteTimeout = 0 // a CPU profile or trace streams for its ?seconds=
+		ms.ErrorLog = hs.ErrorLog
+		servers = append(servers, ms)
+		fmt.Fprintf(e.io.Out, "Metrics on http://%s/metrics (profiles under /debug/pprof/).\n", mln.Addr())
+		go func() { errc <- ms.Serve(mln) }()
 	}
 	// systemd (Type=notify) learns the server is up only now, with the
 	// listeners accepting, and from then on expects the watchdog's pings.

@@ -7,6 +7,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/payments"
 )
 
@@ -37,7 +38,7 @@ func (e *env) stripeReconcileJob() control.Job {
 // a run again charges nothing twice). A tenant without Stripe, a declined
 // card or Stripe's silence (left to stripe-reconcile) is not a failure of
 // the job.
-func (e *env) chargeNoShowFees(ctx context.Context, db *tenant.DB, results []tenant.NightAuditResult) error {
+func (e *env) chargeNoShowFees(ctx context.Context, db *tenant.DB, results []frontdesk.NightAuditResult) error {
 	st := payments.New(db, payments.Options{Backend: e.stripe})
 	ctx = systemCtx(ctx, "night-audit")
 	for _, r := range results {

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -226,7 +227,7 @@ func tenantJob(ctx context.Context, e *env, job string, args []string) error {
 	}
 	defer db.Release()
 	if job == "night-audit" {
-		results, err := db.RunNightAudits(ctx)
+		results, err := frontdesk.New(db).RunNightAudits(ctx)
 		if err != nil {
 			return err
 		}
@@ -243,7 +244,7 @@ func tenantJob(ctx context.Context, e *env, job string, args []string) error {
 		}
 		return nil
 	}
-	res, err := db.PurgeIDPhotos(ctx)
+	res, err := frontdesk.New(db).PurgeIDPhotos(ctx)
 	if err != nil {
 		return err
 	}

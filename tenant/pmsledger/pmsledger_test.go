@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/pmsledger"
 )
@@ -126,7 +127,7 @@ func TestNightAuditPosts(t *testing.T) {
 
 	// Night of the 30th closes at 03:00 on the 31st.
 	f.at(arrival.AddDays(1), 3, 0)
-	res := must(f.db.RunNightAudit(context.Background(), f.prop.ID))(t)
+	res := must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	if n := len(res.Closed); n != 2 || res.Closed[0].Posted != 0 || res.Closed[1].Posted != 2 {
 		t.Fatalf("first close %+v, want the 29th with nothing and the 30th with two nights posted", res.Closed)
 	}
@@ -145,13 +146,13 @@ func TestNightAuditPosts(t *testing.T) {
 	// The server is down over New Year: the run on the 3rd at 04:00 closes
 	// the 31st, the 1st and the 2nd, each with its night.
 	f.at(departure, 4, 0)
-	res = must(f.db.RunNightAudit(context.Background(), f.prop.ID))(t)
+	res = must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	if len(res.Closed) != 3 {
 		t.Fatalf("catch-up closed %d dates, want 3", len(res.Closed))
 	}
 	// Nothing twice: a second run closes nothing, and PostNight of a night
 	// already posted skips every item.
-	if res := must(f.db.RunNightAudit(context.Background(), f.prop.ID))(t); len(res.Closed) != 0 {
+	if res := must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t); len(res.Closed) != 0 {
 		t.Fatalf("second run closed %+v", res.Closed)
 	}
 	again := must(f.led.PostNight(f.ctx, ledger.NightBatch{PropertyID: f.prop.ID, BusinessDate: arrival,
@@ -213,7 +214,7 @@ func TestFeesPost(t *testing.T) {
 	must(f.db.Cancel(f.ctx, late.ID, tenant.CancelInput{}))(t)
 	must(f.db.Cancel(f.ctx, waived.ID, tenant.CancelInput{WaiveFee: true}))(t)
 	f.at(d.AddDays(1), 3, 0)
-	res := must(f.db.RunNightAudit(context.Background(), f.prop.ID))(t)
+	res := must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	if len(res.Closed) != 1 || len(res.Closed[0].NoShows) != 1 {
 		t.Fatalf("night audit %+v", res.Closed)
 	}
@@ -241,7 +242,7 @@ func TestCheckOutCityLedger(t *testing.T) {
 	f.at(d, 15, 0)
 	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
 	f.at(d.AddDays(1), 3, 0)
-	must(f.db.RunNightAudit(context.Background(), f.prop.ID))(t)
+	must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	f.at(d.AddDays(1), 10, 0)
 	_, err := f.db.CheckOutWith(f.ctx, r.ID, tenant.CheckOutInput{CityLedger: true})
 	if aura.ErrorCode(err) != aura.EINVALID {

@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"bytes"
@@ -9,15 +9,17 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // sealedPhoto returns the stored (sealed) bytes of a photo, read straight
 // from the table as someone with the file would.
-func sealedPhoto(tb testing.TB, f *fixture, photoID string) []byte {
+func sealedPhoto(tb testing.TB, f *pmstest.Fixture, photoID string) []byte {
 	tb.Helper()
 	var b []byte
-	if err := f.db.SQL().Read.QueryRow(`SELECT data FROM id_photo_bytes WHERE photo_id = ?`, photoID).Scan(&b); err != nil {
+	if err := f.DB.SQL().Read.QueryRow(`SELECT data FROM id_photo_bytes WHERE photo_id = ?`, photoID).Scan(&b); err != nil {
 		tb.Fatalf("sealed bytes of %s: %v", photoID, err)
 	}
 	return b
@@ -48,79 +50,79 @@ func containsAny(raw []byte, parts [][]byte) bool {
 // number blanked where configured, a tombstone kept for the guest page;
 // a photo inside the window stays.
 func TestIDPhotoRetention(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
 	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
-	f.prop = must(f.db.UpdateProperty(f.ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: f.prop.Currency,
-		Tax: f.prop.Tax, FrontDesk: &fd, Version: f.prop.Version}))(t)
-	if got, want := f.prop.FrontDesk.NightAuditTime, "03:00"; got != want {
+	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
+	if got, want := f.Prop.FrontDesk.NightAuditTime, "03:00"; got != want {
 		t.Fatalf("night audit time %q, want the default %q", got, want)
 	}
 	checkIn := func(r tenant.Reservation, room int, number, marker string) tenant.CheckInRecord {
 		t.Helper()
-		must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[room].ID, Guests: []tenant.GuestCheckIn{{
+		pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[room].ID, Guests: []tenant.GuestCheckIn{{
 			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: number, IssuingCountry: "DE"},
-			Photos:   [][]byte{photoJPEG(t, marker, 320, 240)}}}}))(t)
-		return must(f.db.ReservationCheckIns(f.ctx, r.ID))(t)[0]
+			Photos:   [][]byte{pmstest.PhotoJPEG(t, marker, 320, 240)}}}}))(t)
+		return pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)[0]
 	}
 	// A: checked in today, checked out on day 2 at 10:00.
-	f.at(f.day(0), 15, 0)
-	a := checkIn(f.book(t, f.day(0), f.day(2)), 0, "A11111111", "MARKER-photo-A-c0ffee")
+	f.At(f.Day(0), 15, 0)
+	a := checkIn(f.Book(t, f.Day(0), f.Day(2)), 0, "A11111111", "MARKER-photo-A-c0ffee")
 	// C: a long stay checked in today and never checked out: its window
 	// runs from the check-in.
-	f.at(f.day(0), 16, 0)
-	c := checkIn(f.book(t, f.day(0), f.day(40)), 1, "C33333333", "MARKER-photo-C-decade")
-	f.at(f.day(2), 10, 0)
-	must(f.db.CheckOut(f.ctx, a.ReservationID, 0))(t)
+	f.At(f.Day(0), 16, 0)
+	c := checkIn(f.Book(t, f.Day(0), f.Day(40)), 1, "C33333333", "MARKER-photo-C-decade")
+	f.At(f.Day(2), 10, 0)
+	pmstest.Must(f.DB.CheckOut(f.Ctx, a.ReservationID, 0))(t)
 	// B: checked in on day 20, inside the window at every purge below.
-	f.at(f.day(20), 15, 0)
-	b := checkIn(f.book(t, f.day(20), f.day(22)), 0, "B22222222", "MARKER-photo-B-beef00")
+	f.At(f.Day(20), 15, 0)
+	b := checkIn(f.Book(t, f.Day(20), f.Day(22)), 0, "B22222222", "MARKER-photo-B-beef00")
 
 	job := context.Background() // the scheduler's context: no user behind it
 	sealedA, sealedB, sealedC := chunks(sealedPhoto(t, f, a.Photos[0].ID)), chunks(sealedPhoto(t, f, b.Photos[0].ID)), chunks(sealedPhoto(t, f, c.Photos[0].ID))
-	if err := f.db.SQL().Checkpoint(f.ctx); err != nil {
+	if err := f.DB.SQL().Checkpoint(f.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	if raw := readTenantFiles(t, f.db); !containsAny(raw, sealedA) || !containsAny(raw, sealedC) {
+	if raw := pmstest.ReadTenantFiles(t, f.DB); !containsAny(raw, sealedA) || !containsAny(raw, sealedC) {
 		t.Fatal("the sealed photos are not found in the file before the purge: the search proves nothing")
 	}
-	next, ok := must2(f.db.NextIDPhotoPurge(f.ctx))(t)
+	next, ok := pmstest.Must2(frontdesk.New(f.DB).NextIDPhotoPurge(f.Ctx))(t)
 	if want := c.CreatedAt.Add(30 * 24 * time.Hour); !ok || !next.Equal(want) {
 		t.Fatalf("next purge %v (%v), want %v (C's check-in + 30 days)", next, ok, want)
 	}
 
 	// Day 30, 15:00: nothing is 30 days old yet (C was taken at 16:00).
-	f.at(f.day(30), 15, 0)
-	if got := must(f.db.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+	f.At(f.Day(30), 15, 0)
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got != (frontdesk.PurgeResult{}) {
 		t.Fatalf("purged %+v before any window ended", got)
 	}
 	// Day 32, 09:00: C's window (from check-in) has ended, A's (from its
 	// check-out on day 2 at 10:00) not yet.
-	f.at(f.day(32), 9, 0)
-	before := f.auditRows(t)
-	got := must(f.db.PurgeIDPhotos(job))(t)
-	if want := (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(c.Photos[0].Size)}); got != want {
+	f.At(f.Day(32), 9, 0)
+	before := f.AuditRows(t)
+	got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t)
+	if want := (frontdesk.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(c.Photos[0].Size)}); got != want {
 		t.Fatalf("purge at day 32 09:00: %+v, want %+v", got, want)
 	}
 	// Day 32, 10:00: A's window ends.
-	f.at(f.day(32), 10, 0)
-	if got := must(f.db.PurgeIDPhotos(job))(t); got.Records != 1 || got.Photos != 1 {
+	f.At(f.Day(32), 10, 0)
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got.Records != 1 || got.Photos != 1 {
 		t.Fatalf("purge at day 32 10:00: %+v, want A's one photo", got)
 	}
-	if rows := f.auditRows(t) - before; rows != 2 {
+	if rows := f.AuditRows(t) - before; rows != 2 {
 		t.Fatalf("the purges wrote %d audit rows, want 2 (one per record)", rows)
 	}
 	// A second run finds nothing and writes nothing.
-	before = f.auditRows(t)
-	if got := must(f.db.PurgeIDPhotos(job))(t); got != (tenant.PurgeResult{}) {
+	before = f.AuditRows(t)
+	if got := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t); got != (frontdesk.PurgeResult{}) {
 		t.Fatalf("second run purged %+v", got)
 	}
-	if f.auditRows(t) != before {
+	if f.AuditRows(t) != before {
 		t.Fatal("a run with nothing to purge wrote an audit row")
 	}
 
 	t.Run("Tombstones", func(t *testing.T) {
 		for _, rec := range []tenant.CheckInRecord{a, c} {
-			got := must(f.db.GuestCheckIns(f.ctx, rec.GuestID))(t)[0]
+			got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, rec.GuestID))(t)[0]
 			p := got.Photos[0]
 			if p.PurgedAt == nil || p.PurgeReason != tenant.PurgeRetention {
 				t.Fatalf("photo of %s: %+v, want a retention tombstone", rec.ID, p)
@@ -131,25 +133,25 @@ func TestIDPhotoRetention(t *testing.T) {
 			if got.Document.Type != tenant.DocumentIDCard {
 				t.Fatalf("the rest of the document went too: %+v", got.Document)
 			}
-			_, _, err := f.db.IDPhotoData(f.ctx, p.ID)
-			wantCode(t, err, aura.EGONE)
-			if !strings.Contains(aura.ErrorMessage(err), "purged on "+p.PurgedAt.In(f.loc).Format("Mon 2 Jan 2006")) {
+			_, _, err := f.DB.IDPhotoData(f.Ctx, p.ID)
+			pmstest.WantCode(t, err, aura.EGONE)
+			if !strings.Contains(aura.ErrorMessage(err), "purged on "+p.PurgedAt.In(f.Loc).Format("Mon 2 Jan 2006")) {
 				t.Fatalf("message %q does not say when the photo was purged", aura.ErrorMessage(err))
 			}
 		}
-		if want := f.clock.Now().UTC(); !must(f.db.GuestCheckIns(f.ctx, a.GuestID))(t)[0].Photos[0].PurgedAt.Equal(want) {
+		if want := f.Clock.Now().UTC(); !pmstest.Must(f.DB.GuestCheckIns(f.Ctx, a.GuestID))(t)[0].Photos[0].PurgedAt.Equal(want) {
 			t.Fatalf("A's photo purge date is not the run's time %v", want)
 		}
-		kept := must(f.db.GuestCheckIns(f.ctx, b.GuestID))(t)[0]
+		kept := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, b.GuestID))(t)[0]
 		if kept.Photos[0].PurgedAt != nil || kept.Document.Number != "B22222222" {
 			t.Fatalf("B, inside its window, lost data: %+v", kept)
 		}
-		if _, data := must2(f.db.IDPhotoData(f.ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
+		if _, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
 			t.Fatal("B's photo does not read back")
 		}
 	})
 	t.Run("AuditRows", func(t *testing.T) {
-		rows, err := f.db.SQL().Read.Query(`SELECT entity_id, actor_id, before_json, after_json FROM audit_log WHERE action = 'checkin_record.purged' ORDER BY seq`)
+		rows, err := f.DB.SQL().Read.Query(`SELECT entity_id, actor_id, before_json, after_json FROM audit_log WHERE action = 'checkin_record.purged' ORDER BY seq`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,10 +180,10 @@ func TestIDPhotoRetention(t *testing.T) {
 		}
 	})
 	t.Run("BytesLeftTheFile", func(t *testing.T) {
-		if err := f.db.SQL().Checkpoint(f.ctx); err != nil {
+		if err := f.DB.SQL().Checkpoint(f.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		raw := readTenantFiles(t, f.db)
+		raw := pmstest.ReadTenantFiles(t, f.DB)
 		if !containsAny(raw, sealedB) {
 			t.Fatal("the kept photo's sealed bytes are not found: the search proves nothing")
 		}
@@ -194,17 +196,17 @@ func TestIDPhotoRetention(t *testing.T) {
 			}
 		}
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestRetentionSettings checks the property's front-desk settings: their
 // defaults, validation, and that an update without them keeps them.
 func TestRetentionSettings(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	if got, want := f.prop.FrontDesk, tenant.DefaultFrontDeskSettings; got != want {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+	if got, want := f.Prop.FrontDesk, tenant.DefaultFrontDeskSettings; got != want {
 		t.Fatalf("settings of a new property %+v, want %+v", got, want)
 	}
-	base := tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: f.prop.Currency, Tax: f.prop.Tax}
+	base := tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency, Tax: f.Prop.Tax}
 	for _, tc := range []struct {
 		name  string
 		fd    tenant.FrontDeskSettings
@@ -218,32 +220,32 @@ func TestRetentionSettings(t *testing.T) {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			in := base
 			in.FrontDesk = &tc.fd
-			_, err := f.db.UpdateProperty(f.ctx, f.prop.ID, in)
-			wantCode(t, err, aura.EINVALID)
-			if !hasField(err, tc.field) {
+			_, err := f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in)
+			pmstest.WantCode(t, err, aura.EINVALID)
+			if !pmstest.HasField(err, tc.field) {
 				t.Fatalf("fields %v, want %s", aura.ErrorFields(err), tc.field)
 			}
 		})
 	}
 	in := base
 	in.FrontDesk = &tenant.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
-	p := must(f.db.UpdateProperty(f.ctx, f.prop.ID, in))(t)
-	p = must(f.db.UpdateProperty(f.ctx, f.prop.ID, base))(t)
+	p := pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in))(t)
+	p = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, base))(t)
 	if got, want := p.FrontDesk, *in.FrontDesk; got != want {
 		t.Fatalf("an update without settings changed them to %+v, want %+v", got, want)
 	}
-	if got := must(f.db.GetProperty(f.ctx, f.prop.ID))(t).FrontDesk; got != *in.FrontDesk {
+	if got := pmstest.Must(f.DB.GetProperty(f.Ctx, f.Prop.ID))(t).FrontDesk; got != *in.FrontDesk {
 		t.Fatalf("stored settings %+v", got)
 	}
 	job := context.Background()
 	// Retention 0 keeps a photo no longer than it takes the job to run:
 	// the window of a stay not checked out runs from the check-in.
-	r := f.book(t, f.day(0), f.day(1))
-	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
+	r := f.Book(t, f.Day(0), f.Day(1))
+	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{{
 		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "P0", IssuingCountry: "FR", Expiry: date.MustParse("2030-01-01")},
-		Photos:   [][]byte{photoPNG(t)}}}}))(t)
-	if got, want := must(f.db.PurgeIDPhotos(job))(t), (tenant.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(photoPNG(t)))}); got != want {
+		Photos:   [][]byte{pmstest.PhotoPNG(t)}}}}))(t)
+	if got, want := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t), (frontdesk.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(pmstest.PhotoPNG(t)))}); got != want {
 		t.Fatalf("purged %+v with retention 0, want %+v", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }

@@ -1,4 +1,4 @@
-package tenant
+package frontdesk
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Retention of ID photos and document numbers.
@@ -46,35 +47,6 @@ func jobContext(ctx context.Context, name string) context.Context {
 	return ctx
 }
 
-// secureDelete turns SQLite's secure_delete on for the transaction's
-// connection (the file's single write connection): content deleted from
-// now on, in freed cells and freed pages, is overwritten with zeros instead
-// of staying readable in the file. It stays on for that connection; it
-// costs a page write per freed page, which only deletes of personal data
-// should pay often.
-func secureDelete(tx *Tx) error {
-	_, err := tx.Exec(`PRAGMA secure_delete = ON`)
-	return err
-}
-
-// purgePhotos deletes the bytes of the given photos and marks their
-// tombstones; the caller has turned secureDelete on and writes the audit row.
-func purgePhotos(tx *Tx, ids []string, reason string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	if _, err := tx.Exec(`DELETE FROM id_photo_bytes WHERE photo_id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
-		return err
-	}
-	_, err := tx.Exec(`UPDATE id_photos SET purged_at = ?, purge_reason = ? WHERE id IN (`+placeholders(len(ids))+`)`,
-		append([]any{FormatTime(tx.Now), reason}, args...)...)
-	return err
-}
-
 // retentionPolicy is one property's retention settings.
 type retentionPolicy struct {
 	propertyID string
@@ -83,10 +55,10 @@ type retentionPolicy struct {
 }
 
 func (p retentionPolicy) cutoff(now time.Time) string {
-	return FormatTime(now.Add(-time.Duration(p.days) * 24 * time.Hour))
+	return tenant.FormatTime(now.Add(-time.Duration(p.days) * 24 * time.Hour))
 }
 
-func retentionPolicies(tx *Tx) ([]retentionPolicy, error) {
+func retentionPolicies(tx *tenant.Tx) ([]retentionPolicy, error) {
 	rows, err := tx.Query(`SELECT id, id_photo_retention_days, purge_document_numbers FROM properties ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -109,7 +81,7 @@ const windowStart = `COALESCE(r.checked_out_at, c.created_at)`
 // dueRecords returns up to limit check-in records with something to purge
 // at now: a photo still stored, or (where configured) a document number,
 // past their property's window.
-func dueRecords(tx *Tx, now time.Time, limit int) ([]string, error) {
+func dueRecords(tx *tenant.Tx, now time.Time, limit int) ([]string, error) {
 	policies, err := retentionPolicies(tx)
 	if err != nil {
 		return nil, err
@@ -164,13 +136,13 @@ func dueRecords(tx *Tx, now time.Time, limit int) ([]string, error) {
 // records per transaction. Run it hourly per tenant (NextIDPhotoPurge says
 // when something next falls due), then checkpoint the WAL so the zeroed
 // pages replace the old ones in the file. Errors are internal.
-func (db *DB) PurgeIDPhotos(ctx context.Context) (PurgeResult, error) {
+func (db Store) PurgeIDPhotos(ctx context.Context) (PurgeResult, error) {
 	ctx = jobContext(ctx, "id-photo-retention")
 	var res PurgeResult
 	for {
 		// A read first, so a tenant with nothing due never takes the write lock.
 		var due []string
-		if err := db.View(ctx, func(tx *Tx) error {
+		if err := db.View(ctx, func(tx *tenant.Tx) error {
 			var err error
 			due, err = dueRecords(tx, tx.Now, 1)
 			return err
@@ -178,13 +150,13 @@ func (db *DB) PurgeIDPhotos(ctx context.Context) (PurgeResult, error) {
 			return res, err
 		}
 		var n int
-		err := db.Update(ctx, func(tx *Tx) error {
+		err := db.Update(ctx, func(tx *tenant.Tx) error {
 			// Again under the write lock: another run may have purged them.
 			due, err := dueRecords(tx, tx.Now, purgeBatch)
 			if err != nil || len(due) == 0 {
 				return err
 			}
-			if err := secureDelete(tx); err != nil {
+			if err := tenant.SecureDelete(tx); err != nil {
 				return err
 			}
 			batch := PurgeResult{}
@@ -214,7 +186,7 @@ func (db *DB) PurgeIDPhotos(ctx context.Context) (PurgeResult, error) {
 
 // purgeRecord purges what is due of one record (checked by dueRecords in
 // the same transaction) and writes its audit row.
-func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
+func purgeRecord(tx *tenant.Tx, recordID string, res *PurgeResult) error {
 	var resID, guestID, propID, created string
 	var checkedOut sql.NullString
 	var hasNumber bool
@@ -232,10 +204,10 @@ func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
 	if err != nil {
 		return err
 	}
-	var photos []photoAudit
+	var photos []tenant.PhotoAudit
 	var ids []string
 	for rows.Next() {
-		var p photoAudit
+		var p tenant.PhotoAudit
 		if err := rows.Scan(&p.ID, &p.ContentType, &p.Size); err != nil {
 			rows.Close()
 			return err
@@ -247,23 +219,23 @@ func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := purgePhotos(tx, ids, PurgeRetention); err != nil {
+	if err := tenant.PurgePhotos(tx, ids, tenant.PurgeRetention); err != nil {
 		return err
 	}
 	blank := purgeNumbers && hasNumber
 	if blank {
 		version++
 		if _, err := tx.Exec(`UPDATE checkin_records SET document_number = NULL, number_purged_at = ?, version = ?, updated_at = ? WHERE id = ?`,
-			FormatTime(tx.Now), version, FormatTime(tx.Now), recordID); err != nil {
+			tenant.FormatTime(tx.Now), version, tenant.FormatTime(tx.Now), recordID); err != nil {
 			return err
 		}
 		res.Numbers++
 	}
-	purged := make([]photoAudit, len(photos))
+	purged := make([]tenant.PhotoAudit, len(photos))
 	now := tx.Now
 	for i, p := range photos {
 		res.Bytes += int64(p.Size)
-		p.PurgedAt, p.PurgeReason = &now, PurgeRetention
+		p.PurgedAt, p.PurgeReason = &now, tenant.PurgeRetention
 		purged[i] = p
 	}
 	res.Photos += len(photos)
@@ -273,7 +245,7 @@ func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
 		from, start = "check_in", created
 	}
 	if photos == nil {
-		photos, purged = []photoAudit{}, []photoAudit{}
+		photos, purged = []tenant.PhotoAudit{}, []tenant.PhotoAudit{}
 	}
 	return tx.Audit(audit.Entry{Action: "checkin_record.purged", EntityType: "checkin_record", EntityID: recordID,
 		Before: map[string]any{"reservation_id": resID, "guest_id": guestID, "photos": photos, "document_number_stored": hasNumber},
@@ -286,8 +258,8 @@ func purgeRecord(tx *Tx, recordID string, res *PurgeResult) error {
 // the tenant falls due for purging (ok false when none is stored), so a
 // scheduler can sleep until then instead of opening the tenant file.
 // Errors are internal.
-func (db *DB) NextIDPhotoPurge(ctx context.Context) (next time.Time, ok bool, err error) {
-	err = db.View(ctx, func(tx *Tx) error {
+func (db Store) NextIDPhotoPurge(ctx context.Context) (next time.Time, ok bool, err error) {
+	err = db.View(ctx, func(tx *tenant.Tx) error {
 		policies, err := retentionPolicies(tx)
 		if err != nil {
 			return err
@@ -300,7 +272,7 @@ func (db *DB) NextIDPhotoPurge(ctx context.Context) (next time.Time, ok bool, er
 			if !start.Valid {
 				return nil
 			}
-			at := ParseTime(start.String).Add(time.Duration(p.days) * 24 * time.Hour)
+			at := tenant.ParseTime(start.String).Add(time.Duration(p.days) * 24 * time.Hour)
 			if !ok || at.Before(next) {
 				next, ok = at, true
 			}

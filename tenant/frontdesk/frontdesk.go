@@ -1,4 +1,4 @@
-package tenant
+package frontdesk
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // FrontDesk is a property's front-desk day: who arrives, who is in house
@@ -22,8 +23,8 @@ type FrontDesk struct {
 // FrontDeskRow is one reservation in a front-desk list, with what the desk
 // needs to act on it without opening it.
 type FrontDeskRow struct {
-	Reservation Reservation `json:"reservation"`
-	GuestName   string      `json:"guest_name"`
+	Reservation tenant.Reservation `json:"reservation"`
+	GuestName   string             `json:"guest_name"`
 	// RoomID and RoomNumber are the room of the night that matters: the
 	// first night for an arrival, the night of the date for a guest in
 	// house, the last night for a departure ("" when none is assigned).
@@ -34,7 +35,7 @@ type FrontDeskRow struct {
 	// CheckIns is how many guests of the stay have a check-in record.
 	CheckIns int `json:"check_ins"`
 	// Balance is the folio's open balance: always zero until folios exist.
-	Balance Money `json:"balance"`
+	Balance tenant.Money `json:"balance"`
 	// Overdue marks a guest still in house after the departure date.
 	Overdue bool `json:"overdue,omitempty"`
 }
@@ -53,29 +54,29 @@ type FrontDeskRow struct {
 //
 // Only the guests listed are unsealed, for their names. It returns
 // ENOTFOUND for an unknown property.
-func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (FrontDesk, error) {
+func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date) (FrontDesk, error) {
 	fd := FrontDesk{PropertyID: propertyID, Arrivals: []FrontDeskRow{}, InHouse: []FrontDeskRow{}, Departures: []FrontDeskRow{}}
-	err := db.View(ctx, func(tx *Tx) error {
-		p, err := getProperty(tx, propertyID)
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		p, err := tenant.GetProperty(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		if fd.Today, err = p.today(tx); err != nil {
+		if fd.Today, err = p.Today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {
 			day = fd.Today
 		}
 		fd.Date = day
-		arrivals, err := queryReservations(tx, ` WHERE r.property_id = ? AND r.arrival = ? AND r.status NOT IN ('cancelled', 'no_show')`, propertyID, day)
+		arrivals, err := tenant.QueryReservations(tx, ` WHERE r.property_id = ? AND r.arrival = ? AND r.status NOT IN ('cancelled', 'no_show')`, propertyID, day)
 		if err != nil {
 			return err
 		}
-		var inHouse []Reservation
+		var inHouse []tenant.Reservation
 		if day == fd.Today {
-			inHouse, err = queryReservations(tx, ` WHERE r.property_id = ? AND r.status = 'in_house'`, propertyID)
+			inHouse, err = tenant.QueryReservations(tx, ` WHERE r.property_id = ? AND r.status = 'in_house'`, propertyID)
 		} else {
-			inHouse, err = queryReservations(tx, ` WHERE r.id IN (SELECT n.reservation_id FROM reservation_nights n INDEXED BY reservation_nights_sold
+			inHouse, err = tenant.QueryReservations(tx, ` WHERE r.id IN (SELECT n.reservation_id FROM reservation_nights n INDEXED BY reservation_nights_sold
 				WHERE n.holds = 1 AND n.date = ? AND n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?))
 				AND r.status IN ('in_house', 'checked_out')`, day, propertyID)
 		}
@@ -84,7 +85,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 		}
 		// A day use (checked out on its arrival day, its night released)
 		// departs on its arrival day.
-		departures, err := queryReservations(tx, ` WHERE r.id IN (SELECT d.id FROM reservations d INDEXED BY reservations_departure
+		departures, err := tenant.QueryReservations(tx, ` WHERE r.id IN (SELECT d.id FROM reservations d INDEXED BY reservations_departure
 				WHERE d.property_id = ? AND d.departure = ? AND d.status IN ('in_house', 'checked_out')
 				AND NOT (d.status = 'checked_out' AND EXISTS (SELECT 1 FROM reservation_nights n WHERE n.reservation_id = d.id AND n.holds = 0))
 			UNION SELECT a.id FROM reservations a INDEXED BY reservations_arrival WHERE a.property_id = ? AND a.arrival = ? AND a.status = 'checked_out'
@@ -92,7 +93,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 		if err != nil {
 			return err
 		}
-		all := append(append(append([]Reservation{}, arrivals...), inHouse...), departures...)
+		all := append(append(append([]tenant.Reservation{}, arrivals...), inHouse...), departures...)
 		rows, err := db.frontDeskRows(tx, p, all)
 		if err != nil {
 			return err
@@ -113,7 +114,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 						room = n.RoomID
 					}
 				}
-				r.Overdue = r.Reservation.Status == ReservationInHouse && r.Reservation.Departure.Before(fd.Today)
+				r.Overdue = r.Reservation.Status == tenant.ReservationInHouse && r.Reservation.Departure.Before(fd.Today)
 			default:
 				if len(nights) > 0 {
 					room = nights[len(nights)-1].RoomID
@@ -135,13 +136,13 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 	if err != nil {
 		return FrontDesk{}, err
 	}
-	pending := func(s string) bool { return s == ReservationTentative || s == ReservationConfirmed }
+	pending := func(s string) bool { return s == tenant.ReservationTentative || s == tenant.ReservationConfirmed }
 	sortRows(fd.Arrivals, func(a, b FrontDeskRow) int {
 		return compareBool(pending(b.Reservation.Status), pending(a.Reservation.Status))
 	})
 	sortRows(fd.InHouse, func(a, b FrontDeskRow) int { return compareRoomNumbers(a.RoomNumber, b.RoomNumber) })
 	sortRows(fd.Departures, func(a, b FrontDeskRow) int {
-		if c := compareBool(b.Reservation.Status == ReservationInHouse, a.Reservation.Status == ReservationInHouse); c != 0 {
+		if c := compareBool(b.Reservation.Status == tenant.ReservationInHouse, a.Reservation.Status == tenant.ReservationInHouse); c != 0 {
 			return c
 		}
 		return compareRoomNumbers(a.RoomNumber, b.RoomNumber)
@@ -151,7 +152,7 @@ func (db *DB) FrontDesk(ctx context.Context, propertyID string, day date.Date) (
 
 // frontDeskRows makes rows of rs: names of exactly these guests, check-in
 // counts and balances.
-func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRow, error) {
+func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []tenant.Reservation) ([]FrontDeskRow, error) {
 	rows := make([]FrontDeskRow, len(rs))
 	if len(rs) == 0 {
 		return rows, nil
@@ -162,17 +163,17 @@ func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRo
 		guests[r.GuestID] = true
 		ids[r.ID] = true
 	}
-	names, err := db.guestNames(tx, sortedKeys(guests))
+	names, err := db.GuestNamesTx(tx, tenant.SortedKeys(guests))
 	if err != nil {
 		return nil, err
 	}
-	idList := sortedKeys(ids)
+	idList := tenant.SortedKeys(ids)
 	args := make([]any, len(idList))
 	for i, id := range idList {
 		args[i] = id
 	}
 	counts := map[string]int{}
-	crows, err := tx.Query(`SELECT reservation_id, count(*) FROM checkin_records WHERE reservation_id IN (`+placeholders(len(args))+`)
+	crows, err := tx.Query(`SELECT reservation_id, count(*) FROM checkin_records WHERE reservation_id IN (`+tenant.Placeholders(len(args))+`)
 		GROUP BY reservation_id`, args...)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRo
 		return nil, err
 	}
 	for i, r := range rs {
-		bal, err := reservationBalance(tx, db, p, r)
+		bal, err := tenant.ReservationBalance(tx, db.DB, p, r)
 		if err != nil {
 			return nil, err
 		}
@@ -201,12 +202,12 @@ func (db *DB) frontDeskRows(tx *Tx, p Property, rs []Reservation) ([]FrontDeskRo
 }
 
 // fillRooms sets the number and condition of each row's room.
-func fillRooms(tx *Tx, propertyID string, rows []FrontDeskRow) error {
-	rooms, err := listRooms(tx, propertyID)
+func fillRooms(tx *tenant.Tx, propertyID string, rows []FrontDeskRow) error {
+	rooms, err := tenant.ListRooms(tx, propertyID)
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]Room, len(rooms))
+	byID := make(map[string]tenant.Room, len(rooms))
 	for _, r := range rooms {
 		byID[r.ID] = r
 	}

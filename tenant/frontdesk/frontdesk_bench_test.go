@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
 // BenchmarkFrontDesk measures the front-desk lists (arrivals, in house,
@@ -15,7 +17,7 @@ import (
 // property with three years of reservations, for today and for a date in
 // the past month.
 func BenchmarkFrontDesk(b *testing.B) {
-	f, made := benchProperty(b)
+	f, made := pmstest.BenchProperty(b)
 	for _, page := range []string{"lists", "board"} {
 		b.Run(page, func(b *testing.B) {
 			var ds []time.Duration
@@ -23,17 +25,17 @@ func BenchmarkFrontDesk(b *testing.B) {
 			for b.Loop() {
 				day := date.Date{}
 				if rand.IntN(2) == 0 {
-					day = f.day(-rand.IntN(30))
+					day = f.Day(-rand.IntN(30))
 				}
 				t0 := time.Now()
 				if page == "lists" {
-					fd, err := f.db.FrontDesk(f.ctx, f.prop.ID, day)
+					fd, err := frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, day)
 					if err != nil {
 						b.Fatal(err)
 					}
 					rows += len(fd.Arrivals) + len(fd.InHouse) + len(fd.Departures)
 				} else {
-					hb, err := f.db.HousekeepingBoard(f.ctx, f.prop.ID, day)
+					hb, err := frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, day)
 					if err != nil || len(hb.Rooms) != 60 {
 						b.Fatalf("board: %d rooms, %v", len(hb.Rooms), err)
 					}
@@ -41,7 +43,7 @@ func BenchmarkFrontDesk(b *testing.B) {
 				}
 				ds = append(ds, time.Since(t0))
 			}
-			reportLatencies(b, ds, time.Millisecond, "ms/page")
+			pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/page")
 			b.ReportMetric(float64(rows)/float64(len(ds)), "rows/page")
 			b.ReportMetric(float64(made), "reservations")
 		})
@@ -52,16 +54,16 @@ func BenchmarkFrontDesk(b *testing.B) {
 // and a 3 MB phone photo (sealed under the guest's key and written in the
 // check-in's transaction), and purging such photos.
 func BenchmarkCheckInWithPhoto(b *testing.B) {
-	f := newFixture(b, "Europe/Berlin", 2000, "2025-06-10")
+	f := pmstest.NewFixture(b, "Europe/Berlin", 2000, "2025-06-10")
 	photo := append([]byte{0xFF, 0xD8, 0xFF, 0xE1}, make([]byte, 3<<20)...)
 	var ds []time.Duration
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		r := f.book(b, f.day(0), f.day(1))
+		r := f.Book(b, f.Day(0), f.Day(1))
 		b.StartTimer()
 		t0 := time.Now()
-		_, err := f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[n%len(f.rooms)].ID, Guests: []tenant.GuestCheckIn{{
+		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[n%len(f.Rooms)].ID, Guests: []tenant.GuestCheckIn{{
 			Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
 		ds = append(ds, time.Since(t0))
 		if err != nil {
@@ -69,10 +71,10 @@ func BenchmarkCheckInWithPhoto(b *testing.B) {
 		}
 		n++
 	}
-	reportLatencies(b, ds, time.Millisecond, "ms/check-in")
-	f.at(f.day(40), 12, 0)
+	pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/check-in")
+	f.At(f.Day(40), 12, 0)
 	t0 := time.Now()
-	res, err := f.db.PurgeIDPhotos(context.Background())
+	res, err := frontdesk.New(f.DB).PurgeIDPhotos(context.Background())
 	if err != nil || res.Photos != n {
 		b.Fatalf("purged %+v of %d (%v)", res, n, err)
 	}

@@ -1,4 +1,4 @@
-package tenant_test
+package frontdesk_test
 
 import (
 	"fmt"
@@ -7,24 +7,14 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/frontdesk"
 )
 
-// bookIn creates a booking through the import path (past dates, any
-// status) in room (-1: none) and returns its reservation.
-func (f *fixture) bookIn(tb testing.TB, status string, arrival, departure date.Date, room int) tenant.Reservation {
-	tb.Helper()
-	in := f.booking(arrival, departure)
-	in.Import, in.Status = true, status
-	if room >= 0 {
-		in.Reservations[0].RoomID = f.rooms[room].ID
-	}
-	return must(f.db.CreateBooking(f.ctx, in))(tb).Reservations[0]
-}
-
-func nightRooms(f *fixture, r tenant.Reservation) string {
+func nightRooms(f *pmstest.Fixture, r tenant.Reservation) string {
 	num := map[string]string{}
-	for _, room := range f.rooms {
+	for _, room := range f.Rooms {
 		num[room.ID] = room.Number
 	}
 	var out []string
@@ -34,64 +24,51 @@ func nightRooms(f *fixture, r tenant.Reservation) string {
 	return strings.Join(out, " ")
 }
 
-func lastAction(tb testing.TB, f *fixture) (action, after string) {
-	tb.Helper()
-	if err := f.db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&action, &after); err != nil {
-		tb.Fatal(err)
-	}
-	return action, after
-}
-
-func (f *fixture) condition(tb testing.TB, room int) string {
-	tb.Helper()
-	return must(f.db.GetRoom(f.ctx, f.rooms[room].ID))(tb).Housekeeping
-}
-
 // TestRoomMove moves an in-house guest from tonight on: the nights already
 // spent keep their room, the new room must be free and unblocked for every
 // remaining night, availability does not change by a single night, and
 // the room left is dirty.
 func TestRoomMove(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 4, "2025-06-10")
-	r := f.book(t, f.day(0), f.day(5))
-	f.at(f.day(0), 15, 0)
-	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
-	other := f.book(t, f.day(3), f.day(5))
-	must(f.db.AssignRoom(f.ctx, other.ID, f.rooms[2].ID, 0))(t)
-	must(f.db.CreateRoomBlock(f.ctx, tenant.RoomBlockInput{RoomID: f.rooms[3].ID, Kind: tenant.OutOfService, Start: f.day(4), End: f.day(5)}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 4, "2025-06-10")
+	r := f.Book(t, f.Day(0), f.Day(5))
+	f.At(f.Day(0), 15, 0)
+	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	other := f.Book(t, f.Day(3), f.Day(5))
+	pmstest.Must(f.DB.AssignRoom(f.Ctx, other.ID, f.Rooms[2].ID, 0))(t)
+	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[3].ID, Kind: tenant.OutOfService, Start: f.Day(4), End: f.Day(5)}))(t)
 
-	f.at(f.day(2), 10, 0)
-	before := f.available(t, f.day(-1), f.day(7))
+	f.At(f.Day(2), 10, 0)
+	before := f.Available(t, f.Day(-1), f.Day(7))
 	t.Run("ErrRoomTaken", func(t *testing.T) {
-		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[2].ID, 0)
-		wantCode(t, err, aura.ECONFLICT)
+		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[2].ID, 0)
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrRoomBlocked", func(t *testing.T) {
-		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[3].ID, 0)
-		wantCode(t, err, aura.ECONFLICT)
+		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[3].ID, 0)
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrStaleVersion", func(t *testing.T) {
-		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, r.Version-1)
-		wantCode(t, err, aura.EPRECONDITION)
+		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version-1)
+		pmstest.WantCode(t, err, aura.EPRECONDITION)
 	})
-	moved := must(f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, r.Version))(t)
+	moved := pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version))(t)
 	if got, want := nightRooms(f, moved), "101 101 102 102 102"; got != want {
 		t.Fatalf("nights in rooms %s, want %s", got, want)
 	}
-	if action, after := lastAction(t, f); action != "reservation.room_moved" || !strings.Contains(after, `"from_night":"`+f.day(2).String()+`"`) {
+	if action, after := pmstest.LastAction(t, f); action != "reservation.room_moved" || !strings.Contains(after, `"from_night":"`+f.Day(2).String()+`"`) {
 		t.Fatalf("last audit row %s %s", action, after)
 	}
-	if got, want := fmt.Sprint(f.available(t, f.day(-1), f.day(7))), fmt.Sprint(before); got != want {
+	if got, want := fmt.Sprint(f.Available(t, f.Day(-1), f.Day(7))), fmt.Sprint(before); got != want {
 		t.Fatalf("availability after the move %s, want unchanged %s", got, want)
 	}
-	if got, want := f.condition(t, 0), tenant.HousekeepingDirty; got != want {
+	if got, want := f.Condition(t, 0), tenant.HousekeepingDirty; got != want {
 		t.Fatalf("the room left is %s, want %s", got, want)
 	}
-	if got, want := f.condition(t, 1), tenant.HousekeepingClean; got != want {
+	if got, want := f.Condition(t, 1), tenant.HousekeepingClean; got != want {
 		t.Fatalf("the room moved into is %s, want %s", got, want)
 	}
 	// The tape chart draws two bars and shows the conditions.
-	tc := must(f.db.TapeChart(f.ctx, f.prop.ID, f.day(0), f.day(7)))(t)
+	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
 	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
 		t.Fatalf("%d bars, want 2", got)
 	}
@@ -99,36 +76,36 @@ func TestRoomMove(t *testing.T) {
 		t.Fatalf("tape chart shows room 101 %s, want %s", got, want)
 	}
 	// Moving back the next day: room 102 keeps the night it was slept in.
-	f.at(f.day(3), 9, 0)
-	back := must(f.db.AssignRoom(f.ctx, r.ID, f.rooms[0].ID, 0))(t)
+	f.At(f.Day(3), 9, 0)
+	back := pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
 	if got, want := nightRooms(f, back), "101 101 102 101 101"; got != want {
 		t.Fatalf("nights in rooms %s, want %s", got, want)
 	}
-	if got, want := fmt.Sprint(f.available(t, f.day(-1), f.day(7))), fmt.Sprint(before); got != want {
+	if got, want := fmt.Sprint(f.Available(t, f.Day(-1), f.Day(7))), fmt.Sprint(before); got != want {
 		t.Fatalf("availability after moving back %s, want %s", got, want)
 	}
 	t.Run("ErrDepartingToday", func(t *testing.T) {
-		f.at(f.day(5), 9, 0)
-		_, err := f.db.AssignRoom(f.ctx, r.ID, f.rooms[1].ID, 0)
-		wantCode(t, err, aura.ECONFLICT)
+		f.At(f.Day(5), 9, 0)
+		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, 0)
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestEarlyDeparture brings departures forward and checks the availability
 // calendar night by night: exactly the released nights come back.
 func TestEarlyDeparture(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	r := f.book(t, f.day(0), f.day(6))
-	r2 := f.book(t, f.day(0), f.day(6))
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.Book(t, f.Day(0), f.Day(6))
+	r2 := f.Book(t, f.Day(0), f.Day(6))
 	// A minimum stay set later never keeps a guest who is leaving.
 	six := 6
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(0), To: f.day(1), MinStay: &six}))(t)
-	f.at(f.day(0), 15, 0)
-	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
-	r2 = must(f.db.CheckIn(f.ctx, r2.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID}))(t)
-	f.at(f.day(2), 10, 0)
-	window := func() string { return fmt.Sprint(f.available(t, f.day(0), f.day(7))) }
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &six}))(t)
+	f.At(f.Day(0), 15, 0)
+	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	r2 = pmstest.Must(f.DB.CheckIn(f.Ctx, r2.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+	f.At(f.Day(2), 10, 0)
+	window := func() string { return fmt.Sprint(f.Available(t, f.Day(0), f.Day(7))) }
 	if got, want := window(), "[0 0 0 0 0 0 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
@@ -138,78 +115,78 @@ func TestEarlyDeparture(t *testing.T) {
 			dep  date.Date
 			code string
 		}{
-			{"BeforeToday", f.day(1), aura.EINVALID},
-			{"NotEarlier", f.day(6), aura.EINVALID},
-			{"Later", f.day(7), aura.EINVALID},
+			{"BeforeToday", f.Day(1), aura.EINVALID},
+			{"NotEarlier", f.Day(6), aura.EINVALID},
+			{"Later", f.Day(7), aura.EINVALID},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{Departure: tc.dep})
-				wantCode(t, err, tc.code)
+				_, err := f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{Departure: tc.dep})
+				pmstest.WantCode(t, err, tc.code)
 			})
 		}
 		t.Run("NotInHouse", func(t *testing.T) {
-			later := f.book(t, f.day(8), f.day(10))
-			_, err := f.db.DepartEarly(f.ctx, later.ID, tenant.EarlyDeparture{Departure: f.day(9)})
-			wantCode(t, err, aura.ECONFLICT)
+			later := f.Book(t, f.Day(8), f.Day(10))
+			_, err := f.DB.DepartEarly(f.Ctx, later.ID, tenant.EarlyDeparture{Departure: f.Day(9)})
+			pmstest.WantCode(t, err, aura.ECONFLICT)
 		})
 		t.Run("NotFound", func(t *testing.T) {
-			_, err := f.db.DepartEarly(f.ctx, "res_nope", tenant.EarlyDeparture{})
-			wantCode(t, err, aura.ENOTFOUND)
+			_, err := f.DB.DepartEarly(f.Ctx, "res_nope", tenant.EarlyDeparture{})
+			pmstest.WantCode(t, err, aura.ENOTFOUND)
 		})
 	})
-	r = must(f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{Departure: f.day(4), Version: r.Version}))(t)
+	r = pmstest.Must(f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{Departure: f.Day(4), Version: r.Version}))(t)
 	if got, want := window(), "[0 0 0 0 1 1 2]"; got != want {
 		t.Fatalf("availability after departing on day 4 %s, want %s", got, want)
 	}
-	if got, want := r.Total.Amount, int64(4*nightly); got != want || r.Status != tenant.ReservationInHouse {
+	if got, want := r.Total.Amount, int64(4*pmstest.Nightly); got != want || r.Status != tenant.ReservationInHouse {
 		t.Fatalf("total %d, status %s; want %d, in house", got, r.Status, want)
 	}
-	if action, after := lastAction(t, f); action != "reservation.early_departure" || !strings.Contains(after, `"booked_departure":"`+f.day(6).String()) {
+	if action, after := pmstest.LastAction(t, f); action != "reservation.early_departure" || !strings.Contains(after, `"booked_departure":"`+f.Day(6).String()) {
 		t.Fatalf("last audit row %s %s", action, after)
 	}
 	// Departure today (no date given), then the check-out on that day is
 	// not an early departure any more.
-	r = must(f.db.DepartEarly(f.ctx, r.ID, tenant.EarlyDeparture{}))(t)
+	r = pmstest.Must(f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{}))(t)
 	if got, want := window(), "[0 0 1 1 1 1 2]"; got != want {
 		t.Fatalf("availability after departing today %s, want %s", got, want)
 	}
-	out := must(f.db.CheckOut(f.ctx, r.ID, r.Version))(t)
-	if out.EarlyDeparture || out.Unsettled || out.Balance != (tenant.Money{Amount: 0, Currency: "EUR"}) || out.DirtyRoomID != f.rooms[0].ID {
+	out := pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, r.Version))(t)
+	if out.EarlyDeparture || out.Unsettled || out.Balance != (tenant.Money{Amount: 0, Currency: "EUR"}) || out.DirtyRoomID != f.Rooms[0].ID {
 		t.Fatalf("check-out result %+v", out)
 	}
 	// Checking out before the departure date is an early departure too.
-	out = must(f.db.CheckOut(f.ctx, r2.ID, 0))(t)
-	if !out.EarlyDeparture || out.Reservation.Departure != f.day(2) {
+	out = pmstest.Must(f.DB.CheckOut(f.Ctx, r2.ID, 0))(t)
+	if !out.EarlyDeparture || out.Reservation.Departure != f.Day(2) {
 		t.Fatalf("early check-out %+v", out)
 	}
 	if got, want := window(), "[0 0 2 2 2 2 2]"; got != want {
 		t.Fatalf("availability after the early check-out %s, want %s", got, want)
 	}
-	if f.condition(t, 0) != tenant.HousekeepingDirty || f.condition(t, 1) != tenant.HousekeepingDirty {
+	if f.Condition(t, 0) != tenant.HousekeepingDirty || f.Condition(t, 1) != tenant.HousekeepingDirty {
 		t.Fatal("check-out did not mark the rooms dirty")
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestExtendStay extends a guest in house: the added nights are priced
 // from the rate calendar and taken from stock, the room must be free, and
 // for a direct booking the restrictions of what is added apply.
 func TestExtendStay(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	r := f.book(t, f.day(0), f.day(2))
-	f.at(f.day(0), 15, 0)
-	r = must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	r := f.Book(t, f.Day(0), f.Day(2))
+	f.At(f.Day(0), 15, 0)
+	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	// Set after the booking: prices rise, the arrival day gets a minimum
 	// stay the guest no longer needs to meet.
-	f.setPrice(t, f.plan.ID, f.day(2), f.day(30), 12000)
+	f.SetPrice(t, f.Plan.ID, f.Day(2), f.Day(30), 12000)
 	five, yes, no := 5, true, false
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(0), To: f.day(1), MinStay: &five}))(t)
-	f.at(f.day(1), 10, 0)
-	window := func() string { return fmt.Sprint(f.available(t, f.day(0), f.day(6))) }
+	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
+	f.At(f.Day(1), 10, 0)
+	window := func() string { return fmt.Sprint(f.Available(t, f.Day(0), f.Day(6))) }
 	if got, want := window(), "[1 1 2 2 2 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	r = must(f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(4), Version: r.Version}))(t)
+	r = pmstest.Must(f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(4), Version: r.Version}))(t)
 	var prices []int64
 	for _, n := range r.Nights {
 		prices = append(prices, n.Price.Amount)
@@ -223,69 +200,69 @@ func TestExtendStay(t *testing.T) {
 	if got, want := window(), "[1 1 1 1 2 2]"; got != want {
 		t.Fatalf("availability after extending to day 4 %s, want %s", got, want)
 	}
-	if action, _ := lastAction(t, f); action != "reservation.extended" {
+	if action, _ := pmstest.LastAction(t, f); action != "reservation.extended" {
 		t.Fatalf("last audit row %s", action)
 	}
 	t.Run("ErrNotLater", func(t *testing.T) {
-		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(4)})
-		wantCode(t, err, aura.EINVALID)
+		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(4)})
+		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ErrClosedToDeparture", func(t *testing.T) {
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(5), To: f.day(6), ClosedToDeparture: &yes}))(t)
-		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
-		wantCode(t, err, aura.EINVALID)
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &yes}))(t)
+		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || !strings.Contains(fe[0].Message, "closed to departure") {
 			t.Fatalf("fields %v, want closed to departure only", fe)
 		}
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(5), To: f.day(6), ClosedToDeparture: &no}))(t)
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &no}))(t)
 	})
 	t.Run("ErrStopSell", func(t *testing.T) {
-		must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.day(6), To: f.day(7), StopSell: &yes}))(t)
-		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(8)})
-		wantCode(t, err, aura.EINVALID)
+		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(6), To: f.Day(7), StopSell: &yes}))(t)
+		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(8)})
+		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || fe[0].Field != "departure" || !strings.Contains(fe[0].Message, "stop-sell") {
 			t.Fatalf("fields %v, want the stop-sell only", fe)
 		}
 	})
 	t.Run("ErrRoomTaken", func(t *testing.T) {
-		in := f.booking(f.day(4), f.day(5))
-		in.Reservations[0].RoomID = f.rooms[0].ID
-		must(f.db.CreateBooking(f.ctx, in))(t)
-		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
-		wantCode(t, err, aura.ECONFLICT)
+		in := f.Booking(f.Day(4), f.Day(5))
+		in.Reservations[0].RoomID = f.Rooms[0].ID
+		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
+		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrNoAvailability", func(t *testing.T) {
-		f.book(t, f.day(4), f.day(5)) // the last room of night 4
-		_, err := f.db.ExtendStay(f.ctx, r.ID, tenant.StayExtension{Departure: f.day(5)})
-		wantCode(t, err, aura.ECONFLICT)
+		f.Book(t, f.Day(4), f.Day(5)) // the last room of night 4
+		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	if got, want := window(), "[1 1 1 1 0 2]"; got != want {
 		t.Fatalf("availability after the refused extensions %s, want %s", got, want)
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestFrontDeskLists builds a day with every kind of stay and checks who
 // appears in the arrivals, in-house and departures lists.
 func TestFrontDeskLists(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 6, "2025-06-10")
-	arrA := f.book(t, f.day(0), f.day(2))
-	arrB := f.book(t, f.day(0), f.day(3))
-	cancelled := f.book(t, f.day(0), f.day(1))
-	must(f.db.Cancel(f.ctx, cancelled.ID, tenant.CancelInput{}))(t)
-	noShow := f.book(t, f.day(0), f.day(1))
-	must(f.db.MarkNoShow(f.ctx, noShow.ID, tenant.NoShowInput{}))(t)
-	stay := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(2), 2)
-	depIn := f.bookIn(t, tenant.ReservationInHouse, f.day(-2), f.day(0), 3)
-	depOut := f.bookIn(t, tenant.ReservationInHouse, f.day(-3), f.day(0), 4)
-	overdue := f.bookIn(t, tenant.ReservationInHouse, f.day(-4), f.day(-1), 5)
-	neverCame := f.bookIn(t, tenant.ReservationConfirmed, f.day(-1), f.day(0), -1)
-	f.at(f.day(0), 10, 0)
-	must(f.db.CheckOut(f.ctx, depOut.ID, 0))(t)
-	f.at(f.day(0), 15, 0)
-	must(f.db.CheckIn(f.ctx, arrB.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID, Guests: []tenant.GuestCheckIn{{}}}))(t)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 6, "2025-06-10")
+	arrA := f.Book(t, f.Day(0), f.Day(2))
+	arrB := f.Book(t, f.Day(0), f.Day(3))
+	cancelled := f.Book(t, f.Day(0), f.Day(1))
+	pmstest.Must(f.DB.Cancel(f.Ctx, cancelled.ID, tenant.CancelInput{}))(t)
+	noShow := f.Book(t, f.Day(0), f.Day(1))
+	pmstest.Must(f.DB.MarkNoShow(f.Ctx, noShow.ID, tenant.NoShowInput{}))(t)
+	stay := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(2), 2)
+	depIn := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(0), 3)
+	depOut := f.BookIn(t, tenant.ReservationInHouse, f.Day(-3), f.Day(0), 4)
+	overdue := f.BookIn(t, tenant.ReservationInHouse, f.Day(-4), f.Day(-1), 5)
+	neverCame := f.BookIn(t, tenant.ReservationConfirmed, f.Day(-1), f.Day(0), -1)
+	f.At(f.Day(0), 10, 0)
+	pmstest.Must(f.DB.CheckOut(f.Ctx, depOut.ID, 0))(t)
+	f.At(f.Day(0), 15, 0)
+	pmstest.Must(f.DB.CheckIn(f.Ctx, arrB.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Guests: []tenant.GuestCheckIn{{}}}))(t)
 
-	ids := func(rows []tenant.FrontDeskRow) string {
+	ids := func(rows []frontdesk.FrontDeskRow) string {
 		var out []string
 		for _, r := range rows {
 			out = append(out, r.Reservation.ID)
@@ -300,12 +277,12 @@ func TestFrontDeskLists(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	opens := tenant.GuestOpens()
-	fd := must(f.db.FrontDesk(f.ctx, f.prop.ID, date.Date{}))(t)
+	fd := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, date.Date{}))(t)
 	if got := tenant.GuestOpens() - opens; got != 6 {
 		t.Fatalf("the lists unsealed %d guests, want the 6 listed", got)
 	}
-	if fd.Date != f.day(0) || fd.Today != f.day(0) {
-		t.Fatalf("date %s today %s, want %s", fd.Date, fd.Today, f.day(0))
+	if fd.Date != f.Day(0) || fd.Today != f.Day(0) {
+		t.Fatalf("date %s today %s, want %s", fd.Date, fd.Today, f.Day(0))
 	}
 	if got, want := ids(fd.Arrivals), join(arrA, arrB); got != want {
 		t.Fatalf("arrivals %s, want %s (not yet arrived first)", got, want)
@@ -335,7 +312,7 @@ func TestFrontDeskLists(t *testing.T) {
 	_ = neverCame // confirmed, departing today, never arrived: in no list (the night audit makes it a no-show)
 
 	// Another date: who spent that night in the house.
-	past := must(f.db.FrontDesk(f.ctx, f.prop.ID, f.day(-3)))(t)
+	past := pmstest.Must(frontdesk.New(f.DB).FrontDesk(f.Ctx, f.Prop.ID, f.Day(-3)))(t)
 	if got, want := ids(past.InHouse), join(depOut, overdue); got != want {
 		t.Fatalf("in house on day -3: %s, want %s", got, want)
 	}
@@ -343,8 +320,8 @@ func TestFrontDeskLists(t *testing.T) {
 		t.Fatalf("arrivals on day -3: %s, want %s", got, want)
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := f.db.FrontDesk(f.ctx, "prp_nope", date.Date{})
-		wantCode(t, err, aura.ENOTFOUND)
+		_, err := frontdesk.New(f.DB).FrontDesk(f.Ctx, "prp_nope", date.Date{})
+		pmstest.WantCode(t, err, aura.ENOTFOUND)
 	})
 }
 
@@ -352,10 +329,10 @@ func TestFrontDeskLists(t *testing.T) {
 // once and checks that each wrote its audit row last, and that the chain
 // verifies at the end.
 func TestFrontDeskMutationsAudited(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	db, ctx := f.db, f.ctx
-	r := f.book(t, f.day(0), f.day(4))
-	f.at(f.day(0), 15, 0)
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
+	db, ctx := f.DB, f.Ctx
+	r := f.Book(t, f.Day(0), f.Day(4))
+	f.At(f.Day(0), 15, 0)
 	var rec tenant.CheckInRecord
 	var photo tenant.IDPhoto
 	steps := []struct {
@@ -364,11 +341,11 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 	}{
 		{"property.updated", func() error {
 			fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
-			_, err := db.UpdateProperty(ctx, f.prop.ID, tenant.PropertyInput{Name: f.prop.Name, TimeZone: f.prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
+			_, err := db.UpdateProperty(ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
 			return err
 		}},
 		{"reservation.checked_in", func() (err error) {
-			_, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID})
+			_, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID})
 			return
 		}},
 		{"checkin_record.created", func() (err error) {
@@ -376,7 +353,7 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 			return
 		}},
 		{"checkin_record.photo_added", func() (err error) {
-			photo, err = db.AddIDPhoto(ctx, rec.ID, photoPNG(t))
+			photo, err = db.AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t))
 			return
 		}},
 		{"checkin_record.updated", func() (err error) {
@@ -385,58 +362,58 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 		}},
 		{"checkin_record.photo_deleted", func() error { return db.DeleteIDPhoto(ctx, photo.ID) }},
 		{"reservation.room_moved", func() (err error) {
-			_, err = db.AssignRoom(ctx, r.ID, f.rooms[1].ID, 0)
+			_, err = db.AssignRoom(ctx, r.ID, f.Rooms[1].ID, 0)
 			return
 		}},
 		{"reservation.extended", func() (err error) {
-			_, err = db.ExtendStay(ctx, r.ID, tenant.StayExtension{Departure: f.day(6)})
+			_, err = db.ExtendStay(ctx, r.ID, tenant.StayExtension{Departure: f.Day(6)})
 			return
 		}},
 		{"reservation.early_departure", func() (err error) {
-			_, err = db.DepartEarly(ctx, r.ID, tenant.EarlyDeparture{Departure: f.day(2)})
+			_, err = db.DepartEarly(ctx, r.ID, tenant.EarlyDeparture{Departure: f.Day(2)})
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
-			f.at(f.day(2), 10, 0)
+			f.At(f.Day(2), 10, 0)
 			_, err = db.CheckOut(ctx, r.ID, 0)
 			return
 		}},
 		{"room.housekeeping_changed", func() (err error) {
-			_, err = db.SetHousekeeping(ctx, f.rooms[1].ID, tenant.HousekeepingClean, 0)
+			_, err = db.SetHousekeeping(ctx, f.Rooms[1].ID, tenant.HousekeepingClean, 0)
 			return
 		}},
 		{"checkin_record.purged", func() (err error) {
-			if _, err := db.AddIDPhoto(ctx, rec.ID, photoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
+			if _, err := db.AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
 				return fmt.Errorf("a photo added after check-out: %v", err)
 			}
-			f.at(f.day(3), 11, 0)
-			_, err = db.PurgeIDPhotos(ctx)
+			f.At(f.Day(3), 11, 0)
+			_, err = frontdesk.New(db).PurgeIDPhotos(ctx)
 			return
 		}},
 		{"night_audit.closed", func() (err error) {
-			_, err = db.RunNightAudit(ctx, f.prop.ID)
+			_, err = frontdesk.New(db).RunNightAudit(ctx, f.Prop.ID)
 			return
 		}},
 	}
 	for _, s := range steps {
-		before := f.auditRows(t)
+		before := f.AuditRows(t)
 		if err := s.run(); err != nil {
 			t.Fatalf("%s: %v", s.action, err)
 		}
-		if f.auditRows(t) <= before {
+		if f.AuditRows(t) <= before {
 			t.Fatalf("%s wrote no audit row", s.action)
 		}
-		if action, _ := lastAction(t, f); action != s.action {
+		if action, _ := pmstest.LastAction(t, f); action != s.action {
 			t.Fatalf("last audit row of the step is %q, want %q", action, s.action)
 		}
 	}
-	f.verifyAudit(t)
+	f.VerifyAudit(t)
 }
 
 // TestFrontDeskPlans checks that the front-desk lists read only the day's
 // reservations through an index, never the whole history.
 func TestFrontDeskPlans(t *testing.T) {
-	f := newFixture(t, "Europe/Berlin", 2, "2025-06-10")
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	for _, tc := range []struct {
 		name, query, index string
 	}{
@@ -447,7 +424,7 @@ func TestFrontDeskPlans(t *testing.T) {
 			AND r.status IN ('in_house', 'checked_out')`, "COVERING INDEX reservation_nights_sold"},
 		{"Departures", `SELECT r.id FROM reservations r WHERE r.property_id = 'p' AND r.departure = '2025-06-10' AND r.status IN ('in_house', 'checked_out')`, "reservations_departure"},
 	} {
-		rows, err := f.db.SQL().Read.Query(`EXPLAIN QUERY PLAN ` + tc.query)
+		rows, err := f.DB.SQL().Read.Query(`EXPLAIN QUERY PLAN ` + tc.query)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package tenant
+package frontdesk
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // The night audit.
@@ -82,46 +83,19 @@ type NightAuditResult struct {
 	BusinessDate date.Date            `json:"business_date"` // open after the run
 }
 
-// rollClock returns the hour and minute of a property's night audit.
-func (p Property) rollClock() (int, int) {
-	t, err := time.Parse("15:04", p.FrontDesk.NightAuditTime)
-	if err != nil {
-		t, _ = time.Parse("15:04", DefaultFrontDeskSettings.NightAuditTime)
-	}
-	return t.Hour(), t.Minute()
-}
-
-// rollAt returns when business date d closes at the property.
-func (p Property) rollAt(d date.Date, loc *time.Location) time.Time {
-	h, m := p.rollClock()
-	y, mo, dd := d.AddDays(1).YMD()
-	return time.Date(y, mo, dd, h, m, 0, 0, loc)
-}
-
-// businessDateAt returns the business date the clock gives at t: the
-// calendar date in the property's zone, or the day before it until the
-// roll time.
-func (p Property) businessDateAt(t time.Time, loc *time.Location) date.Date {
-	d := date.Of(t, loc)
-	if t.Before(p.rollAt(d.AddDays(-1), loc)) {
-		return d.AddDays(-1)
-	}
-	return d
-}
-
 // auditState is where the night audit of a property stands.
 type auditState struct {
-	prop         Property
+	prop         tenant.Property
 	loc          *time.Location
 	last         date.Date // zero before the first run
 	lastClosedAt *time.Time
 	next         date.Date // the next date to close
 }
 
-func loadAuditState(tx *Tx, propertyID string) (auditState, error) {
+func loadAuditState(tx *tenant.Tx, propertyID string) (auditState, error) {
 	var st auditState
 	var err error
-	if st.prop, err = getProperty(tx, propertyID); err != nil {
+	if st.prop, err = tenant.GetProperty(tx, propertyID); err != nil {
 		return st, err
 	}
 	if st.loc, err = st.prop.Location(); err != nil {
@@ -132,12 +106,12 @@ func loadAuditState(tx *Tx, propertyID string) (auditState, error) {
 		propertyID).Scan(&st.last, &closedAt)
 	switch {
 	case err == nil:
-		t := ParseTime(closedAt)
+		t := tenant.ParseTime(closedAt)
 		st.lastClosedAt = &t
 		st.next = st.last.AddDays(1)
 	case err == sql.ErrNoRows:
-		st.next = st.prop.businessDateAt(st.prop.CreatedAt, st.loc)
-		if floor := st.prop.businessDateAt(tx.Now, st.loc).AddDays(-firstRunLookBack); st.next.Before(floor) {
+		st.next = st.prop.BusinessDateAt(st.prop.CreatedAt, st.loc)
+		if floor := st.prop.BusinessDateAt(tx.Now, st.loc).AddDays(-firstRunLookBack); st.next.Before(floor) {
 			st.next = floor
 		}
 	default:
@@ -147,14 +121,14 @@ func loadAuditState(tx *Tx, propertyID string) (auditState, error) {
 }
 
 // due reports whether the next date's roll time has passed at now.
-func (st auditState) due(now time.Time) bool { return !now.Before(st.prop.rollAt(st.next, st.loc)) }
+func (st auditState) due(now time.Time) bool { return !now.Before(st.prop.RollAt(st.next, st.loc)) }
 
 // BusinessDate returns the business date of a property, when it next rolls
 // over, and whether the night audit is behind. It returns ENOTFOUND for an
 // unknown property.
-func (db *DB) BusinessDate(ctx context.Context, propertyID string) (BusinessDay, error) {
+func (db Store) BusinessDate(ctx context.Context, propertyID string) (BusinessDay, error) {
 	var bd BusinessDay
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
 		st, err := loadAuditState(tx, propertyID)
 		if err != nil {
 			return err
@@ -164,16 +138,16 @@ func (db *DB) BusinessDate(ctx context.Context, propertyID string) (BusinessDay,
 			last := st.last
 			bd.LastClosed = &last
 		}
-		if bd.Date, err = st.prop.today(tx); err != nil {
+		if bd.Date, err = st.prop.Today(tx); err != nil {
 			return err
 		}
 		// Due and not closed: every date from the next one to close up to
 		// the one the clock has opened (before the first run, from the
 		// date the first run will start at).
-		if clock := st.prop.businessDateAt(tx.Now, st.loc); clock.After(st.next) {
+		if clock := st.prop.BusinessDateAt(tx.Now, st.loc); clock.After(st.next) {
 			bd.Behind = clock.Sub(st.next)
 		}
-		bd.NextRollAt = st.prop.rollAt(bd.Date, st.loc)
+		bd.NextRollAt = st.prop.RollAt(bd.Date, st.loc)
 		return nil
 	})
 	return bd, err
@@ -185,14 +159,14 @@ func (db *DB) BusinessDate(ctx context.Context, propertyID string) (BusinessDay,
 // to run concurrently. Run it every few minutes per tenant and on start
 // (RunNightAudits does every property; NextNightAudit says when the next
 // date falls due). It returns ENOTFOUND for an unknown property.
-func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditResult, error) {
+func (db Store) RunNightAudit(ctx context.Context, propertyID string) (NightAuditResult, error) {
 	ctx = jobContext(ctx, "night-audit")
 	res := NightAuditResult{PropertyID: propertyID, Closed: []ClosedBusinessDate{}}
 	for {
 		var st auditState
 		var due bool
 		// A read first, so a property with nothing due never takes the write lock.
-		if err := db.View(ctx, func(tx *Tx) error {
+		if err := db.View(ctx, func(tx *tenant.Tx) error {
 			var err error
 			st, err = loadAuditState(tx, propertyID)
 			due = err == nil && st.due(tx.Now)
@@ -205,7 +179,7 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 			return res, nil
 		}
 		var closed *ClosedBusinessDate
-		err := db.Update(ctx, func(tx *Tx) error {
+		err := db.Update(ctx, func(tx *tenant.Tx) error {
 			st, err := loadAuditState(tx, propertyID)
 			if err != nil || !st.due(tx.Now) {
 				return err
@@ -228,9 +202,9 @@ func (db *DB) RunNightAudit(ctx context.Context, propertyID string) (NightAuditR
 }
 
 // closeBusinessDate closes st.next (its roll time has passed).
-func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, error) {
+func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessDate, error) {
 	d := st.next
-	c := ClosedBusinessDate{PropertyID: st.prop.ID, Date: d, RollAt: st.prop.rollAt(d, st.loc), ClosedAt: tx.Now,
+	c := ClosedBusinessDate{PropertyID: st.prop.ID, Date: d, RollAt: st.prop.RollAt(d, st.loc), ClosedAt: tx.Now,
 		NoShows: []string{}, Cancelled: []string{}}
 	ids := func(status string) ([]string, error) {
 		rows, err := tx.Query(`SELECT id FROM reservations INDEXED BY reservations_status
@@ -251,30 +225,30 @@ func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, erro
 		return out, rows.Err()
 	}
 	why := map[string]any{"night_audit": map[string]any{"business_date": d}}
-	confirmed, err := ids(ReservationConfirmed)
+	confirmed, err := ids(tenant.ReservationConfirmed)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range confirmed {
-		rc, err := db.loadResCtx(tx, id, 0)
+		rc, err := db.LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := markNoShow(tx, &rc, NoShowInput{}, copyMap(why)); err != nil {
+		if err := tenant.MarkNoShow(tx, &rc, tenant.NoShowInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.NoShows = append(c.NoShows, id)
 	}
-	tentative, err := ids(ReservationTentative)
+	tentative, err := ids(tenant.ReservationTentative)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range tentative {
-		rc, err := db.loadResCtx(tx, id, 0)
+		rc, err := db.LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := cancel(tx, &rc, CancelInput{}, copyMap(why)); err != nil {
+		if err := tenant.Cancel(tx, &rc, tenant.CancelInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.Cancelled = append(c.Cancelled, id)
@@ -284,11 +258,11 @@ func (db *DB) closeBusinessDate(tx *Tx, st auditState) (ClosedBusinessDate, erro
 		st.prop.ID, d).Scan(&c.Overdue); err != nil {
 		return c, err
 	}
-	if c.Posted, err = db.postNights(tx, st.prop, d); err != nil {
+	if c.Posted, err = db.PostNights(tx, st.prop, d); err != nil {
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, st.prop.ID, d, FormatTime(c.RollAt), FormatTime(tx.Now), mustJSON(c.NoShows), mustJSON(c.Cancelled),
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, st.prop.ID, d, tenant.FormatTime(c.RollAt), tenant.FormatTime(tx.Now), tenant.MustJSON(c.NoShows), tenant.MustJSON(c.Cancelled),
 		c.Overdue); err != nil {
 		return c, err
 	}
@@ -306,7 +280,7 @@ func copyMap(m map[string]any) map[string]any {
 
 // RunNightAudits runs the night audit of every property of the tenant and
 // returns what it did at each. It stops at the first error (internal).
-func (db *DB) RunNightAudits(ctx context.Context) ([]NightAuditResult, error) {
+func (db Store) RunNightAudits(ctx context.Context) ([]NightAuditResult, error) {
 	props, err := db.ListProperties(ctx)
 	if err != nil {
 		return nil, err
@@ -326,8 +300,8 @@ func (db *DB) RunNightAudits(ctx context.Context) ([]NightAuditResult, error) {
 // tenant's properties is due to close (in the past when the night audit is
 // late; ok false when the tenant has no property), so a scheduler can
 // sleep until then without opening the file. Errors are internal.
-func (db *DB) NextNightAudit(ctx context.Context) (next time.Time, ok bool, err error) {
-	err = db.View(ctx, func(tx *Tx) error {
+func (db Store) NextNightAudit(ctx context.Context) (next time.Time, ok bool, err error) {
+	err = db.View(ctx, func(tx *tenant.Tx) error {
 		rows, err := tx.Query(`SELECT id FROM properties ORDER BY id`)
 		if err != nil {
 			return err
@@ -350,7 +324,7 @@ func (db *DB) NextNightAudit(ctx context.Context) (next time.Time, ok bool, err 
 			if err != nil {
 				return err
 			}
-			if at := st.prop.rollAt(st.next, st.loc); !ok || at.Before(next) {
+			if at := st.prop.RollAt(st.next, st.loc); !ok || at.Before(next) {
 				next, ok = at, true
 			}
 		}
@@ -362,14 +336,14 @@ func (db *DB) NextNightAudit(ctx context.Context) (next time.Time, ok bool, err 
 // NightAuditHistory returns the last business dates the night audit closed
 // at a property, newest first (limit: default 30, at most 366). It
 // returns ENOTFOUND for an unknown property.
-func (db *DB) NightAuditHistory(ctx context.Context, propertyID string, limit int) ([]ClosedBusinessDate, error) {
+func (db Store) NightAuditHistory(ctx context.Context, propertyID string, limit int) ([]ClosedBusinessDate, error) {
 	if limit <= 0 {
 		limit = 30
 	}
-	limit = min(limit, MaxRange)
+	limit = min(limit, tenant.MaxRange)
 	out := []ClosedBusinessDate{}
-	err := db.View(ctx, func(tx *Tx) error {
-		if _, err := getProperty(tx, propertyID); err != nil {
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		if _, err := tenant.GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(`SELECT business_date, roll_at, closed_at, no_shows, cancelled, overdue FROM business_dates
@@ -384,7 +358,7 @@ func (db *DB) NightAuditHistory(ctx context.Context, propertyID string, limit in
 			if err := rows.Scan(&c.Date, &roll, &closed, &noShows, &cancelled, &c.Overdue); err != nil {
 				return err
 			}
-			c.RollAt, c.ClosedAt = ParseTime(roll), ParseTime(closed)
+			c.RollAt, c.ClosedAt = tenant.ParseTime(roll), tenant.ParseTime(closed)
 			if err := json.Unmarshal([]byte(noShows), &c.NoShows); err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package tenant
+package frontdesk
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
 )
 
 // Occupancy of a room on the housekeeping board, for one date.
@@ -52,7 +53,7 @@ type BoardRoom struct {
 	Version   int       `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Block is the out-of-order or out-of-service period covering the date.
-	Block *RoomBlock `json:"block,omitempty"`
+	Block *tenant.RoomBlock `json:"block,omitempty"`
 	// Occupancy is one of the Occupancy constants.
 	Occupancy string `json:"occupancy"`
 	// Departed is set when the stay ending in this room today has left it
@@ -67,7 +68,7 @@ type BoardRoom struct {
 }
 
 // OutOfOrder reports whether the room is out of order on the board's date.
-func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == OutOfOrder }
+func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == tenant.OutOfOrder }
 
 // HousekeepingBoard returns the housekeeping board of a property for day
 // (zero: the property's today), rooms ordered by floor and number. Rooms
@@ -75,21 +76,21 @@ func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == 
 // to them on the night before day and the night of day; on the property's
 // today a guest still in house after the departure date keeps the room
 // departing (Overdue). It returns ENOTFOUND for an unknown property.
-func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date.Date) (HousekeepingBoard, error) {
+func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day date.Date) (HousekeepingBoard, error) {
 	b := HousekeepingBoard{PropertyID: propertyID, Rooms: []BoardRoom{}}
-	err := db.View(ctx, func(tx *Tx) error {
-		p, err := getProperty(tx, propertyID)
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		p, err := tenant.GetProperty(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		if b.Today, err = p.today(tx); err != nil {
+		if b.Today, err = p.Today(tx); err != nil {
 			return err
 		}
 		if day.IsZero() {
 			day = b.Today
 		}
 		b.Date = day
-		types, err := listRoomTypes(tx, propertyID)
+		types, err := tenant.ListRoomTypes(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -99,15 +100,15 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 			typeNames[t.ID] = t.Name
 			args = append(args, t.ID)
 		}
-		rooms, err := listRooms(tx, propertyID)
+		rooms, err := tenant.ListRooms(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		blocks, err := listRoomBlocks(tx, propertyID, day, day.AddDays(1))
+		blocks, err := tenant.ListRoomBlocks(tx, propertyID, day, day.AddDays(1))
 		if err != nil {
 			return err
 		}
-		blockOf := map[string]*RoomBlock{}
+		blockOf := map[string]*tenant.RoomBlock{}
 		for i := range blocks {
 			blockOf[blocks[i].RoomID] = &blocks[i]
 		}
@@ -122,7 +123,7 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 		if len(args) > 0 {
 			rows, err := tx.Query(`SELECT n.room_id, n.date, n.reservation_id, r.status, r.adults + r.children
 				FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
-				WHERE n.holds = 1 AND n.room_type_id IN (`+placeholders(len(args))+`) AND n.date >= ? AND n.date <= ? AND n.room_id IS NOT NULL`,
+				WHERE n.holds = 1 AND n.room_type_id IN (`+tenant.Placeholders(len(args))+`) AND n.date >= ? AND n.date <= ? AND n.room_id IS NOT NULL`,
 				append(args, day.AddDays(-1), day)...)
 			if err != nil {
 				return err
@@ -206,12 +207,12 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 			}
 			if hadLast && (!hasTonight || l.res != t.res) {
 				moved := resTonight[l.res] != "" && resTonight[l.res] != r.ID
-				card.Departed = l.status == ReservationCheckedOut || moved
+				card.Departed = l.status == tenant.ReservationCheckedOut || moved
 			}
 			if hasTonight {
 				card.Guests = t.guests
 				if !hadLast || l.res != t.res {
-					card.Arrived = t.status == ReservationInHouse || t.status == ReservationCheckedOut
+					card.Arrived = t.status == tenant.ReservationInHouse || t.status == tenant.ReservationCheckedOut
 				}
 			}
 			if dayUse[r.ID] {
@@ -233,11 +234,11 @@ func (db *DB) HousekeepingBoard(ctx context.Context, propertyID string, day date
 				}
 			}
 			switch card.Condition {
-			case HousekeepingClean:
+			case tenant.HousekeepingClean:
 				b.Counts.Clean++
-			case HousekeepingDirty:
+			case tenant.HousekeepingDirty:
 				b.Counts.Dirty++
-			case HousekeepingInspected:
+			case tenant.HousekeepingInspected:
 				b.Counts.Inspected++
 			}
 			if card.OutOfOrder() {
