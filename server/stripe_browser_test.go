@@ -116,7 +116,7 @@ func TestStripeFolioBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-email"), f.owner.Email),
 		chromedp.SendKeys(chromedp.CSS("#f-password"), ownerPassword),
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("main")))
+		chromedp.WaitVisible(chromedp.CSS("#nav")))
 
 	// The folio page.
 	do(chromedp.Navigate(base+fp), chromedp.WaitVisible(chromedp.CSS("#stripe")))
