@@ -9,6 +9,8 @@ BIN     := bin/aura
 DATA    ?= data
 DEVKEYS ?= .dev/keys
 ADDR    ?= 127.0.0.1:8080
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 
 AURA_DEV := AURA_DATA=$(DATA) AURA_MASTER_KEY_FILE=$(DEVKEYS)/master.key ./$(BIN)
 
@@ -17,7 +19,7 @@ AURA_DEV := AURA_DATA=$(DATA) AURA_MASTER_KEY_FILE=$(DEVKEYS)/master.key ./$(BIN
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/aura
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT)" -o $(BIN) ./cmd/aura
 
 # make run: a development server on the embedded defaults. The first run
 # creates a development master key in .dev/keys (outside the data dir) and a

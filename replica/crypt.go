@@ -41,6 +41,10 @@ const (
 	adLabel       = "aura/replica/v1\x00"
 )
 
+// FormatVersion is the encrypted replica format this binary writes and the
+// newest it reads (`aura version` prints it).
+const FormatVersion = formatVersion
+
 // chunkOverhead is what keys.AEAD adds to every chunk (version, nonce, tag).
 var chunkOverhead = int64(keys.NewAEAD(make([]byte, keys.KeySize)).Overhead())
 
@@ -416,6 +420,10 @@ func (c *Client) readErr(name string, err error) error {
 func (c *Client) openPreamble(name string, p []byte) (*keys.AEAD, error) {
 	if string(p[:8]) != magic {
 		return nil, fmt.Errorf("%s: not an encrypted Aura replica file (a plaintext or foreign replica?): %w", name, ErrTampered)
+	}
+	if p[8] > formatVersion {
+		return nil, fmt.Errorf("%s: %w", name, &aura.Error{Code: aura.EINVALID, Message: fmt.Sprintf(
+			"The replica was written by a newer version of Aura (encrypted replica format version %d; this binary reads up to version %d): restore with that newer Aura.", p[8], formatVersion)})
 	}
 	if p[8] != formatVersion || binary.BigEndian.Uint32(p[12:]) != ChunkSize || !allZero(p[9:12]) || !allZero(p[56:64]) {
 		return nil, fmt.Errorf("%s: unknown encrypted replica format (version %d, chunk size %d): %w", name, p[8], binary.BigEndian.Uint32(p[12:]), ErrTampered)

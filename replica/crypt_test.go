@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -298,6 +300,17 @@ func TestClientTampering(t *testing.T) {
 		p := write(t, 0, 3, 3)
 		edit(t, p, func(b []byte) []byte { b[33] ^= 1; return b }) // the timestamp
 		expect(t, replica.ErrTampered, 0, 3, 3, true)
+	})
+	t.Run("NewerFormat", func(t *testing.T) {
+		// A replica file a newer Aura wrote is refused naming both
+		// format versions, not reported as tampering.
+		p := write(t, 0, 90, 90)
+		edit(t, p, func(b []byte) []byte { b[ltx.HeaderSize+8] = replica.FormatVersion + 1; return b })
+		_, err := readRange(t, c, 0, 90, 90, 0, 0)
+		want := fmt.Sprintf("format version %d; this binary reads up to version %d", replica.FormatVersion+1, replica.FormatVersion)
+		if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, replica.ErrTampered) {
+			t.Fatalf("err = %v, want a newer-format error naming %q", err, want)
+		}
 	})
 	t.Run("FlippedSalt", func(t *testing.T) {
 		p := write(t, 0, 4, 4)

@@ -11,6 +11,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -151,6 +152,9 @@ func Migrate(ctx context.Context, db *sql.DB, set Set, filename string) (int, er
 	if top > 0 {
 		return top, &ErrNewer{Set: set, Found: top, Known: Latest(set), Filename: filename}
 	}
+	if err := backupBeforeMigrating(ctx, db, set, filename, done); err != nil {
+		return 0, err
+	}
 	cur := 0
 	for _, m := range loaded[set] {
 		if !done[m.Version] {
@@ -161,6 +165,47 @@ func Migrate(ctx context.Context, db *sql.DB, set Set, filename string) (int, er
 		cur = m.Version
 	}
 	return cur, nil
+}
+
+// BackupMarker is in the name of every copy Migrate writes before it
+// migrates a file: FILE.pre-upgrade-vN, N the schema version the copy holds.
+const BackupMarker = ".pre-upgrade-v"
+
+// BackupPath returns where Migrate keeps the copy of filename taken at
+// schema version from.
+func BackupPath(filename string, from int) string {
+	return filename + BackupMarker + strconv.Itoa(from)
+}
+
+// backupBeforeMigrating writes a consistent copy of a file that already
+// holds data (VACUUM INTO, beside it) before any pending migration runs,
+// so an upgrade that goes wrong can be undone by putting the copy back.
+// A fresh file (nothing applied) needs none; a copy left by an earlier
+// attempt at the same version is kept as it is.
+func backupBeforeMigrating(ctx context.Context, db *sql.DB, set Set, filename string, done map[int]bool) error {
+	if len(done) == 0 || filename == "" || strings.HasPrefix(filename, ":") || strings.HasPrefix(filename, "file:") {
+		return nil
+	}
+	from, pending := 0, false
+	for _, m := range loaded[set] {
+		if done[m.Version] {
+			from = max(from, m.Version)
+		} else {
+			pending = true
+		}
+	}
+	if !pending {
+		return nil
+	}
+	dst := BackupPath(filename, from)
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("copy %s before migrating it (VACUUM INTO %s): %w; nothing was migrated", filename, dst, err)
+	}
+	return nil
 }
 
 func apply(ctx context.Context, db *sql.DB, m Migration) error {

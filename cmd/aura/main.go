@@ -46,6 +46,8 @@ func commands() []command {
 		{"audit", "audit verify SLUG | audit verify --platform\n\tverify a tenant's (or the platform's) audit chain", cmdAudit},
 		{"backup", "backup status [--json] | backup verify [SLUG…] [--sample N] [--json]\n\thow far each database's encrypted replica is, and the restore drill", cmdBackup},
 		{"restore", "restore SLUG (--at RFC3339 | --latest) [--dry-run] [--yes] | restore --platform (--at RFC3339 | --latest) [--dry-run] [--yes]\n\trestore one tenant (or the platform DB) to a point in time from its encrypted replica", cmdRestore},
+		{"doctor", "doctor [--tls-cert FILE] [--litestream FILE] [--skip CHECK,…]\n\tcheck keys, data directory, disk, clock, certificates, schema, audit chains, drills and replicas; exit 0 ok, 1 warnings, 2 failures", cmdDoctor},
+		{"version", "version [--json]\n\tprint the version, commit, Go version, schema versions and replica format", cmdVersion},
 		{"install-service", "install-service [--output FILE|-] [--user NAME] [--tls-domain D] [--litestream FILE] [--key-dir DIR] [--serve-flags \"…\"]\n\twrite the systemd unit (Type=notify, sandboxed, keys by LoadCredential=) for this binary", cmdInstallService},
 		{"demo", "demo [--base-url URL]\n\tcreate the demo tenant, its owner and its demo property when they do not exist, and print how to sign in (used by `make run`)", cmdDemo},
 	}

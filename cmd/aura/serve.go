@@ -23,6 +23,7 @@ import (
 	"github.com/aurapms/aura/metrics"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
+	"github.com/aurapms/aura/schema"
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/sqlite"
 	"golang.org/x/crypto/acme"
@@ -107,6 +108,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := mail.Validate(); err != nil {
 		return err
 	}
+	started := time.Now()
 	// Check the key before touching the data directory at all.
 	master, err := e.loadMasterKey()
 	if err != nil {
@@ -228,6 +230,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if _, err := sdnotify.Notify(sdnotify.Ready + "\nSTATUS=serving on " + ln.Addr().String()); err != nil {
 		e.logger.Warn("systemd notification failed", "err", err)
 	}
+	e.logger.Info("aura serving", "version", version, "tenant_schema", schema.Latest(schema.Tenant), "platform_schema", schema.Latest(schema.Platform))
+	e.removeUpgradeCopies(started)
 	if every, ok := sdnotify.WatchdogInterval(); ok {
 		go e.watchdog(ctx, every/2)
 	}
