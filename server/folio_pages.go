@@ -422,16 +422,32 @@ func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
-// creditNoteSubmit issues a full credit note of the invoice (cancel,
-// correct, re-invoice) with the reason given.
+// creditNoteSubmit issues a credit note of the invoice with the reason
+// given: in full (cancel, correct, re-invoice), or, with mode=partial, for
+// the lines and amounts of the partial form (credit_note_pages.go).
 func (s *Server) creditNoteSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	v := r.PostForm
 	in := ledger.CreditNoteInput{Reason: strings.TrimSpace(v.Get("reason"))}
-	body, _ := json.Marshal(in)
-	doc, err := s.issueCreditNote(r.Context(), c, c.params.ByName("id"), in, v.Get("idempotency_key"), body)
+	var err error
+	if v.Get("mode") == "partial" {
+		// Partial: the lines and amounts of credit_note_pages.go's form.
+		var inv ledger.Document
+		if inv, err = ledger.New(c.db).Document(r.Context(), c.params.ByName("id")); err != nil {
+			return err
+		}
+		var fe formErrors
+		in.Reason = strings.TrimSpace(v.Get("partial_reason"))
+		in.Lines, fe = creditNoteLines(v, inv)
+		err = fe.err("The credit note is not valid.")
+	}
+	var doc ledger.Document
+	if err == nil {
+		body, _ := json.Marshal(in)
+		doc, err = s.issueCreditNote(r.Context(), c, c.params.ByName("id"), in, v.Get("idempotency_key"), body)
+	}
 	if err != nil {
 		code := aura.ErrorCode(err)
 		if code != aura.EINVALID && code != aura.ECONFLICT {
@@ -442,7 +458,7 @@ func (s *Server) creditNoteSubmit(w http.ResponseWriter, r *http.Request, c *cal
 			return derr
 		}
 		p.Form = v
-		p.formFieldErrors(err, nil)
+		p.formFieldErrors(err, creditNoteField(v.Get("mode")))
 		s.renderPage(w, r, StatusOf(err), "invoice", p)
 		return nil
 	}
