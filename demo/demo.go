@@ -22,6 +22,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TimeZone is the demo property's zone.
@@ -45,7 +47,7 @@ func Seed(ctx context.Context, db *tenant.DB) error {
 	if aura.ActorFrom(ctx).ID == "unknown" {
 		ctx = aura.WithActor(ctx, aura.SystemActor("demo"))
 	}
-	props, err := db.ListProperties(ctx)
+	props, err := inventory.New(db).ListProperties(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,29 +70,29 @@ type seeder struct {
 	today date.Date
 	rng   *rand.Rand
 
-	prop   tenant.Property
-	types  map[string]tenant.RoomType // by code
-	rooms  map[string][]tenant.Room   // by room type code
-	plans  map[string]tenant.RatePlan // by plan code
-	people []tenant.Guest
+	prop   inventory.Property
+	types  map[string]inventory.RoomType // by code
+	rooms  map[string][]inventory.Room   // by room type code
+	plans  map[string]inventory.RatePlan // by plan code
+	people []stays.Guest
 	taken  map[string]map[date.Date]bool // room id → nights assigned by the seeder
 	next   int                           // next guest to use
-	stays  []tenant.Reservation          // every reservation booked, in order
+	booked []stays.Reservation           // every reservation booked, in order
 }
 
 func (s *seeder) day(n int) date.Date { return s.today.AddDays(n) }
 
 func (s *seeder) property() error {
 	var err error
-	s.prop, err = s.db.CreateProperty(s.ctx, tenant.PropertyInput{
+	s.prop, err = inventory.New(s.db).CreateProperty(s.ctx, inventory.PropertyInput{
 		Name:     "Hotel Lindenhof",
-		Address:  tenant.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
+		Address:  inventory.Address{Line1: "Lindenstraße 12", PostalCode: "10969", City: "Berlin", Country: "DE"},
 		TimeZone: TimeZone, Currency: "EUR", CheckInTime: "15:00", CheckOutTime: "11:00",
-		Tax: tenant.TaxSettings{
+		Tax: inventory.TaxSettings{
 			PricesIncludeVAT: true,
-			VATRates:         []tenant.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
+			VATRates:         []inventory.VATRate{{Code: "accommodation", Name: "Accommodation 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
 			AccommodationVAT: "accommodation",
-			CityTax:          tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
+			CityTax:          inventory.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true, MaxNights: 21},
 		},
 	})
 	return err
@@ -98,12 +100,12 @@ func (s *seeder) property() error {
 
 func (s *seeder) businessDate() error {
 	var err error
-	s.today, err = s.db.PropertyToday(s.ctx, s.prop.ID)
+	s.today, err = inventory.New(s.db).PropertyToday(s.ctx, s.prop.ID)
 	return err
 }
 
 func (s *seeder) inventory() error {
-	s.types, s.rooms, s.taken = map[string]tenant.RoomType{}, map[string][]tenant.Room{}, map[string]map[date.Date]bool{}
+	s.types, s.rooms, s.taken = map[string]inventory.RoomType{}, map[string][]inventory.Room{}, map[string]map[date.Date]bool{}
 	for i, t := range []struct {
 		code, name, desc string
 		capacity, base   int
@@ -117,14 +119,14 @@ func (s *seeder) inventory() error {
 		{"STE", "Family Suite", "Two rooms, a kitchenette and space for four.", 4, 2,
 			[]string{"302", "303"}, []string{"kitchenette", "balcony", "bathtub"}},
 	} {
-		rt, err := s.db.CreateRoomType(s.ctx, tenant.RoomTypeInput{PropertyID: s.prop.ID, Code: t.code, Name: t.name, Description: t.desc,
+		rt, err := inventory.New(s.db).CreateRoomType(s.ctx, inventory.RoomTypeInput{PropertyID: s.prop.ID, Code: t.code, Name: t.name, Description: t.desc,
 			Capacity: t.capacity, BaseOccupancy: t.base, SortOrder: i})
 		if err != nil {
 			return err
 		}
 		s.types[t.code] = rt
 		for j, n := range t.rooms {
-			r, err := s.db.CreateRoom(s.ctx, tenant.RoomInput{PropertyID: s.prop.ID, RoomTypeID: rt.ID, Number: n, Floor: n[:1],
+			r, err := inventory.New(s.db).CreateRoom(s.ctx, inventory.RoomInput{PropertyID: s.prop.ID, RoomTypeID: rt.ID, Number: n, Floor: n[:1],
 				Features: t.features, SortOrder: j})
 			if err != nil {
 				return err
@@ -134,13 +136,13 @@ func (s *seeder) inventory() error {
 		}
 	}
 	// Room 303 is out of order for a bathroom renovation next week.
-	_, err := s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["STE"][1].ID, Kind: tenant.OutOfOrder,
+	_, err := inventory.New(s.db).CreateRoomBlock(s.ctx, inventory.RoomBlockInput{RoomID: s.rooms["STE"][1].ID, Kind: inventory.OutOfOrder,
 		Start: s.day(6), End: s.day(9), Reason: "Bathroom renovation"})
 	if err != nil {
 		return err
 	}
 	s.blockTaken(s.rooms["STE"][1].ID, s.day(6), s.day(9))
-	_, err = s.db.CreateRoomBlock(s.ctx, tenant.RoomBlockInput{RoomID: s.rooms["TWN"][3].ID, Kind: tenant.OutOfService,
+	_, err = inventory.New(s.db).CreateRoomBlock(s.ctx, inventory.RoomBlockInput{RoomID: s.rooms["TWN"][3].ID, Kind: inventory.OutOfService,
 		Start: s.day(2), End: s.day(3), Reason: "Window fitter"})
 	s.blockTaken(s.rooms["TWN"][3].ID, s.day(2), s.day(3))
 	return err
@@ -153,18 +155,18 @@ func (s *seeder) blockTaken(roomID string, from, to date.Date) {
 }
 
 func (s *seeder) rates() error {
-	s.plans = map[string]tenant.RatePlan{}
+	s.plans = map[string]inventory.RatePlan{}
 	two, zero := 2, 0
-	flex := tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
-	late := tenant.CancellationPolicy{FreeUntilDaysBefore: &zero, Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 50}}
-	nonref := tenant.CancellationPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
-	firstNight := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}
-	full := tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}
+	flex := inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}}
+	late := inventory.CancellationPolicy{FreeUntilDaysBefore: &zero, Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 50}}
+	nonref := inventory.CancellationPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}
+	firstNight := inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeeFirstNight}}
+	full := inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}
 	for _, p := range []struct {
 		code, typ, name  string
 		extra            int64
-		cancel           tenant.CancellationPolicy
-		noShow           tenant.NoShowPolicy
+		cancel           inventory.CancellationPolicy
+		noShow           inventory.NoShowPolicy
 		weekday, weekend int64
 	}{
 		{"DBL-FLEX", "DBL", "Double, flexible", 0, flex, firstNight, 11900, 13900},
@@ -172,7 +174,7 @@ func (s *seeder) rates() error {
 		{"TWN-FLEX", "TWN", "Twin, flexible", 2500, flex, firstNight, 13900, 15900},
 		{"STE-FLEX", "STE", "Family suite, flexible", 2000, late, firstNight, 18900, 21900},
 	} {
-		rp, err := s.db.CreateRatePlan(s.ctx, tenant.RatePlanInput{PropertyID: s.prop.ID, RoomTypeID: s.types[p.typ].ID, Code: p.code, Name: p.name,
+		rp, err := inventory.New(s.db).CreateRatePlan(s.ctx, inventory.RatePlanInput{PropertyID: s.prop.ID, RoomTypeID: s.types[p.typ].ID, Code: p.code, Name: p.name,
 			ExtraPerson: tenant.Money{Amount: p.extra, Currency: "EUR"}, Cancellation: p.cancel, NoShow: p.noShow, Active: true})
 		if err != nil {
 			return err
@@ -180,11 +182,11 @@ func (s *seeder) rates() error {
 		s.plans[p.code] = rp
 		// A month back (for the stays already under way) and 60 days ahead.
 		from, to := s.day(-30), s.day(60)
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
 			Weekdays: []string{"sun", "mon", "tue", "wed", "thu"}, Price: &tenant.Money{Amount: p.weekday, Currency: "EUR"}}); err != nil {
 			return err
 		}
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: rp.ID, From: from, To: to,
 			Weekdays: []string{"fri", "sat"}, Price: &tenant.Money{Amount: p.weekend, Currency: "EUR"}}); err != nil {
 			return err
 		}
@@ -193,16 +195,16 @@ func (s *seeder) rates() error {
 	// arrival; the non-refundable double is off sale on one busy day.
 	yes := true
 	for _, code := range []string{"DBL-FLEX", "DBL-NREF", "TWN-FLEX", "STE-FLEX"} {
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(30), To: s.day(60),
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(30), To: s.day(60),
 			Weekdays: []string{"sat"}, MinStay: &two}); err != nil {
 			return err
 		}
-		if _, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(40), To: s.day(60),
+		if _, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans[code].ID, From: s.day(40), To: s.day(60),
 			Weekdays: []string{"sun"}, ClosedToArrival: &yes}); err != nil {
 			return err
 		}
 	}
-	_, err := s.db.UpdateRates(s.ctx, tenant.RateUpdate{RatePlanID: s.plans["DBL-NREF"].ID, From: s.day(45), To: s.day(46), StopSell: &yes})
+	_, err := inventory.New(s.db).UpdateRates(s.ctx, inventory.RateUpdate{RatePlanID: s.plans["DBL-NREF"].ID, From: s.day(45), To: s.day(46), StopSell: &yes})
 	return err
 }
 
@@ -226,12 +228,12 @@ var countryCode = map[string]string{"DE": "49", "FR": "33", "IT": "39", "ES": "3
 	"GR": "30", "BE": "32", "HR": "385", "LB": "961"}
 
 func (s *seeder) guestProfiles() error {
-	var ins []tenant.GuestInput
+	var ins []stays.GuestInput
 	for i, p := range names {
 		local := strings.ToLower(asciiFold(p.given) + "." + strings.ReplaceAll(asciiFold(p.family), " ", ""))
-		in := tenant.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
+		in := stays.GuestInput{GivenName: p.given, FamilyName: p.family, Email: local + "@example.com",
 			Phone:       fmt.Sprintf("+%s %d %07d", countryCode[p.country], 150+s.rng.IntN(40), s.rng.IntN(10_000_000)),
-			Address:     tenant.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
+			Address:     inventory.Address{Line1: fmt.Sprintf("Example Street %d", 1+s.rng.IntN(120)), PostalCode: fmt.Sprintf("%05d", s.rng.IntN(99999)), City: p.city, Country: p.country},
 			Nationality: p.country, Language: p.lang}
 		switch i % 9 {
 		case 2:
@@ -242,7 +244,7 @@ func (s *seeder) guestProfiles() error {
 		ins = append(ins, in)
 	}
 	var err error
-	s.people, err = s.db.CreateGuests(s.ctx, ins)
+	s.people, err = stays.New(s.db).CreateGuests(s.ctx, ins)
 	return err
 }
 
@@ -287,14 +289,14 @@ type stay struct {
 	notes              string
 }
 
-func (s *seeder) book(st stay) (tenant.Reservation, error) {
+func (s *seeder) book(st stay) (stays.Reservation, error) {
 	a, d := s.day(st.arrival), s.day(st.departure)
-	in := tenant.BookingInput{PropertyID: s.prop.ID, Source: st.source, OTACode: st.ota, Notes: st.notes,
-		Booker: tenant.GuestRef{ID: s.guest()}, Status: st.status,
-		Reservations: []tenant.ReservationInput{{RoomTypeID: s.types[st.typ].ID, RatePlanID: s.plans[st.plan].ID, Arrival: a, Departure: d,
+	in := stays.BookingInput{PropertyID: s.prop.ID, Source: st.source, OTACode: st.ota, Notes: st.notes,
+		Booker: stays.GuestRef{ID: s.guest()}, Status: st.status,
+		Reservations: []stays.ReservationInput{{RoomTypeID: s.types[st.typ].ID, RatePlanID: s.plans[st.plan].ID, Arrival: a, Departure: d,
 			Adults: st.adults, Children: st.children}}}
 	if st.source == "" {
-		in.Source = tenant.SourceDirect
+		in.Source = stays.SourceDirect
 	}
 	if st.commission > 0 {
 		in.Commission = &tenant.Money{Amount: st.commission, Currency: "EUR"}
@@ -304,13 +306,13 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 	// the property's clock); the rest are booked as the front desk or a
 	// channel would, through the same availability and restriction checks.
 	switch st.status {
-	case tenant.ReservationInHouse, tenant.ReservationCheckedOut, tenant.ReservationNoShow:
+	case stays.ReservationInHouse, stays.ReservationCheckedOut, stays.ReservationNoShow:
 		in.Import = true
 	}
-	if st.arrival < 2 && st.status != tenant.ReservationNoShow {
+	if st.arrival < 2 && st.status != stays.ReservationNoShow {
 		in.Import = true
 		if in.Status == "" {
-			in.Status = tenant.ReservationConfirmed
+			in.Status = stays.ReservationConfirmed
 		}
 	}
 	if st.assign {
@@ -318,11 +320,11 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 			in.Reservations[0].RoomID = room
 		}
 	}
-	b, err := s.db.CreateBooking(s.ctx, in)
+	b, err := stays.New(s.db).CreateBooking(s.ctx, in)
 	if err != nil {
-		return tenant.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
+		return stays.Reservation{}, fmt.Errorf("book %s %s–%s: %w", st.typ, a, d, err)
 	}
-	s.stays = append(s.stays, b.Reservations[0])
+	s.booked = append(s.booked, b.Reservations[0])
 	return b.Reservations[0], nil
 }
 
@@ -330,26 +332,26 @@ func (s *seeder) book(st stay) (tenant.Reservation, error) {
 // each, a photo of it for the first guest of each stay, a companion where
 // two travel together) and the housekeeping board some rooms to clean.
 func (s *seeder) frontDesk() error {
-	docs := []string{tenant.DocumentPassport, tenant.DocumentIDCard, tenant.DocumentPassport, tenant.DocumentDrivingLicence}
-	companions := []tenant.GuestInput{{GivenName: "Paul", FamilyName: "Schneider", Nationality: "DE"},
+	docs := []string{stays.DocumentPassport, stays.DocumentIDCard, stays.DocumentPassport, stays.DocumentDrivingLicence}
+	companions := []stays.GuestInput{{GivenName: "Paul", FamilyName: "Schneider", Nationality: "DE"},
 		{GivenName: "Giada", FamilyName: "Rossi", Nationality: "IT"}, {GivenName: "Tom", FamilyName: "Brown", Nationality: "US"}}
 	n := 0
-	for _, r := range s.stays {
-		if r.Status != tenant.ReservationInHouse {
+	for _, r := range s.booked {
+		if r.Status != stays.ReservationInHouse {
 			continue
 		}
-		g, err := s.db.GetGuest(s.ctx, r.GuestID)
+		g, err := stays.New(s.db).GetGuest(s.ctx, r.GuestID)
 		if err != nil {
 			return err
 		}
-		in := tenant.GuestCheckIn{Document: s.document(docs[n%len(docs)], g.Nationality), BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000)),
+		in := stays.GuestCheckIn{Document: s.document(docs[n%len(docs)], g.Nationality), BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000)),
 			Photos: [][]byte{idPhoto(n)}}
-		if _, err := s.db.RecordCheckIn(s.ctx, r.ID, in); err != nil {
+		if _, err := stays.New(s.db).RecordCheckIn(s.ctx, r.ID, in); err != nil {
 			return fmt.Errorf("check-in record of %s: %w", r.ID, err)
 		}
 		if r.Adults >= 2 && n < len(companions) {
 			c := companions[n]
-			if _, err := s.db.RecordCheckIn(s.ctx, r.ID, tenant.GuestCheckIn{New: &c, Document: s.document(tenant.DocumentIDCard, c.Nationality),
+			if _, err := stays.New(s.db).RecordCheckIn(s.ctx, r.ID, stays.GuestCheckIn{New: &c, Document: s.document(stays.DocumentIDCard, c.Nationality),
 				BirthDate: s.today.AddDays(-9000 - s.rng.IntN(12000))}); err != nil {
 				return fmt.Errorf("companion of %s: %w", r.ID, err)
 			}
@@ -358,14 +360,14 @@ func (s *seeder) frontDesk() error {
 	}
 	// Yesterday's departure left the first suite dirty; a double was
 	// cleaned and inspected this morning.
-	if _, err := s.db.SetHousekeeping(s.ctx, s.rooms["STE"][0].ID, tenant.HousekeepingDirty, 0); err != nil {
+	if _, err := inventory.New(s.db).SetHousekeeping(s.ctx, s.rooms["STE"][0].ID, inventory.HousekeepingDirty, 0); err != nil {
 		return err
 	}
-	_, err := s.db.SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, tenant.HousekeepingInspected, 0)
+	_, err := inventory.New(s.db).SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, inventory.HousekeepingInspected, 0)
 	return err
 }
 
-func (s *seeder) document(kind, country string) tenant.IDDocument {
+func (s *seeder) document(kind, country string) stays.IDDocument {
 	if country == "" {
 		country = "DE"
 	}
@@ -374,7 +376,7 @@ func (s *seeder) document(kind, country string) tenant.IDDocument {
 	for range 8 {
 		num = append(num, "0123456789"[s.rng.IntN(10)])
 	}
-	return tenant.IDDocument{Type: kind, Number: string(num), IssuingCountry: country, Expiry: s.today.AddDays(300 + s.rng.IntN(3000))}
+	return stays.IDDocument{Type: kind, Number: string(num), IssuingCountry: country, Expiry: s.today.AddDays(300 + s.rng.IntN(3000))}
 }
 
 // idPhoto draws a small synthetic picture of an ID card (no real person's
@@ -405,8 +407,8 @@ func idPhoto(seed int) []byte {
 }
 
 func (s *seeder) reservations() error {
-	co, ih, cf, te, ns := tenant.ReservationCheckedOut, tenant.ReservationInHouse, tenant.ReservationConfirmed, tenant.ReservationTentative, tenant.ReservationNoShow
-	stays := []stay{
+	co, ih, cf, te, ns := stays.ReservationCheckedOut, stays.ReservationInHouse, stays.ReservationConfirmed, stays.ReservationTentative, stays.ReservationNoShow
+	planned := []stay{
 		// Recent history.
 		{typ: "DBL", plan: "DBL-FLEX", arrival: -21, departure: -18, adults: 2, status: co, assign: true},
 		{typ: "TWN", plan: "TWN-FLEX", arrival: -20, departure: -16, adults: 3, status: co, assign: true, source: "booking.com", ota: "4519203847", commission: 8340},
@@ -439,7 +441,7 @@ func (s *seeder) reservations() error {
 		{typ: "DBL", plan: "DBL-FLEX", arrival: 21, departure: 24, adults: 2, status: cf, source: "expedia", ota: "72820017", commission: 5100},
 		{typ: "STE", plan: "STE-FLEX", arrival: 25, departure: 28, adults: 4, status: cf},
 	}
-	for _, st := range stays {
+	for _, st := range planned {
 		if _, err := s.book(st); err != nil {
 			return err
 		}
@@ -453,14 +455,14 @@ func (s *seeder) reservations() error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.Cancel(s.ctx, r.ID, tenant.CancelInput{}); err != nil {
+		if _, err := stays.New(s.db).Cancel(s.ctx, r.ID, stays.CancelInput{}); err != nil {
 			return err
 		}
 	}
 	// A busy night in ten days fills every double; then a channel sends one
 	// more, which is stored flagged as overbooked for the front desk.
 	full := s.day(10)
-	a, err := s.db.Availability(s.ctx, s.prop.ID, full, full.AddDays(1))
+	a, err := inventory.New(s.db).Availability(s.ctx, s.prop.ID, full, full.AddDays(1))
 	if err != nil {
 		return err
 	}

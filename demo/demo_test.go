@@ -7,8 +7,9 @@ import (
 
 	"github.com/aurapms/aura/demo"
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 func TestSeed(t *testing.T) {
@@ -28,23 +29,23 @@ func TestSeed(t *testing.T) {
 			if err := demo.Seed(ctx, db); err != nil {
 				t.Fatal(err)
 			}
-			props, err := db.ListProperties(ctx)
+			props, err := inventory.New(db).ListProperties(ctx)
 			if err != nil || len(props) != 1 {
 				t.Fatalf("properties %v (%v), want 1", props, err)
 			}
 			p := props[0]
-			today, err := db.PropertyToday(ctx, p.ID)
+			today, err := inventory.New(db).PropertyToday(ctx, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			types, _ := db.ListRoomTypes(ctx, p.ID)
-			rooms, _ := db.ListRooms(ctx, p.ID)
-			plans, _ := db.ListRatePlans(ctx, p.ID)
+			types, _ := inventory.New(db).ListRoomTypes(ctx, p.ID)
+			rooms, _ := inventory.New(db).ListRooms(ctx, p.ID)
+			plans, _ := inventory.New(db).ListRatePlans(ctx, p.ID)
 			if len(types) != 3 || len(rooms) != 12 || len(plans) < 3 {
 				t.Fatalf("%d room types, %d rooms, %d rate plans; want 3, 12, at least 3", len(types), len(rooms), len(plans))
 			}
 			for _, rp := range plans {
-				days, err := db.Rates(ctx, rp.ID, today, today.AddDays(60))
+				days, err := inventory.New(db).Rates(ctx, rp.ID, today, today.AddDays(60))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -54,7 +55,7 @@ func TestSeed(t *testing.T) {
 					}
 				}
 			}
-			page, err := db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: p.ID, Limit: 200})
+			page, err := stays.New(db).ListReservations(ctx, stays.ReservationFilter{PropertyID: p.ID, Limit: 200})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,12 +67,12 @@ func TestSeed(t *testing.T) {
 				if r.Overbooked {
 					overbooked++
 				}
-				if r.Source != tenant.SourceDirect {
+				if r.Source != stays.SourceDirect {
 					channel++
 				}
 			}
 			t.Logf("%d reservations by status %v, %d from channels, %d guests", len(page.Reservations), byStatus, channel, len(guests))
-			for _, s := range tenant.ReservationStatuses {
+			for _, s := range stays.ReservationStatuses {
 				if byStatus[s] == 0 {
 					t.Errorf("no %s reservation in the demo (%v)", s, byStatus)
 				}
@@ -88,13 +89,13 @@ func TestSeed(t *testing.T) {
 			if len(guests) < 25 {
 				t.Errorf("%d distinct guests, want a few dozen", len(guests))
 			}
-			inHouse, err := db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: p.ID, StayingOn: today, Statuses: []string{tenant.ReservationInHouse}})
+			inHouse, err := stays.New(db).ListReservations(ctx, stays.ReservationFilter{PropertyID: p.ID, StayingOn: today, Statuses: []string{stays.ReservationInHouse}})
 			if err != nil || len(inHouse.Reservations) == 0 {
 				t.Fatalf("nobody in house tonight (%v)", err)
 			}
 			records, photos := 0, 0
 			for _, r := range inHouse.Reservations {
-				recs, err := db.ReservationCheckIns(ctx, r.ID)
+				recs, err := stays.New(db).ReservationCheckIns(ctx, r.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -113,7 +114,7 @@ func TestSeed(t *testing.T) {
 			if err != nil || board.Counts.Dirty == 0 || board.Counts.Inspected == 0 {
 				t.Errorf("housekeeping board counts %+v (%v), want dirty and inspected rooms", board.Counts, err)
 			}
-			tc, err := db.TapeChart(ctx, p.ID, today.AddDays(-7), today.AddDays(21))
+			tc, err := stays.New(db).TapeChart(ctx, p.ID, today.AddDays(-7), today.AddDays(21))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +125,7 @@ func TestSeed(t *testing.T) {
 			if bars < 10 {
 				t.Errorf("%d bars on the tape chart", bars)
 			}
-			if found, err := db.SearchGuests(ctx, "müller", 5); err != nil || len(found) != 1 {
+			if found, err := stays.New(db).SearchGuests(ctx, "müller", 5); err != nil || len(found) != 1 {
 				t.Errorf("search for a demo guest: %d found (%v)", len(found), err)
 			}
 			res, err := db.VerifyAudit(ctx, nil)

@@ -12,6 +12,8 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The front desk API (issue 6), the twin of the front desk pages: the
@@ -67,14 +69,14 @@ var errNewGuest = aura.Errorf(aura.EFORBIDDEN, "This API token cannot create gue
 //
 // A new companion is a new guest profile: it needs guests.write too.
 func (s *Server) apiRecordCheckIn(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.GuestCheckIn
+	var in stays.GuestCheckIn
 	if _, err := decodeJSONLimit(r, &in, maxCheckInJSONBytes); err != nil {
 		return err
 	}
 	if in.New != nil && !c.can(identity.PermGuestsWrite) {
 		return errNewGuest
 	}
-	rec, err := c.db.RecordCheckIn(r.Context(), c.params.ByName("id"), in)
+	rec, err := stays.New(c.db).RecordCheckIn(r.Context(), c.params.ByName("id"), in)
 	if err != nil {
 		return err
 	}
@@ -89,15 +91,15 @@ func (s *Server) apiCheckInUpdate(w http.ResponseWriter, r *http.Request, c *cal
 	if err := c.needPermission(identity.PermIDDocumentsRead); err != nil {
 		return err
 	}
-	cur, err := c.db.GetCheckInRecord(r.Context(), c.params.ByName("id"))
+	cur, err := stays.New(c.db).GetCheckInRecord(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.CheckInRecordUpdate{Document: cur.Document, BirthDate: cur.BirthDate}
+	in := stays.CheckInRecordUpdate{Document: cur.Document, BirthDate: cur.BirthDate}
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	rec, err := c.db.UpdateCheckInRecord(r.Context(), cur.ID, in)
+	rec, err := stays.New(c.db).UpdateCheckInRecord(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -117,8 +119,8 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil || !slices.Contains(idPhotoTypes, mt) {
 		return notImage("Send the photo's bytes as the body with the header Content-Type: " + strings.Join(idPhotoTypes, ", ") + ".")
 	}
-	tooLarge := aura.Errorf(aura.ETOOLARGE, "The photo is larger than %d MiB; take it at a lower resolution.", tenant.MaxIDPhotoSize>>20)
-	if r.ContentLength > tenant.MaxIDPhotoSize {
+	tooLarge := aura.Errorf(aura.ETOOLARGE, "The photo is larger than %d MiB; take it at a lower resolution.", stays.MaxIDPhotoSize>>20)
+	if r.ContentLength > stays.MaxIDPhotoSize {
 		return tooLarge
 	}
 	data, err := io.ReadAll(r.Body)
@@ -129,10 +131,10 @@ func (s *Server) apiIDPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		return aura.Errorf(aura.EINVALID, "The photo could not be read.")
 	}
-	if len(data) > 0 && tenant.IDPhotoContentType(data) == "" {
+	if len(data) > 0 && stays.IDPhotoContentType(data) == "" {
 		return notImage("The body is not a JPEG, PNG or HEIC image (whatever its Content-Type says).")
 	}
-	p, err := c.db.AddIDPhoto(r.Context(), c.params.ByName("id"), data)
+	p, err := stays.New(c.db).AddIDPhoto(r.Context(), c.params.ByName("id"), data)
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,7 @@ func (s *Server) apiHousekeepingSet(w http.ResponseWriter, r *http.Request, c *c
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
+	rm, err := inventory.New(c.db).SetHousekeeping(r.Context(), c.params.ByName("id"), strings.TrimSpace(in.Housekeeping), in.Version)
 	if err != nil {
 		return err
 	}

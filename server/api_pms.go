@@ -15,6 +15,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The JSON API of the PMS (issue 4): properties, room types, rooms, room
@@ -126,28 +128,28 @@ func apiPropertyID(r *http.Request, c *call) (string, error) {
 // apiPropertyOf returns the property a list is about: ?property_id=, or
 // the only property of the tenant. Handlers that need the property itself
 // (its today) take it from here rather than reading it a second time.
-func apiPropertyOf(r *http.Request, c *call) (tenant.Property, error) {
+func apiPropertyOf(r *http.Request, c *call) (inventory.Property, error) {
 	if id := r.URL.Query().Get("property_id"); id != "" {
-		p, err := c.db.GetProperty(r.Context(), id)
+		p, err := inventory.New(c.db).GetProperty(r.Context(), id)
 		if err != nil {
-			return tenant.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+			return inventory.Property{}, aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
 		}
 		return p, nil
 	}
-	ps, err := c.db.ListProperties(r.Context())
+	ps, err := inventory.New(c.db).ListProperties(r.Context())
 	if err != nil {
-		return tenant.Property{}, err
+		return inventory.Property{}, err
 	}
 	if len(ps) == 1 {
 		return ps[0], nil
 	}
-	return tenant.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
+	return inventory.Property{}, aura.Invalid("Name the property with ?property_id= (this account has "+strconv.Itoa(len(ps))+" properties).",
 		aura.FieldError{Field: "property_id", Message: "is required"})
 }
 
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
-func (s *Server) propertyDates(r *http.Request, c *call, p tenant.Property, days int) (date.Date, date.Date, error) {
+func (s *Server) propertyDates(r *http.Request, c *call, p inventory.Property, days int) (date.Date, date.Date, error) {
 	today := s.today(r, c, p)
 	return queryDates(r, today, today.AddDays(days))
 }
@@ -198,11 +200,17 @@ func writeVersioned(w http.ResponseWriter, status int, v any, version int) error
 	return writeAPI(w, status, v)
 }
 
+// store is the store of one domain over the request's tenant file
+// (inventory.Store, stays.Store, …): each embeds the *tenant.DB it works
+// on, so a method expression such as stays.Store.GetGuest can serve a
+// route.
+type store interface{ ~struct{ *tenant.DB } }
+
 // apiGet answers GET of one resource, the path's :id, with its version as
 // the ETag.
-func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), version func(T) int) handler {
+func apiGet[S store, T any](get func(S, context.Context, string) (T, error), version func(T) int) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		v, err := get(c.db, r.Context(), c.params.ByName("id"))
+		v, err := get(S{c.db}, r.Context(), c.params.ByName("id"))
 		if err != nil {
 			return err
 		}
@@ -213,14 +221,14 @@ func apiGet[T any](get func(*tenant.DB, context.Context, string) (T, error), ver
 // apiCreate answers POST of a new resource: the JSON body is the store's
 // input, and the answer is 201 with the resource and its version as the
 // ETag.
-func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error), version func(T) int) handler {
+func apiCreate[S store, In, T any](create func(S, context.Context, In) (T, error), version func(T) int) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		var in In
 		createDefaults(&in)
 		if err := decodeJSON(r, &in); err != nil {
 			return err
 		}
-		v, err := create(c.db, r.Context(), in)
+		v, err := create(S{c.db}, r.Context(), in)
 		if err != nil {
 			return err
 		}
@@ -233,8 +241,8 @@ func apiCreate[In, T any](create func(*tenant.DB, context.Context, In) (T, error
 // (say only night_audit_time), starts from the documented defaults, as a
 // PATCH starts from the current values.
 func createDefaults(in any) {
-	if p, ok := in.(*tenant.PropertyInput); ok {
-		fd := tenant.DefaultFrontDeskSettings
+	if p, ok := in.(*inventory.PropertyInput); ok {
+		fd := inventory.DefaultFrontDeskSettings
 		p.FrontDesk = &fd
 	}
 }
@@ -242,13 +250,13 @@ func createDefaults(in any) {
 // apiPropertyList answers GET of a list of one property's resources (the
 // property of ?property_id=, or the only one), a page of it by ?limit= and
 // ?cursor=.
-func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+func apiPropertyList[S store, T any](list func(S, context.Context, string) ([]T, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		pid, err := apiPropertyID(r, c)
 		if err != nil {
 			return err
 		}
-		all, err := list(c.db, r.Context(), pid)
+		all, err := list(S{c.db}, r.Context(), pid)
 		if err != nil {
 			return err
 		}
@@ -263,7 +271,7 @@ func apiPropertyList[T any](list func(*tenant.DB, context.Context, string) ([]T,
 // apiPropertyRange answers GET of a view of one property (the property of
 // ?property_id=, or the only one) over the nights [?from=, ?to=), by
 // default the days nights from the property's today.
-func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.Context, string, date.Date, date.Date) (T, error)) handler {
+func apiPropertyRange[S store, T any](s *Server, days int, view func(S, context.Context, string, date.Date, date.Date) (T, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		prop, err := apiPropertyOf(r, c)
 		if err != nil {
@@ -273,7 +281,7 @@ func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.
 		if err != nil {
 			return err
 		}
-		v, err := view(c.db, r.Context(), prop.ID, from, to)
+		v, err := view(S{c.db}, r.Context(), prop.ID, from, to)
 		if err != nil {
 			return err
 		}
@@ -284,9 +292,9 @@ func apiPropertyRange[T any](s *Server, days int, view func(*tenant.DB, context.
 // apiDataOf answers GET of a list that belongs to the path's :id (a
 // reservation's check-in records, a guest's reservations): the whole list,
 // in the store's order, as {"data": [...]}.
-func apiDataOf[T any](list func(*tenant.DB, context.Context, string) ([]T, error)) handler {
+func apiDataOf[S store, T any](list func(S, context.Context, string) ([]T, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		all, err := list(c.db, r.Context(), c.params.ByName("id"))
+		all, err := list(S{c.db}, r.Context(), c.params.ByName("id"))
 		if err != nil {
 			return err
 		}
@@ -296,9 +304,9 @@ func apiDataOf[T any](list func(*tenant.DB, context.Context, string) ([]T, error
 
 // apiDelete answers DELETE of one resource, the path's :id, with 204 and
 // no body once the store has deleted it.
-func apiDelete(del func(*tenant.DB, context.Context, string) error) handler {
+func apiDelete[S store](del func(S, context.Context, string) error) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
-		if err := del(c.db, r.Context(), c.params.ByName("id")); err != nil {
+		if err := del(S{c.db}, r.Context(), c.params.ByName("id")); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -307,17 +315,17 @@ func apiDelete(del func(*tenant.DB, context.Context, string) error) handler {
 }
 
 // The versions of the resources, for their ETags.
-func propertyVersion(p tenant.Property) int         { return p.Version }
-func roomTypeVersion(t tenant.RoomType) int         { return t.Version }
-func roomVersion(rm tenant.Room) int                { return rm.Version }
-func ratePlanVersion(p tenant.RatePlan) int         { return p.Version }
-func reservationVersion(res tenant.Reservation) int { return res.Version }
-func guestVersion(g tenant.Guest) int               { return g.Version }
+func propertyVersion(p inventory.Property) int     { return p.Version }
+func roomTypeVersion(t inventory.RoomType) int     { return t.Version }
+func roomVersion(rm inventory.Room) int            { return rm.Version }
+func ratePlanVersion(p inventory.RatePlan) int     { return p.Version }
+func reservationVersion(res stays.Reservation) int { return res.Version }
+func guestVersion(g stays.Guest) int               { return g.Version }
 
 // Properties.
 
 func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) error {
-	ps, err := c.db.ListProperties(r.Context())
+	ps, err := inventory.New(c.db).ListProperties(r.Context())
 	if err != nil {
 		return err
 	}
@@ -331,17 +339,17 @@ func (s *Server) apiProperties(w http.ResponseWriter, r *http.Request, c *call) 
 // apiPropertyUpdate applies a JSON merge of the fields sent onto the
 // property's current settings.
 func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetProperty(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetProperty(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
 	fd := cur.FrontDesk
-	in := tenant.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
+	in := inventory.PropertyInput{Name: cur.Name, Address: cur.Address, TimeZone: cur.TimeZone, Currency: cur.Currency,
 		CheckInTime: cur.CheckInTime, CheckOutTime: cur.CheckOutTime, Tax: cur.Tax, FrontDesk: &fd}
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	p, err := c.db.UpdateProperty(r.Context(), cur.ID, in)
+	p, err := inventory.New(c.db).UpdateProperty(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -357,11 +365,11 @@ func (s *Server) apiPropertyUpdate(w http.ResponseWriter, r *http.Request, c *ca
 // Room types.
 
 func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRoomType(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RoomTypeInput{PropertyID: cur.PropertyID, Code: cur.Code, Name: cur.Name, Description: cur.Description,
+	in := inventory.RoomTypeInput{PropertyID: cur.PropertyID, Code: cur.Code, Name: cur.Name, Description: cur.Description,
 		Capacity: cur.Capacity, BaseOccupancy: cur.BaseOccupancy, SortOrder: cur.SortOrder}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -372,7 +380,7 @@ func (s *Server) apiRoomTypeUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rt, err := c.db.UpdateRoomType(r.Context(), cur.ID, in)
+	rt, err := inventory.New(c.db).UpdateRoomType(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -386,12 +394,12 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	rooms, err := c.db.ListRooms(r.Context(), pid)
+	rooms, err := inventory.New(c.db).ListRooms(r.Context(), pid)
 	if err != nil {
 		return err
 	}
 	if t := r.URL.Query().Get("room_type_id"); t != "" {
-		var kept []tenant.Room
+		var kept []inventory.Room
 		for _, rm := range rooms {
 			if rm.RoomTypeID == t {
 				kept = append(kept, rm)
@@ -407,11 +415,11 @@ func (s *Server) apiRooms(w http.ResponseWriter, r *http.Request, c *call) error
 }
 
 func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRoom(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RoomInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Number: cur.Number, Floor: cur.Floor,
+	in := inventory.RoomInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Number: cur.Number, Floor: cur.Floor,
 		Features: cur.Features, SortOrder: cur.SortOrder}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -422,7 +430,7 @@ func (s *Server) apiRoomUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rm, err := c.db.UpdateRoom(r.Context(), cur.ID, in)
+	rm, err := inventory.New(c.db).UpdateRoom(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -440,22 +448,22 @@ func (s *Server) apiRoomBlocks(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	bs, err := c.db.ListRoomBlocks(r.Context(), prop.ID, from, to)
+	bs, err := inventory.New(c.db).ListRoomBlocks(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
 	if bs == nil {
-		bs = []tenant.RoomBlock{}
+		bs = []inventory.RoomBlock{}
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.RoomBlock]{Data: bs})
+	return writeAPI(w, http.StatusOK, apiData[inventory.RoomBlock]{Data: bs})
 }
 
 func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.RoomBlockInput
+	var in inventory.RoomBlockInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	b, err := c.db.CreateRoomBlock(r.Context(), in)
+	b, err := inventory.New(c.db).CreateRoomBlock(r.Context(), in)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		return aura.Invalid("No such room.", aura.FieldError{Field: "room_id", Message: "no such room"})
 	} else if err != nil {
@@ -467,11 +475,11 @@ func (s *Server) apiRoomBlockCreate(w http.ResponseWriter, r *http.Request, c *c
 // Rate plans and rates.
 
 func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	cur, err := inventory.New(c.db).GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.RatePlanInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Code: cur.Code, Name: cur.Name,
+	in := inventory.RatePlanInput{PropertyID: cur.PropertyID, RoomTypeID: cur.RoomTypeID, Code: cur.Code, Name: cur.Name,
 		ExtraPerson: cur.ExtraPerson, Cancellation: cur.Cancellation, NoShow: cur.NoShow, Active: cur.Active}
 	if err := decodeJSON(r, &in); err != nil {
 		return err
@@ -482,7 +490,7 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 	if in.Version, err = versionOf(r, in.Version); err != nil {
 		return err
 	}
-	rp, err := c.db.UpdateRatePlan(r.Context(), cur.ID, in)
+	rp, err := inventory.New(c.db).UpdateRatePlan(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -490,11 +498,11 @@ func (s *Server) apiRatePlanUpdate(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error {
-	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	rp, err := inventory.New(c.db).GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(r.Context(), rp.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), rp.PropertyID)
 	if err != nil {
 		return err
 	}
@@ -502,17 +510,17 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	days, err := c.db.Rates(r.Context(), rp.ID, from, to)
+	days, err := inventory.New(c.db).Rates(r.Context(), rp.ID, from, to)
 	if err != nil {
 		return err
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.DayRate]{Data: days})
+	return writeAPI(w, http.StatusOK, apiData[inventory.DayRate]{Data: days})
 }
 
 // apiRatesUpdate is the bulk edit: PUT and PATCH both set the fields sent
 // (nil fields are left alone) on the chosen days of [from, to).
 func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var u tenant.RateUpdate
+	var u inventory.RateUpdate
 	if err := decodeJSON(r, &u); err != nil {
 		return err
 	}
@@ -521,7 +529,7 @@ func (s *Server) apiRatesUpdate(w http.ResponseWriter, r *http.Request, c *call)
 		return aura.Invalid("The body names another rate plan than the path.", aura.FieldError{Field: "rate_plan_id", Message: "differs from the path"})
 	}
 	u.RatePlanID = id
-	res, err := c.db.UpdateRates(r.Context(), u)
+	res, err := inventory.New(c.db).UpdateRates(r.Context(), u)
 	if err != nil {
 		return err
 	}
@@ -537,7 +545,7 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	q := r.URL.Query()
 	var fe formErrors
-	oq := tenant.OfferQuery{PropertyID: pid, RoomTypeID: q.Get("room_type_id")}
+	oq := inventory.OfferQuery{PropertyID: pid, RoomTypeID: q.Get("room_type_id")}
 	oq.Arrival = fe.date(q, "arrival")
 	oq.Departure = fe.date(q, "departure")
 	oq.Adults = fe.int(q, "adults", 1)
@@ -545,11 +553,11 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := fe.err("The stay is not valid."); err != nil {
 		return err
 	}
-	offers, err := c.db.Offers(r.Context(), oq)
+	offers, err := inventory.New(c.db).Offers(r.Context(), oq)
 	if err != nil {
 		return err
 	}
-	return writeAPI(w, http.StatusOK, apiData[tenant.Offer]{Data: offers})
+	return writeAPI(w, http.StatusOK, apiData[inventory.Offer]{Data: offers})
 }
 
 // Bookings.
@@ -559,7 +567,7 @@ func (s *Server) apiOffers(w http.ResponseWriter, r *http.Request, c *call) erro
 // header Idempotent-Replayed: true) and create nothing; the same key with
 // another body is 422.
 func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var in tenant.BookingInput
+	var in stays.BookingInput
 	body, err := decodeJSONBody(r, &in)
 	if err != nil {
 		return err
@@ -571,7 +579,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 	if !c.can(identity.PermGuestsWrite) && hasNewGuest(in) {
 		return errNewGuest
 	}
-	b, err := c.db.CreateBooking(r.Context(), in)
+	b, err := stays.New(c.db).CreateBooking(r.Context(), in)
 	if err != nil {
 		if hasField(err, "idempotency_key") && aura.ErrorCode(err) == aura.EINVALID {
 			return withStatus(err, http.StatusUnprocessableEntity)
@@ -587,7 +595,7 @@ func (s *Server) apiBookingCreate(w http.ResponseWriter, r *http.Request, c *cal
 	return writeAPI(w, http.StatusCreated, b)
 }
 
-func hasNewGuest(in tenant.BookingInput) bool {
+func hasNewGuest(in stays.BookingInput) bool {
 	if in.Booker.New != nil {
 		return true
 	}
@@ -610,7 +618,7 @@ func hasField(err error, field string) bool {
 
 // sortReservations puts a booking's reservations in one order (arrival,
 // then id) whether they were just written or read back.
-func sortReservations(rs []tenant.Reservation) {
+func sortReservations(rs []stays.Reservation) {
 	sort.Slice(rs, func(i, j int) bool {
 		if rs[i].Arrival != rs[j].Arrival {
 			return rs[i].Arrival.Before(rs[j].Arrival)
@@ -620,7 +628,7 @@ func sortReservations(rs []tenant.Reservation) {
 }
 
 func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) error {
-	b, err := c.db.GetBooking(r.Context(), c.params.ByName("id"))
+	b, err := stays.New(c.db).GetBooking(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -629,11 +637,11 @@ func (s *Server) apiBooking(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 func (s *Server) apiBookingUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var u tenant.BookingUpdate
+	var u stays.BookingUpdate
 	if err := decodeVersioned(r, decodeJSON, &u, &u.Version); err != nil {
 		return err
 	}
-	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), u)
+	b, err := stays.New(c.db).UpdateBooking(r.Context(), c.params.ByName("id"), u)
 	if err != nil {
 		return err
 	}
@@ -654,7 +662,7 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	var fe formErrors
-	f := tenant.ReservationFilter{PropertyID: pid, Limit: limit, Cursor: q.Get("cursor"), GuestID: q.Get("guest_id"), BookingID: q.Get("booking_id")}
+	f := stays.ReservationFilter{PropertyID: pid, Limit: limit, Cursor: q.Get("cursor"), GuestID: q.Get("guest_id"), BookingID: q.Get("booking_id")}
 	f.ArrivalFrom = fe.optDate(q, "arrival_from")
 	f.ArrivalTo = fe.optDate(q, "arrival_to")
 	f.DepartureFrom = fe.optDate(q, "departure_from")
@@ -677,11 +685,11 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 	if err := fe.err("The filter is not valid."); err != nil {
 		return err
 	}
-	page, err := c.db.ListReservations(r.Context(), f)
+	page, err := stays.New(c.db).ListReservations(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	out := apiList[tenant.Reservation]{Data: page.Reservations}
+	out := apiList[stays.Reservation]{Data: page.Reservations}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}
@@ -691,11 +699,11 @@ func (s *Server) apiReservations(w http.ResponseWriter, r *http.Request, c *call
 // apiReservationUpdate changes the stay (dates, room type, rate plan,
 // party, prices); If-Match with a stale version is 412.
 func (s *Server) apiReservationUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var ch tenant.StayChange
+	var ch stays.StayChange
 	if err := decodeVersioned(r, decodeJSON, &ch, &ch.Version); err != nil {
 		return err
 	}
-	res, err := c.db.ChangeStay(r.Context(), c.params.ByName("id"), ch)
+	res, err := stays.New(c.db).ChangeStay(r.Context(), c.params.ByName("id"), ch)
 	if err != nil {
 		return err
 	}
@@ -721,68 +729,68 @@ type (
 func (s *Server) apiReservationAction(action string) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		ctx, id := r.Context(), c.params.ByName("id")
-		var res tenant.Reservation
+		var res stays.Reservation
 		var err error
 		switch action {
 		case "confirm":
 			var in apiVersionBody
 			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
-				res, err = c.db.Confirm(ctx, id, in.Version)
+				res, err = stays.New(c.db).Confirm(ctx, id, in.Version)
 			}
 		case "cancel":
-			var in tenant.CancelInput
+			var in stays.CancelInput
 			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
-				res, err = c.db.Cancel(ctx, id, in)
+				res, err = stays.New(c.db).Cancel(ctx, id, in)
 			}
 		case "no-show":
-			var in tenant.NoShowInput
+			var in stays.NoShowInput
 			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
-				res, err = c.db.MarkNoShow(ctx, id, in)
+				res, err = stays.New(c.db).MarkNoShow(ctx, id, in)
 			}
 		case "assign":
 			var in apiAssignBody
 			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
-				res, err = c.db.AssignRoom(ctx, id, in.RoomID, in.Version)
+				res, err = stays.New(c.db).AssignRoom(ctx, id, in.RoomID, in.Version)
 			}
 		case "unassign":
 			var in apiVersionBody
 			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
-				res, err = c.db.UnassignRoom(ctx, id, in.Version)
+				res, err = stays.New(c.db).UnassignRoom(ctx, id, in.Version)
 			}
 		case "check-in":
 			// The guests' photos travel as base64: the body may be as large
 			// as a check-in upload from the pages.
-			var in tenant.CheckInInput
+			var in stays.CheckInInput
 			if hasBody(r) {
 				_, err = decodeJSONLimit(r, &in, maxCheckInJSONBytes)
 			}
-			if err == nil && !c.can(identity.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g tenant.GuestCheckIn) bool { return g.New != nil }) {
+			if err == nil && !c.can(identity.PermGuestsWrite) && slices.ContainsFunc(in.Guests, func(g stays.GuestCheckIn) bool { return g.New != nil }) {
 				err = errNewGuest
 			}
 			if err == nil {
 				if in.Version, err = versionOf(r, in.Version); err == nil {
-					res, err = c.db.CheckIn(ctx, id, in)
+					res, err = stays.New(c.db).CheckIn(ctx, id, in)
 				}
 			}
 		case "extend":
-			var in tenant.StayExtension
+			var in stays.StayExtension
 			if err = decodeVersioned(r, decodeJSON, &in, &in.Version); err == nil {
-				res, err = c.db.ExtendStay(ctx, id, in)
+				res, err = stays.New(c.db).ExtendStay(ctx, id, in)
 			}
 		case "depart-early":
 			// No departure: today (the first date a guest in house may leave).
-			var in tenant.EarlyDeparture
+			var in stays.EarlyDeparture
 			if err = decodeVersioned(r, decodeOptional, &in, &in.Version); err == nil {
-				res, err = c.db.DepartEarly(ctx, id, in)
+				res, err = stays.New(c.db).DepartEarly(ctx, id, in)
 			}
 		case "check-out":
 			// The answer is the reservation with its open balance; an open
 			// balance is refused unless left on the city ledger with a reason.
-			var in tenant.CheckOutInput
+			var in stays.CheckOutInput
 			if err := decodeVersioned(r, decodeOptional, &in, &in.Version); err != nil {
 				return err
 			}
-			out, err := c.db.CheckOutWith(ctx, id, in)
+			out, err := stays.New(c.db).CheckOutWith(ctx, id, in)
 			if err != nil {
 				return err
 			}
@@ -804,20 +812,20 @@ func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	if query := strings.TrimSpace(q.Get("q")); query != "" {
-		gs, err := c.db.SearchGuests(r.Context(), query, limit)
+		gs, err := stays.New(c.db).SearchGuests(r.Context(), query, limit)
 		if err != nil {
 			return err
 		}
 		if gs == nil {
-			gs = []tenant.Guest{}
+			gs = []stays.Guest{}
 		}
-		return writeAPI(w, http.StatusOK, apiList[tenant.Guest]{Data: gs})
+		return writeAPI(w, http.StatusOK, apiList[stays.Guest]{Data: gs})
 	}
-	page, err := c.db.ListGuests(r.Context(), limit, q.Get("cursor"))
+	page, err := stays.New(c.db).ListGuests(r.Context(), limit, q.Get("cursor"))
 	if err != nil {
 		return err
 	}
-	out := apiList[tenant.Guest]{Data: page.Guests}
+	out := apiList[stays.Guest]{Data: page.Guests}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}
@@ -825,16 +833,16 @@ func (s *Server) apiGuests(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 func (s *Server) apiGuestUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
-	cur, err := c.db.GetGuest(r.Context(), c.params.ByName("id"))
+	cur, err := stays.New(c.db).GetGuest(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	in := tenant.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,
+	in := stays.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,
 		Nationality: cur.Nationality, Language: cur.Language, Notes: cur.Notes}
 	if err := decodeVersioned(r, decodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	g, err := c.db.UpdateGuest(r.Context(), cur.ID, in)
+	g, err := stays.New(c.db).UpdateGuest(r.Context(), cur.ID, in)
 	if err != nil {
 		return err
 	}
@@ -847,5 +855,5 @@ func (s *Server) apiGuestReservations(w http.ResponseWriter, r *http.Request, c 
 	if err := c.needPermission(identity.PermReservationsRead); err != nil {
 		return err
 	}
-	return apiDataOf((*tenant.DB).GuestReservations)(w, r, c)
+	return apiDataOf(stays.Store.GuestReservations)(w, r, c)
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/audit"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestAuditNamedActions drives, over HTTP, each state-changing action the
@@ -73,7 +73,7 @@ func TestAuditNamedActions(t *testing.T) {
 				if r.StatusCode != http.StatusCreated {
 					t.Fatalf("booking: %d %s", r.StatusCode, body)
 				}
-				resID = decode[tenant.Booking](t, body).Reservations[0].ID
+				resID = decode[stays.Booking](t, body).Reservations[0].ID
 				return r
 			}},
 		{action: "reservation.stay_changed", actorKind: "token", actorID: tokenID, entity: func() string { return resID },

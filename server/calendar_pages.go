@@ -7,6 +7,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The availability calendar: room types × 14 or 30 days, each cell the
@@ -27,8 +29,8 @@ type calendarData struct {
 }
 
 type calendarRow struct {
-	RoomType tenant.RoomType
-	Plan     *tenant.RatePlan // the plan whose prices are shown, if any
+	RoomType inventory.RoomType
+	Plan     *inventory.RatePlan // the plan whose prices are shown, if any
 	Cells    []calendarCell
 }
 
@@ -77,15 +79,15 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 		Prev:    p.Link("calendar", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
 		Next:    p.Link("calendar", "from", to.String(), "days", strconv.Itoa(days)),
 		Today:   p.Link("calendar", "days", strconv.Itoa(days))}
-	avail, err := c.db.Availability(ctx, prop.ID, from, to)
+	avail, err := inventory.New(c.db).Availability(ctx, prop.ID, from, to)
 	if err != nil {
 		return err
 	}
-	plans, err := c.db.ListRatePlans(ctx, prop.ID)
+	plans, err := inventory.New(c.db).ListRatePlans(ctx, prop.ID)
 	if err != nil {
 		return err
 	}
-	first := map[string]*tenant.RatePlan{}
+	first := map[string]*inventory.RatePlan{}
 	for i, pl := range plans {
 		if pl.Active && first[pl.RoomTypeID] == nil {
 			first[pl.RoomTypeID] = &plans[i]
@@ -93,9 +95,9 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	for _, rt := range avail.RoomTypes {
 		row := calendarRow{RoomType: rt.RoomType, Plan: first[rt.RoomType.ID]}
-		var rates []tenant.DayRate
+		var rates []inventory.DayRate
 		if row.Plan != nil {
-			if rates, err = c.db.Rates(ctx, row.Plan.ID, from, to); err != nil {
+			if rates, err = inventory.New(c.db).Rates(ctx, row.Plan.ID, from, to); err != nil {
 				return err
 			}
 		}
@@ -121,8 +123,8 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, c *call) e
 		d.Rows = append(d.Rows, row)
 	}
 	if c.can(identity.PermReservationsRead) {
-		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true,
-			Statuses: []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse}, Limit: 200})
+		ob, err := stays.New(c.db).ListReservations(ctx, stays.ReservationFilter{PropertyID: prop.ID, Overbooked: true,
+			Statuses: []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse}, Limit: 200})
 		if err != nil {
 			return err
 		}

@@ -4,15 +4,16 @@ import (
 	"net/http"
 
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // pmsDashboard is the PMS part of the dashboard for the current property:
 // today's arrivals and departures, occupancy tonight and overbooked
 // reservations. Counting reads no guest data.
 type pmsDashboard struct {
-	Property      tenant.Property
+	Property      inventory.Property
 	Today         date.Date
 	Arrivals      int // arriving today, not cancelled or no-show
 	Arrived       int // of those, checked in
@@ -37,11 +38,11 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 	prop := *p.Property
 	d := &pmsDashboard{Property: prop, Today: s.today(r, c, prop), FrontDeskHref: p.Link("frontdesk"),
 		CanBook: c.can(identity.PermReservationsWrite)}
-	list := func(f tenant.ReservationFilter) ([]tenant.Reservation, error) {
+	list := func(f stays.ReservationFilter) ([]stays.Reservation, error) {
 		f.PropertyID, f.Limit = prop.ID, 200
-		var out []tenant.Reservation
+		var out []stays.Reservation
 		for {
-			page, err := c.db.ListReservations(ctx, f)
+			page, err := stays.New(c.db).ListReservations(ctx, f)
 			if err != nil {
 				return nil, err
 			}
@@ -52,34 +53,34 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 			f.Cursor = page.NextCursor
 		}
 	}
-	arr, err := list(tenant.ReservationFilter{ArrivalFrom: d.Today, ArrivalTo: d.Today.AddDays(1),
-		Statuses: []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse, tenant.ReservationCheckedOut}})
+	arr, err := list(stays.ReservationFilter{ArrivalFrom: d.Today, ArrivalTo: d.Today.AddDays(1),
+		Statuses: []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse, stays.ReservationCheckedOut}})
 	if err != nil {
 		return nil, err
 	}
 	for _, x := range arr {
 		d.Arrivals++
-		if x.Status == tenant.ReservationInHouse || x.Status == tenant.ReservationCheckedOut {
+		if x.Status == stays.ReservationInHouse || x.Status == stays.ReservationCheckedOut {
 			d.Arrived++
 		}
 	}
-	dep, err := list(tenant.ReservationFilter{DepartureFrom: d.Today, DepartureTo: d.Today.AddDays(1),
-		Statuses: []string{tenant.ReservationInHouse, tenant.ReservationCheckedOut, tenant.ReservationConfirmed}})
+	dep, err := list(stays.ReservationFilter{DepartureFrom: d.Today, DepartureTo: d.Today.AddDays(1),
+		Statuses: []string{stays.ReservationInHouse, stays.ReservationCheckedOut, stays.ReservationConfirmed}})
 	if err != nil {
 		return nil, err
 	}
 	for _, x := range dep {
 		d.Departures++
-		if x.Status == tenant.ReservationCheckedOut {
+		if x.Status == stays.ReservationCheckedOut {
 			d.Departed++
 		}
 	}
-	in, err := list(tenant.ReservationFilter{Statuses: []string{tenant.ReservationInHouse}})
+	in, err := list(stays.ReservationFilter{Statuses: []string{stays.ReservationInHouse}})
 	if err != nil {
 		return nil, err
 	}
 	d.InHouse = len(in)
-	a, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(1))
+	a, err := inventory.New(c.db).Availability(ctx, prop.ID, d.Today, d.Today.AddDays(1))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 	// A stay flagged overbooked loses the flag once it has a room every
 	// night; the shortage may remain for stays still without a room, so
 	// the dashboard also shows the nights a room type is sold beyond its rooms.
-	ahead, err := c.db.Availability(ctx, prop.ID, d.Today, d.Today.AddDays(oversoldDays))
+	ahead, err := inventory.New(c.db).Availability(ctx, prop.ID, d.Today, d.Today.AddDays(oversoldDays))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (s *Server) dashboardPMS(r *http.Request, c *call, p *page) (*pmsDashboard,
 			d.Oversold = append(d.Oversold, oversold{RoomType: rt.RoomType.Name, From: n.Date, To: n.Date.AddDays(1), Short: -n.Available})
 		}
 	}
-	ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 10})
+	ob, err := stays.New(c.db).ListReservations(ctx, stays.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 10})
 	if err != nil {
 		return nil, err
 	}

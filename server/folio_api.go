@@ -13,8 +13,10 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The money API (issue 13): folios, postings, payments, invoices and the
@@ -79,7 +81,7 @@ func (s *Server) moneyRoutes() []Route {
 // ensureLedger configures a property's ledger from its older tax settings
 // when it is not configured yet (pmsledger.Ensure), so every money page
 // and call works on a property set up before the ledger existed.
-func ensureLedger(ctx context.Context, db *tenant.DB, p tenant.Property) error {
+func ensureLedger(ctx context.Context, db *tenant.DB, p inventory.Property) error {
 	var configured bool
 	if err := db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
@@ -97,7 +99,7 @@ func ensureLedger(ctx context.Context, db *tenant.DB, p tenant.Property) error {
 // folioContext is a folio with its property and the property's business date.
 type folioContext struct {
 	folio ledger.Folio
-	prop  tenant.Property
+	prop  inventory.Property
 	today date.Date
 }
 
@@ -106,11 +108,11 @@ func (s *Server) folioContext(ctx context.Context, c *call, folioID string) (fol
 	if err != nil {
 		return folioContext{}, err
 	}
-	prop, err := c.db.GetProperty(ctx, v.Folio.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, v.Folio.PropertyID)
 	if err != nil {
 		return folioContext{}, err
 	}
-	today, err := c.db.PropertyToday(ctx, prop.ID)
+	today, err := inventory.New(c.db).PropertyToday(ctx, prop.ID)
 	return folioContext{folio: v.Folio, prop: prop, today: today}, err
 }
 
@@ -302,7 +304,7 @@ func (s *Server) apiFolio(w http.ResponseWriter, r *http.Request, c *call) error
 
 func (s *Server) apiReservationFolios(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -331,11 +333,11 @@ type FolioOpenInput struct {
 // openFolio opens a reservation's default folio, or another one when a
 // label is given.
 func (s *Server) openFolio(ctx context.Context, c *call, resID, label string) (ledger.Folio, error) {
-	res, err := c.db.GetReservation(ctx, resID)
+	res, err := stays.New(c.db).GetReservation(ctx, resID)
 	if err != nil {
 		return ledger.Folio{}, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return ledger.Folio{}, err
 	}
@@ -409,7 +411,7 @@ func (s *Server) issueCreditNote(ctx context.Context, c *call, invoiceID string,
 	if err != nil {
 		return ledger.Document{}, err
 	}
-	today, err := c.db.PropertyToday(ctx, inv.PropertyID)
+	today, err := inventory.New(c.db).PropertyToday(ctx, inv.PropertyID)
 	if err != nil {
 		return ledger.Document{}, err
 	}
@@ -513,7 +515,7 @@ func (s *Server) apiPayments(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	today, err := c.db.PropertyToday(r.Context(), prop.ID)
+	today, err := inventory.New(c.db).PropertyToday(r.Context(), prop.ID)
 	if err != nil {
 		return err
 	}
@@ -579,7 +581,7 @@ func (s *Server) apiLedgerSettings(w http.ResponseWriter, r *http.Request, c *ca
 // settings first (its tax codes, categories and city tax), which the
 // settings then replace; its version is then 1.
 func (s *Server) configureLedger(ctx context.Context, c *call, in ledger.Settings) (ledger.Settings, error) {
-	prop, err := c.db.GetProperty(ctx, in.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, in.PropertyID)
 	if err != nil {
 		return ledger.Settings{}, err
 	}
@@ -652,7 +654,7 @@ func (s *Server) apiLedgerSet(what string) handler {
 				return err
 			}
 		}
-		prop, err := c.db.GetProperty(ctx, pid)
+		prop, err := inventory.New(c.db).GetProperty(ctx, pid)
 		if err != nil {
 			return err
 		}

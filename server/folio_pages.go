@@ -14,7 +14,9 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The folio pages (issue 13): a folio with its lines, balance and every
@@ -28,9 +30,9 @@ import (
 // folioData is one folio as a page shows it.
 type folioData struct {
 	V          apiFolioView
-	Prop       tenant.Property
+	Prop       inventory.Property
 	Today      date.Date
-	Res        *tenant.Reservation
+	Res        *stays.Reservation
 	GuestName  string
 	Others     []ledger.Folio // where a line can move
 	TaxCodes   []ledger.TaxCode
@@ -86,18 +88,18 @@ func (s *Server) folioData(ctx context.Context, c *call, folioID string) (*folio
 	l := ledger.New(c.db)
 	d := &folioData{V: v, CanPost: c.can(identity.PermFoliosWrite), CanPay: c.can(identity.PermPaymentsWrite),
 		CanInvoice: c.can(identity.PermInvoicesIssue), Methods: handMethods}
-	if d.Prop, err = c.db.GetProperty(ctx, v.Folio.PropertyID); err != nil {
+	if d.Prop, err = inventory.New(c.db).GetProperty(ctx, v.Folio.PropertyID); err != nil {
 		return nil, err
 	}
-	if d.Today, err = c.db.PropertyToday(ctx, d.Prop.ID); err != nil {
+	if d.Today, err = inventory.New(c.db).PropertyToday(ctx, d.Prop.ID); err != nil {
 		return nil, err
 	}
 	if v.Folio.Ref.Kind == ledger.RefReservation {
-		if res, err := c.db.GetReservation(ctx, v.Folio.Ref.ID); err == nil {
+		if res, err := stays.New(c.db).GetReservation(ctx, v.Folio.Ref.ID); err == nil {
 			d.Res = &res
 			d.GuestName = "Guest"
 			if c.can(identity.PermGuestsRead) {
-				if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
+				if names, err := stays.New(c.db).GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 					d.GuestName = names[res.GuestID]
 				}
 			}
@@ -386,7 +388,7 @@ func (s *Server) invoicesPage(w http.ResponseWriter, r *http.Request, c *call) e
 // invoiceData is one issued document.
 type invoiceData struct {
 	Doc       ledger.Document
-	Prop      tenant.Property
+	Prop      inventory.Property
 	CanCredit bool
 	Today     date.Date
 }
@@ -396,7 +398,7 @@ func (s *Server) invoiceData(w http.ResponseWriter, r *http.Request, c *call) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(r.Context(), doc.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), doc.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -420,16 +422,32 @@ func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request, c *call) er
 	return nil
 }
 
-// creditNoteSubmit issues a full credit note of the invoice (cancel,
-// correct, re-invoice) with the reason given.
+// creditNoteSubmit issues a credit note of the invoice with the reason
+// given: in full (cancel, correct, re-invoice), or, with mode=partial, for
+// the lines and amounts of the partial form (credit_note_pages.go).
 func (s *Server) creditNoteSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
 	v := r.PostForm
 	in := ledger.CreditNoteInput{Reason: strings.TrimSpace(v.Get("reason"))}
-	body, _ := json.Marshal(in)
-	doc, err := s.issueCreditNote(r.Context(), c, c.params.ByName("id"), in, v.Get("idempotency_key"), body)
+	var err error
+	if v.Get("mode") == "partial" {
+		// Partial: the lines and amounts of credit_note_pages.go's form.
+		var inv ledger.Document
+		if inv, err = ledger.New(c.db).Document(r.Context(), c.params.ByName("id")); err != nil {
+			return err
+		}
+		var fe formErrors
+		in.Reason = strings.TrimSpace(v.Get("partial_reason"))
+		in.Lines, fe = creditNoteLines(v, inv)
+		err = fe.err("The credit note is not valid.")
+	}
+	var doc ledger.Document
+	if err == nil {
+		body, _ := json.Marshal(in)
+		doc, err = s.issueCreditNote(r.Context(), c, c.params.ByName("id"), in, v.Get("idempotency_key"), body)
+	}
 	if err != nil {
 		code := aura.ErrorCode(err)
 		if code != aura.EINVALID && code != aura.ECONFLICT {
@@ -440,7 +458,7 @@ func (s *Server) creditNoteSubmit(w http.ResponseWriter, r *http.Request, c *cal
 			return derr
 		}
 		p.Form = v
-		p.formFieldErrors(err, nil)
+		p.formFieldErrors(err, creditNoteField(v.Get("mode")))
 		s.renderPage(w, r, StatusOf(err), "invoice", p)
 		return nil
 	}
@@ -521,7 +539,7 @@ type ledgerSettingsData struct {
 	Products   []ledger.Product
 }
 
-func (s *Server) ledgerSettingsData(ctx context.Context, c *call, prop tenant.Property) (*ledgerSettingsData, error) {
+func (s *Server) ledgerSettingsData(ctx context.Context, c *call, prop inventory.Property) (*ledgerSettingsData, error) {
 	if err := ensureLedger(ctx, c.db, prop); err != nil {
 		return nil, err
 	}
@@ -719,7 +737,7 @@ var moneyFuncs = map[string]any{
 
 // reservationFolios builds the reservation page's folios section (nil
 // without folios.read).
-func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res tenant.Reservation) (*reservationMoney, error) {
+func (s *Server) reservationFolios(ctx context.Context, c *call, p *page, res stays.Reservation) (*reservationMoney, error) {
 	if !c.can(identity.PermFoliosRead) {
 		return nil, nil
 	}
@@ -753,7 +771,7 @@ func stayBalance(ctx context.Context, db *tenant.DB, resID string) (int64, error
 // ledgerCityTaxNote is the city tax of a stay as the night audit will post
 // it (Config.NightLines over its nights), once the property's ledger is
 // configured; ok is false before, when the older property setting is shown.
-func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop tenant.Property, res tenant.Reservation) (string, bool) {
+func ledgerCityTaxNote(ctx context.Context, c *call, p *page, prop inventory.Property, res stays.Reservation) (string, bool) {
 	cfg, err := ledger.New(c.db).Config(ctx, prop.ID)
 	if err != nil {
 		return "", false

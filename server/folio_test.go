@@ -17,12 +17,13 @@ import (
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // moneySetup configures the fixture's ledger over the API (the first call
 // derives it from the property), with DE-7 for room nights and the legal
 // data an invoice needs, and books a guest in house today.
-func moneySetup(t testing.TB, f *pmsFixture) (res tenant.Reservation, folio ledger.Folio) {
+func moneySetup(t testing.TB, f *pmsFixture) (res stays.Reservation, folio ledger.Folio) {
 	t.Helper()
 	must := func(method, path, body string, want int, hdr ...string) string {
 		t.Helper()
@@ -44,7 +45,7 @@ func moneySetup(t testing.TB, f *pmsFixture) (res tenant.Reservation, folio ledg
 	if got := decode[ledger.Settings](t, b); got.Legal.VATID != "DE123456789" {
 		t.Fatalf("settings %s", b)
 	}
-	res = decode[tenant.Booking](t, must("POST", "/bookings", f.bookingJSON("Greta", f.today, f.today.AddDays(2)), 201)).Reservations[0]
+	res = decode[stays.Booking](t, must("POST", "/bookings", f.bookingJSON("Greta", f.today, f.today.AddDays(2)), 201)).Reservations[0]
 	must("POST", "/reservations/"+res.ID+"/check-in", fmt.Sprintf(`{"room_id": %q}`, f.rooms[0].ID), 200)
 	folio = decode[ledger.Folio](t, must("POST", "/reservations/"+res.ID+"/folios", "", 201))
 	return res, folio
@@ -170,7 +171,7 @@ func TestMoneyAPI(t *testing.T) {
 			t.Errorf("the front desk does not show the balance: %+v", fdRows.InHouse)
 		}
 		resp, b = f.api("POST", "/reservations/"+res.ID+"/check-out", `{"city_ledger": true, "reason": "Invoice to See AG"}`)
-		if out := decode[tenant.CheckOutResult](t, b); resp.StatusCode != 200 || out.CityLedger.Amount != 3000 {
+		if out := decode[stays.CheckOutResult](t, b); resp.StatusCode != 200 || out.CityLedger.Amount != 3000 {
 			t.Fatalf("check-out on the city ledger: %d %s", resp.StatusCode, b)
 		}
 	})

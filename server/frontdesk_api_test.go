@@ -15,9 +15,10 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // apiRaw sends a raw body (an ID photo) with the fixture's token.
@@ -54,7 +55,7 @@ func nightsSold(t *testing.T, f *pmsFixture, from, to date.Date) map[date.Date]i
 		t.Fatalf("availability: %d %s", resp.StatusCode, body)
 	}
 	out := map[date.Date]int{}
-	for _, n := range decode[tenant.Availability](t, body).RoomTypes[0].Nights {
+	for _, n := range decode[inventory.Availability](t, body).RoomTypes[0].Nights {
 		out[n.Date] = n.Sold
 	}
 	return out
@@ -74,7 +75,7 @@ func TestFrontDeskAPI(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	res := decode[tenant.Booking](t, body).Reservations[0]
+	res := decode[stays.Booking](t, body).Reservations[0]
 	id := res.ID
 
 	t.Run("FrontDeskDay", func(t *testing.T) {
@@ -109,38 +110,38 @@ func TestFrontDeskAPI(t *testing.T) {
 	})
 
 	jpg := auratest.JPEG(t, 24, 16)
-	checkIn := tenant.CheckInInput{RoomID: f.rooms[0].ID, Version: 1, Guests: []tenant.GuestCheckIn{{
-		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"},
+	checkIn := stays.CheckInInput{RoomID: f.rooms[0].ID, Version: 1, Guests: []stays.GuestCheckIn{{
+		Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"},
 		Photos:   [][]byte{jpg}}}}
 	t.Run("ErrCheckInNotAnImage", func(t *testing.T) {
 		bad := checkIn
-		bad.Guests = []tenant.GuestCheckIn{checkIn.Guests[0]}
+		bad.Guests = []stays.GuestCheckIn{checkIn.Guests[0]}
 		bad.Guests[0].Photos = [][]byte{[]byte("this is a text file, not a photo")}
 		resp, body := f.api("POST", "/reservations/"+id+"/check-in", mustJSON(t, bad))
 		if resp.StatusCode != http.StatusBadRequest || problemFields(t, body)["guests[0].photos[0]"] != "must be a JPEG, PNG or HEIC image" {
 			t.Fatalf("text as a photo: %d %s", resp.StatusCode, body)
 		}
-		if r := f.reservation(t, id); r.Status != tenant.ReservationConfirmed || r.Version != 1 {
+		if r := f.reservation(t, id); r.Status != stays.ReservationConfirmed || r.Version != 1 {
 			t.Fatalf("a refused check-in changed the reservation: %s v%d", r.Status, r.Version)
 		}
 	})
 	resp, body = f.api("POST", "/reservations/"+id+"/check-in", mustJSON(t, checkIn))
-	if resp.StatusCode != 200 || decode[tenant.Reservation](t, body).Status != tenant.ReservationInHouse {
+	if resp.StatusCode != 200 || decode[stays.Reservation](t, body).Status != stays.ReservationInHouse {
 		t.Fatalf("check-in: %d %s", resp.StatusCode, body)
 	}
 
-	var rec tenant.CheckInRecord
+	var rec stays.CheckInRecord
 	var jpgID, pngID string
 	t.Run("RecordAndPhoto", func(t *testing.T) {
 		resp, body := f.api("GET", "/guests/"+res.GuestID+"/check-ins", "")
-		recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data
+		recs := decode[struct{ Data []stays.CheckInRecord }](t, body).Data
 		if resp.StatusCode != 200 || len(recs) != 1 || recs[0].Document.Number != "C01X00T47" || !recs[0].Primary ||
 			len(recs[0].Photos) != 1 || recs[0].Photos[0].ContentType != "image/jpeg" || recs[0].Photos[0].Size != len(jpg) {
 			t.Fatalf("guest's check-ins: %d %s", resp.StatusCode, body)
 		}
 		rec, jpgID = recs[0], recs[0].Photos[0].ID
 		resp, body = f.api("GET", "/reservations/"+id+"/check-ins", "")
-		if got := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data; resp.StatusCode != 200 || len(got) != 1 || got[0].ID != rec.ID {
+		if got := decode[struct{ Data []stays.CheckInRecord }](t, body).Data; resp.StatusCode != 200 || len(got) != 1 || got[0].ID != rec.ID {
 			t.Fatalf("reservation's check-ins: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/id-photos/"+jpgID, "")
@@ -154,7 +155,7 @@ func TestFrontDeskAPI(t *testing.T) {
 	t.Run("AddPhotoRaw", func(t *testing.T) {
 		png := auratest.PNG(t, 24, 16)
 		resp, body := f.apiRaw("POST", "/check-ins/"+rec.ID+"/photos", "image/png", png)
-		p := decode[tenant.IDPhoto](t, body)
+		p := decode[stays.IDPhoto](t, body)
 		if resp.StatusCode != http.StatusCreated || p.ContentType != "image/png" || p.Size != len(png) || p.RecordID != rec.ID {
 			t.Fatalf("add a PNG: %d %s", resp.StatusCode, body)
 		}
@@ -175,13 +176,13 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("an empty body: %d %s", resp.StatusCode, body)
 		}
 		// One byte over the limit is 413; a photo of exactly the limit is taken.
-		big := append(bytes.Clone(jpg), make([]byte, tenant.MaxIDPhotoSize-len(jpg)+1)...)
+		big := append(bytes.Clone(jpg), make([]byte, stays.MaxIDPhotoSize-len(jpg)+1)...)
 		resp, body = f.apiRaw("POST", "/check-ins/"+rec.ID+"/photos", "image/jpeg", big)
 		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than 10 MiB") {
 			t.Fatalf("a photo over 10 MiB: %d %.300s", resp.StatusCode, body)
 		}
-		resp, body = f.apiRaw("POST", "/check-ins/"+rec.ID+"/photos", "image/jpeg", big[:tenant.MaxIDPhotoSize])
-		if p := decode[tenant.IDPhoto](t, body); resp.StatusCode != http.StatusCreated || p.Size != tenant.MaxIDPhotoSize {
+		resp, body = f.apiRaw("POST", "/check-ins/"+rec.ID+"/photos", "image/jpeg", big[:stays.MaxIDPhotoSize])
+		if p := decode[stays.IDPhoto](t, body); resp.StatusCode != http.StatusCreated || p.Size != stays.MaxIDPhotoSize {
 			t.Fatalf("a photo of 10 MiB: %d %.300s", resp.StatusCode, body)
 		}
 		resp, body = f.apiRaw("POST", "/check-ins/cki_nosuchrecord0000/photos", "image/png", png)
@@ -189,7 +190,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("a photo for no record: %d %s", resp.StatusCode, body)
 		}
 		_, body = f.api("GET", "/guests/"+res.GuestID+"/check-ins", "")
-		if recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data; len(recs[0].Photos) != 3 {
+		if recs := decode[struct{ Data []stays.CheckInRecord }](t, body).Data; len(recs[0].Photos) != 3 {
 			t.Fatalf("the record keeps %d photos, want 3: %.500s", len(recs[0].Photos), body)
 		}
 	})
@@ -207,8 +208,8 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("delete again: %d", resp.StatusCode)
 		}
 		_, body = f.api("GET", "/guests/"+res.GuestID+"/check-ins", "")
-		for _, p := range decode[struct{ Data []tenant.CheckInRecord }](t, body).Data[0].Photos {
-			if (p.ID == pngID) != (p.PurgedAt != nil) || p.ID == pngID && p.PurgeReason != tenant.PurgeDeleted {
+		for _, p := range decode[struct{ Data []stays.CheckInRecord }](t, body).Data[0].Photos {
+			if (p.ID == pngID) != (p.PurgedAt != nil) || p.ID == pngID && p.PurgeReason != stays.PurgeDeleted {
 				t.Fatalf("photo %s after deleting %s: %+v", p.ID, pngID, p)
 			}
 		}
@@ -217,29 +218,29 @@ func TestFrontDeskAPI(t *testing.T) {
 	t.Run("CompanionRecord", func(t *testing.T) {
 		// A photo of 100 KB, more than a plain JSON body may carry.
 		photo := append(auratest.JPEG(t, 24, 16), make([]byte, 100<<10)...)
-		in := tenant.GuestCheckIn{New: &tenant.GuestInput{GivenName: "Theo", FamilyName: "Tester"},
-			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: "L01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}
+		in := stays.GuestCheckIn{New: &stays.GuestInput{GivenName: "Theo", FamilyName: "Tester"},
+			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: "L01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}
 		resp, body := f.api("POST", "/reservations/"+id+"/check-ins", mustJSON(t, in))
-		c := decode[tenant.CheckInRecord](t, body)
+		c := decode[stays.CheckInRecord](t, body)
 		if resp.StatusCode != http.StatusCreated || c.Primary || c.GuestName != "Theo Tester" || len(c.Photos) != 1 || c.Photos[0].Size != len(photo) {
 			t.Fatalf("companion: %d %.500s", resp.StatusCode, body)
 		}
 		// The party of two is complete.
-		in.New = &tenant.GuestInput{GivenName: "Third", FamilyName: "Person"}
+		in.New = &stays.GuestInput{GivenName: "Third", FamilyName: "Person"}
 		in.Photos = nil
 		resp, body = f.api("POST", "/reservations/"+id+"/check-ins", mustJSON(t, in))
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(problemFields(t, body)["guest_id"], "all are checked in") {
 			t.Fatalf("a third guest for two: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/reservations/"+id+"/check-ins", "")
-		if recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data; len(recs) != 2 || !recs[0].Primary || recs[1].ID != c.ID {
+		if recs := decode[struct{ Data []stays.CheckInRecord }](t, body).Data; len(recs) != 2 || !recs[0].Primary || recs[1].ID != c.ID {
 			t.Fatalf("reservation's check-ins: %d %s", resp.StatusCode, body)
 		}
 	})
 
 	t.Run("Rectify", func(t *testing.T) {
 		resp, body := f.api("PATCH", "/check-ins/"+rec.ID, `{"birth_date": "1980-02-29"}`, "If-Match", fmt.Sprintf(`"%d"`, rec.Version))
-		got := decode[tenant.CheckInRecord](t, body)
+		got := decode[stays.CheckInRecord](t, body)
 		if resp.StatusCode != 200 || got.BirthDate.String() != "1980-02-29" || got.Document.Number != "C01X00T47" ||
 			got.Version != rec.Version+1 || resp.Header.Get("ETag") != fmt.Sprintf(`"%d"`, rec.Version+1) {
 			t.Fatalf("rectify: %d %s", resp.StatusCode, body)
@@ -284,7 +285,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		}
 		r := f.reservation(t, id)
 		resp, body := f.api("POST", "/reservations/"+id+"/extend", fmt.Sprintf(`{"departure": %q}`, f.today.AddDays(5)), "If-Match", fmt.Sprintf(`"%d"`, r.Version))
-		ext := decode[tenant.Reservation](t, body)
+		ext := decode[stays.Reservation](t, body)
 		if resp.StatusCode != 200 || ext.Departure != f.today.AddDays(5) || resp.Header.Get("ETag") != fmt.Sprintf(`"%d"`, ext.Version) {
 			t.Fatalf("extend: %d %s", resp.StatusCode, body)
 		}
@@ -304,7 +305,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("stale early departure: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("POST", "/reservations/"+id+"/depart-early", fmt.Sprintf(`{"departure": %q}`, f.today.AddDays(2)), "If-Match", fmt.Sprintf(`"%d"`, ext.Version))
-		if early := decode[tenant.Reservation](t, body); resp.StatusCode != 200 || early.Departure != f.today.AddDays(2) || len(early.Nights) != 2 {
+		if early := decode[stays.Reservation](t, body); resp.StatusCode != 200 || early.Departure != f.today.AddDays(2) || len(early.Nights) != 2 {
 			t.Fatalf("depart early: %d %s", resp.StatusCode, body)
 		}
 		after := nightsSold(t, f, from, to)
@@ -317,7 +318,7 @@ func TestFrontDeskAPI(t *testing.T) {
 
 	// The guest leaves today; the room is left dirty.
 	resp, body = f.api("POST", "/reservations/"+id+"/check-out", "")
-	if out := decode[tenant.CheckOutResult](t, body); resp.StatusCode != 200 || out.Reservation.Status != tenant.ReservationCheckedOut || !out.EarlyDeparture {
+	if out := decode[stays.CheckOutResult](t, body); resp.StatusCode != 200 || out.Reservation.Status != stays.ReservationCheckedOut || !out.EarlyDeparture {
 		t.Fatalf("check-out: %d %s", resp.StatusCode, body)
 	}
 
@@ -352,7 +353,7 @@ func TestFrontDeskAPI(t *testing.T) {
 				card = b
 			}
 		}
-		if card.Condition != tenant.HousekeepingDirty {
+		if card.Condition != inventory.HousekeepingDirty {
 			t.Fatalf("the room checked out of: %+v", card)
 		}
 		resp, body = hk.api("PUT", "/rooms/"+card.RoomID+"/housekeeping", `{"housekeeping": "sparkling"}`, "If-Match", fmt.Sprintf(`"%d"`, card.Version))
@@ -360,16 +361,16 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("an unknown condition: %d %s", resp.StatusCode, body)
 		}
 		resp, body = hk.api("PUT", "/rooms/"+card.RoomID+"/housekeeping", `{"housekeeping": "clean"}`, "If-Match", fmt.Sprintf(`"%d"`, card.Version))
-		rm := decode[tenant.Room](t, body)
-		if resp.StatusCode != 200 || rm.Housekeeping != tenant.HousekeepingClean || rm.Version != card.Version+1 {
+		rm := decode[inventory.Room](t, body)
+		if resp.StatusCode != 200 || rm.Housekeeping != inventory.HousekeepingClean || rm.Version != card.Version+1 {
 			t.Fatalf("mark clean: %d %s", resp.StatusCode, body)
 		}
 		resp, _ = hk.api("POST", "/rooms/"+card.RoomID+"/housekeeping", fmt.Sprintf(`{"housekeeping": "dirty", "version": %d}`, card.Version))
-		if resp.StatusCode != http.StatusPreconditionFailed || f.room(t, card.RoomID).Housekeeping != tenant.HousekeepingClean {
+		if resp.StatusCode != http.StatusPreconditionFailed || f.room(t, card.RoomID).Housekeeping != inventory.HousekeepingClean {
 			t.Fatalf("a stale tap: %d", resp.StatusCode)
 		}
 		resp, body = hk.api("POST", "/rooms/"+card.RoomID+"/housekeeping", fmt.Sprintf(`{"housekeeping": "inspected", "version": %d}`, rm.Version))
-		if resp.StatusCode != 200 || decode[tenant.Room](t, body).Housekeeping != tenant.HousekeepingInspected {
+		if resp.StatusCode != 200 || decode[inventory.Room](t, body).Housekeeping != inventory.HousekeepingInspected {
 			t.Fatalf("mark inspected (POST): %d %s", resp.StatusCode, body)
 		}
 		db = h.acquire("alpha")
@@ -413,13 +414,13 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("purged photo: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/guests/"+res.GuestID+"/check-ins", "")
-		recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data
+		recs := decode[struct{ Data []stays.CheckInRecord }](t, body).Data
 		if resp.StatusCode != 200 || len(recs) != 1 || recs[0].NumberPurgedAt == nil || recs[0].Document.Number != "" ||
 			!strings.Contains(body, `"number_purged_at"`) || strings.Contains(body, "C01X00T47") {
 			t.Fatalf("the record after the purge: %d %s", resp.StatusCode, body)
 		}
 		for _, ph := range recs[0].Photos {
-			if ph.PurgedAt == nil || ph.ID != pngID && ph.PurgeReason != tenant.PurgeRetention {
+			if ph.PurgedAt == nil || ph.ID != pngID && ph.PurgeReason != stays.PurgeRetention {
 				t.Fatalf("photo after the purge: %+v", ph)
 			}
 		}
@@ -435,7 +436,7 @@ func TestNightAuditAPI(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	type state struct {
 		BusinessDay frontdesk.BusinessDay          `json:"business_day"`
 		History     []frontdesk.ClosedBusinessDate `json:"history"`
@@ -463,7 +464,7 @@ func TestNightAuditAPI(t *testing.T) {
 	if resp.StatusCode != 200 || len(first.Closed) == 0 || noShows != 1 || !first.BusinessDate.After(open) {
 		t.Fatalf("first run: %d %s", resp.StatusCode, body)
 	}
-	if r := f.reservation(t, id); r.Status != tenant.ReservationNoShow {
+	if r := f.reservation(t, id); r.Status != stays.ReservationNoShow {
 		t.Fatalf("after the audit the reservation is %s", r.Status)
 	}
 	resp, body = f.api("POST", "/night-audit/run?property_id="+f.prop.ID, "")
@@ -499,24 +500,24 @@ func TestCheckInAPIBodyLimit(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	in := func(photo []byte) string {
-		return mustJSON(t, tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
-			Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
+		return mustJSON(t, stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
+			Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
 	}
 	jpg := auratest.JPEG(t, 24, 16)
 	huge := append(bytes.Clone(jpg), make([]byte, 40<<20)...) // 53 MiB as base64
 	resp, body = f.api("POST", "/reservations/"+id+"/check-in", in(huge))
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || f.reservation(t, id).Status != tenant.ReservationConfirmed {
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || f.reservation(t, id).Status != stays.ReservationConfirmed {
 		t.Fatalf("a 53 MiB check-in: %d %.300s", resp.StatusCode, body)
 	}
 	photo := append(bytes.Clone(jpg), make([]byte, 2<<20)...) // a phone camera's 2 MiB
 	resp, body = f.api("POST", "/reservations/"+id+"/check-in", in(photo))
-	if resp.StatusCode != 200 || decode[tenant.Reservation](t, body).Status != tenant.ReservationInHouse {
+	if resp.StatusCode != 200 || decode[stays.Reservation](t, body).Status != stays.ReservationInHouse {
 		t.Fatalf("a check-in with a 2 MiB photo: %d %.300s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/reservations/"+id+"/check-ins", "")
-	if recs := decode[struct{ Data []tenant.CheckInRecord }](t, body).Data; len(recs) != 1 || len(recs[0].Photos) != 1 || recs[0].Photos[0].Size != len(photo) {
+	if recs := decode[struct{ Data []stays.CheckInRecord }](t, body).Data; len(recs) != 1 || len(recs[0].Photos) != 1 || recs[0].Photos[0].Size != len(photo) {
 		t.Fatalf("the record: %s", body)
 	}
 }

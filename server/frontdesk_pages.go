@@ -12,9 +12,10 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The front desk pages (issue 6): the day's arrivals, guests in house and
@@ -27,7 +28,7 @@ import (
 // keeps at their largest, and the form's fields. A check-in with
 // companions whose photos are larger than that adds them afterwards, one
 // record at a time, on the guest page.
-const maxCheckInBytes = tenant.MaxIDPhotos*tenant.MaxIDPhotoSize + 8<<20
+const maxCheckInBytes = stays.MaxIDPhotos*stays.MaxIDPhotoSize + 8<<20
 
 // maxUploadBytes is the largest body any route accepts (see Route.MaxBody).
 const maxUploadBytes = maxCheckInBytes
@@ -174,20 +175,20 @@ type checkInGuestForm struct {
 }
 
 type checkInData struct {
-	R           tenant.Reservation
+	R           stays.Reservation
 	GuestName   string
 	Nationality string // the guest's, to prefill the document's issuing country
-	RoomType    tenant.RoomType
-	Room        *tenant.Room
+	RoomType    inventory.RoomType
+	Room        *inventory.Room
 	Rooms       []roomChoice // rooms the guest may be checked in to, ready ones first
 	// NoneReady says why no room is pre-selected: each room of the type
 	// that is not free and clean, and why ("" when one is pre-selected).
 	NoneReady []string
 	// Occupant is the party still in the assigned room (departing today
 	// or overdue), whom the form offers to check out in the same step.
-	Occupant     *tenant.RoomOccupant
+	Occupant     *stays.RoomOccupant
 	Guests       []checkInGuestForm
-	Records      []tenant.CheckInRecord
+	Records      []stays.CheckInRecord
 	DocTypes     []option
 	Countries    []string
 	Today        date.Date
@@ -196,21 +197,21 @@ type checkInData struct {
 	Retention    int
 }
 
-var documentTypeOptions = []option{{Value: "", Label: "No document"}, {Value: tenant.DocumentPassport, Label: "Passport"},
-	{Value: tenant.DocumentIDCard, Label: "ID card"}, {Value: tenant.DocumentDrivingLicence, Label: "Driving licence"},
-	{Value: tenant.DocumentResidencePermit, Label: "Residence permit"}, {Value: tenant.DocumentOther, Label: "Other document"}}
+var documentTypeOptions = []option{{Value: "", Label: "No document"}, {Value: stays.DocumentPassport, Label: "Passport"},
+	{Value: stays.DocumentIDCard, Label: "ID card"}, {Value: stays.DocumentDrivingLicence, Label: "Driving licence"},
+	{Value: stays.DocumentResidencePermit, Label: "Residence permit"}, {Value: stays.DocumentOther, Label: "Other document"}}
 
 // roomChoice is a room the check-in form offers, with its state in words.
 type roomChoice struct {
-	tenant.RoomOption
+	stays.RoomOption
 	Why      string // "dirty", "occupied by …", "" when free and clean
 	Assigned bool
 }
 
 // roomWhy says in words why a room is not free and clean for a stay
 // ("" when it is). Guest names appear only with names set (guests.read).
-func roomWhy(p *page, o tenant.RoomOption, names bool, today date.Date) string {
-	who := func(s *tenant.RoomOccupant) string {
+func roomWhy(p *page, o stays.RoomOption, names bool, today date.Date) string {
+	who := func(s *stays.RoomOccupant) string {
 		if names && s.GuestName != "" {
 			return s.GuestName
 		}
@@ -274,11 +275,11 @@ func (s *Server) checkInPage(w http.ResponseWriter, r *http.Request, c *call) er
 
 func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*page, *checkInData, error) {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -286,17 +287,17 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 	p.Property = &prop
 	d := &checkInData{R: res, Today: s.today(r, c, prop), DocTypes: documentTypeOptions, Countries: commonCountries,
 		CanDocuments: c.can(identity.PermIDDocumentsRead), Retention: prop.FrontDesk.IDPhotoRetentionDays, GuestName: "Guest"}
-	d.CanCheckIn = res.Status == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
+	d.CanCheckIn = res.Status == stays.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
 	if c.can(identity.PermGuestsRead) {
-		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
+		if g, err := stays.New(c.db).GetGuest(ctx, res.GuestID); err == nil {
 			d.GuestName, d.Nationality = g.Name(), g.Nationality
 		}
 	}
 	p.Title = "Check in · " + d.GuestName
-	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+	if d.RoomType, err = inventory.New(c.db).GetRoomType(ctx, res.RoomTypeID); err != nil {
 		return nil, nil, err
 	}
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -306,14 +307,14 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 	}
 	if d.CanCheckIn {
-		opts, err := c.db.RoomOptions(ctx, res.ID)
+		opts, err := stays.New(c.db).RoomOptions(ctx, res.ID)
 		if err != nil {
 			return nil, nil, err
 		}
 		names := c.can(identity.PermGuestsRead)
 		// Ready rooms first: a guest is best given a room cleaned and inspected.
-		rank := map[string]int{tenant.HousekeepingInspected: 0, tenant.HousekeepingClean: 1, tenant.HousekeepingDirty: 2}
-		slices.SortStableFunc(opts, func(a, b tenant.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
+		rank := map[string]int{inventory.HousekeepingInspected: 0, inventory.HousekeepingClean: 1, inventory.HousekeepingDirty: 2}
+		slices.SortStableFunc(opts, func(a, b stays.RoomOption) int { return rank[a.Room.Housekeeping] - rank[b.Room.Housekeeping] })
 		for _, o := range opts {
 			why := roomWhy(p, o, names, d.Today)
 			if o.Free || o.Room.ID == res.RoomID {
@@ -337,14 +338,14 @@ func (s *Server) checkInData(w http.ResponseWriter, r *http.Request, c *call) (*
 		}
 	}
 	if d.CanDocuments {
-		if d.Records, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
+		if d.Records, err = stays.New(c.db).ReservationCheckIns(ctx, res.ID); err != nil {
 			return nil, nil, err
 		}
 	}
 	// A block for the reservation's guest unless recorded already, and one
 	// per companion of the party not recorded yet (at most companionForms).
 	companionsDone := len(d.Records)
-	if !slices.ContainsFunc(d.Records, func(rec tenant.CheckInRecord) bool { return rec.Primary }) {
+	if !slices.ContainsFunc(d.Records, func(rec stays.CheckInRecord) bool { return rec.Primary }) {
 		d.Guests = append(d.Guests, checkInGuestForm{Prefix: "g0_", Primary: true, Name: d.GuestName})
 	} else {
 		companionsDone--
@@ -361,8 +362,8 @@ var checkInFields = []string{"given_name", "family_name", "doc_type", "doc_numbe
 // checkInGuests reads the guests' blocks of the check-in form. It returns
 // the check-ins and, for each, its block's prefix; a companion block left
 // empty is skipped.
-func checkInGuests(v url.Values, files map[string][][]byte, blocks []checkInGuestForm, fe *formErrors) ([]tenant.GuestCheckIn, []string) {
-	var out []tenant.GuestCheckIn
+func checkInGuests(v url.Values, files map[string][][]byte, blocks []checkInGuestForm, fe *formErrors) ([]stays.GuestCheckIn, []string) {
+	var out []stays.GuestCheckIn
 	var prefixes []string
 	for _, b := range blocks {
 		get := func(f string) string { return strings.TrimSpace(v.Get(b.Prefix + f)) }
@@ -374,15 +375,15 @@ func checkInGuests(v url.Values, files map[string][][]byte, blocks []checkInGues
 		if !b.Primary && empty {
 			continue
 		}
-		in := tenant.GuestCheckIn{Photos: photos, Document: tenant.IDDocument{Type: get("doc_type"), Number: get("doc_number"), IssuingCountry: get("doc_country")}}
+		in := stays.GuestCheckIn{Photos: photos, Document: stays.IDDocument{Type: get("doc_type"), Number: get("doc_number"), IssuingCountry: get("doc_country")}}
 		in.Document.Expiry = fe.optDate(v, b.Prefix+"doc_expiry")
 		in.BirthDate = fe.optDate(v, b.Prefix+"birth_date")
 		if d := in.Document; d.Type == "" && d.Number == "" && d.Expiry.IsZero() {
 			// The country alone (prefilled from the nationality) is no document.
-			in.Document = tenant.IDDocument{}
+			in.Document = stays.IDDocument{}
 		}
 		if !b.Primary {
-			in.New = &tenant.GuestInput{GivenName: get("given_name"), FamilyName: get("family_name"), Nationality: get("doc_country")}
+			in.New = &stays.GuestInput{GivenName: get("given_name"), FamilyName: get("family_name"), Nationality: get("doc_country")}
 		}
 		out = append(out, in)
 		prefixes = append(prefixes, b.Prefix)
@@ -439,10 +440,10 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 			fe.add(prefixes[i]+"given_name", "your role cannot add guest profiles; leave the companion out")
 		}
 	}
-	in := tenant.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, CheckOutOccupant: v.Get("check_out_occupant"), Version: formVersion(v)}
-	var res tenant.Reservation
+	in := stays.CheckInInput{RoomID: v.Get("room_id"), Guests: guests, CheckOutOccupant: v.Get("check_out_occupant"), Version: formVersion(v)}
+	var res stays.Reservation
 	if err = fe.err("The check-in is not valid."); err == nil {
-		res, err = c.db.CheckIn(r.Context(), d.R.ID, in)
+		res, err = stays.New(c.db).CheckIn(r.Context(), d.R.ID, in)
 	}
 	if err != nil {
 		code := aura.ErrorCode(err)
@@ -487,7 +488,7 @@ func (s *Server) checkInSubmit(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
-func countPhotos(gs []tenant.GuestCheckIn) int {
+func countPhotos(gs []stays.GuestCheckIn) int {
 	n := 0
 	for _, g := range gs {
 		n += len(g.Photos)
@@ -500,7 +501,7 @@ func roomNumber(r *http.Request, c *call, roomID string) string {
 	if roomID == "" {
 		return ""
 	}
-	rm, err := c.db.GetRoom(r.Context(), roomID)
+	rm, err := inventory.New(c.db).GetRoom(r.Context(), roomID)
 	if err != nil {
 		return ""
 	}
@@ -510,9 +511,9 @@ func roomNumber(r *http.Request, c *call, roomID string) string {
 // Check-out.
 
 type checkOutData struct {
-	R           tenant.Reservation
+	R           stays.Reservation
 	GuestName   string
-	Room        *tenant.Room
+	Room        *inventory.Room
 	Today       date.Date
 	Early       bool      // leaving before the booked departure
 	DayUse      bool      // leaving on the arrival day
@@ -536,19 +537,19 @@ func (s *Server) checkOutPage(w http.ResponseWriter, r *http.Request, c *call) e
 
 func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (*page, *checkOutData, error) {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
 	p := s.tenantPage(w, r, c, "Check out", "frontdesk")
 	p.Property = &prop
-	d := &checkOutData{R: res, Today: s.today(r, c, prop), GuestName: "Guest", CanCheckOut: res.Status == tenant.ReservationInHouse}
+	d := &checkOutData{R: res, Today: s.today(r, c, prop), GuestName: "Guest", CanCheckOut: res.Status == stays.ReservationInHouse}
 	if c.can(identity.PermGuestsRead) {
-		if names, err := c.db.GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
+		if names, err := stays.New(c.db).GuestNames(ctx, []string{res.GuestID}); err == nil && names[res.GuestID] != "" {
 			d.GuestName = names[res.GuestID]
 		}
 	}
@@ -558,7 +559,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 		roomID = res.Nights[n-1].RoomID
 	}
 	if roomID != "" {
-		if rm, err := c.db.GetRoom(ctx, roomID); err == nil {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, roomID); err == nil {
 			d.Room = &rm
 		}
 	}
@@ -574,7 +575,7 @@ func (s *Server) checkOutData(w http.ResponseWriter, r *http.Request, c *call) (
 			d.Early, d.Departure, d.NightsFreed = true, dep, res.Departure.Sub(dep)
 		}
 	}
-	d.Overdue = res.Status == tenant.ReservationInHouse && d.Today.After(res.Departure)
+	d.Overdue = res.Status == stays.ReservationInHouse && d.Today.After(res.Departure)
 	if d.Balance, err = stayBalance(ctx, c.db, res.ID); err != nil {
 		return nil, nil, err
 	}
@@ -586,7 +587,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	id := c.params.ByName("id")
-	out, err := c.db.CheckOutWith(r.Context(), id, tenant.CheckOutInput{Version: formVersion(r.PostForm),
+	out, err := stays.New(c.db).CheckOutWith(r.Context(), id, stays.CheckOutInput{Version: formVersion(r.PostForm),
 		CityLedger: r.PostForm.Get("city_ledger") == "on", Reason: r.PostForm.Get("reason")})
 	if err != nil {
 		code := aura.ErrorCode(err)
@@ -605,7 +606,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	name := "The guest"
 	if c.can(identity.PermGuestsRead) {
-		if names, err := c.db.GuestNames(r.Context(), []string{out.Reservation.GuestID}); err == nil && names[out.Reservation.GuestID] != "" {
+		if names, err := stays.New(c.db).GuestNames(r.Context(), []string{out.Reservation.GuestID}); err == nil && names[out.Reservation.GuestID] != "" {
 			name = names[out.Reservation.GuestID]
 		}
 	}
@@ -632,7 +633,7 @@ func (s *Server) checkOutSubmit(w http.ResponseWriter, r *http.Request, c *call)
 // inline under a CSP that allows nothing else. A purged photo is EGONE
 // (410) saying when, as an error page or a problem by the route's tree.
 func (s *Server) idPhoto(w http.ResponseWriter, r *http.Request, c *call) error {
-	ph, data, err := c.db.IDPhotoData(r.Context(), c.params.ByName("id"))
+	ph, data, err := stays.New(c.db).IDPhotoData(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -678,7 +679,7 @@ func (s *Server) idPhotoAdd(w http.ResponseWriter, r *http.Request, c *call) err
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return nil
 	}
-	added, err := c.db.AddIDPhotos(r.Context(), c.params.ByName("id"), photos)
+	added, err := stays.New(c.db).AddIDPhotos(r.Context(), c.params.ByName("id"), photos)
 	if err != nil {
 		if code := aura.ErrorCode(err); code != aura.EINVALID && code != aura.ECONFLICT {
 			return err
@@ -707,7 +708,7 @@ func (s *Server) idPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	if err := c.db.DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
+	if err := stays.New(c.db).DeleteIDPhoto(r.Context(), c.params.ByName("id")); err != nil {
 		return err
 	}
 	s.setFlash(w, "ok", "The ID photo is deleted.")
@@ -719,19 +720,19 @@ func (s *Server) idPhotoDelete(w http.ResponseWriter, r *http.Request, c *call) 
 // reservation pages: the records, and what the viewer may do with them.
 type checkInRecords struct {
 	P        *page
-	Records  []tenant.CheckInRecord
+	Records  []stays.CheckInRecord
 	CanWrite bool   // may add and delete photos
 	Back     string // the page to return to after a change
 	ByGuest  bool   // listed on the guest page (show the stay, not the name)
 }
 
 // CheckInRecords builds the "checkinrecords" partial's data.
-func (p *page) CheckInRecords(recs []tenant.CheckInRecord, canWrite bool, back string, byGuest bool) checkInRecords {
+func (p *page) CheckInRecords(recs []stays.CheckInRecord, canWrite bool, back string, byGuest bool) checkInRecords {
 	return checkInRecords{P: p, Records: recs, CanWrite: canWrite, Back: back, ByGuest: byGuest}
 }
 
 // MaxIDPhotos is how many photos a check-in record keeps.
-func (p *page) MaxIDPhotos() int { return tenant.MaxIDPhotos }
+func (p *page) MaxIDPhotos() int { return stays.MaxIDPhotos }
 
 // Size writes a byte count as "2.4 MB" or "310 KB".
 func (p *page) Size(n int) string {
@@ -770,13 +771,13 @@ func (d *frontDeskData) Pending(kind string) int {
 	switch kind {
 	case "arrivals":
 		for _, r := range d.Arrivals {
-			if r.Reservation.Status == tenant.ReservationConfirmed || r.Reservation.Status == tenant.ReservationTentative {
+			if r.Reservation.Status == stays.ReservationConfirmed || r.Reservation.Status == stays.ReservationTentative {
 				n++
 			}
 		}
 	case "departures":
 		for _, r := range d.Departures {
-			if r.Reservation.Status == tenant.ReservationInHouse {
+			if r.Reservation.Status == stays.ReservationInHouse {
 				n++
 			}
 		}

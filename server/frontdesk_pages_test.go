@@ -15,9 +15,10 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // upload is a multipart form: its fields and its files by field name.
@@ -53,22 +54,22 @@ func (f *pmsFixture) uploadPage(path string, fields url.Values, files map[string
 	return f.h.do(req{method: "POST", path: "/" + f.t.Slug + path, raw: body, contentType: ct, cookies: []*http.Cookie{f.session}})
 }
 
-func (f *pmsFixture) reservation(t *testing.T, id string) tenant.Reservation {
+func (f *pmsFixture) reservation(t *testing.T, id string) stays.Reservation {
 	t.Helper()
 	resp, body := f.api("GET", "/reservations/"+id, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("get reservation: %d %s", resp.StatusCode, body)
 	}
-	return decode[tenant.Reservation](t, body)
+	return decode[stays.Reservation](t, body)
 }
 
-func (f *pmsFixture) room(t *testing.T, id string) tenant.Room {
+func (f *pmsFixture) room(t *testing.T, id string) inventory.Room {
 	t.Helper()
 	resp, body := f.api("GET", "/rooms/"+id, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("get room: %d %s", resp.StatusCode, body)
 	}
-	return decode[tenant.Room](t, body)
+	return decode[inventory.Room](t, body)
 }
 
 var photoLink = regexp.MustCompile(`/alpha/id-photos/(idp_[a-z0-9]+)`)
@@ -86,7 +87,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	res := decode[tenant.Booking](t, body).Reservations[0]
+	res := decode[stays.Booking](t, body).Reservations[0]
 	id := res.ID
 
 	t.Run("Settings", func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("save: %d", resp.StatusCode)
 		}
 		_, body = f.api("GET", "/properties/"+f.prop.ID, "")
-		if p := decode[tenant.Property](t, body); p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 20, PurgeDocumentNumbers: true, NightAuditTime: "02:30"}) {
+		if p := decode[inventory.Property](t, body); p.FrontDesk != (inventory.FrontDeskSettings{IDPhotoRetentionDays: 20, PurgeDocumentNumbers: true, NightAuditTime: "02:30"}) {
 			t.Fatalf("front desk settings %+v", p.FrontDesk)
 		}
 	})
@@ -130,7 +131,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !regexp.MustCompile(`(?s)f-g0_doc_number.*is required for a document`).MatchString(body) {
 			t.Fatalf("no document number: %d\n%s", resp.StatusCode, body)
 		}
-		if r := f.reservation(t, id); r.Status != tenant.ReservationConfirmed || r.Version != 1 {
+		if r := f.reservation(t, id); r.Status != stays.ReservationConfirmed || r.Version != 1 {
 			t.Fatalf("a refused check-in changed the reservation: %s v%d", r.Status, r.Version)
 		}
 	})
@@ -144,7 +145,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/frontdesk" {
 		t.Fatalf("check-in: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	if r := f.reservation(t, id); r.Status != tenant.ReservationInHouse || r.RoomID != f.rooms[0].ID {
+	if r := f.reservation(t, id); r.Status != stays.ReservationInHouse || r.RoomID != f.rooms[0].ID {
 		t.Fatalf("after check-in: %s room %s", r.Status, r.RoomID)
 	}
 	if _, body := f.page("GET", "/reservations/"+id, nil); !regexp.MustCompile(`(?s)Theo Tester.*Companion.*T22000129`).MatchString(body) {
@@ -197,7 +198,7 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("move: %d", resp.StatusCode)
 		}
-		if got := f.room(t, f.rooms[0].ID).Housekeeping; got != tenant.HousekeepingDirty {
+		if got := f.room(t, f.rooms[0].ID).Housekeeping; got != inventory.HousekeepingDirty {
 			t.Fatalf("the room moved out of is %s, want dirty", got)
 		}
 		r := f.reservation(t, id)
@@ -229,11 +230,11 @@ func TestFrontDeskDayPages(t *testing.T) {
 		}
 		r := f.reservation(t, id)
 		resp, _ = f.page("POST", "/reservations/"+id+"/check-out", url.Values{"version": {fmt.Sprint(r.Version)}})
-		if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).Status != tenant.ReservationCheckedOut {
+		if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).Status != stays.ReservationCheckedOut {
 			t.Fatalf("check-out: %d", resp.StatusCode)
 		}
 		rm := f.room(t, f.rooms[1].ID)
-		if rm.Housekeeping != tenant.HousekeepingDirty {
+		if rm.Housekeeping != inventory.HousekeepingDirty {
 			t.Fatalf("room left is %s, want dirty", rm.Housekeeping)
 		}
 		resp, body = f.page("GET", "/housekeeping", nil)
@@ -245,12 +246,12 @@ func TestFrontDeskDayPages(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alpha/housekeeping?show=todo#room-"+rm.ID {
 			t.Fatalf("mark clean: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if got := f.room(t, rm.ID).Housekeeping; got != tenant.HousekeepingClean {
+		if got := f.room(t, rm.ID).Housekeeping; got != inventory.HousekeepingClean {
 			t.Fatalf("room is %s after marking clean", got)
 		}
 		// The stale version of a second tap changes nothing.
 		f.page("POST", "/rooms/"+rm.ID+"/housekeeping", url.Values{"condition": {"dirty"}, "version": {fmt.Sprint(rm.Version)}})
-		if got := f.room(t, rm.ID).Housekeeping; got != tenant.HousekeepingClean {
+		if got := f.room(t, rm.ID).Housekeeping; got != inventory.HousekeepingClean {
 			t.Fatalf("a stale tap made the room %s", got)
 		}
 		resp, _ = f.page("POST", "/rooms/"+rm.ID+"/housekeeping", url.Values{"condition": {"sparkling"}, "version": {fmt.Sprint(rm.Version + 1)}})
@@ -302,7 +303,7 @@ func mustRecord(t *testing.T, f *pmsFixture, guestID string) string {
 	t.Helper()
 	db := f.h.acquire(f.t.Slug)
 	defer db.Release()
-	recs, err := db.GuestCheckIns(context.Background(), guestID)
+	recs, err := stays.New(db).GuestCheckIns(context.Background(), guestID)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("check-in records: %d %v", len(recs), err)
 	}
@@ -318,19 +319,19 @@ func TestCheckInUploadTooLarge(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	big := append(auratest.JPEG(t, 24, 16), make([]byte, 49<<20)...)
 	resp, body = f.uploadPage("/reservations/"+id+"/check-in", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}}, map[string][][]byte{"g0_photos": {big}})
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
 		t.Fatalf("huge upload: %d\n%.500s", resp.StatusCode, body)
 	}
-	if r := f.reservation(t, id); r.Status != tenant.ReservationConfirmed {
+	if r := f.reservation(t, id); r.Status != stays.ReservationConfirmed {
 		t.Fatalf("after a refused upload the reservation is %s", r.Status)
 	}
 	// Without a document: the issuing country prefilled from the guest's
 	// nationality does not make one.
 	resp, body = f.uploadPage("/reservations/"+id+"/check-in", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}, "g0_doc_country": {"DE"}}, nil)
-	if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).Status != tenant.ReservationInHouse {
+	if resp.StatusCode != http.StatusSeeOther || f.reservation(t, id).Status != stays.ReservationInHouse {
 		t.Fatalf("check-in without a document: %d\n%s", resp.StatusCode, body)
 	}
 	// A form too large for a route without uploads is refused at 1 MiB.
@@ -376,7 +377,7 @@ func TestHousekeepingRoleBoard(t *testing.T) {
 	}
 	resp, _ = h.do(req{method: "POST", path: "/alpha/rooms/" + f.rooms[0].ID + "/housekeeping", cookies: []*http.Cookie{session},
 		form: url.Values{"condition": {"dirty"}, "version": {fmt.Sprint(f.rooms[0].Version)}}})
-	if resp.StatusCode != http.StatusSeeOther || f.room(t, f.rooms[0].ID).Housekeeping != tenant.HousekeepingDirty {
+	if resp.StatusCode != http.StatusSeeOther || f.room(t, f.rooms[0].ID).Housekeeping != inventory.HousekeepingDirty {
 		t.Fatalf("housekeeping marks a room dirty: %d", resp.StatusCode)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // store runs fn on the fixture's tenant as its owner.
@@ -32,17 +34,17 @@ func (f *pmsFixture) store(t *testing.T, fn func(ctx context.Context, db *tenant
 
 // importStay books a stay for a named guest, imported in a status with a
 // room (-1: none), through the store.
-func (f *pmsFixture) importStay(t *testing.T, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+func (f *pmsFixture) importStay(t *testing.T, given, family, status string, arrival, departure date.Date, room int) stays.Reservation {
 	t.Helper()
-	var r tenant.Reservation
+	var r stays.Reservation
 	f.store(t, func(ctx context.Context, db *tenant.DB) {
-		in := tenant.BookingInput{PropertyID: f.prop.ID, Source: tenant.SourceDirect, Import: true, Status: status,
-			Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: given, FamilyName: family}},
-			Reservations: []tenant.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: arrival, Departure: departure, Adults: 1}}}
+		in := stays.BookingInput{PropertyID: f.prop.ID, Source: stays.SourceDirect, Import: true, Status: status,
+			Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: given, FamilyName: family}},
+			Reservations: []stays.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: arrival, Departure: departure, Adults: 1}}}
 		if room >= 0 {
 			in.Reservations[0].RoomID = f.rooms[room].ID
 		}
-		b, err := db.CreateBooking(ctx, in)
+		b, err := stays.New(db).CreateBooking(ctx, in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,11 +56,11 @@ func (f *pmsFixture) importStay(t *testing.T, given, family, status string, arri
 func (f *pmsFixture) setCondition(t *testing.T, room int, condition string) {
 	t.Helper()
 	f.store(t, func(ctx context.Context, db *tenant.DB) {
-		rm, err := db.GetRoom(ctx, f.rooms[room].ID)
+		rm, err := inventory.New(db).GetRoom(ctx, f.rooms[room].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SetHousekeeping(ctx, rm.ID, condition, rm.Version); err != nil {
+		if _, err := inventory.New(db).SetHousekeeping(ctx, rm.ID, condition, rm.Version); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -74,9 +76,9 @@ var selectedRoom = regexp.MustCompile(`<option value="(rom_[a-z0-9]+)" selected>
 func TestCheckInFormRooms(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 3).signIn()
-	leaving := f.importStay(t, "Robert", "Schumann", tenant.ReservationInHouse, f.today.AddDays(-2), f.today, 0)
-	arriving := f.importStay(t, "Johannes", "Brahms", tenant.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
-	f.setCondition(t, 1, tenant.HousekeepingDirty)
+	leaving := f.importStay(t, "Robert", "Schumann", stays.ReservationInHouse, f.today.AddDays(-2), f.today, 0)
+	arriving := f.importStay(t, "Johannes", "Brahms", stays.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
+	f.setCondition(t, 1, inventory.HousekeepingDirty)
 	path := "/reservations/" + arriving.ID + "/check-in"
 
 	t.Run("OK/PreselectsFreeAndClean", func(t *testing.T) {
@@ -94,8 +96,8 @@ func TestCheckInFormRooms(t *testing.T) {
 	})
 
 	t.Run("OK/SaysWhyNoneIsChosen", func(t *testing.T) {
-		f.setCondition(t, 2, tenant.HousekeepingDirty)
-		defer f.setCondition(t, 2, tenant.HousekeepingClean)
+		f.setCondition(t, 2, inventory.HousekeepingDirty)
+		defer f.setCondition(t, 2, inventory.HousekeepingClean)
 		_, body := f.page("GET", path, nil)
 		if m := selectedRoom.FindStringSubmatch(body); m != nil {
 			t.Fatalf("a room is pre-selected though none is free and clean: %v", m)
@@ -118,7 +120,7 @@ func TestCheckInFormRooms(t *testing.T) {
 		if strings.Contains(body, "res_") && regexp.MustCompile(`class="[^"]*(banner|field-error)[^"]*">[^<]*res_`).MatchString(body) {
 			t.Fatal("the refusal names an internal id")
 		}
-		if r := f.reservation(t, arriving.ID); r.Status != tenant.ReservationConfirmed {
+		if r := f.reservation(t, arriving.ID); r.Status != stays.ReservationConfirmed {
 			t.Fatalf("refused check-in left the arrival %s", r.Status)
 		}
 	})
@@ -129,10 +131,10 @@ func TestCheckInFormRooms(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("check-in with the check-out confirmed: %d\n%s", resp.StatusCode, body)
 		}
-		if r := f.reservation(t, leaving.ID); r.Status != tenant.ReservationCheckedOut {
+		if r := f.reservation(t, leaving.ID); r.Status != stays.ReservationCheckedOut {
 			t.Fatalf("the guest before is %s", r.Status)
 		}
-		if r := f.reservation(t, arriving.ID); r.Status != tenant.ReservationInHouse || r.RoomID != f.rooms[0].ID {
+		if r := f.reservation(t, arriving.ID); r.Status != stays.ReservationInHouse || r.RoomID != f.rooms[0].ID {
 			t.Fatalf("the arrival is %s in %s", r.Status, r.RoomID)
 		}
 	})
@@ -155,8 +157,8 @@ func TestOneBusinessDatePages(t *testing.T) {
 	}
 	calendar := date.Of(target, loc)
 	business := calendar.AddDays(-1)
-	f.importStay(t, "Business", "Day", tenant.ReservationConfirmed, business, business.AddDays(2), 0)
-	f.importStay(t, "Calendar", "Day", tenant.ReservationConfirmed, calendar, calendar.AddDays(2), 1)
+	f.importStay(t, "Business", "Day", stays.ReservationConfirmed, business, business.AddDays(2), 0)
+	f.importStay(t, "Calendar", "Day", stays.ReservationConfirmed, calendar, calendar.AddDays(2), 1)
 	h.clock.Advance(target.Sub(h.clock.Now()))
 	f.signIn()
 	words := func(d date.Date) string { return d.Midnight(time.UTC).Format("Mon 2 Jan 2006") }
@@ -184,14 +186,14 @@ func TestOneBusinessDatePages(t *testing.T) {
 func TestOverbookingResolvedPages(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 1).signIn()
-	f.importStay(t, "Direct", "Guest", tenant.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), -1)
+	f.importStay(t, "Direct", "Guest", stays.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), -1)
 	resp, body := f.api("POST", "/bookings", `{"property_id": "`+f.prop.ID+`", "source": "booking.com", "ota_code": "OB-1",
 		"booker": {"new": {"given_name": "Otto", "family_name": "Channel"}},
 		"reservations": [{"room_type_id": "`+f.rt.ID+`", "rate_plan_id": "`+f.plan.ID+`", "arrival": "`+f.today.AddDays(1).String()+`", "departure": "`+f.today.AddDays(2).String()+`", "adults": 1}]}`)
 	if resp.StatusCode != 201 {
 		t.Fatalf("channel booking: %d %s", resp.StatusCode, body)
 	}
-	ob := decode[tenant.Booking](t, body).Reservations[0]
+	ob := decode[stays.Booking](t, body).Reservations[0]
 	if !ob.Overbooked {
 		t.Fatal("not overbooked")
 	}
@@ -250,8 +252,8 @@ func TestAPIFindings(t *testing.T) {
 
 	t.Run("OK/PartialFrontDeskKeepsDefaults", func(t *testing.T) {
 		resp, body := f.api("POST", "/properties", `{"name": "Annex", "time_zone": "Europe/Berlin", "currency": "EUR", "front_desk": {"night_audit_time": "02:00"}}`)
-		p := decode[tenant.Property](t, body)
-		if resp.StatusCode != 201 || p.FrontDesk != (tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "02:00"}) {
+		p := decode[inventory.Property](t, body)
+		if resp.StatusCode != 201 || p.FrontDesk != (inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "02:00"}) {
 			t.Fatalf("create with a partial front_desk: %d %+v", resp.StatusCode, p.FrontDesk)
 		}
 	})
@@ -296,13 +298,13 @@ func TestAPIFindings(t *testing.T) {
 	})
 
 	t.Run("OK/PurgeOnDemand", func(t *testing.T) {
-		r := f.importStay(t, "Photo", "Guest", tenant.ReservationConfirmed, f.today, f.today.AddDays(1), 1)
+		r := f.importStay(t, "Photo", "Guest", stays.ReservationConfirmed, f.today, f.today.AddDays(1), 1)
 		var photo string
 		f.store(t, func(ctx context.Context, db *tenant.DB) {
-			if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{Guests: []tenant.GuestCheckIn{{Photos: [][]byte{auratest.JPEG(t, 8, 8)}}}}); err != nil {
+			if _, err := stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{Guests: []stays.GuestCheckIn{{Photos: [][]byte{auratest.JPEG(t, 8, 8)}}}}); err != nil {
 				t.Fatal(err)
 			}
-			recs, err := db.ReservationCheckIns(ctx, r.ID)
+			recs, err := stays.New(db).ReservationCheckIns(ctx, r.ID)
 			if err != nil || len(recs) != 1 || len(recs[0].Photos) != 1 {
 				t.Fatalf("records %+v %v", recs, err)
 			}
@@ -316,7 +318,7 @@ func TestAPIFindings(t *testing.T) {
 			t.Fatalf("the photo within its window: %d", resp.StatusCode)
 		}
 		// Shrinking the window to 0 days purges at once, not at the job's next hour.
-		prop := decode[tenant.Property](t, func() string { _, b := f.api("GET", "/properties/"+f.prop.ID, ""); return b }())
+		prop := decode[inventory.Property](t, func() string { _, b := f.api("GET", "/properties/"+f.prop.ID, ""); return b }())
 		resp, body = f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"id_photo_retention_days": 0}}`, "If-Match", strconv.Itoa(prop.Version))
 		if resp.StatusCode != 200 {
 			t.Fatalf("patch: %d %s", resp.StatusCode, body)
@@ -401,7 +403,7 @@ func TestHumanHistory(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	res := decode[tenant.Booking](t, body).Reservations[0]
+	res := decode[stays.Booking](t, body).Reservations[0]
 	f.page("POST", "/reservations/"+res.ID+"/assign", url.Values{"version": {"1"}, "room_id": {f.rooms[0].ID}})
 	if resp, body := f.uploadPage("/reservations/"+res.ID+"/check-in", url.Values{"version": {"2"}}, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("check-in: %d\n%s", resp.StatusCode, body)
@@ -409,7 +411,7 @@ func TestHumanHistory(t *testing.T) {
 	if resp, _ := f.page("POST", "/reservations/"+res.ID+"/assign", url.Values{"version": {"3"}, "room_id": {f.rooms[2].ID}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("move: %d", resp.StatusCode)
 	}
-	g := decode[tenant.Guest](t, func() string { _, b := f.api("GET", "/guests/"+res.GuestID, ""); return b }())
+	g := decode[stays.Guest](t, func() string { _, b := f.api("GET", "/guests/"+res.GuestID, ""); return b }())
 	if resp, body := f.api("PATCH", "/guests/"+g.ID, `{"email": "hanna@example.org"}`, "If-Match", strconv.Itoa(g.Version)); resp.StatusCode != 200 {
 		t.Fatalf("guest update: %d %s", resp.StatusCode, body)
 	}
@@ -458,7 +460,7 @@ func TestHumanHistory(t *testing.T) {
 func TestTapeChartWithoutJS(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 2).signIn()
-	taken := f.importStay(t, "Taken", "Room", tenant.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), 0)
+	taken := f.importStay(t, "Taken", "Room", stays.ReservationConfirmed, f.today.AddDays(1), f.today.AddDays(3), 0)
 	_, body := f.page("GET", "/tapechart", nil)
 	body = html.UnescapeString(body)
 	night := f.today.AddDays(1).String()
@@ -500,9 +502,9 @@ func TestTapeChartWithoutJS(t *testing.T) {
 func TestPrintPages(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 2).signIn()
-	r := f.importStay(t, "Paul", "Print", tenant.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
+	r := f.importStay(t, "Paul", "Print", stays.ReservationConfirmed, f.today, f.today.AddDays(2), 0)
 	f.store(t, func(ctx context.Context, db *tenant.DB) {
-		if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{Guests: []tenant.GuestCheckIn{{Document: tenant.IDDocument{Type: tenant.DocumentPassport,
+		if _, err := stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{Guests: []stays.GuestCheckIn{{Document: stays.IDDocument{Type: stays.DocumentPassport,
 			Number: "P4711X", IssuingCountry: "FR"}}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -520,7 +522,7 @@ func TestPrintPages(t *testing.T) {
 	}
 	// The settings choose another country's layout.
 	_, pj := f.api("GET", "/properties/"+f.prop.ID, "")
-	prop := decode[tenant.Property](t, pj)
+	prop := decode[inventory.Property](t, pj)
 	if resp, b := f.api("PATCH", "/properties/"+f.prop.ID, `{"front_desk": {"registration_card": "it"}}`, "If-Match", strconv.Itoa(prop.Version)); resp.StatusCode != 200 {
 		t.Fatalf("patch: %d %s", resp.StatusCode, b)
 	}
@@ -557,7 +559,7 @@ func TestPrintPages(t *testing.T) {
 func TestGlobalSearchPage(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 2).signIn()
-	r := f.importStay(t, "Selma", "Lagerlöf", tenant.ReservationInHouse, f.today.AddDays(-1), f.today.AddDays(2), 1)
+	r := f.importStay(t, "Selma", "Lagerlöf", stays.ReservationInHouse, f.today.AddDays(-1), f.today.AddDays(2), 1)
 	resp, body := f.api("POST", "/bookings", `{"property_id": "`+f.prop.ID+`", "source": "expedia", "ota_code": "EXP-99812",
 		"booker": {"new": {"given_name": "Karen", "family_name": "Blixen"}},
 		"reservations": [{"room_type_id": "`+f.rt.ID+`", "rate_plan_id": "`+f.plan.ID+`", "arrival": "`+f.today.AddDays(5).String()+`", "departure": "`+f.today.AddDays(6).String()+`", "adults": 1}]}`)

@@ -7,8 +7,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The guest pages: the guest list with search (a GET form; with
@@ -17,7 +18,7 @@ import (
 // form and every reservation of the guest.
 
 type guestsData struct {
-	Guests   []tenant.Guest
+	Guests   []stays.Guest
 	Query    string
 	Searched bool
 	Next     string
@@ -33,7 +34,7 @@ func (s *Server) guestsPage(w http.ResponseWriter, r *http.Request, c *call) err
 	status := http.StatusOK
 	if d.Query != "" {
 		d.Searched = true
-		gs, err := c.db.SearchGuests(ctx, d.Query, 50)
+		gs, err := stays.New(c.db).SearchGuests(ctx, d.Query, 50)
 		if aura.ErrorCode(err) == aura.EINVALID {
 			p.Errors["q"] = aura.ErrorMessage(err)
 		} else if err != nil {
@@ -41,7 +42,7 @@ func (s *Server) guestsPage(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		d.Guests = gs
 	} else {
-		page, err := c.db.ListGuests(ctx, 50, q.Get("cursor"))
+		page, err := stays.New(c.db).ListGuests(ctx, 50, q.Get("cursor"))
 		if aura.ErrorCode(err) == aura.EINVALID {
 			p.withFormError(err)
 			status = http.StatusBadRequest
@@ -59,15 +60,15 @@ func (s *Server) guestsPage(w http.ResponseWriter, r *http.Request, c *call) err
 }
 
 // guestInput reads the guest form.
-func guestInput(v url.Values) tenant.GuestInput {
+func guestInput(v url.Values) stays.GuestInput {
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	return tenant.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"), Phone: t("phone"),
+	return stays.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"), Phone: t("phone"),
 		Nationality: strings.ToUpper(t("nationality")), Language: t("language"), Notes: strings.TrimSpace(v.Get("notes")),
-		Address: tenant.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
+		Address: inventory.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
 			City: t("address_city"), Region: t("address_region"), Country: strings.ToUpper(t("address_country"))}}
 }
 
-func guestForm(g tenant.Guest) url.Values {
+func guestForm(g stays.Guest) url.Values {
 	return url.Values{"given_name": {g.GivenName}, "family_name": {g.FamilyName}, "email": {g.Email}, "phone": {g.Phone},
 		"nationality": {g.Nationality}, "language": {g.Language}, "notes": {g.Notes}, "address_line1": {g.Address.Line1},
 		"address_line2": {g.Address.Line2}, "address_postal_code": {g.Address.PostalCode}, "address_city": {g.Address.City},
@@ -85,7 +86,7 @@ func (s *Server) guestCreate(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	g, err := c.db.CreateGuest(r.Context(), guestInput(r.PostForm))
+	g, err := stays.New(c.db).CreateGuest(r.Context(), guestInput(r.PostForm))
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -103,14 +104,14 @@ func (s *Server) guestCreate(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 type guestData struct {
-	G            tenant.Guest
+	G            stays.Guest
 	Reservations []resRow
 	CanWrite     bool
 	CanBook      bool
 	CanSeeRes    bool
 	// CheckIns are the guest's check-in records with their ID documents
 	// and photos (only for those who may see ID documents), newest first.
-	CheckIns     []tenant.CheckInRecord
+	CheckIns     []stays.CheckInRecord
 	CanDocuments bool
 	CanPhotos    bool // may add and delete ID photos
 	// History is the guest's profile history, told for people (audit.read).
@@ -130,7 +131,7 @@ func (s *Server) guestPage(w http.ResponseWriter, r *http.Request, c *call) erro
 
 func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*page, *guestData, error) {
 	ctx := r.Context()
-	g, err := c.db.GetGuest(ctx, c.params.ByName("id"))
+	g, err := stays.New(c.db).GetGuest(ctx, c.params.ByName("id"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,18 +139,18 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 	d := &guestData{G: g, CanWrite: c.can(identity.PermGuestsWrite) && !g.Erased, CanBook: c.can(identity.PermReservationsWrite) && !g.Erased,
 		CanSeeRes: c.can(identity.PermReservationsRead)}
 	if d.CanDocuments = c.can(identity.PermIDDocumentsRead); d.CanDocuments {
-		if d.CheckIns, err = c.db.GuestCheckIns(ctx, g.ID); err != nil {
+		if d.CheckIns, err = stays.New(c.db).GuestCheckIns(ctx, g.ID); err != nil {
 			return nil, nil, err
 		}
 		d.CanPhotos = c.can(identity.PermFrontDeskWrite) && !g.Erased
 	}
 	if d.CanSeeRes {
-		rs, err := c.db.GuestReservations(ctx, g.ID)
+		rs, err := stays.New(c.db).GuestReservations(ctx, g.ID)
 		if err != nil {
 			return nil, nil, err
 		}
 		// Reservations may be at several properties: group the rows' names per property.
-		byProp := map[string][]tenant.Reservation{}
+		byProp := map[string][]stays.Reservation{}
 		var order []string
 		for _, x := range rs {
 			if _, ok := byProp[x.PropertyID]; !ok {
@@ -159,7 +160,7 @@ func (s *Server) guestData(w http.ResponseWriter, r *http.Request, c *call) (*pa
 		}
 		rows := map[string]resRow{}
 		for _, pid := range order {
-			prop, err := c.db.GetProperty(ctx, pid)
+			prop, err := inventory.New(c.db).GetProperty(ctx, pid)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -193,7 +194,7 @@ func (s *Server) guestSave(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	in := guestInput(r.PostForm)
 	in.Version = formVersion(r.PostForm)
-	g, err := c.db.UpdateGuest(r.Context(), c.params.ByName("id"), in)
+	g, err := stays.New(c.db).UpdateGuest(r.Context(), c.params.ByName("id"), in)
 	if err != nil {
 		code := aura.ErrorCode(err)
 		if code != aura.EINVALID && code != aura.EPRECONDITION && code != aura.ECONFLICT {

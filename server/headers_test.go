@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestHSTSOnEveryKindOfAnswer: the security headers are not only on one
@@ -23,7 +23,7 @@ func TestHSTSOnEveryKindOfAnswer(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	photo := base64.StdEncoding.EncodeToString(auratest.JPEG(t, 8, 8))
 	resp, body = f.api("POST", "/reservations/"+id+"/check-in", fmt.Sprintf(`{"room_id": %q, "guests": [{"photos": [%q]}]}`, f.rooms[0].ID, photo))
 	if resp.StatusCode != 200 {

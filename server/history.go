@@ -16,6 +16,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // History for people: audit rows told in the words of the front desk.
@@ -144,27 +146,27 @@ func (s *Server) history(r *http.Request, c *call, p *page, rows []audit.Row) ([
 	if h.staff, err = s.cfg.Platform.StaffLabels(ctx); err != nil {
 		return nil, err
 	}
-	props, err := c.db.ListProperties(ctx)
+	props, err := inventory.New(c.db).ListProperties(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, pr := range props {
 		h.names[pr.ID] = pr.Name
-		rooms, err := c.db.ListRooms(ctx, pr.ID)
+		rooms, err := inventory.New(c.db).ListRooms(ctx, pr.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, rm := range rooms {
 			h.rooms[rm.ID] = rm.Number
 		}
-		types, err := c.db.ListRoomTypes(ctx, pr.ID)
+		types, err := inventory.New(c.db).ListRoomTypes(ctx, pr.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range types {
 			h.names[t.ID] = t.Name
 		}
-		plans, err := c.db.ListRatePlans(ctx, pr.ID)
+		plans, err := inventory.New(c.db).ListRatePlans(ctx, pr.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +199,7 @@ func (s *Server) history(r *http.Request, c *call, p *page, rows []audit.Row) ([
 		}
 	}
 	if h.canGuests && len(guestIDs) > 0 {
-		if h.guests, err = c.db.GuestNames(ctx, guestIDs); err != nil {
+		if h.guests, err = stays.New(c.db).GuestNames(ctx, guestIDs); err != nil {
 			return nil, err
 		}
 	}
@@ -554,7 +556,7 @@ func (h *historyCtx) guestLines(ctx context.Context, c *call, guestID string, be
 
 // addressWords writes a sealed address (JSON) on one line.
 func addressWords(js string) string {
-	var a tenant.Address
+	var a inventory.Address
 	if json.Unmarshal([]byte(js), &a) != nil {
 		return js
 	}
@@ -562,7 +564,7 @@ func addressWords(js string) string {
 }
 
 // addressLine writes an address on one line.
-func addressLine(a tenant.Address) string {
+func addressLine(a inventory.Address) string {
 	var parts []string
 	for _, p := range []string{a.Line1, a.Line2, strings.TrimSpace(a.PostalCode + " " + a.City), a.Region, a.Country} {
 		if p != "" {

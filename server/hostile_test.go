@@ -22,6 +22,8 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 	"golang.org/x/net/html"
 )
 
@@ -68,22 +70,22 @@ func newHostileEnv(t testing.TB, rooms int) *hostileEnv {
 		return b
 	}
 	// A guest in house, with a check-in record and an ID photo.
-	inHouse := decode[tenant.Booking](t, mustAPI("POST", "/bookings", f.bookingJSON("Tilda", f.today, f.today.AddDays(3)), 201)).Reservations[0]
-	checkIn := tenant.CheckInInput{RoomID: f.rooms[0].ID, Guests: []tenant.GuestCheckIn{{
-		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"},
+	inHouse := decode[stays.Booking](t, mustAPI("POST", "/bookings", f.bookingJSON("Tilda", f.today, f.today.AddDays(3)), 201)).Reservations[0]
+	checkIn := stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"},
 		Photos:   [][]byte{auratest.JPEG(t, 24, 16)}}}}
 	b, _ := json.Marshal(checkIn)
 	mustAPI("POST", "/reservations/"+inHouse.ID+"/check-in", string(b), 200)
-	var recs struct{ Data []tenant.CheckInRecord }
+	var recs struct{ Data []stays.CheckInRecord }
 	json.Unmarshal([]byte(mustAPI("GET", "/reservations/"+inHouse.ID+"/check-ins", "", 200)), &recs)
 	if len(recs.Data) != 1 || len(recs.Data[0].Photos) != 1 {
 		t.Fatalf("check-in records: %+v", recs)
 	}
 	e.ids["cki"], e.ids["idp"] = recs.Data[0].ID, recs.Data[0].Photos[0].ID
 	// A booking in the future: the reservation, booking and guest the sweep works on.
-	future := decode[tenant.Booking](t, mustAPI("POST", "/bookings", f.bookingJSON("Bruno", f.today.AddDays(20), f.today.AddDays(23)), 201))
+	future := decode[stays.Booking](t, mustAPI("POST", "/bookings", f.bookingJSON("Bruno", f.today.AddDays(20), f.today.AddDays(23)), 201))
 	e.ids["bkg"], e.ids["res"], e.ids["gst"] = future.ID, future.Reservations[0].ID, future.Reservations[0].GuestID
-	blk := decode[tenant.RoomBlock](t, mustAPI("POST", "/room-blocks", fmt.Sprintf(`{"room_id": %q, "kind": "out_of_service", "start": %q, "end": %q}`,
+	blk := decode[inventory.RoomBlock](t, mustAPI("POST", "/room-blocks", fmt.Sprintf(`{"room_id": %q, "kind": "out_of_service", "start": %q, "end": %q}`,
 		f.rooms[2].ID, f.today.AddDays(60), f.today.AddDays(62)), 201))
 	e.ids["blk"] = blk.ID
 	e.moneySetup(t, inHouse.ID, mustAPI)
@@ -152,7 +154,7 @@ func (e *hostileEnv) stay(t testing.TB, status string, arrival int) string {
 	if resp.StatusCode != 201 {
 		t.Fatalf("a %s stay for the sweep: %d %s", status, resp.StatusCode, b)
 	}
-	id := decode[tenant.Booking](t, b).Reservations[0].ID
+	id := decode[stays.Booking](t, b).Reservations[0].ID
 	if status == "in_house" {
 		if resp, b := f.api("POST", "/reservations/"+id+"/check-in", "{}"); resp.StatusCode != 200 {
 			t.Fatalf("checking the sweep's guest in: %d %s", resp.StatusCode, b)
@@ -367,47 +369,47 @@ func (e *hostileEnv) apiBodies() map[string]any {
 	f, d := e.f, e.f.today
 	two, one := 2, 1
 	money := &tenant.Money{Amount: 12000, Currency: "EUR"}
-	guest := &tenant.GuestInput{GivenName: "Nora", FamilyName: "Neu", Email: "nora@neu.example", Phone: "+49 171 5550000",
-		Address: tenant.Address{Line1: "Weg 1", City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de", Notes: "late"}
-	doc := tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T48", IssuingCountry: "DE", Expiry: d.AddDays(900)}
+	guest := &stays.GuestInput{GivenName: "Nora", FamilyName: "Neu", Email: "nora@neu.example", Phone: "+49 171 5550000",
+		Address: inventory.Address{Line1: "Weg 1", City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de", Notes: "late"}
+	doc := stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T48", IssuingCountry: "DE", Expiry: d.AddDays(900)}
 	jpeg := auratest.JPEG(e.f.h.t, 8, 8)
-	plan := tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "NEW", Name: "New plan", ExtraPerson: *money,
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
-		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: "percent", Percent: 50}}, Active: true}
+	plan := inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "NEW", Name: "New plan", ExtraPerson: *money,
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}},
+		NoShow:       inventory.NoShowPolicy{Fee: inventory.Fee{Type: "percent", Percent: 50}}, Active: true}
 	return e.withStripeBodies(e.withMoneyBodies(map[string]any{
 		"POST /:tenant/api/v1/users":           map[string]any{"email": "new@hostile.example", "name": "New", "role": identity.RoleFrontDesk},
 		"PATCH /:tenant/api/v1/users/:id":      map[string]any{"role": identity.RoleHousekeeping, "status": "active"},
 		"POST /:tenant/api/v1/tokens":          map[string]any{"name": "new", "scopes": []string{"reservations.read"}, "expires_at": time.Now().Add(48 * time.Hour).UTC()},
-		"POST /:tenant/api/v1/properties":      tenant.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR", Address: tenant.Address{City: "Wien", Country: "AT"}, CheckInTime: "15:00", CheckOutTime: "11:00", Tax: tenant.TaxSettings{VATRates: []tenant.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red", CityTax: tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 250, Currency: "EUR"}, MaxNights: 7}}, FrontDesk: &tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}},
+		"POST /:tenant/api/v1/properties":      inventory.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR", Address: inventory.Address{City: "Wien", Country: "AT"}, CheckInTime: "15:00", CheckOutTime: "11:00", Tax: inventory.TaxSettings{VATRates: []inventory.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red", CityTax: inventory.CityTax{PerPersonPerNight: tenant.Money{Amount: 250, Currency: "EUR"}, MaxNights: 7}}, FrontDesk: &inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "03:00"}},
 		"PATCH /:tenant/api/v1/properties/:id": map[string]any{"name": "Hotel Am See", "front_desk": map[string]any{"id_photo_retention_days": 30, "night_audit_time": "03:00"}, "tax": map[string]any{"city_tax": map[string]any{"per_person_per_night": map[string]any{"amount": 100, "currency": "EUR"}, "max_nights": 3}}},
-		"POST /:tenant/api/v1/room-types":      tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2, SortOrder: 2},
+		"POST /:tenant/api/v1/room-types":      inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "STE", Name: "Suite", Capacity: 4, BaseOccupancy: 2, SortOrder: 2},
 		"PATCH /:tenant/api/v1/room-types/:id": map[string]any{"name": "Double", "capacity": 3, "base_occupancy": 2},
-		"POST /:tenant/api/v1/rooms":           tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}},
+		"POST /:tenant/api/v1/rooms":           inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}},
 		"PATCH /:tenant/api/v1/rooms/:id":      map[string]any{"floor": "1", "features": []string{"view"}},
-		"POST /:tenant/api/v1/room-blocks":     tenant.RoomBlockInput{RoomID: f.rooms[2].ID, Kind: "out_of_order", Start: d.AddDays(100), End: d.AddDays(102), Reason: "paint"},
+		"POST /:tenant/api/v1/room-blocks":     inventory.RoomBlockInput{RoomID: f.rooms[2].ID, Kind: "out_of_order", Start: d.AddDays(100), End: d.AddDays(102), Reason: "paint"},
 		"POST /:tenant/api/v1/rate-plans":      plan,
 		"PATCH /:tenant/api/v1/rate-plans/:id": map[string]any{"name": "Flexible", "cancellation_policy": map[string]any{"free_until_days_before": 2, "fee": map[string]any{"type": "nights", "nights": 1}}},
-		"PUT /:tenant/api/v1/rate-plans/:id/rates": tenant.RateUpdate{From: d.AddDays(30), To: d.AddDays(40), Weekdays: []string{"mon", "fri"}, Price: money,
+		"PUT /:tenant/api/v1/rate-plans/:id/rates": inventory.RateUpdate{From: d.AddDays(30), To: d.AddDays(40), Weekdays: []string{"mon", "fri"}, Price: money,
 			MinStay: &one, MaxStay: &two},
-		"PATCH /:tenant/api/v1/rate-plans/:id/rates": tenant.RateUpdate{From: d.AddDays(30), To: d.AddDays(40), Price: money},
-		"POST /:tenant/api/v1/bookings": tenant.BookingInput{PropertyID: f.prop.ID, Source: "direct", Notes: "n", Booker: tenant.GuestRef{New: guest},
-			Reservations: []tenant.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: d.AddDays(50), Departure: d.AddDays(52), Adults: 2, Children: 1,
-				Guest: &tenant.GuestRef{ID: e.ids["gst"]}, Prices: []tenant.Money{*money, *money}}}},
+		"PATCH /:tenant/api/v1/rate-plans/:id/rates": inventory.RateUpdate{From: d.AddDays(30), To: d.AddDays(40), Price: money},
+		"POST /:tenant/api/v1/bookings": stays.BookingInput{PropertyID: f.prop.ID, Source: "direct", Notes: "n", Booker: stays.GuestRef{New: guest},
+			Reservations: []stays.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: d.AddDays(50), Departure: d.AddDays(52), Adults: 2, Children: 1,
+				Guest: &stays.GuestRef{ID: e.ids["gst"]}, Prices: []tenant.Money{*money, *money}}}},
 		"PATCH /:tenant/api/v1/bookings/:id":                 map[string]any{"ota_code": "", "notes": "call", "commission": map[string]any{"amount": 10, "currency": "EUR"}},
-		"PATCH /:tenant/api/v1/reservations/:id":             tenant.StayChange{Arrival: d.AddDays(20), Departure: d.AddDays(24), RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Adults: &two, Children: &one},
+		"PATCH /:tenant/api/v1/reservations/:id":             stays.StayChange{Arrival: d.AddDays(20), Departure: d.AddDays(24), RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Adults: &two, Children: &one},
 		"POST /:tenant/api/v1/reservations/:id/confirm":      map[string]any{},
-		"POST /:tenant/api/v1/reservations/:id/cancel":       tenant.CancelInput{WaiveFee: true},
-		"POST /:tenant/api/v1/reservations/:id/no-show":      tenant.NoShowInput{WaiveFee: true},
+		"POST /:tenant/api/v1/reservations/:id/cancel":       stays.CancelInput{WaiveFee: true},
+		"POST /:tenant/api/v1/reservations/:id/no-show":      stays.NoShowInput{WaiveFee: true},
 		"POST /:tenant/api/v1/reservations/:id/assign":       map[string]any{"room_id": f.rooms[1].ID},
 		"POST /:tenant/api/v1/reservations/:id/unassign":     map[string]any{},
-		"POST /:tenant/api/v1/reservations/:id/check-in":     tenant.CheckInInput{Guests: []tenant.GuestCheckIn{{Document: doc, BirthDate: d.AddDays(-12000), Photos: [][]byte{jpeg}}, {New: guest, Document: doc}}},
+		"POST /:tenant/api/v1/reservations/:id/check-in":     stays.CheckInInput{Guests: []stays.GuestCheckIn{{Document: doc, BirthDate: d.AddDays(-12000), Photos: [][]byte{jpeg}}, {New: guest, Document: doc}}},
 		"POST /:tenant/api/v1/reservations/:id/check-out":    map[string]any{},
 		"POST /:tenant/api/v1/guests":                        guest,
 		"PATCH /:tenant/api/v1/guests/:id":                   map[string]any{"notes": "vip", "address": map[string]any{"country": "AT"}},
-		"POST /:tenant/api/v1/reservations/:id/check-ins":    tenant.GuestCheckIn{New: guest, Document: doc, BirthDate: d.AddDays(-9000), Photos: [][]byte{jpeg}},
-		"PATCH /:tenant/api/v1/check-ins/:id":                tenant.CheckInRecordUpdate{Document: doc, BirthDate: d.AddDays(-10000)},
-		"POST /:tenant/api/v1/reservations/:id/extend":       tenant.StayExtension{Departure: d.AddDays(25)},
-		"POST /:tenant/api/v1/reservations/:id/depart-early": tenant.EarlyDeparture{Departure: d.AddDays(1)},
+		"POST /:tenant/api/v1/reservations/:id/check-ins":    stays.GuestCheckIn{New: guest, Document: doc, BirthDate: d.AddDays(-9000), Photos: [][]byte{jpeg}},
+		"PATCH /:tenant/api/v1/check-ins/:id":                stays.CheckInRecordUpdate{Document: doc, BirthDate: d.AddDays(-10000)},
+		"POST /:tenant/api/v1/reservations/:id/extend":       stays.StayExtension{Departure: d.AddDays(25)},
+		"POST /:tenant/api/v1/reservations/:id/depart-early": stays.EarlyDeparture{Departure: d.AddDays(1)},
 		"PUT /:tenant/api/v1/rooms/:id/housekeeping":         map[string]any{"housekeeping": "clean"},
 		"POST /:tenant/api/v1/rooms/:id/housekeeping":        map[string]any{"housekeeping": "inspected"},
 	}))

@@ -8,9 +8,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // The housekeeping board (sized for a phone: housekeeping staff carry it
@@ -30,8 +30,8 @@ type housekeepingData struct {
 
 // housekeepingConditions are the conditions a room can be given, in the
 // order of the board's buttons.
-var housekeepingConditions = []option{{Value: tenant.HousekeepingClean, Label: "Clean"},
-	{Value: tenant.HousekeepingInspected, Label: "Inspected"}, {Value: tenant.HousekeepingDirty, Label: "Dirty"}}
+var housekeepingConditions = []option{{Value: inventory.HousekeepingClean, Label: "Clean"},
+	{Value: inventory.HousekeepingInspected, Label: "Inspected"}, {Value: inventory.HousekeepingDirty, Label: "Dirty"}}
 
 // Conditions lists the housekeeping conditions for the board's buttons.
 func (d *housekeepingData) Conditions() []option { return housekeepingConditions }
@@ -83,11 +83,11 @@ func (s *Server) housekeepingPage(w http.ResponseWriter, r *http.Request, c *cal
 	for _, rm := range b.Rooms {
 		switch d.Show {
 		case "todo":
-			if rm.Condition != tenant.HousekeepingDirty {
+			if rm.Condition != inventory.HousekeepingDirty {
 				continue
 			}
 		case "ready":
-			if rm.Condition == tenant.HousekeepingDirty || rm.OutOfOrder() {
+			if rm.Condition == inventory.HousekeepingDirty || rm.OutOfOrder() {
 				continue
 			}
 		default:
@@ -141,7 +141,7 @@ func (s *Server) housekeepingSet(w http.ResponseWriter, r *http.Request, c *call
 	if !strings.HasPrefix(back, tenantPath(c.tenant.Slug)+"housekeeping") {
 		back = tenantPath(c.tenant.Slug) + "housekeeping"
 	}
-	rm, err := c.db.SetHousekeeping(r.Context(), c.params.ByName("id"), v.Get("condition"), formVersion(v))
+	rm, err := inventory.New(c.db).SetHousekeeping(r.Context(), c.params.ByName("id"), v.Get("condition"), formVersion(v))
 	switch code := aura.ErrorCode(err); {
 	case err == nil:
 		s.setFlash(w, "ok", "Room "+rm.Number+" is "+rm.Housekeeping+".")

@@ -18,9 +18,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 //go:embed templates/*.html
@@ -199,10 +199,10 @@ type page struct {
 	Errors       map[string]string
 	Form         url.Values
 	IdemKey      string
-	BusinessDate string            // the business date of the page's property, in words
-	CalendarDate string            // the calendar date there, when it differs from the business date
-	Property     *tenant.Property  // the property the page is about (nil before the first is set up)
-	Properties   []tenant.Property // the tenant's properties, for the switcher
+	BusinessDate string               // the business date of the page's property, in words
+	CalendarDate string               // the calendar date there, when it differs from the business date
+	Property     *inventory.Property  // the property the page is about (nil before the first is set up)
+	Properties   []inventory.Property // the tenant's properties, for the switcher
 	RequestID    string
 	Data         any
 }

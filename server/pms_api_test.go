@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/server"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // testReservationAPI walks a reservation through the API: the ETag and
@@ -19,7 +20,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	b := decode[tenant.Booking](t, body)
+	b := decode[stays.Booking](t, body)
 	id := b.Reservations[0].ID
 	if got := resp.Header.Get("Location"); got != "/alpha/api/v1/bookings/"+b.ID {
 		t.Fatalf("Location %q", got)
@@ -27,8 +28,8 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 
 	t.Run("GetWithETag", func(t *testing.T) {
 		resp, body := f.api("GET", "/reservations/"+id, "")
-		r := decode[tenant.Reservation](t, body)
-		if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` || r.Status != tenant.ReservationTentative || r.Total.Amount != 20000 {
+		r := decode[stays.Reservation](t, body)
+		if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` || r.Status != stays.ReservationTentative || r.Total.Amount != 20000 {
 			t.Fatalf("%d ETag %q: %s", resp.StatusCode, resp.Header.Get("ETag"), body)
 		}
 		if !strings.Contains(body, `"arrival": "`+f.today.AddDays(60).String()+`"`) || !strings.Contains(body, `"total": {
@@ -41,7 +42,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 
 	t.Run("PatchStay", func(t *testing.T) {
 		resp, body := f.api("PATCH", "/reservations/"+id, `{"departure": "`+f.today.AddDays(63).String()+`", "adults": 3}`, "If-Match", `"1"`)
-		r := decode[tenant.Reservation](t, body)
+		r := decode[stays.Reservation](t, body)
 		if resp.StatusCode != 200 || len(r.Nights) != 3 || r.Adults != 3 || resp.Header.Get("ETag") != `"2"` {
 			t.Fatalf("%d: %s", resp.StatusCode, body)
 		}
@@ -82,8 +83,8 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 		}
 		// Sixty days ahead the flexible plan is still free to cancel.
 		resp, body = f.api("POST", "/reservations/"+id+"/cancel", `{"waive_fee": false}`)
-		r := decode[tenant.Reservation](t, body)
-		if resp.StatusCode != 200 || r.Status != tenant.ReservationCancelled || r.CancellationFee == nil || r.CancellationFee.Amount != 0 || r.RoomID != "" {
+		r := decode[stays.Reservation](t, body)
+		if resp.StatusCode != 200 || r.Status != stays.ReservationCancelled || r.CancellationFee == nil || r.CancellationFee.Amount != 0 || r.RoomID != "" {
 			t.Fatalf("cancel: %d %s", resp.StatusCode, body)
 		}
 		resp, _ = f.api("POST", "/reservations/"+id+"/no-show", "")
@@ -139,7 +140,7 @@ func testReservationListAPI(t *testing.T, f *pmsFixture) {
 		}
 	}
 	type page struct {
-		Data       []tenant.Reservation
+		Data       []stays.Reservation
 		NextCursor *string `json:"next_cursor"`
 	}
 	var seen []string
@@ -180,29 +181,29 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("room type: %d %s", resp.StatusCode, body)
 	}
-	rt := decode[tenant.RoomType](t, body)
+	rt := decode[inventory.RoomType](t, body)
 	resp, body = f.api("PATCH", "/room-types/"+rt.ID, `{"name": "Junior Suite"}`, "If-Match", `"1"`)
-	if got := decode[tenant.RoomType](t, body); resp.StatusCode != 200 || got.Name != "Junior Suite" || got.Capacity != 4 || got.Code != "STE" {
+	if got := decode[inventory.RoomType](t, body); resp.StatusCode != 200 || got.Name != "Junior Suite" || got.Capacity != 4 || got.Code != "STE" {
 		t.Fatalf("patch room type: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("POST", "/rooms", fmt.Sprintf(`{"property_id": %q, "room_type_id": %q, "number": "501", "floor": "5", "features": ["balcony"]}`, f.prop.ID, rt.ID))
 	if resp.StatusCode != 201 {
 		t.Fatalf("room: %d %s", resp.StatusCode, body)
 	}
-	room := decode[tenant.Room](t, body)
+	room := decode[inventory.Room](t, body)
 	resp, body = f.api("POST", "/rate-plans", fmt.Sprintf(`{"property_id": %q, "room_type_id": %q, "code": "STE-FLEX", "name": "Suite flexible", "active": true}`, f.prop.ID, rt.ID))
 	if resp.StatusCode != 201 {
 		t.Fatalf("rate plan: %d %s", resp.StatusCode, body)
 	}
-	rp := decode[tenant.RatePlan](t, body)
+	rp := decode[inventory.RatePlan](t, body)
 	from, to := f.today.AddDays(1), f.today.AddDays(8)
 	resp, body = f.api("PUT", "/rate-plans/"+rp.ID+"/rates", fmt.Sprintf(`{"from": %q, "to": %q, "weekdays": ["fri", "sat"], "price": {"amount": 25000, "currency": "EUR"}, "min_stay": 2}`, from, to))
-	res := decode[tenant.RateUpdateResult](t, body)
+	res := decode[inventory.RateUpdateResult](t, body)
 	if resp.StatusCode != 200 || res.Days != 2 || res.Changed != 2 {
 		t.Fatalf("bulk edit: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/rate-plans/"+rp.ID+"/rates?from="+from.String()+"&to="+to.String(), "")
-	days := decode[struct{ Data []tenant.DayRate }](t, body).Data
+	days := decode[struct{ Data []inventory.DayRate }](t, body).Data
 	priced := 0
 	for _, d := range days {
 		if d.Price != nil {
@@ -219,9 +220,9 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("block: %d %s", resp.StatusCode, body)
 	}
-	blk := decode[tenant.RoomBlock](t, body)
+	blk := decode[inventory.RoomBlock](t, body)
 	_, body = f.api("GET", "/availability?from="+from.String()+"&to="+from.AddDays(3).String(), "")
-	a := decode[tenant.Availability](t, body)
+	a := decode[inventory.Availability](t, body)
 	var suite []int
 	for _, row := range a.RoomTypes {
 		if row.RoomType.ID == rt.ID {
@@ -241,7 +242,7 @@ func testInventoryAPI(t *testing.T, f *pmsFixture) {
 		t.Fatalf("offers: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("PATCH", "/properties/"+f.prop.ID, `{"check_in_time": "14:00"}`)
-	if p := decode[tenant.Property](t, body); resp.StatusCode != 200 || p.CheckInTime != "14:00" || p.Name != "Hotel Am See" || p.TimeZone != "Europe/Berlin" {
+	if p := decode[inventory.Property](t, body); resp.StatusCode != 200 || p.CheckInTime != "14:00" || p.Name != "Hotel Am See" || p.TimeZone != "Europe/Berlin" {
 		t.Fatalf("patch property: %d %s", resp.StatusCode, body)
 	}
 }

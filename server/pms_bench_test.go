@@ -16,6 +16,8 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // reportLatencies reports the median and 99th percentile of durations.
@@ -56,7 +58,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			h := newHarness(b, harnessOpts{replicate: true, syncInterval: time.Second})
 			f := newPMSBench(b, h, 400)
 			db := h.acquire("alpha")
-			regulars, err := db.CreateGuests(aura.WithActor(context.Background(), f.owner.Actor()), []tenant.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}})
+			regulars, err := stays.New(db).CreateGuests(aura.WithActor(context.Background(), f.owner.Actor()), []stays.GuestInput{{FamilyName: "Regular"}, {FamilyName: "Returning"}})
 			db.Release()
 			if err != nil {
 				b.Fatal(err)
@@ -144,21 +146,21 @@ func newPMSBench(b *testing.B, h *harness, rooms int) *pmsFixture {
 		}
 	}
 	var err error
-	f.prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Bench Hotel", TimeZone: "Europe/Berlin", Currency: "EUR"})
+	f.prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Bench Hotel", TimeZone: "Europe/Berlin", Currency: "EUR"})
 	must(err)
-	f.rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2})
+	f.rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2})
 	must(err)
 	for i := 0; i < rooms; i++ {
-		r, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(1000 + i)})
+		r, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(1000 + i)})
 		must(err)
 		f.rooms = append(f.rooms, r)
 	}
-	f.plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
+	f.plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
 	must(err)
-	f.today, err = db.PropertyToday(ctx, f.prop.ID)
+	f.today, err = inventory.New(db).PropertyToday(ctx, f.prop.ID)
 	must(err)
 	for from := f.today.AddDays(-400); from.Before(f.today.AddDays(740)); from = from.AddDays(2 * tenant.MaxRange) {
-		_, err = db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(2 * tenant.MaxRange), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}})
+		_, err = inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: from, To: from.AddDays(2 * tenant.MaxRange), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}})
 		must(err)
 	}
 	_, f.token, err = identity.New(db).CreateToken(ctx, f.owner.ID, "bench", identity.RolePermissions(identity.RoleOwner), time.Time{})
@@ -174,19 +176,19 @@ func BenchmarkAvailabilityHTTP(b *testing.B) {
 	f := newPMSBench(b, h, 30)
 	db := h.acquire("alpha")
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	types := []tenant.RoomType{f.rt}
-	plans := []tenant.RatePlan{f.plan}
+	types := []inventory.RoomType{f.rt}
+	plans := []inventory.RatePlan{f.plan}
 	for i := 0; i < 2; i++ {
-		rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2})
+		rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for j := 0; j < 15; j++ {
-			if _, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 7+i, j)}); err != nil {
+			if _, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 7+i, j)}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		p, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true})
+		p, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -194,21 +196,21 @@ func BenchmarkAvailabilityHTTP(b *testing.B) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	made := 0
-	guest, err := db.CreateGuest(ctx, tenant.GuestInput{FamilyName: "History"})
+	guest, err := stays.New(db).CreateGuest(ctx, stays.GuestInput{FamilyName: "History"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < 12000; i++ {
 		ti := rng.IntN(3)
 		d := f.today.AddDays(rng.IntN(730) - 365)
-		in := tenant.BookingInput{PropertyID: f.prop.ID, Booker: tenant.GuestRef{ID: guest.ID}, Import: true, Status: tenant.ReservationConfirmed,
-			Reservations: []tenant.ReservationInput{{RoomTypeID: types[ti].ID, RatePlanID: plans[ti].ID, Arrival: d, Departure: d.AddDays(1 + rng.IntN(4)),
+		in := stays.BookingInput{PropertyID: f.prop.ID, Booker: stays.GuestRef{ID: guest.ID}, Import: true, Status: stays.ReservationConfirmed,
+			Reservations: []stays.ReservationInput{{RoomTypeID: types[ti].ID, RatePlanID: plans[ti].ID, Arrival: d, Departure: d.AddDays(1 + rng.IntN(4)),
 				Adults: 2, Prices: nil}}}
 		n := in.Reservations[0].Departure.Sub(d)
 		for range n {
 			in.Reservations[0].Prices = append(in.Reservations[0].Prices, tenant.Money{Amount: 9000, Currency: "EUR"})
 		}
-		if _, err := db.CreateBooking(ctx, in); err == nil {
+		if _, err := stays.New(db).CreateBooking(ctx, in); err == nil {
 			made++
 		} else if aura.ErrorCode(err) != aura.ECONFLICT {
 			b.Fatal(err)
@@ -252,13 +254,13 @@ func BenchmarkGuestSearchHTTP(b *testing.B) {
 	const total, batch = 100_000, 1000
 	t0 := time.Now()
 	for i := 0; i < total; i += batch {
-		ins := make([]tenant.GuestInput, batch)
+		ins := make([]stays.GuestInput, batch)
 		for j := range ins {
 			g, fam := given[rng.IntN(len(given))], start[rng.IntN(len(start))]+end[rng.IntN(len(end))]
-			ins[j] = tenant.GuestInput{GivenName: g, FamilyName: fam, Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(g), strings.ToLower(fam), i+j),
+			ins[j] = stays.GuestInput{GivenName: g, FamilyName: fam, Email: fmt.Sprintf("%s.%s%d@example.com", strings.ToLower(g), strings.ToLower(fam), i+j),
 				Phone: fmt.Sprintf("+49 %d %07d", 150+rng.IntN(30), rng.IntN(10_000_000))}
 		}
-		if _, err := db.CreateGuests(ctx, ins); err != nil {
+		if _, err := stays.New(db).CreateGuests(ctx, ins); err != nil {
 			b.Fatal(err)
 		}
 	}

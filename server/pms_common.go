@@ -14,6 +14,8 @@ import (
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // This file holds what the PMS pages (issue 4) share: their navigation,
@@ -91,10 +93,10 @@ var errNoProperty = aura.Errorf(aura.ENOTFOUND, "This account has no property ye
 // pmsPage starts a PMS page: the tenant page with its current property
 // (from ?property=, the cookie, or the first). A tenant without a property
 // sends those who may create one to the property settings.
-func (s *Server) pmsPage(w http.ResponseWriter, r *http.Request, c *call, title, active string) (*page, tenant.Property, error) {
+func (s *Server) pmsPage(w http.ResponseWriter, r *http.Request, c *call, title, active string) (*page, inventory.Property, error) {
 	p := s.tenantPage(w, r, c, title, active)
 	if p.Property == nil {
-		return p, tenant.Property{}, errNoProperty
+		return p, inventory.Property{}, errNoProperty
 	}
 	return p, *p.Property, nil
 }
@@ -112,8 +114,8 @@ func (s *Server) noProperty(w http.ResponseWriter, r *http.Request, c *call) err
 // today is the business date of property p (tenant.DB.PropertyToday),
 // the one "today" of every page and list: after midnight and until the
 // night audit closes it, still the day before the calendar's.
-func (s *Server) today(r *http.Request, c *call, p tenant.Property) date.Date {
-	d, err := c.db.PropertyToday(r.Context(), p.ID)
+func (s *Server) today(r *http.Request, c *call, p inventory.Property) date.Date {
+	d, err := inventory.New(c.db).PropertyToday(r.Context(), p.ID)
 	if err != nil {
 		// The property was just read; should the read fail, the clock's
 		// date in its zone is the best answer a page can give.
@@ -254,8 +256,8 @@ func (p *page) WhenPtr(t *time.Time) string {
 
 // statusLabels are the reservation statuses in the operator's words.
 var statusLabels = map[string]string{
-	tenant.ReservationTentative: "Tentative", tenant.ReservationConfirmed: "Confirmed", tenant.ReservationInHouse: "In house",
-	tenant.ReservationCheckedOut: "Checked out", tenant.ReservationCancelled: "Cancelled", tenant.ReservationNoShow: "No-show",
+	stays.ReservationTentative: "Tentative", stays.ReservationConfirmed: "Confirmed", stays.ReservationInHouse: "In house",
+	stays.ReservationCheckedOut: "Checked out", stays.ReservationCancelled: "Cancelled", stays.ReservationNoShow: "No-show",
 }
 
 // StatusLabel names a reservation status.
@@ -268,7 +270,7 @@ func (p *page) StatusLabel(s string) string {
 
 // SourceLabel names a booking source.
 func (p *page) SourceLabel(s string) string {
-	if s == tenant.SourceDirect {
+	if s == stays.SourceDirect {
 		return "Direct"
 	}
 	return s

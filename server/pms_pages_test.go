@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 var resLocation = regexp.MustCompile(`^/alpha/reservations/(res_[a-z0-9]+)$`)
@@ -114,7 +115,7 @@ func TestReservationPage(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	_, page := f.page("GET", "/reservations/"+id, nil)
 	for _, want := range []string{"Paula Tester", "Confirmed", "200,00\u00a0€", "Cancelling today costs <strong class=\"fee\">100,00\u00a0€</strong>",
 		"Free cancellation until 2 days before arrival, then the first night.", `action="/alpha/reservations/` + id + `/assign"`, "101 · floor 1"} {
@@ -177,10 +178,10 @@ func TestPMSListsAndSettings(t *testing.T) {
 	f := newPMS(t, h, "alpha", 1).signIn()
 	arrival := f.today.AddDays(2)
 	_, body := f.api("POST", "/bookings", strings.Replace(f.bookingJSON("Frida", arrival, arrival.AddDays(1)), `"Tester"`, `"Kahlo"`, 1))
-	id := decode[tenant.Booking](t, body).Reservations[0].ID
+	id := decode[stays.Booking](t, body).Reservations[0].ID
 	// A channel sells the same night again: overbooked, never refused.
 	_, body = f.api("POST", "/bookings", strings.Replace(f.bookingJSON("Diego", arrival, arrival.AddDays(1)), `"booker"`, `"source": "booking.com", "ota_code": "BDC-1", "booker"`, 1))
-	over := decode[tenant.Booking](t, body).Reservations[0]
+	over := decode[stays.Booking](t, body).Reservations[0]
 	if !over.Overbooked {
 		t.Fatalf("the channel booking is not flagged overbooked: %s", body)
 	}
@@ -270,7 +271,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 		}
 		_, body = f.api("GET", "/rate-plans/"+f.plan.ID+"/rates?from="+from.String()+"&to="+from.AddDays(7).String(), "")
 		sat := 0
-		for _, d := range decode[struct{ Data []tenant.DayRate }](t, body).Data {
+		for _, d := range decode[struct{ Data []inventory.DayRate }](t, body).Data {
 			if d.Date.Weekday().String() == "Saturday" {
 				sat++
 				if d.Price.Amount != 123450 || !d.ClosedToArrival {
@@ -301,7 +302,7 @@ func TestPMSListsAndSettings(t *testing.T) {
 			t.Fatalf("save: %d", resp.StatusCode)
 		}
 		_, body = f.api("GET", "/properties/"+f.prop.ID, "")
-		if p := decode[tenant.Property](t, body); p.Tax.CityTax.PerPersonPerNight.Amount != 250 {
+		if p := decode[inventory.Property](t, body); p.Tax.CityTax.PerPersonPerNight.Amount != 250 {
 			t.Fatalf("city tax %+v", p.Tax.CityTax)
 		}
 		resp, _ = f.page("POST", "/settings/properties", url.Values{"name": {"Zweites Haus"}, "time_zone": {"Europe/Vienna"}, "currency": {"EUR"},

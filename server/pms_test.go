@@ -20,6 +20,8 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // pmsFixture is a tenant with one property (Europe/Berlin, EUR, Germany),
@@ -32,10 +34,10 @@ type pmsFixture struct {
 	owner   identity.User
 	session *http.Cookie
 	token   string
-	prop    tenant.Property
-	rt      tenant.RoomType
-	rooms   []tenant.Room
-	plan    tenant.RatePlan
+	prop    inventory.Property
+	rt      inventory.RoomType
+	rooms   []inventory.Room
+	plan    inventory.RatePlan
 	today   date.Date
 }
 
@@ -47,31 +49,31 @@ func newPMS(t testing.TB, h *harness, slug string, rooms int) *pmsFixture {
 	defer db.Release()
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
 	var err error
-	f.prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Hotel Am See", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Address: tenant.Address{Line1: "Seestraße 1", City: "Potsdam", Country: "DE"}})
+	f.prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Hotel Am See", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Address: inventory.Address{Line1: "Seestraße 1", City: "Potsdam", Country: "DE"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}); err != nil {
+	if f.rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < rooms; i++ {
-		r, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"})
+		r, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.rooms = append(f.rooms, r)
 	}
 	two := 2
-	if f.plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}}, Active: true}); err != nil {
+	if f.plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}}, Active: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The business date: before the night audit's roll, still yesterday.
-	if f.today, err = db.PropertyToday(ctx, f.prop.ID); err != nil {
+	if f.today, err = inventory.New(db).PropertyToday(ctx, f.prop.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: f.today.AddDays(-10), To: f.today.AddDays(400),
+	if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: f.today.AddDays(-10), To: f.today.AddDays(400),
 		Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +177,11 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 		t.Fatalf("%d bookings created for the last room, want exactly 1 (statuses %v)", created, statuses)
 	}
 	resp, body := f.api("GET", "/reservations?arrival_from="+arrival.String()+"&arrival_to="+departure.String(), "")
-	if list := decode[struct{ Data []tenant.Reservation }](t, body); resp.StatusCode != 200 || len(list.Data) != 3 {
+	if list := decode[struct{ Data []stays.Reservation }](t, body); resp.StatusCode != 200 || len(list.Data) != 3 {
 		t.Fatalf("reservations after the race: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/availability?from="+arrival.String()+"&to="+departure.String(), "")
-	a := decode[tenant.Availability](t, body)
+	a := decode[inventory.Availability](t, body)
 	for _, night := range a.RoomTypes[0].Nights {
 		if night.Available != 0 || night.Sold != 3 {
 			t.Fatalf("night %s: %+v, want sold 3, available 0", night.Date, night)
@@ -210,7 +212,7 @@ func testBookingIdempotencyHTTP(t *testing.T, f *pmsFixture) {
 		t.Fatalf("Idempotent-Replayed = %q on the first response", got)
 	}
 	_, list := f.api("GET", "/reservations?arrival_from="+f.today.AddDays(30).String()+"&arrival_to="+f.today.AddDays(31).String(), "")
-	if got := len(decode[struct{ Data []tenant.Reservation }](t, list).Data); got != 1 {
+	if got := len(decode[struct{ Data []stays.Reservation }](t, list).Data); got != 1 {
 		t.Fatalf("%d reservations after a replay, want 1", got)
 	}
 
@@ -243,7 +245,7 @@ func testGuestNameNotOnDisk(t *testing.T, f *pmsFixture) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("create guest: %d %s", resp.StatusCode, body)
 	}
-	g := decode[tenant.Guest](t, body)
+	g := decode[stays.Guest](t, body)
 	resp, body = f.api("POST", "/bookings", strings.Replace(f.bookingJSON("Wilhelmina", f.today.AddDays(40), f.today.AddDays(41)), `"Tester"`, `"Zwetschgenbaum"`, 1))
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
@@ -375,8 +377,8 @@ func TestPropertySwitcher(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 1).signIn() // "Hotel Am See"
 	db := h.acquire("alpha")
-	other, err := db.CreateProperty(aura.WithActor(context.Background(), f.owner.Actor()), tenant.PropertyInput{Name: "Alpenhof Zell", TimeZone: "Europe/Vienna",
-		Currency: "EUR", Address: tenant.Address{Country: "AT"}})
+	other, err := inventory.New(db).CreateProperty(aura.WithActor(context.Background(), f.owner.Actor()), inventory.PropertyInput{Name: "Alpenhof Zell", TimeZone: "Europe/Vienna",
+		Currency: "EUR", Address: inventory.Address{Country: "AT"}})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -428,7 +430,7 @@ func TestHousekeepingCannotSeeGuests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := db.CreateGuest(ctx, tenant.GuestInput{GivenName: "Gina", FamilyName: "Gast"})
+	g, err := stays.New(db).CreateGuest(ctx, stays.GuestInput{GivenName: "Gina", FamilyName: "Gast"})
 	db.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +439,7 @@ func TestHousekeepingCannotSeeGuests(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
-	resID := decode[tenant.Booking](t, body).Reservations[0].ID
+	resID := decode[stays.Booking](t, body).Reservations[0].ID
 	session := h.login("alpha", "hanna@alpha.example", ownerPassword)
 	for _, path := range []string{"/alpha/reservations", "/alpha/reservations/" + resID, "/alpha/reservations/new", "/alpha/guests",
 		"/alpha/guests/" + g.ID, "/alpha/calendar", "/alpha/tapechart", "/alpha/rates", "/alpha/settings/property"} {

@@ -6,9 +6,10 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Printed documents: the registration card of a stay (the form each guest
@@ -72,7 +73,7 @@ var regLayouts = map[string]regLayout{
 
 // layoutFor picks the property's layout: its setting, else its country's,
 // else the generic one.
-func layoutFor(p tenant.Property) regLayout {
+func layoutFor(p inventory.Property) regLayout {
 	code := p.FrontDesk.RegistrationCard
 	if code == "" {
 		code = strings.ToLower(p.Address.Country)
@@ -100,7 +101,7 @@ type regGuest struct {
 	BirthDate             date.Date
 	Nationality           string
 	Address               string
-	Document              tenant.IDDocument
+	Document              stays.IDDocument
 	HasDocument           bool
 	Foreign               bool
 	Primary               bool
@@ -108,7 +109,7 @@ type regGuest struct {
 
 type regCardData struct {
 	Layout    regLayout
-	R         tenant.Reservation
+	R         stays.Reservation
 	Room      string
 	Guest     regGuest
 	Others    []regGuest
@@ -122,15 +123,15 @@ type regCardData struct {
 // registrationCard shows the registration card of a stay, for print.
 func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, c.params.ByName("id"))
+	res, err := stays.New(c.db).GetReservation(ctx, c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return err
 	}
-	g, err := c.db.GetGuest(ctx, res.GuestID)
+	g, err := stays.New(c.db).GetGuest(ctx, res.GuestID)
 	if err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	d := &regCardData{Layout: layoutFor(prop), R: res, Party: res.Adults + res.Children, ShowIDs: c.can(identity.PermIDDocumentsRead),
 		Back: tenantPath(c.tenant.Slug) + "reservations/" + res.ID, PrintedOn: s.today(r, c, prop)}
 	if res.RoomID != "" {
-		if rm, err := c.db.GetRoom(ctx, res.RoomID); err == nil {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, res.RoomID); err == nil {
 			d.Room = rm.Number
 		}
 	}
@@ -146,7 +147,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 	d.Guest = regGuest{FamilyName: g.FamilyName, GivenName: g.GivenName, Nationality: g.Nationality, Address: addressLine(g.Address),
 		Foreign: foreign(g.Nationality), Primary: true}
 	if d.ShowIDs {
-		recs, err := c.db.ReservationCheckIns(ctx, res.ID)
+		recs, err := stays.New(c.db).ReservationCheckIns(ctx, res.ID)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 				continue
 			}
 			o := regGuest{Document: rec.Document, HasDocument: rec.Document.Type != "", BirthDate: rec.BirthDate}
-			if cg, err := c.db.GetGuest(ctx, rec.GuestID); err == nil {
+			if cg, err := stays.New(c.db).GetGuest(ctx, rec.GuestID); err == nil {
 				o.FamilyName, o.GivenName, o.Nationality = cg.FamilyName, cg.GivenName, cg.Nationality
 				o.Foreign = foreign(cg.Nationality)
 			}
@@ -174,7 +175,7 @@ func (s *Server) registrationCard(w http.ResponseWriter, r *http.Request, c *cal
 // fdPrintRow is one line of a printed front-desk list.
 type fdPrintRow struct {
 	Row     frontdesk.FrontDeskRow
-	Records []tenant.CheckInRecord // the guests' check-in records (police list)
+	Records []stays.CheckInRecord // the guests' check-in records (police list)
 }
 
 type fdPrintData struct {
@@ -185,7 +186,7 @@ type fdPrintData struct {
 	Names    bool // names shown (guests.read)
 	IDs      bool // ID documents shown (iddocuments.read)
 	Back     string
-	Property tenant.Property
+	Property inventory.Property
 }
 
 // frontDeskPrint shows one of the day's lists for print: ?list=arrivals,
@@ -228,7 +229,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 		seen := map[string]bool{}
 		for _, x := range append(append([]frontdesk.FrontDeskRow{}, fd.InHouse...), fd.Arrivals...) {
 			st := x.Reservation.Status
-			if seen[x.Reservation.ID] || st != tenant.ReservationInHouse && st != tenant.ReservationCheckedOut || !x.Reservation.Departure.After(fd.Date) {
+			if seen[x.Reservation.ID] || st != stays.ReservationInHouse && st != stays.ReservationCheckedOut || !x.Reservation.Departure.After(fd.Date) {
 				continue
 			}
 			seen[x.Reservation.ID] = true
@@ -238,7 +239,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 	for _, x := range rows {
 		pr := fdPrintRow{Row: x}
 		if list == "police" {
-			if pr.Records, err = c.db.ReservationCheckIns(r.Context(), x.Reservation.ID); err != nil {
+			if pr.Records, err = stays.New(c.db).ReservationCheckIns(r.Context(), x.Reservation.ID); err != nil {
 				return err
 			}
 		}
@@ -252,7 +253,7 @@ func (s *Server) frontDeskPrint(w http.ResponseWriter, r *http.Request, c *call)
 
 // printPage starts a page printed on paper: the property's, without the
 // menu (the print stylesheet hides the rest of the chrome on any page).
-func (s *Server) printPage(w http.ResponseWriter, r *http.Request, c *call, prop tenant.Property, title string) *page {
+func (s *Server) printPage(w http.ResponseWriter, r *http.Request, c *call, prop inventory.Property, title string) *page {
 	p := s.tenantPage(w, r, c, title, "")
 	p.Property = &prop
 	p.Chrome, p.Print = false, true

@@ -3,7 +3,7 @@ package server
 import (
 	"net/http"
 
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // cookieProperty remembers which of a tenant's properties the user works
@@ -14,15 +14,15 @@ const cookieProperty = "aura_property"
 // about: the ?property= query parameter (which is then remembered), else
 // the remembered one, else the first. It returns nil when the tenant has
 // no property yet.
-func (s *Server) propertyContext(w http.ResponseWriter, r *http.Request, c *call) (*tenant.Property, []tenant.Property) {
+func (s *Server) propertyContext(w http.ResponseWriter, r *http.Request, c *call) (*inventory.Property, []inventory.Property) {
 	if c.db == nil {
 		return nil, nil
 	}
-	all, err := c.db.ListProperties(r.Context())
+	all, err := inventory.New(c.db).ListProperties(r.Context())
 	if err != nil || len(all) == 0 {
 		return nil, all
 	}
-	find := func(id string) *tenant.Property {
+	find := func(id string) *inventory.Property {
 		for i := range all {
 			if all[i].ID == id {
 				return &all[i]

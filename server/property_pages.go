@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // The property settings page: name, address, zone, currency, check-in and
@@ -45,8 +46,8 @@ func (s *Server) propertyPage(w http.ResponseWriter, r *http.Request, c *call) e
 		d.New = true
 		p.Title = "Add a property"
 		p.Form = url.Values{"time_zone": {"Europe/Berlin"}, "currency": {"EUR"}, "check_in_time": {"15:00"}, "check_out_time": {"11:00"},
-			"prices_include_vat": {"on"}, "night_audit_time": {tenant.DefaultFrontDeskSettings.NightAuditTime},
-			"id_photo_retention_days": {strconv.Itoa(tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays)}}
+			"prices_include_vat": {"on"}, "night_audit_time": {inventory.DefaultFrontDeskSettings.NightAuditTime},
+			"id_photo_retention_days": {strconv.Itoa(inventory.DefaultFrontDeskSettings.IDPhotoRetentionDays)}}
 	} else {
 		d.ID, d.Version = p.Property.ID, p.Property.Version
 		p.Form = propertyForm(*p.Property, p)
@@ -65,15 +66,15 @@ func (s *Server) propertySave(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	id := r.PostForm.Get("property_id")
-	cur, err := c.db.GetProperty(r.Context(), id)
+	cur, err := inventory.New(c.db).GetProperty(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	in, ferr := propertyInput(r.PostForm, cur.Currency)
 	in.Version = formVersion(r.PostForm)
-	var saved tenant.Property
+	var saved inventory.Property
 	if ferr == nil {
-		saved, err = c.db.UpdateProperty(r.Context(), id, in)
+		saved, err = inventory.New(c.db).UpdateProperty(r.Context(), id, in)
 	} else {
 		err = ferr
 	}
@@ -101,9 +102,9 @@ func (s *Server) propertyCreate(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	in, err := propertyInput(r.PostForm, strings.TrimSpace(r.PostForm.Get("currency")))
-	var created tenant.Property
+	var created inventory.Property
 	if err == nil {
-		created, err = c.db.CreateProperty(r.Context(), in)
+		created, err = inventory.New(c.db).CreateProperty(r.Context(), in)
 	}
 	if err != nil {
 		return s.propertyFormError(w, r, c, err, &propertyData{New: true})
@@ -157,7 +158,7 @@ func propertyField(f string) string {
 	return f
 }
 
-func propertyForm(pr tenant.Property, p *page) url.Values {
+func propertyForm(pr inventory.Property, p *page) url.Values {
 	v := url.Values{}
 	v.Set("name", pr.Name)
 	a := pr.Address
@@ -212,18 +213,18 @@ func propertyForm(pr tenant.Property, p *page) url.Values {
 }
 
 // propertyInput reads the settings form; currency is the one amounts are read in.
-func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) {
+func propertyInput(v url.Values, currency string) (inventory.PropertyInput, error) {
 	var fe formErrors
 	t := func(name string) string { return strings.TrimSpace(v.Get(name)) }
-	in := tenant.PropertyInput{Name: t("name"), TimeZone: t("time_zone"), Currency: strings.ToUpper(t("currency")),
+	in := inventory.PropertyInput{Name: t("name"), TimeZone: t("time_zone"), Currency: strings.ToUpper(t("currency")),
 		CheckInTime: t("check_in_time"), CheckOutTime: t("check_out_time"),
-		Address: tenant.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
+		Address: inventory.Address{Line1: t("address_line1"), Line2: t("address_line2"), PostalCode: t("address_postal_code"),
 			City: t("address_city"), Region: t("address_region"), Country: strings.ToUpper(t("address_country"))}}
 	if tenant.ValidCurrency(in.Currency) {
 		currency = in.Currency
 	}
 	in.Tax.PricesIncludeVAT = v.Get("prices_include_vat") == "on"
-	in.Tax.VATRates = []tenant.VATRate{}
+	in.Tax.VATRates = []inventory.VATRate{}
 	for i := range vatRows {
 		is := strconv.Itoa(i)
 		code, name, pct := t("vat_code_"+is), t("vat_name_"+is), t("vat_percent_"+is)
@@ -234,7 +235,7 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 		if !ok {
 			fe.add("vat_percent_"+is, "must be a percentage such as 7 or 19")
 		}
-		in.Tax.VATRates = append(in.Tax.VATRates, tenant.VATRate{Code: code, Name: name, BasisPoints: int(bp)})
+		in.Tax.VATRates = append(in.Tax.VATRates, inventory.VATRate{Code: code, Name: name, BasisPoints: int(bp)})
 	}
 	in.Tax.AccommodationVAT = t("accommodation_vat")
 	if amount, ok := fe.amount(v, "city_tax", currency); ok {
@@ -243,11 +244,11 @@ func propertyInput(v url.Values, currency string) (tenant.PropertyInput, error) 
 	in.Tax.CityTax.Inclusive = v.Get("city_tax_inclusive") == "on"
 	in.Tax.CityTax.ChildrenExempt = v.Get("city_tax_children_exempt") == "on"
 	in.Tax.CityTax.MaxNights = fe.int(v, "city_tax_max_nights", 0)
-	fd := tenant.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
-		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", tenant.DefaultFrontDeskSettings.IDPhotoRetentionDays),
+	fd := inventory.FrontDeskSettings{NightAuditTime: t("night_audit_time"), PurgeDocumentNumbers: v.Get("purge_document_numbers") == "on",
+		IDPhotoRetentionDays: fe.int(v, "id_photo_retention_days", inventory.DefaultFrontDeskSettings.IDPhotoRetentionDays),
 		AutoAssignRooms:      v.Get("auto_assign_rooms") == "on", RegistrationCard: t("registration_card")}
 	if fd.NightAuditTime == "" {
-		fd.NightAuditTime = tenant.DefaultFrontDeskSettings.NightAuditTime
+		fd.NightAuditTime = inventory.DefaultFrontDeskSettings.NightAuditTime
 	}
 	in.FrontDesk = &fd
 	return in, fe.err("The property is not valid.")

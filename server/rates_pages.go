@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // The rates pages: the rate calendar of every plan of the current property
@@ -23,7 +24,7 @@ type ratesData struct {
 	Prev, Next string
 	Today      string
 	Plans      []planCalendar
-	All        []tenant.RatePlan
+	All        []inventory.RatePlan
 	DayOptions []int
 	CanWrite   bool
 	Viewing    string        // the plan the page was opened on (?plan=)
@@ -46,9 +47,9 @@ type bulkField struct {
 }
 
 type planCalendar struct {
-	Plan     tenant.RatePlan
+	Plan     inventory.RatePlan
 	TypeName string
-	Days     []tenant.DayRate
+	Days     []inventory.DayRate
 }
 
 type weekdayOption struct {
@@ -88,7 +89,7 @@ func (s *Server) ratesPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Property, from date.Date, days int) (*ratesData, error) {
+func (s *Server) ratesData(r *http.Request, c *call, p *page, prop inventory.Property, from date.Date, days int) (*ratesData, error) {
 	ctx := r.Context()
 	today := s.today(r, c, prop)
 	d := &ratesData{From: from, To: from.AddDays(days), Days: days, Dates: dayHeads(from, days, today), CanWrite: c.can(identity.PermRatesWrite),
@@ -96,11 +97,11 @@ func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Proper
 		Prev:       p.Link("rates", "from", from.AddDays(-days).String(), "days", strconv.Itoa(days)),
 		Next:       p.Link("rates", "from", from.AddDays(days).String(), "days", strconv.Itoa(days)),
 		Today:      p.Link("rates", "days", strconv.Itoa(days))}
-	plans, err := c.db.ListRatePlans(ctx, prop.ID)
+	plans, err := inventory.New(c.db).ListRatePlans(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	types, err := inventory.New(c.db).ListRoomTypes(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (s *Server) ratesData(r *http.Request, c *call, p *page, prop tenant.Proper
 	}
 	d.All = plans
 	for _, pl := range plans {
-		rates, err := c.db.Rates(ctx, pl.ID, d.From, d.To)
+		rates, err := inventory.New(c.db).Rates(ctx, pl.ID, d.From, d.To)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +131,7 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	v := r.PostForm
 	var fe formErrors
-	u := tenant.RateUpdate{Weekdays: v["weekdays"], RemovePrice: v.Get("remove_price") == "on"}
+	u := inventory.RateUpdate{Weekdays: v["weekdays"], RemovePrice: v.Get("remove_price") == "on"}
 	u.From = fe.date(v, "first")
 	last := fe.date(v, "last")
 	if !last.IsZero() {
@@ -189,13 +190,13 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 	changed, plans := 0, 0
 	if err == nil {
 		for _, id := range ids {
-			rp, gerr := c.db.GetRatePlan(r.Context(), id)
+			rp, gerr := inventory.New(c.db).GetRatePlan(r.Context(), id)
 			if gerr != nil || rp.PropertyID != prop.ID {
 				err = aura.Invalid("The change is not valid.", aura.FieldError{Field: "plans", Message: "choose plans of this property"})
 				break
 			}
 			u.RatePlanID = id
-			res, uerr := c.db.UpdateRates(r.Context(), u)
+			res, uerr := inventory.New(c.db).UpdateRates(r.Context(), u)
 			if uerr != nil {
 				err = uerr
 				break
@@ -238,7 +239,7 @@ func (s *Server) ratesUpdate(w http.ResponseWriter, r *http.Request, c *call) er
 // of [u.From, u.To) on the chosen weekdays, their values now grouped, and
 // how many would change. It writes nothing. Errors: EINVALID for a plan of
 // another property.
-func (s *Server) bulkSummary(r *http.Request, c *call, prop tenant.Property, ids []string, u tenant.RateUpdate) ([]bulkSummary, error) {
+func (s *Server) bulkSummary(r *http.Request, c *call, prop inventory.Property, ids []string, u inventory.RateUpdate) ([]bulkSummary, error) {
 	p := &page{Property: &prop}
 	onDay := map[string]bool{}
 	for _, w := range u.Weekdays {
@@ -259,22 +260,22 @@ func (s *Server) bulkSummary(r *http.Request, c *call, prop tenant.Property, ids
 	type field struct {
 		label string
 		set   bool
-		now   func(tenant.DayRate) string
+		now   func(inventory.DayRate) string
 		new   string
 	}
 	var out []bulkSummary
 	for _, id := range ids {
-		rp, err := c.db.GetRatePlan(r.Context(), id)
+		rp, err := inventory.New(c.db).GetRatePlan(r.Context(), id)
 		if err != nil || rp.PropertyID != prop.ID {
 			return nil, aura.Invalid("The change is not valid.", aura.FieldError{Field: "plans", Message: "choose plans of this property"})
 		}
-		var days []tenant.DayRate
+		var days []inventory.DayRate
 		for from := u.From; from.Before(u.To); from = from.AddDays(tenant.MaxRange) {
 			to := from.AddDays(tenant.MaxRange)
 			if to.After(u.To) {
 				to = u.To
 			}
-			part, err := c.db.Rates(r.Context(), id, from, to)
+			part, err := inventory.New(c.db).Rates(r.Context(), id, from, to)
 			if err != nil {
 				return nil, err
 			}
@@ -299,17 +300,17 @@ func (s *Server) bulkSummary(r *http.Request, c *call, prop tenant.Property, ids
 			return yesNo(*x)
 		}
 		fields := []field{
-			{"Price", price != "", func(d tenant.DayRate) string {
+			{"Price", price != "", func(d inventory.DayRate) string {
 				if d.Price == nil {
 					return "no price"
 				}
 				return p.Money(*d.Price)
 			}, price},
-			{"Min stay", u.MinStay != nil, func(d tenant.DayRate) string { return stay(d.MinStay) }, intOf(u.MinStay)},
-			{"Max stay", u.MaxStay != nil, func(d tenant.DayRate) string { return stay(d.MaxStay) }, intOf(u.MaxStay)},
-			{"Closed to arrival", u.ClosedToArrival != nil, func(d tenant.DayRate) string { return yesNo(d.ClosedToArrival) }, boolOf(u.ClosedToArrival)},
-			{"Closed to departure", u.ClosedToDeparture != nil, func(d tenant.DayRate) string { return yesNo(d.ClosedToDeparture) }, boolOf(u.ClosedToDeparture)},
-			{"Stop-sell", u.StopSell != nil, func(d tenant.DayRate) string { return yesNo(d.StopSell) }, boolOf(u.StopSell)},
+			{"Min stay", u.MinStay != nil, func(d inventory.DayRate) string { return stay(d.MinStay) }, intOf(u.MinStay)},
+			{"Max stay", u.MaxStay != nil, func(d inventory.DayRate) string { return stay(d.MaxStay) }, intOf(u.MaxStay)},
+			{"Closed to arrival", u.ClosedToArrival != nil, func(d inventory.DayRate) string { return yesNo(d.ClosedToArrival) }, boolOf(u.ClosedToArrival)},
+			{"Closed to departure", u.ClosedToDeparture != nil, func(d inventory.DayRate) string { return yesNo(d.ClosedToDeparture) }, boolOf(u.ClosedToDeparture)},
+			{"Stop-sell", u.StopSell != nil, func(d inventory.DayRate) string { return yesNo(d.StopSell) }, boolOf(u.StopSell)},
 		}
 		sum := bulkSummary{Plan: rp.Name}
 		counts := make([]map[string]int, len(fields))
@@ -369,22 +370,22 @@ func (d *ratesData) WeekdayOptions(chosen []string) []weekdayOption {
 
 type ratePlansData struct {
 	Plans    []ratePlanRow
-	Types    []tenant.RoomType
+	Types    []inventory.RoomType
 	CanWrite bool
-	Edit     *tenant.RatePlan
+	Edit     *inventory.RatePlan
 	FeeTypes []option
 }
 
 type ratePlanRow struct {
-	tenant.RatePlan
+	inventory.RatePlan
 	TypeName     string
 	Cancellation string
 	NoShow       string
 }
 
-var feeTypes = []option{{Value: tenant.FeeNone, Label: "Nothing"}, {Value: tenant.FeeFirstNight, Label: "The first night"},
-	{Value: tenant.FeeNights, Label: "A number of nights"}, {Value: tenant.FeePercent, Label: "A percentage of the stay"},
-	{Value: tenant.FeeFixed, Label: "A fixed amount"}}
+var feeTypes = []option{{Value: inventory.FeeNone, Label: "Nothing"}, {Value: inventory.FeeFirstNight, Label: "The first night"},
+	{Value: inventory.FeeNights, Label: "A number of nights"}, {Value: inventory.FeePercent, Label: "A percentage of the stay"},
+	{Value: inventory.FeeFixed, Label: "A fixed amount"}}
 
 func (s *Server) ratePlansPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	p, prop, err := s.pmsPage(w, r, c, "Rate plans", "rates")
@@ -395,18 +396,18 @@ func (s *Server) ratePlansPage(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	p.Form = url.Values{"active": {"on"}, "cancel_free_days": {"2"}, "cancel_fee_type": {tenant.FeeFirstNight}, "noshow_fee_type": {tenant.FeeFirstNight}}
+	p.Form = url.Values{"active": {"on"}, "cancel_free_days": {"2"}, "cancel_fee_type": {inventory.FeeFirstNight}, "noshow_fee_type": {inventory.FeeFirstNight}}
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "rate_plans", p)
 	return nil
 }
 
-func (s *Server) ratePlansData(r *http.Request, c *call, p *page, prop tenant.Property) (*ratePlansData, error) {
-	plans, err := c.db.ListRatePlans(r.Context(), prop.ID)
+func (s *Server) ratePlansData(r *http.Request, c *call, p *page, prop inventory.Property) (*ratePlansData, error) {
+	plans, err := inventory.New(c.db).ListRatePlans(r.Context(), prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	types, err := c.db.ListRoomTypes(r.Context(), prop.ID)
+	types, err := inventory.New(c.db).ListRoomTypes(r.Context(), prop.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -423,18 +424,18 @@ func (s *Server) ratePlansData(r *http.Request, c *call, p *page, prop tenant.Pr
 }
 
 // FeeText says what a fee charges, in words.
-func (p *page) FeeText(f tenant.Fee) string {
+func (p *page) FeeText(f inventory.Fee) string {
 	switch f.Type {
-	case tenant.FeeFirstNight:
+	case inventory.FeeFirstNight:
 		return "the first night"
-	case tenant.FeeNights:
+	case inventory.FeeNights:
 		if f.Nights == 1 {
 			return "the first night"
 		}
 		return "the first " + strconv.Itoa(f.Nights) + " nights"
-	case tenant.FeePercent:
+	case inventory.FeePercent:
 		return strconv.Itoa(f.Percent) + "% of the stay"
-	case tenant.FeeFixed:
+	case inventory.FeeFixed:
 		if f.Amount != nil {
 			return p.Money(*f.Amount)
 		}
@@ -443,12 +444,12 @@ func (p *page) FeeText(f tenant.Fee) string {
 }
 
 // CancellationText says what cancelling costs under a policy, in words.
-func (p *page) CancellationText(cp tenant.CancellationPolicy) string {
+func (p *page) CancellationText(cp inventory.CancellationPolicy) string {
 	fee := p.FeeText(cp.Fee)
 	switch {
 	case cp.FreeUntilDaysBefore == nil:
 		return "Non-refundable: cancelling costs " + fee + "."
-	case cp.Fee.Type == tenant.FeeNone:
+	case cp.Fee.Type == inventory.FeeNone:
 		return "Free cancellation."
 	case *cp.FreeUntilDaysBefore == 0:
 		return "Free cancellation until the day of arrival, then " + fee + "."
@@ -468,9 +469,9 @@ func (s *Server) ratePlanCreate(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	in, err := ratePlanInput(r.PostForm, prop.Currency)
 	in.PropertyID, in.RoomTypeID = prop.ID, r.PostForm.Get("room_type_id")
-	var rp tenant.RatePlan
+	var rp inventory.RatePlan
 	if err == nil {
-		rp, err = c.db.CreateRatePlan(r.Context(), in)
+		rp, err = inventory.New(c.db).CreateRatePlan(r.Context(), in)
 	}
 	if err != nil {
 		code := aura.ErrorCode(err)
@@ -493,7 +494,7 @@ func (s *Server) ratePlanCreate(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 func (s *Server) ratePlanPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	rp, err := c.db.GetRatePlan(r.Context(), c.params.ByName("id"))
+	rp, err := inventory.New(c.db).GetRatePlan(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -509,15 +510,15 @@ func (s *Server) ratePlanSave(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	id := c.params.ByName("id")
-	before, err := c.db.GetRatePlan(r.Context(), id)
+	before, err := inventory.New(c.db).GetRatePlan(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	in, err := ratePlanInput(r.PostForm, before.ExtraPerson.Currency)
 	in.Version = formVersion(r.PostForm)
-	var rp tenant.RatePlan
+	var rp inventory.RatePlan
 	if err == nil {
-		rp, err = c.db.UpdateRatePlan(r.Context(), id, in)
+		rp, err = inventory.New(c.db).UpdateRatePlan(r.Context(), id, in)
 	}
 	if err != nil {
 		code := aura.ErrorCode(err)
@@ -545,7 +546,7 @@ func ratePlanField(f string) string {
 	return r.Replace(f)
 }
 
-func ratePlanForm(rp tenant.RatePlan, p *page) url.Values {
+func ratePlanForm(rp inventory.RatePlan, p *page) url.Values {
 	v := url.Values{"code": {rp.Code}, "name": {rp.Name}, "room_type_id": {rp.RoomTypeID}}
 	if rp.ExtraPerson.Amount > 0 {
 		v.Set("extra_person", p.AmountInput(rp.ExtraPerson))
@@ -556,7 +557,7 @@ func ratePlanForm(rp tenant.RatePlan, p *page) url.Values {
 	if d := rp.Cancellation.FreeUntilDaysBefore; d != nil {
 		v.Set("cancel_free_days", strconv.Itoa(*d))
 	}
-	fee := func(prefix string, f tenant.Fee) {
+	fee := func(prefix string, f inventory.Fee) {
 		v.Set(prefix+"type", f.Type)
 		if f.Nights > 0 {
 			v.Set(prefix+"nights", strconv.Itoa(f.Nights))
@@ -573,9 +574,9 @@ func ratePlanForm(rp tenant.RatePlan, p *page) url.Values {
 	return v
 }
 
-func ratePlanInput(v url.Values, currency string) (tenant.RatePlanInput, error) {
+func ratePlanInput(v url.Values, currency string) (inventory.RatePlanInput, error) {
 	var fe formErrors
-	in := tenant.RatePlanInput{Code: strings.TrimSpace(v.Get("code")), Name: strings.TrimSpace(v.Get("name")), Active: v.Get("active") == "on"}
+	in := inventory.RatePlanInput{Code: strings.TrimSpace(v.Get("code")), Name: strings.TrimSpace(v.Get("name")), Active: v.Get("active") == "on"}
 	if amount, ok := fe.amount(v, "extra_person", currency); ok {
 		in.ExtraPerson = tenant.Money{Amount: amount, Currency: currency}
 	}
@@ -583,14 +584,14 @@ func ratePlanInput(v url.Values, currency string) (tenant.RatePlanInput, error) 
 		n := fe.int(v, "cancel_free_days", 0)
 		in.Cancellation.FreeUntilDaysBefore = &n
 	}
-	fee := func(prefix string) tenant.Fee {
-		f := tenant.Fee{Type: v.Get(prefix + "type")}
+	fee := func(prefix string) inventory.Fee {
+		f := inventory.Fee{Type: v.Get(prefix + "type")}
 		switch f.Type {
-		case tenant.FeeNights:
+		case inventory.FeeNights:
 			f.Nights = fe.int(v, prefix+"nights", 0)
-		case tenant.FeePercent:
+		case inventory.FeePercent:
 			f.Percent = fe.int(v, prefix+"percent", 0)
-		case tenant.FeeFixed:
+		case inventory.FeeFixed:
 			amount, ok := fe.amount(v, prefix+"amount", currency)
 			if !ok {
 				fe.add(prefix+"amount", "is required for a fixed fee")

@@ -14,6 +14,8 @@ import (
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The reservation pages: the list with filters, the new-reservation form
@@ -22,7 +24,7 @@ import (
 
 // resRow is a reservation in a list, with the names a list shows.
 type resRow struct {
-	tenant.Reservation
+	stays.Reservation
 	GuestName string
 	TypeName  string
 	RoomNo    string
@@ -41,13 +43,13 @@ type reservationsData struct {
 
 // reservationRows adds guest names (only if the caller may see guests),
 // room type names and room numbers to reservations.
-func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property, rs []tenant.Reservation) ([]resRow, error) {
+func (s *Server) reservationRows(r *http.Request, c *call, prop inventory.Property, rs []stays.Reservation) ([]resRow, error) {
 	ctx := r.Context()
-	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	types, err := inventory.New(c.db).ListRoomTypes(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +66,7 @@ func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property,
 		for _, x := range rs {
 			ids = append(ids, x.GuestID)
 		}
-		if names, err = c.db.GuestNames(ctx, ids); err != nil {
+		if names, err = stays.New(c.db).GuestNames(ctx, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -79,11 +81,11 @@ func (s *Server) reservationRows(r *http.Request, c *call, prop tenant.Property,
 }
 
 var statusFilterOptions = []option{{Value: "", Label: "Any status"}, {Value: "active", Label: "Not cancelled (tentative, confirmed, in house)"},
-	{Value: tenant.ReservationTentative, Label: "Tentative"}, {Value: tenant.ReservationConfirmed, Label: "Confirmed"},
-	{Value: tenant.ReservationInHouse, Label: "In house"}, {Value: tenant.ReservationCheckedOut, Label: "Checked out"},
-	{Value: tenant.ReservationCancelled, Label: "Cancelled"}, {Value: tenant.ReservationNoShow, Label: "No-show"}}
+	{Value: stays.ReservationTentative, Label: "Tentative"}, {Value: stays.ReservationConfirmed, Label: "Confirmed"},
+	{Value: stays.ReservationInHouse, Label: "In house"}, {Value: stays.ReservationCheckedOut, Label: "Checked out"},
+	{Value: stays.ReservationCancelled, Label: "Cancelled"}, {Value: stays.ReservationNoShow, Label: "No-show"}}
 
-var activeStatuses = []string{tenant.ReservationTentative, tenant.ReservationConfirmed, tenant.ReservationInHouse}
+var activeStatuses = []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse}
 
 func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	p, prop, err := s.pmsPage(w, r, c, "Reservations", "reservations")
@@ -98,7 +100,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		q.Set("departure_from", s.today(r, c, prop).String())
 	}
 	d := &reservationsData{Upcoming: upcoming, Statuses: statusFilterOptions, CanWrite: c.can(identity.PermReservationsWrite), Query: strings.TrimSpace(q.Get("q"))}
-	f := tenant.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
+	f := stays.ReservationFilter{PropertyID: prop.ID, Cursor: q.Get("cursor"), Overbooked: q.Get("overbooked") == "1"}
 	var fe formErrors
 	f.ArrivalFrom = fe.optDate(q, "arrival_from")
 	if last := fe.optDate(q, "arrival_until"); !last.IsZero() {
@@ -131,7 +133,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		case strings.HasPrefix(d.Query, "bkg_"):
 			f.BookingID = d.Query
 		case c.can(identity.PermGuestsRead):
-			guests, err := c.db.SearchGuests(ctx, d.Query, 200)
+			guests, err := stays.New(c.db).SearchGuests(ctx, d.Query, 200)
 			if aura.ErrorCode(err) == aura.EINVALID {
 				p.formFieldErrors(err, nil)
 				p.Data = d
@@ -150,7 +152,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 			}
 		}
 	}
-	page, err := c.db.ListReservations(ctx, f)
+	page, err := stays.New(c.db).ListReservations(ctx, f)
 	if aura.ErrorCode(err) == aura.EINVALID {
 		p.formFieldErrors(err, nil)
 		p.Data = d
@@ -171,7 +173,7 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 		d.Next = "/" + c.tenant.Slug + "/reservations?" + next.Encode()
 	}
 	if !f.Overbooked && d.Query == "" {
-		ob, err := c.db.ListReservations(ctx, tenant.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 20})
+		ob, err := stays.New(c.db).ListReservations(ctx, stays.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: activeStatuses, Limit: 20})
 		if err != nil {
 			return err
 		}
@@ -188,25 +190,25 @@ func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *cal
 
 type newReservationData struct {
 	PropertyID string
-	Types      []tenant.RoomType
+	Types      []inventory.RoomType
 	Offers     []offerView
 	Nights     int
 	Searched   bool
-	Results    []tenant.Guest
-	Guest      *tenant.Guest
+	Results    []stays.Guest
+	Guest      *stays.Guest
 	Sources    []option
 	CityTax    string
 	CanSearch  bool
 	OffersNote string
-	Room       *tenant.Room // the room chosen on the tape chart (room_id), if any
+	Room       *inventory.Room // the room chosen on the tape chart (room_id), if any
 }
 
 type offerView struct {
-	tenant.Offer
+	inventory.Offer
 	Selected bool
 }
 
-var bookingSources = []option{{Value: tenant.SourceDirect, Label: "Direct (phone, email, walk-in, website)"},
+var bookingSources = []option{{Value: stays.SourceDirect, Label: "Direct (phone, email, walk-in, website)"},
 	{Value: "booking.com", Label: "Booking.com"}, {Value: "expedia", Label: "Expedia"}, {Value: "airbnb", Label: "Airbnb"},
 	{Value: "hrs", Label: "HRS"}, {Value: "other", Label: "Other channel"}}
 
@@ -217,8 +219,8 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 	}
 	q := r.URL.Query()
 	today := s.today(r, c, prop)
-	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {tenant.SourceDirect},
-		"status": {tenant.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
+	v := url.Values{"property_id": {prop.ID}, "adults": {"2"}, "children": {"0"}, "source": {stays.SourceDirect},
+		"status": {stays.ReservationConfirmed}, "guest_mode": {"new"}, "arrival": {today.String()}, "departure": {today.AddDays(1).String()}}
 	for from, to := range map[string]string{"room_type": "room_type_id", "rate_plan": "rate_plan_id", "arrival": "arrival",
 		"departure": "departure", "adults": "adults", "children": "children", "guest": "guest_id", "room": "room_id"} {
 		if x := strings.TrimSpace(q.Get(from)); x != "" {
@@ -234,12 +236,12 @@ func (s *Server) newReservationPage(w http.ResponseWriter, r *http.Request, c *c
 
 // renderNewReservation shows the form with p.Form's values, the offers for
 // its stay and, for intent find_guest, the guests matching guest_q.
-func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop tenant.Property, status int, intent string) error {
+func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c *call, p *page, prop inventory.Property, status int, intent string) error {
 	ctx := r.Context()
 	v := p.Form
 	d := &newReservationData{PropertyID: prop.ID, Sources: bookingSources, CanSearch: c.can(identity.PermGuestsRead)}
 	var err error
-	if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+	if d.Types, err = inventory.New(c.db).ListRoomTypes(ctx, prop.ID); err != nil {
 		return err
 	}
 	if v.Get("room_type_id") == "" && len(d.Types) > 0 {
@@ -251,7 +253,7 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 	children, _ := strconv.Atoi(v.Get("children"))
 	if aerr == nil && derr == nil && arrival.Before(departure) {
 		d.Nights = departure.Sub(arrival)
-		offers, err := c.db.Offers(ctx, tenant.OfferQuery{PropertyID: prop.ID, RoomTypeID: v.Get("room_type_id"), Arrival: arrival,
+		offers, err := inventory.New(c.db).Offers(ctx, inventory.OfferQuery{PropertyID: prop.ID, RoomTypeID: v.Get("room_type_id"), Arrival: arrival,
 			Departure: departure, Adults: max(adults, 1), Children: max(children, 0)})
 		if err != nil && aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -287,20 +289,20 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 	if id := v.Get("room_id"); id != "" {
 		// A room chosen on the tape chart: booked with the stay, if it is
 		// of the room type (the store checks it is free in its transaction).
-		if rm, err := c.db.GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
+		if rm, err := inventory.New(c.db).GetRoom(ctx, id); err == nil && rm.PropertyID == prop.ID && rm.RoomTypeID == v.Get("room_type_id") {
 			d.Room = &rm
 		} else {
 			v.Del("room_id")
 		}
 	}
 	if id := v.Get("guest_id"); id != "" && v.Get("guest_mode") == "existing" && d.CanSearch {
-		if g, err := c.db.GetGuest(ctx, id); err == nil {
+		if g, err := stays.New(c.db).GetGuest(ctx, id); err == nil {
 			d.Guest = &g
 		}
 	}
 	if gq := strings.TrimSpace(v.Get("guest_q")); gq != "" && d.CanSearch && (intent == "find_guest" || intent == "preview") {
 		d.Searched = true
-		d.Results, err = c.db.SearchGuests(ctx, gq, 8)
+		d.Results, err = stays.New(c.db).SearchGuests(ctx, gq, 8)
 		if aura.ErrorCode(err) == aura.EINVALID {
 			p.Errors["guest_q"] = aura.ErrorMessage(err)
 			err = nil
@@ -317,7 +319,7 @@ func (s *Server) renderNewReservation(w http.ResponseWriter, r *http.Request, c 
 }
 
 // cityTaxNote says what city tax the stay owes beside its price.
-func cityTaxNote(p *page, prop tenant.Property, adults, children, nights int) string {
+func cityTaxNote(p *page, prop inventory.Property, adults, children, nights int) string {
 	ct := prop.Tax.CityTax
 	if ct.PerPersonPerNight.Amount <= 0 {
 		return ""
@@ -346,7 +348,7 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	v := r.PostForm
-	prop, err := c.db.GetProperty(r.Context(), v.Get("property_id"))
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), v.Get("property_id"))
 	if err != nil {
 		return aura.Errorf(aura.EINVALID, "The form names no property of this account; reload the page.")
 	}
@@ -365,9 +367,9 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 	if ferr == nil && in.Booker.New != nil && !c.can(identity.PermGuestsWrite) {
 		return aura.Errorf(aura.EFORBIDDEN, "Your role cannot create guest profiles; choose an existing guest.")
 	}
-	var b tenant.Booking
+	var b stays.Booking
 	if ferr == nil {
-		b, err = c.db.CreateBooking(r.Context(), in)
+		b, err = stays.New(c.db).CreateBooking(r.Context(), in)
 	} else {
 		err = ferr
 	}
@@ -398,16 +400,16 @@ func (s *Server) reservationCreate(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 // bookingFromForm reads the new-reservation form.
-func bookingFromForm(v url.Values, prop tenant.Property) (tenant.BookingInput, error) {
+func bookingFromForm(v url.Values, prop inventory.Property) (stays.BookingInput, error) {
 	var fe formErrors
 	t := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	ri := tenant.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id"), RoomID: t("room_id")}
+	ri := stays.ReservationInput{RoomTypeID: t("room_type_id"), RatePlanID: t("rate_plan_id"), RoomID: t("room_id")}
 	ri.Arrival = fe.date(v, "arrival")
 	ri.Departure = fe.date(v, "departure")
 	ri.Adults = fe.int(v, "adults", 1)
 	ri.Children = fe.int(v, "children", 0)
-	in := tenant.BookingInput{PropertyID: prop.ID, Source: t("source"), OTACode: t("ota_code"), Notes: strings.TrimSpace(v.Get("notes")),
-		Status: t("status"), Reservations: []tenant.ReservationInput{ri}, IdempotencyKey: v.Get("idempotency_key")}
+	in := stays.BookingInput{PropertyID: prop.ID, Source: t("source"), OTACode: t("ota_code"), Notes: strings.TrimSpace(v.Get("notes")),
+		Status: t("status"), Reservations: []stays.ReservationInput{ri}, IdempotencyKey: v.Get("idempotency_key")}
 	if in.Source == "other" {
 		in.Source = strings.ToLower(t("channel"))
 		if in.Source == "" {
@@ -418,9 +420,9 @@ func bookingFromForm(v url.Values, prop tenant.Property) (tenant.BookingInput, e
 		if t("guest_id") == "" {
 			fe.add("guest_id", "find and choose a guest, or create a new one")
 		}
-		in.Booker = tenant.GuestRef{ID: t("guest_id")}
+		in.Booker = stays.GuestRef{ID: t("guest_id")}
 	} else {
-		in.Booker = tenant.GuestRef{New: &tenant.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"),
+		in.Booker = stays.GuestRef{New: &stays.GuestInput{GivenName: t("given_name"), FamilyName: t("family_name"), Email: t("email"),
 			Phone: t("phone"), Nationality: strings.ToUpper(t("nationality")), Language: t("language")}}
 	}
 	// The request hash of the idempotency key: the form without the
@@ -457,19 +459,19 @@ func bookingFormField(f string) string {
 
 type reservationData struct {
 	Money      *reservationMoney // the folios (folio_pages.go)
-	R          tenant.Reservation
-	Booking    tenant.Booking
+	R          stays.Reservation
+	Booking    stays.Booking
 	GuestName  string
-	Guest      *tenant.Guest
+	Guest      *stays.Guest
 	BookerName string
-	RoomType   tenant.RoomType
-	RatePlan   tenant.RatePlan
-	Room       *tenant.Room
+	RoomType   inventory.RoomType
+	RatePlan   inventory.RatePlan
+	Room       *inventory.Room
 	Nights     []nightView
 	Others     []resRow
-	FreeRooms  []tenant.Room
-	Types      []tenant.RoomType
-	Plans      []tenant.RatePlan
+	FreeRooms  []inventory.Room
+	Types      []inventory.RoomType
+	Plans      []inventory.RatePlan
 	CityTax    string
 	Policy     string
 	History    []historyItem
@@ -482,7 +484,7 @@ type reservationData struct {
 	CheckInHref, CheckOutHref                   string
 	// The front desk (issue 6): the stay's check-in records, and the
 	// extension and early departure of a guest in house.
-	CheckIns       []tenant.CheckInRecord
+	CheckIns       []stays.CheckInRecord
 	CanDocuments   bool
 	CanStayInHouse bool
 	CanDepartEarly bool      // an earlier departure, today or later, leaves a night
@@ -511,7 +513,7 @@ func (s *Server) reservationPage(w http.ResponseWriter, r *http.Request, c *call
 // stayForm fills the forms of the reservation page from the reservation:
 // the stay change, the room, and a guest in house's extension (one more
 // night; the early departure's default, today, is the page's).
-func stayForm(res tenant.Reservation) url.Values {
+func stayForm(res stays.Reservation) url.Values {
 	return url.Values{"arrival": {res.Arrival.String()}, "departure": {res.Departure.String()}, "room_type_id": {res.RoomTypeID},
 		"rate_plan_id": {res.RatePlanID}, "adults": {strconv.Itoa(res.Adults)}, "children": {strconv.Itoa(res.Children)},
 		"room_id": {res.RoomID}, "extend_departure": {res.Departure.AddDays(1).String()}}
@@ -519,11 +521,11 @@ func stayForm(res tenant.Reservation) url.Values {
 
 func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call, id string) (*page, *reservationData, error) {
 	ctx := r.Context()
-	res, err := c.db.GetReservation(ctx, id)
+	res, err := stays.New(c.db).GetReservation(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	prop, err := c.db.GetProperty(ctx, res.PropertyID)
+	prop, err := inventory.New(c.db).GetProperty(ctx, res.PropertyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -532,27 +534,27 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	d := &reservationData{R: res, Today: s.today(r, c, prop),
 		CanWrite: c.can(identity.PermReservationsWrite), CanFrontDesk: c.can(identity.PermFrontDeskWrite),
 		CanGuests: c.can(identity.PermGuestsRead), CanAudit: c.can(identity.PermAuditRead)}
-	if d.Booking, err = c.db.GetBooking(ctx, res.BookingID); err != nil {
+	if d.Booking, err = stays.New(c.db).GetBooking(ctx, res.BookingID); err != nil {
 		return nil, nil, err
 	}
-	if d.RoomType, err = c.db.GetRoomType(ctx, res.RoomTypeID); err != nil {
+	if d.RoomType, err = inventory.New(c.db).GetRoomType(ctx, res.RoomTypeID); err != nil {
 		return nil, nil, err
 	}
-	if d.RatePlan, err = c.db.GetRatePlan(ctx, res.RatePlanID); err != nil {
+	if d.RatePlan, err = inventory.New(c.db).GetRatePlan(ctx, res.RatePlanID); err != nil {
 		return nil, nil, err
 	}
 	names := map[string]string{res.GuestID: "Guest", d.Booking.BookerID: "Booker"}
 	if d.CanGuests {
-		if names, err = c.db.GuestNames(ctx, []string{res.GuestID, d.Booking.BookerID}); err != nil {
+		if names, err = stays.New(c.db).GuestNames(ctx, []string{res.GuestID, d.Booking.BookerID}); err != nil {
 			return nil, nil, err
 		}
-		if g, err := c.db.GetGuest(ctx, res.GuestID); err == nil {
+		if g, err := stays.New(c.db).GetGuest(ctx, res.GuestID); err == nil {
 			d.Guest = &g
 		}
 	}
 	d.GuestName, d.BookerName = names[res.GuestID], names[d.Booking.BookerID]
 	p.Title = d.GuestName + " · " + p.Stay(res.Arrival, res.Departure)
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -566,7 +568,7 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 	for _, n := range res.Nights {
 		d.Nights = append(d.Nights, nightView{Date: n.Date, Price: n.Price, RoomNo: numbers[n.RoomID]})
 	}
-	var others []tenant.Reservation
+	var others []stays.Reservation
 	for _, o := range d.Booking.Reservations {
 		if o.ID != res.ID {
 			others = append(others, o)
@@ -585,19 +587,19 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		prices[i] = n.Price.Amount
 	}
 	d.CancelFee = tenant.Money{Currency: prop.Currency}
-	if res.Status == tenant.ReservationConfirmed {
+	if res.Status == stays.ReservationConfirmed {
 		d.CancelFee.Amount = d.RatePlan.Cancellation.FeeFor(res.Arrival, d.Today, prices)
 	}
 	d.NoShowFee = tenant.Money{Amount: d.RatePlan.NoShow.Fee.For(prices), Currency: prop.Currency}
 	st := res.Status
-	d.CanConfirm = d.CanWrite && tenant.CanTransition(st, tenant.ReservationConfirmed)
-	d.CanCancel = d.CanWrite && tenant.CanTransition(st, tenant.ReservationCancelled)
-	d.CanNoShow = d.CanWrite && tenant.CanTransition(st, tenant.ReservationNoShow) && !d.Today.Before(res.Arrival)
-	d.CanCheckIn = d.CanFrontDesk && st == tenant.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
-	d.CanCheckOut = d.CanFrontDesk && st == tenant.ReservationInHouse
-	d.CanChange = d.CanWrite && (st == tenant.ReservationTentative || st == tenant.ReservationConfirmed || st == tenant.ReservationInHouse)
+	d.CanConfirm = d.CanWrite && stays.CanTransition(st, stays.ReservationConfirmed)
+	d.CanCancel = d.CanWrite && stays.CanTransition(st, stays.ReservationCancelled)
+	d.CanNoShow = d.CanWrite && stays.CanTransition(st, stays.ReservationNoShow) && !d.Today.Before(res.Arrival)
+	d.CanCheckIn = d.CanFrontDesk && st == stays.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
+	d.CanCheckOut = d.CanFrontDesk && st == stays.ReservationInHouse
+	d.CanChange = d.CanWrite && (st == stays.ReservationTentative || st == stays.ReservationConfirmed || st == stays.ReservationInHouse)
 	d.CheckInHref, d.CheckOutHref = checkInPath(c.tenant.Slug, res.ID), checkOutPath(c.tenant.Slug, res.ID)
-	d.CanStayInHouse = d.CanFrontDesk && st == tenant.ReservationInHouse
+	d.CanStayInHouse = d.CanFrontDesk && st == stays.ReservationInHouse
 	if first := res.Arrival.AddDays(1); d.CanStayInHouse {
 		if first.Before(d.Today) {
 			first = d.Today
@@ -605,17 +607,17 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 		d.CanDepartEarly, d.EarlyDeparture = first.Before(res.Departure), first
 	}
 	if d.CanDocuments = c.can(identity.PermIDDocumentsRead); d.CanDocuments {
-		if d.CheckIns, err = c.db.ReservationCheckIns(ctx, res.ID); err != nil {
+		if d.CheckIns, err = stays.New(c.db).ReservationCheckIns(ctx, res.ID); err != nil {
 			return nil, nil, err
 		}
 	}
 	if d.CanChange {
 		from := res.Arrival
-		if st == tenant.ReservationInHouse && d.Today.After(from) {
+		if st == stays.ReservationInHouse && d.Today.After(from) {
 			from = d.Today
 		}
 		if from.Before(res.Departure) {
-			free, err := c.db.FreeRooms(ctx, res.RoomTypeID, from, res.Departure, res.ID)
+			free, err := stays.New(c.db).FreeRooms(ctx, res.RoomTypeID, from, res.Departure, res.ID)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -625,10 +627,10 @@ func (s *Server) reservationData(w http.ResponseWriter, r *http.Request, c *call
 				}
 			}
 		}
-		if d.Types, err = c.db.ListRoomTypes(ctx, prop.ID); err != nil {
+		if d.Types, err = inventory.New(c.db).ListRoomTypes(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
-		if d.Plans, err = c.db.ListRatePlans(ctx, prop.ID); err != nil {
+		if d.Plans, err = inventory.New(c.db).ListRatePlans(ctx, prop.ID); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -662,46 +664,46 @@ func (s *Server) reservationAction(action string) handler {
 		version := formVersion(v)
 		var msg string
 		var err error
-		var res tenant.Reservation
+		var res stays.Reservation
 		switch action {
 		case "confirm":
-			res, err = c.db.Confirm(ctx, id, version)
+			res, err = stays.New(c.db).Confirm(ctx, id, version)
 			msg = "The reservation is confirmed."
 		case "cancel":
-			res, err = c.db.Cancel(ctx, id, tenant.CancelInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
+			res, err = stays.New(c.db).Cancel(ctx, id, stays.CancelInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
 			msg = "The reservation is cancelled; its nights are back on sale."
 		case "no-show":
-			res, err = c.db.MarkNoShow(ctx, id, tenant.NoShowInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
+			res, err = stays.New(c.db).MarkNoShow(ctx, id, stays.NoShowInput{WaiveFee: v.Get("waive_fee") == "on", Version: version})
 			msg = "The reservation is marked as a no-show; its nights are back on sale."
 		case "assign":
-			res, err = c.db.AssignRoom(ctx, id, v.Get("room_id"), version)
+			res, err = stays.New(c.db).AssignRoom(ctx, id, v.Get("room_id"), version)
 			msg = "The room is assigned."
 		case "unassign":
-			res, err = c.db.UnassignRoom(ctx, id, version)
+			res, err = stays.New(c.db).UnassignRoom(ctx, id, version)
 			msg = "The room is no longer assigned."
 		case "stay":
 			var fe formErrors
-			ch := tenant.StayChange{Version: version, RoomTypeID: v.Get("room_type_id"), RatePlanID: v.Get("rate_plan_id")}
+			ch := stays.StayChange{Version: version, RoomTypeID: v.Get("room_type_id"), RatePlanID: v.Get("rate_plan_id")}
 			ch.Arrival = fe.date(v, "arrival")
 			ch.Departure = fe.date(v, "departure")
 			adults, children := fe.int(v, "adults", 1), fe.int(v, "children", 0)
 			ch.Adults, ch.Children = &adults, &children
 			if err = fe.err("The stay change is not valid."); err == nil {
-				res, err = c.db.ChangeStay(ctx, id, ch)
+				res, err = stays.New(c.db).ChangeStay(ctx, id, ch)
 			}
 			msg = "The stay is changed."
 		case "extend":
 			var fe formErrors
-			in := tenant.StayExtension{Version: version, Departure: fe.date(v, "extend_departure")}
+			in := stays.StayExtension{Version: version, Departure: fe.date(v, "extend_departure")}
 			if err = fe.err("The extension is not valid."); err == nil {
-				res, err = c.db.ExtendStay(ctx, id, in)
+				res, err = stays.New(c.db).ExtendStay(ctx, id, in)
 			}
 			msg = "The stay is extended."
 		case "depart-early":
 			var fe formErrors
-			in := tenant.EarlyDeparture{Version: version, Departure: fe.date(v, "early_departure")}
+			in := stays.EarlyDeparture{Version: version, Departure: fe.date(v, "early_departure")}
 			if err = fe.err("The early departure is not valid."); err == nil {
-				res, err = c.db.DepartEarly(ctx, id, in)
+				res, err = stays.New(c.db).DepartEarly(ctx, id, in)
 			}
 			msg = "The departure is brought forward; the nights released are back on sale."
 		}
@@ -760,7 +762,7 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	v := r.PostForm
 	ota, notes := strings.TrimSpace(v.Get("ota_code")), strings.TrimSpace(v.Get("notes"))
-	b, err := c.db.UpdateBooking(r.Context(), c.params.ByName("id"), tenant.BookingUpdate{OTACode: &ota, Notes: &notes, Version: formVersion(v)})
+	b, err := stays.New(c.db).UpdateBooking(r.Context(), c.params.ByName("id"), stays.BookingUpdate{OTACode: &ota, Notes: &notes, Version: formVersion(v)})
 	back := v.Get("reservation_id")
 	if err != nil {
 		code := aura.ErrorCode(err)
@@ -789,7 +791,7 @@ func (s *Server) bookingSave(w http.ResponseWriter, r *http.Request, c *call) er
 
 // propertyMoney writes an amount as the property's locale does.
 func (s *Server) propertyMoney(r *http.Request, c *call, propertyID string, m tenant.Money) string {
-	prop, err := c.db.GetProperty(r.Context(), propertyID)
+	prop, err := inventory.New(c.db).GetProperty(r.Context(), propertyID)
 	if err != nil {
 		return formatMoney(m, locale.Of(""))
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // The rooms settings page: the current property's room types, rooms and
@@ -19,24 +20,24 @@ type roomsData struct {
 	Types   []roomTypeRow
 	Rooms   []roomRow
 	Blocks  []blockRow
-	Options []tenant.RoomType
-	All     []tenant.Room
+	Options []inventory.RoomType
+	All     []inventory.Room
 	Today   date.Date
 }
 
 type roomTypeRow struct {
-	tenant.RoomType
+	inventory.RoomType
 	Rooms int
 }
 
 type roomRow struct {
-	tenant.Room
+	inventory.Room
 	TypeName string
-	Block    *tenant.RoomBlock // the block covering today, if any
+	Block    *inventory.RoomBlock // the block covering today, if any
 }
 
 type blockRow struct {
-	tenant.RoomBlock
+	inventory.RoomBlock
 	RoomNumber string
 }
 
@@ -49,25 +50,25 @@ func (s *Server) roomsPage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	p.Form = url.Values{"rt_capacity": {"2"}, "rt_base_occupancy": {"2"}, "blk_kind": {tenant.OutOfOrder},
+	p.Form = url.Values{"rt_capacity": {"2"}, "rt_base_occupancy": {"2"}, "blk_kind": {inventory.OutOfOrder},
 		"blk_start": {d.Today.String()}, "blk_end": {d.Today.AddDays(1).String()}}
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "rooms", p)
 	return nil
 }
 
-func (s *Server) roomsData(r *http.Request, c *call, prop tenant.Property) (*roomsData, error) {
+func (s *Server) roomsData(r *http.Request, c *call, prop inventory.Property) (*roomsData, error) {
 	ctx := r.Context()
 	d := &roomsData{Today: s.today(r, c, prop)}
-	types, err := c.db.ListRoomTypes(ctx, prop.ID)
+	types, err := inventory.New(c.db).ListRoomTypes(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	rooms, err := c.db.ListRooms(ctx, prop.ID)
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
 	if err != nil {
 		return nil, err
 	}
-	blocks, err := c.db.ListRoomBlocks(ctx, prop.ID, d.Today, d.Today.AddDays(tenant.MaxRange))
+	blocks, err := inventory.New(c.db).ListRoomBlocks(ctx, prop.ID, d.Today, d.Today.AddDays(tenant.MaxRange))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (s *Server) roomsData(r *http.Request, c *call, prop tenant.Property) (*roo
 	for _, t := range types {
 		d.Types = append(d.Types, roomTypeRow{RoomType: t, Rooms: count[t.ID]})
 	}
-	current := map[string]*tenant.RoomBlock{}
+	current := map[string]*inventory.RoomBlock{}
 	for i, b := range blocks {
 		if !b.Start.After(d.Today) && b.End.After(d.Today) {
 			current[b.RoomID] = &blocks[i]
@@ -126,9 +127,9 @@ func (s *Server) roomsFormError(w http.ResponseWriter, r *http.Request, c *call,
 	return nil
 }
 
-func roomTypeInput(v url.Values, prefix string) (tenant.RoomTypeInput, error) {
+func roomTypeInput(v url.Values, prefix string) (inventory.RoomTypeInput, error) {
 	var fe formErrors
-	in := tenant.RoomTypeInput{Code: strings.TrimSpace(v.Get(prefix + "code")), Name: strings.TrimSpace(v.Get(prefix + "name")),
+	in := inventory.RoomTypeInput{Code: strings.TrimSpace(v.Get(prefix + "code")), Name: strings.TrimSpace(v.Get(prefix + "name")),
 		Description: strings.TrimSpace(v.Get(prefix + "description"))}
 	in.Capacity = fe.int(v, prefix+"capacity", 0)
 	in.BaseOccupancy = fe.int(v, prefix+"base_occupancy", 0)
@@ -136,8 +137,8 @@ func roomTypeInput(v url.Values, prefix string) (tenant.RoomTypeInput, error) {
 	return in, fe.err("The room type is not valid.")
 }
 
-func roomInput(v url.Values, prefix string) tenant.RoomInput {
-	in := tenant.RoomInput{RoomTypeID: v.Get(prefix + "room_type_id"), Number: strings.TrimSpace(v.Get(prefix + "number")),
+func roomInput(v url.Values, prefix string) inventory.RoomInput {
+	in := inventory.RoomInput{RoomTypeID: v.Get(prefix + "room_type_id"), Number: strings.TrimSpace(v.Get(prefix + "number")),
 		Floor: strings.TrimSpace(v.Get(prefix + "floor")), Features: []string{}}
 	for _, f := range strings.Split(v.Get(prefix+"features"), ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -158,9 +159,9 @@ func (s *Server) roomTypeCreate(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	in, err := roomTypeInput(r.PostForm, "rt_")
 	in.PropertyID = p.Property.ID
-	var rt tenant.RoomType
+	var rt inventory.RoomType
 	if err == nil {
-		rt, err = c.db.CreateRoomType(r.Context(), in)
+		rt, err = inventory.New(c.db).CreateRoomType(r.Context(), in)
 	}
 	if err != nil {
 		return s.roomsFormError(w, r, c, err, "rt_")
@@ -180,7 +181,7 @@ func (s *Server) roomCreate(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	in := roomInput(r.PostForm, "room_")
 	in.PropertyID = p.Property.ID
-	rm, err := c.db.CreateRoom(r.Context(), in)
+	rm, err := inventory.New(c.db).CreateRoom(r.Context(), in)
 	if err != nil {
 		return s.roomsFormError(w, r, c, err, "room_")
 	}
@@ -195,7 +196,7 @@ func (s *Server) roomBlockCreate(w http.ResponseWriter, r *http.Request, c *call
 	}
 	var fe formErrors
 	v := r.PostForm
-	in := tenant.RoomBlockInput{RoomID: v.Get("blk_room_id"), Kind: v.Get("blk_kind"), Reason: strings.TrimSpace(v.Get("blk_reason"))}
+	in := inventory.RoomBlockInput{RoomID: v.Get("blk_room_id"), Kind: v.Get("blk_kind"), Reason: strings.TrimSpace(v.Get("blk_reason"))}
 	in.Start = fe.date(v, "blk_start")
 	last := fe.date(v, "blk_last")
 	if !last.IsZero() {
@@ -203,12 +204,12 @@ func (s *Server) roomBlockCreate(w http.ResponseWriter, r *http.Request, c *call
 	}
 	err := fe.err("The period is not valid.")
 	if err == nil {
-		if rm, rerr := c.db.GetRoom(r.Context(), in.RoomID); rerr != nil || (s.currentPropertyID(w, r, c) != rm.PropertyID) {
+		if rm, rerr := inventory.New(c.db).GetRoom(r.Context(), in.RoomID); rerr != nil || (s.currentPropertyID(w, r, c) != rm.PropertyID) {
 			err = aura.Invalid("The period is not valid.", aura.FieldError{Field: "room_id", Message: "choose a room of this property"})
 		}
 	}
 	if err == nil {
-		_, err = c.db.CreateRoomBlock(r.Context(), in)
+		_, err = inventory.New(c.db).CreateRoomBlock(r.Context(), in)
 	}
 	if err != nil {
 		return s.roomsFormError(w, r, c, renameField(err, "end", "last"), "blk_")
@@ -243,7 +244,7 @@ func (s *Server) currentPropertyID(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) roomBlockDelete(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := c.db.DeleteRoomBlock(r.Context(), c.params.ByName("id")); err != nil {
+	if err := inventory.New(c.db).DeleteRoomBlock(r.Context(), c.params.ByName("id")); err != nil {
 		return err
 	}
 	s.setFlash(w, "ok", "The period is removed; the room is back in service.")
@@ -258,11 +259,11 @@ type roomEditData struct {
 	ID      string
 	Version int
 	Name    string
-	Options []tenant.RoomType
+	Options []inventory.RoomType
 }
 
 func (s *Server) roomTypeEditPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	rt, err := c.db.GetRoomType(r.Context(), c.params.ByName("id"))
+	rt, err := inventory.New(c.db).GetRoomType(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
@@ -279,15 +280,15 @@ func (s *Server) roomTypeSave(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	id := c.params.ByName("id")
-	before, err := c.db.GetRoomType(r.Context(), id)
+	before, err := inventory.New(c.db).GetRoomType(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	in, err := roomTypeInput(r.PostForm, "")
 	in.Version = formVersion(r.PostForm)
-	var rt tenant.RoomType
+	var rt inventory.RoomType
 	if err == nil {
-		rt, err = c.db.UpdateRoomType(r.Context(), id, in)
+		rt, err = inventory.New(c.db).UpdateRoomType(r.Context(), id, in)
 	}
 	if err != nil {
 		return s.roomEditError(w, r, c, err, &roomEditData{Kind: "room_type", ID: id, Version: in.Version, Name: before.Name})
@@ -298,11 +299,11 @@ func (s *Server) roomTypeSave(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) roomEditPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	rm, err := c.db.GetRoom(r.Context(), c.params.ByName("id"))
+	rm, err := inventory.New(c.db).GetRoom(r.Context(), c.params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	types, err := c.db.ListRoomTypes(r.Context(), rm.PropertyID)
+	types, err := inventory.New(c.db).ListRoomTypes(r.Context(), rm.PropertyID)
 	if err != nil {
 		return err
 	}
@@ -319,15 +320,15 @@ func (s *Server) roomSave(w http.ResponseWriter, r *http.Request, c *call) error
 		return err
 	}
 	id := c.params.ByName("id")
-	before, err := c.db.GetRoom(r.Context(), id)
+	before, err := inventory.New(c.db).GetRoom(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	in := roomInput(r.PostForm, "")
 	in.Version = formVersion(r.PostForm)
-	rm, err := c.db.UpdateRoom(r.Context(), id, in)
+	rm, err := inventory.New(c.db).UpdateRoom(r.Context(), id, in)
 	if err != nil {
-		types, terr := c.db.ListRoomTypes(r.Context(), before.PropertyID)
+		types, terr := inventory.New(c.db).ListRoomTypes(r.Context(), before.PropertyID)
 		if terr != nil {
 			return terr
 		}

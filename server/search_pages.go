@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The global search of the top bar: a guest by name, email or phone, a
@@ -14,7 +14,7 @@ import (
 // page. Guests and names only for those who may read guests.
 
 type searchData struct {
-	Results tenant.SearchResults
+	Results stays.SearchResults
 	Done    bool // a query was run
 	Guests  bool // the caller may read guests
 }
@@ -29,7 +29,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, c *call) err
 		s.renderPage(w, r, http.StatusOK, "search", p)
 		return nil
 	}
-	res, err := c.db.Search(r.Context(), tenant.SearchInput{Query: q, Guests: d.Guests, Limit: 20})
+	res, err := stays.New(c.db).Search(r.Context(), stays.SearchInput{Query: q, Guests: d.Guests, Limit: 20})
 	if aura.ErrorCode(err) == aura.EINVALID {
 		p.formFieldErrors(err, nil)
 		s.renderPage(w, r, http.StatusBadRequest, "search", p)

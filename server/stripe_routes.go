@@ -9,6 +9,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/payments"
 )
 
@@ -65,7 +66,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request, c *call) 
 		return writeAPI(w, http.StatusBadRequest, map[string]string{"error": "The webhook body could not be read."})
 	}
 	err = payments.HandleWebhook(r.Context(), c.db, body, r.Header.Get("Stripe-Signature"), s.cfg.Now(),
-		payments.WithBusinessDay(c.db.PropertyToday))
+		payments.WithBusinessDay(inventory.New(c.db).PropertyToday))
 	switch aura.ErrorCode(err) {
 	case "":
 		return writeAPI(w, http.StatusOK, map[string]bool{"received": true})

@@ -5,8 +5,9 @@ import (
 	"strconv"
 
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The tape chart: rooms as rows, days as columns, reservations as bars
@@ -36,13 +37,13 @@ type tapeDay struct {
 }
 
 type tapeGroup struct {
-	RoomType   tenant.RoomType
+	RoomType   inventory.RoomType
 	Rooms      []tapeRow
 	Unassigned [][]tapeItem // lanes of bars not in a room yet
 }
 
 type tapeRow struct {
-	Room  tenant.Room
+	Room  inventory.Room
 	Items []tapeItem
 	Cells []tapeCell // one per day: a free night links to booking it
 }
@@ -91,7 +92,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 		from = def
 	}
 	to := from.AddDays(days)
-	tc, err := c.db.TapeChart(r.Context(), prop.ID, from, to)
+	tc, err := stays.New(c.db).TapeChart(r.Context(), prop.ID, from, to)
 	if err != nil {
 		return err
 	}
@@ -117,10 +118,10 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 		it.Start, it.End = it.half0+2, it.half1+2
 	}
 	canMove := c.can(identity.PermReservationsWrite)
-	bar := func(b tenant.TapeBar) tapeItem {
+	bar := func(b stays.TapeBar) tapeItem {
 		it := tapeItem{Kind: b.Status, Label: b.GuestName, Href: p.Link("reservations/" + b.ReservationID), Overbooked: b.Overbooked,
 			ResID: b.ReservationID, Arrival: b.Arrival.String(), Departure: b.Departure.String(), Version: b.Version, Adults: b.Adults, Children: b.Children,
-			Movable: canMove && (b.Status == tenant.ReservationTentative || b.Status == tenant.ReservationConfirmed || b.Status == tenant.ReservationInHouse)}
+			Movable: canMove && (b.Status == stays.ReservationTentative || b.Status == stays.ReservationConfirmed || b.Status == stays.ReservationInHouse)}
 		party := strconv.Itoa(b.Adults) + " adult"
 		if b.Adults != 1 {
 			party += "s"
@@ -151,7 +152,7 @@ func (s *Server) tapeChartPage(w http.ResponseWriter, r *http.Request, c *call) 
 				start = from
 			}
 			it := tapeItem{Block: true, Kind: b.Kind, Label: "Out of order", Title: "Out of order: " + b.Reason}
-			if b.Kind == tenant.OutOfService {
+			if b.Kind == inventory.OutOfService {
 				it.Label, it.Title = "Out of service", "Out of service: "+b.Reason
 			}
 			if end.After(to) {
@@ -210,9 +211,9 @@ func addToLane(lanes [][]tapeItem, it tapeItem) [][]tapeItem {
 }
 
 // countOverbooked counts the overbooked reservations drawn (a moved stay once).
-func countOverbooked(tc tenant.TapeChart) int {
+func countOverbooked(tc stays.TapeChart) int {
 	seen := map[string]bool{}
-	add := func(b tenant.TapeBar) {
+	add := func(b stays.TapeBar) {
 		if b.Overbooked {
 			seen[b.ReservationID] = true
 		}

@@ -4,7 +4,8 @@ import (
 	"testing"
 
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestEveryMutationAudited runs every state-changing store method once and
@@ -14,16 +15,16 @@ func TestEveryMutationAudited(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	db, ctx := f.DB, f.Ctx
 	var (
-		prop  tenant.Property
-		rt    tenant.RoomType
-		room  tenant.Room
-		block tenant.RoomBlock
-		plan  tenant.RatePlan
-		g     tenant.Guest
-		b     tenant.Booking
-		r     tenant.Reservation
-		r2    tenant.Reservation
-		r3    tenant.Reservation
+		prop  inventory.Property
+		rt    inventory.RoomType
+		room  inventory.Room
+		block inventory.RoomBlock
+		plan  inventory.RatePlan
+		g     stays.Guest
+		b     stays.Booking
+		r     stays.Reservation
+		r2    stays.Reservation
+		r3    stays.Reservation
 	)
 	two := 2
 	steps := []struct {
@@ -31,67 +32,67 @@ func TestEveryMutationAudited(t *testing.T) {
 		run    func() error
 	}{
 		{"property.created", func() (err error) {
-			prop, err = db.CreateProperty(ctx, tenant.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR"})
+			prop, err = inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Second", TimeZone: "Europe/Vienna", Currency: "EUR"})
 			return
 		}},
 		{"property.updated", func() (err error) {
-			prop, err = db.UpdateProperty(ctx, prop.ID, tenant.PropertyInput{Name: "Second House", TimeZone: "Europe/Vienna", Currency: "EUR", Version: prop.Version})
+			prop, err = inventory.New(db).UpdateProperty(ctx, prop.ID, inventory.PropertyInput{Name: "Second House", TimeZone: "Europe/Vienna", Currency: "EUR", Version: prop.Version})
 			return
 		}},
 		{"room_type.created", func() (err error) {
-			rt, err = db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
+			rt, err = inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "SGL", Name: "Single", Capacity: 1, BaseOccupancy: 1})
 			return
 		}},
 		{"room_type.updated", func() (err error) {
-			rt, err = db.UpdateRoomType(ctx, rt.ID, tenant.RoomTypeInput{Code: "SGL", Name: "Single room", Capacity: 2, BaseOccupancy: 1})
+			rt, err = inventory.New(db).UpdateRoomType(ctx, rt.ID, inventory.RoomTypeInput{Code: "SGL", Name: "Single room", Capacity: 2, BaseOccupancy: 1})
 			return
 		}},
 		{"room.created", func() (err error) {
-			room, err = db.CreateRoom(ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: "201"})
+			room, err = inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: "201"})
 			return
 		}},
 		{"room.updated", func() (err error) {
-			room, err = db.UpdateRoom(ctx, room.ID, tenant.RoomInput{RoomTypeID: rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}})
+			room, err = inventory.New(db).UpdateRoom(ctx, room.ID, inventory.RoomInput{RoomTypeID: rt.ID, Number: "201", Floor: "2", Features: []string{"balcony"}})
 			return
 		}},
 		{"room.housekeeping_changed", func() (err error) {
-			room, err = db.SetHousekeeping(ctx, room.ID, tenant.HousekeepingInspected, room.Version)
+			room, err = inventory.New(db).SetHousekeeping(ctx, room.ID, inventory.HousekeepingInspected, room.Version)
 			return
 		}},
 		{"room_block.created", func() (err error) {
-			block, err = db.CreateRoomBlock(ctx, tenant.RoomBlockInput{RoomID: room.ID, Kind: tenant.OutOfOrder, Start: f.Day(1), End: f.Day(2)})
+			block, err = inventory.New(db).CreateRoomBlock(ctx, inventory.RoomBlockInput{RoomID: room.ID, Kind: inventory.OutOfOrder, Start: f.Day(1), End: f.Day(2)})
 			return
 		}},
-		{"room_block.deleted", func() error { return db.DeleteRoomBlock(ctx, block.ID) }},
+		{"room_block.deleted", func() error { return inventory.New(db).DeleteRoomBlock(ctx, block.ID) }},
 		{"rate_plan.created", func() (err error) {
-			plan, err = db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
+			plan, err = inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: "SGL-FLEX", Name: "Single flexible"})
 			return
 		}},
 		{"rate_plan.updated", func() (err error) {
-			plan, err = db.UpdateRatePlan(ctx, plan.ID, tenant.RatePlanInput{Code: "SGL-FLEX", Name: "Single flexible", Active: true})
+			plan, err = inventory.New(db).UpdateRatePlan(ctx, plan.ID, inventory.RatePlanInput{Code: "SGL-FLEX", Name: "Single flexible", Active: true})
 			return
 		}},
 		{"rates.updated", func() error {
-			_, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: f.Day(0), To: f.Day(30), MinStay: &two})
+			_, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: f.Day(0), To: f.Day(30), MinStay: &two})
 			return err
 		}},
 		{"guest.created", func() (err error) {
-			g, err = db.CreateGuest(ctx, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guest"})
+			g, err = stays.New(db).CreateGuest(ctx, stays.GuestInput{GivenName: "Gail", FamilyName: "Guest"})
 			return
 		}},
 		{"guest.created", func() error {
-			_, err := db.CreateGuests(ctx, []tenant.GuestInput{{FamilyName: "One"}, {FamilyName: "Two"}})
+			_, err := stays.New(db).CreateGuests(ctx, []stays.GuestInput{{FamilyName: "One"}, {FamilyName: "Two"}})
 			return err
 		}},
 		{"guest.updated", func() (err error) {
-			g, err = db.UpdateGuest(ctx, g.ID, tenant.GuestInput{GivenName: "Gail", FamilyName: "Guesting"})
+			g, err = stays.New(db).UpdateGuest(ctx, g.ID, stays.GuestInput{GivenName: "Gail", FamilyName: "Guesting"})
 			return
 		}},
 		{"reservation.created", func() (err error) {
 			in := f.Booking(f.Day(0), f.Day(3))
 			in.Reservations = append(in.Reservations, in.Reservations[0], in.Reservations[0])
 			in.Reservations[2].Arrival, in.Reservations[2].Departure = f.Day(10), f.Day(12)
-			b, err = db.CreateBooking(ctx, in)
+			b, err = stays.New(db).CreateBooking(ctx, in)
 			if err == nil {
 				r, r2, r3 = b.Reservations[0], b.Reservations[1], b.Reservations[2]
 			}
@@ -99,37 +100,37 @@ func TestEveryMutationAudited(t *testing.T) {
 		}},
 		{"booking.updated", func() (err error) {
 			notes := "late arrival"
-			b, err = db.UpdateBooking(ctx, b.ID, tenant.BookingUpdate{Notes: &notes})
+			b, err = stays.New(db).UpdateBooking(ctx, b.ID, stays.BookingUpdate{Notes: &notes})
 			return
 		}},
 		{"reservation.room_assigned", func() (err error) {
-			r, err = db.AssignRoom(ctx, r.ID, f.Rooms[0].ID, r.Version)
+			r, err = stays.New(db).AssignRoom(ctx, r.ID, f.Rooms[0].ID, r.Version)
 			return
 		}},
 		{"reservation.room_unassigned", func() (err error) {
-			r, err = db.UnassignRoom(ctx, r.ID, r.Version)
+			r, err = stays.New(db).UnassignRoom(ctx, r.ID, r.Version)
 			return
 		}},
 		{"reservation.stay_changed", func() (err error) {
-			r, err = db.ChangeStay(ctx, r.ID, tenant.StayChange{Departure: f.Day(2), Version: r.Version})
+			r, err = stays.New(db).ChangeStay(ctx, r.ID, stays.StayChange{Departure: f.Day(2), Version: r.Version})
 			return
 		}},
 		{"reservation.checked_in", func() (err error) {
-			r, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Version: r.Version})
+			r, err = stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID, Version: r.Version})
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
-			var out tenant.CheckOutResult
-			out, err = db.CheckOut(ctx, r.ID, r.Version)
+			var out stays.CheckOutResult
+			out, err = stays.New(db).CheckOut(ctx, r.ID, r.Version)
 			r = out.Reservation
 			return
 		}},
 		{"reservation.no_show", func() (err error) {
-			r2, err = db.MarkNoShow(ctx, r2.ID, tenant.NoShowInput{})
+			r2, err = stays.New(db).MarkNoShow(ctx, r2.ID, stays.NoShowInput{})
 			return
 		}},
 		{"reservation.cancelled", func() (err error) {
-			r3, err = db.Cancel(ctx, r3.ID, tenant.CancelInput{})
+			r3, err = stays.New(db).Cancel(ctx, r3.ID, stays.CancelInput{})
 			return
 		}},
 	}

@@ -81,7 +81,7 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 		var wrapped []byte
 		err := tx.QueryRow(`SELECT key_wrapped FROM guests WHERE id = ?`, guestID).Scan(&wrapped)
 		if err == sql.ErrNoRows {
-			return notFound("guest", guestID)
+			return NotFound("guest", guestID)
 		} else if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 			erased = true
 			return nil
 		}
-		countGuestOpen()
+		CountGuestOpen()
 		k, err := db.OpenSubjectKey(guestID, wrapped)
 		if err != nil {
 			return err
@@ -108,8 +108,8 @@ func (db *DB) OpenGuestSealed(ctx context.Context, guestID, table, rowID string,
 // search opens only the guests it matched.
 var guestOpens atomic.Int64
 
-// countGuestOpen counts one guest unsealed (see GuestOpens).
-func countGuestOpen() { guestOpens.Add(1) }
+// CountGuestOpen counts one guest unsealed (see GuestOpens).
+func CountGuestOpen() { guestOpens.Add(1) }
 
 // GuestOpens returns how many guests were unsealed since the process
 // started, so tests can prove a search opens only the guests it returns.

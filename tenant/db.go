@@ -1,7 +1,17 @@
-// Package tenant owns everything stored in a tenant's own SQLite file and the
-// router that opens those files. Code can reach tenant data only through a
-// *DB, and only the Router hands one out, so a request for one tenant can
-// never read another tenant's rows.
+// Package tenant is the file layer of a tenant's own SQLite file: the
+// Router that opens and closes those files, the DB handle it hands out
+// (acquire and release, Update and View, Tx), sealing of columns and the
+// per-subject keys of guest data, the audit glue (reading, verifying and
+// unsealing the file's chain), settings rows and the small helpers every
+// store shares (validation errors, versions, times, money).
+//
+// Code can reach tenant data only through a *DB, and only the Router hands
+// one out, so a request for one tenant can never read another tenant's
+// rows. What is stored lives in the domain packages above this one
+// (tenant/identity, tenant/inventory, tenant/stays, tenant/frontdesk, and
+// the books in tenant/ledger and tenant/payments); this package imports
+// none of them. It may import only the leaves (aura, audit, date, keys,
+// locale, schema, sqlite).
 package tenant
 
 import (

@@ -27,9 +27,9 @@ func (m Money) String() string {
 	return fmt.Sprintf("%s%d.%0*d %s", sign, a/div, exp, a%div, m.Currency)
 }
 
-// percentOf returns p percent of amount, rounded half away from zero: the
+// PercentOf returns p percent of amount, rounded half away from zero: the
 // one rounding rule of percentage fees.
-func percentOf(amount int64, p int) int64 {
+func PercentOf(amount int64, p int) int64 {
 	v := amount * int64(p)
 	if v >= 0 {
 		return (v + 50) / 100

@@ -26,41 +26,41 @@ const MaxRange = 366
 // MaxStay is the longest stay, in nights, a reservation may have.
 const MaxStay = 365
 
-// fieldErrors collects validation failures so one EINVALID names them all.
-type fieldErrors []aura.FieldError
+// FieldErrors collects validation failures so one EINVALID names them all.
+type FieldErrors []aura.FieldError
 
-func (f *fieldErrors) add(field, format string, args ...any) {
+func (f *FieldErrors) Add(field, format string, args ...any) {
 	*f = append(*f, aura.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// err returns nil when nothing failed, otherwise EINVALID with message.
-func (f fieldErrors) err(message string) error {
+// Err returns nil when nothing failed, otherwise EINVALID with message.
+func (f FieldErrors) Err(message string) error {
 	if len(f) == 0 {
 		return nil
 	}
 	return aura.Invalid(message, f...)
 }
 
-// text validates a required or optional single-line text field.
-func (f *fieldErrors) text(field, v string, min, max int) {
+// Text validates a required or optional single-line text field.
+func (f *FieldErrors) Text(field, v string, min, max int) {
 	n := utf8.RuneCountInString(v)
 	switch {
 	case !utf8.ValidString(v):
-		f.add(field, "must be valid UTF-8 text")
+		f.Add(field, "must be valid UTF-8 text")
 	case n < min && min == 1:
-		f.add(field, "is required")
+		f.Add(field, "is required")
 	case n < min || n > max:
-		f.add(field, "must be %d to %d characters", min, max)
+		f.Add(field, "must be %d to %d characters", min, max)
 	case strings.ContainsAny(v, "\x00\r\n"):
-		f.add(field, "must be one line")
+		f.Add(field, "must be one line")
 	}
 }
 
 var zones sync.Map // IANA name → *time.Location
 
-// loadZone returns the location of an IANA zone name, refusing "" and
+// LoadZone returns the location of an IANA zone name, refusing "" and
 // "Local" (which would make dates depend on the server's own zone).
-func loadZone(name string) (*time.Location, error) {
+func LoadZone(name string) (*time.Location, error) {
 	if v, ok := zones.Load(name); ok {
 		return v.(*time.Location), nil
 	}
@@ -77,13 +77,13 @@ func loadZone(name string) (*time.Location, error) {
 
 // ValidTimeZone reports whether name is an IANA time zone Aura accepts.
 func ValidTimeZone(name string) bool {
-	_, err := loadZone(name)
+	_, err := LoadZone(name)
 	return err == nil
 }
 
-// checkVersion returns EPRECONDITION when want (an If-Match version) is set
+// CheckVersion returns EPRECONDITION when want (an If-Match version) is set
 // and differs from the stored version.
-func checkVersion(kind, id string, stored, want int) error {
+func CheckVersion(kind, id string, stored, want int) error {
 	if want != 0 && want != stored {
 		return aura.Errorf(aura.EPRECONDITION, "This %s was changed by someone else while you were looking at it (now version %d, yours %d); reload it and try again.", kind, stored, want)
 	}
@@ -97,7 +97,7 @@ func ParseTime(s string) time.Time {
 	return t
 }
 
-func parseNullTime(s sql.NullString) *time.Time {
+func ParseNullTime(s sql.NullString) *time.Time {
 	if !s.Valid {
 		return nil
 	}
@@ -113,31 +113,31 @@ func MustJSON(v any) string {
 	return string(b)
 }
 
-// notFound returns ENOTFOUND naming the kind of thing.
-func notFound(kind, id string) error {
+// NotFound returns ENOTFOUND naming the kind of thing.
+func NotFound(kind, id string) error {
 	return aura.Errorf(aura.ENOTFOUND, "No %s %q.", kind, id)
 }
 
-// validDateRange checks a query range [from, to).
-func validDateRange(from, to date.Date) error {
-	var fe fieldErrors
+// ValidDateRange checks a query range [from, to).
+func ValidDateRange(from, to date.Date) error {
+	var fe FieldErrors
 	if from.IsZero() {
-		fe.add("from", "is required (YYYY-MM-DD)")
+		fe.Add("from", "is required (YYYY-MM-DD)")
 	}
 	if to.IsZero() {
-		fe.add("to", "is required (YYYY-MM-DD)")
+		fe.Add("to", "is required (YYYY-MM-DD)")
 	}
 	if len(fe) == 0 {
 		if !from.Before(to) {
-			fe.add("to", "must be after from")
+			fe.Add("to", "must be after from")
 		} else if to.Sub(from) > MaxRange {
-			fe.add("to", "the range may span at most %d days", MaxRange)
+			fe.Add("to", "the range may span at most %d days", MaxRange)
 		}
 	}
-	return fe.err("The date range is not valid.")
+	return fe.Err("The date range is not valid.")
 }
 
-// placeholders returns "?, ?, ?" for n arguments.
+// Placeholders returns "?, ?, ?" for n arguments.
 func Placeholders(n int) string {
 	if n <= 0 {
 		return ""
@@ -145,9 +145,9 @@ func Placeholders(n int) string {
 	return strings.Repeat("?, ", n-1) + "?"
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+func Itoa(i int) string { return strconv.Itoa(i) }
 
-// secureDelete turns SQLite's secure_delete on for the transaction's
+// SecureDelete turns SQLite's secure_delete on for the transaction's
 // connection (the file's single write connection): content deleted from
 // now on, in freed cells and freed pages, is overwritten with zeros instead
 // of staying readable in the file. It stays on for that connection; it

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // TestTenantJobCommands runs the night audit and the ID-photo purge of a
@@ -36,14 +36,14 @@ func TestTenantJobCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	props, err := db.ListProperties(ctx)
+	props, err := inventory.New(db).ListProperties(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := props[0]
 	fd := p.FrontDesk
 	fd.IDPhotoRetentionDays = 0
-	if _, err := db.UpdateProperty(ctx, p.ID, tenant.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
+	if _, err := inventory.New(db).UpdateProperty(ctx, p.ID, inventory.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
 		CheckInTime: p.CheckInTime, CheckOutTime: p.CheckOutTime, Tax: p.Tax, FrontDesk: &fd, Version: p.Version}); err != nil {
 		t.Fatal(err)
 	}

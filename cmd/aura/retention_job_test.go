@@ -10,6 +10,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestIDPhotoRetentionJob: the jobs aura serve schedules purge ID photos on
@@ -32,39 +34,39 @@ func TestIDPhotoRetentionJob(t *testing.T) {
 
 	record := func(days int) string {
 		t.Helper()
-		fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: days, PurgeDocumentNumbers: true}
-		prop, err := db.CreateProperty(ctx, tenant.PropertyInput{Name: fmt.Sprintf("Keeps %d days", days), TimeZone: "Europe/Berlin", Currency: "EUR", FrontDesk: &fd})
+		fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: days, PurgeDocumentNumbers: true}
+		prop, err := inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: fmt.Sprintf("Keeps %d days", days), TimeZone: "Europe/Berlin", Currency: "EUR", FrontDesk: &fd})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
+		rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		room, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"})
+		room, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
+		plan, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
+		if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}); err != nil {
 			t.Fatal(err)
 		}
-		b, err := db.CreateBooking(ctx, tenant.BookingInput{PropertyID: prop.ID, Source: tenant.SourceDirect,
-			Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Ida", FamilyName: fmt.Sprint("Guest", days)}},
-			Reservations: []tenant.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
+		b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,
+			Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Ida", FamilyName: fmt.Sprint("Guest", days)}},
+			Reservations: []stays.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := b.Reservations[0]
-		if _, err := db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: room.ID, Guests: []tenant.GuestCheckIn{{
-			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: fmt.Sprint("L0000", days), IssuingCountry: "DE"},
+		if _, err := stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{RoomID: room.ID, Guests: []stays.GuestCheckIn{{
+			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: fmt.Sprint("L0000", days), IssuingCountry: "DE"},
 			Photos:   [][]byte{auratest.JPEG(t, 16, 16)}}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.CheckOut(ctx, r.ID, 0); err != nil {
+		if _, err := stays.New(db).CheckOut(ctx, r.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		return r.ID
@@ -72,7 +74,7 @@ func TestIDPhotoRetentionJob(t *testing.T) {
 	keeps30, keeps60 := record(30), record(60)
 	purged := func(resID string) (photo, number bool) {
 		t.Helper()
-		recs, err := db.ReservationCheckIns(ctx, resID)
+		recs, err := stays.New(db).ReservationCheckIns(ctx, resID)
 		if err != nil || len(recs) != 1 || len(recs[0].Photos) != 1 {
 			t.Fatalf("check-in records of %s: %+v %v", resID, recs, err)
 		}

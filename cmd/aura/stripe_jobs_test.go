@@ -11,9 +11,11 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/internal/stripemock"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/payments"
 	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/stays"
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
 )
@@ -40,29 +42,29 @@ func TestNoShowFeeJob(t *testing.T) {
 	ctx := auratest.Ctx()
 	today := date.Of(clock.Now(), loc)
 
-	prop, err := db.CreateProperty(ctx, tenant.PropertyInput{Name: "Lakeside", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, VATRates: []tenant.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red"}})
+	prop, err := inventory.New(db).CreateProperty(ctx, inventory.PropertyInput{Name: "Lakeside", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, VATRates: []inventory.VATRate{{Code: "red", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "red"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := db.CreateRoomType(ctx, tenant.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
+	rt, err := inventory.New(db).CreateRoomType(ctx, inventory.RoomTypeInput{PropertyID: prop.ID, Code: "DBL", Name: "Double", Capacity: 2, BaseOccupancy: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateRoom(ctx, tenant.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"}); err != nil {
+	if _, err := inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: "101"}); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := db.CreateRatePlan(ctx, tenant.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true,
-		NoShow: tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeeFirstNight}}})
+	plan, err := inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true,
+		NoShow: inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeeFirstNight}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.UpdateRates(ctx, tenant.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 4500, Currency: "EUR"}}); err != nil {
+	if _, err := inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(5), Price: &tenant.Money{Amount: 4500, Currency: "EUR"}}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := db.CreateBooking(ctx, tenant.BookingInput{PropertyID: prop.ID, Source: tenant.SourceDirect,
-		Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Nils", FamilyName: "Noshow"}},
-		Reservations: []tenant.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
+	b, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: prop.ID, Source: stays.SourceDirect,
+		Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Nils", FamilyName: "Noshow"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: rt.ID, RatePlanID: plan.ID, Arrival: today, Departure: today.AddDays(1), Adults: 2}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +106,8 @@ func TestNoShowFeeJob(t *testing.T) {
 	mark := paid.Mark()
 	clock.Advance(24 * time.Hour) // past the night audit of the arrival day
 	run()
-	r, err := db.GetReservation(ctx, res.ID)
-	if err != nil || r.Status != tenant.ReservationNoShow {
+	r, err := stays.New(db).GetReservation(ctx, res.ID)
+	if err != nil || r.Status != stays.ReservationNoShow {
 		t.Fatalf("reservation after the night audit: %+v %v", r.Status, err)
 	}
 	ps, err := st.FolioPayments(ctx, folio.ID)

@@ -41,6 +41,7 @@ var Rules = []Rule{
 	{Path: "deploy", Layer: 0, What: "the systemd unit"},
 	{Path: "internal/sdnotify", Layer: 0, What: "systemd notifications"},
 	{Path: "internal/stripemock", Layer: 0, What: "stripe-mock for tests"},
+	{Path: "metrics", Layer: 0, What: "Prometheus metrics"},
 	{Path: "locale", Layer: 1, What: "dates, instants and money as a country writes them"},
 	{Path: "keys", Layer: 1, What: "master key, data keys, purpose keys, AEAD, signing key"},
 	{Path: "credential", Layer: 1, What: "passwords, token format, TOTP, recovery codes"},

@@ -26,6 +26,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Fixture is one property with one room type of n rooms and a flexible
@@ -36,10 +38,10 @@ type Fixture struct {
 	Ctx   context.Context
 	Clock *auratest.Clock
 	Loc   *time.Location
-	Prop  tenant.Property
-	RT    tenant.RoomType
-	Rooms []tenant.Room
-	Plan  tenant.RatePlan
+	Prop  inventory.Property
+	RT    inventory.RoomType
+	Rooms []inventory.Room
+	Plan  inventory.RatePlan
 	Today date.Date
 }
 
@@ -54,17 +56,17 @@ func NewFixture(tb testing.TB, zone string, rooms int, today string) *Fixture {
 	f := &Fixture{Ctx: auratest.Ctx(), Loc: loc, Today: date.MustParse(today)}
 	f.Clock = auratest.NewClock(f.Today.Midnight(loc).Add(12 * time.Hour))
 	f.DB = auratest.MustOpenTenant(tb, auratest.Options{Now: f.Clock.Now})
-	f.Prop = Must(f.DB.CreateProperty(f.Ctx, tenant.PropertyInput{Name: "Hotel Test", TimeZone: zone, Currency: "EUR",
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, VATRates: []tenant.VATRate{{Code: "reduced", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "reduced"}}))(tb)
-	f.RT = Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(tb)
+	f.Prop = Must(inventory.New(f.DB).CreateProperty(f.Ctx, inventory.PropertyInput{Name: "Hotel Test", TimeZone: zone, Currency: "EUR",
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, VATRates: []inventory.VATRate{{Code: "reduced", Name: "Reduced", BasisPoints: 700}}, AccommodationVAT: "reduced"}}))(tb)
+	f.RT = Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(tb)
 	for i := 0; i < rooms; i++ {
-		f.Rooms = append(f.Rooms, Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(tb))
+		f.Rooms = append(f.Rooms, Must(inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(tb))
 	}
 	two := 2
-	f.Plan = Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: "FLEX", Name: "Flexible",
+	f.Plan = Must(inventory.New(f.DB).CreateRatePlan(f.Ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: f.RT.ID, Code: "FLEX", Name: "Flexible",
 		ExtraPerson:  tenant.Money{Amount: 2500},
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
-		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}, Active: true}))(tb)
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}},
+		NoShow:       inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}, Active: true}))(tb)
 	f.SetPrice(tb, f.Plan.ID, f.Today.AddDays(-30), f.Today.AddDays(400), Nightly)
 	return f
 }
@@ -76,7 +78,7 @@ func (f *Fixture) SetPrice(tb testing.TB, planID string, from, to date.Date, amo
 		if end.After(to) {
 			end = to
 		}
-		Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: planID, From: d, To: end, Price: &tenant.Money{Amount: amount, Currency: "EUR"}}))(tb)
+		Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: planID, From: d, To: end, Price: &tenant.Money{Amount: amount, Currency: "EUR"}}))(tb)
 	}
 }
 
@@ -90,15 +92,15 @@ func (f *Fixture) Day(n int) date.Date { return f.Today.AddDays(n) }
 
 // Booking returns a direct booking input for one reservation of the
 // Fixture's room type with a new guest.
-func (f *Fixture) Booking(arrival, departure date.Date) tenant.BookingInput {
-	return tenant.BookingInput{PropertyID: f.Prop.ID, Source: tenant.SourceDirect,
-		Booker:       tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com"}},
-		Reservations: []tenant.ReservationInput{{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: arrival, Departure: departure, Adults: 2}}}
+func (f *Fixture) Booking(arrival, departure date.Date) stays.BookingInput {
+	return stays.BookingInput{PropertyID: f.Prop.ID, Source: stays.SourceDirect,
+		Booker:       stays.GuestRef{New: &stays.GuestInput{GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: f.RT.ID, RatePlanID: f.Plan.ID, Arrival: arrival, Departure: departure, Adults: 2}}}
 }
 
-func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) tenant.Reservation {
+func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) stays.Reservation {
 	tb.Helper()
-	b, err := f.DB.CreateBooking(f.Ctx, f.Booking(arrival, departure))
+	b, err := stays.New(f.DB).CreateBooking(f.Ctx, f.Booking(arrival, departure))
 	if err != nil {
 		tb.Fatalf("book %s–%s: %v", arrival, departure, err)
 	}
@@ -107,7 +109,7 @@ func (f *Fixture) Book(tb testing.TB, arrival, departure date.Date) tenant.Reser
 
 func (f *Fixture) Available(tb testing.TB, from, to date.Date) []int {
 	tb.Helper()
-	a, err := f.DB.Availability(f.Ctx, f.Prop.ID, from, to)
+	a, err := inventory.New(f.DB).Availability(f.Ctx, f.Prop.ID, from, to)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -229,15 +231,15 @@ func ReadTenantFiles(tb testing.TB, db *tenant.DB) []byte {
 
 // BookGuest books one reservation for a guest of the given name, imported
 // in status with room (-1: none).
-func (f *Fixture) BookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) tenant.Reservation {
+func (f *Fixture) BookGuest(tb testing.TB, given, family, status string, arrival, departure date.Date, room int) stays.Reservation {
 	tb.Helper()
 	in := f.Booking(arrival, departure)
-	in.Booker.New = &tenant.GuestInput{GivenName: given, FamilyName: family}
+	in.Booker.New = &stays.GuestInput{GivenName: given, FamilyName: family}
 	in.Import, in.Status = true, status
 	if room >= 0 {
 		in.Reservations[0].RoomID = f.Rooms[room].ID
 	}
-	return Must(f.DB.CreateBooking(f.Ctx, in))(tb).Reservations[0]
+	return Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(tb).Reservations[0]
 }
 
 // ReportLatencies reports the median and 99th percentile of per-operation
@@ -256,14 +258,14 @@ func ReportLatencies(b *testing.B, ds []time.Duration, unit time.Duration, name 
 // about 75% occupancy with 1–5 night stays.
 func BenchProperty(b *testing.B) (*Fixture, int) {
 	f := NewFixture(b, "Europe/Berlin", 30, "2025-06-10")
-	types := []tenant.RoomType{f.RT}
-	plans := []tenant.RatePlan{f.Plan}
+	types := []inventory.RoomType{f.RT}
+	plans := []inventory.RatePlan{f.Plan}
 	for i, n := range []int{20, 10} {
-		rt := Must(f.DB.CreateRoomType(f.Ctx, tenant.RoomTypeInput{PropertyID: f.Prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
+		rt := Must(inventory.New(f.DB).CreateRoomType(f.Ctx, inventory.RoomTypeInput{PropertyID: f.Prop.ID, Code: fmt.Sprint("T", i), Name: fmt.Sprint("Type ", i), Capacity: 4, BaseOccupancy: 2}))(b)
 		for j := 0; j < n; j++ {
-			Must(f.DB.CreateRoom(f.Ctx, tenant.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
+			Must(inventory.New(f.DB).CreateRoom(f.Ctx, inventory.RoomInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprintf("%d%02d", 3+i, j)}))(b)
 		}
-		p := Must(f.DB.CreateRatePlan(f.Ctx, tenant.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
+		p := Must(inventory.New(f.DB).CreateRatePlan(f.Ctx, inventory.RatePlanInput{PropertyID: f.Prop.ID, RoomTypeID: rt.ID, Code: fmt.Sprint("P", i), Name: "Rate", Active: true}))(b)
 		types, plans = append(types, rt), append(plans, p)
 	}
 	from, to := f.Day(-730), f.Day(365)
@@ -282,9 +284,9 @@ func BenchProperty(b *testing.B) (*Fixture, int) {
 				in := f.Booking(d, d.AddDays(n))
 				in.Reservations[0].RoomTypeID, in.Reservations[0].RatePlanID = rt.ID, plans[ti].ID
 				if d.Before(f.Today) {
-					in.Import, in.Status = true, tenant.ReservationCheckedOut
+					in.Import, in.Status = true, stays.ReservationCheckedOut
 				}
-				if _, err := f.DB.CreateBooking(f.Ctx, in); err == nil {
+				if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err == nil {
 					made++
 				} else if aura.ErrorCode(err) != aura.ECONFLICT {
 					b.Fatal(err)
@@ -296,13 +298,13 @@ func BenchProperty(b *testing.B) (*Fixture, int) {
 	return f, made
 }
 
-func BenchGuest(rng *rand.Rand, i int) tenant.GuestInput {
+func BenchGuest(rng *rand.Rand, i int) stays.GuestInput {
 	given := guestGiven[rng.IntN(len(guestGiven))]
 	family := familyStart[rng.IntN(len(familyStart))] + familyEnd[rng.IntN(len(familyEnd))]
-	return tenant.GuestInput{GivenName: given, FamilyName: family,
+	return stays.GuestInput{GivenName: given, FamilyName: family,
 		Email:   fmt.Sprintf("%s.%s%d@%s", strings.ToLower(given), strings.ToLower(family), i, []string{"example.com", "mail.example", "example.de"}[i%3]),
 		Phone:   fmt.Sprintf("+%d %d %07d", []int{49, 43, 41, 1, 33}[i%5], 150+rng.IntN(30), rng.IntN(10_000_000)),
-		Address: tenant.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
+		Address: inventory.Address{Line1: fmt.Sprint("Hauptstraße ", rng.IntN(200)), City: "Berlin", Country: "DE"}, Nationality: "DE", Language: "de"}
 }
 
 func Median(d []time.Duration) time.Duration {
@@ -319,24 +321,24 @@ var familyEnd = strings.Fields(`mann er ler berg stein hoff bach feld ner rich d
 
 // BookIn creates a booking through the import path (past dates, any
 // status) in room (-1: none) and returns its reservation.
-func (f *Fixture) BookIn(tb testing.TB, status string, arrival, departure date.Date, room int) tenant.Reservation {
+func (f *Fixture) BookIn(tb testing.TB, status string, arrival, departure date.Date, room int) stays.Reservation {
 	tb.Helper()
 	in := f.Booking(arrival, departure)
 	in.Import, in.Status = true, status
 	if room >= 0 {
 		in.Reservations[0].RoomID = f.Rooms[room].ID
 	}
-	return Must(f.DB.CreateBooking(f.Ctx, in))(tb).Reservations[0]
+	return Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(tb).Reservations[0]
 }
 
 func (f *Fixture) Condition(tb testing.TB, room int) string {
 	tb.Helper()
-	return Must(f.DB.GetRoom(f.Ctx, f.Rooms[room].ID))(tb).Housekeeping
+	return Must(inventory.New(f.DB).GetRoom(f.Ctx, f.Rooms[room].ID))(tb).Housekeeping
 }
 
 func (f *Fixture) Status(tb testing.TB, id string) string {
 	tb.Helper()
-	return Must(f.DB.GetReservation(f.Ctx, id))(tb).Status
+	return Must(stays.New(f.DB).GetReservation(f.Ctx, id))(tb).Status
 }
 
 // Must2 is Must for a call that returns two values and an error.

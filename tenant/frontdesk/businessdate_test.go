@@ -8,8 +8,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestOneBusinessDate checks that every "today" of the front desk is the
@@ -20,12 +21,12 @@ import (
 func TestOneBusinessDate(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 4, "2025-06-10")
 	job := f.Ctx
-	tonight := f.BookGuest(t, "Clara", "Schumann", tenant.ReservationConfirmed, f.Day(0), f.Day(2), 0)
-	tomorrow := f.BookGuest(t, "Fanny", "Hensel", tenant.ReservationConfirmed, f.Day(1), f.Day(3), 1)
+	tonight := f.BookGuest(t, "Clara", "Schumann", stays.ReservationConfirmed, f.Day(0), f.Day(2), 0)
+	tomorrow := f.BookGuest(t, "Fanny", "Hensel", stays.ReservationConfirmed, f.Day(1), f.Day(3), 1)
 
 	check := func(t *testing.T, want, calendar date.Date) {
 		t.Helper()
-		if got := pmstest.Must(f.DB.PropertyToday(f.Ctx, f.Prop.ID))(t); got != want {
+		if got := pmstest.Must(inventory.New(f.DB).PropertyToday(f.Ctx, f.Prop.ID))(t); got != want {
 			t.Fatalf("PropertyToday %s, want %s", got, want)
 		}
 		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
@@ -53,9 +54,9 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(1), 1, 30)
 		check(t, f.Day(0), f.Day(1))
 		// Tomorrow's guest cannot check in yet, nor be marked a no-show.
-		_, err := f.DB.CheckIn(f.Ctx, tomorrow.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, tomorrow.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		_, err = f.DB.MarkNoShow(f.Ctx, tomorrow.ID, tenant.NoShowInput{})
+		_, err = stays.New(f.DB).MarkNoShow(f.Ctx, tomorrow.ID, stays.NoShowInput{})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 
@@ -63,7 +64,7 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(1), 4, 0)
 		pmstest.Must(frontdesk.New(f.DB).RunNightAudit(job, f.Prop.ID))(t) // closes day 0: tonight's guest is a no-show
 		check(t, f.Day(1), f.Day(1))
-		if got := f.Status(t, tonight.ID); got != tenant.ReservationNoShow {
+		if got := f.Status(t, tonight.ID); got != stays.ReservationNoShow {
 			t.Fatalf("day 0's arrival is %s after its close", got)
 		}
 	})
@@ -72,8 +73,8 @@ func TestOneBusinessDate(t *testing.T) {
 		f.At(f.Day(2), 9, 0) // the roll of day 1 passed, the audit has not run
 		check(t, f.Day(1), f.Day(2))
 		// Day 1's guest still checks in on day 1, the open date.
-		r := pmstest.Must(f.DB.CheckIn(f.Ctx, tomorrow.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
-		if r.Status != tenant.ReservationInHouse {
+		r := pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, tomorrow.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+		if r.Status != stays.ReservationInHouse {
 			t.Fatalf("check-in on the open date: %s", r.Status)
 		}
 		bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
@@ -91,10 +92,10 @@ func TestOneBusinessDate(t *testing.T) {
 // board shows the room left and dirty, not "arriving".
 func TestDayUse(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	r := f.BookGuest(t, "Day", "Tripper", tenant.ReservationConfirmed, f.Day(0), f.Day(2), 0)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{}))(t)
+	r := f.BookGuest(t, "Day", "Tripper", stays.ReservationConfirmed, f.Day(0), f.Day(2), 0)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{}))(t)
 	f.At(f.Day(0), 17, 0)
-	out := pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, 0))(t)
+	out := pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, r.ID, 0))(t)
 	if got := out.Reservation; got.Departure != f.Day(1) || len(got.Nights) != 1 || !got.Nights[0].Released || got.Total.Amount != pmstest.Nightly {
 		t.Fatalf("day use stored as %s–%s, nights %+v, total %d", got.Arrival, got.Departure, got.Nights, got.Total.Amount)
 	}
@@ -116,7 +117,7 @@ func TestDayUse(t *testing.T) {
 		t.Fatalf("tomorrow's departures %v, want none", got)
 	}
 	card := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, f.Day(0)))(t).Rooms[0]
-	if card.Occupancy != frontdesk.OccupancyDeparting || !card.Departed || card.Condition != tenant.HousekeepingDirty {
+	if card.Occupancy != frontdesk.OccupancyDeparting || !card.Departed || card.Condition != inventory.HousekeepingDirty {
 		t.Fatalf("the board's card after a day use: %+v", card)
 	}
 	if action, after := pmstest.LastAction(t, f); action != "reservation.checked_out" || !strings.Contains(after, `"day_use":true`) {
@@ -135,12 +136,12 @@ func TestAutoAssignRooms(t *testing.T) {
 	fd := f.Prop.FrontDesk
 	fd.AutoAssignRooms = true
 	p := f.Prop
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, p.ID, tenant.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, p.ID, inventory.PropertyInput{Name: p.Name, Address: p.Address, TimeZone: p.TimeZone, Currency: p.Currency,
 		CheckInTime: p.CheckInTime, CheckOutTime: p.CheckOutTime, Tax: p.Tax, FrontDesk: &fd, Version: p.Version}))(t)
 	// Room 101 is dirty, 102 blocked: the clean 103 is given.
 	rm := f.Rooms[0]
-	pmstest.Must(f.DB.SetHousekeeping(f.Ctx, rm.ID, tenant.HousekeepingDirty, rm.Version))(t)
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: tenant.OutOfService, Start: f.Day(4), End: f.Day(6), Reason: "Paint"}))(t)
+	pmstest.Must(inventory.New(f.DB).SetHousekeeping(f.Ctx, rm.ID, inventory.HousekeepingDirty, rm.Version))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[1].ID, Kind: inventory.OutOfService, Start: f.Day(4), End: f.Day(6), Reason: "Paint"}))(t)
 	r := f.Book(t, f.Day(4), f.Day(6))
 	if r.RoomID != f.Rooms[2].ID || nightRooms(f, r) != "103 103" {
 		t.Fatalf("auto-assigned %q (nights %s), want the clean, unblocked 103", r.RoomID, nightRooms(f, r))
@@ -156,7 +157,7 @@ func TestAutoAssignRooms(t *testing.T) {
 // moment the history was loaded.
 func TestImportedStayTimes(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
-	r := f.BookGuest(t, "Old", "Guest", tenant.ReservationCheckedOut, f.Day(-6), f.Day(-4), 0)
+	r := f.BookGuest(t, "Old", "Guest", stays.ReservationCheckedOut, f.Day(-6), f.Day(-4), 0)
 	if got := r.CheckedInAt.In(f.Loc).Format("2006-01-02 15:04"); got != f.Day(-6).String()+" 15:00" {
 		t.Fatalf("imported check-in at %s", got)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // FrontDesk is a property's front-desk day: who arrives, who is in house
@@ -23,8 +25,8 @@ type FrontDesk struct {
 // FrontDeskRow is one reservation in a front-desk list, with what the desk
 // needs to act on it without opening it.
 type FrontDeskRow struct {
-	Reservation tenant.Reservation `json:"reservation"`
-	GuestName   string             `json:"guest_name"`
+	Reservation stays.Reservation `json:"reservation"`
+	GuestName   string            `json:"guest_name"`
 	// RoomID and RoomNumber are the room of the night that matters: the
 	// first night for an arrival, the night of the date for a guest in
 	// house, the last night for a departure ("" when none is assigned).
@@ -57,7 +59,7 @@ type FrontDeskRow struct {
 func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date) (FrontDesk, error) {
 	fd := FrontDesk{PropertyID: propertyID, Arrivals: []FrontDeskRow{}, InHouse: []FrontDeskRow{}, Departures: []FrontDeskRow{}}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		p, err := tenant.GetProperty(tx, propertyID)
+		p, err := inventory.GetProperty(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -68,15 +70,15 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 			day = fd.Today
 		}
 		fd.Date = day
-		arrivals, err := tenant.QueryReservations(tx, ` WHERE r.property_id = ? AND r.arrival = ? AND r.status NOT IN ('cancelled', 'no_show')`, propertyID, day)
+		arrivals, err := stays.QueryReservations(tx, ` WHERE r.property_id = ? AND r.arrival = ? AND r.status NOT IN ('cancelled', 'no_show')`, propertyID, day)
 		if err != nil {
 			return err
 		}
-		var inHouse []tenant.Reservation
+		var inHouse []stays.Reservation
 		if day == fd.Today {
-			inHouse, err = tenant.QueryReservations(tx, ` WHERE r.property_id = ? AND r.status = 'in_house'`, propertyID)
+			inHouse, err = stays.QueryReservations(tx, ` WHERE r.property_id = ? AND r.status = 'in_house'`, propertyID)
 		} else {
-			inHouse, err = tenant.QueryReservations(tx, ` WHERE r.id IN (SELECT n.reservation_id FROM reservation_nights n INDEXED BY reservation_nights_sold
+			inHouse, err = stays.QueryReservations(tx, ` WHERE r.id IN (SELECT n.reservation_id FROM reservation_nights n INDEXED BY reservation_nights_sold
 				WHERE n.holds = 1 AND n.date = ? AND n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?))
 				AND r.status IN ('in_house', 'checked_out')`, day, propertyID)
 		}
@@ -85,7 +87,7 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 		}
 		// A day use (checked out on its arrival day, its night released)
 		// departs on its arrival day.
-		departures, err := tenant.QueryReservations(tx, ` WHERE r.id IN (SELECT d.id FROM reservations d INDEXED BY reservations_departure
+		departures, err := stays.QueryReservations(tx, ` WHERE r.id IN (SELECT d.id FROM reservations d INDEXED BY reservations_departure
 				WHERE d.property_id = ? AND d.departure = ? AND d.status IN ('in_house', 'checked_out')
 				AND NOT (d.status = 'checked_out' AND EXISTS (SELECT 1 FROM reservation_nights n WHERE n.reservation_id = d.id AND n.holds = 0))
 			UNION SELECT a.id FROM reservations a INDEXED BY reservations_arrival WHERE a.property_id = ? AND a.arrival = ? AND a.status = 'checked_out'
@@ -93,7 +95,7 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 		if err != nil {
 			return err
 		}
-		all := append(append(append([]tenant.Reservation{}, arrivals...), inHouse...), departures...)
+		all := append(append(append([]stays.Reservation{}, arrivals...), inHouse...), departures...)
 		rows, err := db.frontDeskRows(tx, p, all)
 		if err != nil {
 			return err
@@ -114,7 +116,7 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 						room = n.RoomID
 					}
 				}
-				r.Overdue = r.Reservation.Status == tenant.ReservationInHouse && r.Reservation.Departure.Before(fd.Today)
+				r.Overdue = r.Reservation.Status == stays.ReservationInHouse && r.Reservation.Departure.Before(fd.Today)
 			default:
 				if len(nights) > 0 {
 					room = nights[len(nights)-1].RoomID
@@ -136,13 +138,13 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 	if err != nil {
 		return FrontDesk{}, err
 	}
-	pending := func(s string) bool { return s == tenant.ReservationTentative || s == tenant.ReservationConfirmed }
+	pending := func(s string) bool { return s == stays.ReservationTentative || s == stays.ReservationConfirmed }
 	sortRows(fd.Arrivals, func(a, b FrontDeskRow) int {
 		return compareBool(pending(b.Reservation.Status), pending(a.Reservation.Status))
 	})
 	sortRows(fd.InHouse, func(a, b FrontDeskRow) int { return compareRoomNumbers(a.RoomNumber, b.RoomNumber) })
 	sortRows(fd.Departures, func(a, b FrontDeskRow) int {
-		if c := compareBool(b.Reservation.Status == tenant.ReservationInHouse, a.Reservation.Status == tenant.ReservationInHouse); c != 0 {
+		if c := compareBool(b.Reservation.Status == stays.ReservationInHouse, a.Reservation.Status == stays.ReservationInHouse); c != 0 {
 			return c
 		}
 		return compareRoomNumbers(a.RoomNumber, b.RoomNumber)
@@ -152,7 +154,7 @@ func (db Store) FrontDesk(ctx context.Context, propertyID string, day date.Date)
 
 // frontDeskRows makes rows of rs: names of exactly these guests, check-in
 // counts and balances.
-func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []tenant.Reservation) ([]FrontDeskRow, error) {
+func (db Store) frontDeskRows(tx *tenant.Tx, p inventory.Property, rs []stays.Reservation) ([]FrontDeskRow, error) {
 	rows := make([]FrontDeskRow, len(rs))
 	if len(rs) == 0 {
 		return rows, nil
@@ -163,11 +165,11 @@ func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []tenant.Rese
 		guests[r.GuestID] = true
 		ids[r.ID] = true
 	}
-	names, err := db.GuestNamesTx(tx, tenant.SortedKeys(guests))
+	names, err := stays.New(db.DB).GuestNamesTx(tx, stays.SortedKeys(guests))
 	if err != nil {
 		return nil, err
 	}
-	idList := tenant.SortedKeys(ids)
+	idList := stays.SortedKeys(ids)
 	args := make([]any, len(idList))
 	for i, id := range idList {
 		args[i] = id
@@ -192,7 +194,7 @@ func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []tenant.Rese
 		return nil, err
 	}
 	for i, r := range rs {
-		bal, err := tenant.ReservationBalance(tx, db.DB, p, r)
+		bal, err := stays.ReservationBalance(tx, db.DB, p, r)
 		if err != nil {
 			return nil, err
 		}
@@ -203,11 +205,11 @@ func (db Store) frontDeskRows(tx *tenant.Tx, p tenant.Property, rs []tenant.Rese
 
 // fillRooms sets the number and condition of each row's room.
 func fillRooms(tx *tenant.Tx, propertyID string, rows []FrontDeskRow) error {
-	rooms, err := tenant.ListRooms(tx, propertyID)
+	rooms, err := inventory.ListRooms(tx, propertyID)
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]tenant.Room, len(rooms))
+	byID := make(map[string]inventory.Room, len(rooms))
 	for _, r := range rooms {
 		byID[r.ID] = r
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // BenchmarkFrontDesk measures the front-desk lists (arrivals, in house,
@@ -63,8 +63,8 @@ func BenchmarkCheckInWithPhoto(b *testing.B) {
 		r := f.Book(b, f.Day(0), f.Day(1))
 		b.StartTimer()
 		t0 := time.Now()
-		_, err := f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[n%len(f.Rooms)].ID, Guests: []tenant.GuestCheckIn{{
-			Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
+		_, err := stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[n%len(f.Rooms)].ID, Guests: []stays.GuestCheckIn{{
+			Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
 		ds = append(ds, time.Since(t0))
 		if err != nil {
 			b.Fatal(err)

@@ -10,9 +10,11 @@ import (
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
-func nightRooms(f *pmstest.Fixture, r tenant.Reservation) string {
+func nightRooms(f *pmstest.Fixture, r stays.Reservation) string {
 	num := map[string]string{}
 	for _, room := range f.Rooms {
 		num[room.ID] = room.Number
@@ -32,26 +34,26 @@ func TestRoomMove(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 4, "2025-06-10")
 	r := f.Book(t, f.Day(0), f.Day(5))
 	f.At(f.Day(0), 15, 0)
-	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	other := f.Book(t, f.Day(3), f.Day(5))
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, other.ID, f.Rooms[2].ID, 0))(t)
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[3].ID, Kind: tenant.OutOfService, Start: f.Day(4), End: f.Day(5)}))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, other.ID, f.Rooms[2].ID, 0))(t)
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[3].ID, Kind: inventory.OutOfService, Start: f.Day(4), End: f.Day(5)}))(t)
 
 	f.At(f.Day(2), 10, 0)
 	before := f.Available(t, f.Day(-1), f.Day(7))
 	t.Run("ErrRoomTaken", func(t *testing.T) {
-		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[2].ID, 0)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[2].ID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrRoomBlocked", func(t *testing.T) {
-		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[3].ID, 0)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[3].ID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrStaleVersion", func(t *testing.T) {
-		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version-1)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version-1)
 		pmstest.WantCode(t, err, aura.EPRECONDITION)
 	})
-	moved := pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version))(t)
+	moved := pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, r.Version))(t)
 	if got, want := nightRooms(f, moved), "101 101 102 102 102"; got != want {
 		t.Fatalf("nights in rooms %s, want %s", got, want)
 	}
@@ -61,23 +63,23 @@ func TestRoomMove(t *testing.T) {
 	if got, want := fmt.Sprint(f.Available(t, f.Day(-1), f.Day(7))), fmt.Sprint(before); got != want {
 		t.Fatalf("availability after the move %s, want unchanged %s", got, want)
 	}
-	if got, want := f.Condition(t, 0), tenant.HousekeepingDirty; got != want {
+	if got, want := f.Condition(t, 0), inventory.HousekeepingDirty; got != want {
 		t.Fatalf("the room left is %s, want %s", got, want)
 	}
-	if got, want := f.Condition(t, 1), tenant.HousekeepingClean; got != want {
+	if got, want := f.Condition(t, 1), inventory.HousekeepingClean; got != want {
 		t.Fatalf("the room moved into is %s, want %s", got, want)
 	}
 	// The tape chart draws two bars and shows the conditions.
-	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
+	tc := pmstest.Must(stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(7)))(t)
 	if got := len(tc.Rooms[0].Bars) + len(tc.Rooms[1].Bars); got != 2 {
 		t.Fatalf("%d bars, want 2", got)
 	}
-	if got, want := tc.Rooms[0].Room.Housekeeping, tenant.HousekeepingDirty; got != want {
+	if got, want := tc.Rooms[0].Room.Housekeeping, inventory.HousekeepingDirty; got != want {
 		t.Fatalf("tape chart shows room 101 %s, want %s", got, want)
 	}
 	// Moving back the next day: room 102 keeps the night it was slept in.
 	f.At(f.Day(3), 9, 0)
-	back := pmstest.Must(f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
+	back := pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[0].ID, 0))(t)
 	if got, want := nightRooms(f, back), "101 101 102 101 101"; got != want {
 		t.Fatalf("nights in rooms %s, want %s", got, want)
 	}
@@ -86,7 +88,7 @@ func TestRoomMove(t *testing.T) {
 	}
 	t.Run("ErrDepartingToday", func(t *testing.T) {
 		f.At(f.Day(5), 9, 0)
-		_, err := f.DB.AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, 0)
+		_, err := stays.New(f.DB).AssignRoom(f.Ctx, r.ID, f.Rooms[1].ID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	f.VerifyAudit(t)
@@ -100,10 +102,10 @@ func TestEarlyDeparture(t *testing.T) {
 	r2 := f.Book(t, f.Day(0), f.Day(6))
 	// A minimum stay set later never keeps a guest who is leaving.
 	six := 6
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &six}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &six}))(t)
 	f.At(f.Day(0), 15, 0)
-	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
-	r2 = pmstest.Must(f.DB.CheckIn(f.Ctx, r2.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
+	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	r2 = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r2.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID}))(t)
 	f.At(f.Day(2), 10, 0)
 	window := func() string { return fmt.Sprint(f.Available(t, f.Day(0), f.Day(7))) }
 	if got, want := window(), "[0 0 0 0 0 0 2]"; got != want {
@@ -120,25 +122,25 @@ func TestEarlyDeparture(t *testing.T) {
 			{"Later", f.Day(7), aura.EINVALID},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{Departure: tc.dep})
+				_, err := stays.New(f.DB).DepartEarly(f.Ctx, r.ID, stays.EarlyDeparture{Departure: tc.dep})
 				pmstest.WantCode(t, err, tc.code)
 			})
 		}
 		t.Run("NotInHouse", func(t *testing.T) {
 			later := f.Book(t, f.Day(8), f.Day(10))
-			_, err := f.DB.DepartEarly(f.Ctx, later.ID, tenant.EarlyDeparture{Departure: f.Day(9)})
+			_, err := stays.New(f.DB).DepartEarly(f.Ctx, later.ID, stays.EarlyDeparture{Departure: f.Day(9)})
 			pmstest.WantCode(t, err, aura.ECONFLICT)
 		})
 		t.Run("NotFound", func(t *testing.T) {
-			_, err := f.DB.DepartEarly(f.Ctx, "res_nope", tenant.EarlyDeparture{})
+			_, err := stays.New(f.DB).DepartEarly(f.Ctx, "res_nope", stays.EarlyDeparture{})
 			pmstest.WantCode(t, err, aura.ENOTFOUND)
 		})
 	})
-	r = pmstest.Must(f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{Departure: f.Day(4), Version: r.Version}))(t)
+	r = pmstest.Must(stays.New(f.DB).DepartEarly(f.Ctx, r.ID, stays.EarlyDeparture{Departure: f.Day(4), Version: r.Version}))(t)
 	if got, want := window(), "[0 0 0 0 1 1 2]"; got != want {
 		t.Fatalf("availability after departing on day 4 %s, want %s", got, want)
 	}
-	if got, want := r.Total.Amount, int64(4*pmstest.Nightly); got != want || r.Status != tenant.ReservationInHouse {
+	if got, want := r.Total.Amount, int64(4*pmstest.Nightly); got != want || r.Status != stays.ReservationInHouse {
 		t.Fatalf("total %d, status %s; want %d, in house", got, r.Status, want)
 	}
 	if action, after := pmstest.LastAction(t, f); action != "reservation.early_departure" || !strings.Contains(after, `"booked_departure":"`+f.Day(6).String()) {
@@ -146,23 +148,23 @@ func TestEarlyDeparture(t *testing.T) {
 	}
 	// Departure today (no date given), then the check-out on that day is
 	// not an early departure any more.
-	r = pmstest.Must(f.DB.DepartEarly(f.Ctx, r.ID, tenant.EarlyDeparture{}))(t)
+	r = pmstest.Must(stays.New(f.DB).DepartEarly(f.Ctx, r.ID, stays.EarlyDeparture{}))(t)
 	if got, want := window(), "[0 0 1 1 1 1 2]"; got != want {
 		t.Fatalf("availability after departing today %s, want %s", got, want)
 	}
-	out := pmstest.Must(f.DB.CheckOut(f.Ctx, r.ID, r.Version))(t)
+	out := pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, r.ID, r.Version))(t)
 	if out.EarlyDeparture || out.Unsettled || out.Balance != (tenant.Money{Amount: 0, Currency: "EUR"}) || out.DirtyRoomID != f.Rooms[0].ID {
 		t.Fatalf("check-out result %+v", out)
 	}
 	// Checking out before the departure date is an early departure too.
-	out = pmstest.Must(f.DB.CheckOut(f.Ctx, r2.ID, 0))(t)
+	out = pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, r2.ID, 0))(t)
 	if !out.EarlyDeparture || out.Reservation.Departure != f.Day(2) {
 		t.Fatalf("early check-out %+v", out)
 	}
 	if got, want := window(), "[0 0 2 2 2 2 2]"; got != want {
 		t.Fatalf("availability after the early check-out %s, want %s", got, want)
 	}
-	if f.Condition(t, 0) != tenant.HousekeepingDirty || f.Condition(t, 1) != tenant.HousekeepingDirty {
+	if f.Condition(t, 0) != inventory.HousekeepingDirty || f.Condition(t, 1) != inventory.HousekeepingDirty {
 		t.Fatal("check-out did not mark the rooms dirty")
 	}
 	f.VerifyAudit(t)
@@ -175,18 +177,18 @@ func TestExtendStay(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2025-06-10")
 	r := f.Book(t, f.Day(0), f.Day(2))
 	f.At(f.Day(0), 15, 0)
-	r = pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	r = pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 	// Set after the booking: prices rise, the arrival day gets a minimum
 	// stay the guest no longer needs to meet.
 	f.SetPrice(t, f.Plan.ID, f.Day(2), f.Day(30), 12000)
 	five, yes, no := 5, true, false
-	pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
+	pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(0), To: f.Day(1), MinStay: &five}))(t)
 	f.At(f.Day(1), 10, 0)
 	window := func() string { return fmt.Sprint(f.Available(t, f.Day(0), f.Day(6))) }
 	if got, want := window(), "[1 1 2 2 2 2]"; got != want {
 		t.Fatalf("availability %s, want %s", got, want)
 	}
-	r = pmstest.Must(f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(4), Version: r.Version}))(t)
+	r = pmstest.Must(stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(4), Version: r.Version}))(t)
 	var prices []int64
 	for _, n := range r.Nights {
 		prices = append(prices, n.Price.Amount)
@@ -204,21 +206,21 @@ func TestExtendStay(t *testing.T) {
 		t.Fatalf("last audit row %s", action)
 	}
 	t.Run("ErrNotLater", func(t *testing.T) {
-		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(4)})
+		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(4)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 	})
 	t.Run("ErrClosedToDeparture", func(t *testing.T) {
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &yes}))(t)
-		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &yes}))(t)
+		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(5)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || !strings.Contains(fe[0].Message, "closed to departure") {
 			t.Fatalf("fields %v, want closed to departure only", fe)
 		}
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &no}))(t)
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(5), To: f.Day(6), ClosedToDeparture: &no}))(t)
 	})
 	t.Run("ErrStopSell", func(t *testing.T) {
-		pmstest.Must(f.DB.UpdateRates(f.Ctx, tenant.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(6), To: f.Day(7), StopSell: &yes}))(t)
-		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(8)})
+		pmstest.Must(inventory.New(f.DB).UpdateRates(f.Ctx, inventory.RateUpdate{RatePlanID: f.Plan.ID, From: f.Day(6), To: f.Day(7), StopSell: &yes}))(t)
+		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(8)})
 		pmstest.WantCode(t, err, aura.EINVALID)
 		if fe := aura.ErrorFields(err); len(fe) != 1 || fe[0].Field != "departure" || !strings.Contains(fe[0].Message, "stop-sell") {
 			t.Fatalf("fields %v, want the stop-sell only", fe)
@@ -227,13 +229,13 @@ func TestExtendStay(t *testing.T) {
 	t.Run("ErrRoomTaken", func(t *testing.T) {
 		in := f.Booking(f.Day(4), f.Day(5))
 		in.Reservations[0].RoomID = f.Rooms[0].ID
-		pmstest.Must(f.DB.CreateBooking(f.Ctx, in))(t)
-		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
+		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(5)})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	t.Run("ErrNoAvailability", func(t *testing.T) {
 		f.Book(t, f.Day(4), f.Day(5)) // the last room of night 4
-		_, err := f.DB.ExtendStay(f.Ctx, r.ID, tenant.StayExtension{Departure: f.Day(5)})
+		_, err := stays.New(f.DB).ExtendStay(f.Ctx, r.ID, stays.StayExtension{Departure: f.Day(5)})
 		pmstest.WantCode(t, err, aura.ECONFLICT)
 	})
 	if got, want := window(), "[1 1 1 1 0 2]"; got != want {
@@ -249,18 +251,18 @@ func TestFrontDeskLists(t *testing.T) {
 	arrA := f.Book(t, f.Day(0), f.Day(2))
 	arrB := f.Book(t, f.Day(0), f.Day(3))
 	cancelled := f.Book(t, f.Day(0), f.Day(1))
-	pmstest.Must(f.DB.Cancel(f.Ctx, cancelled.ID, tenant.CancelInput{}))(t)
+	pmstest.Must(stays.New(f.DB).Cancel(f.Ctx, cancelled.ID, stays.CancelInput{}))(t)
 	noShow := f.Book(t, f.Day(0), f.Day(1))
-	pmstest.Must(f.DB.MarkNoShow(f.Ctx, noShow.ID, tenant.NoShowInput{}))(t)
-	stay := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(2), 2)
-	depIn := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(0), 3)
-	depOut := f.BookIn(t, tenant.ReservationInHouse, f.Day(-3), f.Day(0), 4)
-	overdue := f.BookIn(t, tenant.ReservationInHouse, f.Day(-4), f.Day(-1), 5)
-	neverCame := f.BookIn(t, tenant.ReservationConfirmed, f.Day(-1), f.Day(0), -1)
+	pmstest.Must(stays.New(f.DB).MarkNoShow(f.Ctx, noShow.ID, stays.NoShowInput{}))(t)
+	stay := f.BookIn(t, stays.ReservationInHouse, f.Day(-2), f.Day(2), 2)
+	depIn := f.BookIn(t, stays.ReservationInHouse, f.Day(-2), f.Day(0), 3)
+	depOut := f.BookIn(t, stays.ReservationInHouse, f.Day(-3), f.Day(0), 4)
+	overdue := f.BookIn(t, stays.ReservationInHouse, f.Day(-4), f.Day(-1), 5)
+	neverCame := f.BookIn(t, stays.ReservationConfirmed, f.Day(-1), f.Day(0), -1)
 	f.At(f.Day(0), 10, 0)
-	pmstest.Must(f.DB.CheckOut(f.Ctx, depOut.ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, depOut.ID, 0))(t)
 	f.At(f.Day(0), 15, 0)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, arrB.ID, tenant.CheckInInput{RoomID: f.Rooms[1].ID, Guests: []tenant.GuestCheckIn{{}}}))(t)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, arrB.ID, stays.CheckInInput{RoomID: f.Rooms[1].ID, Guests: []stays.GuestCheckIn{{}}}))(t)
 
 	ids := func(rows []frontdesk.FrontDeskRow) string {
 		var out []string
@@ -269,7 +271,7 @@ func TestFrontDeskLists(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	join := func(rs ...tenant.Reservation) string {
+	join := func(rs ...stays.Reservation) string {
 		var out []string
 		for _, r := range rs {
 			out = append(out, r.ID)
@@ -299,11 +301,11 @@ func TestFrontDeskLists(t *testing.T) {
 		}
 	}
 	b := fd.Arrivals[1]
-	if b.GuestName != "Ada Lovelace" || b.RoomNumber != "102" || b.RoomCondition != tenant.HousekeepingClean || b.CheckIns != 1 ||
+	if b.GuestName != "Ada Lovelace" || b.RoomNumber != "102" || b.RoomCondition != inventory.HousekeepingClean || b.CheckIns != 1 ||
 		b.Balance != (tenant.Money{Currency: "EUR"}) {
 		t.Fatalf("arrival row %+v", b)
 	}
-	if d := fd.Departures[1]; d.RoomNumber != "105" || d.RoomCondition != tenant.HousekeepingDirty {
+	if d := fd.Departures[1]; d.RoomNumber != "105" || d.RoomCondition != inventory.HousekeepingDirty {
 		t.Fatalf("checked-out departure row: room %s %s, want 105 dirty", d.RoomNumber, d.RoomCondition)
 	}
 	if fd.Arrivals[0].RoomNumber != "" {
@@ -333,57 +335,57 @@ func TestFrontDeskMutationsAudited(t *testing.T) {
 	db, ctx := f.DB, f.Ctx
 	r := f.Book(t, f.Day(0), f.Day(4))
 	f.At(f.Day(0), 15, 0)
-	var rec tenant.CheckInRecord
-	var photo tenant.IDPhoto
+	var rec stays.CheckInRecord
+	var photo stays.IDPhoto
 	steps := []struct {
 		action string
 		run    func() error
 	}{
 		{"property.updated", func() error {
-			fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
-			_, err := db.UpdateProperty(ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
+			fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 1, PurgeDocumentNumbers: true, NightAuditTime: "02:00"}
+			_, err := inventory.New(db).UpdateProperty(ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: "EUR", FrontDesk: &fd})
 			return err
 		}},
 		{"reservation.checked_in", func() (err error) {
-			_, err = db.CheckIn(ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID})
+			_, err = stays.New(db).CheckIn(ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID})
 			return
 		}},
 		{"checkin_record.created", func() (err error) {
-			rec, err = db.RecordCheckIn(ctx, r.ID, tenant.GuestCheckIn{Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "X1", IssuingCountry: "IT"}})
+			rec, err = stays.New(db).RecordCheckIn(ctx, r.ID, stays.GuestCheckIn{Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "X1", IssuingCountry: "IT"}})
 			return
 		}},
 		{"checkin_record.photo_added", func() (err error) {
-			photo, err = db.AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t))
+			photo, err = stays.New(db).AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t))
 			return
 		}},
 		{"checkin_record.updated", func() (err error) {
-			_, err = db.UpdateCheckInRecord(ctx, rec.ID, tenant.CheckInRecordUpdate{Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: "X2", IssuingCountry: "IT"}})
+			_, err = stays.New(db).UpdateCheckInRecord(ctx, rec.ID, stays.CheckInRecordUpdate{Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: "X2", IssuingCountry: "IT"}})
 			return
 		}},
-		{"checkin_record.photo_deleted", func() error { return db.DeleteIDPhoto(ctx, photo.ID) }},
+		{"checkin_record.photo_deleted", func() error { return stays.New(db).DeleteIDPhoto(ctx, photo.ID) }},
 		{"reservation.room_moved", func() (err error) {
-			_, err = db.AssignRoom(ctx, r.ID, f.Rooms[1].ID, 0)
+			_, err = stays.New(db).AssignRoom(ctx, r.ID, f.Rooms[1].ID, 0)
 			return
 		}},
 		{"reservation.extended", func() (err error) {
-			_, err = db.ExtendStay(ctx, r.ID, tenant.StayExtension{Departure: f.Day(6)})
+			_, err = stays.New(db).ExtendStay(ctx, r.ID, stays.StayExtension{Departure: f.Day(6)})
 			return
 		}},
 		{"reservation.early_departure", func() (err error) {
-			_, err = db.DepartEarly(ctx, r.ID, tenant.EarlyDeparture{Departure: f.Day(2)})
+			_, err = stays.New(db).DepartEarly(ctx, r.ID, stays.EarlyDeparture{Departure: f.Day(2)})
 			return
 		}},
 		{"reservation.checked_out", func() (err error) {
 			f.At(f.Day(2), 10, 0)
-			_, err = db.CheckOut(ctx, r.ID, 0)
+			_, err = stays.New(db).CheckOut(ctx, r.ID, 0)
 			return
 		}},
 		{"room.housekeeping_changed", func() (err error) {
-			_, err = db.SetHousekeeping(ctx, f.Rooms[1].ID, tenant.HousekeepingClean, 0)
+			_, err = inventory.New(db).SetHousekeeping(ctx, f.Rooms[1].ID, inventory.HousekeepingClean, 0)
 			return
 		}},
 		{"checkin_record.purged", func() (err error) {
-			if _, err := db.AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
+			if _, err := stays.New(db).AddIDPhoto(ctx, rec.ID, pmstest.PhotoPNG(t)); aura.ErrorCode(err) != aura.ECONFLICT {
 				return fmt.Errorf("a photo added after check-out: %v", err)
 			}
 			f.At(f.Day(3), 11, 0)

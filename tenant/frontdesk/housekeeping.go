@@ -8,6 +8,8 @@ import (
 
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Occupancy of a room on the housekeeping board, for one date.
@@ -53,7 +55,7 @@ type BoardRoom struct {
 	Version   int       `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Block is the out-of-order or out-of-service period covering the date.
-	Block *tenant.RoomBlock `json:"block,omitempty"`
+	Block *inventory.RoomBlock `json:"block,omitempty"`
 	// Occupancy is one of the Occupancy constants.
 	Occupancy string `json:"occupancy"`
 	// Departed is set when the stay ending in this room today has left it
@@ -68,7 +70,7 @@ type BoardRoom struct {
 }
 
 // OutOfOrder reports whether the room is out of order on the board's date.
-func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == tenant.OutOfOrder }
+func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == inventory.OutOfOrder }
 
 // HousekeepingBoard returns the housekeeping board of a property for day
 // (zero: the property's today), rooms ordered by floor and number. Rooms
@@ -79,7 +81,7 @@ func (b BoardRoom) OutOfOrder() bool { return b.Block != nil && b.Block.Kind == 
 func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day date.Date) (HousekeepingBoard, error) {
 	b := HousekeepingBoard{PropertyID: propertyID, Rooms: []BoardRoom{}}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		p, err := tenant.GetProperty(tx, propertyID)
+		p, err := inventory.GetProperty(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -90,7 +92,7 @@ func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day da
 			day = b.Today
 		}
 		b.Date = day
-		types, err := tenant.ListRoomTypes(tx, propertyID)
+		types, err := inventory.ListRoomTypes(tx, propertyID)
 		if err != nil {
 			return err
 		}
@@ -100,15 +102,15 @@ func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day da
 			typeNames[t.ID] = t.Name
 			args = append(args, t.ID)
 		}
-		rooms, err := tenant.ListRooms(tx, propertyID)
+		rooms, err := inventory.ListRooms(tx, propertyID)
 		if err != nil {
 			return err
 		}
-		blocks, err := tenant.ListRoomBlocks(tx, propertyID, day, day.AddDays(1))
+		blocks, err := inventory.ListRoomBlocks(tx, propertyID, day, day.AddDays(1))
 		if err != nil {
 			return err
 		}
-		blockOf := map[string]*tenant.RoomBlock{}
+		blockOf := map[string]*inventory.RoomBlock{}
 		for i := range blocks {
 			blockOf[blocks[i].RoomID] = &blocks[i]
 		}
@@ -207,12 +209,12 @@ func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day da
 			}
 			if hadLast && (!hasTonight || l.res != t.res) {
 				moved := resTonight[l.res] != "" && resTonight[l.res] != r.ID
-				card.Departed = l.status == tenant.ReservationCheckedOut || moved
+				card.Departed = l.status == stays.ReservationCheckedOut || moved
 			}
 			if hasTonight {
 				card.Guests = t.guests
 				if !hadLast || l.res != t.res {
-					card.Arrived = t.status == tenant.ReservationInHouse || t.status == tenant.ReservationCheckedOut
+					card.Arrived = t.status == stays.ReservationInHouse || t.status == stays.ReservationCheckedOut
 				}
 			}
 			if dayUse[r.ID] {
@@ -234,11 +236,11 @@ func (db Store) HousekeepingBoard(ctx context.Context, propertyID string, day da
 				}
 			}
 			switch card.Condition {
-			case tenant.HousekeepingClean:
+			case inventory.HousekeepingClean:
 				b.Counts.Clean++
-			case tenant.HousekeepingDirty:
+			case inventory.HousekeepingDirty:
 				b.Counts.Dirty++
-			case tenant.HousekeepingInspected:
+			case inventory.HousekeepingInspected:
 				b.Counts.Inspected++
 			}
 			if card.OutOfOrder() {

@@ -7,8 +7,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestHousekeepingBoard lays out a morning: a departure, a turnover, a
@@ -18,17 +19,17 @@ import (
 func TestHousekeepingBoard(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 8, "2025-06-10")
 	// Rooms 101..108, all of one type.
-	departing := f.BookIn(t, tenant.ReservationInHouse, f.Day(-2), f.Day(0), 0) // 101
-	f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(0), 1)              // 102
-	f.BookIn(t, tenant.ReservationConfirmed, f.Day(0), f.Day(2), 1)             // 102
-	f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(3), 2)              // 103
-	f.BookIn(t, tenant.ReservationConfirmed, f.Day(0), f.Day(1), 3)             // 104
-	mover := f.BookIn(t, tenant.ReservationInHouse, f.Day(-1), f.Day(3), 4)     // 105 → 106
-	f.BookIn(t, tenant.ReservationInHouse, f.Day(-3), f.Day(-1), 7)             // 108
-	pmstest.Must(f.DB.CreateRoomBlock(f.Ctx, tenant.RoomBlockInput{RoomID: f.Rooms[6].ID, Kind: tenant.OutOfOrder, Start: f.Day(0), End: f.Day(2),
+	departing := f.BookIn(t, stays.ReservationInHouse, f.Day(-2), f.Day(0), 0) // 101
+	f.BookIn(t, stays.ReservationInHouse, f.Day(-1), f.Day(0), 1)              // 102
+	f.BookIn(t, stays.ReservationConfirmed, f.Day(0), f.Day(2), 1)             // 102
+	f.BookIn(t, stays.ReservationInHouse, f.Day(-1), f.Day(3), 2)              // 103
+	f.BookIn(t, stays.ReservationConfirmed, f.Day(0), f.Day(1), 3)             // 104
+	mover := f.BookIn(t, stays.ReservationInHouse, f.Day(-1), f.Day(3), 4)     // 105 → 106
+	f.BookIn(t, stays.ReservationInHouse, f.Day(-3), f.Day(-1), 7)             // 108
+	pmstest.Must(inventory.New(f.DB).CreateRoomBlock(f.Ctx, inventory.RoomBlockInput{RoomID: f.Rooms[6].ID, Kind: inventory.OutOfOrder, Start: f.Day(0), End: f.Day(2),
 		Reason: "Leaking shower"}))(t) // 107
 	f.At(f.Day(0), 9, 0)
-	pmstest.Must(f.DB.AssignRoom(f.Ctx, mover.ID, f.Rooms[5].ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).AssignRoom(f.Ctx, mover.ID, f.Rooms[5].ID, 0))(t)
 
 	board := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t)
 	if board.Date != f.Day(0) || len(board.Rooms) != 8 {
@@ -74,18 +75,18 @@ func TestHousekeepingBoard(t *testing.T) {
 
 	// Check-out: the room becomes dirty and the card says the guest has left.
 	f.At(f.Day(0), 10, 30)
-	pmstest.Must(f.DB.CheckOut(f.Ctx, departing.ID, 0))(t)
+	pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, departing.ID, 0))(t)
 	c := pmstest.Must(frontdesk.New(f.DB).HousekeepingBoard(f.Ctx, f.Prop.ID, date.Date{}))(t).Rooms[0]
-	if c.Condition != tenant.HousekeepingDirty || !c.Departed {
+	if c.Condition != inventory.HousekeepingDirty || !c.Departed {
 		t.Fatalf("room 101 after check-out: %+v", c)
 	}
 	// Housekeeping cleans it, the supervisor inspects it; a stale tap is refused.
-	room := pmstest.Must(f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingClean, c.Version))(t)
-	_, err := f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingInspected, c.Version)
+	room := pmstest.Must(inventory.New(f.DB).SetHousekeeping(f.Ctx, c.RoomID, inventory.HousekeepingClean, c.Version))(t)
+	_, err := inventory.New(f.DB).SetHousekeeping(f.Ctx, c.RoomID, inventory.HousekeepingInspected, c.Version)
 	pmstest.WantCode(t, err, aura.EPRECONDITION)
-	_, err = f.DB.SetHousekeeping(f.Ctx, c.RoomID, "sparkling", 0)
+	_, err = inventory.New(f.DB).SetHousekeeping(f.Ctx, c.RoomID, "sparkling", 0)
 	pmstest.WantCode(t, err, aura.EINVALID)
-	pmstest.Must(f.DB.SetHousekeeping(f.Ctx, c.RoomID, tenant.HousekeepingInspected, room.Version))(t)
+	pmstest.Must(inventory.New(f.DB).SetHousekeeping(f.Ctx, c.RoomID, inventory.HousekeepingInspected, room.Version))(t)
 	var before, after string
 	if err := f.DB.SQL().Read.QueryRow(`SELECT before_json, after_json FROM audit_log WHERE action = 'room.housekeeping_changed' AND entity_id = ?
 		ORDER BY seq DESC LIMIT 1`, c.RoomID).Scan(&before, &after); err != nil {
@@ -95,8 +96,8 @@ func TestHousekeepingBoard(t *testing.T) {
 		t.Fatalf("housekeeping audit row %s → %s", before, after)
 	}
 	// The tape chart shows the same conditions.
-	tc := pmstest.Must(f.DB.TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(1)))(t)
-	if got := tc.Rooms[0].Room.Housekeeping; got != tenant.HousekeepingInspected {
+	tc := pmstest.Must(stays.New(f.DB).TapeChart(f.Ctx, f.Prop.ID, f.Day(0), f.Day(1)))(t)
+	if got := tc.Rooms[0].Room.Housekeeping; got != inventory.HousekeepingInspected {
 		t.Fatalf("tape chart shows room 101 %s, want inspected", got)
 	}
 	// Tomorrow's board: the arrival of 104 departs, 102's guests stay over.

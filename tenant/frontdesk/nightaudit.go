@@ -9,6 +9,8 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The night audit.
@@ -85,7 +87,7 @@ type NightAuditResult struct {
 
 // auditState is where the night audit of a property stands.
 type auditState struct {
-	prop         tenant.Property
+	prop         inventory.Property
 	loc          *time.Location
 	last         date.Date // zero before the first run
 	lastClosedAt *time.Time
@@ -95,7 +97,7 @@ type auditState struct {
 func loadAuditState(tx *tenant.Tx, propertyID string) (auditState, error) {
 	var st auditState
 	var err error
-	if st.prop, err = tenant.GetProperty(tx, propertyID); err != nil {
+	if st.prop, err = inventory.GetProperty(tx, propertyID); err != nil {
 		return st, err
 	}
 	if st.loc, err = st.prop.Location(); err != nil {
@@ -225,30 +227,30 @@ func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessD
 		return out, rows.Err()
 	}
 	why := map[string]any{"night_audit": map[string]any{"business_date": d}}
-	confirmed, err := ids(tenant.ReservationConfirmed)
+	confirmed, err := ids(stays.ReservationConfirmed)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range confirmed {
-		rc, err := db.LoadResCtx(tx, id, 0)
+		rc, err := stays.New(db.DB).LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := tenant.MarkNoShow(tx, &rc, tenant.NoShowInput{}, copyMap(why)); err != nil {
+		if err := stays.MarkNoShow(tx, &rc, stays.NoShowInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.NoShows = append(c.NoShows, id)
 	}
-	tentative, err := ids(tenant.ReservationTentative)
+	tentative, err := ids(stays.ReservationTentative)
 	if err != nil {
 		return c, err
 	}
 	for _, id := range tentative {
-		rc, err := db.LoadResCtx(tx, id, 0)
+		rc, err := stays.New(db.DB).LoadResCtx(tx, id, 0)
 		if err != nil {
 			return c, err
 		}
-		if err := tenant.Cancel(tx, &rc, tenant.CancelInput{}, copyMap(why)); err != nil {
+		if err := stays.Cancel(tx, &rc, stays.CancelInput{}, copyMap(why)); err != nil {
 			return c, err
 		}
 		c.Cancelled = append(c.Cancelled, id)
@@ -258,7 +260,7 @@ func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessD
 		st.prop.ID, d).Scan(&c.Overdue); err != nil {
 		return c, err
 	}
-	if c.Posted, err = db.PostNights(tx, st.prop, d); err != nil {
+	if c.Posted, err = stays.New(db.DB).PostNights(tx, st.prop, d); err != nil {
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)
@@ -281,7 +283,7 @@ func copyMap(m map[string]any) map[string]any {
 // RunNightAudits runs the night audit of every property of the tenant and
 // returns what it did at each. It stops at the first error (internal).
 func (db Store) RunNightAudits(ctx context.Context) ([]NightAuditResult, error) {
-	props, err := db.ListProperties(ctx)
+	props, err := inventory.New(db.DB).ListProperties(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +345,7 @@ func (db Store) NightAuditHistory(ctx context.Context, propertyID string, limit 
 	limit = min(limit, tenant.MaxRange)
 	out := []ClosedBusinessDate{}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		if _, err := tenant.GetProperty(tx, propertyID); err != nil {
+		if _, err := inventory.GetProperty(tx, propertyID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(`SELECT business_date, roll_at, closed_at, no_shows, cancelled, overdue FROM business_dates

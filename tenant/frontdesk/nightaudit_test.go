@@ -11,8 +11,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 func auditCount(tb testing.TB, f *pmstest.Fixture, action, entity string) int {
@@ -40,13 +41,13 @@ func TestNightAudit(t *testing.T) {
 	job := context.Background()
 	noShow := f.Book(t, f.Day(0), f.Day(2))
 	tentIn := f.Booking(f.Day(0), f.Day(1))
-	tentIn.Status = tenant.ReservationTentative
-	tentative := pmstest.Must(f.DB.CreateBooking(f.Ctx, tentIn))(t).Reservations[0]
+	tentIn.Status = stays.ReservationTentative
+	tentative := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, tentIn))(t).Reservations[0]
 	arrived := f.Book(t, f.Day(0), f.Day(3))
 	tomorrow := f.Book(t, f.Day(1), f.Day(2))
 	later := f.Book(t, f.Day(3), f.Day(4))
 	f.At(f.Day(0), 18, 0)
-	pmstest.Must(f.DB.CheckIn(f.Ctx, arrived.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, arrived.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID}))(t)
 
 	bd := pmstest.Must(frontdesk.New(f.DB).BusinessDate(f.Ctx, f.Prop.ID))(t)
 	roll := time.Date(2025, 6, 11, 3, 0, 0, 0, f.Loc)
@@ -79,16 +80,16 @@ func TestNightAudit(t *testing.T) {
 	if !c.RollAt.Equal(roll) || res.BusinessDate != f.Day(1) {
 		t.Fatalf("roll at %v, business date %s", c.RollAt, res.BusinessDate)
 	}
-	ns := pmstest.Must(f.DB.GetReservation(f.Ctx, noShow.ID))(t)
-	if ns.Status != tenant.ReservationNoShow || ns.NoShowFee == nil || ns.NoShowFee.Amount != 2*pmstest.Nightly {
+	ns := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, noShow.ID))(t)
+	if ns.Status != stays.ReservationNoShow || ns.NoShowFee == nil || ns.NoShowFee.Amount != 2*pmstest.Nightly {
 		t.Fatalf("no-show %s with fee %v, want the 100%% policy fee %d", ns.Status, ns.NoShowFee, 2*pmstest.Nightly)
 	}
-	tn := pmstest.Must(f.DB.GetReservation(f.Ctx, tentative.ID))(t)
-	if tn.Status != tenant.ReservationCancelled || tn.CancellationFee.Amount != 0 {
+	tn := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, tentative.ID))(t)
+	if tn.Status != stays.ReservationCancelled || tn.CancellationFee.Amount != 0 {
 		t.Fatalf("tentative hold %s with fee %v, want cancelled free", tn.Status, tn.CancellationFee)
 	}
 	for _, id := range []string{arrived.ID, tomorrow.ID, later.ID} {
-		if got := pmstest.Must(f.DB.GetReservation(f.Ctx, id))(t).Status; got == tenant.ReservationNoShow || got == tenant.ReservationCancelled {
+		if got := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, id))(t).Status; got == stays.ReservationNoShow || got == stays.ReservationCancelled {
 			t.Fatalf("%s became %s", id, got)
 		}
 	}
@@ -200,10 +201,10 @@ func TestNightAudit(t *testing.T) {
 func TestNightAuditSettings(t *testing.T) {
 	f := pmstest.NewFixture(t, "America/New_York", 2, "2025-03-08")
 	job := context.Background()
-	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "05:30"}
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+	fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, NightAuditTime: "05:30"}
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
 		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
-	second := pmstest.Must(f.DB.CreateProperty(f.Ctx, tenant.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
+	second := pmstest.Must(inventory.New(f.DB).CreateProperty(f.Ctx, inventory.PropertyInput{Name: "Annex", TimeZone: "Asia/Tokyo", Currency: "JPY"}))(t)
 	r := f.Book(t, f.Day(0), f.Day(1))
 	// 03:00 is no longer the roll time; 05:30 is, across the night the
 	// clocks go forward (2025-03-09 in New York).

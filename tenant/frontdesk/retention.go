@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // Retention of ID photos and document numbers.
@@ -204,10 +205,10 @@ func purgeRecord(tx *tenant.Tx, recordID string, res *PurgeResult) error {
 	if err != nil {
 		return err
 	}
-	var photos []tenant.PhotoAudit
+	var photos []stays.PhotoAudit
 	var ids []string
 	for rows.Next() {
-		var p tenant.PhotoAudit
+		var p stays.PhotoAudit
 		if err := rows.Scan(&p.ID, &p.ContentType, &p.Size); err != nil {
 			rows.Close()
 			return err
@@ -219,7 +220,7 @@ func purgeRecord(tx *tenant.Tx, recordID string, res *PurgeResult) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := tenant.PurgePhotos(tx, ids, tenant.PurgeRetention); err != nil {
+	if err := stays.PurgePhotos(tx, ids, stays.PurgeRetention); err != nil {
 		return err
 	}
 	blank := purgeNumbers && hasNumber
@@ -231,11 +232,11 @@ func purgeRecord(tx *tenant.Tx, recordID string, res *PurgeResult) error {
 		}
 		res.Numbers++
 	}
-	purged := make([]tenant.PhotoAudit, len(photos))
+	purged := make([]stays.PhotoAudit, len(photos))
 	now := tx.Now
 	for i, p := range photos {
 		res.Bytes += int64(p.Size)
-		p.PurgedAt, p.PurgeReason = &now, tenant.PurgeRetention
+		p.PurgedAt, p.PurgeReason = &now, stays.PurgeRetention
 		purged[i] = p
 	}
 	res.Photos += len(photos)
@@ -245,7 +246,7 @@ func purgeRecord(tx *tenant.Tx, recordID string, res *PurgeResult) error {
 		from, start = "check_in", created
 	}
 	if photos == nil {
-		photos, purged = []tenant.PhotoAudit{}, []tenant.PhotoAudit{}
+		photos, purged = []stays.PhotoAudit{}, []stays.PhotoAudit{}
 	}
 	return tx.Audit(audit.Entry{Action: "checkin_record.purged", EntityType: "checkin_record", EntityID: recordID,
 		Before: map[string]any{"reservation_id": resID, "guest_id": guestID, "photos": photos, "document_number_stored": hasNumber},

@@ -10,8 +10,9 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/pmstest"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // sealedPhoto returns the stored (sealed) bytes of a photo, read straight
@@ -51,18 +52,18 @@ func containsAny(raw []byte, parts [][]byte) bool {
 // a photo inside the window stays.
 func TestIDPhotoRetention(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2025-06-10")
-	fd := tenant.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
-	f.Prop = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
+	fd := inventory.FrontDeskSettings{IDPhotoRetentionDays: 30, PurgeDocumentNumbers: true}
+	f.Prop = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency,
 		Tax: f.Prop.Tax, FrontDesk: &fd, Version: f.Prop.Version}))(t)
 	if got, want := f.Prop.FrontDesk.NightAuditTime, "03:00"; got != want {
 		t.Fatalf("night audit time %q, want the default %q", got, want)
 	}
-	checkIn := func(r tenant.Reservation, room int, number, marker string) tenant.CheckInRecord {
+	checkIn := func(r stays.Reservation, room int, number, marker string) stays.CheckInRecord {
 		t.Helper()
-		pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[room].ID, Guests: []tenant.GuestCheckIn{{
-			Document: tenant.IDDocument{Type: tenant.DocumentIDCard, Number: number, IssuingCountry: "DE"},
+		pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[room].ID, Guests: []stays.GuestCheckIn{{
+			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: number, IssuingCountry: "DE"},
 			Photos:   [][]byte{pmstest.PhotoJPEG(t, marker, 320, 240)}}}}))(t)
-		return pmstest.Must(f.DB.ReservationCheckIns(f.Ctx, r.ID))(t)[0]
+		return pmstest.Must(stays.New(f.DB).ReservationCheckIns(f.Ctx, r.ID))(t)[0]
 	}
 	// A: checked in today, checked out on day 2 at 10:00.
 	f.At(f.Day(0), 15, 0)
@@ -72,7 +73,7 @@ func TestIDPhotoRetention(t *testing.T) {
 	f.At(f.Day(0), 16, 0)
 	c := checkIn(f.Book(t, f.Day(0), f.Day(40)), 1, "C33333333", "MARKER-photo-C-decade")
 	f.At(f.Day(2), 10, 0)
-	pmstest.Must(f.DB.CheckOut(f.Ctx, a.ReservationID, 0))(t)
+	pmstest.Must(stays.New(f.DB).CheckOut(f.Ctx, a.ReservationID, 0))(t)
 	// B: checked in on day 20, inside the window at every purge below.
 	f.At(f.Day(20), 15, 0)
 	b := checkIn(f.Book(t, f.Day(20), f.Day(22)), 0, "B22222222", "MARKER-photo-B-beef00")
@@ -121,32 +122,32 @@ func TestIDPhotoRetention(t *testing.T) {
 	}
 
 	t.Run("Tombstones", func(t *testing.T) {
-		for _, rec := range []tenant.CheckInRecord{a, c} {
-			got := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, rec.GuestID))(t)[0]
+		for _, rec := range []stays.CheckInRecord{a, c} {
+			got := pmstest.Must(stays.New(f.DB).GuestCheckIns(f.Ctx, rec.GuestID))(t)[0]
 			p := got.Photos[0]
-			if p.PurgedAt == nil || p.PurgeReason != tenant.PurgeRetention {
+			if p.PurgedAt == nil || p.PurgeReason != stays.PurgeRetention {
 				t.Fatalf("photo of %s: %+v, want a retention tombstone", rec.ID, p)
 			}
 			if got.Document.Number != "" || got.NumberPurgedAt == nil {
 				t.Fatalf("document number of %s %q purged at %v, want blanked", rec.ID, got.Document.Number, got.NumberPurgedAt)
 			}
-			if got.Document.Type != tenant.DocumentIDCard {
+			if got.Document.Type != stays.DocumentIDCard {
 				t.Fatalf("the rest of the document went too: %+v", got.Document)
 			}
-			_, _, err := f.DB.IDPhotoData(f.Ctx, p.ID)
+			_, _, err := stays.New(f.DB).IDPhotoData(f.Ctx, p.ID)
 			pmstest.WantCode(t, err, aura.EGONE)
 			if !strings.Contains(aura.ErrorMessage(err), "purged on "+p.PurgedAt.In(f.Loc).Format("Mon 2 Jan 2006")) {
 				t.Fatalf("message %q does not say when the photo was purged", aura.ErrorMessage(err))
 			}
 		}
-		if want := f.Clock.Now().UTC(); !pmstest.Must(f.DB.GuestCheckIns(f.Ctx, a.GuestID))(t)[0].Photos[0].PurgedAt.Equal(want) {
+		if want := f.Clock.Now().UTC(); !pmstest.Must(stays.New(f.DB).GuestCheckIns(f.Ctx, a.GuestID))(t)[0].Photos[0].PurgedAt.Equal(want) {
 			t.Fatalf("A's photo purge date is not the run's time %v", want)
 		}
-		kept := pmstest.Must(f.DB.GuestCheckIns(f.Ctx, b.GuestID))(t)[0]
+		kept := pmstest.Must(stays.New(f.DB).GuestCheckIns(f.Ctx, b.GuestID))(t)[0]
 		if kept.Photos[0].PurgedAt != nil || kept.Document.Number != "B22222222" {
 			t.Fatalf("B, inside its window, lost data: %+v", kept)
 		}
-		if _, data := pmstest.Must2(f.DB.IDPhotoData(f.Ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
+		if _, data := pmstest.Must2(stays.New(f.DB).IDPhotoData(f.Ctx, b.Photos[0].ID))(t); len(data) != b.Photos[0].Size {
 			t.Fatal("B's photo does not read back")
 		}
 	})
@@ -203,24 +204,24 @@ func TestIDPhotoRetention(t *testing.T) {
 // defaults, validation, and that an update without them keeps them.
 func TestRetentionSettings(t *testing.T) {
 	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
-	if got, want := f.Prop.FrontDesk, tenant.DefaultFrontDeskSettings; got != want {
+	if got, want := f.Prop.FrontDesk, inventory.DefaultFrontDeskSettings; got != want {
 		t.Fatalf("settings of a new property %+v, want %+v", got, want)
 	}
-	base := tenant.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency, Tax: f.Prop.Tax}
+	base := inventory.PropertyInput{Name: f.Prop.Name, TimeZone: f.Prop.TimeZone, Currency: f.Prop.Currency, Tax: f.Prop.Tax}
 	for _, tc := range []struct {
 		name  string
-		fd    tenant.FrontDeskSettings
+		fd    inventory.FrontDeskSettings
 		field string
 	}{
-		{"NegativeDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: -1}, "front_desk.id_photo_retention_days"},
-		{"TooManyDays", tenant.FrontDeskSettings{IDPhotoRetentionDays: 4000}, "front_desk.id_photo_retention_days"},
-		{"AfternoonAudit", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "14:00"}, "front_desk.night_audit_time"},
-		{"NotATime", tenant.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "3am"}, "front_desk.night_audit_time"},
+		{"NegativeDays", inventory.FrontDeskSettings{IDPhotoRetentionDays: -1}, "front_desk.id_photo_retention_days"},
+		{"TooManyDays", inventory.FrontDeskSettings{IDPhotoRetentionDays: 4000}, "front_desk.id_photo_retention_days"},
+		{"AfternoonAudit", inventory.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "14:00"}, "front_desk.night_audit_time"},
+		{"NotATime", inventory.FrontDeskSettings{IDPhotoRetentionDays: 7, NightAuditTime: "3am"}, "front_desk.night_audit_time"},
 	} {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			in := base
 			in.FrontDesk = &tc.fd
-			_, err := f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in)
+			_, err := inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, in)
 			pmstest.WantCode(t, err, aura.EINVALID)
 			if !pmstest.HasField(err, tc.field) {
 				t.Fatalf("fields %v, want %s", aura.ErrorFields(err), tc.field)
@@ -228,21 +229,21 @@ func TestRetentionSettings(t *testing.T) {
 		})
 	}
 	in := base
-	in.FrontDesk = &tenant.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
-	p := pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, in))(t)
-	p = pmstest.Must(f.DB.UpdateProperty(f.Ctx, f.Prop.ID, base))(t)
+	in.FrontDesk = &inventory.FrontDeskSettings{IDPhotoRetentionDays: 0, PurgeDocumentNumbers: true, NightAuditTime: "04:30"}
+	p := pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, in))(t)
+	p = pmstest.Must(inventory.New(f.DB).UpdateProperty(f.Ctx, f.Prop.ID, base))(t)
 	if got, want := p.FrontDesk, *in.FrontDesk; got != want {
 		t.Fatalf("an update without settings changed them to %+v, want %+v", got, want)
 	}
-	if got := pmstest.Must(f.DB.GetProperty(f.Ctx, f.Prop.ID))(t).FrontDesk; got != *in.FrontDesk {
+	if got := pmstest.Must(inventory.New(f.DB).GetProperty(f.Ctx, f.Prop.ID))(t).FrontDesk; got != *in.FrontDesk {
 		t.Fatalf("stored settings %+v", got)
 	}
 	job := context.Background()
 	// Retention 0 keeps a photo no longer than it takes the job to run:
 	// the window of a stay not checked out runs from the check-in.
 	r := f.Book(t, f.Day(0), f.Day(1))
-	pmstest.Must(f.DB.CheckIn(f.Ctx, r.ID, tenant.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []tenant.GuestCheckIn{{
-		Document: tenant.IDDocument{Type: tenant.DocumentPassport, Number: "P0", IssuingCountry: "FR", Expiry: date.MustParse("2030-01-01")},
+	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, r.ID, stays.CheckInInput{RoomID: f.Rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "P0", IssuingCountry: "FR", Expiry: date.MustParse("2030-01-01")},
 		Photos:   [][]byte{pmstest.PhotoPNG(t)}}}}))(t)
 	if got, want := pmstest.Must(frontdesk.New(f.DB).PurgeIDPhotos(job))(t), (frontdesk.PurgeResult{Records: 1, Photos: 1, Numbers: 1, Bytes: int64(len(pmstest.PhotoPNG(t)))}); got != want {
 		t.Fatalf("purged %+v with retention 0, want %+v", got, want)

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // invoicedStay is a folio with two nights (room 7%, city tax exempt,
@@ -442,8 +443,8 @@ func TestVerifyDocumentsCatchesTampering(t *testing.T) {
 // the recipient in plaintext.
 func TestGuestErasureLeavesInvoiceReadable(t *testing.T) {
 	f := newFixture(t)
-	g := must(f.db.CreateGuest(f.ctx, tenant.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum",
-		Address: tenant.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}))(t)
+	g := must(stays.New(f.db).CreateGuest(f.ctx, stays.GuestInput{GivenName: "Quirinus", FamilyName: "Zwetschgenbaum",
+		Address: inventory.Address{Line1: "Kastanienallee 77", PostalCode: "10435", City: "Berlin", Country: "DE"}}))(t)
 	fol := invoicedStay(t, f, "res_g")
 	rcpt := ledger.Recipient{Name: g.Name(), Address: ledger.Address{Line1: g.Address.Line1, PostalCode: g.Address.PostalCode, City: g.Address.City, Country: g.Address.Country}}
 	inv := must(f.s.IssueInvoice(f.ctx, ledger.InvoiceInput{FolioID: fol.ID, IssueDate: f.today(), Recipient: rcpt}))(t)
@@ -451,7 +452,7 @@ func TestGuestErasureLeavesInvoiceReadable(t *testing.T) {
 	if _, err := f.db.SQL().Write.Exec(`UPDATE guests SET key_wrapped = NULL WHERE id = ?`, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := must(f.db.GetGuest(f.ctx, g.ID))(t); !got.Erased || got.FamilyName != "" {
+	if got := must(stays.New(f.db).GetGuest(f.ctx, g.ID))(t); !got.Erased || got.FamilyName != "" {
 		t.Fatalf("the guest is still readable: %+v", got)
 	}
 	doc := must(f.s.Document(f.ctx, inv.ID))(t)

@@ -17,10 +17,12 @@ package pmsledger
 import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
-func init() { tenant.RegisterPoster(poster{}) }
+func init() { stays.RegisterPoster(poster{}) }
 
 // Default accounting categories of a derived configuration (SKR03-style
 // revenue accounts; the operator changes them in the ledger settings).
@@ -50,7 +52,7 @@ var Since = date.MustParse("2000-01-01")
 // data starts as the property's name and address (country ZZ when the
 // property has none). Invoices need the VAT id and full address, which the
 // ledger settings page asks for.
-func Derive(p tenant.Property) ledger.Setup {
+func Derive(p inventory.Property) ledger.Setup {
 	country := p.Address.Country
 	if country == "" {
 		country = "ZZ"
@@ -94,7 +96,7 @@ func Derive(p tenant.Property) ledger.Setup {
 
 // Ensure configures a property's ledger from Derive when it is not
 // configured yet, in the caller's transaction, and reports whether it did.
-func Ensure(tx *tenant.Tx, db *tenant.DB, p tenant.Property) (bool, error) {
+func Ensure(tx *tenant.Tx, db *tenant.DB, p inventory.Property) (bool, error) {
 	l := ledger.New(db)
 	ok, err := l.Configured(tx, p.ID)
 	if err != nil || ok {
@@ -108,7 +110,7 @@ type poster struct{}
 // PostNights posts a business date's nights. The PMS records children
 // without their ages, so each child counts as younger than any exemption
 // age of a per-person city tax.
-func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, d date.Date, nights []tenant.StayNight) error {
+func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p inventory.Property, d date.Date, nights []stays.StayNight) error {
 	if _, err := Ensure(tx, db, p); err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func (poster) PostNights(tx *tenant.Tx, db *tenant.DB, p tenant.Property, d date
 	return err
 }
 
-func (poster) PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, f tenant.FeeCharge) error {
+func (poster) PostFee(tx *tenant.Tx, db *tenant.DB, p inventory.Property, f stays.FeeCharge) error {
 	if _, err := Ensure(tx, db, p); err != nil {
 		return err
 	}
@@ -133,11 +135,11 @@ func (poster) PostFee(tx *tenant.Tx, db *tenant.DB, p tenant.Property, f tenant.
 	return err
 }
 
-func (poster) Balance(tx *tenant.Tx, db *tenant.DB, _ tenant.Property, reservationID string) (int64, error) {
+func (poster) Balance(tx *tenant.Tx, db *tenant.DB, _ inventory.Property, reservationID string) (int64, error) {
 	return ledger.New(db).RefBalanceTx(tx, ledger.Ref{Kind: ledger.RefReservation, ID: reservationID})
 }
 
-func (poster) LeaveOnCityLedger(tx *tenant.Tx, db *tenant.DB, _ tenant.Property, reservationID, reason string, d date.Date) error {
+func (poster) LeaveOnCityLedger(tx *tenant.Tx, db *tenant.DB, _ inventory.Property, reservationID, reason string, d date.Date) error {
 	_, err := ledger.New(db).LeaveOnCityLedgerTx(tx, ledger.Ref{Kind: ledger.RefReservation, ID: reservationID}, reason, d)
 	return err
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // fixture is a Berlin property (prices gross, accommodation 7%, city tax
@@ -26,10 +28,10 @@ type fixture struct {
 	ctx   context.Context
 	clock *auratest.Clock
 	loc   *time.Location
-	prop  tenant.Property
-	rt    tenant.RoomType
-	rooms []tenant.Room
-	plan  tenant.RatePlan
+	prop  inventory.Property
+	rt    inventory.RoomType
+	rooms []inventory.Room
+	plan  inventory.RatePlan
 }
 
 func must[T any](v T, err error) func(testing.TB) T {
@@ -49,20 +51,20 @@ func newFixture(t *testing.T, today string) *fixture {
 	f := &fixture{ctx: auratest.Ctx(), loc: loc, clock: auratest.NewClock(d.Midnight(loc).Add(12 * time.Hour))}
 	f.db = auratest.MustOpenTenant(t, auratest.Options{Now: f.clock.Now})
 	f.led = ledger.New(f.db)
-	f.prop = must(f.db.CreateProperty(f.ctx, tenant.PropertyInput{Name: "Hotel Spree", TimeZone: "Europe/Berlin", Currency: "EUR",
-		Address: tenant.Address{Line1: "Spreeweg 1", PostalCode: "10557", City: "Berlin", Country: "DE"},
-		Tax: tenant.TaxSettings{PricesIncludeVAT: true, AccommodationVAT: "reduced",
-			VATRates: []tenant.VATRate{{Code: "reduced", Name: "Reduced 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
-			CityTax:  tenant.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true}}}))(t)
-	f.rt = must(f.db.CreateRoomType(f.ctx, tenant.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(t)
+	f.prop = must(inventory.New(f.db).CreateProperty(f.ctx, inventory.PropertyInput{Name: "Hotel Spree", TimeZone: "Europe/Berlin", Currency: "EUR",
+		Address: inventory.Address{Line1: "Spreeweg 1", PostalCode: "10557", City: "Berlin", Country: "DE"},
+		Tax: inventory.TaxSettings{PricesIncludeVAT: true, AccommodationVAT: "reduced",
+			VATRates: []inventory.VATRate{{Code: "reduced", Name: "Reduced 7%", BasisPoints: 700}, {Code: "standard", Name: "Standard 19%", BasisPoints: 1900}},
+			CityTax:  inventory.CityTax{PerPersonPerNight: tenant.Money{Amount: 300, Currency: "EUR"}, ChildrenExempt: true}}}))(t)
+	f.rt = must(inventory.New(f.db).CreateRoomType(f.ctx, inventory.RoomTypeInput{PropertyID: f.prop.ID, Code: "DBL", Name: "Double", Capacity: 3, BaseOccupancy: 2}))(t)
 	for i := 0; i < 3; i++ {
-		f.rooms = append(f.rooms, must(f.db.CreateRoom(f.ctx, tenant.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(t))
+		f.rooms = append(f.rooms, must(inventory.New(f.db).CreateRoom(f.ctx, inventory.RoomInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Number: fmt.Sprint(101 + i), Floor: "1"}))(t))
 	}
 	two := 2
-	f.plan = must(f.db.CreateRatePlan(f.ctx, tenant.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
-		Cancellation: tenant.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: tenant.Fee{Type: tenant.FeeFirstNight}},
-		NoShow:       tenant.NoShowPolicy{Fee: tenant.Fee{Type: tenant.FeePercent, Percent: 100}}, Active: true}))(t)
-	must(f.db.UpdateRates(f.ctx, tenant.RateUpdate{RatePlanID: f.plan.ID, From: d, To: d.AddDays(60), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}))(t)
+	f.plan = must(inventory.New(f.db).CreateRatePlan(f.ctx, inventory.RatePlanInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Code: "FLEX", Name: "Flexible",
+		Cancellation: inventory.CancellationPolicy{FreeUntilDaysBefore: &two, Fee: inventory.Fee{Type: inventory.FeeFirstNight}},
+		NoShow:       inventory.NoShowPolicy{Fee: inventory.Fee{Type: inventory.FeePercent, Percent: 100}}, Active: true}))(t)
+	must(inventory.New(f.db).UpdateRates(f.ctx, inventory.RateUpdate{RatePlanID: f.plan.ID, From: d, To: d.AddDays(60), Price: &tenant.Money{Amount: 10000, Currency: "EUR"}}))(t)
 	return f
 }
 
@@ -71,11 +73,11 @@ func (f *fixture) at(d date.Date, hh, mm int) {
 	f.clock.Set(time.Date(y, m, dd, hh, mm, 0, 0, f.loc))
 }
 
-func (f *fixture) book(t *testing.T, arrival, departure date.Date, adults, children int) tenant.Reservation {
+func (f *fixture) book(t *testing.T, arrival, departure date.Date, adults, children int) stays.Reservation {
 	t.Helper()
-	b := must(f.db.CreateBooking(f.ctx, tenant.BookingInput{PropertyID: f.prop.ID, Source: tenant.SourceDirect,
-		Booker: tenant.GuestRef{New: &tenant.GuestInput{GivenName: "Ada", FamilyName: "Lovelace"}},
-		Reservations: []tenant.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: arrival, Departure: departure,
+	b := must(stays.New(f.db).CreateBooking(f.ctx, stays.BookingInput{PropertyID: f.prop.ID, Source: stays.SourceDirect,
+		Booker: stays.GuestRef{New: &stays.GuestInput{GivenName: "Ada", FamilyName: "Lovelace"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: arrival, Departure: departure,
 			Adults: adults, Children: children}}}))(t)
 	return b.Reservations[0]
 }
@@ -122,8 +124,8 @@ func TestNightAuditPosts(t *testing.T) {
 	must(f.led.SetCityTax(f.ctx, f.prop.ID, versions, 1))(t)
 
 	f.at(arrival, 16, 0)
-	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
-	must(f.db.CheckIn(f.ctx, other.ID, tenant.CheckInInput{RoomID: f.rooms[1].ID}))(t)
+	must(stays.New(f.db).CheckIn(f.ctx, r.ID, stays.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	must(stays.New(f.db).CheckIn(f.ctx, other.ID, stays.CheckInInput{RoomID: f.rooms[1].ID}))(t)
 
 	// Night of the 30th closes at 03:00 on the 31st.
 	f.at(arrival.AddDays(1), 3, 0)
@@ -133,13 +135,13 @@ func TestNightAuditPosts(t *testing.T) {
 	}
 	// The one-night guest owes 100 + 3.00: check-out is refused until paid.
 	f.at(arrival.AddDays(1), 10, 0)
-	_, err := f.db.CheckOut(f.ctx, other.ID, 0)
+	_, err := stays.New(f.db).CheckOut(f.ctx, other.ID, 0)
 	if aura.ErrorCode(err) != aura.ECONFLICT || !strings.Contains(aura.ErrorMessage(err), "103,00") {
 		t.Fatalf("check-out with an open balance: %v", err)
 	}
 	fo := must(f.led.Folios(f.ctx, ledger.Ref{Kind: ledger.RefReservation, ID: other.ID}))(t)[0]
 	must(f.led.RecordPayment(f.ctx, ledger.PaymentInput{FolioID: fo.ID, Method: ledger.MethodCash, Amount: 10300, BusinessDate: arrival.AddDays(1)}))(t)
-	if out := must(f.db.CheckOut(f.ctx, other.ID, 0))(t); out.Balance.Amount != 0 || out.Unsettled {
+	if out := must(stays.New(f.db).CheckOut(f.ctx, other.ID, 0))(t); out.Balance.Amount != 0 || out.Unsettled {
 		t.Fatalf("check-out after payment %+v", out)
 	}
 
@@ -211,8 +213,8 @@ func TestFeesPost(t *testing.T) {
 	late := f.book(t, d.AddDays(1), d.AddDays(3), 2, 0)   // cancelled the day before: first night
 	waived := f.book(t, d.AddDays(1), d.AddDays(2), 1, 0) // cancelled with the fee waived
 	noShow := f.book(t, d, d.AddDays(2), 2, 0)            // never arrives: 100% of the stay
-	must(f.db.Cancel(f.ctx, late.ID, tenant.CancelInput{}))(t)
-	must(f.db.Cancel(f.ctx, waived.ID, tenant.CancelInput{WaiveFee: true}))(t)
+	must(stays.New(f.db).Cancel(f.ctx, late.ID, stays.CancelInput{}))(t)
+	must(stays.New(f.db).Cancel(f.ctx, waived.ID, stays.CancelInput{WaiveFee: true}))(t)
 	f.at(d.AddDays(1), 3, 0)
 	res := must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	if len(res.Closed) != 1 || len(res.Closed[0].NoShows) != 1 {
@@ -240,19 +242,19 @@ func TestCheckOutCityLedger(t *testing.T) {
 	d := date.MustParse("2026-03-01")
 	r := f.book(t, d, d.AddDays(1), 2, 0)
 	f.at(d, 15, 0)
-	must(f.db.CheckIn(f.ctx, r.ID, tenant.CheckInInput{RoomID: f.rooms[0].ID}))(t)
+	must(stays.New(f.db).CheckIn(f.ctx, r.ID, stays.CheckInInput{RoomID: f.rooms[0].ID}))(t)
 	f.at(d.AddDays(1), 3, 0)
 	must(frontdesk.New(f.db).RunNightAudit(context.Background(), f.prop.ID))(t)
 	f.at(d.AddDays(1), 10, 0)
-	_, err := f.db.CheckOutWith(f.ctx, r.ID, tenant.CheckOutInput{CityLedger: true})
+	_, err := stays.New(f.db).CheckOutWith(f.ctx, r.ID, stays.CheckOutInput{CityLedger: true})
 	if aura.ErrorCode(err) != aura.EINVALID {
 		t.Fatalf("city ledger without a reason: %v", err)
 	}
-	if got := must(f.db.GetReservation(f.ctx, r.ID))(t).Status; got != tenant.ReservationInHouse {
+	if got := must(stays.New(f.db).GetReservation(f.ctx, r.ID))(t).Status; got != stays.ReservationInHouse {
 		t.Fatalf("status after a refused check-out %s", got)
 	}
-	out := must(f.db.CheckOutWith(f.ctx, r.ID, tenant.CheckOutInput{CityLedger: true, Reason: "Billed to ACME GmbH"}))(t)
-	if out.CityLedger.Amount != 10600 || !out.Unsettled || out.Reservation.Status != tenant.ReservationCheckedOut {
+	out := must(stays.New(f.db).CheckOutWith(f.ctx, r.ID, stays.CheckOutInput{CityLedger: true, Reason: "Billed to ACME GmbH"}))(t)
+	if out.CityLedger.Amount != 10600 || !out.Unsettled || out.Reservation.Status != stays.ReservationCheckedOut {
 		t.Fatalf("check-out on the city ledger %+v", out)
 	}
 	fo := must(f.led.Folios(f.ctx, ledger.Ref{Kind: ledger.RefReservation, ID: r.ID}))(t)[0]

@@ -1,0 +1,73 @@
+package stays_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/aurapms/aura/internal/pmstest"
+	"github.com/aurapms/aura/tenant/stays"
+)
+
+// BenchmarkBookingPages reports the WAL frames (pages) a booking for an
+// existing guest writes, alone and with 8 bookings at once (group commit
+// shares the pages they have in common), on 40 rooms with prices for 400
+// days. A read transaction held meanwhile keeps the WAL from starting over,
+// so its growth counts every frame written.
+func BenchmarkBookingPages(b *testing.B) {
+	for _, clients := range []int{1, 8} {
+		b.Run("clients="+string(rune('0'+clients)), func(b *testing.B) {
+			f := pmstest.NewFixture(b, "Europe/Berlin", 40, "2025-06-10")
+			guest := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{FamilyName: "Regular"}))(b)
+			pin, err := f.DB.SQL().Read.BeginTx(context.Background(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pin.Rollback()
+			var n int
+			if err := pin.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+			walSize := func() int64 {
+				fi, err := os.Stat(f.DB.Path + "-wal")
+				if err != nil {
+					b.Fatal(err)
+				}
+				return fi.Size()
+			}
+			var pageSize int64
+			if err := f.DB.SQL().Read.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+				b.Fatal(err)
+			}
+			before := walSize()
+			next := make(chan int)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for g := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(g), 7))
+					for range next {
+						in := f.Booking(f.Day(1), f.Day(2))
+						in.Booker = stays.GuestRef{ID: guest.ID}
+						a := f.Day(1 + rng.IntN(380))
+						in.Reservations[0].Arrival, in.Reservations[0].Departure = a, a.AddDays(1+rng.IntN(2))
+						if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err != nil && pmstest.Code(err) != "ECONFLICT" {
+							b.Error(err)
+						}
+					}
+				}()
+			}
+			for i := 0; i < b.N; i++ {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(walSize()-before)/float64(pageSize+24)/float64(b.N), "pages/booking")
+		})
+	}
+}
