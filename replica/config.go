@@ -104,6 +104,10 @@ type Config struct {
 	ShutdownSyncTimeout time.Duration
 	// Logger receives Litestream's warnings and errors (default slog.Default()).
 	Logger *slog.Logger
+	// Now is the clock retention measures snapshot ages against (default
+	// time.Now; tests move it days ahead). Litestream's own background
+	// retention, which also runs, reads the wall clock.
+	Now func() time.Time
 }
 
 // DefaultReplicaDir returns the replica directory used when there is no

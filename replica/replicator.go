@@ -232,8 +232,26 @@ func (r *Replicator) snapshotIfDue(ctx context.Context, db *litestream.DB) error
 	if err != nil && !errors.Is(err, litestream.ErrNoCompaction) && !errors.Is(err, litestream.ErrCompactionTooEarly) {
 		return fmt.Errorf("replica: snapshot %s: %w", db.Path(), err)
 	}
-	if err := r.store.EnforceSnapshotRetention(ctx, db); err != nil {
+	return r.enforceRetention(ctx, db)
+}
+
+// enforceRetention deletes the snapshots of db older than Retention by the
+// Replicator's clock (the newest is always kept), then the files of the
+// lower levels no kept snapshot needs: Litestream's Store does the same by
+// the wall clock alone.
+func (r *Replicator) enforceRetention(ctx context.Context, db *litestream.DB) error {
+	now := time.Now
+	if r.cfg.Now != nil {
+		now = r.cfg.Now
+	}
+	minTXID, err := db.EnforceSnapshotRetention(ctx, now().Add(-r.cfg.Retention))
+	if err != nil {
 		return fmt.Errorf("replica: retention of %s: %w", db.Path(), err)
+	}
+	for i := range r.cfg.Levels {
+		if err := db.EnforceRetentionByTXID(ctx, i+1, minTXID); err != nil {
+			return fmt.Errorf("replica: retention of %s, level %d: %w", db.Path(), i+1, err)
+		}
 	}
 	return nil
 }
