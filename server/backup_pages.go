@@ -4,21 +4,11 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/control"
-	"github.com/aurapms/aura/credential"
 )
-
-// restorePlans holds the restore plans staff prepared and have not yet
-// confirmed or abandoned. A plan's side file is the server's, so the
-// confirmation names a plan by a random id and never by a path.
-type restorePlans struct {
-	mu    sync.Mutex
-	plans map[string]pendingPlan
-}
 
 type pendingPlan struct {
 	plan    *control.RestorePlan
@@ -28,39 +18,6 @@ type pendingPlan struct {
 
 // planTTL is how long a prepared plan waits for its confirmation.
 const planTTL = 15 * time.Minute
-
-func (rp *restorePlans) put(ctl *control.Service, p *control.RestorePlan, staffID string, now time.Time) string {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	if rp.plans == nil {
-		rp.plans = map[string]pendingPlan{}
-	}
-	for id, old := range rp.plans {
-		// One plan per tenant (they share a side file), and none past its time.
-		if old.plan.Slug == p.Slug || now.After(old.expires) {
-			if old.plan.Slug != p.Slug {
-				ctl.DiscardRestore(old.plan)
-			}
-			delete(rp.plans, id)
-		}
-	}
-	id := credential.RandomString(22)
-	rp.plans[id] = pendingPlan{plan: p, staffID: staffID, expires: now.Add(planTTL)}
-	return id
-}
-
-// take removes and returns the plan id, if it exists, is the staff
-// member's own and has not expired.
-func (rp *restorePlans) take(id, staffID string, now time.Time) (*control.RestorePlan, bool) {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	pp, ok := rp.plans[id]
-	if !ok || pp.staffID != staffID || now.After(pp.expires) {
-		return nil, false
-	}
-	delete(rp.plans, id)
-	return pp.plan, true
-}
 
 type backupsData struct {
 	Statuses []control.BackupStatus
