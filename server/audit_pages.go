@@ -40,11 +40,6 @@ type change struct {
 	After  string
 }
 
-type option struct {
-	Value string
-	Label string
-}
-
 // auditFilter is a filter read from the query string of an audit page.
 type auditFilter struct {
 	audit.Filter

@@ -10,12 +10,6 @@ import (
 	"github.com/aurapms/aura/control"
 )
 
-type pendingPlan struct {
-	plan    *control.RestorePlan
-	staffID string
-	expires time.Time
-}
-
 // planTTL is how long a prepared plan waits for its confirmation.
 const planTTL = 15 * time.Minute
 

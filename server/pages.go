@@ -351,3 +351,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	s.renderPage(w, r, http.StatusOK, "home", s.barePage(w, r, "Aura"))
 }
+
+type option struct {
+	Value string
+	Label string
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/payments"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -547,4 +548,25 @@ func (p *page) ResTable(rows []resRow) resTable { return resTable{P: p, Rows: ro
 // ResTableNoGuest is ResTable without the guest column (the guest page).
 func (p *page) ResTableNoGuest(rows []resRow) resTable {
 	return resTable{P: p, Rows: rows, NoGuest: true}
+}
+
+// StripeStatus names a Stripe status for people.
+func (p *page) StripeStatus(s string) string {
+	if l, ok := stripeStatusLabels[s]; ok {
+		return l
+	}
+	return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ")
+}
+
+// StripeBadge is the badge colour of a Stripe payment status.
+func (p *page) StripeBadge(s string) string {
+	switch s {
+	case payments.StatusSucceeded:
+		return "badge-green"
+	case payments.StatusRequiresCapture:
+		return "badge-blue"
+	case payments.StatusFailed:
+		return "badge-red-outline"
+	}
+	return "badge-grey"
 }

@@ -232,3 +232,9 @@ func (rp *restorePlans) take(id, staffID string, now time.Time) (*control.Restor
 	delete(rp.plans, id)
 	return pp.plan, true
 }
+
+type pendingPlan struct {
+	plan    *control.RestorePlan
+	staffID string
+	expires time.Time
+}

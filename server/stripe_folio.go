@@ -522,24 +522,3 @@ var stripeStatusLabels = map[string]string{
 	payments.StatusCanceled: "Released", payments.StatusFailed: "Failed", "pending": "Pending", "disputed": "Disputed",
 	payments.CardActive: "Active", "refunded": "Refunded",
 }
-
-// StripeStatus names a Stripe status for people.
-func (p *page) StripeStatus(s string) string {
-	if l, ok := stripeStatusLabels[s]; ok {
-		return l
-	}
-	return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ")
-}
-
-// StripeBadge is the badge colour of a Stripe payment status.
-func (p *page) StripeBadge(s string) string {
-	switch s {
-	case payments.StatusSucceeded:
-		return "badge-green"
-	case payments.StatusRequiresCapture:
-		return "badge-blue"
-	case payments.StatusFailed:
-		return "badge-red-outline"
-	}
-	return "badge-grey"
-}
