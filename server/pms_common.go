@@ -570,3 +570,42 @@ func (p *page) StripeBadge(s string) string {
 	}
 	return "badge-grey"
 }
+
+// reservationRows adds guest names (only if the caller may see guests),
+// room type names and room numbers to reservations.
+func (s *Server) reservationRows(r *http.Request, c *call, prop inventory.Property, rs []stays.Reservation) ([]resRow, error) {
+	ctx := r.Context()
+	types, err := inventory.New(c.db).ListRoomTypes(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := inventory.New(c.db).ListRooms(ctx, prop.ID)
+	if err != nil {
+		return nil, err
+	}
+	tn, rn := map[string]string{}, map[string]string{}
+	for _, t := range types {
+		tn[t.ID] = t.Name
+	}
+	for _, rm := range rooms {
+		rn[rm.ID] = rm.Number
+	}
+	names := map[string]string{}
+	if c.can(identity.PermGuestsRead) && len(rs) > 0 {
+		ids := make([]string, 0, len(rs))
+		for _, x := range rs {
+			ids = append(ids, x.GuestID)
+		}
+		if names, err = stays.New(c.db).GuestNames(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]resRow, len(rs))
+	for i, x := range rs {
+		out[i] = resRow{Reservation: x, GuestName: names[x.GuestID], TypeName: tn[x.RoomTypeID], RoomNo: rn[x.RoomID]}
+		if out[i].GuestName == "" {
+			out[i].GuestName = "Guest"
+		}
+	}
+	return out, nil
+}
