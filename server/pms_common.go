@@ -609,3 +609,11 @@ func (s *Server) reservationRows(r *http.Request, c *call, prop inventory.Proper
 	}
 	return out, nil
 }
+
+// resRow is a reservation in a list, with the names a list shows.
+type resRow struct {
+	stays.Reservation
+	GuestName string
+	TypeName  string
+	RoomNo    string
+}

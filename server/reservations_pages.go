@@ -22,14 +22,6 @@ import (
 // (prices shown before booking), the reservation page with its legal
 // transitions, stay change and room assignment, and the booking's info.
 
-// resRow is a reservation in a list, with the names a list shows.
-type resRow struct {
-	stays.Reservation
-	GuestName string
-	TypeName  string
-	RoomNo    string
-}
-
 type reservationsData struct {
 	Rows       []resRow
 	Overbooked []resRow
