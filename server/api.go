@@ -8,9 +8,6 @@ import (
 	"github.com/aurapms/aura/tenant/identity"
 )
 
-// maxJSONBytes bounds a JSON API request body.
-const maxJSONBytes = 64 << 10
-
 type apiUser struct {
 	ID          string     `json:"id"`
 	Email       string     `json:"email"`

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // decodeJSON reads exactly one JSON object from the body into v. Unknown
@@ -182,3 +183,65 @@ func (c *call) needPermission(p identity.Permission) error {
 	}
 	return aura.Errorf(aura.EFORBIDDEN, "%s does not allow this: it needs the permission %s.", who, p)
 }
+
+// apiDoc is the documentation of one API route.
+type apiDoc struct {
+	Summary      string
+	Tag          string
+	Query        []queryParam
+	Body         any  // a value of the request body's type; nil for none
+	BodyOptional bool // the body may be left out
+	Response     any  // a value of the success response's type; nil for none
+	Status       int  // the success status (200 when 0)
+	IfMatch      bool // takes If-Match with the resource's version
+	Idempotency  bool // takes Idempotency-Key
+	// BodyMedia and ResponseMedia are the media types of a body that is
+	// raw bytes (an ID photo) instead of JSON.
+	BodyMedia     []string
+	ResponseMedia []string
+}
+
+type queryParam struct {
+	Name, Type, Description string
+	Required                bool
+}
+
+func q(name, typ, desc string) queryParam {
+	return queryParam{Name: name, Type: typ, Description: desc}
+}
+
+// maxJSONBytes bounds a JSON API request body.
+const maxJSONBytes = 64 << 10
+
+// maxFormBytes bounds every request body.
+const maxFormBytes = 1 << 20
+
+// parseForm parses a form body, turning a body over the limit into ETOOLARGE.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return aura.Errorf(aura.ETOOLARGE, "The form is too large (the limit is %d KiB).", maxFormBytes>>10)
+		}
+		return aura.Errorf(aura.EINVALID, "The form could not be read: %v", err)
+	}
+	return nil
+}
+
+// maxCheckInBytes bounds an upload of ID photos: every photo one record
+// keeps at their largest, and the form's fields. A check-in with
+// companions whose photos are larger than that adds them afterwards, one
+// record at a time, on the guest page.
+const maxCheckInBytes = stays.MaxIDPhotos*stays.MaxIDPhotoSize + 8<<20
+
+// maxUploadBytes is the largest body any route accepts (see Route.MaxBody).
+const maxUploadBytes = maxCheckInBytes
+
+var (
+	qProperty = q("property_id", "string", "The property (may be left out when the account has one).")
+	qLimit    = q("limit", "integer", "Page size, 1 to 200 (default 50).")
+	qCursor   = q("cursor", "string", "The next_cursor of the previous page.")
+	qFrom     = q("from", "date", "First date (default today at the property).")
+	qTo       = q("to", "date", "Date after the last one (exclusive).")
+	qDay      = q("date", "date", "The date (default today at the property).")
+)

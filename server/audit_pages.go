@@ -140,33 +140,6 @@ func showValue(v any, ok bool) string {
 	return s
 }
 
-// actorLabel names an actor for people.
-func actorLabel(kind, id, name string, users, staff map[string]string) string {
-	switch kind {
-	case aura.ActorUser:
-		if id == "anonymous" {
-			return "Not signed in"
-		}
-		if l, ok := users[id]; ok {
-			return l
-		}
-	case aura.ActorToken:
-		owner := users[name]
-		if owner == "" {
-			owner = name
-		}
-		return "API token " + id + " of " + owner
-	case aura.ActorStaff:
-		if l, ok := staff[id]; ok {
-			return "Aura staff " + l
-		}
-		return "Aura staff " + id
-	case aura.ActorSystem:
-		return "System (" + id + ")"
-	}
-	return kind + ":" + id
-}
-
 func viewOf(r audit.Row, source string, users, staff map[string]string) auditView {
 	at, _ := time.Parse(audit.TimeFormat, r.At)
 	_, known := users[r.ActorID]

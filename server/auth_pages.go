@@ -19,21 +19,6 @@ type loginData struct {
 	Next string
 }
 
-// parseForm parses a form body, turning a body over the limit into ETOOLARGE.
-func parseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return aura.Errorf(aura.ETOOLARGE, "The form is too large (the limit is %d KiB).", maxFormBytes>>10)
-		}
-		return aura.Errorf(aura.EINVALID, "The form could not be read: %v", err)
-	}
-	return nil
-}
-
-// maxFormBytes bounds every request body.
-const maxFormBytes = 1 << 20
-
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	var sc sessionCookie
 	if s.readCookie(r, cookieSession, &sc) {
@@ -277,13 +262,6 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	s.setFlash(w, "ok", "Welcome to "+c.tenant.Name+". Your account is ready.")
 	return s.signedIn(w, r, c, res, "")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -10,9 +10,6 @@ import (
 	"github.com/aurapms/aura/control"
 )
 
-// planTTL is how long a prepared plan waits for its confirmation.
-const planTTL = 15 * time.Minute
-
 type backupsData struct {
 	Statuses []control.BackupStatus
 	Error    string

@@ -729,6 +729,8 @@ type reservationMoney struct {
 	ResID   string
 }
 
+func init() { addTemplateFuncs(moneyFuncs) }
+
 // moneyFuncs are the template functions of the money pages.
 var moneyFuncs = map[string]any{
 	"folioOf": func(p *page, d *folioData) folioArgs { return folioArgs{P: p, D: d} },

@@ -24,15 +24,6 @@ import (
 // reservation pages. The housekeeping board and the night audit are in
 // housekeeping_pages.go.
 
-// maxCheckInBytes bounds an upload of ID photos: every photo one record
-// keeps at their largest, and the form's fields. A check-in with
-// companions whose photos are larger than that adds them afterwards, one
-// record at a time, on the guest page.
-const maxCheckInBytes = stays.MaxIDPhotos*stays.MaxIDPhotoSize + 8<<20
-
-// maxUploadBytes is the largest body any route accepts (see Route.MaxBody).
-const maxUploadBytes = maxCheckInBytes
-
 // maxFieldBytes bounds one text field of an upload form.
 const maxFieldBytes = 64 << 10
 

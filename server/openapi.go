@@ -26,41 +26,6 @@ import (
 // route has no entry here or an entry names no route, so the document
 // cannot drift from the API.
 
-// apiDoc is the documentation of one API route.
-type apiDoc struct {
-	Summary      string
-	Tag          string
-	Query        []queryParam
-	Body         any  // a value of the request body's type; nil for none
-	BodyOptional bool // the body may be left out
-	Response     any  // a value of the success response's type; nil for none
-	Status       int  // the success status (200 when 0)
-	IfMatch      bool // takes If-Match with the resource's version
-	Idempotency  bool // takes Idempotency-Key
-	// BodyMedia and ResponseMedia are the media types of a body that is
-	// raw bytes (an ID photo) instead of JSON.
-	BodyMedia     []string
-	ResponseMedia []string
-}
-
-type queryParam struct {
-	Name, Type, Description string
-	Required                bool
-}
-
-func q(name, typ, desc string) queryParam {
-	return queryParam{Name: name, Type: typ, Description: desc}
-}
-
-var (
-	qProperty = q("property_id", "string", "The property (may be left out when the account has one).")
-	qLimit    = q("limit", "integer", "Page size, 1 to 200 (default 50).")
-	qCursor   = q("cursor", "string", "The next_cursor of the previous page.")
-	qFrom     = q("from", "date", "First date (default today at the property).")
-	qTo       = q("to", "date", "Date after the last one (exclusive).")
-	qDay      = q("date", "date", "The date (default today at the property).")
-)
-
 // Response shapes of the identity API that its handlers build as maps.
 type (
 	apiWhoamiDoc struct {

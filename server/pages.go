@@ -101,7 +101,7 @@ func loadPages() (*pages, error) {
 	}
 	// Files named _*.html hold shared partials ({{define}} blocks only),
 	// parsed with the layout into every page.
-	for k, f := range moneyFuncs {
+	for k, f := range extraFuncs {
 		funcs[k] = f
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
@@ -355,4 +355,50 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 type option struct {
 	Value string
 	Label string
+}
+
+// extraFuncs are template functions the handler packages add (see
+// addTemplateFuncs), so page code need not know their types.
+var extraFuncs = map[string]any{}
+
+// addTemplateFuncs adds template functions to every page; handler packages
+// call it from init, before any server parses its templates.
+func addTemplateFuncs(m map[string]any) {
+	for k, f := range m {
+		extraFuncs[k] = f
+	}
+}
+
+// actorLabel names an actor for people.
+func actorLabel(kind, id, name string, users, staff map[string]string) string {
+	switch kind {
+	case aura.ActorUser:
+		if id == "anonymous" {
+			return "Not signed in"
+		}
+		if l, ok := users[id]; ok {
+			return l
+		}
+	case aura.ActorToken:
+		owner := users[name]
+		if owner == "" {
+			owner = name
+		}
+		return "API token " + id + " of " + owner
+	case aura.ActorStaff:
+		if l, ok := staff[id]; ok {
+			return "Aura staff " + l
+		}
+		return "Aura staff " + id
+	case aura.ActorSystem:
+		return "System (" + id + ")"
+	}
+	return kind + ":" + id
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
 }

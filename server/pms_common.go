@@ -617,3 +617,15 @@ type resRow struct {
 	TypeName  string
 	RoomNo    string
 }
+
+var activeStatuses = []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse}
+
+// stripeStatusLabels are Stripe's payment, refund and card statuses in the
+// operator's words.
+var stripeStatusLabels = map[string]string{
+	payments.StatusCreating: "Sending to Stripe", payments.StatusRequiresPaymentMethod: "Waiting for the card",
+	payments.StatusRequiresConfirmation: "Waiting for the card", payments.StatusRequiresAction: "Waiting for the cardholder",
+	payments.StatusProcessing: "Processing", payments.StatusRequiresCapture: "Held", payments.StatusSucceeded: "Succeeded",
+	payments.StatusCanceled: "Released", payments.StatusFailed: "Failed", "pending": "Pending", "disputed": "Disputed",
+	payments.CardActive: "Active", "refunded": "Refunded",
+}

@@ -38,8 +38,6 @@ var statusFilterOptions = []option{{Value: "", Label: "Any status"}, {Value: "ac
 	{Value: stays.ReservationInHouse, Label: "In house"}, {Value: stays.ReservationCheckedOut, Label: "Checked out"},
 	{Value: stays.ReservationCancelled, Label: "Cancelled"}, {Value: stays.ReservationNoShow, Label: "No-show"}}
 
-var activeStatuses = []string{stays.ReservationTentative, stays.ReservationConfirmed, stays.ReservationInHouse}
-
 func (s *Server) reservationsPage(w http.ResponseWriter, r *http.Request, c *call) error {
 	p, prop, err := s.pmsPage(w, r, c, "Reservations", "reservations")
 	if err != nil {

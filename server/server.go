@@ -238,3 +238,6 @@ type pendingPlan struct {
 	staffID string
 	expires time.Time
 }
+
+// planTTL is how long a prepared plan waits for its confirmation.
+const planTTL = 15 * time.Minute

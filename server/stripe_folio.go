@@ -512,13 +512,3 @@ func init() {
 		apiDocs[k] = v
 	}
 }
-
-// stripeStatusLabels are Stripe's payment, refund and card statuses in the
-// operator's words.
-var stripeStatusLabels = map[string]string{
-	payments.StatusCreating: "Sending to Stripe", payments.StatusRequiresPaymentMethod: "Waiting for the card",
-	payments.StatusRequiresConfirmation: "Waiting for the card", payments.StatusRequiresAction: "Waiting for the cardholder",
-	payments.StatusProcessing: "Processing", payments.StatusRequiresCapture: "Held", payments.StatusSucceeded: "Succeeded",
-	payments.StatusCanceled: "Released", payments.StatusFailed: "Failed", "pending": "Pending", "disputed": "Disputed",
-	payments.CardActive: "Active", "refunded": "Refunded",
-}
