@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -263,5 +262,3 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 	s.setFlash(w, "ok", "Welcome to "+c.tenant.Name+". Your account is ready.")
 	return s.signedIn(w, r, c, res, "")
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

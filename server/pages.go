@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -402,3 +403,5 @@ func plural(n int, one, many string) string {
 	}
 	return itoa(n) + " " + many
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
