@@ -748,9 +748,3 @@ var moneyAPIDocs = map[string]apiDoc{
 	"PUT /:tenant/api/v1/ledger/city-tax": {Summary: "Replace every dated version of the city tax", Tag: "Money",
 		Query: []queryParam{qProperty}, Body: CityTaxInput{}, Response: apiData[ledger.CityTaxRule]{}},
 }
-
-func init() {
-	for k, v := range moneyAPIDocs {
-		apiDocs[k] = v
-	}
-}

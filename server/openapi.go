@@ -416,3 +416,13 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	walk(t)
 	return map[string]any{"type": "object", "properties": props}
 }
+
+// init adds the documentation the money and Stripe handlers keep beside
+// their routes.
+func init() {
+	for _, docs := range []map[string]apiDoc{moneyAPIDocs, stripeAPIFolioDocs, stripeAPIDocs} {
+		for k, v := range docs {
+			apiDocs[k] = v
+		}
+	}
+}

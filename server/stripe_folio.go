@@ -506,9 +506,3 @@ var stripeAPIFolioDocs = map[string]apiDoc{
 	"POST /:tenant/api/v1/stripe/reconcile": {Summary: "Resend every attempt whose outcome is unknown with its own idempotency key", Tag: "Stripe",
 		Body: struct{}{}, BodyOptional: true, Response: StripeReconcileResult{}},
 }
-
-func init() {
-	for k, v := range stripeAPIFolioDocs {
-		apiDocs[k] = v
-	}
-}

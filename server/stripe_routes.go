@@ -187,9 +187,3 @@ var stripeAPIDocs = map[string]apiDoc{
 	"PUT /:tenant/api/v1/stripe/settings": {Summary: "Set the Stripe account: account id, publishable key, secret key and webhook signing secret (sealed; an empty secret keeps the stored one)", Tag: "Stripe",
 		Body: payments.SettingsInput{}, Response: StripeSettingsView{}, IfMatch: true},
 }
-
-func init() {
-	for k, v := range stripeAPIDocs {
-		apiDocs[k] = v
-	}
-}
