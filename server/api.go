@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -77,59 +79,59 @@ type (
 	}
 )
 
-func (s *Server) apiWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiWhoami(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	var effective []identity.Permission
 	for _, row := range identity.PermissionTable {
-		if c.can(row.Permission) {
+		if c.Can(row.Permission) {
 			effective = append(effective, row.Permission)
 		}
 	}
 	if effective == nil {
 		effective = []identity.Permission{}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"tenant":      map[string]string{"id": c.tenant.ID, "slug": c.tenant.Slug, "name": c.tenant.Name},
-		"user":        toAPIUser(c.user),
-		"token":       toAPIToken(*c.token),
+	return web.WriteJSON(w, http.StatusOK, map[string]any{
+		"tenant":      map[string]string{"id": c.Tenant.ID, "slug": c.Tenant.Slug, "name": c.Tenant.Name},
+		"user":        toAPIUser(c.User),
+		"token":       toAPIToken(*c.Token),
 		"permissions": effective,
 	})
 }
 
-func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	users, err := identity.New(c.db).Users(r.Context())
+func (s handlers) apiUsers(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	users, err := identity.New(c.DB).Users(r.Context())
 	if err != nil {
 		return err
 	}
-	out, err := pageAs(r, users, toAPIUser)
+	out, err := pms.PageAs(r, users, toAPIUser)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return web.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) apiUserInvite(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiUserInvite(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	var in apiUserInviteBody
-	if err := decodeJSON(r, &in); err != nil {
+	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Role == identity.RoleOwner && !c.isOwner() {
+	if in.Role == identity.RoleOwner && !isOwner(c) {
 		return aura.Errorf(aura.EFORBIDDEN, "Only an owner can invite another owner.")
 	}
-	u, token, err := identity.New(c.db).InviteUser(r.Context(), identity.NewUser{Email: in.Email, Name: in.Name, Role: in.Role})
+	u, token, err := identity.New(c.DB).InviteUser(r.Context(), identity.NewUser{Email: in.Email, Name: in.Name, Role: in.Role})
 	if err != nil {
 		return err
 	}
-	link, note := s.deliverInvite(r, c.tenant.Name, c.tenant.Slug, s.inviterLabel(c), u.Email, token)
+	link, note := s.DeliverInvite(r, c.Tenant.Name, c.Tenant.Slug, s.inviterLabel(c), u.Email, token)
 	resp := map[string]any{"user": toAPIUser(u), "message": note}
 	if link != "" {
 		resp["invite_url"] = link
 	}
-	return writeJSON(w, http.StatusCreated, resp)
+	return web.WriteJSON(w, http.StatusCreated, resp)
 }
 
-func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	var in apiUserUpdateBody
-	if err := decodeJSON(r, &in); err != nil {
+	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -141,21 +143,21 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 	if in.Role != nil {
 		newRole = *in.Role
 	}
-	if err := c.mayChange(target, newRole); err != nil {
+	if err := mayChange(c, target, newRole); err != nil {
 		return err
 	}
 	u := target
 	if in.Role != nil {
-		if u, err = identity.New(c.db).SetRole(ctx, target.ID, *in.Role); err != nil {
+		if u, err = identity.New(c.DB).SetRole(ctx, target.ID, *in.Role); err != nil {
 			return err
 		}
 	}
 	if in.Status != nil && *in.Status != u.Status {
 		switch *in.Status {
 		case identity.UserDisabled:
-			u, err = identity.New(c.db).DisableUser(ctx, target.ID)
+			u, err = identity.New(c.DB).DisableUser(ctx, target.ID)
 		case identity.UserActive:
-			u, err = identity.New(c.db).EnableUser(ctx, target.ID)
+			u, err = identity.New(c.DB).EnableUser(ctx, target.ID)
 		default:
 			err = aura.Invalid("status is active or disabled.", aura.FieldError{Field: "status", Message: "active or disabled"})
 		}
@@ -163,55 +165,55 @@ func (s *Server) apiUserUpdate(w http.ResponseWriter, r *http.Request, c *call) 
 			return err
 		}
 	}
-	return writeJSON(w, http.StatusOK, toAPIUser(u))
+	return web.WriteJSON(w, http.StatusOK, toAPIUser(u))
 }
 
 // apiTargetUser returns the user the path names. A removed user is kept
 // only so that audit rows still name them: to the API they are gone
 // (ENOTFOUND), for a change as for a removal.
-func apiTargetUser(r *http.Request, c *call) (identity.User, error) {
-	u, err := identity.New(c.db).User(r.Context(), c.params.ByName("id"))
+func apiTargetUser(r *http.Request, c *web.Call) (identity.User, error) {
+	u, err := identity.New(c.DB).User(r.Context(), c.Params.ByName("id"))
 	if err == nil && u.Status == identity.UserRemoved {
 		return identity.User{}, aura.Errorf(aura.ENOTFOUND, "No such user.")
 	}
 	return u, err
 }
 
-func (s *Server) apiUserRemove(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiUserRemove(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	target, err := apiTargetUser(r, c)
 	if err != nil {
 		return err
 	}
-	if err := c.mayChange(target, target.Role); err != nil {
+	if err := mayChange(c, target, target.Role); err != nil {
 		return err
 	}
-	if _, err := identity.New(c.db).RemoveUser(r.Context(), target.ID); err != nil {
+	if _, err := identity.New(c.DB).RemoveUser(r.Context(), target.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request, c *call) error {
-	ts, err := identity.New(c.db).Tokens(r.Context(), c.user.ID)
+func (s handlers) apiTokens(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	ts, err := identity.New(c.DB).Tokens(r.Context(), c.User.ID)
 	if err != nil {
 		return err
 	}
-	out, err := pageAs(r, ts, toAPIToken)
+	out, err := pms.PageAs(r, ts, toAPIToken)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return web.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	var in apiTokenCreateBody
-	if err := decodeJSON(r, &in); err != nil {
+	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
 	// A token cannot mint a token with more than it has itself.
 	for _, p := range in.Scopes {
-		if !c.can(p) {
+		if !c.Can(p) {
 			return aura.Invalid("This token cannot grant the scope "+string(p)+".", aura.FieldError{Field: "scopes", Message: "not held by this token: " + string(p)})
 		}
 	}
@@ -222,17 +224,17 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request, c *call)
 	case in.ExpiresAt != nil:
 		exp = *in.ExpiresAt
 	case !in.NeverExpires:
-		exp = identity.DefaultTokenExpiry(s.cfg.Now())
+		exp = identity.DefaultTokenExpiry(s.Cfg.Now())
 	}
-	t, text, err := identity.New(c.db).CreateToken(r.Context(), c.user.ID, in.Name, in.Scopes, exp)
+	t, text, err := identity.New(c.DB).CreateToken(r.Context(), c.User.ID, in.Name, in.Scopes, exp)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, map[string]any{"token": toAPIToken(t), "secret": text})
+	return web.WriteJSON(w, http.StatusCreated, map[string]any{"token": toAPIToken(t), "secret": text})
 }
 
-func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := identity.New(c.db).RevokeToken(r.Context(), c.user.ID, c.params.ByName("id")); err != nil {
+func (s handlers) apiTokenRevoke(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if _, err := identity.New(c.DB).RevokeToken(r.Context(), c.User.ID, c.Params.ByName("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
 )
@@ -19,7 +20,7 @@ import (
 // pepper, cookie keys) from the platform DB, parses every page template
 // (failing on a missing or broken one) and builds both route trees from the
 // route table.
-func New(cfg Config) (*Server, error) {
+func New(cfg web.Config) (*web.Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -32,12 +33,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.StaffSessions.Idle == 0 {
 		cfg.StaffSessions = platform.DefaultStaffSessionPolicy
 	}
-	for _, f := range []struct{ v, def *int }{{&cfg.Throttle.AccountFailures, &DefaultThrottle.AccountFailures}, {&cfg.Throttle.IPFailures, &DefaultThrottle.IPFailures}} {
+	for _, f := range []struct{ v, def *int }{{&cfg.Throttle.AccountFailures, &web.DefaultThrottle.AccountFailures}, {&cfg.Throttle.IPFailures, &web.DefaultThrottle.IPFailures}} {
 		if *f.v <= 0 {
 			*f.v = *f.def
 		}
 	}
-	for _, f := range []struct{ v, def *time.Duration }{{&cfg.Throttle.Delay, &DefaultThrottle.Delay}, {&cfg.Throttle.MaxDelay, &DefaultThrottle.MaxDelay}, {&cfg.Throttle.Forget, &DefaultThrottle.Forget}} {
+	for _, f := range []struct{ v, def *time.Duration }{{&cfg.Throttle.Delay, &web.DefaultThrottle.Delay}, {&cfg.Throttle.MaxDelay, &web.DefaultThrottle.MaxDelay}, {&cfg.Throttle.Forget, &web.DefaultThrottle.Forget}} {
 		if *f.v <= 0 {
 			*f.v = *f.def
 		}
@@ -69,19 +70,19 @@ func New(cfg Config) (*Server, error) {
 	sc := securecookie.New(hashKey, blockKey)
 	sc.SetSerializer(securecookie.JSONEncoder{})
 	sc.MaxAge(int(max(cfg.Sessions.Absolute, cfg.StaffSessions.Absolute, 24*time.Hour) / time.Second))
-	s := &Server{cfg: cfg, hasher: h, cookies: sc, devices: newDeviceCodec(hashKey, blockKey),
-		throttle: newThrottle(cfg.Throttle, cfg.Now, cfg.Platform, cfg.Logger)}
-	s.throttle.observer = cfg.Observer
-	if s.pages, err = loadPages(); err != nil {
+	s := &web.Server{Cfg: cfg, Hasher: h, Cookies: sc, Devices: web.NewDeviceCodec(hashKey, blockKey),
+		Throttle: web.NewThrottle(cfg.Throttle, cfg.Now, cfg.Platform, cfg.Logger)}
+	s.Throttle.Observer = cfg.Observer
+	if s.Pages, err = web.LoadPages(); err != nil {
 		return nil, err
 	}
-	s.routes = s.routeTable()
-	if err := s.buildRouters(); err != nil {
+	s.RouteTable = handlersOf(s).routeTable()
+	if err := s.BuildRouters(); err != nil {
 		return nil, err
 	}
-	s.cop = http.NewCrossOriginProtection()
-	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, r, isAPIPath(r.URL.Path), aura.Errorf(aura.EFORBIDDEN, "This cross-origin request was refused: a form on another site cannot act on your Aura account."))
+	s.Cop = http.NewCrossOriginProtection()
+	s.Cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.RenderError(w, r, web.IsAPIPath(r.URL.Path), aura.Errorf(aura.EFORBIDDEN, "This cross-origin request was refused: a form on another site cannot act on your Aura account."))
 	}))
 	return s, nil
 }
