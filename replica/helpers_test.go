@@ -64,13 +64,22 @@ func startS3(tb testing.TB) *s3Store {
 
 var s3Stores sync.Map // endpoint URL → *s3Store
 
-// startedS3 returns the server startS3 started for dest.
-func startedS3(tb testing.TB, dest replica.Destination) *s3Store {
-	st, ok := s3Stores.Load(dest.Endpoint)
-	if !ok {
-		tb.Fatalf("no test S3 server at %s", dest.Endpoint)
+// objectStore is an S3 server of the tests whose stored objects can be read
+// directly.
+type objectStore interface {
+	objects(tb testing.TB) map[string][]byte
+}
+
+// startedS3 returns the server startS3 or startVersity started for dest.
+func startedS3(tb testing.TB, dest replica.Destination) objectStore {
+	if st, ok := s3Stores.Load(dest.Endpoint); ok {
+		return st.(*s3Store)
 	}
-	return st.(*s3Store)
+	if st, ok := versityStores.Load(dest.Endpoint); ok {
+		return st.(*versityStore)
+	}
+	tb.Fatalf("no test S3 server at %s", dest.Endpoint)
+	return nil
 }
 
 func (s *s3Store) destination() replica.Destination {
@@ -237,12 +246,14 @@ func integrity(tb testing.TB, path string) string {
 	return res
 }
 
-// destinations returns the two kinds of real storage every replication
-// test runs against: a local directory and an S3 server on loopback.
+// destinations returns the storage every replication test runs against: a
+// local directory, the in-process S3 fake (gofakes3) and versitygw, a real
+// S3 gateway, both on loopback.
 func destinations(tb testing.TB) map[string]replica.Destination {
 	return map[string]replica.Destination{
-		"File": {Type: replica.TypeFile, Path: filepath.Join(tb.TempDir(), "replica")},
-		"S3":   startS3(tb).destination(),
+		"File":      {Type: replica.TypeFile, Path: filepath.Join(tb.TempDir(), "replica")},
+		"S3":        startS3(tb).destination(),
+		"Versitygw": startVersity(tb).destination(),
 	}
 }
 

@@ -514,6 +514,49 @@ func (e *env) watchPlatform(ctx context.Context) {
 		}
 		last = v
 		e.router.Revalidate(ctx)
+		e.moveReplicas(ctx)
+	}
+}
+
+// moveReplicas closes and reopens every open tenant whose replica target
+// changed (`aura tenant set-region`): closing ships its last changes to
+// the old target, reopening registers it at the new one, where Litestream
+// starts with a full snapshot.
+func (e *env) moveReplicas(ctx context.Context) {
+	if e.replicator == nil {
+		return
+	}
+	ts, err := e.platform.Tenants(ctx)
+	if err != nil {
+		return
+	}
+	bySlug := map[string]platform.Tenant{}
+	for _, t := range ts {
+		bySlug[t.Slug] = t
+	}
+	for _, slug := range e.router.OpenSlugs() {
+		t, ok := bySlug[slug]
+		if !ok {
+			continue
+		}
+		have, want := e.replicator.RegisteredPrefix(e.router.Path(t.ID)), e.control.ReplicaPrefix(t)
+		if have == "" || have == want {
+			continue
+		}
+		e.logger.Info("tenant moves to another replica target", "tenant", slug, "from", have, "to", want)
+		closed := e.router.Forget(slug)
+		go func() {
+			select {
+			case <-closed:
+			case <-ctx.Done():
+				return
+			}
+			if db, err := e.router.Acquire(ctx, slug); err == nil {
+				db.Release()
+			} else {
+				e.logger.Warn("reopening a tenant at its new replica target failed", "tenant", slug, "err", err)
+			}
+		}()
 	}
 }
 

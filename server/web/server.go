@@ -143,7 +143,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"status": status, "open_tenants": s.Cfg.Router.Open()})
+	// Liveness only: no detail for the public (open tenants and the rest
+	// are on the private metrics listener).
+	json.NewEncoder(w).Encode(map[string]any{"status": status})
 }
 
 // readyz answers load balancers and the unit's checks: 200 when the server
