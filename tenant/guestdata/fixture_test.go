@@ -52,7 +52,7 @@ func stayAgain(t testing.TB, f *pmstest.Fixture, d date.Date, room int, guestID 
 	in.Booker = stays.GuestRef{ID: guestID}
 	if guestID == "" {
 		in.Booker.New = &stays.GuestInput{GivenName: markerGiven, FamilyName: markerFamily, Email: markerEmail, Phone: "+49 30 1234567",
-		Address: inventory.Address{Line1: "Quartermaine Allee 7", City: "Berlin", PostalCode: "10115", Country: "DE"}, Nationality: "DE", Language: "de"}
+			Address: inventory.Address{Line1: "Quartermaine Allee 7", City: "Berlin", PostalCode: "10115", Country: "DE"}, Nationality: "DE", Language: "de"}
 	}
 	in.Notes = markerNotes
 	s.booking = pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
