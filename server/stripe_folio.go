@@ -237,12 +237,16 @@ func (s *Server) stripeFolioView(ctx context.Context, c *call, folioID string) (
 	if err != nil {
 		return v, err
 	}
+	refunds, err := st.FolioRefunds(ctx, folioID)
+	if err != nil {
+		return v, err
+	}
 	for _, p := range ps {
-		pv, err := s.stripePaymentView(ctx, st, p)
-		if err != nil {
-			return v, err
+		rs := refunds[p.ID]
+		if rs == nil {
+			rs = []payments.Refund{}
 		}
-		v.Payments = append(v.Payments, pv)
+		v.Payments = append(v.Payments, StripePaymentView{Payment: p, Refunds: rs})
 	}
 	cards, err := st.Cards(ctx, folioID)
 	if err != nil {
