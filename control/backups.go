@@ -16,6 +16,9 @@ type BackupStatus struct {
 	Replica   replica.Status  `json:"replica"`
 	Error     string          `json:"error,omitempty"` // why the replica could not be read
 	LastDrill *platform.Drill `json:"last_drill,omitempty"`
+	// Where is the replica target the tenant's data is replicated to (its
+	// name and destination, without secrets).
+	Where string `json:"where"`
 }
 
 // BackupStatuses returns the backup state of every tenant that still has a
@@ -38,13 +41,13 @@ func (s *Service) BackupStatuses(ctx context.Context) ([]BackupStatus, error) {
 		if t.Status == platform.StatusDeleted || !t.HasKey() {
 			continue
 		}
-		b := BackupStatus{Tenant: t, Slug: t.Slug}
+		b := BackupStatus{Tenant: t, Slug: t.Slug, Where: s.Replicator.Config().Where(t.ReplicaTarget())}
 		if d, ok := drills[t.ID]; ok {
 			b.LastDrill = &d
 		}
 		key, err := s.Platform.DataKey(t)
 		if err == nil {
-			b.Replica, err = s.Replicator.Inspect(ctx, s.TenantPath(t.ID), TenantReplicaPrefix(t.ID), replicaKey(key))
+			b.Replica, err = s.Replicator.Inspect(ctx, s.TenantPath(t.ID), s.ReplicaPrefix(t), replicaKey(key))
 		}
 		if err != nil {
 			b.Error = aura.ErrorMessage(err)

@@ -25,6 +25,13 @@ import (
 // replication destination.
 func TenantReplicaPrefix(tenantID string) string { return "tenants/" + tenantID }
 
+// ReplicaPrefix is where t's replica lives: its TenantReplicaPrefix at the
+// replica target recorded for it (`aura tenant set-region`), at the
+// default destination when it has none.
+func (s *Service) ReplicaPrefix(t platform.Tenant) string {
+	return s.Replicator.Config().TargetPrefix(t.ReplicaTarget(), TenantReplicaPrefix(t.ID))
+}
+
 // TableCount is one table's row count in the live and the restored file.
 type TableCount struct {
 	Table    string `json:"table"`
@@ -130,7 +137,7 @@ type checkedCopy struct {
 // its audit chain against the signed checkpoints it should contain: those
 // of its history up to its head. The caller closes the copy's db.
 func (s *Service) restoreChecked(ctx context.Context, t platform.Tenant, key []byte, path string, at time.Time) (*checkedCopy, error) {
-	point, err := s.Replicator.Restore(ctx, TenantReplicaPrefix(t.ID), replicaKey(key), path, at)
+	point, err := s.Replicator.Restore(ctx, s.ReplicaPrefix(t), replicaKey(key), path, at)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -196,6 +197,66 @@ func (db *DB) SetStatus(ctx context.Context, slug, status string) (Tenant, error
 		return tx.Audit(audit.Entry{Action: action, EntityType: "tenant", EntityID: t.ID, Before: before, After: t})
 	})
 	return t, err
+}
+
+// residency is the JSON of the tenants.replica column.
+type residency struct {
+	Target string `json:"target,omitempty"`
+}
+
+// ReplicaTarget returns the named replica target the tenant replicates to
+// ("" for the replication config's default).
+func (t Tenant) ReplicaTarget() string {
+	var r residency
+	json.Unmarshal([]byte(t.Replica), &r)
+	return r.Target
+}
+
+// SetReplicaTarget records that the tenant replicates to the named target
+// ("" for the default), as an audited platform action
+// ("tenant.replica_target_changed"). Whether the name exists in the
+// replication config is the caller's check.
+func (db *DB) SetReplicaTarget(ctx context.Context, slug, target string) (Tenant, error) {
+	if target != "" && !ValidTargetName(target) {
+		return Tenant{}, aura.Errorf(aura.EINVALID, "%q is not a replica target name (lowercase letters, digits and -).", target)
+	}
+	var t Tenant
+	err := db.Update(ctx, func(tx *Tx) error {
+		before, err := liveTenant(tx, slug)
+		if err != nil {
+			return err
+		}
+		if before.ReplicaTarget() == target {
+			t = before
+			return nil
+		}
+		var r residency
+		json.Unmarshal([]byte(before.Replica), &r)
+		r.Target = target
+		b, _ := json.Marshal(r)
+		if _, err := tx.Exec(`UPDATE tenants SET replica = ?, updated_at = ? WHERE id = ?`, string(b), tx.Now.Format(time.RFC3339), before.ID); err != nil {
+			return err
+		}
+		if t, err = tenantByID(tx, before.ID); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "tenant.replica_target_changed", EntityType: "tenant", EntityID: t.ID,
+			Before: map[string]string{"replica_target": before.ReplicaTarget()}, After: map[string]string{"replica_target": target}})
+	})
+	return t, err
+}
+
+// ValidTargetName reports whether name can name a replica target.
+func ValidTargetName(name string) bool {
+	if name == "" || len(name) > 32 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteTenant marks a tenant deleted and destroys its wrapped data key, in

@@ -74,7 +74,16 @@ func (d Destination) String() string {
 // Config is the replication set-up: where replicas go and how often
 // changes, snapshots and compactions happen.
 type Config struct {
+	// Destination is the default replica: the platform DB's and every
+	// tenant's that has no target of its own.
 	Destination Destination
+	// Targets are the named replica targets (the replicas list of
+	// litestream.yml, the default included under its name): a tenant set
+	// to one (`aura tenant set-region`) replicates there, under a prefix
+	// "@NAME/…" (TargetPrefix). DefaultTarget names Destination ("" when
+	// the config has a single unnamed replica).
+	Targets       map[string]Destination
+	DefaultTarget string
 	// SyncInterval is how often committed changes are shipped to the
 	// replica; it is the precision of a point-in-time restore.
 	SyncInterval time.Duration
@@ -219,6 +228,9 @@ type dbConfig struct {
 	CheckpointInterval *time.Duration `yaml:"checkpoint-interval"`
 	Snapshot           snapshotConfig `yaml:"snapshot"`
 	Replica            *replicaConfig `yaml:"replica"`
+	// Replicas are named targets (Litestream's list form); the first is
+	// the default.
+	Replicas []replicaConfig `yaml:"replicas"`
 }
 
 type replicaSettings struct {
@@ -234,6 +246,7 @@ type replicaSettings struct {
 type replicaConfig struct {
 	replicaSettings `yaml:",inline"`
 
+	Name string `yaml:"name"`
 	Type string `yaml:"type"`
 	Path string `yaml:"path"`
 	URL  string `yaml:"url"`
@@ -282,20 +295,40 @@ func ParseConfig(b []byte, baseDir string) (Config, error) {
 	}
 
 	var cfg Config
-	if len(fc.DBs) != 1 || fc.DBs[0].Replica == nil {
-		return Config{}, aura.Errorf(aura.EINVALID, "dbs must hold exactly one entry with a replica: Aura applies that replica to the platform DB and every tenant, each under its own prefix.")
+	if len(fc.DBs) != 1 || (fc.DBs[0].Replica == nil) == (len(fc.DBs[0].Replicas) == 0) {
+		return Config{}, aura.Errorf(aura.EINVALID, "dbs must hold exactly one entry with a replica (or a replicas list of named targets, the first the default): Aura applies it to the platform DB and every tenant, each under its own prefix.")
 	}
 	db := fc.DBs[0]
 	if db.Path != "" || db.Dir != "" {
 		return Config{}, aura.Errorf(aura.EINVALID, "dbs[0] must not name a path or dir: Aura decides which databases it replicates.")
 	}
-	rc := *db.Replica
-	rc.replicaSettings = rc.merged(fc.replicaSettings)
-	dest, err := rc.destination(baseDir)
-	if err != nil {
-		return Config{}, err
+	list := db.Replicas
+	if db.Replica != nil {
+		list = []replicaConfig{*db.Replica}
 	}
-	cfg.Destination = dest
+	var rc replicaConfig
+	for i, r := range list {
+		r.replicaSettings = r.merged(fc.replicaSettings)
+		dest, err := r.destination(baseDir)
+		if err != nil {
+			return Config{}, err
+		}
+		if len(list) > 1 || r.Name != "" {
+			if !validTargetName(r.Name) {
+				return Config{}, aura.Errorf(aura.EINVALID, "replicas[%d]: each named replica target needs a name of lowercase letters, digits and - (got %q).", i, r.Name)
+			}
+			if _, dup := cfg.Targets[r.Name]; dup {
+				return Config{}, aura.Errorf(aura.EINVALID, "replicas: the name %q is used twice.", r.Name)
+			}
+			if cfg.Targets == nil {
+				cfg.Targets = map[string]Destination{}
+			}
+			cfg.Targets[r.Name] = dest
+		}
+		if i == 0 {
+			rc, cfg.Destination, cfg.DefaultTarget = r, dest, r.Name
+		}
+	}
 	set := func(dst *time.Duration, vs ...*time.Duration) {
 		for _, v := range vs {
 			if v != nil {
@@ -319,6 +352,42 @@ func ParseConfig(b []byte, baseDir string) (Config, error) {
 	}
 	cfg = cfg.withDefaults()
 	return cfg, cfg.Validate()
+}
+
+func validTargetName(name string) bool {
+	if name == "" || len(name) > 32 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// TargetPrefix returns the replica prefix of prefix at the named target:
+// "@target/prefix", or prefix itself for the default ("" or DefaultTarget).
+func (c Config) TargetPrefix(target, prefix string) string {
+	if target == "" || target == c.DefaultTarget {
+		return prefix
+	}
+	return "@" + target + "/" + prefix
+}
+
+// Where describes the destination of a target for people ("" is the
+// default), without secrets.
+func (c Config) Where(target string) string {
+	if target == "" || target == c.DefaultTarget {
+		if c.DefaultTarget != "" {
+			return c.DefaultTarget + ": " + c.Destination.String()
+		}
+		return c.Destination.String()
+	}
+	if d, ok := c.Targets[target]; ok {
+		return target + ": " + d.String()
+	}
+	return target + " (not in the replication config)"
 }
 
 // merged fills the settings the replica leaves empty from the global ones.

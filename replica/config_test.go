@@ -1,6 +1,7 @@
 package replica_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,4 +145,40 @@ dbs:
 			t.Fatalf("err = %v, want ENOTFOUND", err)
 		}
 	})
+}
+
+// TestNamedTargets: a replicas list names targets, the first the default;
+// names must be unique and well-formed; TargetPrefix addresses a target
+// and the Replicator refuses a target the config does not name.
+func TestNamedTargets(t *testing.T) {
+	good := "dbs:\n  - replicas:\n      - name: eu\n        type: file\n        path: eu\n      - name: ch\n        type: file\n        path: ch\n"
+	cfg, err := replica.ParseConfig([]byte(good), "/srv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DefaultTarget != "eu" || cfg.Destination.Path != "/srv/eu" || cfg.Targets["ch"].Path != "/srv/ch" || len(cfg.Targets) != 2 {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if got := cfg.TargetPrefix("ch", "tenants/t1"); got != "@ch/tenants/t1" {
+		t.Fatalf("TargetPrefix(ch) = %q", got)
+	}
+	if got := cfg.TargetPrefix("eu", "tenants/t1"); got != "tenants/t1" {
+		t.Fatalf("TargetPrefix(default) = %q", got)
+	}
+	for _, bad := range []string{
+		"dbs:\n  - replicas:\n      - name: eu\n        type: file\n        path: a\n      - name: eu\n        type: file\n        path: b\n",
+		"dbs:\n  - replicas:\n      - type: file\n        path: a\n      - name: ch\n        type: file\n        path: b\n",
+		"dbs:\n  - replicas:\n      - name: Eu!\n        type: file\n        path: a\n",
+		"dbs:\n  - replica:\n      type: file\n      path: a\n    replicas:\n      - name: ch\n        type: file\n        path: b\n",
+	} {
+		if _, err := replica.ParseConfig([]byte(bad), "/srv"); err == nil {
+			t.Errorf("accepted:\n%s", bad)
+		}
+	}
+	cfg.Destination.Path, cfg.Logger = t.TempDir(), quietLogger()
+	cfg.Targets = map[string]replica.Destination{"eu": cfg.Destination, "ch": {Type: replica.TypeFile, Path: t.TempDir()}}
+	r := mustReplicator(t, cfg)
+	if _, err := r.Timeline(context.Background(), "@mars/tenants/t1", newKey()); err == nil || !strings.Contains(err.Error(), `"mars" is not in the replication config`) {
+		t.Fatalf("unknown target: %v", err)
+	}
 }

@@ -151,7 +151,11 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 		return nil
 	}
 
-	inner, err := r.cfg.Destination.client(prefix)
+	dest, rest, err := r.resolve(prefix)
+	if err != nil {
+		return err
+	}
+	inner, err := dest.client(rest)
 	if err != nil {
 		return err
 	}
@@ -160,7 +164,7 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 		return err
 	}
 	if err := client.Init(ctx); err != nil {
-		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
 	}
 	db := litestream.NewDB(path)
 	db.MonitorInterval = r.cfg.MonitorInterval
@@ -538,7 +542,11 @@ func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte)
 	if err := validPrefix(prefix); err != nil {
 		return nil, err
 	}
-	inner, err := r.cfg.Destination.client(prefix)
+	dest, rest, err := r.resolve(prefix)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := dest.client(rest)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +555,7 @@ func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte)
 		return nil, err
 	}
 	if err := client.Init(ctx); err != nil {
-		return nil, aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+		return nil, aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
 	}
 	return client, nil
 }
@@ -608,9 +616,50 @@ func absPath(path string) (string, error) {
 	return abs, nil
 }
 
+// resolve splits a prefix into its destination and the prefix there: a
+// prefix "@NAME/rest" lives at the named target NAME, any other at the
+// default destination.
+func (r *Replicator) resolve(prefix string) (Destination, string, error) {
+	if !strings.HasPrefix(prefix, "@") {
+		return r.cfg.Destination, prefix, nil
+	}
+	name, rest, _ := strings.Cut(prefix[1:], "/")
+	dest, ok := r.cfg.Targets[name]
+	if !ok {
+		return Destination{}, "", aura.Errorf(aura.EINVALID, "The replica target %q is not in the replication config.", name)
+	}
+	return dest, rest, nil
+}
+
+// RegisteredPrefix returns the prefix path is replicated to, or "" when
+// it is not registered.
+func (r *Replicator) RegisteredPrefix(path string) string {
+	path, err := absPath(path)
+	if err != nil {
+		return ""
+	}
+	r.mu.Lock()
+	reg := r.dbs[path]
+	r.mu.Unlock()
+	if reg == nil {
+		return ""
+	}
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	return reg.prefix
+}
+
 // validPrefix accepts relative slash-separated prefixes such as
-// "tenants/tnt_abc" or "platform".
+// "tenants/tnt_abc" or "platform", optionally at a named target
+// ("@NAME/tenants/tnt_abc").
 func validPrefix(prefix string) error {
+	if strings.HasPrefix(prefix, "@") {
+		name, rest, ok := strings.Cut(prefix[1:], "/")
+		if !ok || !validTargetName(name) {
+			return aura.Errorf(aura.EINVALID, "Bad replica prefix %q: a target is named @NAME/ with lowercase letters, digits and -.", prefix)
+		}
+		prefix = rest
+	}
 	if prefix == "" || strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") {
 		return aura.Errorf(aura.EINVALID, "Bad replica prefix %q: it must be a relative path such as tenants/ID.", prefix)
 	}

@@ -37,6 +37,7 @@ type backupRow struct {
 	Database     string     `json:"database"` // "platform" or the tenant slug
 	Status       string     `json:"status,omitempty"`
 	Prefix       string     `json:"prefix"`
+	Where        string     `json:"where"` // the replica target: name and destination
 	LocalTXID    uint64     `json:"local_txid"`
 	ReplicaTXID  uint64     `json:"replica_txid"`
 	LastSync     *time.Time `json:"last_sync,omitempty"`
@@ -75,7 +76,7 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	inspect := func(name, status, path, prefix string, key []byte) backupRow {
-		row := backupRow{Database: name, Status: status, Prefix: prefix}
+		row := backupRow{Database: name, Status: status, Prefix: prefix, Where: cfg.Where("")}
 		st, err := rep.Inspect(ctx, path, prefix, key)
 		if err != nil {
 			row.Error = aura.ErrorMessage(err)
@@ -100,7 +101,7 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, b := range statuses {
-		row := backupRow{Database: b.Slug, Status: b.Tenant.Status, Prefix: b.Replica.Prefix, Error: b.Error,
+		row := backupRow{Database: b.Slug, Status: b.Tenant.Status, Prefix: b.Replica.Prefix, Where: b.Where, Error: b.Error,
 			LocalTXID: b.Replica.LocalTXID, ReplicaTXID: b.Replica.ReplicaTXID, LagSeconds: b.Replica.Lag.Seconds()}
 		if !b.Replica.LastSync.IsZero() {
 			row.LastSync = &b.Replica.LastSync
@@ -129,13 +130,13 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 	} else {
 		fmt.Fprintf(e.io.Out, "Replica: %s\n\n", cfg.Destination)
 		tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DATABASE\tSTATUS\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tLAST VERIFIED RESTORE\tPROBLEM")
+		fmt.Fprintln(tw, "DATABASE\tSTATUS\tREPLICATED TO\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tLAST VERIFIED RESTORE\tPROBLEM")
 		for _, r := range rows {
 			verified := "never"
 			if r.LastVerified != nil {
 				verified = when(r.LastVerified) + map[bool]string{true: " ok", false: " FAILED"}[*r.LastVerifiedOK]
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Database, orDash(r.Status), when(r.LastSync), when(r.LastSnapshot),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Database, orDash(r.Status), r.Where, when(r.LastSync), when(r.LastSnapshot),
 				time.Duration(r.LagSeconds*float64(time.Second)).Round(time.Millisecond), r.LocalTXID, r.ReplicaTXID, verified, orDash(r.Error))
 		}
 		if err := tw.Flush(); err != nil {

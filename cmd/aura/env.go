@@ -235,7 +235,11 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 // not verify is marked broken, and the tenant keeps serving.
 func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
 	if e.replicator != nil {
-		if err := e.replicator.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica")); err != nil {
+		t, err := e.platform.TenantByID(ctx, db.ID)
+		if err != nil {
+			return err
+		}
+		if err := e.replicator.Register(ctx, db.Path, e.control.ReplicaPrefix(t), db.DerivedKey("replica")); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/schema"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/sqlite"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -104,7 +105,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if f.sessionIdle <= 0 || f.sessionX <= 0 {
 		return fmt.Errorf("--session-idle and --session-max must be positive")
 	}
-	mail := server.MailConfig{Addr: f.smtpAddr, From: f.smtpFrom, User: f.smtpUser, Password: os.Getenv("AURA_SMTP_PASSWORD")}
+	mail := web.MailConfig{Addr: f.smtpAddr, From: f.smtpFrom, User: f.smtpUser, Password: os.Getenv("AURA_SMTP_PASSWORD")}
 	if err := mail.Validate(); err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	met := metrics.New(e.metricsSnapshot)
 	sqlite.ObserveCommits(met.Commit)
 	defer sqlite.ObserveCommits(nil)
-	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
+	srv, err := server.New(web.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
 		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile,
 		Observer: met, Ready: e.ready(master)})
 	if err != nil {
@@ -513,6 +514,49 @@ func (e *env) watchPlatform(ctx context.Context) {
 		}
 		last = v
 		e.router.Revalidate(ctx)
+		e.moveReplicas(ctx)
+	}
+}
+
+// moveReplicas closes and reopens every open tenant whose replica target
+// changed (`aura tenant set-region`): closing ships its last changes to
+// the old target, reopening registers it at the new one, where Litestream
+// starts with a full snapshot.
+func (e *env) moveReplicas(ctx context.Context) {
+	if e.replicator == nil {
+		return
+	}
+	ts, err := e.platform.Tenants(ctx)
+	if err != nil {
+		return
+	}
+	bySlug := map[string]platform.Tenant{}
+	for _, t := range ts {
+		bySlug[t.Slug] = t
+	}
+	for _, slug := range e.router.OpenSlugs() {
+		t, ok := bySlug[slug]
+		if !ok {
+			continue
+		}
+		have, want := e.replicator.RegisteredPrefix(e.router.Path(t.ID)), e.control.ReplicaPrefix(t)
+		if have == "" || have == want {
+			continue
+		}
+		e.logger.Info("tenant moves to another replica target", "tenant", slug, "from", have, "to", want)
+		closed := e.router.Forget(slug)
+		go func() {
+			select {
+			case <-closed:
+			case <-ctx.Done():
+				return
+			}
+			if db, err := e.router.Acquire(ctx, slug); err == nil {
+				db.Release()
+			} else {
+				e.logger.Warn("reopening a tenant at its new replica target failed", "tenant", slug, "err", err)
+			}
+		}()
 	}
 }
 

@@ -7,18 +7,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/replica"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
 func cmdTenant(ctx context.Context, e *env, args []string) error {
-	const usage = "Usage: aura tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG | night-audit SLUG | purge-id-photos SLUG"
+	const usage = "Usage: aura tenant create SLUG --name NAME [--owner-email E [--owner-password-stdin]] | list [--json] | suspend SLUG | resume SLUG | delete SLUG | night-audit SLUG | purge-id-photos SLUG | set-region SLUG --replica NAME"
 	if len(args) == 0 {
 		fmt.Fprintln(e.io.Err, usage)
 		return errUsage
@@ -32,6 +34,8 @@ func cmdTenant(ctx context.Context, e *env, args []string) error {
 		return tenantStatus(ctx, e, args[0], args[1:])
 	case "night-audit", "purge-id-photos":
 		return tenantJob(ctx, e, args[0], args[1:])
+	case "set-region":
+		return tenantSetRegion(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintln(e.io.Out, usage)
 		return nil
@@ -113,7 +117,7 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Invited the owner %s (%s). Send them this link (it works once, for 7 days):\n%s\n", u.Email, u.ID, server.InviteURL(defaultBaseURL(*baseURL), t.Slug, token))
+	fmt.Fprintf(e.io.Out, "Invited the owner %s (%s). Send them this link (it works once, for 7 days):\n%s\n", u.Email, u.ID, web.InviteURL(defaultBaseURL(*baseURL), t.Slug, token))
 	return nil
 }
 
@@ -171,6 +175,48 @@ func tenantList(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.Name, r.Status, state, r.ID, r.CreatedAt.Format("2006-01-02 15:04"), r.File)
 	}
 	return tw.Flush()
+}
+
+// tenantSetRegion records the named replica target (litestream.yml's
+// replicas list) a tenant's data is replicated to. A running server moves
+// the tenant within seconds: it closes the file (shipping its last changes
+// to the old target), and reopens it replicating to the new one, which
+// starts with a fresh snapshot. The old target's replica is left as it is.
+func tenantSetRegion(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("tenant set-region", "tenant set-region SLUG --replica NAME [--litestream FILE]")
+	target := fs.String("replica", "", "a replica name from the replicas list of the replication config (the first, or \"default\", for the default)")
+	litestream := litestreamFlag(fs)
+	slug, err := slugArg(e, fs, args)
+	if err != nil {
+		return err
+	}
+	cfg, err := replica.LoadConfig(*litestream, e.dataDir)
+	if err != nil {
+		return err
+	}
+	name := *target
+	if name == "default" || name == cfg.DefaultTarget {
+		name = ""
+	} else if _, ok := cfg.Targets[name]; !ok {
+		var names []string
+		for n := range cfg.Targets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			return fmt.Errorf("--replica %q: the replication config %s names no replica targets (give dbs[0] a replicas list, each with a name)", name, orDash(*litestream))
+		}
+		return fmt.Errorf("--replica %q is not a replica target of %s (targets: %s)", name, orDash(*litestream), strings.Join(names, ", "))
+	}
+	if err := e.open(ctx, false); err != nil {
+		return err
+	}
+	t, err := e.platform.SetReplicaTarget(ctx, slug, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.io.Out, "Tenant %s replicates to %s. A running server moves it within seconds (a fresh snapshot there); the replica at the previous target stays.\n", slug, cfg.Where(t.ReplicaTarget()))
+	return nil
 }
 
 func tenantStatus(ctx context.Context, e *env, verb string, args []string) error {
