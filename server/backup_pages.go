@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +68,46 @@ type backupsData struct {
 	Statuses []control.BackupStatus
 	Error    string
 	Now      time.Time
+	// Targets are the named replica targets a tenant can be moved to
+	// (empty with a single replica).
+	Targets []string
+	Default string // the default target's name
+}
+
+// replicaTargets returns the names of the replica targets, sorted.
+func (s *Server) replicaTargets() []string {
+	if s.cfg.Control == nil || s.cfg.Control.Replicator == nil {
+		return nil
+	}
+	var names []string
+	for n := range s.cfg.Control.Replicator.Config().Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// setRegion records the replica target a tenant's data is replicated to
+// (data residency); the running server moves the tenant within seconds.
+func (s *Server) setRegion(w http.ResponseWriter, r *http.Request, c *call) error {
+	t, err := s.cfg.Platform.TenantBySlug(r.Context(), c.params.ByName("slug"))
+	if err != nil {
+		return err
+	}
+	name, cfg := r.PostFormValue("replica"), s.cfg.Control.Replicator.Config()
+	if _, ok := cfg.Targets[name]; !ok {
+		return aura.Invalid(fmt.Sprintf("%q is not a replica target of this server (targets: %s).", name, strings.Join(s.replicaTargets(), ", ")),
+			aura.FieldError{Field: "replica", Message: "choose a replica target"})
+	}
+	if name == cfg.DefaultTarget {
+		name = ""
+	}
+	if _, err := s.cfg.Platform.SetReplicaTarget(r.Context(), t.Slug, name); err != nil {
+		return err
+	}
+	s.setFlash(w, "ok", "Tenant "+t.Slug+" now replicates to "+cfg.Where(name)+"; the replica at the previous target stays.")
+	http.Redirect(w, r, "/platform/backups", http.StatusSeeOther)
+	return nil
 }
 
 // backupsPage shows, per tenant, how far its encrypted replica is and its
@@ -80,6 +122,9 @@ func (s *Server) backupsPage(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	d.Statuses = st
+	if ts := s.replicaTargets(); len(ts) > 1 {
+		d.Targets, d.Default = ts, s.cfg.Control.Replicator.Config().DefaultTarget
+	}
 	p := s.platformPage(w, r, c, "Backups", "backups")
 	p.Data = d
 	s.renderPage(w, r, http.StatusOK, "platform_backups", p)

@@ -362,6 +362,7 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/platform/healthz", Access: Staff, handle: s.platformHealth},
 		{Method: "GET", Path: "/platform/backups", Access: Staff, Page: "platform_backups", handle: s.backupsPage},
 		{Method: "POST", Path: "/platform/tenants/:slug/drill", Access: Staff, Isolation: iso("slug", "acme"), handle: s.drillNow},
+		{Method: "POST", Path: "/platform/tenants/:slug/region", Access: Staff, Isolation: iso("slug", "acme"), handle: s.setRegion},
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: Staff, Isolation: iso("slug", "acme"), Page: "platform_restore", handle: s.restoreApply},

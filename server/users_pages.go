@@ -81,6 +81,9 @@ type usersData struct {
 	InviteNote  string
 	Roles       []string
 	IsOwner     bool
+	// ReplicaWhere is where the tenant's encrypted backups live (its
+	// replica target), shown to those who manage security settings.
+	ReplicaWhere string
 }
 
 func (s *Server) usersPageData(r *http.Request, c *call) (usersData, error) {
@@ -96,8 +99,12 @@ func (s *Server) usersPageData(r *http.Request, c *call) (usersData, error) {
 	if !c.isOwner() {
 		roles = roles[1:]
 	}
-	return usersData{Users: users, MeID: c.user.ID, CanWrite: c.can(identity.PermUsersWrite), CanSecurity: c.can(identity.PermSecurityWrite),
-		Require2FA: req, Roles: roles, IsOwner: c.isOwner()}, nil
+	d := usersData{Users: users, MeID: c.user.ID, CanWrite: c.can(identity.PermUsersWrite), CanSecurity: c.can(identity.PermSecurityWrite),
+		Require2FA: req, Roles: roles, IsOwner: c.isOwner()}
+	if d.CanSecurity && s.cfg.Control != nil && s.cfg.Control.Replicator != nil {
+		d.ReplicaWhere = s.cfg.Control.Replicator.Config().Where(c.tenant.ReplicaTarget())
+	}
+	return d, nil
 }
 
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request, c *call) error {
