@@ -11,6 +11,8 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 	"rsc.io/qr"
 )
@@ -33,29 +35,29 @@ type enrolment struct {
 	QR     template.HTML
 }
 
-func (s *Server) accountPageFor(w http.ResponseWriter, r *http.Request, c *call) (*page, *accountData, error) {
-	if c.imp != nil {
+func (s handlers) accountPageFor(w http.ResponseWriter, r *http.Request, c *web.Call) (*web.Page, *accountData, error) {
+	if c.Imp != nil {
 		return nil, nil, errStaffNoAccount
 	}
-	d := &accountData{Permissions: identity.RolePermissions(c.user.Role)}
+	d := &accountData{Permissions: identity.RolePermissions(c.User.Role)}
 	var err error
-	if d.Required, err = identity.New(c.db).Require2FA(r.Context()); err != nil {
+	if d.Required, err = identity.New(c.DB).Require2FA(r.Context()); err != nil {
 		return nil, nil, err
 	}
-	if c.user.TOTPEnabled {
-		if d.RecoveryLeft, err = identity.New(c.db).RecoveryCodesLeft(r.Context(), c.user.ID); err != nil {
+	if c.User.TOTPEnabled {
+		if d.RecoveryLeft, err = identity.New(c.DB).RecoveryCodesLeft(r.Context(), c.User.ID); err != nil {
 			return nil, nil, err
 		}
-	} else if secret, err := identity.New(c.db).PendingTOTP(r.Context(), c.user.ID); err == nil {
+	} else if secret, err := identity.New(c.DB).PendingTOTP(r.Context(), c.User.ID); err == nil {
 		d.Enrol = s.enrolmentFor(c, secret)
 	}
-	p := s.tenantPage(w, r, c, "Account & security", "account")
+	p := s.TenantPage(w, r, c, "Account & security", "account")
 	p.Data = d
 	return p, d, nil
 }
 
-func (s *Server) enrolmentFor(c *call, secret []byte) *enrolment {
-	uri := credential.TOTPURI("Aura "+c.tenant.Name, c.user.Email, secret)
+func (s handlers) enrolmentFor(c *web.Call, secret []byte) *enrolment {
+	uri := credential.TOTPURI("Aura "+c.Tenant.Name, c.User.Email, secret)
 	enc := credential.EncodeTOTPSecret(secret)
 	var groups []string
 	for i := 0; i < len(enc); i += 4 {
@@ -85,39 +87,39 @@ func qrSVG(text string) template.HTML {
 	return template.HTML(b.String())
 }
 
-func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) accountPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	p, _, err := s.accountPageFor(w, r, c)
 	if err != nil {
 		return err
 	}
-	s.renderPage(w, r, http.StatusOK, "account", p)
+	s.RenderPage(w, r, http.StatusOK, "account", p)
 	return nil
 }
 
 // accountFormError shows the account page again with the error of one of
 // its forms, inline: 400 for EINVALID, 429 with Retry-After when the
 // throttle makes the check wait.
-func (s *Server) accountFormError(w http.ResponseWriter, r *http.Request, c *call, err error) error {
+func (s handlers) accountFormError(w http.ResponseWriter, r *http.Request, c *web.Call, err error) error {
 	p, _, perr := s.accountPageFor(w, r, c)
 	if perr != nil {
 		return perr
 	}
-	p.withFormError(err)
+	p.WithFormError(err)
 	status := http.StatusBadRequest
-	var ra retryAfter
+	var ra web.RetryAfter
 	if errors.As(err, &ra) {
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", itoa(ra.seconds))
+		w.Header().Set("Retry-After", web.Itoa(ra.Seconds))
 	}
-	s.renderPage(w, r, status, "account", p)
+	s.RenderPage(w, r, status, "account", p)
 	return nil
 }
 
-func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) accountPassword(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	if c.imp != nil {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
 	next := r.PostForm.Get("new_password")
@@ -126,46 +128,46 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request, c *call
 	}
 	// The current password is guessed here as on the sign-in page, so a
 	// stolen session cannot try passwords faster than a stranger could.
-	att, err := s.throttle.begin(r.Context(), s.guardFor(r, tenantAccount(c.tenant.ID, c.user.Email)))
+	att, err := s.Throttle.Begin(r.Context(), s.GuardFor(r, web.TenantAccount(c.Tenant.ID, c.User.Email)))
 	if err != nil {
 		return s.accountFormError(w, r, c, err)
 	}
-	defer att.release()
-	err = identity.New(c.db).ChangePassword(r.Context(), s.hasher, c.user.ID, r.PostForm.Get("current_password"), next, c.session.ID)
+	defer att.Release()
+	err = identity.New(c.DB).ChangePassword(r.Context(), s.Hasher, c.User.ID, r.PostForm.Get("current_password"), next, c.Session.ID)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		if hasField(err, "current_password") {
-			att.fail(r.Context())
+		if pms.HasField(err, "current_password") {
+			att.Fail(r.Context())
 		}
 		return s.accountFormError(w, r, c, err)
 	}
-	att.succeed(r.Context())
-	s.setFlash(w, "ok", "Your password is changed. Your other sessions were signed out.")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
+	att.Succeed(r.Context())
+	s.SetFlash(w, "ok", "Your password is changed. Your other sessions were signed out.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"account", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) twoFactorStart(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.imp != nil {
+func (s handlers) twoFactorStart(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
-	if _, err := identity.New(c.db).BeginTOTP(r.Context(), c.user.ID); err != nil {
+	if _, err := identity.New(c.DB).BeginTOTP(r.Context(), c.User.ID); err != nil {
 		return err
 	}
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account#two-factor", http.StatusSeeOther)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"account#two-factor", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	if c.imp != nil {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
-	codes, err := identity.New(c.db).ConfirmTOTP(r.Context(), c.user.ID, r.PostForm.Get("code"))
+	codes, err := identity.New(c.DB).ConfirmTOTP(r.Context(), c.User.ID, r.PostForm.Get("code"))
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
@@ -177,45 +179,45 @@ func (s *Server) twoFactorConfirm(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	// Turning on a second factor is a privilege change: a new session id.
-	fresh, secret, err := identity.New(c.db).RotateSession(r.Context(), c.session.ID)
+	fresh, secret, err := identity.New(c.DB).RotateSession(r.Context(), c.Session.ID)
 	if err != nil {
 		return err
 	}
-	if err := s.setCookie(w, cookieSession, tenantPath(c.tenant.Slug), sessionCookie{T: c.tenant.ID, S: secret}, 0); err != nil {
+	if err := s.SetCookie(w, web.CookieSession, web.TenantPath(c.Tenant.Slug), web.SessionCookie{T: c.Tenant.ID, S: secret}, 0); err != nil {
 		return err
 	}
-	c.session = fresh
-	c.user.TOTPEnabled = true
+	c.Session = fresh
+	c.User.TOTPEnabled = true
 	p.User.TOTPEnabled = true
 	d.Enrol, d.RecoveryCodes, d.RecoveryLeft = nil, codes, len(codes)
-	p.Flash = &flash{Kind: "ok", Message: "Two-factor authentication is on. Keep your recovery codes somewhere safe."}
-	s.renderPage(w, r, http.StatusOK, "account", p)
+	p.Flash = &web.Flash{Kind: "ok", Message: "Two-factor authentication is on. Keep your recovery codes somewhere safe."}
+	s.RenderPage(w, r, http.StatusOK, "account", p)
 	return nil
 }
 
-func (s *Server) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) twoFactorDisable(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	if c.imp != nil {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
 	// The code is checked against the sign-in throttle (see accountPassword).
-	att, err := s.throttle.begin(r.Context(), s.guardFor(r, tenantAccount(c.tenant.ID, c.user.Email)))
+	att, err := s.Throttle.Begin(r.Context(), s.GuardFor(r, web.TenantAccount(c.Tenant.ID, c.User.Email)))
 	if err != nil {
 		return s.accountFormError(w, r, c, err)
 	}
-	defer att.release()
-	if err := identity.New(c.db).DisableTOTP(r.Context(), c.user.ID, r.PostForm.Get("code")); err != nil {
+	defer att.Release()
+	if err := identity.New(c.DB).DisableTOTP(r.Context(), c.User.ID, r.PostForm.Get("code")); err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		att.fail(r.Context())
+		att.Fail(r.Context())
 		return s.accountFormError(w, r, c, err)
 	}
-	att.succeed(r.Context())
-	s.setFlash(w, "ok", "Two-factor authentication is off.")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"account", http.StatusSeeOther)
+	att.Succeed(r.Context())
+	s.SetFlash(w, "ok", "Two-factor authentication is off.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"account", http.StatusSeeOther)
 	return nil
 }
 
@@ -252,40 +254,40 @@ func deviceOf(ua string) string {
 	return browser + " on " + system
 }
 
-func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.imp != nil {
+func (s handlers) sessionsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
-	ss, err := identity.New(c.db).Sessions(r.Context(), c.user.ID)
+	ss, err := identity.New(c.DB).Sessions(r.Context(), c.User.ID)
 	if err != nil {
 		return err
 	}
-	d := sessionsData{CurrentID: c.session.ID}
+	d := sessionsData{CurrentID: c.Session.ID}
 	for _, se := range ss {
-		d.Sessions = append(d.Sessions, sessionView{Session: se, Device: deviceOf(se.UserAgent), Current: se.ID == c.session.ID})
+		d.Sessions = append(d.Sessions, sessionView{Session: se, Device: deviceOf(se.UserAgent), Current: se.ID == c.Session.ID})
 	}
-	p := s.tenantPage(w, r, c, "Sessions", "sessions")
+	p := s.TenantPage(w, r, c, "Sessions", "sessions")
 	p.Data = d
-	s.renderPage(w, r, http.StatusOK, "sessions", p)
+	s.RenderPage(w, r, http.StatusOK, "sessions", p)
 	return nil
 }
 
-func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.imp != nil {
+func (s handlers) sessionRevoke(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
-	id := c.params.ByName("id")
-	if err := identity.New(c.db).RevokeSession(r.Context(), c.user.ID, id); err != nil {
+	id := c.Params.ByName("id")
+	if err := identity.New(c.DB).RevokeSession(r.Context(), c.User.ID, id); err != nil {
 		return err
 	}
-	if id == c.session.ID {
-		s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
-		s.setFlash(w, "ok", "You are signed out.")
-		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"login", http.StatusSeeOther)
+	if id == c.Session.ID {
+		s.ClearCookie(w, web.CookieSession, web.TenantPath(c.Tenant.Slug))
+		s.SetFlash(w, "ok", "You are signed out.")
+		http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"login", http.StatusSeeOther)
 		return nil
 	}
-	s.setFlash(w, "ok", "That session is signed out.")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"sessions", http.StatusSeeOther)
+	s.SetFlash(w, "ok", "That session is signed out.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"sessions", http.StatusSeeOther)
 	return nil
 }
 
@@ -305,38 +307,38 @@ type tokenView struct {
 	Active bool
 }
 
-func (s *Server) tokensPageData(r *http.Request, c *call) (*tokensData, error) {
+func (s handlers) tokensPageData(r *http.Request, c *web.Call) (*tokensData, error) {
 	ctx := r.Context()
-	ts, err := identity.New(c.db).Tokens(ctx, c.user.ID) // staff (no user id) see every user's tokens
+	ts, err := identity.New(c.DB).Tokens(ctx, c.User.ID) // staff (no user id) see every user's tokens
 	if err != nil {
 		return nil, err
 	}
-	labels, err := identity.New(c.db).UserLabels(ctx)
+	labels, err := identity.New(c.DB).UserLabels(ctx)
 	if err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
-	d := &tokensData{CanWrite: c.can(identity.PermTokensWrite) && c.imp == nil, All: c.imp != nil, Now: now}
+	now := s.Cfg.Now()
+	d := &tokensData{CanWrite: c.Can(identity.PermTokensWrite) && c.Imp == nil, All: c.Imp != nil, Now: now}
 	for _, t := range ts {
 		d.Tokens = append(d.Tokens, tokenView{APIToken: t, Owner: labels[t.UserID], Active: t.Active(now)})
 	}
 	for _, row := range identity.PermissionTable {
-		if c.can(row.Permission) {
+		if c.Can(row.Permission) {
 			d.Scopes = append(d.Scopes, row)
 		}
 	}
 	return d, nil
 }
 
-func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) tokensPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	d, err := s.tokensPageData(r, c)
 	if err != nil {
 		return err
 	}
-	p := s.tenantPage(w, r, c, "API tokens", "tokens")
+	p := s.TenantPage(w, r, c, "API tokens", "tokens")
 	p.Form.Set("expires", strconv.Itoa(identity.DefaultTokenDays))
 	p.Data = d
-	s.renderPage(w, r, http.StatusOK, "tokens", p)
+	s.RenderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
 }
 
@@ -354,49 +356,49 @@ func expiryFromDays(now time.Time, v string) (time.Time, error) {
 	return time.Time{}, aura.Invalid("Choose when the token expires.", aura.FieldError{Field: "expires", Message: "choose an expiry"})
 }
 
-func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) tokenCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	if c.imp != nil {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
 	var scopes []identity.Permission
 	for _, v := range r.PostForm["scopes"] {
 		scopes = append(scopes, identity.Permission(v))
 	}
-	expires, err := expiryFromDays(s.cfg.Now(), r.PostForm.Get("expires"))
+	expires, err := expiryFromDays(s.Cfg.Now(), r.PostForm.Get("expires"))
 	var text string
 	if err == nil {
-		_, text, err = identity.New(c.db).CreateToken(r.Context(), c.user.ID, r.PostForm.Get("name"), scopes, expires)
+		_, text, err = identity.New(c.DB).CreateToken(r.Context(), c.User.ID, r.PostForm.Get("name"), scopes, expires)
 	}
 	d, derr := s.tokensPageData(r, c)
 	if derr != nil {
 		return derr
 	}
-	p := s.tenantPage(w, r, c, "API tokens", "tokens")
+	p := s.TenantPage(w, r, c, "API tokens", "tokens")
 	p.Data = d
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p.withFormError(err)
+		p.WithFormError(err)
 		p.Form = r.PostForm
-		s.renderPage(w, r, http.StatusBadRequest, "tokens", p)
+		s.RenderPage(w, r, http.StatusBadRequest, "tokens", p)
 		return nil
 	}
 	d.NewToken, d.NewName = text, r.PostForm.Get("name")
 	p.Form.Set("expires", strconv.Itoa(identity.DefaultTokenDays))
-	s.renderPage(w, r, http.StatusOK, "tokens", p)
+	s.RenderPage(w, r, http.StatusOK, "tokens", p)
 	return nil
 }
 
-func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, err := identity.New(c.db).RevokeToken(r.Context(), c.user.ID, c.params.ByName("id"))
+func (s handlers) tokenRevoke(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	t, err := identity.New(c.DB).RevokeToken(r.Context(), c.User.ID, c.Params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, "ok", "The token “"+t.Name+"” is revoked; it stops working at once.")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"tokens", http.StatusSeeOther)
+	s.SetFlash(w, "ok", "The token “"+t.Name+"” is revoked; it stops working at once.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"tokens", http.StatusSeeOther)
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -38,11 +40,6 @@ type change struct {
 	Field  string
 	Before string
 	After  string
-}
-
-type option struct {
-	Value string
-	Label string
 }
 
 // auditFilter is a filter read from the query string of an audit page.
@@ -145,63 +142,36 @@ func showValue(v any, ok bool) string {
 	return s
 }
 
-// actorLabel names an actor for people.
-func actorLabel(kind, id, name string, users, staff map[string]string) string {
-	switch kind {
-	case aura.ActorUser:
-		if id == "anonymous" {
-			return "Not signed in"
-		}
-		if l, ok := users[id]; ok {
-			return l
-		}
-	case aura.ActorToken:
-		owner := users[name]
-		if owner == "" {
-			owner = name
-		}
-		return "API token " + id + " of " + owner
-	case aura.ActorStaff:
-		if l, ok := staff[id]; ok {
-			return "Aura staff " + l
-		}
-		return "Aura staff " + id
-	case aura.ActorSystem:
-		return "System (" + id + ")"
-	}
-	return kind + ":" + id
-}
-
 func viewOf(r audit.Row, source string, users, staff map[string]string) auditView {
 	at, _ := time.Parse(audit.TimeFormat, r.At)
 	_, known := users[r.ActorID]
 	raw := r.ActorKind == aura.ActorUser && !known && r.ActorID != "anonymous" || r.ActorKind == aura.ActorToken
-	return auditView{Seq: r.Seq, At: at, Source: source, ActorKind: r.ActorKind, Actor: actorLabel(r.ActorKind, r.ActorID, r.ActorName, users, staff), ActorRaw: raw,
+	return auditView{Seq: r.Seq, At: at, Source: source, ActorKind: r.ActorKind, Actor: web.ActorLabel(r.ActorKind, r.ActorID, r.ActorName, users, staff), ActorRaw: raw,
 		Impersonation: r.Impersonation, Action: r.Action, EntityType: r.EntityType, EntityID: r.EntityID,
 		Changes: changesOf(r.Before.String, r.After.String), RequestID: r.RequestID, IP: r.IP}
 }
 
-func (s *Server) tenantAuditViews(r *http.Request, c *call, rows []audit.Row) ([]auditView, error) {
-	users, err := identity.New(c.db).UserLabels(r.Context())
+func (s handlers) tenantAuditViews(r *http.Request, c *web.Call, rows []audit.Row) ([]auditView, error) {
+	users, err := identity.New(c.DB).UserLabels(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	staff, err := s.cfg.Platform.StaffLabels(r.Context())
+	staff, err := s.Cfg.Platform.StaffLabels(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	out := make([]auditView, len(rows))
 	for i, row := range rows {
-		out[i] = viewOf(row, c.tenant.Slug, users, staff)
+		out[i] = viewOf(row, c.Tenant.Slug, users, staff)
 	}
 	return out, nil
 }
 
 type auditData struct {
 	Rows    []auditView
-	History []historyItem // the rows of the page, told for people
-	Actors  []option
-	Sources []option
+	History []pms.HistoryItem // the rows of the page, told for people
+	Actors  []web.Option
+	Sources []web.Option
 	Next    string
 	First   string
 	// Export is the filter the export form posts (hidden fields): an
@@ -220,36 +190,36 @@ func cursorOf(v auditView, source string) string {
 	return c
 }
 
-func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	p := s.tenantPage(w, r, c, "Audit log", "audit")
+func (s handlers) auditPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p := s.TenantPage(w, r, c, "Audit log", "audit")
 	d := &auditData{}
 	p.Data = d
-	base := tenantPath(c.tenant.Slug) + "audit"
+	base := web.TenantPath(c.Tenant.Slug) + "audit"
 	d.First = base
-	users, err := identity.New(c.db).Users(r.Context())
+	users, err := identity.New(c.DB).Users(r.Context())
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		d.Actors = append(d.Actors, option{Value: u.ID, Label: u.Label()})
+		d.Actors = append(d.Actors, web.Option{Value: u.ID, Label: u.Label()})
 	}
 	f, err := parseAuditFilter(r.URL.Query())
 	p.Form = f.Query
 	if err != nil {
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "audit", p)
+		p.WithFormError(err)
+		s.RenderPage(w, r, http.StatusBadRequest, "audit", p)
 		return nil
 	}
 	f.Limit = auditPageSize + 1
 	f.BySeq = true
-	rows, err := c.db.AuditLog(r.Context(), f.Filter)
+	rows, err := c.DB.AuditLog(r.Context(), f.Filter)
 	if err != nil {
 		return err
 	}
 	if d.Rows, err = s.tenantAuditViews(r, c, rows); err != nil {
 		return err
 	}
-	if d.History, err = s.history(r, c, p, rows[:min(len(rows), auditPageSize)]); err != nil {
+	if d.History, err = pms.New(s.Server).History(r, c, p, rows[:min(len(rows), auditPageSize)]); err != nil {
 		return err
 	}
 	if len(d.Rows) > auditPageSize {
@@ -263,7 +233,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, c *call) erro
 			d.Export = append(d.Export, hiddenField{Name: k, Value: v})
 		}
 	}
-	s.renderPage(w, r, http.StatusOK, "audit", p)
+	s.RenderPage(w, r, http.StatusOK, "audit", p)
 	return nil
 }
 
@@ -288,9 +258,9 @@ func csvSafe(s string) string {
 
 // auditExport answers the export form (a POST: it writes an audit row,
 // audit.exported) with the CSV of the rows its filter selects.
-func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) auditExport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	ctx := r.Context()
-	if err := parseForm(r); err != nil {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
 	f, err := parseAuditFilter(r.PostForm)
@@ -298,18 +268,18 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	f.BeforeAt, f.BeforeSeq, f.BySeq = "", 0, true
-	users, err := identity.New(c.db).UserLabels(ctx)
+	users, err := identity.New(c.DB).UserLabels(ctx)
 	if err != nil {
 		return err
 	}
-	staff, err := s.cfg.Platform.StaffLabels(ctx)
+	staff, err := s.Cfg.Platform.StaffLabels(ctx)
 	if err != nil {
 		return err
 	}
 	var all []audit.Row
 	for len(all) < auditExportMax {
 		f.Limit = 1000
-		rows, err := c.db.AuditLog(ctx, f.Filter)
+		rows, err := c.DB.AuditLog(ctx, f.Filter)
 		if err != nil {
 			return err
 		}
@@ -319,18 +289,18 @@ func (s *Server) auditExport(w http.ResponseWriter, r *http.Request, c *call) er
 		}
 		f.BeforeSeq = rows[len(rows)-1].Seq
 	}
-	if err := c.db.RecordAuditExport(ctx, f.Filter, len(all)); err != nil {
+	if err := c.DB.RecordAuditExport(ctx, f.Filter, len(all)); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s-%s.csv"`, c.tenant.Slug, s.cfg.Now().UTC().Format("20060102-150405")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s-%s.csv"`, c.Tenant.Slug, s.Cfg.Now().UTC().Format("20060102-150405")))
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "epoch", "at", "actor_kind", "actor_id", "actor", "impersonation", "action", "entity_type", "entity_id",
 		"before", "after", "request_id", "ip", "user_agent", "hash"})
 	for _, row := range all {
 		rec := []string{strconv.FormatInt(row.Seq, 10), strconv.FormatInt(row.Epoch, 10), row.At, row.ActorKind, row.ActorID,
-			actorLabel(row.ActorKind, row.ActorID, row.ActorName, users, staff), row.Impersonation, row.Action, row.EntityType, row.EntityID,
+			web.ActorLabel(row.ActorKind, row.ActorID, row.ActorName, users, staff), row.Impersonation, row.Action, row.EntityType, row.EntityID,
 			row.Before.String, row.After.String, row.RequestID, row.IP, row.UserAgent, hex.EncodeToString(row.Hash)}
 		for i := range rec {
 			rec[i] = csvSafe(rec[i])

@@ -3,11 +3,11 @@ package server
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -19,44 +19,29 @@ type loginData struct {
 	Next string
 }
 
-// parseForm parses a form body, turning a body over the limit into ETOOLARGE.
-func parseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return aura.Errorf(aura.ETOOLARGE, "The form is too large (the limit is %d KiB).", maxFormBytes>>10)
-		}
-		return aura.Errorf(aura.EINVALID, "The form could not be read: %v", err)
-	}
-	return nil
-}
-
-// maxFormBytes bounds every request body.
-const maxFormBytes = 1 << 20
-
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	var sc sessionCookie
-	if s.readCookie(r, cookieSession, &sc) {
-		if _, _, err := identity.New(c.db).SessionBySecret(r.Context(), sc.S, s.cfg.Sessions); err == nil {
-			http.Redirect(w, r, safeNext(c.tenant.Slug, r.URL.Query().Get("next")), http.StatusSeeOther)
+func (s handlers) loginPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var sc web.SessionCookie
+	if s.ReadCookie(r, web.CookieSession, &sc) {
+		if _, _, err := identity.New(c.DB).SessionBySecret(r.Context(), sc.S, s.Cfg.Sessions); err == nil {
+			http.Redirect(w, r, web.SafeNext(c.Tenant.Slug, r.URL.Query().Get("next")), http.StatusSeeOther)
 			return nil
 		}
 	}
-	p := s.barePage(w, r, "Sign in")
-	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
+	p := s.BarePage(w, r, "Sign in")
+	p.Slug, p.TenantName = c.Tenant.Slug, c.Tenant.Name
 	p.Data = loginData{Step: "password", Next: r.URL.Query().Get("next")}
-	s.renderPage(w, r, http.StatusOK, "login", p)
+	s.RenderPage(w, r, http.StatusOK, "login", p)
 	return nil
 }
 
-func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) loginSubmit(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
 	email, password, next := r.PostForm.Get("email"), r.PostForm.Get("password"), r.PostForm.Get("next")
 	code := r.PostForm.Get("code")
-	p := s.barePage(w, r, "Sign in")
-	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
+	p := s.BarePage(w, r, "Sign in")
+	p.Slug, p.TenantName = c.Tenant.Slug, c.Tenant.Name
 	p.Form.Set("email", email)
 	p.Data = loginData{Step: "password", Next: next}
 	if strings.TrimSpace(email) == "" || password == "" {
@@ -68,136 +53,136 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request, c *call) er
 			p.Errors["password"] = "Enter your password."
 		}
 		p.Error = "Enter your email address and password."
-		s.renderPage(w, r, http.StatusBadRequest, "login", p)
+		s.RenderPage(w, r, http.StatusBadRequest, "login", p)
 		return nil
 	}
-	account := tenantAccount(c.tenant.ID, email)
-	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	account := web.TenantAccount(c.Tenant.ID, email)
+	att, err := s.Throttle.Begin(r.Context(), s.GuardFor(r, account))
 	if err != nil {
 		return s.loginRefused(w, r, p, err)
 	}
-	defer att.release()
-	var old sessionCookie
-	s.readCookie(r, cookieSession, &old)
-	res, err := identity.New(c.db).Login(r.Context(), s.hasher, email, password, code, old.S, s.cfg.Sessions)
+	defer att.Release()
+	var old web.SessionCookie
+	s.ReadCookie(r, web.CookieSession, &old)
+	res, err := identity.New(c.DB).Login(r.Context(), s.Hasher, email, password, code, old.S, s.Cfg.Sessions)
 	if err != nil {
 		if c := aura.ErrorCode(err); c == aura.EUNAUTHORIZED || c == aura.EINVALID {
-			att.fail(r.Context())
+			att.Fail(r.Context())
 		}
 		return s.loginRefused(w, r, p, err)
 	}
 	if res.NeedCode {
 		// The password was right; the code step is an attempt of its own.
-		lc := loginCookie{T: c.tenant.ID, U: res.User.ID, E: strings.ToLower(strings.TrimSpace(email)), P: res.PasswordStamp, At: s.cfg.Now().Unix()}
-		if err := s.setCookie(w, cookieLogin, tenantPath(c.tenant.Slug)+"login", lc, int(loginTimeout/time.Second)); err != nil {
+		lc := web.LoginCookie{T: c.Tenant.ID, U: res.User.ID, E: strings.ToLower(strings.TrimSpace(email)), P: res.PasswordStamp, At: s.Cfg.Now().Unix()}
+		if err := s.SetCookie(w, web.CookieLogin, web.TenantPath(c.Tenant.Slug)+"login", lc, int(loginTimeout/time.Second)); err != nil {
 			return err
 		}
 		p.Data = loginData{Step: "code", Next: next}
-		s.renderPage(w, r, http.StatusOK, "login", p)
+		s.RenderPage(w, r, http.StatusOK, "login", p)
 		return nil
 	}
-	att.succeed(r.Context())
-	s.rememberDevice(w, r, tenantPath(c.tenant.Slug), account)
+	att.Succeed(r.Context())
+	s.RememberDevice(w, r, web.TenantPath(c.Tenant.Slug), account)
 	return s.signedIn(w, r, c, res, next)
 }
 
 // loginRefused shows the sign-in page again with the reason, and the
 // status of the error (401, 429, …).
-func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, p *page, err error) error {
+func (s handlers) loginRefused(w http.ResponseWriter, r *http.Request, p *web.Page, err error) error {
 	switch aura.ErrorCode(err) {
 	case aura.EUNAUTHORIZED, aura.ETOOMANY, aura.EINVALID:
 	default:
 		return err
 	}
-	p.withFormError(err)
-	var ra retryAfter
+	p.WithFormError(err)
+	var ra web.RetryAfter
 	if errors.As(err, &ra) {
-		w.Header().Set("Retry-After", itoa(ra.seconds))
+		w.Header().Set("Retry-After", web.Itoa(ra.Seconds))
 	}
-	s.renderPage(w, r, StatusOf(err), "login", p)
+	s.RenderPage(w, r, web.StatusOf(err), "login", p)
 	return nil
 }
 
 // signedIn sets the new session's cookie (scoped to the tenant) and goes on.
-func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, c *call, res identity.LoginResult, next string) error {
-	path := tenantPath(c.tenant.Slug)
-	if err := s.setCookie(w, cookieSession, path, sessionCookie{T: c.tenant.ID, S: res.Secret}, 0); err != nil {
+func (s handlers) signedIn(w http.ResponseWriter, r *http.Request, c *web.Call, res identity.LoginResult, next string) error {
+	path := web.TenantPath(c.Tenant.Slug)
+	if err := s.SetCookie(w, web.CookieSession, path, web.SessionCookie{T: c.Tenant.ID, S: res.Secret}, 0); err != nil {
 		return err
 	}
-	s.clearCookie(w, cookieLogin, path+"login")
-	http.Redirect(w, r, safeNext(c.tenant.Slug, next), http.StatusSeeOther)
+	s.ClearCookie(w, web.CookieLogin, path+"login")
+	http.Redirect(w, r, web.SafeNext(c.Tenant.Slug, next), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) loginCodeSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) loginCodeSubmit(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	p := s.barePage(w, r, "Sign in")
-	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
+	p := s.BarePage(w, r, "Sign in")
+	p.Slug, p.TenantName = c.Tenant.Slug, c.Tenant.Name
 	next := r.PostForm.Get("next")
-	var lc loginCookie
-	if !s.readCookie(r, cookieLogin, &lc) || lc.T != c.tenant.ID || s.cfg.Now().Sub(time.Unix(lc.At, 0)) > loginTimeout {
-		s.setFlash(w, "error", "Your sign-in took too long. Enter your email and password again.")
-		http.Redirect(w, r, tenantPath(c.tenant.Slug)+"login", http.StatusSeeOther)
+	var lc web.LoginCookie
+	if !s.ReadCookie(r, web.CookieLogin, &lc) || lc.T != c.Tenant.ID || s.Cfg.Now().Sub(time.Unix(lc.At, 0)) > loginTimeout {
+		s.SetFlash(w, "error", "Your sign-in took too long. Enter your email and password again.")
+		http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"login", http.StatusSeeOther)
 		return nil
 	}
 	p.Data = loginData{Step: "code", Next: next}
-	account := tenantAccount(c.tenant.ID, lc.E)
-	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	account := web.TenantAccount(c.Tenant.ID, lc.E)
+	att, err := s.Throttle.Begin(r.Context(), s.GuardFor(r, account))
 	if err != nil {
 		return s.loginRefused(w, r, p, err)
 	}
-	defer att.release()
-	var old sessionCookie
-	s.readCookie(r, cookieSession, &old)
-	res, err := identity.New(c.db).LoginCode(r.Context(), lc.U, lc.P, r.PostForm.Get("code"), old.S, s.cfg.Sessions)
+	defer att.Release()
+	var old web.SessionCookie
+	s.ReadCookie(r, web.CookieSession, &old)
+	res, err := identity.New(c.DB).LoginCode(r.Context(), lc.U, lc.P, r.PostForm.Get("code"), old.S, s.Cfg.Sessions)
 	switch aura.ErrorCode(err) {
 	case "":
 	case aura.EINVALID:
-		att.fail(r.Context())
+		att.Fail(r.Context())
 		return s.loginRefused(w, r, p, &aura.Error{Code: aura.EUNAUTHORIZED, Message: aura.ErrorMessage(err), Fields: aura.ErrorFields(err)})
 	case aura.EUNAUTHORIZED:
 		// The password was changed since the first step, or the user can
 		// no longer sign in: the first step is void; start again.
-		s.clearCookie(w, cookieLogin, tenantPath(c.tenant.Slug)+"login")
+		s.ClearCookie(w, web.CookieLogin, web.TenantPath(c.Tenant.Slug)+"login")
 		p.Data = loginData{Step: "password", Next: next}
 		return s.loginRefused(w, r, p, err)
 	default:
 		return err
 	}
-	att.succeed(r.Context())
-	s.rememberDevice(w, r, tenantPath(c.tenant.Slug), account)
+	att.Succeed(r.Context())
+	s.RememberDevice(w, r, web.TenantPath(c.Tenant.Slug), account)
 	return s.signedIn(w, r, c, res, next)
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.imp != nil {
-		return s.impersonationEndHere(w, r, c)
+func (s handlers) logout(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if c.Imp != nil {
+		return s.ImpersonationEndHere(w, r, c)
 	}
-	if err := identity.New(c.db).Logout(r.Context(), c.session.ID); err != nil {
+	if err := identity.New(c.DB).Logout(r.Context(), c.Session.ID); err != nil {
 		return err
 	}
-	s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
-	s.setFlash(w, "ok", "You are signed out.")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"login", http.StatusSeeOther)
+	s.ClearCookie(w, web.CookieSession, web.TenantPath(c.Tenant.Slug))
+	s.SetFlash(w, "ok", "You are signed out.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"login", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, c *call) error {
-	if c.imp != nil {
+func (s handlers) logoutEverywhere(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if c.Imp != nil {
 		return errStaffNoAccount
 	}
-	n, err := identity.New(c.db).RevokeOtherSessions(r.Context(), c.user.ID, c.session.ID)
+	n, err := identity.New(c.DB).RevokeOtherSessions(r.Context(), c.User.ID, c.Session.ID)
 	if err != nil {
 		return err
 	}
-	if err := identity.New(c.db).Logout(r.Context(), c.session.ID); err != nil {
+	if err := identity.New(c.DB).Logout(r.Context(), c.Session.ID); err != nil {
 		return err
 	}
-	s.clearCookie(w, cookieSession, tenantPath(c.tenant.Slug))
-	s.setFlash(w, "ok", "You are signed out here and on "+plural(n, "other device", "other devices")+".")
-	http.Redirect(w, r, tenantPath(c.tenant.Slug)+"login", http.StatusSeeOther)
+	s.ClearCookie(w, web.CookieSession, web.TenantPath(c.Tenant.Slug))
+	s.SetFlash(w, "ok", "You are signed out here and on "+web.Plural(n, "other device", "other devices")+".")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"login", http.StatusSeeOther)
 	return nil
 }
 
@@ -210,47 +195,47 @@ type inviteData struct {
 	Broken bool
 }
 
-func (s *Server) invitePage(w http.ResponseWriter, r *http.Request, c *call) error {
-	token := c.params.ByName("token")
-	p := s.barePage(w, r, "Accept invitation")
-	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
-	u, err := identity.New(c.db).InvitationUser(r.Context(), token)
+func (s handlers) invitePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	token := c.Params.ByName("token")
+	p := s.BarePage(w, r, "Accept invitation")
+	p.Slug, p.TenantName = c.Tenant.Slug, c.Tenant.Name
+	u, err := identity.New(c.DB).InvitationUser(r.Context(), token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
 		p.Error = aura.ErrorMessage(err)
 		p.Data = inviteData{Broken: true}
-		s.renderPage(w, r, http.StatusNotFound, "invite", p)
+		s.RenderPage(w, r, http.StatusNotFound, "invite", p)
 		return nil
 	} else if err != nil {
 		return err
 	}
 	p.Form.Set("name", u.Name)
 	p.Data = inviteData{Email: u.Email, Role: u.Role, Token: token}
-	s.renderPage(w, r, http.StatusOK, "invite", p)
+	s.RenderPage(w, r, http.StatusOK, "invite", p)
 	return nil
 }
 
-func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) inviteSubmit(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	token := c.params.ByName("token")
+	token := c.Params.ByName("token")
 	ctx := r.Context()
-	p := s.barePage(w, r, "Accept invitation")
-	p.Slug, p.TenantName = c.tenant.Slug, c.tenant.Name
+	p := s.BarePage(w, r, "Accept invitation")
+	p.Slug, p.TenantName = c.Tenant.Slug, c.Tenant.Name
 	p.Form.Set("name", r.PostForm.Get("name"))
 	// Invitation tokens are unguessable; the throttle only stops a flood
 	// of attempts from one network.
-	att, err := s.throttle.begin(ctx, s.guardFor(r, ""))
+	att, err := s.Throttle.Begin(ctx, s.GuardFor(r, ""))
 	if err != nil {
 		return err
 	}
-	defer att.release()
-	invited, err := identity.New(c.db).InvitationUser(ctx, token)
+	defer att.Release()
+	invited, err := identity.New(c.DB).InvitationUser(ctx, token)
 	if aura.ErrorCode(err) == aura.ENOTFOUND {
-		att.fail(ctx)
+		att.Fail(ctx)
 		p.Error = aura.ErrorMessage(err)
 		p.Data = inviteData{Broken: true}
-		s.renderPage(w, r, http.StatusNotFound, "invite", p)
+		s.RenderPage(w, r, http.StatusNotFound, "invite", p)
 		return nil
 	} else if err != nil {
 		return err
@@ -258,32 +243,23 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request, c *call) e
 	p.Data = inviteData{Email: invited.Email, Role: invited.Role, Token: token}
 	password := r.PostForm.Get("password")
 	if password != r.PostForm.Get("password_again") {
-		p.withFormError(aura.Invalid("The two passwords differ.", aura.FieldError{Field: "password_again", Message: "does not match the password above"}))
-		s.renderPage(w, r, http.StatusBadRequest, "invite", p)
+		p.WithFormError(aura.Invalid("The two passwords differ.", aura.FieldError{Field: "password_again", Message: "does not match the password above"}))
+		s.RenderPage(w, r, http.StatusBadRequest, "invite", p)
 		return nil
 	}
-	u, err := identity.New(c.db).AcceptInvitation(ctx, s.hasher, token, r.PostForm.Get("name"), password)
+	u, err := identity.New(c.DB).AcceptInvitation(ctx, s.Hasher, token, r.PostForm.Get("name"), password)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "invite", p)
+		p.WithFormError(err)
+		s.RenderPage(w, r, http.StatusBadRequest, "invite", p)
 		return nil
 	}
-	res, err := identity.New(c.db).Login(ctx, s.hasher, u.Email, password, "", "", s.cfg.Sessions)
+	res, err := identity.New(c.DB).Login(ctx, s.Hasher, u.Email, password, "", "", s.Cfg.Sessions)
 	if err != nil {
 		return err
 	}
-	s.setFlash(w, "ok", "Welcome to "+c.tenant.Name+". Your account is ready.")
+	s.SetFlash(w, "ok", "Welcome to "+c.Tenant.Name+". Your account is ready.")
 	return s.signedIn(w, r, c, res, "")
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,7 +14,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -41,7 +41,7 @@ func mustJSON(t *testing.T, v any) string {
 func problemFields(t *testing.T, body string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, e := range decode[server.Problem](t, body).Errors {
+	for _, e := range decode[web.Problem](t, body).Errors {
 		out[e.Field] = e.Message
 	}
 	return out
@@ -201,7 +201,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("delete: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("GET", "/id-photos/"+pngID, "")
-		if p := decode[server.Problem](t, body); resp.StatusCode != http.StatusGone || p.Status != http.StatusGone || !strings.Contains(p.Detail, "was purged on") || p.Title != "Gone" {
+		if p := decode[web.Problem](t, body); resp.StatusCode != http.StatusGone || p.Status != http.StatusGone || !strings.Contains(p.Detail, "was purged on") || p.Title != "Gone" {
 			t.Fatalf("a deleted photo: %d %s", resp.StatusCode, body)
 		}
 		if resp, _ := f.api("DELETE", "/id-photos/"+pngID, ""); resp.StatusCode != http.StatusNoContent {
@@ -409,7 +409,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("the audit rows of the purge hold the document number")
 		}
 		resp, body = f.api("GET", "/id-photos/"+jpgID, "")
-		if p := decode[server.Problem](t, body); resp.StatusCode != http.StatusGone || !strings.Contains(p.Detail, "was purged on") ||
+		if p := decode[web.Problem](t, body); resp.StatusCode != http.StatusGone || !strings.Contains(p.Detail, "was purged on") ||
 			resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("purged photo: %d %s", resp.StatusCode, body)
 		}

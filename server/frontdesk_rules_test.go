@@ -16,7 +16,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
@@ -261,7 +261,7 @@ func TestAPIFindings(t *testing.T) {
 	t.Run("ErrImpossibleDate", func(t *testing.T) {
 		body := strings.Replace(f.bookingJSON("Ida", f.today.AddDays(5), f.today.AddDays(7)), `"arrival": "`+f.today.AddDays(5).String()+`"`, `"arrival": "2027-02-30"`, 1)
 		resp, out := f.api("POST", "/bookings", body)
-		p := decode[server.Problem](t, out)
+		p := decode[web.Problem](t, out)
 		if resp.StatusCode/100 != 4 || strings.Contains(p.Detail, "not valid JSON") || !strings.Contains(p.Detail, `"reservations.arrival" is not a day of the calendar: "2027-02-30"`) {
 			t.Fatalf("impossible date: %d %s", resp.StatusCode, out)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 )
 
 // FuzzAPIBody sends any bytes as the JSON body of any API route that
@@ -21,7 +21,7 @@ func FuzzAPIBody(f *testing.F) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	routes := make([]server.Route, len(keys))
+	routes := make([]web.Route, len(keys))
 	for i, k := range keys {
 		method, path, _ := strings.Cut(k, " ")
 		for _, rt := range e.f.h.srv.Routes() {

@@ -23,6 +23,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/stripe/stripe-go/v85"
@@ -51,11 +52,11 @@ type harness struct {
 	plat   *platform.DB
 	router *tenant.Router
 	ctl    *control.Service
-	srv    *server.Server
+	srv    *web.Server
 	ts     *httptest.Server
 	clock  *clock
 	hasher credential.Hasher
-	cfg    server.Config
+	cfg    web.Config
 	dev    bool
 
 	mu    sync.Mutex
@@ -63,14 +64,14 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	mail      server.MailConfig
+	mail      web.MailConfig
 	dev       bool // plain HTTP, as with --dev
 	replicate bool // replicate tenant files to an encrypted replica in a temp dir, as aura serve does
 	// syncInterval is replication's sync interval (default 100ms, so tests
 	// need not wait; aura serve's default is 1s).
 	syncInterval time.Duration
 	// throttle is the sign-in throttle (zero fields: the defaults).
-	throttle server.ThrottlePolicy
+	throttle web.ThrottlePolicy
 	// stripe is the Stripe backend (stripe-mock); nil is offlineStripe, so
 	// no test reaches Stripe's own API.
 	stripe stripe.Backend
@@ -131,7 +132,7 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 		opts.stripe = offlineStripe(t)
 	}
 	h.ctl = &control.Service{Platform: h.plat, Router: h.router, Signer: signer, TenantsDir: tenants, Logger: logger, Replicator: rep}
-	h.cfg = server.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
+	h.cfg = web.Config{Platform: h.plat, Router: h.router, Control: h.ctl, Logger: logger, Now: h.clock.Now,
 		Mail: opts.mail, Dev: opts.dev, Throttle: opts.throttle, Stripe: opts.stripe}
 	h.dev = opts.dev
 	h.start()

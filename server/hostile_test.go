@@ -20,6 +20,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -178,7 +179,7 @@ var subjects = map[string]struct {
 
 // subject returns the reservation id route rt acts on, and whether it
 // needs a new one after each success ("" and false for other routes).
-func (e *hostileEnv) subject(t testing.TB, rt server.Route) (string, bool) {
+func (e *hostileEnv) subject(t testing.TB, rt web.Route) (string, bool) {
 	if !strings.Contains(rt.Path, "/reservations/:id") {
 		return "", false
 	}
@@ -194,7 +195,7 @@ func (e *hostileEnv) subject(t testing.TB, rt server.Route) (string, bool) {
 }
 
 // path returns the route's path for the hostile tenant with real ids.
-func (e *hostileEnv) path(rt server.Route) string {
+func (e *hostileEnv) path(rt web.Route) string {
 	parts := strings.Split(rt.Path, "/")
 	for i, p := range parts {
 		switch {
@@ -226,7 +227,7 @@ type answer struct {
 // send sends one request as the route's caller (the token for the API, the
 // owner's session for pages, the staff member for the platform) and
 // returns the answer; it never follows redirects.
-func (e *hostileEnv) send(t testing.TB, rt server.Route, method, target, contentType string, body []byte, header map[string]string) answer {
+func (e *hostileEnv) send(t testing.TB, rt web.Route, method, target, contentType string, body []byte, header map[string]string) answer {
 	hr, err := http.NewRequest(method, e.f.h.ts.URL+target, bytes.NewReader(body))
 	if err != nil {
 		// A target the client cannot even send (a broken escape) is not the server's answer.
@@ -285,7 +286,7 @@ type failures struct {
 func (fs *failures) check(what string, a answer) {
 	if a.status >= 400 && a.status < 500 && strings.HasPrefix(a.body, `{"type"`) {
 		// A problem of the API must say what is wrong.
-		var p server.Problem
+		var p web.Problem
 		if json.Unmarshal([]byte(a.body), &p) == nil && strings.TrimSpace(p.Detail) == "" {
 			a.status = 1000 + a.status // reported below as a 4xx without a message
 		}
@@ -506,7 +507,7 @@ func TestHostileAPI(t *testing.T) {
 			Parameters []struct{ Name, In string }
 		}
 	}
-	if err := json.Unmarshal([]byte(e.send(t, server.Route{Path: "/:tenant/api/v1/openapi.json"}, "GET", "/"+e.f.t.Slug+"/api/v1/openapi.json", "", nil, nil).body), &doc); err != nil {
+	if err := json.Unmarshal([]byte(e.send(t, web.Route{Path: "/:tenant/api/v1/openapi.json"}, "GET", "/"+e.f.t.Slug+"/api/v1/openapi.json", "", nil, nil).body), &doc); err != nil {
 		t.Fatal(err)
 	}
 	bodies := e.apiBodies()
@@ -652,7 +653,7 @@ type form struct {
 
 // crawl GETs a page and returns its forms (one per named submit button)
 // and the query parameter names of its links and GET forms, by path.
-func (e *hostileEnv) crawl(t testing.TB, rt server.Route, page string) ([]form, map[string][]string) {
+func (e *hostileEnv) crawl(t testing.TB, rt web.Route, page string) ([]form, map[string][]string) {
 	a := e.send(t, rt, "GET", page, "", nil, nil)
 	doc, err := html.Parse(strings.NewReader(a.body))
 	if err != nil {
@@ -844,7 +845,7 @@ var idPattern = regexp.MustCompile(`\b([a-z]{3})_[a-z0-9]{16}\b`)
 func pattern(action string) string { return idPattern.ReplaceAllString(action, "{$1}") }
 
 // routeOf returns the route that serves method and path.
-func (e *hostileEnv) routeOf(method, path string) (server.Route, bool) {
+func (e *hostileEnv) routeOf(method, path string) (web.Route, bool) {
 	for _, rt := range e.f.h.srv.Routes() {
 		if rt.Method != method {
 			continue
@@ -864,7 +865,7 @@ func (e *hostileEnv) routeOf(method, path string) (server.Route, bool) {
 			return rt, true
 		}
 	}
-	return server.Route{}, false
+	return web.Route{}, false
 }
 
 // TestHostilePages crawls every page of the tenant and the platform area
@@ -876,7 +877,7 @@ func TestHostilePages(t *testing.T) {
 	requests := 0
 	// The pages: every GET page route, and the subjects' pages, whose
 	// forms act on a reservation in the right state.
-	pages := map[string]server.Route{}
+	pages := map[string]web.Route{}
 	for _, rt := range e.f.h.srv.Routes() {
 		if rt.Method == "GET" && !rt.API() && rt.Page != "" {
 			pages[e.path(rt)] = rt

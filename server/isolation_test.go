@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -99,7 +99,7 @@ func TestIsolation(t *testing.T) {
 
 	// Tenant credentials never work on /platform.
 	for _, rt := range h.srv.Routes() {
-		if rt.InTenantTree() || rt.Access != server.Staff {
+		if rt.InTenantTree() || rt.Access != web.Staff {
 			continue
 		}
 		path := strings.ReplaceAll(strings.ReplaceAll(rt.Path, ":slug", "alpha"), ":id", "imp_aaaaaaaaaaaaaaaa")
@@ -127,7 +127,7 @@ func strip(body string) string {
 // TestRouteWithoutIsolation shows what makes the isolation test fail for a
 // new route that lacks its entry.
 func TestRouteWithoutIsolation(t *testing.T) {
-	rt := server.Route{Method: "GET", Path: "/:tenant/reservations/:id"}
+	rt := web.Route{Method: "GET", Path: "/:tenant/reservations/:id"}
 	if _, err := rt.ExamplePath("bravo"); err == nil {
 		t.Fatal("a route without an Isolation entry passes")
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -25,41 +27,6 @@ import (
 // very types the handlers decode and encode. A test fails when an API
 // route has no entry here or an entry names no route, so the document
 // cannot drift from the API.
-
-// apiDoc is the documentation of one API route.
-type apiDoc struct {
-	Summary      string
-	Tag          string
-	Query        []queryParam
-	Body         any  // a value of the request body's type; nil for none
-	BodyOptional bool // the body may be left out
-	Response     any  // a value of the success response's type; nil for none
-	Status       int  // the success status (200 when 0)
-	IfMatch      bool // takes If-Match with the resource's version
-	Idempotency  bool // takes Idempotency-Key
-	// BodyMedia and ResponseMedia are the media types of a body that is
-	// raw bytes (an ID photo) instead of JSON.
-	BodyMedia     []string
-	ResponseMedia []string
-}
-
-type queryParam struct {
-	Name, Type, Description string
-	Required                bool
-}
-
-func q(name, typ, desc string) queryParam {
-	return queryParam{Name: name, Type: typ, Description: desc}
-}
-
-var (
-	qProperty = q("property_id", "string", "The property (may be left out when the account has one).")
-	qLimit    = q("limit", "integer", "Page size, 1 to 200 (default 50).")
-	qCursor   = q("cursor", "string", "The next_cursor of the previous page.")
-	qFrom     = q("from", "date", "First date (default today at the property).")
-	qTo       = q("to", "date", "Date after the last one (exclusive).")
-	qDay      = q("date", "date", "The date (default today at the property).")
-)
 
 // Response shapes of the identity API that its handlers build as maps.
 type (
@@ -88,73 +55,73 @@ type (
 type openAPIDocument map[string]any
 
 // apiDocs documents every API route, keyed "METHOD path" as in the route table.
-var apiDocs = map[string]apiDoc{
+var apiDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/openapi.json": {Summary: "This OpenAPI document", Tag: "Meta", Response: openAPIDocument{}},
 
 	// Identity (issue 3).
 	"GET /:tenant/api/v1/whoami":        {Summary: "The token, its user and their effective permissions", Tag: "Identity", Response: apiWhoamiDoc{}},
-	"GET /:tenant/api/v1/users":         {Summary: "List users", Tag: "Identity", Query: []queryParam{qLimit, qCursor}, Response: apiList[apiUser]{}},
+	"GET /:tenant/api/v1/users":         {Summary: "List users", Tag: "Identity", Query: []web.QueryParam{web.QLimit, web.QCursor}, Response: web.ApiList[apiUser]{}},
 	"POST /:tenant/api/v1/users":        {Summary: "Invite a user", Tag: "Identity", Body: apiUserInviteBody{}, Response: apiUserInvitedDoc{}, Status: 201},
 	"PATCH /:tenant/api/v1/users/:id":   {Summary: "Change a user's role or status", Tag: "Identity", Body: apiUserUpdateBody{}, Response: apiUser{}},
 	"DELETE /:tenant/api/v1/users/:id":  {Summary: "Remove a user", Tag: "Identity", Status: 204},
-	"GET /:tenant/api/v1/tokens":        {Summary: "List the caller's API tokens", Tag: "Identity", Query: []queryParam{qLimit, qCursor}, Response: apiList[apiToken]{}},
+	"GET /:tenant/api/v1/tokens":        {Summary: "List the caller's API tokens", Tag: "Identity", Query: []web.QueryParam{web.QLimit, web.QCursor}, Response: web.ApiList[apiToken]{}},
 	"POST /:tenant/api/v1/tokens":       {Summary: "Create an API token (its secret is shown once)", Tag: "Identity", Body: apiTokenCreateBody{}, Response: apiTokenCreatedDoc{}, Status: 201},
 	"DELETE /:tenant/api/v1/tokens/:id": {Summary: "Revoke an API token", Tag: "Identity", Status: 204},
 
 	// Inventory.
-	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []queryParam{qLimit, qCursor}, Response: apiList[inventory.Property]{}},
+	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []web.QueryParam{web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Property]{}},
 	"POST /:tenant/api/v1/properties":        {Summary: "Add a property", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, Status: 201},
 	"GET /:tenant/api/v1/properties/:id":     {Summary: "Get a property", Tag: "Inventory", Response: inventory.Property{}},
 	"PATCH /:tenant/api/v1/properties/:id":   {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, IfMatch: true},
-	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[inventory.RoomType]{}},
+	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[inventory.RoomType]{}},
 	"POST /:tenant/api/v1/room-types":        {Summary: "Add a room type", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, Status: 201},
 	"GET /:tenant/api/v1/room-types/:id":     {Summary: "Get a room type", Tag: "Inventory", Response: inventory.RoomType{}},
 	"PATCH /:tenant/api/v1/room-types/:id":   {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, IfMatch: true},
-	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []queryParam{qProperty, q("room_type_id", "string", "Only rooms of this type."), qLimit, qCursor}, Response: apiList[inventory.Room]{}},
+	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.Q("room_type_id", "string", "Only rooms of this type."), web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Room]{}},
 	"POST /:tenant/api/v1/rooms":             {Summary: "Add a room", Tag: "Inventory", Body: inventory.RoomInput{}, Response: inventory.Room{}, Status: 201},
 	"GET /:tenant/api/v1/rooms/:id":          {Summary: "Get a room", Tag: "Inventory", Response: inventory.Room{}},
 	"PATCH /:tenant/api/v1/rooms/:id":        {Summary: "Change a room (the fields sent)", Tag: "Inventory", Body: inventory.RoomInput{}, Response: inventory.Room{}, IfMatch: true},
-	"GET /:tenant/api/v1/room-blocks":        {Summary: "List out-of-order and out-of-service periods", Tag: "Inventory", Query: []queryParam{qProperty, qFrom, qTo}, Response: apiData[inventory.RoomBlock]{}},
+	"GET /:tenant/api/v1/room-blocks":        {Summary: "List out-of-order and out-of-service periods", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.QFrom, web.QTo}, Response: pms.ApiData[inventory.RoomBlock]{}},
 	"POST /:tenant/api/v1/room-blocks":       {Summary: "Take a room out of order or out of service for nights [start, end)", Tag: "Inventory", Body: inventory.RoomBlockInput{}, Response: inventory.RoomBlock{}, Status: 201},
 	"DELETE /:tenant/api/v1/room-blocks/:id": {Summary: "End a room block", Tag: "Inventory", Status: 204},
 
 	// Rates and availability.
-	"GET /:tenant/api/v1/rate-plans":           {Summary: "List rate plans", Tag: "Rates", Query: []queryParam{qProperty, qLimit, qCursor}, Response: apiList[inventory.RatePlan]{}},
+	"GET /:tenant/api/v1/rate-plans":           {Summary: "List rate plans", Tag: "Rates", Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[inventory.RatePlan]{}},
 	"POST /:tenant/api/v1/rate-plans":          {Summary: "Add a rate plan", Tag: "Rates", Body: inventory.RatePlanInput{}, Response: inventory.RatePlan{}, Status: 201},
 	"GET /:tenant/api/v1/rate-plans/:id":       {Summary: "Get a rate plan", Tag: "Rates", Response: inventory.RatePlan{}},
 	"PATCH /:tenant/api/v1/rate-plans/:id":     {Summary: "Change a rate plan and its policies (the fields sent)", Tag: "Rates", Body: inventory.RatePlanInput{}, Response: inventory.RatePlan{}, IfMatch: true},
-	"GET /:tenant/api/v1/rate-plans/:id/rates": {Summary: "The rate calendar: price and restrictions per day", Tag: "Rates", Query: []queryParam{qFrom, qTo}, Response: apiData[inventory.DayRate]{}},
+	"GET /:tenant/api/v1/rate-plans/:id/rates": {Summary: "The rate calendar: price and restrictions per day", Tag: "Rates", Query: []web.QueryParam{web.QFrom, web.QTo}, Response: pms.ApiData[inventory.DayRate]{}},
 	"PUT /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar over [from, to) and chosen weekdays", Tag: "Rates", Body: inventory.RateUpdate{}, Response: inventory.RateUpdateResult{}},
 	"PATCH /:tenant/api/v1/rate-plans/:id/rates": {Summary: "Bulk edit the rate calendar (as PUT: only the fields sent change)", Tag: "Rates", Body: inventory.RateUpdate{},
 		Response: inventory.RateUpdateResult{}},
-	"GET /:tenant/api/v1/availability": {Summary: "Rooms left per room type and night", Tag: "Rates", Query: []queryParam{qProperty, qFrom, qTo}, Response: inventory.Availability{}},
-	"GET /:tenant/api/v1/offers": {Summary: "Price a stay with every active rate plan", Tag: "Rates", Query: []queryParam{qProperty,
+	"GET /:tenant/api/v1/availability": {Summary: "Rooms left per room type and night", Tag: "Rates", Query: []web.QueryParam{web.QProperty, web.QFrom, web.QTo}, Response: inventory.Availability{}},
+	"GET /:tenant/api/v1/offers": {Summary: "Price a stay with every active rate plan", Tag: "Rates", Query: []web.QueryParam{web.QProperty,
 		{Name: "arrival", Type: "date", Required: true, Description: "Arrival date."}, {Name: "departure", Type: "date", Required: true, Description: "Departure date (exclusive)."},
-		q("adults", "integer", "Adults (default 1)."), q("children", "integer", "Children (default 0)."), q("room_type_id", "string", "Only this room type.")},
-		Response: apiData[inventory.Offer]{}},
-	"GET /:tenant/api/v1/tape-chart": {Summary: "Rooms × nights with the stays assigned", Tag: "Reservations", Query: []queryParam{qProperty, qFrom, qTo}, Response: stays.TapeChart{}},
+		web.Q("adults", "integer", "Adults (default 1)."), web.Q("children", "integer", "Children (default 0)."), web.Q("room_type_id", "string", "Only this room type.")},
+		Response: pms.ApiData[inventory.Offer]{}},
+	"GET /:tenant/api/v1/tape-chart": {Summary: "Rooms × nights with the stays assigned", Tag: "Reservations", Query: []web.QueryParam{web.QProperty, web.QFrom, web.QTo}, Response: stays.TapeChart{}},
 
 	// Bookings and reservations.
 	"POST /:tenant/api/v1/bookings": {Summary: "Create a booking (no double booking: 409 when a night is full)", Tag: "Reservations",
 		Body: stays.BookingInput{}, Response: stays.Booking{}, Status: 201, Idempotency: true},
 	"GET /:tenant/api/v1/bookings/:id":   {Summary: "Get a booking with its reservations", Tag: "Reservations", Response: stays.Booking{}},
 	"PATCH /:tenant/api/v1/bookings/:id": {Summary: "Change a booking's channel code, commission or notes", Tag: "Reservations", Body: stays.BookingUpdate{}, Response: stays.Booking{}, IfMatch: true},
-	"GET /:tenant/api/v1/reservations": {Summary: "List reservations by arrival", Tag: "Reservations", Query: []queryParam{qProperty,
-		q("status", "string", "Statuses, comma-separated: tentative, confirmed, in_house, checked_out, cancelled, no_show."),
-		q("arrival_from", "date", "Arrival on or after."), q("arrival_to", "date", "Arrival before."), q("departure_from", "date", "Departure on or after."),
-		q("departure_to", "date", "Departure before."), q("staying_on", "date", "Stays including the night of this date."),
-		q("guest_id", "string", "The staying guest."), q("booking_id", "string", "The booking."), q("overbooked", "boolean", "Only overbooked reservations."),
-		qLimit, qCursor}, Response: apiList[stays.Reservation]{}},
+	"GET /:tenant/api/v1/reservations": {Summary: "List reservations by arrival", Tag: "Reservations", Query: []web.QueryParam{web.QProperty,
+		web.Q("status", "string", "Statuses, comma-separated: tentative, confirmed, in_house, checked_out, cancelled, no_show."),
+		web.Q("arrival_from", "date", "Arrival on or after."), web.Q("arrival_to", "date", "Arrival before."), web.Q("departure_from", "date", "Departure on or after."),
+		web.Q("departure_to", "date", "Departure before."), web.Q("staying_on", "date", "Stays including the night of this date."),
+		web.Q("guest_id", "string", "The staying guest."), web.Q("booking_id", "string", "The booking."), web.Q("overbooked", "boolean", "Only overbooked reservations."),
+		web.QLimit, web.QCursor}, Response: web.ApiList[stays.Reservation]{}},
 	"GET /:tenant/api/v1/reservations/:id":   {Summary: "Get a reservation with its nights", Tag: "Reservations", Response: stays.Reservation{}},
 	"PATCH /:tenant/api/v1/reservations/:id": {Summary: "Change the stay: dates, room type, rate plan, party or prices", Tag: "Reservations", Body: stays.StayChange{}, Response: stays.Reservation{}, IfMatch: true},
-	"POST /:tenant/api/v1/reservations/:id/confirm": {Summary: "Confirm a tentative reservation", Tag: "Reservations", Body: apiVersionBody{}, BodyOptional: true,
+	"POST /:tenant/api/v1/reservations/:id/confirm": {Summary: "Confirm a tentative reservation", Tag: "Reservations", Body: pms.ApiVersionBody{}, BodyOptional: true,
 		Response: stays.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/cancel": {Summary: "Cancel (the policy's fee, or waived)", Tag: "Reservations", Body: stays.CancelInput{}, BodyOptional: true,
 		Response: stays.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/no-show": {Summary: "Mark a no-show (the policy's fee, or waived)", Tag: "Reservations", Body: stays.NoShowInput{}, BodyOptional: true,
 		Response: stays.Reservation{}, IfMatch: true},
-	"POST /:tenant/api/v1/reservations/:id/assign": {Summary: "Assign a room, or move to another", Tag: "Reservations", Body: apiAssignBody{}, Response: stays.Reservation{}, IfMatch: true},
-	"POST /:tenant/api/v1/reservations/:id/unassign": {Summary: "Remove the room of a reservation not yet arrived", Tag: "Reservations", Body: apiVersionBody{}, BodyOptional: true,
+	"POST /:tenant/api/v1/reservations/:id/assign": {Summary: "Assign a room, or move to another", Tag: "Reservations", Body: pms.ApiAssignBody{}, Response: stays.Reservation{}, IfMatch: true},
+	"POST /:tenant/api/v1/reservations/:id/unassign": {Summary: "Remove the room of a reservation not yet arrived", Tag: "Reservations", Body: pms.ApiVersionBody{}, BodyOptional: true,
 		Response: stays.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/check-in": {Summary: "Check in (with the guests' check-in records; a new companion needs guests.write too)", Tag: "Front desk", Body: stays.CheckInInput{}, BodyOptional: true,
 		Response: stays.Reservation{}, IfMatch: true},
@@ -163,51 +130,51 @@ var apiDocs = map[string]apiDoc{
 
 	// Guests.
 	"GET /:tenant/api/v1/guests": {Summary: "Search guests (q) or list them newest first", Tag: "Guests",
-		Query: []queryParam{q("q", "string", "Name words, an email or phone digits."), qLimit, qCursor}, Response: apiList[stays.Guest]{}},
+		Query: []web.QueryParam{web.Q("q", "string", "Name words, an email or phone digits."), web.QLimit, web.QCursor}, Response: web.ApiList[stays.Guest]{}},
 	"POST /:tenant/api/v1/guests":                 {Summary: "Add a guest", Tag: "Guests", Body: stays.GuestInput{}, Response: stays.Guest{}, Status: 201},
 	"GET /:tenant/api/v1/guests/:id":              {Summary: "Get a guest's profile", Tag: "Guests", Response: stays.Guest{}},
 	"PATCH /:tenant/api/v1/guests/:id":            {Summary: "Change a guest's profile (the fields sent)", Tag: "Guests", Body: stays.GuestInput{}, Response: stays.Guest{}, IfMatch: true},
-	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: apiData[stays.Reservation]{}},
+	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: pms.ApiData[stays.Reservation]{}},
 
 	// The front desk (issue 6).
 	"GET /:tenant/api/v1/front-desk": {Summary: "The front desk's day: arrivals, guests in house and departures", Tag: "Front desk",
-		Query: []queryParam{qProperty, qDay}, Response: frontdesk.FrontDesk{}},
+		Query: []web.QueryParam{web.QProperty, web.QDay}, Response: frontdesk.FrontDesk{}},
 	"GET /:tenant/api/v1/reservations/:id/check-ins": {Summary: "The check-in records of a reservation (ID documents and photos)", Tag: "Front desk",
-		Response: apiData[stays.CheckInRecord]{}},
+		Response: pms.ApiData[stays.CheckInRecord]{}},
 	"POST /:tenant/api/v1/reservations/:id/check-ins": {Summary: "Add one guest's check-in record (photos as base64; a new companion needs guests.write) to a stay in house or due today",
 		Tag: "Front desk", Body: stays.GuestCheckIn{}, Response: stays.CheckInRecord{}, Status: 201},
 	"GET /:tenant/api/v1/guests/:id/check-ins": {Summary: "Every check-in record of a guest, with purged photos and numbers marked", Tag: "Front desk",
-		Response: apiData[stays.CheckInRecord]{}},
+		Response: pms.ApiData[stays.CheckInRecord]{}},
 	"PATCH /:tenant/api/v1/check-ins/:id": {Summary: "Rectify a check-in record's document and date of birth (the fields sent; needs iddocuments.read too)", Tag: "Front desk",
 		Body: stays.CheckInRecordUpdate{}, Response: stays.CheckInRecord{}, IfMatch: true},
 	"POST /:tenant/api/v1/check-ins/:id/photos": {Summary: "Add an ID photo: the body is the image (JPEG, PNG or HEIC, at most 10 MiB)", Tag: "Front desk",
-		BodyMedia: idPhotoTypes, Response: stays.IDPhoto{}, Status: 201},
+		BodyMedia: pms.IdPhotoTypes, Response: stays.IDPhoto{}, Status: 201},
 	"GET /:tenant/api/v1/id-photos/:id": {Summary: "An ID photo's bytes (never cached); 410 once purged", Tag: "Front desk",
-		ResponseMedia: idPhotoTypes},
+		ResponseMedia: pms.IdPhotoTypes},
 	"DELETE /:tenant/api/v1/id-photos/:id": {Summary: "Delete an ID photo's bytes now (its description stays, marked purged)", Tag: "Front desk", Status: 204},
 	"POST /:tenant/api/v1/reservations/:id/extend": {Summary: "Extend a stay to a later departure", Tag: "Front desk", Body: stays.StayExtension{},
 		Response: stays.Reservation{}, IfMatch: true},
 	"POST /:tenant/api/v1/reservations/:id/depart-early": {Summary: "Bring a guest's departure forward (default today); the nights go back on sale",
 		Tag: "Front desk", Body: stays.EarlyDeparture{}, BodyOptional: true, Response: stays.Reservation{}, IfMatch: true},
 	"GET /:tenant/api/v1/housekeeping": {Summary: "The housekeeping board: every room's condition and occupancy on a date", Tag: "Housekeeping",
-		Query: []queryParam{qProperty, qDay}, Response: frontdesk.HousekeepingBoard{}},
+		Query: []web.QueryParam{web.QProperty, web.QDay}, Response: frontdesk.HousekeepingBoard{}},
 	"PUT /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition: clean, dirty or inspected", Tag: "Housekeeping",
-		Body: apiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
+		Body: pms.ApiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
 	"POST /:tenant/api/v1/rooms/:id/housekeeping": {Summary: "Set a room's condition (as PUT)", Tag: "Housekeeping",
-		Body: apiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
+		Body: pms.ApiHousekeepingBody{}, Response: inventory.Room{}, IfMatch: true},
 	"GET /:tenant/api/v1/night-audit": {Summary: "The business day and the business dates closed", Tag: "Night audit",
-		Query: []queryParam{qProperty, q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: apiNightAudit{}},
+		Query: []web.QueryParam{web.QProperty, web.Q("limit", "integer", "How many closed dates, 1 to 366 (default 30).")}, Response: pms.ApiNightAudit{}},
 	"POST /:tenant/api/v1/night-audit/run": {Summary: "Run the night audit now: close every business date due (none twice)", Tag: "Night audit",
-		Query: []queryParam{qProperty}, Response: frontdesk.NightAuditResult{}},
+		Query: []web.QueryParam{web.QProperty}, Response: frontdesk.NightAuditResult{}},
 	"POST /:tenant/api/v1/id-photos/purge": {Summary: "Run the ID-photo retention purge now: every photo (and, where set, document number) past its property's window", Tag: "Front desk",
 		Response: frontdesk.PurgeResult{}},
 }
 
 // apiOpenAPI serves the document; it is built once per server.
-func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) apiOpenAPI(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	doc := s.OpenAPI()
-	doc["servers"] = []map[string]string{{"url": "/" + c.tenant.Slug + "/api/v1"}}
-	return writeJSON(w, http.StatusOK, doc)
+	doc["servers"] = []map[string]string{{"url": "/" + c.Tenant.Slug + "/api/v1"}}
+	return web.WriteJSON(w, http.StatusOK, doc)
 }
 
 var openAPIOnce struct {
@@ -217,11 +184,11 @@ var openAPIOnce struct {
 
 // OpenAPI returns the OpenAPI 3.1 document of the API routes (without
 // "servers", which names the tenant). Each call returns a fresh copy.
-func (s *Server) OpenAPI() map[string]any {
+func (s handlers) OpenAPI() map[string]any {
 	openAPIOnce.Lock()
 	defer openAPIOnce.Unlock()
 	if openAPIOnce.doc == nil {
-		openAPIOnce.doc = buildOpenAPI(s.routes)
+		openAPIOnce.doc = buildOpenAPI(s.RouteTable)
 	}
 	b, _ := json.Marshal(openAPIOnce.doc)
 	var out map[string]any
@@ -241,18 +208,18 @@ func APIPath(route string) string {
 	return strings.Join(parts, "/")
 }
 
-func buildOpenAPI(routes []Route) map[string]any {
+func buildOpenAPI(routes []web.Route) map[string]any {
 	sg := &schemaGen{schemas: map[string]any{}}
 	paths := map[string]map[string]any{}
 	problem := map[string]any{"description": "An error as RFC 9457 problem details.",
-		"content": map[string]any{"application/problem+json": map[string]any{"schema": sg.ref(reflect.TypeOf(Problem{}))}}}
+		"content": map[string]any{"application/problem+json": map[string]any{"schema": sg.ref(reflect.TypeOf(web.Problem{}))}}}
 	for _, rt := range routes {
 		if !rt.API() {
 			continue
 		}
 		doc, ok := apiDocs[rt.Method+" "+rt.Path]
 		if !ok {
-			doc = apiDoc{Summary: "(undocumented)", Tag: "Undocumented"}
+			doc = web.ApiDoc{Summary: "(undocumented)", Tag: "Undocumented"}
 		}
 		path := APIPath(rt.Path)
 		op := map[string]any{"summary": doc.Summary, "operationId": operationID(rt.Method, path), "tags": []string{doc.Tag}}
@@ -450,4 +417,14 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	}
 	walk(t)
 	return map[string]any{"type": "object", "properties": props}
+}
+
+// init adds the documentation the money and Stripe handlers keep beside
+// their routes.
+func init() {
+	for _, docs := range []map[string]web.ApiDoc{pms.MoneyAPIDocs, pms.StripeAPIFolioDocs, pms.StripeAPIDocs} {
+		for k, v := range docs {
+			apiDocs[k] = v
+		}
+	}
 }

@@ -13,77 +13,78 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
-func (s *Server) platformHome(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) platformHome(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) staffLoginPage(w http.ResponseWriter, r *http.Request, c *call) error {
-	var sc staffCookie
-	if s.readCookie(r, cookieStaff, &sc) {
-		if _, _, err := s.cfg.Platform.StaffSessionBySecret(r.Context(), sc.S, s.cfg.StaffSessions); err == nil {
+func (s handlers) staffLoginPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var sc web.StaffCookie
+	if s.ReadCookie(r, web.CookieStaff, &sc) {
+		if _, _, err := s.Cfg.Platform.StaffSessionBySecret(r.Context(), sc.S, s.Cfg.StaffSessions); err == nil {
 			http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
 			return nil
 		}
 	}
-	p := s.barePage(w, r, "Staff sign-in")
+	p := s.BarePage(w, r, "Staff sign-in")
 	p.Platform = true
-	s.renderPage(w, r, http.StatusOK, "platform_login", p)
+	s.RenderPage(w, r, http.StatusOK, "platform_login", p)
 	return nil
 }
 
-func (s *Server) staffLoginSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) staffLoginSubmit(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	p := s.barePage(w, r, "Staff sign-in")
+	p := s.BarePage(w, r, "Staff sign-in")
 	p.Platform = true
 	email := r.PostForm.Get("email")
 	p.Form.Set("email", email)
-	account := staffAccount(email)
-	att, err := s.throttle.begin(r.Context(), s.guardFor(r, account))
+	account := web.StaffAccount(email)
+	att, err := s.Throttle.Begin(r.Context(), s.GuardFor(r, account))
 	if err != nil {
 		return s.staffLoginRefused(w, r, p, err)
 	}
-	defer att.release()
+	defer att.Release()
 	ctx := aura.WithActor(r.Context(), aura.Actor{Kind: aura.ActorStaff, ID: "anonymous"})
-	_, _, secret, err := s.cfg.Platform.StaffLogin(ctx, s.hasher, email, r.PostForm.Get("password"), r.PostForm.Get("code"), s.cfg.StaffSessions)
+	_, _, secret, err := s.Cfg.Platform.StaffLogin(ctx, s.Hasher, email, r.PostForm.Get("password"), r.PostForm.Get("code"), s.Cfg.StaffSessions)
 	if err != nil {
 		if aura.ErrorCode(err) == aura.EUNAUTHORIZED {
-			att.fail(r.Context())
+			att.Fail(r.Context())
 		}
 		return s.staffLoginRefused(w, r, p, err)
 	}
-	att.succeed(r.Context())
-	s.rememberDevice(w, r, "/platform/", account)
-	if err := s.setCookie(w, cookieStaff, "/platform/", staffCookie{S: secret}, 0); err != nil {
+	att.Succeed(r.Context())
+	s.RememberDevice(w, r, "/platform/", account)
+	if err := s.SetCookie(w, web.CookieStaff, "/platform/", web.StaffCookie{S: secret}, 0); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) staffLoginRefused(w http.ResponseWriter, r *http.Request, p *page, err error) error {
+func (s handlers) staffLoginRefused(w http.ResponseWriter, r *http.Request, p *web.Page, err error) error {
 	switch aura.ErrorCode(err) {
 	case aura.EUNAUTHORIZED, aura.ETOOMANY, aura.EINVALID:
 	default:
 		return err
 	}
-	p.withFormError(err)
-	var ra retryAfter
+	p.WithFormError(err)
+	var ra web.RetryAfter
 	if errors.As(err, &ra) {
-		w.Header().Set("Retry-After", itoa(ra.seconds))
+		w.Header().Set("Retry-After", web.Itoa(ra.Seconds))
 	}
-	s.renderPage(w, r, StatusOf(err), "platform_login", p)
+	s.RenderPage(w, r, web.StatusOf(err), "platform_login", p)
 	return nil
 }
 
-func (s *Server) staffLogout(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) staffLogout(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	ctx := r.Context()
-	open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.staffSession.ID, OpenOnly: true})
+	open, err := s.Cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.StaffSession.ID, OpenOnly: true})
 	if err != nil {
 		return err
 	}
@@ -92,11 +93,11 @@ func (s *Server) staffLogout(w http.ResponseWriter, r *http.Request, c *call) er
 			return err
 		}
 	}
-	if err := s.cfg.Platform.EndStaffSession(ctx, c.staffSession.ID); err != nil {
+	if err := s.Cfg.Platform.EndStaffSession(ctx, c.StaffSession.ID); err != nil {
 		return err
 	}
-	s.clearCookie(w, cookieStaff, "/platform/")
-	s.setFlash(w, "ok", "You are signed out.")
+	s.ClearCookie(w, web.CookieStaff, "/platform/")
+	s.SetFlash(w, "ok", "You are signed out.")
 	http.Redirect(w, r, "/platform/login", http.StatusSeeOther)
 	return nil
 }
@@ -113,13 +114,13 @@ type tenantsData struct {
 	Now            time.Time
 }
 
-func (s *Server) tenantsPageData(ctx context.Context, c *call) (*tenantsData, error) {
-	ts, err := s.cfg.Platform.Tenants(ctx)
+func (s handlers) tenantsPageData(ctx context.Context, c *web.Call) (*tenantsData, error) {
+	ts, err := s.Cfg.Platform.Tenants(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d := &tenantsData{Now: s.cfg.Now()}
-	if d.Audit, err = s.cfg.Platform.AuditStatuses(ctx); err != nil {
+	d := &tenantsData{Now: s.Cfg.Now()}
+	if d.Audit, err = s.Cfg.Platform.AuditStatuses(ctx); err != nil {
 		return nil, err
 	}
 	d.PlatformAudit = d.Audit[platform.ChainID]
@@ -128,7 +129,7 @@ func (s *Server) tenantsPageData(ctx context.Context, c *call) (*tenantsData, er
 			d.Tenants = append(d.Tenants, t)
 		}
 	}
-	open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.staffSession.ID, OpenOnly: true})
+	open, err := s.Cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{StaffSessionID: c.StaffSession.ID, OpenOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -140,34 +141,34 @@ func (s *Server) tenantsPageData(ctx context.Context, c *call) (*tenantsData, er
 	return d, nil
 }
 
-func (s *Server) tenantsPage(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) tenantsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	d, err := s.tenantsPageData(r.Context(), c)
 	if err != nil {
 		return err
 	}
-	p := s.platformPage(w, r, c, "Tenants", "tenants")
+	p := s.PlatformPage(w, r, c, "Tenants", "tenants")
 	p.Data = d
-	s.renderPage(w, r, http.StatusOK, "platform_tenants", p)
+	s.RenderPage(w, r, http.StatusOK, "platform_tenants", p)
 	return nil
 }
 
 // tenantCreate creates a tenant (its file, key and first audit row) and
 // invites its first owner.
-func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) tenantCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
 	ctx := r.Context()
 	slug, name := strings.TrimSpace(r.PostForm.Get("slug")), strings.TrimSpace(r.PostForm.Get("name"))
 	ownerEmail, ownerName := r.PostForm.Get("owner_email"), r.PostForm.Get("owner_name")
 	render := func(status int, d *tenantsData, err error) error {
-		p := s.platformPage(w, r, c, "Tenants", "tenants")
+		p := s.PlatformPage(w, r, c, "Tenants", "tenants")
 		p.Data = d
 		if err != nil {
-			p.withFormError(err)
+			p.WithFormError(err)
 			p.Form = r.PostForm
 		}
-		s.renderPage(w, r, status, "platform_tenants", p)
+		s.RenderPage(w, r, status, "platform_tenants", p)
 		return nil
 	}
 	d, err := s.tenantsPageData(ctx, c)
@@ -177,21 +178,21 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) e
 	if _, err := identity.NormalizeEmail(ownerEmail); err != nil {
 		return render(http.StatusBadRequest, d, aura.Invalid("Enter the owner's email address.", aura.FieldError{Field: "owner_email", Message: "enter a valid email address"}))
 	}
-	if err := s.cfg.Platform.ValidateNewTenant(ctx, slug, name); err != nil {
+	if err := s.Cfg.Platform.ValidateNewTenant(ctx, slug, name); err != nil {
 		if code := aura.ErrorCode(err); code == aura.EINVALID || code == aura.ECONFLICT {
 			fields := aura.ErrorFields(err)
 			if code == aura.ECONFLICT {
 				fields = []aura.FieldError{{Field: "slug", Message: "already taken"}}
 			}
-			return render(StatusOf(err), d, &aura.Error{Code: aura.EINVALID, Message: aura.ErrorMessage(err), Fields: fields})
+			return render(web.StatusOf(err), d, &aura.Error{Code: aura.EINVALID, Message: aura.ErrorMessage(err), Fields: fields})
 		}
 		return err
 	}
-	t, err := s.cfg.Control.CreateTenant(ctx, slug, name)
+	t, err := s.Cfg.Control.CreateTenant(ctx, slug, name)
 	if err != nil {
 		return err
 	}
-	db, err := s.cfg.Router.Acquire(ctx, t.Slug)
+	db, err := s.Cfg.Router.Acquire(ctx, t.Slug)
 	if err != nil {
 		return err
 	}
@@ -203,23 +204,23 @@ func (s *Server) tenantCreate(w http.ResponseWriter, r *http.Request, c *call) e
 	if d, err = s.tenantsPageData(ctx, c); err != nil {
 		return err
 	}
-	d.InviteLink, d.InviteNote = s.deliverInvite(r, t.Name, t.Slug, "Aura", u.Email, token)
+	d.InviteLink, d.InviteNote = s.DeliverInvite(r, t.Name, t.Slug, "Aura", u.Email, token)
 	d.InviteNote = "Tenant " + t.Slug + " is created. " + d.InviteNote
 	return render(http.StatusOK, d, nil)
 }
 
 // tenantStatus suspends or resumes a tenant. Before a suspension, open
 // impersonations of it end (recorded while its file can still be written).
-func (s *Server) tenantStatus(status string) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) tenantStatus(status string) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 		ctx := r.Context()
-		slug := c.params.ByName("slug")
-		t, err := s.cfg.Platform.TenantBySlug(ctx, slug)
+		slug := c.Params.ByName("slug")
+		t, err := s.Cfg.Platform.TenantBySlug(ctx, slug)
 		if err != nil {
 			return err
 		}
 		if status == platform.StatusSuspended {
-			open, err := s.cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{TenantID: t.ID, OpenOnly: true})
+			open, err := s.Cfg.Platform.Impersonations(ctx, platform.ImpersonationFilter{TenantID: t.ID, OpenOnly: true})
 			if err != nil {
 				return err
 			}
@@ -229,14 +230,14 @@ func (s *Server) tenantStatus(status string) handler {
 				}
 			}
 		}
-		if _, err := s.cfg.Control.SetStatus(ctx, slug, status); err != nil {
+		if _, err := s.Cfg.Control.SetStatus(ctx, slug, status); err != nil {
 			return err
 		}
 		verb := "resumed"
 		if status == platform.StatusSuspended {
 			verb = "suspended"
 		}
-		s.setFlash(w, "ok", "Tenant "+slug+" is "+verb+".")
+		s.SetFlash(w, "ok", "Tenant "+slug+" is "+verb+".")
 		http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
 		return nil
 	}
@@ -247,24 +248,24 @@ type impersonateData struct {
 	Minutes []int
 }
 
-func (s *Server) impersonatePage(w http.ResponseWriter, r *http.Request, c *call) error {
-	t, err := s.cfg.Platform.TenantBySlug(r.Context(), c.params.ByName("slug"))
+func (s handlers) impersonatePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	t, err := s.Cfg.Platform.TenantBySlug(r.Context(), c.Params.ByName("slug"))
 	if err != nil {
 		return err
 	}
-	p := s.platformPage(w, r, c, "Act on "+t.Name, "tenants")
+	p := s.PlatformPage(w, r, c, "Act on "+t.Name, "tenants")
 	p.Form.Set("minutes", "30")
 	p.Data = impersonateData{Tenant: t, Minutes: []int{15, 30, 60, 120, 240}}
-	s.renderPage(w, r, http.StatusOK, "platform_impersonate", p)
+	s.RenderPage(w, r, http.StatusOK, "platform_impersonate", p)
 	return nil
 }
 
-func (s *Server) impersonateStart(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := parseForm(r); err != nil {
+func (s handlers) impersonateStart(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
 	ctx := r.Context()
-	t, err := s.cfg.Platform.TenantBySlug(ctx, c.params.ByName("slug"))
+	t, err := s.Cfg.Platform.TenantBySlug(ctx, c.Params.ByName("slug"))
 	if err != nil {
 		return err
 	}
@@ -272,74 +273,74 @@ func (s *Server) impersonateStart(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		minutes = 0
 	}
-	imp, secret, err := s.StartImpersonation(ctx, c.staff, c.staffSession, t.Slug, r.PostForm.Get("reason"), time.Duration(minutes)*time.Minute)
+	imp, secret, err := s.StartImpersonation(ctx, c.Staff, c.StaffSession, t.Slug, r.PostForm.Get("reason"), time.Duration(minutes)*time.Minute)
 	if err != nil {
 		if aura.ErrorCode(err) != aura.EINVALID {
 			return err
 		}
-		p := s.platformPage(w, r, c, "Act on "+t.Name, "tenants")
-		p.withFormError(err)
+		p := s.PlatformPage(w, r, c, "Act on "+t.Name, "tenants")
+		p.WithFormError(err)
 		p.Form = r.PostForm
 		p.Data = impersonateData{Tenant: t, Minutes: []int{15, 30, 60, 120, 240}}
-		s.renderPage(w, r, http.StatusBadRequest, "platform_impersonate", p)
+		s.RenderPage(w, r, http.StatusBadRequest, "platform_impersonate", p)
 		return nil
 	}
-	if err := s.setCookie(w, cookieImp, tenantPath(t.Slug), impCookie{T: t.ID, I: imp.ID, S: secret}, 0); err != nil {
+	if err := s.SetCookie(w, web.CookieImp, web.TenantPath(t.Slug), web.ImpCookie{T: t.ID, I: imp.ID, S: secret}, 0); err != nil {
 		return err
 	}
-	http.Redirect(w, r, tenantPath(t.Slug), http.StatusSeeOther)
+	http.Redirect(w, r, web.TenantPath(t.Slug), http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) impersonationEnd(w http.ResponseWriter, r *http.Request, c *call) error {
-	imp, err := s.cfg.Platform.Impersonation(r.Context(), c.params.ByName("id"))
+func (s handlers) impersonationEnd(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	imp, err := s.Cfg.Platform.Impersonation(r.Context(), c.Params.ByName("id"))
 	if err != nil {
 		return err
 	}
-	if imp.StaffID != c.staff.ID {
-		return errNotFound
+	if imp.StaffID != c.Staff.ID {
+		return web.ErrNotFound
 	}
 	if _, err := s.EndImpersonation(r.Context(), imp.ID, "ended by staff"); err != nil {
 		return err
 	}
-	s.clearCookie(w, cookieImp, tenantPath(imp.TenantSlug))
-	s.setFlash(w, "ok", "The impersonation of "+imp.TenantSlug+" has ended.")
+	s.ClearCookie(w, web.CookieImp, web.TenantPath(imp.TenantSlug))
+	s.SetFlash(w, "ok", "The impersonation of "+imp.TenantSlug+" has ended.")
 	http.Redirect(w, r, "/platform/tenants", http.StatusSeeOther)
 	return nil
 }
 
 // platformAuditPage shows the platform chain, one tenant's chain, or every
 // tenant's chains merged by time, with filters and a cursor.
-func (s *Server) platformAuditPage(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) platformAuditPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	ctx := r.Context()
-	p := s.platformPage(w, r, c, "Audit", "audit")
+	p := s.PlatformPage(w, r, c, "Audit", "audit")
 	d := &auditData{First: "/platform/audit"}
 	p.Data = d
-	ts, err := s.cfg.Platform.Tenants(ctx)
+	ts, err := s.Cfg.Platform.Tenants(ctx)
 	if err != nil {
 		return err
 	}
-	d.Sources = []option{{Value: "", Label: "Platform and all tenants"}, {Value: "platform", Label: "Platform only"}}
+	d.Sources = []web.Option{{Value: "", Label: "Platform and all tenants"}, {Value: "platform", Label: "Platform only"}}
 	var live []platform.Tenant
 	for _, t := range ts {
 		if t.Status == platform.StatusActive {
 			live = append(live, t)
-			d.Sources = append(d.Sources, option{Value: t.Slug, Label: t.Name + " (" + t.Slug + ")"})
+			d.Sources = append(d.Sources, web.Option{Value: t.Slug, Label: t.Name + " (" + t.Slug + ")"})
 		}
 	}
-	staff, err := s.cfg.Platform.StaffLabels(ctx)
+	staff, err := s.Cfg.Platform.StaffLabels(ctx)
 	if err != nil {
 		return err
 	}
 	for id, email := range staff {
-		d.Actors = append(d.Actors, option{Value: id, Label: email})
+		d.Actors = append(d.Actors, web.Option{Value: id, Label: email})
 	}
 	sort.Slice(d.Actors, func(i, j int) bool { return d.Actors[i].Label < d.Actors[j].Label })
 	f, err := parseAuditFilter(r.URL.Query())
 	p.Form = f.Query
 	if err != nil {
-		p.withFormError(err)
-		s.renderPage(w, r, http.StatusBadRequest, "platform_audit", p)
+		p.WithFormError(err)
+		s.RenderPage(w, r, http.StatusBadRequest, "platform_audit", p)
 		return nil
 	}
 	cursorSource := ""
@@ -373,8 +374,8 @@ func (s *Server) platformAuditPage(w http.ResponseWriter, r *http.Request, c *ca
 		views, err := s.sourceAudit(ctx, src, sf, staff)
 		if err != nil {
 			if aura.ErrorCode(err) == aura.ENOTFOUND {
-				p.withFormError(aura.Invalid("No tenant "+src+".", aura.FieldError{Field: "source", Message: "no such tenant"}))
-				s.renderPage(w, r, http.StatusBadRequest, "platform_audit", p)
+				p.WithFormError(aura.Invalid("No tenant "+src+".", aura.FieldError{Field: "source", Message: "no such tenant"}))
+				s.RenderPage(w, r, http.StatusBadRequest, "platform_audit", p)
 				return nil
 			}
 			return err
@@ -395,7 +396,7 @@ func (s *Server) platformAuditPage(w http.ResponseWriter, r *http.Request, c *ca
 		d.Next = "/platform/audit?" + q.Encode()
 	}
 	d.Rows = merged
-	s.renderPage(w, r, http.StatusOK, "platform_audit", p)
+	s.RenderPage(w, r, http.StatusOK, "platform_audit", p)
 	return nil
 }
 
@@ -416,9 +417,9 @@ func olderThanCursor(v auditView, at string, seq int64, source string) bool {
 }
 
 // sourceAudit reads one chain for the platform audit page.
-func (s *Server) sourceAudit(ctx context.Context, src string, f audit.Filter, staff map[string]string) ([]auditView, error) {
+func (s handlers) sourceAudit(ctx context.Context, src string, f audit.Filter, staff map[string]string) ([]auditView, error) {
 	if src == "platform" {
-		rows, err := s.cfg.Platform.AuditLog(ctx, f)
+		rows, err := s.Cfg.Platform.AuditLog(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -428,7 +429,7 @@ func (s *Server) sourceAudit(ctx context.Context, src string, f audit.Filter, st
 		}
 		return out, nil
 	}
-	db, err := s.cfg.Router.Acquire(ctx, src)
+	db, err := s.Cfg.Router.Acquire(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -449,18 +450,18 @@ func (s *Server) sourceAudit(ctx context.Context, src string, f audit.Filter, st
 // of the platform DB and, per tenant, its status, whether its file is open
 // and the state of its audit chain (a broken one with the first bad seq and
 // the reason). The public /healthz says only whether the server works.
-func (s *Server) platformHealth(w http.ResponseWriter, r *http.Request, c *call) error {
+func (s handlers) platformHealth(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	ctx := r.Context()
-	ts, err := s.cfg.Platform.Tenants(ctx)
+	ts, err := s.Cfg.Platform.Tenants(ctx)
 	if err != nil {
 		return err
 	}
-	audits, err := s.cfg.Platform.AuditStatuses(ctx)
+	audits, err := s.Cfg.Platform.AuditStatuses(ctx)
 	if err != nil {
 		return err
 	}
 	open := map[string]bool{}
-	for _, slug := range s.cfg.Router.OpenSlugs() {
+	for _, slug := range s.Cfg.Router.OpenSlugs() {
 		open[slug] = true
 	}
 	type tenantHealth struct {

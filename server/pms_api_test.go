@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
@@ -69,7 +69,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 			t.Fatalf("confirm: %d %s", resp.StatusCode, body)
 		}
 		resp, body = f.api("POST", "/reservations/"+id+"/confirm", "")
-		p := decode[server.Problem](t, body)
+		p := decode[web.Problem](t, body)
 		if resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "is confirmed; it cannot be confirmed") {
 			t.Fatalf("confirm twice: %d %s", resp.StatusCode, body)
 		}
@@ -95,7 +95,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 
 	t.Run("ErrUnknownField", func(t *testing.T) {
 		resp, body := f.api("PATCH", "/reservations/"+id, `{"adultz": 2}`)
-		p := decode[server.Problem](t, body)
+		p := decode[web.Problem](t, body)
 		if resp.StatusCode != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != "adultz" {
 			t.Fatalf("unknown field: %d %s", resp.StatusCode, body)
 		}
@@ -113,7 +113,7 @@ func testReservationAPI(t *testing.T, f *pmsFixture) {
 		bad := fmt.Sprintf(`{"property_id": %q, "booker": {"new": {"email": "not-an-email"}}, "reservations": [{"room_type_id": %q, "rate_plan_id": %q,
 			"arrival": %q, "departure": %q, "adults": 0}]}`, f.prop.ID, f.rt.ID, f.plan.ID, f.today.AddDays(63), f.today.AddDays(62))
 		resp, body := f.api("POST", "/bookings", bad)
-		p := decode[server.Problem](t, body)
+		p := decode[web.Problem](t, body)
 		fields := map[string]bool{}
 		for _, e := range p.Errors {
 			fields[e.Field] = true

@@ -18,6 +18,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -165,7 +166,7 @@ func testLastRoomHTTP(t *testing.T, f *pmsFixture) {
 		case http.StatusCreated:
 			created++
 		case http.StatusConflict:
-			p := decode[server.Problem](t, bodies[i])
+			p := decode[web.Problem](t, bodies[i])
 			if want := "No Double is available for the night of " + arrival.Midnight(time.UTC).Format("Mon 2 Jan 2006"); !strings.Contains(p.Detail, want) {
 				t.Fatalf("409 detail %q, want it to contain %q", p.Detail, want)
 			}
@@ -221,7 +222,7 @@ func testBookingIdempotencyHTTP(t *testing.T, f *pmsFixture) {
 		if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("same key, other body: %d %s", resp.StatusCode, b)
 		}
-		p := decode[server.Problem](t, b)
+		p := decode[web.Problem](t, b)
 		if len(p.Errors) != 1 || p.Errors[0].Field != "idempotency_key" || p.Status != 422 {
 			t.Fatalf("problem %+v", p)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -202,9 +202,9 @@ func TestAPI(t *testing.T) {
 	_, narrow, _ := identity.New(db).CreateToken(context.Background(), owner.ID, "narrow", []identity.Permission{identity.PermUsersRead}, time.Time{})
 	db.Release()
 	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
-	problem := func(t *testing.T, body string) server.Problem {
+	problem := func(t *testing.T, body string) web.Problem {
 		t.Helper()
-		var p server.Problem
+		var p web.Problem
 		if err := json.Unmarshal([]byte(body), &p); err != nil || p.Detail == "" || p.Title == "" {
 			t.Fatalf("not a problem document: %s", body)
 		}
@@ -362,7 +362,7 @@ func TestAPI(t *testing.T) {
 
 func TestInviteByEmail(t *testing.T) {
 	sink := newSMTPSink(t)
-	h := newHarness(t, harnessOpts{mail: server.MailConfig{Addr: sink.addr(), From: "Aura <no-reply@aura.example>"}})
+	h := newHarness(t, harnessOpts{mail: web.MailConfig{Addr: sink.addr(), From: "Aura <no-reply@aura.example>"}})
 	_, owner := h.mustTenant("alpha")
 	c := h.login("alpha", owner.Email, ownerPassword)
 	r, body := h.do(req{method: "POST", path: "/alpha/users", cookies: []*http.Cookie{c},

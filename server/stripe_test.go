@@ -15,7 +15,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/stripemock"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/payments"
@@ -161,7 +161,7 @@ func TestStripeHTTP(t *testing.T) {
 
 	t.Run("NotSetUp", func(t *testing.T) {
 		resp, body := f.api("GET", "/stripe/settings", "")
-		if resp.StatusCode != 200 || decode[server.StripeSettingsView](t, body).Configured || !strings.Contains(body, "/spree/stripe/webhook") {
+		if resp.StatusCode != 200 || decode[pms.StripeSettingsView](t, body).Configured || !strings.Contains(body, "/spree/stripe/webhook") {
 			t.Fatalf("settings before set-up: %d %s", resp.StatusCode, body)
 		}
 		// A card action says what is missing, as a 409 (not a server error).
@@ -188,7 +188,7 @@ func TestStripeHTTP(t *testing.T) {
 		}
 		e.configure(t)
 		resp, body = f.api("GET", "/stripe/settings", "")
-		if resp.StatusCode != 200 || !decode[server.StripeSettingsView](t, body).HasSecretKey || !decode[server.StripeSettingsView](t, body).HasWebhookSecret || !strings.Contains(body, testPublish) {
+		if resp.StatusCode != 200 || !decode[pms.StripeSettingsView](t, body).HasSecretKey || !decode[pms.StripeSettingsView](t, body).HasWebhookSecret || !strings.Contains(body, testPublish) {
 			t.Fatalf("settings: %d %s", resp.StatusCode, body)
 		}
 		if strings.Contains(body, testSecret) || strings.Contains(body, testWhsec) {
@@ -214,7 +214,7 @@ func TestStripeHTTP(t *testing.T) {
 		if resp.StatusCode != 303 {
 			t.Fatalf("save keeping the secrets: %d", resp.StatusCode)
 		}
-		if _, body := f.api("GET", "/stripe/settings", ""); !decode[server.StripeSettingsView](t, body).HasWebhookSecret {
+		if _, body := f.api("GET", "/stripe/settings", ""); !decode[pms.StripeSettingsView](t, body).HasWebhookSecret {
 			t.Fatalf("the webhook secret was lost: %s", body)
 		}
 		// Front desk and accountant may not touch the keys.

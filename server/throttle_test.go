@@ -14,7 +14,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/credential"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 )
 
@@ -26,11 +26,11 @@ func (h *harness) signIn(slug, email, password string, cookies ...*http.Cookie) 
 
 // small is a throttle with 2 free failures per account, so tests need few
 // bcrypt checks (each costs a quarter second, far more under -race).
-var small = server.ThrottlePolicy{AccountFailures: 2}
+var small = web.ThrottlePolicy{AccountFailures: 2}
 
 // waitOut advances the clock past the wait of policy p (its Delay, 1s by
 // default) after n failures of an account.
-func waitOut(h *harness, p server.ThrottlePolicy, n int) {
+func waitOut(h *harness, p web.ThrottlePolicy, n int) {
 	if n >= p.AccountFailures {
 		h.clock.Advance(max(p.Delay, time.Second) << (n - p.AccountFailures))
 	}
@@ -42,7 +42,7 @@ func waitOut(h *harness, p server.ThrottlePolicy, n int) {
 func TestThrottle(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	_, owner := h.mustTenant("alpha")
-	for i := 0; i < server.DefaultThrottle.AccountFailures; i++ {
+	for i := 0; i < web.DefaultThrottle.AccountFailures; i++ {
 		if r, _ := h.signIn("alpha", owner.Email, "wrong password "+strings.Repeat("x", i)); r.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d", i+1, r.StatusCode)
 		}
@@ -75,7 +75,7 @@ func TestThrottle(t *testing.T) {
 // device that fails on its own loses that standing.
 func TestThrottleCannotLockOut(t *testing.T) {
 	// Waits of a minute and more: three failures outlast a TOTP step.
-	policy := server.ThrottlePolicy{AccountFailures: 2, Delay: time.Minute}
+	policy := web.ThrottlePolicy{AccountFailures: 2, Delay: time.Minute}
 	h := newHarness(t, harnessOpts{throttle: policy})
 	_, owner := h.mustTenant("alpha")
 	r, _ := h.signIn("alpha", owner.Email, ownerPassword)
@@ -159,7 +159,7 @@ func TestThrottleSurvivesRestart(t *testing.T) {
 // next /64 is another. (Requests go to the handler with the client address
 // set, as the listener would.)
 func TestThrottleIPv6Per64(t *testing.T) {
-	h := newHarness(t, harnessOpts{throttle: server.ThrottlePolicy{IPFailures: 3}})
+	h := newHarness(t, harnessOpts{throttle: web.ThrottlePolicy{IPFailures: 3}})
 	h.mustTenant("alpha")
 	from := func(addr, email string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("POST", "https://example.test/alpha/login", strings.NewReader(url.Values{"email": {email}, "password": {"a wrong password"}}.Encode()))
@@ -189,7 +189,7 @@ func TestThrottleIPv6Per64(t *testing.T) {
 // TestThrottleParallelAttempts: a burst of simultaneous guesses gets no
 // more checks than the free failures of the account.
 func TestThrottleParallelAttempts(t *testing.T) {
-	policy := server.ThrottlePolicy{AccountFailures: 3}
+	policy := web.ThrottlePolicy{AccountFailures: 3}
 	h := newHarness(t, harnessOpts{throttle: policy})
 	_, owner := h.mustTenant("alpha")
 	var mu sync.Mutex

@@ -25,6 +25,7 @@ import (
 	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/schema"
 	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/sqlite"
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
@@ -104,7 +105,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if f.sessionIdle <= 0 || f.sessionX <= 0 {
 		return fmt.Errorf("--session-idle and --session-max must be positive")
 	}
-	mail := server.MailConfig{Addr: f.smtpAddr, From: f.smtpFrom, User: f.smtpUser, Password: os.Getenv("AURA_SMTP_PASSWORD")}
+	mail := web.MailConfig{Addr: f.smtpAddr, From: f.smtpFrom, User: f.smtpUser, Password: os.Getenv("AURA_SMTP_PASSWORD")}
 	if err := mail.Validate(); err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	met := metrics.New(e.metricsSnapshot)
 	sqlite.ObserveCommits(met.Commit)
 	defer sqlite.ObserveCommits(nil)
-	srv, err := server.New(server.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
+	srv, err := server.New(web.Config{Platform: e.platform, Router: e.router, Control: e.control, Logger: e.logger, Dev: f.dev,
 		BaseURL: f.baseURLOrDefault(), Mail: mail, Sessions: sessionPolicy(f.sessionIdle, f.sessionX), AfterPurge: e.checkpointFile,
 		Observer: met, Ready: e.ready(master)})
 	if err != nil {

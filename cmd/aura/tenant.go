@@ -14,7 +14,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
-	"github.com/aurapms/aura/server"
+	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 )
@@ -117,7 +117,7 @@ func tenantCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Invited the owner %s (%s). Send them this link (it works once, for 7 days):\n%s\n", u.Email, u.ID, server.InviteURL(defaultBaseURL(*baseURL), t.Slug, token))
+	fmt.Fprintf(e.io.Out, "Invited the owner %s (%s). Send them this link (it works once, for 7 days):\n%s\n", u.Email, u.ID, web.InviteURL(defaultBaseURL(*baseURL), t.Slug, token))
 	return nil
 }
 

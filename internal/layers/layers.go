@@ -59,7 +59,7 @@ var Rules = []Rule{
 	{Path: "tenant/pmsledger", Layer: 7, Not: []string{"tenant/frontdesk", "tenant/payments"}, What: "posts the PMS's nights and fees to the ledger"},
 	{Path: "tenant/channels", Layer: 7, Not: books, Planned: true, What: "channel managers and OTAs: availability out, bookings in"},
 	{Path: "tenant/reports", Layer: 8, Planned: true, What: "reports and statements over the domains and the books"},
-	{Path: "tenant/guestdata", Layer: 8, Planned: true, What: "guest-data rights: export and erasure across stays and books"},
+	{Path: "tenant/guestdata", Layer: 8, What: "guest-data rights: export and erasure across stays and books"},
 	{Path: "demo", Layer: 9, What: "the demo hotel"},
 	{Path: "control", Layer: 9, What: "operations spanning platform and tenant files"},
 	{Path: "internal/auratest", Layer: 10, What: "the test environment"},

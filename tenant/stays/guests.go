@@ -35,10 +35,11 @@ type Guest struct {
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
-// Name returns the guest's full name as shown in lists.
+// Name returns the guest's full name as shown in lists; an anonymised
+// guest's name is its pseudonym (see Pseudonym).
 func (g Guest) Name() string {
 	if g.Erased {
-		return "(erased guest)"
+		return Pseudonym(g.ID)
 	}
 	return strings.TrimSpace(g.GivenName + " " + g.FamilyName)
 }
@@ -371,7 +372,7 @@ func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, er
 			return nil, err
 		}
 		if wrapped == nil {
-			out[id] = Guest{Erased: true}.Name()
+			out[id] = Guest{ID: id, Erased: true}.Name()
 			continue
 		}
 		tenant.CountGuestOpen()
