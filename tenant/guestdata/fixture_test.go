@@ -40,14 +40,27 @@ type stayed struct {
 
 // stayGuest runs the marker guest's stay from day d on fixture f.
 func stayGuest(t testing.TB, f *pmstest.Fixture, d date.Date, room int) stayed {
+	return stayAgain(t, f, d, room, "")
+}
+
+// stayAgain is stayGuest for the existing guest guestID ("" for a new
+// marker guest).
+func stayAgain(t testing.TB, f *pmstest.Fixture, d date.Date, room int, guestID string) stayed {
 	t.Helper()
 	var s stayed
 	in := f.Booking(d, d.AddDays(2))
-	in.Booker.New = &stays.GuestInput{GivenName: markerGiven, FamilyName: markerFamily, Email: markerEmail, Phone: "+49 30 1234567",
-		Address: inventory.Address{Line1: "Quartermaine Allee 7", City: "Berlin", PostalCode: "10115", Country: "DE"}, Nationality: "DE", Language: "de"}
+	in.Booker = stays.GuestRef{ID: guestID}
+	if guestID == "" {
+		in.Booker.New = &stays.GuestInput{GivenName: markerGiven, FamilyName: markerFamily, Email: markerEmail, Phone: "+49 30 1234567",
+			Address: inventory.Address{Line1: "Quartermaine Allee 7", City: "Berlin", PostalCode: "10115", Country: "DE"}, Nationality: "DE", Language: "de"}
+	}
 	in.Notes = markerNotes
 	s.booking = pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 	s.res = s.booking.Reservations[0]
+	if guestID != "" { // close the day between two stays
+		f.At(d, 3, 0)
+		pmstest.Must(frontdesk.New(f.DB).RunNightAudit(context.Background(), f.Prop.ID))(t)
+	}
 	f.At(d, 15, 0)
 	pmstest.Must(stays.New(f.DB).CheckIn(f.Ctx, s.res.ID, stays.CheckInInput{RoomID: f.Rooms[room].ID, Guests: []stays.GuestCheckIn{{
 		Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: markerNumber, IssuingCountry: "DE"},
