@@ -256,6 +256,7 @@ var reserved = map[string]bool{
 	"help": true, "support": true, "status": true, "docs": true, "robots-txt": true,
 	"favicon-ico": true, "security": true, "root": true, "system": true, "aura": true,
 	"metrics": true, "debug": true, "invite": true, "invites": true, "tenant": true, "tenants": true,
+	"ical": true, // /ical/{token}.ics, exported calendars
 }
 
 // ValidateSlug returns EINVALID with a reason when slug cannot name a tenant.

@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
@@ -77,6 +78,7 @@ func New(cfg web.Config) (*web.Server, error) {
 		return nil, err
 	}
 	s.RouteTable = handlersOf(s).routeTable()
+	s.Calendars = pms.New(s).CalendarFeed()
 	if err := s.BuildRouters(); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,8 @@ func (s handlers) routeTable() []web.Route {
 	rpl, bkg, res, gst := web.Iso("id", "rpl_aaaaaaaaaaaaaaaa"), web.Iso("id", "bkg_aaaaaaaaaaaaaaaa"), web.Iso("id", "res_aaaaaaaaaaaaaaaa"), web.Iso("id", "gst_aaaaaaaaaaaaaaaa")
 	// Example ids of the front desk (issue 6).
 	cki, idp := web.Iso("id", "cki_aaaaaaaaaaaaaaaa"), web.Iso("id", "idp_aaaaaaaaaaaaaaaa")
+	// Example ids of channels (issue 17).
+	icx := web.Iso("id", "icx_aaaaaaaaaaaaaaaa")
 	return append([]web.Route{
 		// Tenant pages.
 		{Method: "GET", Path: "/:tenant/login", Access: web.Public, Isolation: none, Page: "login", Handle: s.loginPage},
@@ -104,6 +106,11 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/settings/room-types/:id", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", Handle: p.RoomTypeEditPage},
 		{Method: "POST", Path: "/:tenant/settings/room-types/:id", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: rmt, Page: "room_edit", Handle: p.RoomTypeSave},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "rooms", Handle: p.RoomBlockCreate},
+		// Channels (issue 17): calendars exported by secret URL; /ical/{token}.ics itself is outside both trees (web.Server.Calendars).
+		{Method: "GET", Path: "/:tenant/settings/channels", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.ChannelsPage},
+		{Method: "POST", Path: "/:tenant/settings/channels/calendars", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.ExportCreate},
+		{Method: "POST", Path: "/:tenant/settings/channels/calendars/:id/rotate", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icx, Page: "channels", Handle: p.ExportRotate},
+		{Method: "POST", Path: "/:tenant/settings/channels/calendars/:id/revoke", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icx, Handle: p.ExportRevoke},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
@@ -220,6 +227,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/platform/healthz", Access: web.Staff, Handle: s.platformHealth},
 		{Method: "GET", Path: "/platform/backups", Access: web.Staff, Page: "platform_backups", Handle: s.backupsPage},
 		{Method: "POST", Path: "/platform/tenants/:slug/drill", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.drillNow},
+		{Method: "POST", Path: "/platform/tenants/:slug/region", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.setRegion},
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restoreApply},

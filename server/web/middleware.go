@@ -112,10 +112,14 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 	next(sw, r)
 }
 
-// redactPath hides the secrets that travel in paths (invitation tokens) from logs.
+// redactPath hides the secrets that travel in paths (invitation tokens,
+// calendar tokens) from logs.
 func redactPath(p string) string {
 	if i := strings.Index(p, "/invite/"); i >= 0 {
 		return p[:i] + "/invite/(redacted)"
+	}
+	if strings.HasPrefix(p, "/ical/") {
+		return "/ical/(redacted)"
 	}
 	return p
 }

@@ -47,7 +47,7 @@ type Config struct {
 	// Mail sends invitations; with no address set, the inviter is shown the
 	// link to pass on instead.
 	Mail MailConfig
-	// Sessions bounds tenant sessions (default tenant.DefaultSessionPolicy).
+	// Sessions bounds tenant sessions (default identity.DefaultSessionPolicy).
 	Sessions identity.SessionPolicy
 	// StaffSessions bounds staff sessions (default platform.DefaultStaffSessionPolicy).
 	StaffSessions platform.SessionPolicy
@@ -95,7 +95,10 @@ type Server struct {
 	Devices    *securecookie.SecureCookie // device cookies (throttle.go), with their own lifetime
 	Cop        *http.CrossOriginProtection
 	endMu      sync.Mutex // serialises ending impersonations (two chains each)
-	Plans      restorePlans
+	// Calendars serves /ical/{token}.ics, the exported calendars, outside
+	// both trees: the token alone finds the tenant (set by package server).
+	Calendars http.HandlerFunc
+	Plans     restorePlans
 }
 
 // ServeHTTP is the top of every request: request id and logging with
@@ -126,6 +129,9 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case p == "/":
 		state(r).route = p
 		s.home(w, r)
+	case strings.HasPrefix(p, "/ical/") && s.Calendars != nil:
+		state(r).route = "/ical/{token}.ics"
+		s.Calendars(w, r)
 	case p == "/platform":
 		http.Redirect(w, r, "/platform/", http.StatusMovedPermanently)
 	case strings.HasPrefix(p, "/platform/"):

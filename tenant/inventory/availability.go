@@ -11,9 +11,11 @@ import (
 // and night, how many rooms there are, how many are out of order or out of
 // service, how many are sold, and how many are left to sell.
 //
-// The rule: available = rooms − out of order − sold. Out-of-service rooms
-// stay in stock (they are counted but not subtracted); a night is sold while
-// a tentative, confirmed, in-house or checked-out reservation holds it.
+// The rule: available = rooms − out of order − sold − channel. Out-of-service
+// rooms stay in stock (they are counted but not subtracted); a night is sold
+// while a tentative, confirmed, in-house or checked-out reservation holds
+// it; channel counts the active channel blocks of the night (dates a channel
+// took, imported from its calendar by tenant/channels).
 // Available is negative when a channel booking was accepted into a full
 // house (the reservation is flagged overbooked).
 type Availability struct {
@@ -36,16 +38,17 @@ type NightAvailability struct {
 	OutOfOrder   int       `json:"out_of_order"`
 	OutOfService int       `json:"out_of_service"`
 	Sold         int       `json:"sold"`
+	Channel      int       `json:"channel"`
 	Available    int       `json:"available"`
 }
 
 // nightCount is the stock of one room type on one night.
 type nightCount struct {
-	rooms, outOfOrder, outOfService, sold int
+	rooms, outOfOrder, outOfService, sold, channel int
 }
 
 // Available applies the availability rule.
-func (c nightCount) Available() int { return c.rooms - c.outOfOrder - c.sold }
+func (c nightCount) Available() int { return c.rooms - c.outOfOrder - c.sold - c.channel }
 
 // Availability returns the availability calendar of a property for the
 // nights [from, to), at most MaxRange days, for every room type. It returns
@@ -75,7 +78,7 @@ func (db Store) Availability(ctx context.Context, propertyID string, from, to da
 			row := RoomTypeAvailability{RoomType: t, Nights: make([]NightAvailability, 0, to.Sub(from))}
 			for i, c := range counts[t.ID] {
 				row.Nights = append(row.Nights, NightAvailability{Date: from.AddDays(i), Rooms: c.rooms, OutOfOrder: c.outOfOrder,
-					OutOfService: c.outOfService, Sold: c.sold, Available: c.Available()})
+					OutOfService: c.outOfService, Sold: c.sold, Channel: c.channel, Available: c.Available()})
 			}
 			a.RoomTypes = append(a.RoomTypes, row)
 		}
@@ -85,7 +88,7 @@ func (db Store) Availability(ctx context.Context, propertyID string, from, to da
 }
 
 // AvailabilityOf counts the stock of each room type for each night of
-// [from, to): three small queries whatever the number of reservations. The
+// [from, to): four small queries whatever the number of reservations. The
 // sold count reads only the partial covering index reservation_nights_sold
 // (room_type_id, date WHERE holds = 1), so its cost grows with the nights in
 // the range, never with the size of the reservation history.
@@ -143,6 +146,30 @@ func AvailabilityOf(tx *tenant.Tx, typeIDs []string, from, to date.Date) (map[st
 			} else {
 				out[id][i].outOfService++
 			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	// Channel blocks (table of tenant/channels) hold a unit of their room
+	// type each, overbooked or not.
+	rows, err = tx.Query(`SELECT room_type_id, start_date, end_date FROM channel_blocks
+		WHERE status = 'active' AND room_type_id IN (`+in+`) AND start_date < ? AND end_date > ?`, append(args, to, from)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id string
+		var start, end date.Date
+		if err := rows.Scan(&id, &start, &end); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		lo, hi := max(start.Sub(from), 0), min(end.Sub(from), n)
+		for i := lo; i < hi; i++ {
+			out[id][i].channel++
 		}
 	}
 	rows.Close()

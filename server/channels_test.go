@@ -1,0 +1,193 @@
+package server_test
+
+import (
+	"context"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/tenant/channels"
+	"github.com/aurapms/aura/tenant/stays"
+)
+
+var calendarURL = regexp.MustCompile(`/ical/[0-9A-Za-z]{43}\.ics`)
+
+// TestCalendarExportHTTP: a calendar URL made on the channels page serves
+// the room's nights without a session, answers conditional requests with
+// 304, stops at rotation and revocation, answers every way of not finding
+// a calendar with the same 404 that names no tenant, and is rate-limited.
+func TestCalendarExportHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	g := newPMS(t, h, "beta", 1).signIn()
+
+	resp, body := f.page("GET", "/settings/channels", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Export a calendar") {
+		t.Fatalf("channels page: %d\n%s", resp.StatusCode, body)
+	}
+	// Refused input is shown again with its message, nothing created.
+	resp, body = f.page("POST", "/settings/channels/calendars", url.Values{"cal_target": {"room:" + f.rooms[0].ID}, "cal_channel": {"Air BnB"}, "cal_days": {"365"}})
+	if resp.StatusCode != 422 && resp.StatusCode != 400 || calendarURL.MatchString(body) || !strings.Contains(body, "channel code") {
+		t.Fatalf("bad channel: %d", resp.StatusCode)
+	}
+	resp, body = f.page("POST", "/settings/channels/calendars", url.Values{"cal_target": {"room:" + f.rooms[0].ID}, "cal_channel": {"airbnb"}, "cal_days": {"365"}})
+	path := calendarURL.FindString(body)
+	if resp.StatusCode != 200 || path == "" {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, body)
+	}
+
+	// A stay in room 101.
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	_, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: f.prop.ID, Source: stays.SourceDirect,
+		Booker: stays.GuestRef{New: &stays.GuestInput{GivenName: "Grete", FamilyName: "Gast"}},
+		Reservations: []stays.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, RoomID: f.rooms[0].ID,
+			Arrival: f.today.AddDays(5), Departure: f.today.AddDays(8), Adults: 2}}})
+	exports, _ := channels.New(db).ListExports(ctx, f.prop.ID)
+	db.Release()
+	if err != nil || len(exports) != 1 {
+		t.Fatal(err, len(exports))
+	}
+	exp := exports[0]
+
+	resp, body = h.do(req{path: path})
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/calendar; charset=utf-8" {
+		t.Fatalf("calendar: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	arr, dep := strings.ReplaceAll(f.today.AddDays(5).String(), "-", ""), strings.ReplaceAll(f.today.AddDays(8).String(), "-", "")
+	if !strings.Contains(body, "DTSTART;VALUE=DATE:"+arr+"\r\nDTEND;VALUE=DATE:"+dep+"\r\nSUMMARY:Reserved\r\n") {
+		t.Errorf("the stay is not in the calendar:\n%s", body)
+	}
+	if len(resp.Cookies()) != 0 || resp.Header.Get("Set-Cookie") != "" {
+		t.Error("the calendar sets a cookie")
+	}
+	for _, leak := range []string{"alpha", f.t.ID, "Hotel Am See", "Grete", "Gast", f.prop.ID, f.rooms[0].ID, "101"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the calendar names %q", leak)
+		}
+	}
+	py := exec.Command("/usr/bin/python3", "-c", "import sys\nfrom icalendar import Calendar\nc = Calendar.from_ical(sys.stdin.read())\nfor e in c.walk('VEVENT'): print(e.decoded('DTSTART').isoformat(), e.decoded('DTEND').isoformat(), e['SUMMARY'])")
+	py.Stdin = strings.NewReader(body)
+	out, err := py.Output()
+	if err != nil {
+		t.Fatalf("python3 icalendar (scripts/test-deps installs Debian's python3-icalendar): %v", err)
+	}
+	if want := f.today.AddDays(5).String() + " " + f.today.AddDays(8).String() + " Reserved\n"; string(out) != want {
+		t.Errorf("Python's icalendar read %q, want %q", out, want)
+	}
+
+	etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	if etag == "" || lastMod == "" {
+		t.Fatalf("validators: %q %q", etag, lastMod)
+	}
+	for name, hdr := range map[string]map[string]string{
+		"If-None-Match":     {"If-None-Match": etag},
+		"If-None-Match *":   {"If-None-Match": `"x", ` + etag},
+		"If-Modified-Since": {"If-Modified-Since": lastMod},
+	} {
+		resp, body = h.do(req{path: path, header: hdr})
+		if resp.StatusCode != 304 || body != "" || resp.Header.Get("ETag") != etag {
+			t.Errorf("%s: %d %q", name, resp.StatusCode, body)
+		}
+	}
+	resp, _ = h.do(req{path: path, header: map[string]string{"If-None-Match": `"stale"`}})
+	if resp.StatusCode != 200 {
+		t.Errorf("a stale ETag: %d", resp.StatusCode)
+	}
+	resp, body = h.do(req{method: "HEAD", path: path})
+	if resp.StatusCode != 200 || body != "" || resp.Header.Get("ETag") != etag {
+		t.Errorf("HEAD: %d", resp.StatusCode)
+	}
+	resp, _ = h.do(req{method: "POST", path: path})
+	if resp.StatusCode != 405 {
+		t.Errorf("POST: %d", resp.StatusCode)
+	}
+
+	// Another tenant cannot rotate or revoke it: 404, and it still serves.
+	for _, action := range []string{"rotate", "revoke"} {
+		resp, _ = g.page("POST", "/settings/channels/calendars/"+exp.ID+"/"+action, url.Values{"version": {"1"}})
+		if resp.StatusCode != 404 {
+			t.Errorf("beta %s of alpha's calendar: %d", action, resp.StatusCode)
+		}
+	}
+	if resp, _ = h.do(req{path: path}); resp.StatusCode != 200 {
+		t.Fatalf("after beta's attempts: %d", resp.StatusCode)
+	}
+
+	// Rotating: a new URL, the old one 404.
+	resp, body = f.page("POST", "/settings/channels/calendars/"+exp.ID+"/rotate", url.Values{"version": {"1"}})
+	rotated := calendarURL.FindString(body)
+	if resp.StatusCode != 200 || rotated == "" || rotated == path {
+		t.Fatalf("rotate: %d %q", resp.StatusCode, rotated)
+	}
+	notFound := func(name, p string) {
+		t.Helper()
+		resp, body := h.do(req{path: p})
+		if resp.StatusCode != 404 || body != "Not found.\n" || resp.Header.Get("ETag") != "" {
+			t.Errorf("%s: %d %q", name, resp.StatusCode, body)
+		}
+	}
+	notFound("the rotated-away URL", path)
+	if resp, _ = h.do(req{path: rotated}); resp.StatusCode != 200 {
+		t.Fatalf("the new URL: %d", resp.StatusCode)
+	}
+	notFound("an unknown token", "/ical/"+strings.Repeat("A", 43)+".ics")
+	notFound("a malformed token", "/ical/abc.ics")
+	notFound("no .ics", strings.TrimSuffix(rotated, ".ics"))
+
+	// A suspended tenant's calendar answers like an unknown one.
+	if _, err := h.plat.SetStatus(context.Background(), "alpha", platform.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	notFound("a suspended tenant", rotated)
+	if _, err := h.plat.SetStatus(context.Background(), "alpha", platform.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+
+	// Revoking: 404 from then on.
+	if resp, _ = f.page("POST", "/settings/channels/calendars/"+exp.ID+"/revoke", url.Values{}); resp.StatusCode != 303 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	notFound("a revoked URL", rotated)
+	var n int
+	h.plat.SQL().Read.QueryRow(`SELECT count(*) FROM ical_tokens`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d index rows after rotation and revocation", n)
+	}
+
+	// Rate limits: a token past its limit in a minute gets 429 with
+	// Retry-After, and serves again the next minute.
+	h.clock.Advance(time.Minute)
+	resp, body = f.page("POST", "/settings/channels/calendars/"+exp.ID+"/rotate", url.Values{"version": {"3"}})
+	again := calendarURL.FindString(body)
+	if again == "" {
+		t.Fatalf("reactivate: %d", resp.StatusCode)
+	}
+	for i := 0; i < pms.CalendarPerToken; i++ {
+		if resp, _ = h.do(req{path: again}); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, _ = h.do(req{path: again})
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the token's limit: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	h.clock.Advance(time.Minute)
+	if resp, _ = h.do(req{path: again}); resp.StatusCode != 200 {
+		t.Fatalf("the next minute: %d", resp.StatusCode)
+	}
+	// A client guessing tokens is stopped too.
+	h.clock.Advance(time.Minute)
+	for i := 0; i < pms.CalendarPerClient; i++ {
+		h.do(req{path: "/ical/" + strings.Repeat("B", 43) + ".ics"})
+	}
+	if resp, _ = h.do(req{path: again}); resp.StatusCode != 429 {
+		t.Errorf("past the client's limit: %d", resp.StatusCode)
+	}
+}

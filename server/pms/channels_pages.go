@@ -1,0 +1,357 @@
+package pms
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/channels"
+	"github.com/aurapms/aura/tenant/inventory"
+)
+
+// The channels settings page: calendars exported by secret URLs (one per
+// room or room type), created, rotated and revoked here; and the public
+// /ical/{token}.ics that serves them.
+
+type channelsData struct {
+	Exports []exportRow
+	Types   []inventory.RoomType
+	Rooms   []inventory.Room
+	// NewURL is the URL of a calendar just created or rotated: shown once,
+	// never stored.
+	NewURL   string
+	NewFor   string
+	Channels []string
+}
+
+type exportRow struct {
+	channels.Export
+	Target string
+}
+
+// suggestedChannels fill the channel field's list; any channel code is
+// accepted.
+var suggestedChannels = []string{"airbnb", "booking.com", "vrbo", "google", "other"}
+
+func (s Handlers) ChannelsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	return s.renderChannels(w, r, c, http.StatusOK, nil, "", "")
+}
+
+func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.Call, status int, formErr error, newURL, newFor string) error {
+	p, prop, err := s.PmsPage(w, r, c, "Channels", "channels")
+	if err != nil {
+		return s.NoProperty(w, r, c)
+	}
+	ctx := r.Context()
+	d := &channelsData{NewURL: newURL, NewFor: newFor, Channels: suggestedChannels}
+	if d.Types, err = inventory.New(c.DB).ListRoomTypes(ctx, prop.ID); err != nil {
+		return err
+	}
+	if d.Rooms, err = inventory.New(c.DB).ListRooms(ctx, prop.ID); err != nil {
+		return err
+	}
+	exports, err := channels.New(c.DB).ListExports(ctx, prop.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range exports {
+		d.Exports = append(d.Exports, exportRow{Export: e, Target: exportTarget(d, e)})
+	}
+	if formErr != nil {
+		p.Form = r.PostForm
+		p.FormFieldErrors(formErr, func(f string) string {
+			if f == "room_id" || f == "room_type_id" {
+				return "cal_target"
+			}
+			return "cal_" + f
+		})
+	} else {
+		p.Form = map[string][]string{"cal_days": {strconv.Itoa(channels.DefaultExportDays)}, "cal_channel": {"airbnb"}}
+	}
+	p.Data = d
+	s.RenderPage(w, r, status, "channels", p)
+	return nil
+}
+
+func exportTarget(d *channelsData, e channels.Export) string {
+	for _, rm := range d.Rooms {
+		if rm.ID == e.RoomID {
+			return "Room " + rm.Number
+		}
+	}
+	for _, t := range d.Types {
+		if t.ID == e.RoomTypeID {
+			return t.Name + " (room type)"
+		}
+	}
+	return "—"
+}
+
+// calendarURL is the address a channel polls.
+func (s Handlers) calendarURL(r *http.Request, token string) string {
+	base := s.Cfg.BaseURL
+	if base == "" {
+		scheme := "https"
+		if r.TLS == nil {
+			scheme = "http"
+		}
+		base = scheme + "://" + r.Host
+	}
+	return base + "/ical/" + token + ".ics"
+}
+
+func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	in := channels.ExportInput{PropertyID: s.currentPropertyID(w, r, c), Channel: strings.TrimSpace(v.Get("cal_channel"))}
+	if kind, id, ok := strings.Cut(v.Get("cal_target"), ":"); ok && kind == "room" {
+		in.RoomID = id
+	} else if ok && kind == "type" {
+		in.RoomTypeID = id
+	}
+	var fe web.FormErrors
+	if d := strings.TrimSpace(v.Get("cal_days")); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			fe.Add("days", "must be a whole number of days")
+		}
+		in.Days = n
+	}
+	err := fe.Err("The calendar is not valid.")
+	var e channels.Export
+	var token string
+	if err == nil {
+		e, token, err = channels.New(c.DB).CreateExport(r.Context(), in)
+	}
+	if code := aura.ErrorCode(err); code == aura.EINVALID {
+		return s.renderChannels(w, r, c, web.StatusOf(err), err, "", "")
+	} else if err != nil {
+		return err
+	}
+	if err := s.Cfg.Platform.RegisterCalendarToken(r.Context(), channels.TokenHash(token), c.Tenant.ID); err != nil {
+		// Without its index row the URL would never answer: take it back.
+		channels.New(c.DB).RevokeExport(context.WithoutCancel(r.Context()), e.ID)
+		return err
+	}
+	return s.renderChannels(w, r, c, http.StatusOK, nil, s.calendarURL(r, token), e.Channel)
+}
+
+func (s Handlers) ExportRotate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	st := channels.New(c.DB)
+	e, token, old, err := st.RotateExport(r.Context(), c.Params.ByName("id"), version)
+	if err != nil {
+		return err
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.Cfg.Platform.RegisterCalendarToken(ctx, channels.TokenHash(token), c.Tenant.ID); err != nil {
+		st.RevokeExport(ctx, e.ID)
+		return err
+	}
+	if old != nil {
+		if err := s.Cfg.Platform.ForgetCalendarToken(ctx, old); err != nil {
+			// The tenant file no longer holds the old hash, so it leads nowhere.
+			s.Logger(r).Warn("calendar token index: forget failed", "err", err)
+		}
+	}
+	return s.renderChannels(w, r, c, http.StatusOK, nil, s.calendarURL(r, token), e.Channel)
+}
+
+func (s Handlers) ExportRevoke(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	_, old, err := channels.New(c.DB).RevokeExport(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if err := s.Cfg.Platform.ForgetCalendarToken(context.WithoutCancel(r.Context()), old); err != nil {
+			s.Logger(r).Warn("calendar token index: forget failed", "err", err)
+		}
+	}
+	s.SetFlash(w, "ok", "The calendar URL is revoked: it answers “not found” from now on.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels", http.StatusSeeOther)
+	return nil
+}
+
+// Limits of /ical/: requests per minute for one calendar token and for one
+// client network (an IPv4 address, an IPv6 /64). Channels poll a calendar
+// every few minutes at most; a client asking more, or guessing tokens, is
+// answered 429.
+const (
+	CalendarPerToken  = 30
+	CalendarPerClient = 120
+)
+
+// rateWindow counts requests of one key in a fixed one-minute window.
+type rateWindow struct {
+	start time.Time
+	n     int
+}
+
+type rateLimiter struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]*rateWindow
+}
+
+// allow counts a request under key and reports whether it is within
+// limit, and when not, how long until the window ends.
+func (l *rateLimiter) allow(key string, limit int) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) > 100000 {
+		for k, w := range l.m {
+			if now.Sub(w.start) >= time.Minute {
+				delete(l.m, k)
+			}
+		}
+	}
+	w := l.m[key]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		w = &rateWindow{start: now}
+		l.m[key] = w
+	}
+	w.n++
+	if w.n > limit {
+		return false, w.start.Add(time.Minute).Sub(now)
+	}
+	return true, 0
+}
+
+// clientNetwork is the rate-limit key of a peer: its IPv4 address or its
+// IPv6 /64.
+func clientNetwork(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return ip.String()
+}
+
+// CalendarFeed returns the handler of /ical/{token}.ics: the calendar of
+// an export, found by the token alone (its hash in the platform index, then
+// in the tenant's file), without a session. Every way of not finding one —
+// a malformed, unknown, rotated or revoked token, a suspended or deleted
+// tenant — gets the same 404, so the URL reveals nothing about a tenant. It
+// answers conditional requests (If-None-Match, If-Modified-Since) with 304
+// and is rate-limited per token and per client network.
+func (s Handlers) CalendarFeed() http.HandlerFunc {
+	lim := &rateLimiter{now: s.Cfg.Now, m: map[string]*rateWindow{}}
+	notFound := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("Not found.\n"))
+	}
+	tooMany := func(w http.ResponseWriter, wait time.Duration) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte("Too many requests; try again later.\n"))
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Robots-Tag", "noindex")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			w.Write([]byte("Only GET and HEAD.\n"))
+			return
+		}
+		if ok, wait := lim.allow("client\x00"+clientNetwork(r), CalendarPerClient); !ok {
+			tooMany(w, wait)
+			return
+		}
+		token, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/ical/"), ".ics")
+		if !ok || !channels.ValidToken(token) {
+			notFound(w)
+			return
+		}
+		hash := channels.TokenHash(token)
+		if ok, wait := lim.allow("token\x00"+string(hash), CalendarPerToken); !ok {
+			tooMany(w, wait)
+			return
+		}
+		cal, err := s.calendarByHash(r.Context(), hash)
+		switch aura.ErrorCode(err) {
+		case "":
+		case aura.ENOTFOUND, aura.EUNAVAILABLE:
+			notFound(w)
+			return
+		default:
+			s.Logger(r).Error("calendar export", "err", err)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("The calendar cannot be served right now; try again later.\n"))
+			return
+		}
+		h := w.Header()
+		h.Set("ETag", cal.ETag)
+		h.Set("Last-Modified", cal.LastModified.UTC().Format(http.TimeFormat))
+		h.Set("Cache-Control", "no-cache")
+		if notModified(r, cal) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Type", "text/calendar; charset=utf-8")
+		h.Set("Content-Length", strconv.Itoa(len(cal.Body)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			w.Write(cal.Body)
+		}
+	}
+}
+
+// calendarByHash finds the tenant of a token hash in the platform index
+// and renders the calendar from the tenant's file.
+func (s Handlers) calendarByHash(ctx context.Context, hash []byte) (channels.Calendar, error) {
+	slug, err := s.Cfg.Platform.CalendarTokenTenant(ctx, hash)
+	if err != nil {
+		return channels.Calendar{}, err
+	}
+	db, err := s.Cfg.Router.Acquire(ctx, slug)
+	if err != nil {
+		return channels.Calendar{}, err
+	}
+	defer db.Release()
+	return channels.New(db).CalendarByToken(ctx, hash)
+}
+
+// notModified applies RFC 9110's conditional GET: If-None-Match when
+// present (a list of tags or *), else If-Modified-Since.
+func notModified(r *http.Request, cal channels.Calendar) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, tag := range strings.Split(inm, ",") {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+			if tag == "*" || tag == cal.ETag {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		if t, err := http.ParseTime(ims); err == nil && !cal.LastModified.After(t) {
+			return true
+		}
+	}
+	return false
+}
