@@ -220,6 +220,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/platform/healthz", Access: web.Staff, Handle: s.platformHealth},
 		{Method: "GET", Path: "/platform/backups", Access: web.Staff, Page: "platform_backups", Handle: s.backupsPage},
 		{Method: "POST", Path: "/platform/tenants/:slug/drill", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.drillNow},
+		{Method: "POST", Path: "/platform/tenants/:slug/region", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.setRegion},
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restoreApply},
