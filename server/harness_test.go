@@ -72,6 +72,9 @@ type harnessOpts struct {
 	syncInterval time.Duration
 	// throttle is the sign-in throttle (zero fields: the defaults).
 	throttle web.ThrottlePolicy
+	// logs receives the server's and the router's logs at debug level
+	// (nil: discarded).
+	logs io.Writer
 	// stripe is the Stripe backend (stripe-mock); nil is offlineStripe, so
 	// no test reaches Stripe's own API.
 	stripe stripe.Backend
@@ -99,6 +102,9 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 	h.plat.SetClock(h.clock.Now)
 	tenants := filepath.Join(dir, "tenants")
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.logs != nil {
+		logger = slog.New(slog.NewTextHandler(opts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	var rep *replica.Replicator
 	if opts.syncInterval == 0 {
 		opts.syncInterval = 100 * time.Millisecond
