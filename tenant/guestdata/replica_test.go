@@ -30,8 +30,9 @@ func TestEraseReachesSnapshot(t *testing.T) {
 	cells := sealedCells(t, f, s)
 
 	ctx := context.Background()
-	r, err := replica.New(replica.Config{Destination: replica.Destination{Type: replica.TypeFile, Path: filepath.Join(t.TempDir(), "replica")},
-		SyncInterval: 100 * time.Millisecond, SnapshotInterval: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	dest := filepath.Join(t.TempDir(), "replica")
+	r, err := replica.New(replica.Config{Destination: replica.Destination{Type: replica.TypeFile, Path: dest},
+		SyncInterval: 100 * time.Millisecond, SnapshotInterval: time.Hour, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +64,14 @@ func TestEraseReachesSnapshot(t *testing.T) {
 	if err := r.Checkpoint(ctx, f.DB.Path); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond) // past the snapshot interval
+	// Closing the file takes its first snapshot (none was taken this
+	// interval): the snapshot after the anonymisation.
 	if err := r.Unregister(ctx, f.DB.Path); err != nil {
 		t.Fatal(err)
+	}
+	snaps, err := filepath.Glob(filepath.Join(dest, prefix, "ltx", "9", "*.ltx"))
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots after closing: %v %v", snaps, err)
 	}
 	after := restore("after.db")
 	for name, v := range cells {
