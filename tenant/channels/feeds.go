@@ -255,12 +255,16 @@ func (db Store) NextFeedPoll(ctx context.Context) (time.Time, bool, error) {
 	return next, ok, nil
 }
 
-// PollDueFeeds polls every active feed that is due at now and applies
-// what it fetched. A feed that fails is recorded as failed and does not
-// stop the others.
-func (db Store) PollDueFeeds(ctx context.Context, fetcher *Fetcher, now time.Time) ([]ImportResult, error) {
+// PollDueFeeds polls every active feed that is due by the file's clock
+// and applies what it fetched. A feed that fails is recorded as failed
+// and does not stop the others.
+func (db Store) PollDueFeeds(ctx context.Context, fetcher *Fetcher) ([]ImportResult, error) {
 	feeds, err := db.ListFeeds(ctx, "")
 	if err != nil {
+		return nil, err
+	}
+	var now time.Time
+	if err := db.View(ctx, func(tx *tenant.Tx) error { now = tx.Now; return nil }); err != nil {
 		return nil, err
 	}
 	var out []ImportResult
