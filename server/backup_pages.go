@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,6 +17,52 @@ type backupsData struct {
 	Statuses []control.BackupStatus
 	Error    string
 	Now      time.Time
+	// Targets are the named replica targets a tenant can be moved to
+	// (empty with a single replica).
+	Targets []string
+	Default string // the default target's name
+}
+
+// replicaTargets returns the names of the replica targets, sorted.
+func (s handlers) replicaTargets() []string {
+	if s.Cfg.Control == nil || s.Cfg.Control.Replicator == nil {
+		return nil
+	}
+	var names []string
+	for n := range s.Cfg.Control.Replicator.Config().Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// setRegion records the replica target a tenant's data is replicated to
+// (data residency); the running server moves the tenant within seconds.
+func (s handlers) setRegion(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	t, err := s.Cfg.Platform.TenantBySlug(r.Context(), c.Params.ByName("slug"))
+	if err != nil {
+		return err
+	}
+	if s.Cfg.Control == nil || s.Cfg.Control.Replicator == nil {
+		return aura.Errorf(aura.ENOTIMPLEMENTED, "Replication is not configured.")
+	}
+	name, cfg := r.PostForm.Get("replica"), s.Cfg.Control.Replicator.Config()
+	if _, ok := cfg.Targets[name]; !ok {
+		return aura.Invalid(fmt.Sprintf("%q is not a replica target of this server (targets: %s).", name, strings.Join(s.replicaTargets(), ", ")),
+			aura.FieldError{Field: "replica", Message: "choose a replica target"})
+	}
+	if name == cfg.DefaultTarget {
+		name = ""
+	}
+	if _, err := s.Cfg.Platform.SetReplicaTarget(r.Context(), t.Slug, name); err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "Tenant "+t.Slug+" now replicates to "+cfg.Where(name)+"; the replica at the previous target stays.")
+	http.Redirect(w, r, "/platform/backups", http.StatusSeeOther)
+	return nil
 }
 
 // backupsPage shows, per tenant, how far its encrypted replica is and its
@@ -29,6 +77,9 @@ func (s handlers) backupsPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 		return err
 	}
 	d.Statuses = st
+	if ts := s.replicaTargets(); len(ts) > 1 {
+		d.Targets, d.Default = ts, s.Cfg.Control.Replicator.Config().DefaultTarget
+	}
 	p := s.PlatformPage(w, r, c, "Backups", "backups")
 	p.Data = d
 	s.RenderPage(w, r, http.StatusOK, "platform_backups", p)

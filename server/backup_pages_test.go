@@ -114,3 +114,43 @@ func TestPlatformNoSuchTenantNamesSlug(t *testing.T) {
 		}
 	}
 }
+
+// Staff move a tenant's replica to another named target from the backups
+// page (data residency): the platform index records it, the page shows
+// where each tenant's data lives, and a target the server does not know
+// is refused.
+func TestPlatformSetRegion(t *testing.T) {
+	h := newHarness(t, harnessOpts{replicate: true})
+	staff, _ := h.mustStaff("ops@aura.example")
+	_, owner := h.mustTenant("alpha")
+	as := []*http.Cookie{staff}
+	_, body := h.do(req{path: "/platform/backups", cookies: as})
+	if !strings.Contains(body, "Replicated to main: file ") || !strings.Contains(body, `action="/platform/tenants/alpha/region"`) || !strings.Contains(body, `<option value="main" selected>`) {
+		t.Fatalf("the backups page does not show where alpha lives or how to move it:\n%s", between(body, "<tbody>", "</tbody>"))
+	}
+	r, body := h.do(req{method: "POST", path: "/platform/tenants/alpha/region", cookies: as, form: url.Values{"replica": {"mars"}}})
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "targets: ch, main") {
+		t.Fatalf("unknown target: %d", r.StatusCode)
+	}
+	r, _ = h.do(req{method: "POST", path: "/platform/tenants/alpha/region", cookies: as, form: url.Values{"replica": {"ch"}}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("move: %d", r.StatusCode)
+	}
+	tn, err := h.plat.TenantBySlug(context.Background(), "alpha")
+	if err != nil || tn.ReplicaTarget() != "ch" {
+		t.Fatalf("recorded target = %q, %v", tn.ReplicaTarget(), err)
+	}
+	if _, body = h.do(req{path: "/platform/backups", cookies: as}); !strings.Contains(body, "Replicated to ch: file ") || !strings.Contains(body, `<option value="ch" selected>`) {
+		t.Fatal("the backups page does not show the new target")
+	}
+	// The tenant's owner sees where the data lives on the users and
+	// security settings page.
+	session := h.login("alpha", owner.Email, ownerPassword)
+	if _, body := h.do(req{path: "/alpha/users", cookies: []*http.Cookie{session}}); !strings.Contains(body, "replicated to ch: file ") {
+		t.Fatalf("the settings page does not say where the data lives:\n%s", between(body, `id="data-residency"`, "</p>"))
+	}
+	// Not for tenant users: the platform tree is staff only.
+	if r, _ := h.do(req{method: "POST", path: "/platform/tenants/alpha/region", form: url.Values{"replica": {"main"}}}); r.StatusCode == http.StatusSeeOther && r.Header.Get("Location") == "/platform/backups" {
+		t.Fatal("a request without a staff session moved the tenant")
+	}
+}

@@ -72,6 +72,9 @@ type harnessOpts struct {
 	syncInterval time.Duration
 	// throttle is the sign-in throttle (zero fields: the defaults).
 	throttle web.ThrottlePolicy
+	// logs receives the server's and the router's logs at debug level
+	// (nil: discarded).
+	logs io.Writer
 	// stripe is the Stripe backend (stripe-mock); nil is offlineStripe, so
 	// no test reaches Stripe's own API.
 	stripe stripe.Backend
@@ -99,12 +102,18 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 	h.plat.SetClock(h.clock.Now)
 	tenants := filepath.Join(dir, "tenants")
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.logs != nil {
+		logger = slog.New(slog.NewTextHandler(opts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	var rep *replica.Replicator
 	if opts.syncInterval == 0 {
 		opts.syncInterval = 100 * time.Millisecond
 	}
 	if opts.replicate {
-		if rep, err = replica.New(replica.Config{Destination: replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")},
+		// Two named targets, "main" (the default) and "ch", for data residency.
+		main := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")}
+		targets := map[string]replica.Destination{"main": main, "ch": {Type: replica.TypeFile, Path: filepath.Join(dir, "replica-ch")}}
+		if rep, err = replica.New(replica.Config{Destination: main, Targets: targets, DefaultTarget: "main",
 			SyncInterval: opts.syncInterval, Logger: logger}); err != nil {
 			t.Fatal(err)
 		}

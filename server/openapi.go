@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -135,6 +136,13 @@ var apiDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/guests/:id":              {Summary: "Get a guest's profile", Tag: "Guests", Response: stays.Guest{}},
 	"PATCH /:tenant/api/v1/guests/:id":            {Summary: "Change a guest's profile (the fields sent)", Tag: "Guests", Body: stays.GuestInput{}, Response: stays.Guest{}, IfMatch: true},
 	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: pms.ApiData[stays.Reservation]{}},
+	"GET /:tenant/api/v1/guests/:id/export": {Summary: "Everything stored about a guest, as JSON or a ZIP of CSV files (audited; made for this request, never stored)", Tag: "Guests",
+		Query: []web.QueryParam{web.Q("format", "string", "json (default) or zip.")}, ResponseMedia: []string{"application/json", "application/zip"}},
+	"GET /:tenant/api/v1/guests/:id/erasure": {Summary: "What anonymising a guest would remove and keep, and why it is refused now", Tag: "Guests", Response: guestdata.ErasurePlan{}},
+	"POST /:tenant/api/v1/guests/:id/erasure": {Summary: "Anonymise a guest (refused with 409 while a stay is in house or a folio has an open balance); the books are kept", Tag: "Guests",
+		Body: struct {
+			Version int `json:"version"`
+		}{}, BodyOptional: true, Response: guestdata.Erasure{}, IfMatch: true},
 
 	// The front desk (issue 6).
 	"GET /:tenant/api/v1/front-desk": {Summary: "The front desk's day: arrivals, guests in house and departures", Tag: "Front desk",

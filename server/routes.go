@@ -85,6 +85,10 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/guests", Access: web.Session, Perm: identity.PermGuestsWrite, Isolation: none, Page: "guests", Handle: p.GuestCreate},
 		{Method: "GET", Path: "/:tenant/guests/:id", Access: web.Session, Perm: identity.PermGuestsRead, Isolation: gst, Page: "guest", Handle: p.GuestPage},
 		{Method: "POST", Path: "/:tenant/guests/:id", Access: web.Session, Perm: identity.PermGuestsWrite, Isolation: gst, Page: "guest", Handle: p.GuestSave},
+		// Guest-data rights (issue 16): the anonymisation's confirmation step and the anonymisation, the export served once.
+		{Method: "GET", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErasePage},
+		{Method: "POST", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErase},
+		{Method: "POST", Path: "/:tenant/guests/:id/export", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: gst, Handle: p.GuestExport},
 		{Method: "GET", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rates", Handle: p.RatesPage},
 		{Method: "POST", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rates", Handle: p.RatesUpdate},
 		{Method: "GET", Path: "/:tenant/rates/plans", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rate_plans", Handle: p.RatePlansPage},
@@ -189,6 +193,9 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/api/v1/guests/:id", Access: web.Token, Perm: identity.PermGuestsRead, Isolation: gst, Handle: pms.ApiGet(stays.Store.GetGuest, pms.GuestVersion)},
 		{Method: "PATCH", Path: "/:tenant/api/v1/guests/:id", Access: web.Token, Perm: identity.PermGuestsWrite, Isolation: gst, Handle: p.ApiGuestUpdate},
 		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/reservations", Access: web.Token, Perm: identity.PermGuestsRead, Isolation: gst, Handle: p.ApiGuestReservations},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/export", Access: web.Token, Perm: identity.PermGuestsExport, Isolation: gst, Handle: p.ApiGuestExport},
+		{Method: "GET", Path: "/:tenant/api/v1/guests/:id/erasure", Access: web.Token, Perm: identity.PermGuestsErase, Isolation: gst, Handle: p.ApiGuestErasurePlan},
+		{Method: "POST", Path: "/:tenant/api/v1/guests/:id/erasure", Access: web.Token, Perm: identity.PermGuestsErase, Isolation: gst, Handle: p.ApiGuestErase},
 
 		// The front desk API (issue 6).
 		{Method: "GET", Path: "/:tenant/api/v1/front-desk", Access: web.Token, Perm: identity.PermReservationsRead, Isolation: none, Handle: p.ApiFrontDesk},
@@ -224,6 +231,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/platform/healthz", Access: web.Staff, Handle: s.platformHealth},
 		{Method: "GET", Path: "/platform/backups", Access: web.Staff, Page: "platform_backups", Handle: s.backupsPage},
 		{Method: "POST", Path: "/platform/tenants/:slug/drill", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.drillNow},
+		{Method: "POST", Path: "/platform/tenants/:slug/region", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Handle: s.setRegion},
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restoreApply},

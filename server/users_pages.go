@@ -83,6 +83,9 @@ type usersData struct {
 	InviteNote  string
 	Roles       []string
 	IsOwner     bool
+	// ReplicaWhere is where the tenant's encrypted backups live (its
+	// replica target), shown to those who manage security settings.
+	ReplicaWhere string
 }
 
 func (s handlers) usersPageData(r *http.Request, c *web.Call) (usersData, error) {
@@ -98,8 +101,12 @@ func (s handlers) usersPageData(r *http.Request, c *web.Call) (usersData, error)
 	if !isOwner(c) {
 		roles = roles[1:]
 	}
-	return usersData{Users: users, MeID: c.User.ID, CanWrite: c.Can(identity.PermUsersWrite), CanSecurity: c.Can(identity.PermSecurityWrite),
-		Require2FA: req, Roles: roles, IsOwner: isOwner(c)}, nil
+	d := usersData{Users: users, MeID: c.User.ID, CanWrite: c.Can(identity.PermUsersWrite), CanSecurity: c.Can(identity.PermSecurityWrite),
+		Require2FA: req, Roles: roles, IsOwner: isOwner(c)}
+	if d.CanSecurity && s.Cfg.Control != nil && s.Cfg.Control.Replicator != nil {
+		d.ReplicaWhere = s.Cfg.Control.Replicator.Config().Where(c.Tenant.ReplicaTarget())
+	}
+	return d, nil
 }
 
 func (s handlers) usersPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {

@@ -2,8 +2,15 @@ package auratest
 
 import (
 	"os"
+	"regexp"
 	"testing"
 )
+
+// gluedDates is two ISO dates side by side, as SQLite stores a stay's
+// arrival and departure columns: 16 digits that can pass the Luhn check
+// ("2026-12-062026-12-08") but are no card number (no network issues
+// numbers written 4-2-6-2-2, and none starting 19 or 20).
+var gluedDates = regexp.MustCompile(`^(19|20)\d\d-[01]\d-[0-3]\d(19|20)\d\d-[01]\d-[0-3]\d$`)
 
 // FindCardNumbers returns every run of 13 to 19 ASCII digits in b that
 // passes the Luhn check — what a payment card number (PAN) looks like —
@@ -15,7 +22,8 @@ import (
 // digits, a nanosecond counter) and is not reported; this is the one blind
 // spot: a number glued to other digits. A run starting with 0 is not a
 // card number either (no card network's numbers begin with 0; Litestream's
-// zero-padded transaction ids do). Tests use it on tenant files, WALs,
+// zero-padded transaction ids do), nor are two ISO dates glued together
+// (a stay's arrival and departure). Tests use it on tenant files, WALs,
 // replicas, audit rows and logs: a card number Aura stored would be found
 // however it got there.
 func FindCardNumbers(b []byte) []string {
@@ -39,7 +47,7 @@ func FindCardNumbers(b []byte) []string {
 			}
 			break
 		}
-		if len(digits) >= 13 && len(digits) <= 19 && digits[0] != '0' && luhn(digits) {
+		if len(digits) >= 13 && len(digits) <= 19 && digits[0] != '0' && luhn(digits) && !gluedDates.Match(b[i:j]) {
 			found = append(found, string(digits))
 		}
 		i = j

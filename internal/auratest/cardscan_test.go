@@ -41,6 +41,7 @@ func TestFindCardNumbers(t *testing.T) {
 		{"IDs", "pi_RpFcFkv6ChYQVv3 cus_QXg1o8vcGmoR32 re_1Pgc72B7WZ01zgkWqPvrRrPE"},
 		{"Last4", `"last4":"4242","exp_year":2030`},
 		{"LeadingZero", "0000000000000000-0000000000000005.ltx"},
+		{"GluedDates", "res_x2026-12-062026-12-08confirmed"}, // arrival and departure columns: Luhn-valid digits
 	}
 	for _, c := range clean {
 		t.Run("Ignores"+c.name, func(t *testing.T) {

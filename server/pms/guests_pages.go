@@ -116,7 +116,9 @@ type guestData struct {
 	CanDocuments bool
 	CanPhotos    bool // may add and delete ID photos
 	// History is the guest's profile history, told for people (audit.read).
-	History []HistoryItem
+	History   []HistoryItem
+	CanExport bool // guests.export
+	CanErase  bool // guests.erase
 }
 
 func (s Handlers) GuestPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -138,7 +140,7 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 	}
 	p := s.TenantPage(w, r, c, g.Name(), "guests")
 	d := &guestData{G: g, CanWrite: c.Can(identity.PermGuestsWrite) && !g.Erased, CanBook: c.Can(identity.PermReservationsWrite) && !g.Erased,
-		CanSeeRes: c.Can(identity.PermReservationsRead)}
+		CanSeeRes: c.Can(identity.PermReservationsRead), CanExport: c.Can(identity.PermGuestsExport), CanErase: c.Can(identity.PermGuestsErase)}
 	if d.CanDocuments = c.Can(identity.PermIDDocumentsRead); d.CanDocuments {
 		if d.CheckIns, err = stays.New(c.DB).GuestCheckIns(ctx, g.ID); err != nil {
 			return nil, nil, err

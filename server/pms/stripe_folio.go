@@ -238,12 +238,16 @@ func (s Handlers) stripeFolioView(ctx context.Context, c *web.Call, folioID stri
 	if err != nil {
 		return v, err
 	}
+	refunds, err := st.FolioRefunds(ctx, folioID)
+	if err != nil {
+		return v, err
+	}
 	for _, p := range ps {
-		pv, err := s.stripePaymentView(ctx, st, p)
-		if err != nil {
-			return v, err
+		rs := refunds[p.ID]
+		if rs == nil {
+			rs = []payments.Refund{}
 		}
-		v.Payments = append(v.Payments, pv)
+		v.Payments = append(v.Payments, StripePaymentView{Payment: p, Refunds: rs})
 	}
 	cards, err := st.Cards(ctx, folioID)
 	if err != nil {

@@ -48,7 +48,7 @@ type Config struct {
 	// Mail sends invitations; with no address set, the inviter is shown the
 	// link to pass on instead.
 	Mail MailConfig
-	// Sessions bounds tenant sessions (default tenant.DefaultSessionPolicy).
+	// Sessions bounds tenant sessions (default identity.DefaultSessionPolicy).
 	Sessions identity.SessionPolicy
 	// StaffSessions bounds staff sessions (default platform.DefaultStaffSessionPolicy).
 	StaffSessions platform.SessionPolicy

@@ -63,6 +63,8 @@ const (
 	PermReservationsWrite Permission = "reservations.write" // create, change, assign and cancel reservations
 	PermGuestsRead        Permission = "guests.read"        // see and search guest profiles
 	PermGuestsWrite       Permission = "guests.write"       // create and edit guest profiles
+	PermGuestsExport      Permission = "guests.export"      // export everything about a guest (JSON, ZIP of CSVs)
+	PermGuestsErase       Permission = "guests.erase"       // anonymise a guest (the books are kept)
 
 	// The front desk day.
 	PermFrontDeskWrite    Permission = "frontdesk.write"    // check guests in and out, move rooms, extend, depart early
@@ -103,6 +105,8 @@ var PermissionTable = []PermissionRow{
 	{PermReservationsWrite, "Create, change, assign and cancel reservations", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermGuestsRead, "See and search guest profiles", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleAccountant}},
 	{PermGuestsWrite, "Create and edit guest profiles", []string{RoleOwner, RoleManager, RoleFrontDesk}},
+	{PermGuestsExport, "Export everything stored about a guest (JSON and a ZIP of CSV files)", []string{RoleOwner, RoleManager}},
+	{PermGuestsErase, "Anonymise a guest: personal data removed for good, the books kept", []string{RoleOwner, RoleManager}},
 	{PermFrontDeskWrite, "Check guests in and out, move rooms, extend stays, record early departures", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermIDDocumentsRead, "See ID documents and photos taken at check-in", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermHousekeepingRead, "See the housekeeping board", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},

@@ -2,14 +2,14 @@
 // the PMS books (nights at the night audit, cancellation and no-show fees,
 // a balance left on the city ledger at check-out) to tenant/ledger inside
 // the PMS's own transactions, and reads balances back. It registers
-// itself with tenant.RegisterPoster when it is linked in (the server and
-// the command link it), so tenant never imports the ledger.
+// itself with stays.RegisterPoster when it is linked in (the server and
+// the command link it), so the PMS domains never import the ledger.
 //
 // It also holds the one decision about taxes: the ledger's configuration
 // (tax codes with dated rates, categories, city-tax versions, products,
 // legal data) is the only one that posts and invoices. A property whose
 // ledger is not configured yet gets one derived from its older
-// tenant.TaxSettings (Derive) the first time it is needed — the first
+// inventory.TaxSettings (Derive) the first time it is needed — the first
 // posting, or the ledger settings page — after which the property's tax
 // fields are for display only and changing them changes nothing posted.
 package pmsledger

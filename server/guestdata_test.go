@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
+)
+
+// TestGuestDataRights runs the export and the anonymisation over HTTP:
+// the permissions (a front-desk token gets 403), the refusal of a guest in
+// house (409 with what to do, on the API and on the confirmation page),
+// the confirmation page naming what goes and what stays, the export
+// served as an attachment with no-store, the anonymisation, and the guest
+// page and export afterwards holding no personal data.
+func TestGuestDataRights(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 2).signIn()
+	const marker = "Marlowe-Quixotic"
+
+	resp, body := f.api("POST", "/bookings", strings.Replace(f.bookingJSON("Ottilie", f.today, f.today.AddDays(1)), `"Tester"`, `"`+marker+`"`, 1))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	res := decode[stays.Booking](t, body).Reservations[0]
+	gid := res.GuestID
+	if resp, body := f.api("POST", "/reservations/"+res.ID+"/check-in", `{"room_id": "`+f.rooms[0].ID+`"}`); resp.StatusCode != 200 {
+		t.Fatalf("check-in: %d %s", resp.StatusCode, body)
+	}
+
+	t.Run("Forbidden", func(t *testing.T) {
+		db := h.acquire("alpha")
+		ctx := aura.WithActor(context.Background(), f.owner.Actor())
+		fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "fred@alpha.example", Name: "Fred", Role: identity.RoleFrontDesk, Password: ownerPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
+		db.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth := map[string]string{"Authorization": "Bearer " + tok}
+		for _, r := range []req{{path: "/alpha/api/v1/guests/" + gid + "/export", header: auth}, {path: "/alpha/api/v1/guests/" + gid + "/erasure", header: auth},
+			{method: "POST", path: "/alpha/api/v1/guests/" + gid + "/erasure", header: auth}} {
+			resp, body := h.do(r)
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "guests.") {
+				t.Errorf("front desk %s %s: %d %s, want 403 naming the permission", r.method, r.path, resp.StatusCode, body)
+			}
+		}
+		session := h.login("alpha", "fred@alpha.example", ownerPassword)
+		if resp, _ := h.do(req{path: "/alpha/guests/" + gid + "/erase", cookies: []*http.Cookie{session}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("front desk erase page: %d, want 403", resp.StatusCode)
+		}
+		if resp, page := h.do(req{path: "/alpha/guests/" + gid, cookies: []*http.Cookie{session}}); resp.StatusCode != 200 || strings.Contains(page, "/erase") || strings.Contains(page, "/export") {
+			t.Errorf("the front desk's guest page offers export or erasure (%d)", resp.StatusCode)
+		}
+	})
+
+	t.Run("RefusedInHouse", func(t *testing.T) {
+		resp, body := f.api("POST", "/guests/"+gid+"/erasure", "")
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "check the guest out first") {
+			t.Fatalf("API erasure of a guest in house: %d %s", resp.StatusCode, body)
+		}
+		resp, page := f.page("POST", "/guests/"+gid+"/erase", url.Values{"confirm": {"yes"}, "idempotency_key": {"k1"}})
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "check the guest out first") || strings.Contains(page, `name="confirm"`) {
+			t.Fatalf("page erasure of a guest in house: %d", resp.StatusCode)
+		}
+	})
+
+	if resp, body := f.api("POST", "/reservations/"+res.ID+"/check-out", ""); resp.StatusCode != 200 {
+		t.Fatalf("check-out: %d %s", resp.StatusCode, body)
+	}
+
+	t.Run("Export", func(t *testing.T) {
+		resp, body := f.api("GET", "/guests/"+gid+"/export", "")
+		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||
+			!strings.Contains(body, marker) || resp.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("API export: %d %v", resp.StatusCode, resp.Header)
+		}
+		resp, _ = f.page("POST", "/guests/"+gid+"/export", url.Values{"format": {"zip"}, "idempotency_key": {"k2"}})
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("page export: %d %v", resp.StatusCode, resp.Header)
+		}
+		resp, body = f.api("GET", "/guests/"+gid+"/export?format=xml", "")
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "json or zip") {
+			t.Fatalf("export as xml: %d %s", resp.StatusCode, body)
+		}
+	})
+
+	var version int
+	var pseudonym string
+	t.Run("Confirmation", func(t *testing.T) {
+		resp, page := f.page("GET", "/guests/"+gid+"/erase", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("erase page: %d", resp.StatusCode)
+		}
+		for _, want := range []string{"What will be removed", "What is kept, and why", "The guest&#39;s key", "1 reservations", stays.Pseudonym(gid), `name="confirm"`, marker} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the confirmation lacks %q", want)
+			}
+		}
+		plan := decode[guestdata.ErasurePlan](t, func() string { _, b := f.api("GET", "/guests/"+gid+"/erasure", ""); return b }())
+		version, pseudonym = plan.Version, plan.Pseudonym
+		resp, page = f.page("POST", "/guests/"+gid+"/erase", url.Values{"version": {strconv.Itoa(version)}, "idempotency_key": {"k3"}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Tick the box") {
+			t.Fatalf("erase without the box ticked: %d", resp.StatusCode)
+		}
+	})
+
+	resp, _ = f.page("POST", "/guests/"+gid+"/erase", url.Values{"confirm": {"yes"}, "version": {strconv.Itoa(version)}, "idempotency_key": {"k4"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("erase: %d", resp.StatusCode)
+	}
+	resp, page := f.page("GET", "/guests/"+gid, nil)
+	if resp.StatusCode != 200 || strings.Contains(page, marker) || !strings.Contains(page, "anonymised") || pseudonym == "" || !strings.Contains(page, "<h1>"+pseudonym+"</h1>") {
+		t.Fatalf("guest page after erasure: %d", resp.StatusCode)
+	}
+	if _, body := f.api("GET", "/guests/"+gid+"/export", ""); strings.Contains(body, marker) || !strings.Contains(body, `"erased":true`) {
+		t.Fatalf("export after erasure: %s", body)
+	}
+	if resp, body := f.api("POST", "/guests/"+gid+"/erasure", ""); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("second erasure: %d %s", resp.StatusCode, body)
+	}
+}

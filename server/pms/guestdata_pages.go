@@ -1,0 +1,139 @@
+package pms
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/guestdata"
+)
+
+// The guest-data rights pages and API: the anonymisation's confirmation
+// step (what goes, what stays, why, or why not now) and the anonymisation
+// itself, and the export of everything about a guest as JSON or a ZIP of
+// CSV files, made on request, served once with no-store and never kept.
+
+type guestEraseData struct {
+	Plan guestdata.ErasurePlan
+}
+
+// GuestErasePage is the confirmation step of an anonymisation.
+func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	plan, err := guestdata.New(c.DB).PlanErasure(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
+	p.Form.Set("version", strconv.Itoa(plan.Version))
+	p.Data = &guestEraseData{Plan: plan}
+	s.RenderPage(w, r, http.StatusOK, "guest_erase", p)
+	return nil
+}
+
+// GuestErase anonymises the guest; a refusal (a stay in house, an open
+// balance, a profile changed since the confirmation was shown) shows the
+// confirmation step again with the reason.
+func (s Handlers) GuestErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	gd := guestdata.New(c.DB)
+	var err error
+	if r.PostForm.Get("confirm") != "yes" {
+		err = aura.Invalid("Tick the box to confirm that the personal data is to be removed for good.", aura.FieldError{Field: "confirm", Message: "must be ticked"})
+	}
+	var res guestdata.Erasure
+	if err == nil {
+		res, err = gd.Erase(r.Context(), id, web.FormVersion(r.PostForm))
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.ECONFLICT && code != aura.EPRECONDITION && code != aura.EINVALID {
+			return err
+		}
+		plan, perr := gd.PlanErasure(r.Context(), id)
+		if perr != nil {
+			return perr
+		}
+		p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
+		p.WithFormError(err)
+		p.Form.Set("version", strconv.Itoa(plan.Version))
+		p.Data = &guestEraseData{Plan: plan}
+		s.RenderPage(w, r, web.StatusOf(err), "guest_erase", p)
+		return nil
+	}
+	s.SetFlash(w, "ok", "The guest is anonymised and is now "+res.Pseudonym+". Reservations, folios and invoices are kept.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"guests/"+id, http.StatusSeeOther)
+	return nil
+}
+
+// GuestExport makes an export of everything about the guest (form field
+// format: json or zip) and serves it as a download, once: it is made for
+// this request, never stored, and marked no-store.
+func (s Handlers) GuestExport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	return serveExport(w, r, c, r.PostForm.Get("format"))
+}
+
+// ApiGuestExport is GuestExport for the API (?format=json or zip).
+func (s Handlers) ApiGuestExport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	return serveExport(w, r, c, r.URL.Query().Get("format"))
+}
+
+func serveExport(w http.ResponseWriter, r *http.Request, c *web.Call, format string) error {
+	if format == "" {
+		format = guestdata.FormatJSON
+	}
+	e, err := guestdata.New(c.DB).Export(r.Context(), c.Params.ByName("id"), format)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", e.ContentType)
+	h.Set("Content-Disposition", `attachment; filename="`+e.Filename+`"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-SHA256", e.SHA256)
+	h.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(e.Body)
+	return err
+}
+
+// ApiGuestErasurePlan answers what anonymising the guest would remove and
+// keep, and why it would be refused now.
+func (s Handlers) ApiGuestErasurePlan(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	plan, err := guestdata.New(c.DB).PlanErasure(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, plan)
+}
+
+// ApiGuestErase anonymises the guest (body: {"version": N}, optional; or
+// If-Match). A refusal is 409 with what to do.
+func (s Handlers) ApiGuestErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var in struct {
+		Version int `json:"version"`
+	}
+	if hasBody(r) {
+		if err := decodeVersioned(r, web.DecodeJSON, &in, &in.Version); err != nil {
+			return err
+		}
+	} else {
+		v, err := versionOf(r, 0)
+		if err != nil {
+			return err
+		}
+		in.Version = v
+	}
+	res, err := guestdata.New(c.DB).Erase(r.Context(), c.Params.ByName("id"), in.Version)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, res)
+}
