@@ -259,12 +259,8 @@ func TestFetcherLimits(t *testing.T) {
 	if res := (&channels.Fetcher{AllowPrivate: true, MaxBytes: 1000}).Fetch(context.Background(), big.URL, "", ""); res.Err == nil || !strings.Contains(res.Err.Error(), "larger") {
 		t.Errorf("size cap: %v", res.Err)
 	}
-	start := time.Now()
-	if res := (&channels.Fetcher{AllowPrivate: true, Timeout: 200 * time.Millisecond}).Fetch(context.Background(), slow.URL, "", ""); res.Err == nil {
-		t.Errorf("timeout: no error")
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Errorf("the timeout took %s", time.Since(start))
+	if res := (&channels.Fetcher{AllowPrivate: true, Timeout: 200 * time.Millisecond}).Fetch(context.Background(), slow.URL, "", ""); res.Err == nil || !strings.Contains(res.Err.Error(), "within 200ms") {
+		t.Errorf("timeout: %v", res.Err)
 	}
 }
 
