@@ -58,7 +58,7 @@ var Rules = []Rule{
 	{Path: "tenant/frontdesk", Layer: 7, Not: books, What: "front-desk and housekeeping boards, night audit, ID-photo retention"},
 	{Path: "tenant/pmsledger", Layer: 7, Not: []string{"tenant/frontdesk", "tenant/payments"}, What: "posts the PMS's nights and fees to the ledger"},
 	{Path: "tenant/channels", Layer: 7, Not: books, What: "channels: iCal calendars out (secret URLs) and in (feeds, channel blocks); channel managers planned"},
-	{Path: "tenant/reports", Layer: 8, Planned: true, What: "reports and statements over the domains and the books"},
+	{Path: "tenant/reports", Layer: 8, What: "the report engine and reports over stored nights and posted folio lines"},
 	{Path: "tenant/guestdata", Layer: 8, What: "guest-data rights: export and erasure across stays and books"},
 	{Path: "demo", Layer: 9, What: "the demo hotel"},
 	{Path: "control", Layer: 9, What: "operations spanning platform and tenant files"},
