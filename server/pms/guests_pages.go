@@ -9,8 +9,8 @@ import (
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
-	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
