@@ -130,4 +130,9 @@ func TestGuestDataRights(t *testing.T) {
 	if resp, body := f.api("POST", "/guests/"+gid+"/erasure", ""); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("second erasure: %d %s", resp.StatusCode, body)
 	}
+	// What `aura audit verify alpha` runs: the chain, its signed
+	// checkpoint log and the witnesses.
+	if res, err := h.ctl.VerifyAudit(context.Background(), "alpha"); err != nil || !res.OK() {
+		t.Fatalf("audit verify after the erasure: %+v %v", res, err)
+	}
 }
