@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,5 +192,95 @@ func TestCalendarExportHTTP(t *testing.T) {
 	}
 	if resp, _ = h.do(req{path: again}); resp.StatusCode != 429 {
 		t.Errorf("past the client's limit: %d", resp.StatusCode)
+	}
+}
+
+// TestCalendarFeedPages: a calendar imported on the channels page is read
+// at once and shows its upcoming blocks; a feed that keeps failing turns
+// stale and raises the dashboard's alert; another tenant cannot poll or
+// pause it.
+func TestCalendarFeedPages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.cfg.CalendarFetcher = &channels.Fetcher{AllowPrivate: true} // the feed server is on loopback
+	h.restart()
+	f := newPMS(t, h, "alpha", 2).signIn()
+	g := newPMS(t, h, "beta", 1).signIn()
+
+	d := func(n int) string { return strings.ReplaceAll(f.today.AddDays(n).String(), "-", "") }
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\n" +
+		"BEGIN:VEVENT\r\nUID:a1@airbnb.com\r\nDTSTART;VALUE=DATE:" + d(3) + "\r\nDTEND;VALUE=DATE:" + d(5) + "\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\n" +
+		"BEGIN:VEVENT\r\nUID:a2@airbnb.com\r\nDTSTART;VALUE=DATE:" + d(10) + "\r\nDTEND;VALUE=DATE:" + d(12) + "\r\nSUMMARY:Airbnb (Not available)\r\nEND:VEVENT\r\n" +
+		"END:VCALENDAR\r\n"
+	var failing atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte(ics))
+	}))
+	defer srv.Close()
+
+	resp, _ := f.page("POST", "/settings/channels/feeds", url.Values{"feed_target": {"room:" + f.rooms[0].ID}, "feed_url": {srv.URL + "/ical.ics"},
+		"feed_channel": {"airbnb"}, "feed_interval_minutes": {"3"}})
+	if resp.StatusCode != 422 && resp.StatusCode != 400 {
+		t.Fatalf("an interval of 3 minutes: %d", resp.StatusCode)
+	}
+	resp, _ = f.page("POST", "/settings/channels/feeds", url.Values{"feed_target": {"room:" + f.rooms[0].ID}, "feed_url": {srv.URL + "/ical.ics"},
+		"feed_channel": {"airbnb"}, "feed_interval_minutes": {"15"}, "feed_cancel_vanished": {"1"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("import: %d", resp.StatusCode)
+	}
+	flash := cookieNamed(resp, "aura_flash")
+	resp, body := h.do(req{path: "/alpha/settings/channels", cookies: []*http.Cookie{f.session, flash}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "2 upcoming events; 2 new") || !strings.Contains(body, ">OK<") {
+		t.Fatalf("channels page after the import: %d\n%s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, srv.URL+"/ical.ics") {
+		t.Error("the page shows the feed's secret URL")
+	}
+	db := h.acquire("alpha")
+	feeds, err := channels.New(db).ListFeeds(context.Background(), f.prop.ID)
+	db.Release()
+	if err != nil || len(feeds) != 1 {
+		t.Fatal(err)
+	}
+	feed := feeds[0]
+	// The room is taken those nights: availability says so.
+	resp, body = f.api("GET", "/availability?property_id="+f.prop.ID+"&from="+f.today.AddDays(3).String()+"&to="+f.today.AddDays(4).String(), "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"channel": 1`) || !strings.Contains(body, `"available": 1`) {
+		t.Errorf("availability: %d %s", resp.StatusCode, body)
+	}
+
+	// Another tenant cannot poll or pause it.
+	for _, a := range []string{"poll", "pause"} {
+		if resp, _ := g.page("POST", "/settings/channels/feeds/"+feed.ID+"/"+a, url.Values{}); resp.StatusCode != 404 {
+			t.Errorf("beta %s: %d", a, resp.StatusCode)
+		}
+	}
+
+	// The channel goes down: three failed polls make the feed stale, and
+	// the dashboard says so.
+	failing.Store(true)
+	for i := 0; i < channels.StaleAfterPolls; i++ {
+		h.clock.Advance(15 * time.Minute)
+		if resp, _ := f.page("POST", "/settings/channels/feeds/"+feed.ID+"/poll", url.Values{}); resp.StatusCode != 303 {
+			t.Fatalf("poll: %d", resp.StatusCode)
+		}
+	}
+	resp, body = f.page("GET", "/", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="channel-alerts"`) || !strings.Contains(body, "is stale") || !strings.Contains(body, "502") {
+		t.Errorf("dashboard without the stale alert: %d", resp.StatusCode)
+	}
+	resp, body = f.page("GET", "/settings/channels", nil)
+	if !strings.Contains(body, "Stale") || !strings.Contains(body, "3 failed in a row") {
+		t.Errorf("the channels page does not warn: %d", resp.StatusCode)
+	}
+	// The blocks stay while the feed fails.
+	db = h.acquire("alpha")
+	blocks, _ := channels.New(db).ListChannelBlocks(context.Background(), feed.ID)
+	db.Release()
+	if len(blocks) != 2 || blocks[0].Status != channels.BlockActive {
+		t.Errorf("blocks after failures: %+v", blocks)
 	}
 }

@@ -31,7 +31,7 @@ func (s handlers) routeTable() []web.Route {
 	// Example ids of the front desk (issue 6).
 	cki, idp := web.Iso("id", "cki_aaaaaaaaaaaaaaaa"), web.Iso("id", "idp_aaaaaaaaaaaaaaaa")
 	// Example ids of channels (issue 17).
-	icx := web.Iso("id", "icx_aaaaaaaaaaaaaaaa")
+	icx, icf := web.Iso("id", "icx_aaaaaaaaaaaaaaaa"), web.Iso("id", "icf_aaaaaaaaaaaaaaaa")
 	return append([]web.Route{
 		// Tenant pages.
 		{Method: "GET", Path: "/:tenant/login", Access: web.Public, Isolation: none, Page: "login", Handle: s.loginPage},
@@ -111,6 +111,10 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/settings/channels/calendars", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.ExportCreate},
 		{Method: "POST", Path: "/:tenant/settings/channels/calendars/:id/rotate", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icx, Page: "channels", Handle: p.ExportRotate},
 		{Method: "POST", Path: "/:tenant/settings/channels/calendars/:id/revoke", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icx, Handle: p.ExportRevoke},
+		{Method: "POST", Path: "/:tenant/settings/channels/feeds", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.FeedCreate},
+		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/poll", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedPoll},
+		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/pause", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(false)},
+		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/resume", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(true)},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,

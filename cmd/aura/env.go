@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/aurapms/aura/tenant/channels"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -52,6 +53,11 @@ type env struct {
 	// stripe is the Stripe API backend of the background jobs; nil is
 	// Stripe's own API (tests set stripe-mock).
 	stripe stripe.Backend
+
+	// icalFetcher fetches imported calendars; nil is the default fetcher,
+	// which refuses private addresses (tests set one that may reach their
+	// loopback server).
+	icalFetcher *channels.Fetcher
 
 	// platformHead is the platform chain's head when it was opened: a
 	// command that moved it signs the new head as it ends.

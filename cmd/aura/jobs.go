@@ -60,6 +60,7 @@ func (e *env) tenantJobs() []control.Job {
 			},
 		},
 		e.stripeReconcileJob(),
+		e.icalImportJob(), // ical_jobs.go
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 // /ical/{token}.ics that serves them.
 
 type channelsData struct {
+	Feeds   []feedRow
 	Exports []exportRow
 	Types   []inventory.RoomType
 	Rooms   []inventory.Room
@@ -28,6 +29,14 @@ type channelsData struct {
 	NewURL   string
 	NewFor   string
 	Channels []string
+}
+
+type feedRow struct {
+	channels.Feed
+	Target string
+	Stale  bool
+	Blocks int // active blocks from today
+	Over   int // of those, overbooked
 }
 
 type exportRow struct {
@@ -40,10 +49,12 @@ type exportRow struct {
 var suggestedChannels = []string{"airbnb", "booking.com", "vrbo", "google", "other"}
 
 func (s Handlers) ChannelsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	return s.renderChannels(w, r, c, http.StatusOK, nil, "", "")
+	return s.renderChannels(w, r, c, http.StatusOK, nil, "", "", "")
 }
 
-func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.Call, status int, formErr error, newURL, newFor string) error {
+// renderChannels shows the page; formErr (with formPrefix naming the
+// form's fields, "cal_" or "feed_") fills a form again with its errors.
+func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.Call, status int, formErr error, formPrefix, newURL, newFor string) error {
 	p, prop, err := s.PmsPage(w, r, c, "Channels", "channels")
 	if err != nil {
 		return s.NoProperty(w, r, c)
@@ -63,16 +74,38 @@ func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.
 	for _, e := range exports {
 		d.Exports = append(d.Exports, exportRow{Export: e, Target: exportTarget(d, e)})
 	}
+	feeds, err := channels.New(c.DB).ListFeeds(ctx, prop.ID)
+	if err != nil {
+		return err
+	}
+	today := s.Today(r, c, prop)
+	for _, f := range feeds {
+		row := feedRow{Feed: f, Target: exportTarget(d, channels.Export{RoomID: f.RoomID, RoomTypeID: f.RoomTypeID}), Stale: f.Stale(s.Cfg.Now())}
+		blocks, err := channels.New(c.DB).ListChannelBlocks(ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		for _, b := range blocks {
+			if b.Status == channels.BlockActive && today.Before(b.End) {
+				row.Blocks++
+				if b.Overbooked {
+					row.Over++
+				}
+			}
+		}
+		d.Feeds = append(d.Feeds, row)
+	}
 	if formErr != nil {
 		p.Form = r.PostForm
 		p.FormFieldErrors(formErr, func(f string) string {
 			if f == "room_id" || f == "room_type_id" {
-				return "cal_target"
+				f = "target"
 			}
-			return "cal_" + f
+			return formPrefix + f
 		})
 	} else {
-		p.Form = map[string][]string{"cal_days": {strconv.Itoa(channels.DefaultExportDays)}, "cal_channel": {"airbnb"}}
+		p.Form = map[string][]string{"cal_days": {strconv.Itoa(channels.DefaultExportDays)}, "cal_channel": {"airbnb"},
+			"feed_channel": {"airbnb"}, "feed_interval_minutes": {strconv.Itoa(channels.DefaultFeedInterval)}, "feed_cancel_vanished": {"1"}}
 	}
 	p.Data = d
 	s.RenderPage(w, r, status, "channels", p)
@@ -112,11 +145,7 @@ func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	v := r.PostForm
 	in := channels.ExportInput{PropertyID: s.currentPropertyID(w, r, c), Channel: strings.TrimSpace(v.Get("cal_channel"))}
-	if kind, id, ok := strings.Cut(v.Get("cal_target"), ":"); ok && kind == "room" {
-		in.RoomID = id
-	} else if ok && kind == "type" {
-		in.RoomTypeID = id
-	}
+	in.RoomID, in.RoomTypeID = parseTarget(v.Get("cal_target"))
 	var fe web.FormErrors
 	if d := strings.TrimSpace(v.Get("cal_days")); d != "" {
 		n, err := strconv.Atoi(d)
@@ -132,7 +161,7 @@ func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Ca
 		e, token, err = channels.New(c.DB).CreateExport(r.Context(), in)
 	}
 	if code := aura.ErrorCode(err); code == aura.EINVALID {
-		return s.renderChannels(w, r, c, web.StatusOf(err), err, "", "")
+		return s.renderChannels(w, r, c, web.StatusOf(err), err, "cal_", "", "")
 	} else if err != nil {
 		return err
 	}
@@ -141,7 +170,7 @@ func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Ca
 		channels.New(c.DB).RevokeExport(context.WithoutCancel(r.Context()), e.ID)
 		return err
 	}
-	return s.renderChannels(w, r, c, http.StatusOK, nil, s.calendarURL(r, token), e.Channel)
+	return s.renderChannels(w, r, c, http.StatusOK, nil, "", s.calendarURL(r, token), e.Channel)
 }
 
 func (s Handlers) ExportRotate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -165,7 +194,7 @@ func (s Handlers) ExportRotate(w http.ResponseWriter, r *http.Request, c *web.Ca
 			s.Logger(r).Warn("calendar token index: forget failed", "err", err)
 		}
 	}
-	return s.renderChannels(w, r, c, http.StatusOK, nil, s.calendarURL(r, token), e.Channel)
+	return s.renderChannels(w, r, c, http.StatusOK, nil, "", s.calendarURL(r, token), e.Channel)
 }
 
 func (s Handlers) ExportRevoke(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -181,6 +210,104 @@ func (s Handlers) ExportRevoke(w http.ResponseWriter, r *http.Request, c *web.Ca
 	s.SetFlash(w, "ok", "The calendar URL is revoked: it answers “not found” from now on.")
 	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels", http.StatusSeeOther)
 	return nil
+}
+
+// parseTarget reads a "room:ID" or "type:ID" choice.
+func parseTarget(v string) (roomID, roomTypeID string) {
+	if kind, id, ok := strings.Cut(v, ":"); ok && kind == "room" {
+		return id, ""
+	} else if ok && kind == "type" {
+		return "", id
+	}
+	return "", ""
+}
+
+func (s Handlers) FeedCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	in := channels.FeedInput{PropertyID: s.currentPropertyID(w, r, c), Channel: strings.TrimSpace(v.Get("feed_channel")), URL: v.Get("feed_url")}
+	in.RoomID, in.RoomTypeID = parseTarget(v.Get("feed_target"))
+	cancel := v.Get("feed_cancel_vanished") != ""
+	in.CancelVanished = &cancel
+	var fe web.FormErrors
+	if m := strings.TrimSpace(v.Get("feed_interval_minutes")); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil {
+			fe.Add("interval_minutes", "must be a whole number of minutes")
+		}
+		in.IntervalMinutes = n
+	}
+	err := fe.Err("The calendar feed is not valid.")
+	var f channels.Feed
+	if err == nil {
+		f, err = channels.New(c.DB).CreateFeed(r.Context(), in)
+	}
+	if aura.ErrorCode(err) == aura.EINVALID {
+		return s.renderChannels(w, r, c, web.StatusOf(err), err, "feed_", "", "")
+	} else if err != nil {
+		return err
+	}
+	// The first poll at once, so the page shows whether the feed works.
+	res, err := channels.New(c.DB).PollFeed(r.Context(), f.ID, s.calendarFetcher())
+	if err != nil {
+		return err
+	}
+	kind, msg := pollFlash(res)
+	s.SetFlash(w, kind, msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#feeds", http.StatusSeeOther)
+	return nil
+}
+
+func (s Handlers) calendarFetcher() *channels.Fetcher {
+	if s.Cfg.CalendarFetcher != nil {
+		return s.Cfg.CalendarFetcher
+	}
+	return &channels.Fetcher{}
+}
+
+// pollFlash says what a poll did.
+func pollFlash(res channels.ImportResult) (string, string) {
+	switch res.Status {
+	case "error":
+		return "error", "The calendar could not be read: " + res.Error
+	case "not_modified":
+		return "ok", "The calendar has not changed since the last poll."
+	}
+	msg := "The calendar was read: " + strconv.Itoa(res.Events) + " upcoming events; " + strconv.Itoa(res.Created) + " new, " +
+		strconv.Itoa(res.Updated) + " changed, " + strconv.Itoa(res.Cancelled) + " cancelled."
+	if res.Overbooked > 0 {
+		msg += " " + strconv.Itoa(res.Overbooked) + " landed on nights already taken (overbooked): move or cancel a stay."
+	}
+	return "ok", msg
+}
+
+func (s Handlers) FeedPoll(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	res, err := channels.New(c.DB).PollFeed(r.Context(), c.Params.ByName("id"), s.calendarFetcher())
+	if err != nil {
+		return err
+	}
+	kind, msg := pollFlash(res)
+	s.SetFlash(w, kind, msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#feeds", http.StatusSeeOther)
+	return nil
+}
+
+// FeedActive pauses (active false) or resumes a feed.
+func (s Handlers) FeedActive(active bool) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+		if _, err := channels.New(c.DB).SetFeedActive(r.Context(), c.Params.ByName("id"), active); err != nil {
+			return err
+		}
+		msg := "The feed is paused; its blocks stay as they are."
+		if active {
+			msg = "The feed is polled again."
+		}
+		s.SetFlash(w, "ok", msg)
+		http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#feeds", http.StatusSeeOther)
+		return nil
+	}
 }
 
 // Limits of /ical/: requests per minute for one calendar token and for one

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -26,6 +27,9 @@ type PmsDashboard struct {
 	Oversold      []oversold // room types sold beyond their rooms in the next days
 	FrontDeskHref string
 	CanBook       bool
+	// Channels: imported calendars gone stale (StaleAfterPolls polls
+	// without a good answer) and channel blocks flagged overbooked.
+	Channels channels.Alerts
 }
 
 // DashboardPMS computes the PMS tiles, or nil when the caller may not see
@@ -86,7 +90,7 @@ func (s *Server) DashboardPMS(r *http.Request, c *Call, p *Page) (*PmsDashboard,
 	}
 	for _, rt := range a.RoomTypes {
 		n := rt.Nights[0]
-		d.Sold += n.Sold
+		d.Sold += n.Sold + n.Channel
 		d.Rooms += n.Rooms - n.OutOfOrder
 	}
 	if d.Rooms > 0 {
@@ -110,6 +114,9 @@ func (s *Server) DashboardPMS(r *http.Request, c *Call, p *Page) (*PmsDashboard,
 			}
 			d.Oversold = append(d.Oversold, oversold{RoomType: rt.RoomType.Name, From: n.Date, To: n.Date.AddDays(1), Short: -n.Available})
 		}
+	}
+	if d.Channels, err = channels.New(c.DB).ChannelAlerts(ctx, prop.ID, s.Cfg.Now()); err != nil {
+		return nil, err
 	}
 	ob, err := stays.New(c.DB).ListReservations(ctx, stays.ReservationFilter{PropertyID: prop.ID, Overbooked: true, Statuses: ActiveStatuses, Limit: 10})
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/aurapms/aura/credential"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/gorilla/securecookie"
 	"github.com/julienschmidt/httprouter"
@@ -64,6 +65,10 @@ type Config struct {
 	// Stripe is the Stripe API backend of every tenant's payments; nil is
 	// Stripe's own API. Tests point it at stripe-mock.
 	Stripe stripe.Backend
+	// CalendarFetcher fetches imported calendars when a user asks for a
+	// poll now; nil is the default fetcher, which refuses private
+	// addresses (tests set one that may reach their loopback server).
+	CalendarFetcher *channels.Fetcher
 	// Observer, when set, is told of every request and sign-in failure
 	// (package metrics implements it).
 	Observer Observer

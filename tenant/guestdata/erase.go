@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
@@ -20,6 +21,8 @@ type OpenBalance struct {
 	RefKind string       `json:"ref_kind"` // reservation or booking
 	RefID   string       `json:"ref_id"`
 	Balance tenant.Money `json:"balance"`
+	What    string       `json:"what"`   // the folio for people: "the folio of the stay 3 Mar – Thu 5 Mar 2026"
+	Amount  string       `json:"amount"` // the balance as the property's country writes it
 }
 
 // Item is one line of the confirmation step: what goes or stays, and why.
@@ -45,6 +48,7 @@ type ErasurePlan struct {
 	Kept         []Item                `json:"kept"`
 	Refusal      string                `json:"refusal,omitempty"` // why it cannot be done now, with what to do
 	counts       stays.ErasedGuestData // what the stays side holds
+	inHouse      []string              // the stays in house, for people
 }
 
 // Erasure is the result of an anonymisation.
@@ -100,9 +104,25 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 	if res != nil {
 		p.Reservations = res
 	}
+	props := map[string]inventory.Property{}
+	prop := func(id string) (inventory.Property, error) {
+		if pr, ok := props[id]; ok {
+			return pr, nil
+		}
+		pr, err := inventory.GetProperty(tx, id)
+		props[id] = pr
+		return pr, err
+	}
+	byID := map[string]stays.Reservation{}
 	for _, r := range p.Reservations {
+		byID[r.ID] = r
 		if r.Status == stays.ReservationInHouse {
+			pr, err := prop(r.PropertyID)
+			if err != nil {
+				return p, err
+			}
 			p.InHouse = append(p.InHouse, r)
+			p.inHouse = append(p.inHouse, "the stay "+pr.Stay(r.Arrival, r.Departure)+" is in house")
 		}
 	}
 	refs, err := guestRefs(tx, guestID)
@@ -116,11 +136,20 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 			return p, err
 		}
 		if bal != 0 {
-			var cur string
-			if err := tx.QueryRow(`SELECT currency FROM ledger_folios WHERE ref_kind = ? AND ref_id = ? LIMIT 1`, ref.Kind, ref.ID).Scan(&cur); err != nil {
+			var cur, propID string
+			if err := tx.QueryRow(`SELECT currency, property_id FROM ledger_folios WHERE ref_kind = ? AND ref_id = ? LIMIT 1`, ref.Kind, ref.ID).Scan(&cur, &propID); err != nil {
 				return p, err
 			}
-			p.OpenBalances = append(p.OpenBalances, OpenBalance{RefKind: ref.Kind, RefID: ref.ID, Balance: tenant.Money{Amount: bal, Currency: cur}})
+			pr, err := prop(propID)
+			if err != nil {
+				return p, err
+			}
+			ob := OpenBalance{RefKind: ref.Kind, RefID: ref.ID, Balance: tenant.Money{Amount: bal, Currency: cur}, What: "the folio of a booking the guest made",
+				Amount: pr.Amount(bal)}
+			if r, ok := byID[ref.ID]; ok && ref.Kind == ledger.RefReservation {
+				ob.What = "the folio of the stay " + pr.Stay(r.Arrival, r.Departure)
+			}
+			p.OpenBalances = append(p.OpenBalances, ob)
 		}
 	}
 	docs, err := documentsOf(tx, refs)
@@ -144,12 +173,11 @@ func (p ErasurePlan) refusal() string {
 		return "This guest was already anonymised."
 	}
 	var parts []string
-	for _, r := range p.InHouse {
-		parts = append(parts, fmt.Sprintf("reservation %s is in house (%s to %s): check the guest out first", r.ID, r.Arrival, r.Departure))
+	for _, w := range p.inHouse {
+		parts = append(parts, w+": check the guest out first")
 	}
 	for _, b := range p.OpenBalances {
-		parts = append(parts, fmt.Sprintf("the folio of %s %s has an open balance of %s: take a payment, post an allowance or move it to the city ledger",
-			b.RefKind, b.RefID, b.Balance))
+		parts = append(parts, fmt.Sprintf("%s has an open balance of %s: take a payment, post an allowance or move it to the city ledger", b.What, b.Amount))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -198,21 +226,21 @@ func guestRefs(tx *tenant.Tx, guestID string) ([]ledger.Ref, error) {
 }
 
 // docRef is an issued document on one of the guest's folios.
-type docRef struct{ id, number string }
+type docRef struct{ id, number, kind string }
 
 // documentsOf returns the documents issued on the folios of refs, in
 // issue order.
 func documentsOf(tx *tenant.Tx, refs []ledger.Ref) ([]docRef, error) {
 	var out []docRef
 	for _, ref := range refs {
-		rows, err := tx.Query(`SELECT d.id, d.number FROM ledger_documents d JOIN ledger_folios f ON f.id = d.folio_id
+		rows, err := tx.Query(`SELECT d.id, d.number, d.kind FROM ledger_documents d JOIN ledger_folios f ON f.id = d.folio_id
 			WHERE f.ref_kind = ? AND f.ref_id = ? ORDER BY d.issued_at, d.id`, ref.Kind, ref.ID)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var d docRef
-			if err := rows.Scan(&d.id, &d.number); err != nil {
+			if err := rows.Scan(&d.id, &d.number, &d.kind); err != nil {
 				rows.Close()
 				return nil, err
 			}

@@ -39,7 +39,7 @@ func TestErase(t *testing.T) {
 		}
 		_, err := gd.Erase(f.Ctx, other.GuestID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		if !strings.Contains(aura.ErrorMessage(err), other.ID) || !strings.Contains(aura.ErrorMessage(err), "check the guest out first") {
+		if !strings.Contains(aura.ErrorMessage(err), "the stay "+f.Prop.Stay(other.Arrival, other.Departure)+" is in house") || !strings.Contains(aura.ErrorMessage(err), "check the guest out first") {
 			t.Fatalf("refusal %q does not name the stay and what to do", aura.ErrorMessage(err))
 		}
 		if pmstest.Must(stays.New(f.DB).GetGuest(f.Ctx, other.GuestID))(t).Erased {
@@ -55,7 +55,7 @@ func TestErase(t *testing.T) {
 		before := f.AuditRows(t)
 		_, err := gd.Erase(f.Ctx, r.GuestID, 0)
 		pmstest.WantCode(t, err, aura.ECONFLICT)
-		if msg := aura.ErrorMessage(err); !strings.Contains(msg, "open balance of 100.00 EUR") || !strings.Contains(msg, "take a payment") {
+		if msg := aura.ErrorMessage(err); !strings.Contains(msg, "the folio of the stay "+f.Prop.Stay(r.Arrival, r.Departure)+" has an open balance of "+f.Prop.Amount(10000)) || !strings.Contains(msg, "take a payment") {
 			t.Fatalf("refusal %q does not name the balance and what to do", msg)
 		}
 		if f.AuditRows(t) != before {
