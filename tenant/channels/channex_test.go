@@ -26,7 +26,7 @@ func TestChannexARI(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if r.Header.Get("user-api-key") != "k" {
-			http.Error(w, "unauthorized", 401)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		if refuse > 0 {
