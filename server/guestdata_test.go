@@ -80,6 +80,21 @@ func TestGuestDataRights(t *testing.T) {
 		t.Fatalf("check-out: %d %s", resp.StatusCode, body)
 	}
 
+	t.Run("GuestPage", func(t *testing.T) {
+		resp, page := f.page("GET", "/guests/"+gid, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("guest page: %d", resp.StatusCode)
+		}
+		i := strings.Index(page, `id="guest-money"`)
+		j := strings.Index(page, `id="ghist-h"`)
+		if i < 0 || j < 0 {
+			t.Fatalf("the guest page lacks the folios or the history:\n%s", page)
+		}
+		if hist := page[j:]; !strings.Contains(hist, "Checked in") || !strings.Contains(hist, "Reservation created") && !strings.Contains(hist, "Booked") {
+			t.Errorf("the guest page's history lacks the stay's rows")
+		}
+	})
+
 	t.Run("Export", func(t *testing.T) {
 		resp, body := f.api("GET", "/guests/"+gid+"/export", "")
 		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||

@@ -162,6 +162,9 @@ func TestBrowser(t *testing.T) {
 	// Every page of the demo at 1440 and 390 px (issue 11): no sideways
 	// scrolling, no ids, ISO times or ciphertext in what a person reads.
 	t.Run("Crawl", func(t *testing.T) { crawlBrowser(t, steps, "/demo/") })
+	// Guest data rights (issue 16): everything on the guest page, the
+	// anonymisation's confirmation and refusal, the pseudonym after it.
+	guestDataBrowser(t, steps)
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),

@@ -6,10 +6,11 @@ import (
 	"strings"
 
 	"github.com/aurapms/aura"
-	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -119,6 +120,13 @@ type guestData struct {
 	History   []HistoryItem
 	CanExport bool // guests.export
 	CanErase  bool // guests.erase
+	// Folios and Invoices are the folios (with payments) and the invoices
+	// of the guest's stays and bookings (folios.read); PhotoPurges says
+	// when each ID photo was or will be purged.
+	Folios      []ledger.FolioView
+	Invoices    []ledger.Document
+	CanFolios   bool
+	PhotoPurges map[string]guestdata.PhotoPurge
 }
 
 func (s Handlers) GuestPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -179,12 +187,22 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 			d.Reservations = append(d.Reservations, rows[x.ID])
 		}
 	}
+	d.CanFolios = c.Can(identity.PermFoliosRead)
+	auditLimit := 0
 	if c.Can(identity.PermAuditRead) {
-		rows, err := c.DB.AuditLog(ctx, audit.Filter{Entity: d.G.ID, Limit: 20})
-		if err != nil {
-			return nil, nil, err
-		}
-		if d.History, err = s.History(r, c, p, rows); err != nil {
+		auditLimit = 50
+	}
+	o, err := guestdata.New(c.DB).Overview(ctx, g.ID, d.CanFolios, auditLimit)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Folios, d.Invoices = o.Folios, o.Invoices
+	d.PhotoPurges = map[string]guestdata.PhotoPurge{}
+	for _, pp := range o.PhotoPurges {
+		d.PhotoPurges[pp.PhotoID] = pp
+	}
+	if auditLimit > 0 {
+		if d.History, err = s.History(r, c, p, o.Audit); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -48,6 +48,9 @@ func pmsNav(c *Call, base string) []navItem {
 		out = append(out, navItem{Key: "invoices", Label: "Invoices", Href: base + "invoices"},
 			navItem{Key: "cashier", Label: "Cashier", Href: base + "cashier"})
 	}
+	if c.Can(identity.PermReportsRead) {
+		out = append(out, navItem{Key: "reports", Label: "Reports", Href: base + "reports"})
+	}
 	if c.Can(identity.PermNightAuditRun) {
 		out = append(out, navItem{Key: "nightaudit", Label: "Night audit", Href: base + "night-audit"})
 	}
@@ -407,8 +410,7 @@ func (p *Page) FormFieldErrors(err error, rename func(string) string) {
 		}
 	}
 	if len(fix) > 0 && aura.ErrorCode(err) == aura.EINVALID {
-		p.Error = strings.TrimSuffix(p.Error, ".") + " " + strings.Join(fix, "; ") + "."
-		p.Error = strings.Replace(p.Error, ". ", ": ", 1)
+		p.Error = strings.TrimSuffix(p.Error, ".") + ": " + strings.Join(fix, "; ") + "."
 	}
 }
 

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
@@ -189,34 +191,7 @@ func (s Store) photoPurges(ctx context.Context, d Dossier) ([]PhotoPurge, error)
 // its bookings, reservations, check-in records, folios, payments and
 // documents) in chain order, with their personal fields opened.
 func (s Store) auditAbout(ctx context.Context, d Dossier) ([]AuditRow, error) {
-	ids := map[string][]string{"guest": {d.Guest.ID}}
-	for _, r := range d.Reservations {
-		ids["reservation"] = append(ids["reservation"], r.ID)
-	}
-	for _, b := range d.Bookings {
-		ids["booking"] = append(ids["booking"], b.ID)
-	}
-	for _, c := range d.CheckIns {
-		ids["checkin_record"] = append(ids["checkin_record"], c.ID)
-	}
-	for _, f := range d.Folios {
-		ids["folio"] = append(ids["folio"], f.ID)
-		for _, p := range f.Payments {
-			ids[p.Kind] = append(ids[p.Kind], p.ID)
-		}
-	}
-	for _, doc := range d.Invoices {
-		ids[doc.Kind] = append(ids[doc.Kind], doc.ID)
-	}
-	var parts []string
-	var args []any
-	for typ, list := range ids {
-		parts = append(parts, `(entity_type = ? AND entity_id IN (`+tenant.Placeholders(len(list))+`))`)
-		args = append(args, typ)
-		for _, id := range list {
-			args = append(args, id)
-		}
-	}
+	where, args := aboutWhere(d)
 	out := []AuditRow{}
 	err := s.View(ctx, func(tx *tenant.Tx) error {
 		var wrapped []byte
@@ -231,7 +206,7 @@ func (s Store) auditAbout(ctx context.Context, d Dossier) ([]AuditRow, error) {
 			}
 		}
 		rows, err := tx.Query(`SELECT seq, at, actor_kind, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json
-			FROM audit_log WHERE `+strings.Join(parts, " OR ")+` ORDER BY seq`, args...)
+			FROM audit_log WHERE `+where+` ORDER BY seq`, args...)
 		if err != nil {
 			return err
 		}
@@ -298,4 +273,155 @@ func (s Store) openAuditJSON(key *tenant.SubjectKey, guestID, entityType, entity
 		return json.RawMessage(text)
 	}
 	return b
+}
+
+// aboutWhere is the audit_log condition selecting the rows about the
+// dossier's records (by entity type and id, on the entity index).
+func aboutWhere(d Dossier) (string, []any) {
+	ids := map[string][]string{"guest": {d.Guest.ID}}
+	for _, r := range d.Reservations {
+		ids["reservation"] = append(ids["reservation"], r.ID)
+	}
+	for _, b := range d.Bookings {
+		ids["booking"] = append(ids["booking"], b.ID)
+	}
+	for _, c := range d.CheckIns {
+		ids["checkin_record"] = append(ids["checkin_record"], c.ID)
+	}
+	for _, f := range d.Folios {
+		ids["folio"] = append(ids["folio"], f.ID)
+		for _, p := range f.Payments {
+			ids[p.Kind] = append(ids[p.Kind], p.ID)
+		}
+	}
+	for _, doc := range d.Invoices {
+		ids[doc.Kind] = append(ids[doc.Kind], doc.ID)
+	}
+	types := make([]string, 0, len(ids))
+	for typ := range ids {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	var parts []string
+	var args []any
+	for _, typ := range types {
+		list := ids[typ]
+		parts = append(parts, `(entity_type = ? AND entity_id IN (`+tenant.Placeholders(len(list))+`))`)
+		args = append(args, typ)
+		for _, id := range list {
+			args = append(args, id)
+		}
+	}
+	return strings.Join(parts, " OR "), args
+}
+
+// Overview is what the guest page shows beside the profile, the
+// reservations and the check-in records: the folios (lines, payments,
+// balance) and invoices of the guest's stays and bookings (Ledger set),
+// when each ID photo was or will be purged, and the newest audit rows about
+// the guest's records, as stored (tenant-sealed values opened; the
+// guest's own fields stay sealed for the history to open for people who
+// may read guests).
+type Overview struct {
+	Folios      []ledger.FolioView
+	Invoices    []ledger.Document
+	PhotoPurges []PhotoPurge
+	Audit       []audit.Row
+}
+
+// Overview reads the guest page's Overview: the folios and invoices when
+// withLedger, the audit rows (newest first, at most auditLimit; none when
+// 0). It returns ENOTFOUND for an unknown guest.
+func (s Store) Overview(ctx context.Context, guestID string, withLedger bool, auditLimit int) (Overview, error) {
+	st := stays.New(s.DB)
+	led := ledger.New(s.DB)
+	var o Overview
+	var d Dossier
+	var err error
+	if d.Guest, err = st.GetGuest(ctx, guestID); err != nil {
+		return o, err
+	}
+	if d.Reservations, err = st.GuestReservations(ctx, guestID); err != nil {
+		return o, err
+	}
+	if d.CheckIns, err = st.GuestCheckIns(ctx, guestID); err != nil {
+		return o, err
+	}
+	if o.PhotoPurges, err = s.photoPurges(ctx, d); err != nil {
+		return o, err
+	}
+	var refs []ledger.Ref
+	var docs []docRef
+	err = s.View(ctx, func(tx *tenant.Tx) error {
+		var err error
+		if refs, err = guestRefs(tx, guestID); err != nil {
+			return err
+		}
+		docs, err = documentsOf(tx, refs)
+		return err
+	})
+	if err != nil {
+		return o, err
+	}
+	for _, ref := range refs {
+		if ref.Kind == ledger.RefBooking {
+			d.Bookings = append(d.Bookings, stays.Booking{ID: ref.ID})
+		}
+		fs, err := led.Folios(ctx, ref)
+		if err != nil {
+			return o, err
+		}
+		for _, f := range fs {
+			v := ledger.FolioView{Folio: f}
+			if withLedger {
+				if v, err = led.Folio(ctx, f.ID); err != nil {
+					return o, err
+				}
+			}
+			d.Folios = append(d.Folios, v)
+		}
+	}
+	for _, doc := range docs {
+		v := ledger.Document{ID: doc.id, Kind: doc.kind}
+		if withLedger {
+			if v, err = led.Document(ctx, doc.id); err != nil {
+				return o, err
+			}
+			if d.Guest.Erased {
+				v.Recipient = nil
+			}
+		}
+		d.Invoices = append(d.Invoices, v)
+	}
+	if withLedger {
+		o.Folios, o.Invoices = d.Folios, d.Invoices
+	}
+	if auditLimit > 0 {
+		where, args := aboutWhere(d)
+		err := s.View(ctx, func(tx *tenant.Tx) error {
+			rows, err := tx.Query(`SELECT `+audit.Columns+` FROM audit_log WHERE `+where+` ORDER BY seq DESC LIMIT ?`, append(args, auditLimit)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				r, err := audit.Scan(rows)
+				if err != nil {
+					return err
+				}
+				if r.Before.Valid {
+					r.Before.String = s.RevealAuditJSON(r.EntityID, r.Before.String)
+				}
+				if r.After.Valid {
+					r.After.String = s.RevealAuditJSON(r.EntityID, r.After.String)
+				}
+				o.Audit = append(o.Audit, r)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return o, err
+		}
+	}
+	return o, nil
 }

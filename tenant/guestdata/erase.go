@@ -226,21 +226,21 @@ func guestRefs(tx *tenant.Tx, guestID string) ([]ledger.Ref, error) {
 }
 
 // docRef is an issued document on one of the guest's folios.
-type docRef struct{ id, number string }
+type docRef struct{ id, number, kind string }
 
 // documentsOf returns the documents issued on the folios of refs, in
 // issue order.
 func documentsOf(tx *tenant.Tx, refs []ledger.Ref) ([]docRef, error) {
 	var out []docRef
 	for _, ref := range refs {
-		rows, err := tx.Query(`SELECT d.id, d.number FROM ledger_documents d JOIN ledger_folios f ON f.id = d.folio_id
+		rows, err := tx.Query(`SELECT d.id, d.number, d.kind FROM ledger_documents d JOIN ledger_folios f ON f.id = d.folio_id
 			WHERE f.ref_kind = ? AND f.ref_id = ? ORDER BY d.issued_at, d.id`, ref.Kind, ref.ID)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var d docRef
-			if err := rows.Scan(&d.id, &d.number); err != nil {
+			if err := rows.Scan(&d.id, &d.number, &d.kind); err != nil {
 				rows.Close()
 				return nil, err
 			}

@@ -7,10 +7,12 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // unzip returns the files of a ZIP by name.
@@ -88,6 +90,34 @@ func TestExportEraseExport(t *testing.T) {
 			t.Errorf("the export lacks the audit row %s (has %v)", a, opened)
 		}
 	}
+
+	t.Run("Overview", func(t *testing.T) {
+		o := pmstest.Must(gd.Overview(f.Ctx, s.guest.ID, true, 100))(t)
+		due := s.record.Photos[0]
+		if len(o.Folios) != 1 || len(o.Folios[0].Payments) != 1 || len(o.Invoices) != 1 || o.Invoices[0].Recipient == nil ||
+			len(o.PhotoPurges) != 1 || o.PhotoPurges[0].Purged || o.PhotoPurges[0].PhotoID != due.ID {
+			t.Fatalf("overview %+v", o)
+		}
+		r := pmstest.Must(stays.New(f.DB).GetReservation(f.Ctx, s.res.ID))(t)
+		if want := r.CheckedOutAt.Add(time.Duration(f.Prop.FrontDesk.IDPhotoRetentionDays) * 24 * time.Hour); !o.PhotoPurges[0].At.Equal(want) {
+			t.Fatalf("photo due %v, want %v", o.PhotoPurges[0].At, want)
+		}
+		actions := map[string]bool{}
+		for i, a := range o.Audit {
+			actions[a.Action] = true
+			if i > 0 && a.Seq > o.Audit[i-1].Seq {
+				t.Fatal("the guest page's audit rows are not newest first")
+			}
+		}
+		for _, a := range []string{"guest.created", "booking.created", "reservation.checked_in", "checkin_record.created", "invoice.issued", "payment.recorded"} {
+			if !actions[a] {
+				t.Errorf("the overview lacks the audit row %s", a)
+			}
+		}
+		if o := pmstest.Must(gd.Overview(f.Ctx, s.guest.ID, false, 0))(t); o.Folios != nil || o.Invoices != nil || o.Audit != nil {
+			t.Fatalf("overview without the ledger or audit rows %+v", o)
+		}
+	})
 
 	zb := pmstest.Must(gd.Export(f.Ctx, s.guest.ID, guestdata.FormatZIP))(t)
 	files := unzip(t, zb.Body)

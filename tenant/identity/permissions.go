@@ -80,6 +80,8 @@ const (
 	PermCreditNotes   Permission = "invoices.credit" // issue credit notes (corrections of issued invoices)
 	PermLedgerWrite   Permission = "ledger.write"    // ledger settings: legal data, tax codes, categories, city tax, products
 	PermStripeWrite   Permission = "stripe.write"    // the Stripe account's keys and webhook signing secret
+	// Reports (tenant/reports).
+	PermReportsRead Permission = "reports.read" // see and export reports: occupancy, ADR, RevPAR, revenue
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -119,6 +121,7 @@ var PermissionTable = []PermissionRow{
 	{PermCreditNotes, "Issue credit notes that correct issued invoices", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermLedgerWrite, "Change the ledger settings: legal data, tax codes, categories, city tax, products", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermStripeWrite, "Set up the Stripe account: its keys and webhook signing secret", []string{RoleOwner, RoleManager}},
+	{PermReportsRead, "See and export reports: occupancy, ADR, RevPAR and revenue", []string{RoleOwner, RoleManager, RoleAccountant}},
 }
 
 // RoleCan reports whether role has permission p.

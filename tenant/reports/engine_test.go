@@ -2,6 +2,9 @@ package reports_test
 
 import (
 	"context"
+	"encoding/csv"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aurapms/aura/date"
@@ -193,5 +196,47 @@ func TestEngineRefuses(t *testing.T) {
 				t.Fatalf("%v does not name %s", err, tc.field)
 			}
 		})
+	}
+}
+
+// TestReportCSV parses the CSV back: one header row, ISO dates, amounts
+// as decimals with the currency's minor units, the total last, and the
+// byte order mark only when asked for.
+func TestReportCSV(t *testing.T) {
+	f := newYear(t)
+	rep := pmstest.Must(reports.New(f.DB).Run(f.Ctx, reports.Query{PropertyID: f.Prop.ID, From: f.Day(0), To: f.Day(3), By: reports.ByDay}))(t)
+	for _, bom := range []bool{false, true} {
+		var b strings.Builder
+		if err := reports.WriteCSV(&b, rep, bom); err != nil {
+			t.Fatal(err)
+		}
+		text := b.String()
+		if strings.HasPrefix(text, reports.BOM) != bom {
+			t.Fatalf("bom %v: starts %q", bom, text[:8])
+		}
+		recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(text, reports.BOM))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(recs[0], reports.ReportColumns) || len(recs) != 1+3+1 {
+			t.Fatalf("header %v, %d records", recs[0], len(recs))
+		}
+		col := map[string]int{}
+		for i, c := range recs[0] {
+			col[c] = i
+		}
+		want := []map[string]string{
+			{"key": "2026-12-30", "sold": "1", "occupancy_percent": "25.00", "room_revenue_gross": "100.00", "room_revenue_net": "93.46", "fees_gross": "100.00", "no_shows": "1"},
+			{"key": "2026-12-31", "available": "3", "occupancy_percent": "66.67", "room_revenue_net": "177.57", "adr_gross": "95.00", "revpar_gross": "63.33", "cancellations": "1"},
+			{"key": "2027-01-01", "sold": "1", "occupancy_percent": "33.33", "revpar_gross": "33.33", "currency": "EUR"},
+			{"key": "total", "sold": "4", "available": "10", "occupancy_percent": "40.00", "room_revenue_gross": "390.00", "total_revenue_gross": "590.00"},
+		}
+		for i, w := range want {
+			for k, v := range w {
+				if got := recs[i+1][col[k]]; got != v {
+					t.Errorf("bom %v row %d %s = %q, want %q", bom, i+1, k, got, v)
+				}
+			}
+		}
 	}
 }

@@ -1,0 +1,308 @@
+package pms
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/locale"
+	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/reports"
+)
+
+// The reports (issue 14): the performance report (occupancy, ADR, RevPAR
+// and revenue from the report engine, tenant/reports) as a page with a
+// chart, as CSV and as JSON.
+
+// ReportRoutes are the rows of the report pages and API in the route table.
+func (s Handlers) ReportRoutes() []web.Route {
+	none := web.Iso()
+	return []web.Route{
+		{Method: "GET", Path: "/:tenant/reports", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports", Handle: s.reportsPage},
+		{Method: "GET", Path: "/:tenant/reports/performance.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.reportCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/performance", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiReport},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/performance.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.reportCSV},
+		{Method: "GET", Path: "/:tenant/reports/vat", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_vat", Handle: s.vatPage},
+		{Method: "GET", Path: "/:tenant/reports/vat.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/vat", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiVAT},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/vat.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
+	}
+}
+
+var reportQueryDocs = []web.QueryParam{web.QProperty,
+	web.Q("from", "date", "The first night (default: the first of the property's current month)."),
+	web.Q("to", "date", "The day after the last night (default: the first of the next month); at most 366 nights."),
+	web.Q("by", "string", "Rows per: day, month, room_type, rate_plan, channel or category (default day).")}
+
+// ReportAPIDocs documents the report API in the OpenAPI document.
+var ReportAPIDocs = map[string]web.ApiDoc{
+	"GET /:tenant/api/v1/reports/performance": {Summary: "Occupancy, ADR, RevPAR and revenue (net and gross, from posted folio lines) per day, month, room type, rate plan, channel or category", Tag: "Reports",
+		Query: reportQueryDocs, Response: reports.Report{}},
+	"GET /:tenant/api/v1/reports/performance.csv": {Summary: "The performance report as CSV (UTF-8, one header row, ISO dates, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(reportQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/vat": {Summary: "VAT per category and rate of a period: invoiced, credited and due (from the invoices and credit notes issued in it, reconciling with their totals) and posted (folio lines by business date)", Tag: "Reports",
+		Query: vatQueryDocs, Response: reports.VATReport{}},
+	"GET /:tenant/api/v1/reports/vat.csv": {Summary: "The VAT report as CSV (UTF-8, one header row, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+}
+
+var qBOM = web.Q("bom", "boolean", "1: start with a UTF-8 byte order mark (for spreadsheet programs).")
+
+var vatQueryDocs = []web.QueryParam{web.QProperty,
+	web.Q("from", "date", "The first issue and business date (default: the first of the property's current month)."),
+	web.Q("to", "date", "The day after the last (default: the first of the next month); at most 366 days.")}
+
+// reportQuery reads ?from=, ?to= and ?by= of a report of property p whose
+// business date is today.
+func reportQuery(v url.Values, p inventory.Property, today date.Date) (reports.Query, error) {
+	y, m, _ := today.YMD()
+	first := date.New(y, m, 1)
+	next := date.New(y, m+1, 1)
+	if m == time.December {
+		next = date.New(y+1, time.January, 1)
+	}
+	q := reports.Query{PropertyID: p.ID, By: strings.TrimSpace(v.Get("by"))}
+	if q.By == "" {
+		q.By = reports.ByDay
+	}
+	var err error
+	if q.From, err = web.QueryDate(v, "from", first); err != nil {
+		return q, err
+	}
+	if q.To, err = web.QueryDate(v, "to", next); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// reportsData is the performance report page.
+type reportsData struct {
+	Report   reports.Report
+	By       []reportGrouping
+	Chart    *reportChart
+	CSV      string // the CSV link of the report shown
+	Currency string
+	style    locale.Style
+}
+
+type reportGrouping struct{ Key, Label string }
+
+var groupingLabels = map[string]string{reports.ByDay: "Day", reports.ByMonth: "Month", reports.ByRoomType: "Room type",
+	reports.ByRatePlan: "Rate plan", reports.ByChannel: "Channel", reports.ByCategory: "Category"}
+
+// Pct shows basis points as a percentage with two decimals.
+func (d *reportsData) Pct(bp int64) string { return d.style.Number(bp, 2) + " %" }
+
+// reportChart is the occupancy chart of a date grouping, drawn as SVG on
+// the server (no script): one bar per row, 0–100 %.
+type reportChart struct {
+	Width, Height int
+	Bars          []reportBar
+	Grid          []reportGrid
+}
+
+type reportBar struct {
+	X, Y, W, H int
+	Title      string
+	Label      string // shown under some bars
+	LabelX     int
+}
+
+type reportGrid struct {
+	Y     int
+	Label string
+}
+
+const chartHeight, chartTop, chartBottom, chartLeft = 180, 8, 22, 40
+
+func occupancyChart(rep reports.Report, pct func(int64) string) *reportChart {
+	if (rep.By != reports.ByDay && rep.By != reports.ByMonth) || len(rep.Rows) == 0 {
+		return nil
+	}
+	slot := 24
+	if len(rep.Rows) > 40 {
+		slot = 8
+	}
+	c := &reportChart{Width: chartLeft + slot*len(rep.Rows) + 8, Height: chartHeight}
+	plot := chartHeight - chartTop - chartBottom
+	for _, g := range []int64{0, 2500, 5000, 7500, 10000} {
+		c.Grid = append(c.Grid, reportGrid{Y: chartTop + plot - int(g)*plot/10000, Label: fmt.Sprint(g/100) + "%"})
+	}
+	every := 1
+	if len(rep.Rows) > 16 {
+		every = 7
+	}
+	for i, r := range rep.Rows {
+		occ := min(max(r.Occupancy, 0), 10000)
+		h := int(occ) * plot / 10000
+		b := reportBar{X: chartLeft + i*slot + 2, W: slot - 4, Y: chartTop + plot - h, H: h, Title: r.Label + ": " + pct(r.Occupancy)}
+		if i%every == 0 {
+			b.Label, b.LabelX = r.Key, chartLeft+i*slot
+			if rep.By == reports.ByDay {
+				b.Label = r.Key[8:]
+			}
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	return c
+}
+
+func reportCSVLink(slug string, q reports.Query) string {
+	v := url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "by": {q.By}, "property_id": {q.PropertyID}}
+	return "/" + slug + "/reports/performance.csv?" + v.Encode()
+}
+
+func (s Handlers) reportsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "Reports", "reports")
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	d := &reportsData{Currency: prop.Currency, style: p.Style()}
+	for _, g := range reports.Groupings {
+		d.By = append(d.By, reportGrouping{g, groupingLabels[g]})
+	}
+	p.Data = d
+	q, err := reportQuery(v, prop, s.Today(r, c, prop))
+	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "by": {q.By}}
+	for _, k := range []string{"from", "to", "by"} {
+		if x := v.Get(k); x != "" {
+			p.Form.Set(k, x)
+		}
+	}
+	if err == nil {
+		d.Report, err = reports.New(c.DB).Run(r.Context(), q)
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.FormFieldErrors(err, nil)
+		s.RenderPage(w, r, http.StatusBadRequest, "reports", p)
+		return nil
+	}
+	d.Chart = occupancyChart(d.Report, d.Pct)
+	d.CSV = reportCSVLink(c.Tenant.Slug, q)
+	s.RenderPage(w, r, http.StatusOK, "reports", p)
+	return nil
+}
+
+// reportOf runs the report a request asks for (API and CSV): the
+// property of ?property_id= (or the only one) and the query's range.
+func (s Handlers) reportOf(r *http.Request, c *web.Call) (reports.Report, error) {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return reports.Report{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return reports.Report{}, err
+	}
+	q, err := reportQuery(r.URL.Query(), prop, today)
+	if err != nil {
+		return reports.Report{}, err
+	}
+	return reports.New(c.DB).Run(r.Context(), q)
+}
+
+func (s Handlers) apiReport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.reportOf(r, c)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, rep)
+}
+
+func (s Handlers) reportCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.reportOf(r, c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="performance-%s-%s-%s.csv"`, rep.By, rep.From, rep.To))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.WriteCSV(w, rep, bom == "1" || bom == "true")
+}
+
+// vatData is the VAT report page.
+type vatData struct {
+	Report reports.VATReport
+	CSV    string
+	Pct    func(int) string
+}
+
+// vatOf runs the VAT report a request asks for (API and CSV).
+func (s Handlers) vatOf(r *http.Request, c *web.Call) (reports.VATReport, error) {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	q, err := reportQuery(r.URL.Query(), prop, today)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	return reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+}
+
+func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "VAT report", "reports")
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	st := p.Style()
+	d := &vatData{Pct: func(bp int) string { return st.Number(int64(bp), 2) + " %" }}
+	p.Data = d
+	q, err := reportQuery(v, prop, s.Today(r, c, prop))
+	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
+	for _, k := range []string{"from", "to"} {
+		if x := v.Get(k); x != "" {
+			p.Form.Set(k, x)
+		}
+	}
+	if err == nil {
+		d.Report, err = reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.FormFieldErrors(err, nil)
+		s.RenderPage(w, r, http.StatusBadRequest, "reports_vat", p)
+		return nil
+	}
+	d.CSV = "/" + c.Tenant.Slug + "/reports/vat.csv?" + url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
+	s.RenderPage(w, r, http.StatusOK, "reports_vat", p)
+	return nil
+}
+
+func (s Handlers) apiVAT(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.vatOf(r, c)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, rep)
+}
+
+func (s Handlers) vatCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.vatOf(r, c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vat-%s-%s.csv"`, rep.From, rep.To))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.WriteVATCSV(w, rep, bom == "1" || bom == "true")
+}

@@ -1,0 +1,97 @@
+package reports
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/aurapms/aura/locale"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/ledger"
+)
+
+// BOM is the UTF-8 byte order mark some spreadsheet programs need before
+// they read a CSV file as UTF-8.
+const BOM = "\ufeff"
+
+// ReportColumns is the header row of a report's CSV file. Amounts are
+// decimals with the currency's minor units and a point ("1234.50"), never
+// grouped; occupancy is a percentage with two decimals ("66.67"); the key
+// of a date grouping is an ISO date (YYYY-MM-DD) or month (YYYY-MM). The
+// last row is the total, keyed "total".
+var ReportColumns = []string{"key", "label", "room_nights", "out_of_order", "available", "sold", "occupancy_percent",
+	"room_revenue_net", "room_revenue_gross", "adr_net", "adr_gross", "revpar_net", "revpar_gross",
+	"fees_net", "fees_gross", "cancellations", "no_shows", "other_revenue_net", "other_revenue_gross",
+	"total_revenue_net", "total_revenue_gross", "currency"}
+
+// WriteCSV writes rep as CSV (RFC 4180, UTF-8, one header row, see
+// ReportColumns), with a byte order mark first when bom is set.
+func WriteCSV(w io.Writer, rep Report, bom bool) error {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return err
+		}
+	}
+	exp := tenant.MinorUnits(rep.Currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(ReportColumns); err != nil {
+		return err
+	}
+	row := func(key, label string, f Figures) error {
+		n := func(v int64) string { return strconv.FormatInt(v, 10) }
+		return cw.Write([]string{key, label, n(f.RoomNights), n(f.OutOfOrder), n(f.Available), n(f.Sold), locale.Decimal(f.Occupancy, 2, ".", ""),
+			money(f.Room.Net), money(f.Room.Gross), money(f.ADR.Net), money(f.ADR.Gross), money(f.RevPAR.Net), money(f.RevPAR.Gross),
+			money(f.Fees.Net), money(f.Fees.Gross), n(f.Cancellations), n(f.NoShows), money(f.Other.Net), money(f.Other.Gross),
+			money(f.Total.Net), money(f.Total.Gross), rep.Currency})
+	}
+	for _, r := range rep.Rows {
+		if err := row(r.Key, r.Label, r.Figures); err != nil {
+			return err
+		}
+	}
+	if err := row("total", "Total", rep.Total); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// VATColumns is the header row of a VAT report's CSV file: one row per
+// VAT category and rate (rate as a percentage with two decimals), then
+// the total keyed "total"; amounts as in ReportColumns.
+var VATColumns = []string{"category", "rate_percent", "exemption_reason",
+	"invoiced_net", "invoiced_tax", "invoiced_gross", "credited_net", "credited_tax", "credited_gross",
+	"due_net", "due_tax", "due_gross", "posted_net", "posted_tax", "posted_gross", "currency"}
+
+// WriteVATCSV writes rep as CSV (see VATColumns), with a byte order mark
+// first when bom is set.
+func WriteVATCSV(w io.Writer, rep VATReport, bom bool) error {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return err
+		}
+	}
+	exp := tenant.MinorUnits(rep.Currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(VATColumns); err != nil {
+		return err
+	}
+	rows := append(append([]VATRow{}, rep.Rows...), rep.Total)
+	for i, r := range rows {
+		cat, rate := r.Category, locale.Decimal(int64(r.Rate), 2, ".", "")
+		if i == len(rows)-1 {
+			cat, rate = "total", ""
+		}
+		rec := []string{cat, rate, r.ExemptionReason}
+		for _, a := range []ledger.Amounts{r.Invoiced, r.Credited, r.Due, r.Posted} {
+			rec = append(rec, money(a.Net), money(a.Tax), money(a.Gross))
+		}
+		if err := cw.Write(append(rec, rep.Currency)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
