@@ -12,6 +12,7 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/reports"
 )
 
@@ -111,4 +112,41 @@ func TestReportsHTTP(t *testing.T) {
 			t.Errorf("front desk page: %d", resp.StatusCode)
 		}
 	})
+}
+
+// TestVATReportHTTP: the VAT report over HTTP equals the invoices and
+// credit notes issued through the API, per rate, as JSON, CSV and page.
+func TestVATReportHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "vat", 2).signIn()
+	_, folio := moneySetup(t, f)
+	fp := "/folios/" + folio.ID
+	mustCreated(t, f, fp+"/charges", `{"description": "Minibar", "quantity": 2, "unit_price": 595, "tax_code": "DE-19", "category": "ACC"}`)
+	mustCreated(t, f, fp+"/charges", `{"description": "Breakfast", "quantity": 1, "unit_price": 1070, "tax_code": "DE-7", "category": "ACC"}`)
+	inv := decode[ledger.Document](t, mustCreated(t, f, fp+"/invoices", `{"recipient": {"name": "Greta Tester", "address": {"country": "DE"}}}`))
+	mustCreated(t, f, "/invoices/"+inv.ID+"/credit-notes", `{"reason": "Wrong recipient"}`)
+	inv2 := decode[ledger.Document](t, mustCreated(t, f, fp+"/invoices", `{"recipient": {"name": "Greta Tester GmbH", "address": {"country": "DE"}}}`))
+
+	q := "?from=" + inv.IssueDate.String() + "&to=" + inv.IssueDate.AddDays(1).String()
+	rep := decode[reports.VATReport](t, mustOK(t, f, "GET", "/reports/vat"+q))
+	// 11.90 at 19% is 10.00 + 1.90; 10.70 at 7% is 10.00 + 0.70: invoiced
+	// twice, credited once.
+	if len(rep.Rows) != 2 || rep.Invoices != 2 || rep.CreditNotes != 1 ||
+		rep.Rows[0].Rate != 700 || rep.Rows[0].Due != (ledger.Amounts{Net: 1000, Tax: 70, Gross: 1070}) || rep.Rows[0].Credited.Gross != 1070 ||
+		rep.Rows[1].Rate != 1900 || rep.Rows[1].Due != (ledger.Amounts{Net: 1000, Tax: 190, Gross: 1190}) ||
+		rep.Total.Due != inv2.Totals || rep.Documents != inv2.Totals {
+		t.Fatalf("VAT report %+v (the invoice standing: %+v)", rep, inv2.Totals)
+	}
+	resp, body := f.api("GET", "/reports/vat.csv"+q, "")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 4 || recs[1][1] != "7.00" || recs[1][9] != "10.00" || recs[2][1] != "19.00" || recs[3][0] != "total" || recs[3][11] != "22.60" {
+		t.Fatalf("VAT CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	resp, page := f.page("GET", "/reports/vat"+q, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "19,00 %") || !strings.Contains(page, "2 · 1") {
+		t.Fatalf("VAT page: %d", resp.StatusCode)
+	}
+	if resp, body := f.api("GET", "/reports/vat?from=2026-13-01", ""); resp.StatusCode != 400 || !strings.Contains(body, `"from"`) {
+		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
+	}
 }

@@ -268,14 +268,20 @@ func TestStripeHTTP(t *testing.T) {
 			t.Fatalf("folio page CSP\n got %q\nwant %q", got, wantStripeCSP)
 		}
 		if !strings.Contains(body, `id="stripe-elements"`) || !strings.Contains(body, `data-stripe-key="`+testPublish+`"`) ||
-			!strings.Contains(body, `<script src="https://js.stripe.com/v3/">`) || !strings.Contains(body, "/static/stripe.js") {
+			!strings.Contains(body, `<script src="https://js.stripe.com/v3/" defer>`) || !strings.Contains(body, "/static/stripe.js") {
 			t.Fatal("the folio page has no Elements mount point or Stripe.js")
 		}
-		// Every other page keeps Aura's own policy.
+		if got, want := resp.Header.Get("Permissions-Policy"), `camera=(), microphone=(), geolocation=(), payment=(self "https://js.stripe.com")`; got != want {
+			t.Fatalf("folio page Permissions-Policy %q, want %q", got, want)
+		}
+		// Every other page keeps Aura's own policies.
 		for _, p := range []string{"/invoices", "/cashier", "/settings/stripe", "/reservations"} {
 			resp, _ := f.page("GET", p, nil)
 			if got := resp.Header.Get("Content-Security-Policy"); got != defaultCSP {
 				t.Errorf("%s: CSP %q", p, got)
+			}
+			if got := resp.Header.Get("Permissions-Policy"); got != "camera=(), microphone=(), geolocation=(), payment=()" {
+				t.Errorf("%s: Permissions-Policy %q", p, got)
 			}
 		}
 	})

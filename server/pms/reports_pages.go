@@ -28,6 +28,10 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/performance.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.reportCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/performance", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiReport},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/performance.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.reportCSV},
+		{Method: "GET", Path: "/:tenant/reports/vat", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_vat", Handle: s.vatPage},
+		{Method: "GET", Path: "/:tenant/reports/vat.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/vat", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiVAT},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/vat.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
 	}
 }
 
@@ -41,8 +45,18 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/reports/performance": {Summary: "Occupancy, ADR, RevPAR and revenue (net and gross, from posted folio lines) per day, month, room type, rate plan, channel or category", Tag: "Reports",
 		Query: reportQueryDocs, Response: reports.Report{}},
 	"GET /:tenant/api/v1/reports/performance.csv": {Summary: "The performance report as CSV (UTF-8, one header row, ISO dates, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
-		Query: append(reportQueryDocs, web.Q("bom", "boolean", "1: start with a UTF-8 byte order mark (for spreadsheet programs).")), ResponseMedia: []string{"text/csv"}},
+		Query: append(reportQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/vat": {Summary: "VAT per category and rate of a period: invoiced, credited and due (from the invoices and credit notes issued in it, reconciling with their totals) and posted (folio lines by business date)", Tag: "Reports",
+		Query: vatQueryDocs, Response: reports.VATReport{}},
+	"GET /:tenant/api/v1/reports/vat.csv": {Summary: "The VAT report as CSV (UTF-8, one header row, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 }
+
+var qBOM = web.Q("bom", "boolean", "1: start with a UTF-8 byte order mark (for spreadsheet programs).")
+
+var vatQueryDocs = []web.QueryParam{web.QProperty,
+	web.Q("from", "date", "The first issue and business date (default: the first of the property's current month)."),
+	web.Q("to", "date", "The day after the last (default: the first of the next month); at most 366 days.")}
 
 // reportQuery reads ?from=, ?to= and ?by= of a report of property p whose
 // business date is today.
@@ -215,4 +229,80 @@ func (s Handlers) reportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 	w.Header().Set("Cache-Control", "private, no-store")
 	bom := r.URL.Query().Get("bom")
 	return reports.WriteCSV(w, rep, bom == "1" || bom == "true")
+}
+
+// vatData is the VAT report page.
+type vatData struct {
+	Report reports.VATReport
+	CSV    string
+	Pct    func(int) string
+}
+
+// vatOf runs the VAT report a request asks for (API and CSV).
+func (s Handlers) vatOf(r *http.Request, c *web.Call) (reports.VATReport, error) {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	q, err := reportQuery(r.URL.Query(), prop, today)
+	if err != nil {
+		return reports.VATReport{}, err
+	}
+	return reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+}
+
+func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "VAT report", "reports")
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	st := p.Style()
+	d := &vatData{Pct: func(bp int) string { return st.Number(int64(bp), 2) + " %" }}
+	p.Data = d
+	q, err := reportQuery(v, prop, s.Today(r, c, prop))
+	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
+	for _, k := range []string{"from", "to"} {
+		if x := v.Get(k); x != "" {
+			p.Form.Set(k, x)
+		}
+	}
+	if err == nil {
+		d.Report, err = reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.FormFieldErrors(err, nil)
+		s.RenderPage(w, r, http.StatusBadRequest, "reports_vat", p)
+		return nil
+	}
+	d.CSV = "/" + c.Tenant.Slug + "/reports/vat.csv?" + url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
+	s.RenderPage(w, r, http.StatusOK, "reports_vat", p)
+	return nil
+}
+
+func (s Handlers) apiVAT(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.vatOf(r, c)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, rep)
+}
+
+func (s Handlers) vatCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	rep, err := s.vatOf(r, c)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vat-%s-%s.csv"`, rep.From, rep.To))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.WriteVATCSV(w, rep, bom == "1" || bom == "true")
 }

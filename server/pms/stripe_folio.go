@@ -351,6 +351,7 @@ func (s Handlers) withStripe(w http.ResponseWriter, r *http.Request, c *web.Call
 	}
 	d.Stripe = &stripeFolio{PublishableKey: st.PublishableKey, View: v, Today: d.Today.String()}
 	w.Header().Set("Content-Security-Policy", stripeCSP)
+	w.Header().Set("Permissions-Policy", stripePermissions)
 	return nil
 }
 

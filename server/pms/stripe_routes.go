@@ -32,6 +32,12 @@ const stripeCSP = "default-src 'none'; script-src 'self' https://js.stripe.com h
 	"font-src 'self'; connect-src 'self' https://api.stripe.com; frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// stripePermissions is the Permissions-Policy of the same page: Aura's own
+// (no camera, microphone or location) except that the Payment Request API
+// is allowed to this page and to Stripe's frames, so wallets such as Apple
+// Pay and Google Pay can show inside Elements. Every other page refuses it.
+const stripePermissions = `camera=(), microphone=(), geolocation=(), payment=(self "https://js.stripe.com")`
+
 // StripeRoutes are the Stripe rows of the route table.
 func (s Handlers) StripeRoutes() []web.Route {
 	none := web.Iso()

@@ -410,8 +410,7 @@ func (p *Page) FormFieldErrors(err error, rename func(string) string) {
 		}
 	}
 	if len(fix) > 0 && aura.ErrorCode(err) == aura.EINVALID {
-		p.Error = strings.TrimSuffix(p.Error, ".") + " " + strings.Join(fix, "; ") + "."
-		p.Error = strings.Replace(p.Error, ". ", ": ", 1)
+		p.Error = strings.TrimSuffix(p.Error, ".") + ": " + strings.Join(fix, "; ") + "."
 	}
 }
 

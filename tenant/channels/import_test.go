@@ -180,6 +180,15 @@ func TestImportAirbnbFeed(t *testing.T) {
 	if got := blockSet(t, st, feed.ID); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("blocks after the change:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// Room 101 cannot be given to another stay on a night Airbnb holds it;
+	// a stay without a room choice gets room 102.
+	in = f.Booking(f.Day(6), f.Day(7))
+	in.Reservations[0].RoomID = f.Rooms[0].ID
+	if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); aura.ErrorCode(err) != aura.ECONFLICT || !strings.Contains(err.Error(), "held by channel") {
+		t.Errorf("a stay in room 101 on an Airbnb night: %v", err)
+	}
+	in.Reservations[0].RoomID = f.Rooms[1].ID
+	pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
 	if got := f.Available(t, f.Day(12), f.Day(15)); fmt.Sprint(got) != "[2 2 2]" {
 		t.Errorf("the cancelled block still holds stock: %v", got)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/ledger"
 )
 
 // BOM is the UTF-8 byte order mark some spreadsheet programs need before
@@ -51,6 +52,45 @@ func WriteCSV(w io.Writer, rep Report, bom bool) error {
 	}
 	if err := row("total", "Total", rep.Total); err != nil {
 		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// VATColumns is the header row of a VAT report's CSV file: one row per
+// VAT category and rate (rate as a percentage with two decimals), then
+// the total keyed "total"; amounts as in ReportColumns.
+var VATColumns = []string{"category", "rate_percent", "exemption_reason",
+	"invoiced_net", "invoiced_tax", "invoiced_gross", "credited_net", "credited_tax", "credited_gross",
+	"due_net", "due_tax", "due_gross", "posted_net", "posted_tax", "posted_gross", "currency"}
+
+// WriteVATCSV writes rep as CSV (see VATColumns), with a byte order mark
+// first when bom is set.
+func WriteVATCSV(w io.Writer, rep VATReport, bom bool) error {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return err
+		}
+	}
+	exp := tenant.MinorUnits(rep.Currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(VATColumns); err != nil {
+		return err
+	}
+	rows := append(append([]VATRow{}, rep.Rows...), rep.Total)
+	for i, r := range rows {
+		cat, rate := r.Category, locale.Decimal(int64(r.Rate), 2, ".", "")
+		if i == len(rows)-1 {
+			cat, rate = "total", ""
+		}
+		rec := []string{cat, rate, r.ExemptionReason}
+		for _, a := range []ledger.Amounts{r.Invoiced, r.Credited, r.Due, r.Posted} {
+			rec = append(rec, money(a.Net), money(a.Tax), money(a.Gross))
+		}
+		if err := cw.Write(append(rec, rep.Currency)); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

@@ -157,8 +157,13 @@ func (c *resCtx) roomOptions(tx *tenant.Tx, from, to date.Date) ([]RoomOption, e
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
+		// Room blocks, and the nights a channel's calendar holds a room
+		// (active channel blocks of tenant/channels' imports).
+		args := append(append(append([]any{}, ids...), to, from), ids...)
 		rows, err = tx.Query(`SELECT id, room_id, kind, start_date, end_date, reason, created_at FROM room_blocks
-			WHERE room_id IN (`+in+`) AND start_date < ? AND end_date > ? ORDER BY start_date`, append(ids, to, from)...)
+			WHERE room_id IN (`+in+`) AND start_date < ? AND end_date > ?
+			UNION ALL SELECT id, room_id, '`+HeldByChannel+`', start_date, end_date, 'a channel calendar holds it', created_at FROM channel_blocks
+			WHERE status = 'active' AND room_id IN (`+in+`) AND start_date < ? AND end_date > ? ORDER BY start_date`, append(args, to, from)...)
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +190,10 @@ func (c *resCtx) roomOptions(tx *tenant.Tx, from, to date.Date) ([]RoomOption, e
 	}
 	return out, nil
 }
+
+// HeldByChannel is the kind of the block roomOptions reports for nights
+// an imported channel calendar holds a room ("held by channel").
+const HeldByChannel = "held_by_channel"
 
 // nameStays fills in the guest names of the stays opts name, unsealing
 // only those guests.

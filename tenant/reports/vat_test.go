@@ -1,0 +1,140 @@
+package reports_test
+
+import (
+	"encoding/csv"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura/internal/pmstest"
+	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/pmsledger"
+	"github.com/aurapms/aura/tenant/reports"
+)
+
+// TestVATReconciles issues invoices and credit notes on the New Year
+// hotel through the ledger and checks the VAT report per rate against
+// hand-computed figures and against the documents' own totals:
+//
+//	A's invoice (1 Jan): 7%: 2 nights 200.00 − 10.00 allowed = 177.57 + 12.43 = 190.00
+//	  cancelled in full by a credit note (2 Jan) and issued again (2 Jan)
+//	B's invoice (2 Jan): 7%: 2 nights 186.92 + 13.08 = 200.00; 19%: minibar 10.00 + 1.90 = 11.90
+//	  the minibar credited in part (2 Jan): 19% 10.00 + 1.90
+//
+// Due per rate: 7% 364.49 + 25.51 = 390.00, 19% 0. Posted by business
+// date: 7% six charges (4 nights, 2 fees) 560.76 + 39.24 less the
+// allowance 9.35 + 0.65; 19% the minibar less the credit's allowance: 0.
+func TestVATReconciles(t *testing.T) {
+	f := newYear(t)
+	led := ledger.New(f.DB)
+	st := pmstest.Must(led.Settings(f.Ctx, f.Prop.ID))(t)
+	st.Legal = ledger.Legal{Company: "Hotel Test GmbH", Address: ledger.Address{Line1: "Uferweg 1", PostalCode: "10117", City: "Berlin", Country: "DE"},
+		VATID: "DE123456789", TaxNumber: "27/123/45678"}
+	pmstest.Must(led.Configure(f.Ctx, st))(t)
+	pmstest.Must(led.SetTaxCode(f.Ctx, f.Prop.ID, ledger.TaxCode{Code: "standard", Name: "Standard 19%", Category: ledger.CategoryStandard,
+		Rates: []ledger.Rate{{ValidFrom: pmsledger.Since, BasisPoints: 1900}}}))(t)
+	jan1, jan2 := f.Day(2), f.Day(3)
+	folioOf := func(i int) ledger.Folio {
+		var res string
+		if err := f.DB.SQL().Read.QueryRow(`SELECT id FROM reservations ORDER BY created_at, id LIMIT 1 OFFSET ?`, i).Scan(&res); err != nil {
+			t.Fatal(err)
+		}
+		return pmstest.Must(led.GuestFolio(f.Ctx, f.Prop.ID, res))(t)
+	}
+	var folA, folB ledger.Folio
+	for i := 0; i < 4; i++ {
+		fo := folioOf(i)
+		v := pmstest.Must(led.Folio(f.Ctx, fo.ID))(t)
+		rooms := 0
+		for _, l := range v.Lines {
+			if l.Item == ledger.ItemRoom {
+				rooms++
+			}
+		}
+		switch {
+		case rooms == 2 && len(v.Lines) > 2: // A: two nights, an allowance, a payment
+			folA = fo
+		case rooms == 2:
+			folB = fo
+		}
+	}
+	if folA.ID == "" || folB.ID == "" {
+		t.Fatal("A's and B's folios not found")
+	}
+	minibar := pmstest.Must(led.PostCharge(f.Ctx, ledger.ChargeInput{FolioID: folB.ID, ServiceDate: jan1, BusinessDate: jan1, Description: "Minibar",
+		Quantity: 1, UnitPrice: 1190, TaxCode: "standard", Category: pmsledger.CategoryExtras}))(t)
+	to := ledger.Recipient{Name: "Ada Lovelace", Address: ledger.Address{Line1: "Uferweg 2", PostalCode: "10117", City: "Berlin", Country: "DE"}}
+	a1 := pmstest.Must(led.IssueInvoice(f.Ctx, ledger.InvoiceInput{FolioID: folA.ID, IssueDate: jan1, Recipient: to}))(t)
+	cnA := pmstest.Must(led.IssueCreditNote(f.Ctx, ledger.CreditNoteInput{InvoiceID: a1.ID, IssueDate: jan2, BusinessDate: jan2, Reason: "Wrong recipient"}))(t)
+	a2 := pmstest.Must(led.IssueInvoice(f.Ctx, ledger.InvoiceInput{FolioID: folA.ID, IssueDate: jan2, Recipient: to}))(t)
+	b1 := pmstest.Must(led.IssueInvoice(f.Ctx, ledger.InvoiceInput{FolioID: folB.ID, IssueDate: jan2, Recipient: to}))(t)
+	line := 0
+	for _, l := range b1.Lines {
+		if l.FolioLineID == minibar.ID {
+			line = l.No
+		}
+	}
+	cnB := pmstest.Must(led.IssueCreditNote(f.Ctx, ledger.CreditNoteInput{InvoiceID: b1.ID, IssueDate: jan2, BusinessDate: jan2, Reason: "Minibar not taken",
+		Lines: []ledger.CreditLine{{Line: line, Amount: 1190}}}))(t)
+
+	rep := pmstest.Must(reports.New(f.DB).VAT(f.Ctx, reports.Period{PropertyID: f.Prop.ID, From: f.Day(0), To: f.Day(4)}))(t)
+	am := func(n, tx int64) ledger.Amounts { return ledger.Amounts{Net: n, Tax: tx, Gross: n + tx} }
+	want := []reports.VATRow{
+		{Category: "S", Rate: 700, Invoiced: am(17757*2+18692, 1243*2+1308), Credited: am(17757, 1243), Due: am(36449, 2551), Posted: am(6*9346-935, 6*654-65)},
+		{Category: "S", Rate: 1900, Invoiced: am(1000, 190), Credited: am(1000, 190), Due: am(0, 0), Posted: am(0, 0)},
+	}
+	if len(rep.Rows) != len(want) {
+		t.Fatalf("rows %+v", rep.Rows)
+	}
+	for i, w := range want {
+		if rep.Rows[i] != w {
+			t.Errorf("row %d:\n got %+v\nwant %+v", i, rep.Rows[i], w)
+		}
+	}
+	// The documents' own totals, as the ledger answers them.
+	var docs ledger.Amounts
+	for _, d := range []ledger.Document{a1, a2, b1} {
+		docs = docs.Add(d.Totals)
+	}
+	for _, d := range []ledger.Document{cnA, cnB} {
+		docs = docs.Add(ledger.Amounts{Net: -d.Totals.Net, Tax: -d.Totals.Tax, Gross: -d.Totals.Gross})
+	}
+	if rep.Documents != docs || rep.Total.Due != docs || rep.Invoices != 3 || rep.CreditNotes != 2 {
+		t.Fatalf("documents %+v, due %+v, ledger totals %+v, %d invoices, %d credit notes", rep.Documents, rep.Total.Due, docs, rep.Invoices, rep.CreditNotes)
+	}
+	// A period of only 1 January holds A's first invoice and the nights'
+	// lines posted that business date.
+	one := pmstest.Must(reports.New(f.DB).VAT(f.Ctx, reports.Period{PropertyID: f.Prop.ID, From: jan1, To: jan2}))(t)
+	if one.Invoices != 1 || one.CreditNotes != 0 || one.Total.Due != am(17757, 1243) {
+		t.Fatalf("1 January: %+v", one)
+	}
+}
+
+func TestVATCSV(t *testing.T) {
+	rep := reports.VATReport{Currency: "EUR", Rows: []reports.VATRow{{Category: "S", Rate: 700, Invoiced: ledger.Amounts{Net: 9346, Tax: 654, Gross: 10000},
+		Due: ledger.Amounts{Net: 9346, Tax: 654, Gross: 10000}}, {Category: "E", ExemptionReason: "City tax, not subject to VAT", Posted: ledger.Amounts{Net: 300, Gross: 300}}}}
+	rep.Total = reports.VATRow{Invoiced: rep.Rows[0].Invoiced, Due: rep.Rows[0].Due, Posted: rep.Rows[1].Posted}
+	var b strings.Builder
+	if err := reports.WriteVATCSV(&b, rep, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), reports.BOM) {
+		t.Fatal("no byte order mark")
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), reports.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{reports.VATColumns,
+		{"S", "7.00", "", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "EUR"},
+		{"E", "0.00", "City tax, not subject to VAT", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "3.00", "0.00", "3.00", "EUR"},
+		{"total", "", "", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "93.46", "6.54", "100.00", "3.00", "0.00", "3.00", "EUR"}}
+	if len(recs) != len(want) {
+		t.Fatalf("records %v", recs)
+	}
+	for i := range want {
+		if !slices.Equal(recs[i], want[i]) {
+			t.Errorf("record %d: %q, want %q", i, recs[i], want[i])
+		}
+	}
+}
