@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aurapms/aura/audit"
@@ -58,6 +59,13 @@ type env struct {
 	// which refuses private addresses (tests set one that may reach their
 	// loopback server).
 	icalFetcher *channels.Fetcher
+
+	// ariPushers keep the channel-manager ARI pushers (their rate-limit
+	// state) per tenant and property; now is their clock (nil: time.Now;
+	// tests set a fake one).
+	ariMu      sync.Mutex
+	ariPushers map[string]*channels.ARIPusher
+	now        func() time.Time
 
 	// platformHead is the platform chain's head when it was opened: a
 	// command that moved it signs the new head as it ends.

@@ -60,7 +60,8 @@ func (e *env) tenantJobs() []control.Job {
 			},
 		},
 		e.stripeReconcileJob(),
-		e.icalImportJob(), // ical_jobs.go
+		e.icalImportJob(),     // ical_jobs.go
+		e.channelManagerJob(), // cm_jobs.go
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -255,5 +256,25 @@ func lockPlatform(t *testing.T, data string) func() {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		conn.Close()
 		db.Close()
+	}
+}
+
+// TestMetricsDefaultPortBusy: with the default metrics address taken (by
+// another server on the machine), serve starts without metrics and says
+// so; a metrics address given explicitly must be had.
+func TestMetricsDefaultPortBusy(t *testing.T) {
+	if ln, err := net.Listen("tcp", defaultMetricsAddr); err == nil {
+		defer ln.Close()
+	} // else someone else holds it: busy all the same
+	t.Setenv("AURA_METRICS_ADDR", "")
+	c := newCLI(t)
+	s := c.serve("--dev", "--addr", "127.0.0.1:0")
+	if !strings.Contains(s.errs.String(), "metrics listener not started") || strings.Contains(s.out.String(), "Metrics on") {
+		t.Fatalf("default port busy: out %q, errs %q", s.out.String(), s.errs.String())
+	}
+	s.stop()
+	code, _, errs := c.run("", "serve", "--dev", "--addr", "127.0.0.1:0", "--metrics-addr", defaultMetricsAddr)
+	if code == 0 || !strings.Contains(errs, "address already in use") {
+		t.Fatalf("explicit busy metrics address: exit %d %q", code, errs)
 	}
 }

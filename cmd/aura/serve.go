@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,6 +46,7 @@ type serveFlags struct {
 	sessionIdle, sessionX time.Duration
 	shutdownTimeout       time.Duration
 	metricsAddr           string
+	metricsChosen         bool // --metrics-addr or AURA_METRICS_ADDR was given
 }
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
@@ -66,7 +68,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
 	fl.DurationVar(&f.sessionX, "session-max", 12*time.Hour, "sign a user out this long after sign-in, whatever they do")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight before closing connections (the files then close: transactions finish, checkpoints are signed, the last changes are replicated)")
-	fl.StringVar(&f.metricsAddr, "metrics-addr", envOr("AURA_METRICS_ADDR", "127.0.0.1:9464"), "private address of /metrics (Prometheus) and /debug/pprof/, never the public port (env AURA_METRICS_ADDR; \"off\" for none)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", envOr("AURA_METRICS_ADDR", defaultMetricsAddr), "private address of /metrics (Prometheus) and /debug/pprof/, never the public port (env AURA_METRICS_ADDR; \"off\" for none)")
 	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
@@ -96,6 +98,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	fl.Visit(func(fl *flag.Flag) { f.metricsChosen = f.metricsChosen || fl.Name == "metrics-addr" })
+	f.metricsChosen = f.metricsChosen || os.Getenv("AURA_METRICS_ADDR") != ""
 	if err := checkMetricsAddr(f.metricsAddr, f.addr); err != nil {
 		return err
 	}
@@ -215,16 +219,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if f.metricsAddr != "off" {
 		mln, err := e.metricsListener(f.metricsAddr, ln.Addr().String())
-		if err != nil {
+		switch {
+		case err != nil && !f.metricsChosen && errors.Is(err, syscall.EADDRINUSE):
+			// Another server on this machine has the default port: serve
+			// without metrics rather than not at all. A port given
+			// explicitly must be had.
+			e.logger.Warn("metrics listener not started: the default address is in use; give each server its own --metrics-addr", "addr", f.metricsAddr)
+		case err != nil:
 			ln.Close()
 			return err
+		default:
+			ms := newHTTPServer(met.Handler())
+			ms.WriteTimeout = 0 // a CPU profile or trace streams for its ?seconds=
+			ms.ErrorLog = hs.ErrorLog
+			servers = append(servers, ms)
+			fmt.Fprintf(e.io.Out, "Metrics on http://%s/metrics (profiles under /debug/pprof/).\n", mln.Addr())
+			go func() { errc <- ms.Serve(mln) }()
 		}
-		ms := newHTTPServer(met.Handler())
-		ms.WriteTimeout = 0 // a CPU profile or trace streams for its ?seconds=
-		ms.ErrorLog = hs.ErrorLog
-		servers = append(servers, ms)
-		fmt.Fprintf(e.io.Out, "Metrics on http://%s/metrics (profiles under /debug/pprof/).\n", mln.Addr())
-		go func() { errc <- ms.Serve(mln) }()
 	}
 	// systemd (Type=notify) learns the server is up only now, with the
 	// listeners accepting, and from then on expects the watchdog's pings.
@@ -266,6 +277,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	e.logger.Info("stopped serving; closing the files", "drain", time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// defaultMetricsAddr is where /metrics listens unless told otherwise.
+const defaultMetricsAddr = "127.0.0.1:9464"
 
 // watchdog pings systemd's watchdog every interval while the platform DB
 // answers, so a server that hangs is restarted (WatchdogSec in the unit).
