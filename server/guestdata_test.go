@@ -95,6 +95,29 @@ func TestGuestDataRights(t *testing.T) {
 		}
 	})
 
+	t.Run("Rectification", func(t *testing.T) {
+		// The guest page's edit form: the history shows the old and the
+		// new value; the audit row holds them sealed only.
+		_, body := f.api("GET", "/guests/"+gid, "")
+		g := decode[stays.Guest](t, body)
+		form := url.Values{"given_name": {g.GivenName}, "family_name": {g.FamilyName}, "email": {"ottilie.corrected@example.com"},
+			"version": {strconv.Itoa(g.Version)}, "idempotency_key": {"rect"}}
+		if resp, _ := f.page("POST", "/guests/"+gid, form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("rectify: %d", resp.StatusCode)
+		}
+		_, page := f.page("GET", "/guests/"+gid, nil)
+		if hist := page[strings.Index(page, `id="ghist-h"`):]; !strings.Contains(hist, "ottilie.corrected@example.com") {
+			t.Fatal("the history does not show the new email")
+		}
+		db := h.acquire("alpha")
+		var after string
+		err := db.SQL().Read.QueryRow(`SELECT after_json FROM audit_log WHERE action = 'guest.updated' AND entity_id = ? ORDER BY seq DESC LIMIT 1`, gid).Scan(&after)
+		db.Release()
+		if err != nil || strings.Contains(after, "corrected") || !strings.Contains(after, `"sealed"`) {
+			t.Fatalf("the rectification's audit row: %v %s", err, after)
+		}
+	})
+
 	t.Run("Export", func(t *testing.T) {
 		resp, body := f.api("GET", "/guests/"+gid+"/export", "")
 		if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||
