@@ -89,71 +89,8 @@ func TestReplay1000Revisions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The revisions: each booking a new, then modifications, maybe a
-	// cancellation; 1,000 in all.
-	rng := rand.New(rand.NewPCG(17, 1))
-	type final struct {
-		status             string
-		arrival, departure date.Date
-		code               string
-	}
-	want := map[string]final{}
-	var revs []map[string]any
-	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	revs, want := genRevisions(t, f.Today)
 	const bookings = 320
-	remaining := 1000
-	for b := 0; b < bookings; b++ {
-		n := 1
-		left := bookings - b - 1
-		if extra := remaining - 1 - left; extra > 0 {
-			n += min(extra, rng.IntN(5))
-		}
-		if b == bookings-1 {
-			n = remaining
-		}
-		remaining -= n
-		key := fmt.Sprintf("cx-bkg-%03d", b)
-		code := fmt.Sprintf("BDC%06d", 100000+b)
-		arr := f.Day(3 + rng.IntN(50))
-		dep := arr.AddDays(1 + rng.IntN(3))
-		for i := 0; i < n; i++ {
-			status := channels.RevisionModified
-			switch {
-			case i == 0:
-				status = channels.RevisionNew
-			case i == n-1 && rng.IntN(3) == 0:
-				status = channels.RevisionCancelled
-			default:
-				arr = arr.AddDays(rng.IntN(5) - 2)
-				if arr.Before(f.Day(2)) {
-					arr = f.Day(2)
-				}
-				dep = arr.AddDays(1 + rng.IntN(3))
-			}
-			days := map[string]string{}
-			for d := arr; d.Before(dep); d = d.AddDays(1) {
-				days[d.String()] = "120.00"
-			}
-			revs = append(revs, map[string]any{"id": fmt.Sprintf("rev-%03d-%d", b, i), "type": "booking_revision", "attributes": map[string]any{
-				"booking_id": key, "status": status, "inserted_at": base.Add(time.Duration(b*10+i) * time.Minute).Format(time.RFC3339),
-				"ota_name": "Booking.com", "ota_reservation_code": code, "ota_commission": "18.00",
-				"customer": map[string]any{"name": "Guest", "surname": fmt.Sprint("No", b), "mail": fmt.Sprintf("g%d@example.com", b)},
-				"rooms": []map[string]any{{"room_type_id": "cx-rt-dbl", "rate_plan_id": "cx-rp-flex", "checkin_date": arr.String(), "checkout_date": dep.String(),
-					"occupancy": map[string]int{"adults": 2, "children": 0}, "days": days}},
-			}})
-			want[key] = final{status: status, arrival: arr, departure: dep, code: code}
-		}
-	}
-	if len(revs) != 1000 {
-		t.Fatalf("%d revisions generated", len(revs))
-	}
-	// Out of order, and 60 delivered twice.
-	rng.Shuffle(len(revs), func(i, j int) { revs[i], revs[j] = revs[j], revs[i] })
-	for i := 0; i < 60; i++ {
-		revs = append(revs, revs[rng.IntN(1000)])
-	}
-	rng.Shuffle(len(revs), func(i, j int) { revs[i], revs[j] = revs[j], revs[i] })
-
 	recorded := func(id string) bool {
 		var n int
 		f.DB.SQL().Read.QueryRow(`SELECT count(*) FROM cm_revisions WHERE revision_id = ?`, id).Scan(&n)
@@ -257,4 +194,79 @@ func TestReplay1000Revisions(t *testing.T) {
 	f.VerifyAudit(t)
 	t.Logf("1000 revisions: %d delivered (duplicates and redeliveries included), %d repeats recognised, %d superseded, %d for attention, %d bookings overbooked",
 		fc.deliveries, total.Repeats, total.Superseded, attention, over)
+}
+
+// finalState is what a booking's newest revision says.
+type finalState struct {
+	status             string
+	arrival, departure date.Date
+	code               string
+}
+
+// genRevisions makes 1,000 Channex-style revisions of 320 bookings (new,
+// then modifications, a third of them cancelled at the end) with stays
+// from today+2 on, shuffled, 60 of them twice.
+func genRevisions(t *testing.T, today date.Date) ([]map[string]any, map[string]finalState) {
+	day := today.AddDays
+	// The revisions: each booking a new, then modifications, maybe a
+	// cancellation; 1,000 in all.
+	rng := rand.New(rand.NewPCG(17, 1))
+	want := map[string]finalState{}
+	var revs []map[string]any
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const bookings = 320
+	remaining := 1000
+	for b := 0; b < bookings; b++ {
+		n := 1
+		left := bookings - b - 1
+		if extra := remaining - 1 - left; extra > 0 {
+			n += min(extra, rng.IntN(5))
+		}
+		if b == bookings-1 {
+			n = remaining
+		}
+		remaining -= n
+		key := fmt.Sprintf("cx-bkg-%03d", b)
+		code := fmt.Sprintf("BDC%06d", 100000+b)
+		arr := day(3 + rng.IntN(50))
+		dep := arr.AddDays(1 + rng.IntN(3))
+		for i := 0; i < n; i++ {
+			status := channels.RevisionModified
+			switch {
+			case i == 0:
+				status = channels.RevisionNew
+			case i == n-1 && rng.IntN(3) == 0:
+				status = channels.RevisionCancelled
+			default:
+				arr = arr.AddDays(rng.IntN(5) - 2)
+				if arr.Before(day(2)) {
+					arr = day(2)
+				}
+				dep = arr.AddDays(1 + rng.IntN(3))
+			}
+			days := map[string]string{}
+			for d := arr; d.Before(dep); d = d.AddDays(1) {
+				days[d.String()] = "120.00"
+			}
+			revs = append(revs, map[string]any{"id": fmt.Sprintf("rev-%03d-%d", b, i), "type": "booking_revision", "attributes": map[string]any{
+				"booking_id": key, "status": status, "inserted_at": base.Add(time.Duration(b*10+i) * time.Minute).Format(time.RFC3339),
+				"ota_name": "Booking.com", "ota_reservation_code": code, "ota_commission": "18.00",
+				"customer": map[string]any{"name": "Guest", "surname": fmt.Sprint("No", b), "mail": fmt.Sprintf("g%d@example.com", b)},
+				"rooms": []map[string]any{{"room_type_id": "cx-rt-dbl", "rate_plan_id": "cx-rp-flex", "checkin_date": arr.String(), "checkout_date": dep.String(),
+					"occupancy": map[string]int{"adults": 2, "children": 0}, "days": days}},
+			}})
+			want[key] = finalState{status: status, arrival: arr, departure: dep, code: code}
+		}
+	}
+	if len(revs) != 1000 {
+		t.Fatalf("%d revisions generated", len(revs))
+	}
+	// Out of order, and 60 delivered twice.
+	rng.Shuffle(len(revs), func(i, j int) { revs[i], revs[j] = revs[j], revs[i] })
+	for i := 0; i < 60; i++ {
+		revs = append(revs, revs[rng.IntN(1000)])
+	}
+	rng.Shuffle(len(revs), func(i, j int) { revs[i], revs[j] = revs[j], revs[i] })
+
+	return revs, want
 }
