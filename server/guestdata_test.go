@@ -151,3 +151,72 @@ func TestGuestDataRights(t *testing.T) {
 		t.Fatalf("audit verify after the erasure: %+v %v", res, err)
 	}
 }
+
+// TestGuestRestriction restricts a guest over HTTP: the owner's guest
+// list and search still show it (each read of the profile audited), a
+// front-desk user's do not and the profile is a 404 for them, on pages
+// and the API; lifting shows it to everyone again.
+func TestGuestRestriction(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	resp, body := f.api("POST", "/guests", `{"given_name": "Rhea", "family_name": "Restricta"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("guest: %d %s", resp.StatusCode, body)
+	}
+	gid := decode[stays.Guest](t, body).ID
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "fred@alpha.example", Name: "Fred", Role: identity.RoleFrontDesk, Password: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := map[string]string{"Authorization": "Bearer " + tok}
+	session := h.login("alpha", "fred@alpha.example", ownerPassword)
+
+	resp, page := f.page("POST", "/guests/"+gid+"/restrict", url.Values{"restrict": {"on"}, "idempotency_key": {"r1"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Say why") {
+		t.Fatalf("restrict without a reason: %d", resp.StatusCode)
+	}
+	if resp, _ := f.page("POST", "/guests/"+gid+"/restrict", url.Values{"restrict": {"on"}, "reason": {"disputes the address"}, "idempotency_key": {"r2"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("restrict: %d", resp.StatusCode)
+	}
+	for _, r := range []req{{path: "/alpha/api/v1/guests/" + gid, header: desk}, {path: "/alpha/guests/" + gid, cookies: []*http.Cookie{session}},
+		{method: "PATCH", path: "/alpha/api/v1/guests/" + gid, json: `{"notes": "x"}`, header: desk}} {
+		if resp, _ := h.do(r); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("front desk %s %s of a restricted guest: %d, want 404", r.method, r.path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/alpha/api/v1/guests?q=Rhea", "/alpha/api/v1/guests"} {
+		if _, body := h.do(req{path: path, header: desk}); strings.Contains(body, gid) {
+			t.Errorf("front desk %s lists the restricted guest", path)
+		}
+	}
+	if _, page := h.do(req{path: "/alpha/guests?q=Restricta", cookies: []*http.Cookie{session}}); strings.Contains(page, gid) {
+		t.Error("the front desk's guest search shows the restricted guest")
+	}
+	if _, body := f.api("GET", "/guests?q=Rhea", ""); !strings.Contains(body, gid) {
+		t.Error("the owner's search lacks the restricted guest")
+	}
+	resp, page = f.page("GET", "/guests/"+gid, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="restricted-note"`) || !strings.Contains(page, "Lift the restriction") {
+		t.Fatalf("owner's guest page of a restricted guest: %d", resp.StatusCode)
+	}
+	var reads int
+	db = h.acquire("alpha")
+	err = db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
+	db.Release()
+	if err != nil || reads != 1 {
+		t.Fatalf("restricted reads audited: %d %v, want 1 (the owner's page)", reads, err)
+	}
+	if resp, body := f.api("POST", "/guests/"+gid+"/restriction", `{"restricted": false}`); resp.StatusCode != 200 || strings.Contains(body, "restricted_at") {
+		t.Fatalf("lift: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := h.do(req{path: "/alpha/api/v1/guests/" + gid, header: desk}); resp.StatusCode != 200 {
+		t.Fatalf("front desk after the lift: %d", resp.StatusCode)
+	}
+}

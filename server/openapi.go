@@ -138,6 +138,11 @@ var apiDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/guests/:id/reservations": {Summary: "Every reservation of a guest", Tag: "Guests", Response: pms.ApiData[stays.Reservation]{}},
 	"GET /:tenant/api/v1/guests/:id/export": {Summary: "Everything stored about a guest, as JSON or a ZIP of CSV files (audited; made for this request, never stored)", Tag: "Guests",
 		Query: []web.QueryParam{web.Q("format", "string", "json (default) or zip.")}, ResponseMedia: []string{"application/json", "application/zip"}},
+	"POST /:tenant/api/v1/guests/:id/restriction": {Summary: "Restrict the processing of a guest's data (GDPR art. 18: hidden from lists and search without guests.restricted.read, every read audited), or lift it", Tag: "Guests",
+		Body: struct {
+			Restricted bool   `json:"restricted"`
+			Reason     string `json:"reason"`
+		}{}, Response: stays.Guest{}},
 	"GET /:tenant/api/v1/guests/:id/erasure": {Summary: "What anonymising a guest would remove and keep, and why it is refused now", Tag: "Guests", Response: guestdata.ErasurePlan{}},
 	"POST /:tenant/api/v1/guests/:id/erasure": {Summary: "Anonymise a guest (refused with 409 while a stay is in house or a folio has an open balance); the books are kept", Tag: "Guests",
 		Body: struct {

@@ -807,6 +807,7 @@ func (s Handlers) ApiReservationAction(action string) web.Handler {
 // Guests.
 
 func (s Handlers) ApiGuests(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	r = r.WithContext(restrictedContext(r, c))
 	q := r.URL.Query()
 	limit, err := web.PageLimit(r)
 	if err != nil {
@@ -836,6 +837,9 @@ func (s Handlers) ApiGuests(w http.ResponseWriter, r *http.Request, c *web.Call)
 func (s Handlers) ApiGuestUpdate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	cur, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id"))
 	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, cur, "API guest update"); err != nil {
 		return err
 	}
 	in := stays.GuestInput{GivenName: cur.GivenName, FamilyName: cur.FamilyName, Email: cur.Email, Phone: cur.Phone, Address: cur.Address,

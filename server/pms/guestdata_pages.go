@@ -1,12 +1,16 @@
 package pms
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // The guest-data rights pages and API: the anonymisation's confirmation
@@ -20,6 +24,11 @@ type guestEraseData struct {
 
 // GuestErasePage is the confirmation step of an anonymisation.
 func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if g, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id")); err != nil {
+		return err
+	} else if err := restrictedGate(r, c, g, "anonymisation page"); err != nil {
+		return err
+	}
 	plan, err := guestdata.New(c.DB).PlanErasure(r.Context(), c.Params.ByName("id"))
 	if err != nil {
 		return err
@@ -88,6 +97,13 @@ func serveExport(w http.ResponseWriter, r *http.Request, c *web.Call, format str
 	if format == "" {
 		format = guestdata.FormatJSON
 	}
+	g, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, g, "export"); err != nil {
+		return err
+	}
 	e, err := guestdata.New(c.DB).Export(r.Context(), c.Params.ByName("id"), format)
 	if err != nil {
 		return err
@@ -136,4 +152,93 @@ func (s Handlers) ApiGuestErase(w http.ResponseWriter, r *http.Request, c *web.C
 		return err
 	}
 	return writeAPI(w, http.StatusOK, res)
+}
+
+// restrictedContext is the request's context, marked for the guest store
+// when the caller may see restricted guests (guests.restricted.read).
+func restrictedContext(r *http.Request, c *web.Call) context.Context {
+	if c.Can(identity.PermGuestsRestricted) {
+		return stays.WithRestricted(r.Context())
+	}
+	return r.Context()
+}
+
+// restrictedGate lets a read of guest g through: an unrestricted guest
+// always; a restricted one only for a caller with guests.restricted.read
+// (ENOTFOUND for everyone else, as if the guest were not there), and the
+// read is audited with what read it.
+func restrictedGate(r *http.Request, c *web.Call, g stays.Guest, what string) error {
+	if g.RestrictedAt == nil {
+		return nil
+	}
+	if !c.Can(identity.PermGuestsRestricted) {
+		return tenant.NotFound("guest", g.ID)
+	}
+	return guestdata.New(c.DB).RecordRestrictedRead(r.Context(), g.ID, what)
+}
+
+// ApiGuestGet returns a guest's profile (a restricted guest only with
+// guests.restricted.read, the read audited).
+func (s Handlers) ApiGuestGet(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	g, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, g, "API guest"); err != nil {
+		return err
+	}
+	return writeVersioned(w, http.StatusOK, g, g.Version)
+}
+
+// GuestRestrict restricts the processing of the guest's data, or lifts
+// the restriction (form field restrict: on or off; reason).
+func (s Handlers) GuestRestrict(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	on := r.PostForm.Get("restrict") == "on"
+	if err := guestdata.New(c.DB).Restrict(r.Context(), id, on, r.PostForm.Get("reason")); err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.ECONFLICT {
+			return err
+		}
+		p, d, derr := s.guestData(w, r, c)
+		if derr != nil {
+			return derr
+		}
+		p.Form = guestForm(d.G)
+		p.WithFormError(err)
+		p.Data = d
+		s.RenderPage(w, r, web.StatusOf(err), "guest", p)
+		return nil
+	}
+	msg := "The restriction is lifted."
+	if on {
+		msg = "Processing is restricted: the guest is hidden from lists and search for users without guests.restricted.read, and every read is audited."
+	}
+	s.SetFlash(w, "ok", msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"guests/"+id, http.StatusSeeOther)
+	return nil
+}
+
+// ApiGuestRestriction restricts or lifts (body: {"restricted": bool,
+// "reason": "…"}) and returns the guest.
+func (s Handlers) ApiGuestRestriction(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var in struct {
+		Restricted bool   `json:"restricted"`
+		Reason     string `json:"reason"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	if err := guestdata.New(c.DB).Restrict(r.Context(), id, in.Restricted, in.Reason); err != nil {
+		return err
+	}
+	g, err := stays.New(c.DB).GetGuest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeVersioned(w, http.StatusOK, g, g.Version)
 }

@@ -29,7 +29,7 @@ type guestsData struct {
 
 func (s Handlers) GuestsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	p := s.TenantPage(w, r, c, "Guests", "guests")
-	ctx := r.Context()
+	ctx := restrictedContext(r, c)
 	q := r.URL.Query()
 	d := &guestsData{Query: strings.TrimSpace(q.Get("q")), CanWrite: c.Can(identity.PermGuestsWrite)}
 	p.Form = url.Values{"q": {d.Query}}
@@ -117,9 +117,10 @@ type guestData struct {
 	CanDocuments bool
 	CanPhotos    bool // may add and delete ID photos
 	// History is the guest's profile history, told for people (audit.read).
-	History   []HistoryItem
-	CanExport bool // guests.export
-	CanErase  bool // guests.erase
+	History     []HistoryItem
+	CanExport   bool // guests.export
+	CanErase    bool // guests.erase
+	CanRestrict bool // guests.restrict
 	// Folios and Invoices are the folios (with payments) and the invoices
 	// of the guest's stays and bookings (folios.read); PhotoPurges says
 	// when each ID photo was or will be purged.
@@ -146,9 +147,13 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := restrictedGate(r, c, g, "guest page"); err != nil {
+		return nil, nil, err
+	}
 	p := s.TenantPage(w, r, c, g.Name(), "guests")
 	d := &guestData{G: g, CanWrite: c.Can(identity.PermGuestsWrite) && !g.Erased, CanBook: c.Can(identity.PermReservationsWrite) && !g.Erased,
-		CanSeeRes: c.Can(identity.PermReservationsRead), CanExport: c.Can(identity.PermGuestsExport), CanErase: c.Can(identity.PermGuestsErase)}
+		CanSeeRes: c.Can(identity.PermReservationsRead), CanExport: c.Can(identity.PermGuestsExport), CanErase: c.Can(identity.PermGuestsErase),
+		CanRestrict: c.Can(identity.PermGuestsRestrict) && !g.Erased}
 	if d.CanDocuments = c.Can(identity.PermIDDocumentsRead); d.CanDocuments {
 		if d.CheckIns, err = stays.New(c.DB).GuestCheckIns(ctx, g.ID); err != nil {
 			return nil, nil, err
@@ -215,6 +220,13 @@ func (s Handlers) GuestSave(w http.ResponseWriter, r *http.Request, c *web.Call)
 	}
 	in := guestInput(r.PostForm)
 	in.Version = web.FormVersion(r.PostForm)
+	cur, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, cur, "guest profile saved"); err != nil {
+		return err
+	}
 	g, err := stays.New(c.DB).UpdateGuest(r.Context(), c.Params.ByName("id"), in)
 	if err != nil {
 		code := aura.ErrorCode(err)

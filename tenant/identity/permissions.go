@@ -56,15 +56,17 @@ const (
 	PermSecurityWrite Permission = "security.write" // tenant-wide security settings (require 2FA)
 
 	// The PMS: properties, inventory and rates, reservations and guests.
-	PermPropertiesWrite   Permission = "properties.write"   // property settings, room types, rooms, out-of-order periods
-	PermRatesRead         Permission = "rates.read"         // see rate plans, the rate calendar and availability
-	PermRatesWrite        Permission = "rates.write"        // change rate plans, rates and restrictions
-	PermReservationsRead  Permission = "reservations.read"  // see bookings, reservations, the calendar and tape chart
-	PermReservationsWrite Permission = "reservations.write" // create, change, assign and cancel reservations
-	PermGuestsRead        Permission = "guests.read"        // see and search guest profiles
-	PermGuestsWrite       Permission = "guests.write"       // create and edit guest profiles
-	PermGuestsExport      Permission = "guests.export"      // export everything about a guest (JSON, ZIP of CSVs)
-	PermGuestsErase       Permission = "guests.erase"       // anonymise a guest (the books are kept)
+	PermPropertiesWrite   Permission = "properties.write"       // property settings, room types, rooms, out-of-order periods
+	PermRatesRead         Permission = "rates.read"             // see rate plans, the rate calendar and availability
+	PermRatesWrite        Permission = "rates.write"            // change rate plans, rates and restrictions
+	PermReservationsRead  Permission = "reservations.read"      // see bookings, reservations, the calendar and tape chart
+	PermReservationsWrite Permission = "reservations.write"     // create, change, assign and cancel reservations
+	PermGuestsRead        Permission = "guests.read"            // see and search guest profiles
+	PermGuestsWrite       Permission = "guests.write"           // create and edit guest profiles
+	PermGuestsExport      Permission = "guests.export"          // export everything about a guest (JSON, ZIP of CSVs)
+	PermGuestsErase       Permission = "guests.erase"           // anonymise a guest (the books are kept)
+	PermGuestsRestrict    Permission = "guests.restrict"        // restrict the processing of a guest's data (GDPR art. 18), or lift it
+	PermGuestsRestricted  Permission = "guests.restricted.read" // see restricted guests in lists and search, and open them (each read audited)
 
 	// The front desk day.
 	PermFrontDeskWrite    Permission = "frontdesk.write"    // check guests in and out, move rooms, extend, depart early
@@ -109,6 +111,8 @@ var PermissionTable = []PermissionRow{
 	{PermGuestsWrite, "Create and edit guest profiles", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermGuestsExport, "Export everything stored about a guest (JSON and a ZIP of CSV files)", []string{RoleOwner, RoleManager}},
 	{PermGuestsErase, "Anonymise a guest: personal data removed for good, the books kept", []string{RoleOwner, RoleManager}},
+	{PermGuestsRestrict, "Restrict the processing of a guest's data, or lift the restriction", []string{RoleOwner, RoleManager}},
+	{PermGuestsRestricted, "See and open guests whose processing is restricted (every read is audited)", []string{RoleOwner, RoleManager}},
 	{PermFrontDeskWrite, "Check guests in and out, move rooms, extend stays, record early departures", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermIDDocumentsRead, "See ID documents and photos taken at check-in", []string{RoleOwner, RoleManager, RoleFrontDesk}},
 	{PermHousekeepingRead, "See the housekeeping board", []string{RoleOwner, RoleManager, RoleFrontDesk, RoleHousekeeping}},

@@ -17,7 +17,8 @@ type GuestPage struct {
 // time: limit (default 50, at most 200) guests after cursor (from a
 // previous page's NextCursor). Only the guests on the page are unsealed,
 // so a page costs its own size whatever the number of guests. Erased
-// guests are listed without personal data. It returns EINVALID for a
+// guests are listed without personal data; restricted guests only for a
+// caller marked by WithRestricted. It returns EINVALID for a
 // cursor this list did not return.
 func (db Store) ListGuests(ctx context.Context, limit int, cursor string) (GuestPage, error) {
 	if limit <= 0 {
@@ -36,9 +37,9 @@ func (db Store) ListGuests(ctx context.Context, limit int, cursor string) (Guest
 	}
 	page := GuestPage{Guests: []Guest{}}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		q, args := guestSelect+` ORDER BY seq DESC LIMIT ?`, []any{limit + 1}
+		q, args := guestSelect+` WHERE `+restrictedFilter(ctx)+` ORDER BY seq DESC LIMIT ?`, []any{limit + 1}
 		if before > 0 {
-			q, args = guestSelect+` WHERE seq < ? ORDER BY seq DESC LIMIT ?`, []any{before, limit + 1}
+			q, args = guestSelect+` WHERE seq < ? AND `+restrictedFilter(ctx)+` ORDER BY seq DESC LIMIT ?`, []any{before, limit + 1}
 		}
 		rows, err := tx.Query(q, args...)
 		if err != nil {

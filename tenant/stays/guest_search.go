@@ -385,7 +385,8 @@ const (
 // SearchGuests finds guests whose name words, email or phone start with the
 // words of query (every word must match; "ann schm", "ana@ex", "0171 234").
 // It uses the blind index and unseals only the guests it finds, newest
-// first, at most limit (default 20, at most MaxSearchResults). It returns
+// first, at most limit (default 20, at most MaxSearchResults); restricted
+// guests only for a caller marked by WithRestricted. It returns
 // EINVALID when the query has no word of at least 2 letters, no whole
 // email address nor local part of one, and fewer than 5 digits, and when
 // it has more than MaxSearchTerms words or a word longer than
@@ -460,7 +461,7 @@ func (db Store) SearchGuests(ctx context.Context, query string, limit int) ([]Gu
 		if err := rows.Err(); err != nil || len(seqs) == 0 {
 			return err
 		}
-		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+tenant.Placeholders(len(seqs))+`) ORDER BY seq DESC`, seqs...)
+		rows, err = tx.Query(guestSelect+` WHERE seq IN (`+tenant.Placeholders(len(seqs))+`) AND `+restrictedFilter(ctx)+` ORDER BY seq DESC`, seqs...)
 		if err != nil {
 			return err
 		}

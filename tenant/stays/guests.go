@@ -30,9 +30,12 @@ type Guest struct {
 	Language    string            `json:"language"`    // BCP 47, e.g. de or en-GB
 	Notes       string            `json:"notes"`
 	Erased      bool              `json:"erased,omitempty"`
-	Version     int               `json:"version"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
+	// RestrictedAt is when processing was restricted (GDPR art. 18), nil
+	// when it is not: see WithRestricted.
+	RestrictedAt *time.Time `json:"restricted_at,omitempty"`
+	Version      int        `json:"version"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // Name returns the guest's full name as shown in lists; an anonymised
@@ -299,7 +302,8 @@ type storedGuest struct {
 	sealed sealedGuest
 }
 
-const guestSelect = `SELECT seq, id, key_wrapped, given_name, family_name, email, phone, address, nationality, language, notes, version, created_at, updated_at FROM guests`
+const guestSelect = `SELECT seq, id, key_wrapped, given_name, family_name, email, phone, address, nationality, language, notes, version, created_at, updated_at,
+	restricted_at FROM guests`
 
 func (db Store) loadGuest(tx *tenant.Tx, id string) (storedGuest, error) {
 	st, err := db.scanGuest(tx.QueryRow(guestSelect+` WHERE id = ?`, id))
@@ -315,11 +319,13 @@ func (db Store) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error
 	var wrapped []byte
 	cols := make([][]byte, len(guestColumns))
 	var created, updated string
+	var restricted sql.NullString
 	g := &st.guest
 	if err := s.Scan(&st.seq, &g.ID, &wrapped, &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5], &cols[6], &cols[7],
-		&g.Version, &created, &updated); err != nil {
+		&g.Version, &created, &updated, &restricted); err != nil {
 		return st, err
 	}
+	g.RestrictedAt = tenant.ParseNullTime(restricted)
 	g.CreatedAt, g.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	st.sealed = sealedGuest{ID: g.ID, Version: g.Version, Sealed: map[string][]byte{}}
 	if wrapped == nil {
@@ -407,4 +413,29 @@ func (db Store) guestKey(tx *tenant.Tx, id string) (*tenant.SubjectKey, error) {
 		return nil, aura.Errorf(aura.ECONFLICT, "This guest's personal data was erased.")
 	}
 	return db.OpenSubjectKey(id, wrapped)
+}
+
+type seesRestrictedKey struct{}
+
+// WithRestricted marks ctx as a caller who may see restricted guests
+// (the permission guests.restricted.read): ListGuests and SearchGuests
+// leave restricted guests out for everyone else. Reading a restricted
+// guest's profile is the caller's to audit (tenant/guestdata).
+func WithRestricted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, seesRestrictedKey{}, true)
+}
+
+// SeesRestricted reports whether ctx was marked by WithRestricted.
+func SeesRestricted(ctx context.Context) bool {
+	v, _ := ctx.Value(seesRestrictedKey{}).(bool)
+	return v
+}
+
+// restrictedFilter is the SQL condition leaving restricted guests out for
+// a caller who may not see them ("1" for one who may).
+func restrictedFilter(ctx context.Context) string {
+	if SeesRestricted(ctx) {
+		return "1"
+	}
+	return "restricted_at IS NULL"
 }

@@ -1,0 +1,66 @@
+package guestdata_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
+	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/stays"
+)
+
+// TestRestrict restricts a guest: left out of the guest list and search
+// unless the caller may see restricted guests, the restriction and its
+// lifting audited with the reason, refusals for a missing reason, a guest
+// already restricted and an anonymised one.
+func TestRestrict(t *testing.T) {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-02")
+	gd, st := guestdata.New(f.DB), stays.New(f.DB)
+	a := pmstest.Must(st.CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Rhea", FamilyName: "Restricta", Email: "rhea@example.com"}))(t)
+	b := pmstest.Must(st.CreateGuest(f.Ctx, stays.GuestInput{GivenName: "Rhea", FamilyName: "Open"}))(t)
+	sees := stays.WithRestricted(f.Ctx)
+
+	err := gd.Restrict(f.Ctx, a.ID, true, " ")
+	pmstest.WantCode(t, err, aura.EINVALID)
+	pmstest.Must(0, gd.Restrict(f.Ctx, a.ID, true, "The guest disputes the accuracy of the address"))(t)
+	pmstest.WantCode(t, gd.Restrict(f.Ctx, a.ID, true, "again"), aura.ECONFLICT)
+	if action, after := pmstest.LastAction(t, f); action != "guest.restricted" || !strings.Contains(after, "disputes the accuracy") {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	if g := pmstest.Must(st.GetGuest(f.Ctx, a.ID))(t); g.RestrictedAt == nil || !g.RestrictedAt.Equal(f.Clock.Now().UTC()) {
+		t.Fatalf("restricted at %v", g.RestrictedAt)
+	}
+	ids := func(gs []stays.Guest) map[string]bool {
+		out := map[string]bool{}
+		for _, g := range gs {
+			out[g.ID] = true
+		}
+		return out
+	}
+	if l := ids(pmstest.Must(st.ListGuests(f.Ctx, 50, ""))(t).Guests); l[a.ID] || !l[b.ID] {
+		t.Fatalf("the list shows the restricted guest to everyone: %v", l)
+	}
+	if l := ids(pmstest.Must(st.ListGuests(sees, 50, ""))(t).Guests); !l[a.ID] || !l[b.ID] {
+		t.Fatalf("the list hides the restricted guest from who may see it: %v", l)
+	}
+	opens := pmstest.Must(st.SearchGuests(f.Ctx, "Rhea", 10))(t)
+	if l := ids(opens); l[a.ID] || !l[b.ID] {
+		t.Fatalf("search finds the restricted guest for everyone: %v", l)
+	}
+	if l := ids(pmstest.Must(st.SearchGuests(sees, "rhea@example.com", 10))(t)); !l[a.ID] {
+		t.Fatalf("search hides the restricted guest from who may see it: %v", l)
+	}
+	pmstest.Must(0, gd.RecordRestrictedRead(f.Ctx, a.ID, "guest page"))(t)
+	if action, after := pmstest.LastAction(t, f); action != "guest.restricted_read" || !strings.Contains(after, "guest page") {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	pmstest.Must(0, gd.Restrict(f.Ctx, a.ID, false, ""))(t)
+	if l := ids(pmstest.Must(st.ListGuests(f.Ctx, 50, ""))(t).Guests); !l[a.ID] {
+		t.Fatal("the lifted restriction still hides the guest")
+	}
+	pmstest.WantCode(t, gd.Restrict(f.Ctx, a.ID, false, ""), aura.ECONFLICT)
+	pmstest.Must(gd.Erase(f.Ctx, b.ID, 0))(t)
+	pmstest.WantCode(t, gd.Restrict(f.Ctx, b.ID, true, "too late"), aura.ECONFLICT)
+	f.VerifyAudit(t)
+}
