@@ -379,7 +379,7 @@ func (s Store) inventory(ctx context.Context, q Query, total *Figures, get func(
 func (s Store) sold(ctx context.Context, q Query, total *Figures, get func(string) *Row) error {
 	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT n.date, n.room_type_id, r.rate_plan_id, b.source, count(*)
 		FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id JOIN bookings b ON b.id = r.booking_id
-		WHERE r.property_id = ? AND n.holds = 1 AND n.date >= ? AND n.date < ?
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
 		GROUP BY 1, 2, 3, 4`, q.PropertyID, q.From, q.To)
 	if err != nil {
 		return fmt.Errorf("reports: nights: %w", err)
@@ -401,16 +401,20 @@ func (s Store) sold(ctx context.Context, q Query, total *Figures, get func(strin
 
 // revenue adds the posted charges and allowances. An allowance takes the
 // item of the line it corrects (allowances carry no item of their own).
+// The kinds are literals (ledger.LineCharge, ledger.LineAllowance) so that
+// SQLite uses the partial index ledger_lines_service_date, and CROSS JOIN
+// keeps the lines of the range the outer loop (not every folio of the
+// property).
 func (s Store) revenue(ctx context.Context, q Query, total *Figures, get func(string) *Row) error {
 	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT l.service_date, l.category, coalesce(nullif(l.item, ''), c.item, ''), l.kind,
 			coalesce(r.room_type_id, ''), coalesce(r.rate_plan_id, ''), coalesce(b.source, ''), sum(l.net), sum(l.gross), count(*)
-		FROM ledger_lines l JOIN ledger_folios f ON f.id = l.folio_id
+		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id
 		LEFT JOIN ledger_lines c ON c.id = l.corrects
 		LEFT JOIN reservations r ON l.ref_kind = ? AND r.id = l.ref_id
 		LEFT JOIN bookings b ON b.id = r.booking_id
-		WHERE f.property_id = ? AND l.kind IN (?, ?) AND l.service_date >= ? AND l.service_date < ?
+		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND l.service_date >= ? AND l.service_date < ?
 		GROUP BY 1, 2, 3, 4, 5, 6, 7`,
-		ledger.RefReservation, q.PropertyID, ledger.LineCharge, ledger.LineAllowance, q.From, q.To)
+		ledger.RefReservation, q.PropertyID, q.From, q.To)
 	if err != nil {
 		return fmt.Errorf("reports: lines: %w", err)
 	}

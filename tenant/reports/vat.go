@@ -121,7 +121,7 @@ func (s Store) VAT(ctx context.Context, p Period) (VATReport, error) {
 		return rep, fmt.Errorf("reports: documents: %w", err)
 	}
 	lines, err := s.SQL().Read.QueryContext(ctx, `SELECT l.tax_category, l.tax_rate, l.kind, sum(l.net), sum(l.tax), sum(l.gross)
-		FROM ledger_lines l JOIN ledger_folios f ON f.id = l.folio_id
+		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id
 		WHERE f.property_id = ? AND l.kind IN (?, ?) AND l.business_date >= ? AND l.business_date < ?
 		GROUP BY 1, 2, 3`, p.PropertyID, ledger.LineCharge, ledger.LineAllowance, p.From, p.To)
 	if err != nil {
