@@ -117,6 +117,8 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/poll", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedPoll},
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/pause", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(false)},
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/resume", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(true)},
+		{Method: "POST", Path: "/:tenant/settings/channels/manager", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.ManagerSet},
+		{Method: "POST", Path: "/:tenant/settings/channels/mappings", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.MappingSet},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
