@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/tenant/channels"
@@ -282,5 +283,44 @@ func TestCalendarFeedPages(t *testing.T) {
 	db.Release()
 	if len(blocks) != 2 || blocks[0].Status != channels.BlockActive {
 		t.Errorf("blocks after failures: %+v", blocks)
+	}
+}
+
+// TestChannelManagerPages: connecting a channel manager and mapping its
+// ids on the channels page; the API key is never shown again, a bad form
+// is shown again with its message, and another tenant's room type cannot
+// be mapped.
+func TestChannelManagerPages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	g := newPMS(t, h, "beta", 1)
+	const key = "cx-api-key-SECRET-4711"
+	resp, body := f.page("POST", "/settings/channels/manager", url.Values{"cm_base_url": {"ftp://nope"}, "cm_external_property_id": {"p"}, "cm_api_key": {key}})
+	if resp.StatusCode != 422 && resp.StatusCode != 400 || strings.Contains(body, key) || !strings.Contains(body, "API address") {
+		t.Fatalf("bad connection form: %d", resp.StatusCode)
+	}
+	resp, _ = f.page("POST", "/settings/channels/manager", url.Values{"cm_base_url": {"https://app.channex.io"}, "cm_external_property_id": {"cx-prop-1"}, "cm_api_key": {key}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("connect: %d", resp.StatusCode)
+	}
+	resp, _ = f.page("POST", "/settings/channels/mappings", url.Values{"map_external_id": {"cx-rt-1"}, "map_local": {"type:" + g.rt.ID}})
+	if resp.StatusCode != 422 && resp.StatusCode != 400 {
+		t.Errorf("mapping beta's room type: %d", resp.StatusCode)
+	}
+	resp, _ = f.page("POST", "/settings/channels/mappings", url.Values{"map_external_id": {"cx-rt-1"}, "map_local": {"type:" + f.rt.ID}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("mapping: %d", resp.StatusCode)
+	}
+	resp, body = f.page("GET", "/settings/channels", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "cx-prop-1") || !strings.Contains(body, "cx-rt-1") || !strings.Contains(body, "No revision received yet") {
+		t.Fatalf("channels page: %d", resp.StatusCode)
+	}
+	if strings.Contains(body, key) {
+		t.Error("the page shows the API key")
+	}
+	db := h.acquire("alpha")
+	defer db.Release()
+	if files := pmstest.ReadTenantFiles(t, db); strings.Contains(string(files), key) {
+		t.Error("the API key is stored in the clear")
 	}
 }

@@ -89,6 +89,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErasePage},
 		{Method: "POST", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErase},
 		{Method: "POST", Path: "/:tenant/guests/:id/export", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: gst, Handle: p.GuestExport},
+		{Method: "GET", Path: "/:tenant/settings/records-of-processing", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: none, Page: "records_of_processing", Handle: p.RecordsOfProcessingPage},
 		{Method: "POST", Path: "/:tenant/guests/:id/restrict", Access: web.Session, Perm: identity.PermGuestsRestrict, Isolation: gst, Page: "guest", Handle: p.GuestRestrict},
 		{Method: "GET", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rates", Handle: p.RatesPage},
 		{Method: "POST", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rates", Handle: p.RatesUpdate},
@@ -116,6 +117,8 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/poll", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedPoll},
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/pause", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(false)},
 		{Method: "POST", Path: "/:tenant/settings/channels/feeds/:id/resume", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: icf, Handle: p.FeedActive(true)},
+		{Method: "POST", Path: "/:tenant/settings/channels/manager", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.ManagerSet},
+		{Method: "POST", Path: "/:tenant/settings/channels/mappings", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "channels", Handle: p.MappingSet},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,

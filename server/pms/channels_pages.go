@@ -29,6 +29,17 @@ type channelsData struct {
 	NewURL   string
 	NewFor   string
 	Channels []string
+	// The channel manager: its connection (no key), mappings and the
+	// latest booking revisions received.
+	Manager   *channels.Connection
+	Mappings  []mappingRow
+	Revisions []channels.RevisionRecord
+	Plans     []inventory.RatePlan
+}
+
+type mappingRow struct {
+	channels.Mapping
+	Local string
 }
 
 type feedRow struct {
@@ -76,6 +87,33 @@ func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.
 	}
 	feeds, err := channels.New(c.DB).ListFeeds(ctx, prop.ID)
 	if err != nil {
+		return err
+	}
+	if d.Manager, err = channels.New(c.DB).Connection(ctx, prop.ID); err != nil {
+		return err
+	}
+	if d.Plans, err = inventory.New(c.DB).ListRatePlans(ctx, prop.ID); err != nil {
+		return err
+	}
+	maps, err := channels.New(c.DB).Mappings(ctx, prop.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range maps {
+		row := mappingRow{Mapping: m, Local: m.LocalID}
+		for _, t := range d.Types {
+			if t.ID == m.LocalID {
+				row.Local = t.Name
+			}
+		}
+		for _, pl := range d.Plans {
+			if pl.ID == m.LocalID {
+				row.Local = pl.Name
+			}
+		}
+		d.Mappings = append(d.Mappings, row)
+	}
+	if d.Revisions, err = channels.New(c.DB).Revisions(ctx, prop.ID, "", 30); err != nil {
 		return err
 	}
 	today := s.Today(r, c, prop)
@@ -308,6 +346,66 @@ func (s Handlers) FeedActive(active bool) web.Handler {
 		http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#feeds", http.StatusSeeOther)
 		return nil
 	}
+}
+
+// ManagerSet connects the property to a channel manager (Channex): the
+// API key is sealed and never shown again.
+func (s Handlers) ManagerSet(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	in := channels.ConnectionInput{PropertyID: s.currentPropertyID(w, r, c), Provider: "channex", BaseURL: strings.TrimSpace(v.Get("cm_base_url")),
+		ExternalPropertyID: strings.TrimSpace(v.Get("cm_external_property_id")), APIKey: strings.TrimSpace(v.Get("cm_api_key"))}
+	if n, err := strconv.Atoi(strings.TrimSpace(v.Get("cm_per_minute"))); err == nil {
+		in.PerMinute = n
+	}
+	if _, err := channels.New(c.DB).SetConnection(r.Context(), in); aura.ErrorCode(err) == aura.EINVALID {
+		return s.renderChannels(w, r, c, web.StatusOf(err), err, "cm_", "", "")
+	} else if err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "The channel manager is connected; availability and rates are being sent in full.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#manager", http.StatusSeeOther)
+	return nil
+}
+
+// MappingSet maps a channel manager's room type or rate plan id to one of
+// the property's.
+func (s Handlers) MappingSet(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	propID := s.currentPropertyID(w, r, c)
+	kind, local := "", ""
+	if k, id, ok := strings.Cut(v.Get("map_local"), ":"); ok {
+		kind, local = map[string]string{"type": "room_type", "plan": "rate_plan"}[k], id
+	}
+	ok := false
+	if kind == "room_type" {
+		t, err := inventory.New(c.DB).GetRoomType(r.Context(), local)
+		ok = err == nil && t.PropertyID == propID
+	} else if kind == "rate_plan" {
+		p, err := inventory.New(c.DB).GetRatePlan(r.Context(), local)
+		ok = err == nil && p.PropertyID == propID
+	}
+	var err error
+	if !ok {
+		err = aura.Invalid("The mapping is not valid.", aura.FieldError{Field: "local", Message: "choose a room type or rate plan of this property"})
+	} else if ext := strings.TrimSpace(v.Get("map_external_id")); ext == "" || len(ext) > 100 {
+		err = aura.Invalid("The mapping is not valid.", aura.FieldError{Field: "external_id", Message: "give the channel manager's id (1 to 100 characters)"})
+	} else {
+		err = channels.New(c.DB).MapExternal(r.Context(), propID, kind, ext, local)
+	}
+	if aura.ErrorCode(err) == aura.EINVALID {
+		return s.renderChannels(w, r, c, web.StatusOf(err), err, "map_", "", "")
+	} else if err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "The mapping is saved.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#manager", http.StatusSeeOther)
+	return nil
 }
 
 // Limits of /ical/: requests per minute for one calendar token and for one

@@ -163,3 +163,92 @@ func (db Store) NoteSync(ctx context.Context, propertyID string, syncErr error) 
 		return err
 	})
 }
+
+// Connection returns a property's channel-manager connection (without
+// its key), or nil when it has none.
+func (db Store) Connection(ctx context.Context, propertyID string) (*Connection, error) {
+	var c Connection
+	var last sql.NullString
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		return tx.QueryRow(`SELECT property_id, provider, base_url, external_property_id, active, per_minute, last_sync_at, last_error, version
+			FROM cm_connections WHERE property_id = ?`, propertyID).Scan(&c.PropertyID, &c.Provider, &c.BaseURL, &c.ExternalPropertyID, &c.Active,
+			&c.PerMinute, &last, &c.LastError, &c.Version)
+	})
+	if err == sql.ErrNoRows {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	c.LastSyncAt = tenant.ParseNullTime(last)
+	return &c, nil
+}
+
+// Mapping maps a channel manager's room type or rate plan to the
+// property's.
+type Mapping struct {
+	Kind       string `json:"kind"`
+	ExternalID string `json:"external_id"`
+	LocalID    string `json:"local_id"`
+}
+
+// Mappings returns a property's mappings.
+func (db Store) Mappings(ctx context.Context, propertyID string) ([]Mapping, error) {
+	out := []Mapping{}
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		rows, err := tx.Query(`SELECT kind, external_id, local_id FROM cm_mappings WHERE property_id = ? ORDER BY kind, external_id`, propertyID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Mapping
+			if err := rows.Scan(&m.Kind, &m.ExternalID, &m.LocalID); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// RevisionRecord is a booking revision as received and recorded.
+type RevisionRecord struct {
+	RevisionID string    `json:"revision_id"`
+	BookingKey string    `json:"booking_key"`
+	Status     string    `json:"status"`
+	RevisedAt  time.Time `json:"revised_at"`
+	Outcome    string    `json:"outcome"`
+	BookingID  string    `json:"booking_id,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	AppliedAt  time.Time `json:"applied_at"`
+}
+
+// Revisions returns the revision log of a property, newest first: every
+// revision of one booking when bookingID is set, else the latest limit.
+func (db Store) Revisions(ctx context.Context, propertyID, bookingID string, limit int) ([]RevisionRecord, error) {
+	out := []RevisionRecord{}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	err := db.View(ctx, func(tx *tenant.Tx) error {
+		rows, err := tx.Query(`SELECT revision_id, booking_key, status, revised_at, outcome, coalesce(booking_id, ''), detail, applied_at FROM cm_revisions
+			WHERE property_id = ? AND (? = '' OR booking_id = ?) ORDER BY applied_at DESC, revised_at DESC LIMIT ?`, propertyID, bookingID, bookingID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r RevisionRecord
+			var revised, applied string
+			if err := rows.Scan(&r.RevisionID, &r.BookingKey, &r.Status, &revised, &r.Outcome, &r.BookingID, &r.Detail, &applied); err != nil {
+				return err
+			}
+			r.RevisedAt, _ = time.Parse(time.RFC3339Nano, revised)
+			r.AppliedAt = tenant.ParseTime(applied)
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
