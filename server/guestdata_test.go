@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -92,6 +93,29 @@ func TestGuestDataRights(t *testing.T) {
 		}
 		if hist := page[j:]; !strings.Contains(hist, "Checked in") || !strings.Contains(hist, "Reservation created") && !strings.Contains(hist, "Booked") {
 			t.Errorf("the guest page's history lacks the stay's rows")
+		}
+	})
+
+	t.Run("Rectification", func(t *testing.T) {
+		// The guest page's edit form: the history shows the old and the
+		// new value; the audit row holds them sealed only.
+		_, body := f.api("GET", "/guests/"+gid, "")
+		g := decode[stays.Guest](t, body)
+		form := url.Values{"given_name": {g.GivenName}, "family_name": {g.FamilyName}, "email": {"ottilie.corrected@example.com"},
+			"version": {strconv.Itoa(g.Version)}, "idempotency_key": {"rect"}}
+		if resp, _ := f.page("POST", "/guests/"+gid, form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("rectify: %d", resp.StatusCode)
+		}
+		_, page := f.page("GET", "/guests/"+gid, nil)
+		if hist := page[strings.Index(page, `id="ghist-h"`):]; !strings.Contains(hist, "ottilie.corrected@example.com") {
+			t.Fatal("the history does not show the new email")
+		}
+		db := h.acquire("alpha")
+		var after string
+		err := db.SQL().Read.QueryRow(`SELECT after_json FROM audit_log WHERE action = 'guest.updated' AND entity_id = ? ORDER BY seq DESC LIMIT 1`, gid).Scan(&after)
+		db.Release()
+		if err != nil || strings.Contains(after, "corrected") || !strings.Contains(after, `"sealed"`) {
+			t.Fatalf("the rectification's audit row: %v %s", err, after)
 		}
 	})
 
@@ -218,5 +242,34 @@ func TestGuestRestriction(t *testing.T) {
 	}
 	if resp, _ := h.do(req{path: "/alpha/api/v1/guests/" + gid, header: desk}); resp.StatusCode != 200 {
 		t.Fatalf("front desk after the lift: %d", resp.StatusCode)
+	}
+}
+
+// TestRecordsOfProcessing reads the records-of-processing page: each
+// property's ID-photo retention and the invoice retention appear as the
+// code enforces them, and change when the setting does.
+func TestRecordsOfProcessing(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	resp, page := f.page("GET", "/settings/records-of-processing", nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "30 days after check-out") || !strings.Contains(page, "8 years from the end of the year of issue") ||
+		!strings.Contains(page, "Hotel Am See") {
+		t.Fatalf("records of processing: %d", resp.StatusCode)
+	}
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	p, err := inventory.New(db).GetProperty(ctx, f.prop.ID)
+	if err == nil {
+		fd := p.FrontDesk
+		fd.IDPhotoRetentionDays, fd.PurgeDocumentNumbers = 14, true
+		_, err = inventory.New(db).UpdateProperty(ctx, p.ID, inventory.PropertyInput{Name: p.Name, TimeZone: p.TimeZone, Currency: p.Currency,
+			Address: p.Address, Tax: p.Tax, FrontDesk: &fd, Version: p.Version})
+	}
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, page := f.page("GET", "/settings/records-of-processing", nil); !strings.Contains(page, "14 days after check-out") || strings.Contains(page, "30 days after") {
+		t.Fatal("the records do not follow the property's retention setting")
 	}
 }

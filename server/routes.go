@@ -89,6 +89,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErasePage},
 		{Method: "POST", Path: "/:tenant/guests/:id/erase", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: gst, Page: "guest_erase", Handle: p.GuestErase},
 		{Method: "POST", Path: "/:tenant/guests/:id/export", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: gst, Handle: p.GuestExport},
+		{Method: "GET", Path: "/:tenant/settings/records-of-processing", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: none, Page: "records_of_processing", Handle: p.RecordsOfProcessingPage},
 		{Method: "POST", Path: "/:tenant/guests/:id/restrict", Access: web.Session, Perm: identity.PermGuestsRestrict, Isolation: gst, Page: "guest", Handle: p.GuestRestrict},
 		{Method: "GET", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rates", Handle: p.RatesPage},
 		{Method: "POST", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rates", Handle: p.RatesUpdate},

@@ -32,11 +32,16 @@ func TestMain(m *testing.M) {
 // metricsURL returns the metrics address a served instance printed.
 func metricsURL(t *testing.T, s *served) string {
 	t.Helper()
-	m := regexp.MustCompile(`Metrics on (http://[0-9.:]+)/metrics`).FindStringSubmatch(s.out.String())
-	if m == nil {
-		t.Fatalf("no metrics address printed:\n%s", s.out.String())
+	// The line comes just after the public address, which serve waits for.
+	re := regexp.MustCompile(`Metrics on (http://[0-9.:]+)/metrics`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(s.out.String()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no metrics address printed:\n%s", s.out.String())
+		}
 	}
-	return m[1]
 }
 
 func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
@@ -269,6 +274,9 @@ func TestMetricsDefaultPortBusy(t *testing.T) {
 	t.Setenv("AURA_METRICS_ADDR", "")
 	c := newCLI(t)
 	s := c.serve("--dev", "--addr", "127.0.0.1:0")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.errs.String(), "metrics listener not started") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(s.errs.String(), "metrics listener not started") || strings.Contains(s.out.String(), "Metrics on") {
 		t.Fatalf("default port busy: out %q, errs %q", s.out.String(), s.errs.String())
 	}

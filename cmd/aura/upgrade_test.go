@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura/schema"
 )
@@ -134,9 +135,14 @@ func TestUpgradeFromPreviousSchema(t *testing.T) {
 	}
 
 	// The next successful start removes the copy.
+	// (It goes once serving, just after the address is printed.)
 	s = c.serve("--dev", "--addr", "127.0.0.1:0")
-	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
-		t.Fatalf("the copy is still there after the next start: %v", err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(copyPath); os.IsNotExist(err) {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the copy is still there after the next start: %v", err)
+		}
 	}
 	s.stop()
 

@@ -242,3 +242,22 @@ func (s Handlers) ApiGuestRestriction(w http.ResponseWriter, r *http.Request, c 
 	}
 	return writeVersioned(w, http.StatusOK, g, g.Version)
 }
+
+// RecordsOfProcessingPage shows, per property, what Aura stores about
+// guests, why, for how long and where, from the settings the code
+// enforces (tenant/guestdata.RecordsOfProcessing).
+func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var st guestdata.Storage
+	if ctl := s.Cfg.Control; ctl != nil && ctl.Replicator != nil {
+		cfg := ctl.Replicator.Config()
+		st = guestdata.Storage{Replica: cfg.Where(c.Tenant.ReplicaTarget()), ReplicaRetention: cfg.Retention}
+	}
+	recs, err := guestdata.New(c.DB).RecordsOfProcessing(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	p := s.TenantPage(w, r, c, "Records of processing", "privacy")
+	p.Data = recs
+	s.RenderPage(w, r, http.StatusOK, "records_of_processing", p)
+	return nil
+}
