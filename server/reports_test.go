@@ -150,3 +150,38 @@ func TestVATReportHTTP(t *testing.T) {
 		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestAccountingExportHTTP: the accounting export over HTTP lists the
+// period's lines with the invoice number, and a bad period is a 400
+// before any CSV is written.
+func TestAccountingExportHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "books", 2).signIn()
+	_, folio := moneySetup(t, f)
+	mustCreated(t, f, "/folios/"+folio.ID+"/charges", `{"description": "Parking, bay 7", "quantity": 1, "unit_price": 1500, "tax_code": "DE-19", "category": "ACC"}`)
+	inv := decode[ledger.Document](t, mustCreated(t, f, "/folios/"+folio.ID+"/invoices", `{"recipient": {"name": "Greta Tester", "address": {"country": "DE"}}}`))
+	q := "?from=" + inv.IssueDate.String() + "&to=" + inv.IssueDate.AddDays(1).String()
+	resp, body := f.api("GET", "/reports/ledger.csv"+q+"&bom=1", "")
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, reports.BOM) || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("export: %d %v", resp.StatusCode, resp.Header)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	if err != nil || len(recs) < 2 || strings.Join(recs[0], ",") != strings.Join(reports.ExportColumns, ",") {
+		t.Fatalf("export records %v %q", err, recs)
+	}
+	found := false
+	for _, r := range recs[1:] {
+		if r[5] == "Parking, bay 7" {
+			found = r[10] == "15.00" && r[13] == "19.00" && r[16] == inv.Number && r[15] != ""
+		}
+	}
+	if !found {
+		t.Fatalf("the parking line is not exported with its invoice: %q", recs)
+	}
+	if resp, body := f.api("GET", "/reports/ledger.csv?from=2026-01-10&to=2026-01-01", ""); resp.StatusCode != 400 || strings.Contains(body, "business_date") {
+		t.Fatalf("bad period: %d %s", resp.StatusCode, body)
+	}
+	if resp, page := f.page("GET", "/reports/vat"+q, nil); resp.StatusCode != 200 || !strings.Contains(page, "/books/reports/ledger.csv?") {
+		t.Fatalf("the VAT page does not link the export: %d", resp.StatusCode)
+	}
+}

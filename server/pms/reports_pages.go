@@ -32,6 +32,8 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/vat.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/vat", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiVAT},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/vat.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
+		{Method: "GET", Path: "/:tenant/reports/ledger.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/ledger.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 	}
 }
 
@@ -49,6 +51,8 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/reports/vat": {Summary: "VAT per category and rate of a period: invoiced, credited and due (from the invoices and credit notes issued in it, reconciling with their totals) and posted (folio lines by business date)", Tag: "Reports",
 		Query: vatQueryDocs, Response: reports.VATReport{}},
 	"GET /:tenant/api/v1/reports/vat.csv": {Summary: "The VAT report as CSV (UTF-8, one header row, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 }
 
@@ -235,6 +239,7 @@ func (s Handlers) reportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 type vatData struct {
 	Report reports.VATReport
 	CSV    string
+	Export string // the accounting export of the same period
 	Pct    func(int) string
 }
 
@@ -282,7 +287,9 @@ func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) e
 		s.RenderPage(w, r, http.StatusBadRequest, "reports_vat", p)
 		return nil
 	}
-	d.CSV = "/" + c.Tenant.Slug + "/reports/vat.csv?" + url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
+	period := url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
+	d.CSV = "/" + c.Tenant.Slug + "/reports/vat.csv?" + period
+	d.Export = "/" + c.Tenant.Slug + "/reports/ledger.csv?" + period
 	s.RenderPage(w, r, http.StatusOK, "reports_vat", p)
 	return nil
 }
@@ -305,4 +312,29 @@ func (s Handlers) vatCSV(w http.ResponseWriter, r *http.Request, c *web.Call) er
 	w.Header().Set("Cache-Control", "private, no-store")
 	bom := r.URL.Query().Get("bom")
 	return reports.WriteVATCSV(w, rep, bom == "1" || bom == "true")
+}
+
+func (s Handlers) exportCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	q, err := reportQuery(r.URL.Query(), prop, today)
+	if err != nil {
+		return err
+	}
+	p := reports.Period{PropertyID: prop.ID, From: q.From, To: q.To}
+	// Checked before the first byte, so a bad period is a clean 400.
+	if err := (reports.Query{PropertyID: p.PropertyID, From: p.From, To: p.To, By: reports.ByDay}).Validate(); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ledger-%s-%s.csv"`, p.From, p.To))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.New(c.DB).WriteExport(r.Context(), w, p, bom == "1" || bom == "true")
 }

@@ -211,6 +211,10 @@ func (s Store) Run(ctx context.Context, q Query) (Report, error) {
 	return rep, nil
 }
 
+// Validate returns the EINVALID error Run would return for q's range and
+// grouping, or nil.
+func (q Query) Validate() error { return q.check() }
+
 func (q Query) check() error {
 	var fields []aura.FieldError
 	if q.PropertyID == "" {

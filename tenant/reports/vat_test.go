@@ -1,8 +1,12 @@
 package reports_test
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,6 +112,26 @@ func TestVATReconciles(t *testing.T) {
 	if one.Invoices != 1 || one.CreditNotes != 0 || one.Total.Due != am(17757, 1243) {
 		t.Fatalf("1 January: %+v", one)
 	}
+
+	// The accounting export of the whole period: every line, A's lines
+	// naming the invoice issued again (a2), the minibar its invoice and
+	// the allowance the partial credit note posted that credit note.
+	var lines int
+	if err := f.DB.SQL().Read.QueryRow(`SELECT count(*) FROM ledger_lines`).Scan(&lines); err != nil {
+		t.Fatal(err)
+	}
+	invoiceOf := map[string]string{minibar.ID: b1.Number}
+	for _, l := range a2.Lines {
+		invoiceOf[l.FolioLineID] = a2.Number
+	}
+	exportCheck(t, reports.New(f.DB), reports.Period{PropertyID: f.Prop.ID, From: f.Day(0), To: f.Day(4)}, rep, lines, invoiceOf)
+	var b strings.Builder
+	if err := reports.New(f.DB).WriteExport(f.Ctx, &b, reports.Period{PropertyID: f.Prop.ID, From: f.Day(0), To: f.Day(4)}, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), reports.BOM+"business_date,") || !strings.Contains(b.String(), ",allowance,Allowance: Minibar,1,11.90,-10.00,-1.90,-11.90,standard,S,19.00,EXTRA,8400,,"+cnB.Number+",,EUR") {
+		t.Fatalf("export with BOM: %.300q", b.String())
+	}
 }
 
 func TestVATCSV(t *testing.T) {
@@ -135,6 +159,48 @@ func TestVATCSV(t *testing.T) {
 	for i := range want {
 		if !slices.Equal(recs[i], want[i]) {
 			t.Errorf("record %d: %q, want %q", i, recs[i], want[i])
+		}
+	}
+}
+
+// exportCheck parses the accounting export of a period back and checks it
+// against the VAT report of the same period: every line once, charges
+// less allowances per rate equal to Posted, each invoiced line naming its
+// standing invoice.
+func exportCheck(t *testing.T, s reports.Store, p reports.Period, vat reports.VATReport, lines int, invoiceOf map[string]string) {
+	t.Helper()
+	var b strings.Builder
+	if err := s.WriteExport(context.Background(), &b, p, false); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(recs[0], reports.ExportColumns) || len(recs)-1 != lines {
+		t.Fatalf("header %v, %d rows, want %d lines", recs[0], len(recs)-1, lines)
+	}
+	col := map[string]int{}
+	for i, c := range recs[0] {
+		col[c] = i
+	}
+	cents := map[string]int64{}
+	for _, r := range recs[1:] {
+		if k := r[col["kind"]]; k == "charge" || k == "allowance" {
+			v, err := strconv.ParseFloat(r[col["gross"]], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cents[r[col["tax_rate_percent"]]] += int64(math.Round(v * 100))
+		}
+		if want, ok := invoiceOf[r[col["line_id"]]]; ok && r[col["invoice_number"]] != want {
+			t.Errorf("line %s names invoice %q, want %q", r[col["line_id"]], r[col["invoice_number"]], want)
+		}
+	}
+	for _, row := range vat.Rows {
+		k := fmt.Sprintf("%d.%02d", row.Rate/100, row.Rate%100)
+		if cents[k] != row.Posted.Gross {
+			t.Errorf("rate %s: the export sums %d, the VAT report posted %d", k, cents[k], row.Posted.Gross)
 		}
 	}
 }
