@@ -1,0 +1,264 @@
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
+)
+
+// StatementKindOTA is the kind of a channel's statement.
+const StatementKindOTA = "ota"
+
+// StatementInput asks for the statement of one channel (a booking
+// source, e.g. booking_com) over the check-out dates [From, To).
+type StatementInput struct {
+	PropertyID string    `json:"property_id"`
+	Channel    string    `json:"channel"`
+	From       date.Date `json:"from"`
+	To         date.Date `json:"to"`
+}
+
+// StatementLine is one booking of a statement: a booking of the channel
+// whose last check-out (the latest departure of its reservations) falls
+// in the period. Lines are ordered by check-out, then by the channel's code.
+//
+//   - Room: its posted room-night lines less allowances; Fees: its posted
+//     cancellation and no-show fees less allowances (cancelled and no-show
+//     reservations count only by these).
+//   - Commission: the commission stored on the booking (the amount the
+//     channel states), owed when the booking has posted room revenue or a
+//     fee; a booking cancelled without a fee owes none and is listed with
+//     zero.
+type StatementLine struct {
+	BookingID    string    `json:"booking_id"`
+	OTACode      string    `json:"ota_code,omitempty"`
+	CheckOut     date.Date `json:"check_out"`
+	Reservations int       `json:"reservations"`
+	Nights       int       `json:"nights"` // posted room nights
+	Room         Amount    `json:"room_revenue"`
+	Fees         Amount    `json:"fees"`
+	Commission   int64     `json:"commission"`
+}
+
+// StatementTotals sums a statement's lines.
+type StatementTotals struct {
+	Bookings   int    `json:"bookings"`
+	Nights     int    `json:"nights"`
+	Room       Amount `json:"room_revenue"`
+	Fees       Amount `json:"fees"`
+	Commission int64  `json:"commission"`
+}
+
+// Statement is a generated statement: immutable once stored, numbered
+// gapless per property and year (ST-YYYY-NNNNNN), its body hashed and the
+// hash recorded in the audit row "statement.generated".
+type Statement struct {
+	ID          string          `json:"id"`
+	PropertyID  string          `json:"property_id"`
+	Kind        string          `json:"kind"`
+	Number      string          `json:"number"`
+	Channel     string          `json:"channel"`
+	From        date.Date       `json:"from"`
+	To          date.Date       `json:"to"`
+	Currency    string          `json:"currency"`
+	Lines       []StatementLine `json:"lines"`
+	Totals      StatementTotals `json:"totals"`
+	GeneratedAt time.Time       `json:"generated_at"`
+	GeneratedBy string          `json:"generated_by"`
+	Hash        string          `json:"hash"` // hex SHA-256 of the stored body
+}
+
+// statementBody is the frozen part of a statement stored as JSON.
+type statementBody struct {
+	Lines       []StatementLine `json:"lines"`
+	Totals      StatementTotals `json:"totals"`
+	GeneratedBy string          `json:"generated_by"`
+}
+
+// GenerateStatement computes a channel's statement from the stored
+// bookings and posted lines, stores it with the next number and writes the
+// audit row "statement.generated" (with its number, period and hash) in
+// the same transaction. Errors: EINVALID for a missing channel or a bad
+// period, ENOTFOUND for an unknown property.
+func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statement, error) {
+	in.Channel = strings.TrimSpace(in.Channel)
+	if err := (Query{PropertyID: in.PropertyID, From: in.From, To: in.To, By: ByDay}).check(); err != nil {
+		return Statement{}, err
+	}
+	if in.Channel == "" || len(in.Channel) > 64 {
+		return Statement{}, aura.Invalid("Name the channel of the statement.", aura.FieldError{Field: "channel", Message: "Choose a channel (the booking source, e.g. booking_com)."})
+	}
+	prop, err := inventory.New(s.DB).GetProperty(ctx, in.PropertyID)
+	if err != nil {
+		return Statement{}, err
+	}
+	st := Statement{ID: aura.NewID("stm"), PropertyID: prop.ID, Kind: StatementKindOTA, Channel: in.Channel, From: in.From, To: in.To,
+		Currency: prop.Currency, GeneratedBy: aura.ActorFrom(ctx).String(), Lines: []StatementLine{}}
+	err = s.Update(ctx, func(tx *tenant.Tx) error {
+		now := tx.Now.UTC()
+		st.GeneratedAt = now
+		if err := statementLines(tx, &st); err != nil {
+			return err
+		}
+		body, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals, GeneratedBy: st.GeneratedBy})
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		st.Hash = hex.EncodeToString(sum[:])
+		year := now.Year()
+		var seq int
+		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM report_statements WHERE property_id = ? AND year = ?`, prop.ID, year).Scan(&seq); err != nil {
+			return err
+		}
+		st.Number = fmt.Sprintf("ST-%d-%06d", year, seq)
+		if _, err := tx.Exec(`INSERT INTO report_statements (id, property_id, kind, channel, period_from, period_to, year, seq, number, currency, body, hash, generated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.ID, st.PropertyID, st.Kind, st.Channel, st.From, st.To, year, seq, st.Number, st.Currency,
+			string(body), sum[:], now.Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "statement.generated", EntityType: "statement", EntityID: st.ID, After: map[string]any{
+			"number": st.Number, "kind": st.Kind, "channel": st.Channel, "from": st.From, "to": st.To, "hash": st.Hash,
+			"bookings": st.Totals.Bookings, "commission": st.Totals.Commission, "currency": st.Currency}})
+	})
+	return st, err
+}
+
+// statementLines fills st's lines and totals inside the generating
+// transaction.
+func statementLines(tx *tenant.Tx, st *Statement) error {
+	rows, err := tx.Query(`SELECT b.id, coalesce(b.ota_code, ''), b.commission, max(r.departure), count(*)
+		FROM bookings b JOIN reservations r ON r.booking_id = b.id
+		WHERE b.property_id = ? AND b.source = ?
+		GROUP BY b.id HAVING max(r.departure) >= ? AND max(r.departure) < ?
+		ORDER BY max(r.departure), coalesce(b.ota_code, ''), b.id`, st.PropertyID, st.Channel, st.From, st.To)
+	if err != nil {
+		return fmt.Errorf("reports: statement bookings: %w", err)
+	}
+	var lines []StatementLine
+	var commission []int64
+	for rows.Next() {
+		var l StatementLine
+		var c int64
+		if err := rows.Scan(&l.BookingID, &l.OTACode, &c, &l.CheckOut, &l.Reservations); err != nil {
+			rows.Close()
+			return fmt.Errorf("reports: statement bookings: %w", err)
+		}
+		lines = append(lines, l)
+		commission = append(commission, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reports: statement bookings: %w", err)
+	}
+	for i := range lines {
+		l := &lines[i]
+		lr, err := tx.Query(`SELECT coalesce(nullif(l.item, ''), c.item, ''), l.kind, sum(l.net), sum(l.gross), count(*)
+			FROM reservations r JOIN ledger_lines l ON l.ref_kind = ? AND l.ref_id = r.id
+			LEFT JOIN ledger_lines c ON c.id = l.corrects
+			WHERE r.booking_id = ? AND l.kind IN (?, ?)
+			GROUP BY 1, 2`, ledger.RefReservation, l.BookingID, ledger.LineCharge, ledger.LineAllowance)
+		if err != nil {
+			return fmt.Errorf("reports: statement lines: %w", err)
+		}
+		for lr.Next() {
+			var item, kind string
+			var a Amount
+			var n int
+			if err := lr.Scan(&item, &kind, &a.Net, &a.Gross, &n); err != nil {
+				lr.Close()
+				return fmt.Errorf("reports: statement lines: %w", err)
+			}
+			if kind == ledger.LineAllowance {
+				a, n = Amount{-a.Net, -a.Gross}, 0
+			}
+			switch item {
+			case ledger.ItemRoom:
+				l.Room, l.Nights = l.Room.add(a), l.Nights+n
+			case ItemCancellationFee, ItemNoShowFee:
+				l.Fees = l.Fees.add(a)
+			}
+		}
+		lr.Close()
+		if err := lr.Err(); err != nil {
+			return fmt.Errorf("reports: statement lines: %w", err)
+		}
+		if l.Room.Gross > 0 || l.Fees.Gross > 0 {
+			l.Commission = commission[i]
+		}
+		st.Totals.Bookings++
+		st.Totals.Nights += l.Nights
+		st.Totals.Room = st.Totals.Room.add(l.Room)
+		st.Totals.Fees = st.Totals.Fees.add(l.Fees)
+		st.Totals.Commission += l.Commission
+	}
+	if lines != nil {
+		st.Lines = lines
+	}
+	return nil
+}
+
+// GetStatement returns a stored statement as it was generated. It returns
+// ENOTFOUND for an unknown id.
+func (s Store) GetStatement(ctx context.Context, id string) (Statement, error) {
+	var st Statement
+	var body, at string
+	var hash []byte
+	err := s.SQL().Read.QueryRowContext(ctx, `SELECT id, property_id, kind, number, channel, period_from, period_to, currency, body, hash, generated_at
+		FROM report_statements WHERE id = ?`, id).Scan(&st.ID, &st.PropertyID, &st.Kind, &st.Number, &st.Channel, &st.From, &st.To, &st.Currency, &body, &hash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, aura.Errorf(aura.ENOTFOUND, "No such statement.")
+	}
+	if err != nil {
+		return st, fmt.Errorf("reports: statement: %w", err)
+	}
+	var b statementBody
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		return st, fmt.Errorf("reports: statement body: %w", err)
+	}
+	st.Lines, st.Totals, st.GeneratedBy, st.Hash = b.Lines, b.Totals, b.GeneratedBy, hex.EncodeToString(hash)
+	st.GeneratedAt, _ = time.Parse(time.RFC3339Nano, at)
+	return st, nil
+}
+
+// ListStatements returns a property's statements, newest first, without
+// their lines.
+func (s Store) ListStatements(ctx context.Context, propertyID string) ([]Statement, error) {
+	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT id FROM report_statements WHERE property_id = ? ORDER BY generated_at DESC, seq DESC LIMIT 500`, propertyID)
+	if err != nil {
+		return nil, fmt.Errorf("reports: statements: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reports: statements: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []Statement{}
+	for _, id := range ids {
+		st, err := s.GetStatement(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		st.Lines = nil
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
