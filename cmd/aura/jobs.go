@@ -9,11 +9,13 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
 // tenantJobs are the background jobs every tenant gets: the night audit
-// (business-date roll, no-shows) and the ID-photo retention purge.
+// (business-date roll, no-shows), the ID-photo retention purge, invoice
+// recipient retention and guest retention schedules.
 func (e *env) tenantJobs() []control.Job {
 	return []control.Job{
 		{
@@ -56,6 +58,21 @@ func (e *env) tenantJobs() []control.Job {
 			},
 			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
 				// Retention dates are whole days: once a day, after midnight UTC.
+				return date.Today(time.UTC).AddDays(1).Midnight(time.UTC), true, nil
+			},
+		},
+		{
+			// Guests past their properties' retention schedules are
+			// anonymised (off until a schedule is set; tenant/guestdata).
+			Name: "guest-retention",
+			Run: func(ctx context.Context, db *tenant.DB) error {
+				res, err := guestdata.New(db).RunRetention(ctx, date.Today(time.UTC))
+				if err == nil && res.Anonymised > 0 {
+					err = e.checkpointFile(ctx, db) // the erased cells out of the WAL too
+				}
+				return err
+			},
+			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
 				return date.Today(time.UTC).AddDays(1).Midnight(time.UTC), true, nil
 			},
 		},

@@ -1,10 +1,12 @@
 package guestdata_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // BenchmarkExport50Stays exports (JSON, and ZIP of CSVs) a guest with 50
@@ -37,4 +39,51 @@ func BenchmarkExport50Stays(b *testing.B) {
 			b.ReportMetric(float64(size), "bytes/export")
 		})
 	}
+}
+
+// BenchmarkRetentionDryRun100kGuests runs the retention dry run over a
+// tenant of 100,000 guests with one stay each (a quarter past a 2-year
+// schedule), written straight into the tables beside one real booking.
+// Target: under 2 s.
+func BenchmarkRetentionDryRun100kGuests(b *testing.B) {
+	f := pmstest.NewFixture(b, "Europe/Berlin", 3, "2026-03-02")
+	tpl := f.BookIn(b, stays.ReservationConfirmed, f.Day(1), f.Day(3), -1)
+	gd := guestdata.New(f.DB)
+	if err := gd.SetRetention(f.Ctx, f.Prop.ID, 2); err != nil {
+		b.Fatal(err)
+	}
+	w := f.DB.SQL().Write
+	tx, err := w.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 100_000
+	for i := range n {
+		gid := fmt.Sprintf("gst_bench%011d", i)
+		if _, err := tx.Exec(`INSERT INTO guests (id, key_wrapped, version, created_at, updated_at) VALUES (?, x'00', 1, '2020-01-01T00:00:00Z', '2020-01-01T00:00:00Z')`, gid); err != nil {
+			b.Fatal(err)
+		}
+		dep := f.Day(-(i % 2000) - 1)
+		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure, adults, children,
+			status, overbooked, total, version, created_at, updated_at)
+			SELECT ?, booking_id, property_id, room_type_id, NULL, rate_plan_id, ?, ?, ?, 2, 0, 'checked_out', 0, total, 1, created_at, updated_at
+			FROM reservations WHERE id = ?`, fmt.Sprintf("res_bench%011d", i), gid, dep.AddDays(-1).String(), dep.String(), tpl.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	var due int
+	for b.Loop() {
+		d, err := gd.RetentionDryRun(f.Ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		due = len(d)
+	}
+	if due < n {
+		b.Fatalf("the dry run lists %d guests, want %d", due, n)
+	}
+	b.ReportMetric(float64(due), "guests")
 }

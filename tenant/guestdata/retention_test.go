@@ -1,0 +1,69 @@
+package guestdata_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/internal/pmstest"
+	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/stays"
+)
+
+// TestRetention sets a property's schedule (anonymise 2 years after the
+// last stay) and checks the dry run (who goes and when, nothing written)
+// and the run: the guest past the schedule is anonymised, the one within
+// it stays (listed with its date), as does a guest in house (listed from
+// the stay's end), the run is audited.
+func TestRetention(t *testing.T) {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2026-03-02")
+	f.SetPrice(t, f.Plan.ID, f.Day(-1100), f.Day(-30), pmstest.Nightly)
+	gd := guestdata.New(f.DB)
+	plus2 := func(d date.Date) date.Date {
+		y, m, dd := d.YMD()
+		return date.MustParse(fmt.Sprintf("%04d-%02d-%02d", y+2, int(m), dd))
+	}
+	old := f.BookGuest(t, "Olaf", "Oldstay", stays.ReservationCheckedOut, f.Day(-1002), f.Day(-1000), -1)
+	recent := f.BookGuest(t, "Rita", "Recent", stays.ReservationCheckedOut, f.Day(-202), f.Day(-200), -1)
+	f.BookGuest(t, "Ines", "Inhouse", stays.ReservationInHouse, f.Day(-1), f.Day(2), 0)
+
+	if due := pmstest.Must(gd.RetentionDryRun(f.Ctx))(t); len(due) != 0 {
+		t.Fatalf("with no schedule the dry run lists %+v", due)
+	}
+	pmstest.WantCode(t, gd.SetRetention(f.Ctx, f.Prop.ID, 31), aura.EINVALID)
+	pmstest.WantCode(t, gd.SetRetention(f.Ctx, "prp_nowhere", 2), aura.ENOTFOUND)
+	pmstest.Must(0, gd.SetRetention(f.Ctx, f.Prop.ID, 2))(t)
+	before := f.AuditRows(t)
+	due := pmstest.Must(gd.RetentionDryRun(f.Ctx))(t)
+	if f.AuditRows(t) != before {
+		t.Fatal("the dry run wrote")
+	}
+	if len(due) != 3 || due[0].GuestID != old.GuestID || due[0].DueOn != plus2(f.Day(-1000)) || due[1].GuestID != recent.GuestID ||
+		due[1].DueOn != plus2(f.Day(-200)) || due[0].LastDeparture != f.Day(-1000) {
+		t.Fatalf("dry run %+v", due)
+	}
+	res := pmstest.Must(gd.RunRetention(f.Ctx, f.Today))(t)
+	if res.Anonymised != 1 || len(res.Refused) != 0 {
+		t.Fatalf("run %+v", res)
+	}
+	if g := pmstest.Must(stays.New(f.DB).GetGuest(f.Ctx, old.GuestID))(t); !g.Erased {
+		t.Fatal("the guest past the schedule was not anonymised")
+	}
+	if g := pmstest.Must(stays.New(f.DB).GetGuest(f.Ctx, recent.GuestID))(t); g.Erased {
+		t.Fatal("the guest within the schedule was anonymised")
+	}
+	action, after := pmstest.LastAction(t, f)
+	if action != "guest_retention.run" || !strings.Contains(after, `"anonymised":1`) {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	if due := pmstest.Must(gd.RetentionDryRun(f.Ctx))(t); len(due) != 2 {
+		t.Fatalf("dry run after the run %+v", due)
+	}
+	before = f.AuditRows(t)
+	if res := pmstest.Must(gd.RunRetention(f.Ctx, f.Today))(t); res.Anonymised != 0 || f.AuditRows(t) != before {
+		t.Fatalf("a run with nothing due did %+v and wrote %d rows", res, f.AuditRows(t)-before)
+	}
+	f.VerifyAudit(t)
+}
