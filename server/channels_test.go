@@ -324,3 +324,56 @@ func TestChannelManagerPages(t *testing.T) {
 		t.Error("the API key is stored in the clear")
 	}
 }
+
+// TestChannelsAPI: the channels API creates a calendar URL that serves,
+// lists and revokes it, imports a feed and reads it now, and lists
+// revisions; every route is in the OpenAPI document (testOpenAPI).
+func TestChannelsAPI(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.cfg.CalendarFetcher = &channels.Fetcher{AllowPrivate: true}
+	h.restart()
+	f := newPMS(t, h, "alpha", 1)
+	resp, body := f.api("POST", "/channels/exports", `{"property_id": "`+f.prop.ID+`", "room_id": "`+f.rooms[0].ID+`", "channel": "vrbo"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create export: %d %s", resp.StatusCode, body)
+	}
+	created := decode[pms.ExportCreated](t, body)
+	u, err := url.Parse(created.URL)
+	if err != nil || !calendarURL.MatchString(u.Path) {
+		t.Fatalf("url %q", created.URL)
+	}
+	if resp, _ := h.do(req{path: u.Path}); resp.StatusCode != 200 {
+		t.Fatalf("the new URL: %d", resp.StatusCode)
+	}
+	resp, body = f.api("GET", "/channels/exports?property_id="+f.prop.ID, "")
+	if resp.StatusCode != 200 || strings.Contains(body, u.Path[6:40]) || !strings.Contains(body, created.Export.ID) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := f.api("POST", "/channels/exports/"+created.Export.ID+"/revoke", ""); resp.StatusCode != 200 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := h.do(req{path: u.Path}); resp.StatusCode != 404 {
+		t.Fatalf("a revoked URL: %d", resp.StatusCode)
+	}
+	if resp, body := f.api("POST", "/channels/exports", `{"property_id": "`+f.prop.ID+`", "channel": "vrbo"}`); resp.StatusCode != 422 && resp.StatusCode != 400 {
+		t.Errorf("an export without a room: %d %s", resp.StatusCode, body)
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\nDTSTART;VALUE=DATE:" + strings.ReplaceAll(f.today.AddDays(4).String(), "-", "") +
+			"\r\nDTEND;VALUE=DATE:" + strings.ReplaceAll(f.today.AddDays(6).String(), "-", "") + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))
+	}))
+	defer srv.Close()
+	resp, body = f.api("POST", "/channels/feeds", `{"property_id": "`+f.prop.ID+`", "room_id": "`+f.rooms[0].ID+`", "channel": "airbnb", "url": "`+srv.URL+`"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create feed: %d %s", resp.StatusCode, body)
+	}
+	feed := decode[channels.Feed](t, body)
+	resp, body = f.api("POST", "/channels/feeds/"+feed.ID+"/poll", "")
+	if resp.StatusCode != 200 || decode[channels.ImportResult](t, body).Created != 1 {
+		t.Fatalf("poll: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !strings.Contains(body, `"data": []`) {
+		t.Errorf("revisions: %d %s", resp.StatusCode, body)
+	}
+}

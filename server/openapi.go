@@ -12,6 +12,7 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
@@ -70,14 +71,25 @@ var apiDocs = map[string]web.ApiDoc{
 	"DELETE /:tenant/api/v1/tokens/:id": {Summary: "Revoke an API token", Tag: "Identity", Status: 204},
 
 	// Inventory.
-	"GET /:tenant/api/v1/properties":         {Summary: "List properties", Tag: "Inventory", Query: []web.QueryParam{web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Property]{}},
-	"POST /:tenant/api/v1/properties":        {Summary: "Add a property", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, Status: 201},
-	"GET /:tenant/api/v1/properties/:id":     {Summary: "Get a property", Tag: "Inventory", Response: inventory.Property{}},
-	"PATCH /:tenant/api/v1/properties/:id":   {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, IfMatch: true},
-	"GET /:tenant/api/v1/room-types":         {Summary: "List room types", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[inventory.RoomType]{}},
-	"POST /:tenant/api/v1/room-types":        {Summary: "Add a room type", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, Status: 201},
-	"GET /:tenant/api/v1/room-types/:id":     {Summary: "Get a room type", Tag: "Inventory", Response: inventory.RoomType{}},
-	"PATCH /:tenant/api/v1/room-types/:id":   {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, IfMatch: true},
+	"GET /:tenant/api/v1/properties":       {Summary: "List properties", Tag: "Inventory", Query: []web.QueryParam{web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Property]{}},
+	"POST /:tenant/api/v1/properties":      {Summary: "Add a property", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, Status: 201},
+	"GET /:tenant/api/v1/properties/:id":   {Summary: "Get a property", Tag: "Inventory", Response: inventory.Property{}},
+	"PATCH /:tenant/api/v1/properties/:id": {Summary: "Change a property's settings (the fields sent)", Tag: "Inventory", Body: inventory.PropertyInput{}, Response: inventory.Property{}, IfMatch: true},
+	"GET /:tenant/api/v1/room-types":       {Summary: "List room types", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[inventory.RoomType]{}},
+	"POST /:tenant/api/v1/room-types":      {Summary: "Add a room type", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, Status: 201},
+	"GET /:tenant/api/v1/room-types/:id":   {Summary: "Get a room type", Tag: "Inventory", Response: inventory.RoomType{}},
+	"PATCH /:tenant/api/v1/room-types/:id": {Summary: "Change a room type (the fields sent)", Tag: "Inventory", Body: inventory.RoomTypeInput{}, Response: inventory.RoomType{}, IfMatch: true},
+	"GET /:tenant/api/v1/channels/exports": {Summary: "List a property's exported calendars (secret URLs are shown only when made)", Tag: "Channels",
+		Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[channels.Export]{}},
+	"POST /:tenant/api/v1/channels/exports": {Summary: "Export a room's or room type's calendar by a secret URL (shown this once)", Tag: "Channels",
+		Body: channels.ExportInput{}, Response: pms.ExportCreated{}, Status: 201},
+	"POST /:tenant/api/v1/channels/exports/:id/revoke": {Summary: "Revoke a calendar URL (404 from then on)", Tag: "Channels", Response: channels.Export{}},
+	"GET /:tenant/api/v1/channels/feeds": {Summary: "List a property's imported calendars with their health", Tag: "Channels",
+		Query: []web.QueryParam{web.QProperty, web.QLimit, web.QCursor}, Response: web.ApiList[channels.Feed]{}},
+	"POST /:tenant/api/v1/channels/feeds":          {Summary: "Import a channel's calendar for a room or room type", Tag: "Channels", Body: channels.FeedInput{}, Response: channels.Feed{}, Status: 201},
+	"POST /:tenant/api/v1/channels/feeds/:id/poll": {Summary: "Read an imported calendar now", Tag: "Channels", Response: channels.ImportResult{}},
+	"GET /:tenant/api/v1/channels/revisions": {Summary: "The channel manager's booking revisions received, newest first", Tag: "Channels",
+		Query: []web.QueryParam{web.QProperty, web.Q("booking_id", "string", "Only the revisions of this booking."), web.QLimit, web.QCursor}, Response: web.ApiList[channels.RevisionRecord]{}},
 	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.Q("room_type_id", "string", "Only rooms of this type."), web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Room]{}},
 	"POST /:tenant/api/v1/rooms":             {Summary: "Add a room", Tag: "Inventory", Body: inventory.RoomInput{}, Response: inventory.Room{}, Status: 201},
 	"GET /:tenant/api/v1/rooms/:id":          {Summary: "Get a room", Tag: "Inventory", Response: inventory.Room{}},

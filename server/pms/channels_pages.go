@@ -196,16 +196,11 @@ func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Ca
 	var e channels.Export
 	var token string
 	if err == nil {
-		e, token, err = channels.New(c.DB).CreateExport(r.Context(), in)
+		e, token, err = s.newExport(r, c, in)
 	}
 	if code := aura.ErrorCode(err); code == aura.EINVALID {
 		return s.renderChannels(w, r, c, web.StatusOf(err), err, "cal_", "", "")
 	} else if err != nil {
-		return err
-	}
-	if err := s.Cfg.Platform.RegisterCalendarToken(r.Context(), channels.TokenHash(token), c.Tenant.ID); err != nil {
-		// Without its index row the URL would never answer: take it back.
-		channels.New(c.DB).RevokeExport(context.WithoutCancel(r.Context()), e.ID)
 		return err
 	}
 	return s.renderChannels(w, r, c, http.StatusOK, nil, "", s.calendarURL(r, token), e.Channel)
