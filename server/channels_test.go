@@ -333,7 +333,7 @@ func TestChannelManagerPages(t *testing.T) {
 	res, err := st.ApplyRevision(ctx, f.prop.ID, channels.Revision{ID: "rev-77", BookingKey: "cx-b-77", Status: channels.RevisionNew,
 		RevisedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), OTAName: "Booking.com", OTACode: "BDC77",
 		Customer: channels.RevisionGuest{Name: "Mia", Surname: "Wolf"},
-		Rooms: []channels.RevisionRoom{{RoomTypeID: "cx-rt-1", RatePlanID: "cx-rp-1", Arrival: f.today.AddDays(3), Departure: f.today.AddDays(4), Adults: 2}}})
+		Rooms:    []channels.RevisionRoom{{RoomTypeID: "cx-rt-1", RatePlanID: "cx-rp-1", Arrival: f.today.AddDays(3), Departure: f.today.AddDays(4), Adults: 2}}})
 	if err != nil || res.Outcome != channels.OutcomeApplied {
 		t.Fatalf("apply: %+v %v", res, err)
 	}
