@@ -323,6 +323,32 @@ func TestChannelManagerPages(t *testing.T) {
 	if files := pmstest.ReadTenantFiles(t, db); strings.Contains(string(files), key) {
 		t.Error("the API key is stored in the clear")
 	}
+
+	// A booking revision applied shows on the reservation's page.
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	st := channels.New(db)
+	if err := st.MapExternal(ctx, f.prop.ID, "rate_plan", "cx-rp-1", f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.ApplyRevision(ctx, f.prop.ID, channels.Revision{ID: "rev-77", BookingKey: "cx-b-77", Status: channels.RevisionNew,
+		RevisedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), OTAName: "Booking.com", OTACode: "BDC77",
+		Customer: channels.RevisionGuest{Name: "Mia", Surname: "Wolf"},
+		Rooms:    []channels.RevisionRoom{{RoomTypeID: "cx-rt-1", RatePlanID: "cx-rp-1", Arrival: f.today.AddDays(3), Departure: f.today.AddDays(4), Adults: 2}}})
+	if err != nil || res.Outcome != channels.OutcomeApplied {
+		t.Fatalf("apply: %+v %v", res, err)
+	}
+	b, err := stays.New(db).GetBooking(ctx, res.BookingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body = f.page("GET", "/reservations/"+b.Reservations[0].ID, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Channel manager revisions") || !strings.Contains(body, "rev-77") {
+		t.Errorf("the reservation page has no revision log: %d", resp.StatusCode)
+	}
+	resp, body = f.page("GET", "/settings/channels", nil)
+	if !strings.Contains(body, "cx-b-77") {
+		t.Errorf("the channels page does not list the revision")
+	}
 }
 
 // TestChannelsAPI: the channels API creates a calendar URL that serves,

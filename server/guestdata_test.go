@@ -272,4 +272,27 @@ func TestRecordsOfProcessing(t *testing.T) {
 	if _, page := f.page("GET", "/settings/records-of-processing", nil); !strings.Contains(page, "14 days after check-out") || strings.Contains(page, "30 days after") {
 		t.Fatal("the records do not follow the property's retention setting")
 	}
+
+	// The retention schedule: set on the page, the dry run lists the
+	// guest with the day it goes; the API answers the same.
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Tilda", f.today.AddDays(1), f.today.AddDays(3)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := f.page("POST", "/settings/records-of-processing/retention", url.Values{"property_id": {f.prop.ID}, "anonymise_after_years": {"3"},
+		"idempotency_key": {"ret"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set retention: %d", resp.StatusCode)
+	}
+	_, page = f.page("GET", "/settings/records-of-processing", nil)
+	if !strings.Contains(page, "anonymised 3 years after their last stay") || !strings.Contains(page, "Tilda Tester") || !strings.Contains(page, "1 guests scheduled, 0 due now") {
+		t.Fatal("the dry run on the page lacks the schedule or the guest")
+	}
+	resp, body = f.api("PUT", "/guest-retention/"+f.prop.ID, `{"anonymise_after_years": 31}`)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("31 years: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.api("GET", "/guest-retention", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3 + 1).String()[:4]) {
+		t.Fatalf("API dry run: %d %s", resp.StatusCode, body)
+	}
 }

@@ -407,6 +407,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/reservations/:id/check-out":    map[string]any{},
 		"POST /:tenant/api/v1/guests":                        guest,
 		"PATCH /:tenant/api/v1/guests/:id":                   map[string]any{"notes": "vip", "address": map[string]any{"country": "AT"}},
+		"PUT /:tenant/api/v1/guest-retention/:id":            map[string]any{"anonymise_after_years": 0},
 		"POST /:tenant/api/v1/guests/:id/erasure":            map[string]any{"version": 0},
 		"POST /:tenant/api/v1/guests/:id/restriction":        map[string]any{"restricted": true, "reason": "a dispute"},
 		"POST /:tenant/api/v1/reservations/:id/check-ins":    stays.GuestCheckIn{New: guest, Document: doc, BirthDate: d.AddDays(-9000), Photos: [][]byte{jpeg}},

@@ -155,6 +155,18 @@ var apiDocs = map[string]web.ApiDoc{
 			Restricted bool   `json:"restricted"`
 			Reason     string `json:"reason"`
 		}{}, Response: stays.Guest{}},
+	"GET /:tenant/api/v1/guest-retention": {Summary: "The guest retention schedules (years per property) and the dry run: who is anonymised and when", Tag: "Guests",
+		Response: struct {
+			Schedules map[string]int       `json:"anonymise_after_years"`
+			Due       []guestdata.DueGuest `json:"due"`
+		}{}},
+	"PUT /:tenant/api/v1/guest-retention/:id": {Summary: "Set a property's guest retention schedule (anonymise N years after the last stay; 0 = never)", Tag: "Guests",
+		Body: struct {
+			Years int `json:"anonymise_after_years"`
+		}{}, Response: struct {
+			Schedules map[string]int       `json:"anonymise_after_years"`
+			Due       []guestdata.DueGuest `json:"due"`
+		}{}},
 	"GET /:tenant/api/v1/guests/:id/erasure": {Summary: "What anonymising a guest would remove and keep, and why it is refused now", Tag: "Guests", Response: guestdata.ErasurePlan{}},
 	"POST /:tenant/api/v1/guests/:id/erasure": {Summary: "Anonymise a guest (refused with 409 while a stay is in house or a folio has an open balance); the books are kept", Tag: "Guests",
 		Body: struct {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/guestdata"
@@ -256,8 +258,95 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
+	gd := guestdata.New(c.DB)
+	rv := &retentionView{CanSet: c.Can(identity.PermGuestsErase)}
+	if rv.Years, err = gd.Retention(r.Context()); err != nil {
+		return err
+	}
+	if rv.Due, err = gd.RetentionDryRun(r.Context()); err != nil {
+		return err
+	}
+	today := date.Today(time.UTC)
+	var ids []string
+	for _, d := range rv.Due {
+		if !d.DueOn.After(today) {
+			rv.DueNow++
+		}
+		if len(rv.Listed) < 20 {
+			rv.Listed = append(rv.Listed, d)
+			ids = append(ids, d.GuestID)
+		}
+	}
+	if rv.Names, err = stays.New(c.DB).GuestNames(r.Context(), ids); err != nil {
+		return err
+	}
 	p := s.TenantPage(w, r, c, "Records of processing", "privacy")
-	p.Data = recs
+	p.Data = &processingView{Records: recs, Retention: rv}
 	s.RenderPage(w, r, http.StatusOK, "records_of_processing", p)
 	return nil
+}
+
+// retentionView is the retention part of the records-of-processing page.
+type retentionView struct {
+	Years  map[string]int // property id → years (0: off)
+	Due    []guestdata.DueGuest
+	DueNow int               // due on or before today: the next run takes them
+	Names  map[string]string // the names of the guests listed
+	CanSet bool
+	Listed []guestdata.DueGuest // the first 20 of Due
+}
+
+// RetentionSet sets a property's guest retention schedule from the
+// records-of-processing page.
+func (s Handlers) RetentionSet(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	years, err := strconv.Atoi(r.PostForm.Get("anonymise_after_years"))
+	if err != nil {
+		years = -1
+	}
+	if err := guestdata.New(c.DB).SetRetention(r.Context(), r.PostForm.Get("property_id"), years); err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "The guest retention schedule is saved. The dry run below lists who goes and when.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/records-of-processing#retention", http.StatusSeeOther)
+	return nil
+}
+
+// ApiGuestRetention answers the schedules and the dry run.
+func (s Handlers) ApiGuestRetention(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	gd := guestdata.New(c.DB)
+	years, err := gd.Retention(r.Context())
+	if err != nil {
+		return err
+	}
+	due, err := gd.RetentionDryRun(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, struct {
+		Schedules map[string]int       `json:"anonymise_after_years"`
+		Due       []guestdata.DueGuest `json:"due"`
+	}{years, due})
+}
+
+// ApiGuestRetentionSet sets one property's schedule (body:
+// {"anonymise_after_years": N}).
+func (s Handlers) ApiGuestRetentionSet(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var in struct {
+		Years int `json:"anonymise_after_years"`
+	}
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := guestdata.New(c.DB).SetRetention(r.Context(), c.Params.ByName("id"), in.Years); err != nil {
+		return err
+	}
+	return s.ApiGuestRetention(w, r, c)
+}
+
+type processingView struct {
+	Records   []guestdata.PropertyProcessing
+	Retention *retentionView
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -428,6 +429,9 @@ type reservationData struct {
 	Policy     string
 	History    []HistoryItem
 	Today      date.Date
+	// Revisions is the channel manager's revisions of the booking, newest
+	// first (tenant/channels): what the OTA sent and what Aura did with it.
+	Revisions []channels.RevisionRecord
 
 	CanWrite, CanFrontDesk, CanGuests, CanAudit bool
 	CanConfirm, CanCancel, CanNoShow            bool
@@ -488,6 +492,11 @@ func (s Handlers) reservationData(w http.ResponseWriter, r *http.Request, c *web
 		CanGuests: c.Can(identity.PermGuestsRead), CanAudit: c.Can(identity.PermAuditRead)}
 	if d.Booking, err = stays.New(c.DB).GetBooking(ctx, res.BookingID); err != nil {
 		return nil, nil, err
+	}
+	if d.Booking.Source != stays.SourceDirect {
+		if d.Revisions, err = channels.New(c.DB).Revisions(ctx, prop.ID, d.Booking.ID, 100); err != nil {
+			return nil, nil, err
+		}
 	}
 	if d.RoomType, err = inventory.New(c.DB).GetRoomType(ctx, res.RoomTypeID); err != nil {
 		return nil, nil, err
