@@ -292,7 +292,7 @@ func TestRecordsOfProcessing(t *testing.T) {
 		t.Fatalf("31 years: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("GET", "/guest-retention", "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3+1).String()[:4]) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3 + 1).String()[:4]) {
 		t.Fatalf("API dry run: %d %s", resp.StatusCode, body)
 	}
 }
