@@ -227,7 +227,7 @@ func TestStatementsHTTP(t *testing.T) {
 	if got.Hash != st.Hash || got.Number != st.Number || got.Totals != st.Totals {
 		t.Fatalf("read back %+v", got)
 	}
-	resp, csvBody := f.api("GET", "/statements/"+st.ID+"/csv", "")
+	resp, csvBody := f.api("GET", "/statements/"+st.ID+"/statement.csv", "")
 	recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
 	if resp.StatusCode != 200 || err != nil || len(recs) != 3 || recs[1][3] != "BC-77" || recs[1][10] != "100.00" || recs[2][11] != "15.00" {
 		t.Fatalf("statement CSV: %d %v %q", resp.StatusCode, err, recs)

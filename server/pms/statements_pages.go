@@ -25,11 +25,11 @@ func (s Handlers) StatementRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/statements", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "statements", Handle: s.statementsPage},
 		{Method: "POST", Path: "/:tenant/reports/statements", Access: web.Session, Perm: identity.PermStatementsWrite, Isolation: none, Page: "statements", Handle: s.statementGenerate},
 		{Method: "GET", Path: "/:tenant/reports/statements/:id", Access: web.Session, Perm: identity.PermReportsRead, Isolation: stm, Page: "statement", Handle: s.statementPage},
-		{Method: "GET", Path: "/:tenant/reports/statements/:id/csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
+		{Method: "GET", Path: "/:tenant/reports/statements/:id/statement.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/statements", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiStatements},
 		{Method: "POST", Path: "/:tenant/api/v1/statements", Access: web.Token, Perm: identity.PermStatementsWrite, Isolation: none, Handle: s.apiStatementGenerate},
 		{Method: "GET", Path: "/:tenant/api/v1/statements/:id", Access: web.Token, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.apiStatement},
-		{Method: "GET", Path: "/:tenant/api/v1/statements/:id/csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/statements/:id/statement.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
 	}
 }
 
@@ -40,7 +40,7 @@ var StatementAPIDocs = map[string]web.ApiDoc{
 	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated)", Tag: "Reports",
 		Body: reports.StatementInput{}, Response: reports.Statement{}, Status: 201},
 	"GET /:tenant/api/v1/statements/:id":     {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
-	"GET /:tenant/api/v1/statements/:id/csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/statements/:id/statement.csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
 }
 
 // statementsData is the statements page: the generate form and the list.
