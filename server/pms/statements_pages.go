@@ -39,7 +39,7 @@ var StatementAPIDocs = map[string]web.ApiDoc{
 		Query: []web.QueryParam{web.QProperty}, Response: ApiData[reports.Statement]{}},
 	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated)", Tag: "Reports",
 		Body: reports.StatementInput{}, Response: reports.Statement{}, Status: 201},
-	"GET /:tenant/api/v1/statements/:id":     {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
+	"GET /:tenant/api/v1/statements/:id":               {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
 	"GET /:tenant/api/v1/statements/:id/statement.csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
 }
 
