@@ -270,3 +270,29 @@ func TestStatementsHTTP(t *testing.T) {
 		t.Fatalf("front desk: %d %s", resp.StatusCode, out)
 	}
 }
+
+// TestPaymentsReportHTTP: a cash and a card payment recorded over the API
+// show in the payments report per method, as JSON, CSV and page.
+func TestPaymentsReportHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "pay", 2).signIn()
+	_, folio := moneySetup(t, f)
+	mustCreated(t, f, "/folios/"+folio.ID+"/payments", `{"method": "cash", "amount": 4200}`)
+	mustCreated(t, f, "/folios/"+folio.ID+"/payments", `{"method": "card_terminal", "amount": 1000}`)
+	q := "?from=" + f.today.String() + "&to=" + f.today.AddDays(1).String()
+	rep := decode[reports.PaymentsReport](t, mustOK(t, f, "GET", "/reports/payments"+q))
+	if len(rep.ByMethod) != 2 || rep.ByMethod[0].Method != "cash" || rep.ByMethod[0].Net != 4200 || rep.Total.Net != 5200 || len(rep.Rows) != 2 {
+		t.Fatalf("payments report %+v", rep)
+	}
+	resp, body := f.api("GET", "/reports/payments.csv"+q, "")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 1+2+2+1 || recs[5][0] != "total" || recs[5][1] != "all" || recs[5][5] != "52.00" {
+		t.Fatalf("payments CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/payments"+q, nil); resp.StatusCode != 200 || !strings.Contains(page, "52,00") || !strings.Contains(page, "Cash") {
+		t.Fatalf("payments page: %d", resp.StatusCode)
+	}
+	if resp, _ := f.page("GET", "/reports/payments?from=nope", nil); resp.StatusCode != 400 {
+		t.Fatalf("bad date on the page: %d", resp.StatusCode)
+	}
+}

@@ -32,6 +32,10 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/vat.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/vat", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiVAT},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/vat.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.vatCSV},
+		{Method: "GET", Path: "/:tenant/reports/payments", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_payments", Handle: s.paymentsPage},
+		{Method: "GET", Path: "/:tenant/reports/payments.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paymentsCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/payments", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiPaymentsReport},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/payments.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paymentsCSV},
 		{Method: "GET", Path: "/:tenant/reports/ledger.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/ledger.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 	}
@@ -51,6 +55,10 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/reports/vat": {Summary: "VAT per category and rate of a period: invoiced, credited and due (from the invoices and credit notes issued in it, reconciling with their totals) and posted (folio lines by business date)", Tag: "Reports",
 		Query: vatQueryDocs, Response: reports.VATReport{}},
 	"GET /:tenant/api/v1/reports/vat.csv": {Summary: "The VAT report as CSV (UTF-8, one header row, decimal amounts); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/payments": {Summary: "Payments and refunds that went through, by business date and method (the cashier's close over a period), with totals per method", Tag: "Reports",
+		Query: vatQueryDocs, Response: reports.PaymentsReport{}},
+	"GET /:tenant/api/v1/reports/payments.csv": {Summary: "The payments report as CSV (columns in reports.PaymentColumns); bom=1 puts a byte order mark first", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
@@ -352,4 +360,84 @@ func (s Handlers) exportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 	w.Header().Set("Cache-Control", "private, no-store")
 	bom := r.URL.Query().Get("bom")
 	return reports.New(c.DB).WriteExport(r.Context(), w, p, bom == "1" || bom == "true")
+}
+
+// periodOf reads the property and ?from=&to= of a period report (API and
+// CSV).
+func (s Handlers) periodOf(r *http.Request, c *web.Call) (reports.Period, error) {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return reports.Period{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return reports.Period{}, err
+	}
+	q, err := reportQuery(r.URL.Query(), prop, today)
+	return reports.Period{PropertyID: prop.ID, From: q.From, To: q.To}, err
+}
+
+func (s Handlers) apiPaymentsReport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, err := s.periodOf(r, c)
+	if err != nil {
+		return err
+	}
+	rep, err := reports.New(c.DB).Payments(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, rep)
+}
+
+func (s Handlers) paymentsCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, err := s.periodOf(r, c)
+	if err != nil {
+		return err
+	}
+	rep, err := reports.New(c.DB).Payments(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="payments-%s-%s.csv"`, rep.From, rep.To))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.WritePaymentsCSV(w, rep, bom == "1" || bom == "true")
+}
+
+// paymentsData is the payments report page.
+type paymentsData struct {
+	Report reports.PaymentsReport
+	CSV    string
+}
+
+func (s Handlers) paymentsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "Payments report", "reports")
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	d := &paymentsData{}
+	p.Data = d
+	q, err := reportQuery(v, prop, s.Today(r, c, prop))
+	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
+	for _, k := range []string{"from", "to"} {
+		if x := v.Get(k); x != "" {
+			p.Form.Set(k, x)
+		}
+	}
+	if err == nil {
+		d.Report, err = reports.New(c.DB).Payments(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.FormFieldErrors(err, nil)
+		s.RenderPage(w, r, http.StatusBadRequest, "reports_payments", p)
+		return nil
+	}
+	d.CSV = "/" + c.Tenant.Slug + "/reports/payments.csv?" + url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
+	s.RenderPage(w, r, http.StatusOK, "reports_payments", p)
+	return nil
 }

@@ -130,3 +130,42 @@ func WriteStatementCSV(w io.Writer, st Statement, bom bool) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// PaymentColumns is the header row of the payments report's CSV file: one
+// row per business date (ISO) and method, then one per method keyed
+// "total", then the total keyed "total" with method "all".
+var PaymentColumns = []string{"business_date", "method", "count", "payments", "refunds", "net", "currency"}
+
+// WritePaymentsCSV writes rep as CSV (see PaymentColumns), with a byte
+// order mark first when bom is set.
+func WritePaymentsCSV(w io.Writer, rep PaymentsReport, bom bool) error {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return err
+		}
+	}
+	exp := tenant.MinorUnits(rep.Currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(PaymentColumns); err != nil {
+		return err
+	}
+	row := func(day, method string, r PaymentRow) error {
+		return cw.Write([]string{day, method, strconv.Itoa(r.Count), money(r.Payments), money(r.Refunds), money(r.Net), rep.Currency})
+	}
+	for _, r := range rep.Rows {
+		if err := row(r.Day.String(), r.Method, r); err != nil {
+			return err
+		}
+	}
+	for _, r := range rep.ByMethod {
+		if err := row("total", r.Method, r); err != nil {
+			return err
+		}
+	}
+	if err := row("total", "all", rep.Total); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
