@@ -346,8 +346,8 @@ func TestChannelManagerPages(t *testing.T) {
 		t.Errorf("the reservation page has no revision log: %d", resp.StatusCode)
 	}
 	resp, body = f.page("GET", "/settings/channels", nil)
-	if !strings.Contains(body, "cx-b-77") {
-		t.Errorf("the channels page does not list the revision")
+	if resp.StatusCode != 200 || !strings.Contains(body, "cx-b-77") {
+		t.Errorf("the channels page does not list the revision: %d", resp.StatusCode)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/aurapms/aura/server"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -416,6 +417,10 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/reservations/:id/depart-early": stays.EarlyDeparture{Departure: d.AddDays(1)},
 		"PUT /:tenant/api/v1/rooms/:id/housekeeping":         map[string]any{"housekeeping": "clean"},
 		"POST /:tenant/api/v1/rooms/:id/housekeeping":        map[string]any{"housekeeping": "inspected"},
+		"POST /:tenant/api/v1/channels/exports":              channels.ExportInput{PropertyID: f.prop.ID, RoomID: f.rooms[0].ID, Channel: "airbnb", Days: 365},
+		"POST /:tenant/api/v1/channels/exports/:id/revoke":   map[string]any{},
+		"POST /:tenant/api/v1/channels/feeds":                channels.FeedInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Channel: "vrbo", URL: "https://calendar.example/ical/1.ics", IntervalMinutes: 30},
+		"POST /:tenant/api/v1/channels/feeds/:id/poll":       map[string]any{},
 	}))
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/reports"
+	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestReportsHTTP runs the performance report over HTTP: the JSON API and
@@ -183,5 +185,88 @@ func TestAccountingExportHTTP(t *testing.T) {
 	}
 	if resp, page := f.page("GET", "/reports/vat"+q, nil); resp.StatusCode != 200 || !strings.Contains(page, "/books/reports/ledger.csv?") {
 		t.Fatalf("the VAT page does not link the export: %d", resp.StatusCode)
+	}
+}
+
+// TestStatementsHTTP generates a channel's statement over the API and the
+// page: 201 with the figures, the audit row "statement.generated" the
+// security page promises (in the tenant's audit log and on its audit
+// page), the statement read back unchanged as JSON, CSV and printable
+// page, 400 for a bad period, 403 without statements.write.
+func TestStatementsHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "ota", 2).signIn()
+	arrival := f.today.AddDays(1)
+	body := strings.Replace(f.bookingJSON("Olga", arrival, arrival.AddDays(1)), `"booker"`, `"source": "booking_com", "ota_code": "BC-77", "commission": {"amount": 1500, "currency": "EUR"}, "booker"`, 1)
+	resp, out := f.api("POST", "/bookings", body)
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, out)
+	}
+	res := decode[stays.Booking](t, out).Reservations[0]
+	if resp, out := f.api("POST", "/reservations/"+res.ID+"/cancel", `{}`); resp.StatusCode != 200 {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, out)
+	}
+	period := `"from": "` + f.today.String() + `", "to": "` + f.today.AddDays(10).String() + `"`
+	st := decode[reports.Statement](t, mustCreated(t, f, "/statements", `{"channel": "booking_com", `+period+`}`))
+	if len(st.Lines) != 1 || st.Lines[0].OTACode != "BC-77" || st.Lines[0].Fees.Gross != 10000 || st.Totals.Commission != 1500 || !strings.HasPrefix(st.Number, "ST-") {
+		t.Fatalf("statement %+v", st)
+	}
+
+	db := h.acquire("ota")
+	var action, after string
+	err := db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log WHERE entity_id = ? ORDER BY seq DESC LIMIT 1`, st.ID).Scan(&action, &after)
+	db.Release()
+	if err != nil || action != "statement.generated" || !strings.Contains(after, st.Number) || !strings.Contains(after, st.Hash) {
+		t.Fatalf("audit row: %v %s %s", err, action, after)
+	}
+	if resp, page := f.page("GET", "/audit", nil); resp.StatusCode != 200 || !strings.Contains(page, "statement.generated") {
+		t.Fatalf("the audit page does not show the statement (%d)", resp.StatusCode)
+	}
+
+	got := decode[reports.Statement](t, mustOK(t, f, "GET", "/statements/"+st.ID))
+	if got.Hash != st.Hash || got.Number != st.Number || got.Totals != st.Totals {
+		t.Fatalf("read back %+v", got)
+	}
+	resp, csvBody := f.api("GET", "/statements/"+st.ID+"/statement.csv", "")
+	recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 3 || recs[1][3] != "BC-77" || recs[1][10] != "100.00" || recs[2][11] != "15.00" {
+		t.Fatalf("statement CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/statements/"+st.ID, nil); resp.StatusCode != 200 || !strings.Contains(page, st.Number) || !strings.Contains(page, "BC-77") || !strings.Contains(page, st.Hash) {
+		t.Fatalf("statement page: %d", resp.StatusCode)
+	}
+
+	// The page form: generated and shown; a bad period is the form again.
+	form := url.Values{"channel": {"booking_com"}, "from": {f.today.String()}, "to": {f.today.AddDays(10).String()}}
+	resp, _ = f.page("POST", "/reports/statements", form)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ota/reports/statements/stm_") {
+		t.Fatalf("page generate: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	form.Set("to", f.today.AddDays(-1).String())
+	if resp, page := f.page("POST", "/reports/statements", form); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
+		t.Fatalf("page bad period: %d", resp.StatusCode)
+	}
+	if resp, out := f.api("POST", "/statements", `{"channel": "", `+period+`}`); resp.StatusCode != 400 || !strings.Contains(out, `"channel"`) {
+		t.Fatalf("API without channel: %d %s", resp.StatusCode, out)
+	}
+	if resp, page := f.page("GET", "/reports/statements", nil); resp.StatusCode != 200 || strings.Count(page, "/ota/reports/statements/stm_") != 2 {
+		t.Fatalf("list: %d", resp.StatusCode)
+	}
+
+	db = h.acquire("ota")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@ota.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
+	if err != nil {
+		db.Release()
+		t.Fatal(err)
+	}
+	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, out = h.do(req{method: "POST", path: "/ota/api/v1/statements", json: `{"channel": "booking_com", ` + period + `}`, header: map[string]string{"Authorization": "Bearer " + tok}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(out, "statements.write") {
+		t.Fatalf("front desk: %d %s", resp.StatusCode, out)
 	}
 }

@@ -165,6 +165,9 @@ func TestBrowser(t *testing.T) {
 	// Guest data rights (issue 16): everything on the guest page, the
 	// anonymisation's confirmation and refusal, the pseudonym after it.
 	guestDataBrowser(t, steps)
+	// Reports (issue 14): the monthly report with its chart, by month and
+	// channel, the VAT report, a statement generated through the form.
+	reportsBrowser(t, steps)
 
 	// Invite a user; without SMTP the link is shown to pass on.
 	do(chromedp.Navigate(base+"/demo/users"),

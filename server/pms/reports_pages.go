@@ -191,6 +191,21 @@ func (s Handlers) reportsPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 		s.RenderPage(w, r, http.StatusBadRequest, "reports", p)
 		return nil
 	}
+	// People read dates as their country writes them; the keys stay ISO
+	// (CSV, JSON, the chart's axis).
+	for i, row := range d.Report.Rows {
+		switch q.By {
+		case reports.ByDay:
+			if day, err := date.Parse(row.Key); err == nil {
+				d.Report.Rows[i].Label = p.Day(day)
+			}
+		case reports.ByMonth:
+			if day, err := date.Parse(row.Key + "-01"); err == nil {
+				_, m, _ := day.YMD()
+				d.Report.Rows[i].Label = m.String() + " " + row.Key[:4]
+			}
+		}
+	}
 	d.Chart = occupancyChart(d.Report, d.Pct)
 	d.CSV = reportCSVLink(c.Tenant.Slug, q)
 	s.RenderPage(w, r, http.StatusOK, "reports", p)

@@ -83,7 +83,8 @@ const (
 	PermLedgerWrite   Permission = "ledger.write"    // ledger settings: legal data, tax codes, categories, city tax, products
 	PermStripeWrite   Permission = "stripe.write"    // the Stripe account's keys and webhook signing secret
 	// Reports (tenant/reports).
-	PermReportsRead Permission = "reports.read" // see and export reports: occupancy, ADR, RevPAR, revenue
+	PermReportsRead     Permission = "reports.read"     // see and export reports: occupancy, ADR, RevPAR, revenue
+	PermStatementsWrite Permission = "statements.write" // generate statements (immutable, numbered, audited)
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -126,6 +127,7 @@ var PermissionTable = []PermissionRow{
 	{PermLedgerWrite, "Change the ledger settings: legal data, tax codes, categories, city tax, products", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermStripeWrite, "Set up the Stripe account: its keys and webhook signing secret", []string{RoleOwner, RoleManager}},
 	{PermReportsRead, "See and export reports: occupancy, ADR, RevPAR and revenue", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermStatementsWrite, "Generate channel statements (numbered, immutable, recorded in the audit log)", []string{RoleOwner, RoleManager, RoleAccountant}},
 }
 
 // RoleCan reports whether role has permission p.

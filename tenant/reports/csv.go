@@ -95,3 +95,38 @@ func WriteVATCSV(w io.Writer, rep VATReport, bom bool) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// StatementColumns is the header row of a statement's CSV file: one row
+// per booking, then the total keyed "total"; check_out an ISO date,
+// amounts as in ReportColumns.
+var StatementColumns = []string{"statement_number", "channel", "booking_id", "ota_code", "check_out", "reservations", "nights",
+	"room_revenue_net", "room_revenue_gross", "fees_net", "fees_gross", "commission", "currency"}
+
+// WriteStatementCSV writes st as CSV (see StatementColumns), with a byte
+// order mark first when bom is set.
+func WriteStatementCSV(w io.Writer, st Statement, bom bool) error {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return err
+		}
+	}
+	exp := tenant.MinorUnits(st.Currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(StatementColumns); err != nil {
+		return err
+	}
+	for _, l := range st.Lines {
+		if err := cw.Write([]string{st.Number, st.Channel, l.BookingID, l.OTACode, l.CheckOut.String(), strconv.Itoa(l.Reservations), strconv.Itoa(l.Nights),
+			money(l.Room.Net), money(l.Room.Gross), money(l.Fees.Net), money(l.Fees.Gross), money(l.Commission), st.Currency}); err != nil {
+			return err
+		}
+	}
+	t := st.Totals
+	if err := cw.Write([]string{st.Number, st.Channel, "total", "", "", "", strconv.Itoa(t.Nights),
+		money(t.Room.Net), money(t.Room.Gross), money(t.Fees.Net), money(t.Fees.Gross), money(t.Commission), st.Currency}); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}

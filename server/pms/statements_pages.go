@@ -1,0 +1,199 @@
+package pms
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/server/web"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/reports"
+)
+
+// Statements (issue 14): a channel's statement of a period, generated as
+// an immutable numbered document (tenant/reports), listed, shown for
+// print, as CSV and over the API.
+
+// StatementRoutes are the rows of the statement pages and API in the route table.
+func (s Handlers) StatementRoutes() []web.Route {
+	none, stm := web.Iso(), web.Iso("id", "stm_aaaaaaaaaaaaaaaa")
+	return []web.Route{
+		{Method: "GET", Path: "/:tenant/reports/statements", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "statements", Handle: s.statementsPage},
+		{Method: "POST", Path: "/:tenant/reports/statements", Access: web.Session, Perm: identity.PermStatementsWrite, Isolation: none, Page: "statements", Handle: s.statementGenerate},
+		{Method: "GET", Path: "/:tenant/reports/statements/:id", Access: web.Session, Perm: identity.PermReportsRead, Isolation: stm, Page: "statement", Handle: s.statementPage},
+		{Method: "GET", Path: "/:tenant/reports/statements/:id/statement.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/statements", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiStatements},
+		{Method: "POST", Path: "/:tenant/api/v1/statements", Access: web.Token, Perm: identity.PermStatementsWrite, Isolation: none, Handle: s.apiStatementGenerate},
+		{Method: "GET", Path: "/:tenant/api/v1/statements/:id", Access: web.Token, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.apiStatement},
+		{Method: "GET", Path: "/:tenant/api/v1/statements/:id/statement.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: stm, Handle: s.statementCSV},
+	}
+}
+
+// StatementAPIDocs documents the statement API in the OpenAPI document.
+var StatementAPIDocs = map[string]web.ApiDoc{
+	"GET /:tenant/api/v1/statements": {Summary: "A property's generated statements, newest first (without their lines)", Tag: "Reports",
+		Query: []web.QueryParam{web.QProperty}, Response: ApiData[reports.Statement]{}},
+	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated)", Tag: "Reports",
+		Body: reports.StatementInput{}, Response: reports.Statement{}, Status: 201},
+	"GET /:tenant/api/v1/statements/:id":               {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
+	"GET /:tenant/api/v1/statements/:id/statement.csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
+}
+
+// statementsData is the statements page: the generate form and the list.
+type statementsData struct {
+	Statements []reports.Statement
+	Channels   []string
+	CanWrite   bool
+}
+
+func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *web.Call, status int, form url.Values, ferr error) error {
+	p, prop, err := s.PmsPage(w, r, c, "Statements", "reports")
+	if err != nil {
+		return err
+	}
+	list, err := reports.New(c.DB).ListStatements(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	var channels []string
+	rows, err := c.DB.SQL().Read.QueryContext(r.Context(), `SELECT DISTINCT source FROM bookings WHERE property_id = ? AND source != 'direct' ORDER BY source`, prop.ID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var ch string
+		if err := rows.Scan(&ch); err == nil {
+			channels = append(channels, ch)
+		}
+	}
+	rows.Close()
+	if form == nil {
+		today := s.Today(r, c, prop)
+		y, m, _ := today.YMD()
+		last := date.New(y, m, 1).AddDays(-1)
+		ly, lm, _ := last.YMD()
+		form = url.Values{"from": {date.New(ly, lm, 1).String()}, "to": {date.New(y, m, 1).String()}}
+		if len(channels) > 0 {
+			form.Set("channel", channels[0])
+		}
+	}
+	p.Form = form
+	if ferr != nil {
+		p.FormFieldErrors(ferr, nil)
+	}
+	p.Data = &statementsData{Statements: list, Channels: channels, CanWrite: c.Can(identity.PermStatementsWrite)}
+	s.RenderPage(w, r, status, "statements", p)
+	return nil
+}
+
+func (s Handlers) statementsPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	return s.renderStatements(w, r, c, http.StatusOK, nil, nil)
+}
+
+func (s Handlers) statementGenerate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	v := r.PostForm
+	in := reports.StatementInput{PropertyID: s.currentPropertyID(w, r, c), Channel: strings.TrimSpace(v.Get("channel"))}
+	var fe web.FormErrors
+	var err error
+	if in.From, err = web.QueryDate(v, "from", date.Date{}); err != nil {
+		fe.Add("from", web.DateMessage(err))
+	}
+	if in.To, err = web.QueryDate(v, "to", date.Date{}); err != nil {
+		fe.Add("to", web.DateMessage(err))
+	}
+	err = fe.Err("The statement cannot be generated.")
+	var st reports.Statement
+	if err == nil {
+		st, err = reports.New(c.DB).GenerateStatement(r.Context(), in)
+	}
+	if aura.ErrorCode(err) == aura.EINVALID {
+		return s.renderStatements(w, r, c, http.StatusBadRequest, v, err)
+	} else if err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "Statement "+st.Number+" is generated.")
+	http.Redirect(w, r, "/"+c.Tenant.Slug+"/reports/statements/"+st.ID, http.StatusSeeOther)
+	return nil
+}
+
+// statementData is one statement's page.
+type statementData struct {
+	Statement reports.Statement
+	Property  inventory.Property
+}
+
+func (s Handlers) statementPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	st, err := reports.New(c.DB).GetStatement(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	prop, err := inventory.New(c.DB).GetProperty(r.Context(), st.PropertyID)
+	if err != nil {
+		return err
+	}
+	p := s.TenantPage(w, r, c, "Statement "+st.Number, "reports")
+	p.Property = &prop
+	p.Data = &statementData{Statement: st, Property: prop}
+	s.RenderPage(w, r, http.StatusOK, "statement", p)
+	return nil
+}
+
+func (s Handlers) statementCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	st, err := reports.New(c.DB).GetStatement(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, st.Number))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return reports.WriteStatementCSV(w, st, bom == "1" || bom == "true")
+}
+
+func (s Handlers) apiStatements(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	list, err := reports.New(c.DB).ListStatements(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, ApiData[reports.Statement]{Data: list})
+}
+
+func (s Handlers) apiStatementGenerate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	var in reports.StatementInput
+	if err := web.DecodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.PropertyID == "" {
+		prop, err := apiPropertyOf(r, c)
+		if err != nil {
+			return err
+		}
+		in.PropertyID = prop.ID
+	} else if _, err := inventory.New(c.DB).GetProperty(r.Context(), in.PropertyID); err != nil {
+		return aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+	}
+	st, err := reports.New(c.DB).GenerateStatement(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusCreated, st)
+}
+
+func (s Handlers) apiStatement(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	st, err := reports.New(c.DB).GetStatement(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, st)
+}
