@@ -296,3 +296,28 @@ func TestPaymentsReportHTTP(t *testing.T) {
 		t.Fatalf("bad date on the page: %d", resp.StatusCode)
 	}
 }
+
+// TestReceivablesHTTP: a folio left with a balance shows on the
+// receivables page and in the API in the 0–30 bucket.
+func TestReceivablesHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "owed", 2).signIn()
+	_, folio := moneySetup(t, f)
+	mustCreated(t, f, "/folios/"+folio.ID+"/charges", `{"description": "Late check-out", "quantity": 1, "unit_price": 3000, "tax_code": "DE-7", "category": "ACC"}`)
+	rep := decode[reports.AgingReport](t, mustOK(t, f, "GET", "/reports/receivables"))
+	var row *reports.AgingRow
+	for i := range rep.Rows {
+		if rep.Rows[i].FolioID == folio.ID {
+			row = &rep.Rows[i]
+		}
+	}
+	if row == nil || row.Buckets[0] < 3000 || row.Open != row.Buckets[0] || rep.AsOf != f.today {
+		t.Fatalf("receivables %+v", rep)
+	}
+	if resp, page := f.page("GET", "/reports/receivables", nil); resp.StatusCode != 200 || !strings.Contains(page, "/owed/folios/"+folio.ID) {
+		t.Fatalf("receivables page: %d", resp.StatusCode)
+	}
+	if resp, body := f.api("GET", "/reports/receivables?as_of=2026-02-31", ""); resp.StatusCode != 400 || !strings.Contains(body, "as_of") {
+		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
+	}
+}

@@ -36,6 +36,8 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/payments.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paymentsCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/payments", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiPaymentsReport},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/payments.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paymentsCSV},
+		{Method: "GET", Path: "/:tenant/reports/receivables", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_aging", Handle: s.agingPage},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/receivables", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiAging},
 		{Method: "GET", Path: "/:tenant/reports/ledger.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/ledger.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 	}
@@ -60,6 +62,8 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 		Query: vatQueryDocs, Response: reports.PaymentsReport{}},
 	"GET /:tenant/api/v1/reports/payments.csv": {Summary: "The payments report as CSV (columns in reports.PaymentColumns); bom=1 puts a byte order mark first", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/receivables": {Summary: "Open balances (receivables) on a date per folio, aged 0–30, 31–60, 61–90 and over 90 days (credits settle the oldest charges first)", Tag: "Reports",
+		Query: []web.QueryParam{web.QProperty, web.Q("as_of", "date", "The date of the balances (default: the property's business date).")}, Response: reports.AgingReport{}},
 	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 }
@@ -439,5 +443,61 @@ func (s Handlers) paymentsPage(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	d.CSV = "/" + c.Tenant.Slug + "/reports/payments.csv?" + url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
 	s.RenderPage(w, r, http.StatusOK, "reports_payments", p)
+	return nil
+}
+
+func (s Handlers) apiAging(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	asOf, err := web.QueryDate(r.URL.Query(), "as_of", today)
+	if err != nil {
+		return err
+	}
+	rep, err := reports.New(c.DB).Aging(r.Context(), prop.ID, asOf)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, rep)
+}
+
+// agingData is the receivables page.
+type agingData struct {
+	Report  reports.AgingReport
+	Buckets []string
+	Shown   bool
+}
+
+func (s Handlers) agingPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "Receivables", "reports")
+	if err != nil {
+		return err
+	}
+	d := &agingData{Buckets: reports.AgingBuckets}
+	p.Data = d
+	today := s.Today(r, c, prop)
+	asOf, err := web.QueryDate(r.URL.Query(), "as_of", today)
+	p.Form = url.Values{"as_of": {asOf.String()}}
+	if x := r.URL.Query().Get("as_of"); x != "" {
+		p.Form.Set("as_of", x)
+	}
+	if err == nil {
+		d.Report, err = reports.New(c.DB).Aging(r.Context(), prop.ID, asOf)
+	}
+	if err != nil {
+		if aura.ErrorCode(err) != aura.EINVALID {
+			return err
+		}
+		p.FormFieldErrors(err, nil)
+		s.RenderPage(w, r, http.StatusBadRequest, "reports_aging", p)
+		return nil
+	}
+	d.Shown = true
+	s.RenderPage(w, r, http.StatusOK, "reports_aging", p)
 	return nil
 }
