@@ -6,11 +6,14 @@ import (
 	"testing"
 )
 
-// gluedDates is two ISO dates side by side, as SQLite stores a stay's
-// arrival and departure columns: 16 digits that can pass the Luhn check
-// ("2026-12-062026-12-08") but are no card number (no network issues
-// numbers written 4-2-6-2-2, and none starting 19 or 20).
-var gluedDates = regexp.MustCompile(`^(19|20)\d\d-[01]\d-[0-3]\d(19|20)\d\d-[01]\d-[0-3]\d$`)
+// isoDate is a date written as SQLite stores it ("2026-12-06"). A run of
+// digits holding one is dates glued to their neighbours (a stay's arrival
+// and departure columns side by side, or a service and a business date
+// after a column ending in a digit, "22026-12-062026-12-06"), not a card
+// number: nobody writes a card number in 4-2-2 groups, and since a run
+// reported is at most 19 digits, the 11 digits left beside a date cannot
+// hold a card number (13 at least) either.
+var isoDate = regexp.MustCompile(`(19|20)\d\d-[01]\d-[0-3]\d`)
 
 // FindCardNumbers returns every run of 13 to 19 ASCII digits in b that
 // passes the Luhn check — what a payment card number (PAN) looks like —
@@ -22,8 +25,8 @@ var gluedDates = regexp.MustCompile(`^(19|20)\d\d-[01]\d-[0-3]\d(19|20)\d\d-[01]
 // digits, a nanosecond counter) and is not reported; this is the one blind
 // spot: a number glued to other digits. A run starting with 0 is not a
 // card number either (no card network's numbers begin with 0; Litestream's
-// zero-padded transaction ids do), nor are two ISO dates glued together
-// (a stay's arrival and departure). Tests use it on tenant files, WALs,
+// zero-padded transaction ids do), nor is a run holding an ISO date
+// (dates glued together, see isoDate). Tests use it on tenant files, WALs,
 // replicas, audit rows and logs: a card number Aura stored would be found
 // however it got there.
 func FindCardNumbers(b []byte) []string {
@@ -47,7 +50,7 @@ func FindCardNumbers(b []byte) []string {
 			}
 			break
 		}
-		if len(digits) >= 13 && len(digits) <= 19 && digits[0] != '0' && luhn(digits) && !gluedDates.Match(b[i:j]) {
+		if len(digits) >= 13 && len(digits) <= 19 && digits[0] != '0' && luhn(digits) && !isoDate.Match(b[i:j]) {
 			found = append(found, string(digits))
 		}
 		i = j

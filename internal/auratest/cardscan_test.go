@@ -23,6 +23,7 @@ func TestFindCardNumbers(t *testing.T) {
 		{"InJSON", `{"note":"4111111111111111"}`, "4111111111111111"},
 		{"AfterAnID", "fol_jnix7mysj2gdcfyy4242424242424242", "4242424242424242"},
 		{"BeforeText", "5555555555554444was the card", "5555555555554444"},
+		{"AfterADate", "2026-12-06x4242424242424242", "4242424242424242"},
 	}
 	for _, c := range found {
 		t.Run("Finds"+c.name, func(t *testing.T) {
@@ -41,7 +42,8 @@ func TestFindCardNumbers(t *testing.T) {
 		{"IDs", "pi_RpFcFkv6ChYQVv3 cus_QXg1o8vcGmoR32 re_1Pgc72B7WZ01zgkWqPvrRrPE"},
 		{"Last4", `"last4":"4242","exp_year":2030`},
 		{"LeadingZero", "0000000000000000-0000000000000005.ltx"},
-		{"GluedDates", "res_x2026-12-062026-12-08confirmed"}, // arrival and departure columns: Luhn-valid digits
+		{"GluedDates", "res_x2026-12-062026-12-08confirmed"},  // arrival and departure columns: Luhn-valid digits
+		{"DigitAndDates", "fol_x22026-12-062026-12-06charge"}, // a column ending in 2, then two dates: 17 Luhn-valid digits
 	}
 	for _, c := range clean {
 		t.Run("Ignores"+c.name, func(t *testing.T) {

@@ -78,6 +78,9 @@ func pmsSettingsNav(c *Call, base string) []navItem {
 	if c.Can(identity.PermStripeWrite) {
 		out = append(out, navItem{Key: "stripe", Label: "Stripe", Href: base + "settings/stripe", Group: "Settings"})
 	}
+	if c.Can(identity.PermGuestsExport) {
+		out = append(out, navItem{Key: "privacy", Label: "Guest data", Href: base + "settings/records-of-processing", Group: "Settings"})
+	}
 	return out
 }
 
