@@ -190,17 +190,28 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 	removed = []Item{
 		{What: "The profile: name, email, phone, address, nationality, language and notes", Why: "personal data no longer needed; the guest is named " + p.Pseudonym + " from then on"},
 		{What: "The guest's key", Why: "every value sealed under it (the profile, check-in documents, the personal fields inside audit rows, and copies in backups) can never be opened again"},
-		{What: fmt.Sprintf("%d search-index entries", p.counts.SearchTerms), Why: "the guest can no longer be found by name, email or phone"},
-		{What: fmt.Sprintf("%d ID photos and the documents of %d check-in records", p.counts.Photos, p.counts.CheckInRecords), Why: "registration data is kept only as long as the law requires"},
-		{What: fmt.Sprintf("Notes of %d bookings the guest made", p.counts.BookingNotes), Why: "they were sealed under the guest's key"},
+		{What: count(p.counts.SearchTerms, "search-index entry", "search-index entries"), Why: "the guest can no longer be found by name, email or phone"},
+		{What: count(p.counts.Photos, "ID photo", "ID photos") + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
+		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
 	}
 	kept = []Item{
-		{What: fmt.Sprintf("%d reservations with their nights, rooms and prices", len(p.Reservations)), Why: "occupancy and revenue reports must not change"},
+		{What: count(len(p.Reservations), "reservation with its nights, room and prices", "reservations with their nights, rooms and prices"), Why: "occupancy and revenue reports must not change"},
 		{What: "Folio lines and payments", Why: "the books must stay complete and balanced"},
-		{What: fmt.Sprintf("%d invoices and credit notes, with the recipient as issued", len(p.Invoices)), Why: "tax law requires issued invoices to be kept (8 years in Germany); the recipient is sealed under the financial-records key until the retention date"},
+		{What: count(len(p.Invoices), "invoice or credit note", "invoices and credit notes") + ", with the recipient as issued", Why: "tax law requires issued invoices to be kept (8 years in Germany); the recipient is sealed under the financial-records key until the retention date"},
 		{What: "The audit trail", Why: "its rows stay so the chain still verifies; the guest's personal fields inside them can no longer be opened"},
 	}
 	return removed, kept
+}
+
+// count says n things in words: "1 booking", "3 bookings", "No bookings".
+func count(n int, one, many string) string {
+	switch n {
+	case 0:
+		return "No " + many
+	case 1:
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // guestRefs returns the ledger references whose folios belong to the
