@@ -31,6 +31,11 @@ func reportsBrowser(t *testing.T, b browserSteps) {
 		t.Fatalf("the report by channel lacks booking.com:\n%s", got)
 	}
 	b.both("reports-vat", "/demo/reports/vat")
+	b.both("reports-payments", "/demo/reports/payments")
+	b.both("reports-receivables", "/demo/reports/receivables")
+	if got := b.text("h1"); got != "Receivables" {
+		t.Fatalf("receivables page headed %q", got)
+	}
 
 	b.do(b.desktop, chromedp.Navigate(b.base+"/demo/reports/statements"), chromedp.WaitVisible(chromedp.CSS("#f-channel")))
 	b.do(chromedp.SetValue(chromedp.CSS("#f-channel"), "booking.com"))
