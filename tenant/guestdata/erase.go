@@ -190,28 +190,45 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 	removed = []Item{
 		{What: "The profile: name, email, phone, address, nationality, language and notes", Why: "personal data no longer needed; the guest is named " + p.Pseudonym + " from then on"},
 		{What: "The guest's key", Why: "every value sealed under it (the profile, check-in documents, the personal fields inside audit rows, and copies in backups) can never be opened again"},
-		{What: count(p.counts.SearchTerms, "search-index entry", "search-index entries"), Why: "the guest can no longer be found by name, email or phone"},
-		{What: count(p.counts.Photos, "ID photo", "ID photos") + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
+		{What: capital(count(p.counts.SearchTerms, "search-index entry", "search-index entries")), Why: "the guest can no longer be found by name, email or phone"},
+		{What: capital(count(p.counts.Photos, "ID photo", "ID photos")) + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
 		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
 	}
 	kept = []Item{
-		{What: count(len(p.Reservations), "reservation with its nights, room and prices", "reservations with their nights, rooms and prices"), Why: "occupancy and revenue reports must not change"},
+		{What: capital(count(len(p.Reservations), "reservation with its nights, room and prices", "reservations with their nights, rooms and prices")), Why: "occupancy and revenue reports must not change"},
 		{What: "Folio lines and payments", Why: "the books must stay complete and balanced"},
-		{What: count(len(p.Invoices), "invoice or credit note", "invoices and credit notes") + ", with the recipient as issued", Why: "tax law requires issued invoices to be kept (8 years in Germany); the recipient is sealed under the financial-records key until the retention date"},
+		{What: invoicesKept(len(p.Invoices)), Why: "tax law requires issued invoices to be kept (8 years in Germany); the recipient is sealed under the financial-records key until the retention date"},
 		{What: "The audit trail", Why: "its rows stay so the chain still verifies; the guest's personal fields inside them can no longer be opened"},
 	}
 	return removed, kept
 }
 
-// count says n things in words: "1 booking", "3 bookings", "No bookings".
+// count says n things in words: "1 booking", "3 bookings", "no bookings"
+// (capital starts a sentence with it).
 func count(n int, one, many string) string {
 	switch n {
 	case 0:
-		return "No " + many
+		return "no " + many
 	case 1:
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// invoicesKept names the invoices and credit notes an erasure keeps.
+func invoicesKept(n int) string {
+	if n == 0 {
+		return "No invoices or credit notes to keep"
+	}
+	return count(n, "invoice or credit note", "invoices and credit notes") + ", with the recipient as issued"
+}
+
+// capital returns s with its first letter upper case.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // guestRefs returns the ledger references whose folios belong to the
