@@ -142,7 +142,7 @@ func TestGuestDataRights(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("erase page: %d", resp.StatusCode)
 		}
-		for _, want := range []string{"What will be removed", "What is kept, and why", "The guest&#39;s key", "1 reservations", stays.Pseudonym(gid), `name="confirm"`, marker} {
+		for _, want := range []string{"What will be removed", "What is kept, and why", "The guest&#39;s key", "1 reservation with its nights", stays.Pseudonym(gid), `name="confirm"`, marker} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the confirmation lacks %q", want)
 			}
