@@ -62,6 +62,12 @@ var ErrWrongKey = &aura.Error{Code: aura.EUNAUTHORIZED, Message: "The replica wa
 // file at all. Its code is EINVALID.
 var ErrTampered = &aura.Error{Code: aura.EINVALID, Message: "A replica file is damaged or was tampered with; it failed authentication."}
 
+// ErrNewerFormat marks a replica file whose format version is newer than
+// this binary reads: written by a newer Aura, or damaged in its version
+// byte (which cannot be told apart before the newer format is known). Its
+// error also carries an *aura.Error naming both versions for the user.
+var ErrNewerFormat = errors.New("replica file of a newer format")
+
 // Client is a litestream.ReplicaClient that encrypts everything it writes to
 // an inner client (a directory, an S3 bucket) and authenticates everything it
 // reads back. Litestream sees plaintext LTX files of plaintext sizes; the
@@ -422,8 +428,8 @@ func (c *Client) openPreamble(name string, p []byte) (*keys.AEAD, error) {
 		return nil, fmt.Errorf("%s: not an encrypted Aura replica file (a plaintext or foreign replica?): %w", name, ErrTampered)
 	}
 	if p[8] > formatVersion {
-		return nil, fmt.Errorf("%s: %w", name, &aura.Error{Code: aura.EINVALID, Message: fmt.Sprintf(
-			"The replica was written by a newer version of Aura (encrypted replica format version %d; this binary reads up to version %d): restore with that newer Aura.", p[8], formatVersion)})
+		return nil, fmt.Errorf("%s: %w (%w)", name, &aura.Error{Code: aura.EINVALID, Message: fmt.Sprintf(
+			"The replica was written by a newer version of Aura (encrypted replica format version %d; this binary reads up to version %d): restore with that newer Aura.", p[8], formatVersion)}, ErrNewerFormat)
 	}
 	if p[8] != formatVersion || binary.BigEndian.Uint32(p[12:]) != ChunkSize || !allZero(p[9:12]) || !allZero(p[56:64]) {
 		return nil, fmt.Errorf("%s: unknown encrypted replica format (version %d, chunk size %d): %w", name, p[8], binary.BigEndian.Uint32(p[12:]), ErrTampered)

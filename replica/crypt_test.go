@@ -308,7 +308,7 @@ func TestClientTampering(t *testing.T) {
 		edit(t, p, func(b []byte) []byte { b[ltx.HeaderSize+8] = replica.FormatVersion + 1; return b })
 		_, err := readRange(t, c, 0, 90, 90, 0, 0)
 		want := fmt.Sprintf("format version %d; this binary reads up to version %d", replica.FormatVersion+1, replica.FormatVersion)
-		if err == nil || !strings.Contains(err.Error(), want) || errors.Is(err, replica.ErrTampered) {
+		if err == nil || !strings.Contains(aura.ErrorMessage(err), want) || errors.Is(err, replica.ErrTampered) || !errors.Is(err, replica.ErrNewerFormat) {
 			t.Fatalf("err = %v, want a newer-format error naming %q", err, want)
 		}
 	})

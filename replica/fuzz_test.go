@@ -89,8 +89,8 @@ func FuzzReplicaFile(f *testing.F) {
 // tampered or foreign file, or one encrypted under another key.
 func checkReadErr(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, replica.ErrTampered) && !errors.Is(err, replica.ErrWrongKey) {
-		t.Fatalf("error %v (%s) is neither ErrTampered nor ErrWrongKey", err, aura.ErrorCode(err))
+	if !errors.Is(err, replica.ErrTampered) && !errors.Is(err, replica.ErrWrongKey) && !errors.Is(err, replica.ErrNewerFormat) {
+		t.Fatalf("error %v (%s) is neither ErrTampered, ErrWrongKey nor ErrNewerFormat", err, aura.ErrorCode(err))
 	}
 }
 
