@@ -40,6 +40,10 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/api/v1/reports/receivables", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiAging},
 		{Method: "GET", Path: "/:tenant/reports/ledger.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/ledger.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
+		{Method: "GET", Path: "/:tenant/reports/city-tax", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_citytax", Handle: s.cityTaxPage},
+		{Method: "GET", Path: "/:tenant/reports/city-tax.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.cityTaxCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/city-tax", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiCityTax},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/city-tax.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.cityTaxCSV},
 	}
 }
 
@@ -64,6 +68,10 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/receivables": {Summary: "Open balances (receivables) on a date per folio, aged 0–30, 31–60, 61–90 and over 90 days (credits settle the oldest charges first)", Tag: "Reports",
 		Query: []web.QueryParam{web.QProperty, web.Q("as_of", "date", "The date of the balances (default: the property's business date).")}, Response: reports.AgingReport{}},
+	"GET /:tenant/api/v1/reports/city-tax": {Summary: "The city tax of a period of nights per month, as a city's return asks: posted room- and guest-nights, taxable nights, exempt guest-nights by reason (children, length_of_stay, not_levied, other) and the amount posted less allowances", Tag: "Reports",
+		Query: reportQueryDocs[:3], Response: reports.CityTaxReport{}},
+	"GET /:tenant/api/v1/reports/city-tax.csv": {Summary: "The city-tax report as CSV (columns in reports.CityTaxColumns); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(append([]web.QueryParam{}, reportQueryDocs[:3]...), qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 }
