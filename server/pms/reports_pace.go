@@ -55,11 +55,6 @@ var DailyAPIDocs = map[string]web.ApiDoc{
 		Query: append(append([]web.QueryParam{}, paceQueryDocs...), qBOM), ResponseMedia: []string{"text/csv"}},
 }
 
-func wantBOM(r *http.Request) bool {
-	bom := r.URL.Query().Get("bom")
-	return bom == "1" || bom == "true"
-}
-
 // dailyOf runs the daily report of a request's ?date= for property p
 // whose business date is today.
 func dailyOf(r *http.Request, c *web.Call, p inventory.Property, today date.Date) (reports.DailyReport, error) {
@@ -99,10 +94,7 @@ func (s Handlers) dailyCSV(w http.ResponseWriter, r *http.Request, c *web.Call) 
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="daily-%s.csv"`, rep.Date))
-	w.Header().Set("Cache-Control", "private, no-store")
-	return reports.WriteDailyCSV(w, rep, wantBOM(r))
+	return reports.WriteDailyCSV(w, rep, csvDownload(w, r, fmt.Sprintf("daily-%s.csv", rep.Date)))
 }
 
 // dailyData is the daily manager report page.
@@ -232,10 +224,7 @@ func (s Handlers) paceCSV(w http.ResponseWriter, r *http.Request, c *web.Call) e
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pace-%s-%s-%d.csv"`, rep.By, rep.From, rep.Days))
-	w.Header().Set("Cache-Control", "private, no-store")
-	return reports.WritePaceCSV(w, rep, wantBOM(r))
+	return reports.WritePaceCSV(w, rep, csvDownload(w, r, fmt.Sprintf("pace-%s-%s-%d.csv", rep.By, rep.From, rep.Days)))
 }
 
 // paceData is the on-the-books page.

@@ -1,12 +1,10 @@
 package reports
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 
 	"github.com/aurapms/aura/locale"
-	"github.com/aurapms/aura/tenant"
 )
 
 // PaceColumns is the header row of the on-the-books CSV file: one row per
@@ -18,18 +16,11 @@ var PaceColumns = []string{"key", "available", "on_books", "occupancy_percent", 
 // WritePaceCSV writes rep as CSV (see PaceColumns), with a byte order
 // mark first when bom is set.
 func WritePaceCSV(w io.Writer, rep PaceReport, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(PaceColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, PaceColumns)
+	if err != nil {
 		return err
 	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	for _, r := range append(append([]PaceRow{}, rep.Rows...), PaceRow{Key: "total", PaceFigures: rep.Total, LastYear: rep.TotalLastYear}) {
 		if err := cw.Write([]string{r.Key, n(r.Available), n(r.OnBooks), locale.Decimal(r.Occupancy, 2, ".", ""), money(r.Revenue),
 			n(r.LastYear.OnBooks), n(r.LastYear.Final), money(r.LastYear.Revenue), rep.Currency}); err != nil {
@@ -51,19 +42,12 @@ var DailyColumns = []string{"measure", "day", "day_last_year", "month_to_date", 
 // WriteDailyCSV writes rep as CSV (see DailyColumns), with a byte order
 // mark first when bom is set.
 func WriteDailyCSV(w io.Writer, rep DailyReport, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	pct := func(v int64) string { return locale.Decimal(v, 2, ".", "") }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(DailyColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, DailyColumns)
+	if err != nil {
 		return err
 	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	pct := func(v int64) string { return locale.Decimal(v, 2, ".", "") }
 	cols := []Figures{rep.Day, rep.DayLastYear, rep.MonthToDate, rep.MonthToDateLY}
 	for _, m := range []struct {
 		name string
