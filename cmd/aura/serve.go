@@ -21,6 +21,7 @@ import (
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/internal/sdnotify"
+	"github.com/aurapms/aura/mailer"
 	"github.com/aurapms/aura/metrics"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
@@ -62,7 +63,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.StringVar(&f.acmeDir, "acme-directory", autocert.DefaultACMEDirectory, "ACME directory URL (change it only for a staging or test CA)")
 	fl.StringVar(&f.acmeCAFile, "acme-ca-file", "", "PEM roots to trust when talking to the ACME directory (for a test CA)")
 	fl.StringVar(&f.baseURL, "base-url", os.Getenv("AURA_BASE_URL"), "the address users reach Aura at, for links in emails (env AURA_BASE_URL; default from --tls-domain or --addr)")
-	fl.StringVar(&f.smtpAddr, "smtp-addr", os.Getenv("AURA_SMTP_ADDR"), "SMTP server host:port for invitation emails (env AURA_SMTP_ADDR); without it the inviter is shown the link")
+	fl.StringVar(&f.smtpAddr, "smtp-addr", os.Getenv("AURA_SMTP_ADDR"), "SMTP server host:port for invitations and guest emails (env AURA_SMTP_ADDR); without it the inviter is shown the link and guest emails stay queued")
 	fl.StringVar(&f.smtpFrom, "smtp-from", os.Getenv("AURA_SMTP_FROM"), "sender address of emails (env AURA_SMTP_FROM)")
 	fl.StringVar(&f.smtpUser, "smtp-user", os.Getenv("AURA_SMTP_USER"), "SMTP user (env AURA_SMTP_USER); the password is read from AURA_SMTP_PASSWORD")
 	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
@@ -113,6 +114,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := mail.Validate(); err != nil {
 		return err
 	}
+	e.mail = mailer.SMTP{Addr: mail.Addr, From: mail.From, User: mail.User, Password: mail.Password}
 	started := time.Now()
 	// Check the key before touching the data directory at all.
 	master, err := e.loadMasterKey()

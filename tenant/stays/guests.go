@@ -355,6 +355,14 @@ func (db Store) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error
 	return st, nil
 }
 
+// GuestTx returns a guest's unsealed profile inside the caller's
+// transaction, with the guest's key for sealing data that belongs to the
+// guest (nil for an anonymised guest). It returns ENOTFOUND.
+func (db Store) GuestTx(tx *tenant.Tx, id string) (Guest, *tenant.SubjectKey, error) {
+	st, err := db.loadGuest(tx, id)
+	return st.guest, st.key, err
+}
+
 // GuestNamesTx returns the display names of the given guests, unsealing only
 // the name columns of exactly those guests.
 func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, error) {
