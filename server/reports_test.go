@@ -374,3 +374,50 @@ func TestCityTaxReportHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestDailyAndPaceHTTP: a stay booked over the API shows in the daily
+// manager report and on the books as JSON, CSV and page (with the pace
+// chart); bad input is a 400 naming the field.
+func TestDailyAndPaceHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "pace", 2).signIn()
+	if resp, body := f.api("POST", "/bookings", f.bookingJSON("Pia", f.today, f.today.AddDays(2))); resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	daily := decode[reports.DailyReport](t, mustOK(t, f, "GET", "/reports/daily?date="+f.today.String()))
+	if daily.Date != f.today || daily.Day.Sold != 1 || daily.Day.Available != 2 || daily.Day.Occupancy != 5000 || daily.Arrivals != 1 || daily.Forecast.Sold < 1 || daily.Forecast.OnBooks < 10000 {
+		t.Fatalf("daily %+v", daily)
+	}
+	resp, body := f.api("GET", "/reports/daily.csv?date="+f.today.String(), "")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 11 || recs[0][0] != "measure" || recs[1][1] != f.today.String() || recs[2][0] != "sold" || recs[2][1] != "1" || recs[4][1] != "50.00" {
+		t.Fatalf("daily CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") {
+		t.Fatalf("daily page: %d", resp.StatusCode)
+	}
+
+	pace := decode[reports.PaceReport](t, mustOK(t, f, "GET", "/reports/pace?days=5&by=day"))
+	if len(pace.Rows) != 5 || pace.Total.OnBooks != 2 || pace.Total.Available != 10 || pace.Rows[0].OnBooks != 1 || pace.From != f.today || pace.Total.Revenue < 20000 {
+		t.Fatalf("pace %+v", pace)
+	}
+	resp, body = f.api("GET", "/reports/pace.csv?bom=1", "")
+	recs, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	if resp.StatusCode != 200 || err != nil || !strings.HasPrefix(body, reports.BOM) || recs[0][0] != "key" || recs[len(recs)-1][0] != "total" || recs[len(recs)-1][2] != "2" {
+		t.Fatalf("pace CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/pace", nil); resp.StatusCode != 200 || !strings.Contains(page, "<svg") || !strings.Contains(page, "chart-tick") {
+		t.Fatalf("pace page: %d", resp.StatusCode)
+	}
+	for _, bad := range []struct{ path, field string }{
+		{"/reports/pace?days=0", "days"}, {"/reports/pace?days=400", "days"}, {"/reports/pace?by=week", "by"}, {"/reports/pace?from=2026-13-01", "from"},
+		{"/reports/daily?date=nope", "date"},
+	} {
+		if resp, body := f.api("GET", bad.path, ""); resp.StatusCode != 400 || !strings.Contains(body, `"`+bad.field+`"`) {
+			t.Errorf("API %s: %d %s", bad.path, resp.StatusCode, body)
+		}
+		if resp, page := f.page("GET", bad.path, nil); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
+			t.Errorf("page %s: %d", bad.path, resp.StatusCode)
+		}
+	}
+}

@@ -39,12 +39,7 @@ func (s Handlers) cityTaxPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 	d := &cityTaxData{Reasons: cityTaxReasonLabels, Months: map[string]string{}}
 	p.Data = d
 	q, err := reportQuery(v, prop, s.Today(r, c, prop))
-	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
-	for _, k := range []string{"from", "to"} {
-		if x := v.Get(k); x != "" {
-			p.Form.Set(k, x)
-		}
-	}
+	p.Form = reportForm(v, q, "from", "to")
 	if err == nil {
 		d.Report, err = reports.New(c.DB).CityTax(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
 	}
@@ -94,9 +89,5 @@ func (s Handlers) cityTaxCSV(w http.ResponseWriter, r *http.Request, c *web.Call
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="city-tax-%s-%s.csv"`, rep.From, rep.To))
-	w.Header().Set("Cache-Control", "private, no-store")
-	bom := r.URL.Query().Get("bom")
-	return reports.WriteCityTaxCSV(w, rep, bom == "1" || bom == "true")
+	return reports.WriteCityTaxCSV(w, rep, csvDownload(w, r, fmt.Sprintf("city-tax-%s-%s.csv", rep.From, rep.To)))
 }

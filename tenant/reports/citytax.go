@@ -2,15 +2,12 @@ package reports
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
-	"github.com/aurapms/aura/locale"
-	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 )
@@ -288,18 +285,11 @@ var CityTaxColumns = []string{"month", "room_nights", "guest_nights", "taxable_r
 // WriteCityTaxCSV writes rep as CSV (see CityTaxColumns), with a byte
 // order mark first when bom is set.
 func WriteCityTaxCSV(w io.Writer, rep CityTaxReport, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CityTaxColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, CityTaxColumns)
+	if err != nil {
 		return err
 	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	for _, r := range append(append([]CityTaxRow{}, rep.Rows...), rep.Total) {
 		if err := cw.Write([]string{r.Key, n(r.RoomNights), n(r.GuestNights), n(r.TaxableRoomNights), n(r.TaxableGuestNights),
 			n(r.Exempt.Children), n(r.Exempt.LengthOfStay), n(r.Exempt.NotLevied), n(r.Exempt.Other), n(r.Exempt.Total()),

@@ -47,9 +47,14 @@ type DailyReport struct {
 	DayLastYear      Figures   `json:"day_last_year"`
 	MonthToDate      Figures   `json:"month_to_date"`
 	MonthToDateLY    Figures   `json:"month_to_date_last_year"`
-	Arrivals         int64     `json:"arrivals"`
-	Departures       int64     `json:"departures"`
-	Forecast         Forecast  `json:"forecast"`
+	// The nights of MonthToDate and MonthToDateLY: [MonthFrom, Date+1)
+	// and [LastYearFrom, LastYearTo).
+	MonthFrom    date.Date `json:"month_from"`
+	LastYearFrom date.Date `json:"last_year_from"`
+	LastYearTo   date.Date `json:"last_year_to"`
+	Arrivals     int64     `json:"arrivals"`
+	Departures   int64     `json:"departures"`
+	Forecast     Forecast  `json:"forecast"`
 }
 
 // Daily returns the daily manager report of day d of a property whose
@@ -86,6 +91,7 @@ func (s Store) Daily(ctx context.Context, propertyID string, d, businessDate dat
 	if _, lm, _ := lyEnd.YMD(); lm != m { // 29 February a year later
 		lyEnd = date.New(y-1, m+1, 1).AddDays(-1)
 	}
+	rep.MonthFrom, rep.LastYearFrom, rep.LastYearTo = first, lyFirst, lyEnd.AddDays(1)
 	if rep.MonthToDateLY, err = run(lyFirst, lyEnd.AddDays(1)); err != nil {
 		return rep, err
 	}
