@@ -350,3 +350,51 @@ type processingView struct {
 	Records   []guestdata.PropertyProcessing
 	Retention *retentionView
 }
+
+// GuestConsent records the guest's answer to marketing emails (form
+// fields granted: yes or no; source; version) with the time it is saved.
+func (s Handlers) GuestConsent(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	g, err := stays.New(c.DB).GetGuest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, g, "consent saved"); err != nil {
+		return err
+	}
+	f := r.PostForm
+	in := guestdata.Consent{Kind: guestdata.ConsentMarketingEmail, Granted: f.Get("granted") == "yes", Source: f.Get("source"), Version: web.FormVersion(f)}
+	if f.Get("granted") != "yes" && f.Get("granted") != "no" {
+		err = aura.Invalid("Say whether the guest agrees to marketing emails.", aura.FieldError{Field: "granted", Message: "must be yes or no"})
+	} else {
+		_, err = guestdata.New(c.DB).SetConsent(r.Context(), id, in)
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.EPRECONDITION && code != aura.ECONFLICT {
+			return err
+		}
+		p, d, derr := s.guestData(w, r, c)
+		if derr != nil {
+			return derr
+		}
+		p.Form = guestForm(d.G)
+		for k, v := range f {
+			p.Form[k] = v
+		}
+		p.FormFieldErrors(err, nil)
+		p.Data = d
+		s.RenderPage(w, r, web.StatusOf(err), "guest", p)
+		return nil
+	}
+	msg := g.Name() + " agreed to marketing emails."
+	if !in.Granted {
+		msg = g.Name() + " does not want marketing emails; that is recorded."
+	}
+	s.SetFlash(w, "ok", msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"guests/"+id+"#consents", http.StatusSeeOther)
+	return nil
+}

@@ -50,6 +50,7 @@ type ErasurePlan struct {
 	Refusal      string                `json:"refusal,omitempty"` // why it cannot be done now, with what to do
 	counts       stays.ErasedGuestData // what the stays side holds
 	messages     int                   // messages to the guest
+	consents     int                   // consents recorded
 	inHouse      []string              // the stays in house, for people
 }
 
@@ -59,6 +60,7 @@ type Erasure struct {
 	Pseudonym string                `json:"pseudonym"`
 	Removed   stays.ErasedGuestData `json:"removed"`
 	Messages  int                   `json:"messages"` // messages whose recipient, subject and bodies were removed
+	Consents  int                   `json:"consents"` // consents deleted
 	Kept      KeptCounts            `json:"kept"`
 }
 
@@ -169,6 +171,9 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 	if err := tx.QueryRow(`SELECT count(*) FROM guest_messages WHERE guest_id = ? AND recipient IS NOT NULL`, guestID).Scan(&p.messages); err != nil {
 		return p, err
 	}
+	if err := tx.QueryRow(`SELECT count(*) FROM guest_consents WHERE guest_id = ?`, guestID).Scan(&p.consents); err != nil {
+		return p, err
+	}
 	p.Refusal = p.refusal()
 	p.Removed, p.Kept = p.items()
 	return p, nil
@@ -200,6 +205,7 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 		{What: capital(count(p.counts.SearchTerms, "search-index entry", "search-index entries")), Why: "the guest can no longer be found by name, email or phone"},
 		{What: capital(count(p.counts.Photos, "ID photo", "ID photos")) + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
 		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
+		{What: capital(count(p.consents, "consent", "consents")) + " (marketing opt-in with its time and source)", Why: "a pseudonym cannot be contacted; the history of the answers stays in the audit trail without the guest's name"},
 		{What: capital(count(p.messages, "email", "emails")) + " to the guest: recipient, subject and text", Why: "they were sealed under the guest's key; what kind of message went when stays, without its content"},
 	}
 	kept = []Item{
@@ -331,6 +337,10 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 		if err != nil {
 			return err
 		}
+		consents, err := eraseConsentsTx(tx, guestID)
+		if err != nil {
+			return err
+		}
 		refs, err := guestRefs(tx, guestID)
 		if err != nil {
 			return err
@@ -343,11 +353,11 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 			}
 			folios += n
 		}
-		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed, Messages: msgs,
+		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed, Messages: msgs, Consents: consents,
 			Kept: KeptCounts{Reservations: len(p.Reservations), Folios: folios, Invoices: len(p.Invoices)}}
 		return tx.Audit(audit.Entry{Action: "guest.anonymised", EntityType: "guest", EntityID: guestID,
 			Before: map[string]any{"id": guestID, "version": p.Version},
-			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "messages": msgs, "kept": out.Kept}})
+			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "messages": msgs, "consents": consents, "kept": out.Kept}})
 	})
 	return out, err
 }
