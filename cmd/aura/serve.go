@@ -619,13 +619,19 @@ func (e *env) startReplication(configFile string) error {
 	if e.replicator, err = replica.New(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
+	fmt.Fprintf(e.io.Out, "Replicating on-site to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
+	if len(cfg.Targets) > 0 {
+		fmt.Fprintf(e.io.Out, "Replicating off-site to %s (kept %s)\n", cfg.OffSiteWhere(""), duration(cfg.OffSiteRetention))
+	} else {
+		e.logger.Warn("no off-site replica is configured: a lost server takes its backups with it (add an s3 replica to the replication config)")
+	}
 	return nil
 }
 
 // drillLoop runs the restore drill of every active tenant once a day (the
 // first an hour after start, so a restart does not cost a drill), keeping
-// each result for the /platform backups page and `aura backup status`.
+// each result for the /platform backups page and `aura backup status`, and
+// then prunes the copies tenants left at targets they moved away from.
 func (e *env) drillLoop(ctx context.Context, every time.Duration) {
 	wait := time.Hour
 	for {
@@ -662,6 +668,16 @@ func (e *env) drillLoop(ctx context.Context, every time.Duration) {
 			case !d.OK:
 				e.logger.Error("restore drill FAILED", "tenant", t.Slug, "integrity", d.Integrity, "chain", d.Chain, "detail", d.Detail)
 			}
+		}
+		// Copies left at a target a tenant moved away from: trimmed by
+		// retention, then pruned once it has run out and the new target
+		// checked out.
+		moves, err := e.control.PruneMovedReplicas(ctx, time.Now())
+		if err != nil {
+			e.logger.Warn("pruning of moved replicas could not run", "err", err)
+		}
+		for _, m := range moves {
+			e.logger.Info("replica left at a previous target", "tenant", m.Slug, "target", m.From, "action", m.Action, "detail", m.Detail)
 		}
 	}
 }

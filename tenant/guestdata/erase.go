@@ -73,6 +73,7 @@ type KeptCounts struct {
 // and why it would be refused now. It returns ENOTFOUND for an unknown
 // guest; other errors are internal.
 func (s Store) PlanErasure(ctx context.Context, guestID string) (ErasurePlan, error) {
+	ctx = stays.WithRestricted(ctx) // exercising the guest's rights is processing the restriction allows
 	var p ErasurePlan
 	err := s.View(ctx, func(tx *tenant.Tx) error {
 		var err error
@@ -309,6 +310,7 @@ func countStays(tx *tenant.Tx, guestID string, c *stays.ErasedGuestData) error {
 // confirmation was shown); ENOTFOUND for an unknown guest. The audit row
 // ("guest.anonymised") records counts and the pseudonym, no personal data.
 func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure, error) {
+	ctx = stays.WithRestricted(ctx)
 	var out Erasure
 	err := s.Update(ctx, func(tx *tenant.Tx) error {
 		p, err := s.planTx(tx, guestID)

@@ -413,8 +413,8 @@ func (s Store) GetTemplate(ctx context.Context, propertyID, kind, language strin
 		t, ok, err := templateTx(tx, propertyID, kind, language)
 		out = t
 		if err == nil && !ok {
-			out = builtin(kind, language)
-			out.PropertyID = propertyID
+			out = builtin(kind, language) // English wording for a language without built-in text, to start from
+			out.PropertyID, out.Language = propertyID, language
 		}
 		return err
 	})
