@@ -18,9 +18,10 @@ import (
 )
 
 // startVersitygw starts versitygw, a real S3 gateway (built by make
-// test-deps), on 127.0.0.1 with a bucket "aura", and returns its URL. A
-// missing binary fails the test.
-func startVersitygw(t *testing.T) string {
+// test-deps), on 127.0.0.1 with a bucket "aura", and returns its URL and
+// the directory its posix backend stores objects in. A missing binary fails
+// the test.
+func startVersitygw(t *testing.T) (string, string) {
 	t.Helper()
 	t.Setenv("AWS_CA_BUNDLE", "") // plain HTTP on loopback (replica/helpers_test.go)
 	bin, err := exec.LookPath("versitygw")
@@ -37,7 +38,8 @@ func startVersitygw(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "--access", "aura-access", "--secret", "aura-secret-0123456789", "--region", "eu-central", "--port", addr, "posix", t.TempDir())
+	root := t.TempDir()
+	cmd := exec.Command(bin, "--access", "aura-access", "--secret", "aura-secret-0123456789", "--region", "eu-central", "--port", addr, "posix", root)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=", "ROOT_SECRET_ACCESS_KEY=")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -51,7 +53,7 @@ func startVersitygw(t *testing.T) string {
 		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("aura")})
 		cancel()
 		if err == nil || strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
-			return url
+			return url, root
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("versitygw did not take a bucket: %v", err)
@@ -67,7 +69,7 @@ func startVersitygw(t *testing.T) string {
 // default. The other tenant keeps its rows throughout; `aura backup
 // status` shows both replicas in step.
 func TestRestoreOneTenantFromEither(t *testing.T) {
-	url := startVersitygw(t)
+	url, root := startVersitygw(t)
 	dir := t.TempDir()
 	onSite := filepath.Join(dir, "replica")
 	cfg := filepath.Join(dir, "litestream.yml")
@@ -159,6 +161,10 @@ func TestRestoreOneTenantFromEither(t *testing.T) {
 	check(before, after)
 	restore(end, "on-site")
 	check(append(before, after...), nil)
+	// The newest audit checkpoints are witnessed off-site too.
+	if ws, err := os.ReadDir(filepath.Join(root, "aura", "prod", "audit-witness")); err != nil || len(ws) < 3 {
+		t.Fatalf("off-site audit witnesses: %v %v", ws, err)
+	}
 	// The server is lost with its on-site replica: the default reads the
 	// off-site copy.
 	if err := os.RemoveAll(onSite); err != nil {
