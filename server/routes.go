@@ -126,6 +126,8 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/channels/attention/revisions/:id/resolve", Access: web.Session, Perm: identity.PermChannelsManage, Isolation: web.Iso("id", "rev-aaaaaaaaaaaaaaaa"), Handle: p.RevisionResolve},
 		// A channel manager's webhook deliveries: no session or token, the connection's webhook secret is the credential.
 		{Method: "POST", Path: "/:tenant/channels/webhook/:id", Access: web.Public, Isolation: prp, MaxBody: pms.MaxChannelWebhookBytes, Handle: p.ChannelManagerWebhook},
+		{Method: "DELETE", Path: "/:tenant/api/v1/channels/feeds/:id", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: icf, Handle: p.ApiFeedDelete},
+		{Method: "GET", Path: "/:tenant/api/v1/channels/attention", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ApiAttention},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
