@@ -42,7 +42,7 @@ func (s *Service) Drill(ctx context.Context, t platform.Tenant) (platform.Drill,
 		d.OK = d.Integrity == "ok" && d.Chain == "ok" && detail == "ok"
 		return d, s.Platform.RecordDrill(context.WithoutCancel(ctx), d)
 	}
-	cp, err := s.restoreChecked(ctx, t, key, filepath.Join(scratch, t.ID+".db"), time.Time{})
+	cp, err := s.restoreChecked(ctx, t, key, filepath.Join(scratch, t.ID+".db"), time.Time{}, "")
 	if err != nil {
 		if aura.ErrorCode(err) == aura.EINTERNAL {
 			return d, err

@@ -78,6 +78,14 @@ func replicaKey(dataKey []byte) []byte { return keys.Derive(dataKey, "replica") 
 // live tenant keeps serving. It returns ENOTIMPLEMENTED without replication,
 // ENOTFOUND when the replica holds nothing at or before at.
 func (s *Service) PrepareRestore(ctx context.Context, slug string, at time.Time) (*RestorePlan, error) {
+	return s.PrepareRestoreFrom(ctx, slug, at, "")
+}
+
+// PrepareRestoreFrom is PrepareRestore reading the replica from chooses:
+// replica.OnSite, replica.OffSite, or "" for the on-site replica when it
+// holds the time and the off-site copy otherwise. The plan's Point says
+// which one was read.
+func (s *Service) PrepareRestoreFrom(ctx context.Context, slug string, at time.Time, from string) (*RestorePlan, error) {
 	if s.Replicator == nil {
 		return nil, aura.Errorf(aura.ENOTIMPLEMENTED, "Replication is not configured, so there is nothing to restore from.")
 	}
@@ -96,7 +104,7 @@ func (s *Service) PrepareRestore(ctx context.Context, slug string, at time.Time)
 	}
 	// A side file left by an earlier attempt or dry run is ours to replace.
 	removeTenantFiles(plan.SidePath)
-	cp, err := s.restoreChecked(ctx, t, key, plan.SidePath, at)
+	cp, err := s.restoreChecked(ctx, t, key, plan.SidePath, at, from)
 	if err != nil {
 		return nil, err
 	}
@@ -136,8 +144,8 @@ type checkedCopy struct {
 // integrity_check passes or the file is removed), opens it, and verifies
 // its audit chain against the signed checkpoints it should contain: those
 // of its history up to its head. The caller closes the copy's db.
-func (s *Service) restoreChecked(ctx context.Context, t platform.Tenant, key []byte, path string, at time.Time) (*checkedCopy, error) {
-	point, err := s.Replicator.Restore(ctx, s.ReplicaPrefix(t), replicaKey(key), path, at)
+func (s *Service) restoreChecked(ctx context.Context, t platform.Tenant, key []byte, path string, at time.Time, from string) (*checkedCopy, error) {
+	point, err := s.Replicator.RestoreFrom(ctx, s.ReplicaPrefix(t), replicaKey(key), path, at, from)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +284,7 @@ func (s *Service) ApplyRestore(ctx context.Context, plan *RestorePlan, opt Resto
 	if err != nil {
 		return nil, err
 	}
-	detail := map[string]any{"requested_at": plan.RequestedAt, "point_txid": plan.Point.TXID, "point_at": plan.Point.Time}
+	detail := map[string]any{"requested_at": plan.RequestedAt, "point_txid": plan.Point.TXID, "point_at": plan.Point.Time, "from": plan.Point.From}
 	if _, err := s.Platform.StartMaintenance(ctx, t.Slug, "tenant.restore_started", "restore", detail); err != nil {
 		return nil, err
 	}

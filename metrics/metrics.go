@@ -36,16 +36,24 @@ type Snapshot struct {
 // DB is the state of one database.
 type DB struct {
 	ID string
-	// Replicated is false when the file is not registered with
-	// replication (then the replication fields are zero).
-	Replicated             bool
+	// Replicas are the database's replicas: "on-site", and "off-site" when
+	// it has an off-site target. Empty when the file is not registered with
+	// replication.
+	Replicas      []Replica
+	AuditBroken   bool
+	DrillRan      bool
+	DrillOK       bool
+	DrillAt       time.Time
+	DrillDuration time.Duration
+}
+
+// Replica is the state of one replica of a database.
+type Replica struct {
+	Name                   string // "on-site" or "off-site"
 	Lag                    time.Duration
 	LastSync, LastSnapshot time.Time
-	AuditBroken            bool
-	DrillRan               bool
-	DrillOK                bool
-	DrillAt                time.Time
-	DrillDuration          time.Duration
+	// Failing is true while the replica cannot be written.
+	Failing bool
 }
 
 // Source returns the current Snapshot; it is called once per scrape with
@@ -163,9 +171,10 @@ var (
 	descOpens      = prometheus.NewDesc("aura_tenant_opens_total", "Tenant files opened.", nil, nil)
 	descEvictions  = prometheus.NewDesc("aura_tenant_evictions_total", "Tenant files closed to stay within the open-tenant cap.", nil, nil)
 	descIdle       = prometheus.NewDesc("aura_tenant_idle_closes_total", "Tenant files closed after the idle timeout.", nil, nil)
-	descLag        = prometheus.NewDesc("aura_replication_lag_seconds", "Age of the oldest change not yet in the replica (0: in sync).", []string{"db"}, nil)
-	descLastSync   = prometheus.NewDesc("aura_replication_last_sync_timestamp_seconds", "When the replica last confirmed an upload (0: never).", []string{"db"}, nil)
-	descSnapAge    = prometheus.NewDesc("aura_replication_last_snapshot_age_seconds", "Age of the newest full snapshot in the replica.", []string{"db"}, nil)
+	descLag        = prometheus.NewDesc("aura_replication_lag_seconds", "Age of the oldest change not yet in the replica (0: in sync).", []string{"db", "replica"}, nil)
+	descLastSync   = prometheus.NewDesc("aura_replication_last_sync_timestamp_seconds", "When the replica last confirmed an upload (0: never).", []string{"db", "replica"}, nil)
+	descSnapAge    = prometheus.NewDesc("aura_replication_last_snapshot_age_seconds", "Age of the newest full snapshot in the replica.", []string{"db", "replica"}, nil)
+	descReplicaOK  = prometheus.NewDesc("aura_replication_ok", "1 when the replica is written, 0 while writes to it fail (an unreachable off-site target).", []string{"db", "replica"}, nil)
 	descAudit      = prometheus.NewDesc("aura_audit_chain_ok", "1 when the database's audit chain is not known to be broken, 0 when it was found broken.", []string{"db"}, nil)
 	descBroken     = prometheus.NewDesc("aura_audit_chains_broken", "Audit chains found broken, over the platform and every tenant.", nil, nil)
 	descDrillOK    = prometheus.NewDesc("aura_restore_drill_ok", "1 when the last restore drill of the tenant passed, 0 when it failed.", []string{"db"}, nil)
@@ -175,7 +184,7 @@ var (
 )
 
 func (c *state) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpen, descOpens, descEvictions, descIdle, descLag, descLastSync, descSnapAge,
+	for _, d := range []*prometheus.Desc{descOpen, descOpens, descEvictions, descIdle, descLag, descLastSync, descSnapAge, descReplicaOK,
 		descAudit, descBroken, descDrillOK, descDrillAt, descDrillTime, descDrillsFail} {
 		ch <- d
 	}
@@ -204,12 +213,17 @@ func (c *state) Collect(ch chan<- prometheus.Metric) {
 			ok = 0
 		}
 		gauge(descAudit, ok, db.ID)
-		if db.Replicated {
-			gauge(descLag, db.Lag.Seconds(), db.ID)
-			gauge(descLastSync, unix(db.LastSync), db.ID)
-			if !db.LastSnapshot.IsZero() {
-				gauge(descSnapAge, now.Sub(db.LastSnapshot).Seconds(), db.ID)
+		for _, r := range db.Replicas {
+			gauge(descLag, r.Lag.Seconds(), db.ID, r.Name)
+			gauge(descLastSync, unix(r.LastSync), db.ID, r.Name)
+			if !r.LastSnapshot.IsZero() {
+				gauge(descSnapAge, now.Sub(r.LastSnapshot).Seconds(), db.ID, r.Name)
 			}
+			ok := 1.0
+			if r.Failing {
+				ok = 0
+			}
+			gauge(descReplicaOK, ok, db.ID, r.Name)
 		}
 		if db.DrillRan {
 			v := 0.0

@@ -48,8 +48,11 @@ func TestSeries(t *testing.T) {
 	m := metrics.New(func(ctx context.Context) metrics.Snapshot {
 		return metrics.Snapshot{OpenTenants: 2, TenantOpens: 5, Evictions: 1, IdleCloses: 2, BrokenChains: 1, FailedDrills: 1,
 			DBs: []metrics.DB{
-				{ID: "platform", Replicated: true, Lag: 3 * time.Second, LastSync: now.Add(-time.Second), LastSnapshot: now.Add(-time.Hour)},
-				{ID: "tnt_a", Replicated: true, AuditBroken: true, DrillRan: true, DrillOK: false, DrillAt: now.Add(-2 * time.Hour), DrillDuration: 1500 * time.Millisecond},
+				{ID: "platform", Replicas: []metrics.Replica{
+					{Name: "on-site", Lag: 3 * time.Second, LastSync: now.Add(-time.Second), LastSnapshot: now.Add(-time.Hour)},
+					{Name: "off-site", Lag: 40 * time.Second, LastSync: now.Add(-time.Minute), LastSnapshot: now.Add(-2 * time.Hour), Failing: true},
+				}},
+				{ID: "tnt_a", Replicas: []metrics.Replica{{Name: "on-site"}}, AuditBroken: true, DrillRan: true, DrillOK: false, DrillAt: now.Add(-2 * time.Hour), DrillDuration: 1500 * time.Millisecond},
 				{ID: "tnt_b"},
 			}}
 	})
@@ -90,8 +93,14 @@ func TestSeries(t *testing.T) {
 		{"aura_tenant_idle_closes_total", nil, 2},
 		{"aura_audit_chains_broken", nil, 1},
 		{"aura_restore_drills_failed", nil, 1},
-		{"aura_replication_lag_seconds", map[string]string{"db": "platform"}, 3},
-		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": "platform"}, 3600},
+		{"aura_replication_lag_seconds", map[string]string{"db": "platform", "replica": "on-site"}, 3},
+		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": "platform", "replica": "on-site"}, 3600},
+		{"aura_replication_ok", map[string]string{"db": "platform", "replica": "on-site"}, 1},
+		{"aura_replication_lag_seconds", map[string]string{"db": "platform", "replica": "off-site"}, 40},
+		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": "platform", "replica": "off-site"}, 7200},
+		{"aura_replication_last_sync_timestamp_seconds", map[string]string{"db": "platform", "replica": "off-site"}, float64(now.Add(-time.Minute).Unix())},
+		{"aura_replication_ok", map[string]string{"db": "platform", "replica": "off-site"}, 0},
+		{"aura_replication_lag_seconds", map[string]string{"db": "tnt_a", "replica": "on-site"}, 0},
 		{"aura_audit_chain_ok", map[string]string{"db": "platform"}, 1},
 		{"aura_audit_chain_ok", map[string]string{"db": "tnt_a"}, 0},
 		{"aura_restore_drill_ok", map[string]string{"db": "tnt_a"}, 0},
@@ -121,7 +130,7 @@ func TestSeries(t *testing.T) {
 	if h := get("aura_sqlite_group_commit_requests", nil); h == nil || h.Histogram.GetSampleSum() != 7 {
 		t.Errorf("group commit batch histogram: %v", h)
 	}
-	if get("aura_replication_lag_seconds", map[string]string{"db": "tnt_b"}) != nil {
+	if get("aura_replication_lag_seconds", map[string]string{"db": "tnt_b", "replica": "on-site"}) != nil {
 		t.Error("a database that is not replicated has a lag series")
 	}
 	if get("aura_restore_drill_ok", map[string]string{"db": "tnt_b"}) != nil || get("aura_restore_drill_ok", map[string]string{"db": "platform"}) != nil {

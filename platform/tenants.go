@@ -240,6 +240,12 @@ func (db *DB) SetReplicaTarget(ctx context.Context, slug, target string) (Tenant
 		if t, err = tenantByID(tx, before.ID); err != nil {
 			return err
 		}
+		// The copy at the old target is kept until its retention ends and
+		// then pruned (control.PruneMovedReplicas).
+		if _, err := tx.Exec(`INSERT INTO replica_moves (tenant_id, from_target, to_target, moved_at) VALUES (?, ?, ?, ?)`,
+			before.ID, before.ReplicaTarget(), target, tx.Now.Format(time.RFC3339)); err != nil {
+			return err
+		}
 		return tx.Audit(audit.Entry{Action: "tenant.replica_target_changed", EntityType: "tenant", EntityID: t.ID,
 			Before: map[string]string{"replica_target": before.ReplicaTarget()}, After: map[string]string{"replica_target": target}})
 	})

@@ -41,9 +41,9 @@ const (
 // to the level-1 interval.
 var DefaultLevels = []time.Duration{30 * time.Second, 5 * time.Minute, time.Hour}
 
-// Destination is where replicas are written. Aura applies one destination to
-// every database it replicates, each under its own prefix (platform,
-// tenants/<tenant id>).
+// Destination is where a replica is written: a directory or an S3 bucket.
+// Every database Aura replicates lives under its own prefix of it
+// (platform/<key id>, tenants/<tenant id>).
 type Destination struct {
 	Type string
 	// Path is the directory (file) or the key prefix inside the bucket (s3).
@@ -73,15 +73,21 @@ func (d Destination) String() string {
 
 // Config is the replication set-up: where replicas go and how often
 // changes, snapshots and compactions happen.
+//
+// Every database replicates to two places at once: the on-site replica
+// (Destination, a directory on the server, kept Retention) and, when the
+// config names any, an off-site target (Targets, kept OffSiteRetention).
+// Litestream writes the on-site replica; a mirror copies each encrypted file
+// it writes to the off-site target, so an unreachable bucket never holds up
+// the on-site replica and is caught up when it comes back.
 type Config struct {
-	// Destination is the default replica: the platform DB's and every
-	// tenant's that has no target of its own.
+	// Destination is the on-site replica of every database.
 	Destination Destination
-	// Targets are the named replica targets (the replicas list of
-	// litestream.yml, the default included under its name): a tenant set
-	// to one (`aura tenant set-region`) replicates there, under a prefix
-	// "@NAME/…" (TargetPrefix). DefaultTarget names Destination ("" when
-	// the config has a single unnamed replica).
+	// Targets are the named off-site targets (the replicas of litestream.yml
+	// after the on-site one). A database replicates to DefaultTarget, or to
+	// the target named by its prefix "@NAME/…" (TargetPrefix): a tenant set
+	// to one (`aura tenant set-region`) replicates there. Without targets
+	// there is no off-site replica.
 	Targets       map[string]Destination
 	DefaultTarget string
 	// SyncInterval is how often committed changes are shipped to the
@@ -100,9 +106,13 @@ type Config struct {
 	// SnapshotInterval is how often a full snapshot is written (at most
 	// 24h: snapshots are at least nightly by default).
 	SnapshotInterval time.Duration
-	// Retention is how long snapshots (and what a restore needs between
-	// them) are kept: 7 days for a directory, 30 days for S3 by default.
+	// Retention is how long the on-site replica keeps snapshots (and what
+	// a restore needs between them): 7 days by default (30 days when the
+	// on-site replica is itself an S3 bucket).
 	Retention time.Duration
+	// OffSiteRetention is how long the off-site targets keep them: 30 days
+	// by default. It is never shorter than Retention.
+	OffSiteRetention time.Duration
 	// L0Retention keeps per-sync files this long after compaction; within
 	// it a restore is precise to the sync interval.
 	L0Retention time.Duration
@@ -155,6 +165,7 @@ func (c Config) withDefaults() Config {
 	} else {
 		def(&c.Retention, DefaultRetentionOnSite)
 	}
+	def(&c.OffSiteRetention, max(DefaultRetentionOffSite, c.Retention))
 	def(&c.L0Retention, DefaultL0Retention)
 	def(&c.ShutdownSyncTimeout, DefaultShutdownSyncTimeout)
 	if c.Levels == nil {
@@ -165,20 +176,25 @@ func (c Config) withDefaults() Config {
 
 // Validate reports the first problem with c as EINVALID.
 func (c Config) Validate() error {
-	d := c.Destination
-	switch d.Type {
-	case TypeFile:
-		if d.Path == "" {
-			return aura.Errorf(aura.EINVALID, "A file replica needs a path.")
+	if err := c.Destination.validate(); err != nil {
+		return err
+	}
+	for name, d := range c.Targets {
+		if !validTargetName(name) {
+			return aura.Errorf(aura.EINVALID, "The off-site target name %q is not lowercase letters, digits and -.", name)
 		}
-	case TypeS3:
-		if d.Bucket == "" {
-			return aura.Errorf(aura.EINVALID, "An s3 replica needs a bucket.")
+		if err := d.validate(); err != nil {
+			return err
 		}
-	case "":
-		return aura.Errorf(aura.EINVALID, "The replica needs a type (file or s3) or a url.")
-	default:
-		return aura.Errorf(aura.EINVALID, "Replica type %q is not supported; use file or s3.", d.Type)
+		if d.sameAs(c.Destination) {
+			return aura.Errorf(aura.EINVALID, "The off-site target %s is the on-site replica %s: an off-site copy must live elsewhere.", name, d)
+		}
+	}
+	if _, ok := c.Targets[c.DefaultTarget]; len(c.Targets) > 0 && !ok {
+		return aura.Errorf(aura.EINVALID, "The default off-site target %q is not among the targets.", c.DefaultTarget)
+	}
+	if c.OffSiteRetention < c.Retention {
+		return aura.Errorf(aura.EINVALID, "The off-site retention (%s) is shorter than the on-site one (%s); off-site copies are the ones kept longer.", c.OffSiteRetention, c.Retention)
 	}
 	for name, v := range map[string]time.Duration{
 		"sync-interval": c.SyncInterval, "monitor-interval": c.MonitorInterval,
@@ -198,6 +214,35 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func (d Destination) validate() error {
+	switch d.Type {
+	case TypeFile:
+		if d.Path == "" {
+			return aura.Errorf(aura.EINVALID, "A file replica needs a path.")
+		}
+	case TypeS3:
+		if d.Bucket == "" {
+			return aura.Errorf(aura.EINVALID, "An s3 replica needs a bucket.")
+		}
+	case "":
+		return aura.Errorf(aura.EINVALID, "The replica needs a type (file or s3) or a url.")
+	default:
+		return aura.Errorf(aura.EINVALID, "Replica type %q is not supported; use file or s3.", d.Type)
+	}
+	return nil
+}
+
+// sameAs reports whether d and o store in the same place.
+func (d Destination) sameAs(o Destination) bool {
+	if d.Type != o.Type {
+		return false
+	}
+	if d.Type == TypeFile {
+		return filepath.Clean(d.Path) == filepath.Clean(o.Path)
+	}
+	return d.Bucket == o.Bucket && d.Endpoint == o.Endpoint && strings.Trim(d.Path, "/") == strings.Trim(o.Path, "/")
 }
 
 // The subset of Litestream's configuration file that Aura honours. Any other
@@ -250,6 +295,10 @@ type replicaConfig struct {
 	Type string `yaml:"type"`
 	Path string `yaml:"path"`
 	URL  string `yaml:"url"`
+	// Retention is how long this replica keeps snapshots (Litestream 0.3's
+	// per-replica key): the on-site one's overrides snapshot.retention;
+	// the off-site ones share one value.
+	Retention *time.Duration `yaml:"retention"`
 }
 
 // LoadConfig reads a litestream.yml, expanding $VAR and ${VAR} from the
@@ -271,7 +320,7 @@ func LoadConfig(path, dataDir string) (Config, error) {
 	if err != nil {
 		return Config{}, aura.Errorf(aura.EINVALID, "Bad replication config path %s: %v", path, err)
 	}
-	cfg, err := ParseConfig(b, base)
+	cfg, err := ParseConfig(b, base, dataDir)
 	if err != nil {
 		return Config{}, aura.Errorf(aura.EINVALID, "%s: %s", path, aura.ErrorMessage(err))
 	}
@@ -279,8 +328,11 @@ func LoadConfig(path, dataDir string) (Config, error) {
 }
 
 // ParseConfig parses the contents of a litestream.yml; relative file
-// replica paths are resolved against baseDir. See LoadConfig.
-func ParseConfig(b []byte, baseDir string) (Config, error) {
+// replica paths are resolved against baseDir. The first file replica of
+// the list is the on-site one (DefaultReplicaDir(dataDir) when the list has
+// none); every other replica is an off-site target, the first of them the
+// default. See LoadConfig.
+func ParseConfig(b []byte, baseDir, dataDir string) (Config, error) {
 	b = []byte(os.Expand(string(b), func(key string) string {
 		if key == "PID" {
 			return strconv.Itoa(os.Getpid())
@@ -306,28 +358,59 @@ func ParseConfig(b []byte, baseDir string) (Config, error) {
 	if db.Replica != nil {
 		list = []replicaConfig{*db.Replica}
 	}
+	onSite := -1
+	for i, r := range list {
+		if r.Type == TypeFile || strings.HasPrefix(r.URL, TypeFile+"://") {
+			onSite = i
+			break
+		}
+	}
 	var rc replicaConfig
+	var onSiteRetention, offSiteRetention *time.Duration
+	var onSiteName string
 	for i, r := range list {
 		r.replicaSettings = r.merged(fc.replicaSettings)
 		dest, err := r.destination(baseDir)
 		if err != nil {
 			return Config{}, err
 		}
-		if len(list) > 1 || r.Name != "" {
-			if !validTargetName(r.Name) {
-				return Config{}, aura.Errorf(aura.EINVALID, "replicas[%d]: each named replica target needs a name of lowercase letters, digits and - (got %q).", i, r.Name)
+		if i == onSite {
+			if r.Name != "" && !validTargetName(r.Name) {
+				return Config{}, aura.Errorf(aura.EINVALID, "replicas[%d]: a replica's name is lowercase letters, digits and - (got %q).", i, r.Name)
 			}
-			if _, dup := cfg.Targets[r.Name]; dup {
-				return Config{}, aura.Errorf(aura.EINVALID, "replicas: the name %q is used twice.", r.Name)
-			}
-			if cfg.Targets == nil {
-				cfg.Targets = map[string]Destination{}
-			}
-			cfg.Targets[r.Name] = dest
+			onSiteName = r.Name
+			rc, cfg.Destination, onSiteRetention = r, dest, r.Retention
+			continue
 		}
-		if i == 0 {
-			rc, cfg.Destination, cfg.DefaultTarget = r, dest, r.Name
+		if r.Name == "" && len(list)-btoi(onSite >= 0) == 1 {
+			r.Name = "off-site" // the one off-site target may go unnamed
 		}
+		if !validTargetName(r.Name) {
+			return Config{}, aura.Errorf(aura.EINVALID, "replicas[%d]: each off-site replica target needs a name of lowercase letters, digits and - (got %q).", i, r.Name)
+		}
+		if _, dup := cfg.Targets[r.Name]; dup || r.Name == onSiteName {
+			return Config{}, aura.Errorf(aura.EINVALID, "replicas: the name %q is used twice.", r.Name)
+		}
+		if r.Retention != nil {
+			if offSiteRetention != nil && *offSiteRetention != *r.Retention {
+				return Config{}, aura.Errorf(aura.EINVALID, "replicas: the off-site targets give different retentions (%s, %s); give them one.", *offSiteRetention, *r.Retention)
+			}
+			offSiteRetention = r.Retention
+		}
+		if cfg.Targets == nil {
+			cfg.Targets = map[string]Destination{}
+			cfg.DefaultTarget = r.Name
+			if onSite < 0 {
+				rc = r // settings such as sync-interval come from the first replica
+			}
+		}
+		cfg.Targets[r.Name] = dest
+	}
+	if onSite < 0 {
+		if dataDir == "" {
+			return Config{}, aura.Errorf(aura.EINVALID, "The replication config names no file replica and no data directory is known to put the on-site replica beside.")
+		}
+		cfg.Destination = Destination{Type: TypeFile, Path: DefaultReplicaDir(dataDir)}
 	}
 	set := func(dst *time.Duration, vs ...*time.Duration) {
 		for _, v := range vs {
@@ -341,7 +424,8 @@ func ParseConfig(b []byte, baseDir string) (Config, error) {
 	set(&cfg.MonitorInterval, db.MonitorInterval)
 	set(&cfg.CheckpointInterval, db.CheckpointInterval)
 	set(&cfg.SnapshotInterval, db.Snapshot.Interval, fc.Snapshot.Interval)
-	set(&cfg.Retention, db.Snapshot.Retention, fc.Snapshot.Retention)
+	set(&cfg.Retention, onSiteRetention, db.Snapshot.Retention, fc.Snapshot.Retention)
+	set(&cfg.OffSiteRetention, offSiteRetention)
 	set(&cfg.L0Retention, fc.L0Retention)
 	set(&cfg.ShutdownSyncTimeout, fc.ShutdownSyncTimeout)
 	if fc.Levels != nil {
@@ -352,6 +436,13 @@ func ParseConfig(b []byte, baseDir string) (Config, error) {
 	}
 	cfg = cfg.withDefaults()
 	return cfg, cfg.Validate()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func validTargetName(name string) bool {
@@ -366,8 +457,9 @@ func validTargetName(name string) bool {
 	return true
 }
 
-// TargetPrefix returns the replica prefix of prefix at the named target:
-// "@target/prefix", or prefix itself for the default ("" or DefaultTarget).
+// TargetPrefix returns the replica prefix of prefix with its off-site copy
+// at the named target: "@target/prefix", or prefix itself for the default
+// ("" or DefaultTarget). The on-site replica is at prefix either way.
 func (c Config) TargetPrefix(target, prefix string) string {
 	if target == "" || target == c.DefaultTarget {
 		return prefix
@@ -375,19 +467,36 @@ func (c Config) TargetPrefix(target, prefix string) string {
 	return "@" + target + "/" + prefix
 }
 
-// Where describes the destination of a target for people ("" is the
-// default), without secrets.
+// Where describes where a database with the off-site target named target
+// ("" is the default) is replicated, for people and without secrets:
+// "on-site file DIR; off-site NAME: s3://…".
 func (c Config) Where(target string) string {
-	if target == "" || target == c.DefaultTarget {
-		if c.DefaultTarget != "" {
-			return c.DefaultTarget + ": " + c.Destination.String()
-		}
-		return c.Destination.String()
+	return OnSite + " " + c.Destination.String() + "; " + c.OffSiteWhere(target)
+}
+
+// OffSiteWhere describes the off-site target named target ("" is the
+// default), without secrets: "NAME: s3://…", or "no off-site replica".
+func (c Config) OffSiteWhere(target string) string {
+	if target == "" {
+		target = c.DefaultTarget
+	}
+	if target == "" {
+		return "no off-site replica"
 	}
 	if d, ok := c.Targets[target]; ok {
 		return target + ": " + d.String()
 	}
 	return target + " (not in the replication config)"
+}
+
+// OffSiteTarget returns the name of the off-site target a database with
+// the recorded target ("" is the default) replicates to, "" when there is
+// none.
+func (c Config) OffSiteTarget(target string) string {
+	if target == "" {
+		return c.DefaultTarget
+	}
+	return target
 }
 
 // merged fills the settings the replica leaves empty from the global ones.

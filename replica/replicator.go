@@ -40,6 +40,7 @@ type Replicator struct {
 	mu     sync.Mutex
 	dbs    map[string]*registration // by absolute path
 	closed bool
+	stop   context.CancelFunc // ends the off-site retention loop
 }
 
 // registration is one path's state. Its mutex serialises Register and
@@ -53,6 +54,7 @@ type registration struct {
 	keyFP  string
 	db     *litestream.DB
 	client *Client
+	mirror *mirror // copies to the off-site target; nil without one
 }
 
 // New starts a Replicator for cfg (compaction, snapshot and retention run in
@@ -82,7 +84,64 @@ func New(cfg Config) (*Replicator, error) {
 	if err := store.Open(context.Background()); err != nil {
 		return nil, aura.Errorf(aura.EINVALID, "Cannot start replication: %v", err)
 	}
-	return &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}, nil
+	r := &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}
+	if len(cfg.Targets) > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stop = cancel
+		go r.retentionLoop(ctx)
+	}
+	return r, nil
+}
+
+// levels are the replica levels there are: 0, the compaction levels and
+// the snapshot level.
+func (r *Replicator) levels() []int {
+	out := []int{0}
+	for i := range r.cfg.Levels {
+		out = append(out, i+1)
+	}
+	return append(out, litestream.SnapshotLevel)
+}
+
+func (r *Replicator) now() time.Time {
+	if r.cfg.Now != nil {
+		return r.cfg.Now()
+	}
+	return time.Now()
+}
+
+// retentionLoop applies the off-site retention to every registered file
+// once a snapshot interval (Litestream applies the on-site one itself).
+func (r *Replicator) retentionLoop(ctx context.Context) {
+	t := time.NewTicker(min(r.cfg.SnapshotInterval, time.Hour))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		var ms []*mirror
+		for _, reg := range r.dbs {
+			if reg.mirror != nil {
+				ms = append(ms, reg.mirror)
+			}
+		}
+		r.mu.Unlock()
+		for _, m := range ms {
+			if err := r.retainOffSite(ctx, m); err != nil {
+				r.log.Warn("off-site retention failed", "target", m.target, "err", err)
+			}
+		}
+	}
+}
+
+// retainOffSite applies the off-site retention to one mirror's target.
+func (r *Replicator) retainOffSite(ctx context.Context, m *mirror) error {
+	m.run.Lock()
+	defer m.run.Unlock()
+	return retain(ctx, m.dst, r.now().Add(-r.cfg.OffSiteRetention), r.levels())
 }
 
 // Config returns the configuration the Replicator runs with (defaults filled in).
@@ -151,20 +210,31 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 		return nil
 	}
 
-	dest, rest, err := r.resolve(prefix)
+	rest, name, off, err := r.resolve(prefix)
 	if err != nil {
 		return err
 	}
-	inner, err := dest.client(rest)
+	inner, err := r.cfg.Destination.client(rest)
 	if err != nil {
 		return err
+	}
+	if err := inner.Init(ctx); err != nil {
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+	}
+	var m *mirror
+	if name != "" {
+		// An off-site target that cannot be reached now does not stop
+		// the file from being replicated on-site: the mirror retries.
+		dst, err := off.client(rest)
+		if err != nil {
+			return err
+		}
+		m = newMirror(name, off, inner, dst, r.levels(), r.log.With("db", path))
+		inner = &fanout{ReplicaClient: inner, m: m}
 	}
 	client, err := NewClient(inner, key)
 	if err != nil {
 		return err
-	}
-	if err := client.Init(ctx); err != nil {
-		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
 	}
 	db := litestream.NewDB(path)
 	db.MonitorInterval = r.cfg.MonitorInterval
@@ -175,7 +245,10 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 	if err := r.store.RegisterDB(db); err != nil {
 		return fmt.Errorf("replica: register %s: %w", path, err)
 	}
-	reg.refs, reg.prefix, reg.keyFP, reg.db, reg.client = 1, prefix, fp, db, client
+	reg.refs, reg.prefix, reg.keyFP, reg.db, reg.client, reg.mirror = 1, prefix, fp, db, client, m
+	if m != nil {
+		m.start()
+	}
 	return nil
 }
 
@@ -216,13 +289,33 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 	if reg.refs > 0 {
 		return syncErr
 	}
-	var snapErr error
+	var snapErr, offErr error
 	if syncErr == nil {
 		snapErr = r.snapshotIfDue(ctx, reg.db)
 	}
 	closeErr := r.store.UnregisterDB(ctx, path)
-	reg.db, reg.client, reg.prefix, reg.keyFP = nil, nil, "", ""
-	return errors.Join(syncErr, snapErr, closeErr)
+	if m := reg.mirror; m != nil {
+		offErr = r.finishMirror(ctx, m)
+	}
+	reg.db, reg.client, reg.prefix, reg.keyFP, reg.mirror = nil, nil, "", "", nil
+	return errors.Join(syncErr, snapErr, closeErr, offErr)
+}
+
+// finishMirror ships what the mirror still has queued to the off-site
+// target (within the shutdown sync timeout), applies the off-site
+// retention and stops the mirror. What an unreachable target misses is
+// copied when the file is replicated again.
+func (r *Replicator) finishMirror(ctx context.Context, m *mirror) error {
+	defer m.close()
+	fctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownSyncTimeout)
+	defer cancel()
+	if err := m.flush(fctx); err != nil {
+		return fmt.Errorf("replica: final copy to the off-site target %s: %w", m.target, err)
+	}
+	if err := r.retainOffSite(fctx, m); err != nil {
+		return fmt.Errorf("replica: retention of the off-site target %s: %w", m.target, err)
+	}
+	return nil
 }
 
 // snapshotIfDue writes a snapshot of db when none was written in the
@@ -244,11 +337,7 @@ func (r *Replicator) snapshotIfDue(ctx context.Context, db *litestream.DB) error
 // lower levels no kept snapshot needs: Litestream's Store does the same by
 // the wall clock alone.
 func (r *Replicator) enforceRetention(ctx context.Context, db *litestream.DB) error {
-	now := time.Now
-	if r.cfg.Now != nil {
-		now = r.cfg.Now
-	}
-	minTXID, err := db.EnforceSnapshotRetention(ctx, now().Add(-r.cfg.Retention))
+	minTXID, err := db.EnforceSnapshotRetention(ctx, r.now().Add(-r.cfg.Retention))
 	if err != nil {
 		return fmt.Errorf("replica: retention of %s: %w", db.Path(), err)
 	}
@@ -260,8 +349,9 @@ func (r *Replicator) enforceRetention(ctx context.Context, db *litestream.DB) er
 	return nil
 }
 
-// Sync ships every change committed to path so far to the replica and waits
-// until the replica has it. It returns ENOTFOUND for a path not registered.
+// Sync ships every change committed to path so far to the on-site replica
+// and waits until the replica has it. It returns ENOTFOUND for a path not
+// registered.
 func (r *Replicator) Sync(ctx context.Context, path string) error {
 	path, err := absPath(path)
 	if err != nil {
@@ -272,6 +362,31 @@ func (r *Replicator) Sync(ctx context.Context, path string) error {
 			return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
 		}
 		return fmt.Errorf("replica: sync %s: %w", path, err)
+	}
+	return nil
+}
+
+// SyncOffSite ships every change committed to path so far to the on-site
+// replica and then to the off-site target, and waits until both have it.
+// It returns ENOTFOUND for a path not registered, and the off-site
+// target's error when it cannot be written.
+func (r *Replicator) SyncOffSite(ctx context.Context, path string) error {
+	if err := r.Sync(ctx, path); err != nil {
+		return err
+	}
+	abs, _ := absPath(path)
+	r.mu.Lock()
+	reg := r.dbs[abs]
+	var m *mirror
+	if reg != nil {
+		m = reg.mirror
+	}
+	r.mu.Unlock()
+	if m == nil {
+		return aura.Errorf(aura.ENOTFOUND, "%s has no off-site replica.", path)
+	}
+	if err := m.flush(ctx); err != nil {
+		return fmt.Errorf("replica: copy to the off-site target %s: %w", m.target, err)
 	}
 	return nil
 }
@@ -330,6 +445,42 @@ type Status struct {
 	// yet: zero when in sync. Changes younger than the monitor interval
 	// are not yet staged and not counted.
 	Lag time.Duration
+	// OffSite is the state of the off-site copy (nil without one).
+	OffSite *TargetStatus `json:",omitempty"`
+}
+
+// TargetStatus is the replication state of a file's off-site copy: the
+// same fields as Status has for the on-site replica.
+type TargetStatus struct {
+	Target       string // the target's name
+	Where        string // its destination, without secrets
+	ReplicaTXID  uint64
+	LastSync     time.Time
+	LastSnapshot time.Time
+	Lag          time.Duration
+	// Error is why the target cannot be written or read now ("" when it can).
+	Error string `json:",omitempty"`
+}
+
+// lagOf returns the age of the staged change after txid (zero when local
+// is not ahead), read from the header of its staged LTX file, or the time
+// since fallback when that file is gone.
+func lagOf(db *litestream.DB, txid, local uint64, fallback time.Time) time.Duration {
+	if txid >= local {
+		return 0
+	}
+	lag := time.Duration(0)
+	if !fallback.IsZero() {
+		lag = time.Since(fallback)
+	}
+	next := ltx.TXID(txid + 1)
+	if f, err := os.Open(db.LTXPath(0, next, next)); err == nil {
+		if hdr, _, err := ltx.PeekHeader(f); err == nil {
+			lag = time.Since(time.UnixMilli(hdr.Timestamp))
+		}
+		f.Close()
+	}
+	return lag
 }
 
 // Status returns the replication state of path. It returns ENOTFOUND for a
@@ -342,8 +493,9 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	r.mu.Lock()
 	reg := r.dbs[path]
 	var prefix string
+	var m *mirror
 	if reg != nil {
-		prefix = reg.prefix
+		prefix, m = reg.prefix, reg.mirror
 	}
 	r.mu.Unlock()
 	db := r.store.FindDB(path)
@@ -360,27 +512,31 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	if snap, err := db.MaxLTXFileInfo(ctx, litestream.SnapshotLevel); err == nil && snap.MaxTXID > 0 {
 		st.LastSnapshot = snap.CreatedAt
 	}
-	if st.ReplicaTXID < st.LocalTXID {
-		next := ltx.TXID(st.ReplicaTXID + 1)
-		st.Lag = time.Since(st.LastSync)
-		if f, err := os.Open(db.LTXPath(0, next, next)); err == nil {
-			if hdr, _, err := ltx.PeekHeader(f); err == nil {
-				st.Lag = time.Since(time.UnixMilli(hdr.Timestamp))
-			}
-			f.Close()
+	st.Lag = lagOf(db, st.ReplicaTXID, st.LocalTXID, st.LastSync)
+	if m != nil {
+		txid, last, snap, err, since := m.state()
+		off := &TargetStatus{Target: m.target, Where: m.dest.String(), ReplicaTXID: uint64(txid), LastSync: last, LastSnapshot: snap}
+		fallback := last
+		if err != nil {
+			off.Error = err.Error()
+			fallback = since
 		}
+		off.Lag = lagOf(db, off.ReplicaTXID, st.LocalTXID, fallback)
+		st.OffSite = off
 	}
 	return st, nil
 }
 
 // Inspect returns the replication state of the file at path and its replica
-// under prefix, decrypted with key. For a path registered in this process it
-// is Status; otherwise (`aura backup status` beside a running server) it is
-// read from Litestream's local staging directory beside the file and from
-// the replica itself: LastSync is then the time of the newest state the
+// under prefix (both the on-site replica and the off-site copy), decrypted
+// with key. For a path registered in this process it is Status; otherwise
+// (`aura backup status` beside a running server) it is read from
+// Litestream's local staging directory beside the file and from the
+// replicas themselves: LastSync is then the time of the newest state a
 // replica holds. A replica with nothing yet gives zero replica fields. It
-// returns ErrWrongKey or ErrTampered when the newest replica file does not
-// open with key.
+// returns ErrWrongKey or ErrTampered when the newest on-site file does not
+// open with key; an off-site copy that cannot be read is reported in
+// OffSite.Error.
 func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byte) (Status, error) {
 	path, err := absPath(path)
 	if err != nil {
@@ -389,35 +545,13 @@ func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byt
 	if st, err := r.Status(ctx, path); err == nil && st.Prefix == prefix {
 		return st, nil
 	}
-	client, err := r.openReplica(ctx, prefix, key)
-	if err != nil {
-		return Status{}, err
-	}
 	st := Status{Path: path, Prefix: prefix}
-	var newest *ltx.FileInfo
-	for level := 0; level <= litestream.SnapshotLevel; level++ {
-		itr, err := client.LTXFiles(ctx, level, 0, false)
-		if err != nil {
-			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
-		}
-		for itr.Next() {
-			info := itr.Item()
-			if newest == nil || info.MaxTXID > newest.MaxTXID {
-				newest = info
-			}
-			if level == litestream.SnapshotLevel && info.CreatedAt.After(st.LastSnapshot) {
-				st.LastSnapshot = info.CreatedAt
-			}
-		}
-		if err := itr.Close(); err != nil {
-			return st, fmt.Errorf("replica: list %s level %d: %w", prefix, level, err)
-		}
+	client, err := r.openReplica(ctx, prefix, key, OnSite)
+	if err != nil {
+		return st, err
 	}
-	if newest != nil {
-		if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
-			return st, err
-		}
-		st.ReplicaTXID, st.LastSync = uint64(newest.MaxTXID), newest.CreatedAt
+	if st.ReplicaTXID, st.LastSync, st.LastSnapshot, err = inspectClient(ctx, client); err != nil {
+		return st, err
 	}
 	// Litestream's staging directory tells how far the file has been read.
 	ldb := litestream.NewDB(path)
@@ -427,16 +561,55 @@ func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byt
 		return st, fmt.Errorf("replica: local position of %s: %w", path, err)
 	}
 	st.LocalTXID = uint64(local)
-	if st.ReplicaTXID < st.LocalTXID {
-		next := ltx.TXID(st.ReplicaTXID + 1)
-		if f, err := os.Open(ldb.LTXPath(0, next, next)); err == nil {
-			if hdr, _, err := ltx.PeekHeader(f); err == nil {
-				st.Lag = time.Since(time.UnixMilli(hdr.Timestamp))
-			}
-			f.Close()
+	st.Lag = lagOf(ldb, st.ReplicaTXID, st.LocalTXID, time.Time{})
+	if _, name, dest, err := r.resolve(prefix); err == nil && name != "" {
+		off := &TargetStatus{Target: name, Where: dest.String()}
+		client, err := r.openReplica(ctx, prefix, key, OffSite)
+		if err == nil {
+			off.ReplicaTXID, off.LastSync, off.LastSnapshot, err = inspectClient(ctx, client)
 		}
+		if err != nil {
+			off.Error = aura.ErrorMessage(err)
+			if aura.ErrorCode(err) == aura.EINTERNAL {
+				off.Error = err.Error()
+			}
+		}
+		off.Lag = lagOf(ldb, off.ReplicaTXID, st.LocalTXID, time.Time{})
+		st.OffSite = off
 	}
 	return st, nil
+}
+
+// inspectClient returns the newest transaction a replica holds, when it
+// was written and when its newest snapshot was, after checking that the
+// newest file opens with the client's key.
+func inspectClient(ctx context.Context, client *Client) (txid uint64, lastSync, lastSnapshot time.Time, err error) {
+	var newest *ltx.FileInfo
+	for level := 0; level <= litestream.SnapshotLevel; level++ {
+		itr, err := client.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return 0, lastSync, lastSnapshot, fmt.Errorf("replica: list level %d: %w", level, err)
+		}
+		for itr.Next() {
+			info := itr.Item()
+			if newest == nil || info.MaxTXID > newest.MaxTXID {
+				newest = info
+			}
+			if level == litestream.SnapshotLevel && info.CreatedAt.After(lastSnapshot) {
+				lastSnapshot = info.CreatedAt
+			}
+		}
+		if err := itr.Close(); err != nil {
+			return 0, lastSync, lastSnapshot, fmt.Errorf("replica: list level %d: %w", level, err)
+		}
+	}
+	if newest == nil {
+		return 0, lastSync, lastSnapshot, nil
+	}
+	if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
+		return 0, lastSync, lastSnapshot, err
+	}
+	return uint64(newest.MaxTXID), newest.CreatedAt, lastSnapshot, nil
 }
 
 // Point is a state a replica can be restored to: the last transaction it
@@ -444,30 +617,54 @@ func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byt
 type Point struct {
 	TXID uint64
 	Time time.Time
+	// From is where it was read: OnSite or OffSite (empty for a snapshot
+	// of a Timeline).
+	From string `json:",omitempty"`
 }
 
-// Restore writes the state of the replica under prefix, decrypted with key,
-// to outputPath: the newest state when at is zero, else the newest state
-// staged before at (point-in-time precision is the sync interval). The file
-// passes SQLite's integrity_check or is removed. It never touches a live
-// file: it refuses an existing outputPath with ECONFLICT. It returns
-// ENOTFOUND when the replica holds no state at or before at,
-// EUNAUTHORIZED (ErrWrongKey) for a wrong key and EINVALID (ErrTampered)
-// when a replica file fails authentication.
+// Restore is RestoreFrom with from "": the on-site replica when it holds
+// the time, else the off-site copy.
 func (r *Replicator) Restore(ctx context.Context, prefix string, key []byte, outputPath string, at time.Time) (Point, error) {
+	return r.RestoreFrom(ctx, prefix, key, outputPath, at, "")
+}
+
+// RestoreFrom writes the state of the replica under prefix, decrypted with
+// key, to outputPath: the newest state when at is zero, else the newest
+// state staged before at (point-in-time precision is the sync interval).
+// from chooses the replica: OnSite, OffSite, or "" for the on-site one
+// when it holds such a state and can be read, else the off-site copy (the
+// on-site replica keeps less time, and is lost with the server). The
+// Point says which was read. The file passes SQLite's integrity_check or
+// is removed. It never touches a live file: it refuses an existing
+// outputPath with ECONFLICT. It returns ENOTFOUND when the replica holds no
+// state at or before at, EUNAUTHORIZED (ErrWrongKey) for a wrong key,
+// EINVALID (ErrTampered) when a replica file fails authentication, and
+// EINVALID for an unknown from or an off-site restore without a target.
+func (r *Replicator) RestoreFrom(ctx context.Context, prefix string, key []byte, outputPath string, at time.Time, from string) (Point, error) {
+	if from == "" {
+		p, err := r.RestoreFrom(ctx, prefix, key, outputPath, at, OnSite)
+		if c := aura.ErrorCode(err); (c == aura.ENOTFOUND || c == aura.EUNAVAILABLE) && r.hasOffSite(prefix) {
+			p, offErr := r.RestoreFrom(ctx, prefix, key, outputPath, at, OffSite)
+			if offErr != nil {
+				return p, fmt.Errorf("%w (on-site: %s)", offErr, aura.ErrorMessage(err))
+			}
+			return p, nil
+		}
+		return p, err
+	}
 	if _, err := os.Lstat(outputPath); err == nil {
 		return Point{}, aura.Errorf(aura.ECONFLICT, "%s already exists; restore into a new file.", outputPath)
 	}
-	client, err := r.openReplica(ctx, prefix, key)
+	client, err := r.openReplica(ctx, prefix, key, from)
 	if err != nil {
 		return Point{}, err
 	}
 	plan, err := litestream.CalcRestorePlan(ctx, client, 0, at, r.log)
 	if errors.Is(err, litestream.ErrTxNotAvailable) {
 		if at.IsZero() {
-			return Point{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no backup.", prefix)
+			return Point{}, aura.Errorf(aura.ENOTFOUND, "The %s replica %s holds no backup.", from, prefix)
 		}
-		return Point{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no state from before %s.", prefix, at.UTC().Format(time.RFC3339))
+		return Point{}, aura.Errorf(aura.ENOTFOUND, "The %s replica %s holds no state from before %s.", from, prefix, at.UTC().Format(time.RFC3339))
 	} else if err != nil {
 		return Point{}, fmt.Errorf("replica: plan the restore of %s: %w", prefix, err)
 	}
@@ -489,7 +686,13 @@ func (r *Replicator) Restore(ctx context.Context, prefix string, key []byte, out
 	if err := rep.Restore(ctx, opt); err != nil {
 		return Point{}, fmt.Errorf("replica: restore %s into %s: %w", prefix, outputPath, err)
 	}
-	return Point{TXID: uint64(last.MaxTXID), Time: last.CreatedAt}, nil
+	return Point{TXID: uint64(last.MaxTXID), Time: last.CreatedAt, From: from}, nil
+}
+
+// hasOffSite reports whether prefix has an off-site target.
+func (r *Replicator) hasOffSite(prefix string) bool {
+	_, name, _, err := r.resolve(prefix)
+	return err == nil && name != ""
 }
 
 // Timeline is what a replica offers to restore.
@@ -501,11 +704,17 @@ type Timeline struct {
 	Snapshots []Point
 }
 
-// Timeline lists what the replica under prefix holds, after checking that
-// key opens it. It returns ENOTFOUND for an empty replica, and ErrWrongKey
-// or ErrTampered as Restore does.
+// Timeline lists what the on-site replica under prefix holds (TimelineFrom
+// OnSite).
 func (r *Replicator) Timeline(ctx context.Context, prefix string, key []byte) (Timeline, error) {
-	client, err := r.openReplica(ctx, prefix, key)
+	return r.TimelineFrom(ctx, prefix, key, OnSite)
+}
+
+// TimelineFrom lists what the replica under prefix holds at from (OnSite or
+// OffSite), after checking that key opens it. It returns ENOTFOUND for an
+// empty replica, and ErrWrongKey or ErrTampered as Restore does.
+func (r *Replicator) TimelineFrom(ctx context.Context, prefix string, key []byte, from string) (Timeline, error) {
+	client, err := r.openReplica(ctx, prefix, key, from)
 	if err != nil {
 		return Timeline{}, err
 	}
@@ -529,22 +738,33 @@ func (r *Replicator) Timeline(ctx context.Context, prefix string, key []byte) (T
 		}
 	}
 	if newest == nil {
-		return Timeline{}, aura.Errorf(aura.ENOTFOUND, "The replica %s holds no backup.", prefix)
+		return Timeline{}, aura.Errorf(aura.ENOTFOUND, "The %s replica %s holds no backup.", from, prefix)
 	}
 	if _, err := litestream.FetchLTXHeader(ctx, client, newest); err != nil {
 		return Timeline{}, err
 	}
-	tl.Latest = Point{TXID: uint64(newest.MaxTXID), Time: newest.CreatedAt}
+	tl.Latest = Point{TXID: uint64(newest.MaxTXID), Time: newest.CreatedAt, From: from}
 	return tl, nil
 }
 
-func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte) (*Client, error) {
+// openReplica opens the replica of prefix at from (OnSite or OffSite).
+func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte, from string) (*Client, error) {
 	if err := validPrefix(prefix); err != nil {
 		return nil, err
 	}
-	dest, rest, err := r.resolve(prefix)
+	rest, name, dest, err := r.resolve(prefix)
 	if err != nil {
 		return nil, err
+	}
+	switch from {
+	case OnSite:
+		dest = r.cfg.Destination
+	case OffSite:
+		if name == "" {
+			return nil, aura.Errorf(aura.EINVALID, "There is no off-site replica: the replication config names no off-site target.")
+		}
+	default:
+		return nil, aura.Errorf(aura.EINVALID, "Restore from %q? Use %s or %s.", from, OnSite, OffSite)
 	}
 	inner, err := dest.client(rest)
 	if err != nil {
@@ -570,6 +790,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	r.mu.Unlock()
+	if r.stop != nil {
+		r.stop()
+	}
 	// As in Unregister: Litestream skips the final sync of a file it has
 	// not connected to yet, so sync every file explicitly first.
 	var errs []error
@@ -578,7 +801,71 @@ func (r *Replicator) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("replica: final sync of %s: %w", db.Path(), err))
 		}
 	}
-	return errors.Join(append(errs, r.store.Close(ctx))...)
+	errs = append(errs, r.store.Close(ctx))
+	r.mu.Lock()
+	var ms []*mirror
+	for _, reg := range r.dbs {
+		if reg.mirror != nil {
+			ms = append(ms, reg.mirror)
+		}
+	}
+	r.mu.Unlock()
+	for _, m := range ms {
+		if err := r.finishMirror(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// PruneOffSite deletes every file of the off-site copy of prefix (a
+// tenant's copy at a target it has moved away from). The caller checks
+// first that the copy is no longer needed. It returns EINVALID when prefix
+// has no off-site target.
+func (r *Replicator) PruneOffSite(ctx context.Context, prefix string) error {
+	if err := validPrefix(prefix); err != nil {
+		return err
+	}
+	rest, name, dest, err := r.resolve(prefix)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return aura.Errorf(aura.EINVALID, "%s has no off-site target to prune.", prefix)
+	}
+	c, err := dest.client(rest)
+	if err != nil {
+		return err
+	}
+	if err := c.Init(ctx); err != nil {
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
+	}
+	if err := c.DeleteAll(ctx); err != nil {
+		return fmt.Errorf("replica: prune %s at %s: %w", rest, dest, err)
+	}
+	return nil
+}
+
+// RetainOffSite applies the off-site retention, by the Replicator's clock,
+// to the off-site copy of prefix whether or not a file is registered
+// there (a tenant's copy at a target it moved away from is retained until
+// it is pruned).
+func (r *Replicator) RetainOffSite(ctx context.Context, prefix string) error {
+	rest, name, dest, err := r.resolve(prefix)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	c, err := dest.client(rest)
+	if err != nil {
+		return err
+	}
+	if err := c.Init(ctx); err != nil {
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
+	}
+	return retain(ctx, c, r.now().Add(-r.cfg.OffSiteRetention), r.levels())
 }
 
 // StagingDir returns the directory beside a database file where Litestream
@@ -616,19 +903,23 @@ func absPath(path string) (string, error) {
 	return abs, nil
 }
 
-// resolve splits a prefix into its destination and the prefix there: a
-// prefix "@NAME/rest" lives at the named target NAME, any other at the
-// default destination.
-func (r *Replicator) resolve(prefix string) (Destination, string, error) {
-	if !strings.HasPrefix(prefix, "@") {
-		return r.cfg.Destination, prefix, nil
+// resolve splits a prefix into the prefix inside each replica (rest), and
+// the off-site target it is copied to: "@NAME/rest" at the target NAME,
+// any other at the default target (name "" when there is none). The
+// on-site replica is Config.Destination for every prefix.
+func (r *Replicator) resolve(prefix string) (rest, name string, off Destination, err error) {
+	name, rest = r.cfg.DefaultTarget, prefix
+	if strings.HasPrefix(prefix, "@") {
+		name, rest, _ = strings.Cut(prefix[1:], "/")
 	}
-	name, rest, _ := strings.Cut(prefix[1:], "/")
+	if name == "" {
+		return rest, "", Destination{}, nil
+	}
 	dest, ok := r.cfg.Targets[name]
 	if !ok {
-		return Destination{}, "", aura.Errorf(aura.EINVALID, "The replica target %q is not in the replication config.", name)
+		return "", "", Destination{}, aura.Errorf(aura.EINVALID, "The replica target %q is not in the replication config.", name)
 	}
-	return dest, rest, nil
+	return rest, name, dest, nil
 }
 
 // RegisteredPrefix returns the prefix path is replicated to, or "" when

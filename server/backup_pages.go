@@ -60,7 +60,7 @@ func (s handlers) setRegion(w http.ResponseWriter, r *http.Request, c *web.Call)
 	if _, err := s.Cfg.Platform.SetReplicaTarget(r.Context(), t.Slug, name); err != nil {
 		return err
 	}
-	s.SetFlash(w, "ok", "Tenant "+t.Slug+" now replicates to "+cfg.Where(name)+"; the replica at the previous target stays.")
+	s.SetFlash(w, "ok", "Tenant "+t.Slug+" now replicates to "+cfg.Where(name)+"; the copy at the previous target is kept until its retention ends, then pruned once the new one holds a verified snapshot.")
 	http.Redirect(w, r, "/platform/backups", http.StatusSeeOther)
 	return nil
 }

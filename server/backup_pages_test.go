@@ -125,7 +125,7 @@ func TestPlatformSetRegion(t *testing.T) {
 	_, owner := h.mustTenant("alpha")
 	as := []*http.Cookie{staff}
 	_, body := h.do(req{path: "/platform/backups", cookies: as})
-	if !strings.Contains(body, "Replicated to main: file ") || !strings.Contains(body, `action="/platform/tenants/alpha/region"`) || !strings.Contains(body, `<option value="main" selected>`) {
+	if !strings.Contains(body, "Replicated to on-site file ") || !strings.Contains(body, "; main: file ") || !strings.Contains(body, `action="/platform/tenants/alpha/region"`) || !strings.Contains(body, `<option value="main" selected>`) {
 		t.Fatalf("the backups page does not show where alpha lives or how to move it:\n%s", between(body, "<tbody>", "</tbody>"))
 	}
 	r, body := h.do(req{method: "POST", path: "/platform/tenants/alpha/region", cookies: as, form: url.Values{"replica": {"mars"}}})
@@ -140,13 +140,13 @@ func TestPlatformSetRegion(t *testing.T) {
 	if err != nil || tn.ReplicaTarget() != "ch" {
 		t.Fatalf("recorded target = %q, %v", tn.ReplicaTarget(), err)
 	}
-	if _, body = h.do(req{path: "/platform/backups", cookies: as}); !strings.Contains(body, "Replicated to ch: file ") || !strings.Contains(body, `<option value="ch" selected>`) {
+	if _, body = h.do(req{path: "/platform/backups", cookies: as}); !strings.Contains(body, "; ch: file ") || !strings.Contains(body, `<option value="ch" selected>`) {
 		t.Fatal("the backups page does not show the new target")
 	}
 	// The tenant's owner sees where the data lives on the users and
 	// security settings page.
 	session := h.login("alpha", owner.Email, ownerPassword)
-	if _, body := h.do(req{path: "/alpha/users", cookies: []*http.Cookie{session}}); !strings.Contains(body, "replicated to ch: file ") {
+	if _, body := h.do(req{path: "/alpha/users", cookies: []*http.Cookie{session}}); !strings.Contains(body, "; ch: file ") {
 		t.Fatalf("the settings page does not say where the data lives:\n%s", between(body, `id="data-residency"`, "</p>"))
 	}
 	// Not for tenant users: the platform tree is staff only.

@@ -110,10 +110,11 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 		opts.syncInterval = 100 * time.Millisecond
 	}
 	if opts.replicate {
-		// Two named targets, "main" (the default) and "ch", for data residency.
-		main := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")}
-		targets := map[string]replica.Destination{"main": main, "ch": {Type: replica.TypeFile, Path: filepath.Join(dir, "replica-ch")}}
-		if rep, err = replica.New(replica.Config{Destination: main, Targets: targets, DefaultTarget: "main",
+		// On-site to dir/replica; two named off-site targets, "main" (the
+		// default) and "ch", for data residency.
+		onSite := replica.Destination{Type: replica.TypeFile, Path: filepath.Join(dir, "replica")}
+		targets := map[string]replica.Destination{"main": {Type: replica.TypeFile, Path: filepath.Join(dir, "replica-main")}, "ch": {Type: replica.TypeFile, Path: filepath.Join(dir, "replica-ch")}}
+		if rep, err = replica.New(replica.Config{Destination: onSite, Targets: targets, DefaultTarget: "main",
 			SyncInterval: opts.syncInterval, Logger: logger}); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -8,14 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
 // TestHSTSOnEveryKindOfAnswer: the security headers are not only on one
-// route. A page, a redirect, an error page, an API answer, an API problem
-// and an ID photo (which sets a CSP of its own) all carry HSTS and nosniff
-// over HTTPS.
+// route. A page, a redirect, an error page, an API answer, an API problem,
+// an ID photo (which sets a CSP of its own) and an exported calendar (no
+// session, outside both route trees), found and not found, all carry
+// HSTS, nosniff and a CSP over HTTPS.
 func TestHSTSOnEveryKindOfAnswer(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 1).signIn()
@@ -34,6 +38,16 @@ func TestHSTSOnEveryKindOfAnswer(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no photo in %s", body)
 	}
+	db := h.acquire("alpha")
+	_, token, err := channels.New(db).CreateExport(aura.WithActor(context.Background(), f.owner.Actor()),
+		channels.ExportInput{PropertyID: f.prop.ID, RoomID: f.rooms[0].ID, Channel: "airbnb"})
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.plat.RegisterCalendarToken(context.Background(), channels.TokenHash(token), f.t.ID); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		do     func() *http.Response
@@ -46,6 +60,8 @@ func TestHSTSOnEveryKindOfAnswer(t *testing.T) {
 		{"API problem", func() *http.Response { r, _ := f.api("GET", "/rooms/rom_aaaaaaaaaaaaaaaa", ""); return r }, 404},
 		{"ID photo page", func() *http.Response { r, _ := f.page("GET", "/id-photos/"+m[1], nil); return r }, 200},
 		{"ID photo API", func() *http.Response { r, _ := f.api("GET", "/id-photos/"+m[1], ""); return r }, 200},
+		{"calendar", func() *http.Response { r, _ := h.do(req{path: "/ical/" + token + ".ics"}); return r }, 200},
+		{"calendar not found", func() *http.Response { r, _ := h.do(req{path: "/ical/" + strings.Repeat("C", 43) + ".ics"}); return r }, 404},
 	}
 	for _, tc := range cases {
 		r := tc.do()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/reports"
@@ -319,5 +320,104 @@ func TestReceivablesHTTP(t *testing.T) {
 	}
 	if resp, body := f.api("GET", "/reports/receivables?as_of=2026-02-31", ""); resp.StatusCode != 400 || !strings.Contains(body, "as_of") {
 		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestCityTaxReportHTTP: a city tax set up over the API and posted by the
+// night audit shows in the city-tax report as JSON, CSV and page, with
+// the taxable guest-nights and the amount; bad input is a 400 naming the
+// field.
+func TestCityTaxReportHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "tax", 2).signIn()
+	moneySetup(t, f)
+	for path, body := range map[string]string{
+		"/ledger/categories/CITYTAX": `{"name": "City tax", "account": "1740"}`,
+		"/ledger/tax-codes/CITYTAX":  `{"name": "City tax (no VAT)", "category": "E", "exemption_reason": "Levy for the municipality", "rates": [{"valid_from": "2020-01-01", "basis_points": 0}]}`,
+	} {
+		if resp, b := f.api("PUT", path, body); resp.StatusCode != 200 {
+			t.Fatalf("PUT %s: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	if resp, b := f.api("PUT", "/ledger/city-tax", `{"versions": [{"valid_from": "2020-01-01", "kind": "per_person_night", "amount": 300, "tax_code": "CITYTAX", "category": "CITYTAX", "description": "City tax"}]}`); resp.StatusCode != 200 {
+		t.Fatalf("city tax: %d %s", resp.StatusCode, b)
+	}
+	h.clock.Advance(48 * time.Hour)
+	if resp, b := f.api("POST", "/night-audit/run", ""); resp.StatusCode != 200 {
+		t.Fatalf("night audit: %d %s", resp.StatusCode, b)
+	}
+	f.signIn() // the session idled out over the two days
+	q := "?from=" + f.today.String() + "&to=" + f.today.AddDays(3).String()
+	rep := decode[reports.CityTaxReport](t, mustOK(t, f, "GET", "/reports/city-tax"+q))
+	n := rep.Total.RoomNights
+	if n < 1 || rep.Total.GuestNights != 2*n || rep.Total.TaxableGuestNights != 2*n || rep.Total.Amount.Gross != 600*n || len(rep.Rules) != 1 || rep.Currency != "EUR" {
+		t.Fatalf("city-tax report %+v", rep)
+	}
+	resp, body := f.api("GET", "/reports/city-tax.csv"+q+"&bom=1", "")
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	last := len(recs) - 1
+	if resp.StatusCode != 200 || !strings.HasPrefix(body, reports.BOM) || err != nil || recs[0][0] != "month" || recs[last][0] != "total" ||
+		recs[last][16] != locale.Decimal(600*n, 2, ".", "") {
+		t.Fatalf("city-tax CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	resp, page := f.page("GET", "/reports/city-tax"+q, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Taxable guest-nights") || !strings.Contains(page, " per person and night") ||
+		!strings.Contains(page, `href="/tax/reports/city-tax.csv?`) {
+		t.Fatalf("city-tax page: %d %s", resp.StatusCode, page)
+	}
+	for _, bad := range []struct{ query, field string }{{"?from=2026-02-30", "from"}, {"?from=" + f.today.String() + "&to=" + f.today.String(), "to"}} {
+		if resp, body := f.api("GET", "/reports/city-tax"+bad.query, ""); resp.StatusCode != 400 || !strings.Contains(body, `"`+bad.field+`"`) {
+			t.Errorf("API %s: %d %s", bad.query, resp.StatusCode, body)
+		}
+		if resp, page := f.page("GET", "/reports/city-tax"+bad.query, nil); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
+			t.Errorf("page %s: %d", bad.query, resp.StatusCode)
+		}
+	}
+}
+
+// TestDailyAndPaceHTTP: a stay booked over the API shows in the daily
+// manager report and on the books as JSON, CSV and page (with the pace
+// chart); bad input is a 400 naming the field.
+func TestDailyAndPaceHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "pace", 2).signIn()
+	if resp, body := f.api("POST", "/bookings", f.bookingJSON("Pia", f.today, f.today.AddDays(2))); resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	daily := decode[reports.DailyReport](t, mustOK(t, f, "GET", "/reports/daily?date="+f.today.String()))
+	if daily.Date != f.today || daily.Day.Sold != 1 || daily.Day.Available != 2 || daily.Day.Occupancy != 5000 || daily.Arrivals != 1 || daily.Forecast.Sold < 1 || daily.Forecast.OnBooks < 10000 {
+		t.Fatalf("daily %+v", daily)
+	}
+	resp, body := f.api("GET", "/reports/daily.csv?date="+f.today.String(), "")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 11 || recs[0][0] != "measure" || recs[1][1] != f.today.String() || recs[2][0] != "sold" || recs[2][1] != "1" || recs[4][1] != "50.00" {
+		t.Fatalf("daily CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") {
+		t.Fatalf("daily page: %d", resp.StatusCode)
+	}
+
+	pace := decode[reports.PaceReport](t, mustOK(t, f, "GET", "/reports/pace?days=5&by=day"))
+	if len(pace.Rows) != 5 || pace.Total.OnBooks != 2 || pace.Total.Available != 10 || pace.Rows[0].OnBooks != 1 || pace.From != f.today || pace.Total.Revenue < 20000 {
+		t.Fatalf("pace %+v", pace)
+	}
+	resp, body = f.api("GET", "/reports/pace.csv?bom=1", "")
+	recs, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	if resp.StatusCode != 200 || err != nil || !strings.HasPrefix(body, reports.BOM) || recs[0][0] != "key" || recs[len(recs)-1][0] != "total" || recs[len(recs)-1][2] != "2" {
+		t.Fatalf("pace CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/pace", nil); resp.StatusCode != 200 || !strings.Contains(page, "<svg") || !strings.Contains(page, "chart-tick") {
+		t.Fatalf("pace page: %d", resp.StatusCode)
+	}
+	for _, bad := range []struct{ path, field string }{
+		{"/reports/pace?days=0", "days"}, {"/reports/pace?days=400", "days"}, {"/reports/pace?by=week", "by"}, {"/reports/pace?from=2026-13-01", "from"},
+		{"/reports/daily?date=nope", "date"},
+	} {
+		if resp, body := f.api("GET", bad.path, ""); resp.StatusCode != 400 || !strings.Contains(body, `"`+bad.field+`"`) {
+			t.Errorf("API %s: %d %s", bad.path, resp.StatusCode, body)
+		}
+		if resp, page := f.page("GET", bad.path, nil); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
+			t.Errorf("page %s: %d", bad.path, resp.StatusCode)
+		}
 	}
 }

@@ -92,6 +92,11 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/settings/records-of-processing", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: none, Page: "records_of_processing", Handle: p.RecordsOfProcessingPage},
 		{Method: "POST", Path: "/:tenant/settings/records-of-processing/retention", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: none, Handle: p.RetentionSet},
 		{Method: "POST", Path: "/:tenant/guests/:id/restrict", Access: web.Session, Perm: identity.PermGuestsRestrict, Isolation: gst, Page: "guest", Handle: p.GuestRestrict},
+		// Guest emails (issue 16): the current property's sending settings and its templates, edited with a preview.
+		{Method: "GET", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailPage},
+		{Method: "POST", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailSave},
+		{Method: "GET", Path: "/:tenant/settings/guest-emails/template", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_email_template", Handle: p.GuestMailTemplatePage},
+		{Method: "POST", Path: "/:tenant/settings/guest-emails/template", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_email_template", Handle: p.GuestMailTemplateSave},
 		{Method: "GET", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rates", Handle: p.RatesPage},
 		{Method: "POST", Path: "/:tenant/rates", Access: web.Session, Perm: identity.PermRatesWrite, Isolation: none, Page: "rates", Handle: p.RatesUpdate},
 		{Method: "GET", Path: "/:tenant/rates/plans", Access: web.Session, Perm: identity.PermRatesRead, Isolation: none, Page: "rate_plans", Handle: p.RatePlansPage},
@@ -259,5 +264,5 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restoreApply},
-	}, append(append(p.MoneyRoutes(), p.StripeRoutes()...), append(p.ReportRoutes(), p.StatementRoutes()...)...)...) // money: folio_api.go, Stripe: stripe_routes.go, reports: reports_pages.go
+	}, append(append(p.MoneyRoutes(), p.StripeRoutes()...), append(append(p.ReportRoutes(), p.DailyRoutes()...), p.StatementRoutes()...)...)...) // money: folio_api.go, Stripe: stripe_routes.go, reports: reports_pages.go
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,12 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant/payments"
 	"github.com/chromedp/chromedp"
 )
-
-// chromium is Debian's headless Chromium, installed by scripts/test-deps.
-const chromium = "/usr/bin/chromium"
 
 // TestStripeFolioBrowser opens the folio page of a tenant with Stripe set
 // up in headless Chromium (Stripe.js itself cannot load without the
@@ -27,9 +24,6 @@ const chromium = "/usr/bin/chromium"
 // could not load). The settings page never shows a secret. Screenshots
 // go to artefacts/screenshots/stripe-*.png.
 func TestStripeFolioBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s is missing: run scripts/test-deps (make test does): %v", chromium, err)
-	}
 	e := newStripeEnv(t)
 	f := e.f
 	_, folio := moneySetup(t, f)
@@ -64,31 +58,8 @@ func TestStripeFolioBrowser(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.IgnoreCertErrors,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
-		defer tcancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browser := auratest.Chromium(t)
+	ctx, do := browser.Ctx, browser.Do
 	eval := func(js string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
@@ -97,8 +68,7 @@ func TestStripeFolioBrowser(t *testing.T) {
 		}
 		return v
 	}
-	desktop := chromedp.EmulateViewport(1440, 900)
-	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	desktop, phone := auratest.Desktop, auratest.Phone
 	shot := func(name string) {
 		t.Helper()
 		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -48,10 +49,37 @@ type backupRow struct {
 	LastVerified   *time.Time `json:"last_verified,omitempty"`
 	LastVerifiedOK *bool      `json:"last_verified_ok,omitempty"`
 	Error          string     `json:"error,omitempty"`
+	// OffSite is the off-site copy (nil without an off-site target).
+	OffSite *offSiteRow `json:"off_site,omitempty"`
+}
+
+// offSiteRow is a database's off-site copy in `aura backup status`.
+type offSiteRow struct {
+	Target       string     `json:"target"`
+	Where        string     `json:"where"`
+	ReplicaTXID  uint64     `json:"replica_txid"`
+	LastSync     *time.Time `json:"last_sync,omitempty"`
+	LastSnapshot *time.Time `json:"last_snapshot,omitempty"`
+	LagSeconds   float64    `json:"lag_seconds"`
+	Error        string     `json:"error,omitempty"`
+}
+
+func offSite(o *replica.TargetStatus) *offSiteRow {
+	if o == nil {
+		return nil
+	}
+	row := &offSiteRow{Target: o.Target, Where: o.Where, ReplicaTXID: o.ReplicaTXID, LagSeconds: o.Lag.Seconds(), Error: o.Error}
+	if !o.LastSync.IsZero() {
+		row.LastSync = &o.LastSync
+	}
+	if !o.LastSnapshot.IsZero() {
+		row.LastSnapshot = &o.LastSnapshot
+	}
+	return row
 }
 
 // backupStatus prints, for the platform DB and every tenant that still has
-// a key, how far its replica is: the newest transaction staged locally and
+// a key, how far its on-site replica and its off-site copy are: the newest transaction staged locally and
 // in the replica, when the replica last received a change and a snapshot,
 // and the age of the oldest change not yet shipped. It reads the replica
 // (checking each one opens with its key), so it works beside a running
@@ -85,7 +113,7 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 			}
 			return row
 		}
-		row.LocalTXID, row.ReplicaTXID, row.LagSeconds = st.LocalTXID, st.ReplicaTXID, st.Lag.Seconds()
+		row.LocalTXID, row.ReplicaTXID, row.LagSeconds, row.OffSite = st.LocalTXID, st.ReplicaTXID, st.Lag.Seconds(), offSite(st.OffSite)
 		if !st.LastSync.IsZero() {
 			row.LastSync = &st.LastSync
 		}
@@ -102,7 +130,7 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 	}
 	for _, b := range statuses {
 		row := backupRow{Database: b.Slug, Status: b.Tenant.Status, Prefix: b.Replica.Prefix, Where: b.Where, Error: b.Error,
-			LocalTXID: b.Replica.LocalTXID, ReplicaTXID: b.Replica.ReplicaTXID, LagSeconds: b.Replica.Lag.Seconds()}
+			LocalTXID: b.Replica.LocalTXID, ReplicaTXID: b.Replica.ReplicaTXID, LagSeconds: b.Replica.Lag.Seconds(), OffSite: offSite(b.Replica.OffSite)}
 		if !b.Replica.LastSync.IsZero() {
 			row.LastSync = &b.Replica.LastSync
 		}
@@ -117,27 +145,40 @@ func backupStatus(ctx context.Context, e *env, args []string) error {
 
 	failed := 0
 	for _, r := range rows {
-		if r.Error != "" {
+		if r.Error != "" || (r.OffSite != nil && r.OffSite.Error != "") {
 			failed++
 		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.io.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"replica": cfg.Destination.String(), "databases": rows}); err != nil {
+		if err := enc.Encode(map[string]any{"replica": cfg.Destination.String(), "on_site": cfg.Destination.String(),
+			"on_site_retention": cfg.Retention.String(), "off_site_retention": cfg.OffSiteRetention.String(), "databases": rows}); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.io.Out, "Replica: %s\n\n", cfg.Destination)
+		fmt.Fprintf(e.io.Out, "On-site replica: %s (kept %s)\n", cfg.Destination, duration(cfg.Retention))
+		if len(cfg.Targets) == 0 {
+			fmt.Fprintf(e.io.Out, "Off-site: none configured (the security page promises 30 days off-site: add an s3 replica to %s)\n\n", orDash(e.litestreamFile))
+		} else {
+			fmt.Fprintf(e.io.Out, "Off-site: %s by default (kept %s)\n\n", cfg.OffSiteWhere(""), duration(cfg.OffSiteRetention))
+		}
 		tw := tabwriter.NewWriter(e.io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DATABASE\tSTATUS\tREPLICATED TO\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tLAST VERIFIED RESTORE\tPROBLEM")
+		fmt.Fprintln(tw, "DATABASE\tSTATUS\tREPLICATED TO\tLAST SYNC\tLAST SNAPSHOT\tLAG\tTXID (LOCAL/REPLICA)\tOFF-SITE SYNC\tOFF-SITE LAG\tLAST VERIFIED RESTORE\tPROBLEM")
 		for _, r := range rows {
 			verified := "never"
 			if r.LastVerified != nil {
 				verified = when(r.LastVerified) + map[bool]string{true: " ok", false: " FAILED"}[*r.LastVerifiedOK]
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Database, orDash(r.Status), r.Where, when(r.LastSync), when(r.LastSnapshot),
-				time.Duration(r.LagSeconds*float64(time.Second)).Round(time.Millisecond), r.LocalTXID, r.ReplicaTXID, verified, orDash(r.Error))
+			offSync, offLag, problem := "-", "-", r.Error
+			if o := r.OffSite; o != nil {
+				offSync, offLag = when(o.LastSync), time.Duration(o.LagSeconds*float64(time.Second)).Round(time.Millisecond).String()
+				if o.Error != "" {
+					problem = strings.TrimPrefix(problem+"; ", "; ") + "off-site " + o.Target + ": " + o.Error
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\n", r.Database, orDash(r.Status), r.Where, when(r.LastSync), when(r.LastSnapshot),
+				time.Duration(r.LagSeconds*float64(time.Second)).Round(time.Millisecond), r.LocalTXID, r.ReplicaTXID, offSync, offLag, verified, orDash(problem))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

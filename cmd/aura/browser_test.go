@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,12 +9,10 @@ import (
 	"time"
 
 	"github.com/aurapms/aura/credential"
+	"github.com/aurapms/aura/internal/auratest"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
-
-// chromiumPath is Debian's chromium, installed by scripts/test-deps.
-const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives Debian's headless Chromium against the real `aura
 // serve` over HTTPS (a test certificate, so cookies are really Secure): it
@@ -24,9 +21,6 @@ const chromiumPath = "/usr/bin/chromium"
 // the staff area through an impersonation, and saves screenshots of each
 // main page at 1440×900 and 390×844 in artefacts/screenshots/.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s is missing: run scripts/test-deps (make test does): %v", chromiumPath, err)
-	}
 	c := newCLI(t)
 	c.mustRun("", "demo")
 	staffOut := c.mustRun("river stone lantern\n", "staff", "create", "sam@aura.example", "--password-stdin")
@@ -47,31 +41,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.IgnoreCertErrors,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 900),
-	)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
-		defer tcancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	browser := auratest.Chromium(t)
+	ctx, do := browser.Ctx, browser.Do
 	text := func(sel string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -80,8 +51,7 @@ func TestBrowser(t *testing.T) {
 		}
 		return v
 	}
-	desktop := chromedp.EmulateViewport(1440, 900)
-	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	desktop, phone := auratest.Desktop, auratest.Phone
 	shot := func(name string) {
 		t.Helper()
 		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

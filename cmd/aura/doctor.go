@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/schema"
 )
 
@@ -446,8 +447,9 @@ func (d *doctor) drills(ctx context.Context) {
 	}
 }
 
-// replica reads the platform's and every tenant's replica with its key:
-// reachable, readable, and not far behind.
+// replica reads the platform's and every tenant's replicas with its key,
+// on-site and off-site: reachable, readable, and not far behind; and warns
+// when no off-site target is configured.
 func (d *doctor) replica(ctx context.Context, litestream string) {
 	ctx, cancel := context.WithTimeout(ctx, doctorReplicaLimit)
 	defer cancel()
@@ -462,24 +464,40 @@ func (d *doctor) replica(ctx context.Context, litestream string) {
 		return
 	}
 	fix := "check the endpoint, bucket, credentials and firewall in " + orDash(litestream) + "; `aura backup status` shows each database"
+	if len(cfg.Targets) == 0 {
+		d.add(levelWarn, "replica", fmt.Sprintf("no off-site replica: the backups live only on this server (%s), so losing the server loses them", cfg.Destination),
+			"add an s3 replica (Hetzner Object Storage) after the file one in "+orDash(litestream)+"; see docs/SELF-HOSTING.md")
+	}
 	st, err := rep.Inspect(ctx, d.e.platformPath(), "platform/"+master.ID(), master.DerivedKey("platform-replica"))
 	if err != nil {
-		d.add(levelFail, "replica", fmt.Sprintf("the replica at %s cannot be read: %s", cfg.Destination, errText(err)), fix)
+		d.add(levelFail, "replica", fmt.Sprintf("the on-site replica at %s cannot be read: %s", cfg.Destination, errText(err)), fix)
 		return
 	}
-	lagging := 0
+	lagging, failed := 0, 0
 	if st.Lag > doctorReplicaLag {
 		lagging++
-		d.add(levelWarn, "replica", fmt.Sprintf("the platform DB's replica is %s behind", st.Lag.Round(time.Second)), "is the server running and the replica reachable? see the server's log")
+		d.add(levelWarn, "replica", fmt.Sprintf("the platform DB's on-site replica is %s behind", st.Lag.Round(time.Second)), "is the server running and the replica reachable? see the server's log")
 	}
+	offSite := func(what string, o *replica.TargetStatus) {
+		switch {
+		case o == nil:
+		case o.Error != "":
+			failed++
+			d.add(levelFail, "replica", fmt.Sprintf("%s: the off-site copy at %s cannot be read: %s", what, o.Where, o.Error), fix)
+		case o.Lag > doctorReplicaLag:
+			lagging++
+			d.add(levelWarn, "replica", fmt.Sprintf("%s: the off-site copy at %s is %s behind", what, o.Where, o.Lag.Round(time.Second)), "is the off-site target reachable from the server? see the server's log")
+		}
+	}
+	offSite("the platform DB", st.OffSite)
 	d.e.control.Replicator = rep
 	statuses, err := d.e.control.BackupStatuses(ctx)
 	if err != nil {
 		d.add(levelFail, "replica", "tenant replicas: "+errText(err), fix)
 		return
 	}
-	failed := 0
 	for _, b := range statuses {
+		offSite("tenant "+b.Slug, b.Replica.OffSite)
 		switch {
 		case b.Error != "":
 			failed++
@@ -493,7 +511,7 @@ func (d *doctor) replica(ctx context.Context, litestream string) {
 		}
 	}
 	if failed == 0 && lagging == 0 {
-		d.add(levelOK, "replica", fmt.Sprintf("%s: the platform DB and %d tenant replica(s) read with their keys, none more than %s behind", cfg.Destination, len(statuses), doctorReplicaLag), "")
+		d.add(levelOK, "replica", fmt.Sprintf("%s: the platform DB and %d tenant replica(s) read with their keys, on-site and off-site, none more than %s behind", cfg.Where(""), len(statuses), doctorReplicaLag), "")
 	}
 }
 

@@ -50,14 +50,16 @@ func fakeTimedatectl(t *testing.T, answer string) {
 }
 
 // TestDoctor runs `aura doctor` on a healthy setup (keys from systemd's
-// credentials directory, a replica holding every database, a passed drill,
+// credentials directory, on-site and off-site replicas holding every
+// database, a passed drill,
 // a certificate valid for 60 days, a synchronised clock): exit 0. Then on
 // broken ones, one fault at a time, each named with its fix: a key file
-// of mode 0644, an unreachable replica, an expired certificate and an
-// unsynchronised clock exit 2; a certificate expiring in 5 days exits 1.
+// of mode 0644, an unreachable off-site replica, an expired certificate and
+// an unsynchronised clock exit 2; a certificate expiring in 5 days and a
+// config without an off-site replica exit 1.
 func TestDoctor(t *testing.T) {
 	c := newCLI(t)
-	cfg := fastReplication(t)
+	cfg := dualReplication(t)
 	c.mustRun("correct horse battery staple\n", "tenant", "create", "lakeside", "--name", "Lakeside", "--owner-email", "owner@lakeside.example", "--owner-password-stdin")
 	tok := strings.TrimSpace(c.mustRun("", "token", "create", "lakeside", "--email", "owner@lakeside.example", "--name", "d", "--scopes", "users.read,users.write"))
 	s := c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", cfg)
@@ -102,9 +104,18 @@ func TestDoctor(t *testing.T) {
 	t.Run("ReplicaUnreachable", func(t *testing.T) {
 		t.Setenv("AWS_CA_BUNDLE", "") // the machine's bundle setting breaks the SDK's custom client (replica/helpers_test.go)
 		bad := filepath.Join(t.TempDir(), "litestream.yml")
-		os.WriteFile(bad, []byte("dbs:\n  - replica:\n      url: s3://aura-backups/prod\n      endpoint: http://127.0.0.1:1\n      region: eu-central\n      force-path-style: true\n      access-key-id: x\n      secret-access-key: y\n"), 0o600)
+		// The same on-site replica; the off-site target refuses connections.
+		os.WriteFile(bad, []byte("dbs:\n  - replicas:\n      - type: file\n        path: "+filepath.Join(filepath.Dir(cfg), "replica")+
+			"\n      - url: s3://aura-backups/prod\n        endpoint: http://127.0.0.1:1\n        region: eu-central\n        force-path-style: true\n        access-key-id: x\n        secret-access-key: y\n"), 0o600)
 		code, out, errs := c.run("", "doctor", "--litestream", bad, "--tls-cert", good)
-		expect(t, code, 2, out+errs, `\[FAIL\] replica +the replica at .*127\.0\.0\.1:1.* cannot be read: .*connection refused`, `fix: check the endpoint`)
+		expect(t, code, 2, out+errs, `\[FAIL\] replica +the platform DB: the off-site copy at .*127\.0\.0\.1:1.* cannot be read: .*connection refused`,
+			`\[FAIL\] replica +tenant lakeside: the off-site copy at .*127\.0\.0\.1:1.* cannot be read`, `fix: check the endpoint`)
+	})
+	t.Run("NoOffSite", func(t *testing.T) {
+		onSiteOnly := filepath.Join(t.TempDir(), "litestream.yml")
+		os.WriteFile(onSiteOnly, []byte("dbs:\n  - replica:\n      type: file\n      path: "+filepath.Join(filepath.Dir(cfg), "replica")+"\n"), 0o600)
+		code, out, errs := c.run("", "doctor", "--litestream", onSiteOnly, "--tls-cert", good)
+		expect(t, code, 1, out+errs, `\[WARN\] replica +no off-site replica: the backups live only on this server`, `fix: add an s3 replica`)
 	})
 	t.Run("ExpiredCertificate", func(t *testing.T) {
 		code, out := doctor("--tls-cert", certExpiring(t, time.Now().Add(-24*time.Hour)))

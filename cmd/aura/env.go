@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/aurapms/aura/mailer"
 	"github.com/aurapms/aura/tenant/channels"
 	"io/fs"
 	"log/slog"
@@ -50,6 +51,10 @@ type env struct {
 	// replicator, when set before open (by serve), replicates the platform
 	// DB and every tenant file while the router holds it open.
 	replicator *replica.Replicator
+
+	// mail is the SMTP server guest emails go through (serve's --smtp-*
+	// flags); with no address the guest-mail job queues and never sends.
+	mail mailer.SMTP
 
 	// stripe is the Stripe API backend of the background jobs; nil is
 	// Stripe's own API (tests set stripe-mock).

@@ -10,12 +10,13 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
 // tenantJobs are the background jobs every tenant gets: the night audit
 // (business-date roll, no-shows), the ID-photo retention purge, invoice
-// recipient retention and guest retention schedules.
+// recipient retention, guest retention schedules and guest emails.
 func (e *env) tenantJobs() []control.Job {
 	return []control.Job{
 		{
@@ -74,6 +75,29 @@ func (e *env) tenantJobs() []control.Job {
 			},
 			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
 				return date.Today(time.UTC).AddDays(1).Midnight(time.UTC), true, nil
+			},
+		},
+		{
+			// Guest emails (tenant/guestmail): queue what is due at the
+			// properties that send them, then try what is queued, with
+			// retries and backoff. Without SMTP settings they stay queued.
+			Name: "guest-mail",
+			Run: func(ctx context.Context, db *tenant.DB) error {
+				if aura.ActorFrom(ctx).ID == "unknown" {
+					ctx = aura.WithActor(ctx, aura.SystemActor("guest-mail"))
+				}
+				gm := guestmail.New(db)
+				if _, err := gm.Plan(ctx); err != nil {
+					return err
+				}
+				if !e.mail.Enabled() {
+					return nil
+				}
+				_, err := gm.Deliver(ctx, e.mail)
+				return err
+			},
+			Next: func(ctx context.Context, db *tenant.DB) (time.Time, bool, error) {
+				return guestmail.New(db).NextDue(ctx)
 			},
 		},
 		e.stripeReconcileJob(),

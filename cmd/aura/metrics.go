@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/keys"
 	"github.com/aurapms/aura/metrics"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 )
 
 // checkMetricsAddr refuses a --metrics-addr on the public port.
@@ -75,7 +76,10 @@ func (e *env) metricsSnapshot(ctx context.Context) metrics.Snapshot {
 		db := metrics.DB{ID: id, AuditBroken: audits[id].Broken()}
 		if e.replicator != nil {
 			if rs, err := e.replicator.Status(ctx, path); err == nil {
-				db.Replicated, db.Lag, db.LastSync, db.LastSnapshot = true, rs.Lag, rs.LastSync, rs.LastSnapshot
+				db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OnSite, Lag: rs.Lag, LastSync: rs.LastSync, LastSnapshot: rs.LastSnapshot})
+				if o := rs.OffSite; o != nil {
+					db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OffSite, Lag: o.Lag, LastSync: o.LastSync, LastSnapshot: o.LastSnapshot, Failing: o.Error != ""})
+				}
 			}
 		}
 		if d, ok := drills[id]; ok {

@@ -99,7 +99,7 @@ next:
 // slugs; and neither /metrics nor /debug/pprof/ answer on the public port.
 func TestMetrics(t *testing.T) {
 	c := newCLI(t)
-	cfg := fastReplication(t)
+	cfg := dualReplication(t)
 	// Snapshots every second, so the snapshot age is there to see.
 	if err := os.WriteFile(cfg, append([]byte("snapshot:\n  interval: 1s\n"), must(os.ReadFile(cfg))...), 0o600); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestMetrics(t *testing.T) {
 	// Wait for a snapshot of the tenant (every second) to be in the replica.
 	fams := scrape(t, priv)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); fams = scrape(t, priv) {
-		if _, ok := value(fams, "aura_replication_last_snapshot_age_seconds", map[string]string{"db": id}); ok {
+		if _, ok := value(fams, "aura_replication_last_snapshot_age_seconds", map[string]string{"db": id, "replica": "off-site"}); ok {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -157,9 +157,15 @@ func TestMetrics(t *testing.T) {
 		{"aura_audit_chain_ok", map[string]string{"db": id}, 1},
 		{"aura_audit_chain_ok", map[string]string{"db": "platform"}, 1},
 		{"aura_audit_chains_broken", nil, 0},
-		{"aura_replication_lag_seconds", map[string]string{"db": id}, 0},
-		{"aura_replication_last_sync_timestamp_seconds", map[string]string{"db": id}, float64(time.Now().Add(-time.Minute).Unix())},
-		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": id}, 0},
+		{"aura_replication_lag_seconds", map[string]string{"db": id, "replica": "on-site"}, 0},
+		{"aura_replication_last_sync_timestamp_seconds", map[string]string{"db": id, "replica": "on-site"}, float64(time.Now().Add(-time.Minute).Unix())},
+		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": id, "replica": "on-site"}, 0},
+		{"aura_replication_ok", map[string]string{"db": id, "replica": "on-site"}, 1},
+		{"aura_replication_lag_seconds", map[string]string{"db": id, "replica": "off-site"}, 0},
+		{"aura_replication_last_sync_timestamp_seconds", map[string]string{"db": id, "replica": "off-site"}, float64(time.Now().Add(-time.Minute).Unix())},
+		{"aura_replication_last_snapshot_age_seconds", map[string]string{"db": id, "replica": "off-site"}, 0},
+		{"aura_replication_ok", map[string]string{"db": id, "replica": "off-site"}, 1},
+		{"aura_replication_ok", map[string]string{"db": "platform", "replica": "off-site"}, 1},
 		{"aura_restore_drills_failed", nil, 0},
 		{"aura_job_runs_total", nil, 1},
 		{"aura_job_failures_total", nil, 0},

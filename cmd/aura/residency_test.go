@@ -119,11 +119,11 @@ func TestResidency(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range status.Databases {
-		want := "eu: s3://aura/prod at " + eu.url // the platform DB stays at the default
+		want := "; eu: s3://aura/prod at " + eu.url // the platform DB stays at the default
 		if d.Database == "alpina" {
-			want = "ch: s3://aura/prod at " + ch.url
+			want = "; ch: s3://aura/prod at " + ch.url
 		}
-		if d.Where != want || d.Error != "" {
+		if !strings.HasPrefix(d.Where, "on-site file ") || !strings.HasSuffix(d.Where, want) || d.Error != "" {
 			t.Fatalf("backup status of %s: where %q (want %q), error %q", d.Database, d.Where, want, d.Error)
 		}
 	}
@@ -140,7 +140,9 @@ func TestResidency(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.mustRun("", "restore", "alpina", "--latest", "--yes", "--litestream", cfg)
+	if out := c.mustRun("", "restore", "alpina", "--latest", "--from", "off-site", "--yes", "--litestream", cfg); !strings.Contains(out, "read from the off-site replica") {
+		t.Fatalf("restore --from off-site: %s", out)
+	}
 	got := userEmails(t, c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", cfg).https, "alpina", tok)
 	for _, e := range emails {
 		if !got[e] {

@@ -28,11 +28,12 @@ type restoreFlags struct {
 	yes        bool
 	asJSON     bool
 	platform   bool
+	from       string
 	litestream string
 }
 
 func cmdRestore(ctx context.Context, e *env, args []string) error {
-	fl := e.flagSet("restore", "restore SLUG [--at RFC3339 | --latest] [--dry-run] [--yes] | restore --platform [--at RFC3339 | --latest] [--dry-run] [--yes]")
+	fl := e.flagSet("restore", "restore SLUG [--at RFC3339 | --latest] [--from on-site|off-site] [--dry-run] [--yes] | restore --platform [--at RFC3339 | --latest] [--from on-site|off-site] [--dry-run] [--yes]")
 	var f restoreFlags
 	fl.StringVar(&f.at, "at", "", "restore the state as of this instant (RFC 3339, e.g. 2026-11-28T09:30:00Z)")
 	fl.BoolVar(&f.latest, "latest", false, "restore the newest state the replica holds")
@@ -40,6 +41,7 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 	fl.BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
 	fl.BoolVar(&f.asJSON, "json", false, "print the plan and result as JSON")
 	fl.BoolVar(&f.platform, "platform", false, "restore the platform DB (only while no server runs)")
+	fl.StringVar(&f.from, "from", "", "the replica to read: on-site or off-site (default: on-site when it holds the time, else off-site)")
 	litestream := litestreamFlag(fl)
 	pos, err := e.parse(fl, args, -1)
 	if err != nil {
@@ -56,6 +58,10 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 		if at, err = parseRestoreAt(f.at); err != nil {
 			return err
 		}
+	}
+	if f.from != "" && f.from != replica.OnSite && f.from != replica.OffSite {
+		fmt.Fprintf(e.io.Err, "aura restore: --from %q: give on-site or off-site\n", f.from)
+		return errUsage
 	}
 	if f.platform != (len(pos) == 0) || len(pos) > 1 {
 		fl.Usage()
@@ -102,7 +108,7 @@ func restoreTenant(ctx context.Context, e *env, rep *replica.Replicator, slug st
 		return err
 	}
 	e.control.Replicator = rep
-	plan, err := e.control.PrepareRestore(ctx, slug, at)
+	plan, err := e.control.PrepareRestoreFrom(ctx, slug, at, f.from)
 	if err != nil {
 		return err
 	}
@@ -147,7 +153,7 @@ func printPlan(e *env, p *control.RestorePlan, asJSON bool) {
 		want = p.RequestedAt.Format(time.RFC3339)
 	}
 	fmt.Fprintf(w, "Restore of %s to %s\n", p.Slug, want)
-	fmt.Fprintf(w, "  replica state reached: transaction %d, replicated %s\n", p.Point.TXID, p.Point.Time.Format(time.RFC3339))
+	fmt.Fprintf(w, "  replica state reached: transaction %d, replicated %s, read from the %s replica\n", p.Point.TXID, p.Point.Time.Format(time.RFC3339), p.Point.From)
 	fmt.Fprintf(w, "  integrity check:       %s\n", p.Integrity)
 	fmt.Fprintf(w, "  audit chain:           %s\n", p.Chain)
 	fmt.Fprintf(w, "  audit head:            live seq %d (%s), restored seq %d (%s)\n", p.LiveHead.Seq, p.LiveLast, p.RestoredHead.Seq, p.RestoredLast)
@@ -191,7 +197,7 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 	live := e.platformPath()
 	side := live + ".restore"
 	os.Remove(side)
-	point, err := rep.Restore(ctx, "platform/"+master.ID(), master.DerivedKey("platform-replica"), side, at)
+	point, err := rep.RestoreFrom(ctx, "platform/"+master.ID(), master.DerivedKey("platform-replica"), side, at, f.from)
 	if err != nil {
 		return err
 	}
@@ -216,8 +222,8 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 	if !res.OK() {
 		chain = res.Break.Error()
 	}
-	fmt.Fprintf(e.io.Out, "Restore of the platform DB: replica transaction %d, replicated %s\n  integrity check: ok\n  audit chain: %s (%d rows)\n",
-		point.TXID, point.Time.Format(time.RFC3339), chain, res.Rows)
+	fmt.Fprintf(e.io.Out, "Restore of the platform DB: replica transaction %d, replicated %s, read from the %s replica\n  integrity check: ok\n  audit chain: %s (%d rows)\n",
+		point.TXID, point.Time.Format(time.RFC3339), point.From, chain, res.Rows)
 	if chain != "ok" {
 		return exitError{code: 3, msg: "the restored platform DB failed its checks; nothing was changed"}
 	}
@@ -251,7 +257,7 @@ func restorePlatform(ctx context.Context, e *env, rep *replica.Replicator, at ti
 		return err
 	}
 	epoch, err := e.control.ResumeAfterPlatformRestore(aura.WithActor(ctx, aura.SystemActor("cli:restore")), discarded, map[string]any{
-		"point_txid": point.TXID, "point_at": point.Time, "archive": archive})
+		"point_txid": point.TXID, "point_at": point.Time, "from": point.From, "archive": archive})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,21 @@ func fastReplication(t *testing.T) string {
 	return cfg
 }
 
+// dualReplication writes a replication config with an on-site directory
+// and an off-site target "eu" (another directory), both with a 100ms sync
+// interval, and returns its path.
+func dualReplication(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "litestream.yml")
+	body := fmt.Sprintf("dbs:\n  - replicas:\n      - type: file\n        path: %s\n        sync-interval: 100ms\n      - name: eu\n        type: file\n        path: %s\n",
+		filepath.Join(dir, "replica"), filepath.Join(dir, "off-site"))
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // apiCall sends a JSON API request with a bearer token and returns the
 // status and the decoded body.
 func apiCall(t *testing.T, method, url, token string, body any) (int, map[string]any) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/internal/sdnotify"
+	"github.com/aurapms/aura/mailer"
 	"github.com/aurapms/aura/metrics"
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/replica"
@@ -62,7 +63,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.StringVar(&f.acmeDir, "acme-directory", autocert.DefaultACMEDirectory, "ACME directory URL (change it only for a staging or test CA)")
 	fl.StringVar(&f.acmeCAFile, "acme-ca-file", "", "PEM roots to trust when talking to the ACME directory (for a test CA)")
 	fl.StringVar(&f.baseURL, "base-url", os.Getenv("AURA_BASE_URL"), "the address users reach Aura at, for links in emails (env AURA_BASE_URL; default from --tls-domain or --addr)")
-	fl.StringVar(&f.smtpAddr, "smtp-addr", os.Getenv("AURA_SMTP_ADDR"), "SMTP server host:port for invitation emails (env AURA_SMTP_ADDR); without it the inviter is shown the link")
+	fl.StringVar(&f.smtpAddr, "smtp-addr", os.Getenv("AURA_SMTP_ADDR"), "SMTP server host:port for invitations and guest emails (env AURA_SMTP_ADDR); without it the inviter is shown the link and guest emails stay queued")
 	fl.StringVar(&f.smtpFrom, "smtp-from", os.Getenv("AURA_SMTP_FROM"), "sender address of emails (env AURA_SMTP_FROM)")
 	fl.StringVar(&f.smtpUser, "smtp-user", os.Getenv("AURA_SMTP_USER"), "SMTP user (env AURA_SMTP_USER); the password is read from AURA_SMTP_PASSWORD")
 	fl.DurationVar(&f.sessionIdle, "session-idle", time.Hour, "sign a user out after this long without a request")
@@ -113,6 +114,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := mail.Validate(); err != nil {
 		return err
 	}
+	e.mail = mailer.SMTP{Addr: mail.Addr, From: mail.From, User: mail.User, Password: mail.Password}
 	started := time.Now()
 	// Check the key before touching the data directory at all.
 	master, err := e.loadMasterKey()
@@ -617,13 +619,19 @@ func (e *env) startReplication(configFile string) error {
 	if e.replicator, err = replica.New(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Replicating to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
+	fmt.Fprintf(e.io.Out, "Replicating on-site to %s (encrypted; snapshots every %s, kept %s)\n", cfg.Destination, duration(cfg.SnapshotInterval), duration(cfg.Retention))
+	if len(cfg.Targets) > 0 {
+		fmt.Fprintf(e.io.Out, "Replicating off-site to %s (kept %s)\n", cfg.OffSiteWhere(""), duration(cfg.OffSiteRetention))
+	} else {
+		e.logger.Warn("no off-site replica is configured: a lost server takes its backups with it (add an s3 replica to the replication config)")
+	}
 	return nil
 }
 
 // drillLoop runs the restore drill of every active tenant once a day (the
 // first an hour after start, so a restart does not cost a drill), keeping
-// each result for the /platform backups page and `aura backup status`.
+// each result for the /platform backups page and `aura backup status`, and
+// then prunes the copies tenants left at targets they moved away from.
 func (e *env) drillLoop(ctx context.Context, every time.Duration) {
 	wait := time.Hour
 	for {
@@ -660,6 +668,16 @@ func (e *env) drillLoop(ctx context.Context, every time.Duration) {
 			case !d.OK:
 				e.logger.Error("restore drill FAILED", "tenant", t.Slug, "integrity", d.Integrity, "chain", d.Chain, "detail", d.Detail)
 			}
+		}
+		// Copies left at a target a tenant moved away from: trimmed by
+		// retention, then pruned once it has run out and the new target
+		// checked out.
+		moves, err := e.control.PruneMovedReplicas(ctx, time.Now())
+		if err != nil {
+			e.logger.Warn("pruning of moved replicas could not run", "err", err)
+		}
+		for _, m := range moves {
+			e.logger.Info("replica left at a previous target", "tenant", m.Slug, "target", m.From, "action", m.Action, "detail", m.Detail)
 		}
 	}
 }

@@ -177,11 +177,13 @@ func tenantList(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-// tenantSetRegion records the named replica target (litestream.yml's
-// replicas list) a tenant's data is replicated to. A running server moves
-// the tenant within seconds: it closes the file (shipping its last changes
-// to the old target), and reopens it replicating to the new one, which
-// starts with a fresh snapshot. The old target's replica is left as it is.
+// tenantSetRegion records the named off-site target (litestream.yml's
+// replicas list) a tenant's data is copied to. A running server moves the
+// tenant within seconds: it closes the file (shipping its last changes to
+// the old target), and reopens it copying to the new one, which receives
+// everything the on-site replica holds. The copy at the old target is kept
+// until its retention ends, then pruned once the new target holds a
+// verified snapshot (control.PruneMovedReplicas).
 func tenantSetRegion(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("tenant set-region", "tenant set-region SLUG --replica NAME [--litestream FILE]")
 	target := fs.String("replica", "", "a replica name from the replicas list of the replication config (the first, or \"default\", for the default)")
@@ -215,7 +217,8 @@ func tenantSetRegion(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.io.Out, "Tenant %s replicates to %s. A running server moves it within seconds (a fresh snapshot there); the replica at the previous target stays.\n", slug, cfg.Where(t.ReplicaTarget()))
+	fmt.Fprintf(e.io.Out, "Tenant %s replicates to %s. A running server moves it within seconds (a full copy there); the copy at the previous target is kept %s, then pruned once the new one holds a verified snapshot.\n",
+		slug, cfg.Where(t.ReplicaTarget()), duration(cfg.OffSiteRetention))
 	return nil
 }
 

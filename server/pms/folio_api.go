@@ -149,6 +149,38 @@ func orDay(d, def date.Date) date.Date {
 	return d
 }
 
+// actionFields points at the fields of a ledger input that every folio
+// action fills in the same way. Every input has an idempotency key, a
+// request hash and a business (or issue) date; FolioID, ServiceDate and Ref
+// are nil where the input lacks them.
+type actionFields struct {
+	FolioID        *string
+	IdempotencyKey *string
+	RequestHash    *[]byte
+	BusinessDate   *date.Date // the issue date of an invoice
+	ServiceDate    *date.Date
+	Ref            *ledger.Ref
+}
+
+// fill applies the defaults every folio action shares: the folio of the
+// path (over one in the body), the request's idempotency key and hash, the
+// property's business date for a business date left out, that business
+// date for a service date left out, and the folio's reference for a
+// reference left out.
+func (fc folioContext) fill(f actionFields, key string, hash []byte) {
+	if f.FolioID != nil {
+		*f.FolioID = fc.folio.ID
+	}
+	*f.IdempotencyKey, *f.RequestHash = key, hash
+	*f.BusinessDate = orDay(*f.BusinessDate, fc.today)
+	if f.ServiceDate != nil {
+		*f.ServiceDate = orDay(*f.ServiceDate, *f.BusinessDate)
+	}
+	if f.Ref != nil && f.Ref.ID == "" && fc.folio.Ref.ID != "" {
+		*f.Ref = fc.folio.Ref
+	}
+}
+
 // folioAction runs one action on a folio with a decoded input: the shared
 // core of the API and the pages, so both post the same way.
 func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext, action string, decode func(any) error, key string, hash []byte) (any, bool, error) {
@@ -160,12 +192,8 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
-		in.ServiceDate = orDay(in.ServiceDate, in.BusinessDate)
-		if in.Ref.ID == "" && fc.folio.Ref.ID != "" {
-			in.Ref = fc.folio.Ref
-		}
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash,
+			BusinessDate: &in.BusinessDate, ServiceDate: &in.ServiceDate, Ref: &in.Ref}, key, hash)
 		out, err := l.PostCharge(ctx, in)
 		return out, out.Replayed, err
 	case "product":
@@ -173,12 +201,8 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
-		in.ServiceDate = orDay(in.ServiceDate, in.BusinessDate)
-		if in.Ref.ID == "" && fc.folio.Ref.ID != "" {
-			in.Ref = fc.folio.Ref
-		}
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash,
+			BusinessDate: &in.BusinessDate, ServiceDate: &in.ServiceDate, Ref: &in.Ref}, key, hash)
 		out, err := l.PostProduct(ctx, in)
 		return out, out.Replayed, err
 	case "allowance":
@@ -189,8 +213,7 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err := lineOf(ctx, l, in.LineID, id); err != nil {
 			return nil, false, err
 		}
-		in.IdempotencyKey, in.RequestHash = key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		out, err := l.PostAllowance(ctx, in)
 		return out, out.Replayed, err
 	case "transfer":
@@ -201,8 +224,7 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err := lineOf(ctx, l, in.LineID, id); err != nil {
 			return nil, false, err
 		}
-		in.IdempotencyKey, in.RequestHash = key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		_, moved, err := l.TransferLine(ctx, in)
 		return moved, moved.Replayed, err
 	case "payment":
@@ -214,8 +236,7 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 			return nil, false, aura.Invalid("Card payments through Stripe are taken with Stripe, not recorded by hand.",
 				aura.FieldError{Field: "method", Message: "must be cash, card_terminal, bank_transfer or city_ledger"})
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		out, err := l.RecordPayment(ctx, in)
 		return out, out.Replayed, err
 	case "refund":
@@ -227,8 +248,7 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err != nil || p.FolioID != id {
 			return nil, false, aura.Invalid("The refund is not valid.", aura.FieldError{Field: "payment_id", Message: "is not a payment of this folio"})
 		}
-		in.IdempotencyKey, in.RequestHash = key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		out, err := l.RecordRefund(ctx, in)
 		return out, out.Replayed, err
 	case "invoice":
@@ -236,8 +256,7 @@ func (s Handlers) folioAction(ctx context.Context, c *web.Call, fc folioContext,
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.IssueDate = orDay(in.IssueDate, fc.today)
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.IssueDate}, key, hash)
 		out, err := l.IssueInvoice(ctx, in)
 		return out, out.Replayed, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/guestdata"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
@@ -128,6 +129,8 @@ type guestData struct {
 	Invoices    []ledger.Document
 	CanFolios   bool
 	PhotoPurges map[string]guestdata.PhotoPurge
+	// Messages are the emails to the guest, newest first.
+	Messages []guestmail.Message
 }
 
 func (s Handlers) GuestPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -201,7 +204,7 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 	if err != nil {
 		return nil, nil, err
 	}
-	d.Folios, d.Invoices = o.Folios, o.Invoices
+	d.Folios, d.Invoices, d.Messages = o.Folios, o.Invoices, o.Messages
 	d.PhotoPurges = map[string]guestdata.PhotoPurge{}
 	for _, pp := range o.PhotoPurges {
 		d.PhotoPurges[pp.PhotoID] = pp

@@ -40,6 +40,10 @@ func (s Handlers) ReportRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/api/v1/reports/receivables", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiAging},
 		{Method: "GET", Path: "/:tenant/reports/ledger.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/ledger.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.exportCSV},
+		{Method: "GET", Path: "/:tenant/reports/city-tax", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_citytax", Handle: s.cityTaxPage},
+		{Method: "GET", Path: "/:tenant/reports/city-tax.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.cityTaxCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/city-tax", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiCityTax},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/city-tax.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.cityTaxCSV},
 	}
 }
 
@@ -64,6 +68,10 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/receivables": {Summary: "Open balances (receivables) on a date per folio, aged 0–30, 31–60, 61–90 and over 90 days (credits settle the oldest charges first)", Tag: "Reports",
 		Query: []web.QueryParam{web.QProperty, web.Q("as_of", "date", "The date of the balances (default: the property's business date).")}, Response: reports.AgingReport{}},
+	"GET /:tenant/api/v1/reports/city-tax": {Summary: "The city tax of a period of nights per month, as a city's return asks: posted room- and guest-nights, taxable nights, exempt guest-nights by reason (children, length_of_stay, not_levied, other) and the amount posted less allowances", Tag: "Reports",
+		Query: reportQueryDocs[:3], Response: reports.CityTaxReport{}},
+	"GET /:tenant/api/v1/reports/city-tax.csv": {Summary: "The city-tax report as CSV (columns in reports.CityTaxColumns); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: append(append([]web.QueryParam{}, reportQueryDocs[:3]...), qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
 		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
 }
@@ -95,6 +103,54 @@ func reportQuery(v url.Values, p inventory.Property, today date.Date) (reports.Q
 		return q, err
 	}
 	return q, nil
+}
+
+// reportForm is the form of a report page: for each of keys the value the
+// request typed, else the one q used, so a bad date shows as typed beside
+// its error.
+func reportForm(v url.Values, q reports.Query, keys ...string) url.Values {
+	used := map[string]string{"from": q.From.String(), "to": q.To.String(), "by": q.By}
+	form := url.Values{}
+	for _, k := range keys {
+		form.Set(k, used[k])
+		if x := v.Get(k); x != "" {
+			form.Set(k, x)
+		}
+	}
+	return form
+}
+
+// queryOf reads the report query of an API or CSV request: the property of
+// ?property_id= (or the only one) and ?from=, ?to= and ?by= against its
+// business date.
+func (s Handlers) queryOf(r *http.Request, c *web.Call) (reports.Query, error) {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return reports.Query{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return reports.Query{}, err
+	}
+	return reportQuery(r.URL.Query(), prop, today)
+}
+
+// periodOf reads the property and ?from=&to= of a period report (API and
+// CSV).
+func (s Handlers) periodOf(r *http.Request, c *web.Call) (reports.Period, error) {
+	q, err := s.queryOf(r, c)
+	return reports.Period{PropertyID: q.PropertyID, From: q.From, To: q.To}, err
+}
+
+// csvDownload sets the headers of a CSV file named filename, not to be
+// cached, and tells whether the request asks for a byte order mark first
+// (?bom=1 or ?bom=true).
+func csvDownload(w http.ResponseWriter, r *http.Request, filename string) bool {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, filename))
+	w.Header().Set("Cache-Control", "private, no-store")
+	bom := r.URL.Query().Get("bom")
+	return bom == "1" || bom == "true"
 }
 
 // reportsData is the performance report page.
@@ -186,12 +242,7 @@ func (s Handlers) reportsPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 	}
 	p.Data = d
 	q, err := reportQuery(v, prop, s.Today(r, c, prop))
-	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "by": {q.By}}
-	for _, k := range []string{"from", "to", "by"} {
-		if x := v.Get(k); x != "" {
-			p.Form.Set(k, x)
-		}
-	}
+	p.Form = reportForm(v, q, "from", "to", "by")
 	if err == nil {
 		d.Report, err = reports.New(c.DB).Run(r.Context(), q)
 	}
@@ -227,15 +278,7 @@ func (s Handlers) reportsPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 // reportOf runs the report a request asks for (API and CSV): the
 // property of ?property_id= (or the only one) and the query's range.
 func (s Handlers) reportOf(r *http.Request, c *web.Call) (reports.Report, error) {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return reports.Report{}, err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return reports.Report{}, err
-	}
-	q, err := reportQuery(r.URL.Query(), prop, today)
+	q, err := s.queryOf(r, c)
 	if err != nil {
 		return reports.Report{}, err
 	}
@@ -255,11 +298,7 @@ func (s Handlers) reportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="performance-%s-%s-%s.csv"`, rep.By, rep.From, rep.To))
-	w.Header().Set("Cache-Control", "private, no-store")
-	bom := r.URL.Query().Get("bom")
-	return reports.WriteCSV(w, rep, bom == "1" || bom == "true")
+	return reports.WriteCSV(w, rep, csvDownload(w, r, fmt.Sprintf("performance-%s-%s-%s.csv", rep.By, rep.From, rep.To)))
 }
 
 // vatData is the VAT report page.
@@ -272,19 +311,11 @@ type vatData struct {
 
 // vatOf runs the VAT report a request asks for (API and CSV).
 func (s Handlers) vatOf(r *http.Request, c *web.Call) (reports.VATReport, error) {
-	prop, err := apiPropertyOf(r, c)
+	p, err := s.periodOf(r, c)
 	if err != nil {
 		return reports.VATReport{}, err
 	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return reports.VATReport{}, err
-	}
-	q, err := reportQuery(r.URL.Query(), prop, today)
-	if err != nil {
-		return reports.VATReport{}, err
-	}
-	return reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
+	return reports.New(c.DB).VAT(r.Context(), p)
 }
 
 func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -297,12 +328,7 @@ func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) e
 	d := &vatData{Pct: func(bp int) string { return st.Number(int64(bp), 2) + " %" }}
 	p.Data = d
 	q, err := reportQuery(v, prop, s.Today(r, c, prop))
-	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
-	for _, k := range []string{"from", "to"} {
-		if x := v.Get(k); x != "" {
-			p.Form.Set(k, x)
-		}
-	}
+	p.Form = reportForm(v, q, "from", "to")
 	if err == nil {
 		d.Report, err = reports.New(c.DB).VAT(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
 	}
@@ -334,51 +360,19 @@ func (s Handlers) vatCSV(w http.ResponseWriter, r *http.Request, c *web.Call) er
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="vat-%s-%s.csv"`, rep.From, rep.To))
-	w.Header().Set("Cache-Control", "private, no-store")
-	bom := r.URL.Query().Get("bom")
-	return reports.WriteVATCSV(w, rep, bom == "1" || bom == "true")
+	return reports.WriteVATCSV(w, rep, csvDownload(w, r, fmt.Sprintf("vat-%s-%s.csv", rep.From, rep.To)))
 }
 
 func (s Handlers) exportCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
+	p, err := s.periodOf(r, c)
 	if err != nil {
 		return err
 	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return err
-	}
-	q, err := reportQuery(r.URL.Query(), prop, today)
-	if err != nil {
-		return err
-	}
-	p := reports.Period{PropertyID: prop.ID, From: q.From, To: q.To}
 	// Checked before the first byte, so a bad period is a clean 400.
 	if err := (reports.Query{PropertyID: p.PropertyID, From: p.From, To: p.To, By: reports.ByDay}).Validate(); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="ledger-%s-%s.csv"`, p.From, p.To))
-	w.Header().Set("Cache-Control", "private, no-store")
-	bom := r.URL.Query().Get("bom")
-	return reports.New(c.DB).WriteExport(r.Context(), w, p, bom == "1" || bom == "true")
-}
-
-// periodOf reads the property and ?from=&to= of a period report (API and
-// CSV).
-func (s Handlers) periodOf(r *http.Request, c *web.Call) (reports.Period, error) {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return reports.Period{}, err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return reports.Period{}, err
-	}
-	q, err := reportQuery(r.URL.Query(), prop, today)
-	return reports.Period{PropertyID: prop.ID, From: q.From, To: q.To}, err
+	return reports.New(c.DB).WriteExport(r.Context(), w, p, csvDownload(w, r, fmt.Sprintf("ledger-%s-%s.csv", p.From, p.To)))
 }
 
 func (s Handlers) apiPaymentsReport(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -402,11 +396,7 @@ func (s Handlers) paymentsCSV(w http.ResponseWriter, r *http.Request, c *web.Cal
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="payments-%s-%s.csv"`, rep.From, rep.To))
-	w.Header().Set("Cache-Control", "private, no-store")
-	bom := r.URL.Query().Get("bom")
-	return reports.WritePaymentsCSV(w, rep, bom == "1" || bom == "true")
+	return reports.WritePaymentsCSV(w, rep, csvDownload(w, r, fmt.Sprintf("payments-%s-%s.csv", rep.From, rep.To)))
 }
 
 // paymentsData is the payments report page.
@@ -424,12 +414,7 @@ func (s Handlers) paymentsPage(w http.ResponseWriter, r *http.Request, c *web.Ca
 	d := &paymentsData{}
 	p.Data = d
 	q, err := reportQuery(v, prop, s.Today(r, c, prop))
-	p.Form = url.Values{"from": {q.From.String()}, "to": {q.To.String()}}
-	for _, k := range []string{"from", "to"} {
-		if x := v.Get(k); x != "" {
-			p.Form.Set(k, x)
-		}
-	}
+	p.Form = reportForm(v, q, "from", "to")
 	if err == nil {
 		d.Report, err = reports.New(c.DB).Payments(r.Context(), reports.Period{PropertyID: prop.ID, From: q.From, To: q.To})
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/channels"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -440,7 +441,11 @@ type reservationData struct {
 	CheckInHref, CheckOutHref                   string
 	// The front desk (issue 6): the stay's check-in records, and the
 	// extension and early departure of a guest in house.
-	CheckIns       []stays.CheckInRecord
+	CheckIns []stays.CheckInRecord
+	// Messages are the emails to the guest about this stay (guests.read;
+	// a restricted guest's only with guests.restricted.read).
+	Messages       []guestmail.Message
+	CanMessages    bool
 	CanDocuments   bool
 	CanStayInHouse bool
 	CanDepartEarly bool      // an earlier departure, today or later, leaves a night
@@ -511,6 +516,11 @@ func (s Handlers) reservationData(w http.ResponseWriter, r *http.Request, c *web
 		}
 		if g, err := stays.New(c.DB).GetGuest(ctx, res.GuestID); err == nil {
 			d.Guest = &g
+		}
+		if d.CanMessages = d.Guest != nil && (d.Guest.RestrictedAt == nil || c.Can(identity.PermGuestsRestricted)); d.CanMessages {
+			if d.Messages, err = guestmail.New(c.DB).ReservationMessages(ctx, res.ID); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	d.GuestName, d.BookerName = names[res.GuestID], names[d.Booking.BookerID]

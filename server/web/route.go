@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/stays"
 	"github.com/julienschmidt/httprouter"
 )
 
@@ -454,7 +455,13 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				return
 			}
 		}
-		r = r.WithContext(aura.WithActor(ctx, c.actor()))
+		ctx = aura.WithActor(ctx, c.actor())
+		if c.Can(identity.PermGuestsRestricted) {
+			// Lists and search show restricted guests (by name) only to
+			// callers who may see them (tenant/stays).
+			ctx = stays.WithRestricted(ctx)
+		}
+		r = r.WithContext(ctx)
 		if err := rt.Handle(w, r, c); err != nil {
 			fail(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
@@ -21,7 +22,8 @@ import (
 // (as guest, booker or companion), the bookings the guest made (with
 // their notes), the folios of those stays with lines and payments, the
 // invoices and credit notes issued on them, the check-in records with ID
-// documents and photos (with when each photo was or will be purged), and
+// documents and photos (with when each photo was or will be purged), the
+// emails sent to the guest (recipient, subject, bodies, status, times), and
 // every audit row about these records with the personal fields opened
 // where the guest's key still opens them. For an anonymised guest the
 // invoices are listed without their recipient (kept under the
@@ -37,6 +39,7 @@ type Dossier struct {
 	Invoices     []ledger.Document     `json:"invoices"`
 	CheckIns     []stays.CheckInRecord `json:"checkin_records"`
 	PhotoPurges  []PhotoPurge          `json:"photo_purges"`
+	Messages     []guestmail.Message   `json:"messages"`
 	Audit        []AuditRow            `json:"audit"`
 }
 
@@ -83,6 +86,9 @@ func (s Store) Dossier(ctx context.Context, guestID string) (Dossier, error) {
 		return d, err
 	}
 	if d.CheckIns, err = st.GuestCheckIns(ctx, guestID); err != nil {
+		return d, err
+	}
+	if d.Messages, err = guestmail.New(s.DB).GuestMessages(ctx, guestID); err != nil {
 		return d, err
 	}
 	var refs []ledger.Ref
@@ -318,7 +324,8 @@ func aboutWhere(d Dossier) (string, []any) {
 // Overview is what the guest page shows beside the profile, the
 // reservations and the check-in records: the folios (lines, payments,
 // balance) and invoices of the guest's stays and bookings (Ledger set),
-// when each ID photo was or will be purged, and the newest audit rows about
+// when each ID photo was or will be purged, the emails to the guest, and
+// the newest audit rows about
 // the guest's records, as stored (tenant-sealed values opened; the
 // guest's own fields stay sealed for the history to open for people who
 // may read guests).
@@ -326,6 +333,7 @@ type Overview struct {
 	Folios      []ledger.FolioView
 	Invoices    []ledger.Document
 	PhotoPurges []PhotoPurge
+	Messages    []guestmail.Message // the emails to the guest, newest first
 	Audit       []audit.Row
 }
 
@@ -348,6 +356,9 @@ func (s Store) Overview(ctx context.Context, guestID string, withLedger bool, au
 		return o, err
 	}
 	if o.PhotoPurges, err = s.photoPurges(ctx, d); err != nil {
+		return o, err
+	}
+	if o.Messages, err = guestmail.New(s.DB).GuestMessages(ctx, guestID); err != nil {
 		return o, err
 	}
 	var refs []ledger.Ref

@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
@@ -48,6 +49,7 @@ type ErasurePlan struct {
 	Kept         []Item                `json:"kept"`
 	Refusal      string                `json:"refusal,omitempty"` // why it cannot be done now, with what to do
 	counts       stays.ErasedGuestData // what the stays side holds
+	messages     int                   // messages to the guest
 	inHouse      []string              // the stays in house, for people
 }
 
@@ -56,6 +58,7 @@ type Erasure struct {
 	GuestID   string                `json:"guest_id"`
 	Pseudonym string                `json:"pseudonym"`
 	Removed   stays.ErasedGuestData `json:"removed"`
+	Messages  int                   `json:"messages"` // messages whose recipient, subject and bodies were removed
 	Kept      KeptCounts            `json:"kept"`
 }
 
@@ -70,6 +73,7 @@ type KeptCounts struct {
 // and why it would be refused now. It returns ENOTFOUND for an unknown
 // guest; other errors are internal.
 func (s Store) PlanErasure(ctx context.Context, guestID string) (ErasurePlan, error) {
+	ctx = stays.WithRestricted(ctx) // exercising the guest's rights is processing the restriction allows
 	var p ErasurePlan
 	err := s.View(ctx, func(tx *tenant.Tx) error {
 		var err error
@@ -162,6 +166,9 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 	if err := countStays(tx, guestID, &p.counts); err != nil {
 		return p, err
 	}
+	if err := tx.QueryRow(`SELECT count(*) FROM guest_messages WHERE guest_id = ? AND recipient IS NOT NULL`, guestID).Scan(&p.messages); err != nil {
+		return p, err
+	}
 	p.Refusal = p.refusal()
 	p.Removed, p.Kept = p.items()
 	return p, nil
@@ -193,6 +200,7 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 		{What: capital(count(p.counts.SearchTerms, "search-index entry", "search-index entries")), Why: "the guest can no longer be found by name, email or phone"},
 		{What: capital(count(p.counts.Photos, "ID photo", "ID photos")) + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
 		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
+		{What: capital(count(p.messages, "email", "emails")) + " to the guest: recipient, subject and text", Why: "they were sealed under the guest's key; what kind of message went when stays, without its content"},
 	}
 	kept = []Item{
 		{What: capital(count(len(p.Reservations), "reservation with its nights, room and prices", "reservations with their nights, rooms and prices")), Why: "occupancy and revenue reports must not change"},
@@ -302,6 +310,7 @@ func countStays(tx *tenant.Tx, guestID string, c *stays.ErasedGuestData) error {
 // confirmation was shown); ENOTFOUND for an unknown guest. The audit row
 // ("guest.anonymised") records counts and the pseudonym, no personal data.
 func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure, error) {
+	ctx = stays.WithRestricted(ctx)
 	var out Erasure
 	err := s.Update(ctx, func(tx *tenant.Tx) error {
 		p, err := s.planTx(tx, guestID)
@@ -318,6 +327,10 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 		if err != nil {
 			return err
 		}
+		msgs, err := guestmail.EraseGuestMessagesTx(tx, guestID)
+		if err != nil {
+			return err
+		}
 		refs, err := guestRefs(tx, guestID)
 		if err != nil {
 			return err
@@ -330,11 +343,11 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 			}
 			folios += n
 		}
-		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed,
+		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed, Messages: msgs,
 			Kept: KeptCounts{Reservations: len(p.Reservations), Folios: folios, Invoices: len(p.Invoices)}}
 		return tx.Audit(audit.Entry{Action: "guest.anonymised", EntityType: "guest", EntityID: guestID,
 			Before: map[string]any{"id": guestID, "version": p.Version},
-			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "kept": out.Kept}})
+			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "messages": msgs, "kept": out.Kept}})
 	})
 	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/ledger"
 )
@@ -50,6 +51,17 @@ func (s Store) RecordsOfProcessing(ctx context.Context, st Storage) ([]PropertyP
 	out := make([]PropertyProcessing, 0, len(props))
 	for _, p := range props {
 		fd := p.FrontDesk
+		mail, err := guestmail.New(s.DB).GetSettings(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		mailWhy := "guest emails are off at this property: nothing is sent"
+		if mail.Enabled {
+			mailWhy = "to confirm the booking, prepare the arrival and confirm a cancellation (the booking contract)"
+			if mail.PreArrivalDays > 0 {
+				mailWhy += fmt.Sprintf("; the pre-arrival email goes %d days before arrival", mail.PreArrivalDays)
+			}
+		}
 		number := "until the guest is anonymised"
 		if fd.PurgeDocumentNumbers {
 			number = fmt.Sprintf("%d days after check-out, then deleted", fd.IDPhotoRetentionDays)
@@ -64,6 +76,8 @@ func (s Store) RecordsOfProcessing(ctx context.Context, st Storage) ([]PropertyP
 			{What: "ID document number", Why: "the legal duty to register guests", HowLong: number, Where: here},
 			{What: "ID photos", Why: "to check identity at check-in",
 				HowLong: fmt.Sprintf("%d days after check-out (or after the record was taken for a stay never checked out), then deleted", fd.IDPhotoRetentionDays), Where: here},
+			{What: "Emails to the guest: recipient, subject, text, delivery status and time", Why: mailWhy,
+				HowLong: "until the guest is anonymised; then only the kind of message, its status and times remain", Where: here + "; sent through the server's SMTP relay"},
 			{What: "Folios, charges and payments", Why: "bookkeeping duties", HowLong: "kept with the books; not personal once the guest is anonymised", Where: here},
 			{What: "Invoices and credit notes with the recipient as issued", Why: "tax law (issued invoices must be kept)",
 				HowLong: fmt.Sprintf("%d years from the end of the year of issue; then the recipient's key is deleted", ledger.RetentionYears), Where: here + "; the recipient under the financial-records key"},

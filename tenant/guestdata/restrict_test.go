@@ -1,6 +1,7 @@
 package guestdata_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -50,6 +51,33 @@ func TestRestrict(t *testing.T) {
 	}
 	if l := ids(pmstest.Must(st.SearchGuests(sees, "rhea@example.com", 10))(t)); !l[a.ID] {
 		t.Fatalf("search hides the restricted guest from who may see it: %v", l)
+	}
+	// Lists of stays (the tape chart, reservation lists, boards) name the
+	// guest only for who may see restricted guests.
+	in := f.Booking(f.Day(1), f.Day(3))
+	in.Booker = stays.GuestRef{ID: a.ID}
+	res := pmstest.Must(st.CreateBooking(sees, in))(t).Reservations[0]
+	if n := pmstest.Must(st.GuestNames(f.Ctx, []string{a.ID, b.ID}))(t); n[a.ID] != stays.RestrictedName || n[b.ID] != "Rhea Open" {
+		t.Fatalf("list names for everyone: %v", n)
+	}
+	if n := pmstest.Must(st.GuestNames(sees, []string{a.ID}))(t); n[a.ID] != "Rhea Restricta" {
+		t.Fatalf("list names for who may see restricted guests: %v", n)
+	}
+	barName := func(ctx context.Context) string {
+		tc := pmstest.Must(st.TapeChart(ctx, f.Prop.ID, f.Day(0), f.Day(5)))(t)
+		for _, b := range tc.Unassigned {
+			if b.ReservationID == res.ID {
+				return b.GuestName
+			}
+		}
+		t.Fatalf("the stay is not on the tape chart: %+v", tc.Unassigned)
+		return ""
+	}
+	if got := barName(f.Ctx); got != stays.RestrictedName {
+		t.Fatalf("the tape chart names the restricted guest %q", got)
+	}
+	if got := barName(sees); got != "Rhea Restricta" {
+		t.Fatalf("the tape chart hides the restricted guest from who may see them: %q", got)
 	}
 	pmstest.Must(0, gd.RecordRestrictedRead(f.Ctx, a.ID, "guest page"))(t)
 	if action, after := pmstest.LastAction(t, f); action != "guest.restricted_read" || !strings.Contains(after, "guest page") {

@@ -88,10 +88,14 @@ func (db Store) Availability(ctx context.Context, propertyID string, from, to da
 }
 
 // AvailabilityOf counts the stock of each room type for each night of
-// [from, to): four small queries whatever the number of reservations. The
-// sold count reads only the partial covering index reservation_nights_sold
-// (room_type_id, date WHERE holds = 1), so its cost grows with the nights in
-// the range, never with the size of the reservation history.
+// [from, to): four small queries whatever the number of rooms and
+// reservations. A type's room count is one row of room_type_rooms (kept by
+// triggers on rooms); blocks are read by room_blocks_end, so only blocks
+// ending after from are looked at; the sold count reads only the partial
+// covering index reservation_nights_sold (room_type_id, date WHERE holds =
+// 1). Its cost grows with the nights in the range and the blocks still to
+// come, never with the rooms or the reservation history. It runs in every
+// booking's write transaction.
 func AvailabilityOf(tx *tenant.Tx, typeIDs []string, from, to date.Date) (map[string][]nightCount, error) {
 	n := to.Sub(from)
 	out := make(map[string][]nightCount, len(typeIDs))
@@ -105,7 +109,7 @@ func AvailabilityOf(tx *tenant.Tx, typeIDs []string, from, to date.Date) (map[st
 	}
 	in := tenant.Placeholders(len(typeIDs))
 
-	rows, err := tx.Query(`SELECT room_type_id, count(*) FROM rooms WHERE room_type_id IN (`+in+`) GROUP BY room_type_id`, args...)
+	rows, err := tx.Query(`SELECT room_type_id, rooms FROM room_type_rooms WHERE room_type_id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +131,11 @@ func AvailabilityOf(tx *tenant.Tx, typeIDs []string, from, to date.Date) (map[st
 
 	// A room has at most one block per night (CreateRoomBlock refuses
 	// overlaps), so counting blocks counts rooms.
-	rows, err = tx.Query(`SELECT r.room_type_id, b.kind, b.start_date, b.end_date FROM room_blocks b JOIN rooms r ON r.id = b.room_id
-		WHERE r.room_type_id IN (`+in+`) AND b.start_date < ? AND b.end_date > ?`, append(args, to, from)...)
+	// CROSS JOIN keeps room_blocks the outer loop: SQLite would otherwise
+	// walk every room of the type and probe its blocks.
+	rows, err = tx.Query(`SELECT r.room_type_id, b.kind, b.start_date, b.end_date FROM room_blocks b INDEXED BY room_blocks_end
+		CROSS JOIN rooms r ON r.id = b.room_id
+		WHERE b.end_date > ? AND b.start_date < ? AND r.room_type_id IN (`+in+`)`, append([]any{from, to}, args...)...)
 	if err != nil {
 		return nil, err
 	}

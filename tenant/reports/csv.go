@@ -14,6 +14,25 @@ import (
 // they read a CSV file as UTF-8.
 const BOM = "\ufeff"
 
+// csvOut starts a report's CSV file on w: the byte order mark first when
+// bom is set, then the header row. It returns the writer for the rows and
+// the formatter of the currency's amounts (decimals with its minor units
+// and a point, never grouped).
+func csvOut(w io.Writer, bom bool, currency string, header []string) (*csv.Writer, func(int64) string, error) {
+	if bom {
+		if _, err := io.WriteString(w, BOM); err != nil {
+			return nil, nil, err
+		}
+	}
+	exp := tenant.MinorUnits(currency)
+	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return nil, nil, err
+	}
+	return cw, money, nil
+}
+
 // ReportColumns is the header row of a report's CSV file. Amounts are
 // decimals with the currency's minor units and a point ("1234.50"), never
 // grouped; occupancy is a percentage with two decimals ("66.67"); the key
@@ -27,15 +46,8 @@ var ReportColumns = []string{"key", "label", "room_nights", "out_of_order", "ava
 // WriteCSV writes rep as CSV (RFC 4180, UTF-8, one header row, see
 // ReportColumns), with a byte order mark first when bom is set.
 func WriteCSV(w io.Writer, rep Report, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(ReportColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, ReportColumns)
+	if err != nil {
 		return err
 	}
 	row := func(key, label string, f Figures) error {
@@ -67,15 +79,8 @@ var VATColumns = []string{"category", "rate_percent", "exemption_reason",
 // WriteVATCSV writes rep as CSV (see VATColumns), with a byte order mark
 // first when bom is set.
 func WriteVATCSV(w io.Writer, rep VATReport, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(VATColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, VATColumns)
+	if err != nil {
 		return err
 	}
 	rows := append(append([]VATRow{}, rep.Rows...), rep.Total)
@@ -105,15 +110,8 @@ var StatementColumns = []string{"statement_number", "channel", "booking_id", "ot
 // WriteStatementCSV writes st as CSV (see StatementColumns), with a byte
 // order mark first when bom is set.
 func WriteStatementCSV(w io.Writer, st Statement, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(st.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(StatementColumns); err != nil {
+	cw, money, err := csvOut(w, bom, st.Currency, StatementColumns)
+	if err != nil {
 		return err
 	}
 	for _, l := range st.Lines {
@@ -139,15 +137,8 @@ var PaymentColumns = []string{"business_date", "method", "count", "payments", "r
 // WritePaymentsCSV writes rep as CSV (see PaymentColumns), with a byte
 // order mark first when bom is set.
 func WritePaymentsCSV(w io.Writer, rep PaymentsReport, bom bool) error {
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
-	exp := tenant.MinorUnits(rep.Currency)
-	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	cw := csv.NewWriter(w)
-	if err := cw.Write(PaymentColumns); err != nil {
+	cw, money, err := csvOut(w, bom, rep.Currency, PaymentColumns)
+	if err != nil {
 		return err
 	}
 	row := func(day, method string, r PaymentRow) error {

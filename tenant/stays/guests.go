@@ -355,8 +355,23 @@ func (db Store) scanGuest(s interface{ Scan(...any) error }) (storedGuest, error
 	return st, nil
 }
 
+// GuestTx returns a guest's unsealed profile inside the caller's
+// transaction, with the guest's key for sealing data that belongs to the
+// guest (nil for an anonymised guest). It returns ENOTFOUND.
+func (db Store) GuestTx(tx *tenant.Tx, id string) (Guest, *tenant.SubjectKey, error) {
+	st, err := db.loadGuest(tx, id)
+	return st.guest, st.key, err
+}
+
+// RestrictedName is how lists name a guest whose processing is
+// restricted, for callers who may not see restricted guests.
+const RestrictedName = "Restricted guest"
+
 // GuestNamesTx returns the display names of the given guests, unsealing only
-// the name columns of exactly those guests.
+// the name columns of exactly those guests. A restricted guest is named
+// RestrictedName, without unsealing anything, unless the transaction's
+// context was marked by WithRestricted: lists, boards, search results and
+// the tape chart do not show who they are.
 func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {
@@ -366,19 +381,25 @@ func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, er
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name FROM guests WHERE id IN (`+tenant.Placeholders(len(ids))+`)`, args...)
+	rows, err := tx.Query(`SELECT id, key_wrapped, given_name, family_name, restricted_at IS NOT NULL FROM guests WHERE id IN (`+tenant.Placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	sees := SeesRestricted(tx.Context())
 	for rows.Next() {
 		var id string
 		var wrapped, given, family []byte
-		if err := rows.Scan(&id, &wrapped, &given, &family); err != nil {
+		var restricted bool
+		if err := rows.Scan(&id, &wrapped, &given, &family, &restricted); err != nil {
 			return nil, err
 		}
 		if wrapped == nil {
 			out[id] = Guest{ID: id, Erased: true}.Name()
+			continue
+		}
+		if restricted && !sees {
+			out[id] = RestrictedName
 			continue
 		}
 		tenant.CountGuestOpen()

@@ -1,0 +1,219 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
+)
+
+// PaceDays is how far ahead the on-the-books report looks by default.
+const PaceDays = 365
+
+// LastYearDays is how far back "the same day last year" is: 364 days,
+// 52 weeks, so a Saturday compares with a Saturday.
+const LastYearDays = 364
+
+// PaceQuery asks for the on-the-books of a property: the nights [From,
+// From+Days) as booked on the property's business date, grouped by day or
+// month, compared with last year.
+type PaceQuery struct {
+	PropertyID string    `json:"property_id"`
+	From       date.Date `json:"from"`
+	Days       int       `json:"days"`
+	By         string    `json:"by"` // ByDay or ByMonth
+}
+
+// PaceFigures are the on-the-books of a group of nights:
+//
+//   - Available: room-nights less out-of-order room-nights (as the
+//     engine counts them).
+//   - OnBooks: stored nights that hold a room (tentative, confirmed, in
+//     house, checked out) and Revenue the nightly prices frozen on them
+//     when they were booked, on the property's pricing basis (gross when
+//     its prices include VAT): what the night audit will post if nothing
+//     changes.
+//   - Occupancy: OnBooks / Available in basis points.
+type PaceFigures struct {
+	Available int64 `json:"available"`
+	OnBooks   int64 `json:"on_books"`
+	Revenue   int64 `json:"revenue"`
+	Occupancy int64 `json:"occupancy_bp"`
+}
+
+// PaceLastYear is the same nights a year earlier (LastYearDays before):
+//
+//   - OnBooks: the nights that were on the books then at the same lead
+//     time, i.e. on the business date LastYearDays before the query's:
+//     reservations created by the end of that day and not cancelled by
+//     then (a no-show counts when its arrival was still to come). A
+//     reservation whose dates were changed since counts with its dates of
+//     today, the only ones stored.
+//   - Final: the nights that hold a room now (what was finally sold).
+//   - Revenue: the room revenue posted for those nights, less allowances,
+//     on the property's pricing basis.
+type PaceLastYear struct {
+	OnBooks int64 `json:"on_books"`
+	Final   int64 `json:"final"`
+	Revenue int64 `json:"revenue"`
+}
+
+// PaceRow is one day (YYYY-MM-DD) or month (YYYY-MM) of the pace report.
+type PaceRow struct {
+	Key string `json:"key"`
+	PaceFigures
+	LastYear PaceLastYear `json:"last_year"`
+}
+
+// PaceReport is the on-the-books of a property as of its business date.
+type PaceReport struct {
+	PaceQuery
+	AsOf             date.Date    `json:"as_of"`
+	Currency         string       `json:"currency"`
+	PricesIncludeTax bool         `json:"prices_include_tax"`
+	Rows             []PaceRow    `json:"rows"`
+	Total            PaceFigures  `json:"total"`
+	TotalLastYear    PaceLastYear `json:"total_last_year"`
+}
+
+func (q *PaceQuery) check() error {
+	if q.Days == 0 {
+		q.Days = PaceDays
+	}
+	if q.By == "" {
+		q.By = ByMonth
+	}
+	var fields []aura.FieldError
+	if q.PropertyID == "" {
+		fields = append(fields, aura.FieldError{Field: "property_id", Message: "Choose a property."})
+	}
+	if q.From.IsZero() {
+		fields = append(fields, aura.FieldError{Field: "from", Message: "Give the first night, as YYYY-MM-DD."})
+	}
+	if q.Days < 1 || q.Days > tenant.MaxRange {
+		fields = append(fields, aura.FieldError{Field: "days", Message: fmt.Sprintf("Look 1 to %d nights ahead.", tenant.MaxRange)})
+	}
+	if q.By != ByDay && q.By != ByMonth {
+		fields = append(fields, aura.FieldError{Field: "by", Message: "Group by day or month."})
+	}
+	if len(fields) > 0 {
+		return aura.Invalid("The on-the-books report cannot run with these settings.", fields...)
+	}
+	return nil
+}
+
+// Pace returns the on-the-books of q's nights as of asOf (the property's
+// business date), with last year's figures for the same weekdays. It
+// returns EINVALID for bad settings and ENOTFOUND for an unknown property.
+func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceReport, error) {
+	if err := q.check(); err != nil {
+		return PaceReport{}, err
+	}
+	prop, err := inventory.New(s.DB).GetProperty(ctx, q.PropertyID)
+	if err != nil {
+		return PaceReport{}, err
+	}
+	loc, err := prop.Location()
+	if err != nil {
+		return PaceReport{}, err
+	}
+	to := q.From.AddDays(q.Days)
+	rep := PaceReport{PaceQuery: q, AsOf: asOf, Currency: prop.Currency, PricesIncludeTax: prop.Tax.PricesIncludeVAT, Rows: []PaceRow{}}
+	eq := Query{PropertyID: q.PropertyID, From: q.From, To: to, By: q.By}
+	rows := map[string]*PaceRow{}
+	var keys []string
+	for _, d := range date.Range(q.From, to) {
+		k := eq.dateKey(d)
+		if rows[k] == nil {
+			rows[k] = &PaceRow{Key: k}
+			keys = append(keys, k)
+		}
+	}
+	// Availability as the engine counts it.
+	avail := map[string]*Row{}
+	if err := s.inventory(ctx, eq, &Figures{}, func(k string) *Row {
+		if avail[k] == nil {
+			avail[k] = &Row{Key: k}
+		}
+		return avail[k]
+	}); err != nil {
+		return rep, err
+	}
+	for k, a := range avail {
+		if r := rows[k]; r != nil {
+			r.Available = a.RoomNights - a.OutOfOrder
+		}
+	}
+	// On the books now.
+	if err := s.eachNight(ctx, `SELECT n.date, count(*), sum(n.price) FROM reservation_nights n
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
+		GROUP BY 1`, func(d date.Date, n, v int64) {
+		r := rows[eq.dateKey(d)]
+		r.OnBooks += n
+		r.Revenue += v
+	}, q.PropertyID, q.From, to); err != nil {
+		return rep, err
+	}
+	// Last year: the same nights LastYearDays earlier.
+	lyFrom, lyTo := q.From.AddDays(-LastYearDays), to.AddDays(-LastYearDays)
+	back := func(d date.Date) *PaceRow { return rows[eq.dateKey(d.AddDays(LastYearDays))] }
+	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
+		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.Final += n }, q.PropertyID, lyFrom, lyTo); err != nil {
+		return rep, err
+	}
+	thenDay := asOf.AddDays(-LastYearDays)
+	then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
+	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
+		WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
+			AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
+		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.OnBooks += n },
+		q.PropertyID, lyFrom, lyTo, then, then, thenDay); err != nil {
+		return rep, err
+	}
+	lines := `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.net ELSE -l.net END)`
+	if rep.PricesIncludeTax {
+		lines = `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.gross ELSE -l.gross END)`
+	}
+	if err := s.eachNight(ctx, lines+`
+		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id LEFT JOIN ledger_lines c ON c.id = l.corrects
+		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND coalesce(nullif(l.item, ''), c.item, '') = 'room'
+			AND l.service_date >= ? AND l.service_date < ?
+		GROUP BY 1`, func(d date.Date, _, v int64) { back(d).LastYear.Revenue += v }, q.PropertyID, lyFrom, lyTo); err != nil {
+		return rep, err
+	}
+	for _, k := range keys {
+		r := rows[k]
+		r.Occupancy = ratio(10000*r.OnBooks, r.Available)
+		rep.Rows = append(rep.Rows, *r)
+		rep.Total.Available += r.Available
+		rep.Total.OnBooks += r.OnBooks
+		rep.Total.Revenue += r.Revenue
+		rep.TotalLastYear.OnBooks += r.LastYear.OnBooks
+		rep.TotalLastYear.Final += r.LastYear.Final
+		rep.TotalLastYear.Revenue += r.LastYear.Revenue
+	}
+	rep.Total.Occupancy = ratio(10000*rep.Total.OnBooks, rep.Total.Available)
+	return rep, nil
+}
+
+// eachNight runs a query whose rows are (date, count, amount).
+func (s Store) eachNight(ctx context.Context, query string, fn func(date.Date, int64, int64), args ...any) error {
+	rows, err := s.SQL().Read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("reports: on the books: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d date.Date
+		var n, v int64
+		if err := rows.Scan(&d, &n, &v); err != nil {
+			return fmt.Errorf("reports: on the books: %w", err)
+		}
+		fn(d, n, v)
+	}
+	return rows.Err()
+}
