@@ -349,3 +349,30 @@ func retain(ctx context.Context, c litestream.ReplicaClient, cutoff time.Time, l
 	}
 	return nil
 }
+
+// seedOnSite copies every file of the off-site copy to the on-site replica
+// when the on-site replica holds nothing at all. An unreachable off-site
+// target is not an error here (nothing is known to be there).
+func seedOnSite(ctx context.Context, onSite, offSite litestream.ReplicaClient, levels []int) error {
+	for _, level := range levels {
+		itr, err := onSite.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return err
+		}
+		any := itr.Next()
+		if err := itr.Close(); err != nil {
+			return err
+		}
+		if any {
+			return nil
+		}
+	}
+	if err := offSite.Init(ctx); err != nil {
+		return nil
+	}
+	back := &mirror{src: offSite, dst: onSite, levels: levels}
+	if _, err := litestream.FindLTXFiles(ctx, offSite, litestream.SnapshotLevel, false, func(*ltx.FileInfo) (bool, error) { return true, nil }); err != nil {
+		return nil // unreachable: replicate on-site from scratch, the mirror retries
+	}
+	return back.reconcile(ctx)
+}

@@ -115,6 +115,30 @@ func TestOnSiteAndOffSite(t *testing.T) {
 	if _, err := r.RestoreFrom(ctx, "tenants/a", key, filepath.Join(t.TempDir(), "y.db"), time.Time{}, replica.OnSite); aura.ErrorCode(err) != aura.ENOTFOUND {
 		t.Fatalf("explicit on-site restore of a lost replica: %v", err)
 	}
+
+	// A new server: the file restored from the off-site copy replicates
+	// again. The empty on-site replica is filled from the off-site one
+	// first, so the history goes on in both and both restore every row.
+	moved := filepath.Join(t.TempDir(), "moved.db")
+	if _, err := r.RestoreFrom(ctx, "tenants/a", key, moved, time.Time{}, replica.OffSite); err != nil {
+		t.Fatal(err)
+	}
+	db2 := mustOpenDB(t, moved)
+	if err := r.Register(ctx, moved, "tenants/a", key); err != nil {
+		t.Fatal(err)
+	}
+	insertGuests(t, db2, "third", 5, 200)
+	if err := r.SyncOffSite(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{replica.OnSite, replica.OffSite} {
+		if n, _ := restore(time.Time{}, from); n != 25 {
+			t.Fatalf("after the move, latest from %s: %d rows, want 25", from, n)
+		}
+		if n, _ := restore(between, from); n != 10 {
+			t.Fatalf("after the move, at %v from %s: %d rows, want 10", between, from, n)
+		}
+	}
 }
 
 // TestOffSiteOutage: while the off-site target refuses every request the

@@ -230,6 +230,14 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 			return err
 		}
 		m = newMirror(name, off, inner, dst, r.levels(), r.log.With("db", path))
+		// An empty on-site replica beside an off-site copy with history
+		// (a new server restored from the off-site copy) is filled from it
+		// first: Litestream reads its position from the on-site replica,
+		// and must continue that history rather than start another one
+		// whose files would collide with it off-site.
+		if err := seedOnSite(ctx, inner, dst, r.levels()); err != nil {
+			return aura.Errorf(aura.EUNAVAILABLE, "Cannot fill the empty on-site replica from the off-site copy at %s: %v", off, err)
+		}
 		inner = &fanout{ReplicaClient: inner, m: m}
 	}
 	client, err := NewClient(inner, key)

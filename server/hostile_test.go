@@ -411,6 +411,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"PUT /:tenant/api/v1/guest-retention/:id":            map[string]any{"anonymise_after_years": 0},
 		"POST /:tenant/api/v1/guests/:id/erasure":            map[string]any{"version": 0},
 		"POST /:tenant/api/v1/statements":                    map[string]any{"channel": "booking_com", "from": d.AddDays(-30).String(), "to": d.String()},
+		"PUT /:tenant/api/v1/reports/settings":               map[string]any{"complimentary_plans": []string{}, "house_use_plans": []string{}, "exclude_complimentary": true},
 		"POST /:tenant/api/v1/guests/:id/restriction":        map[string]any{"restricted": true, "reason": "a dispute"},
 		"POST /:tenant/api/v1/reservations/:id/check-ins":    stays.GuestCheckIn{New: guest, Document: doc, BirthDate: d.AddDays(-9000), Photos: [][]byte{jpeg}},
 		"PATCH /:tenant/api/v1/check-ins/:id":                stays.CheckInRecordUpdate{Document: doc, BirthDate: d.AddDays(-10000)},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -419,5 +420,46 @@ func TestDailyAndPaceHTTP(t *testing.T) {
 		if resp, page := f.page("GET", bad.path, nil); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
 			t.Errorf("page %s: %d", bad.path, resp.StatusCode)
 		}
+	}
+}
+
+// TestReportSettingsHTTP: marking a rate plan complimentary and excluding
+// it over the API takes its nights out of sold in the performance report;
+// the settings page saves the same choice from its form; an unknown plan
+// is a 400 naming the field.
+func TestReportSettingsHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "excl", 2).signIn()
+	if resp, body := f.api("POST", "/bookings", f.bookingJSON("Ola", f.today, f.today.AddDays(1))); resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	q := "?from=" + f.today.String() + "&to=" + f.today.AddDays(1).String()
+	if rep := decode[reports.Report](t, mustOK(t, f, "GET", "/reports/performance"+q)); rep.Total.Sold != 1 {
+		t.Fatalf("before: %+v", rep.Total)
+	}
+	body := `{"complimentary_plans": [` + strconv.Quote(f.plan.Code) + `], "exclude_complimentary": true}`
+	if resp, b := f.api("PUT", "/reports/settings", body); resp.StatusCode != 200 || !strings.Contains(b, f.plan.Code) {
+		t.Fatalf("PUT settings: %d %s", resp.StatusCode, b)
+	}
+	rep := decode[reports.Report](t, mustOK(t, f, "GET", "/reports/performance"+q))
+	if rep.Total.Sold != 0 || rep.Total.Complimentary != 1 || rep.Total.Available != 2 || !rep.Exclusions.ExcludeComplimentary {
+		t.Fatalf("after: %+v", rep.Total)
+	}
+	if resp, b := f.api("PUT", "/reports/settings", `{"house_use_plans": ["NOPE"]}`); resp.StatusCode != 400 || !strings.Contains(b, "house_use_plans") {
+		t.Fatalf("unknown plan: %d %s", resp.StatusCode, b)
+	}
+	if resp, page := f.page("GET", "/reports/settings", nil); resp.StatusCode != 200 || !strings.Contains(page, `value="complimentary" selected`) {
+		t.Fatalf("settings page: %d", resp.StatusCode)
+	}
+	resp, _ := f.page("POST", "/reports/settings", url.Values{"plan." + f.plan.Code: {"house_use"}, "exclude_house_use": {"1"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	rep = decode[reports.Report](t, mustOK(t, f, "GET", "/reports/performance"+q))
+	if rep.Total.Sold != 0 || rep.Total.HouseUse != 1 || rep.Total.Withheld != 1 || rep.Total.Available != 1 {
+		t.Fatalf("house use excluded: %+v", rep.Total)
+	}
+	if resp, page := f.page("POST", "/reports/settings", url.Values{"plan." + f.plan.Code: {"free"}}); resp.StatusCode != 400 || !strings.Contains(page, "field-error") {
+		t.Fatalf("bad choice: %d", resp.StatusCode)
 	}
 }

@@ -128,11 +128,38 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Checkpoint runs a TRUNCATE checkpoint so the main file holds every committed
-// page and the WAL is empty; used before a file is closed for good or copied.
+// CheckpointRetry is how long Checkpoint goes on trying a TRUNCATE
+// checkpoint that another checkpoint (the background one, Litestream's)
+// or a reader keeps busy.
+const CheckpointRetry = time.Second
+
+// Checkpoint runs a TRUNCATE checkpoint so the main file holds every
+// committed page and the WAL is empty; used before a file is closed for good
+// or copied, and after a purge or an erasure, whose erased cells must leave
+// the WAL. A busy checkpoint is not an error to SQLite (the PRAGMA says
+// busy in its result row and leaves old frames in the WAL): Checkpoint
+// tries again for CheckpointRetry (each try waits up to the busy timeout
+// for readers) and then returns EUNAVAILABLE, so the caller knows the WAL
+// still holds what it wanted gone.
 func (db *DB) Checkpoint(ctx context.Context) error {
-	_, err := db.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	deadline := time.Now().Add(CheckpointRetry)
+	for {
+		var busy, log, moved int
+		if err := db.Write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &moved); err != nil {
+			return err
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return aura.Errorf(aura.EUNAVAILABLE, "The database file %s is busy: its WAL could not be checkpointed and emptied (%d of %d frames copied); try again.", db.Path, moved, log)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Translate maps a driver error to an aura.Error where it has a meaning for

@@ -269,14 +269,20 @@ func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
 }
 
 // witnesses returns where the newest audit checkpoints are kept outside the
-// data directory: the replica destination (from the replication config,
-// the local default without one) and the --audit-witness file.
+// data directory: the on-site replica destination (from the replication
+// config, the local default without one), the default off-site target when
+// there is one, and the --audit-witness file.
 func (e *env) witnesses() ([]audit.Witness, error) {
 	cfg, err := replica.LoadConfig(e.litestreamFile, e.dataDir)
 	if err != nil {
 		return nil, err
 	}
 	ws := []audit.Witness{replica.NewWitness(cfg.Destination)}
+	// The default off-site target too: out of reach of whoever can write
+	// this server's disks.
+	if off, ok := cfg.Targets[cfg.DefaultTarget]; ok {
+		ws = append(ws, replica.NewWitness(off))
+	}
 	if e.witnessFile != "" {
 		abs, err := filepath.Abs(e.witnessFile)
 		if err != nil {

@@ -18,11 +18,11 @@ import (
 // The daily manager report and the on-the-books (pace) report (issue 14),
 // each as a page, CSV and JSON.
 
-// DailyRoutes are the rows of the daily and on-the-books reports in the
-// route table.
+// DailyRoutes are the rows of the daily and on-the-books reports and of
+// the report settings in the route table.
 func (s Handlers) DailyRoutes() []web.Route {
 	none := web.Iso()
-	return []web.Route{
+	return append([]web.Route{
 		{Method: "GET", Path: "/:tenant/reports/daily", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "reports_daily", Handle: s.dailyPage},
 		{Method: "GET", Path: "/:tenant/reports/daily.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.dailyCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/daily", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiDaily},
@@ -31,7 +31,7 @@ func (s Handlers) DailyRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/pace.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paceCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/pace", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiPace},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/pace.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paceCSV},
-	}
+	}, s.ReportSettingsRoutes()...)
 }
 
 var dailyQueryDocs = []web.QueryParam{web.QProperty,

@@ -37,11 +37,13 @@ func csvOut(w io.Writer, bom bool, currency string, header []string) (*csv.Write
 // decimals with the currency's minor units and a point ("1234.50"), never
 // grouped; occupancy is a percentage with two decimals ("66.67"); the key
 // of a date grouping is an ISO date (YYYY-MM-DD) or month (YYYY-MM). The
-// last row is the total, keyed "total".
+// last row is the total, keyed "total". The last three columns count the
+// complimentary and house-use nights and the house-use room-nights
+// withheld from availability (see Exclusions).
 var ReportColumns = []string{"key", "label", "room_nights", "out_of_order", "available", "sold", "occupancy_percent",
 	"room_revenue_net", "room_revenue_gross", "adr_net", "adr_gross", "revpar_net", "revpar_gross",
 	"fees_net", "fees_gross", "cancellations", "no_shows", "other_revenue_net", "other_revenue_gross",
-	"total_revenue_net", "total_revenue_gross", "currency"}
+	"total_revenue_net", "total_revenue_gross", "currency", "complimentary", "house_use", "withheld"}
 
 // WriteCSV writes rep as CSV (RFC 4180, UTF-8, one header row, see
 // ReportColumns), with a byte order mark first when bom is set.
@@ -55,7 +57,7 @@ func WriteCSV(w io.Writer, rep Report, bom bool) error {
 		return cw.Write([]string{key, label, n(f.RoomNights), n(f.OutOfOrder), n(f.Available), n(f.Sold), locale.Decimal(f.Occupancy, 2, ".", ""),
 			money(f.Room.Net), money(f.Room.Gross), money(f.ADR.Net), money(f.ADR.Gross), money(f.RevPAR.Net), money(f.RevPAR.Gross),
 			money(f.Fees.Net), money(f.Fees.Gross), n(f.Cancellations), n(f.NoShows), money(f.Other.Net), money(f.Other.Gross),
-			money(f.Total.Net), money(f.Total.Gross), rep.Currency})
+			money(f.Total.Net), money(f.Total.Gross), rep.Currency, n(f.Complimentary), n(f.HouseUse), n(f.Withheld)})
 	}
 	for _, r := range rep.Rows {
 		if err := row(r.Key, r.Label, r.Figures); err != nil {

@@ -136,12 +136,12 @@ func (s Store) forecast(ctx context.Context, propertyID string, from, to, busine
 		open = from
 	}
 	if open.Before(to) {
-		if err := s.SQL().Read.QueryRowContext(ctx, `SELECT coalesce(sum(n.price), 0) FROM reservation_nights n
+		if err := s.eachNight(ctx, `SELECT n.date, 1, n.price FROM reservation_nights n
 			WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?`,
-			propertyID, open, to).Scan(&f.OnBooks); err != nil {
-			return f, fmt.Errorf("reports: forecast: %w", err)
+			func(_ date.Date, _, v int64) { f.OnBooks = satAdd(f.OnBooks, v) }, propertyID, open, to); err != nil {
+			return f, err
 		}
 	}
-	f.RoomRevenue = f.Posted + f.OnBooks
+	f.RoomRevenue = satAdd(f.Posted, f.OnBooks)
 	return f, nil
 }

@@ -57,10 +57,14 @@ func (a Amount) add(b Amount) Amount { return Amount{a.Net + b.Net, a.Gross + b.
 //     times the nights of the row.
 //   - OutOfOrder: room-nights inside an out-of-order block of a room
 //     (out-of-service rooms stay sellable and count as available).
-//   - Available: RoomNights − OutOfOrder.
+//   - Available: RoomNights − OutOfOrder − Withheld.
 //   - Sold: stored nights of reservations that hold a room (tentative,
 //     confirmed, in house or checked out); cancelled and no-show
 //     reservations hold none and count only by their fees.
+//   - Complimentary, HouseUse: the nights of those held by a
+//     complimentary or house-use rate plan (see Exclusions). When the
+//     operator excludes complimentary rooms they leave Sold; excluded
+//     house-use rooms leave Sold and are Withheld from Available.
 //   - Room: room revenue, the posted room-night lines (item "room") of the
 //     row's nights less the allowances posted against them, net and gross.
 //   - Fees: posted cancellation and no-show fee lines less their
@@ -79,8 +83,11 @@ func (a Amount) add(b Amount) Amount { return Amount{a.Net + b.Net, a.Gross + b.
 type Figures struct {
 	RoomNights    int64  `json:"room_nights"`
 	OutOfOrder    int64  `json:"out_of_order"`
+	Withheld      int64  `json:"withheld"` // excluded house-use room-nights
 	Available     int64  `json:"available"`
 	Sold          int64  `json:"sold"`
+	Complimentary int64  `json:"complimentary"`
+	HouseUse      int64  `json:"house_use"`
 	Room          Amount `json:"room_revenue"`
 	Fees          Amount `json:"fees"`
 	Other         Amount `json:"other_revenue"`
@@ -94,7 +101,7 @@ type Figures struct {
 
 // finish computes the derived figures (Available, Total and the ratios).
 func (f *Figures) finish() {
-	f.Available = f.RoomNights - f.OutOfOrder
+	f.Available = f.RoomNights - f.OutOfOrder - f.Withheld
 	f.Total = f.Room.add(f.Fees).add(f.Other)
 	f.Occupancy = ratio(10000*f.Sold, f.Available)
 	f.ADR = Amount{ratio(f.Room.Net, f.Sold), ratio(f.Room.Gross, f.Sold)}
@@ -104,7 +111,10 @@ func (f *Figures) finish() {
 func (f *Figures) add(g Figures) {
 	f.RoomNights += g.RoomNights
 	f.OutOfOrder += g.OutOfOrder
+	f.Withheld += g.Withheld
 	f.Sold += g.Sold
+	f.Complimentary += g.Complimentary
+	f.HouseUse += g.HouseUse
 	f.Room = f.Room.add(g.Room)
 	f.Fees = f.Fees.add(g.Fees)
 	f.Other = f.Other.add(g.Other)
@@ -145,6 +155,8 @@ type Report struct {
 	Currency string  `json:"currency"`
 	Rows     []Row   `json:"rows"`
 	Total    Figures `json:"total"`
+	// Exclusions are the property's settings the figures applied.
+	Exclusions Exclusions `json:"exclusions"`
 }
 
 // Run aggregates the figures of q. It returns EINVALID for a bad range or
@@ -181,7 +193,16 @@ func (s Store) Run(ctx context.Context, q Query) (Report, error) {
 	if err := s.inventory(ctx, q, &total, get); err != nil {
 		return rep, err
 	}
-	if err := s.sold(ctx, q, &total, get); err != nil {
+	ex, err := s.GetExclusions(ctx, q.PropertyID)
+	if err != nil {
+		return rep, err
+	}
+	classes, err := s.planClasses(ctx, ex)
+	if err != nil {
+		return rep, err
+	}
+	rep.Exclusions = ex
+	if err := s.sold(ctx, q, ex, classes, &total, get); err != nil {
 		return rep, err
 	}
 	if err := s.revenue(ctx, q, &total, get); err != nil {
@@ -190,7 +211,7 @@ func (s Store) Run(ctx context.Context, q Query) (Report, error) {
 	perDate := q.By == ByDay || q.By == ByMonth || q.By == ByRoomType
 	for key, r := range rows {
 		if !perDate {
-			r.RoomNights, r.OutOfOrder = total.RoomNights, total.OutOfOrder
+			r.RoomNights, r.OutOfOrder, r.Withheld = total.RoomNights, total.OutOfOrder, total.Withheld
 		}
 		r.finish()
 		r.Label = key
@@ -379,8 +400,9 @@ func (s Store) inventory(ctx context.Context, q Query, total *Figures, get func(
 	return rows.Err()
 }
 
-// sold adds the stored nights that hold a room.
-func (s Store) sold(ctx context.Context, q Query, total *Figures, get func(string) *Row) error {
+// sold adds the stored nights that hold a room, applying the property's
+// exclusions of complimentary and house-use rooms.
+func (s Store) sold(ctx context.Context, q Query, ex Exclusions, classes map[string]string, total *Figures, get func(string) *Row) error {
 	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT n.date, n.room_type_id, r.rate_plan_id, b.source, count(*)
 		FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id JOIN bookings b ON b.id = r.booking_id
 		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
@@ -395,9 +417,23 @@ func (s Store) sold(ctx context.Context, q Query, total *Figures, get func(strin
 		if err := rows.Scan(&night, &rt, &rp, &source, &n); err != nil {
 			return fmt.Errorf("reports: nights: %w", err)
 		}
-		total.Sold += n
+		var f Figures
+		f.Sold = n
+		switch classes[rp] {
+		case classComplimentary:
+			f.Complimentary = n
+			if ex.ExcludeComplimentary {
+				f.Sold = 0
+			}
+		case classHouseUse:
+			f.HouseUse = n
+			if ex.ExcludeHouseUse {
+				f.Sold, f.Withheld = 0, n
+			}
+		}
+		total.add(f)
 		if q.By != ByCategory {
-			get(q.key(night, rt, rp, source, "")).Sold += n
+			get(q.key(night, rt, rp, source, "")).add(f)
 		}
 	}
 	return rows.Err()

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
@@ -148,13 +149,15 @@ func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceRepor
 		}
 	}
 	// On the books now.
-	if err := s.eachNight(ctx, `SELECT n.date, count(*), sum(n.price) FROM reservation_nights n
-		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
-		GROUP BY 1`, func(d date.Date, n, v int64) {
-		r := rows[eq.dateKey(d)]
-		r.OnBooks += n
-		r.Revenue += v
-	}, q.PropertyID, q.From, to); err != nil {
+	// One row per night: the prices are summed here, saturating, since a
+	// price a channel sent may be anything up to the largest integer.
+	if err := s.eachNight(ctx, `SELECT n.date, 1, n.price FROM reservation_nights n
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?`,
+		func(d date.Date, n, v int64) {
+			r := rows[eq.dateKey(d)]
+			r.OnBooks += n
+			r.Revenue = satAdd(r.Revenue, v)
+		}, q.PropertyID, q.From, to); err != nil {
 		return rep, err
 	}
 	// Last year: the same nights LastYearDays earlier.
@@ -191,13 +194,26 @@ func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceRepor
 		rep.Rows = append(rep.Rows, *r)
 		rep.Total.Available += r.Available
 		rep.Total.OnBooks += r.OnBooks
-		rep.Total.Revenue += r.Revenue
+		rep.Total.Revenue = satAdd(rep.Total.Revenue, r.Revenue)
 		rep.TotalLastYear.OnBooks += r.LastYear.OnBooks
 		rep.TotalLastYear.Final += r.LastYear.Final
 		rep.TotalLastYear.Revenue += r.LastYear.Revenue
 	}
 	rep.Total.Occupancy = ratio(10000*rep.Total.OnBooks, rep.Total.Available)
 	return rep, nil
+}
+
+// satAdd adds two amounts, staying at the largest (or smallest) int64
+// instead of wrapping around.
+func satAdd(a, b int64) int64 {
+	c := a + b
+	switch {
+	case a > 0 && b > 0 && c < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && c >= 0:
+		return math.MinInt64
+	}
+	return c
 }
 
 // eachNight runs a query whose rows are (date, count, amount).
