@@ -80,6 +80,8 @@ type mirror struct {
 	wake         chan struct{}
 	stop         context.CancelFunc
 	done         chan struct{}
+	// onResult, when set, hears the outcome of every round.
+	onResult func(err error)
 }
 
 func newMirror(target string, dest Destination, src, dst litestream.ReplicaClient, levels []int, log *slog.Logger) *mirror {
@@ -178,6 +180,9 @@ func (m *mirror) step(ctx context.Context) (err error) {
 	m.full, m.queue, m.dels = false, nil, nil
 	m.mu.Unlock()
 	defer func() {
+		if m.onResult != nil {
+			m.onResult(err)
+		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if err != nil {
