@@ -402,4 +402,18 @@ func TestChannelsAPI(t *testing.T) {
 	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !strings.Contains(body, `"data": []`) {
 		t.Errorf("revisions: %d %s", resp.StatusCode, body)
 	}
+	resp, body = f.api("GET", "/channels/attention?property_id="+f.prop.ID, "")
+	if resp.StatusCode != 200 || decode[channels.Attention](t, body).Count() != 0 {
+		t.Errorf("attention: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.api("DELETE", "/channels/feeds/"+feed.ID, "")
+	if resp.StatusCode != 200 || decode[pms.FeedDeleted](t, body).BlocksCancelled != 1 {
+		t.Fatalf("delete feed: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := f.api("DELETE", "/channels/feeds/"+feed.ID, ""); resp.StatusCode != 404 {
+		t.Errorf("a deleted feed deleted again: %d", resp.StatusCode)
+	}
+	if resp, body := f.api("GET", "/channels/feeds?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || strings.Contains(body, feed.ID) {
+		t.Errorf("a deleted feed is listed: %d %s", resp.StatusCode, body)
+	}
 }

@@ -125,3 +125,30 @@ func (s Handlers) ApiRevisions(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	return writeAPI(w, http.StatusOK, out)
 }
+
+// FeedDeleted is the answer to deleting an imported calendar.
+type FeedDeleted struct {
+	FeedID          string `json:"feed_id"`
+	BlocksCancelled int    `json:"blocks_cancelled"`
+}
+
+func (s Handlers) ApiFeedDelete(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	id := c.Params.ByName("id")
+	n, err := channels.New(c.DB).DeleteFeed(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, FeedDeleted{FeedID: id, BlocksCancelled: n})
+}
+
+func (s Handlers) ApiAttention(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	a, err := channels.New(c.DB).AttentionOf(r.Context(), pid, s.Cfg.Now())
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, a)
+}
