@@ -406,6 +406,9 @@ func TestChannelsAPI(t *testing.T) {
 	if resp.StatusCode != 200 || decode[channels.Attention](t, body).Count() != 0 {
 		t.Errorf("attention: %d %s", resp.StatusCode, body)
 	}
+	if resp, body := f.api("POST", "/channels/resync?property_id="+f.prop.ID, ""); resp.StatusCode/100 != 4 || !strings.Contains(body, "not connected") {
+		t.Errorf("resync without a channel manager: %d %s", resp.StatusCode, body)
+	}
 	resp, body = f.api("DELETE", "/channels/feeds/"+feed.ID, "")
 	if resp.StatusCode != 200 || decode[pms.FeedDeleted](t, body).BlocksCancelled != 1 {
 		t.Fatalf("delete feed: %d %s", resp.StatusCode, body)

@@ -133,6 +133,8 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/channels/webhook/:id", Access: web.Public, Isolation: prp, MaxBody: pms.MaxChannelWebhookBytes, Handle: p.ChannelManagerWebhook},
 		{Method: "DELETE", Path: "/:tenant/api/v1/channels/feeds/:id", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: icf, Handle: p.ApiFeedDelete},
 		{Method: "GET", Path: "/:tenant/api/v1/channels/attention", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ApiAttention},
+		{Method: "POST", Path: "/:tenant/settings/channels/manager/resync", Access: web.Session, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ManagerResync},
+		{Method: "POST", Path: "/:tenant/api/v1/channels/resync", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ApiResync},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,
