@@ -92,6 +92,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/settings/records-of-processing", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: none, Page: "records_of_processing", Handle: p.RecordsOfProcessingPage},
 		{Method: "POST", Path: "/:tenant/settings/records-of-processing/retention", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: none, Handle: p.RetentionSet},
 		{Method: "POST", Path: "/:tenant/guests/:id/restrict", Access: web.Session, Perm: identity.PermGuestsRestrict, Isolation: gst, Page: "guest", Handle: p.GuestRestrict},
+		{Method: "POST", Path: "/:tenant/guests/:id/consent", Access: web.Session, Perm: identity.PermGuestsWrite, Isolation: gst, Page: "guest", Handle: p.GuestConsent},
 		// Guest emails (issue 16): the current property's sending settings and its templates, edited with a preview.
 		{Method: "GET", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailPage},
 		{Method: "POST", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailSave},
