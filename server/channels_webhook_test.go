@@ -308,6 +308,25 @@ func TestChannelManagerWebhook(t *testing.T) {
 	if countIn(t, f, `SELECT count(*) FROM audit_log WHERE action = 'channel_revision.resolved' AND entity_id = 'rev-4'`) != 1 {
 		t.Error("resolving is not audited")
 	}
+	// The full resync, from the page and the API, queues the whole horizon
+	// (again: a queued row is coalesced, its generation bumped).
+	gens := func() int {
+		return countIn(t, f, `SELECT coalesce(sum(gen), 0) FROM ari_outbox WHERE date_from = '0000-01-01' AND date_to = '9999-12-31'`)
+	}
+	before := gens()
+	if resp, _ := f.page("POST", "/settings/channels/manager/resync", url.Values{}); resp.StatusCode != 303 {
+		t.Fatalf("resync page: %d", resp.StatusCode)
+	}
+	if n := countIn(t, f, `SELECT count(*) FROM ari_outbox WHERE date_from = '0000-01-01'`); n != 2 || gens() != before+2 {
+		t.Errorf("the resync queued %d rows (generations %d → %d), want the room type and the rate plan", n, before, gens())
+	}
+	if resp, body := f.api("POST", "/channels/resync?property_id="+f.prop.ID, ""); resp.StatusCode != 202 || !strings.Contains(body, `"queued"`) {
+		t.Errorf("resync API: %d %s", resp.StatusCode, body)
+	}
+	if countIn(t, f, `SELECT count(*) FROM audit_log WHERE action = 'ari.resync_queued'`) != 2 { // the page and the API
+		t.Error("the resync is not audited")
+	}
+
 	db := f.h.acquire(f.t.Slug)
 	files := pmstest.ReadTenantFiles(t, db)
 	db.Release()

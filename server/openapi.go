@@ -92,6 +92,8 @@ var apiDocs = map[string]web.ApiDoc{
 		Response: pms.FeedDeleted{}},
 	"GET /:tenant/api/v1/channels/attention": {Summary: "What of a property's channels needs a person: overbookings, unapplied revisions, failed pushes, virtual cards", Tag: "Channels",
 		Query: []web.QueryParam{web.QProperty}, Response: channels.Attention{}},
+	"POST /:tenant/api/v1/channels/resync": {Summary: "Queue a property's whole availability, rates and restrictions for the channel manager again (full resync)", Tag: "Channels",
+		Query: []web.QueryParam{web.QProperty}, Response: pms.ResyncQueued{}, Status: 202},
 	"GET /:tenant/api/v1/channels/revisions": {Summary: "The channel manager's booking revisions received, newest first", Tag: "Channels",
 		Query: []web.QueryParam{web.QProperty, web.Q("booking_id", "string", "Only the revisions of this booking."), web.QLimit, web.QCursor}, Response: web.ApiList[channels.RevisionRecord]{}},
 	"GET /:tenant/api/v1/rooms":              {Summary: "List rooms", Tag: "Inventory", Query: []web.QueryParam{web.QProperty, web.Q("room_type_id", "string", "Only rooms of this type."), web.QLimit, web.QCursor}, Response: web.ApiList[inventory.Room]{}},

@@ -326,6 +326,15 @@ func TestReceivablesHTTP(t *testing.T) {
 	if resp, body := f.api("GET", "/reports/receivables?as_of=2026-02-31", ""); resp.StatusCode != 400 || !strings.Contains(body, "as_of") {
 		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
 	}
+	resp, body := f.api("GET", "/reports/receivables.csv?bom=1", "")
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	if resp.StatusCode != 200 || err != nil || !strings.HasPrefix(body, reports.BOM) || strings.Join(recs[0], ",") != strings.Join(reports.AgingColumns, ",") ||
+		len(recs) != len(rep.Rows)+2 || recs[len(recs)-1][0] != "total" || recs[len(recs)-1][8] != locale.Decimal(rep.Total.Open, 2, ".", "") {
+		t.Fatalf("receivables CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/receivables", nil); resp.StatusCode != 200 || !strings.Contains(page, "/owed/reports/receivables.csv?as_of=") {
+		t.Fatalf("receivables page lacks the CSV link: %d", resp.StatusCode)
+	}
 }
 
 // TestCityTaxReportHTTP: a city tax set up over the API and posted by the
@@ -369,6 +378,11 @@ func TestCityTaxReportHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, "Taxable guest-nights") || !strings.Contains(page, " per person and night") ||
 		!strings.Contains(page, `href="/tax/reports/city-tax.csv?`) {
 		t.Fatalf("city-tax page: %d %s", resp.StatusCode, page)
+	}
+	// The performance page draws the posted revenue: rooms, and the city
+	// tax on top as other revenue.
+	if resp, page := f.page("GET", "/reports"+q+"&by=day", nil); resp.StatusCode != 200 || !strings.Contains(page, `id="revenue-title"`) || !strings.Contains(page, `class="chart-bar-other"`) {
+		t.Fatalf("performance page without the revenue chart: %d", resp.StatusCode)
 	}
 	for _, bad := range []struct{ query, field string }{{"?from=2026-02-30", "from"}, {"?from=" + f.today.String() + "&to=" + f.today.String(), "to"}} {
 		if resp, body := f.api("GET", "/reports/city-tax"+bad.query, ""); resp.StatusCode != 400 || !strings.Contains(body, `"`+bad.field+`"`) {

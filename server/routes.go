@@ -92,6 +92,7 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/:tenant/settings/records-of-processing", Access: web.Session, Perm: identity.PermGuestsExport, Isolation: none, Page: "records_of_processing", Handle: p.RecordsOfProcessingPage},
 		{Method: "POST", Path: "/:tenant/settings/records-of-processing/retention", Access: web.Session, Perm: identity.PermGuestsErase, Isolation: none, Handle: p.RetentionSet},
 		{Method: "POST", Path: "/:tenant/guests/:id/restrict", Access: web.Session, Perm: identity.PermGuestsRestrict, Isolation: gst, Page: "guest", Handle: p.GuestRestrict},
+		{Method: "POST", Path: "/:tenant/guests/:id/consent", Access: web.Session, Perm: identity.PermGuestsWrite, Isolation: gst, Page: "guest", Handle: p.GuestConsent},
 		// Guest emails (issue 16): the current property's sending settings and its templates, edited with a preview.
 		{Method: "GET", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailPage},
 		{Method: "POST", Path: "/:tenant/settings/guest-emails", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: none, Page: "guest_emails", Handle: p.GuestMailSave},
@@ -133,6 +134,8 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "POST", Path: "/:tenant/channels/webhook/:id", Access: web.Public, Isolation: prp, MaxBody: pms.MaxChannelWebhookBytes, Handle: p.ChannelManagerWebhook},
 		{Method: "DELETE", Path: "/:tenant/api/v1/channels/feeds/:id", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: icf, Handle: p.ApiFeedDelete},
 		{Method: "GET", Path: "/:tenant/api/v1/channels/attention", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ApiAttention},
+		{Method: "POST", Path: "/:tenant/settings/channels/manager/resync", Access: web.Session, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ManagerResync},
+		{Method: "POST", Path: "/:tenant/api/v1/channels/resync", Access: web.Token, Perm: identity.PermChannelsManage, Isolation: none, Handle: p.ApiResync},
 		{Method: "POST", Path: "/:tenant/settings/room-blocks/:id/delete", Access: web.Session, Perm: identity.PermPropertiesWrite, Isolation: blk, Handle: p.RoomBlockDelete},
 
 		// The front desk day (issue 6): arrivals, in house and departures, check-in with ID documents, check-out,

@@ -152,3 +152,26 @@ func (s Handlers) ApiAttention(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	return writeAPI(w, http.StatusOK, a)
 }
+
+// ResyncQueued is the answer to a full resync.
+type ResyncQueued struct {
+	PropertyID string `json:"property_id"`
+	Queued     int    `json:"queued"` // rows waiting in the ARI outbox
+}
+
+// ApiResync queues the property's whole ARI again (the full resync).
+func (s Handlers) ApiResync(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	st := channels.New(c.DB)
+	if err := st.ResyncARI(r.Context(), pid); err != nil {
+		return err
+	}
+	n, err := st.OutboxLen(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusAccepted, ResyncQueued{PropertyID: pid, Queued: n})
+}

@@ -679,3 +679,19 @@ func notModified(r *http.Request, cal channels.Calendar) bool {
 	}
 	return false
 }
+
+// ManagerResync queues the property's whole availability, rates and
+// restrictions for the channel manager again (the full resync); the
+// channel-manager job sends them within its requests per minute.
+func (s Handlers) ManagerResync(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	err := channels.New(c.DB).ResyncARI(r.Context(), s.currentPropertyID(w, r, c))
+	if aura.ErrorCode(err) == aura.EPRECONDITION {
+		s.SetFlash(w, "error", "Connect the channel manager first.")
+	} else if err != nil {
+		return err
+	} else {
+		s.SetFlash(w, "ok", "Availability, rates and restrictions are queued in full; they go out within the next minutes.")
+	}
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#manager", http.StatusSeeOther)
+	return nil
+}
