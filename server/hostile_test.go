@@ -423,6 +423,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/channels/exports/:id/revoke":   map[string]any{},
 		"POST /:tenant/api/v1/channels/feeds":                channels.FeedInput{PropertyID: f.prop.ID, RoomTypeID: f.rt.ID, Channel: "vrbo", URL: "https://calendar.example/ical/1.ics", IntervalMinutes: 30},
 		"POST /:tenant/api/v1/channels/feeds/:id/poll":       map[string]any{},
+		"POST /:tenant/api/v1/channels/resync":               map[string]any{},
 	}))
 }
 
