@@ -303,10 +303,10 @@ func (m *mirror) reconcile(ctx context.Context) error {
 }
 
 // state returns what the mirror knows of its target.
-func (m *mirror) state() (txid ltx.TXID, lastSync, lastSnapshot time.Time, lastErr error, failedSince time.Time) {
+func (m *mirror) state() (txid ltx.TXID, lastSync, lastSnapshot, failedSince time.Time, lastErr error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.txid, m.lastSync, m.lastSnapshot, m.lastErr, m.failedSince
+	return m.txid, m.lastSync, m.lastSnapshot, m.failedSince, m.lastErr
 }
 
 // retain applies retention to a replica client: snapshots created before

@@ -555,7 +555,7 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	}
 	st.Lag = lagOf(db, st.ReplicaTXID, st.LocalTXID, st.LastSync)
 	if m != nil {
-		txid, last, snap, err, since := m.state()
+		txid, last, snap, since, err := m.state()
 		off := &TargetStatus{Target: m.target, Where: m.dest.String(), ReplicaTXID: uint64(txid), LastSync: last, LastSnapshot: snap}
 		fallback := last
 		if err != nil {
