@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/platform"
+	"github.com/aurapms/aura/replica"
 	"github.com/aurapms/aura/sqlite"
 )
 
@@ -19,7 +20,10 @@ import (
 // checked: SQLite's integrity_check, the audit chain against the signed
 // checkpoints, and that the restored chain is a prefix of the live one (the
 // row at the restored head's seq has the same hash in the live file). Row
-// counts of both are reported. The result is recorded in the platform DB
+// counts of both are reported. The on-site replica is drilled (the
+// off-site copy when the on-site one holds nothing), and then the off-site
+// copy too when there is one: it must restore and pass the same checks,
+// else the drill fails naming it. The result is recorded in the platform DB
 // and the scratch file removed. A drill that fails its checks returns a
 // Drill with OK false and a nil error; err is for failing to run at all.
 func (s *Service) Drill(ctx context.Context, t platform.Tenant) (platform.Drill, error) {
@@ -78,7 +82,31 @@ func (s *Service) Drill(ctx context.Context, t platform.Tenant) (platform.Drill,
 	case !bytes.Equal(hash, cp.head.Hash):
 		return record(fmt.Sprintf("the replica's audit row %d differs from the live one: the replica does not hold the live history", cp.head.Seq))
 	}
+	if cp.point.From == replica.OnSite {
+		if detail := s.drillOffSite(ctx, t, key, scratch); detail != "ok" {
+			return record(detail)
+		}
+	}
 	return record("ok")
+}
+
+// drillOffSite restores t's off-site copy into scratch and checks it as
+// Drill does; it returns "ok", or what failed. Without an off-site target
+// there is nothing to check.
+func (s *Service) drillOffSite(ctx context.Context, t platform.Tenant, key []byte, scratch string) string {
+	cfg := s.Replicator.Config()
+	if cfg.OffSiteTarget(t.ReplicaTarget()) == "" {
+		return "ok"
+	}
+	cp, err := s.restoreChecked(ctx, t, key, filepath.Join(scratch, t.ID+"-off-site.db"), time.Time{}, replica.OffSite)
+	if err != nil {
+		return "the off-site copy at " + cfg.OffSiteWhere(t.ReplicaTarget()) + " could not be restored: " + aura.ErrorMessage(err)
+	}
+	defer cp.db.Close()
+	if cp.chain != "ok" {
+		return "the off-site copy's audit chain: " + cp.chain
+	}
+	return "ok"
 }
 
 // totalRows counts the rows of every table of a file (without SQLite's and

@@ -23,6 +23,8 @@ import (
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
+	_ "github.com/aurapms/aura/tenant/pmsledger" // posts the nights (stays.RegisterPoster)
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -55,7 +57,7 @@ func Seed(ctx context.Context, db *tenant.DB) error {
 		return nil
 	}
 	s := &seeder{ctx: ctx, db: db, rng: rand.New(rand.NewPCG(2025, 4))}
-	steps := []func() error{s.property, s.businessDate, s.inventory, s.rates, s.guestProfiles, s.reservations, s.frontDesk}
+	steps := []func() error{s.property, s.businessDate, s.inventory, s.rates, s.guestProfiles, s.reservations, s.frontDesk, s.books}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -365,6 +367,62 @@ func (s *seeder) frontDesk() error {
 	}
 	_, err := inventory.New(s.db).SetHousekeeping(s.ctx, s.rooms["DBL"][5].ID, inventory.HousekeepingInspected, 0)
 	return err
+}
+
+// HistoryDays is how far back the demo's stays begin: books posts every
+// night from then to yesterday.
+const HistoryDays = 21
+
+// books posts the nights the demo's guests have already spent, each
+// business date from HistoryDays ago to yesterday, through the night
+// audit's own posting (stays.Store.PostNights, which the night audit
+// calls when it closes a date): the room at its frozen price, the city
+// tax and VAT as the property's ledger (derived from its tax settings)
+// computes them. The night audit itself starts at the property's first
+// business date (today), so it never posts these dates again. Checked-out
+// guests have paid their folios on departure, by card at the desk or by
+// bank transfer from the channel, but one channel's stay is left open as a
+// receivable.
+func (s *seeder) books() error {
+	st := stays.New(s.db)
+	for d := s.day(-HistoryDays); d.Before(s.today); d = d.AddDays(1) {
+		if err := s.db.Update(s.ctx, func(tx *tenant.Tx) error {
+			_, err := st.PostNights(tx, s.prop, d)
+			return err
+		}); err != nil {
+			return fmt.Errorf("post the nights of %s: %w", d, err)
+		}
+	}
+	led := ledger.New(s.db)
+	open := false
+	for _, r := range s.booked {
+		if r.Status != stays.ReservationCheckedOut {
+			continue
+		}
+		method := ledger.MethodCardTerminal
+		if r.Source != stays.SourceDirect {
+			if !open && r.Source == "expedia" {
+				open = true // left on the books: the receivables report shows it
+				continue
+			}
+			method = ledger.MethodBankTransfer
+		}
+		fo, err := led.GuestFolio(s.ctx, s.prop.ID, r.ID)
+		if err != nil {
+			return err
+		}
+		bal, err := led.FolioBalance(s.ctx, fo.ID)
+		if err != nil {
+			return err
+		}
+		if bal.Balance <= 0 {
+			continue
+		}
+		if _, err := led.RecordPayment(s.ctx, ledger.PaymentInput{FolioID: fo.ID, Method: method, Amount: bal.Balance, BusinessDate: r.Departure}); err != nil {
+			return fmt.Errorf("pay the folio of %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 func (s *seeder) document(kind, country string) stays.IDDocument {

@@ -9,6 +9,7 @@ import (
 	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/reports"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -141,5 +142,52 @@ func TestSeed(t *testing.T) {
 				t.Fatalf("a second Seed wrote %d audit rows", again.Seq-head.Seq)
 			}
 		})
+	}
+}
+
+// TestSeedBooks checks that the demo's past nights are posted through the
+// night audit's posting: the performance report's room revenue of the
+// last HistoryDays equals the frozen prices of the nights spent (the
+// demo's prices include VAT), the city-tax report has taxable nights, the
+// payments report has the checked-out guests' payments and one receivable
+// is left open.
+func TestSeedBooks(t *testing.T) {
+	clock := auratest.NewClock(time.Now())
+	db := auratest.MustOpenTenant(t, auratest.Options{Now: clock.Now})
+	ctx := context.Background()
+	if err := demo.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	props, _ := inventory.New(db).ListProperties(ctx)
+	p := props[0]
+	today, err := inventory.New(db).PropertyToday(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := today.AddDays(-demo.HistoryDays)
+	var spent, nights int64
+	if err := db.SQL().Read.QueryRow(`SELECT coalesce(sum(n.price), 0), count(*) FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
+		WHERE r.property_id = ? AND r.status IN ('in_house', 'checked_out') AND n.date >= ? AND n.date < ?`, p.ID, from, today).Scan(&spent, &nights); err != nil {
+		t.Fatal(err)
+	}
+	rs := reports.New(db)
+	rep, err := rs.Run(ctx, reports.Query{PropertyID: p.ID, From: from, To: today, By: reports.ByMonth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nights < 30 || rep.Total.Room.Gross != spent || rep.Total.Room.Net >= spent || rep.Total.ADR.Gross == 0 || rep.Total.Occupancy == 0 {
+		t.Fatalf("%d nights spent for %d; the report: %+v", nights, spent, rep.Total)
+	}
+	ct, err := rs.CityTax(ctx, reports.Period{PropertyID: p.ID, From: from, To: today})
+	if err != nil || ct.Total.TaxableGuestNights == 0 || ct.Total.Amount.Gross != 300*ct.Total.TaxableGuestNights || ct.Total.Exempt.Children == 0 {
+		t.Fatalf("city tax %+v (%v)", ct.Total, err)
+	}
+	pay, err := rs.Payments(ctx, reports.Period{PropertyID: p.ID, From: from, To: today.AddDays(1)})
+	if err != nil || pay.Total.Count < 5 || len(pay.ByMethod) != 2 {
+		t.Fatalf("payments %+v (%v)", pay.ByMethod, err)
+	}
+	aging, err := rs.Aging(ctx, p.ID, today)
+	if err != nil || len(aging.Rows) == 0 {
+		t.Fatalf("receivables %+v (%v)", aging, err)
 	}
 }

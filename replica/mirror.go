@@ -80,6 +80,8 @@ type mirror struct {
 	wake         chan struct{}
 	stop         context.CancelFunc
 	done         chan struct{}
+	// onResult, when set, hears the outcome of every round.
+	onResult func(err error)
 }
 
 func newMirror(target string, dest Destination, src, dst litestream.ReplicaClient, levels []int, log *slog.Logger) *mirror {
@@ -178,6 +180,9 @@ func (m *mirror) step(ctx context.Context) (err error) {
 	m.full, m.queue, m.dels = false, nil, nil
 	m.mu.Unlock()
 	defer func() {
+		if m.onResult != nil {
+			m.onResult(err)
+		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if err != nil {
@@ -298,10 +303,10 @@ func (m *mirror) reconcile(ctx context.Context) error {
 }
 
 // state returns what the mirror knows of its target.
-func (m *mirror) state() (txid ltx.TXID, lastSync, lastSnapshot time.Time, lastErr error, failedSince time.Time) {
+func (m *mirror) state() (txid ltx.TXID, lastSync, lastSnapshot, failedSince time.Time, lastErr error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.txid, m.lastSync, m.lastSnapshot, m.lastErr, m.failedSince
+	return m.txid, m.lastSync, m.lastSnapshot, m.failedSince, m.lastErr
 }
 
 // retain applies retention to a replica client: snapshots created before

@@ -195,6 +195,21 @@ func TestOffSiteOutage(t *testing.T) {
 	if n := restoredGuests(t, r, "tenants/o", key); n != 15 {
 		t.Fatalf("on-site restore during the outage: %d rows", n)
 	}
+	// Closing another file meanwhile does not wait for the failing
+	// target again (a shutdown closing many files stays bounded); its
+	// on-site replica gets everything.
+	other := filepath.Join(t.TempDir(), "other.db")
+	odb := mustOpenDB(t, other)
+	if err := r.Register(ctx, other, "tenants/other", key); err != nil {
+		t.Fatal(err)
+	}
+	insertGuests(t, odb, "other", 4, 10)
+	if err := r.Unregister(ctx, other); err == nil || !strings.Contains(err.Error(), "has failed since") {
+		t.Fatalf("closing a file while the target fails: %v", err)
+	}
+	if n := restoredGuests(t, r, "tenants/other", key); n != 4 {
+		t.Fatalf("on-site restore of the other file: %d rows", n)
+	}
 
 	down.Store(false)
 	insertGuests(t, db, "after", 5, 100)

@@ -41,6 +41,9 @@ type Replicator struct {
 	dbs    map[string]*registration // by absolute path
 	closed bool
 	stop   context.CancelFunc // ends the off-site retention loop
+	// failing holds, per off-site target, when writes to it started to
+	// fail (absent while they succeed).
+	failing map[string]time.Time
 }
 
 // registration is one path's state. Its mutex serialises Register and
@@ -137,6 +140,30 @@ func (r *Replicator) retentionLoop(ctx context.Context) {
 	}
 }
 
+// noteTarget records the outcome of a round of copies to a target.
+func (r *Replicator) noteTarget(name string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		delete(r.failing, name)
+		return
+	}
+	if r.failing == nil {
+		r.failing = map[string]time.Time{}
+	}
+	if _, ok := r.failing[name]; !ok {
+		r.failing[name] = time.Now()
+	}
+}
+
+// targetFailing reports whether writes to the named target fail, and since when.
+func (r *Replicator) targetFailing(name string) (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	since, ok := r.failing[name]
+	return since, ok
+}
+
 // retainOffSite applies the off-site retention to one mirror's target.
 func (r *Replicator) retainOffSite(ctx context.Context, m *mirror) error {
 	m.run.Lock()
@@ -230,6 +257,7 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 			return err
 		}
 		m = newMirror(name, off, inner, dst, r.levels(), r.log.With("db", path))
+		m.onResult = func(err error) { r.noteTarget(name, err) }
 		// An empty on-site replica beside an off-site copy with history
 		// (a new server restored from the off-site copy) is filled from it
 		// first: Litestream reads its position from the on-site replica,
@@ -315,6 +343,11 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 // copied when the file is replicated again.
 func (r *Replicator) finishMirror(ctx context.Context, m *mirror) error {
 	defer m.close()
+	// A target already failing is not waited for again: closing many
+	// files (a shutdown) stays bounded by one timeout, not one per file.
+	if since, failing := r.targetFailing(m.target); failing {
+		return fmt.Errorf("replica: the off-site target %s has failed since %s; this file's last changes are copied when it is replicated again", m.target, since.UTC().Format(time.RFC3339))
+	}
 	fctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownSyncTimeout)
 	defer cancel()
 	if err := m.flush(fctx); err != nil {
@@ -522,7 +555,7 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	}
 	st.Lag = lagOf(db, st.ReplicaTXID, st.LocalTXID, st.LastSync)
 	if m != nil {
-		txid, last, snap, err, since := m.state()
+		txid, last, snap, since, err := m.state()
 		off := &TargetStatus{Target: m.target, Where: m.dest.String(), ReplicaTXID: uint64(txid), LastSync: last, LastSnapshot: snap}
 		fallback := last
 		if err != nil {

@@ -284,6 +284,26 @@ func TestCalendarFeedPages(t *testing.T) {
 	if len(blocks) != 2 || blocks[0].Status != channels.BlockActive {
 		t.Errorf("blocks after failures: %+v", blocks)
 	}
+
+	// Deleted from the page (beta cannot): no longer listed, its upcoming
+	// nights released, the deletion audited.
+	if resp, _ := g.page("POST", "/settings/channels/feeds/"+feed.ID+"/delete", url.Values{}); resp.StatusCode != 404 {
+		t.Errorf("beta deletes alpha's feed: %d", resp.StatusCode)
+	}
+	if resp, _ := f.page("POST", "/settings/channels/feeds/"+feed.ID+"/delete", url.Values{}); resp.StatusCode != 303 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if _, body := f.page("GET", "/settings/channels", nil); strings.Contains(body, "/feeds/"+feed.ID+"/") || !strings.Contains(body, "No calendar imported yet") {
+		t.Error("the deleted feed is still listed")
+	}
+	db = h.acquire("alpha")
+	blocks, _ = channels.New(db).ListChannelBlocks(context.Background(), feed.ID)
+	var audited int
+	db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'ical_feed.deleted' AND entity_id = ?`, feed.ID).Scan(&audited)
+	db.Release()
+	if len(blocks) != 2 || blocks[0].Status != channels.BlockCancelled || blocks[1].Status != channels.BlockCancelled || audited != 1 {
+		t.Errorf("after deletion: blocks %+v, %d audit rows", blocks, audited)
+	}
 }
 
 // TestChannelManagerPages: connecting a channel manager and mapping its
@@ -401,5 +421,22 @@ func TestChannelsAPI(t *testing.T) {
 	}
 	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !strings.Contains(body, `"data": []`) {
 		t.Errorf("revisions: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.api("GET", "/channels/attention?property_id="+f.prop.ID, "")
+	if resp.StatusCode != 200 || decode[channels.Attention](t, body).Count() != 0 {
+		t.Errorf("attention: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := f.api("POST", "/channels/resync?property_id="+f.prop.ID, ""); resp.StatusCode/100 != 4 || !strings.Contains(body, "not connected") {
+		t.Errorf("resync without a channel manager: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.api("DELETE", "/channels/feeds/"+feed.ID, "")
+	if resp.StatusCode != 200 || decode[pms.FeedDeleted](t, body).BlocksCancelled != 1 {
+		t.Fatalf("delete feed: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := f.api("DELETE", "/channels/feeds/"+feed.ID, ""); resp.StatusCode != 404 {
+		t.Errorf("a deleted feed deleted again: %d", resp.StatusCode)
+	}
+	if resp, body := f.api("GET", "/channels/feeds?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || strings.Contains(body, feed.ID) {
+		t.Errorf("a deleted feed is listed: %d %s", resp.StatusCode, body)
 	}
 }

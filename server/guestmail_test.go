@@ -97,3 +97,31 @@ func TestGuestEmails(t *testing.T) {
 		}
 	}
 }
+
+// TestGuestConsent records a marketing opt-in from the guest page: a form
+// without an answer is 400 with the error beside the field; the answer
+// shows on the page with how it was given and is in the export.
+func TestGuestConsent(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	resp, out := f.api("POST", "/guests", `{"given_name": "Cora", "family_name": "Consenta"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("guest: %d %s", resp.StatusCode, out)
+	}
+	g := decode[stays.Guest](t, out)
+	resp, page := f.page("POST", "/guests/"+g.ID+"/consent", url.Values{"source": {"phone"}, "idempotency_key": {"c1"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="consent-form"`) || !strings.Contains(page, "must be yes or no") {
+		t.Fatalf("no answer: %d", resp.StatusCode)
+	}
+	if resp, _ := f.page("POST", "/guests/"+g.ID+"/consent", url.Values{"granted": {"yes"}, "source": {"phone"}, "version": {"0"}, "idempotency_key": {"c2"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("consent: %d", resp.StatusCode)
+	}
+	resp, page = f.page("GET", "/guests/"+g.ID, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "<strong>agreed</strong> by phone on") {
+		t.Fatalf("the guest page does not show the consent (%d)", resp.StatusCode)
+	}
+	resp, out = f.api("GET", "/guests/"+g.ID+"/export?format=json", "")
+	if resp.StatusCode != 200 || !strings.Contains(out, `"consents":[{"kind":"marketing_email","granted":true,"source":"phone"`) {
+		t.Fatalf("export: %d %s", resp.StatusCode, out)
+	}
+}

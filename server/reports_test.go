@@ -210,6 +210,9 @@ func TestStatementsHTTP(t *testing.T) {
 	}
 	period := `"from": "` + f.today.String() + `", "to": "` + f.today.AddDays(10).String() + `"`
 	st := decode[reports.Statement](t, mustCreated(t, f, "/statements", `{"channel": "booking_com", `+period+`}`))
+	if resp, out := f.api("POST", "/statements", `{"channel": "booking_com", `+period+`}`); resp.StatusCode != 200 || decode[reports.Statement](t, out).Number != st.Number {
+		t.Fatalf("the same statement again: %d %s", resp.StatusCode, out)
+	}
 	if len(st.Lines) != 1 || st.Lines[0].OTACode != "BC-77" || st.Lines[0].Fees.Gross != 10000 || st.Totals.Commission != 1500 || !strings.HasPrefix(st.Number, "ST-") {
 		t.Fatalf("statement %+v", st)
 	}
@@ -241,7 +244,8 @@ func TestStatementsHTTP(t *testing.T) {
 	// The page form: generated and shown; a bad period is the form again.
 	form := url.Values{"channel": {"booking_com"}, "from": {f.today.String()}, "to": {f.today.AddDays(10).String()}}
 	resp, _ = f.page("POST", "/reports/statements", form)
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ota/reports/statements/stm_") {
+	// (The same channel, period and figures as the API's: the same statement.)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ota/reports/statements/"+st.ID {
 		t.Fatalf("page generate: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	form.Set("to", f.today.AddDays(-1).String())
@@ -251,7 +255,7 @@ func TestStatementsHTTP(t *testing.T) {
 	if resp, out := f.api("POST", "/statements", `{"channel": "", `+period+`}`); resp.StatusCode != 400 || !strings.Contains(out, `"channel"`) {
 		t.Fatalf("API without channel: %d %s", resp.StatusCode, out)
 	}
-	if resp, page := f.page("GET", "/reports/statements", nil); resp.StatusCode != 200 || strings.Count(page, "/ota/reports/statements/stm_") != 2 {
+	if resp, page := f.page("GET", "/reports/statements", nil); resp.StatusCode != 200 || strings.Count(page, "/ota/reports/statements/stm_") != 1 {
 		t.Fatalf("list: %d", resp.StatusCode)
 	}
 
@@ -322,6 +326,15 @@ func TestReceivablesHTTP(t *testing.T) {
 	if resp, body := f.api("GET", "/reports/receivables?as_of=2026-02-31", ""); resp.StatusCode != 400 || !strings.Contains(body, "as_of") {
 		t.Fatalf("bad date: %d %s", resp.StatusCode, body)
 	}
+	resp, body := f.api("GET", "/reports/receivables.csv?bom=1", "")
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, reports.BOM))).ReadAll()
+	if resp.StatusCode != 200 || err != nil || !strings.HasPrefix(body, reports.BOM) || strings.Join(recs[0], ",") != strings.Join(reports.AgingColumns, ",") ||
+		len(recs) != len(rep.Rows)+2 || recs[len(recs)-1][0] != "total" || recs[len(recs)-1][8] != locale.Decimal(rep.Total.Open, 2, ".", "") {
+		t.Fatalf("receivables CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/receivables", nil); resp.StatusCode != 200 || !strings.Contains(page, "/owed/reports/receivables.csv?as_of=") {
+		t.Fatalf("receivables page lacks the CSV link: %d", resp.StatusCode)
+	}
 }
 
 // TestCityTaxReportHTTP: a city tax set up over the API and posted by the
@@ -365,6 +378,11 @@ func TestCityTaxReportHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, "Taxable guest-nights") || !strings.Contains(page, " per person and night") ||
 		!strings.Contains(page, `href="/tax/reports/city-tax.csv?`) {
 		t.Fatalf("city-tax page: %d %s", resp.StatusCode, page)
+	}
+	// The performance page draws the posted revenue: rooms, and the city
+	// tax on top as other revenue.
+	if resp, page := f.page("GET", "/reports"+q+"&by=day", nil); resp.StatusCode != 200 || !strings.Contains(page, `id="revenue-title"`) || !strings.Contains(page, `class="chart-bar-other"`) {
+		t.Fatalf("performance page without the revenue chart: %d", resp.StatusCode)
 	}
 	for _, bad := range []struct{ query, field string }{{"?from=2026-02-30", "from"}, {"?from=" + f.today.String() + "&to=" + f.today.String(), "to"}} {
 		if resp, body := f.api("GET", "/reports/city-tax"+bad.query, ""); resp.StatusCode != 400 || !strings.Contains(body, `"`+bad.field+`"`) {

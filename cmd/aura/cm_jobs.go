@@ -6,7 +6,9 @@ import (
 
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/channelcards"
 	"github.com/aurapms/aura/tenant/channels"
+	"github.com/aurapms/aura/tenant/payments"
 )
 
 // channelManagerJob syncs every property connected to a channel manager
@@ -27,6 +29,10 @@ func (e *env) channelManagerJob() control.Job {
 			var first error
 			for i, c := range conns {
 				_, err := st.Sync(ctx, c.PropertyID, cms[i])
+				if err == nil {
+					// Virtual cards of the bookings just applied go to their folios.
+					_, err = channelcards.Attach(ctx, db, payments.New(db, payments.Options{Backend: e.stripe}))
+				}
 				if err == nil {
 					p := e.ariPusher(db.ID+"/"+c.PropertyID, c.PerMinute)
 					p.Store, p.Target = st, cms[i]

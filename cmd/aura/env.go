@@ -277,12 +277,14 @@ func (e *env) witnesses() ([]audit.Witness, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws := []audit.Witness{replica.NewWitness(cfg.Destination)}
-	// The default off-site target too: out of reach of whoever can write
-	// this server's disks.
+	// The default off-site target first (out of reach of whoever can
+	// write this server's disks: a break it finds is named after it),
+	// then the on-site replica's directory.
+	var ws []audit.Witness
 	if off, ok := cfg.Targets[cfg.DefaultTarget]; ok {
 		ws = append(ws, replica.NewWitness(off))
 	}
+	ws = append(ws, replica.NewWitness(cfg.Destination))
 	if e.witnessFile != "" {
 		abs, err := filepath.Abs(e.witnessFile)
 		if err != nil {

@@ -68,7 +68,12 @@ func (e *env) tenantJobs() []control.Job {
 			Name: "guest-retention",
 			Run: func(ctx context.Context, db *tenant.DB) error {
 				res, err := guestdata.New(db).RunRetention(ctx, date.Today(time.UTC))
-				if err == nil && res.Anonymised > 0 {
+				if err != nil {
+					return err
+				}
+				// Registration data past its legal period (off until set).
+				reg, err := guestdata.New(db).PurgeRegistrations(ctx)
+				if err == nil && (res.Anonymised > 0 || len(reg.Records) > 0) {
 					err = e.checkpointFile(ctx, db) // the erased cells out of the WAL too
 				}
 				return err

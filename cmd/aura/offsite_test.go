@@ -128,6 +128,40 @@ func TestRestoreOneTenantFromEither(t *testing.T) {
 		}
 	}
 
+	// The drill checks both copies: it passes, and fails naming the
+	// off-site copy once the bytes there are changed.
+	c.mustRun("", "backup", "verify", "alpina", "--litestream", cfg)
+	var list []struct{ Slug, ID string }
+	if err := json.Unmarshal([]byte(c.mustRun("", "tenant", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	var alpinaID string
+	for _, tn := range list {
+		if tn.Slug == "alpina" {
+			alpinaID = tn.ID
+		}
+	}
+	saved := map[string][]byte{}
+	filepath.WalkDir(filepath.Join(root, "aura", "prod", "tenants", alpinaID), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			saved[p] = b
+			bad := append([]byte(nil), b...)
+			bad[len(bad)-1] ^= 1
+			os.WriteFile(p, bad, 0o600)
+		}
+		return nil
+	})
+	if len(saved) == 0 {
+		t.Fatal("no off-site files of alpina")
+	}
+	if code, out, errs := c.run("", "backup", "verify", "alpina", "--litestream", cfg); code != 3 || !strings.Contains(out+errs, "off-site copy") {
+		t.Fatalf("drill of a tampered off-site copy: exit %d\n%s%s", code, out, errs)
+	}
+	for p, b := range saved {
+		os.WriteFile(p, b, 0o600)
+	}
+
 	restore := func(at time.Time, wantFrom string, extra ...string) {
 		t.Helper()
 		args := append([]string{"restore", "alpina", "--at", at.Format(time.RFC3339Nano), "--yes", "--litestream", cfg}, extra...)

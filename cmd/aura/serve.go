@@ -307,8 +307,8 @@ func (e *env) watchdog(ctx context.Context, every time.Duration) {
 
 // reload answers SIGHUP (systemctl reload): the certificate files of
 // --tls-cert/--tls-key are read again at once (ACME certificates renew by
-// themselves). The replication config is read only at start: a changed
-// file is reported as needing a restart.
+// themselves). The replication config is applied only at start: a changed
+// file is checked and reported as needing a restart (or as unusable).
 func (e *env) reload(certs *keyPairLoader) {
 	sdnotify.Notify(sdnotify.Reloading)
 	defer sdnotify.Notify(sdnotify.Ready)
@@ -324,7 +324,13 @@ func (e *env) reload(certs *keyPairLoader) {
 		case err != nil:
 			e.logger.Error("SIGHUP: the replication config cannot be read; replication goes on as started", "file", e.litestreamFile, "err", err)
 		case sha256.Sum256(b) != e.litestreamSum:
-			e.logger.Warn("SIGHUP: the replication config changed; replication goes on as started and the change takes effect only after a restart (systemctl restart aura)", "file", e.litestreamFile)
+			// Checked now, so a mistake is found before the restart that
+			// would stop on it.
+			if _, err := replica.LoadConfig(e.litestreamFile, e.dataDir); err != nil {
+				e.logger.Error("SIGHUP: the replication config changed and cannot be used: fix it before restarting; replication goes on as started", "file", e.litestreamFile, "err", err)
+			} else {
+				e.logger.Warn("SIGHUP: the replication config changed; replication goes on as started and the change takes effect only after a restart (systemctl restart aura)", "file", e.litestreamFile)
+			}
 		}
 	}
 }

@@ -162,11 +162,23 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for !strings.Contains(s.errs.String(), "the replication config changed") {
+	for !strings.Contains(s.errs.String(), "the replication config changed;") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no restart notice for the changed replication config:\n%s", s.errs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// A change the next start would refuse is named at once.
+	if err := os.WriteFile(cfg, append(must(os.ReadFile(cfg)), "bogus-key: 1\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(s.errs.String(), "cannot be used: fix it before restarting"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no error for an unusable replication config:\n%s", s.errs.String())
+		}
 	}
 }
 

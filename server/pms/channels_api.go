@@ -125,3 +125,53 @@ func (s Handlers) ApiRevisions(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	return writeAPI(w, http.StatusOK, out)
 }
+
+// FeedDeleted is the answer to deleting an imported calendar.
+type FeedDeleted struct {
+	FeedID          string `json:"feed_id"`
+	BlocksCancelled int    `json:"blocks_cancelled"`
+}
+
+func (s Handlers) ApiFeedDelete(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	id := c.Params.ByName("id")
+	n, err := channels.New(c.DB).DeleteFeed(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, FeedDeleted{FeedID: id, BlocksCancelled: n})
+}
+
+func (s Handlers) ApiAttention(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	a, err := channels.New(c.DB).AttentionOf(r.Context(), pid, s.Cfg.Now())
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, a)
+}
+
+// ResyncQueued is the answer to a full resync.
+type ResyncQueued struct {
+	PropertyID string `json:"property_id"`
+	Queued     int    `json:"queued"` // rows waiting in the ARI outbox
+}
+
+// ApiResync queues the property's whole ARI again (the full resync).
+func (s Handlers) ApiResync(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	pid, err := apiPropertyID(r, c)
+	if err != nil {
+		return err
+	}
+	st := channels.New(c.DB)
+	if err := st.ResyncARI(r.Context(), pid); err != nil {
+		return err
+	}
+	n, err := st.OutboxLen(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusAccepted, ResyncQueued{PropertyID: pid, Queued: n})
+}

@@ -35,6 +35,12 @@ type channelsData struct {
 	Mappings  []mappingRow
 	Revisions []channels.RevisionRecord
 	Plans     []inventory.RatePlan
+	// WebhookURL is where the channel manager delivers booking
+	// revisions; WebhookSecret a secret just made (shown once).
+	WebhookURL    string
+	WebhookSecret string
+	WebhookHeader string
+	Attention     int
 }
 
 type mappingRow struct {
@@ -63,15 +69,121 @@ func (s Handlers) ChannelsPage(w http.ResponseWriter, r *http.Request, c *web.Ca
 	return s.renderChannels(w, r, c, http.StatusOK, nil, "", "", "")
 }
 
+// baseURL is the server's public address.
+func (s Handlers) baseURL(r *http.Request) string {
+	if s.Cfg.BaseURL != "" {
+		return s.Cfg.BaseURL
+	}
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	return scheme + "://" + r.Host
+}
+
+// WebhookSecretNew makes a new webhook secret for the property's
+// channel-manager connection and shows it once, with the webhook address.
+func (s Handlers) WebhookSecretNew(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	secret, err := channels.New(c.DB).NewWebhookSecret(r.Context(), s.currentPropertyID(w, r, c))
+	if aura.ErrorCode(err) == aura.ENOTFOUND {
+		return s.renderChannels(w, r, c, http.StatusUnprocessableEntity,
+			aura.Invalid("Connect the channel manager first.", aura.FieldError{Field: "base_url", Message: "connect the channel manager first"}), "cm_", "", "")
+	} else if err != nil {
+		return err
+	}
+	return s.renderChannelsWith(w, r, c, func(d *channelsData) { d.WebhookSecret = secret })
+}
+
+// FeedDelete deletes an imported calendar: no longer read, its URL wiped,
+// its future blocks cancelled (audited).
+func (s Handlers) FeedDelete(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	n, err := channels.New(c.DB).DeleteFeed(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	msg := "The imported calendar is deleted; Aura no longer reads it."
+	if n > 0 {
+		msg += " " + strconv.Itoa(n) + " of its upcoming nights are released."
+	}
+	s.SetFlash(w, "ok", msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#feeds", http.StatusSeeOther)
+	return nil
+}
+
+// attentionData is the attention page's data.
+type attentionData struct {
+	channels.Attention
+	Types map[string]string // room type id → name
+	Feeds map[string]string // feed id → "channel (host)"
+}
+
+// AttentionPage lists what of the property's channels needs a person.
+func (s Handlers) AttentionPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	p, prop, err := s.PmsPage(w, r, c, "Channels: needs attention", "channels")
+	if err != nil {
+		return s.NoProperty(w, r, c)
+	}
+	ctx := r.Context()
+	d := &attentionData{Types: map[string]string{}, Feeds: map[string]string{}}
+	if d.Attention, err = channels.New(c.DB).AttentionOf(ctx, prop.ID, s.Cfg.Now()); err != nil {
+		return err
+	}
+	types, err := inventory.New(c.DB).ListRoomTypes(ctx, prop.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range types {
+		d.Types[t.ID] = t.Name
+	}
+	feeds, err := channels.New(c.DB).ListFeeds(ctx, prop.ID)
+	if err != nil {
+		return err
+	}
+	for _, f := range feeds {
+		d.Feeds[f.ID] = f.Channel + " (" + f.URLHost + ")"
+	}
+	p.Data = d
+	s.RenderPage(w, r, http.StatusOK, "channels_attention", p)
+	return nil
+}
+
+// RevisionResolve marks a revision that needed attention as dealt with.
+func (s Handlers) RevisionResolve(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := channels.New(c.DB).ResolveRevision(r.Context(), s.currentPropertyID(w, r, c), c.Params.ByName("id")); err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "The revision is marked as dealt with.")
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"channels/attention", http.StatusSeeOther)
+	return nil
+}
+
 // renderChannels shows the page; formErr (with formPrefix naming the
 // form's fields, "cal_" or "feed_") fills a form again with its errors.
 func (s Handlers) renderChannels(w http.ResponseWriter, r *http.Request, c *web.Call, status int, formErr error, formPrefix, newURL, newFor string) error {
+	return s.renderChannelsFull(w, r, c, status, formErr, formPrefix, newURL, newFor, nil)
+}
+
+// renderChannelsWith shows the page with extra data set by fill.
+func (s Handlers) renderChannelsWith(w http.ResponseWriter, r *http.Request, c *web.Call, fill func(*channelsData)) error {
+	return s.renderChannelsFull(w, r, c, http.StatusOK, nil, "", "", "", fill)
+}
+
+func (s Handlers) renderChannelsFull(w http.ResponseWriter, r *http.Request, c *web.Call, status int, formErr error, formPrefix, newURL, newFor string, fill func(*channelsData)) error {
 	p, prop, err := s.PmsPage(w, r, c, "Channels", "channels")
 	if err != nil {
 		return s.NoProperty(w, r, c)
 	}
 	ctx := r.Context()
-	d := &channelsData{NewURL: newURL, NewFor: newFor, Channels: suggestedChannels}
+	d := &channelsData{NewURL: newURL, NewFor: newFor, Channels: suggestedChannels, WebhookHeader: channels.WebhookHeader,
+		WebhookURL: s.baseURL(r) + web.TenantPath(c.Tenant.Slug) + "channels/webhook/" + prop.ID}
+	if fill != nil {
+		fill(d)
+	}
+	att, err := channels.New(c.DB).AttentionOf(ctx, prop.ID, s.Cfg.Now())
+	if err != nil {
+		return err
+	}
+	d.Attention = att.Count()
 	if d.Types, err = inventory.New(c.DB).ListRoomTypes(ctx, prop.ID); err != nil {
 		return err
 	}
@@ -166,15 +278,7 @@ func exportTarget(d *channelsData, e channels.Export) string {
 
 // calendarURL is the address a channel polls.
 func (s Handlers) calendarURL(r *http.Request, token string) string {
-	base := s.Cfg.BaseURL
-	if base == "" {
-		scheme := "https"
-		if r.TLS == nil {
-			scheme = "http"
-		}
-		base = scheme + "://" + r.Host
-	}
-	return base + "/ical/" + token + ".ics"
+	return s.baseURL(r) + "/ical/" + token + ".ics"
 }
 
 func (s Handlers) ExportCreate(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -574,4 +678,20 @@ func notModified(r *http.Request, cal channels.Calendar) bool {
 		}
 	}
 	return false
+}
+
+// ManagerResync queues the property's whole availability, rates and
+// restrictions for the channel manager again (the full resync); the
+// channel-manager job sends them within its requests per minute.
+func (s Handlers) ManagerResync(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	err := channels.New(c.DB).ResyncARI(r.Context(), s.currentPropertyID(w, r, c))
+	if aura.ErrorCode(err) == aura.EPRECONDITION {
+		s.SetFlash(w, "error", "Connect the channel manager first.")
+	} else if err != nil {
+		return err
+	} else {
+		s.SetFlash(w, "ok", "Availability, rates and restrictions are queued in full; they go out within the next minutes.")
+	}
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/channels#manager", http.StatusSeeOther)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -260,6 +261,9 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 	}
 	gd := guestdata.New(c.DB)
 	rv := &retentionView{CanSet: c.Can(identity.PermGuestsErase)}
+	if rv.RegistrationMonths, err = gd.RegistrationRetention(r.Context()); err != nil {
+		return err
+	}
 	if rv.Years, err = gd.Retention(r.Context()); err != nil {
 		return err
 	}
@@ -288,12 +292,15 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 
 // retentionView is the retention part of the records-of-processing page.
 type retentionView struct {
-	Years  map[string]int // property id → years (0: off)
-	Due    []guestdata.DueGuest
-	DueNow int               // due on or before today: the next run takes them
-	Names  map[string]string // the names of the guests listed
-	CanSet bool
-	Listed []guestdata.DueGuest // the first 20 of Due
+	Years map[string]int // property id → years (0: off)
+	// RegistrationMonths is each property's registration-data retention
+	// in months (absent: off).
+	RegistrationMonths map[string]int
+	Due                []guestdata.DueGuest
+	DueNow             int               // due on or before today: the next run takes them
+	Names              map[string]string // the names of the guests listed
+	CanSet             bool
+	Listed             []guestdata.DueGuest // the first 20 of Due
 }
 
 // RetentionSet sets a property's guest retention schedule from the
@@ -308,6 +315,15 @@ func (s Handlers) RetentionSet(w http.ResponseWriter, r *http.Request, c *web.Ca
 	}
 	if err := guestdata.New(c.DB).SetRetention(r.Context(), r.PostForm.Get("property_id"), years); err != nil {
 		return err
+	}
+	if v, ok := r.PostForm["registration_months"]; ok {
+		months, err := strconv.Atoi(strings.TrimSpace(v[0]))
+		if err != nil {
+			months = -1
+		}
+		if err := guestdata.New(c.DB).SetRegistrationRetention(r.Context(), r.PostForm.Get("property_id"), months); err != nil {
+			return err
+		}
 	}
 	s.SetFlash(w, "ok", "The guest retention schedule is saved. The dry run below lists who goes and when.")
 	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"settings/records-of-processing#retention", http.StatusSeeOther)
@@ -349,4 +365,52 @@ func (s Handlers) ApiGuestRetentionSet(w http.ResponseWriter, r *http.Request, c
 type processingView struct {
 	Records   []guestdata.PropertyProcessing
 	Retention *retentionView
+}
+
+// GuestConsent records the guest's answer to marketing emails (form
+// fields granted: yes or no; source; version) with the time it is saved.
+func (s Handlers) GuestConsent(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	g, err := stays.New(c.DB).GetGuest(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := restrictedGate(r, c, g, "consent saved"); err != nil {
+		return err
+	}
+	f := r.PostForm
+	in := guestdata.Consent{Kind: guestdata.ConsentMarketingEmail, Granted: f.Get("granted") == "yes", Source: f.Get("source"), Version: web.FormVersion(f)}
+	if f.Get("granted") != "yes" && f.Get("granted") != "no" {
+		err = aura.Invalid("Say whether the guest agrees to marketing emails.", aura.FieldError{Field: "granted", Message: "must be yes or no"})
+	} else {
+		_, err = guestdata.New(c.DB).SetConsent(r.Context(), id, in)
+	}
+	if err != nil {
+		code := aura.ErrorCode(err)
+		if code != aura.EINVALID && code != aura.EPRECONDITION && code != aura.ECONFLICT {
+			return err
+		}
+		p, d, derr := s.guestData(w, r, c)
+		if derr != nil {
+			return derr
+		}
+		p.Form = guestForm(d.G)
+		for k, v := range f {
+			p.Form[k] = v
+		}
+		p.FormFieldErrors(err, nil)
+		p.Data = d
+		s.RenderPage(w, r, web.StatusOf(err), "guest", p)
+		return nil
+	}
+	msg := g.Name() + " agreed to marketing emails."
+	if !in.Granted {
+		msg = g.Name() + " does not want marketing emails; that is recorded."
+	}
+	s.SetFlash(w, "ok", msg)
+	http.Redirect(w, r, web.TenantPath(c.Tenant.Slug)+"guests/"+id+"#consents", http.StatusSeeOther)
+	return nil
 }

@@ -131,6 +131,9 @@ type guestData struct {
 	PhotoPurges map[string]guestdata.PhotoPurge
 	// Messages are the emails to the guest, newest first.
 	Messages []guestmail.Message
+	// Consent is the guest's marketing opt-in (nil: never asked).
+	Consent *guestdata.Consent
+	Sources []string
 }
 
 func (s Handlers) GuestPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -205,6 +208,12 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 		return nil, nil, err
 	}
 	d.Folios, d.Invoices, d.Messages = o.Folios, o.Invoices, o.Messages
+	d.Sources = guestdata.ConsentSources
+	for i, c := range o.Consents {
+		if c.Kind == guestdata.ConsentMarketingEmail {
+			d.Consent = &o.Consents[i]
+		}
+	}
 	d.PhotoPurges = map[string]guestdata.PhotoPurge{}
 	for _, pp := range o.PhotoPurges {
 		d.PhotoPurges[pp.PhotoID] = pp

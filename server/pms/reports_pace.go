@@ -31,6 +31,8 @@ func (s Handlers) DailyRoutes() []web.Route {
 		{Method: "GET", Path: "/:tenant/reports/pace.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paceCSV},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/pace", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiPace},
 		{Method: "GET", Path: "/:tenant/api/v1/reports/pace.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.paceCSV},
+		{Method: "GET", Path: "/:tenant/reports/receivables.csv", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Handle: s.agingCSV},
+		{Method: "GET", Path: "/:tenant/api/v1/reports/receivables.csv", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.agingCSV},
 	}, s.ReportSettingsRoutes()...)
 }
 
@@ -51,6 +53,8 @@ var DailyAPIDocs = map[string]web.ApiDoc{
 		Query: append(append([]web.QueryParam{}, dailyQueryDocs...), qBOM), ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/pace": {Summary: "On the books (pace): the nights ahead held by reservations and their frozen prices per day or month, with last year's same weekdays (on the books at the same lead time, finally sold, posted room revenue)", Tag: "Reports",
 		Query: paceQueryDocs, Response: reports.PaceReport{}},
+	"GET /:tenant/api/v1/reports/receivables.csv": {Summary: "The receivables (open balances aged 0–30, 31–60, 61–90 and over 90 days) as CSV (columns in reports.AgingColumns); bom=1 puts a byte order mark first", Tag: "Reports",
+		Query: []web.QueryParam{web.QProperty, web.Q("as_of", "date", "The date of the balances (default: the property's business date)."), qBOM}, ResponseMedia: []string{"text/csv"}},
 	"GET /:tenant/api/v1/reports/pace.csv": {Summary: "The on-the-books report as CSV (columns in reports.PaceColumns); bom=1 puts a byte order mark first", Tag: "Reports",
 		Query: append(append([]web.QueryParam{}, paceQueryDocs...), qBOM), ResponseMedia: []string{"text/csv"}},
 }
@@ -326,4 +330,24 @@ func paceChart(rep reports.PaceReport, labels map[string]string, pct func(int64)
 		c.Bars = append(c.Bars, b)
 	}
 	return c
+}
+
+func (s Handlers) agingCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	prop, err := apiPropertyOf(r, c)
+	if err != nil {
+		return err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	asOf, err := web.QueryDate(r.URL.Query(), "as_of", today)
+	if err != nil {
+		return err
+	}
+	rep, err := reports.New(c.DB).Aging(r.Context(), prop.ID, asOf)
+	if err != nil {
+		return err
+	}
+	return reports.WriteAgingCSV(w, rep, csvDownload(w, r, fmt.Sprintf("receivables-%s.csv", rep.AsOf)))
 }

@@ -158,7 +158,8 @@ type reportsData struct {
 	Report   reports.Report
 	By       []reportGrouping
 	Chart    *reportChart
-	CSV      string // the CSV link of the report shown
+	Revenue  *revenueChart // room and other revenue per row (day or month)
+	CSV      string        // the CSV link of the report shown
 	Currency string
 	style    locale.Style
 }
@@ -270,6 +271,7 @@ func (s Handlers) reportsPage(w http.ResponseWriter, r *http.Request, c *web.Cal
 		}
 	}
 	d.Chart = occupancyChart(d.Report, d.Pct)
+	d.Revenue = revenueChartOf(d.Report, wholeUnits(p.Style(), d.Report.Currency))
 	d.CSV = reportCSVLink(c.Tenant.Slug, q)
 	s.RenderPage(w, r, http.StatusOK, "reports", p)
 	return nil

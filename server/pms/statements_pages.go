@@ -37,7 +37,7 @@ func (s Handlers) StatementRoutes() []web.Route {
 var StatementAPIDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/statements": {Summary: "A property's generated statements, newest first (without their lines)", Tag: "Reports",
 		Query: []web.QueryParam{web.QProperty}, Response: ApiData[reports.Statement]{}},
-	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated)", Tag: "Reports",
+	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated); the same statement again (same channel, period and figures) answers 200 with the stored document and its number", Tag: "Reports",
 		Body: reports.StatementInput{}, Response: reports.Statement{}, Status: 201},
 	"GET /:tenant/api/v1/statements/:id":               {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
 	"GET /:tenant/api/v1/statements/:id/statement.csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
@@ -118,7 +118,11 @@ func (s Handlers) statementGenerate(w http.ResponseWriter, r *http.Request, c *w
 	} else if err != nil {
 		return err
 	}
-	s.SetFlash(w, "ok", "Statement "+st.Number+" is generated.")
+	if st.Existing {
+		s.SetFlash(w, "ok", "Statement "+st.Number+" already has these figures; here it is.")
+	} else {
+		s.SetFlash(w, "ok", "Statement "+st.Number+" is generated.")
+	}
 	http.Redirect(w, r, "/"+c.Tenant.Slug+"/reports/statements/"+st.ID, http.StatusSeeOther)
 	return nil
 }
@@ -186,6 +190,9 @@ func (s Handlers) apiStatementGenerate(w http.ResponseWriter, r *http.Request, c
 	st, err := reports.New(c.DB).GenerateStatement(r.Context(), in)
 	if err != nil {
 		return err
+	}
+	if st.Existing { // the same statement again: the stored document
+		return writeAPI(w, http.StatusOK, st)
 	}
 	return writeAPI(w, http.StatusCreated, st)
 }

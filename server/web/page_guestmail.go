@@ -3,8 +3,15 @@ package web
 import (
 	"strconv"
 
+	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/guestmail"
 )
+
+// ConsentName names a consent kind for people.
+func (p *Page) ConsentName(kind string) string { return guestdata.ConsentName(kind) }
+
+// ConsentSource says how a consent was given, for people ("at the front desk").
+func (p *Page) ConsentSource(source string) string { return guestdata.SourceName(source) }
 
 // guestMessages is what the "guestmessages" partial renders: the emails
 // to a guest (on the guest page) or about a stay (on the reservation

@@ -70,8 +70,10 @@ func pmsSettingsNav(c *Call, base string) []navItem {
 	if c.Can(identity.PermPropertiesWrite) {
 		out = append(out, navItem{Key: "property", Label: "Property", Href: base + "settings/property", Group: "Settings"},
 			navItem{Key: "rooms", Label: "Rooms", Href: base + "settings/rooms", Group: "Settings"},
-			navItem{Key: "channels", Label: "Channels", Href: base + "settings/channels", Group: "Settings"},
 			navItem{Key: "guest-emails", Label: "Guest emails", Href: base + "settings/guest-emails", Group: "Settings"})
+	}
+	if c.Can(identity.PermChannelsManage) {
+		out = append(out, navItem{Key: "channels", Label: "Channels", Href: base + "settings/channels", Group: "Settings"})
 	}
 	if c.Can(identity.PermLedgerWrite) {
 		out = append(out, navItem{Key: "ledger", Label: "Ledger", Href: base + "settings/ledger", Group: "Settings"})

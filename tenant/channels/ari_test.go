@@ -304,7 +304,10 @@ func TestARIOutboxCrash(t *testing.T) {
 		pmstest.Must(inventory.New(db).CreateRoom(ctx, inventory.RoomInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Number: fmt.Sprint(100 + i)}))(t)
 	}
 	plan := pmstest.Must(inventory.New(db).CreateRatePlan(ctx, inventory.RatePlanInput{PropertyID: prop.ID, RoomTypeID: rt.ID, Code: "FLEX", Name: "Flexible", Active: true}))(t)
-	today := date.Today(time.UTC)
+	// The property's business date, which the pusher's horizon starts from:
+	// it turns over after midnight, so the calendar date is a day ahead of
+	// it in the small hours (the test failed from 00:00 UTC).
+	today := pmstest.Must(inventory.New(db).PropertyToday(ctx, prop.ID))(t)
 	pmstest.Must(inventory.New(db).UpdateRates(ctx, inventory.RateUpdate{RatePlanID: plan.ID, From: today, To: today.AddDays(300), Price: &tenant.Money{Amount: 9000, Currency: "EUR"}}))(t)
 	target := newTarget(nil)
 	if err := channels.New(db).ConnectARI(ctx, prop.ID); err != nil {

@@ -91,7 +91,16 @@ type channexRevision struct {
 		OTAReservationCode string        `json:"ota_reservation_code"`
 		OTACommission      string        `json:"ota_commission"`
 		Customer           RevisionGuest `json:"customer"`
-		Rooms              []struct {
+		Guarantee          *struct {
+			IsVirtual bool   `json:"is_virtual"`
+			Token     string `json:"token"` // the vault's token: a Stripe PaymentMethod id when the vault forwards to Stripe
+			Meta      struct {
+				Currency      string `json:"virtual_card_currency_code"`
+				Balance       string `json:"virtual_card_current_balance"`
+				EffectiveDate string `json:"virtual_card_effective_date"`
+			} `json:"meta"`
+		} `json:"guarantee"`
+		Rooms []struct {
 			RoomTypeID   string                         `json:"room_type_id"`
 			RatePlanID   string                         `json:"rate_plan_id"`
 			CheckinDate  date.Date                      `json:"checkin_date"`
@@ -121,29 +130,62 @@ func (c *Channex) PullRevisions(ctx context.Context) ([]Revision, error) {
 	}
 	out := make([]Revision, 0, len(feed.Data))
 	for _, d := range feed.Data {
-		a := d.Attributes
-		rev := Revision{ID: d.ID, BookingKey: a.BookingID, Status: a.Status, RevisedAt: a.InsertedAt, OTAName: a.OTAName, OTACode: a.OTAReservationCode, Customer: a.Customer}
-		if v, ok := minor(a.OTACommission); ok {
-			rev.Commission = v
-		}
-		for _, r := range a.Rooms {
-			rr := RevisionRoom{RoomTypeID: r.RoomTypeID, RatePlanID: r.RatePlanID, Arrival: r.CheckinDate, Departure: r.CheckoutDate,
-				Adults: r.Occupancy.Adults, Children: r.Occupancy.Children}
-			if len(r.Days) > 0 {
-				for d := r.CheckinDate; d.Before(r.CheckoutDate); d = d.AddDays(1) {
-					v, ok := minor(r.Days[d.String()])
-					if !ok {
-						rr.Prices = nil
-						break
-					}
-					rr.Prices = append(rr.Prices, v)
-				}
-			}
-			rev.Rooms = append(rev.Rooms, rr)
-		}
-		out = append(out, rev)
+		out = append(out, d.revision())
 	}
 	return out, nil
+}
+
+// FetchRevision reads one booking revision by its id (GET
+// /api/v1/booking_revisions/{id}): what a webhook names is read back from
+// the channel manager, so a delivery carries no booking data Aura trusts.
+func (c *Channex) FetchRevision(ctx context.Context, id string) (Revision, error) {
+	var one struct {
+		Data channexRevision `json:"data"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/booking_revisions/"+url.PathEscape(id), nil, &one); err != nil {
+		return Revision{}, err
+	}
+	if one.Data.ID != id {
+		return Revision{}, fmt.Errorf("channex: asked for revision %s, got %q", id, one.Data.ID)
+	}
+	return one.Data.revision(), nil
+}
+
+// revision converts a revision as Channex sends it. Of the guarantee
+// (the card that came with the booking) only a virtual card's token and
+// terms are read; a card number, masked or not, is never read.
+func (d channexRevision) revision() Revision {
+	a := d.Attributes
+	rev := Revision{ID: d.ID, BookingKey: a.BookingID, Status: a.Status, RevisedAt: a.InsertedAt, OTAName: a.OTAName, OTACode: a.OTAReservationCode, Customer: a.Customer}
+	if v, ok := minor(a.OTACommission); ok {
+		rev.Commission = v
+	}
+	for _, r := range a.Rooms {
+		rr := RevisionRoom{RoomTypeID: r.RoomTypeID, RatePlanID: r.RatePlanID, Arrival: r.CheckinDate, Departure: r.CheckoutDate,
+			Adults: r.Occupancy.Adults, Children: r.Occupancy.Children}
+		if len(r.Days) > 0 {
+			for d := r.CheckinDate; d.Before(r.CheckoutDate); d = d.AddDays(1) {
+				v, ok := minor(r.Days[d.String()])
+				if !ok {
+					rr.Prices = nil
+					break
+				}
+				rr.Prices = append(rr.Prices, v)
+			}
+		}
+		rev.Rooms = append(rev.Rooms, rr)
+	}
+	if g := a.Guarantee; g != nil && g.IsVirtual {
+		vc := &RevisionCard{Token: strings.TrimSpace(g.Token), Currency: strings.ToUpper(strings.TrimSpace(g.Meta.Currency))}
+		if v, ok := minor(g.Meta.Balance); ok {
+			vc.Amount = v
+		}
+		if dt, err := date.Parse(strings.TrimSpace(g.Meta.EffectiveDate)); err == nil {
+			vc.ActivationDate = dt
+		}
+		rev.VirtualCard = vc
+	}
+	return rev
 }
 
 // Ack acknowledges a revision.

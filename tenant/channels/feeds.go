@@ -10,6 +10,7 @@ import (
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // Polling intervals of an imported calendar, in minutes.
@@ -107,7 +108,7 @@ func scanFeed(s interface{ Scan(...any) error }) (Feed, error) {
 }
 
 func getFeed(tx *tenant.Tx, id string) (Feed, error) {
-	f, err := scanFeed(tx.QueryRow(`SELECT `+feedColumns+` FROM ical_feeds WHERE id = ?`, id))
+	f, err := scanFeed(tx.QueryRow(`SELECT `+feedColumns+` FROM ical_feeds WHERE id = ? AND deleted_at IS NULL`, id))
 	if err == sql.ErrNoRows {
 		return Feed{}, tenant.NotFound("calendar feed", id)
 	}
@@ -193,6 +194,73 @@ func (db Store) SetFeedActive(ctx context.Context, id string, active bool) (Feed
 	return f, err
 }
 
+// DeleteFeed deletes a feed from the channels page: it is no longer
+// polled or listed, its sealed URL (the channel's secret) is wiped, and
+// its blocks that start today or later are cancelled (each audited, as a
+// vanished event's); blocks already begun stay, as the guest is in the
+// house. The feed's row is kept, marked deleted, for its blocks' history.
+// Audited ("ical_feed.deleted"). It returns ENOTFOUND for an unknown or
+// already deleted feed, and the number of blocks cancelled.
+func (db Store) DeleteFeed(ctx context.Context, id string) (int, error) {
+	cancelled := 0
+	err := db.Update(ctx, func(tx *tenant.Tx) error {
+		var deleted sql.NullString
+		if err := tx.QueryRow(`SELECT deleted_at FROM ical_feeds WHERE id = ?`, id).Scan(&deleted); err == sql.ErrNoRows || deleted.Valid {
+			return tenant.NotFound("calendar feed", id)
+		} else if err != nil {
+			return err
+		}
+		before, err := getFeed(tx, id)
+		if err != nil {
+			return err
+		}
+		prop, err := inventory.GetProperty(tx, before.PropertyID)
+		if err != nil {
+			return err
+		}
+		today, err := prop.Today(tx)
+		if err != nil {
+			return err
+		}
+		now := tenant.FormatTime(tx.Now)
+		rows, err := tx.Query(`SELECT id, feed_id, uid, room_type_id, coalesce(room_id, ''), start_date, end_date, status, overbooked, version
+			FROM channel_blocks WHERE feed_id = ? AND status = 'active' AND start_date >= ? ORDER BY start_date, id`, id, today)
+		if err != nil {
+			return err
+		}
+		var blocks []ChannelBlock
+		for rows.Next() {
+			var b ChannelBlock
+			if err := rows.Scan(&b.ID, &b.FeedID, &b.UID, &b.RoomTypeID, &b.RoomID, &b.Start, &b.End, &b.Status, &b.Overbooked, &b.Version); err != nil {
+				rows.Close()
+				return err
+			}
+			blocks = append(blocks, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, b := range blocks {
+			prev := b
+			b.Status, b.Version = BlockCancelled, b.Version+1
+			if _, err := tx.Exec(`UPDATE channel_blocks SET status = 'cancelled', version = ?, updated_at = ? WHERE id = ?`, b.Version, now, b.ID); err != nil {
+				return err
+			}
+			if err := tx.Audit(audit.Entry{Action: "channel_block.cancelled", EntityType: "channel_block", EntityID: b.ID, Before: prev, After: b}); err != nil {
+				return err
+			}
+		}
+		cancelled = len(blocks)
+		if _, err := tx.Exec(`UPDATE ical_feeds SET deleted_at = ?, active = 0, url = x'', version = version + 1, updated_at = ? WHERE id = ?`, now, now, id); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "ical_feed.deleted", EntityType: "ical_feed", EntityID: id, Before: before,
+			After: map[string]any{"deleted_at": now, "blocks_cancelled": cancelled}})
+	})
+	return cancelled, err
+}
+
 // GetFeed returns one feed. It returns ENOTFOUND for an unknown one.
 func (db Store) GetFeed(ctx context.Context, id string) (Feed, error) {
 	var f Feed
@@ -209,7 +277,7 @@ func (db Store) GetFeed(ctx context.Context, id string) (Feed, error) {
 func (db Store) ListFeeds(ctx context.Context, propertyID string) ([]Feed, error) {
 	out := []Feed{}
 	err := db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT `+feedColumns+` FROM ical_feeds WHERE ? = '' OR property_id = ? ORDER BY created_at, id`, propertyID, propertyID)
+		rows, err := tx.Query(`SELECT `+feedColumns+` FROM ical_feeds WHERE (? = '' OR property_id = ?) AND deleted_at IS NULL ORDER BY created_at, id`, propertyID, propertyID)
 		if err != nil {
 			return err
 		}

@@ -347,6 +347,10 @@ func (db Store) ListChannelBlocks(ctx context.Context, feedID string) ([]Channel
 type Alerts struct {
 	StaleFeeds       []Feed `json:"stale_feeds"`
 	OverbookedBlocks int    `json:"overbooked_blocks"`
+	// Attention counts everything on the channels attention page
+	// (AttentionOf): revisions, overbooked channel stays, blocks, stale
+	// feeds, the channel manager's failure, virtual cards.
+	Attention int `json:"attention"`
 }
 
 // ChannelAlerts returns the alerts of a property at now.
@@ -373,5 +377,10 @@ func (db Store) ChannelAlerts(ctx context.Context, propertyID string, now time.T
 		return tx.QueryRow(`SELECT count(*) FROM channel_blocks c JOIN ical_feeds f ON f.id = c.feed_id
 			WHERE f.property_id = ? AND c.status = 'active' AND c.overbooked = 1 AND c.end_date > ?`, propertyID, today).Scan(&a.OverbookedBlocks)
 	})
+	if err != nil {
+		return a, err
+	}
+	att, err := db.AttentionOf(ctx, propertyID, now)
+	a.Attention = att.Count()
 	return a, err
 }

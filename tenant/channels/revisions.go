@@ -42,6 +42,19 @@ type Revision struct {
 	Customer   RevisionGuest  `json:"customer"`
 	Rooms      []RevisionRoom `json:"rooms"`
 	Commission int64          `json:"commission,omitempty"` // minor units
+	// VirtualCard is the OTA's virtual card that pays the booking, if any.
+	VirtualCard *RevisionCard `json:"virtual_card,omitempty"`
+}
+
+// RevisionCard is an OTA virtual card as a revision carries it: the token
+// the channel manager's card vault made of it — a Stripe PaymentMethod id
+// (pm_…) in the tenant's Stripe account, never card data — chargeable from
+// ActivationDate up to Amount (minor units) in Currency.
+type RevisionCard struct {
+	Token          string    `json:"token"`
+	ActivationDate date.Date `json:"activation_date,omitzero"`
+	Amount         int64     `json:"amount,omitempty"`
+	Currency       string    `json:"currency,omitempty"`
 }
 
 // RevisionGuest is the booker of a revision.
@@ -70,6 +83,8 @@ type ChannelManager interface {
 	ARITarget
 	// PullRevisions returns the revisions not yet acknowledged.
 	PullRevisions(ctx context.Context) ([]Revision, error)
+	// FetchRevision reads one revision by its id (what a webhook names).
+	FetchRevision(ctx context.Context, revisionID string) (Revision, error)
 	// Ack acknowledges a revision, after it was applied and committed.
 	Ack(ctx context.Context, revisionID string) error
 }
@@ -140,6 +155,11 @@ func (db Store) ApplyRevision(ctx context.Context, propertyID string, rev Revisi
 	if rev.ID == "" || rev.BookingKey == "" || (rev.Status != RevisionNew && rev.Status != RevisionModified && rev.Status != RevisionCancelled) {
 		return res, aura.Invalid("The booking revision is not valid.", aura.FieldError{Field: "id", Message: "a revision needs an id, a booking id and a status"})
 	}
+	// One revision of a property at a time in this process: the webhook
+	// and the minute's pull may bring the same revision, or two of one
+	// booking, at the same moment.
+	unlock := lockProperty(db.ID, propertyID)
+	defer unlock()
 	var known bool
 	var lastRevised string
 	err := db.View(ctx, func(tx *tenant.Tx) error {
@@ -193,6 +213,11 @@ func (db Store) recordRevision(ctx context.Context, propertyID string, rev Revis
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, rev.ID, propertyID, rev.BookingKey, rev.Status, revised, res.Outcome, nullable(res.BookingID), res.Detail,
 			tenant.FormatTime(tx.Now)); err != nil {
 			return err
+		}
+		if newest && res.BookingID != "" && rev.VirtualCard != nil {
+			if err := insertVirtualCard(tx, propertyID, rev, res.BookingID); err != nil {
+				return err
+			}
 		}
 		if newest && res.BookingID != "" {
 			if _, err := tx.Exec(`INSERT INTO cm_bookings (booking_key, booking_id, revised_at, status) VALUES (?, ?, ?, ?)

@@ -23,7 +23,8 @@ import (
 // their notes), the folios of those stays with lines and payments, the
 // invoices and credit notes issued on them, the check-in records with ID
 // documents and photos (with when each photo was or will be purged), the
-// emails sent to the guest (recipient, subject, bodies, status, times), and
+// emails sent to the guest (recipient, subject, bodies, status, times), the
+// consents (marketing opt-in with its time and source), and
 // every audit row about these records with the personal fields opened
 // where the guest's key still opens them. For an anonymised guest the
 // invoices are listed without their recipient (kept under the
@@ -40,6 +41,7 @@ type Dossier struct {
 	CheckIns     []stays.CheckInRecord `json:"checkin_records"`
 	PhotoPurges  []PhotoPurge          `json:"photo_purges"`
 	Messages     []guestmail.Message   `json:"messages"`
+	Consents     []Consent             `json:"consents"`
 	Audit        []AuditRow            `json:"audit"`
 }
 
@@ -89,6 +91,9 @@ func (s Store) Dossier(ctx context.Context, guestID string) (Dossier, error) {
 		return d, err
 	}
 	if d.Messages, err = guestmail.New(s.DB).GuestMessages(ctx, guestID); err != nil {
+		return d, err
+	}
+	if d.Consents, err = s.Consents(ctx, guestID); err != nil {
 		return d, err
 	}
 	var refs []ledger.Ref
@@ -334,6 +339,7 @@ type Overview struct {
 	Invoices    []ledger.Document
 	PhotoPurges []PhotoPurge
 	Messages    []guestmail.Message // the emails to the guest, newest first
+	Consents    []Consent
 	Audit       []audit.Row
 }
 
@@ -359,6 +365,9 @@ func (s Store) Overview(ctx context.Context, guestID string, withLedger bool, au
 		return o, err
 	}
 	if o.Messages, err = guestmail.New(s.DB).GuestMessages(ctx, guestID); err != nil {
+		return o, err
+	}
+	if o.Consents, err = s.Consents(ctx, guestID); err != nil {
 		return o, err
 	}
 	var refs []ledger.Ref

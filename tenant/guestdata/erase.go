@@ -50,6 +50,8 @@ type ErasurePlan struct {
 	Refusal      string                `json:"refusal,omitempty"` // why it cannot be done now, with what to do
 	counts       stays.ErasedGuestData // what the stays side holds
 	messages     int                   // messages to the guest
+	consents     int                   // consents recorded
+	cards        int                   // stored cards still pointing at Stripe
 	inHouse      []string              // the stays in house, for people
 }
 
@@ -59,6 +61,8 @@ type Erasure struct {
 	Pseudonym string                `json:"pseudonym"`
 	Removed   stays.ErasedGuestData `json:"removed"`
 	Messages  int                   `json:"messages"` // messages whose recipient, subject and bodies were removed
+	Consents  int                   `json:"consents"` // consents deleted
+	Cards     int                   `json:"cards"`    // stored cards whose Stripe references were removed
 	Kept      KeptCounts            `json:"kept"`
 }
 
@@ -156,6 +160,14 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 			p.OpenBalances = append(p.OpenBalances, ob)
 		}
 	}
+	for _, ref := range refs {
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM stripe_cards WHERE folio_id IN (SELECT id FROM ledger_folios WHERE ref_kind = ? AND ref_id = ?)
+			AND (customer_id IS NOT NULL OR payment_method_id IS NOT NULL OR setup_intent_id IS NOT NULL)`, ref.Kind, ref.ID).Scan(&n); err != nil {
+			return p, err
+		}
+		p.cards += n
+	}
 	docs, err := documentsOf(tx, refs)
 	if err != nil {
 		return p, err
@@ -167,6 +179,9 @@ func (s Store) planTx(tx *tenant.Tx, guestID string) (ErasurePlan, error) {
 		return p, err
 	}
 	if err := tx.QueryRow(`SELECT count(*) FROM guest_messages WHERE guest_id = ? AND recipient IS NOT NULL`, guestID).Scan(&p.messages); err != nil {
+		return p, err
+	}
+	if err := tx.QueryRow(`SELECT count(*) FROM guest_consents WHERE guest_id = ?`, guestID).Scan(&p.consents); err != nil {
 		return p, err
 	}
 	p.Refusal = p.refusal()
@@ -200,6 +215,8 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 		{What: capital(count(p.counts.SearchTerms, "search-index entry", "search-index entries")), Why: "the guest can no longer be found by name, email or phone"},
 		{What: capital(count(p.counts.Photos, "ID photo", "ID photos")) + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
 		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
+		{What: capital(count(p.cards, "card", "cards")) + " on file on the guest's folios: the Stripe customer and payment-method references", Why: "the card can no longer be charged from Aura or traced to the guest here; Stripe keeps its own copy under its retention rules"},
+		{What: capital(count(p.consents, "consent", "consents")) + " (marketing opt-in with its time and source)", Why: "a pseudonym cannot be contacted; the history of the answers stays in the audit trail without the guest's name"},
 		{What: capital(count(p.messages, "email", "emails")) + " to the guest: recipient, subject and text", Why: "they were sealed under the guest's key; what kind of message went when stays, without its content"},
 	}
 	kept = []Item{
@@ -331,7 +348,15 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 		if err != nil {
 			return err
 		}
+		consents, err := eraseConsentsTx(tx, guestID)
+		if err != nil {
+			return err
+		}
 		refs, err := guestRefs(tx, guestID)
+		if err != nil {
+			return err
+		}
+		cards, err := forgetCardsTx(tx, refs)
 		if err != nil {
 			return err
 		}
@@ -343,11 +368,36 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 			}
 			folios += n
 		}
-		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed, Messages: msgs,
+		out = Erasure{GuestID: guestID, Pseudonym: p.Pseudonym, Removed: removed, Messages: msgs, Consents: consents, Cards: cards,
 			Kept: KeptCounts{Reservations: len(p.Reservations), Folios: folios, Invoices: len(p.Invoices)}}
 		return tx.Audit(audit.Entry{Action: "guest.anonymised", EntityType: "guest", EntityID: guestID,
 			Before: map[string]any{"id": guestID, "version": p.Version},
-			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "messages": msgs, "kept": out.Kept}})
+			After:  map[string]any{"id": guestID, "version": p.Version + 1, "pseudonym": p.Pseudonym, "removed": removed, "messages": msgs, "consents": consents, "cards": cards, "kept": out.Kept}})
 	})
 	return out, err
+}
+
+// forgetCardsTx removes the Stripe references (customer, payment method,
+// SetupIntent) of the cards stored on the folios of refs, inside the
+// anonymisation: the card is marked failed ("guest_anonymised") and can
+// no longer be charged or traced to the guest from Aura. Payments already
+// taken keep their own records (the books). It returns how many cards it
+// changed.
+func forgetCardsTx(tx *tenant.Tx, refs []ledger.Ref) (int, error) {
+	n := 0
+	for _, ref := range refs {
+		res, err := tx.Exec(`UPDATE stripe_cards SET customer_id = NULL, payment_method_id = NULL, setup_intent_id = NULL, status = 'failed',
+			error_code = 'guest_anonymised', version = version + 1, updated_at = ?
+			WHERE folio_id IN (SELECT id FROM ledger_folios WHERE ref_kind = ? AND ref_id = ?)
+			AND (customer_id IS NOT NULL OR payment_method_id IS NOT NULL OR setup_intent_id IS NOT NULL)`, tenant.FormatTime(tx.Now), ref.Kind, ref.ID)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += int(k)
+	}
+	return n, nil
 }

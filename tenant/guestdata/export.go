@@ -67,7 +67,7 @@ func (s Store) Export(ctx context.Context, guestID, format string) (Export, erro
 		return tx.Audit(audit.Entry{Action: "guest.exported", EntityType: "guest", EntityID: guestID, After: map[string]any{
 			"format": format, "sha256": out.SHA256, "bytes": len(out.Body), "erased": d.Guest.Erased,
 			"counts": map[string]int{"reservations": len(d.Reservations), "bookings": len(d.Bookings), "folios": len(d.Folios),
-				"invoices": len(d.Invoices), "checkin_records": len(d.CheckIns), "messages": len(d.Messages), "audit_rows": len(d.Audit)}}})
+				"invoices": len(d.Invoices), "checkin_records": len(d.CheckIns), "messages": len(d.Messages), "consents": len(d.Consents), "audit_rows": len(d.Audit)}}})
 	})
 	if err != nil {
 		return Export{}, err
@@ -114,7 +114,10 @@ func (s Store) zipOf(ctx context.Context, d Dossier) ([]byte, error) {
 		{"phone", g.Phone}, {"address_line1", addr.Line1}, {"address_line2", addr.Line2}, {"address_postal_code", addr.PostalCode},
 		{"address_city", addr.City}, {"address_region", addr.Region}, {"address_country", addr.Country}, {"nationality", g.Nationality},
 		{"language", g.Language}, {"notes", g.Notes}, {"erased", fmt.Sprint(g.Erased)}, {"created_at", timeOf(&g.CreatedAt)}, {"updated_at", timeOf(&g.UpdatedAt)}}
-	var res, nights, books, folios, lines, pays, invs, recs, photos, msgs, aud [][]string
+	var res, nights, books, folios, lines, pays, invs, recs, photos, msgs, cons, aud [][]string
+	for _, c := range d.Consents {
+		cons = append(cons, []string{c.Kind, fmt.Sprint(c.Granted), c.Source, timeOf(&c.At)})
+	}
 	for _, m := range d.Messages {
 		msgs = append(msgs, []string{m.ID, m.ReservationID, m.Kind, m.Language, m.Status, m.Reason, fmt.Sprint(m.Attempts), m.Recipient, m.Subject,
 			m.Text, m.HTML, m.LastError, timeOf(m.SentAt), timeOf(&m.CreatedAt), fmt.Sprint(m.Erased)})
@@ -180,6 +183,7 @@ func (s Store) zipOf(ctx context.Context, d Dossier) ([]byte, error) {
 		{"checkin_records.csv", []string{"id", "reservation_id", "document_type", "document_number", "issuing_country", "expiry", "birth_date", "number_purged_at", "erased", "created_at"}, recs},
 		{"id_photos.csv", []string{"id", "record_id", "content_type", "size", "created_at", "purged", "purged_or_due_at", "purge_reason"}, photos},
 		{"messages.csv", []string{"id", "reservation_id", "kind", "language", "status", "reason", "attempts", "recipient", "subject", "body_text", "body_html", "last_error", "sent_at", "created_at", "erased"}, msgs},
+		{"consents.csv", []string{"kind", "granted", "source", "at"}, cons},
 		{"audit.csv", []string{"seq", "at", "actor_kind", "actor_id", "actor_name", "action", "entity_type", "entity_id", "before", "after"}, aud},
 	}
 	for _, f := range files {

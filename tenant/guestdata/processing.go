@@ -48,6 +48,10 @@ func (s Store) RecordsOfProcessing(ctx context.Context, st Storage) ([]PropertyP
 	if st.Replica != "" {
 		backup = fmt.Sprintf("encrypted replica %s; old copies kept %d days", st.Replica, int(st.ReplicaRetention.Hours()/24))
 	}
+	regMonths, err := s.RegistrationRetention(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PropertyProcessing, 0, len(props))
 	for _, p := range props {
 		fd := p.FrontDesk
@@ -62,7 +66,11 @@ func (s Store) RecordsOfProcessing(ctx context.Context, st Storage) ([]PropertyP
 				mailWhy += fmt.Sprintf("; the pre-arrival email goes %d days before arrival", mail.PreArrivalDays)
 			}
 		}
-		number := "until the guest is anonymised"
+		registration := "until the guest is anonymised"
+		if m := regMonths[p.ID]; m > 0 {
+			registration = fmt.Sprintf("%d months after check-out, then purged (the record's tombstone stays), or earlier if the guest is anonymised", m)
+		}
+		number := registration
 		if fd.PurgeDocumentNumbers {
 			number = fmt.Sprintf("%d days after check-out, then deleted", fd.IDPhotoRetentionDays)
 		}
@@ -72,7 +80,7 @@ func (s Store) RecordsOfProcessing(ctx context.Context, st Storage) ([]PropertyP
 			{What: "Reservations and their nights, rooms and prices",
 				Why: "the booking contract; occupancy and revenue reports", HowLong: "kept; after anonymisation linked only to the pseudonym", Where: here},
 			{What: "Check-in record: document type, issuing country, expiry, date of birth",
-				Why: "the legal duty to register guests", HowLong: "until the guest is anonymised", Where: here},
+				Why: "the legal duty to register guests", HowLong: registration, Where: here},
 			{What: "ID document number", Why: "the legal duty to register guests", HowLong: number, Where: here},
 			{What: "ID photos", Why: "to check identity at check-in",
 				HowLong: fmt.Sprintf("%d days after check-out (or after the record was taken for a stay never checked out), then deleted", fd.IDPhotoRetentionDays), Where: here},

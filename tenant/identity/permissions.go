@@ -82,6 +82,8 @@ const (
 	PermCreditNotes   Permission = "invoices.credit" // issue credit notes (corrections of issued invoices)
 	PermLedgerWrite   Permission = "ledger.write"    // ledger settings: legal data, tax codes, categories, city tax, products
 	PermStripeWrite   Permission = "stripe.write"    // the Stripe account's keys and webhook signing secret
+	// Channels (tenant/channels).
+	PermChannelsManage Permission = "channels.manage" // calendar exports and imports, the channel manager, its attention list
 	// Reports (tenant/reports).
 	PermReportsRead     Permission = "reports.read"     // see and export reports: occupancy, ADR, RevPAR, revenue
 	PermStatementsWrite Permission = "statements.write" // generate statements (immutable, numbered, audited)
@@ -126,6 +128,7 @@ var PermissionTable = []PermissionRow{
 	{PermCreditNotes, "Issue credit notes that correct issued invoices", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermLedgerWrite, "Change the ledger settings: legal data, tax codes, categories, city tax, products", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermStripeWrite, "Set up the Stripe account: its keys and webhook signing secret", []string{RoleOwner, RoleManager}},
+	{PermChannelsManage, "Manage channels: calendar exports and imports, the channel-manager connection, mappings, and what needs attention", []string{RoleOwner, RoleManager}},
 	{PermReportsRead, "See and export reports: occupancy, ADR, RevPAR and revenue", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermStatementsWrite, "Generate channel statements (numbered, immutable, recorded in the audit log)", []string{RoleOwner, RoleManager, RoleAccountant}},
 }

@@ -174,14 +174,16 @@ func (s Store) CityTax(ctx context.Context, p Period) (CityTaxReport, error) {
 	}
 	// The posted room-nights, each with the city-tax line posted for the
 	// same night of the same reservation (the unique index on night and
-	// item finds it).
+	// item finds it). The unary + keeps SQLite on the service-date index
+	// for the room lines: on ref_kind and item alone it would read every
+	// room line of the file.
 	nights, err := s.SQL().Read.QueryContext(ctx, `SELECT l.service_date, r.adults + r.children, r.children,
 			(SELECT count(*) FROM reservation_nights b WHERE b.reservation_id = r.id AND b.date < l.night),
 			coalesce(c.quantity, 0), c.id IS NOT NULL
 		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id
 		JOIN reservations r ON r.id = l.ref_id
 		LEFT JOIN ledger_lines c ON c.ref_kind = l.ref_kind AND c.ref_id = l.ref_id AND c.night = l.night AND c.item = ? AND c.kind = 'charge'
-		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND l.kind = 'charge' AND l.item = ? AND l.ref_kind = ?
+		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND +l.kind = 'charge' AND +l.item = ? AND +l.ref_kind = ?
 			AND l.service_date >= ? AND l.service_date < ?`,
 		ledger.ItemCityTax, p.PropertyID, ledger.ItemRoom, ledger.RefReservation, p.From, p.To)
 	if err != nil {

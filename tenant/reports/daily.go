@@ -105,14 +105,19 @@ func (s Store) Daily(ctx context.Context, propertyID string, d, businessDate dat
 	if m == time.December {
 		next = date.New(y+1, time.January, 1)
 	}
-	rep.Forecast, err = s.forecast(ctx, propertyID, first, next, businessDate, rep.PricesIncludeTax)
+	var known *Figures // the posted figures of [first, businessDate), when the month to date is that range
+	if businessDate == d.AddDays(1) {
+		known = &rep.MonthToDate
+	}
+	rep.Forecast, err = s.forecast(ctx, propertyID, first, next, businessDate, rep.PricesIncludeTax, known)
 	return rep, err
 }
 
-// forecast computes the Forecast of the nights [from, to).
-func (s Store) forecast(ctx context.Context, propertyID string, from, to, businessDate date.Date, gross bool) (Forecast, error) {
+// forecast computes the Forecast of the nights [from, to). known, when
+// set, are the engine's figures of [from, businessDate).
+func (s Store) forecast(ctx context.Context, propertyID string, from, to, businessDate date.Date, gross bool, known *Figures) (Forecast, error) {
 	f := Forecast{From: from, To: to}
-	pace, err := s.Pace(ctx, PaceQuery{PropertyID: propertyID, From: from, Days: to.Sub(from), By: ByMonth}, businessDate)
+	pace, err := s.pace(ctx, PaceQuery{PropertyID: propertyID, From: from, Days: to.Sub(from), By: ByMonth}, businessDate, false)
 	if err != nil {
 		return f, err
 	}
@@ -122,13 +127,19 @@ func (s Store) forecast(ctx context.Context, propertyID string, from, to, busine
 		if closed.After(to) {
 			closed = to
 		}
-		r, err := s.Run(ctx, Query{PropertyID: propertyID, From: from, To: closed, By: ByMonth})
-		if err != nil {
-			return f, err
+		var room Amount
+		if known != nil && closed == businessDate {
+			room = known.Room
+		} else {
+			r, err := s.Run(ctx, Query{PropertyID: propertyID, From: from, To: closed, By: ByMonth})
+			if err != nil {
+				return f, err
+			}
+			room = r.Total.Room
 		}
-		f.Posted = r.Total.Room.Net
+		f.Posted = room.Net
 		if gross {
-			f.Posted = r.Total.Room.Gross
+			f.Posted = room.Gross
 		}
 	}
 	open := businessDate

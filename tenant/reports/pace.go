@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
@@ -110,6 +111,11 @@ func (q *PaceQuery) check() error {
 // business date), with last year's figures for the same weekdays. It
 // returns EINVALID for bad settings and ENOTFOUND for an unknown property.
 func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceReport, error) {
+	return s.pace(ctx, q, asOf, true)
+}
+
+// pace is Pace, with last year's figures only when lastYear is set.
+func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear bool) (PaceReport, error) {
 	if err := q.check(); err != nil {
 		return PaceReport{}, err
 	}
@@ -160,33 +166,10 @@ func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceRepor
 		}, q.PropertyID, q.From, to); err != nil {
 		return rep, err
 	}
-	// Last year: the same nights LastYearDays earlier.
-	lyFrom, lyTo := q.From.AddDays(-LastYearDays), to.AddDays(-LastYearDays)
-	back := func(d date.Date) *PaceRow { return rows[eq.dateKey(d.AddDays(LastYearDays))] }
-	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n
-		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
-		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.Final += n }, q.PropertyID, lyFrom, lyTo); err != nil {
-		return rep, err
-	}
-	thenDay := asOf.AddDays(-LastYearDays)
-	then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
-	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
-		WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
-			AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
-		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.OnBooks += n },
-		q.PropertyID, lyFrom, lyTo, then, then, thenDay); err != nil {
-		return rep, err
-	}
-	lines := `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.net ELSE -l.net END)`
-	if rep.PricesIncludeTax {
-		lines = `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.gross ELSE -l.gross END)`
-	}
-	if err := s.eachNight(ctx, lines+`
-		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id LEFT JOIN ledger_lines c ON c.id = l.corrects
-		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND coalesce(nullif(l.item, ''), c.item, '') = 'room'
-			AND l.service_date >= ? AND l.service_date < ?
-		GROUP BY 1`, func(d date.Date, _, v int64) { back(d).LastYear.Revenue += v }, q.PropertyID, lyFrom, lyTo); err != nil {
-		return rep, err
+	if lastYear {
+		if err := s.paceLastYear(ctx, q, eq, to, asOf, loc, rows, rep.PricesIncludeTax); err != nil {
+			return rep, err
+		}
 	}
 	for _, k := range keys {
 		r := rows[k]
@@ -201,6 +184,40 @@ func (s Store) Pace(ctx context.Context, q PaceQuery, asOf date.Date) (PaceRepor
 	}
 	rep.Total.Occupancy = ratio(10000*rep.Total.OnBooks, rep.Total.Available)
 	return rep, nil
+}
+
+// paceLastYear adds last year's figures (the same nights LastYearDays
+// earlier) to the rows of a pace report.
+func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf date.Date, loc *time.Location, rows map[string]*PaceRow, gross bool) error {
+	// Last year: the same nights LastYearDays earlier.
+	lyFrom, lyTo := q.From.AddDays(-LastYearDays), to.AddDays(-LastYearDays)
+	back := func(d date.Date) *PaceRow { return rows[eq.dateKey(d.AddDays(LastYearDays))] }
+	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
+		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.Final += n }, q.PropertyID, lyFrom, lyTo); err != nil {
+		return err
+	}
+	thenDay := asOf.AddDays(-LastYearDays)
+	then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
+	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
+		WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
+			AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
+		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.OnBooks += n },
+		q.PropertyID, lyFrom, lyTo, then, then, thenDay); err != nil {
+		return err
+	}
+	lines := `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.net ELSE -l.net END)`
+	if gross {
+		lines = `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.gross ELSE -l.gross END)`
+	}
+	if err := s.eachNight(ctx, lines+`
+		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id LEFT JOIN ledger_lines c ON c.id = l.corrects
+		WHERE f.property_id = ? AND l.kind IN ('charge', 'allowance') AND coalesce(nullif(l.item, ''), c.item, '') = 'room'
+			AND l.service_date >= ? AND l.service_date < ?
+		GROUP BY 1`, func(d date.Date, _, v int64) { back(d).LastYear.Revenue += v }, q.PropertyID, lyFrom, lyTo); err != nil {
+		return err
+	}
+	return nil
 }
 
 // satAdd adds two amounts, staying at the largest (or smallest) int64

@@ -79,6 +79,10 @@ type Statement struct {
 	GeneratedAt time.Time       `json:"generated_at"`
 	GeneratedBy string          `json:"generated_by"`
 	Hash        string          `json:"hash"` // hex SHA-256 of the stored body
+	// Existing is set when GenerateStatement found the same statement
+	// (channel, period, lines and totals) already generated and returned
+	// it instead of a new number; it is not stored.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // statementBody is the frozen part of a statement stored as JSON.
@@ -91,7 +95,9 @@ type statementBody struct {
 // GenerateStatement computes a channel's statement from the stored
 // bookings and posted lines, stores it with the next number and writes the
 // audit row "statement.generated" (with its number, period and hash) in
-// the same transaction. Errors: EINVALID for a missing channel or a bad
+// the same transaction. Generating it again while its figures are the
+// same returns the stored statement (Existing set, no new number, no audit
+// row); once a posting changed them, it is a new statement. Errors: EINVALID for a missing channel or a bad
 // period, ENOTFOUND for an unknown property.
 func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statement, error) {
 	in.Channel = strings.TrimSpace(in.Channel)
@@ -112,6 +118,14 @@ func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statem
 		st.GeneratedAt = now
 		if err := statementLines(tx, &st); err != nil {
 			return err
+		}
+		// The same statement generated again (same channel, period and
+		// figures) is the document already generated, not a new number.
+		if id, err := sameStatement(tx, st); err != nil {
+			return err
+		} else if id != "" {
+			st = Statement{ID: id, Existing: true}
+			return nil
 		}
 		body, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals, GeneratedBy: st.GeneratedBy})
 		if err != nil {
@@ -134,7 +148,41 @@ func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statem
 			"number": st.Number, "kind": st.Kind, "channel": st.Channel, "from": st.From, "to": st.To, "hash": st.Hash,
 			"bookings": st.Totals.Bookings, "commission": st.Totals.Commission, "currency": st.Currency}})
 	})
+	if err == nil && st.Existing {
+		st, err = s.GetStatement(ctx, st.ID)
+		st.Existing = true
+	}
 	return st, err
+}
+
+// sameStatement returns the id of the latest statement of st's property,
+// kind, channel and period whose lines and totals are st's, or "".
+func sameStatement(tx *tenant.Tx, st Statement) (string, error) {
+	var id, body string
+	err := tx.QueryRow(`SELECT id, body FROM report_statements WHERE property_id = ? AND kind = ? AND channel = ? AND period_from = ? AND period_to = ?
+		ORDER BY year DESC, seq DESC LIMIT 1`, st.PropertyID, st.Kind, st.Channel, st.From, st.To).Scan(&id, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reports: statements: %w", err)
+	}
+	var old statementBody
+	if err := json.Unmarshal([]byte(body), &old); err != nil {
+		return "", fmt.Errorf("reports: statement body: %w", err)
+	}
+	a, err := json.Marshal(statementBody{Lines: old.Lines, Totals: old.Totals})
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals})
+	if err != nil {
+		return "", err
+	}
+	if string(a) != string(b) {
+		return "", nil
+	}
+	return id, nil
 }
 
 // statementLines fills st's lines and totals inside the generating

@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/reports"
 	"github.com/aurapms/aura/tenant/stays"
 )
@@ -106,10 +107,25 @@ func TestStatementGenerated(t *testing.T) {
 		t.Fatalf("read back %+v", got)
 	}
 
-	// The next is numbered on, and the list shows both, newest first.
+	// Generated again with the same figures: the same document, no new
+	// number, no audit row.
+	rowsBefore := f.AuditRows(t)
+	again := pmstest.Must(s.GenerateStatement(f.Ctx, in))(t)
+	if again.ID != st.ID || again.Number != st.Number || again.Hash != st.Hash || !again.Existing || len(again.Lines) != 3 || f.AuditRows(t) != rowsBefore {
+		t.Fatalf("generated again: %s %s existing=%v, audit rows %d → %d", again.ID, again.Number, again.Existing, rowsBefore, f.AuditRows(t))
+	}
+
+	// Once a posting changes the figures, it is a new statement, numbered
+	// on, and the list shows both, newest first.
+	var roomLine string
+	if err := f.DB.SQL().Read.QueryRow(`SELECT l.id FROM ledger_lines l JOIN reservations r ON r.id = l.ref_id JOIN bookings b ON b.id = r.booking_id
+		WHERE b.ota_code = 'BC-X' AND l.item = 'room' AND l.kind = 'charge' LIMIT 1`).Scan(&roomLine); err != nil {
+		t.Fatal(err)
+	}
+	pmstest.Must(ledger.New(f.DB).PostAllowance(f.Ctx, ledger.AllowanceInput{LineID: roomLine, Amount: 1000, BusinessDate: in.To, Reason: "Late complaint"}))(t)
 	second := pmstest.Must(s.GenerateStatement(f.Ctx, in))(t)
-	if second.Number != "ST-2027-000002" || second.Hash != st.Hash {
-		t.Fatalf("second %s %s", second.Number, second.Hash)
+	if second.Number != "ST-2027-000002" || second.Hash == st.Hash || second.Existing || second.Totals.Room.Gross != 19000 {
+		t.Fatalf("second %s %s %+v", second.Number, second.Hash, second.Totals)
 	}
 	list := pmstest.Must(s.ListStatements(f.Ctx, f.Prop.ID))(t)
 	if len(list) != 2 || list[0].ID != second.ID {

@@ -778,7 +778,9 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 		rec := &out[i]
 		idx[rec.ID], ids[i] = i, rec.ID
 		rec.GuestName = names[rec.GuestID]
-		if sealed[i].wrapped == nil {
+		if sealed[i].wrapped == nil || len(sealed[i].details) == 0 {
+			// The guest was anonymised, or the registration data was
+			// purged after its retention period (tenant/guestdata).
 			rec.Erased = true
 			continue
 		}
