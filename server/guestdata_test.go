@@ -280,12 +280,15 @@ func TestRecordsOfProcessing(t *testing.T) {
 		t.Fatalf("booking: %d %s", resp.StatusCode, body)
 	}
 	if resp, _ := f.page("POST", "/settings/records-of-processing/retention", url.Values{"property_id": {f.prop.ID}, "anonymise_after_years": {"3"},
-		"idempotency_key": {"ret"}}); resp.StatusCode != http.StatusSeeOther {
+		"registration_months": {"15"}, "idempotency_key": {"ret"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("set retention: %d", resp.StatusCode)
 	}
 	_, page = f.page("GET", "/settings/records-of-processing", nil)
 	if !strings.Contains(page, "anonymised 3 years after their last stay") || !strings.Contains(page, "Tilda Tester") || !strings.Contains(page, "1 guests scheduled, 0 due now") {
 		t.Fatal("the dry run on the page lacks the schedule or the guest")
+	}
+	if !strings.Contains(page, "15 months after check-out, then purged") || !strings.Contains(page, "0 check-in records scheduled") {
+		t.Fatal("the page lacks the registration-data retention")
 	}
 	resp, body = f.api("PUT", "/guest-retention/"+f.prop.ID, `{"anonymise_after_years": 31}`)
 	if resp.StatusCode != http.StatusBadRequest {

@@ -281,6 +281,18 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 			ids = append(ids, d.GuestID)
 		}
 	}
+	if rv.RegDue, err = gd.RegistrationDryRun(r.Context()); err != nil {
+		return err
+	}
+	for _, d := range rv.RegDue {
+		if !d.DueAt.After(s.Cfg.Now()) {
+			rv.RegDueNow++
+		}
+		if len(rv.RegListed) < 20 {
+			rv.RegListed = append(rv.RegListed, d)
+			ids = append(ids, d.GuestID)
+		}
+	}
 	if rv.Names, err = stays.New(c.DB).GuestNames(r.Context(), ids); err != nil {
 		return err
 	}
@@ -297,10 +309,15 @@ type retentionView struct {
 	// in months (absent: off).
 	RegistrationMonths map[string]int
 	Due                []guestdata.DueGuest
-	DueNow             int               // due on or before today: the next run takes them
-	Names              map[string]string // the names of the guests listed
-	CanSet             bool
-	Listed             []guestdata.DueGuest // the first 20 of Due
+	// RegDue are the check-in records whose registration data the job
+	// will purge, soonest first (RegListed: the first 20).
+	RegDue    []guestdata.DueRegistration
+	RegListed []guestdata.DueRegistration
+	RegDueNow int
+	DueNow    int               // due on or before today: the next run takes them
+	Names     map[string]string // the names of the guests listed
+	CanSet    bool
+	Listed    []guestdata.DueGuest // the first 20 of Due
 }
 
 // RetentionSet sets a property's guest retention schedule from the

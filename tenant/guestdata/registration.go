@@ -3,6 +3,7 @@ package guestdata
 import (
 	"context"
 	"database/sql"
+	"sort"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -165,6 +166,50 @@ func (s Store) PurgeRegistrations(ctx context.Context) (RegistrationPurge, error
 		}
 		return tx.Audit(audit.Entry{Action: "guest_retention.registrations_purged", EntityType: "tenant", EntityID: s.ID,
 			After: map[string]any{"records": out.Records, "photos": out.Photos, "at": tx.Now.UTC().Format(time.RFC3339)}})
+	})
+	return out, err
+}
+
+// DueRegistration is a check-in record whose registration data the
+// retention job will purge, and when.
+type DueRegistration struct {
+	RecordID   string    `json:"record_id"`
+	GuestID    string    `json:"guest_id"`
+	PropertyID string    `json:"property_id"`
+	DueAt      time.Time `json:"due_at"`
+}
+
+// RegistrationDryRun lists every check-in record not yet purged at a
+// property with a registration retention, soonest first, with when the
+// retention job purges it (those due at the database clock first). It
+// changes nothing.
+func (s Store) RegistrationDryRun(ctx context.Context) ([]DueRegistration, error) {
+	out := []DueRegistration{}
+	err := s.View(ctx, func(tx *tenant.Tx) error {
+		rows, err := tx.Query(`SELECT c.id, c.guest_id, r.property_id, coalesce(r.checked_out_at, c.created_at), g.registration_months
+			FROM checkin_records c JOIN reservations r ON r.id = c.reservation_id JOIN guest_retention g ON g.property_id = r.property_id
+			WHERE g.registration_months > 0 AND c.registration_purged_at IS NULL AND length(c.document) > 0`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d DueRegistration
+			var start string
+			var months int
+			if err := rows.Scan(&d.RecordID, &d.GuestID, &d.PropertyID, &start, &months); err != nil {
+				return err
+			}
+			d.DueAt = tenant.ParseTime(start).AddDate(0, months, 0)
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].DueAt.Equal(out[j].DueAt) {
+			return out[i].DueAt.Before(out[j].DueAt)
+		}
+		return out[i].RecordID < out[j].RecordID
 	})
 	return out, err
 }

@@ -31,6 +31,10 @@ func TestPurgeRegistrations(t *testing.T) {
 		t.Fatalf("records of processing: %+v", recs[0].Records[2])
 	}
 	cells := sealedCells(t, f, s)
+	due := pmstest.Must(gd.RegistrationDryRun(f.Ctx))(t)
+	if len(due) != 1 || due[0].RecordID != s.record.ID || !due[0].DueAt.Equal(f.Clock.Now().UTC().Truncate(time.Second).AddDate(0, 15, 0)) {
+		t.Fatalf("dry run %+v (checked out %v)", due, f.Clock.Now())
+	}
 
 	f.Clock.Advance(14 * 31 * 24 * time.Hour) // about 14 months: not yet
 	if res := pmstest.Must(gd.PurgeRegistrations(f.Ctx))(t); len(res.Records) != 0 {
@@ -57,6 +61,9 @@ func TestPurgeRegistrations(t *testing.T) {
 	}
 	if res := pmstest.Must(gd.PurgeRegistrations(f.Ctx))(t); len(res.Records) != 0 {
 		t.Fatalf("purged twice: %+v", res)
+	}
+	if due := pmstest.Must(gd.RegistrationDryRun(f.Ctx))(t); len(due) != 0 {
+		t.Fatalf("dry run after the purge: %+v", due)
 	}
 	checkpoint(t, f)
 	raw := pmstest.ReadTenantFiles(t, f.DB)
