@@ -89,6 +89,13 @@ func (s handlers) loginSubmit(w http.ResponseWriter, r *http.Request, c *web.Cal
 // loginRefused shows the sign-in page again with the reason, and the
 // status of the error (401, 429, …).
 func (s handlers) loginRefused(w http.ResponseWriter, r *http.Request, p *web.Page, err error) error {
+	return s.signInRefused(w, r, p, err, "login")
+}
+
+// signInRefused shows a sign-in page (a tenant's or the staff's) again
+// with the reason of a refused sign-in and the status of the error, and
+// Retry-After when a throttle engaged; other errors go on up.
+func (s handlers) signInRefused(w http.ResponseWriter, r *http.Request, p *web.Page, err error, page string) error {
 	switch aura.ErrorCode(err) {
 	case aura.EUNAUTHORIZED, aura.ETOOMANY, aura.EINVALID:
 	default:
@@ -99,7 +106,7 @@ func (s handlers) loginRefused(w http.ResponseWriter, r *http.Request, p *web.Pa
 	if errors.As(err, &ra) {
 		w.Header().Set("Retry-After", web.Itoa(ra.Seconds))
 	}
-	s.RenderPage(w, r, web.StatusOf(err), "login", p)
+	s.RenderPage(w, r, web.StatusOf(err), page, p)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -68,18 +67,7 @@ func (s handlers) staffLoginSubmit(w http.ResponseWriter, r *http.Request, c *we
 }
 
 func (s handlers) staffLoginRefused(w http.ResponseWriter, r *http.Request, p *web.Page, err error) error {
-	switch aura.ErrorCode(err) {
-	case aura.EUNAUTHORIZED, aura.ETOOMANY, aura.EINVALID:
-	default:
-		return err
-	}
-	p.WithFormError(err)
-	var ra web.RetryAfter
-	if errors.As(err, &ra) {
-		w.Header().Set("Retry-After", web.Itoa(ra.Seconds))
-	}
-	s.RenderPage(w, r, web.StatusOf(err), "platform_login", p)
-	return nil
+	return s.signInRefused(w, r, p, err, "platform_login")
 }
 
 func (s handlers) staffLogout(w http.ResponseWriter, r *http.Request, c *web.Call) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -35,6 +36,25 @@ func reportsBrowser(t *testing.T, b browserSteps) {
 	b.both("reports-receivables", "/demo/reports/receivables")
 	if got := b.text("h1"); got != "Receivables" {
 		t.Fatalf("receivables page headed %q", got)
+	}
+	// The demo posts its last 21 nights: the revenue chart, the daily
+	// report, on the books with its pace chart, and the city tax.
+	from := time.Now().AddDate(0, 0, -20).Format("2006-01-02")
+	b.both("reports-revenue", "/demo/reports?by=day&from="+from+"&to="+time.Now().AddDate(0, 0, 1).Format("2006-01-02"))
+	if n := eval(`String(document.querySelectorAll("#revenue-title").length)`); n != "1" {
+		t.Fatal("the performance page of the demo's posted nights has no revenue chart")
+	}
+	b.both("reports-daily", "/demo/reports/daily")
+	if got := b.text(".tiles"); !strings.Contains(got, "forecast") {
+		t.Fatalf("daily tiles: %q", got)
+	}
+	b.both("reports-pace", "/demo/reports/pace")
+	if n := eval(`String(document.querySelectorAll(".report-chart .chart-tick").length)`); n == "0" || n == "" {
+		t.Fatal("the pace chart has no ticks")
+	}
+	b.both("reports-city-tax", "/demo/reports/city-tax?from="+from)
+	if got := b.text(".tiles"); !strings.Contains(got, "Taxable guest-nights") {
+		t.Fatalf("city-tax tiles: %q", got)
 	}
 
 	b.do(b.desktop, chromedp.Navigate(b.base+"/demo/reports/statements"), chromedp.WaitVisible(chromedp.CSS("#f-channel")))

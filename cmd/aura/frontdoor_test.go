@@ -30,14 +30,31 @@ import (
 
 // syncBuffer is an io.Writer safe for a server goroutine and a test reading it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	grew chan struct{} // closed by the next write (see grown)
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.grew != nil {
+		close(s.grew)
+		s.grew = nil
+	}
 	return s.b.Write(p)
+}
+
+// grown returns a channel closed by the next write, so a test waits for
+// output instead of polling for it: take the channel, read String, and
+// wait on the channel when the output is not there yet.
+func (s *syncBuffer) grown() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grew == nil {
+		s.grew = make(chan struct{})
+	}
+	return s.grew
 }
 
 func (s *syncBuffer) String() string {
@@ -95,7 +112,11 @@ type served struct {
 	stop func()
 }
 
-// serve starts `aura serve` with extra flags and waits until it listens.
+// serve starts `aura serve` with extra flags and waits until it listens:
+// until it prints its addresses (it prints each once its listener is
+// bound), or fails the test when it exits first. The deadlines are only for
+// a server that hangs: on a busy machine under -race starting and stopping
+// take long, and the waits end on the events themselves.
 func (c *cli) serve(extra ...string) *served {
 	c.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -109,7 +130,7 @@ func (c *cli) serve(extra ...string) *served {
 			cancel()
 			select {
 			case <-done:
-			case <-time.After(20 * time.Second):
+			case <-time.After(hung):
 				c.t.Error("aura serve did not stop")
 			}
 		})
@@ -117,27 +138,28 @@ func (c *cli) serve(extra ...string) *served {
 	c.t.Cleanup(s.stop)
 	re := regexp.MustCompile(`listening on (https?://[0-9.:]+)/`)
 	reHTTP := regexp.MustCompile(`Plain HTTP on (http://[0-9.:]+)/`)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(s.out.String()); m != nil {
+	wantHTTP := !strings.Contains(strings.Join(extra, " "), "--http-addr off")
+	hanging := time.After(hung)
+	for {
+		grew := s.out.grown()
+		out := s.out.String()
+		if m := re.FindStringSubmatch(out); m != nil {
 			s.https = m[1]
-			if m := reHTTP.FindStringSubmatch(s.out.String()); m != nil {
+			if m := reHTTP.FindStringSubmatch(out); m != nil {
 				s.http = m[1]
 			}
-			if strings.HasPrefix(s.https, "https") && s.http == "" && !strings.Contains(strings.Join(extra, " "), "--http-addr off") {
-				time.Sleep(50 * time.Millisecond)
-				continue
+			if !strings.HasPrefix(s.https, "https") || s.http != "" || !wantHTTP {
+				return s
 			}
-			return s
 		}
 		select {
+		case <-grew:
 		case code := <-done:
 			c.t.Fatalf("aura serve exited %d:\n%s\n%s", code, s.out.String(), s.errs.String())
-		case <-time.After(50 * time.Millisecond):
+		case <-hanging:
+			c.t.Fatalf("aura serve did not start:\n%s\n%s", s.out.String(), s.errs.String())
 		}
 	}
-	c.t.Fatalf("aura serve did not start:\n%s\n%s", s.out.String(), s.errs.String())
-	return nil
 }
 
 // testCert writes a self-signed certificate for 127.0.0.1 and localhost
@@ -184,11 +206,16 @@ func mustKeyPair(t *testing.T, certFile, keyFile string) tls.Certificate {
 	return c
 }
 
+// httpsClient trusts pool and does not follow redirects. A request ends
+// when the server answers: a sign-in hashes its password with bcrypt at
+// cost 12, which under -race on a busy machine took more than the 20
+// seconds this client used to allow; its Timeout (hung) is only for a
+// server that never answers.
 func httpsClient(pool *x509.CertPool) *http.Client {
 	return &http.Client{
 		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout:       20 * time.Second,
+		Timeout:       hung,
 	}
 }
 

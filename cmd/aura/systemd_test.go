@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,36 +70,10 @@ func TestSystemdNotify(t *testing.T) {
 	tok := strings.TrimSpace(c.mustRun("", "token", "create", "calm", "--email", "owner@calm.example", "--name", "w", "--scopes", "users.read,users.write"))
 	sock, msgs := notifySocket(t)
 
-	child := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	child.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000",
-		"AURA_CRASH_CHILD="+strings.Join(c.args("serve", "--dev", "--addr", "127.0.0.1:0", "--litestream", cfg), "\x1f"))
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr syncBuffer
-	child.Stderr = &stderr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer child.Process.Kill()
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`listening on (http://[0-9.:]+)/`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
+	child := serveChild(t, c, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, &stderr, "--litestream", cfg)
+	base := child.base
 	ready := waitNotify(t, msgs, "READY=1", 30*time.Second)
-	var base string
-	select {
-	case base = <-addr:
-	case <-time.After(10 * time.Second):
-		t.Fatal("READY came but no listening address was printed")
-	}
 	// READY means accepting: the first request works.
 	resp, err := http.Get(base + "/healthz")
 	if err != nil {
@@ -117,45 +87,20 @@ func TestSystemdNotify(t *testing.T) {
 	waitNotify(t, msgs, "WATCHDOG=1", 2*time.Second)
 	waitNotify(t, msgs, "WATCHDOG=1", 2*time.Second)
 
-	var mu sync.Mutex
-	var acked []string
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				email := fmt.Sprintf("w%d-%d@calm.example", w, i)
-				req, _ := http.NewRequest("POST", base+"/calm/api/v1/users", strings.NewReader(`{"email":"`+email+`","role":"front_desk"}`))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return // the server has stopped accepting
-				}
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusCreated {
-					mu.Lock()
-					acked = append(acked, email)
-					mu.Unlock()
-				}
-			}
-		}(w)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	// SIGTERM once 50 writes are acknowledged, with the writers still
+	// writing.
+	w := writeUsers(base, "calm", tok, 50)
+	w.waitEnough(t, child)
 	sigterm := time.Now()
-	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := child.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	waitNotify(t, msgs, "STOPPING=1", 10*time.Second)
-	werr := child.Wait()
+	werr := child.cmd.Wait()
 	stopped := time.Since(sigterm)
-	wg.Wait()
+	acked := w.done()
 	if werr != nil {
 		t.Fatalf("the server did not exit cleanly after SIGTERM: %v\n%s", werr, stderr.String())
-	}
-	if len(acked) < 10 {
-		t.Fatalf("only %d writes before the SIGTERM", len(acked))
 	}
 
 	// The replica holds every acknowledged write: restore it over the
