@@ -77,16 +77,19 @@ func TestChargeNoShowFee(t *testing.T) {
 		t.Fatal("the fee was charged twice")
 	}
 
-	// A virtual card only: refused before its activation date, charged on it.
+	// A virtual card only: refused before its activation date, charged on
+	// it. The card activates today, not tomorrow: a business date later
+	// than today anywhere on Earth is refused for its own reason, and
+	// tomorrow in UTC is such a date until 10:00 UTC.
 	other := must(f.led.GuestFolio(f.ctx, f.prop, "res_2"))(t)
 	f.postNoShowFee(t, "res_2", paidAmount)
 	vc := must(st.AddVirtualCard(f.ctx, payments.VirtualCardInput{FolioID: other.ID, PaymentMethodID: "pm_1AuraNoShowVirtual",
-		ActivationDate: f.today.AddDays(1), MaxAmount: 10000, Source: "booking.com"}))(t)
+		ActivationDate: f.today, MaxAmount: 10000, Source: "booking.com"}))(t)
 	mark = paid.Mark()
-	if _, ok := must2(st.ChargeNoShowFee(f.ctx, "res_2", f.today))(t); ok || len(paid.Since(mark, "POST", "/v1/payment_intents")) != 0 {
+	if _, ok := must2(st.ChargeNoShowFee(f.ctx, "res_2", f.today.AddDays(-1)))(t); ok || len(paid.Since(mark, "POST", "/v1/payment_intents")) != 0 {
 		t.Fatal("a virtual card was charged before its activation date")
 	}
-	p, ok = must2(st.ChargeNoShowFee(f.ctx, "res_2", f.today.AddDays(1)))(t)
+	p, ok = must2(st.ChargeNoShowFee(f.ctx, "res_2", f.today))(t)
 	if !ok || p.CardID != vc.ID || p.Amount != paidAmount {
 		t.Fatalf("virtual card fee = %+v (%v)", p, ok)
 	}
