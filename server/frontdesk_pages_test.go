@@ -14,7 +14,9 @@ import (
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/frontdesk"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -63,6 +65,19 @@ func (f *pmsFixture) reservation(t *testing.T, id string) stays.Reservation {
 	return decode[stays.Reservation](t, body)
 }
 
+// propertyToday reads the property's business date as it is now.
+func (f *pmsFixture) propertyToday(t *testing.T) date.Date {
+	t.Helper()
+	var today date.Date
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		var err error
+		if today, err = inventory.New(db).PropertyToday(ctx, f.prop.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return today
+}
+
 func (f *pmsFixture) room(t *testing.T, id string) inventory.Room {
 	t.Helper()
 	resp, body := f.api("GET", "/rooms/"+id, "")
@@ -83,13 +98,6 @@ var photoLink = regexp.MustCompile(`/alpha/id-photos/(idp_[a-z0-9]+)`)
 func TestFrontDeskDayPages(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 3).signIn()
-	resp, body := f.api("POST", "/bookings", f.bookingJSON("Tilda", f.today, f.today.AddDays(3)))
-	if resp.StatusCode != 201 {
-		t.Fatalf("booking: %d %s", resp.StatusCode, body)
-	}
-	res := decode[stays.Booking](t, body).Reservations[0]
-	id := res.ID
-
 	t.Run("Settings", func(t *testing.T) {
 		v := url.Values{"property_id": {f.prop.ID}, "version": {fmt.Sprint(f.prop.Version)}, "name": {"Hotel Am See"}, "time_zone": {"Europe/Berlin"},
 			"currency": {"EUR"}, "check_in_time": {"15:00"}, "check_out_time": {"11:00"}, "address_country": {"DE"},
@@ -110,6 +118,16 @@ func TestFrontDeskDayPages(t *testing.T) {
 			t.Fatalf("front desk settings %+v", p.FrontDesk)
 		}
 	})
+	// The settings moved the night audit to 02:30: between 02:30 and 03:00
+	// in Berlin that moves the business date, so the booking below takes
+	// the date the property has now.
+	f.today = f.propertyToday(t)
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Tilda", f.today, f.today.AddDays(3)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	res := decode[stays.Booking](t, body).Reservations[0]
+	id := res.ID
 
 	resp, body = f.page("GET", "/frontdesk", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Tilda Tester") || !strings.Contains(body, "/alpha/reservations/"+id+"/check-in") {
