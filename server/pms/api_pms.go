@@ -148,6 +148,18 @@ func apiPropertyOf(r *http.Request, c *web.Call) (inventory.Property, error) {
 		aura.FieldError{Field: "property_id", Message: "is required"})
 }
 
+// apiPropertyToday returns the property a list is about (see
+// apiPropertyOf) and its business date, which the reports and lists read
+// their default dates against.
+func apiPropertyToday(r *http.Request, c *web.Call) (inventory.Property, date.Date, error) {
+	p, err := apiPropertyOf(r, c)
+	if err != nil {
+		return inventory.Property{}, date.Date{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), p.ID)
+	return p, today, err
+}
+
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
 func (s Handlers) propertyDates(r *http.Request, c *web.Call, p inventory.Property, days int) (date.Date, date.Date, error) {
