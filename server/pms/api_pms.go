@@ -148,6 +148,20 @@ func apiPropertyOf(r *http.Request, c *web.Call) (inventory.Property, error) {
 		aura.FieldError{Field: "property_id", Message: "is required"})
 }
 
+// bodyPropertyID returns the property a write names in its body (id), or
+// when the body names none, the one of ?property_id= or the tenant's only
+// property (see apiPropertyOf). A property the body names that does not
+// exist is a 400 on property_id.
+func bodyPropertyID(r *http.Request, c *web.Call, id string) (string, error) {
+	if id == "" {
+		return apiPropertyID(r, c)
+	}
+	if _, err := inventory.New(c.DB).GetProperty(r.Context(), id); err != nil {
+		return "", aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+	}
+	return id, nil
+}
+
 // apiPropertyToday returns the property a list is about (see
 // apiPropertyOf) and its business date, which the reports and lists read
 // their default dates against.
