@@ -213,6 +213,9 @@ func TestStatementsHTTP(t *testing.T) {
 	if resp, out := f.api("POST", "/statements", `{"channel": "booking_com", `+period+`}`); resp.StatusCode != 200 || decode[reports.Statement](t, out).Number != st.Number {
 		t.Fatalf("the same statement again: %d %s", resp.StatusCode, out)
 	}
+	if resp, out := f.api("POST", "/statements", `{"property_id": "prop_nope", "channel": "booking_com", `+period+`}`); resp.StatusCode != 400 || !strings.Contains(out, "property_id") {
+		t.Fatalf("statement of an unknown property: %d %s", resp.StatusCode, out)
+	}
 	if len(st.Lines) != 1 || st.Lines[0].OTACode != "BC-77" || st.Lines[0].Fees.Gross != 10000 || st.Totals.Commission != 1500 || !strings.HasPrefix(st.Number, "ST-") {
 		t.Fatalf("statement %+v", st)
 	}
@@ -462,6 +465,12 @@ func TestReportSettingsHTTP(t *testing.T) {
 	rep := decode[reports.Report](t, mustOK(t, f, "GET", "/reports/performance"+q))
 	if rep.Total.Sold != 0 || rep.Total.Complimentary != 1 || rep.Total.Available != 2 || !rep.Exclusions.ExcludeComplimentary {
 		t.Fatalf("after: %+v", rep.Total)
+	}
+	if resp, b := f.api("PUT", "/reports/settings", `{"property_id": "prop_nope", "exclude_complimentary": false}`); resp.StatusCode != 400 || !strings.Contains(b, "property_id") {
+		t.Fatalf("settings of an unknown property: %d %s", resp.StatusCode, b)
+	}
+	if ex := decode[reports.Exclusions](t, mustOK(t, f, "GET", "/reports/settings")); !ex.ExcludeComplimentary {
+		t.Fatalf("the refused PUT changed the settings: %+v", ex)
 	}
 	if resp, b := f.api("PUT", "/reports/settings", `{"house_use_plans": ["NOPE"]}`); resp.StatusCode != 400 || !strings.Contains(b, "house_use_plans") {
 		t.Fatalf("unknown plan: %d %s", resp.StatusCode, b)

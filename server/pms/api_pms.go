@@ -148,6 +148,32 @@ func apiPropertyOf(r *http.Request, c *web.Call) (inventory.Property, error) {
 		aura.FieldError{Field: "property_id", Message: "is required"})
 }
 
+// bodyPropertyID returns the property a write names in its body (id), or
+// when the body names none, the one of ?property_id= or the tenant's only
+// property (see apiPropertyOf). A property the body names that does not
+// exist is a 400 on property_id.
+func bodyPropertyID(r *http.Request, c *web.Call, id string) (string, error) {
+	if id == "" {
+		return apiPropertyID(r, c)
+	}
+	if _, err := inventory.New(c.DB).GetProperty(r.Context(), id); err != nil {
+		return "", aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+	}
+	return id, nil
+}
+
+// apiPropertyToday returns the property a list is about (see
+// apiPropertyOf) and its business date, which the reports and lists read
+// their default dates against.
+func apiPropertyToday(r *http.Request, c *web.Call) (inventory.Property, date.Date, error) {
+	p, err := apiPropertyOf(r, c)
+	if err != nil {
+		return inventory.Property{}, date.Date{}, err
+	}
+	today, err := inventory.New(c.DB).PropertyToday(r.Context(), p.ID)
+	return p, today, err
+}
+
 // propertyDates reads ?from= and ?to= (to exclusive) of a view of
 // property p; by default the days from its today on.
 func (s Handlers) propertyDates(r *http.Request, c *web.Call, p inventory.Property, days int) (date.Date, date.Date, error) {

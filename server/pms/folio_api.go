@@ -531,11 +531,7 @@ func (s Handlers) invoiceFile(kind string) web.Handler {
 }
 
 func (s Handlers) apiPayments(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}

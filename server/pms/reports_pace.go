@@ -70,11 +70,7 @@ func dailyOf(r *http.Request, c *web.Call, p inventory.Property, today date.Date
 }
 
 func (s Handlers) apiDaily(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}
@@ -86,11 +82,7 @@ func (s Handlers) apiDaily(w http.ResponseWriter, r *http.Request, c *web.Call) 
 }
 
 func (s Handlers) dailyCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}
@@ -200,11 +192,7 @@ func paceOf(r *http.Request, c *web.Call, p inventory.Property, today date.Date)
 }
 
 func (s Handlers) apiPace(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}
@@ -216,11 +204,7 @@ func (s Handlers) apiPace(w http.ResponseWriter, r *http.Request, c *web.Call) e
 }
 
 func (s Handlers) paceCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}
@@ -332,20 +316,22 @@ func paceChart(rep reports.PaceReport, labels map[string]string, pct func(int64)
 	return c
 }
 
-func (s Handlers) agingCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return err
-	}
+// agingOf runs the receivables report of a request's ?as_of= (by default
+// today, the business date) for property p.
+func agingOf(r *http.Request, c *web.Call, p inventory.Property, today date.Date) (reports.AgingReport, error) {
 	asOf, err := web.QueryDate(r.URL.Query(), "as_of", today)
 	if err != nil {
+		return reports.AgingReport{}, err
+	}
+	return reports.New(c.DB).Aging(r.Context(), p.ID, asOf)
+}
+
+func (s Handlers) agingCSV(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	prop, today, err := apiPropertyToday(r, c)
+	if err != nil {
 		return err
 	}
-	rep, err := reports.New(c.DB).Aging(r.Context(), prop.ID, asOf)
+	rep, err := agingOf(r, c, prop, today)
 	if err != nil {
 		return err
 	}

@@ -124,11 +124,7 @@ func reportForm(v url.Values, q reports.Query, keys ...string) url.Values {
 // ?property_id= (or the only one) and ?from=, ?to= and ?by= against its
 // business date.
 func (s Handlers) queryOf(r *http.Request, c *web.Call) (reports.Query, error) {
-	prop, err := apiPropertyOf(r, c)
-	if err != nil {
-		return reports.Query{}, err
-	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return reports.Query{}, err
 	}
@@ -434,19 +430,11 @@ func (s Handlers) paymentsPage(w http.ResponseWriter, r *http.Request, c *web.Ca
 }
 
 func (s Handlers) apiAging(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	prop, err := apiPropertyOf(r, c)
+	prop, today, err := apiPropertyToday(r, c)
 	if err != nil {
 		return err
 	}
-	today, err := inventory.New(c.DB).PropertyToday(r.Context(), prop.ID)
-	if err != nil {
-		return err
-	}
-	asOf, err := web.QueryDate(r.URL.Query(), "as_of", today)
-	if err != nil {
-		return err
-	}
-	rep, err := reports.New(c.DB).Aging(r.Context(), prop.ID, asOf)
+	rep, err := agingOf(r, c, prop, today)
 	if err != nil {
 		return err
 	}

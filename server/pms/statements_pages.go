@@ -178,15 +178,11 @@ func (s Handlers) apiStatementGenerate(w http.ResponseWriter, r *http.Request, c
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.PropertyID == "" {
-		prop, err := apiPropertyOf(r, c)
-		if err != nil {
-			return err
-		}
-		in.PropertyID = prop.ID
-	} else if _, err := inventory.New(c.DB).GetProperty(r.Context(), in.PropertyID); err != nil {
-		return aura.Invalid("No such property.", aura.FieldError{Field: "property_id", Message: "no such property"})
+	pid, err := bodyPropertyID(r, c, in.PropertyID)
+	if err != nil {
+		return err
 	}
+	in.PropertyID = pid
 	st, err := reports.New(c.DB).GenerateStatement(r.Context(), in)
 	if err != nil {
 		return err

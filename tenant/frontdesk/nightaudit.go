@@ -28,6 +28,8 @@ import (
 //     stock (one "reservation.cancelled" row each);
 //   - guests still in house after their departure date are counted
 //     (Overdue) for the desk, never checked out automatically;
+//   - the nights then on the books for the year ahead are recorded per
+//     rate plan for the pace report (writeOnBooks; not when closing late);
 //   - a business_dates row and one "night_audit.closed" audit row record it.
 //
 // RunNightAudit closes, in order and one transaction each, every date
@@ -261,6 +263,9 @@ func (db Store) closeBusinessDate(tx *tenant.Tx, st auditState) (ClosedBusinessD
 		return c, err
 	}
 	if c.Posted, err = stays.New(db.DB).PostNights(tx, st.prop, d); err != nil {
+		return c, err
+	}
+	if err := writeOnBooks(tx, st); err != nil {
 		return c, err
 	}
 	if _, err := tx.Exec(`INSERT INTO business_dates (property_id, business_date, roll_at, closed_at, no_shows, cancelled, overdue)

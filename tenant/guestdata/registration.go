@@ -2,7 +2,6 @@ package guestdata
 
 import (
 	"context"
-	"database/sql"
 	"sort"
 	"time"
 
@@ -27,24 +26,7 @@ func (s Store) SetRegistrationRetention(ctx context.Context, propertyID string, 
 		return aura.Invalid("Purge registration data after 0 (never) to 120 months.", aura.FieldError{Field: "registration_months", Message: "must be 0 to 120"})
 	}
 	return s.Update(ctx, func(tx *tenant.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM properties WHERE id = ?`, propertyID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return tenant.NotFound("property", propertyID)
-		}
-		var before sql.NullInt64
-		if err := tx.QueryRow(`SELECT registration_months FROM guest_retention WHERE property_id = ?`, propertyID).Scan(&before); err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO guest_retention (property_id, anonymise_after_years, registration_months, version, updated_at) VALUES (?, 0, ?, 1, ?)
-			ON CONFLICT (property_id) DO UPDATE SET registration_months = excluded.registration_months, version = version + 1, updated_at = excluded.updated_at`,
-			propertyID, months, tenant.FormatTime(tx.Now)); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "guest_retention.registration_set", EntityType: "property", EntityID: propertyID,
-			Before: map[string]any{"registration_months": before.Int64}, After: map[string]any{"registration_months": months}})
+		return setRetention(tx, "registration_months", propertyID, months, "guest_retention.registration_set")
 	})
 }
 

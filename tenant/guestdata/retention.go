@@ -24,25 +24,43 @@ func (s Store) SetRetention(ctx context.Context, propertyID string, years int) e
 		return aura.Invalid("Anonymise after 0 (never) to 30 years.", aura.FieldError{Field: "anonymise_after_years", Message: "must be 0 to 30"})
 	}
 	return s.Update(ctx, func(tx *tenant.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM properties WHERE id = ?`, propertyID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return tenant.NotFound("property", propertyID)
-		}
-		var before sql.NullInt64
-		if err := tx.QueryRow(`SELECT anonymise_after_years FROM guest_retention WHERE property_id = ?`, propertyID).Scan(&before); err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		if _, err := tx.Exec(`INSERT INTO guest_retention (property_id, anonymise_after_years, version, updated_at) VALUES (?, ?, 1, ?)
-			ON CONFLICT (property_id) DO UPDATE SET anonymise_after_years = excluded.anonymise_after_years, version = version + 1, updated_at = excluded.updated_at`,
-			propertyID, years, tenant.FormatTime(tx.Now)); err != nil {
-			return err
-		}
-		return tx.Audit(audit.Entry{Action: "guest_retention.set", EntityType: "property", EntityID: propertyID,
-			Before: map[string]any{"anonymise_after_years": before.Int64}, After: map[string]any{"anonymise_after_years": years}})
+		return setRetention(tx, "anonymise_after_years", propertyID, years, "guest_retention.set")
 	})
+}
+
+// setRetention sets one column of a property's retention schedule
+// (anonymise_after_years or registration_months, the other kept, 0 on a
+// new row) and writes the audit row action with the column's earlier and
+// new value. It returns ENOTFOUND for an unknown property; the callers
+// check the value's range.
+func setRetention(tx *tenant.Tx, column, propertyID string, value int, action string) error {
+	var years, months int
+	switch column {
+	case "anonymise_after_years":
+		years = value
+	case "registration_months":
+		months = value
+	default:
+		return aura.Errorf(aura.EINTERNAL, "guestdata: no retention column %q", column)
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM properties WHERE id = ?`, propertyID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return tenant.NotFound("property", propertyID)
+	}
+	var before sql.NullInt64
+	if err := tx.QueryRow(`SELECT `+column+` FROM guest_retention WHERE property_id = ?`, propertyID).Scan(&before); err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO guest_retention (property_id, anonymise_after_years, registration_months, version, updated_at) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (property_id) DO UPDATE SET `+column+` = excluded.`+column+`, version = version + 1, updated_at = excluded.updated_at`,
+		propertyID, years, months, tenant.FormatTime(tx.Now)); err != nil {
+		return err
+	}
+	return tx.Audit(audit.Entry{Action: action, EntityType: "property", EntityID: propertyID,
+		Before: map[string]any{column: before.Int64}, After: map[string]any{column: value}})
 }
 
 // Retention returns each property's schedule (years; absent: 0, off).

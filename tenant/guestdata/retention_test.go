@@ -67,3 +67,40 @@ func TestRetention(t *testing.T) {
 	}
 	f.VerifyAudit(t)
 }
+
+// TestRetentionSettersShareRow: the anonymisation schedule and the
+// registration-data retention live in one row per property; setting one
+// keeps the other, each write is audited with its own action and the
+// column's earlier and new value, and an unknown property is ENOTFOUND.
+func TestRetentionSettersShareRow(t *testing.T) {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 1, "2026-03-02")
+	gd := guestdata.New(f.DB)
+	pmstest.WantCode(t, gd.SetRegistrationRetention(f.Ctx, "prp_nowhere", 12), aura.ENOTFOUND)
+	pmstest.WantCode(t, gd.SetRegistrationRetention(f.Ctx, f.Prop.ID, -1), aura.EINVALID)
+
+	pmstest.Must(0, gd.SetRegistrationRetention(f.Ctx, f.Prop.ID, 18))(t)
+	if action, after := pmstest.LastAction(t, f); action != "guest_retention.registration_set" || after != `{"registration_months":18}` {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	if m := pmstest.Must(gd.Retention(f.Ctx))(t); m[f.Prop.ID] != 0 {
+		t.Fatalf("a new row from the registration setter anonymises after %d years", m[f.Prop.ID])
+	}
+	pmstest.Must(0, gd.SetRetention(f.Ctx, f.Prop.ID, 4))(t)
+	if action, after := pmstest.LastAction(t, f); action != "guest_retention.set" || after != `{"anonymise_after_years":4}` {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	pmstest.Must(0, gd.SetRegistrationRetention(f.Ctx, f.Prop.ID, 24))(t)
+	var before string
+	if err := f.DB.SQL().Read.QueryRow(`SELECT before_json FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&before); err != nil || before != `{"registration_months":18}` {
+		t.Fatalf("audit before %q %v", before, err)
+	}
+	years := pmstest.Must(gd.Retention(f.Ctx))(t)[f.Prop.ID]
+	months := pmstest.Must(gd.RegistrationRetention(f.Ctx))(t)[f.Prop.ID]
+	if years != 4 || months != 24 {
+		t.Fatalf("after both setters: %d years, %d months", years, months)
+	}
+	var version int
+	if err := f.DB.SQL().Read.QueryRow(`SELECT version FROM guest_retention WHERE property_id = ?`, f.Prop.ID).Scan(&version); err != nil || version != 3 {
+		t.Fatalf("version %d %v", version, err)
+	}
+}

@@ -2,6 +2,8 @@ package reports
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -32,12 +34,15 @@ type PaceQuery struct {
 // PaceFigures are the on-the-books of a group of nights:
 //
 //   - Available: room-nights less out-of-order room-nights (as the
-//     engine counts them).
+//     engine counts them), less the house-use nights held when the
+//     operator excludes house use (see Exclusions).
 //   - OnBooks: stored nights that hold a room (tentative, confirmed, in
-//     house, checked out) and Revenue the nightly prices frozen on them
-//     when they were booked, on the property's pricing basis (gross when
-//     its prices include VAT): what the night audit will post if nothing
-//     changes.
+//     house, checked out), less complimentary and house-use nights when
+//     the operator excludes them, and Revenue the nightly prices frozen on
+//     all the nights held when they were booked (an excluded night's price
+//     stays in, as the engine keeps its posted revenue), on the property's
+//     pricing basis (gross when its prices include VAT): what the night
+//     audit will post if nothing changes.
 //   - Occupancy: OnBooks / Available in basis points.
 type PaceFigures struct {
 	Available int64 `json:"available"`
@@ -46,14 +51,19 @@ type PaceFigures struct {
 	Occupancy int64 `json:"occupancy_bp"`
 }
 
-// PaceLastYear is the same nights a year earlier (LastYearDays before):
+// PaceLastYear is the same nights a year earlier (LastYearDays before),
+// with the property's exclusions of today applied to both counts:
 //
 //   - OnBooks: the nights that were on the books then at the same lead
-//     time, i.e. on the business date LastYearDays before the query's:
-//     reservations created by the end of that day and not cancelled by
-//     then (a no-show counts when its arrival was still to come). A
-//     reservation whose dates were changed since counts with its dates of
-//     today, the only ones stored.
+//     time, i.e. at the end of the business date LastYearDays before the
+//     query's, at the dates they had then. They are read from the
+//     on-the-books snapshot the night audit recorded when it closed that
+//     date (see frontdesk's writeOnBooks; LastYearSnapshot says so). For
+//     nights no snapshot covers (dates closed before snapshots began, or
+//     closed late) they are estimated from the reservations: those
+//     created by the end of that day and not cancelled by then (a no-show
+//     counts when its arrival was still to come), at their dates and rate
+//     plan of today, the only ones stored.
 //   - Final: the nights that hold a room now (what was finally sold).
 //   - Revenue: the room revenue posted for those nights, less allowances,
 //     on the property's pricing basis.
@@ -79,6 +89,14 @@ type PaceReport struct {
 	Rows             []PaceRow    `json:"rows"`
 	Total            PaceFigures  `json:"total"`
 	TotalLastYear    PaceLastYear `json:"total_last_year"`
+	// LastYearAsOf is the business date whose end last year's OnBooks
+	// stand at; LastYearSnapshot is set when every night of last year's
+	// range was read from the night audit's snapshot of that date
+	// (otherwise some or all of them were estimated, see PaceLastYear).
+	LastYearAsOf     date.Date `json:"last_year_as_of"`
+	LastYearSnapshot bool      `json:"last_year_snapshot"`
+	// Exclusions are the property's settings the figures applied.
+	Exclusions Exclusions `json:"exclusions"`
 }
 
 func (q *PaceQuery) check() error {
@@ -139,6 +157,16 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 			keys = append(keys, k)
 		}
 	}
+	ex, err := s.GetExclusions(ctx, q.PropertyID)
+	if err != nil {
+		return rep, err
+	}
+	classes, err := s.planClasses(ctx, ex)
+	if err != nil {
+		return rep, err
+	}
+	rep.Exclusions = ex
+	count := excluder(ex, classes)
 	// Availability as the engine counts it.
 	avail := map[string]*Row{}
 	if err := s.inventory(ctx, eq, &Figures{}, func(k string) *Row {
@@ -157,17 +185,20 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 	// On the books now.
 	// One row per night: the prices are summed here, saturating, since a
 	// price a channel sent may be anything up to the largest integer.
-	if err := s.eachNight(ctx, `SELECT n.date, 1, n.price FROM reservation_nights n
+	if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, 1, n.price
+		FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
 		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?`,
-		func(d date.Date, n, v int64) {
+		func(d date.Date, plan string, n, v int64) {
 			r := rows[eq.dateKey(d)]
-			r.OnBooks += n
+			sold, withheld := count(plan, n)
+			r.OnBooks += sold
+			r.Available -= withheld
 			r.Revenue = satAdd(r.Revenue, v)
 		}, q.PropertyID, q.From, to); err != nil {
 		return rep, err
 	}
 	if lastYear {
-		if err := s.paceLastYear(ctx, q, eq, to, asOf, loc, rows, rep.PricesIncludeTax); err != nil {
+		if err := s.paceLastYear(ctx, q, eq, to, asOf, loc, rows, &rep, count); err != nil {
 			return rep, err
 		}
 	}
@@ -186,28 +217,74 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 	return rep, nil
 }
 
+// excluder returns how n nights of a rate plan count under ex: the nights
+// sold (on the books) and the nights withheld from the available ones.
+func excluder(ex Exclusions, classes map[string]string) func(plan string, n int64) (sold, withheld int64) {
+	return func(plan string, n int64) (int64, int64) {
+		switch classes[plan] {
+		case classComplimentary:
+			if ex.ExcludeComplimentary {
+				return 0, 0
+			}
+		case classHouseUse:
+			if ex.ExcludeHouseUse {
+				return 0, n
+			}
+		}
+		return n, 0
+	}
+}
+
 // paceLastYear adds last year's figures (the same nights LastYearDays
 // earlier) to the rows of a pace report.
-func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf date.Date, loc *time.Location, rows map[string]*PaceRow, gross bool) error {
+func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf date.Date, loc *time.Location, rows map[string]*PaceRow,
+	rep *PaceReport, count func(string, int64) (int64, int64)) error {
 	// Last year: the same nights LastYearDays earlier.
 	lyFrom, lyTo := q.From.AddDays(-LastYearDays), to.AddDays(-LastYearDays)
 	back := func(d date.Date) *PaceRow { return rows[eq.dateKey(d.AddDays(LastYearDays))] }
-	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n
+	if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, count(*), 0
+		FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
 		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
-		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.Final += n }, q.PropertyID, lyFrom, lyTo); err != nil {
+		GROUP BY 1, 2`, func(d date.Date, plan string, n, _ int64) {
+		sold, _ := count(plan, n)
+		back(d).LastYear.Final += sold
+	}, q.PropertyID, lyFrom, lyTo); err != nil {
 		return err
 	}
 	thenDay := asOf.AddDays(-LastYearDays)
-	then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
-	if err := s.eachNight(ctx, `SELECT n.date, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
-		WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
-			AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
-		GROUP BY 1`, func(d date.Date, n, _ int64) { back(d).LastYear.OnBooks += n },
-		q.PropertyID, lyFrom, lyTo, then, then, thenDay); err != nil {
+	rep.LastYearAsOf = thenDay
+	// The night audit's snapshot of thenDay covers [thenDay, thenDay+days).
+	snap, days, err := s.onBooksSnapshot(ctx, q.PropertyID, thenDay)
+	if err != nil {
 		return err
 	}
+	covered := func(d date.Date) bool { return !d.Before(thenDay) && d.Sub(thenDay) < days }
+	rep.LastYearSnapshot = days > 0 && covered(lyFrom) && covered(lyTo.AddDays(-1))
+	for plan, ns := range snap {
+		for i, n := range ns {
+			if d := thenDay.AddDays(i); !d.Before(lyFrom) && d.Before(lyTo) {
+				sold, _ := count(plan, n)
+				back(d).LastYear.OnBooks += sold
+			}
+		}
+	}
+	if !rep.LastYearSnapshot {
+		// The estimate, for the nights no snapshot covers.
+		then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
+		if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
+			WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
+				AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
+			GROUP BY 1, 2`, func(d date.Date, plan string, n, _ int64) {
+			if !covered(d) {
+				sold, _ := count(plan, n)
+				back(d).LastYear.OnBooks += sold
+			}
+		}, q.PropertyID, lyFrom, lyTo, then, then, thenDay); err != nil {
+			return err
+		}
+	}
 	lines := `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.net ELSE -l.net END)`
-	if gross {
+	if rep.PricesIncludeTax {
 		lines = `SELECT l.service_date, 0, sum(CASE WHEN l.kind = 'charge' THEN l.gross ELSE -l.gross END)`
 	}
 	if err := s.eachNight(ctx, lines+`
@@ -218,6 +295,26 @@ func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf
 		return err
 	}
 	return nil
+}
+
+// onBooksSnapshot returns the night audit's on-the-books snapshot of a
+// property's business date d: per rate plan the room-nights held for the
+// nights d, d+1, ..., and how many nights it covers (0 when there is none).
+func (s Store) onBooksSnapshot(ctx context.Context, propertyID string, d date.Date) (map[string][]int64, int, error) {
+	var days int
+	var plans string
+	err := s.SQL().Read.QueryRowContext(ctx, `SELECT days, plans FROM otb_snapshots WHERE property_id = ? AND business_date = ?`, propertyID, d).Scan(&days, &plans)
+	if err == sql.ErrNoRows {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reports: on-the-books snapshot: %w", err)
+	}
+	out := map[string][]int64{}
+	if err := json.Unmarshal([]byte(plans), &out); err != nil {
+		return nil, 0, fmt.Errorf("reports: on-the-books snapshot of %s: %w", d, err)
+	}
+	return out, days, nil
 }
 
 // satAdd adds two amounts, staying at the largest (or smallest) int64
@@ -231,6 +328,26 @@ func satAdd(a, b int64) int64 {
 		return math.MinInt64
 	}
 	return c
+}
+
+// eachPlanNight runs a query whose rows are (date, rate plan id, count,
+// amount).
+func (s Store) eachPlanNight(ctx context.Context, query string, fn func(date.Date, string, int64, int64), args ...any) error {
+	rows, err := s.SQL().Read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("reports: on the books: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d date.Date
+		var plan string
+		var n, v int64
+		if err := rows.Scan(&d, &plan, &n, &v); err != nil {
+			return fmt.Errorf("reports: on the books: %w", err)
+		}
+		fn(d, plan, n, v)
+	}
+	return rows.Err()
 }
 
 // eachNight runs a query whose rows are (date, count, amount).
