@@ -250,7 +250,7 @@ func TestCalendarFeedPages(t *testing.T) {
 	feed := feeds[0]
 	// The room is taken those nights: availability says so.
 	resp, body = f.api("GET", "/availability?property_id="+f.prop.ID+"&from="+f.today.AddDays(3).String()+"&to="+f.today.AddDays(4).String(), "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"channel": 1`) || !strings.Contains(body, `"available": 1`) {
+	if resp.StatusCode != 200 || !hasJSON(t, body, "channel", `1`) || !hasJSON(t, body, "available", `1`) {
 		t.Errorf("availability: %d %s", resp.StatusCode, body)
 	}
 
@@ -443,7 +443,7 @@ func TestChannelsAPI(t *testing.T) {
 	if resp.StatusCode != 200 || decode[channels.ImportResult](t, body).Created != 1 {
 		t.Fatalf("poll: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !strings.Contains(body, `"data": []`) {
+	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !hasJSON(t, body, "data", `[]`) {
 		t.Errorf("revisions: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("GET", "/channels/attention?property_id="+f.prop.ID, "")
