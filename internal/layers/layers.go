@@ -55,6 +55,7 @@ var Rules = []Rule{
 	{Path: "tenant/ledger", Layer: 4, What: "the books: folios, lines, payments, invoices"},
 	{Path: "tenant/inventory", Layer: 5, Not: books, What: "properties, room types, rooms, blocks, rates, restrictions, availability, offers"},
 	{Path: "tenant/payments", Layer: 5, Not: pmsDomains, What: "Stripe, recording money through the ledger"},
+	{Path: "tenant/owners", Layer: 6, Not: books, What: "owners of managed units (sealed like guests) and their management contracts"},
 	{Path: "tenant/stays", Layer: 6, Not: books, What: "bookings, reservations, guests, search, tape chart, check-in records, the posting hook"},
 	{Path: "tenant/frontdesk", Layer: 7, Not: books, What: "front-desk and housekeeping boards, night audit, ID-photo retention"},
 	{Path: "tenant/pmsledger", Layer: 7, Not: []string{"tenant/frontdesk", "tenant/payments"}, What: "posts the PMS's nights and fees to the ledger"},

@@ -109,9 +109,13 @@ func WriteVATCSV(w io.Writer, rep VATReport, bom bool) error {
 var StatementColumns = []string{"statement_number", "channel", "booking_id", "ota_code", "check_out", "reservations", "nights",
 	"room_revenue_net", "room_revenue_gross", "fees_net", "fees_gross", "commission", "currency"}
 
-// WriteStatementCSV writes st as CSV (see StatementColumns), with a byte
-// order mark first when bom is set.
+// WriteStatementCSV writes st as CSV (see StatementColumns, or
+// OwnerStatementColumns for an owner's statement), with a byte order mark
+// first when bom is set.
 func WriteStatementCSV(w io.Writer, st Statement, bom bool) error {
+	if st.Kind == StatementKindOwner {
+		return writeOwnerStatementCSV(w, st, bom)
+	}
 	cw, money, err := csvOut(w, bom, st.Currency, StatementColumns)
 	if err != nil {
 		return err
@@ -125,6 +129,46 @@ func WriteStatementCSV(w io.Writer, st Statement, bom bool) error {
 	t := st.Totals
 	if err := cw.Write([]string{st.Number, st.Channel, "total", "", "", "", strconv.Itoa(t.Nights),
 		money(t.Room.Net), money(t.Room.Gross), money(t.Fees.Net), money(t.Fees.Gross), money(t.Commission), st.Currency}); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// OwnerStatementColumns is the header row of an owner statement's CSV
+// file: one row per stay (row "stay": a reservation's nights in one unit,
+// fees its stay fee), then one per monthly fee (row "monthly_fee": month
+// YYYY-MM, nights the nights of the month covered, fees the amount,
+// payout its negative), then the total (row "total"); dates ISO, amounts
+// as in ReportColumns, commission_bp in basis points.
+var OwnerStatementColumns = []string{"statement_number", "owner_id", "row", "reservation_id", "room", "first_night", "last_night", "month",
+	"nights", "room_revenue_net", "room_revenue_gross", "commission_bp", "commission", "fees", "payout", "currency"}
+
+func writeOwnerStatementCSV(w io.Writer, st Statement, bom bool) error {
+	cw, money, err := csvOut(w, bom, st.Currency, OwnerStatementColumns)
+	if err != nil {
+		return err
+	}
+	var fig OwnerFigures
+	if st.Owner != nil {
+		fig = *st.Owner
+	}
+	for _, l := range fig.Lines {
+		if err := cw.Write([]string{st.Number, st.OwnerID, "stay", l.ReservationID, l.Room, l.FirstNight.String(), l.LastNight.String(), "",
+			strconv.Itoa(l.Nights), money(l.Revenue.Net), money(l.Revenue.Gross), strconv.FormatInt(l.CommissionBP, 10), money(l.Commission),
+			money(l.StayFee), money(l.Payout), st.Currency}); err != nil {
+			return err
+		}
+	}
+	for _, f := range fig.Fees {
+		if err := cw.Write([]string{st.Number, st.OwnerID, "monthly_fee", "", f.Room, "", "", f.Month, strconv.Itoa(f.Nights), "", "", "", "",
+			money(f.Amount), money(-f.Amount), st.Currency}); err != nil {
+			return err
+		}
+	}
+	t := fig.Totals
+	if err := cw.Write([]string{st.Number, st.OwnerID, "total", "", "", "", "", "", strconv.Itoa(t.Nights), money(t.Revenue.Net), money(t.Revenue.Gross),
+		"", money(t.Commission), money(t.Fees), money(t.Payout), st.Currency}); err != nil {
 		return err
 	}
 	cw.Flush()

@@ -19,14 +19,27 @@ import (
 	"github.com/aurapms/aura/tenant/ledger"
 )
 
-// StatementKindOTA is the kind of a channel's statement.
-const StatementKindOTA = "ota"
+// Kinds of statements. Each kind is one numbering series, gapless per
+// property and year: a channel's statements are ST-YYYY-NNNNNN, an
+// owner's OS-YYYY-NNNNNN.
+const (
+	StatementKindOTA   = "ota"
+	StatementKindOwner = "owner"
+)
 
-// StatementInput asks for the statement of one channel (a booking
-// source, e.g. booking_com) over the check-out dates [From, To).
+// statementSeries maps a kind to the prefix of its numbers.
+var statementSeries = map[string]string{StatementKindOTA: "ST", StatementKindOwner: "OS"}
+
+// StatementInput asks for a statement over [From, To): with Kind "ota"
+// (the default) the statement of one channel (a booking source, e.g.
+// booking_com) over check-out dates; with Kind "owner" the statement of
+// one owner (OwnerID) over the nights of the period (see
+// OwnerStatement).
 type StatementInput struct {
 	PropertyID string    `json:"property_id"`
-	Channel    string    `json:"channel"`
+	Kind       string    `json:"kind,omitempty"`
+	Channel    string    `json:"channel,omitempty"`
+	OwnerID    string    `json:"owner_id,omitempty"`
 	From       date.Date `json:"from"`
 	To         date.Date `json:"to"`
 }
@@ -63,19 +76,24 @@ type StatementTotals struct {
 }
 
 // Statement is a generated statement: immutable once stored, numbered
-// gapless per property and year (ST-YYYY-NNNNNN), its body hashed and the
-// hash recorded in the audit row "statement.generated".
+// gapless per property, series and year (ST-YYYY-NNNNNN for a channel,
+// OS-YYYY-NNNNNN for an owner), its body hashed and the hash recorded in
+// the audit row "statement.generated". A channel's statement has Channel,
+// Lines and Totals; an owner's has OwnerID and Owner (its Lines are
+// empty).
 type Statement struct {
 	ID          string          `json:"id"`
 	PropertyID  string          `json:"property_id"`
 	Kind        string          `json:"kind"`
 	Number      string          `json:"number"`
 	Channel     string          `json:"channel"`
+	OwnerID     string          `json:"owner_id,omitempty"`
 	From        date.Date       `json:"from"`
 	To          date.Date       `json:"to"`
 	Currency    string          `json:"currency"`
 	Lines       []StatementLine `json:"lines"`
 	Totals      StatementTotals `json:"totals"`
+	Owner       *OwnerFigures   `json:"owner_statement,omitempty"`
 	GeneratedAt time.Time       `json:"generated_at"`
 	GeneratedBy string          `json:"generated_by"`
 	Hash        string          `json:"hash"` // hex SHA-256 of the stored body
@@ -89,64 +107,98 @@ type Statement struct {
 type statementBody struct {
 	Lines       []StatementLine `json:"lines"`
 	Totals      StatementTotals `json:"totals"`
+	Owner       *OwnerFigures   `json:"owner,omitempty"`
 	GeneratedBy string          `json:"generated_by"`
 }
 
-// GenerateStatement computes a channel's statement from the stored
-// bookings and posted lines, stores it with the next number and writes the
-// audit row "statement.generated" (with its number, period and hash) in
-// the same transaction. Generating it again while its figures are the
-// same returns the stored statement (Existing set, no new number, no audit
-// row); once a posting changed them, it is a new statement. Errors: EINVALID for a missing channel or a bad
-// period, ENOTFOUND for an unknown property.
+// GenerateStatement computes a statement (a channel's, or with Kind
+// "owner" an owner's: see OwnerStatement) from the stored bookings, nights
+// and posted lines, stores it with the next number of its series and
+// writes the audit row "statement.generated" (with its number, period and
+// hash) in the same transaction. Generating it again while its figures
+// are the same returns the stored statement (Existing set, no new number,
+// no audit row); once a posting changed them, it is a new statement.
+// Errors: EINVALID for an unknown kind, a missing channel or owner or a
+// bad period, ENOTFOUND for an unknown property.
 func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statement, error) {
-	in.Channel = strings.TrimSpace(in.Channel)
+	in.Channel, in.OwnerID = strings.TrimSpace(in.Channel), strings.TrimSpace(in.OwnerID)
+	if in.Kind == "" {
+		in.Kind = StatementKindOTA
+	}
+	if _, ok := statementSeries[in.Kind]; !ok {
+		return Statement{}, aura.Invalid("Choose the kind of statement.", aura.FieldError{Field: "kind", Message: "Choose ota (a channel's) or owner (an owner's)."})
+	}
 	if err := (Query{PropertyID: in.PropertyID, From: in.From, To: in.To, By: ByDay}).check(); err != nil {
 		return Statement{}, err
 	}
-	if in.Channel == "" || len(in.Channel) > 64 {
+	if in.Kind == StatementKindOTA && (in.Channel == "" || len(in.Channel) > 64) {
 		return Statement{}, aura.Invalid("Name the channel of the statement.", aura.FieldError{Field: "channel", Message: "Choose a channel (the booking source, e.g. booking_com)."})
+	}
+	if in.Kind == StatementKindOwner && (in.OwnerID == "" || len(in.OwnerID) > 64) {
+		return Statement{}, aura.Invalid("Name the owner of the statement.", aura.FieldError{Field: "owner_id", Message: "Choose an owner."})
 	}
 	prop, err := inventory.New(s.DB).GetProperty(ctx, in.PropertyID)
 	if err != nil {
 		return Statement{}, err
 	}
-	st := Statement{ID: aura.NewID("stm"), PropertyID: prop.ID, Kind: StatementKindOTA, Channel: in.Channel, From: in.From, To: in.To,
+	st := Statement{ID: aura.NewID("stm"), PropertyID: prop.ID, Kind: in.Kind, From: in.From, To: in.To,
 		Currency: prop.Currency, GeneratedBy: aura.ActorFrom(ctx).String(), Lines: []StatementLine{}}
+	if in.Kind == StatementKindOTA {
+		st.Channel = in.Channel
+	} else {
+		st.OwnerID = in.OwnerID
+	}
 	err = s.Update(ctx, func(tx *tenant.Tx) error {
 		now := tx.Now.UTC()
 		st.GeneratedAt = now
-		if err := statementLines(tx, &st); err != nil {
+		if st.Kind == StatementKindOwner {
+			fig, err := ownerFigures(tx, st.PropertyID, st.OwnerID, st.From, st.To)
+			if err != nil {
+				return err
+			}
+			st.Owner = &fig
+		} else if err := statementLines(tx, &st); err != nil {
 			return err
 		}
-		// The same statement generated again (same channel, period and
-		// figures) is the document already generated, not a new number.
+		// The same statement generated again (same channel or owner,
+		// period and figures) is the document already generated, not a
+		// new number.
 		if id, err := sameStatement(tx, st); err != nil {
 			return err
 		} else if id != "" {
 			st = Statement{ID: id, Existing: true}
 			return nil
 		}
-		body, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals, GeneratedBy: st.GeneratedBy})
+		body, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals, Owner: st.Owner, GeneratedBy: st.GeneratedBy})
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(body)
 		st.Hash = hex.EncodeToString(sum[:])
-		year := now.Year()
+		year, series := now.Year(), statementSeries[st.Kind]
 		var seq int
-		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM report_statements WHERE property_id = ? AND year = ?`, prop.ID, year).Scan(&seq); err != nil {
+		if err := tx.QueryRow(`SELECT coalesce(max(seq), 0) + 1 FROM report_statements WHERE property_id = ? AND series = ? AND year = ?`,
+			prop.ID, series, year).Scan(&seq); err != nil {
 			return err
 		}
-		st.Number = fmt.Sprintf("ST-%d-%06d", year, seq)
-		if _, err := tx.Exec(`INSERT INTO report_statements (id, property_id, kind, channel, period_from, period_to, year, seq, number, currency, body, hash, generated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.ID, st.PropertyID, st.Kind, st.Channel, st.From, st.To, year, seq, st.Number, st.Currency,
-			string(body), sum[:], now.Format(time.RFC3339Nano)); err != nil {
+		st.Number = fmt.Sprintf("%s-%d-%06d", series, year, seq)
+		var owner any
+		if st.OwnerID != "" {
+			owner = st.OwnerID
+		}
+		if _, err := tx.Exec(`INSERT INTO report_statements (id, property_id, kind, series, channel, owner_id, period_from, period_to, year, seq, number,
+			currency, body, hash, generated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, st.ID, st.PropertyID, st.Kind, series, st.Channel,
+			owner, st.From, st.To, year, seq, st.Number, st.Currency, string(body), sum[:], now.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
-		return tx.Audit(audit.Entry{Action: "statement.generated", EntityType: "statement", EntityID: st.ID, After: map[string]any{
-			"number": st.Number, "kind": st.Kind, "channel": st.Channel, "from": st.From, "to": st.To, "hash": st.Hash,
-			"bookings": st.Totals.Bookings, "commission": st.Totals.Commission, "currency": st.Currency}})
+		after := map[string]any{"number": st.Number, "kind": st.Kind, "from": st.From, "to": st.To, "hash": st.Hash, "currency": st.Currency}
+		if st.Owner != nil {
+			after["owner_id"], after["stays"], after["commission"], after["fees"], after["payout"] = st.OwnerID, st.Owner.Totals.Stays,
+				st.Owner.Totals.Commission, st.Owner.Totals.Fees, st.Owner.Totals.Payout
+		} else {
+			after["channel"], after["bookings"], after["commission"] = st.Channel, st.Totals.Bookings, st.Totals.Commission
+		}
+		return tx.Audit(audit.Entry{Action: "statement.generated", EntityType: "statement", EntityID: st.ID, After: after})
 	})
 	if err == nil && st.Existing {
 		st, err = s.GetStatement(ctx, st.ID)
@@ -156,11 +208,11 @@ func (s Store) GenerateStatement(ctx context.Context, in StatementInput) (Statem
 }
 
 // sameStatement returns the id of the latest statement of st's property,
-// kind, channel and period whose lines and totals are st's, or "".
+// kind, channel or owner and period whose figures are st's, or "".
 func sameStatement(tx *tenant.Tx, st Statement) (string, error) {
 	var id, body string
-	err := tx.QueryRow(`SELECT id, body FROM report_statements WHERE property_id = ? AND kind = ? AND channel = ? AND period_from = ? AND period_to = ?
-		ORDER BY year DESC, seq DESC LIMIT 1`, st.PropertyID, st.Kind, st.Channel, st.From, st.To).Scan(&id, &body)
+	err := tx.QueryRow(`SELECT id, body FROM report_statements WHERE property_id = ? AND kind = ? AND channel = ? AND coalesce(owner_id, '') = ?
+		AND period_from = ? AND period_to = ? ORDER BY year DESC, seq DESC LIMIT 1`, st.PropertyID, st.Kind, st.Channel, st.OwnerID, st.From, st.To).Scan(&id, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -171,11 +223,11 @@ func sameStatement(tx *tenant.Tx, st Statement) (string, error) {
 	if err := json.Unmarshal([]byte(body), &old); err != nil {
 		return "", fmt.Errorf("reports: statement body: %w", err)
 	}
-	a, err := json.Marshal(statementBody{Lines: old.Lines, Totals: old.Totals})
+	a, err := json.Marshal(statementBody{Lines: old.Lines, Totals: old.Totals, Owner: old.Owner})
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals})
+	b, err := json.Marshal(statementBody{Lines: st.Lines, Totals: st.Totals, Owner: st.Owner})
 	if err != nil {
 		return "", err
 	}
@@ -265,8 +317,9 @@ func (s Store) GetStatement(ctx context.Context, id string) (Statement, error) {
 	var st Statement
 	var body, at string
 	var hash []byte
-	err := s.SQL().Read.QueryRowContext(ctx, `SELECT id, property_id, kind, number, channel, period_from, period_to, currency, body, hash, generated_at
-		FROM report_statements WHERE id = ?`, id).Scan(&st.ID, &st.PropertyID, &st.Kind, &st.Number, &st.Channel, &st.From, &st.To, &st.Currency, &body, &hash, &at)
+	err := s.SQL().Read.QueryRowContext(ctx, `SELECT id, property_id, kind, number, channel, coalesce(owner_id, ''), period_from, period_to, currency, body,
+		hash, generated_at FROM report_statements WHERE id = ?`, id).Scan(&st.ID, &st.PropertyID, &st.Kind, &st.Number, &st.Channel, &st.OwnerID,
+		&st.From, &st.To, &st.Currency, &body, &hash, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, aura.Errorf(aura.ENOTFOUND, "No such statement.")
 	}
@@ -277,7 +330,10 @@ func (s Store) GetStatement(ctx context.Context, id string) (Statement, error) {
 	if err := json.Unmarshal([]byte(body), &b); err != nil {
 		return st, fmt.Errorf("reports: statement body: %w", err)
 	}
-	st.Lines, st.Totals, st.GeneratedBy, st.Hash = b.Lines, b.Totals, b.GeneratedBy, hex.EncodeToString(hash)
+	st.Lines, st.Totals, st.Owner, st.GeneratedBy, st.Hash = b.Lines, b.Totals, b.Owner, b.GeneratedBy, hex.EncodeToString(hash)
+	if st.Lines == nil {
+		st.Lines = []StatementLine{}
+	}
 	st.GeneratedAt, _ = time.Parse(time.RFC3339Nano, at)
 	return st, nil
 }
@@ -306,6 +362,9 @@ func (s Store) ListStatements(ctx context.Context, propertyID string) ([]Stateme
 			return nil, err
 		}
 		st.Lines = nil
+		if st.Owner != nil {
+			st.Owner = &OwnerFigures{Totals: st.Owner.Totals}
+		}
 		out = append(out, st)
 	}
 	return out, rows.Err()
