@@ -17,6 +17,7 @@ import (
 	"github.com/aurapms/aura/platform"
 	"github.com/aurapms/aura/server/pms"
 	"github.com/aurapms/aura/tenant/channels"
+	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -249,7 +250,7 @@ func TestCalendarFeedPages(t *testing.T) {
 	feed := feeds[0]
 	// The room is taken those nights: availability says so.
 	resp, body = f.api("GET", "/availability?property_id="+f.prop.ID+"&from="+f.today.AddDays(3).String()+"&to="+f.today.AddDays(4).String(), "")
-	if resp.StatusCode != 200 || !strings.Contains(body, `"channel": 1`) || !strings.Contains(body, `"available": 1`) {
+	if resp.StatusCode != 200 || !hasJSON(t, body, "channel", `1`) || !hasJSON(t, body, "available", `1`) {
 		t.Errorf("availability: %d %s", resp.StatusCode, body)
 	}
 
@@ -272,6 +273,29 @@ func TestCalendarFeedPages(t *testing.T) {
 	resp, body = f.page("GET", "/", nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="channel-alerts"`) || !strings.Contains(body, "is stale") || !strings.Contains(body, "502") {
 		t.Errorf("dashboard without the stale alert: %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `href="/alpha/channels/attention"`) {
+		t.Error("the owner's dashboard does not link the channels attention page")
+	}
+	// A front desk user (no channels.manage) sees the alert but no link to
+	// the channels pages, which would answer 403.
+	db = h.acquire("alpha")
+	_, err = identity.New(db).CreateUser(aura.WithActor(context.Background(), f.owner.Actor()), h.hasher,
+		identity.NewUser{Email: "desk@alpha.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk := h.login("alpha", "desk@alpha.example", ownerPassword)
+	resp, body = h.do(req{path: "/alpha/", cookies: []*http.Cookie{desk}})
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="channel-alerts"`) || !strings.Contains(body, "is stale") {
+		t.Errorf("the front desk dashboard without the stale alert: %d", resp.StatusCode)
+	}
+	if strings.Contains(body, "/alpha/channels/attention") || strings.Contains(body, "/alpha/settings/channels") {
+		t.Error("the front desk dashboard links a channels page the role may not open")
+	}
+	if resp, _ := h.do(req{path: "/alpha/channels/attention", cookies: []*http.Cookie{desk}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("front desk GET the attention page: %d, want 403", resp.StatusCode)
 	}
 	resp, body = f.page("GET", "/settings/channels", nil)
 	if !strings.Contains(body, "Stale") || !strings.Contains(body, "3 failed in a row") {
@@ -419,7 +443,7 @@ func TestChannelsAPI(t *testing.T) {
 	if resp.StatusCode != 200 || decode[channels.ImportResult](t, body).Created != 1 {
 		t.Fatalf("poll: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !strings.Contains(body, `"data": []`) {
+	if resp, body := f.api("GET", "/channels/revisions?property_id="+f.prop.ID, ""); resp.StatusCode != 200 || !hasJSON(t, body, "data", `[]`) {
 		t.Errorf("revisions: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.api("GET", "/channels/attention?property_id="+f.prop.ID, "")

@@ -444,7 +444,7 @@ func TestNightAuditAPI(t *testing.T) {
 	resp, body = f.api("GET", "/night-audit", "")
 	st := decode[state](t, body)
 	if resp.StatusCode != 200 || st.BusinessDay.Date.IsZero() || st.BusinessDay.PropertyID != f.prop.ID || st.BusinessDay.NextRollAt.IsZero() ||
-		len(st.History) != 0 || !strings.Contains(body, `"history": []`) {
+		len(st.History) != 0 || !hasJSON(t, body, "history", `[]`) {
 		t.Fatalf("night audit before any run: %d %s", resp.StatusCode, body)
 	}
 	open := st.BusinessDay.Date

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -71,6 +72,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			next := make(chan int)
 			failed := make(chan string, 1)
 			b.ResetTimer()
+			report := pmstest.CountCommits(b)
 			start := time.Now()
 			for g := 0; g < clients; g++ {
 				wg.Add(1)
@@ -120,6 +122,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
+			report(b.N)
 			select {
 			case msg := <-failed:
 				b.Fatalf("a booking failed: %s", msg)
@@ -288,4 +291,104 @@ func BenchmarkGuestSearchHTTP(b *testing.B) {
 		}
 	}
 	reportLatencies(b, ds, "search")
+}
+
+// BenchmarkReservationReadHTTP measures the two read paths of the API that
+// scripts/bench-http compares with PocketBase, over loopback HTTPS with an
+// API token and eight clients at once: GET /reservations/{id} (one of 50)
+// and GET /reservations?limit=50, on a property with 500 bookings. It
+// reports requests per second and the latency each client sees.
+func BenchmarkReservationReadHTTP(b *testing.B) {
+	const clients = 8
+	h := newHarness(b, harnessOpts{})
+	f := newPMSBench(b, h, 40)
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	guest, err := stays.New(db).CreateGuest(ctx, stays.GuestInput{GivenName: "Read", FamilyName: "Bench", Email: "read@example.com"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var ids []string
+	for i := 0; i < 500; i++ {
+		d := f.today.AddDays(1 + rng.IntN(300))
+		bk, err := stays.New(db).CreateBooking(ctx, stays.BookingInput{PropertyID: f.prop.ID, Booker: stays.GuestRef{ID: guest.ID},
+			Reservations: []stays.ReservationInput{{RoomTypeID: f.rt.ID, RatePlanID: f.plan.ID, Arrival: d, Departure: d.AddDays(1 + rng.IntN(3)), Adults: 2}}})
+		if aura.ErrorCode(err) == aura.ECONFLICT {
+			continue
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, bk.Reservations[0].ID)
+	}
+	db.Release()
+	if len(ids) < 50 {
+		b.Fatalf("only %d reservations", len(ids))
+	}
+	client := benchClient(h, clients)
+	for _, c := range []struct {
+		name string
+		path func(i int) string
+		min  int64
+	}{
+		{"view", func(i int) string { return "/alpha/api/v1/reservations/" + ids[i%50] }, 200},
+		{"list50", func(int) string { return "/alpha/api/v1/reservations?limit=50" }, 50 * 200},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var mu sync.Mutex
+			var ds []time.Duration
+			var wg sync.WaitGroup
+			next := make(chan int)
+			failed := make(chan string, 1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for g := 0; g < clients; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var local []time.Duration
+					for i := range next {
+						req, _ := http.NewRequest("GET", h.ts.URL+c.path(i), nil)
+						req.Header.Set("Authorization", "Bearer "+f.token)
+						t0 := time.Now()
+						resp, err := client.Do(req)
+						var n int64
+						if err == nil {
+							n, _ = io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+						}
+						local = append(local, time.Since(t0))
+						if err != nil || resp.StatusCode != http.StatusOK || n < c.min {
+							msg := fmt.Sprint(err)
+							if resp != nil {
+								msg = fmt.Sprintf("%s, %d bytes", resp.Status, n)
+							}
+							select {
+							case failed <- msg:
+							default:
+							}
+						}
+					}
+					mu.Lock()
+					ds = append(ds, local...)
+					mu.Unlock()
+				}()
+			}
+			for i := 0; i < b.N; i++ {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			select {
+			case msg := <-failed:
+				b.Fatalf("a read failed: %s", msg)
+			default:
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+			reportLatencies(b, ds, "request")
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -118,6 +119,42 @@ func decode[T any](t testing.TB, body string) T {
 		t.Fatalf("decode %T: %v\n%s", v, err, body)
 	}
 	return v
+}
+
+// hasJSON reports whether the JSON body holds, in any object at any depth,
+// the member key with the value want (JSON text, compared as decoded
+// values, so the response's formatting does not matter).
+func hasJSON(t testing.TB, body, key, want string) bool {
+	t.Helper()
+	var v, w any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("decode: %v\n%s", err, body)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("decode %s: %v", want, err)
+	}
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case map[string]any:
+			if got, ok := v[key]; ok && reflect.DeepEqual(got, w) {
+				return true
+			}
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
 }
 
 // TestPMSAPI runs the API's tests on one tenant (3 rooms), each on its own dates.

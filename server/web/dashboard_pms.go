@@ -30,6 +30,10 @@ type PmsDashboard struct {
 	// Channels: imported calendars gone stale (StaleAfterPolls polls
 	// without a good answer) and channel blocks flagged overbooked.
 	Channels channels.Alerts
+	// CanChannels: the user may open the channels pages (channels.manage);
+	// without it the panel shows the alerts but no link to pages that
+	// would answer 403, nor the count of the attention page.
+	CanChannels bool
 }
 
 // DashboardPMS computes the PMS tiles, or nil when the caller may not see
@@ -41,7 +45,7 @@ func (s *Server) DashboardPMS(r *http.Request, c *Call, p *Page) (*PmsDashboard,
 	ctx := r.Context()
 	prop := *p.Property
 	d := &PmsDashboard{Property: prop, Today: s.Today(r, c, prop), FrontDeskHref: p.Link("frontdesk"),
-		CanBook: c.Can(identity.PermReservationsWrite)}
+		CanBook: c.Can(identity.PermReservationsWrite), CanChannels: c.Can(identity.PermChannelsManage)}
 	list := func(f stays.ReservationFilter) ([]stays.Reservation, error) {
 		f.PropertyID, f.Limit = prop.ID, 200
 		var out []stays.Reservation
