@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -71,6 +72,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			next := make(chan int)
 			failed := make(chan string, 1)
 			b.ResetTimer()
+			report := pmstest.CountCommits(b)
 			start := time.Now()
 			for g := 0; g < clients; g++ {
 				wg.Add(1)
@@ -120,6 +122,7 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
+			report(b.N)
 			select {
 			case msg := <-failed:
 				b.Fatalf("a booking failed: %s", msg)

@@ -26,15 +26,19 @@ const (
 // then lets the requests already waiting for mu run theirs in the same
 // transaction, and commits. Nothing is acknowledged before the COMMIT.
 type writer struct {
+	mu sync.Mutex
+	// poke is signalled each time a request gives mu back, so a leader
+	// holding its group open looks again.
+	poke chan struct{}
 	once sync.Once
-	mu   sync.Mutex
-	// turn is signalled each time a request gives mu back, so a leader
-	// waiting for its group to fill looks again.
-	turn *sync.Cond
 	// waiting counts requests blocked on mu: the leader keeps the group
-	// open only while someone is there to join it.
+	// open while someone is there to join it.
 	waiting atomic.Int64
 	cur     *group
+	// target is how many requests recent groups carried (guarded by mu):
+	// a leader whose group is smaller holds it open, briefly, for the
+	// requests about to arrive (see lead).
+	target int
 
 	// Counters for tests and benchmarks.
 	groups, requests atomic.Int64
@@ -45,10 +49,12 @@ type group struct {
 	tx *sql.Tx
 	// opened is when the leader's own request ended and others could join.
 	opened time.Time
-	n      int   // requests that ran in it
-	kept   int   // requests whose work it holds
-	err    error // set when it can no longer commit; then every kept request fails with it
-	done   chan struct{}
+	// last is when the latest request of the group ended.
+	last time.Time
+	n    int   // requests that ran in it
+	kept int   // requests whose work it holds
+	err  error // set when it can no longer commit; then every kept request fails with it
+	done chan struct{}
 	// uncached are the queries its requests ran unprepared, prepared
 	// once the connection is free again.
 	uncached []string
@@ -83,16 +89,75 @@ func (c *Chain) groupWait() time.Duration {
 
 // lock takes mu, counted as waiting meanwhile.
 func (w *writer) lock() {
-	w.once.Do(func() { w.turn = sync.NewCond(&w.mu) })
+	w.once.Do(func() { w.poke = make(chan struct{}, 1) })
 	w.waiting.Add(1)
 	w.mu.Lock()
 	w.waiting.Add(-1)
 }
 
-// unlock gives mu back and wakes a leader waiting for its group to fill.
+// unlock gives mu back and wakes a leader holding its group open.
 func (w *writer) unlock() {
-	w.turn.Signal()
+	select {
+	case w.poke <- struct{}{}:
+	default:
+	}
 	w.mu.Unlock()
+}
+
+// DefaultGroupIdle bounds how long a leader holds its group open for
+// requests that are not waiting yet (Chain.GroupIdle): it waits at most
+// that long after the group's latest request ended, and never past the
+// group's wait (Chain.GroupWait) after its own request ran.
+const DefaultGroupIdle = time.Millisecond
+
+func (c *Chain) groupIdle() time.Duration {
+	if c.GroupIdle > 0 {
+		return c.GroupIdle
+	}
+	return DefaultGroupIdle
+}
+
+// hold lets the requests join that wait for mu or, while the group is
+// smaller than recent ones, that are about to ask for it: under load,
+// requests reach Update a little apart (each has its HTTP and JSON work to
+// do first), so a leader that admitted only those already waiting
+// committed alone most of the time. A lone caller never waits: target
+// stays 1 while groups carry one request. It is called and returns with
+// mu held.
+func (w *writer) hold(c *Chain, g *group) {
+	wait := c.groupWait()
+	deadline := g.opened.Add(wait)
+	for g.open(wait) {
+		var until time.Time
+		switch {
+		case w.waiting.Load() > 0:
+			until = g.opened.Add(wait)
+		case g.n < w.target:
+			until = g.last.Add(c.groupIdle())
+			if until.After(deadline) {
+				until = deadline
+			}
+			if !time.Now().Before(until) {
+				return
+			}
+		default:
+			return
+		}
+		// Give mu to the requests that join meanwhile; each pokes on
+		// its way out.
+		select {
+		case <-w.poke:
+		default:
+		}
+		w.mu.Unlock()
+		t := time.NewTimer(time.Until(until))
+		select {
+		case <-w.poke:
+		case <-t.C:
+		}
+		t.Stop()
+		w.mu.Lock()
+	}
 }
 
 func (w *writer) update(ctx context.Context, c *Chain, fn func(tx *Tx) error) error {
@@ -146,9 +211,15 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 	}()
 	own := w.run(ctx, c, g, fn)
 	g.opened = time.Now()
-	// Let the requests already waiting run theirs in this transaction.
-	for g.open(c.groupWait()) && w.waiting.Load() > 0 {
-		w.turn.Wait()
+	g.last = g.opened
+	w.hold(c, g)
+	// A group smaller than the target was one whose requests stopped
+	// coming: aim lower next time (halving, so a burst that is over
+	// costs a lone caller a few short waits at most).
+	if g.n >= w.target {
+		w.target = g.n
+	} else {
+		w.target = max(g.n, w.target/2)
 	}
 	w.cur = nil
 	switch {
@@ -187,6 +258,7 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 func (w *writer) follow(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) error) error {
 	own := func() error {
 		defer w.unlock()
+		defer func() { g.last = time.Now() }()
 		return w.run(ctx, c, g, fn)
 	}()
 	if own != nil {

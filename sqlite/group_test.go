@@ -257,6 +257,74 @@ func TestGroupCommit(t *testing.T) {
 	})
 }
 
+// TestGroupHold checks that a leader holds its group open for requests
+// that reach the writer a little apart (not yet waiting when its own
+// request ended) while recent groups were larger, and that a lone caller
+// never waits for anyone.
+func TestGroupHold(t *testing.T) {
+	c := newChain(t, filepath.Join(t.TempDir(), "g.db"))
+	defer c.Close()
+	// Idle waits this long would stall the test for minutes: the
+	// watchdogs below catch a leader that waits when it should not.
+	c.GroupIdle = time.Minute
+	ctx := context.Background()
+	watchdog := func(what string, fn func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { defer close(done); fn() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: still waiting after 20s", what)
+		}
+	}
+
+	watchdog("a lone caller", func() {
+		for i := range 5 {
+			if err := c.Update(ctx, insert(fmt.Sprint("alone", i))); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
+	// Four requests at once: the group they form sets the target.
+	if errs, err := group(t, c, insert("lead"), insert("a"), insert("b"), insert("c")); err != nil || errors.Join(errs...) != nil {
+		t.Fatal(err, errs)
+	}
+	// Now four requests one after another, each sent only once the one
+	// before has run, so none of them is waiting when the leader's ends.
+	g0, r0 := sqlite.Groups(c)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	ran := make(chan struct{})
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.Update(ctx, func(tx *sqlite.Tx) error {
+				defer func() { ran <- struct{}{} }()
+				return insert(fmt.Sprint("apart", i))(tx)
+			})
+		}()
+		<-ran
+	}
+	watchdog("a full group", wg.Wait)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if g1, r1 := sqlite.Groups(c); g1-g0 != 1 || r1-r0 != 4 {
+		t.Fatalf("%d requests sent apart ran in %d groups, want 4 in 1", r1-r0, g1-g0)
+	}
+	want := []string{"lead", "a", "b", "c"}
+	for i := range 5 {
+		want = append(want, fmt.Sprint("alone", i))
+	}
+	for i := range 4 {
+		want = append(want, fmt.Sprint("apart", i))
+	}
+	verifyChain(t, c, want...)
+}
+
 // TestGroupCrashChild is not a test of its own: TestGroupCrash runs the
 // test binary again with AURA_GROUP_CRASH set to a file, and this function
 // then runs a group whose last request never ends, reporting on stdout

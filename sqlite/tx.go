@@ -24,6 +24,9 @@ type Chain struct {
 	// GroupWait bounds how long a group of write requests admits more
 	// after its first one ran (default DefaultGroupWait; see Update).
 	GroupWait time.Duration
+	// GroupIdle bounds how long a group whose requests stopped coming
+	// waits for one more (default DefaultGroupIdle; see Update).
+	GroupIdle time.Duration
 
 	stmts stmtCache
 	w     writer
@@ -115,8 +118,11 @@ type Tx struct {
 // Update commits in groups (see writer in group.go): requests that wait for
 // the file's single write connection run one after another in the same
 // BEGIN IMMEDIATE transaction, each inside its own SAVEPOINT, and share one
-// COMMIT. A request that fails rolls back only its savepoint and gets its
-// own error; every caller is answered only after the COMMIT. Each request
+// COMMIT. While recent groups carried more requests than the current one
+// holds, its leader also waits a little (GroupIdle after the latest
+// request, GroupWait in all) for those about to arrive. A request that
+// fails rolls back only its savepoint and gets its own error; every
+// caller is answered only after the COMMIT. Each request
 // has its own `now` and appends to the audit chain in the order it ran.
 // Statements run under ctx's values but not its cancellation: an interrupt
 // would roll back the whole shared transaction, so a request whose context

@@ -19,12 +19,15 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/sqlite"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/inventory"
 	"github.com/aurapms/aura/tenant/stays"
@@ -350,4 +353,36 @@ func Must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 		}
 		return a, b
 	}
+}
+
+// CountCommits starts counting the write transactions the process commits
+// and the CPU time it uses; the function it returns stops counting and
+// reports, per op of b, the CPU time (user and system, of every goroutine
+// of the process) and the average requests per commit (the group-commit
+// batch size). CPU time per op is the figure that stays comparable on a
+// machine others load: wall-clock throughput does not.
+func CountCommits(b *testing.B) (report func(ops int)) {
+	var commits, requests atomic.Int64
+	sqlite.ObserveCommits(func(_ time.Duration, n int) {
+		commits.Add(1)
+		requests.Add(int64(n))
+	})
+	cpu0 := cpuTime()
+	return func(ops int) {
+		sqlite.ObserveCommits(nil)
+		if ops > 0 {
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(ops), "cpu-µs/op")
+		}
+		if c := commits.Load(); c > 0 {
+			b.ReportMetric(float64(requests.Load())/float64(c), "requests/commit")
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -57,6 +57,7 @@ func BenchmarkCreateBooking(b *testing.B) {
 			next := make(chan struct{})
 			start := time.Now()
 			b.ResetTimer()
+			report := pmstest.CountCommits(b)
 			for g := 0; g < par; g++ {
 				wg.Add(1)
 				go func() {
@@ -89,6 +90,7 @@ func BenchmarkCreateBooking(b *testing.B) {
 			close(next)
 			wg.Wait()
 			elapsed := time.Since(start)
+			report(b.N)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "bookings/s")
 			pmstest.ReportLatencies(b, ds, time.Millisecond, "ms/booking")
 		})
