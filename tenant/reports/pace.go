@@ -185,7 +185,11 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 	// On the books now.
 	// One row per night: the prices are summed here, saturating, since a
 	// price a channel sent may be anything up to the largest integer.
-	byPlan := len(classes) > 0
+	// The plan of a night matters only when some plan is excluded.
+	byPlan := false
+	for _, c := range classes {
+		byPlan = byPlan || c == classComplimentary && ex.ExcludeComplimentary || c == classHouseUse && ex.ExcludeHouseUse
+	}
 	if err := s.eachPlanNight(ctx, heldNightsSQL(byPlan, false),
 		func(d date.Date, plan string, n, v int64) {
 			r := rows[eq.dateKey(d)]
