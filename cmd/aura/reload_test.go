@@ -200,3 +200,91 @@ func TestSIGHUPMovesReplication(t *testing.T) {
 	}
 	c.mustRun("", "audit", "verify", "calm", "--litestream", cfgB)
 }
+
+// TestSIGHUPMovesOffSite changes only the off-site target of a running
+// server: the on-site directory stays, the default target eu moves from
+// one prefix of a versitygw bucket to another. After the SIGHUP the new
+// prefix receives the tenant's whole replica (the mirror copies what it
+// lacks), the old one receives nothing more, /metrics names the new one,
+// and the tenant restores from the new off-site copy with every write.
+func TestSIGHUPMovesOffSite(t *testing.T) {
+	url, _ := startVersitygw(t)
+	c := newCLI(t)
+	dir := t.TempDir()
+	onSite := filepath.Join(dir, "replica")
+	live, cfgOne, cfgTwo := filepath.Join(dir, "litestream.yml"), filepath.Join(dir, "one.yml"), filepath.Join(dir, "two.yml")
+	config := func(path, prefix string) {
+		body := fmt.Sprintf("dbs:\n  - replicas:\n      - type: file\n        path: %s\n        sync-interval: 100ms\n"+
+			"      - name: eu\n        type: s3\n        bucket: aura\n        path: %s\n        endpoint: %s\n        region: eu-central\n"+
+			"        force-path-style: true\n        access-key-id: aura-access\n        secret-access-key: aura-secret-0123456789\n", onSite, prefix, url)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config(live, "one")
+	config(cfgOne, "one")
+	config(cfgTwo, "two")
+	c.mustRun("correct horse battery staple\n", "tenant", "create", "calm", "--name", "Calm", "--owner-email", "owner@calm.example", "--owner-password-stdin")
+	tok := strings.TrimSpace(c.mustRun("", "token", "create", "calm", "--email", "owner@calm.example", "--name", "w", "--scopes", "users.read,users.write"))
+	s := c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", live)
+	metrics := metricsURL(t, s)
+	var calmID string
+	if err := query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'calm'`, &calmID); err != nil {
+		t.Fatal(err)
+	}
+	var written []string
+	write := func(email string) {
+		t.Helper()
+		if !invite(t, s.https, "calm", tok, email) {
+			t.Fatalf("invite %s failed", email)
+		}
+		written = append(written, email)
+	}
+	// offSiteInStep waits until the off-site copy of cfg holds every change
+	// of calm staged so far, and returns its replica TXID.
+	offSiteInStep := func(cfg string) uint64 {
+		t.Helper()
+		for deadline := time.Now().Add(hung); ; time.Sleep(100 * time.Millisecond) {
+			r := backupRowOf(t, c, cfg, "calm")
+			if o := r.OffSite; r.Error == "" && o != nil && o.Error == "" && o.ReplicaTXID > 0 && o.ReplicaTXID == r.LocalTXID {
+				return o.ReplicaTXID
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("calm's off-site copy of %s never caught up: %+v off-site %+v", cfg, r, r.OffSite)
+			}
+		}
+	}
+	for i := 0; i < 3; i++ {
+		write(fmt.Sprintf("before-%d@calm.example", i))
+	}
+	offSiteInStep(cfgOne)
+
+	if err := os.WriteFile(live, must(os.ReadFile(cfgTwo)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, s, "SIGHUP: replication config applied")
+	lastOne := backupRowOf(t, c, cfgOne, "calm").OffSite.ReplicaTXID
+	for i := 0; i < 3; i++ {
+		write(fmt.Sprintf("after-%d@calm.example", i))
+	}
+	offSiteInStep(cfgTwo)
+	if got := backupRowOf(t, c, cfgOne, "calm").OffSite.ReplicaTXID; got != lastOne {
+		t.Fatalf("the old off-site prefix was written after the move: replica TXID %d, was %d", got, lastOne)
+	}
+	where := "eu: s3://aura/two at " + url
+	if v, ok := value(scrape(t, metrics), "aura_replication_target_info", map[string]string{"db": calmID, "replica": "off-site", "where": where}); !ok || v != 1 {
+		t.Fatalf("/metrics does not place calm's off-site copy at %s", where)
+	}
+	if out := c.mustRun("", "restore", "calm", "--latest", "--from", "off-site", "--yes", "--litestream", cfgTwo); !strings.Contains(out, "Restored calm") {
+		t.Fatalf("restore output:\n%s", out)
+	}
+	got := userEmails(t, s.https, "calm", tok)
+	for _, e := range written {
+		if !got[e] {
+			t.Errorf("%s is not in the restore from the new off-site copy", e)
+		}
+	}
+}
