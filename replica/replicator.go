@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -58,6 +59,80 @@ type registration struct {
 	db     *litestream.DB
 	client *Client
 	mirror *mirror // copies to the off-site target; nil without one
+	// shipper is read by Committed without mu.
+	shipper atomic.Pointer[shipper]
+}
+
+// shipper ships a file's new commits to the on-site replica soon after
+// they are made: Litestream alone reads the WAL on its monitor tick and
+// uploads on its sync tick, so a commit could wait for both (up to two
+// seconds at the defaults). It runs off the request path, in a goroutine
+// of its own, at most once per Config.ShipEvery.
+type shipper struct {
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (r *Replicator) startShipper(path string) *shipper {
+	s := &shipper{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		var last time.Time
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-s.kick:
+			}
+			if d := time.Until(last.Add(r.cfg.ShipEvery)); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-s.stop:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+			last = time.Now()
+			// A failure is Litestream's to retry (and log) on its own
+			// ticks; the next commit asks again.
+			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownSyncTimeout)
+			r.store.SyncDB(ctx, path, true)
+			cancel()
+		}
+	}()
+	return s
+}
+
+func (s *shipper) close() {
+	close(s.stop)
+	<-s.done
+}
+
+// Committed returns the function that tells the Replicator that path has
+// new commits, so they are shipped to the on-site replica within
+// Config.ShipEvery (wired to sqlite's DB.AfterCommit). The function never
+// blocks, and does nothing while path is not registered.
+func (r *Replicator) Committed(path string) func() {
+	abs, err := absPath(path)
+	if err != nil {
+		return func() {}
+	}
+	return func() {
+		r.mu.Lock()
+		reg := r.dbs[abs]
+		r.mu.Unlock()
+		if reg == nil {
+			return
+		}
+		if s := reg.shipper.Load(); s != nil {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // New starts a Replicator for cfg (compaction, snapshot and retention run in
@@ -282,6 +357,7 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 		return fmt.Errorf("replica: register %s: %w", path, err)
 	}
 	reg.refs, reg.prefix, reg.keyFP, reg.db, reg.client, reg.mirror = 1, prefix, fp, db, client, m
+	reg.shipper.Store(r.startShipper(path))
 	if m != nil {
 		m.start()
 	}
@@ -324,6 +400,9 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 	}
 	if reg.refs > 0 {
 		return syncErr
+	}
+	if s := reg.shipper.Swap(nil); s != nil {
+		s.close()
 	}
 	var snapErr, offErr error
 	if syncErr == nil {
@@ -833,6 +912,17 @@ func (r *Replicator) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	if r.stop != nil {
 		r.stop()
+	}
+	r.mu.Lock()
+	var ships []*shipper
+	for _, reg := range r.dbs {
+		if s := reg.shipper.Swap(nil); s != nil {
+			ships = append(ships, s)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range ships {
+		s.close()
 	}
 	// As in Unregister: Litestream skips the final sync of a file it has
 	// not connected to yet, so sync every file explicitly first.
