@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -59,8 +60,10 @@ type Service struct {
 	TenantsDir string
 	Logger     *slog.Logger
 	// Witnesses keep the newest checkpoint of every chain outside the
-	// data directory (the replica store, an append-only file).
+	// data directory (the replica store, an append-only file). Set before
+	// use; SetWitnesses replaces them while the service runs.
 	Witnesses []audit.Witness
+	witnessMu sync.RWMutex
 
 	signing signing
 }

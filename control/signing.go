@@ -218,8 +218,8 @@ func (s *Service) checkLegacy(ctx context.Context, ch chainRef) (*audit.Break, e
 // cannot be read is logged and skipped: signing must not stop because a
 // bucket is unreachable, and the next signing asks again.
 func (s *Service) checkWitnesses(ctx context.Context, chain string, last *audit.Checkpoint, cached bool) (*audit.Break, error) {
-	for i, w := range s.Witnesses {
-		wc, err := s.witnessNewest(ctx, i, chain, cached)
+	for i, w := range s.witnesses() {
+		wc, err := s.witnessNewest(ctx, i, w, chain, cached)
 		if err != nil {
 			s.logger().Warn("audit witness unreadable", "witness", w.Name(), "chain", chain, "err", err)
 			continue
@@ -238,13 +238,13 @@ func (s *Service) checkWitnesses(ctx context.Context, chain string, last *audit.
 	return nil, nil
 }
 
-func (s *Service) witnessNewest(ctx context.Context, i int, chain string, cached bool) (*audit.Checkpoint, error) {
+func (s *Service) witnessNewest(ctx context.Context, i int, w audit.Witness, chain string, cached bool) (*audit.Checkpoint, error) {
 	if cached {
 		if cp, ok := s.signing.seen[i][chain]; ok {
 			return cp, nil
 		}
 	}
-	cp, err := s.Witnesses[i].Newest(ctx, chain)
+	cp, err := w.Newest(ctx, chain)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *Service) remember(i int, chain string, cp *audit.Checkpoint) {
 // failure is logged: the log in the platform DB is the record, the witness
 // a copy that catches up at the next signing.
 func (s *Service) putWitnesses(ctx context.Context, cp audit.Checkpoint) {
-	for i, w := range s.Witnesses {
+	for i, w := range s.witnesses() {
 		if old, ok := s.signing.seen[i][cp.Chain]; ok && old != nil && old.N >= cp.N {
 			continue
 		}
@@ -277,6 +277,26 @@ func (s *Service) putWitnesses(ctx context.Context, cp audit.Checkpoint) {
 		c := cp
 		s.remember(i, cp.Chain, &c)
 	}
+}
+
+// witnesses returns the current witnesses.
+func (s *Service) witnesses() []audit.Witness {
+	s.witnessMu.RLock()
+	defer s.witnessMu.RUnlock()
+	return s.Witnesses
+}
+
+// SetWitnesses replaces the witnesses while the service runs (a reloaded
+// replication config moves the replica's witness with the replica): a
+// signing under way finishes with the previous ones, and the next reads
+// every new witness afresh.
+func (s *Service) SetWitnesses(ws []audit.Witness) {
+	s.signing.mu.Lock()
+	defer s.signing.mu.Unlock()
+	s.witnessMu.Lock()
+	s.Witnesses = ws
+	s.witnessMu.Unlock()
+	s.signing.seen = nil
 }
 
 // broken marks a chain broken, logs it, and returns the BrokenError.
@@ -301,7 +321,7 @@ func (s *Service) nextEpoch(ctx context.Context, chain string, restored audit.He
 	if last != nil {
 		e = max(e, last.Epoch)
 	}
-	for _, w := range s.Witnesses {
+	for _, w := range s.witnesses() {
 		if wc, err := w.Newest(ctx, chain); err == nil && wc != nil && wc.Verified(s.Signer) {
 			e = max(e, wc.Epoch)
 		}
@@ -340,7 +360,7 @@ func (s *Service) signRestore(ctx context.Context, ch chainRef, first audit.Row,
 // an error: a restore of the platform DB must know where the logs ended.
 func (s *Service) newestWitnessed(ctx context.Context, chain string) (*audit.Checkpoint, error) {
 	var best *audit.Checkpoint
-	for _, w := range s.Witnesses {
+	for _, w := range s.witnesses() {
 		wc, err := w.Newest(ctx, chain)
 		if err != nil {
 			return nil, fmt.Errorf("%s cannot be read: %w", w.Name(), err)
@@ -516,7 +536,7 @@ func (s *Service) verify(ctx context.Context, ch chainRef) (audit.Result, error)
 	var res audit.Result
 	brk := audit.CheckLog(ch.id, log, s.Signer)
 	if brk == nil {
-		for _, w := range s.Witnesses {
+		for _, w := range s.witnesses() {
 			wc, err := w.Newest(ctx, ch.id)
 			if err != nil {
 				return audit.Result{}, fmt.Errorf("%s cannot be read, so the chain cannot be checked against it: %w", w.Name(), err)

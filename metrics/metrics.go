@@ -50,6 +50,7 @@ type DB struct {
 // Replica is the state of one replica of a database.
 type Replica struct {
 	Name                   string // "on-site" or "off-site"
+	Where                  string // its destination, without secrets ("" not reported)
 	Lag                    time.Duration
 	LastSync, LastSnapshot time.Time
 	// Failing is true while the replica cannot be written.
@@ -175,6 +176,7 @@ var (
 	descLastSync   = prometheus.NewDesc("aura_replication_last_sync_timestamp_seconds", "When the replica last confirmed an upload (0: never).", []string{"db", "replica"}, nil)
 	descSnapAge    = prometheus.NewDesc("aura_replication_last_snapshot_age_seconds", "Age of the newest full snapshot in the replica.", []string{"db", "replica"}, nil)
 	descReplicaOK  = prometheus.NewDesc("aura_replication_ok", "1 when the replica is written, 0 while writes to it fail (an unreachable off-site target).", []string{"db", "replica"}, nil)
+	descReplicaAt  = prometheus.NewDesc("aura_replication_target_info", "Where the replica is written now (always 1; the destination, without secrets, is the where label).", []string{"db", "replica", "where"}, nil)
 	descAudit      = prometheus.NewDesc("aura_audit_chain_ok", "1 when the database's audit chain is not known to be broken, 0 when it was found broken.", []string{"db"}, nil)
 	descBroken     = prometheus.NewDesc("aura_audit_chains_broken", "Audit chains found broken, over the platform and every tenant.", nil, nil)
 	descDrillOK    = prometheus.NewDesc("aura_restore_drill_ok", "1 when the last restore drill of the tenant passed, 0 when it failed.", []string{"db"}, nil)
@@ -184,7 +186,7 @@ var (
 )
 
 func (c *state) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOpen, descOpens, descEvictions, descIdle, descLag, descLastSync, descSnapAge, descReplicaOK,
+	for _, d := range []*prometheus.Desc{descOpen, descOpens, descEvictions, descIdle, descLag, descLastSync, descSnapAge, descReplicaOK, descReplicaAt,
 		descAudit, descBroken, descDrillOK, descDrillAt, descDrillTime, descDrillsFail} {
 		ch <- d
 	}
@@ -224,6 +226,9 @@ func (c *state) Collect(ch chan<- prometheus.Metric) {
 				ok = 0
 			}
 			gauge(descReplicaOK, ok, db.ID, r.Name)
+			if r.Where != "" {
+				gauge(descReplicaAt, 1, db.ID, r.Name, r.Where)
+			}
 		}
 		if db.DrillRan {
 			v := 0.0

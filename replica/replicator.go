@@ -16,6 +16,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,15 +35,24 @@ import (
 // Every registered file streams to its own prefix of the configured
 // destination through an encrypting Client. It is safe for concurrent use.
 type Replicator struct {
-	cfg   Config
-	store *litestream.Store
 	log   *slog.Logger
 	lsLog *slog.Logger // Litestream's own lines, warnings and errors only
 
-	mu     sync.Mutex
-	dbs    map[string]*registration // by absolute path
-	closed bool
-	stop   context.CancelFunc // ends the off-site retention loop
+	// reconf serialises Reconfigure and Close.
+	reconf sync.Mutex
+
+	mu sync.Mutex
+	// cfg and store are the configuration and the Litestream store new
+	// registrations use; Reconfigure replaces both. A registration keeps
+	// the ones it was made with (registration.cfg and .store).
+	cfg   Config
+	store *litestream.Store
+	// retired are stores of earlier configurations that some file still
+	// uses (its move to the new one failed); Close closes them.
+	retired []*litestream.Store
+	dbs     map[string]*registration // by absolute path
+	closed  bool
+	stop    context.CancelFunc // ends the off-site retention loop
 	// failing holds, per off-site target, when writes to it started to
 	// fail (absent while they succeed).
 	failing map[string]time.Time
@@ -56,6 +67,9 @@ type registration struct {
 	refs   int
 	prefix string
 	keyFP  string
+	key    []byte // to register the file again under a new configuration
+	cfg    Config // the configuration it was registered under
+	store  *litestream.Store
 	db     *litestream.DB
 	client *Client
 	mirror *mirror // copies to the off-site target; nil without one
@@ -74,7 +88,7 @@ type shipper struct {
 	done chan struct{}
 }
 
-func (r *Replicator) startShipper(path string) *shipper {
+func startShipper(store *litestream.Store, cfg Config, path string) *shipper {
 	s := &shipper{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -85,7 +99,7 @@ func (r *Replicator) startShipper(path string) *shipper {
 				return
 			case <-s.kick:
 			}
-			if d := time.Until(last.Add(r.cfg.ShipEvery)); d > 0 {
+			if d := time.Until(last.Add(cfg.ShipEvery)); d > 0 {
 				t := time.NewTimer(d)
 				select {
 				case <-s.stop:
@@ -97,17 +111,20 @@ func (r *Replicator) startShipper(path string) *shipper {
 			last = time.Now()
 			// A failure is Litestream's to retry (and log) on its own
 			// ticks; the next commit asks again.
-			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ShutdownSyncTimeout)
-			r.store.SyncDB(ctx, path, true)
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownSyncTimeout)
+			store.SyncDB(ctx, path, true)
 			cancel()
 		}
 	}()
 	return s
 }
 
-func (s *shipper) close() {
-	close(s.stop)
-	<-s.done
+// stopShipper stops reg's shipper, if it has one, and waits for it.
+func (reg *registration) stopShipper() {
+	if s := reg.shipper.Swap(nil); s != nil {
+		close(s.stop)
+		<-s.done
+	}
 }
 
 // Committed returns the function that tells the Replicator that path has
@@ -148,7 +165,17 @@ func New(cfg Config) (*Replicator, error) {
 	}
 	// Litestream reports every compaction at Info; keep its warnings only.
 	lsLog := slog.New(minLevel{log.Handler(), slog.LevelWarn}).With("system", "litestream")
+	store, err := openStore(cfg, lsLog)
+	if err != nil {
+		return nil, err
+	}
+	r := &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}
+	r.startRetention(cfg)
+	return r, nil
+}
 
+// openStore starts a Litestream store with cfg's intervals and retention.
+func openStore(cfg Config, lsLog *slog.Logger) (*litestream.Store, error) {
 	levels := litestream.CompactionLevels{{Level: 0}}
 	for i, d := range cfg.Levels {
 		levels = append(levels, &litestream.CompactionLevel{Level: i + 1, Interval: d})
@@ -162,36 +189,54 @@ func New(cfg Config) (*Replicator, error) {
 	if err := store.Open(context.Background()); err != nil {
 		return nil, aura.Errorf(aura.EINVALID, "Cannot start replication: %v", err)
 	}
-	r := &Replicator{cfg: cfg, store: store, log: log, lsLog: lsLog, dbs: map[string]*registration{}}
+	return store, nil
+}
+
+// startRetention starts the off-site retention loop for cfg when it has
+// off-site targets, after stopping the one running (r.mu held or r not yet
+// shared).
+func (r *Replicator) startRetention(cfg Config) {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
 	if len(cfg.Targets) > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		r.stop = cancel
-		go r.retentionLoop(ctx)
+		go r.retentionLoop(ctx, cfg)
 	}
-	return r, nil
+}
+
+// current returns the configuration and store new registrations use.
+func (r *Replicator) current() (Config, *litestream.Store) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg, r.store
 }
 
 // levels are the replica levels there are: 0, the compaction levels and
 // the snapshot level.
-func (r *Replicator) levels() []int {
+func (r *Replicator) levels() []int { return levelsOf(r.Config()) }
+
+func levelsOf(cfg Config) []int {
 	out := []int{0}
-	for i := range r.cfg.Levels {
+	for i := range cfg.Levels {
 		out = append(out, i+1)
 	}
 	return append(out, litestream.SnapshotLevel)
 }
 
 func (r *Replicator) now() time.Time {
-	if r.cfg.Now != nil {
-		return r.cfg.Now()
+	if cfg := r.Config(); cfg.Now != nil {
+		return cfg.Now()
 	}
 	return time.Now()
 }
 
-// retentionLoop applies the off-site retention to every registered file
-// once a snapshot interval (Litestream applies the on-site one itself).
-func (r *Replicator) retentionLoop(ctx context.Context) {
-	t := time.NewTicker(min(r.cfg.SnapshotInterval, time.Hour))
+// retentionLoop applies the off-site retention of cfg to every registered
+// file once a snapshot interval (Litestream applies the on-site one itself).
+func (r *Replicator) retentionLoop(ctx context.Context, cfg Config) {
+	t := time.NewTicker(min(cfg.SnapshotInterval, time.Hour))
 	defer t.Stop()
 	for {
 		select {
@@ -208,7 +253,7 @@ func (r *Replicator) retentionLoop(ctx context.Context) {
 		}
 		r.mu.Unlock()
 		for _, m := range ms {
-			if err := r.retainOffSite(ctx, m); err != nil {
+			if err := r.retainOffSite(ctx, m, cfg); err != nil {
 				r.log.Warn("off-site retention failed", "target", m.target, "err", err)
 			}
 		}
@@ -239,15 +284,20 @@ func (r *Replicator) targetFailing(name string) (time.Time, bool) {
 	return since, ok
 }
 
-// retainOffSite applies the off-site retention to one mirror's target.
-func (r *Replicator) retainOffSite(ctx context.Context, m *mirror) error {
+// retainOffSite applies the off-site retention of cfg to one mirror's target.
+func (r *Replicator) retainOffSite(ctx context.Context, m *mirror, cfg Config) error {
 	m.run.Lock()
 	defer m.run.Unlock()
-	return retain(ctx, m.dst, r.now().Add(-r.cfg.OffSiteRetention), r.levels())
+	return retain(ctx, m.dst, r.now().Add(-cfg.OffSiteRetention), m.levels)
 }
 
-// Config returns the configuration the Replicator runs with (defaults filled in).
-func (r *Replicator) Config() Config { return r.cfg }
+// Config returns the configuration the Replicator runs with (defaults
+// filled in): the newest one Reconfigure applied.
+func (r *Replicator) Config() Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg
+}
 
 func (r *Replicator) lock(path string) (*registration, error) {
 	r.mu.Lock()
@@ -311,57 +361,148 @@ func (r *Replicator) Register(ctx context.Context, path, prefix string, key []by
 		reg.refs++
 		return nil
 	}
-
-	rest, name, off, err := r.resolve(prefix)
+	cfg, store := r.current()
+	p, err := r.prepare(ctx, cfg, path, prefix, key)
 	if err != nil {
 		return err
 	}
-	inner, err := r.cfg.Destination.client(rest)
-	if err != nil {
+	if err := p.settle(ctx); err != nil {
 		return err
+	}
+	return r.attach(ctx, reg, p, cfg, store, 1)
+}
+
+// prepared is a file's replication set up under one configuration but not
+// started yet.
+type prepared struct {
+	path, prefix string
+	key          []byte
+	levels       []int
+	onSite       litestream.ReplicaClient // plain, without the fanout
+	offSite      litestream.ReplicaClient // nil without an off-site target
+	offDest      Destination
+	db           *litestream.DB
+	client       *Client
+	mirror       *mirror
+	// restart is set when the on-site replica holds nothing of the file
+	// and Litestream's staging beside the file can no longer supply its
+	// first transaction: the staging is cleared so that Litestream starts
+	// the replica afresh with a full snapshot.
+	restart bool
+}
+
+// prepare sets up the replication of path to prefix under cfg: it
+// reaches the on-site replica and builds the encrypting client, the mirror
+// and Litestream's DB, without starting any of them.
+func (r *Replicator) prepare(ctx context.Context, cfg Config, path, prefix string, key []byte) (*prepared, error) {
+	rest, name, off, err := resolveIn(cfg, prefix)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := cfg.Destination.client(rest)
+	if err != nil {
+		return nil, err
 	}
 	if err := inner.Init(ctx); err != nil {
-		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", r.cfg.Destination, err)
+		return nil, aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", cfg.Destination, err)
 	}
-	var m *mirror
+	p := &prepared{path: path, prefix: prefix, key: key, levels: levelsOf(cfg), onSite: inner, offDest: off}
 	if name != "" {
 		// An off-site target that cannot be reached now does not stop
 		// the file from being replicated on-site: the mirror retries.
-		dst, err := off.client(rest)
-		if err != nil {
-			return err
+		if p.offSite, err = off.client(rest); err != nil {
+			return nil, err
 		}
-		m = newMirror(name, off, inner, dst, r.levels(), r.log.With("db", path))
-		m.onResult = func(err error) { r.noteTarget(name, err) }
-		// An empty on-site replica beside an off-site copy with history
-		// (a new server restored from the off-site copy) is filled from it
-		// first: Litestream reads its position from the on-site replica,
-		// and must continue that history rather than start another one
-		// whose files would collide with it off-site.
-		if err := seedOnSite(ctx, inner, dst, r.levels()); err != nil {
-			return aura.Errorf(aura.EUNAVAILABLE, "Cannot fill the empty on-site replica from the off-site copy at %s: %v", off, err)
-		}
-		inner = &fanout{ReplicaClient: inner, m: m}
+		p.mirror = newMirror(name, off, inner, p.offSite, p.levels, r.log.With("db", path))
+		p.mirror.onResult = func(err error) { r.noteTarget(name, err) }
+		inner = &fanout{ReplicaClient: inner, m: p.mirror}
 	}
-	client, err := NewClient(inner, key)
+	if p.client, err = NewClient(inner, key); err != nil {
+		return nil, err
+	}
+	p.db = litestream.NewDB(path)
+	p.db.Logger = r.lsLog
+	p.db.MonitorInterval = cfg.MonitorInterval
+	p.db.CheckpointInterval = cfg.CheckpointInterval
+	p.db.MinCheckpointPageN = cfg.CheckpointPages
+	p.db.Replica = litestream.NewReplicaWithClient(p.db, p.client)
+	p.db.Replica.SyncInterval = cfg.SyncInterval
+	return p, nil
+}
+
+// settle readies the on-site replica for Litestream, right before the file
+// is attached (no other Litestream DB runs on it then). An empty on-site
+// replica beside an off-site copy with history (a new server restored from
+// the off-site copy) is filled from it first: Litestream reads its
+// position from the on-site replica, and must continue that history rather
+// than start another one whose files would collide with it off-site. An
+// on-site replica still empty then is written from the file's first
+// transaction on, which Litestream uploads from its staging beside the
+// file; once the staging has dropped the first transactions (compacted,
+// L0Retention), Litestream would fail on them forever, so the staging is
+// cleared and the replica starts afresh with a full snapshot.
+func (p *prepared) settle(ctx context.Context) error {
+	if p.offSite != nil {
+		if err := seedOnSite(ctx, p.onSite, p.offSite, p.levels); err != nil {
+			return aura.Errorf(aura.EUNAVAILABLE, "Cannot fill the empty on-site replica from the off-site copy at %s: %v", p.offDest, err)
+		}
+	}
+	empty, err := isEmpty(ctx, p.onSite, p.levels)
 	if err != nil {
-		return err
+		return aura.Errorf(aura.EUNAVAILABLE, "Cannot read the on-site replica of %s: %v", p.path, err)
 	}
-	db := litestream.NewDB(path)
-	db.MonitorInterval = r.cfg.MonitorInterval
-	db.CheckpointInterval = r.cfg.CheckpointInterval
-	db.MinCheckpointPageN = r.cfg.CheckpointPages
-	db.Replica = litestream.NewReplicaWithClient(db, client)
-	db.Replica.SyncInterval = r.cfg.SyncInterval
-	if err := r.store.RegisterDB(db); err != nil {
-		return fmt.Errorf("replica: register %s: %w", path, err)
+	if !empty {
+		return nil
 	}
-	reg.refs, reg.prefix, reg.keyFP, reg.db, reg.client, reg.mirror = 1, prefix, fp, db, client, m
-	reg.shipper.Store(r.startShipper(path))
-	if m != nil {
-		m.start()
+	_, maxTXID, err := p.db.MaxLTX()
+	if err != nil {
+		return fmt.Errorf("replica: local position of %s: %w", p.path, err)
+	}
+	if _, err := os.Stat(p.db.LTXPath(0, 1, 1)); maxTXID > 0 && err != nil {
+		p.restart = true
 	}
 	return nil
+}
+
+// attach starts the prepared replication in store and records it in reg
+// (whose mutex the caller holds) with refs holders.
+func (r *Replicator) attach(ctx context.Context, reg *registration, p *prepared, cfg Config, store *litestream.Store, refs int) error {
+	if p.restart {
+		r.log.Info("the replica holds nothing of this database: replicating it afresh from a full snapshot", "db", p.path, "replica", cfg.Destination.String())
+		if err := p.db.ResetLocalState(ctx); err != nil {
+			return fmt.Errorf("replica: clear the staging of %s: %w", p.path, err)
+		}
+	}
+	if err := store.RegisterDB(p.db); err != nil {
+		return fmt.Errorf("replica: register %s: %w", p.path, err)
+	}
+	r.mu.Lock()
+	reg.refs, reg.prefix, reg.keyFP, reg.key = refs, p.prefix, keys.Fingerprint(p.key), p.key
+	reg.cfg, reg.store, reg.db, reg.client, reg.mirror = cfg, store, p.db, p.client, p.mirror
+	r.mu.Unlock()
+	reg.shipper.Store(startShipper(store, cfg, p.path))
+	if p.mirror != nil {
+		p.mirror.start()
+	}
+	return nil
+}
+
+// isEmpty reports whether a replica client holds no file at any level.
+func isEmpty(ctx context.Context, c litestream.ReplicaClient, levels []int) (bool, error) {
+	for _, level := range levels {
+		itr, err := c.LTXFiles(ctx, level, 0, false)
+		if err != nil {
+			return false, err
+		}
+		any := itr.Next()
+		if err := itr.Close(); err != nil {
+			return false, err
+		}
+		if any {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Unregister gives back one registration of path. When it was the last, it
@@ -391,28 +532,43 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 		return nil
 	}
 	reg.refs--
+	if reg.refs > 0 {
+		// Litestream connects to a file lazily, on its first monitor
+		// tick: sync explicitly, as detach does.
+		if _, err := reg.store.SyncDB(ctx, path, true); err != nil {
+			return fmt.Errorf("replica: final sync of %s: %w", path, err)
+		}
+		return nil
+	}
+	err = r.detach(ctx, reg, path, true)
+	r.mu.Lock()
+	reg.db, reg.client, reg.prefix, reg.keyFP, reg.key, reg.mirror, reg.store = nil, nil, "", "", nil, nil, nil
+	r.mu.Unlock()
+	return err
+}
+
+// detach ships every committed change of path to its replica (a final
+// sync, then, with snapshot, a snapshot when one is due and the on-site
+// retention), stops Litestream on it and ships the last files to the
+// off-site target. reg's mutex is held. A failed final sync is returned,
+// but the file is detached all the same.
+func (r *Replicator) detach(ctx context.Context, reg *registration, path string, snapshot bool) error {
+	reg.stopShipper()
 	// Litestream connects to a file lazily, on its first monitor tick, and
 	// skips the final sync of a file it has not connected to yet: sync
 	// explicitly so a file closed right after it opened is replicated too.
-	_, syncErr := r.store.SyncDB(ctx, path, true)
+	_, syncErr := reg.store.SyncDB(ctx, path, true)
 	if syncErr != nil {
 		syncErr = fmt.Errorf("replica: final sync of %s: %w", path, syncErr)
 	}
-	if reg.refs > 0 {
-		return syncErr
-	}
-	if s := reg.shipper.Swap(nil); s != nil {
-		s.close()
-	}
 	var snapErr, offErr error
-	if syncErr == nil {
-		snapErr = r.snapshotIfDue(ctx, reg.db)
+	if syncErr == nil && snapshot {
+		snapErr = r.snapshotIfDue(ctx, reg.store, reg.cfg, reg.db)
 	}
-	closeErr := r.store.UnregisterDB(ctx, path)
+	closeErr := reg.store.UnregisterDB(ctx, path)
 	if m := reg.mirror; m != nil {
-		offErr = r.finishMirror(ctx, m)
+		offErr = r.finishMirror(ctx, m, reg.cfg)
 	}
-	reg.db, reg.client, reg.prefix, reg.keyFP, reg.mirror = nil, nil, "", "", nil
 	return errors.Join(syncErr, snapErr, closeErr, offErr)
 }
 
@@ -420,19 +576,19 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 // target (within the shutdown sync timeout), applies the off-site
 // retention and stops the mirror. What an unreachable target misses is
 // copied when the file is replicated again.
-func (r *Replicator) finishMirror(ctx context.Context, m *mirror) error {
+func (r *Replicator) finishMirror(ctx context.Context, m *mirror, cfg Config) error {
 	defer m.close()
 	// A target already failing is not waited for again: closing many
 	// files (a shutdown) stays bounded by one timeout, not one per file.
 	if since, failing := r.targetFailing(m.target); failing {
 		return fmt.Errorf("replica: the off-site target %s has failed since %s; this file's last changes are copied when it is replicated again", m.target, since.UTC().Format(time.RFC3339))
 	}
-	fctx, cancel := context.WithTimeout(ctx, r.cfg.ShutdownSyncTimeout)
+	fctx, cancel := context.WithTimeout(ctx, cfg.ShutdownSyncTimeout)
 	defer cancel()
 	if err := m.flush(fctx); err != nil {
 		return fmt.Errorf("replica: final copy to the off-site target %s: %w", m.target, err)
 	}
-	if err := r.retainOffSite(fctx, m); err != nil {
+	if err := r.retainOffSite(fctx, m, cfg); err != nil {
 		return fmt.Errorf("replica: retention of the off-site target %s: %w", m.target, err)
 	}
 	return nil
@@ -444,24 +600,24 @@ func (r *Replicator) finishMirror(ctx context.Context, m *mirror) error {
 // tenant is registered only while it is open: without this, a tenant used
 // only during the day would never be snapshotted, and its replica would
 // grow without bound.
-func (r *Replicator) snapshotIfDue(ctx context.Context, db *litestream.DB) error {
-	_, err := r.store.CompactDB(ctx, db, r.store.SnapshotLevel())
+func (r *Replicator) snapshotIfDue(ctx context.Context, store *litestream.Store, cfg Config, db *litestream.DB) error {
+	_, err := store.CompactDB(ctx, db, store.SnapshotLevel())
 	if err != nil && !errors.Is(err, litestream.ErrNoCompaction) && !errors.Is(err, litestream.ErrCompactionTooEarly) {
 		return fmt.Errorf("replica: snapshot %s: %w", db.Path(), err)
 	}
-	return r.enforceRetention(ctx, db)
+	return r.enforceRetention(ctx, cfg, db)
 }
 
 // enforceRetention deletes the snapshots of db older than Retention by the
 // Replicator's clock (the newest is always kept), then the files of the
 // lower levels no kept snapshot needs: Litestream's Store does the same by
 // the wall clock alone.
-func (r *Replicator) enforceRetention(ctx context.Context, db *litestream.DB) error {
-	minTXID, err := db.EnforceSnapshotRetention(ctx, r.now().Add(-r.cfg.Retention))
+func (r *Replicator) enforceRetention(ctx context.Context, cfg Config, db *litestream.DB) error {
+	minTXID, err := db.EnforceSnapshotRetention(ctx, r.now().Add(-cfg.Retention))
 	if err != nil {
 		return fmt.Errorf("replica: retention of %s: %w", db.Path(), err)
 	}
-	for i := range r.cfg.Levels {
+	for i := range cfg.Levels {
 		if err := db.EnforceRetentionByTXID(ctx, i+1, minTXID); err != nil {
 			return fmt.Errorf("replica: retention of %s, level %d: %w", db.Path(), i+1, err)
 		}
@@ -477,7 +633,22 @@ func (r *Replicator) Sync(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.store.SyncDB(ctx, path, true); err != nil {
+	// Under the path's lock: a file being moved to a new configuration
+	// (Reconfigure) is synced once it is replicated there.
+	reg, err := r.lock(path)
+	if err != nil {
+		return err
+	}
+	defer r.unlock(path, reg)
+	return r.syncLocked(ctx, reg, path)
+}
+
+// syncLocked is Sync with reg's mutex held.
+func (r *Replicator) syncLocked(ctx context.Context, reg *registration, path string) error {
+	if reg.refs == 0 || reg.store == nil {
+		return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
+	}
+	if _, err := reg.store.SyncDB(ctx, path, true); err != nil {
 		if errors.Is(err, litestream.ErrDatabaseNotFound) || errors.Is(err, litestream.ErrDatabaseNotOpen) {
 			return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
 		}
@@ -530,7 +701,7 @@ func (r *Replicator) Checkpoint(ctx context.Context, path string) error {
 	if reg.refs == 0 || reg.db == nil {
 		return aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
 	}
-	if err := r.Sync(ctx, path); err != nil {
+	if err := r.syncLocked(ctx, reg, path); err != nil {
 		return err
 	}
 	if err := reg.db.Checkpoint(ctx, litestream.CheckpointModeTruncate); err != nil {
@@ -541,10 +712,15 @@ func (r *Replicator) Checkpoint(ctx context.Context, path string) error {
 
 // Registered returns the absolute paths currently registered.
 func (r *Replicator) Registered() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var paths []string
-	for _, db := range r.store.DBs() {
-		paths = append(paths, db.Path())
+	for path, reg := range r.dbs {
+		if reg.db != nil {
+			paths = append(paths, path)
+		}
 	}
+	sort.Strings(paths)
 	return paths
 }
 
@@ -552,6 +728,8 @@ func (r *Replicator) Registered() []string {
 type Status struct {
 	Path   string
 	Prefix string
+	// Where is the on-site replica's destination, without secrets.
+	Where string
 	// LocalTXID is the newest transaction Litestream has staged from the
 	// WAL; ReplicaTXID the newest the replica has confirmed.
 	LocalTXID   uint64
@@ -614,15 +792,16 @@ func (r *Replicator) Status(ctx context.Context, path string) (Status, error) {
 	reg := r.dbs[path]
 	var prefix string
 	var m *mirror
+	var db *litestream.DB
+	var where string
 	if reg != nil {
-		prefix, m = reg.prefix, reg.mirror
+		prefix, m, db, where = reg.prefix, reg.mirror, reg.db, reg.cfg.Destination.String()
 	}
 	r.mu.Unlock()
-	db := r.store.FindDB(path)
 	if db == nil || reg == nil {
 		return Status{}, aura.Errorf(aura.ENOTFOUND, "%s is not replicated.", path)
 	}
-	st := Status{Path: path, Prefix: prefix, LastSync: db.LastSuccessfulSyncAt()}
+	st := Status{Path: path, Prefix: prefix, Where: where, LastSync: db.LastSuccessfulSyncAt()}
 	pos, err := db.Pos()
 	if err != nil {
 		return st, fmt.Errorf("replica: position of %s: %w", path, err)
@@ -665,7 +844,7 @@ func (r *Replicator) Inspect(ctx context.Context, path, prefix string, key []byt
 	if st, err := r.Status(ctx, path); err == nil && st.Prefix == prefix {
 		return st, nil
 	}
-	st := Status{Path: path, Prefix: prefix}
+	st := Status{Path: path, Prefix: prefix, Where: r.Config().Destination.String()}
 	client, err := r.openReplica(ctx, prefix, key, OnSite)
 	if err != nil {
 		return st, err
@@ -872,13 +1051,14 @@ func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte,
 	if err := validPrefix(prefix); err != nil {
 		return nil, err
 	}
-	rest, name, dest, err := r.resolve(prefix)
+	cfg := r.Config()
+	rest, name, dest, err := resolveIn(cfg, prefix)
 	if err != nil {
 		return nil, err
 	}
 	switch from {
 	case OnSite:
-		dest = r.cfg.Destination
+		dest = cfg.Destination
 	case OffSite:
 		if name == "" {
 			return nil, aura.Errorf(aura.EINVALID, "There is no off-site replica: the replication config names no off-site target.")
@@ -903,50 +1083,186 @@ func (r *Replicator) openReplica(ctx context.Context, prefix string, key []byte,
 // Close ships the last changes of every registered file to the replica and
 // stops replicating. Register fails with EUNAVAILABLE afterwards.
 func (r *Replicator) Close(ctx context.Context) error {
+	r.reconf.Lock()
+	defer r.reconf.Unlock()
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return nil
 	}
 	r.closed = true
-	r.mu.Unlock()
 	if r.stop != nil {
 		r.stop()
 	}
-	r.mu.Lock()
-	var ships []*shipper
+	stores := append([]*litestream.Store{r.store}, r.retired...)
+	var ms []*mirror
+	var mcfgs []Config
+	var regs []*registration
 	for _, reg := range r.dbs {
-		if s := reg.shipper.Swap(nil); s != nil {
-			ships = append(ships, s)
+		regs = append(regs, reg)
+		if reg.mirror != nil {
+			ms, mcfgs = append(ms, reg.mirror), append(mcfgs, reg.cfg)
 		}
 	}
 	r.mu.Unlock()
-	for _, s := range ships {
-		s.close()
+	for _, reg := range regs {
+		reg.stopShipper()
 	}
 	// As in Unregister: Litestream skips the final sync of a file it has
 	// not connected to yet, so sync every file explicitly first.
 	var errs []error
-	for _, db := range r.store.DBs() {
-		if _, err := r.store.SyncDB(ctx, db.Path(), true); err != nil {
-			errs = append(errs, fmt.Errorf("replica: final sync of %s: %w", db.Path(), err))
+	for _, store := range stores {
+		for _, db := range store.DBs() {
+			if _, err := store.SyncDB(ctx, db.Path(), true); err != nil {
+				errs = append(errs, fmt.Errorf("replica: final sync of %s: %w", db.Path(), err))
+			}
 		}
+		errs = append(errs, store.Close(ctx))
 	}
-	errs = append(errs, r.store.Close(ctx))
-	r.mu.Lock()
-	var ms []*mirror
-	for _, reg := range r.dbs {
-		if reg.mirror != nil {
-			ms = append(ms, reg.mirror)
-		}
-	}
-	r.mu.Unlock()
-	for _, m := range ms {
-		if err := r.finishMirror(ctx, m); err != nil {
+	for i, m := range ms {
+		if err := r.finishMirror(ctx, m, mcfgs[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Reconfigure makes cfg the configuration of every file registered and of
+// every file registered later, without a gap in any replica: each file in
+// turn is synced to its replica under the old configuration (the last
+// changes shipped to the old on-site replica and off-site target), then
+// registered again under cfg. Changes committed meanwhile wait in the WAL
+// and are shipped under cfg. A destination that holds nothing of a file
+// receives its whole history: Litestream's staging beside the file supplies
+// it while it holds the first transaction, else the replica starts afresh
+// with a full snapshot of the file as it is (a restore from there reaches
+// any state from the move on; earlier states stay at the old destination,
+// which Aura no longer writes nor prunes). A cfg equal to the running one
+// changes nothing and returns false.
+//
+// Nothing changes when cfg is invalid (EINVALID), names no target a
+// registered prefix uses (EINVALID), or its on-site replica cannot be
+// reached (EUNAVAILABLE). A file that cannot be set up under cfg keeps
+// replicating under the old configuration, and its error is returned.
+func (r *Replicator) Reconfigure(ctx context.Context, cfg Config) (bool, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return false, err
+	}
+	r.reconf.Lock()
+	defer r.reconf.Unlock()
+	old, oldStore := r.current()
+	if cfg.Logger == nil {
+		cfg.Logger = old.Logger
+	}
+	if cfg.Now == nil {
+		cfg.Now = old.Now
+	}
+	if sameConfig(old, cfg) {
+		return false, nil
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return false, aura.Errorf(aura.EUNAVAILABLE, "Replication is shutting down.")
+	}
+	var prefixes []string
+	for _, reg := range r.dbs {
+		if reg.prefix != "" {
+			prefixes = append(prefixes, reg.prefix)
+		}
+	}
+	r.mu.Unlock()
+	for _, prefix := range prefixes {
+		if _, _, _, err := resolveIn(cfg, prefix); err != nil {
+			return false, aura.Errorf(aura.EINVALID, "%s (a database replicated to %s uses it)", aura.ErrorMessage(err), prefix)
+		}
+	}
+	probe, err := cfg.Destination.client("")
+	if err != nil {
+		return false, err
+	}
+	if err := probe.Init(ctx); err != nil {
+		return false, aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", cfg.Destination, err)
+	}
+	store, err := openStore(cfg, r.lsLog)
+	if err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	r.cfg, r.store, r.failing = cfg, store, nil
+	r.startRetention(cfg)
+	paths := make([]string, 0, len(r.dbs))
+	for path := range r.dbs {
+		paths = append(paths, path)
+	}
+	r.mu.Unlock()
+	sort.Strings(paths)
+	var errs []error
+	for _, path := range paths {
+		if err := r.move(ctx, path, cfg, store); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The old store is closed once no file uses it any more.
+	r.mu.Lock()
+	inUse := false
+	for _, reg := range r.dbs {
+		inUse = inUse || reg.store == oldStore
+	}
+	if inUse {
+		r.retired = append(r.retired, oldStore)
+	}
+	r.mu.Unlock()
+	if !inUse {
+		if err := oldStore.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("replica: close the previous replication: %w", err))
+		}
+	}
+	return true, errors.Join(errs...)
+}
+
+// move registers path again under cfg and store, after a final sync under
+// the configuration it was registered with. A file that cannot be set up
+// under cfg stays where it was.
+func (r *Replicator) move(ctx context.Context, path string, cfg Config, store *litestream.Store) error {
+	reg, err := r.lock(path)
+	if err != nil {
+		return err
+	}
+	defer r.unlock(path, reg)
+	if reg.refs == 0 || reg.store == nil || reg.store == store {
+		return nil
+	}
+	// Everything that can fail under cfg is done before the file leaves
+	// its current replica.
+	p, err := r.prepare(ctx, cfg, path, reg.prefix, reg.key)
+	if err != nil {
+		return fmt.Errorf("replica: %s keeps replicating to %s: %w", path, reg.cfg.Destination, err)
+	}
+	if err := r.detach(ctx, reg, path, false); err != nil {
+		// The changes the old replica missed are in the new one: it
+		// continues the same history from the file's staging, or starts
+		// with a full snapshot.
+		r.log.Warn("the last changes before the replication config changed did not all reach the previous replica; the new one has them", "db", path, "err", err)
+	}
+	if err := p.settle(ctx); err != nil {
+		r.log.Warn("the new replica could not be readied; Litestream retries", "db", path, "err", err)
+	}
+	if err := r.attach(ctx, reg, p, cfg, store, reg.refs); err != nil {
+		r.mu.Lock()
+		reg.refs, reg.db, reg.store, reg.mirror, reg.client = 0, nil, nil, nil, nil
+		r.mu.Unlock()
+		return fmt.Errorf("replica: %s is no longer replicated: %w", path, err)
+	}
+	return nil
+}
+
+// sameConfig reports whether a and b replicate the same way (their
+// loggers and clocks aside).
+func sameConfig(a, b Config) bool {
+	a.Logger, b.Logger, a.Now, b.Now = nil, nil, nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 // PruneOffSite deletes every file of the off-site copy of prefix (a
@@ -996,7 +1312,7 @@ func (r *Replicator) RetainOffSite(ctx context.Context, prefix string) error {
 	if err := c.Init(ctx); err != nil {
 		return aura.Errorf(aura.EUNAVAILABLE, "Cannot reach the replica %s: %v", dest, err)
 	}
-	return retain(ctx, c, r.now().Add(-r.cfg.OffSiteRetention), r.levels())
+	return retain(ctx, c, r.now().Add(-r.Config().OffSiteRetention), r.levels())
 }
 
 // StagingDir returns the directory beside a database file where Litestream
@@ -1039,14 +1355,19 @@ func absPath(path string) (string, error) {
 // any other at the default target (name "" when there is none). The
 // on-site replica is Config.Destination for every prefix.
 func (r *Replicator) resolve(prefix string) (rest, name string, off Destination, err error) {
-	name, rest = r.cfg.DefaultTarget, prefix
+	return resolveIn(r.Config(), prefix)
+}
+
+// resolveIn is resolve under cfg.
+func resolveIn(cfg Config, prefix string) (rest, name string, off Destination, err error) {
+	name, rest = cfg.DefaultTarget, prefix
 	if strings.HasPrefix(prefix, "@") {
 		name, rest, _ = strings.Cut(prefix[1:], "/")
 	}
 	if name == "" {
 		return rest, "", Destination{}, nil
 	}
-	dest, ok := r.cfg.Targets[name]
+	dest, ok := cfg.Targets[name]
 	if !ok {
 		return "", "", Destination{}, aura.Errorf(aura.EINVALID, "The replica target %q is not in the replication config.", name)
 	}

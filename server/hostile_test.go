@@ -25,6 +25,7 @@ import (
 	"github.com/aurapms/aura/tenant/channels"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/owners"
 	"github.com/aurapms/aura/tenant/stays"
 	"golang.org/x/net/html"
 )
@@ -91,6 +92,11 @@ func newHostileEnv(t testing.TB, rooms int) *hostileEnv {
 		f.rooms[2].ID, f.today.AddDays(60), f.today.AddDays(62)), 201))
 	e.ids["blk"] = blk.ID
 	e.moneySetup(t, inHouse.ID, mustAPI)
+	// An owner with a contract for the last room, from next year on.
+	own := decode[owners.Owner](t, mustAPI("POST", "/owners", `{"name": "Olga Owner", "email": "olga@hostile.example"}`, 201))
+	occ := decode[owners.Contract](t, mustAPI("POST", "/owners/"+own.ID+"/contracts", fmt.Sprintf(`{"room_id": %q, "start": %q, "commission_bp": 2000}`,
+		f.rooms[len(f.rooms)-1].ID, f.today.AddDays(365)), 201))
+	e.ids["own"], e.ids["occ"] = own.ID, occ.ID
 	// A second user with a session of their own, and a second token.
 	db := h.acquire(f.t.Slug)
 	ctx := aura.WithActor(context.Background(), f.owner.Actor())
@@ -411,6 +417,10 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"PUT /:tenant/api/v1/guest-retention/:id":            map[string]any{"anonymise_after_years": 0},
 		"POST /:tenant/api/v1/guests/:id/erasure":            map[string]any{"version": 0},
 		"POST /:tenant/api/v1/statements":                    map[string]any{"channel": "booking_com", "from": d.AddDays(-30).String(), "to": d.String()},
+		"POST /:tenant/api/v1/owners":                        owners.OwnerInput{Name: "Nils Owner", Email: "nils@hostile.example", VATID: "DE123456789", Payout: "DE89370400440532013000", Address: inventory.Address{Line1: "Weg 2", City: "Kiel", Country: "DE"}},
+		"PUT /:tenant/api/v1/owners/:id":                     owners.OwnerInput{Name: "Olga Owner", Email: "olga@hostile.example", Payout: "Sparkasse 4711"},
+		"POST /:tenant/api/v1/owners/:id/contracts":          owners.ContractInput{RoomID: f.rooms[len(f.rooms)-2].ID, Start: d.AddDays(400), End: d.AddDays(430), CommissionBP: 1500, MonthlyFee: 5000, StayFee: 2500},
+		"PUT /:tenant/api/v1/owners/:id/contracts/:cid":      owners.ContractInput{RoomID: f.rooms[len(f.rooms)-1].ID, Start: d.AddDays(365), CommissionBP: 2500, StayFee: 1000},
 		"PUT /:tenant/api/v1/reports/settings":               map[string]any{"complimentary_plans": []string{}, "house_use_plans": []string{}, "exclude_complimentary": true},
 		"POST /:tenant/api/v1/guests/:id/restriction":        map[string]any{"restricted": true, "reason": "a dispute"},
 		"POST /:tenant/api/v1/reservations/:id/check-ins":    stays.GuestCheckIn{New: guest, Document: doc, BirthDate: d.AddDays(-9000), Photos: [][]byte{jpeg}},

@@ -465,7 +465,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 // init adds the documentation the money and Stripe handlers keep beside
 // their routes.
 func init() {
-	for _, docs := range []map[string]web.ApiDoc{pms.MoneyAPIDocs, pms.StripeAPIFolioDocs, pms.StripeAPIDocs, pms.ReportAPIDocs, pms.DailyAPIDocs, pms.ReportSettingsAPIDocs, pms.StatementAPIDocs} {
+	for _, docs := range []map[string]web.ApiDoc{pms.MoneyAPIDocs, pms.StripeAPIFolioDocs, pms.StripeAPIDocs, pms.ReportAPIDocs, pms.DailyAPIDocs, pms.ReportSettingsAPIDocs, pms.StatementAPIDocs, pms.OwnerAPIDocs} {
 		for k, v := range docs {
 			apiDocs[k] = v
 		}

@@ -185,8 +185,37 @@ func TestAccountingExportHTTP(t *testing.T) {
 	if resp, body := f.api("GET", "/reports/ledger.csv?from=2026-01-10&to=2026-01-01", ""); resp.StatusCode != 400 || strings.Contains(body, "business_date") {
 		t.Fatalf("bad period: %d %s", resp.StatusCode, body)
 	}
-	if resp, page := f.page("GET", "/reports/vat"+q, nil); resp.StatusCode != 200 || !strings.Contains(page, "/books/reports/ledger.csv?") {
-		t.Fatalf("the VAT page does not link the export: %d", resp.StatusCode)
+	if resp, page := f.page("GET", "/reports/vat"+q, nil); resp.StatusCode != 200 || !strings.Contains(page, "/books/reports/ledger.csv?") ||
+		!strings.Contains(page, "format=datev") {
+		t.Fatalf("the VAT page does not link the export and its DATEV variant: %d", resp.StatusCode)
+	}
+	// The DATEV variant: Windows-1252 (the parking line's text is ASCII,
+	// the header's EXTF row and the invoice number are checked), named
+	// EXTF_…; bad settings are a 400 naming the field, before any byte.
+	resp, body = f.api("GET", "/reports/ledger.csv"+q+"&format=datev&consultant=29098&client=55003&tax_keys=DE-19:9", "")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/csv; charset=windows-1252" ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), `filename="EXTF_Buchungsstapel_`) {
+		t.Fatalf("DATEV export: %d %v", resp.StatusCode, resp.Header)
+	}
+	lines := strings.Split(body, "\r\n")
+	if !strings.HasPrefix(lines[0], `"EXTF";700;21;"Buchungsstapel";13;`) || !strings.Contains(lines[0], ";29098;55003;") ||
+		!strings.HasPrefix(lines[1], "Umsatz (ohne Soll/Haben-Kz);") {
+		t.Fatalf("DATEV header %q", lines[:2])
+	}
+	if !strings.Contains(body, `15,00;"S";"EUR";;;;10000;8300;"9";`) || !strings.Contains(body, `"`+inv.Number+`";"";;"Parking, bay 7"`) {
+		t.Fatalf("the parking line is not booked with its invoice:\n%s", body)
+	}
+	for _, tc := range []struct{ query, field string }{
+		{"&format=xml", "format"}, {"&format=datev&consultant=abc", "consultant"}, {"&format=datev&accounts=cash", "accounts"},
+		{"&format=datev&accounts=paypal:1361", "accounts"}, {"&format=datev&tax_keys=DE-19:19%25", "tax_keys"},
+	} {
+		resp, body := f.api("GET", "/reports/ledger.csv"+q+tc.query, "")
+		if resp.StatusCode != 400 || !strings.Contains(body, `"`+tc.field+`"`) || strings.Contains(body, "EXTF") {
+			t.Errorf("%s: %d %s", tc.query, resp.StatusCode, body)
+		}
+	}
+	if resp, body := f.api("GET", "/reports/ledger.csv?from=2025-12-01&to=2026-01-02&format=datev", ""); resp.StatusCode != 400 || !strings.Contains(body, `"to"`) {
+		t.Errorf("a DATEV period across New Year: %d %s", resp.StatusCode, body)
 	}
 }
 

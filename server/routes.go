@@ -267,5 +267,5 @@ func (s handlers) routeTable() []web.Route {
 		{Method: "GET", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePage},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restorePlan},
 		{Method: "POST", Path: "/platform/tenants/:slug/restore/apply", Access: web.Staff, Isolation: web.Iso("slug", "acme"), Page: "platform_restore", Handle: s.restoreApply},
-	}, append(append(p.MoneyRoutes(), p.StripeRoutes()...), append(append(p.ReportRoutes(), p.DailyRoutes()...), p.StatementRoutes()...)...)...) // money: folio_api.go, Stripe: stripe_routes.go, reports: reports_pages.go
+	}, append(append(p.MoneyRoutes(), p.StripeRoutes()...), append(append(append(p.ReportRoutes(), p.DailyRoutes()...), p.StatementRoutes()...), p.OwnerRoutes()...)...)...) // money: folio_api.go, Stripe: stripe_routes.go, reports: reports_pages.go, owners: owners_pages.go
 }

@@ -46,7 +46,8 @@ type DB struct {
 	key   []byte     // the tenant data key, from which purpose keys are derived
 
 	refs     atomic.Int64
-	lastUsed atomic.Int64 // unix nanoseconds
+	writes   atomic.Uint64 // write transactions ended on this handle (Writes)
+	lastUsed atomic.Int64  // unix nanoseconds
 	doomed   atomic.Bool
 	close    sync.Once
 	closed   chan struct{}
@@ -136,8 +137,16 @@ func (db *DB) Close() error {
 
 // Update runs fn in a write transaction on this tenant's file.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	defer db.writes.Add(1)
 	return db.chain.Update(ctx, fn)
 }
+
+// Writes counts the write transactions that have ended on this handle,
+// committed or not; the count moves after each has ended. A count read
+// before a read transaction and still the same later means nothing was
+// written through this handle since, so what that read saw is still
+// current: the server's cache of verified API tokens relies on it.
+func (db *DB) Writes() uint64 { return db.writes.Load() }
 
 // View runs fn in a read transaction on this tenant's file.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {

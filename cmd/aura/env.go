@@ -39,8 +39,9 @@ type env struct {
 	// commands with a --litestream flag set it): its destination also
 	// holds the audit witness.
 	litestreamFile string
-	// litestreamSum is the SHA-256 of the replication config as serve
-	// started with it (a SIGHUP reports a change as needing a restart).
+	// litestreamSum is the SHA-256 of the replication config serve last
+	// applied (at start or at a SIGHUP): a SIGHUP applies the file only
+	// when it differs.
 	litestreamSum [32]byte
 
 	logger   *slog.Logger
@@ -281,6 +282,12 @@ func (e *env) witnesses() ([]audit.Witness, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.witnessesFor(cfg)
+}
+
+// witnessesFor returns the witnesses of the replication config cfg (see
+// witnesses).
+func (e *env) witnessesFor(cfg replica.Config) ([]audit.Witness, error) {
 	// The default off-site target first (out of reach of whoever can
 	// write this server's disks: a break it finds is named after it),
 	// then the on-site replica's directory.

@@ -76,9 +76,9 @@ func (e *env) metricsSnapshot(ctx context.Context) metrics.Snapshot {
 		db := metrics.DB{ID: id, AuditBroken: audits[id].Broken()}
 		if e.replicator != nil {
 			if rs, err := e.replicator.Status(ctx, path); err == nil {
-				db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OnSite, Lag: rs.Lag, LastSync: rs.LastSync, LastSnapshot: rs.LastSnapshot})
+				db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OnSite, Where: rs.Where, Lag: rs.Lag, LastSync: rs.LastSync, LastSnapshot: rs.LastSnapshot})
 				if o := rs.OffSite; o != nil {
-					db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OffSite, Lag: o.Lag, LastSync: o.LastSync, LastSnapshot: o.LastSnapshot, Failing: o.Error != ""})
+					db.Replicas = append(db.Replicas, metrics.Replica{Name: replica.OffSite, Where: o.Target + ": " + o.Where, Lag: o.Lag, LastSync: o.LastSync, LastSnapshot: o.LastSnapshot, Failing: o.Error != ""})
 				}
 			}
 		}

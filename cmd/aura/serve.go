@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fl.DurationVar(&f.sessionX, "session-max", 12*time.Hour, "sign a user out this long after sign-in, whatever they do")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, wait this long for requests in flight before closing connections (the files then close: transactions finish, checkpoints are signed, the last changes are replicated)")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", envOr("AURA_METRICS_ADDR", defaultMetricsAddr), "private address of /metrics (Prometheus) and /debug/pprof/, never the public port (env AURA_METRICS_ADDR; \"off\" for none)")
-	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
+	litestream := fl.String("litestream", os.Getenv("AURA_LITESTREAM"), "replication config in Litestream's format, applied again on SIGHUP when it changed (env AURA_LITESTREAM; default: a local replica in DATA-replica beside the data directory)")
 	if _, err := e.parse(fl, args, 0); err != nil {
 		return err
 	}
@@ -168,6 +168,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		tickets = newTicketKeys(tlsCfg)
 	}
 
+	// SIGHUP is caught from before the listener is announced: one sent
+	// as soon as the server is up reloads rather than ends it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
@@ -249,15 +254,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if every, ok := sdnotify.WatchdogInterval(); ok {
 		go e.watchdog(ctx, every/2)
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for done := false; !done; {
 		select {
 		case err := <-errc:
 			return err
 		case <-hup:
-			e.reload(certs)
+			e.reload(ctx, certs)
 		case <-ctx.Done():
 			done = true
 		}
@@ -307,9 +309,9 @@ func (e *env) watchdog(ctx context.Context, every time.Duration) {
 
 // reload answers SIGHUP (systemctl reload): the certificate files of
 // --tls-cert/--tls-key are read again at once (ACME certificates renew by
-// themselves). The replication config is applied only at start: a changed
-// file is checked and reported as needing a restart (or as unusable).
-func (e *env) reload(certs *keyPairLoader) {
+// themselves), and a changed replication config is applied to every open
+// database (reloadReplication).
+func (e *env) reload(ctx context.Context, certs *keyPairLoader) {
 	sdnotify.Notify(sdnotify.Reloading)
 	defer sdnotify.Notify(sdnotify.Ready)
 	if certs != nil {
@@ -319,20 +321,87 @@ func (e *env) reload(certs *keyPairLoader) {
 			e.logger.Info("SIGHUP: certificate reloaded", "file", certs.certFile)
 		}
 	}
-	if e.litestreamFile != "" {
-		switch b, err := os.ReadFile(e.litestreamFile); {
-		case err != nil:
-			e.logger.Error("SIGHUP: the replication config cannot be read; replication goes on as started", "file", e.litestreamFile, "err", err)
-		case sha256.Sum256(b) != e.litestreamSum:
-			// Checked now, so a mistake is found before the restart that
-			// would stop on it.
-			if _, err := replica.LoadConfig(e.litestreamFile, e.dataDir); err != nil {
-				e.logger.Error("SIGHUP: the replication config changed and cannot be used: fix it before restarting; replication goes on as started", "file", e.litestreamFile, "err", err)
-			} else {
-				e.logger.Warn("SIGHUP: the replication config changed; replication goes on as started and the change takes effect only after a restart (systemctl restart aura)", "file", e.litestreamFile)
+	if e.litestreamFile != "" && e.replicator != nil {
+		e.reloadReplication(ctx)
+	}
+}
+
+// reloadReplication applies a changed replication config (--litestream)
+// while serving: the Replicator moves the platform DB and every open
+// tenant file to it in turn (the last changes shipped under the old
+// config first, nothing committed left out of the new replica: see
+// replica.Replicator.Reconfigure), tenants opened later replicate under
+// it, the audit witnesses follow the replica, and tenants whose replica
+// prefix the new default target changes move as after `aura tenant
+// set-region`. A config that cannot be used (unreadable, invalid, missing
+// a target a tenant is set to, an unreachable on-site replica) changes
+// nothing: replication goes on as before, and the error is logged.
+func (e *env) reloadReplication(ctx context.Context) {
+	b, err := os.ReadFile(e.litestreamFile)
+	if err != nil {
+		e.logger.Error("SIGHUP: the replication config cannot be read; replication goes on as before", "file", e.litestreamFile, "err", err)
+		return
+	}
+	sum := sha256.Sum256(b)
+	if sum == e.litestreamSum {
+		return
+	}
+	refuse := func(err error) {
+		e.logger.Error("SIGHUP: the replication config changed and cannot be used; replication goes on as before: fix the file and reload again", "file", e.litestreamFile, "err", err)
+	}
+	cfg, err := replica.LoadConfig(e.litestreamFile, e.dataDir)
+	if err != nil {
+		refuse(err)
+		return
+	}
+	if err := e.checkTargets(ctx, cfg); err != nil {
+		refuse(err)
+		return
+	}
+	witnesses, err := e.witnessesFor(cfg)
+	if err != nil {
+		refuse(err)
+		return
+	}
+	cfg.Logger = e.logger
+	// Not cut short by a SIGTERM meanwhile: each file's move finishes
+	// (the final sync under the old config is bounded by its
+	// shutdown-sync-timeout).
+	changed, err := e.replicator.Reconfigure(context.WithoutCancel(ctx), cfg)
+	if !changed {
+		if err != nil {
+			refuse(err)
+			return
+		}
+		e.litestreamSum = sum
+		e.logger.Info("SIGHUP: the replication config was rewritten and replicates as before", "file", e.litestreamFile)
+		return
+	}
+	e.litestreamSum = sum
+	e.control.SetWitnesses(witnesses)
+	if err != nil {
+		e.logger.Error("SIGHUP: some databases could not move to the new replication config and replicate as before", "err", err)
+	}
+	e.logger.Info("SIGHUP: replication config applied", "file", e.litestreamFile, "on_site", cfg.Destination.String(), "off_site", cfg.OffSiteWhere(""))
+	e.moveReplicas(ctx)
+}
+
+// checkTargets refuses a replication config without an off-site target
+// some tenant is set to (`aura tenant set-region`): that tenant could not
+// be opened under it.
+func (e *env) checkTargets(ctx context.Context, cfg replica.Config) error {
+	ts, err := e.platform.Tenants(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if name := t.ReplicaTarget(); name != "" && t.Status != platform.StatusDeleted {
+			if _, ok := cfg.Targets[name]; !ok {
+				return fmt.Errorf("tenant %s replicates to the target %q, which the config no longer names (move the tenant first: aura tenant set-region %s --replica NAME)", t.Slug, name, t.Slug)
 			}
 		}
 	}
+	return nil
 }
 
 func newHTTPServer(h http.Handler) *http.Server {

@@ -127,6 +127,16 @@ func idempotency(r *http.Request, body []byte) (string, []byte) {
 	return key, sum[:]
 }
 
+// formBody turns the input a folio form was read into (see folioFormInput
+// and stripeFormInput) into what the API's core takes from a request: a
+// decoder of it as the JSON body, and the form's idempotency_key with the
+// hash of that body (no hash without a key).
+func formBody(v url.Values, in any) (decode func(any) error, key string, hash []byte) {
+	body, _ := json.Marshal(in)
+	key, hash = idempotency(&http.Request{Header: http.Header{"Idempotency-Key": {v.Get("idempotency_key")}}}, body)
+	return func(dst any) error { return json.Unmarshal(body, dst) }, key, hash
+}
+
 // answerIdempotent writes a created result, marking a replay, and turns a
 // key reused for another body into 422.
 func answerIdempotent(w http.ResponseWriter, v any, replayed bool, err error) error {
@@ -150,9 +160,9 @@ func orDay(d, def date.Date) date.Date {
 }
 
 // actionFields points at the fields of a ledger input that every folio
-// action fills in the same way. Every input has an idempotency key, a
-// request hash and a business (or issue) date; FolioID, ServiceDate and Ref
-// are nil where the input lacks them.
+// action (and card action, see stripeAction) fills in the same way. Every
+// input has an idempotency key and a request hash; FolioID, BusinessDate,
+// ServiceDate and Ref are nil where the input lacks them.
 type actionFields struct {
 	FolioID        *string
 	IdempotencyKey *string
@@ -172,7 +182,9 @@ func (fc folioContext) fill(f actionFields, key string, hash []byte) {
 		*f.FolioID = fc.folio.ID
 	}
 	*f.IdempotencyKey, *f.RequestHash = key, hash
-	*f.BusinessDate = orDay(*f.BusinessDate, fc.today)
+	if f.BusinessDate != nil {
+		*f.BusinessDate = orDay(*f.BusinessDate, fc.today)
+	}
 	if f.ServiceDate != nil {
 		*f.ServiceDate = orDay(*f.ServiceDate, *f.BusinessDate)
 	}

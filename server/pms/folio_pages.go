@@ -201,14 +201,9 @@ func (s Handlers) folioForm(action string) web.Handler {
 		err = fe.Err("The form is not valid.")
 		var msg string
 		if err == nil {
-			body, _ := json.Marshal(in)
-			key := v.Get("idempotency_key")
-			var hash []byte
-			if key != "" {
-				_, hash = idempotency(&http.Request{Header: http.Header{"Idempotency-Key": {key}}}, body)
-			}
+			decode, key, hash := formBody(v, in)
 			var out any
-			out, _, err = s.folioAction(ctx, c, fc, action, func(dst any) error { return json.Unmarshal(body, dst) }, key, hash)
+			out, _, err = s.folioAction(ctx, c, fc, action, decode, key, hash)
 			msg = folioMessage(action, out)
 		}
 		if err != nil {

@@ -1,9 +1,11 @@
 package pms
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,8 +74,15 @@ var ReportAPIDocs = map[string]web.ApiDoc{
 		Query: reportQueryDocs[:3], Response: reports.CityTaxReport{}},
 	"GET /:tenant/api/v1/reports/city-tax.csv": {Summary: "The city-tax report as CSV (columns in reports.CityTaxColumns); bom=1 puts a byte order mark first", Tag: "Reports",
 		Query: append(append([]web.QueryParam{}, reportQueryDocs[:3]...), qBOM), ResponseMedia: []string{"text/csv"}},
-	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns", Tag: "Reports",
-		Query: append(vatQueryDocs, qBOM), ResponseMedia: []string{"text/csv"}},
+	"GET /:tenant/api/v1/reports/ledger.csv": {Summary: "The accounting export: every folio line posted in the period (by business date) with its accounting category, ledger account, tax code and invoice number; columns in reports.ExportColumns. format=datev gives the same lines as a DATEV Buchungsstapel (EXTF header, Windows-1252, semicolons, decimal commas; layout in docs/EXPORTS.md)", Tag: "Reports",
+		Query: append(append([]web.QueryParam{}, vatQueryDocs...), qBOM,
+			web.Q("format", "string", "datev: a DATEV Buchungsstapel instead of the plain CSV (the period must lie in one calendar year)."),
+			web.Q("consultant", "integer", "DATEV only: the consultant number (Beraternummer, 1001–9999999) of the header; empty when left out."),
+			web.Q("client", "integer", "DATEV only: the client number (Mandantennummer, 1–99999) of the header; empty when left out."),
+			web.Q("account_length", "integer", "DATEV only: the length of the ledger accounts (Sachkontenlänge, 4–8; default 4)."),
+			web.Q("accounts", "string", "DATEV only: accounts replacing the defaults, as key:number pairs separated by commas; keys debtor (default 10000), cash (1000), bank_transfer (1200), card_terminal (1360), stripe (1360), city_ledger (10001)."),
+			web.Q("tax_keys", "string", "DATEV only: the BU-Schlüssel of tax codes, as code:key pairs separated by commas (none by default: automatic revenue accounts carry their rate).")),
+		ResponseMedia: []string{"text/csv"}},
 }
 
 var qBOM = web.Q("bom", "boolean", "1: start with a UTF-8 byte order mark (for spreadsheet programs).")
@@ -304,6 +313,7 @@ type vatData struct {
 	Report reports.VATReport
 	CSV    string
 	Export string // the accounting export of the same period
+	DATEV  string // its DATEV variant, when the period lies in one calendar year
 	Pct    func(int) string
 }
 
@@ -341,6 +351,10 @@ func (s Handlers) vatPage(w http.ResponseWriter, r *http.Request, c *web.Call) e
 	period := url.Values{"from": {q.From.String()}, "to": {q.To.String()}, "property_id": {prop.ID}}.Encode()
 	d.CSV = "/" + c.Tenant.Slug + "/reports/vat.csv?" + period
 	d.Export = "/" + c.Tenant.Slug + "/reports/ledger.csv?" + period
+	first, _, _ := q.From.YMD()
+	if last, _, _ := q.To.AddDays(-1).YMD(); first == last {
+		d.DATEV = d.Export + "&format=datev"
+	}
 	s.RenderPage(w, r, http.StatusOK, "reports_vat", p)
 	return nil
 }
@@ -370,7 +384,65 @@ func (s Handlers) exportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 	if err := (reports.Query{PropertyID: p.PropertyID, From: p.From, To: p.To, By: reports.ByDay}).Validate(); err != nil {
 		return err
 	}
-	return reports.New(c.DB).WriteExport(r.Context(), w, p, csvDownload(w, r, fmt.Sprintf("ledger-%s-%s.csv", p.From, p.To)))
+	switch f := r.URL.Query().Get("format"); f {
+	case "":
+		return reports.New(c.DB).WriteExport(r.Context(), w, p, csvDownload(w, r, fmt.Sprintf("ledger-%s-%s.csv", p.From, p.To)))
+	case "datev":
+		return exportDATEV(w, r, c, p)
+	default:
+		return aura.Invalid("The accounting export has no such format.", aura.FieldError{Field: "format", Message: "Leave it out for the plain CSV, or ask for datev."})
+	}
+}
+
+// exportDATEV answers ?format=datev: the export as a DATEV Buchungsstapel
+// (reports.WriteDATEV), Windows-1252, named EXTF_… as DATEV's import
+// expects. The file is built in memory first, so a setting DATEV cannot
+// take is a clean 400, never half a file.
+func exportDATEV(w http.ResponseWriter, r *http.Request, c *web.Call, p reports.Period) error {
+	v := r.URL.Query()
+	var o reports.DATEVOptions
+	var fields []aura.FieldError
+	number := func(name string, dst *int) {
+		if s := strings.TrimSpace(v.Get(name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				fields = append(fields, aura.FieldError{Field: name, Message: "Give a whole number."})
+			}
+			*dst = n
+		}
+	}
+	pairs := func(name string) map[string]string {
+		out := map[string]string{}
+		for _, kv := range strings.Split(v.Get(name), ",") {
+			if kv = strings.TrimSpace(kv); kv == "" {
+				continue
+			}
+			k, val, ok := strings.Cut(kv, ":")
+			if !ok {
+				fields = append(fields, aura.FieldError{Field: name, Message: fmt.Sprintf("Write %q as key:value.", kv)})
+				continue
+			}
+			out[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+		return out
+	}
+	number("consultant", &o.Consultant)
+	number("client", &o.Client)
+	number("account_length", &o.AccountLength)
+	o.Accounts, o.TaxKeys = pairs("accounts"), pairs("tax_keys")
+	if len(fields) > 0 {
+		return aura.Invalid("The DATEV export cannot run with these settings.", fields...)
+	}
+	var b bytes.Buffer
+	if err := reports.New(c.DB).WriteDATEV(r.Context(), &b, p, o); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=windows-1252")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="EXTF_Buchungsstapel_%s_%s.csv"`,
+		strings.ReplaceAll(p.From.String(), "-", ""), strings.ReplaceAll(p.To.AddDays(-1).String(), "-", "")))
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 func (s Handlers) apiPaymentsReport(w http.ResponseWriter, r *http.Request, c *web.Call) error {

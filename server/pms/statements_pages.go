@@ -11,6 +11,7 @@ import (
 	"github.com/aurapms/aura/server/web"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/owners"
 	"github.com/aurapms/aura/tenant/reports"
 )
 
@@ -37,7 +38,7 @@ func (s Handlers) StatementRoutes() []web.Route {
 var StatementAPIDocs = map[string]web.ApiDoc{
 	"GET /:tenant/api/v1/statements": {Summary: "A property's generated statements, newest first (without their lines)", Tag: "Reports",
 		Query: []web.QueryParam{web.QProperty}, Response: ApiData[reports.Statement]{}},
-	"POST /:tenant/api/v1/statements": {Summary: "Generate a channel's statement of a period of check-out dates: numbered, immutable, audited (statement.generated); the same statement again (same channel, period and figures) answers 200 with the stored document and its number", Tag: "Reports",
+	"POST /:tenant/api/v1/statements": {Summary: "Generate a statement: kind ota (default), a channel's over a period of check-out dates (ST-YYYY-NNNNNN), or kind owner, an owner's over a period of nights (OS-YYYY-NNNNNN: revenue, commission, fees, payout); numbered per series, immutable, audited (statement.generated); the same statement again (same channel or owner, period and figures) answers 200 with the stored document and its number", Tag: "Reports",
 		Body: reports.StatementInput{}, Response: reports.Statement{}, Status: 201},
 	"GET /:tenant/api/v1/statements/:id":               {Summary: "A generated statement, as it was generated", Tag: "Reports", Response: reports.Statement{}},
 	"GET /:tenant/api/v1/statements/:id/statement.csv": {Summary: "A statement as CSV (columns in reports.StatementColumns); bom=1 puts a byte order mark first", Tag: "Reports", Query: []web.QueryParam{qBOM}, ResponseMedia: []string{"text/csv"}},
@@ -47,6 +48,8 @@ var StatementAPIDocs = map[string]web.ApiDoc{
 type statementsData struct {
 	Statements []reports.Statement
 	Channels   []string
+	Owners     []owners.Owner
+	OwnerNames map[string]string
 	CanWrite   bool
 }
 
@@ -71,21 +74,45 @@ func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *we
 		}
 	}
 	rows.Close()
+	os, err := owners.New(c.DB).ListOwners(r.Context())
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, o := range os {
+		names[o.ID] = o.Name
+	}
 	if form == nil {
 		today := s.Today(r, c, prop)
 		y, m, _ := today.YMD()
 		last := date.New(y, m, 1).AddDays(-1)
 		ly, lm, _ := last.YMD()
-		form = url.Values{"from": {date.New(ly, lm, 1).String()}, "to": {date.New(y, m, 1).String()}}
+		from, to := date.New(ly, lm, 1).String(), date.New(y, m, 1).String()
+		form = url.Values{"from": {from}, "to": {to}, "o_from": {from}, "o_to": {to}}
 		if len(channels) > 0 {
 			form.Set("channel", channels[0])
+		}
+		if o := r.URL.Query().Get("owner_id"); o != "" {
+			form.Set("owner_id", o)
+		} else if len(os) > 0 {
+			form.Set("owner_id", os[0].ID)
 		}
 	}
 	p.Form = form
 	if ferr != nil {
-		p.FormFieldErrors(ferr, nil)
+		rename := (func(string) string)(nil)
+		if form.Get("kind") == reports.StatementKindOwner {
+			// The owner form's period fields are o_from and o_to.
+			rename = func(f string) string {
+				if f == "from" || f == "to" {
+					return "o_" + f
+				}
+				return f
+			}
+		}
+		p.FormFieldErrors(ferr, rename)
 	}
-	p.Data = &statementsData{Statements: list, Channels: channels, CanWrite: c.Can(identity.PermStatementsWrite)}
+	p.Data = &statementsData{Statements: list, Channels: channels, Owners: os, OwnerNames: names, CanWrite: c.Can(identity.PermStatementsWrite)}
 	s.RenderPage(w, r, status, "statements", p)
 	return nil
 }
@@ -99,13 +126,18 @@ func (s Handlers) statementGenerate(w http.ResponseWriter, r *http.Request, c *w
 		return err
 	}
 	v := r.PostForm
-	in := reports.StatementInput{PropertyID: s.currentPropertyID(w, r, c), Channel: strings.TrimSpace(v.Get("channel"))}
+	in := reports.StatementInput{PropertyID: s.currentPropertyID(w, r, c), Kind: v.Get("kind"), Channel: strings.TrimSpace(v.Get("channel"))}
+	from, to := "from", "to"
+	if in.Kind == reports.StatementKindOwner {
+		// The owner form (on this page and on an owner's page).
+		in.Channel, in.OwnerID, from, to = "", v.Get("owner_id"), "o_from", "o_to"
+	}
 	var fe web.FormErrors
 	var err error
-	if in.From, err = web.QueryDate(v, "from", date.Date{}); err != nil {
+	if in.From, err = web.QueryDate(v, from, date.Date{}); err != nil {
 		fe.Add("from", web.DateMessage(err))
 	}
-	if in.To, err = web.QueryDate(v, "to", date.Date{}); err != nil {
+	if in.To, err = web.QueryDate(v, to, date.Date{}); err != nil {
 		fe.Add("to", web.DateMessage(err))
 	}
 	err = fe.Err("The statement cannot be generated.")
@@ -131,6 +163,9 @@ func (s Handlers) statementGenerate(w http.ResponseWriter, r *http.Request, c *w
 type statementData struct {
 	Statement reports.Statement
 	Property  inventory.Property
+	// Owner is the owner of an owner statement, read (unsealed) when the
+	// page is shown: the stored statement holds only the owner's id.
+	Owner *owners.Owner
 }
 
 func (s Handlers) statementPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -144,7 +179,15 @@ func (s Handlers) statementPage(w http.ResponseWriter, r *http.Request, c *web.C
 	}
 	p := s.TenantPage(w, r, c, "Statement "+st.Number, "reports")
 	p.Property = &prop
-	p.Data = &statementData{Statement: st, Property: prop}
+	d := &statementData{Statement: st, Property: prop}
+	if st.OwnerID != "" {
+		o, err := owners.New(c.DB).GetOwner(r.Context(), st.OwnerID)
+		if err != nil {
+			return err
+		}
+		d.Owner = &o
+	}
+	p.Data = d
 	s.RenderPage(w, r, http.StatusOK, "statement", p)
 	return nil
 }

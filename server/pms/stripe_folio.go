@@ -2,7 +2,6 @@ package pms
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,8 +89,7 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = fc.folio.ID, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		var p payments.Payment
 		p, err = st.TakePayment(ctx, in)
 		out, replayed = p, p.Replayed
@@ -100,7 +98,7 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.FolioID, in.IdempotencyKey, in.RequestHash = fc.folio.ID, key, hash
+		fc.fill(actionFields{FolioID: &in.FolioID, IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash}, key, hash)
 		var card payments.Card
 		card, err = st.SaveCard(ctx, in)
 		out, replayed = card, card.Replayed
@@ -118,8 +116,8 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.CardID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		in.CardID = id
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		var p payments.Payment
 		p, err = st.ChargeCard(ctx, in)
 		out, replayed = p, p.Replayed
@@ -128,8 +126,8 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.PaymentID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		in.PaymentID = id
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		var p payments.Payment
 		p, err = st.CaptureHold(ctx, in)
 		out, replayed = p, p.Replayed
@@ -138,7 +136,8 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.PaymentID, in.IdempotencyKey, in.RequestHash = id, key, hash
+		in.PaymentID = id
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash}, key, hash)
 		var p payments.Payment
 		p, err = st.CancelPayment(ctx, in)
 		out, replayed = p, p.Replayed
@@ -147,8 +146,8 @@ func (s Handlers) stripeAction(ctx context.Context, c *web.Call, fc folioContext
 		if err := decode(&in); err != nil {
 			return nil, false, err
 		}
-		in.PaymentID, in.IdempotencyKey, in.RequestHash = id, key, hash
-		in.BusinessDate = orDay(in.BusinessDate, fc.today)
+		in.PaymentID = id
+		fc.fill(actionFields{IdempotencyKey: &in.IdempotencyKey, RequestHash: &in.RequestHash, BusinessDate: &in.BusinessDate}, key, hash)
 		var re payments.Refund
 		re, err = st.Refund(ctx, in)
 		out, replayed = re, re.Replayed
@@ -375,13 +374,8 @@ func (s Handlers) stripeForm(action string) web.Handler {
 		err = fe.Err("The form is not valid.")
 		var out any
 		if err == nil {
-			body, _ := json.Marshal(in)
-			key := v.Get("idempotency_key")
-			var hash []byte
-			if key != "" {
-				_, hash = idempotency(&http.Request{Header: http.Header{"Idempotency-Key": {key}}}, body)
-			}
-			out, _, err = s.stripeAction(ctx, c, fc, action, id, func(dst any) error { return json.Unmarshal(body, dst) }, key, hash)
+			decode, key, hash := formBody(v, in)
+			out, _, err = s.stripeAction(ctx, c, fc, action, id, decode, key, hash)
 		}
 		folioPath := "/" + c.Tenant.Slug + "/folios/" + fc.folio.ID
 		render := func(status int, mount *stripeMount) error {

@@ -99,8 +99,12 @@ func (s *Server) observe(w http.ResponseWriter, r *http.Request, next http.Handl
 			level = slog.LevelError
 		}
 		took := time.Since(st.start)
-		s.Logger(r).Log(r.Context(), level, "request", "method", r.Method, "path", redactPath(r.URL.Path), "status", st.status,
-			"duration_ms", took.Milliseconds(), "ip", clientIP(r))
+		// The line is built only when the logger writes it: at the usual
+		// info level a successful request costs no allocation here.
+		if s.Cfg.Logger.Enabled(r.Context(), level) {
+			s.Logger(r).Log(r.Context(), level, "request", "method", r.Method, "path", redactPath(r.URL.Path), "status", st.status,
+				"duration_ms", took.Milliseconds(), "ip", clientIP(r))
+		}
 		if s.Cfg.Observer != nil {
 			route := st.route
 			if route == "" {

@@ -50,6 +50,7 @@ func pmsNav(c *Call, base string) []navItem {
 	}
 	if c.Can(identity.PermReportsRead) {
 		out = append(out, navItem{Key: "reports", Label: "Reports", Href: base + "reports"})
+		out = append(out, navItem{Key: "owners", Label: "Owners", Href: base + "owners"})
 	}
 	if c.Can(identity.PermNightAuditRun) {
 		out = append(out, navItem{Key: "nightaudit", Label: "Night audit", Href: base + "night-audit"})

@@ -426,7 +426,7 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 				fail(aura.Errorf(aura.EUNAUTHORIZED, "This API needs an API token: send the header Authorization: Bearer aura_…"))
 				return
 			}
-			at, u, err := identity.New(db).TokenByText(ctx, tok.Text)
+			at, u, err := s.verifyToken(ctx, db, tok)
 			if err != nil {
 				fail(err)
 				return

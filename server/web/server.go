@@ -99,6 +99,7 @@ type Server struct {
 	Throttle   *throttle
 	Devices    *securecookie.SecureCookie // device cookies (throttle.go), with their own lifetime
 	Cop        *http.CrossOriginProtection
+	tokens     tokenCache // API tokens verified in the last seconds (tokencache.go)
 	endMu      sync.Mutex // serialises ending impersonations (two chains each)
 	// Calendars serves /ical/{token}.ics, the exported calendars, outside
 	// both trees: the token alone finds the tenant (set by package server).

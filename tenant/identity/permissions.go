@@ -87,6 +87,8 @@ const (
 	// Reports (tenant/reports).
 	PermReportsRead     Permission = "reports.read"     // see and export reports: occupancy, ADR, RevPAR, revenue
 	PermStatementsWrite Permission = "statements.write" // generate statements (immutable, numbered, audited)
+	// Owners of managed units (tenant/owners).
+	PermOwnersWrite Permission = "owners.write" // add and change owners of managed units and their management contracts
 )
 
 // PermissionRow is one row of the permission table: a permission, what it
@@ -130,7 +132,8 @@ var PermissionTable = []PermissionRow{
 	{PermStripeWrite, "Set up the Stripe account: its keys and webhook signing secret", []string{RoleOwner, RoleManager}},
 	{PermChannelsManage, "Manage channels: calendar exports and imports, the channel-manager connection, mappings, and what needs attention", []string{RoleOwner, RoleManager}},
 	{PermReportsRead, "See and export reports: occupancy, ADR, RevPAR and revenue", []string{RoleOwner, RoleManager, RoleAccountant}},
-	{PermStatementsWrite, "Generate channel statements (numbered, immutable, recorded in the audit log)", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermStatementsWrite, "Generate channel and owner statements (numbered, immutable, recorded in the audit log)", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermOwnersWrite, "Add and change the owners of managed units, their payout details and their management contracts", []string{RoleOwner, RoleManager}},
 }
 
 // RoleCan reports whether role has permission p.

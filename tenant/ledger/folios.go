@@ -702,35 +702,46 @@ func (s *Store) PostCharge(ctx context.Context, in ChargeInput) (Line, error) {
 	if err := fe.err("The charge is not valid."); err != nil {
 		return Line{}, err
 	}
+	return s.postLine(ctx, scopeCharge, in.IdempotencyKey, s.idemHash(in.IdempotencyKey, in.RequestHash, in), in.FolioID, func(f Folio, cfg *Config) (Line, error) {
+		d, err := cfg.Charge(in.ServiceDate, in.Description, in.Quantity, in.UnitPrice, in.TaxCode, in.Category, cfg.PricesIncludeTax)
+		if err != nil {
+			return Line{}, err
+		}
+		l := lineFromDraft(f, d, in.BusinessDate, in.Ref, in.Night)
+		l.Reason = in.Reason
+		return l, nil
+	})
+}
+
+// postLine posts one line by hand on a folio in one transaction, once per
+// idempotency key of scope: a repeat with the same key and hash returns
+// the first line, marked Replayed (another hash is refused by replayed).
+// line makes the line from the folio and its configuration; it is
+// inserted and audited ("folio.charge_posted").
+func (s *Store) postLine(ctx context.Context, scope, key string, hash []byte, folioID string, line func(f Folio, cfg *Config) (Line, error)) (Line, error) {
 	var l Line
-	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
 	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		if id, err := s.replayed(tx, scopeCharge, in.IdempotencyKey, hash); err != nil || id != "" {
+		if id, err := s.replayed(tx, scope, key, hash); err != nil || id != "" {
 			if err == nil {
 				l, err = s.line(tx, id)
 				l.Replayed = true
 			}
 			return err
 		}
-		if err := func() error {
-			f, cfg, err := s.folioConfig(tx, in.FolioID)
-			if err != nil {
-				return err
-			}
-			d, err := cfg.Charge(in.ServiceDate, in.Description, in.Quantity, in.UnitPrice, in.TaxCode, in.Category, cfg.PricesIncludeTax)
-			if err != nil {
-				return err
-			}
-			l = lineFromDraft(f, d, in.BusinessDate, in.Ref, in.Night)
-			l.Reason = in.Reason
-			if err := s.insertLine(tx, &l); err != nil {
-				return err
-			}
-			return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
-		}(); err != nil {
+		f, cfg, err := s.folioConfig(tx, folioID)
+		if err != nil {
 			return err
 		}
-		return s.remember(tx, scopeCharge, in.IdempotencyKey, hash, l.ID)
+		if l, err = line(f, cfg); err != nil {
+			return err
+		}
+		if err := s.insertLine(tx, &l); err != nil {
+			return err
+		}
+		if err := tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]}); err != nil {
+			return err
+		}
+		return s.remember(tx, scope, key, hash, l.ID)
 	})
 	return l, err
 }
@@ -765,37 +776,15 @@ func (s *Store) PostProduct(ctx context.Context, in ProductPosting) (Line, error
 	if err := fe.err("The product posting is not valid."); err != nil {
 		return Line{}, err
 	}
-	var l Line
-	hash := s.idemHash(in.IdempotencyKey, in.RequestHash, in)
-	err := s.db.Update(ctx, func(tx *tenant.Tx) error {
-		if id, err := s.replayed(tx, scopeProduct, in.IdempotencyKey, hash); err != nil || id != "" {
-			if err == nil {
-				l, err = s.line(tx, id)
-				l.Replayed = true
-			}
-			return err
+	return s.postLine(ctx, scopeProduct, in.IdempotencyKey, s.idemHash(in.IdempotencyKey, in.RequestHash, in), in.FolioID, func(f Folio, cfg *Config) (Line, error) {
+		d, err := cfg.ProductLine(in.Product, in.Quantity, in.ServiceDate, in.Party)
+		if err != nil {
+			return Line{}, err
 		}
-		if err := func() error {
-			f, cfg, err := s.folioConfig(tx, in.FolioID)
-			if err != nil {
-				return err
-			}
-			d, err := cfg.ProductLine(in.Product, in.Quantity, in.ServiceDate, in.Party)
-			if err != nil {
-				return err
-			}
-			l = lineFromDraft(f, d, in.BusinessDate, in.Ref, date.Date{})
-			l.Item = "" // a product posted by hand may be posted again the same day
-			if err := s.insertLine(tx, &l); err != nil {
-				return err
-			}
-			return tx.Audit(audit.Entry{Action: "folio.charge_posted", EntityType: "folio", EntityID: f.ID, After: auditLines([]Line{l})[0]})
-		}(); err != nil {
-			return err
-		}
-		return s.remember(tx, scopeProduct, in.IdempotencyKey, hash, l.ID)
+		l := lineFromDraft(f, d, in.BusinessDate, in.Ref, date.Date{})
+		l.Item = "" // a product posted by hand may be posted again the same day
+		return l, nil
 	})
-	return l, err
 }
 
 func (s *Store) folioConfig(tx *tenant.Tx, folioID string) (Folio, *Config, error) {

@@ -478,21 +478,8 @@ func (s *Store) Card(ctx context.Context, id string) (Card, error) {
 func (s *Store) Cards(ctx context.Context, folioID string) ([]Card, error) {
 	var out []Card
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT id FROM stripe_cards WHERE folio_id = ? ORDER BY created_at, id`, folioID)
+		ids, err := queryAll(tx, scanID, `SELECT id FROM stripe_cards WHERE folio_id = ? ORDER BY created_at, id`, folioID)
 		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {

@@ -12,20 +12,12 @@ import (
 func (s *Store) FolioRefunds(ctx context.Context, folioID string) (map[string][]Refund, error) {
 	out := map[string][]Refund{}
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT `+refundColumns+` FROM stripe_refunds
+		all, err := queryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds
 			WHERE payment_id IN (SELECT id FROM stripe_payments WHERE folio_id = ?) ORDER BY created_at, id`, folioID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRefund(rows)
-			if err != nil {
-				return err
-			}
+		for _, r := range all {
 			out[r.PaymentID] = append(out[r.PaymentID], r)
 		}
-		return rows.Err()
+		return err
 	})
 	return out, err
 }

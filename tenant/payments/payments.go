@@ -901,19 +901,9 @@ func (s *Store) Payment(ctx context.Context, id string) (Payment, error) {
 func (s *Store) FolioPayments(ctx context.Context, folioID string) ([]Payment, error) {
 	var out []Payment
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT `+paymentColumns+` FROM stripe_payments WHERE folio_id = ? ORDER BY created_at, id`, folioID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanPayment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(tx, scanPayment, `SELECT `+paymentColumns+` FROM stripe_payments WHERE folio_id = ? ORDER BY created_at, id`, folioID)
+		return err
 	})
 	return out, err
 }

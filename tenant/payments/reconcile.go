@@ -67,19 +67,9 @@ func (s *Store) reconcileRefund(ctx context.Context, c *stripe.Client, a Attempt
 func (s *Store) ReconcileOpen(ctx context.Context) (int, error) {
 	var ids []string
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT id FROM stripe_attempts WHERE outcome IN ('pending', 'unknown') ORDER BY created_at, id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		var err error
+		ids, err = queryAll(tx, scanID, `SELECT id FROM stripe_attempts WHERE outcome IN ('pending', 'unknown') ORDER BY created_at, id`)
+		return err
 	})
 	if err != nil {
 		return 0, err

@@ -347,19 +347,9 @@ func (s *Store) Refunds(ctx context.Context, paymentID string) ([]Refund, error)
 	}
 	var out []Refund
 	err = s.db.View(ctx, func(tx *tenant.Tx) error {
-		rows, err := tx.Query(`SELECT `+refundColumns+` FROM stripe_refunds WHERE payment_id = ? ORDER BY created_at, id`, p.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRefund(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds WHERE payment_id = ? ORDER BY created_at, id`, p.ID)
+		return err
 	})
 	return out, err
 }

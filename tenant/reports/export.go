@@ -38,6 +38,48 @@ var ExportColumns = []string{"business_date", "service_date", "line_id", "folio_
 // lineSign is the sign of each line kind in a folio's balance.
 var lineSign = map[string]int64{"charge": 1, "transfer_in": 1, "refund": 1, "allowance": -1, "payment": -1, "transfer_out": -1}
 
+// exportLine is one posted folio line of the accounting export.
+type exportLine struct {
+	BusinessDate, ServiceDate, ID, Folio, Kind, Description string
+	Quantity, UnitPrice, Net, Tax, Gross, Rate              int64
+	TaxCode, TaxCategory, Category, Account, Currency       string
+	RefKind, RefID, Invoice, CreditNote, Method             string
+}
+
+// eachExportLine calls fn with every folio line of a property posted on a
+// business date of the period, oldest first (amounts unsigned, as stored;
+// Method is the payment method of a payment or refund line).
+func (s Store) eachExportLine(ctx context.Context, p Period, fn func(exportLine) error) error {
+	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT l.business_date, l.service_date, l.id, l.folio_id, l.kind, l.description, l.quantity, l.unit_price,
+			l.net, l.tax, l.gross, l.tax_code, l.tax_category, l.tax_rate, l.category, l.account, l.ref_kind, l.ref_id, l.currency,
+			coalesce((SELECT d.number FROM ledger_document_lines dl JOIN ledger_documents d ON d.id = dl.document_id
+				WHERE dl.folio_line_id = l.id AND d.kind = 'invoice' ORDER BY d.issued_at DESC, d.seq DESC LIMIT 1), ''),
+			coalesce((SELECT d.number FROM ledger_document_lines dl JOIN ledger_documents d ON d.id = dl.document_id
+				WHERE dl.folio_line_id = l.id AND d.kind = 'credit_note' ORDER BY d.issued_at DESC, d.seq DESC LIMIT 1), ''),
+			coalesce((SELECT pm.method FROM ledger_payments pm WHERE pm.id = l.payment_id), '')
+		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id
+		WHERE f.property_id = ? AND l.business_date >= ? AND l.business_date < ?
+		ORDER BY l.business_date, l.created_at, l.id`, p.PropertyID, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("reports: export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l exportLine
+		if err := rows.Scan(&l.BusinessDate, &l.ServiceDate, &l.ID, &l.Folio, &l.Kind, &l.Description, &l.Quantity, &l.UnitPrice, &l.Net, &l.Tax, &l.Gross,
+			&l.TaxCode, &l.TaxCategory, &l.Rate, &l.Category, &l.Account, &l.RefKind, &l.RefID, &l.Currency, &l.Invoice, &l.CreditNote, &l.Method); err != nil {
+			return fmt.Errorf("reports: export: %w", err)
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reports: export: %w", err)
+	}
+	return nil
+}
+
 // WriteExport writes the accounting export of a period (see
 // ExportColumns) as CSV, with a byte order mark first when bom is set. It
 // returns EINVALID for a bad period and ENOTFOUND for an unknown property
@@ -50,19 +92,6 @@ func (s Store) WriteExport(ctx context.Context, w io.Writer, p Period, bom bool)
 	if err != nil {
 		return err
 	}
-	rows, err := s.SQL().Read.QueryContext(ctx, `SELECT l.business_date, l.service_date, l.id, l.folio_id, l.kind, l.description, l.quantity, l.unit_price,
-			l.net, l.tax, l.gross, l.tax_code, l.tax_category, l.tax_rate, l.category, l.account, l.ref_kind, l.ref_id, l.currency,
-			coalesce((SELECT d.number FROM ledger_document_lines dl JOIN ledger_documents d ON d.id = dl.document_id
-				WHERE dl.folio_line_id = l.id AND d.kind = 'invoice' ORDER BY d.issued_at DESC, d.seq DESC LIMIT 1), ''),
-			coalesce((SELECT d.number FROM ledger_document_lines dl JOIN ledger_documents d ON d.id = dl.document_id
-				WHERE dl.folio_line_id = l.id AND d.kind = 'credit_note' ORDER BY d.issued_at DESC, d.seq DESC LIMIT 1), '')
-		FROM ledger_lines l CROSS JOIN ledger_folios f ON f.id = l.folio_id
-		WHERE f.property_id = ? AND l.business_date >= ? AND l.business_date < ?
-		ORDER BY l.business_date, l.created_at, l.id`, p.PropertyID, p.From, p.To)
-	if err != nil {
-		return fmt.Errorf("reports: export: %w", err)
-	}
-	defer rows.Close()
 	if bom {
 		if _, err := io.WriteString(w, BOM); err != nil {
 			return err
@@ -74,26 +103,17 @@ func (s Store) WriteExport(ctx context.Context, w io.Writer, p Period, bom bool)
 	}
 	exp := tenant.MinorUnits(prop.Currency)
 	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
-	for rows.Next() {
-		var bd, sd, id, folio, kind, desc, taxCode, taxCat, cat, account, refKind, refID, cur, inv, cn string
-		var qty, rate int64
-		var unit, net, tax, gross int64
-		if err := rows.Scan(&bd, &sd, &id, &folio, &kind, &desc, &qty, &unit, &net, &tax, &gross, &taxCode, &taxCat, &rate, &cat, &account,
-			&refKind, &refID, &cur, &inv, &cn); err != nil {
-			return fmt.Errorf("reports: export: %w", err)
-		}
-		sign := lineSign[kind]
+	if err := s.eachExportLine(ctx, p, func(l exportLine) error {
+		sign := lineSign[l.Kind]
 		ref := ""
-		if refKind != "" {
-			ref = refKind + ":" + refID
+		if l.RefKind != "" {
+			ref = l.RefKind + ":" + l.RefID
 		}
-		if err := cw.Write([]string{bd, sd, id, folio, kind, desc, strconv.FormatInt(qty, 10), money(unit),
-			money(sign * net), money(sign * tax), money(sign * gross), taxCode, taxCat, locale.Decimal(rate, 2, ".", ""), cat, account, inv, cn, ref, cur}); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("reports: export: %w", err)
+		return cw.Write([]string{l.BusinessDate, l.ServiceDate, l.ID, l.Folio, l.Kind, l.Description, strconv.FormatInt(l.Quantity, 10), money(l.UnitPrice),
+			money(sign * l.Net), money(sign * l.Tax), money(sign * l.Gross), l.TaxCode, l.TaxCategory, locale.Decimal(l.Rate, 2, ".", ""),
+			l.Category, l.Account, l.Invoice, l.CreditNote, ref, l.Currency})
+	}); err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -1,0 +1,191 @@
+package server_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/owners"
+	"github.com/aurapms/aura/tenant/reports"
+)
+
+// TestOwnersHTTP: owners and their contracts over the API and the pages
+// (inline form errors, 400/409/412 for bad input, 404 for another owner's
+// contract), an owner statement generated over the API and from the owner's
+// page through the statements routes (numbered OS-…, audited, CSV parsed
+// back, printable page naming the owner), and the permissions: reading
+// needs reports.read, changing owners owners.write.
+func TestOwnersHTTP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "own", 2).signIn()
+
+	// API: an owner, a bad one, a stale update.
+	ana := decode[owners.Owner](t, mustCreated(t, f, "/owners", `{"name": "Ana Eigner", "email": "ana@eigner.example", "payout": "DE89 3704 0044 0532 0130 00", "address": {"line1": "Seestraße 4", "postal_code": "10115", "city": "Berlin", "country": "DE"}}`))
+	if ana.Payout != "DE89370400440532013000" || ana.Version != 1 {
+		t.Fatalf("owner %+v", ana)
+	}
+	if resp, out := f.api("POST", "/owners", `{"name": "Bad", "email": "bad@example.com", "payout": "DE89370400440532013001"}`); resp.StatusCode != 400 || !strings.Contains(out, `"payout"`) {
+		t.Fatalf("bad IBAN: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := f.api("PUT", "/owners/"+ana.ID, `{"name": "Ana Eigner", "email": "ana@eigner.example", "version": 7}`); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Fatalf("stale update: %d %s", resp.StatusCode, out)
+	}
+	resp, out := f.api("PUT", "/owners/"+ana.ID, `{"name": "Ana Eigner", "email": "ana@eigner.example", "payout": "DE89370400440532013000", "address": {"city": "Berlin", "country": "DE"}}`, "If-Match", `"1"`)
+	if resp.StatusCode != 200 || decode[owners.Owner](t, out).Version != 2 {
+		t.Fatalf("update: %d %s", resp.StatusCode, out)
+	}
+	if list := decode[struct{ Data []owners.Owner }](t, mustOK(t, f, "GET", "/owners")); len(list.Data) != 1 || list.Data[0].Name != "Ana Eigner" {
+		t.Fatalf("list %+v", list)
+	}
+
+	// Contracts: one from the first of last month at 20% and 31.00 a
+	// month; an overlapping one is 409, bad terms 400.
+	this := f.today.AddDays(1 - dayOfMonth(f.today))
+	first := this.AddDays(-1)
+	first = first.AddDays(1 - dayOfMonth(first))
+	k := decode[owners.Contract](t, mustCreated(t, f, "/owners/"+ana.ID+"/contracts", fmt.Sprintf(`{"room_id": %q, "start": %q, "commission_bp": 2000, "monthly_fee": 3100}`, f.rooms[0].ID, first)))
+	if k.RoomNumber != f.rooms[0].Number || k.PropertyID != f.prop.ID {
+		t.Fatalf("contract %+v", k)
+	}
+	if resp, out := f.api("POST", "/owners/"+ana.ID+"/contracts", fmt.Sprintf(`{"room_id": %q, "start": %q}`, f.rooms[0].ID, f.today)); resp.StatusCode != 409 {
+		t.Fatalf("overlap: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := f.api("POST", "/owners/"+ana.ID+"/contracts", fmt.Sprintf(`{"room_id": %q, "start": %q, "commission_bp": 12000}`, f.rooms[1].ID, f.today)); resp.StatusCode != 400 || !strings.Contains(out, "commission_bp") {
+		t.Fatalf("bad commission: %d %s", resp.StatusCode, out)
+	}
+	if list := decode[struct{ Data []owners.Contract }](t, mustOK(t, f, "GET", "/owners/"+ana.ID+"/contracts")); len(list.Data) != 1 || list.Data[0].ID != k.ID {
+		t.Fatalf("contracts %+v", list)
+	}
+
+	// Pages: the list, a bad owner form (inline error, 400), a good one.
+	if resp, page := f.page("GET", "/owners", nil); resp.StatusCode != 200 || !strings.Contains(page, "Ana Eigner") || !strings.Contains(page, `href="/own/owners/`+ana.ID+`"`) {
+		t.Fatalf("owners page: %d", resp.StatusCode)
+	}
+	form := url.Values{"name": {"Ben Besitzer"}, "email": {"ben@"}, "address.country": {"DE"}}
+	if resp, page := f.page("POST", "/owners", form); resp.StatusCode != 400 || !strings.Contains(page, `id="f-email-error"`) || !strings.Contains(page, `value="Ben Besitzer"`) {
+		t.Fatalf("bad owner form: %d", resp.StatusCode)
+	}
+	form.Set("email", "ben@besitzer.example")
+	resp, _ = f.page("POST", "/owners", form)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/own/owners/own_") {
+		t.Fatalf("owner form: %d %s", resp.StatusCode, loc)
+	}
+	benID := strings.TrimPrefix(loc, "/own/owners/")
+	// Ben's contract: a commission that is no percentage is the form
+	// again with the error at the field; then room 2 from today.
+	cform := url.Values{"c_room_id": {f.rooms[1].ID}, "c_start": {f.today.String()}, "c_commission": {"twelve"}, "c_stay_fee": {"25,00"}}
+	if resp, page := f.page("POST", "/owners/"+benID+"/contracts", cform); resp.StatusCode != 400 || !strings.Contains(page, `id="f-c_commission-error"`) {
+		t.Fatalf("bad contract form: %d", resp.StatusCode)
+	}
+	cform.Set("c_commission", "12,5")
+	if resp, _ := f.page("POST", "/owners/"+benID+"/contracts", cform); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("contract form: %d", resp.StatusCode)
+	}
+	bk := decode[struct{ Data []owners.Contract }](t, mustOK(t, f, "GET", "/owners/"+benID+"/contracts")).Data
+	if len(bk) != 1 || bk[0].CommissionBP != 1250 || bk[0].StayFee != 2500 || !bk[0].End.IsZero() {
+		t.Fatalf("Ben's contracts %+v", bk)
+	}
+	// Ending it: an end before its start is the form again; then the day
+	// after tomorrow.
+	end := url.Values{"k_room_id": {f.rooms[1].ID}, "k_start": {f.today.String()}, "k_end": {f.today.AddDays(-3).String()}, "k_commission": {"12.5"}, "k_stay_fee": {"25.00"}, "k_version": {"1"}}
+	if resp, page := f.page("POST", "/owners/"+benID+"/contracts/"+bk[0].ID, end); resp.StatusCode != 400 || !strings.Contains(page, "field-error") || !strings.Contains(page, "<details open>") {
+		t.Fatalf("bad end: %d", resp.StatusCode)
+	}
+	end.Set("k_end", f.today.AddDays(2).String())
+	if resp, _ := f.page("POST", "/owners/"+benID+"/contracts/"+bk[0].ID, end); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("end contract: %d", resp.StatusCode)
+	}
+	// Ana's contract through Ben's path: not found.
+	if resp, _ := f.page("POST", "/owners/"+benID+"/contracts/"+k.ID, end); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another owner's contract: %d", resp.StatusCode)
+	}
+	if resp, _ := f.api("PUT", "/owners/"+benID+"/contracts/"+k.ID, fmt.Sprintf(`{"room_id": %q, "start": %q}`, f.rooms[0].ID, first)); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another owner's contract over the API: %d", resp.StatusCode)
+	}
+	if resp, page := f.page("GET", "/owners/"+benID, nil); resp.StatusCode != 200 || !strings.Contains(page, "12,5 %") && !strings.Contains(page, "12.5 %") || !strings.Contains(page, "Ben Besitzer") {
+		t.Fatalf("owner page: %d", resp.StatusCode)
+	}
+
+	// Ana's statement of last month: no posted night, her whole monthly
+	// fee.
+	period := fmt.Sprintf(`"from": %q, "to": %q`, first, this)
+	st := decode[reports.Statement](t, mustCreated(t, f, "/statements", `{"kind": "owner", "owner_id": "`+ana.ID+`", `+period+`}`))
+	const fee = 3100
+	if !strings.HasPrefix(st.Number, "OS-") || st.Owner == nil || st.Owner.Totals.MonthlyFees != fee || st.Owner.Totals.Payout != -fee || st.OwnerID != ana.ID {
+		t.Fatalf("owner statement %+v (want the fee %d)", st, fee)
+	}
+	if resp, out := f.api("POST", "/statements", `{"kind": "owner", "owner_id": "`+ana.ID+`", `+period+`}`); resp.StatusCode != 200 || decode[reports.Statement](t, out).ID != st.ID {
+		t.Fatalf("the same statement again: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := f.api("POST", "/statements", `{"kind": "owner", "owner_id": "own_nope", `+period+`}`); resp.StatusCode != 400 || !strings.Contains(out, "owner_id") {
+		t.Fatalf("unknown owner: %d %s", resp.StatusCode, out)
+	}
+	db := h.acquire("own")
+	var action, after string
+	err := db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log WHERE entity_id = ? ORDER BY seq DESC LIMIT 1`, st.ID).Scan(&action, &after)
+	db.Release()
+	if err != nil || action != "statement.generated" || !strings.Contains(after, st.Number) || !strings.Contains(after, ana.ID) {
+		t.Fatalf("audit row: %v %s %s", err, action, after)
+	}
+	resp, csvBody := f.api("GET", "/statements/"+st.ID+"/statement.csv", "")
+	recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
+	if resp.StatusCode != 200 || err != nil || len(recs) != 3 || strings.Join(recs[0], ",") != strings.Join(reports.OwnerStatementColumns, ",") ||
+		recs[1][2] != "monthly_fee" || recs[2][2] != "total" || recs[1][13] != "31.00" || recs[2][14] != "-31.00" {
+		t.Fatalf("owner statement CSV: %d %v %q", resp.StatusCode, err, recs)
+	}
+	if resp, page := f.page("GET", "/reports/statements/"+st.ID, nil); resp.StatusCode != 200 || !strings.Contains(page, "Owner statement "+st.Number) || !strings.Contains(page, "Ana Eigner") || !strings.Contains(page, "DE89370400440532013000") {
+		t.Fatalf("owner statement page: %d", resp.StatusCode)
+	}
+	if resp, page := f.page("GET", "/reports/statements", nil); resp.StatusCode != 200 || !strings.Contains(page, st.Number) || !strings.Contains(page, "Ana Eigner") {
+		t.Fatalf("statements page: %d", resp.StatusCode)
+	}
+	// From Ana's page: the same figures, so the same statement; a bad
+	// period is the statements page with the error at the owner form's field.
+	sform := url.Values{"kind": {"owner"}, "owner_id": {ana.ID}, "o_from": {first.String()}, "o_to": {this.String()}}
+	if resp, _ := f.page("POST", "/reports/statements", sform); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/own/reports/statements/"+st.ID {
+		t.Fatalf("owner statement from the page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	sform.Set("o_to", first.AddDays(-1).String())
+	if resp, page := f.page("POST", "/reports/statements", sform); resp.StatusCode != 400 || !strings.Contains(page, `id="f-o_to"`) || !strings.Contains(page, "field-error") {
+		t.Fatalf("bad owner period from the page: %d", resp.StatusCode)
+	}
+	if resp, page := f.page("GET", "/owners/"+ana.ID, nil); resp.StatusCode != 200 || !strings.Contains(page, st.Number) {
+		t.Fatalf("Ana's page lacks her statement: %d", resp.StatusCode)
+	}
+
+	// Permissions: the front desk neither reads nor changes owners.
+	db = h.acquire("own")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@own.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
+	if err != nil {
+		db.Release()
+		t.Fatal(err)
+	}
+	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, body, perm string }{
+		{"GET", "/own/api/v1/owners", "", "reports.read"},
+		{"POST", "/own/api/v1/owners", `{"name": "X", "email": "x@example.com"}`, "owners.write"},
+	} {
+		resp, out := h.do(req{method: tc.method, path: tc.path, json: tc.body, header: map[string]string{"Authorization": "Bearer " + tok}})
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(out, tc.perm) {
+			t.Fatalf("front desk %s %s: %d %s", tc.method, tc.path, resp.StatusCode, out)
+		}
+	}
+}
+
+func dayOfMonth(d interface{ YMD() (int, time.Month, int) }) int {
+	_, _, day := d.YMD()
+	return day
+}
