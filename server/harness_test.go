@@ -138,7 +138,10 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 			h.opens[db.ID]++
 			h.mu.Unlock()
 			if rep != nil {
-				return rep.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica"))
+				if err := rep.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica")); err != nil {
+					return err
+				}
+				db.SQL().AfterCommit(rep.Committed(db.Path)) // as aura serve does
 			}
 			return nil
 		},
