@@ -48,7 +48,8 @@ func waitCompacted(t *testing.T, r *replica.Replicator, path string, write func(
 // in the old replica, and a restore from the new one holds every change,
 // before and after the move, even when Litestream's staging had already
 // dropped the file's first transactions (the new replica then starts with
-// a full snapshot). An invalid config, or one without a target a
+// a full snapshot); a file registered afterwards replicates to the new
+// one. An invalid config, or one without a target a
 // registered file uses, changes nothing.
 func TestReconfigure(t *testing.T) {
 	ctx := context.Background()
@@ -140,6 +141,24 @@ func TestReconfigure(t *testing.T) {
 	wantN, wantSum := digestDB(t, db.Read)
 	if gotN != n || gotN != wantN || gotSum != wantSum {
 		t.Fatalf("restored from the new replica: %d rows (%s); the file has %d (%s), %d written", gotN, gotSum, wantN, wantSum, n)
+	}
+	// A file registered after the move replicates to the new replica.
+	later := filepath.Join(dir, "later.db")
+	insertGuests(t, mustOpenDB(t, later), "l", 2, 100)
+	if err := r.Register(ctx, later, "tenants/later", key); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.Status(ctx, later); err != nil || st.Where != destB.String() {
+		t.Fatalf("a file registered after the move: %+v, %v", st, err)
+	}
+	if got := restoredGuests(t, nb, "tenants/later", key); got != 2 {
+		t.Fatalf("the file registered after the move: %d rows in the new replica, want 2", got)
+	}
+	if err := r.Unregister(ctx, later); err != nil {
+		t.Fatal(err)
 	}
 	// Unregistering ships the last changes to the new replica only.
 	write()

@@ -202,7 +202,7 @@ func TestAccountingExportHTTP(t *testing.T) {
 		!strings.HasPrefix(lines[1], "Umsatz (ohne Soll/Haben-Kz);") {
 		t.Fatalf("DATEV header %q", lines[:2])
 	}
-	if !strings.Contains(body, `15,00;"S";"EUR";;;;10000;8300;"9";`) || !strings.Contains(body, `"`+inv.Number+`";"";;"Parking, bay 7"`) {
+	if !strings.Contains(body, `15,00;"S";"EUR";;;;10000;8300;"0009";`) || !strings.Contains(body, `"`+inv.Number+`";"";;"Parking, bay 7"`) {
 		t.Fatalf("the parking line is not booked with its invoice:\n%s", body)
 	}
 	for _, tc := range []struct{ query, field string }{

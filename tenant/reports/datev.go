@@ -80,7 +80,8 @@ var DATEVDefaultAccounts = map[string]string{
 // consultant's and client's numbers of the header (0 leaves them empty,
 // for the accountant's import to fill in), the length of the ledger
 // accounts (default 4), account numbers replacing DATEVDefaultAccounts,
-// and the BU-Schlüssel (DATEV tax key) of each tax code; without one the
+// and the BU-Schlüssel (DATEV tax key, 1 to 4 digits, written as four:
+// 9 as "0009") of each tax code; without one the
 // field stays empty, right for DATEV's automatic revenue accounts (such as
 // SKR03's 8300 and 8400) that carry their own VAT rate.
 type DATEVOptions struct {
@@ -221,7 +222,8 @@ func (s Store) WriteDATEV(ctx context.Context, w io.Writer, p Period, o DATEVOpt
 		_, m, d := e.day.YMD()
 		taxKey := ""
 		if e.taxKey != "" {
-			taxKey = q(e.taxKey)
+			// Four digits, as the format's description gives the field.
+			taxKey = q(strings.Repeat("0", 4-len(e.taxKey)) + e.taxKey)
 		}
 		beleg := datevBeleg.ReplaceAllString(e.beleg, "-")
 		if len(beleg) > 36 {

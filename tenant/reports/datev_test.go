@@ -155,7 +155,7 @@ func TestDATEVExport(t *testing.T) {
 		case "10000":
 			debtor += v
 			revenue[b[7]] += v
-			if want := map[string]string{"standard": "9"}[l[col["tax_code"]]]; b[8] != want {
+			if want := map[string]string{"standard": "0009"}[l[col["tax_code"]]]; b[8] != want {
 				t.Errorf("booking %d: BU-Schlüssel %q, want %q", i, b[8], want)
 			}
 		default:

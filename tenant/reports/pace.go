@@ -185,9 +185,12 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 	// On the books now.
 	// One row per night: the prices are summed here, saturating, since a
 	// price a channel sent may be anything up to the largest integer.
-	if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, 1, n.price
-		FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
-		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?`,
+	// The plan of a night matters only when some plan is excluded.
+	byPlan := false
+	for _, c := range classes {
+		byPlan = byPlan || c == classComplimentary && ex.ExcludeComplimentary || c == classHouseUse && ex.ExcludeHouseUse
+	}
+	if err := s.eachPlanNight(ctx, heldNightsSQL(byPlan, false),
 		func(d date.Date, plan string, n, v int64) {
 			r := rows[eq.dateKey(d)]
 			sold, withheld := count(plan, n)
@@ -198,7 +201,7 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 		return rep, err
 	}
 	if lastYear {
-		if err := s.paceLastYear(ctx, q, eq, to, asOf, loc, rows, &rep, count); err != nil {
+		if err := s.paceLastYear(ctx, q, eq, to, asOf, loc, rows, &rep, byPlan, count); err != nil {
 			return rep, err
 		}
 	}
@@ -215,6 +218,28 @@ func (s Store) pace(ctx context.Context, q PaceQuery, asOf date.Date, lastYear b
 	}
 	rep.Total.Occupancy = ratio(10000*rep.Total.OnBooks, rep.Total.Available)
 	return rep, nil
+}
+
+// heldNightsSQL is the query of a property's nights that hold a room in
+// [?, ?) (arguments: property, from, to), with rows (date, rate plan,
+// count, price): one per night, or per date and plan with no price when
+// grouped. The rate plan costs a lookup of the reservation per night, so
+// it is read only when byPlan is set (the property excludes some plans);
+// otherwise it is empty and the query is the one-table read through
+// reservation_nights_sold it was before the exclusions applied.
+func heldNightsSQL(byPlan, grouped bool) string {
+	cols, from := "n.date, '', ", "reservation_nights n INDEXED BY reservation_nights_sold"
+	if byPlan {
+		cols, from = "n.date, r.rate_plan_id, ", from+" JOIN reservations r ON r.id = n.reservation_id"
+	}
+	tail := ""
+	if grouped {
+		cols, tail = cols+"count(*), 0", " GROUP BY 1, 2"
+	} else {
+		cols += "1, n.price"
+	}
+	return `SELECT ` + cols + ` FROM ` + from + `
+		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?` + tail
 }
 
 // excluder returns how n nights of a rate plan count under ex: the nights
@@ -238,14 +263,11 @@ func excluder(ex Exclusions, classes map[string]string) func(plan string, n int6
 // paceLastYear adds last year's figures (the same nights LastYearDays
 // earlier) to the rows of a pace report.
 func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf date.Date, loc *time.Location, rows map[string]*PaceRow,
-	rep *PaceReport, count func(string, int64) (int64, int64)) error {
+	rep *PaceReport, byPlan bool, count func(string, int64) (int64, int64)) error {
 	// Last year: the same nights LastYearDays earlier.
 	lyFrom, lyTo := q.From.AddDays(-LastYearDays), to.AddDays(-LastYearDays)
 	back := func(d date.Date) *PaceRow { return rows[eq.dateKey(d.AddDays(LastYearDays))] }
-	if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, count(*), 0
-		FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
-		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
-		GROUP BY 1, 2`, func(d date.Date, plan string, n, _ int64) {
+	if err := s.eachPlanNight(ctx, heldNightsSQL(byPlan, true), func(d date.Date, plan string, n, _ int64) {
 		sold, _ := count(plan, n)
 		back(d).LastYear.Final += sold
 	}, q.PropertyID, lyFrom, lyTo); err != nil {
@@ -271,7 +293,11 @@ func (s Store) paceLastYear(ctx context.Context, q PaceQuery, eq Query, to, asOf
 	if !rep.LastYearSnapshot {
 		// The estimate, for the nights no snapshot covers.
 		then := tenant.FormatTime(thenDay.AddDays(1).Midnight(loc))
-		if err := s.eachPlanNight(ctx, `SELECT n.date, r.rate_plan_id, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
+		plan := "''"
+		if byPlan {
+			plan = "r.rate_plan_id"
+		}
+		if err := s.eachPlanNight(ctx, `SELECT n.date, `+plan+`, count(*), 0 FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
 			WHERE r.property_id = ? AND n.date >= ? AND n.date < ? AND r.created_at < ?
 				AND (r.cancelled_at IS NULL OR r.cancelled_at >= ?) AND NOT (r.status = 'no_show' AND r.arrival <= ?)
 			GROUP BY 1, 2`, func(d date.Date, plan string, n, _ int64) {
