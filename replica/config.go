@@ -96,6 +96,12 @@ type Config struct {
 	// MonitorInterval is how often Litestream reads new WAL frames
 	// (default: SyncInterval).
 	MonitorInterval time.Duration
+	// ShipEvery is how soon the changes of a commit the Replicator hears
+	// of (Committed) are read from the WAL and shipped to the on-site
+	// replica, at most once per ShipEvery per file (default: half the
+	// SyncInterval), so a commit reaches the replica within about a
+	// SyncInterval instead of up to a monitor plus a sync interval.
+	ShipEvery time.Duration
 	// CheckpointInterval is how often Litestream checkpoints the WAL.
 	CheckpointInterval time.Duration
 	// CheckpointPages is the WAL size, in pages, at which Litestream
@@ -155,6 +161,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.SyncInterval, DefaultSyncInterval)
 	def(&c.MonitorInterval, c.SyncInterval)
+	def(&c.ShipEvery, c.SyncInterval/2)
 	def(&c.CheckpointInterval, DefaultCheckpointInterval)
 	if c.CheckpointPages <= 0 {
 		c.CheckpointPages = DefaultCheckpointPages

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -72,6 +73,83 @@ type registration struct {
 	db     *litestream.DB
 	client *Client
 	mirror *mirror // copies to the off-site target; nil without one
+	// shipper is read by Committed without mu.
+	shipper atomic.Pointer[shipper]
+}
+
+// shipper ships a file's new commits to the on-site replica soon after
+// they are made: Litestream alone reads the WAL on its monitor tick and
+// uploads on its sync tick, so a commit could wait for both (up to two
+// seconds at the defaults). It runs off the request path, in a goroutine
+// of its own, at most once per Config.ShipEvery.
+type shipper struct {
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startShipper(store *litestream.Store, cfg Config, path string) *shipper {
+	s := &shipper{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		var last time.Time
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-s.kick:
+			}
+			if d := time.Until(last.Add(cfg.ShipEvery)); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-s.stop:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+			last = time.Now()
+			// A failure is Litestream's to retry (and log) on its own
+			// ticks; the next commit asks again.
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownSyncTimeout)
+			store.SyncDB(ctx, path, true)
+			cancel()
+		}
+	}()
+	return s
+}
+
+// stopShipper stops reg's shipper, if it has one, and waits for it.
+func (reg *registration) stopShipper() {
+	if s := reg.shipper.Swap(nil); s != nil {
+		close(s.stop)
+		<-s.done
+	}
+}
+
+// Committed returns the function that tells the Replicator that path has
+// new commits, so they are shipped to the on-site replica within
+// Config.ShipEvery (wired to sqlite's DB.AfterCommit). The function never
+// blocks, and does nothing while path is not registered.
+func (r *Replicator) Committed(path string) func() {
+	abs, err := absPath(path)
+	if err != nil {
+		return func() {}
+	}
+	return func() {
+		r.mu.Lock()
+		reg := r.dbs[abs]
+		r.mu.Unlock()
+		if reg == nil {
+			return
+		}
+		if s := reg.shipper.Load(); s != nil {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // New starts a Replicator for cfg (compaction, snapshot and retention run in
@@ -402,6 +480,7 @@ func (r *Replicator) attach(ctx context.Context, reg *registration, p *prepared,
 	reg.refs, reg.prefix, reg.keyFP, reg.key = refs, p.prefix, keys.Fingerprint(p.key), p.key
 	reg.cfg, reg.store, reg.db, reg.client, reg.mirror = cfg, store, p.db, p.client, p.mirror
 	r.mu.Unlock()
+	reg.shipper.Store(startShipper(store, cfg, p.path))
 	if p.mirror != nil {
 		p.mirror.start()
 	}
@@ -474,6 +553,7 @@ func (r *Replicator) Unregister(ctx context.Context, path string) error {
 // off-site target. reg's mutex is held. A failed final sync is returned,
 // but the file is detached all the same.
 func (r *Replicator) detach(ctx context.Context, reg *registration, path string, snapshot bool) error {
+	reg.stopShipper()
 	// Litestream connects to a file lazily, on its first monitor tick, and
 	// skips the final sync of a file it has not connected to yet: sync
 	// explicitly so a file closed right after it opened is replicated too.
@@ -1017,12 +1097,17 @@ func (r *Replicator) Close(ctx context.Context) error {
 	stores := append([]*litestream.Store{r.store}, r.retired...)
 	var ms []*mirror
 	var mcfgs []Config
+	var regs []*registration
 	for _, reg := range r.dbs {
+		regs = append(regs, reg)
 		if reg.mirror != nil {
 			ms, mcfgs = append(ms, reg.mirror), append(mcfgs, reg.cfg)
 		}
 	}
 	r.mu.Unlock()
+	for _, reg := range regs {
+		reg.stopShipper()
+	}
 	// As in Unregister: Litestream skips the final sync of a file it has
 	// not connected to yet, so sync every file explicitly first.
 	var errs []error

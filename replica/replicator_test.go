@@ -740,3 +740,65 @@ func TestReplicatorCheckpoint(t *testing.T) {
 		t.Fatalf("unregistered path: err = %v, want ENOTFOUND", err)
 	}
 }
+
+// TestShipOnCommit checks that a commit the Replicator hears of (sqlite's
+// AfterCommit wired to Committed, as aura serve wires every file) reaches
+// the replica on its own, with Litestream's monitor and sync timers an
+// hour apart: without the shipper it would wait for them.
+func TestShipOnCommit(t *testing.T) {
+	for name, dest := range destinations(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := fastConfig(dest)
+			cfg.SyncInterval = time.Hour // Litestream's own timers never fire during the test
+			cfg.ShipEvery = 10 * time.Millisecond
+			r := mustReplicator(t, cfg)
+			path := filepath.Join(t.TempDir(), "tenant.db")
+			db := mustOpenDB(t, path)
+			key := newKey()
+			if err := r.Register(ctx, path, "tenants/ship", key); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Sync(ctx, path); err != nil {
+				t.Fatal(err)
+			}
+			st0, err := r.Status(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.AfterCommit(r.Committed(path))
+			chain := &sqlite.Chain{DB: db, ID: "ship"}
+			err = chain.Update(ctx, func(tx *sqlite.Tx) error {
+				tx.Unaudited("a replication test")
+				for i := range 3 {
+					if _, err := tx.Exec(`INSERT INTO guests (name, note) VALUES (?, randomblob(100))`, fmt.Sprint("shipped-", i)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			st := st0
+			for time.Now().Before(deadline) {
+				if st, err = r.Status(ctx, path); err != nil {
+					t.Fatal(err)
+				}
+				if st.ReplicaTXID > st0.ReplicaTXID {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if st.ReplicaTXID <= st0.ReplicaTXID {
+				t.Fatalf("replica still at TXID %d 20s after the commits (Litestream's timers are an hour apart)", st.ReplicaTXID)
+			}
+			if got := restoredGuests(t, r, "tenants/ship", key); got != 3 {
+				t.Fatalf("restored %d rows, want the 3 committed", got)
+			}
+			// A path that is not registered is ignored.
+			r.Committed(filepath.Join(t.TempDir(), "other.db"))()
+		})
+	}
+}

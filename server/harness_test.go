@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -95,7 +96,18 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, opens: map[string]int{}}
+	// The clock starts at the wall clock, as CI runs at any hour;
+	// AURA_TEST_NOW (RFC 3339) starts it at a chosen instant instead, to
+	// run tests at the hours where business dates roll (e.g.
+	// AURA_TEST_NOW=2026-12-07T01:45:00Z go test ./server -run Report).
+	// Tests that sign Stripe webhooks with the wall clock need it near now.
+	start := time.Now().UTC().Truncate(time.Second)
+	if v := os.Getenv("AURA_TEST_NOW"); v != "" {
+		if start, err = time.Parse(time.RFC3339, v); err != nil {
+			t.Fatalf("AURA_TEST_NOW: %v", err)
+		}
+	}
+	h := &harness{t: t, clock: &clock{t: start}, opens: map[string]int{}}
 	if h.plat, err = platform.Open(ctx, filepath.Join(dir, "platform.db"), master); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +138,10 @@ func newHarness(t testing.TB, opts harnessOpts) *harness {
 			h.opens[db.ID]++
 			h.mu.Unlock()
 			if rep != nil {
-				return rep.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica"))
+				if err := rep.Register(ctx, db.Path, control.TenantReplicaPrefix(db.ID), db.DerivedKey("replica")); err != nil {
+					return err
+				}
+				db.SQL().AfterCommit(rep.Committed(db.Path)) // as aura serve does
 			}
 			return nil
 		},

@@ -234,6 +234,9 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 			if c.ckpt != nil {
 				c.ckpt.committed()
 			}
+			if f := c.afterCommit.Load(); f != nil {
+				(*f)()
+			}
 			if f := commitObserver.Load(); f != nil {
 				(*f)(time.Since(began), g.n)
 			}

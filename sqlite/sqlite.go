@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -37,6 +38,20 @@ type DB struct {
 	Read  *sql.DB
 
 	ckpt *checkpointer
+	// afterCommit, when set, hears of every commit of the write pool.
+	afterCommit atomic.Pointer[func()]
+}
+
+// AfterCommit sets f to be called after every write transaction of Update
+// that committed (nil stops it), in the committing goroutine after the
+// COMMIT and before the callers are answered: f must not block (replication
+// uses it to ship soon after a commit instead of on its timer alone).
+func (db *DB) AfterCommit(f func()) {
+	if f == nil {
+		db.afterCommit.Store(nil)
+		return
+	}
+	db.afterCommit.Store(&f)
 }
 
 // DSN returns the data source name Aura uses for path. PRAGMAs sit in the DSN

@@ -71,4 +71,54 @@ func reportsBrowser(t *testing.T, b browserSteps) {
 	}
 	b.shot("statement-desktop")
 	b.both("statements", "/demo/reports/statements")
+
+	ownersBrowser(t, b)
+}
+
+// ownersBrowser adds an owner of a demo room through the owners form,
+// puts the room under a contract from two months ago, generates the
+// owner's statement of the last 30 nights (the demo posts its last 21)
+// from the owner's page, and screenshots the owners list, the owner page
+// and the printable owner statement.
+func ownersBrowser(t *testing.T, b browserSteps) {
+	eval, submit, loc := b.eval(t), b.submit(t), b.loc(t)
+	b.do(b.desktop, chromedp.Navigate(b.base+"/demo/owners"), chromedp.WaitVisible(chromedp.CSS("#f-name")),
+		chromedp.SendKeys(chromedp.CSS("#f-name"), "Greta Hausmann"),
+		chromedp.SendKeys(chromedp.CSS("#f-email"), "greta@hausmann.example"),
+		chromedp.SendKeys(chromedp.CSS("#f-payout"), "DE89 3704 0044 0532 0130 00"))
+	eval(`(() => { document.getElementById("f-address.line1").value = "Lindenweg 3"; document.getElementById("f-address.postal_code").value = "14467";
+		document.getElementById("f-address.city").value = "Potsdam"; document.getElementById("f-address.country").value = "DE"; return ""; })()`)
+	submit(`form[action$="/demo/owners"] button[type=submit]`)
+	if got := loc(); !strings.Contains(got, "/demo/owners/own_") {
+		t.Fatalf("after adding the owner the browser is at %s", got)
+	}
+	start := time.Now().AddDate(0, -2, 0).Format("2006-01-02")
+	b.do(chromedp.SetValue(chromedp.CSS("#f-c_start"), start), chromedp.SetValue(chromedp.CSS("#f-c_commission"), "18.5"),
+		chromedp.SetValue(chromedp.CSS("#f-c_monthly_fee"), "150"), chromedp.SetValue(chromedp.CSS("#f-c_stay_fee"), "35"))
+	submit(`form[action$="/contracts"] button[type=submit]`)
+	if got := b.text("#contracts table"); !strings.Contains(got, "18") || !strings.Contains(got, "open-ended") {
+		t.Fatalf("the contract is not listed: %q", got)
+	}
+	b.do(chromedp.SetValue(chromedp.CSS("#f-o_from"), time.Now().AddDate(0, 0, -30).Format("2006-01-02")),
+		chromedp.SetValue(chromedp.CSS("#f-o_to"), time.Now().AddDate(0, 0, 1).Format("2006-01-02")))
+	submit(`#statements form button[type=submit]`)
+	if got := loc(); !strings.Contains(got, "/demo/reports/statements/stm_") {
+		t.Fatalf("after generating the owner statement the browser is at %s", got)
+	}
+	sheet := b.text(".invoice-sheet")
+	for _, want := range []string{"Owner statement OS-", "Greta Hausmann", "Potsdam", "DE89370400440532013000", "Payout to the owner", "Monthly fee"} {
+		if !strings.Contains(sheet, want) {
+			t.Fatalf("owner statement lacks %q: %q", want, sheet)
+		}
+	}
+	if n := eval(`String(document.querySelectorAll(".invoice-sheet tbody tr").length)`); n == "0" || n == "1" {
+		t.Fatalf("the owner statement has %s rows: no stay in the demo's posted nights", n)
+	}
+	b.shot("owner-statement-desktop")
+	b.do(b.phone)
+	b.shot("owner-statement-phone")
+	b.do(b.desktop)
+	owner := strings.TrimPrefix(eval(`document.querySelector(".page-head a[href*='/owners/own_']").getAttribute("href")`), "/demo")
+	b.both("owner", "/demo"+owner)
+	b.both("owners", "/demo/owners")
 }

@@ -212,6 +212,7 @@ func (e *env) open(ctx context.Context, createSigningKey bool) error {
 		if err := e.replicator.Register(ctx, e.platformPath(), "platform/"+master.ID(), master.DerivedKey("platform-replica")); err != nil {
 			return err
 		}
+		e.platform.SQL().AfterCommit(e.replicator.Committed(e.platformPath()))
 	}
 	witnesses, err := e.witnesses()
 	if err != nil {
@@ -262,6 +263,9 @@ func (e *env) replicateTenant(ctx context.Context, db *tenant.DB) error {
 		if err := e.replicator.Register(ctx, db.Path, e.control.ReplicaPrefix(t), db.DerivedKey("replica")); err != nil {
 			return err
 		}
+		// Ship each commit within the replica's ShipEvery, off the
+		// request path, instead of waiting for Litestream's timers.
+		db.SQL().AfterCommit(e.replicator.Committed(db.Path))
 	}
 	if err := e.control.SignTenant(ctx, db); err != nil && !control.IsBroken(err) {
 		e.logger.Warn("checkpoint on open failed", "tenant", db.Slug, "err", err)

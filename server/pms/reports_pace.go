@@ -282,31 +282,17 @@ func paceChart(rep reports.PaceReport, labels map[string]string, pct func(int64)
 	if len(rep.Rows) == 0 {
 		return nil
 	}
-	slot := 24
-	if len(rep.Rows) > 40 {
-		slot = 8
-	}
-	c := &paceChartData{Width: chartLeft + slot*len(rep.Rows) + 8, Height: chartHeight}
-	plot := chartHeight - chartTop - chartBottom
-	for _, g := range []int64{0, 2500, 5000, 7500, 10000} {
-		c.Grid = append(c.Grid, reportGrid{Y: chartTop + plot - int(g)*plot/10000, Label: fmt.Sprint(g/100) + "%"})
-	}
-	every := 1
-	if len(rep.Rows) > 16 {
-		every = 7
-	}
+	l := layoutChart(len(rep.Rows))
+	c := &paceChartData{Width: l.width(), Height: chartHeight, Grid: l.grid()}
 	for i, r := range rep.Rows {
-		occ := min(max(r.Occupancy, 0), 10000)
-		h := int(occ) * plot / 10000
 		ly := int64(0)
 		if r.Available > 0 {
 			ly = min(10000, 10000*r.LastYear.Final/r.Available)
 		}
-		b := paceBar{reportBar: reportBar{X: chartLeft + i*slot + 2, W: slot - 4, Y: chartTop + plot - h, H: h,
-			Title: fmt.Sprintf("%s: %s on the books, last year %s", labels[r.Key], pct(r.Occupancy), pct(ly))}}
-		b.TickY, b.TickX2 = chartTop+plot-int(ly)*plot/10000, b.X+b.W
-		if i%every == 0 {
-			b.Label, b.LabelX = r.Key[5:], chartLeft+i*slot
+		b := paceBar{reportBar: l.bar(i, r.Occupancy, fmt.Sprintf("%s: %s on the books, last year %s", labels[r.Key], pct(r.Occupancy), pct(ly)))}
+		b.TickY, b.TickX2 = l.y(ly), b.X+b.W
+		if l.labelled(i) {
+			b.Label = r.Key[5:]
 			if rep.By == reports.ByMonth {
 				b.Label = labels[r.Key][:3]
 			}

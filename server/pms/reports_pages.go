@@ -199,29 +199,62 @@ type reportGrid struct {
 
 const chartHeight, chartTop, chartBottom, chartLeft = 180, 8, 22, 40
 
+// chartLayout places n bars of 0–100 % (in basis points) side by side, as
+// the occupancy and on-the-books charts draw them: slot is a bar's width
+// with its gap (narrower for many bars), plot the height the bars grow in,
+// and every how many bars one is labelled.
+type chartLayout struct{ n, slot, plot, every int }
+
+func layoutChart(n int) chartLayout {
+	l := chartLayout{n: n, slot: 24, plot: chartHeight - chartTop - chartBottom, every: 1}
+	if n > 40 {
+		l.slot = 8
+	}
+	if n > 16 {
+		l.every = 7
+	}
+	return l
+}
+
+// width is the chart's width.
+func (l chartLayout) width() int { return chartLeft + l.slot*l.n + 8 }
+
+// grid is the chart's lines at 0, 25, 50, 75 and 100 %.
+func (l chartLayout) grid() []reportGrid {
+	var g []reportGrid
+	for _, bp := range []int64{0, 2500, 5000, 7500, 10000} {
+		g = append(g, reportGrid{Y: l.y(bp), Label: fmt.Sprint(bp/100) + "%"})
+	}
+	return g
+}
+
+// y is the height of the chart where bp basis points stand.
+func (l chartLayout) y(bp int64) int { return chartTop + l.plot - int(bp)*l.plot/10000 }
+
+// bar is the i-th bar, of bp basis points (held to 0–100 %), titled
+// title; a bar to label has its LabelX set, the caller gives its Label.
+func (l chartLayout) bar(i int, bp int64, title string) reportBar {
+	h := int(min(max(bp, 0), 10000)) * l.plot / 10000
+	b := reportBar{X: chartLeft + i*l.slot + 2, W: l.slot - 4, Y: chartTop + l.plot - h, H: h, Title: title}
+	if i%l.every == 0 {
+		b.LabelX = chartLeft + i*l.slot
+	}
+	return b
+}
+
+// labelled tells whether the i-th bar carries a label.
+func (l chartLayout) labelled(i int) bool { return i%l.every == 0 }
+
 func occupancyChart(rep reports.Report, pct func(int64) string) *reportChart {
 	if (rep.By != reports.ByDay && rep.By != reports.ByMonth) || len(rep.Rows) == 0 {
 		return nil
 	}
-	slot := 24
-	if len(rep.Rows) > 40 {
-		slot = 8
-	}
-	c := &reportChart{Width: chartLeft + slot*len(rep.Rows) + 8, Height: chartHeight}
-	plot := chartHeight - chartTop - chartBottom
-	for _, g := range []int64{0, 2500, 5000, 7500, 10000} {
-		c.Grid = append(c.Grid, reportGrid{Y: chartTop + plot - int(g)*plot/10000, Label: fmt.Sprint(g/100) + "%"})
-	}
-	every := 1
-	if len(rep.Rows) > 16 {
-		every = 7
-	}
+	l := layoutChart(len(rep.Rows))
+	c := &reportChart{Width: l.width(), Height: chartHeight, Grid: l.grid()}
 	for i, r := range rep.Rows {
-		occ := min(max(r.Occupancy, 0), 10000)
-		h := int(occ) * plot / 10000
-		b := reportBar{X: chartLeft + i*slot + 2, W: slot - 4, Y: chartTop + plot - h, H: h, Title: r.Label + ": " + pct(r.Occupancy)}
-		if i%every == 0 {
-			b.Label, b.LabelX = r.Key, chartLeft+i*slot
+		b := l.bar(i, r.Occupancy, r.Label+": "+pct(r.Occupancy))
+		if l.labelled(i) {
+			b.Label = r.Key
 			if rep.By == reports.ByDay {
 				b.Label = r.Key[8:]
 			}

@@ -82,20 +82,27 @@ func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *we
 	for _, o := range os {
 		names[o.ID] = o.Name
 	}
+	// The forms' defaults (last month, the first channel and owner), under
+	// what a failed form sent.
+	today := s.Today(r, c, prop)
+	y, m, _ := today.YMD()
+	ly, lm, _ := date.New(y, m, 1).AddDays(-1).YMD()
+	from, to := date.New(ly, lm, 1).String(), date.New(y, m, 1).String()
+	defaults := url.Values{"from": {from}, "to": {to}, "o_from": {from}, "o_to": {to}}
+	if len(channels) > 0 {
+		defaults.Set("channel", channels[0])
+	}
+	if o := r.URL.Query().Get("owner_id"); o != "" {
+		defaults.Set("owner_id", o)
+	} else if len(os) > 0 {
+		defaults.Set("owner_id", os[0].ID)
+	}
 	if form == nil {
-		today := s.Today(r, c, prop)
-		y, m, _ := today.YMD()
-		last := date.New(y, m, 1).AddDays(-1)
-		ly, lm, _ := last.YMD()
-		from, to := date.New(ly, lm, 1).String(), date.New(y, m, 1).String()
-		form = url.Values{"from": {from}, "to": {to}, "o_from": {from}, "o_to": {to}}
-		if len(channels) > 0 {
-			form.Set("channel", channels[0])
-		}
-		if o := r.URL.Query().Get("owner_id"); o != "" {
-			form.Set("owner_id", o)
-		} else if len(os) > 0 {
-			form.Set("owner_id", os[0].ID)
+		form = url.Values{}
+	}
+	for k, v := range defaults {
+		if _, sent := form[k]; !sent {
+			form[k] = v
 		}
 	}
 	p.Form = form

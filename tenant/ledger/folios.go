@@ -424,20 +424,7 @@ func scanLine(r interface{ Scan(...any) error }) (Line, error) {
 }
 
 func (s *Store) lines(tx *tenant.Tx, folioID string) ([]Line, error) {
-	rows, err := tx.Query(`SELECT `+lineColumns+` FROM ledger_lines WHERE folio_id = ? ORDER BY rowid`, folioID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Line
-	for rows.Next() {
-		l, err := scanLine(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return tenant.QueryAll(tx, scanLine, `SELECT `+lineColumns+` FROM ledger_lines WHERE folio_id = ? ORDER BY rowid`, folioID)
 }
 
 func (s *Store) line(tx *tenant.Tx, id string) (Line, error) {

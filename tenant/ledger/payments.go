@@ -563,20 +563,7 @@ const paymentColumns = `id, kind, folio_id, method, status, amount, currency, ex
 	(SELECT coalesce(sum(r.amount), 0) FROM ledger_payments r WHERE r.refund_of = ledger_payments.id AND r.status != 'failed')`
 
 func (s *Store) payments(tx *tenant.Tx, where string, args ...any) ([]Payment, error) {
-	rows, err := tx.Query(`SELECT `+paymentColumns+` FROM ledger_payments `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return tenant.QueryAll(tx, scanPayment, `SELECT `+paymentColumns+` FROM ledger_payments `+where, args...)
 }
 
 func (s *Store) payment(tx *tenant.Tx, id string) (Payment, error) {

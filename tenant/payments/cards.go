@@ -478,7 +478,7 @@ func (s *Store) Card(ctx context.Context, id string) (Card, error) {
 func (s *Store) Cards(ctx context.Context, folioID string) ([]Card, error) {
 	var out []Card
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		ids, err := queryAll(tx, scanID, `SELECT id FROM stripe_cards WHERE folio_id = ? ORDER BY created_at, id`, folioID)
+		ids, err := tenant.QueryAll(tx, scanID, `SELECT id FROM stripe_cards WHERE folio_id = ? ORDER BY created_at, id`, folioID)
 		if err != nil {
 			return err
 		}

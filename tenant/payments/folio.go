@@ -12,7 +12,7 @@ import (
 func (s *Store) FolioRefunds(ctx context.Context, folioID string) (map[string][]Refund, error) {
 	out := map[string][]Refund{}
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
-		all, err := queryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds
+		all, err := tenant.QueryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds
 			WHERE payment_id IN (SELECT id FROM stripe_payments WHERE folio_id = ?) ORDER BY created_at, id`, folioID)
 		for _, r := range all {
 			out[r.PaymentID] = append(out[r.PaymentID], r)

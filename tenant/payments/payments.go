@@ -902,7 +902,7 @@ func (s *Store) FolioPayments(ctx context.Context, folioID string) ([]Payment, e
 	var out []Payment
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
-		out, err = queryAll(tx, scanPayment, `SELECT `+paymentColumns+` FROM stripe_payments WHERE folio_id = ? ORDER BY created_at, id`, folioID)
+		out, err = tenant.QueryAll(tx, scanPayment, `SELECT `+paymentColumns+` FROM stripe_payments WHERE folio_id = ? ORDER BY created_at, id`, folioID)
 		return err
 	})
 	return out, err

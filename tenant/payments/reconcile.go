@@ -68,7 +68,7 @@ func (s *Store) ReconcileOpen(ctx context.Context) (int, error) {
 	var ids []string
 	err := s.db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
-		ids, err = queryAll(tx, scanID, `SELECT id FROM stripe_attempts WHERE outcome IN ('pending', 'unknown') ORDER BY created_at, id`)
+		ids, err = tenant.QueryAll(tx, scanID, `SELECT id FROM stripe_attempts WHERE outcome IN ('pending', 'unknown') ORDER BY created_at, id`)
 		return err
 	})
 	if err != nil {

@@ -348,7 +348,7 @@ func (s *Store) Refunds(ctx context.Context, paymentID string) ([]Refund, error)
 	var out []Refund
 	err = s.db.View(ctx, func(tx *tenant.Tx) error {
 		var err error
-		out, err = queryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds WHERE payment_id = ? ORDER BY created_at, id`, p.ID)
+		out, err = tenant.QueryAll(tx, scanRefund, `SELECT `+refundColumns+` FROM stripe_refunds WHERE payment_id = ? ORDER BY created_at, id`, p.ID)
 		return err
 	})
 	return out, err

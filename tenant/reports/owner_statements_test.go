@@ -186,8 +186,12 @@ func TestOwnerStatementDocument(t *testing.T) {
 			t.Fatalf("last audit row %s %s lacks %s", action, after, want)
 		}
 	}
-	if strings.Contains(after, "Ana Owner") {
-		t.Fatal("the audit row names the owner in plain text")
+	var body string
+	if err := f.DB.SQL().Read.QueryRow(`SELECT body FROM report_statements WHERE id = ?`, st.ID).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(after, "Ana Owner") || strings.Contains(body, "Ana Owner") || strings.Contains(body, "DE89370400440532013000") {
+		t.Fatal("the audit row or the stored body holds the owner's personal data in plain text")
 	}
 	for _, q := range []string{`UPDATE report_statements SET body = '{}' WHERE id = ?`, `DELETE FROM report_statements WHERE id = ?`} {
 		if _, err := f.DB.SQL().Write.Exec(q, st.ID); err == nil || !strings.Contains(err.Error(), "immutable") {
