@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aurapms/aura"
@@ -45,6 +46,9 @@ func writeAPI(w http.ResponseWriter, status int, v any) error {
 var timeType = reflect.TypeOf(time.Time{})
 
 func normaliseTimes(v reflect.Value) {
+	if !v.IsValid() || !holdsTime(v.Type()) {
+		return
+	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
@@ -74,6 +78,40 @@ func normaliseTimes(v reflect.Value) {
 			}
 		}
 	}
+}
+
+// timeTypes remembers, per type, whether normaliseTimes can find a
+// time.Time in a value of it (holdsTime), so the walk skips the parts of a
+// response that hold none (a reservation's nights, its money, strings).
+var timeTypes sync.Map // reflect.Type → bool
+
+// holdsTime reports whether a value of type t can hold a time.Time that
+// normaliseTimes visits.
+func holdsTime(t reflect.Type) bool {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool)
+	}
+	// While t is decided (a type may refer to itself), it counts as
+	// holding one: a wrong yes only costs a walk.
+	timeTypes.Store(t, true)
+	has := false
+	switch t.Kind() {
+	case reflect.Interface:
+		has = true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		has = holdsTime(t.Elem())
+	case reflect.Map:
+		// normaliseTimes visits only interface and pointer elements.
+		k := t.Elem().Kind()
+		has = (k == reflect.Interface || k == reflect.Pointer) && holdsTime(t.Elem())
+	case reflect.Struct:
+		has = t == timeType
+		for i := 0; !has && i < t.NumField(); i++ {
+			has = t.Field(i).IsExported() && holdsTime(t.Field(i).Type)
+		}
+	}
+	timeTypes.Store(t, has)
+	return has
 }
 
 // setETag names a resource's version for If-Match.

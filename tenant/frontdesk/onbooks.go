@@ -34,7 +34,7 @@ func writeOnBooks(tx *tenant.Tx, st auditState) error {
 	}
 	end := d.AddDays(OnBooksDays)
 	rows, err := tx.Query(`SELECT r.rate_plan_id, n.date, count(*)
-		FROM reservation_nights n INDEXED BY reservation_nights_sold JOIN reservations r ON r.id = n.reservation_id
+		FROM reservation_nights n JOIN reservations r ON r.id = n.reservation_id
 		WHERE n.room_type_id IN (SELECT id FROM room_types WHERE property_id = ?) AND n.holds = 1 AND n.date >= ? AND n.date < ?
 		GROUP BY 1, 2`, st.prop.ID, d, end)
 	if err != nil {
