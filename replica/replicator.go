@@ -52,7 +52,10 @@ type Replicator struct {
 	retired []*litestream.Store
 	dbs     map[string]*registration // by absolute path
 	closed  bool
-	stop    context.CancelFunc // ends the off-site retention loop
+	stop    context.CancelFunc // ends the off-site retention loop and the compaction monitors
+	// compacting counts the compaction monitors running (compact.go);
+	// Close waits for them before it closes the stores.
+	compacting sync.WaitGroup
 	// failing holds, per off-site target, when writes to it started to
 	// fail (absent while they succeed).
 	failing map[string]time.Time
@@ -186,6 +189,10 @@ func openStore(cfg Config, lsLog *slog.Logger) (*litestream.Store, error) {
 	store.SnapshotRetention = cfg.Retention
 	store.L0Retention = cfg.L0Retention
 	store.ShutdownSyncTimeout = cfg.ShutdownSyncTimeout
+	// The Replicator runs the compactions and snapshots itself, each under
+	// the file's registration lock (compact.go): Litestream's own monitors
+	// would snapshot a file while Unregister closes it.
+	store.CompactionMonitorEnabled = false
 	if err := store.Open(context.Background()); err != nil {
 		return nil, aura.Errorf(aura.EINVALID, "Cannot start replication: %v", err)
 	}
@@ -200,11 +207,12 @@ func (r *Replicator) startRetention(cfg Config) {
 		r.stop()
 		r.stop = nil
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
 	if len(cfg.Targets) > 0 {
-		ctx, cancel := context.WithCancel(context.Background())
-		r.stop = cancel
 		go r.retentionLoop(ctx, cfg)
 	}
+	r.startCompaction(ctx, cfg, r.store)
 }
 
 // current returns the configuration and store new registrations use.
@@ -1105,6 +1113,9 @@ func (r *Replicator) Close(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
+	// The compaction monitors were told to stop above; one still
+	// snapshotting a file must finish before the stores close it.
+	r.compacting.Wait()
 	for _, reg := range regs {
 		reg.stopShipper()
 	}
