@@ -34,7 +34,7 @@ func TestHSTSOnEveryKindOfAnswer(t *testing.T) {
 		t.Fatalf("check-in: %d %s", resp.StatusCode, body)
 	}
 	_, body = f.api("GET", "/reservations/"+id+"/check-ins", "")
-	m := regexp.MustCompile(`"id": "(idp_[a-z0-9]+)"`).FindStringSubmatch(body)
+	m := regexp.MustCompile(`"id": ?"(idp_[a-z0-9]+)"`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no photo in %s", body)
 	}
