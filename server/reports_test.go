@@ -205,6 +205,19 @@ func TestAccountingExportHTTP(t *testing.T) {
 		t.Errorf("a DATEV period across New Year: %d %s", resp.StatusCode, body)
 	}
 
+	// A database error in the plain export's query is an error answer, not
+	// a file: no 200, no download headers, no byte order mark or header row.
+	db := h.acquire("books")
+	_, err = db.SQL().Write.Exec(`DROP TABLE ledger_document_lines`)
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body = f.api("GET", "/reports/ledger.csv"+q+"&bom=1", "")
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Disposition") != "" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(body, "business_date") || strings.HasPrefix(body, reports.BOM) {
+		t.Fatalf("the export with its query failing: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
 }
 
 // TestStatementsHTTP generates a channel's statement over the API and the
