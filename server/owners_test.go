@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/owners"
 	"github.com/aurapms/aura/tenant/reports"
@@ -162,18 +160,7 @@ func TestOwnersHTTP(t *testing.T) {
 	}
 
 	// Permissions: the front desk neither reads nor changes owners.
-	db = h.acquire("own")
-	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@own.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
-	if err != nil {
-		db.Release()
-		t.Fatal(err)
-	}
-	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-	db.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.roleToken(t, identity.RoleFrontDesk, "desk@own.example")
 	for _, tc := range []struct{ method, path, body, perm string }{
 		{"GET", "/own/api/v1/owners", "", "reports.read"},
 		{"POST", "/own/api/v1/owners", `{"name": "X", "email": "x@example.com"}`, "owners.write"},

@@ -102,7 +102,7 @@ type guestMailTemplateData struct {
 
 // templateFields are the values a template may use, as the editor lists them.
 var templateFields = []string{"{{.Guest.Name}}", "{{.Guest.GivenName}}", "{{.Guest.FamilyName}}", "{{.Property.Name}}", "{{.Property.Address}}",
-	"{{.Property.CheckInTime}}", "{{.Property.CheckOutTime}}", "{{.Stay.Reference}}", "{{.Stay.Arrival}}", "{{.Stay.Departure}}", "{{.Stay.Dates}}",
+	"{{.Property.CheckInTime}}", "{{.Property.CheckOutTime}}", "{{.Stay.Reference}}", "{{.Stay.Guest}}", "{{.Stay.Arrival}}", "{{.Stay.Departure}}", "{{.Stay.Dates}}",
 	"{{.Stay.Nights}}", "{{.Stay.Adults}}", "{{.Stay.Children}}", "{{.Stay.RoomType}}", "{{.Stay.Total}}"}
 
 // GuestMailTemplatePage is the editor of one template of the current

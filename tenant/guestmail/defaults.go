@@ -15,7 +15,8 @@ thank you for your booking at {{.Property.Name}}.
 Arrival: {{.Stay.Arrival}}, check-in from {{.Property.CheckInTime}}
 Departure: {{.Stay.Departure}}, check-out by {{.Property.CheckOutTime}}
 Room: {{.Stay.RoomType}} for {{.Stay.Adults}} adult(s){{if .Stay.Children}} and {{.Stay.Children}} child(ren){{end}}
-Total: {{.Stay.Total}}
+{{with .Stay.Guest}}Guest: {{.}}
+{{end}}Total: {{.Stay.Total}}
 Reference: {{.Stay.Reference}}
 
 We look forward to welcoming you.
@@ -29,7 +30,8 @@ We look forward to welcoming you.
 <tr><th align="left">Arrival</th><td>{{.Stay.Arrival}}, check-in from {{.Property.CheckInTime}}</td></tr>
 <tr><th align="left">Departure</th><td>{{.Stay.Departure}}, check-out by {{.Property.CheckOutTime}}</td></tr>
 <tr><th align="left">Room</th><td>{{.Stay.RoomType}} for {{.Stay.Adults}} adult(s){{if .Stay.Children}} and {{.Stay.Children}} child(ren){{end}}</td></tr>
-<tr><th align="left">Total</th><td>{{.Stay.Total}}</td></tr>
+{{with .Stay.Guest}}<tr><th align="left">Guest</th><td>{{.}}</td></tr>
+{{end}}<tr><th align="left">Total</th><td>{{.Stay.Total}}</td></tr>
 <tr><th align="left">Reference</th><td>{{.Stay.Reference}}</td></tr>
 </table>
 <p>We look forward to welcoming you.</p>
@@ -57,7 +59,7 @@ Reference: {{.Stay.Reference}}
 			subject: "Your booking at {{.Property.Name}} is cancelled",
 			text: `Dear {{.Guest.Name}},
 
-your booking at {{.Property.Name}} for {{.Stay.Dates}} (reference {{.Stay.Reference}}) is cancelled.
+your booking at {{.Property.Name}} for {{.Stay.Dates}}{{with .Stay.Guest}} ({{.}}){{end}}, reference {{.Stay.Reference}}, is cancelled.
 
 We hope to welcome you another time.
 
@@ -65,7 +67,7 @@ We hope to welcome you another time.
 {{.Property.Address}}
 `,
 			html: `<p>Dear {{.Guest.Name}},</p>
-<p>your booking at {{.Property.Name}} for {{.Stay.Dates}} (reference {{.Stay.Reference}}) is cancelled.</p>
+<p>your booking at {{.Property.Name}} for {{.Stay.Dates}}{{with .Stay.Guest}} ({{.}}){{end}}, reference {{.Stay.Reference}}, is cancelled.</p>
 <p>We hope to welcome you another time.</p>
 <p>{{.Property.Name}}<br>{{.Property.Address}}</p>
 `,
@@ -81,7 +83,8 @@ vielen Dank für Ihre Buchung im {{.Property.Name}}.
 Anreise: {{.Stay.Arrival}}, Check-in ab {{.Property.CheckInTime}} Uhr
 Abreise: {{.Stay.Departure}}, Check-out bis {{.Property.CheckOutTime}} Uhr
 Zimmer: {{.Stay.RoomType}} für {{.Stay.Adults}} Erwachsene{{if .Stay.Children}} und {{.Stay.Children}} Kind(er){{end}}
-Gesamt: {{.Stay.Total}}
+{{with .Stay.Guest}}Gast: {{.}}
+{{end}}Gesamt: {{.Stay.Total}}
 Buchungsnummer: {{.Stay.Reference}}
 
 Wir freuen uns auf Ihren Besuch.
@@ -95,7 +98,8 @@ Wir freuen uns auf Ihren Besuch.
 <tr><th align="left">Anreise</th><td>{{.Stay.Arrival}}, Check-in ab {{.Property.CheckInTime}} Uhr</td></tr>
 <tr><th align="left">Abreise</th><td>{{.Stay.Departure}}, Check-out bis {{.Property.CheckOutTime}} Uhr</td></tr>
 <tr><th align="left">Zimmer</th><td>{{.Stay.RoomType}} für {{.Stay.Adults}} Erwachsene{{if .Stay.Children}} und {{.Stay.Children}} Kind(er){{end}}</td></tr>
-<tr><th align="left">Gesamt</th><td>{{.Stay.Total}}</td></tr>
+{{with .Stay.Guest}}<tr><th align="left">Gast</th><td>{{.}}</td></tr>
+{{end}}<tr><th align="left">Gesamt</th><td>{{.Stay.Total}}</td></tr>
 <tr><th align="left">Buchungsnummer</th><td>{{.Stay.Reference}}</td></tr>
 </table>
 <p>Wir freuen uns auf Ihren Besuch.</p>
@@ -123,7 +127,7 @@ Buchungsnummer: {{.Stay.Reference}}
 			subject: "Ihre Buchung im {{.Property.Name}} ist storniert",
 			text: `Guten Tag {{.Guest.Name}},
 
-Ihre Buchung im {{.Property.Name}} für {{.Stay.Dates}} (Buchungsnummer {{.Stay.Reference}}) ist storniert.
+Ihre Buchung im {{.Property.Name}} für {{.Stay.Dates}}{{with .Stay.Guest}} ({{.}}){{end}}, Buchungsnummer {{.Stay.Reference}}, ist storniert.
 
 Wir hoffen, Sie ein andermal begrüßen zu dürfen.
 
@@ -131,7 +135,7 @@ Wir hoffen, Sie ein andermal begrüßen zu dürfen.
 {{.Property.Address}}
 `,
 			html: `<p>Guten Tag {{.Guest.Name}},</p>
-<p>Ihre Buchung im {{.Property.Name}} für {{.Stay.Dates}} (Buchungsnummer {{.Stay.Reference}}) ist storniert.</p>
+<p>Ihre Buchung im {{.Property.Name}} für {{.Stay.Dates}}{{with .Stay.Guest}} ({{.}}){{end}}, Buchungsnummer {{.Stay.Reference}}, ist storniert.</p>
 <p>Wir hoffen, Sie ein andermal begrüßen zu dürfen.</p>
 <p>{{.Property.Name}}<br>{{.Property.Address}}</p>
 `,

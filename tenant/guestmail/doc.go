@@ -6,7 +6,12 @@
 // server's SMTP settings by the scheduled job of `aura serve` and retried
 // with backoff.
 //
-// Every message is recorded on the guest: recipient, subject, bodies and
+// The confirmation goes to the guest who stays and, when someone else
+// booked the stay, to the booker as well; the pre-arrival message to the
+// guest who stays; the cancellation to everyone a message about the stay
+// was sent to.
+//
+// Every message is recorded on the guest it went to: recipient, subject, bodies and
 // the last delivery error are sealed under the guest's key, so an
 // anonymisation (tenant/guestdata, through EraseGuestMessagesTx) leaves
 // nothing of them readable, here, in audit rows or in backups. A guest

@@ -272,3 +272,99 @@ func TestTemplates(t *testing.T) {
 	}
 	f.VerifyAudit(t)
 }
+
+// TestGuestMailBookerAndGuest: when someone books a stay for another
+// person, the confirmation goes to both (each in their own language,
+// greeting them and naming the guest who stays, recorded on and sealed
+// under each one's key), the pre-arrival message only to the guest who
+// stays, and the cancellation to both, since both were told about the
+// stay. A booker who also stays gets one message of each kind.
+func TestGuestMailBookerAndGuest(t *testing.T) {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 3, "2026-03-02")
+	gm := guestmail.New(f.DB)
+	srv := auratest.NewSMTPServer(t)
+	smtpc := mailer.SMTP{Addr: srv.Addr, From: "hotel@example.com"}
+	pmstest.Must(gm.SetSettings(f.Ctx, guestmail.Settings{PropertyID: f.Prop.ID, Enabled: true, PreArrivalDays: 3}))(t)
+
+	in := f.Booking(f.Day(10), f.Day(12))
+	in.Booker.New = &stays.GuestInput{GivenName: "Sabine", FamilyName: "Sekretariat", Email: "sabine@example.com", Language: "de"}
+	in.Reservations[0].Guest = &stays.GuestRef{New: &stays.GuestInput{GivenName: "Tom", FamilyName: "Traveller", Email: "tom@example.com", Language: "en"}}
+	b := pmstest.Must(stays.New(f.DB).CreateBooking(f.Ctx, in))(t)
+	r := b.Reservations[0]
+	if r.GuestID == b.BookerID {
+		t.Fatal("the fixture booked the booker as the guest")
+	}
+	self := book(t, f, "Selma", "selma@example.com", "en", 10)
+
+	pmstest.Must(gm.Plan(f.Ctx))(t)
+	if d := pmstest.Must(gm.Deliver(f.Ctx, smtpc))(t); d.Sent != 3 {
+		t.Fatalf("confirmations: %+v, want 3 sent (booker, guest, a booker who stays)", d)
+	}
+	to := map[string]auratest.ReceivedMail{}
+	for _, m := range srv.Mails() {
+		if len(m.To) != 1 {
+			t.Fatalf("a message to %v", m.To)
+		}
+		if _, dup := to[m.To[0]]; dup {
+			t.Fatalf("%s got two confirmations", m.To[0])
+		}
+		to[m.To[0]] = m
+	}
+	booker, guest := to["sabine@example.com"], to["tom@example.com"]
+	if !strings.HasPrefix(booker.Subject, "Ihre Buchung im Hotel Test") || !strings.Contains(booker.Text, "Guten Tag Sabine Sekretariat") ||
+		!strings.Contains(booker.Text, "Gast: Tom Traveller") || !strings.Contains(booker.HTML, "<td>Tom Traveller</td>") {
+		t.Fatalf("the booker's confirmation (German, greeting her, naming the guest):\n%s\n%s", booker.Subject, booker.Text)
+	}
+	if !strings.HasPrefix(guest.Subject, "Your booking at Hotel Test") || !strings.Contains(guest.Text, "Dear Tom Traveller") {
+		t.Fatalf("the guest's confirmation (English, greeting him):\n%s\n%s", guest.Subject, guest.Text)
+	}
+	if _, ok := to["selma@example.com"]; !ok {
+		t.Fatal("a booker who stays got no confirmation")
+	}
+	// Each message is recorded on its recipient, and the stay lists both.
+	if m := byKind(t, f, b.BookerID, guestmail.KindConfirmation); m.Recipient != "sabine@example.com" || m.ReservationID != r.ID {
+		t.Fatalf("the booker's record: %+v", m)
+	}
+	if m := byKind(t, f, r.GuestID, guestmail.KindConfirmation); m.Recipient != "tom@example.com" {
+		t.Fatalf("the guest's record: %+v", m)
+	}
+	if rm := pmstest.Must(gm.ReservationMessages(f.Ctx, r.ID))(t); len(rm) != 2 {
+		t.Fatalf("the stay lists %d messages, want 2", len(rm))
+	}
+	if ms := pmstest.Must(gm.GuestMessages(f.Ctx, self.GuestID))(t); len(ms) != 1 {
+		t.Fatalf("a booker who stays has %d messages, want 1", len(ms))
+	}
+
+	f.At(f.Day(8), 9, 0)
+	pmstest.Must(gm.Plan(f.Ctx))(t)
+	if d := pmstest.Must(gm.Deliver(f.Ctx, smtpc))(t); d.Sent != 2 {
+		t.Fatalf("pre-arrival: %+v, want 2 sent (the two guests who stay)", d)
+	}
+	for _, m := range pmstest.Must(gm.GuestMessages(f.Ctx, b.BookerID))(t) {
+		if m.Kind == guestmail.KindPreArrival {
+			t.Fatal("the booker, who does not stay, got the pre-arrival message")
+		}
+	}
+	byKind(t, f, r.GuestID, guestmail.KindPreArrival)
+
+	pmstest.Must(stays.New(f.DB).Cancel(f.Ctx, r.ID, stays.CancelInput{}))(t)
+	pmstest.Must(gm.Plan(f.Ctx))(t)
+	if d := pmstest.Must(gm.Deliver(f.Ctx, smtpc))(t); d.Sent != 2 {
+		t.Fatalf("cancellation: %+v, want 2 sent (booker and guest)", d)
+	}
+	mails := srv.Mails()
+	got := map[string]bool{}
+	for _, m := range mails[len(mails)-2:] {
+		got[m.To[0]] = true
+		if !strings.Contains(m.Text, "Tom Traveller") {
+			t.Fatalf("a cancellation that does not name the guest:\n%s", m.Text)
+		}
+	}
+	if !got["sabine@example.com"] || !got["tom@example.com"] {
+		t.Fatalf("cancellations went to %v", got)
+	}
+	if n := pmstest.Must(gm.Plan(f.Ctx))(t); n != 0 {
+		t.Fatalf("planning again recorded %d more", n)
+	}
+	f.VerifyAudit(t)
+}

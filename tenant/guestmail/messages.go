@@ -74,18 +74,21 @@ type Mailer interface {
 // sealed columns of guest_messages, in storage order.
 var sealedColumns = []string{"recipient", "subject", "body_text", "body_html"}
 
-// candidate is a stay that is owed a message of kind.
-type candidate struct{ resID, kind string }
+// candidate is a message owed: a stay, the kind of message and the
+// guest it goes to.
+type candidate struct{ resID, kind, guestID string }
 
 // Plan queues the messages that are due at every property that sends
 // them: a confirmation for each stay booked since sending was turned on
-// (confirmed, in house or checked out, not yet departed), a cancellation
-// for each such stay cancelled after its confirmation was sent, and the
-// pre-arrival message for each confirmed stay arriving within the
-// property's lead. Each message is written from the property's template
-// in the guest's language and sealed under the guest's key; a guest
-// without an email address or whose processing is restricted gets a
-// withheld record instead. It returns how many messages it recorded.
+// (confirmed, in house or checked out, not yet departed) to the guest who
+// stays and, when someone else booked it, to the booker; the pre-arrival
+// message for each confirmed stay arriving within the property's lead, to
+// the guest who stays; and a cancellation for each such stay cancelled
+// after messages about it were sent, to each of their recipients (see
+// candidates). Each message is written from the property's template in
+// the recipient's language and sealed under the recipient's key; a
+// recipient without an email address or whose processing is restricted
+// gets a withheld record instead. It returns how many messages it recorded.
 func (s Store) Plan(ctx context.Context) (int, error) {
 	n := 0
 	err := s.Update(ctx, func(tx *tenant.Tx) error {
@@ -137,29 +140,40 @@ func (s Store) Plan(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// candidates lists the stays of a property owed a message.
+// candidates lists the messages a property owes, one per stay, kind and
+// recipient: the confirmation goes to the guest who stays and, when
+// someone else booked the stay, to the booker too (the booker made the
+// booking and may change or cancel it; the guest is the one who travels);
+// the pre-arrival message goes to the guest who stays (it is about
+// arriving); the cancellation goes to everyone a confirmation or
+// pre-arrival message was sent to, so no one who was told about the stay
+// turns up for it. Erased guests are left out.
 func candidates(tx *tenant.Tx, propertyID, since string, today date.Date, days int) ([]candidate, error) {
-	q := `SELECT r.id, 'confirmation' FROM reservations r JOIN guests g ON g.id = r.guest_id
+	q := `SELECT r.id, 'confirmation', r.guest_id FROM reservations r JOIN guests g ON g.id = r.guest_id
 		WHERE r.property_id = ?1 AND r.departure >= ?3 AND r.created_at >= ?2 AND r.status IN ('confirmed', 'in_house', 'checked_out')
 		AND g.key_wrapped IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'confirmation')
+		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'confirmation' AND m.guest_id = r.guest_id)
 	UNION ALL
-	SELECT r.id, 'cancellation' FROM reservations r JOIN guests g ON g.id = r.guest_id
+	SELECT r.id, 'confirmation', b.booker_id FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN guests g ON g.id = b.booker_id
+		WHERE r.property_id = ?1 AND r.departure >= ?3 AND r.created_at >= ?2 AND r.status IN ('confirmed', 'in_house', 'checked_out')
+		AND b.booker_id != r.guest_id AND g.key_wrapped IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'confirmation' AND m.guest_id = b.booker_id)
+	UNION
+	SELECT r.id, 'cancellation', t.guest_id FROM reservations r JOIN guest_messages t ON t.reservation_id = r.id JOIN guests g ON g.id = t.guest_id
 		WHERE r.property_id = ?1 AND r.departure >= ?3 AND r.status = 'cancelled' AND r.cancelled_at >= ?2
-		AND g.key_wrapped IS NOT NULL
-		AND EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'confirmation' AND m.status = 'sent')
-		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'cancellation')`
+		AND t.kind IN ('confirmation', 'pre_arrival') AND t.status = 'sent' AND g.key_wrapped IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'cancellation' AND m.guest_id = t.guest_id)`
 	args := []any{propertyID, since, today.String()}
 	if days > 0 {
 		q += `
 	UNION ALL
-	SELECT r.id, 'pre_arrival' FROM reservations r JOIN guests g ON g.id = r.guest_id
+	SELECT r.id, 'pre_arrival', r.guest_id FROM reservations r JOIN guests g ON g.id = r.guest_id
 		WHERE r.property_id = ?1 AND r.arrival >= ?3 AND r.arrival <= ?4 AND r.status = 'confirmed' AND r.created_at >= ?2
 		AND g.key_wrapped IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'pre_arrival')`
+		AND NOT EXISTS (SELECT 1 FROM guest_messages m WHERE m.reservation_id = r.id AND m.kind = 'pre_arrival' AND m.guest_id = r.guest_id)`
 		args = append(args, today.AddDays(days).String())
 	}
-	rows, err := tx.Query(q+` ORDER BY 1, 2`, args...)
+	rows, err := tx.Query(q+` ORDER BY 1, 2, 3`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +181,7 @@ func candidates(tx *tenant.Tx, propertyID, since string, today date.Date, days i
 	var out []candidate
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.resID, &c.kind); err != nil {
+		if err := rows.Scan(&c.resID, &c.kind, &c.guestID); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -175,7 +189,9 @@ func candidates(tx *tenant.Tx, propertyID, since string, today date.Date, days i
 	return out, rows.Err()
 }
 
-// queueTx writes one message for a stay: rendered, sealed and queued, or
+// queueTx writes one message for a stay to its recipient (c.guestID):
+// rendered in the recipient's language, greeting the recipient and naming
+// the guest who stays, sealed under the recipient's key and queued, or
 // withheld with its reason. Audited ("guest.message_queued" or
 // "guest.message_withheld" on the guest: ids, kind and status, no
 // personal data).
@@ -188,9 +204,15 @@ func (s Store) queueTx(tx *tenant.Tx, p inventory.Property, c candidate) error {
 		return tenant.NotFound("reservation", c.resID)
 	}
 	r := rs[0]
-	g, key, err := stays.New(s.DB).GuestTx(tx, r.GuestID)
+	g, key, err := stays.New(s.DB).GuestTx(tx, c.guestID)
 	if err != nil {
 		return err
+	}
+	staying := g
+	if r.GuestID != g.ID {
+		if staying, _, err = stays.New(s.DB).GuestTx(tx, r.GuestID); err != nil {
+			return err
+		}
 	}
 	id := aura.NewID("msg")
 	now := tenant.FormatTime(tx.Now)
@@ -221,11 +243,12 @@ func (s Store) queueTx(tx *tenant.Tx, p inventory.Property, c candidate) error {
 		if err != nil {
 			return err
 		}
-		out, fe := comp.render(dataOf(p, g, r, rt))
+		data := dataOf(p, g, staying, r, rt)
+		out, fe := comp.render(data)
 		if len(fe) > 0 {
 			t = builtin(c.kind, t.Language)
 			comp, _ = compile(t)
-			out, _ = comp.render(dataOf(p, g, r, rt))
+			out, _ = comp.render(data)
 		}
 		for i, v := range []string{g.Email, out.Subject, out.Text, out.HTML} {
 			cols[i] = key.Seal("guest_messages", sealedColumns[i], id, []byte(v))
@@ -245,13 +268,20 @@ func (s Store) queueTx(tx *tenant.Tx, p inventory.Property, c candidate) error {
 		After: map[string]any{"message_id": id, "reservation_id": r.ID, "kind": c.kind, "language": t.Language, "status": status, "reason": reason}})
 }
 
-// dataOf is what a template sees of a stay.
-func dataOf(p inventory.Property, g stays.Guest, r stays.Reservation, rt inventory.RoomType) Data {
+// dataOf is what a template sees of a stay written to recipient g;
+// staying is the guest who stays (g itself, or the guest a booker booked
+// for). The staying guest's name is left empty when that guest's
+// processing is restricted or the guest was anonymised.
+func dataOf(p inventory.Property, g, staying stays.Guest, r stays.Reservation, rt inventory.RoomType) Data {
 	st := locale.Of(p.Address.Country)
+	guestName := staying.Name()
+	if staying.Erased || staying.RestrictedAt != nil {
+		guestName = ""
+	}
 	return Data{
 		Guest:    GuestData{Name: g.Name(), GivenName: g.GivenName, FamilyName: g.FamilyName},
 		Property: propertyData(p),
-		Stay: StayData{Reference: r.ID, Arrival: st.Day(r.Arrival), Departure: st.Day(r.Departure), Dates: p.Stay(r.Arrival, r.Departure),
+		Stay: StayData{Reference: r.ID, Guest: guestName, Arrival: st.Day(r.Arrival), Departure: st.Day(r.Departure), Dates: p.Stay(r.Arrival, r.Departure),
 			Nights: r.Departure.Sub(r.Arrival), Adults: r.Adults, Children: r.Children, RoomType: rt.Name, Total: p.Amount(r.Total.Amount)},
 	}
 }

@@ -43,8 +43,9 @@ func KindName(kind string) string {
 // templates in any other language tag.
 var Languages = []string{"en", "de"}
 
-// Data is what a template sees: the guest's name, the property's details
-// and the stay. It has no field for card data or anything else of the
+// Data is what a template sees: the recipient's name (Guest: the guest who
+// stays, or the booker who booked the stay for them), the property's
+// details and the stay (with the name of the guest who stays). It has no field for card data or anything else of the
 // folio but the stay's total.
 type Data struct {
 	Guest    GuestData
@@ -67,6 +68,7 @@ type PropertyData struct {
 // written as the property's country writes them.
 type StayData struct {
 	Reference string // the reservation's id
+	Guest     string // the name of the guest who stays (the recipient may be the booker)
 	Arrival   string
 	Departure string
 	Dates     string // "14 Mar – Mon 16 Mar 2026"
@@ -219,7 +221,7 @@ func SampleData() Data {
 	return Data{
 		Guest:    GuestData{Name: "Ana Example", GivenName: "Ana", FamilyName: "Example"},
 		Property: PropertyData{Name: "Hotel Example", Address: "Seestraße 1, 82319 Starnberg, DE", CheckInTime: "15:00", CheckOutTime: "11:00"},
-		Stay: StayData{Reference: "res_example", Arrival: "Sat 14 Mar 2026", Departure: "Mon 16 Mar 2026", Dates: "14 Mar – Mon 16 Mar 2026",
+		Stay: StayData{Reference: "res_example", Guest: "Ana Example", Arrival: "Sat 14 Mar 2026", Departure: "Mon 16 Mar 2026", Dates: "14 Mar – Mon 16 Mar 2026",
 			Nights: 2, Adults: 2, RoomType: "Double room", Total: "€ 240.00"},
 	}
 }
