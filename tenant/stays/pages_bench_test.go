@@ -2,8 +2,13 @@ package stays_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,7 +20,8 @@ import (
 // existing guest writes, alone and with 8 bookings at once (group commit
 // shares the pages they have in common), on 40 rooms with prices for 400
 // days. A read transaction held meanwhile keeps the WAL from starting over,
-// so its growth counts every frame written.
+// so its growth counts every frame written. With -v it also logs the frames
+// per b-tree (table or index), the place to look when the figure moves.
 func BenchmarkBookingPages(b *testing.B) {
 	for _, clients := range []int{1, 8} {
 		b.Run("clients="+string(rune('0'+clients)), func(b *testing.B) {
@@ -68,6 +74,58 @@ func BenchmarkBookingPages(b *testing.B) {
 			wg.Wait()
 			b.StopTimer()
 			b.ReportMetric(float64(walSize()-before)/float64(pageSize+24)/float64(b.N), "pages/booking")
+			if testing.Verbose() {
+				b.Logf("N=%d, WAL frames per booking by b-tree: %s", b.N, framesByTree(b, f.DB.Path, f.DB.SQL().Read, before, pageSize, b.N))
+			}
 		})
 	}
+}
+
+// framesByTree reads the frames a WAL holds from offset on, names the
+// b-tree each page belongs to (dbstat) and returns the frames per booking
+// of each, most first.
+func framesByTree(b *testing.B, path string, read interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, offset, pageSize int64, n int) string {
+	wal, err := os.ReadFile(path + "-wal")
+	if err != nil {
+		b.Fatal(err)
+	}
+	owner := map[uint32]string{}
+	rows, err := read.Query(`SELECT name, pageno FROM dbstat`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		var page uint32
+		if err := rows.Scan(&name, &page); err != nil {
+			b.Fatal(err)
+		}
+		owner[page] = name
+	}
+	if err := rows.Close(); err != nil {
+		b.Fatal(err)
+	}
+	count := map[string]int{}
+	for off := offset; off+24+pageSize <= int64(len(wal)); off += 24 + pageSize {
+		page := binary.BigEndian.Uint32(wal[off:])
+		name := owner[page]
+		if page == 1 {
+			name = "(page 1)"
+		} else if name == "" {
+			name = "(free or new)"
+		}
+		count[name]++
+	}
+	names := make([]string, 0, len(count))
+	for name := range count {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return count[names[i]] > count[names[j]] })
+	var out []string
+	for _, name := range names {
+		out = append(out, fmt.Sprintf("%s %.2f", name, float64(count[name])/float64(n)))
+	}
+	return strings.Join(out, ", ")
 }
