@@ -434,7 +434,13 @@ func TestDailyAndPaceHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || err != nil || len(recs) != 11 || recs[0][0] != "measure" || recs[1][1] != f.today.String() || recs[2][0] != "sold" || recs[2][1] != "1" || recs[4][1] != "50.00" {
 		t.Fatalf("daily CSV: %d %v %q", resp.StatusCode, err, recs)
 	}
-	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") {
+	// The columns name their days with the year (last year's day is not
+	// mistaken for this year's on a phone), and a change with nothing to
+	// compare with shows a dash rather than an empty cell.
+	lastYear, _, _ := f.today.AddDays(-364).YMD()
+	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") ||
+		!strings.Contains(page, " "+strconv.Itoa(lastYear)+`</th><th scope="col" class="num">Change</th>`) ||
+		!strings.Contains(page, `<span title="Nothing last year to compare with">—</span>`) {
 		t.Fatalf("daily page: %d", resp.StatusCode)
 	}
 

@@ -129,3 +129,56 @@ func framesByTree(b *testing.B, path string, read interface {
 	}
 	return strings.Join(out, ", ")
 }
+
+// BenchmarkGuestUpdatePages reports the WAL frames (pages) an edit of a
+// guest's profile writes among 2,000 guests: of the notes alone (no search
+// term changes) and of the family name (its terms change).
+func BenchmarkGuestUpdatePages(b *testing.B) {
+	for _, edit := range []string{"notes", "name"} {
+		b.Run("edit="+edit, func(b *testing.B) {
+			f := pmstest.NewFixture(b, "Europe/Berlin", 1, "2025-06-10")
+			rng := rand.New(rand.NewPCG(5, 6))
+			ins := make([]stays.GuestInput, 2000)
+			for i := range ins {
+				ins[i] = pmstest.BenchGuest(rng, i)
+			}
+			guests := pmstest.Must(stays.New(f.DB).CreateGuests(f.Ctx, ins))(b)
+			pin, err := f.DB.SQL().Read.BeginTx(context.Background(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pin.Rollback()
+			var n int
+			if err := pin.QueryRow(`SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+			fi, err := os.Stat(f.DB.Path + "-wal")
+			if err != nil {
+				b.Fatal(err)
+			}
+			before := fi.Size()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := i % len(guests)
+				in := ins[k]
+				in.Version = guests[k].Version
+				if edit == "notes" {
+					in.Notes = fmt.Sprint("note ", i)
+				} else {
+					in.FamilyName = fmt.Sprint("Renamed", i)
+				}
+				g, err := stays.New(f.DB).UpdateGuest(f.Ctx, guests[k].ID, in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				guests[k], ins[k] = g, in
+			}
+			b.StopTimer()
+			fi, err = os.Stat(f.DB.Path + "-wal")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(fi.Size()-before)/float64(4096+24)/float64(b.N), "pages/update")
+		})
+	}
+}
