@@ -168,13 +168,6 @@ func (ix *guestIndexer) replace(tx *tenant.Tx, seq int64, in GuestInput) error {
 	return err
 }
 
-// deleteGuestTerms removes every search term of a guest (on change, and on
-// erasure, when the guest's key is destroyed too).
-func deleteGuestTerms(tx *tenant.Tx, seq int64) error {
-	_, err := tx.Exec(`DELETE FROM guest_search WHERE guest = ?`, seq)
-	return err
-}
-
 // fold maps letters with diacritics to their base letters.
 var fold = func() map[rune]string {
 	m := map[rune]string{}
