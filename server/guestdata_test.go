@@ -230,6 +230,9 @@ func TestGuestRestriction(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, `id="restricted-note"`) || !strings.Contains(page, "Lift the restriction") {
 		t.Fatalf("owner's guest page of a restricted guest: %d", resp.StatusCode)
 	}
+	if !strings.Contains(page, "disputes the address") { // sealed under the guest's key in the audit row, opened for the owner
+		t.Fatal("the guest's history does not show why the processing was restricted")
+	}
 	var reads int
 	db = h.acquire("alpha")
 	err = db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
