@@ -222,8 +222,35 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
+	var b [10]byte
+	return string(d.appendYMD(b[:0]))
+}
+
+// AppendText appends d as YYYY-MM-DD to b (nothing for the zero date),
+// without allocating beyond b's growth.
+func (d Date) AppendText(b []byte) ([]byte, error) {
+	if d.IsZero() {
+		return b, nil
+	}
+	return d.appendYMD(b), nil
+}
+
+// AppendJSON appends d as "YYYY-MM-DD" to b, or null for the zero date: the
+// bytes MarshalJSON returns, for encoders that build a response in place.
+func (d Date) AppendJSON(b []byte) []byte {
+	if d.IsZero() {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = d.appendYMD(b)
+	return append(b, '"')
+}
+
+// appendYMD appends the year (four digits), month and day of a non-zero d.
+func (d Date) appendYMD(b []byte) []byte {
 	y, m, dd := d.YMD()
-	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), dd)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+dd/10), byte('0'+dd%10))
 }
 
 // AddDays returns the date n days after d (before it for negative n). It
@@ -275,7 +302,7 @@ func (d Date) Midnight(loc *time.Location) time.Time {
 }
 
 // MarshalText renders d as YYYY-MM-DD ("" for the zero date).
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func (d Date) MarshalText() ([]byte, error) { return d.AppendText(nil) }
 
 // UnmarshalText reads YYYY-MM-DD as Parse does; "" gives the zero date.
 func (d *Date) UnmarshalText(b []byte) error {
@@ -293,10 +320,7 @@ func (d *Date) UnmarshalText(b []byte) error {
 
 // MarshalJSON renders d as "YYYY-MM-DD", or null for the zero date.
 func (d Date) MarshalJSON() ([]byte, error) {
-	if d.IsZero() {
-		return []byte("null"), nil
-	}
-	return []byte(`"` + d.String() + `"`), nil
+	return d.AppendJSON(make([]byte, 0, 12)), nil
 }
 
 // dateType is the reflect.Type of Date, which FromJSONError looks for.

@@ -60,6 +60,9 @@ func TestAgainstTime(t *testing.T) {
 		if got, want := d.String(), tt.Format(date.Layout); got != want {
 			t.Fatalf("day %d: got %s, want %s", i, got, want)
 		}
+		if got, err := d.MarshalJSON(); err != nil || string(got) != `"`+tt.Format(date.Layout)+`"` {
+			t.Fatalf("day %d: MarshalJSON = %s, %v", i, got, err)
+		}
 		if got, want := d.Weekday(), tt.Weekday(); got != want {
 			t.Fatalf("%s: weekday %v, want %v", d, got, want)
 		}
@@ -191,6 +194,36 @@ func TestFromJSONError(t *testing.T) {
 
 // TestScanWholeRange: a stored date outside the supported input range is
 // still read back (the range guards input, not what a file already holds).
+// TestAppendEdges checks the appending renderings at the ends of the
+// range and for the zero date, where the digits are easiest to get wrong.
+func TestAppendEdges(t *testing.T) {
+	for _, s := range []string{"0001-01-01", "0999-09-09", "1000-10-10", "9999-12-31"} {
+		var d date.Date
+		if err := d.Scan(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(d.AppendJSON([]byte("x"))); got != `x"`+s+`"` {
+			t.Errorf("AppendJSON(%s) = %s", s, got)
+		}
+		if got, _ := d.AppendText(nil); string(got) != s {
+			t.Errorf("AppendText(%s) = %s", s, got)
+		}
+		if got, _ := d.MarshalText(); string(got) != s {
+			t.Errorf("MarshalText(%s) = %s", s, got)
+		}
+	}
+	var z date.Date
+	if got := string(z.AppendJSON(nil)); got != "null" {
+		t.Errorf("zero AppendJSON = %s", got)
+	}
+	if got, _ := z.MarshalJSON(); string(got) != "null" {
+		t.Errorf("zero MarshalJSON = %s", got)
+	}
+	if got, _ := z.AppendText([]byte("a")); string(got) != "a" {
+		t.Errorf("zero AppendText = %s", got)
+	}
+}
+
 func TestScanWholeRange(t *testing.T) {
 	var d date.Date
 	if err := d.Scan("0001-01-01"); err != nil || d != date.New(1, 1, 1) {

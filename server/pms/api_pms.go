@@ -37,6 +37,9 @@ type ApiData[T any] struct {
 // seconds in UTC (what the store keeps), so a response built from a value
 // just written and one read back later are byte for byte the same.
 func writeAPI(w http.ResponseWriter, status int, v any) error {
+	if done, err := writeFast(w, status, v); done {
+		return err
+	}
 	pv := reflect.New(reflect.TypeOf(v)) // an addressable copy, so its fields can be set
 	pv.Elem().Set(reflect.ValueOf(v))
 	normaliseTimes(pv)

@@ -125,12 +125,18 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return err
 	}
+	return WriteJSONBytes(w, status, buf.Bytes())
+}
+
+// WriteJSONBytes writes b, a JSON body already encoded (ending in a
+// newline, as WriteJSON's), with the headers WriteJSON sets.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) error {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(b)
 	return err
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,52 +232,91 @@ func scanReservation(s interface{ Scan(...any) error }) (Reservation, error) {
 }
 
 func getReservation(tx *tenant.Tx, id string) (Reservation, error) {
-	r, err := scanReservation(tx.QueryRow(reservationSelect+` WHERE r.id = ?`, id))
+	r, err := scanReservationNights(tx.QueryRow(reservationNightsSelect+` WHERE r.id = ?`, id))
 	if err == sql.ErrNoRows {
 		return r, tenant.NotFound("reservation", id)
-	} else if err != nil {
-		return r, err
 	}
-	rs := []Reservation{r}
-	if err := loadNights(tx, rs); err != nil {
-		return r, err
-	}
-	return rs[0], nil
+	return r, err
 }
 
-// loadNights fills the nights of rs in one query.
-func loadNights(tx *tenant.Tx, rs []Reservation) error {
-	if len(rs) == 0 {
-		return nil
+// reservationNightsSelect is reservationSelect with the reservation's
+// nights as one more column, so a reservation and its nights come back in
+// one statement and one row: each night is its date, price, holds flag and
+// room id separated by unit separators (0x1f), nights separated by record
+// separators (0x1e). Dates, integers and our ids never hold either byte.
+// One text value per reservation replaces a second query and its five
+// values per night (a list of 50 spent a fifth of its time on them).
+const reservationNightsSelect = `SELECT r.id, r.booking_id, r.property_id, r.room_type_id, r.room_id, r.rate_plan_id, r.guest_id, b.source,
+	r.arrival, r.departure, r.adults, r.children, r.status, r.overbooked, r.total, r.cancellation_fee, r.no_show_fee,
+	r.checked_in_at, r.checked_out_at, r.cancelled_at, r.version, r.created_at, r.updated_at, p.currency,
+	(SELECT group_concat(n.date || char(31) || n.price || char(31) || n.holds || char(31) || coalesce(n.room_id, ''), char(30))
+		FROM reservation_nights n WHERE n.reservation_id = r.id)
+	FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN properties p ON p.id = r.property_id`
+
+// scanReservationNights scans a row of reservationNightsSelect.
+func scanReservationNights(s interface{ Scan(...any) error }) (Reservation, error) {
+	var r Reservation
+	var room sql.NullString
+	var cfee, nfee sql.NullInt64
+	var in, out, canc, nights sql.NullString
+	var created, updated string
+	if err := s.Scan(&r.ID, &r.BookingID, &r.PropertyID, &r.RoomTypeID, &room, &r.RatePlanID, &r.GuestID, &r.Source,
+		&r.Arrival, &r.Departure, &r.Adults, &r.Children, &r.Status, &r.Overbooked, &r.Total.Amount, &cfee, &nfee,
+		&in, &out, &canc, &r.Version, &created, &updated, &r.Total.Currency, &nights); err != nil {
+		return r, err
 	}
-	idx := make(map[string]int, len(rs))
-	args := make([]any, len(rs))
-	for i := range rs {
-		idx[rs[i].ID] = i
-		args[i] = rs[i].ID
-		rs[i].Nights = []Night{}
+	r.RoomID = room.String
+	if cfee.Valid {
+		r.CancellationFee = &tenant.Money{Amount: cfee.Int64, Currency: r.Total.Currency}
 	}
-	rows, err := tx.Query(`SELECT reservation_id, date, price, room_id, holds FROM reservation_nights WHERE reservation_id IN (`+tenant.Placeholders(len(rs))+`)
-		ORDER BY reservation_id, date`, args...)
-	if err != nil {
-		return err
+	if nfee.Valid {
+		r.NoShowFee = &tenant.Money{Amount: nfee.Int64, Currency: r.Total.Currency}
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var n Night
-		var room sql.NullString
-		var holds bool
-		if err := rows.Scan(&id, &n.Date, &n.Price.Amount, &room, &holds); err != nil {
-			return err
+	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = tenant.ParseNullTime(in), tenant.ParseNullTime(out), tenant.ParseNullTime(canc)
+	r.CreatedAt, r.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
+	var err error
+	r.Nights, err = parseNights(nights.String, r.Total.Currency, holdsStock(r.Status))
+	return r, err
+}
+
+// parseNights reads the nights column of reservationNightsSelect, in date
+// order. A night that does not hold stock while the stay does is one
+// released (a day use).
+func parseNights(s, currency string, stayHolds bool) ([]Night, error) {
+	if s == "" {
+		return []Night{}, nil
+	}
+	ns := make([]Night, 0, strings.Count(s, "\x1e")+1)
+	sorted := true
+	for rest := s; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, "\x1e")
+		day, item, ok1 := strings.Cut(item, "\x1f")
+		amount, item, ok2 := strings.Cut(item, "\x1f")
+		holds, room, ok3 := strings.Cut(item, "\x1f")
+		if !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("stays: a night of a reservation reads %q", s)
 		}
-		i := idx[id]
-		n.Released = !holds && holdsStock(rs[i].Status)
-		n.Price.Currency = rs[i].Total.Currency
-		n.RoomID = room.String
-		rs[i].Nights = append(rs[i].Nights, n)
+		var n Night
+		if err := n.Date.Scan(day); err != nil {
+			return nil, err
+		}
+		price, err := strconv.ParseInt(amount, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("stays: a night's price reads %q", amount)
+		}
+		n.Price = tenant.Money{Amount: price, Currency: currency}
+		n.Released = holds != "1" && stayHolds
+		n.RoomID = room
+		if len(ns) > 0 && !ns[len(ns)-1].Date.Before(n.Date) {
+			sorted = false
+		}
+		ns = append(ns, n)
 	}
-	return rows.Err()
+	if !sorted {
+		slices.SortFunc(ns, func(a, b Night) int { return a.Date.Compare(b.Date) })
+	}
+	return ns, nil
 }
 
 // writeReservation inserts or replaces a reservation row and all its nights.
@@ -473,13 +514,13 @@ func (db Store) ListReservations(ctx context.Context, f ReservationFilter) (Rese
 }
 
 func QueryReservations(tx *tenant.Tx, tail string, args ...any) ([]Reservation, error) {
-	rows, err := tx.Query(reservationSelect+tail, args...)
+	rows, err := tx.Query(reservationNightsSelect+tail, args...)
 	if err != nil {
 		return nil, err
 	}
 	var out []Reservation
 	for rows.Next() {
-		r, err := scanReservation(rows)
+		r, err := scanReservationNights(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -487,10 +528,7 @@ func QueryReservations(tx *tenant.Tx, tail string, args ...any) ([]Reservation, 
 		out = append(out, r)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, loadNights(tx, out)
+	return out, rows.Err()
 }
 
 // GuestReservations returns every reservation of a guest, as the staying
