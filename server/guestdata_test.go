@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/internal/auratest"
