@@ -302,3 +302,48 @@ func BenchmarkFolioPage(b *testing.B) {
 	}
 	reportLatencies(b, ds, "folio-page")
 }
+
+// TestLedgerWritesUnknownProperty: each write of a ledger's configuration
+// that names a property the tenant does not have, in its body or in
+// ?property_id= (a made-up id, or the id of another tenant's property), is
+// a 400 naming property_id, and writes nothing: no audit row, no settings,
+// tax codes, categories, products or city tax, for no property.
+func TestLedgerWritesUnknownProperty(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1)
+	other := newPMS(t, h, "beta", 1).prop.ID
+	counts := func() string {
+		t.Helper()
+		db := h.acquire("alpha")
+		defer db.Release()
+		var out []string
+		for _, table := range []string{"audit_log", "ledger_settings", "ledger_tax_codes", "ledger_categories", "ledger_products", "ledger_city_tax"} {
+			var n int
+			if err := db.SQL().Read.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %d", table, n))
+		}
+		return strings.Join(out, ", ")
+	}
+	before := counts()
+	settings := `{"currency": "EUR", "prices_include_tax": true, "accommodation_tax_code": "NOVAT", "accommodation_category": "ACC"`
+	for _, pid := range []string{"prp_nope", other} {
+		for _, tc := range []struct{ path, body string }{
+			{"/ledger/settings", settings + `, "property_id": "` + pid + `"}`},
+			{"/ledger/settings?property_id=" + pid, settings + `}`},
+			{"/ledger/tax-codes/DE-7", `{"property_id": "` + pid + `", "name": "Reduced", "category": "S", "rates": [{"valid_from": "2020-01-01", "basis_points": 700}]}`},
+			{"/ledger/categories/FOOD?property_id=" + pid, `{"name": "Food", "account": "8400"}`},
+			{"/ledger/products/PARK", `{"property_id": "` + pid + `", "name": "Parking", "price": 1500, "tax_code": "NOVAT", "category": "EXTRA", "rhythm": "per_night", "active": true}`},
+			{"/ledger/city-tax", `{"property_id": "` + pid + `", "versions": []}`},
+		} {
+			resp, body := f.api("PUT", tc.path, tc.body)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"property_id"`) || !strings.Contains(body, "No such property") {
+				t.Errorf("PUT %s naming %s: %d %s", tc.path, pid, resp.StatusCode, body)
+			}
+		}
+	}
+	if after := counts(); after != before {
+		t.Fatalf("the refused writes wrote: %s, before %s", after, before)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/guestdata"
@@ -38,17 +37,7 @@ func TestGuestDataRights(t *testing.T) {
 	}
 
 	t.Run("Forbidden", func(t *testing.T) {
-		db := h.acquire("alpha")
-		ctx := aura.WithActor(context.Background(), f.owner.Actor())
-		fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "fred@alpha.example", Name: "Fred", Role: identity.RoleFrontDesk, Password: ownerPassword})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-		db.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := f.roleToken(t, identity.RoleFrontDesk, "fred@alpha.example")
 		auth := map[string]string{"Authorization": "Bearer " + tok}
 		for _, r := range []req{{path: "/alpha/api/v1/guests/" + gid + "/export", header: auth}, {path: "/alpha/api/v1/guests/" + gid + "/erasure", header: auth},
 			{method: "POST", path: "/alpha/api/v1/guests/" + gid + "/erasure", header: auth}} {
@@ -188,17 +177,7 @@ func TestGuestRestriction(t *testing.T) {
 		t.Fatalf("guest: %d %s", resp.StatusCode, body)
 	}
 	gid := decode[stays.Guest](t, body).ID
-	db := h.acquire("alpha")
-	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "fred@alpha.example", Name: "Fred", Role: identity.RoleFrontDesk, Password: ownerPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-	db.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.roleToken(t, identity.RoleFrontDesk, "fred@alpha.example")
 	desk := map[string]string{"Authorization": "Bearer " + tok}
 	session := h.login("alpha", "fred@alpha.example", ownerPassword)
 
@@ -231,8 +210,8 @@ func TestGuestRestriction(t *testing.T) {
 		t.Fatalf("owner's guest page of a restricted guest: %d", resp.StatusCode)
 	}
 	var reads int
-	db = h.acquire("alpha")
-	err = db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
+	db := h.acquire("alpha")
+	err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
 	db.Release()
 	if err != nil || reads != 1 {
 		t.Fatalf("restricted reads audited: %d %v, want 1 (the owner's page)", reads, err)

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/owners"
 	"github.com/aurapms/aura/tenant/reports"
@@ -21,7 +19,9 @@ import (
 // contract), an owner statement generated over the API and from the owner's
 // page through the statements routes (numbered OS-…, audited, CSV parsed
 // back, printable page naming the owner), and the permissions: reading
-// needs reports.read, changing owners owners.write.
+// owners needs owners.read (owner and manager roles: they hold payout
+// IBANs), changing them owners.write; the accountant reads statements
+// without the owner's IBAN.
 func TestOwnersHTTP(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "own", 2).signIn()
@@ -162,26 +162,56 @@ func TestOwnersHTTP(t *testing.T) {
 	}
 
 	// Permissions: the front desk neither reads nor changes owners.
-	db = h.acquire("own")
-	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@own.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
-	if err != nil {
-		db.Release()
-		t.Fatal(err)
-	}
-	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-	db.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.roleToken(t, identity.RoleFrontDesk, "desk@own.example")
 	for _, tc := range []struct{ method, path, body, perm string }{
-		{"GET", "/own/api/v1/owners", "", "reports.read"},
+		{"GET", "/own/api/v1/owners", "", "owners.read"},
 		{"POST", "/own/api/v1/owners", `{"name": "X", "email": "x@example.com"}`, "owners.write"},
 	} {
 		resp, out := h.do(req{method: tc.method, path: tc.path, json: tc.body, header: map[string]string{"Authorization": "Bearer " + tok}})
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(out, tc.perm) {
 			t.Fatalf("front desk %s %s: %d %s", tc.method, tc.path, resp.StatusCode, out)
 		}
+	}
+
+	// The payout IBAN by role: the manager reads the owners with it; the
+	// accountant reads no owner (403 naming owners.read, on the API and the
+	// pages, no Owners menu entry) and keeps the statements, with the
+	// owner's name but without the IBAN.
+	const iban = "DE89370400440532013000"
+	manager := map[string]string{"Authorization": "Bearer " + f.roleToken(t, identity.RoleManager, "manager@own.example")}
+	for _, path := range []string{"/own/api/v1/owners", "/own/api/v1/owners/" + ana.ID} {
+		if resp, out := h.do(req{path: path, header: manager}); resp.StatusCode != 200 || !strings.Contains(out, iban) {
+			t.Errorf("manager %s: %d %s", path, resp.StatusCode, out)
+		}
+	}
+	msession := []*http.Cookie{h.login("own", "manager@own.example", ownerPassword)}
+	if resp, page := h.do(req{path: "/own/reports/statements/" + st.ID, cookies: msession}); resp.StatusCode != 200 || !strings.Contains(page, iban) {
+		t.Errorf("the manager's statement page lacks the IBAN: %d", resp.StatusCode)
+	}
+	accountant := map[string]string{"Authorization": "Bearer " + f.roleToken(t, identity.RoleAccountant, "accountant@own.example")}
+	for _, path := range []string{"/own/api/v1/owners", "/own/api/v1/owners/" + ana.ID, "/own/api/v1/owners/" + ana.ID + "/contracts"} {
+		if resp, out := h.do(req{path: path, header: accountant}); resp.StatusCode != http.StatusForbidden || !strings.Contains(out, "owners.read") || strings.Contains(out, iban) {
+			t.Errorf("accountant %s: %d %s", path, resp.StatusCode, out)
+		}
+	}
+	for _, path := range []string{"/own/api/v1/statements/" + st.ID, "/own/api/v1/statements/" + st.ID + "/statement.csv", "/own/api/v1/statements"} {
+		if resp, out := h.do(req{path: path, header: accountant}); resp.StatusCode != 200 || !strings.Contains(out, ana.ID) || strings.Contains(out, iban) {
+			t.Errorf("accountant %s: %d %s", path, resp.StatusCode, out)
+		}
+	}
+	asession := []*http.Cookie{h.login("own", "accountant@own.example", ownerPassword)}
+	for _, path := range []string{"/own/owners", "/own/owners/" + ana.ID} {
+		if resp, page := h.do(req{path: path, cookies: asession}); resp.StatusCode != http.StatusForbidden || strings.Contains(page, iban) {
+			t.Errorf("accountant's page %s: %d", path, resp.StatusCode)
+		}
+	}
+	if resp, page := h.do(req{path: "/own/reports/statements/" + st.ID, cookies: asession}); resp.StatusCode != 200 || !strings.Contains(page, "Ana Eigner") ||
+		!strings.Contains(page, st.Number) || strings.Contains(page, iban) || strings.Contains(page, `href="/own/owners/`) {
+		t.Errorf("the accountant's statement page: %d, or it shows the IBAN or links the owner", resp.StatusCode)
+	}
+	if resp, page := h.do(req{path: "/own/reports/statements", cookies: asession}); resp.StatusCode != 200 || !strings.Contains(page, "Ana Eigner") ||
+		strings.Contains(page, iban) || strings.Contains(page, `href="/own/owners`) {
+		t.Errorf("the accountant's statements page: %d, or it shows the IBAN or links the owners", resp.StatusCode)
 	}
 }
 

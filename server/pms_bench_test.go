@@ -42,6 +42,68 @@ func benchClient(h *harness, clients int) *http.Client {
 	return &c
 }
 
+// drive sends b.N requests over client from clients goroutines at once,
+// the i-th made by build with its goroutine's random source (seeded by
+// seed and the goroutine's number) and counted failed unless ok holds for
+// its response and the bytes of its body. It times only the sending,
+// fails b with the first failure and returns the time it took and the
+// latency each request saw.
+func drive(b *testing.B, client *http.Client, clients int, seed uint64, build func(i int, rng *rand.Rand) *http.Request,
+	ok func(resp *http.Response, n int64) bool) (time.Duration, []time.Duration) {
+	var mu sync.Mutex
+	var ds []time.Duration
+	var wg sync.WaitGroup
+	next := make(chan int)
+	failed := make(chan string, 1)
+	b.ResetTimer()
+	start := time.Now()
+	for g := 0; g < clients; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), seed))
+			var local []time.Duration
+			for i := range next {
+				req := build(i, rng)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				var n int64
+				if err == nil {
+					n, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				local = append(local, time.Since(t0))
+				if err != nil || !ok(resp, n) {
+					msg := fmt.Sprint(err)
+					if err == nil {
+						msg = fmt.Sprintf("%s, %d bytes", resp.Status, n)
+					}
+					select {
+					case failed <- msg:
+					default:
+					}
+				}
+			}
+			mu.Lock()
+			ds = append(ds, local...)
+			mu.Unlock()
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	select {
+	case msg := <-failed:
+		b.Fatalf("a request failed: %s", msg)
+	default:
+	}
+	return elapsed, ds
+}
+
 // BenchmarkCreateReservationHTTP measures creating a reservation through
 // POST /{tenant}/api/v1/bookings over loopback HTTPS with an API token and
 // an Idempotency-Key: token check, JSON decoding, the availability and
@@ -66,68 +128,22 @@ func BenchmarkCreateReservationHTTP(b *testing.B) {
 			}
 			client := benchClient(h, clients)
 			endpoint := h.ts.URL + "/alpha/api/v1/bookings"
-			var mu sync.Mutex
-			var ds []time.Duration
-			var wg sync.WaitGroup
-			next := make(chan int)
-			failed := make(chan string, 1)
-			b.ResetTimer()
 			report := pmstest.CountCommits(b)
-			start := time.Now()
-			for g := 0; g < clients; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rng := rand.New(rand.NewPCG(uint64(g), 11))
-					var local []time.Duration
-					for i := range next {
-						arrival := f.today.AddDays(1 + rng.IntN(700))
-						booker := fmt.Sprintf(`{"id": %q}`, regulars[rng.IntN(2)].ID)
-						if guest == "new" {
-							booker = fmt.Sprintf(`{"new": {"given_name": "Bench", "family_name": "Guest%d", "email": "bench%d@example.com"}}`, i, i)
-						}
-						body := fmt.Sprintf(`{"property_id": %q, "booker": %s, "reservations": [{"room_type_id": %q, "rate_plan_id": %q,
-							"arrival": %q, "departure": %q, "adults": 2}]}`, f.prop.ID, booker, f.rt.ID, f.plan.ID, arrival, arrival.AddDays(1+rng.IntN(2)))
-						req, _ := http.NewRequest("POST", endpoint, strings.NewReader(body))
-						req.Header.Set("Authorization", "Bearer "+f.token)
-						req.Header.Set("Content-Type", "application/json")
-						req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
-						t0 := time.Now()
-						resp, err := client.Do(req)
-						if err == nil {
-							io.Copy(io.Discard, resp.Body)
-							resp.Body.Close()
-						}
-						local = append(local, time.Since(t0))
-						if err != nil || resp.StatusCode != http.StatusCreated {
-							msg := fmt.Sprint(err)
-							if resp != nil {
-								msg = resp.Status
-							}
-							select {
-							case failed <- msg:
-							default:
-							}
-						}
-					}
-					mu.Lock()
-					ds = append(ds, local...)
-					mu.Unlock()
-				}()
-			}
-			for i := 0; i < b.N; i++ {
-				next <- i
-			}
-			close(next)
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
+			elapsed, ds := drive(b, client, clients, 11, func(i int, rng *rand.Rand) *http.Request {
+				arrival := f.today.AddDays(1 + rng.IntN(700))
+				booker := fmt.Sprintf(`{"id": %q}`, regulars[rng.IntN(2)].ID)
+				if guest == "new" {
+					booker = fmt.Sprintf(`{"new": {"given_name": "Bench", "family_name": "Guest%d", "email": "bench%d@example.com"}}`, i, i)
+				}
+				body := fmt.Sprintf(`{"property_id": %q, "booker": %s, "reservations": [{"room_type_id": %q, "rate_plan_id": %q,
+					"arrival": %q, "departure": %q, "adults": 2}]}`, f.prop.ID, booker, f.rt.ID, f.plan.ID, arrival, arrival.AddDays(1+rng.IntN(2)))
+				req, _ := http.NewRequest("POST", endpoint, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+f.token)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+				return req
+			}, func(resp *http.Response, _ int64) bool { return resp.StatusCode == http.StatusCreated })
 			report(b.N)
-			select {
-			case msg := <-failed:
-				b.Fatalf("a booking failed: %s", msg)
-			default:
-			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reservations/s")
 			reportLatencies(b, ds, "reservation")
 		})
@@ -335,58 +351,12 @@ func BenchmarkReservationReadHTTP(b *testing.B) {
 		{"list50", func(int) string { return "/alpha/api/v1/reservations?limit=50" }, 50 * 200},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			var mu sync.Mutex
-			var ds []time.Duration
-			var wg sync.WaitGroup
-			next := make(chan int)
-			failed := make(chan string, 1)
 			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			for g := 0; g < clients; g++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var local []time.Duration
-					for i := range next {
-						req, _ := http.NewRequest("GET", h.ts.URL+c.path(i), nil)
-						req.Header.Set("Authorization", "Bearer "+f.token)
-						t0 := time.Now()
-						resp, err := client.Do(req)
-						var n int64
-						if err == nil {
-							n, _ = io.Copy(io.Discard, resp.Body)
-							resp.Body.Close()
-						}
-						local = append(local, time.Since(t0))
-						if err != nil || resp.StatusCode != http.StatusOK || n < c.min {
-							msg := fmt.Sprint(err)
-							if resp != nil {
-								msg = fmt.Sprintf("%s, %d bytes", resp.Status, n)
-							}
-							select {
-							case failed <- msg:
-							default:
-							}
-						}
-					}
-					mu.Lock()
-					ds = append(ds, local...)
-					mu.Unlock()
-				}()
-			}
-			for i := 0; i < b.N; i++ {
-				next <- i
-			}
-			close(next)
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			select {
-			case msg := <-failed:
-				b.Fatalf("a read failed: %s", msg)
-			default:
-			}
+			elapsed, ds := drive(b, client, clients, 0, func(i int, _ *rand.Rand) *http.Request {
+				req, _ := http.NewRequest("GET", h.ts.URL+c.path(i), nil)
+				req.Header.Set("Authorization", "Bearer "+f.token)
+				return req
+			}, func(resp *http.Response, n int64) bool { return resp.StatusCode == http.StatusOK && n >= c.min })
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 			reportLatencies(b, ds, "request")
 		})

@@ -92,6 +92,25 @@ func (f *pmsFixture) signIn() *pmsFixture {
 	return f
 }
 
+// roleToken creates the user email with role and the password
+// ownerPassword in the fixture's tenant, and returns an API token of that
+// user holding the role's permissions.
+func (f *pmsFixture) roleToken(t testing.TB, role, email string) string {
+	t.Helper()
+	db := f.h.acquire(f.t.Slug)
+	defer db.Release()
+	u, err := identity.New(db).CreateUser(aura.WithActor(context.Background(), f.owner.Actor()), f.h.hasher,
+		identity.NewUser{Email: email, Name: role, Role: role, Password: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), u.Actor()), u.ID, role, identity.RolePermissions(role), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 // api sends a JSON request with the fixture's token.
 func (f *pmsFixture) api(method, path, body string, header ...string) (*http.Response, string) {
 	hdr := map[string]string{"Authorization": "Bearer " + f.token}

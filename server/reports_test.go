@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/csv"
 	"html"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
@@ -93,18 +91,7 @@ func TestReportsHTTP(t *testing.T) {
 	}
 
 	t.Run("Forbidden", func(t *testing.T) {
-		db := h.acquire("alpha")
-		ctx := aura.WithActor(context.Background(), f.owner.Actor())
-		fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@alpha.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
-		if err != nil {
-			db.Release()
-			t.Fatal(err)
-		}
-		_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-		db.Release()
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := f.roleToken(t, identity.RoleFrontDesk, "desk@alpha.example")
 		for _, p := range []string{"/alpha/api/v1/reports/performance", "/alpha/api/v1/reports/performance.csv"} {
 			resp, body := h.do(req{path: p, header: map[string]string{"Authorization": "Bearer " + tok}})
 			if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "reports.read") {
@@ -217,6 +204,20 @@ func TestAccountingExportHTTP(t *testing.T) {
 	if resp, body := f.api("GET", "/reports/ledger.csv?from=2025-12-01&to=2026-01-02&format=datev", ""); resp.StatusCode != 400 || !strings.Contains(body, `"to"`) {
 		t.Errorf("a DATEV period across New Year: %d %s", resp.StatusCode, body)
 	}
+
+	// A database error in the plain export's query is an error answer, not
+	// a file: no 200, no download headers, no byte order mark or header row.
+	db := h.acquire("books")
+	_, err = db.SQL().Write.Exec(`DROP TABLE ledger_document_lines`)
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body = f.api("GET", "/reports/ledger.csv"+q+"&bom=1", "")
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Disposition") != "" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" || strings.Contains(body, "business_date") || strings.HasPrefix(body, reports.BOM) {
+		t.Fatalf("the export with its query failing: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
 }
 
 // TestStatementsHTTP generates a channel's statement over the API and the
@@ -291,18 +292,7 @@ func TestStatementsHTTP(t *testing.T) {
 		t.Fatalf("list: %d", resp.StatusCode)
 	}
 
-	db = h.acquire("ota")
-	ctx := aura.WithActor(context.Background(), f.owner.Actor())
-	fd, err := identity.New(db).CreateUser(ctx, h.hasher, identity.NewUser{Email: "desk@ota.example", Name: "Desk", Role: identity.RoleFrontDesk, Password: ownerPassword})
-	if err != nil {
-		db.Release()
-		t.Fatal(err)
-	}
-	_, tok, err := identity.New(db).CreateToken(aura.WithActor(context.Background(), fd.Actor()), fd.ID, "desk", identity.RolePermissions(identity.RoleFrontDesk), time.Time{})
-	db.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.roleToken(t, identity.RoleFrontDesk, "desk@ota.example")
 	resp, out = h.do(req{method: "POST", path: "/ota/api/v1/statements", json: `{"channel": "booking_com", ` + period + `}`, header: map[string]string{"Authorization": "Bearer " + tok}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(out, "statements.write") {
 		t.Fatalf("front desk: %d %s", resp.StatusCode, out)
@@ -444,7 +434,13 @@ func TestDailyAndPaceHTTP(t *testing.T) {
 	if resp.StatusCode != 200 || err != nil || len(recs) != 11 || recs[0][0] != "measure" || recs[1][1] != f.today.String() || recs[2][0] != "sold" || recs[2][1] != "1" || recs[4][1] != "50.00" {
 		t.Fatalf("daily CSV: %d %v %q", resp.StatusCode, err, recs)
 	}
-	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") {
+	// The columns name their days with the year (last year's day is not
+	// mistaken for this year's on a phone), and a change with nothing to
+	// compare with shows a dash rather than an empty cell.
+	lastYear, _, _ := f.today.AddDays(-364).YMD()
+	if resp, page := f.page("GET", "/reports/daily?date="+f.today.String(), nil); resp.StatusCode != 200 || !strings.Contains(page, "Month to date") || !strings.Contains(page, "forecast") ||
+		!strings.Contains(page, " "+strconv.Itoa(lastYear)+`</th><th scope="col" class="num">Change</th>`) ||
+		!strings.Contains(page, `<span title="Nothing last year to compare with">—</span>`) {
 		t.Fatalf("daily page: %d", resp.StatusCode)
 	}
 

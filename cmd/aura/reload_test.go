@@ -76,6 +76,42 @@ func waitReplicated(t *testing.T, c *cli, cfg, name string, after uint64) backup
 	}
 }
 
+// calmServed is the set-up the SIGHUP tests share: the tenant calm with
+// an owner token for users, served with the replication config live, the
+// server's /metrics address, calm's tenant id, and the invitations written
+// so far.
+type calmServed struct {
+	t                *testing.T
+	s                *served
+	tok, metrics, id string
+	written          []string
+}
+
+// serveCalm creates the tenant calm and its token in c, serves with the
+// replication config live and returns them.
+func serveCalm(t *testing.T, c *cli, live string) *calmServed {
+	t.Helper()
+	c.mustRun("correct horse battery staple\n", "tenant", "create", "calm", "--name", "Calm", "--owner-email", "owner@calm.example", "--owner-password-stdin")
+	k := &calmServed{t: t}
+	k.tok = strings.TrimSpace(c.mustRun("", "token", "create", "calm", "--email", "owner@calm.example", "--name", "w", "--scopes", "users.read,users.write"))
+	k.s = c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", live)
+	k.metrics = metricsURL(t, k.s)
+	if err := query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'calm'`, &k.id); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// write invites email into calm, a write the replicas must then hold, and
+// fails the test when the invitation fails.
+func (k *calmServed) write(email string) {
+	k.t.Helper()
+	if !invite(k.t, k.s.https, "calm", k.tok, email) {
+		k.t.Fatalf("invite %s failed", email)
+	}
+	k.written = append(k.written, email)
+}
+
 // TestSIGHUPMovesReplication serves with replication to directory A and
 // changes the replication config under the running server. A config that
 // cannot be used changes nothing: the error is logged and A keeps
@@ -93,22 +129,8 @@ func TestSIGHUPMovesReplication(t *testing.T) {
 	replicationTo(t, live, dirA, true)
 	replicationTo(t, cfgA, dirA, true)
 	replicationTo(t, cfgB, dirB, false)
-	c.mustRun("correct horse battery staple\n", "tenant", "create", "calm", "--name", "Calm", "--owner-email", "owner@calm.example", "--owner-password-stdin")
-	tok := strings.TrimSpace(c.mustRun("", "token", "create", "calm", "--email", "owner@calm.example", "--name", "w", "--scopes", "users.read,users.write"))
-	s := c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", live)
-	metrics := metricsURL(t, s)
-	var calmID string
-	if err := query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'calm'`, &calmID); err != nil {
-		t.Fatal(err)
-	}
-	var written []string
-	write := func(email string) {
-		t.Helper()
-		if !invite(t, s.https, "calm", tok, email) {
-			t.Fatalf("invite %s failed", email)
-		}
-		written = append(written, email)
-	}
+	k := serveCalm(t, c, live)
+	s, tok, metrics, calmID, write := k.s, k.tok, k.metrics, k.id, k.write
 	sighup := func() {
 		t.Helper()
 		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
@@ -190,7 +212,7 @@ func TestSIGHUPMovesReplication(t *testing.T) {
 		t.Fatalf("restore output:\n%s", out)
 	}
 	got := userEmails(t, s.https, "calm", tok)
-	for _, e := range written[:len(written)-1] {
+	for _, e := range k.written[:len(k.written)-1] {
 		if !got[e] {
 			t.Errorf("%s is not in the restore from B", e)
 		}
@@ -224,22 +246,8 @@ func TestSIGHUPMovesOffSite(t *testing.T) {
 	config(live, "one")
 	config(cfgOne, "one")
 	config(cfgTwo, "two")
-	c.mustRun("correct horse battery staple\n", "tenant", "create", "calm", "--name", "Calm", "--owner-email", "owner@calm.example", "--owner-password-stdin")
-	tok := strings.TrimSpace(c.mustRun("", "token", "create", "calm", "--email", "owner@calm.example", "--name", "w", "--scopes", "users.read,users.write"))
-	s := c.serve("--dev", "--addr", "127.0.0.1:0", "--litestream", live)
-	metrics := metricsURL(t, s)
-	var calmID string
-	if err := query(t, filepath.Join(c.data, "platform.db"), `SELECT id FROM tenants WHERE slug = 'calm'`, &calmID); err != nil {
-		t.Fatal(err)
-	}
-	var written []string
-	write := func(email string) {
-		t.Helper()
-		if !invite(t, s.https, "calm", tok, email) {
-			t.Fatalf("invite %s failed", email)
-		}
-		written = append(written, email)
-	}
+	k := serveCalm(t, c, live)
+	s, tok, metrics, calmID, write := k.s, k.tok, k.metrics, k.id, k.write
 	// offSiteInStep waits until the off-site copy of cfg holds every change
 	// of calm staged so far, and returns its replica TXID.
 	offSiteInStep := func(cfg string) uint64 {
@@ -282,7 +290,7 @@ func TestSIGHUPMovesOffSite(t *testing.T) {
 		t.Fatalf("restore output:\n%s", out)
 	}
 	got := userEmails(t, s.https, "calm", tok)
-	for _, e := range written {
+	for _, e := range k.written {
 		if !got[e] {
 			t.Errorf("%s is not in the restore from the new off-site copy", e)
 		}

@@ -173,9 +173,40 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// Every listener is bound before anything starts in the background:
+	// a port that cannot be had ends the command with nothing left running.
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
+	}
+	var hln, mln net.Listener
+	closeListeners := func() {
+		for _, l := range []net.Listener{ln, hln, mln} {
+			if l != nil {
+				l.Close()
+			}
+		}
+	}
+	if tlsCfg != nil && f.httpAddr != "off" {
+		if hln, err = net.Listen("tcp", f.httpAddr); err != nil {
+			closeListeners()
+			return err
+		}
+	}
+	if f.metricsAddr != "off" {
+		mln, err = e.metricsListener(f.metricsAddr, ln.Addr().String())
+		switch {
+		case err != nil && !f.metricsChosen && errors.Is(err, syscall.EADDRINUSE):
+			// Another server on this machine has the default port: serve
+			// without metrics rather than not at all. A port given
+			// explicitly must be had.
+			e.logger.Warn("metrics listener not started: the default address is in use; give each server its own --metrics-addr", "addr", f.metricsAddr)
+			mln = nil
+		case err != nil:
+			mln = nil
+			closeListeners()
+			return err
+		}
 	}
 	// Plain HTTP redirects to the port HTTPS actually listens on, and
 	// answers ACME http-01 challenges when certificates come by ACME.
@@ -186,63 +217,81 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	hs := newHTTPServer(srv)
 	hs.ErrorLog = slog.NewLogLogger(e.logger.Handler(), slog.LevelWarn)
 	hs.TLSConfig = tlsCfg
-	servers := []*http.Server{hs}
-	errc := make(chan error, 2)
+	type serving struct {
+		srv *http.Server
+		ln  net.Listener
+	}
+	servers := []serving{{hs, ln}}
+	if tlsCfg != nil {
+		// Serve on a TLS listener of tlsCfg itself (ServeTLS would clone
+		// it, and the rotated ticket keys would never reach the clone).
+		servers[0].ln = tls.NewListener(ln, tlsCfg)
+	}
+	if hln != nil {
+		redirect := newHTTPServer(httpHandler)
+		redirect.ErrorLog = hs.ErrorLog
+		servers = append(servers, serving{redirect, hln})
+	}
+	if mln != nil {
+		ms := newHTTPServer(met.Handler())
+		ms.WriteTimeout = 0 // a CPU profile or trace streams for its ?seconds=
+		ms.ErrorLog = hs.ErrorLog
+		servers = append(servers, serving{ms, mln})
+	}
+
+	// Whatever runs in the background runs under bg and is waited for
+	// before the command returns, on every path: Main closes the files
+	// only once no job, sweep or server can still use them (or write to
+	// the command's output).
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	spawn := func(run func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run()
+		}()
+	}
+	defer func() {
+		stopBG()
+		for _, s := range servers {
+			s.srv.Close() // a no-op for a server already shut down
+		}
+		wg.Wait()
+	}()
+	errc := make(chan error, len(servers))
 	// Sign the platform chain now: rows written into the platform DB
 	// while no server ran are checked at once.
 	if err := e.control.SignPlatform(ctx); err != nil && !control.IsBroken(err) {
 		e.logger.Warn("platform checkpoint failed", "err", err)
 	}
-	go e.watchPlatform(ctx)
-	go e.checkpointLoop(ctx, 5*time.Minute)
-	go (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs(), Observe: met.JobRun}).Run(ctx)
+	spawn(func() { e.watchPlatform(bg) })
+	spawn(func() { e.checkpointLoop(bg, 5*time.Minute) })
+	spawn(func() { (&control.Scheduler{Service: e.control, Jobs: e.tenantJobs(), Observe: met.JobRun}).Run(bg) })
 	if e.replicator != nil {
-		go e.drillLoop(ctx, 24*time.Hour)
+		spawn(func() { e.drillLoop(bg, 24*time.Hour) })
 	}
-	go srv.Run(ctx, 30*time.Second)
+	spawn(func() { srv.Run(bg, 30*time.Second) })
 	if tickets != nil {
-		go tickets.run(ctx, ticketKeyRotation)
+		spawn(func() { tickets.run(bg, ticketKeyRotation) })
 	}
-	if tlsCfg == nil {
-		fmt.Fprintf(e.io.Out, "Aura is listening on http://%s/\n", ln.Addr())
-		go func() { errc <- hs.Serve(ln) }()
-	} else {
-		fmt.Fprintf(e.io.Out, "Aura is listening on https://%s/\n", ln.Addr())
-		// Serve on a TLS listener of tlsCfg itself (ServeTLS would clone it,
-		// and the rotated ticket keys would never reach the clone).
-		go func() { errc <- hs.Serve(tls.NewListener(ln, tlsCfg)) }()
-		if f.httpAddr != "off" {
-			hln, err := net.Listen("tcp", f.httpAddr)
-			if err != nil {
-				ln.Close()
-				return err
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.io.Out, "Aura is listening on %s://%s/\n", scheme, ln.Addr())
+	if hln != nil {
+		fmt.Fprintf(e.io.Out, "Plain HTTP on http://%s/ redirects to HTTPS.\n", hln.Addr())
+	}
+	if mln != nil {
+		fmt.Fprintf(e.io.Out, "Metrics on http://%s/metrics (profiles under /debug/pprof/).\n", mln.Addr())
+	}
+	for _, s := range servers {
+		spawn(func() {
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
 			}
-			redirect := newHTTPServer(httpHandler)
-			redirect.ErrorLog = hs.ErrorLog
-			servers = append(servers, redirect)
-			fmt.Fprintf(e.io.Out, "Plain HTTP on http://%s/ redirects to HTTPS.\n", hln.Addr())
-			go func() { errc <- redirect.Serve(hln) }()
-		}
-	}
-	if f.metricsAddr != "off" {
-		mln, err := e.metricsListener(f.metricsAddr, ln.Addr().String())
-		switch {
-		case err != nil && !f.metricsChosen && errors.Is(err, syscall.EADDRINUSE):
-			// Another server on this machine has the default port: serve
-			// without metrics rather than not at all. A port given
-			// explicitly must be had.
-			e.logger.Warn("metrics listener not started: the default address is in use; give each server its own --metrics-addr", "addr", f.metricsAddr)
-		case err != nil:
-			ln.Close()
-			return err
-		default:
-			ms := newHTTPServer(met.Handler())
-			ms.WriteTimeout = 0 // a CPU profile or trace streams for its ?seconds=
-			ms.ErrorLog = hs.ErrorLog
-			servers = append(servers, ms)
-			fmt.Fprintf(e.io.Out, "Metrics on http://%s/metrics (profiles under /debug/pprof/).\n", mln.Addr())
-			go func() { errc <- ms.Serve(mln) }()
-		}
+		})
 	}
 	// systemd (Type=notify) learns the server is up only now, with the
 	// listeners accepting, and from then on expects the watchdog's pings.
@@ -252,7 +301,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	e.logger.Info("aura serving", "version", version, "tenant_schema", schema.Latest(schema.Tenant), "platform_schema", schema.Latest(schema.Platform))
 	e.removeUpgradeCopies(started)
 	if every, ok := sdnotify.WatchdogInterval(); ok {
-		go e.watchdog(ctx, every/2)
+		spawn(func() { e.watchdog(bg, every/2) })
 	}
 	for done := false; !done; {
 		select {
@@ -273,9 +322,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
-		if err := s.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			e.logger.Warn("requests still running at the end of --shutdown-timeout were cut off", "timeout", f.shutdownTimeout, "err", err)
-			s.Close()
+			s.srv.Close()
 		}
 	}
 	e.logger.Info("stopped serving; closing the files", "drain", time.Since(start).Round(time.Millisecond))

@@ -590,13 +590,13 @@ func (s Handlers) apiLedgerSettings(w http.ResponseWriter, r *http.Request, c *w
 	if err := decodeVersioned(r, web.DecodeJSON, &in, &in.Version); err != nil {
 		return err
 	}
-	if in.PropertyID == "" {
-		pid, err := apiPropertyID(r, c)
-		if err != nil {
-			return err
-		}
-		in.PropertyID = pid
+	// A property the tenant does not have is a 400 on property_id
+	// before anything is written.
+	pid, err := bodyPropertyID(r, c, in.PropertyID)
+	if err != nil {
+		return err
 	}
+	in.PropertyID = pid
 	st, err := s.configureLedger(r.Context(), c, in)
 	if err != nil {
 		return err
@@ -676,11 +676,11 @@ func (s Handlers) apiLedgerSet(what string) web.Handler {
 		case *CityTaxInput:
 			pid = v.PropertyID
 		}
-		if pid == "" {
-			var err error
-			if pid, err = apiPropertyID(r, c); err != nil {
-				return err
-			}
+		// A property the tenant does not have is a 400 on property_id
+		// before anything is written.
+		pid, err := bodyPropertyID(r, c, pid)
+		if err != nil {
+			return err
 		}
 		prop, err := inventory.New(c.DB).GetProperty(ctx, pid)
 		if err != nil {

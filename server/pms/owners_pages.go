@@ -28,17 +28,17 @@ func (s Handlers) OwnerRoutes() []web.Route {
 	none, own := web.Iso(), web.Iso("id", "own_aaaaaaaaaaaaaaaa")
 	occ := web.Iso("id", "own_aaaaaaaaaaaaaaaa", "cid", "occ_aaaaaaaaaaaaaaaa")
 	return []web.Route{
-		{Method: "GET", Path: "/:tenant/owners", Access: web.Session, Perm: identity.PermReportsRead, Isolation: none, Page: "owners", Handle: s.ownersPage},
+		{Method: "GET", Path: "/:tenant/owners", Access: web.Session, Perm: identity.PermOwnersRead, Isolation: none, Page: "owners", Handle: s.ownersPage},
 		{Method: "POST", Path: "/:tenant/owners", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: none, Page: "owners", Handle: s.ownerCreate},
-		{Method: "GET", Path: "/:tenant/owners/:id", Access: web.Session, Perm: identity.PermReportsRead, Isolation: own, Page: "owner", Handle: s.ownerPage},
+		{Method: "GET", Path: "/:tenant/owners/:id", Access: web.Session, Perm: identity.PermOwnersRead, Isolation: own, Page: "owner", Handle: s.ownerPage},
 		{Method: "POST", Path: "/:tenant/owners/:id", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner", Handle: s.ownerSave},
 		{Method: "POST", Path: "/:tenant/owners/:id/contracts", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner", Handle: s.contractCreate},
 		{Method: "POST", Path: "/:tenant/owners/:id/contracts/:cid", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: occ, Page: "owner", Handle: s.contractSave},
-		{Method: "GET", Path: "/:tenant/api/v1/owners", Access: web.Token, Perm: identity.PermReportsRead, Isolation: none, Handle: s.apiOwners},
+		{Method: "GET", Path: "/:tenant/api/v1/owners", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: none, Handle: s.apiOwners},
 		{Method: "POST", Path: "/:tenant/api/v1/owners", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: none, Handle: ApiCreate(owners.Store.CreateOwner, ownerVersion)},
-		{Method: "GET", Path: "/:tenant/api/v1/owners/:id", Access: web.Token, Perm: identity.PermReportsRead, Isolation: own, Handle: ApiGet(owners.Store.GetOwner, ownerVersion)},
+		{Method: "GET", Path: "/:tenant/api/v1/owners/:id", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: own, Handle: ApiGet(owners.Store.GetOwner, ownerVersion)},
 		{Method: "PUT", Path: "/:tenant/api/v1/owners/:id", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: own, Handle: s.apiOwnerUpdate},
-		{Method: "GET", Path: "/:tenant/api/v1/owners/:id/contracts", Access: web.Token, Perm: identity.PermReportsRead, Isolation: own, Handle: s.apiContracts},
+		{Method: "GET", Path: "/:tenant/api/v1/owners/:id/contracts", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: own, Handle: s.apiContracts},
 		{Method: "POST", Path: "/:tenant/api/v1/owners/:id/contracts", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: own, Handle: s.apiContractCreate},
 		{Method: "PUT", Path: "/:tenant/api/v1/owners/:id/contracts/:cid", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: occ, Handle: s.apiContractUpdate},
 	}

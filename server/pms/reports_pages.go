@@ -154,8 +154,32 @@ func csvDownload(w http.ResponseWriter, r *http.Request, filename string) bool {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, filename))
 	w.Header().Set("Cache-Control", "private, no-store")
+	return wantsBOM(r)
+}
+
+// wantsBOM reports whether the request asks for a byte order mark before a
+// CSV download (bom=1 or bom=true).
+func wantsBOM(r *http.Request) bool {
 	bom := r.URL.Query().Get("bom")
 	return bom == "1" || bom == "true"
+}
+
+// lazyDownload is a CSV download whose headers (csvDownload's) are set at
+// its first byte, for a file streamed as it is read: until then the
+// response is untouched, so an error is answered as one.
+type lazyDownload struct {
+	http.ResponseWriter
+	r        *http.Request
+	filename string
+	started  bool
+}
+
+func (d *lazyDownload) Write(p []byte) (int, error) {
+	if !d.started {
+		d.started = true
+		csvDownload(d.ResponseWriter, d.r, d.filename)
+	}
+	return d.ResponseWriter.Write(p)
 }
 
 // reportsData is the performance report page.
@@ -419,7 +443,11 @@ func (s Handlers) exportCSV(w http.ResponseWriter, r *http.Request, c *web.Call)
 	}
 	switch f := r.URL.Query().Get("format"); f {
 	case "":
-		return reports.New(c.DB).WriteExport(r.Context(), w, p, csvDownload(w, r, fmt.Sprintf("ledger-%s-%s.csv", p.From, p.To)))
+		// The download's headers go out with its first byte, which
+		// WriteExport writes only once its query has run: an error before
+		// it is a clean error answer, not a file.
+		d := &lazyDownload{ResponseWriter: w, r: r, filename: fmt.Sprintf("ledger-%s-%s.csv", p.From, p.To)}
+		return reports.New(c.DB).WriteExport(r.Context(), d, p, wantsBOM(r))
 	case "datev":
 		return exportDATEV(w, r, c, p)
 	default:

@@ -51,6 +51,9 @@ type statementsData struct {
 	Owners     []owners.Owner
 	OwnerNames map[string]string
 	CanWrite   bool
+	// CanOwners: the caller may open the owners' pages (owners.read), so
+	// the page links them.
+	CanOwners bool
 }
 
 func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *web.Call, status int, form url.Values, ferr error) error {
@@ -79,8 +82,9 @@ func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *we
 		return err
 	}
 	names := map[string]string{}
-	for _, o := range os {
+	for i, o := range os {
 		names[o.ID] = o.Name
+		os[i] = owners.Owner{ID: o.ID, Name: o.Name} // the form needs no more of them
 	}
 	// The forms' defaults (last month, the first channel and owner), under
 	// what a failed form sent.
@@ -119,7 +123,8 @@ func (s Handlers) renderStatements(w http.ResponseWriter, r *http.Request, c *we
 		}
 		p.FormFieldErrors(ferr, rename)
 	}
-	p.Data = &statementsData{Statements: list, Channels: channels, Owners: os, OwnerNames: names, CanWrite: c.Can(identity.PermStatementsWrite)}
+	p.Data = &statementsData{Statements: list, Channels: channels, Owners: os, OwnerNames: names, CanWrite: c.Can(identity.PermStatementsWrite),
+		CanOwners: c.Can(identity.PermOwnersRead)}
 	s.RenderPage(w, r, status, "statements", p)
 	return nil
 }
@@ -172,7 +177,11 @@ type statementData struct {
 	Property  inventory.Property
 	// Owner is the owner of an owner statement, read (unsealed) when the
 	// page is shown: the stored statement holds only the owner's id.
+	// Without owners.read its payout details are left out (an
+	// accountant's statement shows the figures, not the owner's IBAN).
 	Owner *owners.Owner
+	// CanOwners: the caller may open the owner's page (owners.read).
+	CanOwners bool
 }
 
 func (s Handlers) statementPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -186,11 +195,14 @@ func (s Handlers) statementPage(w http.ResponseWriter, r *http.Request, c *web.C
 	}
 	p := s.TenantPage(w, r, c, "Statement "+st.Number, "reports")
 	p.Property = &prop
-	d := &statementData{Statement: st, Property: prop}
+	d := &statementData{Statement: st, Property: prop, CanOwners: c.Can(identity.PermOwnersRead)}
 	if st.OwnerID != "" {
 		o, err := owners.New(c.DB).GetOwner(r.Context(), st.OwnerID)
 		if err != nil {
 			return err
+		}
+		if !d.CanOwners {
+			o.Payout = ""
 		}
 		d.Owner = &o
 	}

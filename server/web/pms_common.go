@@ -50,6 +50,8 @@ func pmsNav(c *Call, base string) []navItem {
 	}
 	if c.Can(identity.PermReportsRead) {
 		out = append(out, navItem{Key: "reports", Label: "Reports", Href: base + "reports"})
+	}
+	if c.Can(identity.PermOwnersRead) {
 		out = append(out, navItem{Key: "owners", Label: "Owners", Href: base + "owners"})
 	}
 	if c.Can(identity.PermNightAuditRun) {

@@ -214,7 +214,7 @@ func (s Store) queueTx(tx *tenant.Tx, p inventory.Property, c candidate) error {
 			return err
 		}
 	}
-	id := aura.NewID("msg")
+	id := aura.NewOrderedID("msg")
 	now := tenant.FormatTime(tx.Now)
 	status, reason := StatusQueued, ""
 	switch {

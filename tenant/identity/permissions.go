@@ -88,6 +88,7 @@ const (
 	PermReportsRead     Permission = "reports.read"     // see and export reports: occupancy, ADR, RevPAR, revenue
 	PermStatementsWrite Permission = "statements.write" // generate statements (immutable, numbered, audited)
 	// Owners of managed units (tenant/owners).
+	PermOwnersRead  Permission = "owners.read"  // see owners of managed units with their contact and payout details (IBANs), and their contracts
 	PermOwnersWrite Permission = "owners.write" // add and change owners of managed units and their management contracts
 )
 
@@ -133,6 +134,7 @@ var PermissionTable = []PermissionRow{
 	{PermChannelsManage, "Manage channels: calendar exports and imports, the channel-manager connection, mappings, and what needs attention", []string{RoleOwner, RoleManager}},
 	{PermReportsRead, "See and export reports: occupancy, ADR, RevPAR and revenue", []string{RoleOwner, RoleManager, RoleAccountant}},
 	{PermStatementsWrite, "Generate channel and owner statements (numbered, immutable, recorded in the audit log)", []string{RoleOwner, RoleManager, RoleAccountant}},
+	{PermOwnersRead, "See the owners of managed units with their contact and payout details (IBANs), and their contracts", []string{RoleOwner, RoleManager}},
 	{PermOwnersWrite, "Add and change the owners of managed units, their payout details and their management contracts", []string{RoleOwner, RoleManager}},
 }
 

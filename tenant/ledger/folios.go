@@ -218,7 +218,7 @@ func (s *Store) OpenFolio(ctx context.Context, in FolioInput) (Folio, error) {
 }
 
 func (s *Store) createFolio(tx *tenant.Tx, currency string, in FolioInput, isDefault bool) (Folio, error) {
-	f := Folio{ID: aura.NewID(prefixFolio), PropertyID: in.PropertyID, Kind: in.Kind, Ref: in.Ref, Label: in.Label,
+	f := Folio{ID: aura.NewOrderedID(prefixFolio), PropertyID: in.PropertyID, Kind: in.Kind, Ref: in.Ref, Label: in.Label,
 		Default: isDefault, Currency: currency, CreatedAt: tx.Now}
 	if _, err := tx.Exec(`INSERT INTO ledger_folios (id, property_id, kind, ref_kind, ref_id, label, is_default, currency, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.PropertyID, f.Kind, f.Ref.Kind, f.Ref.ID, f.Label, f.Default, f.Currency,
@@ -437,7 +437,7 @@ func (s *Store) line(tx *tenant.Tx, id string) (Line, error) {
 
 // insertLine writes a line, filling its id, actor and time.
 func (s *Store) insertLine(tx *tenant.Tx, l *Line) error {
-	l.ID = aura.NewID(prefixLine)
+	l.ID = aura.NewOrderedID(prefixLine)
 	l.Actor = aura.ActorFrom(tx.Context())
 	l.CreatedAt = tx.Now
 	night := ""

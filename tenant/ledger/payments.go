@@ -314,7 +314,7 @@ func (s *Store) RecordPayment(ctx context.Context, in PaymentInput) (Payment, er
 			if err != nil {
 				return Payment{}, err
 			}
-			p := Payment{ID: aura.NewID(prefixPayment), Kind: KindPayment, FolioID: f.ID, Method: in.Method, Status: in.Status,
+			p := Payment{ID: aura.NewOrderedID(prefixPayment), Kind: KindPayment, FolioID: f.ID, Method: in.Method, Status: in.Status,
 				Amount: in.Amount, Currency: f.Currency, ExternalRef: in.ExternalRef, Note: in.Note, BusinessDate: in.BusinessDate}
 			return p, s.insertPayment(tx, &p, f)
 		})
@@ -388,7 +388,7 @@ func (s *Store) RecordRefund(ctx context.Context, in RefundInput) (Payment, erro
 			if err != nil {
 				return Payment{}, err
 			}
-			r := Payment{ID: aura.NewID(prefixRefund), Kind: KindRefund, FolioID: p.FolioID, Method: m, Status: in.Status,
+			r := Payment{ID: aura.NewOrderedID(prefixRefund), Kind: KindRefund, FolioID: p.FolioID, Method: m, Status: in.Status,
 				Amount: amount, Currency: p.Currency, ExternalRef: in.ExternalRef, RefundOf: p.ID, Note: in.Note, BusinessDate: in.BusinessDate}
 			if err := s.insertPayment(tx, &r, f); err != nil {
 				return Payment{}, err

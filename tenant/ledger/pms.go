@@ -206,7 +206,7 @@ func (s *Store) LeaveOnCityLedgerTx(tx *tenant.Tx, ref Ref, reason string, busin
 		if err != nil {
 			return nil, err
 		}
-		p := Payment{ID: aura.NewID(prefixPayment), Kind: KindPayment, FolioID: f.ID, Method: MethodCityLedger, Status: StatusSucceeded,
+		p := Payment{ID: aura.NewOrderedID(prefixPayment), Kind: KindPayment, FolioID: f.ID, Method: MethodCityLedger, Status: StatusSucceeded,
 			Amount: b.Balance, Currency: f.Currency, Note: reason, BusinessDate: businessDate}
 		if err := s.insertPayment(tx, &p, f); err != nil {
 			return nil, err

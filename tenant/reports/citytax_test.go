@@ -1,9 +1,8 @@
 package reports_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
+	"io"
 	"strings"
 	"testing"
 
@@ -125,17 +124,7 @@ func TestCityTaxReport(t *testing.T) {
 		t.Errorf("1 February: %+v, rules %d", one.Total, len(one.Rules))
 	}
 
-	var buf bytes.Buffer
-	if err := reports.WriteCityTaxCSV(&buf, rep, true); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(buf.String(), reports.BOM) {
-		t.Error("the CSV does not start with the byte order mark")
-	}
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), reports.BOM))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := csvWritten(t, true, func(w io.Writer, bom bool) error { return reports.WriteCityTaxCSV(w, rep, bom) })
 	if len(recs) != 4 || strings.Join(recs[0], ",") != strings.Join(reports.CityTaxColumns, ",") {
 		t.Fatalf("CSV: %q", recs)
 	}
@@ -154,7 +143,7 @@ func TestCityTaxReport(t *testing.T) {
 	}
 
 	// Bad periods are EINVALID naming the field; an unknown property is ENOTFOUND.
-	_, err = reports.New(f.DB).CityTax(f.Ctx, reports.Period{PropertyID: f.Prop.ID, From: f.Day(4), To: f.Day(0)})
+	_, err := reports.New(f.DB).CityTax(f.Ctx, reports.Period{PropertyID: f.Prop.ID, From: f.Day(4), To: f.Day(0)})
 	if !pmstest.HasField(err, "to") {
 		t.Errorf("reversed period: %v", err)
 	}

@@ -2,9 +2,8 @@ package reports_test
 
 import (
 	"context"
-	"encoding/csv"
+	"io"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aurapms/aura/date"
@@ -206,18 +205,7 @@ func TestReportCSV(t *testing.T) {
 	f := newYear(t)
 	rep := pmstest.Must(reports.New(f.DB).Run(f.Ctx, reports.Query{PropertyID: f.Prop.ID, From: f.Day(0), To: f.Day(3), By: reports.ByDay}))(t)
 	for _, bom := range []bool{false, true} {
-		var b strings.Builder
-		if err := reports.WriteCSV(&b, rep, bom); err != nil {
-			t.Fatal(err)
-		}
-		text := b.String()
-		if strings.HasPrefix(text, reports.BOM) != bom {
-			t.Fatalf("bom %v: starts %q", bom, text[:8])
-		}
-		recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(text, reports.BOM))).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
+		recs := csvWritten(t, bom, func(w io.Writer, bom bool) error { return reports.WriteCSV(w, rep, bom) })
 		if !slices.Equal(recs[0], reports.ReportColumns) || len(recs) != 1+3+1 {
 			t.Fatalf("header %v, %d records", recs[0], len(recs))
 		}

@@ -83,7 +83,10 @@ func (s Store) eachExportLine(ctx context.Context, p Period, fn func(exportLine)
 // WriteExport writes the accounting export of a period (see
 // ExportColumns) as CSV, with a byte order mark first when bom is set. It
 // returns EINVALID for a bad period and ENOTFOUND for an unknown property
-// before writing anything.
+// before writing anything, and writes its first byte only once the query
+// of the lines has run and its first row has been read: a database error
+// there is an error with nothing written, never a file cut short after its
+// header.
 func (s Store) WriteExport(ctx context.Context, w io.Writer, p Period, bom bool) error {
 	if err := p.check(); err != nil {
 		return err
@@ -92,18 +95,25 @@ func (s Store) WriteExport(ctx context.Context, w io.Writer, p Period, bom bool)
 	if err != nil {
 		return err
 	}
-	if bom {
-		if _, err := io.WriteString(w, BOM); err != nil {
-			return err
-		}
-	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(ExportColumns); err != nil {
-		return err
+	started := false
+	start := func() error {
+		started = true
+		if bom {
+			if _, err := io.WriteString(w, BOM); err != nil {
+				return err
+			}
+		}
+		return cw.Write(ExportColumns)
 	}
 	exp := tenant.MinorUnits(prop.Currency)
 	money := func(v int64) string { return locale.Decimal(v, exp, ".", "") }
 	if err := s.eachExportLine(ctx, p, func(l exportLine) error {
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+		}
 		sign := lineSign[l.Kind]
 		ref := ""
 		if l.RefKind != "" {
@@ -114,6 +124,12 @@ func (s Store) WriteExport(ctx context.Context, w io.Writer, p Period, bom bool)
 			l.Category, l.Account, l.Invoice, l.CreditNote, ref, l.Currency})
 	}); err != nil {
 		return err
+	}
+	if !started {
+		// A period without lines: the header alone.
+		if err := start(); err != nil {
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

@@ -1,9 +1,8 @@
 package reports_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
+	"io"
 	"strings"
 	"testing"
 
@@ -235,17 +234,7 @@ func TestOwnerStatementDocument(t *testing.T) {
 	}
 
 	// CSV, parsed back.
-	var buf bytes.Buffer
-	if err := reports.WriteStatementCSV(&buf, st, true); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(buf.String(), reports.BOM) {
-		t.Fatal("no byte order mark")
-	}
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), reports.BOM))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := csvWritten(t, true, func(w io.Writer, bom bool) error { return reports.WriteStatementCSV(w, st, bom) })
 	want := [][]string{
 		reports.OwnerStatementColumns,
 		{"OS-2027-000001", m.ana.ID, "stay", m.r1.ID, "101", "2027-01-30", "2027-01-31", "", "2", "186.92", "200.00", "1250", "23.37", "0.00", "163.55", "EUR"},
@@ -253,14 +242,7 @@ func TestOwnerStatementDocument(t *testing.T) {
 		{"OS-2027-000001", m.ana.ID, "monthly_fee", "", "101", "", "", "2027-01", "31", "", "", "", "", "31.00", "-31.00", "EUR"},
 		{"OS-2027-000001", m.ana.ID, "total", "", "", "", "", "", "3", "280.38", "300.00", "", "32.72", "31.00", "216.66", "EUR"},
 	}
-	if len(recs) != len(want) {
-		t.Fatalf("csv %q", recs)
-	}
-	for i := range want {
-		if strings.Join(recs[i], "|") != strings.Join(want[i], "|") {
-			t.Errorf("csv row %d: %q, want %q", i, recs[i], want[i])
-		}
-	}
+	sameRecords(t, recs, want)
 	f.VerifyAudit(t)
 
 	// Bad input: refused naming the field, nothing written.

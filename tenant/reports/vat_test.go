@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -138,29 +139,12 @@ func TestVATCSV(t *testing.T) {
 	rep := reports.VATReport{Currency: "EUR", Rows: []reports.VATRow{{Category: "S", Rate: 700, Invoiced: ledger.Amounts{Net: 9346, Tax: 654, Gross: 10000},
 		Due: ledger.Amounts{Net: 9346, Tax: 654, Gross: 10000}}, {Category: "E", ExemptionReason: "City tax, not subject to VAT", Posted: ledger.Amounts{Net: 300, Gross: 300}}}}
 	rep.Total = reports.VATRow{Invoiced: rep.Rows[0].Invoiced, Due: rep.Rows[0].Due, Posted: rep.Rows[1].Posted}
-	var b strings.Builder
-	if err := reports.WriteVATCSV(&b, rep, true); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(b.String(), reports.BOM) {
-		t.Fatal("no byte order mark")
-	}
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), reports.BOM))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := csvWritten(t, true, func(w io.Writer, bom bool) error { return reports.WriteVATCSV(w, rep, bom) })
 	want := [][]string{reports.VATColumns,
 		{"S", "7.00", "", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "EUR"},
 		{"E", "0.00", "City tax, not subject to VAT", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "3.00", "0.00", "3.00", "EUR"},
 		{"total", "", "", "93.46", "6.54", "100.00", "0.00", "0.00", "0.00", "93.46", "6.54", "100.00", "3.00", "0.00", "3.00", "EUR"}}
-	if len(recs) != len(want) {
-		t.Fatalf("records %v", recs)
-	}
-	for i := range want {
-		if !slices.Equal(recs[i], want[i]) {
-			t.Errorf("record %d: %q, want %q", i, recs[i], want[i])
-		}
-	}
+	sameRecords(t, recs, want)
 }
 
 // exportCheck parses the accounting export of a period back and checks it

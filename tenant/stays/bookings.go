@@ -351,7 +351,7 @@ func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	b := Booking{ID: aura.NewID("bkg"), PropertyID: prop.ID, BookerID: bookerID, Source: in.Source, OTACode: in.OTACode,
+	b := Booking{ID: aura.NewOrderedID("bkg"), PropertyID: prop.ID, BookerID: bookerID, Source: in.Source, OTACode: in.OTACode,
 		Commission: prop.Money(0), Notes: in.Notes, Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now, Reservations: []Reservation{}}
 	if in.Commission != nil {
 		if in.Commission.Currency != "" && in.Commission.Currency != prop.Currency {
@@ -396,7 +396,7 @@ func (db Store) createBooking(tx *tenant.Tx, in BookingInput) (Booking, error) {
 		if err != nil {
 			return Booking{}, err
 		}
-		r := Reservation{ID: aura.NewID("res"), BookingID: b.ID, PropertyID: prop.ID, RoomTypeID: ri.RoomTypeID, RatePlanID: ri.RatePlanID,
+		r := Reservation{ID: aura.NewOrderedID("res"), BookingID: b.ID, PropertyID: prop.ID, RoomTypeID: ri.RoomTypeID, RatePlanID: ri.RatePlanID,
 			GuestID: guestID, Source: b.Source, Arrival: ri.Arrival, Departure: ri.Departure, Adults: ri.Adults, Children: ri.Children,
 			Status: in.Status, Overbooked: plan.overbooked, Nights: plan.nights, Total: prop.Money(0), Version: 1, CreatedAt: tx.Now, UpdatedAt: tx.Now}
 		now := tx.Now

@@ -126,12 +126,46 @@ func (ix *guestIndexer) insert(tx *tenant.Tx, seq int64, in GuestInput) error {
 	return err
 }
 
-// replace swaps a guest's terms for those of in.
+// replace swaps a guest's terms for those of in, touching only the terms
+// that changed: every term is a random leaf of the index, so deleting and
+// inserting all of them again wrote some 50 pages for an edit of the
+// notes, which changes none.
 func (ix *guestIndexer) replace(tx *tenant.Tx, seq int64, in GuestInput) error {
-	if err := deleteGuestTerms(tx, seq); err != nil {
+	rows, err := tx.Query(`SELECT term FROM guest_search WHERE guest = ?`, seq)
+	if err != nil {
 		return err
 	}
-	return ix.insert(tx, seq, in)
+	old := map[int64]bool{}
+	for rows.Next() {
+		var t int64
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		old[t] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var add []any
+	for _, t := range ix.terms(in) {
+		if old[t] {
+			delete(old, t)
+		} else {
+			add = append(add, t, seq)
+		}
+	}
+	for t := range old {
+		if _, err := tx.Exec(`DELETE FROM guest_search WHERE term = ? AND guest = ?`, t, seq); err != nil {
+			return err
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(`INSERT INTO guest_search (term, guest) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?), ", len(add)/2), ", "), add...)
+	return err
 }
 
 // deleteGuestTerms removes every search term of a guest (on change, and on

@@ -208,7 +208,7 @@ func (db Store) CreateGuests(ctx context.Context, ins []GuestInput) ([]Guest, er
 
 // createGuest writes a validated guest in tx and returns it with its key.
 func (db Store) createGuest(tx *tenant.Tx, ix *guestIndexer, in GuestInput) (Guest, *tenant.SubjectKey, error) {
-	id := aura.NewID("gst")
+	id := aura.NewOrderedID("gst")
 	k, wrapped := db.NewSubjectKey(id)
 	cols, sg := sealGuest(k, id, 1, in)
 	now := tenant.FormatTime(tx.Now)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -153,6 +154,37 @@ func TestGuestSearch(t *testing.T) {
 		}
 		if gs := pmstest.Must(stays.New(f.DB).SearchGuests(f.Ctx, "schnei", 20))(t); len(gs) != 1 || gs[0].ID != as.ID {
 			t.Fatalf("the new name finds %v", gs)
+		}
+		// Only the changed terms were replaced: the guest holds as many
+		// terms as a new profile with the same data gets (in a tenant of
+		// its own, so the searches here stay as they were).
+		f2 := pmstest.NewFixture(t, "Europe/Berlin", 1, "2025-06-10")
+		twin := pmstest.Must(stays.New(f2.DB).CreateGuest(f2.Ctx, in))(t)
+		terms := func(f *pmstest.Fixture, id string) []int64 {
+			t.Helper()
+			rows, err := f.DB.SQL().Read.Query(`SELECT term FROM guest_search WHERE guest = (SELECT seq FROM guests WHERE id = ?) ORDER BY term`, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []int64
+			for rows.Next() {
+				var x int64
+				if err := rows.Scan(&x); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, x)
+			}
+			return out
+		}
+		rectified := terms(f, as.ID)
+		if got, want := len(rectified), len(terms(f2, twin.ID)); want < 10 || got != want {
+			t.Fatalf("the rectified guest has %d search terms, a new one with the same data %d", got, want)
+		}
+		in.Notes, in.Version = "quiet room", 2
+		pmstest.Must(stays.New(f.DB).UpdateGuest(f.Ctx, as.ID, in))(t)
+		if got := terms(f, as.ID); !slices.Equal(got, rectified) {
+			t.Fatalf("a change of the notes alone changed the search terms: %d, before %d", len(got), len(rectified))
 		}
 	})
 	t.Run("ErrTooShort", func(t *testing.T) {
