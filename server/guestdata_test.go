@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -236,7 +238,7 @@ func TestGuestRestriction(t *testing.T) {
 // code enforces them, and change when the setting does.
 func TestRecordsOfProcessing(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	f := newPMS(t, h, "alpha", 1).signIn()
+	f := newPMS(t, h, "alpha", 2).signIn()
 	resp, page := f.page("GET", "/settings/records-of-processing", nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, "30 days after check-out") || !strings.Contains(page, "8 years from the end of the year of issue") ||
 		!strings.Contains(page, "Hotel Am See") {
@@ -275,6 +277,19 @@ func TestRecordsOfProcessing(t *testing.T) {
 	}
 	if !strings.Contains(page, "15 months after check-out, then purged") || !strings.Contains(page, "0 check-in records scheduled") {
 		t.Fatal("the page lacks the registration-data retention")
+	}
+	if !strings.Contains(page, `id="recipient-retention"`) || !strings.Contains(page, "No invoice holds a readable recipient") {
+		t.Fatal("the page lacks the invoice recipients' dry run")
+	}
+	// An issued invoice: its recipient is kept until the end of the
+	// retention period and made unreadable the day after.
+	_, folio := moneySetup(t, f)
+	mustCreated(t, f, "/folios/"+folio.ID+"/charges", `{"description": "Parking", "quantity": 1, "unit_price": 1500, "tax_code": "DE-19", "category": "ACC"}`)
+	inv := decode[ledger.Document](t, mustCreated(t, f, "/folios/"+folio.ID+"/invoices", `{"recipient": {"name": "Greta Tester", "address": {"country": "DE"}}}`))
+	_, page = f.page("GET", "/settings/records-of-processing", nil)
+	want := fmt.Sprintf("Invoice %s: kept until %s, recipient made unreadable on %s", inv.Number, locale.Of("DE").Day(inv.RetainUntil), locale.Of("DE").Day(inv.RetainUntil.AddDays(1)))
+	if !strings.Contains(page, want) || !strings.Contains(page, "1 invoices and credit notes with a readable recipient, 0 due now") {
+		t.Fatalf("the recipients' dry run lacks %q", want)
 	}
 	resp, body = f.api("PUT", "/guest-retention/"+f.prop.ID, `{"anonymise_after_years": 31}`)
 	if resp.StatusCode != http.StatusBadRequest {
