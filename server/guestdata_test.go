@@ -4,11 +4,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
@@ -209,6 +213,9 @@ func TestGuestRestriction(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, `id="restricted-note"`) || !strings.Contains(page, "Lift the restriction") {
 		t.Fatalf("owner's guest page of a restricted guest: %d", resp.StatusCode)
 	}
+	if !strings.Contains(page, "disputes the address") { // sealed under the guest's key in the audit row, opened for the owner
+		t.Fatal("the guest's history does not show why the processing was restricted")
+	}
 	var reads int
 	db := h.acquire("alpha")
 	err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
@@ -276,5 +283,80 @@ func TestRecordsOfProcessing(t *testing.T) {
 	resp, body = f.api("GET", "/guest-retention", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3 + 1).String()[:4]) {
 		t.Fatalf("API dry run: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestGuestPageRegistrationRetention: the guest page says, per check-in
+// record, when the registration form's data (document, number, date of
+// birth, ID photos) goes: kept while the property sets no retention for
+// it, then "to be purged on" the day the property's months after
+// check-out (here after the record was taken: the stay is in house) run
+// out, with each ID photo's own purge day; once the retention job purged
+// it, the day it was purged, and the record says so instead of "erased".
+func TestGuestPageRegistrationRetention(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Regina", f.today, f.today.AddDays(2)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	res := decode[stays.Booking](t, body).Reservations[0]
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	_, err := stays.New(db).CheckIn(ctx, res.ID, stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "R07X00Q11", IssuingCountry: "DE"}, Photos: [][]byte{auratest.JPEG(t, 24, 16)}}}})
+	var rec stays.CheckInRecord
+	if err == nil {
+		var recs []stays.CheckInRecord
+		if recs, err = stays.New(db).ReservationCheckIns(ctx, res.ID); err == nil {
+			rec = recs[0]
+		}
+	}
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	when := func(t time.Time) string { return locale.Of("DE").When(t, berlin) }
+	item := regexp.MustCompile(`(?s)<li id="purge-` + rec.ID + `">(.*?)</li>`)
+	retention := func() string {
+		t.Helper()
+		resp, page := f.page("GET", "/guests/"+res.GuestID, nil)
+		m := item.FindStringSubmatch(page)
+		if resp.StatusCode != 200 || !strings.Contains(page, `id="registration-purges"`) || m == nil {
+			t.Fatalf("guest page: %d, no retention line for the record\n%s", resp.StatusCode, page)
+		}
+		return m[1]
+	}
+
+	photoDue := "to be purged on <strong>" + when(rec.CreatedAt.Add(30*24*time.Hour)) + "</strong>"
+	if line := retention(); !strings.Contains(line, "kept until the guest is anonymised: this property sets no retention period") || !strings.Contains(line, photoDue) {
+		t.Fatalf("without a registration retention (photo due %q):\n%s", photoDue, line)
+	}
+
+	if resp, _ := f.page("POST", "/settings/records-of-processing/retention", url.Values{"property_id": {f.prop.ID}, "anonymise_after_years": {"0"},
+		"registration_months": {"15"}, "idempotency_key": {"reg15"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set retention: %d", resp.StatusCode)
+	}
+	regDue := "to be purged on <strong>" + when(rec.CreatedAt.AddDate(0, 15, 0)) + "</strong>, 15 months after check-out"
+	if line := retention(); !strings.Contains(line, regDue) || !strings.Contains(line, photoDue) || !strings.Contains(line, "Registration form, stay ") {
+		t.Fatalf("with 15 months (want %q and %q):\n%s", regDue, photoDue, line)
+	}
+
+	h.clock.Advance(16 * 31 * 24 * time.Hour)
+	db = h.acquire("alpha")
+	purged, err := guestdata.New(db).PurgeRegistrations(ctx)
+	db.Release()
+	if err != nil || len(purged.Records) != 1 || purged.Records[0] != rec.ID {
+		t.Fatalf("purge: %+v %v", purged, err)
+	}
+	f.signIn() // sixteen months later the session has expired
+	line := retention()
+	if !strings.Contains(line, "purged on "+when(h.clock.Now())+", 15 months after check-out") || strings.Contains(line, "to be purged") {
+		t.Fatalf("after the purge (at %s):\n%s", when(h.clock.Now()), line)
+	}
+	_, page := f.page("GET", "/guests/"+res.GuestID, nil)
+	if !strings.Contains(page, "The registration data was purged on "+when(h.clock.Now())) || strings.Contains(page, "R07X00Q11") || strings.Contains(page, "This guest&#39;s data was erased") {
+		t.Fatal("the check-in record does not say its registration data was purged")
 	}
 }

@@ -18,13 +18,22 @@ import (
 
 // BenchmarkBookingPages reports the WAL frames (pages) a booking for an
 // existing guest writes, alone and with 8 bookings at once (group commit
-// shares the pages they have in common), on 40 rooms with prices for 400
-// days. A read transaction held meanwhile keeps the WAL from starting over,
+// shares the pages they have in common), and with 8 at once a booking
+// whose booker is a new guest (named as the HTTP benchmark names them),
+// on 40 rooms with prices for 400 days. A read transaction held meanwhile keeps the WAL from starting over,
 // so its growth counts every frame written. With -v it also logs the frames
 // per b-tree (table or index), the place to look when the figure moves.
 func BenchmarkBookingPages(b *testing.B) {
-	for _, clients := range []int{1, 8} {
-		b.Run("clients="+string(rune('0'+clients)), func(b *testing.B) {
+	for _, run := range []struct {
+		clients  int
+		newGuest bool
+	}{{1, false}, {8, false}, {8, true}} {
+		clients := run.clients
+		name := "clients=" + string(rune('0'+clients))
+		if run.newGuest {
+			name += "/guest=new"
+		}
+		b.Run(name, func(b *testing.B) {
 			f := pmstest.NewFixture(b, "Europe/Berlin", 40, "2025-06-10")
 			guest := pmstest.Must(stays.New(f.DB).CreateGuest(f.Ctx, stays.GuestInput{FamilyName: "Regular"}))(b)
 			pin, err := f.DB.SQL().Read.BeginTx(context.Background(), nil)
@@ -56,9 +65,12 @@ func BenchmarkBookingPages(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					rng := rand.New(rand.NewPCG(uint64(g), 7))
-					for range next {
+					for i := range next {
 						in := f.Booking(f.Day(1), f.Day(2))
 						in.Booker = stays.GuestRef{ID: guest.ID}
+						if run.newGuest {
+							in.Booker = stays.GuestRef{New: &stays.GuestInput{GivenName: "Bench", FamilyName: fmt.Sprint("Guest", i), Email: fmt.Sprint("bench", i, "@example.com")}}
+						}
 						a := f.Day(1 + rng.IntN(380))
 						in.Reservations[0].Arrival, in.Reservations[0].Departure = a, a.AddDays(1+rng.IntN(2))
 						if _, err := stays.New(f.DB).CreateBooking(f.Ctx, in); err != nil && pmstest.Code(err) != "ECONFLICT" {
