@@ -137,21 +137,11 @@ func (s Handlers) ApiGuestErasurePlan(w http.ResponseWriter, r *http.Request, c 
 // ApiGuestErase anonymises the guest (body: {"version": N}, optional; or
 // If-Match). A refusal is 409 with what to do.
 func (s Handlers) ApiGuestErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	var in struct {
-		Version int `json:"version"`
+	version, err := optionalVersion(r)
+	if err != nil {
+		return err
 	}
-	if hasBody(r) {
-		if err := decodeVersioned(r, web.DecodeJSON, &in, &in.Version); err != nil {
-			return err
-		}
-	} else {
-		v, err := versionOf(r, 0)
-		if err != nil {
-			return err
-		}
-		in.Version = v
-	}
-	res, err := guestdata.New(c.DB).Erase(r.Context(), c.Params.ByName("id"), in.Version)
+	res, err := guestdata.New(c.DB).Erase(r.Context(), c.Params.ByName("id"), version)
 	if err != nil {
 		return err
 	}
