@@ -36,6 +36,7 @@ type DB struct {
 	chain   *sqlite.Chain
 	master  *keys.MasterKey
 	secrets secretCache
+	tenants tenantCache
 }
 
 // Tx is a transaction on the platform DB.
@@ -66,7 +67,7 @@ func Open(ctx context.Context, path string, master *keys.MasterKey) (*DB, error)
 		sdb.Close()
 		return nil, err
 	}
-	db := &DB{chain: &sqlite.Chain{DB: sdb, ID: ChainID}, master: master}
+	db := &DB{chain: &sqlite.Chain{DB: sdb, ID: ChainID}, master: master, tenants: tenantCache{path: path}}
 	if err := db.ensureKeyCheck(ctx); err != nil {
 		sdb.Close()
 		return nil, err
@@ -137,7 +138,10 @@ func (db *DB) CheckWritable(ctx context.Context) error {
 }
 
 // Close closes the platform DB.
-func (db *DB) Close() error { return db.chain.Close() }
+func (db *DB) Close() error {
+	db.tenants.close()
+	return db.chain.Close()
+}
 
 // SQL returns the underlying pools (for replication and backups).
 func (db *DB) SQL() *sqlite.DB { return db.chain.DB }

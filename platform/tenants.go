@@ -112,13 +112,24 @@ func liveTenant(tx *Tx, slug string) (Tenant, error) {
 
 // TenantBySlug returns the live (not deleted) tenant with slug, or
 // ENOTFOUND naming the slug.
+//
+// Every request asks for its tenant, so the rows read are kept while the
+// platform file is unchanged (see tenantCache): a commit by this process
+// or another one, `aura tenant suspend` from the command line included, is
+// seen by the next call.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (Tenant, error) {
-	var t Tenant
+	t, v, hit, cached := db.tenants.lookup(ctx, slug)
+	if hit {
+		return t, nil
+	}
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
 		t, err = liveTenant(tx, slug)
 		return err
 	})
+	if err == nil && cached {
+		db.tenants.put(slug, v, t)
+	}
 	return t, err
 }
 

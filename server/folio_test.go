@@ -248,6 +248,12 @@ func TestFolioPage(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "-000001") || !strings.Contains(body, "Greta Tester") {
 		t.Fatalf("invoices list: %d", resp.StatusCode)
 	}
+	// The cashier's day lists the payment in the operator's words, with a
+	// link to its folio.
+	if resp, body := f.page("GET", "/cashier", nil); resp.StatusCode != 200 || !strings.Contains(body, `<td>Payment</td><td>Cash</td><td><span class="badge badge-green">Succeeded</span></td><td class="num">59,50`) ||
+		!strings.Contains(body, `href="/`+f.t.Slug+`/folios/`+folio.ID+`">View folio</a>`) {
+		t.Errorf("cashier page: %d", resp.StatusCode)
+	}
 	for _, p := range []string{"/cashier", "/settings/ledger", "/folios/" + folio.ID} {
 		if resp, body := f.page("GET", p, nil); resp.StatusCode != 200 || strings.Contains(body, "ZgotmplZ") {
 			t.Errorf("GET %s: %d", p, resp.StatusCode)

@@ -2,16 +2,22 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/internal/auratest"
+	"github.com/aurapms/aura/locale"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/inventory"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -209,6 +215,9 @@ func TestGuestRestriction(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(page, `id="restricted-note"`) || !strings.Contains(page, "Lift the restriction") {
 		t.Fatalf("owner's guest page of a restricted guest: %d", resp.StatusCode)
 	}
+	if !strings.Contains(page, "disputes the address") { // sealed under the guest's key in the audit row, opened for the owner
+		t.Fatal("the guest's history does not show why the processing was restricted")
+	}
 	var reads int
 	db := h.acquire("alpha")
 	err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&reads)
@@ -229,7 +238,7 @@ func TestGuestRestriction(t *testing.T) {
 // code enforces them, and change when the setting does.
 func TestRecordsOfProcessing(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	f := newPMS(t, h, "alpha", 1).signIn()
+	f := newPMS(t, h, "alpha", 2).signIn()
 	resp, page := f.page("GET", "/settings/records-of-processing", nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, "30 days after check-out") || !strings.Contains(page, "8 years from the end of the year of issue") ||
 		!strings.Contains(page, "Hotel Am See") {
@@ -269,6 +278,19 @@ func TestRecordsOfProcessing(t *testing.T) {
 	if !strings.Contains(page, "15 months after check-out, then purged") || !strings.Contains(page, "0 check-in records scheduled") {
 		t.Fatal("the page lacks the registration-data retention")
 	}
+	if !strings.Contains(page, `id="recipient-retention"`) || !strings.Contains(page, "No invoice holds a readable recipient") {
+		t.Fatal("the page lacks the invoice recipients' dry run")
+	}
+	// An issued invoice: its recipient is kept until the end of the
+	// retention period and made unreadable the day after.
+	_, folio := moneySetup(t, f)
+	mustCreated(t, f, "/folios/"+folio.ID+"/charges", `{"description": "Parking", "quantity": 1, "unit_price": 1500, "tax_code": "DE-19", "category": "ACC"}`)
+	inv := decode[ledger.Document](t, mustCreated(t, f, "/folios/"+folio.ID+"/invoices", `{"recipient": {"name": "Greta Tester", "address": {"country": "DE"}}}`))
+	_, page = f.page("GET", "/settings/records-of-processing", nil)
+	want := fmt.Sprintf("Invoice %s: kept until %s, recipient made unreadable on %s", inv.Number, locale.Of("DE").Day(inv.RetainUntil), locale.Of("DE").Day(inv.RetainUntil.AddDays(1)))
+	if !strings.Contains(page, want) || !strings.Contains(page, "1 invoices and credit notes with a readable recipient, 0 due now") {
+		t.Fatalf("the recipients' dry run lacks %q", want)
+	}
 	resp, body = f.api("PUT", "/guest-retention/"+f.prop.ID, `{"anonymise_after_years": 31}`)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("31 years: %d %s", resp.StatusCode, body)
@@ -276,5 +298,80 @@ func TestRecordsOfProcessing(t *testing.T) {
 	resp, body = f.api("GET", "/guest-retention", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3 + 1).String()[:4]) {
 		t.Fatalf("API dry run: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestGuestPageRegistrationRetention: the guest page says, per check-in
+// record, when the registration form's data (document, number, date of
+// birth, ID photos) goes: kept while the property sets no retention for
+// it, then "to be purged on" the day the property's months after
+// check-out (here after the record was taken: the stay is in house) run
+// out, with each ID photo's own purge day; once the retention job purged
+// it, the day it was purged, and the record says so instead of "erased".
+func TestGuestPageRegistrationRetention(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "alpha", 1).signIn()
+	resp, body := f.api("POST", "/bookings", f.bookingJSON("Regina", f.today, f.today.AddDays(2)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking: %d %s", resp.StatusCode, body)
+	}
+	res := decode[stays.Booking](t, body).Reservations[0]
+	db := h.acquire("alpha")
+	ctx := aura.WithActor(context.Background(), f.owner.Actor())
+	_, err := stays.New(db).CheckIn(ctx, res.ID, stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "R07X00Q11", IssuingCountry: "DE"}, Photos: [][]byte{auratest.JPEG(t, 24, 16)}}}})
+	var rec stays.CheckInRecord
+	if err == nil {
+		var recs []stays.CheckInRecord
+		if recs, err = stays.New(db).ReservationCheckIns(ctx, res.ID); err == nil {
+			rec = recs[0]
+		}
+	}
+	db.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	when := func(t time.Time) string { return locale.Of("DE").When(t, berlin) }
+	item := regexp.MustCompile(`(?s)<li id="purge-` + rec.ID + `">(.*?)</li>`)
+	retention := func() string {
+		t.Helper()
+		resp, page := f.page("GET", "/guests/"+res.GuestID, nil)
+		m := item.FindStringSubmatch(page)
+		if resp.StatusCode != 200 || !strings.Contains(page, `id="registration-purges"`) || m == nil {
+			t.Fatalf("guest page: %d, no retention line for the record\n%s", resp.StatusCode, page)
+		}
+		return m[1]
+	}
+
+	photoDue := "to be purged on <strong>" + when(rec.CreatedAt.Add(30*24*time.Hour)) + "</strong>"
+	if line := retention(); !strings.Contains(line, "kept until the guest is anonymised: this property sets no retention period") || !strings.Contains(line, photoDue) {
+		t.Fatalf("without a registration retention (photo due %q):\n%s", photoDue, line)
+	}
+
+	if resp, _ := f.page("POST", "/settings/records-of-processing/retention", url.Values{"property_id": {f.prop.ID}, "anonymise_after_years": {"0"},
+		"registration_months": {"15"}, "idempotency_key": {"reg15"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set retention: %d", resp.StatusCode)
+	}
+	regDue := "to be purged on <strong>" + when(rec.CreatedAt.AddDate(0, 15, 0)) + "</strong>, 15 months after check-out"
+	if line := retention(); !strings.Contains(line, regDue) || !strings.Contains(line, photoDue) || !strings.Contains(line, "Registration form, stay ") {
+		t.Fatalf("with 15 months (want %q and %q):\n%s", regDue, photoDue, line)
+	}
+
+	h.clock.Advance(16 * 31 * 24 * time.Hour)
+	db = h.acquire("alpha")
+	purged, err := guestdata.New(db).PurgeRegistrations(ctx)
+	db.Release()
+	if err != nil || len(purged.Records) != 1 || purged.Records[0] != rec.ID {
+		t.Fatalf("purge: %+v %v", purged, err)
+	}
+	f.signIn() // sixteen months later the session has expired
+	line := retention()
+	if !strings.Contains(line, "purged on "+when(h.clock.Now())+", 15 months after check-out") || strings.Contains(line, "to be purged") {
+		t.Fatalf("after the purge (at %s):\n%s", when(h.clock.Now()), line)
+	}
+	_, page := f.page("GET", "/guests/"+res.GuestID, nil)
+	if !strings.Contains(page, "The registration data was purged on "+when(h.clock.Now())) || strings.Contains(page, "R07X00Q11") || strings.Contains(page, "This guest&#39;s data was erased") {
+		t.Fatal("the check-in record does not say its registration data was purged")
 	}
 }

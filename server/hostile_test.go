@@ -419,6 +419,7 @@ func (e *hostileEnv) apiBodies() map[string]any {
 		"POST /:tenant/api/v1/statements":                    map[string]any{"channel": "booking_com", "from": d.AddDays(-30).String(), "to": d.String()},
 		"POST /:tenant/api/v1/owners":                        owners.OwnerInput{Name: "Nils Owner", Email: "nils@hostile.example", VATID: "DE123456789", Payout: "DE89370400440532013000", Address: inventory.Address{Line1: "Weg 2", City: "Kiel", Country: "DE"}},
 		"PUT /:tenant/api/v1/owners/:id":                     owners.OwnerInput{Name: "Olga Owner", Email: "olga@hostile.example", Payout: "Sparkasse 4711"},
+		"POST /:tenant/api/v1/owners/:id/erasure":            map[string]any{"version": 0},
 		"POST /:tenant/api/v1/owners/:id/contracts":          owners.ContractInput{RoomID: f.rooms[len(f.rooms)-2].ID, Start: d.AddDays(400), End: d.AddDays(430), CommissionBP: 1500, MonthlyFee: 5000, StayFee: 2500},
 		"PUT /:tenant/api/v1/owners/:id/contracts/:cid":      owners.ContractInput{RoomID: f.rooms[len(f.rooms)-1].ID, Start: d.AddDays(365), CommissionBP: 2500, StayFee: 1000},
 		"PUT /:tenant/api/v1/reports/settings":               map[string]any{"complimentary_plans": []string{}, "house_use_plans": []string{}, "exclude_complimentary": true},

@@ -213,6 +213,35 @@ func TestOwnersHTTP(t *testing.T) {
 		strings.Contains(page, iban) || strings.Contains(page, `href="/own/owners`) {
 		t.Errorf("the accountant's statements page: %d, or it shows the IBAN or links the owners", resp.StatusCode)
 	}
+
+	// Erasure: refused (409 naming the room) while Ana's contract runs and
+	// for the accountant (403); an owner without a running contract is
+	// erased, audited, and reads back without personal data.
+	if resp, out := f.api("POST", "/owners/"+ana.ID+"/erasure", ""); resp.StatusCode != http.StatusConflict || !strings.Contains(out, "Room "+f.rooms[0].Number) {
+		t.Errorf("erasing Ana under her contract: %d %s", resp.StatusCode, out)
+	}
+	cleo := decode[owners.Owner](t, mustCreated(t, f, "/owners", `{"name": "Cleo Cordes", "email": "cleo@cordes.example", "payout": "`+iban+`"}`))
+	if resp, out := h.do(req{method: "POST", path: "/own/api/v1/owners/" + cleo.ID + "/erasure", header: accountant}); resp.StatusCode != http.StatusForbidden || !strings.Contains(out, "owners.write") {
+		t.Errorf("the accountant erasing: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := f.api("POST", "/owners/"+cleo.ID+"/erasure", `{"version": 9}`); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("a stale erasure: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := h.do(req{method: "POST", path: "/own/api/v1/owners/" + cleo.ID + "/erasure", json: `{"version": 1}`, header: manager}); resp.StatusCode != 200 || !strings.Contains(out, `"owner_id":"`+cleo.ID+`"`) {
+		t.Fatalf("the manager erasing Cleo: %d %s", resp.StatusCode, out)
+	}
+	if _, out := f.api("GET", "/owners/"+cleo.ID, ""); !strings.Contains(out, owners.ErasedName) || strings.Contains(out, "Cordes") || strings.Contains(out, iban) || !strings.Contains(out, `"erased_at"`) {
+		t.Errorf("Cleo after the erasure: %s", out)
+	}
+	db = h.acquire("own")
+	err = db.SQL().Read.QueryRow(`SELECT action, after_json FROM audit_log WHERE entity_id = ? ORDER BY seq DESC LIMIT 1`, cleo.ID).Scan(&action, &after)
+	db.Release()
+	if err != nil || action != "owner.erased" || strings.Contains(after, "Cordes") {
+		t.Errorf("erasure audit row: %v %s %s", err, action, after)
+	}
+	if resp, out := f.api("POST", "/owners/"+cleo.ID+"/erasure", ""); resp.StatusCode != http.StatusConflict {
+		t.Errorf("erasing Cleo again: %d %s", resp.StatusCode, out)
+	}
 }
 
 func dayOfMonth(d interface{ YMD() (int, time.Month, int) }) int {

@@ -87,6 +87,12 @@ func frontDeskBrowser(t *testing.T, b browserSteps) {
 	}
 	b.do(chromedp.ScrollIntoView(chromedp.CSS("#check-ins")))
 	b.shot("guest-checkins-desktop")
+	// Below the records: when the registration form's data and the photo go.
+	if ret := b.text("#registration-purges"); !strings.Contains(ret, "Registration form, stay") || !regexp.MustCompile(`ID photo taken .*: to be purged on`).MatchString(ret) {
+		t.Fatalf("the guest page's retention of registration data:\n%s", ret)
+	}
+	b.do(chromedp.ScrollIntoView(chromedp.CSS("#registration-purges")))
+	b.shot("guest-retention-desktop")
 
 	// Check out from the reservation page.
 	b.do(chromedp.Navigate(b.base+"/demo/reservations/"+resID), chromedp.WaitVisible(chromedp.CSS(".res-head")),

@@ -146,6 +146,20 @@ func decodeVersioned(r *http.Request, decode func(*http.Request, any) error, in 
 	return nil
 }
 
+// optionalVersion reads the version of a write whose body, {"version": n},
+// may be left out: the body's, else (or over it) If-Match's; 0 when
+// neither is sent.
+func optionalVersion(r *http.Request) (int, error) {
+	var in struct {
+		Version int `json:"version"`
+	}
+	if hasBody(r) {
+		err := decodeVersioned(r, web.DecodeJSON, &in, &in.Version)
+		return in.Version, err
+	}
+	return versionOf(r, 0)
+}
+
 // hasBody reports whether the request sends a body.
 func hasBody(r *http.Request) bool {
 	return r.ContentLength != 0 || len(r.TransferEncoding) > 0

@@ -13,6 +13,7 @@ import (
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/guestdata"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -136,21 +137,11 @@ func (s Handlers) ApiGuestErasurePlan(w http.ResponseWriter, r *http.Request, c 
 // ApiGuestErase anonymises the guest (body: {"version": N}, optional; or
 // If-Match). A refusal is 409 with what to do.
 func (s Handlers) ApiGuestErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
-	var in struct {
-		Version int `json:"version"`
+	version, err := optionalVersion(r)
+	if err != nil {
+		return err
 	}
-	if hasBody(r) {
-		if err := decodeVersioned(r, web.DecodeJSON, &in, &in.Version); err != nil {
-			return err
-		}
-	} else {
-		v, err := versionOf(r, 0)
-		if err != nil {
-			return err
-		}
-		in.Version = v
-	}
-	res, err := guestdata.New(c.DB).Erase(r.Context(), c.Params.ByName("id"), in.Version)
+	res, err := guestdata.New(c.DB).Erase(r.Context(), c.Params.ByName("id"), version)
 	if err != nil {
 		return err
 	}
@@ -296,6 +287,20 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 	if rv.Names, err = stays.New(c.DB).GuestNames(r.Context(), ids); err != nil {
 		return err
 	}
+	recips, err := ledger.New(c.DB).RecipientExpiries(r.Context())
+	if err != nil {
+		return err
+	}
+	rv.RecipCount = len(recips)
+	nowDate := date.Of(s.Cfg.Now(), time.UTC)
+	for _, e := range recips {
+		if !e.PurgedOn.After(nowDate) {
+			rv.RecipDueNow++
+		}
+		if len(rv.RecipListed) < 20 {
+			rv.RecipListed = append(rv.RecipListed, e)
+		}
+	}
 	p := s.TenantPage(w, r, c, "Records of processing", "privacy")
 	p.Data = &processingView{Records: recs, Retention: rv}
 	s.RenderPage(w, r, http.StatusOK, "records_of_processing", p)
@@ -314,10 +319,16 @@ type retentionView struct {
 	RegDue    []guestdata.DueRegistration
 	RegListed []guestdata.DueRegistration
 	RegDueNow int
-	DueNow    int               // due on or before today: the next run takes them
-	Names     map[string]string // the names of the guests listed
-	CanSet    bool
-	Listed    []guestdata.DueGuest // the first 20 of Due
+	// RecipListed are the first 20 issued documents whose recipient the
+	// retention job will make unreadable, soonest first, of RecipCount;
+	// RecipDueNow are due at the next run.
+	RecipListed []ledger.RecipientExpiry
+	RecipCount  int
+	RecipDueNow int
+	DueNow      int               // due on or before today: the next run takes them
+	Names       map[string]string // the names of the guests listed
+	CanSet      bool
+	Listed      []guestdata.DueGuest // the first 20 of Due
 }
 
 // RetentionSet sets a property's guest retention schedule from the

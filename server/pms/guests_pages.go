@@ -129,11 +129,22 @@ type guestData struct {
 	Invoices    []ledger.Document
 	CanFolios   bool
 	PhotoPurges map[string]guestdata.PhotoPurge
+	// RecordPurges says, per check-in record, when its registration data
+	// (the registration form's document, number, date of birth and
+	// photos) was or will be purged, in the records' order.
+	RecordPurges []RecordRetention
 	// Messages are the emails to the guest, newest first.
 	Messages []guestmail.Message
 	// Consent is the guest's marketing opt-in (nil: never asked).
 	Consent *guestdata.Consent
 	Sources []string
+}
+
+// RecordRetention is a check-in record beside when its registration data
+// was or will be purged.
+type RecordRetention struct {
+	Record stays.CheckInRecord
+	Purge  guestdata.RecordPurge
 }
 
 func (s Handlers) GuestPage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
@@ -217,6 +228,13 @@ func (s Handlers) guestData(w http.ResponseWriter, r *http.Request, c *web.Call)
 	d.PhotoPurges = map[string]guestdata.PhotoPurge{}
 	for _, pp := range o.PhotoPurges {
 		d.PhotoPurges[pp.PhotoID] = pp
+	}
+	recPurge := map[string]guestdata.RecordPurge{}
+	for _, rp := range o.RecordPurges {
+		recPurge[rp.RecordID] = rp
+	}
+	for _, rec := range d.CheckIns {
+		d.RecordPurges = append(d.RecordPurges, RecordRetention{Record: rec, Purge: recPurge[rec.ID]})
 	}
 	if auditLimit > 0 {
 		if d.History, err = s.History(r, c, p, o.Audit); err != nil {

@@ -542,7 +542,7 @@ func (h *historyCtx) guestLines(ctx context.Context, c *web.Call, guestID string
 		return []historyLine{{Label: "Personal data", After: "hidden", Hidden: true}}, nil
 	}
 	var out []historyLine
-	for _, col := range []string{"given_name", "family_name", "email", "phone", "address", "nationality", "language", "notes"} {
+	for _, col := range []string{"given_name", "family_name", "email", "phone", "address", "nationality", "language", "notes", "reason"} {
 		bv, av := b[col], a[col]
 		if bv == av || av == "" && bv == "" {
 			continue

@@ -38,6 +38,7 @@ func (s Handlers) OwnerRoutes() []web.Route {
 		{Method: "POST", Path: "/:tenant/api/v1/owners", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: none, Handle: ApiCreate(owners.Store.CreateOwner, ownerVersion)},
 		{Method: "GET", Path: "/:tenant/api/v1/owners/:id", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: own, Handle: ApiGet(owners.Store.GetOwner, ownerVersion)},
 		{Method: "PUT", Path: "/:tenant/api/v1/owners/:id", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: own, Handle: s.apiOwnerUpdate},
+		{Method: "POST", Path: "/:tenant/api/v1/owners/:id/erasure", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: own, Handle: s.apiOwnerErase},
 		{Method: "GET", Path: "/:tenant/api/v1/owners/:id/contracts", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: own, Handle: s.apiContracts},
 		{Method: "POST", Path: "/:tenant/api/v1/owners/:id/contracts", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: own, Handle: s.apiContractCreate},
 		{Method: "PUT", Path: "/:tenant/api/v1/owners/:id/contracts/:cid", Access: web.Token, Perm: identity.PermOwnersWrite, Isolation: occ, Handle: s.apiContractUpdate},
@@ -52,6 +53,10 @@ var OwnerAPIDocs = map[string]web.ApiDoc{
 		Body: owners.OwnerInput{}, Response: owners.Owner{}, Status: 201},
 	"GET /:tenant/api/v1/owners/:id": {Summary: "An owner", Tag: "Owners", Response: owners.Owner{}},
 	"PUT /:tenant/api/v1/owners/:id": {Summary: "Replace an owner's details (If-Match or version)", Tag: "Owners", Body: owners.OwnerInput{}, Response: owners.Owner{}, IfMatch: true},
+	"POST /:tenant/api/v1/owners/:id/erasure": {Summary: "Erase an owner's personal data for good (the owner's key is destroyed; contracts and statements keep their figures); 409 while a contract runs past today", Tag: "Owners",
+		Body: struct {
+			Version int `json:"version"`
+		}{}, BodyOptional: true, Response: owners.Erasure{}, IfMatch: true},
 	"GET /:tenant/api/v1/owners/:id/contracts": {Summary: "An owner's management contracts, by start", Tag: "Owners",
 		Response: ApiData[owners.Contract]{}},
 	"POST /:tenant/api/v1/owners/:id/contracts": {Summary: "Put a room (unit) under the owner for the nights [start, end) (end null: open-ended), with a commission in basis points and fees in minor units; 409 when another contract holds the unit on one of the nights", Tag: "Owners",
@@ -425,6 +430,20 @@ func (s Handlers) apiOwnerUpdate(w http.ResponseWriter, r *http.Request, c *web.
 		return err
 	}
 	return writeVersioned(w, http.StatusOK, o, o.Version)
+}
+
+// apiOwnerErase erases an owner's personal data (owners.EraseOwner),
+// checking the version of the body or If-Match when one is sent.
+func (s Handlers) apiOwnerErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	version, err := optionalVersion(r)
+	if err != nil {
+		return err
+	}
+	e, err := owners.New(c.DB).EraseOwner(r.Context(), c.Params.ByName("id"), version)
+	if err != nil {
+		return err
+	}
+	return writeAPI(w, http.StatusOK, e)
 }
 
 func (s Handlers) apiContracts(w http.ResponseWriter, r *http.Request, c *web.Call) error {

@@ -40,6 +40,7 @@ type Dossier struct {
 	Invoices     []ledger.Document     `json:"invoices"`
 	CheckIns     []stays.CheckInRecord `json:"checkin_records"`
 	PhotoPurges  []PhotoPurge          `json:"photo_purges"`
+	RecordPurges []RecordPurge         `json:"registration_purges"`
 	Messages     []guestmail.Message   `json:"messages"`
 	Consents     []Consent             `json:"consents"`
 	Audit        []AuditRow            `json:"audit"`
@@ -51,6 +52,18 @@ type PhotoPurge struct {
 	RecordID string    `json:"record_id"`
 	Purged   bool      `json:"purged"`
 	At       time.Time `json:"at"` // when it was purged, or when it falls due
+}
+
+// RecordPurge says when the registration data of a check-in record (the
+// document, its number, the date of birth and the ID photos: what the
+// registration form holds) was purged by the property's registration
+// retention, or when it falls due. Months is the property's retention (0:
+// none set, At is nil and the data stays until the guest is anonymised).
+type RecordPurge struct {
+	RecordID string     `json:"record_id"`
+	Months   int        `json:"months"`
+	Purged   bool       `json:"purged"`
+	At       *time.Time `json:"at,omitempty"` // when it was purged, or when it falls due
 }
 
 // AuditRow is one audit row about the guest's records, its before and
@@ -151,7 +164,7 @@ func (s Store) Dossier(ctx context.Context, guestID string) (Dossier, error) {
 		}
 		d.Invoices = append(d.Invoices, v)
 	}
-	if d.PhotoPurges, err = s.photoPurges(ctx, d); err != nil {
+	if d.PhotoPurges, d.RecordPurges, err = s.purges(ctx, d); err != nil {
 		return d, err
 	}
 	if d.Audit, err = s.auditAbout(ctx, d); err != nil {
@@ -160,12 +173,18 @@ func (s Store) Dossier(ctx context.Context, guestID string) (Dossier, error) {
 	return d, nil
 }
 
-// photoPurges tells when each photo of the dossier's check-in records was
-// purged, or when the purge job will take it: the property's retention
-// days after the stay's check-out, or after the record was taken for a
-// stay never checked out (see tenant/frontdesk).
-func (s Store) photoPurges(ctx context.Context, d Dossier) ([]PhotoPurge, error) {
-	out := []PhotoPurge{}
+// purges tells when each photo of the dossier's check-in records was
+// purged, or when a purge job will take it: the property's ID-photo
+// retention days after the stay's check-out (or after the record was
+// taken, for a stay never checked out; see tenant/frontdesk), or the
+// registration retention's months when that comes first; and when each
+// record's registration data was or will be purged (PurgeRegistrations).
+func (s Store) purges(ctx context.Context, d Dossier) ([]PhotoPurge, []RecordPurge, error) {
+	photos, records := []PhotoPurge{}, []RecordPurge{}
+	months, err := s.RegistrationRetention(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	days := map[string]int{}
 	checkedOut := map[string]*time.Time{}
 	for _, r := range d.Reservations {
@@ -176,7 +195,7 @@ func (s Store) photoPurges(ctx context.Context, d Dossier) ([]PhotoPurge, error)
 		if !ok {
 			p, err := inventory.New(s.DB).GetProperty(ctx, rec.PropertyID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			n = p.FrontDesk.IDPhotoRetentionDays
 			days[rec.PropertyID] = n
@@ -185,17 +204,30 @@ func (s Store) photoPurges(ctx context.Context, d Dossier) ([]PhotoPurge, error)
 		if t := checkedOut[rec.ReservationID]; t != nil {
 			start = *t
 		}
+		rp := RecordPurge{RecordID: rec.ID, Months: months[rec.PropertyID]}
+		var regDue *time.Time
+		switch {
+		case rec.RegistrationPurgedAt != nil:
+			rp.Purged, rp.At = true, rec.RegistrationPurgedAt
+		case rp.Months > 0 && !rec.Erased:
+			at := start.AddDate(0, rp.Months, 0)
+			rp.At, regDue = &at, &at
+		}
+		records = append(records, rp)
 		for _, p := range rec.Photos {
 			pp := PhotoPurge{PhotoID: p.ID, RecordID: rec.ID}
 			if p.PurgedAt != nil {
 				pp.Purged, pp.At = true, *p.PurgedAt
 			} else {
 				pp.At = start.Add(time.Duration(n) * 24 * time.Hour)
+				if regDue != nil && regDue.Before(pp.At) {
+					pp.At = *regDue
+				}
 			}
-			out = append(out, pp)
+			photos = append(photos, pp)
 		}
 	}
-	return out, nil
+	return photos, records, nil
 }
 
 // auditAbout reads the audit rows about the dossier's records (the guest,
@@ -335,12 +367,13 @@ func aboutWhere(d Dossier) (string, []any) {
 // guest's own fields stay sealed for the history to open for people who
 // may read guests).
 type Overview struct {
-	Folios      []ledger.FolioView
-	Invoices    []ledger.Document
-	PhotoPurges []PhotoPurge
-	Messages    []guestmail.Message // the emails to the guest, newest first
-	Consents    []Consent
-	Audit       []audit.Row
+	Folios       []ledger.FolioView
+	Invoices     []ledger.Document
+	PhotoPurges  []PhotoPurge
+	RecordPurges []RecordPurge
+	Messages     []guestmail.Message // the emails to the guest, newest first
+	Consents     []Consent
+	Audit        []audit.Row
 }
 
 // Overview reads the guest page's Overview: the folios and invoices when
@@ -361,7 +394,7 @@ func (s Store) Overview(ctx context.Context, guestID string, withLedger bool, au
 	if d.CheckIns, err = st.GuestCheckIns(ctx, guestID); err != nil {
 		return o, err
 	}
-	if o.PhotoPurges, err = s.photoPurges(ctx, d); err != nil {
+	if o.PhotoPurges, o.RecordPurges, err = s.purges(ctx, d); err != nil {
 		return o, err
 	}
 	if o.Messages, err = guestmail.New(s.DB).GuestMessages(ctx, guestID); err != nil {

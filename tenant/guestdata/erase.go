@@ -214,14 +214,14 @@ func (p ErasurePlan) items() (removed, kept []Item) {
 		{What: "The guest's key", Why: "every value sealed under it (the profile, check-in documents, the personal fields inside audit rows, and copies in backups) can never be opened again"},
 		{What: capital(count(p.counts.SearchTerms, "search-index entry", "search-index entries")), Why: "the guest can no longer be found by name, email or phone"},
 		{What: capital(count(p.counts.Photos, "ID photo", "ID photos")) + " and the documents of " + count(p.counts.CheckInRecords, "check-in record", "check-in records"), Why: "registration data is kept only as long as the law requires"},
-		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made", Why: "they were sealed under the guest's key"},
+		{What: "Notes of " + count(p.counts.BookingNotes, "booking", "bookings") + " the guest made or stays on", Why: "staff write them about the people of the booking"},
 		{What: capital(count(p.cards, "card", "cards")) + " on file on the guest's folios: the Stripe customer and payment-method references", Why: "the card can no longer be charged from Aura or traced to the guest here; Stripe keeps its own copy under its retention rules"},
 		{What: capital(count(p.consents, "consent", "consents")) + " (marketing opt-in with its time and source)", Why: "a pseudonym cannot be contacted; the history of the answers stays in the audit trail without the guest's name"},
-		{What: capital(count(p.messages, "email", "emails")) + " to the guest: recipient, subject and text", Why: "they were sealed under the guest's key; what kind of message went when stays, without its content"},
+		{What: capital(count(p.messages, "email", "emails")) + " to the guest: recipient, subject and text; and the subject and text of emails to others about the guest's stays (a booker's confirmation names the guest)", Why: "they were sealed under the guest's key; what kind of message went when, and to whom, stays without its content"},
 	}
 	kept = []Item{
 		{What: capital(count(len(p.Reservations), "reservation with its nights, room and prices", "reservations with their nights, rooms and prices")), Why: "occupancy and revenue reports must not change"},
-		{What: "Folio lines and payments", Why: "the books must stay complete and balanced"},
+		{What: "Folio lines and payments, with their descriptions, notes and folio labels", Why: "the books must stay complete and balanced, and posted lines are immutable; these texts are kept as booked, so they should never name a guest"},
 		{What: invoicesKept(len(p.Invoices)), Why: "tax law requires issued invoices to be kept (8 years in Germany); the recipient is sealed under the financial-records key until the retention date"},
 		{What: "The audit trail", Why: "its rows stay so the chain still verifies; the guest's personal fields inside them can no longer be opened"},
 	}
@@ -314,7 +314,7 @@ func countStays(tx *tenant.Tx, guestID string, c *stays.ErasedGuestData) error {
 		(SELECT count(*) FROM guest_search WHERE guest = (SELECT seq FROM guests WHERE id = ?1)),
 		(SELECT count(*) FROM checkin_records WHERE guest_id = ?1),
 		(SELECT count(*) FROM id_photos p JOIN checkin_records c ON c.id = p.record_id WHERE c.guest_id = ?1 AND p.purged_at IS NULL),
-		(SELECT count(*) FROM bookings WHERE booker_id = ?1 AND notes IS NOT NULL)`, guestID).
+		(SELECT count(*) FROM bookings WHERE `+stays.GuestBookingsWhere+` AND notes IS NOT NULL)`, guestID).
 		Scan(&c.SearchTerms, &c.CheckInRecords, &c.Photos, &c.BookingNotes)
 }
 
@@ -346,6 +346,9 @@ func (s Store) Erase(ctx context.Context, guestID string, version int) (Erasure,
 		}
 		msgs, err := guestmail.EraseGuestMessagesTx(tx, guestID)
 		if err != nil {
+			return err
+		}
+		if _, err := guestmail.EraseStayMessagesTx(tx, guestID); err != nil {
 			return err
 		}
 		consents, err := eraseConsentsTx(tx, guestID)

@@ -156,9 +156,14 @@ func (s Store) zipOf(ctx context.Context, d Dossier) ([]byte, error) {
 	for _, p := range d.PhotoPurges {
 		purge[p.PhotoID] = p
 	}
+	regPurge := map[string]RecordPurge{}
+	for _, p := range d.RecordPurges {
+		regPurge[p.RecordID] = p
+	}
 	for _, c := range d.CheckIns {
+		rp := regPurge[c.ID]
 		recs = append(recs, []string{c.ID, c.ReservationID, c.Document.Type, c.Document.Number, c.Document.IssuingCountry, c.Document.Expiry.String(),
-			c.BirthDate.String(), timeOf(c.NumberPurgedAt), fmt.Sprint(c.Erased), timeOf(&c.CreatedAt)})
+			c.BirthDate.String(), timeOf(c.NumberPurgedAt), fmt.Sprint(c.Erased), timeOf(&c.CreatedAt), fmt.Sprint(rp.Purged), timeOf(rp.At)})
 		for _, p := range c.Photos {
 			pp := purge[p.ID]
 			photos = append(photos, []string{p.ID, c.ID, p.ContentType, fmt.Sprint(p.Size), timeOf(&p.CreatedAt), fmt.Sprint(pp.Purged), timeOf(&pp.At), p.PurgeReason})
@@ -180,7 +185,8 @@ func (s Store) zipOf(ctx context.Context, d Dossier) ([]byte, error) {
 		{"folio_lines.csv", []string{"folio_id", "id", "kind", "service_date", "business_date", "description", "quantity", "unit_price", "net", "tax", "gross", "tax_code", "currency"}, lines},
 		{"payments.csv", []string{"id", "folio_id", "kind", "method", "status", "amount", "currency", "business_date", "note"}, pays},
 		{"invoices.csv", []string{"id", "kind", "number", "issue_date", "recipient_name", "recipient_address", "net", "tax", "gross", "due", "currency", "retain_until"}, invs},
-		{"checkin_records.csv", []string{"id", "reservation_id", "document_type", "document_number", "issuing_country", "expiry", "birth_date", "number_purged_at", "erased", "created_at"}, recs},
+		{"checkin_records.csv", []string{"id", "reservation_id", "document_type", "document_number", "issuing_country", "expiry", "birth_date", "number_purged_at", "erased", "created_at",
+			"registration_purged", "registration_purged_or_due_at"}, recs},
 		{"id_photos.csv", []string{"id", "record_id", "content_type", "size", "created_at", "purged", "purged_or_due_at", "purge_reason"}, photos},
 		{"messages.csv", []string{"id", "reservation_id", "kind", "language", "status", "reason", "attempts", "recipient", "subject", "body_text", "body_html", "last_error", "sent_at", "created_at", "erased"}, msgs},
 		{"consents.csv", []string{"kind", "granted", "source", "at"}, cons},

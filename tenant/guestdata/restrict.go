@@ -16,7 +16,8 @@ import (
 // stays.WithRestricted (guests.restricted.read), and every read of the
 // profile is audited (RecordRestrictedRead). The reason (why, at most 500
 // characters, required to restrict) goes into the audit row
-// ("guest.restricted" or "guest.restriction_lifted"). It returns
+// ("guest.restricted" or "guest.restriction_lifted"), sealed under the
+// guest's key (under "sealed", as the profile's fields). It returns
 // ENOTFOUND, EINVALID for a missing reason, and ECONFLICT for a guest
 // already in that state or anonymised.
 func (s Store) Restrict(ctx context.Context, guestID string, on bool, reason string) error {
@@ -51,8 +52,20 @@ func (s Store) Restrict(ctx context.Context, guestID string, on bool, reason str
 		if _, err := tx.Exec(`UPDATE guests SET restricted_at = ? WHERE id = ?`, now, guestID); err != nil {
 			return err
 		}
+		after := map[string]any{"restricted": on}
+		if reason != "" {
+			// Staff write the reason about the guest (often naming them or
+			// quoting their request): it is sealed under the guest's key
+			// like the profile, so the anonymisation makes it unreadable
+			// in the audit row and its backups too.
+			key, err := s.OpenSubjectKey(guestID, wrapped)
+			if err != nil {
+				return err
+			}
+			after["sealed"] = map[string][]byte{"reason": key.Seal("guests", "reason", guestID, []byte(reason))}
+		}
 		return tx.Audit(audit.Entry{Action: action, EntityType: "guest", EntityID: guestID,
-			Before: map[string]any{"restricted": at.Valid}, After: map[string]any{"restricted": on, "reason": reason}})
+			Before: map[string]any{"restricted": at.Valid}, After: after})
 	})
 }
 

@@ -2,6 +2,7 @@ package guestdata_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -26,8 +27,16 @@ func TestRestrict(t *testing.T) {
 	pmstest.WantCode(t, err, aura.EINVALID)
 	pmstest.Must(0, gd.Restrict(f.Ctx, a.ID, true, "The guest disputes the accuracy of the address"))(t)
 	pmstest.WantCode(t, gd.Restrict(f.Ctx, a.ID, true, "again"), aura.ECONFLICT)
-	if action, after := pmstest.LastAction(t, f); action != "guest.restricted" || !strings.Contains(after, "disputes the accuracy") {
-		t.Fatalf("audit %s %s", action, after)
+	// The reason is in the audit row, sealed under the guest's key.
+	action, after := pmstest.LastAction(t, f)
+	var row struct {
+		Sealed map[string][]byte `json:"sealed"`
+	}
+	if err := json.Unmarshal([]byte(after), &row); err != nil || action != "guest.restricted" || strings.Contains(after, "disputes") {
+		t.Fatalf("audit %s %s (%v)", action, after, err)
+	}
+	if vals, _, err := f.DB.OpenGuestSealed(f.Ctx, a.ID, "guests", a.ID, row.Sealed); err != nil || vals["reason"] != "The guest disputes the accuracy of the address" {
+		t.Fatalf("the sealed reason opens to %q (%v)", vals["reason"], err)
 	}
 	if g := pmstest.Must(st.GetGuest(f.Ctx, a.ID))(t); g.RestrictedAt == nil || !g.RestrictedAt.Equal(f.Clock.Now().UTC()) {
 		t.Fatalf("restricted at %v", g.RestrictedAt)

@@ -608,3 +608,23 @@ func EraseGuestMessagesTx(tx *tenant.Tx, guestID string) (int, error) {
 	n, err := res.RowsAffected()
 	return int(n), err
 }
+
+// EraseStayMessagesTx blanks the subject and bodies of the messages sent
+// to other people (a booker) about the stays of a guest being anonymised,
+// inside the caller's transaction (secure_delete on there): they name the
+// guest and are sealed under the recipient's key, which the anonymisation
+// does not destroy. The recipient, kind, status and times stay, and a
+// message still queued is withheld. It returns how many it blanked.
+func EraseStayMessagesTx(tx *tenant.Tx, guestID string) (int, error) {
+	res, err := tx.Exec(`UPDATE guest_messages SET subject = NULL, body_text = NULL, body_html = NULL,
+		status = CASE status WHEN 'queued' THEN 'withheld' ELSE status END,
+		reason = CASE status WHEN 'queued' THEN ?1 ELSE reason END,
+		next_attempt_at = CASE status WHEN 'queued' THEN NULL ELSE next_attempt_at END, updated_at = ?2
+		WHERE guest_id != ?3 AND reservation_id IN (SELECT id FROM reservations WHERE guest_id = ?3)
+		AND (subject IS NOT NULL OR body_text IS NOT NULL OR body_html IS NOT NULL)`, ReasonErased, tenant.FormatTime(tx.Now), guestID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

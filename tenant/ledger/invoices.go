@@ -1286,3 +1286,40 @@ func (s *Store) PurgeExpiredRecipients(ctx context.Context, today date.Date) (in
 	})
 	return n, err
 }
+
+// RecipientExpiry is an issued document whose recipient snapshot still
+// opens, with the last day of its retention; PurgeExpiredRecipients makes
+// the recipient unreadable on the day after (PurgedOn).
+type RecipientExpiry struct {
+	DocumentID  string    `json:"document_id"`
+	Number      string    `json:"number"`
+	Kind        string    `json:"kind"`
+	PropertyID  string    `json:"property_id"`
+	RetainUntil date.Date `json:"retain_until"`
+	PurgedOn    date.Date `json:"purged_on"`
+}
+
+// RecipientExpiries is the dry run of PurgeExpiredRecipients: every
+// document whose recipient key is still stored, soonest first, with the
+// day its recipient goes. It changes nothing.
+func (s *Store) RecipientExpiries(ctx context.Context) ([]RecipientExpiry, error) {
+	out := []RecipientExpiry{}
+	err := s.db.View(ctx, func(tx *tenant.Tx) error {
+		rows, err := tx.Query(`SELECT k.document_id, d.number, d.kind, d.property_id, k.retain_until FROM ledger_document_keys k
+			JOIN ledger_documents d ON d.id = k.document_id ORDER BY k.retain_until, d.rowid`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e RecipientExpiry
+			if err := rows.Scan(&e.DocumentID, &e.Number, &e.Kind, &e.PropertyID, &e.RetainUntil); err != nil {
+				return err
+			}
+			e.PurgedOn = e.RetainUntil.AddDays(1)
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -483,13 +483,21 @@ func readFiles(t *testing.T, path string) []byte {
 	return all
 }
 
-// TestPurgeExpiredRecipients: after the retention date the recipient's key
+// TestPurgeExpiredRecipients: the dry run lists the document with the day
+// its recipient goes; after the retention date the recipient's key
 // is deleted, the recipient is gone for good, and the document (amounts,
 // number, hash) still verifies.
 func TestPurgeExpiredRecipients(t *testing.T) {
 	f := newFixture(t)
 	fol := invoicedStay(t, f, "res_1")
 	inv := must(f.s.IssueInvoice(f.ctx, ledger.InvoiceInput{FolioID: fol.ID, IssueDate: f.today(), Recipient: guest}))(t)
+	t.Run("DryRun", func(t *testing.T) {
+		got := must(f.s.RecipientExpiries(f.ctx))(t)
+		if len(got) != 1 || got[0].DocumentID != inv.ID || got[0].Number != inv.Number || got[0].RetainUntil != inv.RetainUntil ||
+			got[0].PurgedOn != d("2036-01-01") {
+			t.Fatalf("dry run %+v (document retained until %s)", got, inv.RetainUntil)
+		}
+	})
 	t.Run("NotBeforeRetention", func(t *testing.T) {
 		if n := must(f.s.PurgeExpiredRecipients(f.ctx, d("2035-12-31")))(t); n != 0 {
 			t.Fatalf("purged %d on the last day of retention", n)
@@ -511,6 +519,9 @@ func TestPurgeExpiredRecipients(t *testing.T) {
 		}
 		if f.auditCount(t, "ledger.recipients_purged") != 1 {
 			t.Fatal("no audit row for the purge")
+		}
+		if got := must(f.s.RecipientExpiries(f.ctx))(t); len(got) != 0 {
+			t.Fatalf("the dry run still lists a purged recipient: %+v", got)
 		}
 	})
 }

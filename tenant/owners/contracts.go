@@ -97,8 +97,10 @@ func (s Store) CreateContract(ctx context.Context, ownerID string, in ContractIn
 	}
 	var c Contract
 	err := s.Update(ctx, func(tx *tenant.Tx) error {
-		if _, err := s.load(tx, ownerID); err != nil {
+		if st, err := s.load(tx, ownerID); err != nil {
 			return err
+		} else if st.owner.ErasedAt != nil {
+			return errErased
 		}
 		room, err := roomOf(tx, in.RoomID)
 		if err != nil {

@@ -31,7 +31,14 @@ type Owner struct {
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ErasedAt is when the owner's personal data was erased (EraseOwner),
+	// nil while it is kept; an erased owner's Name is ErasedName and every
+	// other personal field is empty.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
+
+// ErasedName is the name an erased owner shows under.
+const ErasedName = "Erased owner"
 
 // OwnerInput creates or replaces an owner. Version, when not zero, must
 // match on update.
@@ -200,6 +207,9 @@ func (s Store) UpdateOwner(ctx context.Context, id string, in OwnerInput) (Owner
 		if err != nil {
 			return err
 		}
+		if st.owner.ErasedAt != nil {
+			return errErased
+		}
 		if err := tenant.CheckVersion("owner", id, st.owner.Version, in.Version); err != nil {
 			return err
 		}
@@ -261,7 +271,7 @@ type storedOwner struct {
 	sealed sealedOwner
 }
 
-const ownerSelect = `SELECT id, key_wrapped, name, email, address, vat_id, payout, version, created_at, updated_at FROM owners`
+const ownerSelect = `SELECT id, key_wrapped, name, email, address, vat_id, payout, version, created_at, updated_at, erased_at FROM owners`
 
 func (s Store) load(tx *tenant.Tx, id string) (storedOwner, error) {
 	st, err := s.scan(tx.QueryRow(ownerSelect+` WHERE id = ?`, id))
@@ -276,11 +286,18 @@ func (s Store) scan(row interface{ Scan(...any) error }) (storedOwner, error) {
 	var wrapped []byte
 	cols := make([][]byte, len(ownerColumns))
 	var created, updated string
+	var erased sql.NullString
 	o := &st.owner
-	if err := row.Scan(&o.ID, &wrapped, &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &o.Version, &created, &updated); err != nil {
+	if err := row.Scan(&o.ID, &wrapped, &cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &o.Version, &created, &updated, &erased); err != nil {
 		return st, err
 	}
 	o.CreatedAt, o.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
+	if erased.Valid {
+		// Its key is gone: nothing to open.
+		at := tenant.ParseTime(erased.String)
+		o.ErasedAt, o.Name = &at, ErasedName
+		return st, nil
+	}
 	k, err := s.OpenSubjectKey(o.ID, wrapped)
 	if err != nil {
 		return st, err

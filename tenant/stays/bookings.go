@@ -608,14 +608,18 @@ func (db Store) getBooking(tx *tenant.Tx, id string) (Booking, error) {
 	}
 	b.OTACode = ota.String
 	b.CreatedAt, b.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
-	if key, err := db.guestKey(tx, b.BookerID); err == nil {
-		pt, err := key.Unseal("bookings", "notes", b.ID, notes)
-		if err != nil {
+	// No notes: none were written, or they were removed when a guest of
+	// the booking was anonymised.
+	if notes != nil {
+		if key, err := db.guestKey(tx, b.BookerID); err == nil {
+			pt, err := key.Unseal("bookings", "notes", b.ID, notes)
+			if err != nil {
+				return b, err
+			}
+			b.Notes = string(pt)
+		} else if aura.ErrorCode(err) != aura.ECONFLICT { // an erased booker leaves no notes
 			return b, err
 		}
-		b.Notes = string(pt)
-	} else if aura.ErrorCode(err) != aura.ECONFLICT { // an erased booker leaves no notes
-		return b, err
 	}
 	if b.Reservations, err = QueryReservations(tx, ` WHERE r.booking_id = ? ORDER BY r.arrival, r.id`, id); err != nil {
 		return b, err

@@ -93,11 +93,15 @@ type CheckInRecord struct {
 	BirthDate         date.Date  `json:"birth_date"`
 	// NumberPurgedAt is when the purge job blanked the document number.
 	NumberPurgedAt *time.Time `json:"number_purged_at,omitempty"`
-	Photos         []IDPhoto  `json:"photos"`
-	Erased         bool       `json:"erased,omitempty"`
-	Version        int        `json:"version"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	// RegistrationPurgedAt is when the retention job purged the record's
+	// registration data (document, number, date of birth, photos) after
+	// the property's registration retention (Erased is then set too).
+	RegistrationPurgedAt *time.Time `json:"registration_purged_at,omitempty"`
+	Photos               []IDPhoto  `json:"photos"`
+	Erased               bool       `json:"erased,omitempty"`
+	Version              int        `json:"version"`
+	CreatedAt            time.Time  `json:"created_at"`
+	UpdatedAt            time.Time  `json:"updated_at"`
 }
 
 // IDPhoto describes one ID photo of a check-in record. Once its bytes are
@@ -729,7 +733,7 @@ func (db Store) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRec
 // c = checkin_records, r = reservations) with their photos, unsealed.
 func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckInRecord, error) {
 	rows, err := tx.Query(`SELECT c.id, c.reservation_id, r.property_id, c.guest_id, r.guest_id, r.arrival, r.departure, r.status,
-		c.document, c.document_number, c.number_purged_at, c.version, c.created_at, c.updated_at, g.key_wrapped
+		c.document, c.document_number, c.number_purged_at, c.registration_purged_at, c.version, c.created_at, c.updated_at, g.key_wrapped
 		FROM checkin_records c JOIN reservations r ON r.id = c.reservation_id JOIN guests g ON g.id = c.guest_id `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -743,14 +747,14 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 		var rec CheckInRecord
 		var s sealedRow
 		var resGuest, created, updated string
-		var purged sql.NullString
+		var purged, regPurged sql.NullString
 		if err := rows.Scan(&rec.ID, &rec.ReservationID, &rec.PropertyID, &rec.GuestID, &resGuest, &rec.Arrival, &rec.Departure,
-			&rec.ReservationStatus, &s.details, &s.number, &purged, &rec.Version, &created, &updated, &s.wrapped); err != nil {
+			&rec.ReservationStatus, &s.details, &s.number, &purged, &regPurged, &rec.Version, &created, &updated, &s.wrapped); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		rec.Primary = rec.GuestID == resGuest
-		rec.NumberPurgedAt = tenant.ParseNullTime(purged)
+		rec.NumberPurgedAt, rec.RegistrationPurgedAt = tenant.ParseNullTime(purged), tenant.ParseNullTime(regPurged)
 		rec.CreatedAt, rec.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 		rec.Photos = []IDPhoto{}
 		out = append(out, rec)

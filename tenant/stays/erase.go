@@ -25,10 +25,15 @@ type ErasedGuestData struct {
 	CheckInRecords  int      `json:"checkin_records"`    // records whose sealed document was blanked
 	Photos          int      `json:"photos"`             // ID photos whose bytes were deleted
 	PhotoBytes      int64    `json:"photo_bytes"`        // their size as uploaded
-	BookingNotes    int      `json:"booking_notes"`      // booking notes (sealed under the booker's key) removed
+	BookingNotes    int      `json:"booking_notes"`      // notes of bookings the guest made, stays on or is checked in on, removed
 	PhotoIDs        []string `json:"photo_ids"`          // the photos purged (their tombstones stay)
 	CheckInRecordID []string `json:"checkin_record_ids"` // the records blanked
 }
+
+// GuestBookingsWhere selects (with the guest's id as ?1) the bookings a
+// guest made, stays on, or was checked in on as a companion.
+const GuestBookingsWhere = `(booker_id = ?1 OR id IN (SELECT booking_id FROM reservations WHERE guest_id = ?1)
+	OR id IN (SELECT r.booking_id FROM checkin_records c JOIN reservations r ON r.id = c.reservation_id WHERE c.guest_id = ?1))`
 
 // EraseGuestTx removes the personal data of a guest from the stays tables
 // inside the caller's transaction, with secure_delete on: it destroys the
@@ -36,8 +41,10 @@ type ErasedGuestData struct {
 // under the key, here or in audit rows, opens again), deletes the guest's
 // blind-index rows, the bytes of every ID photo of the guest's check-in
 // records (tombstones stay, reason "deleted"), blanks the sealed documents
-// and numbers of those records, and removes the notes of bookings the
-// guest booked. Reservations, nights, bookings and check-in tombstones
+// and numbers of those records, and removes the notes of the bookings the
+// guest made, stays on or was checked in on as a companion (staff write
+// them about the people of the booking; they are sealed under the
+// booker's key, so a guest who did not book would otherwise keep them). Reservations, nights, bookings and check-in tombstones
 // stay. The caller checks what may refuse the erasure and writes the audit
 // row. It returns ENOTFOUND for an unknown guest and ECONFLICT for a guest
 // already erased.
@@ -110,7 +117,7 @@ func EraseGuestTx(tx *tenant.Tx, guestID string) (ErasedGuestData, error) {
 		WHERE guest_id = ?`, now, guestID); err != nil {
 		return out, err
 	}
-	res, err = tx.Exec(`UPDATE bookings SET notes = NULL WHERE booker_id = ? AND notes IS NOT NULL`, guestID)
+	res, err = tx.Exec(`UPDATE bookings SET notes = NULL WHERE `+GuestBookingsWhere+` AND notes IS NOT NULL`, guestID)
 	if err != nil {
 		return out, err
 	}

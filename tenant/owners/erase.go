@@ -1,0 +1,74 @@
+package owners
+
+import (
+	"context"
+	"time"
+
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/audit"
+	"github.com/aurapms/aura/date"
+	"github.com/aurapms/aura/tenant"
+)
+
+// errErased refuses a change to an owner whose personal data is erased.
+var errErased = aura.Errorf(aura.ECONFLICT, "This owner's personal data was erased; the owner cannot be changed.")
+
+// Erasure is what EraseOwner did.
+type Erasure struct {
+	OwnerID    string    `json:"owner_id"`
+	ErasedAt   time.Time `json:"erased_at"`
+	Contracts  int       `json:"contracts"`  // the owner's contracts, kept with their terms
+	Statements int       `json:"statements"` // the owner's statements, kept with their figures
+}
+
+// EraseOwner erases an owner's personal data for good (the owner's right
+// to erasure, once no contract needs it): with secure_delete on, it
+// overwrites the owner's wrapped key and every sealed field (name, email,
+// address, VAT id, payout) with empty values, so nothing sealed under the
+// key, in the row or in the sealed copies the audit rows hold, opens
+// again, and records when. The row, the contracts and the owner
+// statements stay: the statements keep their figures (they never held the
+// owner's personal data) and the owner shows as ErasedName. It audits
+// "owner.erased" with counts only. It returns ENOTFOUND for an unknown
+// owner, EPRECONDITION when version is not zero and not the owner's, and
+// ECONFLICT for one already erased or with a contract that runs past
+// today (end it first).
+func (s Store) EraseOwner(ctx context.Context, id string, version int) (Erasure, error) {
+	var e Erasure
+	err := s.Update(ctx, func(tx *tenant.Tx) error {
+		st, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if st.owner.ErasedAt != nil {
+			return aura.Errorf(aura.ECONFLICT, "This owner's personal data was already erased.")
+		}
+		if err := tenant.CheckVersion("owner", id, st.owner.Version, version); err != nil {
+			return err
+		}
+		cs, err := ContractsTx(tx, id, "")
+		if err != nil {
+			return err
+		}
+		today := date.Of(tx.Now, time.UTC)
+		for _, c := range cs {
+			if c.End.IsZero() || c.End.After(today) {
+				return aura.Errorf(aura.ECONFLICT, "Room %s is still under a contract with this owner: end the contract before erasing the owner.", c.RoomNumber)
+			}
+		}
+		e = Erasure{OwnerID: id, ErasedAt: tx.Now, Contracts: len(cs)}
+		if err := tx.QueryRow(`SELECT count(*) FROM report_statements WHERE owner_id = ?`, id).Scan(&e.Statements); err != nil {
+			return err
+		}
+		if err := tenant.SecureDelete(tx); err != nil {
+			return err
+		}
+		now := tenant.FormatTime(tx.Now)
+		if _, err := tx.Exec(`UPDATE owners SET key_wrapped = x'', name = x'', email = x'', address = x'', vat_id = x'', payout = x'',
+			version = version + 1, updated_at = ?, erased_at = ? WHERE id = ?`, now, now, id); err != nil {
+			return err
+		}
+		return tx.Audit(audit.Entry{Action: "owner.erased", EntityType: "owner", EntityID: id, After: e})
+	})
+	return e, err
+}
