@@ -38,6 +38,8 @@ type DB struct {
 	Read  *sql.DB
 
 	ckpt *checkpointer
+	// busy is the busy timeout of the pools (Options.BusyTimeout).
+	busy time.Duration
 	// afterCommit, when set, hears of every commit of the write pool.
 	afterCommit atomic.Pointer[func()]
 }
@@ -95,7 +97,7 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = 5 * time.Second
 	}
-	db := &DB{Path: path}
+	db := &DB{Path: path, busy: opt.BusyTimeout}
 	var err error
 	if !opt.ReadOnly {
 		if db.Write, err = sql.Open("sqlite", DSN(path, opt.BusyTimeout, true)); err != nil {
@@ -198,6 +200,12 @@ func Translate(err error) error {
 		}
 	}
 	return err
+}
+
+// isBusy reports whether err is SQLITE_BUSY (or one of its extended codes).
+func isBusy(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // IsConstraint reports whether err is a SQLite constraint failure.
