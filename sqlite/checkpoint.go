@@ -17,7 +17,10 @@ const CheckpointEvery = 100 * time.Millisecond
 // checkpoint takes no write lock: writers go on appending to the WAL while
 // it copies, and it stops at the oldest frame a reader (Litestream's
 // included) still needs. The WAL starts over from its beginning once every
-// frame has been copied.
+// frame has been copied. On a file Litestream replicates it copies nothing:
+// Litestream's long read transaction pins the WAL (a read mark at its
+// start, or on the file itself right after Litestream's checkpoint), and
+// only Litestream's own checkpoint moves frames.
 type checkpointer struct {
 	pool *sql.DB
 	kick chan struct{}

@@ -76,9 +76,11 @@ func DSN(path string, busy time.Duration, write bool) string {
 	// into the file (and synced it) inside whichever write request
 	// crossed the mark, which is what the p99 of a write was made of.
 	// A background checkpointer per file (see checkpointer) runs the
-	// same PASSIVE checkpoint beside the writer instead. Litestream's own
-	// checkpoint of a replicated file (at replica.DefaultCheckpointPages)
-	// holds the write lock, and then finds the frames already copied.
+	// same PASSIVE checkpoint beside the writer instead. A replicated
+	// file is checkpointed by Litestream alone (its read transaction pins
+	// the WAL, so the background checkpoint copies nothing), inside a
+	// write transaction: writers wait for it (replica.CheckpointPages),
+	// and Chain.begin polls so they go on as soon as it ends.
 	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if write {
 		q.Set("_txlock", "immediate")
