@@ -314,7 +314,7 @@ func TestOwnerErasePage(t *testing.T) {
 	}
 	resp, page = h.do(req{path: "/own/owners/" + dora.ID, cookies: []*http.Cookie{f.session, cookieNamed(resp, "aura_flash")}})
 	if resp.StatusCode != 200 || !strings.Contains(page, "personal data is erased") || !strings.Contains(page, `id="erased"`) || !strings.Contains(page, owners.ErasedName) ||
-		strings.Contains(page, "Dora") || strings.Contains(page, iban) || strings.Contains(page, `id="erase"`) || strings.Contains(page, `id="details"`) {
+		strings.Contains(page, "Dora") || strings.Contains(page, iban) || strings.Contains(page, `id="erase"`) || strings.Contains(page, `id="details"`) || strings.Contains(page, "Change or end") || strings.Contains(page, `id="add-contract"`) {
 		t.Fatalf("the erased owner's page: %d\n%s", resp.StatusCode, page)
 	}
 	db := h.acquire("own")

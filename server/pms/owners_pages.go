@@ -194,7 +194,8 @@ func (s Handlers) renderOwner(w http.ResponseWriter, r *http.Request, c *web.Cal
 	if err != nil {
 		return s.NoProperty(w, r, c)
 	}
-	d := &ownerData{Owner: o, CanWrite: c.Can(identity.PermOwnersWrite), CanGen: c.Can(identity.PermStatementsWrite)}
+	// An erased owner can no longer be changed (owners.errErased): no forms.
+	d := &ownerData{Owner: o, CanWrite: c.Can(identity.PermOwnersWrite) && o.ErasedAt == nil, CanGen: c.Can(identity.PermStatementsWrite)}
 	contracts, err := owners.New(c.DB).ListContracts(r.Context(), o.ID)
 	if err != nil {
 		return err
