@@ -396,16 +396,22 @@ func (d *Date) Scan(src any) error {
 	default:
 		return fmt.Errorf("date: cannot scan %T", src)
 	}
-	if s == "" {
-		*d = Date{}
-		return nil
-	}
-	v, err := parse(s, 1, 9999)
+	v, err := ParseStored(s)
 	if err != nil {
 		return err
 	}
 	*d = v
 	return nil
+}
+
+// ParseStored reads a date as Scan does from text (the empty text is the
+// zero Date), without boxing the text in an interface: for callers that
+// split dates out of a longer text.
+func ParseStored(s string) (Date, error) {
+	if s == "" {
+		return Date{}, nil
+	}
+	return parse(s, 1, 9999)
 }
 
 // Range returns the dates of the half-open range [from, to): the nights of a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,83 @@ func TestOwnersHTTP(t *testing.T) {
 func dayOfMonth(d interface{ YMD() (int, time.Month, int) }) int {
 	_, _, day := d.YMD()
 	return day
+}
+
+// TestOwnerErasePage: the owner's erasure from the web UI. The owner's
+// page has a danger section linking the confirmation step; while a
+// contract runs the step shows why not and a POST is 409 with the reason
+// on the page; without the box ticked it is 400 at the field; a
+// cross-site POST is refused; once the contract has ended and the box is
+// ticked the owner is erased (audited owner.erased, a flash), and the
+// owner's page says so and when, without the name or the IBAN and
+// without the forms. The accountant (no owners.write) reaches neither.
+func TestOwnerErasePage(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	f := newPMS(t, h, "own", 1).signIn()
+	const iban = "DE89370400440532013000"
+	dora := decode[owners.Owner](t, mustCreated(t, f, "/owners", `{"name": "Dora Dachs", "email": "dora@dachs.example", "payout": "`+iban+`"}`))
+	k := decode[owners.Contract](t, mustCreated(t, f, "/owners/"+dora.ID+"/contracts", fmt.Sprintf(`{"room_id": %q, "start": %q, "commission_bp": 2000}`, f.rooms[0].ID, f.today.AddDays(-10))))
+
+	if resp, page := f.page("GET", "/owners/"+dora.ID, nil); resp.StatusCode != 200 || !strings.Contains(page, `id="erase"`) || !strings.Contains(page, `href="/own/owners/`+dora.ID+`/erase"`) {
+		t.Fatalf("owner page without the danger section: %d", resp.StatusCode)
+	}
+	refusal := "Room " + f.rooms[0].Number + " is still under a contract"
+	if resp, page := f.page("GET", "/owners/"+dora.ID+"/erase", nil); resp.StatusCode != 200 || !strings.Contains(page, refusal) || strings.Contains(page, `name="confirm"`) {
+		t.Fatalf("erase page under a contract: %d, want the refusal and no form", resp.StatusCode)
+	}
+	if resp, page := f.page("POST", "/owners/"+dora.ID+"/erase", url.Values{"confirm": {"yes"}, "version": {strconv.Itoa(dora.Version)}, "idempotency_key": {"e1"}}); resp.StatusCode != http.StatusConflict ||
+		!strings.Contains(page, refusal) || !strings.Contains(page, `id="erase-refusal"`) || !strings.Contains(page, "Dora Dachs") {
+		t.Fatalf("erasing under a contract: %d, want 409 with the reason on the page", resp.StatusCode)
+	}
+
+	// End the contract today; then the form shows.
+	if resp, out := f.api("PUT", "/owners/"+dora.ID+"/contracts/"+k.ID, fmt.Sprintf(`{"room_id": %q, "start": %q, "end": %q, "commission_bp": 2000, "version": %d}`, f.rooms[0].ID, k.Start, f.today, k.Version)); resp.StatusCode != 200 {
+		t.Fatalf("ending the contract: %d %s", resp.StatusCode, out)
+	}
+	resp, page := f.page("GET", "/owners/"+dora.ID+"/erase", nil)
+	if resp.StatusCode != 200 || strings.Contains(page, refusal) || !strings.Contains(page, `name="confirm"`) || !strings.Contains(page, "1 statement") && !strings.Contains(page, "0 statement") {
+		t.Fatalf("erase page after the contract: %d", resp.StatusCode)
+	}
+	version := decode[owners.Owner](t, mustOK(t, f, "GET", "/owners/"+dora.ID)).Version
+	form := url.Values{"version": {strconv.Itoa(version)}, "idempotency_key": {"e2"}}
+	if resp, page := f.page("POST", "/owners/"+dora.ID+"/erase", form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "must be ticked") {
+		t.Fatalf("erasing without the box: %d", resp.StatusCode)
+	}
+	form.Set("confirm", "yes")
+	form.Set("idempotency_key", "e3")
+	if resp, _ := h.do(req{method: "POST", path: "/own/owners/" + dora.ID + "/erase", form: form, cookies: []*http.Cookie{f.session}, header: map[string]string{"Sec-Fetch-Site": "cross-site"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-site erasure: %d, want 403", resp.StatusCode)
+	}
+	if o := decode[owners.Owner](t, mustOK(t, f, "GET", "/owners/"+dora.ID)); o.ErasedAt != nil {
+		t.Fatal("erased by a refused request")
+	}
+
+	// The accountant reaches neither the step nor the erasure.
+	f.roleToken(t, identity.RoleAccountant, "accountant@own.example")
+	asession := []*http.Cookie{h.login("own", "accountant@own.example", ownerPassword)}
+	for _, m := range []string{"GET", "POST"} {
+		if resp, _ := h.do(req{method: m, path: "/own/owners/" + dora.ID + "/erase", form: form, cookies: asession}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the accountant's %s of the erase page: %d", m, resp.StatusCode)
+		}
+	}
+
+	resp, _ = f.page("POST", "/owners/"+dora.ID+"/erase", form)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/own/owners/"+dora.ID {
+		t.Fatalf("erasing: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, page = h.do(req{path: "/own/owners/" + dora.ID, cookies: []*http.Cookie{f.session, cookieNamed(resp, "aura_flash")}})
+	if resp.StatusCode != 200 || !strings.Contains(page, "personal data is erased") || !strings.Contains(page, `id="erased"`) || !strings.Contains(page, owners.ErasedName) ||
+		strings.Contains(page, "Dora") || strings.Contains(page, iban) || strings.Contains(page, `id="erase"`) || strings.Contains(page, `id="details"`) || strings.Contains(page, "Change or end") || strings.Contains(page, `id="add-contract"`) {
+		t.Fatalf("the erased owner's page: %d\n%s", resp.StatusCode, page)
+	}
+	db := h.acquire("own")
+	var action string
+	err := db.SQL().Read.QueryRow(`SELECT action FROM audit_log WHERE entity_id = ? ORDER BY seq DESC LIMIT 1`, dora.ID).Scan(&action)
+	db.Release()
+	if err != nil || action != "owner.erased" {
+		t.Fatalf("audit: %v %q", err, action)
+	}
+	if resp, page := f.page("GET", "/owners/"+dora.ID+"/erase", nil); resp.StatusCode != 200 || !strings.Contains(page, "already erased") || strings.Contains(page, `name="confirm"`) {
+		t.Fatalf("erase page of an erased owner: %d", resp.StatusCode)
+	}
 }

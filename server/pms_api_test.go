@@ -169,6 +169,19 @@ func testReservationListAPI(t *testing.T, f *pmsFixture) {
 			t.Errorf("%s: %d %s", bad, resp.StatusCode, body)
 		}
 	}
+	// A named property is looked up only when its page is empty or the
+	// request fails; the answers are those of looking it up first.
+	if resp, body := f.api("GET", "/reservations?limit=2&property_id="+f.prop.ID+"&"+window, ""); resp.StatusCode != 200 || len(decode[page](t, body).Data) != 2 {
+		t.Errorf("named property: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := f.api("GET", "/reservations?property_id="+f.prop.ID+"&arrival_from=2199-01-01", ""); resp.StatusCode != 200 || !strings.Contains(body, `"data":[]`) {
+		t.Errorf("named property, empty page: %d %s", resp.StatusCode, body)
+	}
+	for _, q := range []string{"", "&status=lost", "&limit=500", "&cursor=!!"} {
+		if resp, body := f.api("GET", "/reservations?property_id=prp_nope"+q, ""); resp.StatusCode != 400 || !strings.Contains(body, "No such property") || !strings.Contains(body, `"property_id"`) {
+			t.Errorf("unknown property%s: %d %s", q, resp.StatusCode, body)
+		}
+	}
 }
 
 // testInventoryAPI creates and patches a room type, room, block and rate

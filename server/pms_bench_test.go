@@ -349,14 +349,18 @@ func BenchmarkReservationReadHTTP(b *testing.B) {
 	}{
 		{"view", func(i int) string { return "/alpha/api/v1/reservations/" + ids[i%50] }, 200},
 		{"list50", func(int) string { return "/alpha/api/v1/reservations?limit=50" }, 50 * 200},
+		// the request of make bench-http: the property named
+		{"list50prop", func(int) string { return "/alpha/api/v1/reservations?limit=50&property_id=" + f.prop.ID }, 50 * 200},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			report := pmstest.CountCommits(b) // CPU time per request, server and client
 			elapsed, ds := drive(b, client, clients, 0, func(i int, _ *rand.Rand) *http.Request {
 				req, _ := http.NewRequest("GET", h.ts.URL+c.path(i), nil)
 				req.Header.Set("Authorization", "Bearer "+f.token)
 				return req
 			}, func(resp *http.Response, n int64) bool { return resp.StatusCode == http.StatusOK && n >= c.min })
+			report(b.N)
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 			reportLatencies(b, ds, "request")
 		})

@@ -258,7 +258,13 @@ func (s Handlers) checkInData(w http.ResponseWriter, r *http.Request, c *web.Cal
 	d.CanCheckIn = res.Status == stays.ReservationConfirmed && !d.Today.Before(res.Arrival) && d.Today.Before(res.Departure)
 	if c.Can(identity.PermGuestsRead) {
 		if g, err := stays.New(c.DB).GetGuest(ctx, res.GuestID); err == nil {
-			d.GuestName, d.Nationality = g.Name(), g.Nationality
+			if show, err := restrictedView(r, c, g, "check-in page"); err != nil {
+				return nil, nil, err
+			} else if show {
+				d.GuestName, d.Nationality = g.Name(), g.Nationality
+			} else {
+				d.GuestName = stays.RestrictedName
+			}
 		}
 	}
 	p.Title = "Check in · " + d.GuestName

@@ -168,7 +168,24 @@ func restrictedGate(r *http.Request, c *web.Call, g stays.Guest, what string) er
 	if !c.Can(identity.PermGuestsRestricted) {
 		return tenant.NotFound("guest", g.ID)
 	}
-	return guestdata.New(c.DB).RecordRestrictedRead(r.Context(), g.ID, what)
+	if err := guestdata.New(c.DB).RecordRestrictedRead(r.Context(), g.ID, what); err != nil {
+		return err
+	}
+	stays.RestrictedReadAudited(r.Context(), g.ID)
+	return nil
+}
+
+// restrictedView is restrictedGate for a page that shows guest g inside
+// another record (the check-in form, a registration card): true to show
+// the guest (unrestricted, or restricted and read by a caller with
+// guests.restricted.read, the read audited), false to show
+// stays.RestrictedName and none of the guest's fields instead.
+func restrictedView(r *http.Request, c *web.Call, g stays.Guest, what string) (bool, error) {
+	err := restrictedGate(r, c, g, what)
+	if aura.ErrorCode(err) == aura.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // ApiGuestGet returns a guest's profile (a restricted guest only with

@@ -32,6 +32,8 @@ func (s Handlers) OwnerRoutes() []web.Route {
 		{Method: "POST", Path: "/:tenant/owners", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: none, Page: "owners", Handle: s.ownerCreate},
 		{Method: "GET", Path: "/:tenant/owners/:id", Access: web.Session, Perm: identity.PermOwnersRead, Isolation: own, Page: "owner", Handle: s.ownerPage},
 		{Method: "POST", Path: "/:tenant/owners/:id", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner", Handle: s.ownerSave},
+		{Method: "GET", Path: "/:tenant/owners/:id/erase", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner_erase", Handle: s.ownerErasePage},
+		{Method: "POST", Path: "/:tenant/owners/:id/erase", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner_erase", Handle: s.ownerErase},
 		{Method: "POST", Path: "/:tenant/owners/:id/contracts", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: own, Page: "owner", Handle: s.contractCreate},
 		{Method: "POST", Path: "/:tenant/owners/:id/contracts/:cid", Access: web.Session, Perm: identity.PermOwnersWrite, Isolation: occ, Page: "owner", Handle: s.contractSave},
 		{Method: "GET", Path: "/:tenant/api/v1/owners", Access: web.Token, Perm: identity.PermOwnersRead, Isolation: none, Handle: s.apiOwners},
@@ -192,7 +194,8 @@ func (s Handlers) renderOwner(w http.ResponseWriter, r *http.Request, c *web.Cal
 	if err != nil {
 		return s.NoProperty(w, r, c)
 	}
-	d := &ownerData{Owner: o, CanWrite: c.Can(identity.PermOwnersWrite), CanGen: c.Can(identity.PermStatementsWrite)}
+	// An erased owner can no longer be changed (owners.errErased): no forms.
+	d := &ownerData{Owner: o, CanWrite: c.Can(identity.PermOwnersWrite) && o.ErasedAt == nil, CanGen: c.Can(identity.PermStatementsWrite)}
 	contracts, err := owners.New(c.DB).ListContracts(r.Context(), o.ID)
 	if err != nil {
 		return err
@@ -430,6 +433,85 @@ func (s Handlers) apiOwnerUpdate(w http.ResponseWriter, r *http.Request, c *web.
 		return err
 	}
 	return writeVersioned(w, http.StatusOK, o, o.Version)
+}
+
+// ownerEraseData is the confirmation step of an owner's erasure.
+type ownerEraseData struct {
+	Owner owners.Owner
+	// Refusal is why the erasure is not possible now ("" when it is).
+	Refusal    string
+	Contracts  int
+	Statements int
+}
+
+// renderOwnerErase shows the confirmation step; ferr is the refusal or
+// the form error of a failed erasure, shown inline.
+func (s Handlers) renderOwnerErase(w http.ResponseWriter, r *http.Request, c *web.Call, status int, ferr error) error {
+	st := owners.New(c.DB)
+	o, err := st.GetOwner(r.Context(), c.Params.ByName("id"))
+	if err != nil {
+		return err
+	}
+	p, prop, err := s.PmsPage(w, r, c, "Erase "+o.Name, "owners")
+	if err != nil {
+		return s.NoProperty(w, r, c)
+	}
+	d := &ownerEraseData{Owner: o}
+	if rerr := st.ErasureRefusal(r.Context(), o.ID); aura.ErrorCode(rerr) == aura.ECONFLICT {
+		d.Refusal = aura.ErrorMessage(rerr)
+	} else if rerr != nil {
+		return rerr
+	}
+	cs, err := st.ListContracts(r.Context(), o.ID)
+	if err != nil {
+		return err
+	}
+	d.Contracts = len(cs)
+	all, err := reports.New(c.DB).ListStatements(r.Context(), prop.ID)
+	if err != nil {
+		return err
+	}
+	for _, x := range all {
+		if x.OwnerID == o.ID {
+			d.Statements++
+		}
+	}
+	p.Form.Set("version", strconv.Itoa(o.Version))
+	if ferr != nil && aura.ErrorMessage(ferr) != d.Refusal {
+		p.WithFormError(ferr)
+	}
+	p.Data = d
+	s.RenderPage(w, r, status, "owner_erase", p)
+	return nil
+}
+
+func (s Handlers) ownerErasePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	return s.renderOwnerErase(w, r, c, http.StatusOK, nil)
+}
+
+// ownerErase erases the owner's personal data once the box is ticked; a
+// refusal (a running contract, a stale version, the box not ticked) is
+// the confirmation step again with the reason.
+func (s Handlers) ownerErase(w http.ResponseWriter, r *http.Request, c *web.Call) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	id := c.Params.ByName("id")
+	var err error
+	if r.PostForm.Get("confirm") != "yes" {
+		err = aura.Invalid("Tick the box to confirm that the owner's personal data is to be erased for good.", aura.FieldError{Field: "confirm", Message: "must be ticked"})
+	}
+	if err == nil {
+		_, err = owners.New(c.DB).EraseOwner(r.Context(), id, web.FormVersion(r.PostForm))
+	}
+	if code := aura.ErrorCode(err); code == aura.ECONFLICT || code == aura.EPRECONDITION || code == aura.EINVALID {
+		return s.renderOwnerErase(w, r, c, web.StatusOf(err), err)
+	} else if err != nil {
+		return err
+	}
+	s.SetFlash(w, "ok", "The owner's personal data is erased. Contracts and statements keep their figures.")
+	http.Redirect(w, r, "/"+c.Tenant.Slug+"/owners/"+id, http.StatusSeeOther)
+	return nil
 }
 
 // apiOwnerErase erases an owner's personal data (owners.EraseOwner),

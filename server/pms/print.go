@@ -136,6 +136,13 @@ func (s Handlers) RegistrationCard(w http.ResponseWriter, r *http.Request, c *we
 	if err != nil {
 		return err
 	}
+	show, err := restrictedView(r, c, g, "registration card")
+	if err != nil {
+		return err
+	}
+	if !show {
+		g = stays.Guest{ID: g.ID, GivenName: stays.RestrictedName}
+	}
 	p := s.printPage(w, r, c, prop, "Registration card · "+g.Name())
 	d := &regCardData{Layout: layoutFor(prop), R: res, Party: res.Adults + res.Children, ShowIDs: c.Can(identity.PermIDDocumentsRead),
 		Back: web.TenantPath(c.Tenant.Slug) + "reservations/" + res.ID, PrintedOn: s.Today(r, c, prop)}
@@ -159,6 +166,11 @@ func (s Handlers) RegistrationCard(w http.ResponseWriter, r *http.Request, c *we
 			}
 			o := regGuest{Document: rec.Document, HasDocument: rec.Document.Type != "", BirthDate: rec.BirthDate}
 			if cg, err := stays.New(c.DB).GetGuest(ctx, rec.GuestID); err == nil {
+				if show, err := restrictedView(r, c, cg, "registration card"); err != nil {
+					return err
+				} else if !show {
+					cg = stays.Guest{ID: cg.ID, GivenName: stays.RestrictedName}
+				}
 				o.FamilyName, o.GivenName, o.Nationality = cg.FamilyName, cg.GivenName, cg.Nationality
 				o.Foreign = foreign(cg.Nationality)
 			}

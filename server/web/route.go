@@ -465,6 +465,13 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 		if err := rt.Handle(w, r, c); err != nil {
 			fail(err)
 		}
+		if c.DB != nil {
+			// Each restricted guest whose name or notes this response
+			// showed is audited once (tenant/stays).
+			if err := stays.New(c.DB).AuditRestrictedReads(ctx, rt.Method+" "+rt.Path); err != nil {
+				s.Logger(r).Error("auditing restricted guest reads", "err", err)
+			}
+		}
 	}
 }
 

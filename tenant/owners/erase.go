@@ -50,11 +50,8 @@ func (s Store) EraseOwner(ctx context.Context, id string, version int) (Erasure,
 		if err != nil {
 			return err
 		}
-		today := date.Of(tx.Now, time.UTC)
-		for _, c := range cs {
-			if c.End.IsZero() || c.End.After(today) {
-				return aura.Errorf(aura.ECONFLICT, "Room %s is still under a contract with this owner: end the contract before erasing the owner.", c.RoomNumber)
-			}
+		if err := runningContract(cs, date.Of(tx.Now, time.UTC)); err != nil {
+			return err
 		}
 		e = Erasure{OwnerID: id, ErasedAt: tx.Now, Contracts: len(cs)}
 		if err := tx.QueryRow(`SELECT count(*) FROM report_statements WHERE owner_id = ?`, id).Scan(&e.Statements); err != nil {
@@ -71,4 +68,35 @@ func (s Store) EraseOwner(ctx context.Context, id string, version int) (Erasure,
 		return tx.Audit(audit.Entry{Action: "owner.erased", EntityType: "owner", EntityID: id, After: e})
 	})
 	return e, err
+}
+
+// runningContract is the ECONFLICT that refuses an erasure while one of
+// the owner's contracts cs runs past today, nil when none does.
+func runningContract(cs []Contract, today date.Date) error {
+	for _, c := range cs {
+		if c.End.IsZero() || c.End.After(today) {
+			return aura.Errorf(aura.ECONFLICT, "Room %s is still under a contract with this owner: end the contract before erasing the owner.", c.RoomNumber)
+		}
+	}
+	return nil
+}
+
+// ErasureRefusal answers why EraseOwner would refuse the owner now (a
+// contract that runs past today, or the owner already erased), nil when
+// it would not; the confirmation step shows it before anyone ticks the box.
+func (s Store) ErasureRefusal(ctx context.Context, id string) error {
+	return s.View(ctx, func(tx *tenant.Tx) error {
+		st, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if st.owner.ErasedAt != nil {
+			return aura.Errorf(aura.ECONFLICT, "This owner's personal data was already erased.")
+		}
+		cs, err := ContractsTx(tx, id, "")
+		if err != nil {
+			return err
+		}
+		return runningContract(cs, date.Of(tx.Now, time.UTC))
+	})
 }

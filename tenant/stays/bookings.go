@@ -598,9 +598,10 @@ func (db Store) getBooking(tx *tenant.Tx, id string) (Booking, error) {
 	var ota sql.NullString
 	var notes []byte
 	var created, updated string
+	var restricted bool
 	err := tx.QueryRow(`SELECT b.id, b.property_id, b.booker_id, b.source, b.ota_code, b.commission, b.notes, b.version, b.created_at, b.updated_at,
-		p.currency FROM bookings b JOIN properties p ON p.id = b.property_id WHERE b.id = ?`, id).
-		Scan(&b.ID, &b.PropertyID, &b.BookerID, &b.Source, &ota, &b.Commission.Amount, &notes, &b.Version, &created, &updated, &b.Commission.Currency)
+		p.currency, coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = b.booker_id), 0) FROM bookings b JOIN properties p ON p.id = b.property_id WHERE b.id = ?`, id).
+		Scan(&b.ID, &b.PropertyID, &b.BookerID, &b.Source, &ota, &b.Commission.Amount, &notes, &b.Version, &created, &updated, &b.Commission.Currency, &restricted)
 	if err == sql.ErrNoRows {
 		return b, tenant.NotFound("booking", id)
 	} else if err != nil {
@@ -610,6 +611,13 @@ func (db Store) getBooking(tx *tenant.Tx, id string) (Booking, error) {
 	b.CreatedAt, b.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	// No notes: none were written, or they were removed when a guest of
 	// the booking was anonymised.
+	// A restricted booker's notes only for a caller who may see
+	// restricted guests (the read noted for the audit).
+	if notes != nil && restricted && !SeesRestricted(tx.Context()) {
+		notes = nil
+	} else if notes != nil && restricted {
+		noteRestrictedRead(tx.Context(), b.BookerID)
+	}
 	if notes != nil {
 		if key, err := db.guestKey(tx, b.BookerID); err == nil {
 			pt, err := key.Unseal("bookings", "notes", b.ID, notes)

@@ -56,6 +56,9 @@ func (db Store) ListGuests(ctx context.Context, limit int, cursor string) (Guest
 			if err != nil {
 				return err
 			}
+			if st.guest.RestrictedAt != nil {
+				noteRestrictedRead(ctx, st.guest.ID)
+			}
 			page.Guests = append(page.Guests, st.guest)
 			last = st.seq
 		}

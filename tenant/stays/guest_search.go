@@ -501,6 +501,9 @@ func (db Store) SearchGuests(ctx context.Context, query string, limit int) ([]Gu
 			if st.guest.Erased || !tokensOf(st.guest.input()).matches(units) {
 				continue
 			}
+			if st.guest.RestrictedAt != nil {
+				noteRestrictedRead(ctx, st.guest.ID)
+			}
 			out = append(out, st.guest)
 		}
 		return rows.Err()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -402,6 +403,9 @@ func (db Store) GuestNamesTx(tx *tenant.Tx, ids []string) (map[string]string, er
 			out[id] = RestrictedName
 			continue
 		}
+		if restricted {
+			noteRestrictedRead(tx.Context(), id)
+		}
 		tenant.CountGuestOpen()
 		k, err := db.OpenSubjectKey(id, wrapped)
 		if err != nil {
@@ -438,18 +442,94 @@ func (db Store) guestKey(tx *tenant.Tx, id string) (*tenant.SubjectKey, error) {
 
 type seesRestrictedKey struct{}
 
+// restrictedReads are the restricted guests whose personal data was
+// shown under a context marked by WithRestricted, to be audited once each
+// (AuditRestrictedReads).
+type restrictedReads struct {
+	mu      sync.Mutex
+	pending []string
+	seen    map[string]bool
+}
+
 // WithRestricted marks ctx as a caller who may see restricted guests
 // (the permission guests.restricted.read): ListGuests and SearchGuests
-// leave restricted guests out for everyone else. Reading a restricted
-// guest's profile is the caller's to audit (tenant/guestdata).
+// leave restricted guests out for everyone else, and GuestNamesTx and
+// GetBooking hide their names and notes. Each restricted guest whose
+// name or notes are shown under ctx is noted, for the caller to audit
+// with AuditRestrictedReads; reading a restricted guest's profile is the
+// caller's to audit too (tenant/guestdata). A ctx already marked keeps
+// its notes.
 func WithRestricted(ctx context.Context) context.Context {
-	return context.WithValue(ctx, seesRestrictedKey{}, true)
+	if SeesRestricted(ctx) {
+		return ctx
+	}
+	return context.WithValue(ctx, seesRestrictedKey{}, &restrictedReads{seen: map[string]bool{}})
 }
 
 // SeesRestricted reports whether ctx was marked by WithRestricted.
 func SeesRestricted(ctx context.Context) bool {
-	v, _ := ctx.Value(seesRestrictedKey{}).(bool)
-	return v
+	_, ok := ctx.Value(seesRestrictedKey{}).(*restrictedReads)
+	return ok
+}
+
+// noteRestrictedRead notes that restricted guest id's personal data is
+// shown under ctx.
+func noteRestrictedRead(ctx context.Context, id string) {
+	rr, ok := ctx.Value(seesRestrictedKey{}).(*restrictedReads)
+	if !ok {
+		return
+	}
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if !rr.seen[id] {
+		rr.seen[id] = true
+		rr.pending = append(rr.pending, id)
+	}
+}
+
+// RestrictedReadAudited records that the caller audited the read of
+// restricted guest id itself (the guest page's gate), so that
+// AuditRestrictedReads does not audit it a second time.
+func RestrictedReadAudited(ctx context.Context, id string) {
+	rr, ok := ctx.Value(seesRestrictedKey{}).(*restrictedReads)
+	if !ok {
+		return
+	}
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	rr.seen[id] = true
+	for i, p := range rr.pending {
+		if p == id {
+			rr.pending = append(rr.pending[:i], rr.pending[i+1:]...)
+			break
+		}
+	}
+}
+
+// AuditRestrictedReads audits, once per guest, each restricted guest
+// whose name or notes were shown under ctx since the last call
+// ("guest.restricted_read", what: the page or API call), as the guest
+// page's gate audits the profile.
+func (db Store) AuditRestrictedReads(ctx context.Context, what string) error {
+	rr, ok := ctx.Value(seesRestrictedKey{}).(*restrictedReads)
+	if !ok {
+		return nil
+	}
+	rr.mu.Lock()
+	ids := rr.pending
+	rr.pending = nil
+	rr.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.Update(ctx, func(tx *tenant.Tx) error {
+		for _, id := range ids {
+			if err := tx.Audit(audit.Entry{Action: "guest.restricted_read", EntityType: "guest", EntityID: id, After: map[string]any{"read": what}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // restrictedFilter is the SQL condition leaving restricted guests out for
