@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -138,4 +140,38 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 			}
 		})
 	}
+	// A client that hangs up as soon as the answer starts still leaves
+	// its audit row: the data went out, so the read counts.
+	t.Run("client hangs up", func(t *testing.T) {
+		before := audited()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		rq := httptest.NewRequestWithContext(ctx, "GET", h.ts.URL+"/alpha/api/v1/bookings/"+b.ID, nil)
+		rq.Header.Set("Authorization", "Bearer "+f.token)
+		rec := &hangUp{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
+		h.srv.ServeHTTP(rec, rq)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), notes) {
+			t.Fatalf("owner: %d %.300s", rec.Code, rec.Body.String())
+		}
+		if reads := audited() - before; reads != 1 {
+			t.Errorf("%d reads audited after the client hung up, want 1", reads)
+		}
+	})
+}
+
+// hangUp cancels its request's context when the answer starts, as a
+// client closing its connection after the first bytes does.
+type hangUp struct {
+	*httptest.ResponseRecorder
+	cancel context.CancelFunc
+}
+
+func (w *hangUp) WriteHeader(code int) {
+	w.cancel()
+	w.ResponseRecorder.WriteHeader(code)
+}
+
+func (w *hangUp) Write(b []byte) (int, error) {
+	w.cancel()
+	return w.ResponseRecorder.Write(b)
 }

@@ -467,8 +467,9 @@ func (s *Server) tenantHandle(rt *Route) httprouter.Handle {
 		}
 		if c.DB != nil {
 			// Each restricted guest whose name or notes this response
-			// showed is audited once (tenant/stays).
-			if err := stays.New(c.DB).AuditRestrictedReads(ctx, rt.Method+" "+rt.Path); err != nil {
+			// showed is audited once (tenant/stays), even when the client
+			// has already hung up: the data went out, so the read counts.
+			if err := stays.New(c.DB).AuditRestrictedReads(context.WithoutCancel(ctx), rt.Method+" "+rt.Path); err != nil {
 				s.Logger(r).Error("auditing restricted guest reads", "err", err)
 			}
 		}
