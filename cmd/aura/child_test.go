@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -129,6 +131,38 @@ func (u *userWriters) waitEnough(t *testing.T, child *servedChild) {
 		t.Fatal("the child server exited during the writes")
 	case <-time.After(hung):
 		t.Fatalf("only %d writes acknowledged in %v", len(u.done()), hung)
+	}
+}
+
+// waitFirstSync returns once Litestream has shipped at least one LTX file
+// into the replica directory dir (name the tenants' directory: the platform
+// DB's first sync comes first and says nothing of a tenant's), however long that takes on a busy
+// machine; it fails t when the child exits first. A SIGKILL before the
+// first sync leaves an empty replica, which a restore drill rightly
+// reports as holding no backup: a crash test that means to kill the server
+// with replication under way waits for this as well as for the writes.
+func waitFirstSync(t *testing.T, child *servedChild, dir string) {
+	t.Helper()
+	deadline := time.After(hung)
+	for {
+		found := false
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".ltx") { // not .ltx.tmp: still being written
+				found = true
+				return fs.SkipAll
+			}
+			return nil
+		})
+		if found {
+			return
+		}
+		select {
+		case <-child.exited:
+			t.Fatal("the child server exited before its first replication sync")
+		case <-deadline:
+			t.Fatalf("no LTX file reached %s in %v", dir, hung)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

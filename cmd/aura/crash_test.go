@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,10 +38,12 @@ func TestCrash(t *testing.T) {
 	child := serveChild(t, c, nil, nil, "--litestream", cfg)
 
 	// Writers: every invitation the server answered 201 is acknowledged.
-	// The kill comes once 50 writes are acknowledged, however long that
-	// takes on a busy machine, with the writers still writing.
+	// The kill comes once 50 writes are acknowledged and Litestream has
+	// shipped to the replica at least once, however long either takes on a
+	// busy machine, with the writers still writing.
 	w := writeUsers(child.base, "crashy", tok, 50)
 	w.waitEnough(t, child)
+	waitFirstSync(t, child, filepath.Join(filepath.Dir(cfg), "replica", "tenants"))
 	if err := child.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown code runs
 		t.Fatal(err)
 	}
