@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,26 +10,56 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aurapms/aura"
+	"github.com/aurapms/aura/server/pms"
+	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/identity"
+	"github.com/aurapms/aura/tenant/ledger"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
-// TestRestrictedGuestSurfaces walks the pages and API responses that show
-// a reservation's guest, for a guest whose processing is restricted (GDPR
-// art. 18): a front-desk user (no guests.restricted.read) never sees the
-// guest's name, email, phone, address or notes on any of them; the owner
-// (who has it) does, and each of those reads is audited
-// (guest.restricted_read, one row per read).
-func TestRestrictedGuestSurfaces(t *testing.T) {
+// restrictedStays is a tenant whose guest Rhea Restrictowa (email,
+// phone, address, notes, an ID document) has two stays, one arriving
+// today and one in house with a folio (a charge and a payment), a
+// guest email queued to her and a channel stay stored overbooked, and
+// whose processing is then restricted (GDPR art. 18). desk is a
+// front-desk user and acc an accountant (neither has
+// guests.restricted.read); the owner has it.
+type restrictedStays struct {
+	h                       *harness
+	f                       *pmsFixture
+	b                       stays.Booking
+	res, inHouse            stays.Reservation
+	gid, folio, ical, photo string
+	record                  string
+	desk, acc, owner        map[string]string
+	deskSession, accSession []*http.Cookie
+	ownerSession            []*http.Cookie
+	secrets                 []string
+	notes                   string
+}
+
+func newRestrictedStays(t *testing.T) *restrictedStays {
 	h := newHarness(t, harnessOpts{})
 	f := newPMS(t, h, "alpha", 2).signIn()
 	const (
-		family = "Restrictowa"
-		email  = "rhea@restrictowa.example"
-		phone  = "+49 170 5550199"
-		street = "Geheimweg 17"
-		notes  = "allergic-to-sesame-7731"
+		family   = "Restrictowa"
+		email    = "rhea@restrictowa.example"
+		phone    = "+49 170 5550199"
+		street   = "Geheimweg 17"
+		notes    = "allergic-to-sesame-7731"
+		document = "P7731RX"
+		// photoText is in the ID photo's bytes.
+		photoText = "ID-PHOTO-7731"
 	)
+	// Guest emails on before the bookings, so the stay's confirmation to
+	// the guest is queued (and listed with its recipient).
+	if resp, _ := f.page("POST", "/settings/guest-emails", url.Values{"property_id": {f.prop.ID}, "enabled": {"on"}, "pre_arrival_days": {"2"},
+		"idempotency_key": {"g1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("turning guest emails on: %d", resp.StatusCode)
+	}
+	h.clock.Advance(61e9)
 	body := fmt.Sprintf(`{"property_id": %q, "notes": %q, "booker": {"new": {"given_name": "Rhea", "family_name": %q, "email": %q, "phone": %q,
 		"address": {"line1": %q, "city": "Berlin", "country": "DE"}, "notes": %q}},
 		"reservations": [{"room_type_id": %q, "rate_plan_id": %q, "arrival": %q, "departure": %q, "adults": 1}]}`,
@@ -37,102 +68,162 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("booking: %d %s", resp.StatusCode, out)
 	}
-	b := decode[stays.Booking](t, out)
-	res := b.Reservations[0]
-	gid := res.GuestID
-	// A second stay, in house, so the departures and in-house lists have
-	// the guest too.
+	rs := &restrictedStays{h: h, f: f, notes: notes, secrets: []string{family, email, phone, street, notes, document, photoText}}
+	rs.b = decode[stays.Booking](t, out)
+	rs.res = rs.b.Reservations[0]
+	rs.gid = rs.res.GuestID
+	// A second stay, in house (checked in with her passport), so the
+	// departures, in-house and police lists have the guest too.
 	resp, out = f.api("POST", "/bookings", fmt.Sprintf(`{"property_id": %q, "booker": {"id": %q}, "reservations": [{"room_type_id": %q, "rate_plan_id": %q, "arrival": %q, "departure": %q, "adults": 1}]}`,
-		f.prop.ID, gid, f.rt.ID, f.plan.ID, f.today, f.today.AddDays(1)))
+		f.prop.ID, rs.gid, f.rt.ID, f.plan.ID, f.today, f.today.AddDays(1)))
 	if resp.StatusCode != 201 {
 		t.Fatalf("second booking: %d %s", resp.StatusCode, out)
 	}
-	inHouse := decode[stays.Booking](t, out).Reservations[0]
-	if resp, out := f.api("POST", "/reservations/"+inHouse.ID+"/check-in", `{"room_id": "`+f.rooms[1].ID+`"}`); resp.StatusCode != 200 {
+	rs.inHouse = decode[stays.Booking](t, out).Reservations[0]
+	photo := base64.StdEncoding.EncodeToString(append([]byte{0xFF, 0xD8, 0xFF}, photoText...))
+	if resp, out := f.api("POST", "/reservations/"+rs.inHouse.ID+"/check-in", `{"room_id": "`+f.rooms[1].ID+`", "guests": [{"document": {"type": "passport", "number": "`+document+`", "issuing_country": "FR"}, "birth_date": "1977-03-31", "photos": ["`+photo+`"]}]}`); resp.StatusCode != 200 {
 		t.Fatalf("check-in: %d %s", resp.StatusCode, out)
 	}
-	if resp, _ := f.page("POST", "/guests/"+gid+"/restrict", url.Values{"restrict": {"on"}, "reason": {"disputes the stay"}, "idempotency_key": {"r1"}}); resp.StatusCode != http.StatusSeeOther {
+	resp, out = f.api("GET", "/reservations/"+rs.inHouse.ID+"/check-ins", "")
+	if recs := decode[struct{ Data []stays.CheckInRecord }](t, out).Data; resp.StatusCode != 200 || len(recs) != 1 || len(recs[0].Photos) != 1 {
+		t.Fatalf("check-in records: %d %s", resp.StatusCode, out)
+	} else {
+		rs.photo, rs.record = recs[0].Photos[0].ID, recs[0].ID
+	}
+	// A third, from a channel into the full house: stored overbooked.
+	resp, out = f.api("POST", "/bookings", fmt.Sprintf(`{"property_id": %q, "source": "booking.com", "ota_code": "BDC-7731", "booker": {"id": %q}, "reservations": [{"room_type_id": %q, "rate_plan_id": %q, "arrival": %q, "departure": %q, "adults": 1}]}`,
+		f.prop.ID, rs.gid, f.rt.ID, f.plan.ID, f.today, f.today.AddDays(1)))
+	if resp.StatusCode != 201 || !decode[stays.Booking](t, out).Reservations[0].Overbooked {
+		t.Fatalf("channel booking: %d %s", resp.StatusCode, out)
+	}
+	// The in-house stay's folio: a charge and a payment.
+	for path, body := range map[string]string{"/ledger/categories/ACC": `{"name": "Accommodation", "account": "8300"}`,
+		"/ledger/tax-codes/DE-19": `{"name": "Standard", "category": "S", "rates": [{"valid_from": "2020-01-01", "basis_points": 1900}]}`} {
+		if resp, out := f.api("PUT", path, body); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, out)
+		}
+	}
+	resp, out = f.api("POST", "/reservations/"+rs.inHouse.ID+"/folios", "")
+	if resp.StatusCode != 201 {
+		t.Fatalf("folio: %d %s", resp.StatusCode, out)
+	}
+	rs.folio = decode[ledger.Folio](t, out).ID
+	if resp, out := f.api("POST", "/folios/"+rs.folio+"/charges", `{"description": "Parking", "unit_price": 1500, "tax_code": "DE-19", "category": "ACC"}`); resp.StatusCode != 201 {
+		t.Fatalf("charge: %d %s", resp.StatusCode, out)
+	}
+	if resp, out := f.api("POST", "/folios/"+rs.folio+"/payments", `{"method": "cash", "amount": 1500}`); resp.StatusCode != 201 {
+		t.Fatalf("payment: %d %s", resp.StatusCode, out)
+	}
+	// A calendar export of the room she stays in.
+	resp, out = f.api("POST", "/channels/exports", `{"property_id": "`+f.prop.ID+`", "room_id": "`+f.rooms[1].ID+`", "channel": "vrbo"}`)
+	if resp.StatusCode != 201 {
+		t.Fatalf("calendar export: %d %s", resp.StatusCode, out)
+	}
+	u, err := url.Parse(decode[pms.ExportCreated](t, out).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.ical = u.Path
+	// One run of the guest-mail job's planning: the confirmation queued.
+	f.store(t, func(ctx context.Context, db *tenant.DB) {
+		if n, err := guestmail.New(db).Plan(aura.WithActor(ctx, aura.SystemActor("guest-mail"))); err != nil || n == 0 {
+			t.Fatalf("planning guest emails: %d %v", n, err)
+		}
+	})
+	if resp, _ := f.page("POST", "/guests/"+rs.gid+"/restrict", url.Values{"restrict": {"on"}, "reason": {"disputes the stay"}, "idempotency_key": {"r1"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("restrict: %d", resp.StatusCode)
 	}
 
-	tok := f.roleToken(t, identity.RoleFrontDesk, "fred@alpha.example")
-	desk := map[string]string{"Authorization": "Bearer " + tok}
-	deskSession := []*http.Cookie{h.login("alpha", "fred@alpha.example", ownerPassword)}
-	owner := map[string]string{"Authorization": "Bearer " + f.token}
-	ownerSession := []*http.Cookie{f.session}
+	rs.desk = map[string]string{"Authorization": "Bearer " + f.roleToken(t, identity.RoleFrontDesk, "fred@alpha.example")}
+	rs.deskSession = []*http.Cookie{h.login("alpha", "fred@alpha.example", ownerPassword)}
+	rs.acc = map[string]string{"Authorization": "Bearer " + f.roleToken(t, identity.RoleAccountant, "acc@alpha.example")}
+	rs.accSession = []*http.Cookie{h.login("alpha", "acc@alpha.example", ownerPassword)}
+	rs.owner = map[string]string{"Authorization": "Bearer " + f.token}
+	rs.ownerSession = []*http.Cookie{f.session}
+	return rs
+}
 
-	day, tomorrow := f.today.String(), f.today.AddDays(1).String()
-	surfaces := []struct {
-		name, path string
-		api        bool
-		// shows: the owner's response names the guest (so a read happens).
-		shows bool
-	}{
-		{"reservation page", "/alpha/reservations/" + res.ID, false, true},
-		{"reservation page in house", "/alpha/reservations/" + inHouse.ID, false, true},
-		{"reservations list", "/alpha/reservations", false, true},
-		{"check-in page", "/alpha/reservations/" + res.ID + "/check-in", false, true},
-		{"check-out page", "/alpha/reservations/" + inHouse.ID + "/check-out", false, true},
-		{"registration card", "/alpha/reservations/" + inHouse.ID + "/registration-card", false, true},
-		{"front desk", "/alpha/frontdesk?date=" + day, false, true},
-		{"arrivals print", "/alpha/frontdesk/print?list=arrivals&date=" + day, false, true},
-		{"departures print", "/alpha/frontdesk/print?list=departures&date=" + tomorrow, false, true},
-		{"guest list", "/alpha/guests", false, true},
-		{"API guest search", "/alpha/api/v1/guests?q=Rhea", true, true},
-		{"tape chart", "/alpha/tapechart?from=" + day, false, true},
-		{"calendar", "/alpha/calendar?from=" + day, false, false},
-		{"search by name", "/alpha/search?q=Rhea", false, true},
-		{"search by reservation", "/alpha/search?q=" + res.ID, false, true},
-		{"dashboard", "/alpha/", false, true},
-		{"API reservation", "/alpha/api/v1/reservations/" + res.ID, true, false},
-		{"API reservations", "/alpha/api/v1/reservations?property_id=" + f.prop.ID, true, false},
-		{"API booking", "/alpha/api/v1/bookings/" + b.ID, true, true},
-		{"API front desk", "/alpha/api/v1/front-desk?property_id=" + f.prop.ID + "&date=" + day, true, true},
-		{"API tape chart", "/alpha/api/v1/tape-chart?property_id=" + f.prop.ID + "&from=" + day, true, true},
+// audited counts the guest's guest.restricted_read rows.
+func (rs *restrictedStays) audited(t *testing.T) int {
+	db := rs.h.acquire("alpha")
+	defer db.Release()
+	var n int
+	if err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, rs.gid).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
-	// The pages that name the stay's guest show the placeholder instead.
-	placeholder := map[string]bool{"reservation page": true, "reservation page in house": true, "reservations list": true, "check-in page": true,
-		"registration card": true, "front desk": true, "arrivals print": true, "tape chart": true, "search by reservation": true}
-	secrets := []string{family, email, phone, street, notes}
-	audited := func() int {
-		db := h.acquire("alpha")
-		defer db.Release()
-		var n int
-		if err := db.SQL().Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'guest.restricted_read' AND entity_id = ?`, gid).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	return n
+}
+
+// restrictedSurface is a page or API response walked by walk.
+type restrictedSurface struct {
+	name, path string
+	api        bool
+	// shows: the owner's response names the guest (so a read happens).
+	shows bool
+	// placeholder: the response names the stay's guest, as
+	// stays.RestrictedName for a user who may not see her.
+	placeholder bool
+	// want: a text the owner's answer has, showing that the record the
+	// surface is about (a payment, an email, a room) is on it.
+	want string
+	// as: who else opens it: "" the front-desk user, "acc" the
+	// accountant (reports are not the front desk's), "forbidden" the
+	// front-desk user, refused (only owners and managers open it, and
+	// both may see restricted guests), "public" anyone without
+	// credentials (a calendar's secret URL).
+	as string
+}
+
+// walk fetches each surface as the user without guests.restricted.read
+// (none of the guest's secrets in the answer) and as the owner (the
+// guest shown as s.shows says, and one guest.restricted_read row per
+// answer that shows her, none for one that does not).
+func (rs *restrictedStays) walk(t *testing.T, surfaces []restrictedSurface) {
 	for _, s := range surfaces {
 		t.Run(s.name, func(t *testing.T) {
-			r := req{path: s.path, cookies: deskSession}
-			if s.api {
-				r = req{path: s.path, header: desk}
+			r := req{path: s.path, cookies: rs.deskSession}
+			switch {
+			case s.as == "public":
+				r = req{path: s.path}
+			case s.as == "acc" && s.api:
+				r = req{path: s.path, header: rs.acc}
+			case s.as == "acc":
+				r = req{path: s.path, cookies: rs.accSession}
+			case s.api:
+				r = req{path: s.path, header: rs.desk}
 			}
-			resp, page := h.do(r)
-			if resp.StatusCode != 200 && resp.StatusCode != 404 {
+			resp, page := rs.h.do(r)
+			if s.as == "forbidden" && resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("front desk: %d, want 403 %.300s", resp.StatusCode, page)
+			} else if s.as != "forbidden" && resp.StatusCode != 200 && resp.StatusCode != 404 {
 				t.Fatalf("front desk: %d %.300s", resp.StatusCode, page)
 			}
-			for _, secret := range secrets {
+			for _, secret := range rs.secrets {
 				if strings.Contains(page, secret) {
 					t.Errorf("front desk sees %q", secret)
 				}
 			}
-			if placeholder[s.name] && !strings.Contains(page, stays.RestrictedName) {
+			if s.placeholder && !strings.Contains(page, stays.RestrictedName) {
 				t.Errorf("front desk: no %q placeholder", stays.RestrictedName)
 			}
-			before := audited()
-			r.cookies, r.header = ownerSession, nil
+			before := rs.audited(t)
+			r.cookies, r.header = rs.ownerSession, nil
 			if s.api {
-				r.cookies, r.header = nil, owner
+				r.cookies, r.header = nil, rs.owner
 			}
-			resp, page = h.do(r)
+			if s.as == "public" {
+				r.cookies, r.header = nil, nil
+			}
+			resp, page = rs.h.do(r)
 			if resp.StatusCode != 200 {
 				t.Fatalf("owner: %d %.300s", resp.StatusCode, page)
 			}
-			reads := audited() - before
+			reads := rs.audited(t) - before
+			if s.want != "" && !strings.Contains(page, s.want) {
+				t.Errorf("owner: %q is not on it %.300s", s.want, page)
+			}
 			shown := false
-			for _, secret := range secrets {
+			for _, secret := range rs.secrets {
 				shown = shown || strings.Contains(page, secret)
 			}
 			if shown != s.shows || s.shows && reads != 1 || !s.shows && reads != 0 {
@@ -140,21 +231,90 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRestrictedGuestSurfaces walks the pages and API responses that show
+// a reservation's guest, for a guest whose processing is restricted (GDPR
+// art. 18): a front-desk user (no guests.restricted.read) never sees the
+// guest's name, email, phone, address, notes or ID document on any of
+// them; the owner (who has it) does, and each of those reads is audited
+// (guest.restricted_read, one row per read).
+func TestRestrictedGuestSurfaces(t *testing.T) {
+	rs := newRestrictedStays(t)
+	res, inHouse, b, f := rs.res, rs.inHouse, rs.b, rs.f
+	day, tomorrow := f.today.String(), f.today.AddDays(1).String()
+	rs.walk(t, []restrictedSurface{
+		{name: "reservation page", path: "/alpha/reservations/" + res.ID, shows: true, placeholder: true},
+		{name: "reservation page in house", path: "/alpha/reservations/" + inHouse.ID, shows: true, placeholder: true},
+		{name: "reservations list", path: "/alpha/reservations", shows: true, placeholder: true},
+		{name: "check-in page", path: "/alpha/reservations/" + res.ID + "/check-in", shows: true, placeholder: true},
+		{name: "check-out page", path: "/alpha/reservations/" + inHouse.ID + "/check-out", shows: true},
+		{name: "registration card", path: "/alpha/reservations/" + inHouse.ID + "/registration-card", shows: true, placeholder: true},
+		{name: "front desk", path: "/alpha/frontdesk?date=" + day, shows: true, placeholder: true},
+		{name: "arrivals print", path: "/alpha/frontdesk/print?list=arrivals&date=" + day, shows: true, placeholder: true},
+		{name: "departures print", path: "/alpha/frontdesk/print?list=departures&date=" + tomorrow, shows: true},
+		{name: "guest list", path: "/alpha/guests", shows: true},
+		{name: "API guest search", path: "/alpha/api/v1/guests?q=Rhea", api: true, shows: true},
+		{name: "tape chart", path: "/alpha/tapechart?from=" + day, shows: true, placeholder: true},
+		{name: "calendar", path: "/alpha/calendar?from=" + day},
+		{name: "search by name", path: "/alpha/search?q=Rhea", shows: true},
+		{name: "search by reservation", path: "/alpha/search?q=" + res.ID, shows: true, placeholder: true},
+		{name: "dashboard", path: "/alpha/", shows: true},
+		{name: "API reservation", path: "/alpha/api/v1/reservations/" + res.ID, api: true},
+		{name: "API reservations", path: "/alpha/api/v1/reservations?property_id=" + f.prop.ID, api: true},
+		{name: "API booking", path: "/alpha/api/v1/bookings/" + b.ID, api: true, shows: true},
+		{name: "API front desk", path: "/alpha/api/v1/front-desk?property_id=" + f.prop.ID + "&date=" + day, api: true, shows: true},
+		{name: "API tape chart", path: "/alpha/api/v1/tape-chart?property_id=" + f.prop.ID + "&from=" + day, api: true, shows: true},
+	})
 	// A client that hangs up as soon as the answer starts still leaves
 	// its audit row: the data went out, so the read counts.
 	t.Run("client hangs up", func(t *testing.T) {
-		before := audited()
+		before := rs.audited(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		rq := httptest.NewRequestWithContext(ctx, "GET", h.ts.URL+"/alpha/api/v1/bookings/"+b.ID, nil)
+		rq := httptest.NewRequestWithContext(ctx, "GET", rs.h.ts.URL+"/alpha/api/v1/bookings/"+b.ID, nil)
 		rq.Header.Set("Authorization", "Bearer "+f.token)
 		rec := &hangUp{ResponseRecorder: httptest.NewRecorder(), cancel: cancel}
-		h.srv.ServeHTTP(rec, rq)
-		if rec.Code != 200 || !strings.Contains(rec.Body.String(), notes) {
+		rs.h.srv.ServeHTTP(rec, rq)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), rs.notes) {
 			t.Fatalf("owner: %d %.300s", rec.Code, rec.Body.String())
 		}
-		if reads := audited() - before; reads != 1 {
+		if reads := rs.audited(t) - before; reads != 1 {
 			t.Errorf("%d reads audited after the client hung up, want 1", reads)
+		}
+	})
+}
+
+// TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
+// the pages and API responses beyond the stay's own: the police list and
+// check-in records (ID documents and photos).
+func TestRestrictedGuestMoreSurfaces(t *testing.T) {
+	rs := newRestrictedStays(t)
+	inHouse, f := rs.inHouse, rs.f
+	day := f.today.String()
+	rs.walk(t, []restrictedSurface{
+		// The police list and the check-in records (ID documents).
+		{name: "police list", path: "/alpha/frontdesk/print?list=police&date=" + day, shows: true, placeholder: true},
+		{name: "API reservation check-ins", path: "/alpha/api/v1/reservations/" + inHouse.ID + "/check-ins", api: true, shows: true, placeholder: true},
+		{name: "API guest check-ins", path: "/alpha/api/v1/guests/" + rs.gid + "/check-ins", api: true, shows: true},
+		{name: "ID photo", path: "/alpha/id-photos/" + rs.photo, shows: true},
+		{name: "API ID photo", path: "/alpha/api/v1/id-photos/" + rs.photo, api: true, shows: true},
+	})
+	// Nor may the front desk change her check-in record or add to its
+	// photos: both are a 404, as her profile is, and the record keeps its
+	// document.
+	t.Run("check-in record unchanged", func(t *testing.T) {
+		if resp, out := rs.h.do(req{method: "PATCH", path: "/alpha/api/v1/check-ins/" + rs.record, json: `{"document": {"type": "id_card", "number": "X1", "issuing_country": "DE"}}`,
+			header: rs.desk}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("front desk changes the record: %d %.300s", resp.StatusCode, out)
+		}
+		if resp, out := rs.h.do(req{method: "POST", path: "/alpha/api/v1/check-ins/" + rs.record + "/photos", raw: []byte{0xFF, 0xD8, 0xFF, 1}, contentType: "image/jpeg",
+			header: rs.desk}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("front desk adds a photo: %d %.300s", resp.StatusCode, out)
+		}
+		if resp, out := f.api("GET", "/reservations/"+inHouse.ID+"/check-ins", ""); resp.StatusCode != 200 || !strings.Contains(out, rs.secrets[5]) ||
+			strings.Count(out, `"content_type"`) != 1 {
+			t.Errorf("the record: %d %s", resp.StatusCode, out)
 		}
 	})
 }

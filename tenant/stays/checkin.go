@@ -99,9 +99,13 @@ type CheckInRecord struct {
 	RegistrationPurgedAt *time.Time `json:"registration_purged_at,omitempty"`
 	Photos               []IDPhoto  `json:"photos"`
 	Erased               bool       `json:"erased,omitempty"`
-	Version              int        `json:"version"`
-	CreatedAt            time.Time  `json:"created_at"`
-	UpdatedAt            time.Time  `json:"updated_at"`
+	// Withheld is set when the guest's processing is restricted and the
+	// caller may not see restricted guests: the record then has no
+	// document, date of birth or photos (GuestName is RestrictedName).
+	Withheld  bool      `json:"withheld,omitempty"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // IDPhoto describes one ID photo of a check-in record. Once its bytes are
@@ -457,7 +461,9 @@ func (db Store) UpdateCheckInRecord(ctx context.Context, recordID string, u Chec
 		if err != nil {
 			return err
 		}
-		if len(recs) == 0 {
+		if len(recs) == 0 || recs[0].Withheld {
+			// A restricted guest's record is not there for a caller who
+			// may not see restricted guests.
 			return tenant.NotFound("check-in record", recordID)
 		}
 		before := recs[0]
@@ -574,7 +580,9 @@ func (db Store) addIDPhotos(ctx context.Context, recordID string, photos [][]byt
 		if err != nil {
 			return err
 		}
-		if len(recs) == 0 {
+		if len(recs) == 0 || recs[0].Withheld {
+			// A restricted guest's record is not there for a caller who
+			// may not see restricted guests.
 			return tenant.NotFound("check-in record", recordID)
 		}
 		rec := recs[0]
@@ -658,10 +666,14 @@ func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byt
 	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var guestID, created, propID string
 		var purged, reason sql.NullString
-		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id
+		var restricted bool
+		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id,
+			coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = c.guest_id), 0)
 			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id JOIN reservations r ON r.id = c.reservation_id WHERE p.id = ?`, photoID).
-			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID)
-		if err == sql.ErrNoRows {
+			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID, &restricted)
+		if err == sql.ErrNoRows || err == nil && restricted && !SeesRestricted(ctx) {
+			// A restricted guest's photo is not there for a caller who
+			// may not see restricted guests, as the guest is not.
 			return tenant.NotFound("ID photo", photoID)
 		} else if err != nil {
 			return err
@@ -688,7 +700,9 @@ func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byt
 		if err != nil {
 			return err
 		}
-		data, err = key.Unseal("id_photo_bytes", "data", photoID, sealed)
+		if data, err = key.Unseal("id_photo_bytes", "data", photoID, sealed); err == nil && restricted {
+			noteRestrictedRead(ctx, guestID)
+		}
 		return err
 	})
 	return p, data, err
@@ -733,13 +747,15 @@ func (db Store) GuestCheckIns(ctx context.Context, guestID string) ([]CheckInRec
 // c = checkin_records, r = reservations) with their photos, unsealed.
 func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckInRecord, error) {
 	rows, err := tx.Query(`SELECT c.id, c.reservation_id, r.property_id, c.guest_id, r.guest_id, r.arrival, r.departure, r.status,
-		c.document, c.document_number, c.number_purged_at, c.registration_purged_at, c.version, c.created_at, c.updated_at, g.key_wrapped
+		c.document, c.document_number, c.number_purged_at, c.registration_purged_at, c.version, c.created_at, c.updated_at, g.key_wrapped,
+		g.restricted_at IS NOT NULL
 		FROM checkin_records c JOIN reservations r ON r.id = c.reservation_id JOIN guests g ON g.id = c.guest_id `+tail, args...)
 	if err != nil {
 		return nil, err
 	}
 	type sealedRow struct {
 		details, number, wrapped []byte
+		restricted               bool
 	}
 	var out []CheckInRecord
 	var sealed []sealedRow
@@ -749,7 +765,7 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 		var resGuest, created, updated string
 		var purged, regPurged sql.NullString
 		if err := rows.Scan(&rec.ID, &rec.ReservationID, &rec.PropertyID, &rec.GuestID, &resGuest, &rec.Arrival, &rec.Departure,
-			&rec.ReservationStatus, &s.details, &s.number, &purged, &regPurged, &rec.Version, &created, &updated, &s.wrapped); err != nil {
+			&rec.ReservationStatus, &s.details, &s.number, &purged, &regPurged, &rec.Version, &created, &updated, &s.wrapped, &s.restricted); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -778,10 +794,18 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 	subjectKeys := map[string]*tenant.SubjectKey{}
 	idx := map[string]int{}
 	ids := make([]any, len(out))
+	sees := SeesRestricted(tx.Context())
 	for i := range out {
 		rec := &out[i]
 		idx[rec.ID], ids[i] = i, rec.ID
 		rec.GuestName = names[rec.GuestID]
+		if sealed[i].restricted && !sees {
+			// A restricted guest's registration data stays sealed.
+			rec.Withheld = true
+			continue
+		} else if sealed[i].restricted {
+			noteRestrictedRead(tx.Context(), rec.GuestID)
+		}
 		if sealed[i].wrapped == nil || len(sealed[i].details) == 0 {
 			// The guest was anonymised, or the registration data was
 			// purged after its retention period (tenant/guestdata).
@@ -827,6 +851,9 @@ func (db Store) queryCheckIns(tx *tenant.Tx, tail string, args ...any) ([]CheckI
 			return nil, err
 		}
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = tenant.ParseTime(created), tenant.ParseNullTime(purged), reason.String
+		if out[idx[p.RecordID]].Withheld {
+			continue
+		}
 		out[idx[p.RecordID]].Photos = append(out[idx[p.RecordID]].Photos, p)
 	}
 	return out, prows.Err()
