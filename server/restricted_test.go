@@ -286,13 +286,23 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 }
 
 // TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
-// the pages and API responses beyond the stay's own: the police list and
-// check-in records (ID documents and photos).
+// the pages and API responses beyond the stay's own: folios, the cashier
+// and payments and the police list and check-in records (ID documents
+// and photos). Issued invoices and credit notes are legal documents and
+// keep their recipient's name as issued, so none is issued here (the
+// folio's invoice list is empty).
 func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 	rs := newRestrictedStays(t)
 	inHouse, f := rs.inHouse, rs.f
-	day := f.today.String()
+	day, prop := f.today.String(), "property_id="+f.prop.ID
 	rs.walk(t, []restrictedSurface{
+		// Folios.
+		{name: "folio page", path: "/alpha/folios/" + rs.folio, shows: true, placeholder: true, want: "Parking"},
+		{name: "API folio", path: "/alpha/api/v1/folios/" + rs.folio, api: true, want: "Parking"},
+		{name: "API reservation folios", path: "/alpha/api/v1/reservations/" + inHouse.ID + "/folios", api: true, want: "Parking"},
+		// The cashier and payments.
+		{name: "cashier", path: "/alpha/cashier?date=" + day, want: "folios/" + rs.folio},
+		{name: "API payments", path: "/alpha/api/v1/payments?" + prop + "&date=" + day, api: true, want: `"amount":1500`},
 		// The police list and the check-in records (ID documents).
 		{name: "police list", path: "/alpha/frontdesk/print?list=police&date=" + day, shows: true, placeholder: true},
 		{name: "API reservation check-ins", path: "/alpha/api/v1/reservations/" + inHouse.ID + "/check-ins", api: true, shows: true, placeholder: true},
