@@ -287,13 +287,13 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 
 // TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
 // the pages and API responses beyond the stay's own: folios, the cashier
-// and payments and the police list and check-in records (ID documents
-// and photos). Issued invoices and credit notes are legal documents and
-// keep their recipient's name as issued, so none is issued here (the
-// folio's invoice list is empty).
+// and payments, the guest emails and the police list and check-in
+// records (ID documents and photos). Issued invoices and credit notes
+// are legal documents and keep their recipient's name as issued, so none
+// is issued here (the folio's invoice list is empty).
 func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 	rs := newRestrictedStays(t)
-	inHouse, f := rs.inHouse, rs.f
+	res, inHouse, f := rs.res, rs.inHouse, rs.f
 	day, prop := f.today.String(), "property_id="+f.prop.ID
 	rs.walk(t, []restrictedSurface{
 		// Folios.
@@ -303,6 +303,10 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		// The cashier and payments.
 		{name: "cashier", path: "/alpha/cashier?date=" + day, want: "folios/" + rs.folio},
 		{name: "API payments", path: "/alpha/api/v1/payments?" + prop + "&date=" + day, api: true, want: `"amount":1500`},
+		// Guest emails: the guest page and the reservation page list them.
+		{name: "guest page", path: "/alpha/guests/" + rs.gid, shows: true, want: "Your booking at Hotel Am See"},
+		{name: "API guest", path: "/alpha/api/v1/guests/" + rs.gid, api: true, shows: true},
+		{name: "reservation page with emails", path: "/alpha/reservations/" + res.ID, shows: true, placeholder: true, want: "Your booking at Hotel Am See"},
 		// The police list and the check-in records (ID documents).
 		{name: "police list", path: "/alpha/frontdesk/print?list=police&date=" + day, shows: true, placeholder: true},
 		{name: "API reservation check-ins", path: "/alpha/api/v1/reservations/" + inHouse.ID + "/check-ins", api: true, shows: true, placeholder: true},
