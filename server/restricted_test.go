@@ -287,10 +287,11 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 
 // TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
 // the pages and API responses beyond the stay's own: folios, the cashier
-// and payments, the guest emails and the police list and check-in
-// records (ID documents and photos). Issued invoices and credit notes
-// are legal documents and keep their recipient's name as issued, so none
-// is issued here (the folio's invoice list is empty).
+// and payments, the guest emails, housekeeping, the night audit and the
+// police list and check-in records (ID documents and photos). Issued
+// invoices and credit notes are legal documents and keep their
+// recipient's name as issued, so none is issued here (the folio's
+// invoice list is empty).
 func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 	rs := newRestrictedStays(t)
 	res, inHouse, f := rs.res, rs.inHouse, rs.f
@@ -307,6 +308,12 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		{name: "guest page", path: "/alpha/guests/" + rs.gid, shows: true, want: "Your booking at Hotel Am See"},
 		{name: "API guest", path: "/alpha/api/v1/guests/" + rs.gid, api: true, shows: true},
 		{name: "reservation page with emails", path: "/alpha/reservations/" + res.ID, shows: true, placeholder: true, want: "Your booking at Hotel Am See"},
+		// Housekeeping.
+		{name: "housekeeping", path: "/alpha/housekeeping", want: "1 guest tonight"},
+		{name: "API housekeeping", path: "/alpha/api/v1/housekeeping?" + prop, api: true, want: `"number":"102"`},
+		// The night audit: owners and managers only.
+		{name: "night audit", path: "/alpha/night-audit", as: "forbidden"},
+		{name: "API night audit", path: "/alpha/api/v1/night-audit?" + prop, api: true, as: "forbidden"},
 		// The police list and the check-in records (ID documents).
 		{name: "police list", path: "/alpha/frontdesk/print?list=police&date=" + day, shows: true, placeholder: true},
 		{name: "API reservation check-ins", path: "/alpha/api/v1/reservations/" + inHouse.ID + "/check-ins", api: true, shows: true, placeholder: true},
