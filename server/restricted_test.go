@@ -16,6 +16,7 @@ import (
 	"github.com/aurapms/aura/tenant/guestmail"
 	"github.com/aurapms/aura/tenant/identity"
 	"github.com/aurapms/aura/tenant/ledger"
+	"github.com/aurapms/aura/tenant/reports"
 	"github.com/aurapms/aura/tenant/stays"
 )
 
@@ -287,15 +288,23 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 
 // TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
 // the pages and API responses beyond the stay's own: folios, the cashier
-// and payments, the guest emails, housekeeping, the night audit and the
-// police list and check-in records (ID documents and photos). Issued
-// invoices and credit notes are legal documents and keep their
-// recipient's name as issued, so none is issued here (the folio's
-// invoice list is empty).
+// and payments, the guest emails, housekeeping, the night audit, the
+// police list and check-in records (ID documents and photos) and the
+// reports with their CSV exports. Issued invoices and credit notes are
+// legal documents and keep their recipient's name as issued, so none is
+// issued here (the folio's invoice list is empty).
 func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 	rs := newRestrictedStays(t)
 	res, inHouse, f := rs.res, rs.inHouse, rs.f
-	day, prop := f.today.String(), "property_id="+f.prop.ID
+	day, tomorrow, prop := f.today.String(), f.today.AddDays(1).String(), "property_id="+f.prop.ID
+	month := f.today.String()[:7]
+	// A statement of the channel stay's booking.
+	resp, out := f.api("POST", "/statements", fmt.Sprintf(`{"property_id": %q, "kind": "ota", "channel": "booking.com", "from": %q, "to": %q}`,
+		f.prop.ID, day, f.today.AddDays(7)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("statement: %d %s", resp.StatusCode, out)
+	}
+	st := decode[reports.Statement](t, out)
 	rs.walk(t, []restrictedSurface{
 		// Folios.
 		{name: "folio page", path: "/alpha/folios/" + rs.folio, shows: true, placeholder: true, want: "Parking"},
@@ -320,6 +329,28 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		{name: "API guest check-ins", path: "/alpha/api/v1/guests/" + rs.gid + "/check-ins", api: true, shows: true},
 		{name: "ID photo", path: "/alpha/id-photos/" + rs.photo, shows: true},
 		{name: "API ID photo", path: "/alpha/api/v1/id-photos/" + rs.photo, api: true, shows: true},
+		// Reports, as the accountant (reports are not the front desk's).
+		{name: "reports", path: "/alpha/reports", as: "acc"},
+		{name: "performance CSV", path: "/alpha/reports/performance.csv", as: "acc"},
+		{name: "API performance", path: "/alpha/api/v1/reports/performance?" + prop, api: true, as: "acc"},
+		{name: "daily report", path: "/alpha/reports/daily?date=" + day, as: "acc"},
+		{name: "daily CSV", path: "/alpha/reports/daily.csv?date=" + day, as: "acc", want: "sold,3"},
+		{name: "pace report", path: "/alpha/reports/pace", as: "acc"},
+		{name: "pace CSV", path: "/alpha/reports/pace.csv", as: "acc"},
+		{name: "receivables", path: "/alpha/reports/receivables?as_of=" + day, as: "acc", want: rs.folio},
+		{name: "receivables CSV", path: "/alpha/reports/receivables.csv?as_of=" + day, as: "acc", want: rs.folio},
+		{name: "payments report", path: "/alpha/reports/payments?from=" + day + "&to=" + tomorrow, as: "acc"},
+		{name: "payments CSV", path: "/alpha/reports/payments.csv?from=" + day + "&to=" + tomorrow, as: "acc", want: "cash,1,15.00"},
+		{name: "API payments report", path: "/alpha/api/v1/reports/payments?" + prop + "&from=" + day + "&to=" + tomorrow, api: true, as: "acc"},
+		{name: "VAT report", path: "/alpha/reports/vat?month=" + month, as: "acc"},
+		{name: "VAT CSV", path: "/alpha/reports/vat.csv?month=" + month, as: "acc"},
+		{name: "city tax", path: "/alpha/reports/city-tax", as: "acc"},
+		{name: "city tax CSV", path: "/alpha/reports/city-tax.csv", as: "acc"},
+		{name: "ledger CSV", path: "/alpha/reports/ledger.csv?from=" + day + "&to=" + tomorrow, as: "acc", want: "Parking"},
+		{name: "statements", path: "/alpha/reports/statements", as: "acc", want: st.ID},
+		{name: "channel statement", path: "/alpha/reports/statements/" + st.ID, as: "acc", want: "BDC-7731"},
+		{name: "channel statement CSV", path: "/alpha/reports/statements/" + st.ID + "/statement.csv", as: "acc", want: "BDC-7731"},
+		{name: "API channel statement", path: "/alpha/api/v1/statements/" + st.ID, api: true, as: "acc", want: "BDC-7731"},
 	})
 	// Nor may the front desk change her check-in record or add to its
 	// photos: both are a 404, as her profile is, and the record keeps its
