@@ -289,10 +289,11 @@ func TestRestrictedGuestSurfaces(t *testing.T) {
 // TestRestrictedGuestMoreSurfaces walks, for the same restricted guest,
 // the pages and API responses beyond the stay's own: folios, the cashier
 // and payments, the guest emails, housekeeping, the night audit, the
-// police list and check-in records (ID documents and photos) and the
-// reports with their CSV exports. Issued invoices and credit notes are
-// legal documents and keep their recipient's name as issued, so none is
-// issued here (the folio's invoice list is empty).
+// police list and check-in records (ID documents and photos), the
+// reports with their CSV exports and the channels' pages and calendar.
+// Issued invoices and credit notes are legal documents and keep their
+// recipient's name as issued, so none is issued here (the folio's
+// invoice list is empty).
 func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 	rs := newRestrictedStays(t)
 	res, inHouse, f := rs.res, rs.inHouse, rs.f
@@ -351,6 +352,12 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		{name: "channel statement", path: "/alpha/reports/statements/" + st.ID, as: "acc", want: "BDC-7731"},
 		{name: "channel statement CSV", path: "/alpha/reports/statements/" + st.ID + "/statement.csv", as: "acc", want: "BDC-7731"},
 		{name: "API channel statement", path: "/alpha/api/v1/statements/" + st.ID, api: true, as: "acc", want: "BDC-7731"},
+		// Channels: owners and managers only; the calendar by its secret URL.
+		{name: "channels", path: "/alpha/settings/channels", as: "forbidden"},
+		{name: "channels attention", path: "/alpha/channels/attention", as: "forbidden", want: "BDC-7731"},
+		{name: "API channels attention", path: "/alpha/api/v1/channels/attention?" + prop, api: true, as: "forbidden", want: "BDC-7731"},
+		{name: "API channel revisions", path: "/alpha/api/v1/channels/revisions?" + prop, api: true, as: "forbidden"},
+		{name: "calendar export", path: rs.ical, as: "public", want: "SUMMARY:Reserved"},
 	})
 	// Nor may the front desk change her check-in record or add to its
 	// photos: both are a 404, as her profile is, and the record keeps its
