@@ -22,10 +22,6 @@ import (
 // itself, and the export of everything about a guest as JSON or a ZIP of
 // CSV files, made on request, served once with no-store and never kept.
 
-type guestEraseData struct {
-	Plan guestdata.ErasurePlan
-}
-
 // GuestErasePage is the confirmation step of an anonymisation.
 func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	if g, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id")); err != nil {
@@ -39,7 +35,7 @@ func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.
 	}
 	p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
 	p.Form.Set("version", strconv.Itoa(plan.Version))
-	p.Data = &guestEraseData{Plan: plan}
+	p.Data = guestEraseView(c.Tenant.Slug, plan)
 	s.RenderPage(w, r, http.StatusOK, "guest_erase", p)
 	return nil
 }
@@ -73,7 +69,7 @@ func (s Handlers) GuestErase(w http.ResponseWriter, r *http.Request, c *web.Call
 		p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
 		p.WithFormError(err)
 		p.Form.Set("version", strconv.Itoa(plan.Version))
-		p.Data = &guestEraseData{Plan: plan}
+		p.Data = guestEraseView(c.Tenant.Slug, plan)
 		s.RenderPage(w, r, web.StatusOf(err), "guest_erase", p)
 		return nil
 	}
