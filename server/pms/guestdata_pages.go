@@ -274,7 +274,9 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 	if rv.Due, err = gd.RetentionDryRun(r.Context()); err != nil {
 		return err
 	}
-	today := date.Today(time.UTC)
+	// Retention days are UTC days, counted on the server's clock as the
+	// retention jobs count them.
+	today := date.Of(s.Cfg.Now(), time.UTC)
 	var ids []string
 	for _, d := range rv.Due {
 		if !d.DueOn.After(today) {
@@ -305,9 +307,8 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	rv.RecipCount = len(recips)
-	nowDate := date.Of(s.Cfg.Now(), time.UTC)
 	for _, e := range recips {
-		if !e.PurgedOn.After(nowDate) {
+		if !e.PurgedOn.After(today) {
 			rv.RecipDueNow++
 		}
 		if len(rv.RecipListed) < 20 {
