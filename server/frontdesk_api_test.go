@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -25,16 +24,6 @@ import (
 func (f *pmsFixture) apiRaw(method, path, contentType string, body []byte) (*http.Response, string) {
 	return f.h.do(req{method: method, path: "/" + f.t.Slug + "/api/v1" + path, raw: body, contentType: contentType,
 		header: map[string]string{"Authorization": "Bearer " + f.token}})
-}
-
-// mustJSON marshals v for a request body.
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // problemFields returns the fields named by a problem's errors.
@@ -117,7 +106,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		bad := checkIn
 		bad.Guests = []stays.GuestCheckIn{checkIn.Guests[0]}
 		bad.Guests[0].Photos = [][]byte{[]byte("this is a text file, not a photo")}
-		resp, body := f.api("POST", "/reservations/"+id+"/check-in", mustJSON(t, bad))
+		resp, body := f.api("POST", "/reservations/"+id+"/check-in", auratest.JSON(t, bad))
 		if resp.StatusCode != http.StatusBadRequest || problemFields(t, body)["guests[0].photos[0]"] != "must be a JPEG, PNG or HEIC image" {
 			t.Fatalf("text as a photo: %d %s", resp.StatusCode, body)
 		}
@@ -125,7 +114,7 @@ func TestFrontDeskAPI(t *testing.T) {
 			t.Fatalf("a refused check-in changed the reservation: %s v%d", r.Status, r.Version)
 		}
 	})
-	resp, body = f.api("POST", "/reservations/"+id+"/check-in", mustJSON(t, checkIn))
+	resp, body = f.api("POST", "/reservations/"+id+"/check-in", auratest.JSON(t, checkIn))
 	if resp.StatusCode != 200 || decode[stays.Reservation](t, body).Status != stays.ReservationInHouse {
 		t.Fatalf("check-in: %d %s", resp.StatusCode, body)
 	}
@@ -220,7 +209,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		photo := append(auratest.JPEG(t, 24, 16), make([]byte, 100<<10)...)
 		in := stays.GuestCheckIn{New: &stays.GuestInput{GivenName: "Theo", FamilyName: "Tester"},
 			Document: stays.IDDocument{Type: stays.DocumentIDCard, Number: "L01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}
-		resp, body := f.api("POST", "/reservations/"+id+"/check-ins", mustJSON(t, in))
+		resp, body := f.api("POST", "/reservations/"+id+"/check-ins", auratest.JSON(t, in))
 		c := decode[stays.CheckInRecord](t, body)
 		if resp.StatusCode != http.StatusCreated || c.Primary || c.GuestName != "Theo Tester" || len(c.Photos) != 1 || c.Photos[0].Size != len(photo) {
 			t.Fatalf("companion: %d %.500s", resp.StatusCode, body)
@@ -228,7 +217,7 @@ func TestFrontDeskAPI(t *testing.T) {
 		// The party of two is complete.
 		in.New = &stays.GuestInput{GivenName: "Third", FamilyName: "Person"}
 		in.Photos = nil
-		resp, body = f.api("POST", "/reservations/"+id+"/check-ins", mustJSON(t, in))
+		resp, body = f.api("POST", "/reservations/"+id+"/check-ins", auratest.JSON(t, in))
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(problemFields(t, body)["guest_id"], "all are checked in") {
 			t.Fatalf("a third guest for two: %d %s", resp.StatusCode, body)
 		}
@@ -502,7 +491,7 @@ func TestCheckInAPIBodyLimit(t *testing.T) {
 	}
 	id := decode[stays.Booking](t, body).Reservations[0].ID
 	in := func(photo []byte) string {
-		return mustJSON(t, stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
+		return auratest.JSON(t, stays.CheckInInput{RoomID: f.rooms[0].ID, Guests: []stays.GuestCheckIn{{
 			Document: stays.IDDocument{Type: stays.DocumentPassport, Number: "C01X00T47", IssuingCountry: "DE"}, Photos: [][]byte{photo}}}})
 	}
 	jpg := auratest.JPEG(t, 24, 16)

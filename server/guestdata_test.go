@@ -299,6 +299,14 @@ func TestRecordsOfProcessing(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"due_on"`) || !strings.Contains(body, f.today.AddDays(3).AddDays(365*3 + 1).String()[:4]) {
 		t.Fatalf("API dry run: %d %s", resp.StatusCode, body)
 	}
+	// "Due now" is counted on the server's clock, as the retention job
+	// runs on it: four years on, both guests (Tilda, and Greta of the
+	// invoice) are due.
+	f.h.clock.Advance(4 * 365 * 24 * time.Hour)
+	f.signIn()
+	if _, page = f.page("GET", "/settings/records-of-processing", nil); !strings.Contains(page, "2 guests scheduled, 2 due now") {
+		t.Fatal("four years on, the page does not count the guests as due")
+	}
 }
 
 // TestGuestPageRegistrationRetention: the guest page says, per check-in

@@ -6,12 +6,13 @@ package auratest
 
 import (
 	"context"
-	"github.com/aurapms/aura"
+	"encoding/json"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/control"
 	"github.com/aurapms/aura/keys"
@@ -171,4 +172,15 @@ func MustOpenTenant(tb testing.TB, opt Options) *tenant.DB {
 // does for a signed-in user.
 func Ctx() context.Context {
 	return aura.WithActor(context.Background(), aura.Actor{Kind: aura.ActorUser, ID: "usr_test", Name: "test@example.com"})
+}
+
+// JSON marshals v, failing tb when it cannot: for request bodies and for
+// comparing two values by their encoding.
+func JSON(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }

@@ -22,10 +22,6 @@ import (
 // itself, and the export of everything about a guest as JSON or a ZIP of
 // CSV files, made on request, served once with no-store and never kept.
 
-type guestEraseData struct {
-	Plan guestdata.ErasurePlan
-}
-
 // GuestErasePage is the confirmation step of an anonymisation.
 func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.Call) error {
 	if g, err := stays.New(c.DB).GetGuest(r.Context(), c.Params.ByName("id")); err != nil {
@@ -39,7 +35,7 @@ func (s Handlers) GuestErasePage(w http.ResponseWriter, r *http.Request, c *web.
 	}
 	p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
 	p.Form.Set("version", strconv.Itoa(plan.Version))
-	p.Data = &guestEraseData{Plan: plan}
+	p.Data = guestEraseView(c.Tenant.Slug, plan)
 	s.RenderPage(w, r, http.StatusOK, "guest_erase", p)
 	return nil
 }
@@ -73,7 +69,7 @@ func (s Handlers) GuestErase(w http.ResponseWriter, r *http.Request, c *web.Call
 		p := s.TenantPage(w, r, c, "Anonymise "+plan.Name, "guests")
 		p.WithFormError(err)
 		p.Form.Set("version", strconv.Itoa(plan.Version))
-		p.Data = &guestEraseData{Plan: plan}
+		p.Data = guestEraseView(c.Tenant.Slug, plan)
 		s.RenderPage(w, r, web.StatusOf(err), "guest_erase", p)
 		return nil
 	}
@@ -278,7 +274,9 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 	if rv.Due, err = gd.RetentionDryRun(r.Context()); err != nil {
 		return err
 	}
-	today := date.Today(time.UTC)
+	// Retention days are UTC days, counted on the server's clock as the
+	// retention jobs count them.
+	today := date.Of(s.Cfg.Now(), time.UTC)
 	var ids []string
 	for _, d := range rv.Due {
 		if !d.DueOn.After(today) {
@@ -309,9 +307,8 @@ func (s Handlers) RecordsOfProcessingPage(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	rv.RecipCount = len(recips)
-	nowDate := date.Of(s.Cfg.Now(), time.UTC)
 	for _, e := range recips {
-		if !e.PurgedOn.After(nowDate) {
+		if !e.PurgedOn.After(today) {
 			rv.RecipDueNow++
 		}
 		if len(rv.RecipListed) < 20 {

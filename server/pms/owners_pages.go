@@ -435,15 +435,6 @@ func (s Handlers) apiOwnerUpdate(w http.ResponseWriter, r *http.Request, c *web.
 	return writeVersioned(w, http.StatusOK, o, o.Version)
 }
 
-// ownerEraseData is the confirmation step of an owner's erasure.
-type ownerEraseData struct {
-	Owner owners.Owner
-	// Refusal is why the erasure is not possible now ("" when it is).
-	Refusal    string
-	Contracts  int
-	Statements int
-}
-
 // renderOwnerErase shows the confirmation step; ferr is the refusal or
 // the form error of a failed erasure, shown inline.
 func (s Handlers) renderOwnerErase(w http.ResponseWriter, r *http.Request, c *web.Call, status int, ferr error) error {
@@ -456,9 +447,9 @@ func (s Handlers) renderOwnerErase(w http.ResponseWriter, r *http.Request, c *we
 	if err != nil {
 		return s.NoProperty(w, r, c)
 	}
-	d := &ownerEraseData{Owner: o}
+	var refusal string
 	if rerr := st.ErasureRefusal(r.Context(), o.ID); aura.ErrorCode(rerr) == aura.ECONFLICT {
-		d.Refusal = aura.ErrorMessage(rerr)
+		refusal = aura.ErrorMessage(rerr)
 	} else if rerr != nil {
 		return rerr
 	}
@@ -466,21 +457,21 @@ func (s Handlers) renderOwnerErase(w http.ResponseWriter, r *http.Request, c *we
 	if err != nil {
 		return err
 	}
-	d.Contracts = len(cs)
 	all, err := reports.New(c.DB).ListStatements(r.Context(), prop.ID)
 	if err != nil {
 		return err
 	}
+	statements := 0
 	for _, x := range all {
 		if x.OwnerID == o.ID {
-			d.Statements++
+			statements++
 		}
 	}
 	p.Form.Set("version", strconv.Itoa(o.Version))
-	if ferr != nil && aura.ErrorMessage(ferr) != d.Refusal {
+	if ferr != nil && aura.ErrorMessage(ferr) != refusal {
 		p.WithFormError(ferr)
 	}
-	p.Data = d
+	p.Data = ownerEraseView(c.Tenant.Slug, o, refusal, len(cs), statements)
 	s.RenderPage(w, r, status, "owner_erase", p)
 	return nil
 }

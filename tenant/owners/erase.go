@@ -8,6 +8,7 @@ import (
 	"github.com/aurapms/aura/audit"
 	"github.com/aurapms/aura/date"
 	"github.com/aurapms/aura/tenant"
+	"github.com/aurapms/aura/tenant/inventory"
 )
 
 // errErased refuses a change to an owner whose personal data is erased.
@@ -50,7 +51,7 @@ func (s Store) EraseOwner(ctx context.Context, id string, version int) (Erasure,
 		if err != nil {
 			return err
 		}
-		if err := runningContract(cs, date.Of(tx.Now, time.UTC)); err != nil {
+		if err := runningContract(tx, cs); err != nil {
 			return err
 		}
 		e = Erasure{OwnerID: id, ErasedAt: tx.Now, Contracts: len(cs)}
@@ -71,10 +72,25 @@ func (s Store) EraseOwner(ctx context.Context, id string, version int) (Erasure,
 }
 
 // runningContract is the ECONFLICT that refuses an erasure while one of
-// the owner's contracts cs runs past today, nil when none does.
-func runningContract(cs []Contract, today date.Date) error {
+// the owner's contracts cs runs past today, nil when none does. Today is
+// each contract's property's business date, not the server's (UTC) date:
+// a contract ending tomorrow in Honolulu still holds tonight's night when
+// it is already tomorrow in UTC.
+func runningContract(tx *tenant.Tx, cs []Contract) error {
+	today := map[string]date.Date{}
 	for _, c := range cs {
-		if c.End.IsZero() || c.End.After(today) {
+		if !c.End.IsZero() {
+			if _, ok := today[c.PropertyID]; !ok {
+				p, err := inventory.GetProperty(tx, c.PropertyID)
+				if err != nil {
+					return err
+				}
+				if today[c.PropertyID], err = p.Today(tx); err != nil {
+					return err
+				}
+			}
+		}
+		if c.End.IsZero() || c.End.After(today[c.PropertyID]) {
 			return aura.Errorf(aura.ECONFLICT, "Room %s is still under a contract with this owner: end the contract before erasing the owner.", c.RoomNumber)
 		}
 	}
@@ -97,6 +113,6 @@ func (s Store) ErasureRefusal(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		return runningContract(cs, date.Of(tx.Now, time.UTC))
+		return runningContract(tx, cs)
 	})
 }

@@ -102,3 +102,37 @@ func checkpoint(t testing.TB, f *pmstest.Fixture) {
 		t.Fatal(err)
 	}
 }
+
+// TestOwnerErasureUsesPropertyDate: whether a contract still runs is
+// judged on its property's date, not the server's UTC date. Late evening
+// in Honolulu (already tomorrow in UTC) a contract ending tomorrow still
+// holds tonight, so the erasure is refused; in the morning in Auckland
+// (still yesterday in UTC) a contract ending today has ended, so the
+// erasure is allowed.
+func TestOwnerErasureUsesPropertyDate(t *testing.T) {
+	for _, tc := range []struct {
+		zone   string
+		hh     int
+		endIn  int // the contract's end, in days from the property's today
+		refuse bool
+	}{
+		{"Pacific/Honolulu", 20, 1, true}, // UTC is a day ahead
+		{"Pacific/Auckland", 9, 0, false}, // UTC is a day behind
+	} {
+		t.Run(tc.zone, func(t *testing.T) {
+			f := pmstest.NewFixture(t, tc.zone, 1, "2027-01-10")
+			f.At(f.Day(0), tc.hh, 0)
+			s := owners.New(f.DB)
+			o := pmstest.Must(s.CreateOwner(f.Ctx, owners.OwnerInput{Name: "Kai Kahale", Email: "kai@example.com"}))(t)
+			pmstest.Must(s.CreateContract(f.Ctx, o.ID, owners.ContractInput{RoomID: f.Rooms[0].ID, Start: f.Day(-30), End: f.Day(tc.endIn), CommissionBP: 2000}))(t)
+			refusal := s.ErasureRefusal(f.Ctx, o.ID)
+			_, err := s.EraseOwner(f.Ctx, o.ID, 0)
+			if tc.refuse {
+				pmstest.WantCode(t, refusal, "conflict")
+				pmstest.WantCode(t, err, "conflict")
+			} else if refusal != nil || err != nil {
+				t.Fatalf("the contract ended today in %s: refusal %v, erase %v", tc.zone, refusal, err)
+			}
+		})
+	}
+}

@@ -1,10 +1,9 @@
 package stays_test
 
 import (
-	"database/sql"
-	"encoding/json"
 	"testing"
 
+	"github.com/aurapms/aura/internal/auratest"
 	"github.com/aurapms/aura/internal/pmstest"
 	"github.com/aurapms/aura/tenant"
 	"github.com/aurapms/aura/tenant/stays"
@@ -51,7 +50,7 @@ func TestReservationRowsMatchColumns(t *testing.T) {
 		one := pmstest.Must(st.GetReservation(f.Ctx, got.ID))(t)
 		b := pmstest.Must(st.GetBooking(f.Ctx, got.BookingID))(t)
 		for name, r := range map[string]stays.Reservation{"list": got, "get": one, "booking": b.Reservations[0]} {
-			if g, w := mustJSON(t, r), mustJSON(t, want); g != w {
+			if g, w := auratest.JSON(t, r), auratest.JSON(t, want); g != w {
 				t.Errorf("%s of %s:\n got %s\nwant %s", name, got.ID, g, w)
 			}
 		}
@@ -63,43 +62,15 @@ func TestReservationRowsMatchColumns(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
+// readColumns reads a reservation column by column, as the tape chart
+// does, with its nights in a second query.
+func readColumns(t *testing.T, db *tenant.DB, id string) stays.Reservation {
 	t.Helper()
-	b, err := json.Marshal(v)
+	read := db.SQL().Read
+	r, err := stays.ScanReservation(read.QueryRow(stays.ReservationSelect+` WHERE r.id = ?`, id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
-}
-
-// readColumns reads a reservation column by column with its nights in a
-// second query.
-func readColumns(t *testing.T, db *tenant.DB, id string) stays.Reservation {
-	t.Helper()
-	var r stays.Reservation
-	var room sql.NullString
-	var cfee, nfee sql.NullInt64
-	var in, out, canc sql.NullString
-	var created, updated string
-	read := db.SQL().Read
-	if err := read.QueryRow(`SELECT r.id, r.booking_id, r.property_id, r.room_type_id, r.room_id, r.rate_plan_id, r.guest_id, b.source,
-		r.arrival, r.departure, r.adults, r.children, r.status, r.overbooked, r.total, r.cancellation_fee, r.no_show_fee,
-		r.checked_in_at, r.checked_out_at, r.cancelled_at, r.version, r.created_at, r.updated_at, p.currency
-		FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN properties p ON p.id = r.property_id WHERE r.id = ?`, id).Scan(
-		&r.ID, &r.BookingID, &r.PropertyID, &r.RoomTypeID, &room, &r.RatePlanID, &r.GuestID, &r.Source,
-		&r.Arrival, &r.Departure, &r.Adults, &r.Children, &r.Status, &r.Overbooked, &r.Total.Amount, &cfee, &nfee,
-		&in, &out, &canc, &r.Version, &created, &updated, &r.Total.Currency); err != nil {
-		t.Fatal(err)
-	}
-	r.RoomID = room.String
-	if cfee.Valid {
-		r.CancellationFee = &tenant.Money{Amount: cfee.Int64, Currency: r.Total.Currency}
-	}
-	if nfee.Valid {
-		r.NoShowFee = &tenant.Money{Amount: nfee.Int64, Currency: r.Total.Currency}
-	}
-	r.CheckedInAt, r.CheckedOutAt, r.CancelledAt = tenant.ParseNullTime(in), tenant.ParseNullTime(out), tenant.ParseNullTime(canc)
-	r.CreatedAt, r.UpdatedAt = tenant.ParseTime(created), tenant.ParseTime(updated)
 	holds := r.Status != stays.ReservationCancelled && r.Status != stays.ReservationNoShow
 	rows, err := read.Query(`SELECT date, price, holds, coalesce(room_id, '') FROM reservation_nights WHERE reservation_id = ? ORDER BY date`, id)
 	if err != nil {
