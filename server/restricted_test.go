@@ -359,9 +359,9 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		{name: "API channel revisions", path: "/alpha/api/v1/channels/revisions?" + prop, api: true, as: "forbidden"},
 		{name: "calendar export", path: rs.ical, as: "public", want: "SUMMARY:Reserved"},
 	})
-	// Nor may the front desk change her check-in record or add to its
-	// photos: both are a 404, as her profile is, and the record keeps its
-	// document.
+	// Nor may the front desk change her check-in record, add to its
+	// photos or delete one: each is a 404, as her profile is, and the
+	// record keeps its document and photo.
 	t.Run("check-in record unchanged", func(t *testing.T) {
 		if resp, out := rs.h.do(req{method: "PATCH", path: "/alpha/api/v1/check-ins/" + rs.record, json: `{"document": {"type": "id_card", "number": "X1", "issuing_country": "DE"}}`,
 			header: rs.desk}); resp.StatusCode != http.StatusNotFound {
@@ -371,8 +371,11 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 			header: rs.desk}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("front desk adds a photo: %d %.300s", resp.StatusCode, out)
 		}
+		if resp, out := rs.h.do(req{method: "DELETE", path: "/alpha/api/v1/id-photos/" + rs.photo, header: rs.desk}); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("front desk deletes the photo: %d %.300s", resp.StatusCode, out)
+		}
 		if resp, out := f.api("GET", "/reservations/"+inHouse.ID+"/check-ins", ""); resp.StatusCode != 200 || !strings.Contains(out, rs.secrets[5]) ||
-			strings.Count(out, `"content_type"`) != 1 {
+			strings.Count(out, `"content_type"`) != 1 || strings.Contains(out, `"purged_at"`) {
 			t.Errorf("the record: %d %s", resp.StatusCode, out)
 		}
 	})

@@ -631,13 +631,18 @@ func (db Store) addIDPhotos(ctx context.Context, recordID string, photos [][]byt
 // DeleteIDPhoto deletes the bytes of an ID photo now (a wrong or
 // unreadable picture), keeping its description as a tombstone with the
 // reason "deleted". Deleting a photo already purged does nothing. It
-// returns ENOTFOUND for an unknown photo.
+// returns ENOTFOUND for an unknown photo, and for a restricted guest's
+// unless ctx is marked by WithRestricted.
 func (db Store) DeleteIDPhoto(ctx context.Context, photoID string) error {
 	return db.Update(ctx, func(tx *tenant.Tx) error {
 		var recordID string
 		var purged sql.NullString
-		err := tx.QueryRow(`SELECT record_id, purged_at FROM id_photos WHERE id = ?`, photoID).Scan(&recordID, &purged)
-		if err == sql.ErrNoRows {
+		var restricted bool
+		err := tx.QueryRow(`SELECT p.record_id, p.purged_at, coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = c.guest_id), 0)
+			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id WHERE p.id = ?`, photoID).Scan(&recordID, &purged, &restricted)
+		if err == sql.ErrNoRows || err == nil && restricted && !SeesRestricted(ctx) {
+			// A restricted guest's photo is not there for a caller who
+			// may not see restricted guests.
 			return tenant.NotFound("ID photo", photoID)
 		} else if err != nil {
 			return err
@@ -657,7 +662,8 @@ func (db Store) DeleteIDPhoto(ctx context.Context, photoID string) error {
 }
 
 // IDPhotoData returns an ID photo's description and its bytes, unsealed.
-// It returns ENOTFOUND for an unknown photo, EGONE for one whose bytes were
+// It returns ENOTFOUND for an unknown photo (and for a restricted guest's
+// unless ctx is marked by WithRestricted), EGONE for one whose bytes were
 // purged (the message says when), and ECONFLICT for a photo of an erased
 // guest.
 func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byte, error) {
