@@ -32,6 +32,7 @@ type restrictedStays struct {
 	f                       *pmsFixture
 	b                       stays.Booking
 	res, inHouse            stays.Reservation
+	booked                  stays.Reservation // Otto Offen's, booked by her
 	gid, folio, ical, photo string
 	record                  string
 	desk, acc, owner        map[string]string
@@ -91,6 +92,15 @@ func newRestrictedStays(t *testing.T) *restrictedStays {
 	} else {
 		rs.photo, rs.record = recs[0].Photos[0].ID, recs[0].ID
 	}
+	// A stay she booked for someone else, whose guest is not restricted:
+	// its confirmations go to both.
+	resp, out = f.api("POST", "/bookings", fmt.Sprintf(`{"property_id": %q, "booker": {"id": %q}, "reservations": [{"room_type_id": %q, "rate_plan_id": %q, "arrival": %q, "departure": %q, "adults": 1,
+		"guest": {"new": {"given_name": "Otto", "family_name": "Offen", "email": "otto@offen.example"}}}]}`,
+		f.prop.ID, rs.gid, f.rt.ID, f.plan.ID, f.today.AddDays(3), f.today.AddDays(5)))
+	if resp.StatusCode != 201 {
+		t.Fatalf("booking for another guest: %d %s", resp.StatusCode, out)
+	}
+	rs.booked = decode[stays.Booking](t, out).Reservations[0]
 	// A third, from a channel into the full house: stored overbooked.
 	resp, out = f.api("POST", "/bookings", fmt.Sprintf(`{"property_id": %q, "source": "booking.com", "ota_code": "BDC-7731", "booker": {"id": %q}, "reservations": [{"room_type_id": %q, "rate_plan_id": %q, "arrival": %q, "departure": %q, "adults": 1}]}`,
 		f.prop.ID, rs.gid, f.rt.ID, f.plan.ID, f.today, f.today.AddDays(1)))
@@ -318,6 +328,8 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		{name: "guest page", path: "/alpha/guests/" + rs.gid, shows: true, want: "Your booking at Hotel Am See"},
 		{name: "API guest", path: "/alpha/api/v1/guests/" + rs.gid, api: true, shows: true},
 		{name: "reservation page with emails", path: "/alpha/reservations/" + res.ID, shows: true, placeholder: true, want: "Your booking at Hotel Am See"},
+		{name: "reservation page of a stay she booked", path: "/alpha/reservations/" + rs.booked.ID, shows: true, placeholder: true, want: "otto@offen.example"},
+		{name: "guest page of the guest she booked for", path: "/alpha/guests/" + rs.booked.GuestID, want: "otto@offen.example"},
 		// Housekeeping.
 		{name: "housekeeping", path: "/alpha/housekeeping", want: "1 guest tonight"},
 		{name: "API housekeeping", path: "/alpha/api/v1/housekeeping?" + prop, api: true, want: `"number":"102"`},

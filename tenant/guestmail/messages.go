@@ -499,6 +499,8 @@ func (s Store) GuestMessagesTx(tx *tenant.Tx, guestID string) ([]Message, error)
 }
 
 // ReservationMessages returns the messages about a stay, newest first.
+// Those to a restricted guest are left out unless ctx is marked by
+// stays.WithRestricted (the read then noted for the audit).
 func (s Store) ReservationMessages(ctx context.Context, reservationID string) ([]Message, error) {
 	out := []Message{}
 	err := s.View(ctx, func(tx *tenant.Tx) error {
@@ -524,14 +526,24 @@ func (s Store) ReservationMessages(ctx context.Context, reservationID string) ([
 			ids = append(ids, id)
 		}
 		rows.Close()
+		sees := stays.SeesRestricted(ctx)
+		shown := ids[:0]
 		for _, id := range ids {
-			_, k, err := stays.New(s.DB).GuestTx(tx, id)
+			g, k, err := stays.New(s.DB).GuestTx(tx, id)
 			if err != nil {
 				return err
 			}
+			if g.RestrictedAt != nil && !sees {
+				// A restricted recipient's messages (the booker's, when
+				// the guest who stays is not restricted) are left out.
+				continue
+			} else if g.RestrictedAt != nil {
+				stays.NoteRestrictedRead(ctx, id)
+			}
 			keys[id] = k
+			shown = append(shown, id)
 		}
-		for _, id := range ids {
+		for _, id := range shown {
 			ms, err := scanMessages(tx, keys[id], ` WHERE reservation_id = ? AND guest_id = ? ORDER BY created_at DESC, rowid DESC`, reservationID, id)
 			if err != nil {
 				return err

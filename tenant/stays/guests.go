@@ -487,6 +487,11 @@ func noteRestrictedRead(ctx context.Context, id string) {
 	}
 }
 
+// NoteRestrictedRead notes that restricted guest id's personal data is
+// shown under ctx, for AuditRestrictedReads: for reads outside this
+// package (a restricted guest's emails, tenant/guestmail).
+func NoteRestrictedRead(ctx context.Context, id string) { noteRestrictedRead(ctx, id) }
+
 // RestrictedReadAudited records that the caller audited the read of
 // restricted guest id itself (the guest page's gate), so that
 // AuditRestrictedReads does not audit it a second time.
