@@ -386,6 +386,12 @@ func TestRestrictedGuestMoreSurfaces(t *testing.T) {
 		if resp, out := rs.h.do(req{method: "DELETE", path: "/alpha/api/v1/id-photos/" + rs.photo, header: rs.desk}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("front desk deletes the photo: %d %.300s", resp.StatusCode, out)
 		}
+		// The reservation page says why her record is empty and offers
+		// no upload the server would refuse.
+		if resp, page := rs.h.do(req{path: "/alpha/reservations/" + inHouse.ID, cookies: rs.deskSession}); resp.StatusCode != 200 ||
+			!strings.Contains(page, `id="withheld-`+rs.record+`"`) || strings.Contains(page, "check-ins/"+rs.record+"/photos") {
+			t.Errorf("the front desk's reservation page: %d, want the withheld note and no upload form", resp.StatusCode)
+		}
 		if resp, out := f.api("GET", "/reservations/"+inHouse.ID+"/check-ins", ""); resp.StatusCode != 200 || !strings.Contains(out, rs.secrets[5]) ||
 			strings.Count(out, `"content_type"`) != 1 || strings.Contains(out, `"purged_at"`) {
 			t.Errorf("the record: %d %s", resp.StatusCode, out)
