@@ -20,7 +20,7 @@ type eraseView struct {
 	// Refusal is why the erasure is not possible now ("" when it is);
 	// the form is not shown while there is one.
 	Refusal       string
-	Removed, Kept []eraseItem
+	Removed, Kept []guestdata.Item
 	KeptNote      string // an extra line under what is kept, or ""
 	Done          bool   // erased already: no form, a link back instead
 	Warning       string // the line above the confirmation box
@@ -28,9 +28,6 @@ type eraseView struct {
 	Button        string // the submit button's text
 	BackLabel     string // the link back when there is no form
 }
-
-// eraseItem is one line of what an erasure removes or keeps, and why.
-type eraseItem struct{ What, Why string }
 
 // guestEraseView is the anonymisation step of the guest in plan.
 func guestEraseView(slug string, plan guestdata.ErasurePlan) *eraseView {
@@ -40,15 +37,10 @@ func guestEraseView(slug string, plan guestdata.ErasurePlan) *eraseView {
 		Name:        plan.Name, Title: "Anonymise " + plan.Name,
 		Lead:    "The personal data goes for good; the books stay exactly as they are.",
 		Refusal: plan.Refusal, Done: plan.Erased,
+		Removed: plan.Removed, Kept: plan.Kept,
 		Warning:      "From now on the guest is shown as " + plan.Pseudonym + ". This cannot be undone, and restoring a backup does not bring the data back once the guest's key is gone from every backup kept.",
 		ConfirmLabel: "Remove the personal data of " + plan.Name + " for good",
 		Button:       "Anonymise", BackLabel: "Back to the guest",
-	}
-	for _, it := range plan.Removed {
-		v.Removed = append(v.Removed, eraseItem{it.What, it.Why})
-	}
-	for _, it := range plan.Kept {
-		v.Kept = append(v.Kept, eraseItem{it.What, it.Why})
 	}
 	if len(plan.Invoices) > 0 {
 		v.KeptNote = "Invoices kept: " + strings.Join(plan.Invoices, ", ") + "."
@@ -65,15 +57,15 @@ func ownerEraseView(slug string, o owners.Owner, refusal string, contracts, stat
 		Name:        o.Name, Title: "Erase " + o.Name,
 		Lead:    "The owner's personal data goes for good; contracts and statements keep their figures.",
 		Refusal: refusal, Done: o.ErasedAt != nil,
-		Removed: []eraseItem{
-			{"Name, email and postal address", "The owner is shown as “Erased owner” from now on."},
-			{"VAT id and payout account (IBAN or reference)", "Payouts to this owner can no longer be made from Aura."},
-			{"The owner's key", "Everything sealed under it becomes unreadable, in this file and, once the key is gone from every backup kept, in the backups too."},
+		Removed: []guestdata.Item{
+			{What: "Name, email and postal address", Why: "The owner is shown as “Erased owner” from now on."},
+			{What: "VAT id and payout account (IBAN or reference)", Why: "Payouts to this owner can no longer be made from Aura."},
+			{What: "The owner's key", Why: "Everything sealed under it becomes unreadable, in this file and, once the key is gone from every backup kept, in the backups too."},
 		},
-		Kept: []eraseItem{
-			{strconv.Itoa(contracts) + " contract(s)", "Units, nights, commission and fees: the terms statements were made from."},
-			{strconv.Itoa(statements) + " statement(s) in this property", "Their figures stay exactly as generated; they are part of the books."},
-			{"The audit trail", "The erasure itself is recorded (owner.erased), with counts only."},
+		Kept: []guestdata.Item{
+			{What: strconv.Itoa(contracts) + " contract(s)", Why: "Units, nights, commission and fees: the terms statements were made from."},
+			{What: strconv.Itoa(statements) + " statement(s) in this property", Why: "Their figures stay exactly as generated; they are part of the books."},
+			{What: "The audit trail", Why: "The erasure itself is recorded (owner.erased), with counts only."},
 		},
 		Warning:      "This cannot be undone.",
 		ConfirmLabel: "Erase the personal data of " + o.Name + " for good",
