@@ -637,14 +637,7 @@ func (db Store) DeleteIDPhoto(ctx context.Context, photoID string) error {
 	return db.Update(ctx, func(tx *tenant.Tx) error {
 		var recordID string
 		var purged sql.NullString
-		var restricted bool
-		err := tx.QueryRow(`SELECT p.record_id, p.purged_at, coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = c.guest_id), 0)
-			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id WHERE p.id = ?`, photoID).Scan(&recordID, &purged, &restricted)
-		if err == sql.ErrNoRows || err == nil && restricted && !SeesRestricted(ctx) {
-			// A restricted guest's photo is not there for a caller who
-			// may not see restricted guests.
-			return tenant.NotFound("ID photo", photoID)
-		} else if err != nil {
+		if _, err := scanIDPhoto(ctx, tx, photoID, `p.record_id, p.purged_at`, &recordID, &purged); err != nil {
 			return err
 		}
 		if purged.Valid {
@@ -672,16 +665,9 @@ func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byt
 	err := db.View(ctx, func(tx *tenant.Tx) error {
 		var guestID, created, propID string
 		var purged, reason sql.NullString
-		var restricted bool
-		err := tx.QueryRow(`SELECT p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id,
-			coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = c.guest_id), 0)
-			FROM id_photos p JOIN checkin_records c ON c.id = p.record_id JOIN reservations r ON r.id = c.reservation_id WHERE p.id = ?`, photoID).
-			Scan(&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID, &restricted)
-		if err == sql.ErrNoRows || err == nil && restricted && !SeesRestricted(ctx) {
-			// A restricted guest's photo is not there for a caller who
-			// may not see restricted guests, as the guest is not.
-			return tenant.NotFound("ID photo", photoID)
-		} else if err != nil {
+		restricted, err := scanIDPhoto(ctx, tx, photoID, `p.id, p.record_id, p.content_type, p.size, p.created_at, p.purged_at, p.purge_reason, c.guest_id, r.property_id`,
+			&p.ID, &p.RecordID, &p.ContentType, &p.Size, &created, &purged, &reason, &guestID, &propID)
+		if err != nil {
 			return err
 		}
 		p.CreatedAt, p.PurgedAt, p.PurgeReason = tenant.ParseTime(created), tenant.ParseNullTime(purged), reason.String
@@ -712,6 +698,22 @@ func (db Store) IDPhotoData(ctx context.Context, photoID string) (IDPhoto, []byt
 		return err
 	})
 	return p, data, err
+}
+
+// scanIDPhoto reads the columns cols of ID photo photoID into dest (cols
+// over p = id_photos, c = checkin_records and r = reservations) and says
+// whether the photo's guest is restricted. It returns ENOTFOUND for an
+// unknown photo, and for a restricted guest's unless ctx is marked by
+// WithRestricted: such a photo is not there for a caller who may not see
+// restricted guests, as the guest is not.
+func scanIDPhoto(ctx context.Context, tx *tenant.Tx, photoID, cols string, dest ...any) (restricted bool, err error) {
+	err = tx.QueryRow(`SELECT `+cols+`, coalesce((SELECT g.restricted_at IS NOT NULL FROM guests g WHERE g.id = c.guest_id), 0)
+		FROM id_photos p JOIN checkin_records c ON c.id = p.record_id JOIN reservations r ON r.id = c.reservation_id WHERE p.id = ?`, photoID).
+		Scan(append(dest, &restricted)...)
+	if err == sql.ErrNoRows || err == nil && restricted && !SeesRestricted(ctx) {
+		return false, tenant.NotFound("ID photo", photoID)
+	}
+	return restricted, err
 }
 
 // ReservationCheckIns returns the check-in records of a reservation, the
