@@ -64,10 +64,12 @@ func (e *env) tenantJobs() []control.Job {
 		},
 		{
 			// Guests past their properties' retention schedules are
-			// anonymised (off until a schedule is set; tenant/guestdata).
+			// anonymised (off until a schedule is set; tenant/guestdata),
+			// due by today's UTC date on the store's clock, the day the
+			// records-of-processing page counts "due now" by.
 			Name: "guest-retention",
 			Run: func(ctx context.Context, db *tenant.DB) error {
-				res, err := guestdata.New(db).RunRetention(ctx, date.Today(time.UTC))
+				res, err := guestdata.New(db).RunRetention(ctx, date.Date{})
 				if err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package guestdata
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/audit"
@@ -142,15 +143,26 @@ type RetentionResult struct {
 	Refused    map[string]string `json:"refused"` // guest id → why (a stay in house, an open balance)
 }
 
-// RunRetention anonymises every guest due on or before today (UTC; see
-// RetentionDryRun), each in its own transaction (Erase), and audits the
-// run ("guest_retention.run": counts and the refused guests). A guest
-// refused now (in house, open balance) is tried again at the next run.
+// RunRetention anonymises every guest due on or before today, a UTC day
+// (when zero, today's UTC date on the store's clock, the clock its
+// transactions are stamped with; see RetentionDryRun), each in its own
+// transaction (Erase), and audits the run ("guest_retention.run": the day,
+// counts and the refused guests). A guest refused now (in house, open
+// balance) is tried again at the next run.
 func (s Store) RunRetention(ctx context.Context, today date.Date) (RetentionResult, error) {
 	if aura.ActorFrom(ctx).ID == "unknown" {
 		ctx = aura.WithActor(ctx, aura.SystemActor("guest-retention"))
 	}
 	res := RetentionResult{Refused: map[string]string{}}
+	if today.IsZero() {
+		err := s.View(ctx, func(tx *tenant.Tx) error {
+			today = date.Of(tx.Now, time.UTC)
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
 	due, err := s.RetentionDryRun(ctx)
 	if err != nil {
 		return res, err

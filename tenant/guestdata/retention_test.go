@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aurapms/aura"
 	"github.com/aurapms/aura/date"
@@ -103,4 +104,42 @@ func TestRetentionSettersShareRow(t *testing.T) {
 	if err := f.DB.SQL().Read.QueryRow(`SELECT version FROM guest_retention WHERE property_id = ?`, f.Prop.ID).Scan(&version); err != nil || version != 3 {
 		t.Fatalf("version %d %v", version, err)
 	}
+}
+
+// TestRunRetentionZeroDayOnStoreClock: RunRetention given no day takes
+// today's UTC date on the store's clock, the day the records-of-processing
+// page counts "due now" by, not the machine's wall clock. Two guests fall
+// due in 2053 and 2055 (30-year schedule); at the store's today (2026)
+// nobody is due, and with the store's clock moved to 2054 the run
+// anonymises the first guest only, a day the wall clock has not reached,
+// and audits the store's day.
+func TestRunRetentionZeroDayOnStoreClock(t *testing.T) {
+	f := pmstest.NewFixture(t, "Europe/Berlin", 2, "2026-03-02")
+	f.SetPrice(t, f.Plan.ID, f.Day(-1100), f.Day(-30), pmstest.Nightly)
+	gd := guestdata.New(f.DB)
+	first := f.BookGuest(t, "Olaf", "Oldstay", stays.ReservationCheckedOut, f.Day(-1002), f.Day(-1000), -1)
+	second := f.BookGuest(t, "Rita", "Recent", stays.ReservationCheckedOut, f.Day(-202), f.Day(-200), -1)
+	pmstest.Must(0, gd.SetRetention(f.Ctx, f.Prop.ID, guestdata.MaxAnonymiseAfterYears))(t)
+	due := pmstest.Must(gd.RetentionDryRun(f.Ctx))(t)
+	if len(due) != 2 || due[0].GuestID != first.GuestID || due[0].DueOn != date.MustParse("2053-06-06") || due[1].DueOn != date.MustParse("2055-08-14") {
+		t.Fatalf("dry run %+v", due)
+	}
+	erased := func(r stays.Reservation) bool {
+		t.Helper()
+		return pmstest.Must(stays.New(f.DB).GetGuest(f.Ctx, r.GuestID))(t).Erased
+	}
+
+	if res := pmstest.Must(gd.RunRetention(f.Ctx, date.Date{}))(t); res.Anonymised != 0 || erased(first) || erased(second) {
+		t.Fatalf("at the store's today (%s) the run did %+v", f.Today, res)
+	}
+	f.Clock.Set(time.Date(2054, 1, 1, 12, 0, 0, 0, time.UTC))
+	res := pmstest.Must(gd.RunRetention(f.Ctx, date.Date{}))(t)
+	if res.Anonymised != 1 || len(res.Refused) != 0 || !erased(first) || erased(second) {
+		t.Fatalf("with the store's clock on 2054-01-01 the run did %+v (first erased %v, second erased %v); want the first guest only",
+			res, erased(first), erased(second))
+	}
+	if action, after := pmstest.LastAction(t, f); action != "guest_retention.run" || !strings.Contains(after, `"today":"2054-01-01"`) {
+		t.Fatalf("audit %s %s", action, after)
+	}
+	f.VerifyAudit(t)
 }
