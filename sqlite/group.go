@@ -275,12 +275,27 @@ func (w *writer) follow(ctx context.Context, c *Chain, g *group, fn func(tx *Tx)
 // savepoint names the one savepoint open at a time in a group.
 const savepoint = "aura_request"
 
+// exec runs one of the group's own savepoint statements in its
+// transaction, prepared once per connection through the statement cache
+// like the requests' queries: parsing them again cost two parses per
+// request on the file's single writer. (PRAGMAs stay unprepared: SQLite
+// applies some of them, busy_timeout among them, when it prepares them.)
+func (g *group) exec(c *Chain, q string) error {
+	if st := c.stmts.get(c.Write, q); st != nil {
+		_, err := g.tx.Stmt(st).Exec()
+		return err
+	}
+	g.uncached = append(g.uncached, q)
+	_, err := g.tx.Exec(q)
+	return err
+}
+
 // run runs one request inside its own savepoint of g's transaction: kept
 // when fn succeeds, rolled back when fn fails, panics or wrote without an
 // audit row.
 func (w *writer) run(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) error) (err error) {
 	g.n++
-	if _, err := g.tx.Exec("SAVEPOINT " + savepoint); err != nil {
+	if err := g.exec(c, "SAVEPOINT "+savepoint); err != nil {
 		g.err = Translate(err)
 		return g.err
 	}
@@ -295,11 +310,11 @@ func (w *writer) run(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) er
 		// whole transaction (an I/O error, a full disk): then the work
 		// of the requests before this one is gone too, and none of
 		// them may be acknowledged.
-		if _, rerr := g.tx.Exec("ROLLBACK TO " + savepoint); rerr != nil {
+		if rerr := g.exec(c, "ROLLBACK TO "+savepoint); rerr != nil {
 			g.err = aura.Errorf(aura.EUNAVAILABLE, "The database could not save this change; please try again.")
 			return
 		}
-		if _, rerr := g.tx.Exec("RELEASE " + savepoint); rerr != nil {
+		if rerr := g.exec(c, "RELEASE "+savepoint); rerr != nil {
 			g.err = aura.Errorf(aura.EUNAVAILABLE, "The database could not save this change; please try again.")
 		}
 	}()
@@ -309,7 +324,7 @@ func (w *writer) run(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) er
 	if tx.wrote && !tx.audited && tx.unaudited == "" {
 		return aura.Errorf(aura.EINTERNAL, "A write transaction on %s made changes without an audit row.", c.ID)
 	}
-	if _, err := g.tx.Exec("RELEASE " + savepoint); err != nil {
+	if err := g.exec(c, "RELEASE "+savepoint); err != nil {
 		return Translate(err) // the deferred ROLLBACK TO decides whether the group survives
 	}
 	kept = true
