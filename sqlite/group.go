@@ -23,13 +23,21 @@ const (
 // writer is a file's single writer. Each request runs in its caller's
 // goroutine (so a panic reaches the caller's recover, as with a plain
 // transaction) while holding mu; the request that finds no open group is
-// the group's leader: it begins the transaction, runs its own request,
-// then lets the requests already waiting for mu run theirs in the same
-// transaction, and commits. Nothing is acknowledged before the COMMIT.
+// the group's leader: it begins the transaction and runs its own request;
+// the requests waiting for mu then run theirs in the same transaction, and
+// whichever request finds that the group should close (nobody waiting to
+// join, no more expected) commits it then and there, in its own goroutine.
+// The leader commits only when its timer ends a group nobody closed.
+// Nothing is acknowledged before the COMMIT.
+//
+// Committing where the group ends, instead of waking the leader to do it,
+// keeps a scheduler hand-off off the file's critical path: under load the
+// woken leader waited behind the HTTP goroutines for a CPU, with the
+// group's work done and the next group waiting for it.
 type writer struct {
 	mu sync.Mutex
-	// poke is signalled each time a request gives mu back, so a leader
-	// holding its group open looks again.
+	// poke is signalled when a request leaves the group open with nobody
+	// waiting to join, so a leader holding it open sets its timer again.
 	poke chan struct{}
 	once sync.Once
 	// waiting counts requests blocked on mu: the leader keeps the group
@@ -48,6 +56,8 @@ type writer struct {
 // group is one transaction shared by up to MaxGroup requests.
 type group struct {
 	tx *sql.Tx
+	// began is when the leader began the transaction.
+	began time.Time
 	// opened is when the leader's own request ended and others could join.
 	opened time.Time
 	// last is when the latest request of the group ended.
@@ -55,7 +65,10 @@ type group struct {
 	n    int   // requests that ran in it
 	kept int   // requests whose work it holds
 	err  error // set when it can no longer commit; then every kept request fails with it
-	done chan struct{}
+	// finished is set (under mu) by the request that ends the group, as
+	// it commits; done is closed once the COMMIT (or ROLLBACK) is over.
+	finished bool
+	done     chan struct{}
 	// uncached are the queries its requests ran unprepared, prepared
 	// once the connection is free again.
 	uncached []string
@@ -118,34 +131,45 @@ func (c *Chain) groupIdle() time.Duration {
 	return DefaultGroupIdle
 }
 
-// hold lets the requests join that wait for mu or, while the group is
-// smaller than recent ones, that are about to ask for it: under load,
-// requests reach Update a little apart (each has its HTTP and JSON work to
-// do first), so a leader that admitted only those already waiting
-// committed alone most of the time. A lone caller never waits: target
-// stays 1 while groups carry one request. It is called and returns with
-// mu held.
-func (w *writer) hold(c *Chain, g *group) {
+// keepOpen reports whether g should stay open for more requests and, when
+// it should, until when its leader waits before looking again: while
+// requests wait for mu to join it, or, while the group is smaller than
+// recent ones, for those about to ask: under load, requests reach Update
+// a little apart (each has its HTTP and JSON work to do first), so a group
+// that admitted only those already waiting committed alone most of the
+// time. A lone caller never waits: target stays 1 while groups carry one
+// request. It is called with mu held.
+func (w *writer) keepOpen(c *Chain, g *group) (until time.Time, keep bool) {
 	wait := c.groupWait()
+	if !g.open(wait) {
+		return time.Time{}, false
+	}
 	deadline := g.opened.Add(wait)
-	for g.open(wait) {
-		var until time.Time
-		switch {
-		case w.waiting.Load() > 0:
-			until = g.opened.Add(wait)
-		case g.n < w.target:
-			until = g.last.Add(c.groupIdle())
-			if until.After(deadline) {
-				until = deadline
-			}
-			if !time.Now().Before(until) {
-				return
-			}
-		default:
-			return
+	switch {
+	case w.waiting.Load() > 0:
+		return deadline, true
+	case g.n < w.target:
+		until = g.last.Add(c.groupIdle())
+		if until.After(deadline) {
+			until = deadline
 		}
-		// Give mu to the requests that join meanwhile; each pokes on
-		// its way out.
+		return until, time.Now().Before(until)
+	}
+	return time.Time{}, false
+}
+
+// hold keeps the leader's group open while keepOpen says so, giving mu to
+// the requests that join meanwhile. The request that finds the group
+// should close commits it (see follow), so the leader wakes only for its
+// timer, when no request came to close the group in time. It is called
+// with mu held; it returns true, with mu released, when another request
+// committed g, and false, with mu held, when the leader is to commit it.
+func (w *writer) hold(c *Chain, g *group) bool {
+	for {
+		until, keep := w.keepOpen(c, g)
+		if !keep {
+			return false
+		}
 		select {
 		case <-w.poke:
 		default:
@@ -153,11 +177,18 @@ func (w *writer) hold(c *Chain, g *group) {
 		w.mu.Unlock()
 		t := time.NewTimer(time.Until(until))
 		select {
+		case <-g.done:
+			t.Stop()
+			return true
 		case <-w.poke:
 		case <-t.C:
 		}
 		t.Stop()
 		w.mu.Lock()
+		if g.finished {
+			w.mu.Unlock()
+			return true
+		}
 	}
 }
 
@@ -175,16 +206,16 @@ func (w *writer) update(ctx context.Context, c *Chain, fn func(tx *Tx) error) er
 		if g.open(c.groupWait()) {
 			return w.follow(ctx, c, g, fn)
 		}
-		// The group is full or past its wait: it commits as soon as its
-		// leader has mu again. Start the next one after it.
-		w.unlock()
-		<-g.done
+		// The group is full or past its wait, and its leader waits for
+		// its timer: commit it now, then start the next one.
+		w.commit(c, g)
 		w.lock()
 	}
 }
 
-// lead begins a group, runs fn in it, lets waiting requests join, and
-// commits. It is called with mu held and returns with it released.
+// lead begins a group, runs fn in it, holds the group open for the
+// requests that join, and commits it unless one of them did. It is called
+// with mu held and returns with it released.
 func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err error) {
 	// The transaction outlives this request's context: other requests'
 	// work joins it, so its cancellation must not roll it back.
@@ -194,7 +225,7 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 		w.unlock()
 		return Translate(err)
 	}
-	g := &group{tx: stx, done: make(chan struct{})}
+	g := &group{tx: stx, began: began, done: make(chan struct{})}
 	w.cur = g
 	finished := false
 	defer func() {
@@ -206,6 +237,7 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 		// whole transaction goes; the panic goes on to the caller.
 		stx.Rollback()
 		g.err = aura.Errorf(aura.EINTERNAL, "A write transaction on %s was abandoned.", c.ID)
+		g.finished = true
 		w.cur = nil
 		close(g.done)
 		w.unlock()
@@ -213,7 +245,23 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 	own := w.run(ctx, c, g, fn)
 	g.opened = time.Now()
 	g.last = g.opened
-	w.hold(c, g)
+	committed := w.hold(c, g)
+	finished = true
+	if !committed {
+		w.commit(c, g)
+	}
+	<-g.done
+	if own != nil {
+		return own
+	}
+	return g.err
+}
+
+// commit ends g: it commits the work of the requests that succeeded (or
+// rolls back when none did or the group broke), gives mu back, and then
+// answers them all by closing g.done. It is called with mu held by the
+// request that found the group should close, or by the leader.
+func (w *writer) commit(c *Chain, g *group) {
 	// A group smaller than the target was one whose requests stopped
 	// coming: aim lower next time (halving, so a burst that is over
 	// costs a lone caller a few short waits at most).
@@ -223,13 +271,14 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 		w.target = max(g.n, w.target/2)
 	}
 	w.cur = nil
+	g.finished = true
 	switch {
 	case g.err != nil:
-		stx.Rollback()
+		g.tx.Rollback()
 	case g.kept == 0:
-		stx.Rollback() // nothing to keep: skip the COMMIT's write
+		g.tx.Rollback() // nothing to keep: skip the COMMIT's write
 	default:
-		if err := stx.Commit(); err != nil {
+		if err := g.tx.Commit(); err != nil {
 			g.err = Translate(err)
 		} else {
 			if c.ckpt != nil {
@@ -239,32 +288,54 @@ func (w *writer) lead(ctx context.Context, c *Chain, fn func(tx *Tx) error) (err
 				(*f)()
 			}
 			if f := commitObserver.Load(); f != nil {
-				(*f)(time.Since(began), g.n)
+				(*f)(time.Since(g.began), g.n)
 			}
 		}
 	}
 	w.groups.Add(1)
 	w.requests.Add(int64(g.n))
-	finished = true
-	close(g.done)
 	if len(g.uncached) > 0 {
 		c.stmts.prepare(context.Background(), c.Write, g.uncached)
 	}
-	w.unlock()
-	if own != nil {
-		return own
-	}
-	return g.err
+	// mu goes first: in execution traces the goroutine that woke the
+	// group's requests often waited for a CPU right after, and the next
+	// group must not wait with it.
+	w.mu.Unlock()
+	close(g.done)
 }
 
-// follow runs fn in the open group g and waits for its commit. It is
-// called with mu held and returns with it released, also when fn panics.
+// follow runs fn in the open group g, commits the group when it should
+// close (see keepOpen), and waits for its commit. It is called with mu
+// held and returns with it released, also when fn panics.
 func (w *writer) follow(ctx context.Context, c *Chain, g *group, fn func(tx *Tx) error) error {
-	own := func() error {
-		defer w.unlock()
-		defer func() { g.last = time.Now() }()
-		return w.run(ctx, c, g, fn)
+	var own error
+	end := false
+	func() {
+		defer func() {
+			if end {
+				return // mu stays held for the commit
+			}
+			g.last = time.Now()
+			w.mu.Unlock()
+		}()
+		own = w.run(ctx, c, g, fn)
+		g.last = time.Now()
+		if _, keep := w.keepOpen(c, g); !keep {
+			end = true
+			return
+		}
+		if w.waiting.Load() == 0 {
+			// Open for requests about to arrive: the leader's timer
+			// is to end the group if none does.
+			select {
+			case w.poke <- struct{}{}:
+			default:
+			}
+		}
 	}()
+	if end {
+		w.commit(c, g)
+	}
 	if own != nil {
 		return own // its savepoint is rolled back: it waits for nobody
 	}
