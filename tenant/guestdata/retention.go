@@ -100,8 +100,17 @@ type DueGuest struct {
 // or a folio open then). It unseals nothing and writes nothing: one
 // query over the stays of every guest (as staying guest or booker).
 func (s Store) RetentionDryRun(ctx context.Context) ([]DueGuest, error) {
+	out, _, err := s.dueGuests(ctx)
+	return out, err
+}
+
+// dueGuests is RetentionDryRun, with today's UTC date on the store's clock
+// read in the same transaction.
+func (s Store) dueGuests(ctx context.Context) ([]DueGuest, date.Date, error) {
 	out := []DueGuest{}
+	var today date.Date
 	err := s.View(ctx, func(tx *tenant.Tx) error {
+		today = date.Of(tx.Now, time.UTC)
 		rows, err := tx.Query(`WITH stays (guest, property, departure) AS (
 				SELECT guest_id, property_id, departure FROM reservations
 				UNION ALL SELECT b.booker_id, r.property_id, r.departure FROM bookings b JOIN reservations r ON r.booking_id = b.id WHERE r.guest_id != b.booker_id),
@@ -134,7 +143,7 @@ func (s Store) RetentionDryRun(ctx context.Context) ([]DueGuest, error) {
 		}
 		return rows.Err()
 	})
-	return out, err
+	return out, today, err
 }
 
 // RetentionResult is what one retention run did.
@@ -154,18 +163,12 @@ func (s Store) RunRetention(ctx context.Context, today date.Date) (RetentionResu
 		ctx = aura.WithActor(ctx, aura.SystemActor("guest-retention"))
 	}
 	res := RetentionResult{Refused: map[string]string{}}
-	if today.IsZero() {
-		err := s.View(ctx, func(tx *tenant.Tx) error {
-			today = date.Of(tx.Now, time.UTC)
-			return nil
-		})
-		if err != nil {
-			return res, err
-		}
-	}
-	due, err := s.RetentionDryRun(ctx)
+	due, storeToday, err := s.dueGuests(ctx)
 	if err != nil {
 		return res, err
+	}
+	if today.IsZero() {
+		today = storeToday
 	}
 	ran := false
 	for _, d := range due {
