@@ -550,7 +550,10 @@ func (db Store) ListReservations(ctx context.Context, f ReservationFilter) (Rese
 		cond("r.overbooked = 1")
 	}
 	if curID != "" {
-		cond("(r.arrival > ? OR (r.arrival = ? AND r.id > ?))", curArrival, curArrival, curID)
+		// A row value, so that SQLite seeks reservations_arrival
+		// (property_id, arrival, id) to the cursor rather than scanning
+		// the rest of its first day.
+		cond("(r.arrival, r.id) > (?, ?)", curArrival, curID)
 	}
 	var page ReservationPage
 	err := db.View(ctx, func(tx *tenant.Tx) error {
