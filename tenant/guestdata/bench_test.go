@@ -64,9 +64,9 @@ func BenchmarkRetentionDryRun100kGuests(b *testing.B) {
 			b.Fatal(err)
 		}
 		dep := f.Day(-(i % 2000) - 1)
-		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure, adults, children,
+		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, source, arrival, departure, adults, children,
 			status, overbooked, total, version, created_at, updated_at)
-			SELECT ?, booking_id, property_id, room_type_id, NULL, rate_plan_id, ?, ?, ?, 2, 0, 'checked_out', 0, total, 1, created_at, updated_at
+			SELECT ?, booking_id, property_id, room_type_id, NULL, rate_plan_id, ?, source, ?, ?, 2, 0, 'checked_out', 0, total, 1, created_at, updated_at
 			FROM reservations WHERE id = ?`, fmt.Sprintf("res_bench%011d", i), gid, dep.AddDays(-1).String(), dep.String(), tpl.ID); err != nil {
 			b.Fatal(err)
 		}

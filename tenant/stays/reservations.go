@@ -203,10 +203,10 @@ func (r *Reservation) sumTotal() {
 	r.Total.Amount = t
 }
 
-const reservationSelect = `SELECT r.id, r.booking_id, r.property_id, r.room_type_id, r.room_id, r.rate_plan_id, r.guest_id, b.source,
+const reservationSelect = `SELECT r.id, r.booking_id, r.property_id, r.room_type_id, r.room_id, r.rate_plan_id, r.guest_id, r.source,
 	r.arrival, r.departure, r.adults, r.children, r.status, r.overbooked, r.total, r.cancellation_fee, r.no_show_fee,
 	r.checked_in_at, r.checked_out_at, r.cancelled_at, r.version, r.created_at, r.updated_at, p.currency
-	FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN properties p ON p.id = r.property_id`
+	FROM reservations r JOIN properties p ON p.id = r.property_id`
 
 func scanReservation(s interface{ Scan(...any) error }) (Reservation, error) {
 	var r Reservation
@@ -240,8 +240,8 @@ func getReservation(tx *tenant.Tx, id string) (Reservation, error) {
 }
 
 // reservationNightsSelect reads a reservation and its nights in two text
-// columns of one row. The first is every field of the reservation, its
-// booking's source and its property's currency, separated by unit
+// columns of one row. The first is every field of the reservation (its
+// booking's source among them) and its property's currency, separated by unit
 // separators (0x1f) in the order of reservationFields, a NULL as the empty
 // text; the second is the nights, each its date, price, holds flag and room
 // id separated by unit separators, nights separated by record separators
@@ -254,10 +254,10 @@ func getReservation(tx *tenant.Tx, id string) (Reservation, error) {
 const reservationNightsSelect = `SELECT concat_ws(char(31), r.id, r.booking_id, r.property_id, r.room_type_id, coalesce(r.room_id, ''),
 	r.rate_plan_id, r.guest_id, r.arrival, r.departure, r.adults, r.children, r.status, r.overbooked, r.total,
 	coalesce(r.cancellation_fee, ''), coalesce(r.no_show_fee, ''), coalesce(r.checked_in_at, ''), coalesce(r.checked_out_at, ''),
-	coalesce(r.cancelled_at, ''), r.version, r.created_at, r.updated_at, p.currency, b.source),
+	coalesce(r.cancelled_at, ''), r.version, r.created_at, r.updated_at, p.currency, r.source),
 	(SELECT group_concat(n.date || char(31) || n.price || char(31) || n.holds || char(31) || coalesce(n.room_id, ''), char(30))
 		FROM reservation_nights n WHERE n.reservation_id = r.id)
-	FROM reservations r JOIN bookings b ON b.id = r.booking_id JOIN properties p ON p.id = r.property_id`
+	FROM reservations r JOIN properties p ON p.id = r.property_id`
 
 // reservationFields is the number of fields of the first column of
 // reservationNightsSelect.
@@ -399,10 +399,10 @@ func writeReservation(tx *tenant.Tx, r *Reservation, insert bool) error {
 		return tenant.FormatTime(*t)
 	}
 	if insert {
-		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, arrival, departure,
+		if _, err := tx.Exec(`INSERT INTO reservations (id, booking_id, property_id, room_type_id, room_id, rate_plan_id, guest_id, source, arrival, departure,
 			adults, children, status, overbooked, total, cancellation_fee, no_show_fee, checked_in_at, checked_out_at, cancelled_at, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.BookingID, r.PropertyID, r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Arrival, r.Departure, r.Adults, r.Children,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.BookingID, r.PropertyID, r.RoomTypeID, room, r.RatePlanID, r.GuestID, r.Source, r.Arrival, r.Departure, r.Adults, r.Children,
 			r.Status, r.Overbooked, r.Total.Amount, cfee, nfee, ts(r.CheckedInAt), ts(r.CheckedOutAt), ts(r.CancelledAt), r.Version,
 			tenant.FormatTime(r.CreatedAt), tenant.FormatTime(r.UpdatedAt)); err != nil {
 			return err
