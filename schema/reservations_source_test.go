@@ -1,11 +1,7 @@
 package schema_test
 
 import (
-	"path/filepath"
 	"testing"
-
-	"github.com/aurapms/aura/schema"
-	"github.com/aurapms/aura/sqlite"
 )
 
 // TestReservationsSourceBackfill applies the tenant migrations up to the one
@@ -13,27 +9,12 @@ import (
 // holds a direct booking and a channel booking, and checks that every
 // reservation written before it gets its own booking's source.
 func TestReservationsSourceBackfill(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "t.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, source := migrateBefore(t, "reservations_source")
 	exec := func(q string) {
 		t.Helper()
 		if _, err := db.Write.Exec(q); err != nil {
 			t.Fatalf("%v\n%s", err, q)
 		}
-	}
-	var source *schema.Migration
-	for _, m := range schema.Migrations(schema.Tenant) {
-		if m.Name == "reservations_source" {
-			source = &m
-			break
-		}
-		exec(m.SQL)
-	}
-	if source == nil {
-		t.Fatal("no reservations_source migration")
 	}
 	exec(`PRAGMA foreign_keys = OFF`) // rows without the property, guest and rate rows they name
 	for _, b := range []struct{ id, source string }{{"bkg_d", "direct"}, {"bkg_c", "booking_com"}} {

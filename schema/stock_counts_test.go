@@ -1,11 +1,7 @@
 package schema_test
 
 import (
-	"path/filepath"
 	"testing"
-
-	"github.com/aurapms/aura/schema"
-	"github.com/aurapms/aura/sqlite"
 )
 
 // TestStockCountsBackfill applies the tenant migrations up to the one that
@@ -13,27 +9,12 @@ import (
 // checks the migration counts them, then that its triggers keep counting
 // rooms added, moved to another type and deleted.
 func TestStockCountsBackfill(t *testing.T) {
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "t.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, stock := migrateBefore(t, "stock_counts")
 	exec := func(q string) {
 		t.Helper()
 		if _, err := db.Write.Exec(q); err != nil {
 			t.Fatalf("%v\n%s", err, q)
 		}
-	}
-	var stock *schema.Migration
-	for _, m := range schema.Migrations(schema.Tenant) {
-		if m.Name == "stock_counts" {
-			stock = &m
-			break
-		}
-		exec(m.SQL)
-	}
-	if stock == nil {
-		t.Fatal("no stock_counts migration")
 	}
 	exec(`PRAGMA foreign_keys = OFF`) // rooms without the property and room type rows they name
 	for i, rt := range []string{"rmt_a", "rmt_a", "rmt_a", "rmt_b"} {
