@@ -11,12 +11,13 @@ import (
 )
 
 // TestLookasideOutlastsCachedStatements checks that a connection holding
-// thirty prepared statements (the statement cache keeps every query a
-// connection ran, and each of these statements holds 14 of its connection's
-// lookaside slots) still serves the allocations of a running query from
-// lookaside. On SQLite's default lookaside (123 slots) the statements took
-// every slot and the query below went to malloc about a thousand times, with
-// no lookaside hit.
+// eighty prepared statements (the statement cache keeps every query a
+// connection ran, and each of these statements holds about ten of its
+// connection's lookaside slots) still serves the allocations of a running
+// query from lookaside. On SQLite's default lookaside (123 slots) the
+// statements took every slot and the query below went to malloc about a
+// thousand times, with no lookaside hit; on 200 slots of 1,200 bytes (610
+// slots) the same happened after 61 statements.
 func TestLookasideOutlastsCachedStatements(t *testing.T) {
 	if err := sqlite.LookasideErr(); err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func TestLookasideOutlastsCachedStatements(t *testing.T) {
 	}
 	defer conn.Close()
 	// The statements a busy read connection keeps prepared.
-	for i := range 30 {
+	for i := range 80 {
 		st, err := conn.PrepareContext(ctx, fmt.Sprintf(`SELECT a, b FROM t WHERE id = ? AND b > %d ORDER BY a LIMIT 3`, i))
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +84,10 @@ func TestLookasideOutlastsCachedStatements(t *testing.T) {
 	run()
 	hit, full, size := status(msqlite.DBStatusLookasideHit), status(msqlite.DBStatusLookasideMissFull), status(msqlite.DBStatusLookasideMissSize)
 	t.Logf("lookaside: %d hits, %d misses (full), %d misses (size)", hit, full, size)
-	if full != 0 || size != 0 {
+	// A few allocations per run (the statement's cursor and register
+	// arrays) are larger than a slot and go to malloc whatever the
+	// lookaside; the query's 200 rows, each building a string, must not.
+	if full != 0 || size > 10 {
 		t.Errorf("the query's allocations missed lookaside %d times (full) and %d times (size), with %d hits", full, size, hit)
 	}
 }
