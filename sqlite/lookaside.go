@@ -16,20 +16,20 @@ import (
 // allocations before it calls malloc. Every statement a connection keeps
 // prepared holds some of its slots for as long as it stays prepared (a
 // simple SELECT with an ORDER BY holds about ten), and the statement cache
-// (stmtCache) keeps every query a connection ran. On the default, ten such
-// statements took every slot, and from then on each string a running query
-// built (a `||`, a copy of a text value that a function reads) went to
-// malloc. In this driver malloc and free are one allocator behind one
-// process-wide mutex: eight lists at once spent a quarter of their CPU
-// queueing on it, and `make bench-http` listed 1,600-2,300 pages of
-// reservations a second, against 2,900-3,900 with a larger lookaside.
+// (stmtCache) keeps every query a connection ran. On the default, fewer
+// than twenty such statements took every slot, and from then on each string
+// a running query built (a `||`, a copy of a text value that a function
+// reads) went to malloc. In this driver malloc and free are one allocator
+// behind one process-wide mutex: eight lists at once spent a quarter of
+// their CPU queueing on it, and `make bench-http` listed 1,600-2,300 pages
+// of reservations a second, against 2,300-3,900 since.
 //
 // For the same memory, small slots hold more statements than large ones:
 // 240 KB of 1,200-byte slots held 61 such statements, of 384-byte slots
 // 122. An allocation larger than 384 bytes (a long text value, a statement's
 // program) goes to malloc; the strings a query builds row by row are
-// smaller. The cost is memory: a busy tenant has about eight connections
-// (the writer, four readers, the checkpointer's, Litestream's), 2 MB of
+// smaller. The cost is memory: a busy tenant has about seven connections
+// (the writer, four readers, the checkpointer's, Litestream's), 1.7 MB of
 // lookaside, beside up to 2 MB of page cache per connection.
 const (
 	lookasideSlotSize = 384
