@@ -1,8 +1,10 @@
 // Package sqlite opens SQLite files the one way Aura uses them: PRAGMAs in the
 // DSN, a single-connection write pool that begins IMMEDIATE transactions, and
-// a small read pool on the same file. It also turns driver errors into
-// aura.Error codes in one place. It uses modernc.org/sqlite only: two SQLite
-// drivers in one process break POSIX locks, and Litestream uses this one.
+// a small read pool on the same file. It sets, once for the process, the
+// lookaside memory of every SQLite connection (see lookaside.go), and it
+// turns driver errors into aura.Error codes in one place. It uses
+// modernc.org/sqlite only: two SQLite drivers in one process break POSIX
+// locks, and Litestream uses this one.
 package sqlite
 
 import (
